@@ -1,0 +1,436 @@
+/**
+ * The `gatehouse` command line:
+ *
+ *   gatehouse start [--config FILE] [--port N] [--host H] [--issuer URL] [--database URL]
+ *   gatehouse migrate [--config FILE] [--database URL]
+ *   gatehouse clients create|list|show <id>|delete <id>
+ *   gatehouse users create|list|delete <username>
+ *
+ * Every command resolves its settings the same way (src/config/resolve-settings.ts). Expected
+ * failures (bad configuration, invalid client metadata, duplicates, unknown ids) print one
+ * line to stderr and exit with code 1, never a stack trace.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { ClientMetadataError, clientToMetadata, registerClient, type ClientMetadataView } from '../core/client-metadata.js';
+import { hashPassword } from '../core/secrets.js';
+import { ConfigError } from '../config/load-config.js';
+import { resolveSettings, type SettingsFlags } from '../config/resolve-settings.js';
+import type { GatehouseSettings } from '../config/settings.js';
+import type { Store, User } from '../store/store.js';
+
+/** An expected failure of a command; printed as one line. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+interface StoreFlags {
+  config?: string;
+  database?: string;
+}
+
+const writeOut = (text: string): void => {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+};
+const writeErr = (text: string): void => {
+  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+};
+
+function packageVersion(): string {
+  try {
+    // src/cli/main.ts and dist/cli/main.js are both two levels below the package root.
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function addStoreOptions(command: Command): Command {
+  return command
+    .option('-c, --config <file>', 'config file (YAML or JSON; default: $GATEHOUSE_CONFIG)')
+    .option('--database <url>', 'database URL: sqlite:PATH or postgres://... (default: $GATEHOUSE_DATABASE_URL, the config file, or sqlite:./gatehouse.db)');
+}
+
+async function settingsFor(flags: SettingsFlags, requireSecret: boolean): Promise<GatehouseSettings> {
+  return resolveSettings({
+    flags,
+    env: process.env,
+    cwd: process.cwd(),
+    log: (message) => writeErr(message),
+    requireSecret,
+  });
+}
+
+/** Opens (and migrates, which is idempotent) the store named by the flags, runs `fn`, closes it. */
+async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
+  const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const { openStore } = await import('../store/open-store.js');
+  const store = await openStore(settings.databaseUrl);
+  try {
+    await store.migrate();
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Unique-constraint violations of SQLite and PostgreSQL (a concurrent create won the race). */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+function printJson(value: unknown): void {
+  writeOut(JSON.stringify(value, null, 2));
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+function describeClient(view: ClientMetadataView): string {
+  const lines: Array<[string, string]> = [
+    ['client_id', view.client_id],
+    ['client_name', view.client_name ?? '-'],
+    ['client_type', view.client_type],
+    ['token_endpoint_auth_method', view.token_endpoint_auth_method],
+    ['redirect_uris', view.redirect_uris.join(' ') || '-'],
+    ['grant_types', view.grant_types.join(' ')],
+    ['response_types', view.response_types.join(' ') || '-'],
+    ['scope', view.scope],
+    ['require_pkce', String(view.require_pkce)],
+    ['created', new Date(view.client_id_issued_at * 1000).toISOString()],
+  ];
+  const width = Math.max(...lines.map(([key]) => key.length));
+  return lines.map(([key, value]) => `${`${key}:`.padEnd(width + 1)}  ${value}`).join('\n');
+}
+
+function userView(user: User): { id: string; username: string; email: string | null; name: string | null; created_at: string } {
+  return { id: user.id, username: user.username, email: user.email, name: user.name, created_at: new Date(user.createdAt).toISOString() };
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) writeErr('Enter the password, then press Enter and Ctrl-D:');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// --- commands --------------------------------------------------------------------------------
+
+interface StartFlags extends StoreFlags {
+  port?: string;
+  host?: string;
+  issuer?: string;
+}
+
+async function startCommand(flags: StartFlags): Promise<void> {
+  const settings = await settingsFor(flags, true);
+  // Imported lazily: the administrative commands do not need the HTTP server.
+  const { startGatehouse } = await import('../server.js');
+  const running = await startGatehouse(settings);
+  writeOut(`Gatehouse is running.\n  Issuer:    ${settings.issuer}\n  Listening: ${running.url}\n  Discovery: ${settings.issuer}/.well-known/openid-configuration`);
+
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) {
+      writeErr(`Received ${signal} again; exiting immediately.`);
+      process.exit(1);
+    }
+    closing = true;
+    writeErr(`Received ${signal}; shutting down...`);
+    running.close().then(
+      () => process.exit(process.exitCode ?? 0),
+      (error: unknown) => {
+        writeErr(`gatehouse: error while shutting down: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+async function migrateCommand(flags: StoreFlags): Promise<void> {
+  const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const { openStore, redactUrl } = await import('../store/open-store.js');
+  const store = await openStore(settings.databaseUrl);
+  try {
+    await store.migrate();
+  } finally {
+    await store.close();
+  }
+  writeOut(`Database schema is up to date (${store.dialect}: ${redactUrl(settings.databaseUrl)}).`);
+}
+
+interface ClientCreateFlags extends StoreFlags {
+  clientId?: string;
+  name?: string;
+  redirectUri: string[];
+  grantType: string[];
+  public?: boolean;
+  tokenEndpointAuthMethod?: string;
+  scope?: string;
+  requirePkce: boolean;
+  json?: boolean;
+}
+
+async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
+  if (flags.public && flags.tokenEndpointAuthMethod !== undefined && flags.tokenEndpointAuthMethod !== 'none') {
+    throw new CliError('--public means token_endpoint_auth_method "none"; do not combine it with --token-endpoint-auth-method');
+  }
+  const metadata: Record<string, unknown> = {
+    client_id: flags.clientId,
+    client_name: flags.name,
+    redirect_uris: flags.redirectUri,
+    grant_types: flags.grantType.length > 0 ? flags.grantType : undefined,
+    token_endpoint_auth_method: flags.public ? 'none' : flags.tokenEndpointAuthMethod,
+    scope: flags.scope,
+    require_pkce: flags.requirePkce,
+  };
+  // Validate before touching the database, so that a typo costs nothing.
+  const { client, clientSecret } = await registerClient(metadata, { generateSecret: true, now: Date.now() });
+  await withStore(flags, async (store) => {
+    if (await store.clients.get(client.clientId)) throw new CliError(`a client with client_id ${client.clientId} already exists`);
+    try {
+      await store.clients.create(client);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new CliError(`a client with client_id ${client.clientId} already exists`);
+      throw error;
+    }
+  });
+
+  const view = clientToMetadata(client);
+  const note = 'Store the client secret now: it cannot be shown again (Gatehouse keeps only a hash of it).';
+  if (flags.json) {
+    printJson(clientSecret !== null ? { ...view, client_secret: clientSecret } : view);
+    if (clientSecret !== null) writeErr(note);
+    return;
+  }
+  writeOut(`Created ${view.client_type} client${view.client_name ? ` "${view.client_name}"` : ''}.`);
+  writeOut(`client_id:     ${view.client_id}`);
+  if (clientSecret !== null) {
+    writeOut(`client_secret: ${clientSecret}`);
+    writeOut('');
+    writeOut(note);
+  }
+}
+
+async function clientsList(flags: StoreFlags & { json?: boolean }): Promise<void> {
+  const clients = await withStore(flags, (store) => store.clients.list());
+  const views = clients.map(clientToMetadata);
+  if (flags.json) return printJson(views);
+  if (views.length === 0) return writeOut('No clients.');
+  writeOut(
+    table(
+      ['CLIENT_ID', 'TYPE', 'NAME', 'GRANT_TYPES', 'REDIRECT_URIS'],
+      views.map((view) => [view.client_id, view.client_type, view.client_name ?? '-', view.grant_types.join(','), view.redirect_uris.join(' ') || '-']),
+    ),
+  );
+}
+
+async function clientsShow(clientId: string, flags: StoreFlags & { json?: boolean }): Promise<void> {
+  const client = await withStore(flags, (store) => store.clients.get(clientId));
+  if (!client) throw new CliError(`no client with client_id ${clientId}`);
+  const view = clientToMetadata(client);
+  if (flags.json) return printJson(view);
+  writeOut(describeClient(view));
+}
+
+async function clientsDelete(clientId: string, flags: StoreFlags): Promise<void> {
+  const deleted = await withStore(flags, (store) => store.clients.delete(clientId));
+  if (!deleted) throw new CliError(`no client with client_id ${clientId}`);
+  writeOut(`Deleted client ${clientId} (and every grant, code and token issued to it).`);
+}
+
+interface UserCreateFlags extends StoreFlags {
+  username: string;
+  passwordStdin?: boolean;
+  email?: string;
+  name?: string;
+  json?: boolean;
+}
+
+async function usersCreate(flags: UserCreateFlags): Promise<void> {
+  const username = flags.username;
+  if (username.trim() === '' || username.trim() !== username || /[\x00-\x1F\x7F]/.test(username)) {
+    throw new CliError('--username must be non-empty, without leading or trailing spaces or control characters');
+  }
+  if (flags.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(flags.email)) throw new CliError(`--email ${flags.email} is not an email address`);
+  if (flags.name !== undefined && flags.name.trim() === '') throw new CliError('--name must not be empty');
+  if (!flags.passwordStdin) {
+    throw new CliError('a password is required: pass --password-stdin and write the password to standard input (passwords are never taken from the command line)');
+  }
+  // One trailing newline (from echo or a here-string) is not part of the password.
+  const password = (await readStdin()).replace(/\r?\n$/, '');
+  if (password === '') throw new CliError('the password read from standard input is empty');
+
+  const user: User = {
+    id: randomUUID(),
+    username,
+    passwordHash: await hashPassword(password),
+    email: flags.email ?? null,
+    name: flags.name ?? null,
+    createdAt: Date.now(),
+  };
+  await withStore(flags, async (store) => {
+    if (await store.users.getByUsername(username)) throw new CliError(`a user named ${username} already exists`);
+    try {
+      await store.users.create(user);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new CliError(`a user named ${username} already exists`);
+      throw error;
+    }
+  });
+  if (flags.json) return printJson(userView(user));
+  writeOut(`Created user ${username} (id ${user.id}).`);
+}
+
+async function usersList(flags: StoreFlags & { json?: boolean }): Promise<void> {
+  const users = await withStore(flags, (store) => store.users.list());
+  const views = users.map(userView);
+  if (flags.json) return printJson(views);
+  if (views.length === 0) return writeOut('No users.');
+  writeOut(
+    table(
+      ['USERNAME', 'EMAIL', 'NAME', 'CREATED', 'ID'],
+      views.map((view) => [view.username, view.email ?? '-', view.name ?? '-', view.created_at, view.id]),
+    ),
+  );
+}
+
+async function usersDelete(username: string, flags: StoreFlags): Promise<void> {
+  const deleted = await withStore(flags, (store) => store.users.delete(username));
+  if (!deleted) throw new CliError(`no user named ${username}`);
+  writeOut(`Deleted user ${username} (and their sessions, consents and grants).`);
+}
+
+// --- program ---------------------------------------------------------------------------------
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('gatehouse')
+    .description('Gatehouse: an OAuth 2.1 / OpenID Connect authorization server')
+    .version(packageVersion())
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) });
+
+  addStoreOptions(
+    program
+      .command('start')
+      .description('start the server (applies config-file clients and users first)')
+      .option('-p, --port <port>', 'port to listen on (default: $PORT, the config file, or 9001)')
+      .option('--host <host>', 'interface to listen on (default: the config file, or localhost)')
+      .option('--issuer <url>', 'issuer URL: https, or http on a loopback host (default: $GATEHOUSE_ISSUER, the config file, or http://localhost:PORT)'),
+  ).action((flags: StartFlags) => startCommand(flags));
+
+  addStoreOptions(program.command('migrate').description('create or upgrade the database schema')).action((flags: StoreFlags) => migrateCommand(flags));
+
+  const clients = program.command('clients').description('manage OAuth clients');
+  addStoreOptions(
+    clients
+      .command('create')
+      .description('register a client; a confidential client gets a secret that is shown once')
+      .option('--client-id <id>', 'client_id (default: a random one)')
+      .option('--name <name>', 'client_name shown to users on the consent page')
+      .option('--redirect-uri <uri>', 'redirect URI (repeatable)', collect, [])
+      .option('--grant-type <type>', 'authorization_code, refresh_token or client_credentials (repeatable; default: authorization_code refresh_token)', collect, [])
+      .option('--public', 'a public client (native or browser app): no secret, token_endpoint_auth_method none')
+      .addOption(
+        new Option('--token-endpoint-auth-method <method>', 'how a confidential client authenticates (default: client_secret_basic)').choices([
+          'client_secret_basic',
+          'client_secret_post',
+          'none',
+        ]),
+      )
+      .option('--scope <scopes>', 'space-separated scopes the client may request (default: "openid profile email offline_access")')
+      .option('--no-require-pkce', 'do not require PKCE (confidential clients only; RFC 9700 §2.1.1)')
+      .option('--json', 'print the client as JSON'),
+  ).action((flags: ClientCreateFlags) => clientsCreate(flags));
+  addStoreOptions(clients.command('list').description('list clients').option('--json', 'print JSON')).action((flags: StoreFlags & { json?: boolean }) =>
+    clientsList(flags),
+  );
+  addStoreOptions(clients.command('show').description('show one client').argument('<client_id>').option('--json', 'print JSON')).action(
+    (clientId: string, flags: StoreFlags & { json?: boolean }) => clientsShow(clientId, flags),
+  );
+  addStoreOptions(clients.command('delete').description('delete a client and everything issued to it').argument('<client_id>')).action(
+    (clientId: string, flags: StoreFlags) => clientsDelete(clientId, flags),
+  );
+
+  const users = program.command('users').description('manage users');
+  addStoreOptions(
+    users
+      .command('create')
+      .description('create a user; the password is read from standard input')
+      .requiredOption('--username <username>', 'login name')
+      .option('--password-stdin', 'read the password from standard input (one trailing newline is removed)')
+      .option('--email <email>', 'email address')
+      .option('--name <name>', 'display name')
+      .option('--json', 'print the user as JSON'),
+  ).action((flags: UserCreateFlags) => usersCreate(flags));
+  addStoreOptions(users.command('list').description('list users').option('--json', 'print JSON')).action((flags: StoreFlags & { json?: boolean }) =>
+    usersList(flags),
+  );
+  addStoreOptions(users.command('delete').description('delete a user').argument('<username>')).action((username: string, flags: StoreFlags) =>
+    usersDelete(username, flags),
+  );
+
+  return program;
+}
+
+/** One line describing an error, for stderr. */
+function errorLine(error: unknown): string {
+  if (error instanceof ConfigError || error instanceof CliError) return error.message;
+  if (error instanceof ClientMetadataError) return `invalid client: ${error.message}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return `unexpected error: ${message.split('\n')[0] ?? message} (set GATEHOUSE_DEBUG=1 for details)`;
+}
+
+/** Runs the CLI with `argv` as in `process.argv` (node, script, ...arguments). */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed its message (or the help / version).
+      process.exitCode = error.exitCode;
+      return;
+    }
+    writeErr(`gatehouse: ${errorLine(error)}`);
+    if (process.env.GATEHOUSE_DEBUG && error instanceof Error && error.stack) writeErr(error.stack);
+    process.exitCode = 1;
+  }
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href || import.meta.url === pathToFileURL(script).href;
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  await main(process.argv);
+}

@@ -1,0 +1,74 @@
+/**
+ * Applies the clients and users of the config file to the store, idempotently: applying the
+ * same settings again changes nothing (same ids, same creation times, same hashes), so every
+ * instance sharing a database can apply them at start.
+ */
+import { randomUUID } from 'node:crypto';
+import { ClientMetadataError, registerClient, validateClientMetadata } from '../core/client-metadata.js';
+import { hashClientSecret, hashPassword, verifyClientSecret, verifyPassword } from '../core/secrets.js';
+import type { Store } from '../store/store.js';
+import { ConfigError } from './load-config.js';
+import type { GatehouseSettings } from './settings.js';
+
+export interface AppliedFixtures {
+  clients: number;
+  users: number;
+}
+
+export async function applyFixtures(
+  store: Store,
+  settings: Pick<GatehouseSettings, 'clients' | 'users'>,
+  now: number,
+): Promise<AppliedFixtures> {
+  for (const [index, fixture] of settings.clients.entries()) {
+    const path = `clients[${index}]`;
+    let client;
+    try {
+      validateClientMetadata(fixture);
+      // The secret is hashed below, so that an unchanged secret keeps its existing hash.
+      ({ client } = await registerClient({ ...fixture, client_secret: undefined }, { generateSecret: false, now }));
+    } catch (error) {
+      if (error instanceof ClientMetadataError) {
+        throw new ConfigError(`Invalid client fixture ${path}.${error.field}: ${error.message}`, `${path}.${error.field}`);
+      }
+      throw error;
+    }
+    if (client.tokenEndpointAuthMethod !== 'none') {
+      if (fixture.client_secret === undefined) {
+        throw new ConfigError(
+          `Invalid client fixture ${path}.client_secret: confidential client ${fixture.client_id} has no client_secret, so it could never authenticate; set one, or make it public with token_endpoint_auth_method: none`,
+          `${path}.client_secret`,
+        );
+      }
+    }
+    const existing = await store.clients.get(client.clientId);
+    if (fixture.client_secret !== undefined) {
+      const keep = existing?.clientSecretHash != null && (await verifyClientSecret(existing.clientSecretHash, fixture.client_secret));
+      client.clientSecretHash = keep ? (existing?.clientSecretHash as string) : await hashClientSecret(fixture.client_secret, false);
+    }
+    if (existing) client.createdAt = existing.createdAt;
+    await store.clients.upsert(client);
+  }
+
+  for (const [index, fixture] of settings.users.entries()) {
+    if (typeof fixture.username !== 'string' || fixture.username === '') {
+      throw new ConfigError(`Invalid user fixture users[${index}].username: must be a non-empty string`, `users[${index}].username`);
+    }
+    if (typeof fixture.password !== 'string' || fixture.password === '') {
+      throw new ConfigError(`Invalid user fixture users[${index}].password: must be a non-empty string`, `users[${index}].password`);
+    }
+    const existing = await store.users.getByUsername(fixture.username);
+    // Keep a hash that still verifies: no re-hashing cost, and the stored row does not churn.
+    const keep = existing !== undefined && (await verifyPassword(existing.passwordHash, fixture.password));
+    await store.users.upsert({
+      id: existing?.id ?? randomUUID(),
+      username: fixture.username,
+      passwordHash: keep ? (existing?.passwordHash as string) : await hashPassword(fixture.password),
+      email: fixture.email ?? null,
+      name: fixture.name ?? null,
+      createdAt: existing?.createdAt ?? now,
+    });
+  }
+
+  return { clients: settings.clients.length, users: settings.users.length };
+}

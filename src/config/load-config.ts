@@ -1,0 +1,251 @@
+/**
+ * Reads and validates a Gatehouse config file (YAML or JSON). Validation is by hand so that
+ * every error names the exact key path (e.g. `clients[1].redirect_uris[0]`) and what is
+ * expected there. Clients are validated by the same rules as every other registration
+ * (src/core/client-metadata.ts).
+ */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parseDocument } from 'yaml';
+import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/client-metadata.js';
+import type { ClientFixture, UserFixture } from './settings.js';
+
+/** A configuration problem; the message is meant to be shown to the operator as is. */
+export class ConfigError extends Error {
+  /** The key path in the config file, when the error is about one key. */
+  readonly keyPath: string | undefined;
+
+  constructor(message: string, keyPath?: string) {
+    super(message);
+    this.name = 'ConfigError';
+    this.keyPath = keyPath;
+  }
+}
+
+export interface ConfigFile {
+  issuer?: string;
+  port?: number;
+  host?: string;
+  /** Database URL: `sqlite:PATH`, `sqlite::memory:` or `postgres://...`. */
+  database?: string;
+  signing_alg?: 'ES256' | 'EdDSA';
+  code_ttl_seconds?: number;
+  access_token_ttl_seconds?: number;
+  session_ttl_seconds?: number;
+  /** Client fixtures, validated and with defaults applied. */
+  clients?: ClientFixture[];
+  users?: UserFixture[];
+}
+
+const TOP_LEVEL_KEYS = [
+  'issuer',
+  'port',
+  'host',
+  'database',
+  'signing_alg',
+  'code_ttl_seconds',
+  'access_token_ttl_seconds',
+  'session_ttl_seconds',
+  'clients',
+  'users',
+] as const;
+const USER_KEYS = ['username', 'password', 'email', 'name'] as const;
+const SIGNING_ALGS = ['ES256', 'EdDSA'] as const;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
+  return `a ${typeof value}`;
+}
+
+/** Joins a key path: `clients[1]` + `redirect_uris[0]`. */
+function joinPath(base: string, field: string): string {
+  if (field === '') return base;
+  if (base === '') return field;
+  return field.startsWith('[') ? `${base}${field}` : `${base}.${field}`;
+}
+
+class Validator {
+  constructor(private readonly file: string) {}
+
+  error(keyPath: string, message: string): ConfigError {
+    const where = keyPath === '' ? '' : ` ${keyPath}`;
+    return new ConfigError(`Invalid config file ${this.file}:${where} ${message}`, keyPath);
+  }
+
+  checkKeys(value: Record<string, unknown>, allowed: readonly string[], base: string): void {
+    for (const key of Object.keys(value)) {
+      if (!allowed.includes(key)) {
+        throw this.error(joinPath(base, key), `is not a known key (expected one of: ${allowed.join(', ')})`);
+      }
+    }
+  }
+
+  string(value: unknown, keyPath: string, options: { nonEmpty?: boolean } = {}): string {
+    if (typeof value !== 'string') throw this.error(keyPath, `must be a string, not ${describe(value)}`);
+    if (options.nonEmpty && value.trim() === '') throw this.error(keyPath, 'must be a non-empty string');
+    return value;
+  }
+
+  integer(value: unknown, keyPath: string, min: number, max: number, unit = ''): number {
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      throw this.error(keyPath, `must be an integer${unit}, not ${describe(value)}`);
+    }
+    if (value < min || value > max) throw this.error(keyPath, `must be between ${min} and ${max}${unit}, not ${value}`);
+    return value;
+  }
+}
+
+/** Parses the text of a config file; `.json` as JSON, anything else as YAML (a superset of JSON). */
+export function parseConfigText(text: string, file: string): unknown {
+  if (extname(file).toLowerCase() === '.json') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new ConfigError(`Invalid config file ${file}: not valid JSON (${(error as Error).message})`);
+    }
+  }
+  const document = parseDocument(text, { prettyErrors: false });
+  const [first] = document.errors;
+  if (first) {
+    const line = first.linePos?.[0];
+    const where = line ? ` at line ${line.line}, column ${line.col}` : '';
+    const message = first.message.split('\n')[0] ?? first.message;
+    throw new ConfigError(`Invalid config file ${file}: not valid YAML${where} (${message})`);
+  }
+  return document.toJS() as unknown;
+}
+
+/** Validates parsed config data; `file` is only used in error messages. */
+export function validateConfig(data: unknown, file: string): ConfigFile {
+  const v = new Validator(file);
+  // An empty YAML document is an empty configuration.
+  if (data === null || data === undefined) return {};
+  if (!isRecord(data)) throw v.error('', `must contain a mapping of settings at the top level, not ${describe(data)}`);
+  v.checkKeys(data, TOP_LEVEL_KEYS, '');
+
+  const config: ConfigFile = {};
+  if (data.issuer !== undefined) config.issuer = v.string(data.issuer, 'issuer', { nonEmpty: true });
+  if (data.port !== undefined) config.port = v.integer(data.port, 'port', 0, 65535);
+  if (data.host !== undefined) config.host = v.string(data.host, 'host', { nonEmpty: true });
+  if (data.database !== undefined) {
+    const database = v.string(data.database, 'database', { nonEmpty: true });
+    if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(database)) {
+      throw v.error('database', `must be a database URL such as sqlite:./gatehouse.db, sqlite::memory: or postgres://user@host/db, not ${JSON.stringify(database)}`);
+    }
+    config.database = database;
+  }
+  if (data.signing_alg !== undefined) {
+    const alg = v.string(data.signing_alg, 'signing_alg');
+    if (!(SIGNING_ALGS as readonly string[]).includes(alg)) {
+      throw v.error('signing_alg', `must be one of ${SIGNING_ALGS.join(', ')}, not ${JSON.stringify(alg)}`);
+    }
+    config.signing_alg = alg as ConfigFile['signing_alg'];
+  }
+  // RFC 6749 §4.1.2: a maximum authorization code lifetime of 10 minutes is RECOMMENDED.
+  if (data.code_ttl_seconds !== undefined) {
+    config.code_ttl_seconds = v.integer(data.code_ttl_seconds, 'code_ttl_seconds', 1, 600, ' (seconds; RFC 6749 §4.1.2 recommends at most 10 minutes)');
+  }
+  if (data.access_token_ttl_seconds !== undefined) {
+    config.access_token_ttl_seconds = v.integer(data.access_token_ttl_seconds, 'access_token_ttl_seconds', 1, 7 * 86400, ' (seconds)');
+  }
+  if (data.session_ttl_seconds !== undefined) {
+    config.session_ttl_seconds = v.integer(data.session_ttl_seconds, 'session_ttl_seconds', 1, 366 * 86400, ' (seconds)');
+  }
+  if (data.clients !== undefined) config.clients = validateClients(v, data.clients);
+  if (data.users !== undefined) config.users = validateUsers(v, data.users);
+  return config;
+}
+
+function validateClients(v: Validator, value: unknown): ClientFixture[] {
+  if (!Array.isArray(value)) throw v.error('clients', `must be a list of client metadata mappings, not ${describe(value)}`);
+  const seen = new Map<string, number>();
+  return value.map((item, index) => {
+    const base = `clients[${index}]`;
+    if (!isRecord(item)) throw v.error(base, `must be a mapping of client metadata, not ${describe(item)}`);
+    v.checkKeys(item, CLIENT_METADATA_FIELDS, base);
+    // Fixtures are applied idempotently by client_id, so it cannot be generated here.
+    if (item.client_id === undefined) throw v.error(joinPath(base, 'client_id'), 'is required for a client in the config file');
+    let validated;
+    try {
+      validated = validateClientMetadata(item);
+    } catch (error) {
+      if (error instanceof ClientMetadataError) throw v.error(joinPath(base, error.field), `is invalid: ${error.message}`);
+      throw error;
+    }
+    const clientId = validated.client_id as string;
+    const previous = seen.get(clientId);
+    if (previous !== undefined) {
+      throw v.error(joinPath(base, 'client_id'), `duplicates clients[${previous}].client_id ${JSON.stringify(clientId)}`);
+    }
+    seen.set(clientId, index);
+    if (validated.token_endpoint_auth_method !== 'none' && validated.client_secret === undefined) {
+      throw v.error(
+        joinPath(base, 'client_secret'),
+        'is required for a confidential client in the config file (it could never authenticate otherwise); or set token_endpoint_auth_method: none for a public client',
+      );
+    }
+    const fixture: ClientFixture = {
+      client_id: clientId,
+      redirect_uris: validated.redirect_uris,
+      grant_types: validated.grant_types,
+      response_types: validated.response_types,
+      token_endpoint_auth_method: validated.token_endpoint_auth_method,
+      scope: validated.scope,
+      require_pkce: validated.require_pkce,
+    };
+    if (validated.client_secret !== undefined) fixture.client_secret = validated.client_secret;
+    if (validated.client_name !== undefined) fixture.client_name = validated.client_name;
+    return fixture;
+  });
+}
+
+function validateUsers(v: Validator, value: unknown): UserFixture[] {
+  if (!Array.isArray(value)) throw v.error('users', `must be a list of user mappings, not ${describe(value)}`);
+  const seen = new Map<string, number>();
+  return value.map((item, index) => {
+    const base = `users[${index}]`;
+    if (!isRecord(item)) throw v.error(base, `must be a mapping with username and password, not ${describe(item)}`);
+    v.checkKeys(item, USER_KEYS, base);
+    if (item.username === undefined) throw v.error(`${base}.username`, 'is required');
+    if (item.password === undefined) throw v.error(`${base}.password`, 'is required');
+    const username = v.string(item.username, `${base}.username`, { nonEmpty: true });
+    if (username.trim() !== username || /[\x00-\x1F\x7F]/.test(username)) {
+      throw v.error(`${base}.username`, 'must not have leading or trailing spaces or control characters');
+    }
+    const previous = seen.get(username);
+    if (previous !== undefined) {
+      throw v.error(`${base}.username`, `duplicates users[${previous}].username ${JSON.stringify(username)}`);
+    }
+    seen.set(username, index);
+    const password = v.string(item.password, `${base}.password`);
+    if (password.length === 0) throw v.error(`${base}.password`, 'must be a non-empty string');
+    const user: UserFixture = { username, password };
+    if (item.email !== undefined) {
+      const email = v.string(item.email, `${base}.email`, { nonEmpty: true });
+      if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw v.error(`${base}.email`, `must be an email address, not ${JSON.stringify(email)}`);
+      user.email = email;
+    }
+    if (item.name !== undefined) user.name = v.string(item.name, `${base}.name`, { nonEmpty: true });
+    return user;
+  });
+}
+
+/** Reads a YAML (`.yaml`/`.yml`) or JSON (`.json`) config file; other extensions are read as YAML. */
+export async function loadConfigFile(path: string): Promise<ConfigFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    throw new ConfigError(`Cannot read config file ${path}: ${reason}`);
+  }
+  return validateConfig(parseConfigText(text, path), path);
+}

@@ -1,0 +1,200 @@
+/**
+ * Resolves the settings of one instance. Precedence: CLI flags > environment variables >
+ * config file > DEFAULT_SETTINGS.
+ *
+ * Environment: PORT, GATEHOUSE_ISSUER, GATEHOUSE_DATABASE_URL, GATEHOUSE_SECRET, GATEHOUSE_CONFIG.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ConfigError, loadConfigFile, type ConfigFile } from './load-config.js';
+import { DEFAULT_SETTINGS, type GatehouseSettings } from './settings.js';
+
+export { ConfigError } from './load-config.js';
+
+export interface SettingsFlags {
+  config?: string | undefined;
+  port?: string | number | undefined;
+  host?: string | undefined;
+  issuer?: string | undefined;
+  database?: string | undefined;
+}
+
+export interface ResolveSettingsInput {
+  flags: SettingsFlags;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Receives warnings meant for the operator. */
+  log: (message: string) => void;
+  /**
+   * Whether the secret is needed (default true). Administrative commands that only touch the
+   * store (clients, users, migrate) pass false: then a missing GATEHOUSE_SECRET is no error, no
+   * development secret file is created, and `secret` is the empty string.
+   */
+  requireSecret?: boolean;
+}
+
+/** Name of the development secret file, created in the working directory. */
+export const DEV_SECRET_FILE = '.gatehouse-secret';
+const MIN_SECRET_LENGTH = 32;
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname.toLowerCase());
+}
+
+function parsePort(value: string | number, source: string): number {
+  const text = String(value).trim();
+  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`Invalid port from ${source}: ${JSON.stringify(String(value))} (expected an integer from 0 to 65535)`);
+  }
+  return port;
+}
+
+/**
+ * RFC 8414 §2: the issuer is a URL using the https scheme with no query or fragment
+ * components. Plain http is accepted only on a loopback host, for development. Returns the
+ * issuer without a trailing slash.
+ */
+export function validateIssuer(raw: string, source: string): string {
+  const refuse = (reason: string): never => {
+    // The reason starts with a short clause, then (after ". ") the explanation.
+    const [first, ...rest] = reason.split('. ');
+    const explanation = rest.length > 0 ? ` ${rest.join('. ')}` : '';
+    throw new ConfigError(`Gatehouse refuses to start: issuer ${raw} ${first} (set by ${source}).${explanation}`);
+  };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return refuse('is not an absolute URL (RFC 8414 §2)');
+  }
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(raw.trim())) refuse('is not an absolute URL (RFC 8414 §2)');
+  if (raw.includes('?') || raw.includes('#')) refuse('must not have a query or fragment component (RFC 8414 §2)');
+  if (url.username !== '' || url.password !== '') refuse('must not contain user information');
+  if (url.protocol !== 'https:') {
+    if (url.protocol !== 'http:') refuse('must use the https scheme (RFC 8414 §2)');
+    if (!isLoopbackHost(url.hostname)) {
+      refuse(
+        'is not https. RFC 8414 §2 requires the issuer to use the https scheme; plain http is allowed only on a loopback host (localhost, 127.0.0.1, [::1]) for development. Put Gatehouse behind TLS and set the issuer to its https URL.',
+      );
+    }
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** Resolves a relative `sqlite:PATH` against `base`; other URLs are returned unchanged. */
+function resolveDatabaseUrl(databaseUrl: string, base: string, source: string): string {
+  if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError(
+      `Invalid database URL from ${source}: ${JSON.stringify(databaseUrl)} (expected sqlite:PATH, sqlite::memory: or postgres://...)`,
+    );
+  }
+  if (!databaseUrl.startsWith('sqlite:')) return databaseUrl;
+  const path = databaseUrl.slice('sqlite:'.length);
+  if (path === '') throw new ConfigError(`Invalid database URL from ${source}: sqlite: needs a file path, e.g. sqlite:./gatehouse.db`);
+  if (path === ':memory:' || path.startsWith('file:') || isAbsolute(path)) return databaseUrl;
+  return `sqlite:${resolve(base, path)}`;
+}
+
+async function resolveSecret(input: ResolveSettingsInput, issuer: string, issuerIsLoopback: boolean): Promise<string> {
+  const fromEnv = input.env.GATEHOUSE_SECRET;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (fromEnv.length < MIN_SECRET_LENGTH) {
+      throw new ConfigError(`GATEHOUSE_SECRET is too short: it must be at least ${MIN_SECRET_LENGTH} characters (e.g. the output of: openssl rand -base64 32)`);
+    }
+    return fromEnv;
+  }
+  if (input.requireSecret === false) return '';
+  if (!issuerIsLoopback) {
+    throw new ConfigError(
+      `Gatehouse refuses to start: GATEHOUSE_SECRET is not set. It is required when the issuer (${issuer}) is not a loopback address; set it to at least ${MIN_SECRET_LENGTH} random characters (e.g. openssl rand -base64 32) and keep it the same on every instance.`,
+    );
+  }
+
+  // Development: a random secret kept in a file of the working directory.
+  const file = join(input.cwd, DEV_SECRET_FILE);
+  let secret: string | undefined;
+  let created = false;
+  try {
+    secret = randomBytes(32).toString('base64url');
+    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    created = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new ConfigError(`Cannot create the development secret file ${file}: ${(error as Error).message}`);
+    }
+    secret = undefined;
+  }
+  if (!created) {
+    secret = (await readFile(file, 'utf8')).trim();
+    if (secret.length < MIN_SECRET_LENGTH) {
+      throw new ConfigError(`The development secret file ${file} holds fewer than ${MIN_SECRET_LENGTH} characters; delete it to have a new one created`);
+    }
+    const { mode } = await stat(file);
+    if ((mode & 0o077) !== 0) {
+      input.log(`Warning: ${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`);
+    }
+  }
+  input.log(
+    `Warning: GATEHOUSE_SECRET is not set; using the development secret ${created ? 'created in' : 'from'} ${file}. Set GATEHOUSE_SECRET in production.`,
+  );
+  return secret as string;
+}
+
+export async function resolveSettings(input: ResolveSettingsInput): Promise<GatehouseSettings> {
+  const { flags, env, cwd } = input;
+  const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value);
+
+  // Config file: --config, then GATEHOUSE_CONFIG.
+  const configPath = nonEmpty(flags.config) ?? nonEmpty(env.GATEHOUSE_CONFIG);
+  let config: ConfigFile = {};
+  let configDir = cwd;
+  if (configPath !== undefined) {
+    const absolute = resolve(cwd, configPath);
+    config = await loadConfigFile(absolute);
+    configDir = dirname(absolute);
+  }
+  const configSource = configPath !== undefined ? `config file ${configPath}` : 'config file';
+
+  let port: number;
+  if (flags.port !== undefined && String(flags.port).trim() !== '') port = parsePort(flags.port, '--port');
+  else if (nonEmpty(env.PORT) !== undefined) port = parsePort(env.PORT as string, 'PORT');
+  else port = config.port ?? DEFAULT_SETTINGS.port;
+
+  const host = nonEmpty(flags.host) ?? config.host ?? DEFAULT_SETTINGS.host;
+
+  let issuer: string;
+  if (nonEmpty(flags.issuer) !== undefined) issuer = validateIssuer(flags.issuer as string, '--issuer');
+  else if (nonEmpty(env.GATEHOUSE_ISSUER) !== undefined) issuer = validateIssuer(env.GATEHOUSE_ISSUER as string, 'GATEHOUSE_ISSUER');
+  else if (config.issuer !== undefined) issuer = validateIssuer(config.issuer, configSource);
+  else issuer = validateIssuer(`http://localhost:${port}`, 'the default');
+  const issuerIsLoopback = isLoopbackHost(new URL(issuer).hostname);
+
+  let databaseUrl: string;
+  if (nonEmpty(flags.database) !== undefined) databaseUrl = resolveDatabaseUrl(flags.database as string, cwd, '--database');
+  else if (nonEmpty(env.GATEHOUSE_DATABASE_URL) !== undefined) {
+    databaseUrl = resolveDatabaseUrl(env.GATEHOUSE_DATABASE_URL as string, cwd, 'GATEHOUSE_DATABASE_URL');
+  } else if (config.database !== undefined) {
+    // Relative paths in a config file are relative to the file, wherever it is started from.
+    databaseUrl = resolveDatabaseUrl(config.database, configDir, configSource);
+  } else databaseUrl = resolveDatabaseUrl(DEFAULT_SETTINGS.databaseUrl, cwd, 'the default');
+
+  const secret = await resolveSecret(input, issuer, issuerIsLoopback);
+
+  return {
+    issuer,
+    port,
+    host,
+    databaseUrl,
+    secret,
+    signingAlg: config.signing_alg ?? DEFAULT_SETTINGS.signingAlg,
+    codeTtlSeconds: config.code_ttl_seconds ?? DEFAULT_SETTINGS.codeTtlSeconds,
+    accessTokenTtlSeconds: config.access_token_ttl_seconds ?? DEFAULT_SETTINGS.accessTokenTtlSeconds,
+    sessionTtlSeconds: config.session_ttl_seconds ?? DEFAULT_SETTINGS.sessionTtlSeconds,
+    interactionTtlSeconds: DEFAULT_SETTINGS.interactionTtlSeconds,
+    clients: config.clients ?? [],
+    users: config.users ?? [],
+  };
+}

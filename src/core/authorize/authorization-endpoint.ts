@@ -1,0 +1,121 @@
+/**
+ * The authorization endpoint (front channel), RFC 6749 §3.1 and §4.1.1-4.1.2.
+ *
+ * A valid request either completes at once (the browser has a single sign-on session and the
+ * user already consented to these scopes) or becomes an interaction: a stored, browser-bound
+ * record of the request that the login and consent pages work on.
+ */
+import type { ProviderContext } from '../context.js';
+import { OAuthError } from '../errors.js';
+import type { Params } from '../params.js';
+import { randomToken, sha256Base64Url } from '../secrets.js';
+import { isSubset } from '../scope.js';
+import type { Session, StoredAuthorizationRequest } from '../../store/store.js';
+import { RedirectableError, validateAuthorizationRequest } from './authorization-request.js';
+import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
+import { issueAuthorizationCode } from './issue-code.js';
+
+/** Cookie values the browser sent. */
+export interface BrowserState {
+  sessionId?: string | undefined;
+  /** A random value binding interactions to this browser (login CSRF defence). */
+  browserId?: string | undefined;
+}
+
+export type AuthorizationOutcome =
+  | { kind: 'respond'; response: AuthorizationResponse }
+  | { kind: 'interact'; interactionId: string; newBrowserId: string | null };
+
+/** OpenID Connect Core §3.1.2.6: errors for `prompt=none` when the user would have to act. */
+class LoginRequired extends OAuthError {
+  readonly error = 'login_required';
+}
+class ConsentRequired extends OAuthError {
+  readonly error = 'consent_required';
+}
+
+export async function handleAuthorizationRequest(
+  params: Params,
+  browser: BrowserState,
+  context: ProviderContext,
+): Promise<AuthorizationOutcome> {
+  const flowId = randomToken(12);
+  let validated;
+  try {
+    validated = await validateAuthorizationRequest(params, context);
+  } catch (error) {
+    if (error instanceof RedirectableError) {
+      context.events.emit({
+        type: 'authorization.refused',
+        flowId,
+        clientId: error.clientId,
+        error: error.oauthError.error,
+        description: error.oauthError.description,
+        redirected: true,
+      });
+      return { kind: 'respond', response: errorResponse(error.target, error.oauthError, context.settings.issuer) };
+    }
+    throw error;
+  }
+  const { client, request } = validated;
+  context.events.emit({
+    type: 'authorization.accepted',
+    flowId,
+    clientId: client.clientId,
+    scope: request.scope,
+    responseMode: request.responseMode,
+  });
+
+  const session = await currentSession(browser.sessionId, context);
+  const step = await nextStep(request, session, null, context);
+  if (step === 'complete') {
+    return { kind: 'respond', response: await issueAuthorizationCode(request, flowId, session!, context) };
+  }
+  if (request.prompt.includes('none')) {
+    const error = step === 'login' ? new LoginRequired('the user is not signed in') : new ConsentRequired('the user has not consented to this scope');
+    context.events.emit({ type: 'authorization.refused', flowId, clientId: client.clientId, error: error.error, description: error.description, redirected: true });
+    return { kind: 'respond', response: errorResponse(targetOf(request), error, context.settings.issuer) };
+  }
+
+  const newBrowserId = browser.browserId === undefined ? randomToken(32) : null;
+  const now = context.now();
+  const interactionId = randomToken(24);
+  await context.store.interactions.create({
+    id: interactionId,
+    flowId,
+    clientId: client.clientId,
+    request,
+    browserBindingHash: sha256Base64Url(browser.browserId ?? newBrowserId!),
+    csrfToken: randomToken(32),
+    createdAt: now,
+    expiresAt: now + context.settings.interactionTtlSeconds * 1000,
+  });
+  return { kind: 'interact', interactionId, newBrowserId };
+}
+
+export function targetOf(request: StoredAuthorizationRequest) {
+  return { redirectUri: request.redirectUri, responseMode: request.responseMode, state: request.state };
+}
+
+export async function currentSession(sessionId: string | undefined, context: ProviderContext): Promise<Session | undefined> {
+  if (sessionId === undefined) return undefined;
+  return context.store.sessions.get(sha256Base64Url(sessionId), context.now());
+}
+
+/**
+ * What the resource owner still has to do for this request: sign in, consent, or nothing.
+ * `since` is when the interaction started: `prompt=login` is satisfied only by a sign-in after it.
+ */
+export async function nextStep(
+  request: StoredAuthorizationRequest,
+  session: Session | undefined,
+  since: number | null,
+  context: ProviderContext,
+): Promise<'login' | 'consent' | 'complete'> {
+  if (!session) return 'login';
+  const wantsFreshLogin = request.prompt.includes('login') || request.prompt.includes('select_account');
+  if (wantsFreshLogin && (since === null || session.authTime < since)) return 'login';
+  if (request.prompt.includes('consent')) return 'consent';
+  const consent = await context.store.consents.get(session.userId, request.clientId);
+  return consent && isSubset(request.scope, consent.scopes) ? 'complete' : 'consent';
+}

@@ -1,0 +1,191 @@
+/**
+ * Validation of an authorization request, RFC 6749 §4.1.1 with RFC 9700 and RFC 7636.
+ *
+ * The order matters. Until the client and its redirect_uri are known to be genuine, nothing may
+ * be sent to the redirect_uri (RFC 6749 §4.1.2.1, RFC 9700 §4.11 open redirectors): those
+ * failures raise `UnsafeAuthorizationRequest`, shown on an error page. Every later failure is
+ * an OAuthError delivered to the validated redirect_uri (`RedirectableError`).
+ */
+import type { Client, StoredAuthorizationRequest } from '../../store/store.js';
+import {
+  InvalidRequest,
+  OAuthError,
+  UnauthorizedClient,
+  UnsafeAuthorizationRequest,
+  UnsupportedResponseType,
+} from '../errors.js';
+import type { ProviderContext } from '../context.js';
+import type { Params } from '../params.js';
+import { parseCodeChallenge } from '../pkce.js';
+import { firstDifference, matchRedirectUri } from '../redirect-uri.js';
+import { allowedScope, parseScope } from '../scope.js';
+
+export type ResponseMode = StoredAuthorizationRequest['responseMode'];
+
+/** Where and how an error (or a code) may be sent once the redirect_uri is validated. */
+export interface ResponseTarget {
+  redirectUri: string;
+  responseMode: ResponseMode;
+  state: string | null;
+}
+
+export class RedirectableError extends Error {
+  constructor(
+    readonly oauthError: OAuthError,
+    readonly target: ResponseTarget,
+    readonly clientId: string,
+  ) {
+    super(oauthError.message);
+    this.name = 'RedirectableError';
+  }
+}
+
+/** OpenID Connect Core §6.1, §6.2: refused until request objects are supported, never ignored. */
+class RequestNotSupported extends OAuthError {
+  readonly error = 'request_not_supported';
+}
+class RequestUriNotSupported extends OAuthError {
+  readonly error = 'request_uri_not_supported';
+}
+
+export interface ValidatedAuthorizationRequest {
+  client: Client;
+  request: StoredAuthorizationRequest;
+}
+
+export async function validateAuthorizationRequest(
+  params: Params,
+  context: ProviderContext,
+): Promise<ValidatedAuthorizationRequest> {
+  const client = await resolveClient(params, context);
+  const redirectUri = resolveRedirectUri(params, client);
+  const state = params.duplicates.includes('state') ? null : (params.get('state') ?? null);
+  const responseMode = parseResponseMode(params.get('response_mode'));
+  const target: ResponseTarget = { redirectUri, responseMode: responseMode ?? 'query', state };
+  try {
+    return validateRemainder(params, client, target, responseMode);
+  } catch (error) {
+    if (error instanceof OAuthError) throw new RedirectableError(error, target, client.clientId);
+    throw error;
+  }
+}
+
+async function resolveClient(params: Params, context: ProviderContext): Promise<Client> {
+  if (params.duplicates.includes('client_id')) {
+    throw new UnsafeAuthorizationRequest('Invalid request', 'The client_id parameter was sent more than once.');
+  }
+  const clientId = params.get('client_id');
+  if (clientId === undefined) {
+    throw new UnsafeAuthorizationRequest('Invalid request', 'The request has no client_id parameter.');
+  }
+  const client = await context.store.clients.get(clientId);
+  if (!client) {
+    throw new UnsafeAuthorizationRequest('Unknown application', 'No application is registered with this client_id.', [
+      { label: 'client_id received', value: clientId },
+    ]);
+  }
+  return client;
+}
+
+/**
+ * RFC 6749 §3.1.2.3 and RFC 9700 §2.1: the redirect_uri must exactly match a registered one;
+ * it may be omitted only when the client registered exactly one.
+ */
+function resolveRedirectUri(params: Params, client: Client): string {
+  const registered = client.redirectUris.map((uri) => ({ label: 'registered redirect_uri', value: uri }));
+  if (params.duplicates.includes('redirect_uri')) {
+    throw new UnsafeAuthorizationRequest('Invalid redirect_uri', 'The redirect_uri parameter was sent more than once.', registered);
+  }
+  const requested = params.get('redirect_uri');
+  if (requested === undefined) {
+    const [only, ...others] = client.redirectUris;
+    if (only !== undefined && others.length === 0) return only;
+    throw new UnsafeAuthorizationRequest(
+      'Missing redirect_uri',
+      'This application registered several redirect URIs (or none), so the request must name one.',
+      registered,
+    );
+  }
+  const matched = matchRedirectUri(requested, client.redirectUris);
+  if (matched !== undefined) return matched;
+  throw new UnsafeAuthorizationRequest(
+    'Invalid redirect_uri',
+    'The redirect_uri does not exactly match any URI registered for this application (RFC 9700 2.1).',
+    [{ label: 'redirect_uri received', value: requested }, ...registered, ...closestDifference(requested, client.redirectUris)],
+  );
+}
+
+/** Points at the first character where the request departs from the closest registered URI. */
+function closestDifference(requested: string, registered: string[]): Array<{ label: string; value: string }> {
+  let best: { uri: string; at: number } | undefined;
+  for (const uri of registered) {
+    const at = firstDifference(requested, uri);
+    if (!best || at > best.at) best = { uri, at };
+  }
+  if (!best) return [];
+  return [{ label: `first difference from ${best.uri}`, value: `character ${best.at + 1}: ${requested.slice(0, best.at)}[${requested.slice(best.at, best.at + 1) || 'end'}]` }];
+}
+
+function parseResponseMode(value: string | undefined): ResponseMode | undefined {
+  if (value === 'query' || value === 'form_post') return value;
+  return undefined;
+}
+
+function validateRemainder(
+  params: Params,
+  client: Client,
+  target: ResponseTarget,
+  responseMode: ResponseMode | undefined,
+): ValidatedAuthorizationRequest {
+  params.assertNoDuplicates();
+  const requestedMode = params.get('response_mode');
+  if (requestedMode !== undefined && responseMode === undefined) {
+    throw new InvalidRequest(`response_mode ${requestedMode} is not supported, use query or form_post`);
+  }
+  if (params.has('request')) throw new RequestNotSupported('request objects are not supported');
+  if (params.has('request_uri')) throw new RequestUriNotSupported('request_uri is not supported');
+
+  const responseType = params.get('response_type');
+  if (responseType === undefined) throw new InvalidRequest('response_type is required');
+  // RFC 9700 §2.1.2: no implicit grant; only the authorization code flow.
+  if (responseType !== 'code') throw new UnsupportedResponseType(`response_type ${responseType} is not supported, use code`);
+  if (!client.grantTypes.includes('authorization_code') || !client.responseTypes.includes('code')) {
+    throw new UnauthorizedClient('this client is not allowed to use the authorization code grant');
+  }
+
+  const scope = allowedScope(parseScope(params.get('scope')), parseScope(client.scope));
+
+  // RFC 9700 §2.1.1: PKCE for public clients always, for confidential clients unless opted out.
+  const pkceRequired = client.requirePkce || client.tokenEndpointAuthMethod === 'none';
+  const challenge = parseCodeChallenge(params.get('code_challenge'), params.get('code_challenge_method'), pkceRequired);
+
+  const prompt = parsePrompt(params.get('prompt'));
+
+  return {
+    client,
+    request: {
+      clientId: client.clientId,
+      redirectUri: target.redirectUri,
+      redirectUriProvided: params.has('redirect_uri'),
+      scope,
+      state: target.state,
+      responseMode: target.responseMode,
+      codeChallenge: challenge?.codeChallenge ?? null,
+      codeChallengeMethod: challenge?.codeChallengeMethod ?? null,
+      nonce: params.get('nonce') ?? null,
+      prompt,
+      loginHint: params.get('login_hint') ?? null,
+    },
+  };
+}
+
+const PROMPT_VALUES = new Set(['none', 'login', 'consent', 'select_account']);
+
+/** OpenID Connect Core §3.1.2.1: `none` must stand alone; unknown values are refused. */
+function parsePrompt(value: string | undefined): string[] {
+  const prompt = [...new Set((value ?? '').split(' ').filter((item) => item !== ''))];
+  const unknown = prompt.find((item) => !PROMPT_VALUES.has(item));
+  if (unknown !== undefined) throw new InvalidRequest(`prompt value ${unknown} is not supported`);
+  if (prompt.includes('none') && prompt.length > 1) throw new InvalidRequest('prompt=none cannot be combined with other values');
+  return prompt;
+}

@@ -1,0 +1,142 @@
+/**
+ * The resource owner's part of an authorization: signing in and consenting (RFC 6749 §4.1.1:
+ * "the authorization server authenticates the resource owner and obtains an authorization
+ * decision"). The HTTP layer renders the pages; this module decides and records.
+ *
+ * Every interaction is bound to the browser that started it and every form carries the
+ * interaction's CSRF token, so a page cannot be completed from another browser or site.
+ */
+import type { ProviderContext } from '../context.js';
+import { AccessDenied } from '../errors.js';
+import { dummyPasswordHashFor, randomToken, safeEqual, sha256Base64Url, verifyPassword } from '../secrets.js';
+import type { Client, Interaction, Session, User } from '../../store/store.js';
+import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
+import { currentSession, nextStep, targetOf, type BrowserState } from './authorization-endpoint.js';
+import { issueAuthorizationCode } from './issue-code.js';
+
+/** An interaction that is unknown, expired, finished, or started by another browser. */
+export class InteractionNotFound extends Error {
+  readonly status = 400;
+  constructor() {
+    super('This sign-in request has expired or was started in another browser. Go back to the application and try again.');
+    this.name = 'InteractionNotFound';
+  }
+}
+
+/** A form submitted without the interaction's CSRF token. */
+export class CsrfMismatch extends Error {
+  readonly status = 403;
+  constructor() {
+    super('The form could not be verified. Reload the page and try again.');
+    this.name = 'CsrfMismatch';
+  }
+}
+
+export interface LoadedInteraction {
+  interaction: Interaction;
+  client: Client;
+}
+
+export type InteractionView =
+  | ({ kind: 'login' } & LoadedInteraction)
+  | ({ kind: 'consent'; user: User } & LoadedInteraction)
+  | { kind: 'respond'; response: AuthorizationResponse };
+
+export async function loadInteraction(id: string, browser: BrowserState, context: ProviderContext): Promise<LoadedInteraction> {
+  const interaction = await context.store.interactions.get(id, context.now());
+  if (!interaction || browser.browserId === undefined) throw new InteractionNotFound();
+  if (!safeEqual(interaction.browserBindingHash, sha256Base64Url(browser.browserId))) throw new InteractionNotFound();
+  const client = await context.store.clients.get(interaction.clientId);
+  if (!client) throw new InteractionNotFound();
+  return { interaction, client };
+}
+
+function checkCsrf(interaction: Interaction, presented: string | undefined): void {
+  if (presented === undefined || !safeEqual(interaction.csrfToken, presented)) throw new CsrfMismatch();
+}
+
+/** What the browser sees at the interaction URL: the login page, the consent page, or the result. */
+export async function viewInteraction(id: string, browser: BrowserState, context: ProviderContext): Promise<InteractionView> {
+  const loaded = await loadInteraction(id, browser, context);
+  const session = await currentSession(browser.sessionId, context);
+  const step = await nextStep(loaded.interaction.request, session, loaded.interaction.createdAt, context);
+  if (step === 'login') return { kind: 'login', ...loaded };
+  const user = await context.store.users.getById(session!.userId);
+  if (!user) return { kind: 'login', ...loaded };
+  if (step === 'consent') return { kind: 'consent', user, ...loaded };
+  return { kind: 'respond', response: await complete(loaded.interaction, session!, context) };
+}
+
+export type LoginResult =
+  | { kind: 'failed' }
+  | { kind: 'signed-in'; sessionId: string; next: { kind: 'consent' } | { kind: 'respond'; response: AuthorizationResponse } };
+
+/**
+ * Verifies the username and password. An unknown user is checked against a dummy hash so that
+ * it takes as long as a wrong password, and both get the same answer.
+ */
+export async function submitLogin(
+  id: string,
+  browser: BrowserState,
+  form: { csrfToken?: string | undefined; username?: string | undefined; password?: string | undefined },
+  context: ProviderContext,
+): Promise<LoginResult> {
+  const { interaction } = await loadInteraction(id, browser, context);
+  checkCsrf(interaction, form.csrfToken);
+  const user = form.username === undefined ? undefined : await context.store.users.getByUsername(form.username);
+  const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHashFor()), form.password ?? '');
+  if (!user || !passwordOk) {
+    context.events.emit({ type: 'login.failed', flowId: interaction.flowId, reason: 'unknown_user_or_wrong_password' });
+    return { kind: 'failed' };
+  }
+
+  // A new session id at every sign-in defeats session fixation.
+  if (browser.sessionId !== undefined) await context.store.sessions.delete(sha256Base64Url(browser.sessionId));
+  const now = context.now();
+  const sessionId = randomToken(32);
+  const session: Session = {
+    idHash: sha256Base64Url(sessionId),
+    userId: user.id,
+    authTime: now,
+    createdAt: now,
+    expiresAt: now + context.settings.sessionTtlSeconds * 1000,
+  };
+  await context.store.sessions.create(session);
+  context.events.emit({ type: 'login.succeeded', flowId: interaction.flowId, userId: user.id }, now);
+
+  const step = await nextStep(interaction.request, session, interaction.createdAt, context);
+  if (step === 'complete') return { kind: 'signed-in', sessionId, next: { kind: 'respond', response: await complete(interaction, session, context) } };
+  return { kind: 'signed-in', sessionId, next: { kind: 'consent' } };
+}
+
+export type ConsentResult = { kind: 'login' } | { kind: 'respond'; response: AuthorizationResponse };
+
+export async function submitConsent(
+  id: string,
+  browser: BrowserState,
+  form: { csrfToken?: string | undefined; decision?: string | undefined },
+  context: ProviderContext,
+): Promise<ConsentResult> {
+  const { interaction } = await loadInteraction(id, browser, context);
+  checkCsrf(interaction, form.csrfToken);
+  const session = await currentSession(browser.sessionId, context);
+  if (!session || (await nextStep(interaction.request, session, interaction.createdAt, context)) === 'login') {
+    return { kind: 'login' };
+  }
+  const { request, flowId } = interaction;
+  if (form.decision === 'allow') {
+    await context.store.consents.grant({ userId: session.userId, clientId: request.clientId, scopes: request.scope, grantedAt: context.now() });
+    context.events.emit({ type: 'consent.granted', flowId, userId: session.userId, clientId: request.clientId, scope: request.scope });
+    return { kind: 'respond', response: await complete(interaction, session, context) };
+  }
+  if (!(await context.store.interactions.consume(interaction.id))) throw new InteractionNotFound();
+  context.events.emit({ type: 'consent.denied', flowId, userId: session.userId, clientId: request.clientId });
+  // RFC 6749 §4.1.2.1: the resource owner denied the request.
+  return { kind: 'respond', response: errorResponse(targetOf(request), new AccessDenied('the user denied the request'), context.settings.issuer) };
+}
+
+/** Ends the interaction (exactly once, even if the form is submitted twice) and issues the code. */
+async function complete(interaction: Interaction, session: Session, context: ProviderContext): Promise<AuthorizationResponse> {
+  if (!(await context.store.interactions.consume(interaction.id))) throw new InteractionNotFound();
+  return issueAuthorizationCode(interaction.request, interaction.flowId, session, context);
+}

@@ -1,0 +1,52 @@
+/**
+ * Issuing an authorization code, RFC 6749 §4.1.2 and RFC 9700 §4.2.1: at least 128 bits of
+ * entropy (we use 256), stored only as a hash, single use, short-lived, and bound to the
+ * client, redirect_uri, PKCE challenge, user, scopes and nonce.
+ */
+import type { ProviderContext } from '../context.js';
+import { randomToken, sha256Base64Url } from '../secrets.js';
+import type { Session, StoredAuthorizationRequest } from '../../store/store.js';
+import { codeResponse, type AuthorizationResponse } from './authorization-response.js';
+
+export async function issueAuthorizationCode(
+  request: StoredAuthorizationRequest,
+  flowId: string,
+  session: Session,
+  context: ProviderContext,
+): Promise<AuthorizationResponse> {
+  const now = context.now();
+  const grantId = randomToken(16);
+  const code = randomToken(32);
+  await context.store.grants.create({
+    id: grantId,
+    flowId,
+    clientId: request.clientId,
+    userId: session.userId,
+    scope: request.scope,
+    createdAt: now,
+    revokedAt: null,
+  });
+  await context.store.codes.create({
+    codeHash: sha256Base64Url(code),
+    grantId,
+    flowId,
+    clientId: request.clientId,
+    userId: session.userId,
+    redirectUri: request.redirectUri,
+    redirectUriProvided: request.redirectUriProvided,
+    scope: request.scope,
+    codeChallenge: request.codeChallenge,
+    codeChallengeMethod: request.codeChallengeMethod,
+    nonce: request.nonce,
+    authTime: session.authTime,
+    createdAt: now,
+    expiresAt: now + context.settings.codeTtlSeconds * 1000,
+    consumedAt: null,
+  });
+  context.events.emit({ type: 'code.issued', flowId, clientId: request.clientId, userId: session.userId, grantId }, now);
+  return codeResponse(
+    { redirectUri: request.redirectUri, responseMode: request.responseMode, state: request.state },
+    code,
+    context.settings.issuer,
+  );
+}

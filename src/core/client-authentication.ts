@@ -1,0 +1,83 @@
+/**
+ * Client authentication at the token endpoint, RFC 6749 §2.3.
+ *
+ * Methods: `client_secret_basic` (§2.3.1, with the Appendix B form-urlencoding of id and
+ * secret), `client_secret_post` (§2.3.1), and `none` for public clients (§2.1, RFC 7591 §2).
+ * A client must use the method it registered; using two at once is `invalid_request`
+ * ("The client MUST NOT use more than one authentication method in each request").
+ */
+import type { Client, Store } from '../store/store.js';
+import { InvalidClient, InvalidRequest } from './errors.js';
+import type { Params } from './params.js';
+import { verifyClientSecret } from './secrets.js';
+
+export interface ClientCredentials {
+  method: Client['tokenEndpointAuthMethod'];
+  clientId: string;
+  clientSecret: string | null;
+}
+
+/** Decodes one Basic credential component: RFC 6749 Appendix B form-urlencoding. */
+function formUrlDecode(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+/** Parses `Authorization: Basic ...`; undefined when the header is absent or another scheme. */
+export function parseBasicAuthorization(header: string | undefined): { clientId: string; clientSecret: string } | undefined {
+  if (header === undefined) return undefined;
+  const match = /^basic +([A-Za-z0-9+/=._~-]*)\s*$/i.exec(header);
+  if (!match) {
+    if (/^basic\b/i.test(header)) throw new InvalidClient('malformed Basic authorization header', { usedBasic: true });
+    return undefined;
+  }
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw new InvalidClient('malformed Basic authorization header', { usedBasic: true });
+  try {
+    return { clientId: formUrlDecode(decoded.slice(0, colon)), clientSecret: formUrlDecode(decoded.slice(colon + 1)) };
+  } catch {
+    throw new InvalidClient('malformed Basic authorization header', { usedBasic: true });
+  }
+}
+
+/** Works out which method the request uses, refusing ambiguous requests. */
+export function extractClientCredentials(authorization: string | undefined, params: Params): ClientCredentials {
+  const basic = parseBasicAuthorization(authorization);
+  const bodyId = params.get('client_id');
+  const bodySecret = params.get('client_secret');
+  if (basic) {
+    if (bodySecret !== undefined) throw new InvalidRequest('client authenticated with both Basic and client_secret_post');
+    if (bodyId !== undefined && bodyId !== basic.clientId) {
+      throw new InvalidRequest('client_id in the body differs from the one in the Authorization header');
+    }
+    return { method: 'client_secret_basic', clientId: basic.clientId, clientSecret: basic.clientSecret };
+  }
+  if (bodyId === undefined) throw new InvalidClient('client authentication is required', { usedBasic: false });
+  if (bodySecret !== undefined) return { method: 'client_secret_post', clientId: bodyId, clientSecret: bodySecret };
+  return { method: 'none', clientId: bodyId, clientSecret: null };
+}
+
+export async function authenticateClient(
+  authorization: string | undefined,
+  params: Params,
+  store: Store,
+): Promise<Client> {
+  const credentials = extractClientCredentials(authorization, params);
+  const usedBasic = credentials.method === 'client_secret_basic';
+  const client = await store.clients.get(credentials.clientId);
+  if (!client) throw new InvalidClient('unknown client or wrong credentials', { usedBasic });
+  if (client.tokenEndpointAuthMethod !== credentials.method) {
+    throw new InvalidClient(
+      `client is registered for ${client.tokenEndpointAuthMethod} authentication, not ${credentials.method}`,
+      { usedBasic },
+    );
+  }
+  if (credentials.method === 'none') return client;
+  if (client.clientSecretHash === null || credentials.clientSecret === null) {
+    throw new InvalidClient('unknown client or wrong credentials', { usedBasic });
+  }
+  if (!(await verifyClientSecret(client.clientSecretHash, credentials.clientSecret))) {
+    throw new InvalidClient('unknown client or wrong credentials', { usedBasic });
+  }
+  return client;
+}

@@ -1,0 +1,363 @@
+/**
+ * Client registration: turns RFC 7591 client metadata (the same names in the config file, the
+ * CLI and any future registration endpoint) into a stored `Client`, enforcing the rules of
+ * OAuth 2.1 / the OAuth 2.0 Security BCP (RFC 9700) at registration time, so that the protocol
+ * endpoints can trust whatever is in the store.
+ *
+ * Secrets: a confidential client gets a generated 256-bit secret, stored as SHA-256 (it is
+ * high-entropy), unless one was supplied (config fixtures), which is stored as argon2id because a
+ * person may have chosen it (see src/core/secrets.ts). Only a generated secret is returned, once.
+ */
+import type { Client, TokenEndpointAuthMethod } from '../store/store.js';
+import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from './secrets.js';
+
+/** Invalid client metadata; `field` names the offending key, e.g. `redirect_uris[0]`. */
+export class ClientMetadataError extends Error {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(message);
+    this.name = 'ClientMetadataError';
+    this.field = field;
+  }
+}
+
+/** The metadata names Gatehouse understands (RFC 7591 §2, plus `require_pkce`). */
+export const CLIENT_METADATA_FIELDS = [
+  'client_id',
+  'client_secret',
+  'client_name',
+  'redirect_uris',
+  'grant_types',
+  'response_types',
+  'token_endpoint_auth_method',
+  'scope',
+  'require_pkce',
+] as const;
+
+export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const SUPPORTED_RESPONSE_TYPES = ['code'] as const;
+export const SUPPORTED_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
+export const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+
+/** Client metadata after validation, with every default applied (RFC 7591 names). */
+export interface ValidatedClientMetadata {
+  client_id: string | undefined;
+  client_secret: string | undefined;
+  client_name: string | undefined;
+  redirect_uris: string[];
+  grant_types: string[];
+  response_types: string[];
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  scope: string;
+  require_pkce: boolean;
+}
+
+/** The display form of a client (RFC 7591 §3.2.1 names); never includes the secret or its hash. */
+export interface ClientMetadataView {
+  client_id: string;
+  client_name?: string;
+  client_type: 'public' | 'confidential';
+  redirect_uris: string[];
+  grant_types: string[];
+  response_types: string[];
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  scope: string;
+  require_pkce: boolean;
+  /** RFC 7591 §3.2.1: seconds since the epoch. */
+  client_id_issued_at: number;
+}
+
+// RFC 6749 Appendix A: client-id, client-secret = *VSCHAR (%x20-7E).
+const VSCHAR = /^[\x20-\x7E]*$/;
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const MAX_ID_LENGTH = 255;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const describe = (value: unknown): string => {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+};
+
+function optionalString(metadata: Record<string, unknown>, field: string): string | undefined {
+  const value = metadata[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new ClientMetadataError(field, `${field} must be a string, not ${describe(value)}`);
+  return value;
+}
+
+function optionalStringArray(metadata: Record<string, unknown>, field: string): string[] | undefined {
+  const value = metadata[field];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw new ClientMetadataError(field, `${field} must be an array of strings, not ${describe(value)}`);
+  return value.map((item, index) => {
+    if (typeof item !== 'string') {
+      throw new ClientMetadataError(`${field}[${index}]`, `${field}[${index}] must be a string, not ${describe(item)}`);
+    }
+    return item;
+  });
+}
+
+const unique = (values: string[]): string[] => [...new Set(values)];
+
+/**
+ * Validates client metadata and applies defaults, without touching secrets. Unknown metadata
+ * names are ignored, as RFC 7591 §2 requires of a registration endpoint (the config file loader
+ * refuses them separately, to catch typos).
+ */
+export function validateClientMetadata(input: unknown): ValidatedClientMetadata {
+  if (!isRecord(input)) throw new ClientMetadataError('', `client metadata must be an object, not ${describe(input)}`);
+
+  // client_id: chosen by the caller (config fixtures) or generated later.
+  const clientId = optionalString(input, 'client_id');
+  if (clientId !== undefined) {
+    if (clientId.length === 0 || clientId.length > MAX_ID_LENGTH) {
+      throw new ClientMetadataError('client_id', `client_id must be 1 to ${MAX_ID_LENGTH} characters long`);
+    }
+    if (!VSCHAR.test(clientId) || clientId.trim() !== clientId) {
+      throw new ClientMetadataError('client_id', 'client_id must consist of printable ASCII characters (RFC 6749 Appendix A.1) without leading or trailing spaces');
+    }
+  }
+
+  const clientName = optionalString(input, 'client_name');
+  if (clientName !== undefined && (clientName.trim().length === 0 || clientName.length > 200)) {
+    throw new ClientMetadataError('client_name', 'client_name must be a non-empty string of at most 200 characters');
+  }
+
+  // RFC 7591 §2: token_endpoint_auth_method defaults to client_secret_basic.
+  const authMethodRaw = optionalString(input, 'token_endpoint_auth_method') ?? 'client_secret_basic';
+  if (!(SUPPORTED_AUTH_METHODS as readonly string[]).includes(authMethodRaw)) {
+    throw new ClientMetadataError(
+      'token_endpoint_auth_method',
+      `token_endpoint_auth_method "${authMethodRaw}" is not supported; use one of ${SUPPORTED_AUTH_METHODS.join(', ')}`,
+    );
+  }
+  const authMethod = authMethodRaw as TokenEndpointAuthMethod;
+  const isPublic = authMethod === 'none';
+
+  // Secret: RFC 6749 §2.1 - a public client cannot hold credentials; §A.2 client-secret = *VSCHAR.
+  const clientSecret = optionalString(input, 'client_secret');
+  if (clientSecret !== undefined) {
+    if (isPublic) {
+      throw new ClientMetadataError(
+        'client_secret',
+        'a public client (token_endpoint_auth_method "none") must not have a client_secret (RFC 6749 §2.1)',
+      );
+    }
+    if (clientSecret.length === 0 || !VSCHAR.test(clientSecret)) {
+      throw new ClientMetadataError('client_secret', 'client_secret must be a non-empty string of printable ASCII characters (RFC 6749 Appendix A.2)');
+    }
+  }
+
+  // Grant types: RFC 7591 §2 defaults to authorization_code; refresh tokens are useful with it too.
+  const grantTypesRaw = optionalStringArray(input, 'grant_types');
+  const grantTypes = unique(grantTypesRaw ?? [...DEFAULT_GRANT_TYPES]);
+  if (grantTypes.length === 0) throw new ClientMetadataError('grant_types', 'grant_types must list at least one grant type');
+  (grantTypesRaw ?? []).forEach((grantType, index) => {
+    const field = `grant_types[${index}]`;
+    if (grantType === 'implicit') {
+      throw new ClientMetadataError(field, 'the implicit grant is not supported: RFC 9700 §2.1.2 (OAuth 2.0 Security BCP) says clients SHOULD NOT use it; use authorization_code with PKCE');
+    }
+    if (grantType === 'password') {
+      throw new ClientMetadataError(field, 'the resource owner password credentials grant is not supported: RFC 9700 §2.4 says it MUST NOT be used; use authorization_code with PKCE');
+    }
+    if (!(SUPPORTED_GRANT_TYPES as readonly string[]).includes(grantType)) {
+      throw new ClientMetadataError(field, `grant type "${grantType}" is not supported; use ${SUPPORTED_GRANT_TYPES.join(', ')}`);
+    }
+  });
+  const usesCode = grantTypes.includes('authorization_code');
+  if (grantTypes.includes('client_credentials') && isPublic) {
+    throw new ClientMetadataError(
+      `grant_types[${(grantTypesRaw ?? []).indexOf('client_credentials')}]`,
+      'client_credentials requires a confidential client: RFC 6749 §4.4 says it MUST only be used by confidential clients',
+    );
+  }
+  if (grantTypes.includes('refresh_token') && !usesCode) {
+    throw new ClientMetadataError(
+      'grant_types',
+      'refresh_token is only issued with authorization_code; a client_credentials client gets no refresh token (RFC 6749 §4.4.3)',
+    );
+  }
+
+  // Response types: RFC 7591 §2.1 - authorization_code goes with "code"; nothing else is supported.
+  const responseTypesRaw = optionalStringArray(input, 'response_types');
+  const responseTypes = unique(responseTypesRaw ?? (usesCode ? ['code'] : []));
+  (responseTypesRaw ?? []).forEach((responseType, index) => {
+    const field = `response_types[${index}]`;
+    if (responseType === 'token' || responseType.split(' ').includes('token')) {
+      throw new ClientMetadataError(field, 'response type "token" (the implicit grant) is not supported: RFC 9700 §2.1.2 says clients SHOULD NOT use it; use "code"');
+    }
+    if (responseType !== 'code') {
+      throw new ClientMetadataError(field, `response type "${responseType}" is not supported; the only response type is "code"`);
+    }
+  });
+  if (usesCode && !responseTypes.includes('code')) {
+    throw new ClientMetadataError('response_types', 'response_types must be ["code"] for a client using the authorization_code grant (RFC 7591 §2.1)');
+  }
+  if (!usesCode && responseTypes.length > 0) {
+    throw new ClientMetadataError(
+      'response_types',
+      'response_types must be empty or absent for a client without the authorization_code grant (RFC 7591 §2.1: "code" goes with authorization_code)',
+    );
+  }
+
+  // Redirect URIs: RFC 6749 §3.1.2, RFC 8252 §7, RFC 9700 §2.1 / §4.1.
+  const redirectUrisRaw = optionalStringArray(input, 'redirect_uris') ?? [];
+  if (usesCode && redirectUrisRaw.length === 0) {
+    throw new ClientMetadataError('redirect_uris', 'redirect_uris must list at least one redirect URI for a client using the authorization_code grant (RFC 6749 §3.1.2.2, RFC 9700 §2.1)');
+  }
+  if (!usesCode && redirectUrisRaw.length > 0) {
+    throw new ClientMetadataError('redirect_uris', 'redirect_uris are only used with the authorization_code grant; remove them or add authorization_code to grant_types');
+  }
+  redirectUrisRaw.forEach((uri, index) => validateRedirectUri(uri, `redirect_uris[${index}]`, isPublic));
+  const redirectUris = unique(redirectUrisRaw);
+
+  // Scope: RFC 6749 §3.3 - space-delimited scope-tokens.
+  const scopeRaw = optionalString(input, 'scope') ?? DEFAULT_CLIENT_SCOPE;
+  const scopeTokens = scopeRaw.split(' ').filter((token) => token.length > 0);
+  if (scopeTokens.length === 0) throw new ClientMetadataError('scope', 'scope must list at least one scope');
+  for (const token of scopeTokens) {
+    if (!SCOPE_TOKEN.test(token)) {
+      throw new ClientMetadataError(
+        'scope',
+        `scope token ${JSON.stringify(token)} contains a character RFC 6749 §3.3 does not allow (scope tokens are printable ASCII without space, " or \\)`,
+      );
+    }
+  }
+  const scope = unique(scopeTokens).join(' ');
+
+  // PKCE: RFC 9700 §2.1.1 - public clients MUST use PKCE; confidential clients SHOULD.
+  const requirePkceRaw = input['require_pkce'];
+  if (requirePkceRaw !== undefined && requirePkceRaw !== null && typeof requirePkceRaw !== 'boolean') {
+    throw new ClientMetadataError('require_pkce', `require_pkce must be a boolean, not ${describe(requirePkceRaw)}`);
+  }
+  const requirePkce = requirePkceRaw ?? true;
+  if (!requirePkce && isPublic) {
+    throw new ClientMetadataError('require_pkce', 'require_pkce cannot be false for a public client: RFC 9700 §2.1.1 says public clients MUST use PKCE');
+  }
+
+  return {
+    client_id: clientId,
+    client_secret: clientSecret,
+    client_name: clientName,
+    redirect_uris: redirectUris,
+    grant_types: grantTypes,
+    response_types: responseTypes,
+    token_endpoint_auth_method: authMethod,
+    scope,
+    require_pkce: requirePkce,
+  };
+}
+
+function validateRedirectUri(uri: string, field: string, isPublic: boolean): void {
+  // The URI is stored and later compared exactly as registered (RFC 9700 §4.1.3), so refuse
+  // anything the URL parser would silently normalise away.
+  if (uri.length === 0 || !/^[\x21-\x7E]+$/.test(uri)) {
+    throw new ClientMetadataError(field, `redirect URI ${JSON.stringify(uri)} must be a non-empty absolute URI without spaces or non-ASCII characters`);
+  }
+  // RFC 6749 §3.1.2: the redirection endpoint URI MUST be an absolute URI and MUST NOT include a fragment.
+  if (uri.includes('#')) {
+    throw new ClientMetadataError(field, `redirect URI ${uri} must not include a fragment (RFC 6749 §3.1.2)`);
+  }
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri)) {
+    throw new ClientMetadataError(field, `redirect URI ${uri} must be an absolute URI (RFC 6749 §3.1.2)`);
+  }
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new ClientMetadataError(field, `redirect URI ${uri} is not a valid absolute URI (RFC 6749 §3.1.2)`);
+  }
+  const scheme = url.protocol.slice(0, -1).toLowerCase();
+  if (scheme === 'https' || scheme === 'http') {
+    if (!/^[A-Za-z]+:\/\//.test(uri) || url.hostname === '') {
+      throw new ClientMetadataError(field, `redirect URI ${uri} must have the form ${scheme}://host/path (RFC 6749 §3.1.2)`);
+    }
+    if (url.username !== '' || url.password !== '') {
+      throw new ClientMetadataError(field, `redirect URI ${uri} must not contain user information (it disguises the real host; RFC 3986 §3.2.1)`);
+    }
+    // RFC 8252 §7.3 / RFC 9700 §2.1: plain http only for loopback redirects of native apps.
+    if (scheme === 'http' && !LOOPBACK_HOSTS.has(url.hostname)) {
+      throw new ClientMetadataError(
+        field,
+        `redirect URI ${uri} uses http on a non-loopback host; use https, or http only with localhost, 127.0.0.1 or [::1] (RFC 9700 §2.1, RFC 8252 §7.3)`,
+      );
+    }
+    return;
+  }
+  // RFC 8252 §7.1: private-use URI schemes are reverse domain names (they contain a ".").
+  if (scheme.includes('.')) {
+    if (!isPublic) {
+      throw new ClientMetadataError(
+        field,
+        `redirect URI ${uri} uses a private-use URI scheme, which only native apps (public clients) use (RFC 8252 §7.1); any app can claim such a scheme, so it cannot protect a confidential client's redirects`,
+      );
+    }
+    return;
+  }
+  throw new ClientMetadataError(
+    field,
+    `redirect URI ${uri} uses the scheme "${scheme}:"; allowed are https, http on a loopback host (RFC 8252 §7.3), and for public clients a private-use scheme such as com.example.app: (RFC 8252 §7.1)`,
+  );
+}
+
+/**
+ * Registers a client from its metadata. `generateSecret`: whether a confidential client without
+ * a `client_secret` gets a generated one (returned once as `clientSecret`); when false, such a
+ * client is returned with no secret hash and the caller decides what to do with it.
+ */
+export async function registerClient(
+  metadata: unknown,
+  options: { generateSecret: boolean; now: number },
+): Promise<{ client: Client; clientSecret: string | null }> {
+  const validated = validateClientMetadata(metadata);
+  const isPublic = validated.token_endpoint_auth_method === 'none';
+
+  let clientSecretHash: string | null = null;
+  let clientSecret: string | null = null;
+  if (!isPublic) {
+    if (validated.client_secret !== undefined) {
+      clientSecretHash = await hashClientSecret(validated.client_secret, false);
+    } else if (options.generateSecret) {
+      clientSecret = randomToken(GENERATED_SECRET_BYTES);
+      clientSecretHash = await hashClientSecret(clientSecret, true);
+    }
+  }
+
+  const client: Client = {
+    // 16 random bytes: a 22-character URL-safe identifier.
+    clientId: validated.client_id ?? randomToken(16),
+    clientSecretHash,
+    clientName: validated.client_name ?? null,
+    redirectUris: validated.redirect_uris,
+    grantTypes: validated.grant_types,
+    responseTypes: validated.response_types,
+    tokenEndpointAuthMethod: validated.token_endpoint_auth_method,
+    scope: validated.scope,
+    requirePkce: validated.require_pkce,
+    createdAt: options.now,
+  };
+  return { client, clientSecret };
+}
+
+/** The display form of a stored client; never the secret hash. */
+export function clientToMetadata(client: Client): ClientMetadataView {
+  return {
+    client_id: client.clientId,
+    ...(client.clientName !== null ? { client_name: client.clientName } : {}),
+    client_type: client.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential',
+    redirect_uris: [...client.redirectUris],
+    grant_types: [...client.grantTypes],
+    response_types: [...client.responseTypes],
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    scope: client.scope,
+    require_pkce: client.requirePkce,
+    client_id_issued_at: Math.floor(client.createdAt / 1000),
+  };
+}

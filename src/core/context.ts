@@ -1,0 +1,24 @@
+/**
+ * What every protocol handler depends on. Handlers are framework-free: they take parsed input
+ * and this context, and return a result or throw an OAuthError.
+ */
+import type { GatehouseSettings } from '../config/settings.js';
+import type { Store } from '../store/store.js';
+import type { EventBus } from './events.js';
+import type { KeyRing } from './keys.js';
+
+export interface ProviderContext {
+  settings: GatehouseSettings;
+  store: Store;
+  keys: KeyRing;
+  events: EventBus;
+  /** Milliseconds since the epoch; replaceable in tests. */
+  now(): number;
+}
+
+export const ENDPOINT_PATHS = {
+  authorization: '/authorize',
+  token: '/token',
+  jwks: '/jwks',
+  interaction: '/interaction',
+} as const;

@@ -1,0 +1,73 @@
+/**
+ * Random tokens and the hashes Gatehouse stores instead of them.
+ *
+ * Codes, session ids and generated client secrets carry 256 bits from the CSPRNG, so a single
+ * SHA-256 is a sufficient one-way function for storing them (no salt or stretching needed for
+ * high-entropy values; stretching is for guessable secrets). Client secrets chosen by a person
+ * (config-file fixtures) may be guessable, so those are stored as argon2id instead.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash as argon2Hash, verify as argon2Verify, Algorithm } from '@node-rs/argon2';
+
+/** A URL-safe random token with `bytes` bytes of entropy (default 32 = 256 bits). */
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export function sha256Base64Url(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+/** Prefix marking a stored SHA-256 hash of a generated, high-entropy secret. */
+const SHA256_PREFIX = 'sha256$';
+
+/** Bytes of a client secret Gatehouse generates. */
+export const GENERATED_SECRET_BYTES = 32;
+
+// OWASP's argon2id baseline (m=19 MiB, t=2, p=1).
+const ARGON2_OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+export function hashPassword(password: string): Promise<string> {
+  return argon2Hash(password, ARGON2_OPTIONS);
+}
+
+export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  try {
+    return await argon2Verify(passwordHash, password);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A hash computed once at start with the same parameters as real password hashes, used to
+ * verify against when the user does not exist, so that an unknown user and a wrong password
+ * take about the same time.
+ */
+let dummyPasswordHash: Promise<string> | undefined;
+export function dummyPasswordHashFor(): Promise<string> {
+  dummyPasswordHash ??= hashPassword(randomToken());
+  return dummyPasswordHash;
+}
+
+/** Stores a client secret: SHA-256 when we generated it, argon2id when a person chose it. */
+export async function hashClientSecret(secret: string, generated: boolean): Promise<string> {
+  if (generated) return SHA256_PREFIX + sha256Base64Url(secret);
+  return hashPassword(secret);
+}
+
+export async function verifyClientSecret(storedHash: string, presented: string): Promise<boolean> {
+  if (storedHash.startsWith(SHA256_PREFIX)) {
+    const expected = Buffer.from(storedHash.slice(SHA256_PREFIX.length));
+    const actual = Buffer.from(sha256Base64Url(presented));
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
+  }
+  return verifyPassword(storedHash, presented);
+}
+
+/** Constant-time comparison of two strings. */
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

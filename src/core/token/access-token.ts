@@ -1,0 +1,65 @@
+/**
+ * JWT access tokens per RFC 9068, signed with the active key of the key ring.
+ */
+import { SignJWT } from 'jose';
+import type { KeyRing } from '../keys.js';
+import type { AccessTokenRecord, Store } from '../../store/store.js';
+import { randomToken } from '../secrets.js';
+import { formatScope } from '../scope.js';
+
+export interface AccessTokenRequest {
+  issuer: string;
+  clientId: string;
+  /** RFC 9068 §2.2: the resource owner, or the client itself for client credentials. */
+  subject: string;
+  userId: string | null;
+  scope: string[];
+  audience: string[];
+  grantId: string | null;
+  flowId: string | null;
+  authTime: number | null;
+  ttlSeconds: number;
+  now: number;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  jti: string;
+  expiresIn: number;
+}
+
+export async function issueAccessToken(request: AccessTokenRequest, keys: KeyRing, store: Store): Promise<IssuedAccessToken> {
+  const key = keys.active(request.now);
+  const jti = randomToken(16);
+  const iat = Math.floor(request.now / 1000);
+  const exp = iat + request.ttlSeconds;
+  const claims: Record<string, unknown> = {
+    client_id: request.clientId,
+    scope: formatScope(request.scope),
+  };
+  if (request.authTime !== null) claims['auth_time'] = Math.floor(request.authTime / 1000);
+  const token = await new SignJWT(claims)
+    // RFC 9068 §2.1: typ "at+jwt" keeps access tokens from being confused with ID tokens.
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+    .setIssuer(request.issuer)
+    .setSubject(request.subject)
+    .setAudience(request.audience.length === 1 ? request.audience[0]! : request.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(jti)
+    .sign(key.privateKey);
+  const record: AccessTokenRecord = {
+    jti,
+    grantId: request.grantId,
+    flowId: request.flowId,
+    clientId: request.clientId,
+    userId: request.userId,
+    scope: request.scope,
+    audience: request.audience,
+    createdAt: request.now,
+    expiresAt: exp * 1000,
+    revokedAt: null,
+  };
+  await store.accessTokens.create(record);
+  return { token, jti, expiresIn: request.ttlSeconds };
+}

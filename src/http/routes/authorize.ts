@@ -1,0 +1,35 @@
+/**
+ * Front channel: the authorization endpoint, GET and form POST (RFC 6749 §3.1: "MUST support
+ * the use of the HTTP GET method ... and MAY support the use of the POST method").
+ * No CORS headers: it is navigated to, never fetched.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { handleAuthorizationRequest } from '../../core/authorize/authorization-endpoint.js';
+import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
+import type { Params } from '../../core/params.js';
+import { BROWSER_COOKIE, serializeCookie } from '../cookies.js';
+import { sendAuthorizationResponse, sendRedirect } from '../html-response.js';
+import { browserState, formParams, queryParams } from '../request-input.js';
+
+/** The browser binding cookie lives as long as a browser might keep an interaction open. */
+const BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600;
+
+export function registerAuthorizationRoutes(app: FastifyInstance, context: ProviderContext): void {
+  const secure = context.settings.issuer.startsWith('https:');
+
+  async function authorize(request: FastifyRequest, reply: FastifyReply, params: Params) {
+    const outcome = await handleAuthorizationRequest(params, browserState(request), context);
+    if (outcome.kind === 'respond') return sendAuthorizationResponse(reply, outcome.response);
+    if (outcome.newBrowserId !== null) {
+      reply.header('set-cookie', serializeCookie(BROWSER_COOKIE, outcome.newBrowserId, { secure, maxAgeSeconds: BROWSER_COOKIE_MAX_AGE }));
+    }
+    return sendRedirect(reply, `${ENDPOINT_PATHS.interaction}/${outcome.interactionId}`);
+  }
+
+  app.get(ENDPOINT_PATHS.authorization, { config: { responseKind: 'html' } }, (request, reply) =>
+    authorize(request, reply, queryParams(request)),
+  );
+  app.post(ENDPOINT_PATHS.authorization, { config: { responseKind: 'html' } }, (request, reply) =>
+    authorize(request, reply, formParams(request)),
+  );
+}

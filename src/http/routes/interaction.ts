@@ -1,0 +1,75 @@
+/**
+ * The resource owner's pages: sign in and consent. Form field names (`username`, `password`,
+ * `csrf_token`, `decision=allow|deny`) are a documented, stable contract for automation.
+ * Every POST answers 303 (or, for response_mode=form_post, the auto-submitting form page).
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { submitConsent, submitLogin, viewInteraction } from '../../core/authorize/interaction.js';
+import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
+import { renderConsentPage, renderLoginPage } from '../../ui/pages.js';
+import { SESSION_COOKIE, serializeCookie } from '../cookies.js';
+import { cspAllowingRedirectTo, sendAuthorizationResponse, sendHtml, sendRedirect } from '../html-response.js';
+import { browserState, formParams } from '../request-input.js';
+
+interface InteractionRoute {
+  Params: { id: string };
+  Querystring: { failed?: string };
+}
+
+const ID_PATTERN = { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{16,64}$' } }, required: ['id'] } as const;
+
+export function registerInteractionRoutes(app: FastifyInstance, context: ProviderContext): void {
+  const secure = context.settings.issuer.startsWith('https:');
+  const base = ENDPOINT_PATHS.interaction;
+  const options = { config: { responseKind: 'html' as const }, schema: { params: ID_PATTERN } };
+
+  app.get<InteractionRoute>(`${base}/:id`, options, async (request, reply) => {
+    const { id } = request.params;
+    const view = await viewInteraction(id, browserState(request), context);
+    if (view.kind === 'respond') return sendAuthorizationResponse(reply, view.response);
+    const csp = cspAllowingRedirectTo(view.interaction.request.redirectUri);
+    const clientName = view.client.clientName ?? view.client.clientId;
+    if (view.kind === 'login') {
+      const page = renderLoginPage({
+        action: `${base}/${id}/login`,
+        csrfToken: view.interaction.csrfToken,
+        clientName,
+        ...(view.interaction.request.loginHint !== null ? { username: view.interaction.request.loginHint } : {}),
+        ...(request.query.failed !== undefined ? { error: 'Incorrect username or password.' } : {}),
+      });
+      return sendHtml(reply, 200, page, csp);
+    }
+    const page = renderConsentPage({
+      action: `${base}/${id}/consent`,
+      csrfToken: view.interaction.csrfToken,
+      clientName,
+      clientId: view.client.clientId,
+      username: view.user.name ?? view.user.username,
+      scopes: view.interaction.request.scope,
+    });
+    return sendHtml(reply, 200, page, csp);
+  });
+
+  app.post<InteractionRoute>(`${base}/:id/login`, options, async (request, reply): Promise<FastifyReply> => {
+    const { id } = request.params;
+    const form = formParams(request);
+    const result = await submitLogin(
+      id,
+      browserState(request),
+      { csrfToken: form.get('csrf_token'), username: form.get('username'), password: form.get('password') },
+      context,
+    );
+    if (result.kind === 'failed') return sendRedirect(reply, `${base}/${id}?failed=1`);
+    reply.header('set-cookie', serializeCookie(SESSION_COOKIE, result.sessionId, { secure, maxAgeSeconds: context.settings.sessionTtlSeconds }));
+    if (result.next.kind === 'respond') return sendAuthorizationResponse(reply, result.next.response);
+    return sendRedirect(reply, `${base}/${id}`);
+  });
+
+  app.post<InteractionRoute>(`${base}/:id/consent`, options, async (request, reply): Promise<FastifyReply> => {
+    const { id } = request.params;
+    const form = formParams(request);
+    const result = await submitConsent(id, browserState(request), { csrfToken: form.get('csrf_token'), decision: form.get('decision') }, context);
+    if (result.kind === 'login') return sendRedirect(reply, `${base}/${id}`);
+    return sendAuthorizationResponse(reply, result.response);
+  });
+}

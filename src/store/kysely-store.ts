@@ -1,0 +1,620 @@
+/**
+ * The single implementation of the Store interface, for SQLite and PostgreSQL alike.
+ *
+ * Every query here is portable between the two dialects (see src/store/schema.ts for the shared
+ * column representation). Operations that must hold under concurrency use one conditional
+ * statement (UPDATE/DELETE ... WHERE ... RETURNING) or a transaction whose first statement is a
+ * write, so that the database's row (PostgreSQL) or write (SQLite) lock orders the callers.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import type {
+  AccessTokenRecord,
+  AuthorizationCode,
+  Client,
+  Consent,
+  ConsumeCodeResult,
+  Grant,
+  Interaction,
+  Session,
+  SigningKeyRecord,
+  Store,
+  StoredAuthorizationRequest,
+  TokenEndpointAuthMethod,
+  User,
+} from './store.js';
+import type {
+  AccessTokensTable,
+  AuthorizationCodesTable,
+  ClientsTable,
+  Database,
+  Dialect,
+  GrantsTable,
+  InteractionsTable,
+  IntBool,
+  SessionsTable,
+  SigningKeysTable,
+  UsersTable,
+} from './schema.js';
+import { migrate } from './migrations.js';
+
+export class KyselyStore implements Store {
+  /**
+   * @param db Kysely instance owned by the store from now on (`close()` destroys it). On
+   *   PostgreSQL its pool must parse BIGINT (int8) to numbers, as openStore() configures it.
+   * @param dialect Which database `db` talks to.
+   */
+  constructor(
+    /** Exposed for maintenance jobs (e.g. cleanup of expired rows) and tests. */
+    readonly db: Kysely<Database>,
+    readonly dialect: Dialect,
+  ) {}
+
+  async migrate(): Promise<void> {
+    await migrate(this.db, this.dialect);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  readonly clients: Store['clients'] = {
+    create: async (client) => {
+      await this.db.insertInto('clients').values(clientToRow(client)).execute();
+    },
+
+    upsert: async (client) => {
+      await this.db
+        .insertInto('clients')
+        .values(clientToRow(client))
+        .onConflict((oc) =>
+          oc.column('client_id').doUpdateSet((eb) => ({
+            client_secret_hash: eb.ref('excluded.client_secret_hash'),
+            client_name: eb.ref('excluded.client_name'),
+            redirect_uris: eb.ref('excluded.redirect_uris'),
+            grant_types: eb.ref('excluded.grant_types'),
+            response_types: eb.ref('excluded.response_types'),
+            token_endpoint_auth_method: eb.ref('excluded.token_endpoint_auth_method'),
+            scope: eb.ref('excluded.scope'),
+            require_pkce: eb.ref('excluded.require_pkce'),
+            created_at: eb.ref('excluded.created_at'),
+          })),
+        )
+        .execute();
+    },
+
+    get: async (clientId) => {
+      const row = await this.db
+        .selectFrom('clients')
+        .selectAll()
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
+      return row && rowToClient(row);
+    },
+
+    list: async () => {
+      const rows = await this.db.selectFrom('clients').selectAll().orderBy('client_id').execute();
+      return rows.map(rowToClient);
+    },
+
+    delete: async (clientId) => {
+      const result = await this.db
+        .deleteFrom('clients')
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+  };
+
+  readonly users: Store['users'] = {
+    create: async (user) => {
+      await this.db.insertInto('users').values(userToRow(user)).execute();
+    },
+
+    // One statement, so that concurrent upserts of one username cannot both insert.
+    upsert: async (user) => {
+      const row = await this.db
+        .insertInto('users')
+        .values(userToRow(user))
+        .onConflict((oc) =>
+          oc.column('username').doUpdateSet((eb) => ({
+            password_hash: eb.ref('excluded.password_hash'),
+            email: eb.ref('excluded.email'),
+            name: eb.ref('excluded.name'),
+            created_at: eb.ref('excluded.created_at'),
+          })),
+        )
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return rowToUser(row);
+    },
+
+    getById: async (id) => {
+      const row = await this.db
+        .selectFrom('users')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row && rowToUser(row);
+    },
+
+    getByUsername: async (username) => {
+      const row = await this.db
+        .selectFrom('users')
+        .selectAll()
+        .where('username', '=', username)
+        .executeTakeFirst();
+      return row && rowToUser(row);
+    },
+
+    list: async () => {
+      const rows = await this.db.selectFrom('users').selectAll().orderBy('username').execute();
+      return rows.map(rowToUser);
+    },
+
+    delete: async (username) => {
+      const result = await this.db
+        .deleteFrom('users')
+        .where('username', '=', username)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+  };
+
+  readonly sessions: Store['sessions'] = {
+    create: async (session) => {
+      await this.db.insertInto('sessions').values(sessionToRow(session)).execute();
+    },
+
+    get: async (idHash, now) => {
+      const row = await this.db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('id_hash', '=', idHash)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return row && rowToSession(row);
+    },
+
+    delete: async (idHash) => {
+      await this.db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
+    },
+  };
+
+  readonly interactions: Store['interactions'] = {
+    create: async (interaction) => {
+      await this.db.insertInto('interactions').values(interactionToRow(interaction)).execute();
+    },
+
+    get: async (id, now) => {
+      const row = await this.db
+        .selectFrom('interactions')
+        .selectAll()
+        .where('id', '=', id)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return row && rowToInteraction(row);
+    },
+
+    // The DELETE itself decides the winner: only one statement can remove the row.
+    consume: async (id) => {
+      const removed = await this.db
+        .deleteFrom('interactions')
+        .where('id', '=', id)
+        .returning('id')
+        .executeTakeFirst();
+      return removed !== undefined;
+    },
+  };
+
+  readonly consents: Store['consents'] = {
+    get: async (userId, clientId) => {
+      const row = await this.db
+        .selectFrom('consents')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
+      return (
+        row && {
+          userId: row.user_id,
+          clientId: row.client_id,
+          scopes: decodeStringArray(row.scopes, 'consents.scopes'),
+          grantedAt: row.granted_at,
+        }
+      );
+    },
+
+    grant: async (consent) => {
+      await this.db.transaction().execute(async (trx) => {
+        // The upsert inserts the consent or, when one exists, locks its row (PostgreSQL) or
+        // the database (SQLite) before we read it, so concurrent grants merge one after the
+        // other instead of overwriting each other. Its no-op update returns the stored scopes.
+        const stored = await trx
+          .insertInto('consents')
+          .values({
+            user_id: consent.userId,
+            client_id: consent.clientId,
+            scopes: encodeJson(uniqueScopes(consent.scopes)),
+            granted_at: consent.grantedAt,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['user_id', 'client_id'])
+              .doUpdateSet((eb) => ({ scopes: eb.ref('consents.scopes') })),
+          )
+          .returning('scopes')
+          .executeTakeFirstOrThrow();
+        const merged = uniqueScopes([
+          ...decodeStringArray(stored.scopes, 'consents.scopes'),
+          ...consent.scopes,
+        ]);
+        await trx
+          .updateTable('consents')
+          .set({ scopes: encodeJson(merged), granted_at: consent.grantedAt })
+          .where('user_id', '=', consent.userId)
+          .where('client_id', '=', consent.clientId)
+          .execute();
+      });
+    },
+  };
+
+  readonly grants: Store['grants'] = {
+    create: async (grant) => {
+      await this.db.insertInto('grants').values(grantToRow(grant)).execute();
+    },
+
+    get: async (id) => {
+      const row = await this.db
+        .selectFrom('grants')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row && rowToGrant(row);
+    },
+
+    // `revoked_at IS NULL` keeps the first revocation time, which makes this idempotent.
+    revoke: async (id, at) => {
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('grants')
+          .set({ revoked_at: at })
+          .where('id', '=', id)
+          .where('revoked_at', 'is', null)
+          .execute();
+        await trx
+          .updateTable('access_tokens')
+          .set({ revoked_at: at })
+          .where('grant_id', '=', id)
+          .where('revoked_at', 'is', null)
+          .execute();
+      });
+    },
+  };
+
+  readonly codes: Store['codes'] = {
+    create: async (code) => {
+      await this.db.insertInto('authorization_codes').values(codeToRow(code)).execute();
+    },
+
+    consume: async (codeHash, now) => this.consumeCode(codeHash, now),
+  };
+
+  readonly accessTokens: Store['accessTokens'] = {
+    create: async (token) => {
+      await this.db.insertInto('access_tokens').values(accessTokenToRow(token)).execute();
+    },
+
+    get: async (jti) => {
+      const row = await this.db
+        .selectFrom('access_tokens')
+        .selectAll()
+        .where('jti', '=', jti)
+        .executeTakeFirst();
+      return row && rowToAccessToken(row);
+    },
+
+    listByGrant: async (grantId) => {
+      const rows = await this.db
+        .selectFrom('access_tokens')
+        .selectAll()
+        .where('grant_id', '=', grantId)
+        .orderBy('created_at')
+        .orderBy('jti')
+        .execute();
+      return rows.map(rowToAccessToken);
+    },
+  };
+
+  readonly signingKeys: Store['signingKeys'] = {
+    list: async () => {
+      const rows = await this.db
+        .selectFrom('signing_keys')
+        .selectAll()
+        .orderBy('created_at')
+        .orderBy('kid')
+        .execute();
+      return rows.map(rowToSigningKey);
+    },
+
+    create: async (key) => {
+      await this.db.insertInto('signing_keys').values(signingKeyToRow(key)).execute();
+    },
+  };
+
+  /**
+   * The conditional UPDATE is the whole of the atomicity: of any number of concurrent callers,
+   * exactly one sees `consumed_at IS NULL` and gets the row back. The follow-up SELECT only
+   * tells a replay (row exists) from an unknown code.
+   */
+  private async consumeCode(codeHash: string, now: number): Promise<ConsumeCodeResult> {
+    const consumed = await this.db
+      .updateTable('authorization_codes')
+      .set({ consumed_at: now })
+      .where('code_hash', '=', codeHash)
+      .where('consumed_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    if (consumed) return { status: 'consumed', code: rowToCode(consumed) };
+
+    const existing = await this.db
+      .selectFrom('authorization_codes')
+      .selectAll()
+      .where('code_hash', '=', codeHash)
+      .executeTakeFirst();
+    return existing ? { status: 'replayed', code: rowToCode(existing) } : { status: 'not_found' };
+  }
+}
+
+// --- Value encoding -------------------------------------------------------------------------
+
+function encodeJson(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/** Decodes a JSON string array, failing loudly on corrupt data rather than passing it on. */
+function decodeStringArray(text: string, column: string): string[] {
+  const value: unknown = JSON.parse(text);
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new Error(`Corrupt ${column} value: expected a JSON array of strings`);
+  }
+  return value;
+}
+
+function decodeAuthorizationRequest(text: string): StoredAuthorizationRequest {
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error('Corrupt interactions.request value: expected a JSON object');
+  }
+  return value as StoredAuthorizationRequest;
+}
+
+function toIntBool(value: boolean): IntBool {
+  return value ? 1 : 0;
+}
+
+function fromIntBool(value: number): boolean {
+  return value === 1;
+}
+
+/** Scopes in first-seen order without duplicates. */
+function uniqueScopes(scopes: readonly string[]): string[] {
+  return [...new Set(scopes)];
+}
+
+// --- Row mapping ----------------------------------------------------------------------------
+
+function clientToRow(client: Client): ClientsTable {
+  return {
+    client_id: client.clientId,
+    client_secret_hash: client.clientSecretHash,
+    client_name: client.clientName,
+    redirect_uris: encodeJson(client.redirectUris),
+    grant_types: encodeJson(client.grantTypes),
+    response_types: encodeJson(client.responseTypes),
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    scope: client.scope,
+    require_pkce: toIntBool(client.requirePkce),
+    created_at: client.createdAt,
+  };
+}
+
+function rowToClient(row: Selectable<ClientsTable>): Client {
+  return {
+    clientId: row.client_id,
+    clientSecretHash: row.client_secret_hash,
+    clientName: row.client_name,
+    redirectUris: decodeStringArray(row.redirect_uris, 'clients.redirect_uris'),
+    grantTypes: decodeStringArray(row.grant_types, 'clients.grant_types'),
+    responseTypes: decodeStringArray(row.response_types, 'clients.response_types'),
+    tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod,
+    scope: row.scope,
+    requirePkce: fromIntBool(row.require_pkce),
+    createdAt: row.created_at,
+  };
+}
+
+function userToRow(user: User): UsersTable {
+  return {
+    id: user.id,
+    username: user.username,
+    password_hash: user.passwordHash,
+    email: user.email,
+    name: user.name,
+    created_at: user.createdAt,
+  };
+}
+
+function rowToUser(row: Selectable<UsersTable>): User {
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    email: row.email,
+    name: row.name,
+    createdAt: row.created_at,
+  };
+}
+
+function sessionToRow(session: Session): SessionsTable {
+  return {
+    id_hash: session.idHash,
+    user_id: session.userId,
+    auth_time: session.authTime,
+    created_at: session.createdAt,
+    expires_at: session.expiresAt,
+  };
+}
+
+function rowToSession(row: Selectable<SessionsTable>): Session {
+  return {
+    idHash: row.id_hash,
+    userId: row.user_id,
+    authTime: row.auth_time,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+function interactionToRow(interaction: Interaction): InteractionsTable {
+  return {
+    id: interaction.id,
+    flow_id: interaction.flowId,
+    client_id: interaction.clientId,
+    request: encodeJson(interaction.request),
+    browser_binding_hash: interaction.browserBindingHash,
+    csrf_token: interaction.csrfToken,
+    created_at: interaction.createdAt,
+    expires_at: interaction.expiresAt,
+  };
+}
+
+function rowToInteraction(row: Selectable<InteractionsTable>): Interaction {
+  return {
+    id: row.id,
+    flowId: row.flow_id,
+    clientId: row.client_id,
+    request: decodeAuthorizationRequest(row.request),
+    browserBindingHash: row.browser_binding_hash,
+    csrfToken: row.csrf_token,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+function grantToRow(grant: Grant): GrantsTable {
+  return {
+    id: grant.id,
+    flow_id: grant.flowId,
+    client_id: grant.clientId,
+    user_id: grant.userId,
+    scope: encodeJson(grant.scope),
+    created_at: grant.createdAt,
+    revoked_at: grant.revokedAt,
+  };
+}
+
+function rowToGrant(row: Selectable<GrantsTable>): Grant {
+  return {
+    id: row.id,
+    flowId: row.flow_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    scope: decodeStringArray(row.scope, 'grants.scope'),
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+function codeToRow(code: AuthorizationCode): AuthorizationCodesTable {
+  return {
+    code_hash: code.codeHash,
+    grant_id: code.grantId,
+    flow_id: code.flowId,
+    client_id: code.clientId,
+    user_id: code.userId,
+    redirect_uri: code.redirectUri,
+    redirect_uri_provided: toIntBool(code.redirectUriProvided),
+    scope: encodeJson(code.scope),
+    code_challenge: code.codeChallenge,
+    code_challenge_method: code.codeChallengeMethod,
+    nonce: code.nonce,
+    auth_time: code.authTime,
+    created_at: code.createdAt,
+    expires_at: code.expiresAt,
+    consumed_at: code.consumedAt,
+  };
+}
+
+function rowToCode(row: Selectable<AuthorizationCodesTable>): AuthorizationCode {
+  return {
+    codeHash: row.code_hash,
+    grantId: row.grant_id,
+    flowId: row.flow_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    redirectUri: row.redirect_uri,
+    redirectUriProvided: fromIntBool(row.redirect_uri_provided),
+    scope: decodeStringArray(row.scope, 'authorization_codes.scope'),
+    codeChallenge: row.code_challenge,
+    codeChallengeMethod: row.code_challenge_method as AuthorizationCode['codeChallengeMethod'],
+    nonce: row.nonce,
+    authTime: row.auth_time,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    consumedAt: row.consumed_at,
+  };
+}
+
+function accessTokenToRow(token: AccessTokenRecord): AccessTokensTable {
+  return {
+    jti: token.jti,
+    grant_id: token.grantId,
+    flow_id: token.flowId,
+    client_id: token.clientId,
+    user_id: token.userId,
+    scope: encodeJson(token.scope),
+    audience: encodeJson(token.audience),
+    created_at: token.createdAt,
+    expires_at: token.expiresAt,
+    revoked_at: token.revokedAt,
+  };
+}
+
+function rowToAccessToken(row: Selectable<AccessTokensTable>): AccessTokenRecord {
+  return {
+    jti: row.jti,
+    grantId: row.grant_id,
+    flowId: row.flow_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    scope: decodeStringArray(row.scope, 'access_tokens.scope'),
+    audience: decodeStringArray(row.audience, 'access_tokens.audience'),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+function signingKeyToRow(key: SigningKeyRecord): SigningKeysTable {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    public_jwk: key.publicJwk,
+    private_jwk_encrypted: key.privateJwkEncrypted,
+    created_at: key.createdAt,
+    activates_at: key.activatesAt,
+    retired_at: key.retiredAt,
+  };
+}
+
+function rowToSigningKey(row: Selectable<SigningKeysTable>): SigningKeyRecord {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    publicJwk: row.public_jwk,
+    privateJwkEncrypted: row.private_jwk_encrypted,
+    createdAt: row.created_at,
+    activatesAt: row.activates_at,
+    retiredAt: row.retired_at,
+  };
+}

@@ -1,0 +1,275 @@
+/**
+ * Schema migrations, shared by SQLite and PostgreSQL.
+ *
+ * Migrations form an ordered, append-only list: a released migration is never edited, a schema
+ * change is a new entry. `migrate()` records each applied migration by name in
+ * `gatehouse_migrations` and applies the missing ones in order, so it can run at every start of
+ * every instance. Concurrent `migrate()` calls (several instances starting at once) are
+ * serialized by a database lock, and each migration commits together with its record, so a
+ * crash never leaves a half-applied migration behind.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database, Dialect } from './schema.js';
+
+export interface Migration {
+  /** Unique and stable: it is what `gatehouse_migrations` records. */
+  readonly name: string;
+  /**
+   * Applies the migration. It receives an untyped Kysely instance on purpose: a migration
+   * describes the schema as it was when it was written, not the current typings.
+   */
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+}
+
+/**
+ * Column types that differ between dialects. Millisecond timestamps exceed 32 bits, so they
+ * need BIGINT on PostgreSQL; SQLite's INTEGER is already 64-bit.
+ */
+function types(dialect: Dialect) {
+  return {
+    time: dialect === 'postgres' ? ('bigint' as const) : ('integer' as const),
+  };
+}
+
+/** A boolean stored as 0/1 (the one representation both dialects share). */
+const boolCheck = (column: string) => sql`${sql.ref(column)} in (0, 1)`;
+
+const initialSchema: Migration = {
+  name: '0001_initial_schema',
+  async up(db, dialect) {
+    const { time } = types(dialect);
+
+    await db.schema
+      .createTable('clients')
+      .addColumn('client_id', 'text', (c) => c.primaryKey())
+      .addColumn('client_secret_hash', 'text')
+      .addColumn('client_name', 'text')
+      .addColumn('redirect_uris', 'text', (c) => c.notNull())
+      .addColumn('grant_types', 'text', (c) => c.notNull())
+      .addColumn('response_types', 'text', (c) => c.notNull())
+      .addColumn('token_endpoint_auth_method', 'text', (c) => c.notNull())
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('require_pkce', 'integer', (c) => c.notNull().check(boolCheck('require_pkce')))
+      .addColumn('created_at', time, (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('users')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('username', 'text', (c) => c.notNull().unique())
+      .addColumn('password_hash', 'text', (c) => c.notNull())
+      .addColumn('email', 'text')
+      .addColumn('name', 'text')
+      .addColumn('created_at', time, (c) => c.notNull())
+      .execute();
+
+    // Deleting a user ends their sessions: a session of a deleted account must not stay valid.
+    await db.schema
+      .createTable('sessions')
+      .addColumn('id_hash', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('auth_time', time, (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('expires_at', time, (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('interactions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('flow_id', 'text', (c) => c.notNull())
+      .addColumn('client_id', 'text', (c) =>
+        c.notNull().references('clients.client_id').onDelete('cascade'),
+      )
+      .addColumn('request', 'text', (c) => c.notNull())
+      .addColumn('browser_binding_hash', 'text', (c) => c.notNull())
+      .addColumn('csrf_token', 'text', (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('expires_at', time, (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('consents')
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('client_id', 'text', (c) =>
+        c.notNull().references('clients.client_id').onDelete('cascade'),
+      )
+      .addColumn('scopes', 'text', (c) => c.notNull())
+      .addColumn('granted_at', time, (c) => c.notNull())
+      .addPrimaryKeyConstraint('consents_pk', ['user_id', 'client_id'])
+      .execute();
+
+    // A grant dies with its client or user; its codes and token records die with it (below).
+    await db.schema
+      .createTable('grants')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('flow_id', 'text', (c) => c.notNull())
+      .addColumn('client_id', 'text', (c) =>
+        c.notNull().references('clients.client_id').onDelete('cascade'),
+      )
+      .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('cascade'))
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('revoked_at', time)
+      .execute();
+
+    await db.schema
+      .createTable('authorization_codes')
+      .addColumn('code_hash', 'text', (c) => c.primaryKey())
+      .addColumn('grant_id', 'text', (c) => c.notNull().references('grants.id').onDelete('cascade'))
+      .addColumn('flow_id', 'text', (c) => c.notNull())
+      .addColumn('client_id', 'text', (c) => c.notNull())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('redirect_uri', 'text', (c) => c.notNull())
+      .addColumn('redirect_uri_provided', 'integer', (c) =>
+        c.notNull().check(boolCheck('redirect_uri_provided')),
+      )
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('code_challenge', 'text')
+      .addColumn('code_challenge_method', 'text')
+      .addColumn('nonce', 'text')
+      .addColumn('auth_time', time, (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('expires_at', time, (c) => c.notNull())
+      .addColumn('consumed_at', time)
+      .execute();
+
+    // client_id references clients directly because tokens without a grant (client
+    // credentials) must also go when their client is deleted.
+    await db.schema
+      .createTable('access_tokens')
+      .addColumn('jti', 'text', (c) => c.primaryKey())
+      .addColumn('grant_id', 'text', (c) => c.references('grants.id').onDelete('cascade'))
+      .addColumn('flow_id', 'text')
+      .addColumn('client_id', 'text', (c) =>
+        c.notNull().references('clients.client_id').onDelete('cascade'),
+      )
+      .addColumn('user_id', 'text')
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('audience', 'text', (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('expires_at', time, (c) => c.notNull())
+      .addColumn('revoked_at', time)
+      .execute();
+
+    await db.schema
+      .createTable('signing_keys')
+      .addColumn('kid', 'text', (c) => c.primaryKey())
+      .addColumn('alg', 'text', (c) => c.notNull())
+      .addColumn('public_jwk', 'text', (c) => c.notNull())
+      .addColumn('private_jwk_encrypted', 'text', (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('activates_at', time, (c) => c.notNull())
+      .addColumn('retired_at', time)
+      .execute();
+
+    // expires_at indexes serve the cleanup job, which deletes expired rows in batches.
+    // The other indexes cover lookups by grant and the foreign keys' ON DELETE CASCADE, which
+    // PostgreSQL would otherwise answer with a sequential scan of the child table.
+    const indexes: Array<[name: string, table: string, column: string]> = [
+      ['sessions_expires_at_idx', 'sessions', 'expires_at'],
+      ['sessions_user_id_idx', 'sessions', 'user_id'],
+      ['interactions_expires_at_idx', 'interactions', 'expires_at'],
+      ['interactions_client_id_idx', 'interactions', 'client_id'],
+      ['consents_client_id_idx', 'consents', 'client_id'],
+      ['grants_client_id_idx', 'grants', 'client_id'],
+      ['grants_user_id_idx', 'grants', 'user_id'],
+      ['authorization_codes_grant_id_idx', 'authorization_codes', 'grant_id'],
+      ['authorization_codes_expires_at_idx', 'authorization_codes', 'expires_at'],
+      ['access_tokens_grant_id_idx', 'access_tokens', 'grant_id'],
+      ['access_tokens_expires_at_idx', 'access_tokens', 'expires_at'],
+      ['access_tokens_client_id_idx', 'access_tokens', 'client_id'],
+    ];
+    for (const [name, table, column] of indexes) {
+      await db.schema.createIndex(name).on(table).column(column).execute();
+    }
+  },
+};
+
+/** Every migration, in the order it must be applied. Append only. */
+export const migrations: readonly Migration[] = [initialSchema];
+
+/**
+ * Key of the PostgreSQL advisory lock that serializes `migrate()` across instances
+ * (an arbitrary constant; "gh" + "migr" in ASCII).
+ */
+const POSTGRES_MIGRATION_LOCK_KEY = 0x6768_6d69_6772;
+
+/**
+ * Applies the migrations not yet recorded in `gatehouse_migrations`, in order. Idempotent and
+ * safe to call concurrently. Returns the names of the migrations it applied.
+ */
+export async function migrate(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  list: readonly Migration[] = migrations,
+): Promise<string[]> {
+  assertUniqueNames(list);
+  return withMigrationLock(db, dialect, async (locked) => {
+    await locked.schema
+      .createTable('gatehouse_migrations')
+      .ifNotExists()
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('applied_at', types(dialect).time, (c) => c.notNull())
+      .execute();
+
+    const done = new Set(await listAppliedMigrations(locked));
+    const applied: string[] = [];
+    for (const migration of list) {
+      if (done.has(migration.name)) continue;
+      await migration.up(locked as Kysely<any>, dialect);
+      await locked
+        .insertInto('gatehouse_migrations')
+        .values({ name: migration.name, applied_at: Date.now() })
+        .execute();
+      applied.push(migration.name);
+    }
+    return applied;
+  });
+}
+
+/** Names recorded in `gatehouse_migrations` (the table must exist). */
+export async function listAppliedMigrations(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('gatehouse_migrations').select('name').orderBy('name').execute();
+  return rows.map((row) => row.name);
+}
+
+function assertUniqueNames(list: readonly Migration[]): void {
+  const seen = new Set<string>();
+  for (const { name } of list) {
+    if (seen.has(name)) throw new Error(`Duplicate migration name: ${name}`);
+    seen.add(name);
+  }
+}
+
+/**
+ * Runs `fn` in one transaction that holds an exclusive migration lock, so concurrent callers
+ * apply each migration once and see each other's records. Both dialects have transactional DDL,
+ * so a failing migration rolls back completely.
+ */
+async function withMigrationLock<T>(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  fn: (db: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  if (dialect === 'postgres') {
+    return db.transaction().execute(async (trx) => {
+      // Released automatically at commit or rollback.
+      await sql`select pg_advisory_xact_lock(${POSTGRES_MIGRATION_LOCK_KEY})`.execute(trx);
+      return fn(trx);
+    });
+  }
+  // SQLite: BEGIN IMMEDIATE takes the write lock up front. A plain (deferred) BEGIN would
+  // first read the migrations table and could then fail to upgrade to a write lock when
+  // another process migrated in between.
+  return db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const result = await fn(conn);
+      await sql`commit`.execute(conn);
+      return result;
+    } catch (error) {
+      await sql`rollback`.execute(conn);
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,205 @@
+/**
+ * Opens the store named by a database URL:
+ *
+ * - `sqlite:PATH` (relative to the working directory or absolute; `sqlite:///abs/path` also
+ *   works) and `sqlite::memory:` — embedded SQLite through better-sqlite3;
+ * - `postgres://...` / `postgresql://...` — PostgreSQL through a `pg` pool. An extra
+ *   `?schema=NAME` parameter puts every table in schema NAME (created when missing), which lets
+ *   several deployments or test runs share one database.
+ *
+ * The schema is not migrated here: callers run `store.migrate()` when they mean to.
+ */
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely';
+import pg from 'pg';
+import type { Store } from './store.js';
+import type { Database as Schema } from './schema.js';
+import { KyselyStore } from './kysely-store.js';
+
+/**
+ * The logging this module needs; a pino/Fastify logger satisfies it. Query parameters are never
+ * logged, since they include secrets' hashes and password hashes.
+ */
+export interface StoreLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface OpenStoreOptions {
+  logger?: StoreLogger;
+}
+
+const ACCEPTED_SCHEMES =
+  'sqlite:PATH, sqlite::memory:, postgres://... or postgresql://...';
+
+/** SQLite waits this long for another connection's write lock before failing with SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const { logger } = options;
+  if (databaseUrl.startsWith('sqlite:')) {
+    return openSqlite(sqlitePath(databaseUrl), logger);
+  }
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    return openPostgres(databaseUrl, logger);
+  }
+  throw new Error(
+    `Unsupported database URL "${redactUrl(databaseUrl)}": expected ${ACCEPTED_SCHEMES}`,
+  );
+}
+
+// --- SQLite ---------------------------------------------------------------------------------
+
+/** The file path of a `sqlite:` URL, or `:memory:`. */
+function sqlitePath(databaseUrl: string): string {
+  let path = databaseUrl.slice('sqlite:'.length);
+  // `sqlite:///abs/path` is a common spelling of `sqlite:/abs/path`.
+  if (path.startsWith('//')) path = path.slice(2);
+  if (path === '') {
+    throw new Error(`Database URL "${databaseUrl}" names no file: expected ${ACCEPTED_SCHEMES}`);
+  }
+  return path;
+}
+
+function openSqlite(path: string, logger: StoreLogger | undefined): Store {
+  const database = new Database(path);
+  try {
+    configureSqlite(database, path, logger);
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+  const db = new Kysely<Schema>({
+    dialect: new SqliteDialect({ database }),
+    log: queryLogger(logger),
+  });
+  logger?.info({ dialect: 'sqlite', path }, 'store opened');
+  return new KyselyStore(db, 'sqlite');
+}
+
+function configureSqlite(database: Database.Database, path: string, logger?: StoreLogger): void {
+  if (path !== ':memory:') {
+    // WAL lets readers proceed while one connection writes, which several server processes on
+    // one file need; with WAL, synchronous=NORMAL is durable against application crashes and
+    // only risks the last commits on power loss, at a fraction of FULL's fsync cost.
+    const mode = database.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') {
+      logger?.warn({ path, journalMode: mode }, 'SQLite did not switch to WAL journal mode');
+    }
+    database.pragma('synchronous = NORMAL');
+  }
+  // Without a busy timeout a concurrent writer fails at once instead of waiting its turn.
+  database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  // SQLite leaves foreign keys unenforced unless asked, per connection.
+  database.pragma('foreign_keys = ON');
+}
+
+// --- PostgreSQL -----------------------------------------------------------------------------
+
+async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined): Promise<Store> {
+  const { connectionString, schema } = postgresConnectionString(databaseUrl);
+  const pool = new pg.Pool({ connectionString, types: { getTypeParser } });
+  // An idle pooled client whose connection drops emits 'error' on the pool; unhandled, that
+  // event would crash the process. The pool discards the client and reconnects on demand.
+  pool.on('error', (error) => {
+    (logger?.error.bind(logger) ?? console.error)({ err: error }, 'PostgreSQL pool client error');
+  });
+
+  try {
+    if (schema !== undefined) await createSchemaIfMissing(pool, schema);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+
+  const db = new Kysely<Schema>({
+    dialect: new PostgresDialect({ pool }),
+    log: queryLogger(logger),
+  });
+  logger?.info({ dialect: 'postgres', url: redactUrl(databaseUrl) }, 'store opened');
+  return new KyselyStore(db, 'postgres');
+}
+
+/** A PostgreSQL identifier we can put in `search_path` and DDL without quoting issues. */
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * Turns our `?schema=NAME` parameter into what `pg` understands: the startup option
+ * `-c search_path=NAME`, which applies to every connection the pool opens. It must go into the
+ * connection string itself, because pg lets the connection string's parameters override the
+ * config object's.
+ */
+export function postgresConnectionString(databaseUrl: string): {
+  connectionString: string;
+  schema: string | undefined;
+} {
+  const url = new URL(databaseUrl);
+  const schema = url.searchParams.get('schema') ?? undefined;
+  if (schema === undefined) return { connectionString: databaseUrl, schema };
+
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new Error(
+      `Invalid schema "${schema}" in database URL: use letters, digits and underscores, not starting with a digit`,
+    );
+  }
+  url.searchParams.delete('schema');
+  const existing = url.searchParams.get('options');
+  const searchPath = `-c search_path=${schema}`;
+  url.searchParams.set('options', existing ? `${existing} ${searchPath}` : searchPath);
+  return { connectionString: url.toString(), schema };
+}
+
+async function createSchemaIfMissing(pool: pg.Pool, schema: string): Promise<void> {
+  try {
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } catch (error) {
+    // Two processes creating the schema at once can both pass IF NOT EXISTS; the loser gets a
+    // unique violation although the schema now exists, which is all we wanted.
+    if ((error as { code?: string }).code !== '23505') throw error;
+  }
+}
+
+/**
+ * pg parses BIGINT (int8) as a string because it can exceed 2^53. Our BIGINT columns hold
+ * millisecond times, far below that, so we parse them to numbers — for this pool only, leaving
+ * pg's global parsers untouched for any other user of the library in the process.
+ */
+const getTypeParser = ((oid: number, format?: 'text' | 'binary') => {
+  if (oid === pg.types.builtins.INT8 && (format ?? 'text') === 'text') return parseInt8;
+  return pg.types.getTypeParser(oid, format);
+}) as typeof pg.types.getTypeParser;
+
+function parseInt8(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed)) {
+    throw new RangeError(`BIGINT value ${value} exceeds the safe integer range`);
+  }
+  return parsed;
+}
+
+// --- Shared ---------------------------------------------------------------------------------
+
+/** Query errors at debug level (callers decide whether they matter), without parameters. */
+function queryLogger(logger: StoreLogger | undefined): ((event: LogEvent) => void) | undefined {
+  if (!logger) return undefined;
+  return (event) => {
+    if (event.level !== 'error') return;
+    logger.debug(
+      { sql: event.query.sql, durationMs: event.queryDurationMillis, err: event.error },
+      'store query failed',
+    );
+  };
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return databaseUrl.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Kysely typings of the database tables created by src/store/migrations.ts.
+ *
+ * The column representation is chosen to be identical on SQLite and PostgreSQL, so that one
+ * query code path serves both:
+ * - times are integer milliseconds since the epoch (BIGINT on PostgreSQL, parsed to `number`
+ *   by the pool's int8 type parser, see src/store/open-store.ts);
+ * - booleans are integers 0/1;
+ * - arrays and structured values are JSON text.
+ */
+
+/** An integer 0 or 1 standing for a boolean. */
+export type IntBool = 0 | 1;
+
+/** JSON text; the comment on each column says what it decodes to. */
+export type JsonText = string;
+
+export interface ClientsTable {
+  client_id: string;
+  client_secret_hash: string | null;
+  client_name: string | null;
+  /** JSON string[] */
+  redirect_uris: JsonText;
+  /** JSON string[] */
+  grant_types: JsonText;
+  /** JSON string[] */
+  response_types: JsonText;
+  token_endpoint_auth_method: string;
+  /** Space-separated scopes (kept in the protocol's own representation). */
+  scope: string;
+  require_pkce: IntBool;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  email: string | null;
+  name: string | null;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface InteractionsTable {
+  id: string;
+  flow_id: string;
+  client_id: string;
+  /** JSON StoredAuthorizationRequest */
+  request: JsonText;
+  browser_binding_hash: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface ConsentsTable {
+  user_id: string;
+  client_id: string;
+  /** JSON string[] */
+  scopes: JsonText;
+  granted_at: number;
+}
+
+export interface GrantsTable {
+  id: string;
+  flow_id: string;
+  client_id: string;
+  user_id: string | null;
+  /** JSON string[] */
+  scope: JsonText;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface AuthorizationCodesTable {
+  code_hash: string;
+  grant_id: string;
+  flow_id: string;
+  client_id: string;
+  user_id: string;
+  redirect_uri: string;
+  redirect_uri_provided: IntBool;
+  /** JSON string[] */
+  scope: JsonText;
+  code_challenge: string | null;
+  code_challenge_method: string | null;
+  nonce: string | null;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface AccessTokensTable {
+  jti: string;
+  grant_id: string | null;
+  flow_id: string | null;
+  client_id: string;
+  user_id: string | null;
+  /** JSON string[] */
+  scope: JsonText;
+  /** JSON string[] */
+  audience: JsonText;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_jwk_encrypted: string;
+  created_at: number;
+  activates_at: number;
+  retired_at: number | null;
+}
+
+export interface MigrationsTable {
+  name: string;
+  applied_at: number;
+}
+
+export interface Database {
+  clients: ClientsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  interactions: InteractionsTable;
+  consents: ConsentsTable;
+  grants: GrantsTable;
+  authorization_codes: AuthorizationCodesTable;
+  access_tokens: AccessTokensTable;
+  signing_keys: SigningKeysTable;
+  gatehouse_migrations: MigrationsTable;
+}
+
+export type Dialect = 'sqlite' | 'postgres';

@@ -1,0 +1,237 @@
+/**
+ * The one store interface. Every piece of state Gatehouse keeps lives behind it, so that any
+ * number of identical instances sharing one database act as one server.
+ *
+ * Two implementations share a single Kysely code path (src/store/kysely-store.ts): SQLite
+ * (better-sqlite3, the embedded default) and PostgreSQL (`pg`, production). The contract test
+ * suite in test/store/contract.test.ts runs against both.
+ *
+ * Conventions:
+ * - Every time is an integer count of milliseconds since the Unix epoch (`Date.now()` style).
+ * - Secrets (codes, session ids, client secrets, browser bindings) are never stored in clear:
+ *   the caller passes a hash, and lookups are by hash.
+ * - Methods that must be atomic under concurrency say so; they use a single conditional
+ *   statement (UPDATE ... WHERE ... RETURNING), never read-then-write.
+ */
+
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface Client {
+  clientId: string;
+  /** Hash of the secret (see src/core/secrets.ts); null for public clients. */
+  clientSecretHash: string | null;
+  clientName: string | null;
+  redirectUris: string[];
+  grantTypes: string[];
+  responseTypes: string[];
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  /** Space-separated scopes this client may request. */
+  scope: string;
+  /** RFC 9700 §2.1.1: PKCE is required unless a confidential client opted out. */
+  requirePkce: boolean;
+  createdAt: number;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  /** argon2id PHC string. */
+  passwordHash: string;
+  email: string | null;
+  name: string | null;
+  createdAt: number;
+}
+
+/** A single sign-on session of one browser. */
+export interface Session {
+  /** SHA-256 of the session cookie value. */
+  idHash: string;
+  userId: string;
+  /** When the user last authenticated (OIDC `auth_time`). */
+  authTime: number;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/**
+ * A validated authorization request waiting for the resource owner (login and/or consent).
+ * It is bound to the browser that started it (`browserBindingHash`, the hash of a cookie value)
+ * so that no other browser can complete it.
+ */
+export interface Interaction {
+  id: string;
+  flowId: string;
+  clientId: string;
+  /** The validated authorization request, as JSON-serializable data. */
+  request: StoredAuthorizationRequest;
+  browserBindingHash: string;
+  csrfToken: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface StoredAuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  /** Whether redirect_uri was present in the request (RFC 6749 §4.1.3 then requires it at the token endpoint). */
+  redirectUriProvided: boolean;
+  scope: string[];
+  state: string | null;
+  responseMode: 'query' | 'form_post';
+  codeChallenge: string | null;
+  codeChallengeMethod: 'S256' | null;
+  nonce: string | null;
+  /** OpenID Connect Core §3.1.2.1 `prompt` values (login, consent, ...). */
+  prompt: string[];
+  /** OpenID Connect Core §3.1.2.1 `login_hint`, pre-filled into the login form. */
+  loginHint: string | null;
+}
+
+export interface Consent {
+  userId: string;
+  clientId: string;
+  scopes: string[];
+  grantedAt: number;
+}
+
+/**
+ * One authorization: what a user granted a client in one flow. Codes and tokens issued in the
+ * flow point at it, so revoking the grant revokes all of them at once (RFC 6749 §4.1.2).
+ */
+export interface Grant {
+  id: string;
+  flowId: string;
+  clientId: string;
+  userId: string | null;
+  scope: string[];
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface AuthorizationCode {
+  /** SHA-256 of the code. */
+  codeHash: string;
+  grantId: string;
+  flowId: string;
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  redirectUriProvided: boolean;
+  scope: string[];
+  codeChallenge: string | null;
+  codeChallengeMethod: 'S256' | null;
+  nonce: string | null;
+  authTime: number;
+  createdAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
+/** A record of an issued access token (JWT or opaque), kept for revocation and introspection. */
+export interface AccessTokenRecord {
+  jti: string;
+  grantId: string | null;
+  flowId: string | null;
+  clientId: string;
+  userId: string | null;
+  scope: string[];
+  audience: string[];
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  /** Public JWK as JSON text. */
+  publicJwk: string;
+  /** Private JWK encrypted at rest (compact JWE, see src/core/keys.ts). */
+  privateJwkEncrypted: string;
+  createdAt: number;
+  /** When the key starts being used for signing; it is published in the JWKS from createdAt. */
+  activatesAt: number;
+  retiredAt: number | null;
+}
+
+export type ConsumeCodeResult =
+  | { status: 'consumed'; code: AuthorizationCode }
+  /** The code exists but was already consumed: a replay (RFC 6749 §4.1.2). */
+  | { status: 'replayed'; code: AuthorizationCode }
+  | { status: 'not_found' };
+
+export interface Store {
+  /** 'sqlite' or 'postgres', for diagnostics. */
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema; idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  clients: {
+    create(client: Client): Promise<void>;
+    /** Inserts or replaces by clientId (config-file fixtures are applied idempotently). */
+    upsert(client: Client): Promise<void>;
+    get(clientId: string): Promise<Client | undefined>;
+    list(): Promise<Client[]>;
+    delete(clientId: string): Promise<boolean>;
+  };
+
+  users: {
+    create(user: User): Promise<void>;
+    /** Inserts or replaces by username, keeping the existing id when there is one. */
+    upsert(user: User): Promise<User>;
+    getById(id: string): Promise<User | undefined>;
+    getByUsername(username: string): Promise<User | undefined>;
+    list(): Promise<User[]>;
+    delete(username: string): Promise<boolean>;
+  };
+
+  sessions: {
+    create(session: Session): Promise<void>;
+    /** Returns the session only while it has not expired at `now`. */
+    get(idHash: string, now: number): Promise<Session | undefined>;
+    delete(idHash: string): Promise<void>;
+  };
+
+  interactions: {
+    create(interaction: Interaction): Promise<void>;
+    /** Returns the interaction only while it has not expired at `now`. */
+    get(id: string, now: number): Promise<Interaction | undefined>;
+    /** Atomically removes the interaction; true only for the one caller that removed it. */
+    consume(id: string): Promise<boolean>;
+  };
+
+  consents: {
+    get(userId: string, clientId: string): Promise<Consent | undefined>;
+    /** Records consent; scopes are merged with any earlier consent of the same user and client. */
+    grant(consent: Consent): Promise<void>;
+  };
+
+  grants: {
+    create(grant: Grant): Promise<void>;
+    get(id: string): Promise<Grant | undefined>;
+    /** Marks the grant and every access token issued under it revoked. Idempotent. */
+    revoke(id: string, at: number): Promise<void>;
+  };
+
+  codes: {
+    create(code: AuthorizationCode): Promise<void>;
+    /**
+     * Atomically marks the code consumed. Exactly one of any number of concurrent callers gets
+     * `consumed`; the others get `replayed`. An expired code is still returned (the caller
+     * decides), so that expiry and replay are reported precisely.
+     */
+    consume(codeHash: string, now: number): Promise<ConsumeCodeResult>;
+  };
+
+  accessTokens: {
+    create(token: AccessTokenRecord): Promise<void>;
+    get(jti: string): Promise<AccessTokenRecord | undefined>;
+    listByGrant(grantId: string): Promise<AccessTokenRecord[]>;
+  };
+
+  signingKeys: {
+    list(): Promise<SigningKeyRecord[]>;
+    create(key: SigningKeyRecord): Promise<void>;
+  };
+}

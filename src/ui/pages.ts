@@ -1,0 +1,119 @@
+/**
+ * The pages the resource owner sees. Pure functions from values to HTML strings: every value is
+ * escaped by `html`, nothing needs JavaScript except the auto-submit of the form post response
+ * page (which still works without it), and the only inline style is the hashed one of `layout`.
+ *
+ * Serve them with `Content-Security-Policy: pageCsp(...)` from ./html.js and `Cache-Control:
+ * no-store`. Form field names (csrf_token, username, password, decision=allow|deny) are a
+ * contract with the HTTP handlers and with automated tests: do not rename them.
+ */
+import { html, layout, raw, safeUrl, scriptHash, type SafeHtml } from './html.js';
+import { describeScope } from './scopes.js';
+
+const ICON_ATTRS = 'viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false"';
+const ALERT_ICON = raw(`<svg ${ICON_ATTRS}><circle cx="12" cy="12" r="9"/><path d="M12 7.5v5"/><path d="M12 16.25v.01"/></svg>`);
+const CHECK_ICON = raw(`<svg ${ICON_ATTRS}><path d="m5 12.5 4.5 4.5L19 7.5"/></svg>`);
+const WARNING_ICON = raw(`<svg ${ICON_ATTRS} stroke-width="1.75"><path d="M10.3 3.9 2.4 17.6A2 2 0 0 0 4.1 20.6h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0Z"/><path d="M12 9v4.5"/><path d="M12 17v.01"/></svg>`);
+
+export function renderLoginPage(p: {
+  action: string;
+  csrfToken: string;
+  clientName: string;
+  username?: string;
+  error?: string;
+  lang?: string;
+}): string {
+  const hasError = p.error !== undefined && p.error !== '';
+  const hasUsername = p.username !== undefined && p.username !== '';
+  const describedBy = hasError ? raw(' aria-describedby="login-error"') : '';
+  const body = html`<h1>Sign in to continue to ${p.clientName}</h1>
+<p class="lead">Enter your username and password.</p>
+${hasError ? html`<div class="alert" role="alert" id="login-error">${ALERT_ICON}<span>${p.error}</span></div>` : ''}
+<form method="post" action="${safeUrl(p.action)}">
+<input type="hidden" name="csrf_token" value="${p.csrfToken}">
+<div class="field">
+<label for="username">Username</label>
+<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${p.username ?? ''}"${describedBy}${hasUsername ? '' : raw(' autofocus')}>
+</div>
+<div class="field">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required${describedBy}${hasUsername ? raw(' autofocus') : ''}>
+</div>
+<button type="submit" class="btn btn-primary btn-block">Sign in</button>
+</form>`;
+  return layout({ title: `Sign in · ${p.clientName}`, body, lang: p.lang });
+}
+
+export function renderConsentPage(p: {
+  action: string;
+  csrfToken: string;
+  clientName: string;
+  clientId: string;
+  username: string;
+  scopes: string[];
+  lang?: string;
+}): string {
+  const scopes = [...new Set(p.scopes)];
+  const initial = (Array.from(p.username.trim())[0] ?? '?').toUpperCase();
+  const access: SafeHtml =
+    scopes.length > 0
+      ? html`<h2 id="scopes-heading">This will allow ${p.clientName} to:</h2>
+<ul class="scopes" aria-labelledby="scopes-heading">
+${scopes.map((scope) => html`<li>${CHECK_ICON}<span>${describeScope(scope)}</span></li>\n`)}</ul>`
+      : html`<p>${p.clientName} is not asking for access to any of your information.</p>`;
+  const body = html`<h1>${p.clientName} wants to access your account</h1>
+<div class="account"><span class="avatar" aria-hidden="true">${initial}</span><span class="who"><span class="label">Signed in as</span><strong>${p.username}</strong></span></div>
+${access}
+<p class="note">Only allow this if you trust ${p.clientName}. Client ID: <code>${p.clientId}</code></p>
+<form method="post" action="${safeUrl(p.action)}">
+<input type="hidden" name="csrf_token" value="${p.csrfToken}">
+<div class="actions">
+<button type="submit" name="decision" value="deny" class="btn btn-secondary">Deny</button>
+<button type="submit" name="decision" value="allow" class="btn btn-primary">Allow</button>
+</div>
+</form>`;
+  return layout({ title: `Allow access · ${p.clientName}`, body, lang: p.lang });
+}
+
+/** For errors that must not be sent to the client's redirect URI (unknown client, bad redirect_uri). */
+export function renderErrorPage(p: {
+  title: string;
+  message: string;
+  details?: Array<{ label: string; value: string }>;
+  lang?: string;
+}): string {
+  const details = p.details ?? [];
+  const body = html`<div class="icon-head">${WARNING_ICON}</div>
+<h1 class="center">${p.title}</h1>
+<p class="center">${p.message}</p>
+${details.length > 0 ? html`<dl class="details">
+${details.map((d) => html`<dt>${d.label}</dt><dd>${d.value}</dd>\n`)}</dl>` : ''}`;
+  return layout({ title: p.title, body, lang: p.lang });
+}
+
+/**
+ * Constant, so its hash is constant. `HTMLFormElement.prototype.submit.call` rather than
+ * `form.submit()`: a field named "submit" would shadow the method on the form element.
+ */
+export const FORM_POST_SCRIPT = 'HTMLFormElement.prototype.submit.call(document.forms[0])';
+export const FORM_POST_SCRIPT_HASH = scriptHash(FORM_POST_SCRIPT);
+
+/**
+ * OAuth 2.0 Form Post Response Mode: a page that POSTs `fields` to `redirectUri`. Serve with
+ * `pageCsp({ scriptHashes: [scriptHash], formAction: [cspSourceForUrl(redirectUri)] })`.
+ */
+export function renderFormPostPage(p: { redirectUri: string; fields: Record<string, string> }): {
+  html: string;
+  scriptHash: string;
+} {
+  const body = html`<div class="spinner" aria-hidden="true"></div>
+<h1 class="center">Returning you to the application…</h1>
+<form method="post" action="${safeUrl(p.redirectUri)}">
+${Object.entries(p.fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">\n`)}<noscript>
+<p class="center lead">JavaScript is turned off. Select Continue to go back to the application.</p>
+<button type="submit" class="btn btn-primary btn-block">Continue</button>
+</noscript>
+</form>
+<script>${raw(FORM_POST_SCRIPT)}</script>`;
+  return { html: layout({ title: 'Returning to the application', body }), scriptHash: FORM_POST_SCRIPT_HASH };
+}

@@ -1,0 +1,302 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  ClientMetadataError,
+  clientToMetadata,
+  registerClient,
+  validateClientMetadata,
+} from '../../src/core/client-metadata.js';
+import { verifyClientSecret } from '../../src/core/secrets.js';
+
+const NOW = 1_700_000_000_000;
+const WEB = { redirect_uris: ['https://app.example.com/callback'] };
+const NATIVE = { token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1/callback'] };
+
+function register(metadata: unknown, generateSecret = true) {
+  return registerClient(metadata, { generateSecret, now: NOW });
+}
+
+/** Asserts that validating `metadata` fails on `field` with a message matching `message`. */
+function assertRefused(metadata: unknown, field: string, message?: RegExp): void {
+  assert.throws(
+    () => validateClientMetadata(metadata),
+    (error: unknown) => {
+      assert.ok(error instanceof ClientMetadataError, `expected ClientMetadataError, got ${String(error)}`);
+      assert.equal(error.field, field);
+      if (message) assert.match(error.message, message);
+      return true;
+    },
+  );
+}
+
+describe('registerClient: defaults (RFC 7591 §2)', () => {
+  test('applies the defaults to minimal metadata', async () => {
+    const { client, clientSecret } = await register(WEB);
+    assert.equal(client.tokenEndpointAuthMethod, 'client_secret_basic');
+    assert.deepEqual(client.grantTypes, ['authorization_code', 'refresh_token']);
+    assert.deepEqual(client.responseTypes, ['code']);
+    assert.equal(client.scope, 'openid profile email offline_access');
+    assert.equal(client.requirePkce, true);
+    assert.equal(client.clientName, null);
+    assert.equal(client.createdAt, NOW);
+    assert.deepEqual(client.redirectUris, ['https://app.example.com/callback']);
+    assert.ok(clientSecret);
+  });
+
+  test('generates a random URL-safe client_id of about 22 characters when absent', async () => {
+    const first = (await register(WEB)).client.clientId;
+    const second = (await register(WEB)).client.clientId;
+    assert.match(first, /^[A-Za-z0-9_-]{22}$/);
+    assert.notEqual(first, second);
+  });
+
+  test('keeps a given client_id and client_name', async () => {
+    const { client } = await register({ ...WEB, client_id: 'my-app', client_name: 'My App' });
+    assert.equal(client.clientId, 'my-app');
+    assert.equal(client.clientName, 'My App');
+  });
+
+  test('refuses metadata that is not an object', () => {
+    assertRefused('nope', '');
+    assertRefused(null, '');
+    assertRefused([], '');
+  });
+
+  test('RFC 7591 §2: ignores unknown metadata names', async () => {
+    const { client } = await register({ ...WEB, logo_uri: 'https://app.example.com/logo.png' });
+    assert.deepEqual(client.redirectUris, WEB.redirect_uris);
+  });
+
+  test('refuses wrong types, naming the field', () => {
+    assertRefused({ ...WEB, client_name: 42 }, 'client_name', /string/);
+    assertRefused({ redirect_uris: 'https://app.example.com/cb' }, 'redirect_uris', /array/);
+    assertRefused({ redirect_uris: ['https://app.example.com/cb', 7] }, 'redirect_uris[1]', /string/);
+    assertRefused({ ...WEB, require_pkce: 'yes' }, 'require_pkce', /boolean/);
+    assertRefused({ ...WEB, client_id: '' }, 'client_id');
+    assertRefused({ ...WEB, client_id: 'caf\u00e9' }, 'client_id', /RFC 6749 Appendix A\.1/);
+  });
+});
+
+describe('registerClient: client authentication and secrets', () => {
+  test('RFC 6749 §2.3.1: a confidential client gets a generated 256-bit secret, stored as a hash', async () => {
+    const { client, clientSecret } = await register(WEB);
+    assert.ok(clientSecret);
+    assert.equal(Buffer.from(clientSecret, 'base64url').length, 32);
+    assert.ok(client.clientSecretHash);
+    assert.ok(!client.clientSecretHash.includes(clientSecret));
+    assert.ok(await verifyClientSecret(client.clientSecretHash, clientSecret));
+    assert.ok(!(await verifyClientSecret(client.clientSecretHash, `${clientSecret}x`)));
+  });
+
+  test('a given client_secret is stored as argon2id and not returned', async () => {
+    const { client, clientSecret } = await register({ ...WEB, client_secret: 'correct horse battery staple' });
+    assert.equal(clientSecret, null);
+    assert.match(client.clientSecretHash ?? '', /^\$argon2id\$/);
+    assert.ok(await verifyClientSecret(client.clientSecretHash ?? '', 'correct horse battery staple'));
+  });
+
+  test('without generateSecret a confidential client without client_secret has no secret hash', async () => {
+    const { client, clientSecret } = await register(WEB, false);
+    assert.equal(client.clientSecretHash, null);
+    assert.equal(clientSecret, null);
+  });
+
+  test('accepts client_secret_post', async () => {
+    const { client } = await register({ ...WEB, token_endpoint_auth_method: 'client_secret_post' });
+    assert.equal(client.tokenEndpointAuthMethod, 'client_secret_post');
+  });
+
+  test('refuses an unsupported token_endpoint_auth_method', () => {
+    assertRefused({ ...WEB, token_endpoint_auth_method: 'private_key_jwt' }, 'token_endpoint_auth_method', /not supported/);
+  });
+
+  test('RFC 6749 §2.1: a public client (auth method none) gets no secret', async () => {
+    const { client, clientSecret } = await register(NATIVE);
+    assert.equal(client.tokenEndpointAuthMethod, 'none');
+    assert.equal(client.clientSecretHash, null);
+    assert.equal(clientSecret, null);
+  });
+
+  test('RFC 6749 §2.1: refuses a client_secret for a public client', () => {
+    assertRefused({ ...NATIVE, client_secret: 'shh-this-is-secret' }, 'client_secret', /public client/);
+  });
+});
+
+describe('registerClient: grant types and response types', () => {
+  test('accepts a subset of authorization_code, refresh_token, client_credentials', async () => {
+    const { client } = await register({ ...WEB, grant_types: ['authorization_code'] });
+    assert.deepEqual(client.grantTypes, ['authorization_code']);
+  });
+
+  test('RFC 9700 §2.1.2: refuses the implicit grant', () => {
+    assertRefused({ ...WEB, grant_types: ['authorization_code', 'implicit'] }, 'grant_types[1]', /RFC 9700 §2\.1\.2/);
+  });
+
+  test('RFC 9700 §2.4: refuses the resource owner password credentials grant', () => {
+    assertRefused({ ...WEB, grant_types: ['password'] }, 'grant_types[0]', /RFC 9700 §2\.4/);
+  });
+
+  test('refuses an unknown grant type and an empty list', () => {
+    assertRefused({ ...WEB, grant_types: ['urn:ietf:params:oauth:grant-type:device_code'] }, 'grant_types[0]', /not supported/);
+    assertRefused({ ...WEB, grant_types: [] }, 'grant_types');
+  });
+
+  test('RFC 6749 §4.4: refuses client_credentials for a public client', () => {
+    assertRefused({ ...NATIVE, grant_types: ['authorization_code', 'client_credentials'] }, 'grant_types[1]', /RFC 6749 §4\.4/);
+  });
+
+  test('RFC 6749 §4.4: a client_credentials-only client needs no redirect URI and has no response types', async () => {
+    const { client, clientSecret } = await register({ grant_types: ['client_credentials'] });
+    assert.deepEqual(client.grantTypes, ['client_credentials']);
+    assert.deepEqual(client.responseTypes, []);
+    assert.deepEqual(client.redirectUris, []);
+    assert.ok(clientSecret);
+    await register({ grant_types: ['client_credentials'], response_types: [] });
+  });
+
+  test('RFC 7591 §2.1: refuses response_types for a client_credentials-only client', () => {
+    assertRefused({ grant_types: ['client_credentials'], response_types: ['code'] }, 'response_types', /RFC 7591 §2\.1/);
+  });
+
+  test('RFC 6749 §4.4.3: refuses refresh_token without authorization_code', () => {
+    assertRefused({ grant_types: ['client_credentials', 'refresh_token'] }, 'grant_types', /RFC 6749 §4\.4\.3/);
+  });
+
+  test('RFC 9700 §2.1.2: refuses response type "token"', () => {
+    assertRefused({ ...WEB, response_types: ['token'] }, 'response_types[0]', /RFC 9700 §2\.1\.2/);
+  });
+
+  test('only the response type "code" is supported', () => {
+    assertRefused({ ...WEB, response_types: ['code id_token'] }, 'response_types[0]', /not supported/);
+    assertRefused({ ...WEB, response_types: [] }, 'response_types', /\["code"\]/);
+  });
+});
+
+describe('registerClient: redirect URIs', () => {
+  test('RFC 6749 §3.1.2.2: refuses an authorization_code client without redirect URIs', () => {
+    assertRefused({}, 'redirect_uris', /at least one/);
+    assertRefused({ redirect_uris: [] }, 'redirect_uris', /at least one/);
+  });
+
+  test('refuses redirect URIs for a client without authorization_code', () => {
+    assertRefused({ grant_types: ['client_credentials'], redirect_uris: ['https://a.example/cb'] }, 'redirect_uris');
+  });
+
+  test('RFC 6749 §3.1.2: refuses a relative redirect URI', () => {
+    assertRefused({ redirect_uris: ['/callback'] }, 'redirect_uris[0]', /absolute/);
+    assertRefused({ redirect_uris: ['//app.example.com/callback'] }, 'redirect_uris[0]', /absolute/);
+  });
+
+  test('RFC 6749 §3.1.2: refuses a redirect URI with a fragment', () => {
+    assertRefused({ redirect_uris: ['https://app.example.com/cb#x'] }, 'redirect_uris[0]', /fragment/);
+    assertRefused({ redirect_uris: ['https://app.example.com/cb#'] }, 'redirect_uris[0]', /fragment/);
+  });
+
+  test('RFC 6749 §3.1.2: accepts https on any host, with a query and a port', async () => {
+    const uris = ['https://app.example.com/cb', 'https://app.example.com:8443/cb?tenant=a'];
+    const { client } = await register({ redirect_uris: uris });
+    assert.deepEqual(client.redirectUris, uris);
+  });
+
+  test('redirect URIs are stored exactly as registered (RFC 9700 §4.1.3 exact matching)', async () => {
+    const { client } = await register({ redirect_uris: ['https://App.Example.com/a/../cb'] });
+    assert.deepEqual(client.redirectUris, ['https://App.Example.com/a/../cb']);
+  });
+
+  test('refuses whitespace, user information and a missing host', () => {
+    assertRefused({ redirect_uris: [' https://app.example.com/cb'] }, 'redirect_uris[0]');
+    assertRefused({ redirect_uris: ['https://trusted.example@evil.example/cb'] }, 'redirect_uris[0]', /user information/);
+    assertRefused({ redirect_uris: ['https:app.example.com/cb'] }, 'redirect_uris[0]');
+  });
+
+  test('RFC 8252 §7.3: accepts http on loopback hosts localhost, 127.0.0.1 and [::1]', async () => {
+    const uris = ['http://localhost:3000/cb', 'http://127.0.0.1/cb', 'http://[::1]:8080/cb'];
+    const { client } = await register({ ...NATIVE, redirect_uris: uris });
+    assert.deepEqual(client.redirectUris, uris);
+    // Also for confidential clients in development.
+    await register({ redirect_uris: ['http://localhost:3000/cb'] });
+  });
+
+  test('RFC 9700 §2.1: refuses http on a non-loopback host', () => {
+    assertRefused({ redirect_uris: ['http://app.example.com/cb'] }, 'redirect_uris[0]', /RFC 9700 §2\.1/);
+    assertRefused({ redirect_uris: ['http://localhost.evil.example/cb'] }, 'redirect_uris[0]', /loopback/);
+    assertRefused({ redirect_uris: ['http://10.0.0.1/cb'] }, 'redirect_uris[0]', /loopback/);
+  });
+
+  test('RFC 8252 §7.1: accepts a private-use scheme redirect URI for a public client', async () => {
+    const { client } = await register({ ...NATIVE, redirect_uris: ['com.example.app:/oauth2redirect'] });
+    assert.deepEqual(client.redirectUris, ['com.example.app:/oauth2redirect']);
+  });
+
+  test('RFC 8252 §7.1: refuses a private-use scheme redirect URI for a confidential client', () => {
+    assertRefused({ redirect_uris: ['com.example.app:/oauth2redirect'] }, 'redirect_uris[0]', /RFC 8252 §7\.1/);
+  });
+
+  test('refuses other schemes, even for public clients', () => {
+    for (const uri of ['javascript:alert(1)', 'data:text/html,hi', 'file:///etc/passwd', 'myapp:/cb', 'ftp://example.com/cb']) {
+      assertRefused({ ...NATIVE, redirect_uris: [uri] }, 'redirect_uris[0]');
+    }
+  });
+
+  test('removes duplicate redirect URIs', async () => {
+    const { client } = await register({ redirect_uris: ['https://a.example/cb', 'https://a.example/cb'] });
+    assert.deepEqual(client.redirectUris, ['https://a.example/cb']);
+  });
+});
+
+describe('registerClient: scope (RFC 6749 §3.3)', () => {
+  test('accepts space-separated scope tokens', async () => {
+    const { client } = await register({ ...WEB, scope: 'openid api:read urn:example:write' });
+    assert.equal(client.scope, 'openid api:read urn:example:write');
+  });
+
+  test('RFC 6749 §3.3: refuses scope tokens with characters outside %x21 / %x23-5B / %x5D-7E', () => {
+    assertRefused({ ...WEB, scope: 'openid "quoted"' }, 'scope', /RFC 6749 §3\.3/);
+    assertRefused({ ...WEB, scope: 'openid back\\slash' }, 'scope', /RFC 6749 §3\.3/);
+    assertRefused({ ...WEB, scope: 'openid\tprofile' }, 'scope', /RFC 6749 §3\.3/);
+    assertRefused({ ...WEB, scope: 'openid caf\u00e9' }, 'scope', /RFC 6749 §3\.3/);
+  });
+
+  test('refuses an empty scope and a non-string scope', () => {
+    assertRefused({ ...WEB, scope: '   ' }, 'scope');
+    assertRefused({ ...WEB, scope: ['openid'] }, 'scope', /string/);
+  });
+});
+
+describe('registerClient: PKCE (RFC 9700 §2.1.1)', () => {
+  test('RFC 9700 §2.1.1: PKCE is required by default', async () => {
+    assert.equal((await register(WEB)).client.requirePkce, true);
+    assert.equal((await register(NATIVE)).client.requirePkce, true);
+  });
+
+  test('RFC 9700 §2.1.1: a confidential client may opt out of PKCE', async () => {
+    const { client } = await register({ ...WEB, require_pkce: false });
+    assert.equal(client.requirePkce, false);
+  });
+
+  test('RFC 9700 §2.1.1: refuses require_pkce false for a public client', () => {
+    assertRefused({ ...NATIVE, require_pkce: false }, 'require_pkce', /RFC 9700 §2\.1\.1/);
+  });
+});
+
+describe('clientToMetadata', () => {
+  test('shows RFC 7591 names and never the secret or its hash', async () => {
+    const { client, clientSecret } = await register({ ...WEB, client_id: 'web', client_name: 'Web' });
+    const view = clientToMetadata(client);
+    assert.deepEqual(view, {
+      client_id: 'web',
+      client_name: 'Web',
+      client_type: 'confidential',
+      redirect_uris: WEB.redirect_uris,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'openid profile email offline_access',
+      require_pkce: true,
+      client_id_issued_at: NOW / 1000,
+    });
+    const text = JSON.stringify(view);
+    assert.ok(!text.includes(clientSecret ?? '?'));
+    assert.ok(!text.includes(client.clientSecretHash ?? '?'));
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Starts a real Gatehouse (HTTP on 127.0.0.1, a random port) on the store a test asks for.
+ */
+import { DEFAULT_SETTINGS, type ClientFixture, type GatehouseSettings, type UserFixture } from '../../src/config/settings.js';
+import { startGatehouse, type RunningGatehouse } from '../../src/server.js';
+import { dropPostgresSchema, postgresTestUrl } from './postgres.js';
+
+export const TEST_SECRET = 'test-secret-for-gatehouse-tests-0123456789';
+
+export const CONFIDENTIAL_CLIENT: ClientFixture = {
+  client_id: 'web-app',
+  client_secret: 'web-app-secret-that-is-long-enough',
+  client_name: 'Example Web App',
+  redirect_uris: ['http://127.0.0.1:9000/callback'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: 'openid profile email offline_access',
+  require_pkce: true,
+};
+
+export const PUBLIC_CLIENT: ClientFixture = {
+  client_id: 'spa',
+  client_name: 'Example SPA',
+  redirect_uris: ['http://127.0.0.1:9000/spa', 'com.example.app:/callback'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'none',
+  scope: 'openid profile email offline_access',
+  require_pkce: true,
+};
+
+export const ALICE: UserFixture = { username: 'alice', password: 'correct horse battery staple', email: 'alice@example.com', name: 'Alice Example' };
+
+export interface TestServerOptions {
+  databaseUrl?: string;
+  clients?: ClientFixture[];
+  users?: UserFixture[];
+  settings?: Partial<GatehouseSettings>;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<RunningGatehouse> {
+  const settings: GatehouseSettings = {
+    ...DEFAULT_SETTINGS,
+    issuer: 'http://127.0.0.1:0',
+    host: '127.0.0.1',
+    port: 0,
+    databaseUrl: options.databaseUrl ?? 'sqlite::memory:',
+    secret: TEST_SECRET,
+    clients: options.clients ?? [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT],
+    users: options.users ?? [ALICE],
+    ...options.settings,
+  };
+  return startGatehouse(settings, { logger: false, issuerFromAddress: true });
+}
+
+/** The stores every store-dependent test runs against. PostgreSQL gets a fresh schema. */
+export interface StoreTarget {
+  name: 'sqlite' | 'postgres';
+  url(): Promise<string | undefined>;
+  cleanup(url: string): Promise<void>;
+}
+
+export const STORE_TARGETS: StoreTarget[] = [
+  { name: 'sqlite', url: async () => 'sqlite::memory:', cleanup: async () => {} },
+  { name: 'postgres', url: postgresTestUrl, cleanup: dropPostgresSchema },
+];

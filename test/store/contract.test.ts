@@ -1,0 +1,1039 @@
+/**
+ * The Store contract: one suite, run against every backend (SQLite in memory, SQLite in a WAL
+ * file, PostgreSQL). Anything the server relies on about the store belongs here, so that both
+ * backends are held to exactly the same behaviour.
+ *
+ * Run: node --import tsx --test test/store/contract.test.ts
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { sql } from 'kysely';
+import type {
+  AccessTokenRecord,
+  AuthorizationCode,
+  Client,
+  Grant,
+  Interaction,
+  Session,
+  SigningKeyRecord,
+  Store,
+  User,
+} from '../../src/store/store.js';
+import { KyselyStore } from '../../src/store/kysely-store.js';
+import { listAppliedMigrations, migrations } from '../../src/store/migrations.js';
+import { openStore, postgresConnectionString } from '../../src/store/open-store.js';
+import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
+
+/** An empty database that stores can be opened on. */
+interface TestDatabase {
+  /** Opens a new store, with its own connection(s), on this database. */
+  open(): Promise<Store>;
+  /** Deletes the database; every store opened on it must be closed first. */
+  destroy(): Promise<void>;
+}
+
+interface ContractTarget {
+  createDatabase(): Promise<TestDatabase>;
+  /** Whether separately opened stores on one TestDatabase share its data (not `:memory:`). */
+  shared: boolean;
+  /**
+   * Whether multi-statement transactions of separate stores can interleave in one process.
+   * Not on SQLite: better-sqlite3 waits for a lock synchronously, blocking the event loop
+   * that the lock holder needs to finish, so the waiter times out with SQLITE_BUSY. Separate
+   * processes (the real multi-instance setup) do not have this problem; single-statement
+   * operations (code and interaction consumption) are unaffected and tested across stores.
+   */
+  interleavedTransactions: boolean;
+  /** A reason to skip the whole suite, e.g. PostgreSQL unreachable. */
+  skip?: string;
+}
+
+/** A fixed "now" beyond 2^32 ms, so 32-bit truncation or string-typed BIGINTs would show. */
+const NOW = 1_750_000_000_000;
+const MINUTE = 60_000;
+
+// --- Fixtures -------------------------------------------------------------------------------
+
+const uid = (prefix: string) => `${prefix}-${randomUUID()}`;
+
+function makeClient(overrides: Partial<Client> = {}): Client {
+  return {
+    clientId: uid('client'),
+    clientSecretHash: 'secret-hash',
+    clientName: 'Example App',
+    redirectUris: ['https://app.example/cb', 'http://127.0.0.1:8080/cb'],
+    grantTypes: ['authorization_code', 'refresh_token'],
+    responseTypes: ['code'],
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    scope: 'openid profile email',
+    requirePkce: true,
+    createdAt: NOW,
+    ...overrides,
+  };
+}
+
+function makeUser(overrides: Partial<User> = {}): User {
+  return {
+    id: uid('user'),
+    username: uid('alice'),
+    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+    email: 'alice@example.com',
+    name: 'Alice',
+    createdAt: NOW,
+    ...overrides,
+  };
+}
+
+function makeInteraction(clientId: string, overrides: Partial<Interaction> = {}): Interaction {
+  return {
+    id: uid('interaction'),
+    flowId: uid('flow'),
+    clientId,
+    request: {
+      clientId,
+      redirectUri: 'https://app.example/cb',
+      redirectUriProvided: true,
+      scope: ['openid', 'profile'],
+      state: 'xyz',
+      responseMode: 'query',
+      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      codeChallengeMethod: 'S256',
+      nonce: null,
+    },
+    browserBindingHash: 'binding-hash',
+    csrfToken: 'csrf-token',
+    createdAt: NOW,
+    expiresAt: NOW + 10 * MINUTE,
+    ...overrides,
+  };
+}
+
+function makeCode(grant: Grant, overrides: Partial<AuthorizationCode> = {}): AuthorizationCode {
+  return {
+    codeHash: uid('code-hash'),
+    grantId: grant.id,
+    flowId: grant.flowId,
+    clientId: grant.clientId,
+    userId: grant.userId ?? 'no-user',
+    redirectUri: 'https://app.example/cb',
+    redirectUriProvided: false,
+    scope: grant.scope,
+    codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    codeChallengeMethod: 'S256',
+    nonce: 'n-0S6_WzA2Mj',
+    authTime: NOW - MINUTE,
+    createdAt: NOW,
+    expiresAt: NOW + MINUTE,
+    consumedAt: null,
+    ...overrides,
+  };
+}
+
+function makeToken(
+  clientId: string,
+  grant: Grant | null,
+  overrides: Partial<AccessTokenRecord> = {},
+): AccessTokenRecord {
+  return {
+    jti: uid('jti'),
+    grantId: grant?.id ?? null,
+    flowId: grant?.flowId ?? null,
+    clientId,
+    userId: grant?.userId ?? null,
+    scope: grant?.scope ?? ['api:read'],
+    audience: ['https://api.example'],
+    createdAt: NOW,
+    expiresAt: NOW + 60 * MINUTE,
+    revokedAt: null,
+    ...overrides,
+  };
+}
+
+/** A client, a user and a grant between them, stored: what codes and tokens hang off. */
+async function seedGrant(store: Store): Promise<{ client: Client; user: User; grant: Grant }> {
+  const client = makeClient();
+  const user = makeUser();
+  await store.clients.create(client);
+  await store.users.create(user);
+  const grant: Grant = {
+    id: uid('grant'),
+    flowId: uid('flow'),
+    clientId: client.clientId,
+    userId: user.id,
+    scope: ['openid', 'profile'],
+    createdAt: NOW,
+    revokedAt: null,
+  };
+  await store.grants.create(grant);
+  return { client, user, grant };
+}
+
+function count<T>(items: readonly T[], predicate: (item: T) => boolean): number {
+  return items.filter(predicate).length;
+}
+
+/** Opens two stores on one fresh database and passes them to `fn`, cleaning up afterwards. */
+async function withTwoStores(
+  target: ContractTarget,
+  fn: (a: Store, b: Store) => Promise<void>,
+): Promise<void> {
+  const database = await target.createDatabase();
+  const a = await database.open();
+  let b: Store | undefined;
+  try {
+    await a.migrate();
+    b = await database.open();
+    await fn(a, b);
+  } finally {
+    await b?.close();
+    await a.close();
+    await database.destroy();
+  }
+}
+
+// --- The contract ---------------------------------------------------------------------------
+
+function defineContract(name: string, target: ContractTarget): void {
+  const needsShared = target.shared ? false : 'needs two stores sharing one database';
+  const needsInterleaved = target.interleavedTransactions
+    ? false
+    : 'needs interleaved multi-statement transactions across connections';
+
+  describe(`Store contract: ${name}`, { skip: target.skip ?? false }, () => {
+    let database: TestDatabase;
+    let store: Store;
+
+    before(async () => {
+      database = await target.createDatabase();
+      store = await database.open();
+      await store.migrate();
+    });
+
+    after(async () => {
+      await store?.close();
+      await database?.destroy();
+    });
+
+    describe('migrate', () => {
+      it('records every migration and is idempotent', async () => {
+        await store.migrate();
+        await store.migrate();
+        assert.ok(store instanceof KyselyStore);
+        assert.deepEqual(
+          await listAppliedMigrations(store.db),
+          migrations.map((m) => m.name).sort(),
+        );
+      });
+
+      it('applies each migration once under concurrent callers of one store', async () => {
+        const fresh = await target.createDatabase();
+        const s = await fresh.open();
+        try {
+          await Promise.all([s.migrate(), s.migrate(), s.migrate()]);
+          assert.ok(s instanceof KyselyStore);
+          assert.equal((await listAppliedMigrations(s.db)).length, migrations.length);
+        } finally {
+          await s.close();
+          await fresh.destroy();
+        }
+      });
+
+      it(
+        'applies each migration once under concurrent callers of separate stores',
+        { skip: needsShared || needsInterleaved },
+        async () => {
+          const fresh = await target.createDatabase();
+          const stores = await Promise.all([fresh.open(), fresh.open(), fresh.open()]);
+          try {
+            await Promise.all(stores.map((s) => s.migrate()));
+            const first = stores[0];
+            assert.ok(first instanceof KyselyStore);
+            assert.equal((await listAppliedMigrations(first.db)).length, migrations.length);
+            // The schema works from every store.
+            await stores[1]!.clients.create(makeClient());
+          } finally {
+            await Promise.all(stores.map((s) => s.close()));
+            await fresh.destroy();
+          }
+        },
+      );
+
+      it('reports its dialect', () => {
+        assert.ok(store.dialect === 'sqlite' || store.dialect === 'postgres');
+      });
+    });
+
+    describe('clients', () => {
+      it('round-trips confidential and public clients', async () => {
+        const confidential = makeClient();
+        const publicClient = makeClient({
+          clientSecretHash: null,
+          clientName: null,
+          tokenEndpointAuthMethod: 'none',
+          requirePkce: false,
+          redirectUris: [],
+          scope: '',
+        });
+        await store.clients.create(confidential);
+        await store.clients.create(publicClient);
+        assert.deepEqual(await store.clients.get(confidential.clientId), confidential);
+        assert.deepEqual(await store.clients.get(publicClient.clientId), publicClient);
+      });
+
+      it('returns undefined for an unknown client', async () => {
+        assert.equal(await store.clients.get(uid('missing')), undefined);
+      });
+
+      it('rejects creating a duplicate clientId', async () => {
+        const client = makeClient();
+        await store.clients.create(client);
+        await assert.rejects(store.clients.create({ ...client, clientName: 'Other' }));
+        assert.deepEqual(await store.clients.get(client.clientId), client);
+      });
+
+      it('upsert inserts, then replaces, idempotently', async () => {
+        const client = makeClient();
+        await store.clients.upsert(client);
+        assert.deepEqual(await store.clients.get(client.clientId), client);
+
+        const changed: Client = {
+          ...client,
+          clientSecretHash: null,
+          clientName: 'Renamed',
+          redirectUris: ['https://new.example/cb'],
+          grantTypes: ['authorization_code'],
+          tokenEndpointAuthMethod: 'none',
+          scope: 'openid',
+          requirePkce: false,
+          createdAt: NOW + 1,
+        };
+        await store.clients.upsert(changed);
+        await store.clients.upsert(changed);
+        assert.deepEqual(await store.clients.get(client.clientId), changed);
+      });
+
+      it('lists clients ordered by clientId', async () => {
+        const prefix = uid('list');
+        const b = makeClient({ clientId: `${prefix}-b` });
+        const a = makeClient({ clientId: `${prefix}-a` });
+        await store.clients.create(b);
+        await store.clients.create(a);
+        const listed = await store.clients.list();
+        assert.deepEqual(
+          listed.filter((c) => c.clientId.startsWith(prefix)),
+          [a, b],
+        );
+        const ids = listed.map((c) => c.clientId);
+        assert.deepEqual(ids, [...ids].sort(compareCodeUnits));
+      });
+
+      it('delete reports whether it deleted', async () => {
+        const client = makeClient();
+        await store.clients.create(client);
+        assert.equal(await store.clients.delete(client.clientId), true);
+        assert.equal(await store.clients.get(client.clientId), undefined);
+        assert.equal(await store.clients.delete(client.clientId), false);
+      });
+
+      it('delete removes what belongs to the client', async () => {
+        const { client, user, grant } = await seedGrant(store);
+        const token = makeToken(client.clientId, grant);
+        const code = makeCode(grant);
+        const interaction = makeInteraction(client.clientId);
+        await store.accessTokens.create(token);
+        await store.codes.create(code);
+        await store.interactions.create(interaction);
+        await store.consents.grant({
+          userId: user.id,
+          clientId: client.clientId,
+          scopes: ['openid'],
+          grantedAt: NOW,
+        });
+
+        assert.equal(await store.clients.delete(client.clientId), true);
+        assert.equal(await store.grants.get(grant.id), undefined);
+        assert.equal(await store.accessTokens.get(token.jti), undefined);
+        assert.deepEqual(await store.codes.consume(code.codeHash, NOW), { status: 'not_found' });
+        assert.equal(await store.interactions.get(interaction.id, NOW), undefined);
+        assert.equal(await store.consents.get(user.id, client.clientId), undefined);
+        assert.ok(await store.users.getById(user.id), 'the user stays');
+      });
+    });
+
+    describe('users', () => {
+      it('round-trips by id and by username', async () => {
+        const user = makeUser();
+        const bare = makeUser({ email: null, name: null });
+        await store.users.create(user);
+        await store.users.create(bare);
+        assert.deepEqual(await store.users.getById(user.id), user);
+        assert.deepEqual(await store.users.getByUsername(user.username), user);
+        assert.deepEqual(await store.users.getById(bare.id), bare);
+      });
+
+      it('returns undefined for unknown users', async () => {
+        assert.equal(await store.users.getById(uid('missing')), undefined);
+        assert.equal(await store.users.getByUsername(uid('missing')), undefined);
+      });
+
+      it('rejects a duplicate username', async () => {
+        const user = makeUser();
+        await store.users.create(user);
+        await assert.rejects(store.users.create(makeUser({ username: user.username })));
+      });
+
+      it('upsert inserts a new user and returns it', async () => {
+        const user = makeUser();
+        assert.deepEqual(await store.users.upsert(user), user);
+        assert.deepEqual(await store.users.getByUsername(user.username), user);
+      });
+
+      it('upsert of an existing username keeps its id and replaces the rest', async () => {
+        const original = makeUser();
+        await store.users.create(original);
+        const replacement = makeUser({
+          username: original.username,
+          passwordHash: '$argon2id$new',
+          email: null,
+          name: 'Alice Liddell',
+          createdAt: NOW + 5,
+        });
+        const expected: User = { ...replacement, id: original.id };
+
+        assert.deepEqual(await store.users.upsert(replacement), expected);
+        assert.deepEqual(await store.users.upsert(replacement), expected, 'idempotent');
+        assert.deepEqual(await store.users.getByUsername(original.username), expected);
+        assert.equal(await store.users.getById(replacement.id), undefined);
+      });
+
+      it('concurrent upserts of one username create one user', async () => {
+        const username = uid('concurrent');
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => store.users.upsert(makeUser({ username, name: `n${i}` }))),
+        );
+        assert.equal(new Set(results.map((u) => u.id)).size, 1);
+        assert.equal(count(await store.users.list(), (u) => u.username === username), 1);
+      });
+
+      it('lists users ordered by username', async () => {
+        const prefix = uid('list');
+        const b = makeUser({ username: `${prefix}-b` });
+        const a = makeUser({ username: `${prefix}-a` });
+        await store.users.create(b);
+        await store.users.create(a);
+        const listed = await store.users.list();
+        assert.deepEqual(
+          listed.filter((u) => u.username.startsWith(prefix)),
+          [a, b],
+        );
+      });
+
+      it('delete by username reports whether it deleted and ends sessions', async () => {
+        const user = makeUser();
+        await store.users.create(user);
+        const session = makeSession(user.id);
+        await store.sessions.create(session);
+
+        assert.equal(await store.users.delete(user.username), true);
+        assert.equal(await store.users.getById(user.id), undefined);
+        assert.equal(await store.sessions.get(session.idHash, NOW), undefined);
+        assert.equal(await store.users.delete(user.username), false);
+      });
+    });
+
+    describe('sessions', () => {
+      let user: User;
+      before(async () => {
+        user = makeUser();
+        await store.users.create(user);
+      });
+
+      it('round-trips a session', async () => {
+        const session = makeSession(user.id);
+        await store.sessions.create(session);
+        assert.deepEqual(await store.sessions.get(session.idHash, NOW), session);
+      });
+
+      it('returns a session only while it has not expired', async () => {
+        const session = makeSession(user.id, { expiresAt: NOW + MINUTE });
+        await store.sessions.create(session);
+        assert.deepEqual(await store.sessions.get(session.idHash, NOW + MINUTE - 1), session);
+        assert.equal(await store.sessions.get(session.idHash, NOW + MINUTE), undefined);
+        assert.equal(await store.sessions.get(session.idHash, NOW + 2 * MINUTE), undefined);
+      });
+
+      it('returns undefined for an unknown session', async () => {
+        assert.equal(await store.sessions.get(uid('missing'), NOW), undefined);
+      });
+
+      it('delete removes the session and tolerates unknown ids', async () => {
+        const session = makeSession(user.id);
+        await store.sessions.create(session);
+        await store.sessions.delete(session.idHash);
+        assert.equal(await store.sessions.get(session.idHash, NOW), undefined);
+        await store.sessions.delete(session.idHash);
+      });
+    });
+
+    describe('interactions', () => {
+      let client: Client;
+      before(async () => {
+        client = makeClient();
+        await store.clients.create(client);
+      });
+
+      it('round-trips an interaction with its request', async () => {
+        const interaction = makeInteraction(client.clientId);
+        const formPost = makeInteraction(client.clientId, {
+          request: {
+            clientId: client.clientId,
+            redirectUri: 'https://app.example/cb?x=1',
+            redirectUriProvided: false,
+            scope: [],
+            state: null,
+            responseMode: 'form_post',
+            codeChallenge: null,
+            codeChallengeMethod: null,
+            nonce: 'nonce "quoted" ünïcödé',
+          },
+        });
+        await store.interactions.create(interaction);
+        await store.interactions.create(formPost);
+        assert.deepEqual(await store.interactions.get(interaction.id, NOW), interaction);
+        assert.deepEqual(await store.interactions.get(formPost.id, NOW), formPost);
+      });
+
+      it('returns an interaction only while it has not expired', async () => {
+        const interaction = makeInteraction(client.clientId, { expiresAt: NOW + MINUTE });
+        await store.interactions.create(interaction);
+        assert.deepEqual(await store.interactions.get(interaction.id, NOW + MINUTE - 1), interaction);
+        assert.equal(await store.interactions.get(interaction.id, NOW + MINUTE), undefined);
+      });
+
+      it('consume succeeds once, then the interaction is gone', async () => {
+        const interaction = makeInteraction(client.clientId);
+        await store.interactions.create(interaction);
+        assert.equal(await store.interactions.consume(interaction.id), true);
+        assert.equal(await store.interactions.consume(interaction.id), false);
+        assert.equal(await store.interactions.get(interaction.id, NOW), undefined);
+        assert.equal(await store.interactions.consume(uid('missing')), false);
+      });
+
+      it('20 concurrent consumes yield exactly one true', async () => {
+        const interaction = makeInteraction(client.clientId);
+        await store.interactions.create(interaction);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.interactions.consume(interaction.id)),
+        );
+        assert.equal(count(results, (r) => r), 1);
+      });
+
+      it(
+        '20 concurrent consumes through two stores yield exactly one true',
+        { skip: needsShared },
+        async () => {
+          await withTwoStores(target, async (a, b) => {
+            const c = makeClient();
+            await a.clients.create(c);
+            const interaction = makeInteraction(c.clientId);
+            await a.interactions.create(interaction);
+            const results = await Promise.all(
+              Array.from({ length: 20 }, (_, i) =>
+                (i % 2 === 0 ? a : b).interactions.consume(interaction.id),
+              ),
+            );
+            assert.equal(count(results, (r) => r), 1);
+          });
+        },
+      );
+    });
+
+    describe('consents', () => {
+      let client: Client;
+      let user: User;
+      before(async () => {
+        client = makeClient();
+        user = makeUser();
+        await store.clients.create(client);
+        await store.users.create(user);
+      });
+
+      it('returns undefined before any consent', async () => {
+        assert.equal(await store.consents.get(user.id, uid('other-client')), undefined);
+      });
+
+      it('round-trips a consent', async () => {
+        const other = makeClient();
+        await store.clients.create(other);
+        const consent = { userId: user.id, clientId: other.clientId, scopes: ['openid', 'email'], grantedAt: NOW };
+        await store.consents.grant(consent);
+        assert.deepEqual(await store.consents.get(user.id, other.clientId), consent);
+      });
+
+      it('merges scopes with the earlier consent, without duplicates', async () => {
+        const c = makeClient();
+        await store.clients.create(c);
+        await store.consents.grant({ userId: user.id, clientId: c.clientId, scopes: ['openid', 'profile'], grantedAt: NOW });
+        await store.consents.grant({ userId: user.id, clientId: c.clientId, scopes: ['email', 'openid'], grantedAt: NOW + 1 });
+        await store.consents.grant({ userId: user.id, clientId: c.clientId, scopes: [], grantedAt: NOW + 2 });
+        assert.deepEqual(await store.consents.get(user.id, c.clientId), {
+          userId: user.id,
+          clientId: c.clientId,
+          scopes: ['openid', 'profile', 'email'],
+          grantedAt: NOW + 2,
+        });
+      });
+
+      it('keeps consents of different clients apart', async () => {
+        const c1 = makeClient();
+        const c2 = makeClient();
+        await store.clients.create(c1);
+        await store.clients.create(c2);
+        await store.consents.grant({ userId: user.id, clientId: c1.clientId, scopes: ['a'], grantedAt: NOW });
+        await store.consents.grant({ userId: user.id, clientId: c2.clientId, scopes: ['b'], grantedAt: NOW });
+        assert.deepEqual((await store.consents.get(user.id, c1.clientId))?.scopes, ['a']);
+        assert.deepEqual((await store.consents.get(user.id, c2.clientId))?.scopes, ['b']);
+      });
+
+      it('concurrent grants lose no scope', async () => {
+        const c = makeClient();
+        await store.clients.create(c);
+        const scopes = Array.from({ length: 10 }, (_, i) => `scope${i}`);
+        await Promise.all(
+          scopes.map((scope) =>
+            store.consents.grant({ userId: user.id, clientId: c.clientId, scopes: [scope], grantedAt: NOW }),
+          ),
+        );
+        const stored = await store.consents.get(user.id, c.clientId);
+        assert.deepEqual([...(stored?.scopes ?? [])].sort(), [...scopes].sort());
+      });
+
+      it(
+        'concurrent grants through two stores lose no scope',
+        { skip: needsShared || needsInterleaved },
+        async () => {
+          await withTwoStores(target, async (a, b) => {
+            const c = makeClient();
+            const u = makeUser();
+            await a.clients.create(c);
+            await a.users.create(u);
+            const scopes = Array.from({ length: 20 }, (_, i) => `scope${i}`);
+            await Promise.all(
+              scopes.map((scope, i) =>
+                (i % 2 === 0 ? a : b).consents.grant({
+                  userId: u.id,
+                  clientId: c.clientId,
+                  scopes: [scope],
+                  grantedAt: NOW,
+                }),
+              ),
+            );
+            const stored = await b.consents.get(u.id, c.clientId);
+            assert.deepEqual([...(stored?.scopes ?? [])].sort(), [...scopes].sort());
+          });
+        },
+      );
+    });
+
+    describe('grants', () => {
+      it('round-trips grants with and without a user', async () => {
+        const { client, grant } = await seedGrant(store);
+        assert.deepEqual(await store.grants.get(grant.id), grant);
+        const clientOnly: Grant = { ...grant, id: uid('grant'), userId: null, scope: [] };
+        await store.grants.create(clientOnly);
+        assert.deepEqual(await store.grants.get(clientOnly.id), clientOnly);
+        assert.equal(clientOnly.clientId, client.clientId);
+      });
+
+      it('returns undefined for an unknown grant', async () => {
+        assert.equal(await store.grants.get(uid('missing')), undefined);
+      });
+
+      it('revoke marks the grant and all its access tokens revoked, and nothing else', async () => {
+        const { client, grant } = await seedGrant(store);
+        const otherGrant: Grant = { ...grant, id: uid('grant') };
+        await store.grants.create(otherGrant);
+        const t1 = makeToken(client.clientId, grant);
+        const t2 = makeToken(client.clientId, grant, { createdAt: NOW + 1 });
+        const earlier = makeToken(client.clientId, grant, { createdAt: NOW + 2, revokedAt: NOW - 5 });
+        const unrelated = makeToken(client.clientId, otherGrant);
+        const noGrant = makeToken(client.clientId, null);
+        for (const t of [t1, t2, earlier, unrelated, noGrant]) await store.accessTokens.create(t);
+
+        await store.grants.revoke(grant.id, NOW + 100);
+
+        assert.equal((await store.grants.get(grant.id))?.revokedAt, NOW + 100);
+        assert.deepEqual(
+          (await store.accessTokens.listByGrant(grant.id)).map((t) => [t.jti, t.revokedAt]),
+          [
+            [t1.jti, NOW + 100],
+            [t2.jti, NOW + 100],
+            [earlier.jti, NOW - 5],
+          ],
+        );
+        assert.equal((await store.grants.get(otherGrant.id))?.revokedAt, null);
+        assert.equal((await store.accessTokens.get(unrelated.jti))?.revokedAt, null);
+        assert.equal((await store.accessTokens.get(noGrant.jti))?.revokedAt, null);
+      });
+
+      it('revoke is idempotent and keeps the first revocation time', async () => {
+        const { client, grant } = await seedGrant(store);
+        const token = makeToken(client.clientId, grant);
+        await store.accessTokens.create(token);
+        await store.grants.revoke(grant.id, NOW + 1);
+        await store.grants.revoke(grant.id, NOW + 2);
+        assert.equal((await store.grants.get(grant.id))?.revokedAt, NOW + 1);
+        assert.equal((await store.accessTokens.get(token.jti))?.revokedAt, NOW + 1);
+      });
+
+      it('revoke of an unknown grant does nothing', async () => {
+        await store.grants.revoke(uid('missing'), NOW);
+      });
+    });
+
+    describe('authorization codes', () => {
+      it('consume returns the stored code, marked consumed at `now`', async () => {
+        const { grant } = await seedGrant(store);
+        const code = makeCode(grant);
+        await store.codes.create(code);
+        assert.deepEqual(await store.codes.consume(code.codeHash, NOW + 5), {
+          status: 'consumed',
+          code: { ...code, consumedAt: NOW + 5 },
+        });
+      });
+
+      it('round-trips codes with null PKCE and nonce', async () => {
+        const { grant } = await seedGrant(store);
+        const code = makeCode(grant, {
+          codeChallenge: null,
+          codeChallengeMethod: null,
+          nonce: null,
+          redirectUriProvided: true,
+          scope: [],
+        });
+        await store.codes.create(code);
+        assert.deepEqual(await store.codes.consume(code.codeHash, NOW), {
+          status: 'consumed',
+          code: { ...code, consumedAt: NOW },
+        });
+      });
+
+      it('a second consume is a replay that keeps the first consumption time', async () => {
+        const { grant } = await seedGrant(store);
+        const code = makeCode(grant);
+        await store.codes.create(code);
+        await store.codes.consume(code.codeHash, NOW + 1);
+        assert.deepEqual(await store.codes.consume(code.codeHash, NOW + 2), {
+          status: 'replayed',
+          code: { ...code, consumedAt: NOW + 1 },
+        });
+      });
+
+      it('consume of an unknown code is not_found', async () => {
+        assert.deepEqual(await store.codes.consume(uid('missing'), NOW), { status: 'not_found' });
+      });
+
+      it('an expired code is still consumed and returned (the caller judges expiry)', async () => {
+        const { grant } = await seedGrant(store);
+        const code = makeCode(grant, { expiresAt: NOW - 1 });
+        await store.codes.create(code);
+        const result = await store.codes.consume(code.codeHash, NOW);
+        assert.equal(result.status, 'consumed');
+        assert.equal(result.status === 'consumed' && result.code.expiresAt, NOW - 1);
+      });
+
+      it('rejects a duplicate code hash', async () => {
+        const { grant } = await seedGrant(store);
+        const code = makeCode(grant);
+        await store.codes.create(code);
+        await assert.rejects(store.codes.create(code));
+      });
+
+      it('20 concurrent consumes yield one consumed and 19 replayed', async () => {
+        const { grant } = await seedGrant(store);
+        const code = makeCode(grant);
+        await store.codes.create(code);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.codes.consume(code.codeHash, NOW + i)),
+        );
+        assertOneConsumed(results);
+      });
+
+      it(
+        '20 concurrent consumes through two stores yield one consumed and 19 replayed',
+        { skip: needsShared },
+        async () => {
+          await withTwoStores(target, async (a, b) => {
+            const { grant } = await seedGrant(a);
+            const code = makeCode(grant);
+            await a.codes.create(code);
+            const results = await Promise.all(
+              Array.from({ length: 20 }, (_, i) =>
+                (i % 2 === 0 ? a : b).codes.consume(code.codeHash, NOW + i),
+              ),
+            );
+            assertOneConsumed(results);
+          });
+        },
+      );
+    });
+
+    describe('access tokens', () => {
+      it('round-trips tokens with and without a grant', async () => {
+        const { client, grant } = await seedGrant(store);
+        const withGrant = makeToken(client.clientId, grant, { audience: ['a', 'b'] });
+        const clientCredentials = makeToken(client.clientId, null, { audience: [], scope: [] });
+        await store.accessTokens.create(withGrant);
+        await store.accessTokens.create(clientCredentials);
+        assert.deepEqual(await store.accessTokens.get(withGrant.jti), withGrant);
+        assert.deepEqual(await store.accessTokens.get(clientCredentials.jti), clientCredentials);
+      });
+
+      it('returns undefined for an unknown jti', async () => {
+        assert.equal(await store.accessTokens.get(uid('missing')), undefined);
+      });
+
+      it('rejects a duplicate jti', async () => {
+        const { client } = await seedGrant(store);
+        const token = makeToken(client.clientId, null);
+        await store.accessTokens.create(token);
+        await assert.rejects(store.accessTokens.create(token));
+      });
+
+      it('listByGrant returns the grant’s tokens oldest first', async () => {
+        const { client, grant } = await seedGrant(store);
+        const later = makeToken(client.clientId, grant, { createdAt: NOW + 10 });
+        const earlier = makeToken(client.clientId, grant, { createdAt: NOW });
+        await store.accessTokens.create(later);
+        await store.accessTokens.create(earlier);
+        await store.accessTokens.create(makeToken(client.clientId, null));
+        assert.deepEqual(await store.accessTokens.listByGrant(grant.id), [earlier, later]);
+        assert.deepEqual(await store.accessTokens.listByGrant(uid('missing')), []);
+      });
+    });
+
+    describe('signing keys', () => {
+      it('lists created keys oldest first', async () => {
+        const key = (kid: string, createdAt: number, retiredAt: number | null): SigningKeyRecord => ({
+          kid,
+          alg: 'ES256',
+          publicJwk: JSON.stringify({ kty: 'EC', crv: 'P-256', x: kid, y: 'y' }),
+          privateJwkEncrypted: `eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..${kid}`,
+          createdAt,
+          activatesAt: createdAt + 3_600_000,
+          retiredAt,
+        });
+        const newer = key(uid('kid'), NOW + 1, null);
+        const older = key(uid('kid'), NOW, NOW + 2);
+        await store.signingKeys.create(newer);
+        await store.signingKeys.create(older);
+        assert.deepEqual(await store.signingKeys.list(), [older, newer]);
+        await assert.rejects(store.signingKeys.create(older), 'duplicate kid');
+      });
+    });
+
+    describe('persistence', () => {
+      it('a closed and reopened store keeps its data', { skip: needsShared }, async () => {
+        const fresh = await target.createDatabase();
+        try {
+          const first = await fresh.open();
+          await first.migrate();
+          const { client, user, grant } = await seedGrant(first);
+          const code = makeCode(grant);
+          await first.codes.create(code);
+          await first.close();
+
+          const second = await fresh.open();
+          try {
+            await second.migrate();
+            assert.deepEqual(await second.clients.get(client.clientId), client);
+            assert.deepEqual(await second.users.getById(user.id), user);
+            assert.deepEqual(await second.grants.get(grant.id), grant);
+            assert.equal((await second.codes.consume(code.codeHash, NOW)).status, 'consumed');
+          } finally {
+            await second.close();
+          }
+        } finally {
+          await fresh.destroy();
+        }
+      });
+    });
+  });
+}
+
+function makeSession(userId: string, overrides: Partial<Session> = {}): Session {
+  return {
+    idHash: uid('session-hash'),
+    userId,
+    authTime: NOW - MINUTE,
+    createdAt: NOW - MINUTE,
+    expiresAt: NOW + 60 * MINUTE,
+    ...overrides,
+  };
+}
+
+function assertOneConsumed(results: Awaited<ReturnType<Store['codes']['consume']>>[]): void {
+  assert.equal(count(results, (r) => r.status === 'consumed'), 1);
+  assert.equal(count(results, (r) => r.status === 'replayed'), results.length - 1);
+  // Every replay reports the winner's consumption time.
+  const winner = results.find((r) => r.status === 'consumed');
+  const consumedAt = winner?.status === 'consumed' ? winner.code.consumedAt : undefined;
+  for (const r of results) {
+    if (r.status === 'replayed') assert.equal(r.code.consumedAt, consumedAt);
+  }
+}
+
+/** Byte-wise string order, which is what both databases use for these ASCII ids. */
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// --- Targets --------------------------------------------------------------------------------
+
+defineContract('SQLite in memory', {
+  shared: false,
+  interleavedTransactions: false,
+  async createDatabase() {
+    return { open: () => openStore('sqlite::memory:'), destroy: async () => {} };
+  },
+});
+
+defineContract('SQLite file (WAL)', {
+  shared: true,
+  interleavedTransactions: false,
+  async createDatabase() {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-store-'));
+    const file = join(dir, 'gatehouse.db');
+    return {
+      open: () => openStore(`sqlite:${file}`),
+      destroy: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+});
+
+// Probe once so that an unreachable server skips the suite (or fails it in CI).
+const postgresProbe = await postgresTestUrl();
+if (postgresProbe) await dropPostgresSchema(postgresProbe);
+
+defineContract('PostgreSQL', {
+  shared: true,
+  interleavedTransactions: true,
+  ...(postgresProbe ? {} : { skip: postgresSkipMessage() }),
+  async createDatabase() {
+    const url = await postgresTestUrl();
+    if (!url) throw new Error(postgresSkipMessage());
+    return { open: () => openStore(url), destroy: () => dropPostgresSchema(url) };
+  },
+});
+
+// --- openStore specifics (outside the contract) ---------------------------------------------
+
+describe('openStore', () => {
+  it('rejects unsupported URLs, naming the accepted schemes', async () => {
+    for (const url of ['mysql://user:pw@localhost/db', 'gatehouse.db', 'sqlite:']) {
+      await assert.rejects(openStore(url), /sqlite:PATH, sqlite::memory:, postgres:\/\/\.\.\. or postgresql:\/\/\.\.\./);
+    }
+  });
+
+  it('does not echo a password in its error', async () => {
+    await assert.rejects(openStore('mysql://user:hunter2@localhost/db'), (error: Error) => {
+      assert.doesNotMatch(error.message, /hunter2/);
+      return true;
+    });
+  });
+
+  it('configures a SQLite file for WAL, foreign keys, busy timeout and synchronous=NORMAL', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-open-'));
+    try {
+      // A path relative to the working directory, as in `sqlite:./gatehouse.db`.
+      const file = join(dir, 'relative.db');
+      const store = await openStore(`sqlite:./${relative(process.cwd(), file)}`);
+      try {
+        assert.ok(store instanceof KyselyStore);
+        assert.equal(store.dialect, 'sqlite');
+        const pragma = async (name: string) => {
+          const { rows } = await sql<Record<string, unknown>>`${sql.raw(`pragma ${name}`)}`.execute(store.db);
+          return Object.values(rows[0] ?? {})[0];
+        };
+        assert.equal(await pragma('journal_mode'), 'wal');
+        assert.equal(await pragma('foreign_keys'), 1);
+        assert.equal(await pragma('busy_timeout'), 5000);
+        assert.equal(await pragma('synchronous'), 1, 'NORMAL');
+        await store.migrate();
+        assert.ok(existsSync(file));
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('accepts sqlite:///absolute/path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-open-'));
+    try {
+      const file = join(dir, 'absolute.db');
+      const store = await openStore(`sqlite://${file}`);
+      await store.migrate();
+      await store.close();
+      assert.ok(existsSync(file));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it(
+    'puts PostgreSQL tables in the ?schema= schema, with BIGINTs as numbers',
+    { skip: postgresProbe ? false : postgresSkipMessage() },
+    async () => {
+      const url = await postgresTestUrl();
+      assert.ok(url);
+      const schema = new URL(url).searchParams.get('schema');
+      const store = await openStore(url);
+      try {
+        assert.ok(store instanceof KyselyStore);
+        assert.equal(store.dialect, 'postgres');
+        await store.migrate();
+        const { rows } = await sql<{ table_name: string }>`
+          select table_name from information_schema.tables where table_schema = ${schema}
+          order by table_name`.execute(store.db);
+        assert.ok(rows.some((r) => r.table_name === 'authorization_codes'));
+        assert.ok(rows.some((r) => r.table_name === 'gatehouse_migrations'));
+        const { rows: big } = await sql<{ n: unknown }>`select ${NOW}::bigint as n`.execute(store.db);
+        assert.equal(big[0]?.n, NOW);
+      } finally {
+        await store.close();
+        await dropPostgresSchema(url);
+      }
+    },
+  );
+});
+
+describe('postgresConnectionString', () => {
+  it('leaves a URL without schema alone', () => {
+    const url = 'postgres://u@h:5432/db?sslmode=disable';
+    assert.deepEqual(postgresConnectionString(url), { connectionString: url, schema: undefined });
+  });
+
+  it('turns ?schema= into a search_path startup option, keeping other options', () => {
+    const { connectionString, schema } = postgresConnectionString(
+      'postgresql://u@h/db?schema=tenant_1&options=-c%20statement_timeout%3D5000&sslmode=require',
+    );
+    assert.equal(schema, 'tenant_1');
+    const params = new URL(connectionString).searchParams;
+    assert.equal(params.get('schema'), null);
+    assert.equal(params.get('options'), '-c statement_timeout=5000 -c search_path=tenant_1');
+    assert.equal(params.get('sslmode'), 'require');
+  });
+
+  it('rejects schema names that are not plain identifiers', () => {
+    for (const bad of ['a-b', '1abc', 'x;drop', 'a"b', '']) {
+      assert.throws(() => postgresConnectionString(`postgres://h/db?schema=${encodeURIComponent(bad)}`));
+    }
+  });
+});
