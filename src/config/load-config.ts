@@ -111,12 +111,13 @@ export function parseConfigText(text: string, file: string): unknown {
       throw new ConfigError(`Invalid config file ${file}: not valid JSON (${(error as Error).message})`);
     }
   }
-  const document = parseDocument(text, { prettyErrors: false });
+  const document = parseDocument(text);
   const [first] = document.errors;
   if (first) {
     const line = first.linePos?.[0];
     const where = line ? ` at line ${line.line}, column ${line.col}` : '';
-    const message = first.message.split('\n')[0] ?? first.message;
+    // The pretty message repeats the position and adds a source excerpt; keep the first clause.
+    const message = (first.message.split('\n')[0] ?? first.message).replace(/ at line \d+, column \d+:?$/, '');
     throw new ConfigError(`Invalid config file ${file}: not valid YAML${where} (${message})`);
   }
   return document.toJS() as unknown;

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ConfigError, loadConfigFile } from '../../src/config/load-config.js';
+
+let dir: string;
+let counter = 0;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gatehouse-config-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function file(text: string, extension = '.yaml'): Promise<string> {
+  const path = join(dir, `config-${counter++}${extension}`);
+  await writeFile(path, text);
+  return path;
+}
+
+/** Loads `text` and expects a ConfigError for `keyPath` whose message matches `message`. */
+async function assertConfigError(text: string, keyPath: string | undefined, message: RegExp, extension = '.yaml'): Promise<void> {
+  const path = await file(text, extension);
+  await assert.rejects(loadConfigFile(path), (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    assert.equal(error.keyPath, keyPath);
+    assert.match(error.message, message);
+    if (keyPath) assert.ok(error.message.includes(keyPath), `message names ${keyPath}: ${error.message}`);
+    assert.ok(error.message.includes(path), 'message names the file');
+    return true;
+  });
+}
+
+const FULL_YAML = `
+issuer: https://auth.example.com
+port: 8080
+host: 0.0.0.0
+database: postgres://gatehouse@db/gatehouse
+signing_alg: EdDSA
+code_ttl_seconds: 30
+access_token_ttl_seconds: 900
+session_ttl_seconds: 3600
+clients:
+  - client_id: web
+    client_secret: web-secret-please-change
+    client_name: Web App
+    redirect_uris: [https://app.example.com/callback]
+  - client_id: native
+    token_endpoint_auth_method: none
+    redirect_uris:
+      - com.example.app:/cb
+      - http://127.0.0.1/cb
+  - client_id: service
+    client_secret: service-secret
+    grant_types: [client_credentials]
+    scope: api:read
+users:
+  - username: alice
+    password: alice-password
+    email: alice@example.com
+    name: Alice
+  - username: bob
+    password: bob-password
+`;
+
+describe('loadConfigFile: valid files', () => {
+  test('reads a YAML file with every key, applying client defaults', async () => {
+    const config = await loadConfigFile(await file(FULL_YAML));
+    assert.equal(config.issuer, 'https://auth.example.com');
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.database, 'postgres://gatehouse@db/gatehouse');
+    assert.equal(config.signing_alg, 'EdDSA');
+    assert.equal(config.code_ttl_seconds, 30);
+    assert.equal(config.access_token_ttl_seconds, 900);
+    assert.equal(config.session_ttl_seconds, 3600);
+    assert.deepEqual(config.clients?.[0], {
+      client_id: 'web',
+      client_secret: 'web-secret-please-change',
+      client_name: 'Web App',
+      redirect_uris: ['https://app.example.com/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'openid profile email offline_access',
+      require_pkce: true,
+    });
+    assert.equal(config.clients?.[1]?.token_endpoint_auth_method, 'none');
+    assert.deepEqual(config.clients?.[2]?.response_types, []);
+    assert.deepEqual(config.users, [
+      { username: 'alice', password: 'alice-password', email: 'alice@example.com', name: 'Alice' },
+      { username: 'bob', password: 'bob-password' },
+    ]);
+  });
+
+  test('reads a .yml file', async () => {
+    const config = await loadConfigFile(await file('port: 9100\n', '.yml'));
+    assert.deepEqual(config, { port: 9100 });
+  });
+
+  test('reads a JSON file', async () => {
+    const json = JSON.stringify({
+      issuer: 'http://localhost:9001',
+      clients: [{ client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: ['http://localhost:5173/cb'] }],
+    });
+    const config = await loadConfigFile(await file(json, '.json'));
+    assert.equal(config.issuer, 'http://localhost:9001');
+    assert.equal(config.clients?.[0]?.client_id, 'spa');
+  });
+
+  test('reads JSON from a file with another extension (YAML is a superset)', async () => {
+    const config = await loadConfigFile(await file('{"port": 1234}', '.conf'));
+    assert.deepEqual(config, { port: 1234 });
+  });
+
+  test('an empty file is an empty configuration', async () => {
+    assert.deepEqual(await loadConfigFile(await file('')), {});
+  });
+});
+
+describe('loadConfigFile: errors name the key path', () => {
+  test('unknown top-level key', async () => {
+    await assertConfigError('issuer: https://a.example\nprot: 80\n', 'prot', /not a known key.*port/);
+  });
+
+  test('unknown key in a client', async () => {
+    await assertConfigError(
+      'clients:\n  - client_id: a\n    token_endpoint_auth_method: none\n    redirect_uri: [https://a.example/cb]\n',
+      'clients[0].redirect_uri',
+      /not a known key.*redirect_uris/,
+    );
+  });
+
+  test('unknown key in a user', async () => {
+    await assertConfigError('users:\n  - username: a\n    password: b\n    role: admin\n', 'users[0].role', /not a known key/);
+  });
+
+  test('wrong types', async () => {
+    await assertConfigError('port: "8080"\n', 'port', /must be an integer.*string "8080"/);
+    await assertConfigError('port: 70000\n', 'port', /between 0 and 65535/);
+    await assertConfigError('port: 80.5\n', 'port', /integer/);
+    await assertConfigError('issuer: 42\n', 'issuer', /must be a string/);
+    await assertConfigError('clients: {}\n', 'clients', /must be a list/);
+    await assertConfigError('clients: [web]\n', 'clients[0]', /mapping/);
+    await assertConfigError('users:\n  - username: a\n    password: 1234\n', 'users[0].password', /must be a string/);
+    await assertConfigError('code_ttl_seconds: 0\n', 'code_ttl_seconds', /between 1 and 600/);
+    await assertConfigError('code_ttl_seconds: 3600\n', 'code_ttl_seconds', /RFC 6749 §4\.1\.2/);
+  });
+
+  test('bad enumerations and URLs', async () => {
+    await assertConfigError('signing_alg: RS256\n', 'signing_alg', /ES256, EdDSA/);
+    await assertConfigError('database: mysql://db/x\n', 'database', /sqlite:/);
+  });
+
+  test('the top level must be a mapping', async () => {
+    await assertConfigError('- a\n- b\n', '', /mapping/);
+  });
+
+  test('an invalid client names the nested key path, e.g. clients[1].redirect_uris[0]', async () => {
+    const text = `
+clients:
+  - client_id: ok
+    token_endpoint_auth_method: none
+    redirect_uris: [https://a.example/cb]
+  - client_id: bad
+    client_secret: s3cret-s3cret
+    redirect_uris:
+      - http://evil.example/cb
+`;
+    await assertConfigError(text, 'clients[1].redirect_uris[0]', /loopback/);
+  });
+
+  test('client rules are the same as registerClient', async () => {
+    await assertConfigError(
+      'clients:\n  - client_id: a\n    client_secret: x\n    redirect_uris: [https://a.example/cb]\n    grant_types: [authorization_code, implicit]\n',
+      'clients[0].grant_types[1]',
+      /RFC 9700 §2\.1\.2/,
+    );
+    await assertConfigError(
+      'clients:\n  - client_id: a\n    token_endpoint_auth_method: none\n    redirect_uris: [https://a.example/cb]\n    require_pkce: false\n',
+      'clients[0].require_pkce',
+      /RFC 9700 §2\.1\.1/,
+    );
+  });
+
+  test('a client needs a client_id, and a confidential one a client_secret', async () => {
+    await assertConfigError('clients:\n  - redirect_uris: [https://a.example/cb]\n', 'clients[0].client_id', /required/);
+    await assertConfigError(
+      'clients:\n  - client_id: a\n    redirect_uris: [https://a.example/cb]\n',
+      'clients[0].client_secret',
+      /could never authenticate/,
+    );
+  });
+
+  test('duplicate client_ids and usernames', async () => {
+    await assertConfigError(
+      'clients:\n  - {client_id: a, token_endpoint_auth_method: none, redirect_uris: [https://a.example/cb]}\n  - {client_id: a, token_endpoint_auth_method: none, redirect_uris: [https://a.example/cb]}\n',
+      'clients[1].client_id',
+      /duplicates clients\[0\]/,
+    );
+    await assertConfigError('users:\n  - {username: a, password: x}\n  - {username: a, password: y}\n', 'users[1].username', /duplicates users\[0\]/);
+  });
+
+  test('a user needs a username and a password', async () => {
+    await assertConfigError('users:\n  - password: x\n', 'users[0].username', /required/);
+    await assertConfigError('users:\n  - username: a\n', 'users[0].password', /required/);
+    await assertConfigError('users:\n  - {username: a, password: x, email: nope}\n', 'users[0].email', /email address/);
+  });
+
+  test('syntax errors', async () => {
+    await assertConfigError('port: [1, 2\n', undefined, /not valid YAML/);
+    await assertConfigError('port: 1\nport: 2\n', undefined, /not valid YAML/);
+    await assertConfigError('{"port": 1,}', undefined, /not valid JSON/, '.json');
+  });
+
+  test('a missing file', async () => {
+    await assert.rejects(loadConfigFile(join(dir, 'missing.yaml')), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /Cannot read config file .*missing\.yaml: no such file/);
+      return true;
+    });
+  });
+});
