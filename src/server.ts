@@ -47,6 +47,7 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
     const context = await createContext(settings, store);
     const app = buildApp(context, { logger: options.logger ?? true });
     context.events.onAny((event) => app.log.info({ event }, event.type));
+    context.events.onListenerError = (error, event) => app.log.error({ err: error, eventType: event.type }, 'event listener failed');
     await app.listen({ port: settings.port, host: settings.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;

@@ -176,7 +176,7 @@ async function migrateCommand(flags: StoreFlags): Promise<void> {
   } finally {
     await store.close();
   }
-  writeOut(`Database schema is up to date (${store.dialect}: ${redactUrl(settings.databaseUrl)}).`);
+  writeOut(`Database schema is up to date (${redactUrl(settings.databaseUrl)}).`);
 }
 
 interface ClientCreateFlags extends StoreFlags {

@@ -30,7 +30,8 @@ export class EventBus {
   private readonly byType = new Map<string, Set<Listener<TimedEvent>>>();
   private readonly all = new Set<Listener<TimedEvent>>();
 
-  constructor(private readonly onListenerError: (error: unknown, event: TimedEvent) => void = () => {}) {}
+  /** Called when a listener throws; the server points it at its logger. */
+  onListenerError: (error: unknown, event: TimedEvent) => void = () => {};
 
   on<T extends GatehouseEventType>(type: T, listener: Listener<EventOf<T> & { at: number }>): () => void {
     let set = this.byType.get(type);

@@ -229,9 +229,21 @@ export class KyselyStore implements Store {
         // The upsert inserts the consent or, when one exists, locks its row (PostgreSQL) or
         // the database (SQLite) before we read it, so concurrent grants merge one after the
         // other instead of overwriting each other. Its no-op update returns the stored scopes.
-        const prev = await trx.selectFrom('consents').select('scopes').where('user_id', '=', consent.userId).where('client_id', '=', consent.clientId).executeTakeFirst();
-        await trx.insertInto('consents').values({ user_id: consent.userId, client_id: consent.clientId, scopes: '[]', granted_at: 0 }).onConflict((oc) => oc.columns(['user_id', 'client_id']).doNothing()).execute();
-        const stored = prev ?? { scopes: '[]' };
+        const stored = await trx
+          .insertInto('consents')
+          .values({
+            user_id: consent.userId,
+            client_id: consent.clientId,
+            scopes: encodeJson(uniqueScopes(consent.scopes)),
+            granted_at: consent.grantedAt,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['user_id', 'client_id'])
+              .doUpdateSet((eb) => ({ scopes: eb.ref('consents.scopes') })),
+          )
+          .returning('scopes')
+          .executeTakeFirstOrThrow();
         const merged = uniqueScopes([
           ...decodeStringArray(stored.scopes, 'consents.scopes'),
           ...consent.scopes,

@@ -20,6 +20,10 @@ export class UserAgent {
     return this.cookies.get(name);
   }
 
+  setCookie(name: string, value: string): void {
+    this.cookies.set(name, value);
+  }
+
   async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<PageResponse> {
     const absolute = new URL(url, this.origin).href;
     const headers: Record<string, string> = {};

@@ -104,6 +104,8 @@ function makeInteraction(clientId: string, overrides: Partial<Interaction> = {})
       codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
       codeChallengeMethod: 'S256',
       nonce: null,
+      prompt: [],
+      loginHint: null,
     },
     browserBindingHash: 'binding-hash',
     csrfToken: 'csrf-token',
@@ -500,6 +502,8 @@ function defineContract(name: string, target: ContractTarget): void {
             codeChallenge: null,
             codeChallengeMethod: null,
             nonce: 'nonce "quoted" ünïcödé',
+            prompt: ['login', 'consent'],
+            loginHint: 'alice@example.com',
           },
         });
         await store.interactions.create(interaction);

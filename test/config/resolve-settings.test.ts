@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ConfigError, resolveSettings, type ResolveSettingsInput } from '../../src/config/resolve-settings.js';
+import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
+
+const SECRET = 'x'.repeat(32);
+let root: string;
+let counter = 0;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'gatehouse-settings-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** A fresh, empty working directory. */
+async function freshDir(): Promise<string> {
+  const dir = join(root, `cwd-${counter++}`);
+  await mkdir(dir);
+  return dir;
+}
+
+async function resolveWith(overrides: Partial<ResolveSettingsInput> & { logs?: string[] }) {
+  const logs = overrides.logs ?? [];
+  return resolveSettings({
+    flags: {},
+    env: { GATEHOUSE_SECRET: SECRET },
+    cwd: overrides.cwd ?? (await freshDir()),
+    log: (message) => logs.push(message),
+    ...overrides,
+  });
+}
+
+async function assertConfigError(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+describe('resolveSettings: precedence flags > env > config file > defaults', () => {
+  test('defaults', async () => {
+    const cwd = await freshDir();
+    const settings = await resolveWith({ cwd });
+    assert.equal(settings.port, DEFAULT_SETTINGS.port);
+    assert.equal(settings.host, DEFAULT_SETTINGS.host);
+    assert.equal(settings.issuer, `http://localhost:${DEFAULT_SETTINGS.port}`);
+    assert.equal(settings.databaseUrl, `sqlite:${join(cwd, 'gatehouse.db')}`);
+    assert.equal(settings.secret, SECRET);
+    assert.equal(settings.signingAlg, 'ES256');
+    assert.equal(settings.codeTtlSeconds, 60);
+    assert.equal(settings.accessTokenTtlSeconds, 3600);
+    assert.equal(settings.sessionTtlSeconds, 8 * 3600);
+    assert.equal(settings.interactionTtlSeconds, 600);
+    assert.deepEqual(settings.clients, []);
+    assert.deepEqual(settings.users, []);
+  });
+
+  test('the default issuer follows the port', async () => {
+    const settings = await resolveWith({ flags: { port: '9100' } });
+    assert.equal(settings.issuer, 'http://localhost:9100');
+  });
+
+  test('config file > defaults; flags > env > config file', async () => {
+    const cwd = await freshDir();
+    await writeFile(
+      join(cwd, 'gatehouse.yaml'),
+      [
+        'issuer: https://config.example.com',
+        'port: 7000',
+        'host: 0.0.0.0',
+        'database: sqlite:data/config.db',
+        'signing_alg: EdDSA',
+        'code_ttl_seconds: 30',
+        'access_token_ttl_seconds: 600',
+        'session_ttl_seconds: 1200',
+        'users: [{username: alice, password: pw}]',
+      ].join('\n'),
+    );
+
+    const fromConfig = await resolveWith({ cwd, flags: { config: 'gatehouse.yaml' } });
+    assert.equal(fromConfig.issuer, 'https://config.example.com');
+    assert.equal(fromConfig.port, 7000);
+    assert.equal(fromConfig.host, '0.0.0.0');
+    // Relative paths in a config file are relative to the file.
+    assert.equal(fromConfig.databaseUrl, `sqlite:${join(cwd, 'data', 'config.db')}`);
+    assert.equal(fromConfig.signingAlg, 'EdDSA');
+    assert.equal(fromConfig.codeTtlSeconds, 30);
+    assert.equal(fromConfig.accessTokenTtlSeconds, 600);
+    assert.equal(fromConfig.sessionTtlSeconds, 1200);
+    assert.deepEqual(fromConfig.users, [{ username: 'alice', password: 'pw' }]);
+
+    const env = {
+      GATEHOUSE_SECRET: SECRET,
+      GATEHOUSE_CONFIG: 'gatehouse.yaml',
+      PORT: '7100',
+      GATEHOUSE_ISSUER: 'https://env.example.com',
+      GATEHOUSE_DATABASE_URL: 'postgres://env@db/gatehouse',
+    };
+    const fromEnv = await resolveWith({ cwd, env });
+    assert.equal(fromEnv.port, 7100);
+    assert.equal(fromEnv.issuer, 'https://env.example.com');
+    assert.equal(fromEnv.databaseUrl, 'postgres://env@db/gatehouse');
+    assert.equal(fromEnv.host, '0.0.0.0');
+    assert.equal(fromEnv.signingAlg, 'EdDSA');
+
+    const fromFlags = await resolveWith({
+      cwd,
+      env,
+      flags: { port: '7200', host: '127.0.0.1', issuer: 'https://flag.example.com', database: 'sqlite:flag.db' },
+    });
+    assert.equal(fromFlags.port, 7200);
+    assert.equal(fromFlags.host, '127.0.0.1');
+    assert.equal(fromFlags.issuer, 'https://flag.example.com');
+    assert.equal(fromFlags.databaseUrl, `sqlite:${join(cwd, 'flag.db')}`);
+  });
+
+  test('--config takes precedence over GATEHOUSE_CONFIG', async () => {
+    const cwd = await freshDir();
+    await writeFile(join(cwd, 'a.yaml'), 'port: 1111\n');
+    await writeFile(join(cwd, 'b.json'), '{"port": 2222}');
+    const settings = await resolveWith({ cwd, flags: { config: 'b.json' }, env: { GATEHOUSE_SECRET: SECRET, GATEHOUSE_CONFIG: 'a.yaml' } });
+    assert.equal(settings.port, 2222);
+  });
+
+  test('an invalid config file is a ConfigError', async () => {
+    const cwd = await freshDir();
+    await writeFile(join(cwd, 'bad.yaml'), 'prot: 80\n');
+    await assertConfigError(resolveWith({ cwd, flags: { config: 'bad.yaml' } }), /prot/);
+    await assertConfigError(resolveWith({ cwd, flags: { config: 'missing.yaml' } }), /no such file/);
+  });
+
+  test('the port must be an integer from 0 to 65535', async () => {
+    assert.equal((await resolveWith({ flags: { port: '0' } })).port, 0);
+    await assertConfigError(resolveWith({ flags: { port: '65536' } }), /--port.*0 to 65535/);
+    await assertConfigError(resolveWith({ flags: { port: 'http' } }), /--port/);
+    await assertConfigError(resolveWith({ flags: { port: '80.5' } }), /--port/);
+    await assertConfigError(resolveWith({ env: { GATEHOUSE_SECRET: SECRET, PORT: '-1' } }), /PORT/);
+  });
+
+  test('refuses an unknown database URL scheme', async () => {
+    await assertConfigError(resolveWith({ flags: { database: 'mysql://db/x' } }), /database URL/);
+  });
+
+  test('keeps sqlite::memory: and absolute sqlite paths', async () => {
+    assert.equal((await resolveWith({ flags: { database: 'sqlite::memory:' } })).databaseUrl, 'sqlite::memory:');
+    assert.equal((await resolveWith({ flags: { database: 'sqlite:/var/lib/g.db' } })).databaseUrl, 'sqlite:/var/lib/g.db');
+  });
+});
+
+describe('resolveSettings: issuer (RFC 8414 §2)', () => {
+  test('RFC 8414 §2: accepts https on any host and http on loopback hosts', async () => {
+    for (const issuer of ['https://auth.example.com', 'http://localhost:9001', 'http://127.0.0.1:9001', 'http://[::1]:9001', 'https://example.com/tenant']) {
+      assert.equal((await resolveWith({ flags: { issuer } })).issuer, issuer);
+    }
+  });
+
+  test('RFC 8414 §2: refuses a non-https issuer on a non-loopback host', async () => {
+    await assertConfigError(
+      resolveWith({ flags: { issuer: 'http://example.com' } }),
+      /^Gatehouse refuses to start: issuer http:\/\/example\.com is not https.*RFC 8414 §2/,
+    );
+    await assertConfigError(resolveWith({ env: { GATEHOUSE_SECRET: SECRET, GATEHOUSE_ISSUER: 'http://10.0.0.5:9001' } }), /is not https/);
+    await assertConfigError(resolveWith({ flags: { issuer: 'ftp://example.com' } }), /https/);
+  });
+
+  test('RFC 8414 §2: refuses an issuer with a query or fragment', async () => {
+    await assertConfigError(resolveWith({ flags: { issuer: 'https://auth.example.com/?tenant=a' } }), /query or fragment/);
+    await assertConfigError(resolveWith({ flags: { issuer: 'https://auth.example.com/#x' } }), /query or fragment/);
+  });
+
+  test('RFC 8414 §2: refuses a relative issuer', async () => {
+    await assertConfigError(resolveWith({ flags: { issuer: 'auth.example.com' } }), /absolute URL/);
+    await assertConfigError(resolveWith({ flags: { issuer: '/issuer' } }), /absolute URL/);
+  });
+
+  test('strips a trailing slash', async () => {
+    assert.equal((await resolveWith({ flags: { issuer: 'https://auth.example.com/' } })).issuer, 'https://auth.example.com');
+    assert.equal((await resolveWith({ flags: { issuer: 'https://auth.example.com/t/' } })).issuer, 'https://auth.example.com/t');
+  });
+
+  test('an issuer from the config file is validated too', async () => {
+    const cwd = await freshDir();
+    await writeFile(join(cwd, 'g.yaml'), 'issuer: http://auth.example.com\n');
+    await assertConfigError(resolveWith({ cwd, flags: { config: 'g.yaml' } }), /is not https.*g\.yaml/);
+  });
+});
+
+describe('resolveSettings: secret', () => {
+  test('GATEHOUSE_SECRET must have at least 32 characters', async () => {
+    await assertConfigError(resolveWith({ env: { GATEHOUSE_SECRET: 'short' } }), /GATEHOUSE_SECRET.*at least 32/);
+  });
+
+  test('GATEHOUSE_SECRET is required for a non-loopback issuer', async () => {
+    const cwd = await freshDir();
+    await assertConfigError(resolveWith({ cwd, env: {}, flags: { issuer: 'https://auth.example.com' } }), /GATEHOUSE_SECRET is not set/);
+    await assert.rejects(stat(join(cwd, '.gatehouse-secret')), { code: 'ENOENT' });
+  });
+
+  test('in development, creates .gatehouse-secret with mode 0600, warns, and reuses it', async () => {
+    const cwd = await freshDir();
+    const logs: string[] = [];
+    const first = await resolveWith({ cwd, env: {}, logs });
+    const file = join(cwd, '.gatehouse-secret');
+    const info = await stat(file);
+    assert.equal(info.mode & 0o777, 0o600);
+    assert.equal(Buffer.from(first.secret, 'base64url').length, 32);
+    assert.equal((await readFile(file, 'utf8')).trim(), first.secret);
+    assert.equal(logs.length, 1);
+    assert.match(logs[0] ?? '', /Set GATEHOUSE_SECRET in production/);
+
+    const second = await resolveWith({ cwd, env: {}, logs });
+    assert.equal(second.secret, first.secret);
+    assert.match(logs[1] ?? '', /Set GATEHOUSE_SECRET in production/);
+  });
+
+  test('warns when the development secret file is readable by others', async () => {
+    const cwd = await freshDir();
+    await resolveWith({ cwd, env: {} });
+    await chmod(join(cwd, '.gatehouse-secret'), 0o644);
+    const logs: string[] = [];
+    await resolveWith({ cwd, env: {}, logs });
+    assert.ok(logs.some((line) => /chmod 600/.test(line)), logs.join('\n'));
+  });
+
+  test('refuses a development secret file that is too short', async () => {
+    const cwd = await freshDir();
+    await writeFile(join(cwd, '.gatehouse-secret'), 'short\n', { mode: 0o600 });
+    await assertConfigError(resolveWith({ cwd, env: {} }), /fewer than 32/);
+  });
+
+  test('GATEHOUSE_SECRET wins over the development file and creates none', async () => {
+    const cwd = await freshDir();
+    const logs: string[] = [];
+    const settings = await resolveWith({ cwd, logs });
+    assert.equal(settings.secret, SECRET);
+    assert.deepEqual(logs, []);
+    await assert.rejects(stat(join(cwd, '.gatehouse-secret')), { code: 'ENOENT' });
+  });
+
+  test('with requireSecret false, a missing secret is no error and no file is created', async () => {
+    const cwd = await freshDir();
+    const settings = await resolveWith({ cwd, env: {}, requireSecret: false, flags: { issuer: 'https://auth.example.com' } });
+    assert.equal(settings.secret, '');
+    await assert.rejects(stat(join(cwd, '.gatehouse-secret')), { code: 'ENOENT' });
+  });
+});
