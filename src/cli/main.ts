@@ -144,7 +144,9 @@ async function startCommand(flags: StartFlags): Promise<void> {
   const settings = await settingsFor(flags, true);
   // Imported lazily: the administrative commands do not need the HTTP server.
   const { startGatehouse } = await import('../server.js');
-  const running = await startGatehouse(settings);
+  // `--port 0` (any free port) with the default issuer: the issuer follows the bound port.
+  const issuerFromAddress = settings.port === 0 && settings.issuer === 'http://localhost:0';
+  const running = await startGatehouse(settings, { issuerFromAddress });
   writeOut(`Gatehouse is running.\n  Issuer:    ${settings.issuer}\n  Listening: ${running.url}\n  Discovery: ${settings.issuer}/.well-known/openid-configuration`);
 
   let closing = false;

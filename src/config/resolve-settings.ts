@@ -184,6 +184,8 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
   const secret = await resolveSecret(input, issuer, issuerIsLoopback);
 
   return {
+    // Every default first (settings without a flag, variable or config key keep theirs).
+    ...DEFAULT_SETTINGS,
     issuer,
     port,
     host,
@@ -193,7 +195,6 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     codeTtlSeconds: config.code_ttl_seconds ?? DEFAULT_SETTINGS.codeTtlSeconds,
     accessTokenTtlSeconds: config.access_token_ttl_seconds ?? DEFAULT_SETTINGS.accessTokenTtlSeconds,
     sessionTtlSeconds: config.session_ttl_seconds ?? DEFAULT_SETTINGS.sessionTtlSeconds,
-    interactionTtlSeconds: DEFAULT_SETTINGS.interactionTtlSeconds,
     clients: config.clients ?? [],
     users: config.users ?? [],
   };

@@ -42,6 +42,15 @@ export interface GatehouseSettings {
   sessionTtlSeconds: number;
   /** How long a user has to log in and consent once an authorization request arrived. */
   interactionTtlSeconds: number;
+  /** A refresh token unused for this long expires (its family may live on through its successor). */
+  refreshTokenIdleTtlSeconds: number;
+  /** A refresh token family ends this long after the authorization, however often it is used. */
+  refreshTokenAbsoluteTtlSeconds: number;
+  /**
+   * A just-rotated refresh token presented again by the same client within this window gets the
+   * same successor instead of revoking the family (lost responses, parallel requests). 0 disables.
+   */
+  refreshTokenGraceSeconds: number;
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];
@@ -56,4 +65,7 @@ export const DEFAULT_SETTINGS = {
   accessTokenTtlSeconds: 3600,
   sessionTtlSeconds: 8 * 3600,
   interactionTtlSeconds: 600,
+  refreshTokenIdleTtlSeconds: 14 * 24 * 3600,
+  refreshTokenAbsoluteTtlSeconds: 90 * 24 * 3600,
+  refreshTokenGraceSeconds: 10,
 } as const satisfies Partial<GatehouseSettings>;

@@ -19,6 +19,8 @@ export interface ProviderContext {
 export const ENDPOINT_PATHS = {
   authorization: '/authorize',
   token: '/token',
+  revocation: '/revoke',
+  introspection: '/introspect',
   jwks: '/jwks',
   interaction: '/interaction',
 } as const;

@@ -17,6 +17,8 @@ export type GatehouseEvent =
   | { type: 'code.issued'; flowId: string; clientId: string; userId: string; grantId: string }
   | { type: 'code.redeemed'; flowId: string; clientId: string; grantId: string }
   | { type: 'code.replayed'; flowId: string; clientId: string; grantId: string }
+  | { type: 'refresh.reused'; flowId: string; clientId: string; grantId: string }
+  | { type: 'token.revoked'; flowId: string | null; clientId: string; kind: 'access_token' | 'refresh_token'; grantId: string | null }
   | { type: 'token.issued'; flowId: string | null; clientId: string; grantType: string; jti: string; grantId: string | null }
   | { type: 'token.refused'; flowId: string | null; clientId: string | null; grantType: string | null; error: string; description: string };
 

@@ -104,6 +104,16 @@ export class KeyRing {
     return key;
   }
 
+  /** Encrypts a short secret for storage (compact JWE under the instance key). */
+  seal(text: string): Promise<string> {
+    return new CompactEncrypt(new TextEncoder().encode(text)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(this.kek);
+  }
+
+  async unseal(jwe: string): Promise<string> {
+    const { plaintext } = await compactDecrypt(jwe, this.kek, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+    return new TextDecoder().decode(plaintext);
+  }
+
   /** RFC 7517 §5: the public keys, for /jwks. */
   jwks(): { keys: JWK[] } {
     return { keys: this.keys.map((key) => key.publicJwk) };

@@ -10,6 +10,7 @@ import { registerAuthorizationRoutes } from './routes/authorize.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerInteractionRoutes } from './routes/interaction.js';
 import { registerTokenRoutes } from './routes/token.js';
+import { registerTokenManagementRoutes } from './routes/token-management.js';
 
 /** Form bodies are small: the largest legitimate one is a token request with a long verifier. */
 export const FORM_BODY_LIMIT = 64 * 1024;
@@ -32,5 +33,6 @@ export function buildApp(context: ProviderContext, options: { logger?: FastifySe
   registerAuthorizationRoutes(app, context);
   registerInteractionRoutes(app, context);
   registerTokenRoutes(app, context);
+  registerTokenManagementRoutes(app, context);
   return app;
 }

@@ -15,6 +15,9 @@ import type {
   ConsumeCodeResult,
   Grant,
   Interaction,
+  ProtectedResource,
+  RefreshTokenRecord,
+  RotateRefreshTokenResult,
   Session,
   SigningKeyRecord,
   Store,
@@ -31,6 +34,8 @@ import type {
   GrantsTable,
   InteractionsTable,
   IntBool,
+  ProtectedResourcesTable,
+  RefreshTokensTable,
   SessionsTable,
   SigningKeysTable,
   UsersTable,
@@ -323,6 +328,89 @@ export class KyselyStore implements Store {
         .execute();
       return rows.map(rowToAccessToken);
     },
+
+    // `revoked_at IS NULL` keeps the first revocation time and tells a change from a no-op.
+    revoke: async (jti, at) => {
+      const result = await this.db
+        .updateTable('access_tokens')
+        .set({ revoked_at: at })
+        .where('jti', '=', jti)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+  };
+
+  readonly refreshTokens: Store['refreshTokens'] = {
+    create: async (token) => {
+      await this.db.insertInto('refresh_tokens').values(refreshTokenToRow(token)).execute();
+    },
+
+    get: async (tokenHash) => {
+      const row = await this.db
+        .selectFrom('refresh_tokens')
+        .selectAll()
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst();
+      return row && rowToRefreshToken(row);
+    },
+
+    listByGrant: async (grantId) => {
+      const rows = await this.db
+        .selectFrom('refresh_tokens')
+        .selectAll()
+        .where('grant_id', '=', grantId)
+        .orderBy('created_at')
+        .orderBy('token_hash')
+        .execute();
+      return rows.map(rowToRefreshToken);
+    },
+
+    rotate: async (tokenHash, successor, successorEncrypted, now) =>
+      this.rotateRefreshToken(tokenHash, successor, successorEncrypted, now),
+  };
+
+  readonly resources: Store['resources'] = {
+    upsert: async (resource) => {
+      await this.db
+        .insertInto('protected_resources')
+        .values(resourceToRow(resource))
+        .onConflict((oc) =>
+          oc.column('identifier').doUpdateSet((eb) => ({
+            name: eb.ref('excluded.name'),
+            scopes: eb.ref('excluded.scopes'),
+            introspection_client_ids: eb.ref('excluded.introspection_client_ids'),
+            created_at: eb.ref('excluded.created_at'),
+          })),
+        )
+        .execute();
+    },
+
+    get: async (identifier) => {
+      const row = await this.db
+        .selectFrom('protected_resources')
+        .selectAll()
+        .where('identifier', '=', identifier)
+        .executeTakeFirst();
+      return row && rowToResource(row);
+    },
+
+    list: async () => {
+      const rows = await this.db
+        .selectFrom('protected_resources')
+        .selectAll()
+        .orderBy('identifier')
+        .execute();
+      return rows.map(rowToResource);
+    },
+
+    delete: async (identifier) => {
+      const result = await this.db
+        .deleteFrom('protected_resources')
+        .where('identifier', '=', identifier)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
   };
 
   readonly signingKeys: Store['signingKeys'] = {
@@ -363,6 +451,51 @@ export class KyselyStore implements Store {
       .executeTakeFirst();
     return existing ? { status: 'replayed', code: rowToCode(existing) } : { status: 'not_found' };
   }
+
+  /**
+   * As with codes, the conditional UPDATE decides the one winner: on PostgreSQL it takes the
+   * row lock, so concurrent callers wait for the winner's commit and then find `rotated_at` set
+   * (READ COMMITTED re-checks the WHERE against the committed row); on SQLite the transaction
+   * holds the single connection (or, across connections, the write lock). The successor is
+   * inserted in the same transaction, so a token is never marked rotated without its successor
+   * existing, nor the other way round.
+   */
+  private async rotateRefreshToken(
+    tokenHash: string,
+    successor: RefreshTokenRecord,
+    successorEncrypted: string,
+    now: number,
+  ): Promise<RotateRefreshTokenResult> {
+    const rotated = await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('refresh_tokens')
+        .set({
+          rotated_at: now,
+          successor_hash: successor.tokenHash,
+          successor_encrypted: successorEncrypted,
+        })
+        .where('token_hash', '=', tokenHash)
+        .where('rotated_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (row) {
+        await trx.insertInto('refresh_tokens').values(refreshTokenToRow(successor)).execute();
+      }
+      return row;
+    });
+    if (rotated) return { status: 'rotated', token: rowToRefreshToken(rotated) };
+
+    // Read after the losing transaction ended: the winner, if any, has committed by now (its
+    // row lock made our UPDATE wait for it), so the row carries the winner's successor.
+    const existing = await this.db
+      .selectFrom('refresh_tokens')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    return existing
+      ? { status: 'already_rotated', token: rowToRefreshToken(existing) }
+      : { status: 'not_found' };
+  }
 }
 
 // --- Value encoding -------------------------------------------------------------------------
@@ -385,7 +518,9 @@ function decodeAuthorizationRequest(text: string): StoredAuthorizationRequest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new Error('Corrupt interactions.request value: expected a JSON object');
   }
-  return value as StoredAuthorizationRequest;
+  const request = value as StoredAuthorizationRequest;
+  // Interactions stored before resource indicators existed (a rolling upgrade) had none.
+  return Array.isArray(request.resources) ? request : { ...request, resources: [] };
 }
 
 function toIntBool(value: boolean): IntBool {
@@ -538,6 +673,7 @@ function codeToRow(code: AuthorizationCode): AuthorizationCodesTable {
     code_challenge: code.codeChallenge,
     code_challenge_method: code.codeChallengeMethod,
     nonce: code.nonce,
+    resources: encodeJson(code.resources),
     auth_time: code.authTime,
     created_at: code.createdAt,
     expires_at: code.expiresAt,
@@ -558,6 +694,7 @@ function rowToCode(row: Selectable<AuthorizationCodesTable>): AuthorizationCode 
     codeChallenge: row.code_challenge,
     codeChallengeMethod: row.code_challenge_method as AuthorizationCode['codeChallengeMethod'],
     nonce: row.nonce,
+    resources: decodeStringArray(row.resources, 'authorization_codes.resources'),
     authTime: row.auth_time,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
@@ -592,6 +729,67 @@ function rowToAccessToken(row: Selectable<AccessTokensTable>): AccessTokenRecord
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
+  };
+}
+
+function refreshTokenToRow(token: RefreshTokenRecord): RefreshTokensTable {
+  return {
+    token_hash: token.tokenHash,
+    grant_id: token.grantId,
+    flow_id: token.flowId,
+    client_id: token.clientId,
+    user_id: token.userId,
+    scope: encodeJson(token.scope),
+    resources: encodeJson(token.resources),
+    auth_time: token.authTime,
+    created_at: token.createdAt,
+    expires_at: token.expiresAt,
+    family_expires_at: token.familyExpiresAt,
+    rotated_at: token.rotatedAt,
+    successor_hash: token.successorHash,
+    successor_encrypted: token.successorEncrypted,
+  };
+}
+
+function rowToRefreshToken(row: Selectable<RefreshTokensTable>): RefreshTokenRecord {
+  return {
+    tokenHash: row.token_hash,
+    grantId: row.grant_id,
+    flowId: row.flow_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    scope: decodeStringArray(row.scope, 'refresh_tokens.scope'),
+    resources: decodeStringArray(row.resources, 'refresh_tokens.resources'),
+    authTime: row.auth_time,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    familyExpiresAt: row.family_expires_at,
+    rotatedAt: row.rotated_at,
+    successorHash: row.successor_hash,
+    successorEncrypted: row.successor_encrypted,
+  };
+}
+
+function resourceToRow(resource: ProtectedResource): ProtectedResourcesTable {
+  return {
+    identifier: resource.identifier,
+    name: resource.name,
+    scopes: encodeJson(resource.scopes),
+    introspection_client_ids: encodeJson(resource.introspectionClientIds),
+    created_at: resource.createdAt,
+  };
+}
+
+function rowToResource(row: Selectable<ProtectedResourcesTable>): ProtectedResource {
+  return {
+    identifier: row.identifier,
+    name: row.name,
+    scopes: decodeStringArray(row.scopes, 'protected_resources.scopes'),
+    introspectionClientIds: decodeStringArray(
+      row.introspection_client_ids,
+      'protected_resources.introspection_client_ids',
+    ),
+    createdAt: row.created_at,
   };
 }
 

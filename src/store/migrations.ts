@@ -185,8 +185,70 @@ const initialSchema: Migration = {
   },
 };
 
+/**
+ * Refresh tokens (RFC 6749 §6, rotated per RFC 9700 §4.14.2) and protected resources
+ * (RFC 8707 resource indicators), plus the resources a code was issued for.
+ */
+const refreshTokensAndResources: Migration = {
+  name: '0002_refresh_tokens_and_resources',
+  async up(db, dialect) {
+    const { time } = types(dialect);
+
+    // Codes issued before this migration were issued without resource indicators.
+    await db.schema
+      .alterTable('authorization_codes')
+      .addColumn('resources', 'text', (c) => c.notNull().defaultTo('[]'))
+      .execute();
+
+    // A refresh token dies with its grant (and so with the grant's client or user). client_id
+    // and user_id reference their tables directly too, like access_tokens.client_id, so that
+    // no token can outlive its client or user even if a grant row were ever kept.
+    await db.schema
+      .createTable('refresh_tokens')
+      .addColumn('token_hash', 'text', (c) => c.primaryKey())
+      .addColumn('grant_id', 'text', (c) => c.notNull().references('grants.id').onDelete('cascade'))
+      .addColumn('flow_id', 'text', (c) => c.notNull())
+      .addColumn('client_id', 'text', (c) =>
+        c.notNull().references('clients.client_id').onDelete('cascade'),
+      )
+      .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('cascade'))
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('resources', 'text', (c) => c.notNull())
+      .addColumn('auth_time', time)
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('expires_at', time, (c) => c.notNull())
+      .addColumn('family_expires_at', time, (c) => c.notNull())
+      .addColumn('rotated_at', time)
+      .addColumn('successor_hash', 'text')
+      .addColumn('successor_encrypted', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('protected_resources')
+      .addColumn('identifier', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text')
+      .addColumn('scopes', 'text', (c) => c.notNull())
+      .addColumn('introspection_client_ids', 'text', (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .execute();
+
+    // As in 0001: lookups by grant, the cleanup job's expiry scans (idle and absolute), and the
+    // foreign keys' ON DELETE CASCADE.
+    const indexes: Array<[name: string, table: string, column: string]> = [
+      ['refresh_tokens_grant_id_idx', 'refresh_tokens', 'grant_id'],
+      ['refresh_tokens_expires_at_idx', 'refresh_tokens', 'expires_at'],
+      ['refresh_tokens_family_expires_at_idx', 'refresh_tokens', 'family_expires_at'],
+      ['refresh_tokens_client_id_idx', 'refresh_tokens', 'client_id'],
+      ['refresh_tokens_user_id_idx', 'refresh_tokens', 'user_id'],
+    ];
+    for (const [name, table, column] of indexes) {
+      await db.schema.createIndex(name).on(table).column(column).execute();
+    }
+  },
+};
+
 /** Every migration, in the order it must be applied. Append only. */
-export const migrations: readonly Migration[] = [initialSchema];
+export const migrations: readonly Migration[] = [initialSchema, refreshTokensAndResources];
 
 /**
  * Key of the PostgreSQL advisory lock that serializes `migrate()` across instances

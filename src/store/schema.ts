@@ -93,6 +93,8 @@ export interface AuthorizationCodesTable {
   code_challenge: string | null;
   code_challenge_method: string | null;
   nonce: string | null;
+  /** JSON string[] (RFC 8707 resources); added by migration 0002 with default '[]'. */
+  resources: JsonText;
   auth_time: number;
   created_at: number;
   expires_at: number;
@@ -112,6 +114,35 @@ export interface AccessTokensTable {
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  grant_id: string;
+  flow_id: string;
+  client_id: string;
+  user_id: string | null;
+  /** JSON string[] */
+  scope: JsonText;
+  /** JSON string[] */
+  resources: JsonText;
+  auth_time: number | null;
+  created_at: number;
+  expires_at: number;
+  family_expires_at: number;
+  rotated_at: number | null;
+  successor_hash: string | null;
+  successor_encrypted: string | null;
+}
+
+export interface ProtectedResourcesTable {
+  identifier: string;
+  name: string | null;
+  /** JSON string[] */
+  scopes: JsonText;
+  /** JSON string[] */
+  introspection_client_ids: JsonText;
+  created_at: number;
 }
 
 export interface SigningKeysTable {
@@ -138,6 +169,8 @@ export interface Database {
   grants: GrantsTable;
   authorization_codes: AuthorizationCodesTable;
   access_tokens: AccessTokensTable;
+  refresh_tokens: RefreshTokensTable;
+  protected_resources: ProtectedResourcesTable;
   signing_keys: SigningKeysTable;
   gatehouse_migrations: MigrationsTable;
 }

@@ -85,6 +85,8 @@ export interface StoredAuthorizationRequest {
   prompt: string[];
   /** OpenID Connect Core §3.1.2.1 `login_hint`, pre-filled into the login form. */
   loginHint: string | null;
+  /** RFC 8707 resource indicators the client asked for (registered resources only). */
+  resources: string[];
 }
 
 export interface Consent {
@@ -121,10 +123,62 @@ export interface AuthorizationCode {
   codeChallenge: string | null;
   codeChallengeMethod: 'S256' | null;
   nonce: string | null;
+  /** RFC 8707 resources authorized in the authorization request. */
+  resources: string[];
   authTime: number;
   createdAt: number;
   expiresAt: number;
   consumedAt: number | null;
+}
+
+/**
+ * A refresh token (RFC 6749 §6). Every refresh token belongs to the family of one authorization,
+ * identified by its grant: revoking the grant revokes the family and the access tokens issued
+ * from it. Rotation (RFC 9700 §4.14.2) replaces the token at every use with a successor.
+ */
+export interface RefreshTokenRecord {
+  /** SHA-256 of the token. */
+  tokenHash: string;
+  grantId: string;
+  flowId: string;
+  clientId: string;
+  userId: string | null;
+  /** The scope originally granted (a refresh may ask for less, never more). */
+  scope: string[];
+  /** RFC 8707 resources authorized for the family. */
+  resources: string[];
+  authTime: number | null;
+  createdAt: number;
+  /** Idle expiry of this token: never later than familyExpiresAt. */
+  expiresAt: number;
+  /** Absolute end of the family's life, fixed when the authorization happened. */
+  familyExpiresAt: number;
+  rotatedAt: number | null;
+  successorHash: string | null;
+  /**
+   * The successor token itself, encrypted at rest (compact JWE under the instance key), so that
+   * a retry of the same rotation within the grace window can be answered with the same successor.
+   */
+  successorEncrypted: string | null;
+}
+
+export type RotateRefreshTokenResult =
+  /** This caller rotated the token; the successor has been stored. */
+  | { status: 'rotated'; token: RefreshTokenRecord }
+  /** Somebody rotated it before (a retry, a parallel request, or a replay). */
+  | { status: 'already_rotated'; token: RefreshTokenRecord }
+  | { status: 'not_found' };
+
+/** A protected resource (RFC 8707 resource indicator, RFC 9728 resource). */
+export interface ProtectedResource {
+  /** The resource indicator: an absolute URI without a fragment (RFC 8707 §2). */
+  identifier: string;
+  name: string | null;
+  /** Scopes this resource offers. */
+  scopes: string[];
+  /** Clients (the resource server's own credentials) allowed to introspect its tokens. */
+  introspectionClientIds: string[];
+  createdAt: number;
 }
 
 /** A record of an issued access token (JWT or opaque), kept for revocation and introspection. */
@@ -228,6 +282,28 @@ export interface Store {
     create(token: AccessTokenRecord): Promise<void>;
     get(jti: string): Promise<AccessTokenRecord | undefined>;
     listByGrant(grantId: string): Promise<AccessTokenRecord[]>;
+    /** Marks one access token revoked; false when it does not exist or was already revoked. */
+    revoke(jti: string, at: number): Promise<boolean>;
+  };
+
+  refreshTokens: {
+    create(token: RefreshTokenRecord): Promise<void>;
+    get(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+    listByGrant(grantId: string): Promise<RefreshTokenRecord[]>;
+    /**
+     * Atomically marks `tokenHash` rotated at `now` (only if it was not rotated yet), records
+     * the successor's hash and encrypted value on it, and inserts `successor`, in one
+     * transaction. Of any number of concurrent callers exactly one gets `rotated`.
+     */
+    rotate(tokenHash: string, successor: RefreshTokenRecord, successorEncrypted: string, now: number): Promise<RotateRefreshTokenResult>;
+  };
+
+  resources: {
+    /** Inserts or replaces by identifier. */
+    upsert(resource: ProtectedResource): Promise<void>;
+    get(identifier: string): Promise<ProtectedResource | undefined>;
+    list(): Promise<ProtectedResource[]>;
+    delete(identifier: string): Promise<boolean>;
   };
 
   signingKeys: {

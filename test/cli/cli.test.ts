@@ -284,6 +284,57 @@ describe('gatehouse: settings and errors', () => {
     );
   });
 
+  test('start applies the config file, serves the issuer, and shuts down gracefully on SIGTERM', { timeout: 30_000 }, async () => {
+    const config = join(dir, 'start.yaml');
+    const startDatabase = `sqlite:${join(dir, 'start.db')}`;
+    await writeFile(
+      config,
+      [
+        'clients:',
+        '  - client_id: fixture-app',
+        '    token_endpoint_auth_method: none',
+        '    redirect_uris: [http://127.0.0.1/cb]',
+        'users:',
+        '  - {username: carol, password: carol-password}',
+      ].join('\n'),
+    );
+    const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_SECRET: 's'.repeat(32) };
+    for (const name of ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_CONFIG']) delete env[name];
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', MAIN, 'start', '--config', config, '--database', startDatabase, '--port', '0', '--host', '127.0.0.1'],
+      { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
+    try {
+      const issuer = await new Promise<string>((resolveIssuer, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          stdout += chunk;
+          const match = /Issuer:\s+(\S+)/.exec(stdout);
+          if (match?.[1]) resolveIssuer(match[1]);
+        });
+        void exited.then((code) => reject(new Error(`start exited with ${code}: ${stderr}`)));
+      });
+      assert.match(issuer, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const response = await fetch(`${issuer}/.well-known/openid-configuration`);
+      assert.equal(response.status, 200);
+      assert.equal(((await response.json()) as { issuer: string }).issuer, issuer);
+      const store = await openStore(startDatabase);
+      try {
+        assert.ok(await store.clients.get('fixture-app'));
+        assert.ok(await store.users.getByUsername('carol'));
+      } finally {
+        await store.close();
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, stderr);
+  });
+
   test('an unknown command fails with exit code 1', async () => {
     const run = await gatehouse(['frobnicate']);
     assert.equal(run.code, 1);

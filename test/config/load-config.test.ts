@@ -3,7 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { applyFixtures } from '../../src/config/apply-fixtures.js';
 import { ConfigError, loadConfigFile } from '../../src/config/load-config.js';
+import type { ClientFixture } from '../../src/config/settings.js';
+import { verifyClientSecret, verifyPassword } from '../../src/core/secrets.js';
+import { openStore } from '../../src/store/open-store.js';
 
 let dir: string;
 let counter = 0;
@@ -222,5 +226,97 @@ clients:
       assert.match(error.message, /Cannot read config file .*missing\.yaml: no such file/);
       return true;
     });
+  });
+});
+
+describe('applyFixtures: config clients and users, idempotently', () => {
+  test('creates the clients and users of a config file', async () => {
+    const config = await loadConfigFile(await file(FULL_YAML));
+    const store = await openStore('sqlite::memory:');
+    try {
+      await store.migrate();
+      await applyFixtures(store, { clients: config.clients ?? [], users: config.users ?? [] }, 1000);
+
+      const web = await store.clients.get('web');
+      assert.ok(web);
+      assert.equal(web.clientName, 'Web App');
+      assert.equal(web.createdAt, 1000);
+      assert.ok(web.clientSecretHash && (await verifyClientSecret(web.clientSecretHash, 'web-secret-please-change')));
+      assert.equal((await store.clients.get('native'))?.clientSecretHash, null);
+      assert.deepEqual((await store.clients.get('service'))?.grantTypes, ['client_credentials']);
+
+      const alice = await store.users.getByUsername('alice');
+      assert.ok(alice);
+      assert.equal(alice.email, 'alice@example.com');
+      assert.equal(alice.name, 'Alice');
+      assert.ok(await verifyPassword(alice.passwordHash, 'alice-password'));
+      assert.equal((await store.users.getByUsername('bob'))?.email, null);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('re-applying keeps ids, creation times and hashes that still verify', async () => {
+    const config = await loadConfigFile(await file(FULL_YAML));
+    const fixtures = { clients: config.clients ?? [], users: config.users ?? [] };
+    const store = await openStore('sqlite::memory:');
+    try {
+      await store.migrate();
+      await applyFixtures(store, fixtures, 1000);
+      const web = await store.clients.get('web');
+      const alice = await store.users.getByUsername('alice');
+
+      await applyFixtures(store, fixtures, 2000);
+      assert.deepEqual(await store.clients.get('web'), web);
+      assert.deepEqual(await store.users.getByUsername('alice'), alice);
+      assert.equal((await store.clients.list()).length, 3);
+      assert.equal((await store.users.list()).length, 2);
+
+      // Changed password and secret: new hashes, same id and creation time.
+      const changed = {
+        clients: fixtures.clients.map((client) => (client.client_id === 'web' ? { ...client, client_secret: 'a-new-secret' } : client)),
+        users: fixtures.users.map((user) => (user.username === 'alice' ? { ...user, password: 'new-password' } : user)),
+      };
+      await applyFixtures(store, changed, 3000);
+      const newAlice = await store.users.getByUsername('alice');
+      assert.equal(newAlice?.id, alice?.id);
+      assert.equal(newAlice?.createdAt, 1000);
+      assert.ok(newAlice && (await verifyPassword(newAlice.passwordHash, 'new-password')));
+      assert.ok(newAlice && !(await verifyPassword(newAlice.passwordHash, 'alice-password')));
+      const newWeb = await store.clients.get('web');
+      assert.equal(newWeb?.createdAt, 1000);
+      assert.ok(newWeb?.clientSecretHash && (await verifyClientSecret(newWeb.clientSecretHash, 'a-new-secret')));
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a confidential fixture without client_secret is a ConfigError (it could never authenticate)', async () => {
+    const fixture: ClientFixture = {
+      client_id: 'nosecret',
+      redirect_uris: ['https://a.example/cb'],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'openid',
+      require_pkce: true,
+    };
+    const store = await openStore('sqlite::memory:');
+    try {
+      await store.migrate();
+      await assert.rejects(applyFixtures(store, { clients: [fixture], users: [] }, 1000), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.keyPath, 'clients[0].client_secret');
+        assert.match(error.message, /could never authenticate/);
+        return true;
+      });
+      await assert.rejects(
+        applyFixtures(store, { clients: [{ ...fixture, redirect_uris: ['http://a.example/cb'], client_secret: 'x' }], users: [] }, 1000),
+        (error: unknown) => error instanceof ConfigError && error.keyPath === 'clients[0].redirect_uris[0]',
+      );
+      assert.deepEqual(await store.clients.list(), []);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -59,6 +59,10 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
     assert.equal(settings.interactionTtlSeconds, 600);
     assert.deepEqual(settings.clients, []);
     assert.deepEqual(settings.users, []);
+    // Every other default is taken over as is.
+    for (const [key, value] of Object.entries(DEFAULT_SETTINGS)) {
+      if (key !== 'databaseUrl') assert.equal(settings[key as keyof typeof settings], value, key);
+    }
   });
 
   test('the default issuer follows the port', async () => {

@@ -12,20 +12,23 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type {
   AccessTokenRecord,
   AuthorizationCode,
   Client,
   Grant,
   Interaction,
+  ProtectedResource,
+  RefreshTokenRecord,
+  RotateRefreshTokenResult,
   Session,
   SigningKeyRecord,
   Store,
   User,
 } from '../../src/store/store.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
-import { listAppliedMigrations, migrations } from '../../src/store/migrations.js';
+import { listAppliedMigrations, migrate, migrations } from '../../src/store/migrations.js';
 import { openStore, postgresConnectionString } from '../../src/store/open-store.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
 
@@ -56,6 +59,7 @@ interface ContractTarget {
 /** A fixed "now" beyond 2^32 ms, so 32-bit truncation or string-typed BIGINTs would show. */
 const NOW = 1_750_000_000_000;
 const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
 
 // --- Fixtures -------------------------------------------------------------------------------
 
@@ -106,6 +110,7 @@ function makeInteraction(clientId: string, overrides: Partial<Interaction> = {})
       nonce: null,
       prompt: [],
       loginHint: null,
+      resources: [],
     },
     browserBindingHash: 'binding-hash',
     csrfToken: 'csrf-token',
@@ -128,6 +133,7 @@ function makeCode(grant: Grant, overrides: Partial<AuthorizationCode> = {}): Aut
     codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
     codeChallengeMethod: 'S256',
     nonce: 'n-0S6_WzA2Mj',
+    resources: ['https://api.example', 'https://files.example/v1'],
     authTime: NOW - MINUTE,
     createdAt: NOW,
     expiresAt: NOW + MINUTE,
@@ -152,6 +158,50 @@ function makeToken(
     createdAt: NOW,
     expiresAt: NOW + 60 * MINUTE,
     revokedAt: null,
+    ...overrides,
+  };
+}
+
+function makeRefreshToken(grant: Grant, overrides: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord {
+  return {
+    tokenHash: uid('rt-hash'),
+    grantId: grant.id,
+    flowId: grant.flowId,
+    clientId: grant.clientId,
+    userId: grant.userId,
+    scope: grant.scope,
+    resources: ['https://api.example'],
+    authTime: NOW - MINUTE,
+    createdAt: NOW,
+    expiresAt: NOW + 14 * DAY,
+    familyExpiresAt: NOW + 30 * DAY,
+    rotatedAt: null,
+    successorHash: null,
+    successorEncrypted: null,
+    ...overrides,
+  };
+}
+
+/** What rotation would store as the successor of `token` at `now`. */
+function makeSuccessor(token: RefreshTokenRecord, now: number): RefreshTokenRecord {
+  return {
+    ...token,
+    tokenHash: uid('rt-hash'),
+    createdAt: now,
+    expiresAt: Math.min(now + 14 * DAY, token.familyExpiresAt),
+    rotatedAt: null,
+    successorHash: null,
+    successorEncrypted: null,
+  };
+}
+
+function makeResource(overrides: Partial<ProtectedResource> = {}): ProtectedResource {
+  return {
+    identifier: `https://${uid('api')}.example/`,
+    name: 'Example API',
+    scopes: ['api:read', 'api:write'],
+    introspectionClientIds: [uid('rs-client')],
+    createdAt: NOW,
     ...overrides,
   };
 }
@@ -264,6 +314,50 @@ function defineContract(name: string, target: ContractTarget): void {
           }
         },
       );
+
+      it('0002 upgrades a 0001 database, giving existing codes no resources', async () => {
+        const fresh = await target.createDatabase();
+        const s = await fresh.open();
+        try {
+          assert.ok(s instanceof KyselyStore);
+          const initial = migrations.filter((m) => m.name === '0001_initial_schema');
+          assert.equal(initial.length, 1);
+          await migrate(s.db, s.dialect, initial);
+          const { grant } = await seedGrant(s);
+          const code = makeCode(grant, { resources: [] });
+          // A row shaped for 0001's schema, which the current typings no longer describe.
+          const legacyRow = {
+            code_hash: code.codeHash,
+            grant_id: code.grantId,
+            flow_id: code.flowId,
+            client_id: code.clientId,
+            user_id: code.userId,
+            redirect_uri: code.redirectUri,
+            redirect_uri_provided: 0,
+            scope: JSON.stringify(code.scope),
+            code_challenge: code.codeChallenge,
+            code_challenge_method: code.codeChallengeMethod,
+            nonce: code.nonce,
+            auth_time: code.authTime,
+            created_at: code.createdAt,
+            expires_at: code.expiresAt,
+            consumed_at: code.consumedAt,
+          };
+          await (s.db as Kysely<any>).insertInto('authorization_codes').values(legacyRow).execute();
+
+          await s.migrate();
+          assert.deepEqual(await listAppliedMigrations(s.db), migrations.map((m) => m.name).sort());
+          assert.deepEqual(await s.codes.consume(code.codeHash, NOW), {
+            status: 'consumed',
+            code: { ...code, consumedAt: NOW },
+          });
+          await s.resources.upsert(makeResource());
+          await s.refreshTokens.create(makeRefreshToken(grant));
+        } finally {
+          await s.close();
+          await fresh.destroy();
+        }
+      });
 
       it('reports its dialect', () => {
         assert.ok(store.dialect === 'sqlite' || store.dialect === 'postgres');
@@ -504,12 +598,33 @@ function defineContract(name: string, target: ContractTarget): void {
             nonce: 'nonce "quoted" ünïcödé',
             prompt: ['login', 'consent'],
             loginHint: 'alice@example.com',
+            resources: ['https://api.example', 'https://files.example/v1?tenant=a'],
           },
         });
         await store.interactions.create(interaction);
         await store.interactions.create(formPost);
         assert.deepEqual(await store.interactions.get(interaction.id, NOW), interaction);
         assert.deepEqual(await store.interactions.get(formPost.id, NOW), formPost);
+      });
+
+      it('reads a request stored without resources (before RFC 8707 support) as having none', async () => {
+        assert.ok(store instanceof KyselyStore);
+        const interaction = makeInteraction(client.clientId);
+        const { resources: _omitted, ...legacyRequest } = interaction.request;
+        await store.db
+          .insertInto('interactions')
+          .values({
+            id: interaction.id,
+            flow_id: interaction.flowId,
+            client_id: interaction.clientId,
+            request: JSON.stringify(legacyRequest),
+            browser_binding_hash: interaction.browserBindingHash,
+            csrf_token: interaction.csrfToken,
+            created_at: interaction.createdAt,
+            expires_at: interaction.expiresAt,
+          })
+          .execute();
+        assert.deepEqual(await store.interactions.get(interaction.id, NOW), interaction);
       });
 
       it('returns an interaction only while it has not expired', async () => {
@@ -719,6 +834,7 @@ function defineContract(name: string, target: ContractTarget): void {
           nonce: null,
           redirectUriProvided: true,
           scope: [],
+          resources: [],
         });
         await store.codes.create(code);
         assert.deepEqual(await store.codes.consume(code.codeHash, NOW), {

@@ -18,6 +18,7 @@ import type { ProviderContext } from '../context.js';
 import type { Params } from '../params.js';
 import { parseCodeChallenge } from '../pkce.js';
 import { firstDifference, matchRedirectUri } from '../redirect-uri.js';
+import { requestedResources } from '../resource-indicators.js';
 import { allowedScope, parseScope } from '../scope.js';
 
 export type ResponseMode = StoredAuthorizationRequest['responseMode'];
@@ -59,11 +60,11 @@ export async function validateAuthorizationRequest(
 ): Promise<ValidatedAuthorizationRequest> {
   const client = await resolveClient(params, context);
   const redirectUri = resolveRedirectUri(params, client);
-  const state = params.duplicates.includes('state') ? null : (params.get('state') ?? null);
+  const state = params.isRepeated('state') ? null : (params.get('state') ?? null);
   const responseMode = parseResponseMode(params.get('response_mode'));
   const target: ResponseTarget = { redirectUri, responseMode: responseMode ?? 'query', state };
   try {
-    return validateRemainder(params, client, target, responseMode);
+    return await validateRemainder(params, client, target, responseMode, context);
   } catch (error) {
     if (error instanceof OAuthError) throw new RedirectableError(error, target, client.clientId);
     throw error;
@@ -71,7 +72,7 @@ export async function validateAuthorizationRequest(
 }
 
 async function resolveClient(params: Params, context: ProviderContext): Promise<Client> {
-  if (params.duplicates.includes('client_id')) {
+  if (params.isRepeated('client_id')) {
     throw new UnsafeAuthorizationRequest('Invalid request', 'The client_id parameter was sent more than once.');
   }
   const clientId = params.get('client_id');
@@ -93,7 +94,7 @@ async function resolveClient(params: Params, context: ProviderContext): Promise<
  */
 function resolveRedirectUri(params: Params, client: Client): string {
   const registered = client.redirectUris.map((uri) => ({ label: 'registered redirect_uri', value: uri }));
-  if (params.duplicates.includes('redirect_uri')) {
+  if (params.isRepeated('redirect_uri')) {
     throw new UnsafeAuthorizationRequest('Invalid redirect_uri', 'The redirect_uri parameter was sent more than once.', registered);
   }
   const requested = params.get('redirect_uri');
@@ -131,13 +132,14 @@ function parseResponseMode(value: string | undefined): ResponseMode | undefined 
   return undefined;
 }
 
-function validateRemainder(
+async function validateRemainder(
   params: Params,
   client: Client,
   target: ResponseTarget,
   responseMode: ResponseMode | undefined,
-): ValidatedAuthorizationRequest {
-  params.assertNoDuplicates();
+  context: ProviderContext,
+): Promise<ValidatedAuthorizationRequest> {
+  params.assertNoDuplicates(['resource']);
   const requestedMode = params.get('response_mode');
   if (requestedMode !== undefined && responseMode === undefined) {
     throw new InvalidRequest(`response_mode ${requestedMode} is not supported, use query or form_post`);
@@ -160,6 +162,7 @@ function validateRemainder(
   const challenge = parseCodeChallenge(params.get('code_challenge'), params.get('code_challenge_method'), pkceRequired);
 
   const prompt = parsePrompt(params.get('prompt'));
+  const resources = await requestedResources(params, context.store);
 
   return {
     client,
@@ -175,6 +178,7 @@ function validateRemainder(
       nonce: params.get('nonce') ?? null,
       prompt,
       loginHint: params.get('login_hint') ?? null,
+      resources,
     },
   };
 }

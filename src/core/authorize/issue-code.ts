@@ -38,6 +38,7 @@ export async function issueAuthorizationCode(
     codeChallenge: request.codeChallenge,
     codeChallengeMethod: request.codeChallengeMethod,
     nonce: request.nonce,
+    resources: request.resources,
     authTime: session.authTime,
     createdAt: now,
     expiresAt: now + context.settings.codeTtlSeconds * 1000,

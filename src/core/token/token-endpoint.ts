@@ -9,25 +9,17 @@ import type { ProviderContext } from '../context.js';
 import { authenticateClient } from '../client-authentication.js';
 import { InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
 import type { Params } from '../params.js';
+import type { GrantHandler, TokenResponse } from './grant-handler.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
+import { clientCredentialsGrant } from './grants/client-credentials.js';
+import { refreshTokenGrant } from './grants/refresh-token.js';
 
-/** RFC 6749 §5.1 successful response. */
-export interface TokenResponse {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-  scope?: string;
-  refresh_token?: string;
-  id_token?: string;
-}
+export type { GrantHandler, TokenResponse } from './grant-handler.js';
+export { issueTokens } from './issue-tokens.js';
 
-export interface GrantHandler {
-  readonly grantType: string;
-  handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse>;
-}
-
+/** RFC 9700 §2.4 and §2.1.2: no password grant, no implicit grant. */
 export const GRANT_HANDLERS: ReadonlyMap<string, GrantHandler> = new Map(
-  [authorizationCodeGrant].map((handler) => [handler.grantType, handler]),
+  [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant].map((handler) => [handler.grantType, handler]),
 );
 
 export interface TokenRequest {
@@ -41,10 +33,10 @@ export async function handleTokenRequest(request: TokenRequest, context: Provide
   let client: Client | undefined;
   const grantType = params.get('grant_type') ?? null;
   try {
-    // RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once."
-    params.assertNoDuplicates();
     if (grantType === null) throw new InvalidRequest('grant_type is required');
     const handler = GRANT_HANDLERS.get(grantType);
+    // RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once."
+    params.assertNoDuplicates(handler?.repeatableParams);
     if (!handler) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
     client = await authenticateClient(request.authorization, params, context.store);
     if (!client.grantTypes.includes(grantType)) {

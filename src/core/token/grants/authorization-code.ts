@@ -1,20 +1,23 @@
 /**
  * The authorization code grant at the token endpoint, RFC 6749 §4.1.3-4.1.4, with PKCE
- * (RFC 7636 §4.5-4.6) and the replay rule of RFC 6749 §4.1.2.
+ * (RFC 7636 §4.5-4.6), resource indicators (RFC 8707 §2.2) and the replay rule of
+ * RFC 6749 §4.1.2.
  */
 import type { Client } from '../../../store/store.js';
 import type { ProviderContext } from '../../context.js';
-import { InvalidGrant, InvalidRequest } from '../../errors.js';
+import { InvalidGrant, InvalidRequest, InvalidTarget } from '../../errors.js';
 import type { Params } from '../../params.js';
 import { verifyCodeVerifier } from '../../pkce.js';
+import { audienceFor, requestedResources } from '../../resource-indicators.js';
 import { sha256Base64Url } from '../../secrets.js';
-import { formatScope } from '../../scope.js';
-import { issueAccessToken } from '../access-token.js';
-import { issueIdToken } from '../id-token.js';
-import type { GrantHandler, TokenResponse } from '../token-endpoint.js';
+import { isSubset } from '../../scope.js';
+import type { GrantHandler, TokenResponse } from '../grant-handler.js';
+import { issueTokens } from '../issue-tokens.js';
+import { issueFirstRefreshToken } from '../refresh-token.js';
 
 export const authorizationCodeGrant: GrantHandler = {
   grantType: 'authorization_code',
+  repeatableParams: ['resource'],
 
   async handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
     const code = params.get('code');
@@ -50,54 +53,48 @@ export const authorizationCodeGrant: GrantHandler = {
     // RFC 7636 §4.6 and RFC 9700 §4.8.2 (no verifier without a challenge).
     verifyCodeVerifier(params.get('code_verifier'), stored.codeChallenge);
 
+    // RFC 8707 §2.2: the token request may narrow the audience to some authorized resources.
+    const resources = await requestedResources(params, context.store);
+    if (!isSubset(resources, stored.resources)) throw new InvalidTarget('resource was not part of the authorization request');
+
     context.events.emit({ type: 'code.redeemed', flowId: stored.flowId, clientId: client.clientId, grantId: stored.grantId }, now);
-    const accessToken = await issueAccessToken(
+
+    // RFC 6749 §1.5 / OIDC Core §11: a refresh token when the client may use the grant and,
+    // for OpenID requests, the user granted offline access.
+    const wantsRefresh =
+      client.grantTypes.includes('refresh_token') && (!stored.scope.includes('openid') || stored.scope.includes('offline_access'));
+    const refreshToken = wantsRefresh
+      ? await issueFirstRefreshToken(
+          {
+            grantId: stored.grantId,
+            flowId: stored.flowId,
+            clientId: client.clientId,
+            userId: stored.userId,
+            scope: stored.scope,
+            resources: stored.resources,
+            authTime: stored.authTime,
+          },
+          context,
+          now,
+        )
+      : null;
+
+    return issueTokens(
       {
-        issuer: context.settings.issuer,
-        clientId: client.clientId,
-        subject: stored.userId,
+        client,
         userId: stored.userId,
+        subject: stored.userId,
         scope: stored.scope,
-        audience: [context.settings.issuer],
+        audience: audienceFor(resources.length > 0 ? resources : stored.resources, context.settings.issuer),
         grantId: stored.grantId,
         flowId: stored.flowId,
         authTime: stored.authTime,
-        ttlSeconds: context.settings.accessTokenTtlSeconds,
-        now,
+        nonce: stored.nonce,
+        refreshToken,
+        grantType: 'authorization_code',
       },
-      context.keys,
-      context.store,
+      context,
+      now,
     );
-    context.events.emit({
-      type: 'token.issued',
-      flowId: stored.flowId,
-      clientId: client.clientId,
-      grantType: 'authorization_code',
-      jti: accessToken.jti,
-      grantId: stored.grantId,
-    }, now);
-    const response: TokenResponse = {
-      access_token: accessToken.token,
-      token_type: 'Bearer',
-      expires_in: accessToken.expiresIn,
-      scope: formatScope(stored.scope),
-    };
-    // OIDC Core §3.1.3.3: an ID token when the authorization request asked for `openid`.
-    if (stored.scope.includes('openid')) {
-      response.id_token = await issueIdToken(
-        {
-          issuer: context.settings.issuer,
-          clientId: client.clientId,
-          userId: stored.userId,
-          authTime: stored.authTime,
-          nonce: stored.nonce,
-          accessToken: accessToken.token,
-          ttlSeconds: context.settings.accessTokenTtlSeconds,
-          now,
-        },
-        context.keys,
-      );
-    }
-    return response;
   },
 };

@@ -1,0 +1,57 @@
+/**
+ * Token introspection, RFC 7662. The caller must authenticate as a client (§2.1). A token is
+ * described only to the client it was issued to, or to a protected resource's registered
+ * introspection client when the token is for that resource; to anyone else, and for any token
+ * unknown, expired or revoked, the answer is `{"active": false}` and nothing more (§2.2).
+ */
+import type { Client } from '../store/store.js';
+import { authenticateClient } from './client-authentication.js';
+import type { ProviderContext } from './context.js';
+import { InvalidClient, InvalidRequest } from './errors.js';
+import type { Params } from './params.js';
+import { formatScope } from './scope.js';
+import { findToken, isActive, type FoundToken } from './token/token-lookup.js';
+
+export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
+
+export async function handleIntrospectionRequest(
+  request: { params: Params; authorization: string | undefined },
+  context: ProviderContext,
+): Promise<IntrospectionResponse> {
+  const { params } = request;
+  params.assertNoDuplicates();
+  const caller = await authenticateClient(request.authorization, params, context.store);
+  // RFC 7662 §4: introspection answers only callers that really authenticated.
+  if (caller.tokenEndpointAuthMethod === 'none') throw new InvalidClient('public clients cannot introspect tokens', { usedBasic: false });
+  const token = params.get('token');
+  if (token === undefined) throw new InvalidRequest('token is required');
+  const found = await findToken(token, params.get('token_type_hint'), context);
+  if (!found || !isActive(found, context.now()) || !(await mayIntrospect(caller, found, context))) return { active: false };
+  return describe(found, context);
+}
+
+async function mayIntrospect(caller: Client, found: FoundToken, context: ProviderContext): Promise<boolean> {
+  if (found.record.clientId === caller.clientId) return true;
+  if (found.kind !== 'access_token') return false;
+  for (const audience of found.record.audience) {
+    const resource = await context.store.resources.get(audience);
+    if (resource?.introspectionClientIds.includes(caller.clientId)) return true;
+  }
+  return false;
+}
+
+function describe(found: FoundToken, context: ProviderContext): IntrospectionResponse {
+  const { record } = found;
+  const audience = found.kind === 'access_token' ? found.record.audience : found.record.resources;
+  return {
+    active: true,
+    scope: formatScope(record.scope),
+    client_id: record.clientId,
+    sub: record.userId ?? record.clientId,
+    exp: Math.floor(record.expiresAt / 1000),
+    iat: Math.floor(record.createdAt / 1000),
+    iss: context.settings.issuer,
+    ...(audience.length > 0 ? { aud: audience.length === 1 ? audience[0] : audience } : {}),
+    token_type: found.kind === 'access_token' ? 'Bearer' : 'refresh_token',
+  };
+}

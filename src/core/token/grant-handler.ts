@@ -1,0 +1,23 @@
+/**
+ * The interface every grant type implements (one file per grant under ./grants), and the
+ * RFC 6749 §5.1 response they produce.
+ */
+import type { Client } from '../../store/store.js';
+import type { ProviderContext } from '../context.js';
+import type { Params } from '../params.js';
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope?: string;
+  refresh_token?: string;
+  id_token?: string;
+}
+
+export interface GrantHandler {
+  readonly grantType: string;
+  /** Parameters this grant lets repeat (RFC 8707 §2: `resource`). */
+  readonly repeatableParams?: readonly string[];
+  handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse>;
+}

@@ -1,0 +1,47 @@
+/**
+ * The client credentials grant, RFC 6749 §4.4: a confidential client acting on its own behalf.
+ * No refresh token (§4.4.3), and only scopes registered for the client; the OpenID scopes are
+ * about a user, so they have no meaning here.
+ */
+import type { Client } from '../../../store/store.js';
+import type { ProviderContext } from '../../context.js';
+import { InvalidScope, UnauthorizedClient } from '../../errors.js';
+import type { Params } from '../../params.js';
+import { audienceFor, requestedResources } from '../../resource-indicators.js';
+import { allowedScope, parseScope } from '../../scope.js';
+import { issueTokens, type GrantHandler, type TokenResponse } from '../token-endpoint.js';
+
+const USER_SCOPES = new Set(['openid', 'offline_access']);
+
+export const clientCredentialsGrant: GrantHandler = {
+  grantType: 'client_credentials',
+  repeatableParams: ['resource'],
+
+  async handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
+    // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
+    if (client.tokenEndpointAuthMethod === 'none') throw new UnauthorizedClient('public clients cannot use client_credentials');
+    const requested = parseScope(params.get('scope'));
+    const userScope = requested.find((scope) => USER_SCOPES.has(scope));
+    if (userScope !== undefined) throw new InvalidScope(`scope ${userScope} needs a user and is not available with client_credentials`);
+    const registered = parseScope(client.scope).filter((scope) => !USER_SCOPES.has(scope));
+    const scope = allowedScope(requested, registered);
+    const resources = await requestedResources(params, context.store);
+    return issueTokens(
+      {
+        client,
+        userId: null,
+        subject: client.clientId,
+        scope,
+        audience: audienceFor(resources, context.settings.issuer),
+        grantId: null,
+        flowId: null,
+        authTime: null,
+        nonce: null,
+        refreshToken: null,
+        grantType: 'client_credentials',
+      },
+      context,
+      context.now(),
+    );
+  },
+};

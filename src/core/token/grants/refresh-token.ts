@@ -1,0 +1,86 @@
+/**
+ * The refresh token grant, RFC 6749 §6, with rotation and reuse detection (RFC 9700 §4.14.2);
+ * see ../refresh-token.ts for how the grace window works.
+ */
+import type { Client, RefreshTokenRecord } from '../../../store/store.js';
+import type { ProviderContext } from '../../context.js';
+import { InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../../errors.js';
+import type { Params } from '../../params.js';
+import { audienceFor, requestedResources } from '../../resource-indicators.js';
+import { sha256Base64Url } from '../../secrets.js';
+import { isSubset, parseScope } from '../../scope.js';
+import { familyOf, newRefreshToken } from '../refresh-token.js';
+import { issueTokens, type GrantHandler, type TokenResponse } from '../token-endpoint.js';
+
+export const refreshTokenGrant: GrantHandler = {
+  grantType: 'refresh_token',
+  repeatableParams: ['resource'],
+
+  async handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
+    const presented = params.get('refresh_token');
+    if (presented === undefined) throw new InvalidRequest('refresh_token is required');
+    const now = context.now();
+    const hash = sha256Base64Url(presented);
+    const stored = await context.store.refreshTokens.get(hash);
+    // RFC 6749 §6: the token must have been issued to the authenticated client.
+    if (!stored || stored.clientId !== client.clientId) throw new InvalidGrant('refresh token is invalid');
+    const grant = await context.store.grants.get(stored.grantId);
+    if (!grant || grant.revokedAt !== null) throw new InvalidGrant('refresh token was revoked');
+    if (stored.expiresAt <= now || stored.familyExpiresAt <= now) throw new InvalidGrant('refresh token has expired');
+
+    // RFC 6749 §6: the scope may shrink, never grow beyond what the resource owner granted.
+    const requestedScope = parseScope(params.get('scope'));
+    if (!isSubset(requestedScope, stored.scope)) throw new InvalidScope('scope exceeds the scope originally granted');
+    const scope = requestedScope.length > 0 ? requestedScope : stored.scope;
+    // RFC 8707 §2.2: a refresh may narrow the audience to some of the authorized resources.
+    const resources = await requestedResources(params, context.store);
+    if (!isSubset(resources, stored.resources)) throw new InvalidTarget('resource was not part of the authorization');
+    const audience = audienceFor(resources.length > 0 ? resources : stored.resources, context.settings.issuer);
+
+    const successor = await rotate(stored, hash, context, now);
+    return issueTokens(
+      {
+        client,
+        userId: stored.userId,
+        subject: stored.userId ?? client.clientId,
+        scope,
+        audience,
+        grantId: stored.grantId,
+        flowId: stored.flowId,
+        authTime: stored.authTime,
+        nonce: null,
+        refreshToken: successor,
+        grantType: 'refresh_token',
+      },
+      context,
+      now,
+    );
+  },
+};
+
+/** Rotates the presented token and returns its successor, or revokes the family on reuse. */
+async function rotate(stored: RefreshTokenRecord, hash: string, context: ProviderContext, now: number): Promise<string> {
+  if (stored.rotatedAt === null) {
+    const { token, record } = newRefreshToken(familyOf(stored), context, now);
+    const result = await context.store.refreshTokens.rotate(hash, record, await context.keys.seal(token), now);
+    if (result.status === 'rotated') return token;
+    if (result.status === 'not_found') throw new InvalidGrant('refresh token is invalid');
+    stored = result.token;
+  }
+  const retry = await graceRetrySuccessor(stored, context, now);
+  if (retry !== undefined) return retry;
+  await context.store.grants.revoke(stored.grantId, now);
+  context.events.emit({ type: 'refresh.reused', flowId: stored.flowId, clientId: stored.clientId, grantId: stored.grantId }, now);
+  throw new InvalidGrant('refresh token was already used');
+}
+
+/** The successor to hand out again when this is a retry within the grace window. */
+async function graceRetrySuccessor(stored: RefreshTokenRecord, context: ProviderContext, now: number): Promise<string | undefined> {
+  const graceMs = context.settings.refreshTokenGraceSeconds * 1000;
+  if (graceMs <= 0 || stored.rotatedAt === null || now - stored.rotatedAt > graceMs) return undefined;
+  if (stored.successorHash === null || stored.successorEncrypted === null) return undefined;
+  const successor = await context.store.refreshTokens.get(stored.successorHash);
+  // Once the successor was used, the old token has no business coming back.
+  if (!successor || successor.rotatedAt !== null) return undefined;
+  return context.keys.unseal(stored.successorEncrypted);
+}

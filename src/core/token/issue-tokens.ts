@@ -1,0 +1,74 @@
+/**
+ * The common end of every grant: mint the access token (and the ID token when the scope has
+ * `openid` and there is a user), attach the refresh token, emit `token.issued`.
+ */
+import type { Client } from '../../store/store.js';
+import type { ProviderContext } from '../context.js';
+import { formatScope } from '../scope.js';
+import { issueAccessToken } from './access-token.js';
+import type { TokenResponse } from './grant-handler.js';
+import { issueIdToken } from './id-token.js';
+
+export interface TokenIssue {
+  client: Client;
+  userId: string | null;
+  /** RFC 9068 §2.2 `sub`: the user, or the client itself when no user is involved. */
+  subject: string;
+  scope: string[];
+  audience: string[];
+  grantId: string | null;
+  flowId: string | null;
+  authTime: number | null;
+  nonce: string | null;
+  refreshToken: string | null;
+  grantType: string;
+}
+
+export async function issueTokens(issue: TokenIssue, context: ProviderContext, now: number): Promise<TokenResponse> {
+  const { settings } = context;
+  const accessToken = await issueAccessToken(
+    {
+      issuer: settings.issuer,
+      clientId: issue.client.clientId,
+      subject: issue.subject,
+      userId: issue.userId,
+      scope: issue.scope,
+      audience: issue.audience,
+      grantId: issue.grantId,
+      flowId: issue.flowId,
+      authTime: issue.authTime,
+      ttlSeconds: settings.accessTokenTtlSeconds,
+      now,
+    },
+    context.keys,
+    context.store,
+  );
+  const response: TokenResponse = {
+    access_token: accessToken.token,
+    token_type: 'Bearer',
+    expires_in: accessToken.expiresIn,
+    scope: formatScope(issue.scope),
+  };
+  if (issue.refreshToken !== null) response.refresh_token = issue.refreshToken;
+  // OIDC Core §3.1.3.3 and §12.2: an ID token when the scope has `openid` and a user signed in.
+  if (issue.scope.includes('openid') && issue.userId !== null && issue.authTime !== null) {
+    response.id_token = await issueIdToken(
+      {
+        issuer: settings.issuer,
+        clientId: issue.client.clientId,
+        userId: issue.userId,
+        authTime: issue.authTime,
+        nonce: issue.nonce,
+        accessToken: accessToken.token,
+        ttlSeconds: settings.accessTokenTtlSeconds,
+        now,
+      },
+      context.keys,
+    );
+  }
+  context.events.emit(
+    { type: 'token.issued', flowId: issue.flowId, clientId: issue.client.clientId, grantType: issue.grantType, jti: accessToken.jti, grantId: issue.grantId },
+    now,
+  );
+  return response;
+}

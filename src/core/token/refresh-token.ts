@@ -1,0 +1,60 @@
+/**
+ * Refresh tokens, RFC 6749 §1.5 and §6, with rotation and reuse detection (RFC 9700 §4.14.2).
+ *
+ * Opaque, 256 bits, stored hashed and bound to the client. Each belongs to the family of one
+ * authorization (its grant). Every use rotates it: the presented token is marked rotated and a
+ * successor issued. Presenting a rotated token again means it leaked or a response was lost:
+ * - the same client within the grace window (settings.refreshTokenGraceSeconds) while the
+ *   successor is still unused: a retry, answered with the same successor (stored encrypted);
+ * - otherwise: reuse, and the whole family and its access tokens are revoked.
+ * Lost responses and parallel requests from one client then do not log users out, while a
+ * stolen token replayed after the window, or after the successor was used, still trips reuse
+ * detection.
+ */
+import type { RefreshTokenRecord } from '../../store/store.js';
+import type { ProviderContext } from '../context.js';
+import { randomToken, sha256Base64Url } from '../secrets.js';
+
+export interface RefreshTokenFamily {
+  grantId: string;
+  flowId: string;
+  clientId: string;
+  userId: string | null;
+  scope: string[];
+  resources: string[];
+  authTime: number | null;
+  familyExpiresAt: number;
+}
+
+/** Builds the record of a new refresh token of `family`, with its idle expiry. */
+export function newRefreshToken(family: RefreshTokenFamily, context: ProviderContext, now: number): { token: string; record: RefreshTokenRecord } {
+  const token = randomToken(32);
+  return {
+    token,
+    record: {
+      ...family,
+      tokenHash: sha256Base64Url(token),
+      createdAt: now,
+      expiresAt: Math.min(now + context.settings.refreshTokenIdleTtlSeconds * 1000, family.familyExpiresAt),
+      rotatedAt: null,
+      successorHash: null,
+      successorEncrypted: null,
+    },
+  };
+}
+
+/** Starts a family at the end of an authorization (the authorization code grant). */
+export async function issueFirstRefreshToken(family: Omit<RefreshTokenFamily, 'familyExpiresAt'>, context: ProviderContext, now: number): Promise<string> {
+  const { token, record } = newRefreshToken(
+    { ...family, familyExpiresAt: now + context.settings.refreshTokenAbsoluteTtlSeconds * 1000 },
+    context,
+    now,
+  );
+  await context.store.refreshTokens.create(record);
+  return token;
+}
+
+export function familyOf(record: RefreshTokenRecord): RefreshTokenFamily {
+  const { grantId, flowId, clientId, userId, scope, resources, authTime, familyExpiresAt } = record;
+  return { grantId, flowId, clientId, userId, scope, resources, authTime, familyExpiresAt };
+}

@@ -1,0 +1,64 @@
+/**
+ * Finding what a presented token is, for revocation (RFC 7009) and introspection (RFC 7662).
+ * Access tokens are JWTs signed by us: the signature is checked with our own keys and the
+ * record found by `jti`. Refresh tokens are opaque: found by hash.
+ */
+import { decodeProtectedHeader, jwtVerify } from 'jose';
+import type { AccessTokenRecord, Grant, RefreshTokenRecord } from '../../store/store.js';
+import type { ProviderContext } from '../context.js';
+import { sha256Base64Url } from '../secrets.js';
+
+export type FoundToken =
+  | { kind: 'access_token'; record: AccessTokenRecord; grant: Grant | undefined }
+  | { kind: 'refresh_token'; record: RefreshTokenRecord; grant: Grant | undefined };
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+export async function findToken(token: string, hint: string | undefined, context: ProviderContext): Promise<FoundToken | undefined> {
+  // RFC 7009 §2.1 / RFC 7662 §2.1: the hint only orders the search.
+  const order = hint === 'refresh_token' ? [findRefreshToken, findAccessToken] : [findAccessToken, findRefreshToken];
+  for (const find of order) {
+    const found = await find(token, context);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+async function findAccessToken(token: string, context: ProviderContext): Promise<FoundToken | undefined> {
+  if (!JWT_SHAPE.test(token)) return undefined;
+  let jti: unknown;
+  try {
+    const { kid } = decodeProtectedHeader(token);
+    const key = kid === undefined ? undefined : context.keys.publicKeyFor(kid);
+    if (!key) return undefined;
+    // Expiry is judged by the caller (an expired token is found, then reported inactive).
+    const { payload } = await jwtVerify(token, key, {
+      issuer: context.settings.issuer,
+      typ: 'at+jwt',
+      algorithms: ['ES256', 'EdDSA'],
+      currentDate: new Date(0),
+    });
+    jti = payload.jti;
+  } catch {
+    return undefined;
+  }
+  if (typeof jti !== 'string') return undefined;
+  const record = await context.store.accessTokens.get(jti);
+  if (!record) return undefined;
+  const grant = record.grantId === null ? undefined : await context.store.grants.get(record.grantId);
+  return { kind: 'access_token', record, grant };
+}
+
+async function findRefreshToken(token: string, context: ProviderContext): Promise<FoundToken | undefined> {
+  const record = await context.store.refreshTokens.get(sha256Base64Url(token));
+  if (!record) return undefined;
+  return { kind: 'refresh_token', record, grant: await context.store.grants.get(record.grantId) };
+}
+
+/** Whether a found token is still usable at `now`. */
+export function isActive(found: FoundToken, now: number): boolean {
+  if (found.grant?.revokedAt != null) return false;
+  if (found.kind === 'access_token') return found.record.revokedAt === null && found.record.expiresAt > now;
+  const { record } = found;
+  return record.rotatedAt === null && record.expiresAt > now && record.familyExpiresAt > now;
+}

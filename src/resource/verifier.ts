@@ -1,0 +1,579 @@
+/**
+ * Resource server side of Gatehouse: accepts Gatehouse access tokens at an API.
+ *
+ * - Token extraction: RFC 6750 §2.1 (Authorization header) and §2.2 (form-encoded body); the URI query
+ *   parameter (§2.3) is never read (RFC 9700 §2.4.2 / RFC 6750 §2.3 discourage it).
+ * - JWT access tokens: RFC 9068 §4 validation, all JOSE work done by `jose`.
+ * - Opaque or revocable tokens: RFC 7662 token introspection with a short, exp-bounded cache.
+ * - Errors: RFC 6750 §3 `WWW-Authenticate: Bearer` challenges with RFC 9728 §5.1 `resource_metadata`.
+ * - RFC 9728 §2 protected resource metadata.
+ *
+ * Framework-agnostic: the core takes a Web `Request`; see `./fastify.ts` and `./express.ts` for adapters.
+ */
+import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify } from 'jose';
+import type { JWTPayload, RemoteJWKSet } from 'jose';
+
+/** Claims of a verified access token (RFC 9068 §2.2; the same fields come back from RFC 7662 introspection). */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  client_id: string;
+  /** Space-separated scope values (RFC 6749 §3.3); absent when the token carries no scope. */
+  scope?: string;
+  jti?: string;
+  iat?: number;
+  exp: number;
+  auth_time?: number;
+  [claim: string]: unknown;
+}
+
+/** RFC 9728 §2 protected resource metadata. */
+export interface ProtectedResourceMetadata {
+  resource: string;
+  authorization_servers: string[];
+  scopes_supported?: string[];
+  bearer_methods_supported: string[];
+  resource_name?: string;
+}
+
+export interface VerifierOptions {
+  /** The Gatehouse issuer identifier, exactly as it appears in the `iss` claim. */
+  issuer: string;
+  /** This resource's identifier (RFC 8707 resource indicator); must be contained in the token's `aud`. */
+  audience: string;
+  /** JWS algorithms accepted (default `['ES256', 'EdDSA']`). `none` and HMAC algorithms are refused. */
+  algorithms?: string[];
+  /** Leeway for `exp`/`nbf` checks, in seconds (default 5). */
+  clockToleranceSeconds?: number;
+  /** `jwt` (default): verify the signature locally. `introspection`: ask the authorization server (sees revocation). */
+  mode?: 'jwt' | 'introspection';
+  /** Required in introspection mode: this resource's own client credentials at Gatehouse. */
+  introspection?: { clientId: string; clientSecret: string; cacheSeconds?: number };
+  /** Fetch implementation used for discovery, the JWKS and introspection (default: global `fetch`). */
+  fetch?: typeof fetch;
+  /** `realm` of the `WWW-Authenticate` challenge (default: the audience). */
+  realm?: string;
+  /**
+   * URL of this resource's RFC 9728 metadata, advertised as `resource_metadata` in challenges. Default: derived
+   * from the audience per RFC 9728 §3.1 (`https://api.example.com/v1` →
+   * `https://api.example.com/.well-known/oauth-protected-resource/v1`) when the audience is an http(s) URL.
+   */
+  resourceMetadataUrl?: string;
+  /** `scopes_supported` of the protected resource metadata. */
+  scopesSupported?: string[];
+  /** `resource_name` of the protected resource metadata. */
+  resourceName?: string;
+  /** Minimum seconds between JWKS refetches triggered by an unknown `kid` (default 30; jose's cooldown). */
+  jwksCooldownSeconds?: number;
+  /** Timeout of each request to the authorization server, in seconds (default 5). */
+  httpTimeoutSeconds?: number;
+  /** Clock in epoch milliseconds (default `Date.now`); for tests. */
+  clock?: () => number;
+}
+
+export interface ResourceVerifier {
+  /**
+   * Extracts the bearer token from `request`, validates it and checks that it grants every scope in
+   * `requiredScopes`. Throws `BearerError` (client errors) or `AuthorizationServerUnavailableError`.
+   */
+  verify(request: Request, requiredScopes?: string[]): Promise<AccessTokenClaims>;
+  /** Validates an already-extracted token (no extraction rules applied). */
+  verifyToken(token: string, requiredScopes?: string[]): Promise<AccessTokenClaims>;
+  /** RFC 9728 §2 protected resource metadata for this resource. */
+  metadata(): ProtectedResourceMetadata;
+  /** Where the metadata is advertised (`resource_metadata`), if known. */
+  readonly resourceMetadataUrl: string | undefined;
+}
+
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+interface Challenge {
+  realm: string;
+  resourceMetadataUrl: string | undefined;
+}
+
+/**
+ * A bearer-token failure, RFC 6750 §3. `status` and `wwwAuthenticate` are ready to send; `toJSON()` is a
+ * response body. A request without any token has no `error` code (RFC 6750 §3.1).
+ */
+export class BearerError extends Error {
+  readonly status: 400 | 401 | 403;
+  /** Fastify reads `statusCode` when the error is thrown from a handler. */
+  readonly statusCode: 400 | 401 | 403;
+  readonly error: BearerErrorCode | undefined;
+  readonly description: string;
+  /** For `insufficient_scope`: the scope needed (RFC 6750 §3). */
+  readonly scope: string | undefined;
+  readonly wwwAuthenticate: string;
+
+  constructor(init: { status: 400 | 401 | 403; error?: BearerErrorCode; description: string; scope?: string; challenge: Challenge }) {
+    super(init.description);
+    this.name = 'BearerError';
+    this.status = init.status;
+    this.statusCode = init.status;
+    this.error = init.error;
+    this.description = init.description;
+    this.scope = init.scope;
+    const params: string[] = [`realm=${quoteString(init.challenge.realm)}`];
+    if (init.error !== undefined) {
+      params.push(`error="${init.error}"`);
+      params.push(`error_description=${quoteString(sanitizeDescription(init.description))}`);
+    }
+    if (init.scope !== undefined) params.push(`scope=${quoteString(init.scope)}`);
+    if (init.challenge.resourceMetadataUrl !== undefined) {
+      params.push(`resource_metadata=${quoteString(init.challenge.resourceMetadataUrl)}`);
+    }
+    this.wwwAuthenticate = `Bearer ${params.join(', ')}`;
+  }
+
+  /** Response body: `{ error, error_description }` (no `error` when the request carried no token). */
+  toJSON(): { error?: BearerErrorCode; error_description: string } {
+    return this.error === undefined
+      ? { error_description: this.description }
+      : { error: this.error, error_description: sanitizeDescription(this.description) };
+  }
+}
+
+/**
+ * The authorization server (metadata, JWKS or introspection endpoint) could not be used. Not the client's
+ * fault: adapters pass it on as a 503; `cause` holds the underlying error.
+ */
+export class AuthorizationServerUnavailableError extends Error {
+  readonly status = 503;
+  readonly statusCode = 503;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AuthorizationServerUnavailableError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Header syntax helpers
+
+/** RFC 9110 §5.6.4 quoted-string, escaping `"` and `\`. */
+function quoteString(value: string): string {
+  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+/** RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E (no `"`, no `\`, ASCII only). */
+function sanitizeDescription(value: string): string {
+  return value.replace(/"/g, "'").replace(/\\/g, '/').replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** RFC 6749 §3.3 scope-token: 1*( %x21 / %x23-5B / %x5D-7E ). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** Throws a TypeError unless every value is a valid RFC 6749 §3.3 scope-token (a programming error). */
+export function assertScopeTokens(scopes: readonly string[]): void {
+  for (const scope of scopes) {
+    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
+      throw new TypeError(`invalid required scope ${JSON.stringify(scope)}: not an RFC 6749 scope-token`);
+    }
+  }
+}
+
+/** RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=". */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** The RFC 9728 §3.1 metadata URL for a resource identifier, or undefined if it is not an http(s) URL. */
+export function protectedResourceMetadataUrl(resource: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(resource);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const path = url.pathname === '/' ? '' : url.pathname;
+  return `${url.origin}/.well-known/oauth-protected-resource${path}`;
+}
+
+function mediaType(contentType: string | null): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Node request bridge (structural types only, so this module needs no Node or framework import)
+
+/** The parts of a Node `IncomingMessage` the adapters use. */
+export interface NodeRequestLike {
+  method?: string | undefined;
+  url?: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
+  headersDistinct?: Record<string, string[] | undefined>;
+}
+
+/**
+ * Builds the minimal Web `Request` the verifier reads: method, `Authorization` and `Content-Type`, and (for a
+ * form-encoded body) the body text. Repeated `Authorization` headers are joined, so they fail the
+ * single-token syntax check instead of one silently winning.
+ */
+export function webRequestFromNode(req: NodeRequestLike, formBody?: string): Request {
+  const headers = new Headers();
+  const authorization = req.headersDistinct?.['authorization'] ?? req.headers['authorization'];
+  const values = Array.isArray(authorization) ? authorization : authorization === undefined ? [] : [authorization];
+  if (values.length > 0) headers.set('authorization', values.join(', '));
+  const contentType = req.headers['content-type'];
+  if (typeof contentType === 'string') headers.set('content-type', contentType);
+  const method = (req.method ?? 'GET').toUpperCase();
+  const withBody = formBody !== undefined && method !== 'GET' && method !== 'HEAD';
+  return new Request('http://resource.invalid/', { method, headers, ...(withBody ? { body: formBody } : {}) });
+}
+
+/**
+ * Turns a body parsed by a framework back into form-encoded text: a string or bytes as is; a plain object's
+ * string (or string-array) values. Anything else yields undefined (no body token).
+ */
+export function formBodyFromParsed(body: unknown): string | undefined {
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
+  if (body instanceof URLSearchParams) return body.toString();
+  if (body === null || typeof body !== 'object') return undefined;
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(body)) {
+    if (typeof value === 'string') params.append(name, value);
+    else if (Array.isArray(value)) for (const item of value) if (typeof item === 'string') params.append(name, item);
+  }
+  return params.toString();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The verifier
+
+interface ServerEndpoints {
+  jwksUri: string;
+  introspectionEndpoint: string;
+}
+
+interface CacheEntry {
+  claims: AccessTokenClaims | null;
+  expiresAt: number;
+}
+
+const MAX_CACHE_ENTRIES = 10_000;
+
+export function createVerifier(options: VerifierOptions): ResourceVerifier {
+  const issuer = requireString(options.issuer, 'issuer');
+  const audience = requireString(options.audience, 'audience');
+  const algorithms = options.algorithms ?? ['ES256', 'EdDSA'];
+  if (algorithms.length === 0) throw new TypeError('algorithms must not be empty');
+  for (const alg of algorithms) {
+    // A JWKS holds public keys: a symmetric or unsecured algorithm could only be an attack (RFC 8725 §3.1).
+    if (alg === 'none' || /^HS/i.test(alg)) throw new TypeError(`algorithm ${alg} must not be accepted for access tokens`);
+  }
+  const clockTolerance = options.clockToleranceSeconds ?? 5;
+  const mode = options.mode ?? 'jwt';
+  if (mode !== 'jwt' && mode !== 'introspection') throw new TypeError(`unknown mode ${String(mode)}`);
+  const introspection = options.introspection;
+  if (mode === 'introspection' && introspection === undefined) {
+    throw new TypeError('introspection mode needs introspection.clientId and introspection.clientSecret');
+  }
+  const cacheSeconds = introspection?.cacheSeconds ?? 30;
+  const fetchImpl: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const clock = options.clock ?? Date.now;
+  const timeoutMs = Math.round((options.httpTimeoutSeconds ?? 5) * 1000);
+  const resourceMetadataUrl = options.resourceMetadataUrl ?? protectedResourceMetadataUrl(audience);
+  const challenge: Challenge = { realm: options.realm ?? audience, resourceMetadataUrl };
+  for (const [name, value] of [['realm', challenge.realm], ['resourceMetadataUrl', resourceMetadataUrl]] as const) {
+    if (value !== undefined && /[^\x20-\x7e]/.test(value)) throw new TypeError(`${name} must be printable ASCII`);
+  }
+  if (options.scopesSupported) assertScopeTokens(options.scopesSupported);
+
+  const fail = (status: 400 | 401 | 403, error: BearerErrorCode | undefined, description: string, scope?: string) =>
+    new BearerError({ status, description, challenge, ...(error ? { error } : {}), ...(scope !== undefined ? { scope } : {}) });
+  const invalidToken = (description: string) => fail(401, 'invalid_token', description);
+
+  // --- discovery (RFC 8414), memoised once it succeeds --------------------------------------------------------
+  const base = issuer.replace(/\/+$/, '');
+  let endpoints: Promise<ServerEndpoints> | undefined;
+  function discover(): Promise<ServerEndpoints> {
+    endpoints ??= discoverOnce().catch((error: unknown) => {
+      endpoints = undefined; // retry on the next request
+      throw error;
+    });
+    return endpoints;
+  }
+  async function discoverOnce(): Promise<ServerEndpoints> {
+    const fallback: ServerEndpoints = { jwksUri: `${base}/jwks`, introspectionEndpoint: `${base}/introspect` };
+    const response = await upstream(`${base}/.well-known/oauth-authorization-server`, {
+      headers: { accept: 'application/json' },
+      redirect: 'manual',
+    });
+    // No metadata document: use Gatehouse's fixed endpoint paths. Server errors are retried instead.
+    if (response.status >= 400 && response.status < 500) return fallback;
+    if (response.status !== 200) throw new AuthorizationServerUnavailableError(`authorization server metadata: HTTP ${response.status}`);
+    const metadata = await readJsonObject(response, 'authorization server metadata');
+    // RFC 8414 §3.3: the issuer in the metadata must be identical to the configured one.
+    if (metadata['issuer'] !== issuer) {
+      throw new AuthorizationServerUnavailableError(
+        `authorization server metadata names issuer ${JSON.stringify(metadata['issuer'])}, expected ${JSON.stringify(issuer)}`,
+      );
+    }
+    const jwksUri = metadata['jwks_uri'];
+    const introspectionEndpoint = metadata['introspection_endpoint'];
+    return {
+      jwksUri: typeof jwksUri === 'string' ? jwksUri : fallback.jwksUri,
+      introspectionEndpoint: typeof introspectionEndpoint === 'string' ? introspectionEndpoint : fallback.introspectionEndpoint,
+    };
+  }
+
+  /** fetch with a timeout; network failures become AuthorizationServerUnavailableError. */
+  async function upstream(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetchImpl(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (cause) {
+      throw new AuthorizationServerUnavailableError(`request to ${url} failed`, { cause });
+    }
+  }
+
+  // --- JWT mode (RFC 9068 §4) ---------------------------------------------------------------------------------
+  let jwks: Promise<RemoteJWKSet> | undefined;
+  function keySet(): Promise<RemoteJWKSet> {
+    jwks ??= discover().then(
+      ({ jwksUri }) =>
+        createRemoteJWKSet(new URL(jwksUri), {
+          cooldownDuration: Math.round((options.jwksCooldownSeconds ?? 30) * 1000),
+          timeoutDuration: timeoutMs,
+          // Transport problems surface as AuthorizationServerUnavailableError, not as a bad token.
+          [customFetch]: async (url, init) => {
+            let response: Response;
+            try {
+              response = await fetchImpl(url, init);
+            } catch (cause) {
+              throw new AuthorizationServerUnavailableError(`JWKS request to ${url} failed`, { cause });
+            }
+            if (response.status !== 200) throw new AuthorizationServerUnavailableError(`JWKS request to ${url}: HTTP ${response.status}`);
+            return response;
+          },
+        }),
+      (error: unknown) => {
+        jwks = undefined;
+        throw error;
+      },
+    );
+    return jwks;
+  }
+
+  async function verifyJwt(token: string): Promise<AccessTokenClaims> {
+    const getKey = await keySet();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, getKey, {
+        algorithms,
+        typ: 'at+jwt', // RFC 9068 §4: also accepts "application/at+jwt"
+        issuer,
+        audience,
+        clockTolerance,
+        currentDate: new Date(clock()),
+        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'],
+      }));
+    } catch (error) {
+      throw translateJoseError(error);
+    }
+    if (typeof payload['client_id'] !== 'string') throw invalidToken('the access token has no client_id');
+    if (payload['scope'] !== undefined && typeof payload['scope'] !== 'string') throw invalidToken('the access token scope is malformed');
+    return payload as AccessTokenClaims;
+  }
+
+  function translateJoseError(error: unknown): Error {
+    if (error instanceof AuthorizationServerUnavailableError) return error;
+    if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) {
+      return new AuthorizationServerUnavailableError('the JWKS could not be used', { cause: error });
+    }
+    if (error instanceof joseErrors.JWTExpired) return invalidToken('the access token expired');
+    if (error instanceof joseErrors.JWTClaimValidationFailed) {
+      switch (error.claim) {
+        case 'nbf': return invalidToken('the access token is not yet valid');
+        case 'aud': return invalidToken('the access token is not intended for this resource');
+        case 'iss': return invalidToken('the access token was not issued by the expected issuer');
+        case 'typ': return invalidToken('the token is not an at+jwt access token');
+        default: return invalidToken(`the access token ${error.claim} claim is ${error.reason === 'missing' ? 'missing' : 'invalid'}`);
+      }
+    }
+    if (error instanceof joseErrors.JOSEAlgNotAllowed) return invalidToken('the access token signing algorithm is not accepted');
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed) return invalidToken('the access token signature is invalid');
+    if (error instanceof joseErrors.JWKSNoMatchingKey) return invalidToken('no key of the authorization server matches the access token');
+    if (error instanceof joseErrors.JOSEError) return invalidToken('the access token is malformed');
+    return error instanceof Error ? error : new Error(String(error));
+  }
+
+  // --- introspection mode (RFC 7662) --------------------------------------------------------------------------
+  const cache = new Map<string, CacheEntry>();
+  const inflight = new Map<string, Promise<AccessTokenClaims | null>>();
+
+  async function verifyByIntrospection(token: string): Promise<AccessTokenClaims> {
+    const key = await sha256Hex(token);
+    const now = clock();
+    let claims: AccessTokenClaims | null;
+    const cached = cache.get(key);
+    if (cached !== undefined && cached.expiresAt > now) {
+      claims = cached.claims;
+    } else {
+      if (cached !== undefined) cache.delete(key);
+      let pending = inflight.get(key);
+      if (pending === undefined) {
+        pending = introspect(token, key).finally(() => inflight.delete(key));
+        inflight.set(key, pending);
+      }
+      claims = await pending;
+    }
+    if (claims === null) throw invalidToken('the access token is not active');
+    if (claims.exp * 1000 + clockTolerance * 1000 <= clock()) throw invalidToken('the access token expired');
+    return claims;
+  }
+
+  async function introspect(token: string, key: string): Promise<AccessTokenClaims | null> {
+    const { introspectionEndpoint } = await discover();
+    const { clientId, clientSecret } = introspection!;
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+    const basic = btoa(unescapeToLatin1(`${formEncode(clientId)}:${formEncode(clientSecret)}`));
+    const response = await upstream(introspectionEndpoint, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        authorization: `Basic ${basic}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+    });
+    if (response.status !== 200) {
+      throw new AuthorizationServerUnavailableError(`introspection endpoint answered HTTP ${response.status}`);
+    }
+    const body = await readJsonObject(response, 'introspection response');
+    const claims = introspectionClaims(body);
+    const now = clock();
+    let expiresAt = now + cacheSeconds * 1000;
+    if (claims !== null) expiresAt = Math.min(expiresAt, claims.exp * 1000); // never cache past exp
+    if (expiresAt > now) {
+      if (cache.size >= MAX_CACHE_ENTRIES) evict(now);
+      cache.set(key, { claims, expiresAt });
+    }
+    return claims;
+  }
+
+  /** Validates an RFC 7662 §2.2 response; null when the token must be treated as inactive. */
+  function introspectionClaims(body: Record<string, unknown>): AccessTokenClaims | null {
+    if (body['active'] !== true) return null;
+    if (body['iss'] !== issuer) return null;
+    const aud = body['aud'];
+    const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+    if (!audiences.includes(audience)) return null;
+    if (typeof body['exp'] !== 'number' || typeof body['sub'] !== 'string' || typeof body['client_id'] !== 'string') return null;
+    if (body['scope'] !== undefined && typeof body['scope'] !== 'string') return null;
+    // Only access tokens presented as bearer tokens (RFC 7662 §2.2 token_type, RFC 6749 §7.1 values).
+    const tokenType = body['token_type'];
+    if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')) return null;
+    const { active: _active, token_type: _tokenType, ...claims } = body;
+    return claims as AccessTokenClaims;
+  }
+
+  function evict(now: number): void {
+    for (const [key, entry] of cache) if (entry.expiresAt <= now) cache.delete(key);
+    // Still full: drop the oldest entries (Map iteration is insertion order).
+    for (const key of cache.keys()) {
+      if (cache.size < MAX_CACHE_ENTRIES) break;
+      cache.delete(key);
+    }
+  }
+
+  // --- extraction (RFC 6750 §2) and scope (§3.1) --------------------------------------------------------------
+  async function extractToken(request: Request): Promise<string> {
+    const found: string[] = [];
+    const authorization = request.headers.get('authorization');
+    if (authorization !== null) {
+      const space = authorization.indexOf(' ');
+      const scheme = space < 0 ? authorization : authorization.slice(0, space);
+      // §2.1: the auth-scheme is case-insensitive. Another scheme (Basic, DPoP…) is not a bearer token.
+      if (scheme.toLowerCase() === 'bearer') {
+        const credentials = space < 0 ? '' : authorization.slice(space + 1).replace(/^ +/, '');
+        if (!B64TOKEN.test(credentials)) throw fail(400, 'invalid_request', 'the Authorization header is not a valid Bearer credential');
+        found.push(credentials);
+      }
+    }
+    // §2.2: form-encoded body parameter, only with a body-carrying method (POST) and that exact content type.
+    if (request.method === 'POST' && mediaType(request.headers.get('content-type')) === 'application/x-www-form-urlencoded'
+      && request.body !== null && !request.bodyUsed) {
+      const params = new URLSearchParams(await request.clone().text());
+      const bodyTokens = params.getAll('access_token');
+      if (bodyTokens.length > 1) throw fail(400, 'invalid_request', 'more than one access_token parameter');
+      if (bodyTokens.length === 1) {
+        if (!B64TOKEN.test(bodyTokens[0]!)) throw fail(400, 'invalid_request', 'the access_token parameter is malformed');
+        found.push(bodyTokens[0]!);
+      }
+    }
+    // §2.3 (URI query parameter) is deliberately never read.
+    if (found.length > 1) throw fail(400, 'invalid_request', 'the access token was sent by more than one method');
+    if (found.length === 0) throw fail(401, undefined, 'an access token is required');
+    return found[0]!;
+  }
+
+  function checkScopes(claims: AccessTokenClaims, requiredScopes: readonly string[]): void {
+    if (requiredScopes.length === 0) return;
+    const granted = new Set((claims.scope ?? '').split(' ').filter(Boolean));
+    if (requiredScopes.every((scope) => granted.has(scope))) return;
+    throw fail(403, 'insufficient_scope', 'the access token does not grant the required scope', requiredScopes.join(' '));
+  }
+
+  async function verifyToken(token: string, requiredScopes: readonly string[] = []): Promise<AccessTokenClaims> {
+    assertScopeTokens(requiredScopes);
+    const claims = mode === 'jwt' ? await verifyJwt(token) : await verifyByIntrospection(token);
+    checkScopes(claims, requiredScopes);
+    return claims;
+  }
+
+  const metadata: ProtectedResourceMetadata = {
+    resource: audience,
+    authorization_servers: [issuer],
+    ...(options.scopesSupported ? { scopes_supported: [...options.scopesSupported] } : {}),
+    bearer_methods_supported: ['header', 'body'],
+    ...(options.resourceName !== undefined ? { resource_name: options.resourceName } : {}),
+  };
+
+  return {
+    async verify(request, requiredScopes = []) {
+      assertScopeTokens(requiredScopes);
+      return verifyToken(await extractToken(request), requiredScopes);
+    },
+    verifyToken,
+    metadata: () => structuredClone(metadata),
+    resourceMetadataUrl,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Small helpers
+
+function requireString(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} is required`);
+  return value;
+}
+
+/** application/x-www-form-urlencoded encoding of one value (RFC 6749 Appendix B). */
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
+}
+
+/** The form-encoded text is ASCII, so btoa accepts it; kept explicit in case of future changes. */
+function unescapeToLatin1(value: string): string {
+  return value;
+}
+
+async function readJsonObject(response: Response, what: string): Promise<Record<string, unknown>> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (cause) {
+    throw new AuthorizationServerUnavailableError(`${what} is not JSON`, { cause });
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AuthorizationServerUnavailableError(`${what} is not a JSON object`);
+  }
+  return body as Record<string, unknown>;
+}
+
+async function sha256Hex(value: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(value));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
