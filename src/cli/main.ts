@@ -5,6 +5,7 @@
  *   gatehouse migrate [--config FILE] [--database URL]
  *   gatehouse clients create|list|show <id>|delete <id>
  *   gatehouse users create|list|delete <username>
+ *   gatehouse resources create <uri>|list|delete <uri>
  *
  * Every command resolves its settings the same way (src/config/resolve-settings.ts). Expected
  * failures (bad configuration, invalid client metadata, duplicates, unknown ids) print one
@@ -19,7 +20,8 @@ import { hashPassword } from '../core/secrets.js';
 import { ConfigError } from '../config/load-config.js';
 import { resolveSettings, type SettingsFlags } from '../config/resolve-settings.js';
 import type { GatehouseSettings } from '../config/settings.js';
-import type { Store, User } from '../store/store.js';
+import type { ProtectedResource, Store, User } from '../store/store.js';
+import { resourceIdentifierProblem } from '../config/load-config.js';
 
 /** An expected failure of a command; printed as one line. */
 export class CliError extends Error {
@@ -323,6 +325,65 @@ async function usersDelete(username: string, flags: StoreFlags): Promise<void> {
   writeOut(`Deleted user ${username} (and their sessions, consents and grants).`);
 }
 
+interface ResourceCreateFlags extends StoreFlags {
+  name?: string;
+  scope: string[];
+  introspectionClient: string[];
+  json?: boolean;
+}
+
+function resourceView(resource: ProtectedResource) {
+  return {
+    resource: resource.identifier,
+    name: resource.name,
+    scopes: resource.scopes,
+    introspection_client_ids: resource.introspectionClientIds,
+    created_at: new Date(resource.createdAt).toISOString(),
+  };
+}
+
+/** Registers (or replaces) a protected resource: RFC 8707 resource indicator and its scopes. */
+async function resourcesCreate(identifier: string, flags: ResourceCreateFlags): Promise<void> {
+  const problem = resourceIdentifierProblem(identifier);
+  if (problem) throw new CliError(`resource ${problem}`);
+  const scopes = flags.scope.flatMap((scope) => scope.split(' ')).filter((scope) => scope !== '');
+  const resource = await withStore(flags, async (store) => {
+    for (const clientId of flags.introspectionClient) {
+      if (!(await store.clients.get(clientId))) throw new CliError(`--introspection-client ${clientId}: no such client`);
+    }
+    const existing = await store.resources.get(identifier);
+    const record: ProtectedResource = {
+      identifier,
+      name: flags.name ?? null,
+      scopes,
+      introspectionClientIds: flags.introspectionClient,
+      createdAt: existing?.createdAt ?? Date.now(),
+    };
+    await store.resources.upsert(record);
+    return record;
+  });
+  if (flags.json) return printJson(resourceView(resource));
+  writeOut(`Registered resource ${identifier}${scopes.length > 0 ? ` with scopes ${scopes.join(' ')}` : ''}.`);
+}
+
+async function resourcesList(flags: StoreFlags & { json?: boolean }): Promise<void> {
+  const views = (await withStore(flags, (store) => store.resources.list())).map(resourceView);
+  if (flags.json) return printJson(views);
+  if (views.length === 0) return writeOut('No resources.');
+  writeOut(
+    table(
+      ['RESOURCE', 'NAME', 'SCOPES', 'INTROSPECTION_CLIENTS'],
+      views.map((view) => [view.resource, view.name ?? '-', view.scopes.join(' ') || '-', view.introspection_client_ids.join(' ') || '-']),
+    ),
+  );
+}
+
+async function resourcesDelete(identifier: string, flags: StoreFlags): Promise<void> {
+  const deleted = await withStore(flags, (store) => store.resources.delete(identifier));
+  if (!deleted) throw new CliError(`no resource ${identifier}`);
+  writeOut(`Deleted resource ${identifier}.`);
+}
+
 // --- program ---------------------------------------------------------------------------------
 
 export function buildProgram(): Command {
@@ -393,6 +454,24 @@ export function buildProgram(): Command {
   );
   addStoreOptions(users.command('delete').description('delete a user').argument('<username>')).action((username: string, flags: StoreFlags) =>
     usersDelete(username, flags),
+  );
+
+  const resources = program.command('resources').description('manage protected resources (RFC 8707 resource indicators)');
+  addStoreOptions(
+    resources
+      .command('create')
+      .description('register or replace a protected resource; tokens requested with resource=URI get it as audience')
+      .argument('<resource>', 'the resource indicator: an absolute URI, e.g. https://api.example.com/')
+      .option('--name <name>', 'a display name')
+      .option('--scope <scope>', 'a scope the resource offers (repeatable)', collect, [])
+      .option('--introspection-client <client_id>', 'a client allowed to introspect tokens for this resource (repeatable)', collect, [])
+      .option('--json', 'print the resource as JSON'),
+  ).action((identifier: string, flags: ResourceCreateFlags) => resourcesCreate(identifier, flags));
+  addStoreOptions(resources.command('list').description('list protected resources').option('--json', 'print JSON')).action(
+    (flags: StoreFlags & { json?: boolean }) => resourcesList(flags),
+  );
+  addStoreOptions(resources.command('delete').description('delete a protected resource').argument('<resource>')).action(
+    (identifier: string, flags: StoreFlags) => resourcesDelete(identifier, flags),
   );
 
   return program;

@@ -13,11 +13,12 @@ import type { GatehouseSettings } from './settings.js';
 export interface AppliedFixtures {
   clients: number;
   users: number;
+  resources: number;
 }
 
 export async function applyFixtures(
   store: Store,
-  settings: Pick<GatehouseSettings, 'clients' | 'users'>,
+  settings: Pick<GatehouseSettings, 'clients' | 'users'> & Partial<Pick<GatehouseSettings, 'resources'>>,
   now: number,
 ): Promise<AppliedFixtures> {
   for (const [index, fixture] of settings.clients.entries()) {
@@ -70,5 +71,17 @@ export async function applyFixtures(
     });
   }
 
-  return { clients: settings.clients.length, users: settings.users.length };
+  const resources = settings.resources ?? [];
+  for (const fixture of resources) {
+    const existing = await store.resources.get(fixture.resource);
+    await store.resources.upsert({
+      identifier: fixture.resource,
+      name: fixture.name ?? null,
+      scopes: fixture.scopes,
+      introspectionClientIds: fixture.introspection_client_ids,
+      createdAt: existing?.createdAt ?? now,
+    });
+  }
+
+  return { clients: settings.clients.length, users: settings.users.length, resources: resources.length };
 }

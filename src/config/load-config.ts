@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/client-metadata.js';
-import type { ClientFixture, UserFixture } from './settings.js';
+import type { ClientFixture, ResourceFixture, UserFixture } from './settings.js';
 
 /** A configuration problem; the message is meant to be shown to the operator as is. */
 export class ConfigError extends Error {
@@ -32,6 +32,11 @@ export interface ConfigFile {
   code_ttl_seconds?: number;
   access_token_ttl_seconds?: number;
   session_ttl_seconds?: number;
+  interaction_ttl_seconds?: number;
+  refresh_token_idle_ttl_seconds?: number;
+  refresh_token_absolute_ttl_seconds?: number;
+  refresh_token_grace_seconds?: number;
+  resources?: ResourceFixture[];
   /** Client fixtures, validated and with defaults applied. */
   clients?: ClientFixture[];
   users?: UserFixture[];
@@ -46,10 +51,16 @@ const TOP_LEVEL_KEYS = [
   'code_ttl_seconds',
   'access_token_ttl_seconds',
   'session_ttl_seconds',
+  'interaction_ttl_seconds',
+  'refresh_token_idle_ttl_seconds',
+  'refresh_token_absolute_ttl_seconds',
+  'refresh_token_grace_seconds',
+  'resources',
   'clients',
   'users',
 ] as const;
 const USER_KEYS = ['username', 'password', 'email', 'name'] as const;
+const RESOURCE_KEYS = ['resource', 'name', 'scopes', 'introspection_client_ids'] as const;
 const SIGNING_ALGS = ['ES256', 'EdDSA'] as const;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -159,6 +170,19 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   if (data.session_ttl_seconds !== undefined) {
     config.session_ttl_seconds = v.integer(data.session_ttl_seconds, 'session_ttl_seconds', 1, 366 * 86400, ' (seconds)');
   }
+  if (data.interaction_ttl_seconds !== undefined) {
+    config.interaction_ttl_seconds = v.integer(data.interaction_ttl_seconds, 'interaction_ttl_seconds', 30, 86400, ' (seconds)');
+  }
+  if (data.refresh_token_idle_ttl_seconds !== undefined) {
+    config.refresh_token_idle_ttl_seconds = v.integer(data.refresh_token_idle_ttl_seconds, 'refresh_token_idle_ttl_seconds', 60, 3660 * 86400, ' (seconds)');
+  }
+  if (data.refresh_token_absolute_ttl_seconds !== undefined) {
+    config.refresh_token_absolute_ttl_seconds = v.integer(data.refresh_token_absolute_ttl_seconds, 'refresh_token_absolute_ttl_seconds', 60, 3660 * 86400, ' (seconds)');
+  }
+  if (data.refresh_token_grace_seconds !== undefined) {
+    config.refresh_token_grace_seconds = v.integer(data.refresh_token_grace_seconds, 'refresh_token_grace_seconds', 0, 300, ' (seconds; 0 disables the retry window)');
+  }
+  if (data.resources !== undefined) config.resources = validateResources(v, data.resources);
   if (data.clients !== undefined) config.clients = validateClients(v, data.clients);
   if (data.users !== undefined) config.users = validateUsers(v, data.users);
   return config;
@@ -205,6 +229,44 @@ function validateClients(v: Validator, value: unknown): ClientFixture[] {
     if (validated.client_name !== undefined) fixture.client_name = validated.client_name;
     return fixture;
   });
+}
+
+function validateResources(v: Validator, value: unknown): ResourceFixture[] {
+  if (!Array.isArray(value)) throw v.error('resources', `must be a list of resource mappings, not ${describe(value)}`);
+  const seen = new Map<string, number>();
+  return value.map((item, index) => {
+    const base = `resources[${index}]`;
+    if (!isRecord(item)) throw v.error(base, `must be a mapping with resource and scopes, not ${describe(item)}`);
+    v.checkKeys(item, RESOURCE_KEYS, base);
+    if (item.resource === undefined) throw v.error(`${base}.resource`, 'is required');
+    const resource = v.string(item.resource, `${base}.resource`, { nonEmpty: true });
+    const problem = resourceIdentifierProblem(resource);
+    if (problem) throw v.error(`${base}.resource`, problem);
+    const previous = seen.get(resource);
+    if (previous !== undefined) throw v.error(`${base}.resource`, `duplicates resources[${previous}].resource ${JSON.stringify(resource)}`);
+    seen.set(resource, index);
+    const list = (key: 'scopes' | 'introspection_client_ids'): string[] => {
+      const raw = item[key];
+      if (raw === undefined) return [];
+      if (!Array.isArray(raw)) throw v.error(`${base}.${key}`, `must be a list of strings, not ${describe(raw)}`);
+      return raw.map((entry, i) => v.string(entry, `${base}.${key}[${i}]`, { nonEmpty: true }));
+    };
+    const fixture: ResourceFixture = { resource, scopes: list('scopes'), introspection_client_ids: list('introspection_client_ids') };
+    if (item.name !== undefined) fixture.name = v.string(item.name, `${base}.name`, { nonEmpty: true });
+    return fixture;
+  });
+}
+
+/** RFC 8707 §2: an absolute URI without a fragment; undefined when the identifier is valid. */
+export function resourceIdentifierProblem(resource: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(resource);
+  } catch {
+    return `must be an absolute URI (RFC 8707 §2), not ${JSON.stringify(resource)}`;
+  }
+  if (resource.includes('#') || url.hash !== '') return 'must not contain a fragment (RFC 8707 §2)';
+  return undefined;
 }
 
 function validateUsers(v: Validator, value: unknown): UserFixture[] {

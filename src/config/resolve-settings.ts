@@ -195,6 +195,11 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     codeTtlSeconds: config.code_ttl_seconds ?? DEFAULT_SETTINGS.codeTtlSeconds,
     accessTokenTtlSeconds: config.access_token_ttl_seconds ?? DEFAULT_SETTINGS.accessTokenTtlSeconds,
     sessionTtlSeconds: config.session_ttl_seconds ?? DEFAULT_SETTINGS.sessionTtlSeconds,
+    interactionTtlSeconds: config.interaction_ttl_seconds ?? DEFAULT_SETTINGS.interactionTtlSeconds,
+    refreshTokenIdleTtlSeconds: config.refresh_token_idle_ttl_seconds ?? DEFAULT_SETTINGS.refreshTokenIdleTtlSeconds,
+    refreshTokenAbsoluteTtlSeconds: config.refresh_token_absolute_ttl_seconds ?? DEFAULT_SETTINGS.refreshTokenAbsoluteTtlSeconds,
+    refreshTokenGraceSeconds: config.refresh_token_grace_seconds ?? DEFAULT_SETTINGS.refreshTokenGraceSeconds,
+    resources: config.resources ?? [],
     clients: config.clients ?? [],
     users: config.users ?? [],
   };

@@ -24,6 +24,16 @@ export interface UserFixture {
   name?: string;
 }
 
+/** A protected resource (RFC 8707 resource indicator) declared in the config file. */
+export interface ResourceFixture {
+  /** The resource indicator: an absolute URI without fragment. */
+  resource: string;
+  name?: string;
+  scopes: string[];
+  /** Client ids (the resource server's own credentials) allowed to introspect its tokens. */
+  introspection_client_ids: string[];
+}
+
 export interface GatehouseSettings {
   /** The issuer identifier (RFC 8414 §2): https, or http only on a loopback host. */
   issuer: string;
@@ -54,6 +64,7 @@ export interface GatehouseSettings {
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];
+  resources: ResourceFixture[];
 }
 
 export const DEFAULT_SETTINGS = {

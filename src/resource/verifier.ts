@@ -426,8 +426,8 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
   async function introspect(token: string, key: string): Promise<AccessTokenClaims | null> {
     const { introspectionEndpoint } = await discover();
     const { clientId, clientSecret } = introspection!;
-    // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
-    const basic = btoa(unescapeToLatin1(`${formEncode(clientId)}:${formEncode(clientSecret)}`));
+    // RFC 6749 §2.3.1: both parts are form-urlencoded (hence ASCII, which btoa needs) before Basic encoding.
+    const basic = btoa(`${formEncode(clientId)}:${formEncode(clientSecret)}`);
     const response = await upstream(introspectionEndpoint, {
       method: 'POST',
       redirect: 'manual',
@@ -553,11 +553,6 @@ function requireString(value: unknown, name: string): string {
 /** application/x-www-form-urlencoded encoding of one value (RFC 6749 Appendix B). */
 function formEncode(value: string): string {
   return new URLSearchParams({ v: value }).toString().slice(2);
-}
-
-/** The form-encoded text is ASCII, so btoa accepts it; kept explicit in case of future changes. */
-function unescapeToLatin1(value: string): string {
-  return value;
 }
 
 async function readJsonObject(response: Response, what: string): Promise<Record<string, unknown>> {

@@ -1,7 +1,7 @@
 /**
  * Starts a real Gatehouse (HTTP on 127.0.0.1, a random port) on the store a test asks for.
  */
-import { DEFAULT_SETTINGS, type ClientFixture, type GatehouseSettings, type UserFixture } from '../../src/config/settings.js';
+import { DEFAULT_SETTINGS, type ClientFixture, type GatehouseSettings, type ResourceFixture, type UserFixture } from '../../src/config/settings.js';
 import { startGatehouse, type RunningGatehouse } from '../../src/server.js';
 import { dropPostgresSchema, postgresTestUrl } from './postgres.js';
 
@@ -36,6 +36,7 @@ export interface TestServerOptions {
   databaseUrl?: string;
   clients?: ClientFixture[];
   users?: UserFixture[];
+  resources?: ResourceFixture[];
   settings?: Partial<GatehouseSettings>;
 }
 
@@ -49,6 +50,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     secret: TEST_SECRET,
     clients: options.clients ?? [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT],
     users: options.users ?? [ALICE],
+    resources: options.resources ?? [],
     ...options.settings,
   };
   return startGatehouse(settings, { logger: false, issuerFromAddress: true });

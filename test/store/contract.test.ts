@@ -441,7 +441,9 @@ function defineContract(name: string, target: ContractTarget): void {
         const token = makeToken(client.clientId, grant);
         const code = makeCode(grant);
         const interaction = makeInteraction(client.clientId);
+        const refreshToken = makeRefreshToken(grant);
         await store.accessTokens.create(token);
+        await store.refreshTokens.create(refreshToken);
         await store.codes.create(code);
         await store.interactions.create(interaction);
         await store.consents.grant({
@@ -454,6 +456,7 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.equal(await store.clients.delete(client.clientId), true);
         assert.equal(await store.grants.get(grant.id), undefined);
         assert.equal(await store.accessTokens.get(token.jti), undefined);
+        assert.equal(await store.refreshTokens.get(refreshToken.tokenHash), undefined);
         assert.deepEqual(await store.codes.consume(code.codeHash, NOW), { status: 'not_found' });
         assert.equal(await store.interactions.get(interaction.id, NOW), undefined);
         assert.equal(await store.consents.get(user.id, client.clientId), undefined);
@@ -539,6 +542,16 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.equal(await store.users.getById(user.id), undefined);
         assert.equal(await store.sessions.get(session.idHash, NOW), undefined);
         assert.equal(await store.users.delete(user.username), false);
+      });
+
+      it('delete removes the user’s grants and refresh tokens', async () => {
+        const { client, user, grant } = await seedGrant(store);
+        const refreshToken = makeRefreshToken(grant);
+        await store.refreshTokens.create(refreshToken);
+        assert.equal(await store.users.delete(user.username), true);
+        assert.equal(await store.grants.get(grant.id), undefined);
+        assert.equal(await store.refreshTokens.get(refreshToken.tokenHash), undefined);
+        assert.ok(await store.clients.get(client.clientId), 'the client stays');
       });
     });
 
@@ -810,6 +823,19 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.equal((await store.accessTokens.get(token.jti))?.revokedAt, NOW + 1);
       });
 
+      it('revoke leaves the refresh token family in place, under the revoked grant', async () => {
+        const { client, grant } = await seedGrant(store);
+        const refreshToken = makeRefreshToken(grant);
+        const token = makeToken(client.clientId, grant);
+        await store.refreshTokens.create(refreshToken);
+        await store.accessTokens.create(token);
+        await store.grants.revoke(grant.id, NOW + 3);
+        // The family is revoked through its grant: callers check grant.revokedAt.
+        assert.deepEqual(await store.refreshTokens.get(refreshToken.tokenHash), refreshToken);
+        assert.equal((await store.grants.get(refreshToken.grantId))?.revokedAt, NOW + 3);
+        assert.equal((await store.accessTokens.get(token.jti))?.revokedAt, NOW + 3);
+      });
+
       it('revoke of an unknown grant does nothing', async () => {
         await store.grants.revoke(uid('missing'), NOW);
       });
@@ -935,6 +961,270 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.deepEqual(await store.accessTokens.listByGrant(grant.id), [earlier, later]);
         assert.deepEqual(await store.accessTokens.listByGrant(uid('missing')), []);
       });
+
+      it('revoke marks one token revoked, once, and touches nothing else', async () => {
+        const { client, grant } = await seedGrant(store);
+        const token = makeToken(client.clientId, grant);
+        const sibling = makeToken(client.clientId, grant);
+        await store.accessTokens.create(token);
+        await store.accessTokens.create(sibling);
+
+        assert.equal(await store.accessTokens.revoke(token.jti, NOW + 1), true);
+        assert.equal(await store.accessTokens.revoke(token.jti, NOW + 2), false, 'idempotent');
+        assert.deepEqual(await store.accessTokens.get(token.jti), { ...token, revokedAt: NOW + 1 });
+        assert.equal((await store.accessTokens.get(sibling.jti))?.revokedAt, null);
+        assert.equal((await store.grants.get(grant.id))?.revokedAt, null);
+      });
+
+      it('revoke of an unknown or already revoked token is false', async () => {
+        const { client } = await seedGrant(store);
+        const revoked = makeToken(client.clientId, null, { revokedAt: NOW - 1 });
+        await store.accessTokens.create(revoked);
+        assert.equal(await store.accessTokens.revoke(revoked.jti, NOW), false);
+        assert.equal((await store.accessTokens.get(revoked.jti))?.revokedAt, NOW - 1);
+        assert.equal(await store.accessTokens.revoke(uid('missing'), NOW), false);
+      });
+
+      it('concurrent revokes of one token: exactly one true', async () => {
+        const { client } = await seedGrant(store);
+        const token = makeToken(client.clientId, null);
+        await store.accessTokens.create(token);
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => store.accessTokens.revoke(token.jti, NOW + i)),
+        );
+        assert.equal(count(results, (r) => r), 1);
+      });
+
+      it('grant revocation after a single revoke keeps the earlier time', async () => {
+        const { client, grant } = await seedGrant(store);
+        const token = makeToken(client.clientId, grant);
+        await store.accessTokens.create(token);
+        await store.accessTokens.revoke(token.jti, NOW + 1);
+        await store.grants.revoke(grant.id, NOW + 2);
+        assert.equal((await store.accessTokens.get(token.jti))?.revokedAt, NOW + 1);
+        assert.equal(await store.accessTokens.revoke(token.jti, NOW + 3), false);
+      });
+    });
+
+    describe('refresh tokens', () => {
+      it('round-trips tokens, including nulls and empty arrays', async () => {
+        const { grant } = await seedGrant(store);
+        const full = makeRefreshToken(grant, {
+          resources: ['https://api.example', 'https://files.example/v1'],
+        });
+        const bare = makeRefreshToken(grant, { userId: null, authTime: null, scope: [], resources: [] });
+        const rotated = makeRefreshToken(grant, {
+          rotatedAt: NOW + 1,
+          successorHash: uid('rt-hash'),
+          successorEncrypted: 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..iv.ciphertext.tag',
+        });
+        for (const t of [full, bare, rotated]) await store.refreshTokens.create(t);
+        assert.deepEqual(await store.refreshTokens.get(full.tokenHash), full);
+        assert.deepEqual(await store.refreshTokens.get(bare.tokenHash), bare);
+        assert.deepEqual(await store.refreshTokens.get(rotated.tokenHash), rotated);
+      });
+
+      it('returns undefined for an unknown hash', async () => {
+        assert.equal(await store.refreshTokens.get(uid('missing')), undefined);
+      });
+
+      it('rejects a duplicate hash and a token of an unknown grant', async () => {
+        const { grant } = await seedGrant(store);
+        const token = makeRefreshToken(grant);
+        await store.refreshTokens.create(token);
+        await assert.rejects(store.refreshTokens.create({ ...token, scope: ['other'] }));
+        assert.deepEqual(await store.refreshTokens.get(token.tokenHash), token);
+        await assert.rejects(store.refreshTokens.create(makeRefreshToken({ ...grant, id: uid('missing') })));
+      });
+
+      it('listByGrant returns the grant’s tokens oldest first', async () => {
+        const { grant } = await seedGrant(store);
+        const otherGrant: Grant = { ...grant, id: uid('grant') };
+        await store.grants.create(otherGrant);
+        const later = makeRefreshToken(grant, { createdAt: NOW + 10 });
+        const earlier = makeRefreshToken(grant, { createdAt: NOW });
+        await store.refreshTokens.create(later);
+        await store.refreshTokens.create(earlier);
+        await store.refreshTokens.create(makeRefreshToken(otherGrant));
+        assert.deepEqual(await store.refreshTokens.listByGrant(grant.id), [earlier, later]);
+        assert.deepEqual(await store.refreshTokens.listByGrant(uid('missing')), []);
+      });
+
+      it('rotate marks the token rotated and stores the successor', async () => {
+        const { grant } = await seedGrant(store);
+        const token = makeRefreshToken(grant);
+        await store.refreshTokens.create(token);
+        const successor = makeSuccessor(token, NOW + 5);
+        const rotatedToken: RefreshTokenRecord = {
+          ...token,
+          rotatedAt: NOW + 5,
+          successorHash: successor.tokenHash,
+          successorEncrypted: 'jwe-1',
+        };
+
+        assert.deepEqual(await store.refreshTokens.rotate(token.tokenHash, successor, 'jwe-1', NOW + 5), {
+          status: 'rotated',
+          token: rotatedToken,
+        });
+        assert.deepEqual(await store.refreshTokens.get(token.tokenHash), rotatedToken);
+        assert.deepEqual(await store.refreshTokens.get(successor.tokenHash), successor);
+        assert.deepEqual(await store.refreshTokens.listByGrant(grant.id), [rotatedToken, successor]);
+      });
+
+      it('a second rotate is already_rotated with the first successor, and stores nothing', async () => {
+        const { grant } = await seedGrant(store);
+        const token = makeRefreshToken(grant);
+        await store.refreshTokens.create(token);
+        const first = makeSuccessor(token, NOW + 1);
+        const second = makeSuccessor(token, NOW + 2);
+        await store.refreshTokens.rotate(token.tokenHash, first, 'jwe-first', NOW + 1);
+
+        assert.deepEqual(await store.refreshTokens.rotate(token.tokenHash, second, 'jwe-second', NOW + 2), {
+          status: 'already_rotated',
+          token: { ...token, rotatedAt: NOW + 1, successorHash: first.tokenHash, successorEncrypted: 'jwe-first' },
+        });
+        assert.equal(await store.refreshTokens.get(second.tokenHash), undefined);
+        assert.equal((await store.refreshTokens.listByGrant(grant.id)).length, 2);
+      });
+
+      it('rotate of an unknown hash is not_found and stores nothing', async () => {
+        const { grant } = await seedGrant(store);
+        const successor = makeRefreshToken(grant);
+        assert.deepEqual(
+          await store.refreshTokens.rotate(uid('missing'), successor, 'jwe', NOW),
+          { status: 'not_found' },
+        );
+        assert.equal(await store.refreshTokens.get(successor.tokenHash), undefined);
+      });
+
+      it('the successor can be rotated in turn', async () => {
+        const { grant } = await seedGrant(store);
+        const token = makeRefreshToken(grant);
+        await store.refreshTokens.create(token);
+        const second = makeSuccessor(token, NOW + 1);
+        const third = makeSuccessor(second, NOW + 2);
+        assert.equal((await store.refreshTokens.rotate(token.tokenHash, second, 'jwe-2', NOW + 1)).status, 'rotated');
+        const result = await store.refreshTokens.rotate(second.tokenHash, third, 'jwe-3', NOW + 2);
+        assert.equal(result.status, 'rotated');
+        assert.equal(result.status === 'rotated' && result.token.successorHash, third.tokenHash);
+        assert.deepEqual(
+          (await store.refreshTokens.listByGrant(grant.id)).map((t) => [t.tokenHash, t.successorHash]),
+          [
+            [token.tokenHash, second.tokenHash],
+            [second.tokenHash, third.tokenHash],
+            [third.tokenHash, null],
+          ],
+        );
+      });
+
+      it('a failing successor insert leaves the token unrotated', async () => {
+        const { grant } = await seedGrant(store);
+        const token = makeRefreshToken(grant);
+        const bystander = makeRefreshToken(grant);
+        await store.refreshTokens.create(token);
+        await store.refreshTokens.create(bystander);
+        // The successor's hash collides with an existing token, so its INSERT fails.
+        const clashing = { ...makeSuccessor(token, NOW + 1), tokenHash: bystander.tokenHash };
+        await assert.rejects(store.refreshTokens.rotate(token.tokenHash, clashing, 'jwe', NOW + 1));
+        assert.deepEqual(await store.refreshTokens.get(token.tokenHash), token);
+        assert.deepEqual(await store.refreshTokens.get(bystander.tokenHash), bystander);
+        // The transaction rolled back completely: the token still rotates normally.
+        const successor = makeSuccessor(token, NOW + 2);
+        assert.equal((await store.refreshTokens.rotate(token.tokenHash, successor, 'jwe', NOW + 2)).status, 'rotated');
+      });
+
+      it('20 concurrent rotations yield one rotated, 19 already_rotated and one successor', async () => {
+        const { grant } = await seedGrant(store);
+        const token = makeRefreshToken(grant);
+        await store.refreshTokens.create(token);
+        const successors = Array.from({ length: 20 }, (_, i) => makeSuccessor(token, NOW + 1 + i));
+        const results = await Promise.all(
+          successors.map((successor, i) =>
+            store.refreshTokens.rotate(token.tokenHash, successor, `jwe-${i}`, NOW + i),
+          ),
+        );
+        await assertOneRotated(store, token, successors, results);
+      });
+
+      it(
+        '20 concurrent rotations through two stores yield one rotated and one successor',
+        { skip: needsShared || needsInterleaved },
+        async () => {
+          await withTwoStores(target, async (a, b) => {
+            const { grant } = await seedGrant(a);
+            const token = makeRefreshToken(grant);
+            await a.refreshTokens.create(token);
+            const successors = Array.from({ length: 20 }, (_, i) => makeSuccessor(token, NOW + 1 + i));
+            const results = await Promise.all(
+              successors.map((successor, i) =>
+                (i % 2 === 0 ? a : b).refreshTokens.rotate(token.tokenHash, successor, `jwe-${i}`, NOW + i),
+              ),
+            );
+            await assertOneRotated(b, token, successors, results);
+          });
+        },
+      );
+    });
+
+    describe('protected resources', () => {
+      it('upsert inserts, then replaces, idempotently', async () => {
+        const resource = makeResource();
+        await store.resources.upsert(resource);
+        assert.deepEqual(await store.resources.get(resource.identifier), resource);
+
+        const changed: ProtectedResource = {
+          ...resource,
+          name: null,
+          scopes: [],
+          introspectionClientIds: [uid('rs-client'), uid('rs-client')],
+          createdAt: NOW + 1,
+        };
+        await store.resources.upsert(changed);
+        await store.resources.upsert(changed);
+        assert.deepEqual(await store.resources.get(resource.identifier), changed);
+        assert.equal(
+          count(await store.resources.list(), (r) => r.identifier === resource.identifier),
+          1,
+        );
+      });
+
+      it('returns undefined for an unknown resource', async () => {
+        assert.equal(await store.resources.get('https://missing.example/'), undefined);
+      });
+
+      it('keeps identifiers exactly as given', async () => {
+        const base = `https://${uid('api')}.example`;
+        const withSlash = makeResource({ identifier: `${base}/` });
+        const withPath = makeResource({ identifier: `${base}/v1?x=ü` });
+        await store.resources.upsert(withSlash);
+        await store.resources.upsert(withPath);
+        assert.deepEqual(await store.resources.get(withSlash.identifier), withSlash);
+        assert.deepEqual(await store.resources.get(withPath.identifier), withPath);
+        assert.equal(await store.resources.get(base), undefined);
+      });
+
+      it('lists resources ordered by identifier', async () => {
+        const prefix = `https://${uid('list')}.example`;
+        const b = makeResource({ identifier: `${prefix}/b` });
+        const a = makeResource({ identifier: `${prefix}/a` });
+        await store.resources.upsert(b);
+        await store.resources.upsert(a);
+        const listed = await store.resources.list();
+        assert.deepEqual(
+          listed.filter((r) => r.identifier.startsWith(prefix)),
+          [a, b],
+        );
+        const ids = listed.map((r) => r.identifier);
+        assert.deepEqual(ids, [...ids].sort(compareCodeUnits));
+      });
+
+      it('delete reports whether it deleted', async () => {
+        const resource = makeResource();
+        await store.resources.upsert(resource);
+        assert.equal(await store.resources.delete(resource.identifier), true);
+        assert.equal(await store.resources.get(resource.identifier), undefined);
+        assert.equal(await store.resources.delete(resource.identifier), false);
+      });
     });
 
     describe('signing keys', () => {
@@ -1006,6 +1296,32 @@ function assertOneConsumed(results: Awaited<ReturnType<Store['codes']['consume']
   for (const r of results) {
     if (r.status === 'replayed') assert.equal(r.code.consumedAt, consumedAt);
   }
+}
+
+/**
+ * Exactly one rotation won; every loser saw the winner's successor; and exactly one successor
+ * row was stored (the grant holds the original token and that successor only).
+ */
+async function assertOneRotated(
+  store: Store,
+  token: RefreshTokenRecord,
+  successors: readonly RefreshTokenRecord[],
+  results: readonly RotateRefreshTokenResult[],
+): Promise<void> {
+  assert.equal(count(results, (r) => r.status === 'rotated'), 1);
+  assert.equal(count(results, (r) => r.status === 'already_rotated'), results.length - 1);
+  const winnerIndex = results.findIndex((r) => r.status === 'rotated');
+  const winner = results[winnerIndex];
+  assert.ok(winner?.status === 'rotated');
+  const successor = successors[winnerIndex];
+  assert.ok(successor);
+  assert.equal(winner.token.tokenHash, token.tokenHash);
+  assert.equal(winner.token.successorHash, successor.tokenHash);
+  assert.equal(winner.token.successorEncrypted, `jwe-${winnerIndex}`);
+  for (const r of results) {
+    if (r.status === 'already_rotated') assert.deepEqual(r.token, winner.token);
+  }
+  assert.deepEqual(await store.refreshTokens.listByGrant(token.grantId), [winner.token, successor]);
 }
 
 /** Byte-wise string order, which is what both databases use for these ASCII ids. */
