@@ -17,8 +17,11 @@ export function matchRedirectUri(requested: string, registered: readonly string[
 
 /** For `http://127.0.0.1:PORT/...` or `http://[::1]:PORT/...`, the URI with the port removed. */
 function loopbackWithoutPort(uri: string): string | undefined {
-  const match = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?([/?#].*)?$/.exec(uri);
+  const match = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::([1-9]\d{0,4}))?([/?#].*)?$/.exec(uri);
   if (!match || !LOOPBACK_IP_HOSTS.has(match[1]!)) return undefined;
+  // Only a port an app can listen on (1-65535, written without leading zeros): anything else
+  // would later fail to parse when the response is redirected to it.
+  if (match[2] !== undefined && Number(match[2]) > 65535) return undefined;
   return `http://${match[1]}${match[3] ?? ''}`;
 }
 

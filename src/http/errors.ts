@@ -32,8 +32,9 @@ export function sendOAuthJson(reply: FastifyReply, status: number, body: unknown
 }
 
 function oauthErrorJson(reply: FastifyReply, error: OAuthError): FastifyReply {
-  if (error instanceof InvalidClient && error.basicChallenge) {
-    // RFC 6749 §5.2: a failed Basic authentication answers 401 with a matching challenge.
+  if (error instanceof InvalidClient && (error.basicChallenge || error.status === 401)) {
+    // RFC 6749 §5.2: a failed Basic authentication answers 401 with a matching challenge; and
+    // RFC 9110 §15.5.2: every 401 carries a challenge, also when Basic was not used.
     reply.header('www-authenticate', 'Basic realm="gatehouse", charset="UTF-8"');
   }
   if (error instanceof TemporarilyUnavailable) reply.header('retry-after', '5');

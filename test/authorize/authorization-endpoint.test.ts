@@ -54,13 +54,25 @@ const HOSTILE_CLIENT: ClientFixture = {
   require_pkce: true,
 };
 
+/** A client that may only use client_credentials: it has no redirect URI at all. */
+const MACHINE_CLIENT: ClientFixture = {
+  client_id: 'machine',
+  client_secret: 'machine-secret-that-is-long-enough',
+  redirect_uris: [],
+  grant_types: ['client_credentials'],
+  response_types: [],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: 'api',
+  require_pkce: true,
+};
+
 const CONFIDENTIAL_REDIRECT = CONFIDENTIAL_CLIENT.redirect_uris[0]!;
 const PUBLIC_REDIRECT = PUBLIC_CLIENT.redirect_uris[0]!;
 
 let gatehouse: RunningGatehouse;
 
 before(async () => {
-  gatehouse = await startTestServer({ clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NATIVE_CLIENT, NO_PKCE_CLIENT, HOSTILE_CLIENT] });
+  gatehouse = await startTestServer({ clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NATIVE_CLIENT, NO_PKCE_CLIENT, HOSTILE_CLIENT, MACHINE_CLIENT] });
 });
 after(async () => {
   await gatehouse.close();
@@ -211,6 +223,12 @@ describe('RFC 6749 §4.1.2.1: an untrusted client or redirect_uri gets an error 
     assertAccepted(await getAuthorize(validParams({ redirect_uri: undefined })));
   });
 
+  it('RFC 6749 §4.1.2.1: a client without redirect URIs (client_credentials only) gets an error page', async () => {
+    const params = validParams({ client_id: MACHINE_CLIENT.client_id });
+    assertErrorPage(await getAuthorize(params), 400, 'Invalid redirect_uri', CONFIDENTIAL_REDIRECT);
+    assertErrorPage(await getAuthorize({ ...params, redirect_uri: undefined }), 400, 'Missing redirect_uri');
+  });
+
   it('RFC 6749 §3.1: a redirect_uri sent twice gets an error page', async () => {
     const url = `${authorizeUrl(gatehouse, validParams())}&redirect_uri=${encodeURIComponent(CONFIDENTIAL_REDIRECT)}`;
     assertErrorPage(await get(url), 400, CONFIDENTIAL_REDIRECT);
@@ -256,8 +274,16 @@ describe('RFC 8252 §7: native app redirect URIs', () => {
   });
 
   it('RFC 8252 §7.3: a port that is not a valid TCP port is refused with an error page', async () => {
-    const received = 'http://127.0.0.1:99999/oauth/callback';
-    assertErrorPage(await getAuthorize(native(received)), 400, received);
+    for (const received of ['http://127.0.0.1:99999/oauth/callback', 'http://127.0.0.1:65536/oauth/callback', 'http://[::1]:70000/oauth/callback', 'http://127.0.0.1:0/oauth/callback']) {
+      assertErrorPage(await getAuthorize(native(received)), 400, received);
+      assertErrorPage(await getAuthorize({ ...native(received), response_type: 'token' }), 400, received);
+    }
+  });
+
+  it('RFC 8252 §7.3: a loopback redirect with a variable port and an extra query or a fragment is refused', async () => {
+    for (const received of ['http://127.0.0.1:51234/oauth/callback?x=1', 'http://127.0.0.1:51234/oauth/callback#x', 'http://[::1]:51234/oauth/callback?', 'http://127.0.0.1:51234/oauth/callback/']) {
+      assertErrorPage(await getAuthorize(native(received)), 400, received);
+    }
   });
 
   it('RFC 8252 §8.3: localhost gets no port exception', async () => {
@@ -518,7 +544,7 @@ describe('RFC 6749 §3.1: the authorization endpoint over HTTP', () => {
   });
 });
 
-describe('the login and consent pages (RFC 6749 §10.12, §10.13, RFC 9700 §4.7, §4.12)', () => {
+describe('the login and consent pages (RFC 6749 §10.12-10.14, RFC 9700 §4.7, §4.12, §4.16)', () => {
   it('RFC 6749 §10.13: the login page forbids framing (CSP frame-ancestors and X-Frame-Options) and is not cached', async () => {
     const { page } = await loginPage();
     assertPageHeaders(page);
@@ -548,7 +574,7 @@ describe('the login and consent pages (RFC 6749 §10.12, §10.13, RFC 9700 §4.7
     assert.ok(!attributes.includes('secure'), 'no Secure attribute on an http issuer');
   });
 
-  it('RFC 9700 §4.7 (session fixation): the session cookie value changes at every sign-in, and the old session ends', async () => {
+  it('OWASP ASVS 3.2.1 (session fixation): the session cookie value changes at every sign-in, and the old session ends', async () => {
     const ua = await signedInBrowser();
     const first = ua.cookie('gh_session')!;
     const again = await ua.navigate(authorizeUrl(gatehouse, validParams({ prompt: 'login' })));
@@ -562,7 +588,7 @@ describe('the login and consent pages (RFC 6749 §10.12, §10.13, RFC 9700 §4.7
     assert.ok(await gatehouse.store.sessions.get(sha256Base64Url(second), Date.now()));
   });
 
-  it('RFC 6749 §10.10 (no user enumeration): a wrong password and an unknown user get the same page', async () => {
+  it('OWASP ASVS 2.2.1 (no account enumeration): a wrong password and an unknown user get the same page', async () => {
     const { ua, page } = await loginPage();
     const action = formAction(page);
     const csrf = hiddenInput(page.body, 'csrf_token')!;
@@ -584,11 +610,12 @@ describe('the login and consent pages (RFC 6749 §10.12, §10.13, RFC 9700 §4.7
   it('RFC 6749 §10.12: a login POST without csrf_token, or with a wrong one, gets a 403 page', async () => {
     const { ua, page } = await loginPage();
     const action = formAction(page);
-    for (const form of [
+    const forms: Array<Record<string, string>> = [
       { username: ALICE.username, password: ALICE.password },
       { csrf_token: 'wrong-token', username: ALICE.username, password: ALICE.password },
       { csrf_token: `${hiddenInput(page.body, 'csrf_token')!}x`, username: ALICE.username, password: ALICE.password },
-    ]) {
+    ];
+    for (const form of forms) {
       const response = await ua.request(action, { form });
       assertErrorPage(response, 403);
       assert.deepEqual(response.headers.getSetCookie(), [], 'no session without a valid form');
@@ -597,7 +624,7 @@ describe('the login and consent pages (RFC 6749 §10.12, §10.13, RFC 9700 §4.7
   });
 
   it('RFC 6749 §10.12: a consent POST without csrf_token, or with a wrong one, gets a 403 page', async () => {
-    const { ua, page } = await loginPage();
+    const { ua, page } = await loginPage(validParams({ prompt: 'consent' }));
     const consent = await ua.submit(page, { username: ALICE.username, password: ALICE.password });
     assert.ok(isConsentPage(consent), consent.body.slice(0, 300));
     const action = formAction(consent);
@@ -625,7 +652,7 @@ describe('the login and consent pages (RFC 6749 §10.12, §10.13, RFC 9700 §4.7
 
   it('RFC 6749 §4.1.2.1: consent denied redirects with error=access_denied, the state and iss', async () => {
     const state = 'deny me & keep = this + %';
-    const { ua, page } = await loginPage(validParams({ state }));
+    const { ua, page } = await loginPage(validParams({ state, prompt: 'consent' }));
     const consent = await ua.submit(page, { username: ALICE.username, password: ALICE.password });
     assert.ok(isConsentPage(consent));
     const denied = await ua.request(formAction(consent), { form: { csrf_token: hiddenInput(consent.body, 'csrf_token')!, decision: 'deny' } });
@@ -635,7 +662,7 @@ describe('the login and consent pages (RFC 6749 §10.12, §10.13, RFC 9700 §4.7
   });
 
   it('RFC 9700 §4.12: every POST to the interaction answers 303 (failed login, login, consent allow, consent deny)', async () => {
-    const { ua, page } = await loginPage();
+    const { ua, page } = await loginPage(validParams({ prompt: 'consent' }));
     const action = formAction(page);
     const csrf = hiddenInput(page.body, 'csrf_token')!;
     const failed = await ua.request(action, { form: { csrf_token: csrf, username: ALICE.username, password: 'nope' } });
@@ -648,7 +675,7 @@ describe('the login and consent pages (RFC 6749 §10.12, §10.13, RFC 9700 §4.7
     assert.equal(allowed.status, 303);
     assert.ok(new URL(allowed.location!).searchParams.get('code'));
 
-    const second = await loginPage(validParams({ scope: 'openid email' }));
+    const second = await loginPage(validParams({ prompt: 'consent' }));
     const consent2 = await second.ua.submit(second.page, { username: ALICE.username, password: ALICE.password });
     assert.ok(isConsentPage(consent2));
     const deny = await second.ua.request(formAction(consent2), { form: { csrf_token: hiddenInput(consent2.body, 'csrf_token')!, decision: 'deny' } });
@@ -656,7 +683,7 @@ describe('the login and consent pages (RFC 6749 §10.12, §10.13, RFC 9700 §4.7
   });
 
   it('OAuth 2.0 Form Post Response Mode: a POST to the interaction in form_post mode answers with the form page (200)', async () => {
-    const { ua, page } = await loginPage(validParams({ response_mode: 'form_post' }));
+    const { ua, page } = await loginPage(validParams({ response_mode: 'form_post', prompt: 'consent' }));
     const consent = await ua.submit(page, { username: ALICE.username, password: ALICE.password });
     assert.ok(isConsentPage(consent));
     const result = await ua.request(formAction(consent), { form: { csrf_token: hiddenInput(consent.body, 'csrf_token')!, decision: 'deny' } });
@@ -668,7 +695,7 @@ describe('the login and consent pages (RFC 6749 §10.12, §10.13, RFC 9700 §4.7
     assert.equal(fields['iss'], gatehouse.url);
   });
 
-  it('XSS: a hostile client_name is HTML-escaped on the login and consent pages', async () => {
+  it('RFC 6749 §10.14 (XSS): a hostile client_name is HTML-escaped on the login and consent pages', async () => {
     const { ua, page } = await loginPage({
       response_type: 'code',
       client_id: HOSTILE_CLIENT.client_id,
@@ -685,14 +712,14 @@ describe('the login and consent pages (RFC 6749 §10.12, §10.13, RFC 9700 §4.7
     assert.ok(consent.body.includes(escapeHtml(HOSTILE_NAME)));
   });
 
-  it('XSS: a hostile login_hint is HTML-escaped into the username field', async () => {
+  it('RFC 6749 §10.14 (XSS): a hostile login_hint is HTML-escaped into the username field', async () => {
     const hint = '"><script>alert(1)</script><input value="';
     const { page } = await loginPage(validParams({ login_hint: hint }));
     assert.ok(!page.body.includes('<script>alert(1)'));
     assert.equal(hiddenInput(page.body, 'username'), hint);
   });
 
-  it('XSS: a hostile value reflected on an error page is HTML-escaped', async () => {
+  it('RFC 6749 §10.14 (XSS): a hostile value reflected on an error page is HTML-escaped', async () => {
     const clientId = '<img src=x onerror=alert(1)>';
     const page = await getAuthorize(validParams({ client_id: clientId }));
     assertErrorPage(page, 400, clientId);

@@ -134,6 +134,8 @@ export function assertTokenError(response: TokenResponse, status: number, error:
   assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
   assertNoStore(response);
   assertErrorDescription(response.body['error_description']);
+  // RFC 9110 §15.5.2: a 401 always carries a challenge (RFC 6749 §5.2: the supported scheme).
+  if (status === 401) assert.match(response.headers.get('www-authenticate') ?? '', /^Basic realm="[^"]+"/);
 }
 
 /** RFC 6749 §5.2: error_description = 1*( %x20-21 / %x23-5B / %x5D-7E ), when present. */

@@ -33,6 +33,10 @@ export const authorizationCodeGrant: GrantHandler = {
       // server MUST deny the request and SHOULD revoke (when possible) all tokens previously
       // issued based on that authorization code."
       await context.store.grants.revoke(stored.grantId, now);
+      // A concurrent first redemption may insert its access token after the revocation above
+      // looked for tokens but before it committed; revoking again, after that commit, covers
+      // it (the redemption itself re-checks the grant once its token exists, see below).
+      await context.store.grants.revoke(stored.grantId, now);
       context.events.emit({ type: 'code.replayed', flowId: stored.flowId, clientId: stored.clientId, grantId: stored.grantId }, now);
       throw new InvalidGrant('code was already used');
     }
@@ -79,7 +83,7 @@ export const authorizationCodeGrant: GrantHandler = {
         )
       : null;
 
-    return issueTokens(
+    const response = await issueTokens(
       {
         client,
         userId: stored.userId,
@@ -96,5 +100,11 @@ export const authorizationCodeGrant: GrantHandler = {
       context,
       now,
     );
+    // RFC 6749 §4.1.2: a replay of this code that ran while the tokens were being issued
+    // revoked the grant before the access token existed; revoke it as well, so the tokens
+    // issued from a replayed code end revoked however the requests interleaved.
+    const grant = await context.store.grants.get(stored.grantId);
+    if (grant?.revokedAt != null) await context.store.grants.revoke(stored.grantId, grant.revokedAt);
+    return response;
   },
 };

@@ -26,7 +26,11 @@ export const refreshTokenGrant: GrantHandler = {
     if (!stored || stored.clientId !== client.clientId) throw new InvalidGrant('refresh token is invalid');
     const grant = await context.store.grants.get(stored.grantId);
     if (!grant || grant.revokedAt !== null) throw new InvalidGrant('refresh token was revoked');
-    if (stored.expiresAt <= now || stored.familyExpiresAt <= now) throw new InvalidGrant('refresh token has expired');
+    if (stored.familyExpiresAt <= now) throw new InvalidGrant('refresh token has expired');
+    // A rotated token is judged by reuse detection (in `rotate`), not by its idle expiry: one
+    // presented again after it would have expired is still reuse, and the family it was
+    // rotated into (perhaps by whoever stole it) must be revoked (RFC 9700 §4.14.2).
+    if (stored.rotatedAt === null && stored.expiresAt <= now) throw new InvalidGrant('refresh token has expired');
 
     // RFC 6749 §6: the scope may shrink, never grow beyond what the resource owner granted.
     const requestedScope = parseScope(params.get('scope'));

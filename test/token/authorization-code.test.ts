@@ -1,0 +1,435 @@
+/**
+ * The token endpoint with the authorization code grant, negative and edge cases, by spec
+ * section: RFC 6749 §2.3, §3.2, §4.1.3, §5.1, §5.2 and Appendix B, RFC 7636 §4.5-4.6,
+ * RFC 9700 §2.1.1 / §4.8.2, RFC 9110 §15.5.2.
+ *
+ * Run: node --import tsx --test test/token/authorization-code.test.ts
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeJwt } from 'jose';
+import type { ClientFixture } from '../../src/config/settings.js';
+import type { RunningGatehouse } from '../../src/server.js';
+import { hashClientSecret } from '../../src/core/secrets.js';
+import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import {
+  assertErrorDescription,
+  assertNoStore,
+  assertTokenError,
+  basicAuthorization,
+  codeRequest,
+  newVerifier,
+  obtainCode,
+  postToken,
+  type TokenResponse,
+} from '../helpers/code-flow.js';
+
+/** A confidential client that opted out of PKCE (RFC 9700 §2.1.1). */
+const NO_PKCE_CLIENT: ClientFixture = {
+  client_id: 'legacy-web-app',
+  client_secret: 'legacy-web-app-secret-long-enough',
+  redirect_uris: ['http://127.0.0.1:9000/legacy'],
+  grant_types: ['authorization_code'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: 'openid profile',
+  require_pkce: false,
+};
+
+/** A confidential client registered for client_secret_post. */
+const POST_CLIENT: ClientFixture = {
+  client_id: 'post-app',
+  client_secret: 'post-app-secret-that-is-long-enough',
+  redirect_uris: ['http://127.0.0.1:9000/post'],
+  grant_types: ['authorization_code'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'client_secret_post',
+  scope: 'openid profile',
+  require_pkce: true,
+};
+
+/** A client that may only use client_credentials. */
+const MACHINE_CLIENT: ClientFixture = {
+  client_id: 'machine',
+  client_secret: 'machine-secret-that-is-long-enough',
+  redirect_uris: [],
+  grant_types: ['client_credentials'],
+  response_types: [],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: 'api',
+  require_pkce: true,
+};
+
+/**
+ * RFC 6749 Appendix B: an id and secret with characters that form-urlencoding changes
+ * (`:` must be encoded in Basic, `+` and `%` are special, space becomes `+`).
+ */
+const ENCODED_CLIENT: ClientFixture = {
+  client_id: 'odd:client id+%/?&=',
+  client_secret: 'se:cr et+with%25percent&amp=;/?#',
+  redirect_uris: ['http://127.0.0.1:9000/odd'],
+  grant_types: ['authorization_code'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: 'openid profile',
+  require_pkce: true,
+};
+
+const CONFIDENTIAL_BASIC = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! };
+
+let gatehouse: RunningGatehouse;
+
+before(async () => {
+  gatehouse = await startTestServer({ clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NO_PKCE_CLIENT, POST_CLIENT, MACHINE_CLIENT, ENCODED_CLIENT] });
+});
+after(async () => {
+  await gatehouse.close();
+});
+
+async function confidentialCode(options: Parameters<typeof obtainCode>[2] = {}) {
+  return obtainCode(gatehouse, CONFIDENTIAL_CLIENT, options);
+}
+
+/** RFC 9110 §15.5.2 / RFC 6749 §5.2: a 401 invalid_client with a Basic challenge. */
+function assertBasicChallenge(response: TokenResponse): void {
+  assertTokenError(response, 401, 'invalid_client');
+  assert.match(response.headers.get('www-authenticate') ?? '', /^Basic realm="[^"]+"/);
+}
+
+describe('RFC 6749 §5.1: successful token response', () => {
+  it('RFC 6749 §5.1: access_token, token_type Bearer, expires_in, scope and (OIDC) id_token, with no-store', async () => {
+    const obtained = await confidentialCode({ scope: 'openid profile', nonce: 'n-0S6_WzA2Mj' });
+    const response = await postToken(gatehouse, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC });
+    assert.equal(response.status, 200, response.text);
+    assertNoStore(response);
+    assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+    assert.equal(typeof response.body['access_token'], 'string');
+    assert.equal(response.body['token_type'], 'Bearer');
+    assert.equal(response.body['expires_in'], 3600);
+    assert.equal(response.body['scope'], 'openid profile');
+    assert.equal(typeof response.body['id_token'], 'string');
+    const idToken = decodeJwt(response.body['id_token'] as string);
+    assert.equal(idToken.aud, CONFIDENTIAL_CLIENT.client_id);
+    assert.equal(idToken['nonce'], 'n-0S6_WzA2Mj');
+    assert.equal(response.body['error'], undefined);
+  });
+
+  it('OpenID Connect Core §3.1.3.3: no id_token without the openid scope', async () => {
+    const obtained = await confidentialCode({ scope: 'profile' });
+    const response = await postToken(gatehouse, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC });
+    assert.equal(response.status, 200, response.text);
+    assertNoStore(response);
+    assert.equal(response.body['scope'], 'profile');
+    assert.equal(response.body['id_token'], undefined);
+  });
+
+  it('RFC 6749 §4.1.3: redirect_uri may be omitted at the token endpoint when it was omitted in the authorization request', async () => {
+    const obtained = await confidentialCode({ sendRedirectUri: false });
+    const response = await postToken(gatehouse, codeRequest(obtained, { redirect_uri: undefined }), { basic: CONFIDENTIAL_BASIC });
+    assert.equal(response.status, 200, response.text);
+  });
+
+  it('RFC 6749 §2.3.1: a client registered for client_secret_post authenticates in the body', async () => {
+    const obtained = await obtainCode(gatehouse, POST_CLIENT);
+    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: POST_CLIENT.client_id, client_secret: POST_CLIENT.client_secret }));
+    assert.equal(response.status, 200, response.text);
+  });
+
+  it('RFC 6749 §2.1: a public client authenticates with client_id only', async () => {
+    const obtained = await obtainCode(gatehouse, PUBLIC_CLIENT);
+    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id }));
+    assert.equal(response.status, 200, response.text);
+    assertNoStore(response);
+  });
+});
+
+describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => {
+  it('RFC 6749 §4.1.3: a redirect_uri differing from the authorization request is invalid_grant', async () => {
+    const obtained = await confidentialCode();
+    for (const redirectUri of [`${obtained.redirectUri}/`, 'http://127.0.0.1:9000/Callback', `${obtained.redirectUri}?x=1`]) {
+      const again = await confidentialCode();
+      const response = await postToken(gatehouse, codeRequest(again, { redirect_uri: redirectUri }), { basic: CONFIDENTIAL_BASIC });
+      assertTokenError(response, 400, 'invalid_grant');
+    }
+  });
+
+  it('RFC 6749 §4.1.3: a missing redirect_uri is invalid_request when the authorization request included it', async () => {
+    const obtained = await confidentialCode();
+    const response = await postToken(gatehouse, codeRequest(obtained, { redirect_uri: undefined }), { basic: CONFIDENTIAL_BASIC });
+    assertTokenError(response, 400, 'invalid_request');
+    assert.match(response.body['error_description'] as string, /redirect_uri/);
+  });
+
+  it('RFC 6749 §4.1.3: a code issued to another client is invalid_grant', async () => {
+    const obtained = await obtainCode(gatehouse, PUBLIC_CLIENT);
+    const response = await postToken(gatehouse, codeRequest(obtained, { redirect_uri: obtained.redirectUri }), { basic: CONFIDENTIAL_BASIC });
+    assertTokenError(response, 400, 'invalid_grant');
+  });
+
+  it('RFC 6749 §4.1.2 / RFC 9700 §4.2.1: an expired code is invalid_grant', async () => {
+    const shortLived = await startTestServer({ settings: { codeTtlSeconds: 1 } });
+    try {
+      const obtained = await obtainCode(shortLived, CONFIDENTIAL_CLIENT);
+      await sleep(1100);
+      const response = await postToken(shortLived, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC });
+      assertTokenError(response, 400, 'invalid_grant');
+      assert.match(response.body['error_description'] as string, /expired/);
+    } finally {
+      await shortLived.close();
+    }
+  });
+
+  it('RFC 6749 §4.1.2: a replayed code is invalid_grant and the access token from the first redemption is revoked', async () => {
+    const obtained = await confidentialCode();
+    const first = await postToken(gatehouse, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC });
+    assert.equal(first.status, 200, first.text);
+    const jti = decodeJwt(first.body['access_token'] as string).jti!;
+    const before = await gatehouse.store.accessTokens.get(jti);
+    assert.ok(before);
+    assert.equal(before.revokedAt, null);
+
+    const replay = await postToken(gatehouse, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC });
+    assertTokenError(replay, 400, 'invalid_grant');
+    const afterReplay = await gatehouse.store.accessTokens.get(jti);
+    assert.notEqual(afterReplay?.revokedAt ?? null, null, 'the token issued from the code is revoked');
+    const grant = await gatehouse.store.grants.get(before.grantId!);
+    assert.notEqual(grant?.revokedAt ?? null, null, 'the grant is revoked');
+
+    // And a third attempt is refused the same way.
+    assertTokenError(await postToken(gatehouse, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC }), 400, 'invalid_grant');
+  });
+
+  it('RFC 7636 §4.6: a wrong code_verifier is invalid_grant naming code_verifier', async () => {
+    const obtained = await confidentialCode();
+    const response = await postToken(gatehouse, codeRequest(obtained, { code_verifier: newVerifier() }), { basic: CONFIDENTIAL_BASIC });
+    assertTokenError(response, 400, 'invalid_grant');
+    assert.match(response.body['error_description'] as string, /code_verifier/);
+  });
+
+  it('RFC 9700 §4.8.2: a code_verifier for a code issued without code_challenge is invalid_grant (PKCE downgrade)', async () => {
+    const obtained = await obtainCode(gatehouse, NO_PKCE_CLIENT, { pkce: false });
+    const response = await postToken(gatehouse, codeRequest(obtained, { code_verifier: newVerifier() }), {
+      basic: { id: NO_PKCE_CLIENT.client_id, secret: NO_PKCE_CLIENT.client_secret! },
+    });
+    assertTokenError(response, 400, 'invalid_grant');
+    assert.match(response.body['error_description'] as string, /code_verifier/);
+  });
+
+  it('RFC 7636 §4.6: a missing code_verifier when a code_challenge was sent is invalid_grant', async () => {
+    const obtained = await confidentialCode();
+    const response = await postToken(gatehouse, codeRequest(obtained, { code_verifier: undefined }), { basic: CONFIDENTIAL_BASIC });
+    assertTokenError(response, 400, 'invalid_grant');
+    assert.match(response.body['error_description'] as string, /code_verifier/);
+  });
+
+  it('RFC 7636 §4.1: a code_verifier shorter than 43 characters (or malformed) is invalid_grant', async () => {
+    for (const verifier of ['a'.repeat(42), 'x', 'a'.repeat(129), `${'a'.repeat(42)} `, `${'a'.repeat(42)}+`]) {
+      const obtained = await obtainCode(gatehouse, PUBLIC_CLIENT);
+      const response = await postToken(gatehouse, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id, code_verifier: verifier }));
+      assertTokenError(response, 400, 'invalid_grant');
+      assert.match(response.body['error_description'] as string, /code_verifier/);
+    }
+  });
+
+  it('RFC 6749 §5.2: an unknown code is invalid_grant', async () => {
+    const response = await postToken(gatehouse, { grant_type: 'authorization_code', code: 'not-a-code', redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0], code_verifier: newVerifier() }, { basic: CONFIDENTIAL_BASIC });
+    assertTokenError(response, 400, 'invalid_grant');
+  });
+
+  it('RFC 6749 §4.1.3: a missing code is invalid_request', async () => {
+    const response = await postToken(gatehouse, { grant_type: 'authorization_code', redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0], code_verifier: newVerifier() }, { basic: CONFIDENTIAL_BASIC });
+    assertTokenError(response, 400, 'invalid_request');
+  });
+
+  it('RFC 6749 §4.1.3: a missing grant_type is invalid_request', async () => {
+    const obtained = await confidentialCode();
+    const response = await postToken(gatehouse, codeRequest(obtained, { grant_type: undefined }), { basic: CONFIDENTIAL_BASIC });
+    assertTokenError(response, 400, 'invalid_request');
+  });
+
+  it('RFC 6749 §5.2 / RFC 9700 §2.4: grant_type=password, implicit or unknown is unsupported_grant_type', async () => {
+    for (const grantType of ['password', 'implicit', 'urn:example:unknown', 'AUTHORIZATION_CODE']) {
+      const response = await postToken(gatehouse, { grant_type: grantType, username: 'alice', password: 'x', code: 'x' }, { basic: CONFIDENTIAL_BASIC });
+      assertTokenError(response, 400, 'unsupported_grant_type');
+    }
+  });
+
+  it('RFC 6749 §5.2: a client not registered for the grant is unauthorized_client', async () => {
+    const response = await postToken(gatehouse, { grant_type: 'authorization_code', code: 'whatever', redirect_uri: 'http://127.0.0.1:9000/callback' }, {
+      basic: { id: MACHINE_CLIENT.client_id, secret: MACHINE_CLIENT.client_secret! },
+    });
+    assertTokenError(response, 400, 'unauthorized_client');
+    const refresh = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: 'whatever' }, {
+      basic: { id: NO_PKCE_CLIENT.client_id, secret: NO_PKCE_CLIENT.client_secret! },
+    });
+    assertTokenError(refresh, 400, 'unauthorized_client');
+  });
+
+  it('RFC 6749 §3.2: a parameter included more than once is invalid_request', async () => {
+    const obtained = await confidentialCode();
+    const body = new URLSearchParams(codeRequest(obtained) as Record<string, string>);
+    for (const [name, value] of [['code', obtained.code], ['code', 'other'], ['grant_type', 'authorization_code'], ['code_verifier', obtained.verifier!], ['redirect_uri', obtained.redirectUri]] as const) {
+      const duplicated = new URLSearchParams(body);
+      duplicated.append(name, value);
+      const response = await postToken(gatehouse, duplicated.toString(), { basic: CONFIDENTIAL_BASIC });
+      assertTokenError(response, 400, 'invalid_request');
+      assert.match(response.body['error_description'] as string, new RegExp(name));
+    }
+    // The duplicates did not consume the code.
+    const response = await postToken(gatehouse, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC });
+    assert.equal(response.status, 200, response.text);
+  });
+
+  it('RFC 6749 §3.2: a JSON body, a body without content type, or an empty body is invalid_request in JSON', async () => {
+    const obtained = await confidentialCode();
+    const json = await postToken(gatehouse, JSON.stringify(codeRequest(obtained)), { basic: CONFIDENTIAL_BASIC, contentType: 'application/json' });
+    assertTokenError(json, 400, 'invalid_request');
+    const none = await postToken(gatehouse, new URLSearchParams(codeRequest(obtained) as Record<string, string>).toString(), { basic: CONFIDENTIAL_BASIC, contentType: null });
+    assertTokenError(none, 400, 'invalid_request');
+    const text = await postToken(gatehouse, new URLSearchParams(codeRequest(obtained) as Record<string, string>).toString(), { basic: CONFIDENTIAL_BASIC, contentType: 'text/plain' });
+    assertTokenError(text, 400, 'invalid_request');
+    const empty = await postToken(gatehouse, '', { basic: CONFIDENTIAL_BASIC, contentType: null });
+    assertTokenError(empty, 400, 'invalid_request');
+    // None of them consumed the code.
+    assert.equal((await postToken(gatehouse, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC })).status, 200);
+  });
+
+  it('RFC 6749 §3.2: GET /token is 405 with Allow: POST', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const response = await fetch(new URL('/token?grant_type=authorization_code&code=x', gatehouse.url), { method });
+      const body = (await response.json()) as Record<string, unknown>;
+      assert.equal(response.status, 405);
+      assert.equal(response.headers.get('allow'), 'POST');
+      assertNoStore(response);
+      assert.equal(body['error'], 'invalid_request');
+      assertErrorDescription(body['error_description']);
+    }
+  });
+});
+
+describe('RFC 6749 §2.3: client authentication at the token endpoint', () => {
+  it('RFC 6749 §5.2: Basic with a wrong secret is 401 invalid_client with WWW-Authenticate: Basic', async () => {
+    const obtained = await confidentialCode();
+    const response = await postToken(gatehouse, codeRequest(obtained), { basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: 'wrong-secret' } });
+    assertBasicChallenge(response);
+    // The failed authentication did not consume the code.
+    assert.equal((await postToken(gatehouse, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC })).status, 200);
+  });
+
+  it('RFC 6749 §5.2: Basic with an unknown client is 401 invalid_client with WWW-Authenticate: Basic', async () => {
+    const response = await postToken(gatehouse, { grant_type: 'authorization_code', code: 'x', code_verifier: newVerifier() }, { basic: { id: 'nobody', secret: 'whatever' } });
+    assertBasicChallenge(response);
+  });
+
+  it('RFC 6749 §5.2: a malformed Basic header is 401 invalid_client with WWW-Authenticate: Basic', async () => {
+    for (const authorization of ['Basic', 'Basic !!!!', `Basic ${Buffer.from('no-colon').toString('base64')}`, `Basic ${Buffer.from('%zz:secret').toString('base64')}`]) {
+      const response = await postToken(gatehouse, { grant_type: 'authorization_code', code: 'x' }, { authorization });
+      assertBasicChallenge(response);
+    }
+  });
+
+  it('RFC 6749 §2.3.1: client_secret_post by a client registered for client_secret_basic is invalid_client', async () => {
+    const obtained = await confidentialCode();
+    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: CONFIDENTIAL_CLIENT.client_id, client_secret: CONFIDENTIAL_CLIENT.client_secret }));
+    assertTokenError(response, 401, 'invalid_client');
+    // RFC 9110 §15.5.2: every 401 carries a challenge.
+    assert.match(response.headers.get('www-authenticate') ?? '', /^Basic /);
+  });
+
+  it('RFC 6749 §2.3.1: Basic by a client registered for client_secret_post is invalid_client', async () => {
+    const obtained = await obtainCode(gatehouse, POST_CLIENT);
+    const response = await postToken(gatehouse, codeRequest(obtained), { basic: { id: POST_CLIENT.client_id, secret: POST_CLIENT.client_secret! } });
+    assertBasicChallenge(response);
+  });
+
+  it('RFC 6749 §2.3: Basic together with client_secret in the body is invalid_request (one method per request)', async () => {
+    const obtained = await confidentialCode();
+    const response = await postToken(gatehouse, codeRequest(obtained, { client_secret: CONFIDENTIAL_CLIENT.client_secret }), { basic: CONFIDENTIAL_BASIC });
+    assertTokenError(response, 400, 'invalid_request');
+  });
+
+  it('RFC 6749 §2.3.1: a client_id in the body that differs from the Basic one is invalid_request', async () => {
+    const obtained = await confidentialCode();
+    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id }), { basic: CONFIDENTIAL_BASIC });
+    assertTokenError(response, 400, 'invalid_request');
+  });
+
+  it('RFC 6749 §2.1: a public client sending a client_secret is invalid_client', async () => {
+    const obtained = await obtainCode(gatehouse, PUBLIC_CLIENT);
+    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id, client_secret: 'anything' }));
+    assertTokenError(response, 401, 'invalid_client');
+  });
+
+  it('RFC 6749 §2.3: a confidential client sending no credentials is invalid_client', async () => {
+    const obtained = await confidentialCode();
+    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: CONFIDENTIAL_CLIENT.client_id }));
+    assertTokenError(response, 401, 'invalid_client');
+    const anonymous = await postToken(gatehouse, codeRequest(obtained));
+    assertTokenError(anonymous, 401, 'invalid_client');
+  });
+
+  it('RFC 6749 Appendix B: an id and secret with :, +, %, space and & authenticate when form-urlencoded in Basic', async () => {
+    const basic = { id: ENCODED_CLIENT.client_id, secret: ENCODED_CLIENT.client_secret! };
+    const obtained = await obtainCode(gatehouse, ENCODED_CLIENT);
+    const encoded = basicAuthorization(basic.id, basic.secret);
+    // The encoding really changes the values (else this test would prove nothing).
+    assert.match(Buffer.from(encoded.slice(6), 'base64').toString(), /^odd%3Aclient\+id%2B%25%2F%3F%26%3D:se%3Acr\+et%2Bwith%2525percent/);
+    const response = await postToken(gatehouse, codeRequest(obtained), { basic });
+    assert.equal(response.status, 200, response.text);
+
+    // Without the Appendix B encoding the secret does not match (the raw ":" in the id splits it wrongly).
+    const again = await obtainCode(gatehouse, ENCODED_CLIENT);
+    const raw = `Basic ${Buffer.from(`${basic.id}:${basic.secret}`).toString('base64')}`;
+    assertBasicChallenge(await postToken(gatehouse, codeRequest(again), { authorization: raw }));
+  });
+
+  it('RFC 6749 Appendix B: a secret with non-ASCII characters is UTF-8 form-urlencoded in Basic', async () => {
+    // Registration refuses non-VSCHAR secrets (Appendix A.2), so this client is put in the store directly.
+    const clientId = 'unicode:client +%';
+    const secret = 'pässwörd: €+% 漢字 😀';
+    const template = await gatehouse.store.clients.get(ENCODED_CLIENT.client_id);
+    assert.ok(template);
+    await gatehouse.store.clients.upsert({ ...template, clientId, clientSecretHash: await hashClientSecret(secret, false) });
+    const fixture = { ...ENCODED_CLIENT, client_id: clientId, client_secret: secret };
+    const obtained = await obtainCode(gatehouse, fixture);
+    const authorization = basicAuthorization(clientId, secret);
+    assert.ok(Buffer.from(authorization.slice(6), 'base64').toString().includes('p%C3%A4ssw%C3%B6rd%3A+%E2%82%AC'));
+    const response = await postToken(gatehouse, codeRequest(obtained), { authorization });
+    assert.equal(response.status, 200, response.text);
+  });
+
+  it('RFC 6749 §2.3.1: the same characters work with client_secret_post (form body encoding)', async () => {
+    const clientId = 'post:odd client+%';
+    const secret = 'se:cr et+with%25percent&amp=;/?#';
+    const template = await gatehouse.store.clients.get(POST_CLIENT.client_id);
+    assert.ok(template);
+    await gatehouse.store.clients.upsert({ ...template, clientId, clientSecretHash: await hashClientSecret(secret, false) });
+    const obtained = await obtainCode(gatehouse, { ...POST_CLIENT, client_id: clientId, client_secret: secret });
+    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: clientId, client_secret: secret }));
+    assert.equal(response.status, 200, response.text);
+  });
+});
+
+describe('RFC 6749 §5.2: error_description syntax', () => {
+  it('RFC 6749 §5.2: error_description is printable ASCII without " or \\ in every error response, even when echoing input', async () => {
+    const hostile = 'ü"\\\u0000\n\u007f😀<>';
+    const responses = [
+      await postToken(gatehouse, { grant_type: `x${hostile}` }, { basic: CONFIDENTIAL_BASIC }),
+      await postToken(gatehouse, { grant_type: 'authorization_code', code: hostile, code_verifier: hostile }, { basic: CONFIDENTIAL_BASIC }),
+      await postToken(gatehouse, { grant_type: 'authorization_code', code: 'x' }, { basic: { id: hostile, secret: hostile } }),
+      await postToken(gatehouse, { grant_type: 'authorization_code', code: 'x', client_id: hostile }),
+      await postToken(gatehouse, { grant_type: 'authorization_code', code: 'x', client_id: hostile, client_secret: hostile }),
+      await postToken(gatehouse, `grant_type=${encodeURIComponent(hostile)}&grant_type=x`, { basic: CONFIDENTIAL_BASIC }),
+      await postToken(gatehouse, '%', { basic: CONFIDENTIAL_BASIC }),
+      await postToken(gatehouse, 'grant_type=authorization_code', { basic: CONFIDENTIAL_BASIC, contentType: 'application/json; charset=ü' }),
+    ];
+    for (const response of responses) {
+      assert.ok(response.status === 400 || response.status === 401, `${response.status}: ${response.text}`);
+      assert.equal(typeof response.body['error'], 'string', response.text);
+      assert.match(response.body['error'] as string, /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/);
+      assertNoStore(response);
+      assertErrorDescription(response.body['error_description']);
+    }
+  });
+});
