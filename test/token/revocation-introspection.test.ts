@@ -218,7 +218,8 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
       const ic = await interopClient(shortLived, CONFIDENTIAL_CLIENT);
       const tokens = await codeFlow(shortLived, ic, { scope: OFFLINE_SCOPE });
       assert.equal((await client.tokenIntrospection(ic.config, tokens.access_token)).active, true);
-      await sleep(1100);
+      // JWT exp has one-second granularity, rounded up: a 1 s token lives at most 2 s.
+      await sleep(2100);
       assert.deepEqual(await client.tokenIntrospection(ic.config, tokens.access_token), INACTIVE);
       assert.deepEqual(await client.tokenIntrospection(ic.config, tokens.refresh_token!), INACTIVE);
       const raw = await postForm(shortLived, '/introspect', { token: tokens.access_token }, basicAuthorization(CONFIDENTIAL_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!));

@@ -32,7 +32,8 @@ export async function issueAccessToken(request: AccessTokenRequest, keys: KeyRin
   const key = keys.active(request.now);
   const jti = randomToken(16);
   const iat = Math.floor(request.now / 1000);
-  const exp = iat + request.ttlSeconds;
+  // Rounded up, so a token never lives shorter than its configured lifetime.
+  const exp = Math.ceil(request.now / 1000 + request.ttlSeconds);
   const claims: Record<string, unknown> = {
     client_id: request.clientId,
     scope: formatScope(request.scope),
