@@ -3,8 +3,9 @@
  * protocol handlers in src/core.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { ProviderContext } from '../core/context.js';
+import { ENDPOINT_PATHS, type ProviderContext } from '../core/context.js';
 import { Params } from '../core/params.js';
+import { allowCrossOrigin } from './cors.js';
 import { handleError, sendOAuthJson } from './errors.js';
 import { registerAuthorizationRoutes } from './routes/authorize.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
@@ -29,6 +30,11 @@ export function buildApp(context: ProviderContext, options: { logger?: FastifySe
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) => sendOAuthJson(reply, 404, { error: 'not_found', error_description: 'no such endpoint' }));
 
+  allowCrossOrigin(
+    app,
+    ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', ENDPOINT_PATHS.jwks, ENDPOINT_PATHS.token, ENDPOINT_PATHS.revocation],
+    ['GET', 'POST'],
+  );
   registerDiscoveryRoutes(app, context);
   registerAuthorizationRoutes(app, context);
   registerInteractionRoutes(app, context);
