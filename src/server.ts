@@ -34,7 +34,8 @@ export interface StartOptions {
 
 export async function createContext(settings: GatehouseSettings, store: Store): Promise<ProviderContext> {
   const events = new EventBus();
-  const keys = await KeyRing.open(store, settings.secret, settings.signingAlg);
+  // RS256 too: many relying parties still expect it for ID tokens (id_token_signed_response_alg).
+  const keys = await KeyRing.open(store, settings.secret, settings.signingAlg, Date.now(), ['RS256']);
   return { settings, store, keys, events, now: () => Date.now() };
 }
 

@@ -9,7 +9,7 @@ import { hkdfSync, createPrivateKey, createPublicKey, type KeyObject } from 'nod
 import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
 import type { SigningKeyRecord, Store } from '../store/store.js';
 
-export type SigningAlg = 'ES256' | 'EdDSA';
+export type SigningAlg = 'ES256' | 'EdDSA' | 'RS256';
 
 export interface SigningKey {
   kid: string;
@@ -34,7 +34,11 @@ export async function decryptPrivateJwk(jwe: string, kek: Uint8Array): Promise<J
 }
 
 export async function createSigningKeyRecord(alg: SigningAlg, kek: Uint8Array, now: number): Promise<SigningKeyRecord> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, crv: alg === 'EdDSA' ? 'Ed25519' : undefined });
+  const { privateKey, publicKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
+    ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
+  });
   const privateJwk = await exportJWK(privateKey);
   const publicJwk = await exportJWK(publicKey);
   // RFC 7638 thumbprint: a stable, collision-free key id.
@@ -60,15 +64,22 @@ export class KeyRing {
   private constructor(
     private readonly store: Store,
     private readonly kek: Uint8Array,
+    /** The algorithm used when a caller names none. */
+    readonly defaultAlg: SigningAlg,
   ) {}
 
-  /** Loads the keys, creating the first one when the store has none. */
-  static async open(store: Store, secret: string, alg: SigningAlg, now = Date.now()): Promise<KeyRing> {
-    const ring = new KeyRing(store, deriveKeyEncryptionKey(secret));
+  /**
+   * Loads the keys, creating a key for each algorithm in `algs` that has none yet. The first
+   * algorithm is the default one (access tokens, and ID tokens unless a client asks otherwise).
+   */
+  static async open(store: Store, secret: string, alg: SigningAlg, now = Date.now(), extraAlgs: SigningAlg[] = []): Promise<KeyRing> {
+    const ring = new KeyRing(store, deriveKeyEncryptionKey(secret), alg);
     await ring.reload();
-    if (ring.keys.length === 0) {
-      await store.signingKeys.create(await createSigningKeyRecord(alg, ring.kek, now));
-      await ring.reload();
+    for (const wanted of [alg, ...extraAlgs]) {
+      if (!ring.keys.some((key) => key.alg === wanted)) {
+        await store.signingKeys.create(await createSigningKeyRecord(wanted, ring.kek, now));
+        await ring.reload();
+      }
     }
     return ring;
   }
@@ -97,10 +108,11 @@ export class KeyRing {
     this.keys = loaded.sort((a, b) => b.record.activatesAt - a.record.activatesAt || b.record.createdAt - a.record.createdAt);
   }
 
-  /** The key to sign with now. */
-  active(now = Date.now()): SigningKey {
-    const key = this.keys.find((candidate) => candidate.record.activatesAt <= now) ?? this.keys[this.keys.length - 1];
-    if (!key) throw new Error('no signing key loaded');
+  /** The key to sign with now, for `alg` (default: the ring's default algorithm). */
+  active(now = Date.now(), alg: SigningAlg = this.defaultAlg): SigningKey {
+    const candidates = this.keys.filter((candidate) => candidate.alg === alg);
+    const key = candidates.find((candidate) => candidate.record.activatesAt <= now) ?? candidates[candidates.length - 1];
+    if (!key) throw new Error(`no ${alg} signing key loaded`);
     return key;
   }
 

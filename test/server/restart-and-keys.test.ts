@@ -65,10 +65,10 @@ describe('restart and signing keys', () => {
       assert.equal(response.status, 200);
       assert.match(response.headers.get('content-type')!, /application\/jwk-set\+json/);
       const { keys } = (await response.json()) as { keys: Array<Record<string, unknown>> };
-      assert.equal(keys.length, 1);
+      // The default ES256 key, and an RS256 key for relying parties that ask for RS256 ID tokens.
+      assert.deepEqual(keys.map((key) => key.alg).sort(), ['ES256', 'RS256']);
       for (const key of keys) {
         for (const privateMember of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.equal(key[privateMember], undefined);
-        assert.equal(key.alg, 'ES256');
         assert.equal(key.use, 'sig');
         assert.equal(typeof key.kid, 'string');
       }
