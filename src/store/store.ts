@@ -29,6 +29,11 @@ export interface Client {
   scope: string;
   /** RFC 9700 §2.1.1: PKCE is required unless a confidential client opted out. */
   requirePkce: boolean;
+  /**
+   * OpenID Connect Dynamic Client Registration §2 `id_token_signed_response_alg`: the JWS
+   * algorithm of this client's ID tokens; null means the server's default signing algorithm.
+   */
+  idTokenSignedResponseAlg: 'ES256' | 'RS256' | null;
   createdAt: number;
 }
 
@@ -37,8 +42,17 @@ export interface User {
   username: string;
   /** argon2id PHC string. */
   passwordHash: string;
+  /** OIDC Core §5.1 `email`. */
   email: string | null;
+  /** OIDC Core §5.1 `name`. */
   name: string | null;
+  /**
+   * The other OpenID Connect Core §5.1 standard claims of the user (given_name, family_name,
+   * email_verified, phone_number, phone_number_verified, address, updated_at, ...), as JSON
+   * values. `name` and `email` live in their own fields above, which win over any `name` or
+   * `email` key here (see src/core/user-claims.ts).
+   */
+  claims: Record<string, unknown>;
   createdAt: number;
 }
 
@@ -46,6 +60,11 @@ export interface User {
 export interface Session {
   /** SHA-256 of the session cookie value. */
   idHash: string;
+  /**
+   * A stable, public identifier of this session (OpenID Connect Front-/Back-Channel Logout
+   * `sid`), random and unrelated to the cookie value; sent in ID tokens.
+   */
+  sid: string;
   userId: string;
   /** When the user last authenticated (OIDC `auth_time`). */
   authTime: number;
@@ -85,6 +104,12 @@ export interface StoredAuthorizationRequest {
   prompt: string[];
   /** OpenID Connect Core §3.1.2.1 `login_hint`, pre-filled into the login form. */
   loginHint: string | null;
+  /** OpenID Connect Core §3.1.2.1 `max_age` in seconds; null when not requested. */
+  maxAge: number | null;
+  /** `sub` of a valid OpenID Connect Core §3.1.2.1 `id_token_hint`; null when none was sent. */
+  idTokenHintSub: string | null;
+  /** OpenID Connect Core §3.1.2.1 `ui_locales`, in order of preference (BCP 47 tags). */
+  uiLocales: string[];
   /** RFC 8707 resource indicators the client asked for (registered resources only). */
   resources: string[];
 }
@@ -106,6 +131,8 @@ export interface Grant {
   clientId: string;
   userId: string | null;
   scope: string[];
+  /** `sid` of the single sign-on session the user authorized in; null without a user. */
+  sid: string | null;
   createdAt: number;
   revokedAt: number | null;
 }

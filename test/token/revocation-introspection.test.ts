@@ -213,12 +213,12 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
   });
 
   it('RFC 7662 §2.2: exactly {"active":false} for expired access and refresh tokens', async () => {
-    const shortLived = await startTestServer({ settings: { accessTokenTtlSeconds: 1, refreshTokenIdleTtlSeconds: 1 } });
+    // JWT times are whole seconds (iat rounded down): a 2 s access token lives between 1 and 2 s.
+    const shortLived = await startTestServer({ settings: { accessTokenTtlSeconds: 2, refreshTokenIdleTtlSeconds: 1 } });
     try {
       const ic = await interopClient(shortLived, CONFIDENTIAL_CLIENT);
       const tokens = await codeFlow(shortLived, ic, { scope: OFFLINE_SCOPE });
       assert.equal((await client.tokenIntrospection(ic.config, tokens.access_token)).active, true);
-      // JWT exp has one-second granularity, rounded up: a 1 s token lives at most 2 s.
       await sleep(2100);
       assert.deepEqual(await client.tokenIntrospection(ic.config, tokens.access_token), INACTIVE);
       assert.deepEqual(await client.tokenIntrospection(ic.config, tokens.refresh_token!), INACTIVE);

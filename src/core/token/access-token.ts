@@ -32,8 +32,8 @@ export async function issueAccessToken(request: AccessTokenRequest, keys: KeyRin
   const key = keys.active(request.now);
   const jti = randomToken(16);
   const iat = Math.floor(request.now / 1000);
-  // Rounded up, so a token never lives shorter than its configured lifetime.
-  const exp = Math.ceil(request.now / 1000 + request.ttlSeconds);
+  // JWT times are whole seconds (RFC 7519 §2 NumericDate); exp - iat is exactly the lifetime.
+  const exp = iat + request.ttlSeconds;
   const claims: Record<string, unknown> = {
     client_id: request.clientId,
     scope: formatScope(request.scope),

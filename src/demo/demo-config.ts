@@ -1,0 +1,85 @@
+/**
+ * The fixed cast of the three-party demo (`gatehouse demo`): one user, a confidential web client,
+ * a public browser client and one protected resource. These are development credentials,
+ * documented and printed at start; never reuse them anywhere real.
+ */
+import type { ClientFixture, ResourceFixture, UserFixture } from '../config/settings.js';
+
+export const DEMO_USER: UserFixture = {
+  username: 'demo',
+  password: 'demo-password',
+  email: 'demo@example.com',
+  name: 'Demo User',
+};
+
+export const DEMO_WEB_CLIENT_ID = 'demo-web';
+/** The confidential client's secret: a fixed, documented development value. */
+export const DEMO_WEB_CLIENT_SECRET = 'demo-web-secret-for-local-development-only';
+export const DEMO_SPA_CLIENT_ID = 'demo-spa';
+export const DEMO_SCOPE = 'openid profile email offline_access notes:read';
+export const DEMO_RESOURCE_SCOPE = 'notes:read';
+
+export const DEFAULT_DEMO_PORTS = { client: 9000, server: 9001, resource: 9002 } as const;
+export const DEFAULT_DEMO_DATABASE = 'sqlite:./gatehouse-demo.db';
+
+/** The URLs of the three parties. Everything is addressed as `localhost`, whatever the interface. */
+export interface DemoUrls {
+  /** The client (server-rendered web app; the SPA is at `${client}/spa/`), e.g. http://localhost:9000 */
+  client: string;
+  /** The single-page app, e.g. http://localhost:9000/spa/ */
+  spa: string;
+  /** The authorization server's issuer identifier, e.g. http://localhost:9001 */
+  issuer: string;
+  /** The protected resource's origin, e.g. http://localhost:9002 */
+  resourceOrigin: string;
+  /** The RFC 8707 resource indicator (the access token audience), e.g. http://localhost:9002/ */
+  resource: string;
+  /** Redirect URI of the confidential client. */
+  webRedirectUri: string;
+  /** Redirect URI of the public client. */
+  spaRedirectUri: string;
+}
+
+export function demoUrls(ports: { client: number; server: number; resource: number }): DemoUrls {
+  const client = `http://localhost:${ports.client}`;
+  const resourceOrigin = `http://localhost:${ports.resource}`;
+  return {
+    client,
+    spa: `${client}/spa/`,
+    issuer: `http://localhost:${ports.server}`,
+    resourceOrigin,
+    resource: `${resourceOrigin}/`,
+    webRedirectUri: `${client}/callback`,
+    spaRedirectUri: `${client}/spa/callback`,
+  };
+}
+
+export function demoFixtures(urls: DemoUrls): { clients: ClientFixture[]; users: UserFixture[]; resources: ResourceFixture[] } {
+  return {
+    users: [DEMO_USER],
+    clients: [
+      {
+        client_id: DEMO_WEB_CLIENT_ID,
+        client_secret: DEMO_WEB_CLIENT_SECRET,
+        client_name: 'Demo web app',
+        redirect_uris: [urls.webRedirectUri],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        scope: DEMO_SCOPE,
+        require_pkce: true,
+      },
+      {
+        client_id: DEMO_SPA_CLIENT_ID,
+        client_name: 'Demo single-page app',
+        redirect_uris: [urls.spaRedirectUri],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+        scope: DEMO_SCOPE,
+        require_pkce: true,
+      },
+    ],
+    resources: [{ resource: urls.resource, name: 'Demo notes API', scopes: [DEMO_RESOURCE_SCOPE], introspection_client_ids: [] }],
+  };
+}
