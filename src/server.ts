@@ -7,7 +7,9 @@ import type { GatehouseSettings } from './config/settings.js';
 import { applyFixtures } from './config/apply-fixtures.js';
 import type { ProviderContext } from './core/context.js';
 import { EventBus } from './core/events.js';
-import { KeyRing } from './core/keys.js';
+import { KeyRing, maxSignedTokenLifetimeSeconds } from './core/keys.js';
+import { idTokenSigningAlgs } from './core/token/id-token.js';
+import { LogoutDeliveryWorker } from './core/logout/delivery-worker.js';
 import { buildApp } from './http/app.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -18,6 +20,8 @@ export interface RunningGatehouse {
   app: FastifyInstance;
   store: Store;
   context: ProviderContext;
+  /** Sends the queued Back-Channel Logout tokens (started with the server, stopped by close). */
+  logoutDeliveryWorker: LogoutDeliveryWorker;
   close(): Promise<void>;
 }
 
@@ -30,12 +34,26 @@ export interface StartOptions {
    * When listening on port 0 (tests), set the issuer to the bound address once it is known.
    */
   issuerFromAddress?: boolean;
+  /**
+   * How often the signing keys are reloaded from the store, to see keys rotated or retired by the
+   * CLI or another instance (default KEY_RELOAD_INTERVAL_MS, 30 s; tests shorten it).
+   */
+  keyReloadIntervalMs?: number;
 }
 
-export async function createContext(settings: GatehouseSettings, store: Store): Promise<ProviderContext> {
+export async function createContext(
+  settings: GatehouseSettings,
+  store: Store,
+  options: Pick<StartOptions, 'keyReloadIntervalMs'> = {},
+): Promise<ProviderContext> {
   const events = new EventBus();
-  // RS256 too: many relying parties still expect it for ID tokens (id_token_signed_response_alg).
-  const keys = await KeyRing.open(store, settings.secret, settings.signingAlg, Date.now(), ['RS256']);
+  // A key for every ID token algorithm a client may register (id_token_signed_response_alg):
+  // RS256 (many relying parties still expect it) and ES256 (also when the server signs with EdDSA).
+  const keys = await KeyRing.open(store, settings.secret, settings.signingAlg, Date.now(), idTokenSigningAlgs(settings.signingAlg), {
+    // A retired key stays published until the tokens it signed have expired.
+    maxTokenLifetimeSeconds: maxSignedTokenLifetimeSeconds(settings),
+    ...(options.keyReloadIntervalMs !== undefined ? { reloadIntervalMs: options.keyReloadIntervalMs } : {}),
+  });
   return { settings, store, keys, events, now: () => Date.now() };
 }
 
@@ -45,7 +63,7 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
   try {
     await store.migrate();
     await applyFixtures(store, settings, Date.now());
-    const context = await createContext(settings, store);
+    const context = await createContext(settings, store, options);
     const app = buildApp(context, { logger: options.logger ?? true });
     context.events.onAny((event) => app.log.info({ event }, event.type));
     context.events.onListenerError = (error, event) => app.log.error({ err: error, eventType: event.type }, 'event listener failed');
@@ -54,12 +72,23 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
     const port = typeof address === 'object' && address ? address.port : settings.port;
     const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
     if (options.issuerFromAddress) settings.issuer = `http://${host}:${port}`;
+    // Keys rotated or retired by the CLI or another instance sharing the database.
+    const stopKeyReload = context.keys.startAutoReload((error) => app.log.error({ err: error }, 'reloading the signing keys failed'));
+    // Back-Channel Logout 1.0: deliveries queued by any instance; a logout here wakes it at once.
+    const logoutDeliveryWorker = new LogoutDeliveryWorker(context, app.log);
+    context.events.on('logout.succeeded', (event) => {
+      if (event.backchannelClientIds.length > 0) logoutDeliveryWorker.kick();
+    });
+    logoutDeliveryWorker.start();
     return {
       url: `http://${host}:${port}`,
       app,
       store,
       context,
+      logoutDeliveryWorker,
       async close() {
+        stopKeyReload();
+        await logoutDeliveryWorker.stop();
         await app.close();
         if (ownsStore) await store.close();
       },

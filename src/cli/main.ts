@@ -6,6 +6,9 @@
  *   gatehouse clients create|list|show <id>|delete <id>
  *   gatehouse users create|list|delete <username>
  *   gatehouse resources create <uri>|list|delete <uri>
+ *   gatehouse logout-deliveries list [--failed] [--limit N] [--json]
+ *   gatehouse keys list|rotate [--alg ALG] [--activate-after SECONDS]|retire <kid>
+ *   gatehouse demo [--database URL] [--host H] [--client-port N] [--server-port N] [--resource-port N]
  *
  * Every command resolves its settings the same way (src/config/resolve-settings.ts). Expected
  * failures (bad configuration, invalid client metadata, duplicates, unknown ids) print one
@@ -17,10 +20,11 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { ClientMetadataError, clientToMetadata, registerClient, type ClientMetadataView } from '../core/client-metadata.js';
 import { hashPassword } from '../core/secrets.js';
+import { UserClaimError, validateUserClaims } from '../core/user-claims.js';
 import { ConfigError } from '../config/load-config.js';
 import { resolveSettings, type SettingsFlags } from '../config/resolve-settings.js';
 import type { GatehouseSettings } from '../config/settings.js';
-import type { ProtectedResource, Store, User } from '../store/store.js';
+import type { ProtectedResource, SigningKeyRecord, Store, User } from '../store/store.js';
 import { resourceIdentifierProblem } from '../config/load-config.js';
 
 /** An expected failure of a command; printed as one line. */
@@ -117,14 +121,19 @@ function describeClient(view: ClientMetadataView): string {
     ['response_types', view.response_types.join(' ') || '-'],
     ['scope', view.scope],
     ['require_pkce', String(view.require_pkce)],
+    ['post_logout_redirect_uris', view.post_logout_redirect_uris?.join(' ') ?? '-'],
+    ['backchannel_logout_uri', view.backchannel_logout_uri ?? '-'],
+    ...(view.backchannel_logout_uri !== undefined
+      ? [['backchannel_logout_session_required', String(view.backchannel_logout_session_required ?? false)] as [string, string]]
+      : []),
     ['created', new Date(view.client_id_issued_at * 1000).toISOString()],
   ];
   const width = Math.max(...lines.map(([key]) => key.length));
   return lines.map(([key, value]) => `${`${key}:`.padEnd(width + 1)}  ${value}`).join('\n');
 }
 
-function userView(user: User): { id: string; username: string; email: string | null; name: string | null; created_at: string } {
-  return { id: user.id, username: user.username, email: user.email, name: user.name, created_at: new Date(user.createdAt).toISOString() };
+function userView(user: User): { id: string; username: string; email: string | null; name: string | null; claims: Record<string, unknown>; created_at: string } {
+  return { id: user.id, username: user.username, email: user.email, name: user.name, claims: user.claims, created_at: new Date(user.createdAt).toISOString() };
 }
 
 async function readStdin(): Promise<string> {
@@ -192,6 +201,9 @@ interface ClientCreateFlags extends StoreFlags {
   tokenEndpointAuthMethod?: string;
   scope?: string;
   requirePkce: boolean;
+  postLogoutRedirectUri: string[];
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired?: boolean;
   json?: boolean;
 }
 
@@ -207,6 +219,9 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     token_endpoint_auth_method: flags.public ? 'none' : flags.tokenEndpointAuthMethod,
     scope: flags.scope,
     require_pkce: flags.requirePkce,
+    post_logout_redirect_uris: flags.postLogoutRedirectUri.length > 0 ? flags.postLogoutRedirectUri : undefined,
+    backchannel_logout_uri: flags.backchannelLogoutUri,
+    backchannel_logout_session_required: flags.backchannelLogoutSessionRequired,
   };
   // Validate before touching the database, so that a typo costs nothing.
   const { client, clientSecret } = await registerClient(metadata, { generateSecret: true, now: Date.now() });
@@ -268,6 +283,10 @@ interface UserCreateFlags extends StoreFlags {
   passwordStdin?: boolean;
   email?: string;
   name?: string;
+  givenName?: string;
+  familyName?: string;
+  phone?: string;
+  emailVerified?: boolean;
   json?: boolean;
 }
 
@@ -278,6 +297,21 @@ async function usersCreate(flags: UserCreateFlags): Promise<void> {
   }
   if (flags.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(flags.email)) throw new CliError(`--email ${flags.email} is not an email address`);
   if (flags.name !== undefined && flags.name.trim() === '') throw new CliError('--name must not be empty');
+  if (flags.emailVerified && flags.email === undefined) throw new CliError('--email-verified needs --email');
+  // OpenID Connect Core §5.1 standard claims.
+  let claims: Record<string, unknown>;
+  try {
+    claims = validateUserClaims({
+      given_name: flags.givenName,
+      family_name: flags.familyName,
+      phone_number: flags.phone,
+      email_verified: flags.email === undefined ? undefined : flags.emailVerified === true,
+    });
+  } catch (error) {
+    if (!(error instanceof UserClaimError)) throw error;
+    const flag = { given_name: '--given-name', family_name: '--family-name', phone_number: '--phone' }[error.field] ?? error.field;
+    throw new CliError(`${flag}: ${error.message}`);
+  }
   if (!flags.passwordStdin) {
     throw new CliError('a password is required: pass --password-stdin and write the password to standard input (passwords are never taken from the command line)');
   }
@@ -291,6 +325,7 @@ async function usersCreate(flags: UserCreateFlags): Promise<void> {
     passwordHash: await hashPassword(password),
     email: flags.email ?? null,
     name: flags.name ?? null,
+    claims: { ...claims, updated_at: Math.floor(Date.now() / 1000) },
     createdAt: Date.now(),
   };
   await withStore(flags, async (store) => {
@@ -384,6 +419,272 @@ async function resourcesDelete(identifier: string, flags: StoreFlags): Promise<v
   writeOut(`Deleted resource ${identifier}.`);
 }
 
+interface DemoFlags {
+  database?: string;
+  host?: string;
+  clientPort?: string;
+  serverPort?: string;
+  resourcePort?: string;
+}
+
+function portFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliError(`${name} must be an integer from 1 to 65535, not ${JSON.stringify(value)}`);
+  return port;
+}
+
+/**
+ * The three-party demo: client, authorization server and protected resource on one machine.
+ * Its fixtures (a user with a published password) are written to the demo database only: the
+ * database comes from --database or the demo default, never from GATEHOUSE_DATABASE_URL or a
+ * config file, and the issuer is always http://localhost:SERVER_PORT.
+ */
+async function demoCommand(flags: DemoFlags): Promise<void> {
+  const { DEFAULT_DEMO_DATABASE, DEFAULT_DEMO_PORTS, DEMO_SPA_CLIENT_ID, DEMO_USER, DEMO_WEB_CLIENT_ID, DEMO_WEB_CLIENT_SECRET } = await import(
+    '../demo/demo-config.js'
+  );
+  const serverPort = portFlag('--server-port', flags.serverPort, DEFAULT_DEMO_PORTS.server);
+  const clientPort = portFlag('--client-port', flags.clientPort, DEFAULT_DEMO_PORTS.client);
+  const resourcePort = portFlag('--resource-port', flags.resourcePort, DEFAULT_DEMO_PORTS.resource);
+  if (new Set([serverPort, clientPort, resourcePort]).size !== 3) throw new CliError('--client-port, --server-port and --resource-port must differ');
+  // Only GATEHOUSE_SECRET is taken from the environment; without it the development secret file applies.
+  const settings = await resolveSettings({
+    flags: { database: flags.database ?? DEFAULT_DEMO_DATABASE, port: serverPort, issuer: `http://localhost:${serverPort}` },
+    env: { GATEHOUSE_SECRET: process.env.GATEHOUSE_SECRET },
+    cwd: process.cwd(),
+    log: (message) => writeErr(message),
+    requireSecret: true,
+  });
+  const { startDemo } = await import('../demo/run-demo.js');
+  const { redactUrl } = await import('../store/open-store.js');
+  let demo: Awaited<ReturnType<typeof startDemo>>;
+  try {
+    demo = await startDemo({
+      secret: settings.secret,
+      databaseUrl: settings.databaseUrl,
+      host: flags.host ?? 'localhost',
+      clientPort,
+      serverPort,
+      resourcePort,
+      onEvent: (event) => {
+        const details = Object.entries(event)
+          .filter(([key, value]) => !['type', 'at', 'flowId', 'jti', 'grantId', 'userId'].includes(key) && value !== null)
+          .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(' ') : String(value)}`)
+          .join(' ');
+        writeOut(`  [authorization server] ${event.type}${details ? ` ${details}` : ''}`);
+      },
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new CliError(`${(error as Error).message}: a port is in use; choose others with --client-port, --server-port and --resource-port`);
+    }
+    throw error;
+  }
+  const { urls } = demo;
+  writeOut(
+    [
+      'Gatehouse demo is running: three parties on one machine.',
+      '',
+      `  Client, web app:          ${urls.client}   <- open this`,
+      `  Client, single-page app:  ${urls.spa}`,
+      `  Authorization server:     ${urls.issuer}   (the issuer; discovery at ${urls.issuer}/.well-known/openid-configuration)`,
+      `  Protected resource:       ${urls.resourceOrigin}   (GET /notes needs scope notes:read and audience ${urls.resource})`,
+      '',
+      `  Demo user:   username ${DEMO_USER.username}, password ${DEMO_USER.password}`,
+      `  Web client:  client_id ${DEMO_WEB_CLIENT_ID}, client_secret ${DEMO_WEB_CLIENT_SECRET} (confidential, client_secret_basic)`,
+      `  SPA client:  client_id ${DEMO_SPA_CLIENT_ID} (public: no secret, PKCE)`,
+      `  Database:    ${redactUrl(settings.databaseUrl)}`,
+      '',
+      'These are development credentials. Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) {
+      writeErr(`Received ${signal} again; exiting immediately.`);
+      process.exit(1);
+    }
+    closing = true;
+    writeErr(`Received ${signal}; shutting down the demo...`);
+    demo.close().then(
+      () => process.exit(process.exitCode ?? 0),
+      (error: unknown) => {
+        writeErr(`gatehouse: error while shutting down: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+// --- signing keys (OpenID Connect Core §10.1.1 key rotation) ----------------------------------
+
+interface KeysFlags extends StoreFlags {
+  json?: boolean;
+}
+
+interface KeysRotateFlags extends KeysFlags {
+  alg?: 'ES256' | 'EdDSA' | 'RS256';
+  activateAfter?: string;
+}
+
+/** The key management helpers, loaded when a `keys` command runs. */
+async function keyTools() {
+  const keys = await import('../core/keys.js');
+  const { idTokenSigningAlgs } = await import('../core/token/id-token.js');
+  /** How long retired keys stay published with these settings (every token they signed has expired then). */
+  const retentionMs = (settings: GatehouseSettings): number => keys.retiredKeyRetentionMs(keys.maxSignedTokenLifetimeSeconds(settings));
+  /** The algorithms a server with these settings signs with; each must keep an active key. */
+  const requiredAlgs = (settings: GatehouseSettings) => [settings.signingAlg, ...idTokenSigningAlgs(settings.signingAlg)];
+  /** Runs `fn`, turning a refusal into a one-line CLI failure. */
+  const refusals = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof keys.KeyManagementError) throw new CliError(error.message);
+      throw error;
+    }
+  };
+  return { ...keys, retentionMs, requiredAlgs, refusals };
+}
+
+const isoTime = (ms: number): string => new Date(ms).toISOString();
+
+function keyView(record: SigningKeyRecord, state: string, retentionMs: number) {
+  return {
+    kid: record.kid,
+    alg: record.alg,
+    state,
+    created_at: isoTime(record.createdAt),
+    activates_at: isoTime(record.activatesAt),
+    retired_at: record.retiredAt === null ? null : isoTime(record.retiredAt),
+    /** When a retired key leaves the JWKS. */
+    published_until: record.retiredAt === null ? null : isoTime(record.retiredAt + retentionMs),
+  };
+}
+
+async function keysList(flags: KeysFlags): Promise<void> {
+  const tools = await keyTools();
+  const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const records = await withStore(flags, (store) => store.signingKeys.list());
+  const now = Date.now();
+  const retention = tools.retentionMs(settings);
+  const views = records.map((record) => keyView(record, tools.keyState(record, records, now, retention), retention));
+  if (flags.json) return printJson(views);
+  if (views.length === 0) return writeOut('No signing keys (the server creates one at its first start).');
+  writeOut(
+    table(
+      ['KID', 'ALG', 'STATE', 'CREATED', 'ACTIVATES', 'RETIRED'],
+      views.map((view) => [view.kid, view.alg, view.state, view.created_at, view.activates_at, view.retired_at ?? '-']),
+    ),
+  );
+}
+
+function parseSeconds(flag: string, value: string): number {
+  const seconds = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(seconds)) throw new CliError(`${flag} must be a whole number of seconds (0 or more), not ${JSON.stringify(value)}`);
+  return seconds;
+}
+
+async function keysRotate(flags: KeysRotateFlags): Promise<void> {
+  const tools = await keyTools();
+  // The new private key is encrypted under GATEHOUSE_SECRET, like the server's.
+  const settings = await settingsFor({ config: flags.config, database: flags.database }, true);
+  const alg = flags.alg ?? settings.signingAlg;
+  const delay = flags.activateAfter === undefined ? settings.keyActivationDelaySeconds : parseSeconds('--activate-after', flags.activateAfter);
+  const now = Date.now();
+  const { record, before } = await withStore(flags, async (store) => {
+    const existing = await store.signingKeys.list();
+    const created = await tools.refusals(() => tools.rotateSigningKey(store, settings.secret, { alg, activateAfterSeconds: delay, now }));
+    return { record: created, before: existing };
+  });
+  const previous = tools.activeRecordFor(before, alg, now);
+  const retention = tools.retentionMs(settings);
+  const reload = `${tools.KEY_RELOAD_INTERVAL_MS / 1000} s`;
+  // Until every server has loaded the key and every cached JWKS has expired, some verifiers lack it.
+  const safeDelay = tools.JWKS_MAX_AGE_SECONDS + tools.KEY_RELOAD_INTERVAL_MS / 1000;
+  if (delay < safeDelay) {
+    writeErr(
+      `Warning: the key signs in less than ${safeDelay} s (the ${reload} in which running servers load new keys plus the ${tools.JWKS_MAX_AGE_SECONDS} s a JWKS may be cached): verifiers with an older JWKS may refuse its tokens until they fetch the JWKS again.`,
+    );
+  }
+  if (flags.json) return printJson(keyView(record, tools.keyState(record, [...before, record], now, retention), retention));
+  writeOut(`Created ${alg} signing key ${record.kid}.`);
+  writeOut(`  Published in the JWKS: now (running servers load it within ${reload})`);
+  writeOut(`  Signs from:            ${isoTime(record.activatesAt)}${delay > 0 ? ` (in ${delay} s)` : ''}`);
+  if (previous) {
+    writeOut('');
+    writeOut(
+      `The previous ${alg} key ${previous.kid} ${delay > 0 ? 'signs until then and ' : ''}keeps validating the tokens it signed: it stays in the JWKS. ` +
+        `Once the new key is active, retire it with: gatehouse keys retire ${previous.kid}`,
+    );
+  }
+}
+
+async function keysRetire(kid: string, flags: KeysFlags): Promise<void> {
+  const tools = await keyTools();
+  const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const record = await withStore(flags, (store) =>
+    tools.refusals(() => tools.retireSigningKey(store, kid, { requiredAlgs: tools.requiredAlgs(settings) })),
+  );
+  const retention = tools.retentionMs(settings);
+  if (flags.json) return printJson(keyView(record, 'retired', retention));
+  writeOut(
+    `Retired signing key ${kid}: it no longer signs (running servers stop using it within ${tools.KEY_RELOAD_INTERVAL_MS / 1000} s). ` +
+      `It stays in the JWKS until ${isoTime(record.retiredAt! + retention)}, when every token it signed has expired.`,
+  );
+}
+
+interface LogoutDeliveriesListFlags extends StoreFlags {
+  failed?: boolean;
+  limit?: string;
+  json?: boolean;
+}
+
+/** Back-Channel Logout 1.0 deliveries: the queue, what was delivered, what failed and why. */
+async function logoutDeliveriesList(flags: LogoutDeliveriesListFlags): Promise<void> {
+  let limit: number | undefined;
+  if (flags.limit !== undefined) {
+    limit = /^\d{1,6}$/.test(flags.limit.trim()) ? Number(flags.limit.trim()) : Number.NaN;
+    if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive integer, not ${JSON.stringify(flags.limit)}`);
+  }
+  const { deliveryStatus } = await import('../core/logout/delivery-worker.js');
+  const deliveries = await withStore(flags, (store) => store.logoutDeliveries.list({ failed: flags.failed === true, ...(limit !== undefined ? { limit } : {}) }));
+  const time = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  // The token itself is left out: it is a credential of the client until it expires.
+  const views = deliveries.map((delivery) => ({
+    id: delivery.id,
+    client_id: delivery.clientId,
+    uri: delivery.uri,
+    status: deliveryStatus(delivery),
+    attempts: delivery.attempts,
+    last_error: delivery.lastError,
+    next_attempt_at: time(delivery.nextAttemptAt),
+    delivered_at: time(delivery.deliveredAt),
+    created_at: time(delivery.createdAt),
+  }));
+  if (flags.json) return printJson(views);
+  if (views.length === 0) return writeOut(flags.failed ? 'No failed logout deliveries.' : 'No logout deliveries.');
+  writeOut(
+    table(
+      ['CREATED', 'CLIENT_ID', 'STATUS', 'ATTEMPTS', 'NEXT_ATTEMPT', 'LAST_ERROR', 'URI'],
+      views.map((view) => [
+        view.created_at ?? '-',
+        view.client_id,
+        view.status,
+        String(view.attempts),
+        view.next_attempt_at ?? '-',
+        view.last_error ?? '-',
+        view.uri,
+      ]),
+    ),
+  );
+}
+
 // --- program ---------------------------------------------------------------------------------
 
 export function buildProgram(): Command {
@@ -426,6 +727,9 @@ export function buildProgram(): Command {
       )
       .option('--scope <scopes>', 'space-separated scopes the client may request (default: "openid profile email offline_access")')
       .option('--no-require-pkce', 'do not require PKCE (confidential clients only; RFC 9700 §2.1.1)')
+      .option('--post-logout-redirect-uri <uri>', 'where the browser may return after signing out (repeatable; OpenID Connect RP-Initiated Logout 1.0)', collect, [])
+      .option('--backchannel-logout-uri <uri>', 'where logout tokens are POSTed when a session ends (https, or http on a loopback host; OpenID Connect Back-Channel Logout 1.0)')
+      .option('--backchannel-logout-session-required', 'the client needs sid in logout tokens (they always carry it)')
       .option('--json', 'print the client as JSON'),
   ).action((flags: ClientCreateFlags) => clientsCreate(flags));
   addStoreOptions(clients.command('list').description('list clients').option('--json', 'print JSON')).action((flags: StoreFlags & { json?: boolean }) =>
@@ -446,7 +750,11 @@ export function buildProgram(): Command {
       .requiredOption('--username <username>', 'login name')
       .option('--password-stdin', 'read the password from standard input (one trailing newline is removed)')
       .option('--email <email>', 'email address')
-      .option('--name <name>', 'display name')
+      .option('--name <name>', 'display name (OIDC claim name)')
+      .option('--given-name <name>', 'given (first) name (OIDC claim given_name)')
+      .option('--family-name <name>', 'family (last) name (OIDC claim family_name)')
+      .option('--phone <number>', 'telephone number, preferably E.164 such as +15550100 (OIDC claim phone_number)')
+      .option('--email-verified', 'the email address is verified (OIDC claim email_verified; default false)')
       .option('--json', 'print the user as JSON'),
   ).action((flags: UserCreateFlags) => usersCreate(flags));
   addStoreOptions(users.command('list').description('list users').option('--json', 'print JSON')).action((flags: StoreFlags & { json?: boolean }) =>
@@ -473,6 +781,46 @@ export function buildProgram(): Command {
   addStoreOptions(resources.command('delete').description('delete a protected resource').argument('<resource>')).action(
     (identifier: string, flags: StoreFlags) => resourcesDelete(identifier, flags),
   );
+
+  const keys = program.command('keys').description('manage signing keys: rotation without invalidating issued tokens');
+  addStoreOptions(keys.command('list').description('list signing keys: pending, active, previous, retired, expired').option('--json', 'print JSON')).action(
+    (flags: KeysFlags) => keysList(flags),
+  );
+  addStoreOptions(
+    keys
+      .command('rotate')
+      .description('create a signing key: published in the JWKS at once, signing after the activation delay')
+      .addOption(new Option('--alg <alg>', 'algorithm of the new key (default: signing_alg)').choices(['ES256', 'EdDSA', 'RS256']))
+      .option('--activate-after <seconds>', 'seconds until it starts signing (default: key_activation_delay_seconds, 600)')
+      .option('--json', 'print the new key as JSON'),
+  ).action((flags: KeysRotateFlags) => keysRotate(flags));
+  addStoreOptions(
+    keys
+      .command('retire')
+      .description('stop signing with a key; it stays in the JWKS until every token it signed has expired')
+      .argument('<kid>')
+      .option('--json', 'print the key as JSON'),
+  ).action((kid: string, flags: KeysFlags) => keysRetire(kid, flags));
+
+  program
+    .command('demo')
+    .description('run the three-party demo: client (web app and SPA), authorization server and protected resource on localhost')
+    .option('--database <url>', 'database URL for the demo (default: sqlite:./gatehouse-demo.db)')
+    .option('--host <host>', 'interface the three servers listen on (default: localhost)')
+    .option('--client-port <port>', 'port of the client (default: 9000)')
+    .option('--server-port <port>', 'port of the authorization server; the issuer is http://localhost:PORT (default: 9001)')
+    .option('--resource-port <port>', 'port of the protected resource (default: 9002)')
+    .action((flags: DemoFlags) => demoCommand(flags));
+
+  const logoutDeliveries = program.command('logout-deliveries').description('back-channel logout deliveries (OpenID Connect Back-Channel Logout 1.0)');
+  addStoreOptions(
+    logoutDeliveries
+      .command('list')
+      .description('list logout token deliveries, newest first: delivered, pending, retrying (with the last error) and failed')
+      .option('--failed', 'only deliveries that failed at least once and are not delivered')
+      .option('--limit <n>', 'at most this many')
+      .option('--json', 'print JSON'),
+  ).action((flags: LogoutDeliveriesListFlags) => logoutDeliveriesList(flags));
 
   return program;
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClientMetadataError, registerClient, validateClientMetadata } from '../core/client-metadata.js';
 import { hashClientSecret, hashPassword, verifyClientSecret, verifyPassword } from '../core/secrets.js';
+import { UserClaimError, validateUserClaims, withUpdatedAt } from '../core/user-claims.js';
 import type { Store } from '../store/store.js';
 import { ConfigError } from './load-config.js';
 import type { GatehouseSettings } from './settings.js';
@@ -61,12 +62,25 @@ export async function applyFixtures(
     const existing = await store.users.getByUsername(fixture.username);
     // Keep a hash that still verifies: no re-hashing cost, and the stored row does not churn.
     const keep = existing !== undefined && (await verifyPassword(existing.passwordHash, fixture.password));
+    let claims: Record<string, unknown>;
+    try {
+      claims = validateUserClaims(fixture);
+    } catch (error) {
+      if (error instanceof UserClaimError) {
+        throw new ConfigError(`Invalid user fixture users[${index}].${error.field}: ${error.message}`, `users[${index}].${error.field}`);
+      }
+      throw error;
+    }
+    const email = fixture.email ?? null;
+    const name = fixture.name ?? null;
     await store.users.upsert({
       id: existing?.id ?? randomUUID(),
       username: fixture.username,
       passwordHash: keep ? (existing?.passwordHash as string) : await hashPassword(fixture.password),
-      email: fixture.email ?? null,
-      name: fixture.name ?? null,
+      email,
+      name,
+      // OIDC Core §5.1 updated_at moves only when the user's claims changed.
+      claims: withUpdatedAt({ email, name, claims }, existing, now),
       createdAt: existing?.createdAt ?? now,
     });
   }

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/client-metadata.js';
+import { SETTABLE_CLAIMS, UserClaimError, isEmailAddress, validateUserClaims } from '../core/user-claims.js';
 import type { ClientFixture, ResourceFixture, UserFixture } from './settings.js';
 
 /** A configuration problem; the message is meant to be shown to the operator as is. */
@@ -36,6 +37,12 @@ export interface ConfigFile {
   refresh_token_idle_ttl_seconds?: number;
   refresh_token_absolute_ttl_seconds?: number;
   refresh_token_grace_seconds?: number;
+  key_activation_delay_seconds?: number;
+  backchannel_logout_max_attempts?: number;
+  backchannel_logout_max_age_seconds?: number;
+  backchannel_logout_backoff_initial_ms?: number;
+  backchannel_logout_backoff_max_ms?: number;
+  backchannel_logout_timeout_ms?: number;
   resources?: ResourceFixture[];
   /** Client fixtures, validated and with defaults applied. */
   clients?: ClientFixture[];
@@ -55,11 +62,18 @@ const TOP_LEVEL_KEYS = [
   'refresh_token_idle_ttl_seconds',
   'refresh_token_absolute_ttl_seconds',
   'refresh_token_grace_seconds',
+  'key_activation_delay_seconds',
+  'backchannel_logout_max_attempts',
+  'backchannel_logout_max_age_seconds',
+  'backchannel_logout_backoff_initial_ms',
+  'backchannel_logout_backoff_max_ms',
+  'backchannel_logout_timeout_ms',
   'resources',
   'clients',
   'users',
 ] as const;
-const USER_KEYS = ['username', 'password', 'email', 'name'] as const;
+// OpenID Connect Core §5.1 standard claims besides the login credentials.
+const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
 const RESOURCE_KEYS = ['resource', 'name', 'scopes', 'introspection_client_ids'] as const;
 const SIGNING_ALGS = ['ES256', 'EdDSA'] as const;
 
@@ -182,6 +196,25 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   if (data.refresh_token_grace_seconds !== undefined) {
     config.refresh_token_grace_seconds = v.integer(data.refresh_token_grace_seconds, 'refresh_token_grace_seconds', 0, 300, ' (seconds; 0 disables the retry window)');
   }
+  // OpenID Connect Back-Channel Logout 1.0: delivery retries of logout tokens.
+  if (data.backchannel_logout_max_attempts !== undefined) {
+    config.backchannel_logout_max_attempts = v.integer(data.backchannel_logout_max_attempts, 'backchannel_logout_max_attempts', 1, 10000);
+  }
+  if (data.backchannel_logout_max_age_seconds !== undefined) {
+    config.backchannel_logout_max_age_seconds = v.integer(data.backchannel_logout_max_age_seconds, 'backchannel_logout_max_age_seconds', 1, 30 * 86400, ' (seconds)');
+  }
+  if (data.backchannel_logout_backoff_initial_ms !== undefined) {
+    config.backchannel_logout_backoff_initial_ms = v.integer(data.backchannel_logout_backoff_initial_ms, 'backchannel_logout_backoff_initial_ms', 10, 3600_000, ' (milliseconds)');
+  }
+  if (data.backchannel_logout_backoff_max_ms !== undefined) {
+    config.backchannel_logout_backoff_max_ms = v.integer(data.backchannel_logout_backoff_max_ms, 'backchannel_logout_backoff_max_ms', 10, 86400_000, ' (milliseconds)');
+  }
+  if (data.backchannel_logout_timeout_ms !== undefined) {
+    config.backchannel_logout_timeout_ms = v.integer(data.backchannel_logout_timeout_ms, 'backchannel_logout_timeout_ms', 100, 60_000, ' (milliseconds)');
+  }
+  if (data.key_activation_delay_seconds !== undefined) {
+    config.key_activation_delay_seconds = v.integer(data.key_activation_delay_seconds, 'key_activation_delay_seconds', 0, 30 * 86400, ' (seconds)');
+  }
   if (data.resources !== undefined) config.resources = validateResources(v, data.resources);
   if (data.clients !== undefined) config.clients = validateClients(v, data.clients);
   if (data.users !== undefined) config.users = validateUsers(v, data.users);
@@ -227,6 +260,12 @@ function validateClients(v: Validator, value: unknown): ClientFixture[] {
     };
     if (validated.client_secret !== undefined) fixture.client_secret = validated.client_secret;
     if (validated.client_name !== undefined) fixture.client_name = validated.client_name;
+    if (validated.id_token_signed_response_alg !== undefined) fixture.id_token_signed_response_alg = validated.id_token_signed_response_alg;
+    if (validated.post_logout_redirect_uris.length > 0) fixture.post_logout_redirect_uris = validated.post_logout_redirect_uris;
+    if (validated.backchannel_logout_uri !== undefined) {
+      fixture.backchannel_logout_uri = validated.backchannel_logout_uri;
+      fixture.backchannel_logout_session_required = validated.backchannel_logout_session_required;
+    }
     return fixture;
   });
 }
@@ -292,10 +331,19 @@ function validateUsers(v: Validator, value: unknown): UserFixture[] {
     const user: UserFixture = { username, password };
     if (item.email !== undefined) {
       const email = v.string(item.email, `${base}.email`, { nonEmpty: true });
-      if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw v.error(`${base}.email`, `must be an email address, not ${JSON.stringify(email)}`);
+      if (!isEmailAddress(email)) throw v.error(`${base}.email`, `must be an email address, not ${JSON.stringify(email)}`);
       user.email = email;
     }
     if (item.name !== undefined) user.name = v.string(item.name, `${base}.name`, { nonEmpty: true });
+    // OIDC Core §5.1: given_name, family_name, email_verified, phone_number, phone_number_verified, address.
+    let claims: Record<string, unknown>;
+    try {
+      claims = validateUserClaims(item);
+    } catch (error) {
+      if (error instanceof UserClaimError) throw v.error(`${base}.${error.field}`, `is invalid: ${error.message}`);
+      throw error;
+    }
+    Object.assign(user, claims);
     return user;
   });
 }

@@ -15,13 +15,28 @@ export interface ClientFixture {
   token_endpoint_auth_method: TokenEndpointAuthMethod;
   scope: string;
   require_pkce: boolean;
+  /** OpenID Connect Dynamic Client Registration §2; absent: the server's signing algorithm. */
+  id_token_signed_response_alg?: 'ES256' | 'RS256';
+  /** OpenID Connect RP-Initiated Logout 1.0 §3.1; absent: none. */
+  post_logout_redirect_uris?: string[];
+  /** OpenID Connect Back-Channel Logout 1.0 §2.2; absent: no back-channel logout. */
+  backchannel_logout_uri?: string;
+  backchannel_logout_session_required?: boolean;
 }
 
+/** A user, with the OpenID Connect Core §5.1 standard claims Gatehouse keeps. */
 export interface UserFixture {
   username: string;
   password: string;
   email?: string;
   name?: string;
+  given_name?: string;
+  family_name?: string;
+  email_verified?: boolean;
+  phone_number?: string;
+  phone_number_verified?: boolean;
+  /** OIDC Core §5.1.1 address members (formatted, street_address, locality, region, postal_code, country). */
+  address?: Record<string, string>;
 }
 
 /** A protected resource (RFC 8707 resource indicator) declared in the config file. */
@@ -61,6 +76,23 @@ export interface GatehouseSettings {
    * same successor instead of revoking the family (lost responses, parallel requests). 0 disables.
    */
   refreshTokenGraceSeconds: number;
+  /**
+   * `gatehouse keys rotate`: how long a new signing key is only published in the JWKS before it
+   * starts signing, so that relying parties and resource servers have it cached first. At least
+   * the JWKS Cache-Control max-age (300 s) plus the key reload interval (30 s).
+   */
+  keyActivationDelaySeconds: number;
+  /**
+   * OpenID Connect Back-Channel Logout 1.0: a logout token is delivered with retries and
+   * exponential backoff (initial delay, doubling up to the maximum) until it is accepted, or
+   * until this many attempts were made or this much time has passed since the logout.
+   */
+  backchannelLogoutMaxAttempts: number;
+  backchannelLogoutMaxAgeSeconds: number;
+  backchannelLogoutBackoffInitialMs: number;
+  backchannelLogoutBackoffMaxMs: number;
+  /** Time limit of one delivery request to a client's backchannel_logout_uri. */
+  backchannelLogoutTimeoutMs: number;
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];
@@ -79,4 +111,12 @@ export const DEFAULT_SETTINGS = {
   refreshTokenIdleTtlSeconds: 14 * 24 * 3600,
   refreshTokenAbsoluteTtlSeconds: 90 * 24 * 3600,
   refreshTokenGraceSeconds: 10,
+  // Twice the JWKS max-age (300 s); also jose's default JWKS cache age (createRemoteJWKSet, 10 min).
+  keyActivationDelaySeconds: 600,
+  // 1 s, 2 s, 4 s, ... then every 5 minutes: about 300 attempts make a day.
+  backchannelLogoutMaxAttempts: 300,
+  backchannelLogoutMaxAgeSeconds: 24 * 3600,
+  backchannelLogoutBackoffInitialMs: 1000,
+  backchannelLogoutBackoffMaxMs: 5 * 60 * 1000,
+  backchannelLogoutTimeoutMs: 5000,
 } as const satisfies Partial<GatehouseSettings>;

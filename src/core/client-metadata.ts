@@ -22,7 +22,10 @@ export class ClientMetadataError extends Error {
   }
 }
 
-/** The metadata names Gatehouse understands (RFC 7591 §2, plus `require_pkce`). */
+/**
+ * The metadata names Gatehouse understands (RFC 7591 §2, OpenID Connect Dynamic Client
+ * Registration §2 `id_token_signed_response_alg`, plus `require_pkce`).
+ */
 export const CLIENT_METADATA_FIELDS = [
   'client_id',
   'client_secret',
@@ -33,7 +36,19 @@ export const CLIENT_METADATA_FIELDS = [
   'token_endpoint_auth_method',
   'scope',
   'require_pkce',
+  'id_token_signed_response_alg',
+  // OpenID Connect RP-Initiated Logout 1.0 §3.1 and Back-Channel Logout 1.0 §2.2.
+  'post_logout_redirect_uris',
+  'backchannel_logout_uri',
+  'backchannel_logout_session_required',
 ] as const;
+
+/**
+ * OpenID Connect Dynamic Client Registration §2: the algorithms a client may ask for its ID
+ * tokens. Left unset, a client gets the server's signing algorithm (ES256, or EdDSA when the
+ * server's signing_alg is EdDSA).
+ */
+export const ID_TOKEN_SIGNING_ALGS = ['ES256', 'RS256'] as const;
 
 export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export const SUPPORTED_RESPONSE_TYPES = ['code'] as const;
@@ -52,6 +67,11 @@ export interface ValidatedClientMetadata {
   token_endpoint_auth_method: TokenEndpointAuthMethod;
   scope: string;
   require_pkce: boolean;
+  /** Undefined: the server's default signing algorithm. */
+  id_token_signed_response_alg: (typeof ID_TOKEN_SIGNING_ALGS)[number] | undefined;
+  post_logout_redirect_uris: string[];
+  backchannel_logout_uri: string | undefined;
+  backchannel_logout_session_required: boolean;
 }
 
 /** The display form of a client (RFC 7591 §3.2.1 names); never includes the secret or its hash. */
@@ -65,6 +85,13 @@ export interface ClientMetadataView {
   token_endpoint_auth_method: TokenEndpointAuthMethod;
   scope: string;
   require_pkce: boolean;
+  /** Only when the client registered one. */
+  id_token_signed_response_alg?: (typeof ID_TOKEN_SIGNING_ALGS)[number];
+  /** Only when the client registered some. */
+  post_logout_redirect_uris?: string[];
+  /** Only when the client registered one (and then with backchannel_logout_session_required). */
+  backchannel_logout_uri?: string;
+  backchannel_logout_session_required?: boolean;
   /** RFC 7591 §3.2.1: seconds since the epoch. */
   client_id_issued_at: number;
 }
@@ -242,6 +269,17 @@ export function validateClientMetadata(input: unknown): ValidatedClientMetadata 
     throw new ClientMetadataError('require_pkce', 'require_pkce cannot be false for a public client: RFC 9700 §2.1.1 says public clients MUST use PKCE');
   }
 
+  // OpenID Connect Dynamic Client Registration §2; "none" (unsigned ID tokens) is never allowed.
+  const idTokenAlg = optionalString(input, 'id_token_signed_response_alg');
+  if (idTokenAlg !== undefined && !(ID_TOKEN_SIGNING_ALGS as readonly string[]).includes(idTokenAlg)) {
+    throw new ClientMetadataError(
+      'id_token_signed_response_alg',
+      `id_token_signed_response_alg "${idTokenAlg}" is not supported; use ${ID_TOKEN_SIGNING_ALGS.join(' or ')}, or leave it unset for the server's signing algorithm`,
+    );
+  }
+
+  const logout = validateLogoutMetadata(input, usesCode, isPublic);
+
   return {
     client_id: clientId,
     client_secret: clientSecret,
@@ -252,7 +290,68 @@ export function validateClientMetadata(input: unknown): ValidatedClientMetadata 
     token_endpoint_auth_method: authMethod,
     scope,
     require_pkce: requirePkce,
+    id_token_signed_response_alg: idTokenAlg as ValidatedClientMetadata['id_token_signed_response_alg'],
+    ...logout,
   };
+}
+
+/**
+ * OpenID Connect RP-Initiated Logout 1.0 §3.1 `post_logout_redirect_uris` (held to the same
+ * rules as redirect URIs: compared exactly, https or loopback http, private-use schemes only for
+ * native apps) and Back-Channel Logout 1.0 §2.2 `backchannel_logout_uri` (an absolute https URL
+ * without fragment; http only on a loopback host, for development) and
+ * `backchannel_logout_session_required` (default false). All of them need a browser session,
+ * so only clients using the authorization code grant may register them.
+ */
+function validateLogoutMetadata(
+  input: Record<string, unknown>,
+  usesCode: boolean,
+  isPublic: boolean,
+): Pick<ValidatedClientMetadata, 'post_logout_redirect_uris' | 'backchannel_logout_uri' | 'backchannel_logout_session_required'> {
+  const postLogoutRaw = optionalStringArray(input, 'post_logout_redirect_uris') ?? [];
+  if (!usesCode && postLogoutRaw.length > 0) {
+    throw new ClientMetadataError('post_logout_redirect_uris', 'post_logout_redirect_uris are only used by clients that sign users in (the authorization_code grant)');
+  }
+  postLogoutRaw.forEach((uri, index) => validateRedirectUri(uri, `post_logout_redirect_uris[${index}]`, isPublic));
+
+  const backchannelUri = optionalString(input, 'backchannel_logout_uri');
+  if (backchannelUri !== undefined) {
+    if (!usesCode) {
+      throw new ClientMetadataError('backchannel_logout_uri', 'backchannel_logout_uri is only used by clients that sign users in (the authorization_code grant)');
+    }
+    validateBackchannelLogoutUri(backchannelUri);
+  }
+
+  const sessionRequiredRaw = input['backchannel_logout_session_required'];
+  if (sessionRequiredRaw !== undefined && sessionRequiredRaw !== null && typeof sessionRequiredRaw !== 'boolean') {
+    throw new ClientMetadataError('backchannel_logout_session_required', `backchannel_logout_session_required must be a boolean, not ${describe(sessionRequiredRaw)}`);
+  }
+  const sessionRequired = sessionRequiredRaw ?? false;
+  if (sessionRequired && backchannelUri === undefined) {
+    throw new ClientMetadataError('backchannel_logout_session_required', 'backchannel_logout_session_required needs a backchannel_logout_uri (Back-Channel Logout 1.0 §2.2)');
+  }
+  return { post_logout_redirect_uris: unique(postLogoutRaw), backchannel_logout_uri: backchannelUri, backchannel_logout_session_required: sessionRequired };
+}
+
+function validateBackchannelLogoutUri(uri: string): void {
+  const field = 'backchannel_logout_uri';
+  if (uri.length === 0 || !/^[\x21-\x7E]+$/.test(uri)) {
+    throw new ClientMetadataError(field, `backchannel_logout_uri ${JSON.stringify(uri)} must be a non-empty absolute URL without spaces or non-ASCII characters`);
+  }
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new ClientMetadataError(field, `backchannel_logout_uri ${uri} is not a valid absolute URL (Back-Channel Logout 1.0 §2.2)`);
+  }
+  if (uri.includes('#')) throw new ClientMetadataError(field, `backchannel_logout_uri ${uri} must not include a fragment (Back-Channel Logout 1.0 §2.2)`);
+  if (url.username !== '' || url.password !== '') throw new ClientMetadataError(field, `backchannel_logout_uri ${uri} must not contain user information`);
+  if (url.protocol === 'https:') return;
+  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return;
+  throw new ClientMetadataError(
+    field,
+    `backchannel_logout_uri ${uri} must use https (Back-Channel Logout 1.0 §2.2); http only on a loopback host (localhost, 127.0.0.1, [::1]) for development`,
+  );
 }
 
 function validateRedirectUri(uri: string, field: string, isPublic: boolean): void {
@@ -341,6 +440,10 @@ export async function registerClient(
     tokenEndpointAuthMethod: validated.token_endpoint_auth_method,
     scope: validated.scope,
     requirePkce: validated.require_pkce,
+    idTokenSignedResponseAlg: validated.id_token_signed_response_alg ?? null,
+    postLogoutRedirectUris: validated.post_logout_redirect_uris,
+    backchannelLogoutUri: validated.backchannel_logout_uri ?? null,
+    backchannelLogoutSessionRequired: validated.backchannel_logout_session_required,
     createdAt: options.now,
   };
   return { client, clientSecret };
@@ -358,6 +461,11 @@ export function clientToMetadata(client: Client): ClientMetadataView {
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     scope: client.scope,
     require_pkce: client.requirePkce,
+    ...(client.idTokenSignedResponseAlg !== null ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg } : {}),
+    ...(client.postLogoutRedirectUris.length > 0 ? { post_logout_redirect_uris: [...client.postLogoutRedirectUris] } : {}),
+    ...(client.backchannelLogoutUri !== null
+      ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: client.backchannelLogoutSessionRequired }
+      : {}),
     client_id_issued_at: Math.floor(client.createdAt / 1000),
   };
 }

@@ -22,5 +22,8 @@ export const ENDPOINT_PATHS = {
   revocation: '/revoke',
   introspection: '/introspect',
   jwks: '/jwks',
+  /** OpenID Connect RP-Initiated Logout 1.0 end_session_endpoint. */
+  endSession: '/logout',
+  userinfo: '/userinfo',
   interaction: '/interaction',
 } as const;

@@ -4,7 +4,13 @@
  */
 import type { GatehouseSettings } from '../config/settings.js';
 import { ENDPOINT_PATHS } from './context.js';
+import { UI_LOCALES_SUPPORTED } from './authorize/authorization-request.js';
+import { PASSWORD_ACR, idTokenSigningAlgs } from './token/id-token.js';
 import { GRANT_HANDLERS } from './token/token-endpoint.js';
+import { USER_CLAIMS_SUPPORTED } from './user-claims.js';
+
+/** OIDC Core §2: the claims of Gatehouse's ID tokens (besides sub). */
+const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'acr', 'amr', 'sid'];
 
 export function serverMetadata(settings: GatehouseSettings): Record<string, unknown> {
   const { issuer } = settings;
@@ -15,7 +21,12 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     jwks_uri: issuer + ENDPOINT_PATHS.jwks,
     revocation_endpoint: issuer + ENDPOINT_PATHS.revocation,
     introspection_endpoint: issuer + ENDPOINT_PATHS.introspection,
-    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    // OIDC Core §5.3.
+    userinfo_endpoint: issuer + ENDPOINT_PATHS.userinfo,
+    // OpenID Connect RP-Initiated Logout 1.0 §2.1.
+    end_session_endpoint: issuer + ENDPOINT_PATHS.endSession,
+    // OIDC Core §5.4 (profile, email, address, phone) and §11 (offline_access).
+    scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
     response_types_supported: ['code'],
     response_modes_supported: ['query', 'form_post'],
     grant_types_supported: [...GRANT_HANDLERS.keys()],
@@ -26,10 +37,21 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     // RFC 9207 §3: every authorization response carries `iss`.
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: [settings.signingAlg],
+    // Per client: id_token_signed_response_alg (OpenID Connect Dynamic Client Registration §2).
+    id_token_signing_alg_values_supported: idTokenSigningAlgs(settings.signingAlg),
+    // OpenID Connect Discovery 1.0 §3: the claims Gatehouse can supply (UserInfo and ID token).
+    claims_supported: [...USER_CLAIMS_SUPPORTED, ...ID_TOKEN_CLAIMS],
+    acr_values_supported: [PASSWORD_ACR],
+    // OIDC Core §3.1.2.1 ui_locales: the pages are in English only.
+    ui_locales_supported: [...UI_LOCALES_SUPPORTED],
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
     claims_parameter_supported: false,
+    // OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens carry sid (and sub).
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
+    // OpenID Connect Front-Channel Logout 1.0 is not implemented.
+    frontchannel_logout_supported: false,
   };
 }

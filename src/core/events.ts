@@ -20,7 +20,9 @@ export type GatehouseEvent =
   | { type: 'refresh.reused'; flowId: string; clientId: string; grantId: string }
   | { type: 'token.revoked'; flowId: string | null; clientId: string; kind: 'access_token' | 'refresh_token'; grantId: string | null }
   | { type: 'token.issued'; flowId: string | null; clientId: string; grantType: string; jti: string; grantId: string | null }
-  | { type: 'token.refused'; flowId: string | null; clientId: string | null; grantType: string | null; error: string; description: string };
+  | { type: 'token.refused'; flowId: string | null; clientId: string | null; grantType: string | null; error: string; description: string }
+  /** A session ended by logout; logout tokens were queued for `backchannelClientIds`. */
+  | { type: 'logout.succeeded'; userId: string; sid: string | null; clientId: string | null; backchannelClientIds: string[] };
 
 export type GatehouseEventType = GatehouseEvent['type'];
 export type EventOf<T extends GatehouseEventType> = Extract<GatehouseEvent, { type: T }>;

@@ -209,7 +209,9 @@ ${notes
       ? html`<ul class="notes">${notes.map((note) => html`<li><b>${String(note.title ?? '')}</b>${String(note.body ?? '')}</li>`)}</ul>`
       : ''}
 ${result.wwwAuthenticate ? html`<p class="token-line">WWW-Authenticate: <code>${result.wwwAuthenticate}</code></p>` : ''}
-<pre class="json">${pretty(result.body)}</pre>
+${notes
+      ? html`<details class="raw"><summary>The raw JSON response</summary><pre class="json" id="api-json">${pretty(result.body)}</pre></details>`
+      : html`<pre class="json" id="api-json">${pretty(result.body)}</pre>`}
 </section>`;
   }
 
@@ -247,19 +249,19 @@ ${id
 ${parties()}
 ${session ? renderSteps(session.steps) : ''}
 <div class="actions"><a class="btn btn-primary" id="sign-in" href="/login">Sign in with Gatehouse</a></div>
-${showCredentials ? html`<p class="note center">Demo user: <code>${DEMO_USER.username}</code> / <code>${DEMO_USER.password}</code></p>` : ''}
+${showCredentials ? html`<p class="note center credentials">Demo user: <code>${DEMO_USER.username}</code> / <code>${DEMO_USER.password}</code></p>` : ''}
 </section>
 <p class="foot">The same flow as a public client, in the browser: <a href="/spa/">the single-page app</a>.</p></main>`,
       });
     }
     const idClaims = tokens.idToken !== undefined ? decodeJwt(tokens.idToken) : {};
-    const who = typeof idClaims['name'] === 'string' ? idClaims['name'] : typeof idClaims['sub'] === 'string' ? idClaims['sub'] : 'you';
+    const name = typeof idClaims['name'] === 'string' ? idClaims['name'] : undefined;
     return demoLayout({
       title: 'Demo web app: signed in',
       party: 'confidential client',
       body: html`<main><section class="card">
-<h1>Signed in as ${who}</h1>
-<p class="lead">Subject <code>${String(idClaims['sub'] ?? '?')}</code> at ${urls.issuer}. The buttons below make the client's server act with the tokens; your browser only ever sees this page.</p>
+<h1>${name !== undefined ? `Signed in as ${name}` : 'Signed in'}</h1>
+<p class="lead">The ID token says who you are: subject <code id="subject">${String(idClaims['sub'] ?? '?')}</code> at ${urls.issuer}. The buttons below make the client's server act with the tokens; your browser only ever sees this page.</p>
 ${renderSteps(session.steps)}
 <div class="actions">
 <form method="post" action="/call-api">${csrfField(session)}<button class="btn btn-primary" id="call-api" type="submit">Call the API</button></form>

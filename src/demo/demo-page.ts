@@ -41,6 +41,9 @@ pre.json{margin:0 0 .75rem;padding:.75rem .875rem;background:var(--subtle);borde
 .notes li+li{border-top:1px solid var(--border)}
 .notes b{display:block}
 .small{font-size:.875rem;color:var(--muted)}
+.credentials{margin-top:1rem}
+details.raw{margin:0 0 .25rem}
+details.raw summary{cursor:pointer;font-size:.875rem;color:var(--muted);margin:0 0 .5rem}
 a{color:var(--primary)}
 [hidden]{display:none!important}
 @media (forced-colors:active){.step,.parties li,pre.json,.notes{border-color:CanvasText}}
@@ -68,6 +71,7 @@ export function demoLayout(p: { title: string; party: string; body: SafeHtml; he
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex, nofollow">
 <title>${p.title}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/demo.css">
 ${p.head ?? ''}
 </head>

@@ -51,13 +51,13 @@ export function spaPage(p: { urls: DemoUrls; clientId: string; showCredentials: 
 <button class="btn btn-secondary" id="spa-refresh" type="button">Refresh</button>
 <button class="btn btn-secondary" id="spa-sign-out" type="button">Forget tokens</button>
 </div>
-${p.showCredentials ? html`<p class="note center" id="spa-credentials">Demo user: <code>${DEMO_USER.username}</code> / <code>${DEMO_USER.password}</code></p>` : ''}
+${p.showCredentials ? html`<p class="note center credentials" id="spa-credentials">Demo user: <code>${DEMO_USER.username}</code> / <code>${DEMO_USER.password}</code></p>` : ''}
 </section>
 <section class="card" id="spa-api-result" hidden aria-labelledby="spa-api-title">
-<h2 id="spa-api-title">API response</h2>
+<h2 id="spa-api-title">API response: <span id="spa-api-status"></span></h2>
 <ul class="notes" id="spa-notes" hidden></ul>
 <p class="token-line" id="spa-www-authenticate" hidden></p>
-<pre class="json" id="spa-api-json"></pre>
+<details class="raw" id="spa-api-raw"><summary>The raw JSON response</summary><pre class="json" id="spa-api-json"></pre></details>
 </section>
 <section class="card" id="spa-tokens" hidden aria-labelledby="spa-tokens-title">
 <h2 id="spa-tokens-title">The tokens this page holds</h2>
@@ -164,6 +164,7 @@ function showTokens(previousRefreshToken) {
   const signedIn = tokens !== null;
   $('spa-signed-out').hidden = signedIn;
   $('spa-signed-in').hidden = !signedIn;
+  if ($('spa-credentials')) $('spa-credentials').hidden = signedIn;
   $('spa-tokens').hidden = !signedIn;
   if (!signedIn) {
     $('spa-api-result').hidden = true;
@@ -171,8 +172,8 @@ function showTokens(previousRefreshToken) {
     return;
   }
   const idClaims = tokens.id_token ? JSON.parse(decodeJwt(tokens.id_token).claims) : {};
-  $('spa-title').textContent = 'Signed in as ' + (idClaims.name || idClaims.sub || 'you');
-  $('spa-lead').textContent = 'The tokens below are in this page\u2019s memory (a reload forgets them). The buttons call the API and the token endpoint directly from your browser.';
+  $('spa-title').textContent = idClaims.name ? 'Signed in as ' + idClaims.name : 'Signed in';
+  $('spa-lead').textContent = 'The ID token says who you are: subject ' + idClaims.sub + ' at ' + idClaims.iss + '. The tokens below are in this page\u2019s memory (a reload forgets them); the buttons call the API and the token endpoint directly from your browser.';
   const summary = 'token_type ' + tokens.token_type + (tokens.expires_in !== undefined ? ', expires_in ' + tokens.expires_in + ' s' : '') + (tokens.scope ? ', scope \u201c' + tokens.scope + '\u201d' : '') + '.';
   $('spa-token-summary').textContent = 'Received at ' + new Date().toLocaleTimeString('en-GB') + ': ' + summary;
   $('spa-refresh-token').textContent = tokens.refresh_token ? truncate(tokens.refresh_token) : 'none';
@@ -205,7 +206,9 @@ async function signIn() {
     const state = oauth.generateRandomState();
     const nonce = oauth.generateRandomNonce();
     const challenge = await oauth.calculatePKCECodeChallenge(verifier);
-    sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, nonce, challenge }));
+    const sent = 'GET ' + as.authorization_endpoint + '?client_id=' + settings.clientId + '&redirect_uri=' + settings.redirectUri + '&response_type=code&scope=' + settings.scope +
+      '&resource=' + settings.resource + '&state=' + truncate(state) + '&nonce=' + truncate(nonce) + '&code_challenge=' + truncate(challenge) + '&code_challenge_method=S256';
+    sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, nonce, sent }));
     const url = new URL(as.authorization_endpoint);
     url.searchParams.set('client_id', settings.clientId);
     url.searchParams.set('redirect_uri', settings.redirectUri);
@@ -229,16 +232,17 @@ async function completeSignIn() {
   history.replaceState(null, '', new URL('./', currentUrl).pathname);
   const stored = sessionStorage.getItem(PENDING);
   sessionStorage.removeItem(PENDING);
-  const outbound = {
-    kind: 'front',
-    tag: 'Front channel \u00b7 this page \u2192 authorization server',
-    text: 'This page sent your browser to the authorization endpoint with its client_id, the redirect URI, the scopes, the API the token is for (resource), a random state and nonce, and a PKCE code_challenge. The matching code_verifier waited in this tab\u2019s sessionStorage.',
-  };
   if (stored === null) {
     showSteps([{ kind: 'error', tag: 'Front channel \u00b7 unexpected callback', text: 'This tab has no sign-in in progress (it was started in another tab, or already completed), so the response was ignored. Sign in again.' }]);
     return;
   }
   const pending = JSON.parse(stored);
+  const outbound = {
+    kind: 'front',
+    tag: 'Front channel \u00b7 this page \u2192 authorization server',
+    text: 'This page sent your browser to the authorization endpoint with its client_id, the redirect URI, the scopes, the API the token is for (resource), a random state and nonce, and a PKCE code_challenge. The matching code_verifier waited in this tab\u2019s sessionStorage.',
+    sent: pending.sent,
+  };
   const query = [];
   for (const [name, value] of currentUrl.searchParams) query.push(name + '=' + (name === 'iss' || name.startsWith('error') ? value : truncate(value)));
   const inbound = {
@@ -287,8 +291,8 @@ async function callApi() {
       body = text;
     }
     const challenge = response.headers.get('www-authenticate');
-    $('spa-api-title').textContent = 'API response: ' + (response.ok ? '200 OK' : 'HTTP ' + response.status);
-    $('spa-api-title').className = response.ok ? 'ok-text' : 'err-text';
+    $('spa-api-status').textContent = response.ok ? response.status + ' OK' : 'HTTP ' + response.status;
+    $('spa-api-status').className = response.ok ? 'ok-text' : 'err-text';
     const notes = $('spa-notes');
     notes.replaceChildren();
     if (response.ok && body && Array.isArray(body.notes)) {
@@ -301,6 +305,8 @@ async function callApi() {
       }
     }
     notes.hidden = notes.childElementCount === 0;
+    // The raw body is folded away when the notes are shown, and open for an error.
+    $('spa-api-raw').open = notes.hidden;
     $('spa-www-authenticate').hidden = challenge === null;
     $('spa-www-authenticate').textContent = challenge === null ? '' : 'WWW-Authenticate: ' + challenge;
     $('spa-api-json').textContent = JSON.stringify(body, null, 2);

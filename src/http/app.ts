@@ -10,8 +10,10 @@ import { handleError, sendOAuthJson } from './errors.js';
 import { registerAuthorizationRoutes } from './routes/authorize.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerInteractionRoutes } from './routes/interaction.js';
+import { registerLogoutRoutes } from './routes/logout.js';
 import { registerTokenRoutes } from './routes/token.js';
 import { registerTokenManagementRoutes } from './routes/token-management.js';
+import { registerUserInfoRoutes } from './routes/userinfo.js';
 
 /** Form bodies are small: the largest legitimate one is a token request with a long verifier. */
 export const FORM_BODY_LIMIT = 64 * 1024;
@@ -32,7 +34,7 @@ export function buildApp(context: ProviderContext, options: { logger?: FastifySe
 
   allowCrossOrigin(
     app,
-    ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', ENDPOINT_PATHS.jwks, ENDPOINT_PATHS.token, ENDPOINT_PATHS.revocation],
+    ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', ENDPOINT_PATHS.jwks, ENDPOINT_PATHS.token, ENDPOINT_PATHS.revocation, ENDPOINT_PATHS.userinfo],
     ['GET', 'POST'],
   );
   registerDiscoveryRoutes(app, context);
@@ -40,5 +42,7 @@ export function buildApp(context: ProviderContext, options: { logger?: FastifySe
   registerInteractionRoutes(app, context);
   registerTokenRoutes(app, context);
   registerTokenManagementRoutes(app, context);
+  registerUserInfoRoutes(app, context);
+  registerLogoutRoutes(app, context);
   return app;
 }

@@ -6,6 +6,7 @@
  * statement (UPDATE/DELETE ... WHERE ... RETURNING) or a transaction whose first statement is a
  * write, so that the database's row (PostgreSQL) or write (SQLite) lock orders the callers.
  */
+import { createHash } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type {
   AccessTokenRecord,
@@ -15,6 +16,7 @@ import type {
   ConsumeCodeResult,
   Grant,
   Interaction,
+  LogoutDelivery,
   ProtectedResource,
   RefreshTokenRecord,
   RotateRefreshTokenResult,
@@ -34,6 +36,7 @@ import type {
   GrantsTable,
   InteractionsTable,
   IntBool,
+  LogoutDeliveriesTable,
   ProtectedResourcesTable,
   RefreshTokensTable,
   SessionsTable,
@@ -81,6 +84,10 @@ export class KyselyStore implements Store {
             token_endpoint_auth_method: eb.ref('excluded.token_endpoint_auth_method'),
             scope: eb.ref('excluded.scope'),
             require_pkce: eb.ref('excluded.require_pkce'),
+            id_token_signed_response_alg: eb.ref('excluded.id_token_signed_response_alg'),
+            post_logout_redirect_uris: eb.ref('excluded.post_logout_redirect_uris'),
+            backchannel_logout_uri: eb.ref('excluded.backchannel_logout_uri'),
+            backchannel_logout_session_required: eb.ref('excluded.backchannel_logout_session_required'),
             created_at: eb.ref('excluded.created_at'),
           })),
         )
@@ -125,6 +132,7 @@ export class KyselyStore implements Store {
             password_hash: eb.ref('excluded.password_hash'),
             email: eb.ref('excluded.email'),
             name: eb.ref('excluded.name'),
+            claims: eb.ref('excluded.claims'),
             created_at: eb.ref('excluded.created_at'),
           })),
         )
@@ -424,8 +432,123 @@ export class KyselyStore implements Store {
       return rows.map(rowToSigningKey);
     },
 
+    get: async (kid) => {
+      const row = await this.db.selectFrom('signing_keys').selectAll().where('kid', '=', kid).executeTakeFirst();
+      return row ? rowToSigningKey(row) : undefined;
+    },
+
     create: async (key) => {
       await this.db.insertInto('signing_keys').values(signingKeyToRow(key)).execute();
+    },
+
+    retire: async (kid, at) => {
+      const result = await this.db
+        .updateTable('signing_keys')
+        .set({ retired_at: at })
+        .where('kid', '=', kid)
+        .where('retired_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+  };
+
+  readonly logout: Store['logout'] = {
+    sessionClientIds: async (sid) => {
+      const rows = await this.db
+        .selectFrom('grants')
+        .select('client_id')
+        .where('sid', '=', sid)
+        .groupBy('client_id')
+        .orderBy('client_id')
+        .execute();
+      return rows.map((row) => row.client_id);
+    },
+
+    // The DELETE decides the one caller that ends the session; its deliveries are queued in
+    // the same transaction, so a logout is never recorded without them, nor twice.
+    endSession: async (sessionIdHash, deliveries) =>
+      this.db.transaction().execute(async (trx) => {
+        const deleted = await trx
+          .deleteFrom('sessions')
+          .where('id_hash', '=', sessionIdHash)
+          .returning('id_hash')
+          .executeTakeFirst();
+        if (!deleted) return false;
+        if (deliveries.length > 0) {
+          await trx.insertInto('logout_deliveries').values(deliveries.map(logoutDeliveryToRow)).execute();
+        }
+        return true;
+      }),
+  };
+
+  readonly logoutDeliveries: Store['logoutDeliveries'] = {
+    get: async (id) => {
+      const row = await this.db
+        .selectFrom('logout_deliveries')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row && rowToLogoutDelivery(row);
+    },
+
+    list: async (options = {}) => {
+      let query = this.db.selectFrom('logout_deliveries').selectAll();
+      if (options.failed) query = query.where('delivered_at', 'is', null).where('last_error', 'is not', null);
+      query = query.orderBy('created_at', 'desc').orderBy('id');
+      if (options.limit !== undefined) query = query.limit(options.limit);
+      return (await query.execute()).map(rowToLogoutDelivery);
+    },
+
+    listDue: async (now, limit) => {
+      const rows = await this.db
+        .selectFrom('logout_deliveries')
+        .selectAll()
+        .where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map(rowToLogoutDelivery);
+    },
+
+    // `next_attempt_at <= now` in the UPDATE itself decides the one worker that gets the
+    // attempt; moving it to the end of the lease takes the delivery out of everyone's scan.
+    claim: async (id, now, leaseUntil) => {
+      const row = await this.db
+        .updateTable('logout_deliveries')
+        .set((eb) => ({ next_attempt_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
+        .where('id', '=', id)
+        .where('next_attempt_at', '<=', now)
+        .returningAll()
+        .executeTakeFirst();
+      return row && rowToLogoutDelivery(row);
+    },
+
+    // `attempts = attempt`: the claim still holds (nobody claimed the delivery again since).
+    finish: async (id, attempt, outcome) => {
+      const result = await this.db
+        .updateTable('logout_deliveries')
+        .set({
+          delivered_at: outcome.deliveredAt,
+          next_attempt_at: outcome.nextAttemptAt,
+          last_error: outcome.lastError,
+          logout_token: outcome.logoutToken,
+        })
+        .where('id', '=', id)
+        .where('attempts', '=', attempt)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    release: async (id, attempt, now) => {
+      const result = await this.db
+        .updateTable('logout_deliveries')
+        .set((eb) => ({ next_attempt_at: now, attempts: eb('attempts', '-', 1) }))
+        .where('id', '=', id)
+        .where('attempts', '=', attempt)
+        .where('delivered_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
   };
 
@@ -518,9 +641,33 @@ function decodeAuthorizationRequest(text: string): StoredAuthorizationRequest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new Error('Corrupt interactions.request value: expected a JSON object');
   }
-  const request = value as StoredAuthorizationRequest;
-  // Interactions stored before resource indicators existed (a rolling upgrade) had none.
-  return Array.isArray(request.resources) ? request : { ...request, resources: [] };
+  const request = value as Partial<StoredAuthorizationRequest>;
+  // Interactions stored by older versions (a rolling upgrade) lack the newer fields: no
+  // resource indicators, no max_age, no id_token_hint, no ui_locales.
+  return {
+    ...request,
+    resources: Array.isArray(request.resources) ? request.resources : [],
+    maxAge: typeof request.maxAge === 'number' ? request.maxAge : null,
+    idTokenHintSub: typeof request.idTokenHintSub === 'string' ? request.idTokenHintSub : null,
+    uiLocales: Array.isArray(request.uiLocales) ? request.uiLocales : [],
+  } as StoredAuthorizationRequest;
+}
+
+/** Decodes a JSON object (user claims), failing loudly on corrupt data. */
+function decodeObject(text: string, column: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`Corrupt ${column} value: expected a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * The sid of a session row written without one (by a version older than migration 0003 during
+ * a rolling upgrade): derived from the id hash, one-way, so it is stable and reveals nothing.
+ */
+function legacySid(idHash: string): string {
+  return createHash('sha256').update(`gatehouse sid\0${idHash}`).digest().subarray(0, 16).toString('base64url');
 }
 
 function toIntBool(value: boolean): IntBool {
@@ -549,6 +696,10 @@ function clientToRow(client: Client): ClientsTable {
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     scope: client.scope,
     require_pkce: toIntBool(client.requirePkce),
+    id_token_signed_response_alg: client.idTokenSignedResponseAlg,
+    post_logout_redirect_uris: encodeJson(client.postLogoutRedirectUris),
+    backchannel_logout_uri: client.backchannelLogoutUri,
+    backchannel_logout_session_required: toIntBool(client.backchannelLogoutSessionRequired),
     created_at: client.createdAt,
   };
 }
@@ -564,6 +715,10 @@ function rowToClient(row: Selectable<ClientsTable>): Client {
     tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod,
     scope: row.scope,
     requirePkce: fromIntBool(row.require_pkce),
+    idTokenSignedResponseAlg: row.id_token_signed_response_alg as Client['idTokenSignedResponseAlg'],
+    postLogoutRedirectUris: decodeStringArray(row.post_logout_redirect_uris, 'clients.post_logout_redirect_uris'),
+    backchannelLogoutUri: row.backchannel_logout_uri,
+    backchannelLogoutSessionRequired: fromIntBool(row.backchannel_logout_session_required),
     createdAt: row.created_at,
   };
 }
@@ -575,6 +730,7 @@ function userToRow(user: User): UsersTable {
     password_hash: user.passwordHash,
     email: user.email,
     name: user.name,
+    claims: encodeJson(user.claims),
     created_at: user.createdAt,
   };
 }
@@ -586,6 +742,7 @@ function rowToUser(row: Selectable<UsersTable>): User {
     passwordHash: row.password_hash,
     email: row.email,
     name: row.name,
+    claims: decodeObject(row.claims, 'users.claims'),
     createdAt: row.created_at,
   };
 }
@@ -593,6 +750,7 @@ function rowToUser(row: Selectable<UsersTable>): User {
 function sessionToRow(session: Session): SessionsTable {
   return {
     id_hash: session.idHash,
+    sid: session.sid,
     user_id: session.userId,
     auth_time: session.authTime,
     created_at: session.createdAt,
@@ -603,6 +761,7 @@ function sessionToRow(session: Session): SessionsTable {
 function rowToSession(row: Selectable<SessionsTable>): Session {
   return {
     idHash: row.id_hash,
+    sid: row.sid ?? legacySid(row.id_hash),
     userId: row.user_id,
     authTime: row.auth_time,
     createdAt: row.created_at,
@@ -643,6 +802,7 @@ function grantToRow(grant: Grant): GrantsTable {
     client_id: grant.clientId,
     user_id: grant.userId,
     scope: encodeJson(grant.scope),
+    sid: grant.sid,
     created_at: grant.createdAt,
     revoked_at: grant.revokedAt,
   };
@@ -655,6 +815,7 @@ function rowToGrant(row: Selectable<GrantsTable>): Grant {
     clientId: row.client_id,
     userId: row.user_id,
     scope: decodeStringArray(row.scope, 'grants.scope'),
+    sid: row.sid,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
   };
@@ -814,5 +975,33 @@ function rowToSigningKey(row: Selectable<SigningKeysTable>): SigningKeyRecord {
     createdAt: row.created_at,
     activatesAt: row.activates_at,
     retiredAt: row.retired_at,
+  };
+}
+
+function logoutDeliveryToRow(delivery: LogoutDelivery): LogoutDeliveriesTable {
+  return {
+    id: delivery.id,
+    client_id: delivery.clientId,
+    uri: delivery.uri,
+    logout_token: delivery.logoutToken,
+    attempts: delivery.attempts,
+    next_attempt_at: delivery.nextAttemptAt,
+    last_error: delivery.lastError,
+    delivered_at: delivery.deliveredAt,
+    created_at: delivery.createdAt,
+  };
+}
+
+function rowToLogoutDelivery(row: Selectable<LogoutDeliveriesTable>): LogoutDelivery {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    uri: row.uri,
+    logoutToken: row.logout_token,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    deliveredAt: row.delivered_at,
+    createdAt: row.created_at,
   };
 }

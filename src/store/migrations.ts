@@ -8,6 +8,7 @@
  * serialized by a database lock, and each migration commits together with its record, so a
  * crash never leaves a half-applied migration behind.
  */
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, Dialect } from './schema.js';
 
@@ -247,8 +248,96 @@ const refreshTokensAndResources: Migration = {
   },
 };
 
+/**
+ * OpenID Connect: the users' standard claims (OIDC Core §5.1), a public session id (`sid`) for
+ * every single sign-on session and on the grants made in it, and the ID token signing algorithm
+ * a client registered (`id_token_signed_response_alg`).
+ */
+const userClaimsAndSessionIds: Migration = {
+  name: '0003_user_claims_and_session_ids',
+  async up(db) {
+    // Users created before this migration have only the name and email columns.
+    await db.schema
+      .alterTable('users')
+      .addColumn('claims', 'text', (c) => c.notNull().defaultTo('{}'))
+      .execute();
+
+    // Null: the server's default signing algorithm, which is what existing clients got so far.
+    await db.schema.alterTable('clients').addColumn('id_token_signed_response_alg', 'text').execute();
+
+    // Sessions that exist already get a random sid each, so nobody is signed out. The column
+    // stays nullable (SQLite cannot add a NOT NULL column without a constant default); the
+    // store always writes a sid, and the unique index allows no two sessions the same one.
+    await db.schema.alterTable('sessions').addColumn('sid', 'text').execute();
+    const sessions: Array<{ id_hash: string }> = await db.selectFrom('sessions').select('id_hash').execute();
+    for (const { id_hash } of sessions) {
+      await db
+        .updateTable('sessions')
+        .set({ sid: randomBytes(16).toString('base64url') })
+        .where('id_hash', '=', id_hash)
+        .execute();
+    }
+    await db.schema.createIndex('sessions_sid_idx').on('sessions').column('sid').unique().execute();
+
+    // The session a grant was made in (null for grants from before, and without a user): ID
+    // tokens carry it, and logout can find the grants of a session.
+    await db.schema.alterTable('grants').addColumn('sid', 'text').execute();
+    await db.schema.createIndex('grants_sid_idx').on('grants').column('sid').execute();
+  },
+};
+
+/**
+ * OpenID Connect RP-Initiated Logout 1.0 and Back-Channel Logout 1.0: the clients' logout
+ * metadata, and the persisted queue of logout tokens waiting to be delivered.
+ */
+const logout: Migration = {
+  name: '0004_logout',
+  async up(db, dialect) {
+    const { time } = types(dialect);
+
+    // Existing clients registered none of it: no post-logout redirects, no back-channel logout.
+    await db.schema
+      .alterTable('clients')
+      .addColumn('post_logout_redirect_uris', 'text', (c) => c.notNull().defaultTo('[]'))
+      .execute();
+    await db.schema.alterTable('clients').addColumn('backchannel_logout_uri', 'text').execute();
+    await db.schema
+      .alterTable('clients')
+      .addColumn('backchannel_logout_session_required', 'integer', (c) =>
+        c.notNull().defaultTo(0).check(boolCheck('backchannel_logout_session_required')),
+      )
+      .execute();
+
+    // A delivery dies with its client: there is nobody left to tell.
+    await db.schema
+      .createTable('logout_deliveries')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('client_id', 'text', (c) =>
+        c.notNull().references('clients.client_id').onDelete('cascade'),
+      )
+      .addColumn('uri', 'text', (c) => c.notNull())
+      .addColumn('logout_token', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', time)
+      .addColumn('last_error', 'text')
+      .addColumn('delivered_at', time)
+      .addColumn('created_at', time, (c) => c.notNull())
+      .execute();
+
+    // The workers' scan for due deliveries, listings by age, and the ON DELETE CASCADE.
+    const indexes: Array<[name: string, table: string, column: string]> = [
+      ['logout_deliveries_next_attempt_at_idx', 'logout_deliveries', 'next_attempt_at'],
+      ['logout_deliveries_created_at_idx', 'logout_deliveries', 'created_at'],
+      ['logout_deliveries_client_id_idx', 'logout_deliveries', 'client_id'],
+    ];
+    for (const [name, table, column] of indexes) {
+      await db.schema.createIndex(name).on(table).column(column).execute();
+    }
+  },
+};
+
 /** Every migration, in the order it must be applied. Append only. */
-export const migrations: readonly Migration[] = [initialSchema, refreshTokensAndResources];
+export const migrations: readonly Migration[] = [initialSchema, refreshTokensAndResources, userClaimsAndSessionIds, logout];
 
 /**
  * Key of the PostgreSQL advisory lock that serializes `migrate()` across instances

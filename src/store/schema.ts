@@ -29,6 +29,14 @@ export interface ClientsTable {
   /** Space-separated scopes (kept in the protocol's own representation). */
   scope: string;
   require_pkce: IntBool;
+  /** 'ES256' | 'RS256' | null (the server default); added by migration 0003. */
+  id_token_signed_response_alg: string | null;
+  /** JSON string[]; added by migration 0004 with default '[]'. */
+  post_logout_redirect_uris: JsonText;
+  /** Added by migration 0004. */
+  backchannel_logout_uri: string | null;
+  /** Added by migration 0004 with default 0. */
+  backchannel_logout_session_required: IntBool;
   created_at: number;
 }
 
@@ -38,11 +46,15 @@ export interface UsersTable {
   password_hash: string;
   email: string | null;
   name: string | null;
+  /** JSON object of OIDC Core §5.1 claims; added by migration 0003 with default '{}'. */
+  claims: JsonText;
   created_at: number;
 }
 
 export interface SessionsTable {
   id_hash: string;
+  /** Public session id; added by migration 0003 (null only for rows written by older code). */
+  sid: string | null;
   user_id: string;
   auth_time: number;
   created_at: number;
@@ -76,6 +88,8 @@ export interface GrantsTable {
   user_id: string | null;
   /** JSON string[] */
   scope: JsonText;
+  /** The session's public id; added by migration 0003. */
+  sid: string | null;
   created_at: number;
   revoked_at: number | null;
 }
@@ -155,6 +169,20 @@ export interface SigningKeysTable {
   retired_at: number | null;
 }
 
+/** Back-Channel Logout 1.0 deliveries; created by migration 0004. */
+export interface LogoutDeliveriesTable {
+  id: string;
+  client_id: string;
+  uri: string;
+  logout_token: string;
+  attempts: number;
+  /** Null once delivered or given up. */
+  next_attempt_at: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  created_at: number;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_at: number;
@@ -172,6 +200,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   protected_resources: ProtectedResourcesTable;
   signing_keys: SigningKeysTable;
+  logout_deliveries: LogoutDeliveriesTable;
   gatehouse_migrations: MigrationsTable;
 }
 

@@ -34,6 +34,15 @@ export interface Client {
    * algorithm of this client's ID tokens; null means the server's default signing algorithm.
    */
   idTokenSignedResponseAlg: 'ES256' | 'RS256' | null;
+  /**
+   * OpenID Connect RP-Initiated Logout 1.0 §3.1: where the browser may be sent after a logout
+   * (`post_logout_redirect_uri` must match one of these exactly).
+   */
+  postLogoutRedirectUris: string[];
+  /** OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed; null for none. */
+  backchannelLogoutUri: string | null;
+  /** Back-Channel Logout 1.0 §2.2: whether the client needs `sid` in logout tokens. */
+  backchannelLogoutSessionRequired: boolean;
   createdAt: number;
 }
 
@@ -235,6 +244,35 @@ export interface SigningKeyRecord {
   retiredAt: number | null;
 }
 
+/**
+ * A queued Back-Channel Logout 1.0 delivery: one logout token for one client. Due while
+ * `nextAttemptAt` is set and has passed; `nextAttemptAt` is null once the token was delivered
+ * (`deliveredAt`) or the attempts ran out (a failed delivery).
+ */
+export interface LogoutDelivery {
+  id: string;
+  clientId: string;
+  /** The client's backchannel_logout_uri when the logout happened. */
+  uri: string;
+  /** The logout token last sent (or to be sent); re-signed when a retry finds it expired. */
+  logoutToken: string;
+  /** Attempts started so far; an attempt counts from the moment a worker claims it. */
+  attempts: number;
+  nextAttemptAt: number | null;
+  /** Why the last failed attempt failed (kept after a later success, as history). */
+  lastError: string | null;
+  deliveredAt: number | null;
+  createdAt: number;
+}
+
+/** What a worker records when its attempt ends. */
+export interface LogoutDeliveryOutcome {
+  deliveredAt: number | null;
+  nextAttemptAt: number | null;
+  lastError: string | null;
+  logoutToken: string;
+}
+
 export type ConsumeCodeResult =
   | { status: 'consumed'; code: AuthorizationCode }
   /** The code exists but was already consumed: a replay (RFC 6749 §4.1.2). */
@@ -334,7 +372,49 @@ export interface Store {
   };
 
   signingKeys: {
+    /** Every key, retired ones included, oldest first (by createdAt, then kid). */
     list(): Promise<SigningKeyRecord[]>;
+    get(kid: string): Promise<SigningKeyRecord | undefined>;
     create(key: SigningKeyRecord): Promise<void>;
+    /**
+     * Sets retiredAt of a key that is not retired yet (one conditional update); false when the
+     * key does not exist or was already retired, which is then left unchanged.
+     */
+    retire(kid: string, at: number): Promise<boolean>;
+  };
+
+  /** Ending sessions (OpenID Connect RP-Initiated Logout 1.0, Back-Channel Logout 1.0). */
+  logout: {
+    /** The clients that were issued a code in the session `sid` (its grants), each once. */
+    sessionClientIds(sid: string): Promise<string[]>;
+    /**
+     * Atomically deletes the session and queues `deliveries`, in one transaction. True only for
+     * the one caller that deleted the session; for any other (the session was already gone)
+     * nothing is queued.
+     */
+    endSession(sessionIdHash: string, deliveries: LogoutDelivery[]): Promise<boolean>;
+  };
+
+  /** The persisted queue of Back-Channel Logout 1.0 deliveries. */
+  logoutDeliveries: {
+    get(id: string): Promise<LogoutDelivery | undefined>;
+    /** Newest first; `failed`: only undelivered ones that have failed at least once. */
+    list(options?: { failed?: boolean; limit?: number }): Promise<LogoutDelivery[]>;
+    /** Deliveries due at `now` (candidates to claim), the longest-waiting first. */
+    listDue(now: number, limit: number): Promise<LogoutDelivery[]>;
+    /**
+     * Atomically claims a due delivery for one attempt: one conditional UPDATE moves
+     * `nextAttemptAt` to `leaseUntil` and counts the attempt, only if the delivery is due at
+     * `now`. Of concurrent callers exactly one gets the delivery (with `attempts` counting this
+     * attempt); the others get undefined.
+     */
+    claim(id: string, now: number, leaseUntil: number): Promise<LogoutDelivery | undefined>;
+    /**
+     * Records the outcome of attempt number `attempt`, only if no other attempt was claimed
+     * since (false then, and nothing changes).
+     */
+    finish(id: string, attempt: number, outcome: LogoutDeliveryOutcome): Promise<boolean>;
+    /** Gives back an interrupted attempt `attempt` uncounted, due again at `now`. */
+    release(id: string, attempt: number, now: number): Promise<boolean>;
   };
 }

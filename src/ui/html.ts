@@ -141,6 +141,7 @@ input:focus-visible{outline-offset:1px;border-color:var(--focus)}
 .note{font-size:.875rem;color:var(--muted);margin:0;overflow-wrap:anywhere}
 .icon-head{display:flex;justify-content:center;margin:0 0 1rem;color:var(--danger-text)}
 .icon-head svg{width:2.5rem;height:2.5rem}
+.icon-head.ok{color:var(--ok)}
 .details{margin:1.25rem 0 0;padding:.875rem 1rem;background:var(--subtle);border:1px solid var(--border);border-radius:10px;font-family:ui-monospace,SFMono-Regular,"SF Mono",Menlo,Consolas,"Liberation Mono",monospace;font-size:.8125rem;line-height:1.5}
 .details dt{color:var(--muted);font-weight:600}
 .details dd{margin:.125rem 0 .75rem;white-space:pre-wrap;overflow-wrap:anywhere}

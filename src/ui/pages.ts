@@ -117,3 +117,37 @@ ${Object.entries(p.fields).map(([name, value]) => html`<input type="hidden" name
 <script>${raw(FORM_POST_SCRIPT)}</script>`;
   return { html: layout({ title: 'Returning to the application', body }), scriptHash: FORM_POST_SCRIPT_HASH };
 }
+
+/**
+ * OpenID Connect RP-Initiated Logout 1.0 §2: asks the End-User to confirm signing out when the
+ * request cannot show that it comes from an application of the current session (no valid
+ * `id_token_hint` for it). `fields` are hidden inputs POSTed back with `csrf_token`.
+ */
+export function renderLogoutConfirmPage(p: {
+  action: string;
+  csrfToken: string;
+  username: string;
+  clientName?: string | null;
+  fields?: Record<string, string>;
+  lang?: string;
+}): string {
+  const initial = (Array.from(p.username.trim())[0] ?? '?').toUpperCase();
+  const hasClient = p.clientName !== undefined && p.clientName !== null && p.clientName !== '';
+  const body = html`<h1>Sign out of Gatehouse?</h1>
+<p class="lead">${hasClient ? html`${p.clientName} asked to sign you out.` : 'Do you want to sign out?'}</p>
+<div class="account"><span class="avatar" aria-hidden="true">${initial}</span><span class="who"><span class="label">Signed in as</span><strong>${p.username}</strong></span></div>
+<form method="post" action="${safeUrl(p.action)}">
+<input type="hidden" name="csrf_token" value="${p.csrfToken}">
+${Object.entries(p.fields ?? {}).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">\n`)}<button type="submit" class="btn btn-primary btn-block">Sign out</button>
+</form>
+<p class="note">Signing out ends your Gatehouse session in this browser. Applications you signed in to with it are told that you signed out.</p>`;
+  return layout({ title: 'Sign out of Gatehouse?', body, lang: p.lang });
+}
+
+/** OpenID Connect RP-Initiated Logout 1.0 §2: shown after signing out when there is no redirect. */
+export function renderSignedOutPage(p: { lang?: string } = {}): string {
+  const body = html`<div class="icon-head ok">${CHECK_ICON}</div>
+<h1 class="center">You are signed out</h1>
+<p class="center">You have signed out of Gatehouse. You can close this window.</p>`;
+  return layout({ title: 'Signed out', body, lang: p.lang });
+}

@@ -246,6 +246,31 @@ describe('gatehouse users', () => {
     assert.equal(await withStore((store) => store.users.getByUsername('alice')), undefined);
     assertOneLineFailure(await gatehouse(['users', 'delete', 'alice', '--database', database]), /^gatehouse: no user named alice$/);
   });
+
+  test('create takes OpenID Connect Core §5.1 claims: --given-name, --family-name, --phone, --email-verified', async () => {
+    const run = await gatehouse(
+      [
+        'users', 'create', '--database', database, '--username', 'dora', '--password-stdin', '--json',
+        '--email', 'dora@example.com', '--email-verified', '--name', 'Dora Explorer', '--given-name', 'Dora', '--family-name', 'Explorer', '--phone', '+15550100',
+      ],
+      'dora password\n',
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const user = await withStore((store) => store.users.getByUsername('dora'));
+    assert.ok(user);
+    const { updated_at: updatedAt, ...claims } = user.claims;
+    assert.deepEqual(claims, { given_name: 'Dora', family_name: 'Explorer', phone_number: '+15550100', email_verified: true });
+    assert.equal(typeof updatedAt, 'number');
+    assert.deepEqual((JSON.parse(run.stdout) as { claims: unknown }).claims, user.claims);
+
+    // An email without --email-verified is not verified (OIDC Core §5.1 email_verified false).
+    assert.equal((await gatehouse(['users', 'create', '--database', database, '--username', 'eve', '--password-stdin', '--email', 'eve@example.com'], 'pw\n')).code, 0);
+    assert.equal((await withStore((store) => store.users.getByUsername('eve')))?.claims['email_verified'], false);
+
+    assertOneLineFailure(await gatehouse(['users', 'create', '--database', database, '--username', 'fay', '--password-stdin', '--phone', 'call me'], 'pw\n'), /^gatehouse: --phone: /);
+    assertOneLineFailure(await gatehouse(['users', 'create', '--database', database, '--username', 'fay', '--password-stdin', '--email-verified'], 'pw\n'), /--email-verified needs --email/);
+    for (const username of ['dora', 'eve']) assert.equal((await gatehouse(['users', 'delete', username, '--database', database])).code, 0);
+  });
 });
 
 describe('gatehouse: settings and errors', () => {

@@ -7,6 +7,7 @@ import { applyFixtures } from '../../src/config/apply-fixtures.js';
 import { ConfigError, loadConfigFile } from '../../src/config/load-config.js';
 import type { ClientFixture } from '../../src/config/settings.js';
 import { verifyClientSecret, verifyPassword } from '../../src/core/secrets.js';
+import { registerClient } from '../../src/core/client-metadata.js';
 import { openStore } from '../../src/store/open-store.js';
 
 let dir: string;
@@ -318,5 +319,86 @@ describe('applyFixtures: config clients and users, idempotently', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('OpenID Connect: user claims (OIDC Core §5.1) and id_token_signed_response_alg (Registration §2) in the config file', () => {
+  const CLAIMS_YAML = `
+clients:
+  - client_id: rs
+    client_secret: rs-secret-please-change
+    redirect_uris: [https://rs.example.com/cb]
+    id_token_signed_response_alg: RS256
+users:
+  - username: carol
+    password: carol-password
+    name: Carol Example
+    given_name: Carol
+    family_name: Example
+    email: carol@example.com
+    email_verified: true
+    phone_number: "+1 555 0100"
+    phone_number_verified: false
+    address:
+      street_address: 1 Main Street
+      locality: Springfield
+      country: US
+`;
+
+  test('users accept the standard claims; applying stores them with updated_at, which moves only when they change', async () => {
+    const config = await loadConfigFile(await file(CLAIMS_YAML));
+    assert.equal(config.clients?.[0]?.id_token_signed_response_alg, 'RS256');
+    const store = await openStore('sqlite::memory:');
+    try {
+      await store.migrate();
+      const fixtures = { clients: config.clients ?? [], users: config.users ?? [] };
+      await applyFixtures(store, fixtures, 1_000_000);
+      assert.equal((await store.clients.get('rs'))?.idTokenSignedResponseAlg, 'RS256');
+      const carol = await store.users.getByUsername('carol');
+      assert.ok(carol);
+      assert.equal(carol.name, 'Carol Example');
+      assert.equal(carol.email, 'carol@example.com');
+      assert.deepEqual(carol.claims, {
+        given_name: 'Carol',
+        family_name: 'Example',
+        email_verified: true,
+        phone_number_verified: false,
+        phone_number: '+1 555 0100',
+        address: { street_address: '1 Main Street', locality: 'Springfield', country: 'US' },
+        updated_at: 1000,
+      });
+
+      await applyFixtures(store, fixtures, 2_000_000);
+      assert.deepEqual(await store.users.getByUsername('carol'), carol, 'unchanged claims keep updated_at');
+      const renamed = { ...fixtures, users: fixtures.users.map((user) => ({ ...user, family_name: 'Changed' })) };
+      await applyFixtures(store, renamed, 3_000_000);
+      const changed = await store.users.getByUsername('carol');
+      assert.equal(changed?.claims['family_name'], 'Changed');
+      assert.equal(changed?.claims['updated_at'], 3000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('invalid claim values name the key path', async () => {
+    const user = 'users:\n  - username: a\n    password: b\n';
+    await assertConfigError(`${user}    email_verified: "yes"\n`, 'users[0].email_verified', /true or false/);
+    await assertConfigError(`${user}    phone_number: call me\n`, 'users[0].phone_number', /telephone number/);
+    await assertConfigError(`${user}    given_name: ""\n`, 'users[0].given_name', /non-empty/);
+    await assertConfigError(`${user}    address: {planet: Mars}\n`, 'users[0].address.planet', /not an address field/);
+    await assertConfigError(`${user}    address: Main Street\n`, 'users[0].address', /mapping/);
+    await assertConfigError(`${user}    updated_at: 5\n`, 'users[0].updated_at', /not a known key/);
+  });
+
+  test('id_token_signed_response_alg must be ES256 or RS256 (never none)', async () => {
+    for (const alg of ['none', 'HS256', 'EdDSA']) {
+      await assertConfigError(
+        `clients:\n  - client_id: c\n    client_secret: s\n    redirect_uris: [https://c.example/cb]\n    id_token_signed_response_alg: ${alg}\n`,
+        'clients[0].id_token_signed_response_alg',
+        /ES256 or RS256/,
+      );
+    }
+    const { client } = await registerClient({ redirect_uris: ['https://c.example/cb'] }, { generateSecret: true, now: 0 });
+    assert.equal(client.idTokenSignedResponseAlg, null, 'unset: the server signing algorithm');
   });
 });

@@ -48,7 +48,7 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-/** Pages served at CLIENT_ORIGIN by path (e.g. `/frame.html`); any other path gets CALLBACK_PAGE. */
+/** Pages served at CLIENT_ORIGIN by path (e.g. `/frame.html`). */
 export type ClientPages = Record<string, string>;
 
 export const CALLBACK_PAGE = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Client callback</title></head><body><p id="callback">Callback received</p></body></html>';
@@ -59,12 +59,24 @@ declare global {
   }
 }
 
-/**
- * A fresh browser context (no cookies) with one page, the client's origin intercepted, and CSP
- * monitoring. `sink` additionally receives every CSP report (to check "across the flows").
- */
-export async function openBrowserSession(browser: Browser, clientPages: ClientPages = {}, sink?: CspReport[]): Promise<BrowserSession> {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+export interface BrowserSessionOptions {
+  /** Pages served at CLIENT_ORIGIN by path; any other path gets CALLBACK_PAGE. */
+  clientPages?: ClientPages;
+  /** Receives every CSP report too (to check "none across the flows"). */
+  cspSink?: CspReport[];
+  /**
+   * Browser permissions for the context. Chromium's Local Network Access checks treat a page
+   * fulfilled by `page.route` as public, and block its subresource requests (iframes included)
+   * to loopback addresses unless `local-network-access` is granted.
+   */
+  permissions?: string[];
+}
+
+/** A fresh browser context (no cookies) with one page, the client's origin intercepted, and CSP monitoring. */
+export async function openBrowserSession(browser: Browser, options: BrowserSessionOptions = {}): Promise<BrowserSession> {
+  const clientPages = options.clientPages ?? {};
+  const sink = options.cspSink;
+  const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, permissions: options.permissions ?? [] });
   context.setDefaultTimeout(5_000);
   const clientRequests: ClientRequest[] = [];
   const cspReports: CspReport[] = [];

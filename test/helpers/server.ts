@@ -38,6 +38,8 @@ export interface TestServerOptions {
   users?: UserFixture[];
   resources?: ResourceFixture[];
   settings?: Partial<GatehouseSettings>;
+  /** How often the server reloads its signing keys from the store (default 30 s). */
+  keyReloadIntervalMs?: number;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<RunningGatehouse> {
@@ -53,7 +55,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     resources: options.resources ?? [],
     ...options.settings,
   };
-  return startGatehouse(settings, { logger: false, issuerFromAddress: true });
+  return startGatehouse(settings, {
+    logger: false,
+    issuerFromAddress: true,
+    ...(options.keyReloadIntervalMs !== undefined ? { keyReloadIntervalMs: options.keyReloadIntervalMs } : {}),
+  });
 }
 
 /** The stores every store-dependent test runs against. PostgreSQL gets a fresh schema. */

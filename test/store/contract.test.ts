@@ -19,6 +19,7 @@ import type {
   Client,
   Grant,
   Interaction,
+  LogoutDelivery,
   ProtectedResource,
   RefreshTokenRecord,
   RotateRefreshTokenResult,
@@ -76,6 +77,10 @@ function makeClient(overrides: Partial<Client> = {}): Client {
     tokenEndpointAuthMethod: 'client_secret_basic',
     scope: 'openid profile email',
     requirePkce: true,
+    idTokenSignedResponseAlg: null,
+    postLogoutRedirectUris: [],
+    backchannelLogoutUri: null,
+    backchannelLogoutSessionRequired: false,
     createdAt: NOW,
     ...overrides,
   };
@@ -88,6 +93,15 @@ function makeUser(overrides: Partial<User> = {}): User {
     passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
     email: 'alice@example.com',
     name: 'Alice',
+    claims: {
+      given_name: 'Alice',
+      family_name: 'Liddell',
+      email_verified: true,
+      phone_number: '+44 20 7946 0000',
+      phone_number_verified: false,
+      address: { street_address: '1 Rabbit Hole', locality: 'Oxford', country: 'GB' },
+      updated_at: Math.floor(NOW / 1000),
+    },
     createdAt: NOW,
     ...overrides,
   };
@@ -110,6 +124,9 @@ function makeInteraction(clientId: string, overrides: Partial<Interaction> = {})
       nonce: null,
       prompt: [],
       loginHint: null,
+      maxAge: null,
+      idTokenHintSub: null,
+      uiLocales: [],
       resources: [],
     },
     browserBindingHash: 'binding-hash',
@@ -218,10 +235,54 @@ async function seedGrant(store: Store): Promise<{ client: Client; user: User; gr
     clientId: client.clientId,
     userId: user.id,
     scope: ['openid', 'profile'],
+    sid: uid('sid'),
     createdAt: NOW,
     revokedAt: null,
   };
   await store.grants.create(grant);
+  return { client, user, grant };
+}
+
+/**
+ * A client, a user and a grant as rows of the 0001 schema, for upgrade tests: the store's own
+ * methods write columns that later migrations added.
+ */
+async function seedLegacyGrant(db: Kysely<any>): Promise<{ client: Client; user: User; grant: Grant }> {
+  const client = makeClient();
+  const user = makeUser({ claims: {} });
+  const grant: Grant = {
+    id: uid('grant'),
+    flowId: uid('flow'),
+    clientId: client.clientId,
+    userId: user.id,
+    scope: ['openid', 'profile'],
+    sid: null,
+    createdAt: NOW,
+    revokedAt: null,
+  };
+  await db
+    .insertInto('clients')
+    .values({
+      client_id: client.clientId,
+      client_secret_hash: client.clientSecretHash,
+      client_name: client.clientName,
+      redirect_uris: JSON.stringify(client.redirectUris),
+      grant_types: JSON.stringify(client.grantTypes),
+      response_types: JSON.stringify(client.responseTypes),
+      token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+      scope: client.scope,
+      require_pkce: 1,
+      created_at: client.createdAt,
+    })
+    .execute();
+  await db
+    .insertInto('users')
+    .values({ id: user.id, username: user.username, password_hash: user.passwordHash, email: user.email, name: user.name, created_at: user.createdAt })
+    .execute();
+  await db
+    .insertInto('grants')
+    .values({ id: grant.id, flow_id: grant.flowId, client_id: grant.clientId, user_id: grant.userId, scope: JSON.stringify(grant.scope), created_at: grant.createdAt, revoked_at: null })
+    .execute();
   return { client, user, grant };
 }
 
@@ -323,7 +384,7 @@ function defineContract(name: string, target: ContractTarget): void {
           const initial = migrations.filter((m) => m.name === '0001_initial_schema');
           assert.equal(initial.length, 1);
           await migrate(s.db, s.dialect, initial);
-          const { grant } = await seedGrant(s);
+          const { grant } = await seedLegacyGrant(s.db);
           const code = makeCode(grant, { resources: [] });
           // A row shaped for 0001's schema, which the current typings no longer describe.
           const legacyRow = {
@@ -359,6 +420,42 @@ function defineContract(name: string, target: ContractTarget): void {
         }
       });
 
+      it('0003 upgrades a 0002 database: users get no claims, sessions a unique sid each, clients the default ID token alg', async () => {
+        const fresh = await target.createDatabase();
+        const s = await fresh.open();
+        try {
+          assert.ok(s instanceof KyselyStore);
+          const before0003 = migrations.filter((m) => m.name < '0003');
+          assert.deepEqual(before0003.map((m) => m.name), ['0001_initial_schema', '0002_refresh_tokens_and_resources']);
+          await migrate(s.db, s.dialect, before0003);
+          const { client, user, grant } = await seedLegacyGrant(s.db);
+          const sessionRows = [uid('session-hash'), uid('session-hash')].map((idHash) => ({
+            id_hash: idHash,
+            user_id: user.id,
+            auth_time: NOW - MINUTE,
+            created_at: NOW - MINUTE,
+            expires_at: NOW + 60 * MINUTE,
+          }));
+          await (s.db as Kysely<any>).insertInto('sessions').values(sessionRows).execute();
+
+          await s.migrate();
+          assert.ok((await listAppliedMigrations(s.db)).includes('0003_user_claims_and_session_ids'));
+          assert.deepEqual((await s.users.getById(user.id))?.claims, {});
+          assert.equal((await s.clients.get(client.clientId))?.idTokenSignedResponseAlg, null);
+          assert.equal((await s.grants.get(grant.id))?.sid, null);
+          const sids = await Promise.all(sessionRows.map(async (row) => (await s.sessions.get(row.id_hash, NOW))?.sid));
+          for (const sid of sids) assert.match(sid ?? '', /^[A-Za-z0-9_-]{22}$/);
+          assert.notEqual(sids[0], sids[1]);
+          // Nobody was signed out, and new sessions are stored with their sid.
+          const session = makeSession(user.id);
+          await s.sessions.create(session);
+          assert.deepEqual(await s.sessions.get(session.idHash, NOW), session);
+        } finally {
+          await s.close();
+          await fresh.destroy();
+        }
+      });
+
       it('reports its dialect', () => {
         assert.ok(store.dialect === 'sqlite' || store.dialect === 'postgres');
       });
@@ -379,6 +476,14 @@ function defineContract(name: string, target: ContractTarget): void {
         await store.clients.create(publicClient);
         assert.deepEqual(await store.clients.get(confidential.clientId), confidential);
         assert.deepEqual(await store.clients.get(publicClient.clientId), publicClient);
+      });
+
+      it('round-trips id_token_signed_response_alg (OpenID Connect Registration §2)', async () => {
+        const client = makeClient({ idTokenSignedResponseAlg: 'RS256' });
+        await store.clients.create(client);
+        assert.deepEqual(await store.clients.get(client.clientId), client);
+        await store.clients.upsert({ ...client, idTokenSignedResponseAlg: null });
+        assert.equal((await store.clients.get(client.clientId))?.idTokenSignedResponseAlg, null);
       });
 
       it('returns undefined for an unknown client', async () => {
@@ -473,6 +578,15 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.deepEqual(await store.users.getById(user.id), user);
         assert.deepEqual(await store.users.getByUsername(user.username), user);
         assert.deepEqual(await store.users.getById(bare.id), bare);
+      });
+
+      it('round-trips OIDC Core §5.1 claims, and upsert replaces them', async () => {
+        const user = makeUser();
+        await store.users.create(user);
+        assert.deepEqual((await store.users.getById(user.id))?.claims, user.claims);
+        const replaced = await store.users.upsert({ ...user, claims: { given_name: 'Al' } });
+        assert.deepEqual(replaced.claims, { given_name: 'Al' });
+        assert.deepEqual((await store.users.getByUsername(user.username))?.claims, { given_name: 'Al' });
       });
 
       it('returns undefined for unknown users', async () => {
@@ -576,6 +690,13 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.equal(await store.sessions.get(session.idHash, NOW + 2 * MINUTE), undefined);
       });
 
+      it('keeps each session’s public sid, and refuses a second session with the same sid', async () => {
+        const session = makeSession(user.id);
+        await store.sessions.create(session);
+        assert.equal((await store.sessions.get(session.idHash, NOW))?.sid, session.sid);
+        await assert.rejects(store.sessions.create(makeSession(user.id, { sid: session.sid })));
+      });
+
       it('returns undefined for an unknown session', async () => {
         assert.equal(await store.sessions.get(uid('missing'), NOW), undefined);
       });
@@ -611,6 +732,9 @@ function defineContract(name: string, target: ContractTarget): void {
             nonce: 'nonce "quoted" ünïcödé',
             prompt: ['login', 'consent'],
             loginHint: 'alice@example.com',
+            maxAge: 0,
+            idTokenHintSub: 'user-1',
+            uiLocales: ['en-GB', 'fr'],
             resources: ['https://api.example', 'https://files.example/v1?tenant=a'],
           },
         });
@@ -624,6 +748,26 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.ok(store instanceof KyselyStore);
         const interaction = makeInteraction(client.clientId);
         const { resources: _omitted, ...legacyRequest } = interaction.request;
+        await store.db
+          .insertInto('interactions')
+          .values({
+            id: interaction.id,
+            flow_id: interaction.flowId,
+            client_id: interaction.clientId,
+            request: JSON.stringify(legacyRequest),
+            browser_binding_hash: interaction.browserBindingHash,
+            csrf_token: interaction.csrfToken,
+            created_at: interaction.createdAt,
+            expires_at: interaction.expiresAt,
+          })
+          .execute();
+        assert.deepEqual(await store.interactions.get(interaction.id, NOW), interaction);
+      });
+
+      it('reads a request stored without max_age, id_token_hint and ui_locales (before OIDC Core §3.1.2.1 support) as having none', async () => {
+        assert.ok(store instanceof KyselyStore);
+        const interaction = makeInteraction(client.clientId);
+        const { maxAge: _a, idTokenHintSub: _b, uiLocales: _c, ...legacyRequest } = interaction.request;
         await store.db
           .insertInto('interactions')
           .values({
@@ -776,7 +920,7 @@ function defineContract(name: string, target: ContractTarget): void {
       it('round-trips grants with and without a user', async () => {
         const { client, grant } = await seedGrant(store);
         assert.deepEqual(await store.grants.get(grant.id), grant);
-        const clientOnly: Grant = { ...grant, id: uid('grant'), userId: null, scope: [] };
+        const clientOnly: Grant = { ...grant, id: uid('grant'), userId: null, scope: [], sid: null };
         await store.grants.create(clientOnly);
         assert.deepEqual(await store.grants.get(clientOnly.id), clientOnly);
         assert.equal(clientOnly.clientId, client.clientId);
@@ -1247,6 +1391,226 @@ function defineContract(name: string, target: ContractTarget): void {
       });
     });
 
+    describe('signing key rotation', () => {
+      const signingKey = (overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord => {
+        const kid = uid('kid');
+        return {
+          kid,
+          alg: 'ES256',
+          publicJwk: JSON.stringify({ kty: 'EC', crv: 'P-256', x: kid, y: 'y' }),
+          privateJwkEncrypted: `eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..${kid}`,
+          createdAt: NOW,
+          activatesAt: NOW + 5 * MINUTE,
+          retiredAt: null,
+          ...overrides,
+        };
+      };
+
+      it('get finds a key by kid, with every field, and undefined for an unknown kid', async () => {
+        const key = signingKey({ alg: 'EdDSA', activatesAt: NOW + DAY });
+        await store.signingKeys.create(key);
+        assert.deepEqual(await store.signingKeys.get(key.kid), key);
+        assert.equal(await store.signingKeys.get(uid('kid')), undefined);
+      });
+
+      it('retire sets retiredAt once; a second retire and an unknown kid change nothing', async () => {
+        const key = signingKey();
+        const other = signingKey();
+        await store.signingKeys.create(key);
+        await store.signingKeys.create(other);
+        assert.equal(await store.signingKeys.retire(key.kid, NOW + DAY), true);
+        assert.deepEqual(await store.signingKeys.get(key.kid), { ...key, retiredAt: NOW + DAY });
+        assert.equal(await store.signingKeys.retire(key.kid, NOW + 2 * DAY), false);
+        assert.equal((await store.signingKeys.get(key.kid))?.retiredAt, NOW + DAY, 'the first retirement time stays');
+        assert.equal(await store.signingKeys.retire(uid('kid'), NOW), false);
+        assert.deepEqual(await store.signingKeys.get(other.kid), other, 'other keys are untouched');
+        const listed = (await store.signingKeys.list()).filter((k) => k.kid === key.kid || k.kid === other.kid);
+        assert.deepEqual(
+          listed.sort((a, b) => compareCodeUnits(a.kid, b.kid)),
+          [{ ...key, retiredAt: NOW + DAY }, other].sort((a, b) => compareCodeUnits(a.kid, b.kid)),
+          'list includes retired keys',
+        );
+      });
+
+      it('a key created and retired through one store is seen by another store', { skip: needsShared }, async () => {
+        await withTwoStores(target, async (a, b) => {
+          const key = signingKey();
+          await a.signingKeys.create(key);
+          assert.deepEqual(await b.signingKeys.get(key.kid), key);
+          assert.equal(await b.signingKeys.retire(key.kid, NOW + MINUTE), true);
+          assert.equal((await a.signingKeys.get(key.kid))?.retiredAt, NOW + MINUTE);
+          assert.deepEqual(await a.signingKeys.list(), [{ ...key, retiredAt: NOW + MINUTE }]);
+        });
+      });
+
+      it('10 concurrent retirements through two stores: exactly one succeeds', { skip: needsShared }, async () => {
+        await withTwoStores(target, async (a, b) => {
+          const key = signingKey();
+          await a.signingKeys.create(key);
+          const results = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).signingKeys.retire(key.kid, NOW + i)),
+          );
+          assert.equal(count(results, (r) => r), 1);
+          const winner = results.indexOf(true);
+          assert.equal((await b.signingKeys.get(key.kid))?.retiredAt, NOW + winner);
+        });
+      });
+    });
+
+    describe('logout', () => {
+      function makeDelivery(clientId: string, overrides: Partial<LogoutDelivery> = {}): LogoutDelivery {
+        return {
+          id: uid('delivery'),
+          clientId,
+          uri: 'https://app.example/backchannel-logout',
+          logoutToken: 'header.payload.signature',
+          attempts: 0,
+          nextAttemptAt: NOW,
+          lastError: null,
+          deliveredAt: null,
+          createdAt: NOW,
+          ...overrides,
+        };
+      }
+
+      /** A session, and a queued delivery through endSession. */
+      async function queued(overrides: Partial<LogoutDelivery> = {}): Promise<{ client: Client; delivery: LogoutDelivery }> {
+        const { client, user } = await seedGrant(store);
+        const session = makeSession(user.id);
+        await store.sessions.create(session);
+        const delivery = makeDelivery(client.clientId, overrides);
+        assert.equal(await store.logout.endSession(session.idHash, [delivery]), true);
+        return { client, delivery };
+      }
+
+      it('round-trips the clients\' logout metadata', async () => {
+        const client = makeClient({
+          postLogoutRedirectUris: ['https://app.example/signed-out', 'http://127.0.0.1:8080/bye'],
+          backchannelLogoutUri: 'https://app.example/backchannel-logout',
+          backchannelLogoutSessionRequired: true,
+        });
+        await store.clients.create(client);
+        assert.deepEqual(await store.clients.get(client.clientId), client);
+        await store.clients.upsert({ ...client, postLogoutRedirectUris: [], backchannelLogoutUri: null, backchannelLogoutSessionRequired: false });
+        assert.deepEqual(await store.clients.get(client.clientId), { ...client, postLogoutRedirectUris: [], backchannelLogoutUri: null, backchannelLogoutSessionRequired: false });
+      });
+
+      it('sessionClientIds lists each client with a grant in the session once', async () => {
+        const { client, user, grant } = await seedGrant(store);
+        const other = makeClient();
+        await store.clients.create(other);
+        await store.grants.create({ ...grant, id: uid('grant') });
+        await store.grants.create({ ...grant, id: uid('grant'), clientId: other.clientId });
+        await store.grants.create({ ...grant, id: uid('grant'), clientId: other.clientId, sid: uid('other-sid'), userId: user.id });
+        assert.deepEqual(await store.logout.sessionClientIds(grant.sid!), [client.clientId, other.clientId].sort(compareCodeUnits));
+        assert.deepEqual(await store.logout.sessionClientIds(uid('missing')), []);
+      });
+
+      it('endSession deletes the session and queues the deliveries; a second call ends and queues nothing', async () => {
+        const { client, user } = await seedGrant(store);
+        const session = makeSession(user.id);
+        await store.sessions.create(session);
+        const first = makeDelivery(client.clientId);
+        assert.equal(await store.logout.endSession(session.idHash, [first]), true);
+        assert.equal(await store.sessions.get(session.idHash, NOW), undefined);
+        assert.deepEqual(await store.logoutDeliveries.get(first.id), first);
+        const second = makeDelivery(client.clientId);
+        assert.equal(await store.logout.endSession(session.idHash, [second]), false);
+        assert.equal(await store.logoutDeliveries.get(second.id), undefined);
+      });
+
+      it('claim takes a due delivery once, counts the attempt and leases it; finish records the outcome while the claim holds', async () => {
+        const { delivery } = await queued({ nextAttemptAt: NOW + MINUTE });
+        assert.equal(await store.logoutDeliveries.claim(delivery.id, NOW, NOW + 2 * MINUTE), undefined, 'not due yet');
+        const claimed = await store.logoutDeliveries.claim(delivery.id, NOW + MINUTE, NOW + 2 * MINUTE);
+        assert.deepEqual(claimed, { ...delivery, attempts: 1, nextAttemptAt: NOW + 2 * MINUTE });
+        assert.equal(await store.logoutDeliveries.claim(delivery.id, NOW + MINUTE, NOW + 3 * MINUTE), undefined, 'leased');
+        const outcome = { deliveredAt: null, nextAttemptAt: NOW + 2 * MINUTE + 1000, lastError: 'HTTP 503', logoutToken: 'new.token.value' };
+        assert.equal(await store.logoutDeliveries.finish(delivery.id, 2, outcome), false, 'not the current attempt');
+        assert.equal(await store.logoutDeliveries.finish(delivery.id, 1, outcome), true);
+        assert.deepEqual(await store.logoutDeliveries.get(delivery.id), { ...delivery, attempts: 1, ...outcome });
+        // The lease ran out: another worker may claim it again; the late first worker cannot write.
+        const again = await store.logoutDeliveries.claim(delivery.id, NOW + 3 * MINUTE, NOW + 4 * MINUTE);
+        assert.equal(again?.attempts, 2);
+        assert.equal(await store.logoutDeliveries.finish(delivery.id, 1, { ...outcome, lastError: 'stale' }), false);
+        const delivered = { deliveredAt: NOW + 3 * MINUTE, nextAttemptAt: null, lastError: 'HTTP 503', logoutToken: 'new.token.value' };
+        assert.equal(await store.logoutDeliveries.finish(delivery.id, 2, delivered), true);
+        assert.equal(await store.logoutDeliveries.claim(delivery.id, NOW + DAY, NOW + DAY + MINUTE), undefined, 'delivered: never due again');
+      });
+
+      it('release gives an interrupted attempt back, uncounted and due at once', async () => {
+        const { delivery } = await queued();
+        const claimed = await store.logoutDeliveries.claim(delivery.id, NOW, NOW + MINUTE);
+        assert.equal(claimed?.attempts, 1);
+        assert.equal(await store.logoutDeliveries.release(delivery.id, 1, NOW + 5), true);
+        assert.deepEqual(await store.logoutDeliveries.get(delivery.id), { ...delivery, attempts: 0, nextAttemptAt: NOW + 5 });
+        assert.equal(await store.logoutDeliveries.release(delivery.id, 1, NOW + 6), false);
+      });
+
+      it('10 concurrent claims of one delivery: exactly one wins', async () => {
+        const { delivery } = await queued();
+        const results = await Promise.all(Array.from({ length: 10 }, () => store.logoutDeliveries.claim(delivery.id, NOW, NOW + MINUTE)));
+        assert.equal(count(results, (r) => r !== undefined), 1);
+        assert.equal((await store.logoutDeliveries.get(delivery.id))?.attempts, 1);
+      });
+
+      it('10 concurrent claims through two stores: exactly one wins', { skip: needsShared }, async () => {
+        await withTwoStores(target, async (a, b) => {
+          const client = makeClient();
+          const user = makeUser();
+          await a.clients.create(client);
+          await a.users.create(user);
+          const session = makeSession(user.id);
+          await a.sessions.create(session);
+          const delivery = makeDelivery(client.clientId);
+          await a.logout.endSession(session.idHash, [delivery]);
+          const results = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).logoutDeliveries.claim(delivery.id, NOW, NOW + MINUTE)),
+          );
+          assert.equal(count(results, (r) => r !== undefined), 1);
+          assert.equal((await b.logoutDeliveries.get(delivery.id))?.attempts, 1);
+        });
+      });
+
+      it('listDue: due deliveries, the longest-waiting first, at most `limit`', async () => {
+        const base = NOW + 10 * DAY;
+        const { client, user } = await seedGrant(store);
+        const session = makeSession(user.id);
+        await store.sessions.create(session);
+        const late = makeDelivery(client.clientId, { nextAttemptAt: base + 2 });
+        const early = makeDelivery(client.clientId, { nextAttemptAt: base + 1 });
+        const future = makeDelivery(client.clientId, { nextAttemptAt: base + DAY });
+        const done = makeDelivery(client.clientId, { nextAttemptAt: null, deliveredAt: base });
+        await store.logout.endSession(session.idHash, [late, early, future, done]);
+        const due = (await store.logoutDeliveries.listDue(base + 2, 1000)).filter((d) => d.clientId === client.clientId);
+        assert.deepEqual(due.map((d) => d.id), [early.id, late.id]);
+        const [first] = await store.logoutDeliveries.listDue(base + 2, 1);
+        assert.ok(first && first.nextAttemptAt! <= base + 2);
+      });
+
+      it('list: newest first; failed = not delivered and failed at least once', async () => {
+        const { client, user } = await seedGrant(store);
+        const session = makeSession(user.id);
+        await store.sessions.create(session);
+        const when = NOW + 20 * DAY;
+        const pending = makeDelivery(client.clientId, { createdAt: when + 1 });
+        const retrying = makeDelivery(client.clientId, { createdAt: when + 2, attempts: 2, lastError: 'HTTP 503' });
+        const givenUp = makeDelivery(client.clientId, { createdAt: when + 3, attempts: 5, lastError: 'ECONNREFUSED', nextAttemptAt: null });
+        const deliveredAfterFailure = makeDelivery(client.clientId, { createdAt: when + 4, attempts: 2, lastError: 'HTTP 500', nextAttemptAt: null, deliveredAt: when + 5 });
+        await store.logout.endSession(session.idHash, [pending, retrying, givenUp, deliveredAfterFailure]);
+        const mine = (list: LogoutDelivery[]) => list.filter((d) => d.clientId === client.clientId).map((d) => d.id);
+        assert.deepEqual(mine(await store.logoutDeliveries.list()), [deliveredAfterFailure.id, givenUp.id, retrying.id, pending.id]);
+        assert.deepEqual(mine(await store.logoutDeliveries.list({ failed: true })), [givenUp.id, retrying.id]);
+        assert.equal((await store.logoutDeliveries.list({ limit: 2 })).length, 2);
+      });
+
+      it('deliveries go with their client', async () => {
+        const { client, delivery } = await queued();
+        await store.clients.delete(client.clientId);
+        assert.equal(await store.logoutDeliveries.get(delivery.id), undefined);
+      });
+    });
+
     describe('persistence', () => {
       it('a closed and reopened store keeps its data', { skip: needsShared }, async () => {
         const fresh = await target.createDatabase();
@@ -1279,6 +1643,7 @@ function defineContract(name: string, target: ContractTarget): void {
 function makeSession(userId: string, overrides: Partial<Session> = {}): Session {
   return {
     idHash: uid('session-hash'),
+    sid: uid('sid'),
     userId,
     authTime: NOW - MINUTE,
     createdAt: NOW - MINUTE,

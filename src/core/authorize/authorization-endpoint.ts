@@ -104,7 +104,12 @@ export async function currentSession(sessionId: string | undefined, context: Pro
 
 /**
  * What the resource owner still has to do for this request: sign in, consent, or nothing.
- * `since` is when the interaction started: `prompt=login` is satisfied only by a sign-in after it.
+ * `since` is when the interaction started (null before there is one): a sign-in after it
+ * satisfies every reason to sign in again (OIDC Core §3.1.2.1):
+ * - `prompt=login` (and `select_account`, as there is one account per browser);
+ * - `max_age`, when the session's last sign-in is older than that many seconds;
+ * - `id_token_hint` naming another user than the session's. Whoever then signs in is the
+ *   End-User of the response (the client compares `sub` with its hint).
  */
 export async function nextStep(
   request: StoredAuthorizationRequest,
@@ -113,8 +118,13 @@ export async function nextStep(
   context: ProviderContext,
 ): Promise<'login' | 'consent' | 'complete'> {
   if (!session) return 'login';
-  const wantsFreshLogin = request.prompt.includes('login') || request.prompt.includes('select_account');
-  if (wantsFreshLogin && (since === null || session.authTime < since)) return 'login';
+  const signedInNow = since !== null && session.authTime >= since;
+  if (!signedInNow) {
+    const wantsFreshLogin = request.prompt.includes('login') || request.prompt.includes('select_account');
+    if (wantsFreshLogin) return 'login';
+    if (request.maxAge !== null && context.now() - session.authTime > request.maxAge * 1000) return 'login';
+    if (request.idTokenHintSub !== null && request.idTokenHintSub !== session.userId) return 'login';
+  }
   if (request.prompt.includes('consent')) return 'consent';
   const consent = await context.store.consents.get(session.userId, request.clientId);
   return consent && isSubset(request.scope, consent.scopes) ? 'complete' : 'consent';

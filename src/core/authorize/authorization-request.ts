@@ -20,6 +20,7 @@ import { parseCodeChallenge } from '../pkce.js';
 import { firstDifference, matchRedirectUri } from '../redirect-uri.js';
 import { requestedResources } from '../resource-indicators.js';
 import { allowedScope, parseScope } from '../scope.js';
+import { verifyIdTokenHint } from './id-token-hint.js';
 
 export type ResponseMode = StoredAuthorizationRequest['responseMode'];
 
@@ -162,7 +163,13 @@ async function validateRemainder(
   const challenge = parseCodeChallenge(params.get('code_challenge'), params.get('code_challenge_method'), pkceRequired);
 
   const prompt = parsePrompt(params.get('prompt'));
+  const maxAge = parseMaxAge(params.get('max_age'));
+  const idTokenHint = params.get('id_token_hint');
+  const idTokenHintSub = idTokenHint === undefined ? null : (await verifyIdTokenHint(idTokenHint, client.clientId, context)).sub;
   const resources = await requestedResources(params, context.store);
+  // OIDC Core §5.5: the `claims` parameter is not supported (discovery says
+  // claims_parameter_supported: false), so it is ignored, as are the voluntary `acr_values`
+  // and `display`; §3.1.2.1 `ui_locales` is kept for the pages.
 
   return {
     client,
@@ -178,6 +185,9 @@ async function validateRemainder(
       nonce: params.get('nonce') ?? null,
       prompt,
       loginHint: params.get('login_hint') ?? null,
+      maxAge,
+      idTokenHintSub,
+      uiLocales: parseUiLocales(params.get('ui_locales')),
       resources,
     },
   };
@@ -192,4 +202,37 @@ function parsePrompt(value: string | undefined): string[] {
   if (unknown !== undefined) throw new InvalidRequest(`prompt value ${unknown} is not supported`);
   if (prompt.includes('none') && prompt.length > 1) throw new InvalidRequest('prompt=none cannot be combined with other values');
   return prompt;
+}
+
+/**
+ * OIDC Core §3.1.2.1 `max_age`: the allowable elapsed time in seconds since the End-User last
+ * actively authenticated; a non-negative integer. Up to 10 digits (three centuries).
+ */
+function parseMaxAge(value: string | undefined): number | null {
+  if (value === undefined) return null;
+  if (!/^[0-9]{1,10}$/.test(value)) throw new InvalidRequest('max_age must be a non-negative integer number of seconds');
+  return Number(value);
+}
+
+/** A BCP 47 language tag, loosely (RFC 5646 §2.1 shape). */
+const LANGUAGE_TAG = /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/;
+
+/**
+ * OIDC Core §3.1.2.1 `ui_locales`: space-separated BCP 47 tags in order of preference. A hint
+ * only: malformed tags are dropped, never an error.
+ */
+function parseUiLocales(value: string | undefined): string[] {
+  return [...new Set((value ?? '').split(' ').filter((tag) => LANGUAGE_TAG.test(tag)))].slice(0, 10);
+}
+
+/** The languages the pages are written in (discovery's `ui_locales_supported`). */
+export const UI_LOCALES_SUPPORTED = ['en'] as const;
+
+/**
+ * The `lang` of the login and consent pages for a request's `ui_locales`: the first tag the
+ * pages support (English only, so `en` or a regional `en-*` tag such as `en-GB`), else none
+ * (the pages' default, `en`).
+ */
+export function pageLanguage(uiLocales: readonly string[]): string | undefined {
+  return uiLocales.find((tag) => /^en(?:-|$)/i.test(tag));
 }

@@ -38,7 +38,8 @@ export interface LoadedInteraction {
 }
 
 export type InteractionView =
-  | ({ kind: 'login' } & LoadedInteraction)
+  /** `username`: what to pre-fill, from login_hint or else the user an id_token_hint names. */
+  | ({ kind: 'login'; username: string | null } & LoadedInteraction)
   | ({ kind: 'consent'; user: User } & LoadedInteraction)
   | { kind: 'respond'; response: AuthorizationResponse };
 
@@ -60,11 +61,19 @@ export async function viewInteraction(id: string, browser: BrowserState, context
   const loaded = await loadInteraction(id, browser, context);
   const session = await currentSession(browser.sessionId, context);
   const step = await nextStep(loaded.interaction.request, session, loaded.interaction.createdAt, context);
-  if (step === 'login') return { kind: 'login', ...loaded };
+  if (step === 'login') return { kind: 'login', username: await usernameHint(loaded.interaction, context), ...loaded };
   const user = await context.store.users.getById(session!.userId);
-  if (!user) return { kind: 'login', ...loaded };
+  if (!user) return { kind: 'login', username: await usernameHint(loaded.interaction, context), ...loaded };
   if (step === 'consent') return { kind: 'consent', user, ...loaded };
   return { kind: 'respond', response: await complete(loaded.interaction, session!, context) };
+}
+
+/** OIDC Core §3.1.2.1: `login_hint` as sent, else the username of the id_token_hint's `sub`. */
+async function usernameHint(interaction: Interaction, context: ProviderContext): Promise<string | null> {
+  const { loginHint, idTokenHintSub } = interaction.request;
+  if (loginHint !== null) return loginHint;
+  if (idTokenHintSub === null) return null;
+  return (await context.store.users.getById(idTokenHintSub))?.username ?? null;
 }
 
 export type LoginResult =
@@ -96,6 +105,8 @@ export async function submitLogin(
   const sessionId = randomToken(32);
   const session: Session = {
     idHash: sha256Base64Url(sessionId),
+    // The public session id (OIDC `sid`): random, independent of the cookie value.
+    sid: randomToken(16),
     userId: user.id,
     authTime: now,
     createdAt: now,

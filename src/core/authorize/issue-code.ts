@@ -23,6 +23,7 @@ export async function issueAuthorizationCode(
     clientId: request.clientId,
     userId: session.userId,
     scope: request.scope,
+    sid: session.sid,
     createdAt: now,
     revokedAt: null,
   });

@@ -7,7 +7,7 @@ import type { ProviderContext } from '../context.js';
 import { formatScope } from '../scope.js';
 import { issueAccessToken } from './access-token.js';
 import type { TokenResponse } from './grant-handler.js';
-import { issueIdToken } from './id-token.js';
+import { idTokenAlgFor, issueIdToken } from './id-token.js';
 
 export interface TokenIssue {
   client: Client;
@@ -20,6 +20,8 @@ export interface TokenIssue {
   flowId: string | null;
   authTime: number | null;
   nonce: string | null;
+  /** The single sign-on session's public id, for the ID token (from the grant). */
+  sid: string | null;
   refreshToken: string | null;
   grantType: string;
 }
@@ -59,6 +61,8 @@ export async function issueTokens(issue: TokenIssue, context: ProviderContext, n
         userId: issue.userId,
         authTime: issue.authTime,
         nonce: issue.nonce,
+        sid: issue.sid,
+        alg: idTokenAlgFor(issue.client, settings.signingAlg),
         accessToken: accessToken.token,
         ttlSeconds: settings.accessTokenTtlSeconds,
         now,

@@ -24,12 +24,14 @@ export async function findToken(token: string, hint: string | undefined, context
   return undefined;
 }
 
-async function findAccessToken(token: string, context: ProviderContext): Promise<FoundToken | undefined> {
+/** One of our JWT access tokens (signature, issuer and typ checked; expiry not), with its record. */
+export async function findAccessToken(token: string, context: ProviderContext): Promise<FoundToken | undefined> {
   if (!JWT_SHAPE.test(token)) return undefined;
   let jti: unknown;
   try {
     const { kid } = decodeProtectedHeader(token);
-    const key = kid === undefined ? undefined : context.keys.publicKeyFor(kid);
+    // A kid unknown here may be a key rotated in by another instance: findPublicKey reloads.
+    const key = kid === undefined ? undefined : await context.keys.findPublicKey(kid);
     if (!key) return undefined;
     // Expiry is judged by the caller (an expired token is found, then reported inactive).
     const { payload } = await jwtVerify(token, key, {

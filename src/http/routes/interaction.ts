@@ -4,6 +4,7 @@
  * Every POST answers 303 (or, for response_mode=form_post, the auto-submitting form page).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { pageLanguage } from '../../core/authorize/authorization-request.js';
 import { submitConsent, submitLogin, viewInteraction } from '../../core/authorize/interaction.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { renderConsentPage, renderLoginPage } from '../../ui/pages.js';
@@ -29,13 +30,16 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
     if (view.kind === 'respond') return sendAuthorizationResponse(reply, view.response);
     const csp = cspAllowingRedirectTo(view.interaction.request.redirectUri);
     const clientName = view.client.clientName ?? view.client.clientId;
+    // OIDC Core §3.1.2.1 ui_locales: the pages are English only, so only en / en-* tags apply.
+    const lang = pageLanguage(view.interaction.request.uiLocales);
     if (view.kind === 'login') {
       const page = renderLoginPage({
         action: `${base}/${id}/login`,
         csrfToken: view.interaction.csrfToken,
         clientName,
-        ...(view.interaction.request.loginHint !== null ? { username: view.interaction.request.loginHint } : {}),
+        ...(view.username !== null ? { username: view.username } : {}),
         ...(request.query.failed !== undefined ? { error: 'Incorrect username or password.' } : {}),
+        ...(lang !== undefined ? { lang } : {}),
       });
       return sendHtml(reply, 200, page, csp);
     }
@@ -46,6 +50,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       clientId: view.client.clientId,
       username: view.user.name ?? view.user.username,
       scopes: view.interaction.request.scope,
+      ...(lang !== undefined ? { lang } : {}),
     });
     return sendHtml(reply, 200, page, csp);
   });

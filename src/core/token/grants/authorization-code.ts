@@ -62,6 +62,8 @@ export const authorizationCodeGrant: GrantHandler = {
     if (!isSubset(resources, stored.resources)) throw new InvalidTarget('resource was not part of the authorization request');
 
     context.events.emit({ type: 'code.redeemed', flowId: stored.flowId, clientId: client.clientId, grantId: stored.grantId }, now);
+    // The session the user authorized in: its public id goes into the ID token (`sid`).
+    const sid = (await context.store.grants.get(stored.grantId))?.sid ?? null;
 
     // RFC 6749 §1.5 / OIDC Core §11: a refresh token when the client may use the grant and,
     // for OpenID requests, the user granted offline access.
@@ -94,6 +96,7 @@ export const authorizationCodeGrant: GrantHandler = {
         flowId: stored.flowId,
         authTime: stored.authTime,
         nonce: stored.nonce,
+        sid,
         refreshToken,
         grantType: 'authorization_code',
       },

@@ -37,6 +37,7 @@ export const clientCredentialsGrant: GrantHandler = {
         flowId: null,
         authTime: null,
         nonce: null,
+        sid: null,
         refreshToken: null,
         grantType: 'client_credentials',
       },

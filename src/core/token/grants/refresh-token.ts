@@ -53,6 +53,8 @@ export const refreshTokenGrant: GrantHandler = {
         flowId: stored.flowId,
         authTime: stored.authTime,
         nonce: null,
+        // OIDC Core §12.2: the refreshed ID token describes the same authentication (and session).
+        sid: grant.sid,
         refreshToken: successor,
         grantType: 'refresh_token',
       },

@@ -1,0 +1,111 @@
+/**
+ * What the benchmark servers and the load driver agree on: the registered clients, users,
+ * resources and scopes, and the line a server prints when it is ready.
+ *
+ * Every server registers the same three clients (a web app using the authorization code flow
+ * with refresh tokens, a service using client credentials, and a resource server's
+ * introspection client), the same users and the same protected resource, so that each scenario
+ * asks every server for the same work.
+ */
+
+/** The protected resource (RFC 8707) access tokens are issued for: a JWT with this audience. */
+export const RESOURCE = 'https://api.bench.example/';
+/**
+ * oidc-provider refuses to introspect JWT access tokens (its introspection endpoint only knows
+ * the tokens it stores), so its introspection scenario uses an opaque token for this resource.
+ */
+export const OPAQUE_RESOURCE = 'https://opaque.bench.example/';
+export const RESOURCE_SCOPE = 'api:read';
+
+/** Never contacted: the driver reads the code from the Location header. */
+export const REDIRECT_URI = 'http://127.0.0.1:9000/callback';
+
+/** What the code flow asks for: an ID token, a refresh token and an access token for the API. */
+export const CODE_FLOW_SCOPE = `openid offline_access ${RESOURCE_SCOPE}`;
+export const WEB_CLIENT_SCOPE = `openid profile email offline_access ${RESOURCE_SCOPE}`;
+
+export const WEB_CLIENT_ID = 'bench-web';
+export const SERVICE_CLIENT_ID = 'bench-service';
+export const INTROSPECTOR_CLIENT_ID = 'bench-introspector';
+
+/** One virtual user per concurrent flow at most. */
+export const MAX_VIRTUAL_USERS = 32;
+export const USER_PASSWORD = 'bench-password-correct-horse-battery-staple';
+export function userName(index: number): string {
+  return `bench-user-${index}`;
+}
+
+export interface Credentials {
+  id: string;
+  secret: string;
+}
+
+export type TargetKind = 'gatehouse' | 'oidc-provider' | 'ceiling';
+
+/** What a server process prints, after READY_PREFIX, as one JSON line on stdout. */
+export interface ServerInfo {
+  kind: TargetKind;
+  pid: number;
+  port: number;
+  issuer: string;
+  endpoints: {
+    discovery: string;
+    authorization: string;
+    token: string;
+    introspection: string;
+  };
+  /** Absent for the ceiling, which checks no credentials. */
+  clients: { web: Credentials; service: Credentials; introspector: Credentials };
+  /** The resource whose access tokens the introspection scenario introspects. */
+  introspectionResource: string;
+  /** Free-form facts for the report (database, adapter, versions). */
+  notes: Record<string, string>;
+}
+
+export const READY_PREFIX = 'BENCH_READY ';
+
+export function announceReady(info: ServerInfo): void {
+  process.stdout.write(`${READY_PREFIX}${JSON.stringify(info)}\n`);
+}
+
+/** Parses `--name value` and `--flag` arguments. */
+export function parseArgs(argv: string[]): Map<string, string> {
+  const args = new Map<string, string>();
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
+    const eq = arg.indexOf('=');
+    if (eq > 0) {
+      args.set(arg.slice(2, eq), arg.slice(eq + 1));
+    } else if (index + 1 < argv.length && !argv[index + 1]!.startsWith('--')) {
+      args.set(arg.slice(2), argv[++index]!);
+    } else {
+      args.set(arg.slice(2), 'true');
+    }
+  }
+  return args;
+}
+
+/** Closes the server on SIGTERM/SIGINT and exits normally, so that --cpu-prof writes its profile. */
+export function exitOnSignal(close: () => Promise<void>): void {
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // The parent closes our stdin when it goes away: do not outlive it.
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}

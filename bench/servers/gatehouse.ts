@@ -1,0 +1,105 @@
+/**
+ * Gatehouse for the benchmark: `node --import tsx bench/servers/gatehouse.ts --database URL`.
+ *
+ * Starts the real server (src/server.ts) on 127.0.0.1 and a random port, without request
+ * logging (like the peer), with the benchmark's users and resource as config fixtures, and
+ * registers the clients the way `gatehouse clients create` does (generated secrets, stored as
+ * SHA-256). Prints one READY line with its pid, port and the clients' credentials.
+ */
+import { randomBytes } from 'node:crypto';
+import { registerClient } from '../../src/core/client-metadata.js';
+import { DEFAULT_SETTINGS, type GatehouseSettings } from '../../src/config/settings.js';
+import { startGatehouse } from '../../src/server.js';
+import {
+  announceReady,
+  exitOnSignal,
+  INTROSPECTOR_CLIENT_ID,
+  MAX_VIRTUAL_USERS,
+  parseArgs,
+  REDIRECT_URI,
+  RESOURCE,
+  RESOURCE_SCOPE,
+  SERVICE_CLIENT_ID,
+  USER_PASSWORD,
+  userName,
+  WEB_CLIENT_ID,
+  type Credentials,
+} from '../lib/common.js';
+
+const args = parseArgs(process.argv.slice(2));
+const databaseUrl = args.get('database');
+if (!databaseUrl) throw new Error('usage: gatehouse.ts --database URL');
+
+const settings: GatehouseSettings = {
+  ...DEFAULT_SETTINGS,
+  issuer: 'http://127.0.0.1:0',
+  host: '127.0.0.1',
+  port: 0,
+  databaseUrl,
+  secret: randomBytes(32).toString('base64url'),
+  clients: [],
+  users: Array.from({ length: MAX_VIRTUAL_USERS }, (_, index) => ({
+    username: userName(index),
+    password: USER_PASSWORD,
+    email: `${userName(index)}@bench.example`,
+    name: `Bench User ${index}`,
+  })),
+  resources: [{ resource: RESOURCE, name: 'Bench API', scopes: [RESOURCE_SCOPE], introspection_client_ids: [INTROSPECTOR_CLIENT_ID] }],
+};
+
+const gatehouse = await startGatehouse(settings, { logger: false, issuerFromAddress: true });
+
+async function createClient(metadata: Record<string, unknown>): Promise<Credentials> {
+  const { client, clientSecret } = await registerClient(metadata, { generateSecret: true, now: Date.now() });
+  await gatehouse.store.clients.upsert(client);
+  if (clientSecret === null) throw new Error(`no secret generated for ${client.clientId}`);
+  return { id: client.clientId, secret: clientSecret };
+}
+
+const web = await createClient({
+  client_id: WEB_CLIENT_ID,
+  client_name: 'Bench web app',
+  redirect_uris: [REDIRECT_URI],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: `openid profile email offline_access ${RESOURCE_SCOPE}`,
+  require_pkce: true,
+});
+const service = await createClient({
+  client_id: SERVICE_CLIENT_ID,
+  client_name: 'Bench service',
+  redirect_uris: [],
+  grant_types: ['client_credentials'],
+  response_types: [],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: RESOURCE_SCOPE,
+});
+const introspector = await createClient({
+  client_id: INTROSPECTOR_CLIENT_ID,
+  client_name: 'Bench API (introspection)',
+  redirect_uris: [],
+  grant_types: ['client_credentials'],
+  response_types: [],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: RESOURCE_SCOPE,
+});
+
+const base = gatehouse.url;
+announceReady({
+  kind: 'gatehouse',
+  pid: process.pid,
+  port: Number(new URL(base).port),
+  issuer: gatehouse.context.settings.issuer,
+  endpoints: {
+    discovery: `${base}/.well-known/openid-configuration`,
+    authorization: `${base}/authorize`,
+    token: `${base}/token`,
+    introspection: `${base}/introspect`,
+  },
+  clients: { web, service, introspector },
+  introspectionResource: RESOURCE,
+  notes: { logging: 'no request logging (like the peer)' },
+});
+
+exitOnSignal(() => gatehouse.close());

@@ -1,0 +1,208 @@
+/**
+ * Delivers queued Logout Tokens, OpenID Connect Back-Channel Logout 1.0 §2.5: an HTTP POST of
+ * `logout_token=<JWT>` (application/x-www-form-urlencoded) to the client's
+ * `backchannel_logout_uri`. A 2xx answer (§2.8: "200 OK", some RPs answer 204) means delivered;
+ * anything else, a timeout or a network error is a failed attempt, retried with exponential
+ * backoff (initial delay, doubling, capped) until the delivery is accepted or the attempts or
+ * the time allowed run out. Redirects are not followed (the registered URI is the endpoint).
+ *
+ * The queue lives in the store, so a logout survives restarts, and several instances can run
+ * workers on one database: an attempt starts by claiming the delivery with one conditional
+ * UPDATE (`next_attempt_at = now + lease WHERE next_attempt_at <= now`), which exactly one
+ * worker wins; the lease makes the delivery due again if that worker dies mid-attempt. The
+ * outcome is written only while the claim still holds (the attempt counter is the version).
+ */
+import type { ProviderContext } from '../context.js';
+import type { LogoutDelivery } from '../../store/store.js';
+import { logoutTokenAlg } from './backchannel.js';
+import { refreshLogoutToken } from './logout-token.js';
+
+/** The logging the worker needs; a pino/Fastify logger satisfies it. */
+export interface WorkerLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface DeliveryWorkerOptions {
+  /** How often to look for due deliveries when nothing wakes the worker (default: 1 s, or the initial backoff if shorter). */
+  pollIntervalMs?: number;
+  /** Deliveries attempted per round. */
+  batchSize?: number;
+}
+
+/** The delay before the attempt after `failedAttempts` failures: initial × 2^(n-1), capped. */
+export function retryDelayMs(failedAttempts: number, settings: ProviderContext['settings']): number {
+  const exponent = Math.min(Math.max(failedAttempts - 1, 0), 40);
+  return Math.min(settings.backchannelLogoutBackoffInitialMs * 2 ** exponent, settings.backchannelLogoutBackoffMaxMs);
+}
+
+interface AttemptResult {
+  delivered: boolean;
+  /** For the record: `HTTP 200`, `HTTP 503`, `no response within 5000 ms`, `ECONNREFUSED`, ... */
+  detail: string;
+  /** The worker was stopped during the attempt. */
+  interrupted: boolean;
+}
+
+export class LogoutDeliveryWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = true;
+  private rerun = false;
+  private stopController = new AbortController();
+  private readonly pollIntervalMs: number;
+  private readonly batchSize: number;
+
+  constructor(
+    private readonly context: ProviderContext,
+    private readonly logger: WorkerLogger,
+    options: DeliveryWorkerOptions = {},
+  ) {
+    this.pollIntervalMs = options.pollIntervalMs ?? Math.min(1000, context.settings.backchannelLogoutBackoffInitialMs);
+    this.batchSize = options.batchSize ?? 20;
+  }
+
+  /**
+   * A claimed attempt holds the delivery this long: longer than one request may take, so a
+   * live worker never loses its claim, short enough that a crashed worker's delivery is soon
+   * picked up by another instance.
+   */
+  private get leaseMs(): number {
+    return this.context.settings.backchannelLogoutTimeoutMs + 30_000;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.stopController = new AbortController();
+    this.schedule(0);
+  }
+
+  /** Looks for due deliveries now, e.g. right after a logout queued some. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) this.rerun = true;
+    else this.schedule(0);
+  }
+
+  /** Stops polling, interrupts requests in flight (they are given back, uncounted) and waits for them. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.stopController.abort();
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), delayMs);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    this.timer = null;
+    if (this.stopped || this.running) return;
+    this.running = this.runOnce()
+      .then((full) => {
+        if (full) this.rerun = true;
+      })
+      .catch((error: unknown) => this.logger.error({ err: error }, 'back-channel logout delivery round failed'))
+      .finally(() => {
+        this.running = null;
+        const again = this.rerun;
+        this.rerun = false;
+        if (!this.stopped) this.schedule(again ? 0 : this.pollIntervalMs);
+      });
+  }
+
+  /** Attempts each due delivery once. Returns true when the batch was full (more may be due). */
+  async runOnce(): Promise<boolean> {
+    const due = await this.context.store.logoutDeliveries.listDue(this.context.now(), this.batchSize);
+    await Promise.all(due.map((delivery) => this.attempt(delivery.id)));
+    return due.length === this.batchSize;
+  }
+
+  private async attempt(id: string): Promise<void> {
+    const { store, settings, keys } = this.context;
+    const now = this.context.now();
+    const claimed = await store.logoutDeliveries.claim(id, now, now + this.leaseMs);
+    if (!claimed) return; // another worker was faster, or it is no longer due
+    const log = { deliveryId: claimed.id, clientId: claimed.clientId, uri: claimed.uri, attempt: claimed.attempts };
+
+    let token = claimed.logoutToken;
+    let result: AttemptResult;
+    try {
+      // A retry after the token's two minutes gets it signed again (same jti, same event).
+      const client = await store.clients.get(claimed.clientId);
+      token = await refreshLogoutToken(token, keys, client ? logoutTokenAlg(client) : undefined, now);
+      result = await this.post(claimed.uri, token);
+    } catch (error) {
+      result = { delivered: false, detail: `cannot send: ${(error as Error).message ?? String(error)}`, interrupted: false };
+    }
+
+    const at = this.context.now();
+    if (result.interrupted) {
+      await store.logoutDeliveries.release(claimed.id, claimed.attempts, at);
+      return;
+    }
+    let outcome: Parameters<typeof store.logoutDeliveries.finish>[2];
+    if (result.delivered) {
+      outcome = { deliveredAt: at, nextAttemptAt: null, lastError: claimed.lastError, logoutToken: token };
+    } else {
+      const delay = retryDelayMs(claimed.attempts, settings);
+      const giveUp =
+        claimed.attempts >= settings.backchannelLogoutMaxAttempts || at + delay > claimed.createdAt + settings.backchannelLogoutMaxAgeSeconds * 1000;
+      outcome = { deliveredAt: null, nextAttemptAt: giveUp ? null : at + delay, lastError: result.detail, logoutToken: token };
+    }
+    const recorded = await store.logoutDeliveries.finish(claimed.id, claimed.attempts, outcome);
+    if (!recorded) {
+      this.logger.warn({ ...log, result: result.detail }, 'back-channel logout attempt outlived its claim; its outcome was not recorded');
+    } else if (result.delivered) {
+      this.logger.info({ ...log, result: result.detail }, 'back-channel logout delivered');
+    } else if (outcome.nextAttemptAt === null) {
+      this.logger.error({ ...log, error: result.detail }, 'back-channel logout delivery failed; giving up');
+    } else {
+      this.logger.warn({ ...log, error: result.detail, retryAt: new Date(outcome.nextAttemptAt).toISOString() }, 'back-channel logout delivery failed; will retry');
+    }
+  }
+
+  private async post(uri: string, logoutToken: string): Promise<AttemptResult> {
+    const timeoutMs = this.context.settings.backchannelLogoutTimeoutMs;
+    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.stopController.signal]);
+    try {
+      const response = await fetch(uri, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: logoutToken }).toString(),
+        redirect: 'manual',
+        signal,
+      });
+      await response.body?.cancel().catch(() => {});
+      const detail = `HTTP ${response.status}`;
+      if (response.status >= 200 && response.status < 300) return { delivered: true, detail, interrupted: false };
+      const redirect = response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : '';
+      return { delivered: false, detail: detail + redirect, interrupted: false };
+    } catch (error) {
+      if (this.stopController.signal.aborted) return { delivered: false, detail: 'interrupted by shutdown', interrupted: true };
+      if (signal.aborted) return { delivered: false, detail: `no response within ${timeoutMs} ms`, interrupted: false };
+      return { delivered: false, detail: networkErrorDetail(error), interrupted: false };
+    }
+  }
+}
+
+/** fetch() reports network errors as `TypeError: fetch failed` with the real reason as cause. */
+function networkErrorDetail(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  if (cause && typeof cause.code === 'string') return `${cause.code}${typeof cause.message === 'string' ? `: ${cause.message}` : ''}`;
+  if (cause && typeof cause.message === 'string') return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The state of a delivery, for listings. */
+export function deliveryStatus(delivery: LogoutDelivery): 'delivered' | 'pending' | 'retrying' | 'failed' {
+  if (delivery.deliveredAt !== null) return 'delivered';
+  if (delivery.nextAttemptAt === null) return 'failed';
+  return delivery.attempts === 0 ? 'pending' : 'retrying';
+}

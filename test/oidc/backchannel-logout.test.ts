@@ -1,0 +1,424 @@
+/**
+ * OpenID Connect Back-Channel Logout 1.0 against a running Gatehouse: clients sign in with
+ * openid-client, the End-User signs out (RP-Initiated Logout 1.0), and a test HTTP endpoint on
+ * 127.0.0.1 plays each client's backchannel_logout_uri, failing on purpose where a test needs
+ * retries. Deliveries come from the persisted queue, so the tests also look at the store, the
+ * CLI listing and a restart.
+ *
+ * Run: node --import tsx --test test/oidc/backchannel-logout.test.ts
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as client from 'openid-client';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import type { ClientFixture } from '../../src/config/settings.js';
+import { LogoutDeliveryWorker, retryDelayMs, type WorkerLogger } from '../../src/core/logout/delivery-worker.js';
+import { BACKCHANNEL_LOGOUT_EVENT, refreshLogoutToken } from '../../src/core/logout/logout-token.js';
+import type { RunningGatehouse } from '../../src/server.js';
+import type { LogoutDelivery } from '../../src/store/store.js';
+import { codeFlow, interopClient, sleep, type TokenSet } from '../helpers/interop-client.js';
+import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import { UserAgent } from '../helpers/user-agent.js';
+
+const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const SIGNED_OUT = 'http://127.0.0.1:9000/signed-out';
+
+// --- A client's back-channel logout endpoint ------------------------------------------------
+
+interface Received {
+  path: string;
+  at: number;
+  contentType: string | undefined;
+  body: string;
+  logoutToken: string;
+  /** What the endpoint answered (null: it never answered). */
+  status: number | null;
+}
+
+/** Answers per path: the status for the n-th request (1-based), or 'hang' to never answer. */
+type Script = (n: number) => number | 'hang';
+
+class LogoutEndpoint {
+  readonly received: Received[] = [];
+  private readonly scripts = new Map<string, Script>();
+  private server!: Server;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((request, response) => this.handle(request, response));
+    await new Promise<void>((done) => this.server.listen(0, '127.0.0.1', done));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  script(path: string, script: Script): string {
+    this.scripts.set(path, script);
+    return `${this.url}${path}`;
+  }
+
+  at(path: string): Received[] {
+    return this.received.filter((entry) => entry.path === path);
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((done) => this.server.close(done));
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      const path = request.url ?? '/';
+      const entry: Received = {
+        path,
+        at: Date.now(),
+        contentType: request.headers['content-type'],
+        body,
+        logoutToken: new URLSearchParams(body).get('logout_token') ?? '',
+        status: null,
+      };
+      this.received.push(entry);
+      const answer = (this.scripts.get(path) ?? (() => 404))(this.at(path).length);
+      if (answer === 'hang') return;
+      entry.status = answer;
+      // §2.8: the RP answers 200 with Cache-Control: no-store.
+      response.writeHead(answer, { 'cache-control': 'no-store' }).end();
+    });
+  }
+}
+
+// --- Helpers --------------------------------------------------------------------------------
+
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+function rpClient(id: string, backchannelUri: string | undefined, sessionRequired = false): ClientFixture {
+  return {
+    ...CONFIDENTIAL_CLIENT,
+    client_id: id,
+    client_name: `RP ${id}`,
+    client_secret: `${id}-secret-that-is-long-enough`,
+    redirect_uris: [`http://127.0.0.1:9000/${id}/callback`],
+    post_logout_redirect_uris: [SIGNED_OUT],
+    ...(backchannelUri !== undefined ? { backchannel_logout_uri: backchannelUri, backchannel_logout_session_required: sessionRequired } : {}),
+  };
+}
+
+async function signIn(gatehouse: RunningGatehouse, fixture: ClientFixture, ua: UserAgent): Promise<TokenSet> {
+  return codeFlow(gatehouse, await interopClient(gatehouse, fixture), { scope: 'openid profile', ua });
+}
+
+/** RP-Initiated Logout with the ID token as hint: the session ends at once. */
+async function signOut(gatehouse: RunningGatehouse, fixture: ClientFixture, ua: UserAgent, idToken: string): Promise<void> {
+  const ic = await interopClient(gatehouse, fixture);
+  const response = await ua.request(client.buildEndSessionUrl(ic.config, { id_token_hint: idToken, post_logout_redirect_uri: SIGNED_OUT }).href);
+  assert.equal(response.status, 303, response.body.slice(0, 300));
+}
+
+/** Verifies a logout token the way an RP must (Back-Channel Logout 1.0 §2.6). */
+async function verifyLogoutToken(gatehouse: RunningGatehouse, token: string, audience: string, issuer = gatehouse.url): Promise<JWTPayload> {
+  const jwks = createRemoteJWKSet(new URL(`${gatehouse.url}/jwks`));
+  const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer, audience, typ: 'logout+jwt' });
+  assert.equal(protectedHeader.typ, 'logout+jwt', '§2.4: explicitly typed');
+  assert.deepEqual(payload['events'], { [BACKCHANNEL_LOGOUT_EVENT]: {} }, '§2.4: the back-channel logout event, an empty object');
+  assert.ok(!('nonce' in payload), '§2.4: a logout token MUST NOT contain a nonce');
+  assert.equal(typeof payload.jti, 'string');
+  assert.equal(typeof payload.iat, 'number');
+  assert.ok(payload.exp! > payload.iat! && payload.exp! - payload.iat! <= 120, '§2.4: expires within two minutes');
+  return payload;
+}
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[]): Promise<CliRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_SECRET', 'GATEHOUSE_CONFIG', 'GATEHOUSE_DEBUG']) delete env[name];
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts'), ...args], { cwd: REPO, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+function deliveryFor(deliveries: LogoutDelivery[], clientId: string): LogoutDelivery {
+  const matching = deliveries.filter((delivery) => delivery.clientId === clientId);
+  assert.equal(matching.length, 1, `one delivery for ${clientId}: ${JSON.stringify(matching)}`);
+  return matching[0]!;
+}
+
+// --- Tests ----------------------------------------------------------------------------------
+
+describe('Back-Channel Logout 1.0: delivery with retries', () => {
+  const endpoint = new LogoutEndpoint();
+  let dir: string;
+  let databaseUrl: string;
+  let gatehouse: RunningGatehouse;
+  let flaky: ClientFixture;
+  let steady: ClientFixture;
+  let dead: ClientFixture;
+
+  before(async () => {
+    await endpoint.start();
+    // 503 for the first two tries, then 200.
+    flaky = rpClient('rp-flaky', endpoint.script('/flaky', (n) => (n <= 2 ? 503 : 200)), true);
+    steady = rpClient('rp-steady', endpoint.script('/steady', () => 200));
+    dead = rpClient('rp-dead', endpoint.script('/dead', () => 503));
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-bcl-'));
+    databaseUrl = `sqlite:${join(dir, 'gatehouse.db')}`;
+    gatehouse = await startTestServer({
+      databaseUrl,
+      clients: [flaky, steady, dead, PUBLIC_CLIENT],
+      // Small backoff so the retries take a fraction of a second.
+      settings: { backchannelLogoutBackoffInitialMs: 100, backchannelLogoutBackoffMaxMs: 400, backchannelLogoutMaxAttempts: 4 },
+    });
+  });
+  after(async () => {
+    await gatehouse.close();
+    await endpoint.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('§2.5-§2.7: every client of the ended session with a backchannel_logout_uri gets a logout token; 503 twice, then 200: retried with backoff until delivered', async () => {
+    const ua = new UserAgent(gatehouse.url);
+    const flakyTokens = await signIn(gatehouse, flaky, ua);
+    const steadyTokens = await signIn(gatehouse, steady, ua); // single sign-on: the same session
+    await signIn(gatehouse, PUBLIC_CLIENT, ua); // registered no backchannel_logout_uri
+    const sid = flakyTokens.claims()!['sid'];
+    assert.equal(typeof sid, 'string');
+    assert.equal(steadyTokens.claims()!['sid'], sid, 'both ID tokens name the one session');
+    // Another browser's session with rp-steady must not be logged out.
+    const otherBrowser = new UserAgent(gatehouse.url);
+    const otherTokens = await signIn(gatehouse, steady, otherBrowser);
+    assert.notEqual(otherTokens.claims()!['sid'], sid);
+
+    await signOut(gatehouse, flaky, ua, flakyTokens.id_token!);
+    await waitFor('three attempts at rp-flaky and one at rp-steady', async () => {
+      const deliveries = await gatehouse.store.logoutDeliveries.list();
+      return deliveries.filter((delivery) => delivery.deliveredAt !== null).length === 2;
+    });
+
+    const attempts = endpoint.at('/flaky');
+    assert.deepEqual(attempts.map((entry) => entry.status), [503, 503, 200]);
+    // Exponential backoff: 100 ms after the first failure, 200 ms after the second.
+    assert.ok(attempts[1]!.at - attempts[0]!.at >= 90, `first retry after ${attempts[1]!.at - attempts[0]!.at} ms`);
+    assert.ok(attempts[2]!.at - attempts[1]!.at >= 190, `second retry after ${attempts[2]!.at - attempts[1]!.at} ms`);
+    for (const entry of attempts) {
+      // §2.5: a form POST with the token as logout_token, and nothing else.
+      assert.equal(entry.contentType, 'application/x-www-form-urlencoded');
+      assert.deepEqual([...new URLSearchParams(entry.body).keys()], ['logout_token']);
+      const payload = await verifyLogoutToken(gatehouse, entry.logoutToken, flaky.client_id);
+      assert.equal(payload['sid'], sid, '§2.4: sid of the ended session (backchannel_logout_session_required)');
+      assert.equal(payload.sub, flakyTokens.claims()!.sub);
+    }
+    // One logout event: the retries carry the same jti.
+    assert.equal(new Set(attempts.map((entry) => decodeJwt(entry.logoutToken).jti)).size, 1);
+
+    const steadyAttempts = endpoint.at('/steady');
+    assert.equal(steadyAttempts.length, 1, 'only the ended session is reported to rp-steady');
+    const steadyPayload = await verifyLogoutToken(gatehouse, steadyAttempts[0]!.logoutToken, steady.client_id);
+    assert.equal(steadyPayload['sid'], sid);
+    assert.notEqual(steadyPayload.jti, decodeJwt(attempts[0]!.logoutToken).jti, 'a jti per token');
+
+    // The failures are recorded with the delivery.
+    const deliveries = await gatehouse.store.logoutDeliveries.list();
+    assert.ok(!deliveries.some((delivery) => delivery.clientId === PUBLIC_CLIENT.client_id), 'no token for a client without backchannel_logout_uri');
+    const flakyDelivery = deliveryFor(deliveries, flaky.client_id);
+    assert.equal(flakyDelivery.attempts, 3);
+    assert.equal(flakyDelivery.lastError, 'HTTP 503');
+    assert.equal(flakyDelivery.nextAttemptAt, null);
+    assert.ok(flakyDelivery.deliveredAt !== null);
+    assert.equal(flakyDelivery.uri, flaky.backchannel_logout_uri);
+    const steadyDelivery = deliveryFor(deliveries, steady.client_id);
+    assert.equal(steadyDelivery.attempts, 1);
+    assert.equal(steadyDelivery.lastError, null);
+
+    // The other browser is still signed in: its session was not ended.
+    const again = await interopClient(gatehouse, steady);
+    const page = await otherBrowser.navigate(client.buildAuthorizationUrl(again.config, { redirect_uri: steady.redirect_uris[0]!, scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).href);
+    assert.equal(page.status, 303, 'the other session still signs in without a login page');
+
+    // gatehouse logout-deliveries list: attempts and last error, never the token.
+    const json = await cli(['logout-deliveries', 'list', '--json', '--database', databaseUrl]);
+    assert.equal(json.code, 0, json.stderr);
+    const listed = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
+    const flakyView = listed.find((view) => view['client_id'] === flaky.client_id);
+    assert.ok(flakyView);
+    assert.equal(flakyView['status'], 'delivered');
+    assert.equal(flakyView['attempts'], 3);
+    assert.equal(flakyView['last_error'], 'HTTP 503');
+    assert.equal(typeof flakyView['delivered_at'], 'string');
+    assert.ok(!json.stdout.includes(flakyDelivery.logoutToken), 'the listing never shows a logout token');
+    const text = await cli(['logout-deliveries', 'list', '--database', databaseUrl]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^CREATED\s+CLIENT_ID\s+STATUS\s+ATTEMPTS\s+NEXT_ATTEMPT\s+LAST_ERROR\s+URI$/m);
+    assert.match(text.stdout, /rp-flaky\s+delivered\s+3\s+-\s+HTTP 503\s+http:\/\/127\.0\.0\.1:\d+\/flaky/);
+  });
+
+  it('gives up after backchannel_logout_max_attempts; failures are logged and listed with --failed', async () => {
+    // This test's worker logs into an array; the server's own worker pauses meanwhile.
+    await gatehouse.logoutDeliveryWorker.stop();
+    const logs: Array<{ level: string; obj: Record<string, unknown>; msg: string | undefined }> = [];
+    const capture = (level: string) => (obj: object, msg?: string) => logs.push({ level, obj: obj as Record<string, unknown>, msg });
+    const logger: WorkerLogger = { info: capture('info'), warn: capture('warn'), error: capture('error') };
+    const worker = new LogoutDeliveryWorker(gatehouse.context, logger);
+    worker.start();
+    try {
+      const ua = new UserAgent(gatehouse.url);
+      const tokens = await signIn(gatehouse, dead, ua);
+      await signOut(gatehouse, dead, ua, tokens.id_token!);
+      worker.kick();
+      await waitFor('rp-dead to be given up', async () => {
+        const delivery = (await gatehouse.store.logoutDeliveries.list()).find((d) => d.clientId === dead.client_id);
+        return delivery !== undefined && delivery.attempts === 4 && delivery.nextAttemptAt === null;
+      });
+    } finally {
+      await worker.stop();
+      gatehouse.logoutDeliveryWorker.start();
+    }
+    assert.equal(endpoint.at('/dead').length, 4, 'backchannel_logout_max_attempts: 4');
+    const delivery = deliveryFor(await gatehouse.store.logoutDeliveries.list(), dead.client_id);
+    assert.equal(delivery.deliveredAt, null);
+    assert.equal(delivery.lastError, 'HTTP 503');
+
+    const warnings = logs.filter((entry) => entry.level === 'warn' && entry.obj['clientId'] === dead.client_id);
+    assert.equal(warnings.length, 3, 'each failed attempt that will be retried is logged');
+    assert.equal(warnings[0]!.msg, 'back-channel logout delivery failed; will retry');
+    assert.equal(warnings[0]!.obj['error'], 'HTTP 503');
+    const gaveUp = logs.filter((entry) => entry.level === 'error' && entry.obj['clientId'] === dead.client_id);
+    assert.equal(gaveUp.length, 1);
+    assert.equal(gaveUp[0]!.msg, 'back-channel logout delivery failed; giving up');
+    assert.equal(gaveUp[0]!.obj['attempt'], 4);
+    assert.ok(!JSON.stringify(logs).includes(delivery.logoutToken), 'logs never contain a logout token');
+
+    const failedOnly = await gatehouse.store.logoutDeliveries.list({ failed: true });
+    assert.deepEqual(failedOnly.map((d) => d.clientId), [dead.client_id], 'only undelivered deliveries that failed');
+    const run = await cli(['logout-deliveries', 'list', '--failed', '--json', '--database', databaseUrl]);
+    assert.equal(run.code, 0, run.stderr);
+    const listed = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0]!['client_id'], dead.client_id);
+    assert.equal(listed[0]!['status'], 'failed');
+    assert.equal(listed[0]!['attempts'], 4);
+    assert.equal(listed[0]!['next_attempt_at'], null);
+    const text = await cli(['logout-deliveries', 'list', '--failed', '--database', databaseUrl]);
+    assert.match(text.stdout, /rp-dead\s+failed\s+4\s+-\s+HTTP 503/);
+    assert.doesNotMatch(text.stdout, /rp-flaky/);
+  });
+
+  it('a logout confirmed on the page notifies the session\'s clients too', async () => {
+    const ua = new UserAgent(gatehouse.url);
+    const tokens = await signIn(gatehouse, steady, ua);
+    const before = endpoint.at('/steady').length;
+    const page = await ua.request('/logout');
+    assert.equal(page.status, 200);
+    const csrf = /name="csrf_token" value="([^"]+)"/.exec(page.body)![1]!;
+    const done = await ua.request('/logout/confirm', { form: { csrf_token: csrf } });
+    assert.equal(done.status, 200);
+    await waitFor('the logout token at rp-steady', () => endpoint.at('/steady').length === before + 1);
+    const payload = await verifyLogoutToken(gatehouse, endpoint.at('/steady')[before]!.logoutToken, steady.client_id);
+    assert.equal(payload['sid'], tokens.claims()!['sid']);
+  });
+
+  it('§2.4: a retry after the token expired sends it signed again: new iat and exp, same jti', async () => {
+    const delivery = deliveryFor(await gatehouse.store.logoutDeliveries.list(), dead.client_id);
+    const original = decodeJwt(delivery.logoutToken);
+    const current = await refreshLogoutToken(delivery.logoutToken, gatehouse.context.keys, undefined, Date.now());
+    assert.equal(current, delivery.logoutToken, 'still valid: sent as is');
+    const later = Date.now() + 10 * 60_000;
+    const refreshed = await refreshLogoutToken(delivery.logoutToken, gatehouse.context.keys, undefined, later);
+    const claims = decodeJwt(refreshed);
+    assert.equal(claims.jti, original.jti);
+    assert.equal(claims.sub, original.sub);
+    assert.equal(claims['sid'], original['sid']);
+    assert.equal(claims.iat, Math.floor(later / 1000));
+    assert.equal(claims.exp, Math.floor(later / 1000) + 120);
+    assert.equal(decodeProtectedHeader(refreshed).typ, 'logout+jwt');
+  });
+
+  it('exponential backoff: initial delay, doubling, capped', () => {
+    const settings = { ...gatehouse.context.settings, backchannelLogoutBackoffInitialMs: 1000, backchannelLogoutBackoffMaxMs: 300_000 };
+    assert.deepEqual([1, 2, 3, 4, 9, 10, 50, 300].map((n) => retryDelayMs(n, settings)), [1000, 2000, 4000, 8000, 256_000, 300_000, 300_000, 300_000]);
+  });
+});
+
+describe('Back-Channel Logout 1.0: the queue is persisted', () => {
+  const endpoint = new LogoutEndpoint();
+  let dir: string;
+  let databaseUrl: string;
+
+  before(async () => {
+    await endpoint.start();
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-bcl-restart-'));
+    databaseUrl = `sqlite:${join(dir, 'gatehouse.db')}`;
+  });
+  after(async () => {
+    await endpoint.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a delivery in flight when the server stops is delivered by the next server on the same database', async () => {
+    // The first request never gets an answer (the server is stopped meanwhile); later ones get 200.
+    const rp = rpClient('rp-restart', endpoint.script('/restart', (n) => (n === 1 ? 'hang' : 200)));
+    const first = await startTestServer({ databaseUrl, clients: [rp], settings: { backchannelLogoutBackoffInitialMs: 100 } });
+    let payloadIssuer: string;
+    let sid: unknown;
+    try {
+      payloadIssuer = first.url;
+      const ua = new UserAgent(first.url);
+      const tokens = await signIn(first, rp, ua);
+      sid = tokens.claims()!['sid'];
+      await signOut(first, rp, ua, tokens.id_token!);
+      await waitFor('the first attempt to reach the endpoint', () => endpoint.at('/restart').length === 1);
+    } finally {
+      await first.close();
+    }
+    // Stopping interrupted the attempt and gave it back, uncounted.
+    const { openStore } = await import('../../src/store/open-store.js');
+    const store = await openStore(databaseUrl);
+    try {
+      const [queued] = await store.logoutDeliveries.list();
+      assert.ok(queued);
+      assert.equal(queued.deliveredAt, null);
+      assert.equal(queued.attempts, 0);
+      assert.ok(queued.nextAttemptAt !== null && queued.nextAttemptAt <= Date.now(), 'due again at once');
+    } finally {
+      await store.close();
+    }
+
+    const second = await startTestServer({ databaseUrl, clients: [rp], settings: { backchannelLogoutBackoffInitialMs: 100 } });
+    try {
+      await waitFor('the delivery by the second server', async () => (await second.store.logoutDeliveries.list())[0]?.deliveredAt != null);
+      const received = endpoint.at('/restart');
+      assert.equal(received.length, 2);
+      assert.equal(received[1]!.status, 200);
+      // Signed by the first server (its issuer), verifiable with the keys both share.
+      const payload = await verifyLogoutToken(second, received[1]!.logoutToken, rp.client_id, payloadIssuer);
+      assert.equal(payload['sid'], sid);
+      const [delivered] = await second.store.logoutDeliveries.list();
+      assert.equal(delivered!.attempts, 1);
+    } finally {
+      await second.close();
+    }
+  });
+});
