@@ -5,7 +5,7 @@
  * window (plus the same by package/file, and the Gatehouse functions with the most total time).
  *
  *   node --import tsx bench/profile.ts [--scenario code-flow-c32] [--duration 8000] [--warmup 2000]
- *                                      [--top 15] [--target gatehouse-sqlite|gatehouse-postgres]
+ *                                      [--top 15] [--target gatehouse-sqlite|gatehouse-postgres] [--nice N]
  *
  * Writes the summary to bench/results/profile.md; the .cpuprofile stays in a temp directory
  * (its path is printed) for Chrome DevTools or speedscope.
@@ -15,7 +15,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from './lib/common.js';
-import { BENCH_DIR, postgresTarget, REPO_DIR, runDriver, sqliteTarget, startServer, stopAllChildren } from './lib/processes.js';
+import { BENCH_DIR, postgresTarget, REPO_DIR, runDriver, setNiceness, sqliteTarget, startServer, stopAllChildren } from './lib/processes.js';
 import { fmt } from './lib/report.js';
 import { SCENARIOS, type ScenarioName } from './lib/scenarios.js';
 
@@ -45,6 +45,7 @@ const warmupMs = Number(args.get('warmup') ?? 2000);
 const durationMs = Number(args.get('duration') ?? 8000);
 const top = Number(args.get('top') ?? 15);
 const targetName = args.get('target') ?? 'gatehouse-sqlite';
+setNiceness(Number(args.get('nice') ?? 0));
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 process.on('SIGINT', () => {
@@ -157,7 +158,8 @@ out.push('');
 out.push(driverSummary);
 out.push(
   `Main thread over the measured window${inWindowAvailable ? '' : ' (window not found in the profile: whole profile)'}: ` +
-    `${ms(windowTotal)} ms sampled, ${ms(busy)} ms busy (${((busy / windowTotal) * 100).toFixed(0)}%), ${ms(idle)} ms idle. Percentages are of busy time.`,
+    `${ms(windowTotal)} ms sampled, ${ms(busy)} ms busy (${((busy / windowTotal) * 100).toFixed(0)}%), ${ms(idle)} ms idle. Percentages are of busy time. ` +
+    'V8 samples on wall-clock time: on a machine busy with other work, time the thread spends descheduled is charged to whatever it was running (use a quiet machine, or --nice).',
 );
 out.push('');
 out.push(`### Top ${top} functions by self time`);

@@ -6,6 +6,7 @@
  *   npm run bench -- --quick           smoke run (1 round, short windows; about 2 minutes)
  *   npm run bench -- --scenarios refresh,code-flow-c32 --targets gatehouse-sqlite,oidc-provider
  *   other options: --rounds N --warmup MS --duration MS --max-quiet-wait S
+ *                  --nice N (run servers and driver at this niceness, e.g. -5 on a shared machine; needs root)
  *
  * Writes bench/results/latest.{json,md} (quick: quick.{json,md}) and prints the table.
  * Exits 2 when any run had errors.
@@ -22,6 +23,7 @@ import {
   postgresTarget,
   REPO_DIR,
   runDriver,
+  setNiceness,
   sqliteTarget,
   startServer,
   stopAllChildren,
@@ -39,7 +41,8 @@ const rounds = Number(args.get('rounds') ?? (quick ? 1 : 3));
 const warmupMs = Number(args.get('warmup') ?? (quick ? 500 : 2000));
 const durationMs = Number(args.get('duration') ?? (quick ? 1500 : 5000));
 /** Seconds the whole run may spend waiting for other work on the machine to finish. */
-let quietBudgetSeconds = Number(args.get('max-quiet-wait') ?? (quick ? 15 : 120));
+const quietBudgetTotal = Number(args.get('max-quiet-wait') ?? (quick ? 15 : 60));
+let quietBudgetSeconds = quietBudgetTotal;
 const QUIET_THRESHOLD_CORES = 0.3;
 
 const allTargets = ['gatehouse-sqlite', 'gatehouse-postgres', 'oidc-provider', 'ceiling'];
@@ -48,6 +51,8 @@ const wantedScenarios = (args.get('scenarios')?.split(',') ?? [...SCENARIO_NAMES
 for (const target of wantedTargets) if (!allTargets.includes(target)) throw new Error(`unknown target ${target}; known: ${allTargets.join(', ')}`);
 for (const scenario of wantedScenarios) if (!(scenario in SCENARIOS)) throw new Error(`unknown scenario ${scenario}; known: ${SCENARIO_NAMES.join(', ')}`);
 if (!(rounds >= 1 && warmupMs >= 0 && durationMs >= 200)) throw new Error('need --rounds >= 1, --warmup >= 0, --duration >= 200');
+const niceness = Number(args.get('nice') ?? 0);
+const priority = setNiceness(niceness);
 const partial = args.has('targets') || args.has('scenarios');
 const mode = `${quick ? 'quick' : 'full'}${partial ? ', partial' : ''}`;
 
@@ -210,10 +215,10 @@ try {
       jose: readVersion('jose'),
       undici: process.versions.undici ?? 'unknown',
     },
-    settings: { rounds, warmupMs, durationMs },
+    settings: { rounds, warmupMs, durationMs, niceness, priority },
     targets: started.map((target) => ({ name: target.definition.name, label: target.definition.label, notes: target.notes })),
     skipped,
-    quietWaitSeconds: Math.max(0, Number(args.get('max-quiet-wait') ?? (quick ? 15 : 120)) - quietBudgetSeconds),
+    quietWaitSeconds: quietBudgetTotal - quietBudgetSeconds,
   };
   const table = markdown(header, rows, goals);
   const resultsDir = join(BENCH_DIR, 'results');

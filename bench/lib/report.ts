@@ -125,7 +125,7 @@ export interface ReportHeader {
   machine: { cpuModel: string; cores: number; memoryGiB: number };
   node: string;
   versions: Record<string, string>;
-  settings: { rounds: number; warmupMs: number; durationMs: number };
+  settings: { rounds: number; warmupMs: number; durationMs: number; niceness: number; priority: string };
   targets: { name: string; label: string; notes: Record<string, string> }[];
   skipped: { name: string; reason: string }[];
   quietWaitSeconds: number;
@@ -148,6 +148,8 @@ export function markdown(header: ReportHeader, rows: SummaryRow[], goals: Goal[]
     if (notes.length > 0) lines.push(`- ${target.label}: ${notes.join('; ')}`);
   }
   for (const skipped of header.skipped) lines.push(`- **${skipped.name} skipped**: ${skipped.reason}`);
+  if (header.settings.niceness !== 0) lines.push(`- Servers and driver ran at ${header.settings.priority}; PostgreSQL at its own.`);
+  if (header.quietWaitSeconds > 0) lines.push(`- Waited ${fmt(header.quietWaitSeconds, 0)} s in all for other work on the machine to finish before runs.`);
   lines.push('');
   lines.push('| scenario | target | ops/s | p50 ms | p99 ms | server CPU µs/op | DB CPU µs/op | × ceiling | × oidc-provider | CPU vs oidc-provider | errors |');
   lines.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');

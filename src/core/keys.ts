@@ -97,11 +97,12 @@ export function maxSignedTokenLifetimeSeconds(settings: Pick<GatehouseSettings, 
 
 /**
  * How long a retired key stays in the JWKS: until every token it signed has expired. Tokens live
- * at most `maxTokenLifetimeSeconds`, and another instance may go on signing with the key for up to
- * one reload interval after the retirement, until it reloads its keys.
+ * at most `maxTokenLifetimeSeconds` (plus up to a second: access token `exp` is rounded up), and
+ * another instance may go on signing with the key for up to one reload interval after the
+ * retirement, until it reloads its keys.
  */
 export function retiredKeyRetentionMs(maxTokenLifetimeSeconds: number, reloadIntervalMs = KEY_RELOAD_INTERVAL_MS): number {
-  return maxTokenLifetimeSeconds * 1000 + reloadIntervalMs;
+  return (maxTokenLifetimeSeconds + 1) * 1000 + reloadIntervalMs;
 }
 
 function isRetired(record: SigningKeyRecord, now: number): boolean {

@@ -372,3 +372,43 @@ describe('gatehouse: settings and errors', () => {
     assert.match(run.stdout, /--redirect-uri/);
   });
 });
+
+describe('gatehouse clients create: logout metadata; gatehouse logout-deliveries', () => {
+  test('--post-logout-redirect-uri (repeatable), --backchannel-logout-uri and --backchannel-logout-session-required are stored and shown', async () => {
+    const run = await gatehouse([
+      'clients', 'create', '--database', database, '--json', '--client-id', 'logout-app',
+      '--redirect-uri', 'https://logout.example/cb',
+      '--post-logout-redirect-uri', 'https://logout.example/signed-out',
+      '--post-logout-redirect-uri', 'https://logout.example/bye',
+      '--backchannel-logout-uri', 'https://logout.example/backchannel',
+      '--backchannel-logout-session-required',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const view = JSON.parse(run.stdout) as Record<string, unknown>;
+    assert.deepEqual(view['post_logout_redirect_uris'], ['https://logout.example/signed-out', 'https://logout.example/bye']);
+    assert.equal(view['backchannel_logout_uri'], 'https://logout.example/backchannel');
+    assert.equal(view['backchannel_logout_session_required'], true);
+    const client = await withStore((store) => store.clients.get('logout-app'));
+    assert.deepEqual(client?.postLogoutRedirectUris, ['https://logout.example/signed-out', 'https://logout.example/bye']);
+    assert.equal(client?.backchannelLogoutUri, 'https://logout.example/backchannel');
+    assert.equal(client?.backchannelLogoutSessionRequired, true);
+    const show = await gatehouse(['clients', 'show', 'logout-app', '--database', database]);
+    assert.match(show.stdout, /post_logout_redirect_uris:\s+https:\/\/logout\.example\/signed-out https:\/\/logout\.example\/bye/);
+    assert.match(show.stdout, /backchannel_logout_uri:\s+https:\/\/logout\.example\/backchannel/);
+    assert.match(show.stdout, /backchannel_logout_session_required:\s+true/);
+  });
+
+  test('a plain-http back-channel logout URI on a public host is refused in one line', async () => {
+    const run = await gatehouse(['clients', 'create', '--database', database, '--redirect-uri', 'https://x.example/cb', '--backchannel-logout-uri', 'http://x.example/logout']);
+    assertOneLineFailure(run, /backchannel_logout_uri .* must use https/);
+  });
+
+  test('logout-deliveries list: nothing queued yet; --limit must be a positive integer', async () => {
+    const empty = await gatehouse(['logout-deliveries', 'list', '--database', database]);
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.equal(empty.stdout.trim(), 'No logout deliveries.');
+    const failed = await gatehouse(['logout-deliveries', 'list', '--failed', '--json', '--database', database]);
+    assert.deepEqual(JSON.parse(failed.stdout), []);
+    assertOneLineFailure(await gatehouse(['logout-deliveries', 'list', '--limit', 'x', '--database', database]), /--limit must be a positive integer/);
+  });
+});

@@ -169,8 +169,8 @@ describe('gatehouse keys', () => {
     const key = (await list()).find((view) => view.kid === es256);
     assert.ok(key?.retired_at && key.published_until);
     assert.equal(key.state, 'retired');
-    // Default access token lifetime (1 h) plus the 30 s in which other instances may still sign with it.
-    assert.equal(Date.parse(key.published_until) - Date.parse(key.retired_at), HOUR + 30_000);
+    // Default access token lifetime (1 h), 1 s for exp rounded up, and the 30 s in which other instances may still sign with it.
+    assert.equal(Date.parse(key.published_until) - Date.parse(key.retired_at), HOUR + 31_000);
 
     assertOneLineFailure(await gatehouse(['keys', 'retire', es256, '--database', database]), /^gatehouse: signing key \S+ is already retired \(since /);
     assertOneLineFailure(await gatehouse(['keys', 'retire', 'no-such-kid', '--database', database]), /^gatehouse: no signing key with kid no-such-kid$/);

@@ -300,3 +300,61 @@ describe('clientToMetadata', () => {
     assert.ok(!text.includes(client.clientSecretHash ?? '?'));
   });
 });
+
+describe('logout metadata (OpenID Connect RP-Initiated Logout 1.0 §3.1, Back-Channel Logout 1.0 §2.2)', () => {
+  test('defaults: no post-logout redirect URIs, no back-channel logout; clientToMetadata leaves them out', async () => {
+    const { client } = await register(WEB);
+    assert.deepEqual(client.postLogoutRedirectUris, []);
+    assert.equal(client.backchannelLogoutUri, null);
+    assert.equal(client.backchannelLogoutSessionRequired, false);
+    const view = clientToMetadata(client);
+    assert.ok(!('post_logout_redirect_uris' in view) && !('backchannel_logout_uri' in view));
+  });
+
+  test('registers post_logout_redirect_uris, backchannel_logout_uri and backchannel_logout_session_required', async () => {
+    const { client } = await register({
+      ...WEB,
+      post_logout_redirect_uris: ['https://app.example.com/signed-out', 'https://app.example.com/signed-out', 'http://localhost:3000/bye'],
+      backchannel_logout_uri: 'https://app.example.com/backchannel-logout?tenant=1',
+      backchannel_logout_session_required: true,
+    });
+    assert.deepEqual(client.postLogoutRedirectUris, ['https://app.example.com/signed-out', 'http://localhost:3000/bye']);
+    assert.equal(client.backchannelLogoutUri, 'https://app.example.com/backchannel-logout?tenant=1');
+    assert.equal(client.backchannelLogoutSessionRequired, true);
+    const view = clientToMetadata(client);
+    assert.deepEqual(view.post_logout_redirect_uris, client.postLogoutRedirectUris);
+    assert.equal(view.backchannel_logout_uri, client.backchannelLogoutUri);
+    assert.equal(view.backchannel_logout_session_required, true);
+  });
+
+  test('post_logout_redirect_uris follow the redirect URI rules', async () => {
+    assertRefused({ ...WEB, post_logout_redirect_uris: ['http://app.example.com/bye'] }, 'post_logout_redirect_uris[0]', /loopback/);
+    assertRefused({ ...WEB, post_logout_redirect_uris: ['https://app.example.com/bye#x'] }, 'post_logout_redirect_uris[0]', /fragment/);
+    assertRefused({ ...WEB, post_logout_redirect_uris: ['https://ok.example/', 'com.example.app:/bye'] }, 'post_logout_redirect_uris[1]', /private-use/);
+    assertRefused({ ...WEB, post_logout_redirect_uris: 'https://app.example.com/bye' }, 'post_logout_redirect_uris', /array/);
+    const { client } = await register({ ...NATIVE, post_logout_redirect_uris: ['com.example.app:/signed-out'] });
+    assert.deepEqual(client.postLogoutRedirectUris, ['com.example.app:/signed-out']);
+  });
+
+  test('backchannel_logout_uri: https, or http only on a loopback host; no fragment, no user information', async () => {
+    for (const uri of ['http://app.example.com/logout', 'ftp://app.example.com/logout', 'com.example.app:/logout', 'not a url']) {
+      assertRefused({ ...WEB, backchannel_logout_uri: uri }, 'backchannel_logout_uri');
+    }
+    assertRefused({ ...WEB, backchannel_logout_uri: 'https://app.example.com/logout#x' }, 'backchannel_logout_uri', /fragment/);
+    assertRefused({ ...WEB, backchannel_logout_uri: 'https://user:pw@app.example.com/logout' }, 'backchannel_logout_uri', /user information/);
+    for (const uri of ['http://127.0.0.1:8080/logout', 'http://localhost/logout', 'http://[::1]:9/logout']) {
+      assert.equal((await register({ ...WEB, backchannel_logout_uri: uri })).client.backchannelLogoutUri, uri);
+    }
+  });
+
+  test('backchannel_logout_session_required is a boolean and needs a backchannel_logout_uri', () => {
+    assertRefused({ ...WEB, backchannel_logout_uri: 'https://app.example.com/logout', backchannel_logout_session_required: 'yes' }, 'backchannel_logout_session_required', /boolean/);
+    assertRefused({ ...WEB, backchannel_logout_session_required: true }, 'backchannel_logout_session_required', /backchannel_logout_uri/);
+  });
+
+  test('only clients that sign users in (authorization_code) may register them', () => {
+    const machine = { grant_types: ['client_credentials'] };
+    assertRefused({ ...machine, post_logout_redirect_uris: ['https://app.example.com/bye'] }, 'post_logout_redirect_uris');
+    assertRefused({ ...machine, backchannel_logout_uri: 'https://app.example.com/logout' }, 'backchannel_logout_uri');
+  });
+});

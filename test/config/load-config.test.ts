@@ -402,3 +402,52 @@ users:
     assert.equal(client.idTokenSignedResponseAlg, null, 'unset: the server signing algorithm');
   });
 });
+
+describe('OpenID Connect logout in the config file (RP-Initiated Logout 1.0 §3.1, Back-Channel Logout 1.0 §2.2)', () => {
+  test('client logout metadata and the delivery settings are read, applied and stored', async () => {
+    const path = await file(`
+backchannel_logout_max_attempts: 12
+backchannel_logout_max_age_seconds: 3600
+backchannel_logout_backoff_initial_ms: 500
+backchannel_logout_backoff_max_ms: 60000
+backchannel_logout_timeout_ms: 2000
+clients:
+  - client_id: web
+    client_secret: web-secret-please-change
+    redirect_uris: [https://app.example.com/callback]
+    post_logout_redirect_uris: [https://app.example.com/signed-out]
+    backchannel_logout_uri: https://app.example.com/backchannel-logout
+    backchannel_logout_session_required: true
+`);
+    const config = await loadConfigFile(path);
+    assert.equal(config.backchannel_logout_max_attempts, 12);
+    assert.equal(config.backchannel_logout_max_age_seconds, 3600);
+    assert.equal(config.backchannel_logout_backoff_initial_ms, 500);
+    assert.equal(config.backchannel_logout_backoff_max_ms, 60000);
+    assert.equal(config.backchannel_logout_timeout_ms, 2000);
+    const fixture = config.clients![0]!;
+    assert.deepEqual(fixture.post_logout_redirect_uris, ['https://app.example.com/signed-out']);
+    assert.equal(fixture.backchannel_logout_uri, 'https://app.example.com/backchannel-logout');
+    assert.equal(fixture.backchannel_logout_session_required, true);
+
+    const store = await openStore('sqlite::memory:');
+    try {
+      await store.migrate();
+      await applyFixtures(store, { clients: config.clients!, users: [] }, 1_700_000_000_000);
+      const client = await store.clients.get('web');
+      assert.deepEqual(client?.postLogoutRedirectUris, ['https://app.example.com/signed-out']);
+      assert.equal(client?.backchannelLogoutUri, 'https://app.example.com/backchannel-logout');
+      assert.equal(client?.backchannelLogoutSessionRequired, true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('invalid logout metadata and settings name the key path', async () => {
+    const client = 'clients:\n  - client_id: web\n    client_secret: s3cret-s3cret\n    redirect_uris: [https://app.example.com/cb]\n';
+    await assertConfigError(`${client}    post_logout_redirect_uris: [http://app.example.com/bye]\n`, 'clients[0].post_logout_redirect_uris[0]', /loopback/);
+    await assertConfigError(`${client}    backchannel_logout_uri: http://app.example.com/logout\n`, 'clients[0].backchannel_logout_uri', /https/);
+    await assertConfigError('backchannel_logout_max_attempts: 0\n', 'backchannel_logout_max_attempts', /between 1 and/);
+    await assertConfigError('backchannel_logout_backoff_initial_ms: fast\n', 'backchannel_logout_backoff_initial_ms', /integer/);
+  });
+});

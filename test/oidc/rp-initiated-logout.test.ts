@@ -238,8 +238,9 @@ describe('RP-Initiated Logout without id_token_hint: confirmation', () => {
   it('§2, §6: no hint shows the confirmation page; confirming with its CSRF token signs out and redirects with state', async () => {
     const ua = new UserAgent(gatehouse.url);
     await signIn(ua);
-    const page = await ua.request(logoutUrl({ client_id: WEB.client_id, post_logout_redirect_uri: SIGNED_OUT, state: 'st8', ui_locales: 'fr en' }));
+    const page = await ua.request(logoutUrl({ client_id: WEB.client_id, post_logout_redirect_uri: SIGNED_OUT, state: 'st8', ui_locales: 'fr en-GB' }));
     assertConfirmationPage(page);
+    assert.match(page.body, /<html lang="en-GB">/, '§2 ui_locales: the first supported language');
     assert.match(page.body, /Example Web App asked to sign you out/);
     assert.match(page.body, /Alice Example/);
     // form-action allows the redirect that answers the POST.
@@ -255,12 +256,14 @@ describe('RP-Initiated Logout without id_token_hint: confirmation', () => {
   it('§2: a bare /logout asks, then shows the signed-out page', async () => {
     const ua = new UserAgent(gatehouse.url);
     await signIn(ua);
-    const page = await ua.request('/logout');
+    const page = await ua.request('/logout?ui_locales=de');
     assertConfirmationPage(page);
+    assert.match(page.body, /<html lang="en">/, 'no supported language asked for: English');
     assert.match(page.body, /Do you want to sign out\?/);
-    const done = await confirm(ua, page);
+    const done = await confirm(ua, page, { ui_locales: 'en-US' });
     assert.equal(done.status, 200);
     assert.match(done.body, /You are signed out/);
+    assert.match(done.body, /<html lang="en-US">/);
     assert.equal(await sessionOf(ua), undefined);
     const next = await buildCodeRequest(web, { scope: 'openid' });
     assert.ok(isLoginPage(await ua.navigate(next.url.href)));

@@ -19,6 +19,8 @@ import {
   renderConsentPage,
   renderErrorPage,
   renderFormPostPage,
+  renderLogoutConfirmPage,
+  renderSignedOutPage,
   FORM_POST_SCRIPT,
   FORM_POST_SCRIPT_HASH,
 } from '../../src/ui/pages.js';
@@ -84,6 +86,14 @@ const errorPage = {
   lang: 'en',
 };
 const formPost = { redirectUri: 'https://client.example/cb', fields: { code: 'abc', state: 'xyz' } };
+const logoutConfirm = {
+  action: '/logout/confirm',
+  csrfToken: 'csrf-123',
+  username: 'alice',
+  clientName: 'Acme',
+  fields: { client_id: 'acme-client', state: 'xyz' },
+  lang: 'en',
+};
 
 /** Every page, rendered with one field (by path) set to `value`. */
 const cases: Array<{ page: string; field: string; render: (value: string) => string }> = [
@@ -108,6 +118,14 @@ const cases: Array<{ page: string; field: string; render: (value: string) => str
   { page: 'form post', field: 'redirectUri', render: (value) => renderFormPostPage({ ...formPost, redirectUri: value }).html },
   { page: 'form post', field: 'fields (name)', render: (value) => renderFormPostPage({ ...formPost, fields: { code: 'a', [value]: 'b' } }).html },
   { page: 'form post', field: 'fields (value)', render: (value) => renderFormPostPage({ ...formPost, fields: { code: 'a', state: value } }).html },
+  ...(['action', 'csrfToken', 'username', 'clientName', 'lang'] as const).map((field) => ({
+    page: 'logout confirmation',
+    field,
+    render: (value: string) => renderLogoutConfirmPage({ ...logoutConfirm, [field]: value }),
+  })),
+  { page: 'logout confirmation', field: 'fields (name)', render: (value) => renderLogoutConfirmPage({ ...logoutConfirm, fields: { [value]: 'b' } }) },
+  { page: 'logout confirmation', field: 'fields (value)', render: (value) => renderLogoutConfirmPage({ ...logoutConfirm, fields: { state: value } }) },
+  { page: 'signed out', field: 'lang', render: (value) => renderSignedOutPage({ lang: value }) },
 ];
 
 describe('escapeHtml and html', () => {
@@ -218,6 +236,22 @@ describe('form field contract', () => {
     assert.equal(inputNamed(renderLoginPage(rest), 'username').value, '');
   });
 
+  test('logout confirmation form: POST, csrf_token, the request as hidden fields, one submit button', () => {
+    const doc = renderLogoutConfirmPage(logoutConfirm);
+    const form = only(tags(doc, 'form'), 'form');
+    assert.equal(form.method, 'post');
+    assert.equal(form.action, '/logout/confirm');
+    assert.equal(inputNamed(doc, 'csrf_token').type, 'hidden');
+    assert.equal(inputNamed(doc, 'csrf_token').value, 'csrf-123');
+    assert.equal(inputNamed(doc, 'client_id').value, 'acme-client');
+    assert.equal(inputNamed(doc, 'state').value, 'xyz');
+    assert.equal(only(tags(doc, 'button'), 'button').type, 'submit');
+    assert.match(doc, /<h1>Sign out of Gatehouse\?<\/h1>/);
+    assert.match(doc, /Acme asked to sign you out/);
+    assert.match(renderLogoutConfirmPage({ ...logoutConfirm, clientName: null }), /Do you want to sign out\?/);
+    assert.match(renderSignedOutPage(), /<h1 class="center">You are signed out<\/h1>/);
+  });
+
   test('consent form: csrf_token and decision=allow/deny submit buttons', () => {
     const doc = renderConsentPage(consent);
     const form = only(tags(doc, 'form'), 'form');
@@ -290,6 +324,8 @@ describe('CSP hashes', () => {
     consent: renderConsentPage(consent),
     error: renderErrorPage(errorPage),
     'form post': renderFormPostPage(formPost).html,
+    'logout confirmation': renderLogoutConfirmPage(logoutConfirm),
+    'signed out': renderSignedOutPage(),
     layout: layout({ title: 't', body: html`<p>x</p>` }),
   };
 
@@ -305,7 +341,7 @@ describe('CSP hashes', () => {
   }
 
   test('only the form post page has a script', () => {
-    for (const name of ['login', 'consent', 'error', 'layout'] as const) assert.doesNotMatch(pages[name], /<script/);
+    for (const name of ['login', 'consent', 'error', 'logout confirmation', 'signed out', 'layout'] as const) assert.doesNotMatch(pages[name], /<script/);
   });
 
   test('form post script hash matches the inline script', () => {

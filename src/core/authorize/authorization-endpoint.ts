@@ -72,7 +72,10 @@ export async function handleAuthorizationRequest(
     return { kind: 'respond', response: await issueAuthorizationCode(request, flowId, session!, context) };
   }
   if (request.prompt.includes('none')) {
-    const error = step === 'login' ? new LoginRequired('the user is not signed in') : new ConsentRequired('the user has not consented to this scope');
+    const error =
+      step === 'consent'
+        ? new ConsentRequired('the user has not consented to this scope')
+        : new LoginRequired(session ? 'the user must sign in again (max_age or id_token_hint)' : 'the user is not signed in');
     context.events.emit({ type: 'authorization.refused', flowId, clientId: client.clientId, error: error.error, description: error.description, redirected: true });
     return { kind: 'respond', response: errorResponse(targetOf(request), error, context.settings.issuer) };
   }

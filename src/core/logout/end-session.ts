@@ -19,7 +19,8 @@
  *   client that was issued a code in it (see ./backchannel.ts), in one transaction;
  * - then redirects (303) to `post_logout_redirect_uri` with `state`, or shows the signed-out page.
  *
- * `ui_locales` is accepted (§2) but the pages exist in English only. `logout_hint` (§2) is
+ * `ui_locales` (§2) picks the pages' `lang` as for the login page (they exist in English only,
+ * so `en` or an `en-*` tag). `logout_hint` (§2) is
  * compared with the signed-in user's username and subject: a hint naming someone else means
  * the request was not made for this session, so it needs confirmation.
  */
@@ -31,6 +32,7 @@ import type { Params } from '../params.js';
 import { randomToken, safeEqual, sha256Base64Url } from '../secrets.js';
 import { CsrfMismatch } from '../authorize/interaction.js';
 import { currentSession, type BrowserState } from '../authorize/authorization-endpoint.js';
+import { pageLanguage } from '../authorize/authorization-request.js';
 import type { Client, Session, User } from '../../store/store.js';
 import { endSession } from './backchannel.js';
 
@@ -62,7 +64,7 @@ export interface LogoutRequest {
   logoutHint: string | null;
 }
 
-export type EndSessionOutcome =
+export type EndSessionOutcome = (
   /** The session ended (or there was none): clear the session cookie, then redirect or show the signed-out page. */
   | { kind: 'signed-out'; redirectTo: string | null }
   /** Ask the End-User: the page posts `fields` and `csrfToken` back to the confirmation endpoint. */
@@ -76,7 +78,11 @@ export type EndSessionOutcome =
       postLogoutRedirectUri: string | null;
       /** A new browser-binding cookie value, when the browser had none. */
       newBrowserId: string | null;
-    };
+    }
+) & {
+  /** The pages' language from `ui_locales`, when one is supported. */
+  lang: string | undefined;
+};
 
 const PARAMS = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state', 'logout_hint', 'ui_locales'] as const;
 
@@ -85,6 +91,7 @@ export async function handleEndSessionRequest(params: Params, browser: BrowserSt
   for (const name of PARAMS) {
     if (params.isRepeated(name)) throw new InvalidLogoutRequest(`The parameter ${name} was sent more than once.`);
   }
+  const lang = uiLanguage(params.get('ui_locales'));
   const request = await validateLogoutRequest(
     {
       idTokenHint: params.get('id_token_hint'),
@@ -98,16 +105,16 @@ export async function handleEndSessionRequest(params: Params, browser: BrowserSt
 
   const session = await currentSession(browser.sessionId, context);
   // Nobody is signed in here: there is nothing to end, and nothing to protect by asking.
-  if (!session) return { kind: 'signed-out', redirectTo: postLogoutLocation(request) };
+  if (!session) return { kind: 'signed-out', redirectTo: postLogoutLocation(request), lang };
   const user = await context.store.users.getById(session.userId);
   if (!user) {
     await endSession(session, context, request.client?.clientId ?? null);
-    return { kind: 'signed-out', redirectTo: postLogoutLocation(request) };
+    return { kind: 'signed-out', redirectTo: postLogoutLocation(request), lang };
   }
 
   if (request.hint !== null && hintMatchesSession(request.hint, session) && logoutHintMatches(request.logoutHint, user)) {
     await endSession(session, context, request.client?.clientId ?? null);
-    return { kind: 'signed-out', redirectTo: postLogoutLocation(request) };
+    return { kind: 'signed-out', redirectTo: postLogoutLocation(request), lang };
   }
 
   const newBrowserId = browser.browserId === undefined ? randomToken(32) : null;
@@ -115,6 +122,8 @@ export async function handleEndSessionRequest(params: Params, browser: BrowserSt
   if (request.client !== null) fields['client_id'] = request.client.clientId;
   if (request.postLogoutRedirectUri !== null) fields['post_logout_redirect_uri'] = request.postLogoutRedirectUri;
   if (request.state !== null) fields['state'] = request.state;
+  // Not covered by the CSRF token: only the language of the signed-out page depends on it.
+  if (lang !== undefined) fields['ui_locales'] = lang;
   return {
     kind: 'confirm',
     csrfToken: confirmationToken(browser.browserId ?? newBrowserId!, fields, context.now(), context),
@@ -123,6 +132,7 @@ export async function handleEndSessionRequest(params: Params, browser: BrowserSt
     client: request.client,
     postLogoutRedirectUri: request.postLogoutRedirectUri,
     newBrowserId,
+    lang,
   };
 }
 
@@ -147,7 +157,12 @@ export async function submitEndSessionConfirmation(form: Params, browser: Browse
   );
   const session = await currentSession(browser.sessionId, context);
   if (session) await endSession(session, context, request.client?.clientId ?? null);
-  return { kind: 'signed-out', redirectTo: postLogoutLocation(request) };
+  return { kind: 'signed-out', redirectTo: postLogoutLocation(request), lang: uiLanguage(form.get('ui_locales')) };
+}
+
+/** §2 `ui_locales`: space-separated BCP 47 tags, preferred first; only a hint, never an error. */
+function uiLanguage(uiLocales: string | undefined): string | undefined {
+  return pageLanguage((uiLocales ?? '').split(' ').filter((tag) => /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/.test(tag)));
 }
 
 interface RawLogoutRequest {

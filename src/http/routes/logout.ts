@@ -28,7 +28,7 @@ export function registerLogoutRoutes(app: FastifyInstance, context: ProviderCont
         reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { secure, maxAgeSeconds: 0 }));
       }
       if (outcome.redirectTo !== null) return sendRedirect(reply, outcome.redirectTo);
-      return sendHtml(reply, 200, renderSignedOutPage());
+      return sendHtml(reply, 200, renderSignedOutPage(outcome.lang !== undefined ? { lang: outcome.lang } : {}));
     }
     if (outcome.newBrowserId !== null) {
       reply.header('set-cookie', serializeCookie(BROWSER_COOKIE, outcome.newBrowserId, { secure, maxAgeSeconds: BROWSER_COOKIE_MAX_AGE }));
@@ -39,6 +39,7 @@ export function registerLogoutRoutes(app: FastifyInstance, context: ProviderCont
       username: outcome.user.name ?? outcome.user.username,
       clientName: outcome.client ? (outcome.client.clientName ?? outcome.client.clientId) : null,
       fields: outcome.fields,
+      ...(outcome.lang !== undefined ? { lang: outcome.lang } : {}),
     });
     // form-action must allow the redirect that answers the confirmation POST.
     const csp = outcome.postLogoutRedirectUri !== null ? cspAllowingRedirectTo(outcome.postLogoutRedirectUri) : undefined;
