@@ -219,6 +219,7 @@ try {
     targets: started.map((target) => ({ name: target.definition.name, label: target.definition.label, notes: target.notes })),
     skipped,
     quietWaitSeconds: quietBudgetTotal - quietBudgetSeconds,
+    serverRssMiB: Object.fromEntries(Object.entries(rss).map(([name, bytes]) => [name, bytes === undefined ? null : bytes / 2 ** 20])),
   };
   const table = markdown(header, rows, goals);
   const resultsDir = join(BENCH_DIR, 'results');
@@ -229,7 +230,6 @@ try {
     ...header,
     scenarios: Object.fromEntries(wantedScenarios.map((name) => [name, { description: SCENARIOS[name].description, concurrency: SCENARIOS[name].concurrency, unit: SCENARIOS[name].unit }])),
     servers: Object.fromEntries(started.map((target) => [target.definition.name, publicInfo(target.server.info)])),
-    serverRssBytesAtEnd: rss,
     summary: rows,
     goals,
     runs,

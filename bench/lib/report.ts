@@ -129,6 +129,8 @@ export interface ReportHeader {
   targets: { name: string; label: string; notes: Record<string, string> }[];
   skipped: { name: string; reason: string }[];
   quietWaitSeconds: number;
+  /** Resident memory of each server process at the end of the run. */
+  serverRssMiB: Record<string, number | null>;
 }
 
 export function markdown(header: ReportHeader, rows: SummaryRow[], goals: Goal[]): string {
@@ -150,6 +152,8 @@ export function markdown(header: ReportHeader, rows: SummaryRow[], goals: Goal[]
   for (const skipped of header.skipped) lines.push(`- **${skipped.name} skipped**: ${skipped.reason}`);
   if (header.settings.niceness !== 0) lines.push(`- Servers and driver ran at ${header.settings.priority}; PostgreSQL at its own.`);
   if (header.quietWaitSeconds > 0) lines.push(`- Waited ${fmt(header.quietWaitSeconds, 0)} s in all for other work on the machine to finish before runs.`);
+  const rss = Object.entries(header.serverRssMiB).map(([name, mib]) => `${name} ${mib === null ? '–' : `${fmt(mib, 0)} MiB`}`);
+  if (rss.length > 0) lines.push(`- Server memory (RSS) at the end: ${rss.join(', ')}.`);
   lines.push('');
   lines.push('| scenario | target | ops/s | p50 ms | p99 ms | server CPU µs/op | DB CPU µs/op | × ceiling | × oidc-provider | CPU vs oidc-provider | errors |');
   lines.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');

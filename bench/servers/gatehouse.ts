@@ -5,6 +5,10 @@
  * logging (like the peer), with the benchmark's users and resource as config fixtures, and
  * registers the clients the way `gatehouse clients create` does (generated secrets, stored as
  * SHA-256). Prints one READY line with its pid, port and the clients' credentials.
+ *
+ * `--fixture-clients` registers the clients as config-file fixtures instead, whose secrets
+ * (chosen by a person, so possibly guessable) Gatehouse stores as argon2id: every client
+ * authentication then costs an argon2 verification. Not used by `npm run bench`.
  */
 import { randomBytes } from 'node:crypto';
 import { registerClient } from '../../src/core/client-metadata.js';
@@ -47,9 +51,34 @@ const settings: GatehouseSettings = {
   resources: [{ resource: RESOURCE, name: 'Bench API', scopes: [RESOURCE_SCOPE], introspection_client_ids: [INTROSPECTOR_CLIENT_ID] }],
 };
 
+const fixtureClients = args.has('fixture-clients');
+const fixtureSecrets = new Map<string, string>();
+if (fixtureClients) {
+  for (const [clientId, grantTypes, scope] of [
+    [WEB_CLIENT_ID, ['authorization_code', 'refresh_token'], `openid profile email offline_access ${RESOURCE_SCOPE}`],
+    [SERVICE_CLIENT_ID, ['client_credentials'], RESOURCE_SCOPE],
+    [INTROSPECTOR_CLIENT_ID, ['client_credentials'], RESOURCE_SCOPE],
+  ] as const) {
+    const secret = randomBytes(32).toString('base64url');
+    fixtureSecrets.set(clientId, secret);
+    settings.clients.push({
+      client_id: clientId,
+      client_secret: secret,
+      redirect_uris: grantTypes.includes('authorization_code') ? [REDIRECT_URI] : [],
+      grant_types: [...grantTypes],
+      response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope,
+      require_pkce: true,
+    });
+  }
+}
+
 const gatehouse = await startGatehouse(settings, { logger: false, issuerFromAddress: true });
 
 async function createClient(metadata: Record<string, unknown>): Promise<Credentials> {
+  const fixtureSecret = fixtureSecrets.get(metadata['client_id'] as string);
+  if (fixtureSecret !== undefined) return { id: metadata['client_id'] as string, secret: fixtureSecret };
   const { client, clientSecret } = await registerClient(metadata, { generateSecret: true, now: Date.now() });
   await gatehouse.store.clients.upsert(client);
   if (clientSecret === null) throw new Error(`no secret generated for ${client.clientId}`);
@@ -99,7 +128,7 @@ announceReady({
   },
   clients: { web, service, introspector },
   introspectionResource: RESOURCE,
-  notes: { logging: 'no request logging (like the peer)' },
+  notes: { logging: 'no request logging (like the peer)', ...(fixtureClients ? { clients: 'config-file fixtures (argon2id secrets)' } : {}) },
 });
 
 exitOnSignal(() => gatehouse.close());

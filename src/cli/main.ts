@@ -798,7 +798,7 @@ export function buildProgram(): Command {
     keys
       .command('retire')
       .description('stop signing with a key; it stays in the JWKS until every token it signed has expired')
-      .argument('<kid>')
+      .argument('<kid>', "the key id (from 'keys list'); a kid that starts with '-' goes after '--': keys retire -- -AbC...")
       .option('--json', 'print the key as JSON'),
   ).action((kid: string, flags: KeysFlags) => keysRetire(kid, flags));
 

@@ -469,3 +469,14 @@ export function clientToMetadata(client: Client): ClientMetadataView {
     client_id_issued_at: Math.floor(client.createdAt / 1000),
   };
 }
+
+/**
+ * A random client_id (128 bits) that does not start with `-`, so it can be passed to the CLI
+ * (`gatehouse clients show ID`) without being read as an option.
+ */
+function generateClientId(): string {
+  for (;;) {
+    const id = randomToken(16);
+    if (!id.startsWith('-')) return id;
+  }
+}

@@ -137,11 +137,11 @@ describe('gatehouse keys', () => {
 
   test('retire refuses the only active key of an algorithm the server signs with', async () => {
     assertOneLineFailure(
-      await gatehouse(['keys', 'retire', es256, '--database', database]),
+      await gatehouse(['keys', 'retire', '--database', database, '--', es256]),
       new RegExp(`^gatehouse: refusing to retire ${es256}: it is the only active ES256 signing key; wait until the next ES256 key \\(${pending}\\) activates at `),
     );
     assertOneLineFailure(
-      await gatehouse(['keys', 'retire', rs256, '--database', database]),
+      await gatehouse(['keys', 'retire', '--database', database, '--', rs256]),
       /refusing to retire .*only active RS256 signing key; run: gatehouse keys rotate --alg RS256/,
     );
     assert.equal(await stateOf(es256), 'active');
@@ -162,7 +162,7 @@ describe('gatehouse keys', () => {
   });
 
   test('retire marks the key retired; it stays published until its tokens have expired', async () => {
-    const run = await gatehouse(['keys', 'retire', es256, '--database', database]);
+    const run = await gatehouse(['keys', 'retire', '--database', database, '--', es256]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, new RegExp(`^Retired signing key ${es256}: it no longer signs`));
     assert.match(run.stdout, /stays in the JWKS until \S+Z, when every token it signed has expired/);
@@ -172,8 +172,8 @@ describe('gatehouse keys', () => {
     // Default access token lifetime (1 h), 1 s for exp rounded up, and the 30 s in which other instances may still sign with it.
     assert.equal(Date.parse(key.published_until) - Date.parse(key.retired_at), HOUR + 31_000);
 
-    assertOneLineFailure(await gatehouse(['keys', 'retire', es256, '--database', database]), /^gatehouse: signing key \S+ is already retired \(since /);
-    assertOneLineFailure(await gatehouse(['keys', 'retire', 'no-such-kid', '--database', database]), /^gatehouse: no signing key with kid no-such-kid$/);
+    assertOneLineFailure(await gatehouse(['keys', 'retire', '--database', database, '--', es256]), /^gatehouse: signing key \S+ is already retired \(since /);
+    assertOneLineFailure(await gatehouse(['keys', 'retire', '--database', database, '--', 'no-such-kid']), /^gatehouse: no signing key with kid no-such-kid$/);
   });
 
   test('a server on the database publishes pending, active, previous and retired keys, and signs with the active one', async () => {

@@ -338,7 +338,7 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
   });
 
   describe('§2 ID token claims: acr, amr, sid', () => {
-    it('sid is the session’s public id: the same for every ID token of the session (also refreshed ones, §12.2), new after a new sign-in', async () => {
+    it('sid is the session’s public id: the same for every ID token of the session (also refreshed ones, §12.2 and re-authentication of the same user), new when another user signs in', async () => {
       const ua = new UserAgent(gatehouse.url);
       const request = await authRequest(config, {}, { scope: 'openid profile offline_access' });
       const tokens = await redeem(config, await ua.authorize(request.url.href, ALICE), request);
@@ -356,10 +356,21 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
       const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
       assert.equal(refreshed.claims()!.sid, claims.sid);
 
+      // Re-authentication of the same user (prompt=login): a new session cookie value (no
+      // fixation) and a new auth_time, but the same OP session, so clients signed in under this
+      // sid still receive its back-channel logout.
+      const cookieBefore = ua.cookie(SESSION_COOKIE);
       const relogin = await authRequest(config, { prompt: 'login' });
       const fresh = await redeem(config, await signIn(ua, await ua.navigate(relogin.url.href)), relogin);
-      assert.equal(typeof fresh.claims()!.sid, 'string');
-      assert.notEqual(fresh.claims()!.sid, claims.sid, 'a new sign-in is a new session');
+      assert.notEqual(ua.cookie(SESSION_COOKIE), cookieBefore, 'the session cookie changes at every sign-in');
+      assert.equal(fresh.claims()!.sid, claims.sid, 're-authentication keeps the session');
+      assert.ok((fresh.claims()!.auth_time as number) >= (claims.auth_time as number));
+
+      // Another user signing in in this browser starts a new session.
+      const switchUser = await authRequest(config, { prompt: 'login' });
+      const bob = await redeem(config, await signIn(ua, await ua.navigate(switchUser.url.href), BOB), switchUser);
+      assert.equal(typeof bob.claims()!.sid, 'string');
+      assert.notEqual(bob.claims()!.sid, claims.sid, 'another user is another session');
     });
   });
 

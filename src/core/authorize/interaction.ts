@@ -13,6 +13,7 @@ import type { Client, Interaction, Session, User } from '../../store/store.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { currentSession, nextStep, targetOf, type BrowserState } from './authorization-endpoint.js';
 import { issueAuthorizationCode } from './issue-code.js';
+import { endSession } from '../logout/backchannel.js';
 
 /** An interaction that is unknown, expired, finished, or started by another browser. */
 export class InteractionNotFound extends Error {
@@ -99,14 +100,24 @@ export async function submitLogin(
     return { kind: 'failed' };
   }
 
-  // A new session id at every sign-in defeats session fixation.
-  if (browser.sessionId !== undefined) await context.store.sessions.delete(sha256Base64Url(browser.sessionId));
+  // A new session cookie value at every sign-in defeats session fixation. The public session id
+  // (OIDC `sid`) carries over when the same user signs in again (prompt=login, max_age), so the
+  // clients already signed in under it still get the back-channel logout when it ends; when
+  // another user signs in, the previous user's session is ended, with its logout notifications.
+  const previous = await currentSession(browser.sessionId, context);
+  let sid = randomToken(16);
+  if (previous && previous.userId === user.id && previous.sid) {
+    sid = previous.sid;
+    await context.store.sessions.delete(previous.idHash);
+  } else if (previous) {
+    await endSession(previous, context, null);
+  }
   const now = context.now();
   const sessionId = randomToken(32);
   const session: Session = {
     idHash: sha256Base64Url(sessionId),
-    // The public session id (OIDC `sid`): random, independent of the cookie value.
-    sid: randomToken(16),
+    // Random, independent of the cookie value.
+    sid,
     userId: user.id,
     authTime: now,
     createdAt: now,
