@@ -5,6 +5,7 @@
  *   npm run bench                      full run (3 interleaved rounds; about 12 minutes)
  *   npm run bench -- --quick           smoke run (1 round, short windows; about 2 minutes)
  *   npm run bench -- --scenarios refresh,code-flow-c32 --targets gatehouse-sqlite,oidc-provider
+ *   npm run bench -- --report-only     rewrite latest.md (and the summary in latest.json) from latest.json's runs
  *   other options: --rounds N --warmup MS --duration MS --max-quiet-wait S
  *                  --nice N (run servers and driver at this niceness, e.g. -5 on a shared machine; needs root)
  *
@@ -68,6 +69,32 @@ interface Started {
   server: RunningServer;
   cleanup(): Promise<void>;
   notes: Record<string, string>;
+}
+
+if (args.has('report-only')) {
+  const path = join(BENCH_DIR, 'results', quick ? 'quick.json' : 'latest.json');
+  const saved = JSON.parse(readFileSync(path, 'utf8')) as ReportHeader & {
+    runs: DriverResult[];
+    scenarios: Record<string, unknown>;
+    serverRssBytesAtEnd?: Record<string, number | null>;
+  };
+  // Results written before the header had serverRssMiB kept the bytes under another name.
+  if (saved.serverRssMiB === undefined) {
+    saved.serverRssMiB = Object.fromEntries(Object.entries(saved.serverRssBytesAtEnd ?? {}).map(([name, bytes]) => [name, bytes == null ? null : bytes / 2 ** 20]));
+    delete saved.serverRssBytesAtEnd;
+  }
+  const scenarios = SCENARIO_NAMES.filter((name) => name in saved.scenarios);
+  const names = saved.targets.map((target) => target.name);
+  const rows = summarize(saved.runs, scenarios, names);
+  const goals = evaluateGoals(rows);
+  const table = markdown(saved, rows, goals);
+  await writeFile(`${path}.tmp`, `${JSON.stringify({ ...saved, summary: rows, goals }, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+  const mdPath = path.replace(/\.json$/, '.md');
+  await writeFile(`${mdPath}.tmp`, table);
+  await rename(`${mdPath}.tmp`, mdPath);
+  process.stdout.write(table);
+  process.exit(0);
 }
 
 const definitions: TargetDefinition[] = [];

@@ -94,7 +94,15 @@ export function evaluateGoals(rows: SummaryRow[]): Goal[] {
   const ratioGoal = (label: string, scenario: ScenarioName, target: string, needed: number): Goal => {
     const row = find(scenario, target);
     if (!row || row.vsPeer === null || !Number.isFinite(row.vsPeer)) return { goal: label, measured: 'not measured', met: null };
-    return { goal: label, measured: `${fmtRatio(row.vsPeer)} (${fmt(row.throughput)} vs ${fmt(find(scenario, PEER)!.throughput)} /s)`, met: !row.flagged && row.vsPeer >= needed };
+    const peer = find(scenario, PEER)!;
+    const ceiling = find(scenario, CEILING);
+    const perCpu = row.cpuVsPeer !== null && Number.isFinite(row.cpuVsPeer) ? ` · per server CPU-second ${fmtRatio(1 / row.cpuVsPeer)}` : '';
+    const bound = ceiling && peer.throughput > 0 ? ` · the ceiling reaches ${fmtRatio(ceiling.throughput / peer.throughput)}` : '';
+    return {
+      goal: label,
+      measured: `${fmtRatio(row.vsPeer)} (${fmt(row.throughput)} vs ${fmt(peer.throughput)} /s)${perCpu}${bound}`,
+      met: !row.flagged && row.vsPeer >= needed,
+    };
   };
   const cpu = find('code-flow-c32', 'gatehouse-sqlite');
   return [
@@ -166,7 +174,7 @@ export function markdown(header: ReportHeader, rows: SummaryRow[], goals: Goal[]
     );
   }
   lines.push('');
-  lines.push('Goals (issue 5):');
+  lines.push('Goals (issue 5). "per server CPU-second" compares operations per second of server CPU (the inverse CPU ratio; for PostgreSQL without the database\'s CPU); "the ceiling reaches" is the bare Fastify server\'s throughput over the peer\'s, the most any server could show against the peer with this driver on this machine:');
   lines.push('');
   lines.push('| goal | measured | met |');
   lines.push('|---|---|---|');

@@ -54,18 +54,19 @@ const settings: GatehouseSettings = {
 const fixtureClients = args.has('fixture-clients');
 const fixtureSecrets = new Map<string, string>();
 if (fixtureClients) {
-  for (const [clientId, grantTypes, scope] of [
+  const fixtures: Array<[string, string[], string]> = [
     [WEB_CLIENT_ID, ['authorization_code', 'refresh_token'], `openid profile email offline_access ${RESOURCE_SCOPE}`],
     [SERVICE_CLIENT_ID, ['client_credentials'], RESOURCE_SCOPE],
     [INTROSPECTOR_CLIENT_ID, ['client_credentials'], RESOURCE_SCOPE],
-  ] as const) {
+  ];
+  for (const [clientId, grantTypes, scope] of fixtures) {
     const secret = randomBytes(32).toString('base64url');
     fixtureSecrets.set(clientId, secret);
     settings.clients.push({
       client_id: clientId,
       client_secret: secret,
       redirect_uris: grantTypes.includes('authorization_code') ? [REDIRECT_URI] : [],
-      grant_types: [...grantTypes],
+      grant_types: grantTypes,
       response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
       token_endpoint_auth_method: 'client_secret_basic',
       scope,
