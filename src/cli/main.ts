@@ -143,6 +143,30 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * SIGINT/SIGTERM close `running` gracefully and exit 0; a second signal exits at once with 1.
+ */
+function closeOnSignals(running: { close(): Promise<void> }, what: string): void {
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) {
+      writeErr(`Received ${signal} again; exiting immediately.`);
+      process.exit(1);
+    }
+    closing = true;
+    writeErr(`Received ${signal}; ${what}...`);
+    running.close().then(
+      () => process.exit(process.exitCode ?? 0),
+      (error: unknown) => {
+        writeErr(`gatehouse: error while shutting down: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
 // --- commands --------------------------------------------------------------------------------
 
 interface StartFlags extends StoreFlags {
@@ -160,24 +184,7 @@ async function startCommand(flags: StartFlags): Promise<void> {
   const running = await startGatehouse(settings, { issuerFromAddress });
   writeOut(`Gatehouse is running.\n  Issuer:    ${settings.issuer}\n  Listening: ${running.url}\n  Discovery: ${settings.issuer}/.well-known/openid-configuration`);
 
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (closing) {
-      writeErr(`Received ${signal} again; exiting immediately.`);
-      process.exit(1);
-    }
-    closing = true;
-    writeErr(`Received ${signal}; shutting down...`);
-    running.close().then(
-      () => process.exit(process.exitCode ?? 0),
-      (error: unknown) => {
-        writeErr(`gatehouse: error while shutting down: ${error instanceof Error ? error.message : String(error)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  closeOnSignals(running, 'shutting down');
 }
 
 async function migrateCommand(flags: StoreFlags): Promise<void> {
@@ -501,24 +508,7 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
     ].join('\n'),
   );
 
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (closing) {
-      writeErr(`Received ${signal} again; exiting immediately.`);
-      process.exit(1);
-    }
-    closing = true;
-    writeErr(`Received ${signal}; shutting down the demo...`);
-    demo.close().then(
-      () => process.exit(process.exitCode ?? 0),
-      (error: unknown) => {
-        writeErr(`gatehouse: error while shutting down: ${error instanceof Error ? error.message : String(error)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  closeOnSignals(demo, 'shutting down the demo');
 }
 
 // --- signing keys (OpenID Connect Core §10.1.1 key rotation) ----------------------------------
