@@ -56,13 +56,39 @@ export async function hashClientSecret(secret: string, generated: boolean): Prom
   return hashPassword(secret);
 }
 
+/**
+ * Successful argon2id verifications of client secrets, keyed by the stored hash and the SHA-256
+ * of the presented secret. A client whose secret a person chose (config file) would otherwise
+ * pay a full argon2id (tens of milliseconds of CPU) on every token request. Keying by the
+ * stored hash means a changed secret never matches an old entry; only successes are cached, so
+ * a wrong secret is always checked in full. Bounded; the oldest entry goes first.
+ */
+const verifiedSecrets = new Set<string>();
+const VERIFIED_SECRETS_MAX = 1024;
+
+let clientSecretArgon2Checks = 0;
+
+/** How many client-secret checks ran argon2id in this process (for tests and metrics). */
+export function clientSecretArgon2CheckCount(): number {
+  return clientSecretArgon2Checks;
+}
+
 export async function verifyClientSecret(storedHash: string, presented: string): Promise<boolean> {
+  const presentedDigest = sha256Base64Url(presented);
   if (storedHash.startsWith(SHA256_PREFIX)) {
     const expected = Buffer.from(storedHash.slice(SHA256_PREFIX.length));
-    const actual = Buffer.from(sha256Base64Url(presented));
+    const actual = Buffer.from(presentedDigest);
     return expected.length === actual.length && timingSafeEqual(expected, actual);
   }
-  return verifyPassword(storedHash, presented);
+  const cacheKey = `${storedHash}\u0000${presentedDigest}`;
+  if (verifiedSecrets.has(cacheKey)) return true;
+  clientSecretArgon2Checks++;
+  const ok = await verifyPassword(storedHash, presented);
+  if (ok) {
+    if (verifiedSecrets.size >= VERIFIED_SECRETS_MAX) verifiedSecrets.delete(verifiedSecrets.values().next().value!);
+    verifiedSecrets.add(cacheKey);
+  }
+  return ok;
 }
 
 /** Constant-time comparison of two strings. */

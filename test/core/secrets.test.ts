@@ -1,0 +1,33 @@
+/**
+ * Client secret verification: generated secrets are checked against SHA-256, person-chosen
+ * ones against argon2id, and a successful argon2id check is remembered so that such a client
+ * does not pay argon2 on every token request.
+ */
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { hashClientSecret, clientSecretArgon2CheckCount, verifyClientSecret } from '../../src/core/secrets.js';
+
+it('a generated secret is stored as SHA-256 and verified exactly', async () => {
+  const hash = await hashClientSecret('generated-secret-0123456789abcdefghijklmnop', true);
+  assert.match(hash, /^sha256\$/);
+  assert.equal(await verifyClientSecret(hash, 'generated-secret-0123456789abcdefghijklmnop'), true);
+  assert.equal(await verifyClientSecret(hash, 'generated-secret-0123456789abcdefghijklmnoq'), false);
+});
+
+it('a person-chosen secret is argon2id; a repeated correct secret is verified from the cache, a wrong one never', async () => {
+  const hash = await hashClientSecret('a secret a person chose', false);
+  assert.match(hash, /^\$argon2id\$/);
+  const before = clientSecretArgon2CheckCount();
+  assert.equal(await verifyClientSecret(hash, 'a secret a person chose'), true);
+  assert.equal(clientSecretArgon2CheckCount(), before + 1, 'the first check runs argon2id');
+  assert.equal(await verifyClientSecret(hash, 'a secret a person chose'), true);
+  assert.equal(clientSecretArgon2CheckCount(), before + 1, 'the repeated correct secret is answered from the cache');
+  assert.equal(await verifyClientSecret(hash, 'a secret a person chose!'), false);
+  assert.equal(await verifyClientSecret(hash, 'a secret a person chose!'), false);
+  assert.equal(clientSecretArgon2CheckCount(), before + 3, 'a wrong secret runs argon2id every time');
+
+  // A new hash of another secret (the secret was changed): the old secret does not match it.
+  const changed = await hashClientSecret('the new secret', false);
+  assert.equal(await verifyClientSecret(changed, 'a secret a person chose'), false);
+  assert.equal(await verifyClientSecret(changed, 'the new secret'), true);
+});
