@@ -6,51 +6,21 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { verifyClientSecret, verifyPassword } from '../../src/core/secrets.js';
 import { openStore } from '../../src/store/open-store.js';
+import { CLI_MAIN as MAIN, REPO, assertOneLineFailure, runCli, type CliRun } from '../helpers/cli.js';
 import type { Store } from '../../src/store/store.js';
-
-const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const MAIN = join(REPO, 'src', 'cli', 'main.ts');
 
 let dir: string;
 let database: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** Runs the CLI with `args`, writing `input` to its stdin. */
 function gatehouse(args: string[], input = ''): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_SECRET', 'GATEHOUSE_CONFIG', 'GATEHOUSE_DEBUG']) {
-    delete env[name];
-  }
-  return new Promise((resolvePromise, reject) => {
-    // cwd is the repository so that `--import tsx` resolves; every command names its database.
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
-/** A failed run: exit code 1 and a one-line message on stderr, without a stack trace. */
-function assertOneLineFailure(run: Run, message: RegExp): void {
-  assert.equal(run.code, 1, `exit code; stderr: ${run.stderr}`);
-  const lines = run.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${run.stderr}`);
-  assert.match(lines[0] ?? '', message);
-  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+  return runCli(args, { input });
 }
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {

@@ -4,29 +4,22 @@
  * server makes them at its first start.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { KeyRing } from '../../src/core/keys.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { TEST_SECRET, startTestServer } from '../helpers/server.js';
+import { assertOneLineFailure, runCli, type CliRun } from '../helpers/cli.js';
 
-const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const MAIN = join(REPO, 'src', 'cli', 'main.ts');
 const HOUR = 3_600_000;
 
 let dir: string;
 let database: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 interface KeyView {
   kid: string;
@@ -40,25 +33,7 @@ interface KeyView {
 
 /** Runs the CLI with `args` and GATEHOUSE_SECRET set to `secret` (never a development secret file in the repository). */
 function gatehouse(args: string[], secret = TEST_SECRET): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_SECRET: secret };
-  for (const name of ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_CONFIG', 'GATEHOUSE_DEBUG']) delete env[name];
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
-
-function assertOneLineFailure(run: Run, message: RegExp): void {
-  assert.equal(run.code, 1, `exit code; stdout: ${run.stdout}; stderr: ${run.stderr}`);
-  const lines = run.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${run.stderr}`);
-  assert.match(lines[0] ?? '', message);
-  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+  return runCli(args, { env: { GATEHOUSE_SECRET: secret } });
 }
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {

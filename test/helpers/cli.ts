@@ -1,0 +1,46 @@
+/**
+ * Running the `gatehouse` CLI from source (node --import tsx src/cli/main.ts) as a child
+ * process, with none of the Gatehouse environment variables of the test process leaking in.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const CLI_MAIN = join(REPO, 'src', 'cli', 'main.ts');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const GATEHOUSE_VARIABLES = ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_SECRET', 'GATEHOUSE_CONFIG', 'GATEHOUSE_DEBUG'];
+
+/** Runs the CLI with `args`; `input` goes to its stdin, `env` is added to a clean environment. */
+export function runCli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of GATEHOUSE_VARIABLES) delete env[name];
+  Object.assign(env, options.env);
+  return new Promise((resolvePromise, reject) => {
+    // cwd is the repository so that `--import tsx` resolves; every command names its database.
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A failed run: exit code 1 and a one-line message on stderr, without a stack trace. */
+export function assertOneLineFailure(run: CliRun, message: RegExp): void {
+  assert.equal(run.code, 1, `exit code; stdout: ${run.stdout}; stderr: ${run.stderr}`);
+  const lines = run.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${run.stderr}`);
+  assert.match(lines[0] ?? '', message);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+}
