@@ -13,6 +13,7 @@ import { LogoutDeliveryWorker } from './core/logout/delivery-worker.js';
 import { buildApp } from './http/app.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
+import { SubjectIdentifiers } from './core/subject.js';
 
 export interface RunningGatehouse {
   /** The base URL it listens on, e.g. http://127.0.0.1:9001 */
@@ -54,7 +55,7 @@ export async function createContext(
     maxTokenLifetimeSeconds: maxSignedTokenLifetimeSeconds(settings),
     ...(options.keyReloadIntervalMs !== undefined ? { reloadIntervalMs: options.keyReloadIntervalMs } : {}),
   });
-  return { settings, store, keys, events, now: () => Date.now() };
+  return { settings, store, keys, events, subjects: SubjectIdentifiers.fromSecret(settings.secret), now: () => Date.now() };
 }
 
 export async function startGatehouse(settings: GatehouseSettings, options: StartOptions = {}): Promise<RunningGatehouse> {

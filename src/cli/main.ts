@@ -121,6 +121,7 @@ function describeClient(view: ClientMetadataView): string {
     ['response_types', view.response_types.join(' ') || '-'],
     ['scope', view.scope],
     ['require_pkce', String(view.require_pkce)],
+    ['subject_type', view.subject_type],
     ['post_logout_redirect_uris', view.post_logout_redirect_uris?.join(' ') ?? '-'],
     ['backchannel_logout_uri', view.backchannel_logout_uri ?? '-'],
     ...(view.backchannel_logout_uri !== undefined
@@ -211,6 +212,7 @@ interface ClientCreateFlags extends StoreFlags {
   postLogoutRedirectUri: string[];
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired?: boolean;
+  subjectType?: string;
   json?: boolean;
 }
 
@@ -229,6 +231,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     post_logout_redirect_uris: flags.postLogoutRedirectUri.length > 0 ? flags.postLogoutRedirectUri : undefined,
     backchannel_logout_uri: flags.backchannelLogoutUri,
     backchannel_logout_session_required: flags.backchannelLogoutSessionRequired,
+    subject_type: flags.subjectType,
   };
   // Validate before touching the database, so that a typo costs nothing.
   const { client, clientSecret } = await registerClient(metadata, { generateSecret: true, now: Date.now() });
@@ -717,6 +720,7 @@ export function buildProgram(): Command {
       )
       .option('--scope <scopes>', 'space-separated scopes the client may request (default: "openid profile email offline_access")')
       .option('--no-require-pkce', 'do not require PKCE (confidential clients only; RFC 9700 §2.1.1)')
+      .option('--subject-type <type>', 'public (sub is the user id, default) or pairwise (a different sub per redirect-URI host; OpenID Connect Core §8)')
       .option('--post-logout-redirect-uri <uri>', 'where the browser may return after signing out (repeatable; OpenID Connect RP-Initiated Logout 1.0)', collect, [])
       .option('--backchannel-logout-uri <uri>', 'where logout tokens are POSTed when a session ends (https, or http on a loopback host; OpenID Connect Back-Channel Logout 1.0)')
       .option('--backchannel-logout-session-required', 'the client needs sid in logout tokens (they always carry it)')

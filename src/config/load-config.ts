@@ -261,6 +261,7 @@ function validateClients(v: Validator, value: unknown): ClientFixture[] {
     if (validated.client_secret !== undefined) fixture.client_secret = validated.client_secret;
     if (validated.client_name !== undefined) fixture.client_name = validated.client_name;
     if (validated.id_token_signed_response_alg !== undefined) fixture.id_token_signed_response_alg = validated.id_token_signed_response_alg;
+    if (validated.subject_type !== 'public') fixture.subject_type = validated.subject_type;
     if (validated.post_logout_redirect_uris.length > 0) fixture.post_logout_redirect_uris = validated.post_logout_redirect_uris;
     if (validated.backchannel_logout_uri !== undefined) {
       fixture.backchannel_logout_uri = validated.backchannel_logout_uri;

@@ -17,6 +17,8 @@ export interface ClientFixture {
   require_pkce: boolean;
   /** OpenID Connect Dynamic Client Registration §2; absent: the server's signing algorithm. */
   id_token_signed_response_alg?: 'ES256' | 'RS256';
+  /** OpenID Connect Core §8; absent: public. */
+  subject_type?: 'public' | 'pairwise';
   /** OpenID Connect RP-Initiated Logout 1.0 §3.1; absent: none. */
   post_logout_redirect_uris?: string[];
   /** OpenID Connect Back-Channel Logout 1.0 §2.2; absent: no back-channel logout. */

@@ -10,6 +10,7 @@
  */
 import type { Client, TokenEndpointAuthMethod } from '../store/store.js';
 import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from './secrets.js';
+import { SUBJECT_TYPES, sectorOfRedirectUri, type SubjectType } from './subject.js';
 
 /** Invalid client metadata; `field` names the offending key, e.g. `redirect_uris[0]`. */
 export class ClientMetadataError extends Error {
@@ -37,6 +38,8 @@ export const CLIENT_METADATA_FIELDS = [
   'scope',
   'require_pkce',
   'id_token_signed_response_alg',
+  // OpenID Connect Dynamic Client Registration §2 and Core §8.
+  'subject_type',
   // OpenID Connect RP-Initiated Logout 1.0 §3.1 and Back-Channel Logout 1.0 §2.2.
   'post_logout_redirect_uris',
   'backchannel_logout_uri',
@@ -69,6 +72,8 @@ export interface ValidatedClientMetadata {
   require_pkce: boolean;
   /** Undefined: the server's default signing algorithm. */
   id_token_signed_response_alg: (typeof ID_TOKEN_SIGNING_ALGS)[number] | undefined;
+  /** OIDC Core §8 (default `public`). */
+  subject_type: SubjectType;
   post_logout_redirect_uris: string[];
   backchannel_logout_uri: string | undefined;
   backchannel_logout_session_required: boolean;
@@ -87,6 +92,7 @@ export interface ClientMetadataView {
   require_pkce: boolean;
   /** Only when the client registered one. */
   id_token_signed_response_alg?: (typeof ID_TOKEN_SIGNING_ALGS)[number];
+  subject_type: SubjectType;
   /** Only when the client registered some. */
   post_logout_redirect_uris?: string[];
   /** Only when the client registered one (and then with backchannel_logout_session_required). */
@@ -278,6 +284,7 @@ export function validateClientMetadata(input: unknown): ValidatedClientMetadata 
     );
   }
 
+  const subjectType = validateSubjectType(input, redirectUris);
   const logout = validateLogoutMetadata(input, usesCode, isPublic);
 
   return {
@@ -291,8 +298,31 @@ export function validateClientMetadata(input: unknown): ValidatedClientMetadata 
     scope,
     require_pkce: requirePkce,
     id_token_signed_response_alg: idTokenAlg as ValidatedClientMetadata['id_token_signed_response_alg'],
+    subject_type: subjectType,
     ...logout,
   };
+}
+
+/**
+ * OpenID Connect Dynamic Client Registration §2 `subject_type` (default `public`). OIDC Core
+ * §8.1: a pairwise client's sector is the host of its redirect URIs, so they must all share one
+ * host; several hosts would need a `sector_identifier_uri`, which Gatehouse does not support.
+ */
+function validateSubjectType(input: Record<string, unknown>, redirectUris: string[]): SubjectType {
+  const value = optionalString(input, 'subject_type') ?? 'public';
+  if (!(SUBJECT_TYPES as readonly string[]).includes(value)) {
+    throw new ClientMetadataError('subject_type', `subject_type "${value}" is not supported; use ${SUBJECT_TYPES.join(' or ')}`);
+  }
+  if (value === 'pairwise') {
+    const sectors = [...new Set(redirectUris.map(sectorOfRedirectUri))];
+    if (sectors.length > 1) {
+      throw new ClientMetadataError(
+        'subject_type',
+        `subject_type pairwise needs redirect_uris on one host, the client's sector (OpenID Connect Core §8.1), but they name ${sectors.join(', ')}; sector_identifier_uri is not supported, so register one client per host`,
+      );
+    }
+  }
+  return value as SubjectType;
 }
 
 /**
@@ -441,6 +471,7 @@ export async function registerClient(
     scope: validated.scope,
     requirePkce: validated.require_pkce,
     idTokenSignedResponseAlg: validated.id_token_signed_response_alg ?? null,
+    subjectType: validated.subject_type,
     postLogoutRedirectUris: validated.post_logout_redirect_uris,
     backchannelLogoutUri: validated.backchannel_logout_uri ?? null,
     backchannelLogoutSessionRequired: validated.backchannel_logout_session_required,
@@ -462,6 +493,7 @@ export function clientToMetadata(client: Client): ClientMetadataView {
     scope: client.scope,
     require_pkce: client.requirePkce,
     ...(client.idTokenSignedResponseAlg !== null ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg } : {}),
+    subject_type: client.subjectType,
     ...(client.postLogoutRedirectUris.length > 0 ? { post_logout_redirect_uris: [...client.postLogoutRedirectUris] } : {}),
     ...(client.backchannelLogoutUri !== null
       ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: client.backchannelLogoutSessionRequired }

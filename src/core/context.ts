@@ -6,12 +6,15 @@ import type { GatehouseSettings } from '../config/settings.js';
 import type { Store } from '../store/store.js';
 import type { EventBus } from './events.js';
 import type { KeyRing } from './keys.js';
+import type { SubjectIdentifiers } from './subject.js';
 
 export interface ProviderContext {
   settings: GatehouseSettings;
   store: Store;
   keys: KeyRing;
   events: EventBus;
+  /** OIDC Core §8: the `sub` each client sees for a user (public or pairwise). */
+  subjects: SubjectIdentifiers;
   /** Milliseconds since the epoch; replaceable in tests. */
   now(): number;
 }

@@ -36,7 +36,8 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     code_challenge_methods_supported: ['S256'],
     // RFC 9207 §3: every authorization response carries `iss`.
     authorization_response_iss_parameter_supported: true,
-    subject_types_supported: ['public'],
+    // OIDC Core §8: per client (`subject_type` metadata, src/core/subject.ts).
+    subject_types_supported: ['public', 'pairwise'],
     // Per client: id_token_signed_response_alg (OpenID Connect Dynamic Client Registration §2).
     id_token_signing_alg_values_supported: idTokenSigningAlgs(settings.signingAlg),
     // OpenID Connect Discovery 1.0 §3: the claims Gatehouse can supply (UserInfo and ID token).

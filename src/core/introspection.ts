@@ -27,7 +27,7 @@ export async function handleIntrospectionRequest(
   if (token === undefined) throw new InvalidRequest('token is required');
   const found = await findToken(token, params.get('token_type_hint'), context);
   if (!found || !isActive(found, context.now()) || !(await mayIntrospect(caller, found, context))) return { active: false };
-  return describe(found, context);
+  return describe(found, caller, context);
 }
 
 async function mayIntrospect(caller: Client, found: FoundToken, context: ProviderContext): Promise<boolean> {
@@ -40,14 +40,22 @@ async function mayIntrospect(caller: Client, found: FoundToken, context: Provide
   return false;
 }
 
-function describe(found: FoundToken, context: ProviderContext): IntrospectionResponse {
+async function describe(found: FoundToken, caller: Client, context: ProviderContext): Promise<IntrospectionResponse> {
   const { record } = found;
+  // RFC 7662 §2.2 `sub` says what the token's own `sub` says: the user as the token's client sees
+  // it (OIDC Core §8, pairwise or public), or the client itself for client credentials.
+  let sub = record.clientId;
+  if (record.userId !== null) {
+    const tokenClient = record.clientId === caller.clientId ? caller : await context.store.clients.get(record.clientId);
+    if (!tokenClient) return { active: false };
+    sub = context.subjects.of(tokenClient, record.userId);
+  }
   const audience = found.kind === 'access_token' ? found.record.audience : found.record.resources;
   return {
     active: true,
     scope: formatScope(record.scope),
     client_id: record.clientId,
-    sub: record.userId ?? record.clientId,
+    sub,
     exp: Math.floor(record.expiresAt / 1000),
     iat: Math.floor(record.createdAt / 1000),
     iss: context.settings.issuer,

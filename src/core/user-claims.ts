@@ -144,12 +144,13 @@ export function allUserClaims(user: User): Record<string, unknown> {
 }
 
 /**
- * OIDC Core §5.4 and §5.3.2: `sub`, plus the claims the granted scopes ask for. A claim the user
- * does not have is omitted, never sent as null or an empty string.
+ * OIDC Core §5.4 and §5.3.2: `sub` (as the client sees it, §8: `subject`), plus the claims the
+ * granted scopes ask for. A claim the user does not have is omitted, never sent as null or an
+ * empty string.
  */
-export function claimsForScopes(user: User, scope: readonly string[]): Record<string, unknown> {
+export function claimsForScopes(user: User, scope: readonly string[], subject: string = user.id): Record<string, unknown> {
   const available = allUserClaims(user);
-  const released: Record<string, unknown> = { sub: user.id };
+  const released: Record<string, unknown> = { sub: subject };
   for (const scopeValue of scope) {
     for (const claim of SCOPE_CLAIMS[scopeValue] ?? []) {
       const value = available[claim];

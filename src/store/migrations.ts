@@ -336,8 +336,22 @@ const logout: Migration = {
   },
 };
 
+/**
+ * OpenID Connect Core §8: the client's subject identifier type. Existing clients keep the public
+ * subjects they have been getting.
+ */
+const pairwiseSubjects: Migration = {
+  name: '0005_pairwise_subjects',
+  async up(db) {
+    await db.schema
+      .alterTable('clients')
+      .addColumn('subject_type', 'text', (c) => c.notNull().defaultTo('public').check(sql`subject_type in ('public', 'pairwise')`))
+      .execute();
+  },
+};
+
 /** Every migration, in the order it must be applied. Append only. */
-export const migrations: readonly Migration[] = [initialSchema, refreshTokensAndResources, userClaimsAndSessionIds, logout];
+export const migrations: readonly Migration[] = [initialSchema, refreshTokensAndResources, userClaimsAndSessionIds, logout, pairwiseSubjects];
 
 /**
  * Key of the PostgreSQL advisory lock that serializes `migrate()` across instances

@@ -31,6 +31,8 @@ export interface ClientsTable {
   require_pkce: IntBool;
   /** 'ES256' | 'RS256' | null (the server default); added by migration 0003. */
   id_token_signed_response_alg: string | null;
+  /** 'public' | 'pairwise'; added by migration 0005 with default 'public'. */
+  subject_type: string;
   /** JSON string[]; added by migration 0004 with default '[]'. */
   post_logout_redirect_uris: JsonText;
   /** Added by migration 0004. */

@@ -35,6 +35,11 @@ export interface Client {
    */
   idTokenSignedResponseAlg: 'ES256' | 'RS256' | null;
   /**
+   * OpenID Connect Core §8: `public` (sub is the user id) or `pairwise` (sub differs per sector;
+   * see src/core/subject.ts).
+   */
+  subjectType: 'public' | 'pairwise';
+  /**
    * OpenID Connect RP-Initiated Logout 1.0 §3.1: where the browser may be sent after a logout
    * (`post_logout_redirect_uri` must match one of these exactly).
    */

@@ -293,6 +293,7 @@ describe('clientToMetadata', () => {
       token_endpoint_auth_method: 'client_secret_basic',
       scope: 'openid profile email offline_access',
       require_pkce: true,
+      subject_type: 'public',
       client_id_issued_at: NOW / 1000,
     });
     const text = JSON.stringify(view);

@@ -289,7 +289,7 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
       const { ua, tokens } = await signedInBrowser();
       const past = Date.now() - 2 * 3600 * 1000;
       const expired = await issueIdToken(
-        { issuer: gatehouse.url, clientId: APP.client_id, userId: await userId('alice'), authTime: past, nonce: null, sid: null, alg: 'ES256', accessToken: 'x', ttlSeconds: 60, now: past },
+        { issuer: gatehouse.url, clientId: APP.client_id, subject: await userId('alice'), authTime: past, nonce: null, sid: null, alg: 'ES256', accessToken: 'x', ttlSeconds: 60, now: past },
         gatehouse.context.keys,
       );
       const request = await authRequest(config, { prompt: 'none', id_token_hint: expired });
@@ -324,7 +324,7 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
       const ownKey = gatehouse.context.keys.active(now, 'ES256');
       const otherIssuer = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: ownKey.kid }).setIssuer('https://other.example').setSubject(alice).setAudience(APP.client_id).setIssuedAt().setExpirationTime('1h').sign(ownKey.privateKey);
       const otherClient = await issueIdToken(
-        { issuer: gatehouse.url, clientId: RS256_APP.client_id, userId: alice, authTime: now, nonce: null, sid: null, alg: 'ES256', accessToken: 'x', ttlSeconds: 60, now },
+        { issuer: gatehouse.url, clientId: RS256_APP.client_id, subject: alice, authTime: now, nonce: null, sid: null, alg: 'ES256', accessToken: 'x', ttlSeconds: 60, now },
         gatehouse.context.keys,
       );
       const hints: Record<string, string> = { garbage: 'not-a-jwt', foreign, otherIssuer, otherClient, accessToken: tokens.access_token };

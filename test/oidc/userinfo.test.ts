@@ -291,7 +291,7 @@ for (const target of STORE_TARGETS) {
       const now = Date.now();
       // Signed with our own key, right issuer, but an ID token (no typ at+jwt, no record).
       const idToken = await issueIdToken(
-        { issuer: gatehouse.url, clientId: OIDC_CLIENT.client_id, userId: tokens.claims()!.sub, authTime: now, nonce: null, sid: null, alg: 'ES256', accessToken: 'x', ttlSeconds: 60, now },
+        { issuer: gatehouse.url, clientId: OIDC_CLIENT.client_id, subject: tokens.claims()!.sub, authTime: now, nonce: null, sid: null, alg: 'ES256', accessToken: 'x', ttlSeconds: 60, now },
         gatehouse.context.keys,
       );
       const [header, payload] = tokens.access_token.split('.');

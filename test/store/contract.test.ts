@@ -78,6 +78,7 @@ function makeClient(overrides: Partial<Client> = {}): Client {
     scope: 'openid profile email',
     requirePkce: true,
     idTokenSignedResponseAlg: null,
+    subjectType: 'public',
     postLogoutRedirectUris: [],
     backchannelLogoutUri: null,
     backchannelLogoutSessionRequired: false,

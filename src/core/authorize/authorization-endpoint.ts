@@ -114,6 +114,12 @@ export async function currentSession(sessionId: string | undefined, context: Pro
  * - `id_token_hint` naming another user than the session's. Whoever then signs in is the
  *   End-User of the response (the client compares `sub` with its hint).
  */
+/** The `sub` the session's user has for this client (OIDC Core §8: public or pairwise). */
+async function sessionSubject(clientId: string, session: Session, context: ProviderContext): Promise<string | null> {
+  const client = await context.store.clients.get(clientId);
+  return client ? context.subjects.of(client, session.userId) : null;
+}
+
 export async function nextStep(
   request: StoredAuthorizationRequest,
   session: Session | undefined,
@@ -126,7 +132,7 @@ export async function nextStep(
     const wantsFreshLogin = request.prompt.includes('login') || request.prompt.includes('select_account');
     if (wantsFreshLogin) return 'login';
     if (request.maxAge !== null && context.now() - session.authTime > request.maxAge * 1000) return 'login';
-    if (request.idTokenHintSub !== null && request.idTokenHintSub !== session.userId) return 'login';
+    if (request.idTokenHintSub !== null && request.idTokenHintSub !== (await sessionSubject(request.clientId, session, context))) return 'login';
   }
   if (request.prompt.includes('consent')) return 'consent';
   const consent = await context.store.consents.get(session.userId, request.clientId);

@@ -62,18 +62,21 @@ export async function viewInteraction(id: string, browser: BrowserState, context
   const loaded = await loadInteraction(id, browser, context);
   const session = await currentSession(browser.sessionId, context);
   const step = await nextStep(loaded.interaction.request, session, loaded.interaction.createdAt, context);
-  if (step === 'login') return { kind: 'login', username: await usernameHint(loaded.interaction, context), ...loaded };
+  if (step === 'login') return { kind: 'login', username: await usernameHint(loaded, context), ...loaded };
   const user = await context.store.users.getById(session!.userId);
-  if (!user) return { kind: 'login', username: await usernameHint(loaded.interaction, context), ...loaded };
+  if (!user) return { kind: 'login', username: await usernameHint(loaded, context), ...loaded };
   if (step === 'consent') return { kind: 'consent', user, ...loaded };
   return { kind: 'respond', response: await complete(loaded.interaction, session!, context) };
 }
 
-/** OIDC Core §3.1.2.1: `login_hint` as sent, else the username of the id_token_hint's `sub`. */
-async function usernameHint(interaction: Interaction, context: ProviderContext): Promise<string | null> {
+/**
+ * OIDC Core §3.1.2.1: `login_hint` as sent, else the username of the id_token_hint's `sub`. A
+ * pairwise `sub` (§8.1) cannot be turned back into a user by design, so it pre-fills nothing.
+ */
+async function usernameHint({ interaction, client }: LoadedInteraction, context: ProviderContext): Promise<string | null> {
   const { loginHint, idTokenHintSub } = interaction.request;
   if (loginHint !== null) return loginHint;
-  if (idTokenHintSub === null) return null;
+  if (idTokenHintSub === null || client.subjectType === 'pairwise') return null;
   return (await context.store.users.getById(idTokenHintSub))?.username ?? null;
 }
 

@@ -32,8 +32,9 @@ export async function endSession(session: Session, context: ProviderContext, ini
     const client = await context.store.clients.get(clientId);
     if (!client || client.backchannelLogoutUri === null) continue;
     // §2.4: sub and/or sid. Both are sent: sid names exactly this session (what
-    // backchannel_logout_session_required asks for), sub lets a client without sessions act too.
-    const claims = newLogoutTokenClaims(context.settings.issuer, client.clientId, session.userId, sid);
+    // backchannel_logout_session_required asks for), sub lets a client without sessions act too;
+    // it is the sub this client's ID tokens carried (OIDC Core §8, pairwise or public).
+    const claims = newLogoutTokenClaims(context.settings.issuer, client.clientId, context.subjects.of(client, session.userId), sid);
     deliveries.push({
       id: randomToken(16),
       clientId: client.clientId,

@@ -112,7 +112,9 @@ export async function handleEndSessionRequest(params: Params, browser: BrowserSt
     return { kind: 'signed-out', redirectTo: postLogoutLocation(request), lang };
   }
 
-  if (request.hint !== null && hintMatchesSession(request.hint, session) && logoutHintMatches(request.logoutHint, user)) {
+  // With a hint there is always a client: the hint's audience (validateLogoutRequest).
+  const hintSubject = request.client === null ? session.userId : context.subjects.of(request.client, session.userId);
+  if (request.hint !== null && hintMatchesSession(request.hint, session, hintSubject) && logoutHintMatches(request.logoutHint, user)) {
     await endSession(session, context, request.client?.clientId ?? null);
     return { kind: 'signed-out', redirectTo: postLogoutLocation(request), lang };
   }
@@ -243,9 +245,12 @@ async function verifyIdTokenHint(token: string, context: ProviderContext): Promi
   return { sub: payload['sub'], aud, sid: typeof sid === 'string' ? sid : null };
 }
 
-/** Whether the hint was issued in `session`: same sid when the hint has one, else the same user. */
-function hintMatchesSession(hint: IdTokenHint, session: Session): boolean {
-  if (hint.sub !== session.userId) return false;
+/**
+ * Whether the hint was issued in `session`: same sid when the hint has one, else the same user.
+ * `subject`: the session user's `sub` as the hint's client sees it (OIDC Core §8).
+ */
+function hintMatchesSession(hint: IdTokenHint, session: Session, subject: string): boolean {
+  if (hint.sub !== subject) return false;
   if (hint.sid === null) return true;
   return session.sid !== null && session.sid !== undefined && safeEqual(hint.sid, session.sid);
 }

@@ -23,7 +23,8 @@ export const PASSWORD_ACR = 'urn:gatehouse:pwd';
 export interface IdTokenRequest {
   issuer: string;
   clientId: string;
-  userId: string;
+  /** OIDC Core §2 `sub`: the user's identifier as this client sees it (§8, src/core/subject.ts). */
+  subject: string;
   authTime: number;
   nonce: string | null;
   /** OpenID Connect Back-Channel Logout 1.0 §2.1 / Front-Channel Logout §3: the session's public id. */
@@ -75,7 +76,7 @@ export async function issueIdToken(request: IdTokenRequest, keys: KeyRing): Prom
   return new SignJWT(claims)
     .setProtectedHeader({ alg: key.alg, kid: key.kid })
     .setIssuer(request.issuer)
-    .setSubject(request.userId)
+    .setSubject(request.subject)
     .setAudience(request.clientId)
     .setIssuedAt(iat)
     .setExpirationTime(iat + request.ttlSeconds)

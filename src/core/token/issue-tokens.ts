@@ -11,9 +11,8 @@ import { idTokenAlgFor, issueIdToken } from './id-token.js';
 
 export interface TokenIssue {
   client: Client;
+  /** The user the tokens are for, or null when the client acts for itself. */
   userId: string | null;
-  /** RFC 9068 §2.2 `sub`: the user, or the client itself when no user is involved. */
-  subject: string;
   scope: string[];
   audience: string[];
   grantId: string | null;
@@ -28,11 +27,14 @@ export interface TokenIssue {
 
 export async function issueTokens(issue: TokenIssue, context: ProviderContext, now: number): Promise<TokenResponse> {
   const { settings } = context;
+  // RFC 9068 §2.2 `sub`: the user (as this client sees it, OIDC Core §8), or the client itself
+  // when no user is involved (client credentials).
+  const subject = issue.userId === null ? issue.client.clientId : context.subjects.of(issue.client, issue.userId);
   const accessToken = await issueAccessToken(
     {
       issuer: settings.issuer,
       clientId: issue.client.clientId,
-      subject: issue.subject,
+      subject,
       userId: issue.userId,
       scope: issue.scope,
       audience: issue.audience,
@@ -58,7 +60,7 @@ export async function issueTokens(issue: TokenIssue, context: ProviderContext, n
       {
         issuer: settings.issuer,
         clientId: issue.client.clientId,
-        userId: issue.userId,
+        subject,
         authTime: issue.authTime,
         nonce: issue.nonce,
         sid: issue.sid,

@@ -89,7 +89,6 @@ export const authorizationCodeGrant: GrantHandler = {
       {
         client,
         userId: stored.userId,
-        subject: stored.userId,
         scope: stored.scope,
         audience: audienceFor(resources.length > 0 ? resources : stored.resources, context.settings.issuer),
         grantId: stored.grantId,

@@ -30,7 +30,6 @@ export const clientCredentialsGrant: GrantHandler = {
       {
         client,
         userId: null,
-        subject: client.clientId,
         scope,
         audience: audienceFor(resources, context.settings.issuer),
         grantId: null,

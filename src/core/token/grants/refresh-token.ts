@@ -46,7 +46,6 @@ export const refreshTokenGrant: GrantHandler = {
       {
         client,
         userId: stored.userId,
-        subject: stored.userId ?? client.clientId,
         scope,
         audience,
         grantId: stored.grantId,
