@@ -29,8 +29,11 @@ import {
   WEB_CLIENT_ID,
   type Credentials,
 } from '../lib/common.js';
+import { installStatementCounter } from '../lib/statement-counter.js';
 
 const args = parseArgs(process.argv.slice(2));
+// bench/statements.ts: count statement executions (before the store opens).
+if (args.has('count-statements')) installStatementCounter();
 const databaseUrl = args.get('database');
 if (!databaseUrl) throw new Error('usage: gatehouse.ts --database URL');
 

