@@ -92,21 +92,26 @@ const STATEMENT_CACHE_MAX = 500;
 export function withStatementCache(database: Database.Database): Database.Database {
   const cache = new Map<string, Database.Statement>();
   const prepare = database.prepare.bind(database);
+  const cachedPrepare = (sql: string): Database.Statement => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      if (cache.size >= STATEMENT_CACHE_MAX) cache.delete(cache.keys().next().value!);
+      statement = prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
+  // Methods are bound once, not on every access (the driver looks them up per query).
+  const bound = new Map<PropertyKey, unknown>([['prepare', cachedPrepare]]);
   return new Proxy(database, {
     get(target, property, receiver) {
-      if (property !== 'prepare') {
-        const value = Reflect.get(target, property, receiver) as unknown;
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      }
-      return (sql: string) => {
-        let statement = cache.get(sql);
-        if (!statement) {
-          if (cache.size >= STATEMENT_CACHE_MAX) cache.delete(cache.keys().next().value!);
-          statement = prepare(sql);
-          cache.set(sql, statement);
-        }
-        return statement;
-      };
+      const known = bound.get(property);
+      if (known !== undefined) return known;
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const method = (value as (...args: unknown[]) => unknown).bind(target);
+      bound.set(property, method);
+      return method;
     },
   });
 }
