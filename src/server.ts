@@ -39,6 +39,32 @@ export interface StartOptions {
    * CLI or another instance (default KEY_RELOAD_INTERVAL_MS, 30 s; tests shorten it).
    */
   keyReloadIntervalMs?: number;
+  /**
+   * close(): how long in-flight requests may take to finish before their connections are cut
+   * (default SHUTDOWN_DRAIN_TIMEOUT_MS, 10 s).
+   */
+  shutdownDrainTimeoutMs?: number;
+}
+
+/** Requests still running this long after a shutdown began are cut off. */
+export const SHUTDOWN_DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Stops accepting connections and waits for the requests in flight to finish (keep-alive
+ * connections get `Connection: close`, idle ones are closed; requests arriving on them meanwhile
+ * get 503), but no longer than `timeoutMs`: then the remaining connections are destroyed.
+ */
+async function drainHttp(app: FastifyInstance, timeoutMs: number): Promise<void> {
+  const timer = setTimeout(() => {
+    app.log.warn({ timeoutMs }, 'requests still running at the end of the shutdown drain time; closing their connections');
+    app.server.closeAllConnections();
+  }, timeoutMs);
+  timer.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function createContext(
@@ -86,10 +112,12 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
       store,
       context,
       logoutDeliveryWorker,
+      // Graceful shutdown: no new background work, in-flight requests finish (bounded), then the
+      // database pool closes. Everything is in the database, so a restart loses nothing.
       async close() {
         stopKeyReload();
         await logoutDeliveryWorker.stop();
-        await app.close();
+        await drainHttp(app, options.shutdownDrainTimeoutMs ?? SHUTDOWN_DRAIN_TIMEOUT_MS);
         if (ownsStore) await store.close();
       },
     };

@@ -15,6 +15,9 @@ import { sendHtml } from './html-response.js';
 
 export type ResponseKind = 'json' | 'html';
 
+/** The error code each failed request was answered with, for the request metrics. */
+export const mappedErrorCodes = new WeakMap<FastifyRequest, string>();
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** How errors on this route are answered. */
@@ -71,6 +74,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
       mapped = new ServerError('the server encountered an unexpected error');
     }
   }
+  mappedErrorCodes.set(request, mapped instanceof OAuthError ? mapped.error : 'invalid_request');
   if (kind === 'json') {
     if (mapped instanceof OAuthError) return oauthErrorJson(reply, mapped);
     return oauthErrorJson(reply, new InvalidRequest(mapped.message));

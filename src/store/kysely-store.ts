@@ -17,6 +17,7 @@ import type {
   Grant,
   Interaction,
   LogoutDelivery,
+  PoolStats,
   ProtectedResource,
   RefreshTokenRecord,
   RotateRefreshTokenResult,
@@ -55,6 +56,8 @@ export class KyselyStore implements Store {
     /** Exposed for maintenance jobs (e.g. cleanup of expired rows) and tests. */
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    /** Reads the connection pool's state (PostgreSQL); absent without a pool. */
+    private readonly readPoolStats?: () => PoolStats,
   ) {}
 
   async migrate(): Promise<void> {
@@ -65,13 +68,17 @@ export class KyselyStore implements Store {
     await this.db.destroy();
   }
 
+  poolStats(): PoolStats | null {
+    return this.readPoolStats?.() ?? null;
+  }
+
   async ping(): Promise<void> {
     await sql`SELECT 1`.execute(this.db);
   }
 
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.dialect)));
+    return this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.dialect, this.readPoolStats)));
   }
 
   /** A transaction of its own, or the enclosing one when this store is already transactional. */

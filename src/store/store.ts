@@ -279,6 +279,13 @@ export type ConsumeCodeResult =
   | { status: 'replayed'; code: AuthorizationCode }
   | { status: 'not_found' };
 
+/** A connection pool's state: connections open, of those idle, and queries waiting for one. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 export interface Store {
   /** 'sqlite' or 'postgres', for diagnostics. */
   readonly dialect: 'sqlite' | 'postgres';
@@ -298,6 +305,8 @@ export interface Store {
    * single connection, so a call on the outer store would wait for it forever).
    */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  /** The connection pool's state (PostgreSQL), for metrics; null without a pool (SQLite). */
+  poolStats(): PoolStats | null;
 
   clients: {
     create(client: Client): Promise<void>;
