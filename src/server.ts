@@ -11,7 +11,7 @@ import { KeyRing, maxSignedTokenLifetimeSeconds } from './core/keys.js';
 import { idTokenSigningAlgs } from './core/token/id-token.js';
 import { LogoutDeliveryWorker } from './core/logout/delivery-worker.js';
 import { buildApp } from './http/app.js';
-import { openStore } from './store/open-store.js';
+import { openStore, type StoreLogger } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
 export interface RunningGatehouse {
@@ -85,12 +85,21 @@ export async function createContext(
 
 export async function startGatehouse(settings: GatehouseSettings, options: StartOptions = {}): Promise<RunningGatehouse> {
   const ownsStore = options.store === undefined;
-  const store = options.store ?? (await openStore(settings.databaseUrl));
+  // The store logs (e.g. PostgreSQL connections lost) through the server's logger once it exists.
+  let log: StoreLogger | undefined;
+  const storeLog: StoreLogger = {
+    debug: (obj, msg) => log?.debug(obj, msg),
+    info: (obj, msg) => log?.info(obj, msg),
+    warn: (obj, msg) => log?.warn(obj, msg),
+    error: (obj, msg) => log?.error(obj, msg),
+  };
+  const store = options.store ?? (await openStore(settings.databaseUrl, { logger: storeLog }));
   try {
     await store.migrate();
     await applyFixtures(store, settings, Date.now());
     const context = await createContext(settings, store, options);
     const app = buildApp(context, { logger: options.logger ?? true });
+    log = app.log;
     context.events.onAny((event) => app.log.info({ event }, event.type));
     context.events.onListenerError = (error, event) => app.log.error({ err: error, eventType: event.type }, 'event listener failed');
     await app.listen({ port: settings.port, host: settings.host });

@@ -144,7 +144,10 @@ async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   });
-  const logError = (error: Error, message: string) => (logger?.error.bind(logger) ?? console.error)({ err: error }, message);
+  const logError = (error: Error, message: string) => {
+    if (logger) logger.error({ err: error }, message);
+    else console.error(`${message}: ${error.message}`);
+  };
   // An idle pooled client whose connection drops emits 'error' on the pool; unhandled, that
   // event would crash the process. The pool discards the client and reconnects on demand.
   pool.on('error', (error) => logError(error, 'PostgreSQL pool client error'));
