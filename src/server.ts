@@ -11,7 +11,7 @@ import { KeyRing, maxSignedTokenLifetimeSeconds } from './core/keys.js';
 import { idTokenSigningAlgs } from './core/token/id-token.js';
 import { LogoutDeliveryWorker } from './core/logout/delivery-worker.js';
 import { buildApp } from './http/app.js';
-import { openStore } from './store/open-store.js';
+import { openStore, type StoreLogger } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { SubjectIdentifiers } from './core/subject.js';
 
@@ -40,6 +40,32 @@ export interface StartOptions {
    * CLI or another instance (default KEY_RELOAD_INTERVAL_MS, 30 s; tests shorten it).
    */
   keyReloadIntervalMs?: number;
+  /**
+   * close(): how long in-flight requests may take to finish before their connections are cut
+   * (default SHUTDOWN_DRAIN_TIMEOUT_MS, 10 s).
+   */
+  shutdownDrainTimeoutMs?: number;
+}
+
+/** Requests still running this long after a shutdown began are cut off. */
+export const SHUTDOWN_DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Stops accepting connections and waits for the requests in flight to finish (keep-alive
+ * connections get `Connection: close`, idle ones are closed; requests arriving on them meanwhile
+ * get 503), but no longer than `timeoutMs`: then the remaining connections are destroyed.
+ */
+async function drainHttp(app: FastifyInstance, timeoutMs: number): Promise<void> {
+  const timer = setTimeout(() => {
+    app.log.warn({ timeoutMs }, 'requests still running at the end of the shutdown drain time; closing their connections');
+    app.server.closeAllConnections();
+  }, timeoutMs);
+  timer.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function createContext(
@@ -60,12 +86,21 @@ export async function createContext(
 
 export async function startGatehouse(settings: GatehouseSettings, options: StartOptions = {}): Promise<RunningGatehouse> {
   const ownsStore = options.store === undefined;
-  const store = options.store ?? (await openStore(settings.databaseUrl));
+  // The store logs (e.g. PostgreSQL connections lost) through the server's logger once it exists.
+  let log: StoreLogger | undefined;
+  const storeLog: StoreLogger = {
+    debug: (obj, msg) => log?.debug(obj, msg),
+    info: (obj, msg) => log?.info(obj, msg),
+    warn: (obj, msg) => log?.warn(obj, msg),
+    error: (obj, msg) => log?.error(obj, msg),
+  };
+  const store = options.store ?? (await openStore(settings.databaseUrl, { logger: storeLog }));
   try {
     await store.migrate();
     await applyFixtures(store, settings, Date.now());
     const context = await createContext(settings, store, options);
     const app = buildApp(context, { logger: options.logger ?? true });
+    log = app.log;
     context.events.onAny((event) => app.log.info({ event }, event.type));
     context.events.onListenerError = (error, event) => app.log.error({ err: error, eventType: event.type }, 'event listener failed');
     await app.listen({ port: settings.port, host: settings.host });
@@ -87,10 +122,12 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
       store,
       context,
       logoutDeliveryWorker,
+      // Graceful shutdown: no new background work, in-flight requests finish (bounded), then the
+      // database pool closes. Everything is in the database, so a restart loses nothing.
       async close() {
         stopKeyReload();
         await logoutDeliveryWorker.stop();
-        await app.close();
+        await drainHttp(app, options.shutdownDrainTimeoutMs ?? SHUTDOWN_DRAIN_TIMEOUT_MS);
         if (ownsStore) await store.close();
       },
     };

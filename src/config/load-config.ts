@@ -43,6 +43,8 @@ export interface ConfigFile {
   backchannel_logout_backoff_initial_ms?: number;
   backchannel_logout_backoff_max_ms?: number;
   backchannel_logout_timeout_ms?: number;
+  /** Bearer token that unlocks GET /metrics (absent: /metrics is disabled). */
+  metrics_token?: string;
   resources?: ResourceFixture[];
   /** Client fixtures, validated and with defaults applied. */
   clients?: ClientFixture[];
@@ -68,6 +70,7 @@ const TOP_LEVEL_KEYS = [
   'backchannel_logout_backoff_initial_ms',
   'backchannel_logout_backoff_max_ms',
   'backchannel_logout_timeout_ms',
+  'metrics_token',
   'resources',
   'clients',
   'users',
@@ -215,10 +218,24 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   if (data.key_activation_delay_seconds !== undefined) {
     config.key_activation_delay_seconds = v.integer(data.key_activation_delay_seconds, 'key_activation_delay_seconds', 0, 30 * 86400, ' (seconds)');
   }
+  if (data.metrics_token !== undefined) {
+    const token = v.string(data.metrics_token, 'metrics_token', { nonEmpty: true });
+    const problem = metricsTokenProblem(token);
+    if (problem) throw v.error('metrics_token', problem);
+    config.metrics_token = token;
+  }
   if (data.resources !== undefined) config.resources = validateResources(v, data.resources);
   if (data.clients !== undefined) config.clients = validateClients(v, data.clients);
   if (data.users !== undefined) config.users = validateUsers(v, data.users);
   return config;
+}
+
+/** Why a metrics bearer token is unusable, or null: long enough, and sendable in a header. */
+export function metricsTokenProblem(token: string): string | null {
+  if (token.length < 16) return 'must be at least 16 characters (e.g. the output of: openssl rand -base64 24)';
+  // RFC 6750 §2.1 b64token: the characters a Bearer credential may carry.
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) return 'may contain only letters, digits and - . _ ~ + / (and trailing =)';
+  return null;
 }
 
 function validateClients(v: Validator, value: unknown): ClientFixture[] {

@@ -2,12 +2,13 @@
  * Resolves the settings of one instance. Precedence: CLI flags > environment variables >
  * config file > DEFAULT_SETTINGS.
  *
- * Environment: PORT, GATEHOUSE_ISSUER, GATEHOUSE_DATABASE_URL, GATEHOUSE_SECRET, GATEHOUSE_CONFIG.
+ * Environment: PORT, GATEHOUSE_ISSUER, GATEHOUSE_DATABASE_URL, GATEHOUSE_SECRET, GATEHOUSE_CONFIG,
+ * GATEHOUSE_METRICS_TOKEN.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError, loadConfigFile, type ConfigFile } from './load-config.js';
+import { ConfigError, loadConfigFile, metricsTokenProblem, type ConfigFile } from './load-config.js';
 import { DEFAULT_SETTINGS, type GatehouseSettings } from './settings.js';
 
 export { ConfigError } from './load-config.js';
@@ -183,6 +184,14 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
 
   const secret = await resolveSecret(input, issuer, issuerIsLoopback);
 
+  let metricsToken = config.metrics_token;
+  const metricsTokenFromEnv = nonEmpty(env.GATEHOUSE_METRICS_TOKEN);
+  if (metricsTokenFromEnv !== undefined) {
+    const problem = metricsTokenProblem(metricsTokenFromEnv);
+    if (problem) throw new ConfigError(`GATEHOUSE_METRICS_TOKEN ${problem}`);
+    metricsToken = metricsTokenFromEnv;
+  }
+
   return {
     // Every default first (settings without a flag, variable or config key keep theirs).
     ...DEFAULT_SETTINGS,
@@ -205,6 +214,7 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     backchannelLogoutBackoffInitialMs: config.backchannel_logout_backoff_initial_ms ?? DEFAULT_SETTINGS.backchannelLogoutBackoffInitialMs,
     backchannelLogoutBackoffMaxMs: config.backchannel_logout_backoff_max_ms ?? DEFAULT_SETTINGS.backchannelLogoutBackoffMaxMs,
     backchannelLogoutTimeoutMs: config.backchannel_logout_timeout_ms ?? DEFAULT_SETTINGS.backchannelLogoutTimeoutMs,
+    ...(metricsToken !== undefined ? { metricsToken } : {}),
     resources: config.resources ?? [],
     clients: config.clients ?? [],
     users: config.users ?? [],

@@ -95,6 +95,11 @@ export interface GatehouseSettings {
   backchannelLogoutBackoffMaxMs: number;
   /** Time limit of one delivery request to a client's backchannel_logout_uri. */
   backchannelLogoutTimeoutMs: number;
+  /**
+   * The bearer token that unlocks GET /metrics (Prometheus). Unset: /metrics is disabled, so
+   * the main port never exposes metrics to the public by default.
+   */
+  metricsToken?: string | undefined;
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];

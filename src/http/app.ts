@@ -11,6 +11,7 @@ import { registerAuthorizationRoutes } from './routes/authorize.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerInteractionRoutes } from './routes/interaction.js';
 import { registerLogoutRoutes } from './routes/logout.js';
+import { registerOperationsRoutes } from './routes/operations.js';
 import { registerTokenRoutes } from './routes/token.js';
 import { registerTokenManagementRoutes } from './routes/token-management.js';
 import { registerUserInfoRoutes } from './routes/userinfo.js';
@@ -32,6 +33,8 @@ export function buildApp(context: ProviderContext, options: { logger?: FastifySe
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) => sendOAuthJson(reply, 404, { error: 'not_found', error_description: 'no such endpoint' }));
 
+  // First, so that its request hooks measure every route.
+  registerOperationsRoutes(app, context);
   allowCrossOrigin(
     app,
     ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', ENDPOINT_PATHS.jwks, ENDPOINT_PATHS.token, ENDPOINT_PATHS.revocation, ENDPOINT_PATHS.userinfo],

@@ -9,10 +9,14 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnsafeAuthorizationRequest } from '../core/errors.js';
 import { CsrfMismatch, InteractionNotFound } from '../core/authorize/interaction.js';
+import { isStoreUnavailableError } from '../store/store-errors.js';
 import { renderErrorPage } from '../ui/pages.js';
 import { sendHtml } from './html-response.js';
 
 export type ResponseKind = 'json' | 'html';
+
+/** The error code each failed request was answered with, for the request metrics. */
+export const mappedErrorCodes = new WeakMap<FastifyRequest, string>();
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -51,18 +55,14 @@ function fromFrameworkError(error: FastifyError): OAuthError | undefined {
   return undefined;
 }
 
-/** Store connection failures are temporary: the client may retry (RFC 6749 §4.1.2.1). */
-function isStoreUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001', 'SQLITE_BUSY'].includes(code);
-}
 
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const kind: ResponseKind = request.routeOptions.config?.responseKind ?? 'json';
   let mapped: OAuthError | UnsafeAuthorizationRequest | InteractionNotFound | CsrfMismatch;
   if (error instanceof OAuthError || error instanceof UnsafeAuthorizationRequest || error instanceof InteractionNotFound || error instanceof CsrfMismatch) {
     mapped = error;
-  } else if (isStoreUnavailable(error)) {
+  } else if (isStoreUnavailableError(error)) {
+    // RFC 6749 §4.1.2.1 / §5.2: the store is unreachable or overloaded; the client may retry.
     request.log.error({ err: error }, 'store unavailable');
     mapped = new TemporarilyUnavailable('the service is temporarily unavailable, try again');
   } else {
@@ -74,10 +74,13 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
       mapped = new ServerError('the server encountered an unexpected error');
     }
   }
+  mappedErrorCodes.set(request, mapped instanceof OAuthError ? mapped.error : 'invalid_request');
   if (kind === 'json') {
     if (mapped instanceof OAuthError) return oauthErrorJson(reply, mapped);
     return oauthErrorJson(reply, new InvalidRequest(mapped.message));
   }
+  // RFC 9110 §10.2.3: a 503 says when to come back, on the error page as in JSON.
+  if (mapped instanceof TemporarilyUnavailable) reply.header('retry-after', '5');
   return sendHtml(reply, mapped.status, errorPageFor(mapped));
 }
 

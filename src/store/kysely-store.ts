@@ -7,7 +7,7 @@
  * write, so that the database's row (PostgreSQL) or write (SQLite) lock orders the callers.
  */
 import { createHash } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type {
   AccessTokenRecord,
   AuthorizationCode,
@@ -17,6 +17,7 @@ import type {
   Grant,
   Interaction,
   LogoutDelivery,
+  PoolStats,
   ProtectedResource,
   RefreshTokenRecord,
   RotateRefreshTokenResult,
@@ -55,6 +56,8 @@ export class KyselyStore implements Store {
     /** Exposed for maintenance jobs (e.g. cleanup of expired rows) and tests. */
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    /** Reads the connection pool's state (PostgreSQL); absent without a pool. */
+    private readonly readPoolStats?: () => PoolStats,
   ) {}
 
   async migrate(): Promise<void> {
@@ -63,6 +66,25 @@ export class KyselyStore implements Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
+  }
+
+  poolStats(): PoolStats | null {
+    return this.readPoolStats?.() ?? null;
+  }
+
+  async ping(): Promise<void> {
+    await sql`SELECT 1`.execute(this.db);
+  }
+
+  async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return fn(this);
+    return this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.dialect, this.readPoolStats)));
+  }
+
+  /** A transaction of its own, or the enclosing one when this store is already transactional. */
+  private atomically<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return fn(this.db as Transaction<Database>);
+    return this.db.transaction().execute(fn);
   }
 
   readonly clients: Store['clients'] = {
@@ -239,7 +261,7 @@ export class KyselyStore implements Store {
     },
 
     grant: async (consent) => {
-      await this.db.transaction().execute(async (trx) => {
+      await this.atomically(async (trx) => {
         // The upsert inserts the consent or, when one exists, locks its row (PostgreSQL) or
         // the database (SQLite) before we read it, so concurrent grants merge one after the
         // other instead of overwriting each other. Its no-op update returns the stored scopes.
@@ -288,7 +310,7 @@ export class KyselyStore implements Store {
 
     // `revoked_at IS NULL` keeps the first revocation time, which makes this idempotent.
     revoke: async (id, at) => {
-      await this.db.transaction().execute(async (trx) => {
+      await this.atomically(async (trx) => {
         await trx
           .updateTable('grants')
           .set({ revoked_at: at })
@@ -475,7 +497,7 @@ export class KyselyStore implements Store {
     // The DELETE decides the one caller that ends the session; its deliveries are queued in
     // the same transaction, so a logout is never recorded without them, nor twice.
     endSession: async (sessionIdHash, deliveries) =>
-      this.db.transaction().execute(async (trx) => {
+      this.atomically(async (trx) => {
         const deleted = await trx
           .deleteFrom('sessions')
           .where('id_hash', '=', sessionIdHash)
@@ -597,7 +619,7 @@ export class KyselyStore implements Store {
     successorEncrypted: string,
     now: number,
   ): Promise<RotateRefreshTokenResult> {
-    const rotated = await this.db.transaction().execute(async (trx) => {
+    const rotated = await this.atomically(async (trx) => {
       const row = await trx
         .updateTable('refresh_tokens')
         .set({

@@ -34,6 +34,9 @@ export interface OpenStoreOptions {
 const ACCEPTED_SCHEMES =
   'sqlite:PATH, sqlite::memory:, postgres://... or postgresql://...';
 
+/** A new PostgreSQL connection must be established within this time, else the query fails. */
+const PG_CONNECTION_TIMEOUT_MS = 5000;
+
 /** SQLite waits this long for another connection's write lock before failing with SQLITE_BUSY. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 /** SQLite page cache per connection, in KiB (PRAGMA cache_size takes a negative KiB count). */
@@ -140,12 +143,29 @@ function configureSqlite(database: Database.Database, path: string, logger?: Sto
 
 async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined): Promise<Store> {
   const { connectionString, schema } = postgresConnectionString(databaseUrl);
-  const pool = new pg.Pool({ connectionString, types: { getTypeParser } });
+  const pool = new pg.Pool({
+    connectionString,
+    types: { getTypeParser },
+    // Without a limit, a connection attempt to an unreachable server (a blackholed network)
+    // waits for the operating system's TCP timeout, minutes; with it, the request fails fast
+    // with 503 temporarily_unavailable and the next one tries again.
+    connectionTimeoutMillis: PG_CONNECTION_TIMEOUT_MS,
+    // TCP keepalive notices a peer that vanished without closing the connection.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
+  const logError = (error: Error, message: string) => {
+    if (logger) logger.error({ err: error }, message);
+    else console.error(`${message}: ${error.message}`);
+  };
   // An idle pooled client whose connection drops emits 'error' on the pool; unhandled, that
   // event would crash the process. The pool discards the client and reconnects on demand.
-  pool.on('error', (error) => {
-    (logger?.error.bind(logger) ?? console.error)({ err: error }, 'PostgreSQL pool client error');
-  });
+  pool.on('error', (error) => logError(error, 'PostgreSQL pool client error'));
+  // A client checked out of the pool (e.g. inside a transaction, between two queries) has no
+  // pool listener: its connection dropping would emit an unhandled 'error' and crash the
+  // process. The query in progress or the next one fails instead, and the pool discards the
+  // client when it is released.
+  pool.on('connect', (client) => client.on('error', (error) => logError(error, 'PostgreSQL connection lost')));
 
   try {
     if (schema !== undefined) await createSchemaIfMissing(pool, schema);
@@ -159,7 +179,7 @@ async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined
     log: queryLogger(logger),
   });
   logger?.info({ dialect: 'postgres', url: redactUrl(databaseUrl) }, 'store opened');
-  return new KyselyStore(db, 'postgres');
+  return new KyselyStore(db, 'postgres', () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
 }
 
 /** A PostgreSQL identifier we can put in `search_path` and DDL without quoting issues. */

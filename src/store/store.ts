@@ -284,12 +284,34 @@ export type ConsumeCodeResult =
   | { status: 'replayed'; code: AuthorizationCode }
   | { status: 'not_found' };
 
+/** A connection pool's state: connections open, of those idle, and queries waiting for one. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 export interface Store {
   /** 'sqlite' or 'postgres', for diagnostics. */
   readonly dialect: 'sqlite' | 'postgres';
   /** Creates or upgrades the schema; idempotent. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A cheap round trip to the database (`SELECT 1`), for readiness probes; rejects when the
+   * database is unreachable.
+   */
+  ping(): Promise<void>;
+  /**
+   * Runs `fn` with a store whose every call belongs to one database transaction: committed when
+   * `fn` resolves, rolled back when it rejects (or the connection is lost), so that several
+   * writes happen all together or not at all. Inside, the store's own atomic methods join the
+   * transaction. `fn` must use only the store it is given (on SQLite the transaction holds the
+   * single connection, so a call on the outer store would wait for it forever).
+   */
+  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  /** The connection pool's state (PostgreSQL), for metrics; null without a pool (SQLite). */
+  poolStats(): PoolStats | null;
 
   clients: {
     create(client: Client): Promise<void>;

@@ -16,7 +16,7 @@ export interface CliRun {
   stderr: string;
 }
 
-const GATEHOUSE_VARIABLES = ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_SECRET', 'GATEHOUSE_CONFIG', 'GATEHOUSE_DEBUG'];
+const GATEHOUSE_VARIABLES = ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_SECRET', 'GATEHOUSE_CONFIG', 'GATEHOUSE_DEBUG', 'GATEHOUSE_METRICS_TOKEN'];
 
 /** Runs the CLI with `args`; `input` goes to its stdin, `env` is added to a clean environment. */
 export function runCli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {

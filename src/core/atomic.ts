@@ -1,0 +1,36 @@
+/**
+ * Running a protocol step as one atomic unit of the store: every write it makes commits
+ * together, or none does (the database became unreachable half-way, the process died). Its
+ * events are held back until the commit, so logs and metrics never report what was rolled back.
+ *
+ * A protocol error (OAuthError) is an answer, not a failure: what the step wrote before deciding
+ * it (e.g. a code marked consumed before its verifier turned out wrong) is committed, and the
+ * error is thrown after the commit.
+ */
+import type { ProviderContext } from './context.js';
+import { OAuthError } from './errors.js';
+import { EventBus, type GatehouseEvent } from './events.js';
+
+/** Collects emitted events instead of delivering them. */
+class HeldEvents extends EventBus {
+  readonly held: Array<{ event: GatehouseEvent; at: number }> = [];
+
+  override emit(event: GatehouseEvent, at: number = Date.now()): void {
+    this.held.push({ event, at });
+  }
+}
+
+export async function atomically<T>(context: ProviderContext, step: (context: ProviderContext) => Promise<T>): Promise<T> {
+  const events = new HeldEvents();
+  const outcome = await context.store.transaction(async (store): Promise<{ value: T } | { error: OAuthError }> => {
+    try {
+      return { value: await step({ ...context, store, events }) };
+    } catch (error) {
+      if (error instanceof OAuthError) return { error };
+      throw error;
+    }
+  });
+  for (const { event, at } of events.held) context.events.emit(event, at);
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
