@@ -6,11 +6,14 @@ import type { GatehouseSettings } from '../config/settings.js';
 import type { Store } from '../store/store.js';
 import type { EventBus } from './events.js';
 import type { KeyRing } from './keys.js';
+import type { ClientCache } from './client-cache.js';
 
 export interface ProviderContext {
   settings: GatehouseSettings;
   store: Store;
   keys: KeyRing;
+  /** Clients, cached per instance and invalidated across instances (src/core/client-cache.ts). */
+  clients: ClientCache;
   events: EventBus;
   /** Milliseconds since the epoch; replaceable in tests. */
   now(): number;
