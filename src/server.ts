@@ -10,6 +10,8 @@ import { EventBus } from './core/events.js';
 import { KeyRing, maxSignedTokenLifetimeSeconds } from './core/keys.js';
 import { idTokenSigningAlgs } from './core/token/id-token.js';
 import { LogoutDeliveryWorker } from './core/logout/delivery-worker.js';
+import { ClientCache } from './core/client-cache.js';
+import { CleanupWorker } from './core/cleanup.js';
 import { buildApp } from './http/app.js';
 import { openStore, type StoreLogger } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -23,6 +25,8 @@ export interface RunningGatehouse {
   context: ProviderContext;
   /** Sends the queued Back-Channel Logout tokens (started with the server, stopped by close). */
   logoutDeliveryWorker: LogoutDeliveryWorker;
+  /** Deletes expired rows every settings.cleanupIntervalSeconds (started with the server). */
+  cleanupWorker: CleanupWorker;
   close(): Promise<void>;
 }
 
@@ -81,7 +85,33 @@ export async function createContext(
     maxTokenLifetimeSeconds: maxSignedTokenLifetimeSeconds(settings),
     ...(options.keyReloadIntervalMs !== undefined ? { reloadIntervalMs: options.keyReloadIntervalMs } : {}),
   });
-  return { settings, store, keys, events, subjects: SubjectIdentifiers.fromSecret(settings.secret), now: () => Date.now() };
+  const clients = new ClientCache(store, { ttlMs: settings.clientCacheTtlSeconds * 1000 });
+  return { settings, store, keys, clients, events, subjects: SubjectIdentifiers.fromSecret(settings.secret), now: () => Date.now() };
+}
+
+/**
+ * Keeps the context's caches in step with changes made elsewhere (the CLI, other instances):
+ * a changed client is dropped from the client cache, new or retired signing keys are reloaded,
+ * and after a reconnect of the notification connection everything is dropped and reloaded.
+ * Returns the function that stops listening.
+ */
+export function followStoreChanges(context: ProviderContext, onError: (error: unknown, what: string) => void): () => void {
+  const reloadKeys = (): void => {
+    context.keys.refresh().catch((error: unknown) => onError(error, 'reloading the signing keys failed'));
+  };
+  return context.store.changes.subscribe({
+    onChange(change) {
+      context.clients.apply(change);
+      if (change.kind === 'signing_keys') reloadKeys();
+    },
+    onReset() {
+      context.clients.clear();
+      reloadKeys();
+    },
+    onError(error) {
+      onError(error, 'the change notification connection failed; reconnecting');
+    },
+  });
 }
 
 export async function startGatehouse(settings: GatehouseSettings, options: StartOptions = {}): Promise<RunningGatehouse> {
@@ -110,6 +140,10 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
     if (options.issuerFromAddress) settings.issuer = `http://${host}:${port}`;
     // Keys rotated or retired by the CLI or another instance sharing the database.
     const stopKeyReload = context.keys.startAutoReload((error) => app.log.error({ err: error }, 'reloading the signing keys failed'));
+    // ... and at once when the store announces a change (PostgreSQL LISTEN/NOTIFY).
+    const stopFollowing = followStoreChanges(context, (error, what) => app.log.warn({ err: error }, what));
+    const cleanupWorker = new CleanupWorker(store, settings, app.log);
+    cleanupWorker.start();
     // Back-Channel Logout 1.0: deliveries queued by any instance; a logout here wakes it at once.
     const logoutDeliveryWorker = new LogoutDeliveryWorker(context, app.log);
     context.events.on('logout.succeeded', (event) => {
@@ -122,10 +156,13 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
       store,
       context,
       logoutDeliveryWorker,
+      cleanupWorker,
       // Graceful shutdown: no new background work, in-flight requests finish (bounded), then the
       // database pool closes. Everything is in the database, so a restart loses nothing.
       async close() {
         stopKeyReload();
+        stopFollowing();
+        await cleanupWorker.stop();
         await logoutDeliveryWorker.stop();
         await drainHttp(app, options.shutdownDrainTimeoutMs ?? SHUTDOWN_DRAIN_TIMEOUT_MS);
         if (ownsStore) await store.close();

@@ -3,6 +3,7 @@
  *
  *   gatehouse start [--config FILE] [--port N] [--host H] [--issuer URL] [--database URL]
  *   gatehouse migrate [--config FILE] [--database URL]
+ *   gatehouse cleanup [--config FILE] [--database URL] [--batch-size N] [--json]
  *   gatehouse clients create|list|show <id>|delete <id>
  *   gatehouse users create|list|delete <username>
  *   gatehouse resources create <uri>|list|delete <uri>
@@ -514,6 +515,34 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
   closeOnSignals(demo, 'shutting down the demo');
 }
 
+// --- cleanup of expired rows -----------------------------------------------------------------
+
+interface CleanupFlags extends StoreFlags {
+  batchSize?: string;
+  json?: boolean;
+}
+
+/**
+ * Deletes expired rows now (what the servers do every cleanup_interval_seconds) and prints the
+ * count per table. On PostgreSQL it waits for a run of another instance to end first.
+ */
+async function cleanupCommand(flags: CleanupFlags): Promise<void> {
+  const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
+  let batchSize = settings.cleanupBatchSize;
+  if (flags.batchSize !== undefined) {
+    batchSize = /^\d+$/.test(flags.batchSize.trim()) ? Number(flags.batchSize.trim()) : Number.NaN;
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
+      throw new CliError(`--batch-size must be an integer from 1 to 100000, not ${JSON.stringify(flags.batchSize)}`);
+    }
+  }
+  const { cleanupPolicy, totalDeleted } = await import('../core/cleanup.js');
+  const result = await withStore(flags, (store) => store.cleanup.run(Date.now(), cleanupPolicy(settings, batchSize), { wait: true }));
+  if (result.status !== 'done') throw new CliError('another cleanup run holds the lock; try again');
+  if (flags.json) return printJson(result.deleted);
+  writeOut(table(['table', 'deleted'], Object.entries(result.deleted).map(([name, count]) => [name, String(count)])));
+  writeOut(`${totalDeleted(result.deleted)} expired rows deleted.`);
+}
+
 // --- signing keys (OpenID Connect Core §10.1.1 key rotation) ----------------------------------
 
 interface KeysFlags extends StoreFlags {
@@ -700,6 +729,14 @@ export function buildProgram(): Command {
   ).action((flags: StartFlags) => startCommand(flags));
 
   addStoreOptions(program.command('migrate').description('create or upgrade the database schema')).action((flags: StoreFlags) => migrateCommand(flags));
+
+  addStoreOptions(
+    program
+      .command('cleanup')
+      .description('delete expired codes, tokens, sessions, interactions and old logout deliveries now, and print the counts per table')
+      .option('--batch-size <n>', 'rows per DELETE statement (default: cleanup_batch_size of the config file, or 500)')
+      .option('--json', 'print JSON'),
+  ).action((flags: CleanupFlags) => cleanupCommand(flags));
 
   const clients = program.command('clients').description('manage OAuth clients');
   addStoreOptions(

@@ -45,6 +45,9 @@ export interface ConfigFile {
   backchannel_logout_timeout_ms?: number;
   /** Bearer token that unlocks GET /metrics (absent: /metrics is disabled). */
   metrics_token?: string;
+  client_cache_ttl_seconds?: number;
+  cleanup_interval_seconds?: number;
+  cleanup_batch_size?: number;
   resources?: ResourceFixture[];
   /** Client fixtures, validated and with defaults applied. */
   clients?: ClientFixture[];
@@ -71,6 +74,9 @@ const TOP_LEVEL_KEYS = [
   'backchannel_logout_backoff_max_ms',
   'backchannel_logout_timeout_ms',
   'metrics_token',
+  'client_cache_ttl_seconds',
+  'cleanup_interval_seconds',
+  'cleanup_batch_size',
   'resources',
   'clients',
   'users',
@@ -223,6 +229,16 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
     const problem = metricsTokenProblem(token);
     if (problem) throw v.error('metrics_token', problem);
     config.metrics_token = token;
+  }
+  // Scale-out: how stale a cached client may be at most, and the cleanup of expired rows.
+  if (data.client_cache_ttl_seconds !== undefined) {
+    config.client_cache_ttl_seconds = v.integer(data.client_cache_ttl_seconds, 'client_cache_ttl_seconds', 0, 300, ' (seconds; 0 disables the client cache)');
+  }
+  if (data.cleanup_interval_seconds !== undefined) {
+    config.cleanup_interval_seconds = v.integer(data.cleanup_interval_seconds, 'cleanup_interval_seconds', 0, 86400, ' (seconds; 0 disables the periodic cleanup)');
+  }
+  if (data.cleanup_batch_size !== undefined) {
+    config.cleanup_batch_size = v.integer(data.cleanup_batch_size, 'cleanup_batch_size', 1, 100_000, ' (rows per DELETE statement)');
   }
   if (data.resources !== undefined) config.resources = validateResources(v, data.resources);
   if (data.clients !== undefined) config.clients = validateClients(v, data.clients);

@@ -100,6 +100,15 @@ export interface GatehouseSettings {
    * the main port never exposes metrics to the public by default.
    */
   metricsToken?: string | undefined;
+  /**
+   * How long an instance may use its cached copy of a client (0: no cache). Changes made on
+   * PostgreSQL reach every instance sooner, through LISTEN/NOTIFY; this is the upper bound.
+   */
+  clientCacheTtlSeconds: number;
+  /** How often each instance deletes expired rows (src/core/cleanup.ts); 0 disables it. */
+  cleanupIntervalSeconds: number;
+  /** Rows per DELETE statement of the cleanup. */
+  cleanupBatchSize: number;
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];
@@ -126,4 +135,7 @@ export const DEFAULT_SETTINGS = {
   backchannelLogoutBackoffInitialMs: 1000,
   backchannelLogoutBackoffMaxMs: 5 * 60 * 1000,
   backchannelLogoutTimeoutMs: 5000,
+  clientCacheTtlSeconds: 5,
+  cleanupIntervalSeconds: 60,
+  cleanupBatchSize: 500,
 } as const satisfies Partial<GatehouseSettings>;

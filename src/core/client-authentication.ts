@@ -60,11 +60,12 @@ export function extractClientCredentials(authorization: string | undefined, para
 export async function authenticateClient(
   authorization: string | undefined,
   params: Params,
-  store: Store,
+  /** Where clients are looked up: the instance's cache (context.clients) or the store's. */
+  clients: Pick<Store['clients'], 'get'>,
 ): Promise<Client> {
   const credentials = extractClientCredentials(authorization, params);
   const usedBasic = credentials.method === 'client_secret_basic';
-  const client = await store.clients.get(credentials.clientId);
+  const client = await clients.get(credentials.clientId);
   if (!client) throw new InvalidClient('unknown client or wrong credentials', { usedBasic });
   if (client.tokenEndpointAuthMethod !== credentials.method) {
     throw new InvalidClient(

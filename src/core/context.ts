@@ -7,11 +7,14 @@ import type { Store } from '../store/store.js';
 import type { EventBus } from './events.js';
 import type { KeyRing } from './keys.js';
 import type { SubjectIdentifiers } from './subject.js';
+import type { ClientCache } from './client-cache.js';
 
 export interface ProviderContext {
   settings: GatehouseSettings;
   store: Store;
   keys: KeyRing;
+  /** Clients, cached per instance and invalidated across instances (src/core/client-cache.ts). */
+  clients: ClientCache;
   events: EventBus;
   /** OIDC Core §8: the `sub` each client sees for a user (public or pairwise). */
   subjects: SubjectIdentifiers;

@@ -20,7 +20,7 @@ export async function handleIntrospectionRequest(
 ): Promise<IntrospectionResponse> {
   const { params } = request;
   params.assertNoDuplicates();
-  const caller = await authenticateClient(request.authorization, params, context.store);
+  const caller = await authenticateClient(request.authorization, params, context.clients);
   // RFC 7662 §4: introspection answers only callers that really authenticated.
   if (caller.tokenEndpointAuthMethod === 'none') throw new InvalidClient('public clients cannot introspect tokens', { usedBasic: false });
   const token = params.get('token');

@@ -17,7 +17,7 @@ export async function handleRevocationRequest(
 ): Promise<void> {
   const { params } = request;
   params.assertNoDuplicates();
-  const caller = await authenticateClient(request.authorization, params, context.store);
+  const caller = await authenticateClient(request.authorization, params, context.clients);
   const token = params.get('token');
   if (token === undefined) throw new InvalidRequest('token is required');
   const found = await findToken(token, params.get('token_type_hint'), context);

@@ -24,6 +24,7 @@ import type {
   Session,
   SigningKeyRecord,
   Store,
+  StoreChange,
   StoredAuthorizationRequest,
   TokenEndpointAuthMethod,
   User,
@@ -45,6 +46,18 @@ import type {
   UsersTable,
 } from './schema.js';
 import { migrate } from './migrations.js';
+import { ChangeHub, PostgresChangeListener } from './change-feed.js';
+import { runCleanup, type GrantSweep } from './cleanup.js';
+
+export interface KyselyStoreOptions {
+  /**
+   * PostgreSQL: where changes to cached data are announced to the other instances (NOTIFY on
+   * `channel`) and heard from them (a dedicated connection to `connectionString`).
+   */
+  notifications?: { connectionString: string; channel: string };
+  /** Reads the connection pool's state (PostgreSQL, for /metrics); absent without a pool. */
+  readPoolStats?: () => PoolStats;
+}
 
 export class KyselyStore implements Store {
   /**
@@ -52,19 +65,29 @@ export class KyselyStore implements Store {
    *   PostgreSQL its pool must parse BIGINT (int8) to numbers, as openStore() configures it.
    * @param dialect Which database `db` talks to.
    */
+  private readonly changeHub = new ChangeHub();
+  private readonly notifications: KyselyStoreOptions['notifications'];
+  private changeListener: PostgresChangeListener | undefined;
+  private readonly readPoolStats: (() => PoolStats) | undefined;
+
   constructor(
     /** Exposed for maintenance jobs (e.g. cleanup of expired rows) and tests. */
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
-    /** Reads the connection pool's state (PostgreSQL); absent without a pool. */
-    private readonly readPoolStats?: () => PoolStats,
-  ) {}
+    options: KyselyStoreOptions = {},
+  ) {
+    this.notifications = options.notifications;
+    this.readPoolStats = options.readPoolStats;
+    this.changes.crossProcess = this.notifications !== undefined;
+  }
 
   async migrate(): Promise<void> {
     await migrate(this.db, this.dialect);
   }
 
   async close(): Promise<void> {
+    await this.changeListener?.stop();
+    this.changeListener = undefined;
     await this.db.destroy();
   }
 
@@ -78,7 +101,7 @@ export class KyselyStore implements Store {
 
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.dialect, this.readPoolStats)));
+    return this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.dialect, this.readPoolStats ? { readPoolStats: this.readPoolStats } : {})));
   }
 
   /** A transaction of its own, or the enclosing one when this store is already transactional. */
@@ -87,13 +110,49 @@ export class KyselyStore implements Store {
     return this.db.transaction().execute(fn);
   }
 
+  readonly changes: { crossProcess: boolean; subscribe: Store['changes']['subscribe'] } = {
+    crossProcess: false,
+    subscribe: (listener) => {
+      const remove = this.changeHub.add(listener);
+      if (this.notifications && !this.changeListener) {
+        this.changeListener = new PostgresChangeListener(this.notifications, this.changeHub);
+        this.changeListener.start();
+      }
+      return remove;
+    },
+  };
+
+  private readonly grantSweep: GrantSweep = { after: undefined };
+
+  readonly cleanup: Store['cleanup'] = {
+    run: (now, policy, options = {}) => runCleanup(this.db, this.dialect, now, policy, options.wait ?? false, this.grantSweep),
+  };
+
+  /**
+   * Runs `write`, a change to data instances cache, and announces `change`: on PostgreSQL with a
+   * NOTIFY in the same transaction (delivered to the other instances when it commits), and to
+   * this process's own listeners once it has committed.
+   */
+  private async changing<T>(change: StoreChange, write: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    const notifications = this.notifications;
+    const result = notifications
+      ? await this.db.transaction().execute(async (trx) => {
+          const written = await write(trx);
+          await sql`select pg_notify(${notifications.channel}, ${JSON.stringify(change)})`.execute(trx);
+          return written;
+        })
+      : await write(this.db);
+    this.changeHub.emit(change);
+    return result;
+  }
+
   readonly clients: Store['clients'] = {
     create: async (client) => {
-      await this.db.insertInto('clients').values(clientToRow(client)).execute();
+      await this.changing({ kind: 'client', clientId: client.clientId }, (db) => db.insertInto('clients').values(clientToRow(client)).execute());
     },
 
     upsert: async (client) => {
-      await this.db
+      await this.changing({ kind: 'client', clientId: client.clientId }, (db) => db
         .insertInto('clients')
         .values(clientToRow(client))
         .onConflict((oc) =>
@@ -114,7 +173,7 @@ export class KyselyStore implements Store {
             created_at: eb.ref('excluded.created_at'),
           })),
         )
-        .execute();
+        .execute());
     },
 
     get: async (clientId) => {
@@ -132,10 +191,9 @@ export class KyselyStore implements Store {
     },
 
     delete: async (clientId) => {
-      const result = await this.db
-        .deleteFrom('clients')
-        .where('client_id', '=', clientId)
-        .executeTakeFirst();
+      const result = await this.changing({ kind: 'client', clientId }, (db) =>
+        db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst(),
+      );
       return result.numDeletedRows > 0n;
     },
   };
@@ -468,16 +526,13 @@ export class KyselyStore implements Store {
     },
 
     create: async (key) => {
-      await this.db.insertInto('signing_keys').values(signingKeyToRow(key)).execute();
+      await this.changing({ kind: 'signing_keys' }, (db) => db.insertInto('signing_keys').values(signingKeyToRow(key)).execute());
     },
 
     retire: async (kid, at) => {
-      const result = await this.db
-        .updateTable('signing_keys')
-        .set({ retired_at: at })
-        .where('kid', '=', kid)
-        .where('retired_at', 'is', null)
-        .executeTakeFirst();
+      const result = await this.changing({ kind: 'signing_keys' }, (db) =>
+        db.updateTable('signing_keys').set({ retired_at: at }).where('kid', '=', kid).where('retired_at', 'is', null).executeTakeFirst(),
+      );
       return result.numUpdatedRows > 0n;
     },
   };

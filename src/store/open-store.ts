@@ -15,6 +15,7 @@ import pg from 'pg';
 import type { Store } from './store.js';
 import type { Database as Schema } from './schema.js';
 import { KyselyStore } from './kysely-store.js';
+import { changeChannelFor } from './change-feed.js';
 
 /**
  * The logging this module needs; a pino/Fastify logger satisfies it. Query parameters are never
@@ -167,8 +168,12 @@ async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined
   // client when it is released.
   pool.on('connect', (client) => client.on('error', (error) => logError(error, 'PostgreSQL connection lost')));
 
+  let channel: string;
   try {
     if (schema !== undefined) await createSchemaIfMissing(pool, schema);
+    // Changes to cached data are announced on a channel of this schema (src/store/change-feed.ts).
+    const current = schema ?? (await pool.query<{ schema: string }>('select current_schema() as schema')).rows[0]?.schema ?? 'public';
+    channel = changeChannelFor(current);
   } catch (error) {
     await pool.end();
     throw error;
@@ -179,7 +184,10 @@ async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined
     log: queryLogger(logger),
   });
   logger?.info({ dialect: 'postgres', url: redactUrl(databaseUrl) }, 'store opened');
-  return new KyselyStore(db, 'postgres', () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
+  return new KyselyStore(db, 'postgres', {
+    notifications: { connectionString, channel },
+    readPoolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+  });
 }
 
 /** A PostgreSQL identifier we can put in `search_path` and DDL without quoting issues. */

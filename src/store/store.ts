@@ -291,6 +291,67 @@ export interface PoolStats {
   waiting: number;
 }
 
+/**
+ * A change to data that instances cache in memory (src/core/client-cache.ts, the key ring),
+ * announced to every instance so that each drops its copy: at once in the process that made the
+ * change, and through PostgreSQL LISTEN/NOTIFY to the other processes sharing the database.
+ */
+export type StoreChange =
+  /** A client was created, replaced or deleted. */
+  | { kind: 'client'; clientId: string }
+  /** A signing key was created or retired. */
+  | { kind: 'signing_keys' };
+
+export interface StoreChangeListener {
+  onChange(change: StoreChange): void;
+  /**
+   * The notification connection was (re)established: changes made while it was down were not
+   * seen, so every cached copy must be dropped. Called after every successful connect.
+   */
+  onReset(): void;
+  /** The notification connection failed; it is retried by itself (with a growing delay). */
+  onError?(error: unknown): void;
+}
+
+/**
+ * How long each kind of row is kept past its expiry by the cleanup (src/store/cleanup.ts);
+ * computed from the settings by src/core/cleanup.ts.
+ */
+export interface CleanupPolicy {
+  /**
+   * A redeemed authorization code is kept until this long after its expiry (the longest life of
+   * a token issued from it), so that a replay can still revoke those tokens (RFC 6749 §4.1.2).
+   */
+  consumedCodeRetentionMs: number;
+  /**
+   * An unrotated refresh token is kept this long past its idle expiry: the refresh grace window,
+   * in which its rotated predecessor may still be answered with it.
+   */
+  refreshTokenGraceMs: number;
+  /** Delivered or abandoned back-channel logout deliveries stay listed this long. */
+  logoutDeliveryRetentionMs: number;
+  /** Grants younger than this are never removed (their first code or token may be on its way). */
+  grantMinAgeMs: number;
+  /** Rows per DELETE statement. */
+  batchSize: number;
+}
+
+/** Rows deleted per table by one cleanup run. */
+export interface CleanupCounts {
+  authorization_codes: number;
+  access_tokens: number;
+  refresh_tokens: number;
+  grants: number;
+  sessions: number;
+  interactions: number;
+  logout_deliveries: number;
+}
+
+export type CleanupResult =
+  | { status: 'done'; deleted: CleanupCounts }
+  /** Another instance holds the cleanup lock (PostgreSQL); nothing was done. */
+  | { status: 'skipped' };
+
 export interface Store {
   /** 'sqlite' or 'postgres', for diagnostics. */
   readonly dialect: 'sqlite' | 'postgres';
@@ -448,5 +509,30 @@ export interface Store {
     finish(id: string, attempt: number, outcome: LogoutDeliveryOutcome): Promise<boolean>;
     /** Gives back an interrupted attempt `attempt` uncounted, due again at `now`. */
     release(id: string, attempt: number, now: number): Promise<boolean>;
+  };
+
+  /** Announcements of changes to cached data (see StoreChange). */
+  changes: {
+    /**
+     * Whether changes made by other processes are announced too (PostgreSQL LISTEN/NOTIFY). When
+     * false (SQLite), only this store's own changes are; caches rely on their TTL for the rest.
+     */
+    readonly crossProcess: boolean;
+    /**
+     * Starts delivering changes to `listener` until the returned function is called. On
+     * PostgreSQL the first subscription opens one dedicated listening connection, which
+     * reconnects by itself after a loss (calling onReset once it is back).
+     */
+    subscribe(listener: StoreChangeListener): () => void;
+  };
+
+  /** Removal of expired rows (src/store/cleanup.ts). */
+  cleanup: {
+    /**
+     * Deletes, in batches of `policy.batchSize` rows by primary key, what expired at `now` and
+     * is no longer needed for reuse detection or revocation. On PostgreSQL one run at a time
+     * per schema: with `wait` false a run finding another in progress returns `skipped`.
+     */
+    run(now: number, policy: CleanupPolicy, options?: { wait?: boolean }): Promise<CleanupResult>;
   };
 }

@@ -80,7 +80,7 @@ async function resolveClient(params: Params, context: ProviderContext): Promise<
   if (clientId === undefined) {
     throw new UnsafeAuthorizationRequest('Invalid request', 'The request has no client_id parameter.');
   }
-  const client = await context.store.clients.get(clientId);
+  const client = await context.clients.get(clientId);
   if (!client) {
     throw new UnsafeAuthorizationRequest('Unknown application', 'No application is registered with this client_id.', [
       { label: 'client_id received', value: clientId },

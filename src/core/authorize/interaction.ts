@@ -48,7 +48,7 @@ export async function loadInteraction(id: string, browser: BrowserState, context
   const interaction = await context.store.interactions.get(id, context.now());
   if (!interaction || browser.browserId === undefined) throw new InteractionNotFound();
   if (!safeEqual(interaction.browserBindingHash, sha256Base64Url(browser.browserId))) throw new InteractionNotFound();
-  const client = await context.store.clients.get(interaction.clientId);
+  const client = await context.clients.get(interaction.clientId);
   if (!client) throw new InteractionNotFound();
   return { interaction, client };
 }

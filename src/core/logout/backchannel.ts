@@ -29,7 +29,7 @@ export async function endSession(session: Session, context: ProviderContext, ini
   const clientIds = sid !== null ? await context.store.logout.sessionClientIds(sid) : [];
   const deliveries: LogoutDelivery[] = [];
   for (const clientId of clientIds) {
-    const client = await context.store.clients.get(clientId);
+    const client = await context.clients.get(clientId);
     if (!client || client.backchannelLogoutUri === null) continue;
     // §2.4: sub and/or sid. Both are sent: sid names exactly this session (what
     // backchannel_logout_session_required asks for), sub lets a client without sessions act too;

@@ -193,7 +193,7 @@ async function validateLogoutRequest(raw: RawLogoutRequest, context: ProviderCon
   }
   let client: Client | null = null;
   if (clientId !== undefined) {
-    client = (await context.store.clients.get(clientId)) ?? null;
+    client = (await context.clients.get(clientId)) ?? null;
     if (client === null) throw new InvalidLogoutRequest('The application that asked to sign you out is not registered here.', [{ label: 'client_id', value: clientId }]);
   }
 

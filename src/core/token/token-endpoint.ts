@@ -7,7 +7,7 @@
 import type { Client } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { authenticateClient } from '../client-authentication.js';
-import { InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
+import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
 import type { Params } from '../params.js';
 import type { GrantHandler, TokenResponse } from './grant-handler.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
@@ -38,11 +38,21 @@ export async function handleTokenRequest(request: TokenRequest, context: Provide
     // RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once."
     params.assertNoDuplicates(handler?.repeatableParams);
     if (!handler) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
-    client = await authenticateClient(request.authorization, params, context.store);
+    client = await authenticateClient(request.authorization, params, context.clients);
     if (!client.grantTypes.includes(grantType)) {
       throw new UnauthorizedClient(`this client is not allowed to use the ${grantType} grant`);
     }
-    return await handler.handle(params, client, context);
+    try {
+      return await handler.handle(params, client, context);
+    } catch (error) {
+      // A client deleted on another instance may still be in this instance's cache for up to its
+      // TTL; then the store refuses to write tokens for it (foreign keys). That is
+      // invalid_client (RFC 6749 §5.2), not a server error.
+      if (!(error instanceof OAuthError) && (await context.clients.fresh(client.clientId)) === undefined) {
+        throw new InvalidClient('unknown client or wrong credentials', { usedBasic: /^basic /i.test(request.authorization ?? '') });
+      }
+      throw error;
+    }
   } catch (error) {
     if (error instanceof OAuthError) {
       context.events.emit({
