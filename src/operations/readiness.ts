@@ -51,7 +51,6 @@ export class ReadinessProbe {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`the database did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-      timer.unref();
     });
     let result: ReadinessResult;
     try {

@@ -44,3 +44,37 @@ export function assertOneLineFailure(run: CliRun, message: RegExp): void {
   assert.match(lines[0] ?? '', message);
   assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
 }
+
+export interface CliServer {
+  /** The issuer (= base URL) the server printed. */
+  url: string;
+  child: import('node:child_process').ChildProcess;
+  /** Resolves with the exit code once the process ended. */
+  exited: Promise<number | null>;
+  stdout(): string;
+  stderr(): string;
+}
+
+/**
+ * Starts `gatehouse start ...args` as a child process and resolves once it printed its issuer
+ * (pass `--port 0 --host 127.0.0.1` for a free loopback port).
+ */
+export async function startCliServer(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliServer> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of GATEHOUSE_VARIABLES) delete env[name];
+  Object.assign(env, options.env);
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'start', ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = /Issuer:\s+(\S+)/.exec(stdout);
+      if (match?.[1]) resolveUrl(match[1]);
+    });
+    void exited.then((code) => reject(new Error(`gatehouse start exited with ${code}: ${stderr}`)));
+  });
+  return { url, child, exited, stdout: () => stdout, stderr: () => stderr };
+}

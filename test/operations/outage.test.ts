@@ -187,6 +187,30 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
     assert.equal((await direct.refreshTokens.listByGrant(grantId)).length, 1);
   });
 
+  it('RFC 9700 §4.14.2: a connection lost in the middle of a refresh leaves the presented refresh token unrotated, so the retry succeeds (no reuse detection)', { skip }, async () => {
+    const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
+    const tokens = await postToken(gatehouse, codeRequest(obtained), { basic: BASIC });
+    assert.equal(tokens.status, 200, tokens.text);
+    const refreshToken = tokens.body['refresh_token'] as string;
+    await sql`CREATE FUNCTION gh_kill_connection() RETURNS trigger AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`.execute(direct.db);
+    await sql`CREATE TRIGGER gh_kill_connection BEFORE INSERT ON access_tokens FOR EACH ROW EXECUTE FUNCTION gh_kill_connection()`.execute(direct.db);
+    let response;
+    try {
+      response = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC });
+    } finally {
+      await sql`DROP TRIGGER gh_kill_connection ON access_tokens`.execute(direct.db);
+      await sql`DROP FUNCTION gh_kill_connection()`.execute(direct.db);
+    }
+    assertTokenError(response, 503, 'temporarily_unavailable');
+    const stored = await direct.refreshTokens.get(sha256Base64Url(refreshToken));
+    assert.equal(stored?.rotatedAt, null, 'the refresh token was not rotated');
+    assert.equal((await direct.refreshTokens.listByGrant(stored!.grantId)).length, 1, 'no successor was kept');
+    // With no grace window (refreshTokenGraceSeconds: 0), a rotated token presented again would
+    // revoke the family; the retry succeeds because nothing was rotated.
+    const retried = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC });
+    assert.equal(retried.status, 200, retried.text);
+  });
+
   it('connections killed by the server (pg_terminate_backend, as in a failover) do not crash the process; the pool reconnects', { skip }, async () => {
     // Some idle connections in the pool.
     const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT);

@@ -3,6 +3,7 @@
  * see ../refresh-token.ts for how the grace window works.
  */
 import type { Client, RefreshTokenRecord } from '../../../store/store.js';
+import { atomically } from '../../atomic.js';
 import type { ProviderContext } from '../../context.js';
 import { InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../../errors.js';
 import type { Params } from '../../params.js';
@@ -16,52 +17,61 @@ export const refreshTokenGrant: GrantHandler = {
   grantType: 'refresh_token',
   repeatableParams: ['resource'],
 
-  async handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
-    const presented = params.get('refresh_token');
-    if (presented === undefined) throw new InvalidRequest('refresh_token is required');
-    const now = context.now();
-    const hash = sha256Base64Url(presented);
-    const stored = await context.store.refreshTokens.get(hash);
-    // RFC 6749 §6: the token must have been issued to the authenticated client.
-    if (!stored || stored.clientId !== client.clientId) throw new InvalidGrant('refresh token is invalid');
-    const grant = await context.store.grants.get(stored.grantId);
-    if (!grant || grant.revokedAt !== null) throw new InvalidGrant('refresh token was revoked');
-    if (stored.familyExpiresAt <= now) throw new InvalidGrant('refresh token has expired');
-    // A rotated token is judged by reuse detection (in `rotate`), not by its idle expiry: one
-    // presented again after it would have expired is still reuse, and the family it was
-    // rotated into (perhaps by whoever stole it) must be revoked (RFC 9700 §4.14.2).
-    if (stored.rotatedAt === null && stored.expiresAt <= now) throw new InvalidGrant('refresh token has expired');
-
-    // RFC 6749 §6: the scope may shrink, never grow beyond what the resource owner granted.
-    const requestedScope = parseScope(params.get('scope'));
-    if (!isSubset(requestedScope, stored.scope)) throw new InvalidScope('scope exceeds the scope originally granted');
-    const scope = requestedScope.length > 0 ? requestedScope : stored.scope;
-    // RFC 8707 §2.2: a refresh may narrow the audience to some of the authorized resources.
-    const resources = await requestedResources(params, context.store);
-    if (!isSubset(resources, stored.resources)) throw new InvalidTarget('resource was not part of the authorization');
-    const audience = audienceFor(resources.length > 0 ? resources : stored.resources, context.settings.issuer);
-
-    const successor = await rotate(stored, hash, context, now);
-    return issueTokens(
-      {
-        client,
-        userId: stored.userId,
-        scope,
-        audience,
-        grantId: stored.grantId,
-        flowId: stored.flowId,
-        authTime: stored.authTime,
-        nonce: null,
-        // OIDC Core §12.2: the refreshed ID token describes the same authentication (and session).
-        sid: grant.sid,
-        refreshToken: successor,
-        grantType: 'refresh_token',
-      },
-      context,
-      now,
-    );
+  /**
+   * The rotation and the access token issued with the successor are one transaction: a database
+   * failure in between leaves the presented token unrotated (the client retries it after the
+   * 503), never rotated to a successor the client did not receive.
+   */
+  handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
+    return atomically(context, (transactional) => refresh(params, client, transactional));
   },
 };
+
+async function refresh(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
+  const presented = params.get('refresh_token');
+  if (presented === undefined) throw new InvalidRequest('refresh_token is required');
+  const now = context.now();
+  const hash = sha256Base64Url(presented);
+  const stored = await context.store.refreshTokens.get(hash);
+  // RFC 6749 §6: the token must have been issued to the authenticated client.
+  if (!stored || stored.clientId !== client.clientId) throw new InvalidGrant('refresh token is invalid');
+  const grant = await context.store.grants.get(stored.grantId);
+  if (!grant || grant.revokedAt !== null) throw new InvalidGrant('refresh token was revoked');
+  if (stored.familyExpiresAt <= now) throw new InvalidGrant('refresh token has expired');
+  // A rotated token is judged by reuse detection (in `rotate`), not by its idle expiry: one
+  // presented again after it would have expired is still reuse, and the family it was
+  // rotated into (perhaps by whoever stole it) must be revoked (RFC 9700 §4.14.2).
+  if (stored.rotatedAt === null && stored.expiresAt <= now) throw new InvalidGrant('refresh token has expired');
+
+  // RFC 6749 §6: the scope may shrink, never grow beyond what the resource owner granted.
+  const requestedScope = parseScope(params.get('scope'));
+  if (!isSubset(requestedScope, stored.scope)) throw new InvalidScope('scope exceeds the scope originally granted');
+  const scope = requestedScope.length > 0 ? requestedScope : stored.scope;
+  // RFC 8707 §2.2: a refresh may narrow the audience to some of the authorized resources.
+  const resources = await requestedResources(params, context.store);
+  if (!isSubset(resources, stored.resources)) throw new InvalidTarget('resource was not part of the authorization');
+  const audience = audienceFor(resources.length > 0 ? resources : stored.resources, context.settings.issuer);
+
+  const successor = await rotate(stored, hash, context, now);
+  return issueTokens(
+    {
+      client,
+      userId: stored.userId,
+      scope,
+      audience,
+      grantId: stored.grantId,
+      flowId: stored.flowId,
+      authTime: stored.authTime,
+      nonce: null,
+      // OIDC Core §12.2: the refreshed ID token describes the same authentication (and session).
+      sid: grant.sid,
+      refreshToken: successor,
+      grantType: 'refresh_token',
+    },
+    context,
+    now,
+  );
+}
 
 /** Rotates the presented token and returns its successor, or revokes the family on reuse. */
 async function rotate(stored: RefreshTokenRecord, hash: string, context: ProviderContext, now: number): Promise<string> {
