@@ -46,7 +46,7 @@ async function describe(found: FoundToken, caller: Client, context: ProviderCont
   // it (OIDC Core §8, pairwise or public), or the client itself for client credentials.
   let sub = record.clientId;
   if (record.userId !== null) {
-    const tokenClient = record.clientId === caller.clientId ? caller : await context.store.clients.get(record.clientId);
+    const tokenClient = record.clientId === caller.clientId ? caller : await context.clients.get(record.clientId);
     if (!tokenClient) return { active: false };
     sub = context.subjects.of(tokenClient, record.userId);
   }

@@ -67,7 +67,7 @@ export async function handleUserInfoRequest(request: UserInfoRequest, context: P
   if (!record.scope.includes('openid')) return challenge(403, 'insufficient_scope', 'the access token lacks the openid scope', 'openid');
   const user = await context.store.users.getById(record.userId);
   if (!user) return challenge(401, 'invalid_token', 'the user of this access token no longer exists');
-  const client = await context.store.clients.get(record.clientId);
+  const client = await context.clients.get(record.clientId);
   if (!client) return challenge(401, 'invalid_token', 'the client of this access token no longer exists');
   // OIDC Core §5.3.2: this `sub` must equal the ID token's, pairwise or public (§8).
   return { status: 200, body: claimsForScopes(user, record.scope, context.subjects.of(client, user.id)) };

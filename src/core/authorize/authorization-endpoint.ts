@@ -116,7 +116,7 @@ export async function currentSession(sessionId: string | undefined, context: Pro
  */
 /** The `sub` the session's user has for this client (OIDC Core §8: public or pairwise). */
 async function sessionSubject(clientId: string, session: Session, context: ProviderContext): Promise<string | null> {
-  const client = await context.store.clients.get(clientId);
+  const client = await context.clients.get(clientId);
   return client ? context.subjects.of(client, session.userId) : null;
 }
 
