@@ -11,6 +11,7 @@ import { KeyRing, maxSignedTokenLifetimeSeconds } from './core/keys.js';
 import { idTokenSigningAlgs } from './core/token/id-token.js';
 import { LogoutDeliveryWorker } from './core/logout/delivery-worker.js';
 import { buildApp } from './http/app.js';
+import type { LogDestination } from './http/logging.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -28,8 +29,8 @@ export interface RunningGatehouse {
 export interface StartOptions {
   /** Use this store instead of opening settings.databaseUrl (the caller keeps ownership). */
   store?: Store;
-  /** Pino logging (default true: JSON logs to stdout). */
-  logger?: boolean;
+  /** Pino logging (default true: JSON logs to stdout; a destination receives the JSON lines). */
+  logger?: boolean | LogDestination;
   /**
    * When listening on port 0 (tests), set the issuer to the bound address once it is known.
    */
@@ -64,14 +65,19 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
     await store.migrate();
     await applyFixtures(store, settings, Date.now());
     const context = await createContext(settings, store, options);
-    const app = buildApp(context, { logger: options.logger ?? true });
+    const app = buildApp(context, {
+      logger: options.logger ?? true,
+      https: settings.tls,
+      trustProxy: settings.trustProxy,
+    });
     context.events.onAny((event) => app.log.info({ event }, event.type));
     context.events.onListenerError = (error, event) => app.log.error({ err: error, eventType: event.type }, 'event listener failed');
     await app.listen({ port: settings.port, host: settings.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
     const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
-    if (options.issuerFromAddress) settings.issuer = `http://${host}:${port}`;
+    const scheme = settings.tls ? 'https' : 'http';
+    if (options.issuerFromAddress) settings.issuer = `${scheme}://${host}:${port}`;
     // Keys rotated or retired by the CLI or another instance sharing the database.
     const stopKeyReload = context.keys.startAutoReload((error) => app.log.error({ err: error }, 'reloading the signing keys failed'));
     // Back-Channel Logout 1.0: deliveries queued by any instance; a logout here wakes it at once.
@@ -81,7 +87,7 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
     });
     logoutDeliveryWorker.start();
     return {
-      url: `http://${host}:${port}`,
+      url: `${scheme}://${host}:${port}`,
       app,
       store,
       context,
