@@ -13,6 +13,7 @@ import { LogoutDeliveryWorker } from './core/logout/delivery-worker.js';
 import { ClientCache } from './core/client-cache.js';
 import { CleanupWorker } from './core/cleanup.js';
 import { buildApp } from './http/app.js';
+import type { LogDestination } from './http/logging.js';
 import { openStore, type StoreLogger } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { SubjectIdentifiers } from './core/subject.js';
@@ -33,8 +34,8 @@ export interface RunningGatehouse {
 export interface StartOptions {
   /** Use this store instead of opening settings.databaseUrl (the caller keeps ownership). */
   store?: Store;
-  /** Pino logging (default true: JSON logs to stdout). */
-  logger?: boolean;
+  /** Pino logging (default true: JSON logs to stdout; a destination receives the JSON lines). */
+  logger?: boolean | LogDestination;
   /**
    * When listening on port 0 (tests), set the issuer to the bound address once it is known.
    */
@@ -135,7 +136,11 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
     await store.migrate();
     await applyFixtures(store, settings, Date.now());
     const context = await createContext(settings, store, options);
-    const app = buildApp(context, { logger: options.logger ?? true });
+    const app = buildApp(context, {
+      logger: options.logger ?? true,
+      https: settings.tls,
+      trustProxy: settings.trustProxy,
+    });
     log = app.log;
     context.events.onAny((event) => app.log.info({ event }, event.type));
     context.events.onListenerError = (error, event) => app.log.error({ err: error, eventType: event.type }, 'event listener failed');
@@ -143,7 +148,8 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
     const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
-    if (options.issuerFromAddress) settings.issuer = `http://${host}:${port}`;
+    const scheme = settings.tls ? 'https' : 'http';
+    if (options.issuerFromAddress) settings.issuer = `${scheme}://${host}:${port}`;
     // Keys rotated or retired by the CLI or another instance sharing the database.
     const stopKeyReload = context.keys.startAutoReload((error) => app.log.error({ err: error }, 'reloading the signing keys failed'));
     // ... and at once when the store announces a change (PostgreSQL LISTEN/NOTIFY).
@@ -157,7 +163,7 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
     });
     logoutDeliveryWorker.start();
     return {
-      url: `http://${host}:${port}`,
+      url: `${scheme}://${host}:${port}`,
       app,
       store,
       context,

@@ -5,6 +5,7 @@
  * (src/core/client-metadata.ts).
  */
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/client-metadata.js';
@@ -48,6 +49,12 @@ export interface ConfigFile {
   client_cache_ttl_seconds?: number;
   cleanup_interval_seconds?: number;
   cleanup_batch_size?: number;
+  /** Built-in HTTPS: PEM files, relative to the config file. */
+  tls_cert?: string;
+  tls_key?: string;
+  /** true, a hop count, or addresses/CIDR ranges (a list or a comma-separated string). */
+  trust_proxy?: boolean | number | string;
+  allow_http_issuer?: boolean;
   resources?: ResourceFixture[];
   /** Client fixtures, validated and with defaults applied. */
   clients?: ClientFixture[];
@@ -77,6 +84,10 @@ const TOP_LEVEL_KEYS = [
   'client_cache_ttl_seconds',
   'cleanup_interval_seconds',
   'cleanup_batch_size',
+  'tls_cert',
+  'tls_key',
+  'trust_proxy',
+  'allow_http_issuer',
   'resources',
   'clients',
   'users',
@@ -155,6 +166,25 @@ export function parseConfigText(text: string, file: string): unknown {
     throw new ConfigError(`Invalid config file ${file}: not valid YAML${where} (${message})`);
   }
   return document.toJS() as unknown;
+}
+
+/**
+ * Checks a trust-proxy list: comma-separated IP addresses or CIDR ranges (proxy-addr syntax,
+ * as Fastify's trustProxy takes it), or its names loopback, linklocal, uniquelocal. Returns the
+ * problem, or undefined when the list is valid.
+ */
+export function trustProxyProblem(text: string): string | undefined {
+  const entries = text.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
+    const [address, bits, ...rest] = entry.split('/');
+    const version = isIP(address ?? '');
+    const maxBits = version === 6 ? 128 : 32;
+    if (version === 0 || rest.length > 0 || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits))) {
+      return `must list proxy IP addresses or CIDR ranges (e.g. 10.0.0.0/8, 127.0.0.1), loopback, linklocal or uniquelocal; ${JSON.stringify(entry)} is none of these`;
+    }
+  }
+  return undefined;
 }
 
 /** Validates parsed config data; `file` is only used in error messages. */
@@ -239,6 +269,25 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   }
   if (data.cleanup_batch_size !== undefined) {
     config.cleanup_batch_size = v.integer(data.cleanup_batch_size, 'cleanup_batch_size', 1, 100_000, ' (rows per DELETE statement)');
+  }
+  if (data.tls_cert !== undefined) config.tls_cert = v.string(data.tls_cert, 'tls_cert', { nonEmpty: true });
+  if (data.tls_key !== undefined) config.tls_key = v.string(data.tls_key, 'tls_key', { nonEmpty: true });
+  if (data.trust_proxy !== undefined) {
+    const value = data.trust_proxy;
+    if (typeof value === 'boolean') config.trust_proxy = value;
+    else if (typeof value === 'number') config.trust_proxy = v.integer(value, 'trust_proxy', 1, 100, ' (proxy hops)');
+    else if (typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
+      const text = Array.isArray(value) ? value.join(',') : value;
+      const problem = trustProxyProblem(text);
+      if (problem !== undefined) throw v.error('trust_proxy', problem);
+      config.trust_proxy = text;
+    } else {
+      throw v.error('trust_proxy', `must be true, false, a number of proxy hops, or a list of proxy addresses or CIDR ranges, not ${describe(value)}`);
+    }
+  }
+  if (data.allow_http_issuer !== undefined) {
+    if (typeof data.allow_http_issuer !== 'boolean') throw v.error('allow_http_issuer', `must be true or false, not ${describe(data.allow_http_issuer)}`);
+    config.allow_http_issuer = data.allow_http_issuer;
   }
   if (data.resources !== undefined) config.resources = validateResources(v, data.resources);
   if (data.clients !== undefined) config.clients = validateClients(v, data.clients);

@@ -3,12 +3,13 @@
  * config file > DEFAULT_SETTINGS.
  *
  * Environment: PORT, GATEHOUSE_ISSUER, GATEHOUSE_DATABASE_URL, GATEHOUSE_SECRET, GATEHOUSE_CONFIG,
- * GATEHOUSE_METRICS_TOKEN.
+ * GATEHOUSE_METRICS_TOKEN, GATEHOUSE_TLS_CERT, GATEHOUSE_TLS_KEY, GATEHOUSE_TRUST_PROXY,
+ * GATEHOUSE_ALLOW_HTTP_ISSUER.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError, loadConfigFile, metricsTokenProblem, type ConfigFile } from './load-config.js';
+import { ConfigError, loadConfigFile, metricsTokenProblem, trustProxyProblem, type ConfigFile } from './load-config.js';
 import { DEFAULT_SETTINGS, type GatehouseSettings } from './settings.js';
 
 export { ConfigError } from './load-config.js';
@@ -19,6 +20,11 @@ export interface SettingsFlags {
   host?: string | undefined;
   issuer?: string | undefined;
   database?: string | undefined;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+  /** `true`, `false`, a hop count, or comma-separated proxy addresses / CIDR ranges. */
+  trustProxy?: string | undefined;
+  allowHttpIssuer?: boolean | undefined;
 }
 
 export interface ResolveSettingsInput {
@@ -58,7 +64,7 @@ function parsePort(value: string | number, source: string): number {
  * components. Plain http is accepted only on a loopback host, for development. Returns the
  * issuer without a trailing slash.
  */
-export function validateIssuer(raw: string, source: string): string {
+export function validateIssuer(raw: string, source: string, allowHttp = false): string {
   const refuse = (reason: string): never => {
     // The reason starts with a short clause, then (after ". ") the explanation.
     const [first, ...rest] = reason.split('. ');
@@ -76,9 +82,9 @@ export function validateIssuer(raw: string, source: string): string {
   if (url.username !== '' || url.password !== '') refuse('must not contain user information');
   if (url.protocol !== 'https:') {
     if (url.protocol !== 'http:') refuse('must use the https scheme (RFC 8414 §2)');
-    if (!isLoopbackHost(url.hostname)) {
+    if (!isLoopbackHost(url.hostname) && !allowHttp) {
       refuse(
-        'is not https. RFC 8414 §2 requires the issuer to use the https scheme; plain http is allowed only on a loopback host (localhost, 127.0.0.1, [::1]) for development. Put Gatehouse behind TLS and set the issuer to its https URL.',
+        'is not https. RFC 8414 §2 requires the issuer to use the https scheme; plain http is allowed only on a loopback host (localhost, 127.0.0.1, [::1]) for development. Serve Gatehouse over TLS (--tls-cert/--tls-key, or a TLS-terminating proxy with --trust-proxy) and set the issuer to its https URL; only on a private test network, override with --allow-http-issuer.',
       );
     }
   }
@@ -166,12 +172,29 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
 
   const host = nonEmpty(flags.host) ?? config.host ?? DEFAULT_SETTINGS.host;
 
+  const serving = input.requireSecret !== false;
+  const tls = serving ? await resolveTls(flags, env, config, configDir, configSource, cwd) : null;
+  const trustProxy = resolveTrustProxy(flags, env, config);
+  const allowHttpIssuer =
+    flags.allowHttpIssuer === true || isTrue(env.GATEHOUSE_ALLOW_HTTP_ISSUER) || config.allow_http_issuer === true;
+
   let issuer: string;
-  if (nonEmpty(flags.issuer) !== undefined) issuer = validateIssuer(flags.issuer as string, '--issuer');
-  else if (nonEmpty(env.GATEHOUSE_ISSUER) !== undefined) issuer = validateIssuer(env.GATEHOUSE_ISSUER as string, 'GATEHOUSE_ISSUER');
-  else if (config.issuer !== undefined) issuer = validateIssuer(config.issuer, configSource);
-  else issuer = validateIssuer(`http://localhost:${port}`, 'the default');
-  const issuerIsLoopback = isLoopbackHost(new URL(issuer).hostname);
+  if (nonEmpty(flags.issuer) !== undefined) issuer = validateIssuer(flags.issuer as string, '--issuer', allowHttpIssuer);
+  else if (nonEmpty(env.GATEHOUSE_ISSUER) !== undefined) issuer = validateIssuer(env.GATEHOUSE_ISSUER as string, 'GATEHOUSE_ISSUER', allowHttpIssuer);
+  else if (config.issuer !== undefined) issuer = validateIssuer(config.issuer, configSource, allowHttpIssuer);
+  else issuer = validateIssuer(`${tls ? 'https' : 'http'}://localhost:${port}`, 'the default');
+  const issuerUrl = new URL(issuer);
+  const issuerIsLoopback = isLoopbackHost(issuerUrl.hostname);
+  if (serving && issuerUrl.protocol === 'http:' && !issuerIsLoopback) {
+    input.log(
+      `WARNING: INSECURE: the issuer ${issuer} is plain http on a host that is not loopback, allowed only because of the http-issuer override (--allow-http-issuer). Codes, tokens, passwords and session cookies cross the network unencrypted; never do this outside a private test network.`,
+    );
+  }
+  if (serving && issuerUrl.protocol === 'https:' && !issuerIsLoopback && tls === null && trustProxy === false) {
+    input.log(
+      `Warning: the issuer ${issuer} is https but Gatehouse serves plain http and trusts no proxy: put it behind a TLS-terminating proxy and set --trust-proxy (so client IPs and https are seen), or serve TLS itself with --tls-cert and --tls-key.`,
+    );
+  }
 
   let databaseUrl: string;
   if (nonEmpty(flags.database) !== undefined) databaseUrl = resolveDatabaseUrl(flags.database as string, cwd, '--database');
@@ -200,6 +223,9 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     host,
     databaseUrl,
     secret,
+    tls,
+    trustProxy,
+    allowHttpIssuer,
     signingAlg: config.signing_alg ?? DEFAULT_SETTINGS.signingAlg,
     codeTtlSeconds: config.code_ttl_seconds ?? DEFAULT_SETTINGS.codeTtlSeconds,
     accessTokenTtlSeconds: config.access_token_ttl_seconds ?? DEFAULT_SETTINGS.accessTokenTtlSeconds,
@@ -222,4 +248,70 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     clients: config.clients ?? [],
     users: config.users ?? [],
   };
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
+}
+
+/** `true`, `false`, a hop count or a list of proxy addresses, from a flag or variable. */
+function parseTrustProxy(text: string, source: string): boolean | number | string {
+  const value = text.trim();
+  if (/^(true|yes|on)$/i.test(value)) return true;
+  if (/^(false|no|off)$/i.test(value)) return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops < 1 || hops > 100) throw new ConfigError(`Invalid trust proxy setting from ${source}: ${value} hops (expected 1 to 100)`);
+    return hops;
+  }
+  const problem = trustProxyProblem(value);
+  if (problem !== undefined) throw new ConfigError(`Invalid trust proxy setting from ${source}: it ${problem}`);
+  return value;
+}
+
+function resolveTrustProxy(flags: SettingsFlags, env: NodeJS.ProcessEnv, config: ConfigFile): boolean | number | string {
+  if (flags.trustProxy !== undefined && flags.trustProxy.trim() !== '') return parseTrustProxy(flags.trustProxy, '--trust-proxy');
+  if (env.GATEHOUSE_TRUST_PROXY !== undefined && env.GATEHOUSE_TRUST_PROXY.trim() !== '') {
+    return parseTrustProxy(env.GATEHOUSE_TRUST_PROXY, 'GATEHOUSE_TRUST_PROXY');
+  }
+  return config.trust_proxy ?? DEFAULT_SETTINGS.trustProxy;
+}
+
+/**
+ * Built-in HTTPS: both files or neither, from flags, variables or the config file (relative
+ * paths in the config file are relative to it). Read now, so a wrong path fails the start with
+ * one clear line rather than later.
+ */
+async function resolveTls(
+  flags: SettingsFlags,
+  env: NodeJS.ProcessEnv,
+  config: ConfigFile,
+  configDir: string,
+  configSource: string,
+  cwd: string,
+): Promise<GatehouseSettings['tls']> {
+  const pick = (flag: string | undefined, variable: string | undefined, key: string | undefined, names: [string, string, string]) => {
+    if (flag !== undefined && flag.trim() !== '') return { path: resolve(cwd, flag), source: names[0] };
+    if (variable !== undefined && variable.trim() !== '') return { path: resolve(cwd, variable), source: names[1] };
+    if (key !== undefined) return { path: resolve(configDir, key), source: names[2] };
+    return undefined;
+  };
+  const cert = pick(flags.tlsCert, env.GATEHOUSE_TLS_CERT, config.tls_cert, ['--tls-cert', 'GATEHOUSE_TLS_CERT', `${configSource} tls_cert`]);
+  const key = pick(flags.tlsKey, env.GATEHOUSE_TLS_KEY, config.tls_key, ['--tls-key', 'GATEHOUSE_TLS_KEY', `${configSource} tls_key`]);
+  if (cert === undefined && key === undefined) return null;
+  if (cert === undefined || key === undefined) {
+    const [given, missing] = cert === undefined ? [key!, 'a certificate (--tls-cert)'] : [cert, 'a private key (--tls-key)'];
+    throw new ConfigError(`HTTPS needs both a certificate and a private key: ${given.source} is set but ${missing} is not`);
+  }
+  const read = async (file: { path: string; source: string }, label: string): Promise<string> => {
+    let text: string;
+    try {
+      text = await readFile(file.path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`Cannot read the TLS ${label} ${file.path} (from ${file.source}): ${(error as Error).message}`);
+    }
+    if (!text.includes('-----BEGIN ')) throw new ConfigError(`The TLS ${label} ${file.path} (from ${file.source}) is not a PEM file`);
+    return text;
+  };
+  return { cert: await read(cert, 'certificate'), key: await read(key, 'private key'), certFile: cert.path, keyFile: key.path };
 }

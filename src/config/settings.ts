@@ -109,6 +109,23 @@ export interface GatehouseSettings {
   cleanupIntervalSeconds: number;
   /** Rows per DELETE statement of the cleanup. */
   cleanupBatchSize: number;
+  /**
+   * Built-in HTTPS: the PEM certificate (chain) and private key, read from the files named by
+   * --tls-cert/--tls-key, GATEHOUSE_TLS_CERT/GATEHOUSE_TLS_KEY or tls_cert/tls_key. Null: plain
+   * HTTP (development on loopback, or behind a TLS-terminating proxy).
+   */
+  tls: { cert: string; key: string; certFile: string; keyFile: string } | null;
+  /**
+   * Deployments behind a TLS terminator or load balancer: honour X-Forwarded-For/-Proto/-Host
+   * from these proxies (true: any; a number: that many hops; a string: comma-separated
+   * addresses or CIDR ranges). False: the headers are ignored.
+   */
+  trustProxy: boolean | number | string;
+  /**
+   * Explicit override of RFC 8414 §2: accept a plain http issuer on a host that is not loopback
+   * (a private test network). Logged as a warning at every start.
+   */
+  allowHttpIssuer: boolean;
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];
@@ -138,4 +155,7 @@ export const DEFAULT_SETTINGS = {
   clientCacheTtlSeconds: 5,
   cleanupIntervalSeconds: 60,
   cleanupBatchSize: 500,
+  tls: null,
+  trustProxy: false,
+  allowHttpIssuer: false,
 } as const satisfies Partial<GatehouseSettings>;

@@ -90,6 +90,17 @@ export class InvalidTarget extends OAuthError {
 }
 
 /**
+ * A received value set against the expected one it comes closest to, for the developer who
+ * sent it: `at` is the index (UTF-16, never inside a surrogate pair) of the first difference.
+ */
+export interface ValueComparison {
+  name: string;
+  received: string;
+  expected: string;
+  at: number;
+}
+
+/**
  * An authorization request whose client or redirect_uri cannot be trusted. RFC 6749 §4.1.2.1:
  * the server MUST NOT redirect; it informs the resource owner on an error page instead.
  */
@@ -99,6 +110,7 @@ export class UnsafeAuthorizationRequest extends Error {
     readonly title: string,
     readonly detail: string,
     readonly facts: Array<{ label: string; value: string }> = [],
+    readonly comparison: ValueComparison | null = null,
   ) {
     super(`${title}: ${detail}`);
     this.name = 'UnsafeAuthorizationRequest';

@@ -25,9 +25,19 @@ function loopbackWithoutPort(uri: string): string | undefined {
   return `http://${match[1]}${match[3] ?? ''}`;
 }
 
-/** The index of the first character where two strings differ (for explaining a mismatch). */
+/**
+ * The index of the first character where two strings differ (for explaining a mismatch); never
+ * inside a surrogate pair, so that slicing there keeps both halves valid text.
+ */
 export function firstDifference(a: string, b: string): number {
   const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return i;
-  return length;
+  let at = length;
+  for (let i = 0; i < length; i++) {
+    if (a[i] !== b[i]) {
+      at = i;
+      break;
+    }
+  }
+  const previous = a.charCodeAt(at - 1);
+  return at > 0 && previous >= 0xd800 && previous <= 0xdbff ? at - 1 : at;
 }

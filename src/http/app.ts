@@ -2,11 +2,16 @@
  * The HTTP layer: a Fastify instance that only translates between HTTP and the framework-free
  * protocol handlers in src/core.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../core/context.js';
+import { InvalidRequest } from '../core/errors.js';
 import { Params } from '../core/params.js';
+import { renderErrorPage } from '../ui/pages.js';
 import { allowCrossOrigin } from './cors.js';
 import { handleError, sendOAuthJson } from './errors.js';
+import { sendHtml } from './html-response.js';
+import { loggingOptions, type LogDestination } from './logging.js';
+import { RouteMethods } from './method-not-allowed.js';
 import { registerAuthorizationRoutes } from './routes/authorize.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerInteractionRoutes } from './routes/interaction.js';
@@ -15,23 +20,55 @@ import { registerOperationsRoutes } from './routes/operations.js';
 import { registerTokenRoutes } from './routes/token.js';
 import { registerTokenManagementRoutes } from './routes/token-management.js';
 import { registerUserInfoRoutes } from './routes/userinfo.js';
+import { addSecurityHeaders } from './security-headers.js';
 
 /** Form bodies are small: the largest legitimate one is a token request with a long verifier. */
 export const FORM_BODY_LIMIT = 64 * 1024;
 
-export function buildApp(context: ProviderContext, options: { logger?: FastifyServerOptions['logger'] } = {}): FastifyInstance {
+export interface AppOptions {
+  /** JSON logs to stdout (true), to a destination, or none (false, the default). */
+  logger?: boolean | LogDestination;
+  /** Serve HTTPS with this PEM certificate (chain) and private key. */
+  https?: { cert: string; key: string } | null;
+  /**
+   * Fastify's trustProxy: honour X-Forwarded-For/-Proto/-Host from these proxies (true: any,
+   * a number: that many hops, a string: comma-separated addresses or CIDR ranges).
+   */
+  trustProxy?: boolean | number | string;
+}
+
+/** RFC 6749 Appendix B: form bodies are UTF-8; a body declared in another charset is refused. */
+function assertUtf8Charset(contentType: string | undefined): void {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+    throw new InvalidRequest('form bodies must be UTF-8 (RFC 6749 Appendix B)');
+  }
+}
+
+export function buildApp(context: ProviderContext, options: AppOptions = {}): FastifyInstance {
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...loggingOptions(options.logger ?? false),
     bodyLimit: FORM_BODY_LIMIT,
-  });
+    ...(options.https ? { https: { cert: options.https.cert, key: options.https.key } } : {}),
+    // Fastify accepts a hop count at runtime (lib/request.js), though its types omit it.
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy as boolean | string } : {}),
+  }) as unknown as FastifyInstance;
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_request, body, done) => {
-    done(null, Params.fromUrlEncoded(body as string));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (request, body, done) => {
+    try {
+      assertUtf8Charset(request.headers['content-type']);
+      done(null, Params.fromUrlEncoded(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
 
+  const routeMethods = new RouteMethods();
+  routeMethods.track(app);
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((_request, reply) => sendOAuthJson(reply, 404, { error: 'not_found', error_description: 'no such endpoint' }));
+  app.setNotFoundHandler((request, reply) => notFound(routeMethods, request, reply));
+  addSecurityHeaders(app);
 
   // First, so that its request hooks measure every route.
   registerOperationsRoutes(app, context);
@@ -48,4 +85,17 @@ export function buildApp(context: ProviderContext, options: { logger?: FastifySe
   registerUserInfoRoutes(app, context);
   registerLogoutRoutes(app, context);
   return app;
+}
+
+/** 404 for an unknown path; RFC 9110 §15.5.6 405 with `Allow` for a known path and another method. */
+function notFound(routeMethods: RouteMethods, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = (request.raw.url ?? '/').split('?')[0] ?? '/';
+  const allowed = routeMethods.allowedMethods(path);
+  if (!allowed) return sendOAuthJson(reply, 404, { error: 'not_found', error_description: 'no such endpoint' });
+  reply.header('allow', allowed.allow.join(', '));
+  const description = `${path} accepts only ${allowed.allow.join(', ')}`;
+  if (allowed.kind === 'html') {
+    return sendHtml(reply, 405, renderErrorPage({ title: 'Method not allowed', message: `This page accepts only ${allowed.allow.join(', ')} requests.` }));
+  }
+  return sendOAuthJson(reply, 405, { error: 'invalid_request', error_description: new InvalidRequest(description).description });
 }

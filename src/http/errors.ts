@@ -86,7 +86,12 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
 
 function errorPageFor(error: OAuthError | UnsafeAuthorizationRequest | InteractionNotFound | CsrfMismatch): string {
   if (error instanceof UnsafeAuthorizationRequest) {
-    return renderErrorPage({ title: error.title, message: error.detail, details: error.facts });
+    return renderErrorPage({
+      title: error.title,
+      message: error.detail,
+      details: error.facts,
+      ...(error.comparison ? { comparison: error.comparison } : {}),
+    });
   }
   if (error instanceof OAuthError) {
     return renderErrorPage({ title: 'Something went wrong', message: error.description, details: [{ label: 'error', value: error.error }] });

@@ -1,5 +1,8 @@
 /**
  * Turning a Fastify request into the framework-free inputs the protocol handlers take.
+ *
+ * Every parameter set is checked for control characters here, once for every endpoint (see
+ * Params.assertNoControlCharacters); the size caps apply while parsing (Params.fromUrlEncoded).
  */
 import type { FastifyRequest } from 'fastify';
 import type { BrowserState } from '../core/authorize/authorization-endpoint.js';
@@ -7,17 +10,32 @@ import { InvalidRequest } from '../core/errors.js';
 import { Params } from '../core/params.js';
 import { BROWSER_COOKIE, SESSION_COOKIE, parseCookies } from './cookies.js';
 
+export interface InputOptions {
+  /** Parameters that may hold control characters (a password: never shown, never logged). */
+  controlCharactersAllowedIn?: readonly string[];
+}
+
 /** The query string as Params (not Fastify's parsed query, which merges repeated names). */
-export function queryParams(request: FastifyRequest): Params {
+export function queryParams(request: FastifyRequest, options: InputOptions = {}): Params {
   const url = request.raw.url ?? '';
   const question = url.indexOf('?');
-  return Params.fromUrlEncoded(question < 0 ? '' : url.slice(question + 1));
+  const params = Params.fromUrlEncoded(question < 0 ? '' : url.slice(question + 1));
+  params.assertNoControlCharacters(options.controlCharactersAllowedIn);
+  return params;
 }
 
 /** The form body; only `application/x-www-form-urlencoded` bodies are parsed into Params. */
-export function formParams(request: FastifyRequest): Params {
-  if (request.body instanceof Params) return request.body;
-  throw new InvalidRequest('content type must be application/x-www-form-urlencoded');
+export function formParams(request: FastifyRequest, options: InputOptions = {}): Params {
+  const params = optionalFormParams(request, options);
+  if (params === undefined) throw new InvalidRequest('content type must be application/x-www-form-urlencoded');
+  return params;
+}
+
+/** The form body if the request has one (a POST may come without a body), else undefined. */
+export function optionalFormParams(request: FastifyRequest, options: InputOptions = {}): Params | undefined {
+  if (!(request.body instanceof Params)) return undefined;
+  request.body.assertNoControlCharacters(options.controlCharactersAllowedIn);
+  return request.body;
 }
 
 export function browserState(request: FastifyRequest): BrowserState {

@@ -146,12 +146,19 @@ input:focus-visible{outline-offset:1px;border-color:var(--focus)}
 .details dt{color:var(--muted);font-weight:600}
 .details dd{margin:.125rem 0 .75rem;white-space:pre-wrap;overflow-wrap:anywhere}
 .details dd:last-child{margin-bottom:0}
+.compare{margin:1.25rem 0 0;font-size:.8125rem}
+.compare-head{margin:0 0 .5rem;color:var(--muted)}
+.compare table{width:100%;border-collapse:collapse;table-layout:fixed;background:var(--subtle);border:1px solid var(--border);border-radius:10px}
+.compare th{width:6.5rem;padding:.5rem .75rem;text-align:left;vertical-align:top;color:var(--muted);font-weight:600}
+.compare td{padding:.5rem .75rem .5rem 0;white-space:pre-wrap;overflow-wrap:anywhere}
+mark{color:var(--danger-text);background:var(--danger-bg);outline:1px solid var(--danger-border);border-radius:2px}
+mark.end{display:inline-block;min-width:.5em}
 .spinner{width:2.25rem;height:2.25rem;margin:.5rem auto 1.25rem;border:3px solid var(--border);border-top-color:var(--primary);border-radius:50%;animation:spin .9s linear infinite}
 @keyframes spin{to{transform:rotate(360deg)}}
 @media (prefers-reduced-motion:reduce){.spinner{animation-duration:3s}.btn{transition:none}}
 @media (scripting:none){.spinner{display:none}}
 @media (max-width:30rem){body{justify-content:flex-start;padding:1.5rem .75rem}.card{padding:1.5rem 1.25rem 1.25rem;border-radius:14px}}
-@media (forced-colors:active){.btn,.card,.alert,.account,.scopes,.details{border-color:CanvasText}.avatar{border:1px solid CanvasText}}
+@media (forced-colors:active){.btn,.card,.alert,.account,.scopes,.details,.compare table{border-color:CanvasText}mark{outline-color:CanvasText}.avatar{border:1px solid CanvasText}}
 `;
 
 function cspHash(text: string): string {

@@ -75,17 +75,48 @@ ${access}
   return layout({ title: `Allow access · ${p.clientName}`, body, lang: p.lang });
 }
 
+/**
+ * A received value and the expected one, one above the other in monospace, with the first
+ * differing character of each in <mark> (an empty mark where one of them ends first).
+ */
+export interface Comparison {
+  name: string;
+  received: string;
+  expected: string;
+  /** UTF-16 index of the first difference, never inside a surrogate pair. */
+  at: number;
+}
+
+function markedAt(value: string, at: number): SafeHtml {
+  const length = value.codePointAt(at) !== undefined && value.codePointAt(at)! > 0xffff ? 2 : 1;
+  const differing = value.slice(at, at + length);
+  const mark = differing === '' ? html`<mark class="end" title="ends here">&#8203;</mark>` : html`<mark title="first difference">${differing}</mark>`;
+  return html`<code>${value.slice(0, at)}${mark}${value.slice(at + differing.length)}</code>`;
+}
+
+function renderComparison(c: Comparison): SafeHtml {
+  return html`<div class="compare">
+<p class="compare-head">The ${c.name} received, against the closest registered one: they differ from character ${c.at + 1} on (marked).</p>
+<table>
+<tr><th scope="row">received</th><td>${markedAt(c.received, c.at)}</td></tr>
+<tr><th scope="row">registered</th><td>${markedAt(c.expected, c.at)}</td></tr>
+</table>
+</div>`;
+}
+
 /** For errors that must not be sent to the client's redirect URI (unknown client, bad redirect_uri). */
 export function renderErrorPage(p: {
   title: string;
   message: string;
   details?: Array<{ label: string; value: string }>;
+  comparison?: Comparison;
   lang?: string;
 }): string {
   const details = p.details ?? [];
   const body = html`<div class="icon-head">${WARNING_ICON}</div>
 <h1 class="center">${p.title}</h1>
 <p class="center">${p.message}</p>
+${p.comparison ? renderComparison(p.comparison) : ''}
 ${details.length > 0 ? html`<dl class="details">
 ${details.map((d) => html`<dt>${d.label}</dt><dd>${d.value}</dd>\n`)}</dl>` : ''}`;
   return layout({ title: p.title, body, lang: p.lang });

@@ -16,7 +16,19 @@ export interface CliRun {
   stderr: string;
 }
 
-const GATEHOUSE_VARIABLES = ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_SECRET', 'GATEHOUSE_CONFIG', 'GATEHOUSE_DEBUG', 'GATEHOUSE_METRICS_TOKEN'];
+const GATEHOUSE_VARIABLES = [
+  'PORT',
+  'GATEHOUSE_ISSUER',
+  'GATEHOUSE_DATABASE_URL',
+  'GATEHOUSE_SECRET',
+  'GATEHOUSE_CONFIG',
+  'GATEHOUSE_DEBUG',
+  'GATEHOUSE_METRICS_TOKEN',
+  'GATEHOUSE_TLS_CERT',
+  'GATEHOUSE_TLS_KEY',
+  'GATEHOUSE_TRUST_PROXY',
+  'GATEHOUSE_ALLOW_HTTP_ISSUER',
+];
 
 /** Runs the CLI with `args`; `input` goes to its stdin, `env` is added to a clean environment. */
 export function runCli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {

@@ -2,7 +2,7 @@
  * Starts a real Gatehouse (HTTP on 127.0.0.1, a random port) on the store a test asks for.
  */
 import { DEFAULT_SETTINGS, type ClientFixture, type GatehouseSettings, type ResourceFixture, type UserFixture } from '../../src/config/settings.js';
-import { startGatehouse, type RunningGatehouse } from '../../src/server.js';
+import { startGatehouse, type RunningGatehouse, type StartOptions } from '../../src/server.js';
 import { dropPostgresSchema, postgresTestUrl } from './postgres.js';
 
 export const TEST_SECRET = 'test-secret-for-gatehouse-tests-0123456789';
@@ -40,6 +40,8 @@ export interface TestServerOptions {
   settings?: Partial<GatehouseSettings>;
   /** How often the server reloads its signing keys from the store (default 30 s). */
   keyReloadIntervalMs?: number;
+  /** Where the JSON log lines go (default: no logging). */
+  logger?: StartOptions['logger'];
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<RunningGatehouse> {
@@ -56,7 +58,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.settings,
   };
   return startGatehouse(settings, {
-    logger: false,
+    logger: options.logger ?? false,
     issuerFromAddress: true,
     ...(options.keyReloadIntervalMs !== undefined ? { keyReloadIntervalMs: options.keyReloadIntervalMs } : {}),
   });

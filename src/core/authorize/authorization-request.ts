@@ -13,6 +13,7 @@ import {
   UnauthorizedClient,
   UnsafeAuthorizationRequest,
   UnsupportedResponseType,
+  type ValueComparison,
 } from '../errors.js';
 import type { ProviderContext } from '../context.js';
 import type { Params } from '../params.js';
@@ -110,22 +111,27 @@ function resolveRedirectUri(params: Params, client: Client): string {
   }
   const matched = matchRedirectUri(requested, client.redirectUris);
   if (matched !== undefined) return matched;
+  const comparison = closestRegistered(requested, client.redirectUris);
   throw new UnsafeAuthorizationRequest(
     'Invalid redirect_uri',
     'The redirect_uri does not exactly match any URI registered for this application (RFC 9700 2.1).',
-    [{ label: 'redirect_uri received', value: requested }, ...registered, ...closestDifference(requested, client.redirectUris)],
+    [
+      { label: 'redirect_uri received', value: requested },
+      ...registered,
+      ...(comparison ? [{ label: `first difference from ${comparison.expected}`, value: `character ${comparison.at + 1}` }] : []),
+    ],
+    comparison,
   );
 }
 
-/** Points at the first character where the request departs from the closest registered URI. */
-function closestDifference(requested: string, registered: string[]): Array<{ label: string; value: string }> {
-  let best: { uri: string; at: number } | undefined;
+/** The registered URI the request comes closest to (longest common prefix), and where it departs. */
+function closestRegistered(requested: string, registered: string[]): ValueComparison | null {
+  let best: ValueComparison | null = null;
   for (const uri of registered) {
     const at = firstDifference(requested, uri);
-    if (!best || at > best.at) best = { uri, at };
+    if (!best || at > best.at) best = { name: 'redirect_uri', received: requested, expected: uri, at };
   }
-  if (!best) return [];
-  return [{ label: `first difference from ${best.uri}`, value: `character ${best.at + 1}: ${requested.slice(0, best.at)}[${requested.slice(best.at, best.at + 1) || 'end'}]` }];
+  return best;
 }
 
 function parseResponseMode(value: string | undefined): ResponseMode | undefined {

@@ -57,7 +57,9 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
 
   app.post<InteractionRoute>(`${base}/:id/login`, options, async (request, reply): Promise<FastifyReply> => {
     const { id } = request.params;
-    const form = formParams(request);
+    // The password alone may hold any character: it is never shown or logged.
+    const form = formParams(request, { controlCharactersAllowedIn: ['password'] });
+    form.assertNoDuplicates();
     const result = await submitLogin(
       id,
       browserState(request),
@@ -73,6 +75,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
   app.post<InteractionRoute>(`${base}/:id/consent`, options, async (request, reply): Promise<FastifyReply> => {
     const { id } = request.params;
     const form = formParams(request);
+    form.assertNoDuplicates();
     const result = await submitConsent(id, browserState(request), { csrfToken: form.get('csrf_token'), decision: form.get('decision') }, context);
     if (result.kind === 'login') return sendRedirect(reply, `${base}/${id}`);
     return sendAuthorizationResponse(reply, result.response);

@@ -53,7 +53,9 @@ export function registerLogoutRoutes(app: FastifyInstance, context: ProviderCont
   const options = { config: { responseKind: 'html' as const } };
   app.get(ENDPOINT_PATHS.endSession, options, (request, reply) => endSession(request, reply, queryParams(request)));
   app.post(ENDPOINT_PATHS.endSession, options, (request, reply) => endSession(request, reply, formParams(request)));
-  app.post(LOGOUT_CONFIRM_PATH, options, async (request, reply) =>
-    respond(request, reply, await submitEndSessionConfirmation(formParams(request), browserState(request), context)),
-  );
+  app.post(LOGOUT_CONFIRM_PATH, options, async (request, reply) => {
+    const form = formParams(request);
+    form.assertNoDuplicates();
+    return respond(request, reply, await submitEndSessionConfirmation(form, browserState(request), context));
+  });
 }

@@ -1,5 +1,7 @@
 /**
- * Back channel: the token endpoint, RFC 6749 §3.2. POST with a form body only.
+ * Back channel: the token endpoint, RFC 6749 §3.2. POST with a form body only ("The client MUST
+ * use the HTTP POST method when making access token requests"); other methods are answered 405
+ * with `Allow: POST` (src/http/method-not-allowed.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
@@ -11,16 +13,5 @@ export function registerTokenRoutes(app: FastifyInstance, context: ProviderConte
   app.post(ENDPOINT_PATHS.token, { config: { responseKind: 'json' } }, async (request, reply) => {
     const response = await handleTokenRequest({ params: formParams(request), authorization: request.headers.authorization }, context);
     return sendOAuthJson(reply, 200, response);
-  });
-
-  // RFC 6749 §3.2: "The client MUST use the HTTP POST method when making access token requests."
-  app.route({
-    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
-    url: ENDPOINT_PATHS.token,
-    config: { responseKind: 'json' },
-    handler: async (_request, reply) => {
-      reply.header('allow', 'POST');
-      return sendOAuthJson(reply, 405, { error: 'invalid_request', error_description: 'the token endpoint accepts only POST' });
-    },
   });
 }

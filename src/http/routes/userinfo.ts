@@ -6,10 +6,9 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
-import { Params } from '../../core/params.js';
 import { handleUserInfoRequest } from '../../core/userinfo.js';
 import { sendOAuthJson } from '../errors.js';
-import { queryParams } from '../request-input.js';
+import { optionalFormParams, queryParams } from '../request-input.js';
 
 export function registerUserInfoRoutes(app: FastifyInstance, context: ProviderContext): void {
   async function userinfo(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -17,7 +16,7 @@ export function registerUserInfoRoutes(app: FastifyInstance, context: ProviderCo
       {
         authorization: request.headers.authorization,
         // Only form bodies are parsed (src/http/app.ts); a POST without a body has none.
-        body: request.body instanceof Params ? request.body : undefined,
+        body: optionalFormParams(request),
         query: queryParams(request),
       },
       context,

@@ -38,7 +38,7 @@ async function redeemCode(params: Params, client: Client, context: ProviderConte
 
   // One conditional UPDATE: of any number of concurrent redemptions exactly one wins.
   const result = await context.store.codes.consume(sha256Base64Url(code), now);
-  if (result.status === 'not_found') throw new InvalidGrant('code is invalid');
+  if (result.status === 'not_found') throw new InvalidGrant('code is unknown: never issued by this server, mistyped or truncated, or expired and removed');
   const stored = result.code;
   if (result.status === 'replayed') {
     // RFC 6749 §4.1.2: "If an authorization code is used more than once, the authorization

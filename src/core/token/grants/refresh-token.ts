@@ -34,7 +34,8 @@ async function refresh(params: Params, client: Client, context: ProviderContext)
   const hash = sha256Base64Url(presented);
   const stored = await context.store.refreshTokens.get(hash);
   // RFC 6749 §6: the token must have been issued to the authenticated client.
-  if (!stored || stored.clientId !== client.clientId) throw new InvalidGrant('refresh token is invalid');
+  // One message for both: another client must not learn that a token it holds is real.
+  if (!stored || stored.clientId !== client.clientId) throw new InvalidGrant('refresh token is unknown or was not issued to this client');
   const grant = await context.store.grants.get(stored.grantId);
   if (!grant || grant.revokedAt !== null) throw new InvalidGrant('refresh token was revoked');
   if (stored.familyExpiresAt <= now) throw new InvalidGrant('refresh token has expired');
@@ -79,7 +80,7 @@ async function rotate(stored: RefreshTokenRecord, hash: string, context: Provide
     const { token, record } = newRefreshToken(familyOf(stored), context, now);
     const result = await context.store.refreshTokens.rotate(hash, record, await context.keys.seal(token), now);
     if (result.status === 'rotated') return token;
-    if (result.status === 'not_found') throw new InvalidGrant('refresh token is invalid');
+    if (result.status === 'not_found') throw new InvalidGrant('refresh token is unknown or was not issued to this client');
     stored = result.token;
   }
   const retry = await graceRetrySuccessor(stored, context, now);

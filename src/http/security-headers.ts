@@ -1,0 +1,31 @@
+/**
+ * Headers on every response, whichever route (or error path) produced it:
+ *
+ * - `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` everywhere, so no
+ *   response is sniffed into another type and no URL carrying a code or a token leaks through
+ *   the Referer header (RFC 9700 §4.2.4).
+ * - HTML that did not come through sendHtml (html-response.ts sets a page's own CSP) gets the
+ *   default page CSP with `frame-ancestors 'none'` and X-Frame-Options: no page can be framed.
+ * - `Strict-Transport-Security` on responses served over https (directly, or behind a trusted
+ *   proxy that says so in X-Forwarded-Proto), RFC 6797 §7.1; never over plain http (§7.2).
+ * - `X-Request-Id`: the id of the request in the logs (logging.ts).
+ */
+import type { FastifyInstance } from 'fastify';
+import { pageCsp } from '../ui/html.js';
+
+/** One year, the usual HSTS max-age (RFC 6797 §6.1.1); subdomains are the operator's choice. */
+export const HSTS_VALUE = 'max-age=31536000';
+
+export function addSecurityHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'no-referrer');
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (type.startsWith('text/html') && !reply.hasHeader('content-security-policy')) {
+      reply.header('content-security-policy', pageCsp()).header('x-frame-options', 'DENY');
+    }
+    if (request.protocol === 'https') reply.header('strict-transport-security', HSTS_VALUE);
+    return payload;
+  });
+}
