@@ -35,15 +35,30 @@ export async function decryptPrivateJwk(jwe: string, kek: Uint8Array): Promise<J
 }
 
 export async function createSigningKeyRecord(alg: SigningAlg, kek: Uint8Array, now: number, activatesAt = now): Promise<SigningKeyRecord> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, {
-    extractable: true,
-    ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
-    ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
-  });
-  const privateJwk = await exportJWK(privateKey);
-  const publicJwk = await exportJWK(publicKey);
-  // RFC 7638 thumbprint: a stable, collision-free key id.
-  const kid = await calculateJwkThumbprint(publicJwk);
+  for (;;) {
+    const { privateKey, publicKey } = await generateKeyPair(alg, {
+      extractable: true,
+      ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
+      ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
+    });
+    const publicJwk = await exportJWK(publicKey);
+    // RFC 7638 thumbprint: a stable, collision-free key id. One that starts with "-" (1 key in
+    // 64) would read as an option in `gatehouse keys retire KID`, so such a key is discarded.
+    const kid = await calculateJwkThumbprint(publicJwk);
+    if (kid.startsWith('-')) continue;
+    return sealSigningKeyRecord(alg, kek, now, activatesAt, kid, publicJwk, await exportJWK(privateKey));
+  }
+}
+
+async function sealSigningKeyRecord(
+  alg: SigningAlg,
+  kek: Uint8Array,
+  now: number,
+  activatesAt: number,
+  kid: string,
+  publicJwk: JWK,
+  privateJwk: JWK,
+): Promise<SigningKeyRecord> {
   return {
     kid,
     alg,
