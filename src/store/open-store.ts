@@ -30,6 +30,12 @@ export interface StoreLogger {
 
 export interface OpenStoreOptions {
   logger?: StoreLogger;
+  /**
+   * PostgreSQL: whether store.changes.subscribe listens for the changes other instances announce
+   * (LISTEN/NOTIFY; default true). Without it only this store's own changes are seen, as on SQLite.
+   * The store announces its own changes to the other instances either way.
+   */
+  listen?: boolean;
 }
 
 const ACCEPTED_SCHEMES =
@@ -44,7 +50,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     return openSqlite(sqlitePath(databaseUrl), logger);
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    return openPostgres(databaseUrl, logger);
+    return openPostgres(databaseUrl, logger, options.listen ?? true);
   }
   throw new Error(
     `Unsupported database URL "${redactUrl(databaseUrl)}": expected ${ACCEPTED_SCHEMES}`,
@@ -129,7 +135,7 @@ function configureSqlite(database: Database.Database, path: string, logger?: Sto
 
 // --- PostgreSQL -----------------------------------------------------------------------------
 
-async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined): Promise<Store> {
+async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined, listen: boolean): Promise<Store> {
   const { connectionString, schema } = postgresConnectionString(databaseUrl);
   const pool = new pg.Pool({ connectionString, types: { getTypeParser } });
   // An idle pooled client whose connection drops emits 'error' on the pool; unhandled, that
@@ -154,7 +160,7 @@ async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined
     log: queryLogger(logger),
   });
   logger?.info({ dialect: 'postgres', url: redactUrl(databaseUrl) }, 'store opened');
-  return new KyselyStore(db, 'postgres', { notifications: { connectionString, channel } });
+  return new KyselyStore(db, 'postgres', { notifications: { connectionString, channel, listen } });
 }
 
 /** A PostgreSQL identifier we can put in `search_path` and DDL without quoting issues. */

@@ -4,6 +4,7 @@
 import { DEFAULT_SETTINGS, type ClientFixture, type GatehouseSettings, type ResourceFixture, type UserFixture } from '../../src/config/settings.js';
 import { startGatehouse, type RunningGatehouse } from '../../src/server.js';
 import { dropPostgresSchema, postgresTestUrl } from './postgres.js';
+import type { Store } from '../../src/store/store.js';
 
 export const TEST_SECRET = 'test-secret-for-gatehouse-tests-0123456789';
 
@@ -40,6 +41,8 @@ export interface TestServerOptions {
   settings?: Partial<GatehouseSettings>;
   /** How often the server reloads its signing keys from the store (default 30 s). */
   keyReloadIntervalMs?: number;
+  /** Run on this store (the caller closes it) instead of opening databaseUrl. */
+  store?: Store;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<RunningGatehouse> {
@@ -58,6 +61,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return startGatehouse(settings, {
     logger: false,
     issuerFromAddress: true,
+    ...(options.store !== undefined ? { store: options.store } : {}),
     ...(options.keyReloadIntervalMs !== undefined ? { keyReloadIntervalMs: options.keyReloadIntervalMs } : {}),
   });
 }
