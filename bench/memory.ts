@@ -9,8 +9,9 @@
  * is 300 MB. Every issued access token is recorded in the database (1 h lifetime), so the
  * tables grow to N rows during the run: memory must not grow with them.
  *
- * On the 2-core benchmark machine a million tokens take about 10 minutes (the rate is printed;
- * use --tokens 100000 for a one-minute run). Not part of `npm test`.
+ * Duration: the run prints its rate; on the 2-core benchmark machine, shared with other work, it
+ * was 300-800 tokens/s, so a million tokens take 20-55 minutes. `--tokens 30000` takes under a
+ * minute. Not part of `npm test`.
  */
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
