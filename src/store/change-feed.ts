@@ -145,7 +145,8 @@ export class PostgresChangeListener {
     if (this.stopped) return;
     const client = new pg.Client({
       connectionString: this.options.connectionString,
-      application_name: 'gatehouse change listener',
+      // Named after the channel, so an operator can tell the listeners in pg_stat_activity.
+      application_name: this.options.channel,
       keepAlive: true,
       connectionTimeoutMillis: LISTENER_TIMEOUT_MS,
       query_timeout: LISTENER_TIMEOUT_MS,

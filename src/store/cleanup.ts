@@ -81,18 +81,20 @@ async function deleteExpired(db: Db, dialect: Dialect, now: number, policy: Clea
     counts.grants += await deleteUnusedGrants(db, uniqueNonNull(ids), { now, minAgeMs: 0 });
   };
 
-  // Sessions past their lifetime (sessions.get already ignores them); their grants may go now.
+  // Sessions past their lifetime (sessions.get already ignores them), once grantMinAgeMs has
+  // passed too: every grant made in the session is then at least that old, so the grants whose
+  // only remaining tie was the session can go with it (none can still be waiting for its code).
+  const sessionCutoff = now - policy.grantMinAgeMs;
   await drain(n, async () => {
     const rows = await db
       .deleteFrom('sessions')
-      .where('id_hash', 'in', lock(db.selectFrom('sessions').select('id_hash').where('expires_at', '<=', now).orderBy('expires_at').limit(n)))
+      .where('id_hash', 'in', lock(db.selectFrom('sessions').select('id_hash').where('expires_at', '<=', sessionCutoff).orderBy('expires_at').limit(n)))
       .returning('sid')
       .execute();
     counts.sessions += rows.length;
     const sids = uniqueNonNull(rows.map((row) => row.sid));
     if (sids.length > 0) {
-      // Only grants old enough: a grant made in the last moment of the session may not have its
-      // code yet; a younger one is left to the sweep below.
+      // (Still only grants that old: one made in the last moment of a session is left to the sweep.)
       const grants = await db.selectFrom('grants').select('id').where('sid', 'in', sids).execute();
       counts.grants += await deleteUnusedGrants(db, uniqueNonNull(grants.map((grant) => grant.id)), { now, minAgeMs: policy.grantMinAgeMs });
     }

@@ -54,7 +54,7 @@ export interface KyselyStoreOptions {
    * PostgreSQL: where changes to cached data are announced to the other instances (NOTIFY on
    * `channel`) and heard from them (a dedicated connection to `connectionString`).
    */
-  notifications?: { connectionString: string; channel: string };
+  notifications?: { connectionString: string; channel: string; /** Whether to LISTEN too (default true). */ listen?: boolean };
   /** Reads the connection pool's state (PostgreSQL, for /metrics); absent without a pool. */
   readPoolStats?: () => PoolStats;
 }
@@ -78,7 +78,7 @@ export class KyselyStore implements Store {
   ) {
     this.notifications = options.notifications;
     this.readPoolStats = options.readPoolStats;
-    this.changes.crossProcess = this.notifications !== undefined;
+    this.changes.crossProcess = this.notifications !== undefined && this.notifications.listen !== false;
   }
 
   async migrate(): Promise<void> {
@@ -114,7 +114,7 @@ export class KyselyStore implements Store {
     crossProcess: false,
     subscribe: (listener) => {
       const remove = this.changeHub.add(listener);
-      if (this.notifications && !this.changeListener) {
+      if (this.notifications && this.notifications.listen !== false && !this.changeListener) {
         this.changeListener = new PostgresChangeListener(this.notifications, this.changeHub);
         this.changeListener.start();
       }

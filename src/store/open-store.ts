@@ -30,6 +30,12 @@ export interface StoreLogger {
 
 export interface OpenStoreOptions {
   logger?: StoreLogger;
+  /**
+   * PostgreSQL: whether store.changes.subscribe listens for the changes other instances announce
+   * (LISTEN/NOTIFY; default true). Without it only this store's own changes are seen, as on SQLite.
+   * The store announces its own changes to the other instances either way.
+   */
+  listen?: boolean;
 }
 
 const ACCEPTED_SCHEMES =
@@ -49,7 +55,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     return openSqlite(sqlitePath(databaseUrl), logger);
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    return openPostgres(databaseUrl, logger);
+    return openPostgres(databaseUrl, logger, options.listen ?? true);
   }
   throw new Error(
     `Unsupported database URL "${redactUrl(databaseUrl)}": expected ${ACCEPTED_SCHEMES}`,
@@ -142,7 +148,7 @@ function configureSqlite(database: Database.Database, path: string, logger?: Sto
 
 // --- PostgreSQL -----------------------------------------------------------------------------
 
-async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined): Promise<Store> {
+async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined, listen: boolean): Promise<Store> {
   const { connectionString, schema } = postgresConnectionString(databaseUrl);
   const pool = new pg.Pool({
     connectionString,
@@ -185,7 +191,7 @@ async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined
   });
   logger?.info({ dialect: 'postgres', url: redactUrl(databaseUrl) }, 'store opened');
   return new KyselyStore(db, 'postgres', {
-    notifications: { connectionString, channel },
+    notifications: { connectionString, channel, listen },
     readPoolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   });
 }

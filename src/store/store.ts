@@ -330,7 +330,11 @@ export interface CleanupPolicy {
   refreshTokenGraceMs: number;
   /** Delivered or abandoned back-channel logout deliveries stay listed this long. */
   logoutDeliveryRetentionMs: number;
-  /** Grants younger than this are never removed (their first code or token may be on its way). */
+  /**
+   * Grants younger than this are never removed by the sweep (their first code may be on its way);
+   * expired sessions are kept this long past their expiry, so every grant made in one is at least
+   * this old when the session goes.
+   */
   grantMinAgeMs: number;
   /** Rows per DELETE statement. */
   batchSize: number;

@@ -3,7 +3,7 @@
  * process, with none of the Gatehouse environment variables of the test process leaking in.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -89,4 +89,27 @@ export async function startCliServer(args: string[], options: { env?: NodeJS.Pro
     void exited.then((code) => reject(new Error(`gatehouse start exited with ${code}: ${stderr}`)));
   });
   return { url, child, exited, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** A long-running CLI process (e.g. `start`), with its output collected. */
+export interface CliProcess {
+  child: ChildProcessWithoutNullStreams;
+  output(): string;
+  /** Resolves with the exit code or signal once the process has ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the CLI with `args` in the background, with the same clean environment as runCli. */
+export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): CliProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of GATEHOUSE_VARIABLES) delete env[name];
+  Object.assign(env, options.env);
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise) => {
+    child.on('close', (code, signal) => resolvePromise({ code, signal }));
+  });
+  return { child, output: () => output, exited };
 }

@@ -16,7 +16,7 @@ export function newVerifier(): string {
 }
 
 /** An authorization URL; `undefined` values in `params` leave the parameter out. */
-export function authorizeUrl(gatehouse: RunningGatehouse, params: Record<string, string | undefined>): string {
+export function authorizeUrl(gatehouse: Pick<RunningGatehouse, 'url'>, params: Record<string, string | undefined>): string {
   const url = new URL('/authorize', gatehouse.url);
   for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.append(name, value);
   return url.href;
@@ -36,7 +36,7 @@ export interface ObtainedCode {
  * `pkce: false` sends no code_challenge (only for clients registered with require_pkce: false).
  */
 export async function obtainCode(
-  gatehouse: RunningGatehouse,
+  gatehouse: Pick<RunningGatehouse, 'url'>,
   client: ClientFixture,
   options: { redirectUri?: string; scope?: string; pkce?: boolean; sendRedirectUri?: boolean; nonce?: string; ua?: UserAgent } = {},
 ): Promise<ObtainedCode> {
@@ -72,7 +72,7 @@ export interface TokenResponse {
 
 /** POSTs a form to the token endpoint; `basic` adds `Authorization: Basic` per RFC 6749 §2.3.1. */
 export async function postToken(
-  gatehouse: RunningGatehouse,
+  gatehouse: Pick<RunningGatehouse, 'url'>,
   form: Record<string, string | undefined> | string,
   options: { basic?: { id: string; secret: string }; authorization?: string; contentType?: string | null } = {},
 ): Promise<TokenResponse> {

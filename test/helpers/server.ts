@@ -4,6 +4,7 @@
 import { DEFAULT_SETTINGS, type ClientFixture, type GatehouseSettings, type ResourceFixture, type UserFixture } from '../../src/config/settings.js';
 import { startGatehouse, type RunningGatehouse, type StartOptions } from '../../src/server.js';
 import { dropPostgresSchema, postgresTestUrl } from './postgres.js';
+import type { Store } from '../../src/store/store.js';
 
 export const TEST_SECRET = 'test-secret-for-gatehouse-tests-0123456789';
 
@@ -42,6 +43,8 @@ export interface TestServerOptions {
   keyReloadIntervalMs?: number;
   /** Where the JSON log lines go (default: no logging). */
   logger?: StartOptions['logger'];
+  /** Run on this store (the caller closes it) instead of opening databaseUrl. */
+  store?: Store;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<RunningGatehouse> {
@@ -60,6 +63,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return startGatehouse(settings, {
     logger: options.logger ?? false,
     issuerFromAddress: true,
+    ...(options.store !== undefined ? { store: options.store } : {}),
     ...(options.keyReloadIntervalMs !== undefined ? { keyReloadIntervalMs: options.keyReloadIntervalMs } : {}),
   });
 }

@@ -14,6 +14,7 @@ import type { RunningGatehouse } from '../../src/server.js';
 import { basicAuthorization } from '../helpers/code-flow.js';
 import { codeFlow, interopClient, sleep, type InteropClient } from '../helpers/interop-client.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
+import { openStore } from '../../src/store/open-store.js';
 import { CONFIDENTIAL_CLIENT, TEST_SECRET, startTestServer, type TestServerOptions } from '../helpers/server.js';
 
 const API = 'https://notes.api.example/';
@@ -246,8 +247,11 @@ describe('several instances on one PostgreSQL database', () => {
 
   it('a token signed by a key another instance just created is recognised at once (reload on unknown kid)', async (t) => {
     if (a === undefined || b === undefined) return t.skip(postgresSkipMessage());
-    // An instance with the default 30 s reload interval: only the unknown kid can make it reload now.
-    const c = await startTestServer({ ...SERVER, databaseUrl });
+    // An instance with the default 30 s reload interval that does not LISTEN for the other
+    // instances' key changes (as if a notification were lost): only the unknown kid can make it
+    // reload now. (Notifications themselves are tested in test/scale/change-notifications.test.ts.)
+    const cStore = await openStore(databaseUrl!, { listen: false });
+    const c = await startTestServer({ ...SERVER, databaseUrl, store: cStore });
     // Instances behind one load balancer share one issuer.
     c.context.settings.issuer = a.context.settings.issuer;
     try {
@@ -261,6 +265,7 @@ describe('several instances on one PostgreSQL database', () => {
       assert.ok((await jwksKids(c)).includes(rotated.kid));
     } finally {
       await c.close();
+      await cStore.close();
     }
   });
 });

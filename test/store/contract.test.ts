@@ -16,6 +16,7 @@ import { sql, type Kysely } from 'kysely';
 import type {
   AccessTokenRecord,
   AuthorizationCode,
+  CleanupPolicy,
   Client,
   Grant,
   Interaction,
@@ -29,6 +30,7 @@ import type {
   User,
 } from '../../src/store/store.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
+import type { Database } from '../../src/store/schema.js';
 import { listAppliedMigrations, migrate, migrations } from '../../src/store/migrations.js';
 import { openStore, postgresConnectionString } from '../../src/store/open-store.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
@@ -1628,6 +1630,247 @@ function defineContract(name: string, target: ContractTarget): void {
         const { client, delivery } = await queued();
         await store.clients.delete(client.clientId);
         assert.equal(await store.logoutDeliveries.get(delivery.id), undefined);
+      });
+    });
+
+    describe('cleanup of expired rows', () => {
+      const HOUR = 60 * MINUTE;
+      const GRACE = 10_000;
+      /** Tiny batches, so every table needs several DELETE statements. */
+      const policy = (overrides: Partial<CleanupPolicy> = {}): CleanupPolicy => ({
+        consumedCodeRetentionMs: 30 * DAY,
+        refreshTokenGraceMs: GRACE,
+        logoutDeliveryRetentionMs: 7 * DAY,
+        grantMinAgeMs: HOUR,
+        batchSize: 2,
+        ...overrides,
+      });
+
+      /** A fresh database per test, so that counts are exact. */
+      async function withFreshStore(fn: (s: Store, db: Kysely<Database>) => Promise<void>): Promise<void> {
+        const fresh = await target.createDatabase();
+        const s = await fresh.open();
+        try {
+          await s.migrate();
+          assert.ok(s instanceof KyselyStore);
+          await fn(s, s.db);
+        } finally {
+          await s.close();
+          await fresh.destroy();
+        }
+      }
+
+      async function keys(db: Kysely<Database>, table: 'authorization_codes' | 'access_tokens' | 'refresh_tokens' | 'grants' | 'sessions' | 'interactions' | 'logout_deliveries'): Promise<Set<string>> {
+        const column = { authorization_codes: 'code_hash', access_tokens: 'jti', refresh_tokens: 'token_hash', grants: 'id', sessions: 'id_hash', interactions: 'id', logout_deliveries: 'id' }[table];
+        const rows = await db.selectFrom(table).select(sql.ref<string>(column).as('key')).execute();
+        return new Set(rows.map((row) => row.key));
+      }
+
+      async function sizes(db: Kysely<Database>): Promise<Record<string, number>> {
+        const result: Record<string, number> = {};
+        for (const table of ['authorization_codes', 'access_tokens', 'refresh_tokens', 'grants', 'sessions', 'interactions', 'logout_deliveries'] as const) {
+          const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+          result[table] = Number(row.n);
+        }
+        return result;
+      }
+
+      it('deletes what expired and keeps what is live or still needed for reuse detection and revocation (RFC 9700 §4.14.2, RFC 6749 §4.1.2)', async () => {
+        await withFreshStore(async (s, db) => {
+          const { client, user, grant } = await seedGrant(s);
+          const mkGrant = async (overrides: Partial<Grant> = {}): Promise<Grant> => {
+            const g: Grant = { ...grant, id: uid('grant'), flowId: uid('flow'), sid: uid('sid'), createdAt: NOW - 2 * DAY, ...overrides };
+            await s.grants.create(g);
+            return g;
+          };
+
+          // Sessions and interactions: past their lifetime or not.
+          // An expired session is kept for grantMinAgeMs (1 h) past its expiry.
+          const deadSession = makeSession(user.id, { expiresAt: NOW - HOUR });
+          const justExpiredSession = makeSession(user.id, { expiresAt: NOW - 1 });
+          const liveSession = makeSession(user.id, { expiresAt: NOW + HOUR });
+          for (const session of [deadSession, justExpiredSession, liveSession]) await s.sessions.create(session);
+          const deadInteraction = makeInteraction(client.clientId, { expiresAt: NOW });
+          const liveInteraction = makeInteraction(client.clientId, { expiresAt: NOW + 1 });
+          for (const interaction of [deadInteraction, liveInteraction]) await s.interactions.create(interaction);
+
+          // Access tokens: the record stays until the JWT's exp, revoked or not.
+          const expiredToken = makeToken(client.clientId, null, { expiresAt: NOW });
+          const revokedLiveToken = makeToken(client.clientId, null, { expiresAt: NOW + MINUTE, revokedAt: NOW - MINUTE });
+          for (const token of [expiredToken, revokedLiveToken]) await s.accessTokens.create(token);
+
+          // Codes: never redeemed and expired: gone. Redeemed: kept while tokens issued from it live.
+          const unusedGrant = await mkGrant({ sid: null });
+          const unusedExpiredCode = makeCode(unusedGrant, { expiresAt: NOW - 1 });
+          const liveGrant = await mkGrant({ sid: null });
+          const liveCode = makeCode(liveGrant, { expiresAt: NOW + MINUTE });
+          const redeemedGrant = await mkGrant({ sid: null });
+          const redeemedCode = makeCode(redeemedGrant, { expiresAt: NOW - 2 * DAY + MINUTE, consumedAt: NOW - 2 * DAY });
+          const redeemedToken = makeToken(client.clientId, redeemedGrant, { expiresAt: NOW - DAY });
+          const redeemedRefresh = makeRefreshToken(redeemedGrant, { createdAt: NOW - 2 * DAY, expiresAt: NOW + 12 * DAY, familyExpiresAt: NOW + 28 * DAY });
+          const oldGrant = await mkGrant({ sid: null, createdAt: NOW - 40 * DAY });
+          const oldRedeemedCode = makeCode(oldGrant, { expiresAt: NOW - 31 * DAY, consumedAt: NOW - 31 * DAY - MINUTE });
+          for (const code of [unusedExpiredCode, liveCode, redeemedCode, oldRedeemedCode]) await s.codes.create(code);
+          await s.accessTokens.create(redeemedToken);
+          await s.refreshTokens.create(redeemedRefresh);
+
+          // Refresh tokens: a family past its absolute expiry goes whole; a rotated token of a
+          // live family stays (reuse detection), although its own idle expiry has passed; an
+          // unrotated one goes once idle-expired and past the grace window.
+          const deadFamilyGrant = await mkGrant({ sid: null });
+          const deadRotated = makeRefreshToken(deadFamilyGrant, { expiresAt: NOW - 2 * DAY, familyExpiresAt: NOW - 1, rotatedAt: NOW - 3 * DAY });
+          const deadLatest = makeRefreshToken(deadFamilyGrant, { expiresAt: NOW - 1, familyExpiresAt: NOW - 1 });
+          const familyGrant = await mkGrant({ sid: null });
+          const rotatedLongAgo = makeRefreshToken(familyGrant, { expiresAt: NOW - DAY, familyExpiresAt: NOW + 10 * DAY, rotatedAt: NOW - 20 * DAY });
+          const idleExpired = makeRefreshToken(familyGrant, { expiresAt: NOW - GRACE, familyExpiresAt: NOW + 10 * DAY });
+          const idleInGrace = makeRefreshToken(familyGrant, { expiresAt: NOW - GRACE + 1, familyExpiresAt: NOW + 10 * DAY });
+          const liveRefresh = makeRefreshToken(familyGrant, { expiresAt: NOW + DAY, familyExpiresAt: NOW + 10 * DAY });
+          for (const token of [deadRotated, deadLatest, rotatedLongAgo, idleExpired, idleInGrace, liveRefresh]) await s.refreshTokens.create(token);
+
+          // Grants: one whose session still exists stays (back-channel logout finds its clients).
+          const sessionGrant = await mkGrant({ sid: liveSession.sid });
+          const sessionGrantToken = makeToken(client.clientId, sessionGrant, { expiresAt: NOW - 1 });
+          await s.accessTokens.create(sessionGrantToken);
+          // ... one made in the expired session goes with it once nothing else refers to it.
+          const endedGrant = await mkGrant({ sid: deadSession.sid });
+          // A young grant without code or token yet stays (its code may be on its way).
+          const youngGrant = await mkGrant({ sid: null, createdAt: NOW - MINUTE });
+
+          // Back-channel logout deliveries: delivered or given up long ago go; pending ones stay.
+          const delivery = (overrides: Partial<LogoutDelivery>): LogoutDelivery => ({
+            id: uid('delivery'),
+            clientId: client.clientId,
+            uri: 'https://app.example/logout',
+            logoutToken: 'header.payload.signature',
+            attempts: 1,
+            nextAttemptAt: null,
+            lastError: null,
+            deliveredAt: null,
+            createdAt: NOW - 8 * DAY,
+            ...overrides,
+          });
+          const oldDelivered = delivery({ deliveredAt: NOW - 8 * DAY });
+          const oldGivenUp = delivery({ lastError: 'HTTP 500' });
+          const recentDelivered = delivery({ deliveredAt: NOW - DAY, createdAt: NOW - DAY });
+          const oldPending = delivery({ nextAttemptAt: NOW + MINUTE });
+          const endMe = makeSession(user.id);
+          await s.sessions.create(endMe);
+          await s.logout.endSession(endMe.idHash, [oldDelivered, oldGivenUp, recentDelivered, oldPending]);
+
+          const result = await s.cleanup.run(NOW, policy());
+          assert.equal(result.status, 'done');
+          assert.deepEqual(result.status === 'done' ? result.deleted : undefined, {
+            sessions: 1,
+            interactions: 1,
+            access_tokens: 3,
+            refresh_tokens: 3,
+            authorization_codes: 2,
+            grants: 4,
+            logout_deliveries: 2,
+          });
+
+          assert.deepEqual(await keys(db, 'sessions'), new Set([justExpiredSession.idHash, liveSession.idHash]));
+          assert.deepEqual(await keys(db, 'interactions'), new Set([liveInteraction.id]));
+          assert.deepEqual(await keys(db, 'access_tokens'), new Set([revokedLiveToken.jti]));
+          assert.deepEqual(await keys(db, 'authorization_codes'), new Set([liveCode.codeHash, redeemedCode.codeHash]));
+          assert.deepEqual(await keys(db, 'refresh_tokens'), new Set([redeemedRefresh.tokenHash, rotatedLongAgo.tokenHash, idleInGrace.tokenHash, liveRefresh.tokenHash]));
+          assert.deepEqual(
+            await keys(db, 'grants'),
+            new Set([grant.id, liveGrant.id, redeemedGrant.id, familyGrant.id, sessionGrant.id, youngGrant.id]),
+            'gone: the grants of the unused code, the old redeemed code, the dead family, and the ended session',
+          );
+          assert.ok(!(await keys(db, 'grants')).has(endedGrant.id));
+          assert.ok(!(await keys(db, 'grants')).has(unusedGrant.id) && !(await keys(db, 'grants')).has(oldGrant.id) && !(await keys(db, 'grants')).has(deadFamilyGrant.id));
+          assert.deepEqual(await keys(db, 'logout_deliveries'), new Set([recentDelivered.id, oldPending.id]));
+
+          // What stayed still works: a replay of the redeemed code is detected (and can revoke
+          // the tokens issued from it), the rotated token is still known as rotated.
+          assert.equal((await s.codes.consume(redeemedCode.codeHash, NOW)).status, 'replayed');
+          assert.equal((await s.refreshTokens.get(rotatedLongAgo.tokenHash))?.rotatedAt, NOW - 20 * DAY);
+
+          // A second run finds nothing more.
+          const again = await s.cleanup.run(NOW, policy());
+          assert.deepEqual(again.status === 'done' ? Object.values(again.deleted).reduce((a, b) => a + b, 0) : -1, 0);
+        });
+      });
+
+      it('table sizes stay bounded under a steady synthetic load', async () => {
+        await withFreshStore(async (s, db) => {
+          const { client, user } = await seedGrant(s);
+          // Lifetimes of a compressed day: codes 1 min, access tokens 5 min, refresh tokens idle
+          // 10 min within 20 min families, sessions 15 min, interactions 3 min; cleanup every 5 min.
+          const load = policy({ consumedCodeRetentionMs: 20 * MINUTE, grantMinAgeMs: 5 * MINUTE, batchSize: 7 });
+          const FLOWS_PER_MINUTE = 3;
+          const samples: Array<Record<string, number>> = [];
+          let previousRefresh: RefreshTokenRecord | undefined;
+          for (let minute = 0; minute < 80; minute++) {
+            const t = NOW + minute * MINUTE;
+            for (let i = 0; i < FLOWS_PER_MINUTE; i++) {
+              const session = makeSession(user.id, { createdAt: t, expiresAt: t + 15 * MINUTE });
+              await s.sessions.create(session);
+              await s.interactions.create(makeInteraction(client.clientId, { createdAt: t, expiresAt: t + 3 * MINUTE }));
+              const g: Grant = { id: uid('grant'), flowId: uid('flow'), clientId: client.clientId, userId: user.id, scope: ['openid'], sid: session.sid, createdAt: t, revokedAt: null };
+              await s.grants.create(g);
+              const code = makeCode(g, { createdAt: t, expiresAt: t + MINUTE });
+              await s.codes.create(code);
+              // Two of three codes are redeemed, with an access token and a refresh token family.
+              if (i < 2) {
+                await s.codes.consume(code.codeHash, t);
+                await s.accessTokens.create(makeToken(client.clientId, g, { createdAt: t, expiresAt: t + 5 * MINUTE }));
+                const refresh = makeRefreshToken(g, { createdAt: t, expiresAt: t + 10 * MINUTE, familyExpiresAt: t + 20 * MINUTE });
+                await s.refreshTokens.create(refresh);
+                // The previous family is refreshed once: rotated tokens stay until the family ends.
+                if (previousRefresh) {
+                  const successor = makeSuccessor(previousRefresh, t);
+                  await s.refreshTokens.rotate(previousRefresh.tokenHash, successor, 'jwe', t);
+                }
+                previousRefresh = refresh;
+              }
+              // Client credentials.
+              await s.accessTokens.create(makeToken(client.clientId, null, { createdAt: t, expiresAt: t + 5 * MINUTE }));
+            }
+            if (minute % 5 === 4) {
+              const result = await s.cleanup.run(t, load);
+              assert.equal(result.status, 'done');
+            }
+            if (minute === 49 || minute === 79) samples.push(await sizes(db));
+          }
+          const [middle, end] = samples;
+          assert.ok(middle && end);
+          // Rows live at most their lifetime (plus retention) and one cleanup interval: at 3 flows
+          // a minute, e.g. codes 1 min + 20 min retention + 5 min, refresh tokens 20 min + 5 min
+          // (two new ones and two successors a minute), sessions 15 min + 5 min (grantMinAgeMs) + 5 min.
+          const bound: Record<string, number> = {
+            authorization_codes: 3 * (1 + 20 + 5 + 1),
+            access_tokens: 5 * (5 + 5 + 1),
+            refresh_tokens: 4 * (20 + 5 + 1),
+            grants: 3 * (1 + 20 + 5 + 1) + 1,
+            sessions: 3 * (15 + 5 + 5 + 1),
+            interactions: 3 * (3 + 5 + 1),
+            logout_deliveries: 0,
+          };
+          for (const [table, max] of Object.entries(bound)) {
+            assert.ok((end[table] ?? 0) <= max, `${table}: ${end[table]} rows after 80 min, bound ${max}`);
+            assert.ok((end[table] ?? 0) <= (middle[table] ?? 0) + 10, `${table} does not grow: ${middle[table]} after 50 min, ${end[table]} after 80 min`);
+          }
+        });
+      });
+
+      it('runs one at a time per schema on PostgreSQL (pg_try_advisory_lock); a run that cannot lock skips', { skip: target.interleavedTransactions ? false : 'PostgreSQL only' }, async () => {
+        await withFreshStore(async (s, db) => {
+          const holder = await db.connection().execute(async (conn) => {
+            await sql`select pg_advisory_lock(${0x6768_636c}::int4, hashtext(current_schema()))`.execute(conn);
+            try {
+              return await s.cleanup.run(NOW, policy());
+            } finally {
+              await sql`select pg_advisory_unlock(${0x6768_636c}::int4, hashtext(current_schema()))`.execute(conn);
+            }
+          });
+          assert.deepEqual(holder, { status: 'skipped' });
+          // `gatehouse cleanup` waits for the lock instead (here: free again).
+          assert.equal((await s.cleanup.run(NOW, policy(), { wait: true })).status, 'done');
+          assert.equal((await s.cleanup.run(NOW, policy())).status, 'done', 'the lock was released');
+        });
       });
     });
 
