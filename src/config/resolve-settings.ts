@@ -8,7 +8,17 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, loadConfigFile, type ConfigFile } from './load-config.js';
-import { DEFAULT_SETTINGS, type GatehouseSettings } from './settings.js';
+import { DEFAULT_SETTINGS, type AttemptLimit, type GatehouseSettings } from './settings.js';
+
+/** A limit of the config file (snake_case, any key may be absent) over its default. */
+function resolveLimit(defaults: AttemptLimit, config: NonNullable<ConfigFile['limits']>[keyof NonNullable<ConfigFile['limits']>]): AttemptLimit {
+  return {
+    freeAttempts: config?.free_attempts ?? defaults.freeAttempts,
+    backoffBaseMs: config?.backoff_base_ms ?? defaults.backoffBaseMs,
+    lockAfter: config?.lock_after ?? defaults.lockAfter,
+    lockSeconds: config?.lock_seconds ?? defaults.lockSeconds,
+  };
+}
 
 export { ConfigError } from './load-config.js';
 
@@ -205,6 +215,12 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     backchannelLogoutBackoffInitialMs: config.backchannel_logout_backoff_initial_ms ?? DEFAULT_SETTINGS.backchannelLogoutBackoffInitialMs,
     backchannelLogoutBackoffMaxMs: config.backchannel_logout_backoff_max_ms ?? DEFAULT_SETTINGS.backchannelLogoutBackoffMaxMs,
     backchannelLogoutTimeoutMs: config.backchannel_logout_timeout_ms ?? DEFAULT_SETTINGS.backchannelLogoutTimeoutMs,
+    limits: {
+      loginUsername: resolveLimit(DEFAULT_SETTINGS.limits.loginUsername, config.limits?.login_username),
+      loginIp: resolveLimit(DEFAULT_SETTINGS.limits.loginIp, config.limits?.login_ip),
+      clientId: resolveLimit(DEFAULT_SETTINGS.limits.clientId, config.limits?.client_id),
+      clientIp: resolveLimit(DEFAULT_SETTINGS.limits.clientIp, config.limits?.client_ip),
+    },
     resources: config.resources ?? [],
     clients: config.clients ?? [],
     users: config.users ?? [],
