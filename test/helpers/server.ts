@@ -2,6 +2,7 @@
  * Starts a real Gatehouse (HTTP on 127.0.0.1, a random port) on the store a test asks for.
  */
 import { DEFAULT_SETTINGS, type ClientFixture, type GatehouseSettings, type ResourceFixture, type UserFixture } from '../../src/config/settings.js';
+import type { AuditTrailOptions } from '../../src/core/audit.js';
 import { startGatehouse, type RunningGatehouse } from '../../src/server.js';
 import { dropPostgresSchema, postgresTestUrl } from './postgres.js';
 
@@ -40,6 +41,8 @@ export interface TestServerOptions {
   settings?: Partial<GatehouseSettings>;
   /** How often the server reloads its signing keys from the store (default 30 s). */
   keyReloadIntervalMs?: number;
+  /** Batching of the audit trail (default: at most 1 s or 200 events before a write). */
+  audit?: AuditTrailOptions;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<RunningGatehouse> {
@@ -59,6 +62,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logger: false,
     issuerFromAddress: true,
     ...(options.keyReloadIntervalMs !== undefined ? { keyReloadIntervalMs: options.keyReloadIntervalMs } : {}),
+    ...(options.audit !== undefined ? { audit: options.audit } : {}),
   });
 }
 
