@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatehouseSettings } from './config/settings.js';
 import { applyFixtures } from './config/apply-fixtures.js';
+import { AuditTrail, type AuditTrailOptions } from './core/audit.js';
 import type { ProviderContext } from './core/context.js';
 import { EventBus } from './core/events.js';
 import { KeyRing, maxSignedTokenLifetimeSeconds } from './core/keys.js';
@@ -28,6 +29,8 @@ export interface RunningGatehouse {
   logoutDeliveryWorker: LogoutDeliveryWorker;
   /** Deletes expired rows every settings.cleanupIntervalSeconds (started with the server). */
   cleanupWorker: CleanupWorker;
+  /** Writes the audit trail in batches; close() writes what is left. */
+  audit: AuditTrail;
   close(): Promise<void>;
 }
 
@@ -50,6 +53,8 @@ export interface StartOptions {
    * (default SHUTDOWN_DRAIN_TIMEOUT_MS, 10 s).
    */
   shutdownDrainTimeoutMs?: number;
+  /** Batching of the audit trail (default: at most 1 s or 200 events before a write). */
+  audit?: AuditTrailOptions;
 }
 
 /** Requests still running this long after a shutdown began are cut off. */
@@ -79,12 +84,15 @@ async function drainHttp(app: FastifyInstance, timeoutMs: number): Promise<void>
   }
 }
 
+/** How often forgotten brute-force counters are deleted. */
+const RATE_LIMIT_PURGE_INTERVAL_MS = 10 * 60 * 1000;
+
 export async function createContext(
   settings: GatehouseSettings,
   store: Store,
-  options: Pick<StartOptions, 'keyReloadIntervalMs'> = {},
+  options: Pick<StartOptions, 'keyReloadIntervalMs'> & { events?: EventBus } = {},
 ): Promise<ProviderContext> {
-  const events = new EventBus();
+  const events = options.events ?? new EventBus();
   // A key for every ID token algorithm a client may register (id_token_signed_response_alg):
   // RS256 (many relying parties still expect it) and ES256 (also when the server signs with EdDSA).
   const keys = await KeyRing.open(store, settings.secret, settings.signingAlg, Date.now(), idTokenSigningAlgs(settings.signingAlg), {
@@ -132,16 +140,20 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
     error: (obj, msg) => log?.error(obj, msg),
   };
   const store = options.store ?? (await openStore(settings.databaseUrl, { logger: storeLog }));
+  const events = new EventBus();
+  // Subscribed first, so that the config file's changes applied below are recorded too.
+  const audit = new AuditTrail(store, events, options.audit);
   try {
     await store.migrate();
-    await applyFixtures(store, settings, Date.now());
-    const context = await createContext(settings, store, options);
+    await applyFixtures(store, settings, Date.now(), events);
+    const context = await createContext(settings, store, { ...options, events });
     const app = buildApp(context, {
       logger: options.logger ?? true,
       https: settings.tls,
       trustProxy: settings.trustProxy,
     });
     log = app.log;
+    audit.onError = (error) => app.log.error({ err: error, pending: audit.pending, dropped: audit.dropped }, 'writing the audit trail failed; will retry');
     context.events.onAny((event) => app.log.info({ event }, event.type));
     context.events.onListenerError = (error, event) => app.log.error({ err: error, eventType: event.type }, 'event listener failed');
     await app.listen({ port: settings.port, host: settings.host });
@@ -162,6 +174,10 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
       if (event.backchannelClientIds.length > 0) logoutDeliveryWorker.kick();
     });
     logoutDeliveryWorker.start();
+    const purge = setInterval(() => {
+      store.rateLimits.purge(Date.now()).catch((error: unknown) => app.log.error({ err: error }, 'purging brute-force counters failed'));
+    }, RATE_LIMIT_PURGE_INTERVAL_MS);
+    purge.unref();
     return {
       url: `${scheme}://${host}:${port}`,
       app,
@@ -169,18 +185,23 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
       context,
       logoutDeliveryWorker,
       cleanupWorker,
+      audit,
       // Graceful shutdown: no new background work, in-flight requests finish (bounded), then the
       // database pool closes. Everything is in the database, so a restart loses nothing.
       async close() {
         stopKeyReload();
         stopFollowing();
+        clearInterval(purge);
         await cleanupWorker.stop();
         await logoutDeliveryWorker.stop();
         await drainHttp(app, options.shutdownDrainTimeoutMs ?? SHUTDOWN_DRAIN_TIMEOUT_MS);
+        // After the in-flight requests: their events are in the buffer by now.
+        await audit.close();
         if (ownsStore) await store.close();
       },
     };
   } catch (error) {
+    await audit.close().catch(() => {});
     if (ownsStore) await store.close();
     throw error;
   }

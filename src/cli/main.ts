@@ -9,6 +9,7 @@
  *   gatehouse users create|list|delete <username>
  *   gatehouse resources create <uri>|list|delete <uri>
  *   gatehouse logout-deliveries list [--failed] [--limit N] [--json]
+ *   gatehouse audit [--type TYPE] [--client ID] [--user NAME] [--since TIME|DURATION] [--limit N] [--json]
  *   gatehouse keys list|rotate [--alg ALG] [--activate-after SECONDS]|retire <kid>
  *   gatehouse demo [--database URL] [--host H] [--client-port N] [--server-port N] [--resource-port N]
  *
@@ -21,12 +22,14 @@ import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { ClientMetadataError, clientToMetadata, registerClient, type ClientMetadataView } from '../core/client-metadata.js';
+import { AUDITED_EVENT_TYPES, AuditTrail } from '../core/audit.js';
+import { EventBus } from '../core/events.js';
 import { hashPassword } from '../core/secrets.js';
 import { UserClaimError, validateUserClaims } from '../core/user-claims.js';
 import { ConfigError } from '../config/load-config.js';
 import { resolveSettings, type SettingsFlags } from '../config/resolve-settings.js';
 import type { GatehouseSettings } from '../config/settings.js';
-import type { ProtectedResource, SigningKeyRecord, Store, User } from '../store/store.js';
+import type { AuditEvent, ProtectedResource, SigningKeyRecord, Store, User } from '../store/store.js';
 import { resourceIdentifierProblem } from '../config/load-config.js';
 
 /** An expected failure of a command; printed as one line. */
@@ -79,15 +82,22 @@ async function settingsFor(flags: SettingsFlags, requireSecret: boolean): Promis
   });
 }
 
-/** Opens (and migrates, which is idempotent) the store named by the flags, runs `fn`, closes it. */
-async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
+/**
+ * Opens (and migrates, which is idempotent) the store named by the flags, runs `fn`, closes it.
+ * The changes `fn` announces on `events` go to the audit trail, written before the store closes.
+ */
+async function withStore<T>(flags: StoreFlags, fn: (store: Store, events: EventBus) => Promise<T>): Promise<T> {
   const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
   const { openStore } = await import('../store/open-store.js');
   const store = await openStore(settings.databaseUrl);
+  const events = new EventBus();
+  const audit = new AuditTrail(store, events);
+  audit.onError = (error) => writeErr(`Warning: could not write the audit trail: ${error instanceof Error ? error.message : String(error)}`);
   try {
     await store.migrate();
-    return await fn(store);
+    return await fn(store, events);
   } finally {
+    await audit.close();
     await store.close();
   }
 }
@@ -241,7 +251,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
   };
   // Validate before touching the database, so that a typo costs nothing.
   const { client, clientSecret } = await registerClient(metadata, { generateSecret: true, now: Date.now() });
-  await withStore(flags, async (store) => {
+  await withStore(flags, async (store, events) => {
     if (await store.clients.get(client.clientId)) throw new CliError(`a client with client_id ${client.clientId} already exists`);
     try {
       await store.clients.create(client);
@@ -249,6 +259,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
       if (isUniqueViolation(error)) throw new CliError(`a client with client_id ${client.clientId} already exists`);
       throw error;
     }
+    events.emit({ type: 'client.created', clientId: client.clientId, source: 'cli' });
   });
 
   const view = clientToMetadata(client);
@@ -289,7 +300,11 @@ async function clientsShow(clientId: string, flags: StoreFlags & { json?: boolea
 }
 
 async function clientsDelete(clientId: string, flags: StoreFlags): Promise<void> {
-  const deleted = await withStore(flags, (store) => store.clients.delete(clientId));
+  const deleted = await withStore(flags, async (store, events) => {
+    const done = await store.clients.delete(clientId);
+    if (done) events.emit({ type: 'client.deleted', clientId, source: 'cli' });
+    return done;
+  });
   if (!deleted) throw new CliError(`no client with client_id ${clientId}`);
   writeOut(`Deleted client ${clientId} (and every grant, code and token issued to it).`);
 }
@@ -344,7 +359,7 @@ async function usersCreate(flags: UserCreateFlags): Promise<void> {
     claims: { ...claims, updated_at: Math.floor(Date.now() / 1000) },
     createdAt: Date.now(),
   };
-  await withStore(flags, async (store) => {
+  await withStore(flags, async (store, events) => {
     if (await store.users.getByUsername(username)) throw new CliError(`a user named ${username} already exists`);
     try {
       await store.users.create(user);
@@ -352,6 +367,7 @@ async function usersCreate(flags: UserCreateFlags): Promise<void> {
       if (isUniqueViolation(error)) throw new CliError(`a user named ${username} already exists`);
       throw error;
     }
+    events.emit({ type: 'user.created', userId: user.id, username, source: 'cli' });
   });
   if (flags.json) return printJson(userView(user));
   writeOut(`Created user ${username} (id ${user.id}).`);
@@ -371,7 +387,12 @@ async function usersList(flags: StoreFlags & { json?: boolean }): Promise<void> 
 }
 
 async function usersDelete(username: string, flags: StoreFlags): Promise<void> {
-  const deleted = await withStore(flags, (store) => store.users.delete(username));
+  const deleted = await withStore(flags, async (store, events) => {
+    const user = await store.users.getByUsername(username);
+    const done = await store.users.delete(username);
+    if (done) events.emit({ type: 'user.deleted', userId: user?.id ?? null, username, source: 'cli' });
+    return done;
+  });
   if (!deleted) throw new CliError(`no user named ${username}`);
   writeOut(`Deleted user ${username} (and their sessions, consents and grants).`);
 }
@@ -624,9 +645,9 @@ async function keysRotate(flags: KeysRotateFlags): Promise<void> {
   const alg = flags.alg ?? settings.signingAlg;
   const delay = flags.activateAfter === undefined ? settings.keyActivationDelaySeconds : parseSeconds('--activate-after', flags.activateAfter);
   const now = Date.now();
-  const { record, before } = await withStore(flags, async (store) => {
+  const { record, before } = await withStore(flags, async (store, events) => {
     const existing = await store.signingKeys.list();
-    const created = await tools.refusals(() => tools.rotateSigningKey(store, settings.secret, { alg, activateAfterSeconds: delay, now }));
+    const created = await tools.refusals(() => tools.rotateSigningKey(store, settings.secret, { alg, activateAfterSeconds: delay, now, events }));
     return { record: created, before: existing };
   });
   const previous = tools.activeRecordFor(before, alg, now);
@@ -655,8 +676,8 @@ async function keysRotate(flags: KeysRotateFlags): Promise<void> {
 async function keysRetire(kid: string, flags: KeysFlags): Promise<void> {
   const tools = await keyTools();
   const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
-  const record = await withStore(flags, (store) =>
-    tools.refusals(() => tools.retireSigningKey(store, kid, { requiredAlgs: tools.requiredAlgs(settings) })),
+  const record = await withStore(flags, (store, events) =>
+    tools.refusals(() => tools.retireSigningKey(store, kid, { requiredAlgs: tools.requiredAlgs(settings), events })),
   );
   const retention = tools.retentionMs(settings);
   if (flags.json) return printJson(keyView(record, 'retired', retention));
@@ -708,6 +729,92 @@ async function logoutDeliveriesList(flags: LogoutDeliveriesListFlags): Promise<v
         view.last_error ?? '-',
         view.uri,
       ]),
+    ),
+  );
+}
+
+// --- audit trail -------------------------------------------------------------------------------
+
+interface AuditFlags extends StoreFlags {
+  type: string[];
+  client?: string;
+  user?: string;
+  since?: string;
+  limit?: string;
+  json?: boolean;
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** `--since`: an ISO 8601 time (2025-01-31, 2025-01-31T12:00:00Z) or a duration back from now (90s, 15m, 1h, 7d, 2w). */
+export function parseSince(value: string, now: number): number {
+  const text = value.trim();
+  const duration = /^(\d{1,9})([smhdw])$/.exec(text);
+  if (duration) return now - Number(duration[1]) * DURATION_UNITS_MS[duration[2]!]!;
+  const time = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(time)) {
+    throw new CliError(`--since must be an ISO 8601 time such as 2025-01-31T12:00:00Z or a duration such as 15m, 1h or 7d, not ${JSON.stringify(value)}`);
+  }
+  return time;
+}
+
+function auditView(event: AuditEvent) {
+  return {
+    id: event.id,
+    at: new Date(event.at).toISOString(),
+    type: event.type,
+    client_id: event.clientId,
+    user_id: event.userId,
+    username: event.username,
+    ip: event.ip,
+    flow_id: event.flowId,
+    details: event.details,
+  };
+}
+
+function detailsText(details: Record<string, unknown>): string {
+  return Object.entries(details)
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(' ') : typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .join(' ');
+}
+
+/** The audit trail, newest first, filtered. */
+async function auditList(flags: AuditFlags): Promise<void> {
+  const types = flags.type.flatMap((type) => type.split(',')).map((type) => type.trim()).filter((type) => type !== '');
+  for (const type of types) {
+    if (!(AUDITED_EVENT_TYPES as readonly string[]).includes(type)) {
+      throw new CliError(`--type ${type} is not an audited event type (expected one of: ${AUDITED_EVENT_TYPES.join(', ')})`);
+    }
+  }
+  let limit = 50;
+  if (flags.limit !== undefined) {
+    limit = /^\d{1,6}$/.test(flags.limit.trim()) ? Number(flags.limit.trim()) : Number.NaN;
+    if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive integer, not ${JSON.stringify(flags.limit)}`);
+  }
+  const since = flags.since === undefined ? undefined : parseSince(flags.since, Date.now());
+  const events = await withStore(flags, async (store) => {
+    // --user takes a username (also one that does not exist: failed logins) or a user id.
+    let users: string[] | undefined;
+    if (flags.user !== undefined) {
+      const user = await store.users.getByUsername(flags.user);
+      users = user ? [flags.user, user.id] : [flags.user];
+    }
+    return store.audit.list({
+      limit,
+      ...(types.length > 0 ? { types } : {}),
+      ...(flags.client !== undefined ? { clientId: flags.client } : {}),
+      ...(users !== undefined ? { users } : {}),
+      ...(since !== undefined ? { since } : {}),
+    });
+  });
+  const views = events.map(auditView);
+  if (flags.json) return printJson(views);
+  if (views.length === 0) return writeOut('No audit events.');
+  writeOut(
+    table(
+      ['TIME', 'TYPE', 'CLIENT_ID', 'USER', 'IP', 'DETAILS'],
+      views.map((view) => [view.at, view.type, view.client_id ?? '-', view.username ?? view.user_id ?? '-', view.ip ?? '-', detailsText(view.details) || '-']),
     ),
   );
 }
@@ -861,6 +968,18 @@ export function buildProgram(): Command {
       .option('--limit <n>', 'at most this many')
       .option('--json', 'print JSON'),
   ).action((flags: LogoutDeliveriesListFlags) => logoutDeliveriesList(flags));
+
+  addStoreOptions(
+    program
+      .command('audit')
+      .description('list the audit trail, newest first: logins, consents, tokens, client/user/key changes, brute-force locks')
+      .option('--type <type>', `only this event type (repeatable or comma-separated): ${AUDITED_EVENT_TYPES.join(', ')}`, collect, [])
+      .option('--client <client_id>', 'only events of this client')
+      .option('--user <username>', 'only events of this user (a username, also one that does not exist, or a user id)')
+      .option('--since <time>', 'only events since an ISO 8601 time (2025-01-31T12:00:00Z) or for a duration back from now (15m, 1h, 7d)')
+      .option('--limit <n>', 'at most this many (default 50)')
+      .option('--json', 'print JSON'),
+  ).action((flags: AuditFlags) => auditList(flags));
 
   return program;
 }

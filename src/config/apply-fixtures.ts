@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { ClientMetadataError, registerClient, validateClientMetadata } from '../core/client-metadata.js';
 import { hashClientSecret, hashPassword, verifyClientSecret, verifyPassword } from '../core/secrets.js';
 import { UserClaimError, validateUserClaims, withUpdatedAt } from '../core/user-claims.js';
-import type { Store } from '../store/store.js';
+import type { EventBus } from '../core/events.js';
+import type { Client, Store, User } from '../store/store.js';
 import { ConfigError } from './load-config.js';
 import type { GatehouseSettings } from './settings.js';
 
@@ -17,10 +18,34 @@ export interface AppliedFixtures {
   resources: number;
 }
 
+/** JSON with object keys sorted, so that equal values compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Whether an upsert changes a client (its creation time aside). */
+function clientChanged(existing: Client, next: Client): boolean {
+  return canonical({ ...existing, createdAt: 0 }) !== canonical({ ...next, createdAt: 0 });
+}
+
+function userChanged(existing: User, next: User): boolean {
+  return canonical(existing) !== canonical(next);
+}
+
+/**
+ * `events` receives client.created/updated and user.created/updated (source `config`) for the
+ * fixtures that changed something, for the audit trail; re-applying unchanged fixtures is silent.
+ */
 export async function applyFixtures(
   store: Store,
   settings: Pick<GatehouseSettings, 'clients' | 'users'> & Partial<Pick<GatehouseSettings, 'resources'>>,
   now: number,
+  events?: EventBus,
 ): Promise<AppliedFixtures> {
   for (const [index, fixture] of settings.clients.entries()) {
     const path = `clients[${index}]`;
@@ -50,6 +75,8 @@ export async function applyFixtures(
     }
     if (existing) client.createdAt = existing.createdAt;
     await store.clients.upsert(client);
+    if (!existing) events?.emit({ type: 'client.created', clientId: client.clientId, source: 'config' }, now);
+    else if (clientChanged(existing, client)) events?.emit({ type: 'client.updated', clientId: client.clientId, source: 'config' }, now);
   }
 
   for (const [index, fixture] of settings.users.entries()) {
@@ -73,7 +100,7 @@ export async function applyFixtures(
     }
     const email = fixture.email ?? null;
     const name = fixture.name ?? null;
-    await store.users.upsert({
+    const stored = await store.users.upsert({
       id: existing?.id ?? randomUUID(),
       username: fixture.username,
       passwordHash: keep ? (existing?.passwordHash as string) : await hashPassword(fixture.password),
@@ -83,6 +110,8 @@ export async function applyFixtures(
       claims: withUpdatedAt({ email, name, claims }, existing, now),
       createdAt: existing?.createdAt ?? now,
     });
+    if (!existing) events?.emit({ type: 'user.created', userId: stored.id, username: stored.username, source: 'config' }, now);
+    else if (userChanged(existing, stored)) events?.emit({ type: 'user.updated', userId: stored.id, username: stored.username, source: 'config' }, now);
   }
 
   const resources = settings.resources ?? [];

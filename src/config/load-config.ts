@@ -55,6 +55,8 @@ export interface ConfigFile {
   /** true, a hop count, or addresses/CIDR ranges (a list or a comma-separated string). */
   trust_proxy?: boolean | number | string;
   allow_http_issuer?: boolean;
+  /** Brute-force limits; each limit and each of its keys may be left out (defaults apply). */
+  limits?: Partial<Record<LimitName, Partial<LimitConfig>>>;
   resources?: ResourceFixture[];
   /** Client fixtures, validated and with defaults applied. */
   clients?: ClientFixture[];
@@ -88,12 +90,18 @@ const TOP_LEVEL_KEYS = [
   'tls_key',
   'trust_proxy',
   'allow_http_issuer',
+  'limits',
   'resources',
   'clients',
   'users',
 ] as const;
 // OpenID Connect Core §5.1 standard claims besides the login credentials.
 const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
+/** The brute-force limits (src/core/limits.ts) under `limits:`, and the keys of each. */
+export const LIMIT_NAMES = ['login_username', 'login_ip', 'client_id', 'client_ip'] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+const LIMIT_KEYS = ['free_attempts', 'backoff_base_ms', 'lock_after', 'lock_seconds'] as const;
+export type LimitConfig = Record<(typeof LIMIT_KEYS)[number], number>;
 const RESOURCE_KEYS = ['resource', 'name', 'scopes', 'introspection_client_ids'] as const;
 const SIGNING_ALGS = ['ES256', 'EdDSA'] as const;
 
@@ -289,6 +297,7 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
     if (typeof data.allow_http_issuer !== 'boolean') throw v.error('allow_http_issuer', `must be true or false, not ${describe(data.allow_http_issuer)}`);
     config.allow_http_issuer = data.allow_http_issuer;
   }
+  if (data.limits !== undefined) config.limits = validateLimits(v, data.limits);
   if (data.resources !== undefined) config.resources = validateResources(v, data.resources);
   if (data.clients !== undefined) config.clients = validateClients(v, data.clients);
   if (data.users !== undefined) config.users = validateUsers(v, data.users);
@@ -351,6 +360,26 @@ function validateClients(v: Validator, value: unknown): ClientFixture[] {
     }
     return fixture;
   });
+}
+
+function validateLimits(v: Validator, value: unknown): NonNullable<ConfigFile['limits']> {
+  if (!isRecord(value)) throw v.error('limits', `must be a mapping of ${LIMIT_NAMES.join(', ')}, not ${describe(value)}`);
+  v.checkKeys(value, LIMIT_NAMES, 'limits');
+  const limits: NonNullable<ConfigFile['limits']> = {};
+  for (const name of LIMIT_NAMES) {
+    const item = value[name];
+    if (item === undefined) continue;
+    const base = `limits.${name}`;
+    if (!isRecord(item)) throw v.error(base, `must be a mapping of ${LIMIT_KEYS.join(', ')}, not ${describe(item)}`);
+    v.checkKeys(item, LIMIT_KEYS, base);
+    const limit: Partial<LimitConfig> = {};
+    if (item.free_attempts !== undefined) limit.free_attempts = v.integer(item.free_attempts, `${base}.free_attempts`, 0, 100_000);
+    if (item.backoff_base_ms !== undefined) limit.backoff_base_ms = v.integer(item.backoff_base_ms, `${base}.backoff_base_ms`, 0, 3600_000, ' (milliseconds)');
+    if (item.lock_after !== undefined) limit.lock_after = v.integer(item.lock_after, `${base}.lock_after`, 1, 1_000_000, ' (failures)');
+    if (item.lock_seconds !== undefined) limit.lock_seconds = v.integer(item.lock_seconds, `${base}.lock_seconds`, 1, 7 * 86400, ' (seconds)');
+    limits[name] = limit;
+  }
+  return limits;
 }
 
 function validateResources(v: Validator, value: unknown): ResourceFixture[] {

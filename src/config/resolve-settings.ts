@@ -10,7 +10,17 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, loadConfigFile, metricsTokenProblem, trustProxyProblem, type ConfigFile } from './load-config.js';
-import { DEFAULT_SETTINGS, type GatehouseSettings } from './settings.js';
+import { DEFAULT_SETTINGS, type AttemptLimit, type GatehouseSettings } from './settings.js';
+
+/** A limit of the config file (snake_case, any key may be absent) over its default. */
+function resolveLimit(defaults: AttemptLimit, config: NonNullable<ConfigFile['limits']>[keyof NonNullable<ConfigFile['limits']>]): AttemptLimit {
+  return {
+    freeAttempts: config?.free_attempts ?? defaults.freeAttempts,
+    backoffBaseMs: config?.backoff_base_ms ?? defaults.backoffBaseMs,
+    lockAfter: config?.lock_after ?? defaults.lockAfter,
+    lockSeconds: config?.lock_seconds ?? defaults.lockSeconds,
+  };
+}
 
 export { ConfigError } from './load-config.js';
 
@@ -244,6 +254,12 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     clientCacheTtlSeconds: config.client_cache_ttl_seconds ?? DEFAULT_SETTINGS.clientCacheTtlSeconds,
     cleanupIntervalSeconds: config.cleanup_interval_seconds ?? DEFAULT_SETTINGS.cleanupIntervalSeconds,
     cleanupBatchSize: config.cleanup_batch_size ?? DEFAULT_SETTINGS.cleanupBatchSize,
+    limits: {
+      loginUsername: resolveLimit(DEFAULT_SETTINGS.limits.loginUsername, config.limits?.login_username),
+      loginIp: resolveLimit(DEFAULT_SETTINGS.limits.loginIp, config.limits?.login_ip),
+      clientId: resolveLimit(DEFAULT_SETTINGS.limits.clientId, config.limits?.client_id),
+      clientIp: resolveLimit(DEFAULT_SETTINGS.limits.clientIp, config.limits?.client_ip),
+    },
     resources: config.resources ?? [],
     clients: config.clients ?? [],
     users: config.users ?? [],

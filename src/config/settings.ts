@@ -51,6 +51,18 @@ export interface ResourceFixture {
   introspection_client_ids: string[];
 }
 
+/** One brute-force limit (src/core/limits.ts); config file keys in snake_case. */
+export interface AttemptLimit {
+  /** Failures allowed without any delay. */
+  freeAttempts: number;
+  /** The delay before the next attempt after the first failure beyond the free ones; doubles with every further failure. */
+  backoffBaseMs: number;
+  /** After this many failures the subject is locked for lockSeconds. */
+  lockAfter: number;
+  /** How long a lock lasts; also how long a counter without attempts is remembered. */
+  lockSeconds: number;
+}
+
 export interface GatehouseSettings {
   /** The issuer identifier (RFC 8414 §2): https, or http only on a loopback host. */
   issuer: string;
@@ -126,6 +138,16 @@ export interface GatehouseSettings {
    * (a private test network). Logged as a warning at every start.
    */
   allowHttpIssuer: boolean;
+  /**
+   * Brute-force limits: sign-in attempts per username and per client IP address, failed client
+   * authentications (token, revocation, introspection) per client_id and per IP address.
+   */
+  limits: {
+    loginUsername: AttemptLimit;
+    loginIp: AttemptLimit;
+    clientId: AttemptLimit;
+    clientIp: AttemptLimit;
+  };
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];
@@ -158,4 +180,13 @@ export const DEFAULT_SETTINGS = {
   tls: null,
   trustProxy: false,
   allowHttpIssuer: false,
+  // Per username: 5 free attempts, then 1 s, 2 s, 4 s, 8 s; the 10th failure locks for 15 min.
+  // Per IP address the allowance is larger: many users may share one address (NAT, proxies).
+  // Client secrets are machine-held, so failures mean misconfiguration or guessing.
+  limits: {
+    loginUsername: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 },
+    loginIp: { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 900 },
+    clientId: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 20, lockSeconds: 300 },
+    clientIp: { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 300 },
+  },
 } as const satisfies Partial<GatehouseSettings>;

@@ -7,7 +7,9 @@
  * ("The client MUST NOT use more than one authentication method in each request").
  */
 import type { Client, Store } from '../store/store.js';
+import type { ProviderContext } from './context.js';
 import { InvalidClient, InvalidRequest } from './errors.js';
+import { clientAuthLimits } from './limits.js';
 import type { Params } from './params.js';
 import { verifyClientSecret } from './secrets.js';
 
@@ -57,13 +59,43 @@ export function extractClientCredentials(authorization: string | undefined, para
   return { method: 'none', clientId: bodyId, clientSecret: null };
 }
 
-export async function authenticateClient(
-  authorization: string | undefined,
-  params: Params,
-  /** Where clients are looked up: the instance's cache (context.clients) or the store's. */
-  clients: Pick<Store['clients'], 'get'>,
-): Promise<Client> {
-  const credentials = extractClientCredentials(authorization, params);
+/** What client authentication reads from a back-channel request. */
+export interface ClientAuthenticationRequest {
+  params: Params;
+  /** The Authorization header, if any. */
+  authorization: string | undefined;
+  /** The client's IP address, for the brute-force limits. */
+  clientIp: string;
+}
+
+/**
+ * Authenticates the client of a token, revocation or introspection request. Failures are
+ * limited per client_id and per IP address (src/core/limits.ts): while either is blocked the
+ * request is refused with TooManyAttempts (429) before the client is looked up or any secret
+ * is hashed.
+ */
+export async function authenticateClient(request: ClientAuthenticationRequest, context: ProviderContext): Promise<Client> {
+  const limits = clientAuthLimits(context, request.clientIp);
+  let credentials: ClientCredentials;
+  try {
+    credentials = extractClientCredentials(request.authorization, request.params);
+  } catch (error) {
+    if (error instanceof InvalidClient) await limits.failed(null);
+    throw error;
+  }
+  await limits.check(credentials.clientId);
+  try {
+    const client = await verifyCredentials(credentials, context.clients);
+    await limits.succeeded(client.clientId);
+    return client;
+  } catch (error) {
+    if (error instanceof InvalidClient) await limits.failed(credentials.clientId);
+    throw error;
+  }
+}
+
+/** `clients`: where clients are looked up, the instance's cache (context.clients) or the store's. */
+async function verifyCredentials(credentials: ClientCredentials, clients: Pick<Store['clients'], 'get'>): Promise<Client> {
   const usedBasic = credentials.method === 'client_secret_basic';
   const client = await clients.get(credentials.clientId);
   if (!client) throw new InvalidClient('unknown client or wrong credentials', { usedBasic });

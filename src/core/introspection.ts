@@ -5,22 +5,21 @@
  * unknown, expired or revoked, the answer is `{"active": false}` and nothing more (§2.2).
  */
 import type { Client } from '../store/store.js';
-import { authenticateClient } from './client-authentication.js';
+import { authenticateClient, type ClientAuthenticationRequest } from './client-authentication.js';
 import type { ProviderContext } from './context.js';
 import { InvalidClient, InvalidRequest } from './errors.js';
-import type { Params } from './params.js';
 import { formatScope } from './scope.js';
 import { findToken, isActive, type FoundToken } from './token/token-lookup.js';
 
 export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
 
 export async function handleIntrospectionRequest(
-  request: { params: Params; authorization: string | undefined },
+  request: ClientAuthenticationRequest,
   context: ProviderContext,
 ): Promise<IntrospectionResponse> {
   const { params } = request;
   params.assertNoDuplicates();
-  const caller = await authenticateClient(request.authorization, params, context.clients);
+  const caller = await authenticateClient(request, context);
   // RFC 7662 §4: introspection answers only callers that really authenticated.
   if (caller.tokenEndpointAuthMethod === 'none') throw new InvalidClient('public clients cannot introspect tokens', { usedBasic: false });
   const token = params.get('token');

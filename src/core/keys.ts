@@ -9,6 +9,7 @@ import { hkdfSync, createPrivateKey, createPublicKey, type KeyObject } from 'nod
 import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
 import { DEFAULT_SETTINGS, type GatehouseSettings } from '../config/settings.js';
 import type { SigningKeyRecord, Store } from '../store/store.js';
+import type { ChangeSource, EventBus } from './events.js';
 
 export type SigningAlg = 'ES256' | 'EdDSA' | 'RS256';
 
@@ -176,7 +177,7 @@ export function keyState(record: SigningKeyRecord, records: readonly SigningKeyR
 export async function rotateSigningKey(
   store: Store,
   secret: string,
-  options: { alg: SigningAlg; activateAfterSeconds: number; now?: number },
+  options: { alg: SigningAlg; activateAfterSeconds: number; now?: number; events?: EventBus; source?: ChangeSource },
 ): Promise<SigningKeyRecord> {
   const now = options.now ?? Date.now();
   const kek = deriveKeyEncryptionKey(secret);
@@ -191,7 +192,9 @@ export async function rotateSigningKey(
       );
     }
   }
-  return createRotatedKey(store, kek, options.alg, options.activateAfterSeconds, now);
+  const record = await createRotatedKey(store, kek, options.alg, options.activateAfterSeconds, now);
+  options.events?.emit({ type: 'key.rotated', kid: record.kid, alg: record.alg, activatesAt: record.activatesAt, source: options.source ?? 'cli' }, now);
+  return record;
 }
 
 async function createRotatedKey(store: Store, kek: Uint8Array, alg: SigningAlg, activateAfterSeconds: number, now: number): Promise<SigningKeyRecord> {
@@ -211,7 +214,7 @@ async function createRotatedKey(store: Store, kek: Uint8Array, alg: SigningAlg, 
 export async function retireSigningKey(
   store: Store,
   kid: string,
-  options: { requiredAlgs: readonly SigningAlg[]; now?: number },
+  options: { requiredAlgs: readonly SigningAlg[]; now?: number; events?: EventBus; source?: ChangeSource },
 ): Promise<SigningKeyRecord> {
   const now = options.now ?? Date.now();
   const records = await store.signingKeys.list();
@@ -229,6 +232,7 @@ export async function retireSigningKey(
     }
   }
   if (!(await store.signingKeys.retire(kid, now))) throw new KeyManagementError(`signing key ${kid} is already retired`);
+  options.events?.emit({ type: 'key.retired', kid, alg: record.alg, source: options.source ?? 'cli' }, now);
   return { ...record, retiredAt: now };
 }
 

@@ -5,19 +5,18 @@
  * like success (§2.2: "invalid tokens do not cause an error") and left untouched, so one client
  * can neither revoke nor probe another client's tokens.
  */
-import { authenticateClient } from './client-authentication.js';
+import { authenticateClient, type ClientAuthenticationRequest } from './client-authentication.js';
 import type { ProviderContext } from './context.js';
 import { InvalidRequest } from './errors.js';
-import type { Params } from './params.js';
 import { findToken } from './token/token-lookup.js';
 
 export async function handleRevocationRequest(
-  request: { params: Params; authorization: string | undefined },
+  request: ClientAuthenticationRequest,
   context: ProviderContext,
 ): Promise<void> {
   const { params } = request;
   params.assertNoDuplicates();
-  const caller = await authenticateClient(request.authorization, params, context.clients);
+  const caller = await authenticateClient(request, context);
   const token = params.get('token');
   if (token === undefined) throw new InvalidRequest('token is required');
   const found = await findToken(token, params.get('token_type_hint'), context);

@@ -31,7 +31,15 @@ export function hashPassword(password: string): Promise<string> {
   return argon2Hash(password, ARGON2_OPTIONS);
 }
 
+let passwordVerifications = 0;
+
+/** How many argon2id verifications (passwords and client secrets) ran in this process (for tests and metrics). */
+export function passwordVerificationCount(): number {
+  return passwordVerifications;
+}
+
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  passwordVerifications++;
   try {
     return await argon2Verify(passwordHash, password);
   } catch {

@@ -10,6 +10,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnsafeAuthorizationRequest } from '../core/errors.js';
 import { CsrfMismatch, InteractionNotFound } from '../core/authorize/interaction.js';
 import { isStoreUnavailableError } from '../store/store-errors.js';
+import { TooManyAttempts } from '../core/limits.js';
 import { renderErrorPage } from '../ui/pages.js';
 import { sendHtml } from './html-response.js';
 
@@ -42,6 +43,8 @@ function oauthErrorJson(reply: FastifyReply, error: OAuthError): FastifyReply {
     reply.header('www-authenticate', 'Basic realm="gatehouse", charset="UTF-8"');
   }
   if (error instanceof TemporarilyUnavailable) reply.header('retry-after', '5');
+  // RFC 6585 §4: a limited client learns when it may retry.
+  if (error instanceof TooManyAttempts) reply.header('retry-after', String(error.retryAfterSeconds));
   return sendOAuthJson(reply, error.status, { error: error.error, error_description: error.description });
 }
 

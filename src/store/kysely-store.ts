@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type {
   AccessTokenRecord,
+  AuditEvent,
   AuthorizationCode,
   Client,
   Consent,
@@ -19,6 +20,9 @@ import type {
   LogoutDelivery,
   PoolStats,
   ProtectedResource,
+  RateLimitHitResult,
+  RateLimitPolicy,
+  RateLimitState,
   RefreshTokenRecord,
   RotateRefreshTokenResult,
   Session,
@@ -31,6 +35,7 @@ import type {
 } from './store.js';
 import type {
   AccessTokensTable,
+  AuditEventsTable,
   AuthorizationCodesTable,
   ClientsTable,
   Database,
@@ -637,6 +642,125 @@ export class KyselyStore implements Store {
     },
   };
 
+  readonly rateLimits: Store['rateLimits'] = {
+    get: async (keys, now) => {
+      if (keys.length === 0) return [];
+      const rows = await this.db
+        .selectFrom('rate_limits')
+        .select(['key', 'attempts', 'blocked_until'])
+        .where('key', 'in', keys)
+        .where('expires_at', '>', now)
+        .execute();
+      return rows.map((row) => ({ key: row.key, attempts: row.attempts, blockedUntil: row.blocked_until }));
+    },
+
+    hit: async (entries, now, options) => this.hitRateLimits(entries, now, options),
+
+    // The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) before the block is
+    // recomputed from the count it returned, so a concurrent hit or release waits for it.
+    release: async (key, policy, now) => {
+      await this.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('rate_limits')
+          .set((eb) => ({ attempts: eb('attempts', '-', 1) }))
+          .where('key', '=', key)
+          .where('attempts', '>', 0)
+          .where('expires_at', '>', now)
+          .returning(['attempts', 'last_at'])
+          .executeTakeFirst();
+        if (!row) return;
+        const block = row.attempts > 0 ? policy.blockMs(row.attempts) : 0;
+        const blockedUntil = block > 0 ? row.last_at + block : 0;
+        await trx
+          .updateTable('rate_limits')
+          .set({ blocked_until: blockedUntil, expires_at: Math.max(blockedUntil, row.last_at + policy.forgetAfterMs) })
+          .where('key', '=', key)
+          .execute();
+      });
+    },
+
+    reset: async (key) => {
+      await this.db.deleteFrom('rate_limits').where('key', '=', key).execute();
+    },
+
+    purge: async (now) => {
+      const result = await this.db.deleteFrom('rate_limits').where('expires_at', '<=', now).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+
+  readonly audit: Store['audit'] = {
+    insert: async (events) => {
+      if (events.length === 0) return;
+      await this.db.insertInto('audit_events').values(events.map(auditEventToRow)).execute();
+    },
+
+    list: async (filter) => {
+      let query = this.db.selectFrom('audit_events').selectAll();
+      if (filter.types !== undefined && filter.types.length > 0) query = query.where('type', 'in', filter.types);
+      if (filter.clientId !== undefined) query = query.where('client_id', '=', filter.clientId);
+      const users = filter.users;
+      if (users !== undefined && users.length > 0) {
+        query = query.where((eb) => eb.or([eb('user_id', 'in', users), eb('username', 'in', users)]));
+      }
+      if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+      const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+      return rows.map(rowToAuditEvent);
+    },
+  };
+
+  /**
+   * Per key, the upsert is the first statement and decides: it inserts the counter or, unless
+   * the key is blocked (`unlessBlocked`), counts the attempt (from 1 again once the counter was
+   * forgotten). Its row lock (PostgreSQL) or the write lock (SQLite) is held until commit, so
+   * the block computed from the returned count is written before any other caller counts.
+   * Keys are taken in sorted order, so two callers never wait for each other's rows.
+   */
+  private async hitRateLimits(
+    entries: Array<{ key: string; policy: RateLimitPolicy }>,
+    now: number,
+    options: { unlessBlocked: boolean },
+  ): Promise<RateLimitHitResult> {
+    const order = entries.map((_, index) => index).sort((a, b) => (entries[a]!.key < entries[b]!.key ? -1 : entries[a]!.key > entries[b]!.key ? 1 : 0));
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const states: RateLimitState[] = [];
+        for (const index of order) {
+          const { key, policy } = entries[index]!;
+          const row = await trx
+            .insertInto('rate_limits')
+            .values({ key, attempts: 1, last_at: now, blocked_until: 0, expires_at: now + policy.forgetAfterMs })
+            .onConflict((oc) => {
+              const update = oc.column('key').doUpdateSet({
+                attempts: sql<number>`case when ${sql.ref('rate_limits.expires_at')} <= ${now} then 1 else ${sql.ref('rate_limits.attempts')} + 1 end`,
+                last_at: now,
+              });
+              return options.unlessBlocked ? update.where(sql.ref('rate_limits.blocked_until'), '<=', now) : update;
+            })
+            .returning('attempts')
+            .executeTakeFirst();
+          if (!row) {
+            const blocked = await trx.selectFrom('rate_limits').select('blocked_until').where('key', '=', key).executeTakeFirstOrThrow();
+            throw new RateLimitBlocked(blocked.blocked_until);
+          }
+          const block = policy.blockMs(row.attempts);
+          const blockedUntil = block > 0 ? now + block : 0;
+          await trx
+            .updateTable('rate_limits')
+            .set({ blocked_until: blockedUntil, expires_at: Math.max(blockedUntil, now + policy.forgetAfterMs) })
+            .where('key', '=', key)
+            .execute();
+          states[index] = { key, attempts: row.attempts, blockedUntil };
+        }
+        return { counted: true as const, states };
+      });
+    } catch (error) {
+      // Thrown inside the transaction so that the keys counted before it are rolled back.
+      if (error instanceof RateLimitBlocked) return { counted: false, blockedUntil: error.blockedUntil };
+      throw error;
+    }
+  }
+
   /**
    * The conditional UPDATE is the whole of the atomicity: of any number of concurrent callers,
    * exactly one sees `consumed_at IS NULL` and gets the row back. The follow-up SELECT only
@@ -1090,5 +1214,46 @@ function rowToLogoutDelivery(row: Selectable<LogoutDeliveriesTable>): LogoutDeli
     lastError: row.last_error,
     deliveredAt: row.delivered_at,
     createdAt: row.created_at,
+  };
+}
+
+/** Aborts a rate-limit hit transaction when a key is blocked. */
+class RateLimitBlocked extends Error {
+  constructor(readonly blockedUntil: number) {
+    super('blocked');
+  }
+}
+
+function auditEventToRow(event: AuditEvent): Omit<AuditEventsTable, 'id'> {
+  return {
+    at: event.at,
+    type: event.type,
+    flow_id: event.flowId,
+    client_id: event.clientId,
+    user_id: event.userId,
+    username: event.username,
+    ip: event.ip,
+    details: JSON.stringify(event.details),
+  };
+}
+
+function rowToAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
+  let details: Record<string, unknown> = {};
+  try {
+    const parsed = JSON.parse(row.details) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) details = parsed as Record<string, unknown>;
+  } catch {
+    details = { unparsed: row.details };
+  }
+  return {
+    id: Number(row.id),
+    at: row.at,
+    type: row.type,
+    flowId: row.flow_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    username: row.username,
+    ip: row.ip,
+    details,
   };
 }

@@ -376,8 +376,66 @@ const cleanupIndexes: Migration = {
   },
 };
 
+/**
+ * Brute-force limits shared by every instance (attempt counters per username, client and IP),
+ * and the audit trail.
+ */
+const rateLimitsAndAudit: Migration = {
+  name: '0006_rate_limits_and_audit',
+  async up(db, dialect) {
+    const { time } = types(dialect);
+
+    await db.schema
+      .createTable('rate_limits')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('last_at', time, (c) => c.notNull())
+      .addColumn('blocked_until', time, (c) => c.notNull())
+      .addColumn('expires_at', time, (c) => c.notNull())
+      .execute();
+    // The purge of forgotten counters.
+    await db.schema.createIndex('rate_limits_expires_at_idx').on('rate_limits').column('expires_at').execute();
+
+    // An increasing id orders events of the same millisecond; no foreign keys: the trail
+    // outlives the clients and users it mentions.
+    await db.schema
+      .createTable('audit_events')
+      .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+        dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+      )
+      .addColumn('at', time, (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('flow_id', 'text')
+      .addColumn('client_id', 'text')
+      .addColumn('user_id', 'text')
+      .addColumn('username', 'text')
+      .addColumn('ip', 'text')
+      .addColumn('details', 'text', (c) => c.notNull())
+      .execute();
+    // `gatehouse audit` lists newest first, filtered by type, client or user.
+    const indexes: Array<[name: string, column: string]> = [
+      ['audit_events_at_idx', 'at'],
+      ['audit_events_type_idx', 'type'],
+      ['audit_events_client_id_idx', 'client_id'],
+      ['audit_events_user_id_idx', 'user_id'],
+      ['audit_events_username_idx', 'username'],
+    ];
+    for (const [name, column] of indexes) {
+      await db.schema.createIndex(name).on('audit_events').column(column).execute();
+    }
+  },
+};
+
 /** Every migration, in the order it must be applied. Append only. */
-export const migrations: readonly Migration[] = [initialSchema, refreshTokensAndResources, userClaimsAndSessionIds, logout, pairwiseSubjects, cleanupIndexes];
+export const migrations: readonly Migration[] = [
+  initialSchema,
+  refreshTokensAndResources,
+  userClaimsAndSessionIds,
+  logout,
+  pairwiseSubjects,
+  rateLimitsAndAudit,
+  cleanupIndexes,
+];
 
 /**
  * Key of the PostgreSQL advisory lock that serializes `migrate()` across instances

@@ -9,6 +9,8 @@
  * - arrays and structured values are JSON text.
  */
 
+import type { Generated } from 'kysely';
+
 /** An integer 0 or 1 standing for a boolean. */
 export type IntBool = 0 | 1;
 
@@ -185,6 +187,38 @@ export interface LogoutDeliveriesTable {
   created_at: number;
 }
 
+/**
+ * Attempt counters of the brute-force limits (src/core/limits.ts); created by migration 0006.
+ * One row per limited subject, e.g. `login_username:alice` or `client_ip:203.0.113.7`.
+ */
+export interface RateLimitsTable {
+  key: string;
+  /** Attempts counted since the row was last forgotten. */
+  attempts: number;
+  /** When the last attempt was counted. */
+  last_at: number;
+  /** No attempt is allowed before this time (a time in the past: not blocked). */
+  blocked_until: number;
+  /** The counter is forgotten from this time on (and the row may be purged). */
+  expires_at: number;
+}
+
+/** The audit trail (src/core/audit.ts); created by migration 0006. */
+export interface AuditEventsTable {
+  /** Generated: increases with every insert (SQLite rowid, PostgreSQL bigserial). */
+  id: Generated<number>;
+  at: number;
+  type: string;
+  flow_id: string | null;
+  client_id: string | null;
+  user_id: string | null;
+  /** The username as typed (failed logins) or of the user the event is about. */
+  username: string | null;
+  ip: string | null;
+  /** JSON object: the rest of the event. */
+  details: JsonText;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_at: number;
@@ -203,6 +237,8 @@ export interface Database {
   protected_resources: ProtectedResourcesTable;
   signing_keys: SigningKeysTable;
   logout_deliveries: LogoutDeliveriesTable;
+  rate_limits: RateLimitsTable;
+  audit_events: AuditEventsTable;
   gatehouse_migrations: MigrationsTable;
 }
 

@@ -278,6 +278,56 @@ export interface LogoutDeliveryOutcome {
   logoutToken: string;
 }
 
+/**
+ * How one limited subject (a username, a client, an IP address) is counted: see
+ * src/core/limits.ts, which builds these from the `limits` settings.
+ */
+export interface RateLimitPolicy {
+  /** A counter not touched for this long is forgotten (counting starts again at 1). */
+  forgetAfterMs: number;
+  /** How long the subject is blocked after its `attempts`-th counted attempt (0: not at all). */
+  blockMs(attempts: number): number;
+}
+
+export interface RateLimitState {
+  key: string;
+  attempts: number;
+  /** Blocked while this is later than now. */
+  blockedUntil: number;
+}
+
+export type RateLimitHitResult =
+  /** Counted; `states` in the order of the entries passed. */
+  | { counted: true; states: RateLimitState[] }
+  /** Refused: a key was blocked (only with `unlessBlocked`); nothing was counted. */
+  | { counted: false; blockedUntil: number };
+
+/** One entry of the audit trail. */
+export interface AuditEvent {
+  /** Assigned by the store, increasing; absent when inserting. */
+  id?: number;
+  at: number;
+  type: string;
+  flowId: string | null;
+  clientId: string | null;
+  userId: string | null;
+  /** The username typed at a login (also an unknown one), or of the user concerned. */
+  username: string | null;
+  ip: string | null;
+  /** The rest of the event (never a password, secret, code or token). */
+  details: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  types?: string[];
+  clientId?: string;
+  /** Events whose username or user id is one of these. */
+  users?: string[];
+  /** Only events at or after this time. */
+  since?: number;
+  limit: number;
+}
+
 export type ConsumeCodeResult =
   | { status: 'consumed'; code: AuthorizationCode }
   /** The code exists but was already consumed: a replay (RFC 6749 §4.1.2). */
@@ -538,5 +588,32 @@ export interface Store {
      * per schema: with `wait` false a run finding another in progress returns `skipped`.
      */
     run(now: number, policy: CleanupPolicy, options?: { wait?: boolean }): Promise<CleanupResult>;
+  };
+
+  /** Attempt counters of the brute-force limits, shared by every instance. */
+  rateLimits: {
+    /** The counters of `keys` that are not forgotten at `now` (absent keys are left out). */
+    get(keys: string[], now: number): Promise<RateLimitState[]>;
+    /**
+     * Atomically counts one attempt for every entry and sets its block from the policy, in one
+     * transaction whose first statement per key is a conditional upsert. With `unlessBlocked`,
+     * when any key is blocked at `now`, nothing is counted: of concurrent callers only as many
+     * get through as the policy allows before its block starts.
+     */
+    hit(entries: Array<{ key: string; policy: RateLimitPolicy }>, now: number, options: { unlessBlocked: boolean }): Promise<RateLimitHitResult>;
+    /** Takes back one attempt counted by `hit` (an attempt that turned out fine); atomic. */
+    release(key: string, policy: RateLimitPolicy, now: number): Promise<void>;
+    /** Forgets the counter of `key`. */
+    reset(key: string): Promise<void>;
+    /** Deletes counters forgotten at `now`; returns how many. */
+    purge(now: number): Promise<number>;
+  };
+
+  /** The audit trail (src/core/audit.ts writes it in batches). */
+  audit: {
+    /** Inserts the events, in one multi-row statement. */
+    insert(events: AuditEvent[]): Promise<void>;
+    /** Matching events, newest first. */
+    list(filter: AuditFilter): Promise<AuditEvent[]>;
   };
 }

@@ -2,6 +2,7 @@
  * Starts a real Gatehouse (HTTP on 127.0.0.1, a random port) on the store a test asks for.
  */
 import { DEFAULT_SETTINGS, type ClientFixture, type GatehouseSettings, type ResourceFixture, type UserFixture } from '../../src/config/settings.js';
+import type { AuditTrailOptions } from '../../src/core/audit.js';
 import { startGatehouse, type RunningGatehouse, type StartOptions } from '../../src/server.js';
 import { dropPostgresSchema, postgresTestUrl } from './postgres.js';
 import type { Store } from '../../src/store/store.js';
@@ -45,6 +46,8 @@ export interface TestServerOptions {
   logger?: StartOptions['logger'];
   /** Run on this store (the caller closes it) instead of opening databaseUrl. */
   store?: Store;
+  /** Batching of the audit trail (default: at most 1 s or 200 events before a write). */
+  audit?: AuditTrailOptions;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<RunningGatehouse> {
@@ -65,6 +68,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     issuerFromAddress: true,
     ...(options.store !== undefined ? { store: options.store } : {}),
     ...(options.keyReloadIntervalMs !== undefined ? { keyReloadIntervalMs: options.keyReloadIntervalMs } : {}),
+    ...(options.audit !== undefined ? { audit: options.audit } : {}),
   });
 }
 

@@ -15,6 +15,7 @@ import { join, relative } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type {
   AccessTokenRecord,
+  AuditEvent,
   AuthorizationCode,
   CleanupPolicy,
   Client,
@@ -22,6 +23,8 @@ import type {
   Interaction,
   LogoutDelivery,
   ProtectedResource,
+  RateLimitHitResult,
+  RateLimitPolicy,
   RefreshTokenRecord,
   RotateRefreshTokenResult,
   Session,
@@ -1871,6 +1874,165 @@ function defineContract(name: string, target: ContractTarget): void {
           assert.equal((await s.cleanup.run(NOW, policy(), { wait: true })).status, 'done');
           assert.equal((await s.cleanup.run(NOW, policy())).status, 'done', 'the lock was released');
         });
+      });
+    });
+
+    describe('rate limits', () => {
+      /** Blocked 1 s after the 3rd attempt, 10 s from the 5th on; forgotten after a minute. */
+      const policy: RateLimitPolicy = {
+        forgetAfterMs: MINUTE,
+        blockMs: (attempts) => (attempts >= 5 ? 10_000 : attempts >= 3 ? 1000 : 0),
+      };
+      const hit = (key: string, now: number, unlessBlocked = true) => store.rateLimits.hit([{ key, policy }], now, { unlessBlocked });
+      const attemptsOf = (result: RateLimitHitResult): number => {
+        assert.ok(result.counted, 'counted');
+        return result.states[0]!.attempts;
+      };
+
+      it('counts attempts atomically and blocks as the policy says', async () => {
+        const key = uid('login_username');
+        assert.equal(attemptsOf(await hit(key, NOW)), 1);
+        assert.equal(attemptsOf(await hit(key, NOW)), 2);
+        const third = await hit(key, NOW);
+        assert.ok(third.counted);
+        assert.deepEqual(third.states[0], { key, attempts: 3, blockedUntil: NOW + 1000 });
+        // While blocked: refused, and nothing counted.
+        assert.deepEqual(await hit(key, NOW + 999), { counted: false, blockedUntil: NOW + 1000 });
+        assert.deepEqual(await store.rateLimits.get([key], NOW + 999), [{ key, attempts: 3, blockedUntil: NOW + 1000 }]);
+        assert.equal(attemptsOf(await hit(key, NOW + 1000)), 4);
+        // Without unlessBlocked (failures recorded after the fact) a blocked key is counted too.
+        assert.equal(attemptsOf(await hit(key, NOW + 1000, false)), 5);
+        assert.deepEqual(await store.rateLimits.get([key], NOW + 1000), [{ key, attempts: 5, blockedUntil: NOW + 11_000 }]);
+      });
+
+      it('forgets a counter after forgetAfterMs without attempts, and purge deletes it', async () => {
+        const key = uid('client_id');
+        await hit(key, NOW);
+        await hit(key, NOW);
+        assert.equal((await store.rateLimits.get([key], NOW + MINUTE - 1)).length, 1);
+        assert.deepEqual(await store.rateLimits.get([key], NOW + MINUTE), []);
+        assert.equal(attemptsOf(await hit(key, NOW + MINUTE)), 1, 'counting starts again');
+        const other = uid('client_id');
+        await hit(other, NOW);
+        assert.ok((await store.rateLimits.purge(NOW + MINUTE)) >= 1);
+        assert.deepEqual(await store.rateLimits.get([other], NOW), [], 'purged');
+        assert.equal((await store.rateLimits.get([key], NOW + MINUTE)).length, 1, 'the live counter stays');
+      });
+
+      it('a blocked key refuses the whole hit: no other key is counted', async () => {
+        const user = uid('login_username');
+        const ip = uid('login_ip');
+        for (let i = 0; i < 3; i++) await hit(ip, NOW);
+        const result = await store.rateLimits.hit([{ key: user, policy }, { key: ip, policy }], NOW + 1, { unlessBlocked: true });
+        assert.deepEqual(result, { counted: false, blockedUntil: NOW + 1000 });
+        assert.deepEqual(await store.rateLimits.get([user], NOW + 1), []);
+        const both = await store.rateLimits.hit([{ key: user, policy }, { key: ip, policy }], NOW + 1000, { unlessBlocked: true });
+        assert.ok(both.counted);
+        assert.deepEqual(both.states.map((state) => [state.key, state.attempts]), [[user, 1], [ip, 4]], 'states in the order of the entries');
+      });
+
+      it('release takes back one attempt and its block; reset forgets the counter', async () => {
+        const key = uid('login_ip');
+        for (let i = 0; i < 3; i++) await hit(key, NOW);
+        await store.rateLimits.release(key, policy, NOW);
+        assert.deepEqual(await store.rateLimits.get([key], NOW), [{ key, attempts: 2, blockedUntil: 0 }]);
+        assert.equal(attemptsOf(await hit(key, NOW)), 3);
+        await store.rateLimits.reset(key);
+        assert.deepEqual(await store.rateLimits.get([key], NOW), []);
+        await store.rateLimits.release(key, policy, NOW);
+        assert.deepEqual(await store.rateLimits.get([key], NOW), [], 'releasing an absent counter does nothing');
+      });
+
+      it('20 concurrent hits: exactly as many get through as the policy allows before its block', async () => {
+        const key = uid('login_username');
+        const results = await Promise.all(Array.from({ length: 20 }, () => hit(key, NOW)));
+        assert.equal(count(results, (r) => r.counted), 3);
+        assert.deepEqual(results.filter((r) => r.counted).map(attemptsOf).sort(), [1, 2, 3]);
+        assert.deepEqual(await store.rateLimits.get([key], NOW), [{ key, attempts: 3, blockedUntil: NOW + 1000 }]);
+      });
+
+      it('20 concurrent failures recorded after the fact are all counted', async () => {
+        const key = uid('client_ip');
+        const results = await Promise.all(Array.from({ length: 20 }, () => hit(key, NOW, false)));
+        assert.deepEqual(results.map(attemptsOf).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+      });
+
+      it('two stores on one database share the counters, also under concurrency', { skip: needsShared || needsInterleaved }, async () => {
+        await withTwoStores(target, async (a, b) => {
+          const key = uid('login_username');
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).rateLimits.hit([{ key, policy }], NOW, { unlessBlocked: true })),
+          );
+          assert.equal(count(results, (r) => r.counted), 3);
+          assert.deepEqual(await a.rateLimits.get([key], NOW), await b.rateLimits.get([key], NOW));
+        });
+      });
+
+      it('two stores on one database share the counters', { skip: needsShared }, async () => {
+        await withTwoStores(target, async (a, b) => {
+          const key = uid('login_username');
+          for (let i = 0; i < 3; i++) await a.rateLimits.hit([{ key, policy }], NOW, { unlessBlocked: true });
+          assert.deepEqual(await b.rateLimits.hit([{ key, policy }], NOW, { unlessBlocked: true }), { counted: false, blockedUntil: NOW + 1000 });
+        });
+      });
+    });
+
+    describe('audit', () => {
+      const event = (overrides: Partial<AuditEvent>): AuditEvent => ({
+        at: NOW,
+        type: 'login.failed',
+        flowId: null,
+        clientId: null,
+        userId: null,
+        username: null,
+        ip: null,
+        details: {},
+        ...overrides,
+      });
+
+      it('inserts a batch in one statement and lists it newest first, ties in insertion order reversed', async () => {
+        const client = uid('audit-client');
+        await store.audit.insert([
+          event({ at: NOW, type: 'login.failed', clientId: client, username: 'mallory', ip: '203.0.113.7', details: { reason: 'unknown_user_or_wrong_password' } }),
+          event({ at: NOW + 1, type: 'login.succeeded', clientId: client, userId: 'user-1', username: 'alice', flowId: 'flow-1' }),
+          event({ at: NOW + 1, type: 'consent.granted', clientId: client, userId: 'user-1', details: { scope: ['openid'] } }),
+        ]);
+        const listed = await store.audit.list({ clientId: client, limit: 10 });
+        assert.deepEqual(listed.map((e) => e.type), ['consent.granted', 'login.succeeded', 'login.failed']);
+        const failed = listed[2]!;
+        assert.equal(typeof failed.id, 'number');
+        assert.deepEqual({ ...failed, id: undefined }, {
+          id: undefined,
+          at: NOW,
+          type: 'login.failed',
+          flowId: null,
+          clientId: client,
+          userId: null,
+          username: 'mallory',
+          ip: '203.0.113.7',
+          details: { reason: 'unknown_user_or_wrong_password' },
+        });
+        assert.ok(listed[0]!.id! > listed[1]!.id!, 'ids increase');
+      });
+
+      it('filters by type, client, user (id or username), time, and limits', async () => {
+        const client = uid('audit-client');
+        const other = uid('audit-client');
+        await store.audit.insert([
+          event({ at: NOW - DAY, type: 'token.issued', clientId: client, userId: 'u-bob' }),
+          event({ at: NOW, type: 'token.issued', clientId: client, userId: 'u-bob' }),
+          event({ at: NOW, type: 'token.revoked', clientId: client }),
+          event({ at: NOW, type: 'login.failed', clientId: other, username: 'bob' }),
+        ]);
+        const types = (list: AuditEvent[]) => list.map((e) => `${e.type}@${e.at - NOW}`);
+        assert.deepEqual(types(await store.audit.list({ clientId: client, types: ['token.issued'], limit: 10 })), ['token.issued@0', `token.issued@${-DAY}`]);
+        assert.deepEqual(types(await store.audit.list({ clientId: client, since: NOW, limit: 10 })), ['token.revoked@0', 'token.issued@0']);
+        assert.deepEqual(types(await store.audit.list({ users: ['bob', 'u-bob'], types: ['token.issued', 'login.failed'], limit: 10 })), [
+          'login.failed@0',
+          'token.issued@0',
+          `token.issued@${-DAY}`,
+        ]);
+        assert.equal((await store.audit.list({ clientId: client, limit: 1 })).length, 1);
       });
     });
 

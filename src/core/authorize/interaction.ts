@@ -14,6 +14,7 @@ import { errorResponse, type AuthorizationResponse } from './authorization-respo
 import { currentSession, nextStep, targetOf, type BrowserState } from './authorization-endpoint.js';
 import { issueAuthorizationCode } from './issue-code.js';
 import { endSession } from '../logout/backchannel.js';
+import { beginLoginAttempt } from '../limits.js';
 
 /** An interaction that is unknown, expired, finished, or started by another browser. */
 export class InteractionNotFound extends Error {
@@ -82,26 +83,43 @@ async function usernameHint({ interaction, client }: LoadedInteraction, context:
 
 export type LoginResult =
   | { kind: 'failed' }
+  /** Too many attempts for this username or IP address: refused before the password was checked. */
+  | ({ kind: 'limited'; retryAfterSeconds: number; username: string | null } & LoadedInteraction)
   | { kind: 'signed-in'; sessionId: string; next: { kind: 'consent' } | { kind: 'respond'; response: AuthorizationResponse } };
 
 /**
  * Verifies the username and password. An unknown user is checked against a dummy hash so that
- * it takes as long as a wrong password, and both get the same answer.
+ * it takes as long as a wrong password, and both get the same answer. The brute-force limits
+ * (src/core/limits.ts) count the attempt first and refuse it, before any hashing, while the
+ * username or the client's IP address `clientIp` is blocked.
  */
 export async function submitLogin(
   id: string,
   browser: BrowserState,
   form: { csrfToken?: string | undefined; username?: string | undefined; password?: string | undefined },
   context: ProviderContext,
+  clientIp: string,
 ): Promise<LoginResult> {
-  const { interaction } = await loadInteraction(id, browser, context);
+  const loaded = await loadInteraction(id, browser, context);
+  const { interaction } = loaded;
   checkCsrf(interaction, form.csrfToken);
+  const attempt = await beginLoginAttempt(context, form.username ?? '', clientIp);
+  if (attempt.limited) return { kind: 'limited', retryAfterSeconds: attempt.retryAfterSeconds, username: form.username ?? null, ...loaded };
   const user = form.username === undefined ? undefined : await context.store.users.getByUsername(form.username);
   const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHashFor()), form.password ?? '');
   if (!user || !passwordOk) {
-    context.events.emit({ type: 'login.failed', flowId: interaction.flowId, reason: 'unknown_user_or_wrong_password' });
+    context.events.emit({
+      type: 'login.failed',
+      flowId: interaction.flowId,
+      reason: 'unknown_user_or_wrong_password',
+      username: form.username ?? null,
+      clientId: interaction.clientId,
+      ip: clientIp,
+    });
+    await attempt.finish(false, interaction.flowId);
     return { kind: 'failed' };
   }
+  await attempt.finish(true, interaction.flowId);
 
   // A new session cookie value at every sign-in defeats session fixation. The public session id
   // (OIDC `sid`) carries over when the same user signs in again (prompt=login, max_age), so the
@@ -127,7 +145,10 @@ export async function submitLogin(
     expiresAt: now + context.settings.sessionTtlSeconds * 1000,
   };
   await context.store.sessions.create(session);
-  context.events.emit({ type: 'login.succeeded', flowId: interaction.flowId, userId: user.id }, now);
+  context.events.emit(
+    { type: 'login.succeeded', flowId: interaction.flowId, userId: user.id, username: user.username, clientId: interaction.clientId, ip: clientIp },
+    now,
+  );
 
   const step = await nextStep(interaction.request, session, interaction.createdAt, context);
   if (step === 'complete') return { kind: 'signed-in', sessionId, next: { kind: 'respond', response: await complete(interaction, session, context) } };

@@ -73,7 +73,7 @@ export async function issueTokens(issue: TokenIssue, context: ProviderContext, n
     );
   }
   context.events.emit(
-    { type: 'token.issued', flowId: issue.flowId, clientId: issue.client.clientId, grantType: issue.grantType, jti: accessToken.jti, grantId: issue.grantId },
+    { type: 'token.issued', flowId: issue.flowId, clientId: issue.client.clientId, grantType: issue.grantType, jti: accessToken.jti, grantId: issue.grantId, userId: issue.userId },
     now,
   );
   return response;

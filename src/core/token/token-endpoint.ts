@@ -6,9 +6,8 @@
  */
 import type { Client } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
-import { authenticateClient } from '../client-authentication.js';
+import { authenticateClient, type ClientAuthenticationRequest } from '../client-authentication.js';
 import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
-import type { Params } from '../params.js';
 import type { GrantHandler, TokenResponse } from './grant-handler.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
@@ -22,11 +21,7 @@ export const GRANT_HANDLERS: ReadonlyMap<string, GrantHandler> = new Map(
   [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant].map((handler) => [handler.grantType, handler]),
 );
 
-export interface TokenRequest {
-  params: Params;
-  /** The Authorization header, if any. */
-  authorization: string | undefined;
-}
+export type TokenRequest = ClientAuthenticationRequest;
 
 export async function handleTokenRequest(request: TokenRequest, context: ProviderContext): Promise<TokenResponse> {
   const { params } = request;
@@ -38,7 +33,7 @@ export async function handleTokenRequest(request: TokenRequest, context: Provide
     // RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once."
     params.assertNoDuplicates(handler?.repeatableParams);
     if (!handler) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
-    client = await authenticateClient(request.authorization, params, context.clients);
+    client = await authenticateClient(request, context);
     if (!client.grantTypes.includes(grantType)) {
       throw new UnauthorizedClient(`this client is not allowed to use the ${grantType} grant`);
     }

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { pageLanguage } from '../../core/authorize/authorization-request.js';
-import { submitConsent, submitLogin, viewInteraction } from '../../core/authorize/interaction.js';
+import { submitConsent, submitLogin, viewInteraction, type LoadedInteraction } from '../../core/authorize/interaction.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { renderConsentPage, renderLoginPage } from '../../ui/pages.js';
 import { SESSION_COOKIE, serializeCookie } from '../cookies.js';
@@ -18,6 +18,26 @@ interface InteractionRoute {
 }
 
 const ID_PATTERN = { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{16,64}$' } }, required: ['id'] } as const;
+
+/** The login page of an interaction, pre-filled with `username`, with an error message if any. */
+function loginPage(view: LoadedInteraction, username: string | null, error: string | undefined): string {
+  // OIDC Core §3.1.2.1 ui_locales: the pages are English only, so only en / en-* tags apply.
+  const lang = pageLanguage(view.interaction.request.uiLocales);
+  return renderLoginPage({
+    action: `${ENDPOINT_PATHS.interaction}/${view.interaction.id}/login`,
+    csrfToken: view.interaction.csrfToken,
+    clientName: view.client.clientName ?? view.client.clientId,
+    ...(username !== null ? { username } : {}),
+    ...(error !== undefined ? { error } : {}),
+    ...(lang !== undefined ? { lang } : {}),
+  });
+}
+
+/** "45 seconds", "1 minute", "15 minutes": how long until a limited sign-in may be tried again. */
+export function waitingTime(seconds: number): string {
+  if (seconds < 120) return seconds === 1 ? '1 second' : `${seconds} seconds`;
+  return `${Math.ceil(seconds / 60)} minutes`;
+}
 
 export function registerInteractionRoutes(app: FastifyInstance, context: ProviderContext): void {
   const secure = context.settings.issuer.startsWith('https:');
@@ -33,15 +53,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
     // OIDC Core §3.1.2.1 ui_locales: the pages are English only, so only en / en-* tags apply.
     const lang = pageLanguage(view.interaction.request.uiLocales);
     if (view.kind === 'login') {
-      const page = renderLoginPage({
-        action: `${base}/${id}/login`,
-        csrfToken: view.interaction.csrfToken,
-        clientName,
-        ...(view.username !== null ? { username: view.username } : {}),
-        ...(request.query.failed !== undefined ? { error: 'Incorrect username or password.' } : {}),
-        ...(lang !== undefined ? { lang } : {}),
-      });
-      return sendHtml(reply, 200, page, csp);
+      return sendHtml(reply, 200, loginPage(view, view.username, request.query.failed !== undefined ? 'Incorrect username or password.' : undefined), csp);
     }
     const page = renderConsentPage({
       action: `${base}/${id}/consent`,
@@ -65,8 +77,15 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       browserState(request),
       { csrfToken: form.get('csrf_token'), username: form.get('username'), password: form.get('password') },
       context,
+      request.ip,
     );
     if (result.kind === 'failed') return sendRedirect(reply, `${base}/${id}?failed=1`);
+    if (result.kind === 'limited') {
+      // RFC 6585 §4: 429 with Retry-After; the same page and words whether the user exists or not.
+      reply.header('retry-after', String(result.retryAfterSeconds));
+      const message = `Too many sign-in attempts. Try again in ${waitingTime(result.retryAfterSeconds)}.`;
+      return sendHtml(reply, 429, loginPage(result, result.username, message), cspAllowingRedirectTo(result.interaction.request.redirectUri));
+    }
     reply.header('set-cookie', serializeCookie(SESSION_COOKIE, result.sessionId, { secure, maxAgeSeconds: context.settings.sessionTtlSeconds }));
     if (result.next.kind === 'respond') return sendAuthorizationResponse(reply, result.next.response);
     return sendRedirect(reply, `${base}/${id}`);

@@ -1,0 +1,155 @@
+/**
+ * Brute-force limits on client authentication (RFC 6749 §2.3) at the token, revocation
+ * (RFC 7009) and introspection (RFC 7662) endpoints: failures per client_id and per IP address,
+ * answered with 429, Retry-After and a JSON `temporarily_unavailable` error (see TooManyAttempts
+ * in src/core/limits.ts for why that code), before any client secret is hashed.
+ *
+ * Run: node scripts/run-tests.mjs test/abuse/client-auth-limits
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AttemptLimit, GatehouseSettings } from '../../src/config/settings.js';
+import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
+import type { TimedEvent } from '../../src/core/events.js';
+import { clientSecretArgon2CheckCount } from '../../src/core/secrets.js';
+import type { RunningGatehouse } from '../../src/server.js';
+import { assertTokenError, basicAuthorization, postToken, type TokenResponse } from '../helpers/code-flow.js';
+import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
+import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
+
+const NOW = 1_900_000_000_000;
+const NEVER: AttemptLimit = { freeAttempts: 100_000, backoffBaseMs: 0, lockAfter: 1_000_000, lockSeconds: 1 };
+/** 2 free failures, then 60 s, 120 s; the 4th failure locks for 300 s. */
+const SMALL: AttemptLimit = { freeAttempts: 2, backoffBaseMs: 60_000, lockAfter: 4, lockSeconds: 300 };
+
+const servers: RunningGatehouse[] = [];
+after(async () => {
+  for (const server of servers) await server.close();
+});
+
+async function startServer(overrides: Partial<GatehouseSettings['limits']>, databaseUrl?: string) {
+  const settings: Partial<GatehouseSettings> = { limits: { ...DEFAULT_SETTINGS.limits, clientIp: NEVER, ...overrides } };
+  const server = await startTestServer({ settings, ...(databaseUrl ? { databaseUrl } : {}) });
+  servers.push(server);
+  const clock = { now: NOW };
+  server.context.now = () => clock.now;
+  const events: TimedEvent[] = [];
+  server.context.events.onAny((event) => events.push(event));
+  return { server, clock, events };
+}
+
+const RIGHT = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! };
+const WRONG = { id: CONFIDENTIAL_CLIENT.client_id, secret: 'not-the-secret' };
+
+/** A token request that fails after client authentication (the code is unknown): 400 invalid_grant proves authentication passed. */
+function tokenRequest(server: RunningGatehouse, basic: { id: string; secret: string }): Promise<TokenResponse> {
+  return postToken(server, { grant_type: 'authorization_code', code: 'no-such-code', redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0] }, { basic });
+}
+
+async function post(server: RunningGatehouse, path: '/revoke' | '/introspect', basic: { id: string; secret: string }): Promise<TokenResponse> {
+  const response = await fetch(new URL(path, server.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization(basic.id, basic.secret) },
+    body: 'token=unknown-token',
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: JSON.parse(text) as Record<string, unknown>, text };
+}
+
+/** RFC 6585 §4 429 with Retry-After; RFC 6749 §5.2 JSON error body with no-store. */
+function assertLimited(response: TokenResponse, retryAfter: number): void {
+  assertTokenError(response, 429, 'temporarily_unavailable');
+  assert.equal(response.headers.get('retry-after'), String(retryAfter));
+  assert.match(String(response.body['error_description']), new RegExp(`retry after ${retryAfter} seconds`));
+}
+
+describe('client authentication limits (per client_id)', () => {
+  it('RFC 6749 §5.2: failures are limited with 429 temporarily_unavailable and Retry-After, before any secret hashing', async () => {
+    const { server, clock, events } = await startServer({ clientId: SMALL });
+    assertTokenError(await tokenRequest(server, WRONG), 401, 'invalid_client');
+    assertTokenError(await tokenRequest(server, WRONG), 401, 'invalid_client');
+    assertTokenError(await tokenRequest(server, WRONG), 401, 'invalid_client');
+    const before = clientSecretArgon2CheckCount();
+    // Limited even with the right secret, and without running argon2id for it.
+    assertLimited(await tokenRequest(server, RIGHT), 60);
+    assertLimited(await tokenRequest(server, WRONG), 60);
+    assert.equal(clientSecretArgon2CheckCount(), before, 'no argon2id for limited requests');
+    clock.now = NOW + 60_000;
+    assertTokenError(await tokenRequest(server, WRONG), 401, 'invalid_client');
+    // The 4th failure locks for lock_seconds.
+    assertLimited(await tokenRequest(server, RIGHT), 300);
+    const lock = events.filter((event) => event.type === 'rate_limit.locked');
+    assert.equal(lock.length, 1);
+    assert.ok(lock[0]?.type === 'rate_limit.locked');
+    assert.deepEqual([lock[0].scope, lock[0].subject, lock[0].attempts, lock[0].until], ['client_id', RIGHT.id, 4, NOW + 60_000 + 300_000]);
+    const refused = events.filter((event) => event.type === 'token.refused' && event.error === 'temporarily_unavailable');
+    assert.ok(refused.length >= 1, 'a limited request is reported as token.refused');
+    clock.now += 300_000;
+    assertTokenError(await tokenRequest(server, RIGHT), 400, 'invalid_grant');
+  });
+
+  it('a success forgets the client’s failures', async () => {
+    const { server } = await startServer({ clientId: SMALL });
+    assertTokenError(await tokenRequest(server, WRONG), 401, 'invalid_client');
+    assertTokenError(await tokenRequest(server, WRONG), 401, 'invalid_client');
+    assertTokenError(await tokenRequest(server, RIGHT), 400, 'invalid_grant');
+    assertTokenError(await tokenRequest(server, WRONG), 401, 'invalid_client');
+    assertTokenError(await tokenRequest(server, WRONG), 401, 'invalid_client');
+    assertTokenError(await tokenRequest(server, WRONG), 401, 'invalid_client');
+    assertLimited(await tokenRequest(server, WRONG), 60);
+  });
+
+  it('RFC 7009 §2.1 and RFC 7662 §2.1: revocation and introspection share the limit', async () => {
+    const { server } = await startServer({ clientId: { ...SMALL, freeAttempts: 1 } });
+    assert.equal((await post(server, '/revoke', WRONG)).status, 401);
+    assert.equal((await post(server, '/introspect', WRONG)).status, 401);
+    const before = clientSecretArgon2CheckCount();
+    const revoke = await post(server, '/revoke', RIGHT);
+    assertLimited(revoke, 60);
+    assertLimited(await post(server, '/introspect', RIGHT), 60);
+    assertLimited(await tokenRequest(server, RIGHT), 60);
+    assert.equal(clientSecretArgon2CheckCount(), before);
+  });
+
+  it('an unknown client_id is limited like a known one', async () => {
+    const { server } = await startServer({ clientId: { ...SMALL, freeAttempts: 0 } });
+    const unknown = { id: 'no-such-client', secret: 'whatever' };
+    assertTokenError(await tokenRequest(server, unknown), 401, 'invalid_client');
+    assertLimited(await tokenRequest(server, unknown), 60);
+    assertTokenError(await tokenRequest(server, WRONG), 401, 'invalid_client');
+    assertLimited(await tokenRequest(server, WRONG), 60);
+  });
+});
+
+describe('client authentication limits (per IP address)', () => {
+  it('failures for many client_ids from one address are limited together', async () => {
+    const { server, events } = await startServer({ clientId: NEVER, clientIp: { freeAttempts: 2, backoffBaseMs: 5000, lockAfter: 10, lockSeconds: 300 } });
+    for (let i = 0; i < 2; i++) assertTokenError(await tokenRequest(server, { id: `guess-${i}`, secret: 'x' }), 401, 'invalid_client');
+    // A malformed Basic header names no client, but still counts for the address.
+    const malformed = await postToken(server, { grant_type: 'authorization_code', code: 'x' }, { authorization: 'Basic !!!' });
+    assertTokenError(malformed, 401, 'invalid_client');
+    assertLimited(await tokenRequest(server, RIGHT), 5);
+    assert.equal(events.filter((event) => event.type === 'rate_limit.locked').length, 0, 'backoff is not a lock');
+  });
+});
+
+describe('client authentication limits across instances', () => {
+  it('two Gatehouse instances sharing one PostgreSQL schema enforce one lock', async (t) => {
+    const url = await postgresTestUrl();
+    if (!url) return t.skip(postgresSkipMessage());
+    try {
+      const limit = { freeAttempts: 0, backoffBaseMs: 0, lockAfter: 2, lockSeconds: 120 };
+      const a = await startServer({ clientId: limit }, url);
+      const b = await startServer({ clientId: limit }, url);
+      assertTokenError(await tokenRequest(a.server, WRONG), 401, 'invalid_client');
+      assertTokenError(await tokenRequest(b.server, WRONG), 401, 'invalid_client');
+      const before = clientSecretArgon2CheckCount();
+      assertLimited(await tokenRequest(a.server, RIGHT), 120);
+      assertLimited(await tokenRequest(b.server, RIGHT), 120);
+      assert.equal(clientSecretArgon2CheckCount(), before);
+    } finally {
+      for (const server of servers.splice(0)) await server.close();
+      await dropPostgresSchema(url);
+    }
+  });
+});
