@@ -59,9 +59,9 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
     assert.equal(settings.interactionTtlSeconds, 600);
     assert.deepEqual(settings.clients, []);
     assert.deepEqual(settings.users, []);
-    // Every other default is taken over as is.
+    // Every other default is taken over as is (limits: a copy with the same values).
     for (const [key, value] of Object.entries(DEFAULT_SETTINGS)) {
-      if (key !== 'databaseUrl') assert.equal(settings[key as keyof typeof settings], value, key);
+      if (key !== 'databaseUrl') assert.deepStrictEqual(settings[key as keyof typeof settings], value, key);
     }
   });
 

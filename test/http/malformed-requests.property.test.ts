@@ -27,7 +27,13 @@ const FC_OPTIONS = { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}
 
 let gatehouse: RunningGatehouse;
 before(async () => {
-  gatehouse = await startTestServer();
+  // The brute-force limits (tested in test/abuse/) would soon answer these thousands of failed
+  // client authentications with 429 and lock the test's clients out; this file is about
+  // malformed input, so it runs with limits no run reaches.
+  const unreachable = { freeAttempts: 1_000_000, backoffBaseMs: 1, lockAfter: 1_000_000, lockSeconds: 1 };
+  gatehouse = await startTestServer({
+    settings: { limits: { loginUsername: unreachable, loginIp: unreachable, clientId: unreachable, clientIp: unreachable } },
+  });
 });
 after(async () => {
   await gatehouse.close();
