@@ -215,12 +215,15 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     backchannelLogoutBackoffInitialMs: config.backchannel_logout_backoff_initial_ms ?? DEFAULT_SETTINGS.backchannelLogoutBackoffInitialMs,
     backchannelLogoutBackoffMaxMs: config.backchannel_logout_backoff_max_ms ?? DEFAULT_SETTINGS.backchannelLogoutBackoffMaxMs,
     backchannelLogoutTimeoutMs: config.backchannel_logout_timeout_ms ?? DEFAULT_SETTINGS.backchannelLogoutTimeoutMs,
-    limits: {
-      loginUsername: resolveLimit(DEFAULT_SETTINGS.limits.loginUsername, config.limits?.login_username),
-      loginIp: resolveLimit(DEFAULT_SETTINGS.limits.loginIp, config.limits?.login_ip),
-      clientId: resolveLimit(DEFAULT_SETTINGS.limits.clientId, config.limits?.client_id),
-      clientIp: resolveLimit(DEFAULT_SETTINGS.limits.clientIp, config.limits?.client_ip),
-    },
+    limits:
+      config.limits === undefined
+        ? DEFAULT_SETTINGS.limits
+        : {
+            loginUsername: resolveLimit(DEFAULT_SETTINGS.limits.loginUsername, config.limits.login_username),
+            loginIp: resolveLimit(DEFAULT_SETTINGS.limits.loginIp, config.limits.login_ip),
+            clientId: resolveLimit(DEFAULT_SETTINGS.limits.clientId, config.limits.client_id),
+            clientIp: resolveLimit(DEFAULT_SETTINGS.limits.clientIp, config.limits.client_ip),
+          },
     resources: config.resources ?? [],
     clients: config.clients ?? [],
     users: config.users ?? [],
