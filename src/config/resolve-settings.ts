@@ -254,12 +254,15 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     clientCacheTtlSeconds: config.client_cache_ttl_seconds ?? DEFAULT_SETTINGS.clientCacheTtlSeconds,
     cleanupIntervalSeconds: config.cleanup_interval_seconds ?? DEFAULT_SETTINGS.cleanupIntervalSeconds,
     cleanupBatchSize: config.cleanup_batch_size ?? DEFAULT_SETTINGS.cleanupBatchSize,
-    limits: {
-      loginUsername: resolveLimit(DEFAULT_SETTINGS.limits.loginUsername, config.limits?.login_username),
-      loginIp: resolveLimit(DEFAULT_SETTINGS.limits.loginIp, config.limits?.login_ip),
-      clientId: resolveLimit(DEFAULT_SETTINGS.limits.clientId, config.limits?.client_id),
-      clientIp: resolveLimit(DEFAULT_SETTINGS.limits.clientIp, config.limits?.client_ip),
-    },
+    limits:
+      config.limits === undefined
+        ? DEFAULT_SETTINGS.limits
+        : {
+            loginUsername: resolveLimit(DEFAULT_SETTINGS.limits.loginUsername, config.limits.login_username),
+            loginIp: resolveLimit(DEFAULT_SETTINGS.limits.loginIp, config.limits.login_ip),
+            clientId: resolveLimit(DEFAULT_SETTINGS.limits.clientId, config.limits.client_id),
+            clientIp: resolveLimit(DEFAULT_SETTINGS.limits.clientIp, config.limits.client_ip),
+          },
     resources: config.resources ?? [],
     clients: config.clients ?? [],
     users: config.users ?? [],

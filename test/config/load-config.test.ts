@@ -451,3 +451,52 @@ clients:
     await assertConfigError('backchannel_logout_backoff_initial_ms: fast\n', 'backchannel_logout_backoff_initial_ms', /integer/);
   });
 });
+
+describe('brute-force limits in the config file (limits:)', () => {
+  test('reads limits; each limit and each key may be left out', async () => {
+    const config = await loadConfigFile(
+      await file('limits:\n  login_username:\n    free_attempts: 3\n    lock_after: 6\n  client_ip:\n    backoff_base_ms: 250\n    lock_seconds: 60\n'),
+    );
+    assert.deepEqual(config.limits, { login_username: { free_attempts: 3, lock_after: 6 }, client_ip: { backoff_base_ms: 250, lock_seconds: 60 } });
+  });
+
+  test('errors name the key path', async () => {
+    await assertConfigError('limits:\n  login:\n    lock_after: 3\n', 'limits.login', /not a known key.*login_username, login_ip, client_id, client_ip/);
+    await assertConfigError('limits:\n  login_ip:\n    lock_after: 0\n', 'limits.login_ip.lock_after', /between 1 and/);
+    await assertConfigError('limits:\n  client_id:\n    lock_minutes: 3\n', 'limits.client_id.lock_minutes', /not a known key.*lock_seconds/);
+    await assertConfigError('limits:\n  client_id: 5\n', 'limits.client_id', /must be a mapping/);
+    await assertConfigError('limits:\n  login_username:\n    backoff_base_ms: -1\n', 'limits.login_username.backoff_base_ms', /between 0 and/);
+  });
+});
+
+describe('applyFixtures: change events for the audit trail', () => {
+  test('client.created and user.created once, client.updated and user.updated on a change, nothing when unchanged', async () => {
+    const { EventBus } = await import('../../src/core/events.js');
+    const config = await loadConfigFile(await file(FULL_YAML));
+    const store = await openStore('sqlite::memory:');
+    const events = new EventBus();
+    const seen: string[] = [];
+    events.onAny((event) => {
+      if (event.type.startsWith('client.') || event.type.startsWith('user.')) {
+        seen.push(`${event.type} ${'clientId' in event ? event.clientId : 'username' in event ? event.username : ''} ${'source' in event ? event.source : ''}`);
+      }
+    });
+    try {
+      await store.migrate();
+      const fixtures = { clients: config.clients ?? [], users: config.users ?? [] };
+      await applyFixtures(store, fixtures, 1000, events);
+      assert.deepEqual(seen.sort(), ['client.created native config', 'client.created service config', 'client.created web config', 'user.created alice config', 'user.created bob config']);
+      seen.length = 0;
+      await applyFixtures(store, fixtures, 2000, events);
+      assert.deepEqual(seen, [], 're-applying unchanged fixtures is silent');
+      const changed = {
+        clients: fixtures.clients.map((client) => (client.client_id === 'web' ? { ...client, client_name: 'Renamed' } : client)),
+        users: fixtures.users.map((user) => (user.username === 'bob' ? { ...user, password: 'a-new-password' } : user)),
+      };
+      await applyFixtures(store, changed, 3000, events);
+      assert.deepEqual(seen.sort(), ['client.updated web config', 'user.updated bob config']);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -65,6 +65,17 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
     }
   });
 
+  test('limits: config keys over the defaults, key by key', async () => {
+    const cwd = await freshDir();
+    await writeFile(join(cwd, 'gatehouse.yaml'), 'limits:\n  login_username:\n    lock_after: 3\n  client_id:\n    lock_seconds: 60\n');
+    const settings = await resolveWith({ cwd, flags: { config: 'gatehouse.yaml' } });
+    assert.deepEqual(settings.limits, {
+      ...DEFAULT_SETTINGS.limits,
+      loginUsername: { ...DEFAULT_SETTINGS.limits.loginUsername, lockAfter: 3 },
+      clientId: { ...DEFAULT_SETTINGS.limits.clientId, lockSeconds: 60 },
+    });
+  });
+
   test('the default issuer follows the port', async () => {
     const settings = await resolveWith({ flags: { port: '9100' } });
     assert.equal(settings.issuer, 'http://localhost:9100');
