@@ -6,7 +6,7 @@
  * record of the request that the login and consent pages work on.
  */
 import type { ProviderContext } from '../context.js';
-import { OAuthError } from '../errors.js';
+import { OAuthError, UnsafeAuthorizationRequest } from '../errors.js';
 import type { Params } from '../params.js';
 import { randomToken, sha256Base64Url } from '../secrets.js';
 import { isSubset } from '../scope.js';
@@ -69,7 +69,7 @@ export async function handleAuthorizationRequest(
   const session = await currentSession(browser.sessionId, context);
   const step = await nextStep(request, session, null, context);
   if (step === 'complete') {
-    return { kind: 'respond', response: await issueAuthorizationCode(request, flowId, session!, context) };
+    return { kind: 'respond', response: await unlessClientDeleted(client.clientId, context, () => issueAuthorizationCode(request, flowId, session!, context)) };
   }
   if (request.prompt.includes('none')) {
     const error =
@@ -83,7 +83,7 @@ export async function handleAuthorizationRequest(
   const newBrowserId = browser.browserId === undefined ? randomToken(32) : null;
   const now = context.now();
   const interactionId = randomToken(24);
-  await context.store.interactions.create({
+  await unlessClientDeleted(client.clientId, context, () => context.store.interactions.create({
     id: interactionId,
     flowId,
     clientId: client.clientId,
@@ -92,8 +92,26 @@ export async function handleAuthorizationRequest(
     csrfToken: randomToken(32),
     createdAt: now,
     expiresAt: now + context.settings.interactionTtlSeconds * 1000,
-  });
+  }));
   return { kind: 'interact', interactionId, newBrowserId };
+}
+
+/**
+ * Runs a write for `clientId`. A client deleted by another process may still be in this
+ * instance's cache (client_cache_ttl_seconds); the write then fails on its foreign key. That is
+ * the unknown-client error page (RFC 6749 §4.1.2.1: never a redirect), not a server error.
+ */
+async function unlessClientDeleted<T>(clientId: string, context: ProviderContext, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (!(error instanceof OAuthError) && (await context.clients.fresh(clientId)) === undefined) {
+      throw new UnsafeAuthorizationRequest('Unknown application', 'No application is registered with this client_id.', [
+        { label: 'client_id received', value: clientId },
+      ]);
+    }
+    throw error;
+  }
 }
 
 export function targetOf(request: StoredAuthorizationRequest) {
