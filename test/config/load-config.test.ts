@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -72,6 +72,17 @@ users:
 `;
 
 describe('loadConfigFile: valid files', () => {
+  test('the README\'s config file example loads as shown', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Config file'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(example, 'the Config file section has a YAML example');
+    const config = await loadConfigFile(await file(example));
+    assert.equal(config.clients?.length, 2);
+    assert.equal(config.users?.[0]?.username, 'alice');
+    assert.equal(config.limits?.login_username?.lock_after, 10);
+  });
+
   test('reads a YAML file with every key, applying client defaults', async () => {
     const config = await loadConfigFile(await file(FULL_YAML));
     assert.equal(config.issuer, 'https://auth.example.com');
