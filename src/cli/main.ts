@@ -662,7 +662,9 @@ async function keysRotate(flags: KeysRotateFlags): Promise<void> {
   }
   if (flags.json) return printJson(keyView(record, tools.keyState(record, [...before, record], now, retention), retention));
   writeOut(`Created ${alg} signing key ${record.kid}.`);
-  writeOut(`  Published in the JWKS: now (running servers load it within ${reload})`);
+  // PostgreSQL announces the change (LISTEN/NOTIFY): servers load it at once; the periodic
+  // reload is the bound when a notification is lost, and on SQLite.
+  writeOut(`  Published in the JWKS: now (running servers load it at once on PostgreSQL, within ${reload} at most)`);
   writeOut(`  Signs from:            ${isoTime(record.activatesAt)}${delay > 0 ? ` (in ${delay} s)` : ''}`);
   if (previous) {
     writeOut('');
@@ -682,7 +684,7 @@ async function keysRetire(kid: string, flags: KeysFlags): Promise<void> {
   const retention = tools.retentionMs(settings);
   if (flags.json) return printJson(keyView(record, 'retired', retention));
   writeOut(
-    `Retired signing key ${kid}: it no longer signs (running servers stop using it within ${tools.KEY_RELOAD_INTERVAL_MS / 1000} s). ` +
+    `Retired signing key ${kid}: it no longer signs (running servers stop using it at once on PostgreSQL, within ${tools.KEY_RELOAD_INTERVAL_MS / 1000} s at most). ` +
       `It stays in the JWKS until ${isoTime(record.retiredAt! + retention)}, when every token it signed has expired.`,
   );
 }
