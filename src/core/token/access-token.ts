@@ -22,13 +22,19 @@ export interface AccessTokenRequest {
   now: number;
 }
 
-export interface IssuedAccessToken {
-  token: string;
+/** An access token whose record is stored and whose key is chosen, not yet signed. */
+export interface PreparedAccessToken {
   jti: string;
   expiresIn: number;
+  sign(): Promise<string>;
 }
 
-export async function issueAccessToken(request: AccessTokenRequest, keys: KeyRing, store: Store): Promise<IssuedAccessToken> {
+/**
+ * Stores the access token's record (its `jti`, for revocation and introspection) and chooses its
+ * key, so that nothing can fail any more but the signature itself; the caller signs once its
+ * transaction has committed (see prepareTokens in ./issue-tokens.ts).
+ */
+export async function prepareAccessToken(request: AccessTokenRequest, keys: KeyRing, store: Store): Promise<PreparedAccessToken> {
   const key = keys.active(request.now);
   const jti = randomToken(16);
   const iat = Math.floor(request.now / 1000);
@@ -39,16 +45,6 @@ export async function issueAccessToken(request: AccessTokenRequest, keys: KeyRin
     scope: formatScope(request.scope),
   };
   if (request.authTime !== null) claims['auth_time'] = Math.floor(request.authTime / 1000);
-  const token = await new SignJWT(claims)
-    // RFC 9068 §2.1: typ "at+jwt" keeps access tokens from being confused with ID tokens.
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-    .setIssuer(request.issuer)
-    .setSubject(request.subject)
-    .setAudience(request.audience.length === 1 ? request.audience[0]! : request.audience)
-    .setIssuedAt(iat)
-    .setExpirationTime(exp)
-    .setJti(jti)
-    .sign(key.privateKey);
   const record: AccessTokenRecord = {
     jti,
     grantId: request.grantId,
@@ -62,5 +58,19 @@ export async function issueAccessToken(request: AccessTokenRequest, keys: KeyRin
     revokedAt: null,
   };
   await store.accessTokens.create(record);
-  return { token, jti, expiresIn: request.ttlSeconds };
+  return {
+    jti,
+    expiresIn: request.ttlSeconds,
+    sign: () =>
+      new SignJWT(claims)
+        // RFC 9068 §2.1: typ "at+jwt" keeps access tokens from being confused with ID tokens.
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+        .setIssuer(request.issuer)
+        .setSubject(request.subject)
+        .setAudience(request.audience.length === 1 ? request.audience[0]! : request.audience)
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .setJti(jti)
+        .sign(key.privateKey),
+  };
 }

@@ -61,24 +61,34 @@ export function accessTokenHash(accessToken: string, alg: SigningAlg): string {
 }
 
 export async function issueIdToken(request: IdTokenRequest, keys: KeyRing): Promise<string> {
+  return idTokenSigner(request, keys)(request.accessToken);
+}
+
+/**
+ * Chooses the ID token's key and builds its claims now, and returns the function that signs it
+ * for the access token it accompanies (at_hash); see prepareTokens in ./issue-tokens.ts.
+ */
+export function idTokenSigner(request: Omit<IdTokenRequest, 'accessToken'>, keys: KeyRing): (accessToken: string) => Promise<string> {
   const key = keys.active(request.now, request.alg);
   const iat = Math.floor(request.now / 1000);
-  const claims: Record<string, unknown> = {
-    auth_time: Math.floor(request.authTime / 1000),
-    at_hash: accessTokenHash(request.accessToken, key.alg),
-    acr: PASSWORD_ACR,
-    // RFC 8176: authenticated with a password.
-    amr: ['pwd'],
+  return (accessToken) => {
+    const claims: Record<string, unknown> = {
+      auth_time: Math.floor(request.authTime / 1000),
+      at_hash: accessTokenHash(accessToken, key.alg),
+      acr: PASSWORD_ACR,
+      // RFC 8176: authenticated with a password.
+      amr: ['pwd'],
+    };
+    // OIDC Core §3.1.2.1: the nonce is passed through unmodified.
+    if (request.nonce !== null) claims['nonce'] = request.nonce;
+    if (request.sid !== null) claims['sid'] = request.sid;
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid })
+      .setIssuer(request.issuer)
+      .setSubject(request.subject)
+      .setAudience(request.clientId)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + request.ttlSeconds)
+      .sign(key.privateKey);
   };
-  // OIDC Core §3.1.2.1: the nonce is passed through unmodified.
-  if (request.nonce !== null) claims['nonce'] = request.nonce;
-  if (request.sid !== null) claims['sid'] = request.sid;
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid })
-    .setIssuer(request.issuer)
-    .setSubject(request.subject)
-    .setAudience(request.clientId)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + request.ttlSeconds)
-    .sign(key.privateKey);
 }

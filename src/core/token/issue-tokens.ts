@@ -5,9 +5,9 @@
 import type { Client } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { formatScope } from '../scope.js';
-import { issueAccessToken } from './access-token.js';
+import { prepareAccessToken } from './access-token.js';
 import type { TokenResponse } from './grant-handler.js';
-import { idTokenAlgFor, issueIdToken } from './id-token.js';
+import { idTokenAlgFor, idTokenSigner } from './id-token.js';
 
 export interface TokenIssue {
   client: Client;
@@ -25,12 +25,30 @@ export interface TokenIssue {
   grantType: string;
 }
 
+/** Tokens whose records are stored and whose keys are chosen, but which are not signed yet. */
+export interface PreparedTokens {
+  sign(): Promise<TokenResponse>;
+}
+
+/** Issues the tokens at once: for grants that run outside a transaction (client credentials). */
 export async function issueTokens(issue: TokenIssue, context: ProviderContext, now: number): Promise<TokenResponse> {
+  return (await prepareTokens(issue, context, now)).sign();
+}
+
+/**
+ * Does everything the tokens need but the signatures: stores the access token's record, chooses
+ * the keys, emits `token.issued`. A grant that runs in a transaction (code redemption, refresh
+ * rotation) signs after the commit: signing is asynchronous (WebCrypto, on the thread pool), and
+ * a transaction held open across it would, on SQLite, hold the only connection and stall every
+ * other request's queries meanwhile. Once prepared, only the signature itself is left to fail,
+ * which it does not with a key the ring has loaded.
+ */
+export async function prepareTokens(issue: TokenIssue, context: ProviderContext, now: number): Promise<PreparedTokens> {
   const { settings } = context;
   // RFC 9068 §2.2 `sub`: the user (as this client sees it, OIDC Core §8), or the client itself
   // when no user is involved (client credentials).
   const subject = issue.userId === null ? issue.client.clientId : context.subjects.of(issue.client, issue.userId);
-  const accessToken = await issueAccessToken(
+  const accessToken = await prepareAccessToken(
     {
       issuer: settings.issuer,
       clientId: issue.client.clientId,
@@ -47,34 +65,41 @@ export async function issueTokens(issue: TokenIssue, context: ProviderContext, n
     context.keys,
     context.store,
   );
-  const response: TokenResponse = {
-    access_token: accessToken.token,
-    token_type: 'Bearer',
-    expires_in: accessToken.expiresIn,
-    scope: formatScope(issue.scope),
-  };
-  if (issue.refreshToken !== null) response.refresh_token = issue.refreshToken;
   // OIDC Core §3.1.3.3 and §12.2: an ID token when the scope has `openid` and a user signed in.
-  if (issue.scope.includes('openid') && issue.userId !== null && issue.authTime !== null) {
-    response.id_token = await issueIdToken(
-      {
-        issuer: settings.issuer,
-        clientId: issue.client.clientId,
-        subject,
-        authTime: issue.authTime,
-        nonce: issue.nonce,
-        sid: issue.sid,
-        alg: idTokenAlgFor(issue.client, settings.signingAlg),
-        accessToken: accessToken.token,
-        ttlSeconds: settings.accessTokenTtlSeconds,
-        now,
-      },
-      context.keys,
-    );
-  }
+  const signIdToken =
+    issue.scope.includes('openid') && issue.userId !== null && issue.authTime !== null
+      ? idTokenSigner(
+          {
+            issuer: settings.issuer,
+            clientId: issue.client.clientId,
+            subject,
+            authTime: issue.authTime,
+            nonce: issue.nonce,
+            sid: issue.sid,
+            alg: idTokenAlgFor(issue.client, settings.signingAlg),
+            ttlSeconds: settings.accessTokenTtlSeconds,
+            now,
+          },
+          context.keys,
+        )
+      : null;
   context.events.emit(
     { type: 'token.issued', flowId: issue.flowId, clientId: issue.client.clientId, grantType: issue.grantType, jti: accessToken.jti, grantId: issue.grantId, userId: issue.userId },
     now,
   );
-  return response;
+  return {
+    async sign() {
+      const token = await accessToken.sign();
+      const response: TokenResponse = {
+        access_token: token,
+        token_type: 'Bearer',
+        expires_in: accessToken.expiresIn,
+        scope: formatScope(issue.scope),
+      };
+      if (issue.refreshToken !== null) response.refresh_token = issue.refreshToken;
+      // OIDC Core §3.1.3.6: at_hash binds the ID token to this access token.
+      if (signIdToken !== null) response.id_token = await signIdToken(token);
+      return response;
+    },
+  };
 }

@@ -26,9 +26,13 @@ export interface RefreshTokenFamily {
   familyExpiresAt: number;
 }
 
-/** Builds the record of a new refresh token of `family`, with its idle expiry. */
-export function newRefreshToken(family: RefreshTokenFamily, context: ProviderContext, now: number): { token: string; record: RefreshTokenRecord } {
-  const token = randomToken(32);
+/** Builds the record of a new refresh token of `family` (a fresh random one unless given), with its idle expiry. */
+export function newRefreshToken(
+  family: RefreshTokenFamily,
+  context: ProviderContext,
+  now: number,
+  token: string = randomToken(32),
+): { token: string; record: RefreshTokenRecord } {
   return {
     token,
     record: {

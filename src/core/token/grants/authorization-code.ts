@@ -13,7 +13,7 @@ import { audienceFor, requestedResources } from '../../resource-indicators.js';
 import { sha256Base64Url } from '../../secrets.js';
 import { isSubset } from '../../scope.js';
 import type { GrantHandler, TokenResponse } from '../grant-handler.js';
-import { issueTokens } from '../issue-tokens.js';
+import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
 import { issueFirstRefreshToken } from '../refresh-token.js';
 
 export const authorizationCodeGrant: GrantHandler = {
@@ -26,12 +26,14 @@ export const authorizationCodeGrant: GrantHandler = {
    * gets 503 temporarily_unavailable and its code stays redeemable, instead of a code that is
    * consumed although no token exists (or tokens that exist while the code can be used again).
    */
-  handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
-    return atomically(context, (transactional) => redeemCode(params, client, transactional));
+  async handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
+    const prepared = await atomically(context, (transactional) => redeemCode(params, client, transactional));
+    // Signed after the commit (see prepareTokens): the transaction is not held open across it.
+    return prepared.sign();
   },
 };
 
-async function redeemCode(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
+async function redeemCode(params: Params, client: Client, context: ProviderContext): Promise<PreparedTokens> {
   const code = params.get('code');
   if (code === undefined) throw new InvalidRequest('code is required');
   const now = context.now();
@@ -97,7 +99,7 @@ async function redeemCode(params: Params, client: Client, context: ProviderConte
       )
     : null;
 
-  const response = await issueTokens(
+  const prepared = await prepareTokens(
     {
       client,
       userId: stored.userId,
@@ -119,5 +121,5 @@ async function redeemCode(params: Params, client: Client, context: ProviderConte
   // issued from a replayed code end revoked however the requests interleaved.
   const grant = await context.store.grants.get(stored.grantId);
   if (grant?.revokedAt != null) await context.store.grants.revoke(stored.grantId, grant.revokedAt);
-  return response;
+  return prepared;
 }

@@ -8,10 +8,11 @@ import type { ProviderContext } from '../../context.js';
 import { InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../../errors.js';
 import type { Params } from '../../params.js';
 import { audienceFor, requestedResources } from '../../resource-indicators.js';
-import { sha256Base64Url } from '../../secrets.js';
+import { randomToken, sha256Base64Url } from '../../secrets.js';
 import { isSubset, parseScope } from '../../scope.js';
 import { familyOf, newRefreshToken } from '../refresh-token.js';
-import { issueTokens, type GrantHandler, type TokenResponse } from '../token-endpoint.js';
+import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
+import type { GrantHandler, TokenResponse } from '../grant-handler.js';
 
 export const refreshTokenGrant: GrantHandler = {
   grantType: 'refresh_token',
@@ -22,12 +23,28 @@ export const refreshTokenGrant: GrantHandler = {
    * failure in between leaves the presented token unrotated (the client retries it after the
    * 503), never rotated to a successor the client did not receive.
    */
-  handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
-    return atomically(context, (transactional) => refresh(params, client, transactional));
+  async handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
+    // The successor is drawn and sealed, and the tokens signed, outside the transaction: that
+    // crypto is asynchronous, and a transaction held open across it would, on SQLite, hold the
+    // only connection and stall every other request's queries meanwhile (see prepareTokens).
+    const successor = await newSuccessor(context);
+    const prepared = await atomically(context, (transactional) => refresh(params, client, successor, transactional));
+    return prepared.sign();
   },
 };
 
-async function refresh(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
+/** The token that replaces the presented one if it rotates, and its sealed form (for retries). */
+interface Successor {
+  token: string;
+  sealed: string;
+}
+
+async function newSuccessor(context: ProviderContext): Promise<Successor> {
+  const token = randomToken(32);
+  return { token, sealed: await context.keys.seal(token) };
+}
+
+async function refresh(params: Params, client: Client, successor: Successor, context: ProviderContext): Promise<PreparedTokens> {
   const presented = params.get('refresh_token');
   if (presented === undefined) throw new InvalidRequest('refresh_token is required');
   const now = context.now();
@@ -53,8 +70,8 @@ async function refresh(params: Params, client: Client, context: ProviderContext)
   if (!isSubset(resources, stored.resources)) throw new InvalidTarget('resource was not part of the authorization');
   const audience = audienceFor(resources.length > 0 ? resources : stored.resources, context.settings.issuer);
 
-  const successor = await rotate(stored, hash, context, now);
-  return issueTokens(
+  const refreshToken = await rotate(stored, hash, successor, context, now);
+  return prepareTokens(
     {
       client,
       userId: stored.userId,
@@ -66,7 +83,7 @@ async function refresh(params: Params, client: Client, context: ProviderContext)
       nonce: null,
       // OIDC Core §12.2: the refreshed ID token describes the same authentication (and session).
       sid: grant.sid,
-      refreshToken: successor,
+      refreshToken,
       grantType: 'refresh_token',
     },
     context,
@@ -75,10 +92,10 @@ async function refresh(params: Params, client: Client, context: ProviderContext)
 }
 
 /** Rotates the presented token and returns its successor, or revokes the family on reuse. */
-async function rotate(stored: RefreshTokenRecord, hash: string, context: ProviderContext, now: number): Promise<string> {
+async function rotate(stored: RefreshTokenRecord, hash: string, successor: Successor, context: ProviderContext, now: number): Promise<string> {
   if (stored.rotatedAt === null) {
-    const { token, record } = newRefreshToken(familyOf(stored), context, now);
-    const result = await context.store.refreshTokens.rotate(hash, record, await context.keys.seal(token), now);
+    const { token, record } = newRefreshToken(familyOf(stored), context, now, successor.token);
+    const result = await context.store.refreshTokens.rotate(hash, record, successor.sealed, now);
     if (result.status === 'rotated') return token;
     if (result.status === 'not_found') throw new InvalidGrant('refresh token is unknown or was not issued to this client');
     stored = result.token;
