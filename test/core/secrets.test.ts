@@ -1,11 +1,33 @@
 /**
+ * Random tokens: RFC 9700 §4.2.1 / RFC 6749 §10.10 want codes and tokens unguessable (at least
+ * 128 bits); they come from the CSPRNG through a block pool, each byte used once.
+ *
  * Client secret verification: generated secrets are checked against SHA-256, person-chosen
  * ones against argon2id, and a successful argon2id check is remembered so that such a client
  * does not pay argon2 on every token request.
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashClientSecret, clientSecretArgon2CheckCount, verifyClientSecret } from '../../src/core/secrets.js';
+import { hashClientSecret, clientSecretArgon2CheckCount, randomToken, verifyClientSecret } from '../../src/core/secrets.js';
+
+it('RFC 6749 §10.10: random tokens carry the requested entropy, never repeat across pool refills, and are base64url', () => {
+  const seen = new Set<string>();
+  // 5,000 tokens of 32 bytes span 39 refills of the 4 KiB pool; odd sizes straddle block ends.
+  for (let index = 0; index < 5000; index++) {
+    const bytes = index % 7 === 0 ? 13 : 32;
+    const token = randomToken(bytes);
+    assert.match(token, /^[A-Za-z0-9_-]+$/);
+    assert.equal(Buffer.from(token, 'base64url').length, bytes);
+    assert.equal(seen.has(token), false, 'a token repeated');
+    seen.add(token);
+  }
+  // No two consecutive 16-byte tokens share their bytes (a pool handed out twice would).
+  const first = Buffer.from(randomToken(16), 'base64url');
+  const second = Buffer.from(randomToken(16), 'base64url');
+  assert.notDeepEqual(first, second);
+  assert.throws(() => randomToken(0), RangeError);
+  assert.throws(() => randomToken(4097), RangeError);
+});
 
 it('a generated secret is stored as SHA-256 and verified exactly', async () => {
   const hash = await hashClientSecret('generated-secret-0123456789abcdefghijklmnop', true);
