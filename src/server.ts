@@ -12,6 +12,7 @@ import { KeyRing, maxSignedTokenLifetimeSeconds } from './core/keys.js';
 import { idTokenSigningAlgs } from './core/token/id-token.js';
 import { LogoutDeliveryWorker } from './core/logout/delivery-worker.js';
 import { ClientCache } from './core/client-cache.js';
+import { ResourceCache } from './core/resource-cache.js';
 import { CleanupWorker } from './core/cleanup.js';
 import { buildApp } from './http/app.js';
 import type { LogDestination } from './http/logging.js';
@@ -101,7 +102,8 @@ export async function createContext(
     ...(options.keyReloadIntervalMs !== undefined ? { reloadIntervalMs: options.keyReloadIntervalMs } : {}),
   });
   const clients = new ClientCache(store, { ttlMs: settings.clientCacheTtlSeconds * 1000 });
-  return { settings, store, keys, clients, events, subjects: SubjectIdentifiers.fromSecret(settings.secret), now: () => Date.now() };
+  const resources = new ResourceCache(store, { ttlMs: settings.clientCacheTtlSeconds * 1000 });
+  return { settings, store, keys, clients, resources, events, subjects: SubjectIdentifiers.fromSecret(settings.secret), now: () => Date.now() };
 }
 
 /**
@@ -117,10 +119,12 @@ export function followStoreChanges(context: ProviderContext, onError: (error: un
   return context.store.changes.subscribe({
     onChange(change) {
       context.clients.apply(change);
+      context.resources.apply(change);
       if (change.kind === 'signing_keys') reloadKeys();
     },
     onReset() {
       context.clients.clear();
+      context.resources.clear();
       reloadKeys();
     },
     onError(error) {

@@ -270,7 +270,7 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   }
   // Scale-out: how stale a cached client may be at most, and the cleanup of expired rows.
   if (data.client_cache_ttl_seconds !== undefined) {
-    config.client_cache_ttl_seconds = v.integer(data.client_cache_ttl_seconds, 'client_cache_ttl_seconds', 0, 300, ' (seconds; 0 disables the client cache)');
+    config.client_cache_ttl_seconds = v.integer(data.client_cache_ttl_seconds, 'client_cache_ttl_seconds', 0, 300, ' (seconds; 0 disables the client and resource cache)');
   }
   if (data.cleanup_interval_seconds !== undefined) {
     config.cleanup_interval_seconds = v.integer(data.cleanup_interval_seconds, 'cleanup_interval_seconds', 0, 86400, ' (seconds; 0 disables the periodic cleanup)');

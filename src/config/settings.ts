@@ -113,7 +113,7 @@ export interface GatehouseSettings {
    */
   metricsToken?: string | undefined;
   /**
-   * How long an instance may use its cached copy of a client (0: no cache). Changes made on
+   * How long an instance may use its cached copy of a client or a protected resource (0: no cache). Changes made on
    * PostgreSQL reach every instance sooner, through LISTEN/NOTIFY; this is the upper bound.
    */
   clientCacheTtlSeconds: number;

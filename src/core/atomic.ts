@@ -24,7 +24,16 @@ export async function atomically<T>(context: ProviderContext, step: (context: Pr
   const events = new HeldEvents();
   const outcome = await context.store.transaction(async (store): Promise<{ value: T } | { error: OAuthError }> => {
     try {
-      return { value: await step({ ...context, store, events }) };
+      return {
+        value: await step({
+          ...context,
+          store,
+          events,
+          // Cache misses are read in the transaction too (see StoreCache.readingWith).
+          clients: context.clients.readingWith((clientId) => store.clients.get(clientId)),
+          resources: context.resources.readingWith((identifier) => store.resources.get(identifier)),
+        }),
+      };
     } catch (error) {
       if (error instanceof OAuthError) return { error };
       throw error;

@@ -3,18 +3,20 @@
  * and this context, and return a result or throw an OAuthError.
  */
 import type { GatehouseSettings } from '../config/settings.js';
-import type { Store } from '../store/store.js';
+import type { Client, ProtectedResource, Store } from '../store/store.js';
 import type { EventBus } from './events.js';
 import type { KeyRing } from './keys.js';
 import type { SubjectIdentifiers } from './subject.js';
-import type { ClientCache } from './client-cache.js';
+import type { StoreCache } from './store-cache.js';
 
 export interface ProviderContext {
   settings: GatehouseSettings;
   store: Store;
   keys: KeyRing;
   /** Clients, cached per instance and invalidated across instances (src/core/client-cache.ts). */
-  clients: ClientCache;
+  clients: StoreCache<Client>;
+  /** Protected resources (RFC 8707), cached like clients (src/core/resource-cache.ts). */
+  resources: StoreCache<ProtectedResource>;
   events: EventBus;
   /** OIDC Core §8: the `sub` each client sees for a user (public or pairwise). */
   subjects: SubjectIdentifiers;

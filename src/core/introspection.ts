@@ -33,7 +33,7 @@ async function mayIntrospect(caller: Client, found: FoundToken, context: Provide
   if (found.record.clientId === caller.clientId) return true;
   if (found.kind !== 'access_token') return false;
   for (const audience of found.record.audience) {
-    const resource = await context.store.resources.get(audience);
+    const resource = await context.resources.get(audience);
     if (resource?.introspectionClientIds.includes(caller.clientId)) return true;
   }
   return false;

@@ -2,7 +2,7 @@
  * Resource indicators, RFC 8707: a client names the protected resource(s) a token is for, and
  * the access token's audience is restricted to them.
  */
-import type { Store } from '../store/store.js';
+import type { ProtectedResource } from '../store/store.js';
 import { InvalidTarget } from './errors.js';
 import type { Params } from './params.js';
 
@@ -10,7 +10,10 @@ import type { Params } from './params.js';
  * RFC 8707 §2: each `resource` must be an absolute URI without a fragment, and Gatehouse only
  * issues tokens for registered resources ("invalid_target" otherwise).
  */
-export async function requestedResources(params: Params, store: Store): Promise<string[]> {
+export async function requestedResources(
+  params: Params,
+  registered: { get(identifier: string): Promise<ProtectedResource | undefined> },
+): Promise<string[]> {
   const resources = [...new Set(params.getAll('resource'))];
   for (const resource of resources) {
     let url: URL;
@@ -20,7 +23,7 @@ export async function requestedResources(params: Params, store: Store): Promise<
       throw new InvalidTarget('resource must be an absolute URI');
     }
     if (url.hash !== '' || resource.includes('#')) throw new InvalidTarget('resource must not contain a fragment');
-    if (!(await store.resources.get(resource))) throw new InvalidTarget(`resource ${resource} is not registered`);
+    if (!(await registered.get(resource))) throw new InvalidTarget(`resource ${resource} is not registered`);
   }
   return resources;
 }

@@ -473,7 +473,7 @@ export class KyselyStore implements Store {
 
   readonly resources: Store['resources'] = {
     upsert: async (resource) => {
-      await this.db
+      await this.changing({ kind: 'resource', identifier: resource.identifier }, (db) => db
         .insertInto('protected_resources')
         .values(resourceToRow(resource))
         .onConflict((oc) =>
@@ -484,7 +484,7 @@ export class KyselyStore implements Store {
             created_at: eb.ref('excluded.created_at'),
           })),
         )
-        .execute();
+        .execute());
     },
 
     get: async (identifier) => {
@@ -506,10 +506,10 @@ export class KyselyStore implements Store {
     },
 
     delete: async (identifier) => {
-      const result = await this.db
+      const result = await this.changing({ kind: 'resource', identifier }, (db) => db
         .deleteFrom('protected_resources')
         .where('identifier', '=', identifier)
-        .executeTakeFirst();
+        .executeTakeFirst());
       return result.numDeletedRows > 0n;
     },
   };

@@ -342,13 +342,15 @@ export interface PoolStats {
 }
 
 /**
- * A change to data that instances cache in memory (src/core/client-cache.ts, the key ring),
+ * A change to data that instances cache in memory (src/core/store-cache.ts, the key ring),
  * announced to every instance so that each drops its copy: at once in the process that made the
  * change, and through PostgreSQL LISTEN/NOTIFY to the other processes sharing the database.
  */
 export type StoreChange =
   /** A client was created, replaced or deleted. */
   | { kind: 'client'; clientId: string }
+  /** A protected resource was registered, replaced or deleted. */
+  | { kind: 'resource'; identifier: string }
   /** A signing key was created or retired. */
   | { kind: 'signing_keys' };
 

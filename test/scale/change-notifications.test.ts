@@ -1,6 +1,6 @@
 /**
- * Caches across instances: the bounded client cache (TTL, LRU bound, no stale value cached after
- * an invalidation), the store's change announcements (in-process on every database, PostgreSQL
+ * Caches across instances: the bounded client and resource caches (TTL, LRU bound, no stale
+ * value cached after an invalidation), the store's change announcements (in-process on every database, PostgreSQL
  * LISTEN/NOTIFY across processes, namespaced by schema), and the listener's reconnection, after
  * which every cache is dropped.
  */
@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { BoundedCache } from '../../src/core/cache.js';
 import { ClientCache } from '../../src/core/client-cache.js';
+import { ResourceCache } from '../../src/core/resource-cache.js';
 import { changeChannelFor } from '../../src/store/change-feed.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { Client, Store, StoreChange } from '../../src/store/store.js';
+import type { Client, ProtectedResource, Store, StoreChange } from '../../src/store/store.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
 
 function makeClient(clientId: string, overrides: Partial<Client> = {}): Client {
@@ -33,6 +34,10 @@ function makeClient(clientId: string, overrides: Partial<Client> = {}): Client {
     createdAt: 1_750_000_000_000,
     ...overrides,
   };
+}
+
+function makeResource(identifier: string, overrides: Partial<ProtectedResource> = {}): ProtectedResource {
+  return { identifier, name: null, scopes: ['read'], introspectionClientIds: [], createdAt: 1_750_000_000_000, ...overrides };
 }
 
 /** Records what a subscription receives. */
@@ -131,7 +136,62 @@ describe('ClientCache', () => {
   });
 });
 
+describe('ResourceCache', () => {
+  it('RFC 8707: reads a resource once within the TTL, again after its change is announced, and never caches an unknown one', async () => {
+    let reads = 0;
+    let stored: ProtectedResource | undefined = makeResource('https://api.example');
+    const cache = new ResourceCache({ resources: { get: async () => (reads++, stored) } as unknown as Store['resources'] }, { ttlMs: 5000 });
+    await Promise.all([cache.get('https://api.example'), cache.get('https://api.example')]);
+    await cache.get('https://api.example');
+    assert.equal(reads, 1, 'concurrent and later lookups share one read');
+    cache.apply({ kind: 'client', clientId: 'https://api.example' });
+    await cache.get('https://api.example');
+    assert.equal(reads, 1, 'a client change with the same key leaves the resource cached');
+    cache.apply({ kind: 'resource', identifier: 'https://api.example' });
+    stored = undefined;
+    assert.equal(await cache.get('https://api.example'), undefined, 'a deleted resource is gone once its change is applied');
+    stored = makeResource('https://api.example');
+    assert.equal((await cache.get('https://api.example'))?.identifier, 'https://api.example', 'an unknown resource was not cached');
+  });
+
+  it('a view reading through a transaction shares the entries, and reads its misses through the transaction only', async () => {
+    let rootReads = 0;
+    const cache = new ResourceCache({ resources: { get: async (id: string) => (rootReads++, makeResource(id)) } as unknown as Store['resources'] }, { ttlMs: 5000 });
+    await cache.get('https://a.example');
+    let transactionReads = 0;
+    const view = cache.readingWith(async (id) => (transactionReads++, makeResource(id)));
+    assert.equal((await view.get('https://a.example'))?.identifier, 'https://a.example');
+    assert.equal(transactionReads, 0, 'a cached entry is served to the view');
+    await view.get('https://b.example');
+    assert.equal(transactionReads, 1);
+    await cache.get('https://b.example');
+    assert.equal(rootReads, 1, 'what the view loaded is cached for everyone');
+    view.apply({ kind: 'resource', identifier: 'https://b.example' });
+    await cache.get('https://b.example');
+    assert.equal(rootReads, 2, 'an invalidation through the view drops the shared entry');
+  });
+});
+
 describe('store change announcements on SQLite (in-process only)', () => {
+  it('announces resource registrations and deletions to its own subscribers', async () => {
+    const store = await openStore('sqlite::memory:');
+    try {
+      await store.migrate();
+      const seen = recorder();
+      store.changes.subscribe(seen.listener);
+      await store.resources.upsert(makeResource('https://api.example'));
+      await store.resources.upsert(makeResource('https://api.example', { scopes: ['read', 'write'] }));
+      assert.equal(await store.resources.delete('https://api.example'), true);
+      assert.deepEqual(seen.changes, [
+        { kind: 'resource', identifier: 'https://api.example' },
+        { kind: 'resource', identifier: 'https://api.example' },
+        { kind: 'resource', identifier: 'https://api.example' },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('announces client and signing key changes to its own subscribers once committed', async () => {
     const store = await openStore('sqlite::memory:');
     try {
@@ -287,6 +347,27 @@ describe('store change announcements on PostgreSQL (LISTEN/NOTIFY)', () => {
       await writer.clients.delete('cached');
       // With a 5-minute TTL, only the notification can have dropped it.
       await eventually('the deleted client is gone from the cache', async () => (await cache.get('cached')) === undefined);
+    } finally {
+      stop();
+      await instance.close();
+    }
+  });
+
+  it('RFC 8707: a resource cache following the store drops a resource deleted by another store', async (t) => {
+    if (!writer || !url) return t.skip(postgresSkipMessage());
+    const instance = await openStore(url);
+    const cache = new ResourceCache(instance, { ttlMs: 300_000 });
+    const seen = recorder();
+    const stop = instance.changes.subscribe({ ...seen.listener, onChange: (change) => (cache.apply(change), seen.listener.onChange(change)), onReset: () => (cache.clear(), seen.listener.onReset()) });
+    try {
+      await eventually('the listener is connected', () => seen.resets >= 1);
+      await writer.resources.upsert(makeResource('https://cached.example'));
+      await eventually('the registration arrived', () => seen.changes.some((change) => change.kind === 'resource'));
+      assert.equal((await cache.get('https://cached.example'))?.identifier, 'https://cached.example');
+      assert.equal(cache.size, 1, 'the resource is cached');
+      await writer.resources.delete('https://cached.example');
+      // With a 5-minute TTL, only the notification can have dropped it.
+      await eventually('the deleted resource is gone from the cache', async () => (await cache.get('https://cached.example')) === undefined);
     } finally {
       stop();
       await instance.close();

@@ -287,6 +287,29 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     }
   });
 
+  it('RFC 8707: a resource registered and then deleted on the shared database (gatehouse resources) is refused by both instances', async (t) => {
+    if (!a || !b || !databaseUrl) return t.skip(postgresSkipMessage());
+    const resource = 'https://doomed-api.example';
+    const withResource = (instance: { url: string }) =>
+      postToken(instance, { grant_type: 'client_credentials', scope: 'api:read', resource }, { basic: SERVICE });
+    const creation = await runCli(['resources', 'create', resource], { env: { GATEHOUSE_DATABASE_URL: databaseUrl } });
+    assert.equal(creation.code, 0, creation.stderr);
+    // Both instances have the resource cached.
+    for (const instance of [a, b]) {
+      await eventually(`instance ${instance.name} accepts the new resource`, async () => (await withResource(instance)).status === 200);
+    }
+    const deletion = await runCli(['resources', 'delete', resource], { env: { GATEHOUSE_DATABASE_URL: databaseUrl } });
+    assert.equal(deletion.code, 0, deletion.stderr);
+    // Stated time: at once through LISTEN/NOTIFY, at most client_cache_ttl_seconds (5 s).
+    for (const instance of [b, a]) {
+      await eventually(`instance ${instance.name} refuses the deleted resource`, async () => {
+        const response = await withResource(instance);
+        assert.ok(response.status === 200 || response.status === 400, `never an error but invalid_target: ${response.status} ${response.text}`);
+        return response.status === 400 && response.body['error'] === 'invalid_target';
+      });
+    }
+  });
+
   it('one instance killed (SIGKILL) mid-load: no issued token, code or session is lost or duplicated', async (t) => {
     if (!a || !b) return t.skip(postgresSkipMessage());
     const instances = [a, b];

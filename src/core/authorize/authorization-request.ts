@@ -172,7 +172,7 @@ async function validateRemainder(
   const maxAge = parseMaxAge(params.get('max_age'));
   const idTokenHint = params.get('id_token_hint');
   const idTokenHintSub = idTokenHint === undefined ? null : (await verifyIdTokenHint(idTokenHint, client.clientId, context)).sub;
-  const resources = await requestedResources(params, context.store);
+  const resources = await requestedResources(params, context.resources);
   // OIDC Core §5.5: the `claims` parameter is not supported (discovery says
   // claims_parameter_supported: false), so it is ignored, as are the voluntary `acr_values`
   // and `display`; §3.1.2.1 `ui_locales` is kept for the pages.

@@ -72,7 +72,7 @@ async function redeemCode(params: Params, client: Client, context: ProviderConte
   verifyCodeVerifier(params.get('code_verifier'), stored.codeChallenge);
 
   // RFC 8707 §2.2: the token request may narrow the audience to some authorized resources.
-  const resources = await requestedResources(params, context.store);
+  const resources = await requestedResources(params, context.resources);
   if (!isSubset(resources, stored.resources)) throw new InvalidTarget('resource was not part of the authorization request');
 
   context.events.emit({ type: 'code.redeemed', flowId: stored.flowId, clientId: client.clientId, grantId: stored.grantId }, now);

@@ -25,7 +25,7 @@ export const clientCredentialsGrant: GrantHandler = {
     if (userScope !== undefined) throw new InvalidScope(`scope ${userScope} needs a user and is not available with client_credentials`);
     const registered = parseScope(client.scope).filter((scope) => !USER_SCOPES.has(scope));
     const scope = allowedScope(requested, registered);
-    const resources = await requestedResources(params, context.store);
+    const resources = await requestedResources(params, context.resources);
     return issueTokens(
       {
         client,

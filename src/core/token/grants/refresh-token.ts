@@ -66,7 +66,7 @@ async function refresh(params: Params, client: Client, successor: Successor, con
   if (!isSubset(requestedScope, stored.scope)) throw new InvalidScope('scope exceeds the scope originally granted');
   const scope = requestedScope.length > 0 ? requestedScope : stored.scope;
   // RFC 8707 §2.2: a refresh may narrow the audience to some of the authorized resources.
-  const resources = await requestedResources(params, context.store);
+  const resources = await requestedResources(params, context.resources);
   if (!isSubset(resources, stored.resources)) throw new InvalidTarget('resource was not part of the authorization');
   const audience = audienceFor(resources.length > 0 ? resources : stored.resources, context.settings.issuer);
 
