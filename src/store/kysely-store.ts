@@ -7,7 +7,7 @@
  * write, so that the database's row (PostgreSQL) or write (SQLite) lock orders the callers.
  */
 import { createHash } from 'node:crypto';
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type QueryResult, type Selectable, type Transaction } from 'kysely';
 import type {
   AccessTokenRecord,
   AuditEvent,
@@ -107,6 +107,44 @@ export class KyselyStore implements Store {
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
     return this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.dialect, this.readPoolStats ? { readPoolStats: this.readPoolStats } : {})));
+  }
+
+  /**
+   * The statements of every token request and authorization (reads by key, token inserts, the
+   * conditional updates of redemption and rotation) are written as SQL once, not built with
+   * Kysely's query builder each time: building and compiling cost more CPU than SQLite takes to
+   * run them (bench/statements.ts, bench/profile.ts). They still run through Kysely's executor,
+   * so on the transaction's connection when there is one. SQL is written with `?` placeholders,
+   * which are numbered for PostgreSQL once per text; every name is quoted, both dialects agree.
+   */
+  private compiled<R>(text: string, parameters: readonly unknown[]): CompiledQuery<R> {
+    const cacheKey = this.dialect === 'postgres' ? text : undefined;
+    let dialectText = text;
+    if (cacheKey !== undefined) {
+      dialectText = POSTGRES_SQL.get(cacheKey) ?? numberPlaceholders(text);
+      if (POSTGRES_SQL.size < COMPILED_SQL_MAX) POSTGRES_SQL.set(cacheKey, dialectText);
+    }
+    return CompiledQuery.raw(dialectText, parameters as unknown[]) as CompiledQuery<R>;
+  }
+
+  /** The first row a compiled statement returns (a read by key, or an UPDATE ... RETURNING). */
+  private async first<R>(text: string, parameters: readonly unknown[]): Promise<R | undefined> {
+    const { rows } = await this.db.executeQuery(this.compiled<R>(text, parameters));
+    return rows[0];
+  }
+
+  /** INSERT of one row; the column list is the row object's keys (each *ToRow builds them in one order). */
+  private insertRow(db: Kysely<Database>, table: keyof Database, row: object): Promise<QueryResult<unknown>> {
+    const columns = Object.keys(row);
+    const signature = `${table}\0${columns.join('\0')}`;
+    let text = INSERT_SQL.get(signature);
+    if (text === undefined) {
+      text = `insert into "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+      if (INSERT_SQL.size < COMPILED_SQL_MAX) INSERT_SQL.set(signature, text);
+    }
+    // A column left undefined is NULL (no *ToRow leaves one so; a driver would refuse undefined).
+    const values = Object.values(row).map((value: unknown) => (value === undefined ? null : value));
+    return db.executeQuery(this.compiled(text, values));
   }
 
   /** A transaction of its own, or the enclosing one when this store is already transactional. */
@@ -265,12 +303,7 @@ export class KyselyStore implements Store {
     },
 
     get: async (idHash, now) => {
-      const row = await this.db
-        .selectFrom('sessions')
-        .selectAll()
-        .where('id_hash', '=', idHash)
-        .where('expires_at', '>', now)
-        .executeTakeFirst();
+      const row = await this.first<Selectable<SessionsTable>>('select * from "sessions" where "id_hash" = ? and "expires_at" > ?', [idHash, now]);
       return row && rowToSession(row);
     },
 
@@ -307,12 +340,7 @@ export class KyselyStore implements Store {
 
   readonly consents: Store['consents'] = {
     get: async (userId, clientId) => {
-      const row = await this.db
-        .selectFrom('consents')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .where('client_id', '=', clientId)
-        .executeTakeFirst();
+      const row = await this.first<Selectable<Database['consents']>>('select * from "consents" where "user_id" = ? and "client_id" = ?', [userId, clientId]);
       return (
         row && {
           userId: row.user_id,
@@ -363,11 +391,7 @@ export class KyselyStore implements Store {
     },
 
     get: async (id) => {
-      const row = await this.db
-        .selectFrom('grants')
-        .selectAll()
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const row = await this.first<Selectable<GrantsTable>>('select * from "grants" where "id" = ?', [id]);
       return row && rowToGrant(row);
     },
 
@@ -396,9 +420,9 @@ export class KyselyStore implements Store {
     },
 
     issue: async (grant, code) => {
-      await this.db.transaction().execute(async (trx) => {
-        await trx.insertInto('grants').values(grantToRow(grant)).execute();
-        await trx.insertInto('authorization_codes').values(codeToRow(code)).execute();
+      await this.atomically(async (trx) => {
+        await this.insertRow(trx, 'grants', grantToRow(grant));
+        await this.insertRow(trx, 'authorization_codes', codeToRow(code));
       });
     },
 
@@ -407,15 +431,11 @@ export class KyselyStore implements Store {
 
   readonly accessTokens: Store['accessTokens'] = {
     create: async (token) => {
-      await this.db.insertInto('access_tokens').values(accessTokenToRow(token)).execute();
+      await this.insertRow(this.db, 'access_tokens', accessTokenToRow(token));
     },
 
     get: async (jti) => {
-      const row = await this.db
-        .selectFrom('access_tokens')
-        .selectAll()
-        .where('jti', '=', jti)
-        .executeTakeFirst();
+      const row = await this.first<Selectable<AccessTokensTable>>('select * from "access_tokens" where "jti" = ?', [jti]);
       return row && rowToAccessToken(row);
     },
 
@@ -444,15 +464,11 @@ export class KyselyStore implements Store {
 
   readonly refreshTokens: Store['refreshTokens'] = {
     create: async (token) => {
-      await this.db.insertInto('refresh_tokens').values(refreshTokenToRow(token)).execute();
+      await this.insertRow(this.db, 'refresh_tokens', refreshTokenToRow(token));
     },
 
     get: async (tokenHash) => {
-      const row = await this.db
-        .selectFrom('refresh_tokens')
-        .selectAll()
-        .where('token_hash', '=', tokenHash)
-        .executeTakeFirst();
+      const row = await this.first<Selectable<RefreshTokensTable>>('select * from "refresh_tokens" where "token_hash" = ?', [tokenHash]);
       return row && rowToRefreshToken(row);
     },
 
@@ -645,12 +661,12 @@ export class KyselyStore implements Store {
   readonly rateLimits: Store['rateLimits'] = {
     get: async (keys, now) => {
       if (keys.length === 0) return [];
-      const rows = await this.db
-        .selectFrom('rate_limits')
-        .select(['key', 'attempts', 'blocked_until'])
-        .where('key', 'in', keys)
-        .where('expires_at', '>', now)
-        .execute();
+      const { rows } = await this.db.executeQuery(
+        this.compiled<Pick<Selectable<Database['rate_limits']>, 'key' | 'attempts' | 'blocked_until'>>(
+          `select "key", "attempts", "blocked_until" from "rate_limits" where "key" in (${keys.map(() => '?').join(', ')}) and "expires_at" > ?`,
+          [...keys, now],
+        ),
+      );
       return rows.map((row) => ({ key: row.key, attempts: row.attempts, blockedUntil: row.blocked_until }));
     },
 
@@ -767,20 +783,13 @@ export class KyselyStore implements Store {
    * tells a replay (row exists) from an unknown code.
    */
   private async consumeCode(codeHash: string, now: number): Promise<ConsumeCodeResult> {
-    const consumed = await this.db
-      .updateTable('authorization_codes')
-      .set({ consumed_at: now })
-      .where('code_hash', '=', codeHash)
-      .where('consumed_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
+    const consumed = await this.first<Selectable<AuthorizationCodesTable>>(
+      'update "authorization_codes" set "consumed_at" = ? where "code_hash" = ? and "consumed_at" is null returning *',
+      [now, codeHash],
+    );
     if (consumed) return { status: 'consumed', code: rowToCode(consumed) };
 
-    const existing = await this.db
-      .selectFrom('authorization_codes')
-      .selectAll()
-      .where('code_hash', '=', codeHash)
-      .executeTakeFirst();
+    const existing = await this.first<Selectable<AuthorizationCodesTable>>('select * from "authorization_codes" where "code_hash" = ?', [codeHash]);
     return existing ? { status: 'replayed', code: rowToCode(existing) } : { status: 'not_found' };
   }
 
@@ -799,35 +808,38 @@ export class KyselyStore implements Store {
     now: number,
   ): Promise<RotateRefreshTokenResult> {
     const rotated = await this.atomically(async (trx) => {
-      const row = await trx
-        .updateTable('refresh_tokens')
-        .set({
-          rotated_at: now,
-          successor_hash: successor.tokenHash,
-          successor_encrypted: successorEncrypted,
-        })
-        .where('token_hash', '=', tokenHash)
-        .where('rotated_at', 'is', null)
-        .returningAll()
-        .executeTakeFirst();
-      if (row) {
-        await trx.insertInto('refresh_tokens').values(refreshTokenToRow(successor)).execute();
-      }
+      const { rows } = await trx.executeQuery(
+        this.compiled<Selectable<RefreshTokensTable>>(
+          'update "refresh_tokens" set "rotated_at" = ?, "successor_hash" = ?, "successor_encrypted" = ? where "token_hash" = ? and "rotated_at" is null returning *',
+          [now, successor.tokenHash, successorEncrypted, tokenHash],
+        ),
+      );
+      const row = rows[0];
+      if (row) await this.insertRow(trx, 'refresh_tokens', refreshTokenToRow(successor));
       return row;
     });
     if (rotated) return { status: 'rotated', token: rowToRefreshToken(rotated) };
 
     // Read after the losing transaction ended: the winner, if any, has committed by now (its
     // row lock made our UPDATE wait for it), so the row carries the winner's successor.
-    const existing = await this.db
-      .selectFrom('refresh_tokens')
-      .selectAll()
-      .where('token_hash', '=', tokenHash)
-      .executeTakeFirst();
+    const existing = await this.first<Selectable<RefreshTokensTable>>('select * from "refresh_tokens" where "token_hash" = ?', [tokenHash]);
     return existing
       ? { status: 'already_rotated', token: rowToRefreshToken(existing) }
       : { status: 'not_found' };
   }
+}
+
+// --- Compiled statements --------------------------------------------------------------------
+
+/** Distinct SQL texts kept; the store has a few dozen (rate-limit reads vary by key count). */
+const COMPILED_SQL_MAX = 256;
+const INSERT_SQL = new Map<string, string>();
+const POSTGRES_SQL = new Map<string, string>();
+
+/** `?` placeholders as PostgreSQL's `$1, $2, ...` (the store's SQL has no `?` in literals). */
+function numberPlaceholders(text: string): string {
+  let index = 0;
+  return text.replace(/\?/g, () => `$${++index}`);
 }
 
 // --- Value encoding -------------------------------------------------------------------------
