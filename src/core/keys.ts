@@ -397,13 +397,25 @@ export class KeyRing {
   }
 
   /** Encrypts a short secret for storage (compact JWE under the instance key). */
-  seal(text: string): Promise<string> {
-    return new CompactEncrypt(new TextEncoder().encode(text)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(this.kek);
+  async seal(text: string): Promise<string> {
+    return new CompactEncrypt(new TextEncoder().encode(text)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(await this.sealingKey());
   }
 
   async unseal(jwe: string): Promise<string> {
-    const { plaintext } = await compactDecrypt(jwe, this.kek, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+    const { plaintext } = await compactDecrypt(jwe, await this.sealingKey(), { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
     return new TextDecoder().decode(plaintext);
+  }
+
+  private sealingKeyPromise: Promise<CryptoKey> | undefined;
+
+  /**
+   * The key encryption key as a WebCrypto key, imported once: given raw bytes, jose imports them
+   * again on every seal (every refresh), which cost more than the encryption itself. Not
+   * extractable; used for A256GCM only.
+   */
+  private sealingKey(): Promise<CryptoKey> {
+    this.sealingKeyPromise ??= crypto.subtle.importKey('raw', new Uint8Array(this.kek), 'AES-GCM', false, ['encrypt', 'decrypt']);
+    return this.sealingKeyPromise;
   }
 
   /**
