@@ -10,12 +10,13 @@ import type { FastifyInstance } from 'fastify';
 
 export function allowCrossOrigin(app: FastifyInstance, paths: readonly string[], methods: readonly string[]): void {
   const allowed = new Set(paths);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     if (allowed.has(request.routeOptions.url ?? '')) {
       // WWW-Authenticate is not a CORS-safelisted response header: exposed so that a browser
       // client can read RFC 6750 challenges (UserInfo) and RFC 6749 §5.2 ones (token endpoint).
       reply.header('access-control-allow-origin', '*').header('access-control-expose-headers', 'WWW-Authenticate');
     }
+    done();
   });
   for (const path of paths) {
     app.options(path, async (_request, reply) =>

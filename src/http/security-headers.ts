@@ -17,7 +17,8 @@ import { pageCsp } from '../ui/html.js';
 export const HSTS_VALUE = 'max-age=31536000';
 
 export function addSecurityHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply, payload) => {
+  // A callback-style hook: it runs on every response, and an async one costs a promise each.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'no-referrer');
@@ -26,6 +27,6 @@ export function addSecurityHeaders(app: FastifyInstance): void {
       reply.header('content-security-policy', pageCsp()).header('x-frame-options', 'DENY');
     }
     if (request.protocol === 'https') reply.header('strict-transport-security', HSTS_VALUE);
-    return payload;
+    done(null, payload);
   });
 }

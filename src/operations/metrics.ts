@@ -25,8 +25,14 @@ function labelText(labels: Labels, extra?: [string, string]): string {
   return pairs.length === 0 ? '' : `{${pairs.join(',')}}`;
 }
 
+/** A series' map key: each label name and value, length-prefixed (unambiguous, and cheap per request). */
 function keyOf(labels: Labels): string {
-  return JSON.stringify(Object.entries(labels));
+  let key = '';
+  for (const name in labels) {
+    const value = String(labels[name]);
+    key += `${name.length}:${name}${value.length}:${value}`;
+  }
+  return key;
 }
 
 function formatNumber(value: number): string {

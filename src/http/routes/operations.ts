@@ -70,16 +70,19 @@ export function registerOperationsRoutes(app: FastifyInstance, context: Provider
 
   const startedAt = new WeakMap<FastifyRequest, bigint>();
   const errors = new WeakMap<FastifyRequest, string | null>();
-  app.addHook('onRequest', async (request) => {
+  // Callback-style hooks: they run on every request, and an async hook costs a promise and a
+  // microtask turn each.
+  app.addHook('onRequest', (request, _reply, done) => {
     startedAt.set(request, process.hrtime.bigint());
+    done();
   });
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     errors.set(request, errorLabel(responseErrorCode(request, reply, payload)));
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const start = startedAt.get(request);
-    if (start === undefined) return;
+    if (start === undefined) return done();
     metrics.observeRequest({
       // The route pattern (`/interaction/:id`), never the raw URL: unknown paths share one label.
       route: request.routeOptions.url ?? 'unmatched',
@@ -88,6 +91,7 @@ export function registerOperationsRoutes(app: FastifyInstance, context: Provider
       error: errors.get(request) ?? null,
       seconds: Number(process.hrtime.bigint() - start) / 1e9,
     });
+    done();
   });
 
   // Readiness: 200 while the database answers, 503 while it does not (this instance should get
