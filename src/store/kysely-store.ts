@@ -147,6 +147,31 @@ export class KyselyStore implements Store {
     return db.executeQuery(this.compiled(text, values));
   }
 
+  /**
+   * Inserts rows all together or not at all. On PostgreSQL as one statement (the first inserts in
+   * WITH clauses; foreign keys are checked at the end of the statement, so a row may reference
+   * one inserted before it): one round trip instead of four (BEGIN, the inserts, COMMIT). On
+   * SQLite, where a statement costs no round trip, in a transaction.
+   */
+  private async insertRowsTogether(rows: ReadonlyArray<readonly [keyof Database, object]>): Promise<void> {
+    if (this.dialect !== 'postgres') {
+      await this.atomically(async (trx) => {
+        for (const [table, row] of rows) await this.insertRow(trx, table, row);
+      });
+      return;
+    }
+    const parts: string[] = [];
+    const values: unknown[] = [];
+    rows.forEach(([table, row], index) => {
+      const columns = Object.keys(row);
+      const insert = `insert into "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+      parts.push(index < rows.length - 1 ? `"inserted_${index}" as (${insert})` : insert);
+      for (const value of Object.values(row)) values.push(value === undefined ? null : value);
+    });
+    const text = rows.length > 1 ? `with ${parts.slice(0, -1).join(', ')} ${parts[parts.length - 1]}` : parts[0]!;
+    await this.db.executeQuery(this.compiled(text, values));
+  }
+
   /** A transaction of its own, or the enclosing one when this store is already transactional. */
   private atomically<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this.db as Transaction<Database>);
@@ -420,10 +445,10 @@ export class KyselyStore implements Store {
     },
 
     issue: async (grant, code) => {
-      await this.atomically(async (trx) => {
-        await this.insertRow(trx, 'grants', grantToRow(grant));
-        await this.insertRow(trx, 'authorization_codes', codeToRow(code));
-      });
+      await this.insertRowsTogether([
+        ['grants', grantToRow(grant)],
+        ['authorization_codes', codeToRow(code)],
+      ]);
     },
 
     consume: async (codeHash, now) => this.consumeCode(codeHash, now),
