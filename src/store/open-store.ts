@@ -5,7 +5,9 @@
  *   works) and `sqlite::memory:` — embedded SQLite through better-sqlite3;
  * - `postgres://...` / `postgresql://...` — PostgreSQL through a `pg` pool. An extra
  *   `?schema=NAME` parameter puts every table in schema NAME (created when missing), which lets
- *   several deployments or test runs share one database.
+ *   several deployments or test runs share one database. `?prepared_statements=false` turns off
+ *   named prepared statements, for a connection pooler that cannot keep them (PgBouncer in
+ *   transaction mode before 1.21).
  *
  * The schema is not migrated here: callers run `store.migrate()` when they mean to.
  */
@@ -14,7 +16,7 @@ import { Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import type { Store } from './store.js';
 import type { Database as Schema } from './schema.js';
-import { KyselyStore } from './kysely-store.js';
+import { KyselyStore, preparedStatementName } from './kysely-store.js';
 import { changeChannelFor } from './change-feed.js';
 
 /**
@@ -149,7 +151,7 @@ function configureSqlite(database: Database.Database, path: string, logger?: Sto
 // --- PostgreSQL -----------------------------------------------------------------------------
 
 async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined, listen: boolean): Promise<Store> {
-  const { connectionString, schema } = postgresConnectionString(databaseUrl);
+  const { connectionString, schema, preparedStatements } = postgresConnectionString(databaseUrl);
   const pool = new pg.Pool({
     connectionString,
     types: { getTypeParser },
@@ -173,6 +175,7 @@ async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined
   // process. The query in progress or the next one fails instead, and the pool discards the
   // client when it is released.
   pool.on('connect', (client) => client.on('error', (error) => logError(error, 'PostgreSQL connection lost')));
+  if (preparedStatements) pool.on('connect', (client) => prepareStoreStatements(client));
 
   let channel: string;
   try {
@@ -208,10 +211,22 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 export function postgresConnectionString(databaseUrl: string): {
   connectionString: string;
   schema: string | undefined;
+  /** False when the URL says `prepared_statements=false` (see prepareStoreStatements). */
+  preparedStatements: boolean;
 } {
   const url = new URL(databaseUrl);
+  const prepared = url.searchParams.get('prepared_statements');
+  if (prepared !== null && prepared !== 'true' && prepared !== 'false') {
+    throw new Error(`Invalid prepared_statements "${prepared}" in database URL: expected true or false`);
+  }
+  const preparedStatements = prepared !== 'false';
+  // Gatehouse's own parameter: pg would pass it on to the server, which does not know it.
+  if (prepared !== null) {
+    url.searchParams.delete('prepared_statements');
+    databaseUrl = url.toString();
+  }
   const schema = url.searchParams.get('schema') ?? undefined;
-  if (schema === undefined) return { connectionString: databaseUrl, schema };
+  if (schema === undefined) return { connectionString: databaseUrl, schema, preparedStatements };
 
   if (!SCHEMA_NAME.test(schema)) {
     throw new Error(
@@ -222,7 +237,23 @@ export function postgresConnectionString(databaseUrl: string): {
   const existing = url.searchParams.get('options');
   const searchPath = `-c search_path=${schema}`;
   url.searchParams.set('options', existing ? `${existing} ${searchPath}` : searchPath);
-  return { connectionString: url.toString(), schema };
+  return { connectionString: url.toString(), schema, preparedStatements };
+}
+
+/**
+ * Runs the store's compiled statements (src/store/kysely-store.ts, preparedStatementName) as
+ * named prepared statements on this connection: pg parses each once per connection and then
+ * only binds and executes it. Every other query (Kysely-built ones, DDL, BEGIN/COMMIT) is sent
+ * as before. Kysely calls `query(text, values)`; this names the calls it recognizes.
+ */
+function prepareStoreStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const named = (config: unknown, values?: unknown, callback?: unknown): unknown => {
+    const name = typeof config === 'string' && Array.isArray(values) ? preparedStatementName(config) : undefined;
+    if (name === undefined) return query(config, values, callback);
+    return query({ name, text: config, values }, callback);
+  };
+  (client as unknown as { query: typeof named }).query = named;
 }
 
 async function createSchemaIfMissing(pool: pg.Pool, schema: string): Promise<void> {

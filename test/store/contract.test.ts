@@ -2240,10 +2240,71 @@ describe('openStore', () => {
   );
 });
 
+describe('PostgreSQL named prepared statements', { skip: postgresProbe ? false : postgresSkipMessage() }, () => {
+  it('the store\'s hot statements are prepared once per connection, and keep working after a migration adds a column', async () => {
+    const url = await postgresTestUrl();
+    assert.ok(url);
+    const store = await openStore(url);
+    const admin = await openStore(url);
+    try {
+      assert.ok(store instanceof KyselyStore && admin instanceof KyselyStore);
+      await store.migrate();
+      const { grant } = await seedGrant(store);
+      // One transaction, one connection: the statement it ran is prepared on that connection.
+      const prepared = await store.transaction(async (transactional) => {
+        assert.deepEqual(await transactional.grants.get(grant.id), grant);
+        const { rows } = await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute((transactional as KyselyStore).db);
+        return rows.map((row) => row.statement);
+      });
+      assert.ok(prepared.some((statement) => statement.startsWith('select') && statement.includes('from "grants" where "id" = $1')), `prepared: ${prepared.join(' | ')}`);
+      // What a later version's migration may do while this instance runs: its prepared
+      // statements name their columns, so their result type is unchanged.
+      await sql`alter table grants add column later_column text`.execute(admin.db);
+      for (let attempt = 0; attempt < 5; attempt++) assert.deepEqual(await store.grants.get(grant.id), grant);
+    } finally {
+      await admin.close();
+      await store.close();
+      await dropPostgresSchema(url);
+    }
+  });
+
+  it('?prepared_statements=false sends every statement unnamed', async () => {
+    const url = await postgresTestUrl();
+    assert.ok(url);
+    const store = await openStore(`${url}&prepared_statements=false`);
+    try {
+      assert.ok(store instanceof KyselyStore);
+      await store.migrate();
+      const { grant } = await seedGrant(store);
+      const prepared = await store.transaction(async (transactional) => {
+        assert.deepEqual(await transactional.grants.get(grant.id), grant);
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements`.execute((transactional as KyselyStore).db);
+        return rows[0]?.n;
+      });
+      assert.equal(prepared, 0);
+    } finally {
+      await store.close();
+      await dropPostgresSchema(url);
+    }
+  });
+});
+
 describe('postgresConnectionString', () => {
   it('leaves a URL without schema alone', () => {
     const url = 'postgres://u@h:5432/db?sslmode=disable';
-    assert.deepEqual(postgresConnectionString(url), { connectionString: url, schema: undefined });
+    assert.deepEqual(postgresConnectionString(url), { connectionString: url, schema: undefined, preparedStatements: true });
+  });
+
+  it('?prepared_statements=false turns named prepared statements off and is not passed on to the server', () => {
+    const off = postgresConnectionString('postgres://u@h/db?prepared_statements=false&sslmode=disable');
+    assert.equal(off.preparedStatements, false);
+    assert.equal(new URL(off.connectionString).searchParams.get('prepared_statements'), null);
+    assert.equal(new URL(off.connectionString).searchParams.get('sslmode'), 'disable');
+    const withSchema = postgresConnectionString('postgres://u@h/db?schema=tenant_2&prepared_statements=true');
+    assert.equal(withSchema.preparedStatements, true);
+    assert.equal(withSchema.schema, 'tenant_2');
+    assert.equal(new URL(withSchema.connectionString).searchParams.get('prepared_statements'), null);
+    assert.throws(() => postgresConnectionString('postgres://h/db?prepared_statements=maybe'), /prepared_statements/);
   });
 
   it('turns ?schema= into a search_path startup option, keeping other options', () => {
