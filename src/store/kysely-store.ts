@@ -7,7 +7,7 @@
  * write, so that the database's row (PostgreSQL) or write (SQLite) lock orders the callers.
  */
 import { createHash } from 'node:crypto';
-import { CompiledQuery, sql, type Kysely, type QueryResult, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type {
   AccessTokenRecord,
   AuditEvent,
@@ -62,6 +62,17 @@ export interface KyselyStoreOptions {
   notifications?: { connectionString: string; channel: string; /** Whether to LISTEN too (default true). */ listen?: boolean };
   /** Reads the connection pool's state (PostgreSQL, for /metrics); absent without a pool. */
   readPoolStats?: () => PoolStats;
+  /**
+   * SQLite: the better-sqlite3 connection under `db`, to run compiled statements on directly
+   * while no transaction is open (see runCompiled). Never given for a transaction's store.
+   */
+  sqliteConnection?: SqliteConnection;
+}
+
+/** What runCompiled needs of a better-sqlite3 connection (its `prepare` caches statements). */
+export interface SqliteConnection {
+  readonly inTransaction: boolean;
+  prepare(sql: string): { readonly reader: boolean; all(...parameters: unknown[]): unknown[]; run(...parameters: unknown[]): unknown };
 }
 
 export class KyselyStore implements Store {
@@ -74,6 +85,7 @@ export class KyselyStore implements Store {
   private readonly notifications: KyselyStoreOptions['notifications'];
   private changeListener: PostgresChangeListener | undefined;
   private readonly readPoolStats: (() => PoolStats) | undefined;
+  private readonly sqliteConnection: SqliteConnection | undefined;
 
   constructor(
     /** Exposed for maintenance jobs (e.g. cleanup of expired rows) and tests. */
@@ -83,6 +95,7 @@ export class KyselyStore implements Store {
   ) {
     this.notifications = options.notifications;
     this.readPoolStats = options.readPoolStats;
+    this.sqliteConnection = db.isTransaction ? undefined : options.sqliteConnection;
     this.changes.crossProcess = this.notifications !== undefined && this.notifications.listen !== false;
   }
 
@@ -134,14 +147,32 @@ export class KyselyStore implements Store {
     return CompiledQuery.raw(dialectText, parameters as unknown[]) as CompiledQuery<R>;
   }
 
+  /**
+   * Runs a compiled statement and returns its rows. On SQLite, while no transaction is open on
+   * the connection, directly and synchronously: better-sqlite3 runs a statement to completion
+   * before any other JavaScript, so nothing can interleave with it, and Kysely's executor (a
+   * mutex, a connection provider and several promises per query) is skipped. While a transaction
+   * is open (a request is between BEGIN and COMMIT), through Kysely, which waits for it to end:
+   * a statement run directly then would join that transaction.
+   */
+  private async runCompiled<R>(db: Kysely<Database>, text: string, parameters: readonly unknown[]): Promise<R[]> {
+    const direct = db === this.db ? this.sqliteConnection : undefined;
+    if (direct !== undefined && !direct.inTransaction) {
+      const statement = direct.prepare(text);
+      if (statement.reader) return statement.all(...parameters) as R[];
+      statement.run(...parameters);
+      return [];
+    }
+    return (await db.executeQuery(this.compiled<R>(text, parameters))).rows;
+  }
+
   /** The first row a compiled statement returns (a read by key, or an UPDATE ... RETURNING). */
   private async first<R>(text: string, parameters: readonly unknown[]): Promise<R | undefined> {
-    const { rows } = await this.db.executeQuery(this.compiled<R>(text, parameters));
-    return rows[0];
+    return (await this.runCompiled<R>(this.db, text, parameters))[0];
   }
 
   /** INSERT of one row; the column list is the row object's keys (each *ToRow builds them in one order). */
-  private insertRow(db: Kysely<Database>, table: keyof Database, row: object): Promise<QueryResult<unknown>> {
+  private async insertRow(db: Kysely<Database>, table: keyof Database, row: object): Promise<void> {
     const columns = Object.keys(row);
     const signature = `${table}\0${columns.join('\0')}`;
     let text = INSERT_SQL.get(signature);
@@ -151,7 +182,7 @@ export class KyselyStore implements Store {
     }
     // A column left undefined is NULL (no *ToRow leaves one so; a driver would refuse undefined).
     const values = Object.values(row).map((value: unknown) => (value === undefined ? null : value));
-    return db.executeQuery(this.compiled(text, values));
+    await this.runCompiled(db, text, values);
   }
 
   /**
@@ -693,11 +724,10 @@ export class KyselyStore implements Store {
   readonly rateLimits: Store['rateLimits'] = {
     get: async (keys, now) => {
       if (keys.length === 0) return [];
-      const { rows } = await this.db.executeQuery(
-        this.compiled<Pick<Selectable<Database['rate_limits']>, 'key' | 'attempts' | 'blocked_until'>>(
-          `select "key", "attempts", "blocked_until" from "rate_limits" where "key" in (${keys.map(() => '?').join(', ')}) and "expires_at" > ?`,
-          [...keys, now],
-        ),
+      const rows = await this.runCompiled<Pick<Selectable<Database['rate_limits']>, 'key' | 'attempts' | 'blocked_until'>>(
+        this.db,
+        `select "key", "attempts", "blocked_until" from "rate_limits" where "key" in (${keys.map(() => '?').join(', ')}) and "expires_at" > ?`,
+        [...keys, now],
       );
       return rows.map((row) => ({ key: row.key, attempts: row.attempts, blockedUntil: row.blocked_until }));
     },

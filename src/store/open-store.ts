@@ -16,7 +16,7 @@ import { Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import type { Store } from './store.js';
 import type { Database as Schema } from './schema.js';
-import { KyselyStore, preparedStatementName } from './kysely-store.js';
+import { KyselyStore, preparedStatementName, type SqliteConnection } from './kysely-store.js';
 import { changeChannelFor } from './change-feed.js';
 
 /**
@@ -85,12 +85,13 @@ function openSqlite(path: string, logger: StoreLogger | undefined): Store {
     database.close();
     throw error;
   }
+  const connection = withStatementCache(database);
   const db = new Kysely<Schema>({
-    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+    dialect: new SqliteDialect({ database: connection }),
     log: queryLogger(logger),
   });
   logger?.info({ dialect: 'sqlite', path }, 'store opened');
-  return new KyselyStore(db, 'sqlite');
+  return new KyselyStore(db, 'sqlite', { sqliteConnection: connection as unknown as SqliteConnection });
 }
 
 /** Distinct SQL texts kept prepared; the store issues a few dozen, so this is never reached. */

@@ -991,6 +991,44 @@ function defineContract(name: string, target: ContractTarget): void {
       });
     });
 
+    describe('transactions', () => {
+      it('a write made outside an open transaction is its own: it stays when the transaction rolls back', async () => {
+        const { client, grant } = await seedGrant(store);
+        const insideToken = makeToken(client.clientId, grant);
+        const outsideToken = makeToken(client.clientId, grant);
+        let outsideWrite: Promise<void> | undefined;
+        await assert.rejects(
+          store.transaction(async (transactional) => {
+            await transactional.accessTokens.create(insideToken);
+            // Another request writes while this transaction is open (between statements).
+            outsideWrite = store.accessTokens.create(outsideToken);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            throw new Error('roll back');
+          }),
+          /roll back/,
+        );
+        await outsideWrite;
+        assert.equal(await store.accessTokens.get(insideToken.jti), undefined, 'the transaction\'s write was rolled back');
+        assert.deepEqual(await store.accessTokens.get(outsideToken.jti), outsideToken, 'the other write was not part of it');
+      });
+
+      it('reads outside an open transaction do not see its uncommitted writes', async () => {
+        const { client, grant } = await seedGrant(store);
+        const token = makeToken(client.clientId, grant);
+        let seenOutside: AccessTokenRecord | undefined | 'unset' = 'unset';
+        await store.transaction(async (transactional) => {
+          await transactional.accessTokens.create(token);
+          const read = store.accessTokens.get(token.jti).then((found) => (seenOutside = found));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          // On PostgreSQL the read has answered (nothing yet); on SQLite it waits for the commit.
+          if (seenOutside !== 'unset') assert.equal(seenOutside, undefined);
+          void read;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.notEqual(seenOutside, 'unset');
+      });
+    });
+
     describe('authorization codes', () => {
       it('issue records the grant and its code together', async () => {
         const { grant } = await seedGrant(store);
