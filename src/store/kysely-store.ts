@@ -171,17 +171,9 @@ export class KyselyStore implements Store {
     return (await this.runCompiled<R>(this.db, text, parameters))[0];
   }
 
-  /** INSERT of one row; the column list is the row object's keys (each *ToRow builds them in one order). */
+  /** INSERT of one row (see insertStatement). */
   private async insertRow(db: Kysely<Database>, table: keyof Database, row: object): Promise<void> {
-    const columns = Object.keys(row);
-    const signature = `${table}\0${columns.join('\0')}`;
-    let text = INSERT_SQL.get(signature);
-    if (text === undefined) {
-      text = `insert into "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`;
-      if (INSERT_SQL.size < COMPILED_SQL_MAX) INSERT_SQL.set(signature, text);
-    }
-    // A column left undefined is NULL (no *ToRow leaves one so; a driver would refuse undefined).
-    const values = Object.values(row).map((value: unknown) => (value === undefined ? null : value));
+    const { text, values } = insertStatement(table, row);
     await this.runCompiled(db, text, values);
   }
 
@@ -193,6 +185,23 @@ export class KyselyStore implements Store {
    */
   private async insertRowsTogether(rows: ReadonlyArray<readonly [keyof Database, object]>): Promise<void> {
     if (this.dialect !== 'postgres') {
+      const direct = this.db.isTransaction ? undefined : this.sqliteConnection;
+      if (direct !== undefined && !direct.inTransaction) {
+        // Synchronously from BEGIN to COMMIT (see runCompiled): no other request's statement
+        // can run in between, so none joins this transaction.
+        direct.prepare('begin').run();
+        try {
+          for (const [table, row] of rows) {
+            const { text, values } = insertStatement(table, row);
+            direct.prepare(text).run(...values);
+          }
+          direct.prepare('commit').run();
+        } catch (error) {
+          if (direct.inTransaction) direct.prepare('rollback').run();
+          throw error;
+        }
+        return;
+      }
       await this.atomically(async (trx) => {
         for (const [table, row] of rows) await this.insertRow(trx, table, row);
       });
@@ -201,10 +210,9 @@ export class KyselyStore implements Store {
     const parts: string[] = [];
     const values: unknown[] = [];
     rows.forEach(([table, row], index) => {
-      const columns = Object.keys(row);
-      const insert = `insert into "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`;
-      parts.push(index < rows.length - 1 ? `"inserted_${index}" as (${insert})` : insert);
-      for (const value of Object.values(row)) values.push(value === undefined ? null : value);
+      const insert = insertStatement(table, row);
+      parts.push(index < rows.length - 1 ? `"inserted_${index}" as (${insert.text})` : insert.text);
+      values.push(...insert.values);
     });
     const text = rows.length > 1 ? `with ${parts.slice(0, -1).join(', ')} ${parts[parts.length - 1]}` : parts[0]!;
     await this.db.executeQuery(this.compiled(text, values));
@@ -940,6 +948,20 @@ const REFRESH_TOKEN_COLUMNS = columnList<RefreshTokensTable>({
   token_hash: true, grant_id: true, flow_id: true, client_id: true, user_id: true, scope: true, resources: true, auth_time: true,
   created_at: true, expires_at: true, family_expires_at: true, rotated_at: true, successor_hash: true, successor_encrypted: true,
 });
+
+/** INSERT of one row: the column list is the row object's keys (each *ToRow builds them in one order). */
+function insertStatement(table: keyof Database, row: object): { text: string; values: unknown[] } {
+  const columns = Object.keys(row);
+  const signature = `${table}\0${columns.join('\0')}`;
+  let text = INSERT_SQL.get(signature);
+  if (text === undefined) {
+    text = `insert into "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+    if (INSERT_SQL.size < COMPILED_SQL_MAX) INSERT_SQL.set(signature, text);
+  }
+  // A column left undefined is NULL (no *ToRow leaves one so; a driver would refuse undefined).
+  const values = Object.values(row).map((value: unknown) => (value === undefined ? null : value));
+  return { text, values };
+}
 
 /** `?` placeholders as PostgreSQL's `$1, $2, ...` (the store's SQL has no `?` in literals). */
 function numberPlaceholders(text: string): string {

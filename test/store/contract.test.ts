@@ -1012,6 +1012,25 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.deepEqual(await store.accessTokens.get(outsideToken.jti), outsideToken, 'the other write was not part of it');
       });
 
+      it('an authorization (grant and code) issued while another transaction is open is not rolled back with it', async () => {
+        const { client, grant } = await seedGrant(store);
+        const second: Grant = { ...grant, id: uid('grant'), flowId: uid('flow') };
+        const code = makeCode(second);
+        let issued: Promise<void> | undefined;
+        await assert.rejects(
+          store.transaction(async (transactional) => {
+            await transactional.accessTokens.create(makeToken(client.clientId, grant));
+            issued = store.codes.issue(second, code);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            throw new Error('roll back');
+          }),
+          /roll back/,
+        );
+        await issued;
+        assert.deepEqual(await store.grants.get(second.id), second);
+        assert.equal((await store.codes.consume(code.codeHash, NOW + 5)).status, 'consumed');
+      });
+
       it('reads outside an open transaction do not see its uncommitted writes', async () => {
         const { client, grant } = await seedGrant(store);
         const token = makeToken(client.clientId, grant);
