@@ -188,24 +188,36 @@ async function rawPost(url: string, headers: Record<string, string>, body: strin
   return answer;
 }
 
-/** Requests a correct server refuses with a 4xx (never 5xx, never a token). */
+/**
+ * The client address of a malformed request: an attacker's, not the legitimate clients' (which
+ * come from 127.0.0.1). The server trusts the driver as its proxy (`--trust-proxy 127.0.0.1`),
+ * so the brute-force limits (per IP) lock these addresses and leave the legitimate traffic alone.
+ */
+function attacker(): Record<string, string> {
+  return { 'x-forwarded-for': `203.0.113.${1 + Math.floor(Math.random() * 50)}` };
+}
+
+/** Requests a correct server refuses with a 4xx (never 5xx, never a token), from attackers' addresses. */
 function malformedRequests(server: ServerInfo): Array<() => Promise<Answer>> {
   const web = basicAuthorization(server.clients.web.id, server.clients.web.secret);
   const token = server.endpoints.token;
   const base = new URL(server.endpoints.authorization).origin;
+  const asAttacker = (headers: Record<string, string> = {}) => ({ ...attacker(), ...headers });
   return [
-    () => request(token, { headers: { authorization: web }, form: 'grant_type=password&username=a&password=b' }),
-    () => rawPost(token, { authorization: web, 'content-type': 'application/json' }, '{"grant_type":"client_credentials"}'),
-    () => request(token, { headers: { authorization: web }, form: formEncode({ grant_type: 'authorization_code', code: random(), redirect_uri: REDIRECT_URI, code_verifier: random(32) }) }),
-    () => request(token, { headers: { authorization: web }, form: 'grant_type=refresh_token&grant_type=refresh_token&refresh_token=x' }),
-    () => request(token, { headers: { authorization: web }, form: formEncode({ grant_type: 'refresh_token', refresh_token: random(32) }) }),
-    () => request(token, { headers: { authorization: basicAuthorization(server.clients.web.id, 'wrong-secret') }, form: 'grant_type=refresh_token&refresh_token=x' }),
-    () => request(token, { headers: { authorization: web }, form: `grant_type=%ZZ%00&\u0001=${'%'.repeat(50)}&__proto__=x&constructor[prototype]=y` }),
-    () => request(token, { headers: { authorization: web }, form: `grant_type=client_credentials&scope=${'a'.repeat(100_000)}` }),
-    () => request(`${server.endpoints.authorization}?response_type=code&client_id=no-such-client&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`),
-    () => request(`${server.endpoints.authorization}?response_type=code&client_id=${encodeURIComponent(server.clients.web.id)}&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`),
-    () => request(server.endpoints.introspection, { form: formEncode({ token: random() }) }),
-    () => request(`${base}/userinfo`, { headers: { authorization: `Bearer ${random(40)}` } }),
+    () => request(token, { headers: asAttacker({ authorization: web }), form: 'grant_type=password&username=a&password=b' }),
+    () => rawPost(token, asAttacker({ authorization: web, 'content-type': 'application/json' }), '{"grant_type":"client_credentials"}'),
+    () => request(token, { headers: asAttacker({ authorization: web }), form: formEncode({ grant_type: 'authorization_code', code: random(), redirect_uri: REDIRECT_URI, code_verifier: random(32) }) }),
+    () => request(token, { headers: asAttacker({ authorization: web }), form: 'grant_type=refresh_token&grant_type=refresh_token&refresh_token=x' }),
+    () => request(token, { headers: asAttacker({ authorization: web }), form: formEncode({ grant_type: 'refresh_token', refresh_token: random(32) }) }),
+    // Guessing a secret: for the service client, which the legitimate mix does not use, since
+    // failures also lock the client_id (and would lock out the web client's real traffic).
+    () => request(token, { headers: asAttacker({ authorization: basicAuthorization(server.clients.service.id, 'wrong-secret') }), form: 'grant_type=client_credentials' }),
+    () => request(token, { headers: asAttacker({ authorization: web }), form: `grant_type=%ZZ%00&\u0001=${'%'.repeat(50)}&__proto__=x&constructor[prototype]=y` }),
+    () => request(token, { headers: asAttacker({ authorization: web }), form: `grant_type=client_credentials&scope=${'a'.repeat(100_000)}` }),
+    () => request(`${server.endpoints.authorization}?response_type=code&client_id=no-such-client&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`, { headers: asAttacker() }),
+    () => request(`${server.endpoints.authorization}?response_type=code&client_id=${encodeURIComponent(server.clients.web.id)}&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`, { headers: asAttacker() }),
+    () => request(server.endpoints.introspection, { headers: asAttacker(), form: formEncode({ token: random() }) }),
+    () => request(`${base}/userinfo`, { headers: asAttacker({ authorization: `Bearer ${random(40)}` }) }),
   ];
 }
 
@@ -270,7 +282,7 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 async function main(): Promise<number> {
   const database = await prepareDatabase();
   console.log(`Mixed load: ${durationSeconds} s (at most ${maxOperations} operations), ${concurrency} virtual clients, ${database.label}`);
-  const server = await startServer('servers/gatehouse.ts', ['--database', database.url]);
+  const server = await startServer('servers/gatehouse.ts', ['--database', database.url, '--trust-proxy', '127.0.0.1']);
   const info = server.info;
   const rss: Array<{ at: number; bytes: number }> = [];
   let sampler: NodeJS.Timeout | undefined;

@@ -52,6 +52,9 @@ const settings: GatehouseSettings = {
     name: `Bench User ${index}`,
   })),
   resources: [{ resource: RESOURCE, name: 'Bench API', scopes: [RESOURCE_SCOPE], introspection_client_ids: [INTROSPECTOR_CLIENT_ID] }],
+  // `--trust-proxy 127.0.0.1`: X-Forwarded-For from the driver gives a request's client address
+  // (bench/mixed-load.ts sends its malformed requests from other addresses, as attackers would).
+  ...(args.has('trust-proxy') ? { trustProxy: args.get('trust-proxy')! } : {}),
 };
 
 const fixtureClients = args.has('fixture-clients');
