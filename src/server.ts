@@ -101,8 +101,9 @@ export async function createContext(
     maxTokenLifetimeSeconds: maxSignedTokenLifetimeSeconds(settings),
     ...(options.keyReloadIntervalMs !== undefined ? { reloadIntervalMs: options.keyReloadIntervalMs } : {}),
   });
-  const clients = new ClientCache(store, { ttlMs: settings.clientCacheTtlSeconds * 1000 });
-  const resources = new ResourceCache(store, { ttlMs: settings.clientCacheTtlSeconds * 1000 });
+  const cacheOptions = { ttlMs: settings.clientCacheTtlSeconds * 1000 };
+  const clients = new ClientCache(store, cacheOptions);
+  const resources = new ResourceCache(store, cacheOptions);
   return { settings, store, keys, clients, resources, events, subjects: SubjectIdentifiers.fromSecret(settings.secret), now: () => Date.now() };
 }
 

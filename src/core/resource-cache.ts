@@ -1,20 +1,13 @@
 /**
  * Protected resources (RFC 8707), looked up on every authorization and token request that names
  * one and on every introspection by a resource, are cached per instance and invalidated across
- * instances like clients (see ./store-cache.ts for how, and the bound on staleness).
+ * instances like clients (see ./store-cache.ts for how, the bound on staleness, and the size bound).
  */
 import type { ProtectedResource, Store } from '../store/store.js';
 import { StoreCache, type StoreCacheOptions } from './store-cache.js';
 
-/** Resources kept per instance at most; the least recently used go first. */
-export const RESOURCE_CACHE_MAX_ENTRIES = 10_000;
-
 export class ResourceCache extends StoreCache<ProtectedResource> {
   constructor(store: Pick<Store, 'resources'>, options: StoreCacheOptions) {
-    super(
-      (identifier) => store.resources.get(identifier),
-      (change) => (change.kind === 'resource' ? change.identifier : undefined),
-      { maxEntries: RESOURCE_CACHE_MAX_ENTRIES, ...options },
-    );
+    super((identifier) => store.resources.get(identifier), (change) => (change.kind === 'resource' ? change.identifier : undefined), options);
   }
 }

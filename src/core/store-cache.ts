@@ -11,6 +11,9 @@
 import type { StoreChange } from '../store/store.js';
 import { BoundedCache } from './cache.js';
 
+/** Entries kept per cache and instance at most (by default); the least recently used go first. */
+export const STORE_CACHE_MAX_ENTRIES = 10_000;
+
 export interface StoreCacheOptions {
   ttlMs: number;
   maxEntries?: number;
@@ -28,9 +31,9 @@ export class StoreCache<V> {
   constructor(
     private readonly load: (key: string) => Promise<V | undefined>,
     private readonly changedKey: (change: StoreChange) => string | undefined,
-    options: (StoreCacheOptions & { maxEntries: number }) | { shared: BoundedCache<string, V> },
+    options: StoreCacheOptions | { shared: BoundedCache<string, V> },
   ) {
-    this.cache = 'shared' in options ? options.shared : new BoundedCache(options.maxEntries, options.ttlMs, options.clock);
+    this.cache = 'shared' in options ? options.shared : new BoundedCache(options.maxEntries ?? STORE_CACHE_MAX_ENTRIES, options.ttlMs, options.clock);
   }
 
   /**

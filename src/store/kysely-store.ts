@@ -126,8 +126,9 @@ export class KyselyStore implements Store {
    * The statements of every token request and authorization (reads by key, token inserts, the
    * conditional updates of redemption and rotation) are written as SQL once, not built with
    * Kysely's query builder each time: building and compiling cost more CPU than SQLite takes to
-   * run them (bench/statements.ts, bench/profile.ts). They still run through Kysely's executor,
-   * so on the transaction's connection when there is one. SQL is written with `?` placeholders,
+   * run them (bench/statements.ts, bench/profile.ts). They run through Kysely's executor, on the
+   * transaction's connection when there is one, or directly on SQLite (runCompiled), which
+   * builds no CompiledQuery. SQL is written with `?` placeholders,
    * which are numbered for PostgreSQL once per text; every name is quoted, both dialects agree.
    * On PostgreSQL they become named prepared statements (see preparedStatementName).
    */
@@ -185,7 +186,8 @@ export class KyselyStore implements Store {
    */
   private async insertRowsTogether(rows: ReadonlyArray<readonly [keyof Database, object]>): Promise<void> {
     if (this.dialect !== 'postgres') {
-      const direct = this.db.isTransaction ? undefined : this.sqliteConnection;
+      // (A transaction's store has no direct connection: see the constructor.)
+      const direct = this.sqliteConnection;
       if (direct !== undefined && !direct.inTransaction) {
         // Synchronously from BEGIN to COMMIT (see runCompiled): no other request's statement
         // can run in between, so none joins this transaction.
@@ -878,13 +880,11 @@ export class KyselyStore implements Store {
     now: number,
   ): Promise<RotateRefreshTokenResult> {
     const rotated = await this.atomically(async (trx) => {
-      const { rows } = await trx.executeQuery(
-        this.compiled<Selectable<RefreshTokensTable>>(
-          `update "refresh_tokens" set "rotated_at" = ?, "successor_hash" = ?, "successor_encrypted" = ? where "token_hash" = ? and "rotated_at" is null returning ${REFRESH_TOKEN_COLUMNS}`,
-          [now, successor.tokenHash, successorEncrypted, tokenHash],
-        ),
+      const [row] = await this.runCompiled<Selectable<RefreshTokensTable>>(
+        trx,
+        `update "refresh_tokens" set "rotated_at" = ?, "successor_hash" = ?, "successor_encrypted" = ? where "token_hash" = ? and "rotated_at" is null returning ${REFRESH_TOKEN_COLUMNS}`,
+        [now, successor.tokenHash, successorEncrypted, tokenHash],
       );
-      const row = rows[0];
       if (row) await this.insertRow(trx, 'refresh_tokens', refreshTokenToRow(successor));
       return row;
     });

@@ -175,8 +175,10 @@ async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined
   // pool listener: its connection dropping would emit an unhandled 'error' and crash the
   // process. The query in progress or the next one fails instead, and the pool discards the
   // client when it is released.
-  pool.on('connect', (client) => client.on('error', (error) => logError(error, 'PostgreSQL connection lost')));
-  if (preparedStatements) pool.on('connect', (client) => prepareStoreStatements(client));
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logError(error, 'PostgreSQL connection lost'));
+    if (preparedStatements) prepareStoreStatements(client);
+  });
 
   let channel: string;
   try {

@@ -332,45 +332,51 @@ describe('store change announcements on PostgreSQL (LISTEN/NOTIFY)', () => {
     }
   });
 
-  it('a client cache following the store drops a client deleted by another store', async (t) => {
-    if (!writer || !url) return t.skip(postgresSkipMessage());
-    const instance = await openStore(url);
-    const cache = new ClientCache(instance, { ttlMs: 300_000 });
+  /**
+   * Opens another store on the schema with a cache following its changes (as the server's
+   * followStoreChanges wires it) and runs `body` once its listener is connected. The cache's
+   * 5-minute TTL means only a notification can drop an entry during the test.
+   */
+  async function withCacheFollowing<C extends { apply(change: StoreChange): void; clear(): void }>(
+    createCache: (store: Store) => C,
+    body: (cache: C, seen: ReturnType<typeof recorder>) => Promise<void>,
+  ): Promise<void> {
+    const instance = await openStore(url!);
+    const cache = createCache(instance);
     const seen = recorder();
     const stop = instance.changes.subscribe({ ...seen.listener, onChange: (change) => (cache.apply(change), seen.listener.onChange(change)), onReset: () => (cache.clear(), seen.listener.onReset()) });
     try {
       await eventually('the listener is connected', () => seen.resets >= 1);
-      await writer.clients.create(makeClient('cached'));
-      await eventually('the create arrived', () => seen.changes.length >= 1);
-      assert.equal((await cache.get('cached'))?.clientId, 'cached');
-      assert.equal(cache.size, 1, 'the client is cached');
-      await writer.clients.delete('cached');
-      // With a 5-minute TTL, only the notification can have dropped it.
-      await eventually('the deleted client is gone from the cache', async () => (await cache.get('cached')) === undefined);
+      await body(cache, seen);
     } finally {
       stop();
       await instance.close();
     }
+  }
+
+  it('a client cache following the store drops a client deleted by another store', async (t) => {
+    if (!writer || !url) return t.skip(postgresSkipMessage());
+    await withCacheFollowing((store) => new ClientCache(store, { ttlMs: 300_000 }), async (cache, seen) => {
+      await writer!.clients.create(makeClient('cached'));
+      await eventually('the create arrived', () => seen.changes.length >= 1);
+      assert.equal((await cache.get('cached'))?.clientId, 'cached');
+      assert.equal(cache.size, 1, 'the client is cached');
+      await writer!.clients.delete('cached');
+      // With a 5-minute TTL, only the notification can have dropped it.
+      await eventually('the deleted client is gone from the cache', async () => (await cache.get('cached')) === undefined);
+    });
   });
 
   it('RFC 8707: a resource cache following the store drops a resource deleted by another store', async (t) => {
     if (!writer || !url) return t.skip(postgresSkipMessage());
-    const instance = await openStore(url);
-    const cache = new ResourceCache(instance, { ttlMs: 300_000 });
-    const seen = recorder();
-    const stop = instance.changes.subscribe({ ...seen.listener, onChange: (change) => (cache.apply(change), seen.listener.onChange(change)), onReset: () => (cache.clear(), seen.listener.onReset()) });
-    try {
-      await eventually('the listener is connected', () => seen.resets >= 1);
-      await writer.resources.upsert(makeResource('https://cached.example'));
+    await withCacheFollowing((store) => new ResourceCache(store, { ttlMs: 300_000 }), async (cache, seen) => {
+      await writer!.resources.upsert(makeResource('https://cached.example'));
       await eventually('the registration arrived', () => seen.changes.some((change) => change.kind === 'resource'));
       assert.equal((await cache.get('https://cached.example'))?.identifier, 'https://cached.example');
       assert.equal(cache.size, 1, 'the resource is cached');
-      await writer.resources.delete('https://cached.example');
+      await writer!.resources.delete('https://cached.example');
       // With a 5-minute TTL, only the notification can have dropped it.
       await eventually('the deleted resource is gone from the cache', async () => (await cache.get('https://cached.example')) === undefined);
-    } finally {
-      stop();
-      await instance.close();
-    }
+    });
   });
 });
