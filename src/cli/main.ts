@@ -472,14 +472,32 @@ function portFlag(name: string, value: string | undefined, fallback: number): nu
 }
 
 /**
+ * The demo's client side runs on openid-client and oauth4webapi, which are development
+ * dependencies: a server install (`npm install --omit=dev`, or the published package, which
+ * leaves dist/demo out) does not carry them, and says so instead of a module-resolution trace.
+ */
+async function importDemo<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new CliError(
+        `the demo is not part of this installation (${(error as Error).message.split('\n')[0]}); run it from a clone of Gatehouse after \`npm install\`, which installs its development dependencies`,
+      );
+    }
+    throw error;
+  }
+}
+
+/**
  * The three-party demo: client, authorization server and protected resource on one machine.
  * Its fixtures (a user with a published password) are written to the demo database only: the
  * database comes from --database or the demo default, never from GATEHOUSE_DATABASE_URL or a
  * config file, and the issuer is always http://localhost:SERVER_PORT.
  */
 async function demoCommand(flags: DemoFlags): Promise<void> {
-  const { DEFAULT_DEMO_DATABASE, DEFAULT_DEMO_PORTS, DEMO_SPA_CLIENT_ID, DEMO_USER, DEMO_WEB_CLIENT_ID, DEMO_WEB_CLIENT_SECRET } = await import(
-    '../demo/demo-config.js'
+  const { DEFAULT_DEMO_DATABASE, DEFAULT_DEMO_PORTS, DEMO_SPA_CLIENT_ID, DEMO_USER, DEMO_WEB_CLIENT_ID, DEMO_WEB_CLIENT_SECRET } = await importDemo(
+    () => import('../demo/demo-config.js'),
   );
   const serverPort = portFlag('--server-port', flags.serverPort, DEFAULT_DEMO_PORTS.server);
   const clientPort = portFlag('--client-port', flags.clientPort, DEFAULT_DEMO_PORTS.client);
@@ -493,7 +511,7 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
     log: (message) => writeErr(message),
     requireSecret: true,
   });
-  const { startDemo } = await import('../demo/run-demo.js');
+  const { startDemo } = await importDemo(() => import('../demo/run-demo.js'));
   const { redactUrl } = await import('../store/open-store.js');
   let demo: Awaited<ReturnType<typeof startDemo>>;
   try {
