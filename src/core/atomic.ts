@@ -4,8 +4,10 @@
  * events are held back until the commit, so logs and metrics never report what was rolled back.
  *
  * A protocol error (OAuthError) is an answer, not a failure: what the step wrote before deciding
- * it (e.g. a code marked consumed before its verifier turned out wrong) is committed, and the
- * error is thrown after the commit.
+ * it (e.g. the grant revoked on a code replay, RFC 6749 §4.1.2) is committed, and the error is
+ * thrown after the commit. A step must therefore run its checks before it writes what a failing
+ * request must not change (the code grant checks client, redirect_uri and verifier before it
+ * consumes the code, RFC 6749 §4.1.3).
  */
 import type { ProviderContext } from './context.js';
 import { OAuthError } from './errors.js';

@@ -19,6 +19,12 @@ export type GatehouseEvent =
   | { type: 'code.issued'; flowId: string; clientId: string; userId: string; grantId: string }
   | { type: 'code.redeemed'; flowId: string; clientId: string; grantId: string }
   | { type: 'code.replayed'; flowId: string; clientId: string; grantId: string }
+  /**
+   * A code the presenting client (`clientId`) may not redeem, answered with one generic
+   * invalid_grant whatever the reason (RFC 6749 §4.1.3); `detail`: for a used code, what was
+   * wrong with the request (a used code presented with valid parameters is `code.replayed`).
+   */
+  | { type: 'code.refused'; flowId: string | null; clientId: string; reason: CodeRefusal; detail: string | null }
   | { type: 'refresh.reused'; flowId: string; clientId: string; grantId: string }
   | { type: 'token.revoked'; flowId: string | null; clientId: string; kind: 'access_token' | 'refresh_token'; grantId: string | null }
   | { type: 'token.issued'; flowId: string | null; clientId: string; grantType: string; jti: string; grantId: string | null; userId: string | null }
@@ -36,6 +42,9 @@ export type GatehouseEvent =
    * IPv6 /64) until `until`, after `attempts` failures (src/core/limits.ts).
    */
   | { type: 'rate_limit.locked'; flowId: string | null; scope: LimitScope; subject: string; attempts: number; until: number };
+
+/** Why a code was not redeemed: never issued (or removed), another client's, expired unused, or used before. */
+export type CodeRefusal = 'unknown' | 'issued_to_another_client' | 'expired' | 'already_used';
 
 /** Who made an administrative change. */
 export type ChangeSource = 'cli' | 'config';

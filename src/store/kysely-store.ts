@@ -499,6 +499,11 @@ export class KyselyStore implements Store {
       ]);
     },
 
+    get: async (codeHash) => {
+      const row = await this.first<Selectable<AuthorizationCodesTable>>(`select ${CODE_COLUMNS} from "authorization_codes" where "code_hash" = ?`, [codeHash]);
+      return row ? rowToCode(row) : undefined;
+    },
+
     consume: async (codeHash, now) => this.consumeCode(codeHash, now),
   };
 

@@ -485,6 +485,12 @@ export interface Store {
      */
     issue(grant: Grant, code: AuthorizationCode): Promise<void>;
     /**
+     * Reads a code by its hash without consuming it, consumed or expired codes included: the
+     * token endpoint checks the client, redirect_uri and PKCE verifier on it before it consumes
+     * (RFC 6749 §4.1.3), so that a request failing them changes nothing.
+     */
+    get(codeHash: string): Promise<AuthorizationCode | undefined>;
+    /**
      * Atomically marks the code consumed. Exactly one of any number of concurrent callers gets
      * `consumed`; the others get `replayed`. An expired code is still returned (the caller
      * decides), so that expiry and replay are reported precisely.

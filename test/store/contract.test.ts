@@ -1106,6 +1106,17 @@ function defineContract(name: string, target: ContractTarget): void {
         });
       });
 
+      it('get reads a code without consuming it, before and after consume, and undefined for an unknown hash', async () => {
+        const { grant } = await seedGrant(store);
+        const code = makeCode(grant, { expiresAt: NOW - 1 });
+        await store.codes.create(code);
+        assert.deepEqual(await store.codes.get(code.codeHash), code);
+        assert.deepEqual(await store.codes.get(code.codeHash), code);
+        assert.deepEqual(await store.codes.consume(code.codeHash, NOW + 3), { status: 'consumed', code: { ...code, consumedAt: NOW + 3 } });
+        assert.deepEqual(await store.codes.get(code.codeHash), { ...code, consumedAt: NOW + 3 });
+        assert.equal(await store.codes.get(uid('missing')), undefined);
+      });
+
       it('consume of an unknown code is not_found', async () => {
         assert.deepEqual(await store.codes.consume(uid('missing'), NOW), { status: 'not_found' });
       });

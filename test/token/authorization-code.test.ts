@@ -1,7 +1,9 @@
 /**
  * The token endpoint with the authorization code grant, negative and edge cases, by spec
  * section: RFC 6749 §2.3, §3.2, §4.1.3, §5.1, §5.2 and Appendix B, RFC 7636 §4.5-4.6,
- * RFC 9700 §2.1.1 / §4.8.2, RFC 9110 §15.5.2.
+ * RFC 9700 §2.1.1 / §4.8.2, RFC 9110 §15.5.2; and, on SQLite and PostgreSQL, the order of
+ * RFC 6749 §4.1.3 (client, redirect_uri and verifier checked before the code is consumed or its
+ * grant revoked) with OAuth 2.1 §7.5.3 (no revocation on a replay with invalid parameters).
  *
  * Run: node --import tsx --test test/token/authorization-code.test.ts
  */
@@ -9,10 +11,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeJwt } from 'jose';
-import type { ClientFixture } from '../../src/config/settings.js';
+import { DEFAULT_SETTINGS, type ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { hashClientSecret } from '../../src/core/secrets.js';
-import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import type { TimedEvent } from '../../src/core/events.js';
+import { hashClientSecret, sha256Base64Url } from '../../src/core/secrets.js';
+import { postgresSkipMessage } from '../helpers/postgres.js';
+import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
 import {
   assertErrorDescription,
   assertNoStore,
@@ -433,3 +437,171 @@ describe('RFC 6749 §5.2: error_description syntax', () => {
     }
   });
 });
+
+/** A second public client: "any public client_id" an attacker may name (RFC 6749 §2.1). */
+const OTHER_PUBLIC_CLIENT: ClientFixture = { ...PUBLIC_CLIENT, client_id: 'other-spa', redirect_uris: ['http://127.0.0.1:9000/other-spa'] };
+
+/** The one error_description of a code the presenting client may not redeem, whatever the reason. */
+const UNREDEEMABLE = 'code is invalid, expired, already used, or was issued to another client';
+
+for (const target of STORE_TARGETS) {
+  describe(`RFC 6749 §4.1.3 / OAuth 2.1 §7.5.3: the client and the code's parameters are checked before the code is consumed, on ${target.name}`, () => {
+    let server: RunningGatehouse;
+    let databaseUrl: string | undefined;
+    const events: TimedEvent[] = [];
+
+    before(async () => {
+      databaseUrl = await target.url();
+      // PostgreSQL must really run here (see test/helpers/postgres.ts); fail rather than skip.
+      if (databaseUrl === undefined) throw new Error(postgresSkipMessage());
+      server = await startTestServer({ databaseUrl, clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, OTHER_PUBLIC_CLIENT] });
+      assert.equal(server.store.dialect, target.name);
+      server.context.events.onAny((event) => events.push(event));
+    });
+    after(async () => {
+      if (databaseUrl === undefined) return;
+      await server?.close();
+      await target.cleanup(databaseUrl);
+    });
+
+    const OFFLINE = 'openid profile offline_access';
+    const publicRequest = (obtained: Awaited<ReturnType<typeof obtainCode>>, extra: Record<string, string | undefined> = {}) =>
+      codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id, ...extra });
+
+    /** The confidential client's code, redeemed: its access and refresh tokens. */
+    async function redeemedConfidential() {
+      const obtained = await obtainCode(server, CONFIDENTIAL_CLIENT, { scope: OFFLINE });
+      const first = await postToken(server, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC });
+      assert.equal(first.status, 200, first.text);
+      return { obtained, accessToken: first.body['access_token'] as string, refreshToken: first.body['refresh_token'] as string };
+    }
+
+    /** RFC 7662 §2.2: whether the confidential client's introspection says the token is active. */
+    async function introspectActive(token: string): Promise<boolean> {
+      const response = await fetch(new URL('/introspect', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization(CONFIDENTIAL_BASIC.id, CONFIDENTIAL_BASIC.secret) },
+        body: new URLSearchParams({ token }).toString(),
+      });
+      assert.equal(response.status, 200);
+      return ((await response.json()) as Record<string, unknown>)['active'] === true;
+    }
+
+    async function grantRevoked(accessToken: string): Promise<boolean> {
+      const record = await server.store.accessTokens.get(decodeJwt(accessToken).jti!);
+      assert.ok(record?.grantId);
+      return (await server.store.grants.get(record.grantId))?.revokedAt != null;
+    }
+
+    function refusals(since: number) {
+      return events.slice(since).filter((event) => event.type === 'code.refused' || event.type === 'code.replayed');
+    }
+
+    it('OAuth 2.1 §7.5.3: a used code presented by another public client with a made-up verifier is invalid_grant and revokes nothing', async () => {
+      const { obtained, accessToken, refreshToken } = await redeemedConfidential();
+      const seen = events.length;
+      for (const attacker of [PUBLIC_CLIENT, OTHER_PUBLIC_CLIENT]) {
+        const response = await postToken(server, codeRequest(obtained, { client_id: attacker.client_id, code_verifier: newVerifier() }));
+        assertTokenError(response, 400, 'invalid_grant');
+        assert.equal(response.body['error_description'], UNREDEEMABLE);
+      }
+      assert.deepEqual(
+        refusals(seen).map((event) => event.type === 'code.refused' && [event.reason, event.clientId]),
+        [['issued_to_another_client', PUBLIC_CLIENT.client_id], ['issued_to_another_client', OTHER_PUBLIC_CLIENT.client_id]],
+      );
+      // The rightful client's tokens still work: the access token is active, the refresh token refreshes.
+      assert.equal(await grantRevoked(accessToken), false);
+      assert.equal(await introspectActive(accessToken), true);
+      const refreshed = await postToken(server, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: CONFIDENTIAL_BASIC });
+      assert.equal(refreshed.status, 200, refreshed.text);
+    });
+
+    it('OAuth 2.1 §7.5.3: a used public-client code presented under its own client_id with a made-up verifier or another redirect_uri revokes nothing', async () => {
+      const obtained = await obtainCode(server, PUBLIC_CLIENT, { scope: OFFLINE });
+      const first = await postToken(server, publicRequest(obtained));
+      assert.equal(first.status, 200, first.text);
+      const seen = events.length;
+      // A public client is identified, not authenticated (RFC 6749 §2.1): anyone can send its client_id.
+      for (const extra of [{ code_verifier: newVerifier() }, { code_verifier: undefined }, { redirect_uri: PUBLIC_CLIENT.redirect_uris[1] }]) {
+        const response = await postToken(server, publicRequest(obtained, extra));
+        assertTokenError(response, 400, 'invalid_grant');
+        assert.equal(response.body['error_description'], UNREDEEMABLE);
+      }
+      assert.deepEqual(refusals(seen).map((event) => event.type === 'code.refused' && event.reason), ['already_used', 'already_used', 'already_used']);
+      assert.equal(await grantRevoked(first.body['access_token'] as string), false);
+      const refreshed = await postToken(server, { grant_type: 'refresh_token', refresh_token: first.body['refresh_token'] as string, client_id: PUBLIC_CLIENT.client_id });
+      assert.equal(refreshed.status, 200, refreshed.text);
+    });
+
+    it('RFC 6749 §4.1.3: an unused code presented by another client is a generic invalid_grant, and the rightful client then redeems it', async () => {
+      const obtained = await obtainCode(server, CONFIDENTIAL_CLIENT);
+      const seen = events.length;
+      const foreign = await postToken(server, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id }));
+      assertTokenError(foreign, 400, 'invalid_grant');
+      assert.equal(foreign.body['error_description'], UNREDEEMABLE);
+      const stored = await server.store.codes.get(sha256Base64Url(obtained.code));
+      assert.equal(stored?.consumedAt, null, 'the code is not consumed');
+      assert.deepEqual(refusals(seen).map((event) => event.type === 'code.refused' && event.reason), ['issued_to_another_client']);
+
+      const rightful = await postToken(server, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC });
+      assert.equal(rightful.status, 200, rightful.text);
+    });
+
+    it('RFC 7636 §4.6: a wrong verifier or redirect_uri from the rightful client is invalid_grant and leaves the code redeemable', async () => {
+      // RFC 7636 does not ask for the code to be burnt; burning it would let anyone who saw the
+      // code (and can send a public client's client_id) break the rightful client's sign-in.
+      const obtained = await obtainCode(server, PUBLIC_CLIENT);
+      const wrongVerifier = await postToken(server, publicRequest(obtained, { code_verifier: newVerifier() }));
+      assertTokenError(wrongVerifier, 400, 'invalid_grant');
+      assert.equal(wrongVerifier.body['error_description'], 'code_verifier does not match code_challenge');
+      const wrongRedirect = await postToken(server, publicRequest(obtained, { redirect_uri: PUBLIC_CLIENT.redirect_uris[1] }));
+      assertTokenError(wrongRedirect, 400, 'invalid_grant');
+      assert.equal((await server.store.codes.get(sha256Base64Url(obtained.code)))?.consumedAt, null);
+
+      const rightful = await postToken(server, publicRequest(obtained));
+      assert.equal(rightful.status, 200, rightful.text);
+    });
+
+    it('RFC 6749 §4.1.2: a replay by the rightful client with valid parameters still revokes the tokens issued from the code', async () => {
+      const { obtained, accessToken, refreshToken } = await redeemedConfidential();
+      const seen = events.length;
+      const replay = await postToken(server, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC });
+      assertTokenError(replay, 400, 'invalid_grant');
+      assert.equal(replay.body['error_description'], UNREDEEMABLE);
+      assert.deepEqual(refusals(seen).map((event) => event.type), ['code.replayed']);
+      assert.equal(await grantRevoked(accessToken), true);
+      assert.equal(await introspectActive(accessToken), false);
+      const refreshed = await postToken(server, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: CONFIDENTIAL_BASIC });
+      assertTokenError(refreshed, 400, 'invalid_grant');
+    });
+
+    it('RFC 6749 §4.1.3: unknown, foreign, expired and used codes all get the same error_description, which does not say whether the code exists', async () => {
+      const descriptions = new Map<string, unknown>();
+      const unknown = await postToken(server, { grant_type: 'authorization_code', code: 'made-up-code-that-was-never-issued', redirect_uri: PUBLIC_CLIENT.redirect_uris[0], code_verifier: newVerifier(), client_id: PUBLIC_CLIENT.client_id });
+      descriptions.set('unknown', unknown.body['error_description']);
+
+      const foreignUnused = await obtainCode(server, CONFIDENTIAL_CLIENT);
+      descriptions.set('foreign unused', (await postToken(server, publicRequest(foreignUnused, { redirect_uri: PUBLIC_CLIENT.redirect_uris[0] }))).body['error_description']);
+      const { obtained: foreignUsed } = await redeemedConfidential();
+      descriptions.set('foreign used', (await postToken(server, publicRequest(foreignUsed, { redirect_uri: PUBLIC_CLIENT.redirect_uris[0] }))).body['error_description']);
+
+      const expiring = await obtainCode(server, PUBLIC_CLIENT);
+      const now = server.context.now;
+      server.context.now = () => now() + (DEFAULT_SETTINGS.codeTtlSeconds + 1) * 1000;
+      try {
+        descriptions.set('expired', (await postToken(server, publicRequest(expiring))).body['error_description']);
+      } finally {
+        server.context.now = now;
+      }
+
+      const used = await obtainCode(server, PUBLIC_CLIENT);
+      assert.equal((await postToken(server, publicRequest(used))).status, 200);
+      descriptions.set('used, made-up verifier', (await postToken(server, publicRequest(used, { code_verifier: newVerifier() }))).body['error_description']);
+      descriptions.set('used, replayed', (await postToken(server, publicRequest(used))).body['error_description']);
+
+      for (const [kind, description] of descriptions) assert.equal(description, UNREDEEMABLE, kind);
+      // The foreign unused code was not consumed by the probe.
+      assert.equal((await postToken(server, codeRequest(foreignUnused), { basic: CONFIDENTIAL_BASIC })).status, 200);
+    });
+  });
+}

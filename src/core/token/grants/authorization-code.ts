@@ -3,10 +3,11 @@
  * (RFC 7636 §4.5-4.6), resource indicators (RFC 8707 §2.2) and the replay rule of
  * RFC 6749 §4.1.2.
  */
-import type { Client } from '../../../store/store.js';
+import type { AuthorizationCode, Client } from '../../../store/store.js';
 import { atomically } from '../../atomic.js';
 import type { ProviderContext } from '../../context.js';
-import { InvalidGrant, InvalidRequest, InvalidTarget } from '../../errors.js';
+import type { CodeRefusal } from '../../events.js';
+import { InvalidGrant, InvalidRequest, InvalidTarget, OAuthError } from '../../errors.js';
 import type { Params } from '../../params.js';
 import { verifyCodeVerifier } from '../../pkce.js';
 import { audienceFor, requestedResources } from '../../resource-indicators.js';
@@ -33,47 +34,53 @@ export const authorizationCodeGrant: GrantHandler = {
   },
 };
 
+/**
+ * The one description for every code this client may not redeem: unknown, issued to another
+ * client, expired, or already used. RFC 6749 §4.1.3 asks the server to "ensure that the
+ * authorization code was issued to the authenticated confidential client"; telling another
+ * client why it may not would confirm that the code exists and is still good. The reason goes
+ * into the `code.refused` event (and so the log) instead.
+ */
+const UNREDEEMABLE = 'code is invalid, expired, already used, or was issued to another client';
+
 async function redeemCode(params: Params, client: Client, context: ProviderContext): Promise<PreparedTokens> {
   const code = params.get('code');
   if (code === undefined) throw new InvalidRequest('code is required');
   const now = context.now();
+  const codeHash = sha256Base64Url(code);
 
-  // One conditional UPDATE: of any number of concurrent redemptions exactly one wins.
-  const result = await context.store.codes.consume(sha256Base64Url(code), now);
-  if (result.status === 'not_found') throw new InvalidGrant('code is unknown: never issued by this server, mistyped or truncated, or expired and removed');
-  const stored = result.code;
-  if (result.status === 'replayed') {
-    // RFC 6749 §4.1.2: "If an authorization code is used more than once, the authorization
-    // server MUST deny the request and SHOULD revoke (when possible) all tokens previously
-    // issued based on that authorization code."
-    await context.store.grants.revoke(stored.grantId, now);
-    // A concurrent first redemption may insert its access token after the revocation above
-    // looked for tokens but before it committed; revoking again, after that commit, covers
-    // it (the redemption itself re-checks the grant once its token exists, see below).
-    await context.store.grants.revoke(stored.grantId, now);
-    context.events.emit({ type: 'code.replayed', flowId: stored.flowId, clientId: stored.clientId, grantId: stored.grantId }, now);
-    throw new InvalidGrant('code was already used');
+  // RFC 6749 §4.1.3: the client (authenticated by the token endpoint before this handler) and
+  // every parameter bound to the code are checked on the stored code first; only a request that
+  // passes them all consumes it or, as a replay, revokes its grant. A request failing them
+  // changes nothing: another client or a guessed verifier can neither burn the rightful
+  // client's code nor, by replaying a used one, revoke the user's tokens (OAuth 2.1 §7.5.3:
+  // revoking on a replay with invalid parameters would be a denial of service).
+  const stored = await context.store.codes.get(codeHash);
+  if (stored === undefined) throw refuse(context, now, client, null, 'unknown');
+  if (stored.clientId !== client.clientId) throw refuse(context, now, client, stored, 'issued_to_another_client');
+  // A used code stays a replay after its expiry: the tokens issued from it may still live
+  // (they are kept until then, see src/store/cleanup.ts), and a replay revokes them.
+  if (stored.consumedAt === null && stored.expiresAt <= now) throw refuse(context, now, client, stored, 'expired');
+
+  let resources: string[];
+  try {
+    resources = await checkRequest(params, stored, context);
+  } catch (error) {
+    // The rightful client learns what is wrong with its request for a code it may still
+    // redeem; for a used code, nothing more than for any other unredeemable code, and no
+    // revocation: the request did not prove it came from the code's legitimate holder.
+    if (error instanceof OAuthError && stored.consumedAt !== null) {
+      throw refuse(context, now, client, stored, 'already_used', error.description);
+    }
+    throw error;
   }
-  // RFC 6749 §4.1.3: the code must have been issued to the authenticated client.
-  if (stored.clientId !== client.clientId) throw new InvalidGrant('code was issued to another client');
-  if (stored.expiresAt <= now) throw new InvalidGrant('code has expired');
+  if (stored.consumedAt !== null) return replayed(stored, context, now);
 
-  // RFC 6749 §4.1.3: redirect_uri is required, and must be identical, if it was included in
-  // the authorization request.
-  const redirectUri = params.get('redirect_uri');
-  if (redirectUri === undefined && stored.redirectUriProvided) {
-    throw new InvalidRequest('redirect_uri is required because the authorization request included it');
-  }
-  if (redirectUri !== undefined && redirectUri !== stored.redirectUri) {
-    throw new InvalidGrant('redirect_uri differs from the authorization request');
-  }
-
-  // RFC 7636 §4.6 and RFC 9700 §4.8.2 (no verifier without a challenge).
-  verifyCodeVerifier(params.get('code_verifier'), stored.codeChallenge);
-
-  // RFC 8707 §2.2: the token request may narrow the audience to some authorized resources.
-  const resources = await requestedResources(params, context.resources);
-  if (!isSubset(resources, stored.resources)) throw new InvalidTarget('resource was not part of the authorization request');
+  // One conditional UPDATE: of any number of concurrent redemptions exactly one wins. The
+  // others passed the same checks on the same code, so they are replays by the rightful client.
+  const result = await context.store.codes.consume(codeHash, now);
+  if (result.status === 'not_found') throw refuse(context, now, client, stored, 'unknown');
+  if (result.status === 'replayed') return replayed(result.code, context, now);
 
   context.events.emit({ type: 'code.redeemed', flowId: stored.flowId, clientId: client.clientId, grantId: stored.grantId }, now);
   // The session the user authorized in: its public id goes into the ID token (`sid`).
@@ -122,4 +129,59 @@ async function redeemCode(params: Params, client: Client, context: ProviderConte
   const grant = await context.store.grants.get(stored.grantId);
   if (grant?.revokedAt != null) await context.store.grants.revoke(stored.grantId, grant.revokedAt);
   return prepared;
+}
+
+/**
+ * RFC 6749 §4.1.3 and RFC 7636 §4.6: the redirect_uri, PKCE verifier and resources of the
+ * request against those bound to the code; returns the requested resources. A failure here leaves the code redeemable: RFC 7636
+ * does not ask for the code to be burnt after a wrong verifier, and burning it would hand anyone
+ * who saw the code a way to break the rightful client's sign-in.
+ */
+async function checkRequest(params: Params, stored: AuthorizationCode, context: ProviderContext): Promise<string[]> {
+  // RFC 6749 §4.1.3: redirect_uri is required, and must be identical, if it was included in
+  // the authorization request.
+  const redirectUri = params.get('redirect_uri');
+  if (redirectUri === undefined && stored.redirectUriProvided) {
+    throw new InvalidRequest('redirect_uri is required because the authorization request included it');
+  }
+  if (redirectUri !== undefined && redirectUri !== stored.redirectUri) {
+    throw new InvalidGrant('redirect_uri differs from the authorization request');
+  }
+
+  // RFC 7636 §4.6 and RFC 9700 §4.8.2 (no verifier without a challenge).
+  verifyCodeVerifier(params.get('code_verifier'), stored.codeChallenge);
+
+  // RFC 8707 §2.2: the token request may narrow the audience to some authorized resources.
+  const resources = await requestedResources(params, context.resources);
+  if (!isSubset(resources, stored.resources)) throw new InvalidTarget('resource was not part of the authorization request');
+  return resources;
+}
+
+/**
+ * RFC 6749 §4.1.2: "If an authorization code is used more than once, the authorization server
+ * MUST deny the request and SHOULD revoke (when possible) all tokens previously issued based on
+ * that authorization code." Reached only by the client the code was issued to, with the
+ * parameters that redeemed it.
+ */
+async function replayed(stored: AuthorizationCode, context: ProviderContext, now: number): Promise<never> {
+  await context.store.grants.revoke(stored.grantId, now);
+  // A concurrent first redemption may insert its access token after the revocation above
+  // looked for tokens but before it committed; revoking again, after that commit, covers
+  // it (the redemption itself re-checks the grant once its token exists, see redeemCode).
+  await context.store.grants.revoke(stored.grantId, now);
+  context.events.emit({ type: 'code.replayed', flowId: stored.flowId, clientId: stored.clientId, grantId: stored.grantId }, now);
+  throw new InvalidGrant(UNREDEEMABLE);
+}
+
+/** The generic invalid_grant for a code the client may not redeem; the reason goes to the event only. */
+function refuse(
+  context: ProviderContext,
+  now: number,
+  client: Client,
+  stored: AuthorizationCode | null,
+  reason: CodeRefusal,
+  detail: string | null = null,
+): InvalidGrant {
+  context.events.emit({ type: 'code.refused', flowId: stored?.flowId ?? null, clientId: client.clientId, reason, detail }, now);
+  return new InvalidGrant(UNREDEEMABLE);
 }
