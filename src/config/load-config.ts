@@ -49,6 +49,8 @@ export interface ConfigFile {
   client_cache_ttl_seconds?: number;
   cleanup_interval_seconds?: number;
   cleanup_batch_size?: number;
+  /** Days an audit event is kept; 0: for ever. */
+  audit_retention_days?: number;
   /** Built-in HTTPS: PEM files, relative to the config file. */
   tls_cert?: string;
   tls_key?: string;
@@ -86,6 +88,7 @@ const TOP_LEVEL_KEYS = [
   'client_cache_ttl_seconds',
   'cleanup_interval_seconds',
   'cleanup_batch_size',
+  'audit_retention_days',
   'tls_cert',
   'tls_key',
   'trust_proxy',
@@ -277,6 +280,9 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   }
   if (data.cleanup_batch_size !== undefined) {
     config.cleanup_batch_size = v.integer(data.cleanup_batch_size, 'cleanup_batch_size', 1, 100_000, ' (rows per DELETE statement)');
+  }
+  if (data.audit_retention_days !== undefined) {
+    config.audit_retention_days = v.integer(data.audit_retention_days, 'audit_retention_days', 0, 36600, ' (days; 0 keeps the audit trail for ever)');
   }
   if (data.tls_cert !== undefined) config.tls_cert = v.string(data.tls_cert, 'tls_cert', { nonEmpty: true });
   if (data.tls_key !== undefined) config.tls_key = v.string(data.tls_key, 'tls_key', { nonEmpty: true });

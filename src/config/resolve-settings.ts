@@ -254,6 +254,7 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     clientCacheTtlSeconds: config.client_cache_ttl_seconds ?? DEFAULT_SETTINGS.clientCacheTtlSeconds,
     cleanupIntervalSeconds: config.cleanup_interval_seconds ?? DEFAULT_SETTINGS.cleanupIntervalSeconds,
     cleanupBatchSize: config.cleanup_batch_size ?? DEFAULT_SETTINGS.cleanupBatchSize,
+    auditRetentionDays: config.audit_retention_days ?? DEFAULT_SETTINGS.auditRetentionDays,
     limits:
       config.limits === undefined
         ? DEFAULT_SETTINGS.limits

@@ -121,6 +121,8 @@ export interface GatehouseSettings {
   cleanupIntervalSeconds: number;
   /** Rows per DELETE statement of the cleanup. */
   cleanupBatchSize: number;
+  /** The cleanup deletes audit events older than this many days; 0 keeps the audit trail for ever. */
+  auditRetentionDays: number;
   /**
    * Built-in HTTPS: the PEM certificate (chain) and private key, read from the files named by
    * --tls-cert/--tls-key, GATEHOUSE_TLS_CERT/GATEHOUSE_TLS_KEY or tls_cert/tls_key. Null: plain
@@ -177,6 +179,7 @@ export const DEFAULT_SETTINGS = {
   clientCacheTtlSeconds: 5,
   cleanupIntervalSeconds: 60,
   cleanupBatchSize: 500,
+  auditRetentionDays: 90,
   tls: null,
   trustProxy: false,
   allowHttpIssuer: false,

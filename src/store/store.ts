@@ -390,6 +390,11 @@ export interface CleanupPolicy {
   grantMinAgeMs: number;
   /** Rows per DELETE statement. */
   batchSize: number;
+  /**
+   * Audit events older than this are deleted (the `audit_retention_days` setting); absent: the
+   * audit trail is kept for ever.
+   */
+  auditRetentionMs?: number;
 }
 
 /** Rows deleted per table by one cleanup run. */
@@ -401,6 +406,7 @@ export interface CleanupCounts {
   sessions: number;
   interactions: number;
   logout_deliveries: number;
+  audit_events: number;
 }
 
 export type CleanupResult =

@@ -1827,6 +1827,7 @@ function defineContract(name: string, target: ContractTarget): void {
             authorization_codes: 2,
             grants: 4,
             logout_deliveries: 2,
+            audit_events: 0,
           });
 
           assert.deepEqual(await keys(db, 'sessions'), new Set([justExpiredSession.idHash, liveSession.idHash]));
