@@ -31,6 +31,8 @@ export interface ConfigFile {
   /** Database URL: `sqlite:PATH`, `sqlite::memory:` or `postgres://...`. */
   database?: string;
   signing_alg?: 'ES256' | 'EdDSA';
+  id_token_signed_response_alg_default?: 'RS256' | 'ES256' | 'EdDSA';
+  id_token_claims_default?: boolean;
   code_ttl_seconds?: number;
   access_token_ttl_seconds?: number;
   session_ttl_seconds?: number;
@@ -71,6 +73,8 @@ const TOP_LEVEL_KEYS = [
   'host',
   'database',
   'signing_alg',
+  'id_token_signed_response_alg_default',
+  'id_token_claims_default',
   'code_ttl_seconds',
   'access_token_ttl_seconds',
   'session_ttl_seconds',
@@ -107,6 +111,7 @@ const LIMIT_KEYS = ['free_attempts', 'backoff_base_ms', 'lock_after', 'lock_seco
 export type LimitConfig = Record<(typeof LIMIT_KEYS)[number], number>;
 const RESOURCE_KEYS = ['resource', 'name', 'scopes', 'introspection_client_ids'] as const;
 const SIGNING_ALGS = ['ES256', 'EdDSA'] as const;
+const ID_TOKEN_DEFAULT_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -223,6 +228,21 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
       throw v.error('signing_alg', `must be one of ${SIGNING_ALGS.join(', ')}, not ${JSON.stringify(alg)}`);
     }
     config.signing_alg = alg as ConfigFile['signing_alg'];
+  }
+  // OpenID Connect Dynamic Client Registration §2: the ID token algorithm of clients that name none.
+  if (data.id_token_signed_response_alg_default !== undefined) {
+    const alg = v.string(data.id_token_signed_response_alg_default, 'id_token_signed_response_alg_default');
+    if (!(ID_TOKEN_DEFAULT_ALGS as readonly string[]).includes(alg)) {
+      throw v.error('id_token_signed_response_alg_default', `must be one of ${ID_TOKEN_DEFAULT_ALGS.join(', ')}, not ${JSON.stringify(alg)}`);
+    }
+    if (alg === 'EdDSA' && (config.signing_alg ?? 'ES256') !== 'EdDSA') {
+      throw v.error('id_token_signed_response_alg_default', 'can be EdDSA only when signing_alg is EdDSA');
+    }
+    config.id_token_signed_response_alg_default = alg as ConfigFile['id_token_signed_response_alg_default'];
+  }
+  if (data.id_token_claims_default !== undefined) {
+    if (typeof data.id_token_claims_default !== 'boolean') throw v.error('id_token_claims_default', `must be true or false, not ${describe(data.id_token_claims_default)}`);
+    config.id_token_claims_default = data.id_token_claims_default;
   }
   // RFC 6749 §4.1.2: a maximum authorization code lifetime of 10 minutes is RECOMMENDED.
   if (data.code_ttl_seconds !== undefined) {
@@ -358,6 +378,7 @@ function validateClients(v: Validator, value: unknown): ClientFixture[] {
     if (validated.client_secret !== undefined) fixture.client_secret = validated.client_secret;
     if (validated.client_name !== undefined) fixture.client_name = validated.client_name;
     if (validated.id_token_signed_response_alg !== undefined) fixture.id_token_signed_response_alg = validated.id_token_signed_response_alg;
+    if (validated.id_token_claims !== undefined) fixture.id_token_claims = validated.id_token_claims;
     if (validated.subject_type !== 'public') fixture.subject_type = validated.subject_type;
     if (validated.post_logout_redirect_uris.length > 0) fixture.post_logout_redirect_uris = validated.post_logout_redirect_uris;
     if (validated.backchannel_logout_uri !== undefined) {

@@ -31,9 +31,15 @@ export interface Client {
   requirePkce: boolean;
   /**
    * OpenID Connect Dynamic Client Registration §2 `id_token_signed_response_alg`: the JWS
-   * algorithm of this client's ID tokens; null means the server's default signing algorithm.
+   * algorithm of this client's ID tokens; null means the server's `id_token_signed_response_alg_default` (RS256).
    */
   idTokenSignedResponseAlg: 'ES256' | 'RS256' | null;
+  /**
+   * Whether this client's ID tokens carry the user's claims its granted scopes release (OIDC
+   * Core §5.4: profile, email, address, phone), besides UserInfo. Absent or null: the server's
+   * `id_token_claims_default`.
+   */
+  idTokenClaims?: boolean | null;
   /**
    * OpenID Connect Core §8: `public` (sub is the user id) or `pairwise` (sub differs per sector;
    * see src/core/subject.ts).
