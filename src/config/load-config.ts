@@ -67,7 +67,8 @@ export interface ConfigFile {
   users?: UserFixture[];
 }
 
-const TOP_LEVEL_KEYS = [
+/** Every top-level key of a config file (README.md documents each). */
+export const TOP_LEVEL_KEYS = [
   'issuer',
   'port',
   'host',
@@ -103,7 +104,7 @@ const TOP_LEVEL_KEYS = [
   'users',
 ] as const;
 // OpenID Connect Core §5.1 standard claims besides the login credentials.
-const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
+export const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
 /** The brute-force limits (src/core/limits.ts) under `limits:`, and the keys of each. */
 export const LIMIT_NAMES = ['login_username', 'login_ip', 'client_id', 'client_ip'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
