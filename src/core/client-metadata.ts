@@ -482,7 +482,7 @@ export async function registerClient(
     scope: validated.scope,
     requirePkce: validated.require_pkce,
     idTokenSignedResponseAlg: validated.id_token_signed_response_alg ?? null,
-    idTokenClaims: validated.id_token_claims ?? null,
+    ...(validated.id_token_claims !== undefined ? { idTokenClaims: validated.id_token_claims } : {}),
     subjectType: validated.subject_type,
     postLogoutRedirectUris: validated.post_logout_redirect_uris,
     backchannelLogoutUri: validated.backchannel_logout_uri ?? null,
@@ -505,7 +505,7 @@ export function clientToMetadata(client: Client): ClientMetadataView {
     scope: client.scope,
     require_pkce: client.requirePkce,
     ...(client.idTokenSignedResponseAlg !== null ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg } : {}),
-    ...(client.idTokenClaims !== undefined && client.idTokenClaims !== null ? { id_token_claims: client.idTokenClaims } : {}),
+    ...(client.idTokenClaims !== undefined ? { id_token_claims: client.idTokenClaims } : {}),
     subject_type: client.subjectType,
     ...(client.postLogoutRedirectUris.length > 0 ? { post_logout_redirect_uris: [...client.postLogoutRedirectUris] } : {}),
     ...(client.backchannelLogoutUri !== null

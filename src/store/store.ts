@@ -36,10 +36,10 @@ export interface Client {
   idTokenSignedResponseAlg: 'ES256' | 'RS256' | null;
   /**
    * Whether this client's ID tokens carry the user's claims its granted scopes release (OIDC
-   * Core §5.4: profile, email, address, phone), besides UserInfo. Absent or null: the server's
-   * `id_token_claims_default`.
+   * Core §5.4: profile, email, address, phone), besides UserInfo. Absent: the server's
+   * `id_token_claims_default` (stored as NULL).
    */
-  idTokenClaims?: boolean | null;
+  idTokenClaims?: boolean;
   /**
    * OpenID Connect Core §8: `public` (sub is the user id) or `pairwise` (sub differs per sector;
    * see src/core/subject.ts).
