@@ -95,8 +95,9 @@ export async function createContext(
 ): Promise<ProviderContext> {
   const events = options.events ?? new EventBus();
   // A key for every ID token algorithm a client may register (id_token_signed_response_alg):
-  // RS256 (many relying parties still expect it) and ES256 (also when the server signs with EdDSA).
-  const keys = await KeyRing.open(store, settings.secret, settings.signingAlg, Date.now(), idTokenSigningAlgs(settings.signingAlg), {
+  // RS256 (the default of OpenID Connect Dynamic Client Registration §2, and of
+  // id_token_signed_response_alg_default) and ES256 (also when the server signs with EdDSA).
+  const keys = await KeyRing.open(store, settings.secret, settings.signingAlg, Date.now(), idTokenSigningAlgs(settings.signingAlg, settings.idTokenSignedResponseAlgDefault), {
     // A retired key stays published until the tokens it signed have expired.
     maxTokenLifetimeSeconds: maxSignedTokenLifetimeSeconds(settings),
     ...(options.keyReloadIntervalMs !== undefined ? { reloadIntervalMs: options.keyReloadIntervalMs } : {}),

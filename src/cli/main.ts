@@ -605,7 +605,7 @@ async function keyTools() {
   /** How long retired keys stay published with these settings (every token they signed has expired then). */
   const retentionMs = (settings: GatehouseSettings): number => keys.retiredKeyRetentionMs(keys.maxSignedTokenLifetimeSeconds(settings));
   /** The algorithms a server with these settings signs with; each must keep an active key. */
-  const requiredAlgs = (settings: GatehouseSettings) => [settings.signingAlg, ...idTokenSigningAlgs(settings.signingAlg)];
+  const requiredAlgs = (settings: GatehouseSettings) => [settings.signingAlg, ...idTokenSigningAlgs(settings.signingAlg, settings.idTokenSignedResponseAlgDefault)];
   /** Runs `fn`, turning a refusal into a one-line CLI failure. */
   const refusals = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {

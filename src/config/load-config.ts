@@ -31,6 +31,8 @@ export interface ConfigFile {
   /** Database URL: `sqlite:PATH`, `sqlite::memory:` or `postgres://...`. */
   database?: string;
   signing_alg?: 'ES256' | 'EdDSA';
+  id_token_signed_response_alg_default?: 'RS256' | 'ES256' | 'EdDSA';
+  id_token_claims_default?: boolean;
   code_ttl_seconds?: number;
   access_token_ttl_seconds?: number;
   session_ttl_seconds?: number;
@@ -49,6 +51,8 @@ export interface ConfigFile {
   client_cache_ttl_seconds?: number;
   cleanup_interval_seconds?: number;
   cleanup_batch_size?: number;
+  /** Days an audit event is kept; 0: for ever. */
+  audit_retention_days?: number;
   /** Built-in HTTPS: PEM files, relative to the config file. */
   tls_cert?: string;
   tls_key?: string;
@@ -63,12 +67,15 @@ export interface ConfigFile {
   users?: UserFixture[];
 }
 
-const TOP_LEVEL_KEYS = [
+/** Every top-level key of a config file (README.md documents each). */
+export const TOP_LEVEL_KEYS = [
   'issuer',
   'port',
   'host',
   'database',
   'signing_alg',
+  'id_token_signed_response_alg_default',
+  'id_token_claims_default',
   'code_ttl_seconds',
   'access_token_ttl_seconds',
   'session_ttl_seconds',
@@ -86,6 +93,7 @@ const TOP_LEVEL_KEYS = [
   'client_cache_ttl_seconds',
   'cleanup_interval_seconds',
   'cleanup_batch_size',
+  'audit_retention_days',
   'tls_cert',
   'tls_key',
   'trust_proxy',
@@ -96,7 +104,7 @@ const TOP_LEVEL_KEYS = [
   'users',
 ] as const;
 // OpenID Connect Core §5.1 standard claims besides the login credentials.
-const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
+export const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
 /** The brute-force limits (src/core/limits.ts) under `limits:`, and the keys of each. */
 export const LIMIT_NAMES = ['login_username', 'login_ip', 'client_id', 'client_ip'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
@@ -104,6 +112,7 @@ const LIMIT_KEYS = ['free_attempts', 'backoff_base_ms', 'lock_after', 'lock_seco
 export type LimitConfig = Record<(typeof LIMIT_KEYS)[number], number>;
 const RESOURCE_KEYS = ['resource', 'name', 'scopes', 'introspection_client_ids'] as const;
 const SIGNING_ALGS = ['ES256', 'EdDSA'] as const;
+const ID_TOKEN_DEFAULT_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -221,6 +230,21 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
     }
     config.signing_alg = alg as ConfigFile['signing_alg'];
   }
+  // OpenID Connect Dynamic Client Registration §2: the ID token algorithm of clients that name none.
+  if (data.id_token_signed_response_alg_default !== undefined) {
+    const alg = v.string(data.id_token_signed_response_alg_default, 'id_token_signed_response_alg_default');
+    if (!(ID_TOKEN_DEFAULT_ALGS as readonly string[]).includes(alg)) {
+      throw v.error('id_token_signed_response_alg_default', `must be one of ${ID_TOKEN_DEFAULT_ALGS.join(', ')}, not ${JSON.stringify(alg)}`);
+    }
+    if (alg === 'EdDSA' && (config.signing_alg ?? 'ES256') !== 'EdDSA') {
+      throw v.error('id_token_signed_response_alg_default', 'can be EdDSA only when signing_alg is EdDSA');
+    }
+    config.id_token_signed_response_alg_default = alg as ConfigFile['id_token_signed_response_alg_default'];
+  }
+  if (data.id_token_claims_default !== undefined) {
+    if (typeof data.id_token_claims_default !== 'boolean') throw v.error('id_token_claims_default', `must be true or false, not ${describe(data.id_token_claims_default)}`);
+    config.id_token_claims_default = data.id_token_claims_default;
+  }
   // RFC 6749 §4.1.2: a maximum authorization code lifetime of 10 minutes is RECOMMENDED.
   if (data.code_ttl_seconds !== undefined) {
     config.code_ttl_seconds = v.integer(data.code_ttl_seconds, 'code_ttl_seconds', 1, 600, ' (seconds; RFC 6749 §4.1.2 recommends at most 10 minutes)');
@@ -277,6 +301,9 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   }
   if (data.cleanup_batch_size !== undefined) {
     config.cleanup_batch_size = v.integer(data.cleanup_batch_size, 'cleanup_batch_size', 1, 100_000, ' (rows per DELETE statement)');
+  }
+  if (data.audit_retention_days !== undefined) {
+    config.audit_retention_days = v.integer(data.audit_retention_days, 'audit_retention_days', 0, 36600, ' (days; 0 keeps the audit trail for ever)');
   }
   if (data.tls_cert !== undefined) config.tls_cert = v.string(data.tls_cert, 'tls_cert', { nonEmpty: true });
   if (data.tls_key !== undefined) config.tls_key = v.string(data.tls_key, 'tls_key', { nonEmpty: true });
@@ -352,6 +379,7 @@ function validateClients(v: Validator, value: unknown): ClientFixture[] {
     if (validated.client_secret !== undefined) fixture.client_secret = validated.client_secret;
     if (validated.client_name !== undefined) fixture.client_name = validated.client_name;
     if (validated.id_token_signed_response_alg !== undefined) fixture.id_token_signed_response_alg = validated.id_token_signed_response_alg;
+    if (validated.id_token_claims !== undefined) fixture.id_token_claims = validated.id_token_claims;
     if (validated.subject_type !== 'public') fixture.subject_type = validated.subject_type;
     if (validated.post_logout_redirect_uris.length > 0) fixture.post_logout_redirect_uris = validated.post_logout_redirect_uris;
     if (validated.backchannel_logout_uri !== undefined) {

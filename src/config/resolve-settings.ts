@@ -237,6 +237,8 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     trustProxy,
     allowHttpIssuer,
     signingAlg: config.signing_alg ?? DEFAULT_SETTINGS.signingAlg,
+    idTokenSignedResponseAlgDefault: config.id_token_signed_response_alg_default ?? DEFAULT_SETTINGS.idTokenSignedResponseAlgDefault,
+    idTokenClaimsDefault: config.id_token_claims_default ?? DEFAULT_SETTINGS.idTokenClaimsDefault,
     codeTtlSeconds: config.code_ttl_seconds ?? DEFAULT_SETTINGS.codeTtlSeconds,
     accessTokenTtlSeconds: config.access_token_ttl_seconds ?? DEFAULT_SETTINGS.accessTokenTtlSeconds,
     sessionTtlSeconds: config.session_ttl_seconds ?? DEFAULT_SETTINGS.sessionTtlSeconds,
@@ -254,6 +256,7 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     clientCacheTtlSeconds: config.client_cache_ttl_seconds ?? DEFAULT_SETTINGS.clientCacheTtlSeconds,
     cleanupIntervalSeconds: config.cleanup_interval_seconds ?? DEFAULT_SETTINGS.cleanupIntervalSeconds,
     cleanupBatchSize: config.cleanup_batch_size ?? DEFAULT_SETTINGS.cleanupBatchSize,
+    auditRetentionDays: config.audit_retention_days ?? DEFAULT_SETTINGS.auditRetentionDays,
     limits:
       config.limits === undefined
         ? DEFAULT_SETTINGS.limits

@@ -15,8 +15,10 @@ export interface ClientFixture {
   token_endpoint_auth_method: TokenEndpointAuthMethod;
   scope: string;
   require_pkce: boolean;
-  /** OpenID Connect Dynamic Client Registration §2; absent: the server's signing algorithm. */
+  /** OpenID Connect Dynamic Client Registration §2; absent: id_token_signed_response_alg_default (RS256). */
   id_token_signed_response_alg?: 'ES256' | 'RS256';
+  /** Profile, email, address and phone claims granted by scope also in the ID token; absent: id_token_claims_default. */
+  id_token_claims?: boolean;
   /** OpenID Connect Core §8; absent: public. */
   subject_type?: 'public' | 'pairwise';
   /** OpenID Connect RP-Initiated Logout 1.0 §3.1; absent: none. */
@@ -72,8 +74,21 @@ export interface GatehouseSettings {
   databaseUrl: string;
   /** Secret from which the key encrypting signing keys at rest is derived. */
   secret: string;
-  /** Signing algorithm for new keys. */
+  /** Signing algorithm for new keys (access tokens; ID tokens see idTokenSignedResponseAlgDefault). */
   signingAlg: 'ES256' | 'EdDSA';
+  /**
+   * The JWS algorithm of the ID tokens (and logout tokens) of a client that registered no
+   * `id_token_signed_response_alg`. OpenID Connect Dynamic Client Registration §2 makes RS256
+   * that default, and relying parties that enforce it reject any other; EdDSA only when
+   * signingAlg is EdDSA.
+   */
+  idTokenSignedResponseAlgDefault: 'RS256' | 'ES256' | 'EdDSA';
+  /**
+   * Whether the ID token carries the claims the granted scopes release (profile, email, address,
+   * phone; OIDC Core §5.4) for a client that did not set `id_token_claims` itself. Besides
+   * UserInfo, where they always are.
+   */
+  idTokenClaimsDefault: boolean;
   /** RFC 9700 §4.2.1 / RFC 6749 §4.1.2: short-lived codes (default 60 s). */
   codeTtlSeconds: number;
   accessTokenTtlSeconds: number;
@@ -121,6 +136,8 @@ export interface GatehouseSettings {
   cleanupIntervalSeconds: number;
   /** Rows per DELETE statement of the cleanup. */
   cleanupBatchSize: number;
+  /** The cleanup deletes audit events older than this many days; 0 keeps the audit trail for ever. */
+  auditRetentionDays: number;
   /**
    * Built-in HTTPS: the PEM certificate (chain) and private key, read from the files named by
    * --tls-cert/--tls-key, GATEHOUSE_TLS_CERT/GATEHOUSE_TLS_KEY or tls_cert/tls_key. Null: plain
@@ -159,6 +176,8 @@ export const DEFAULT_SETTINGS = {
   host: 'localhost',
   databaseUrl: 'sqlite:./gatehouse.db',
   signingAlg: 'ES256',
+  idTokenSignedResponseAlgDefault: 'RS256',
+  idTokenClaimsDefault: true,
   codeTtlSeconds: 60,
   accessTokenTtlSeconds: 3600,
   sessionTtlSeconds: 8 * 3600,
@@ -177,6 +196,7 @@ export const DEFAULT_SETTINGS = {
   clientCacheTtlSeconds: 5,
   cleanupIntervalSeconds: 60,
   cleanupBatchSize: 500,
+  auditRetentionDays: 90,
   tls: null,
   trustProxy: false,
   allowHttpIssuer: false,

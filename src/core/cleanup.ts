@@ -15,7 +15,7 @@ export const GRANT_MIN_AGE_MS = 3600 * 1000;
 
 type PolicySettings = Pick<
   GatehouseSettings,
-  'accessTokenTtlSeconds' | 'refreshTokenAbsoluteTtlSeconds' | 'refreshTokenGraceSeconds' | 'cleanupBatchSize'
+  'accessTokenTtlSeconds' | 'refreshTokenAbsoluteTtlSeconds' | 'refreshTokenGraceSeconds' | 'cleanupBatchSize' | 'auditRetentionDays'
 >;
 
 export function cleanupPolicy(settings: PolicySettings, batchSize = settings.cleanupBatchSize): CleanupPolicy {
@@ -26,6 +26,8 @@ export function cleanupPolicy(settings: PolicySettings, batchSize = settings.cle
     logoutDeliveryRetentionMs: LOGOUT_DELIVERY_RETENTION_MS,
     grantMinAgeMs: GRANT_MIN_AGE_MS,
     batchSize,
+    // 0 days: the audit trail is kept for ever.
+    ...(settings.auditRetentionDays > 0 ? { auditRetentionMs: settings.auditRetentionDays * 24 * 3600 * 1000 } : {}),
   };
 }
 

@@ -38,6 +38,8 @@ export const CLIENT_METADATA_FIELDS = [
   'scope',
   'require_pkce',
   'id_token_signed_response_alg',
+  // Gatehouse: the claims granted by scope also in the ID token (OIDC Core §5.4).
+  'id_token_claims',
   // OpenID Connect Dynamic Client Registration §2 and Core §8.
   'subject_type',
   // OpenID Connect RP-Initiated Logout 1.0 §3.1 and Back-Channel Logout 1.0 §2.2.
@@ -48,8 +50,8 @@ export const CLIENT_METADATA_FIELDS = [
 
 /**
  * OpenID Connect Dynamic Client Registration §2: the algorithms a client may ask for its ID
- * tokens. Left unset, a client gets the server's signing algorithm (ES256, or EdDSA when the
- * server's signing_alg is EdDSA).
+ * tokens. Left unset, a client gets the server's id_token_signed_response_alg_default (RS256,
+ * the default §2 names).
  */
 export const ID_TOKEN_SIGNING_ALGS = ['ES256', 'RS256'] as const;
 
@@ -70,8 +72,10 @@ export interface ValidatedClientMetadata {
   token_endpoint_auth_method: TokenEndpointAuthMethod;
   scope: string;
   require_pkce: boolean;
-  /** Undefined: the server's default signing algorithm. */
+  /** Undefined: the server's id_token_signed_response_alg_default (RS256). */
   id_token_signed_response_alg: (typeof ID_TOKEN_SIGNING_ALGS)[number] | undefined;
+  /** Undefined: the server's id_token_claims_default. */
+  id_token_claims: boolean | undefined;
   /** OIDC Core §8 (default `public`). */
   subject_type: SubjectType;
   post_logout_redirect_uris: string[];
@@ -92,6 +96,8 @@ export interface ClientMetadataView {
   require_pkce: boolean;
   /** Only when the client registered one. */
   id_token_signed_response_alg?: (typeof ID_TOKEN_SIGNING_ALGS)[number];
+  /** Only when the client set it (else the server's id_token_claims_default applies). */
+  id_token_claims?: boolean;
   subject_type: SubjectType;
   /** Only when the client registered some. */
   post_logout_redirect_uris?: string[];
@@ -280,8 +286,12 @@ export function validateClientMetadata(input: unknown): ValidatedClientMetadata 
   if (idTokenAlg !== undefined && !(ID_TOKEN_SIGNING_ALGS as readonly string[]).includes(idTokenAlg)) {
     throw new ClientMetadataError(
       'id_token_signed_response_alg',
-      `id_token_signed_response_alg "${idTokenAlg}" is not supported; use ${ID_TOKEN_SIGNING_ALGS.join(' or ')}, or leave it unset for the server's signing algorithm`,
+      `id_token_signed_response_alg "${idTokenAlg}" is not supported; use ${ID_TOKEN_SIGNING_ALGS.join(' or ')}, or leave it unset for the server's default (RS256)`,
     );
+  }
+  const idTokenClaimsRaw = input['id_token_claims'];
+  if (idTokenClaimsRaw !== undefined && idTokenClaimsRaw !== null && typeof idTokenClaimsRaw !== 'boolean') {
+    throw new ClientMetadataError('id_token_claims', `id_token_claims must be a boolean, not ${describe(idTokenClaimsRaw)}`);
   }
 
   const subjectType = validateSubjectType(input, redirectUris);
@@ -298,6 +308,7 @@ export function validateClientMetadata(input: unknown): ValidatedClientMetadata 
     scope,
     require_pkce: requirePkce,
     id_token_signed_response_alg: idTokenAlg as ValidatedClientMetadata['id_token_signed_response_alg'],
+    id_token_claims: idTokenClaimsRaw ?? undefined,
     subject_type: subjectType,
     ...logout,
   };
@@ -471,6 +482,7 @@ export async function registerClient(
     scope: validated.scope,
     requirePkce: validated.require_pkce,
     idTokenSignedResponseAlg: validated.id_token_signed_response_alg ?? null,
+    ...(validated.id_token_claims !== undefined ? { idTokenClaims: validated.id_token_claims } : {}),
     subjectType: validated.subject_type,
     postLogoutRedirectUris: validated.post_logout_redirect_uris,
     backchannelLogoutUri: validated.backchannel_logout_uri ?? null,
@@ -493,6 +505,7 @@ export function clientToMetadata(client: Client): ClientMetadataView {
     scope: client.scope,
     require_pkce: client.requirePkce,
     ...(client.idTokenSignedResponseAlg !== null ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg } : {}),
+    ...(client.idTokenClaims !== undefined ? { id_token_claims: client.idTokenClaims } : {}),
     subject_type: client.subjectType,
     ...(client.postLogoutRedirectUris.length > 0 ? { post_logout_redirect_uris: [...client.postLogoutRedirectUris] } : {}),
     ...(client.backchannelLogoutUri !== null

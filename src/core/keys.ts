@@ -4,9 +4,11 @@
  *
  * Encryption at rest is a compact JWE (`dir`, `A256GCM`) made with jose, under a 256-bit key
  * derived from GATEHOUSE_SECRET with HKDF-SHA-256. Without the secret the stored keys are useless.
+ * The refresh token successors the ring seals (KeyRing.seal) use another key derived from the
+ * same secret under its own HKDF `info` (RFC 5869 §3.2: one derived key per purpose).
  */
 import { hkdfSync, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
 import { DEFAULT_SETTINGS, type GatehouseSettings } from '../config/settings.js';
 import type { SigningKeyRecord, Store } from '../store/store.js';
 import type { ChangeSource, EventBus } from './events.js';
@@ -20,10 +22,29 @@ export interface SigningKey {
   publicJwk: JWK;
 }
 
-/** Derives the key-encryption key from the instance secret (RFC 5869 HKDF). */
+/**
+ * Derives the key-encryption key of the signing keys from the instance secret (RFC 5869 HKDF).
+ * Its `info` is unchanged since the first release, so the key rings already stored load as they are.
+ */
 export function deriveKeyEncryptionKey(secret: string): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', secret, 'gatehouse', 'gatehouse signing-key encryption v1', 32));
 }
+
+/**
+ * Derives the key that seals refresh token successors (KeyRing.seal) from the instance secret,
+ * under its own HKDF `info` (RFC 5869 §3.2), so that it is never the key that encrypts the
+ * signing keys: a sealed successor can never be opened as, or traded for, a signing key.
+ */
+export function deriveSealingKey(secret: string): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', secret, 'gatehouse', 'gatehouse refresh-successor sealing v1', 32));
+}
+
+/**
+ * The `kid` of the JWEs sealed under deriveSealingKey. A sealed value without it was sealed
+ * under the signing-key KEK by an earlier release; such a value lives only as long as the
+ * refresh grace window (refreshTokenGraceSeconds) and is still opened with that key.
+ */
+export const SEALING_KEY_ID = 'refresh-successor-v1';
 
 export async function encryptPrivateJwk(jwk: JWK, kek: Uint8Array): Promise<string> {
   const plaintext = new TextEncoder().encode(JSON.stringify(jwk));
@@ -267,6 +288,8 @@ export class KeyRing {
   private constructor(
     private readonly store: Store,
     private readonly kek: Uint8Array,
+    /** deriveSealingKey: seals refresh token successors, never the signing keys. */
+    private readonly sealingKeyBytes: Uint8Array,
     /** The algorithm used when a caller names none. */
     readonly defaultAlg: SigningAlg,
     extraAlgs: readonly SigningAlg[],
@@ -290,7 +313,7 @@ export class KeyRing {
     extraAlgs: SigningAlg[] = [],
     options: KeyRingOptions = {},
   ): Promise<KeyRing> {
-    const ring = new KeyRing(store, deriveKeyEncryptionKey(secret), alg, extraAlgs, options);
+    const ring = new KeyRing(store, deriveKeyEncryptionKey(secret), deriveSealingKey(secret), alg, extraAlgs, options);
     await ring.reload();
     for (const wanted of [alg, ...extraAlgs]) {
       if (!ring.keys.some((key) => key.alg === wanted && !isRetired(key.record, now))) {
@@ -396,26 +419,35 @@ export class KeyRing {
     return retiredKeyRetentionMs(this.maxTokenLifetimeSeconds, this.reloadIntervalMs);
   }
 
-  /** Encrypts a short secret for storage (compact JWE under the instance key). */
+  /** Encrypts a short secret for storage (compact JWE under the sealing key, deriveSealingKey). */
   async seal(text: string): Promise<string> {
-    return new CompactEncrypt(new TextEncoder().encode(text)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(await this.sealingKey());
+    return new CompactEncrypt(new TextEncoder().encode(text))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: SEALING_KEY_ID })
+      .encrypt(await this.importedKey('sealing'));
   }
 
   async unseal(jwe: string): Promise<string> {
-    const { plaintext } = await compactDecrypt(jwe, await this.sealingKey(), { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+    // Sealed before the sealing key had its own derivation: under the signing-key KEK.
+    const which = decodeProtectedHeader(jwe).kid === SEALING_KEY_ID ? 'sealing' : 'legacy';
+    const { plaintext } = await compactDecrypt(jwe, await this.importedKey(which), { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
     return new TextDecoder().decode(plaintext);
   }
 
-  private sealingKeyPromise: Promise<CryptoKey> | undefined;
+  private readonly importedKeys = new Map<'sealing' | 'legacy', Promise<CryptoKey>>();
 
   /**
-   * The key encryption key as a WebCrypto key, imported once: given raw bytes, jose imports them
-   * again on every seal (every refresh), which cost more than the encryption itself. Not
-   * extractable; used for A256GCM only.
+   * The sealing key (or the legacy one) as a WebCrypto key, imported once: given raw bytes, jose
+   * imports them again on every seal (every refresh), which cost more than the encryption
+   * itself. Not extractable; used for A256GCM only.
    */
-  private sealingKey(): Promise<CryptoKey> {
-    this.sealingKeyPromise ??= crypto.subtle.importKey('raw', new Uint8Array(this.kek), 'AES-GCM', false, ['encrypt', 'decrypt']);
-    return this.sealingKeyPromise;
+  private importedKey(which: 'sealing' | 'legacy'): Promise<CryptoKey> {
+    let key = this.importedKeys.get(which);
+    if (key === undefined) {
+      const bytes = new Uint8Array(which === 'sealing' ? this.sealingKeyBytes : this.kek);
+      key = crypto.subtle.importKey('raw', bytes, 'AES-GCM', false, ['encrypt', 'decrypt']);
+      this.importedKeys.set(which, key);
+    }
+    return key;
   }
 
   /**

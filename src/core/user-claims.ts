@@ -1,8 +1,8 @@
 /**
  * The End-User's standard claims (OpenID Connect Core 1.0 §5.1) that Gatehouse keeps, and which
  * of them each scope releases (§5.4). Claims about the user are released at the UserInfo
- * endpoint (§5.3), never in the ID token: Gatehouse always issues an access token with it, and
- * §5.4 then puts the scope-requested claims in the UserInfo response.
+ * endpoint (§5.3), and also in the ID token unless the client (or the server's default) opts
+ * out (`id_token_claims`, src/core/token/issue-tokens.ts).
  *
  * `name` and `email` are fields of the stored user (src/store/store.ts); the rest live in its
  * `claims` object. `updated_at` is maintained by Gatehouse, never taken from input.
@@ -19,6 +19,9 @@ export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
   address: ['address'],
   phone: ['phone_number', 'phone_number_verified'],
 };
+
+/** The scopes that release claims about the user (§5.4). */
+export const CLAIM_SCOPES: ReadonlySet<string> = new Set(Object.keys(SCOPE_CLAIMS));
 
 /** Every §5.1 claim Gatehouse can return about a user, `sub` first. */
 export const USER_CLAIMS_SUPPORTED = ['sub', ...Object.values(SCOPE_CLAIMS).flat()];

@@ -1,10 +1,31 @@
 /**
- * The two cookies Gatehouse sets, RFC 6265. Both are HttpOnly and SameSite=Lax (the browser
- * sends them on the top-level GET navigations of the authorization flow but not on cross-site
- * POSTs), and Secure when the issuer is https.
+ * The cookies Gatehouse sets, RFC 6265. All are HttpOnly and SameSite=Lax (the browser sends
+ * them on the top-level GET navigations of the authorization flow but not on cross-site POSTs),
+ * and Secure when the issuer is https.
+ *
+ * On an https issuer every cookie name carries the `__Host-` prefix (RFC 6265bis §4.1.3.2): the
+ * browser then accepts the cookie only when it is Secure, has Path=/ and no Domain, so a sibling
+ * subdomain cannot plant or overwrite a session or browser-binding cookie (session fixation).
+ * Every name goes through `cookieName`, both when setting (serializeCookie) and when reading
+ * (readCookie); on https the unprefixed name is never read, since anyone on a sibling host can
+ * set it. A plain-http issuer (loopback development) cannot have Secure cookies, so its names
+ * stay unprefixed.
  */
 export const SESSION_COOKIE = 'gh_session';
 export const BROWSER_COOKIE = 'gh_browser';
+
+/** RFC 6265bis §4.1.3.2: the prefix that pins a cookie to this exact host, over https only. */
+export const HOST_PREFIX = '__Host-';
+
+/** Whether the cookies of this issuer are Secure (and therefore `__Host-` prefixed). */
+export function secureCookies(issuer: string): boolean {
+  return issuer.startsWith('https:');
+}
+
+/** The name a cookie is set and read under: `__Host-` + name on https, the name itself otherwise. */
+export function cookieName(name: string, secure: boolean): string {
+  return secure ? `${HOST_PREFIX}${name}` : name;
+}
 
 export function parseCookies(header: string | undefined): Map<string, string> {
   const cookies = new Map<string, string>();
@@ -20,8 +41,17 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return cookies;
 }
 
+/** The value of one of Gatehouse's cookies (by its unprefixed name) among the parsed `cookies`. */
+export function readCookie(cookies: Map<string, string>, name: string, secure: boolean): string | undefined {
+  return cookies.get(cookieName(name, secure));
+}
+
+/**
+ * A Set-Cookie value for one of Gatehouse's cookies (`name` unprefixed). Path=/ and no Domain
+ * always, as the `__Host-` prefix requires.
+ */
 export function serializeCookie(name: string, value: string, options: { secure: boolean; maxAgeSeconds: number }): string {
-  const attributes = [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${options.maxAgeSeconds}`];
+  const attributes = [`${cookieName(name, options.secure)}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${options.maxAgeSeconds}`];
   if (options.secure) attributes.push('Secure');
   return attributes.join('; ');
 }

@@ -23,6 +23,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** How errors on this route are answered. */
     responseKind?: ResponseKind;
+    /**
+     * The route is an RFC 6750 protected resource (UserInfo): its error responses carry a
+     * `WWW-Authenticate: Bearer` challenge (§3), also for requests refused before the handler
+     * ran (control characters, a malformed or oversized body).
+     */
+    bearerRealm?: string;
   }
 }
 
@@ -36,7 +42,13 @@ export function sendOAuthJson(reply: FastifyReply, status: number, body: unknown
     .send(JSON.stringify(body));
 }
 
-function oauthErrorJson(reply: FastifyReply, error: OAuthError): FastifyReply {
+function oauthErrorJson(reply: FastifyReply, error: OAuthError, bearerRealm?: string): FastifyReply {
+  // RFC 6750 §3: a protected resource answers a malformed request (400 invalid_request) with
+  // a Bearer challenge naming the error. asciiDescription (src/core/errors.ts) left out `"` and
+  // `\`, so the description needs no escaping in the quoted-string.
+  if (bearerRealm !== undefined && error.status === 400) {
+    reply.header('www-authenticate', `Bearer realm="${bearerRealm}", error="${error.error}", error_description="${error.description}"`);
+  }
   if (error instanceof InvalidClient && (error.basicChallenge || error.status === 401)) {
     // RFC 6749 §5.2: a failed Basic authentication answers 401 with a matching challenge; and
     // RFC 9110 §15.5.2: every 401 carries a challenge, also when Basic was not used.
@@ -79,8 +91,9 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   }
   mappedErrorCodes.set(request, mapped instanceof OAuthError ? mapped.error : 'invalid_request');
   if (kind === 'json') {
-    if (mapped instanceof OAuthError) return oauthErrorJson(reply, mapped);
-    return oauthErrorJson(reply, new InvalidRequest(mapped.message));
+    const bearerRealm = request.routeOptions.config?.bearerRealm;
+    if (mapped instanceof OAuthError) return oauthErrorJson(reply, mapped, bearerRealm);
+    return oauthErrorJson(reply, new InvalidRequest(mapped.message), bearerRealm);
   }
   // RFC 9110 §10.2.3: a 503 says when to come back, on the error page as in JSON.
   if (mapped instanceof TemporarilyUnavailable) reply.header('retry-after', '5');

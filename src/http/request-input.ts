@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import type { BrowserState } from '../core/authorize/authorization-endpoint.js';
 import { InvalidRequest } from '../core/errors.js';
 import { Params } from '../core/params.js';
-import { BROWSER_COOKIE, SESSION_COOKIE, parseCookies } from './cookies.js';
+import { BROWSER_COOKIE, SESSION_COOKIE, parseCookies, readCookie } from './cookies.js';
 
 export interface InputOptions {
   /** Parameters that may hold control characters (a password: never shown, never logged). */
@@ -38,7 +38,8 @@ export function optionalFormParams(request: FastifyRequest, options: InputOption
   return request.body;
 }
 
-export function browserState(request: FastifyRequest): BrowserState {
+/** The session and browser-binding cookies; `secure`: the issuer is https (`__Host-` names, src/http/cookies.ts). */
+export function browserState(request: FastifyRequest, secure: boolean): BrowserState {
   const cookies = parseCookies(request.headers.cookie);
-  return { sessionId: cookies.get(SESSION_COOKIE), browserId: cookies.get(BROWSER_COOKIE) };
+  return { sessionId: readCookie(cookies, SESSION_COOKIE, secure), browserId: readCookie(cookies, BROWSER_COOKIE, secure) };
 }

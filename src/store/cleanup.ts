@@ -20,7 +20,9 @@
  * - a grant stays while any code, access token or refresh token of it exists (revocation is
  *   recorded on the grant), and while the single sign-on session it was made in exists (its
  *   clients get back-channel logout tokens);
- * - consents have no lifetime: they last until the user or the client is deleted.
+ * - consents have no lifetime: they last until the user or the client is deleted;
+ * - audit events stay for policy.auditRetentionMs (the `audit_retention_days` setting), oldest
+ *   first out; without a retention they stay for ever.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database, Dialect } from './schema.js';
@@ -42,6 +44,7 @@ export function emptyCounts(): CleanupCounts {
     sessions: 0,
     interactions: 0,
     logout_deliveries: 0,
+    audit_events: 0,
   };
 }
 
@@ -248,6 +251,20 @@ async function deleteExpired(db: Db, dialect: Dialect, now: number, policy: Clea
     counts.logout_deliveries += rows.length;
     return rows.length;
   });
+
+  // The audit trail beyond its retention (by the index on `at`, from the audit migration).
+  if (policy.auditRetentionMs !== undefined) {
+    const auditCutoff = now - policy.auditRetentionMs;
+    await drain(n, async () => {
+      const rows = await db
+        .deleteFrom('audit_events')
+        .where('id', 'in', lock(db.selectFrom('audit_events').select('id').where('at', '<=', auditCutoff).orderBy('at').limit(n)))
+        .returning('id')
+        .execute();
+      counts.audit_events += rows.length;
+      return rows.length;
+    });
+  }
 
   // Backstop: grants whose last dependent went another way (a session ended by logout, a row
   // deleted by an older version) are found by a slow sweep, one batch per run, oldest first.

@@ -351,6 +351,20 @@ const pairwiseSubjects: Migration = {
 };
 
 /**
+ * Whether a client's ID tokens carry the claims its granted scopes release (OIDC Core §5.4).
+ * Null (every existing client): the server's `id_token_claims_default`.
+ */
+const idTokenClaims: Migration = {
+  name: '0008_id_token_claims',
+  async up(db) {
+    await db.schema
+      .alterTable('clients')
+      .addColumn('id_token_claims', 'integer', (c) => c.check(sql`id_token_claims is null or id_token_claims in (0, 1)`))
+      .execute();
+  },
+};
+
+/**
  * Indexes for the cleanup of expired rows (src/store/cleanup.ts). Partial indexes hold only the
  * rows a scan may delete at their expiry, so the scan never wades through rows kept on purpose:
  * redeemed codes (kept for replay detection) and rotated refresh tokens (kept for reuse
@@ -435,6 +449,7 @@ export const migrations: readonly Migration[] = [
   pairwiseSubjects,
   rateLimitsAndAudit,
   cleanupIndexes,
+  idTokenClaims,
 ];
 
 /**

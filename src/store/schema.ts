@@ -33,6 +33,8 @@ export interface ClientsTable {
   require_pkce: IntBool;
   /** 'ES256' | 'RS256' | null (the server default); added by migration 0003. */
   id_token_signed_response_alg: string | null;
+  /** Null: the server's id_token_claims_default; added by migration 0008. */
+  id_token_claims: IntBool | null;
   /** 'public' | 'pairwise'; added by migration 0005 with default 'public'. */
   subject_type: string;
   /** JSON string[]; added by migration 0004 with default '[]'. */

@@ -31,9 +31,15 @@ export interface Client {
   requirePkce: boolean;
   /**
    * OpenID Connect Dynamic Client Registration §2 `id_token_signed_response_alg`: the JWS
-   * algorithm of this client's ID tokens; null means the server's default signing algorithm.
+   * algorithm of this client's ID tokens; null means the server's `id_token_signed_response_alg_default` (RS256).
    */
   idTokenSignedResponseAlg: 'ES256' | 'RS256' | null;
+  /**
+   * Whether this client's ID tokens carry the user's claims its granted scopes release (OIDC
+   * Core §5.4: profile, email, address, phone), besides UserInfo. Absent: the server's
+   * `id_token_claims_default` (stored as NULL).
+   */
+  idTokenClaims?: boolean;
   /**
    * OpenID Connect Core §8: `public` (sub is the user id) or `pairwise` (sub differs per sector;
    * see src/core/subject.ts).
@@ -390,6 +396,11 @@ export interface CleanupPolicy {
   grantMinAgeMs: number;
   /** Rows per DELETE statement. */
   batchSize: number;
+  /**
+   * Audit events older than this are deleted (the `audit_retention_days` setting); absent: the
+   * audit trail is kept for ever.
+   */
+  auditRetentionMs?: number;
 }
 
 /** Rows deleted per table by one cleanup run. */
@@ -401,6 +412,7 @@ export interface CleanupCounts {
   sessions: number;
   interactions: number;
   logout_deliveries: number;
+  audit_events: number;
 }
 
 export type CleanupResult =

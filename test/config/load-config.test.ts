@@ -171,6 +171,20 @@ describe('loadConfigFile: errors name the key path', () => {
     await assertConfigError('database: mysql://db/x\n', 'database', /sqlite:/);
   });
 
+  test('OpenID Connect Dynamic Client Registration §2: id_token_signed_response_alg_default, id_token_claims_default, id_token_claims and audit_retention_days are checked', async () => {
+    await assertConfigError('id_token_signed_response_alg_default: none\n', 'id_token_signed_response_alg_default', /RS256, ES256, EdDSA/);
+    await assertConfigError('id_token_signed_response_alg_default: EdDSA\n', 'id_token_signed_response_alg_default', /only when signing_alg is EdDSA/);
+    await assertConfigError('id_token_claims_default: "yes"\n', 'id_token_claims_default', /true or false/);
+    await assertConfigError('audit_retention_days: -1\n', 'audit_retention_days', /between 0 and 36600/);
+    await assertConfigError(
+      'clients:\n  - client_id: a\n    client_secret: s\n    redirect_uris: [https://a.example/cb]\n    id_token_claims: 1\n',
+      'clients[0].id_token_claims',
+      /must be a boolean/,
+    );
+    const config = await loadConfigFile(await file('signing_alg: EdDSA\nid_token_signed_response_alg_default: EdDSA\nid_token_claims_default: false\naudit_retention_days: 0\n'));
+    assert.deepEqual(config, { signing_alg: 'EdDSA', id_token_signed_response_alg_default: 'EdDSA', id_token_claims_default: false, audit_retention_days: 0 });
+  });
+
   test('the top level must be a mapping', async () => {
     await assertConfigError('- a\n- b\n', '', /mapping/);
   });

@@ -265,3 +265,18 @@ describe('resolveSettings: secret', () => {
     await assert.rejects(stat(join(cwd, '.gatehouse-secret')), { code: 'ENOENT' });
   });
 });
+
+describe('ID token and audit settings', () => {
+  test('OpenID Connect Dynamic Client Registration §2: RS256 ID tokens, claims in the ID token and 90 days of audit trail by default; the config file changes each', async () => {
+    const defaults = await resolveWith({});
+    assert.equal(defaults.idTokenSignedResponseAlgDefault, 'RS256');
+    assert.equal(defaults.idTokenClaimsDefault, true);
+    assert.equal(defaults.auditRetentionDays, 90);
+    const cwd = await freshDir();
+    await writeFile(join(cwd, 'gatehouse.yaml'), 'id_token_signed_response_alg_default: ES256\nid_token_claims_default: false\naudit_retention_days: 30\n');
+    const configured = await resolveWith({ cwd, flags: { config: join(cwd, 'gatehouse.yaml') } });
+    assert.equal(configured.idTokenSignedResponseAlgDefault, 'ES256');
+    assert.equal(configured.idTokenClaimsDefault, false);
+    assert.equal(configured.auditRetentionDays, 30);
+  });
+});

@@ -313,6 +313,18 @@ describe('control characters are refused where a value could be reflected or log
     assertJsonError(await send('GET', '/userinfo?x=%0A'), 400, 'invalid_request', /x contains control characters/);
   });
 
+  it('RFC 6750 §3: UserInfo answers a control character in a parameter (and a malformed body) with a Bearer invalid_request challenge', async () => {
+    for (const answer of [
+      await send('GET', '/userinfo?x=%0A'),
+      await send('POST', '/userinfo', { headers: { 'content-type': FORM }, body: 'access_token=a%00b' }),
+      await send('POST', '/userinfo', { headers: { 'content-type': 'application/json' }, body: '{}' }),
+    ]) {
+      assert.equal(answer.status, 400);
+      assert.equal(JSON.parse(answer.text).error, 'invalid_request');
+      assert.match(answer.headers.get('www-authenticate') ?? '', /^Bearer realm="gatehouse", error="invalid_request", error_description="[^"]+"$/);
+    }
+  });
+
   it('a control character in a parameter name is reported with the character replaced', async () => {
     const answer = await send('POST', '/token', { headers: { 'content-type': FORM, authorization: BASIC }, body: 'gr%0Aant=1&grant_type=client_credentials' });
     assertJsonError(answer, 400, 'invalid_request', /parameter gr\?ant contains control characters/);

@@ -100,7 +100,11 @@ for (const target of STORE_TARGETS) {
       const tokens = await client.authorizationCodeGrant(config, new URL(final.location!), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
       assert.ok(tokens.access_token);
       assert.equal(tokens.claims()!.aud, PUBLIC_CLIENT.client_id);
-      assert.equal(decodeProtectedHeader(tokens.id_token!).kid, decodeProtectedHeader(tokens.access_token).kid);
+      // ID tokens default to RS256 (OpenID Connect Dynamic Client Registration §2), access tokens stay ES256; both keys are published.
+      assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'RS256');
+      assert.equal(decodeProtectedHeader(tokens.access_token).alg, 'ES256');
+      const published = ((await (await fetch(`${gatehouse.url}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
+      for (const token of [tokens.id_token!, tokens.access_token]) assert.ok(published.includes(decodeProtectedHeader(token).kid!));
     });
 
     it('OAuth 2.0 Form Post Response Mode: the code arrives in an auto-submitting form and openid-client accepts it', async (t) => {

@@ -18,7 +18,8 @@ import { openStore } from '../../src/store/open-store.js';
 import { CONFIDENTIAL_CLIENT, TEST_SECRET, startTestServer, type TestServerOptions } from '../helpers/server.js';
 
 const API = 'https://notes.api.example/';
-const WEB = { ...CONFIDENTIAL_CLIENT, scope: `${CONFIDENTIAL_CLIENT.scope} notes:read` };
+// ES256 ID tokens (registered; the default is RS256), so that ID tokens follow the ES256 key rotated here, as access tokens do.
+const WEB = { ...CONFIDENTIAL_CLIENT, scope: `${CONFIDENTIAL_CLIENT.scope} notes:read`, id_token_signed_response_alg: 'ES256' as const };
 const SERVER: TestServerOptions = {
   clients: [WEB],
   resources: [{ resource: API, scopes: ['notes:read'], introspection_client_ids: [] }],

@@ -268,12 +268,13 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
       assert.equal(htmlLang(await new UserAgent(gatehouse.url).navigate(other.url.href)), 'en');
     });
 
-    it('the claims parameter (§5.5) is not supported, so it is ignored, and claims stay in UserInfo', async () => {
+    it('the claims parameter (§5.5) is not supported, so it is ignored: the ID token carries the claims of the granted scopes only', async () => {
       const ua = new UserAgent(gatehouse.url);
-      const claims = JSON.stringify({ id_token: { email: { essential: true } }, userinfo: { name: null } });
+      const claims = JSON.stringify({ id_token: { name: { essential: true } }, userinfo: { name: null } });
       const request = await authRequest(config, { claims }, { scope: 'openid email' });
       const tokens = await redeem(config, await ua.authorize(request.url.href, ALICE), request);
-      assert.equal(tokens.claims()!.email, undefined);
+      assert.equal(tokens.claims()!.name, undefined);
+      assert.equal(tokens.claims()!.email, ALICE.email);
     });
   });
 
@@ -388,19 +389,23 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
       assert.equal(typeof payload.sid, 'string');
     });
 
-    it('a client without one gets the server’s algorithm (ES256), which openid-client refuses when it expects RS256', async () => {
+    it('a client without one gets the §2 default (RS256), which openid-client accepts when it expects RS256 and refuses when it expects ES256', async () => {
       const ua = new UserAgent(gatehouse.url);
       const request = await authRequest(config);
       const tokens = await redeem(config, await ua.authorize(request.url.href, ALICE), request);
-      assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'ES256');
+      assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'RS256');
 
       const expectsRs256 = await configure(gatehouse, APP, { id_token_signed_response_alg: 'RS256' });
       const second = await authRequest(expectsRs256);
-      await assert.rejects(redeem(expectsRs256, await ua.navigate(second.url.href), second), clientErrorBecause(/unexpected JWT "alg" header parameter/));
+      assert.equal(decodeProtectedHeader((await redeem(expectsRs256, await ua.navigate(second.url.href), second)).id_token!).alg, 'RS256');
+
+      const expectsEs256 = await configure(gatehouse, APP, { id_token_signed_response_alg: 'ES256' });
+      const third = await authRequest(expectsEs256);
+      await assert.rejects(redeem(expectsEs256, await ua.navigate(third.url.href), third), clientErrorBecause(/unexpected JWT "alg" header parameter/));
     });
 
-    it('on an EdDSA server, discovery adds EdDSA and it is the default; RS256 clients still get RS256', async () => {
-      const eddsa = await startTestServer({ clients: [APP, RS256_APP], users: [ALICE], settings: { signingAlg: 'EdDSA' } });
+    it('on an EdDSA server, discovery adds EdDSA and it can be the default (id_token_signed_response_alg_default); RS256 clients still get RS256', async () => {
+      const eddsa = await startTestServer({ clients: [APP, RS256_APP], users: [ALICE], settings: { signingAlg: 'EdDSA', idTokenSignedResponseAlgDefault: 'EdDSA' } });
       try {
         const edConfig = await configure(eddsa, APP);
         assert.deepEqual(edConfig.serverMetadata().id_token_signing_alg_values_supported, ['ES256', 'RS256', 'EdDSA']);

@@ -230,6 +230,9 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
       const payload = await verifyLogoutToken(gatehouse, entry.logoutToken, flaky.client_id);
       assert.equal(payload['sid'], sid, '§2.4: sid of the ended session (backchannel_logout_session_required)');
       assert.equal(payload.sub, flakyTokens.claims()!.sub);
+      // §2.4: signed like the client's ID tokens: RS256 for a client that registered no alg.
+      assert.equal(decodeProtectedHeader(entry.logoutToken).alg, 'RS256');
+      assert.equal(decodeProtectedHeader(flakyTokens.id_token!).alg, 'RS256');
     }
     // One logout event: the retries carry the same jti.
     assert.equal(new Set(attempts.map((entry) => decodeJwt(entry.logoutToken).jti)).size, 1);

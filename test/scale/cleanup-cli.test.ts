@@ -4,11 +4,12 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
 import { assertOneLineFailure, runCli } from '../helpers/cli.js';
+import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
 
 describe('gatehouse cleanup', () => {
   it('deletes expired rows in batches and prints the count per table', async () => {
@@ -44,7 +45,7 @@ describe('gatehouse cleanup', () => {
       const json = await runCli(['cleanup', '--database', database, '--json']);
       assert.equal(json.code, 0, json.stderr);
       assert.deepEqual(JSON.parse(json.stdout), {
-        authorization_codes: 0, access_tokens: 0, refresh_tokens: 0, grants: 0, sessions: 0, interactions: 0, logout_deliveries: 0,
+        authorization_codes: 0, access_tokens: 0, refresh_tokens: 0, grants: 0, sessions: 0, interactions: 0, logout_deliveries: 0, audit_events: 0,
       });
 
       const reopened = await openStore(database);
@@ -58,6 +59,48 @@ describe('gatehouse cleanup', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  for (const target of ['sqlite', 'postgres'] as const) {
+    it(`OWASP Logging Cheat Sheet (retention): audit events older than audit_retention_days (default 90) are deleted, 0 keeps them (${target})`, async (t) => {
+      const dir = await mkdtemp(join(tmpdir(), 'gatehouse-cleanup-audit-'));
+      const database = target === 'sqlite' ? `sqlite:${join(dir, 'gatehouse.db')}` : await postgresTestUrl();
+      if (database === undefined) return t.skip(postgresSkipMessage());
+      const DAY = 24 * 3600 * 1000;
+      try {
+        const store = await openStore(database);
+        const now = Date.now();
+        try {
+          await store.migrate();
+          const event = (daysAgo: number, type: string) => ({ at: now - daysAgo * DAY, type, flowId: null, clientId: null, userId: null, username: null, ip: null, details: {} });
+          await store.audit.insert([event(100, 'old.a'), event(91, 'old.b'), event(10, 'recent'), event(0, 'today')]);
+        } finally {
+          await store.close();
+        }
+        const config = async (days: number) => {
+          const file = join(dir, `audit-${days}.yaml`);
+          await writeFile(file, `audit_retention_days: ${days}\n`);
+          return file;
+        };
+        const deleted = async (args: string[]) => {
+          const run = await runCli(['cleanup', '--database', database, '--json', ...args]);
+          assert.equal(run.code, 0, run.stderr);
+          return (JSON.parse(run.stdout) as { audit_events: number }).audit_events;
+        };
+        assert.equal(await deleted(['--config', await config(0)]), 0, '0 keeps the audit trail for ever');
+        assert.equal(await deleted([]), 2, 'the default retention is 90 days');
+        assert.equal(await deleted(['--config', await config(5)]), 1);
+        const reopened = await openStore(database);
+        try {
+          assert.deepEqual((await reopened.audit.list({ limit: 10 })).map((e) => e.type), ['today']);
+        } finally {
+          await reopened.close();
+        }
+      } finally {
+        if (target === 'postgres') await dropPostgresSchema(database);
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('refuses a bad --batch-size with one line', async () => {
     for (const value of ['0', 'ten', '-5', '1000001']) {

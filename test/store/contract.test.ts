@@ -492,6 +492,21 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.equal((await store.clients.get(client.clientId))?.idTokenSignedResponseAlg, null);
       });
 
+      it('OIDC Core §5.4: round-trips id_token_claims (true, false, absent: the server default)', async () => {
+        for (const idTokenClaims of [true, false]) {
+          const client = makeClient({ idTokenClaims });
+          await store.clients.create(client);
+          assert.deepEqual(await store.clients.get(client.clientId), client);
+        }
+        const client = makeClient({ idTokenClaims: true });
+        await store.clients.create(client);
+        const { idTokenClaims: _dropped, ...withoutSetting } = client;
+        await store.clients.upsert(withoutSetting);
+        const back = await store.clients.get(client.clientId);
+        assert.equal(back?.idTokenClaims, undefined);
+        assert.deepEqual(back, withoutSetting);
+      });
+
       it('returns undefined for an unknown client', async () => {
         assert.equal(await store.clients.get(uid('missing')), undefined);
       });
@@ -1838,6 +1853,7 @@ function defineContract(name: string, target: ContractTarget): void {
             authorization_codes: 2,
             grants: 4,
             logout_deliveries: 2,
+            audit_events: 0,
           });
 
           assert.deepEqual(await keys(db, 'sessions'), new Set([justExpiredSession.idHash, liveSession.idHash]));

@@ -11,11 +11,13 @@ import type { ProviderContext } from '../context.js';
 import type { SigningAlg } from '../keys.js';
 import { randomToken } from '../secrets.js';
 import type { Client, LogoutDelivery, Session } from '../../store/store.js';
+import type { GatehouseSettings } from '../../config/settings.js';
+import { idTokenAlgFor } from '../token/id-token.js';
 import { newLogoutTokenClaims, signLogoutToken } from './logout-token.js';
 
 /** The algorithm the client's ID tokens (and so its logout tokens, §2.4) are signed with. */
-export function logoutTokenAlg(client: Client): SigningAlg | undefined {
-  return client.idTokenSignedResponseAlg ?? undefined;
+export function logoutTokenAlg(client: Client, settings: Pick<GatehouseSettings, 'idTokenSignedResponseAlgDefault'>): SigningAlg {
+  return idTokenAlgFor(client, settings.idTokenSignedResponseAlgDefault);
 }
 
 /**
@@ -39,7 +41,7 @@ export async function endSession(session: Session, context: ProviderContext, ini
       id: randomToken(16),
       clientId: client.clientId,
       uri: client.backchannelLogoutUri,
-      logoutToken: await signLogoutToken(claims, context.keys, logoutTokenAlg(client), now),
+      logoutToken: await signLogoutToken(claims, context.keys, logoutTokenAlg(client, context.settings), now),
       attempts: 0,
       nextAttemptAt: now,
       lastError: null,

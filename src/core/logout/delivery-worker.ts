@@ -136,7 +136,7 @@ export class LogoutDeliveryWorker {
     try {
       // A retry after the token's two minutes gets it signed again (same jti, same event).
       const client = await store.clients.get(claimed.clientId);
-      token = await refreshLogoutToken(token, keys, client ? logoutTokenAlg(client) : undefined, now);
+      token = await refreshLogoutToken(token, keys, client ? logoutTokenAlg(client, settings) : undefined, now);
       result = await this.post(claimed.uri, token);
     } catch (error) {
       result = { delivered: false, detail: `cannot send: ${(error as Error).message ?? String(error)}`, interrupted: false };

@@ -1,11 +1,16 @@
 /**
  * OpenID Connect ID Tokens, OIDC Core §2 and §3.1.3.6, for authorization code responses whose
- * scope includes `openid`. Claims about the user (profile, email) belong to UserInfo when an
- * access token is issued (OIDC Core §5.4), so the ID token carries only the authentication:
- * iss, sub, aud, exp, iat, auth_time, nonce, at_hash, acr, amr and sid.
+ * scope includes `openid`. The ID token carries the authentication: iss, sub, aud, exp, iat,
+ * auth_time, nonce, at_hash, acr, amr and sid; and, unless the client's `id_token_claims` (or
+ * the server's `id_token_claims_default`) is false, the user's claims its granted scopes release
+ * (profile, email, address, phone). OIDC Core §5.4 lets those live at UserInfo only when an
+ * access token is issued, but widely used relying parties (Auth.js) build their user from the
+ * ID token alone, and Keycloak, Auth0 and Google put them in the ID token too.
  *
  * Signed with the client's `id_token_signed_response_alg` (OpenID Connect Dynamic Client
- * Registration §2) or, when it registered none, the server's signing algorithm.
+ * Registration §2) or, when it registered none, the server's `id_token_signed_response_alg_default`:
+ * RS256, the default §2 names, which relying parties that enforce it (express-openid-connect)
+ * require.
  */
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -34,20 +39,31 @@ export interface IdTokenRequest {
   accessToken: string;
   ttlSeconds: number;
   now: number;
+  /** The user's claims released by the granted scopes (claimsForScopes, without `sub`); none when absent. */
+  userClaims?: Record<string, unknown>;
 }
 
 /**
  * The algorithms ID tokens may be signed with (discovery's
  * `id_token_signing_alg_values_supported`): ES256 and RS256, plus EdDSA when it is the server's
- * signing algorithm. The key ring holds a key for each (src/server.ts).
+ * signing algorithm (and may then be the default, `defaultAlg`). The key ring holds a key for
+ * each (src/server.ts).
  */
-export function idTokenSigningAlgs(serverAlg: SigningAlg): SigningAlg[] {
-  return [...new Set<SigningAlg>(['ES256', 'RS256', serverAlg])];
+export function idTokenSigningAlgs(serverAlg: SigningAlg, defaultAlg: SigningAlg = 'RS256'): SigningAlg[] {
+  return [...new Set<SigningAlg>(['ES256', 'RS256', serverAlg, defaultAlg])];
 }
 
-/** The client's registered `id_token_signed_response_alg`, else the server's algorithm. */
-export function idTokenAlgFor(client: Pick<Client, 'idTokenSignedResponseAlg'>, serverAlg: SigningAlg): SigningAlg {
-  return client.idTokenSignedResponseAlg ?? serverAlg;
+/**
+ * The client's registered `id_token_signed_response_alg`, else `defaultAlg` (the server's
+ * `id_token_signed_response_alg_default`; OpenID Connect Dynamic Client Registration §2: RS256).
+ */
+export function idTokenAlgFor(client: Pick<Client, 'idTokenSignedResponseAlg'>, defaultAlg: SigningAlg): SigningAlg {
+  return client.idTokenSignedResponseAlg ?? defaultAlg;
+}
+
+/** Whether the client's ID tokens carry the claims granted by scope: its own setting, else the server's. */
+export function idTokenIncludesClaims(client: Pick<Client, 'idTokenClaims'>, serverDefault: boolean): boolean {
+  return client.idTokenClaims ?? serverDefault;
 }
 
 /**
@@ -73,6 +89,8 @@ export function idTokenSigner(request: Omit<IdTokenRequest, 'accessToken'>, keys
   const iat = Math.floor(request.now / 1000);
   return (accessToken) => {
     const claims: Record<string, unknown> = {
+      // OIDC Core §5.4 claims first, so that none of them can displace a claim below.
+      ...request.userClaims,
       auth_time: Math.floor(request.authTime / 1000),
       at_hash: accessTokenHash(accessToken, key.alg),
       acr: PASSWORD_ACR,

@@ -7,7 +7,8 @@ import type { ProviderContext } from '../context.js';
 import { formatScope } from '../scope.js';
 import { prepareAccessToken } from './access-token.js';
 import type { TokenResponse } from './grant-handler.js';
-import { idTokenAlgFor, idTokenSigner } from './id-token.js';
+import { CLAIM_SCOPES, claimsForScopes } from '../user-claims.js';
+import { idTokenAlgFor, idTokenIncludesClaims, idTokenSigner } from './id-token.js';
 
 export interface TokenIssue {
   client: Client;
@@ -76,9 +77,10 @@ export async function prepareTokens(issue: TokenIssue, context: ProviderContext,
             authTime: issue.authTime,
             nonce: issue.nonce,
             sid: issue.sid,
-            alg: idTokenAlgFor(issue.client, settings.signingAlg),
+            alg: idTokenAlgFor(issue.client, settings.idTokenSignedResponseAlgDefault),
             ttlSeconds: settings.accessTokenTtlSeconds,
             now,
+            ...(await idTokenUserClaims(issue, issue.userId, subject, context)),
           },
           context.keys,
         )
@@ -102,4 +104,23 @@ export async function prepareTokens(issue: TokenIssue, context: ProviderContext,
       return response;
     },
   };
+}
+
+/**
+ * OIDC Core §5.4: the claims the granted scopes release, for the ID token of a client that takes
+ * them there (idTokenIncludesClaims). The user is read only then, and only when a scope asks
+ * for a claim (an `openid`-only token costs no read). A user deleted meanwhile gets none.
+ */
+async function idTokenUserClaims(
+  issue: TokenIssue,
+  userId: string,
+  subject: string,
+  context: ProviderContext,
+): Promise<{ userClaims?: Record<string, unknown> }> {
+  if (!idTokenIncludesClaims(issue.client, context.settings.idTokenClaimsDefault)) return {};
+  if (!issue.scope.some((scope) => CLAIM_SCOPES.has(scope))) return {};
+  const user = await context.store.users.getById(userId);
+  if (!user) return {};
+  const { sub: _sub, ...claims } = claimsForScopes(user, issue.scope, subject);
+  return { userClaims: claims };
 }

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { handleAuthorizationRequest } from '../../core/authorize/authorization-endpoint.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import type { Params } from '../../core/params.js';
-import { BROWSER_COOKIE, serializeCookie } from '../cookies.js';
+import { BROWSER_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
 import { sendAuthorizationResponse, sendRedirect } from '../html-response.js';
 import { browserState, formParams, queryParams } from '../request-input.js';
 
@@ -15,10 +15,10 @@ import { browserState, formParams, queryParams } from '../request-input.js';
 const BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600;
 
 export function registerAuthorizationRoutes(app: FastifyInstance, context: ProviderContext): void {
-  const secure = context.settings.issuer.startsWith('https:');
+  const secure = secureCookies(context.settings.issuer);
 
   async function authorize(request: FastifyRequest, reply: FastifyReply, params: Params) {
-    const outcome = await handleAuthorizationRequest(params, browserState(request), context);
+    const outcome = await handleAuthorizationRequest(params, browserState(request, secure), context);
     if (outcome.kind === 'respond') return sendAuthorizationResponse(reply, outcome.response);
     if (outcome.newBrowserId !== null) {
       reply.header('set-cookie', serializeCookie(BROWSER_COOKIE, outcome.newBrowserId, { secure, maxAgeSeconds: BROWSER_COOKIE_MAX_AGE }));

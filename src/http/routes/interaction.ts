@@ -8,7 +8,7 @@ import { pageLanguage } from '../../core/authorize/authorization-request.js';
 import { submitConsent, submitLogin, viewInteraction, type LoadedInteraction } from '../../core/authorize/interaction.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { renderConsentPage, renderLoginPage } from '../../ui/pages.js';
-import { SESSION_COOKIE, serializeCookie } from '../cookies.js';
+import { SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
 import { cspAllowingRedirectTo, sendAuthorizationResponse, sendHtml, sendRedirect } from '../html-response.js';
 import { browserState, formParams } from '../request-input.js';
 
@@ -40,13 +40,13 @@ export function waitingTime(seconds: number): string {
 }
 
 export function registerInteractionRoutes(app: FastifyInstance, context: ProviderContext): void {
-  const secure = context.settings.issuer.startsWith('https:');
+  const secure = secureCookies(context.settings.issuer);
   const base = ENDPOINT_PATHS.interaction;
   const options = { config: { responseKind: 'html' as const }, schema: { params: ID_PATTERN } };
 
   app.get<InteractionRoute>(`${base}/:id`, options, async (request, reply) => {
     const { id } = request.params;
-    const view = await viewInteraction(id, browserState(request), context);
+    const view = await viewInteraction(id, browserState(request, secure), context);
     if (view.kind === 'respond') return sendAuthorizationResponse(reply, view.response);
     const csp = cspAllowingRedirectTo(view.interaction.request.redirectUri);
     const clientName = view.client.clientName ?? view.client.clientId;
@@ -74,7 +74,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
     form.assertNoDuplicates();
     const result = await submitLogin(
       id,
-      browserState(request),
+      browserState(request, secure),
       { csrfToken: form.get('csrf_token'), username: form.get('username'), password: form.get('password') },
       context,
       request.ip,
@@ -95,7 +95,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
     const { id } = request.params;
     const form = formParams(request);
     form.assertNoDuplicates();
-    const result = await submitConsent(id, browserState(request), { csrfToken: form.get('csrf_token'), decision: form.get('decision') }, context);
+    const result = await submitConsent(id, browserState(request, secure), { csrfToken: form.get('csrf_token'), decision: form.get('decision') }, context);
     if (result.kind === 'login') return sendRedirect(reply, `${base}/${id}`);
     return sendAuthorizationResponse(reply, result.response);
   });

@@ -9,7 +9,7 @@ import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { handleEndSessionRequest, submitEndSessionConfirmation, type EndSessionOutcome } from '../../core/logout/end-session.js';
 import type { Params } from '../../core/params.js';
 import { renderLogoutConfirmPage, renderSignedOutPage } from '../../ui/pages.js';
-import { BROWSER_COOKIE, SESSION_COOKIE, serializeCookie } from '../cookies.js';
+import { BROWSER_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
 import { cspAllowingRedirectTo, sendHtml, sendRedirect } from '../html-response.js';
 import { browserState, formParams, queryParams } from '../request-input.js';
 
@@ -19,12 +19,12 @@ const BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600;
 export const LOGOUT_CONFIRM_PATH = `${ENDPOINT_PATHS.endSession}/confirm`;
 
 export function registerLogoutRoutes(app: FastifyInstance, context: ProviderContext): void {
-  const secure = context.settings.issuer.startsWith('https:');
+  const secure = secureCookies(context.settings.issuer);
 
   function respond(request: FastifyRequest, reply: FastifyReply, outcome: EndSessionOutcome): FastifyReply {
     if (outcome.kind === 'signed-out') {
       // The session is gone from the store; the cookie goes too (RFC 6265 §3.1: Max-Age=0).
-      if (browserState(request).sessionId !== undefined) {
+      if (browserState(request, secure).sessionId !== undefined) {
         reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { secure, maxAgeSeconds: 0 }));
       }
       if (outcome.redirectTo !== null) return sendRedirect(reply, outcome.redirectTo);
@@ -47,7 +47,7 @@ export function registerLogoutRoutes(app: FastifyInstance, context: ProviderCont
   }
 
   async function endSession(request: FastifyRequest, reply: FastifyReply, params: Params) {
-    return respond(request, reply, await handleEndSessionRequest(params, browserState(request), context));
+    return respond(request, reply, await handleEndSessionRequest(params, browserState(request, secure), context));
   }
 
   const options = { config: { responseKind: 'html' as const } };
@@ -56,6 +56,6 @@ export function registerLogoutRoutes(app: FastifyInstance, context: ProviderCont
   app.post(LOGOUT_CONFIRM_PATH, options, async (request, reply) => {
     const form = formParams(request);
     form.assertNoDuplicates();
-    return respond(request, reply, await submitEndSessionConfirmation(form, browserState(request), context));
+    return respond(request, reply, await submitEndSessionConfirmation(form, browserState(request, secure), context));
   });
 }

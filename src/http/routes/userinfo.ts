@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
-import { handleUserInfoRequest } from '../../core/userinfo.js';
+import { USERINFO_REALM, handleUserInfoRequest } from '../../core/userinfo.js';
 import { sendOAuthJson } from '../errors.js';
 import { optionalFormParams, queryParams } from '../request-input.js';
 
@@ -27,6 +27,6 @@ export function registerUserInfoRoutes(app: FastifyInstance, context: ProviderCo
     return reply.code(response.status).header('cache-control', 'no-store').header('pragma', 'no-cache').send();
   }
 
-  app.get(ENDPOINT_PATHS.userinfo, { config: { responseKind: 'json' } }, userinfo);
-  app.post(ENDPOINT_PATHS.userinfo, { config: { responseKind: 'json' } }, userinfo);
+  app.get(ENDPOINT_PATHS.userinfo, { config: { responseKind: 'json', bearerRealm: USERINFO_REALM } }, userinfo);
+  app.post(ENDPOINT_PATHS.userinfo, { config: { responseKind: 'json', bearerRealm: USERINFO_REALM } }, userinfo);
 }

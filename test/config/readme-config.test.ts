@@ -1,0 +1,126 @@
+/**
+ * README-driven: every config file key is documented, the README's config examples (the
+ * "Config file" example and the "Works with" clients) load as shown, the "Works with" table lists
+ * the libraries, and the README's rule on client authentication methods is what the server does.
+ *
+ * Run: node --import tsx --test test/config/readme-config.test.ts
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { TOP_LEVEL_KEYS, USER_KEYS, loadConfigFile } from '../../src/config/load-config.js';
+import { CLIENT_METADATA_FIELDS } from '../../src/core/client-metadata.js';
+import { basicAuthorization } from '../helpers/code-flow.js';
+import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
+
+let dir: string;
+let readme: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gatehouse-readme-'));
+  readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The README section under `heading` (up to the next heading of the same level). */
+function section(heading: string): string {
+  const start = readme.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `README has a section ${heading}`);
+  const level = heading.split(' ')[0]!;
+  const next = readme.indexOf(`\n${level} `, start + heading.length + 1);
+  return readme.slice(start, next < 0 ? undefined : next);
+}
+
+async function loadYamlOf(heading: string) {
+  const example = /```yaml\n([\s\S]*?)```/.exec(section(heading))?.[1];
+  assert.ok(example, `${heading} has a YAML example`);
+  const path = join(dir, `${heading.replace(/\W+/g, '-')}.yaml`);
+  await writeFile(path, example);
+  return loadConfigFile(path);
+}
+
+describe('README: config file keys', () => {
+  test('every config file key (top level, client metadata, user) is documented in the README', () => {
+    for (const key of [...TOP_LEVEL_KEYS, ...CLIENT_METADATA_FIELDS, ...USER_KEYS]) {
+      const documented = readme.includes(`\`${key}\``) || readme.includes(`\`${key}: `) || new RegExp(`^\\s*(- )?${key}:`, 'm').test(readme);
+      assert.ok(documented, `README documents the config key ${key}`);
+    }
+  });
+
+  test('the "Config file" example shows the new keys, and they load as shown', async () => {
+    const config = await loadYamlOf('## Config file');
+    assert.equal(config.audit_retention_days, 90);
+    assert.equal(config.id_token_signed_response_alg_default, 'RS256');
+    assert.equal(config.id_token_claims_default, true);
+    const web = config.clients?.find((client) => client.client_id === 'web-app');
+    assert.equal(web?.require_pkce, true);
+    assert.equal(web?.id_token_claims, true);
+    assert.equal(web?.id_token_signed_response_alg, 'RS256');
+    assert.deepEqual(web?.response_types, ['code']);
+  });
+});
+
+describe('README: Works with', () => {
+  const LIBRARIES = [
+    'Apache mod_auth_openidc',
+    'Python authlib',
+    'Python requests-oauthlib',
+    'oidc-client-ts',
+    'passport-openidconnect',
+    "openid-client's Passport strategy",
+    'Auth.js',
+    'express-openid-connect',
+  ];
+
+  test('the table has a row for each library with the settings it needs', () => {
+    const rows = section('## Works with').split('\n').filter((line) => line.startsWith('| '));
+    for (const library of LIBRARIES) assert.ok(rows.some((row) => row.startsWith(`| ${library}`)), `a row for ${library}`);
+    const row = (library: string) => rows.find((line) => line.startsWith(`| ${library}`))!;
+    assert.match(row('Apache mod_auth_openidc'), /`OIDCPKCEMethod S256`/);
+    assert.match(row('passport-openidconnect'), /`require_pkce: false`/);
+    assert.match(row('passport-openidconnect'), /`client_secret_post`/);
+    assert.match(row('oidc-client-ts'), /`token_endpoint_auth_method: none`/);
+  });
+
+  test('RFC 9700 §2.1.1: its clients load as shown: require_pkce: false and client_secret_post for passport-openidconnect, a public client for oidc-client-ts', async () => {
+    const config = await loadYamlOf('## Works with');
+    const clients = new Map((config.clients ?? []).map((client) => [client.client_id, client]));
+    assert.equal(clients.size, 8);
+    const passport = clients.get('passport-openidconnect');
+    assert.equal(passport?.require_pkce, false);
+    assert.equal(passport?.token_endpoint_auth_method, 'client_secret_post');
+    assert.equal(clients.get('spa')?.token_endpoint_auth_method, 'none');
+    assert.equal(clients.get('spa')?.require_pkce, true);
+    for (const id of ['apache', 'authlib', 'requests-oauthlib', 'openid-client-passport', 'authjs', 'express-openid-connect']) {
+      assert.equal(clients.get(id)?.token_endpoint_auth_method, 'client_secret_basic', id);
+      assert.equal(clients.get(id)?.require_pkce, true, id);
+    }
+  });
+});
+
+describe('README: client authentication', () => {
+  test('RFC 6749 §2.3.1: the README says only the registered method is accepted, and a client_secret_basic client sending client_secret_post gets 401 invalid_client', async () => {
+    assert.match(section('## Tokens'), /with the method it registered \(`token_endpoint_auth_method`, default\s+`client_secret_basic`\) and with no other/);
+    const gatehouse = await startTestServer();
+    try {
+      const post = await fetch(`${gatehouse.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x', client_id: CONFIDENTIAL_CLIENT.client_id, client_secret: CONFIDENTIAL_CLIENT.client_secret! }),
+      });
+      assert.equal(post.status, 401);
+      assert.equal(((await post.json()) as { error: string }).error, 'invalid_client');
+      const basic = await fetch(`${gatehouse.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization(CONFIDENTIAL_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!) },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x' }),
+      });
+      assert.equal(((await basic.json()) as { error: string }).error, 'invalid_grant', 'the registered method authenticates');
+    } finally {
+      await gatehouse.close();
+    }
+  });
+});
