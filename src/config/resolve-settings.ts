@@ -209,6 +209,7 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
   const trustProxy = resolveTrustProxy(flags, env, config);
   const allowHttpIssuer =
     flags.allowHttpIssuer === true || isTrue(env.GATEHOUSE_ALLOW_HTTP_ISSUER) || config.allow_http_issuer === true;
+  const explainErrors = resolveExplainErrors(flags, env, config);
 
   let issuer: string;
   if (nonEmpty(flags.issuer) !== undefined) issuer = validateIssuer(flags.issuer as string, '--issuer', allowHttpIssuer);
@@ -258,7 +259,7 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     tls,
     trustProxy,
     allowHttpIssuer,
-    explainErrors: resolveExplainErrors(flags, env, config),
+    explainErrors,
     signingAlg: config.signing_alg ?? DEFAULT_SETTINGS.signingAlg,
     codeTtlSeconds: config.code_ttl_seconds ?? DEFAULT_SETTINGS.codeTtlSeconds,
     accessTokenTtlSeconds: config.access_token_ttl_seconds ?? DEFAULT_SETTINGS.accessTokenTtlSeconds,
