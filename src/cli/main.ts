@@ -3,6 +3,7 @@
  *
  *   gatehouse start [--config FILE] [--port N] [--host H] [--issuer URL] [--database URL]
  *                   [--tls-cert FILE --tls-key FILE] [--trust-proxy PROXIES] [--allow-http-issuer]
+ *                   [--explain-errors auto|always|never]
  *   gatehouse migrate [--config FILE] [--database URL]
  *   gatehouse cleanup [--config FILE] [--database URL] [--batch-size N] [--json]
  *   gatehouse clients create|list|show <id>|delete <id>
@@ -190,6 +191,7 @@ interface StartFlags extends StoreFlags {
   tlsKey?: string;
   trustProxy?: string;
   allowHttpIssuer?: boolean;
+  explainErrors?: string;
 }
 
 async function startCommand(flags: StartFlags): Promise<void> {
@@ -861,7 +863,8 @@ export function buildProgram(): Command {
       .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain) (default: $GATEHOUSE_TLS_CERT or the config file tls_cert)')
       .option('--tls-key <file>', 'the PEM private key of --tls-cert (default: $GATEHOUSE_TLS_KEY or the config file tls_key)')
       .option('--trust-proxy <proxies>', 'behind a TLS terminator: honour X-Forwarded-For/-Proto from true (any), a hop count, or comma-separated addresses/CIDRs (default: $GATEHOUSE_TRUST_PROXY, the config file, or false)')
-      .option('--allow-http-issuer', 'accept a plain http issuer on a non-loopback host (insecure; private test networks only)'),
+      .option('--allow-http-issuer', 'accept a plain http issuer on a non-loopback host (insecure; private test networks only)')
+      .option('--explain-errors <mode>', 'show registered redirect URIs and the side-by-side comparison on redirect_uri error pages: auto (loopback issuer only), always or never (default: $GATEHOUSE_EXPLAIN_ERRORS, the config file, or auto)'),
   ).action((flags: StartFlags) => startCommand(flags));
 
   addStoreOptions(program.command('migrate').description('create or upgrade the database schema')).action((flags: StoreFlags) => migrateCommand(flags));

@@ -10,7 +10,7 @@ import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/client-metadata.js';
 import { SETTABLE_CLAIMS, UserClaimError, isEmailAddress, validateUserClaims } from '../core/user-claims.js';
-import type { ClientFixture, ResourceFixture, UserFixture } from './settings.js';
+import { EXPLAIN_ERRORS_MODES, type ClientFixture, type ExplainErrors, type ResourceFixture, type UserFixture } from './settings.js';
 
 /** A configuration problem; the message is meant to be shown to the operator as is. */
 export class ConfigError extends Error {
@@ -59,6 +59,8 @@ export interface ConfigFile {
   /** true, a hop count, or addresses/CIDR ranges (a list or a comma-separated string). */
   trust_proxy?: boolean | number | string;
   allow_http_issuer?: boolean;
+  /** auto (loopback issuer only), always or never: developer details on redirect_uri error pages. */
+  explain_errors?: ExplainErrors;
   /** Brute-force limits; each limit and each of its keys may be left out (defaults apply). */
   limits?: Partial<Record<LimitName, Partial<LimitConfig>>>;
   resources?: ResourceFixture[];
@@ -98,6 +100,7 @@ export const TOP_LEVEL_KEYS = [
   'tls_key',
   'trust_proxy',
   'allow_http_issuer',
+  'explain_errors',
   'limits',
   'resources',
   'clients',
@@ -324,11 +327,22 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
     if (typeof data.allow_http_issuer !== 'boolean') throw v.error('allow_http_issuer', `must be true or false, not ${describe(data.allow_http_issuer)}`);
     config.allow_http_issuer = data.allow_http_issuer;
   }
+  if (data.explain_errors !== undefined) {
+    const problem = explainErrorsProblem(data.explain_errors);
+    if (problem !== undefined) throw v.error('explain_errors', problem);
+    config.explain_errors = data.explain_errors as ExplainErrors;
+  }
   if (data.limits !== undefined) config.limits = validateLimits(v, data.limits);
   if (data.resources !== undefined) config.resources = validateResources(v, data.resources);
   if (data.clients !== undefined) config.clients = validateClients(v, data.clients);
   if (data.users !== undefined) config.users = validateUsers(v, data.users);
   return config;
+}
+
+/** Why a value of explain_errors (config file or GATEHOUSE_EXPLAIN_ERRORS) is invalid, or undefined. */
+export function explainErrorsProblem(value: unknown): string | undefined {
+  if (typeof value === 'string' && (EXPLAIN_ERRORS_MODES as readonly string[]).includes(value)) return undefined;
+  return `must be one of ${EXPLAIN_ERRORS_MODES.join(', ')}, not ${describe(value)}`;
 }
 
 /** Why a metrics bearer token is unusable, or null: long enough, and sendable in a header. */

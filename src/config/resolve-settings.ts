@@ -4,12 +4,12 @@
  *
  * Environment: PORT, GATEHOUSE_ISSUER, GATEHOUSE_DATABASE_URL, GATEHOUSE_SECRET, GATEHOUSE_CONFIG,
  * GATEHOUSE_METRICS_TOKEN, GATEHOUSE_TLS_CERT, GATEHOUSE_TLS_KEY, GATEHOUSE_TRUST_PROXY,
- * GATEHOUSE_ALLOW_HTTP_ISSUER.
+ * GATEHOUSE_ALLOW_HTTP_ISSUER, GATEHOUSE_EXPLAIN_ERRORS.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError, loadConfigFile, metricsTokenProblem, trustProxyProblem, type ConfigFile } from './load-config.js';
+import { ConfigError, explainErrorsProblem, loadConfigFile, metricsTokenProblem, trustProxyProblem, type ConfigFile } from './load-config.js';
 import { DEFAULT_SETTINGS, type AttemptLimit, type GatehouseSettings } from './settings.js';
 
 /** A limit of the config file (snake_case, any key may be absent) over its default. */
@@ -35,6 +35,8 @@ export interface SettingsFlags {
   /** `true`, `false`, a hop count, or comma-separated proxy addresses / CIDR ranges. */
   trustProxy?: string | undefined;
   allowHttpIssuer?: boolean | undefined;
+  /** auto, always or never. */
+  explainErrors?: string | undefined;
 }
 
 export interface ResolveSettingsInput {
@@ -58,6 +60,26 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname.toLowerCase());
+}
+
+/**
+ * Whether error pages show developer-only details (explain_errors): `auto` means development,
+ * recognised by an issuer on a loopback host, as for the development secret.
+ */
+export function explainsErrors(settings: Pick<GatehouseSettings, 'explainErrors' | 'issuer'>): boolean {
+  if (settings.explainErrors === 'auto') return isLoopbackHost(new URL(settings.issuer).hostname);
+  return settings.explainErrors === 'always';
+}
+
+function resolveExplainErrors(flags: SettingsFlags, env: NodeJS.ProcessEnv, config: ConfigFile): GatehouseSettings['explainErrors'] {
+  for (const [value, source] of [[flags.explainErrors, '--explain-errors'], [env.GATEHOUSE_EXPLAIN_ERRORS, 'GATEHOUSE_EXPLAIN_ERRORS']] as const) {
+    if (value === undefined || value.trim() === '') continue;
+    const mode = value.trim().toLowerCase();
+    const problem = explainErrorsProblem(mode);
+    if (problem !== undefined) throw new ConfigError(`Invalid ${source}: it ${problem}`);
+    return mode as GatehouseSettings['explainErrors'];
+  }
+  return config.explain_errors ?? DEFAULT_SETTINGS.explainErrors;
 }
 
 function parsePort(value: string | number, source: string): number {
@@ -187,6 +209,7 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
   const trustProxy = resolveTrustProxy(flags, env, config);
   const allowHttpIssuer =
     flags.allowHttpIssuer === true || isTrue(env.GATEHOUSE_ALLOW_HTTP_ISSUER) || config.allow_http_issuer === true;
+  const explainErrors = resolveExplainErrors(flags, env, config);
 
   let issuer: string;
   if (nonEmpty(flags.issuer) !== undefined) issuer = validateIssuer(flags.issuer as string, '--issuer', allowHttpIssuer);
@@ -236,6 +259,7 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     tls,
     trustProxy,
     allowHttpIssuer,
+    explainErrors,
     signingAlg: config.signing_alg ?? DEFAULT_SETTINGS.signingAlg,
     idTokenSignedResponseAlgDefault: config.id_token_signed_response_alg_default ?? DEFAULT_SETTINGS.idTokenSignedResponseAlgDefault,
     idTokenClaimsDefault: config.id_token_claims_default ?? DEFAULT_SETTINGS.idTokenClaimsDefault,

@@ -65,6 +65,10 @@ export interface AttemptLimit {
   lockSeconds: number;
 }
 
+/** The values of `explain_errors`. */
+export const EXPLAIN_ERRORS_MODES = ['auto', 'always', 'never'] as const;
+export type ExplainErrors = (typeof EXPLAIN_ERRORS_MODES)[number];
+
 export interface GatehouseSettings {
   /** The issuer identifier (RFC 8414 §2): https, or http only on a loopback host. */
   issuer: string;
@@ -156,6 +160,13 @@ export interface GatehouseSettings {
    */
   allowHttpIssuer: boolean;
   /**
+   * Development help on the error pages of refused authorization requests: the client's
+   * registered redirect URIs and the received redirect_uri set side by side with the closest
+   * one. `auto`: only when the issuer is on a loopback host (development); `always`/`never`
+   * force it. When off, the page shows a request id and the log holds the comparison.
+   */
+  explainErrors: ExplainErrors;
+  /**
    * Brute-force limits: sign-in attempts per username and per client IP address, failed client
    * authentications (token, revocation, introspection) per client_id and per IP address.
    */
@@ -200,6 +211,7 @@ export const DEFAULT_SETTINGS = {
   tls: null,
   trustProxy: false,
   allowHttpIssuer: false,
+  explainErrors: 'auto',
   // Per username: 5 free attempts, then 1 s, 2 s, 4 s, 8 s; the 10th failure locks for 15 min.
   // Per IP address the allowance is larger: many users may share one address (NAT, proxies).
   // Client secrets are machine-held, so failures mean misconfiguration or guessing.

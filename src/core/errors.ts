@@ -32,18 +32,36 @@ export class InvalidRequest extends OAuthError {
 }
 
 /**
- * RFC 6749 §5.2: 401 when the client tried HTTP Basic authentication, with a matching
- * WWW-Authenticate challenge; 400 (or 401) otherwise.
+ * The one `error_description` of every failed client authentication (unknown client, wrong
+ * secret, wrong method, missing or malformed credentials): a different text per cause would
+ * tell an attacker which client_ids exist and how they authenticate. The cause is logged.
+ */
+export const CLIENT_AUTHENTICATION_FAILED = 'client authentication failed';
+
+/**
+ * RFC 6749 §5.2: "The authorization server MAY return an HTTP 401 (Unauthorized) status code
+ * to indicate which HTTP authentication schemes are supported. If the client attempted to
+ * authenticate via the "Authorization" request header field, the authorization server MUST
+ * respond with an HTTP 401 (Unauthorized) status code and include the "WWW-Authenticate"
+ * response header field matching the authentication scheme used by the client."
+ * So 401 with a Basic challenge when Basic was used; otherwise 400, whose JSON body client
+ * libraries show (openid-client and oauth4webapi report a 401 with a challenge as a challenge
+ * error and leave the body unread).
+ *
+ * `reason` says which check failed; it goes to the log only (src/http/errors.ts), never to
+ * the client, which always reads CLIENT_AUTHENTICATION_FAILED.
  */
 export class InvalidClient extends OAuthError {
   readonly error = 'invalid_client';
   override readonly status: number;
   readonly basicChallenge: boolean;
+  readonly reason: string;
 
-  constructor(description: string, options: { usedBasic: boolean }) {
-    super(description);
+  constructor(reason: string, options: { usedBasic: boolean }) {
+    super(CLIENT_AUTHENTICATION_FAILED);
+    this.reason = asciiDescription(reason);
     this.basicChallenge = options.usedBasic;
-    this.status = 401;
+    this.status = options.usedBasic ? 401 : 400;
   }
 }
 
@@ -103,6 +121,11 @@ export interface ValueComparison {
 /**
  * An authorization request whose client or redirect_uri cannot be trusted. RFC 6749 §4.1.2.1:
  * the server MUST NOT redirect; it informs the resource owner on an error page instead.
+ *
+ * `facts` are shown to anyone. `comparison` and `registrationFacts` reveal the client's
+ * registration (its registered redirect URIs), which would help an attacker find a forgotten
+ * one (RFC 9700 §4.1): the page shows them only while errors are explained (development,
+ * `explain_errors`); otherwise they are logged with the request id the page shows.
  */
 export class UnsafeAuthorizationRequest extends Error {
   readonly status = 400;
@@ -111,6 +134,7 @@ export class UnsafeAuthorizationRequest extends Error {
     readonly detail: string,
     readonly facts: Array<{ label: string; value: string }> = [],
     readonly comparison: ValueComparison | null = null,
+    readonly registrationFacts: Array<{ label: string; value: string }> = [],
   ) {
     super(`${title}: ${detail}`);
     this.name = 'UnsafeAuthorizationRequest';

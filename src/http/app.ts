@@ -8,7 +8,8 @@ import { InvalidRequest } from '../core/errors.js';
 import { Params } from '../core/params.js';
 import { renderErrorPage } from '../ui/pages.js';
 import { allowCrossOrigin } from './cors.js';
-import { handleError, sendOAuthJson } from './errors.js';
+import { errorHandler, sendOAuthJson } from './errors.js';
+import { explainsErrors } from '../config/resolve-settings.js';
 import { sendHtml } from './html-response.js';
 import { loggingOptions, type LogDestination } from './logging.js';
 import { RouteMethods } from './method-not-allowed.js';
@@ -66,7 +67,7 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
 
   const routeMethods = new RouteMethods();
   routeMethods.track(app);
-  app.setErrorHandler(handleError);
+  app.setErrorHandler(errorHandler({ explainErrors: explainsErrors(context.settings) }));
   app.setNotFoundHandler((request, reply) => notFound(routeMethods, request, reply));
   addSecurityHeaders(app);
 

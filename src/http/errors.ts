@@ -12,6 +12,8 @@ import { CsrfMismatch, InteractionNotFound } from '../core/authorize/interaction
 import { isStoreUnavailableError } from '../store/store-errors.js';
 import { TooManyAttempts } from '../core/limits.js';
 import { renderErrorPage } from '../ui/pages.js';
+import { parseBasicAuthorization } from '../core/client-authentication.js';
+import { Params } from '../core/params.js';
 import { sendHtml } from './html-response.js';
 
 export type ResponseKind = 'json' | 'html';
@@ -49,9 +51,9 @@ function oauthErrorJson(reply: FastifyReply, error: OAuthError, bearerRealm?: st
   if (bearerRealm !== undefined && error.status === 400) {
     reply.header('www-authenticate', `Bearer realm="${bearerRealm}", error="${error.error}", error_description="${error.description}"`);
   }
-  if (error instanceof InvalidClient && (error.basicChallenge || error.status === 401)) {
-    // RFC 6749 §5.2: a failed Basic authentication answers 401 with a matching challenge; and
-    // RFC 9110 §15.5.2: every 401 carries a challenge, also when Basic was not used.
+  if (error instanceof InvalidClient && error.basicChallenge) {
+    // RFC 6749 §5.2: a failed Basic authentication answers 401 with a matching challenge
+    // (RFC 9110 §15.5.2: every 401 carries one). Without Basic it is a 400 (InvalidClient).
     reply.header('www-authenticate', 'Basic realm="gatehouse", charset="UTF-8"');
   }
   if (error instanceof TemporarilyUnavailable) reply.header('retry-after', '5');
@@ -70,8 +72,31 @@ function fromFrameworkError(error: FastifyError): OAuthError | undefined {
   return undefined;
 }
 
+/** The client_id a failed client authentication named, for the log (never the secret). */
+function claimedClientId(request: FastifyRequest): string | null {
+  const body = request.body;
+  const fromBody = body instanceof Params ? (body.get('client_id') ?? null) : null;
+  try {
+    return parseBasicAuthorization(request.headers.authorization)?.clientId ?? fromBody;
+  } catch {
+    return fromBody;
+  }
+}
 
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export interface ErrorHandlerOptions {
+  /**
+   * Show the developer-only details of a refused authorization request (the registered
+   * redirect URIs and the side-by-side comparison) on the error page; see explainsErrors.
+   */
+  explainErrors: boolean;
+}
+
+/** The error handler of the app (`setErrorHandler`). */
+export function errorHandler(options: ErrorHandlerOptions) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => handleError(error, request, reply, options);
+}
+
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply, options: ErrorHandlerOptions): FastifyReply {
   const kind: ResponseKind = request.routeOptions.config?.responseKind ?? 'json';
   let mapped: OAuthError | UnsafeAuthorizationRequest | InteractionNotFound | CsrfMismatch;
   if (error instanceof OAuthError || error instanceof UnsafeAuthorizationRequest || error instanceof InteractionNotFound || error instanceof CsrfMismatch) {
@@ -90,6 +115,11 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     }
   }
   mappedErrorCodes.set(request, mapped instanceof OAuthError ? mapped.error : 'invalid_request');
+  if (mapped instanceof InvalidClient) {
+    // The client reads only CLIENT_AUTHENTICATION_FAILED (no client enumeration); the operator
+    // reads here which check failed, for which client_id.
+    request.log.info({ clientId: claimedClientId(request), reason: mapped.reason }, 'client authentication failed');
+  }
   if (kind === 'json') {
     const bearerRealm = request.routeOptions.config?.bearerRealm;
     if (mapped instanceof OAuthError) return oauthErrorJson(reply, mapped, bearerRealm);
@@ -97,16 +127,38 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   }
   // RFC 9110 §10.2.3: a 503 says when to come back, on the error page as in JSON.
   if (mapped instanceof TemporarilyUnavailable) reply.header('retry-after', '5');
-  return sendHtml(reply, mapped.status, errorPageFor(mapped));
+  return sendHtml(reply, mapped.status, errorPageFor(mapped, request, options));
 }
 
-function errorPageFor(error: OAuthError | UnsafeAuthorizationRequest | InteractionNotFound | CsrfMismatch): string {
+function errorPageFor(
+  error: OAuthError | UnsafeAuthorizationRequest | InteractionNotFound | CsrfMismatch,
+  request: FastifyRequest,
+  options: ErrorHandlerOptions,
+): string {
   if (error instanceof UnsafeAuthorizationRequest) {
+    const revealing = error.comparison !== null || error.registrationFacts.length > 0;
+    if (revealing) {
+      // The full explanation is always in the log, under this request's id (reqId).
+      request.log.info(
+        { refused: { title: error.title, facts: [...error.facts, ...error.registrationFacts], comparison: error.comparison } },
+        `authorization request refused: ${error.title}`,
+      );
+    }
+    if (options.explainErrors || !revealing) {
+      return renderErrorPage({
+        title: error.title,
+        message: error.detail,
+        details: [...error.facts, ...error.registrationFacts],
+        ...(error.comparison ? { comparison: error.comparison } : {}),
+      });
+    }
+    // RFC 9700 §4.1: the client's registered redirect URIs are not shown to whoever sends a
+    // wrong one (an attacker looking for a forgotten URI). The developer gives the operator
+    // the request id shown here, which finds the log line above.
     return renderErrorPage({
       title: error.title,
-      message: error.detail,
-      details: error.facts,
-      ...(error.comparison ? { comparison: error.comparison } : {}),
+      message: `${error.detail} The server log has the details under the request id below.`,
+      details: [...error.facts, { label: 'request id', value: String(request.id) }],
     });
   }
   if (error instanceof OAuthError) {

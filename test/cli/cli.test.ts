@@ -279,6 +279,13 @@ describe('gatehouse: settings and errors', () => {
     );
   });
 
+  test('start takes --explain-errors auto|always|never and refuses anything else', async () => {
+    assertOneLineFailure(
+      await gatehouse(['start', '--database', database, '--explain-errors', 'sometimes']),
+      /^gatehouse: Invalid --explain-errors: it must be one of auto, always, never, not the string "sometimes"/,
+    );
+  });
+
   test('start applies the config file, serves the issuer, and shuts down gracefully on SIGTERM', { timeout: 30_000 }, async () => {
     const config = join(dir, 'start.yaml');
     const startDatabase = `sqlite:${join(dir, 'start.db')}`;

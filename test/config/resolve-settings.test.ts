@@ -76,6 +76,19 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
     });
   });
 
+  test('explain_errors: config file > default auto; GATEHOUSE_EXPLAIN_ERRORS over it; --explain-errors over both; a bad value is refused', async () => {
+    const cwd = await freshDir();
+    assert.equal((await resolveWith({ cwd })).explainErrors, 'auto');
+    await writeFile(join(cwd, 'gatehouse.yaml'), 'explain_errors: never\n');
+    assert.equal((await resolveWith({ cwd, flags: { config: 'gatehouse.yaml' } })).explainErrors, 'never');
+    const env = { GATEHOUSE_SECRET: SECRET, GATEHOUSE_EXPLAIN_ERRORS: 'always' };
+    assert.equal((await resolveWith({ cwd, env, flags: { config: 'gatehouse.yaml' } })).explainErrors, 'always');
+    assert.equal((await resolveWith({ cwd, env, flags: { config: 'gatehouse.yaml', explainErrors: 'auto' } })).explainErrors, 'auto');
+    await assertConfigError(resolveWith({ cwd, env: { GATEHOUSE_SECRET: SECRET, GATEHOUSE_EXPLAIN_ERRORS: 'yes' } }), /GATEHOUSE_EXPLAIN_ERRORS.*auto, always, never/);
+    await writeFile(join(cwd, 'bad.yaml'), 'explain_errors: true\n');
+    await assertConfigError(resolveWith({ cwd, flags: { config: 'bad.yaml' } }), /explain_errors.*auto, always, never/);
+  });
+
   test('the default issuer follows the port', async () => {
     const settings = await resolveWith({ flags: { port: '9100' } });
     assert.equal(settings.issuer, 'http://localhost:9100');

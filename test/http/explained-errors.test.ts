@@ -3,12 +3,17 @@
  * attacker: the redirect_uri error page (RFC 6749 §4.1.2.1, RFC 9700 §2.1) and the token
  * endpoint's error_description (RFC 6749 §5.2).
  *
+ * The side-by-side comparison and the registered redirect URIs are shown only while errors are
+ * explained (explain_errors, default auto: a loopback issuer, as in these test servers); in
+ * production the page shows a request id and the log holds the comparison.
+ *
  * Run: node --import tsx --test test/http/explained-errors.test.ts
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { s256Challenge } from '../../src/core/pkce.js';
 import type { RunningGatehouse } from '../../src/server.js';
+import { explainsErrors } from '../../src/config/resolve-settings.js';
 import { renderErrorPage } from '../../src/ui/pages.js';
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
 import { assertTokenError, authorizeUrl, codeRequest, newVerifier, obtainCode, postToken } from '../helpers/code-flow.js';
@@ -25,14 +30,20 @@ after(async () => {
 });
 
 async function errorPageFor(redirectUri: string): Promise<string> {
-  const url = authorizeUrl(gatehouse, {
-    response_type: 'code', client_id: CONFIDENTIAL_CLIENT.client_id, redirect_uri: redirectUri, scope: 'openid',
+  return (await errorResponseFor(gatehouse, redirectUri)).body;
+}
+
+async function errorResponseFor(server: RunningGatehouse, redirectUri: string | string[] | undefined): Promise<{ body: string; requestId: string }> {
+  const url = authorizeUrl(server, {
+    response_type: 'code', client_id: CONFIDENTIAL_CLIENT.client_id, redirect_uri: typeof redirectUri === 'string' ? redirectUri : undefined, scope: 'openid',
     code_challenge: s256Challenge(newVerifier()), code_challenge_method: 'S256',
   });
-  const response = await fetch(url, { redirect: 'manual' });
+  const target = new URL(url);
+  if (Array.isArray(redirectUri)) for (const uri of redirectUri) target.searchParams.append('redirect_uri', uri);
+  const response = await fetch(target, { redirect: 'manual' });
   assert.equal(response.status, 400);
   assert.equal(response.headers.get('location'), null);
-  return response.text();
+  return { body: await response.text(), requestId: response.headers.get('x-request-id') ?? '' };
 }
 
 describe('RFC 9700 §2.1: the redirect_uri error page compares received and registered values', () => {
@@ -61,6 +72,71 @@ describe('RFC 9700 §2.1: the redirect_uri error page compares received and regi
     });
     assert.ok(page.includes('<mark title="first difference">\u{1F600}</mark>'));
     assert.ok(page.includes('<mark title="first difference">\u{1F601}</mark>'));
+  });
+});
+
+/** A client with several redirect URIs, one of them an attacker would like to find. */
+const MANY_URIS = {
+  ...CONFIDENTIAL_CLIENT,
+  redirect_uris: [REDIRECT, 'http://127.0.0.1:9000/forgotten-staging-callback'],
+};
+
+describe('RFC 9700 §4.1: outside development the redirect_uri error page does not list the registered URIs', () => {
+  const lines: string[] = [];
+  let production: RunningGatehouse;
+  before(async () => {
+    production = await startTestServer({
+      clients: [MANY_URIS, PUBLIC_CLIENT],
+      settings: { explainErrors: 'never' },
+      logger: { write: (line: string) => void lines.push(line) },
+    });
+  });
+  after(async () => {
+    await production.close();
+  });
+
+  /** The JSON log lines of one request. */
+  function logOf(requestId: string): Array<Record<string, unknown>> {
+    return lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry['reqId'] === requestId);
+  }
+
+  it('RFC 9700 §4.1: a wrong redirect_uri gets "does not match" and a request id; the log line with that id has the full comparison', async () => {
+    const received = 'http://127.0.0.1:9000/callbacK';
+    const { body, requestId } = await errorResponseFor(production, received);
+    assert.match(requestId, /^[0-9a-f-]{36}$/);
+    assert.match(body, /does not exactly match any URI registered for this application/);
+    assert.ok(body.includes(`<dt>request id</dt><dd>${requestId}</dd>`), 'the page shows the request id');
+    assert.ok(body.includes(`<dd>${received}</dd>`), 'the value the browser sent is no secret');
+    for (const uri of MANY_URIS.redirect_uris) assert.ok(!body.includes(uri), `the page leaks the registered ${uri}`);
+    assert.ok(!body.includes('first difference'), 'no side-by-side comparison');
+    assert.ok(!body.includes('class="compare"'), 'no side-by-side comparison');
+
+    const refused = logOf(requestId).find((entry) => entry['refused'] !== undefined);
+    assert.ok(refused, 'a log line with the request id explains the refusal');
+    assert.equal(refused['level'], 30, 'logged at info');
+    const explanation = refused['refused'] as { facts: Array<{ label: string; value: string }>; comparison: { received: string; expected: string; at: number } };
+    assert.deepEqual(explanation.comparison, { name: 'redirect_uri', received, expected: REDIRECT, at: 29 });
+    const registered = explanation.facts.filter((fact) => fact.label === 'registered redirect_uri').map((fact) => fact.value);
+    assert.deepEqual(registered, MANY_URIS.redirect_uris);
+  });
+
+  it('RFC 6749 §3.1.2.3: a missing or repeated redirect_uri does not list the registered URIs either', async () => {
+    for (const redirectUri of [undefined, [REDIRECT, REDIRECT]]) {
+      const { body, requestId } = await errorResponseFor(production, redirectUri);
+      assert.ok(body.includes(`<dt>request id</dt><dd>${requestId}</dd>`));
+      for (const uri of MANY_URIS.redirect_uris) assert.ok(!body.includes(uri), `the page leaks the registered ${uri}`);
+      const refused = logOf(requestId).find((entry) => entry['refused'] !== undefined);
+      assert.ok(refused, 'a log line with the request id lists the registered URIs');
+      assert.ok(MANY_URIS.redirect_uris.every((uri) => JSON.stringify(refused).includes(uri)));
+    }
+  });
+
+  it('explain_errors: auto explains on a loopback issuer only; always and never force it', () => {
+    assert.equal(explainsErrors({ explainErrors: 'auto', issuer: 'http://127.0.0.1:9001' }), true);
+    assert.equal(explainsErrors({ explainErrors: 'auto', issuer: 'http://localhost:9001' }), true);
+    assert.equal(explainsErrors({ explainErrors: 'auto', issuer: 'https://login.example.com' }), false);
+    assert.equal(explainsErrors({ explainErrors: 'always', issuer: 'https://login.example.com' }), true);
+    assert.equal(explainsErrors({ explainErrors: 'never', issuer: 'http://127.0.0.1:9001' }), false);
   });
 });
 

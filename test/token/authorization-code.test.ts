@@ -336,9 +336,9 @@ describe('RFC 6749 §2.3: client authentication at the token endpoint', () => {
   it('RFC 6749 §2.3.1: client_secret_post by a client registered for client_secret_basic is invalid_client', async () => {
     const obtained = await confidentialCode();
     const response = await postToken(gatehouse, codeRequest(obtained, { client_id: CONFIDENTIAL_CLIENT.client_id, client_secret: CONFIDENTIAL_CLIENT.client_secret }));
-    assertTokenError(response, 401, 'invalid_client');
-    // RFC 9110 §15.5.2: every 401 carries a challenge.
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Basic /);
+    // RFC 6749 §5.2: no Authorization header was used, so 400 without a challenge.
+    assertTokenError(response, 400, 'invalid_client');
+    assert.equal(response.headers.get('www-authenticate'), null);
   });
 
   it('RFC 6749 §2.3.1: Basic by a client registered for client_secret_post is invalid_client', async () => {
@@ -362,15 +362,15 @@ describe('RFC 6749 §2.3: client authentication at the token endpoint', () => {
   it('RFC 6749 §2.1: a public client sending a client_secret is invalid_client', async () => {
     const obtained = await obtainCode(gatehouse, PUBLIC_CLIENT);
     const response = await postToken(gatehouse, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id, client_secret: 'anything' }));
-    assertTokenError(response, 401, 'invalid_client');
+    assertTokenError(response, 400, 'invalid_client');
   });
 
   it('RFC 6749 §2.3: a confidential client sending no credentials is invalid_client', async () => {
     const obtained = await confidentialCode();
     const response = await postToken(gatehouse, codeRequest(obtained, { client_id: CONFIDENTIAL_CLIENT.client_id }));
-    assertTokenError(response, 401, 'invalid_client');
+    assertTokenError(response, 400, 'invalid_client');
     const anonymous = await postToken(gatehouse, codeRequest(obtained));
-    assertTokenError(anonymous, 401, 'invalid_client');
+    assertTokenError(anonymous, 400, 'invalid_client');
   });
 
   it('RFC 6749 Appendix B: an id and secret with :, +, %, space and & authenticate when form-urlencoded in Basic', async () => {

@@ -131,10 +131,11 @@ describe('RFC 6749 §4.4: client credentials grant', () => {
     await assertOAuthError(client.clientCredentialsGrant(web.config, { scope: 'profile' }), 400, 'unauthorized_client');
   });
 
-  it('RFC 6749 §5.2: wrong client credentials are 401 invalid_client with a Basic challenge', async () => {
+  it('RFC 6749 §5.2: wrong Basic credentials are 401 invalid_client with a Basic challenge, none at all 400', async () => {
     const response = await postToken(gatehouse, { grant_type: 'client_credentials' }, { authorization: basicAuthorization(SERVICE_CLIENT.client_id, 'wrong-secret') });
     assertTokenError(response, 401, 'invalid_client');
+    // RFC 6749 §5.2: without an Authorization header, 400.
     const anonymous = await postToken(gatehouse, { grant_type: 'client_credentials' });
-    assertTokenError(anonymous, 401, 'invalid_client');
+    assertTokenError(anonymous, 400, 'invalid_client');
   });
 });

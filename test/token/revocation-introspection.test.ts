@@ -1,6 +1,6 @@
 /**
  * Token revocation (RFC 7009) and introspection (RFC 7662), driven by openid-client:
- * - both endpoints require client authentication (401 invalid_client otherwise);
+ * - both endpoints require client authentication (invalid_client otherwise: 401 after Basic, else 400);
  * - revoking a refresh token revokes its family and the family's access tokens; revoking an
  *   access token revokes that token; unknown tokens and other clients' tokens are answered 200
  *   and left untouched;
@@ -83,26 +83,28 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
     assert.equal(metadata.introspection_endpoint, `${gatehouse.url}/introspect`);
   });
 
-  it('RFC 7009 §2.1: revocation without client authentication is 401 invalid_client', async () => {
+  it('RFC 7009 §2.1: revocation without client authentication is 400 invalid_client; wrong Basic credentials 401 (RFC 6749 §5.2)', async () => {
     const { accessToken } = await offline(web);
     const { response, text } = await postForm(gatehouse, '/revoke', { token: accessToken });
-    assert.equal(response.status, 401, text);
+    // RFC 6749 §5.2: no Authorization header was used, so 400 without a challenge.
+    assert.equal(response.status, 400, text);
     assert.equal(JSON.parse(text).error, 'invalid_client');
     assertNoStore(response);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Basic realm="[^"]+"/);
+    assert.equal(response.headers.get('www-authenticate'), null);
     const wrongSecret = await postForm(gatehouse, '/revoke', { token: accessToken }, basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'));
     assert.equal(wrongSecret.response.status, 401);
     assert.equal(JSON.parse(wrongSecret.text).error, 'invalid_client');
     assert.equal((await client.tokenIntrospection(web.config, accessToken)).active, true, 'nothing was revoked');
   });
 
-  it('RFC 7662 §2.1: introspection without client authentication is 401 invalid_client', async () => {
+  it('RFC 7662 §2.1: introspection without client authentication is 400 invalid_client; wrong Basic credentials 401 (RFC 6749 §5.2)', async () => {
     const { accessToken } = await offline(web);
     const { response, text } = await postForm(gatehouse, '/introspect', { token: accessToken });
-    assert.equal(response.status, 401, text);
+    // RFC 6749 §5.2: no Authorization header was used, so 400 without a challenge.
+    assert.equal(response.status, 400, text);
     assert.equal(JSON.parse(text).error, 'invalid_client');
     assertNoStore(response);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Basic realm="[^"]+"/);
+    assert.equal(response.headers.get('www-authenticate'), null);
     const wrongSecret = await postForm(gatehouse, '/introspect', { token: accessToken }, basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'));
     assert.equal(wrongSecret.response.status, 401);
     assert.equal(JSON.parse(wrongSecret.text).error, 'invalid_client');
@@ -229,9 +231,9 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
     }
   });
 
-  it('RFC 7662 §2.1 + §4: a public client cannot introspect (401 invalid_client), not even its own tokens', async () => {
+  it('RFC 7662 §2.1 + §4: a public client cannot introspect (400 invalid_client, RFC 6749 §5.2), not even its own tokens', async () => {
     const tokens = await codeFlow(gatehouse, spa, { scope: OFFLINE_SCOPE });
-    await assertOAuthError(client.tokenIntrospection(spa.config, tokens.access_token), 401, 'invalid_client');
+    await assertOAuthError(client.tokenIntrospection(spa.config, tokens.access_token), 400, 'invalid_client');
   });
 
   it('RFC 7009 §2.1: a public client can revoke its own refresh token (it authenticates with its client_id)', async () => {

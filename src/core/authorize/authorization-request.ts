@@ -95,9 +95,10 @@ async function resolveClient(params: Params, context: ProviderContext): Promise<
  * it may be omitted only when the client registered exactly one.
  */
 function resolveRedirectUri(params: Params, client: Client): string {
+  // The registered URIs are for the developer only (UnsafeAuthorizationRequest.registrationFacts).
   const registered = client.redirectUris.map((uri) => ({ label: 'registered redirect_uri', value: uri }));
   if (params.isRepeated('redirect_uri')) {
-    throw new UnsafeAuthorizationRequest('Invalid redirect_uri', 'The redirect_uri parameter was sent more than once.', registered);
+    throw new UnsafeAuthorizationRequest('Invalid redirect_uri', 'The redirect_uri parameter was sent more than once.', [], null, registered);
   }
   const requested = params.get('redirect_uri');
   if (requested === undefined) {
@@ -106,6 +107,8 @@ function resolveRedirectUri(params: Params, client: Client): string {
     throw new UnsafeAuthorizationRequest(
       'Missing redirect_uri',
       'This application registered several redirect URIs (or none), so the request must name one.',
+      [],
+      null,
       registered,
     );
   }
@@ -115,12 +118,12 @@ function resolveRedirectUri(params: Params, client: Client): string {
   throw new UnsafeAuthorizationRequest(
     'Invalid redirect_uri',
     'The redirect_uri does not exactly match any URI registered for this application (RFC 9700 2.1).',
+    [{ label: 'redirect_uri received', value: requested }],
+    comparison,
     [
-      { label: 'redirect_uri received', value: requested },
       ...registered,
       ...(comparison ? [{ label: `first difference from ${comparison.expected}`, value: `character ${comparison.at + 1}` }] : []),
     ],
-    comparison,
   );
 }
 

@@ -56,7 +56,8 @@ export async function handleTokenRequest(request: TokenRequest, context: Provide
         clientId: client?.clientId ?? null,
         grantType,
         error: error.error,
-        description: error.description,
+        // The operator's events (log, audit trail) say which client authentication check failed.
+        description: error instanceof InvalidClient ? error.reason : error.description,
       });
     }
     throw error;
