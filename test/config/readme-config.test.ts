@@ -102,7 +102,7 @@ describe('README: Works with', () => {
 });
 
 describe('README: client authentication', () => {
-  test('RFC 6749 §2.3.1: the README says only the registered method is accepted, and a client_secret_basic client sending client_secret_post gets 401 invalid_client', async () => {
+  test('RFC 6749 §2.3.1: the README says only the registered method is accepted, and a client_secret_basic client sending client_secret_post gets invalid_client (400: it did not use Basic, §5.2)', async () => {
     assert.match(section('## Tokens'), /with the method it registered \(`token_endpoint_auth_method`, default\s+`client_secret_basic`\) and with no other/);
     const gatehouse = await startTestServer();
     try {
@@ -111,7 +111,8 @@ describe('README: client authentication', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x', client_id: CONFIDENTIAL_CLIENT.client_id, client_secret: CONFIDENTIAL_CLIENT.client_secret! }),
       });
-      assert.equal(post.status, 401);
+      assert.equal(post.status, 400);
+      assert.equal(post.headers.get('www-authenticate'), null);
       assert.equal(((await post.json()) as { error: string }).error, 'invalid_client');
       const basic = await fetch(`${gatehouse.url}/token`, {
         method: 'POST',
