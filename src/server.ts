@@ -157,6 +157,7 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
       logger: options.logger ?? true,
       https: settings.tls,
       trustProxy: settings.trustProxy,
+      limits: settings,
     });
     log = app.log;
     audit.onError = (error) => app.log.error({ err: error, pending: audit.pending, dropped: audit.dropped }, 'writing the audit trail failed; will retry');

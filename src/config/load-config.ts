@@ -61,6 +61,12 @@ export interface ConfigFile {
   allow_http_issuer?: boolean;
   /** auto (loopback issuer only), always or never: developer details on redirect_uri error pages. */
   explain_errors?: ExplainErrors;
+  max_live_interactions?: number;
+  request_timeout_ms?: number;
+  headers_timeout_ms?: number;
+  keep_alive_timeout_ms?: number;
+  connection_timeout_ms?: number;
+  max_connections?: number;
   /** Brute-force limits; each limit and each of its keys may be left out (defaults apply). */
   limits?: Partial<Record<LimitName, Partial<LimitConfig>>>;
   resources?: ResourceFixture[];
@@ -101,6 +107,12 @@ export const TOP_LEVEL_KEYS = [
   'trust_proxy',
   'allow_http_issuer',
   'explain_errors',
+  'max_live_interactions',
+  'request_timeout_ms',
+  'headers_timeout_ms',
+  'keep_alive_timeout_ms',
+  'connection_timeout_ms',
+  'max_connections',
   'limits',
   'resources',
   'clients',
@@ -109,7 +121,7 @@ export const TOP_LEVEL_KEYS = [
 // OpenID Connect Core §5.1 standard claims besides the login credentials.
 export const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
 /** The brute-force limits (src/core/limits.ts) under `limits:`, and the keys of each. */
-export const LIMIT_NAMES = ['login_username', 'login_ip', 'client_id', 'client_ip'] as const;
+export const LIMIT_NAMES = ['login_username', 'login_ip', 'client_id', 'client_ip', 'interaction_ip'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 const LIMIT_KEYS = ['free_attempts', 'backoff_base_ms', 'lock_after', 'lock_seconds'] as const;
 export type LimitConfig = Record<(typeof LIMIT_KEYS)[number], number>;
@@ -332,6 +344,23 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
     if (problem !== undefined) throw v.error('explain_errors', problem);
     config.explain_errors = data.explain_errors as ExplainErrors;
   }
+  if (data.max_live_interactions !== undefined) {
+    config.max_live_interactions = v.integer(data.max_live_interactions, 'max_live_interactions', 1, 100_000_000, ' (unexpired interactions)');
+  }
+  // HTTP server limits; 0 would switch a limit off (Node), so each has a positive minimum.
+  if (data.request_timeout_ms !== undefined) {
+    config.request_timeout_ms = v.integer(data.request_timeout_ms, 'request_timeout_ms', 100, 3600_000, ' (milliseconds)');
+  }
+  if (data.headers_timeout_ms !== undefined) {
+    config.headers_timeout_ms = v.integer(data.headers_timeout_ms, 'headers_timeout_ms', 100, 3600_000, ' (milliseconds)');
+  }
+  if (data.keep_alive_timeout_ms !== undefined) {
+    config.keep_alive_timeout_ms = v.integer(data.keep_alive_timeout_ms, 'keep_alive_timeout_ms', 100, 3600_000, ' (milliseconds)');
+  }
+  if (data.connection_timeout_ms !== undefined) {
+    config.connection_timeout_ms = v.integer(data.connection_timeout_ms, 'connection_timeout_ms', 100, 3600_000, ' (milliseconds)');
+  }
+  if (data.max_connections !== undefined) config.max_connections = v.integer(data.max_connections, 'max_connections', 1, 1_000_000, ' (connections)');
   if (data.limits !== undefined) config.limits = validateLimits(v, data.limits);
   if (data.resources !== undefined) config.resources = validateResources(v, data.resources);
   if (data.clients !== undefined) config.clients = validateClients(v, data.clients);

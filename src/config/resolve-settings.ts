@@ -289,10 +289,29 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
             loginIp: resolveLimit(DEFAULT_SETTINGS.limits.loginIp, config.limits.login_ip),
             clientId: resolveLimit(DEFAULT_SETTINGS.limits.clientId, config.limits.client_id),
             clientIp: resolveLimit(DEFAULT_SETTINGS.limits.clientIp, config.limits.client_ip),
+            interactionIp: resolveLimit(DEFAULT_SETTINGS.limits.interactionIp, config.limits.interaction_ip),
           },
+    maxLiveInteractions: config.max_live_interactions ?? DEFAULT_SETTINGS.maxLiveInteractions,
+    ...resolveHttpLimits(config, configSource),
     resources: config.resources ?? [],
     clients: config.clients ?? [],
     users: config.users ?? [],
+  };
+}
+
+/** The HTTP server limits; Node refuses a headers timeout longer than the request timeout. */
+function resolveHttpLimits(config: ConfigFile, source: string) {
+  const requestTimeoutMs = config.request_timeout_ms ?? DEFAULT_SETTINGS.requestTimeoutMs;
+  const headersTimeoutMs = config.headers_timeout_ms ?? Math.min(DEFAULT_SETTINGS.headersTimeoutMs, requestTimeoutMs);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`Invalid ${source}: headers_timeout_ms (${headersTimeoutMs}) must not be longer than request_timeout_ms (${requestTimeoutMs})`);
+  }
+  return {
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: config.keep_alive_timeout_ms ?? DEFAULT_SETTINGS.keepAliveTimeoutMs,
+    connectionTimeoutMs: config.connection_timeout_ms ?? DEFAULT_SETTINGS.connectionTimeoutMs,
+    maxConnections: config.max_connections ?? DEFAULT_SETTINGS.maxConnections,
   };
 }
 

@@ -175,7 +175,28 @@ export interface GatehouseSettings {
     loginIp: AttemptLimit;
     clientId: AttemptLimit;
     clientIp: AttemptLimit;
+    /**
+     * Interactions (sign-in pages) started per client IP address and not finished: each one is
+     * a database row until it expires, and starting one needs no credentials.
+     */
+    interactionIp: AttemptLimit;
   };
+  /**
+   * At most this many unexpired interactions in the database, all addresses together; beyond
+   * it, new ones are refused (503) until enough have finished or expired.
+   */
+  maxLiveInteractions: number;
+  /**
+   * HTTP server limits (Node's http.Server): the whole request must arrive within
+   * requestTimeoutMs and its headers within headersTimeoutMs (else 408 and the connection is
+   * closed); an idle keep-alive connection is closed after keepAliveTimeoutMs, any connection
+   * without traffic after connectionTimeoutMs; connections beyond maxConnections are refused.
+   */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  connectionTimeoutMs: number;
+  maxConnections: number;
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];
@@ -220,5 +241,18 @@ export const DEFAULT_SETTINGS = {
     loginIp: { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 900 },
     clientId: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 20, lockSeconds: 300 },
     clientIp: { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 300 },
+    // 300 unfinished interactions per address are free (a busy NAT finishes most of its own; a
+    // finished one is taken back), then 1 s, 2 s, ... between new ones; the 400th locks the
+    // address for the interaction lifetime, so its rows expire before it may start new ones.
+    interactionIp: { freeAttempts: 300, backoffBaseMs: 1000, lockAfter: 400, lockSeconds: 600 },
   },
+  // A row is under 2 KiB with the value caps (state, nonce, login_hint): at most about 200 MB.
+  maxLiveInteractions: 100_000,
+  // Node's own defaults are 300 s per request and 60 s for the headers, and Fastify turns the
+  // request limit off; an authorization server's requests are small forms, sent at once.
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  connectionTimeoutMs: 60_000,
+  maxConnections: 10_000,
 } as const satisfies Partial<GatehouseSettings>;

@@ -16,6 +16,11 @@
  * takes back the IP address's attempt. Client authentication is the hot path of every token
  * request, so there a read decides, and only failures are counted (atomically).
  *
+ * Starting an interaction (the sign-in pages of an authorization request) needs no credentials
+ * but writes a row that lives interaction_ttl_seconds, so interactions are counted per IP
+ * address too: each one started counts, each one finished (a code issued, or consent denied)
+ * is taken back, so the counter holds the address's unfinished interactions.
+ *
  * The username counter is keyed by what was typed, whether such a user exists or not, so a
  * limited answer tells nothing about the existence of an account.
  */
@@ -68,6 +73,7 @@ const LIMIT_SETTING: Record<LimitScope, keyof GatehouseSettings['limits']> = {
   login_ip: 'loginIp',
   client_id: 'clientId',
   client_ip: 'clientIp',
+  interaction_ip: 'interactionIp',
 };
 
 /** The counter key of a subject: readable, except long subjects (a pasted novel as username). */
@@ -187,4 +193,75 @@ export function clientAuthLimits(context: ProviderContext, ip: string): ClientAu
       if (clientHadFailures) await context.store.rateLimits.reset(subjectOf(context, 'client_id', clientId).key);
     },
   };
+}
+
+// --- interactions -------------------------------------------------------------------------------
+
+/**
+ * An authorization request refused because its address started too many interactions it did
+ * not finish, or because the server holds as many unfinished ones as it may (`status` 503).
+ * An error page, not a redirect: RFC 6749 §4.1.2.1's `temporarily_unavailable` would send a
+ * flood's every request on to the client; 429 (RFC 6585 §4) or 503 (RFC 9110 §15.6.4) with
+ * Retry-After tells the browser (and the flooding script) when to come back.
+ */
+export class TooManyInteractions extends Error {
+  constructor(
+    readonly status: 429 | 503,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      status === 429
+        ? `Too many sign-in requests came from your network. Try again in ${retryAfterSeconds} seconds.`
+        : 'The server is handling too many sign-in requests right now. Try again in a minute.',
+    );
+    this.name = 'TooManyInteractions';
+  }
+}
+
+/** Counts one interaction started from `ip`, or throws TooManyInteractions (nothing counted) while the address is blocked. */
+export async function countInteraction(context: ProviderContext, ip: string, flowId: string): Promise<void> {
+  const address = subjectOf(context, 'interaction_ip', ipSubject(ip));
+  const now = context.now();
+  const result = await context.store.rateLimits.hit([{ key: address.key, policy: address.policy }], now, { unlessBlocked: true });
+  if (!result.counted) throw new TooManyInteractions(429, retryAfterSeconds(result.blockedUntil, now));
+  announceLocks(context, [address], result.states, flowId);
+}
+
+/** Takes back the interaction count of `ip` once one of its interactions finished. */
+export async function interactionFinished(context: ProviderContext, ip: string): Promise<void> {
+  const address = subjectOf(context, 'interaction_ip', ipSubject(ip));
+  await context.store.rateLimits.release(address.key, address.policy, context.now());
+}
+
+/** How long the count of live interactions is reused before the store is asked again. */
+const LIVE_COUNT_REFRESH_MS = 1000;
+const liveCounts = new WeakMap<ProviderContext, { count: number; at: number; refreshing: Promise<void> | null }>();
+
+/**
+ * Throws TooManyInteractions (503) when the store holds settings.maxLiveInteractions unexpired
+ * interactions. The count is asked at most once a second per instance, and interactions started
+ * here since are added to it, so the table cannot grow far past the cap, also from many addresses.
+ */
+export async function checkLiveInteractions(context: ProviderContext): Promise<void> {
+  const max = context.settings.maxLiveInteractions;
+  let cached = liveCounts.get(context);
+  if (!cached) {
+    cached = { count: 0, at: -Infinity, refreshing: null };
+    liveCounts.set(context, cached);
+  }
+  const entry = cached;
+  if (context.now() - entry.at >= LIVE_COUNT_REFRESH_MS) {
+    entry.refreshing ??= (async () => {
+      try {
+        const now = context.now();
+        entry.count = await context.store.interactions.countLive(now, max);
+        entry.at = now;
+      } finally {
+        entry.refreshing = null;
+      }
+    })();
+    await entry.refreshing;
+  }
+  if (entry.count >= max) throw new TooManyInteractions(503, 60);
+  entry.count++;
 }

@@ -3,6 +3,7 @@
  * protocol handlers in src/core.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { DEFAULT_SETTINGS, type GatehouseSettings } from '../config/settings.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../core/context.js';
 import { InvalidRequest } from '../core/errors.js';
 import { Params } from '../core/params.js';
@@ -36,6 +37,27 @@ export interface AppOptions {
    * a number: that many hops, a string: comma-separated addresses or CIDR ranges).
    */
   trustProxy?: boolean | number | string;
+  /** Request, header, keep-alive and idle timeouts and the connection cap (default: the settings' defaults). */
+  limits?: HttpLimits;
+}
+
+export type HttpLimits = Pick<GatehouseSettings, 'requestTimeoutMs' | 'headersTimeoutMs' | 'keepAliveTimeoutMs' | 'connectionTimeoutMs' | 'maxConnections'>;
+
+/**
+ * Node's http.Server options for the limits. A client that opens a connection and sends its
+ * headers or its announced body slowly, or never, holds a socket and its memory: the request
+ * timeout (whole request) and the headers timeout answer it 408 and close the connection. Node
+ * checks these every connectionsCheckingInterval (30 s by default, which would stretch a short
+ * timeout), so the check runs at a quarter of the shorter timeout, at most once a second.
+ */
+function serverOptions(limits: HttpLimits) {
+  const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  return {
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))),
+  };
 }
 
 /** RFC 6749 Appendix B: form bodies are UTF-8; a body declared in another charset is refused. */
@@ -47,13 +69,23 @@ function assertUtf8Charset(contentType: string | undefined): void {
 }
 
 export function buildApp(context: ProviderContext, options: AppOptions = {}): FastifyInstance {
+  const limits = options.limits ?? DEFAULT_SETTINGS;
+  const nodeOptions = serverOptions(limits);
   const app = Fastify({
     ...loggingOptions(options.logger ?? false),
     bodyLimit: FORM_BODY_LIMIT,
-    ...(options.https ? { https: { cert: options.https.cert, key: options.https.key } } : {}),
+    // Fastify's own copies of Node's limits (it sets them on the server after creating it);
+    // requestTimeout and connectionTimeout default to 0 there, which switches them off.
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // An https server takes the same http.Server options next to its certificate.
+    ...(options.https ? { https: { cert: options.https.cert, key: options.https.key, ...nodeOptions } } : { http: nodeOptions }),
     // Fastify accepts a hop count at runtime (lib/request.js), though its types omit it.
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy as boolean | string } : {}),
   }) as unknown as FastifyInstance;
+  // Connections beyond the cap are closed as soon as they are accepted.
+  app.server.maxConnections = limits.maxConnections;
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (request, body, done) => {

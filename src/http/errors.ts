@@ -10,7 +10,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnsafeAuthorizationRequest } from '../core/errors.js';
 import { CsrfMismatch, InteractionNotFound } from '../core/authorize/interaction.js';
 import { isStoreUnavailableError } from '../store/store-errors.js';
-import { TooManyAttempts } from '../core/limits.js';
+import { TooManyAttempts, TooManyInteractions } from '../core/limits.js';
 import { renderErrorPage } from '../ui/pages.js';
 import { parseBasicAuthorization } from '../core/client-authentication.js';
 import { Params } from '../core/params.js';
@@ -97,6 +97,12 @@ export function errorHandler(options: ErrorHandlerOptions) {
 }
 
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply, options: ErrorHandlerOptions): FastifyReply {
+  if (error instanceof TooManyInteractions) {
+    // RFC 6585 §4 (429) and RFC 9110 §10.2.3: the browser learns when it may come back.
+    mappedErrorCodes.set(request, 'temporarily_unavailable');
+    reply.header('retry-after', String(error.retryAfterSeconds));
+    return sendHtml(reply, error.status, renderErrorPage({ title: 'Try again later', message: error.message }));
+  }
   const kind: ResponseKind = request.routeOptions.config?.responseKind ?? 'json';
   let mapped: OAuthError | UnsafeAuthorizationRequest | InteractionNotFound | CsrfMismatch;
   if (error instanceof OAuthError || error instanceof UnsafeAuthorizationRequest || error instanceof InteractionNotFound || error instanceof CsrfMismatch) {

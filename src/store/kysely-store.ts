@@ -410,6 +410,13 @@ export class KyselyStore implements Store {
         .executeTakeFirst();
       return removed !== undefined;
     },
+
+    // The LIMIT stops the count at the cap: a full table costs no more than a full cap.
+    countLive: async (now, atMost) => {
+      const live = this.db.selectFrom('interactions').select('id').where('expires_at', '>', now).limit(atMost).as('live');
+      const row = await this.db.selectFrom(live).select((eb) => eb.fn.countAll<number | string | bigint>().as('count')).executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
   };
 
   readonly consents: Store['consents'] = {

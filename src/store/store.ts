@@ -474,6 +474,8 @@ export interface Store {
     get(id: string, now: number): Promise<Interaction | undefined>;
     /** Atomically removes the interaction; true only for the one caller that removed it. */
     consume(id: string): Promise<boolean>;
+    /** How many interactions have not expired at `now`, counting no further than `atMost`. */
+    countLive(now: number, atMost: number): Promise<number>;
   };
 
   consents: {

@@ -89,6 +89,7 @@ const FLOW_SETTINGS = {
     loginIp: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
     clientId: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
     clientIp: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
+    interactionIp: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
   },
 };
 

@@ -171,6 +171,29 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
     await assertConfigError(resolveWith({ env: { GATEHOUSE_SECRET: SECRET, PORT: '-1' } }), /PORT/);
   });
 
+  test('HTTP server limits, interaction_ip and max_live_interactions from the config file', async () => {
+    const cwd = await freshDir();
+    await writeFile(
+      join(cwd, 'gatehouse.yaml'),
+      'request_timeout_ms: 20000\nheaders_timeout_ms: 4000\nkeep_alive_timeout_ms: 2000\nconnection_timeout_ms: 30000\nmax_connections: 500\nmax_live_interactions: 5000\nlimits:\n  interaction_ip:\n    free_attempts: 50\n',
+    );
+    const settings = await resolveWith({ cwd, flags: { config: 'gatehouse.yaml' } });
+    assert.deepEqual(
+      [settings.requestTimeoutMs, settings.headersTimeoutMs, settings.keepAliveTimeoutMs, settings.connectionTimeoutMs, settings.maxConnections, settings.maxLiveInteractions],
+      [20_000, 4000, 2000, 30_000, 500, 5000],
+    );
+    assert.deepEqual(settings.limits.interactionIp, { ...DEFAULT_SETTINGS.limits.interactionIp, freeAttempts: 50 });
+    // A request timeout shorter than the default headers timeout brings the headers timeout down.
+    await writeFile(join(cwd, 'short.yaml'), 'request_timeout_ms: 5000\n');
+    assert.equal((await resolveWith({ cwd, flags: { config: 'short.yaml' } })).headersTimeoutMs, 5000);
+    // Node refuses a headers timeout longer than the request timeout; so does Gatehouse, at start.
+    await writeFile(join(cwd, 'bad.yaml'), 'request_timeout_ms: 5000\nheaders_timeout_ms: 6000\n');
+    await assertConfigError(resolveWith({ cwd, flags: { config: 'bad.yaml' } }), /headers_timeout_ms \(6000\) must not be longer than request_timeout_ms \(5000\)/);
+    // 0 would switch a Node timeout off.
+    await writeFile(join(cwd, 'zero.yaml'), 'request_timeout_ms: 0\n');
+    await assertConfigError(resolveWith({ cwd, flags: { config: 'zero.yaml' } }), /request_timeout_ms must be between 100 and/);
+  });
+
   test('refuses an unknown database URL scheme', async () => {
     await assertConfigError(resolveWith({ flags: { database: 'mysql://db/x' } }), /database URL/);
   });

@@ -14,6 +14,7 @@ import type { Session, StoredAuthorizationRequest } from '../../store/store.js';
 import { RedirectableError, validateAuthorizationRequest } from './authorization-request.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { issueAuthorizationCode } from './issue-code.js';
+import { checkLiveInteractions, countInteraction } from '../limits.js';
 
 /** Cookie values the browser sent. */
 export interface BrowserState {
@@ -34,10 +35,15 @@ class ConsentRequired extends OAuthError {
   readonly error = 'consent_required';
 }
 
+/**
+ * `clientIp` is the address of the browser: the interactions it starts and does not finish are
+ * limited per address (src/core/limits.ts), since each is a database row until it expires.
+ */
 export async function handleAuthorizationRequest(
   params: Params,
   browser: BrowserState,
   context: ProviderContext,
+  clientIp: string,
 ): Promise<AuthorizationOutcome> {
   const flowId = randomToken(12);
   let validated;
@@ -80,6 +86,10 @@ export async function handleAuthorizationRequest(
     return { kind: 'respond', response: errorResponse(targetOf(request), error, context.settings.issuer) };
   }
 
+  // Anyone can start an interaction, and each one is stored until it expires: bounded in all
+  // (settings.maxLiveInteractions) and per address (settings.limits.interactionIp).
+  await checkLiveInteractions(context);
+  await countInteraction(context, clientIp, flowId);
   const newBrowserId = browser.browserId === undefined ? randomToken(32) : null;
   const now = context.now();
   const interactionId = randomToken(24);

@@ -25,6 +25,18 @@ import { verifyIdTokenHint } from './id-token-hint.js';
 
 export type ResponseMode = StoredAuthorizationRequest['responseMode'];
 
+/**
+ * Longest accepted values of the request parameters an interaction stores verbatim (every
+ * other stored value is checked against a registration or a fixed syntax). An anonymous
+ * request writes an interaction row that lives interaction_ttl_seconds, so the general cap of
+ * 8,192 characters (PARAM_LIMITS) would let anyone store 24 KiB per request. A `state` or
+ * `nonce` is an opaque random value (RFC 6749 §10.12, OIDC Core §15.5.2: a hash or random
+ * string; 512 characters are ample also for a client that packs signed data into `state`),
+ * and a `login_hint` is an email address or a username (RFC 5321 §4.5.3.1: at most 254
+ * characters for a mailbox).
+ */
+export const STORED_VALUE_LIMITS = { state: 512, nonce: 512, login_hint: 256 } as const;
+
 /** Where and how an error (or a code) may be sent once the redirect_uri is validated. */
 export interface ResponseTarget {
   redirectUri: string;
@@ -150,6 +162,15 @@ async function validateRemainder(
   context: ProviderContext,
 ): Promise<ValidatedAuthorizationRequest> {
   params.assertNoDuplicates(['resource']);
+  // RFC 6749 §4.1.2.1: an over-long value makes the request invalid (invalid_request), answered
+  // at the validated redirect_uri. The error response still carries `state` exactly as received,
+  // also when `state` is the over-long one: §4.1.2.1 makes it REQUIRED in every error response to
+  // a request that had one, and it is what lets the client tie the error to its request. The cap
+  // bounds what is stored; the response reflects no more than the request itself carried.
+  for (const [name, max] of Object.entries(STORED_VALUE_LIMITS)) {
+    const value = params.get(name);
+    if (value !== undefined && value.length > max) throw new InvalidRequest(`parameter ${name} is longer than ${max} characters`);
+  }
   const requestedMode = params.get('response_mode');
   if (requestedMode !== undefined && responseMode === undefined) {
     throw new InvalidRequest(`response_mode ${requestedMode} is not supported, use query or form_post`);
@@ -223,8 +244,11 @@ function parseMaxAge(value: string | undefined): number | null {
   return Number(value);
 }
 
-/** A BCP 47 language tag, loosely (RFC 5646 §2.1 shape). */
-const LANGUAGE_TAG = /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/;
+/**
+ * A BCP 47 language tag, loosely (RFC 5646 §2.1 shape), of at most 35 characters (the length
+ * RFC 5646 §4.4.1 asks every implementation to handle), so the stored list stays small.
+ */
+const LANGUAGE_TAG = /^(?=.{1,35}$)[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/;
 
 /**
  * OIDC Core §3.1.2.1 `ui_locales`: space-separated BCP 47 tags in order of preference. A hint

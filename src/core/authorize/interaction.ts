@@ -14,7 +14,7 @@ import { errorResponse, type AuthorizationResponse } from './authorization-respo
 import { currentSession, nextStep, targetOf, type BrowserState } from './authorization-endpoint.js';
 import { issueAuthorizationCode } from './issue-code.js';
 import { endSession } from '../logout/backchannel.js';
-import { beginLoginAttempt } from '../limits.js';
+import { beginLoginAttempt, interactionFinished } from '../limits.js';
 
 /** An interaction that is unknown, expired, finished, or started by another browser. */
 export class InteractionNotFound extends Error {
@@ -58,8 +58,11 @@ function checkCsrf(interaction: Interaction, presented: string | undefined): voi
   if (presented === undefined || !safeEqual(interaction.csrfToken, presented)) throw new CsrfMismatch();
 }
 
-/** What the browser sees at the interaction URL: the login page, the consent page, or the result. */
-export async function viewInteraction(id: string, browser: BrowserState, context: ProviderContext): Promise<InteractionView> {
+/**
+ * What the browser sees at the interaction URL: the login page, the consent page, or the result.
+ * `clientIp`: the browser's address, whose interaction count a finished interaction gives back.
+ */
+export async function viewInteraction(id: string, browser: BrowserState, context: ProviderContext, clientIp: string): Promise<InteractionView> {
   const loaded = await loadInteraction(id, browser, context);
   const session = await currentSession(browser.sessionId, context);
   const step = await nextStep(loaded.interaction.request, session, loaded.interaction.createdAt, context);
@@ -67,7 +70,7 @@ export async function viewInteraction(id: string, browser: BrowserState, context
   const user = await context.store.users.getById(session!.userId);
   if (!user) return { kind: 'login', username: await usernameHint(loaded, context), ...loaded };
   if (step === 'consent') return { kind: 'consent', user, ...loaded };
-  return { kind: 'respond', response: await complete(loaded.interaction, session!, context) };
+  return { kind: 'respond', response: await complete(loaded.interaction, session!, context, clientIp) };
 }
 
 /**
@@ -151,7 +154,7 @@ export async function submitLogin(
   );
 
   const step = await nextStep(interaction.request, session, interaction.createdAt, context);
-  if (step === 'complete') return { kind: 'signed-in', sessionId, next: { kind: 'respond', response: await complete(interaction, session, context) } };
+  if (step === 'complete') return { kind: 'signed-in', sessionId, next: { kind: 'respond', response: await complete(interaction, session, context, clientIp) } };
   return { kind: 'signed-in', sessionId, next: { kind: 'consent' } };
 }
 
@@ -162,6 +165,7 @@ export async function submitConsent(
   browser: BrowserState,
   form: { csrfToken?: string | undefined; decision?: string | undefined },
   context: ProviderContext,
+  clientIp: string,
 ): Promise<ConsentResult> {
   const { interaction } = await loadInteraction(id, browser, context);
   checkCsrf(interaction, form.csrfToken);
@@ -173,16 +177,21 @@ export async function submitConsent(
   if (form.decision === 'allow') {
     await context.store.consents.grant({ userId: session.userId, clientId: request.clientId, scopes: request.scope, grantedAt: context.now() });
     context.events.emit({ type: 'consent.granted', flowId, userId: session.userId, clientId: request.clientId, scope: request.scope });
-    return { kind: 'respond', response: await complete(interaction, session, context) };
+    return { kind: 'respond', response: await complete(interaction, session, context, clientIp) };
   }
   if (!(await context.store.interactions.consume(interaction.id))) throw new InteractionNotFound();
+  await interactionFinished(context, clientIp);
   context.events.emit({ type: 'consent.denied', flowId, userId: session.userId, clientId: request.clientId });
   // RFC 6749 §4.1.2.1: the resource owner denied the request.
   return { kind: 'respond', response: errorResponse(targetOf(request), new AccessDenied('the user denied the request'), context.settings.issuer) };
 }
 
-/** Ends the interaction (exactly once, even if the form is submitted twice) and issues the code. */
-async function complete(interaction: Interaction, session: Session, context: ProviderContext): Promise<AuthorizationResponse> {
+/**
+ * Ends the interaction (exactly once, even if the form is submitted twice), gives back the
+ * address's interaction count, and issues the code.
+ */
+async function complete(interaction: Interaction, session: Session, context: ProviderContext, clientIp: string): Promise<AuthorizationResponse> {
   if (!(await context.store.interactions.consume(interaction.id))) throw new InteractionNotFound();
+  await interactionFinished(context, clientIp);
   return issueAuthorizationCode(interaction.request, interaction.flowId, session, context);
 }

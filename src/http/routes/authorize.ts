@@ -18,7 +18,7 @@ export function registerAuthorizationRoutes(app: FastifyInstance, context: Provi
   const secure = secureCookies(context.settings.issuer);
 
   async function authorize(request: FastifyRequest, reply: FastifyReply, params: Params) {
-    const outcome = await handleAuthorizationRequest(params, browserState(request, secure), context);
+    const outcome = await handleAuthorizationRequest(params, browserState(request, secure), context, request.ip);
     if (outcome.kind === 'respond') return sendAuthorizationResponse(reply, outcome.response);
     if (outcome.newBrowserId !== null) {
       reply.header('set-cookie', serializeCookie(BROWSER_COOKIE, outcome.newBrowserId, { secure, maxAgeSeconds: BROWSER_COOKIE_MAX_AGE }));

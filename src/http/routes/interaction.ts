@@ -46,7 +46,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
 
   app.get<InteractionRoute>(`${base}/:id`, options, async (request, reply) => {
     const { id } = request.params;
-    const view = await viewInteraction(id, browserState(request, secure), context);
+    const view = await viewInteraction(id, browserState(request, secure), context, request.ip);
     if (view.kind === 'respond') return sendAuthorizationResponse(reply, view.response);
     const csp = cspAllowingRedirectTo(view.interaction.request.redirectUri);
     const clientName = view.client.clientName ?? view.client.clientId;
@@ -95,7 +95,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
     const { id } = request.params;
     const form = formParams(request);
     form.assertNoDuplicates();
-    const result = await submitConsent(id, browserState(request, secure), { csrfToken: form.get('csrf_token'), decision: form.get('decision') }, context);
+    const result = await submitConsent(id, browserState(request, secure), { csrfToken: form.get('csrf_token'), decision: form.get('decision') }, context, request.ip);
     if (result.kind === 'login') return sendRedirect(reply, `${base}/${id}`);
     return sendAuthorizationResponse(reply, result.response);
   });
