@@ -18,6 +18,7 @@ import { buildApp } from './http/app.js';
 import type { LogDestination } from './http/logging.js';
 import { openStore, type StoreLogger } from './store/open-store.js';
 import type { Store } from './store/store.js';
+import { tracedStore } from './store/traced-store.js';
 import { SubjectIdentifiers } from './core/subject.js';
 
 export interface RunningGatehouse {
@@ -145,7 +146,8 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
     warn: (obj, msg) => log?.warn(obj, msg),
     error: (obj, msg) => log?.error(obj, msg),
   };
-  const store = options.store ?? (await openStore(settings.databaseUrl, { logger: storeLog }));
+  // OpenTelemetry spans around every store call, while an SDK is registered (README, Tracing).
+  const store = tracedStore(options.store ?? (await openStore(settings.databaseUrl, { logger: storeLog })));
   const events = new EventBus();
   // Subscribed first, so that the config file's changes applied below are recorded too.
   const audit = new AuditTrail(store, events, options.audit);

@@ -23,6 +23,7 @@ import { registerTokenRoutes } from './routes/token.js';
 import { registerTokenManagementRoutes } from './routes/token-management.js';
 import { registerUserInfoRoutes } from './routes/userinfo.js';
 import { addSecurityHeaders } from './security-headers.js';
+import { traceRequests } from './tracing-hooks.js';
 
 /** Form bodies are small: the largest legitimate one is a token request with a long verifier. */
 export const FORM_BODY_LIMIT = 64 * 1024;
@@ -102,6 +103,8 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
   app.setErrorHandler(errorHandler({ explainErrors: explainsErrors(context.settings) }));
   app.setNotFoundHandler((request, reply) => notFound(routeMethods, request, reply));
   addSecurityHeaders(app);
+  // Before any route: it wraps the route handlers as they are added.
+  traceRequests(app, context);
 
   // First, so that its request hooks measure every route.
   registerOperationsRoutes(app, context);

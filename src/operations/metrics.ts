@@ -1,129 +1,25 @@
 /**
- * Prometheus metrics in the text exposition format (version 0.0.4), written by hand: counters,
- * gauges and histograms with labels, rendered on each scrape.
+ * Prometheus metrics in the text exposition format (version 0.0.4) through prom-client:
+ * counters, gauges and histograms with labels, rendered on each scrape. Each instance has its
+ * own Registry (not prom-client's global one), so several servers in one process (the tests)
+ * keep separate counts.
  *
  * What is measured comes from two places only, never from inside an endpoint: the typed
  * EventBus (tokens issued per grant type, login failures, refresh token reuse, ...) and the
  * HTTP layer's request hooks (counts and latencies per route pattern and outcome). Gauges that
  * describe the current state (database pool, readiness, memory, event-loop lag) are read when
- * scraped.
+ * scraped (prom-client's `collect`).
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventBus } from '../core/events.js';
 import type { PoolStats } from '../store/store.js';
 
-type Labels = Record<string, string>;
-
-/** Text format: label values escape backslash, double quote and line feed. */
-function escapeLabelValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function labelText(labels: Labels, extra?: [string, string]): string {
-  const pairs = Object.entries(labels).map(([name, value]) => `${name}="${escapeLabelValue(value)}"`);
-  if (extra) pairs.push(`${extra[0]}="${escapeLabelValue(extra[1])}"`);
-  return pairs.length === 0 ? '' : `{${pairs.join(',')}}`;
-}
-
-/** A series' map key: each label name and value, length-prefixed (unambiguous, and cheap per request). */
-function keyOf(labels: Labels): string {
-  let key = '';
-  for (const name in labels) {
-    const value = String(labels[name]);
-    key += `${name.length}:${name}${value.length}:${value}`;
-  }
-  return key;
-}
-
-function formatNumber(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  return String(value);
-}
-
-interface Metric {
-  render(): string;
-}
-
-export class Counter implements Metric {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
-
-  inc(labels: Labels = {}, by = 1): void {
-    const key = keyOf(labels);
-    const entry = this.values.get(key);
-    if (entry) entry.value += by;
-    else this.values.set(key, { labels, value: by });
-  }
-
-  get(labels: Labels = {}): number {
-    return this.values.get(keyOf(labels))?.value ?? 0;
-  }
-
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${formatNumber(value)}`);
-    return lines.join('\n');
-  }
-}
-
-/** A gauge whose samples are read at scrape time. */
-export class Gauge implements Metric {
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly read: () => Array<{ labels?: Labels; value: number }>,
-  ) {}
-
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
-    for (const { labels, value } of this.read()) lines.push(`${this.name}${labelText(labels ?? {})} ${formatNumber(value)}`);
-    return lines.join('\n');
-  }
-}
-
-export class Histogram implements Metric {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    /** Upper bounds, ascending; +Inf is implied. */
-    readonly buckets: number[],
-  ) {}
-
-  observe(labels: Labels, value: number): void {
-    const key = keyOf(labels);
-    let entry = this.series.get(key);
-    if (!entry) this.series.set(key, (entry = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) entry.counts[i]!++;
-    entry.sum += value;
-    entry.count++;
-  }
-
-  count(labels: Labels): number {
-    return this.series.get(keyOf(labels))?.count ?? 0;
-  }
-
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const { labels, counts, sum, count } of this.series.values()) {
-      // Bucket counts are cumulative: counts[i] already holds every value <= buckets[i].
-      this.buckets.forEach((bound, i) => lines.push(`${this.name}_bucket${labelText(labels, ['le', formatNumber(bound)])} ${counts[i]}`));
-      lines.push(`${this.name}_bucket${labelText(labels, ['le', '+Inf'])} ${count}`);
-      lines.push(`${this.name}_sum${labelText(labels)} ${formatNumber(sum)}`);
-      lines.push(`${this.name}_count${labelText(labels)} ${count}`);
-    }
-    return lines.join('\n');
-  }
-}
-
 const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The label names of the HTTP request metrics. */
+const HTTP_LABELS = ['route', 'method', 'status_class', 'error'] as const;
+type HttpLabels = Record<(typeof HTTP_LABELS)[number], string>;
 
 export interface MetricsSources {
   events: EventBus;
@@ -134,28 +30,59 @@ export interface MetricsSources {
   ready(): boolean | null;
 }
 
+/** The Content-Type of a scrape: text exposition format 0.0.4. */
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
 /** One instance's metrics. `close()` stops the event-loop monitor and the event subscription. */
 export class GatehouseMetrics {
-  readonly httpRequests = new Counter('gatehouse_http_requests_total', 'HTTP requests by route pattern, method, status class and OAuth error code.');
-  readonly httpDuration = new Histogram(
-    'gatehouse_http_request_duration_seconds',
-    'HTTP request latency by route pattern, method, status class and OAuth error code.',
-    LATENCY_BUCKETS_SECONDS,
-  );
-  readonly tokensIssued = new Counter('gatehouse_tokens_issued_total', 'Access tokens issued, by grant type.');
-  readonly tokensRefused = new Counter('gatehouse_token_requests_refused_total', 'Token requests refused, by OAuth error code.');
-  readonly tokensRevoked = new Counter('gatehouse_tokens_revoked_total', 'Tokens revoked at the revocation endpoint, by kind.');
-  readonly loginFailures = new Counter('gatehouse_login_failures_total', 'Failed logins (unknown user or wrong password).');
-  readonly loginSuccesses = new Counter('gatehouse_logins_total', 'Successful logins.');
-  readonly refreshReuse = new Counter('gatehouse_refresh_token_reuse_detected_total', 'Refresh token reuse detections (RFC 9700 §4.14.2), each revoking a grant.');
-  readonly codeReplays = new Counter('gatehouse_authorization_code_replays_total', 'Authorization codes presented again (RFC 6749 §4.1.2), each revoking a grant.');
-  readonly events = new Counter('gatehouse_events_total', 'Protocol events, by type.');
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<(typeof HTTP_LABELS)[number]>;
+  readonly httpDuration: Histogram<(typeof HTTP_LABELS)[number]>;
+  readonly tokensIssued: Counter<'grant_type'>;
+  readonly tokensRefused: Counter<'error'>;
+  readonly tokensRevoked: Counter<'kind'>;
+  readonly loginFailures: Counter;
+  readonly loginSuccesses: Counter;
+  readonly refreshReuse: Counter;
+  readonly codeReplays: Counter;
+  readonly events: Counter<'type'>;
 
-  private readonly gauges: Gauge[];
   private readonly loopDelay: IntervalHistogram;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly sources: MetricsSources) {
+    const registers = [this.registry];
+    // Registration order is the order of a scrape.
+    this.httpRequests = new Counter({
+      name: 'gatehouse_http_requests_total',
+      help: 'HTTP requests by route pattern, method, status class and OAuth error code.',
+      labelNames: HTTP_LABELS,
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'gatehouse_http_request_duration_seconds',
+      help: 'HTTP request latency by route pattern, method, status class and OAuth error code.',
+      labelNames: HTTP_LABELS,
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    });
+    this.tokensIssued = new Counter({ name: 'gatehouse_tokens_issued_total', help: 'Access tokens issued, by grant type.', labelNames: ['grant_type'], registers });
+    this.tokensRefused = new Counter({ name: 'gatehouse_token_requests_refused_total', help: 'Token requests refused, by OAuth error code.', labelNames: ['error'], registers });
+    this.tokensRevoked = new Counter({ name: 'gatehouse_tokens_revoked_total', help: 'Tokens revoked at the revocation endpoint, by kind.', labelNames: ['kind'], registers });
+    this.loginSuccesses = new Counter({ name: 'gatehouse_logins_total', help: 'Successful logins.', registers });
+    this.loginFailures = new Counter({ name: 'gatehouse_login_failures_total', help: 'Failed logins (unknown user or wrong password).', registers });
+    this.refreshReuse = new Counter({
+      name: 'gatehouse_refresh_token_reuse_detected_total',
+      help: 'Refresh token reuse detections (RFC 9700 §4.14.2), each revoking a grant.',
+      registers,
+    });
+    this.codeReplays = new Counter({
+      name: 'gatehouse_authorization_code_replays_total',
+      help: 'Authorization codes presented again (RFC 6749 §4.1.2), each revoking a grant.',
+      registers,
+    });
+    this.events = new Counter({ name: 'gatehouse_events_total', help: 'Protocol events, by type.', labelNames: ['type'], registers });
+
     this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
     this.loopDelay.enable();
     this.unsubscribe = sources.events.onAny((event) => {
@@ -186,39 +113,69 @@ export class GatehouseMetrics {
           break;
       }
     });
-    const startedAt = Date.now() / 1000 - process.uptime();
-    this.gauges = [
-      new Gauge('gatehouse_db_pool_connections', 'PostgreSQL pool connections: total open, idle, and requests waiting for one.', () => {
+
+    // Gauges read at scrape time: `collect` sets the current samples (none when unknown).
+    new Gauge({
+      name: 'gatehouse_db_pool_connections',
+      help: 'PostgreSQL pool connections: total open, idle, and requests waiting for one.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        this.reset();
         const stats = sources.poolStats();
-        if (!stats) return [];
-        return [
-          { labels: { state: 'total' }, value: stats.total },
-          { labels: { state: 'idle' }, value: stats.idle },
-          { labels: { state: 'waiting' }, value: stats.waiting },
-        ];
-      }),
-      new Gauge('gatehouse_db_ready', 'Whether the database answered the last readiness check (1) or not (0).', () => {
+        if (!stats) return;
+        this.set({ state: 'total' }, stats.total);
+        this.set({ state: 'idle' }, stats.idle);
+        this.set({ state: 'waiting' }, stats.waiting);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_db_ready',
+      help: 'Whether the database answered the last readiness check (1) or not (0).',
+      labelNames: ['dialect'],
+      registers,
+      collect() {
+        this.reset();
         const ready = sources.ready();
-        return ready === null ? [] : [{ labels: { dialect: sources.dialect }, value: ready ? 1 : 0 }];
-      }),
-      new Gauge('process_resident_memory_bytes', 'Resident set size in bytes.', () => [{ value: process.memoryUsage.rss() }]),
-      new Gauge('nodejs_heap_used_bytes', 'V8 heap in use, in bytes.', () => [{ value: process.memoryUsage().heapUsed }]),
-      new Gauge('process_start_time_seconds', 'Start time of the process since the Unix epoch, in seconds.', () => [{ value: Math.round(startedAt) }]),
-      new Gauge('nodejs_eventloop_lag_seconds', 'Event-loop delay since the previous scrape: mean, 99th percentile and maximum.', () => {
-        const samples = [
-          { labels: { quantity: 'mean' }, value: nanosToSeconds(this.loopDelay.mean) },
-          { labels: { quantity: 'p99' }, value: nanosToSeconds(this.loopDelay.percentile(99)) },
-          { labels: { quantity: 'max' }, value: nanosToSeconds(this.loopDelay.max) },
-        ];
-        this.loopDelay.reset();
-        return samples;
-      }),
-    ];
+        if (ready !== null) this.set({ dialect: sources.dialect }, ready ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'process_resident_memory_bytes',
+      help: 'Resident set size in bytes.',
+      registers,
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
+    new Gauge({
+      name: 'nodejs_heap_used_bytes',
+      help: 'V8 heap in use, in bytes.',
+      registers,
+      collect() {
+        this.set(process.memoryUsage().heapUsed);
+      },
+    });
+    const startedAt = Math.round(Date.now() / 1000 - process.uptime());
+    new Gauge({ name: 'process_start_time_seconds', help: 'Start time of the process since the Unix epoch, in seconds.', registers }).set(startedAt);
+    const loopDelay = this.loopDelay;
+    new Gauge({
+      name: 'nodejs_eventloop_lag_seconds',
+      help: 'Event-loop delay since the previous scrape: mean, 99th percentile and maximum.',
+      labelNames: ['quantity'],
+      registers,
+      collect() {
+        this.set({ quantity: 'mean' }, nanosToSeconds(loopDelay.mean));
+        this.set({ quantity: 'p99' }, nanosToSeconds(loopDelay.percentile(99)));
+        this.set({ quantity: 'max' }, nanosToSeconds(loopDelay.max));
+        loopDelay.reset();
+      },
+    });
   }
 
   /** Records one finished HTTP request. `route` is the route pattern, never the raw URL. */
   observeRequest(request: { route: string; method: string; status: number; error: string | null; seconds: number }): void {
-    const labels = {
+    const labels: HttpLabels = {
       route: request.route,
       method: request.method,
       status_class: `${Math.floor(request.status / 100)}xx`,
@@ -228,21 +185,13 @@ export class GatehouseMetrics {
     this.httpDuration.observe(labels, request.seconds);
   }
 
-  render(): string {
-    const metrics: Metric[] = [
-      this.httpRequests,
-      this.httpDuration,
-      this.tokensIssued,
-      this.tokensRefused,
-      this.tokensRevoked,
-      this.loginSuccesses,
-      this.loginFailures,
-      this.refreshReuse,
-      this.codeReplays,
-      this.events,
-      ...this.gauges,
-    ];
-    return `${metrics.map((metric) => metric.render()).join('\n')}\n`;
+  /**
+   * The scrape: every metric in registration order, one line per sample and no blank lines
+   * between metrics (prom-client's `Registry.metrics()` separates them with one).
+   */
+  async render(): Promise<string> {
+    const texts = await Promise.all(this.registry.getMetricsAsArray().map((metric) => this.registry.getSingleMetricAsString(metric.name)));
+    return `${texts.join('\n')}\n`;
   }
 
   close(): void {

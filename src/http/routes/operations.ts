@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProviderContext } from '../../core/context.js';
-import { GatehouseMetrics } from '../../operations/metrics.js';
+import { GatehouseMetrics, METRICS_CONTENT_TYPE } from '../../operations/metrics.js';
 import { ReadinessProbe } from '../../operations/readiness.js';
 import { mappedErrorCodes, sendOAuthJson } from '../errors.js';
 
@@ -121,9 +121,9 @@ export function registerOperationsRoutes(app: FastifyInstance, context: Provider
     await readiness.check();
     return reply
       .code(200)
-      .header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+      .header('content-type', METRICS_CONTENT_TYPE)
       .header('cache-control', 'no-store')
-      .send(metrics.render());
+      .send(await metrics.render());
   });
   return { metrics, readiness };
 }
