@@ -103,6 +103,14 @@ export function closeOnSignals(running: { close(): Promise<void> }, what: string
   process.on('SIGTERM', shutdown);
 }
 
+/** `--limit N`: a positive integer (of at most six digits); undefined without the flag. */
+export function limitFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const limit = /^\d{1,6}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive integer, not ${JSON.stringify(value)}`);
+  return limit;
+}
+
 export function portFlag(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const port = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;

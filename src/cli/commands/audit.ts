@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { AUDITED_EVENT_TYPES } from '../../core/audit.js';
 import type { AuditEvent } from '../../store/store.js';
 import { CliError, printList } from '../output.js';
-import { addListOptions, collect, withStore, type StoreFlags } from '../shared.js';
+import { addListOptions, collect, limitFlag, withStore, type StoreFlags } from '../shared.js';
 
 interface AuditFlags extends StoreFlags {
   type: string[];
@@ -59,11 +59,7 @@ async function auditList(flags: AuditFlags): Promise<void> {
       throw new CliError(`--type ${type} is not an audited event type (expected one of: ${AUDITED_EVENT_TYPES.join(', ')})`);
     }
   }
-  let limit = 50;
-  if (flags.limit !== undefined) {
-    limit = /^\d{1,6}$/.test(flags.limit.trim()) ? Number(flags.limit.trim()) : Number.NaN;
-    if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive integer, not ${JSON.stringify(flags.limit)}`);
-  }
+  const limit = limitFlag(flags.limit) ?? 50;
   const since = flags.since === undefined ? undefined : parseSince(flags.since, Date.now());
   const events = await withStore(flags, async (store) => {
     // --user takes a username (also one that does not exist: failed logins) or a user id.

@@ -2,8 +2,8 @@
  * `gatehouse logout-deliveries list`: back-channel logout deliveries (OpenID Connect Back-Channel Logout 1.0).
  */
 import type { Command } from 'commander';
-import { CliError, printList } from '../output.js';
-import { addListOptions, withStore, type StoreFlags } from '../shared.js';
+import { printList } from '../output.js';
+import { addListOptions, limitFlag, withStore, type StoreFlags } from '../shared.js';
 
 interface LogoutDeliveriesListFlags extends StoreFlags {
   failed?: boolean;
@@ -13,11 +13,7 @@ interface LogoutDeliveriesListFlags extends StoreFlags {
 
 /** Back-Channel Logout 1.0 deliveries: the queue, what was delivered, what failed and why. */
 async function logoutDeliveriesList(flags: LogoutDeliveriesListFlags): Promise<void> {
-  let limit: number | undefined;
-  if (flags.limit !== undefined) {
-    limit = /^\d{1,6}$/.test(flags.limit.trim()) ? Number(flags.limit.trim()) : Number.NaN;
-    if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive integer, not ${JSON.stringify(flags.limit)}`);
-  }
+  const limit = limitFlag(flags.limit);
   const { deliveryStatus } = await import('../../core/logout/delivery-worker.js');
   const deliveries = await withStore(flags, (store) => store.logoutDeliveries.list({ failed: flags.failed === true, ...(limit !== undefined ? { limit } : {}) }));
   const time = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
