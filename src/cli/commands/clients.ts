@@ -1,0 +1,151 @@
+/**
+ * `gatehouse clients create|list|show|delete`: OAuth clients (RFC 7591 client metadata).
+ */
+import { Option, type Command } from 'commander';
+import { clientToMetadata, registerClient, type ClientMetadataView } from '../../core/client-metadata.js';
+import { CliError, printJson, writeErr, writeOut } from '../output.js';
+import { addListOptions, addStoreOptions, collect, isUniqueViolation, listRows, withStore, type ListFlags, type StoreFlags } from '../shared.js';
+
+function describeClient(view: ClientMetadataView): string {
+  const lines: Array<[string, string]> = [
+    ['client_id', view.client_id],
+    ['client_name', view.client_name ?? '-'],
+    ['client_type', view.client_type],
+    ['token_endpoint_auth_method', view.token_endpoint_auth_method],
+    ['redirect_uris', view.redirect_uris.join(' ') || '-'],
+    ['grant_types', view.grant_types.join(' ')],
+    ['response_types', view.response_types.join(' ') || '-'],
+    ['scope', view.scope],
+    ['require_pkce', String(view.require_pkce)],
+    ['subject_type', view.subject_type],
+    ['post_logout_redirect_uris', view.post_logout_redirect_uris?.join(' ') ?? '-'],
+    ['backchannel_logout_uri', view.backchannel_logout_uri ?? '-'],
+    ...(view.backchannel_logout_uri !== undefined
+      ? [['backchannel_logout_session_required', String(view.backchannel_logout_session_required ?? false)] as [string, string]]
+      : []),
+    ['created', new Date(view.client_id_issued_at * 1000).toISOString()],
+  ];
+  const width = Math.max(...lines.map(([key]) => key.length));
+  return lines.map(([key, value]) => `${`${key}:`.padEnd(width + 1)}  ${value}`).join('\n');
+}
+
+interface ClientCreateFlags extends StoreFlags {
+  clientId?: string;
+  name?: string;
+  redirectUri: string[];
+  grantType: string[];
+  public?: boolean;
+  tokenEndpointAuthMethod?: string;
+  scope?: string;
+  requirePkce: boolean;
+  postLogoutRedirectUri: string[];
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired?: boolean;
+  subjectType?: string;
+  json?: boolean;
+}
+
+async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
+  if (flags.public && flags.tokenEndpointAuthMethod !== undefined && flags.tokenEndpointAuthMethod !== 'none') {
+    throw new CliError('--public means token_endpoint_auth_method "none"; do not combine it with --token-endpoint-auth-method');
+  }
+  const metadata: Record<string, unknown> = {
+    client_id: flags.clientId,
+    client_name: flags.name,
+    redirect_uris: flags.redirectUri,
+    grant_types: flags.grantType.length > 0 ? flags.grantType : undefined,
+    token_endpoint_auth_method: flags.public ? 'none' : flags.tokenEndpointAuthMethod,
+    scope: flags.scope,
+    require_pkce: flags.requirePkce,
+    post_logout_redirect_uris: flags.postLogoutRedirectUri.length > 0 ? flags.postLogoutRedirectUri : undefined,
+    backchannel_logout_uri: flags.backchannelLogoutUri,
+    backchannel_logout_session_required: flags.backchannelLogoutSessionRequired,
+    subject_type: flags.subjectType,
+  };
+  // Validate before touching the database, so that a typo costs nothing.
+  const { client, clientSecret } = await registerClient(metadata, { generateSecret: true, now: Date.now() });
+  await withStore(flags, async (store, events) => {
+    if (await store.clients.get(client.clientId)) throw new CliError(`a client with client_id ${client.clientId} already exists`);
+    try {
+      await store.clients.create(client);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new CliError(`a client with client_id ${client.clientId} already exists`);
+      throw error;
+    }
+    events.emit({ type: 'client.created', clientId: client.clientId, source: 'cli' });
+  });
+
+  const view = clientToMetadata(client);
+  const note = 'Store the client secret now: it cannot be shown again (Gatehouse keeps only a hash of it).';
+  if (flags.json) {
+    printJson(clientSecret !== null ? { ...view, client_secret: clientSecret } : view);
+    if (clientSecret !== null) writeErr(note);
+    return;
+  }
+  writeOut(`Created ${view.client_type} client${view.client_name ? ` "${view.client_name}"` : ''}.`);
+  writeOut(`client_id:     ${view.client_id}`);
+  if (clientSecret !== null) {
+    writeOut(`client_secret: ${clientSecret}`);
+    writeOut('');
+    writeOut(note);
+  }
+}
+
+const clientsList = listRows(async (store) => (await store.clients.list()).map(clientToMetadata), {
+  empty: 'No clients.',
+  headers: ['CLIENT_ID', 'TYPE', 'NAME', 'GRANT_TYPES', 'REDIRECT_URIS'],
+  row: (view) => [view.client_id, view.client_type, view.client_name ?? '-', view.grant_types.join(','), view.redirect_uris.join(' ') || '-'],
+});
+
+async function clientsShow(clientId: string, flags: StoreFlags & { json?: boolean }): Promise<void> {
+  const client = await withStore(flags, (store) => store.clients.get(clientId));
+  if (!client) throw new CliError(`no client with client_id ${clientId}`);
+  const view = clientToMetadata(client);
+  if (flags.json) return printJson(view);
+  writeOut(describeClient(view));
+}
+
+async function clientsDelete(clientId: string, flags: StoreFlags): Promise<void> {
+  const deleted = await withStore(flags, async (store, events) => {
+    const done = await store.clients.delete(clientId);
+    if (done) events.emit({ type: 'client.deleted', clientId, source: 'cli' });
+    return done;
+  });
+  if (!deleted) throw new CliError(`no client with client_id ${clientId}`);
+  writeOut(`Deleted client ${clientId} (and every grant, code and token issued to it).`);
+}
+
+export function registerClients(program: Command): void {
+  const clients = program.command('clients').description('manage OAuth clients');
+  addStoreOptions(
+    clients
+      .command('create')
+      .description('register a client; a confidential client gets a secret that is shown once')
+      .option('--client-id <id>', 'client_id (default: a random one)')
+      .option('--name <name>', 'client_name shown to users on the consent page')
+      .option('--redirect-uri <uri>', 'redirect URI (repeatable)', collect, [])
+      .option('--grant-type <type>', 'authorization_code, refresh_token or client_credentials (repeatable; default: authorization_code refresh_token)', collect, [])
+      .option('--public', 'a public client (native or browser app): no secret, token_endpoint_auth_method none')
+      .addOption(
+        new Option('--token-endpoint-auth-method <method>', 'how a confidential client authenticates (default: client_secret_basic)').choices([
+          'client_secret_basic',
+          'client_secret_post',
+          'none',
+        ]),
+      )
+      .option('--scope <scopes>', 'space-separated scopes the client may request (default: "openid profile email offline_access")')
+      .option('--no-require-pkce', 'do not require PKCE (confidential clients only; RFC 9700 §2.1.1)')
+      .option('--subject-type <type>', 'public (sub is the user id, default) or pairwise (a different sub per redirect-URI host; OpenID Connect Core §8)')
+      .option('--post-logout-redirect-uri <uri>', 'where the browser may return after signing out (repeatable; OpenID Connect RP-Initiated Logout 1.0)', collect, [])
+      .option('--backchannel-logout-uri <uri>', 'where logout tokens are POSTed when a session ends (https, or http on a loopback host; OpenID Connect Back-Channel Logout 1.0)')
+      .option('--backchannel-logout-session-required', 'the client needs sid in logout tokens (they always carry it)')
+      .option('--json', 'print the client as JSON'),
+  ).action((flags: ClientCreateFlags) => clientsCreate(flags));
+  addListOptions(clients.command('list').description('list clients')).action((flags: ListFlags) => clientsList(flags));
+  addStoreOptions(clients.command('show').description('show one client').argument('<client_id>').option('--json', 'print JSON')).action(
+    (clientId: string, flags: StoreFlags & { json?: boolean }) => clientsShow(clientId, flags),
+  );
+  addStoreOptions(clients.command('delete').description('delete a client and everything issued to it').argument('<client_id>')).action(
+    (clientId: string, flags: StoreFlags) => clientsDelete(clientId, flags),
+  );
+}

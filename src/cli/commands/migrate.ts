@@ -1,0 +1,22 @@
+/**
+ * `gatehouse migrate`: create or upgrade the database schema.
+ */
+import type { Command } from 'commander';
+import { writeOut } from '../output.js';
+import { addStoreOptions, settingsFor, type StoreFlags } from '../shared.js';
+
+async function migrateCommand(flags: StoreFlags): Promise<void> {
+  const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const { openStore, redactUrl } = await import('../../store/open-store.js');
+  const store = await openStore(settings.databaseUrl);
+  try {
+    await store.migrate();
+  } finally {
+    await store.close();
+  }
+  writeOut(`Database schema is up to date (${redactUrl(settings.databaseUrl)}).`);
+}
+
+export function registerMigrate(program: Command): void {
+  addStoreOptions(program.command('migrate').description('create or upgrade the database schema')).action((flags: StoreFlags) => migrateCommand(flags));
+}

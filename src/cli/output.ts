@@ -1,0 +1,70 @@
+/**
+ * The one output helper of the CLI: text lines, tables and `--json` output on stdout, warnings
+ * on stderr, and the one-line failure (exit code 1) of an expected error, never a stack trace.
+ */
+import { ClientMetadataError } from '../core/client-metadata.js';
+import { ConfigError } from '../config/load-config.js';
+
+/** The exit code of a failed command (Commander sets its own for usage errors, --help and --version). */
+export const EXIT_FAILURE = 1;
+
+/** An expected failure of a command; printed as one line. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export const writeOut = (text: string): void => {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+};
+export const writeErr = (text: string): void => {
+  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+};
+
+export function printJson(value: unknown): void {
+  writeOut(JSON.stringify(value, null, 2));
+}
+
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/** How a listing prints its rows as text: `empty` when there are none, else a table. */
+export interface ListLayout<V> {
+  empty: string;
+  headers: string[];
+  row: (view: V) => string[];
+}
+
+/**
+ * Prints a listing: with `--json` the views themselves as a JSON array (the same fields as the
+ * table, never a secret or hash: the views leave them out), else the table of `layout`.
+ */
+export function printList<V>(views: V[], json: boolean | undefined, layout: ListLayout<V>): void {
+  if (json) return printJson(views);
+  if (views.length === 0) return writeOut(layout.empty);
+  writeOut(table(layout.headers, views.map(layout.row)));
+}
+
+/** One line describing an error, for stderr. */
+function errorLine(error: unknown): string {
+  if (error instanceof ConfigError || error instanceof CliError) return error.message;
+  if (error instanceof ClientMetadataError) return `invalid client: ${error.message}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return `unexpected error: ${message.split('\n')[0] ?? message} (set GATEHOUSE_DEBUG=1 for details)`;
+}
+
+/** Reports a failed command: one line on stderr (and the stack with GATEHOUSE_DEBUG), exit code 1. */
+export function reportFailure(error: unknown): void {
+  writeErr(`gatehouse: ${errorLine(error)}`);
+  if (process.env.GATEHOUSE_DEBUG && error instanceof Error && error.stack) writeErr(error.stack);
+  process.exitCode = EXIT_FAILURE;
+}

@@ -1,0 +1,119 @@
+/**
+ * What the commands share: the store flags, settings resolution, opening the store, flag parsing
+ * and the graceful shutdown of the long-running commands.
+ */
+import type { Command } from 'commander';
+import { AuditTrail } from '../core/audit.js';
+import { EventBus } from '../core/events.js';
+import { resolveSettings, type SettingsFlags } from '../config/resolve-settings.js';
+import type { GatehouseSettings } from '../config/settings.js';
+import type { Store } from '../store/store.js';
+import { CliError, printList, writeErr, type ListLayout } from './output.js';
+
+export interface StoreFlags {
+  config?: string;
+  database?: string;
+}
+
+/** The flags of a listing command. */
+export interface ListFlags extends StoreFlags {
+  json?: boolean;
+}
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function addStoreOptions(command: Command): Command {
+  return command
+    .option('-c, --config <file>', 'config file (YAML or JSON; default: $GATEHOUSE_CONFIG)')
+    .option('--database <url>', 'database URL: sqlite:PATH or postgres://... (default: $GATEHOUSE_DATABASE_URL, the config file, or sqlite:./gatehouse.db)');
+}
+
+export async function settingsFor(flags: SettingsFlags, requireSecret: boolean): Promise<GatehouseSettings> {
+  return resolveSettings({
+    flags,
+    env: process.env,
+    cwd: process.cwd(),
+    log: (message) => writeErr(message),
+    requireSecret,
+  });
+}
+
+/**
+ * The options of a listing command: `--json` (its rows as a JSON array on stdout, see printList)
+ * and the store flags. Every listing command is declared with it, so none lacks `--json`.
+ */
+export function addListOptions(command: Command): Command {
+  return addStoreOptions(command.option('--json', 'print JSON'));
+}
+
+/** The action of a listing of one store table: its rows as views, printed by printList. */
+export function listRows<V>(load: (store: Store) => Promise<V[]>, layout: ListLayout<V>): (flags: ListFlags) => Promise<void> {
+  return async (flags) => printList(await withStore(flags, load), flags.json, layout);
+}
+
+/**
+ * Opens (and migrates, which is idempotent) the store named by the flags, runs `fn`, closes it.
+ * The changes `fn` announces on `events` go to the audit trail, written before the store closes.
+ */
+export async function withStore<T>(flags: StoreFlags, fn: (store: Store, events: EventBus) => Promise<T>): Promise<T> {
+  const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const { openStore } = await import('../store/open-store.js');
+  const store = await openStore(settings.databaseUrl);
+  const events = new EventBus();
+  const audit = new AuditTrail(store, events);
+  audit.onError = (error) => writeErr(`Warning: could not write the audit trail: ${error instanceof Error ? error.message : String(error)}`);
+  try {
+    await store.migrate();
+    return await fn(store, events);
+  } finally {
+    await audit.close();
+    await store.close();
+  }
+}
+
+/** Unique-constraint violations of SQLite and PostgreSQL (a concurrent create won the race). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/**
+ * SIGINT/SIGTERM close `running` gracefully and exit 0; a second signal exits at once with 1.
+ */
+export function closeOnSignals(running: { close(): Promise<void> }, what: string): void {
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) {
+      writeErr(`Received ${signal} again; exiting immediately.`);
+      process.exit(1);
+    }
+    closing = true;
+    writeErr(`Received ${signal}; ${what}...`);
+    running.close().then(
+      () => process.exit(process.exitCode ?? 0),
+      (error: unknown) => {
+        writeErr(`gatehouse: error while shutting down: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+/** `--limit N`: a positive integer (of at most six digits); undefined without the flag. */
+export function limitFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const limit = /^\d{1,6}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive integer, not ${JSON.stringify(value)}`);
+  return limit;
+}
+
+export function portFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliError(`${name} must be an integer from 1 to 65535, not ${JSON.stringify(value)}`);
+  return port;
+}
