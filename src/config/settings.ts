@@ -61,7 +61,7 @@ export interface AttemptLimit {
   backoffBaseMs: number;
   /** After this many failures the subject is locked for lockSeconds. */
   lockAfter: number;
-  /** How long a lock lasts; also how long a counter without attempts is remembered. */
+  /** How long a lock lasts (the longest delay); a counter without attempts for twice this long is forgotten. */
   lockSeconds: number;
 }
 

@@ -5,8 +5,9 @@
  *
  * Each subject gets `free_attempts` attempts; after each further failure the next attempt must
  * wait `backoff_base_ms`, doubling every time (never longer than the lock); from `lock_after`
- * failures on, the subject is locked for `lock_seconds`. A counter without attempts for
- * `lock_seconds` is forgotten. A refused attempt is refused before any password or secret is
+ * failures on, the subject is locked for `lock_seconds`. A counter without attempts for twice
+ * `lock_seconds` is forgotten: waiting out the longest delay (or a lock) does not start it over,
+ * which a limit of delays only (login_username) depends on. A refused attempt is refused before any password or secret is
  * hashed (argon2id costs tens of milliseconds of CPU), and it is not counted.
  *
  * What is counted follows the OWASP Authentication Cheat Sheet ("Protect Against Automated
@@ -65,7 +66,7 @@ export class TooManyAttempts extends OAuthError {
 export function policyFor(limit: AttemptLimit): RateLimitPolicy {
   const lockMs = limit.lockSeconds * 1000;
   return {
-    forgetAfterMs: lockMs,
+    forgetAfterMs: 2 * lockMs,
     blockMs: (attempts) => {
       if (attempts >= limit.lockAfter) return lockMs;
       if (attempts <= limit.freeAttempts) return 0;
