@@ -94,9 +94,10 @@ export async function authenticateClient(request: ClientAuthenticationRequest, c
     return client;
   } catch (error) {
     if (error instanceof InvalidClient) {
-      await limits.failed(credentials.clientId);
-      // A wrong generated secret from a blocked pair or address is answered 429 like the others.
+      // A wrong generated secret while the pair or address is blocked: 429 and not counted, as
+      // any other refused request.
       if (generated) await limits.check(credentials.clientId);
+      await limits.failed(credentials.clientId);
     }
     throw error;
   }
