@@ -80,7 +80,7 @@ describe('loadConfigFile: valid files', () => {
     const config = await loadConfigFile(await file(example));
     assert.equal(config.clients?.length, 2);
     assert.equal(config.users?.[0]?.username, 'alice');
-    assert.equal(config.limits?.login_username?.lock_after, 10);
+    assert.equal(config.limits?.login_user_address?.lock_after, 10);
   });
 
   test('reads a YAML file with every key, applying client defaults', async () => {
