@@ -1,6 +1,7 @@
 /**
  * Brute-force limits on client authentication (RFC 6749 §2.3) at the token, revocation
- * (RFC 7009) and introspection (RFC 7662) endpoints: failures per client_id and per IP address,
+ * (RFC 7009) and introspection (RFC 7662) endpoints: failures per (client_id, IP address) and per
+ * IP address,
  * answered with 429, Retry-After and a JSON `temporarily_unavailable` error (see TooManyAttempts
  * in src/core/limits.ts for why that code), before any client secret is hashed.
  *
