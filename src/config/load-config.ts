@@ -36,6 +36,8 @@ export interface ConfigFile {
   code_ttl_seconds?: number;
   access_token_ttl_seconds?: number;
   session_ttl_seconds?: number;
+  /** Lifetime of the device cookie a successful sign-in sets (OWASP device cookies). */
+  device_cookie_ttl_seconds?: number;
   interaction_ttl_seconds?: number;
   refresh_token_idle_ttl_seconds?: number;
   refresh_token_absolute_ttl_seconds?: number;
@@ -87,6 +89,7 @@ export const TOP_LEVEL_KEYS = [
   'code_ttl_seconds',
   'access_token_ttl_seconds',
   'session_ttl_seconds',
+  'device_cookie_ttl_seconds',
   'interaction_ttl_seconds',
   'refresh_token_idle_ttl_seconds',
   'refresh_token_absolute_ttl_seconds',
@@ -121,7 +124,7 @@ export const TOP_LEVEL_KEYS = [
 // OpenID Connect Core §5.1 standard claims besides the login credentials.
 export const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
 /** The brute-force limits (src/core/limits.ts) under `limits:`, and the keys of each. */
-export const LIMIT_NAMES = ['login_username', 'login_ip', 'client_id', 'client_ip', 'interaction_ip'] as const;
+export const LIMIT_NAMES = ['login_user_address', 'login_username', 'login_ip', 'login_device', 'client_id', 'client_ip', 'interaction_ip'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 const LIMIT_KEYS = ['free_attempts', 'backoff_base_ms', 'lock_after', 'lock_seconds'] as const;
 export type LimitConfig = Record<(typeof LIMIT_KEYS)[number], number>;
@@ -266,6 +269,9 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   }
   if (data.access_token_ttl_seconds !== undefined) {
     config.access_token_ttl_seconds = v.integer(data.access_token_ttl_seconds, 'access_token_ttl_seconds', 1, 7 * 86400, ' (seconds)');
+  }
+  if (data.device_cookie_ttl_seconds !== undefined) {
+    config.device_cookie_ttl_seconds = v.integer(data.device_cookie_ttl_seconds, 'device_cookie_ttl_seconds', 1, 2 * 366 * 86400, ' (seconds)');
   }
   if (data.session_ttl_seconds !== undefined) {
     config.session_ttl_seconds = v.integer(data.session_ttl_seconds, 'session_ttl_seconds', 1, 366 * 86400, ' (seconds)');

@@ -266,6 +266,7 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     codeTtlSeconds: config.code_ttl_seconds ?? DEFAULT_SETTINGS.codeTtlSeconds,
     accessTokenTtlSeconds: config.access_token_ttl_seconds ?? DEFAULT_SETTINGS.accessTokenTtlSeconds,
     sessionTtlSeconds: config.session_ttl_seconds ?? DEFAULT_SETTINGS.sessionTtlSeconds,
+    deviceCookieTtlSeconds: config.device_cookie_ttl_seconds ?? DEFAULT_SETTINGS.deviceCookieTtlSeconds,
     interactionTtlSeconds: config.interaction_ttl_seconds ?? DEFAULT_SETTINGS.interactionTtlSeconds,
     refreshTokenIdleTtlSeconds: config.refresh_token_idle_ttl_seconds ?? DEFAULT_SETTINGS.refreshTokenIdleTtlSeconds,
     refreshTokenAbsoluteTtlSeconds: config.refresh_token_absolute_ttl_seconds ?? DEFAULT_SETTINGS.refreshTokenAbsoluteTtlSeconds,
@@ -285,8 +286,10 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
       config.limits === undefined
         ? DEFAULT_SETTINGS.limits
         : {
+            loginUserAddress: resolveLimit(DEFAULT_SETTINGS.limits.loginUserAddress, config.limits.login_user_address),
             loginUsername: resolveLimit(DEFAULT_SETTINGS.limits.loginUsername, config.limits.login_username),
             loginIp: resolveLimit(DEFAULT_SETTINGS.limits.loginIp, config.limits.login_ip),
+            loginDevice: resolveLimit(DEFAULT_SETTINGS.limits.loginDevice, config.limits.login_device),
             clientId: resolveLimit(DEFAULT_SETTINGS.limits.clientId, config.limits.client_id),
             clientIp: resolveLimit(DEFAULT_SETTINGS.limits.clientIp, config.limits.client_ip),
             interactionIp: resolveLimit(DEFAULT_SETTINGS.limits.interactionIp, config.limits.interaction_ip),

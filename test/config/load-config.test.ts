@@ -80,7 +80,7 @@ describe('loadConfigFile: valid files', () => {
     const config = await loadConfigFile(await file(example));
     assert.equal(config.clients?.length, 2);
     assert.equal(config.users?.[0]?.username, 'alice');
-    assert.equal(config.limits?.login_username?.lock_after, 10);
+    assert.equal(config.limits?.login_user_address?.lock_after, 10);
   });
 
   test('reads a YAML file with every key, applying client defaults', async () => {
@@ -486,7 +486,7 @@ describe('brute-force limits in the config file (limits:)', () => {
   });
 
   test('errors name the key path', async () => {
-    await assertConfigError('limits:\n  login:\n    lock_after: 3\n', 'limits.login', /not a known key.*login_username, login_ip, client_id, client_ip/);
+    await assertConfigError('limits:\n  login:\n    lock_after: 3\n', 'limits.login', /not a known key.*login_user_address, login_username, login_ip, login_device, client_id, client_ip/);
     await assertConfigError('limits:\n  login_ip:\n    lock_after: 0\n', 'limits.login_ip.lock_after', /between 1 and/);
     await assertConfigError('limits:\n  client_id:\n    lock_minutes: 3\n', 'limits.client_id.lock_minutes', /not a known key.*lock_seconds/);
     await assertConfigError('limits:\n  client_id: 5\n', 'limits.client_id', /must be a mapping/);
