@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/client-metadata.js';
+import type { OutboundPolicy } from '../core/outbound/safe-fetch.js';
 import { SETTABLE_CLAIMS, UserClaimError, isEmailAddress, validateUserClaims } from '../core/user-claims.js';
 import { EXPLAIN_ERRORS_MODES, type ClientFixture, type ExplainErrors, type ResourceFixture, type UserFixture } from './settings.js';
 
@@ -48,6 +49,8 @@ export interface ConfigFile {
   backchannel_logout_backoff_initial_ms?: number;
   backchannel_logout_backoff_max_ms?: number;
   backchannel_logout_timeout_ms?: number;
+  outbound_allow_private_addresses?: boolean;
+  outbound_max_response_bytes?: number;
   /** Bearer token that unlocks GET /metrics (absent: /metrics is disabled). */
   metrics_token?: string;
   client_cache_ttl_seconds?: number;
@@ -100,6 +103,8 @@ export const TOP_LEVEL_KEYS = [
   'backchannel_logout_backoff_initial_ms',
   'backchannel_logout_backoff_max_ms',
   'backchannel_logout_timeout_ms',
+  'outbound_allow_private_addresses',
+  'outbound_max_response_bytes',
   'metrics_token',
   'client_cache_ttl_seconds',
   'cleanup_interval_seconds',
@@ -304,6 +309,15 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   if (data.backchannel_logout_timeout_ms !== undefined) {
     config.backchannel_logout_timeout_ms = v.integer(data.backchannel_logout_timeout_ms, 'backchannel_logout_timeout_ms', 100, 60_000, ' (milliseconds)');
   }
+  if (data.outbound_allow_private_addresses !== undefined) {
+    if (typeof data.outbound_allow_private_addresses !== 'boolean') {
+      throw v.error('outbound_allow_private_addresses', `must be true or false, not ${describe(data.outbound_allow_private_addresses)}`);
+    }
+    config.outbound_allow_private_addresses = data.outbound_allow_private_addresses;
+  }
+  if (data.outbound_max_response_bytes !== undefined) {
+    config.outbound_max_response_bytes = v.integer(data.outbound_max_response_bytes, 'outbound_max_response_bytes', 1024, 16 * 1024 * 1024, ' (bytes)');
+  }
   if (data.key_activation_delay_seconds !== undefined) {
     config.key_activation_delay_seconds = v.integer(data.key_activation_delay_seconds, 'key_activation_delay_seconds', 0, 30 * 86400, ' (seconds)');
   }
@@ -369,7 +383,7 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   if (data.max_connections !== undefined) config.max_connections = v.integer(data.max_connections, 'max_connections', 1, 1_000_000, ' (connections)');
   if (data.limits !== undefined) config.limits = validateLimits(v, data.limits);
   if (data.resources !== undefined) config.resources = validateResources(v, data.resources);
-  if (data.clients !== undefined) config.clients = validateClients(v, data.clients);
+  if (data.clients !== undefined) config.clients = validateClients(v, data.clients, { allowPrivateAddresses: config.outbound_allow_private_addresses === true });
   if (data.users !== undefined) config.users = validateUsers(v, data.users);
   return config;
 }
@@ -388,7 +402,7 @@ export function metricsTokenProblem(token: string): string | null {
   return null;
 }
 
-function validateClients(v: Validator, value: unknown): ClientFixture[] {
+function validateClients(v: Validator, value: unknown, outbound: OutboundPolicy): ClientFixture[] {
   if (!Array.isArray(value)) throw v.error('clients', `must be a list of client metadata mappings, not ${describe(value)}`);
   const seen = new Map<string, number>();
   return value.map((item, index) => {
@@ -399,7 +413,7 @@ function validateClients(v: Validator, value: unknown): ClientFixture[] {
     if (item.client_id === undefined) throw v.error(joinPath(base, 'client_id'), 'is required for a client in the config file');
     let validated;
     try {
-      validated = validateClientMetadata(item);
+      validated = validateClientMetadata(item, outbound);
     } catch (error) {
       if (error instanceof ClientMetadataError) throw v.error(joinPath(base, error.field), `is invalid: ${error.message}`);
       throw error;

@@ -277,6 +277,8 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     backchannelLogoutBackoffInitialMs: config.backchannel_logout_backoff_initial_ms ?? DEFAULT_SETTINGS.backchannelLogoutBackoffInitialMs,
     backchannelLogoutBackoffMaxMs: config.backchannel_logout_backoff_max_ms ?? DEFAULT_SETTINGS.backchannelLogoutBackoffMaxMs,
     backchannelLogoutTimeoutMs: config.backchannel_logout_timeout_ms ?? DEFAULT_SETTINGS.backchannelLogoutTimeoutMs,
+    outboundAllowPrivateAddresses: config.outbound_allow_private_addresses ?? DEFAULT_SETTINGS.outboundAllowPrivateAddresses,
+    outboundMaxResponseBytes: config.outbound_max_response_bytes ?? DEFAULT_SETTINGS.outboundMaxResponseBytes,
     ...(metricsToken !== undefined ? { metricsToken } : {}),
     clientCacheTtlSeconds: config.client_cache_ttl_seconds ?? DEFAULT_SETTINGS.clientCacheTtlSeconds,
     cleanupIntervalSeconds: config.cleanup_interval_seconds ?? DEFAULT_SETTINGS.cleanupIntervalSeconds,

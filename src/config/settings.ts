@@ -132,6 +132,16 @@ export interface GatehouseSettings {
   /** Time limit of one delivery request to a client's backchannel_logout_uri. */
   backchannelLogoutTimeoutMs: number;
   /**
+   * Outbound requests to URLs that clients chose (back-channel logout URIs) go through
+   * src/core/outbound/safe-fetch.ts, which refuses private, loopback, link-local (cloud
+   * metadata) and other special-use addresses unless this is true: for development, tests, or
+   * relying parties on the operator's own network. Also decides whether such IP literals may be
+   * registered.
+   */
+  outboundAllowPrivateAddresses: boolean;
+  /** The largest response body accepted from such a request. */
+  outboundMaxResponseBytes: number;
+  /**
    * The bearer token that unlocks GET /metrics (Prometheus). Unset: /metrics is disabled, so
    * the main port never exposes metrics to the public by default.
    */
@@ -235,6 +245,8 @@ export const DEFAULT_SETTINGS = {
   backchannelLogoutBackoffInitialMs: 1000,
   backchannelLogoutBackoffMaxMs: 5 * 60 * 1000,
   backchannelLogoutTimeoutMs: 5000,
+  outboundAllowPrivateAddresses: false,
+  outboundMaxResponseBytes: 64 * 1024,
   clientCacheTtlSeconds: 5,
   cleanupIntervalSeconds: 60,
   cleanupBatchSize: 500,

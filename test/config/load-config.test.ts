@@ -475,6 +475,18 @@ clients:
     await assertConfigError('backchannel_logout_max_attempts: 0\n', 'backchannel_logout_max_attempts', /between 1 and/);
     await assertConfigError('backchannel_logout_backoff_initial_ms: fast\n', 'backchannel_logout_backoff_initial_ms', /integer/);
   });
+
+  test('OWASP SSRF Prevention: outbound_allow_private_addresses and outbound_max_response_bytes; a private IP-literal backchannel_logout_uri is refused unless the file allows it', async () => {
+    const client = 'clients:\n  - client_id: web\n    client_secret: s3cret-s3cret\n    redirect_uris: [https://app.example.com/cb]\n';
+    await assertConfigError(`${client}    backchannel_logout_uri: https://10.0.0.1:6379/\n`, 'clients[0].backchannel_logout_uri', /is refused: address 10\.0\.0\.1 is private/);
+    await assertConfigError(`${client}    backchannel_logout_uri: http://127.1/\n`, 'clients[0].backchannel_logout_uri', /address 127\.0\.0\.1 is loopback/);
+    await assertConfigError('outbound_allow_private_addresses: yes-please\n', 'outbound_allow_private_addresses', /true or false/);
+    await assertConfigError('outbound_max_response_bytes: 10\n', 'outbound_max_response_bytes', /between 1024 and/);
+    const config = await loadConfigFile(await file(`outbound_allow_private_addresses: true\noutbound_max_response_bytes: 4096\n${client}    backchannel_logout_uri: https://10.0.0.1:6379/\n`));
+    assert.equal(config.outbound_allow_private_addresses, true);
+    assert.equal(config.outbound_max_response_bytes, 4096);
+    assert.equal(config.clients![0]!.backchannel_logout_uri, 'https://10.0.0.1:6379/');
+  });
 });
 
 describe('brute-force limits in the config file (limits:)', () => {
