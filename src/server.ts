@@ -5,21 +5,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatehouseSettings } from './config/settings.js';
 import { applyFixtures } from './config/apply-fixtures.js';
-import { AuditTrail, type AuditTrailOptions } from './core/audit.js';
+import { AuditTrail, type AuditTrailOptions } from './core/audit/audit-trail.js';
 import type { ProviderContext } from './core/context.js';
 import { EventBus } from './core/events.js';
-import { KeyRing, maxSignedTokenLifetimeSeconds } from './core/keys.js';
+import { KeyRing, maxSignedTokenLifetimeSeconds } from './core/keys/key-ring.js';
 import { idTokenSigningAlgs } from './core/token/id-token.js';
 import { LogoutDeliveryWorker } from './core/logout/delivery-worker.js';
-import { ClientCache } from './core/client-cache.js';
-import { ResourceCache } from './core/resource-cache.js';
-import { CleanupWorker } from './core/cleanup.js';
+import { ClientCache } from './core/clients/client-cache.js';
+import { ResourceCache } from './core/resources/resource-cache.js';
+import { CleanupWorker } from './core/maintenance/cleanup-worker.js';
 import { buildApp } from './http/app.js';
 import type { LogDestination } from './http/logging.js';
 import { openStore, type StoreLogger } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { tracedStore } from './store/traced-store.js';
-import { SubjectIdentifiers } from './core/subject.js';
+import { SubjectIdentifiers } from './core/users/subject-identifiers.js';
 
 export interface RunningGatehouse {
   /** The base URL it listens on, e.g. http://127.0.0.1:9001 */

@@ -11,7 +11,7 @@
  * authentication then costs an argon2 verification. Not used by `npm run bench`.
  */
 import { randomBytes } from 'node:crypto';
-import { registerClient } from '../../src/core/client-metadata.js';
+import { registerClient } from '../../src/core/clients/client-metadata.js';
 import { DEFAULT_SETTINGS, type GatehouseSettings } from '../../src/config/settings.js';
 import { startGatehouse } from '../../src/server.js';
 import {

@@ -25,7 +25,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.js';
-import { registerCleanup } from './commands/cleanup.js';
+import { registerCleanup } from './commands/cleanup-command.js';
 import { registerClients } from './commands/clients.js';
 import { registerDemo } from './commands/demo.js';
 import { registerKeys } from './commands/keys.js';

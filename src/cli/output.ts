@@ -2,7 +2,7 @@
  * The one output helper of the CLI: text lines, tables and `--json` output on stdout, warnings
  * on stderr, and the one-line failure (exit code 1) of an expected error, never a stack trace.
  */
-import { ClientMetadataError } from '../core/client-metadata.js';
+import { ClientMetadataError } from '../core/clients/client-metadata.js';
 import { ConfigError } from '../config/load-config.js';
 
 /** The exit code of a failed command (Commander sets its own for usage errors, --help and --version). */

@@ -3,7 +3,7 @@
  * and the graceful shutdown of the long-running commands.
  */
 import type { Command } from 'commander';
-import { AuditTrail } from '../core/audit.js';
+import { AuditTrail } from '../core/audit/audit-trail.js';
 import { EventBus } from '../core/events.js';
 import { resolveSettings, type SettingsFlags } from '../config/resolve-settings.js';
 import type { GatehouseSettings } from '../config/settings.js';

@@ -4,9 +4,9 @@
  * instance sharing a database can apply them at start.
  */
 import { randomUUID } from 'node:crypto';
-import { ClientMetadataError, registerClient, validateClientMetadata } from '../core/client-metadata.js';
+import { ClientMetadataError, registerClient, validateClientMetadata } from '../core/clients/client-metadata.js';
 import { hashClientSecret, hashPassword, verifyClientSecret, verifyPassword } from '../core/secrets.js';
-import { UserClaimError, validateUserClaims, withUpdatedAt } from '../core/user-claims.js';
+import { UserClaimError, validateUserClaims, withUpdatedAt } from '../core/users/user-claims.js';
 import type { EventBus } from '../core/events.js';
 import type { Client, Store, User } from '../store/store.js';
 import { ConfigError } from './load-config.js';

@@ -2,15 +2,15 @@
  * Reads and validates a Gatehouse config file (YAML or JSON). Validation is by hand so that
  * every error names the exact key path (e.g. `clients[1].redirect_uris[0]`) and what is
  * expected there. Clients are validated by the same rules as every other registration
- * (src/core/client-metadata.ts).
+ * (src/core/clients/client-metadata.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
-import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/client-metadata.js';
+import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/clients/client-metadata.js';
 import type { OutboundPolicy } from '../core/outbound/safe-fetch.js';
-import { SETTABLE_CLAIMS, UserClaimError, isEmailAddress, validateUserClaims } from '../core/user-claims.js';
+import { SETTABLE_CLAIMS, UserClaimError, isEmailAddress, validateUserClaims } from '../core/users/user-claims.js';
 import { EXPLAIN_ERRORS_MODES, type ClientFixture, type ExplainErrors, type ResourceFixture, type UserFixture } from './settings.js';
 
 /** A configuration problem; the message is meant to be shown to the operator as is. */
@@ -128,7 +128,7 @@ export const TOP_LEVEL_KEYS = [
 ] as const;
 // OpenID Connect Core §5.1 standard claims besides the login credentials.
 export const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
-/** The brute-force limits (src/core/limits.ts) under `limits:`, and the keys of each. */
+/** The brute-force limits (src/core/limits/attempt-limits.ts) under `limits:`, and the keys of each. */
 export const LIMIT_NAMES = ['login_user_address', 'login_username', 'login_ip', 'login_device', 'client_id', 'client_ip', 'interaction_ip'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 const LIMIT_KEYS = ['free_attempts', 'backoff_base_ms', 'lock_after', 'lock_seconds'] as const;

@@ -53,7 +53,7 @@ export interface ResourceFixture {
   introspection_client_ids: string[];
 }
 
-/** One brute-force limit (src/core/limits.ts); config file keys in snake_case. */
+/** One brute-force limit (src/core/limits/attempt-limits.ts); config file keys in snake_case. */
 export interface AttemptLimit {
   /** Failures allowed without any delay. */
   freeAttempts: number;
@@ -151,7 +151,7 @@ export interface GatehouseSettings {
    * PostgreSQL reach every instance sooner, through LISTEN/NOTIFY; this is the upper bound.
    */
   clientCacheTtlSeconds: number;
-  /** How often each instance deletes expired rows (src/core/cleanup.ts); 0 disables it. */
+  /** How often each instance deletes expired rows (src/core/maintenance/cleanup-worker.ts); 0 disables it. */
   cleanupIntervalSeconds: number;
   /** Rows per DELETE statement of the cleanup. */
   cleanupBatchSize: number;
@@ -182,7 +182,7 @@ export interface GatehouseSettings {
    */
   explainErrors: ExplainErrors;
   /**
-   * Brute-force limits (src/core/limits.ts): sign-in attempts per (username, address), per
+   * Brute-force limits (src/core/limits/attempt-limits.ts): sign-in attempts per (username, address), per
    * address, per username (browsers without a device cookie for it, delays only by default) and
    * per device cookie; failed client authentications (token, revocation, introspection) per
    * (client_id, address) and per address.

@@ -5,17 +5,17 @@
 import type { GatehouseSettings } from '../config/settings.js';
 import type { Client, ProtectedResource, Store } from '../store/store.js';
 import type { EventBus } from './events.js';
-import type { KeyRing } from './keys.js';
-import type { SubjectIdentifiers } from './subject.js';
-import type { StoreCache } from './store-cache.js';
+import type { KeyRing } from './keys/key-ring.js';
+import type { SubjectIdentifiers } from './users/subject-identifiers.js';
+import type { StoreCache } from './cache/store-cache.js';
 
 export interface ProviderContext {
   settings: GatehouseSettings;
   store: Store;
   keys: KeyRing;
-  /** Clients, cached per instance and invalidated across instances (src/core/client-cache.ts). */
+  /** Clients, cached per instance and invalidated across instances (src/core/clients/client-cache.ts). */
   clients: StoreCache<Client>;
-  /** Protected resources (RFC 8707), cached like clients (src/core/resource-cache.ts). */
+  /** Protected resources (RFC 8707), cached like clients (src/core/resources/resource-cache.ts). */
   resources: StoreCache<ProtectedResource>;
   events: EventBus;
   /** OIDC Core §8: the `sub` each client sees for a user (public or pairwise). */

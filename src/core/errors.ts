@@ -1,7 +1,7 @@
 /**
  * OAuth errors as classes named after their RFC error codes (RFC 6749 §4.1.2.1, §5.2;
  * RFC 6750 §3.1; RFC 8707 §2; OIDC Core §3.1.2.6). Protocol handlers throw these; the one
- * place that turns them into HTTP responses is src/http/errors.ts.
+ * place that turns them into HTTP responses is src/http/error-responses.ts.
  *
  * `error_description` must be printable ASCII without `"` or `\` (RFC 6749 §5.2:
  * %x20-21 / %x23-5B / %x5D-7E), so every description passes through `asciiDescription`.
@@ -48,7 +48,7 @@ export const CLIENT_AUTHENTICATION_FAILED = 'client authentication failed';
  * libraries show (openid-client and oauth4webapi report a 401 with a challenge as a challenge
  * error and leave the body unread).
  *
- * `reason` says which check failed; it goes to the log only (src/http/errors.ts), never to
+ * `reason` says which check failed; it goes to the log only (src/http/error-responses.ts), never to
  * the client, which always reads CLIENT_AUTHENTICATION_FAILED.
  */
 export class InvalidClient extends OAuthError {

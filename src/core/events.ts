@@ -39,7 +39,7 @@ export type GatehouseEvent =
   | { type: 'key.retired'; kid: string; alg: string; source: ChangeSource }
   /**
    * A brute-force limit locked `subject` (a username as typed, a client_id, or an IP address or
-   * IPv6 /64) until `until`, after `attempts` failures (src/core/limits.ts).
+   * IPv6 /64) until `until`, after `attempts` failures (src/core/limits/attempt-limits.ts).
    */
   | { type: 'rate_limit.locked'; flowId: string | null; scope: LimitScope; subject: string; attempts: number; until: number };
 

@@ -16,7 +16,7 @@ import {
   protectFastify,
   registerProtectedResourceMetadata,
   type ResourceVerifier,
-} from '../resource/index.js';
+} from '../resource/resource.js';
 import { DEMO_RESOURCE_SCOPE } from './demo-config.js';
 
 export interface ResourceApiOptions {

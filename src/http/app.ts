@@ -9,7 +9,7 @@ import { InvalidRequest } from '../core/errors.js';
 import { Params } from '../core/params.js';
 import { renderErrorPage } from '../ui/pages.js';
 import { allowCrossOrigin } from './cors.js';
-import { errorHandler, sendOAuthJson } from './errors.js';
+import { errorHandler, sendOAuthJson } from './error-responses.js';
 import { explainsErrors } from '../config/resolve-settings.js';
 import { sendHtml } from './html-response.js';
 import { loggingOptions, type LogDestination } from './logging.js';

@@ -10,7 +10,7 @@
  * cors.ts) is not an endpoint method and is left out.
  */
 import type { FastifyInstance } from 'fastify';
-import type { ResponseKind } from './errors.js';
+import type { ResponseKind } from './error-responses.js';
 
 interface RoutePattern {
   pattern: RegExp;

@@ -12,13 +12,13 @@
  */
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload, RemoteJWKSet } from 'jose';
-import { AuthorizationServerUnavailableError, BearerError, type BearerErrorCode, type Challenge } from './errors.js';
+import { AuthorizationServerUnavailableError, BearerError, type BearerErrorCode, type Challenge } from './bearer-errors.js';
 import { B64TOKEN, assertScopeTokens, mediaType, protectedResourceMetadataUrl } from './syntax.js';
 import type { AccessTokenClaims, ProtectedResourceMetadata, ResourceVerifier, VerifierOptions } from './types.js';
 
 // This module's exports before it was split up, kept so that every import of it still works.
 export type { AccessTokenClaims, ProtectedResourceMetadata, ResourceVerifier, VerifierOptions } from './types.js';
-export { AuthorizationServerUnavailableError, BearerError, type BearerErrorCode } from './errors.js';
+export { AuthorizationServerUnavailableError, BearerError, type BearerErrorCode } from './bearer-errors.js';
 export { assertScopeTokens, protectedResourceMetadataUrl } from './syntax.js';
 export { formBodyFromParsed, webRequestFromNode, type NodeRequestLike } from './node-request.js';
 

@@ -3,7 +3,7 @@
  * (RFC 7009) and introspection (RFC 7662) endpoints: failures per (client_id, IP address) and per
  * IP address,
  * answered with 429, Retry-After and a JSON `temporarily_unavailable` error (see TooManyAttempts
- * in src/core/limits.ts for why that code), before any client secret is hashed.
+ * in src/core/limits/attempt-limits.ts for why that code), before any client secret is hashed.
  *
  * Run: node scripts/run-tests.mjs test/abuse/client-auth-limits
  */
@@ -17,7 +17,7 @@ import type { RunningGatehouse } from '../../src/server.js';
 import { assertTokenError, basicAuthorization, postToken, type TokenResponse } from '../helpers/code-flow.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
 import { CONFIDENTIAL_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
-import { registerClient } from '../../src/core/client-metadata.js';
+import { registerClient } from '../../src/core/clients/client-metadata.js';
 
 const NOW = 1_900_000_000_000;
 const NEVER: AttemptLimit = { freeAttempts: 100_000, backoffBaseMs: 0, lockAfter: 1_000_000, lockSeconds: 1 };

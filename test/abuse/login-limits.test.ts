@@ -1,5 +1,5 @@
 /**
- * Brute-force limits on the login page (src/core/limits.ts): per (username, address), per
+ * Brute-force limits on the login page (src/core/limits/attempt-limits.ts): per (username, address), per
  * address, per username (browsers without a device cookie) and per device cookie (OWASP),
  * increasing delays then a lock, 429 with Retry-After (RFC 6585 §4), shared by every
  * instance on one database, refused before any argon2id hashing, and saying nothing about

@@ -1,5 +1,5 @@
 /**
- * The audit trail (src/core/audit.ts): the events of a real flow end up in the database on
+ * The audit trail (src/core/audit/audit-trail.ts): the events of a real flow end up in the database on
  * SQLite and PostgreSQL, without any secret; writes are batched with a bounded buffer and
  * flushed on shutdown; `gatehouse audit` lists and filters them.
  *
@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditTrail } from '../../src/core/audit.js';
+import { AuditTrail } from '../../src/core/audit/audit-trail.js';
 import { EventBus } from '../../src/core/events.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 import type { RunningGatehouse } from '../../src/server.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/main.js';
-import { KeyRing } from '../../src/core/keys.js';
+import { KeyRing } from '../../src/core/keys/key-ring.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { TEST_SECRET } from '../helpers/server.js';

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { KeyRing } from '../../src/core/keys.js';
+import { KeyRing } from '../../src/core/keys/key-ring.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { TEST_SECRET, startTestServer } from '../helpers/server.js';

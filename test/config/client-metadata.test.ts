@@ -5,7 +5,7 @@ import {
   clientToMetadata,
   registerClient,
   validateClientMetadata,
-} from '../../src/core/client-metadata.js';
+} from '../../src/core/clients/client-metadata.js';
 import { verifyClientSecret } from '../../src/core/secrets.js';
 
 const NOW = 1_700_000_000_000;

@@ -7,7 +7,7 @@ import { applyFixtures } from '../../src/config/apply-fixtures.js';
 import { ConfigError, loadConfigFile } from '../../src/config/load-config.js';
 import type { ClientFixture } from '../../src/config/settings.js';
 import { verifyClientSecret, verifyPassword } from '../../src/core/secrets.js';
-import { registerClient } from '../../src/core/client-metadata.js';
+import { registerClient } from '../../src/core/clients/client-metadata.js';
 import { openStore } from '../../src/store/open-store.js';
 
 let dir: string;

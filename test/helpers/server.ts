@@ -2,7 +2,7 @@
  * Starts a real Gatehouse (HTTP on 127.0.0.1, a random port) on the store a test asks for.
  */
 import { DEFAULT_SETTINGS, type ClientFixture, type GatehouseSettings, type ResourceFixture, type UserFixture } from '../../src/config/settings.js';
-import type { AuditTrailOptions } from '../../src/core/audit.js';
+import type { AuditTrailOptions } from '../../src/core/audit/audit-trail.js';
 import { startGatehouse, type RunningGatehouse, type StartOptions } from '../../src/server.js';
 import { dropPostgresSchema, postgresTestUrl } from './postgres.js';
 import type { Store } from '../../src/store/store.js';

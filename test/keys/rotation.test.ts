@@ -8,8 +8,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeProtectedHeader } from 'jose';
-import { KeyManagementError, rotateSigningKey } from '../../src/core/keys.js';
-import { BearerError, createVerifier, type ResourceVerifier } from '../../src/resource/index.js';
+import { KeyManagementError, rotateSigningKey } from '../../src/core/keys/key-ring.js';
+import { BearerError, createVerifier, type ResourceVerifier } from '../../src/resource/resource.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { basicAuthorization } from '../helpers/code-flow.js';
 import { codeFlow, interopClient, sleep, type InteropClient } from '../helpers/interop-client.js';

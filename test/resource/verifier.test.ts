@@ -19,8 +19,8 @@ import {
   protectExpress,
   protectFastify,
   registerProtectedResourceMetadata,
-} from '../../src/resource/index.js';
-import type { AccessTokenClaims, ResourceVerifier, VerifierOptions } from '../../src/resource/index.js';
+} from '../../src/resource/resource.js';
+import type { AccessTokenClaims, ResourceVerifier, VerifierOptions } from '../../src/resource/resource.js';
 
 const RESOURCE = 'https://api.example.com';
 const OTHER_RESOURCE = 'https://other.example.com';

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
-import { BearerError, createVerifier } from '../../src/resource/index.js';
+import { BearerError, createVerifier } from '../../src/resource/resource.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
 import { codeFlow, interopClient, type InteropClient } from '../helpers/interop-client.js';

@@ -7,9 +7,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { BoundedCache } from '../../src/core/cache.js';
-import { ClientCache } from '../../src/core/client-cache.js';
-import { ResourceCache } from '../../src/core/resource-cache.js';
+import { BoundedCache } from '../../src/core/cache/bounded-cache.js';
+import { ClientCache } from '../../src/core/clients/client-cache.js';
+import { ResourceCache } from '../../src/core/resources/resource-cache.js';
 import { changeChannelFor } from '../../src/store/change-feed.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Client, ProtectedResource, Store, StoreChange } from '../../src/store/store.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/open-store.js';
-import { KeyRing } from '../../src/core/keys.js';
+import { KeyRing } from '../../src/core/keys/key-ring.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 import { ALICE, CONFIDENTIAL_CLIENT, TEST_SECRET, startTestServer } from '../helpers/server.js';
 import { UserAgent, isConsentPage, isLoginPage } from '../helpers/user-agent.js';

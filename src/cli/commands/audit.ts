@@ -2,7 +2,7 @@
  * `gatehouse audit`: the audit trail, newest first, filtered.
  */
 import type { Command } from 'commander';
-import { AUDITED_EVENT_TYPES } from '../../core/audit.js';
+import { AUDITED_EVENT_TYPES } from '../../core/audit/audit-trail.js';
 import type { AuditEvent } from '../../store/store.js';
 import { CliError, printList } from '../output.js';
 import { addListOptions, collect, limitFlag, withStore, type StoreFlags } from '../shared.js';

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { hashPassword } from '../../core/secrets.js';
-import { UserClaimError, validateUserClaims } from '../../core/user-claims.js';
+import { UserClaimError, validateUserClaims } from '../../core/users/user-claims.js';
 import type { User } from '../../store/store.js';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
 import { addListOptions, addStoreOptions, isUniqueViolation, listRows, withStore, type ListFlags, type StoreFlags } from '../shared.js';

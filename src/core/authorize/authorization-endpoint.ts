@@ -14,14 +14,14 @@ import type { Session, StoredAuthorizationRequest } from '../../store/store.js';
 import { RedirectableError, validateAuthorizationRequest } from './authorization-request.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { issueAuthorizationCode } from './issue-code.js';
-import { checkLiveInteractions, countInteraction } from '../limits.js';
+import { checkLiveInteractions, countInteraction } from '../limits/attempt-limits.js';
 
 /** Cookie values the browser sent. */
 export interface BrowserState {
   sessionId?: string | undefined;
   /** A random value binding interactions to this browser (login CSRF defence). */
   browserId?: string | undefined;
-  /** The device cookie of an earlier successful sign-in (src/core/limits.ts), if any. */
+  /** The device cookie of an earlier successful sign-in (src/core/limits/attempt-limits.ts), if any. */
   deviceCookie?: string | undefined;
 }
 
@@ -39,7 +39,7 @@ class ConsentRequired extends OAuthError {
 
 /**
  * `clientIp` is the address of the browser: the interactions it starts and does not finish are
- * limited per address (src/core/limits.ts), since each is a database row until it expires.
+ * limited per address (src/core/limits/attempt-limits.ts), since each is a database row until it expires.
  */
 export async function handleAuthorizationRequest(
   params: Params,

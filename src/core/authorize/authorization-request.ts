@@ -18,8 +18,8 @@ import {
 import type { ProviderContext } from '../context.js';
 import type { Params } from '../params.js';
 import { parseCodeChallenge } from '../pkce.js';
-import { firstDifference, matchRedirectUri } from '../redirect-uri.js';
-import { requestedResources } from '../resource-indicators.js';
+import { firstDifference, matchRedirectUri } from '../clients/redirect-uri.js';
+import { requestedResources } from '../resources/resource-indicators.js';
 import { allowedScope, parseScope } from '../scope.js';
 import { verifyIdTokenHint } from './id-token-hint.js';
 

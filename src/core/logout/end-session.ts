@@ -30,7 +30,7 @@ import type { ProviderContext } from '../context.js';
 import { UnsafeAuthorizationRequest } from '../errors.js';
 import type { Params } from '../params.js';
 import { randomToken, safeEqual, sha256Base64Url } from '../secrets.js';
-import { CsrfMismatch } from '../authorize/interaction.js';
+import { CsrfMismatch } from '../authorize/user-interaction.js';
 import { currentSession, type BrowserState } from '../authorize/authorization-endpoint.js';
 import { pageLanguage } from '../authorize/authorization-request.js';
 import type { Client, Session, User } from '../../store/store.js';

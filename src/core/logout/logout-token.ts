@@ -14,7 +14,7 @@
  * new `iat`/`exp` (same `jti`, same event), see `refreshLogoutToken`.
  */
 import { decodeJwt, SignJWT } from 'jose';
-import type { KeyRing, SigningAlg } from '../keys.js';
+import type { KeyRing, SigningAlg } from '../keys/key-ring.js';
 import { randomToken } from '../secrets.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';

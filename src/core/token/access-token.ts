@@ -2,7 +2,7 @@
  * JWT access tokens per RFC 9068, signed with the active key of the key ring.
  */
 import { SignJWT } from 'jose';
-import type { KeyRing } from '../keys.js';
+import type { KeyRing } from '../keys/key-ring.js';
 import type { AccessTokenRecord, Store } from '../../store/store.js';
 import { randomToken } from '../secrets.js';
 import { formatScope } from '../scope.js';

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Client } from '../../store/store.js';
-import type { KeyRing, SigningAlg } from '../keys.js';
+import type { KeyRing, SigningAlg } from '../keys/key-ring.js';
 
 /**
  * OIDC Core §2 `acr`: Gatehouse authenticates with a password only, at a level it does not map
@@ -28,7 +28,7 @@ export const PASSWORD_ACR = 'urn:gatehouse:pwd';
 export interface IdTokenRequest {
   issuer: string;
   clientId: string;
-  /** OIDC Core §2 `sub`: the user's identifier as this client sees it (§8, src/core/subject.ts). */
+  /** OIDC Core §2 `sub`: the user's identifier as this client sees it (§8, src/core/users/subject-identifiers.ts). */
   subject: string;
   authTime: number;
   nonce: string | null;

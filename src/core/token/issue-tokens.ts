@@ -7,7 +7,7 @@ import type { ProviderContext } from '../context.js';
 import { formatScope } from '../scope.js';
 import { prepareAccessToken } from './access-token.js';
 import type { TokenResponse } from './grant-handler.js';
-import { CLAIM_SCOPES, claimsForScopes } from '../user-claims.js';
+import { CLAIM_SCOPES, claimsForScopes } from '../users/user-claims.js';
 import { idTokenAlgFor, idTokenIncludesClaims, idTokenSigner } from './id-token.js';
 
 export interface TokenIssue {

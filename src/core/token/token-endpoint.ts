@@ -6,12 +6,12 @@
  */
 import type { Client } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
-import { authenticateClient, type ClientAuthenticationRequest } from '../client-authentication.js';
+import { authenticateClient, type ClientAuthenticationRequest } from '../clients/client-authentication.js';
 import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
 import type { GrantHandler, TokenResponse } from './grant-handler.js';
-import { authorizationCodeGrant } from './grants/authorization-code.js';
-import { clientCredentialsGrant } from './grants/client-credentials.js';
-import { refreshTokenGrant } from './grants/refresh-token.js';
+import { authorizationCodeGrant } from './grants/authorization-code-grant.js';
+import { clientCredentialsGrant } from './grants/client-credentials-grant.js';
+import { refreshTokenGrant } from './grants/refresh-token-grant.js';
 
 export type { GrantHandler, TokenResponse } from './grant-handler.js';
 export { issueTokens } from './issue-tokens.js';

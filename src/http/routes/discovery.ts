@@ -3,7 +3,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
-import { serverMetadata } from '../../core/discovery.js';
+import { serverMetadata } from '../../core/oidc/server-metadata.js';
 
 export function registerDiscoveryRoutes(app: FastifyInstance, context: ProviderContext): void {
   const metadata = () => serverMetadata(context.settings);

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { pageLanguage } from '../../core/authorize/authorization-request.js';
-import { submitConsent, submitLogin, viewInteraction, type LoadedInteraction } from '../../core/authorize/interaction.js';
+import { submitConsent, submitLogin, viewInteraction, type LoadedInteraction } from '../../core/authorize/user-interaction.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { renderConsentPage, renderLoginPage } from '../../ui/pages.js';
 import { DEVICE_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';

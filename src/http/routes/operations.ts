@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProviderContext } from '../../core/context.js';
 import { GatehouseMetrics, METRICS_CONTENT_TYPE } from '../../operations/metrics.js';
 import { ReadinessProbe } from '../../operations/readiness.js';
-import { mappedErrorCodes, sendOAuthJson } from '../errors.js';
+import { mappedErrorCodes, sendOAuthJson } from '../error-responses.js';
 
 /** The OAuth error code a response carries, for the `error` label; '' for none. */
 function responseErrorCode(request: FastifyRequest, reply: FastifyReply, payload: unknown): string | null {

@@ -4,9 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
-import { handleIntrospectionRequest } from '../../core/introspection.js';
-import { handleRevocationRequest } from '../../core/revocation.js';
-import { sendOAuthJson } from '../errors.js';
+import { handleIntrospectionRequest } from '../../core/token/introspection.js';
+import { handleRevocationRequest } from '../../core/token/revocation.js';
+import { sendOAuthJson } from '../error-responses.js';
 import { formParams } from '../request-input.js';
 
 export function registerTokenManagementRoutes(app: FastifyInstance, context: ProviderContext): void {

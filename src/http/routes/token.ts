@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { handleTokenRequest } from '../../core/token/token-endpoint.js';
-import { sendOAuthJson } from '../errors.js';
+import { sendOAuthJson } from '../error-responses.js';
 import { formParams } from '../request-input.js';
 
 export function registerTokenRoutes(app: FastifyInstance, context: ProviderContext): void {

@@ -6,8 +6,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
-import { USERINFO_REALM, handleUserInfoRequest } from '../../core/userinfo.js';
-import { sendOAuthJson } from '../errors.js';
+import { USERINFO_REALM, handleUserInfoRequest } from '../../core/oidc/userinfo-endpoint.js';
+import { sendOAuthJson } from '../error-responses.js';
 import { optionalFormParams, queryParams } from '../request-input.js';
 
 export function registerUserInfoRoutes(app: FastifyInstance, context: ProviderContext): void {

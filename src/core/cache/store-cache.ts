@@ -8,8 +8,8 @@
  *   on SQLite shared by several processes, and if notifications are lost.
  * So a record deleted or changed anywhere stops being used everywhere within the TTL at most.
  */
-import type { StoreChange } from '../store/store.js';
-import { BoundedCache } from './cache.js';
+import type { StoreChange } from '../../store/store.js';
+import { BoundedCache } from './bounded-cache.js';
 
 /** Entries kept per cache and instance at most (by default); the least recently used go first. */
 export const STORE_CACHE_MAX_ENTRIES = 10_000;

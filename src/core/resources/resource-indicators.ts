@@ -2,9 +2,9 @@
  * Resource indicators, RFC 8707: a client names the protected resource(s) a token is for, and
  * the access token's audience is restricted to them.
  */
-import type { ProtectedResource } from '../store/store.js';
-import { InvalidTarget } from './errors.js';
-import type { Params } from './params.js';
+import type { ProtectedResource } from '../../store/store.js';
+import { InvalidTarget } from '../errors.js';
+import type { Params } from '../params.js';
 
 /**
  * RFC 8707 §2: each `resource` must be an absolute URI without a fragment, and Gatehouse only

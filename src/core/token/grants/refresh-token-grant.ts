@@ -7,10 +7,10 @@ import { atomically } from '../../atomic.js';
 import type { ProviderContext } from '../../context.js';
 import { InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../../errors.js';
 import type { Params } from '../../params.js';
-import { audienceFor, requestedResources } from '../../resource-indicators.js';
+import { audienceFor, requestedResources } from '../../resources/resource-indicators.js';
 import { randomToken, sha256Base64Url } from '../../secrets.js';
 import { isSubset, parseScope } from '../../scope.js';
-import { familyOf, newRefreshToken } from '../refresh-token.js';
+import { familyOf, newRefreshToken } from '../refresh-token-family.js';
 import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
 import type { GrantHandler, TokenResponse } from '../grant-handler.js';
 

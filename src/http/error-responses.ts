@@ -8,11 +8,11 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnsafeAuthorizationRequest } from '../core/errors.js';
-import { CsrfMismatch, InteractionNotFound } from '../core/authorize/interaction.js';
+import { CsrfMismatch, InteractionNotFound } from '../core/authorize/user-interaction.js';
 import { isStoreUnavailableError } from '../store/store-errors.js';
-import { TooManyAttempts, TooManyInteractions } from '../core/limits.js';
+import { TooManyAttempts, TooManyInteractions } from '../core/limits/attempt-limits.js';
 import { renderErrorPage } from '../ui/pages.js';
-import { parseBasicAuthorization } from '../core/client-authentication.js';
+import { parseBasicAuthorization } from '../core/clients/client-authentication.js';
 import { Params } from '../core/params.js';
 import { sendHtml } from './html-response.js';
 

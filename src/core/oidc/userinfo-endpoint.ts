@@ -15,11 +15,11 @@
  * - The response (§5.3.2) is JSON with `sub` and the claims of the token's scopes (§5.4),
  *   never cached.
  */
-import type { ProviderContext } from './context.js';
-import { asciiDescription } from './errors.js';
-import type { Params } from './params.js';
-import { findAccessToken, isActive } from './token/token-lookup.js';
-import { claimsForScopes } from './user-claims.js';
+import type { ProviderContext } from '../context.js';
+import { asciiDescription } from '../errors.js';
+import type { Params } from '../params.js';
+import { findAccessToken, isActive } from '../token/token-lookup.js';
+import { claimsForScopes } from '../users/user-claims.js';
 
 export interface UserInfoRequest {
   /** The Authorization header, if any. */

@@ -5,10 +5,10 @@
  * like success (§2.2: "invalid tokens do not cause an error") and left untouched, so one client
  * can neither revoke nor probe another client's tokens.
  */
-import { authenticateClient, type ClientAuthenticationRequest } from './client-authentication.js';
-import type { ProviderContext } from './context.js';
-import { InvalidRequest } from './errors.js';
-import { findToken } from './token/token-lookup.js';
+import { authenticateClient, type ClientAuthenticationRequest } from '../clients/client-authentication.js';
+import type { ProviderContext } from '../context.js';
+import { InvalidRequest } from '../errors.js';
+import { findToken } from './token-lookup.js';
 
 export async function handleRevocationRequest(
   request: ClientAuthenticationRequest,

@@ -3,8 +3,8 @@
  * cached per instance and invalidated across instances (see ./store-cache.ts for how, the bound
  * on staleness, and the size bound).
  */
-import type { Client, Store } from '../store/store.js';
-import { StoreCache, type StoreCacheOptions } from './store-cache.js';
+import type { Client, Store } from '../../store/store.js';
+import { StoreCache, type StoreCacheOptions } from '../cache/store-cache.js';
 
 export class ClientCache extends StoreCache<Client> {
   constructor(store: Pick<Store, 'clients'>, options: StoreCacheOptions) {

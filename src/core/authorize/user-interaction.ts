@@ -14,7 +14,7 @@ import { errorResponse, type AuthorizationResponse } from './authorization-respo
 import { currentSession, nextStep, targetOf, type BrowserState } from './authorization-endpoint.js';
 import { issueAuthorizationCode } from './issue-code.js';
 import { endSession } from '../logout/backchannel.js';
-import { beginLoginAttempt, interactionFinished, issueDeviceCookie } from '../limits.js';
+import { beginLoginAttempt, interactionFinished, issueDeviceCookie } from '../limits/attempt-limits.js';
 
 /** An interaction that is unknown, expired, finished, or started by another browser. */
 export class InteractionNotFound extends Error {
@@ -86,7 +86,7 @@ async function usernameHint({ interaction, client }: LoadedInteraction, context:
 
 export type LoginResult =
   | { kind: 'failed' }
-  /** Too many attempts (src/core/limits.ts): refused before the password was checked. */
+  /** Too many attempts (src/core/limits/attempt-limits.ts): refused before the password was checked. */
   | ({ kind: 'limited'; retryAfterSeconds: number; username: string | null } & LoadedInteraction)
   /** `deviceCookie`: the new device cookie of this browser, bound to the user signed in. */
   | { kind: 'signed-in'; sessionId: string; deviceCookie: string; next: { kind: 'consent' } | { kind: 'respond'; response: AuthorizationResponse } };
@@ -94,7 +94,7 @@ export type LoginResult =
 /**
  * Verifies the username and password. An unknown user is checked against a dummy hash so that
  * it takes as long as a wrong password, and both get the same answer. The brute-force limits
- * (src/core/limits.ts) count the attempt first and refuse it, before any hashing, while the
+ * (src/core/limits/attempt-limits.ts) count the attempt first and refuse it, before any hashing, while the
  * (username, `clientIp`) pair, the address or the username is blocked, or, for a browser whose
  * device cookie was issued for this username, while that device cookie is blocked.
  */

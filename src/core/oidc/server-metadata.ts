@@ -2,12 +2,12 @@
  * Authorization server metadata, RFC 8414 §2 (also served as OpenID Connect Discovery 1.0 §3).
  * Every value is derived from what the running server actually does.
  */
-import type { GatehouseSettings } from '../config/settings.js';
-import { ENDPOINT_PATHS } from './context.js';
-import { UI_LOCALES_SUPPORTED } from './authorize/authorization-request.js';
-import { PASSWORD_ACR, idTokenSigningAlgs } from './token/id-token.js';
-import { GRANT_HANDLERS } from './token/token-endpoint.js';
-import { USER_CLAIMS_SUPPORTED } from './user-claims.js';
+import type { GatehouseSettings } from '../../config/settings.js';
+import { ENDPOINT_PATHS } from '../context.js';
+import { UI_LOCALES_SUPPORTED } from '../authorize/authorization-request.js';
+import { PASSWORD_ACR, idTokenSigningAlgs } from '../token/id-token.js';
+import { GRANT_HANDLERS } from '../token/token-endpoint.js';
+import { USER_CLAIMS_SUPPORTED } from '../users/user-claims.js';
 
 /** OIDC Core §2: the claims of Gatehouse's ID tokens (besides sub). */
 const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'acr', 'amr', 'sid'];
@@ -36,7 +36,7 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     code_challenge_methods_supported: ['S256'],
     // RFC 9207 §3: every authorization response carries `iss`.
     authorization_response_iss_parameter_supported: true,
-    // OIDC Core §8: per client (`subject_type` metadata, src/core/subject.ts).
+    // OIDC Core §8: per client (`subject_type` metadata, src/core/users/subject-identifiers.ts).
     subject_types_supported: ['public', 'pairwise'],
     // Per client: id_token_signed_response_alg (OpenID Connect Dynamic Client Registration §2).
     id_token_signing_alg_values_supported: idTokenSigningAlgs(settings.signingAlg, settings.idTokenSignedResponseAlgDefault),

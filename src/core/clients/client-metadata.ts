@@ -8,10 +8,10 @@
  * high-entropy), unless one was supplied (config fixtures), which is stored as argon2id because a
  * person may have chosen it (see src/core/secrets.ts). Only a generated secret is returned, once.
  */
-import type { Client, TokenEndpointAuthMethod } from '../store/store.js';
-import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from './secrets.js';
-import { SUBJECT_TYPES, sectorOfRedirectUri, type SubjectType } from './subject.js';
-import { staticRefusal, type OutboundPolicy } from './outbound/safe-fetch.js';
+import type { Client, TokenEndpointAuthMethod } from '../../store/store.js';
+import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from '../secrets.js';
+import { SUBJECT_TYPES, sectorOfRedirectUri, type SubjectType } from '../users/subject-identifiers.js';
+import { staticRefusal, type OutboundPolicy } from '../outbound/safe-fetch.js';
 
 /** Invalid client metadata; `field` names the offending key, e.g. `redirect_uris[0]`. */
 export class ClientMetadataError extends Error {

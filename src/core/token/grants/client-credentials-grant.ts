@@ -7,7 +7,7 @@ import type { Client } from '../../../store/store.js';
 import type { ProviderContext } from '../../context.js';
 import { InvalidScope, UnauthorizedClient } from '../../errors.js';
 import type { Params } from '../../params.js';
-import { audienceFor, requestedResources } from '../../resource-indicators.js';
+import { audienceFor, requestedResources } from '../../resources/resource-indicators.js';
 import { allowedScope, parseScope } from '../../scope.js';
 import { issueTokens, type GrantHandler, type TokenResponse } from '../token-endpoint.js';
 

@@ -10,12 +10,12 @@ import type { CodeRefusal } from '../../events.js';
 import { InvalidGrant, InvalidRequest, InvalidTarget, OAuthError } from '../../errors.js';
 import type { Params } from '../../params.js';
 import { verifyCodeVerifier } from '../../pkce.js';
-import { audienceFor, requestedResources } from '../../resource-indicators.js';
+import { audienceFor, requestedResources } from '../../resources/resource-indicators.js';
 import { sha256Base64Url } from '../../secrets.js';
 import { isSubset } from '../../scope.js';
 import type { GrantHandler, TokenResponse } from '../grant-handler.js';
 import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
-import { issueFirstRefreshToken } from '../refresh-token.js';
+import { issueFirstRefreshToken } from '../refresh-token-family.js';
 
 export const authorizationCodeGrant: GrantHandler = {
   grantType: 'authorization_code',

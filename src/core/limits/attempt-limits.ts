@@ -39,14 +39,14 @@
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import type { AttemptLimit, GatehouseSettings } from '../config/settings.js';
-import type { RateLimitPolicy, RateLimitState } from '../store/store.js';
-import type { ProviderContext } from './context.js';
-import { OAuthError } from './errors.js';
-import type { LimitScope } from './events.js';
-import { randomToken, safeEqual, sha256Base64Url } from './secrets.js';
+import type { AttemptLimit, GatehouseSettings } from '../../config/settings.js';
+import type { RateLimitPolicy, RateLimitState } from '../../store/store.js';
+import type { ProviderContext } from '../context.js';
+import { OAuthError } from '../errors.js';
+import type { LimitScope } from '../events.js';
+import { randomToken, safeEqual, sha256Base64Url } from '../secrets.js';
 
-export type { AttemptLimit } from '../config/settings.js';
+export type { AttemptLimit } from '../../config/settings.js';
 
 /**
  * A request refused because its client (or IP address) failed to authenticate too often.

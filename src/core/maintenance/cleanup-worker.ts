@@ -5,8 +5,8 @@
  * at a time (an advisory lock; the others skip that round); on SQLite concurrent runs are
  * harmless. `gatehouse cleanup` runs it by hand.
  */
-import type { GatehouseSettings } from '../config/settings.js';
-import type { CleanupCounts, CleanupPolicy, CleanupResult, Store } from '../store/store.js';
+import type { GatehouseSettings } from '../../config/settings.js';
+import type { CleanupCounts, CleanupPolicy, CleanupResult, Store } from '../../store/store.js';
 
 /** Delivered or abandoned back-channel logout deliveries stay listed this long. */
 export const LOGOUT_DELIVERY_RETENTION_MS = 7 * 24 * 3600 * 1000;

@@ -23,7 +23,7 @@ async function cleanupCommand(flags: CleanupFlags): Promise<void> {
       throw new CliError(`--batch-size must be an integer from 1 to 100000, not ${JSON.stringify(flags.batchSize)}`);
     }
   }
-  const { cleanupPolicy, totalDeleted } = await import('../../core/cleanup.js');
+  const { cleanupPolicy, totalDeleted } = await import('../../core/maintenance/cleanup-worker.js');
   const result = await withStore(flags, (store) => store.cleanup.run(Date.now(), cleanupPolicy(settings, batchSize), { wait: true }));
   if (result.status !== 'done') throw new CliError('another cleanup run holds the lock; try again');
   if (flags.json) return printJson(result.deleted);

@@ -9,9 +9,9 @@
  */
 import { hkdfSync, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
-import { DEFAULT_SETTINGS, type GatehouseSettings } from '../config/settings.js';
-import type { SigningKeyRecord, Store } from '../store/store.js';
-import type { ChangeSource, EventBus } from './events.js';
+import { DEFAULT_SETTINGS, type GatehouseSettings } from '../../config/settings.js';
+import type { SigningKeyRecord, Store } from '../../store/store.js';
+import type { ChangeSource, EventBus } from '../events.js';
 
 export type SigningAlg = 'ES256' | 'EdDSA' | 'RS256';
 

@@ -21,7 +21,7 @@
  * one sector.)
  */
 import { createHmac, hkdfSync } from 'node:crypto';
-import type { Client } from '../store/store.js';
+import type { Client } from '../../store/store.js';
 
 export const SUBJECT_TYPES = ['public', 'pairwise'] as const;
 export type SubjectType = (typeof SUBJECT_TYPES)[number];

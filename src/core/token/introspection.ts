@@ -4,12 +4,12 @@
  * introspection client when the token is for that resource; to anyone else, and for any token
  * unknown, expired or revoked, the answer is `{"active": false}` and nothing more (§2.2).
  */
-import type { Client } from '../store/store.js';
-import { authenticateClient, type ClientAuthenticationRequest } from './client-authentication.js';
-import type { ProviderContext } from './context.js';
-import { InvalidClient, InvalidRequest } from './errors.js';
-import { formatScope } from './scope.js';
-import { findToken, isActive, type FoundToken } from './token/token-lookup.js';
+import type { Client } from '../../store/store.js';
+import { authenticateClient, type ClientAuthenticationRequest } from '../clients/client-authentication.js';
+import type { ProviderContext } from '../context.js';
+import { InvalidClient, InvalidRequest } from '../errors.js';
+import { formatScope } from '../scope.js';
+import { findToken, isActive, type FoundToken } from './token-lookup.js';
 
 export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
 

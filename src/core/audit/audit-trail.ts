@@ -11,8 +11,8 @@
  * Events never carry passwords, client secrets, codes or tokens (only identifiers such as a
  * token's `jti`), so neither does the trail.
  */
-import type { AuditEvent, Store } from '../store/store.js';
-import type { EventBus, GatehouseEventType, TimedEvent } from './events.js';
+import type { AuditEvent, Store } from '../../store/store.js';
+import type { EventBus, GatehouseEventType, TimedEvent } from '../events.js';
 
 /** The event types recorded in the audit trail. */
 export const AUDITED_EVENT_TYPES = [

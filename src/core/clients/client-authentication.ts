@@ -6,12 +6,12 @@
  * A client must use the method it registered; using two at once is `invalid_request`
  * ("The client MUST NOT use more than one authentication method in each request").
  */
-import type { Client, Store } from '../store/store.js';
-import type { ProviderContext } from './context.js';
-import { InvalidClient, InvalidRequest } from './errors.js';
-import { clientAuthLimits } from './limits.js';
-import type { Params } from './params.js';
-import { isGeneratedSecretHash, verifyClientSecret } from './secrets.js';
+import type { Client, Store } from '../../store/store.js';
+import type { ProviderContext } from '../context.js';
+import { InvalidClient, InvalidRequest } from '../errors.js';
+import { clientAuthLimits } from '../limits/attempt-limits.js';
+import type { Params } from '../params.js';
+import { isGeneratedSecretHash, verifyClientSecret } from '../secrets.js';
 
 export interface ClientCredentials {
   method: Client['tokenEndpointAuthMethod'];
@@ -70,7 +70,7 @@ export interface ClientAuthenticationRequest {
 
 /**
  * Authenticates the client of a token, revocation or introspection request. Failures are
- * limited per (client_id, IP address) and per IP address (src/core/limits.ts): a client_id is
+ * limited per (client_id, IP address) and per IP address (src/core/limits/attempt-limits.ts): a client_id is
  * public (RFC 6749 §2.2), so failures from one address must not lock the client out elsewhere.
  * A generated secret is a SHA-256 comparison, cheap enough to check always: the right one is
  * never refused, a wrong one from a blocked address gets TooManyAttempts (429). Any other

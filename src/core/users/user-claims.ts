@@ -7,7 +7,7 @@
  * `name` and `email` are fields of the stored user (src/store/store.ts); the rest live in its
  * `claims` object. `updated_at` is maintained by Gatehouse, never taken from input.
  */
-import type { User } from '../store/store.js';
+import type { User } from '../../store/store.js';
 
 /** OIDC Core §5.1.1 address claim members Gatehouse accepts (all strings). */
 export const ADDRESS_FIELDS = ['formatted', 'street_address', 'locality', 'region', 'postal_code', 'country'] as const;

@@ -3,8 +3,8 @@
  * one and on every introspection by a resource, are cached per instance and invalidated across
  * instances like clients (see ./store-cache.ts for how, the bound on staleness, and the size bound).
  */
-import type { ProtectedResource, Store } from '../store/store.js';
-import { StoreCache, type StoreCacheOptions } from './store-cache.js';
+import type { ProtectedResource, Store } from '../../store/store.js';
+import { StoreCache, type StoreCacheOptions } from '../cache/store-cache.js';
 
 export class ResourceCache extends StoreCache<ProtectedResource> {
   constructor(store: Pick<Store, 'resources'>, options: StoreCacheOptions) {
