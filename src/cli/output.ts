@@ -2,8 +2,8 @@
  * The one output helper of the CLI: text lines, tables and `--json` output on stdout, warnings
  * on stderr, and the one-line failure (exit code 1) of an expected error, never a stack trace.
  */
-import { ClientMetadataError } from '../core/clients/client-metadata.js';
 import { ConfigError } from '../config/load-config.js';
+import { ClientMetadataError } from '../core/errors.js';
 
 /** The exit code of a failed command (Commander sets its own for usage errors, --help and --version). */
 export const EXIT_FAILURE = 1;

@@ -4,13 +4,14 @@
  * instance sharing a database can apply them at start.
  */
 import { randomUUID } from 'node:crypto';
-import { ClientMetadataError, registerClient, validateClientMetadata } from '../core/clients/client-metadata.js';
+import { registerClient, validateClientMetadata } from '../core/clients/client-metadata.js';
 import { hashClientSecret, hashPassword, verifyClientSecret, verifyPassword } from '../core/secrets.js';
-import { UserClaimError, validateUserClaims, withUpdatedAt } from '../core/users/user-claims.js';
+import { validateUserClaims, withUpdatedAt } from '../core/users/user-claims.js';
 import type { EventBus } from '../core/events.js';
 import type { Client, Store, User } from '../store/store.js';
 import { ConfigError } from './load-config.js';
 import type { GatehouseSettings } from './settings.js';
+import { ClientMetadataError, UserClaimError } from '../core/errors.js';
 
 export interface AppliedFixtures {
   clients: number;

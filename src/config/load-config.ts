@@ -8,10 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
-import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/clients/client-metadata.js';
+import { CLIENT_METADATA_FIELDS, validateClientMetadata } from '../core/clients/client-metadata.js';
 import type { OutboundPolicy } from '../core/outbound/safe-fetch.js';
-import { SETTABLE_CLAIMS, UserClaimError, isEmailAddress, validateUserClaims } from '../core/users/user-claims.js';
+import { SETTABLE_CLAIMS, isEmailAddress, validateUserClaims } from '../core/users/user-claims.js';
 import { EXPLAIN_ERRORS_MODES, type ClientFixture, type ExplainErrors, type ResourceFixture, type UserFixture } from './settings.js';
+import { ClientMetadataError, UserClaimError } from '../core/errors.js';
 
 /** A configuration problem; the message is meant to be shown to the operator as is. */
 export class ConfigError extends Error {

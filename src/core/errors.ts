@@ -1,11 +1,19 @@
 /**
- * OAuth errors as classes named after their RFC error codes (RFC 6749 §4.1.2.1, §5.2;
- * RFC 6750 §3.1; RFC 8707 §2; OIDC Core §3.1.2.6). Protocol handlers throw these; the one
- * place that turns them into HTTP responses is src/http/error-responses.ts.
+ * Every error that protocol code in src/core throws, in one module.
+ *
+ * OAuth errors: classes named after their RFC error codes (RFC 6749 §4.1.2.1, §5.2; RFC 6750
+ * §3.1; RFC 8707 §2; OIDC Core §3.1.2.6, §6); they reach the client as `error` and
+ * `error_description`. Page errors: what the End-User sees as an error page instead of a
+ * redirect (an untrusted authorization or logout request, an expired interaction, too many
+ * sign-in requests). Operator errors: refused client metadata, key management or user claims
+ * (config file, CLI). The one place that turns them into HTTP responses is
+ * src/http/error-responses.ts.
  *
  * `error_description` must be printable ASCII without `"` or `\` (RFC 6749 §5.2:
  * %x20-21 / %x23-5B / %x5D-7E), so every description passes through `asciiDescription`.
  */
+import type { StoredAuthorizationRequest } from '../store/store.js';
+
 export abstract class OAuthError extends Error {
   /** The RFC error code, e.g. `invalid_grant`. */
   abstract readonly error: string;
@@ -138,5 +146,147 @@ export class UnsafeAuthorizationRequest extends Error {
   ) {
     super(`${title}: ${detail}`);
     this.name = 'UnsafeAuthorizationRequest';
+  }
+}
+
+// --- OAuth errors of the authorization endpoint ---
+
+/** OpenID Connect Core §3.1.2.6: errors for `prompt=none` when the user would have to act. */
+export class LoginRequired extends OAuthError {
+  readonly error = 'login_required';
+}
+
+export class ConsentRequired extends OAuthError {
+  readonly error = 'consent_required';
+}
+
+/** Where and how an error (or a code) may be sent once the redirect_uri is validated. */
+export interface ResponseTarget {
+  redirectUri: string;
+  responseMode: StoredAuthorizationRequest['responseMode'];
+  state: string | null;
+}
+
+export class RedirectableError extends Error {
+  constructor(
+    readonly oauthError: OAuthError,
+    readonly target: ResponseTarget,
+    readonly clientId: string,
+  ) {
+    super(oauthError.message);
+    this.name = 'RedirectableError';
+  }
+}
+
+/** OpenID Connect Core §6.1, §6.2: refused until request objects are supported, never ignored. */
+export class RequestNotSupported extends OAuthError {
+  readonly error = 'request_not_supported';
+}
+
+export class RequestUriNotSupported extends OAuthError {
+  readonly error = 'request_uri_not_supported';
+}
+
+// --- Page errors: shown to the End-User, never redirected ---
+
+/** An interaction that is unknown, expired, finished, or started by another browser. */
+export class InteractionNotFound extends Error {
+  readonly status = 400;
+  constructor() {
+    super('This sign-in request has expired or was started in another browser. Go back to the application and try again.');
+    this.name = 'InteractionNotFound';
+  }
+}
+
+/** A form submitted without the interaction's CSRF token. */
+export class CsrfMismatch extends Error {
+  readonly status = 403;
+  constructor() {
+    super('The form could not be verified. Reload the page and try again.');
+    this.name = 'CsrfMismatch';
+  }
+}
+
+/**
+ * A logout request that must not lead to a redirect (unknown client, unregistered
+ * post_logout_redirect_uri, an id_token_hint that is not ours or not for client_id): the
+ * End-User sees an error page, as for an authorization request that cannot be trusted.
+ */
+export class InvalidLogoutRequest extends UnsafeAuthorizationRequest {
+  constructor(detail: string, facts: Array<{ label: string; value: string }> = []) {
+    super('Cannot sign out', detail, facts);
+    this.name = 'InvalidLogoutRequest';
+  }
+}
+
+/**
+ * A request refused because its client (or IP address) failed to authenticate too often.
+ *
+ * Status 429 (RFC 6585 §4) with Retry-After. The token endpoint has no error code for this:
+ * RFC 6749 §5.2 defines invalid_request, invalid_client, invalid_grant, unauthorized_client,
+ * unsupported_grant_type and invalid_scope, none of which fits (invalid_client would tell a
+ * client whose secret is right that it is wrong, and RFC 8628's `slow_down` belongs to the
+ * device flow). `temporarily_unavailable` (RFC 6749 §4.1.2.1: "unable to handle the request due
+ * to a temporary overloading or maintenance") says exactly what the client needs to know: the
+ * request may be fine, retry later; libraries already treat it as retryable.
+ */
+export class TooManyAttempts extends OAuthError {
+  readonly error = 'temporarily_unavailable';
+  override readonly status = 429;
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many failed client authentication attempts; retry after ${retryAfterSeconds} seconds`);
+  }
+}
+
+/**
+ * An authorization request refused because its address started too many interactions it did
+ * not finish, or because the server holds as many unfinished ones as it may (`status` 503).
+ * An error page, not a redirect: RFC 6749 §4.1.2.1's `temporarily_unavailable` would send a
+ * flood's every request on to the client; 429 (RFC 6585 §4) or 503 (RFC 9110 §15.6.4) with
+ * Retry-After tells the browser (and the flooding script) when to come back.
+ */
+export class TooManyInteractions extends Error {
+  constructor(
+    readonly status: 429 | 503,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      status === 429
+        ? `Too many sign-in requests came from your network. Try again in ${retryAfterSeconds} seconds.`
+        : 'The server is handling too many sign-in requests right now. Try again in a minute.',
+    );
+    this.name = 'TooManyInteractions';
+  }
+}
+
+// --- Operator errors: config file and CLI ---
+
+/** Invalid client metadata; `field` names the offending key, e.g. `redirect_uris[0]`. */
+export class ClientMetadataError extends Error {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(message);
+    this.name = 'ClientMetadataError';
+    this.field = field;
+  }
+}
+
+/** Key management refused (e.g. retiring the last active key); the message is for the operator. */
+export class KeyManagementError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeyManagementError';
+  }
+}
+
+/** A claim value that does not fit OIDC Core §5.1; `field` is the claim (or address member). */
+export class UserClaimError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UserClaimError';
   }
 }

@@ -7,10 +7,8 @@
  * is logged and answered with a generic `server_error`, never a stack trace.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, UnsafeAuthorizationRequest } from '../core/errors.js';
-import { CsrfMismatch, InteractionNotFound } from '../core/authorize/user-interaction.js';
+import { CsrfMismatch, InteractionNotFound, InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, TooManyAttempts, TooManyInteractions, UnsafeAuthorizationRequest } from '../core/errors.js';
 import { isStoreUnavailableError } from '../store/store-errors.js';
-import { TooManyAttempts, TooManyInteractions } from '../core/limits/attempt-limits.js';
 import { renderErrorPage } from '../ui/pages.js';
 import { parseBasicAuthorization } from '../core/clients/client-authentication.js';
 import { Params } from '../core/params.js';

@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeProtectedHeader } from 'jose';
-import { KeyManagementError, rotateSigningKey } from '../../src/core/keys/key-ring.js';
+import { rotateSigningKey } from '../../src/core/keys/key-ring.js';
 import { BearerError, createVerifier, type ResourceVerifier } from '../../src/resource/resource.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { basicAuthorization } from '../helpers/code-flow.js';
@@ -16,6 +16,7 @@ import { codeFlow, interopClient, sleep, type InteropClient } from '../helpers/i
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
 import { openStore } from '../../src/store/open-store.js';
 import { CONFIDENTIAL_CLIENT, TEST_SECRET, startTestServer, type TestServerOptions } from '../helpers/server.js';
+import { KeyManagementError } from '../../src/core/errors.js';
 
 const API = 'https://notes.api.example/';
 // ES256 ID tokens (registered; the default is RS256), so that ID tokens follow the ES256 key rotated here, as access tokens do.

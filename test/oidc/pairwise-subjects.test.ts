@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import { decodeJwt } from 'jose';
 import type { ClientFixture } from '../../src/config/settings.js';
-import { ClientMetadataError, validateClientMetadata } from '../../src/core/clients/client-metadata.js';
+import { validateClientMetadata } from '../../src/core/clients/client-metadata.js';
 import { SubjectIdentifiers } from '../../src/core/users/subject-identifiers.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { runCli } from '../helpers/cli.js';
@@ -21,6 +21,7 @@ import { buildCodeRequest, decodeAccessToken, interopClient, startServerOn, type
 import { postgresSkipMessage } from '../helpers/postgres.js';
 import { ALICE, CONFIDENTIAL_CLIENT, STORE_TARGETS } from '../helpers/server.js';
 import { UserAgent } from '../helpers/user-agent.js';
+import { ClientMetadataError } from '../../src/core/errors.js';
 
 const BOB = { username: 'bob', password: 'bob password that is long enough' };
 

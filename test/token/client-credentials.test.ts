@@ -13,10 +13,11 @@ import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { ClientMetadataError, validateClientMetadata } from '../../src/core/clients/client-metadata.js';
+import { validateClientMetadata } from '../../src/core/clients/client-metadata.js';
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
 import { assertNoStore, assertTokenError, basicAuthorization, postToken } from '../helpers/code-flow.js';
 import { assertOAuthError, interopClient, type InteropClient } from '../helpers/interop-client.js';
+import { ClientMetadataError } from '../../src/core/errors.js';
 
 /** A service (machine-to-machine) client; `openid` is registered to show it is refused anyway. */
 const SERVICE_CLIENT: ClientFixture = {

@@ -19,6 +19,7 @@ interface KeysRotateFlags extends KeysFlags {
 /** The key management helpers, loaded when a `keys` command runs. */
 async function keyTools() {
   const keys = await import('../../core/keys/key-ring.js');
+  const { KeyManagementError } = await import('../../core/errors.js');
   const { idTokenSigningAlgs } = await import('../../core/token/id-token.js');
   /** How long retired keys stay published with these settings (every token they signed has expired then). */
   const retentionMs = (settings: GatehouseSettings): number => keys.retiredKeyRetentionMs(keys.maxSignedTokenLifetimeSeconds(settings));
@@ -29,7 +30,7 @@ async function keyTools() {
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof keys.KeyManagementError) throw new CliError(error.message);
+      if (error instanceof KeyManagementError) throw new CliError(error.message);
       throw error;
     }
   };

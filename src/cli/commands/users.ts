@@ -4,10 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { hashPassword } from '../../core/secrets.js';
-import { UserClaimError, validateUserClaims } from '../../core/users/user-claims.js';
+import { validateUserClaims } from '../../core/users/user-claims.js';
 import type { User } from '../../store/store.js';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
 import { addListOptions, addStoreOptions, isUniqueViolation, listRows, withStore, type ListFlags, type StoreFlags } from '../shared.js';
+import { UserClaimError } from '../../core/errors.js';
 
 function userView(user: User): { id: string; username: string; email: string | null; name: string | null; claims: Record<string, unknown>; created_at: string } {
   return { id: user.id, username: user.username, email: user.email, name: user.name, claims: user.claims, created_at: new Date(user.createdAt).toISOString() };

@@ -6,12 +6,12 @@
  * record of the request that the login and consent pages work on.
  */
 import type { ProviderContext } from '../context.js';
-import { OAuthError, UnsafeAuthorizationRequest } from '../errors.js';
+import { ConsentRequired, LoginRequired, OAuthError, RedirectableError, UnsafeAuthorizationRequest } from '../errors.js';
 import type { Params } from '../params.js';
 import { randomToken, sha256Base64Url } from '../secrets.js';
 import { isSubset } from '../scope.js';
 import type { Session, StoredAuthorizationRequest } from '../../store/store.js';
-import { RedirectableError, validateAuthorizationRequest } from './authorization-request.js';
+import { validateAuthorizationRequest } from './authorization-request.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { issueAuthorizationCode } from './issue-code.js';
 import { checkLiveInteractions, countInteraction } from '../limits/attempt-limits.js';
@@ -28,14 +28,6 @@ export interface BrowserState {
 export type AuthorizationOutcome =
   | { kind: 'respond'; response: AuthorizationResponse }
   | { kind: 'interact'; interactionId: string; newBrowserId: string | null };
-
-/** OpenID Connect Core §3.1.2.6: errors for `prompt=none` when the user would have to act. */
-class LoginRequired extends OAuthError {
-  readonly error = 'login_required';
-}
-class ConsentRequired extends OAuthError {
-  readonly error = 'consent_required';
-}
 
 /**
  * `clientIp` is the address of the browser: the interactions it starts and does not finish are

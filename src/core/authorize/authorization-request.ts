@@ -10,9 +10,13 @@ import type { Client, StoredAuthorizationRequest } from '../../store/store.js';
 import {
   InvalidRequest,
   OAuthError,
+  RedirectableError,
+  RequestNotSupported,
+  RequestUriNotSupported,
   UnauthorizedClient,
   UnsafeAuthorizationRequest,
   UnsupportedResponseType,
+  type ResponseTarget,
   type ValueComparison,
 } from '../errors.js';
 import type { ProviderContext } from '../context.js';
@@ -36,32 +40,6 @@ export type ResponseMode = StoredAuthorizationRequest['responseMode'];
  * characters for a mailbox).
  */
 export const STORED_VALUE_LIMITS = { state: 512, nonce: 512, login_hint: 256 } as const;
-
-/** Where and how an error (or a code) may be sent once the redirect_uri is validated. */
-export interface ResponseTarget {
-  redirectUri: string;
-  responseMode: ResponseMode;
-  state: string | null;
-}
-
-export class RedirectableError extends Error {
-  constructor(
-    readonly oauthError: OAuthError,
-    readonly target: ResponseTarget,
-    readonly clientId: string,
-  ) {
-    super(oauthError.message);
-    this.name = 'RedirectableError';
-  }
-}
-
-/** OpenID Connect Core §6.1, §6.2: refused until request objects are supported, never ignored. */
-class RequestNotSupported extends OAuthError {
-  readonly error = 'request_not_supported';
-}
-class RequestUriNotSupported extends OAuthError {
-  readonly error = 'request_uri_not_supported';
-}
 
 export interface ValidatedAuthorizationRequest {
   client: Client;

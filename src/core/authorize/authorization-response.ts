@@ -3,8 +3,7 @@
  * error, always with `state` echoed exactly (RFC 6749 §4.1.2) and `iss` (RFC 9207 §2) so the
  * client can detect mix-up attacks.
  */
-import type { OAuthError } from '../errors.js';
-import type { ResponseTarget } from './authorization-request.js';
+import type { OAuthError, ResponseTarget } from '../errors.js';
 
 export interface AuthorizationResponse {
   target: ResponseTarget;

@@ -7,7 +7,7 @@
  * interaction's CSRF token, so a page cannot be completed from another browser or site.
  */
 import type { ProviderContext } from '../context.js';
-import { AccessDenied } from '../errors.js';
+import { AccessDenied, CsrfMismatch, InteractionNotFound } from '../errors.js';
 import { dummyPasswordHashFor, randomToken, safeEqual, sha256Base64Url, verifyPassword } from '../secrets.js';
 import type { Client, Interaction, Session, User } from '../../store/store.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
@@ -15,24 +15,6 @@ import { currentSession, nextStep, targetOf, type BrowserState } from './authori
 import { issueAuthorizationCode } from './issue-code.js';
 import { endSession } from '../logout/backchannel.js';
 import { beginLoginAttempt, interactionFinished, issueDeviceCookie } from '../limits/attempt-limits.js';
-
-/** An interaction that is unknown, expired, finished, or started by another browser. */
-export class InteractionNotFound extends Error {
-  readonly status = 400;
-  constructor() {
-    super('This sign-in request has expired or was started in another browser. Go back to the application and try again.');
-    this.name = 'InteractionNotFound';
-  }
-}
-
-/** A form submitted without the interaction's CSRF token. */
-export class CsrfMismatch extends Error {
-  readonly status = 403;
-  constructor() {
-    super('The form could not be verified. Reload the page and try again.');
-    this.name = 'CsrfMismatch';
-  }
-}
 
 export interface LoadedInteraction {
   interaction: Interaction;

@@ -12,17 +12,7 @@ import type { Client, TokenEndpointAuthMethod } from '../../store/store.js';
 import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from '../secrets.js';
 import { SUBJECT_TYPES, sectorOfRedirectUri, type SubjectType } from '../users/subject-identifiers.js';
 import { staticRefusal, type OutboundPolicy } from '../outbound/safe-fetch.js';
-
-/** Invalid client metadata; `field` names the offending key, e.g. `redirect_uris[0]`. */
-export class ClientMetadataError extends Error {
-  readonly field: string;
-
-  constructor(field: string, message: string) {
-    super(message);
-    this.name = 'ClientMetadataError';
-    this.field = field;
-  }
-}
+import { ClientMetadataError } from '../errors.js';
 
 /**
  * The metadata names Gatehouse understands (RFC 7591 §2, OpenID Connect Dynamic Client

@@ -12,6 +12,7 @@ import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, exportJWK, gener
 import { DEFAULT_SETTINGS, type GatehouseSettings } from '../../config/settings.js';
 import type { SigningKeyRecord, Store } from '../../store/store.js';
 import type { ChangeSource, EventBus } from '../events.js';
+import { KeyManagementError } from '../errors.js';
 
 export type SigningAlg = 'ES256' | 'EdDSA' | 'RS256';
 
@@ -108,14 +109,6 @@ const UNKNOWN_KID_RELOAD_COOLDOWN_MS = 1_000;
  * - `expired`: retired long enough that every token it signed has expired; no longer published.
  */
 export type KeyState = 'pending' | 'active' | 'previous' | 'retired' | 'expired';
-
-/** Key management refused (e.g. retiring the last active key); the message is for the operator. */
-export class KeyManagementError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KeyManagementError';
-  }
-}
 
 export interface KeyRingOptions {
   /** The longest lifetime of a token the ring signs, in seconds (default: the default access token lifetime, 1 h). */

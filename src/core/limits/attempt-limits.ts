@@ -42,30 +42,11 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { AttemptLimit, GatehouseSettings } from '../../config/settings.js';
 import type { RateLimitPolicy, RateLimitState } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
-import { OAuthError } from '../errors.js';
+import { OAuthError, TooManyAttempts, TooManyInteractions } from '../errors.js';
 import type { LimitScope } from '../events.js';
 import { randomToken, safeEqual, sha256Base64Url } from '../secrets.js';
 
 export type { AttemptLimit } from '../../config/settings.js';
-
-/**
- * A request refused because its client (or IP address) failed to authenticate too often.
- *
- * Status 429 (RFC 6585 §4) with Retry-After. The token endpoint has no error code for this:
- * RFC 6749 §5.2 defines invalid_request, invalid_client, invalid_grant, unauthorized_client,
- * unsupported_grant_type and invalid_scope, none of which fits (invalid_client would tell a
- * client whose secret is right that it is wrong, and RFC 8628's `slow_down` belongs to the
- * device flow). `temporarily_unavailable` (RFC 6749 §4.1.2.1: "unable to handle the request due
- * to a temporary overloading or maintenance") says exactly what the client needs to know: the
- * request may be fine, retry later; libraries already treat it as retryable.
- */
-export class TooManyAttempts extends OAuthError {
-  readonly error = 'temporarily_unavailable';
-  override readonly status = 429;
-  constructor(readonly retryAfterSeconds: number) {
-    super(`too many failed client authentication attempts; retry after ${retryAfterSeconds} seconds`);
-  }
-}
 
 /** The store's policy for one limit. */
 export function policyFor(limit: AttemptLimit): RateLimitPolicy {
@@ -262,27 +243,6 @@ export function clientAuthLimits(context: ProviderContext, ip: string): ClientAu
 }
 
 // --- interactions -------------------------------------------------------------------------------
-
-/**
- * An authorization request refused because its address started too many interactions it did
- * not finish, or because the server holds as many unfinished ones as it may (`status` 503).
- * An error page, not a redirect: RFC 6749 §4.1.2.1's `temporarily_unavailable` would send a
- * flood's every request on to the client; 429 (RFC 6585 §4) or 503 (RFC 9110 §15.6.4) with
- * Retry-After tells the browser (and the flooding script) when to come back.
- */
-export class TooManyInteractions extends Error {
-  constructor(
-    readonly status: 429 | 503,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(
-      status === 429
-        ? `Too many sign-in requests came from your network. Try again in ${retryAfterSeconds} seconds.`
-        : 'The server is handling too many sign-in requests right now. Try again in a minute.',
-    );
-    this.name = 'TooManyInteractions';
-  }
-}
 
 /** Counts one interaction started from `ip`, or throws TooManyInteractions (nothing counted) while the address is blocked. */
 export async function countInteraction(context: ProviderContext, ip: string, flowId: string): Promise<void> {

@@ -27,26 +27,13 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
 import type { ProviderContext } from '../context.js';
-import { UnsafeAuthorizationRequest } from '../errors.js';
+import { CsrfMismatch, InvalidLogoutRequest, UnsafeAuthorizationRequest } from '../errors.js';
 import type { Params } from '../params.js';
 import { randomToken, safeEqual, sha256Base64Url } from '../secrets.js';
-import { CsrfMismatch } from '../authorize/user-interaction.js';
 import { currentSession, type BrowserState } from '../authorize/authorization-endpoint.js';
 import { pageLanguage } from '../authorize/authorization-request.js';
 import type { Client, Session, User } from '../../store/store.js';
 import { endSession } from './backchannel.js';
-
-/**
- * A logout request that must not lead to a redirect (unknown client, unregistered
- * post_logout_redirect_uri, an id_token_hint that is not ours or not for client_id): the
- * End-User sees an error page, as for an authorization request that cannot be trusted.
- */
-export class InvalidLogoutRequest extends UnsafeAuthorizationRequest {
-  constructor(detail: string, facts: Array<{ label: string; value: string }> = []) {
-    super('Cannot sign out', detail, facts);
-    this.name = 'InvalidLogoutRequest';
-  }
-}
 
 /** The claims of a verified `id_token_hint` that logout uses. */
 export interface IdTokenHint {

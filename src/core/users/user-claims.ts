@@ -8,6 +8,7 @@
  * `claims` object. `updated_at` is maintained by Gatehouse, never taken from input.
  */
 import type { User } from '../../store/store.js';
+import { UserClaimError } from '../errors.js';
 
 /** OIDC Core §5.1.1 address claim members Gatehouse accepts (all strings). */
 export const ADDRESS_FIELDS = ['formatted', 'street_address', 'locality', 'region', 'postal_code', 'country'] as const;
@@ -29,17 +30,6 @@ export const USER_CLAIMS_SUPPORTED = ['sub', ...Object.values(SCOPE_CLAIMS).flat
 /** The claim keys a user may be given (config file, CLI), other than name and email. */
 export const SETTABLE_CLAIMS = ['given_name', 'family_name', 'email_verified', 'phone_number', 'phone_number_verified', 'address'] as const;
 export type SettableClaim = (typeof SETTABLE_CLAIMS)[number];
-
-/** A claim value that does not fit OIDC Core §5.1; `field` is the claim (or address member). */
-export class UserClaimError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'UserClaimError';
-  }
-}
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
