@@ -11,7 +11,6 @@
  * authentication then costs an argon2 verification. Not used by `npm run bench`.
  */
 import { randomBytes } from 'node:crypto';
-import { registerClient } from '../../src/core/clients/client-metadata.js';
 import { DEFAULT_SETTINGS, type GatehouseSettings } from '../../src/config/settings.js';
 import { startGatehouse } from '../../src/server.js';
 import {
@@ -30,6 +29,7 @@ import {
   type Credentials,
 } from '../lib/common.js';
 import { installStatementCounter } from '../lib/statement-counter.js';
+import { registerClient } from '../../src/core/clients/client-registration.js';
 
 const args = parseArgs(process.argv.slice(2));
 // bench/statements.ts: count statement executions (before the store opens).

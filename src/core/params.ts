@@ -91,6 +91,18 @@ export class Params {
     return [...this.values.keys()];
   }
 
+  /** The same request seen through `names` alone: every other parameter is left out. */
+  only(names: readonly string[]): Params {
+    const view = new Params();
+    for (const name of names) {
+      const values = this.values.get(name);
+      if (values) view.values.set(name, values);
+    }
+    view.withControlCharacters.push(...this.withControlCharacters.filter((name) => names.includes(name)));
+    view.count = this.count;
+    return view;
+  }
+
   /** Throws `invalid_request` naming the first repeated parameter (RFC 6749 §3.1, §3.2). */
   assertNoDuplicates(repeatable: readonly string[] = []): void {
     for (const [name, values] of this.values) {

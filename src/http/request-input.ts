@@ -5,10 +5,10 @@
  * Params.assertNoControlCharacters); the size caps apply while parsing (Params.fromUrlEncoded).
  */
 import type { FastifyRequest } from 'fastify';
-import type { BrowserState } from '../core/authorize/authorization-endpoint.js';
 import { InvalidRequest } from '../core/errors.js';
 import { Params } from '../core/params.js';
 import { BROWSER_COOKIE, DEVICE_COOKIE, SESSION_COOKIE, parseCookies, readCookie } from './cookies.js';
+import { type BrowserState } from '../core/browser/browser-session.js';
 
 export interface InputOptions {
   /** Parameters that may hold control characters (a password: never shown, never logged). */

@@ -2,9 +2,9 @@
  * `gatehouse clients create|list|show|delete`: OAuth clients (RFC 7591 client metadata).
  */
 import { Option, type Command } from 'commander';
-import { clientToMetadata, registerClient, type ClientMetadataView } from '../../core/clients/client-metadata.js';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
 import { addListOptions, addStoreOptions, collect, isUniqueViolation, listRows, settingsFor, withStore, type ListFlags, type StoreFlags } from '../shared.js';
+import { clientToMetadata, registerClient, type ClientMetadataView } from '../../core/clients/client-registration.js';
 
 function describeClient(view: ClientMetadataView): string {
   const lines: Array<[string, string]> = [

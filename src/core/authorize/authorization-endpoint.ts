@@ -14,16 +14,8 @@ import type { Session, StoredAuthorizationRequest } from '../../store/store.js';
 import { validateAuthorizationRequest } from './authorization-request.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { issueAuthorizationCode } from './issue-code.js';
+import { currentSession, type BrowserState } from '../browser/browser-session.js';
 import { checkLiveInteractions, countInteraction } from '../limits/attempt-limits.js';
-
-/** Cookie values the browser sent. */
-export interface BrowserState {
-  sessionId?: string | undefined;
-  /** A random value binding interactions to this browser (login CSRF defence). */
-  browserId?: string | undefined;
-  /** The device cookie of an earlier successful sign-in (src/core/limits/attempt-limits.ts), if any. */
-  deviceCookie?: string | undefined;
-}
 
 export type AuthorizationOutcome =
   | { kind: 'respond'; response: AuthorizationResponse }
@@ -122,9 +114,10 @@ export function targetOf(request: StoredAuthorizationRequest) {
   return { redirectUri: request.redirectUri, responseMode: request.responseMode, state: request.state };
 }
 
-export async function currentSession(sessionId: string | undefined, context: ProviderContext): Promise<Session | undefined> {
-  if (sessionId === undefined) return undefined;
-  return context.store.sessions.get(sha256Base64Url(sessionId), context.now());
+/** The `sub` the session's user has for this client (OIDC Core §8: public or pairwise). */
+async function sessionSubject(clientId: string, session: Session, context: ProviderContext): Promise<string | null> {
+  const client = await context.clients.get(clientId);
+  return client ? context.subjects.of(client, session.userId) : null;
 }
 
 /**
@@ -136,12 +129,6 @@ export async function currentSession(sessionId: string | undefined, context: Pro
  * - `id_token_hint` naming another user than the session's. Whoever then signs in is the
  *   End-User of the response (the client compares `sub` with its hint).
  */
-/** The `sub` the session's user has for this client (OIDC Core §8: public or pairwise). */
-async function sessionSubject(clientId: string, session: Session, context: ProviderContext): Promise<string | null> {
-  const client = await context.clients.get(clientId);
-  return client ? context.subjects.of(client, session.userId) : null;
-}
-
 export async function nextStep(
   request: StoredAuthorizationRequest,
   session: Session | undefined,

@@ -235,15 +235,3 @@ const LANGUAGE_TAG = /^(?=.{1,35}$)[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/;
 function parseUiLocales(value: string | undefined): string[] {
   return [...new Set((value ?? '').split(' ').filter((tag) => LANGUAGE_TAG.test(tag)))].slice(0, 10);
 }
-
-/** The languages the pages are written in (discovery's `ui_locales_supported`). */
-export const UI_LOCALES_SUPPORTED = ['en'] as const;
-
-/**
- * The `lang` of the login and consent pages for a request's `ui_locales`: the first tag the
- * pages support (English only, so `en` or a regional `en-*` tag such as `en-GB`), else none
- * (the pages' default, `en`).
- */
-export function pageLanguage(uiLocales: readonly string[]): string | undefined {
-  return uiLocales.find((tag) => /^en(?:-|$)/i.test(tag));
-}

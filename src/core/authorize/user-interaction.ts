@@ -11,10 +11,11 @@ import { AccessDenied, CsrfMismatch, InteractionNotFound } from '../errors.js';
 import { dummyPasswordHashFor, randomToken, safeEqual, sha256Base64Url, verifyPassword } from '../secrets.js';
 import type { Client, Interaction, Session, User } from '../../store/store.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
-import { currentSession, nextStep, targetOf, type BrowserState } from './authorization-endpoint.js';
+import { nextStep, targetOf } from './authorization-endpoint.js';
 import { issueAuthorizationCode } from './issue-code.js';
 import { endSession } from '../logout/backchannel.js';
 import { beginLoginAttempt, interactionFinished, issueDeviceCookie } from '../limits/attempt-limits.js';
+import { currentSession, type BrowserState } from '../browser/browser-session.js';
 
 export interface LoadedInteraction {
   interaction: Interaction;

@@ -1,18 +1,14 @@
 /**
- * Client registration: turns RFC 7591 client metadata (the same names in the config file, the
- * CLI and any future registration endpoint) into a stored `Client`, enforcing the rules of
- * OAuth 2.1 / the OAuth 2.0 Security BCP (RFC 9700) at registration time, so that the protocol
- * endpoints can trust whatever is in the store.
- *
- * Secrets: a confidential client gets a generated 256-bit secret, stored as SHA-256 (it is
- * high-entropy), unless one was supplied (config fixtures), which is stored as argon2id because a
- * person may have chosen it (see src/core/secrets.ts). Only a generated secret is returned, once.
+ * Client metadata validation: RFC 7591 client metadata (the same names in the config file, the
+ * CLI and any future registration endpoint), checked against the rules of OAuth 2.1 / the OAuth
+ * 2.0 Security BCP (RFC 9700) at registration time, so that the protocol endpoints can trust
+ * whatever is in the store. ./client-registration.ts turns the result into a stored `Client`.
  */
-import type { Client, TokenEndpointAuthMethod } from '../../store/store.js';
-import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from '../secrets.js';
+import type { TokenEndpointAuthMethod } from '../../store/store.js';
 import { SUBJECT_TYPES, sectorOfRedirectUri, type SubjectType } from '../users/subject-identifiers.js';
 import { staticRefusal, type OutboundPolicy } from '../outbound/safe-fetch.js';
 import { ClientMetadataError } from '../errors.js';
+import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
 
 /**
  * The metadata names Gatehouse understands (RFC 7591 §2, OpenID Connect Dynamic Client
@@ -46,8 +42,6 @@ export const CLIENT_METADATA_FIELDS = [
  */
 export const ID_TOKEN_SIGNING_ALGS = ['ES256', 'RS256'] as const;
 
-export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
-export const SUPPORTED_RESPONSE_TYPES = ['code'] as const;
 export const SUPPORTED_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
 export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
 export const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
@@ -72,31 +66,6 @@ export interface ValidatedClientMetadata {
   post_logout_redirect_uris: string[];
   backchannel_logout_uri: string | undefined;
   backchannel_logout_session_required: boolean;
-}
-
-/** The display form of a client (RFC 7591 §3.2.1 names); never includes the secret or its hash. */
-export interface ClientMetadataView {
-  client_id: string;
-  client_name?: string;
-  client_type: 'public' | 'confidential';
-  redirect_uris: string[];
-  grant_types: string[];
-  response_types: string[];
-  token_endpoint_auth_method: TokenEndpointAuthMethod;
-  scope: string;
-  require_pkce: boolean;
-  /** Only when the client registered one. */
-  id_token_signed_response_alg?: (typeof ID_TOKEN_SIGNING_ALGS)[number];
-  /** Only when the client set it (else the server's id_token_claims_default applies). */
-  id_token_claims?: boolean;
-  subject_type: SubjectType;
-  /** Only when the client registered some. */
-  post_logout_redirect_uris?: string[];
-  /** Only when the client registered one (and then with backchannel_logout_session_required). */
-  backchannel_logout_uri?: string;
-  backchannel_logout_session_required?: boolean;
-  /** RFC 7591 §3.2.1: seconds since the epoch. */
-  client_id_issued_at: number;
 }
 
 // RFC 6749 Appendix A: client-id, client-secret = *VSCHAR (%x20-7E).
@@ -197,7 +166,7 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
     if (grantType === 'password') {
       throw new ClientMetadataError(field, 'the resource owner password credentials grant is not supported: RFC 9700 §2.4 says it MUST NOT be used; use authorization_code with PKCE');
     }
-    if (!(SUPPORTED_GRANT_TYPES as readonly string[]).includes(grantType)) {
+    if (!SUPPORTED_GRANT_TYPES.includes(grantType)) {
       throw new ClientMetadataError(field, `grant type "${grantType}" is not supported; use ${SUPPORTED_GRANT_TYPES.join(', ')}`);
     }
   });
@@ -448,83 +417,4 @@ function validateRedirectUri(uri: string, field: string, isPublic: boolean): voi
     field,
     `redirect URI ${uri} uses the scheme "${scheme}:"; allowed are https, http on a loopback host (RFC 8252 §7.3), and for public clients a private-use scheme such as com.example.app: (RFC 8252 §7.1)`,
   );
-}
-
-/**
- * Registers a client from its metadata. `generateSecret`: whether a confidential client without
- * a `client_secret` gets a generated one (returned once as `clientSecret`); when false, such a
- * client is returned with no secret hash and the caller decides what to do with it.
- */
-export async function registerClient(
-  metadata: unknown,
-  options: { generateSecret: boolean; now: number; outbound?: OutboundPolicy },
-): Promise<{ client: Client; clientSecret: string | null }> {
-  const validated = validateClientMetadata(metadata, options.outbound);
-  const isPublic = validated.token_endpoint_auth_method === 'none';
-
-  let clientSecretHash: string | null = null;
-  let clientSecret: string | null = null;
-  if (!isPublic) {
-    if (validated.client_secret !== undefined) {
-      clientSecretHash = await hashClientSecret(validated.client_secret, false);
-    } else if (options.generateSecret) {
-      clientSecret = randomToken(GENERATED_SECRET_BYTES);
-      clientSecretHash = await hashClientSecret(clientSecret, true);
-    }
-  }
-
-  const client: Client = {
-    // 16 random bytes: a 22-character URL-safe identifier.
-    clientId: validated.client_id ?? randomToken(16),
-    clientSecretHash,
-    clientName: validated.client_name ?? null,
-    redirectUris: validated.redirect_uris,
-    grantTypes: validated.grant_types,
-    responseTypes: validated.response_types,
-    tokenEndpointAuthMethod: validated.token_endpoint_auth_method,
-    scope: validated.scope,
-    requirePkce: validated.require_pkce,
-    idTokenSignedResponseAlg: validated.id_token_signed_response_alg ?? null,
-    ...(validated.id_token_claims !== undefined ? { idTokenClaims: validated.id_token_claims } : {}),
-    subjectType: validated.subject_type,
-    postLogoutRedirectUris: validated.post_logout_redirect_uris,
-    backchannelLogoutUri: validated.backchannel_logout_uri ?? null,
-    backchannelLogoutSessionRequired: validated.backchannel_logout_session_required,
-    createdAt: options.now,
-  };
-  return { client, clientSecret };
-}
-
-/** The display form of a stored client; never the secret hash. */
-export function clientToMetadata(client: Client): ClientMetadataView {
-  return {
-    client_id: client.clientId,
-    ...(client.clientName !== null ? { client_name: client.clientName } : {}),
-    client_type: client.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential',
-    redirect_uris: [...client.redirectUris],
-    grant_types: [...client.grantTypes],
-    response_types: [...client.responseTypes],
-    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
-    scope: client.scope,
-    require_pkce: client.requirePkce,
-    ...(client.idTokenSignedResponseAlg !== null ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg } : {}),
-    ...(client.idTokenClaims !== undefined ? { id_token_claims: client.idTokenClaims } : {}),
-    subject_type: client.subjectType,
-    ...(client.postLogoutRedirectUris.length > 0 ? { post_logout_redirect_uris: [...client.postLogoutRedirectUris] } : {}),
-    ...(client.backchannelLogoutUri !== null
-      ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: client.backchannelLogoutSessionRequired }
-      : {}),
-    client_id_issued_at: Math.floor(client.createdAt / 1000),
-  };
-}
-
-/**
- * A random client_id (128 bits) that does not start with `-`, so it can be passed to the CLI
- * (`gatehouse clients show ID`) without being read as an option.
- */
-function generateClientId(): string {
-  for (;;) {
-    const id = randomToken(16);
-    if (!id.startsWith('-')) return id;
-  }
 }

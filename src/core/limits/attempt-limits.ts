@@ -42,7 +42,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { AttemptLimit, GatehouseSettings } from '../../config/settings.js';
 import type { RateLimitPolicy, RateLimitState } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
-import { OAuthError, TooManyAttempts, TooManyInteractions } from '../errors.js';
+import { TooManyAttempts, TooManyInteractions } from '../errors.js';
 import type { LimitScope } from '../events.js';
 import { randomToken, safeEqual, sha256Base64Url } from '../secrets.js';
 

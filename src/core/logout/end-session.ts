@@ -27,13 +27,13 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
 import type { ProviderContext } from '../context.js';
-import { CsrfMismatch, InvalidLogoutRequest, UnsafeAuthorizationRequest } from '../errors.js';
+import { CsrfMismatch, InvalidLogoutRequest } from '../errors.js';
 import type { Params } from '../params.js';
 import { randomToken, safeEqual, sha256Base64Url } from '../secrets.js';
-import { currentSession, type BrowserState } from '../authorize/authorization-endpoint.js';
-import { pageLanguage } from '../authorize/authorization-request.js';
 import type { Client, Session, User } from '../../store/store.js';
 import { endSession } from './backchannel.js';
+import { currentSession, type BrowserState } from '../browser/browser-session.js';
+import { pageLanguage } from '../browser/page-language.js';
 
 /** The claims of a verified `id_token_hint` that logout uses. */
 export interface IdTokenHint {

@@ -4,10 +4,10 @@
  */
 import type { GatehouseSettings } from '../../config/settings.js';
 import { ENDPOINT_PATHS } from '../context.js';
-import { UI_LOCALES_SUPPORTED } from '../authorize/authorization-request.js';
 import { PASSWORD_ACR, idTokenSigningAlgs } from '../token/id-token.js';
-import { GRANT_HANDLERS } from '../token/token-endpoint.js';
+import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
 import { USER_CLAIMS_SUPPORTED } from '../users/user-claims.js';
+import { UI_LOCALES_SUPPORTED } from '../browser/page-language.js';
 
 /** OIDC Core §2: the claims of Gatehouse's ID tokens (besides sub). */
 const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'acr', 'amr', 'sid'];
@@ -29,7 +29,7 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
     response_types_supported: ['code'],
     response_modes_supported: ['query', 'form_post'],
-    grant_types_supported: [...GRANT_HANDLERS.keys()],
+    grant_types_supported: [...SUPPORTED_GRANT_TYPES],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],

@@ -17,7 +17,14 @@ export interface TokenResponse {
 
 export interface GrantHandler {
   readonly grantType: string;
-  /** Parameters this grant lets repeat (RFC 8707 §2: `resource`). */
+  /**
+   * The request parameters this grant reads, besides `grant_type` and the client
+   * authentication parameters (RFC 6749 §2.3.1), which the token endpoint reads itself. The
+   * handler is given only these; any other parameter is ignored (RFC 6749 §3.2: "The
+   * authorization server MUST ignore unrecognized request parameters").
+   */
+  readonly allowedParams: readonly string[];
+  /** Parameters of `allowedParams` this grant lets repeat (RFC 8707 §2: `resource`). */
   readonly repeatableParams?: readonly string[];
   handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse>;
 }

@@ -2,24 +2,16 @@
  * The token endpoint (back channel), RFC 6749 §3.2 and §5.
  *
  * It authenticates the client, then hands the request to the handler of its grant type. Each
- * grant lives in its own file under ./grants and implements `GrantHandler`.
+ * grant lives in its own file under ./grants and implements `GrantHandler`; the handlers are
+ * listed in ./grants/grant-registry.ts. A handler sees only the parameters it declares
+ * (`allowedParams`); the others are ignored (RFC 6749 §3.2).
  */
 import type { Client } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { authenticateClient, type ClientAuthenticationRequest } from '../clients/client-authentication.js';
 import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
-import type { GrantHandler, TokenResponse } from './grant-handler.js';
-import { authorizationCodeGrant } from './grants/authorization-code-grant.js';
-import { clientCredentialsGrant } from './grants/client-credentials-grant.js';
-import { refreshTokenGrant } from './grants/refresh-token-grant.js';
-
-export type { GrantHandler, TokenResponse } from './grant-handler.js';
-export { issueTokens } from './issue-tokens.js';
-
-/** RFC 9700 §2.4 and §2.1.2: no password grant, no implicit grant. */
-export const GRANT_HANDLERS: ReadonlyMap<string, GrantHandler> = new Map(
-  [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant].map((handler) => [handler.grantType, handler]),
-);
+import type { TokenResponse } from './grant-handler.js';
+import { GRANT_HANDLERS } from './grants/grant-registry.js';
 
 export type TokenRequest = ClientAuthenticationRequest;
 
@@ -38,7 +30,7 @@ export async function handleTokenRequest(request: TokenRequest, context: Provide
       throw new UnauthorizedClient(`this client is not allowed to use the ${grantType} grant`);
     }
     try {
-      return await handler.handle(params, client, context);
+      return await handler.handle(params.only(handler.allowedParams), client, context);
     } catch (error) {
       // A client deleted on another instance may still be in this instance's cache for up to its
       // TTL; then the store refuses to write tokens for it (foreign keys). That is

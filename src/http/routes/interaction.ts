@@ -4,13 +4,13 @@
  * Every POST answers 303 (or, for response_mode=form_post, the auto-submitting form page).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { pageLanguage } from '../../core/authorize/authorization-request.js';
 import { submitConsent, submitLogin, viewInteraction, type LoadedInteraction } from '../../core/authorize/user-interaction.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { renderConsentPage, renderLoginPage } from '../../ui/pages.js';
 import { DEVICE_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
 import { cspAllowingRedirectTo, sendAuthorizationResponse, sendHtml, sendRedirect } from '../html-response.js';
 import { browserState, formParams } from '../request-input.js';
+import { pageLanguage } from '../../core/browser/page-language.js';
 
 interface InteractionRoute {
   Params: { id: string };

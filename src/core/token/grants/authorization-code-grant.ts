@@ -19,6 +19,8 @@ import { issueFirstRefreshToken } from '../refresh-token-family.js';
 
 export const authorizationCodeGrant: GrantHandler = {
   grantType: 'authorization_code',
+  // RFC 6749 §4.1.3, RFC 7636 §4.5 and RFC 8707 §2.2.
+  allowedParams: ['code', 'redirect_uri', 'code_verifier', 'resource'],
   repeatableParams: ['resource'],
 
   /**

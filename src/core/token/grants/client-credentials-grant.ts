@@ -9,12 +9,15 @@ import { InvalidScope, UnauthorizedClient } from '../../errors.js';
 import type { Params } from '../../params.js';
 import { audienceFor, requestedResources } from '../../resources/resource-indicators.js';
 import { allowedScope, parseScope } from '../../scope.js';
-import { issueTokens, type GrantHandler, type TokenResponse } from '../token-endpoint.js';
+import type { GrantHandler, TokenResponse } from '../grant-handler.js';
+import { issueTokens } from '../issue-tokens.js';
 
 const USER_SCOPES = new Set(['openid', 'offline_access']);
 
 export const clientCredentialsGrant: GrantHandler = {
   grantType: 'client_credentials',
+  // RFC 6749 §4.4.2 and RFC 8707 §2.2.
+  allowedParams: ['scope', 'resource'],
   repeatableParams: ['resource'],
 
   async handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {

@@ -16,6 +16,8 @@ import type { GrantHandler, TokenResponse } from '../grant-handler.js';
 
 export const refreshTokenGrant: GrantHandler = {
   grantType: 'refresh_token',
+  // RFC 6749 §6 and RFC 8707 §2.2.
+  allowedParams: ['refresh_token', 'scope', 'resource'],
   repeatableParams: ['resource'],
 
   /**

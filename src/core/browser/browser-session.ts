@@ -1,0 +1,23 @@
+/**
+ * The End-User's browser as the front-channel endpoints see it: the cookies it sent and the
+ * single sign-on session its session cookie names. Shared by the authorization endpoint, the
+ * login and consent interaction and RP-initiated logout.
+ */
+import type { Session } from '../../store/store.js';
+import type { ProviderContext } from '../context.js';
+import { sha256Base64Url } from '../secrets.js';
+
+/** Cookie values the browser sent. */
+export interface BrowserState {
+  sessionId?: string | undefined;
+  /** A random value binding interactions to this browser (login CSRF defence). */
+  browserId?: string | undefined;
+  /** The device cookie of an earlier successful sign-in (src/core/limits/attempt-limits.ts), if any. */
+  deviceCookie?: string | undefined;
+}
+
+/** The live session the browser's session cookie names (the store keeps only its hash). */
+export async function currentSession(sessionId: string | undefined, context: ProviderContext): Promise<Session | undefined> {
+  if (sessionId === undefined) return undefined;
+  return context.store.sessions.get(sha256Base64Url(sessionId), context.now());
+}

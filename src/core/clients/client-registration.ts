@@ -1,0 +1,106 @@
+/**
+ * Client registration: validated metadata (./client-metadata.ts) becomes a stored `Client`; and
+ * the display form of a stored client.
+ *
+ * Secrets: a confidential client gets a generated 256-bit secret, stored as SHA-256 (it is
+ * high-entropy), unless one was supplied (config fixtures), which is stored as argon2id because a
+ * person may have chosen it (see src/core/secrets.ts). Only a generated secret is returned, once.
+ */
+import type { Client, TokenEndpointAuthMethod } from '../../store/store.js';
+import type { OutboundPolicy } from '../outbound/safe-fetch.js';
+import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from '../secrets.js';
+import type { SubjectType } from '../users/subject-identifiers.js';
+import { validateClientMetadata, type ID_TOKEN_SIGNING_ALGS } from './client-metadata.js';
+
+/** The display form of a client (RFC 7591 §3.2.1 names); never includes the secret or its hash. */
+export interface ClientMetadataView {
+  client_id: string;
+  client_name?: string;
+  client_type: 'public' | 'confidential';
+  redirect_uris: string[];
+  grant_types: string[];
+  response_types: string[];
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  scope: string;
+  require_pkce: boolean;
+  /** Only when the client registered one. */
+  id_token_signed_response_alg?: (typeof ID_TOKEN_SIGNING_ALGS)[number];
+  /** Only when the client set it (else the server's id_token_claims_default applies). */
+  id_token_claims?: boolean;
+  subject_type: SubjectType;
+  /** Only when the client registered some. */
+  post_logout_redirect_uris?: string[];
+  /** Only when the client registered one (and then with backchannel_logout_session_required). */
+  backchannel_logout_uri?: string;
+  backchannel_logout_session_required?: boolean;
+  /** RFC 7591 §3.2.1: seconds since the epoch. */
+  client_id_issued_at: number;
+}
+
+/**
+ * Registers a client from its metadata. `generateSecret`: whether a confidential client without
+ * a `client_secret` gets a generated one (returned once as `clientSecret`); when false, such a
+ * client is returned with no secret hash and the caller decides what to do with it.
+ */
+export async function registerClient(
+  metadata: unknown,
+  options: { generateSecret: boolean; now: number; outbound?: OutboundPolicy },
+): Promise<{ client: Client; clientSecret: string | null }> {
+  const validated = validateClientMetadata(metadata, options.outbound);
+  const isPublic = validated.token_endpoint_auth_method === 'none';
+
+  let clientSecretHash: string | null = null;
+  let clientSecret: string | null = null;
+  if (!isPublic) {
+    if (validated.client_secret !== undefined) {
+      clientSecretHash = await hashClientSecret(validated.client_secret, false);
+    } else if (options.generateSecret) {
+      clientSecret = randomToken(GENERATED_SECRET_BYTES);
+      clientSecretHash = await hashClientSecret(clientSecret, true);
+    }
+  }
+
+  const client: Client = {
+    // 16 random bytes: a 22-character URL-safe identifier.
+    clientId: validated.client_id ?? randomToken(16),
+    clientSecretHash,
+    clientName: validated.client_name ?? null,
+    redirectUris: validated.redirect_uris,
+    grantTypes: validated.grant_types,
+    responseTypes: validated.response_types,
+    tokenEndpointAuthMethod: validated.token_endpoint_auth_method,
+    scope: validated.scope,
+    requirePkce: validated.require_pkce,
+    idTokenSignedResponseAlg: validated.id_token_signed_response_alg ?? null,
+    ...(validated.id_token_claims !== undefined ? { idTokenClaims: validated.id_token_claims } : {}),
+    subjectType: validated.subject_type,
+    postLogoutRedirectUris: validated.post_logout_redirect_uris,
+    backchannelLogoutUri: validated.backchannel_logout_uri ?? null,
+    backchannelLogoutSessionRequired: validated.backchannel_logout_session_required,
+    createdAt: options.now,
+  };
+  return { client, clientSecret };
+}
+
+/** The display form of a stored client; never the secret hash. */
+export function clientToMetadata(client: Client): ClientMetadataView {
+  return {
+    client_id: client.clientId,
+    ...(client.clientName !== null ? { client_name: client.clientName } : {}),
+    client_type: client.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential',
+    redirect_uris: [...client.redirectUris],
+    grant_types: [...client.grantTypes],
+    response_types: [...client.responseTypes],
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    scope: client.scope,
+    require_pkce: client.requirePkce,
+    ...(client.idTokenSignedResponseAlg !== null ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg } : {}),
+    ...(client.idTokenClaims !== undefined ? { id_token_claims: client.idTokenClaims } : {}),
+    subject_type: client.subjectType,
+    ...(client.postLogoutRedirectUris.length > 0 ? { post_logout_redirect_uris: [...client.postLogoutRedirectUris] } : {}),
+    ...(client.backchannelLogoutUri !== null
+      ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: client.backchannelLogoutSessionRequired }
+      : {}),
+    client_id_issued_at: Math.floor(client.createdAt / 1000),
+  };
+}
