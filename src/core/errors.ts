@@ -259,6 +259,35 @@ export class TooManyInteractions extends Error {
   }
 }
 
+// --- Outbound requests (src/core/outbound/safe-fetch.ts) ---
+
+export type OutboundFailureKind =
+  /** The URL or its addresses are not allowed; nothing was sent. */
+  | 'refused'
+  /** No complete answer within the time limit. */
+  | 'timeout'
+  /** The answer was a redirect, which is not followed. */
+  | 'redirect'
+  /** The response body was larger than allowed. */
+  | 'too-large'
+  /** DNS or the connection failed. */
+  | 'network'
+  /** The caller's signal aborted the request. */
+  | 'aborted';
+
+/** Why an outbound request was refused or failed; `reason` is for logs, not for clients. */
+export class OutboundRequestFailed extends Error {
+  readonly kind: OutboundFailureKind;
+  readonly reason: string;
+
+  constructor(kind: OutboundFailureKind, reason: string) {
+    super(`outbound request ${kind === 'refused' ? 'refused' : 'failed'}: ${reason}`);
+    this.name = 'OutboundRequestFailed';
+    this.kind = kind;
+    this.reason = reason;
+  }
+}
+
 // --- Operator errors: config file and CLI ---
 
 /** Invalid client metadata; `field` names the offending key, e.g. `redirect_uris[0]`. */

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { OutboundRequestFailed, refusedRange, safeFetch, staticRefusal, type Resolver } from '../../src/core/outbound/safe-fetch.js';
+import { refusedRange, safeFetch, staticRefusal, type Resolver } from '../../src/core/outbound/safe-fetch.js';
+import { OutboundRequestFailed } from '../../src/core/errors.js';
 
 const isFailure = (kind: OutboundRequestFailed['kind'], reason?: RegExp) => (error: unknown) =>
   error instanceof OutboundRequestFailed && error.kind === kind && (reason === undefined || reason.test(error.reason));

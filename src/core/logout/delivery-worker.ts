@@ -24,7 +24,8 @@ import type { ProviderContext } from '../context.js';
 import type { LogoutDelivery } from '../../store/store.js';
 import { logoutTokenAlg } from './backchannel.js';
 import { refreshLogoutToken } from './logout-token.js';
-import { OutboundRequestFailed, safeFetch } from '../outbound/safe-fetch.js';
+import { safeFetch } from '../outbound/safe-fetch.js';
+import { OutboundRequestFailed } from '../errors.js';
 
 /** What a delivery records for any failure without an HTTP status (the log has the reason). */
 export const TRANSPORT_FAILURE = 'no usable HTTP response (see the server log)';

@@ -23,36 +23,10 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { OutboundRequestFailed } from '../errors.js';
 
 export const DEFAULT_OUTBOUND_TIMEOUT_MS = 5000;
 export const DEFAULT_OUTBOUND_MAX_RESPONSE_BYTES = 64 * 1024;
-
-export type OutboundFailureKind =
-  /** The URL or its addresses are not allowed; nothing was sent. */
-  | 'refused'
-  /** No complete answer within the time limit. */
-  | 'timeout'
-  /** The answer was a redirect, which is not followed. */
-  | 'redirect'
-  /** The response body was larger than allowed. */
-  | 'too-large'
-  /** DNS or the connection failed. */
-  | 'network'
-  /** The caller's signal aborted the request. */
-  | 'aborted';
-
-/** Why an outbound request was refused or failed; `reason` is for logs, not for clients. */
-export class OutboundRequestFailed extends Error {
-  readonly kind: OutboundFailureKind;
-  readonly reason: string;
-
-  constructor(kind: OutboundFailureKind, reason: string) {
-    super(`outbound request ${kind === 'refused' ? 'refused' : 'failed'}: ${reason}`);
-    this.name = 'OutboundRequestFailed';
-    this.kind = kind;
-    this.reason = reason;
-  }
-}
 
 /** One resolved address, as `dns.lookup(host, { all: true })` gives it. */
 export interface ResolvedAddress {
