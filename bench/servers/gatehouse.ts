@@ -29,7 +29,7 @@ import {
   type Credentials,
 } from '../lib/common.js';
 import { installStatementCounter } from '../lib/statement-counter.js';
-import { registerClient } from '../../src/core/clients/client-registration.js';
+import { registerClient } from '../../src/core/registration/client-registration.js';
 
 const args = parseArgs(process.argv.slice(2));
 // bench/statements.ts: count statement executions (before the store opens).

@@ -4,7 +4,7 @@
  * instance sharing a database can apply them at start.
  */
 import { randomUUID } from 'node:crypto';
-import { validateClientMetadata } from '../core/clients/client-metadata.js';
+import { validateClientMetadata } from '../core/registration/client-metadata.js';
 import { hashClientSecret, hashPassword, verifyClientSecret, verifyPassword } from '../core/secrets.js';
 import { validateUserClaims, withUpdatedAt } from '../core/users/user-claims.js';
 import type { EventBus } from '../core/events.js';
@@ -12,7 +12,7 @@ import type { Client, Store, User } from '../store/store.js';
 import { ConfigError } from './load-config.js';
 import type { GatehouseSettings } from './settings.js';
 import { ClientMetadataError, UserClaimError } from '../core/errors.js';
-import { registerClient } from '../core/clients/client-registration.js';
+import { registerClient } from '../core/registration/client-registration.js';
 
 export interface AppliedFixtures {
   clients: number;

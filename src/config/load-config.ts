@@ -2,13 +2,13 @@
  * Reads and validates a Gatehouse config file (YAML or JSON). Validation is by hand so that
  * every error names the exact key path (e.g. `clients[1].redirect_uris[0]`) and what is
  * expected there. Clients are validated by the same rules as every other registration
- * (src/core/clients/client-metadata.ts).
+ * (src/core/registration/client-metadata.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
-import { CLIENT_METADATA_FIELDS, validateClientMetadata } from '../core/clients/client-metadata.js';
+import { CLIENT_METADATA_FIELDS, validateClientMetadata } from '../core/registration/client-metadata.js';
 import type { OutboundPolicy } from '../core/outbound/safe-fetch.js';
 import { SETTABLE_CLAIMS, isEmailAddress, validateUserClaims } from '../core/users/user-claims.js';
 import { EXPLAIN_ERRORS_MODES, type ClientFixture, type ExplainErrors, type ResourceFixture, type UserFixture } from './settings.js';

@@ -17,7 +17,7 @@ import type { RunningGatehouse } from '../../src/server.js';
 import { assertTokenError, basicAuthorization, postToken, type TokenResponse } from '../helpers/code-flow.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
 import { CONFIDENTIAL_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
-import { registerClient } from '../../src/core/clients/client-registration.js';
+import { registerClient } from '../../src/core/registration/client-registration.js';
 
 const NOW = 1_900_000_000_000;
 const NEVER: AttemptLimit = { freeAttempts: 100_000, backoffBaseMs: 0, lockAfter: 1_000_000, lockSeconds: 1 };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { validateClientMetadata } from '../../src/core/clients/client-metadata.js';
+import { validateClientMetadata } from '../../src/core/registration/client-metadata.js';
 import { verifyClientSecret } from '../../src/core/secrets.js';
 import { ClientMetadataError } from '../../src/core/errors.js';
-import { clientToMetadata, registerClient } from '../../src/core/clients/client-registration.js';
+import { clientToMetadata, registerClient } from '../../src/core/registration/client-registration.js';
 
 const NOW = 1_700_000_000_000;
 const WEB = { redirect_uris: ['https://app.example.com/callback'] };

@@ -8,7 +8,7 @@ import { ConfigError, loadConfigFile } from '../../src/config/load-config.js';
 import type { ClientFixture } from '../../src/config/settings.js';
 import { verifyClientSecret, verifyPassword } from '../../src/core/secrets.js';
 import { openStore } from '../../src/store/open-store.js';
-import { registerClient } from '../../src/core/clients/client-registration.js';
+import { registerClient } from '../../src/core/registration/client-registration.js';
 
 let dir: string;
 let counter = 0;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TOP_LEVEL_KEYS, USER_KEYS, loadConfigFile } from '../../src/config/load-config.js';
-import { CLIENT_METADATA_FIELDS } from '../../src/core/clients/client-metadata.js';
+import { CLIENT_METADATA_FIELDS } from '../../src/core/registration/client-metadata.js';
 import { basicAuthorization } from '../helpers/code-flow.js';
 import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
 

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import { decodeJwt } from 'jose';
 import type { ClientFixture } from '../../src/config/settings.js';
-import { validateClientMetadata } from '../../src/core/clients/client-metadata.js';
+import { validateClientMetadata } from '../../src/core/registration/client-metadata.js';
 import { SubjectIdentifiers } from '../../src/core/users/subject-identifiers.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { runCli } from '../helpers/cli.js';

@@ -13,7 +13,7 @@ import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { validateClientMetadata } from '../../src/core/clients/client-metadata.js';
+import { validateClientMetadata } from '../../src/core/registration/client-metadata.js';
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
 import { assertNoStore, assertTokenError, basicAuthorization, postToken } from '../helpers/code-flow.js';
 import { assertOAuthError, interopClient, type InteropClient } from '../helpers/interop-client.js';

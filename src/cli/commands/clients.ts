@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
 import { addListOptions, addStoreOptions, collect, isUniqueViolation, listRows, settingsFor, withStore, type ListFlags, type StoreFlags } from '../shared.js';
-import { clientToMetadata, registerClient, type ClientMetadataView } from '../../core/clients/client-registration.js';
+import { clientToMetadata, registerClient, type ClientMetadataView } from '../../core/registration/client-registration.js';
 
 function describeClient(view: ClientMetadataView): string {
   const lines: Array<[string, string]> = [
