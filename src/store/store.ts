@@ -42,7 +42,7 @@ export interface Client {
   idTokenClaims?: boolean;
   /**
    * OpenID Connect Core §8: `public` (sub is the user id) or `pairwise` (sub differs per sector;
-   * see src/core/users/subject-identifiers.ts).
+   * see src/core/subject.ts).
    */
   subjectType: 'public' | 'pairwise';
   /**
@@ -70,7 +70,7 @@ export interface User {
    * The other OpenID Connect Core §5.1 standard claims of the user (given_name, family_name,
    * email_verified, phone_number, phone_number_verified, address, updated_at, ...), as JSON
    * values. `name` and `email` live in their own fields above, which win over any `name` or
-   * `email` key here (see src/core/users/user-claims.ts).
+   * `email` key here (see src/core/user-claims.ts).
    */
   claims: Record<string, unknown>;
   createdAt: number;
@@ -247,7 +247,7 @@ export interface SigningKeyRecord {
   alg: string;
   /** Public JWK as JSON text. */
   publicJwk: string;
-  /** Private JWK encrypted at rest (compact JWE, see src/core/keys/key-ring.ts). */
+  /** Private JWK encrypted at rest (compact JWE, see src/core/keys.ts). */
   privateJwkEncrypted: string;
   createdAt: number;
   /** When the key starts being used for signing; it is published in the JWKS from createdAt. */
@@ -286,7 +286,7 @@ export interface LogoutDeliveryOutcome {
 
 /**
  * How one limited subject (a username, a client, an IP address) is counted: see
- * src/core/limits/attempt-limits.ts, which builds these from the `limits` settings.
+ * src/core/limits.ts, which builds these from the `limits` settings.
  */
 export interface RateLimitPolicy {
   /** A counter not touched for this long is forgotten (counting starts again at 1). */
@@ -348,7 +348,7 @@ export interface PoolStats {
 }
 
 /**
- * A change to data that instances cache in memory (src/core/cache/store-cache.ts, the key ring),
+ * A change to data that instances cache in memory (src/core/store-cache.ts, the key ring),
  * announced to every instance so that each drops its copy: at once in the process that made the
  * change, and through PostgreSQL LISTEN/NOTIFY to the other processes sharing the database.
  */
@@ -373,7 +373,7 @@ export interface StoreChangeListener {
 
 /**
  * How long each kind of row is kept past its expiry by the cleanup (src/store/cleanup.ts);
- * computed from the settings by src/core/maintenance/cleanup-worker.ts.
+ * computed from the settings by src/core/cleanup.ts.
  */
 export interface CleanupPolicy {
   /**
@@ -631,7 +631,7 @@ export interface Store {
     purge(now: number): Promise<number>;
   };
 
-  /** The audit trail (src/core/audit/audit-trail.ts writes it in batches). */
+  /** The audit trail (src/core/audit.ts writes it in batches). */
   audit: {
     /** Inserts the events, in one multi-row statement. */
     insert(events: AuditEvent[]): Promise<void>;
