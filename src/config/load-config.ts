@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/client-metadata.js';
+import type { OutboundPolicy } from '../core/outbound/safe-fetch.js';
 import { SETTABLE_CLAIMS, UserClaimError, isEmailAddress, validateUserClaims } from '../core/user-claims.js';
 import { EXPLAIN_ERRORS_MODES, type ClientFixture, type ExplainErrors, type ResourceFixture, type UserFixture } from './settings.js';
 
@@ -36,6 +37,8 @@ export interface ConfigFile {
   code_ttl_seconds?: number;
   access_token_ttl_seconds?: number;
   session_ttl_seconds?: number;
+  /** Lifetime of the device cookie a successful sign-in sets (OWASP device cookies). */
+  device_cookie_ttl_seconds?: number;
   interaction_ttl_seconds?: number;
   refresh_token_idle_ttl_seconds?: number;
   refresh_token_absolute_ttl_seconds?: number;
@@ -46,6 +49,8 @@ export interface ConfigFile {
   backchannel_logout_backoff_initial_ms?: number;
   backchannel_logout_backoff_max_ms?: number;
   backchannel_logout_timeout_ms?: number;
+  outbound_allow_private_addresses?: boolean;
+  outbound_max_response_bytes?: number;
   /** Bearer token that unlocks GET /metrics (absent: /metrics is disabled). */
   metrics_token?: string;
   client_cache_ttl_seconds?: number;
@@ -87,6 +92,7 @@ export const TOP_LEVEL_KEYS = [
   'code_ttl_seconds',
   'access_token_ttl_seconds',
   'session_ttl_seconds',
+  'device_cookie_ttl_seconds',
   'interaction_ttl_seconds',
   'refresh_token_idle_ttl_seconds',
   'refresh_token_absolute_ttl_seconds',
@@ -97,6 +103,8 @@ export const TOP_LEVEL_KEYS = [
   'backchannel_logout_backoff_initial_ms',
   'backchannel_logout_backoff_max_ms',
   'backchannel_logout_timeout_ms',
+  'outbound_allow_private_addresses',
+  'outbound_max_response_bytes',
   'metrics_token',
   'client_cache_ttl_seconds',
   'cleanup_interval_seconds',
@@ -121,7 +129,7 @@ export const TOP_LEVEL_KEYS = [
 // OpenID Connect Core §5.1 standard claims besides the login credentials.
 export const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
 /** The brute-force limits (src/core/limits.ts) under `limits:`, and the keys of each. */
-export const LIMIT_NAMES = ['login_username', 'login_ip', 'client_id', 'client_ip', 'interaction_ip'] as const;
+export const LIMIT_NAMES = ['login_user_address', 'login_username', 'login_ip', 'login_device', 'client_id', 'client_ip', 'interaction_ip'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 const LIMIT_KEYS = ['free_attempts', 'backoff_base_ms', 'lock_after', 'lock_seconds'] as const;
 export type LimitConfig = Record<(typeof LIMIT_KEYS)[number], number>;
@@ -267,6 +275,9 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   if (data.access_token_ttl_seconds !== undefined) {
     config.access_token_ttl_seconds = v.integer(data.access_token_ttl_seconds, 'access_token_ttl_seconds', 1, 7 * 86400, ' (seconds)');
   }
+  if (data.device_cookie_ttl_seconds !== undefined) {
+    config.device_cookie_ttl_seconds = v.integer(data.device_cookie_ttl_seconds, 'device_cookie_ttl_seconds', 1, 2 * 366 * 86400, ' (seconds)');
+  }
   if (data.session_ttl_seconds !== undefined) {
     config.session_ttl_seconds = v.integer(data.session_ttl_seconds, 'session_ttl_seconds', 1, 366 * 86400, ' (seconds)');
   }
@@ -297,6 +308,15 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   }
   if (data.backchannel_logout_timeout_ms !== undefined) {
     config.backchannel_logout_timeout_ms = v.integer(data.backchannel_logout_timeout_ms, 'backchannel_logout_timeout_ms', 100, 60_000, ' (milliseconds)');
+  }
+  if (data.outbound_allow_private_addresses !== undefined) {
+    if (typeof data.outbound_allow_private_addresses !== 'boolean') {
+      throw v.error('outbound_allow_private_addresses', `must be true or false, not ${describe(data.outbound_allow_private_addresses)}`);
+    }
+    config.outbound_allow_private_addresses = data.outbound_allow_private_addresses;
+  }
+  if (data.outbound_max_response_bytes !== undefined) {
+    config.outbound_max_response_bytes = v.integer(data.outbound_max_response_bytes, 'outbound_max_response_bytes', 1024, 16 * 1024 * 1024, ' (bytes)');
   }
   if (data.key_activation_delay_seconds !== undefined) {
     config.key_activation_delay_seconds = v.integer(data.key_activation_delay_seconds, 'key_activation_delay_seconds', 0, 30 * 86400, ' (seconds)');
@@ -363,7 +383,7 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   if (data.max_connections !== undefined) config.max_connections = v.integer(data.max_connections, 'max_connections', 1, 1_000_000, ' (connections)');
   if (data.limits !== undefined) config.limits = validateLimits(v, data.limits);
   if (data.resources !== undefined) config.resources = validateResources(v, data.resources);
-  if (data.clients !== undefined) config.clients = validateClients(v, data.clients);
+  if (data.clients !== undefined) config.clients = validateClients(v, data.clients, { allowPrivateAddresses: config.outbound_allow_private_addresses === true });
   if (data.users !== undefined) config.users = validateUsers(v, data.users);
   return config;
 }
@@ -382,7 +402,7 @@ export function metricsTokenProblem(token: string): string | null {
   return null;
 }
 
-function validateClients(v: Validator, value: unknown): ClientFixture[] {
+function validateClients(v: Validator, value: unknown, outbound: OutboundPolicy): ClientFixture[] {
   if (!Array.isArray(value)) throw v.error('clients', `must be a list of client metadata mappings, not ${describe(value)}`);
   const seen = new Map<string, number>();
   return value.map((item, index) => {
@@ -393,7 +413,7 @@ function validateClients(v: Validator, value: unknown): ClientFixture[] {
     if (item.client_id === undefined) throw v.error(joinPath(base, 'client_id'), 'is required for a client in the config file');
     let validated;
     try {
-      validated = validateClientMetadata(item);
+      validated = validateClientMetadata(item, outbound);
     } catch (error) {
       if (error instanceof ClientMetadataError) throw v.error(joinPath(base, error.field), `is invalid: ${error.message}`);
       throw error;

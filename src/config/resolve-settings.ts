@@ -266,6 +266,7 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     codeTtlSeconds: config.code_ttl_seconds ?? DEFAULT_SETTINGS.codeTtlSeconds,
     accessTokenTtlSeconds: config.access_token_ttl_seconds ?? DEFAULT_SETTINGS.accessTokenTtlSeconds,
     sessionTtlSeconds: config.session_ttl_seconds ?? DEFAULT_SETTINGS.sessionTtlSeconds,
+    deviceCookieTtlSeconds: config.device_cookie_ttl_seconds ?? DEFAULT_SETTINGS.deviceCookieTtlSeconds,
     interactionTtlSeconds: config.interaction_ttl_seconds ?? DEFAULT_SETTINGS.interactionTtlSeconds,
     refreshTokenIdleTtlSeconds: config.refresh_token_idle_ttl_seconds ?? DEFAULT_SETTINGS.refreshTokenIdleTtlSeconds,
     refreshTokenAbsoluteTtlSeconds: config.refresh_token_absolute_ttl_seconds ?? DEFAULT_SETTINGS.refreshTokenAbsoluteTtlSeconds,
@@ -276,6 +277,8 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     backchannelLogoutBackoffInitialMs: config.backchannel_logout_backoff_initial_ms ?? DEFAULT_SETTINGS.backchannelLogoutBackoffInitialMs,
     backchannelLogoutBackoffMaxMs: config.backchannel_logout_backoff_max_ms ?? DEFAULT_SETTINGS.backchannelLogoutBackoffMaxMs,
     backchannelLogoutTimeoutMs: config.backchannel_logout_timeout_ms ?? DEFAULT_SETTINGS.backchannelLogoutTimeoutMs,
+    outboundAllowPrivateAddresses: config.outbound_allow_private_addresses ?? DEFAULT_SETTINGS.outboundAllowPrivateAddresses,
+    outboundMaxResponseBytes: config.outbound_max_response_bytes ?? DEFAULT_SETTINGS.outboundMaxResponseBytes,
     ...(metricsToken !== undefined ? { metricsToken } : {}),
     clientCacheTtlSeconds: config.client_cache_ttl_seconds ?? DEFAULT_SETTINGS.clientCacheTtlSeconds,
     cleanupIntervalSeconds: config.cleanup_interval_seconds ?? DEFAULT_SETTINGS.cleanupIntervalSeconds,
@@ -285,8 +288,10 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
       config.limits === undefined
         ? DEFAULT_SETTINGS.limits
         : {
+            loginUserAddress: resolveLimit(DEFAULT_SETTINGS.limits.loginUserAddress, config.limits.login_user_address),
             loginUsername: resolveLimit(DEFAULT_SETTINGS.limits.loginUsername, config.limits.login_username),
             loginIp: resolveLimit(DEFAULT_SETTINGS.limits.loginIp, config.limits.login_ip),
+            loginDevice: resolveLimit(DEFAULT_SETTINGS.limits.loginDevice, config.limits.login_device),
             clientId: resolveLimit(DEFAULT_SETTINGS.limits.clientId, config.limits.client_id),
             clientIp: resolveLimit(DEFAULT_SETTINGS.limits.clientIp, config.limits.client_ip),
             interactionIp: resolveLimit(DEFAULT_SETTINGS.limits.interactionIp, config.limits.interaction_ip),

@@ -61,7 +61,7 @@ export interface AttemptLimit {
   backoffBaseMs: number;
   /** After this many failures the subject is locked for lockSeconds. */
   lockAfter: number;
-  /** How long a lock lasts; also how long a counter without attempts is remembered. */
+  /** How long a lock lasts (the longest delay); a counter without attempts for twice this long is forgotten. */
   lockSeconds: number;
 }
 
@@ -98,6 +98,11 @@ export interface GatehouseSettings {
   accessTokenTtlSeconds: number;
   /** Lifetime of a single sign-on session. */
   sessionTtlSeconds: number;
+  /**
+   * Lifetime of the device cookie a successful sign-in sets: it lets that browser sign the same
+   * user in while the username is throttled for everyone else (OWASP device cookies).
+   */
+  deviceCookieTtlSeconds: number;
   /** How long a user has to log in and consent once an authorization request arrived. */
   interactionTtlSeconds: number;
   /** A refresh token unused for this long expires (its family may live on through its successor). */
@@ -126,6 +131,16 @@ export interface GatehouseSettings {
   backchannelLogoutBackoffMaxMs: number;
   /** Time limit of one delivery request to a client's backchannel_logout_uri. */
   backchannelLogoutTimeoutMs: number;
+  /**
+   * Outbound requests to URLs that clients chose (back-channel logout URIs) go through
+   * src/core/outbound/safe-fetch.ts, which refuses private, loopback, link-local (cloud
+   * metadata) and other special-use addresses unless this is true: for development, tests, or
+   * relying parties on the operator's own network. Also decides whether such IP literals may be
+   * registered.
+   */
+  outboundAllowPrivateAddresses: boolean;
+  /** The largest response body accepted from such a request. */
+  outboundMaxResponseBytes: number;
   /**
    * The bearer token that unlocks GET /metrics (Prometheus). Unset: /metrics is disabled, so
    * the main port never exposes metrics to the public by default.
@@ -167,12 +182,16 @@ export interface GatehouseSettings {
    */
   explainErrors: ExplainErrors;
   /**
-   * Brute-force limits: sign-in attempts per username and per client IP address, failed client
-   * authentications (token, revocation, introspection) per client_id and per IP address.
+   * Brute-force limits (src/core/limits.ts): sign-in attempts per (username, address), per
+   * address, per username (browsers without a device cookie for it, delays only by default) and
+   * per device cookie; failed client authentications (token, revocation, introspection) per
+   * (client_id, address) and per address.
    */
   limits: {
+    loginUserAddress: AttemptLimit;
     loginUsername: AttemptLimit;
     loginIp: AttemptLimit;
+    loginDevice: AttemptLimit;
     clientId: AttemptLimit;
     clientIp: AttemptLimit;
     /**
@@ -213,6 +232,7 @@ export const DEFAULT_SETTINGS = {
   codeTtlSeconds: 60,
   accessTokenTtlSeconds: 3600,
   sessionTtlSeconds: 8 * 3600,
+  deviceCookieTtlSeconds: 180 * 86400,
   interactionTtlSeconds: 600,
   refreshTokenIdleTtlSeconds: 14 * 24 * 3600,
   refreshTokenAbsoluteTtlSeconds: 90 * 24 * 3600,
@@ -225,6 +245,8 @@ export const DEFAULT_SETTINGS = {
   backchannelLogoutBackoffInitialMs: 1000,
   backchannelLogoutBackoffMaxMs: 5 * 60 * 1000,
   backchannelLogoutTimeoutMs: 5000,
+  outboundAllowPrivateAddresses: false,
+  outboundMaxResponseBytes: 64 * 1024,
   clientCacheTtlSeconds: 5,
   cleanupIntervalSeconds: 60,
   cleanupBatchSize: 500,
@@ -233,12 +255,19 @@ export const DEFAULT_SETTINGS = {
   trustProxy: false,
   allowHttpIssuer: false,
   explainErrors: 'auto',
-  // Per username: 5 free attempts, then 1 s, 2 s, 4 s, 8 s; the 10th failure locks for 15 min.
-  // Per IP address the allowance is larger: many users may share one address (NAT, proxies).
-  // Client secrets are machine-held, so failures mean misconfiguration or guessing.
+  // OWASP Authentication Cheat Sheet: a lock per username alone lets anyone lock any account.
+  // Per (username, address): 5 free attempts, then 1 s, 2 s, 4 s, 8 s; the 10th failure locks
+  // that address out of that account for 15 min. Per IP address the allowance is larger: many
+  // users may share one address (NAT, proxies). Per username (only browsers without a device
+  // cookie for it, i.e. a guessing attack spread over many addresses): delays only, doubling up
+  // to 60 s and never longer, so no one can lock the account. Per device cookie: its own run.
+  // Client secrets are machine-held, so failures mean misconfiguration or guessing; they are
+  // counted per (client_id, address), since a client_id is public (RFC 6749 §2.2).
   limits: {
-    loginUsername: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 },
+    loginUserAddress: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 },
+    loginUsername: { freeAttempts: 50, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 60 },
     loginIp: { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 900 },
+    loginDevice: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 },
     clientId: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 20, lockSeconds: 300 },
     clientIp: { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 300 },
     // 300 unfinished interactions per address are free (a busy NAT finishes most of its own; a
