@@ -1065,6 +1065,19 @@ function defineContract(name: string, target: ContractTarget): void {
     });
 
     describe('writes inside a transaction', () => {
+      // A database of its own: these tests leave signing keys behind, which others list.
+      let database: TestDatabase;
+      let store: Store;
+      before(async () => {
+        database = await target.createDatabase();
+        store = await database.open();
+        await store.migrate();
+      });
+      after(async () => {
+        await store?.close();
+        await database?.destroy();
+      });
+
       const limitPolicy: RateLimitPolicy = { forgetAfterMs: MINUTE, blockMs: (attempts) => (attempts >= 1 ? 1000 : 0) };
 
       /** Rows written before the transaction, which its writes change. */
