@@ -360,7 +360,7 @@ const idTokenClaims: Migration = {
 };
 
 /**
- * Indexes for the cleanup of expired rows (src/store/cleanup.ts). Partial indexes hold only the
+ * Indexes for the cleanup of expired rows (src/store/repositories/expired-rows.ts). Partial indexes hold only the
  * rows a scan may delete at their expiry, so the scan never wades through rows kept on purpose:
  * redeemed codes (kept for replay detection) and rotated refresh tokens (kept for reuse
  * detection until their family expires). Both dialects support partial indexes.
