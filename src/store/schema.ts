@@ -190,7 +190,7 @@ export interface LogoutDeliveriesTable {
 }
 
 /**
- * Attempt counters of the brute-force limits (src/core/limits.ts); created by migration 0006.
+ * Attempt counters of the brute-force limits (src/core/limits/attempt-limits.ts); created by migration 0006.
  * One row per limited subject, e.g. `login_username:alice` or `client_ip:203.0.113.7`.
  */
 export interface RateLimitsTable {
@@ -205,7 +205,7 @@ export interface RateLimitsTable {
   expires_at: number;
 }
 
-/** The audit trail (src/core/audit.ts); created by migration 0006. */
+/** The audit trail (src/core/audit/audit-trail.ts); created by migration 0006. */
 export interface AuditEventsTable {
   /** Generated: increases with every insert (SQLite rowid, PostgreSQL bigserial). */
   id: Generated<number>;

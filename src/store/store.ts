@@ -82,7 +82,7 @@ export interface Client {
   idTokenClaims?: boolean;
   /**
    * OpenID Connect Core §8: `public` (sub is the user id) or `pairwise` (sub differs per sector;
-   * see src/core/subject.ts).
+   * see src/core/users/subject-identifiers.ts).
    */
   subjectType: 'public' | 'pairwise';
   /**
@@ -110,7 +110,7 @@ export interface User {
    * The other OpenID Connect Core §5.1 standard claims of the user (given_name, family_name,
    * email_verified, phone_number, phone_number_verified, address, updated_at, ...), as JSON
    * values. `name` and `email` live in their own fields above, which win over any `name` or
-   * `email` key here (see src/core/user-claims.ts).
+   * `email` key here (see src/core/users/user-claims.ts).
    */
   claims: Record<string, unknown>;
   createdAt: number;
@@ -287,7 +287,7 @@ export interface SigningKeyRecord {
   alg: string;
   /** Public JWK as JSON text. */
   publicJwk: string;
-  /** Private JWK encrypted at rest (compact JWE, see src/core/keys.ts). */
+  /** Private JWK encrypted at rest (compact JWE, see src/core/keys/key-ring.ts). */
   privateJwkEncrypted: string;
   createdAt: number;
   /** When the key starts being used for signing; it is published in the JWKS from createdAt. */
@@ -326,7 +326,7 @@ export interface LogoutDeliveryOutcome {
 
 /**
  * How one limited subject (a username, a client, an IP address) is counted: see
- * src/core/limits.ts, which builds these from the `limits` settings.
+ * src/core/limits/attempt-limits.ts, which builds these from the `limits` settings.
  */
 export interface RateLimitPolicy {
   /** A counter not touched for this long is forgotten (counting starts again at 1). */
@@ -388,7 +388,7 @@ export interface PoolStats {
 }
 
 /**
- * A change to data that instances cache in memory (src/core/store-cache.ts, the key ring),
+ * A change to data that instances cache in memory (src/core/cache/store-cache.ts, the key ring),
  * announced to every instance so that each drops its copy: at once in the process that made the
  * change, and through PostgreSQL LISTEN/NOTIFY to the other processes sharing the database.
  */
@@ -452,7 +452,7 @@ export interface Store {
   logoutDeliveries: LogoutDeliveryRepository;
   /** Attempt counters of the brute-force limits, shared by every instance. */
   rateLimits: RateLimitRepository;
-  /** The audit trail (src/core/audit.ts writes it in batches). */
+  /** The audit trail (src/core/audit/audit-trail.ts writes it in batches). */
   audit: AuditRepository;
 
   /** Announcements of changes to cached data (see StoreChange). */

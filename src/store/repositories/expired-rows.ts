@@ -29,7 +29,7 @@ import type { Database, Dialect } from '../schema.js';
 
 /**
  * How long each kind of row is kept past its expiry by the cleanup (below);
- * computed from the settings by src/core/cleanup.ts.
+ * computed from the settings by src/core/maintenance/cleanup-worker.ts.
  */
 export interface CleanupPolicy {
   /**

@@ -1,4 +1,4 @@
-/** The signing key ring (src/core/keys.ts); every instance caches it, so writes announce a change. */
+/** The signing key ring (src/core/keys/key-ring.ts); every instance caches it, so writes announce a change. */
 import type { Selectable } from 'kysely';
 import type { SigningKeyRecord } from '../store.js';
 import type { SigningKeysTable } from '../schema.js';

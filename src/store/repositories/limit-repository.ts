@@ -1,4 +1,4 @@
-/** Attempt counters of the brute-force limits (src/core/limits.ts), and the audit trail. */
+/** Attempt counters of the brute-force limits (src/core/limits/attempt-limits.ts), and the audit trail. */
 import { sql, type Selectable } from 'kysely';
 import type { AuditEvent, AuditFilter, RateLimitHitResult, RateLimitPolicy, RateLimitState } from '../store.js';
 import type { AuditEventsTable, Database } from '../schema.js';
