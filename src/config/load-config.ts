@@ -10,7 +10,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/client-metadata.js';
 import { SETTABLE_CLAIMS, UserClaimError, isEmailAddress, validateUserClaims } from '../core/user-claims.js';
-import { CONFIG_SCHEMA, ConfigError, EXPLAIN_ERRORS_MODES, META, trustProxyProblem, type ConfigFile, type SettingMeta } from './schema.js';
+import { CONFIG_SCHEMA, ConfigError, EXPLAIN_ERRORS_MODES, META, enumValues, trustProxyProblem, type ConfigFile, type SettingMeta } from './schema.js';
 import { clientFixtureOf } from './client-fixture.js';
 import type { ClientFixture, ResourceFixture, UserFixture } from './settings.js';
 
@@ -178,8 +178,8 @@ function validateSetting(v: Validator, node: TSchema, value: unknown, keyPath: s
   const meta = node[META] as SettingMeta;
   let result: unknown;
   if (node['x-trust-proxy']) result = validateTrustProxy(v, value, keyPath);
-  else if (Array.isArray(node.enum)) {
-    const allowed = node.enum as string[];
+  else if (enumValues(node) !== undefined) {
+    const allowed = enumValues(node)!;
     if (typeof value !== 'string' || !allowed.includes(value)) {
       throw v.error(keyPath, `must be one of ${allowed.join(', ')}, not ${typeof value === 'string' ? JSON.stringify(value) : describe(value)}`);
     }

@@ -35,9 +35,12 @@ export interface SettingMeta<V = unknown, P extends string = string> {
   defaultDoc?: string;
   /** Environment variable that sets it (over the config file). */
   env?: string;
-  /** Commander flag of `gatehouse start` (over the environment), and its help line. */
+  /** CLI flag (over the environment). */
   flag?: string;
+  /** With it, `gatehouse start` registers the flag (src/cli/commands/start.ts); without, the flag is every store command's (src/cli/shared.ts). */
   flagHelp?: string;
+  /** The README's values column when JSON Schema's type and range do not say it well. */
+  valuesDoc?: string;
   /** Shown after integer range errors, e.g. ' (seconds)'. */
   unit?: string;
   /** A rule JSON Schema cannot say; returns the problem, or undefined. `config` is the file so far. */
@@ -49,6 +52,12 @@ export interface SettingMeta<V = unknown, P extends string = string> {
 }
 
 export const META = 'x-gatehouse' as const;
+/** The values of an enum setting (Type.Enum: anyOf of const), or undefined. */
+export function enumValues(schema: TSchema): string[] | undefined {
+  const options = schema.anyOf as TSchema[] | undefined;
+  return options?.every((option) => typeof option.const === 'string') ? options.map((option) => option.const as string) : undefined;
+}
+
 export type SettingNode = TSchema & { [META]: SettingMeta; description: string };
 
 /** A setting: a schema node carrying its metadata; the path literal is kept for the compile-time check. */
@@ -65,7 +74,7 @@ function fixtureList<T>(list: 'clients' | 'users' | 'resources') {
 
 const int = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum });
 const text = () => Type.String({ minLength: 1 });
-const oneOf = <const T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
+const oneOf = <const T extends readonly string[]>(values: T) => Type.Enum(Object.fromEntries(values.map((value) => [value, value])) as { [K in T[number]]: K });
 
 export const SIGNING_ALGS = ['ES256', 'EdDSA'] as const;
 export const ID_TOKEN_DEFAULT_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
@@ -215,9 +224,10 @@ export const CONFIG_SCHEMA = Type.Object(
     }),
     // Checked by load-config.ts (trustProxyProblem): a list is joined with commas.
     trust_proxy: setting(
-      Type.Unsafe<boolean | number | string>({ anyOf: [{ type: 'boolean' }, { type: 'integer', minimum: 1, maximum: 100 }, { type: 'string' }, { type: 'array', items: { type: 'string' } }], 'x-trust-proxy': true }),
+      // A list is joined with commas, so the validated value is boolean | number | string.
+      Type.Union([Type.Boolean(), Type.Integer({ minimum: 1, maximum: 100 }), Type.String(), Type.Array(Type.String())], { 'x-trust-proxy': true }),
       {
-        setting: 'trustProxy', default: false, env: 'GATEHOUSE_TRUST_PROXY', parse: parseTrustProxy, doc: 'trusted proxies: `true`, a hop count, or addresses/CIDR ranges',
+        setting: 'trustProxy', default: false, valuesDoc: '`true`, `false`, 1 to 100 (hops), or addresses/CIDR ranges (a list, or comma-separated)', env: 'GATEHOUSE_TRUST_PROXY', parse: parseTrustProxy, doc: 'trusted proxies: `true`, a hop count, or addresses/CIDR ranges',
         flag: '--trust-proxy <proxies>', flagHelp: 'behind a TLS terminator: honour X-Forwarded-For/-Proto from true (any), a hop count, or comma-separated addresses/CIDRs (default: $GATEHOUSE_TRUST_PROXY, the config file, or false)',
       },
     ),
