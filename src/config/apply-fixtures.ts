@@ -43,7 +43,7 @@ function userChanged(existing: User, next: User): boolean {
  */
 export async function applyFixtures(
   store: Store,
-  settings: Pick<GatehouseSettings, 'clients' | 'users'> & Partial<Pick<GatehouseSettings, 'resources'>>,
+  settings: Pick<GatehouseSettings, 'clients' | 'users'> & Partial<Pick<GatehouseSettings, 'resources' | 'outboundAllowPrivateAddresses'>>,
   now: number,
   events?: EventBus,
 ): Promise<AppliedFixtures> {
@@ -51,9 +51,10 @@ export async function applyFixtures(
     const path = `clients[${index}]`;
     let client;
     try {
-      validateClientMetadata(fixture);
+      const outbound = { allowPrivateAddresses: settings.outboundAllowPrivateAddresses === true };
+      validateClientMetadata(fixture, outbound);
       // The secret is hashed below, so that an unchanged secret keeps its existing hash.
-      ({ client } = await registerClient({ ...fixture, client_secret: undefined }, { generateSecret: false, now }));
+      ({ client } = await registerClient({ ...fixture, client_secret: undefined }, { generateSecret: false, now, outbound }));
     } catch (error) {
       if (error instanceof ClientMetadataError) {
         throw new ConfigError(`Invalid client fixture ${path}.${error.field}: ${error.message}`, `${path}.${error.field}`);

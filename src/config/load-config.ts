@@ -9,6 +9,7 @@ import { extname } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/client-metadata.js';
+import type { OutboundPolicy } from '../core/outbound/safe-fetch.js';
 import { SETTABLE_CLAIMS, UserClaimError, isEmailAddress, validateUserClaims } from '../core/user-claims.js';
 import { CONFIG_SCHEMA, ConfigError, EXPLAIN_ERRORS_MODES, META, enumValues, trustProxyProblem, type ConfigFile, type SettingMeta } from './schema.js';
 import { clientFixtureOf } from './client-fixture.js';
@@ -159,7 +160,7 @@ function validateObject(v: Validator, schema: TSchema, value: Record<string, unk
     if (item === undefined) continue;
     const keyPath = joinPath(base, name);
     const list = node['x-list'] as 'clients' | 'users' | 'resources' | undefined;
-    if (list === 'clients') into[name] = validateClients(v, item);
+    if (list === 'clients') into[name] = validateClients(v, item, { allowPrivateAddresses: root.outbound_allow_private_addresses === true });
     else if (list === 'users') into[name] = validateUsers(v, item);
     else if (list === 'resources') into[name] = validateResources(v, item);
     else if (node[META] !== undefined) into[name] = validateSetting(v, node, item, keyPath, root);
@@ -214,7 +215,7 @@ export function explainErrorsProblem(value: unknown): string | undefined {
   return `must be one of ${EXPLAIN_ERRORS_MODES.join(', ')}, not ${describe(value)}`;
 }
 
-function validateClients(v: Validator, value: unknown): ClientFixture[] {
+function validateClients(v: Validator, value: unknown, outbound: OutboundPolicy): ClientFixture[] {
   if (!Array.isArray(value)) throw v.error('clients', `must be a list of client metadata mappings, not ${describe(value)}`);
   const seen = new Map<string, number>();
   return value.map((item, index) => {
@@ -225,7 +226,7 @@ function validateClients(v: Validator, value: unknown): ClientFixture[] {
     if (item.client_id === undefined) throw v.error(joinPath(base, 'client_id'), 'is required for a client in the config file');
     let validated;
     try {
-      validated = validateClientMetadata(item);
+      validated = validateClientMetadata(item, outbound);
     } catch (error) {
       if (error instanceof ClientMetadataError) throw v.error(joinPath(base, error.field), `is invalid: ${error.message}`);
       throw error;

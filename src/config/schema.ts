@@ -187,6 +187,7 @@ export const CONFIG_SCHEMA = Type.Object(
     code_ttl_seconds: setting(int(1, 600), { setting: 'codeTtlSeconds', default: 60, unit: ' (seconds; RFC 6749 §4.1.2 recommends at most 10 minutes)', doc: 'authorization code lifetime (s)' }),
     access_token_ttl_seconds: setting(int(1, 7 * 86400), { setting: 'accessTokenTtlSeconds', default: 3600, unit: ' (seconds)', doc: 'access token lifetime (s)' }),
     session_ttl_seconds: setting(int(1, 366 * 86400), { setting: 'sessionTtlSeconds', default: 8 * 3600, unit: ' (seconds)', doc: 'single sign-on session lifetime (s)' }),
+    device_cookie_ttl_seconds: setting(int(1, 2 * 366 * 86400), { setting: 'deviceCookieTtlSeconds', default: 180 * 86400, unit: ' (seconds)', doc: 'lifetime of the device cookie set at sign-in (s)', defaultDoc: '`15552000` (180 days; see "Brute-force limits")' }),
     interaction_ttl_seconds: setting(int(30, 86400), { setting: 'interactionTtlSeconds', default: 600, unit: ' (seconds)', doc: 'time to sign in and consent (s)' }),
     refresh_token_idle_ttl_seconds: setting(int(60, 3660 * 86400), { setting: 'refreshTokenIdleTtlSeconds', default: 14 * 24 * 3600, unit: ' (seconds)', doc: 'an unused refresh token expires after (s)' }),
     refresh_token_absolute_ttl_seconds: setting(int(60, 3660 * 86400), { setting: 'refreshTokenAbsoluteTtlSeconds', default: 90 * 24 * 3600, unit: ' (seconds)', doc: 'a refresh token family ends after (s)' }),
@@ -200,6 +201,8 @@ export const CONFIG_SCHEMA = Type.Object(
     backchannel_logout_backoff_initial_ms: setting(int(10, 3600_000), { setting: 'backchannelLogoutBackoffInitialMs', default: 1000, unit: ' (milliseconds)', doc: 'back-channel logout: first retry delay (ms)' }),
     backchannel_logout_backoff_max_ms: setting(int(10, 86400_000), { setting: 'backchannelLogoutBackoffMaxMs', default: 5 * 60 * 1000, unit: ' (milliseconds)', doc: 'back-channel logout: longest retry delay (ms)' }),
     backchannel_logout_timeout_ms: setting(int(100, 60_000), { setting: 'backchannelLogoutTimeoutMs', default: 5000, unit: ' (milliseconds)', doc: 'back-channel logout: time limit of one delivery (ms)' }),
+    outbound_allow_private_addresses: setting(Type.Boolean(), { setting: 'outboundAllowPrivateAddresses', default: false, doc: 'outbound requests (and registered IP literals) may reach private, loopback and link-local addresses (see "Outbound requests")' }),
+    outbound_max_response_bytes: setting(int(1024, 16 * 1024 * 1024), { setting: 'outboundMaxResponseBytes', default: 64 * 1024, unit: ' (bytes)', doc: 'largest response body of an outbound request (bytes)' }),
     metrics_token: setting(text(), {
       setting: 'metricsToken', env: 'GATEHOUSE_METRICS_TOKEN', doc: 'bearer token for `GET /metrics`', defaultDoc: 'none: `/metrics` answers 404',
       check: (token) => metricsTokenProblem(token) ?? undefined,
@@ -256,18 +259,25 @@ export const CONFIG_SCHEMA = Type.Object(
     keep_alive_timeout_ms: setting(int(100, 3600_000), { setting: 'keepAliveTimeoutMs', default: 5_000, unit: ' (milliseconds)', doc: 'idle keep-alive connection closed after (ms)' }),
     connection_timeout_ms: setting(int(100, 3600_000), { setting: 'connectionTimeoutMs', default: 60_000, unit: ' (milliseconds)', doc: 'connection without any traffic closed after (ms)' }),
     max_connections: setting(int(1, 1_000_000), { setting: 'maxConnections', default: 10_000, unit: ' (connections)', doc: 'simultaneous connections' }),
-    // Per username: 5 free attempts, then 1 s, 2 s, 4 s, 8 s; the 10th failure locks for 15 min.
-    // Per IP address the allowance is larger: many users may share one address (NAT, proxies).
-    // Client secrets are machine-held, so failures mean misconfiguration or guessing.
+    // OWASP Authentication Cheat Sheet: a lock per username alone lets anyone lock any account.
+    // Per (username, address): 5 free attempts, then 1 s, 2 s, 4 s, 8 s; the 10th failure locks
+    // that address out of that account for 15 min. Per IP address the allowance is larger: many
+    // users may share one address (NAT, proxies). Per username (only browsers without a device
+    // cookie for it, i.e. a guessing attack spread over many addresses): delays only, doubling up
+    // to 60 s and never longer, so no one can lock the account. Per device cookie: its own run.
+    // Client secrets are machine-held, so failures mean misconfiguration or guessing; they are
+    // counted per (client_id, address), since a client_id is public (RFC 6749 §2.2).
     // 300 unfinished interactions per address are free (a busy NAT finishes most of its own; a
     // finished one is taken back), then 1 s, 2 s, ... between new ones; the 400th locks the
     // address for the interaction lifetime, so its rows expire before it may start new ones.
     limits: Type.Optional(
       Type.Object(
         {
-          login_username: limit('loginUsername', { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 }, 'sign-in failures per username'),
+          login_user_address: limit('loginUserAddress', { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 }, 'sign-in failures per (username, IP address)'),
+          login_username: limit('loginUsername', { freeAttempts: 50, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 60 }, 'sign-in failures per username, browsers without its device cookie'),
           login_ip: limit('loginIp', { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 900 }, 'sign-in failures per IP address'),
-          client_id: limit('clientId', { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 20, lockSeconds: 300 }, 'client authentication failures per client_id'),
+          login_device: limit('loginDevice', { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 }, 'sign-in failures per device cookie'),
+          client_id: limit('clientId', { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 20, lockSeconds: 300 }, 'client authentication failures per (client_id, IP address)'),
           client_ip: limit('clientIp', { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 300 }, 'client authentication failures per IP address'),
           interaction_ip: limit('interactionIp', { freeAttempts: 300, backoffBaseMs: 1000, lockAfter: 400, lockSeconds: 600 }, 'unfinished interactions per IP address'),
         },

@@ -40,7 +40,7 @@ export interface AttemptLimit {
   backoffBaseMs: number;
   /** After this many failures the subject is locked for lockSeconds. */
   lockAfter: number;
-  /** How long a lock lasts; also how long a counter without attempts is remembered. */
+  /** How long a lock lasts (the longest delay); a counter without attempts for twice this long is forgotten. */
   lockSeconds: number;
 }
 
@@ -76,6 +76,11 @@ export interface GatehouseSettings {
   accessTokenTtlSeconds: number;
   /** Lifetime of a single sign-on session. */
   sessionTtlSeconds: number;
+  /**
+   * Lifetime of the device cookie a successful sign-in sets: it lets that browser sign the same
+   * user in while the username is throttled for everyone else (OWASP device cookies).
+   */
+  deviceCookieTtlSeconds: number;
   /** How long a user has to log in and consent once an authorization request arrived. */
   interactionTtlSeconds: number;
   /** A refresh token unused for this long expires (its family may live on through its successor). */
@@ -104,6 +109,16 @@ export interface GatehouseSettings {
   backchannelLogoutBackoffMaxMs: number;
   /** Time limit of one delivery request to a client's backchannel_logout_uri. */
   backchannelLogoutTimeoutMs: number;
+  /**
+   * Outbound requests to URLs that clients chose (back-channel logout URIs) go through
+   * src/core/outbound/safe-fetch.ts, which refuses private, loopback, link-local (cloud
+   * metadata) and other special-use addresses unless this is true: for development, tests, or
+   * relying parties on the operator's own network. Also decides whether such IP literals may be
+   * registered.
+   */
+  outboundAllowPrivateAddresses: boolean;
+  /** The largest response body accepted from such a request. */
+  outboundMaxResponseBytes: number;
   /**
    * The bearer token that unlocks GET /metrics (Prometheus). Unset: /metrics is disabled, so
    * the main port never exposes metrics to the public by default.
@@ -145,12 +160,16 @@ export interface GatehouseSettings {
    */
   explainErrors: ExplainErrors;
   /**
-   * Brute-force limits: sign-in attempts per username and per client IP address, failed client
-   * authentications (token, revocation, introspection) per client_id and per IP address.
+   * Brute-force limits (src/core/limits.ts): sign-in attempts per (username, address), per
+   * address, per username (browsers without a device cookie for it, delays only by default) and
+   * per device cookie; failed client authentications (token, revocation, introspection) per
+   * (client_id, address) and per address.
    */
   limits: {
+    loginUserAddress: AttemptLimit;
     loginUsername: AttemptLimit;
     loginIp: AttemptLimit;
+    loginDevice: AttemptLimit;
     clientId: AttemptLimit;
     clientIp: AttemptLimit;
     /**

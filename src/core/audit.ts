@@ -68,9 +68,10 @@ function toAuditEvent(event: TimedEvent): AuditEvent | undefined {
   };
   // A lock is about a username, a client or an address: file it in that column too.
   if (event.type === 'rate_limit.locked') {
-    if (event.scope === 'login_username') entry.username = event.subject;
+    if (event.scope === 'login_username' || event.scope === 'login_user_address') entry.username = event.subject;
     else if (event.scope === 'client_id') entry.clientId = event.subject;
-    else entry.ip = event.subject;
+    // A device cookie's counter is filed under its digest, which is in the details only.
+    else if (event.scope !== 'login_device') entry.ip = event.subject;
   }
   return entry;
 }

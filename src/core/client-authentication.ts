@@ -11,7 +11,7 @@ import type { ProviderContext } from './context.js';
 import { InvalidClient, InvalidRequest } from './errors.js';
 import { clientAuthLimits } from './limits.js';
 import type { Params } from './params.js';
-import { verifyClientSecret } from './secrets.js';
+import { isGeneratedSecretHash, verifyClientSecret } from './secrets.js';
 
 export interface ClientCredentials {
   method: Client['tokenEndpointAuthMethod'];
@@ -70,9 +70,12 @@ export interface ClientAuthenticationRequest {
 
 /**
  * Authenticates the client of a token, revocation or introspection request. Failures are
- * limited per client_id and per IP address (src/core/limits.ts): while either is blocked the
- * request is refused with TooManyAttempts (429) before the client is looked up or any secret
- * is hashed.
+ * limited per (client_id, IP address) and per IP address (src/core/limits.ts): a client_id is
+ * public (RFC 6749 §2.2), so failures from one address must not lock the client out elsewhere.
+ * A generated secret is a SHA-256 comparison, cheap enough to check always: the right one is
+ * never refused, a wrong one from a blocked address gets TooManyAttempts (429). Any other
+ * client (argon2id secret, unknown client_id) is refused with TooManyAttempts while blocked,
+ * before any secret is hashed.
  */
 export async function authenticateClient(request: ClientAuthenticationRequest, context: ProviderContext): Promise<Client> {
   const limits = clientAuthLimits(context, request.clientIp);
@@ -83,13 +86,19 @@ export async function authenticateClient(request: ClientAuthenticationRequest, c
     if (error instanceof InvalidClient) await limits.failed(null);
     throw error;
   }
-  await limits.check(credentials.clientId);
+  const generated = isGeneratedSecretHash((await context.clients.get(credentials.clientId))?.clientSecretHash ?? null);
+  if (!generated) await limits.check(credentials.clientId);
   try {
     const client = await verifyCredentials(credentials, context.clients);
     await limits.succeeded(client.clientId);
     return client;
   } catch (error) {
-    if (error instanceof InvalidClient) await limits.failed(credentials.clientId);
+    if (error instanceof InvalidClient) {
+      // A wrong generated secret while the pair or address is blocked: 429 and not counted, as
+      // any other refused request.
+      if (generated) await limits.check(credentials.clientId);
+      await limits.failed(credentials.clientId);
+    }
     throw error;
   }
 }

@@ -11,6 +11,7 @@
 import type { Client, TokenEndpointAuthMethod } from '../store/store.js';
 import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from './secrets.js';
 import { SUBJECT_TYPES, sectorOfRedirectUri, type SubjectType } from './subject.js';
+import { staticRefusal, type OutboundPolicy } from './outbound/safe-fetch.js';
 
 /** Invalid client metadata; `field` names the offending key, e.g. `redirect_uris[0]`. */
 export class ClientMetadataError extends Error {
@@ -150,7 +151,7 @@ const unique = (values: string[]): string[] => [...new Set(values)];
  * names are ignored, as RFC 7591 §2 requires of a registration endpoint (the config file loader
  * refuses them separately, to catch typos).
  */
-export function validateClientMetadata(input: unknown): ValidatedClientMetadata {
+export function validateClientMetadata(input: unknown, outbound: OutboundPolicy = {}): ValidatedClientMetadata {
   if (!isRecord(input)) throw new ClientMetadataError('', `client metadata must be an object, not ${describe(input)}`);
 
   // client_id: chosen by the caller (config fixtures) or generated later.
@@ -295,7 +296,7 @@ export function validateClientMetadata(input: unknown): ValidatedClientMetadata 
   }
 
   const subjectType = validateSubjectType(input, redirectUris);
-  const logout = validateLogoutMetadata(input, usesCode, isPublic);
+  const logout = validateLogoutMetadata(input, usesCode, isPublic, outbound);
 
   return {
     client_id: clientId,
@@ -348,6 +349,7 @@ function validateLogoutMetadata(
   input: Record<string, unknown>,
   usesCode: boolean,
   isPublic: boolean,
+  outbound: OutboundPolicy,
 ): Pick<ValidatedClientMetadata, 'post_logout_redirect_uris' | 'backchannel_logout_uri' | 'backchannel_logout_session_required'> {
   const postLogoutRaw = optionalStringArray(input, 'post_logout_redirect_uris') ?? [];
   if (!usesCode && postLogoutRaw.length > 0) {
@@ -360,7 +362,7 @@ function validateLogoutMetadata(
     if (!usesCode) {
       throw new ClientMetadataError('backchannel_logout_uri', 'backchannel_logout_uri is only used by clients that sign users in (the authorization_code grant)');
     }
-    validateBackchannelLogoutUri(backchannelUri);
+    validateBackchannelLogoutUri(backchannelUri, outbound);
   }
 
   const sessionRequiredRaw = input['backchannel_logout_session_required'];
@@ -374,7 +376,7 @@ function validateLogoutMetadata(
   return { post_logout_redirect_uris: unique(postLogoutRaw), backchannel_logout_uri: backchannelUri, backchannel_logout_session_required: sessionRequired };
 }
 
-function validateBackchannelLogoutUri(uri: string): void {
+function validateBackchannelLogoutUri(uri: string, outbound: OutboundPolicy): void {
   const field = 'backchannel_logout_uri';
   if (uri.length === 0 || !/^[\x21-\x7E]+$/.test(uri)) {
     throw new ClientMetadataError(field, `backchannel_logout_uri ${JSON.stringify(uri)} must be a non-empty absolute URL without spaces or non-ASCII characters`);
@@ -387,12 +389,23 @@ function validateBackchannelLogoutUri(uri: string): void {
   }
   if (uri.includes('#')) throw new ClientMetadataError(field, `backchannel_logout_uri ${uri} must not include a fragment (Back-Channel Logout 1.0 §2.2)`);
   if (url.username !== '' || url.password !== '') throw new ClientMetadataError(field, `backchannel_logout_uri ${uri} must not contain user information`);
-  if (url.protocol === 'https:') return;
-  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return;
-  throw new ClientMetadataError(
-    field,
-    `backchannel_logout_uri ${uri} must use https (Back-Channel Logout 1.0 §2.2); http only on a loopback host (localhost, 127.0.0.1, [::1]) for development`,
-  );
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    throw new ClientMetadataError(
+      field,
+      `backchannel_logout_uri ${uri} must use https (Back-Channel Logout 1.0 §2.2); http only on a loopback host (localhost, 127.0.0.1, [::1]) for development`,
+    );
+  }
+  // The server POSTs to this URI (§2.5), so it must not name the server's own network: an IP
+  // literal (as the URL parser reads it: 127.1, 0x7f.1 and 2130706433 are 127.0.0.1) in a
+  // private, loopback, link-local or other special range is refused here already (OWASP SSRF
+  // Prevention); host names are checked when the request is made (src/core/outbound/safe-fetch.ts).
+  const refusal = staticRefusal(url, outbound);
+  if (refusal !== null) {
+    throw new ClientMetadataError(
+      field,
+      `backchannel_logout_uri ${uri} is refused: ${refusal}; requests to private, loopback and link-local addresses are refused unless outbound_allow_private_addresses is true`,
+    );
+  }
 }
 
 function validateRedirectUri(uri: string, field: string, isPublic: boolean): void {
@@ -454,9 +467,9 @@ function validateRedirectUri(uri: string, field: string, isPublic: boolean): voi
  */
 export async function registerClient(
   metadata: unknown,
-  options: { generateSecret: boolean; now: number },
+  options: { generateSecret: boolean; now: number; outbound?: OutboundPolicy },
 ): Promise<{ client: Client; clientSecret: string | null }> {
-  const validated = validateClientMetadata(metadata);
+  const validated = validateClientMetadata(metadata, options.outbound);
   const isPublic = validated.token_endpoint_auth_method === 'none';
 
   let clientSecretHash: string | null = null;

@@ -50,7 +50,7 @@ export type CodeRefusal = 'unknown' | 'issued_to_another_client' | 'expired' | '
 export type ChangeSource = 'cli' | 'config';
 
 /** What a brute-force limit counts: sign-ins per username and per IP, client authentication failures per client and per IP. */
-export type LimitScope = 'login_username' | 'login_ip' | 'client_id' | 'client_ip' | 'interaction_ip';
+export type LimitScope = 'login_user_address' | 'login_username' | 'login_ip' | 'login_device' | 'client_id' | 'client_ip' | 'interaction_ip';
 
 export type GatehouseEventType = GatehouseEvent['type'];
 export type EventOf<T extends GatehouseEventType> = Extract<GatehouseEvent, { type: T }>;

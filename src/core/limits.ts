@@ -1,36 +1,50 @@
 /**
- * Brute-force limits: sign-in attempts per username and per client IP address, and failed
- * client authentications (token, revocation and introspection endpoints) per client_id and per
- * IP address. The counters live in the store, so every instance sharing the database enforces
- * the same limits.
+ * Brute-force limits: sign-in attempts and failed client authentications (token, revocation and
+ * introspection endpoints). The counters live in the store, so every instance sharing the
+ * database enforces the same limits.
  *
  * Each subject gets `free_attempts` attempts; after each further failure the next attempt must
  * wait `backoff_base_ms`, doubling every time (never longer than the lock); from `lock_after`
- * failures on, the subject is locked for `lock_seconds`. A counter without attempts for
- * `lock_seconds` is forgotten. A refused attempt is refused before any password or secret is
+ * failures on, the subject is locked for `lock_seconds`. A counter without attempts for twice
+ * `lock_seconds` is forgotten: waiting out the longest delay (or a lock) does not start it over,
+ * which a limit of delays only (login_username) depends on. A refused attempt is refused before any password or secret is
  * hashed (argon2id costs tens of milliseconds of CPU), and it is not counted.
  *
+ * What is counted follows the OWASP Authentication Cheat Sheet ("Protect Against Automated
+ * Attacks": a lock per account alone lets anyone lock any account) and OWASP "Slow Down Online
+ * Guessing Attacks with Device Cookies":
+ * - sign-in from a browser without a device cookie for the username: per (username, address),
+ *   per address, and per username over all addresses (by default only delays of at most 60 s,
+ *   never a lock, against guessing spread over many addresses);
+ * - sign-in from a browser with a valid device cookie for the username (it signed that user in
+ *   before): only that device cookie's own failures count, so no one else can keep the user out;
+ * - client authentication: per (client_id, address) and per address, since a client_id is public
+ *   (RFC 6749 §2.2). A generated secret is a SHA-256 comparison and is always checked, so the
+ *   right one is never refused; only argon2id secrets (chosen by a person) are refused before
+ *   hashing while blocked.
+ *
  * Sign-in attempts are counted before the password is checked (a conditional upsert that only
- * counts while the subject is not blocked), so a burst of parallel attempts gets no more
- * password checks than the limit allows; a success then forgets the username's counter and
- * takes back the IP address's attempt. Client authentication is the hot path of every token
- * request, so there a read decides, and only failures are counted (atomically).
+ * counts while no subject is blocked), so a burst of parallel attempts gets no more password
+ * checks than the limit allows; a success then forgets the username's counters and takes back
+ * the address's attempt. Client authentication is the hot path of every token request, so there
+ * a read decides, and only failures are counted (atomically).
  *
  * Starting an interaction (the sign-in pages of an authorization request) needs no credentials
  * but writes a row that lives interaction_ttl_seconds, so interactions are counted per IP
  * address too: each one started counts, each one finished (a code issued, or consent denied)
  * is taken back, so the counter holds the address's unfinished interactions.
  *
- * The username counter is keyed by what was typed, whether such a user exists or not, so a
+ * The username counters are keyed by what was typed, whether such a user exists or not, so a
  * limited answer tells nothing about the existence of an account.
  */
+import { createHmac, hkdfSync } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AttemptLimit, GatehouseSettings } from '../config/settings.js';
 import type { RateLimitPolicy, RateLimitState } from '../store/store.js';
 import type { ProviderContext } from './context.js';
 import { OAuthError } from './errors.js';
 import type { LimitScope } from './events.js';
-import { sha256Base64Url } from './secrets.js';
+import { randomToken, safeEqual, sha256Base64Url } from './secrets.js';
 
 export type { AttemptLimit } from '../config/settings.js';
 
@@ -57,7 +71,7 @@ export class TooManyAttempts extends OAuthError {
 export function policyFor(limit: AttemptLimit): RateLimitPolicy {
   const lockMs = limit.lockSeconds * 1000;
   return {
-    forgetAfterMs: lockMs,
+    forgetAfterMs: 2 * lockMs,
     blockMs: (attempts) => {
       if (attempts >= limit.lockAfter) return lockMs;
       if (attempts <= limit.freeAttempts) return 0;
@@ -69,8 +83,10 @@ export function policyFor(limit: AttemptLimit): RateLimitPolicy {
 }
 
 const LIMIT_SETTING: Record<LimitScope, keyof GatehouseSettings['limits']> = {
+  login_user_address: 'loginUserAddress',
   login_username: 'loginUsername',
   login_ip: 'loginIp',
+  login_device: 'loginDevice',
   client_id: 'clientId',
   client_ip: 'clientIp',
   interaction_ip: 'interactionIp',
@@ -106,15 +122,18 @@ export function retryAfterSeconds(blockedUntil: number, now: number): number {
 
 interface Subject {
   scope: LimitScope;
+  /** What a lock event names (the username or client_id of a per-address pair). */
   subject: string;
   key: string;
   limit: AttemptLimit;
   policy: RateLimitPolicy;
 }
 
-function subjectOf(context: ProviderContext, scope: LimitScope, subject: string): Subject {
+/** `address`: for the pairs (username, address) and (client_id, address), part of the key. */
+function subjectOf(context: ProviderContext, scope: LimitScope, subject: string, address?: string): Subject {
   const limit = context.settings.limits[LIMIT_SETTING[scope]];
-  return { scope, subject, key: limitKey(scope, subject), limit, policy: policyFor(limit) };
+  const key = address === undefined ? limitKey(scope, subject) : `${limitKey(scope, address)} ${limitKey(scope, subject).slice(scope.length + 1)}`;
+  return { scope, subject, key, limit, policy: policyFor(limit) };
 }
 
 /** Announces the failures that started a lock (exactly one per lock, even under concurrency). */
@@ -136,27 +155,71 @@ function announceLocks(context: ProviderContext, subjects: Subject[], states: Ra
 
 // --- sign-in ------------------------------------------------------------------------------------
 
+/** The HMAC key of device cookies, derived from the server secret. */
+const deviceKeys = new Map<string, Buffer>();
+function deviceKey(secret: string): Buffer {
+  let key = deviceKeys.get(secret);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'gatehouse device cookie v1', 32));
+    deviceKeys.set(secret, key);
+  }
+  return key;
+}
+
+/** A random nonce (22 characters) and the HMAC of nonce and username (43): base64url only. */
+const DEVICE_NONCE_LENGTH = 22;
+function deviceSignature(context: ProviderContext, nonce: string, username: string): string {
+  return createHmac('sha256', deviceKey(context.settings.secret)).update(`${nonce}\0${username}`).digest('base64url');
+}
+
+/**
+ * OWASP "Slow Down Online Guessing Attacks with Device Cookies": the value of the device cookie
+ * set after `username` signed in, bound to that username by an HMAC. Nothing is stored; the
+ * nonce makes every device cookie a counter of its own.
+ */
+export function issueDeviceCookie(context: ProviderContext, username: string): string {
+  const nonce = randomToken(16);
+  return nonce + deviceSignature(context, nonce, username);
+}
+
+/** The nonce of a device cookie that was issued when `username` signed in, else undefined. */
+function deviceNonceFor(context: ProviderContext, cookie: string | undefined, username: string): string | undefined {
+  if (cookie === undefined || cookie.length !== DEVICE_NONCE_LENGTH + 43) return undefined;
+  const nonce = cookie.slice(0, DEVICE_NONCE_LENGTH);
+  return safeEqual(cookie.slice(DEVICE_NONCE_LENGTH), deviceSignature(context, nonce, username)) ? nonce : undefined;
+}
+
 export type LoginAttempt =
   | { limited: true; retryAfterSeconds: number }
   | { limited: false; finish(succeeded: boolean, flowId: string): Promise<void> };
 
 /**
- * Counts one sign-in attempt for `username` and `ip` before the password is checked, or refuses
- * it (nothing counted) while either is blocked. `finish` records the outcome.
+ * Counts one sign-in attempt before the password is checked, or refuses it (nothing counted)
+ * while a counter it belongs to is blocked. With a valid device cookie for `username`
+ * (`deviceCookie`) only that device's counter applies; otherwise the counters of (username,
+ * address), address and username. `finish` records the outcome.
  */
-export async function beginLoginAttempt(context: ProviderContext, username: string, ip: string): Promise<LoginAttempt> {
-  const subjects = [subjectOf(context, 'login_username', username), subjectOf(context, 'login_ip', ipSubject(ip))];
+export async function beginLoginAttempt(context: ProviderContext, username: string, ip: string, deviceCookie?: string): Promise<LoginAttempt> {
+  const address = ipSubject(ip);
+  const nonce = deviceNonceFor(context, deviceCookie, username);
+  const subjects =
+    nonce !== undefined
+      ? [subjectOf(context, 'login_device', `sha256:${sha256Base64Url(nonce)}`)]
+      : [subjectOf(context, 'login_user_address', username, address), subjectOf(context, 'login_username', username), subjectOf(context, 'login_ip', address)];
   const now = context.now();
   const result = await context.store.rateLimits.hit(subjects.map(({ key, policy }) => ({ key, policy })), now, { unlessBlocked: true });
   if (!result.counted) return { limited: true, retryAfterSeconds: retryAfterSeconds(result.blockedUntil, now) };
-  const [user, address] = subjects as [Subject, Subject];
   return {
     limited: false,
     async finish(succeeded, flowId) {
       if (!succeeded) return announceLocks(context, subjects, result.states, flowId);
-      // A success ends the username's run of failures; the address keeps its other attempts.
-      await context.store.rateLimits.reset(user.key);
-      await context.store.rateLimits.release(address.key, address.policy, context.now());
+      // A success ends the username's and the device's runs of failures; the address keeps its
+      // other attempts (other usernames behind the same NAT).
+      for (const subject of subjects) {
+        if (subject.scope === 'login_ip') await context.store.rateLimits.release(subject.key, subject.policy, context.now());
+        else await context.store.rateLimits.reset(subject.key);
+      }
+      if (nonce !== undefined) await context.store.rateLimits.reset(subjectOf(context, 'login_username', username).key);
     },
   };
 }
@@ -164,20 +227,23 @@ export async function beginLoginAttempt(context: ProviderContext, username: stri
 // --- client authentication ----------------------------------------------------------------------
 
 export interface ClientAuthLimits {
-  /** Throws TooManyAttempts while the client or the address is blocked. */
+  /** Throws TooManyAttempts while the (client, address) pair or the address is blocked. */
   check(clientId: string): Promise<void>;
   /** Counts a failed authentication (`clientId` null when the request named no client). */
   failed(clientId: string | null): Promise<void>;
-  /** Forgets the client's failures after a success (only when it had any). */
+  /** Forgets the pair's failures after a success (only when check() found any). */
   succeeded(clientId: string): Promise<void>;
 }
 
 export function clientAuthLimits(context: ProviderContext, ip: string): ClientAuthLimits {
-  const address = subjectOf(context, 'client_ip', ipSubject(ip));
+  const addressSubject = ipSubject(ip);
+  const address = subjectOf(context, 'client_ip', addressSubject);
+  const pair = (clientId: string) => subjectOf(context, 'client_id', clientId, addressSubject);
+  // A generated secret skips check(): its counter never refuses it, so it need not be forgotten.
   let clientHadFailures = false;
   return {
     async check(clientId) {
-      const client = subjectOf(context, 'client_id', clientId);
+      const client = pair(clientId);
       const now = context.now();
       const states = await context.store.rateLimits.get([client.key, address.key], now);
       clientHadFailures = states.some((state) => state.key === client.key && state.attempts > 0);
@@ -185,12 +251,12 @@ export function clientAuthLimits(context: ProviderContext, ip: string): ClientAu
       if (blockedUntil > now) throw new TooManyAttempts(retryAfterSeconds(blockedUntil, now));
     },
     async failed(clientId) {
-      const subjects = clientId === null ? [address] : [subjectOf(context, 'client_id', clientId), address];
+      const subjects = clientId === null ? [address] : [pair(clientId), address];
       const result = await context.store.rateLimits.hit(subjects.map(({ key, policy }) => ({ key, policy })), context.now(), { unlessBlocked: false });
       if (result.counted) announceLocks(context, subjects, result.states, null);
     },
     async succeeded(clientId) {
-      if (clientHadFailures) await context.store.rateLimits.reset(subjectOf(context, 'client_id', clientId).key);
+      if (clientHadFailures) await context.store.rateLimits.reset(pair(clientId).key);
     },
   };
 }

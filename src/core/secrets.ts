@@ -97,6 +97,11 @@ export function clientSecretArgon2CheckCount(): number {
   return clientSecretArgon2Checks;
 }
 
+/** Whether a stored client secret hash is the SHA-256 of a generated secret (cheap to check). */
+export function isGeneratedSecretHash(storedHash: string | null): boolean {
+  return storedHash !== null && storedHash.startsWith(SHA256_PREFIX);
+}
+
 export async function verifyClientSecret(storedHash: string, presented: string): Promise<boolean> {
   const presentedDigest = sha256Base64Url(presented);
   if (storedHash.startsWith(SHA256_PREFIX)) {

@@ -25,6 +25,8 @@
  */
 export const SESSION_COOKIE = 'gh_session';
 export const BROWSER_COOKIE = 'gh_browser';
+/** OWASP device cookie: this browser signed a user in before (src/core/limits.ts). */
+export const DEVICE_COOKIE = 'gh_device';
 
 /** RFC 6265bis §4.1.3.2: the prefix that pins a cookie to this exact host, over https only. */
 export const HOST_PREFIX = '__Host-';

@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import type { BrowserState } from '../core/authorize/authorization-endpoint.js';
 import { InvalidRequest } from '../core/errors.js';
 import { Params } from '../core/params.js';
-import { BROWSER_COOKIE, SESSION_COOKIE, parseCookies, readCookie } from './cookies.js';
+import { BROWSER_COOKIE, DEVICE_COOKIE, SESSION_COOKIE, parseCookies, readCookie } from './cookies.js';
 
 export interface InputOptions {
   /** Parameters that may hold control characters (a password: never shown, never logged). */
@@ -38,8 +38,12 @@ export function optionalFormParams(request: FastifyRequest, options: InputOption
   return request.body;
 }
 
-/** The session and browser-binding cookies; `secure`: the issuer is https (`__Host-` names, src/http/cookies.ts). */
+/** The session, browser-binding and device cookies; `secure`: the issuer is https (`__Host-` names, src/http/cookies.ts). */
 export function browserState(request: FastifyRequest, secure: boolean): BrowserState {
   const cookies = parseCookies(request.headers.cookie);
-  return { sessionId: readCookie(cookies, SESSION_COOKIE, secure), browserId: readCookie(cookies, BROWSER_COOKIE, secure) };
+  return {
+    sessionId: readCookie(cookies, SESSION_COOKIE, secure),
+    browserId: readCookie(cookies, BROWSER_COOKIE, secure),
+    deviceCookie: readCookie(cookies, DEVICE_COOKIE, secure),
+  };
 }

@@ -1,6 +1,7 @@
 /**
  * Brute-force limits on client authentication (RFC 6749 §2.3) at the token, revocation
- * (RFC 7009) and introspection (RFC 7662) endpoints: failures per client_id and per IP address,
+ * (RFC 7009) and introspection (RFC 7662) endpoints: failures per (client_id, IP address) and per
+ * IP address,
  * answered with 429, Retry-After and a JSON `temporarily_unavailable` error (see TooManyAttempts
  * in src/core/limits.ts for why that code), before any client secret is hashed.
  *
@@ -15,7 +16,8 @@ import { clientSecretArgon2CheckCount } from '../../src/core/secrets.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { assertTokenError, basicAuthorization, postToken, type TokenResponse } from '../helpers/code-flow.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
-import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
+import { CONFIDENTIAL_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
+import { registerClient } from '../../src/core/client-metadata.js';
 
 const NOW = 1_900_000_000_000;
 const NEVER: AttemptLimit = { freeAttempts: 100_000, backoffBaseMs: 0, lockAfter: 1_000_000, lockSeconds: 1 };
@@ -27,8 +29,8 @@ after(async () => {
   for (const server of servers) await server.close();
 });
 
-async function startServer(overrides: Partial<GatehouseSettings['limits']>, databaseUrl?: string) {
-  const settings: Partial<GatehouseSettings> = { limits: { ...DEFAULT_SETTINGS.limits, clientIp: NEVER, ...overrides } };
+async function startServer(overrides: Partial<GatehouseSettings['limits']>, databaseUrl?: string, extra: Partial<GatehouseSettings> = {}) {
+  const settings: Partial<GatehouseSettings> = { limits: { ...DEFAULT_SETTINGS.limits, clientIp: NEVER, ...overrides }, ...extra };
   const server = await startTestServer({ settings, ...(databaseUrl ? { databaseUrl } : {}) });
   servers.push(server);
   const clock = { now: NOW };
@@ -153,3 +155,73 @@ describe('client authentication limits across instances', () => {
     }
   });
 });
+
+/** A token request (as tokenRequest) from address `from`, sent as X-Forwarded-For to a server that trusts the proxy. */
+async function tokenRequestFrom(server: RunningGatehouse, basic: { id: string; secret: string }, from: string): Promise<TokenResponse> {
+  const response = await fetch(new URL('/token', server.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization(basic.id, basic.secret), 'x-forwarded-for': from },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: 'no-such-code', redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0]! }).toString(),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: JSON.parse(text) as Record<string, unknown>, text };
+}
+
+const ATTACKER = '203.0.113.66';
+const CLIENT_HOST = '198.51.100.20';
+
+for (const target of STORE_TARGETS) {
+  describe(`client authentication limits per (client_id, address) (${target.name})`, () => {
+    it('RFC 6749 §2.2: a client_id is public; wrong secrets from one address hold that address back, not the client at its own address', async (t) => {
+      const url = await target.url();
+      if (!url) return t.skip(postgresSkipMessage());
+      try {
+        // The default limits, but the per-address one (tested above) out of the way.
+        const { server, events } = await startServer({}, url, { trustProxy: true });
+        // The defaults: 5 free failures, the 6th starts a 1 s delay.
+        for (let i = 0; i < 6; i++) assertTokenError(await tokenRequestFrom(server, WRONG, ATTACKER), 401, 'invalid_client');
+        const before = clientSecretArgon2CheckCount();
+        for (let i = 0; i < 14; i++) assertLimited(await tokenRequestFrom(server, WRONG, ATTACKER), 1);
+        // A secret a person chose (argon2id) stays behind the limit at the attacker's address.
+        assertLimited(await tokenRequestFrom(server, RIGHT, ATTACKER), 1);
+        assert.equal(clientSecretArgon2CheckCount(), before, 'no argon2id for limited requests');
+        // The client at its own address is not refused, not once.
+        for (let i = 0; i < 10; i++) assertTokenError(await tokenRequestFrom(server, RIGHT, CLIENT_HOST), 400, 'invalid_grant');
+        assert.equal(events.filter((event) => event.type === 'rate_limit.locked').length, 0);
+      } finally {
+        for (const server of servers.splice(0)) await server.close();
+        await target.cleanup(url);
+      }
+    });
+
+    it('RFC 6749 §2.3.1: a generated secret is always checked: the right one is never refused, even from the blocked address', async (t) => {
+      const url = await target.url();
+      if (!url) return t.skip(postgresSkipMessage());
+      try {
+        const { server, clock } = await startServer({ clientId: SMALL }, url, { trustProxy: true });
+        const { client, clientSecret } = await registerClient(
+          { redirect_uris: CONFIDENTIAL_CLIENT.redirect_uris, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code'] },
+          { generateSecret: true, now: NOW },
+        );
+        await server.store.clients.create(client);
+        const right = { id: client.clientId, secret: clientSecret! };
+        const wrong = { id: client.clientId, secret: 'not-the-secret' };
+        // SMALL: 2 free failures, then 60 s, 120 s; the 4th failure locks for 300 s.
+        for (let i = 0; i < 3; i++) assertTokenError(await tokenRequestFrom(server, wrong, ATTACKER), 401, 'invalid_client');
+        clock.now += 60_000;
+        assertTokenError(await tokenRequestFrom(server, wrong, ATTACKER), 401, 'invalid_client');
+        // Locked: a wrong secret is answered 429 ...
+        assertLimited(await tokenRequestFrom(server, wrong, ATTACKER), 300);
+        // ... but the right one, from the same address, is accepted every time.
+        const before = clientSecretArgon2CheckCount();
+        for (let i = 0; i < 5; i++) assertTokenError(await tokenRequestFrom(server, right, ATTACKER), 400, 'invalid_grant');
+        assertTokenError(await tokenRequestFrom(server, right, CLIENT_HOST), 400, 'invalid_grant');
+        assert.equal(clientSecretArgon2CheckCount(), before, 'a generated secret is a SHA-256 comparison');
+        assertLimited(await tokenRequestFrom(server, wrong, ATTACKER), 300);
+      } finally {
+        for (const server of servers.splice(0)) await server.close();
+        await target.cleanup(url);
+      }
+    });
+  });
+}

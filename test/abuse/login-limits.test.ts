@@ -1,6 +1,7 @@
 /**
- * Brute-force limits on the login page (src/core/limits.ts): per username and per client IP
- * address, increasing delays then a lock, 429 with Retry-After (RFC 6585 §4), shared by every
+ * Brute-force limits on the login page (src/core/limits.ts): per (username, address), per
+ * address, per username (browsers without a device cookie) and per device cookie (OWASP),
+ * increasing delays then a lock, 429 with Retry-After (RFC 6585 §4), shared by every
  * instance on one database, refused before any argon2id hashing, and saying nothing about
  * whether a user exists.
  *
@@ -19,7 +20,7 @@ import { passwordVerificationCount } from '../../src/core/secrets.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { authorizeUrl, newVerifier } from '../helpers/code-flow.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
-import { ALICE, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import { ALICE, PUBLIC_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
 import { UserAgent, decodeEntities, hiddenInput, isLoginPage, type PageResponse } from '../helpers/user-agent.js';
 
 const NOW = 1_900_000_000_000;
@@ -53,9 +54,19 @@ interface LoginForm {
   csrf: string;
 }
 
-/** Starts an authorization and returns its login form. */
-async function openLogin(server: RunningGatehouse): Promise<LoginForm> {
+/**
+ * Starts an authorization and returns its login form. `from`: the browser's address, sent as
+ * X-Forwarded-For (the server must trust the proxy); `deviceOf`: a browser whose device cookie
+ * this new browser carries (and no session).
+ */
+async function openLogin(server: RunningGatehouse, options: { from?: string; deviceOf?: UserAgent } = {}): Promise<LoginForm> {
   const ua = new UserAgent(server.url);
+  if (options.from !== undefined) ua.extraHeaders['x-forwarded-for'] = options.from;
+  const device = options.deviceOf?.cookie('gh_device');
+  if (options.deviceOf) {
+    assert.ok(device, 'the earlier sign-in set a device cookie');
+    ua.setCookie('gh_device', device);
+  }
   const page = await ua.navigate(
     authorizeUrl(server, {
       response_type: 'code',
@@ -253,3 +264,100 @@ describe('login brute-force limits across instances', () => {
     }
   });
 });
+
+/** Fails `count` counted sign-ins, waiting out (on the test clock) every delay in between. */
+async function failCounted(form: LoginForm, clock: { now: number }, username: string, count: number): Promise<void> {
+  for (let failed = 0; failed < count; ) {
+    const response = await tryLogin(form, username, `guess-${failed}`);
+    if (response.status === 429) {
+      clock.now += Number(response.headers.get('retry-after')) * 1000;
+      continue;
+    }
+    assertPlainFailure(response);
+    failed++;
+  }
+}
+
+function assertSignedIn(response: PageResponse): void {
+  assert.equal(response.status, 303, response.body.slice(0, 300));
+  assert.doesNotMatch(response.location ?? '', /failed/);
+}
+
+const ATTACKER = '203.0.113.66';
+const ALICE_HOME = '198.51.100.7';
+
+for (const target of STORE_TARGETS) {
+  describe(`OWASP: no one can lock another user out (${target.name})`, () => {
+    it('OWASP Authentication Cheat Sheet: failures lock (username, address), not the account; alice signs in from her own address and from a known device at the attacker’s address', async (t) => {
+      const url = await target.url();
+      if (!url) return t.skip(postgresSkipMessage());
+      try {
+        const { server, clock, events } = await startServer({ trustProxy: true }, url);
+        // Alice signed in on this device before (at the address the attacker uses later, a NAT).
+        const device = await openLogin(server, { from: ATTACKER });
+        assertSignedIn(await tryLogin(device, ALICE.username, ALICE.password));
+        const deviceCookie = device.ua.cookie('gh_device');
+        assert.match(deviceCookie ?? '', /^[A-Za-z0-9_-]{65}$/);
+
+        // The attacker makes the default 10 failures (waiting out every delay): locked for 15 min.
+        const attacker = await openLogin(server, { from: ATTACKER });
+        await failCounted(attacker, clock, ALICE.username, 10);
+        const before = passwordVerificationCount();
+        assertLimited(await tryLogin(attacker, ALICE.username, ALICE.password), 900);
+        assertLimited(await tryLogin(attacker, ALICE.username, 'guess-again'), 900);
+        assert.equal(passwordVerificationCount(), before, 'the attacker gets no more password checks');
+        const lock = events.find((event) => event.type === 'rate_limit.locked');
+        assert.ok(lock?.type === 'rate_limit.locked');
+        assert.deepEqual([lock.scope, lock.subject], ['login_user_address', ALICE.username]);
+
+        // Alice, from her own address on a browser never seen before: not refused.
+        assertSignedIn(await tryLogin(await openLogin(server, { from: ALICE_HOME }), ALICE.username, ALICE.password));
+        // Alice on her known device, even at the attacker's address: not refused.
+        assertSignedIn(await tryLogin(await openLogin(server, { from: ATTACKER, deviceOf: device.ua }), ALICE.username, ALICE.password));
+        // The attacker is still held back.
+        assertLimited(await tryLogin(attacker, ALICE.username, ALICE.password), 900);
+      } finally {
+        for (const server of servers.splice(0)) await server.close();
+        await target.cleanup(url);
+      }
+    });
+
+    it('OWASP device cookies: guessing from many addresses only delays unknown browsers (never a lock); a known device is not refused, and counts its own failures', async (t) => {
+      const url = await target.url();
+      if (!url) return t.skip(postgresSkipMessage());
+      try {
+        const { server, clock } = await startServer(
+          {
+            trustProxy: true,
+            limits: {
+              ...DEFAULT_SETTINGS.limits,
+              loginUsername: { freeAttempts: 2, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 60 },
+              loginDevice: { freeAttempts: 1, backoffBaseMs: 30_000, lockAfter: 5, lockSeconds: 600 },
+            },
+          },
+          url,
+        );
+        const device = await openLogin(server, { from: ALICE_HOME });
+        assertSignedIn(await tryLogin(device, ALICE.username, ALICE.password));
+
+        // A botnet: one guess from each of many addresses, waiting out every delay.
+        for (let i = 0; i < 12; i++) await failCounted(await openLogin(server, { from: `192.0.2.${i + 1}` }), clock, ALICE.username, 1);
+        // An unknown browser waits at most lock_seconds (60 s), however long the attack goes on.
+        const unknown = await openLogin(server, { from: ALICE_HOME });
+        assertLimited(await tryLogin(unknown, ALICE.username, ALICE.password), 60);
+        // Alice's known device is not refused.
+        const known = await openLogin(server, { from: ALICE_HOME, deviceOf: device.ua });
+        assertSignedIn(await tryLogin(known, ALICE.username, ALICE.password));
+
+        // A device cookie has its own run of failures: 1 free, then a 30 s delay.
+        const stolen = await openLogin(server, { from: '192.0.2.200', deviceOf: known.ua });
+        assertPlainFailure(await tryLogin(stolen, ALICE.username, 'guess-1'));
+        assertPlainFailure(await tryLogin(stolen, ALICE.username, 'guess-2'));
+        assertLimited(await tryLogin(stolen, ALICE.username, 'guess-3'), 30);
+      } finally {
+        for (const server of servers.splice(0)) await server.close();
+        await target.cleanup(url);
+      }
+    });
+  });
+}

@@ -85,8 +85,10 @@ async function runFlow(server: RunningGatehouse): Promise<string[]> {
 const FLOW_SETTINGS = {
   refreshTokenGraceSeconds: 0,
   limits: {
+    loginUserAddress: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
     loginUsername: { freeAttempts: 0, backoffBaseMs: 0, lockAfter: 2, lockSeconds: 60 },
     loginIp: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
+    loginDevice: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
     clientId: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
     clientIp: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
     interactionIp: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },

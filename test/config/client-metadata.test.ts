@@ -344,6 +344,33 @@ describe('logout metadata (OpenID Connect RP-Initiated Logout 1.0 §3.1, Back-Ch
     assertRefused({ ...WEB, backchannel_logout_uri: 'https://app.example.com/logout#x' }, 'backchannel_logout_uri', /fragment/);
     assertRefused({ ...WEB, backchannel_logout_uri: 'https://user:pw@app.example.com/logout' }, 'backchannel_logout_uri', /user information/);
     for (const uri of ['http://127.0.0.1:8080/logout', 'http://localhost/logout', 'http://[::1]:9/logout']) {
+      // Loopback IP literals need outbound_allow_private_addresses (see the OWASP SSRF test below).
+      const outbound = { allowPrivateAddresses: true };
+      assert.equal((await registerClient({ ...WEB, backchannel_logout_uri: uri }, { generateSecret: true, now: NOW, outbound })).client.backchannelLogoutUri, uri);
+    }
+  });
+
+  test('OWASP SSRF Prevention: a backchannel_logout_uri naming a private, loopback or link-local IP literal is refused unless outbound_allow_private_addresses', async () => {
+    const internal = [
+      'https://169.254.169.254/',
+      'https://10.0.0.1:6379/',
+      'http://127.1/',
+      'http://127.0.0.1:8080/logout',
+      'http://[::1]:9/logout',
+      'https://0x7f.1/logout',
+      'https://2130706433/logout',
+      'https://192.168.0.10/logout',
+      'https://[::ffff:10.0.0.1]/logout',
+      'https://[fd00::1]/logout',
+      'https://[fe80::1]/logout',
+    ];
+    for (const uri of internal) {
+      assertRefused({ ...WEB, backchannel_logout_uri: uri }, 'backchannel_logout_uri', /is refused: address .* outbound_allow_private_addresses/);
+      const allowed = validateClientMetadata({ ...WEB, backchannel_logout_uri: uri }, { allowPrivateAddresses: true });
+      assert.equal(allowed.backchannel_logout_uri, uri);
+    }
+    // A public address, and a name (checked when the request is made), are accepted.
+    for (const uri of ['https://93.184.215.14/logout', 'https://app.example.com/logout', 'http://localhost/logout']) {
       assert.equal((await register({ ...WEB, backchannel_logout_uri: uri })).client.backchannelLogoutUri, uri);
     }
   });

@@ -80,7 +80,7 @@ describe('loadConfigFile: valid files', () => {
     const config = await loadConfigFile(await file(example));
     assert.equal(config.clients?.length, 2);
     assert.equal(config.users?.[0]?.username, 'alice');
-    assert.equal(config.limits?.login_username?.lock_after, 10);
+    assert.equal(config.limits?.login_user_address?.lock_after, 10);
   });
 
   test('reads a YAML file with every key, applying client defaults', async () => {
@@ -475,6 +475,18 @@ clients:
     await assertConfigError('backchannel_logout_max_attempts: 0\n', 'backchannel_logout_max_attempts', /between 1 and/);
     await assertConfigError('backchannel_logout_backoff_initial_ms: fast\n', 'backchannel_logout_backoff_initial_ms', /integer/);
   });
+
+  test('OWASP SSRF Prevention: outbound_allow_private_addresses and outbound_max_response_bytes; a private IP-literal backchannel_logout_uri is refused unless the file allows it', async () => {
+    const client = 'clients:\n  - client_id: web\n    client_secret: s3cret-s3cret\n    redirect_uris: [https://app.example.com/cb]\n';
+    await assertConfigError(`${client}    backchannel_logout_uri: https://10.0.0.1:6379/\n`, 'clients[0].backchannel_logout_uri', /is refused: address 10\.0\.0\.1 is private/);
+    await assertConfigError(`${client}    backchannel_logout_uri: http://127.1/\n`, 'clients[0].backchannel_logout_uri', /address 127\.0\.0\.1 is loopback/);
+    await assertConfigError('outbound_allow_private_addresses: yes-please\n', 'outbound_allow_private_addresses', /true or false/);
+    await assertConfigError('outbound_max_response_bytes: 10\n', 'outbound_max_response_bytes', /between 1024 and/);
+    const config = await loadConfigFile(await file(`outbound_allow_private_addresses: true\noutbound_max_response_bytes: 4096\n${client}    backchannel_logout_uri: https://10.0.0.1:6379/\n`));
+    assert.equal(config.outbound_allow_private_addresses, true);
+    assert.equal(config.outbound_max_response_bytes, 4096);
+    assert.equal(config.clients![0]!.backchannel_logout_uri, 'https://10.0.0.1:6379/');
+  });
 });
 
 describe('brute-force limits in the config file (limits:)', () => {
@@ -486,7 +498,7 @@ describe('brute-force limits in the config file (limits:)', () => {
   });
 
   test('errors name the key path', async () => {
-    await assertConfigError('limits:\n  login:\n    lock_after: 3\n', 'limits.login', /not a known key.*login_username, login_ip, client_id, client_ip/);
+    await assertConfigError('limits:\n  login:\n    lock_after: 3\n', 'limits.login', /not a known key.*login_user_address, login_username, login_ip, login_device, client_id, client_ip/);
     await assertConfigError('limits:\n  login_ip:\n    lock_after: 0\n', 'limits.login_ip.lock_after', /between 1 and/);
     await assertConfigError('limits:\n  client_id:\n    lock_minutes: 3\n', 'limits.client_id.lock_minutes', /not a known key.*lock_seconds/);
     await assertConfigError('limits:\n  client_id: 5\n', 'limits.client_id', /must be a mapping/);

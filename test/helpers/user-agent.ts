@@ -16,6 +16,9 @@ export class UserAgent {
 
   constructor(private readonly origin: string) {}
 
+  /** Sent with every request, e.g. X-Forwarded-For to a server with trust_proxy. */
+  readonly extraHeaders: Record<string, string> = {};
+
   cookie(name: string): string | undefined {
     return this.cookies.get(name);
   }
@@ -26,7 +29,7 @@ export class UserAgent {
 
   async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<PageResponse> {
     const absolute = new URL(url, this.origin).href;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.extraHeaders };
     const sameOrigin = new URL(absolute).origin === this.origin;
     if (sameOrigin && this.cookies.size > 0) headers['cookie'] = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let body: string | undefined;

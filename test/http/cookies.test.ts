@@ -65,7 +65,7 @@ describe('cookies', () => {
       const done = await ua.authorize(`${origin}${authorizePath()}`, ALICE);
       assert.match(done.location ?? '', /[?&]code=/);
       const names = setCookies.map((cookie) => cookie.slice(0, cookie.indexOf('=')));
-      assert.deepEqual([...new Set(names)].sort(), ['__Host-gh_browser', '__Host-gh_session']);
+      assert.deepEqual([...new Set(names)].sort(), ['__Host-gh_browser', '__Host-gh_device', '__Host-gh_session']);
       for (const cookie of setCookies) {
         assert.match(cookie, /; Secure(;|$)/, cookie);
         assert.match(cookie, /; Path=\/(;|$)/, cookie);
@@ -91,7 +91,7 @@ describe('cookies', () => {
       const { ua, setCookies } = recordingAgent(gatehouse.url);
       await ua.authorize(`${gatehouse.url}${authorizePath()}`, ALICE);
       const names = setCookies.map((cookie) => cookie.slice(0, cookie.indexOf('=')));
-      assert.deepEqual([...new Set(names)].sort(), ['gh_browser', 'gh_session']);
+      assert.deepEqual([...new Set(names)].sort(), ['gh_browser', 'gh_device', 'gh_session']);
       for (const cookie of setCookies) assert.doesNotMatch(cookie, /Secure/);
     } finally {
       await gatehouse.close();

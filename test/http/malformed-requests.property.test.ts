@@ -32,7 +32,9 @@ before(async () => {
   // malformed input, so it runs with limits no run reaches.
   const unreachable = { freeAttempts: 1_000_000, backoffBaseMs: 1, lockAfter: 1_000_000, lockSeconds: 1 };
   gatehouse = await startTestServer({
-    settings: { limits: { loginUsername: unreachable, loginIp: unreachable, clientId: unreachable, clientIp: unreachable, interactionIp: unreachable } },
+    settings: {
+      limits: { loginUserAddress: unreachable, loginUsername: unreachable, loginIp: unreachable, loginDevice: unreachable, clientId: unreachable, clientIp: unreachable, interactionIp: unreachable },
+    },
   });
 });
 after(async () => {

@@ -18,8 +18,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
-import type { ClientFixture } from '../../src/config/settings.js';
-import { LogoutDeliveryWorker, retryDelayMs, type WorkerLogger } from '../../src/core/logout/delivery-worker.js';
+import type { ClientFixture, GatehouseSettings } from '../../src/config/settings.js';
+import { LogoutDeliveryWorker, retryDelayMs, TRANSPORT_FAILURE, type WorkerLogger } from '../../src/core/logout/delivery-worker.js';
 import { BACKCHANNEL_LOGOUT_EVENT, refreshLogoutToken } from '../../src/core/logout/logout-token.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import type { LogoutDelivery } from '../../src/store/store.js';
@@ -190,7 +190,8 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
       databaseUrl,
       clients: [flaky, steady, dead, PUBLIC_CLIENT],
       // Small backoff so the retries take a fraction of a second.
-      settings: { backchannelLogoutBackoffInitialMs: 100, backchannelLogoutBackoffMaxMs: 400, backchannelLogoutMaxAttempts: 4 },
+      // The endpoint is on 127.0.0.1, which outbound requests refuse unless allowed.
+      settings: { backchannelLogoutBackoffInitialMs: 100, backchannelLogoutBackoffMaxMs: 400, backchannelLogoutMaxAttempts: 4, outboundAllowPrivateAddresses: true },
     });
   });
   after(async () => {
@@ -383,7 +384,7 @@ describe('Back-Channel Logout 1.0: the queue is persisted', () => {
   it('a delivery in flight when the server stops is delivered by the next server on the same database', async () => {
     // The first request never gets an answer (the server is stopped meanwhile); later ones get 200.
     const rp = rpClient('rp-restart', endpoint.script('/restart', (n) => (n === 1 ? 'hang' : 200)));
-    const first = await startTestServer({ databaseUrl, clients: [rp], settings: { backchannelLogoutBackoffInitialMs: 100 } });
+    const first = await startTestServer({ databaseUrl, clients: [rp], settings: { backchannelLogoutBackoffInitialMs: 100, outboundAllowPrivateAddresses: true } });
     let payloadIssuer: string;
     let sid: unknown;
     try {
@@ -409,7 +410,7 @@ describe('Back-Channel Logout 1.0: the queue is persisted', () => {
       await store.close();
     }
 
-    const second = await startTestServer({ databaseUrl, clients: [rp], settings: { backchannelLogoutBackoffInitialMs: 100 } });
+    const second = await startTestServer({ databaseUrl, clients: [rp], settings: { backchannelLogoutBackoffInitialMs: 100, outboundAllowPrivateAddresses: true } });
     try {
       await waitFor('the delivery by the second server', async () => (await second.store.logoutDeliveries.list())[0]?.deliveredAt != null);
       const received = endpoint.at('/restart');
@@ -423,5 +424,81 @@ describe('Back-Channel Logout 1.0: the queue is persisted', () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe('OWASP SSRF Prevention: back-channel logout URIs that reach the server\'s own network', () => {
+  const endpoint = new LogoutEndpoint();
+  before(() => endpoint.start());
+  after(() => endpoint.stop());
+
+  /** Signs in and out with `fixture` on a server with `settings`; returns the delivery and the worker's log. */
+  async function logoutThrough(fixture: ClientFixture, settings: Partial<GatehouseSettings>) {
+    const gatehouse = await startTestServer({ clients: [fixture], settings: { backchannelLogoutBackoffInitialMs: 100, backchannelLogoutMaxAttempts: 1, ...settings } });
+    await gatehouse.logoutDeliveryWorker.stop();
+    const logs: Array<{ level: string; obj: Record<string, unknown>; msg: string | undefined }> = [];
+    const capture = (level: string) => (obj: object, msg?: string) => logs.push({ level, obj: obj as Record<string, unknown>, msg });
+    const worker = new LogoutDeliveryWorker(gatehouse.context, { info: capture('info'), warn: capture('warn'), error: capture('error') });
+    worker.start();
+    try {
+      const ua = new UserAgent(gatehouse.url);
+      const tokens = await signIn(gatehouse, fixture, ua);
+      await signOut(gatehouse, fixture, ua, tokens.id_token!);
+      worker.kick();
+      await waitFor('the delivery to be settled', async () => {
+        const delivery = (await gatehouse.store.logoutDeliveries.list()).find((d) => d.clientId === fixture.client_id);
+        return delivery !== undefined && delivery.nextAttemptAt === null;
+      });
+      return { delivery: deliveryFor(await gatehouse.store.logoutDeliveries.list(), fixture.client_id), logs };
+    } finally {
+      await worker.stop();
+      await gatehouse.close();
+    }
+  }
+
+  it('a backchannel_logout_uri whose host resolves to 127.0.0.1 is refused before connecting by default, and delivered when outbound_allow_private_addresses is true', async () => {
+    // `localhost` passes registration (a name, not an address); the address is checked when the request is made.
+    const uri = `${endpoint.url.replace('127.0.0.1', 'localhost')}/internal`;
+    endpoint.script('/internal', () => 200);
+    const fixture = rpClient('rp-internal', uri);
+
+    const refused = await logoutThrough(fixture, {});
+    assert.equal(endpoint.at('/internal').length, 0, 'no request reached the internal endpoint');
+    assert.equal(refused.delivery.deliveredAt, null);
+    assert.equal(refused.delivery.lastError, TRANSPORT_FAILURE, 'the record says nothing about the target');
+    const gaveUp = refused.logs.find((entry) => entry.level === 'error' && entry.obj['clientId'] === fixture.client_id);
+    assert.match(String(gaveUp?.obj['error']), /refused: localhost resolves to (127\.0\.0\.1|::1), loopback/, 'the log has the reason');
+
+    const allowed = await logoutThrough(fixture, { outboundAllowPrivateAddresses: true });
+    assert.equal(endpoint.at('/internal').length, 1);
+    assert.notEqual(allowed.delivery.deliveredAt, null);
+  });
+
+  it('a closed port, a silent endpoint and a redirect are all recorded as one uniform failure; only the log tells them apart', async () => {
+    const closed = createServer();
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise((done) => closed.close(done));
+    endpoint.script('/silent', () => 'hang');
+    endpoint.script('/moved', () => 302);
+    const cases: Array<[string, string, RegExp]> = [
+      ['rp-closed', `http://127.0.0.1:${closedPort}/logout`, /ECONNREFUSED/],
+      ['rp-silent', `${endpoint.url}/silent`, /no complete response within 300 ms/],
+      ['rp-moved', `${endpoint.url}/moved`, /HTTP 302: redirects are not followed/],
+    ];
+    for (const [id, uri, logged] of cases) {
+      const { delivery, logs } = await logoutThrough(rpClient(id, uri), { outboundAllowPrivateAddresses: true, backchannelLogoutTimeoutMs: 300 });
+      assert.equal(delivery.lastError, TRANSPORT_FAILURE, id);
+      const gaveUp = logs.find((entry) => entry.level === 'error' && entry.obj['clientId'] === id);
+      assert.match(String(gaveUp?.obj['error']), logged, id);
+    }
+    assert.equal(endpoint.at('/moved').length, 1, 'the redirect was not followed');
+  });
+
+  it('a backchannel_logout_uri naming a loopback IP literal (http://127.1/) is refused at registration unless allowed', async () => {
+    const fixture = rpClient('rp-literal', 'http://127.1:9/logout');
+    await assert.rejects(startTestServer({ clients: [fixture] }), /backchannel_logout_uri http:\/\/127\.1:9\/logout is refused: address 127\.0\.0\.1 is loopback/);
+    const allowed = await startTestServer({ clients: [fixture], settings: { outboundAllowPrivateAddresses: true } });
+    await allowed.close();
   });
 });

@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import { clientToMetadata, registerClient, type ClientMetadataView } from '../../core/client-metadata.js';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
-import { addListOptions, addStoreOptions, collect, isUniqueViolation, listRows, withStore, type ListFlags, type StoreFlags } from '../shared.js';
+import { addListOptions, addStoreOptions, collect, isUniqueViolation, listRows, settingsFor, withStore, type ListFlags, type StoreFlags } from '../shared.js';
 
 function describeClient(view: ClientMetadataView): string {
   const lines: Array<[string, string]> = [
@@ -62,8 +62,10 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     backchannel_logout_session_required: flags.backchannelLogoutSessionRequired,
     subject_type: flags.subjectType,
   };
-  // Validate before touching the database, so that a typo costs nothing.
-  const { client, clientSecret } = await registerClient(metadata, { generateSecret: true, now: Date.now() });
+  // Validate before touching the database, so that a typo costs nothing. The config file's
+  // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri is accepted.
+  const { outboundAllowPrivateAddresses } = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const { client, clientSecret } = await registerClient(metadata, { generateSecret: true, now: Date.now(), outbound: { allowPrivateAddresses: outboundAllowPrivateAddresses } });
   await withStore(flags, async (store, events) => {
     if (await store.clients.get(client.clientId)) throw new CliError(`a client with client_id ${client.clientId} already exists`);
     try {

@@ -21,6 +21,8 @@ export interface BrowserState {
   sessionId?: string | undefined;
   /** A random value binding interactions to this browser (login CSRF defence). */
   browserId?: string | undefined;
+  /** The device cookie of an earlier successful sign-in (src/core/limits.ts), if any. */
+  deviceCookie?: string | undefined;
 }
 
 export type AuthorizationOutcome =

@@ -14,7 +14,7 @@ import { errorResponse, type AuthorizationResponse } from './authorization-respo
 import { currentSession, nextStep, targetOf, type BrowserState } from './authorization-endpoint.js';
 import { issueAuthorizationCode } from './issue-code.js';
 import { endSession } from '../logout/backchannel.js';
-import { beginLoginAttempt, interactionFinished } from '../limits.js';
+import { beginLoginAttempt, interactionFinished, issueDeviceCookie } from '../limits.js';
 
 /** An interaction that is unknown, expired, finished, or started by another browser. */
 export class InteractionNotFound extends Error {
@@ -86,15 +86,17 @@ async function usernameHint({ interaction, client }: LoadedInteraction, context:
 
 export type LoginResult =
   | { kind: 'failed' }
-  /** Too many attempts for this username or IP address: refused before the password was checked. */
+  /** Too many attempts (src/core/limits.ts): refused before the password was checked. */
   | ({ kind: 'limited'; retryAfterSeconds: number; username: string | null } & LoadedInteraction)
-  | { kind: 'signed-in'; sessionId: string; next: { kind: 'consent' } | { kind: 'respond'; response: AuthorizationResponse } };
+  /** `deviceCookie`: the new device cookie of this browser, bound to the user signed in. */
+  | { kind: 'signed-in'; sessionId: string; deviceCookie: string; next: { kind: 'consent' } | { kind: 'respond'; response: AuthorizationResponse } };
 
 /**
  * Verifies the username and password. An unknown user is checked against a dummy hash so that
  * it takes as long as a wrong password, and both get the same answer. The brute-force limits
  * (src/core/limits.ts) count the attempt first and refuse it, before any hashing, while the
- * username or the client's IP address `clientIp` is blocked.
+ * (username, `clientIp`) pair, the address or the username is blocked, or, for a browser whose
+ * device cookie was issued for this username, while that device cookie is blocked.
  */
 export async function submitLogin(
   id: string,
@@ -106,7 +108,7 @@ export async function submitLogin(
   const loaded = await loadInteraction(id, browser, context);
   const { interaction } = loaded;
   checkCsrf(interaction, form.csrfToken);
-  const attempt = await beginLoginAttempt(context, form.username ?? '', clientIp);
+  const attempt = await beginLoginAttempt(context, form.username ?? '', clientIp, browser.deviceCookie);
   if (attempt.limited) return { kind: 'limited', retryAfterSeconds: attempt.retryAfterSeconds, username: form.username ?? null, ...loaded };
   const user = form.username === undefined ? undefined : await context.store.users.getByUsername(form.username);
   const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHashFor()), form.password ?? '');
@@ -153,9 +155,12 @@ export async function submitLogin(
     now,
   );
 
+  // OWASP device cookies: a fresh one at every sign-in, bound to the username typed (what the
+  // next sign-in is checked against).
+  const deviceCookie = issueDeviceCookie(context, form.username!);
   const step = await nextStep(interaction.request, session, interaction.createdAt, context);
-  if (step === 'complete') return { kind: 'signed-in', sessionId, next: { kind: 'respond', response: await complete(interaction, session, context, clientIp) } };
-  return { kind: 'signed-in', sessionId, next: { kind: 'consent' } };
+  if (step === 'complete') return { kind: 'signed-in', sessionId, deviceCookie, next: { kind: 'respond', response: await complete(interaction, session, context, clientIp) } };
+  return { kind: 'signed-in', sessionId, deviceCookie, next: { kind: 'consent' } };
 }
 
 export type ConsentResult = { kind: 'login' } | { kind: 'respond'; response: AuthorizationResponse };

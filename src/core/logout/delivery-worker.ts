@@ -6,6 +6,14 @@
  * backoff (initial delay, doubling, capped) until the delivery is accepted or the attempts or
  * the time allowed run out. Redirects are not followed (the registered URI is the endpoint).
  *
+ * The request goes through src/core/outbound/safe-fetch.ts: the URI was chosen by whoever
+ * registered the client, so it must not reach the server's own network (private, loopback,
+ * link-local and metadata addresses are refused before connecting unless
+ * `outbound_allow_private_addresses` is set), and the size and time of the answer are bounded.
+ * What went wrong at the transport level (refused, timeout, connection refused or reset, ...)
+ * is logged in detail, but recorded with the delivery as one uniform `TRANSPORT_FAILURE`, so
+ * that the recorded outcome does not tell which ports of a host are open.
+ *
  * The queue lives in the store, so a logout survives restarts, and several instances can run
  * workers on one database: an attempt starts by claiming the delivery with one conditional
  * UPDATE (`next_attempt_at = now + lease WHERE next_attempt_at <= now`), which exactly one
@@ -16,6 +24,10 @@ import type { ProviderContext } from '../context.js';
 import type { LogoutDelivery } from '../../store/store.js';
 import { logoutTokenAlg } from './backchannel.js';
 import { refreshLogoutToken } from './logout-token.js';
+import { OutboundRequestFailed, safeFetch } from '../outbound/safe-fetch.js';
+
+/** What a delivery records for any failure without an HTTP status (the log has the reason). */
+export const TRANSPORT_FAILURE = 'no usable HTTP response (see the server log)';
 
 /** The logging the worker needs; a pino/Fastify logger satisfies it. */
 export interface WorkerLogger {
@@ -39,8 +51,10 @@ export function retryDelayMs(failedAttempts: number, settings: ProviderContext['
 
 interface AttemptResult {
   delivered: boolean;
-  /** For the record: `HTTP 200`, `HTTP 503`, `no response within 5000 ms`, `ECONNREFUSED`, ... */
+  /** For the log: `HTTP 200`, `HTTP 503`, `no complete response within 5000 ms`, `ECONNREFUSED`, ... */
   detail: string;
+  /** For the delivery's record: the HTTP status, or TRANSPORT_FAILURE. */
+  recorded: string;
   /** The worker was stopped during the attempt. */
   interrupted: boolean;
 }
@@ -139,7 +153,7 @@ export class LogoutDeliveryWorker {
       token = await refreshLogoutToken(token, keys, client ? logoutTokenAlg(client, settings) : undefined, now);
       result = await this.post(claimed.uri, token);
     } catch (error) {
-      result = { delivered: false, detail: `cannot send: ${(error as Error).message ?? String(error)}`, interrupted: false };
+      result = { delivered: false, detail: `cannot send: ${(error as Error).message ?? String(error)}`, recorded: TRANSPORT_FAILURE, interrupted: false };
     }
 
     const at = this.context.now();
@@ -154,7 +168,7 @@ export class LogoutDeliveryWorker {
       const delay = retryDelayMs(claimed.attempts, settings);
       const giveUp =
         claimed.attempts >= settings.backchannelLogoutMaxAttempts || at + delay > claimed.createdAt + settings.backchannelLogoutMaxAgeSeconds * 1000;
-      outcome = { deliveredAt: null, nextAttemptAt: giveUp ? null : at + delay, lastError: result.detail, logoutToken: token };
+      outcome = { deliveredAt: null, nextAttemptAt: giveUp ? null : at + delay, lastError: result.recorded, logoutToken: token };
     }
     const recorded = await store.logoutDeliveries.finish(claimed.id, claimed.attempts, outcome);
     if (!recorded) {
@@ -169,35 +183,25 @@ export class LogoutDeliveryWorker {
   }
 
   private async post(uri: string, logoutToken: string): Promise<AttemptResult> {
-    const timeoutMs = this.context.settings.backchannelLogoutTimeoutMs;
-    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.stopController.signal]);
+    const { settings } = this.context;
     try {
-      const response = await fetch(uri, {
+      const response = await safeFetch(uri, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ logout_token: logoutToken }).toString(),
-        redirect: 'manual',
-        signal,
+        timeoutMs: settings.backchannelLogoutTimeoutMs,
+        maxResponseBytes: settings.outboundMaxResponseBytes,
+        allowPrivateAddresses: settings.outboundAllowPrivateAddresses,
+        signal: this.stopController.signal,
       });
-      await response.body?.cancel().catch(() => {});
       const detail = `HTTP ${response.status}`;
-      if (response.status >= 200 && response.status < 300) return { delivered: true, detail, interrupted: false };
-      const redirect = response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : '';
-      return { delivered: false, detail: detail + redirect, interrupted: false };
+      return { delivered: response.status >= 200 && response.status < 300, detail, recorded: detail, interrupted: false };
     } catch (error) {
-      if (this.stopController.signal.aborted) return { delivered: false, detail: 'interrupted by shutdown', interrupted: true };
-      if (signal.aborted) return { delivered: false, detail: `no response within ${timeoutMs} ms`, interrupted: false };
-      return { delivered: false, detail: networkErrorDetail(error), interrupted: false };
+      if (this.stopController.signal.aborted) return { delivered: false, detail: 'interrupted by shutdown', recorded: TRANSPORT_FAILURE, interrupted: true };
+      const detail = error instanceof OutboundRequestFailed ? error.message : `cannot send: ${(error as Error).message ?? String(error)}`;
+      return { delivered: false, detail, recorded: TRANSPORT_FAILURE, interrupted: false };
     }
   }
-}
-
-/** fetch() reports network errors as `TypeError: fetch failed` with the real reason as cause. */
-function networkErrorDetail(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-  if (cause && typeof cause.code === 'string') return `${cause.code}${typeof cause.message === 'string' ? `: ${cause.message}` : ''}`;
-  if (cause && typeof cause.message === 'string') return cause.message;
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The state of a delivery, for listings. */

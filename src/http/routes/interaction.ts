@@ -8,7 +8,7 @@ import { pageLanguage } from '../../core/authorize/authorization-request.js';
 import { submitConsent, submitLogin, viewInteraction, type LoadedInteraction } from '../../core/authorize/interaction.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { renderConsentPage, renderLoginPage } from '../../ui/pages.js';
-import { SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
+import { DEVICE_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
 import { cspAllowingRedirectTo, sendAuthorizationResponse, sendHtml, sendRedirect } from '../html-response.js';
 import { browserState, formParams } from '../request-input.js';
 
@@ -86,7 +86,10 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       const message = `Too many sign-in attempts. Try again in ${waitingTime(result.retryAfterSeconds)}.`;
       return sendHtml(reply, 429, loginPage(result, result.username, message), cspAllowingRedirectTo(result.interaction.request.redirectUri));
     }
-    reply.header('set-cookie', serializeCookie(SESSION_COOKIE, result.sessionId, { secure, maxAgeSeconds: context.settings.sessionTtlSeconds }));
+    reply.header('set-cookie', [
+      serializeCookie(SESSION_COOKIE, result.sessionId, { secure, maxAgeSeconds: context.settings.sessionTtlSeconds }),
+      serializeCookie(DEVICE_COOKIE, result.deviceCookie, { secure, maxAgeSeconds: context.settings.deviceCookieTtlSeconds }),
+    ]);
     if (result.next.kind === 'respond') return sendAuthorizationResponse(reply, result.next.response);
     return sendRedirect(reply, `${base}/${id}`);
   });
