@@ -5,7 +5,7 @@
  * config layer (unless validation gives it a default that fixtures should leave out: then one
  * line in LEFT_OUT_WHEN).
  */
-import type { ValidatedClientMetadata } from '../core/client-metadata.js';
+import type { CLIENT_METADATA_FIELDS, ValidatedClientMetadata } from '../core/client-metadata.js';
 
 /** The fields every fixture has (validation always yields them); the others appear only when set. */
 const ALWAYS = ['client_id', 'redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'scope', 'require_pkce'] as const;
@@ -44,3 +44,9 @@ export function clientFixtureOf(metadata: ValidatedClientMetadata & { client_id:
   }
   return fixture as ClientFixture;
 }
+
+// Compile-time: the config file accepts exactly the fields validation yields (CLIENT_METADATA_FIELDS
+// is the list load-config.ts checks keys against), so a new field cannot be forgotten in either.
+type Never<T extends never> = T;
+export type ValidatedFieldNotAccepted = Never<Exclude<keyof ValidatedClientMetadata, (typeof CLIENT_METADATA_FIELDS)[number]>>;
+export type AcceptedFieldNotValidated = Never<Exclude<(typeof CLIENT_METADATA_FIELDS)[number], keyof ValidatedClientMetadata>>;

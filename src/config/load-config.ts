@@ -57,7 +57,7 @@ class Validator {
     const where = keyPath === '' ? '' : ` ${keyPath}`;
     const line = keyPath === '' ? undefined : this.lineOf(keyPath);
     const at = line === undefined ? '' : ` (line ${line})`;
-    return new ConfigError(`Invalid config file ${this.file}${at}:${where} ${message}`, keyPath);
+    return new ConfigError(`Invalid config file ${this.file}:${where} ${message}${at}`, keyPath);
   }
 
   checkKeys(value: Record<string, unknown>, allowed: readonly string[], base: string): void {
