@@ -11,7 +11,7 @@ import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { CLIENT_METADATA_FIELDS, ClientMetadataError, validateClientMetadata } from '../core/client-metadata.js';
 import type { OutboundPolicy } from '../core/outbound/safe-fetch.js';
 import { SETTABLE_CLAIMS, UserClaimError, isEmailAddress, validateUserClaims } from '../core/user-claims.js';
-import { CONFIG_SCHEMA, ConfigError, EXPLAIN_ERRORS_MODES, META, enumValues, trustProxyProblem, type ConfigFile, type SettingMeta } from './schema.js';
+import { CONFIG_SCHEMA, ConfigError, META, enumValues, trustProxyProblem, type ConfigFile, type SettingMeta } from './schema.js';
 import { clientFixtureOf } from './client-fixture.js';
 import type { ClientFixture, ResourceFixture, UserFixture } from './settings.js';
 
@@ -207,12 +207,6 @@ function validateTrustProxy(v: Validator, value: unknown, keyPath: string): bool
     return text;
   }
   throw v.error(keyPath, `must be true, false, a number of proxy hops, or a list of proxy addresses or CIDR ranges, not ${describe(value)}`);
-}
-
-/** Why a value of explain_errors (config file or GATEHOUSE_EXPLAIN_ERRORS) is invalid, or undefined. */
-export function explainErrorsProblem(value: unknown): string | undefined {
-  if (typeof value === 'string' && (EXPLAIN_ERRORS_MODES as readonly string[]).includes(value)) return undefined;
-  return `must be one of ${EXPLAIN_ERRORS_MODES.join(', ')}, not ${describe(value)}`;
 }
 
 function validateClients(v: Validator, value: unknown, outbound: OutboundPolicy): ClientFixture[] {
