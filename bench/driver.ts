@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { CheckError } from './lib/http.js';
 import { failedResult, RESULT_PREFIX, type DriverConfig, type DriverResult } from './lib/results.js';
 import { clockTicksPerSecond, machineTicks, postgresCpuTicks, processCpuTicks } from './lib/proc.js';
-import { SCENARIOS, type ScenarioName, type VirtualClient } from './lib/scenarios.js';
+import { SCENARIOS, type VirtualClient } from './lib/scenarios.js';
 
 
 

@@ -50,7 +50,7 @@ export class GatehouseMetrics {
   private readonly loopDelay: IntervalHistogram;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly sources: MetricsSources) {
+  constructor(sources: MetricsSources) {
     const registers = [this.registry];
     // Registration order is the order of a scrape.
     this.httpRequests = new Counter({

@@ -20,7 +20,7 @@ import { s256Challenge } from '../../src/core/pkce.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { authorizeUrl, newVerifier } from '../helpers/code-flow.js';
 import { ALICE, PUBLIC_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
-import { UserAgent, isLoginPage } from '../helpers/user-agent.js';
+import { UserAgent } from '../helpers/user-agent.js';
 
 const NOW = 1_900_000_000_000;
 const REDIRECT = PUBLIC_CLIENT.redirect_uris[0]!;

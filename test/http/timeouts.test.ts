@@ -15,7 +15,8 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import type { GatehouseSettings } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { startTestServer } from '../helpers/server.js';
+import { postgresSkipMessage } from '../helpers/postgres.js';
+import { STORE_TARGETS, startTestServer, type StoreTarget } from '../helpers/server.js';
 
 /** Far longer than any timeout configured here, far shorter than the defaults being replaced. */
 const CLOSED_WITHIN_MS = 10_000;
@@ -59,21 +60,33 @@ function assertNothingOr408(received: string): void {
   if (received !== '') assert.match(received, /^HTTP\/1\.1 408 /, 'RFC 9110 §15.5.9: a request not completed in time gets 408');
 }
 
-async function withServer(settings: Partial<GatehouseSettings>, run: (gatehouse: RunningGatehouse) => Promise<void>): Promise<void> {
-  const gatehouse = await startTestServer({ settings });
+/**
+ * Runs `run` against a server on the target's store (a fresh PostgreSQL schema each time); skips
+ * when PostgreSQL is unreachable outside CI (postgresTestUrl fails under CI=true).
+ */
+async function withServer(
+  target: StoreTarget,
+  t: { skip(message: string): void },
+  settings: Partial<GatehouseSettings>,
+  run: (gatehouse: RunningGatehouse) => Promise<void>,
+): Promise<void> {
+  const databaseUrl = await target.url();
+  if (databaseUrl === undefined) return t.skip(postgresSkipMessage());
+  const gatehouse = await startTestServer({ settings, databaseUrl });
   try {
     await run(gatehouse);
   } finally {
     await gatehouse.close();
+    await target.cleanup(databaseUrl);
   }
 }
 
 // Long idle and keep-alive timeouts, so each test shows the one limit it is about.
 const LONG = { requestTimeoutMs: 60_000, headersTimeoutMs: 60_000, keepAliveTimeoutMs: 60_000, connectionTimeoutMs: 60_000 };
 
-describe('HTTP server timeouts (RFC 9110 §15.5.9 408 Request Timeout, RFC 9112 §9.5 closing idle connections)', () => {
-  it('RFC 9110 §15.5.9: a POST announcing a body it never sends is answered 408 or closed (request_timeout_ms)', async () => {
-    await withServer({ ...LONG, requestTimeoutMs: 300, headersTimeoutMs: 300 }, async (gatehouse) => {
+for (const target of STORE_TARGETS) describe(`HTTP server timeouts (RFC 9110 §15.5.9 408 Request Timeout, RFC 9112 §9.5 closing idle connections) on ${target.name}`, () => {
+  it('RFC 9110 §15.5.9: a POST announcing a body it never sends is answered 408 or closed (request_timeout_ms)', async (t) => {
+    await withServer(target, t, { ...LONG, requestTimeoutMs: 300, headersTimeoutMs: 300 }, async (gatehouse) => {
       const connection = await open(gatehouse.url);
       connection.socket.write(
         'POST /token HTTP/1.1\r\nHost: gatehouse\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=',
@@ -83,8 +96,8 @@ describe('HTTP server timeouts (RFC 9110 §15.5.9 408 Request Timeout, RFC 9112 
     });
   });
 
-  it('RFC 9110 §15.5.9: headers trickled in one line at a time are cut off (headers_timeout_ms)', async () => {
-    await withServer({ ...LONG, requestTimeoutMs: 60_000, headersTimeoutMs: 300 }, async (gatehouse) => {
+  it('RFC 9110 §15.5.9: headers trickled in one line at a time are cut off (headers_timeout_ms)', async (t) => {
+    await withServer(target, t, { ...LONG, requestTimeoutMs: 60_000, headersTimeoutMs: 300 }, async (gatehouse) => {
       const connection = await open(gatehouse.url);
       connection.socket.write('GET /.well-known/openid-configuration HTTP/1.1\r\nHost: gatehouse\r\n');
       // Never idle (so the connection timeout is not what closes it), never finished.
@@ -101,8 +114,8 @@ describe('HTTP server timeouts (RFC 9110 §15.5.9 408 Request Timeout, RFC 9112 
     });
   });
 
-  it('RFC 9112 §9.5: an idle keep-alive connection is closed after its last response (keep_alive_timeout_ms)', async () => {
-    await withServer({ ...LONG, keepAliveTimeoutMs: 300 }, async (gatehouse) => {
+  it('RFC 9112 §9.5: an idle keep-alive connection is closed after its last response (keep_alive_timeout_ms)', async (t) => {
+    await withServer(target, t, { ...LONG, keepAliveTimeoutMs: 300 }, async (gatehouse) => {
       const connection = await open(gatehouse.url);
       connection.socket.write('GET /.well-known/openid-configuration HTTP/1.1\r\nHost: gatehouse\r\n\r\n');
       await connection.closed();
@@ -110,16 +123,16 @@ describe('HTTP server timeouts (RFC 9110 §15.5.9 408 Request Timeout, RFC 9112 
     });
   });
 
-  it('RFC 9112 §9.5: a connection that never sends anything is closed (connection_timeout_ms)', async () => {
-    await withServer({ ...LONG, connectionTimeoutMs: 300 }, async (gatehouse) => {
+  it('RFC 9112 §9.5: a connection that never sends anything is closed (connection_timeout_ms)', async (t) => {
+    await withServer(target, t, { ...LONG, connectionTimeoutMs: 300 }, async (gatehouse) => {
       const connection = await open(gatehouse.url);
       await connection.closed();
       assert.equal(connection.received(), '');
     });
   });
 
-  it('max_connections: a connection beyond the cap is closed at once, and one is accepted again after another closed', async () => {
-    await withServer({ ...LONG, maxConnections: 2 }, async (gatehouse) => {
+  it('max_connections: a connection beyond the cap is closed at once, and one is accepted again after another closed', async (t) => {
+    await withServer(target, t, { ...LONG, maxConnections: 2 }, async (gatehouse) => {
       const first = await open(gatehouse.url);
       const second = await open(gatehouse.url);
       // Both are accepted: each gets an answer.
