@@ -146,10 +146,10 @@ function limit<const N extends string>(
   return Type.Optional(
     Type.Object(
       {
-        free_attempts: setting(int(0, 100_000), { setting: `limits.${name}.freeAttempts`, default: defaults.freeAttempts, doc: `${what}: failures allowed without delay` }),
-        backoff_base_ms: setting(int(0, 3600_000), { setting: `limits.${name}.backoffBaseMs`, default: defaults.backoffBaseMs, unit: ' (milliseconds)', doc: `${what}: delay after the first failure beyond the free ones, doubling with each further one (ms)` }),
-        lock_after: setting(int(1, 1_000_000), { setting: `limits.${name}.lockAfter`, default: defaults.lockAfter, unit: ' (failures)', doc: `${what}: failures that lock the subject` }),
-        lock_seconds: setting(int(1, 7 * 86400), { setting: `limits.${name}.lockSeconds`, default: defaults.lockSeconds, unit: ' (seconds)', doc: `${what}: how long a lock lasts (s)` }),
+        free_attempts: setting(int(0, 100_000), { setting: `limits.${name}.freeAttempts`, default: defaults.freeAttempts, doc: `${what}: allowed without delay` }),
+        backoff_base_ms: setting(int(0, 3600_000), { setting: `limits.${name}.backoffBaseMs`, default: defaults.backoffBaseMs, unit: ' (milliseconds)', doc: `${what}: first delay beyond those, doubling (ms)` }),
+        lock_after: setting(int(1, 1_000_000), { setting: `limits.${name}.lockAfter`, default: defaults.lockAfter, unit: ' (failures)', doc: `${what}: lock at` }),
+        lock_seconds: setting(int(1, 7 * 86400), { setting: `limits.${name}.lockSeconds`, default: defaults.lockSeconds, unit: ' (seconds)', doc: `${what}: lock length, and longest delay (s)` }),
       },
       { additionalProperties: false },
     ),
