@@ -244,7 +244,7 @@ export function postgresConnectionString(databaseUrl: string): {
 }
 
 /**
- * Runs the store's compiled statements (src/store/kysely-store.ts, preparedStatementName) as
+ * Runs the store's compiled statements (src/store/executor.ts, preparedStatementName) as
  * named prepared statements on this connection: pg parses each once per connection and then
  * only binds and executes it. Every other query (Kysely-built ones, DDL, BEGIN/COMMIT) is sent
  * as before. Kysely calls `query(text, values)`; this names the calls it recognizes.

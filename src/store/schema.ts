@@ -1,5 +1,5 @@
 /**
- * Kysely typings of the database tables created by src/store/migrations.ts.
+ * Kysely typings of the database tables created by the migrations (src/store/migration-history.ts).
  *
  * The column representation is chosen to be identical on SQLite and PostgreSQL, so that one
  * query code path serves both:

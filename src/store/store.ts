@@ -6,6 +6,10 @@
  * (better-sqlite3, the embedded default) and PostgreSQL (`pg`, production). The contract test
  * suite in test/store/contract.test.ts runs against both.
  *
+ * The interface is composed of one small interface per concern (ClientRepository,
+ * CodeRepository, ...), defined beside its implementation in src/store/repositories/, so that
+ * code needing one concern can depend on that interface alone.
+ *
  * Conventions:
  * - Every time is an integer count of milliseconds since the Unix epoch (`Date.now()` style).
  * - Secrets (codes, session ids, client secrets, browser bindings) are never stored in clear:
@@ -13,6 +17,42 @@
  * - Methods that must be atomic under concurrency say so; they use a single conditional
  *   statement (UPDATE ... WHERE ... RETURNING), never read-then-write.
  */
+
+import type { ClientRepository, ResourceRepository, UserRepository } from './repositories/client-repository.js';
+import type {
+  CodeRepository,
+  ConsentRepository,
+  GrantRepository,
+  InteractionRepository,
+  SessionRepository,
+} from './repositories/session-repository.js';
+import type { AccessTokenRepository, RefreshTokenRepository } from './repositories/token-repository.js';
+import type { SigningKeyRepository } from './repositories/key-repository.js';
+import type { LogoutDeliveryRepository, LogoutRepository } from './repositories/logout-repository.js';
+import type { AuditRepository, RateLimitRepository } from './repositories/limit-repository.js';
+import type { CleanupCounts, CleanupPolicy, CleanupRepository, CleanupResult } from './repositories/expired-rows.js';
+
+export type {
+  AccessTokenRepository,
+  CleanupCounts,
+  CleanupPolicy,
+  CleanupRepository,
+  CleanupResult,
+  AuditRepository,
+  ClientRepository,
+  CodeRepository,
+  ConsentRepository,
+  GrantRepository,
+  InteractionRepository,
+  LogoutDeliveryRepository,
+  LogoutRepository,
+  RateLimitRepository,
+  RefreshTokenRepository,
+  ResourceRepository,
+  SessionRepository,
+  SigningKeyRepository,
+  UserRepository,
+};
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
@@ -371,55 +411,6 @@ export interface StoreChangeListener {
   onError?(error: unknown): void;
 }
 
-/**
- * How long each kind of row is kept past its expiry by the cleanup (src/store/cleanup.ts);
- * computed from the settings by src/core/cleanup.ts.
- */
-export interface CleanupPolicy {
-  /**
-   * A redeemed authorization code is kept until this long after its expiry (the longest life of
-   * a token issued from it), so that a replay can still revoke those tokens (RFC 6749 §4.1.2).
-   */
-  consumedCodeRetentionMs: number;
-  /**
-   * An unrotated refresh token is kept this long past its idle expiry: the refresh grace window,
-   * in which its rotated predecessor may still be answered with it.
-   */
-  refreshTokenGraceMs: number;
-  /** Delivered or abandoned back-channel logout deliveries stay listed this long. */
-  logoutDeliveryRetentionMs: number;
-  /**
-   * Grants younger than this are never removed by the sweep (their first code may be on its way);
-   * expired sessions are kept this long past their expiry, so every grant made in one is at least
-   * this old when the session goes.
-   */
-  grantMinAgeMs: number;
-  /** Rows per DELETE statement. */
-  batchSize: number;
-  /**
-   * Audit events older than this are deleted (the `audit_retention_days` setting); absent: the
-   * audit trail is kept for ever.
-   */
-  auditRetentionMs?: number;
-}
-
-/** Rows deleted per table by one cleanup run. */
-export interface CleanupCounts {
-  authorization_codes: number;
-  access_tokens: number;
-  refresh_tokens: number;
-  grants: number;
-  sessions: number;
-  interactions: number;
-  logout_deliveries: number;
-  audit_events: number;
-}
-
-export type CleanupResult =
-  | { status: 'done'; deleted: CleanupCounts }
-  /** Another instance holds the cleanup lock (PostgreSQL); nothing was done. */
-  | { status: 'skipped' };
-
 export interface Store {
   /** 'sqlite' or 'postgres', for diagnostics. */
   readonly dialect: 'sqlite' | 'postgres';
@@ -436,156 +427,33 @@ export interface Store {
    * `fn` resolves, rolled back when it rejects (or the connection is lost), so that several
    * writes happen all together or not at all. Inside, the store's own atomic methods join the
    * transaction. `fn` must use only the store it is given (on SQLite the transaction holds the
-   * single connection, so a call on the outer store would wait for it forever).
+   * single connection, so a call on the outer store would wait for it forever). The store given
+   * is a full Store: its changes to cached data are announced once the transaction has
+   * committed, never when it rolled back; a nested `transaction` joins the enclosing one.
    */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** The connection pool's state (PostgreSQL), for metrics; null without a pool (SQLite). */
   poolStats(): PoolStats | null;
 
-  clients: {
-    create(client: Client): Promise<void>;
-    /** Inserts or replaces by clientId (config-file fixtures are applied idempotently). */
-    upsert(client: Client): Promise<void>;
-    get(clientId: string): Promise<Client | undefined>;
-    list(): Promise<Client[]>;
-    delete(clientId: string): Promise<boolean>;
-  };
-
-  users: {
-    create(user: User): Promise<void>;
-    /** Inserts or replaces by username, keeping the existing id when there is one. */
-    upsert(user: User): Promise<User>;
-    getById(id: string): Promise<User | undefined>;
-    getByUsername(username: string): Promise<User | undefined>;
-    list(): Promise<User[]>;
-    delete(username: string): Promise<boolean>;
-  };
-
-  sessions: {
-    create(session: Session): Promise<void>;
-    /** Returns the session only while it has not expired at `now`. */
-    get(idHash: string, now: number): Promise<Session | undefined>;
-    delete(idHash: string): Promise<void>;
-  };
-
-  interactions: {
-    create(interaction: Interaction): Promise<void>;
-    /** Returns the interaction only while it has not expired at `now`. */
-    get(id: string, now: number): Promise<Interaction | undefined>;
-    /** Atomically removes the interaction; true only for the one caller that removed it. */
-    consume(id: string): Promise<boolean>;
-    /** How many interactions have not expired at `now`, counting no further than `atMost`. */
-    countLive(now: number, atMost: number): Promise<number>;
-  };
-
-  consents: {
-    get(userId: string, clientId: string): Promise<Consent | undefined>;
-    /** Records consent; scopes are merged with any earlier consent of the same user and client. */
-    grant(consent: Consent): Promise<void>;
-  };
-
-  grants: {
-    create(grant: Grant): Promise<void>;
-    get(id: string): Promise<Grant | undefined>;
-    /** Marks the grant and every access token issued under it revoked. Idempotent. */
-    revoke(id: string, at: number): Promise<void>;
-  };
-
-  codes: {
-    create(code: AuthorizationCode): Promise<void>;
-    /**
-     * Records a new grant and its authorization code in one transaction: both or neither, and
-     * one commit instead of two on the authorization endpoint's hot path.
-     */
-    issue(grant: Grant, code: AuthorizationCode): Promise<void>;
-    /**
-     * Reads a code by its hash without consuming it, consumed or expired codes included: the
-     * token endpoint checks the client, redirect_uri and PKCE verifier on it before it consumes
-     * (RFC 6749 §4.1.3), so that a request failing them changes nothing.
-     */
-    get(codeHash: string): Promise<AuthorizationCode | undefined>;
-    /**
-     * Atomically marks the code consumed. Exactly one of any number of concurrent callers gets
-     * `consumed`; the others get `replayed`. An expired code is still returned (the caller
-     * decides), so that expiry and replay are reported precisely.
-     */
-    consume(codeHash: string, now: number): Promise<ConsumeCodeResult>;
-  };
-
-  accessTokens: {
-    create(token: AccessTokenRecord): Promise<void>;
-    get(jti: string): Promise<AccessTokenRecord | undefined>;
-    listByGrant(grantId: string): Promise<AccessTokenRecord[]>;
-    /** Marks one access token revoked; false when it does not exist or was already revoked. */
-    revoke(jti: string, at: number): Promise<boolean>;
-  };
-
-  refreshTokens: {
-    create(token: RefreshTokenRecord): Promise<void>;
-    get(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
-    listByGrant(grantId: string): Promise<RefreshTokenRecord[]>;
-    /**
-     * Atomically marks `tokenHash` rotated at `now` (only if it was not rotated yet), records
-     * the successor's hash and encrypted value on it, and inserts `successor`, in one
-     * transaction. Of any number of concurrent callers exactly one gets `rotated`.
-     */
-    rotate(tokenHash: string, successor: RefreshTokenRecord, successorEncrypted: string, now: number): Promise<RotateRefreshTokenResult>;
-  };
-
-  resources: {
-    /** Inserts or replaces by identifier. */
-    upsert(resource: ProtectedResource): Promise<void>;
-    get(identifier: string): Promise<ProtectedResource | undefined>;
-    list(): Promise<ProtectedResource[]>;
-    delete(identifier: string): Promise<boolean>;
-  };
-
-  signingKeys: {
-    /** Every key, retired ones included, oldest first (by createdAt, then kid). */
-    list(): Promise<SigningKeyRecord[]>;
-    get(kid: string): Promise<SigningKeyRecord | undefined>;
-    create(key: SigningKeyRecord): Promise<void>;
-    /**
-     * Sets retiredAt of a key that is not retired yet (one conditional update); false when the
-     * key does not exist or was already retired, which is then left unchanged.
-     */
-    retire(kid: string, at: number): Promise<boolean>;
-  };
-
+  clients: ClientRepository;
+  users: UserRepository;
+  sessions: SessionRepository;
+  interactions: InteractionRepository;
+  consents: ConsentRepository;
+  grants: GrantRepository;
+  codes: CodeRepository;
+  accessTokens: AccessTokenRepository;
+  refreshTokens: RefreshTokenRepository;
+  resources: ResourceRepository;
+  signingKeys: SigningKeyRepository;
   /** Ending sessions (OpenID Connect RP-Initiated Logout 1.0, Back-Channel Logout 1.0). */
-  logout: {
-    /** The clients that were issued a code in the session `sid` (its grants), each once. */
-    sessionClientIds(sid: string): Promise<string[]>;
-    /**
-     * Atomically deletes the session and queues `deliveries`, in one transaction. True only for
-     * the one caller that deleted the session; for any other (the session was already gone)
-     * nothing is queued.
-     */
-    endSession(sessionIdHash: string, deliveries: LogoutDelivery[]): Promise<boolean>;
-  };
-
+  logout: LogoutRepository;
   /** The persisted queue of Back-Channel Logout 1.0 deliveries. */
-  logoutDeliveries: {
-    get(id: string): Promise<LogoutDelivery | undefined>;
-    /** Newest first; `failed`: only undelivered ones that have failed at least once. */
-    list(options?: { failed?: boolean; limit?: number }): Promise<LogoutDelivery[]>;
-    /** Deliveries due at `now` (candidates to claim), the longest-waiting first. */
-    listDue(now: number, limit: number): Promise<LogoutDelivery[]>;
-    /**
-     * Atomically claims a due delivery for one attempt: one conditional UPDATE moves
-     * `nextAttemptAt` to `leaseUntil` and counts the attempt, only if the delivery is due at
-     * `now`. Of concurrent callers exactly one gets the delivery (with `attempts` counting this
-     * attempt); the others get undefined.
-     */
-    claim(id: string, now: number, leaseUntil: number): Promise<LogoutDelivery | undefined>;
-    /**
-     * Records the outcome of attempt number `attempt`, only if no other attempt was claimed
-     * since (false then, and nothing changes).
-     */
-    finish(id: string, attempt: number, outcome: LogoutDeliveryOutcome): Promise<boolean>;
-    /** Gives back an interrupted attempt `attempt` uncounted, due again at `now`. */
-    release(id: string, attempt: number, now: number): Promise<boolean>;
-  };
+  logoutDeliveries: LogoutDeliveryRepository;
+  /** Attempt counters of the brute-force limits, shared by every instance. */
+  rateLimits: RateLimitRepository;
+  /** The audit trail (src/core/audit.ts writes it in batches). */
+  audit: AuditRepository;
 
   /** Announcements of changes to cached data (see StoreChange). */
   changes: {
@@ -602,40 +470,6 @@ export interface Store {
     subscribe(listener: StoreChangeListener): () => void;
   };
 
-  /** Removal of expired rows (src/store/cleanup.ts). */
-  cleanup: {
-    /**
-     * Deletes, in batches of `policy.batchSize` rows by primary key, what expired at `now` and
-     * is no longer needed for reuse detection or revocation. On PostgreSQL one run at a time
-     * per schema: with `wait` false a run finding another in progress returns `skipped`.
-     */
-    run(now: number, policy: CleanupPolicy, options?: { wait?: boolean }): Promise<CleanupResult>;
-  };
-
-  /** Attempt counters of the brute-force limits, shared by every instance. */
-  rateLimits: {
-    /** The counters of `keys` that are not forgotten at `now` (absent keys are left out). */
-    get(keys: string[], now: number): Promise<RateLimitState[]>;
-    /**
-     * Atomically counts one attempt for every entry and sets its block from the policy, in one
-     * transaction whose first statement per key is a conditional upsert. With `unlessBlocked`,
-     * when any key is blocked at `now`, nothing is counted: of concurrent callers only as many
-     * get through as the policy allows before its block starts.
-     */
-    hit(entries: Array<{ key: string; policy: RateLimitPolicy }>, now: number, options: { unlessBlocked: boolean }): Promise<RateLimitHitResult>;
-    /** Takes back one attempt counted by `hit` (an attempt that turned out fine); atomic. */
-    release(key: string, policy: RateLimitPolicy, now: number): Promise<void>;
-    /** Forgets the counter of `key`. */
-    reset(key: string): Promise<void>;
-    /** Deletes counters forgotten at `now`; returns how many. */
-    purge(now: number): Promise<number>;
-  };
-
-  /** The audit trail (src/core/audit.ts writes it in batches). */
-  audit: {
-    /** Inserts the events, in one multi-row statement. */
-    insert(events: AuditEvent[]): Promise<void>;
-    /** Matching events, newest first. */
-    list(filter: AuditFilter): Promise<AuditEvent[]>;
-  };
+  /** Removal of expired rows (src/store/repositories/expired-rows.ts). */
+  cleanup: CleanupRepository;
 }

@@ -30,6 +30,7 @@ import type {
   Session,
   SigningKeyRecord,
   Store,
+  StoreChange,
   User,
 } from '../../src/store/store.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
@@ -1060,6 +1061,197 @@ function defineContract(name: string, target: ContractTarget): void {
         });
         await new Promise((resolve) => setTimeout(resolve, 20));
         assert.notEqual(seenOutside, 'unset');
+      });
+    });
+
+    describe('writes inside a transaction', () => {
+      // A database of its own: these tests leave signing keys behind, which others list.
+      let database: TestDatabase;
+      let store: Store;
+      before(async () => {
+        database = await target.createDatabase();
+        store = await database.open();
+        await store.migrate();
+      });
+      after(async () => {
+        await store?.close();
+        await database?.destroy();
+      });
+
+      const limitPolicy: RateLimitPolicy = { forgetAfterMs: MINUTE, blockMs: (attempts) => (attempts >= 1 ? 1000 : 0) };
+
+      /** Rows written before the transaction, which its writes change. */
+      async function prepare() {
+        const { client, user, grant } = await seedGrant(store);
+        const code = makeCode(grant);
+        await store.codes.create(code);
+        const refreshToken = makeRefreshToken(grant);
+        await store.refreshTokens.create(refreshToken);
+        const endedSession = makeSession(user.id);
+        await store.sessions.create(endedSession);
+        const queuedSession = makeSession(user.id);
+        await store.sessions.create(queuedSession);
+        const queuedDelivery: LogoutDelivery = {
+          id: uid('delivery'), clientId: client.clientId, uri: 'https://app.example/backchannel-logout', logoutToken: 'h.p.s',
+          attempts: 0, nextAttemptAt: NOW, lastError: null, deliveredAt: null, createdAt: NOW,
+        };
+        assert.equal(await store.logout.endSession(queuedSession.idHash, [queuedDelivery]), true);
+        const newGrant: Grant = { ...grant, id: uid('grant'), flowId: uid('flow') };
+        const revokedGrant: Grant = { ...grant, id: uid('grant'), flowId: uid('flow') };
+        return {
+          client, user, grant, code, refreshToken, endedSession, queuedDelivery,
+          newClient: makeClient(),
+          newUser: makeUser(),
+          newResource: makeResource(),
+          newSession: makeSession(user.id),
+          newInteraction: makeInteraction(client.clientId),
+          newGrant,
+          newCode: makeCode(newGrant),
+          revokedGrant,
+          newToken: makeToken(client.clientId, grant),
+          newRefreshToken: makeRefreshToken(grant),
+          successor: makeSuccessor(refreshToken, NOW + 1),
+          newKey: {
+            kid: uid('kid'), alg: 'ES256', publicJwk: '{}', privateJwkEncrypted: 'jwe', createdAt: NOW, activatesAt: NOW, retiredAt: null,
+          } satisfies SigningKeyRecord,
+          newDelivery: { ...queuedDelivery, id: uid('delivery') },
+          limitKey: uid('limit'),
+          auditType: uid('audit-type'),
+        };
+      }
+      type Prepared = Awaited<ReturnType<typeof prepare>>;
+
+      /** One write (at least) to every repository, through the transaction's store. */
+      async function writeEverything(s: Store, p: Prepared): Promise<void> {
+        await s.clients.create(p.newClient);
+        await s.users.create(p.newUser);
+        await s.resources.upsert(p.newResource);
+        await s.sessions.create(p.newSession);
+        await s.interactions.create(p.newInteraction);
+        await s.consents.grant({ userId: p.user.id, clientId: p.client.clientId, scopes: ['openid'], grantedAt: NOW });
+        await s.codes.issue(p.newGrant, p.newCode);
+        await s.grants.create(p.revokedGrant);
+        await s.grants.revoke(p.revokedGrant.id, NOW + 1);
+        assert.equal((await s.codes.consume(p.code.codeHash, NOW + 1)).status, 'consumed');
+        await s.accessTokens.create(p.newToken);
+        await s.refreshTokens.create(p.newRefreshToken);
+        assert.equal((await s.refreshTokens.rotate(p.refreshToken.tokenHash, p.successor, 'encrypted', NOW + 1)).status, 'rotated');
+        await s.signingKeys.create(p.newKey);
+        assert.equal(await s.logout.endSession(p.endedSession.idHash, [p.newDelivery]), true);
+        assert.ok(await s.logoutDeliveries.claim(p.queuedDelivery.id, NOW, NOW + MINUTE));
+        assert.ok((await s.rateLimits.hit([{ key: p.limitKey, policy: limitPolicy }], NOW, { unlessBlocked: true })).counted);
+        await s.audit.insert([{ at: NOW, type: p.auditType, flowId: null, clientId: null, userId: null, username: null, ip: null, details: {} }]);
+      }
+
+      /** Which of the writes are visible outside (true: written). */
+      async function seen(p: Prepared): Promise<Record<string, boolean>> {
+        return {
+          client: (await store.clients.get(p.newClient.clientId)) !== undefined,
+          user: (await store.users.getById(p.newUser.id)) !== undefined,
+          resource: (await store.resources.get(p.newResource.identifier)) !== undefined,
+          session: (await store.sessions.get(p.newSession.idHash, NOW)) !== undefined,
+          interaction: (await store.interactions.get(p.newInteraction.id, NOW)) !== undefined,
+          consent: (await store.consents.get(p.user.id, p.client.clientId)) !== undefined,
+          grantAndCode: (await store.grants.get(p.newGrant.id)) !== undefined && (await store.codes.get(p.newCode.codeHash)) !== undefined,
+          revokedGrant: (await store.grants.get(p.revokedGrant.id))?.revokedAt === NOW + 1,
+          consumedCode: (await store.codes.get(p.code.codeHash))?.consumedAt === NOW + 1,
+          accessToken: (await store.accessTokens.get(p.newToken.jti)) !== undefined,
+          refreshToken: (await store.refreshTokens.get(p.newRefreshToken.tokenHash)) !== undefined,
+          rotation: (await store.refreshTokens.get(p.refreshToken.tokenHash))?.rotatedAt === NOW + 1 && (await store.refreshTokens.get(p.successor.tokenHash)) !== undefined,
+          signingKey: (await store.signingKeys.get(p.newKey.kid)) !== undefined,
+          endedSession: (await store.sessions.get(p.endedSession.idHash, NOW)) === undefined && (await store.logoutDeliveries.get(p.newDelivery.id)) !== undefined,
+          claimedDelivery: (await store.logoutDeliveries.get(p.queuedDelivery.id))?.attempts === 1,
+          rateLimit: (await store.rateLimits.get([p.limitKey], NOW)).length === 1,
+          audit: (await store.audit.list({ types: [p.auditType], limit: 10 })).length === 1,
+        };
+      }
+
+      const every = (value: boolean, keys: Record<string, boolean>) => Object.fromEntries(Object.keys(keys).map((key) => [key, value]));
+
+      it('a write to every repository commits with the transaction', async () => {
+        const p = await prepare();
+        await store.transaction((transactional) => writeEverything(transactional, p));
+        const written = await seen(p);
+        assert.deepEqual(written, every(true, written));
+      });
+
+      it('a write to every repository rolls back with the transaction', async () => {
+        const p = await prepare();
+        await assert.rejects(
+          store.transaction(async (transactional) => {
+            await writeEverything(transactional, p);
+            throw new Error('roll back');
+          }),
+          /roll back/,
+        );
+        const written = await seen(p);
+        assert.deepEqual(written, every(false, written));
+      });
+
+      it('a nested transaction joins the enclosing one', async () => {
+        const p = await prepare();
+        await assert.rejects(
+          store.transaction(async (transactional) => {
+            await transactional.transaction((nested) => nested.accessTokens.create(p.newToken));
+            throw new Error('roll back');
+          }),
+          /roll back/,
+        );
+        assert.equal(await store.accessTokens.get(p.newToken.jti), undefined);
+      });
+
+      it('a rate-limit hit refused inside a transaction counts nothing, and the transaction goes on', async () => {
+        const blocked = uid('limit');
+        const other = uid('limit');
+        await store.transaction(async (transactional) => {
+          assert.ok((await transactional.rateLimits.hit([{ key: blocked, policy: limitPolicy }], NOW, { unlessBlocked: true })).counted);
+          // Keys are taken in sorted order: `other` is counted before the refusal or not, at random;
+          // either way nothing of the refused hit stays.
+          const refused = await transactional.rateLimits.hit(
+            [{ key: other, policy: limitPolicy }, { key: blocked, policy: limitPolicy }],
+            NOW + 1,
+            { unlessBlocked: true },
+          );
+          assert.deepEqual(refused, { counted: false, blockedUntil: NOW + 1000 });
+          await transactional.rateLimits.release(blocked, limitPolicy, NOW + 2);
+        });
+        assert.deepEqual(await store.rateLimits.get([blocked, other], NOW + 2), [{ key: blocked, attempts: 0, blockedUntil: 0 }]);
+      });
+
+      it('changes to cached data made in a transaction are announced after its commit, never after a rollback', async () => {
+        const heard: StoreChange[] = [];
+        const unsubscribe = store.changes.subscribe({ onChange: (change) => heard.push(change), onReset: () => {} });
+        try {
+          const committed = makeClient();
+          const key: SigningKeyRecord = {
+            kid: uid('kid'), alg: 'ES256', publicJwk: '{}', privateJwkEncrypted: 'jwe', createdAt: NOW, activatesAt: NOW, retiredAt: null,
+          };
+          const resource = makeResource();
+          const of = (clientId: string) => heard.filter((change) => change.kind === 'client' && change.clientId === clientId).length;
+          await store.transaction(async (transactional) => {
+            await transactional.clients.create(committed);
+            await transactional.signingKeys.create(key);
+            await transactional.resources.upsert(resource);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            assert.equal(of(committed.clientId), 0, 'not announced before the commit');
+          });
+          assert.ok(of(committed.clientId) >= 1, 'announced once committed');
+          assert.ok(heard.some((change) => change.kind === 'signing_keys'));
+          assert.ok(heard.some((change) => change.kind === 'resource' && change.identifier === resource.identifier));
+
+          const rolledBack = makeClient();
+          await assert.rejects(
+            store.transaction(async (transactional) => {
+              await transactional.clients.create(rolledBack);
+              throw new Error('roll back');
+            }),
+            /roll back/,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          assert.equal(of(rolledBack.clientId), 0, 'a rolled back change is never announced');
+        } finally {
+          unsubscribe();
+        }
       });
     });
 
