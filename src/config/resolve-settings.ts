@@ -1,26 +1,15 @@
 /**
  * Resolves the settings of one instance. Precedence: CLI flags > environment variables >
- * config file > DEFAULT_SETTINGS.
- *
- * Environment: PORT, GATEHOUSE_ISSUER, GATEHOUSE_DATABASE_URL, GATEHOUSE_SECRET, GATEHOUSE_CONFIG,
- * GATEHOUSE_METRICS_TOKEN, GATEHOUSE_TLS_CERT, GATEHOUSE_TLS_KEY, GATEHOUSE_TRUST_PROXY,
- * GATEHOUSE_ALLOW_HTTP_ISSUER, GATEHOUSE_EXPLAIN_ERRORS.
+ * config file > defaults, for every setting of the schema (src/config/schema.ts), which names
+ * each one's flag and variable. A few settings are computed here from others (issuer, database,
+ * TLS files, headers timeout, secret).
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError, explainErrorsProblem, loadConfigFile, metricsTokenProblem, trustProxyProblem, type ConfigFile } from './load-config.js';
-import { DEFAULT_SETTINGS, type AttemptLimit, type GatehouseSettings } from './settings.js';
-
-/** A limit of the config file (snake_case, any key may be absent) over its default. */
-function resolveLimit(defaults: AttemptLimit, config: NonNullable<ConfigFile['limits']>[keyof NonNullable<ConfigFile['limits']>]): AttemptLimit {
-  return {
-    freeAttempts: config?.free_attempts ?? defaults.freeAttempts,
-    backoffBaseMs: config?.backoff_base_ms ?? defaults.backoffBaseMs,
-    lockAfter: config?.lock_after ?? defaults.lockAfter,
-    lockSeconds: config?.lock_seconds ?? defaults.lockSeconds,
-  };
-}
+import { ConfigError, loadConfigFile } from './load-config.js';
+import { CONFIG_SCHEMA, OTHER_SETTINGS, SETTINGS, type ConfigFile, type SettingEntry, type SettingMeta } from './schema.js';
+import { DEFAULT_SETTINGS, type GatehouseSettings } from './settings.js';
 
 export { ConfigError } from './load-config.js';
 
@@ -69,26 +58,6 @@ export function isLoopbackHost(hostname: string): boolean {
 export function explainsErrors(settings: Pick<GatehouseSettings, 'explainErrors' | 'issuer'>): boolean {
   if (settings.explainErrors === 'auto') return isLoopbackHost(new URL(settings.issuer).hostname);
   return settings.explainErrors === 'always';
-}
-
-function resolveExplainErrors(flags: SettingsFlags, env: NodeJS.ProcessEnv, config: ConfigFile): GatehouseSettings['explainErrors'] {
-  for (const [value, source] of [[flags.explainErrors, '--explain-errors'], [env.GATEHOUSE_EXPLAIN_ERRORS, 'GATEHOUSE_EXPLAIN_ERRORS']] as const) {
-    if (value === undefined || value.trim() === '') continue;
-    const mode = value.trim().toLowerCase();
-    const problem = explainErrorsProblem(mode);
-    if (problem !== undefined) throw new ConfigError(`Invalid ${source}: it ${problem}`);
-    return mode as GatehouseSettings['explainErrors'];
-  }
-  return config.explain_errors ?? DEFAULT_SETTINGS.explainErrors;
-}
-
-function parsePort(value: string | number, source: string): number {
-  const text = String(value).trim();
-  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`Invalid port from ${source}: ${JSON.stringify(String(value))} (expected an integer from 0 to 65535)`);
-  }
-  return port;
 }
 
 /**
@@ -182,12 +151,70 @@ async function resolveSecret(input: ResolveSettingsInput, issuer: string, issuer
   return secret as string;
 }
 
-export async function resolveSettings(input: ResolveSettingsInput): Promise<GatehouseSettings> {
-  const { flags, env, cwd } = input;
-  const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value);
+/** The property of the parsed flags that carries a schema flag: `--trust-proxy <x>` -> trustProxy. */
+export function flagProperty(flag: string): string {
+  const long = /--([a-z0-9-]+)/.exec(flag)?.[1] ?? '';
+  return long.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}
 
-  // Config file: --config, then GATEHOUSE_CONFIG.
-  const configPath = nonEmpty(flags.config) ?? nonEmpty(env.GATEHOUSE_CONFIG);
+/** `--trust-proxy` of `--trust-proxy <proxies>`. */
+function flagName(flag: string): string {
+  return /--[a-z0-9-]+/.exec(flag)?.[0] ?? flag;
+}
+
+function configValue(config: ConfigFile, key: string): unknown {
+  let value: unknown = config;
+  for (const part of key.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
+  return value;
+}
+
+interface Picked<V = unknown> {
+  value: V;
+  /** The flag, the variable, or `config` (the caller names the file). */
+  source: string;
+}
+
+/**
+ * A setting from the first of its sources that sets it: its flag, its environment variable, its
+ * config file key (already validated). Empty flags and variables count as unset; the text of a
+ * flag or variable goes through the setting's `parse`.
+ */
+function pick(meta: SettingMeta, key: string | undefined, input: ResolveSettingsInput, config: ConfigFile): Picked | undefined {
+  const texts: [unknown, string][] = [];
+  if (meta.flag !== undefined) texts.push([(input.flags as Record<string, unknown>)[flagProperty(meta.flag)], flagName(meta.flag)]);
+  if (meta.env !== undefined) texts.push([input.env[meta.env], meta.env]);
+  for (const [raw, source] of texts) {
+    if (raw === undefined || raw === false) continue;
+    if (raw === true) return { value: true, source };
+    const text = String(raw);
+    if (text.trim() === '') continue;
+    const value = meta.parse ? meta.parse(text, source) : text;
+    if (value !== undefined) return { value, source };
+  }
+  if (key !== undefined) {
+    const value = configValue(config, key);
+    if (value !== undefined) return { value, source: 'config' };
+  }
+  return undefined;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    // Copy nested defaults (limits) rather than change DEFAULT_SETTINGS.
+    node = node[part] = { ...(typeof next === 'object' && next !== null ? next : {}) } as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+const entry = (key: keyof typeof CONFIG_SCHEMA.properties): SettingEntry => SETTINGS.find((setting) => setting.key === key)!;
+
+export async function resolveSettings(input: ResolveSettingsInput): Promise<GatehouseSettings> {
+  const { cwd } = input;
+  const configMeta = OTHER_SETTINGS.find((setting) => setting.doc === 'config file')!;
+  const configPath = pick(configMeta, undefined, input, {})?.value as string | undefined;
   let config: ConfigFile = {};
   let configDir = cwd;
   if (configPath !== undefined) {
@@ -196,26 +223,26 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     configDir = dirname(absolute);
   }
   const configSource = configPath !== undefined ? `config file ${configPath}` : 'config file';
+  const sourceName = (picked: Picked) => (picked.source === 'config' ? configSource : picked.source);
 
-  let port: number;
-  if (flags.port !== undefined && String(flags.port).trim() !== '') port = parsePort(flags.port, '--port');
-  else if (nonEmpty(env.PORT) !== undefined) port = parsePort(env.PORT as string, 'PORT');
-  else port = config.port ?? DEFAULT_SETTINGS.port;
-
-  const host = nonEmpty(flags.host) ?? config.host ?? DEFAULT_SETTINGS.host;
+  // Every setting the schema resolves alone: flag > environment > config file > default.
+  const settings: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  for (const { key, meta } of SETTINGS) {
+    if (meta.special) continue;
+    const picked = pick(meta, key, input, config);
+    if (picked !== undefined) setPath(settings, meta.setting, picked.value);
+  }
+  const port = settings.port as number;
 
   const serving = input.requireSecret !== false;
-  const tls = serving ? await resolveTls(flags, env, config, configDir, configSource, cwd) : null;
-  const trustProxy = resolveTrustProxy(flags, env, config);
-  const allowHttpIssuer =
-    flags.allowHttpIssuer === true || isTrue(env.GATEHOUSE_ALLOW_HTTP_ISSUER) || config.allow_http_issuer === true;
-  const explainErrors = resolveExplainErrors(flags, env, config);
+  const tls = serving ? await resolveTls(input, config, configDir, configSource) : null;
+  const trustProxy = settings.trustProxy as GatehouseSettings['trustProxy'];
+  const allowHttpIssuer = settings.allowHttpIssuer as boolean;
 
-  let issuer: string;
-  if (nonEmpty(flags.issuer) !== undefined) issuer = validateIssuer(flags.issuer as string, '--issuer', allowHttpIssuer);
-  else if (nonEmpty(env.GATEHOUSE_ISSUER) !== undefined) issuer = validateIssuer(env.GATEHOUSE_ISSUER as string, 'GATEHOUSE_ISSUER', allowHttpIssuer);
-  else if (config.issuer !== undefined) issuer = validateIssuer(config.issuer, configSource, allowHttpIssuer);
-  else issuer = validateIssuer(`${tls ? 'https' : 'http'}://localhost:${port}`, 'the default');
+  const issuerPicked = pick(entry('issuer').meta, 'issuer', input, config);
+  const issuer = issuerPicked
+    ? validateIssuer(issuerPicked.value as string, sourceName(issuerPicked), allowHttpIssuer)
+    : validateIssuer(`${tls ? 'https' : 'http'}://localhost:${port}`, 'the default');
   const issuerUrl = new URL(issuer);
   const issuerIsLoopback = isLoopbackHost(issuerUrl.hostname);
   if (serving && issuerUrl.protocol === 'http:' && !issuerIsLoopback) {
@@ -229,122 +256,34 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     );
   }
 
-  let databaseUrl: string;
-  if (nonEmpty(flags.database) !== undefined) databaseUrl = resolveDatabaseUrl(flags.database as string, cwd, '--database');
-  else if (nonEmpty(env.GATEHOUSE_DATABASE_URL) !== undefined) {
-    databaseUrl = resolveDatabaseUrl(env.GATEHOUSE_DATABASE_URL as string, cwd, 'GATEHOUSE_DATABASE_URL');
-  } else if (config.database !== undefined) {
-    // Relative paths in a config file are relative to the file, wherever it is started from.
-    databaseUrl = resolveDatabaseUrl(config.database, configDir, configSource);
-  } else databaseUrl = resolveDatabaseUrl(DEFAULT_SETTINGS.databaseUrl, cwd, 'the default');
+  // Relative paths in a config file are relative to the file, wherever it is started from.
+  const databasePicked = pick(entry('database').meta, 'database', input, config);
+  const databaseUrl = databasePicked
+    ? resolveDatabaseUrl(databasePicked.value as string, databasePicked.source === 'config' ? configDir : cwd, sourceName(databasePicked))
+    : resolveDatabaseUrl(DEFAULT_SETTINGS.databaseUrl, cwd, 'the default');
 
   const secret = await resolveSecret(input, issuer, issuerIsLoopback);
 
-  let metricsToken = config.metrics_token;
-  const metricsTokenFromEnv = nonEmpty(env.GATEHOUSE_METRICS_TOKEN);
-  if (metricsTokenFromEnv !== undefined) {
-    const problem = metricsTokenProblem(metricsTokenFromEnv);
-    if (problem) throw new ConfigError(`GATEHOUSE_METRICS_TOKEN ${problem}`);
-    metricsToken = metricsTokenFromEnv;
-  }
-
   return {
-    // Every default first (settings without a flag, variable or config key keep theirs).
-    ...DEFAULT_SETTINGS,
+    ...(settings as unknown as GatehouseSettings),
     issuer,
-    port,
-    host,
     databaseUrl,
     secret,
     tls,
-    trustProxy,
-    allowHttpIssuer,
-    explainErrors,
-    signingAlg: config.signing_alg ?? DEFAULT_SETTINGS.signingAlg,
-    idTokenSignedResponseAlgDefault: config.id_token_signed_response_alg_default ?? DEFAULT_SETTINGS.idTokenSignedResponseAlgDefault,
-    idTokenClaimsDefault: config.id_token_claims_default ?? DEFAULT_SETTINGS.idTokenClaimsDefault,
-    codeTtlSeconds: config.code_ttl_seconds ?? DEFAULT_SETTINGS.codeTtlSeconds,
-    accessTokenTtlSeconds: config.access_token_ttl_seconds ?? DEFAULT_SETTINGS.accessTokenTtlSeconds,
-    sessionTtlSeconds: config.session_ttl_seconds ?? DEFAULT_SETTINGS.sessionTtlSeconds,
-    deviceCookieTtlSeconds: config.device_cookie_ttl_seconds ?? DEFAULT_SETTINGS.deviceCookieTtlSeconds,
-    interactionTtlSeconds: config.interaction_ttl_seconds ?? DEFAULT_SETTINGS.interactionTtlSeconds,
-    refreshTokenIdleTtlSeconds: config.refresh_token_idle_ttl_seconds ?? DEFAULT_SETTINGS.refreshTokenIdleTtlSeconds,
-    refreshTokenAbsoluteTtlSeconds: config.refresh_token_absolute_ttl_seconds ?? DEFAULT_SETTINGS.refreshTokenAbsoluteTtlSeconds,
-    refreshTokenGraceSeconds: config.refresh_token_grace_seconds ?? DEFAULT_SETTINGS.refreshTokenGraceSeconds,
-    keyActivationDelaySeconds: config.key_activation_delay_seconds ?? DEFAULT_SETTINGS.keyActivationDelaySeconds,
-    backchannelLogoutMaxAttempts: config.backchannel_logout_max_attempts ?? DEFAULT_SETTINGS.backchannelLogoutMaxAttempts,
-    backchannelLogoutMaxAgeSeconds: config.backchannel_logout_max_age_seconds ?? DEFAULT_SETTINGS.backchannelLogoutMaxAgeSeconds,
-    backchannelLogoutBackoffInitialMs: config.backchannel_logout_backoff_initial_ms ?? DEFAULT_SETTINGS.backchannelLogoutBackoffInitialMs,
-    backchannelLogoutBackoffMaxMs: config.backchannel_logout_backoff_max_ms ?? DEFAULT_SETTINGS.backchannelLogoutBackoffMaxMs,
-    backchannelLogoutTimeoutMs: config.backchannel_logout_timeout_ms ?? DEFAULT_SETTINGS.backchannelLogoutTimeoutMs,
-    outboundAllowPrivateAddresses: config.outbound_allow_private_addresses ?? DEFAULT_SETTINGS.outboundAllowPrivateAddresses,
-    outboundMaxResponseBytes: config.outbound_max_response_bytes ?? DEFAULT_SETTINGS.outboundMaxResponseBytes,
-    ...(metricsToken !== undefined ? { metricsToken } : {}),
-    clientCacheTtlSeconds: config.client_cache_ttl_seconds ?? DEFAULT_SETTINGS.clientCacheTtlSeconds,
-    cleanupIntervalSeconds: config.cleanup_interval_seconds ?? DEFAULT_SETTINGS.cleanupIntervalSeconds,
-    cleanupBatchSize: config.cleanup_batch_size ?? DEFAULT_SETTINGS.cleanupBatchSize,
-    auditRetentionDays: config.audit_retention_days ?? DEFAULT_SETTINGS.auditRetentionDays,
-    limits:
-      config.limits === undefined
-        ? DEFAULT_SETTINGS.limits
-        : {
-            loginUserAddress: resolveLimit(DEFAULT_SETTINGS.limits.loginUserAddress, config.limits.login_user_address),
-            loginUsername: resolveLimit(DEFAULT_SETTINGS.limits.loginUsername, config.limits.login_username),
-            loginIp: resolveLimit(DEFAULT_SETTINGS.limits.loginIp, config.limits.login_ip),
-            loginDevice: resolveLimit(DEFAULT_SETTINGS.limits.loginDevice, config.limits.login_device),
-            clientId: resolveLimit(DEFAULT_SETTINGS.limits.clientId, config.limits.client_id),
-            clientIp: resolveLimit(DEFAULT_SETTINGS.limits.clientIp, config.limits.client_ip),
-            interactionIp: resolveLimit(DEFAULT_SETTINGS.limits.interactionIp, config.limits.interaction_ip),
-          },
-    maxLiveInteractions: config.max_live_interactions ?? DEFAULT_SETTINGS.maxLiveInteractions,
-    ...resolveHttpLimits(config, configSource),
+    ...resolveHttpLimits(settings.requestTimeoutMs as number, config, configSource),
     resources: config.resources ?? [],
     clients: config.clients ?? [],
     users: config.users ?? [],
   };
 }
 
-/** The HTTP server limits; Node refuses a headers timeout longer than the request timeout. */
-function resolveHttpLimits(config: ConfigFile, source: string) {
-  const requestTimeoutMs = config.request_timeout_ms ?? DEFAULT_SETTINGS.requestTimeoutMs;
+/** The headers timeout: Node refuses one longer than the request timeout. */
+function resolveHttpLimits(requestTimeoutMs: number, config: ConfigFile, source: string): Pick<GatehouseSettings, 'headersTimeoutMs'> {
   const headersTimeoutMs = config.headers_timeout_ms ?? Math.min(DEFAULT_SETTINGS.headersTimeoutMs, requestTimeoutMs);
   if (headersTimeoutMs > requestTimeoutMs) {
     throw new ConfigError(`Invalid ${source}: headers_timeout_ms (${headersTimeoutMs}) must not be longer than request_timeout_ms (${requestTimeoutMs})`);
   }
-  return {
-    requestTimeoutMs,
-    headersTimeoutMs,
-    keepAliveTimeoutMs: config.keep_alive_timeout_ms ?? DEFAULT_SETTINGS.keepAliveTimeoutMs,
-    connectionTimeoutMs: config.connection_timeout_ms ?? DEFAULT_SETTINGS.connectionTimeoutMs,
-    maxConnections: config.max_connections ?? DEFAULT_SETTINGS.maxConnections,
-  };
-}
-
-function isTrue(value: string | undefined): boolean {
-  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
-}
-
-/** `true`, `false`, a hop count or a list of proxy addresses, from a flag or variable. */
-function parseTrustProxy(text: string, source: string): boolean | number | string {
-  const value = text.trim();
-  if (/^(true|yes|on)$/i.test(value)) return true;
-  if (/^(false|no|off)$/i.test(value)) return false;
-  if (/^\d+$/.test(value)) {
-    const hops = Number(value);
-    if (hops < 1 || hops > 100) throw new ConfigError(`Invalid trust proxy setting from ${source}: ${value} hops (expected 1 to 100)`);
-    return hops;
-  }
-  const problem = trustProxyProblem(value);
-  if (problem !== undefined) throw new ConfigError(`Invalid trust proxy setting from ${source}: it ${problem}`);
-  return value;
-}
-
-function resolveTrustProxy(flags: SettingsFlags, env: NodeJS.ProcessEnv, config: ConfigFile): boolean | number | string {
-  if (flags.trustProxy !== undefined && flags.trustProxy.trim() !== '') return parseTrustProxy(flags.trustProxy, '--trust-proxy');
-  if (env.GATEHOUSE_TRUST_PROXY !== undefined && env.GATEHOUSE_TRUST_PROXY.trim() !== '') {
-    return parseTrustProxy(env.GATEHOUSE_TRUST_PROXY, 'GATEHOUSE_TRUST_PROXY');
-  }
-  return config.trust_proxy ?? DEFAULT_SETTINGS.trustProxy;
+  return { headersTimeoutMs };
 }
 
 /**
@@ -352,22 +291,15 @@ function resolveTrustProxy(flags: SettingsFlags, env: NodeJS.ProcessEnv, config:
  * paths in the config file are relative to it). Read now, so a wrong path fails the start with
  * one clear line rather than later.
  */
-async function resolveTls(
-  flags: SettingsFlags,
-  env: NodeJS.ProcessEnv,
-  config: ConfigFile,
-  configDir: string,
-  configSource: string,
-  cwd: string,
-): Promise<GatehouseSettings['tls']> {
-  const pick = (flag: string | undefined, variable: string | undefined, key: string | undefined, names: [string, string, string]) => {
-    if (flag !== undefined && flag.trim() !== '') return { path: resolve(cwd, flag), source: names[0] };
-    if (variable !== undefined && variable.trim() !== '') return { path: resolve(cwd, variable), source: names[1] };
-    if (key !== undefined) return { path: resolve(configDir, key), source: names[2] };
-    return undefined;
+async function resolveTls(input: ResolveSettingsInput, config: ConfigFile, configDir: string, configSource: string): Promise<GatehouseSettings['tls']> {
+  const file = (key: 'tls_cert' | 'tls_key') => {
+    const picked = pick(entry(key).meta, key, input, config);
+    if (picked === undefined) return undefined;
+    const fromConfig = picked.source === 'config';
+    return { path: resolve(fromConfig ? configDir : input.cwd, picked.value as string), source: fromConfig ? `${configSource} ${key}` : picked.source };
   };
-  const cert = pick(flags.tlsCert, env.GATEHOUSE_TLS_CERT, config.tls_cert, ['--tls-cert', 'GATEHOUSE_TLS_CERT', `${configSource} tls_cert`]);
-  const key = pick(flags.tlsKey, env.GATEHOUSE_TLS_KEY, config.tls_key, ['--tls-key', 'GATEHOUSE_TLS_KEY', `${configSource} tls_key`]);
+  const cert = file('tls_cert');
+  const key = file('tls_key');
   if (cert === undefined && key === undefined) return null;
   if (cert === undefined || key === undefined) {
     const [given, missing] = cert === undefined ? [key!, 'a certificate (--tls-cert)'] : [cert, 'a private key (--tls-key)'];

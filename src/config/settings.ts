@@ -2,31 +2,10 @@
  * The resolved settings of one Gatehouse instance. Built by src/config/resolve-settings.ts from
  * (in order of precedence) CLI flags, environment variables, the config file and defaults.
  */
-import type { TokenEndpointAuthMethod } from '../store/store.js';
+import type { ClientFixture } from './client-fixture.js';
+import { EXPLAIN_ERRORS_MODES, SETTINGS, type SchemaSettingPath } from './schema.js';
 
-export interface ClientFixture {
-  client_id: string;
-  /** When absent for a confidential client, the client cannot authenticate until one is set. */
-  client_secret?: string;
-  client_name?: string;
-  redirect_uris: string[];
-  grant_types: string[];
-  response_types: string[];
-  token_endpoint_auth_method: TokenEndpointAuthMethod;
-  scope: string;
-  require_pkce: boolean;
-  /** OpenID Connect Dynamic Client Registration §2; absent: id_token_signed_response_alg_default (RS256). */
-  id_token_signed_response_alg?: 'ES256' | 'RS256';
-  /** Profile, email, address and phone claims granted by scope also in the ID token; absent: id_token_claims_default. */
-  id_token_claims?: boolean;
-  /** OpenID Connect Core §8; absent: public. */
-  subject_type?: 'public' | 'pairwise';
-  /** OpenID Connect RP-Initiated Logout 1.0 §3.1; absent: none. */
-  post_logout_redirect_uris?: string[];
-  /** OpenID Connect Back-Channel Logout 1.0 §2.2; absent: no back-channel logout. */
-  backchannel_logout_uri?: string;
-  backchannel_logout_session_required?: boolean;
-}
+export type { ClientFixture } from './client-fixture.js';
 
 /** A user, with the OpenID Connect Core §5.1 standard claims Gatehouse keeps. */
 export interface UserFixture {
@@ -65,8 +44,7 @@ export interface AttemptLimit {
   lockSeconds: number;
 }
 
-/** The values of `explain_errors`. */
-export const EXPLAIN_ERRORS_MODES = ['auto', 'always', 'never'] as const;
+export { EXPLAIN_ERRORS_MODES };
 export type ExplainErrors = (typeof EXPLAIN_ERRORS_MODES)[number];
 
 export interface GatehouseSettings {
@@ -222,66 +200,32 @@ export interface GatehouseSettings {
   resources: ResourceFixture[];
 }
 
-export const DEFAULT_SETTINGS = {
-  port: 9001,
-  host: 'localhost',
-  databaseUrl: 'sqlite:./gatehouse.db',
-  signingAlg: 'ES256',
-  idTokenSignedResponseAlgDefault: 'RS256',
-  idTokenClaimsDefault: true,
-  codeTtlSeconds: 60,
-  accessTokenTtlSeconds: 3600,
-  sessionTtlSeconds: 8 * 3600,
-  deviceCookieTtlSeconds: 180 * 86400,
-  interactionTtlSeconds: 600,
-  refreshTokenIdleTtlSeconds: 14 * 24 * 3600,
-  refreshTokenAbsoluteTtlSeconds: 90 * 24 * 3600,
-  refreshTokenGraceSeconds: 10,
-  // Twice the JWKS max-age (300 s); also jose's default JWKS cache age (createRemoteJWKSet, 10 min).
-  keyActivationDelaySeconds: 600,
-  // 1 s, 2 s, 4 s, ... then every 5 minutes: about 300 attempts make a day.
-  backchannelLogoutMaxAttempts: 300,
-  backchannelLogoutMaxAgeSeconds: 24 * 3600,
-  backchannelLogoutBackoffInitialMs: 1000,
-  backchannelLogoutBackoffMaxMs: 5 * 60 * 1000,
-  backchannelLogoutTimeoutMs: 5000,
-  outboundAllowPrivateAddresses: false,
-  outboundMaxResponseBytes: 64 * 1024,
-  clientCacheTtlSeconds: 5,
-  cleanupIntervalSeconds: 60,
-  cleanupBatchSize: 500,
-  auditRetentionDays: 90,
-  tls: null,
-  trustProxy: false,
-  allowHttpIssuer: false,
-  explainErrors: 'auto',
-  // OWASP Authentication Cheat Sheet: a lock per username alone lets anyone lock any account.
-  // Per (username, address): 5 free attempts, then 1 s, 2 s, 4 s, 8 s; the 10th failure locks
-  // that address out of that account for 15 min. Per IP address the allowance is larger: many
-  // users may share one address (NAT, proxies). Per username (only browsers without a device
-  // cookie for it, i.e. a guessing attack spread over many addresses): delays only, doubling up
-  // to 60 s and never longer, so no one can lock the account. Per device cookie: its own run.
-  // Client secrets are machine-held, so failures mean misconfiguration or guessing; they are
-  // counted per (client_id, address), since a client_id is public (RFC 6749 §2.2).
-  limits: {
-    loginUserAddress: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 },
-    loginUsername: { freeAttempts: 50, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 60 },
-    loginIp: { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 900 },
-    loginDevice: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 },
-    clientId: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 20, lockSeconds: 300 },
-    clientIp: { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 300 },
-    // 300 unfinished interactions per address are free (a busy NAT finishes most of its own; a
-    // finished one is taken back), then 1 s, 2 s, ... between new ones; the 400th locks the
-    // address for the interaction lifetime, so its rows expire before it may start new ones.
-    interactionIp: { freeAttempts: 300, backoffBaseMs: 1000, lockAfter: 400, lockSeconds: 600 },
-  },
-  // A row is under 2 KiB with the value caps (state, nonce, login_hint): at most about 200 MB.
-  maxLiveInteractions: 100_000,
-  // Node's own defaults are 300 s per request and 60 s for the headers, and Fastify turns the
-  // request limit off; an authorization server's requests are small forms, sent at once.
-  requestTimeoutMs: 30_000,
-  headersTimeoutMs: 10_000,
-  keepAliveTimeoutMs: 5_000,
-  connectionTimeoutMs: 60_000,
-  maxConnections: 10_000,
-} as const satisfies Partial<GatehouseSettings>;
+/** The settings that have a default (the issuer's depends on the port, the others have none). */
+type DefaultedSetting = Exclude<keyof GatehouseSettings, 'issuer' | 'secret' | 'metricsToken' | 'clients' | 'users' | 'resources'>;
+
+/** The defaults, from the schema (src/config/schema.ts: each setting's `default`). */
+export const DEFAULT_SETTINGS: Readonly<Pick<GatehouseSettings, DefaultedSetting>> = (() => {
+  const defaults: Record<string, unknown> = { tls: null };
+  for (const { meta } of SETTINGS) {
+    if (meta.default === undefined) continue;
+    const parts = meta.setting.split('.');
+    let target = defaults;
+    for (const part of parts.slice(0, -1)) target = (target[part] ??= {}) as Record<string, unknown>;
+    target[parts.at(-1)!] = meta.default;
+  }
+  return defaults as unknown as Pick<GatehouseSettings, DefaultedSetting>;
+})();
+
+// ---- Compile-time: every setting of GatehouseSettings has its schema entry, and no schema entry names another. ----
+
+/** Dotted paths of the leaves of a settings object (arrays and fixture lists are leaves). */
+type LeafPaths<T, Prefix extends string = ''> = {
+  [K in keyof T & string]-?: NonNullable<T[K]> extends readonly unknown[] | string | number | boolean
+    ? `${Prefix}${K}`
+    : LeafPaths<NonNullable<T[K]>, `${Prefix}${K}.`>;
+}[keyof T & string];
+/** Not config keys: the fixture lists (validated by load-config.ts) and the PEM texts read from tls_cert/tls_key. */
+type DerivedSetting = 'clients' | 'users' | 'resources' | 'tls.cert' | 'tls.key';
+type Never<T extends never> = T;
+export type SettingWithoutSchemaEntry = Never<Exclude<LeafPaths<GatehouseSettings>, SchemaSettingPath | DerivedSetting>>;
+export type SchemaEntryWithoutSetting = Never<Exclude<SchemaSettingPath, LeafPaths<GatehouseSettings>>>;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { validateClientMetadata } from '../../src/core/registration/client-metadata.js';
 import { verifyClientSecret } from '../../src/core/secrets.js';
+import { clientFixtureOf } from '../../src/config/client-fixture.js';
 import { ClientMetadataError } from '../../src/core/errors.js';
 import { clientToMetadata, registerClient } from '../../src/core/registration/client-registration.js';
 
@@ -381,5 +382,53 @@ describe('logout metadata (OpenID Connect RP-Initiated Logout 1.0 §3.1, Back-Ch
     const machine = { grant_types: ['client_credentials'] };
     assertRefused({ ...machine, post_logout_redirect_uris: ['https://app.example.com/bye'] }, 'post_logout_redirect_uris');
     assertRefused({ ...machine, backchannel_logout_uri: 'https://app.example.com/logout' }, 'backchannel_logout_uri');
+  });
+});
+
+describe('config file clients: the fixture derived from validated metadata (src/config/client-fixture.ts)', () => {
+  const outbound = { allowPrivateAddresses: false };
+  test('a minimal client: the fields validation always yields, nothing else', () => {
+    const validated = validateClientMetadata({ client_id: 'a', client_secret: 's', redirect_uris: ['https://a.example/cb'] }, outbound);
+    assert.deepEqual(clientFixtureOf({ ...validated, client_id: 'a' }), {
+      client_id: 'a',
+      client_secret: 's',
+      redirect_uris: ['https://a.example/cb'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: validated.scope,
+      require_pkce: true,
+    });
+  });
+
+  test('optional fields appear when set; defaults (public subject, no logout URIs, session_required without a URI) stay out', () => {
+    const validated = validateClientMetadata(
+      {
+        client_id: 'b',
+        token_endpoint_auth_method: 'none',
+        redirect_uris: ['https://b.example/cb'],
+        client_name: 'B',
+        id_token_signed_response_alg: 'ES256',
+        id_token_claims: false,
+        subject_type: 'pairwise',
+        post_logout_redirect_uris: ['https://b.example/bye'],
+        backchannel_logout_uri: 'https://b.example/logout',
+        backchannel_logout_session_required: true,
+      },
+      outbound,
+    );
+    const fixture = clientFixtureOf({ ...validated, client_id: 'b' });
+    assert.equal(fixture.client_name, 'B');
+    assert.equal(fixture.id_token_signed_response_alg, 'ES256');
+    assert.equal(fixture.id_token_claims, false);
+    assert.equal(fixture.subject_type, 'pairwise');
+    assert.deepEqual(fixture.post_logout_redirect_uris, ['https://b.example/bye']);
+    assert.equal(fixture.backchannel_logout_uri, 'https://b.example/logout');
+    assert.equal(fixture.backchannel_logout_session_required, true);
+    assert.equal('client_secret' in fixture, false);
+    const plain = clientFixtureOf({ ...validateClientMetadata({ client_id: 'c', token_endpoint_auth_method: 'none', redirect_uris: ['https://c.example/cb'], subject_type: 'public' }, outbound), client_id: 'c' });
+    for (const field of ['subject_type', 'post_logout_redirect_uris', 'backchannel_logout_uri', 'backchannel_logout_session_required', 'client_name', 'id_token_claims']) {
+      assert.equal(field in plain, false, field);
+    }
   });
 });

@@ -537,3 +537,21 @@ describe('applyFixtures: change events for the audit trail', () => {
     }
   });
 });
+
+describe('config file schema (src/config/schema.ts)', () => {
+  test('an unknown or mistyped key names its path and its YAML line', async () => {
+    await assertConfigError('issuer: https://a.example\n\nprot: 80\n', 'prot', /: prot is not a known key .*\(line 3\)$/);
+    await assertConfigError('limits:\n  login_ip:\n    lock_after: 3\n    lock_minutes: 1\n', 'limits.login_ip.lock_minutes', /not a known key.*lock_seconds.*\(line 4\)$/);
+    await assertConfigError('limits:\n  login_ip:\n\n    lock_after: 0\n', 'limits.login_ip.lock_after', /between 1 and.* \(line 4\)$/);
+    await assertConfigError(
+      'clients:\n  - client_id: a\n    token_endpoint_auth_method: none\n    redirect_uris:\n      - https://a.example/cb\n      - http://evil.example/cb\n',
+      'clients[0].redirect_uris[1]',
+      /\(line 6\)/,
+    );
+    await assertConfigError('code_ttl_seconds: "60"\n', 'code_ttl_seconds', /must be an integer.* \(line 1\)$/);
+  });
+
+  test('JSON config files name the path (no line)', async () => {
+    await assertConfigError('{"limits": {"login_ip": {"lock_minutes": 1}}}', 'limits.login_ip.lock_minutes', /^Invalid config file [^(]*: limits\.login_ip\.lock_minutes is not a known key/, '.json');
+  });
+});

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TOP_LEVEL_KEYS, USER_KEYS, loadConfigFile } from '../../src/config/load-config.js';
 import { CLIENT_METADATA_FIELDS } from '../../src/core/registration/client-metadata.js';
+import { SETTINGS_TABLE_END, SETTINGS_TABLE_START, settingsTable } from '../../src/config/settings-table.js';
+import { SETTINGS } from '../../src/config/schema.js';
 import { basicAuthorization } from '../helpers/code-flow.js';
 import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
 
@@ -60,6 +62,26 @@ describe('README: config file keys', () => {
     assert.equal(web?.id_token_claims, true);
     assert.equal(web?.id_token_signed_response_alg, 'RS256');
     assert.deepEqual(web?.response_types, ['code']);
+  });
+});
+
+describe('README: settings table', () => {
+  test('the README settings table is the one the schema generates (run: node --import tsx scripts/settings-table.ts --write)', () => {
+    const start = readme.indexOf(SETTINGS_TABLE_START);
+    const end = readme.indexOf(SETTINGS_TABLE_END);
+    assert.ok(start >= 0 && end > start, 'README has the settings table markers');
+    assert.equal(readme.slice(start, end + SETTINGS_TABLE_END.length), settingsTable());
+  });
+
+  test('every setting of the schema has a row, a doc line and its config key; flags and variables are named in their row', () => {
+    const table = settingsTable();
+    for (const { key, meta } of SETTINGS) {
+      const row = table.split('\n').find((line) => line.includes(`| \`${key}\` |`));
+      assert.ok(row, `a row for ${key}`);
+      assert.ok(meta.doc.length > 0, `${key} has a doc line`);
+      if (meta.env) assert.ok(row.includes(`\`${meta.env}\``), `${key}: ${meta.env}`);
+      if (meta.flag) assert.ok(row.includes(`\`${/--[a-z-]+/.exec(meta.flag)![0]}\``), `${key}: ${meta.flag}`);
+    }
   });
 });
 

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError, resolveSettings, type ResolveSettingsInput } from '../../src/config/resolve-settings.js';
 import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
+import { Value } from '@sinclair/typebox/value';
+import { SETTINGS } from '../../src/config/schema.js';
 
 const SECRET = 'x'.repeat(32);
 let root: string;
@@ -314,5 +316,76 @@ describe('ID token and audit settings', () => {
     assert.equal(configured.idTokenSignedResponseAlgDefault, 'ES256');
     assert.equal(configured.idTokenClaimsDefault, false);
     assert.equal(configured.auditRetentionDays, 30);
+  });
+});
+
+describe('settings schema (src/config/schema.ts)', () => {
+  test('DEFAULT_SETTINGS, derived from the schema, keeps the values it had when it was written by hand', () => {
+    assert.deepStrictEqual(
+      { ...DEFAULT_SETTINGS },
+      {
+        port: 9001,
+        host: 'localhost',
+        databaseUrl: 'sqlite:./gatehouse.db',
+        signingAlg: 'ES256',
+        idTokenSignedResponseAlgDefault: 'RS256',
+        idTokenClaimsDefault: true,
+        codeTtlSeconds: 60,
+        accessTokenTtlSeconds: 3600,
+        sessionTtlSeconds: 8 * 3600,
+        deviceCookieTtlSeconds: 180 * 86400,
+        interactionTtlSeconds: 600,
+        refreshTokenIdleTtlSeconds: 14 * 24 * 3600,
+        refreshTokenAbsoluteTtlSeconds: 90 * 24 * 3600,
+        refreshTokenGraceSeconds: 10,
+        keyActivationDelaySeconds: 600,
+        backchannelLogoutMaxAttempts: 300,
+        backchannelLogoutMaxAgeSeconds: 24 * 3600,
+        backchannelLogoutBackoffInitialMs: 1000,
+        backchannelLogoutBackoffMaxMs: 5 * 60 * 1000,
+        backchannelLogoutTimeoutMs: 5000,
+        outboundAllowPrivateAddresses: false,
+        outboundMaxResponseBytes: 64 * 1024,
+        clientCacheTtlSeconds: 5,
+        cleanupIntervalSeconds: 60,
+        cleanupBatchSize: 500,
+        auditRetentionDays: 90,
+        tls: null,
+        trustProxy: false,
+        allowHttpIssuer: false,
+        explainErrors: 'auto',
+        limits: {
+          loginUserAddress: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 },
+          loginUsername: { freeAttempts: 50, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 60 },
+          loginIp: { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 900 },
+          loginDevice: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 },
+          clientId: { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 20, lockSeconds: 300 },
+          clientIp: { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 300 },
+          interactionIp: { freeAttempts: 300, backoffBaseMs: 1000, lockAfter: 400, lockSeconds: 600 },
+        },
+        maxLiveInteractions: 100_000,
+        requestTimeoutMs: 30_000,
+        headersTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 5_000,
+        connectionTimeoutMs: 60_000,
+        maxConnections: 10_000,
+      },
+    );
+  });
+
+  test('every default satisfies its own schema (TypeBox Value.Check)', () => {
+    for (const { key, meta, schema } of SETTINGS) {
+      if (meta.default !== undefined) assert.ok(Value.Check(schema, meta.default), `${key}: default ${String(meta.default)}`);
+    }
+  });
+
+  test('a setting of the schema with a variable is resolved from it, and its flag wins over it', async () => {
+    const cwd = await freshDir();
+    const flagged = SETTINGS.filter(({ meta }) => meta.env !== undefined && meta.flag !== undefined && meta.flagHelp !== undefined && !meta.special);
+    assert.ok(flagged.length >= 4);
+    const settings = await resolveWith({ cwd, env: { GATEHOUSE_SECRET: SECRET, PORT: '9100', GATEHOUSE_EXPLAIN_ERRORS: 'never', GATEHOUSE_TRUST_PROXY: '2' }, flags: { port: '9200' } });
+    assert.equal(settings.port, 9200);
+    assert.equal(settings.explainErrors, 'never');
+    assert.equal(settings.trustProxy, 2);
   });
 });

@@ -1,7 +1,9 @@
 /**
- * `gatehouse start`: the server. Every flag of `start` is defined here, in registerStart.
+ * `gatehouse start`: the server. Its setting flags come from the settings schema
+ * (src/config/schema.ts: each setting with a `flagHelp`), registered in registerStart.
  */
 import type { Command } from 'commander';
+import { SETTINGS } from '../../config/schema.js';
 import { writeOut } from '../output.js';
 import { addStoreOptions, closeOnSignals, settingsFor, type StoreFlags } from '../shared.js';
 
@@ -16,6 +18,8 @@ export interface StartFlags extends StoreFlags {
   explainErrors?: string;
 }
 
+const START_FLAGS = SETTINGS.map(({ meta }) => meta).filter((meta) => meta.flag !== undefined && meta.flagHelp !== undefined);
+
 export async function startCommand(flags: StartFlags): Promise<void> {
   const settings = await settingsFor(flags, true);
   // Imported lazily: the administrative commands do not need the HTTP server.
@@ -29,17 +33,8 @@ export async function startCommand(flags: StartFlags): Promise<void> {
 }
 
 export function registerStart(program: Command): void {
-  addStoreOptions(
-    program
-      .command('start')
-      .description('start the server (applies config-file clients and users first)')
-      .option('-p, --port <port>', 'port to listen on (default: $PORT, the config file, or 9001)')
-      .option('--host <host>', 'interface to listen on (default: the config file, or localhost)')
-      .option('--issuer <url>', 'issuer URL: https, or http on a loopback host (default: $GATEHOUSE_ISSUER, the config file, or http://localhost:PORT)')
-      .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain) (default: $GATEHOUSE_TLS_CERT or the config file tls_cert)')
-      .option('--tls-key <file>', 'the PEM private key of --tls-cert (default: $GATEHOUSE_TLS_KEY or the config file tls_key)')
-      .option('--trust-proxy <proxies>', 'behind a TLS terminator: honour X-Forwarded-For/-Proto from true (any), a hop count, or comma-separated addresses/CIDRs (default: $GATEHOUSE_TRUST_PROXY, the config file, or false)')
-      .option('--allow-http-issuer', 'accept a plain http issuer on a non-loopback host (insecure; private test networks only)')
-      .option('--explain-errors <mode>', 'show registered redirect URIs and the side-by-side comparison on redirect_uri error pages: auto (loopback issuer only), always or never (default: $GATEHOUSE_EXPLAIN_ERRORS, the config file, or auto)'),
-  ).action((flags: StartFlags) => startCommand(flags));
+  const command = program.command('start').description('start the server (applies config-file clients and users first)');
+  // The flags of the settings schema that belong to `start` (the store flags are every command's).
+  for (const meta of START_FLAGS) command.option(meta.flag!, meta.flagHelp!);
+  addStoreOptions(command).action((flags: StartFlags) => startCommand(flags));
 }
