@@ -1,5 +1,5 @@
 /**
- * Prints the README settings table from the settings schema (src/config/schema.ts).
+ * Prints the README settings table from the settings schema (src/config/settings-schema.ts).
  * `node --import tsx scripts/settings-table.ts` prints it; with `--write` it replaces the table
  * between the markers in README.md.
  */

@@ -5,7 +5,7 @@
  * config layer (unless validation gives it a default that fixtures should leave out: then one
  * line in LEFT_OUT_WHEN).
  */
-import type { CLIENT_METADATA_FIELDS, ValidatedClientMetadata } from '../core/registration/client-metadata.js';
+import type { CLIENT_METADATA_FIELDS, ValidatedClientMetadata } from '../core/registration/client-metadata-fields.js';
 
 /** The fields every fixture has (validation always yields them); the others appear only when set. */
 const ALWAYS = ['client_id', 'redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'scope', 'require_pkce'] as const;

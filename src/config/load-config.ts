@@ -1,6 +1,6 @@
 /**
  * Reads and validates a Gatehouse config file (YAML or JSON) against the settings schema
- * (src/config/schema.ts). Every error names the exact key path (e.g. `clients[1].redirect_uris[0]`),
+ * (src/config/settings-schema.ts). Every error names the exact key path (e.g. `clients[1].redirect_uris[0]`),
  * what is expected there and, for YAML, its line. Clients are validated by the same rules as
  * every other registration (src/core/registration/client-metadata.ts).
  */
@@ -11,12 +11,12 @@ import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { CLIENT_METADATA_FIELDS, validateClientMetadata } from '../core/registration/client-metadata.js';
 import type { OutboundPolicy } from '../core/outbound/safe-fetch.js';
 import { SETTABLE_CLAIMS, isEmailAddress, validateUserClaims } from '../core/users/user-claims.js';
-import { CONFIG_SCHEMA, ConfigError, META, enumValues, trustProxyProblem, type ConfigFile, type SettingMeta } from './schema.js';
+import { CONFIG_SCHEMA, ConfigError, META, enumValues, trustProxyProblem, type ConfigFile, type SettingMeta } from './settings-schema.js';
 import { clientFixtureOf } from './client-fixture.js';
 import type { ClientFixture, ResourceFixture, UserFixture } from './settings.js';
 import { ClientMetadataError, UserClaimError } from '../core/errors.js';
 
-export { ConfigError, metricsTokenProblem, trustProxyProblem, type ConfigFile } from './schema.js';
+export { ConfigError, metricsTokenProblem, trustProxyProblem, type ConfigFile } from './settings-schema.js';
 
 /** Every top-level key of a config file (README.md documents each), from the schema. */
 export const TOP_LEVEL_KEYS = Object.keys(CONFIG_SCHEMA.properties) as (keyof typeof CONFIG_SCHEMA.properties)[];

@@ -1,6 +1,6 @@
 /**
  * Resolves the settings of one instance. Precedence: CLI flags > environment variables >
- * config file > defaults, for every setting of the schema (src/config/schema.ts), which names
+ * config file > defaults, for every setting of the schema (src/config/settings-schema.ts), which names
  * each one's flag and variable. A few settings are computed here from others (issuer, database,
  * TLS files, headers timeout, secret).
  */
@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, loadConfigFile } from './load-config.js';
-import { CONFIG_SCHEMA, OTHER_SETTINGS, SETTINGS, type ConfigFile, type SettingEntry, type SettingMeta } from './schema.js';
+import { CONFIG_SCHEMA, OTHER_SETTINGS, SETTINGS, type ConfigFile, type SettingEntry, type SettingMeta } from './settings-schema.js';
 import { DEFAULT_SETTINGS, type GatehouseSettings } from './settings.js';
 
 export { ConfigError } from './load-config.js';

@@ -2,35 +2,12 @@
  * The resolved settings of one Gatehouse instance. Built by src/config/resolve-settings.ts from
  * (in order of precedence) CLI flags, environment variables, the config file and defaults.
  */
-import type { ClientFixture } from './client-fixture.js';
-import { EXPLAIN_ERRORS_MODES, SETTINGS, type SchemaSettingPath } from './schema.js';
+import type { ClientFixture, ResourceFixture, UserFixture } from './fixture-types.js';
+import { EXPLAIN_ERRORS_MODES, SETTINGS, type SchemaSettingPath } from './settings-schema.js';
 
-export type { ClientFixture } from './client-fixture.js';
+export type { ClientFixture, ResourceFixture, UserFixture } from './fixture-types.js';
 
-/** A user, with the OpenID Connect Core §5.1 standard claims Gatehouse keeps. */
-export interface UserFixture {
-  username: string;
-  password: string;
-  email?: string;
-  name?: string;
-  given_name?: string;
-  family_name?: string;
-  email_verified?: boolean;
-  phone_number?: string;
-  phone_number_verified?: boolean;
-  /** OIDC Core §5.1.1 address members (formatted, street_address, locality, region, postal_code, country). */
-  address?: Record<string, string>;
-}
 
-/** A protected resource (RFC 8707 resource indicator) declared in the config file. */
-export interface ResourceFixture {
-  /** The resource indicator: an absolute URI without fragment. */
-  resource: string;
-  name?: string;
-  scopes: string[];
-  /** Client ids (the resource server's own credentials) allowed to introspect its tokens. */
-  introspection_client_ids: string[];
-}
 
 /** One brute-force limit (src/core/limits/attempt-limits.ts); config file keys in snake_case. */
 export interface AttemptLimit {
@@ -203,7 +180,7 @@ export interface GatehouseSettings {
 /** The settings that have a default (the issuer's depends on the port, the others have none). */
 type DefaultedSetting = Exclude<keyof GatehouseSettings, 'issuer' | 'secret' | 'metricsToken' | 'clients' | 'users' | 'resources'>;
 
-/** The defaults, from the schema (src/config/schema.ts: each setting's `default`). */
+/** The defaults, from the schema (src/config/settings-schema.ts: each setting's `default`). */
 export const DEFAULT_SETTINGS: Readonly<Pick<GatehouseSettings, DefaultedSetting>> = (() => {
   const defaults: Record<string, unknown> = { tls: null };
   for (const { meta } of SETTINGS) {

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { StoreChange, StoreChangeListener } from './store.js';
+import type { StoreChange, StoreChangeListener } from './records.js';
 
 /** Fans changes out to the subscribed listeners; a throwing listener does not stop the others. */
 export class ChangeHub {

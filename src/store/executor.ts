@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database, Dialect } from './schema.js';
-import type { PoolStats, StoreChange } from './store.js';
+import type { PoolStats, StoreChange } from './records.js';
 import { ChangeHub, PostgresChangeListener } from './change-feed.js';
 import type { GrantSweep } from './repositories/expired-rows.js';
 

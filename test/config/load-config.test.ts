@@ -538,7 +538,7 @@ describe('applyFixtures: change events for the audit trail', () => {
   });
 });
 
-describe('config file schema (src/config/schema.ts)', () => {
+describe('config file schema (src/config/settings-schema.ts)', () => {
   test('an unknown or mistyped key names its path and its YAML line', async () => {
     await assertConfigError('issuer: https://a.example\n\nprot: 80\n', 'prot', /: prot is not a known key .*\(line 3\)$/);
     await assertConfigError('limits:\n  login_ip:\n    lock_after: 3\n    lock_minutes: 1\n', 'limits.login_ip.lock_minutes', /not a known key.*lock_seconds.*\(line 4\)$/);

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { TOP_LEVEL_KEYS, USER_KEYS, loadConfigFile } from '../../src/config/load-config.js';
 import { CLIENT_METADATA_FIELDS } from '../../src/core/registration/client-metadata.js';
 import { SETTINGS_TABLE_END, SETTINGS_TABLE_START, settingsTable } from '../../src/config/settings-table.js';
-import { SETTINGS } from '../../src/config/schema.js';
+import { SETTINGS } from '../../src/config/settings-schema.js';
 import { basicAuthorization } from '../helpers/code-flow.js';
 import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
 

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { ConfigError, resolveSettings, type ResolveSettingsInput } from '../../src/config/resolve-settings.js';
 import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
 import { Value } from '@sinclair/typebox/value';
-import { SETTINGS } from '../../src/config/schema.js';
+import { SETTINGS } from '../../src/config/settings-schema.js';
 
 const SECRET = 'x'.repeat(32);
 let root: string;
@@ -319,7 +319,7 @@ describe('ID token and audit settings', () => {
   });
 });
 
-describe('settings schema (src/config/schema.ts)', () => {
+describe('settings schema (src/config/settings-schema.ts)', () => {
   test('DEFAULT_SETTINGS, derived from the schema, keeps the values it had when it was written by hand', () => {
     assert.deepStrictEqual(
       { ...DEFAULT_SETTINGS },

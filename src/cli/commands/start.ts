@@ -1,9 +1,9 @@
 /**
  * `gatehouse start`: the server. Its setting flags come from the settings schema
- * (src/config/schema.ts: each setting with a `flagHelp`), registered in registerStart.
+ * (src/config/settings-schema.ts: each setting with a `flagHelp`), registered in registerStart.
  */
 import type { Command } from 'commander';
-import { SETTINGS } from '../../config/schema.js';
+import { SETTINGS } from '../../config/settings-schema.js';
 import { writeOut } from '../output.js';
 import { addStoreOptions, closeOnSignals, settingsFor, type StoreFlags } from '../shared.js';
 

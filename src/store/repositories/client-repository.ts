@@ -3,7 +3,7 @@
  * cached by every instance, so their writes announce a change (Executor.changing).
  */
 import type { Selectable } from 'kysely';
-import type { Client, ProtectedResource, TokenEndpointAuthMethod, User } from '../store.js';
+import type { Client, ProtectedResource, TokenEndpointAuthMethod, User } from '../records.js';
 import type { ClientsTable, ProtectedResourcesTable, UsersTable } from '../schema.js';
 import type { Executor } from '../executor.js';
 import { decodeObject, decodeStringArray, encodeJson, fromIntBool, toIntBool } from './row-codec.js';

@@ -1,6 +1,6 @@
 /** The signing key ring (src/core/keys/key-ring.ts); every instance caches it, so writes announce a change. */
 import type { Selectable } from 'kysely';
-import type { SigningKeyRecord } from '../store.js';
+import type { SigningKeyRecord } from '../records.js';
 import type { SigningKeysTable } from '../schema.js';
 import type { Executor } from '../executor.js';
 

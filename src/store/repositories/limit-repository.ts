@@ -1,6 +1,6 @@
 /** Attempt counters of the brute-force limits (src/core/limits/attempt-limits.ts), and the audit trail. */
 import { sql, type Selectable } from 'kysely';
-import type { AuditEvent, AuditFilter, RateLimitHitResult, RateLimitPolicy, RateLimitState } from '../store.js';
+import type { AuditEvent, AuditFilter, RateLimitHitResult, RateLimitPolicy, RateLimitState } from '../records.js';
 import type { AuditEventsTable, Database } from '../schema.js';
 import type { Executor } from '../executor.js';
 

@@ -3,7 +3,7 @@
  * persisted queue of back-channel logout deliveries.
  */
 import type { Selectable } from 'kysely';
-import type { LogoutDelivery, LogoutDeliveryOutcome } from '../store.js';
+import type { LogoutDelivery, LogoutDeliveryOutcome } from '../records.js';
 import type { LogoutDeliveriesTable } from '../schema.js';
 import type { Executor } from '../executor.js';
 

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import type { AuthorizationCode, Consent, ConsumeCodeResult, Grant, Interaction, Session, StoredAuthorizationRequest } from '../store.js';
+import type { AuthorizationCode, Consent, ConsumeCodeResult, Grant, Interaction, Session, StoredAuthorizationRequest } from '../records.js';
 import type { AuthorizationCodesTable, Database, GrantsTable, InteractionsTable, SessionsTable } from '../schema.js';
 import { columnList, type Executor } from '../executor.js';
 import { decodeStringArray, encodeJson, fromIntBool, toIntBool } from './row-codec.js';

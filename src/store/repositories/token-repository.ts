@@ -3,7 +3,7 @@
  * families (RFC 9700 §4.14.2 rotation).
  */
 import type { Selectable } from 'kysely';
-import type { AccessTokenRecord, RefreshTokenRecord, RotateRefreshTokenResult } from '../store.js';
+import type { AccessTokenRecord, RefreshTokenRecord, RotateRefreshTokenResult } from '../records.js';
 import type { AccessTokensTable, RefreshTokensTable } from '../schema.js';
 import { columnList, type Executor } from '../executor.js';
 import { decodeStringArray, encodeJson } from './row-codec.js';

@@ -22,7 +22,7 @@
  */
 import { isIP } from 'node:net';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { ClientFixture, ResourceFixture, UserFixture } from './settings.js';
+import type { ClientFixture, ResourceFixture, UserFixture } from './fixture-types.js';
 
 /** The metadata a setting carries on its schema node, besides JSON Schema's `default` and `description`. */
 export interface SettingMeta<V = unknown, P extends string = string> {

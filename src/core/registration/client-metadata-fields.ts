@@ -1,0 +1,65 @@
+/**
+ * The client metadata Gatehouse understands and the shape it has after validation: names and
+ * types only, with no validation logic, so the config layer (src/config/client-fixture.ts) can
+ * derive its fixture type from them without importing the validator, which reads the grant
+ * registry (and so the token endpoint's context and the settings: an import cycle).
+ */
+import type { TokenEndpointAuthMethod } from '../../store/store.js';
+import type { SubjectType } from '../users/subject-identifiers.js';
+/**
+ * The metadata names Gatehouse understands (RFC 7591 §2, OpenID Connect Dynamic Client
+ * Registration §2 `id_token_signed_response_alg`, plus `require_pkce`).
+ */
+export const CLIENT_METADATA_FIELDS = [
+  'client_id',
+  'client_secret',
+  'client_name',
+  'redirect_uris',
+  'grant_types',
+  'response_types',
+  'token_endpoint_auth_method',
+  'scope',
+  'require_pkce',
+  'id_token_signed_response_alg',
+  // Gatehouse: the claims granted by scope also in the ID token (OIDC Core §5.4).
+  'id_token_claims',
+  // OpenID Connect Dynamic Client Registration §2 and Core §8.
+  'subject_type',
+  // OpenID Connect RP-Initiated Logout 1.0 §3.1 and Back-Channel Logout 1.0 §2.2.
+  'post_logout_redirect_uris',
+  'backchannel_logout_uri',
+  'backchannel_logout_session_required',
+] as const;
+
+/**
+ * OpenID Connect Dynamic Client Registration §2: the algorithms a client may ask for its ID
+ * tokens. Left unset, a client gets the server's id_token_signed_response_alg_default (RS256,
+ * the default §2 names).
+ */
+export const ID_TOKEN_SIGNING_ALGS = ['ES256', 'RS256'] as const;
+
+export const SUPPORTED_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
+export const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+
+/** Client metadata after validation, with every default applied (RFC 7591 names). */
+export interface ValidatedClientMetadata {
+  client_id: string | undefined;
+  client_secret: string | undefined;
+  client_name: string | undefined;
+  redirect_uris: string[];
+  grant_types: string[];
+  response_types: string[];
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  scope: string;
+  require_pkce: boolean;
+  /** Undefined: the server's id_token_signed_response_alg_default (RS256). */
+  id_token_signed_response_alg: (typeof ID_TOKEN_SIGNING_ALGS)[number] | undefined;
+  /** Undefined: the server's id_token_claims_default. */
+  id_token_claims: boolean | undefined;
+  /** OIDC Core §8 (default `public`). */
+  subject_type: SubjectType;
+  post_logout_redirect_uris: string[];
+  backchannel_logout_uri: string | undefined;
+  backchannel_logout_session_required: boolean;
+}
