@@ -113,7 +113,8 @@ const login = { method: 'GET' as const, url: '/login', headers: { cookie: COOKIE
 const token = { method: 'POST' as const, url: '/token', headers: {} };
 const samples: Record<string, number[]> = {};
 const record = (name: string, value: number) => {
-  (samples[name] ??= []).push(value);
+  samples[name] ??= [];
+  samples[name].push(value);
   if (process.env['BENCH_VERBOSE']) console.error(name, value.toFixed(2), Math.round(process.memoryUsage.rss() / 1e6), 'MB');
 };
 for (let round = 0; round < rounds; round++) {

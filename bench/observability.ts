@@ -42,7 +42,10 @@ const observe = () =>
   metrics.observeRequest({ route: routes[n++ & 3]!, method: 'POST', status: n & 8 ? 400 : 200, error: n & 8 ? 'invalid_grant' : null, seconds: 0.0012 });
 
 const samples: Record<string, number[]> = {};
-const record = (name: string, value: number) => (samples[name] ??= []).push(value);
+const record = (name: string, value: number) => {
+  samples[name] ??= [];
+  samples[name].push(value);
+};
 try {
   for (let round = 0; round < rounds; round++) {
     record('store.clients.get, direct', await nanosPerCall(() => store.clients.get('web')));

@@ -166,7 +166,7 @@ out.push(`### Top ${top} functions by self time`);
 out.push('');
 out.push('| # | self ms | self % | function  location |');
 out.push('|--:|--:|--:|---|');
-ranked(self, top).forEach(([key, value], index) => out.push(`| ${index + 1} | ${ms(value)} | ${pct(value)} | \`${key}\` |`));
+for (const [index, [key, value]] of ranked(self, top).entries()) out.push(`| ${index + 1} | ${ms(value)} | ${pct(value)} | \`${key}\` |`);
 out.push('');
 out.push('### Self time by package / file');
 out.push('');

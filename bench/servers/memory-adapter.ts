@@ -66,7 +66,10 @@ export class BenchMemoryAdapter {
     const grantId = payload['grantId'];
     if (GRANTABLE.has(this.model) && typeof grantId === 'string') {
       let members = grantMembers.get(grantId);
-      if (!members) grantMembers.set(grantId, (members = new Set()));
+      if (!members) {
+        members = new Set();
+        grantMembers.set(grantId, members);
+      }
       members.add(key);
     }
     if (this.model === 'Session' && typeof payload['uid'] === 'string') sessionsByUid.set(payload['uid'], id);

@@ -49,8 +49,14 @@ export interface ListLayout<V> {
  * table, never a secret or hash: the views leave them out), else the table of `layout`.
  */
 export function printList<V>(views: V[], json: boolean | undefined, layout: ListLayout<V>): void {
-  if (json) return printJson(views);
-  if (views.length === 0) return writeOut(layout.empty);
+  if (json) {
+    printJson(views);
+    return;
+  }
+  if (views.length === 0) {
+    writeOut(layout.empty);
+    return;
+  }
   writeOut(table(layout.headers, views.map(layout.row)));
 }
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, loadConfigFile } from './load-config.js';
-import { CONFIG_SCHEMA, OTHER_SETTINGS, SETTINGS, type ConfigFile, type SettingEntry, type SettingMeta } from './settings-schema.js';
+import { type CONFIG_SCHEMA, OTHER_SETTINGS, SETTINGS, type ConfigFile, type SettingEntry, type SettingMeta } from './settings-schema.js';
 import { DEFAULT_SETTINGS, type GatehouseSettings } from './settings.js';
 
 export { ConfigError } from './load-config.js';

@@ -187,7 +187,10 @@ export const DEFAULT_SETTINGS: Readonly<Pick<GatehouseSettings, DefaultedSetting
     if (meta.default === undefined) continue;
     const parts = meta.setting.split('.');
     let target = defaults;
-    for (const part of parts.slice(0, -1)) target = (target[part] ??= {}) as Record<string, unknown>;
+    for (const part of parts.slice(0, -1)) {
+      target[part] ??= {};
+      target = target[part] as Record<string, unknown>;
+    }
     target[parts.at(-1)!] = meta.default;
   }
   return defaults as unknown as Pick<GatehouseSettings, DefaultedSetting>;

@@ -67,7 +67,10 @@ export class EventBus {
 
   on<T extends GatehouseEventType>(type: T, listener: Listener<EventOf<T> & { at: number }>): () => void {
     let set = this.byType.get(type);
-    if (!set) this.byType.set(type, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.byType.set(type, set);
+    }
     set.add(listener as Listener<TimedEvent>);
     return () => set.delete(listener as Listener<TimedEvent>);
   }

@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import { InvalidRequest } from '../core/errors.js';
 import { Params } from '../core/params.js';
 import { BROWSER_COOKIE, DEVICE_COOKIE, SESSION_COOKIE, parseCookies, readCookie } from './cookies.js';
-import { type BrowserState } from '../core/browser/browser-session.js';
+import type { BrowserState } from '../core/browser/browser-session.js';
 
 export interface InputOptions {
   /** Parameters that may hold control characters (a password: never shown, never logged). */

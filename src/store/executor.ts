@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Database, Dialect } from './schema.js';
 import type { PoolStats, StoreChange } from './records.js';
-import { ChangeHub, PostgresChangeListener } from './change-feed.js';
+import { ChangeHub, type PostgresChangeListener } from './change-feed.js';
 import type { GrantSweep } from './repositories/expired-rows.js';
 
 /** What the direct path needs of a better-sqlite3 connection (its `prepare` caches statements). */

@@ -55,7 +55,7 @@ export type {
 };
 
 export type * from './records.js';
-import type { PoolStats, StoreChange, StoreChangeListener } from './records.js';
+import type { PoolStats, StoreChangeListener } from './records.js';
 
 export interface Store {
   /** 'sqlite' or 'postgres', for diagnostics. */

@@ -28,15 +28,19 @@ function traced(name: string, dialect: Store['dialect'], method: AnyFunction, se
   if (tracer === null) return method.apply(self, args);
   const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: { 'db.system': DB_SYSTEM[dialect] } });
   let flowId: string | null = null;
-  for (const arg of args) if ((flowId = flowIdOf(arg)) !== null) break;
+  for (const arg of args) {
+    flowId = flowIdOf(arg);
+    if (flowId !== null) break;
+  }
   if (flowId !== null) {
     span.setAttribute(FLOW_ID_ATTRIBUTE, flowId);
     setEndpointFlowId(flowId);
   }
   const endWith = (result: unknown): unknown => {
-    if (flowId === null && (flowId = flowIdOf(result)) !== null) {
-      span.setAttribute(FLOW_ID_ATTRIBUTE, flowId);
-      setEndpointFlowId(flowId);
+    const resultFlowId = flowId === null ? flowIdOf(result) : null;
+    if (resultFlowId !== null) {
+      span.setAttribute(FLOW_ID_ATTRIBUTE, resultFlowId);
+      setEndpointFlowId(resultFlowId);
     }
     span.end();
     return result;

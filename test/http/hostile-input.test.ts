@@ -364,7 +364,7 @@ describe('prototype pollution: parameter names are never object keys', () => {
     }
     const probe: Record<string, unknown> = {};
     assert.equal(probe['polluted'], undefined);
-    assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
+    assert.equal(Object.hasOwn(Object.prototype, 'polluted'), false);
     assert.equal(typeof probe.hasOwnProperty, 'function');
     assert.equal(typeof probe.toString, 'function');
   });

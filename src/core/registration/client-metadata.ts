@@ -159,7 +159,7 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
   if (!usesCode && redirectUrisRaw.length > 0) {
     throw new ClientMetadataError('redirect_uris', 'redirect_uris are only used with the authorization_code grant; remove them or add authorization_code to grant_types');
   }
-  redirectUrisRaw.forEach((uri, index) => validateRedirectUri(uri, `redirect_uris[${index}]`, isPublic));
+  for (const [index, uri] of redirectUrisRaw.entries()) validateRedirectUri(uri, `redirect_uris[${index}]`, isPublic);
   const redirectUris = unique(redirectUrisRaw);
 
   // Scope: RFC 6749 §3.3 - space-delimited scope-tokens.
@@ -259,7 +259,7 @@ function validateLogoutMetadata(
   if (!usesCode && postLogoutRaw.length > 0) {
     throw new ClientMetadataError('post_logout_redirect_uris', 'post_logout_redirect_uris are only used by clients that sign users in (the authorization_code grant)');
   }
-  postLogoutRaw.forEach((uri, index) => validateRedirectUri(uri, `post_logout_redirect_uris[${index}]`, isPublic));
+  for (const [index, uri] of postLogoutRaw.entries()) validateRedirectUri(uri, `post_logout_redirect_uris[${index}]`, isPublic);
 
   const backchannelUri = optionalString(input, 'backchannel_logout_uri');
   if (backchannelUri !== undefined) {
