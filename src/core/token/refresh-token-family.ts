@@ -15,16 +15,11 @@ import type { RefreshTokenRecord } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { randomToken, sha256Base64Url } from '../secrets.js';
 
-export interface RefreshTokenFamily {
-  grantId: string;
-  flowId: string;
-  clientId: string;
-  userId: string | null;
-  scope: string[];
-  resources: string[];
-  authTime: number | null;
-  familyExpiresAt: number;
-}
+/** What every refresh token of one family shares (the stored record's family fields). */
+export type RefreshTokenFamily = Pick<
+  RefreshTokenRecord,
+  'grantId' | 'flowId' | 'clientId' | 'userId' | 'scope' | 'resources' | 'authTime' | 'familyExpiresAt'
+>;
 
 /** Builds the record of a new refresh token of `family` (a fresh random one unless given), with its idle expiry. */
 export function newRefreshToken(
