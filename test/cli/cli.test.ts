@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { verifyClientSecret, verifyPassword } from '../../src/core/secrets.js';
 import { openStore } from '../../src/store/open-store.js';
-import { CLI_MAIN as MAIN, REPO, assertOneLineFailure, runCli, type CliRun } from '../helpers/cli.js';
-import type { Store } from '../../src/store/store.js';
+import { CLI_MAIN as MAIN, REPO, assertOneLineFailure, runCli, withStoreAt, type CliRun } from '../helpers/cli.js';
 
 let dir: string;
 let database: string;
@@ -23,14 +22,6 @@ function gatehouse(args: string[], input = ''): Promise<Run> {
   return runCli(args, { input });
 }
 
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(database);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-cli-'));
@@ -58,7 +49,7 @@ describe('gatehouse clients', () => {
     assert.equal(Buffer.from(clientSecret, 'base64url').length, 32);
     assert.match(run.stdout, /cannot be shown again/);
 
-    const stored = await withStore((store) => store.clients.get(clientId));
+    const stored = await withStoreAt(database, (store) => store.clients.get(clientId));
     assert.ok(stored);
     assert.equal(stored.clientName, 'Web App');
     assert.deepEqual(stored.redirectUris, ['https://app.example.com/callback', 'http://localhost:3000/callback']);
@@ -68,7 +59,7 @@ describe('gatehouse clients', () => {
   });
 
   test('show and list never print the secret or its hash', async () => {
-    const hash = (await withStore((store) => store.clients.get(clientId)))?.clientSecretHash ?? '';
+    const hash = (await withStoreAt(database, (store) => store.clients.get(clientId)))?.clientSecretHash ?? '';
     for (const args of [
       ['clients', 'show', clientId],
       ['clients', 'show', clientId, '--json'],
@@ -101,7 +92,7 @@ describe('gatehouse clients', () => {
     assert.equal(view.token_endpoint_auth_method, 'none');
     assert.equal(view.scope, 'openid profile');
     assert.equal(view.client_secret, undefined);
-    assert.equal((await withStore((store) => store.clients.get('native-app')))?.clientSecretHash, null);
+    assert.equal((await withStoreAt(database, (store) => store.clients.get('native-app')))?.clientSecretHash, null);
   });
 
   test('create --json includes the generated secret once; --grant-type and --no-require-pkce', async () => {
@@ -116,7 +107,7 @@ describe('gatehouse clients', () => {
     assert.equal(view.require_pkce, false);
     assert.equal(typeof view.client_secret, 'string');
     assert.match(run.stderr, /cannot be shown again/);
-    const stored = await withStore((store) => store.clients.get('service'));
+    const stored = await withStoreAt(database, (store) => store.clients.get('service'));
     assert.ok(stored?.clientSecretHash && (await verifyClientSecret(stored.clientSecretHash, view.client_secret as string)));
 
     const list = JSON.parse((await gatehouse(['clients', 'list', '--json', '--database', database])).stdout) as Array<{ client_id: string }>;
@@ -156,7 +147,7 @@ describe('gatehouse clients', () => {
     const run = await gatehouse(['clients', 'delete', 'native-app', '--database', database]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Deleted client native-app/);
-    assert.equal(await withStore((store) => store.clients.get('native-app')), undefined);
+    assert.equal(await withStoreAt(database, (store) => store.clients.get('native-app')), undefined);
     assertOneLineFailure(await gatehouse(['clients', 'show', 'native-app', '--database', database]), /no client/);
   });
 });
@@ -169,7 +160,7 @@ describe('gatehouse users', () => {
     );
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Created user alice/);
-    const user = await withStore((store) => store.users.getByUsername('alice'));
+    const user = await withStoreAt(database, (store) => store.users.getByUsername('alice'));
     assert.ok(user);
     assert.equal(user.email, 'alice@example.com');
     assert.equal(user.name, 'Alice');
@@ -183,7 +174,7 @@ describe('gatehouse users', () => {
     const run = await gatehouse(['users', 'create', '--database', database, '--username', 'bob', '--password', 'hunter2']);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /unknown option '--password'/);
-    assert.equal(await withStore((store) => store.users.getByUsername('bob')), undefined);
+    assert.equal(await withStoreAt(database, (store) => store.users.getByUsername('bob')), undefined);
   });
 
   test('an empty password is refused', async () => {
@@ -196,7 +187,7 @@ describe('gatehouse users', () => {
   });
 
   test('list shows users, never password hashes', async () => {
-    const hash = (await withStore((store) => store.users.getByUsername('alice')))?.passwordHash ?? '';
+    const hash = (await withStoreAt(database, (store) => store.users.getByUsername('alice')))?.passwordHash ?? '';
     const text = await gatehouse(['users', 'list', '--database', database]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /alice\s+alice@example\.com\s+Alice/);
@@ -213,7 +204,7 @@ describe('gatehouse users', () => {
   test('delete removes the user; deleting an unknown user fails', async () => {
     const run = await gatehouse(['users', 'delete', 'alice', '--database', database]);
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(await withStore((store) => store.users.getByUsername('alice')), undefined);
+    assert.equal(await withStoreAt(database, (store) => store.users.getByUsername('alice')), undefined);
     assertOneLineFailure(await gatehouse(['users', 'delete', 'alice', '--database', database]), /^gatehouse: no user named alice$/);
   });
 
@@ -226,7 +217,7 @@ describe('gatehouse users', () => {
       'dora password\n',
     );
     assert.equal(run.code, 0, run.stderr);
-    const user = await withStore((store) => store.users.getByUsername('dora'));
+    const user = await withStoreAt(database, (store) => store.users.getByUsername('dora'));
     assert.ok(user);
     const { updated_at: updatedAt, ...claims } = user.claims;
     assert.deepEqual(claims, { given_name: 'Dora', family_name: 'Explorer', phone_number: '+15550100', email_verified: true });
@@ -235,7 +226,7 @@ describe('gatehouse users', () => {
 
     // An email without --email-verified is not verified (OIDC Core §5.1 email_verified false).
     assert.equal((await gatehouse(['users', 'create', '--database', database, '--username', 'eve', '--password-stdin', '--email', 'eve@example.com'], 'pw\n')).code, 0);
-    assert.equal((await withStore((store) => store.users.getByUsername('eve')))?.claims['email_verified'], false);
+    assert.equal((await withStoreAt(database, (store) => store.users.getByUsername('eve')))?.claims['email_verified'], false);
 
     assertOneLineFailure(await gatehouse(['users', 'create', '--database', database, '--username', 'fay', '--password-stdin', '--phone', 'call me'], 'pw\n'), /^gatehouse: --phone: /);
     assertOneLineFailure(await gatehouse(['users', 'create', '--database', database, '--username', 'fay', '--password-stdin', '--email-verified'], 'pw\n'), /--email-verified needs --email/);
@@ -365,7 +356,7 @@ describe('gatehouse clients create: logout metadata; gatehouse logout-deliveries
     assert.deepEqual(view['post_logout_redirect_uris'], ['https://logout.example/signed-out', 'https://logout.example/bye']);
     assert.equal(view['backchannel_logout_uri'], 'https://logout.example/backchannel');
     assert.equal(view['backchannel_logout_session_required'], true);
-    const client = await withStore((store) => store.clients.get('logout-app'));
+    const client = await withStoreAt(database, (store) => store.clients.get('logout-app'));
     assert.deepEqual(client?.postLogoutRedirectUris, ['https://logout.example/signed-out', 'https://logout.example/bye']);
     assert.equal(client?.backchannelLogoutUri, 'https://logout.example/backchannel');
     assert.equal(client?.backchannelLogoutSessionRequired, true);

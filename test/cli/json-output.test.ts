@@ -12,10 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/main.js';
 import { KeyRing } from '../../src/core/keys/key-ring.js';
-import { openStore } from '../../src/store/open-store.js';
-import type { Store } from '../../src/store/store.js';
 import { TEST_SECRET } from '../helpers/server.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, withStoreAt } from '../helpers/cli.js';
 
 let dir: string;
 let database: string;
@@ -24,14 +22,6 @@ const CLIENT_ID = 'json-app';
 const LOGOUT_TOKEN = 'eyJhbGciOiJFUzI1NiJ9.logout-token-of-the-json-test.c2ln';
 let clientSecret = '';
 
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(database);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 async function gatehouse(args: string[], input = ''): Promise<string> {
   const run = await runCli([...args, '--database', database], { input, env: { GATEHOUSE_SECRET: TEST_SECRET } });
@@ -68,7 +58,7 @@ before(async () => {
   clientSecret = created.client_secret;
   await gatehouse(['users', 'create', '--username', 'jess', '--email', 'jess@example.com', '--name', 'Jess', '--password-stdin'], 'correct horse\n');
   await gatehouse(['resources', 'create', 'https://api.json.example/', '--name', 'JSON API', '--scope', 'notes:read', '--introspection-client', CLIENT_ID]);
-  await withStore(async (store) => {
+  await withStoreAt(database, async (store) => {
     // The keys a server creates at its first start.
     await KeyRing.open(store, TEST_SECRET, 'ES256', Date.now());
     // One queued Back-Channel Logout delivery: the session of jess ends.
@@ -114,7 +104,7 @@ describe('gatehouse --json on every listing command', () => {
     assert.deepEqual(client['redirect_uris'], ['https://json.example/cb']);
     assertTableRow(text, [CLIENT_ID, 'confidential', 'JSON App', 'authorization_code,refresh_token', 'https://json.example/cb']);
     assert.ok(!('client_secret' in client));
-    const hash = (await withStore((store) => store.clients.get(CLIENT_ID)))!.clientSecretHash!;
+    const hash = (await withStoreAt(database, (store) => store.clients.get(CLIENT_ID)))!.clientSecretHash!;
     for (const output of [JSON.stringify(rows), text]) {
       assert.ok(!output.includes(clientSecret) && !output.includes(hash), 'no secret, no hash');
     }
@@ -130,7 +120,7 @@ describe('gatehouse --json on every listing command', () => {
     assert.equal(user['name'], 'Jess');
     assert.match(String(user['created_at']), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     assertTableRow(text, ['jess', 'jess@example.com', 'Jess', String(user['created_at']), String(user['id'])]);
-    const hash = (await withStore((store) => store.users.getByUsername('jess')))!.passwordHash;
+    const hash = (await withStoreAt(database, (store) => store.users.getByUsername('jess')))!.passwordHash;
     assert.ok(!JSON.stringify(rows).includes(hash) && !JSON.stringify(rows).includes('argon2'));
   });
 
@@ -155,7 +145,7 @@ describe('gatehouse --json on every listing command', () => {
     assert.equal(key['state'], 'active');
     assert.equal(key['retired_at'], null);
     assertTableRow(text, [String(key['kid']), 'ES256', 'active', String(key['created_at']), String(key['activates_at'])]);
-    const stored = (await withStore((store) => store.signingKeys.list()))[0]!;
+    const stored = (await withStoreAt(database, (store) => store.signingKeys.list()))[0]!;
     for (const output of [JSON.stringify(rows), text]) assert.ok(!output.includes(stored.privateJwkEncrypted), 'no private key');
   });
 

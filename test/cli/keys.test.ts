@@ -9,10 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { KeyRing } from '../../src/core/keys/key-ring.js';
-import { openStore } from '../../src/store/open-store.js';
-import type { Store } from '../../src/store/store.js';
 import { TEST_SECRET, startTestServer } from '../helpers/server.js';
-import { assertOneLineFailure, runCli, type CliRun } from '../helpers/cli.js';
+import { assertOneLineFailure, runCli, withStoreAt, type CliRun } from '../helpers/cli.js';
 
 const HOUR = 3_600_000;
 
@@ -36,14 +34,6 @@ function gatehouse(args: string[], secret = TEST_SECRET): Promise<Run> {
   return runCli(args, { env: { GATEHOUSE_SECRET: secret } });
 }
 
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(database);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 async function list(): Promise<KeyView[]> {
   const run = await gatehouse(['keys', 'list', '--json', '--database', database]);
@@ -57,7 +47,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-keys-cli-'));
   database = `sqlite:${join(dir, 'gatehouse.db')}`;
   // The keys a server creates at its first start: ES256 (default) and RS256 (ID tokens on request).
-  await withStore(async (store) => {
+  await withStoreAt(database, async (store) => {
     await store.migrate();
     await KeyRing.open(store, TEST_SECRET, 'ES256', Date.now(), ['RS256']);
   });
@@ -163,7 +153,7 @@ describe('gatehouse keys', () => {
   });
 
   test('a key retired longer ago than the token lifetime is expired', async () => {
-    await withStore(async (store) => {
+    await withStoreAt(database, async (store) => {
       assert.equal(await store.signingKeys.retire(pending, Date.now() - 2 * HOUR), true);
     });
     assert.equal(await stateOf(pending), 'expired');

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CLI_MAIN = join(REPO, 'src', 'cli', 'main.ts');
@@ -112,4 +114,14 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv } = 
     child.on('close', (code, signal) => resolvePromise({ code, signal }));
   });
   return { child, output: () => output, exited };
+}
+
+/** Opens the store the CLI under test writes to, runs `fn` on it and closes it. */
+export async function withStoreAt<T>(databaseUrl: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(databaseUrl);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }

@@ -21,6 +21,15 @@ export const CONFIDENTIAL_CLIENT: ClientFixture = {
   require_pkce: true,
 };
 
+/** A confidential client registered for client_secret_post (RFC 6749 §2.3.1). */
+export const POST_CLIENT: ClientFixture = {
+  ...CONFIDENTIAL_CLIENT,
+  client_id: 'post-app',
+  client_secret: 'post-app-secret-that-is-long-enough',
+  token_endpoint_auth_method: 'client_secret_post',
+  redirect_uris: ['http://127.0.0.1:9000/post-callback'],
+};
+
 export const PUBLIC_CLIENT: ClientFixture = {
   client_id: 'spa',
   client_name: 'Example SPA',

@@ -10,18 +10,11 @@ import assert from 'node:assert/strict';
 import type { ClientFixture } from '../../src/config/settings.js';
 import { REDACTED, redactUrl } from '../../src/http/logging.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { ALICE, CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
+import { ALICE, CONFIDENTIAL_CLIENT, POST_CLIENT, startTestServer } from '../helpers/server.js';
 import { UserAgent, hiddenInput, isConsentPage, isLoginPage } from '../helpers/user-agent.js';
 import { authorizeUrl, basicAuthorization, newVerifier, postToken } from '../helpers/code-flow.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 
-const POST_CLIENT: ClientFixture = {
-  ...CONFIDENTIAL_CLIENT,
-  client_id: 'post-app',
-  client_secret: 'post-app-secret-that-is-long-enough',
-  token_endpoint_auth_method: 'client_secret_post',
-  redirect_uris: ['http://127.0.0.1:9000/post-callback'],
-};
 
 const lines: string[] = [];
 let gatehouse: RunningGatehouse;

@@ -15,7 +15,7 @@ import * as client from 'openid-client';
 import * as oauth from 'oauth4webapi';
 import { DEFAULT_SETTINGS, type ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import { CONFIDENTIAL_CLIENT, POST_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
 import { basicAuthorization, type TokenResponse } from '../helpers/code-flow.js';
 import { assertTokenError } from '../helpers/code-flow.js';
 import { interopClient } from '../helpers/interop-client.js';
@@ -23,13 +23,6 @@ import { interopClient } from '../helpers/interop-client.js';
 /** The one description every failed client authentication answers. */
 const FAILED = 'client authentication failed';
 
-const POST_CLIENT: ClientFixture = {
-  ...CONFIDENTIAL_CLIENT,
-  client_id: 'post-app',
-  client_secret: 'post-app-secret-that-is-long-enough',
-  token_endpoint_auth_method: 'client_secret_post',
-  redirect_uris: ['http://127.0.0.1:9000/post-callback'],
-};
 
 /** A failing client authentication: body parameters and, for Basic, an Authorization header. */
 interface Attempt {
