@@ -9,7 +9,9 @@
  * request must not change (the code grant checks client, redirect_uri and verifier before it
  * consumes the code, RFC 6749 §4.1.3).
  */
-import type { ProviderContext } from './context.js';
+import type { ProtectedResource, Store } from '../store/store.js';
+import type { StoreCache } from './cache/store-cache.js';
+import type { Transactions } from './context.js';
 import { OAuthError } from './errors.js';
 import { EventBus, type GatehouseEvent } from './events.js';
 
@@ -22,7 +24,20 @@ class HeldEvents extends EventBus {
   }
 }
 
-export async function atomically<T>(context: ProviderContext, step: (context: ProviderContext) => Promise<T>): Promise<T> {
+/**
+ * What `atomically` needs of a step's dependencies `D` (the step is given `D` again, bound to
+ * the transaction): the store's transaction, the events it holds back, and the resource cache,
+ * whose misses it reads through the transaction. A step must not use the client cache: its
+ * misses would be read outside the transaction, which on SQLite holds the only connection.
+ */
+export interface AtomicDeps {
+  store: Pick<Store, 'resources'> & Transactions;
+  events: EventBus;
+  resources: StoreCache<ProtectedResource>;
+  clients?: never;
+}
+
+export async function atomically<D extends AtomicDeps, T>(context: D, step: (context: D) => Promise<T>): Promise<T> {
   const events = new HeldEvents();
   const outcome = await context.store.transaction(async (store): Promise<{ value: T } | { error: OAuthError }> => {
     try {
@@ -32,7 +47,6 @@ export async function atomically<T>(context: ProviderContext, step: (context: Pr
           store,
           events,
           // Cache misses are read in the transaction too (see StoreCache.readingWith).
-          clients: context.clients.readingWith((clientId) => store.clients.get(clientId)),
           resources: context.resources.readingWith((identifier) => store.resources.get(identifier)),
         }),
       };

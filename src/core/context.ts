@@ -1,6 +1,12 @@
 /**
- * What every protocol handler depends on. Handlers are framework-free: they take parsed input
- * and this context, and return a result or throw an OAuthError.
+ * What the protocol handlers depend on. Handlers are framework-free: they take parsed input and
+ * their dependencies, and return a result or throw an OAuthError.
+ *
+ * The HTTP layer and the server hold one ProviderContext and pass it whole; each handler declares
+ * the part it uses (fosite style), next to it: the members of ProviderContext it reads and the
+ * repositories of the store it touches, e.g.
+ * `Pick<ProviderContext, 'settings' | 'now'> & { store: Pick<Store, 'codes' | 'grants'> }`. The
+ * full context satisfies every such type, and a handler's signature tells what it reads and writes.
  */
 import type { GatehouseSettings } from '../config/settings.js';
 import type { Client, ProtectedResource, Store } from '../store/store.js';
@@ -22,6 +28,16 @@ export interface ProviderContext {
   subjects: SubjectIdentifiers;
   /** Milliseconds since the epoch; replaceable in tests. */
   now(): number;
+}
+
+/**
+ * The store's `transaction`, for a handler whose store is narrowed to some repositories
+ * (`Pick<Store, ...> & Transactions`): `fn` is given the same narrowed store, bound to the
+ * transaction (Store.transaction gives a full Store, which this type narrows back). The full
+ * Store satisfies it.
+ */
+export interface Transactions {
+  transaction<T>(fn: (store: this) => Promise<T>): Promise<T>;
 }
 
 export const ENDPOINT_PATHS = {

@@ -6,7 +6,7 @@
  * high-entropy values; stretching is for guessable secrets). Client secrets chosen by a person
  * (config-file fixtures) may be guessable, so those are stored as argon2id instead.
  */
-import { createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify, Algorithm } from '@node-rs/argon2';
 
 /**
@@ -125,4 +125,27 @@ export function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * A 256-bit key derived from the instance secret (GATEHOUSE_SECRET) for one purpose: RFC 5869
+ * HKDF-SHA-256 with the purpose as its `info` (§3.2: one derived key per purpose), so that no
+ * two purposes share a key. A purpose's `info` never changes: the keys derived before must stay.
+ */
+export function deriveSecretKey(secret: string, purpose: string): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', secret, 'gatehouse', purpose, 32));
+}
+
+/** HMAC keys by purpose and secret (deriving one costs more than the HMAC it keys). */
+const hmacKeys = new Map<string, Uint8Array>();
+
+/** The HMAC-SHA-256 (base64url) of `message` under the key deriveSecretKey gives `purpose`. */
+export function secretHmac(secret: string, purpose: string, message: string): string {
+  const id = `${purpose}\u0000${secret}`;
+  let key = hmacKeys.get(id);
+  if (!key) {
+    key = deriveSecretKey(secret, purpose);
+    hmacKeys.set(id, key);
+  }
+  return createHmac('sha256', key).update(message).digest('base64url');
 }

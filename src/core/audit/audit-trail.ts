@@ -91,7 +91,7 @@ export class AuditTrail {
   onError: (error: unknown) => void = () => {};
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'audit'>,
     events: EventBus,
     options: AuditTrailOptions = {},
   ) {

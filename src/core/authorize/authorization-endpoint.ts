@@ -10,7 +10,7 @@ import { ConsentRequired, LoginRequired, OAuthError, RedirectableError, UnsafeAu
 import type { Params } from '../params.js';
 import { randomToken, sha256Base64Url } from '../secrets.js';
 import { isSubset } from '../scope.js';
-import type { Session, StoredAuthorizationRequest } from '../../store/store.js';
+import type { Session, Store, StoredAuthorizationRequest } from '../../store/store.js';
 import { validateAuthorizationRequest } from './authorization-request.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { issueAuthorizationCode } from './issue-code.js';
@@ -22,13 +22,22 @@ export type AuthorizationOutcome =
   | { kind: 'interact'; interactionId: string; newBrowserId: string | null };
 
 /**
+ * What the authorization endpoint uses: validating the request, the browser's session and the
+ * user's consent, the interaction it stores (bounded by the brute-force limits' counters), and
+ * the code it issues when nothing is left for the user to do.
+ */
+export type AuthorizationEndpointDeps = Pick<ProviderContext, 'settings' | 'keys' | 'clients' | 'resources' | 'subjects' | 'events' | 'now'> & {
+  store: Pick<Store, 'sessions' | 'consents' | 'interactions' | 'codes' | 'rateLimits'>;
+};
+
+/**
  * `clientIp` is the address of the browser: the interactions it starts and does not finish are
  * limited per address (src/core/limits/attempt-limits.ts), since each is a database row until it expires.
  */
 export async function handleAuthorizationRequest(
   params: Params,
   browser: BrowserState,
-  context: ProviderContext,
+  context: AuthorizationEndpointDeps,
   clientIp: string,
 ): Promise<AuthorizationOutcome> {
   const flowId = randomToken(12);
@@ -97,7 +106,7 @@ export async function handleAuthorizationRequest(
  * instance's cache (client_cache_ttl_seconds); the write then fails on its foreign key. That is
  * the unknown-client error page (RFC 6749 §4.1.2.1: never a redirect), not a server error.
  */
-async function unlessClientDeleted<T>(clientId: string, context: ProviderContext, write: () => Promise<T>): Promise<T> {
+async function unlessClientDeleted<T>(clientId: string, context: Pick<ProviderContext, 'clients'>, write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
@@ -115,10 +124,13 @@ export function targetOf(request: StoredAuthorizationRequest) {
 }
 
 /** The `sub` the session's user has for this client (OIDC Core §8: public or pairwise). */
-async function sessionSubject(clientId: string, session: Session, context: ProviderContext): Promise<string | null> {
+async function sessionSubject(clientId: string, session: Session, context: Pick<ProviderContext, 'clients' | 'subjects'>): Promise<string | null> {
   const client = await context.clients.get(clientId);
   return client ? context.subjects.of(client, session.userId) : null;
 }
+
+/** What deciding the next step uses: the client (for the `sub` it sees) and the user's consent. */
+export type NextStepDeps = Pick<ProviderContext, 'clients' | 'subjects' | 'now'> & { store: Pick<Store, 'consents'> };
 
 /**
  * What the resource owner still has to do for this request: sign in, consent, or nothing.
@@ -133,7 +145,7 @@ export async function nextStep(
   request: StoredAuthorizationRequest,
   session: Session | undefined,
   since: number | null,
-  context: ProviderContext,
+  context: NextStepDeps,
 ): Promise<'login' | 'consent' | 'complete'> {
   if (!session) return 'login';
   const signedInNow = since !== null && session.authTime >= since;

@@ -46,10 +46,10 @@ export interface ValidatedAuthorizationRequest {
   request: StoredAuthorizationRequest;
 }
 
-export async function validateAuthorizationRequest(
-  params: Params,
-  context: ProviderContext,
-): Promise<ValidatedAuthorizationRequest> {
+/** What validation uses: the registered clients and resources, and the key ring that checks an id_token_hint. */
+export type AuthorizationRequestDeps = Pick<ProviderContext, 'clients' | 'resources' | 'keys' | 'settings'>;
+
+export async function validateAuthorizationRequest(params: Params, context: AuthorizationRequestDeps): Promise<ValidatedAuthorizationRequest> {
   const client = await resolveClient(params, context);
   const redirectUri = resolveRedirectUri(params, client);
   const state = params.isRepeated('state') ? null : (params.get('state') ?? null);
@@ -63,7 +63,7 @@ export async function validateAuthorizationRequest(
   }
 }
 
-async function resolveClient(params: Params, context: ProviderContext): Promise<Client> {
+async function resolveClient(params: Params, context: Pick<ProviderContext, 'clients'>): Promise<Client> {
   if (params.isRepeated('client_id')) {
     throw new UnsafeAuthorizationRequest('Invalid request', 'The client_id parameter was sent more than once.');
   }
@@ -137,7 +137,7 @@ async function validateRemainder(
   client: Client,
   target: ResponseTarget,
   responseMode: ResponseMode | undefined,
-  context: ProviderContext,
+  context: AuthorizationRequestDeps,
 ): Promise<ValidatedAuthorizationRequest> {
   params.assertNoDuplicates(['resource']);
   // RFC 6749 §4.1.2.1: an over-long value makes the request invalid (invalid_request), answered

@@ -5,14 +5,17 @@
  */
 import type { ProviderContext } from '../context.js';
 import { randomToken, sha256Base64Url } from '../secrets.js';
-import type { Session, StoredAuthorizationRequest } from '../../store/store.js';
+import type { Session, Store, StoredAuthorizationRequest } from '../../store/store.js';
 import { codeResponse, type AuthorizationResponse } from './authorization-response.js';
+
+/** What issuing a code uses: the store writes the grant and its code together. */
+export type IssueCodeDeps = Pick<ProviderContext, 'settings' | 'events' | 'now'> & { store: Pick<Store, 'codes'> };
 
 export async function issueAuthorizationCode(
   request: StoredAuthorizationRequest,
   flowId: string,
   session: Session,
-  context: ProviderContext,
+  context: IssueCodeDeps,
 ): Promise<AuthorizationResponse> {
   const now = context.now();
   const grantId = randomToken(16);

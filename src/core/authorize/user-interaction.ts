@@ -9,11 +9,11 @@
 import type { ProviderContext } from '../context.js';
 import { AccessDenied, CsrfMismatch, InteractionNotFound } from '../errors.js';
 import { dummyPasswordHashFor, randomToken, safeEqual, sha256Base64Url, verifyPassword } from '../secrets.js';
-import type { Client, Interaction, Session, User } from '../../store/store.js';
+import type { Client, Interaction, Session, Store, User } from '../../store/store.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { nextStep, targetOf } from './authorization-endpoint.js';
 import { issueAuthorizationCode } from './issue-code.js';
-import { endSession } from '../logout/backchannel.js';
+import { endSession, type EndSessionDeps } from '../logout/backchannel.js';
 import { beginLoginAttempt, interactionFinished, issueDeviceCookie } from '../limits/attempt-limits.js';
 import { currentSession, type BrowserState } from '../browser/browser-session.js';
 
@@ -28,7 +28,29 @@ export type InteractionView =
   | ({ kind: 'consent'; user: User } & LoadedInteraction)
   | { kind: 'respond'; response: AuthorizationResponse };
 
-export async function loadInteraction(id: string, browser: BrowserState, context: ProviderContext): Promise<LoadedInteraction> {
+/**
+ * What answering the consent page uses: the interaction and its client, the browser's session,
+ * the user's consent, and completing the interaction (the code it issues, the address's
+ * interaction count it gives back).
+ */
+export type ConsentDeps = Pick<ProviderContext, 'settings' | 'clients' | 'subjects' | 'events' | 'now'> & {
+  store: Pick<Store, 'interactions' | 'sessions' | 'consents' | 'codes' | 'rateLimits'>;
+};
+
+/** What showing the interaction uses: as ConsentDeps, and the user (the consent page names them, login_hint). */
+export type ViewInteractionDeps = ConsentDeps & { store: Pick<Store, 'users'> };
+
+/**
+ * What signing in uses: as ViewInteractionDeps (the user's password hash, the brute-force
+ * limits' counters), the new session, and ending the previous user's session (EndSessionDeps).
+ */
+export type LoginDeps = ViewInteractionDeps & EndSessionDeps;
+
+export async function loadInteraction(
+  id: string,
+  browser: BrowserState,
+  context: Pick<ProviderContext, 'clients' | 'now'> & { store: Pick<Store, 'interactions'> },
+): Promise<LoadedInteraction> {
   const interaction = await context.store.interactions.get(id, context.now());
   if (!interaction || browser.browserId === undefined) throw new InteractionNotFound();
   if (!safeEqual(interaction.browserBindingHash, sha256Base64Url(browser.browserId))) throw new InteractionNotFound();
@@ -45,7 +67,7 @@ function checkCsrf(interaction: Interaction, presented: string | undefined): voi
  * What the browser sees at the interaction URL: the login page, the consent page, or the result.
  * `clientIp`: the browser's address, whose interaction count a finished interaction gives back.
  */
-export async function viewInteraction(id: string, browser: BrowserState, context: ProviderContext, clientIp: string): Promise<InteractionView> {
+export async function viewInteraction(id: string, browser: BrowserState, context: ViewInteractionDeps, clientIp: string): Promise<InteractionView> {
   const loaded = await loadInteraction(id, browser, context);
   const session = await currentSession(browser.sessionId, context);
   const step = await nextStep(loaded.interaction.request, session, loaded.interaction.createdAt, context);
@@ -60,7 +82,7 @@ export async function viewInteraction(id: string, browser: BrowserState, context
  * OIDC Core §3.1.2.1: `login_hint` as sent, else the username of the id_token_hint's `sub`. A
  * pairwise `sub` (§8.1) cannot be turned back into a user by design, so it pre-fills nothing.
  */
-async function usernameHint({ interaction, client }: LoadedInteraction, context: ProviderContext): Promise<string | null> {
+async function usernameHint({ interaction, client }: LoadedInteraction, context: { store: Pick<Store, 'users'> }): Promise<string | null> {
   const { loginHint, idTokenHintSub } = interaction.request;
   if (loginHint !== null) return loginHint;
   if (idTokenHintSub === null || client.subjectType === 'pairwise') return null;
@@ -85,7 +107,7 @@ export async function submitLogin(
   id: string,
   browser: BrowserState,
   form: { csrfToken?: string | undefined; username?: string | undefined; password?: string | undefined },
-  context: ProviderContext,
+  context: LoginDeps,
   clientIp: string,
 ): Promise<LoginResult> {
   const loaded = await loadInteraction(id, browser, context);
@@ -152,7 +174,7 @@ export async function submitConsent(
   id: string,
   browser: BrowserState,
   form: { csrfToken?: string | undefined; decision?: string | undefined },
-  context: ProviderContext,
+  context: ConsentDeps,
   clientIp: string,
 ): Promise<ConsentResult> {
   const { interaction } = await loadInteraction(id, browser, context);
@@ -178,7 +200,12 @@ export async function submitConsent(
  * Ends the interaction (exactly once, even if the form is submitted twice), gives back the
  * address's interaction count, and issues the code.
  */
-async function complete(interaction: Interaction, session: Session, context: ProviderContext, clientIp: string): Promise<AuthorizationResponse> {
+async function complete(
+  interaction: Interaction,
+  session: Session,
+  context: Pick<ProviderContext, 'settings' | 'events' | 'now'> & { store: Pick<Store, 'interactions' | 'rateLimits' | 'codes'> },
+  clientIp: string,
+): Promise<AuthorizationResponse> {
   if (!(await context.store.interactions.consume(interaction.id))) throw new InteractionNotFound();
   await interactionFinished(context, clientIp);
   return issueAuthorizationCode(interaction.request, interaction.flowId, session, context);

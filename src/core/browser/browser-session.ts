@@ -3,7 +3,7 @@
  * single sign-on session its session cookie names. Shared by the authorization endpoint, the
  * login and consent interaction and RP-initiated logout.
  */
-import type { Session } from '../../store/store.js';
+import type { Session, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { sha256Base64Url } from '../secrets.js';
 
@@ -17,7 +17,10 @@ export interface BrowserState {
 }
 
 /** The live session the browser's session cookie names (the store keeps only its hash). */
-export async function currentSession(sessionId: string | undefined, context: ProviderContext): Promise<Session | undefined> {
+export async function currentSession(
+  sessionId: string | undefined,
+  context: Pick<ProviderContext, 'now'> & { store: Pick<Store, 'sessions'> },
+): Promise<Session | undefined> {
   if (sessionId === undefined) return undefined;
   return context.store.sessions.get(sha256Base64Url(sessionId), context.now());
 }

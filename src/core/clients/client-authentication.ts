@@ -9,7 +9,7 @@
 import type { Client, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { InvalidClient, InvalidRequest } from '../errors.js';
-import { clientAuthLimits } from '../limits/attempt-limits.js';
+import { clientAuthLimits, type AttemptLimitDeps } from '../limits/attempt-limits.js';
 import type { Params } from '../params.js';
 import { isGeneratedSecretHash, verifyClientSecret } from '../secrets.js';
 
@@ -68,6 +68,9 @@ export interface ClientAuthenticationRequest {
   clientIp: string;
 }
 
+/** What client authentication uses: the clients (from the instance's cache) and the brute-force limits. */
+export type ClientAuthenticationDeps = AttemptLimitDeps & Pick<ProviderContext, 'clients'>;
+
 /**
  * Authenticates the client of a token, revocation or introspection request. Failures are
  * limited per (client_id, IP address) and per IP address (src/core/limits/attempt-limits.ts): a client_id is
@@ -77,7 +80,7 @@ export interface ClientAuthenticationRequest {
  * client (argon2id secret, unknown client_id) is refused with TooManyAttempts while blocked,
  * before any secret is hashed.
  */
-export async function authenticateClient(request: ClientAuthenticationRequest, context: ProviderContext): Promise<Client> {
+export async function authenticateClient(request: ClientAuthenticationRequest, context: ClientAuthenticationDeps): Promise<Client> {
   const limits = clientAuthLimits(context, request.clientIp);
   let credentials: ClientCredentials;
   try {

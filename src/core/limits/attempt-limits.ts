@@ -37,16 +37,18 @@
  * The username counters are keyed by what was typed, whether such a user exists or not, so a
  * limited answer tells nothing about the existence of an account.
  */
-import { createHmac, hkdfSync } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AttemptLimit, GatehouseSettings } from '../../config/settings.js';
-import type { RateLimitPolicy, RateLimitState } from '../../store/store.js';
+import type { RateLimitPolicy, RateLimitState, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { TooManyAttempts, TooManyInteractions } from '../errors.js';
 import type { LimitScope } from '../events.js';
-import { randomToken, safeEqual, sha256Base64Url } from '../secrets.js';
+import { randomToken, safeEqual, secretHmac, sha256Base64Url } from '../secrets.js';
 
 export type { AttemptLimit } from '../../config/settings.js';
+
+/** What counting attempts uses: the limits' settings, the store's counters, and the events that announce a lock. */
+export type AttemptLimitDeps = Pick<ProviderContext, 'settings' | 'events' | 'now'> & { store: Pick<Store, 'rateLimits'> };
 
 /** The store's policy for one limit. */
 export function policyFor(limit: AttemptLimit): RateLimitPolicy {
@@ -111,14 +113,14 @@ interface Subject {
 }
 
 /** `address`: for the pairs (username, address) and (client_id, address), part of the key. */
-function subjectOf(context: ProviderContext, scope: LimitScope, subject: string, address?: string): Subject {
+function subjectOf(context: Pick<ProviderContext, 'settings'>, scope: LimitScope, subject: string, address?: string): Subject {
   const limit = context.settings.limits[LIMIT_SETTING[scope]];
   const key = address === undefined ? limitKey(scope, subject) : `${limitKey(scope, address)} ${limitKey(scope, subject).slice(scope.length + 1)}`;
   return { scope, subject, key, limit, policy: policyFor(limit) };
 }
 
 /** Announces the failures that started a lock (exactly one per lock, even under concurrency). */
-function announceLocks(context: ProviderContext, subjects: Subject[], states: RateLimitState[], flowId: string | null): void {
+function announceLocks(context: Pick<ProviderContext, 'events'>, subjects: Subject[], states: RateLimitState[], flowId: string | null): void {
   subjects.forEach((subject, index) => {
     const state = states[index];
     if (state && state.attempts === subject.limit.lockAfter) {
@@ -136,21 +138,10 @@ function announceLocks(context: ProviderContext, subjects: Subject[], states: Ra
 
 // --- sign-in ------------------------------------------------------------------------------------
 
-/** The HMAC key of device cookies, derived from the server secret. */
-const deviceKeys = new Map<string, Buffer>();
-function deviceKey(secret: string): Buffer {
-  let key = deviceKeys.get(secret);
-  if (!key) {
-    key = Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'gatehouse device cookie v1', 32));
-    deviceKeys.set(secret, key);
-  }
-  return key;
-}
-
 /** A random nonce (22 characters) and the HMAC of nonce and username (43): base64url only. */
 const DEVICE_NONCE_LENGTH = 22;
-function deviceSignature(context: ProviderContext, nonce: string, username: string): string {
-  return createHmac('sha256', deviceKey(context.settings.secret)).update(`${nonce}\0${username}`).digest('base64url');
+function deviceSignature(context: Pick<ProviderContext, 'settings'>, nonce: string, username: string): string {
+  return secretHmac(context.settings.secret, 'gatehouse device cookie v1', `${nonce}\0${username}`);
 }
 
 /**
@@ -158,13 +149,13 @@ function deviceSignature(context: ProviderContext, nonce: string, username: stri
  * set after `username` signed in, bound to that username by an HMAC. Nothing is stored; the
  * nonce makes every device cookie a counter of its own.
  */
-export function issueDeviceCookie(context: ProviderContext, username: string): string {
+export function issueDeviceCookie(context: Pick<ProviderContext, 'settings'>, username: string): string {
   const nonce = randomToken(16);
   return nonce + deviceSignature(context, nonce, username);
 }
 
 /** The nonce of a device cookie that was issued when `username` signed in, else undefined. */
-function deviceNonceFor(context: ProviderContext, cookie: string | undefined, username: string): string | undefined {
+function deviceNonceFor(context: Pick<ProviderContext, 'settings'>, cookie: string | undefined, username: string): string | undefined {
   if (cookie === undefined || cookie.length !== DEVICE_NONCE_LENGTH + 43) return undefined;
   const nonce = cookie.slice(0, DEVICE_NONCE_LENGTH);
   return safeEqual(cookie.slice(DEVICE_NONCE_LENGTH), deviceSignature(context, nonce, username)) ? nonce : undefined;
@@ -180,7 +171,7 @@ export type LoginAttempt =
  * (`deviceCookie`) only that device's counter applies; otherwise the counters of (username,
  * address), address and username. `finish` records the outcome.
  */
-export async function beginLoginAttempt(context: ProviderContext, username: string, ip: string, deviceCookie?: string): Promise<LoginAttempt> {
+export async function beginLoginAttempt(context: AttemptLimitDeps, username: string, ip: string, deviceCookie?: string): Promise<LoginAttempt> {
   const address = ipSubject(ip);
   const nonce = deviceNonceFor(context, deviceCookie, username);
   const subjects =
@@ -216,7 +207,7 @@ export interface ClientAuthLimits {
   succeeded(clientId: string): Promise<void>;
 }
 
-export function clientAuthLimits(context: ProviderContext, ip: string): ClientAuthLimits {
+export function clientAuthLimits(context: AttemptLimitDeps, ip: string): ClientAuthLimits {
   const addressSubject = ipSubject(ip);
   const address = subjectOf(context, 'client_ip', addressSubject);
   const pair = (clientId: string) => subjectOf(context, 'client_id', clientId, addressSubject);
@@ -245,7 +236,7 @@ export function clientAuthLimits(context: ProviderContext, ip: string): ClientAu
 // --- interactions -------------------------------------------------------------------------------
 
 /** Counts one interaction started from `ip`, or throws TooManyInteractions (nothing counted) while the address is blocked. */
-export async function countInteraction(context: ProviderContext, ip: string, flowId: string): Promise<void> {
+export async function countInteraction(context: AttemptLimitDeps, ip: string, flowId: string): Promise<void> {
   const address = subjectOf(context, 'interaction_ip', ipSubject(ip));
   const now = context.now();
   const result = await context.store.rateLimits.hit([{ key: address.key, policy: address.policy }], now, { unlessBlocked: true });
@@ -254,21 +245,24 @@ export async function countInteraction(context: ProviderContext, ip: string, flo
 }
 
 /** Takes back the interaction count of `ip` once one of its interactions finished. */
-export async function interactionFinished(context: ProviderContext, ip: string): Promise<void> {
+export async function interactionFinished(context: Omit<AttemptLimitDeps, 'events'>, ip: string): Promise<void> {
   const address = subjectOf(context, 'interaction_ip', ipSubject(ip));
   await context.store.rateLimits.release(address.key, address.policy, context.now());
 }
 
+/** What the bound on live interactions uses: the store's count of them, cached per instance (keyed by this object). */
+export type LiveInteractionsDeps = Pick<ProviderContext, 'settings' | 'now'> & { store: Pick<Store, 'interactions'> };
+
 /** How long the count of live interactions is reused before the store is asked again. */
 const LIVE_COUNT_REFRESH_MS = 1000;
-const liveCounts = new WeakMap<ProviderContext, { count: number; at: number; refreshing: Promise<void> | null }>();
+const liveCounts = new WeakMap<LiveInteractionsDeps, { count: number; at: number; refreshing: Promise<void> | null }>();
 
 /**
  * Throws TooManyInteractions (503) when the store holds settings.maxLiveInteractions unexpired
  * interactions. The count is asked at most once a second per instance, and interactions started
  * here since are added to it, so the table cannot grow far past the cap, also from many addresses.
  */
-export async function checkLiveInteractions(context: ProviderContext): Promise<void> {
+export async function checkLiveInteractions(context: LiveInteractionsDeps): Promise<void> {
   const max = context.settings.maxLiveInteractions;
   let cached = liveCounts.get(context);
   if (!cached) {

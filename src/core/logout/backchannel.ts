@@ -10,7 +10,7 @@
 import type { ProviderContext } from '../context.js';
 import type { SigningAlg } from '../keys/key-ring.js';
 import { randomToken } from '../secrets.js';
-import type { Client, LogoutDelivery, Session } from '../../store/store.js';
+import type { Client, LogoutDelivery, Session, Store } from '../../store/store.js';
 import type { GatehouseSettings } from '../../config/settings.js';
 import { idTokenAlgFor } from '../token/id-token.js';
 import { newLogoutTokenClaims, signLogoutToken } from './logout-token.js';
@@ -21,11 +21,19 @@ export function logoutTokenAlg(client: Client, settings: Pick<GatehouseSettings,
 }
 
 /**
+ * What ending a session uses: the store's session and the clients issued a code in it, the
+ * clients' registrations, and the key ring that signs their logout tokens.
+ */
+export type EndSessionDeps = Pick<ProviderContext, 'settings' | 'keys' | 'clients' | 'subjects' | 'events' | 'now'> & {
+  store: Pick<Store, 'logout'>;
+};
+
+/**
  * Ends `session`: deletes it and queues a logout token for each client of the session with a
  * back-channel logout URI. Returns false when the session was already gone (a concurrent
  * logout ended it and queued the tokens).
  */
-export async function endSession(session: Session, context: ProviderContext, initiatorClientId: string | null): Promise<boolean> {
+export async function endSession(session: Session, context: EndSessionDeps, initiatorClientId: string | null): Promise<boolean> {
   const now = context.now();
   const sid = session.sid ?? null;
   const clientIds = sid !== null ? await context.store.logout.sessionClientIds(sid) : [];

@@ -21,7 +21,8 @@
  * outcome is written only while the claim still holds (the attempt counter is the version).
  */
 import type { ProviderContext } from '../context.js';
-import type { LogoutDelivery } from '../../store/store.js';
+import type { StoreLogger } from '../../store/open-store.js';
+import type { LogoutDelivery, Store } from '../../store/store.js';
 import { logoutTokenAlg } from './backchannel.js';
 import { refreshLogoutToken } from './logout-token.js';
 import { safeFetch } from '../outbound/safe-fetch.js';
@@ -30,12 +31,14 @@ import { OutboundRequestFailed } from '../errors.js';
 /** What a delivery records for any failure without an HTTP status (the log has the reason). */
 export const TRANSPORT_FAILURE = 'no usable HTTP response (see the server log)';
 
-/** The logging the worker needs; a pino/Fastify logger satisfies it. */
-export interface WorkerLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** The logging the worker needs (the store's, without debug); a pino/Fastify logger satisfies it. */
+export type WorkerLogger = Pick<StoreLogger, 'info' | 'warn' | 'error'>;
+
+/**
+ * What the worker uses: the queue, the client's registration (for the algorithm of a token
+ * signed again) and the key ring that signs it, and the delivery settings.
+ */
+export type DeliveryWorkerDeps = Pick<ProviderContext, 'settings' | 'keys' | 'now'> & { store: Pick<Store, 'logoutDeliveries' | 'clients'> };
 
 export interface DeliveryWorkerOptions {
   /** How often to look for due deliveries when nothing wakes the worker (default: 1 s, or the initial backoff if shorter). */
@@ -45,7 +48,10 @@ export interface DeliveryWorkerOptions {
 }
 
 /** The delay before the attempt after `failedAttempts` failures: initial × 2^(n-1), capped. */
-export function retryDelayMs(failedAttempts: number, settings: ProviderContext['settings']): number {
+export function retryDelayMs(
+  failedAttempts: number,
+  settings: Pick<ProviderContext['settings'], 'backchannelLogoutBackoffInitialMs' | 'backchannelLogoutBackoffMaxMs'>,
+): number {
   const exponent = Math.min(Math.max(failedAttempts - 1, 0), 40);
   return Math.min(settings.backchannelLogoutBackoffInitialMs * 2 ** exponent, settings.backchannelLogoutBackoffMaxMs);
 }
@@ -70,7 +76,7 @@ export class LogoutDeliveryWorker {
   private readonly batchSize: number;
 
   constructor(
-    private readonly context: ProviderContext,
+    private readonly context: DeliveryWorkerDeps,
     private readonly logger: WorkerLogger,
     options: DeliveryWorkerOptions = {},
   ) {

@@ -24,14 +24,13 @@
  * compared with the signed-in user's username and subject: a hint naming someone else means
  * the request was not made for this session, so it needs confirmation.
  */
-import { createHmac, hkdfSync } from 'node:crypto';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
 import type { ProviderContext } from '../context.js';
 import { CsrfMismatch, InvalidLogoutRequest } from '../errors.js';
 import type { Params } from '../params.js';
-import { randomToken, safeEqual, sha256Base64Url } from '../secrets.js';
-import type { Client, Session, User } from '../../store/store.js';
-import { endSession } from './backchannel.js';
+import { randomToken, safeEqual, secretHmac, sha256Base64Url } from '../secrets.js';
+import type { Client, Session, Store, User } from '../../store/store.js';
+import { endSession, type EndSessionDeps } from './backchannel.js';
 import { currentSession, type BrowserState } from '../browser/browser-session.js';
 import { pageLanguage } from '../browser/page-language.js';
 
@@ -71,10 +70,17 @@ export type EndSessionOutcome = (
   lang: string | undefined;
 };
 
+/**
+ * What the end_session_endpoint uses: validating the request (the key ring checks the hint, the
+ * client's registration the redirect URI), the browser's session and its user, and ending it
+ * (./backchannel.ts). The confirmation form needs no user.
+ */
+export type EndSessionEndpointDeps = EndSessionDeps & { store: Pick<Store, 'sessions' | 'users'> };
+
 const PARAMS = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state', 'logout_hint', 'ui_locales'] as const;
 
 /** §2: the RP's request, from the query (GET) or the form body (POST). */
-export async function handleEndSessionRequest(params: Params, browser: BrowserState, context: ProviderContext): Promise<EndSessionOutcome> {
+export async function handleEndSessionRequest(params: Params, browser: BrowserState, context: EndSessionEndpointDeps): Promise<EndSessionOutcome> {
   for (const name of PARAMS) {
     if (params.isRepeated(name)) throw new InvalidLogoutRequest(`The parameter ${name} was sent more than once.`);
   }
@@ -129,7 +135,11 @@ export async function handleEndSessionRequest(params: Params, browser: BrowserSt
  * The End-User confirmed on the page: the form's CSRF token must be the one made for this
  * browser and these fields, and not older than an interaction may be.
  */
-export async function submitEndSessionConfirmation(form: Params, browser: BrowserState, context: ProviderContext): Promise<EndSessionOutcome> {
+export async function submitEndSessionConfirmation(
+  form: Params,
+  browser: BrowserState,
+  context: EndSessionDeps & { store: Pick<Store, 'sessions'> },
+): Promise<EndSessionOutcome> {
   const fields: Record<string, string> = {};
   for (const name of ['client_id', 'post_logout_redirect_uri', 'state'] as const) {
     const value = form.get(name);
@@ -162,7 +172,7 @@ interface RawLogoutRequest {
   logoutHint?: string | undefined;
 }
 
-async function validateLogoutRequest(raw: RawLogoutRequest, context: ProviderContext): Promise<LogoutRequest> {
+async function validateLogoutRequest(raw: RawLogoutRequest, context: Pick<ProviderContext, 'keys' | 'settings' | 'clients'>): Promise<LogoutRequest> {
   const hint = raw.idTokenHint === undefined ? null : await verifyIdTokenHint(raw.idTokenHint, context);
 
   // §2: client_id and the hint's aud must agree; without client_id the hint names the client.
@@ -208,7 +218,7 @@ async function validateLogoutRequest(raw: RawLogoutRequest, context: ProviderCon
  * its `exp` has passed, so the signature is checked against our published keys and `exp` is
  * not. An access token (typ at+jwt) or a logout token (typ logout+jwt) is not an ID token.
  */
-async function verifyIdTokenHint(token: string, context: ProviderContext): Promise<IdTokenHint> {
+async function verifyIdTokenHint(token: string, context: Pick<ProviderContext, 'keys' | 'settings'>): Promise<IdTokenHint> {
   const invalid = (why: string) => new InvalidLogoutRequest(`The id_token_hint is not valid: ${why}.`);
   let typ: unknown;
   try {
@@ -261,18 +271,7 @@ function postLogoutLocation(request: LogoutRequest): string | null {
 // binding cookie can submit it (the cookie is SameSite=Lax, so another site's POST lacks it),
 // the fields cannot be altered, and it expires like an interaction.
 
-const macKeys = new Map<string, Buffer>();
-
-function macKey(secret: string): Buffer {
-  let key = macKeys.get(secret);
-  if (!key) {
-    key = Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'gatehouse logout confirmation v1', 32));
-    macKeys.set(secret, key);
-  }
-  return key;
-}
-
-function confirmationMac(browserId: string, issuedAt: number, fields: Record<string, string>, context: ProviderContext): string {
+function confirmationMac(browserId: string, issuedAt: number, fields: Record<string, string>, context: Pick<ProviderContext, 'settings'>): string {
   const message = JSON.stringify([
     sha256Base64Url(browserId),
     issuedAt,
@@ -280,15 +279,20 @@ function confirmationMac(browserId: string, issuedAt: number, fields: Record<str
     fields['post_logout_redirect_uri'] ?? null,
     fields['state'] ?? null,
   ]);
-  return createHmac('sha256', macKey(context.settings.secret)).update(message).digest('base64url');
+  return secretHmac(context.settings.secret, 'gatehouse logout confirmation v1', message);
 }
 
-function confirmationToken(browserId: string, fields: Record<string, string>, now: number, context: ProviderContext): string {
+function confirmationToken(browserId: string, fields: Record<string, string>, now: number, context: Pick<ProviderContext, 'settings'>): string {
   const issuedAt = Math.floor(now / 1000);
   return `${issuedAt}.${confirmationMac(browserId, issuedAt, fields, context)}`;
 }
 
-function checkConfirmationToken(token: string, browserId: string, fields: Record<string, string>, context: ProviderContext): boolean {
+function checkConfirmationToken(
+  token: string,
+  browserId: string,
+  fields: Record<string, string>,
+  context: Pick<ProviderContext, 'settings' | 'now'>,
+): boolean {
   const match = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) return false;
   const issuedAt = Number(match[1]);

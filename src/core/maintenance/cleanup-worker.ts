@@ -6,6 +6,7 @@
  * harmless. `gatehouse cleanup` runs it by hand.
  */
 import type { GatehouseSettings } from '../../config/settings.js';
+import type { StoreLogger } from '../../store/open-store.js';
 import type { CleanupCounts, CleanupPolicy, CleanupResult, Store } from '../../store/store.js';
 
 /** Delivered or abandoned back-channel logout deliveries stay listed this long. */
@@ -35,10 +36,8 @@ export function totalDeleted(counts: CleanupCounts): number {
   return Object.values(counts).reduce((sum, count) => sum + count, 0);
 }
 
-export interface CleanupLogger {
-  info(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** The logging the worker needs (the store's, info and error only). */
+export type CleanupLogger = Pick<StoreLogger, 'info' | 'error'>;
 
 /** Runs the cleanup every `intervalMs` (a new run is scheduled when the previous one ended). */
 export class CleanupWorker {

@@ -15,10 +15,11 @@
  * - The response (§5.3.2) is JSON with `sub` and the claims of the token's scopes (§5.4),
  *   never cached.
  */
+import type { Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { asciiDescription } from '../errors.js';
 import type { Params } from '../params.js';
-import { findAccessToken, isActive } from '../token/token-lookup.js';
+import { findAccessToken, isActive, type FindAccessTokenDeps } from '../token/token-lookup.js';
 import { claimsForScopes } from '../users/user-claims.js';
 
 export interface UserInfoRequest {
@@ -47,7 +48,10 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 export const USERINFO_REALM = 'gatehouse';
 
-export async function handleUserInfoRequest(request: UserInfoRequest, context: ProviderContext): Promise<UserInfoResponse> {
+/** What UserInfo uses: finding the access token, its user and its client (for the `sub` that client sees). */
+export type UserInfoDeps = FindAccessTokenDeps & Pick<ProviderContext, 'clients' | 'subjects' | 'now'> & { store: Pick<Store, 'users'> };
+
+export async function handleUserInfoRequest(request: UserInfoRequest, context: UserInfoDeps): Promise<UserInfoResponse> {
   const extracted = extractToken(request);
   if (extracted.kind === 'none') return challenge(401, null);
   if (extracted.kind === 'error') return extracted.response;

@@ -7,17 +7,25 @@ import type { AccessTokenRecord, Store } from '../../store/store.js';
 import { randomToken } from '../secrets.js';
 import { formatScope } from '../scope.js';
 
-export interface AccessTokenRequest {
-  issuer: string;
-  clientId: string;
-  /** RFC 9068 §2.2: the resource owner, or the client itself for client credentials. */
-  subject: string;
+/**
+ * What the tokens of one issue carry of their authorization (the access token's record, and the
+ * response of every grant, ./issue-tokens.ts).
+ */
+export interface TokenAuthorization {
+  /** The user the tokens are for, or null when the client acts for itself. */
   userId: string | null;
   scope: string[];
   audience: string[];
   grantId: string | null;
   flowId: string | null;
   authTime: number | null;
+}
+
+export interface AccessTokenRequest extends TokenAuthorization {
+  issuer: string;
+  clientId: string;
+  /** RFC 9068 §2.2: the resource owner, or the client itself for client credentials. */
+  subject: string;
   ttlSeconds: number;
   now: number;
 }
@@ -34,7 +42,11 @@ export interface PreparedAccessToken {
  * key, so that nothing can fail any more but the signature itself; the caller signs once its
  * transaction has committed (see prepareTokens in ./issue-tokens.ts).
  */
-export async function prepareAccessToken(request: AccessTokenRequest, keys: KeyRing, store: Store): Promise<PreparedAccessToken> {
+export async function prepareAccessToken(
+  request: AccessTokenRequest,
+  keys: KeyRing,
+  store: Pick<Store, 'accessTokens'>,
+): Promise<PreparedAccessToken> {
   const key = keys.active(request.now);
   const jti = randomToken(16);
   const iat = Math.floor(request.now / 1000);

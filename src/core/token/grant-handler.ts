@@ -3,7 +3,6 @@
  * RFC 6749 §5.1 response they produce.
  */
 import type { Client } from '../../store/store.js';
-import type { ProviderContext } from '../context.js';
 import type { Params } from '../params.js';
 
 export interface TokenResponse {
@@ -15,7 +14,13 @@ export interface TokenResponse {
   id_token?: string;
 }
 
-export interface GrantHandler {
+/**
+ * A grant is generic over its dependencies `D`: each grant's file declares the ones it uses
+ * (which repositories, the key ring, ...) beside its handler. The registry holds them as
+ * GrantHandler<GrantDeps>, GrantDeps being what all grants together use
+ * (./grants/grant-registry.ts), which is what the token endpoint passes.
+ */
+export interface GrantHandler<D> {
   readonly grantType: string;
   /**
    * The request parameters this grant reads, besides `grant_type` and the client
@@ -26,5 +31,5 @@ export interface GrantHandler {
   readonly allowedParams: readonly string[];
   /** Parameters of `allowedParams` this grant lets repeat (RFC 8707 §2: `resource`). */
   readonly repeatableParams?: readonly string[];
-  handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse>;
+  handle(params: Params, client: Client, context: D): Promise<TokenResponse>;
 }

@@ -5,31 +5,30 @@
  * unknown, expired or revoked, the answer is `{"active": false}` and nothing more (§2.2).
  */
 import type { Client } from '../../store/store.js';
-import { authenticateClient, type ClientAuthenticationRequest } from '../clients/client-authentication.js';
+import type { ClientAuthenticationDeps, ClientAuthenticationRequest } from '../clients/client-authentication.js';
 import type { ProviderContext } from '../context.js';
-import { InvalidClient, InvalidRequest } from '../errors.js';
+import { InvalidClient } from '../errors.js';
 import { formatScope } from '../scope.js';
-import { findToken, isActive, type FoundToken } from './token-lookup.js';
+import { findRequestedToken, isActive, type FindTokenDeps, type FoundToken } from './token-lookup.js';
 
 export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
 
-export async function handleIntrospectionRequest(
-  request: ClientAuthenticationRequest,
-  context: ProviderContext,
-): Promise<IntrospectionResponse> {
-  const { params } = request;
-  params.assertNoDuplicates();
-  const caller = await authenticateClient(request, context);
-  // RFC 7662 §4: introspection answers only callers that really authenticated.
-  if (caller.tokenEndpointAuthMethod === 'none') throw new InvalidClient('public clients cannot introspect tokens', { usedBasic: false });
-  const token = params.get('token');
-  if (token === undefined) throw new InvalidRequest('token is required');
-  const found = await findToken(token, params.get('token_type_hint'), context);
+/**
+ * What introspection uses: client authentication, finding the token, the resources whose
+ * introspection clients may ask, and the token's client for its `sub`.
+ */
+export type IntrospectionDeps = ClientAuthenticationDeps & FindTokenDeps & Pick<ProviderContext, 'resources' | 'subjects' | 'now'>;
+
+export async function handleIntrospectionRequest(request: ClientAuthenticationRequest, context: IntrospectionDeps): Promise<IntrospectionResponse> {
+  const { caller, found } = await findRequestedToken(request, context, (client) => {
+    // RFC 7662 §4: introspection answers only callers that really authenticated.
+    if (client.tokenEndpointAuthMethod === 'none') throw new InvalidClient('public clients cannot introspect tokens', { usedBasic: false });
+  });
   if (!found || !isActive(found, context.now()) || !(await mayIntrospect(caller, found, context))) return { active: false };
   return describe(found, caller, context);
 }
 
-async function mayIntrospect(caller: Client, found: FoundToken, context: ProviderContext): Promise<boolean> {
+async function mayIntrospect(caller: Client, found: FoundToken, context: Pick<ProviderContext, 'resources'>): Promise<boolean> {
   if (found.record.clientId === caller.clientId) return true;
   if (found.kind !== 'access_token') return false;
   for (const audience of found.record.audience) {
@@ -39,7 +38,11 @@ async function mayIntrospect(caller: Client, found: FoundToken, context: Provide
   return false;
 }
 
-async function describe(found: FoundToken, caller: Client, context: ProviderContext): Promise<IntrospectionResponse> {
+async function describe(
+  found: FoundToken,
+  caller: Client,
+  context: Pick<ProviderContext, 'clients' | 'subjects' | 'settings'>,
+): Promise<IntrospectionResponse> {
   const { record } = found;
   // RFC 7662 §2.2 `sub` says what the token's own `sub` says: the user as the token's client sees
   // it (OIDC Core §8, pairwise or public), or the client itself for client credentials.

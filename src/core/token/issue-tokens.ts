@@ -2,23 +2,16 @@
  * The common end of every grant: mint the access token (and the ID token when the scope has
  * `openid` and there is a user), attach the refresh token, emit `token.issued`.
  */
-import type { Client } from '../../store/store.js';
+import type { Client, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { formatScope } from '../scope.js';
-import { prepareAccessToken } from './access-token.js';
+import { prepareAccessToken, type TokenAuthorization } from './access-token.js';
 import type { TokenResponse } from './grant-handler.js';
 import { CLAIM_SCOPES, claimsForScopes } from '../users/user-claims.js';
 import { idTokenAlgFor, idTokenIncludesClaims, idTokenSigner } from './id-token.js';
 
-export interface TokenIssue {
+export interface TokenIssue extends TokenAuthorization {
   client: Client;
-  /** The user the tokens are for, or null when the client acts for itself. */
-  userId: string | null;
-  scope: string[];
-  audience: string[];
-  grantId: string | null;
-  flowId: string | null;
-  authTime: number | null;
   nonce: string | null;
   /** The single sign-on session's public id, for the ID token (from the grant). */
   sid: string | null;
@@ -31,8 +24,13 @@ export interface PreparedTokens {
   sign(): Promise<TokenResponse>;
 }
 
+/** What issuing tokens uses: the access token's record is written, the user read for the ID token's claims. */
+export type IssueTokensDeps = Pick<ProviderContext, 'settings' | 'keys' | 'subjects' | 'events'> & {
+  store: Pick<Store, 'accessTokens' | 'users'>;
+};
+
 /** Issues the tokens at once: for grants that run outside a transaction (client credentials). */
-export async function issueTokens(issue: TokenIssue, context: ProviderContext, now: number): Promise<TokenResponse> {
+export async function issueTokens(issue: TokenIssue, context: IssueTokensDeps, now: number): Promise<TokenResponse> {
   return (await prepareTokens(issue, context, now)).sign();
 }
 
@@ -44,7 +42,7 @@ export async function issueTokens(issue: TokenIssue, context: ProviderContext, n
  * other request's queries meanwhile. Once prepared, only the signature itself is left to fail,
  * which it does not with a key the ring has loaded.
  */
-export async function prepareTokens(issue: TokenIssue, context: ProviderContext, now: number): Promise<PreparedTokens> {
+export async function prepareTokens(issue: TokenIssue, context: IssueTokensDeps, now: number): Promise<PreparedTokens> {
   const { settings } = context;
   // RFC 9068 §2.2 `sub`: the user (as this client sees it, OIDC Core §8), or the client itself
   // when no user is involved (client credentials).
@@ -115,7 +113,7 @@ async function idTokenUserClaims(
   issue: TokenIssue,
   userId: string,
   subject: string,
-  context: ProviderContext,
+  context: Pick<ProviderContext, 'settings'> & { store: Pick<Store, 'users'> },
 ): Promise<{ userClaims?: Record<string, unknown> }> {
   if (!idTokenIncludesClaims(issue.client, context.settings.idTokenClaimsDefault)) return {};
   if (!issue.scope.some((scope) => CLAIM_SCOPES.has(scope))) return {};

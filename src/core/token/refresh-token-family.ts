@@ -11,7 +11,7 @@
  * stolen token replayed after the window, or after the successor was used, still trips reuse
  * detection.
  */
-import type { RefreshTokenRecord } from '../../store/store.js';
+import type { RefreshTokenRecord, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { randomToken, sha256Base64Url } from '../secrets.js';
 
@@ -24,7 +24,7 @@ export type RefreshTokenFamily = Pick<
 /** Builds the record of a new refresh token of `family` (a fresh random one unless given), with its idle expiry. */
 export function newRefreshToken(
   family: RefreshTokenFamily,
-  context: ProviderContext,
+  context: Pick<ProviderContext, 'settings'>,
   now: number,
   token: string = randomToken(32),
 ): { token: string; record: RefreshTokenRecord } {
@@ -43,7 +43,11 @@ export function newRefreshToken(
 }
 
 /** Starts a family at the end of an authorization (the authorization code grant). */
-export async function issueFirstRefreshToken(family: Omit<RefreshTokenFamily, 'familyExpiresAt'>, context: ProviderContext, now: number): Promise<string> {
+export async function issueFirstRefreshToken(
+  family: Omit<RefreshTokenFamily, 'familyExpiresAt'>,
+  context: Pick<ProviderContext, 'settings'> & { store: Pick<Store, 'refreshTokens'> },
+  now: number,
+): Promise<string> {
   const { token, record } = newRefreshToken(
     { ...family, familyExpiresAt: now + context.settings.refreshTokenAbsoluteTtlSeconds * 1000 },
     context,

@@ -5,21 +5,18 @@
  * like success (§2.2: "invalid tokens do not cause an error") and left untouched, so one client
  * can neither revoke nor probe another client's tokens.
  */
-import { authenticateClient, type ClientAuthenticationRequest } from '../clients/client-authentication.js';
+import type { ClientAuthenticationDeps, ClientAuthenticationRequest } from '../clients/client-authentication.js';
 import type { ProviderContext } from '../context.js';
-import { InvalidRequest } from '../errors.js';
-import { findToken } from './token-lookup.js';
+import type { Store } from '../../store/store.js';
+import { findRequestedToken, type FindTokenDeps } from './token-lookup.js';
 
-export async function handleRevocationRequest(
-  request: ClientAuthenticationRequest,
-  context: ProviderContext,
-): Promise<void> {
-  const { params } = request;
-  params.assertNoDuplicates();
-  const caller = await authenticateClient(request, context);
-  const token = params.get('token');
-  if (token === undefined) throw new InvalidRequest('token is required');
-  const found = await findToken(token, params.get('token_type_hint'), context);
+/** What revocation uses: client authentication, finding the token, revoking its grant or itself. */
+export type RevocationDeps = ClientAuthenticationDeps &
+  FindTokenDeps &
+  Pick<ProviderContext, 'events' | 'now'> & { store: Pick<Store, 'grants' | 'accessTokens'> };
+
+export async function handleRevocationRequest(request: ClientAuthenticationRequest, context: RevocationDeps): Promise<void> {
+  const { caller, found } = await findRequestedToken(request, context);
   if (!found || found.record.clientId !== caller.clientId) return;
   const now = context.now();
   if (found.kind === 'refresh_token') {

@@ -7,15 +7,17 @@
  * (`allowedParams`); the others are ignored (RFC 6749 §3.2).
  */
 import type { Client } from '../../store/store.js';
-import type { ProviderContext } from '../context.js';
-import { authenticateClient, type ClientAuthenticationRequest } from '../clients/client-authentication.js';
+import { authenticateClient, type ClientAuthenticationDeps, type ClientAuthenticationRequest } from '../clients/client-authentication.js';
 import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
 import type { TokenResponse } from './grant-handler.js';
-import { GRANT_HANDLERS } from './grants/grant-registry.js';
+import { GRANT_HANDLERS, type GrantDeps } from './grants/grant-registry.js';
 
 export type TokenRequest = ClientAuthenticationRequest;
 
-export async function handleTokenRequest(request: TokenRequest, context: ProviderContext): Promise<TokenResponse> {
+/** What the token endpoint uses: client authentication, the grants', and a fresh read of a client it must not trust from the cache. */
+export type TokenEndpointDeps = ClientAuthenticationDeps & GrantDeps;
+
+export async function handleTokenRequest(request: TokenRequest, context: TokenEndpointDeps): Promise<TokenResponse> {
   const { params } = request;
   let client: Client | undefined;
   const grantType = params.get('grant_type') ?? null;

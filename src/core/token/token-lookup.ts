@@ -4,8 +4,10 @@
  * record found by `jti`. Refresh tokens are opaque: found by hash.
  */
 import { decodeProtectedHeader, jwtVerify } from 'jose';
-import type { AccessTokenRecord, Grant, RefreshTokenRecord } from '../../store/store.js';
+import type { AccessTokenRecord, Client, Grant, RefreshTokenRecord, Store } from '../../store/store.js';
+import { authenticateClient, type ClientAuthenticationDeps, type ClientAuthenticationRequest } from '../clients/client-authentication.js';
 import type { ProviderContext } from '../context.js';
+import { InvalidRequest } from '../errors.js';
 import { sha256Base64Url } from '../secrets.js';
 
 export type FoundToken =
@@ -14,7 +16,33 @@ export type FoundToken =
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-export async function findToken(token: string, hint: string | undefined, context: ProviderContext): Promise<FoundToken | undefined> {
+/** What finding an access token uses: the key ring checks its signature, the store has its record and grant. */
+export type FindAccessTokenDeps = Pick<ProviderContext, 'keys' | 'settings'> & { store: Pick<Store, 'accessTokens' | 'grants'> };
+
+/** What finding either kind of token uses. */
+export type FindTokenDeps = FindAccessTokenDeps & { store: Pick<Store, 'refreshTokens'> };
+
+/**
+ * The request of revocation (RFC 7009 §2.1) and introspection (RFC 7662 §2.1): no parameter may
+ * repeat, the caller authenticates as a client and `admit` may refuse it (before the token is
+ * looked at), `token` is required, and `token_type_hint` only orders the search. Returns the
+ * caller and what the token is (undefined for a token unknown here).
+ */
+export async function findRequestedToken(
+  request: ClientAuthenticationRequest,
+  context: ClientAuthenticationDeps & FindTokenDeps,
+  admit: (caller: Client) => void = () => {},
+): Promise<{ caller: Client; found: FoundToken | undefined }> {
+  const { params } = request;
+  params.assertNoDuplicates();
+  const caller = await authenticateClient(request, context);
+  admit(caller);
+  const token = params.get('token');
+  if (token === undefined) throw new InvalidRequest('token is required');
+  return { caller, found: await findToken(token, params.get('token_type_hint'), context) };
+}
+
+export async function findToken(token: string, hint: string | undefined, context: FindTokenDeps): Promise<FoundToken | undefined> {
   // RFC 7009 §2.1 / RFC 7662 §2.1: the hint only orders the search.
   const order = hint === 'refresh_token' ? [findRefreshToken, findAccessToken] : [findAccessToken, findRefreshToken];
   for (const find of order) {
@@ -25,7 +53,7 @@ export async function findToken(token: string, hint: string | undefined, context
 }
 
 /** One of our JWT access tokens (signature, issuer and typ checked; expiry not), with its record. */
-export async function findAccessToken(token: string, context: ProviderContext): Promise<FoundToken | undefined> {
+export async function findAccessToken(token: string, context: FindAccessTokenDeps): Promise<FoundToken | undefined> {
   if (!JWT_SHAPE.test(token)) return undefined;
   let jti: unknown;
   try {
@@ -51,7 +79,7 @@ export async function findAccessToken(token: string, context: ProviderContext): 
   return { kind: 'access_token', record, grant };
 }
 
-async function findRefreshToken(token: string, context: ProviderContext): Promise<FoundToken | undefined> {
+async function findRefreshToken(token: string, context: { store: Pick<Store, 'refreshTokens' | 'grants'> }): Promise<FoundToken | undefined> {
   const record = await context.store.refreshTokens.get(sha256Base64Url(token));
   if (!record) return undefined;
   return { kind: 'refresh_token', record, grant: await context.store.grants.get(record.grantId) };

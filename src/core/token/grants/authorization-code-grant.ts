@@ -3,9 +3,9 @@
  * (RFC 7636 §4.5-4.6), resource indicators (RFC 8707 §2.2) and the replay rule of
  * RFC 6749 §4.1.2.
  */
-import type { AuthorizationCode, Client } from '../../../store/store.js';
+import type { AuthorizationCode, Client, Store } from '../../../store/store.js';
 import { atomically } from '../../atomic.js';
-import type { ProviderContext } from '../../context.js';
+import type { ProviderContext, Transactions } from '../../context.js';
 import type { CodeRefusal } from '../../events.js';
 import { InvalidGrant, InvalidRequest, InvalidTarget, OAuthError } from '../../errors.js';
 import type { Params } from '../../params.js';
@@ -17,7 +17,16 @@ import type { GrantHandler, TokenResponse } from '../grant-handler.js';
 import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
 import { issueFirstRefreshToken } from '../refresh-token-family.js';
 
-export const authorizationCodeGrant: GrantHandler = {
+/**
+ * What the code grant uses, in one transaction: the code and its grant, the refresh token family
+ * it starts, the access token's record and the user's claims (prepareTokens); and the registered
+ * resources a request may narrow the audience to.
+ */
+export type AuthorizationCodeGrantDeps = Pick<ProviderContext, 'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now'> & {
+  store: Pick<Store, 'codes' | 'grants' | 'refreshTokens' | 'accessTokens' | 'users' | 'resources'> & Transactions;
+};
+
+export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = {
   grantType: 'authorization_code',
   // RFC 6749 §4.1.3, RFC 7636 §4.5 and RFC 8707 §2.2.
   allowedParams: ['code', 'redirect_uri', 'code_verifier', 'resource'],
@@ -29,7 +38,7 @@ export const authorizationCodeGrant: GrantHandler = {
    * gets 503 temporarily_unavailable and its code stays redeemable, instead of a code that is
    * consumed although no token exists (or tokens that exist while the code can be used again).
    */
-  async handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
+  async handle(params: Params, client: Client, context: AuthorizationCodeGrantDeps): Promise<TokenResponse> {
     const prepared = await atomically(context, (transactional) => redeemCode(params, client, transactional));
     // Signed after the commit (see prepareTokens): the transaction is not held open across it.
     return prepared.sign();
@@ -45,7 +54,7 @@ export const authorizationCodeGrant: GrantHandler = {
  */
 const UNREDEEMABLE = 'code is invalid, expired, already used, or was issued to another client';
 
-async function redeemCode(params: Params, client: Client, context: ProviderContext): Promise<PreparedTokens> {
+async function redeemCode(params: Params, client: Client, context: AuthorizationCodeGrantDeps): Promise<PreparedTokens> {
   const code = params.get('code');
   if (code === undefined) throw new InvalidRequest('code is required');
   const now = context.now();
@@ -139,7 +148,7 @@ async function redeemCode(params: Params, client: Client, context: ProviderConte
  * does not ask for the code to be burnt after a wrong verifier, and burning it would hand anyone
  * who saw the code a way to break the rightful client's sign-in.
  */
-async function checkRequest(params: Params, stored: AuthorizationCode, context: ProviderContext): Promise<string[]> {
+async function checkRequest(params: Params, stored: AuthorizationCode, context: Pick<ProviderContext, 'resources'>): Promise<string[]> {
   // RFC 6749 §4.1.3: redirect_uri is required, and must be identical, if it was included in
   // the authorization request.
   const redirectUri = params.get('redirect_uri');
@@ -165,7 +174,11 @@ async function checkRequest(params: Params, stored: AuthorizationCode, context: 
  * that authorization code." Reached only by the client the code was issued to, with the
  * parameters that redeemed it.
  */
-async function replayed(stored: AuthorizationCode, context: ProviderContext, now: number): Promise<never> {
+async function replayed(
+  stored: AuthorizationCode,
+  context: Pick<ProviderContext, 'events'> & { store: Pick<Store, 'grants'> },
+  now: number,
+): Promise<never> {
   await context.store.grants.revoke(stored.grantId, now);
   // A concurrent first redemption may insert its access token after the revocation above
   // looked for tokens but before it committed; revoking again, after that commit, covers
@@ -177,7 +190,7 @@ async function replayed(stored: AuthorizationCode, context: ProviderContext, now
 
 /** The generic invalid_grant for a code the client may not redeem; the reason goes to the event only. */
 function refuse(
-  context: ProviderContext,
+  context: Pick<ProviderContext, 'events'>,
   now: number,
   client: Client,
   stored: AuthorizationCode | null,

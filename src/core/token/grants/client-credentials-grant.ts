@@ -10,17 +10,20 @@ import type { Params } from '../../params.js';
 import { audienceFor, requestedResources } from '../../resources/resource-indicators.js';
 import { allowedScope, parseScope } from '../../scope.js';
 import type { GrantHandler, TokenResponse } from '../grant-handler.js';
-import { issueTokens } from '../issue-tokens.js';
+import { issueTokens, type IssueTokensDeps } from '../issue-tokens.js';
 
 const USER_SCOPES = new Set(['openid', 'offline_access']);
 
-export const clientCredentialsGrant: GrantHandler = {
+/** What the client credentials grant uses: the registered resources, and issuing the access token. */
+export type ClientCredentialsGrantDeps = IssueTokensDeps & Pick<ProviderContext, 'resources' | 'now'>;
+
+export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = {
   grantType: 'client_credentials',
   // RFC 6749 §4.4.2 and RFC 8707 §2.2.
   allowedParams: ['scope', 'resource'],
   repeatableParams: ['resource'],
 
-  async handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
+  async handle(params: Params, client: Client, context: ClientCredentialsGrantDeps): Promise<TokenResponse> {
     // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
     if (client.tokenEndpointAuthMethod === 'none') throw new UnauthorizedClient('public clients cannot use client_credentials');
     const requested = parseScope(params.get('scope'));

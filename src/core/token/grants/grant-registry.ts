@@ -6,11 +6,14 @@
  * RFC 9700 §2.4 and §2.1.2: no password grant, no implicit grant.
  */
 import type { GrantHandler } from '../grant-handler.js';
-import { authorizationCodeGrant } from './authorization-code-grant.js';
-import { clientCredentialsGrant } from './client-credentials-grant.js';
-import { refreshTokenGrant } from './refresh-token-grant.js';
+import { authorizationCodeGrant, type AuthorizationCodeGrantDeps } from './authorization-code-grant.js';
+import { clientCredentialsGrant, type ClientCredentialsGrantDeps } from './client-credentials-grant.js';
+import { refreshTokenGrant, type RefreshTokenGrantDeps } from './refresh-token-grant.js';
 
-export const GRANT_HANDLERS: ReadonlyMap<string, GrantHandler> = new Map(
+/** What the grants together use: the token endpoint passes it to whichever grant it calls. */
+export type GrantDeps = AuthorizationCodeGrantDeps & RefreshTokenGrantDeps & ClientCredentialsGrantDeps;
+
+export const GRANT_HANDLERS: ReadonlyMap<string, GrantHandler<GrantDeps>> = new Map<string, GrantHandler<GrantDeps>>(
   [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant].map((handler) => [handler.grantType, handler]),
 );
 

@@ -2,9 +2,9 @@
  * The refresh token grant, RFC 6749 §6, with rotation and reuse detection (RFC 9700 §4.14.2);
  * see ../refresh-token.ts for how the grace window works.
  */
-import type { Client, RefreshTokenRecord } from '../../../store/store.js';
+import type { Client, RefreshTokenRecord, Store } from '../../../store/store.js';
 import { atomically } from '../../atomic.js';
-import type { ProviderContext } from '../../context.js';
+import type { ProviderContext, Transactions } from '../../context.js';
 import { InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../../errors.js';
 import type { Params } from '../../params.js';
 import { audienceFor, requestedResources } from '../../resources/resource-indicators.js';
@@ -14,7 +14,16 @@ import { familyOf, newRefreshToken } from '../refresh-token-family.js';
 import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
 import type { GrantHandler, TokenResponse } from '../grant-handler.js';
 
-export const refreshTokenGrant: GrantHandler = {
+/**
+ * What the refresh grant uses, in one transaction: the presented token's family and grant, the
+ * access token's record and the user's claims (prepareTokens), and the registered resources a
+ * refresh may narrow the audience to; the key ring seals the successor (and signs).
+ */
+export type RefreshTokenGrantDeps = Pick<ProviderContext, 'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now'> & {
+  store: Pick<Store, 'refreshTokens' | 'grants' | 'accessTokens' | 'users' | 'resources'> & Transactions;
+};
+
+export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
   grantType: 'refresh_token',
   // RFC 6749 §6 and RFC 8707 §2.2.
   allowedParams: ['refresh_token', 'scope', 'resource'],
@@ -25,7 +34,7 @@ export const refreshTokenGrant: GrantHandler = {
    * failure in between leaves the presented token unrotated (the client retries it after the
    * 503), never rotated to a successor the client did not receive.
    */
-  async handle(params: Params, client: Client, context: ProviderContext): Promise<TokenResponse> {
+  async handle(params: Params, client: Client, context: RefreshTokenGrantDeps): Promise<TokenResponse> {
     // The successor is drawn and sealed, and the tokens signed, outside the transaction: that
     // crypto is asynchronous, and a transaction held open across it would, on SQLite, hold the
     // only connection and stall every other request's queries meanwhile (see prepareTokens).
@@ -41,12 +50,12 @@ interface Successor {
   sealed: string;
 }
 
-async function newSuccessor(context: ProviderContext): Promise<Successor> {
+async function newSuccessor(context: Pick<ProviderContext, 'keys'>): Promise<Successor> {
   const token = randomToken(32);
   return { token, sealed: await context.keys.seal(token) };
 }
 
-async function refresh(params: Params, client: Client, successor: Successor, context: ProviderContext): Promise<PreparedTokens> {
+async function refresh(params: Params, client: Client, successor: Successor, context: RefreshTokenGrantDeps): Promise<PreparedTokens> {
   const presented = params.get('refresh_token');
   if (presented === undefined) throw new InvalidRequest('refresh_token is required');
   const now = context.now();
@@ -94,7 +103,13 @@ async function refresh(params: Params, client: Client, successor: Successor, con
 }
 
 /** Rotates the presented token and returns its successor, or revokes the family on reuse. */
-async function rotate(stored: RefreshTokenRecord, hash: string, successor: Successor, context: ProviderContext, now: number): Promise<string> {
+async function rotate(
+  stored: RefreshTokenRecord,
+  hash: string,
+  successor: Successor,
+  context: Pick<ProviderContext, 'settings' | 'keys' | 'events'> & { store: Pick<Store, 'refreshTokens' | 'grants'> },
+  now: number,
+): Promise<string> {
   if (stored.rotatedAt === null) {
     const { token, record } = newRefreshToken(familyOf(stored), context, now, successor.token);
     const result = await context.store.refreshTokens.rotate(hash, record, successor.sealed, now);
@@ -110,7 +125,11 @@ async function rotate(stored: RefreshTokenRecord, hash: string, successor: Succe
 }
 
 /** The successor to hand out again when this is a retry within the grace window. */
-async function graceRetrySuccessor(stored: RefreshTokenRecord, context: ProviderContext, now: number): Promise<string | undefined> {
+async function graceRetrySuccessor(
+  stored: RefreshTokenRecord,
+  context: Pick<ProviderContext, 'settings' | 'keys'> & { store: Pick<Store, 'refreshTokens'> },
+  now: number,
+): Promise<string | undefined> {
   const graceMs = context.settings.refreshTokenGraceSeconds * 1000;
   if (graceMs <= 0 || stored.rotatedAt === null || now - stored.rotatedAt > graceMs) return undefined;
   if (stored.successorHash === null || stored.successorEncrypted === null) return undefined;
