@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hkdfSync } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
-import { KeyRing, createSigningKeyRecord, deriveKeyEncryptionKey, deriveSealingKey } from '../../src/core/keys/key-ring.js';
+import { KeyRing } from '../../src/core/keys/key-ring.js';
+import { createSigningKeyRecord, deriveKeyEncryptionKey, deriveSealingKey } from '../../src/core/keys/signing-key-crypto.js';
 import { openStore } from '../../src/store/open-store.js';
 import { TEST_SECRET } from '../helpers/server.js';
 

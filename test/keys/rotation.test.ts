@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeProtectedHeader } from 'jose';
-import { rotateSigningKey } from '../../src/core/keys/key-ring.js';
+import { rotateSigningKey } from '../../src/core/keys/key-lifecycle.js';
 import { BearerError, createVerifier, type ResourceVerifier } from '../../src/resource/resource.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { basicAuthorization } from '../helpers/code-flow.js';

@@ -18,7 +18,7 @@ interface KeysRotateFlags extends KeysFlags {
 
 /** The key management helpers, loaded when a `keys` command runs. */
 async function keyTools() {
-  const keys = await import('../../core/keys/key-ring.js');
+  const keys = await import('../../core/keys/key-lifecycle.js');
   const { KeyManagementError } = await import('../../core/errors.js');
   const { idTokenSigningAlgs } = await import('../../core/token/id-token.js');
   /** How long retired keys stay published with these settings (every token they signed has expired then). */

@@ -1,253 +1,40 @@
 /**
  * Signing keys: generated at first start, stored in the database with the private part
- * encrypted at rest, shared by every instance that uses the same database and secret.
- *
- * Encryption at rest is a compact JWE (`dir`, `A256GCM`) made with jose, under a 256-bit key
- * derived from GATEHOUSE_SECRET with HKDF-SHA-256. Without the secret the stored keys are useless.
- * The refresh token successors the ring seals (KeyRing.seal) use another key derived from the
- * same secret under its own HKDF `info` (RFC 5869 §3.2: one derived key per purpose).
+ * encrypted at rest (./signing-key-crypto.ts), shared by every instance that uses the same
+ * database and secret, rotated and retired as ./key-lifecycle.ts describes.
  */
-import { hkdfSync, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
-import { DEFAULT_SETTINGS, type GatehouseSettings } from '../../config/settings.js';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, type JWK } from 'jose';
+import { DEFAULT_SETTINGS } from '../../config/settings.js';
 import type { SigningKeyRecord, Store } from '../../store/store.js';
-import type { ChangeSource, EventBus } from '../events.js';
-import { KeyManagementError } from '../errors.js';
+import {
+  KEY_RELOAD_INTERVAL_MS,
+  createRotatedKey,
+  isRetired,
+  keyState,
+  retireSigningKey,
+  retiredKeyRetentionMs,
+  signingRecordFor,
+  type KeyState,
+} from './key-lifecycle.js';
+import {
+  SEALING_KEY_ID,
+  createSigningKeyRecord,
+  decryptPrivateJwk,
+  deriveKeyEncryptionKey,
+  deriveSealingKey,
+  type SigningAlg,
+  type SigningKey,
+} from './signing-key-crypto.js';
 
-export type SigningAlg = 'ES256' | 'EdDSA' | 'RS256';
-
-export interface SigningKey {
-  kid: string;
-  alg: SigningAlg;
-  privateKey: KeyObject;
-  publicJwk: JWK;
-}
-
-/**
- * Derives the key-encryption key of the signing keys from the instance secret (RFC 5869 HKDF).
- * Its `info` is unchanged since the first release, so the key rings already stored load as they are.
- */
-export function deriveKeyEncryptionKey(secret: string): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', secret, 'gatehouse', 'gatehouse signing-key encryption v1', 32));
-}
-
-/**
- * Derives the key that seals refresh token successors (KeyRing.seal) from the instance secret,
- * under its own HKDF `info` (RFC 5869 §3.2), so that it is never the key that encrypts the
- * signing keys: a sealed successor can never be opened as, or traded for, a signing key.
- */
-export function deriveSealingKey(secret: string): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', secret, 'gatehouse', 'gatehouse refresh-successor sealing v1', 32));
-}
-
-/**
- * The `kid` of the JWEs sealed under deriveSealingKey. A sealed value without it was sealed
- * under the signing-key KEK by an earlier release; such a value lives only as long as the
- * refresh grace window (refreshTokenGraceSeconds) and is still opened with that key.
- */
-export const SEALING_KEY_ID = 'refresh-successor-v1';
-
-export async function encryptPrivateJwk(jwk: JWK, kek: Uint8Array): Promise<string> {
-  const plaintext = new TextEncoder().encode(JSON.stringify(jwk));
-  return new CompactEncrypt(plaintext).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(kek);
-}
-
-export async function decryptPrivateJwk(jwe: string, kek: Uint8Array): Promise<JWK> {
-  const { plaintext } = await compactDecrypt(jwe, kek, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
-  return JSON.parse(new TextDecoder().decode(plaintext)) as JWK;
-}
-
-export async function createSigningKeyRecord(alg: SigningAlg, kek: Uint8Array, now: number, activatesAt = now): Promise<SigningKeyRecord> {
-  for (;;) {
-    const { privateKey, publicKey } = await generateKeyPair(alg, {
-      extractable: true,
-      ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
-      ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
-    });
-    const publicJwk = await exportJWK(publicKey);
-    // RFC 7638 thumbprint: a stable, collision-free key id. One that starts with "-" (1 key in
-    // 64) would read as an option in `gatehouse keys retire KID`, so such a key is discarded.
-    const kid = await calculateJwkThumbprint(publicJwk);
-    if (kid.startsWith('-')) continue;
-    return sealSigningKeyRecord(alg, kek, now, activatesAt, kid, publicJwk, await exportJWK(privateKey));
-  }
-}
-
-async function sealSigningKeyRecord(
-  alg: SigningAlg,
-  kek: Uint8Array,
-  now: number,
-  activatesAt: number,
-  kid: string,
-  publicJwk: JWK,
-  privateJwk: JWK,
-): Promise<SigningKeyRecord> {
-  return {
-    kid,
-    alg,
-    publicJwk: JSON.stringify({ ...publicJwk, kid, alg, use: 'sig' }),
-    privateJwkEncrypted: await encryptPrivateJwk(privateJwk, kek),
-    createdAt: now,
-    activatesAt,
-    retiredAt: null,
-  };
-}
-
-/** How often a running server reloads its keys from the store, to see keys that `gatehouse keys` or another instance made. */
-export const KEY_RELOAD_INTERVAL_MS = 30_000;
-/** The Cache-Control max-age of /jwks (src/http/routes/discovery.ts): how long caches may keep an old key set. */
-export const JWKS_MAX_AGE_SECONDS = 300;
 /** Minimum time between reloads caused by an unknown `kid`, so that made-up kids cannot flood the database. */
 const UNKNOWN_KID_RELOAD_COOLDOWN_MS = 1_000;
-
-/**
- * The life of a signing key (`gatehouse keys list`):
- * - `pending`: published in the JWKS, not signing yet (activatesAt is in the future);
- * - `active`: the key that signs for its algorithm;
- * - `previous`: superseded by a newer active key, still published so its tokens keep validating;
- * - `retired`: no longer signs, still published while tokens it signed may be alive;
- * - `expired`: retired long enough that every token it signed has expired; no longer published.
- */
-export type KeyState = 'pending' | 'active' | 'previous' | 'retired' | 'expired';
 
 export interface KeyRingOptions {
   /** The longest lifetime of a token the ring signs, in seconds (default: the default access token lifetime, 1 h). */
   maxTokenLifetimeSeconds?: number;
   /** How often `startAutoReload` reloads the keys (default KEY_RELOAD_INTERVAL_MS). */
   reloadIntervalMs?: number;
-}
-
-/**
- * The longest lifetime of a JWT Gatehouse signs: access tokens, and ID tokens, which get the same
- * lifetime (src/core/token/issue-tokens.ts). A longer-lived signed token must be accounted for here.
- */
-export function maxSignedTokenLifetimeSeconds(settings: Pick<GatehouseSettings, 'accessTokenTtlSeconds'>): number {
-  return settings.accessTokenTtlSeconds;
-}
-
-/**
- * How long a retired key stays in the JWKS: until every token it signed has expired. Tokens live
- * at most `maxTokenLifetimeSeconds` (plus up to a second: access token `exp` is rounded up), and
- * another instance may go on signing with the key for up to one reload interval after the
- * retirement, until it reloads its keys.
- */
-export function retiredKeyRetentionMs(maxTokenLifetimeSeconds: number, reloadIntervalMs = KEY_RELOAD_INTERVAL_MS): number {
-  return (maxTokenLifetimeSeconds + 1) * 1000 + reloadIntervalMs;
-}
-
-function isRetired(record: SigningKeyRecord, now: number): boolean {
-  return record.retiredAt !== null && record.retiredAt <= now;
-}
-
-/**
- * The active key for `alg` at `now`: of the keys not retired, the one activated most recently
- * (ties: newest, then highest kid, so that every instance picks the same key).
- */
-export function activeRecordFor(records: readonly SigningKeyRecord[], alg: string, now: number): SigningKeyRecord | undefined {
-  return signingCandidates(records, alg, now).active;
-}
-
-/**
- * The record that signs for `alg` at `now`: the active one, or when none has activated yet (this
- * clock is behind the one of the instance that created the first key) the one activating first.
- */
-export function signingRecordFor(records: readonly SigningKeyRecord[], alg: string, now: number): SigningKeyRecord | undefined {
-  const { active, soonest } = signingCandidates(records, alg, now);
-  return active ?? soonest;
-}
-
-function signingCandidates(records: readonly SigningKeyRecord[], alg: string, now: number) {
-  let active: SigningKeyRecord | undefined;
-  let soonest: SigningKeyRecord | undefined;
-  for (const record of records) {
-    if (record.alg !== alg || isRetired(record, now)) continue;
-    if (record.activatesAt <= now) {
-      if (
-        !active ||
-        record.activatesAt > active.activatesAt ||
-        (record.activatesAt === active.activatesAt && (record.createdAt > active.createdAt || (record.createdAt === active.createdAt && record.kid > active.kid)))
-      ) {
-        active = record;
-      }
-    } else if (!soonest || record.activatesAt < soonest.activatesAt) {
-      soonest = record;
-    }
-  }
-  return { active, soonest };
-}
-
-/** The state of `record` at `now`, among `records` (every key of the store). */
-export function keyState(record: SigningKeyRecord, records: readonly SigningKeyRecord[], now: number, retentionMs: number): KeyState {
-  if (isRetired(record, now)) return record.retiredAt! + retentionMs <= now ? 'expired' : 'retired';
-  if (activeRecordFor(records, record.alg, now)?.kid === record.kid) return 'active';
-  return record.activatesAt > now ? 'pending' : 'previous';
-}
-
-/**
- * Key rotation, step 1 (OpenID Connect Core §10.1.1): a new key for `alg`, published at once and
- * signing from `activateAfterSeconds` on. The previous key is left alone: it stays published and
- * keeps validating the tokens it signed until it is retired.
- */
-export async function rotateSigningKey(
-  store: Store,
-  secret: string,
-  options: { alg: SigningAlg; activateAfterSeconds: number; now?: number; events?: EventBus; source?: ChangeSource },
-): Promise<SigningKeyRecord> {
-  const now = options.now ?? Date.now();
-  const kek = deriveKeyEncryptionKey(secret);
-  // A key sealed under another secret would stop every instance from loading its keys.
-  const existing = (await store.signingKeys.list()).find((record) => !isRetired(record, now));
-  if (existing) {
-    try {
-      await decryptPrivateJwk(existing.privateJwkEncrypted, kek);
-    } catch {
-      throw new KeyManagementError(
-        `GATEHOUSE_SECRET differs from the one the signing keys are stored with (key ${existing.kid} cannot be decrypted); refusing to create a key the servers could not load`,
-      );
-    }
-  }
-  const record = await createRotatedKey(store, kek, options.alg, options.activateAfterSeconds, now);
-  options.events?.emit({ type: 'key.rotated', kid: record.kid, alg: record.alg, activatesAt: record.activatesAt, source: options.source ?? 'cli' }, now);
-  return record;
-}
-
-async function createRotatedKey(store: Store, kek: Uint8Array, alg: SigningAlg, activateAfterSeconds: number, now: number): Promise<SigningKeyRecord> {
-  if (!Number.isFinite(activateAfterSeconds) || activateAfterSeconds < 0) {
-    throw new KeyManagementError(`the activation delay must be a number of seconds, 0 or more, not ${activateAfterSeconds}`);
-  }
-  const record = await createSigningKeyRecord(alg, kek, now, now + Math.round(activateAfterSeconds * 1000));
-  await store.signingKeys.create(record);
-  return record;
-}
-
-/**
- * Key rotation, step 2: the key stops signing at `now`. It stays in the JWKS until the tokens it
- * signed have expired (retiredKeyRetentionMs). Refused when it would leave one of `requiredAlgs`
- * (the algorithms the servers sign with: the default one and those of ID tokens) without an active key.
- */
-export async function retireSigningKey(
-  store: Store,
-  kid: string,
-  options: { requiredAlgs: readonly SigningAlg[]; now?: number; events?: EventBus; source?: ChangeSource },
-): Promise<SigningKeyRecord> {
-  const now = options.now ?? Date.now();
-  const records = await store.signingKeys.list();
-  const record = records.find((candidate) => candidate.kid === kid);
-  if (!record) throw new KeyManagementError(`no signing key with kid ${kid}`);
-  if (record.retiredAt !== null) throw new KeyManagementError(`signing key ${kid} is already retired (since ${new Date(record.retiredAt).toISOString()})`);
-  if ((options.requiredAlgs as readonly string[]).includes(record.alg)) {
-    const others = records.filter((other) => other.kid !== kid && other.alg === record.alg && !isRetired(other, now));
-    if (!others.some((other) => other.activatesAt <= now)) {
-      const next = others.sort((a, b) => a.activatesAt - b.activatesAt)[0];
-      const hint = next
-        ? `wait until the next ${record.alg} key (${next.kid}) activates at ${new Date(next.activatesAt).toISOString()}`
-        : `run: gatehouse keys rotate --alg ${record.alg} --activate-after 0 (or with the default delay, then wait until it activates)`;
-      throw new KeyManagementError(`refusing to retire ${kid}: it is the only active ${record.alg} signing key; ${hint}`);
-    }
-  }
-  if (!(await store.signingKeys.retire(kid, now))) throw new KeyManagementError(`signing key ${kid} is already retired`);
-  options.events?.emit({ type: 'key.retired', kid, alg: record.alg, source: options.source ?? 'cli' }, now);
-  return { ...record, retiredAt: now };
 }
 
 interface LoadedKey {
@@ -279,7 +66,7 @@ export class KeyRing {
   readonly algs: readonly SigningAlg[];
 
   private constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'signingKeys'>,
     private readonly kek: Uint8Array,
     /** deriveSealingKey: seals refresh token successors, never the signing keys. */
     private readonly sealingKeyBytes: Uint8Array,
@@ -299,7 +86,7 @@ export class KeyRing {
    * asks otherwise).
    */
   static async open(
-    store: Store,
+    store: Pick<Store, 'signingKeys'>,
     secret: string,
     alg: SigningAlg,
     now = Date.now(),

@@ -8,7 +8,7 @@
  * (./delivery-worker.ts) sends them, with retries, from whichever instance claims them first.
  */
 import type { ProviderContext } from '../context.js';
-import type { SigningAlg } from '../keys/key-ring.js';
+import type { SigningAlg } from '../keys/signing-key-crypto.js';
 import { randomToken } from '../secrets.js';
 import type { Client, LogoutDelivery, Session, Store } from '../../store/store.js';
 import type { GatehouseSettings } from '../../config/settings.js';

@@ -14,7 +14,8 @@
  * new `iat`/`exp` (same `jti`, same event), see `refreshLogoutToken`.
  */
 import { decodeJwt, SignJWT } from 'jose';
-import type { KeyRing, SigningAlg } from '../keys/key-ring.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import type { SigningAlg } from '../keys/signing-key-crypto.js';
 import { randomToken } from '../secrets.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';

@@ -15,7 +15,8 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Client } from '../../store/store.js';
-import type { KeyRing, SigningAlg } from '../keys/key-ring.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import type { SigningAlg } from '../keys/signing-key-crypto.js';
 
 /**
  * OIDC Core §2 `acr`: Gatehouse authenticates with a password only, at a level it does not map

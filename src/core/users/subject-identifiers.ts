@@ -20,8 +20,9 @@
  * sectors sees different subjects for one user; clients that must share identities belong in
  * one sector.)
  */
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Client } from '../../store/store.js';
+import { deriveSecretKey } from '../secrets.js';
 
 export const SUBJECT_TYPES = ['public', 'pairwise'] as const;
 export type SubjectType = (typeof SUBJECT_TYPES)[number];
@@ -53,7 +54,7 @@ export class SubjectIdentifiers {
 
   /** The pairwise key, derived from the instance secret (RFC 5869 HKDF, its own `info`). */
   static fromSecret(secret: string): SubjectIdentifiers {
-    return new SubjectIdentifiers(new Uint8Array(hkdfSync('sha256', secret, 'gatehouse', 'gatehouse pairwise subject v1', 32)));
+    return new SubjectIdentifiers(deriveSecretKey(secret, 'gatehouse pairwise subject v1'));
   }
 
   /** The `sub` this client sees for the user (OIDC Core §8). */
