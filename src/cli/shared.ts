@@ -2,7 +2,7 @@
  * What the commands share: the store flags, settings resolution, opening the store, flag parsing
  * and the graceful shutdown of the long-running commands.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { AuditTrail } from '../core/audit/audit-trail.js';
 import { EventBus } from '../core/events.js';
 import { resolveSettings, type SettingsFlags } from '../config/resolve-settings.js';
@@ -20,14 +20,33 @@ export interface ListFlags extends StoreFlags {
   json?: boolean;
 }
 
-export function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export function addStoreOptions(command: Command): Command {
+/** An option that may be given several times: its value is the list of the values given (empty without it). */
+export function repeatable(flags: string, description: string): Option {
+  return new Option(flags, description).argParser(collect).default([]);
+}
+
+function addStoreOptions(command: Command): Command {
   return command
     .option('-c, --config <file>', 'config file (YAML or JSON; default: $GATEHOUSE_CONFIG)')
     .option('--database <url>', 'database URL: sqlite:PATH or postgres://... (default: $GATEHOUSE_DATABASE_URL, the config file, or sqlite:./gatehouse.db)');
+}
+
+/**
+ * Declares the subcommand `name` of `parent`, which works on the store: `declare` adds its own
+ * arguments and options, and the store flags come after them, so that every command's help ends
+ * with the same options.
+ */
+export function storeCommand(
+  parent: Command,
+  name: string,
+  description: string,
+  declare: (command: Command) => Command = (command) => command,
+): Command {
+  return addStoreOptions(declare(parent.command(name).description(description)));
 }
 
 export async function settingsFor(flags: SettingsFlags, requireSecret: boolean): Promise<GatehouseSettings> {
@@ -41,11 +60,16 @@ export async function settingsFor(flags: SettingsFlags, requireSecret: boolean):
 }
 
 /**
- * The options of a listing command: `--json` (its rows as a JSON array on stdout, see printList)
- * and the store flags. Every listing command is declared with it, so none lacks `--json`.
+ * Declares a listing command: storeCommand with `--json` (its rows as a JSON array on stdout, see
+ * printList) before the store flags. Every listing command is declared with it, so none lacks `--json`.
  */
-export function addListOptions(command: Command): Command {
-  return addStoreOptions(command.option('--json', 'print JSON'));
+export function listCommand(
+  parent: Command,
+  name: string,
+  description: string,
+  declare: (command: Command) => Command = (command) => command,
+): Command {
+  return storeCommand(parent, name, description, (command) => declare(command).option('--json', 'print JSON'));
 }
 
 /** The action of a listing of one store table: its rows as views, printed by printList. */

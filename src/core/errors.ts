@@ -35,9 +35,19 @@ export function asciiDescription(text: string): string {
   return cleaned.length > 200 ? `${cleaned.slice(0, 197)}...` : cleaned;
 }
 
-export class InvalidRequest extends OAuthError {
-  readonly error = 'invalid_request';
+/**
+ * The base of an OAuth error class that is its error code alone, with the HTTP status it is
+ * returned with directly (400 unless given): `class InvalidGrant extends oauthError('invalid_grant') {}`.
+ * Each error is still a class of its own, for `instanceof` and its `name`.
+ */
+function oauthError<const Code extends string>(code: Code, status = 400) {
+  return class extends OAuthError {
+    readonly error = code;
+    override readonly status: number = status;
+  };
 }
+
+export class InvalidRequest extends oauthError('invalid_request') {}
 
 /**
  * The one `error_description` of every failed client authentication (unknown client, wrong
@@ -73,47 +83,26 @@ export class InvalidClient extends OAuthError {
   }
 }
 
-export class InvalidGrant extends OAuthError {
-  readonly error = 'invalid_grant';
-}
+export class InvalidGrant extends oauthError('invalid_grant') {}
 
-export class UnauthorizedClient extends OAuthError {
-  readonly error = 'unauthorized_client';
-}
+export class UnauthorizedClient extends oauthError('unauthorized_client') {}
 
-export class UnsupportedGrantType extends OAuthError {
-  readonly error = 'unsupported_grant_type';
-}
+export class UnsupportedGrantType extends oauthError('unsupported_grant_type') {}
 
-export class UnsupportedResponseType extends OAuthError {
-  readonly error = 'unsupported_response_type';
-}
+export class UnsupportedResponseType extends oauthError('unsupported_response_type') {}
 
-export class InvalidScope extends OAuthError {
-  readonly error = 'invalid_scope';
-}
+export class InvalidScope extends oauthError('invalid_scope') {}
 
-export class AccessDenied extends OAuthError {
-  readonly error = 'access_denied';
-  override readonly status = 403;
-}
+export class AccessDenied extends oauthError('access_denied', 403) {}
 
 /** RFC 6749 §4.1.2.1: an unexpected condition; never carries internal details. */
-export class ServerError extends OAuthError {
-  readonly error = 'server_error';
-  override readonly status = 500;
-}
+export class ServerError extends oauthError('server_error', 500) {}
 
 /** RFC 6749 §4.1.2.1: temporary overload or an unreachable store. */
-export class TemporarilyUnavailable extends OAuthError {
-  readonly error = 'temporarily_unavailable';
-  override readonly status = 503;
-}
+export class TemporarilyUnavailable extends oauthError('temporarily_unavailable', 503) {}
 
 /** RFC 8707 §2: the requested resource is unknown or not allowed. */
-export class InvalidTarget extends OAuthError {
-  readonly error = 'invalid_target';
-}
+export class InvalidTarget extends oauthError('invalid_target') {}
 
 /**
  * A received value set against the expected one it comes closest to, for the developer who
@@ -152,13 +141,9 @@ export class UnsafeAuthorizationRequest extends Error {
 // --- OAuth errors of the authorization endpoint ---
 
 /** OpenID Connect Core §3.1.2.6: errors for `prompt=none` when the user would have to act. */
-export class LoginRequired extends OAuthError {
-  readonly error = 'login_required';
-}
+export class LoginRequired extends oauthError('login_required') {}
 
-export class ConsentRequired extends OAuthError {
-  readonly error = 'consent_required';
-}
+export class ConsentRequired extends oauthError('consent_required') {}
 
 /** Where and how an error (or a code) may be sent once the redirect_uri is validated. */
 export interface ResponseTarget {
@@ -179,13 +164,9 @@ export class RedirectableError extends Error {
 }
 
 /** OpenID Connect Core §6.1, §6.2: refused until request objects are supported, never ignored. */
-export class RequestNotSupported extends OAuthError {
-  readonly error = 'request_not_supported';
-}
+export class RequestNotSupported extends oauthError('request_not_supported') {}
 
-export class RequestUriNotSupported extends OAuthError {
-  readonly error = 'request_uri_not_supported';
-}
+export class RequestUriNotSupported extends oauthError('request_uri_not_supported') {}
 
 // --- Page errors: shown to the End-User, never redirected ---
 

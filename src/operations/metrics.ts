@@ -85,34 +85,20 @@ export class GatehouseMetrics {
 
     this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
     this.loopDelay.enable();
-    this.unsubscribe = sources.events.onAny((event) => {
-      this.events.inc({ type: event.type });
-      switch (event.type) {
-        case 'token.issued':
-          this.tokensIssued.inc({ grant_type: event.grantType });
-          break;
-        case 'token.refused':
-          this.tokensRefused.inc({ error: event.error });
-          break;
-        case 'token.revoked':
-          this.tokensRevoked.inc({ kind: event.kind });
-          break;
-        case 'login.failed':
-          this.loginFailures.inc();
-          break;
-        case 'login.succeeded':
-          this.loginSuccesses.inc();
-          break;
-        case 'refresh.reused':
-          this.refreshReuse.inc();
-          break;
-        case 'code.replayed':
-          this.codeReplays.inc();
-          break;
-        default:
-          break;
-      }
-    });
+    const { events } = sources;
+    const subscriptions = [
+      events.onAny((event) => this.events.inc({ type: event.type })),
+      events.on('token.issued', (event) => this.tokensIssued.inc({ grant_type: event.grantType })),
+      events.on('token.refused', (event) => this.tokensRefused.inc({ error: event.error })),
+      events.on('token.revoked', (event) => this.tokensRevoked.inc({ kind: event.kind })),
+      events.on('login.failed', () => this.loginFailures.inc()),
+      events.on('login.succeeded', () => this.loginSuccesses.inc()),
+      events.on('refresh.reused', () => this.refreshReuse.inc()),
+      events.on('code.replayed', () => this.codeReplays.inc()),
+    ];
+    this.unsubscribe = () => {
+      for (const unsubscribe of subscriptions) unsubscribe();
+    };
 
     // Gauges read at scrape time: `collect` sets the current samples (none when unknown).
     new Gauge({

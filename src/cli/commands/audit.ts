@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { AUDITED_EVENT_TYPES } from '../../core/audit/audit-trail.js';
 import type { AuditEvent } from '../../store/store.js';
 import { CliError, printList } from '../output.js';
-import { addListOptions, collect, limitFlag, withStore, type StoreFlags } from '../shared.js';
+import { limitFlag, listCommand, repeatable, withStore, type StoreFlags } from '../shared.js';
 
 interface AuditFlags extends StoreFlags {
   type: string[];
@@ -85,11 +85,10 @@ async function auditList(flags: AuditFlags): Promise<void> {
 }
 
 export function registerAudit(program: Command): void {
-  addListOptions(
-    program
-      .command('audit')
-      .description('list the audit trail, newest first: logins, consents, tokens, client/user/key changes, brute-force locks')
-      .option('--type <type>', `only this event type (repeatable or comma-separated): ${AUDITED_EVENT_TYPES.join(', ')}`, collect, [])
+  const description = 'list the audit trail, newest first: logins, consents, tokens, client/user/key changes, brute-force locks';
+  listCommand(program, 'audit', description, (command) =>
+    command
+      .addOption(repeatable('--type <type>', `only this event type (repeatable or comma-separated): ${AUDITED_EVENT_TYPES.join(', ')}`))
       .option('--client <client_id>', 'only events of this client')
       .option('--user <username>', 'only events of this user (a username, also one that does not exist, or a user id)')
       .option('--since <time>', 'only events since an ISO 8601 time (2025-01-31T12:00:00Z) or for a duration back from now (15m, 1h, 7d)')

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { CliError, printJson, table, writeOut } from '../output.js';
-import { addStoreOptions, settingsFor, withStore, type StoreFlags } from '../shared.js';
+import { settingsFor, storeCommand, withStore, type StoreFlags } from '../shared.js';
 
 interface CleanupFlags extends StoreFlags {
   batchSize?: string;
@@ -32,11 +32,8 @@ async function cleanupCommand(flags: CleanupFlags): Promise<void> {
 }
 
 export function registerCleanup(program: Command): void {
-  addStoreOptions(
-    program
-      .command('cleanup')
-      .description('delete expired codes, tokens, sessions, interactions and old logout deliveries now, and print the counts per table')
-      .option('--batch-size <n>', 'rows per DELETE statement (default: cleanup_batch_size of the config file, or 500)')
-      .option('--json', 'print JSON'),
+  const description = 'delete expired codes, tokens, sessions, interactions and old logout deliveries now, and print the counts per table';
+  storeCommand(program, 'cleanup', description, (command) =>
+    command.option('--batch-size <n>', 'rows per DELETE statement (default: cleanup_batch_size of the config file, or 500)').option('--json', 'print JSON'),
   ).action((flags: CleanupFlags) => cleanupCommand(flags));
 }

@@ -3,7 +3,7 @@
  */
 import { Option, type Command } from 'commander';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
-import { addListOptions, addStoreOptions, collect, isUniqueViolation, listRows, settingsFor, withStore, type ListFlags, type StoreFlags } from '../shared.js';
+import { isUniqueViolation, listCommand, listRows, repeatable, settingsFor, storeCommand, withStore, type ListFlags, type StoreFlags } from '../shared.js';
 import { clientToMetadata, registerClient, type ClientMetadataView } from '../../core/registration/client-registration.js';
 
 function describeClient(view: ClientMetadataView): string {
@@ -43,6 +43,30 @@ interface ClientCreateFlags extends StoreFlags {
   backchannelLogoutSessionRequired?: boolean;
   subjectType?: string;
   json?: boolean;
+}
+
+/** The flags of `clients create` (ClientCreateFlags): one per client metadata field (RFC 7591 §2 names in the help). */
+function clientCreateOptions(command: Command): Command {
+  return command
+    .option('--client-id <id>', 'client_id (default: a random one)')
+    .option('--name <name>', 'client_name shown to users on the consent page')
+    .addOption(repeatable('--redirect-uri <uri>', 'redirect URI (repeatable)'))
+    .addOption(repeatable('--grant-type <type>', 'authorization_code, refresh_token or client_credentials (repeatable; default: authorization_code refresh_token)'))
+    .option('--public', 'a public client (native or browser app): no secret, token_endpoint_auth_method none')
+    .addOption(
+      new Option('--token-endpoint-auth-method <method>', 'how a confidential client authenticates (default: client_secret_basic)').choices([
+        'client_secret_basic',
+        'client_secret_post',
+        'none',
+      ]),
+    )
+    .option('--scope <scopes>', 'space-separated scopes the client may request (default: "openid profile email offline_access")')
+    .option('--no-require-pkce', 'do not require PKCE (confidential clients only; RFC 9700 §2.1.1)')
+    .option('--subject-type <type>', 'public (sub is the user id, default) or pairwise (a different sub per redirect-URI host; OpenID Connect Core §8)')
+    .addOption(repeatable('--post-logout-redirect-uri <uri>', 'where the browser may return after signing out (repeatable; OpenID Connect RP-Initiated Logout 1.0)'))
+    .option('--backchannel-logout-uri <uri>', 'where logout tokens are POSTed when a session ends (https, or http on a loopback host; OpenID Connect Back-Channel Logout 1.0)')
+    .option('--backchannel-logout-session-required', 'the client needs sid in logout tokens (they always carry it)')
+    .option('--json', 'print the client as JSON');
 }
 
 async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
@@ -119,35 +143,14 @@ async function clientsDelete(clientId: string, flags: StoreFlags): Promise<void>
 
 export function registerClients(program: Command): void {
   const clients = program.command('clients').description('manage OAuth clients');
-  addStoreOptions(
-    clients
-      .command('create')
-      .description('register a client; a confidential client gets a secret that is shown once')
-      .option('--client-id <id>', 'client_id (default: a random one)')
-      .option('--name <name>', 'client_name shown to users on the consent page')
-      .option('--redirect-uri <uri>', 'redirect URI (repeatable)', collect, [])
-      .option('--grant-type <type>', 'authorization_code, refresh_token or client_credentials (repeatable; default: authorization_code refresh_token)', collect, [])
-      .option('--public', 'a public client (native or browser app): no secret, token_endpoint_auth_method none')
-      .addOption(
-        new Option('--token-endpoint-auth-method <method>', 'how a confidential client authenticates (default: client_secret_basic)').choices([
-          'client_secret_basic',
-          'client_secret_post',
-          'none',
-        ]),
-      )
-      .option('--scope <scopes>', 'space-separated scopes the client may request (default: "openid profile email offline_access")')
-      .option('--no-require-pkce', 'do not require PKCE (confidential clients only; RFC 9700 §2.1.1)')
-      .option('--subject-type <type>', 'public (sub is the user id, default) or pairwise (a different sub per redirect-URI host; OpenID Connect Core §8)')
-      .option('--post-logout-redirect-uri <uri>', 'where the browser may return after signing out (repeatable; OpenID Connect RP-Initiated Logout 1.0)', collect, [])
-      .option('--backchannel-logout-uri <uri>', 'where logout tokens are POSTed when a session ends (https, or http on a loopback host; OpenID Connect Back-Channel Logout 1.0)')
-      .option('--backchannel-logout-session-required', 'the client needs sid in logout tokens (they always carry it)')
-      .option('--json', 'print the client as JSON'),
-  ).action((flags: ClientCreateFlags) => clientsCreate(flags));
-  addListOptions(clients.command('list').description('list clients')).action((flags: ListFlags) => clientsList(flags));
-  addStoreOptions(clients.command('show').description('show one client').argument('<client_id>').option('--json', 'print JSON')).action(
+  storeCommand(clients, 'create', 'register a client; a confidential client gets a secret that is shown once', clientCreateOptions).action(
+    (flags: ClientCreateFlags) => clientsCreate(flags),
+  );
+  listCommand(clients, 'list', 'list clients').action((flags: ListFlags) => clientsList(flags));
+  storeCommand(clients, 'show', 'show one client', (command) => command.argument('<client_id>').option('--json', 'print JSON')).action(
     (clientId: string, flags: StoreFlags & { json?: boolean }) => clientsShow(clientId, flags),
   );
-  addStoreOptions(clients.command('delete').description('delete a client and everything issued to it').argument('<client_id>')).action(
+  storeCommand(clients, 'delete', 'delete a client and everything issued to it', (command) => command.argument('<client_id>')).action(
     (clientId: string, flags: StoreFlags) => clientsDelete(clientId, flags),
   );
 }

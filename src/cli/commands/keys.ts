@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import type { GatehouseSettings } from '../../config/settings.js';
 import type { SigningKeyRecord } from '../../store/store.js';
 import { CliError, printJson, printList, writeErr, writeOut } from '../output.js';
-import { addListOptions, addStoreOptions, settingsFor, withStore, type StoreFlags } from '../shared.js';
+import { listCommand, settingsFor, storeCommand, withStore, type StoreFlags } from '../shared.js';
 
 interface KeysFlags extends StoreFlags {
   json?: boolean;
@@ -125,21 +125,15 @@ async function keysRetire(kid: string, flags: KeysFlags): Promise<void> {
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('manage signing keys: rotation without invalidating issued tokens');
-  addListOptions(keys.command('list').description('list signing keys: pending, active, previous, retired, expired')).action(
-    (flags: KeysFlags) => keysList(flags),
-  );
-  addStoreOptions(
-    keys
-      .command('rotate')
-      .description('create a signing key: published in the JWKS at once, signing after the activation delay')
+  listCommand(keys, 'list', 'list signing keys: pending, active, previous, retired, expired').action((flags: KeysFlags) => keysList(flags));
+  storeCommand(keys, 'rotate', 'create a signing key: published in the JWKS at once, signing after the activation delay', (command) =>
+    command
       .addOption(new Option('--alg <alg>', 'algorithm of the new key (default: signing_alg)').choices(['ES256', 'EdDSA', 'RS256']))
       .option('--activate-after <seconds>', 'seconds until it starts signing (default: key_activation_delay_seconds, 600)')
       .option('--json', 'print the new key as JSON'),
   ).action((flags: KeysRotateFlags) => keysRotate(flags));
-  addStoreOptions(
-    keys
-      .command('retire')
-      .description('stop signing with a key; it stays in the JWKS until every token it signed has expired')
+  storeCommand(keys, 'retire', 'stop signing with a key; it stays in the JWKS until every token it signed has expired', (command) =>
+    command
       .argument('<kid>', "the key id (from 'keys list'); a kid that starts with '-' goes after '--': keys retire -- -AbC...")
       .option('--json', 'print the key as JSON'),
   ).action((kid: string, flags: KeysFlags) => keysRetire(kid, flags));

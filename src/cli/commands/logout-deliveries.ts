@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { printList } from '../output.js';
-import { addListOptions, limitFlag, withStore, type StoreFlags } from '../shared.js';
+import { limitFlag, listCommand, withStore, type StoreFlags } from '../shared.js';
 
 interface LogoutDeliveriesListFlags extends StoreFlags {
   failed?: boolean;
@@ -46,11 +46,8 @@ async function logoutDeliveriesList(flags: LogoutDeliveriesListFlags): Promise<v
 
 export function registerLogoutDeliveries(program: Command): void {
   const logoutDeliveries = program.command('logout-deliveries').description('back-channel logout deliveries (OpenID Connect Back-Channel Logout 1.0)');
-  addListOptions(
-    logoutDeliveries
-      .command('list')
-      .description('list logout token deliveries, newest first: delivered, pending, retrying (with the last error) and failed')
-      .option('--failed', 'only deliveries that failed at least once and are not delivered')
-      .option('--limit <n>', 'at most this many'),
+  const description = 'list logout token deliveries, newest first: delivered, pending, retrying (with the last error) and failed';
+  listCommand(logoutDeliveries, 'list', description, (command) =>
+    command.option('--failed', 'only deliveries that failed at least once and are not delivered').option('--limit <n>', 'at most this many'),
   ).action((flags: LogoutDeliveriesListFlags) => logoutDeliveriesList(flags));
 }

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { writeOut } from '../output.js';
-import { addStoreOptions, settingsFor, type StoreFlags } from '../shared.js';
+import { settingsFor, storeCommand, type StoreFlags } from '../shared.js';
 
 async function migrateCommand(flags: StoreFlags): Promise<void> {
   const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
@@ -18,5 +18,5 @@ async function migrateCommand(flags: StoreFlags): Promise<void> {
 }
 
 export function registerMigrate(program: Command): void {
-  addStoreOptions(program.command('migrate').description('create or upgrade the database schema')).action((flags: StoreFlags) => migrateCommand(flags));
+  storeCommand(program, 'migrate', 'create or upgrade the database schema').action((flags: StoreFlags) => migrateCommand(flags));
 }

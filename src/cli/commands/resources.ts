@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { resourceIdentifierProblem } from '../../config/load-config.js';
 import type { ProtectedResource } from '../../store/store.js';
 import { CliError, printJson, writeOut } from '../output.js';
-import { addListOptions, addStoreOptions, collect, listRows, withStore, type ListFlags, type StoreFlags } from '../shared.js';
+import { listCommand, listRows, repeatable, storeCommand, withStore, type ListFlags, type StoreFlags } from '../shared.js';
 
 interface ResourceCreateFlags extends StoreFlags {
   name?: string;
@@ -62,18 +62,17 @@ async function resourcesDelete(identifier: string, flags: StoreFlags): Promise<v
 
 export function registerResources(program: Command): void {
   const resources = program.command('resources').description('manage protected resources (RFC 8707 resource indicators)');
-  addStoreOptions(
-    resources
-      .command('create')
-      .description('register or replace a protected resource; tokens requested with resource=URI get it as audience')
+  const description = 'register or replace a protected resource; tokens requested with resource=URI get it as audience';
+  storeCommand(resources, 'create', description, (command) =>
+    command
       .argument('<resource>', 'the resource indicator: an absolute URI, e.g. https://api.example.com/')
       .option('--name <name>', 'a display name')
-      .option('--scope <scope>', 'a scope the resource offers (repeatable)', collect, [])
-      .option('--introspection-client <client_id>', 'a client allowed to introspect tokens for this resource (repeatable)', collect, [])
+      .addOption(repeatable('--scope <scope>', 'a scope the resource offers (repeatable)'))
+      .addOption(repeatable('--introspection-client <client_id>', 'a client allowed to introspect tokens for this resource (repeatable)'))
       .option('--json', 'print the resource as JSON'),
   ).action((identifier: string, flags: ResourceCreateFlags) => resourcesCreate(identifier, flags));
-  addListOptions(resources.command('list').description('list protected resources')).action((flags: ListFlags) => resourcesList(flags));
-  addStoreOptions(resources.command('delete').description('delete a protected resource').argument('<resource>')).action(
+  listCommand(resources, 'list', 'list protected resources').action((flags: ListFlags) => resourcesList(flags));
+  storeCommand(resources, 'delete', 'delete a protected resource', (command) => command.argument('<resource>')).action(
     (identifier: string, flags: StoreFlags) => resourcesDelete(identifier, flags),
   );
 }

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { SETTINGS } from '../../config/settings-schema.js';
 import { writeOut } from '../output.js';
-import { addStoreOptions, closeOnSignals, settingsFor, type StoreFlags } from '../shared.js';
+import { closeOnSignals, settingsFor, storeCommand, type StoreFlags } from '../shared.js';
 
 export interface StartFlags extends StoreFlags {
   port?: string;
@@ -33,8 +33,9 @@ export async function startCommand(flags: StartFlags): Promise<void> {
 }
 
 export function registerStart(program: Command): void {
-  const command = program.command('start').description('start the server (applies config-file clients and users first)');
-  // The flags of the settings schema that belong to `start` (the store flags are every command's).
-  for (const meta of START_FLAGS) command.option(meta.flag!, meta.flagHelp!);
-  addStoreOptions(command).action((flags: StartFlags) => startCommand(flags));
+  storeCommand(program, 'start', 'start the server (applies config-file clients and users first)', (command) => {
+    // The flags of the settings schema that belong to `start` (the store flags are every command's).
+    for (const meta of START_FLAGS) command.option(meta.flag!, meta.flagHelp!);
+    return command;
+  }).action((flags: StartFlags) => startCommand(flags));
 }

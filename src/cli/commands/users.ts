@@ -7,7 +7,7 @@ import { hashPassword } from '../../core/secrets.js';
 import { validateUserClaims } from '../../core/users/user-claims.js';
 import type { User } from '../../store/store.js';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
-import { addListOptions, addStoreOptions, isUniqueViolation, listRows, withStore, type ListFlags, type StoreFlags } from '../shared.js';
+import { isUniqueViolation, listCommand, listRows, storeCommand, withStore, type ListFlags, type StoreFlags } from '../shared.js';
 import { UserClaimError } from '../../core/errors.js';
 
 function userView(user: User): { id: string; username: string; email: string | null; name: string | null; claims: Record<string, unknown>; created_at: string } {
@@ -104,10 +104,8 @@ async function usersDelete(username: string, flags: StoreFlags): Promise<void> {
 
 export function registerUsers(program: Command): void {
   const users = program.command('users').description('manage users');
-  addStoreOptions(
-    users
-      .command('create')
-      .description('create a user; the password is read from standard input')
+  storeCommand(users, 'create', 'create a user; the password is read from standard input', (command) =>
+    command
       .requiredOption('--username <username>', 'login name')
       .option('--password-stdin', 'read the password from standard input (one trailing newline is removed)')
       .option('--email <email>', 'email address')
@@ -118,8 +116,8 @@ export function registerUsers(program: Command): void {
       .option('--email-verified', 'the email address is verified (OIDC claim email_verified; default false)')
       .option('--json', 'print the user as JSON'),
   ).action((flags: UserCreateFlags) => usersCreate(flags));
-  addListOptions(users.command('list').description('list users')).action((flags: ListFlags) => usersList(flags));
-  addStoreOptions(users.command('delete').description('delete a user').argument('<username>')).action((username: string, flags: StoreFlags) =>
+  listCommand(users, 'list', 'list users').action((flags: ListFlags) => usersList(flags));
+  storeCommand(users, 'delete', 'delete a user', (command) => command.argument('<username>')).action((username: string, flags: StoreFlags) =>
     usersDelete(username, flags),
   );
 }

@@ -6,36 +6,34 @@
  * high-entropy), unless one was supplied (config fixtures), which is stored as argon2id because a
  * person may have chosen it (see src/core/secrets.ts). Only a generated secret is returned, once.
  */
-import type { Client, TokenEndpointAuthMethod } from '../../store/store.js';
+import type { Client } from '../../store/store.js';
 import type { OutboundPolicy } from '../outbound/safe-fetch.js';
 import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from '../secrets.js';
-import type { SubjectType } from '../users/subject-identifiers.js';
-import { validateClientMetadata, type ID_TOKEN_SIGNING_ALGS } from './client-metadata.js';
+import { validateClientMetadata, type ValidatedClientMetadata } from './client-metadata.js';
 
-/** The display form of a client (RFC 7591 §3.2.1 names); never includes the secret or its hash. */
-export interface ClientMetadataView {
+/** The metadata the display form has only when the client registered it. */
+type ShownWhenSet =
+  | 'client_name'
+  | 'id_token_signed_response_alg'
+  | 'id_token_claims'
+  | 'post_logout_redirect_uris'
+  | 'backchannel_logout_uri'
+  | 'backchannel_logout_session_required';
+
+/**
+ * The display form of a client (RFC 7591 §3.2.1 names): its validated metadata, never the secret
+ * or its hash; each of ShownWhenSet only when registered (id_token_claims: else the server's
+ * id_token_claims_default applies; backchannel_logout_session_required: with
+ * backchannel_logout_uri); and the client's type and `client_id_issued_at` (RFC 7591 §3.2.1:
+ * seconds since the epoch).
+ */
+export type ClientMetadataView = Omit<ValidatedClientMetadata, 'client_id' | 'client_secret' | ShownWhenSet> & {
+  [K in ShownWhenSet]?: NonNullable<ValidatedClientMetadata[K]>;
+} & {
   client_id: string;
-  client_name?: string;
   client_type: 'public' | 'confidential';
-  redirect_uris: string[];
-  grant_types: string[];
-  response_types: string[];
-  token_endpoint_auth_method: TokenEndpointAuthMethod;
-  scope: string;
-  require_pkce: boolean;
-  /** Only when the client registered one. */
-  id_token_signed_response_alg?: (typeof ID_TOKEN_SIGNING_ALGS)[number];
-  /** Only when the client set it (else the server's id_token_claims_default applies). */
-  id_token_claims?: boolean;
-  subject_type: SubjectType;
-  /** Only when the client registered some. */
-  post_logout_redirect_uris?: string[];
-  /** Only when the client registered one (and then with backchannel_logout_session_required). */
-  backchannel_logout_uri?: string;
-  backchannel_logout_session_required?: boolean;
-  /** RFC 7591 §3.2.1: seconds since the epoch. */
   client_id_issued_at: number;
-}
+};
 
 /**
  * Registers a client from its metadata. `generateSecret`: whether a confidential client without
