@@ -37,7 +37,10 @@ export type ConsentDeps = Pick<ProviderContext, 'settings' | 'clients' | 'subjec
   store: Pick<Store, 'interactions' | 'sessions' | 'consents' | 'codes' | 'rateLimits'>;
 };
 
-/** What showing the interaction uses: as ConsentDeps, and the user (the consent page names them, login_hint). */
+/**
+ * What showing the interaction uses: as ConsentDeps, and the users (the one the consent page
+ * names, and the one an id_token_hint names, whose username pre-fills the login form).
+ */
 export type ViewInteractionDeps = ConsentDeps & { store: Pick<Store, 'users'> };
 
 /**
