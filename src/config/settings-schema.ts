@@ -93,7 +93,7 @@ export const SETTINGS: readonly SettingEntry[] = collect(CONFIG_SCHEMA, '', []);
 /** A setting with a CLI flag. */
 export type FlaggedSetting = SettingMeta & { flag: string; flagHelp: string };
 
-const FLAGGED: readonly FlaggedSetting[] = [CONFIG_FILE_SETTING, ...SETTINGS.map(({ meta }) => meta)].filter(
+const FLAGGED: readonly FlaggedSetting[] = [...OTHER_SETTINGS, ...SETTINGS.map(({ meta }) => meta)].filter(
   (meta): meta is FlaggedSetting => meta.flag !== undefined,
 );
 
