@@ -43,7 +43,10 @@ export function addStoreOptions(command: Command): Command {
  */
 export async function settingsFor(flags: SettingsFlags, requireSecret: boolean, takes: FlagScope = 'store'): Promise<GatehouseSettings> {
   const settingsFlags: Record<string, unknown> = {};
-  for (const { flag } of settingsWithFlags(takes)) settingsFlags[flagProperty(flag)] = (flags as Record<string, unknown>)[flagProperty(flag)];
+  for (const { flag } of settingsWithFlags(takes)) {
+    const property = flagProperty(flag);
+    settingsFlags[property] = (flags as Record<string, unknown>)[property];
+  }
   return resolveSettings({
     flags: settingsFlags,
     env: process.env,
