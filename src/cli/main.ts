@@ -14,6 +14,8 @@
  *   gatehouse keys list|rotate [--alg ALG] [--activate-after SECONDS]|retire <kid>
  *   gatehouse demo [--database URL] [--host H] [--client-port N] [--server-port N] [--resource-port N]
  *
+ * The settings flags (all of start's; --config and --database of every command that opens the
+ * store) are generated from the settings schema (src/config/settings-schema.ts) by ./shared.ts.
  * Every command resolves its settings the same way (src/config/resolve-settings.ts). Expected
  * failures (bad configuration, invalid client metadata, duplicates, unknown ids) print one
  * line to stderr and exit with code 1, never a stack trace.

@@ -1,19 +1,17 @@
 /**
- * What the commands share: the store flags, settings resolution, opening the store, flag parsing
- * and the graceful shutdown of the long-running commands.
+ * What the commands share: the settings flags (from the settings schema), settings resolution,
+ * opening the store, flag parsing and the graceful shutdown of the long-running commands.
  */
 import { Option, type Command } from 'commander';
 import { AuditTrail } from '../core/audit/audit-trail.js';
 import { EventBus } from '../core/events.js';
-import { resolveSettings, type SettingsFlags } from '../config/resolve-settings.js';
+import { resolveSettings } from '../config/resolve-settings.js';
+import { flagProperty, settingsWithFlags, type FlagScope, type SettingsFlags, type StoreFlags } from '../config/settings-schema.js';
 import type { GatehouseSettings } from '../config/settings.js';
 import type { Store } from '../store/store.js';
 import { CliError, printList, writeErr, type ListLayout } from './output.js';
 
-export interface StoreFlags {
-  config?: string;
-  database?: string;
-}
+export type { StoreFlags } from '../config/settings-schema.js';
 
 /** The flags of a listing command. */
 export interface ListFlags extends StoreFlags {
@@ -27,12 +25,6 @@ function collect(value: string, previous: string[]): string[] {
 /** An option that may be given several times: its value is the list of the values given (empty without it). */
 export function repeatable(flags: string, description: string): Option {
   return new Option(flags, description).argParser(collect).default([]);
-}
-
-function addStoreOptions(command: Command): Command {
-  return command
-    .option('-c, --config <file>', 'config file (YAML or JSON; default: $GATEHOUSE_CONFIG)')
-    .option('--database <url>', 'database URL: sqlite:PATH or postgres://... (default: $GATEHOUSE_DATABASE_URL, the config file, or sqlite:./gatehouse.db)');
 }
 
 /**
@@ -49,9 +41,33 @@ export function storeCommand(
   return addStoreOptions(declare(parent.command(name).description(description)));
 }
 
-export async function settingsFor(flags: SettingsFlags, requireSecret: boolean): Promise<GatehouseSettings> {
+/**
+ * Registers the settings flags a command takes, as the settings schema declares them (each
+ * setting's `flag` and `flagHelp`, src/config/settings-schema.ts): `start` takes every one,
+ * the other commands that open the store those of `flagScope: 'store'`.
+ */
+export function addSettingOptions(command: Command, takes: FlagScope): Command {
+  for (const meta of settingsWithFlags(takes)) command.option(meta.flag, meta.flagHelp);
+  return command;
+}
+
+/** The store flags (config file, database): every command that opens the store takes them. */
+export function addStoreOptions(command: Command): Command {
+  return addSettingOptions(command, 'store');
+}
+
+/**
+ * The settings of a command from its parsed options: the settings flags it takes (`takes`, as
+ * registered by addSettingOptions) go to resolveSettings, its own options do not.
+ */
+export async function settingsFor(flags: SettingsFlags, requireSecret: boolean, takes: FlagScope = 'store'): Promise<GatehouseSettings> {
+  const settingsFlags: Record<string, unknown> = {};
+  for (const { flag } of settingsWithFlags(takes)) {
+    const property = flagProperty(flag);
+    settingsFlags[property] = (flags as Record<string, unknown>)[property];
+  }
   return resolveSettings({
-    flags,
+    flags: settingsFlags,
     env: process.env,
     cwd: process.cwd(),
     log: (message) => writeErr(message),
@@ -82,7 +98,7 @@ export function listRows<V>(load: (store: Store) => Promise<V[]>, layout: ListLa
  * The changes `fn` announces on `events` go to the audit trail, written before the store closes.
  */
 export async function withStore<T>(flags: StoreFlags, fn: (store: Store, events: EventBus) => Promise<T>): Promise<T> {
-  const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const settings = await settingsFor(flags, false);
   const { openStore } = await import('../store/open-store.js');
   const store = await openStore(settings.databaseUrl);
   const events = new EventBus();

@@ -210,13 +210,36 @@ function validateTrustProxy(v: Validator, value: unknown, keyPath: string): bool
   throw v.error(keyPath, `must be true, false, a number of proxy hops, or a list of proxy addresses or CIDR ranges, not ${describe(value)}`);
 }
 
-function validateClients(v: Validator, value: unknown, outbound: OutboundPolicy): ClientFixture[] {
-  if (!Array.isArray(value)) throw v.error('clients', `must be a list of client metadata mappings, not ${describe(value)}`);
+/**
+ * A fixture list (`clients`, `resources`, `users`): a list of mappings of the given keys, each
+ * validated by `item` at its key path (`users[2]`). `item` names the identity of its entry with
+ * `unique(key, id)`; an identity that repeats one of an earlier entry is an error.
+ */
+function validateList<T>(
+  v: Validator,
+  value: unknown,
+  list: 'clients' | 'resources' | 'users',
+  expected: { list: string; item: string; keys: readonly string[] },
+  item: (entry: Record<string, unknown>, base: string, unique: (key: string, id: string) => void) => T,
+): T[] {
+  if (!Array.isArray(value)) throw v.error(list, `must be a list of ${expected.list}, not ${describe(value)}`);
   const seen = new Map<string, number>();
-  return value.map((item, index) => {
-    const base = `clients[${index}]`;
-    if (!isRecord(item)) throw v.error(base, `must be a mapping of client metadata, not ${describe(item)}`);
-    v.checkKeys(item, CLIENT_METADATA_FIELDS, base);
+  return value.map((entry, index) => {
+    const base = `${list}[${index}]`;
+    if (!isRecord(entry)) throw v.error(base, `must be a mapping ${expected.item}, not ${describe(entry)}`);
+    v.checkKeys(entry, expected.keys, base);
+    const unique = (key: string, id: string): void => {
+      const previous = seen.get(id);
+      if (previous !== undefined) throw v.error(joinPath(base, key), `duplicates ${list}[${previous}].${key} ${JSON.stringify(id)}`);
+      seen.set(id, index);
+    };
+    return item(entry, base, unique);
+  });
+}
+
+function validateClients(v: Validator, value: unknown, outbound: OutboundPolicy): ClientFixture[] {
+  const expected = { list: 'client metadata mappings', item: 'of client metadata', keys: CLIENT_METADATA_FIELDS };
+  return validateList(v, value, 'clients', expected, (item, base, unique) => {
     // Fixtures are applied idempotently by client_id, so it cannot be generated here.
     if (item.client_id === undefined) throw v.error(joinPath(base, 'client_id'), 'is required for a client in the config file');
     let validated;
@@ -227,11 +250,7 @@ function validateClients(v: Validator, value: unknown, outbound: OutboundPolicy)
       throw error;
     }
     const clientId = validated.client_id as string;
-    const previous = seen.get(clientId);
-    if (previous !== undefined) {
-      throw v.error(joinPath(base, 'client_id'), `duplicates clients[${previous}].client_id ${JSON.stringify(clientId)}`);
-    }
-    seen.set(clientId, index);
+    unique('client_id', clientId);
     if (validated.token_endpoint_auth_method !== 'none' && validated.client_secret === undefined) {
       throw v.error(
         joinPath(base, 'client_secret'),
@@ -243,19 +262,13 @@ function validateClients(v: Validator, value: unknown, outbound: OutboundPolicy)
 }
 
 function validateResources(v: Validator, value: unknown): ResourceFixture[] {
-  if (!Array.isArray(value)) throw v.error('resources', `must be a list of resource mappings, not ${describe(value)}`);
-  const seen = new Map<string, number>();
-  return value.map((item, index) => {
-    const base = `resources[${index}]`;
-    if (!isRecord(item)) throw v.error(base, `must be a mapping with resource and scopes, not ${describe(item)}`);
-    v.checkKeys(item, RESOURCE_KEYS, base);
+  const expected = { list: 'resource mappings', item: 'with resource and scopes', keys: RESOURCE_KEYS };
+  return validateList(v, value, 'resources', expected, (item, base, unique) => {
     if (item.resource === undefined) throw v.error(`${base}.resource`, 'is required');
     const resource = v.string(item.resource, `${base}.resource`, { nonEmpty: true });
     const problem = resourceIdentifierProblem(resource);
     if (problem) throw v.error(`${base}.resource`, problem);
-    const previous = seen.get(resource);
-    if (previous !== undefined) throw v.error(`${base}.resource`, `duplicates resources[${previous}].resource ${JSON.stringify(resource)}`);
-    seen.set(resource, index);
+    unique('resource', resource);
     const list = (key: 'scopes' | 'introspection_client_ids'): string[] => {
       const raw = item[key];
       if (raw === undefined) return [];
@@ -281,23 +294,15 @@ export function resourceIdentifierProblem(resource: string): string | undefined 
 }
 
 function validateUsers(v: Validator, value: unknown): UserFixture[] {
-  if (!Array.isArray(value)) throw v.error('users', `must be a list of user mappings, not ${describe(value)}`);
-  const seen = new Map<string, number>();
-  return value.map((item, index) => {
-    const base = `users[${index}]`;
-    if (!isRecord(item)) throw v.error(base, `must be a mapping with username and password, not ${describe(item)}`);
-    v.checkKeys(item, USER_KEYS, base);
+  const expected = { list: 'user mappings', item: 'with username and password', keys: USER_KEYS };
+  return validateList(v, value, 'users', expected, (item, base, unique) => {
     if (item.username === undefined) throw v.error(`${base}.username`, 'is required');
     if (item.password === undefined) throw v.error(`${base}.password`, 'is required');
     const username = v.string(item.username, `${base}.username`, { nonEmpty: true });
     if (username.trim() !== username || /[\x00-\x1F\x7F]/.test(username)) {
       throw v.error(`${base}.username`, 'must not have leading or trailing spaces or control characters');
     }
-    const previous = seen.get(username);
-    if (previous !== undefined) {
-      throw v.error(`${base}.username`, `duplicates users[${previous}].username ${JSON.stringify(username)}`);
-    }
-    seen.set(username, index);
+    unique('username', username);
     const password = v.string(item.password, `${base}.password`);
     if (password.length === 0) throw v.error(`${base}.password`, 'must be a non-empty string');
     const user: UserFixture = { username, password };

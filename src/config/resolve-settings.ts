@@ -8,25 +8,21 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, loadConfigFile } from './load-config.js';
-import { type CONFIG_SCHEMA, OTHER_SETTINGS, SETTINGS, type ConfigFile, type SettingEntry, type SettingMeta } from './settings-schema.js';
+import {
+  type CONFIG_SCHEMA,
+  CONFIG_FILE_SETTING,
+  SETTINGS,
+  flagName,
+  flagProperty,
+  type ConfigFile,
+  type SettingEntry,
+  type SettingMeta,
+  type SettingsFlags,
+} from './settings-schema.js';
 import { DEFAULT_SETTINGS, type GatehouseSettings } from './settings.js';
 
 export { ConfigError } from './load-config.js';
-
-export interface SettingsFlags {
-  config?: string | undefined;
-  port?: string | number | undefined;
-  host?: string | undefined;
-  issuer?: string | undefined;
-  database?: string | undefined;
-  tlsCert?: string | undefined;
-  tlsKey?: string | undefined;
-  /** `true`, `false`, a hop count, or comma-separated proxy addresses / CIDR ranges. */
-  trustProxy?: string | undefined;
-  allowHttpIssuer?: boolean | undefined;
-  /** auto, always or never. */
-  explainErrors?: string | undefined;
-}
+export type { SettingsFlags } from './settings-schema.js';
 
 export interface ResolveSettingsInput {
   flags: SettingsFlags;
@@ -151,17 +147,6 @@ async function resolveSecret(input: ResolveSettingsInput, issuer: string, issuer
   return secret as string;
 }
 
-/** The property of the parsed flags that carries a schema flag: `--trust-proxy <x>` -> trustProxy. */
-export function flagProperty(flag: string): string {
-  const long = /--([a-z0-9-]+)/.exec(flag)?.[1] ?? '';
-  return long.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
-}
-
-/** `--trust-proxy` of `--trust-proxy <proxies>`. */
-function flagName(flag: string): string {
-  return /--[a-z0-9-]+/.exec(flag)?.[0] ?? flag;
-}
-
 function configValue(config: ConfigFile, key: string): unknown {
   let value: unknown = config;
   for (const part of key.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
@@ -213,8 +198,7 @@ const entry = (key: keyof typeof CONFIG_SCHEMA.properties): SettingEntry => SETT
 
 export async function resolveSettings(input: ResolveSettingsInput): Promise<GatehouseSettings> {
   const { cwd } = input;
-  const configMeta = OTHER_SETTINGS.find((setting) => setting.doc === 'config file')!;
-  const configPath = pick(configMeta, undefined, input, {})?.value as string | undefined;
+  const configPath = pick(CONFIG_FILE_SETTING, undefined, input, {})?.value as string | undefined;
   let config: ConfigFile = {};
   let configDir = cwd;
   if (configPath !== undefined) {

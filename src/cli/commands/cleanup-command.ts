@@ -15,7 +15,7 @@ interface CleanupFlags extends StoreFlags {
  * count per table. On PostgreSQL it waits for a run of another instance to end first.
  */
 async function cleanupCommand(flags: CleanupFlags): Promise<void> {
-  const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const settings = await settingsFor(flags, false);
   let batchSize = settings.cleanupBatchSize;
   if (flags.batchSize !== undefined) {
     batchSize = /^\d+$/.test(flags.batchSize.trim()) ? Number(flags.batchSize.trim()) : Number.NaN;

@@ -88,7 +88,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
   };
   // Validate before touching the database, so that a typo costs nothing. The config file's
   // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri is accepted.
-  const { outboundAllowPrivateAddresses } = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const { outboundAllowPrivateAddresses } = await settingsFor(flags, false);
   const { client, clientSecret } = await registerClient(metadata, { generateSecret: true, now: Date.now(), outbound: { allowPrivateAddresses: outboundAllowPrivateAddresses } });
   await withStore(flags, async (store, events) => {
     if (await store.clients.get(client.clientId)) throw new CliError(`a client with client_id ${client.clientId} already exists`);

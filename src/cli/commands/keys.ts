@@ -54,7 +54,7 @@ function keyView(record: SigningKeyRecord, state: string, retentionMs: number) {
 
 async function keysList(flags: KeysFlags): Promise<void> {
   const tools = await keyTools();
-  const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const settings = await settingsFor(flags, false);
   const records = await withStore(flags, (store) => store.signingKeys.list());
   const now = Date.now();
   const retention = tools.retentionMs(settings);
@@ -75,7 +75,7 @@ function parseSeconds(flag: string, value: string): number {
 async function keysRotate(flags: KeysRotateFlags): Promise<void> {
   const tools = await keyTools();
   // The new private key is encrypted under GATEHOUSE_SECRET, like the server's.
-  const settings = await settingsFor({ config: flags.config, database: flags.database }, true);
+  const settings = await settingsFor(flags, true);
   const alg = flags.alg ?? settings.signingAlg;
   const delay = flags.activateAfter === undefined ? settings.keyActivationDelaySeconds : parseSeconds('--activate-after', flags.activateAfter);
   const now = Date.now();
@@ -111,7 +111,7 @@ async function keysRotate(flags: KeysRotateFlags): Promise<void> {
 
 async function keysRetire(kid: string, flags: KeysFlags): Promise<void> {
   const tools = await keyTools();
-  const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const settings = await settingsFor(flags, false);
   const record = await withStore(flags, (store, events) =>
     tools.refusals(() => tools.retireSigningKey(store, kid, { requiredAlgs: tools.requiredAlgs(settings), events })),
   );

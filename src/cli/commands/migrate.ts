@@ -6,7 +6,7 @@ import { writeOut } from '../output.js';
 import { settingsFor, storeCommand, type StoreFlags } from '../shared.js';
 
 async function migrateCommand(flags: StoreFlags): Promise<void> {
-  const settings = await settingsFor({ config: flags.config, database: flags.database }, false);
+  const settings = await settingsFor(flags, false);
   const { openStore, redactUrl } = await import('../../store/open-store.js');
   const store = await openStore(settings.databaseUrl);
   try {

@@ -1,27 +1,14 @@
 /**
- * `gatehouse start`: the server. Its setting flags come from the settings schema
- * (src/config/settings-schema.ts: each setting with a `flagHelp`), registered in registerStart.
+ * `gatehouse start`: the server. Its flags are every settings flag of the settings schema
+ * (src/config/settings-schema.ts: each setting with a `flag`), registered by addSettingOptions.
  */
 import type { Command } from 'commander';
-import { SETTINGS } from '../../config/settings-schema.js';
+import type { SettingsFlags } from '../../config/settings-schema.js';
 import { writeOut } from '../output.js';
-import { closeOnSignals, settingsFor, storeCommand, type StoreFlags } from '../shared.js';
+import { addSettingOptions, closeOnSignals, settingsFor } from '../shared.js';
 
-export interface StartFlags extends StoreFlags {
-  port?: string;
-  host?: string;
-  issuer?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  trustProxy?: string;
-  allowHttpIssuer?: boolean;
-  explainErrors?: string;
-}
-
-const START_FLAGS = SETTINGS.map(({ meta }) => meta).filter((meta) => meta.flag !== undefined && meta.flagHelp !== undefined);
-
-export async function startCommand(flags: StartFlags): Promise<void> {
-  const settings = await settingsFor(flags, true);
+export async function startCommand(flags: SettingsFlags): Promise<void> {
+  const settings = await settingsFor(flags, true, 'start');
   // Imported lazily: the administrative commands do not need the HTTP server.
   const { startGatehouse } = await import('../../server.js');
   // `--port 0` (any free port) with the default issuer: the issuer follows the bound port.
@@ -33,9 +20,6 @@ export async function startCommand(flags: StartFlags): Promise<void> {
 }
 
 export function registerStart(program: Command): void {
-  storeCommand(program, 'start', 'start the server (applies config-file clients and users first)', (command) => {
-    // The flags of the settings schema that belong to `start` (the store flags are every command's).
-    for (const meta of START_FLAGS) command.option(meta.flag!, meta.flagHelp!);
-    return command;
-  }).action((flags: StartFlags) => startCommand(flags));
+  const command = program.command('start').description('start the server (applies config-file clients and users first)');
+  addSettingOptions(command, 'start').action((flags: SettingsFlags) => startCommand(flags));
 }
