@@ -11,11 +11,17 @@ import type { RowCodec } from './row-codec.js';
 
 type Column<T extends keyof Database> = keyof Database[T] & string;
 
+/**
+ * The database as Kysely sees it when the table is a type parameter: Kysely's typings cannot
+ * follow a generic table name, so the helpers build over this and type their results from T.
+ */
+type AnyTables = Kysely<Record<string, Record<string, unknown>>>;
+
 /** `select * from <table>`, to be narrowed (where, order by, limit) by the caller. */
 export type SelectAll<T extends keyof Database> = SelectQueryBuilder<Database, T, Selectable<Database[T]>>;
 
 function selectAll<T extends keyof Database>(db: Kysely<Database>, table: T): SelectAll<T> {
-  return (db as unknown as Kysely<any>).selectFrom(table as string).selectAll() as unknown as SelectAll<T>;
+  return (db as unknown as AnyTables).selectFrom(table as string).selectAll() as unknown as SelectAll<T>;
 }
 
 /** The record of the first row that SQL written once returns (a read by key, an UPDATE ... RETURNING). */
@@ -38,7 +44,7 @@ export async function listRecords<R, T extends keyof Database>(ex: Executor, cod
 
 /** Deletes the row whose `column` is `value`; true when there was one. */
 export async function deleteRow<T extends keyof Database>(db: Kysely<Database>, table: T, column: Column<T>, value: string): Promise<boolean> {
-  const result = await (db as unknown as Kysely<any>).deleteFrom(table as string).where(column as string, '=', value).executeTakeFirst();
+  const result = await (db as unknown as AnyTables).deleteFrom(table as string).where(column as string, '=', value).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
 
@@ -54,8 +60,8 @@ export function upsertRecord<R, T extends keyof Database>(
   keep: ReadonlyArray<Column<T>> = [],
 ): InsertQueryBuilder<Database, T, InsertResult> {
   const replaced = codec.columnNames.filter((column) => column !== key && !keep.includes(column));
-  return (db as unknown as Kysely<any>)
+  return (db as unknown as AnyTables)
     .insertInto(codec.table as string)
-    .values(codec.toRow(record))
+    .values(codec.toRow(record) as unknown as Record<string, unknown>)
     .onConflict((oc) => oc.column(key).doUpdateSet((eb) => Object.fromEntries(replaced.map((column) => [column, eb.ref(`excluded.${column}`)])))) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
 }
