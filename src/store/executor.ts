@@ -183,10 +183,9 @@ export class Executor {
     return (await this.all<R>(text, parameters))[0];
   }
 
-  /** INSERT of one row (see insertStatement). */
-  async insertRow(table: keyof Database, row: object): Promise<void> {
-    const { text, values } = insertStatement(table, row);
-    await this.all(text, values);
+  /** Runs one statement written once (an INSERT from a RowCodec) and ignores any rows. */
+  async run(statement: Statement): Promise<void> {
+    await this.all(statement.text, statement.values);
   }
 
   /**
@@ -195,7 +194,7 @@ export class Executor {
    * one inserted before it): one round trip instead of four (BEGIN, the inserts, COMMIT). On
    * SQLite, where a statement costs no round trip, in a transaction.
    */
-  async insertRowsTogether(rows: ReadonlyArray<readonly [keyof Database, object]>): Promise<void> {
+  async insertRowsTogether(inserts: readonly Statement[]): Promise<void> {
     if (this.dialect !== 'postgres') {
       const direct = this.direct;
       if (direct !== undefined && !direct.inTransaction) {
@@ -203,10 +202,7 @@ export class Executor {
         // between, so none joins this transaction.
         direct.prepare('begin').run();
         try {
-          for (const [table, row] of rows) {
-            const { text, values } = insertStatement(table, row);
-            direct.prepare(text).run(...values);
-          }
+          for (const { text, values } of inserts) direct.prepare(text).run(...values);
           direct.prepare('commit').run();
         } catch (error) {
           if (direct.inTransaction) direct.prepare('rollback').run();
@@ -215,27 +211,31 @@ export class Executor {
         return;
       }
       await this.transaction(async (executor) => {
-        for (const [table, row] of rows) await executor.insertRow(table, row);
+        for (const insert of inserts) await executor.run(insert);
       });
       return;
     }
     const parts: string[] = [];
     const values: unknown[] = [];
-    rows.forEach(([table, row], index) => {
-      const insert = insertStatement(table, row);
-      parts.push(index < rows.length - 1 ? `"inserted_${index}" as (${insert.text})` : insert.text);
+    inserts.forEach((insert, index) => {
+      parts.push(index < inserts.length - 1 ? `"inserted_${index}" as (${insert.text})` : insert.text);
       values.push(...insert.values);
     });
-    const text = rows.length > 1 ? `with ${parts.slice(0, -1).join(', ')} ${parts[parts.length - 1]}` : parts[0]!;
+    const text = inserts.length > 1 ? `with ${parts.slice(0, -1).join(', ')} ${parts[parts.length - 1]}` : parts[0]!;
     await this.db.executeQuery(this.compiled(text, values));
   }
 }
 
 // --- SQL written once -----------------------------------------------------------------------
 
+/** SQL written once (with `?` placeholders) and the values of one execution. */
+export interface Statement {
+  readonly text: string;
+  readonly values: readonly unknown[];
+}
+
 /** Distinct SQL texts kept; the store has a few dozen (rate-limit reads vary by key count). */
 const COMPILED_SQL_MAX = 256;
-const INSERT_SQL = new Map<string, string>();
 /** PostgreSQL text of each compiled statement, and the name it is prepared under. */
 const POSTGRES_SQL = new Map<string, string>();
 const PREPARED_NAMES = new Map<string, string>();
@@ -249,31 +249,6 @@ const PREPARED_NAMES = new Map<string, string>();
  */
 export function preparedStatementName(text: string): string | undefined {
   return PREPARED_NAMES.get(text);
-}
-
-/**
- * The quoted column list of a table, complete (the type requires every column): a prepared
- * statement selects the columns it names, so a later migration adding a column leaves its result
- * type unchanged (PostgreSQL refuses a prepared `select *` whose columns changed).
- */
-export function columnList<Row>(columns: Record<keyof Row, true>): string {
-  return Object.keys(columns)
-    .map((column) => `"${column}"`)
-    .join(', ');
-}
-
-/** INSERT of one row: the column list is the row object's keys (each *ToRow builds them in one order). */
-function insertStatement(table: keyof Database, row: object): { text: string; values: unknown[] } {
-  const columns = Object.keys(row);
-  const signature = `${table}\0${columns.join('\0')}`;
-  let text = INSERT_SQL.get(signature);
-  if (text === undefined) {
-    text = `insert into "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`;
-    if (INSERT_SQL.size < COMPILED_SQL_MAX) INSERT_SQL.set(signature, text);
-  }
-  // A column left undefined is NULL (no *ToRow leaves one so; a driver would refuse undefined).
-  const values = Object.values(row).map((value: unknown) => (value === undefined ? null : value));
-  return { text, values };
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, ...` (the store's SQL has no `?` in literals). */

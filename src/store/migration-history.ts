@@ -1,11 +1,13 @@
 /**
  * The schema migrations themselves, shared by SQLite and PostgreSQL (applied by
- * src/store/migrations.ts). History: a released migration is never edited, a schema change is
- * a new entry appended to `migrations`.
+ * src/store/migrations.ts): each table and column change is described once and rendered into
+ * each dialect's DDL by src/store/migration-ddl.ts. History: a released migration's schema
+ * change is never edited, a schema change is a new entry appended to `migrations`.
  */
 import { randomBytes } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Dialect } from './schema.js';
+import { schemaChanges } from './migration-ddl.js';
 
 export interface Migration {
   /** Unique and stable: it is what `gatehouse_migrations` records. */
@@ -17,167 +19,56 @@ export interface Migration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
 }
 
-/**
- * Column types that differ between dialects. Millisecond timestamps exceed 32 bits, so they
- * need BIGINT on PostgreSQL; SQLite's INTEGER is already 64-bit.
- */
-export function types(dialect: Dialect) {
-  return {
-    time: dialect === 'postgres' ? ('bigint' as const) : ('integer' as const),
-  };
-}
-
-/** A boolean stored as 0/1 (the one representation both dialects share). */
-const boolCheck = (column: string) => sql`${sql.ref(column)} in (0, 1)`;
-
 const initialSchema: Migration = {
   name: '0001_initial_schema',
   async up(db, dialect) {
-    const { time } = types(dialect);
-
-    await db.schema
-      .createTable('clients')
-      .addColumn('client_id', 'text', (c) => c.primaryKey())
-      .addColumn('client_secret_hash', 'text')
-      .addColumn('client_name', 'text')
-      .addColumn('redirect_uris', 'text', (c) => c.notNull())
-      .addColumn('grant_types', 'text', (c) => c.notNull())
-      .addColumn('response_types', 'text', (c) => c.notNull())
-      .addColumn('token_endpoint_auth_method', 'text', (c) => c.notNull())
-      .addColumn('scope', 'text', (c) => c.notNull())
-      .addColumn('require_pkce', 'integer', (c) => c.notNull().check(boolCheck('require_pkce')))
-      .addColumn('created_at', time, (c) => c.notNull())
-      .execute();
-
-    await db.schema
-      .createTable('users')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('username', 'text', (c) => c.notNull().unique())
-      .addColumn('password_hash', 'text', (c) => c.notNull())
-      .addColumn('email', 'text')
-      .addColumn('name', 'text')
-      .addColumn('created_at', time, (c) => c.notNull())
-      .execute();
-
+    const schema = schemaChanges(db, dialect);
+    await schema.createTable('clients', `
+      client_id text primary key, client_secret_hash text, client_name text, redirect_uris text not null, grant_types text not null,
+      response_types text not null, token_endpoint_auth_method text not null, scope text not null, require_pkce bool not null,
+      created_at time not null`);
+    await schema.createTable('users', `
+      id text primary key, username text not null unique, password_hash text not null, email text, name text, created_at time not null`);
     // Deleting a user ends their sessions: a session of a deleted account must not stay valid.
-    await db.schema
-      .createTable('sessions')
-      .addColumn('id_hash', 'text', (c) => c.primaryKey())
-      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
-      .addColumn('auth_time', time, (c) => c.notNull())
-      .addColumn('created_at', time, (c) => c.notNull())
-      .addColumn('expires_at', time, (c) => c.notNull())
-      .execute();
-
-    await db.schema
-      .createTable('interactions')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('flow_id', 'text', (c) => c.notNull())
-      .addColumn('client_id', 'text', (c) =>
-        c.notNull().references('clients.client_id').onDelete('cascade'),
-      )
-      .addColumn('request', 'text', (c) => c.notNull())
-      .addColumn('browser_binding_hash', 'text', (c) => c.notNull())
-      .addColumn('csrf_token', 'text', (c) => c.notNull())
-      .addColumn('created_at', time, (c) => c.notNull())
-      .addColumn('expires_at', time, (c) => c.notNull())
-      .execute();
-
-    await db.schema
-      .createTable('consents')
-      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
-      .addColumn('client_id', 'text', (c) =>
-        c.notNull().references('clients.client_id').onDelete('cascade'),
-      )
-      .addColumn('scopes', 'text', (c) => c.notNull())
-      .addColumn('granted_at', time, (c) => c.notNull())
-      .addPrimaryKeyConstraint('consents_pk', ['user_id', 'client_id'])
-      .execute();
-
+    await schema.createTable('sessions', `
+      id_hash text primary key, user_id text not null references users(id) on delete cascade, auth_time time not null,
+      created_at time not null, expires_at time not null`);
+    await schema.createTable('interactions', `
+      id text primary key, flow_id text not null, client_id text not null references clients(client_id) on delete cascade,
+      request text not null, browser_binding_hash text not null, csrf_token text not null, created_at time not null, expires_at time not null`);
+    await schema.createTable('consents', `
+      user_id text not null references users(id) on delete cascade, client_id text not null references clients(client_id) on delete cascade,
+      scopes text not null, granted_at time not null, primary key (user_id, client_id)`);
     // A grant dies with its client or user; its codes and token records die with it (below).
-    await db.schema
-      .createTable('grants')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('flow_id', 'text', (c) => c.notNull())
-      .addColumn('client_id', 'text', (c) =>
-        c.notNull().references('clients.client_id').onDelete('cascade'),
-      )
-      .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('cascade'))
-      .addColumn('scope', 'text', (c) => c.notNull())
-      .addColumn('created_at', time, (c) => c.notNull())
-      .addColumn('revoked_at', time)
-      .execute();
-
-    await db.schema
-      .createTable('authorization_codes')
-      .addColumn('code_hash', 'text', (c) => c.primaryKey())
-      .addColumn('grant_id', 'text', (c) => c.notNull().references('grants.id').onDelete('cascade'))
-      .addColumn('flow_id', 'text', (c) => c.notNull())
-      .addColumn('client_id', 'text', (c) => c.notNull())
-      .addColumn('user_id', 'text', (c) => c.notNull())
-      .addColumn('redirect_uri', 'text', (c) => c.notNull())
-      .addColumn('redirect_uri_provided', 'integer', (c) =>
-        c.notNull().check(boolCheck('redirect_uri_provided')),
-      )
-      .addColumn('scope', 'text', (c) => c.notNull())
-      .addColumn('code_challenge', 'text')
-      .addColumn('code_challenge_method', 'text')
-      .addColumn('nonce', 'text')
-      .addColumn('auth_time', time, (c) => c.notNull())
-      .addColumn('created_at', time, (c) => c.notNull())
-      .addColumn('expires_at', time, (c) => c.notNull())
-      .addColumn('consumed_at', time)
-      .execute();
-
+    await schema.createTable('grants', `
+      id text primary key, flow_id text not null, client_id text not null references clients(client_id) on delete cascade,
+      user_id text references users(id) on delete cascade, scope text not null, created_at time not null, revoked_at time`);
+    await schema.createTable('authorization_codes', `
+      code_hash text primary key, grant_id text not null references grants(id) on delete cascade, flow_id text not null,
+      client_id text not null, user_id text not null, redirect_uri text not null, redirect_uri_provided bool not null, scope text not null,
+      code_challenge text, code_challenge_method text, nonce text, auth_time time not null, created_at time not null,
+      expires_at time not null, consumed_at time`);
     // client_id references clients directly because tokens without a grant (client
     // credentials) must also go when their client is deleted.
-    await db.schema
-      .createTable('access_tokens')
-      .addColumn('jti', 'text', (c) => c.primaryKey())
-      .addColumn('grant_id', 'text', (c) => c.references('grants.id').onDelete('cascade'))
-      .addColumn('flow_id', 'text')
-      .addColumn('client_id', 'text', (c) =>
-        c.notNull().references('clients.client_id').onDelete('cascade'),
-      )
-      .addColumn('user_id', 'text')
-      .addColumn('scope', 'text', (c) => c.notNull())
-      .addColumn('audience', 'text', (c) => c.notNull())
-      .addColumn('created_at', time, (c) => c.notNull())
-      .addColumn('expires_at', time, (c) => c.notNull())
-      .addColumn('revoked_at', time)
-      .execute();
-
-    await db.schema
-      .createTable('signing_keys')
-      .addColumn('kid', 'text', (c) => c.primaryKey())
-      .addColumn('alg', 'text', (c) => c.notNull())
-      .addColumn('public_jwk', 'text', (c) => c.notNull())
-      .addColumn('private_jwk_encrypted', 'text', (c) => c.notNull())
-      .addColumn('created_at', time, (c) => c.notNull())
-      .addColumn('activates_at', time, (c) => c.notNull())
-      .addColumn('retired_at', time)
-      .execute();
+    await schema.createTable('access_tokens', `
+      jti text primary key, grant_id text references grants(id) on delete cascade, flow_id text,
+      client_id text not null references clients(client_id) on delete cascade, user_id text, scope text not null, audience text not null,
+      created_at time not null, expires_at time not null, revoked_at time`);
+    await schema.createTable('signing_keys', `
+      kid text primary key, alg text not null, public_jwk text not null, private_jwk_encrypted text not null, created_at time not null,
+      activates_at time not null, retired_at time`);
 
     // expires_at indexes serve the cleanup job, which deletes expired rows in batches.
     // The other indexes cover lookups by grant and the foreign keys' ON DELETE CASCADE, which
     // PostgreSQL would otherwise answer with a sequential scan of the child table.
-    const indexes: Array<[name: string, table: string, column: string]> = [
-      ['sessions_expires_at_idx', 'sessions', 'expires_at'],
-      ['sessions_user_id_idx', 'sessions', 'user_id'],
-      ['interactions_expires_at_idx', 'interactions', 'expires_at'],
-      ['interactions_client_id_idx', 'interactions', 'client_id'],
-      ['consents_client_id_idx', 'consents', 'client_id'],
-      ['grants_client_id_idx', 'grants', 'client_id'],
-      ['grants_user_id_idx', 'grants', 'user_id'],
-      ['authorization_codes_grant_id_idx', 'authorization_codes', 'grant_id'],
-      ['authorization_codes_expires_at_idx', 'authorization_codes', 'expires_at'],
-      ['access_tokens_grant_id_idx', 'access_tokens', 'grant_id'],
-      ['access_tokens_expires_at_idx', 'access_tokens', 'expires_at'],
-      ['access_tokens_client_id_idx', 'access_tokens', 'client_id'],
-    ];
-    for (const [name, table, column] of indexes) {
-      await db.schema.createIndex(name).on(table).column(column).execute();
-    }
+    await schema.createIndexes({
+      sessions: ['expires_at', 'user_id'],
+      interactions: ['expires_at', 'client_id'],
+      consents: ['client_id'],
+      grants: ['client_id', 'user_id'],
+      authorization_codes: ['grant_id', 'expires_at'],
+      access_tokens: ['grant_id', 'expires_at', 'client_id'],
+    });
   },
 };
 
@@ -188,58 +79,24 @@ const initialSchema: Migration = {
 const refreshTokensAndResources: Migration = {
   name: '0002_refresh_tokens_and_resources',
   async up(db, dialect) {
-    const { time } = types(dialect);
-
+    const schema = schemaChanges(db, dialect);
     // Codes issued before this migration were issued without resource indicators.
-    await db.schema
-      .alterTable('authorization_codes')
-      .addColumn('resources', 'text', (c) => c.notNull().defaultTo('[]'))
-      .execute();
+    await schema.addColumns('authorization_codes', `resources text not null default '[]'`);
 
     // A refresh token dies with its grant (and so with the grant's client or user). client_id
     // and user_id reference their tables directly too, like access_tokens.client_id, so that
     // no token can outlive its client or user even if a grant row were ever kept.
-    await db.schema
-      .createTable('refresh_tokens')
-      .addColumn('token_hash', 'text', (c) => c.primaryKey())
-      .addColumn('grant_id', 'text', (c) => c.notNull().references('grants.id').onDelete('cascade'))
-      .addColumn('flow_id', 'text', (c) => c.notNull())
-      .addColumn('client_id', 'text', (c) =>
-        c.notNull().references('clients.client_id').onDelete('cascade'),
-      )
-      .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('cascade'))
-      .addColumn('scope', 'text', (c) => c.notNull())
-      .addColumn('resources', 'text', (c) => c.notNull())
-      .addColumn('auth_time', time)
-      .addColumn('created_at', time, (c) => c.notNull())
-      .addColumn('expires_at', time, (c) => c.notNull())
-      .addColumn('family_expires_at', time, (c) => c.notNull())
-      .addColumn('rotated_at', time)
-      .addColumn('successor_hash', 'text')
-      .addColumn('successor_encrypted', 'text')
-      .execute();
-
-    await db.schema
-      .createTable('protected_resources')
-      .addColumn('identifier', 'text', (c) => c.primaryKey())
-      .addColumn('name', 'text')
-      .addColumn('scopes', 'text', (c) => c.notNull())
-      .addColumn('introspection_client_ids', 'text', (c) => c.notNull())
-      .addColumn('created_at', time, (c) => c.notNull())
-      .execute();
+    await schema.createTable('refresh_tokens', `
+      token_hash text primary key, grant_id text not null references grants(id) on delete cascade, flow_id text not null,
+      client_id text not null references clients(client_id) on delete cascade, user_id text references users(id) on delete cascade,
+      scope text not null, resources text not null, auth_time time, created_at time not null, expires_at time not null,
+      family_expires_at time not null, rotated_at time, successor_hash text, successor_encrypted text`);
+    await schema.createTable('protected_resources', `
+      identifier text primary key, name text, scopes text not null, introspection_client_ids text not null, created_at time not null`);
 
     // As in 0001: lookups by grant, the cleanup job's expiry scans (idle and absolute), and the
     // foreign keys' ON DELETE CASCADE.
-    const indexes: Array<[name: string, table: string, column: string]> = [
-      ['refresh_tokens_grant_id_idx', 'refresh_tokens', 'grant_id'],
-      ['refresh_tokens_expires_at_idx', 'refresh_tokens', 'expires_at'],
-      ['refresh_tokens_family_expires_at_idx', 'refresh_tokens', 'family_expires_at'],
-      ['refresh_tokens_client_id_idx', 'refresh_tokens', 'client_id'],
-      ['refresh_tokens_user_id_idx', 'refresh_tokens', 'user_id'],
-    ];
-    for (const [name, table, column] of indexes) {
-      await db.schema.createIndex(name).on(table).column(column).execute();
-    }
+    await schema.createIndexes({ refresh_tokens: ['grant_id', 'expires_at', 'family_expires_at', 'client_id', 'user_id'] });
   },
 };
 
@@ -250,20 +107,18 @@ const refreshTokensAndResources: Migration = {
  */
 const userClaimsAndSessionIds: Migration = {
   name: '0003_user_claims_and_session_ids',
-  async up(db) {
+  async up(db, dialect) {
+    const schema = schemaChanges(db, dialect);
     // Users created before this migration have only the name and email columns.
-    await db.schema
-      .alterTable('users')
-      .addColumn('claims', 'text', (c) => c.notNull().defaultTo('{}'))
-      .execute();
+    await schema.addColumns('users', `claims text not null default '{}'`);
 
     // Null: the server's default signing algorithm, which is what existing clients got so far.
-    await db.schema.alterTable('clients').addColumn('id_token_signed_response_alg', 'text').execute();
+    await schema.addColumns('clients', 'id_token_signed_response_alg text');
 
     // Sessions that exist already get a random sid each, so nobody is signed out. The column
     // stays nullable (SQLite cannot add a NOT NULL column without a constant default); the
     // store always writes a sid, and the unique index allows no two sessions the same one.
-    await db.schema.alterTable('sessions').addColumn('sid', 'text').execute();
+    await schema.addColumns('sessions', 'sid text');
     const sessions: Array<{ id_hash: string }> = await db.selectFrom('sessions').select('id_hash').execute();
     for (const { id_hash } of sessions) {
       await db
@@ -272,12 +127,12 @@ const userClaimsAndSessionIds: Migration = {
         .where('id_hash', '=', id_hash)
         .execute();
     }
-    await db.schema.createIndex('sessions_sid_idx').on('sessions').column('sid').unique().execute();
+    await schema.createIndex('sessions_sid_idx', 'sessions', ['sid'], { unique: true });
 
     // The session a grant was made in (null for grants from before, and without a user): ID
     // tokens carry it, and logout can find the grants of a session.
-    await db.schema.alterTable('grants').addColumn('sid', 'text').execute();
-    await db.schema.createIndex('grants_sid_idx').on('grants').column('sid').execute();
+    await schema.addColumns('grants', 'sid text');
+    await schema.createIndexes({ grants: ['sid'] });
   },
 };
 
@@ -288,46 +143,20 @@ const userClaimsAndSessionIds: Migration = {
 const logout: Migration = {
   name: '0004_logout',
   async up(db, dialect) {
-    const { time } = types(dialect);
-
+    const schema = schemaChanges(db, dialect);
     // Existing clients registered none of it: no post-logout redirects, no back-channel logout.
-    await db.schema
-      .alterTable('clients')
-      .addColumn('post_logout_redirect_uris', 'text', (c) => c.notNull().defaultTo('[]'))
-      .execute();
-    await db.schema.alterTable('clients').addColumn('backchannel_logout_uri', 'text').execute();
-    await db.schema
-      .alterTable('clients')
-      .addColumn('backchannel_logout_session_required', 'integer', (c) =>
-        c.notNull().defaultTo(0).check(boolCheck('backchannel_logout_session_required')),
-      )
-      .execute();
+    await schema.addColumns('clients', `
+      post_logout_redirect_uris text not null default '[]', backchannel_logout_uri text,
+      backchannel_logout_session_required bool not null default 0`);
 
     // A delivery dies with its client: there is nobody left to tell.
-    await db.schema
-      .createTable('logout_deliveries')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('client_id', 'text', (c) =>
-        c.notNull().references('clients.client_id').onDelete('cascade'),
-      )
-      .addColumn('uri', 'text', (c) => c.notNull())
-      .addColumn('logout_token', 'text', (c) => c.notNull())
-      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('next_attempt_at', time)
-      .addColumn('last_error', 'text')
-      .addColumn('delivered_at', time)
-      .addColumn('created_at', time, (c) => c.notNull())
-      .execute();
+    await schema.createTable('logout_deliveries', `
+      id text primary key, client_id text not null references clients(client_id) on delete cascade, uri text not null,
+      logout_token text not null, attempts integer not null default 0, next_attempt_at time, last_error text, delivered_at time,
+      created_at time not null`);
 
     // The workers' scan for due deliveries, listings by age, and the ON DELETE CASCADE.
-    const indexes: Array<[name: string, table: string, column: string]> = [
-      ['logout_deliveries_next_attempt_at_idx', 'logout_deliveries', 'next_attempt_at'],
-      ['logout_deliveries_created_at_idx', 'logout_deliveries', 'created_at'],
-      ['logout_deliveries_client_id_idx', 'logout_deliveries', 'client_id'],
-    ];
-    for (const [name, table, column] of indexes) {
-      await db.schema.createIndex(name).on(table).column(column).execute();
-    }
+    await schema.createIndexes({ logout_deliveries: ['next_attempt_at', 'created_at', 'client_id'] });
   },
 };
 
@@ -337,11 +166,8 @@ const logout: Migration = {
  */
 const pairwiseSubjects: Migration = {
   name: '0005_pairwise_subjects',
-  async up(db) {
-    await db.schema
-      .alterTable('clients')
-      .addColumn('subject_type', 'text', (c) => c.notNull().defaultTo('public').check(sql`subject_type in ('public', 'pairwise')`))
-      .execute();
+  async up(db, dialect) {
+    await schemaChanges(db, dialect).addColumns('clients', `subject_type text not null default 'public' check (subject_type in ('public', 'pairwise'))`);
   },
 };
 
@@ -351,11 +177,8 @@ const pairwiseSubjects: Migration = {
  */
 const idTokenClaims: Migration = {
   name: '0008_id_token_claims',
-  async up(db) {
-    await db.schema
-      .alterTable('clients')
-      .addColumn('id_token_claims', 'integer', (c) => c.check(sql`id_token_claims is null or id_token_claims in (0, 1)`))
-      .execute();
+  async up(db, dialect) {
+    await schemaChanges(db, dialect).addColumns('clients', 'id_token_claims integer check (id_token_claims is null or id_token_claims in (0, 1))');
   },
 };
 
@@ -367,21 +190,12 @@ const idTokenClaims: Migration = {
  */
 const cleanupIndexes: Migration = {
   name: '0007_cleanup_indexes',
-  async up(db) {
-    await db.schema
-      .createIndex('authorization_codes_unconsumed_expires_at_idx')
-      .on('authorization_codes')
-      .column('expires_at')
-      .where(sql.ref('consumed_at'), 'is', null)
-      .execute();
-    await db.schema
-      .createIndex('refresh_tokens_unrotated_expires_at_idx')
-      .on('refresh_tokens')
-      .column('expires_at')
-      .where(sql.ref('rotated_at'), 'is', null)
-      .execute();
+  async up(db, dialect) {
+    const schema = schemaChanges(db, dialect);
+    await schema.createIndex('authorization_codes_unconsumed_expires_at_idx', 'authorization_codes', ['expires_at'], { whereNull: 'consumed_at' });
+    await schema.createIndex('refresh_tokens_unrotated_expires_at_idx', 'refresh_tokens', ['expires_at'], { whereNull: 'rotated_at' });
     // The backstop sweep over grants, oldest first.
-    await db.schema.createIndex('grants_created_at_idx').on('grants').columns(['created_at', 'id']).execute();
+    await schema.createIndex('grants_created_at_idx', 'grants', ['created_at', 'id']);
   },
 };
 
@@ -392,46 +206,19 @@ const cleanupIndexes: Migration = {
 const rateLimitsAndAudit: Migration = {
   name: '0006_rate_limits_and_audit',
   async up(db, dialect) {
-    const { time } = types(dialect);
-
-    await db.schema
-      .createTable('rate_limits')
-      .addColumn('key', 'text', (c) => c.primaryKey())
-      .addColumn('attempts', 'integer', (c) => c.notNull())
-      .addColumn('last_at', time, (c) => c.notNull())
-      .addColumn('blocked_until', time, (c) => c.notNull())
-      .addColumn('expires_at', time, (c) => c.notNull())
-      .execute();
+    const schema = schemaChanges(db, dialect);
+    await schema.createTable('rate_limits', `
+      key text primary key, attempts integer not null, last_at time not null, blocked_until time not null, expires_at time not null`);
     // The purge of forgotten counters.
-    await db.schema.createIndex('rate_limits_expires_at_idx').on('rate_limits').column('expires_at').execute();
+    await schema.createIndexes({ rate_limits: ['expires_at'] });
 
     // An increasing id orders events of the same millisecond; no foreign keys: the trail
     // outlives the clients and users it mentions.
-    await db.schema
-      .createTable('audit_events')
-      .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
-        dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
-      )
-      .addColumn('at', time, (c) => c.notNull())
-      .addColumn('type', 'text', (c) => c.notNull())
-      .addColumn('flow_id', 'text')
-      .addColumn('client_id', 'text')
-      .addColumn('user_id', 'text')
-      .addColumn('username', 'text')
-      .addColumn('ip', 'text')
-      .addColumn('details', 'text', (c) => c.notNull())
-      .execute();
+    await schema.createTable('audit_events', `
+      id serial, at time not null, type text not null, flow_id text, client_id text, user_id text, username text, ip text,
+      details text not null`);
     // `gatehouse audit` lists newest first, filtered by type, client or user.
-    const indexes: Array<[name: string, column: string]> = [
-      ['audit_events_at_idx', 'at'],
-      ['audit_events_type_idx', 'type'],
-      ['audit_events_client_id_idx', 'client_id'],
-      ['audit_events_user_id_idx', 'user_id'],
-      ['audit_events_username_idx', 'username'],
-    ];
-    for (const [name, column] of indexes) {
-      await db.schema.createIndex(name).on('audit_events').column(column).execute();
-    }
+    await schema.createIndexes({ audit_events: ['at', 'type', 'client_id', 'user_id', 'username'] });
   },
 };
 

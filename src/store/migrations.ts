@@ -10,7 +10,8 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database, Dialect } from './schema.js';
-import { migrations, types, type Migration } from './migration-history.js';
+import { migrations, type Migration } from './migration-history.js';
+import { schemaChanges } from './migration-ddl.js';
 
 export { migrations, type Migration } from './migration-history.js';
 
@@ -31,12 +32,7 @@ export async function migrate(
 ): Promise<string[]> {
   assertUniqueNames(list);
   return withMigrationLock(db, dialect, async (locked) => {
-    await locked.schema
-      .createTable('gatehouse_migrations')
-      .ifNotExists()
-      .addColumn('name', 'text', (c) => c.primaryKey())
-      .addColumn('applied_at', types(dialect).time, (c) => c.notNull())
-      .execute();
+    await schemaChanges(locked, dialect).createTable('gatehouse_migrations', 'name text primary key, applied_at time not null', { ifNotExists: true });
 
     const done = new Set(await listAppliedMigrations(locked));
     const applied: string[] = [];

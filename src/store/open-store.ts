@@ -19,16 +19,14 @@ import type { Database as Schema } from './schema.js';
 import { KyselyStore, preparedStatementName, type SqliteConnection } from './kysely-store.js';
 import { changeChannelFor } from './change-feed.js';
 
+/** One level of a pino/Fastify logger: the fields of the entry, and its message. */
+export type LogMethod = (obj: object, msg?: string) => void;
+
 /**
  * The logging this module needs; a pino/Fastify logger satisfies it. Query parameters are never
  * logged, since they include secrets' hashes and password hashes.
  */
-export interface StoreLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type StoreLogger = Record<'debug' | 'info' | 'warn' | 'error', LogMethod>;
 
 export interface OpenStoreOptions {
   logger?: StoreLogger;

@@ -203,12 +203,19 @@ export interface RefreshTokenRecord {
   successorEncrypted: string | null;
 }
 
-export type RotateRefreshTokenResult =
-  /** This caller rotated the token; the successor has been stored. */
-  | { status: 'rotated'; token: RefreshTokenRecord }
-  /** Somebody rotated it before (a retry, a parallel request, or a replay). */
-  | { status: 'already_rotated'; token: RefreshTokenRecord }
+/**
+ * What a one-time use of a stored record (an authorization code, a refresh token) returns, decided
+ * by one conditional statement: `Won` for the one caller that used it, `Lost` with the record as
+ * it is now for every other (it was used before: a retry, a parallel request, or a replay), or
+ * `not_found`.
+ */
+type OneTimeUseResult<Won extends string, Lost extends string, Key extends string, R> =
+  | ({ status: Won } & { [K in Key]: R })
+  | ({ status: Lost } & { [K in Key]: R })
   | { status: 'not_found' };
+
+/** `rotated`: this caller rotated the token and its successor has been stored. */
+export type RotateRefreshTokenResult = OneTimeUseResult<'rotated', 'already_rotated', 'token', RefreshTokenRecord>;
 
 /** A protected resource (RFC 8707 resource indicator, RFC 9728 resource). */
 export interface ProtectedResource {
@@ -271,12 +278,7 @@ export interface LogoutDelivery {
 }
 
 /** What a worker records when its attempt ends. */
-export interface LogoutDeliveryOutcome {
-  deliveredAt: number | null;
-  nextAttemptAt: number | null;
-  lastError: string | null;
-  logoutToken: string;
-}
+export type LogoutDeliveryOutcome = Pick<LogoutDelivery, 'deliveredAt' | 'nextAttemptAt' | 'lastError' | 'logoutToken'>;
 
 /**
  * How one limited subject (a username, a client, an IP address) is counted: see
@@ -328,11 +330,8 @@ export interface AuditFilter {
   limit: number;
 }
 
-export type ConsumeCodeResult =
-  | { status: 'consumed'; code: AuthorizationCode }
-  /** The code exists but was already consumed: a replay (RFC 6749 §4.1.2). */
-  | { status: 'replayed'; code: AuthorizationCode }
-  | { status: 'not_found' };
+/** `replayed`: the code exists but was already consumed, a replay (RFC 6749 §4.1.2). */
+export type ConsumeCodeResult = OneTimeUseResult<'consumed', 'replayed', 'code', AuthorizationCode>;
 
 /** A connection pool's state: connections open, of those idle, and queries waiting for one. */
 export interface PoolStats {

@@ -1,8 +1,8 @@
 /** The signing key ring (src/core/keys/key-ring.ts); every instance caches it, so writes announce a change. */
-import type { Selectable } from 'kysely';
 import type { SigningKeyRecord } from '../records.js';
-import type { SigningKeysTable } from '../schema.js';
 import type { Executor } from '../executor.js';
+import { rowCodec } from './row-codec.js';
+import { findRecord, listRecords } from './row-queries.js';
 
 export interface SigningKeyRepository {
   /** Every key, retired ones included, oldest first (by createdAt, then kid). */
@@ -18,18 +18,11 @@ export interface SigningKeyRepository {
 
 export function signingKeyRepository(ex: Executor): SigningKeyRepository {
   return {
-    list: async () => {
-      const rows = await ex.db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
-      return rows.map(rowToSigningKey);
-    },
-
-    get: async (kid) => {
-      const row = await ex.db.selectFrom('signing_keys').selectAll().where('kid', '=', kid).executeTakeFirst();
-      return row ? rowToSigningKey(row) : undefined;
-    },
+    list: () => listRecords(ex, SIGNING_KEY, (query) => query.orderBy('created_at').orderBy('kid')),
+    get: (kid) => findRecord(ex, SIGNING_KEY, (query) => query.where('kid', '=', kid)),
 
     create: async (key) => {
-      await ex.changing({ kind: 'signing_keys' }, (tx) => tx.db.insertInto('signing_keys').values(signingKeyToRow(key)).execute());
+      await ex.changing({ kind: 'signing_keys' }, (tx) => tx.db.insertInto('signing_keys').values(SIGNING_KEY.toRow(key)).execute());
     },
 
     retire: async (kid, at) => {
@@ -41,28 +34,6 @@ export function signingKeyRepository(ex: Executor): SigningKeyRepository {
   };
 }
 
-// --- Row mapping ----------------------------------------------------------------------------
-
-function signingKeyToRow(key: SigningKeyRecord): SigningKeysTable {
-  return {
-    kid: key.kid,
-    alg: key.alg,
-    public_jwk: key.publicJwk,
-    private_jwk_encrypted: key.privateJwkEncrypted,
-    created_at: key.createdAt,
-    activates_at: key.activatesAt,
-    retired_at: key.retiredAt,
-  };
-}
-
-function rowToSigningKey(row: Selectable<SigningKeysTable>): SigningKeyRecord {
-  return {
-    kid: row.kid,
-    alg: row.alg,
-    publicJwk: row.public_jwk,
-    privateJwkEncrypted: row.private_jwk_encrypted,
-    createdAt: row.created_at,
-    activatesAt: row.activates_at,
-    retiredAt: row.retired_at,
-  };
-}
+const SIGNING_KEY = rowCodec<SigningKeyRecord, 'signing_keys'>('signing_keys', {
+  kid: true, alg: true, publicJwk: true, privateJwkEncrypted: true, createdAt: true, activatesAt: true, retiredAt: true,
+});

@@ -2,10 +2,12 @@
  * Ending sessions (OpenID Connect RP-Initiated Logout 1.0, Back-Channel Logout 1.0) and the
  * persisted queue of back-channel logout deliveries.
  */
-import type { Selectable } from 'kysely';
+import type { UpdateObject } from 'kysely';
 import type { LogoutDelivery, LogoutDeliveryOutcome } from '../records.js';
-import type { LogoutDeliveriesTable } from '../schema.js';
+import type { Database } from '../schema.js';
 import type { Executor } from '../executor.js';
+import { rowCodec } from './row-codec.js';
+import { findRecord, listRecords } from './row-queries.js';
 
 export interface LogoutRepository {
   /** The clients that were issued a code in the session `sid` (its grants), each once. */
@@ -54,7 +56,7 @@ export function logoutRepository(ex: Executor): LogoutRepository {
         const deleted = await tx.db.deleteFrom('sessions').where('id_hash', '=', sessionIdHash).returning('id_hash').executeTakeFirst();
         if (!deleted) return false;
         if (deliveries.length > 0) {
-          await tx.db.insertInto('logout_deliveries').values(deliveries.map(logoutDeliveryToRow)).execute();
+          await tx.db.insertInto('logout_deliveries').values(deliveries.map(LOGOUT_DELIVERY.toRow)).execute();
         }
         return true;
       }),
@@ -62,31 +64,29 @@ export function logoutRepository(ex: Executor): LogoutRepository {
 }
 
 export function logoutDeliveryRepository(ex: Executor): LogoutDeliveryRepository {
+  /**
+   * Updates attempt number `attempt` of a delivery, only while no other attempt was claimed
+   * since (`attempts = attempt`: the claim still holds) and, with `undelivered`, while it is not
+   * delivered; true when it did.
+   */
+  const updateAttempt = async (id: string, attempt: number, set: UpdateObject<Database, 'logout_deliveries'>, undelivered: boolean): Promise<boolean> => {
+    let query = ex.db.updateTable('logout_deliveries').set(set).where('id', '=', id).where('attempts', '=', attempt);
+    if (undelivered) query = query.where('delivered_at', 'is', null);
+    const result = await query.executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  };
+
   return {
-    get: async (id) => {
-      const row = await ex.db.selectFrom('logout_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && rowToLogoutDelivery(row);
-    },
+    get: (id) => findRecord(ex, LOGOUT_DELIVERY, (query) => query.where('id', '=', id)),
 
-    list: async (options = {}) => {
-      let query = ex.db.selectFrom('logout_deliveries').selectAll();
-      if (options.failed) query = query.where('delivered_at', 'is', null).where('last_error', 'is not', null);
-      query = query.orderBy('created_at', 'desc').orderBy('id');
-      if (options.limit !== undefined) query = query.limit(options.limit);
-      return (await query.execute()).map(rowToLogoutDelivery);
-    },
+    list: (options = {}) =>
+      listRecords(ex, LOGOUT_DELIVERY, (query) => {
+        let narrowed = options.failed ? query.where('delivered_at', 'is', null).where('last_error', 'is not', null) : query;
+        narrowed = narrowed.orderBy('created_at', 'desc').orderBy('id');
+        return options.limit === undefined ? narrowed : narrowed.limit(options.limit);
+      }),
 
-    listDue: async (now, limit) => {
-      const rows = await ex.db
-        .selectFrom('logout_deliveries')
-        .selectAll()
-        .where('next_attempt_at', '<=', now)
-        .orderBy('next_attempt_at')
-        .orderBy('id')
-        .limit(limit)
-        .execute();
-      return rows.map(rowToLogoutDelivery);
-    },
+    listDue: (now, limit) => listRecords(ex, LOGOUT_DELIVERY, (query) => query.where('next_attempt_at', '<=', now).orderBy('next_attempt_at').orderBy('id').limit(limit)),
 
     // `next_attempt_at <= now` in the UPDATE itself decides the one worker that gets the
     // attempt; moving it to the end of the lease takes the delivery out of everyone's scan.
@@ -98,64 +98,21 @@ export function logoutDeliveryRepository(ex: Executor): LogoutDeliveryRepository
         .where('next_attempt_at', '<=', now)
         .returningAll()
         .executeTakeFirst();
-      return row && rowToLogoutDelivery(row);
+      return row && LOGOUT_DELIVERY.fromRow(row);
     },
 
-    // `attempts = attempt`: the claim still holds (nobody claimed the delivery again since).
-    finish: async (id, attempt, outcome) => {
-      const result = await ex.db
-        .updateTable('logout_deliveries')
-        .set({
-          delivered_at: outcome.deliveredAt,
-          next_attempt_at: outcome.nextAttemptAt,
-          last_error: outcome.lastError,
-          logout_token: outcome.logoutToken,
-        })
-        .where('id', '=', id)
-        .where('attempts', '=', attempt)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    },
+    finish: (id, attempt, outcome) =>
+      updateAttempt(
+        id,
+        attempt,
+        { delivered_at: outcome.deliveredAt, next_attempt_at: outcome.nextAttemptAt, last_error: outcome.lastError, logout_token: outcome.logoutToken },
+        false,
+      ),
 
-    release: async (id, attempt, now) => {
-      const result = await ex.db
-        .updateTable('logout_deliveries')
-        .set((eb) => ({ next_attempt_at: now, attempts: eb('attempts', '-', 1) }))
-        .where('id', '=', id)
-        .where('attempts', '=', attempt)
-        .where('delivered_at', 'is', null)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    },
+    release: (id, attempt, now) => updateAttempt(id, attempt, { next_attempt_at: now, attempts: (eb) => eb('attempts', '-', 1) }, true),
   };
 }
 
-// --- Row mapping ----------------------------------------------------------------------------
-
-function logoutDeliveryToRow(delivery: LogoutDelivery): LogoutDeliveriesTable {
-  return {
-    id: delivery.id,
-    client_id: delivery.clientId,
-    uri: delivery.uri,
-    logout_token: delivery.logoutToken,
-    attempts: delivery.attempts,
-    next_attempt_at: delivery.nextAttemptAt,
-    last_error: delivery.lastError,
-    delivered_at: delivery.deliveredAt,
-    created_at: delivery.createdAt,
-  };
-}
-
-function rowToLogoutDelivery(row: Selectable<LogoutDeliveriesTable>): LogoutDelivery {
-  return {
-    id: row.id,
-    clientId: row.client_id,
-    uri: row.uri,
-    logoutToken: row.logout_token,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-    lastError: row.last_error,
-    deliveredAt: row.delivered_at,
-    createdAt: row.created_at,
-  };
-}
+const LOGOUT_DELIVERY = rowCodec<LogoutDelivery, 'logout_deliveries'>('logout_deliveries', {
+  id: true, clientId: true, uri: true, logoutToken: true, attempts: true, nextAttemptAt: true, lastError: true, deliveredAt: true, createdAt: true,
+});

@@ -4,9 +4,10 @@
  */
 import type { Selectable } from 'kysely';
 import type { AccessTokenRecord, RefreshTokenRecord, RotateRefreshTokenResult } from '../records.js';
-import type { AccessTokensTable, RefreshTokensTable } from '../schema.js';
-import { columnList, type Executor } from '../executor.js';
-import { decodeStringArray, encodeJson } from './row-codec.js';
+import type { RefreshTokensTable } from '../schema.js';
+import type { Executor } from '../executor.js';
+import { rowCodec, stringArray } from './row-codec.js';
+import { firstRecord, listRecords } from './row-queries.js';
 
 export interface AccessTokenRepository {
   create(token: AccessTokenRecord): Promise<void>;
@@ -30,19 +31,9 @@ export interface RefreshTokenRepository {
 
 export function accessTokenRepository(ex: Executor): AccessTokenRepository {
   return {
-    create: async (token) => {
-      await ex.insertRow('access_tokens', accessTokenToRow(token));
-    },
-
-    get: async (jti) => {
-      const row = await ex.first<Selectable<AccessTokensTable>>(`select ${ACCESS_TOKEN_COLUMNS} from "access_tokens" where "jti" = ?`, [jti]);
-      return row && rowToAccessToken(row);
-    },
-
-    listByGrant: async (grantId) => {
-      const rows = await ex.db.selectFrom('access_tokens').selectAll().where('grant_id', '=', grantId).orderBy('created_at').orderBy('jti').execute();
-      return rows.map(rowToAccessToken);
-    },
+    create: async (token) => ex.run(ACCESS_TOKEN.insert(token)),
+    get: (jti) => firstRecord(ex, ACCESS_TOKEN, ACCESS_TOKEN_BY_JTI, [jti]),
+    listByGrant: (grantId) => listRecords(ex, ACCESS_TOKEN, (query) => query.where('grant_id', '=', grantId).orderBy('created_at').orderBy('jti')),
 
     // `revoked_at IS NULL` keeps the first revocation time and tells a change from a no-op.
     revoke: async (jti, at) => {
@@ -54,20 +45,9 @@ export function accessTokenRepository(ex: Executor): AccessTokenRepository {
 
 export function refreshTokenRepository(ex: Executor): RefreshTokenRepository {
   return {
-    create: async (token) => {
-      await ex.insertRow('refresh_tokens', refreshTokenToRow(token));
-    },
-
-    get: async (tokenHash) => {
-      const row = await ex.first<Selectable<RefreshTokensTable>>(`select ${REFRESH_TOKEN_COLUMNS} from "refresh_tokens" where "token_hash" = ?`, [tokenHash]);
-      return row && rowToRefreshToken(row);
-    },
-
-    listByGrant: async (grantId) => {
-      const rows = await ex.db.selectFrom('refresh_tokens').selectAll().where('grant_id', '=', grantId).orderBy('created_at').orderBy('token_hash').execute();
-      return rows.map(rowToRefreshToken);
-    },
-
+    create: async (token) => ex.run(REFRESH_TOKEN.insert(token)),
+    get: (tokenHash) => firstRecord(ex, REFRESH_TOKEN, REFRESH_TOKEN_BY_HASH, [tokenHash]),
+    listByGrant: (grantId) => listRecords(ex, REFRESH_TOKEN, (query) => query.where('grant_id', '=', grantId).orderBy('created_at').orderBy('token_hash')),
     rotate: (tokenHash, successor, successorEncrypted, now) => rotate(ex, tokenHash, successor, successorEncrypted, now),
   };
 }
@@ -82,96 +62,29 @@ export function refreshTokenRepository(ex: Executor): RefreshTokenRepository {
  */
 async function rotate(ex: Executor, tokenHash: string, successor: RefreshTokenRecord, successorEncrypted: string, now: number): Promise<RotateRefreshTokenResult> {
   const rotated = await ex.transaction(async (tx) => {
-    const row = await tx.first<Selectable<RefreshTokensTable>>(
-      `update "refresh_tokens" set "rotated_at" = ?, "successor_hash" = ?, "successor_encrypted" = ? where "token_hash" = ? and "rotated_at" is null returning ${REFRESH_TOKEN_COLUMNS}`,
-      [now, successor.tokenHash, successorEncrypted, tokenHash],
-    );
-    if (row) await tx.insertRow('refresh_tokens', refreshTokenToRow(successor));
+    const row = await tx.first<Selectable<RefreshTokensTable>>(REFRESH_TOKEN_ROTATE, [now, successor.tokenHash, successorEncrypted, tokenHash]);
+    if (row) await tx.run(REFRESH_TOKEN.insert(successor));
     return row;
   });
-  if (rotated) return { status: 'rotated', token: rowToRefreshToken(rotated) };
+  if (rotated) return { status: 'rotated', token: REFRESH_TOKEN.fromRow(rotated) };
 
   // Read after the losing transaction ended: the winner, if any, has committed by now (its
   // row lock made our UPDATE wait for it), so the row carries the winner's successor.
-  const existing = await ex.first<Selectable<RefreshTokensTable>>(`select ${REFRESH_TOKEN_COLUMNS} from "refresh_tokens" where "token_hash" = ?`, [tokenHash]);
-  return existing ? { status: 'already_rotated', token: rowToRefreshToken(existing) } : { status: 'not_found' };
+  const existing = await firstRecord(ex, REFRESH_TOKEN, REFRESH_TOKEN_BY_HASH, [tokenHash]);
+  return existing ? { status: 'already_rotated', token: existing } : { status: 'not_found' };
 }
 
 // --- Row mapping ----------------------------------------------------------------------------
 
-const ACCESS_TOKEN_COLUMNS = columnList<AccessTokensTable>({
-  jti: true, grant_id: true, flow_id: true, client_id: true, user_id: true, scope: true, audience: true, created_at: true,
-  expires_at: true, revoked_at: true,
+const ACCESS_TOKEN = rowCodec<AccessTokenRecord, 'access_tokens'>('access_tokens', {
+  jti: true, grantId: true, flowId: true, clientId: true, userId: true, scope: stringArray, audience: stringArray, createdAt: true, expiresAt: true, revokedAt: true,
 });
-const REFRESH_TOKEN_COLUMNS = columnList<RefreshTokensTable>({
-  token_hash: true, grant_id: true, flow_id: true, client_id: true, user_id: true, scope: true, resources: true, auth_time: true,
-  created_at: true, expires_at: true, family_expires_at: true, rotated_at: true, successor_hash: true, successor_encrypted: true,
+const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_tokens', {
+  tokenHash: true, grantId: true, flowId: true, clientId: true, userId: true, scope: stringArray, resources: stringArray, authTime: true,
+  createdAt: true, expiresAt: true, familyExpiresAt: true, rotatedAt: true, successorHash: true, successorEncrypted: true,
 });
 
-function accessTokenToRow(token: AccessTokenRecord): AccessTokensTable {
-  return {
-    jti: token.jti,
-    grant_id: token.grantId,
-    flow_id: token.flowId,
-    client_id: token.clientId,
-    user_id: token.userId,
-    scope: encodeJson(token.scope),
-    audience: encodeJson(token.audience),
-    created_at: token.createdAt,
-    expires_at: token.expiresAt,
-    revoked_at: token.revokedAt,
-  };
-}
-
-function rowToAccessToken(row: Selectable<AccessTokensTable>): AccessTokenRecord {
-  return {
-    jti: row.jti,
-    grantId: row.grant_id,
-    flowId: row.flow_id,
-    clientId: row.client_id,
-    userId: row.user_id,
-    scope: decodeStringArray(row.scope, 'access_tokens.scope'),
-    audience: decodeStringArray(row.audience, 'access_tokens.audience'),
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-  };
-}
-
-function refreshTokenToRow(token: RefreshTokenRecord): RefreshTokensTable {
-  return {
-    token_hash: token.tokenHash,
-    grant_id: token.grantId,
-    flow_id: token.flowId,
-    client_id: token.clientId,
-    user_id: token.userId,
-    scope: encodeJson(token.scope),
-    resources: encodeJson(token.resources),
-    auth_time: token.authTime,
-    created_at: token.createdAt,
-    expires_at: token.expiresAt,
-    family_expires_at: token.familyExpiresAt,
-    rotated_at: token.rotatedAt,
-    successor_hash: token.successorHash,
-    successor_encrypted: token.successorEncrypted,
-  };
-}
-
-function rowToRefreshToken(row: Selectable<RefreshTokensTable>): RefreshTokenRecord {
-  return {
-    tokenHash: row.token_hash,
-    grantId: row.grant_id,
-    flowId: row.flow_id,
-    clientId: row.client_id,
-    userId: row.user_id,
-    scope: decodeStringArray(row.scope, 'refresh_tokens.scope'),
-    resources: decodeStringArray(row.resources, 'refresh_tokens.resources'),
-    authTime: row.auth_time,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    familyExpiresAt: row.family_expires_at,
-    rotatedAt: row.rotated_at,
-    successorHash: row.successor_hash,
-    successorEncrypted: row.successor_encrypted,
-  };
-}
+const ACCESS_TOKEN_BY_JTI = ACCESS_TOKEN.selectWhere('"jti" = ?');
+const REFRESH_TOKEN_BY_HASH = REFRESH_TOKEN.selectWhere('"token_hash" = ?');
+const REFRESH_TOKEN_ROTATE =
+  `update "refresh_tokens" set "rotated_at" = ?, "successor_hash" = ?, "successor_encrypted" = ? where "token_hash" = ? and "rotated_at" is null returning ${REFRESH_TOKEN.columns}`;
