@@ -248,7 +248,7 @@ export interface SigningKeyRecord {
   alg: string;
   /** Public JWK as JSON text. */
   publicJwk: string;
-  /** Private JWK encrypted at rest (compact JWE, see src/core/keys/key-ring.ts). */
+  /** Private JWK encrypted at rest (compact JWE, see src/core/keys/signing-key-crypto.ts). */
   privateJwkEncrypted: string;
   createdAt: number;
   /** When the key starts being used for signing; it is published in the JWKS from createdAt. */
