@@ -41,7 +41,11 @@ function nanosPerCall(operation: () => unknown, calls: number): number {
 }
 
 /** CPU microseconds per injected request (Fastify's full request path, no socket). */
-async function microsPerRequest(app: FastifyInstance, options: { method: 'GET' | 'POST'; url: string; headers: Record<string, string> }, calls: number): Promise<number> {
+async function microsPerRequest(
+  app: FastifyInstance,
+  options: { method: 'GET' | 'POST'; url: string; headers: Record<string, string> },
+  calls: number,
+): Promise<number> {
   // Yielding to the event loop now and then lets the finished requests' resources go.
   for (let i = 0; i < calls / 10; i++) {
     await app.inject(options);
@@ -74,8 +78,24 @@ const library = {
   },
   // What its onSend hook does for each reply.setCookie (fastify.serializeCookie).
   serialize: () => {
-    sink += stringifySetCookie({ name: SESSION_COOKIE, value: SESSION_ID, path: '/', httpOnly: true, sameSite: 'lax', maxAge: SESSION_MAX_AGE, secure: true }).length;
-    sink += stringifySetCookie({ name: BROWSER_COOKIE, value: BROWSER_ID, path: '/', httpOnly: true, sameSite: 'lax', maxAge: BROWSER_MAX_AGE, secure: true }).length;
+    sink += stringifySetCookie({
+      name: SESSION_COOKIE,
+      value: SESSION_ID,
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      maxAge: SESSION_MAX_AGE,
+      secure: true,
+    }).length;
+    sink += stringifySetCookie({
+      name: BROWSER_COOKIE,
+      value: BROWSER_ID,
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      maxAge: BROWSER_MAX_AGE,
+      secure: true,
+    }).length;
   },
 };
 
@@ -85,7 +105,10 @@ async function helperApp(): Promise<FastifyInstance> {
     const cookies = parseCookies(request.headers.cookie);
     reply.header('set-cookie', [
       serializeCookie(SESSION_COOKIE, SESSION_ID, { secure: true, maxAgeSeconds: SESSION_MAX_AGE }),
-      serializeCookie(BROWSER_COOKIE, cookies.get(BROWSER_COOKIE) ?? BROWSER_ID, { secure: true, maxAgeSeconds: BROWSER_MAX_AGE }),
+      serializeCookie(BROWSER_COOKIE, cookies.get(BROWSER_COOKIE) ?? BROWSER_ID, {
+        secure: true,
+        maxAgeSeconds: BROWSER_MAX_AGE,
+      }),
     ]);
     return 'ok';
   });
@@ -99,8 +122,20 @@ async function pluginApp(): Promise<FastifyInstance> {
   await app.register(fastifyCookie);
   app.get('/login', async (request, reply) => {
     const cookies = request.cookies;
-    reply.setCookie(SESSION_COOKIE, SESSION_ID, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: SESSION_MAX_AGE, secure: true });
-    reply.setCookie(BROWSER_COOKIE, cookies[BROWSER_COOKIE] ?? BROWSER_ID, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: BROWSER_MAX_AGE, secure: true });
+    reply.setCookie(SESSION_COOKIE, SESSION_ID, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      maxAge: SESSION_MAX_AGE,
+      secure: true,
+    });
+    reply.setCookie(BROWSER_COOKIE, cookies[BROWSER_COOKIE] ?? BROWSER_ID, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      maxAge: BROWSER_MAX_AGE,
+      secure: true,
+    });
     return 'ok';
   });
   app.post('/token', async () => 'ok');
@@ -115,7 +150,8 @@ const samples: Record<string, number[]> = {};
 const record = (name: string, value: number) => {
   samples[name] ??= [];
   samples[name].push(value);
-  if (process.env['BENCH_VERBOSE']) console.error(name, value.toFixed(2), Math.round(process.memoryUsage.rss() / 1e6), 'MB');
+  if (process.env['BENCH_VERBOSE'])
+    console.error(name, value.toFixed(2), Math.round(process.memoryUsage.rss() / 1e6), 'MB');
 };
 for (let round = 0; round < rounds; round++) {
   record('parse, helpers (ns)', nanosPerCall(helpers.parse, iterations));
@@ -129,7 +165,11 @@ for (let round = 0; round < rounds; round++) {
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 for (const [name, values] of Object.entries(samples)) {
-  console.log(`${name.padEnd(42)} median ${median(values).toFixed(name.endsWith('(ns)') ? 0 : 2).padStart(8)}   rounds ${values.map((v) => v.toFixed(name.endsWith('(ns)') ? 0 : 2)).join(' ')}`);
+  console.log(
+    `${name.padEnd(42)} median ${median(values)
+      .toFixed(name.endsWith('(ns)') ? 0 : 2)
+      .padStart(8)}   rounds ${values.map((v) => v.toFixed(name.endsWith('(ns)') ? 0 : 2)).join(' ')}`,
+  );
 }
 if (sink === 0) console.log('');
 await apps.helpers.close();

@@ -15,8 +15,6 @@ import { failedResult, RESULT_PREFIX, type DriverConfig, type DriverResult } fro
 import { clockTicksPerSecond, machineTicks, postgresCpuTicks, processCpuTicks } from './lib/proc.js';
 import { SCENARIOS, type VirtualClient } from './lib/scenarios.js';
 
-
-
 const SETUP_PARALLELISM = 4;
 
 interface Snapshot {
@@ -152,7 +150,10 @@ async function run(config: DriverConfig): Promise<DriverResult> {
     otherBusyCores: (machineUs - serverUs - driverUs - (config.measurePostgres ? postgresUs : 0)) / windowUs,
     errors,
     warmupErrors,
-    errorSamples: [...errorSamples].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([message, count]) => `${count}x ${message}`),
+    errorSamples: [...errorSamples]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([message, count]) => `${count}x ${message}`),
     setupSeconds,
     sample: clients.find((client) => client.sample)?.sample ?? null,
     windowMonotonicUs: [start.monotonicUs, end.monotonicUs],

@@ -29,7 +29,8 @@ import { parseArgs } from './lib/common.js';
 
 const args = parseArgs(process.argv.slice(2));
 const iterations = Number(args.get('iterations') ?? 5000);
-if (!Number.isSafeInteger(iterations) || iterations < 100) throw new Error('--iterations must be an integer of at least 100');
+if (!Number.isSafeInteger(iterations) || iterations < 100)
+  throw new Error('--iterations must be an integer of at least 100');
 
 /**
  * CPU microseconds per call of `operation`, after a warm-up of a tenth as many calls, with
@@ -39,9 +40,11 @@ if (!Number.isSafeInteger(iterations) || iterations < 100) throw new Error('--it
 async function cpuMicrosPerCall(operation: () => unknown, concurrency = 1): Promise<number> {
   const run = async (calls: number) => {
     let next = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next++ < calls) await operation();
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < calls) await operation();
+      }),
+    );
   };
   await run(Math.ceil(iterations / 10));
   const before = process.cpuUsage();
@@ -68,9 +71,13 @@ const sign = Math.min(signOneAtATime, signConcurrent);
 
 // For reference only (Gatehouse signs with jose): the same ES256 signature with node:crypto,
 // synchronously on the main thread, shows what WebCrypto's asynchronous jobs add.
-const signingInput = Buffer.from('eyJhbGciOiJFUzI1NiJ9.' + Buffer.from(JSON.stringify({ sub: 'user-1', scope: 'openid' })).toString('base64url'));
+const signingInput = Buffer.from(
+  'eyJhbGciOiJFUzI1NiJ9.' + Buffer.from(JSON.stringify({ sub: 'user-1', scope: 'openid' })).toString('base64url'),
+);
 const keyObject = KeyObject.from(privateKey);
-const nodeSignature = await cpuMicrosPerCall(() => nodeSign('sha256', signingInput, { key: keyObject, dsaEncoding: 'ieee-p1363' }));
+const nodeSignature = await cpuMicrosPerCall(() =>
+  nodeSign('sha256', signingInput, { key: keyObject, dsaEncoding: 'ieee-p1363' }),
+);
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-floor-'));
 let commit: number;
@@ -88,7 +95,18 @@ try {
     'insert into "access_tokens" ("jti", "grant_id", "flow_id", "client_id", "user_id", "scope", "audience", "created_at", "expires_at", "revoked_at") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   commit = await cpuMicrosPerCall(() =>
-    insert.run(randomToken(16), 'grant', 'flow', 'web', 'user-1', '["openid"]', '["https://api.example"]', Date.now(), Date.now() + 3_600_000, null),
+    insert.run(
+      randomToken(16),
+      'grant',
+      'flow',
+      'web',
+      'user-1',
+      '["openid"]',
+      '["https://api.example"]',
+      Date.now(),
+      Date.now() + 3_600_000,
+      null,
+    ),
   );
   db.close();
 } finally {
@@ -100,10 +118,18 @@ const hashAndRandom = await cpuMicrosPerCall(() => sha256Base64Url(randomToken(3
 const perFlow = { signatures: 2 * sign, commits: 2 * commit, hashes: 4 * hashAndRandom };
 const total = perFlow.signatures + perFlow.commits + perFlow.hashes;
 const fmt = (micros: number) => `${micros.toFixed(0).padStart(5)} µs`;
-console.log(`Floor of the server CPU per code flow beyond HTTP (Node ${process.version}, ${iterations} iterations each):`);
-console.log(`  2 × ES256 signature (jose)     ${fmt(perFlow.signatures)}   (${sign.toFixed(1)} µs each; one at a time ${signOneAtATime.toFixed(1)}, 32 in flight ${signConcurrent.toFixed(1)})`);
+console.log(
+  `Floor of the server CPU per code flow beyond HTTP (Node ${process.version}, ${iterations} iterations each):`,
+);
+console.log(
+  `  2 × ES256 signature (jose)     ${fmt(perFlow.signatures)}   (${sign.toFixed(1)} µs each; one at a time ${signOneAtATime.toFixed(1)}, 32 in flight ${signConcurrent.toFixed(1)})`,
+);
 console.log(`  2 × SQLite WAL commit          ${fmt(perFlow.commits)}   (${commit.toFixed(1)} µs each)`);
 console.log(`  4 × SHA-256 + CSPRNG draw      ${fmt(perFlow.hashes)}   (${hashAndRandom.toFixed(1)} µs each)`);
 console.log(`  sum                            ${fmt(total)}`);
-console.log(`(For reference: one ES256 signature with node:crypto's synchronous sign: ${nodeSignature.toFixed(1)} µs.)`);
-console.log('Add the bare Fastify ceiling\'s server CPU per flow (two HTTP exchanges) from the benchmark table for the whole floor.');
+console.log(
+  `(For reference: one ES256 signature with node:crypto's synchronous sign: ${nodeSignature.toFixed(1)} µs.)`,
+);
+console.log(
+  "Add the bare Fastify ceiling's server CPU per flow (two HTTP exchanges) from the benchmark table for the whole floor.",
+);

@@ -18,7 +18,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formEncode, basicAuthorization } from './lib/http.js';
-import { parseArgs, RESOURCE, RESOURCE_SCOPE, REDIRECT_URI, CODE_FLOW_SCOPE, userName, USER_PASSWORD, type ServerInfo } from './lib/common.js';
+import {
+  parseArgs,
+  RESOURCE,
+  RESOURCE_SCOPE,
+  REDIRECT_URI,
+  CODE_FLOW_SCOPE,
+  userName,
+  USER_PASSWORD,
+  type ServerInfo,
+} from './lib/common.js';
 import { processRss } from './lib/proc.js';
 import { startServer, stopAllChildren } from './lib/processes.js';
 
@@ -38,7 +47,11 @@ const RSS_BOUND_BYTES = 300 * 1024 * 1024;
 const MB = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
 async function post(url: string, form: string, authorization: string): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization }, body: form });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
+    body: form,
+  });
   const body = (await response.json()) as Record<string, unknown>;
   if (response.status !== 200) throw new Error(`POST ${url}: ${response.status} ${JSON.stringify(body)}`);
   return body;
@@ -62,7 +75,15 @@ async function startFamily(server: ServerInfo, index: number): Promise<string> {
     return response;
   };
   const authorize = new URL(server.endpoints.authorization);
-  for (const [name, value] of Object.entries({ response_type: 'code', client_id: server.clients.web.id, redirect_uri: REDIRECT_URI, scope: CODE_FLOW_SCOPE, state: 's', code_challenge: challenge, code_challenge_method: 'S256' })) {
+  for (const [name, value] of Object.entries({
+    response_type: 'code',
+    client_id: server.clients.web.id,
+    redirect_uri: REDIRECT_URI,
+    scope: CODE_FLOW_SCOPE,
+    state: 's',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  })) {
     authorize.searchParams.set(name, value);
   }
   let response = await request(authorize.href);
@@ -79,8 +100,14 @@ async function startFamily(server: ServerInfo, index: number): Promise<string> {
     const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1]?.replace(/&amp;/g, '&');
     const csrf = /name="csrf_token" value="([^"]*)"/.exec(page)?.[1];
     if (!action) throw new Error(`no form on the page: ${page.slice(0, 200)}`);
-    const fields: Record<string, string> = /name="password"/.test(page) ? { username: userName(index), password: USER_PASSWORD } : { decision: 'allow' };
-    response = await request(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...(csrf ? { csrf_token: csrf } : {}), ...fields }).toString() });
+    const fields: Record<string, string> = /name="password"/.test(page)
+      ? { username: userName(index), password: USER_PASSWORD }
+      : { decision: 'allow' };
+    response = await request(action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...(csrf ? { csrf_token: csrf } : {}), ...fields }).toString(),
+    });
   }
   const code = location ? new URL(location).searchParams.get('code') : null;
   if (!code) throw new Error('the authorization did not end with a code');
@@ -101,12 +128,20 @@ const server = await startServer('servers/gatehouse.ts', ['--database', `sqlite:
 const info = server.info;
 const samples: Array<{ seconds: number; tokens: number; rssBytes: number }> = [];
 try {
-  const families = await Promise.all(Array.from({ length: Math.min(CONCURRENCY, 8) }, (_, index) => startFamily(info, index)));
+  const families = await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, 8) }, (_, index) => startFamily(info, index)),
+  );
   const serviceAuthorization = basicAuthorization(info.clients.service.id, info.clients.service.secret);
   const webAuthorization = basicAuthorization(info.clients.web.id, info.clients.web.secret);
-  const clientCredentialsForm = formEncode({ grant_type: 'client_credentials', scope: RESOURCE_SCOPE, resource: RESOURCE });
+  const clientCredentialsForm = formEncode({
+    grant_type: 'client_credentials',
+    scope: RESOURCE_SCOPE,
+    resource: RESOURCE,
+  });
 
-  console.log(`Gatehouse on SQLite (pid ${info.pid}): ${TOKENS.toLocaleString('en')} tokens, ${CONCURRENCY} concurrent requests, a refresh every ${REFRESH_EVERY}`);
+  console.log(
+    `Gatehouse on SQLite (pid ${info.pid}): ${TOKENS.toLocaleString('en')} tokens, ${CONCURRENCY} concurrent requests, a refresh every ${REFRESH_EVERY}`,
+  );
   console.log('elapsed  tokens      rate/s  RSS MB');
   const started = Date.now();
   let issued = 0;
@@ -122,7 +157,9 @@ try {
     const last = samples.at(-1);
     if (!last) return;
     const rate = last.seconds > 0 ? Math.round(last.tokens / last.seconds) : 0;
-    console.log(`${last.seconds.toFixed(0).padStart(6)} s  ${String(last.tokens).padStart(9)}  ${String(rate).padStart(7)}  ${MB(last.rssBytes).padStart(6)}`);
+    console.log(
+      `${last.seconds.toFixed(0).padStart(6)} s  ${String(last.tokens).padStart(9)}  ${String(rate).padStart(7)}  ${MB(last.rssBytes).padStart(6)}`,
+    );
   };
   sample();
   print();
@@ -137,7 +174,11 @@ try {
         if (n % REFRESH_EVERY === REFRESH_EVERY - 1) {
           // RFC 6749 §6 with rotation: the family of this worker moves on by one token.
           const family = worker % families.length;
-          const body = await post(info.endpoints.token, formEncode({ grant_type: 'refresh_token', refresh_token: families[family]! }), webAuthorization);
+          const body = await post(
+            info.endpoints.token,
+            formEncode({ grant_type: 'refresh_token', refresh_token: families[family]! }),
+            webAuthorization,
+          );
           families[family] = body['refresh_token'] as string;
         } else {
           await post(info.endpoints.token, clientCredentialsForm, serviceAuthorization);
@@ -153,10 +194,27 @@ try {
   const seconds = (Date.now() - started) / 1000;
   const final = samples.at(-1)!.rssBytes;
   const verdict = peak < RSS_BOUND_BYTES ? 'within' : 'OVER';
-  console.log(`\n${issued.toLocaleString('en')} tokens in ${seconds.toFixed(0)} s (${Math.round(issued / seconds)}/s). RSS: peak ${MB(peak)} MB, final ${MB(final)} MB: ${verdict} the 300 MB bound.`);
+  console.log(
+    `\n${issued.toLocaleString('en')} tokens in ${seconds.toFixed(0)} s (${Math.round(issued / seconds)}/s). RSS: peak ${MB(peak)} MB, final ${MB(final)} MB: ${verdict} the 300 MB bound.`,
+  );
   const out = args.get('out');
   if (out) {
-    writeFileSync(out, JSON.stringify({ tokens: issued, concurrency: CONCURRENCY, refreshEvery: REFRESH_EVERY, seconds, peakRssBytes: peak, finalRssBytes: final, samples }, null, 2));
+    writeFileSync(
+      out,
+      JSON.stringify(
+        {
+          tokens: issued,
+          concurrency: CONCURRENCY,
+          refreshEvery: REFRESH_EVERY,
+          seconds,
+          peakRssBytes: peak,
+          finalRssBytes: final,
+          samples,
+        },
+        null,
+        2,
+      ),
+    );
     console.log(`Samples written to ${out}`);
   }
   if (peak >= RSS_BOUND_BYTES) process.exitCode = 1;

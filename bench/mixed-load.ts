@@ -23,8 +23,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { CODE_FLOW_SCOPE, MAX_VIRTUAL_USERS, REDIRECT_URI, RESOURCE, USER_PASSWORD, parseArgs, userName, type ServerInfo } from './lib/common.js';
-import { basicAuthorization, browse, check, CheckError, CookieJar, decodeEntities, formEncode, hiddenInput, jwtParts, parseJson, send, type Answer } from './lib/http.js';
+import {
+  CODE_FLOW_SCOPE,
+  MAX_VIRTUAL_USERS,
+  REDIRECT_URI,
+  RESOURCE,
+  USER_PASSWORD,
+  parseArgs,
+  userName,
+  type ServerInfo,
+} from './lib/common.js';
+import {
+  basicAuthorization,
+  browse,
+  check,
+  CheckError,
+  CookieJar,
+  decodeEntities,
+  formEncode,
+  hiddenInput,
+  jwtParts,
+  parseJson,
+  send,
+  type Answer,
+} from './lib/http.js';
 import { startServer, stopAllChildren } from './lib/processes.js';
 import { openStore } from '../src/store/open-store.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
@@ -34,7 +56,8 @@ const durationSeconds = Number(args.get('duration') ?? 60);
 const concurrency = Number(args.get('concurrency') ?? 16);
 const maxOperations = Number(args.get('max-operations') ?? 500_000);
 if (!(durationSeconds > 0 && durationSeconds <= 3600)) throw new Error('--duration must be 1..3600 seconds');
-if (!(concurrency >= 1 && concurrency <= MAX_VIRTUAL_USERS)) throw new Error(`--concurrency must be 1..${MAX_VIRTUAL_USERS}`);
+if (!(concurrency >= 1 && concurrency <= MAX_VIRTUAL_USERS))
+  throw new Error(`--concurrency must be 1..${MAX_VIRTUAL_USERS}`);
 
 // --- the database ---------------------------------------------------------------------------
 
@@ -48,12 +71,19 @@ async function prepareDatabase(): Promise<Database> {
   const given = args.get('database');
   if (given === undefined) {
     const dir = await mkdtemp(join(tmpdir(), 'gatehouse-mixed-'));
-    return { url: `sqlite:${join(dir, 'gatehouse.db')}`, label: 'SQLite file in a temp dir', cleanup: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      url: `sqlite:${join(dir, 'gatehouse.db')}`,
+      label: 'SQLite file in a temp dir',
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
   }
-  if (!/^postgres(ql)?:\/\//.test(given)) throw new Error('--database must be a postgres:// URL (the default is a temp SQLite file)');
+  if (!/^postgres(ql)?:\/\//.test(given))
+    throw new Error('--database must be a postgres:// URL (the default is a temp SQLite file)');
   const url = new URL(given);
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error('the benchmark only talks to a database on 127.0.0.1');
-  if (url.searchParams.has('schema')) return { url: given, label: 'PostgreSQL (the given schema)', cleanup: async () => {} };
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+    throw new Error('the benchmark only talks to a database on 127.0.0.1');
+  if (url.searchParams.has('schema'))
+    return { url: given, label: 'PostgreSQL (the given schema)', cleanup: async () => {} };
   const schema = `gh_bench_mixed_${randomBytes(6).toString('hex')}`;
   url.searchParams.set('schema', schema);
   return {
@@ -103,7 +133,9 @@ async function request(url: string, init: Parameters<typeof send>[1] = {}): Prom
   const answer = await send(url, init);
   if (answer.status >= 500) {
     counts.serverErrors++;
-    throw new CheckError(`${init.method ?? (init.form ? 'POST' : 'GET')} ${new URL(url).pathname}: ${answer.status} ${answer.text.slice(0, 200)}`);
+    throw new CheckError(
+      `${init.method ?? (init.form ? 'POST' : 'GET')} ${new URL(url).pathname}: ${answer.status} ${answer.text.slice(0, 200)}`,
+    );
   }
   return answer;
 }
@@ -149,7 +181,12 @@ async function codeFlow(server: ServerInfo, jar: CookieJar, user: number): Promi
         check(code, () => `authorize: no code in ${next.search}`);
         const token = await request(server.endpoints.token, {
           headers: { authorization: basicAuthorization(server.clients.web.id, server.clients.web.secret) },
-          form: formEncode({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }),
+          form: formEncode({
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: REDIRECT_URI,
+            code_verifier: verifier,
+          }),
         });
         return tokenResponse(token, 'token (authorization_code)');
       }
@@ -162,12 +199,17 @@ async function codeFlow(server: ServerInfo, jar: CookieJar, user: number): Promi
       : /name="decision"/.test(answer.text)
         ? { decision: 'allow' }
         : undefined;
-    check(answer.status === 200 && fields, () => `authorize: stopped at ${url}: ${answer.status} ${answer.text.slice(0, 200)}`);
+    check(
+      answer.status === 200 && fields,
+      () => `authorize: stopped at ${url}: ${answer.status} ${answer.text.slice(0, 200)}`,
+    );
     const action = /<form[^>]*action="([^"]+)"/.exec(answer.text)?.[1];
     check(action, () => 'authorize: no form');
     const csrf = hiddenInput(answer.text, 'csrf_token');
     url = new URL(decodeEntities(action), url).href;
-    answer = await browseCounted(jar, url, { form: formEncode({ ...(csrf !== undefined ? { csrf_token: csrf } : {}), ...fields }) });
+    answer = await browseCounted(jar, url, {
+      form: formEncode({ ...(csrf !== undefined ? { csrf_token: csrf } : {}), ...fields }),
+    });
   }
   throw new CheckError('authorize: too many steps');
 }
@@ -204,18 +246,64 @@ function malformedRequests(server: ServerInfo): Array<() => Promise<Answer>> {
   const base = new URL(server.endpoints.authorization).origin;
   const asAttacker = (headers: Record<string, string> = {}) => ({ ...attacker(), ...headers });
   return [
-    () => request(token, { headers: asAttacker({ authorization: web }), form: 'grant_type=password&username=a&password=b' }),
-    () => rawPost(token, asAttacker({ authorization: web, 'content-type': 'application/json' }), '{"grant_type":"client_credentials"}'),
-    () => request(token, { headers: asAttacker({ authorization: web }), form: formEncode({ grant_type: 'authorization_code', code: random(), redirect_uri: REDIRECT_URI, code_verifier: random(32) }) }),
-    () => request(token, { headers: asAttacker({ authorization: web }), form: 'grant_type=refresh_token&grant_type=refresh_token&refresh_token=x' }),
-    () => request(token, { headers: asAttacker({ authorization: web }), form: formEncode({ grant_type: 'refresh_token', refresh_token: random(32) }) }),
+    () =>
+      request(token, {
+        headers: asAttacker({ authorization: web }),
+        form: 'grant_type=password&username=a&password=b',
+      }),
+    () =>
+      rawPost(
+        token,
+        asAttacker({ authorization: web, 'content-type': 'application/json' }),
+        '{"grant_type":"client_credentials"}',
+      ),
+    () =>
+      request(token, {
+        headers: asAttacker({ authorization: web }),
+        form: formEncode({
+          grant_type: 'authorization_code',
+          code: random(),
+          redirect_uri: REDIRECT_URI,
+          code_verifier: random(32),
+        }),
+      }),
+    () =>
+      request(token, {
+        headers: asAttacker({ authorization: web }),
+        form: 'grant_type=refresh_token&grant_type=refresh_token&refresh_token=x',
+      }),
+    () =>
+      request(token, {
+        headers: asAttacker({ authorization: web }),
+        form: formEncode({ grant_type: 'refresh_token', refresh_token: random(32) }),
+      }),
     // Guessing a secret: for the service client, which the legitimate mix does not use, since
     // failures also lock the client_id (and would lock out the web client's real traffic).
-    () => request(token, { headers: asAttacker({ authorization: basicAuthorization(server.clients.service.id, 'wrong-secret') }), form: 'grant_type=client_credentials' }),
-    () => request(token, { headers: asAttacker({ authorization: web }), form: `grant_type=%ZZ%00&\u0001=${'%'.repeat(50)}&__proto__=x&constructor[prototype]=y` }),
-    () => request(token, { headers: asAttacker({ authorization: web }), form: `grant_type=client_credentials&scope=${'a'.repeat(100_000)}` }),
-    () => request(`${server.endpoints.authorization}?response_type=code&client_id=no-such-client&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`, { headers: asAttacker() }),
-    () => request(`${server.endpoints.authorization}?response_type=code&client_id=${encodeURIComponent(server.clients.web.id)}&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`, { headers: asAttacker() }),
+    () =>
+      request(token, {
+        headers: asAttacker({ authorization: basicAuthorization(server.clients.service.id, 'wrong-secret') }),
+        form: 'grant_type=client_credentials',
+      }),
+    () =>
+      request(token, {
+        headers: asAttacker({ authorization: web }),
+        form: `grant_type=%ZZ%00&\u0001=${'%'.repeat(50)}&__proto__=x&constructor[prototype]=y`,
+      }),
+    () =>
+      request(token, {
+        headers: asAttacker({ authorization: web }),
+        form: `grant_type=client_credentials&scope=${'a'.repeat(100_000)}`,
+      }),
+    () =>
+      request(
+        `${server.endpoints.authorization}?response_type=code&client_id=no-such-client&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`,
+        { headers: asAttacker() },
+      ),
+    () =>
+      request(
+        `${server.endpoints.authorization}?response_type=code&client_id=${encodeURIComponent(server.clients.web.id)}&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
+        { headers: asAttacker() },
+      ),
     () => request(server.endpoints.introspection, { headers: asAttacker(), form: formEncode({ token: random() }) }),
     () => request(`${base}/userinfo`, { headers: asAttacker({ authorization: `Bearer ${random(40)}` }) }),
   ];
@@ -227,12 +315,19 @@ interface VirtualClient {
   refreshToken: string;
 }
 
-async function operation(server: ServerInfo, client: VirtualClient, malformed: Array<() => Promise<Answer>>): Promise<string> {
+async function operation(
+  server: ServerInfo,
+  client: VirtualClient,
+  malformed: Array<() => Promise<Answer>>,
+): Promise<string> {
   const roll = Math.random();
   if (roll < 0.05) {
     counts.malformed++;
     const answer = await pick(malformed)();
-    check(answer.status >= 400 && answer.status < 500, () => `malformed request: status ${answer.status}: ${answer.text.slice(0, 200)}`);
+    check(
+      answer.status >= 400 && answer.status < 500,
+      () => `malformed request: status ${answer.status}: ${answer.text.slice(0, 200)}`,
+    );
     return 'malformed';
   }
   if (roll < 0.15) {
@@ -252,7 +347,10 @@ async function operation(server: ServerInfo, client: VirtualClient, malformed: A
       form: formEncode({ grant_type: 'refresh_token', refresh_token: client.refreshToken }),
     });
     const body = tokenResponse(answer, 'token (refresh_token)');
-    check(typeof body['refresh_token'] === 'string' && body['refresh_token'] !== client.refreshToken, () => 'refresh: not rotated');
+    check(
+      typeof body['refresh_token'] === 'string' && body['refresh_token'] !== client.refreshToken,
+      () => 'refresh: not rotated',
+    );
     client.refreshToken = body['refresh_token'] as string;
     return 'refresh';
   }
@@ -260,7 +358,10 @@ async function operation(server: ServerInfo, client: VirtualClient, malformed: A
     headers: { authorization: basicAuthorization(server.clients.introspector.id, server.clients.introspector.secret) },
     form: formEncode({ token: pick(accessTokens), token_type_hint: 'access_token' }),
   });
-  check(answer.status === 200 && parseJson(answer, 'introspection')['active'] === true, () => `introspection: ${answer.status} ${answer.text.slice(0, 200)}`);
+  check(
+    answer.status === 200 && parseJson(answer, 'introspection')['active'] === true,
+    () => `introspection: ${answer.status} ${answer.text.slice(0, 200)}`,
+  );
   return 'introspection';
 }
 
@@ -281,7 +382,9 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 async function main(): Promise<number> {
   const database = await prepareDatabase();
-  console.log(`Mixed load: ${durationSeconds} s (at most ${maxOperations} operations), ${concurrency} virtual clients, ${database.label}`);
+  console.log(
+    `Mixed load: ${durationSeconds} s (at most ${maxOperations} operations), ${concurrency} virtual clients, ${database.label}`,
+  );
   const server = await startServer('servers/gatehouse.ts', ['--database', database.url, '--trust-proxy', '127.0.0.1']);
   const info = server.info;
   const rss: Array<{ at: number; bytes: number }> = [];
@@ -339,8 +442,12 @@ async function main(): Promise<number> {
     let unaccountedAccess = 0;
     let unaccountedRefresh = 0;
     try {
-      const storedJtis = new Set((await store.db.selectFrom('access_tokens').select('jti').execute()).map((row) => row.jti));
-      const storedRefresh = new Set((await store.db.selectFrom('refresh_tokens').select('token_hash').execute()).map((row) => row.token_hash));
+      const storedJtis = new Set(
+        (await store.db.selectFrom('access_tokens').select('jti').execute()).map((row) => row.jti),
+      );
+      const storedRefresh = new Set(
+        (await store.db.selectFrom('refresh_tokens').select('token_hash').execute()).map((row) => row.token_hash),
+      );
       for (const jti of issuedJtis.keys()) if (!storedJtis.has(jti)) lostAccess++;
       for (const hash of issuedRefreshHashes.keys()) if (!storedRefresh.has(hash)) lostRefresh++;
       for (const jti of storedJtis) if (!issuedJtis.has(jti)) unaccountedAccess++;
@@ -361,14 +468,22 @@ async function main(): Promise<number> {
     const stable = growth <= Math.max(32 * 1024 * 1024, warmFirst * 0.25);
 
     console.log('');
-    console.log(`operations: ${counts.operations} in ${seconds.toFixed(1)} s (${(counts.operations / seconds).toFixed(0)}/s), requests: ${counts.requests}`);
+    console.log(
+      `operations: ${counts.operations} in ${seconds.toFixed(1)} s (${(counts.operations / seconds).toFixed(0)}/s), requests: ${counts.requests}`,
+    );
     for (const [kind, n] of [...byKind].sort()) console.log(`  ${kind}: ${n}`);
     console.log(`5xx answers: ${counts.serverErrors}`);
     console.log(`wrong answers: ${counts.wrongAnswers}`);
     for (const [message, n] of errorSamples) console.log(`  ${n} x ${message}`);
-    console.log(`access tokens answered: ${issuedJtis.size}, lost: ${lostAccess}, duplicated: ${duplicatedAccess}, in the store but never answered: ${unaccountedAccess}`);
-    console.log(`refresh tokens answered: ${issuedRefreshHashes.size}, lost: ${lostRefresh}, duplicated: ${duplicatedRefresh}, in the store but never answered: ${unaccountedRefresh}`);
-    console.log(`server RSS: first ${mb(first)}, after warm-up ${mb(warmFirst)}, last ${mb(last)}, max ${mb(max)} (${rss.length} samples): ${stable ? 'stable' : 'GROWING'}`);
+    console.log(
+      `access tokens answered: ${issuedJtis.size}, lost: ${lostAccess}, duplicated: ${duplicatedAccess}, in the store but never answered: ${unaccountedAccess}`,
+    );
+    console.log(
+      `refresh tokens answered: ${issuedRefreshHashes.size}, lost: ${lostRefresh}, duplicated: ${duplicatedRefresh}, in the store but never answered: ${unaccountedRefresh}`,
+    );
+    console.log(
+      `server RSS: first ${mb(first)}, after warm-up ${mb(warmFirst)}, last ${mb(last)}, max ${mb(max)} (${rss.length} samples): ${stable ? 'stable' : 'GROWING'}`,
+    );
     failed =
       counts.serverErrors > 0 ||
       counts.wrongAnswers > 0 ||

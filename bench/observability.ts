@@ -35,11 +35,22 @@ const dir = mkdtempSync(join(tmpdir(), 'gatehouse-observability-'));
 const store = await openStore(`sqlite:${join(dir, 'gatehouse.db')}`);
 await store.migrate();
 const traced = tracedStore(store);
-const metrics = new GatehouseMetrics({ events: new EventBus(), poolStats: () => null, dialect: 'sqlite', ready: () => true });
+const metrics = new GatehouseMetrics({
+  events: new EventBus(),
+  poolStats: () => null,
+  dialect: 'sqlite',
+  ready: () => true,
+});
 const routes = ['/token', '/authorize', '/interaction/:id/login', '/userinfo'];
 let n = 0;
 const observe = () =>
-  metrics.observeRequest({ route: routes[n++ & 3]!, method: 'POST', status: n & 8 ? 400 : 200, error: n & 8 ? 'invalid_grant' : null, seconds: 0.0012 });
+  metrics.observeRequest({
+    route: routes[n++ & 3]!,
+    method: 'POST',
+    status: n & 8 ? 400 : 200,
+    error: n & 8 ? 'invalid_grant' : null,
+    seconds: 0.0012,
+  });
 
 const samples: Record<string, number[]> = {};
 const record = (name: string, value: number) => {
@@ -62,5 +73,7 @@ try {
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 for (const [name, values] of Object.entries(samples)) {
-  console.log(`${name.padEnd(48)} median ${median(values).toFixed(0).padStart(6)} ns   rounds ${values.map((v) => v.toFixed(0)).join(' ')}`);
+  console.log(
+    `${name.padEnd(48)} median ${median(values).toFixed(0).padStart(6)} ns   rounds ${values.map((v) => v.toFixed(0)).join(' ')}`,
+  );
 }

@@ -15,7 +15,16 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from './lib/common.js';
-import { BENCH_DIR, postgresTarget, REPO_DIR, runDriver, setNiceness, sqliteTarget, startServer, stopAllChildren } from './lib/processes.js';
+import {
+  BENCH_DIR,
+  postgresTarget,
+  REPO_DIR,
+  runDriver,
+  setNiceness,
+  sqliteTarget,
+  startServer,
+  stopAllChildren,
+} from './lib/processes.js';
 import { fmt } from './lib/report.js';
 import { SCENARIOS, type ScenarioName } from './lib/scenarios.js';
 
@@ -62,11 +71,24 @@ let driverSummary: string;
 let windowUs: [number, number];
 try {
   log(`starting ${target.label} under --cpu-prof`);
-  const server = await startServer(target.script, prepared.args, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+  const server = await startServer(target.script, prepared.args, {
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+  });
   try {
     log(`driving ${scenario} (${warmupMs} ms warm-up, ${durationMs} ms measured)`);
-    const result = await runDriver({ target: targetName, server: server.info, scenario, warmupMs, durationMs, measurePostgres: target.measurePostgres }, warmupMs + durationMs + 180_000);
-    if (result.fatal !== undefined || result.errors > 0) throw new Error(`the run had errors: ${result.errorSamples.join('; ')}`);
+    const result = await runDriver(
+      {
+        target: targetName,
+        server: server.info,
+        scenario,
+        warmupMs,
+        durationMs,
+        measurePostgres: target.measurePostgres,
+      },
+      warmupMs + durationMs + 180_000,
+    );
+    if (result.fatal !== undefined || result.errors > 0)
+      throw new Error(`the run had errors: ${result.errorSamples.join('; ')}`);
     windowUs = result.windowMonotonicUs;
     driverSummary =
       `${scenario} on ${targetName} under the profiler: ${fmt(result.throughput)} ${SCENARIOS[scenario].unit}s/s, p50 ${fmt(result.p50Ms)} ms, ` +
@@ -76,7 +98,10 @@ try {
   }
   const files = readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile'));
   if (files.length === 0) throw new Error(`no .cpuprofile written in ${profileDir}`);
-  profilePath = join(profileDir, files.sort((a, b) => statSync(join(profileDir, b)).size - statSync(join(profileDir, a)).size)[0]!);
+  profilePath = join(
+    profileDir,
+    files.sort((a, b) => statSync(join(profileDir, b)).size - statSync(join(profileDir, a)).size)[0]!,
+  );
 } finally {
   await prepared.cleanup();
 }
@@ -150,7 +175,10 @@ const busy = windowTotal - idle;
 const pct = (value: number) => `${((value / busy) * 100).toFixed(1)}%`;
 const ms = (value: number) => (value / 1000).toFixed(1);
 const ranked = (map: Map<string, number>, count: number, filter: (key: string) => boolean = () => true) =>
-  [...map].filter(([key]) => filter(key)).sort((a, b) => b[1] - a[1]).slice(0, count);
+  [...map]
+    .filter(([key]) => filter(key))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count);
 
 const out: string[] = [];
 out.push(`## CPU profile: ${scenario} on ${targetName}, ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`);
@@ -166,7 +194,8 @@ out.push(`### Top ${top} functions by self time`);
 out.push('');
 out.push('| # | self ms | self % | function  location |');
 out.push('|--:|--:|--:|---|');
-for (const [index, [key, value]] of ranked(self, top).entries()) out.push(`| ${index + 1} | ${ms(value)} | ${pct(value)} | \`${key}\` |`);
+for (const [index, [key, value]] of ranked(self, top).entries())
+  out.push(`| ${index + 1} | ${ms(value)} | ${pct(value)} | \`${key}\` |`);
 out.push('');
 out.push('### Self time by package / file');
 out.push('');
@@ -178,7 +207,8 @@ out.push('### Gatehouse functions by total (inclusive) time');
 out.push('');
 out.push('| total ms | total % | function  location |');
 out.push('|--:|--:|---|');
-for (const [key, value] of ranked(inclusive, 20, (key) => key.includes('  src/'))) out.push(`| ${ms(value)} | ${pct(value)} | \`${key}\` |`);
+for (const [key, value] of ranked(inclusive, 20, (key) => key.includes('  src/')))
+  out.push(`| ${ms(value)} | ${pct(value)} | \`${key}\` |`);
 out.push('');
 out.push(`Profile: ${profilePath}`);
 const text = `${out.join('\n')}\n`;

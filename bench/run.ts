@@ -49,9 +49,12 @@ const QUIET_THRESHOLD_CORES = 0.3;
 const allTargets = ['gatehouse-sqlite', 'gatehouse-postgres', 'oidc-provider', 'ceiling'];
 const wantedTargets = args.get('targets')?.split(',') ?? allTargets;
 const wantedScenarios = (args.get('scenarios')?.split(',') ?? [...SCENARIO_NAMES]) as ScenarioName[];
-for (const target of wantedTargets) if (!allTargets.includes(target)) throw new Error(`unknown target ${target}; known: ${allTargets.join(', ')}`);
-for (const scenario of wantedScenarios) if (!(scenario in SCENARIOS)) throw new Error(`unknown scenario ${scenario}; known: ${SCENARIO_NAMES.join(', ')}`);
-if (!(rounds >= 1 && warmupMs >= 0 && durationMs >= 200)) throw new Error('need --rounds >= 1, --warmup >= 0, --duration >= 200');
+for (const target of wantedTargets)
+  if (!allTargets.includes(target)) throw new Error(`unknown target ${target}; known: ${allTargets.join(', ')}`);
+for (const scenario of wantedScenarios)
+  if (!(scenario in SCENARIOS)) throw new Error(`unknown scenario ${scenario}; known: ${SCENARIO_NAMES.join(', ')}`);
+if (!(rounds >= 1 && warmupMs >= 0 && durationMs >= 200))
+  throw new Error('need --rounds >= 1, --warmup >= 0, --duration >= 200');
 const niceness = Number(args.get('nice') ?? 0);
 const priority = setNiceness(niceness);
 const partial = args.has('targets') || args.has('scenarios');
@@ -80,7 +83,12 @@ if (args.has('report-only')) {
   };
   // Results written before the header had serverRssMiB kept the bytes under another name.
   if (saved.serverRssMiB === undefined) {
-    saved.serverRssMiB = Object.fromEntries(Object.entries(saved.serverRssBytesAtEnd ?? {}).map(([name, bytes]) => [name, bytes == null ? null : bytes / 2 ** 20]));
+    saved.serverRssMiB = Object.fromEntries(
+      Object.entries(saved.serverRssBytesAtEnd ?? {}).map(([name, bytes]) => [
+        name,
+        bytes == null ? null : bytes / 2 ** 20,
+      ]),
+    );
     delete saved.serverRssBytesAtEnd;
   }
   const scenarios = SCENARIO_NAMES.filter((name) => name in saved.scenarios);
@@ -112,7 +120,9 @@ let interrupted = false;
 async function shutdown(): Promise<void> {
   for (const target of started.splice(0)) {
     await target.server.stop().catch(() => {});
-    await target.cleanup().catch((error: unknown) => log(`cleanup of ${target.definition.name} failed: ${String(error)}`));
+    await target
+      .cleanup()
+      .catch((error: unknown) => log(`cleanup of ${target.definition.name} failed: ${String(error)}`));
   }
 }
 
@@ -140,7 +150,9 @@ async function waitForQuiet(): Promise<number> {
 
 function readVersion(pkg: string): string {
   try {
-    return (JSON.parse(readFileSync(join(REPO_DIR, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(join(REPO_DIR, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return 'not installed';
   }
@@ -150,7 +162,8 @@ function gatehouseVersion(): string {
   const version = (JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8')) as { version: string }).version;
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_DIR, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO_DIR, encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO_DIR, encoding: 'utf8' }).trim() !== '';
     return `${version} (${commit}${dirty ? ', with uncommitted changes in src/' : ''})`;
   } catch {
     return version;
@@ -180,7 +193,12 @@ try {
     log(`[${elapsed()}] starting ${definition.label}`);
     try {
       const server = await startServer(definition.script, prepared.args);
-      started.push({ definition, server, cleanup: prepared.cleanup, notes: { ...prepared.notes, ...server.info.notes } });
+      started.push({
+        definition,
+        server,
+        cleanup: prepared.cleanup,
+        notes: { ...prepared.notes, ...server.info.notes },
+      });
     } catch (error) {
       await prepared.cleanup();
       throw error;
@@ -215,9 +233,12 @@ try {
             `server ${fmt(result.serverCpuUsPerOp)} µs/op${result.dbCpuUsPerOp !== null ? `  db ${fmt(result.dbCpuUsPerOp)} µs/op` : ''}  ` +
             `driver ${fmt(result.driverCpuUsPerOp)} µs/op  other ${fmt(result.otherBusyCores)} cores` +
             (busyBefore > QUIET_THRESHOLD_CORES ? ` (machine busy before: ${fmt(busyBefore)} cores)` : '') +
-            (result.errors + result.warmupErrors > 0 ? `  ERRORS ${result.errors + result.warmupErrors}: ${result.errorSamples[0]}` : ''),
+            (result.errors + result.warmupErrors > 0
+              ? `  ERRORS ${result.errors + result.warmupErrors}: ${result.errorSamples[0]}`
+              : ''),
         );
-        if (target.server.child.exitCode !== null) throw new Error(`${target.definition.name} exited: ${target.server.stderr().slice(-2000)}`);
+        if (target.server.child.exitCode !== null)
+          throw new Error(`${target.definition.name} exited: ${target.server.stderr().slice(-2000)}`);
       }
     }
   }
@@ -243,19 +264,39 @@ try {
       undici: process.versions.undici ?? 'unknown',
     },
     settings: { rounds, warmupMs, durationMs, niceness, priority },
-    targets: started.map((target) => ({ name: target.definition.name, label: target.definition.label, notes: target.notes })),
+    targets: started.map((target) => ({
+      name: target.definition.name,
+      label: target.definition.label,
+      notes: target.notes,
+    })),
     skipped,
     quietWaitSeconds: quietBudgetTotal - quietBudgetSeconds,
-    serverRssMiB: Object.fromEntries(Object.entries(rss).map(([name, bytes]) => [name, bytes === undefined ? null : bytes / 2 ** 20])),
+    serverRssMiB: Object.fromEntries(
+      Object.entries(rss).map(([name, bytes]) => [name, bytes === undefined ? null : bytes / 2 ** 20]),
+    ),
   };
   const table = markdown(header, rows, goals);
   const resultsDir = join(BENCH_DIR, 'results');
   await mkdir(resultsDir, { recursive: true });
   const base = quick ? 'quick' : 'latest';
-  const publicInfo = (info: ServerInfo) => ({ kind: info.kind, issuer: info.issuer, endpoints: info.endpoints, notes: info.notes });
+  const publicInfo = (info: ServerInfo) => ({
+    kind: info.kind,
+    issuer: info.issuer,
+    endpoints: info.endpoints,
+    notes: info.notes,
+  });
   const json = {
     ...header,
-    scenarios: Object.fromEntries(wantedScenarios.map((name) => [name, { description: SCENARIOS[name].description, concurrency: SCENARIOS[name].concurrency, unit: SCENARIOS[name].unit }])),
+    scenarios: Object.fromEntries(
+      wantedScenarios.map((name) => [
+        name,
+        {
+          description: SCENARIOS[name].description,
+          concurrency: SCENARIOS[name].concurrency,
+          unit: SCENARIOS[name].unit,
+        },
+      ]),
+    ),
     servers: Object.fromEntries(started.map((target) => [target.definition.name, publicInfo(target.server.info)])),
     summary: rows,
     goals,

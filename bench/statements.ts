@@ -19,7 +19,9 @@ import { STATEMENTS_PREFIX, type StatementCount } from './lib/statement-counter.
 import { SCENARIOS, SCENARIO_NAMES, type ScenarioName } from './lib/scenarios.js';
 
 const args = parseArgs(process.argv.slice(2));
-const scenarios = (args.get('scenarios') ?? 'code-flow-c1,client-credentials,refresh,introspection').split(',') as ScenarioName[];
+const scenarios = (args.get('scenarios') ?? 'code-flow-c1,client-credentials,refresh,introspection').split(
+  ',',
+) as ScenarioName[];
 for (const name of scenarios) if (!SCENARIO_NAMES.includes(name)) throw new Error(`unknown scenario ${name}`);
 const ops = Number(args.get('ops') ?? 200);
 const tempDir = mkdtempSync(join(tmpdir(), 'gatehouse-statements-'));
@@ -52,11 +54,15 @@ try {
     const entries = Object.entries(counts);
     const total = entries.reduce((sum, [, entry]) => sum + entry.count, 0);
     const totalNs = entries.reduce((sum, [, entry]) => sum + entry.ns, 0);
-    console.log(`\n${name}: ${(total / ops).toFixed(1)} statements per operation, ${(totalNs / ops / 1000).toFixed(0)} µs in SQLite per operation`);
+    console.log(
+      `\n${name}: ${(total / ops).toFixed(1)} statements per operation, ${(totalNs / ops / 1000).toFixed(0)} µs in SQLite per operation`,
+    );
     console.log('  per op   µs each  statement');
     for (const [sql, entry] of entries.sort((a, b) => b[1].ns - a[1].ns)) {
       const each = (entry.ns / entry.count / 1000).toFixed(1);
-      console.log(`  ${(entry.count / ops).toFixed(1).padStart(6)}  ${each.padStart(8)}  ${sql.replace(/\s+/g, ' ').slice(0, 140)}`);
+      console.log(
+        `  ${(entry.count / ops).toFixed(1).padStart(6)}  ${each.padStart(8)}  ${sql.replace(/\s+/g, ' ').slice(0, 140)}`,
+      );
     }
   }
 } finally {

@@ -13,10 +13,16 @@ export async function loginWithGatehouse(options: {
   browser: (authorizationUrl: URL) => Promise<URL>;
 }) {
   // Gatehouse clients authenticate with the method they registered: client_secret_basic by default.
-  const config = await client.discovery(new URL(options.issuer), options.clientId, undefined, client.ClientSecretBasic(options.clientSecret), {
-    // Only for an http://localhost issuer in development.
-    execute: options.issuer.startsWith('http://') ? [client.allowInsecureRequests] : [],
-  });
+  const config = await client.discovery(
+    new URL(options.issuer),
+    options.clientId,
+    undefined,
+    client.ClientSecretBasic(options.clientSecret),
+    {
+      // Only for an http://localhost issuer in development.
+      execute: options.issuer.startsWith('http://') ? [client.allowInsecureRequests] : [],
+    },
+  );
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -30,7 +36,11 @@ export async function loginWithGatehouse(options: {
   });
   const callbackUrl = await options.browser(authorizationUrl);
   // Checks state and iss (RFC 9207), exchanges the code, validates the ID token.
-  const tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce });
+  const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+    pkceCodeVerifier: codeVerifier,
+    expectedState: state,
+    expectedNonce: nonce,
+  });
   const claims = tokens.claims()!;
   const profile = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
   return { tokens, claims, profile };

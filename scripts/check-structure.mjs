@@ -27,7 +27,14 @@ function listSources(dir) {
 /** The file a relative specifier names (`./x.js` is `./x.ts` in source), if it is in the tree. */
 function resolveImport(from, specifier, known) {
   const base = resolve(dirname(from), specifier);
-  const candidates = [base, base.replace(/\.(m|c)?js$/, '.$1ts'), base.replace(/\.jsx$/, '.tsx'), `${base}.ts`, `${base}.tsx`, join(base, 'index.ts')];
+  const candidates = [
+    base,
+    base.replace(/\.(m|c)?js$/, '.$1ts'),
+    base.replace(/\.jsx$/, '.tsx'),
+    `${base}.ts`,
+    `${base}.tsx`,
+    join(base, 'index.ts'),
+  ];
   return candidates.find((candidate) => known.has(candidate));
 }
 
@@ -138,5 +145,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(p
     for (const problem of problems) console.error(`  ${problem}`);
     process.exit(1);
   }
-  console.log(`check-structure: ${files} files in ${root}/, no import cycle, no shared file name, none over ${MAX_LINES} lines`);
+  console.log(
+    `check-structure: ${files} files in ${root}/, no import cycle, no shared file name, none over ${MAX_LINES} lines`,
+  );
 }

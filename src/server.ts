@@ -70,7 +70,10 @@ export const SHUTDOWN_DRAIN_TIMEOUT_MS = 10_000;
  */
 async function drainHttp(app: FastifyInstance, timeoutMs: number): Promise<void> {
   const timer = setTimeout(() => {
-    app.log.warn({ timeoutMs }, 'requests still running at the end of the shutdown drain time; closing their connections');
+    app.log.warn(
+      { timeoutMs },
+      'requests still running at the end of the shutdown drain time; closing their connections',
+    );
     app.server.closeAllConnections();
   }, timeoutMs);
   timer.unref();
@@ -99,15 +102,31 @@ export async function createContext(
   // A key for every ID token algorithm a client may register (id_token_signed_response_alg):
   // RS256 (the default of OpenID Connect Dynamic Client Registration §2, and of
   // id_token_signed_response_alg_default) and ES256 (also when the server signs with EdDSA).
-  const keys = await KeyRing.open(store, settings.secret, settings.signingAlg, Date.now(), idTokenSigningAlgs(settings.signingAlg, settings.idTokenSignedResponseAlgDefault), {
-    // A retired key stays published until the tokens it signed have expired.
-    maxTokenLifetimeSeconds: maxSignedTokenLifetimeSeconds(settings),
-    ...(options.keyReloadIntervalMs !== undefined ? { reloadIntervalMs: options.keyReloadIntervalMs } : {}),
-  });
+  const keys = await KeyRing.open(
+    store,
+    settings.secret,
+    settings.signingAlg,
+    Date.now(),
+    idTokenSigningAlgs(settings.signingAlg, settings.idTokenSignedResponseAlgDefault),
+    {
+      // A retired key stays published until the tokens it signed have expired.
+      maxTokenLifetimeSeconds: maxSignedTokenLifetimeSeconds(settings),
+      ...(options.keyReloadIntervalMs !== undefined ? { reloadIntervalMs: options.keyReloadIntervalMs } : {}),
+    },
+  );
   const cacheOptions = { ttlMs: settings.clientCacheTtlSeconds * 1000 };
   const clients = new ClientCache(store, cacheOptions);
   const resources = new ResourceCache(store, cacheOptions);
-  return { settings, store, keys, clients, resources, events, subjects: SubjectIdentifiers.fromSecret(settings.secret), now: () => Date.now() };
+  return {
+    settings,
+    store,
+    keys,
+    clients,
+    resources,
+    events,
+    subjects: SubjectIdentifiers.fromSecret(settings.secret),
+    now: () => Date.now(),
+  };
 }
 
 /**
@@ -116,7 +135,10 @@ export async function createContext(
  * and after a reconnect of the notification connection everything is dropped and reloaded.
  * Returns the function that stops listening.
  */
-export function followStoreChanges(context: ProviderContext, onError: (error: unknown, what: string) => void): () => void {
+export function followStoreChanges(
+  context: ProviderContext,
+  onError: (error: unknown, what: string) => void,
+): () => void {
   const reloadKeys = (): void => {
     context.keys.refresh().catch((error: unknown) => onError(error, 'reloading the signing keys failed'));
   };
@@ -137,7 +159,10 @@ export function followStoreChanges(context: ProviderContext, onError: (error: un
   });
 }
 
-export async function startGatehouse(settings: GatehouseSettings, options: StartOptions = {}): Promise<RunningGatehouse> {
+export async function startGatehouse(
+  settings: GatehouseSettings,
+  options: StartOptions = {},
+): Promise<RunningGatehouse> {
   const ownsStore = options.store === undefined;
   // The store logs (e.g. PostgreSQL connections lost) through the server's logger once it exists.
   let log: StoreLogger | undefined;
@@ -163,9 +188,14 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
       limits: settings,
     });
     log = app.log;
-    audit.onError = (error) => app.log.error({ err: error, pending: audit.pending, dropped: audit.dropped }, 'writing the audit trail failed; will retry');
+    audit.onError = (error) =>
+      app.log.error(
+        { err: error, pending: audit.pending, dropped: audit.dropped },
+        'writing the audit trail failed; will retry',
+      );
     context.events.onAny((event) => app.log.info({ event }, event.type));
-    context.events.onListenerError = (error, event) => app.log.error({ err: error, eventType: event.type }, 'event listener failed');
+    context.events.onListenerError = (error, event) =>
+      app.log.error({ err: error, eventType: event.type }, 'event listener failed');
     await app.listen({ port: settings.port, host: settings.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
@@ -173,7 +203,9 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
     const scheme = settings.tls ? 'https' : 'http';
     if (options.issuerFromAddress) settings.issuer = `${scheme}://${host}:${port}`;
     // Keys rotated or retired by the CLI or another instance sharing the database.
-    const stopKeyReload = context.keys.startAutoReload((error) => app.log.error({ err: error }, 'reloading the signing keys failed'));
+    const stopKeyReload = context.keys.startAutoReload((error) =>
+      app.log.error({ err: error }, 'reloading the signing keys failed'),
+    );
     // ... and at once when the store announces a change (PostgreSQL LISTEN/NOTIFY).
     const stopFollowing = followStoreChanges(context, (error, what) => app.log.warn({ err: error }, what));
     const cleanupWorker = new CleanupWorker(store, settings, app.log);
@@ -185,7 +217,9 @@ export async function startGatehouse(settings: GatehouseSettings, options: Start
     });
     logoutDeliveryWorker.start();
     const purge = setInterval(() => {
-      store.rateLimits.purge(Date.now()).catch((error: unknown) => app.log.error({ err: error }, 'purging brute-force counters failed'));
+      store.rateLimits
+        .purge(Date.now())
+        .catch((error: unknown) => app.log.error({ err: error }, 'purging brute-force counters failed'));
     }, RATE_LIMIT_PURGE_INTERVAL_MS);
     purge.unref();
     return {

@@ -36,9 +36,11 @@ function check(root: string): { status: number | null; output: string } {
 describe('scripts/check-structure.mjs', () => {
   it('passes a tree without cycles, shared names or long files', () => {
     const root = tree({
-      'a/endpoint.ts': "import { helper } from '../b/helper.js';\nimport type { T } from './types.js';\nexport const x = helper;\n",
+      'a/endpoint.ts':
+        "import { helper } from '../b/helper.js';\nimport type { T } from './types.js';\nexport const x = helper;\n",
       'a/types.ts': 'export type T = string;\n',
-      'b/helper.ts': "// import { x } from '../a/endpoint.js';\nexport const helper = `import { x } from '../a/endpoint.js'`;\n",
+      'b/helper.ts':
+        "// import { x } from '../a/endpoint.js';\nexport const helper = `import { x } from '../a/endpoint.js'`;\n",
     });
     const { status, output } = check(root);
     assert.equal(status, 0, output);
@@ -52,7 +54,10 @@ describe('scripts/check-structure.mjs', () => {
     });
     const { status, output } = check(root);
     assert.equal(status, 1);
-    assert.match(output, /import cycle: \S*token\/endpoint\.ts -> \S*token\/grants\/grant\.ts -> \S*token\/endpoint\.ts/);
+    assert.match(
+      output,
+      /import cycle: \S*token\/endpoint\.ts -> \S*token\/grants\/grant\.ts -> \S*token\/endpoint\.ts/,
+    );
   });
 
   it('counts type-only and dynamic imports in a cycle', () => {

@@ -118,7 +118,10 @@ function pathMatches(requestPath: string, cookiePath: string): boolean {
 /** A GET carrying (and keeping) the jar's cookies, without following redirects. */
 export async function browse(jar: CookieJar, url: string, init: { form?: string } = {}): Promise<Answer> {
   const cookie = jar.header(url);
-  const answer = await send(url, { ...(init.form !== undefined ? { form: init.form } : {}), headers: cookie ? { cookie } : {} });
+  const answer = await send(url, {
+    ...(init.form !== undefined ? { form: init.form } : {}),
+    headers: cookie ? { cookie } : {},
+  });
   jar.update(answer, url);
   return answer;
 }
@@ -130,7 +133,9 @@ export function decodeEntities(text: string): string {
     if (entity === 'gt') return '>';
     if (entity === 'quot') return '"';
     if (entity === 'apos') return "'";
-    return String.fromCodePoint(entity.startsWith('#x') ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10));
+    return String.fromCodePoint(
+      entity.startsWith('#x') ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10),
+    );
   });
 }
 
@@ -142,7 +147,9 @@ export function hiddenInput(body: string, name: string): string | undefined {
 }
 
 /** The payload of a compact JWS, for the one-time description of what a server issued. */
-export function jwtParts(token: unknown): { header: Record<string, unknown>; payload: Record<string, unknown> } | undefined {
+export function jwtParts(
+  token: unknown,
+): { header: Record<string, unknown>; payload: Record<string, unknown> } | undefined {
   if (typeof token !== 'string') return undefined;
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;

@@ -74,5 +74,9 @@ export function processRss(pid: number): number | undefined {
 
 export function machineDescription(): { cpuModel: string; cores: number; memoryGiB: number } {
   const list = cpus();
-  return { cpuModel: list[0]?.model ?? 'unknown', cores: list.length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10 };
+  return {
+    cpuModel: list[0]?.model ?? 'unknown',
+    cores: list.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  };
 }

@@ -143,8 +143,15 @@ export interface RunningServer {
 }
 
 /** Starts `node [nodeArgs] --import tsx bench/<script> [args]` and waits for its READY line. */
-export async function startServer(script: string, args: string[], options: { nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<RunningServer> {
-  const child = spawnNode([...(options.nodeArgs ?? []), '--import', 'tsx', join(BENCH_DIR, script), ...args], ['pipe', 'pipe', 'pipe']);
+export async function startServer(
+  script: string,
+  args: string[],
+  options: { nodeArgs?: string[]; timeoutMs?: number } = {},
+): Promise<RunningServer> {
+  const child = spawnNode(
+    [...(options.nodeArgs ?? []), '--import', 'tsx', join(BENCH_DIR, script), ...args],
+    ['pipe', 'pipe', 'pipe'],
+  );
   children.add(child);
   child.on('exit', () => children.delete(child));
   let stderr = '';
@@ -155,7 +162,11 @@ export async function startServer(script: string, args: string[], options: { nod
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const info = await new Promise<ServerInfo>((resolve, reject) => {
     let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within ${options.timeoutMs ?? 120_000} ms: ${stderr.slice(-2000)}`)), options.timeoutMs ?? 120_000);
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`${script} did not start within ${options.timeoutMs ?? 120_000} ms: ${stderr.slice(-2000)}`)),
+      options.timeoutMs ?? 120_000,
+    );
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
       stdout += chunk;
@@ -188,7 +199,10 @@ export async function startServer(script: string, args: string[], options: { nod
 
 /** Runs the driver for one measured run and returns its result (a fatal one if it failed). */
 export async function runDriver(config: DriverConfig, timeoutMs: number): Promise<DriverResult> {
-  const child = spawnNode(['--import', 'tsx', join(BENCH_DIR, 'driver.ts'), JSON.stringify(config)], ['ignore', 'pipe', 'pipe']);
+  const child = spawnNode(
+    ['--import', 'tsx', join(BENCH_DIR, 'driver.ts'), JSON.stringify(config)],
+    ['ignore', 'pipe', 'pipe'],
+  );
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -200,5 +214,8 @@ export async function runDriver(config: DriverConfig, timeoutMs: number): Promis
   children.delete(child);
   const line = stdout.split('\n').find((candidate) => candidate.startsWith(RESULT_PREFIX));
   if (line) return JSON.parse(line.slice(RESULT_PREFIX.length)) as DriverResult;
-  return failedResult(config, `driver exited with ${code}${code === null ? ' (killed after the time limit)' : ''}: ${stderr.slice(-1000)}`);
+  return failedResult(
+    config,
+    `driver exited with ${code}${code === null ? ' (killed after the time limit)' : ''}: ${stderr.slice(-1000)}`,
+  );
 }

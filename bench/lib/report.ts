@@ -79,7 +79,8 @@ export function summarize(runs: DriverResult[], scenarios: ScenarioName[], targe
   for (const row of rows) {
     const ceiling = rows.find((other) => other.scenario === row.scenario && other.target === CEILING);
     const peer = rows.find((other) => other.scenario === row.scenario && other.target === PEER);
-    if (ceiling && row.target !== CEILING && ceiling.throughput > 0) row.vsCeiling = row.throughput / ceiling.throughput;
+    if (ceiling && row.target !== CEILING && ceiling.throughput > 0)
+      row.vsCeiling = row.throughput / ceiling.throughput;
     if (peer && row.target !== PEER && row.target !== CEILING && peer.throughput > 0) {
       row.vsPeer = row.throughput / peer.throughput;
       row.cpuVsPeer = row.serverCpuUsPerOp / peer.serverCpuUsPerOp;
@@ -90,14 +91,20 @@ export function summarize(runs: DriverResult[], scenarios: ScenarioName[], targe
 
 /** The targets of issue 5, evaluated on this run's medians. */
 export function evaluateGoals(rows: SummaryRow[]): Goal[] {
-  const find = (scenario: ScenarioName, target: string) => rows.find((row) => row.scenario === scenario && row.target === target);
+  const find = (scenario: ScenarioName, target: string) =>
+    rows.find((row) => row.scenario === scenario && row.target === target);
   const ratioGoal = (label: string, scenario: ScenarioName, target: string, needed: number): Goal => {
     const row = find(scenario, target);
-    if (!row || row.vsPeer === null || !Number.isFinite(row.vsPeer)) return { goal: label, measured: 'not measured', met: null };
+    if (!row || row.vsPeer === null || !Number.isFinite(row.vsPeer))
+      return { goal: label, measured: 'not measured', met: null };
     const peer = find(scenario, PEER)!;
     const ceiling = find(scenario, CEILING);
-    const perCpu = row.cpuVsPeer !== null && Number.isFinite(row.cpuVsPeer) ? ` · per server CPU-second ${fmtRatio(1 / row.cpuVsPeer)}` : '';
-    const bound = ceiling && peer.throughput > 0 ? ` · the ceiling reaches ${fmtRatio(ceiling.throughput / peer.throughput)}` : '';
+    const perCpu =
+      row.cpuVsPeer !== null && Number.isFinite(row.cpuVsPeer)
+        ? ` · per server CPU-second ${fmtRatio(1 / row.cpuVsPeer)}`
+        : '';
+    const bound =
+      ceiling && peer.throughput > 0 ? ` · the ceiling reaches ${fmtRatio(ceiling.throughput / peer.throughput)}` : '';
     return {
       goal: label,
       measured: `${fmtRatio(row.vsPeer)} (${fmt(row.throughput)} vs ${fmt(peer.throughput)} /s)${perCpu}${bound}`,
@@ -109,10 +116,19 @@ export function evaluateGoals(rows: SummaryRow[]): Goal[] {
     ratioGoal('SQLite: code flows/s ≥ 2.5× oidc-provider (32 concurrent)', 'code-flow-c32', 'gatehouse-sqlite', 2.5),
     ratioGoal('SQLite: code flows/s ≥ 2.5× oidc-provider (1 at a time)', 'code-flow-c1', 'gatehouse-sqlite', 2.5),
     ratioGoal('SQLite: client credentials ≥ 2× oidc-provider', 'client-credentials', 'gatehouse-sqlite', 2),
-    ratioGoal('PostgreSQL: code flows/s ≥ 1.5× oidc-provider (32 concurrent)', 'code-flow-c32', 'gatehouse-postgres', 1.5),
+    ratioGoal(
+      'PostgreSQL: code flows/s ≥ 1.5× oidc-provider (32 concurrent)',
+      'code-flow-c32',
+      'gatehouse-postgres',
+      1.5,
+    ),
     ratioGoal('PostgreSQL: client credentials ≥ 1.5× oidc-provider', 'client-credentials', 'gatehouse-postgres', 1.5),
     cpu && Number.isFinite(cpu.serverCpuUsPerOp)
-      ? { goal: 'SQLite: server CPU per complete flow ≤ 400 µs', measured: `${fmt(cpu.serverCpuUsPerOp)} µs`, met: !cpu.flagged && cpu.serverCpuUsPerOp <= 400 }
+      ? {
+          goal: 'SQLite: server CPU per complete flow ≤ 400 µs',
+          measured: `${fmt(cpu.serverCpuUsPerOp)} µs`,
+          met: !cpu.flagged && cpu.serverCpuUsPerOp <= 400,
+        }
       : { goal: 'SQLite: server CPU per complete flow ≤ 400 µs', measured: 'not measured', met: null },
   ];
 }
@@ -145,8 +161,14 @@ export function markdown(header: ReportHeader, rows: SummaryRow[], goals: Goal[]
   const lines: string[] = [];
   lines.push(`## Benchmark: ${header.date}${header.mode !== 'full' ? ` (${header.mode})` : ''}`);
   lines.push('');
-  lines.push(`Machine: ${header.machine.cpuModel}, ${header.machine.cores} cores, ${header.machine.memoryGiB} GiB memory. Node ${header.node}.`);
-  lines.push(`Versions: ${Object.entries(header.versions).map(([name, version]) => `${name} ${version}`).join(', ')}.`);
+  lines.push(
+    `Machine: ${header.machine.cpuModel}, ${header.machine.cores} cores, ${header.machine.memoryGiB} GiB memory. Node ${header.node}.`,
+  );
+  lines.push(
+    `Versions: ${Object.entries(header.versions)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(', ')}.`,
+  );
   lines.push(
     `Method: each target in its own process on 127.0.0.1, the load driver in another (fetch, keep-alive, closed loop); ` +
       `${fmt(header.settings.warmupMs / 1000, 1)} s warm-up, ${fmt(header.settings.durationMs / 1000, 1)} s measured, ` +
@@ -158,27 +180,41 @@ export function markdown(header: ReportHeader, rows: SummaryRow[], goals: Goal[]
     if (notes.length > 0) lines.push(`- ${target.label}: ${notes.join('; ')}`);
   }
   for (const skipped of header.skipped) lines.push(`- **${skipped.name} skipped**: ${skipped.reason}`);
-  if (header.settings.niceness !== 0) lines.push(`- Servers and driver ran at ${header.settings.priority}; PostgreSQL at its own.`);
-  if (header.quietWaitSeconds > 0) lines.push(`- Waited ${fmt(header.quietWaitSeconds, 0)} s in all for other work on the machine to finish before runs.`);
-  const rss = Object.entries(header.serverRssMiB).map(([name, mib]) => `${name} ${mib === null ? '–' : `${fmt(mib, 0)} MiB`}`);
+  if (header.settings.niceness !== 0)
+    lines.push(`- Servers and driver ran at ${header.settings.priority}; PostgreSQL at its own.`);
+  if (header.quietWaitSeconds > 0)
+    lines.push(
+      `- Waited ${fmt(header.quietWaitSeconds, 0)} s in all for other work on the machine to finish before runs.`,
+    );
+  const rss = Object.entries(header.serverRssMiB).map(
+    ([name, mib]) => `${name} ${mib === null ? '–' : `${fmt(mib, 0)} MiB`}`,
+  );
   if (rss.length > 0) lines.push(`- Server memory (RSS) at the end: ${rss.join(', ')}.`);
   lines.push('');
-  lines.push('| scenario | target | ops/s | p50 ms | p99 ms | server CPU µs/op | DB CPU µs/op | × ceiling | × oidc-provider | CPU vs oidc-provider | errors |');
+  lines.push(
+    '| scenario | target | ops/s | p50 ms | p99 ms | server CPU µs/op | DB CPU µs/op | × ceiling | × oidc-provider | CPU vs oidc-provider | errors |',
+  );
   lines.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   let lastScenario = '';
   for (const row of rows) {
-    const scenarioCell = row.scenario === lastScenario ? '' : `**${row.scenario}** (${row.unit === 'flow' ? 'flows' : 'requests'}, c=${row.concurrency})`;
+    const scenarioCell =
+      row.scenario === lastScenario
+        ? ''
+        : `**${row.scenario}** (${row.unit === 'flow' ? 'flows' : 'requests'}, c=${row.concurrency})`;
     lastScenario = row.scenario;
     lines.push(
       `| ${scenarioCell} | ${row.target} | ${fmt(row.throughput)} | ${fmt(row.p50Ms)} | ${fmt(row.p99Ms)} | ${fmt(row.serverCpuUsPerOp)} | ${fmt(row.dbCpuUsPerOp)} | ${fmtRatio(row.vsCeiling)} | ${fmtRatio(row.vsPeer)} | ${fmtRatio(row.cpuVsPeer)} | ${row.flagged ? `**${row.errors} ⚠**` : '0'} |`,
     );
   }
   lines.push('');
-  lines.push('Goals (issue 5). "per server CPU-second" compares operations per second of server CPU (the inverse CPU ratio; for PostgreSQL without the database\'s CPU); "the ceiling reaches" is the bare Fastify server\'s throughput over the peer\'s, the most any server could show against the peer with this driver on this machine:');
+  lines.push(
+    'Goals (issue 5). "per server CPU-second" compares operations per second of server CPU (the inverse CPU ratio; for PostgreSQL without the database\'s CPU); "the ceiling reaches" is the bare Fastify server\'s throughput over the peer\'s, the most any server could show against the peer with this driver on this machine:',
+  );
   lines.push('');
   lines.push('| goal | measured | met |');
   lines.push('|---|---|---|');
-  for (const goal of goals) lines.push(`| ${goal.goal} | ${goal.measured} | ${goal.met === null ? '–' : goal.met ? 'yes' : '**no**'} |`);
+  for (const goal of goals)
+    lines.push(`| ${goal.goal} | ${goal.measured} | ${goal.met === null ? '–' : goal.met ? 'yes' : '**no**'} |`);
   const flagged = rows.filter((row) => row.flagged);
   if (flagged.length > 0) {
     lines.push('');

@@ -14,9 +14,29 @@ import {
   userName,
   type ServerInfo,
 } from './common.js';
-import { basicAuthorization, browse, check, CheckError, CookieJar, decodeEntities, formEncode, hiddenInput, jwtParts, parseJson, send, type Answer } from './http.js';
+import {
+  basicAuthorization,
+  browse,
+  check,
+  CheckError,
+  CookieJar,
+  decodeEntities,
+  formEncode,
+  hiddenInput,
+  jwtParts,
+  parseJson,
+  send,
+  type Answer,
+} from './http.js';
 
-export const SCENARIO_NAMES = ['discovery', 'client-credentials', 'introspection', 'refresh', 'code-flow-c1', 'code-flow-c32'] as const;
+export const SCENARIO_NAMES = [
+  'discovery',
+  'client-credentials',
+  'introspection',
+  'refresh',
+  'code-flow-c1',
+  'code-flow-c32',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface ScenarioDefinition {
@@ -47,7 +67,10 @@ function newPkce(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-function authorizeUrl(server: ServerInfo, p: { state: string; nonce: string; challenge: string; loginHint?: string }): string {
+function authorizeUrl(
+  server: ServerInfo,
+  p: { state: string; nonce: string; challenge: string; loginHint?: string },
+): string {
   return (
     `${server.endpoints.authorization}?response_type=code&client_id=${enc(server.clients.web.id)}` +
     `&redirect_uri=${enc(REDIRECT_URI)}&scope=${enc(CODE_FLOW_SCOPE)}&state=${p.state}&nonce=${p.nonce}` +
@@ -58,9 +81,15 @@ function authorizeUrl(server: ServerInfo, p: { state: string; nonce: string; cha
 
 /** RFC 6749 §4.1.2 and RFC 9207: the redirect back to the client, with the code. */
 function codeFromRedirect(answer: Answer, from: string, server: ServerInfo, state: string): string {
-  check(answer.status === 302 || answer.status === 303, () => `authorize: expected a redirect to the client, got ${answer.status}: ${answer.text.slice(0, 200)}`);
+  check(
+    answer.status === 302 || answer.status === 303,
+    () => `authorize: expected a redirect to the client, got ${answer.status}: ${answer.text.slice(0, 200)}`,
+  );
   const location = new URL(answer.headers.get('location') ?? '', from);
-  check(`${location.origin}${location.pathname}` === REDIRECT_URI, () => `authorize: redirected to ${location.href}, not to the client (session or consent not remembered?)`);
+  check(
+    `${location.origin}${location.pathname}` === REDIRECT_URI,
+    () => `authorize: redirected to ${location.href}, not to the client (session or consent not remembered?)`,
+  );
   check(!location.searchParams.has('error'), () => `authorize: error at the redirect: ${location.search}`);
   check(location.searchParams.get('state') === state, () => `authorize: state mismatch in ${location.search}`);
   const iss = location.searchParams.get('iss');
@@ -70,12 +99,19 @@ function codeFromRedirect(answer: Answer, from: string, server: ServerInfo, stat
   return code;
 }
 
-function checkTokenResponse(answer: Answer, what: string, expect: { idToken?: boolean; refreshToken?: boolean; jwt?: boolean }): Record<string, unknown> {
+function checkTokenResponse(
+  answer: Answer,
+  what: string,
+  expect: { idToken?: boolean; refreshToken?: boolean; jwt?: boolean },
+): Record<string, unknown> {
   check(answer.status === 200, () => `${what}: status ${answer.status}: ${answer.text.slice(0, 300)}`);
   const body = parseJson(answer, what);
   const accessToken = body['access_token'];
   check(typeof accessToken === 'string' && accessToken.length > 0, () => `${what}: no access_token`);
-  check(typeof body['token_type'] === 'string' && body['token_type'].toLowerCase() === 'bearer', () => `${what}: token_type ${String(body['token_type'])}`);
+  check(
+    typeof body['token_type'] === 'string' && body['token_type'].toLowerCase() === 'bearer',
+    () => `${what}: token_type ${String(body['token_type'])}`,
+  );
   if (expect.jwt) check(accessToken.split('.').length === 3, () => `${what}: the access token is not a JWT`);
   if (expect.idToken) check(typeof body['id_token'] === 'string', () => `${what}: no id_token`);
   if (expect.refreshToken) check(typeof body['refresh_token'] === 'string', () => `${what}: no refresh_token`);
@@ -89,7 +125,13 @@ function describeTokens(body: Record<string, unknown>): Record<string, unknown> 
   return {
     members: Object.keys(body).sort(),
     access_token: access
-      ? { alg: access.header['alg'], typ: access.header['typ'], aud: access.payload['aud'], scope: access.payload['scope'], claims: Object.keys(access.payload).sort() }
+      ? {
+          alg: access.header['alg'],
+          typ: access.header['typ'],
+          aud: access.payload['aud'],
+          scope: access.payload['scope'],
+          claims: Object.keys(access.payload).sort(),
+        }
       : 'opaque',
     ...(id ? { id_token: { alg: id.header['alg'], claims: Object.keys(id.payload).sort() } } : {}),
     ...(typeof body['refresh_token'] === 'string' ? { refresh_token_length: body['refresh_token'].length } : {}),
@@ -107,7 +149,10 @@ interface Browser {
  * forms; oidc-provider: the auto-approving interaction, which reads login_hint), following the
  * redirects like a browser, until the redirect back to the client.
  */
-async function signIn(server: ServerInfo, index: number): Promise<{ browser: Browser; code: string; verifier: string }> {
+async function signIn(
+  server: ServerInfo,
+  index: number,
+): Promise<{ browser: Browser; code: string; verifier: string }> {
   const browser: Browser = { jar: new CookieJar(), issuerOrigin: new URL(server.issuer).origin };
   const { verifier, challenge } = newPkce();
   const state = random();
@@ -116,24 +161,30 @@ async function signIn(server: ServerInfo, index: number): Promise<{ browser: Bro
   for (let step = 0; step < 20; step++) {
     if (answer.status >= 300 && answer.status < 400) {
       const next = new URL(answer.headers.get('location') ?? '', url);
-      if (next.origin !== browser.issuerOrigin) return { browser, code: codeFromRedirect(answer, url, server, state), verifier };
+      if (next.origin !== browser.issuerOrigin)
+        return { browser, code: codeFromRedirect(answer, url, server, state), verifier };
       url = next.href;
       answer = await browse(browser.jar, url);
       continue;
     }
-    const fields = answer.status === 200 && /name="password"/.test(answer.text)
-      ? { username: userName(index), password: USER_PASSWORD }
-      : answer.status === 200 && /name="decision"/.test(answer.text)
-        ? { decision: 'allow' }
-        : undefined;
+    const fields =
+      answer.status === 200 && /name="password"/.test(answer.text)
+        ? { username: userName(index), password: USER_PASSWORD }
+        : answer.status === 200 && /name="decision"/.test(answer.text)
+          ? { decision: 'allow' }
+          : undefined;
     if (!fields) break;
     const action = /<form[^>]*action="([^"]+)"/.exec(answer.text)?.[1];
     check(action, () => `sign-in: no form action on ${url}`);
     const csrf = hiddenInput(answer.text, 'csrf_token');
     url = new URL(decodeEntities(action), url).href;
-    answer = await browse(browser.jar, url, { form: formEncode({ ...(csrf !== undefined ? { csrf_token: csrf } : {}), ...fields }) });
+    answer = await browse(browser.jar, url, {
+      form: formEncode({ ...(csrf !== undefined ? { csrf_token: csrf } : {}), ...fields }),
+    });
   }
-  throw new CheckError(`sign-in of ${userName(index)} stopped at ${url}: status ${answer.status}: ${answer.text.slice(0, 300)}`);
+  throw new CheckError(
+    `sign-in of ${userName(index)} stopped at ${url}: status ${answer.status}: ${answer.text.slice(0, 300)}`,
+  );
 }
 
 async function redeemCode(server: ServerInfo, code: string, verifier: string): Promise<Record<string, unknown>> {
@@ -180,7 +231,11 @@ function codeFlowScenario(name: ScenarioName, concurrency: number): ScenarioDefi
       const second = await codeFlow(server, browser);
       return {
         op: async () => void (await codeFlow(server, browser)),
-        sample: { first_flow: describeTokens(first), remembered_flow: describeTokens(second), cookies: browser.jar.names() },
+        sample: {
+          first_flow: describeTokens(first),
+          remembered_flow: describeTokens(second),
+          cookies: browser.jar.names(),
+        },
       };
     },
   };
@@ -208,7 +263,8 @@ export const SCENARIOS: Record<ScenarioName, ScenarioDefinition> = {
     concurrency: 32,
     unit: 'request',
     requestsPerOp: 1,
-    description: 'POST /token grant_type=client_credentials (client_secret_basic), ES256 JWT access token for the resource',
+    description:
+      'POST /token grant_type=client_credentials (client_secret_basic), ES256 JWT access token for the resource',
     async setup(server, index) {
       const first = await clientCredentials(server, RESOURCE, true);
       return {
@@ -222,13 +278,17 @@ export const SCENARIOS: Record<ScenarioName, ScenarioDefinition> = {
     concurrency: 32,
     unit: 'request',
     requestsPerOp: 1,
-    description: "POST introspection of a valid access token by the resource's introspection client (client_secret_basic)",
+    description:
+      "POST introspection of a valid access token by the resource's introspection client (client_secret_basic)",
     async setup(server, index) {
       // oidc-provider cannot introspect JWT access tokens: its token is an opaque one (see servers/oidc-provider.ts).
       const token = (await clientCredentials(server, server.introspectionResource, false))['access_token'] as string;
       const authorization = basicAuthorization(server.clients.introspector.id, server.clients.introspector.secret);
       const introspect = async () => {
-        const answer = await send(server.endpoints.introspection, { headers: { authorization }, form: formEncode({ token, token_type_hint: 'access_token' }) });
+        const answer = await send(server.endpoints.introspection, {
+          headers: { authorization },
+          form: formEncode({ token, token_type_hint: 'access_token' }),
+        });
         check(answer.status === 200, () => `introspection: status ${answer.status}: ${answer.text.slice(0, 200)}`);
         const body = parseJson(answer, 'introspection');
         check(body['active'] === true, () => `introspection: not active: ${answer.text.slice(0, 200)}`);
@@ -237,7 +297,14 @@ export const SCENARIOS: Record<ScenarioName, ScenarioDefinition> = {
       const first = await introspect();
       return {
         op: async () => void (await introspect()),
-        ...(index === 0 ? { sample: { token: token.split('.').length === 3 ? 'JWT' : 'opaque', response_members: Object.keys(first).sort() } } : {}),
+        ...(index === 0
+          ? {
+              sample: {
+                token: token.split('.').length === 3 ? 'JWT' : 'opaque',
+                response_members: Object.keys(first).sort(),
+              },
+            }
+          : {}),
       };
     },
   },
@@ -259,7 +326,10 @@ export const SCENARIOS: Record<ScenarioName, ScenarioDefinition> = {
       }
       const authorization = basicAuthorization(server.clients.web.id, server.clients.web.secret);
       const refresh = async () => {
-        const answer = await send(server.endpoints.token, { headers: { authorization }, form: formEncode({ grant_type: 'refresh_token', refresh_token: current }) });
+        const answer = await send(server.endpoints.token, {
+          headers: { authorization },
+          form: formEncode({ grant_type: 'refresh_token', refresh_token: current }),
+        });
         const body = checkTokenResponse(answer, 'token (refresh_token)', { refreshToken: true, jwt: true });
         check(body['refresh_token'] !== current, () => 'refresh: the refresh token was not rotated');
         current = body['refresh_token'] as string;

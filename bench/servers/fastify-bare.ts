@@ -4,11 +4,20 @@
  * code, as the flow needs), checking nothing. `node --import tsx bench/servers/fastify-bare.ts`.
  */
 import Fastify from 'fastify';
-import { announceReady, exitOnSignal, INTROSPECTOR_CLIENT_ID, RESOURCE, SERVICE_CLIENT_ID, WEB_CLIENT_ID } from '../lib/common.js';
+import {
+  announceReady,
+  exitOnSignal,
+  INTROSPECTOR_CLIENT_ID,
+  RESOURCE,
+  SERVICE_CLIENT_ID,
+  WEB_CLIENT_ID,
+} from '../lib/common.js';
 
 const app = Fastify({ logger: false });
 // Accept form bodies as they are (the real servers parse them; the ceiling does not care).
-app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
+  done(null, body),
+);
 
 let counter = 0;
 let issuer = '';
@@ -21,7 +30,13 @@ app.get('/authorize', async (request, reply) => {
   if (query['state'] !== undefined) location.searchParams.set('state', query['state']);
   return reply.code(303).header('location', location.href).send();
 });
-app.post('/token', async () => ({ access_token: 'a.b.c', token_type: 'Bearer', expires_in: 3600, refresh_token: `r${++counter}`, id_token: 'a.b.c' }));
+app.post('/token', async () => ({
+  access_token: 'a.b.c',
+  token_type: 'Bearer',
+  expires_in: 3600,
+  refresh_token: `r${++counter}`,
+  id_token: 'a.b.c',
+}));
 app.post('/introspect', async () => ({ active: true }));
 
 await app.listen({ port: 0, host: '127.0.0.1' });
@@ -41,7 +56,11 @@ announceReady({
     token: `${issuer}/token`,
     introspection: `${issuer}/introspect`,
   },
-  clients: { web: { ...unused, id: WEB_CLIENT_ID }, service: { ...unused, id: SERVICE_CLIENT_ID }, introspector: { ...unused, id: INTROSPECTOR_CLIENT_ID } },
+  clients: {
+    web: { ...unused, id: WEB_CLIENT_ID },
+    service: { ...unused, id: SERVICE_CLIENT_ID },
+    introspector: { ...unused, id: INTROSPECTOR_CLIENT_ID },
+  },
   introspectionResource: RESOURCE,
   notes: { server: 'bare Fastify, small JSON bodies' },
 });

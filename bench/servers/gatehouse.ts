@@ -51,7 +51,14 @@ const settings: GatehouseSettings = {
     email: `${userName(index)}@bench.example`,
     name: `Bench User ${index}`,
   })),
-  resources: [{ resource: RESOURCE, name: 'Bench API', scopes: [RESOURCE_SCOPE], introspection_client_ids: [INTROSPECTOR_CLIENT_ID] }],
+  resources: [
+    {
+      resource: RESOURCE,
+      name: 'Bench API',
+      scopes: [RESOURCE_SCOPE],
+      introspection_client_ids: [INTROSPECTOR_CLIENT_ID],
+    },
+  ],
   // `--trust-proxy 127.0.0.1`: X-Forwarded-For from the driver gives a request's client address
   // (bench/mixed-load.ts sends its malformed requests from other addresses, as attackers would).
   ...(args.has('trust-proxy') ? { trustProxy: args.get('trust-proxy')! } : {}),
@@ -143,7 +150,10 @@ announceReady({
   },
   clients: { web, service, introspector },
   introspectionResource: RESOURCE,
-  notes: { logging: 'no request logging (like the peer)', ...(fixtureClients ? { clients: 'config-file fixtures (argon2id secrets)' } : {}) },
+  notes: {
+    logging: 'no request logging (like the peer)',
+    ...(fixtureClients ? { clients: 'config-file fixtures (argon2id secrets)' } : {}),
+  },
 });
 
 exitOnSignal(() => gatehouse.close());

@@ -50,7 +50,12 @@ const TTL = {
 };
 
 const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-const signingJwk = { ...(await exportJWK(privateKey)), kid: randomBytes(8).toString('base64url'), alg: 'ES256', use: 'sig' };
+const signingJwk = {
+  ...(await exportJWK(privateKey)),
+  kid: randomBytes(8).toString('base64url'),
+  alg: 'ES256',
+  use: 'sig',
+};
 
 const web: Credentials = { id: WEB_CLIENT_ID, secret: randomBytes(32).toString('base64url') };
 const service: Credentials = { id: SERVICE_CLIENT_ID, secret: randomBytes(32).toString('base64url') };
@@ -117,7 +122,8 @@ const provider = new Provider(issuer, {
   // oidc-provider keeps offline_access only with prompt=consent (OIDC Core §11), which would
   // force an interaction at every flow; Gatehouse's rule is "the client may use the
   // refresh_token grant", so use that, with tokens independent of the browser session.
-  issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+  issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) =>
+    client.grantTypeAllowed('refresh_token'),
   expiresWithSession: async () => false,
   ttl: TTL,
   features: {
@@ -145,7 +151,12 @@ const provider = new Provider(issuer, {
           };
         }
         if (indicator === OPAQUE_RESOURCE) {
-          return { scope: RESOURCE_SCOPE, audience: OPAQUE_RESOURCE, accessTokenTTL: TTL.AccessToken, accessTokenFormat: 'opaque' };
+          return {
+            scope: RESOURCE_SCOPE,
+            audience: OPAQUE_RESOURCE,
+            accessTokenTTL: TTL.AccessToken,
+            accessTokenFormat: 'opaque',
+          };
         }
         throw new errors.InvalidTarget();
       },
@@ -228,7 +239,10 @@ announceReady({
   notes: { adapter: 'in-memory (bench/servers/memory-adapter.ts)' },
 });
 
-exitOnSignal(() => new Promise<void>((resolve) => {
-  server.close(() => resolve());
-  server.closeAllConnections();
-}));
+exitOnSignal(
+  () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+);

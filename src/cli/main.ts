@@ -44,7 +44,9 @@ export { parseSince } from './commands/audit.js';
 function packageVersion(): string {
   try {
     // src/cli/main.ts and dist/cli/main.js are both two levels below the package root.
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';
@@ -59,7 +61,10 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({
+      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => process.stderr.write(text),
+    });
 
   registerStart(program);
   registerMigrate(program);
@@ -94,7 +99,9 @@ function invokedDirectly(): boolean {
   const script = process.argv[1];
   if (script === undefined) return false;
   try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href || import.meta.url === pathToFileURL(script).href;
+    return (
+      import.meta.url === pathToFileURL(realpathSync(script)).href || import.meta.url === pathToFileURL(script).href
+    );
   } catch {
     return false;
   }

@@ -6,7 +6,13 @@ import { Option, type Command } from 'commander';
 import { AuditTrail } from '../core/audit/audit-trail.js';
 import { EventBus } from '../core/events.js';
 import { resolveSettings } from '../config/resolve-settings.js';
-import { flagProperty, settingsWithFlags, type FlagScope, type SettingsFlags, type StoreFlags } from '../config/settings-schema.js';
+import {
+  flagProperty,
+  settingsWithFlags,
+  type FlagScope,
+  type SettingsFlags,
+  type StoreFlags,
+} from '../config/settings-schema.js';
 import type { GatehouseSettings } from '../config/settings.js';
 import type { Store } from '../store/store.js';
 import { CliError, printList, writeErr, type ListLayout } from './output.js';
@@ -60,7 +66,11 @@ export function addStoreOptions(command: Command): Command {
  * The settings of a command from its parsed options: the settings flags it takes (`takes`, as
  * registered by addSettingOptions) go to resolveSettings, its own options do not.
  */
-export async function settingsFor(flags: SettingsFlags, requireSecret: boolean, takes: FlagScope = 'store'): Promise<GatehouseSettings> {
+export async function settingsFor(
+  flags: SettingsFlags,
+  requireSecret: boolean,
+  takes: FlagScope = 'store',
+): Promise<GatehouseSettings> {
   const settingsFlags: Record<string, unknown> = {};
   for (const { flag } of settingsWithFlags(takes)) {
     const property = flagProperty(flag);
@@ -89,7 +99,10 @@ export function listCommand(
 }
 
 /** The action of a listing of one store table: its rows as views, printed by printList. */
-export function listRows<V>(load: (store: Store) => Promise<V[]>, layout: ListLayout<V>): (flags: ListFlags) => Promise<void> {
+export function listRows<V>(
+  load: (store: Store) => Promise<V[]>,
+  layout: ListLayout<V>,
+): (flags: ListFlags) => Promise<void> {
   return async (flags) => printList(await withStore(flags, load), flags.json, layout);
 }
 
@@ -103,7 +116,8 @@ export async function withStore<T>(flags: StoreFlags, fn: (store: Store, events:
   const store = await openStore(settings.databaseUrl);
   const events = new EventBus();
   const audit = new AuditTrail(store, events);
-  audit.onError = (error) => writeErr(`Warning: could not write the audit trail: ${error instanceof Error ? error.message : String(error)}`);
+  audit.onError = (error) =>
+    writeErr(`Warning: could not write the audit trail: ${error instanceof Error ? error.message : String(error)}`);
   try {
     await store.migrate();
     return await fn(store, events);
@@ -147,13 +161,15 @@ export function closeOnSignals(running: { close(): Promise<void> }, what: string
 export function limitFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const limit = /^\d{1,6}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
-  if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive integer, not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new CliError(`--limit must be a positive integer, not ${JSON.stringify(value)}`);
   return limit;
 }
 
 export function portFlag(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const port = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliError(`${name} must be an integer from 1 to 65535, not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new CliError(`${name} must be an integer from 1 to 65535, not ${JSON.stringify(value)}`);
   return port;
 }

@@ -25,7 +25,10 @@ function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -45,7 +48,8 @@ function userChanged(existing: User, next: User): boolean {
  */
 export async function applyFixtures(
   store: Store,
-  settings: Pick<GatehouseSettings, 'clients' | 'users'> & Partial<Pick<GatehouseSettings, 'resources' | 'outboundAllowPrivateAddresses'>>,
+  settings: Pick<GatehouseSettings, 'clients' | 'users'> &
+    Partial<Pick<GatehouseSettings, 'resources' | 'outboundAllowPrivateAddresses'>>,
   now: number,
   events?: EventBus,
 ): Promise<AppliedFixtures> {
@@ -56,10 +60,16 @@ export async function applyFixtures(
       const outbound = { allowPrivateAddresses: settings.outboundAllowPrivateAddresses === true };
       validateClientMetadata(fixture, outbound);
       // The secret is hashed below, so that an unchanged secret keeps its existing hash.
-      ({ client } = await registerClient({ ...fixture, client_secret: undefined }, { generateSecret: false, now, outbound }));
+      ({ client } = await registerClient(
+        { ...fixture, client_secret: undefined },
+        { generateSecret: false, now, outbound },
+      ));
     } catch (error) {
       if (error instanceof ClientMetadataError) {
-        throw new ConfigError(`Invalid client fixture ${path}.${error.field}: ${error.message}`, `${path}.${error.field}`);
+        throw new ConfigError(
+          `Invalid client fixture ${path}.${error.field}: ${error.message}`,
+          `${path}.${error.field}`,
+        );
       }
       throw error;
     }
@@ -73,21 +83,32 @@ export async function applyFixtures(
     }
     const existing = await store.clients.get(client.clientId);
     if (fixture.client_secret !== undefined) {
-      const keep = existing?.clientSecretHash != null && (await verifyClientSecret(existing.clientSecretHash, fixture.client_secret));
-      client.clientSecretHash = keep ? (existing?.clientSecretHash as string) : await hashClientSecret(fixture.client_secret, false);
+      const keep =
+        existing?.clientSecretHash != null &&
+        (await verifyClientSecret(existing.clientSecretHash, fixture.client_secret));
+      client.clientSecretHash = keep
+        ? (existing?.clientSecretHash as string)
+        : await hashClientSecret(fixture.client_secret, false);
     }
     if (existing) client.createdAt = existing.createdAt;
     await store.clients.upsert(client);
     if (!existing) events?.emit({ type: 'client.created', clientId: client.clientId, source: 'config' }, now);
-    else if (clientChanged(existing, client)) events?.emit({ type: 'client.updated', clientId: client.clientId, source: 'config' }, now);
+    else if (clientChanged(existing, client))
+      events?.emit({ type: 'client.updated', clientId: client.clientId, source: 'config' }, now);
   }
 
   for (const [index, fixture] of settings.users.entries()) {
     if (typeof fixture.username !== 'string' || fixture.username === '') {
-      throw new ConfigError(`Invalid user fixture users[${index}].username: must be a non-empty string`, `users[${index}].username`);
+      throw new ConfigError(
+        `Invalid user fixture users[${index}].username: must be a non-empty string`,
+        `users[${index}].username`,
+      );
     }
     if (typeof fixture.password !== 'string' || fixture.password === '') {
-      throw new ConfigError(`Invalid user fixture users[${index}].password: must be a non-empty string`, `users[${index}].password`);
+      throw new ConfigError(
+        `Invalid user fixture users[${index}].password: must be a non-empty string`,
+        `users[${index}].password`,
+      );
     }
     const existing = await store.users.getByUsername(fixture.username);
     // Keep a hash that still verifies: no re-hashing cost, and the stored row does not churn.
@@ -97,7 +118,10 @@ export async function applyFixtures(
       claims = validateUserClaims(fixture);
     } catch (error) {
       if (error instanceof UserClaimError) {
-        throw new ConfigError(`Invalid user fixture users[${index}].${error.field}: ${error.message}`, `users[${index}].${error.field}`);
+        throw new ConfigError(
+          `Invalid user fixture users[${index}].${error.field}: ${error.message}`,
+          `users[${index}].${error.field}`,
+        );
       }
       throw error;
     }
@@ -113,8 +137,10 @@ export async function applyFixtures(
       claims: withUpdatedAt({ email, name, claims }, existing, now),
       createdAt: existing?.createdAt ?? now,
     });
-    if (!existing) events?.emit({ type: 'user.created', userId: stored.id, username: stored.username, source: 'config' }, now);
-    else if (userChanged(existing, stored)) events?.emit({ type: 'user.updated', userId: stored.id, username: stored.username, source: 'config' }, now);
+    if (!existing)
+      events?.emit({ type: 'user.created', userId: stored.id, username: stored.username, source: 'config' }, now);
+    else if (userChanged(existing, stored))
+      events?.emit({ type: 'user.updated', userId: stored.id, username: stored.username, source: 'config' }, now);
   }
 
   const resources = settings.resources ?? [];

@@ -8,7 +8,15 @@
 import type { CLIENT_METADATA_FIELDS, ValidatedClientMetadata } from '../core/registration/client-metadata-fields.js';
 
 /** The fields every fixture has (validation always yields them); the others appear only when set. */
-const ALWAYS = ['client_id', 'redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method', 'scope', 'require_pkce'] as const;
+const ALWAYS = [
+  'client_id',
+  'redirect_uris',
+  'grant_types',
+  'response_types',
+  'token_endpoint_auth_method',
+  'scope',
+  'require_pkce',
+] as const;
 type AlwaysField = (typeof ALWAYS)[number];
 
 /**
@@ -20,7 +28,12 @@ export type ClientFixture = { [K in AlwaysField]: NonNullable<ValidatedClientMet
 };
 
 /** Optional fields to which validation gives a default: left out of the fixture while they hold it. */
-const LEFT_OUT_WHEN: { [K in Exclude<keyof ValidatedClientMetadata, AlwaysField>]?: (value: ValidatedClientMetadata[K], metadata: ValidatedClientMetadata) => boolean } = {
+const LEFT_OUT_WHEN: {
+  [K in Exclude<keyof ValidatedClientMetadata, AlwaysField>]?: (
+    value: ValidatedClientMetadata[K],
+    metadata: ValidatedClientMetadata,
+  ) => boolean;
+} = {
   // OpenID Connect Core §8; absent: public.
   subject_type: (value) => value === 'public',
   // OpenID Connect RP-Initiated Logout 1.0 §3.1; absent: none.
@@ -38,7 +51,9 @@ export function clientFixtureOf(metadata: ValidatedClientMetadata & { client_id:
       continue;
     }
     if (value === undefined) continue;
-    const leftOut = LEFT_OUT_WHEN[field as Exclude<keyof ValidatedClientMetadata, AlwaysField>] as ((value: unknown, metadata: ValidatedClientMetadata) => boolean) | undefined;
+    const leftOut = LEFT_OUT_WHEN[field as Exclude<keyof ValidatedClientMetadata, AlwaysField>] as
+      | ((value: unknown, metadata: ValidatedClientMetadata) => boolean)
+      | undefined;
     if (leftOut?.(value, metadata)) continue;
     fixture[field] = value;
   }
@@ -48,5 +63,9 @@ export function clientFixtureOf(metadata: ValidatedClientMetadata & { client_id:
 // Compile-time: the config file accepts exactly the fields validation yields (CLIENT_METADATA_FIELDS
 // is the list load-config.ts checks keys against), so a new field cannot be forgotten in either.
 type Never<T extends never> = T;
-export type ValidatedFieldNotAccepted = Never<Exclude<keyof ValidatedClientMetadata, (typeof CLIENT_METADATA_FIELDS)[number]>>;
-export type AcceptedFieldNotValidated = Never<Exclude<(typeof CLIENT_METADATA_FIELDS)[number], keyof ValidatedClientMetadata>>;
+export type ValidatedFieldNotAccepted = Never<
+  Exclude<keyof ValidatedClientMetadata, (typeof CLIENT_METADATA_FIELDS)[number]>
+>;
+export type AcceptedFieldNotValidated = Never<
+  Exclude<(typeof CLIENT_METADATA_FIELDS)[number], keyof ValidatedClientMetadata>
+>;

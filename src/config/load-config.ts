@@ -11,7 +11,15 @@ import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { CLIENT_METADATA_FIELDS, validateClientMetadata } from '../core/registration/client-metadata.js';
 import type { OutboundPolicy } from '../core/outbound/safe-fetch.js';
 import { SETTABLE_CLAIMS, isEmailAddress, validateUserClaims } from '../core/users/user-claims.js';
-import { CONFIG_SCHEMA, ConfigError, META, enumValues, trustProxyProblem, type ConfigFile, type SettingMeta } from './settings-schema.js';
+import {
+  CONFIG_SCHEMA,
+  ConfigError,
+  META,
+  enumValues,
+  trustProxyProblem,
+  type ConfigFile,
+  type SettingMeta,
+} from './settings-schema.js';
 import { clientFixtureOf } from './client-fixture.js';
 import type { ClientFixture, ResourceFixture, UserFixture } from './settings.js';
 import { ClientMetadataError, UserClaimError } from '../core/errors.js';
@@ -23,7 +31,9 @@ export const TOP_LEVEL_KEYS = Object.keys(CONFIG_SCHEMA.properties) as (keyof ty
 // OpenID Connect Core §5.1 standard claims besides the login credentials.
 export const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
 /** The brute-force limits (src/core/limits/attempt-limits.ts) under `limits:`, from the schema. */
-export const LIMIT_NAMES = Object.keys(CONFIG_SCHEMA.properties.limits.properties) as (keyof typeof CONFIG_SCHEMA.properties.limits.properties)[];
+export const LIMIT_NAMES = Object.keys(
+  CONFIG_SCHEMA.properties.limits.properties,
+) as (keyof typeof CONFIG_SCHEMA.properties.limits.properties)[];
 export type LimitName = (typeof LIMIT_NAMES)[number];
 export type LimitConfig = NonNullable<NonNullable<ConfigFile['limits']>[LimitName]>;
 const RESOURCE_KEYS = ['resource', 'name', 'scopes', 'introspection_client_ids'] as const;
@@ -128,7 +138,9 @@ export function lineOfKeyPath(document: Document, lineCounter: LineCounter, keyP
       offset = range[0];
     } else {
       if (!isMap(node)) break;
-      const pair = node.items.find((item) => String((item.key as { value?: unknown } | null)?.value ?? item.key) === segment);
+      const pair = node.items.find(
+        (item) => String((item.key as { value?: unknown } | null)?.value ?? item.key) === segment,
+      );
       if (!pair) break;
       const range = (pair.key as { range?: [number, number, number] } | null)?.range;
       if (range) offset = range[0];
@@ -139,7 +151,11 @@ export function lineOfKeyPath(document: Document, lineCounter: LineCounter, keyP
 }
 
 /** Validates parsed config data; `file` is only used in error messages, `lineOf` adds the line of a key path. */
-export function validateConfig(data: unknown, file: string, lineOf?: (keyPath: string) => number | undefined): ConfigFile {
+export function validateConfig(
+  data: unknown,
+  file: string,
+  lineOf?: (keyPath: string) => number | undefined,
+): ConfigFile {
   const v = new Validator(file, lineOf);
   // An empty YAML document is an empty configuration.
   if (data === null || data === undefined) return {};
@@ -153,7 +169,14 @@ export function validateConfig(data: unknown, file: string, lineOf?: (keyPath: s
  * Walks one object of the schema: unknown keys are errors, each known key is validated by its
  * schema node. `root` is the config validated so far (for the checks that look at other keys).
  */
-function validateObject(v: Validator, schema: TSchema, value: Record<string, unknown>, base: string, into: Record<string, unknown>, root: Record<string, unknown>): void {
+function validateObject(
+  v: Validator,
+  schema: TSchema,
+  value: Record<string, unknown>,
+  base: string,
+  into: Record<string, unknown>,
+  root: Record<string, unknown>,
+): void {
   const properties = schema.properties as Record<string, TSchema>;
   v.checkKeys(value, Object.keys(properties), base);
   for (const [name, node] of Object.entries(properties)) {
@@ -161,13 +184,18 @@ function validateObject(v: Validator, schema: TSchema, value: Record<string, unk
     if (item === undefined) continue;
     const keyPath = joinPath(base, name);
     const list = node['x-list'] as 'clients' | 'users' | 'resources' | undefined;
-    if (list === 'clients') into[name] = validateClients(v, item, { allowPrivateAddresses: root.outbound_allow_private_addresses === true });
+    if (list === 'clients')
+      into[name] = validateClients(v, item, { allowPrivateAddresses: root.outbound_allow_private_addresses === true });
     else if (list === 'users') into[name] = validateUsers(v, item);
     else if (list === 'resources') into[name] = validateResources(v, item);
     else if (node[META] !== undefined) into[name] = validateSetting(v, node, item, keyPath, root);
     else {
       // A group of settings (limits, and each limit).
-      if (!isRecord(item)) throw v.error(keyPath, `must be a mapping of ${Object.keys(node.properties as object).join(', ')}, not ${describe(item)}`);
+      if (!isRecord(item))
+        throw v.error(
+          keyPath,
+          `must be a mapping of ${Object.keys(node.properties as object).join(', ')}, not ${describe(item)}`,
+        );
       const group: Record<string, unknown> = {};
       validateObject(v, node, item, keyPath, group, root);
       into[name] = group;
@@ -176,17 +204,27 @@ function validateObject(v: Validator, schema: TSchema, value: Record<string, unk
 }
 
 /** One setting: its JSON Schema type and range, then the rule of its `check`. */
-function validateSetting(v: Validator, node: TSchema, value: unknown, keyPath: string, root: Record<string, unknown>): unknown {
+function validateSetting(
+  v: Validator,
+  node: TSchema,
+  value: unknown,
+  keyPath: string,
+  root: Record<string, unknown>,
+): unknown {
   const meta = node[META] as SettingMeta;
   let result: unknown;
   if (node['x-trust-proxy']) result = validateTrustProxy(v, value, keyPath);
   else if (enumValues(node) !== undefined) {
     const allowed = enumValues(node)!;
     if (typeof value !== 'string' || !allowed.includes(value)) {
-      throw v.error(keyPath, `must be one of ${allowed.join(', ')}, not ${typeof value === 'string' ? JSON.stringify(value) : describe(value)}`);
+      throw v.error(
+        keyPath,
+        `must be one of ${allowed.join(', ')}, not ${typeof value === 'string' ? JSON.stringify(value) : describe(value)}`,
+      );
     }
     result = value;
-  } else if (node.type === 'integer') result = v.integer(value, keyPath, node.minimum as number, node.maximum as number, meta.unit);
+  } else if (node.type === 'integer')
+    result = v.integer(value, keyPath, node.minimum as number, node.maximum as number, meta.unit);
   else if (node.type === 'string') result = v.string(value, keyPath, { nonEmpty: (node.minLength ?? 0) > 0 });
   else if (node.type === 'boolean') {
     if (typeof value !== 'boolean') throw v.error(keyPath, `must be true or false, not ${describe(value)}`);
@@ -207,7 +245,10 @@ function validateTrustProxy(v: Validator, value: unknown, keyPath: string): bool
     if (problem !== undefined) throw v.error(keyPath, problem);
     return text;
   }
-  throw v.error(keyPath, `must be true, false, a number of proxy hops, or a list of proxy addresses or CIDR ranges, not ${describe(value)}`);
+  throw v.error(
+    keyPath,
+    `must be true, false, a number of proxy hops, or a list of proxy addresses or CIDR ranges, not ${describe(value)}`,
+  );
 }
 
 /**
@@ -230,7 +271,8 @@ function validateList<T>(
     v.checkKeys(entry, expected.keys, base);
     const unique = (key: string, id: string): void => {
       const previous = seen.get(id);
-      if (previous !== undefined) throw v.error(joinPath(base, key), `duplicates ${list}[${previous}].${key} ${JSON.stringify(id)}`);
+      if (previous !== undefined)
+        throw v.error(joinPath(base, key), `duplicates ${list}[${previous}].${key} ${JSON.stringify(id)}`);
       seen.set(id, index);
     };
     return item(entry, base, unique);
@@ -241,12 +283,14 @@ function validateClients(v: Validator, value: unknown, outbound: OutboundPolicy)
   const expected = { list: 'client metadata mappings', item: 'of client metadata', keys: CLIENT_METADATA_FIELDS };
   return validateList(v, value, 'clients', expected, (item, base, unique) => {
     // Fixtures are applied idempotently by client_id, so it cannot be generated here.
-    if (item.client_id === undefined) throw v.error(joinPath(base, 'client_id'), 'is required for a client in the config file');
+    if (item.client_id === undefined)
+      throw v.error(joinPath(base, 'client_id'), 'is required for a client in the config file');
     let validated;
     try {
       validated = validateClientMetadata(item, outbound);
     } catch (error) {
-      if (error instanceof ClientMetadataError) throw v.error(joinPath(base, error.field), `is invalid: ${error.message}`);
+      if (error instanceof ClientMetadataError)
+        throw v.error(joinPath(base, error.field), `is invalid: ${error.message}`);
       throw error;
     }
     const clientId = validated.client_id as string;
@@ -275,7 +319,11 @@ function validateResources(v: Validator, value: unknown): ResourceFixture[] {
       if (!Array.isArray(raw)) throw v.error(`${base}.${key}`, `must be a list of strings, not ${describe(raw)}`);
       return raw.map((entry, i) => v.string(entry, `${base}.${key}[${i}]`, { nonEmpty: true }));
     };
-    const fixture: ResourceFixture = { resource, scopes: list('scopes'), introspection_client_ids: list('introspection_client_ids') };
+    const fixture: ResourceFixture = {
+      resource,
+      scopes: list('scopes'),
+      introspection_client_ids: list('introspection_client_ids'),
+    };
     if (item.name !== undefined) fixture.name = v.string(item.name, `${base}.name`, { nonEmpty: true });
     return fixture;
   });
@@ -308,7 +356,8 @@ function validateUsers(v: Validator, value: unknown): UserFixture[] {
     const user: UserFixture = { username, password };
     if (item.email !== undefined) {
       const email = v.string(item.email, `${base}.email`, { nonEmpty: true });
-      if (!isEmailAddress(email)) throw v.error(`${base}.email`, `must be an email address, not ${JSON.stringify(email)}`);
+      if (!isEmailAddress(email))
+        throw v.error(`${base}.email`, `must be an email address, not ${JSON.stringify(email)}`);
       user.email = email;
     }
     if (item.name !== undefined) user.name = v.string(item.name, `${base}.name`, { nonEmpty: true });
@@ -332,7 +381,8 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new ConfigError(`Cannot read config file ${path}: ${reason}`);
   }
   const { data, lineOf } = parseConfig(text, path);

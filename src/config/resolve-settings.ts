@@ -97,7 +97,8 @@ function resolveDatabaseUrl(databaseUrl: string, base: string, source: string): 
   }
   if (!databaseUrl.startsWith('sqlite:')) return databaseUrl;
   const path = databaseUrl.slice('sqlite:'.length);
-  if (path === '') throw new ConfigError(`Invalid database URL from ${source}: sqlite: needs a file path, e.g. sqlite:./gatehouse.db`);
+  if (path === '')
+    throw new ConfigError(`Invalid database URL from ${source}: sqlite: needs a file path, e.g. sqlite:./gatehouse.db`);
   if (path === ':memory:' || path.startsWith('file:') || isAbsolute(path)) return databaseUrl;
   return `sqlite:${resolve(base, path)}`;
 }
@@ -106,7 +107,9 @@ async function resolveSecret(input: ResolveSettingsInput, issuer: string, issuer
   const fromEnv = input.env.GATEHOUSE_SECRET;
   if (fromEnv !== undefined && fromEnv !== '') {
     if (fromEnv.length < MIN_SECRET_LENGTH) {
-      throw new ConfigError(`GATEHOUSE_SECRET is too short: it must be at least ${MIN_SECRET_LENGTH} characters (e.g. the output of: openssl rand -base64 32)`);
+      throw new ConfigError(
+        `GATEHOUSE_SECRET is too short: it must be at least ${MIN_SECRET_LENGTH} characters (e.g. the output of: openssl rand -base64 32)`,
+      );
     }
     return fromEnv;
   }
@@ -134,11 +137,15 @@ async function resolveSecret(input: ResolveSettingsInput, issuer: string, issuer
   if (!created) {
     secret = (await readFile(file, 'utf8')).trim();
     if (secret.length < MIN_SECRET_LENGTH) {
-      throw new ConfigError(`The development secret file ${file} holds fewer than ${MIN_SECRET_LENGTH} characters; delete it to have a new one created`);
+      throw new ConfigError(
+        `The development secret file ${file} holds fewer than ${MIN_SECRET_LENGTH} characters; delete it to have a new one created`,
+      );
     }
     const { mode } = await stat(file);
     if ((mode & 0o077) !== 0) {
-      input.log(`Warning: ${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`);
+      input.log(
+        `Warning: ${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`,
+      );
     }
   }
   input.log(
@@ -164,9 +171,15 @@ interface Picked<V = unknown> {
  * config file key (already validated). Empty flags and variables count as unset; the text of a
  * flag or variable goes through the setting's `parse`.
  */
-function pick(meta: SettingMeta, key: string | undefined, input: ResolveSettingsInput, config: ConfigFile): Picked | undefined {
+function pick(
+  meta: SettingMeta,
+  key: string | undefined,
+  input: ResolveSettingsInput,
+  config: ConfigFile,
+): Picked | undefined {
   const texts: [unknown, string][] = [];
-  if (meta.flag !== undefined) texts.push([(input.flags as Record<string, unknown>)[flagProperty(meta.flag)], flagName(meta.flag)]);
+  if (meta.flag !== undefined)
+    texts.push([(input.flags as Record<string, unknown>)[flagProperty(meta.flag)], flagName(meta.flag)]);
   if (meta.env !== undefined) texts.push([input.env[meta.env], meta.env]);
   for (const [raw, source] of texts) {
     if (raw === undefined || raw === false) continue;
@@ -194,7 +207,8 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[parts.at(-1)!] = value;
 }
 
-const entry = (key: keyof typeof CONFIG_SCHEMA.properties): SettingEntry => SETTINGS.find((setting) => setting.key === key)!;
+const entry = (key: keyof typeof CONFIG_SCHEMA.properties): SettingEntry =>
+  SETTINGS.find((setting) => setting.key === key)!;
 
 export async function resolveSettings(input: ResolveSettingsInput): Promise<GatehouseSettings> {
   const { cwd } = input;
@@ -243,7 +257,11 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
   // Relative paths in a config file are relative to the file, wherever it is started from.
   const databasePicked = pick(entry('database').meta, 'database', input, config);
   const databaseUrl = databasePicked
-    ? resolveDatabaseUrl(databasePicked.value as string, databasePicked.source === 'config' ? configDir : cwd, sourceName(databasePicked))
+    ? resolveDatabaseUrl(
+        databasePicked.value as string,
+        databasePicked.source === 'config' ? configDir : cwd,
+        sourceName(databasePicked),
+      )
     : resolveDatabaseUrl(DEFAULT_SETTINGS.databaseUrl, cwd, 'the default');
 
   const secret = await resolveSecret(input, issuer, issuerIsLoopback);
@@ -262,10 +280,16 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
 }
 
 /** The headers timeout: Node refuses one longer than the request timeout. */
-function resolveHttpLimits(requestTimeoutMs: number, config: ConfigFile, source: string): Pick<GatehouseSettings, 'headersTimeoutMs'> {
+function resolveHttpLimits(
+  requestTimeoutMs: number,
+  config: ConfigFile,
+  source: string,
+): Pick<GatehouseSettings, 'headersTimeoutMs'> {
   const headersTimeoutMs = config.headers_timeout_ms ?? Math.min(DEFAULT_SETTINGS.headersTimeoutMs, requestTimeoutMs);
   if (headersTimeoutMs > requestTimeoutMs) {
-    throw new ConfigError(`Invalid ${source}: headers_timeout_ms (${headersTimeoutMs}) must not be longer than request_timeout_ms (${requestTimeoutMs})`);
+    throw new ConfigError(
+      `Invalid ${source}: headers_timeout_ms (${headersTimeoutMs}) must not be longer than request_timeout_ms (${requestTimeoutMs})`,
+    );
   }
   return { headersTimeoutMs };
 }
@@ -275,29 +299,48 @@ function resolveHttpLimits(requestTimeoutMs: number, config: ConfigFile, source:
  * paths in the config file are relative to it). Read now, so a wrong path fails the start with
  * one clear line rather than later.
  */
-async function resolveTls(input: ResolveSettingsInput, config: ConfigFile, configDir: string, configSource: string): Promise<GatehouseSettings['tls']> {
+async function resolveTls(
+  input: ResolveSettingsInput,
+  config: ConfigFile,
+  configDir: string,
+  configSource: string,
+): Promise<GatehouseSettings['tls']> {
   const file = (key: 'tls_cert' | 'tls_key') => {
     const picked = pick(entry(key).meta, key, input, config);
     if (picked === undefined) return undefined;
     const fromConfig = picked.source === 'config';
-    return { path: resolve(fromConfig ? configDir : input.cwd, picked.value as string), source: fromConfig ? `${configSource} ${key}` : picked.source };
+    return {
+      path: resolve(fromConfig ? configDir : input.cwd, picked.value as string),
+      source: fromConfig ? `${configSource} ${key}` : picked.source,
+    };
   };
   const cert = file('tls_cert');
   const key = file('tls_key');
   if (cert === undefined && key === undefined) return null;
   if (cert === undefined || key === undefined) {
-    const [given, missing] = cert === undefined ? [key!, 'a certificate (--tls-cert)'] : [cert, 'a private key (--tls-key)'];
-    throw new ConfigError(`HTTPS needs both a certificate and a private key: ${given.source} is set but ${missing} is not`);
+    const [given, missing] =
+      cert === undefined ? [key!, 'a certificate (--tls-cert)'] : [cert, 'a private key (--tls-key)'];
+    throw new ConfigError(
+      `HTTPS needs both a certificate and a private key: ${given.source} is set but ${missing} is not`,
+    );
   }
   const read = async (file: { path: string; source: string }, label: string): Promise<string> => {
     let text: string;
     try {
       text = await readFile(file.path, 'utf8');
     } catch (error) {
-      throw new ConfigError(`Cannot read the TLS ${label} ${file.path} (from ${file.source}): ${(error as Error).message}`);
+      throw new ConfigError(
+        `Cannot read the TLS ${label} ${file.path} (from ${file.source}): ${(error as Error).message}`,
+      );
     }
-    if (!text.includes('-----BEGIN ')) throw new ConfigError(`The TLS ${label} ${file.path} (from ${file.source}) is not a PEM file`);
+    if (!text.includes('-----BEGIN '))
+      throw new ConfigError(`The TLS ${label} ${file.path} (from ${file.source}) is not a PEM file`);
     return text;
   };
-  return { cert: await read(cert, 'certificate'), key: await read(key, 'private key'), certFile: cert.path, keyFile: key.path };
+  return {
+    cert: await read(cert, 'certificate'),
+    key: await read(key, 'private key'),
+    certFile: cert.path,
+    keyFile: key.path,
+  };
 }

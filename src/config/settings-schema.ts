@@ -32,7 +32,15 @@ import { OPERATIONS_SETTINGS } from './schema/operations-settings.js';
 import { OUTBOUND_SETTINGS } from './schema/outbound-settings.js';
 import { EXPOSURE_SETTINGS, SERVER_SETTINGS } from './schema/server-settings.js';
 import type { FlagsOf } from './schema/setting-flags.js';
-import { META, fixtureList, otherSetting, type FlagScope, type SchemaBrands, type SettingMeta, type SettingNode } from './schema/setting-node.js';
+import {
+  META,
+  fixtureList,
+  otherSetting,
+  type FlagScope,
+  type SchemaBrands,
+  type SettingMeta,
+  type SettingNode,
+} from './schema/setting-node.js';
 import { TOKEN_SETTINGS } from './schema/token-settings.js';
 
 export { ConfigError } from './schema/config-error.js';
@@ -62,11 +70,21 @@ export const CONFIG_SCHEMA = Type.Object(
 export type ConfigFile = Static<typeof CONFIG_SCHEMA>;
 
 export const SECRET_SETTING = otherSetting({
-  setting: 'secret', doc: 'secret', env: 'GATEHOUSE_SECRET', special: true, defaultDoc: 'a generated `./.gatehouse-secret` (development only)',
+  setting: 'secret',
+  doc: 'secret',
+  env: 'GATEHOUSE_SECRET',
+  special: true,
+  defaultDoc: 'a generated `./.gatehouse-secret` (development only)',
 });
 export const CONFIG_FILE_SETTING = otherSetting({
-  setting: '', doc: 'config file', env: 'GATEHOUSE_CONFIG', special: true, defaultDoc: 'none',
-  flag: '-c, --config <file>', flagScope: 'store', flagHelp: 'config file (YAML or JSON; default: $GATEHOUSE_CONFIG)',
+  setting: '',
+  doc: 'config file',
+  env: 'GATEHOUSE_CONFIG',
+  special: true,
+  defaultDoc: 'none',
+  flag: '-c, --config <file>',
+  flagScope: 'store',
+  flagHelp: 'config file (YAML or JSON; default: $GATEHOUSE_CONFIG)',
 });
 /** Settings that are no config file key: the secret, and the config file itself. */
 export const OTHER_SETTINGS = [SECRET_SETTING, CONFIG_FILE_SETTING] as const;

@@ -7,8 +7,6 @@ import { EXPLAIN_ERRORS_MODES, SETTINGS, type SchemaSettingPath } from './settin
 
 export type { ClientFixture, ResourceFixture, UserFixture } from './fixture-types.js';
 
-
-
 /** One brute-force limit (src/core/limits/attempt-limits.ts); config file keys in snake_case. */
 export interface AttemptLimit {
   /** Failures allowed without any delay. */
@@ -178,7 +176,10 @@ export interface GatehouseSettings {
 }
 
 /** The settings that have a default (the issuer's depends on the port, the others have none). */
-type DefaultedSetting = Exclude<keyof GatehouseSettings, 'issuer' | 'secret' | 'metricsToken' | 'clients' | 'users' | 'resources'>;
+type DefaultedSetting = Exclude<
+  keyof GatehouseSettings,
+  'issuer' | 'secret' | 'metricsToken' | 'clients' | 'users' | 'resources'
+>;
 
 /** The defaults, from the schema (src/config/settings-schema.ts: each setting's `default`). */
 export const DEFAULT_SETTINGS: Readonly<Pick<GatehouseSettings, DefaultedSetting>> = (() => {
@@ -207,5 +208,7 @@ type LeafPaths<T, Prefix extends string = ''> = {
 /** Not config keys: the fixture lists (validated by load-config.ts) and the PEM texts read from tls_cert/tls_key. */
 type DerivedSetting = 'clients' | 'users' | 'resources' | 'tls.cert' | 'tls.key';
 type Never<T extends never> = T;
-export type SettingWithoutSchemaEntry = Never<Exclude<LeafPaths<GatehouseSettings>, SchemaSettingPath | DerivedSetting>>;
+export type SettingWithoutSchemaEntry = Never<
+  Exclude<LeafPaths<GatehouseSettings>, SchemaSettingPath | DerivedSetting>
+>;
 export type SchemaEntryWithoutSetting = Never<Exclude<SchemaSettingPath, LeafPaths<GatehouseSettings>>>;

@@ -174,7 +174,9 @@ export class RequestUriNotSupported extends oauthError('request_uri_not_supporte
 export class InteractionNotFound extends Error {
   readonly status = 400;
   constructor() {
-    super('This sign-in request has expired or was started in another browser. Go back to the application and try again.');
+    super(
+      'This sign-in request has expired or was started in another browser. Go back to the application and try again.',
+    );
     this.name = 'InteractionNotFound';
   }
 }

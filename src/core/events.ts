@@ -9,11 +9,25 @@
  */
 export type GatehouseEvent =
   | { type: 'authorization.accepted'; flowId: string; clientId: string; scope: string[]; responseMode: string }
-  | { type: 'authorization.refused'; flowId: string; clientId: string | null; error: string; description: string; redirected: boolean }
+  | {
+      type: 'authorization.refused';
+      flowId: string;
+      clientId: string | null;
+      error: string;
+      description: string;
+      redirected: boolean;
+    }
   /** `ip`: the client IP address of the sign-in. */
   | { type: 'login.succeeded'; flowId: string; userId: string; username: string; clientId: string; ip: string | null }
   /** `username`: as typed (never the password); the same reason whether or not the user exists. */
-  | { type: 'login.failed'; flowId: string; reason: 'unknown_user_or_wrong_password'; username: string | null; clientId: string; ip: string | null }
+  | {
+      type: 'login.failed';
+      flowId: string;
+      reason: 'unknown_user_or_wrong_password';
+      username: string | null;
+      clientId: string;
+      ip: string | null;
+    }
   | { type: 'consent.granted'; flowId: string; userId: string; clientId: string; scope: string[] }
   | { type: 'consent.denied'; flowId: string; userId: string; clientId: string }
   | { type: 'code.issued'; flowId: string; clientId: string; userId: string; grantId: string }
@@ -26,14 +40,46 @@ export type GatehouseEvent =
    */
   | { type: 'code.refused'; flowId: string | null; clientId: string; reason: CodeRefusal; detail: string | null }
   | { type: 'refresh.reused'; flowId: string; clientId: string; grantId: string }
-  | { type: 'token.revoked'; flowId: string | null; clientId: string; kind: 'access_token' | 'refresh_token'; grantId: string | null }
-  | { type: 'token.issued'; flowId: string | null; clientId: string; grantType: string; jti: string; grantId: string | null; userId: string | null }
-  | { type: 'token.refused'; flowId: string | null; clientId: string | null; grantType: string | null; error: string; description: string }
+  | {
+      type: 'token.revoked';
+      flowId: string | null;
+      clientId: string;
+      kind: 'access_token' | 'refresh_token';
+      grantId: string | null;
+    }
+  | {
+      type: 'token.issued';
+      flowId: string | null;
+      clientId: string;
+      grantType: string;
+      jti: string;
+      grantId: string | null;
+      userId: string | null;
+    }
+  | {
+      type: 'token.refused';
+      flowId: string | null;
+      clientId: string | null;
+      grantType: string | null;
+      error: string;
+      description: string;
+    }
   /** A session ended by logout; logout tokens were queued for `backchannelClientIds`. */
-  | { type: 'logout.succeeded'; userId: string; sid: string | null; clientId: string | null; backchannelClientIds: string[] }
+  | {
+      type: 'logout.succeeded';
+      userId: string;
+      sid: string | null;
+      clientId: string | null;
+      backchannelClientIds: string[];
+    }
   /** Clients and users changed by an administrator: the CLI, or the config file applied at start. */
   | { type: 'client.created' | 'client.updated' | 'client.deleted'; clientId: string; source: ChangeSource }
-  | { type: 'user.created' | 'user.updated' | 'user.deleted'; userId: string | null; username: string; source: ChangeSource }
+  | {
+      type: 'user.created' | 'user.updated' | 'user.deleted';
+      userId: string | null;
+      username: string;
+      source: ChangeSource;
+    }
   /** OpenID Connect Core §10.1.1 key rotation: a new signing key, and a key that stopped signing. */
   | { type: 'key.rotated'; kid: string; alg: string; activatesAt: number; source: ChangeSource }
   | { type: 'key.retired'; kid: string; alg: string; source: ChangeSource }
@@ -41,7 +87,14 @@ export type GatehouseEvent =
    * A brute-force limit locked `subject` (a username as typed, a client_id, or an IP address or
    * IPv6 /64) until `until`, after `attempts` failures (src/core/limits/attempt-limits.ts).
    */
-  | { type: 'rate_limit.locked'; flowId: string | null; scope: LimitScope; subject: string; attempts: number; until: number };
+  | {
+      type: 'rate_limit.locked';
+      flowId: string | null;
+      scope: LimitScope;
+      subject: string;
+      attempts: number;
+      until: number;
+    };
 
 /** Why a code was not redeemed: never issued (or removed), another client's, expired unused, or used before. */
 export type CodeRefusal = 'unknown' | 'issued_to_another_client' | 'expired' | 'already_used';
@@ -50,7 +103,14 @@ export type CodeRefusal = 'unknown' | 'issued_to_another_client' | 'expired' | '
 export type ChangeSource = 'cli' | 'config';
 
 /** What a brute-force limit counts: sign-ins per username and per IP, client authentication failures per client and per IP. */
-export type LimitScope = 'login_user_address' | 'login_username' | 'login_ip' | 'login_device' | 'client_id' | 'client_ip' | 'interaction_ip';
+export type LimitScope =
+  | 'login_user_address'
+  | 'login_username'
+  | 'login_ip'
+  | 'login_device'
+  | 'client_id'
+  | 'client_ip'
+  | 'interaction_ip';
 
 export type GatehouseEventType = GatehouseEvent['type'];
 export type EventOf<T extends GatehouseEventType> = Extract<GatehouseEvent, { type: T }>;

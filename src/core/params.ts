@@ -106,7 +106,8 @@ export class Params {
   /** Throws `invalid_request` naming the first repeated parameter (RFC 6749 §3.1, §3.2). */
   assertNoDuplicates(repeatable: readonly string[] = []): void {
     for (const [name, values] of this.values) {
-      if (values.length > 1 && !repeatable.includes(name)) throw new InvalidRequest(`parameter ${name} is included more than once`);
+      if (values.length > 1 && !repeatable.includes(name))
+        throw new InvalidRequest(`parameter ${name} is included more than once`);
     }
   }
 

@@ -20,7 +20,8 @@ let randomPoolOffset = RANDOM_POOL_BYTES;
 
 /** A URL-safe random token with `bytes` bytes of entropy (default 32 = 256 bits). */
 export function randomToken(bytes = 32): string {
-  if (!Number.isInteger(bytes) || bytes <= 0 || bytes > RANDOM_POOL_BYTES) throw new RangeError(`randomToken: ${bytes} bytes is not in 1..${RANDOM_POOL_BYTES}`);
+  if (!Number.isInteger(bytes) || bytes <= 0 || bytes > RANDOM_POOL_BYTES)
+    throw new RangeError(`randomToken: ${bytes} bytes is not in 1..${RANDOM_POOL_BYTES}`);
   if (randomPoolOffset + bytes > RANDOM_POOL_BYTES) {
     randomFillSync(randomPool);
     randomPoolOffset = 0;

@@ -54,7 +54,11 @@ export function demoUrls(ports: { client: number; server: number; resource: numb
   };
 }
 
-export function demoFixtures(urls: DemoUrls): { clients: ClientFixture[]; users: UserFixture[]; resources: ResourceFixture[] } {
+export function demoFixtures(urls: DemoUrls): {
+  clients: ClientFixture[];
+  users: UserFixture[];
+  resources: ResourceFixture[];
+} {
   return {
     users: [DEMO_USER],
     clients: [
@@ -80,6 +84,8 @@ export function demoFixtures(urls: DemoUrls): { clients: ClientFixture[]; users:
         require_pkce: true,
       },
     ],
-    resources: [{ resource: urls.resource, name: 'Demo notes API', scopes: [DEMO_RESOURCE_SCOPE], introspection_client_ids: [] }],
+    resources: [
+      { resource: urls.resource, name: 'Demo notes API', scopes: [DEMO_RESOURCE_SCOPE], introspection_client_ids: [] },
+    ],
   };
 }

@@ -39,9 +39,21 @@ export interface Note {
 /** Everyone starts with the same three notes; the API keeps them per subject, in memory. */
 function starterNotes(): Note[] {
   return [
-    { id: 1, title: 'Welcome to the notes API', body: 'This response came from the protected resource, after it validated your access token.' },
-    { id: 2, title: 'What the API checked', body: 'Signature (via the JWKS), issuer, audience (this API), expiry, and the notes:read scope.' },
-    { id: 3, title: 'What it did not need', body: 'Your password, your session cookie, or a call to the authorization server per request.' },
+    {
+      id: 1,
+      title: 'Welcome to the notes API',
+      body: 'This response came from the protected resource, after it validated your access token.',
+    },
+    {
+      id: 2,
+      title: 'What the API checked',
+      body: 'Signature (via the JWKS), issuer, audience (this API), expiry, and the notes:read scope.',
+    },
+    {
+      id: 3,
+      title: 'What it did not need',
+      body: 'Your password, your session cookie, or a call to the authorization server per request.',
+    },
   ];
 }
 
@@ -70,7 +82,9 @@ export function createResourceApi(options: ResourceApiOptions): { app: FastifyIn
 
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof AuthorizationServerUnavailableError) {
-      return reply.code(503).send({ error: 'temporarily_unavailable', error_description: 'the authorization server could not be reached' });
+      return reply
+        .code(503)
+        .send({ error: 'temporarily_unavailable', error_description: 'the authorization server could not be reached' });
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -90,7 +104,10 @@ export function createResourceApi(options: ResourceApiOptions): { app: FastifyIn
   app.options('/notes', async (request, reply) => {
     const origin = request.headers.origin;
     if (typeof origin === 'string' && corsOrigins.has(origin)) {
-      reply.header('access-control-allow-methods', 'GET').header('access-control-allow-headers', 'Authorization').header('access-control-max-age', '600');
+      reply
+        .header('access-control-allow-methods', 'GET')
+        .header('access-control-allow-headers', 'Authorization')
+        .header('access-control-max-age', '600');
     }
     return reply.code(204).send();
   });

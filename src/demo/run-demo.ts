@@ -38,7 +38,8 @@ export interface RunningDemo {
 }
 
 function checkPort(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new RangeError(`${name} must be an integer from 1 to 65535, not ${value}`);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    throw new RangeError(`${name} must be an integer from 1 to 65535, not ${value}`);
   return value;
 }
 
@@ -49,7 +50,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     resource: checkPort('the resource port', options.resourcePort ?? DEFAULT_DEMO_PORTS.resource),
   };
   if (new Set([ports.client, ports.server, ports.resource]).size !== 3) {
-    throw new RangeError(`the client, authorization server and resource ports must differ (got ${ports.client}, ${ports.server}, ${ports.resource})`);
+    throw new RangeError(
+      `the client, authorization server and resource ports must differ (got ${ports.client}, ${ports.server}, ${ports.resource})`,
+    );
   }
   const host = options.host ?? 'localhost';
   const urls = demoUrls(ports);
@@ -82,11 +85,18 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     started.push(() => gatehouse.close());
     if (options.onEvent) gatehouse.context.events.onAny(options.onEvent);
 
-    const { app: resource } = createResourceApi({ issuer: urls.issuer, resource: urls.resource, corsOrigins: [urls.client] });
+    const { app: resource } = createResourceApi({
+      issuer: urls.issuer,
+      resource: urls.resource,
+      corsOrigins: [urls.client],
+    });
     await resource.listen({ port: ports.resource, host });
     started.push(() => resource.close());
 
-    const client = createClientApp({ urls, ...(options.showDemoCredentials !== undefined ? { showDemoCredentials: options.showDemoCredentials } : {}) });
+    const client = createClientApp({
+      urls,
+      ...(options.showDemoCredentials !== undefined ? { showDemoCredentials: options.showDemoCredentials } : {}),
+    });
     await client.listen({ port: ports.client, host });
     started.push(() => client.close());
 

@@ -42,7 +42,10 @@ export interface AppOptions {
   limits?: HttpLimits;
 }
 
-export type HttpLimits = Pick<GatehouseSettings, 'requestTimeoutMs' | 'headersTimeoutMs' | 'keepAliveTimeoutMs' | 'connectionTimeoutMs' | 'maxConnections'>;
+export type HttpLimits = Pick<
+  GatehouseSettings,
+  'requestTimeoutMs' | 'headersTimeoutMs' | 'keepAliveTimeoutMs' | 'connectionTimeoutMs' | 'maxConnections'
+>;
 
 /**
  * Node's http.Server options for the limits. A client that opens a connection and sends its
@@ -81,7 +84,9 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
     connectionTimeout: limits.connectionTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // An https server takes the same http.Server options next to its certificate.
-    ...(options.https ? { https: { cert: options.https.cert, key: options.https.key, ...nodeOptions } } : { http: nodeOptions }),
+    ...(options.https
+      ? { https: { cert: options.https.cert, key: options.https.key, ...nodeOptions } }
+      : { http: nodeOptions }),
     // Fastify accepts a hop count at runtime (lib/request.js), though its types omit it.
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy as boolean | string } : {}),
   }) as unknown as FastifyInstance;
@@ -89,14 +94,18 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
   app.server.maxConnections = limits.maxConnections;
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (request, body, done) => {
-    try {
-      assertUtf8Charset(request.headers['content-type']);
-      done(null, Params.fromUrlEncoded(body as string));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+    (request, body, done) => {
+      try {
+        assertUtf8Charset(request.headers['content-type']);
+        done(null, Params.fromUrlEncoded(body as string));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    },
+  );
 
   const routeMethods = new RouteMethods();
   routeMethods.track(app);
@@ -110,7 +119,14 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
   registerOperationsRoutes(app, context);
   allowCrossOrigin(
     app,
-    ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', ENDPOINT_PATHS.jwks, ENDPOINT_PATHS.token, ENDPOINT_PATHS.revocation, ENDPOINT_PATHS.userinfo],
+    [
+      '/.well-known/openid-configuration',
+      '/.well-known/oauth-authorization-server',
+      ENDPOINT_PATHS.jwks,
+      ENDPOINT_PATHS.token,
+      ENDPOINT_PATHS.revocation,
+      ENDPOINT_PATHS.userinfo,
+    ],
     ['GET', 'POST'],
   );
   registerDiscoveryRoutes(app, context);
@@ -131,7 +147,17 @@ function notFound(routeMethods: RouteMethods, request: FastifyRequest, reply: Fa
   reply.header('allow', allowed.allow.join(', '));
   const description = `${path} accepts only ${allowed.allow.join(', ')}`;
   if (allowed.kind === 'html') {
-    return sendHtml(reply, 405, renderErrorPage({ title: 'Method not allowed', message: `This page accepts only ${allowed.allow.join(', ')} requests.` }));
+    return sendHtml(
+      reply,
+      405,
+      renderErrorPage({
+        title: 'Method not allowed',
+        message: `This page accepts only ${allowed.allow.join(', ')} requests.`,
+      }),
+    );
   }
-  return sendOAuthJson(reply, 405, { error: 'invalid_request', error_description: new InvalidRequest(description).description });
+  return sendOAuthJson(reply, 405, {
+    error: 'invalid_request',
+    error_description: new InvalidRequest(description).description,
+  });
 }

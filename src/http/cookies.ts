@@ -64,8 +64,18 @@ export function readCookie(cookies: Map<string, string>, name: string, secure: b
  * A Set-Cookie value for one of Gatehouse's cookies (`name` unprefixed). Path=/ and no Domain
  * always, as the `__Host-` prefix requires.
  */
-export function serializeCookie(name: string, value: string, options: { secure: boolean; maxAgeSeconds: number }): string {
-  const attributes = [`${cookieName(name, options.secure)}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${options.maxAgeSeconds}`];
+export function serializeCookie(
+  name: string,
+  value: string,
+  options: { secure: boolean; maxAgeSeconds: number },
+): string {
+  const attributes = [
+    `${cookieName(name, options.secure)}=${value}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Lax',
+    `Max-Age=${options.maxAgeSeconds}`,
+  ];
   if (options.secure) attributes.push('Secure');
   return attributes.join('; ');
 }

@@ -7,7 +7,18 @@
  * is logged and answered with a generic `server_error`, never a stack trace.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { CsrfMismatch, InteractionNotFound, InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, TooManyAttempts, TooManyInteractions, UnsafeAuthorizationRequest } from '../core/errors.js';
+import {
+  CsrfMismatch,
+  InteractionNotFound,
+  InvalidClient,
+  InvalidRequest,
+  OAuthError,
+  ServerError,
+  TemporarilyUnavailable,
+  TooManyAttempts,
+  TooManyInteractions,
+  UnsafeAuthorizationRequest,
+} from '../core/errors.js';
 import { isStoreUnavailableError } from '../store/store-errors.js';
 import { renderErrorPage } from '../ui/pages.js';
 import { parseBasicAuthorization } from '../core/clients/client-authentication.js';
@@ -47,7 +58,10 @@ function oauthErrorJson(reply: FastifyReply, error: OAuthError, bearerRealm?: st
   // a Bearer challenge naming the error. asciiDescription (src/core/errors.ts) left out `"` and
   // `\`, so the description needs no escaping in the quoted-string.
   if (bearerRealm !== undefined && error.status === 400) {
-    reply.header('www-authenticate', `Bearer realm="${bearerRealm}", error="${error.error}", error_description="${error.description}"`);
+    reply.header(
+      'www-authenticate',
+      `Bearer realm="${bearerRealm}", error="${error.error}", error_description="${error.description}"`,
+    );
   }
   if (error instanceof InvalidClient && error.basicChallenge) {
     // RFC 6749 §5.2: a failed Basic authentication answers 401 with a matching challenge
@@ -62,7 +76,8 @@ function oauthErrorJson(reply: FastifyReply, error: OAuthError, bearerRealm?: st
 
 /** Fastify's own errors for input it refused before a handler ran. */
 function fromFrameworkError(error: FastifyError): OAuthError | undefined {
-  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new InvalidRequest('content type must be application/x-www-form-urlencoded');
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return new InvalidRequest('content type must be application/x-www-form-urlencoded');
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new InvalidRequest('request body is too large');
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     return new InvalidRequest('malformed request');
@@ -91,10 +106,16 @@ export interface ErrorHandlerOptions {
 
 /** The error handler of the app (`setErrorHandler`). */
 export function errorHandler(options: ErrorHandlerOptions) {
-  return (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => handleError(error, request, reply, options);
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply =>
+    handleError(error, request, reply, options);
 }
 
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply, options: ErrorHandlerOptions): FastifyReply {
+export function handleError(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: ErrorHandlerOptions,
+): FastifyReply {
   if (error instanceof TooManyInteractions) {
     // RFC 6585 §4 (429) and RFC 9110 §10.2.3: the browser learns when it may come back.
     mappedErrorCodes.set(request, 'temporarily_unavailable');
@@ -103,7 +124,12 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   }
   const kind: ResponseKind = request.routeOptions.config?.responseKind ?? 'json';
   let mapped: OAuthError | UnsafeAuthorizationRequest | InteractionNotFound | CsrfMismatch;
-  if (error instanceof OAuthError || error instanceof UnsafeAuthorizationRequest || error instanceof InteractionNotFound || error instanceof CsrfMismatch) {
+  if (
+    error instanceof OAuthError ||
+    error instanceof UnsafeAuthorizationRequest ||
+    error instanceof InteractionNotFound ||
+    error instanceof CsrfMismatch
+  ) {
     mapped = error;
   } else if (isStoreUnavailableError(error)) {
     // RFC 6749 §4.1.2.1 / §5.2: the store is unreachable or overloaded; the client may retry.
@@ -144,7 +170,13 @@ function errorPageFor(
     if (revealing) {
       // The full explanation is always in the log, under this request's id (reqId).
       request.log.info(
-        { refused: { title: error.title, facts: [...error.facts, ...error.registrationFacts], comparison: error.comparison } },
+        {
+          refused: {
+            title: error.title,
+            facts: [...error.facts, ...error.registrationFacts],
+            comparison: error.comparison,
+          },
+        },
         `authorization request refused: ${error.title}`,
       );
     }
@@ -166,7 +198,11 @@ function errorPageFor(
     });
   }
   if (error instanceof OAuthError) {
-    return renderErrorPage({ title: 'Something went wrong', message: error.description, details: [{ label: 'error', value: error.error }] });
+    return renderErrorPage({
+      title: 'Something went wrong',
+      message: error.description,
+      details: [{ label: 'error', value: error.error }],
+    });
   }
   return renderErrorPage({ title: 'Cannot continue', message: error.message });
 }

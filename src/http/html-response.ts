@@ -35,7 +35,10 @@ export function sendRedirect(reply: FastifyReply, location: string): FastifyRepl
 export function sendAuthorizationResponse(reply: FastifyReply, response: AuthorizationResponse): FastifyReply {
   if (response.target.responseMode === 'form_post') {
     const page = renderFormPostPage({ redirectUri: response.target.redirectUri, fields: response.params });
-    const csp = pageCsp({ scriptHashes: [page.scriptHash], formAction: [cspSourceForUrl(response.target.redirectUri)] });
+    const csp = pageCsp({
+      scriptHashes: [page.scriptHash],
+      formAction: [cspSourceForUrl(response.target.redirectUri)],
+    });
     return sendHtml(reply, 200, page.html, csp);
   }
   return sendRedirect(reply, redirectLocation(response));

@@ -77,7 +77,9 @@ export interface LogDestination {
  * Fastify options for logging: `true` logs JSON lines to stdout, a destination sends them
  * there (the tests capture them), `false` turns logging off.
  */
-export function loggingOptions(logger: boolean | LogDestination): Pick<FastifyServerOptions, 'logger' | 'genReqId' | 'requestIdLogLabel'> {
+export function loggingOptions(
+  logger: boolean | LogDestination,
+): Pick<FastifyServerOptions, 'logger' | 'genReqId' | 'requestIdLogLabel'> {
   if (logger === false) return { logger: false, genReqId: () => randomUUID() };
   return {
     genReqId: () => randomUUID(),

@@ -24,7 +24,9 @@ export class RouteMethods {
   /** Records every route registered on `app` from now on. */
   track(app: FastifyInstance): void {
     app.addHook('onRoute', (route) => {
-      const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((method) => method !== 'OPTIONS');
+      const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter(
+        (method) => method !== 'OPTIONS',
+      );
       if (methods.length === 0) return;
       let entry = this.routes.get(route.url);
       if (!entry) {

@@ -66,11 +66,30 @@ export class GatehouseMetrics {
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });
-    this.tokensIssued = new Counter({ name: 'gatehouse_tokens_issued_total', help: 'Access tokens issued, by grant type.', labelNames: ['grant_type'], registers });
-    this.tokensRefused = new Counter({ name: 'gatehouse_token_requests_refused_total', help: 'Token requests refused, by OAuth error code.', labelNames: ['error'], registers });
-    this.tokensRevoked = new Counter({ name: 'gatehouse_tokens_revoked_total', help: 'Tokens revoked at the revocation endpoint, by kind.', labelNames: ['kind'], registers });
+    this.tokensIssued = new Counter({
+      name: 'gatehouse_tokens_issued_total',
+      help: 'Access tokens issued, by grant type.',
+      labelNames: ['grant_type'],
+      registers,
+    });
+    this.tokensRefused = new Counter({
+      name: 'gatehouse_token_requests_refused_total',
+      help: 'Token requests refused, by OAuth error code.',
+      labelNames: ['error'],
+      registers,
+    });
+    this.tokensRevoked = new Counter({
+      name: 'gatehouse_tokens_revoked_total',
+      help: 'Tokens revoked at the revocation endpoint, by kind.',
+      labelNames: ['kind'],
+      registers,
+    });
     this.loginSuccesses = new Counter({ name: 'gatehouse_logins_total', help: 'Successful logins.', registers });
-    this.loginFailures = new Counter({ name: 'gatehouse_login_failures_total', help: 'Failed logins (unknown user or wrong password).', registers });
+    this.loginFailures = new Counter({
+      name: 'gatehouse_login_failures_total',
+      help: 'Failed logins (unknown user or wrong password).',
+      registers,
+    });
     this.refreshReuse = new Counter({
       name: 'gatehouse_refresh_token_reuse_detected_total',
       help: 'Refresh token reuse detections (RFC 9700 §4.14.2), each revoking a grant.',
@@ -81,7 +100,12 @@ export class GatehouseMetrics {
       help: 'Authorization codes presented again (RFC 6749 §4.1.2), each revoking a grant.',
       registers,
     });
-    this.events = new Counter({ name: 'gatehouse_events_total', help: 'Protocol events, by type.', labelNames: ['type'], registers });
+    this.events = new Counter({
+      name: 'gatehouse_events_total',
+      help: 'Protocol events, by type.',
+      labelNames: ['type'],
+      registers,
+    });
 
     this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
     this.loopDelay.enable();
@@ -143,7 +167,11 @@ export class GatehouseMetrics {
       },
     });
     const startedAt = Math.round(Date.now() / 1000 - process.uptime());
-    new Gauge({ name: 'process_start_time_seconds', help: 'Start time of the process since the Unix epoch, in seconds.', registers }).set(startedAt);
+    new Gauge({
+      name: 'process_start_time_seconds',
+      help: 'Start time of the process since the Unix epoch, in seconds.',
+      registers,
+    }).set(startedAt);
     const loopDelay = this.loopDelay;
     new Gauge({
       name: 'nodejs_eventloop_lag_seconds',
@@ -160,7 +188,13 @@ export class GatehouseMetrics {
   }
 
   /** Records one finished HTTP request. `route` is the route pattern, never the raw URL. */
-  observeRequest(request: { route: string; method: string; status: number; error: string | null; seconds: number }): void {
+  observeRequest(request: {
+    route: string;
+    method: string;
+    status: number;
+    error: string | null;
+    seconds: number;
+  }): void {
     const labels: HttpLabels = {
       route: request.route,
       method: request.method,
@@ -176,7 +210,9 @@ export class GatehouseMetrics {
    * between metrics (prom-client's `Registry.metrics()` separates them with one).
    */
   async render(): Promise<string> {
-    const texts = await Promise.all(this.registry.getMetricsAsArray().map((metric) => this.registry.getSingleMetricAsString(metric.name)));
+    const texts = await Promise.all(
+      this.registry.getMetricsAsArray().map((metric) => this.registry.getSingleMetricAsString(metric.name)),
+    );
     return `${texts.join('\n')}\n`;
   }
 

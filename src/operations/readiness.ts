@@ -50,7 +50,10 @@ export class ReadinessProbe {
   private async ping(): Promise<ReadinessResult> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`the database did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`the database did not answer within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
     });
     let result: ReadinessResult;
     try {

@@ -9,7 +9,17 @@
  * call straight through, so an untraced server pays one provider lookup per endpoint and store
  * call. An operator who starts an SDK (README, Operations, Tracing) gets the spans exported.
  */
-import { ProxyTracerProvider, SpanStatusCode, createContextKey, context, trace, type Context, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  ProxyTracerProvider,
+  SpanStatusCode,
+  createContextKey,
+  context,
+  trace,
+  type Context,
+  type Span,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 
 export const TRACER_NAME = 'gatehouse';
 /** The attribute holding the flow id (the `flowId` of the flow's events). */

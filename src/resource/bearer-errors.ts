@@ -25,7 +25,13 @@ export class BearerError extends Error {
   readonly scope: string | undefined;
   readonly wwwAuthenticate: string;
 
-  constructor(init: { status: 400 | 401 | 403; error?: BearerErrorCode; description: string; scope?: string; challenge: Challenge }) {
+  constructor(init: {
+    status: 400 | 401 | 403;
+    error?: BearerErrorCode;
+    description: string;
+    scope?: string;
+    challenge: Challenge;
+  }) {
     super(init.description);
     this.name = 'BearerError';
     this.status = init.status;
@@ -76,5 +82,8 @@ function quoteString(value: string): string {
 
 /** RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E (no `"`, no `\`, ASCII only). */
 function sanitizeDescription(value: string): string {
-  return value.replace(/"/g, "'").replace(/\\/g, '/').replace(/[^\x20-\x7e]/g, '?');
+  return value
+    .replace(/"/g, "'")
+    .replace(/\\/g, '/')
+    .replace(/[^\x20-\x7e]/g, '?');
 }

@@ -16,7 +16,11 @@ import { BearerError, assertScopeTokens, formBodyFromParsed, webRequestFromNode 
 /** The request as seen by the middleware: Node's, plus what body parsers and this middleware add. */
 export type ProtectedIncomingMessage = IncomingMessage & { body?: unknown; accessToken?: AccessTokenClaims };
 
-export type ExpressStyleMiddleware = (req: ProtectedIncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+export type ExpressStyleMiddleware = (
+  req: ProtectedIncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
 
 const MAX_FORM_BYTES = 1024 * 1024;
 
@@ -75,8 +79,11 @@ async function handle(
 
 function isFormPost(req: IncomingMessage): boolean {
   const contentType = req.headers['content-type'];
-  return req.method === 'POST' && typeof contentType === 'string'
-    && contentType.split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+  return (
+    req.method === 'POST' &&
+    typeof contentType === 'string' &&
+    contentType.split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded'
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -99,7 +106,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** Handler serving the RFC 9728 §3 protected resource metadata, e.g. `app.get(path, protectedResourceMetadataHandler(v))`. */
-export function protectedResourceMetadataHandler(verifier: ResourceVerifier): (req: IncomingMessage, res: ServerResponse) => void {
+export function protectedResourceMetadataHandler(
+  verifier: ResourceVerifier,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (_req, res) => {
     res.statusCode = 200;
     res.setHeader('content-type', 'application/json; charset=utf-8');

@@ -19,8 +19,9 @@ declare module 'fastify' {
 /** Builds the Web Request the verifier reads from a Fastify request (headers + any form body). */
 export function webRequestFromFastify(request: FastifyRequest): Request {
   const contentType = request.headers['content-type'];
-  const isForm = typeof contentType === 'string'
-    && contentType.split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+  const isForm =
+    typeof contentType === 'string' &&
+    contentType.split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
   return webRequestFromNode(request.raw, isForm ? formBodyFromParsed(request.body) : undefined);
 }
 
@@ -63,8 +64,11 @@ export function registerProtectedResourceMetadata(
   verifier: ResourceVerifier,
   options: { path?: string } = {},
 ): void {
-  const path = options.path
-    ?? (verifier.resourceMetadataUrl !== undefined ? new URL(verifier.resourceMetadataUrl).pathname : '/.well-known/oauth-protected-resource');
+  const path =
+    options.path ??
+    (verifier.resourceMetadataUrl !== undefined
+      ? new URL(verifier.resourceMetadataUrl).pathname
+      : '/.well-known/oauth-protected-resource');
   app.get(path, async (_request, reply) => {
     return reply.header('content-type', 'application/json; charset=utf-8').send(verifier.metadata());
   });

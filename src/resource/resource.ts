@@ -21,7 +21,12 @@ export type {
   ResourceVerifier,
   VerifierOptions,
 } from './verifier.js';
-export { protectFastify, registerProtectedResourceMetadata, sendBearerError, webRequestFromFastify } from './fastify.js';
+export {
+  protectFastify,
+  registerProtectedResourceMetadata,
+  sendBearerError,
+  webRequestFromFastify,
+} from './fastify.js';
 export { protectExpress, protectedResourceMetadataHandler } from './express.js';
 export type { ExpressStyleMiddleware, ProtectedIncomingMessage } from './express.js';
 

@@ -12,7 +12,12 @@
  */
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload, RemoteJWKSet } from 'jose';
-import { AuthorizationServerUnavailableError, BearerError, type BearerErrorCode, type Challenge } from './bearer-errors.js';
+import {
+  AuthorizationServerUnavailableError,
+  BearerError,
+  type BearerErrorCode,
+  type Challenge,
+} from './bearer-errors.js';
 import { B64TOKEN, assertScopeTokens, mediaType, protectedResourceMetadataUrl } from './syntax.js';
 import type { AccessTokenClaims, ProtectedResourceMetadata, ResourceVerifier, VerifierOptions } from './types.js';
 
@@ -44,7 +49,8 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
   if (algorithms.length === 0) throw new TypeError('algorithms must not be empty');
   for (const alg of algorithms) {
     // A JWKS holds public keys: a symmetric or unsecured algorithm could only be an attack (RFC 8725 §3.1).
-    if (alg === 'none' || /^HS/i.test(alg)) throw new TypeError(`algorithm ${alg} must not be accepted for access tokens`);
+    if (alg === 'none' || /^HS/i.test(alg))
+      throw new TypeError(`algorithm ${alg} must not be accepted for access tokens`);
   }
   const clockTolerance = options.clockToleranceSeconds ?? 5;
   const mode = options.mode ?? 'jwt';
@@ -59,13 +65,22 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
   const timeoutMs = Math.round((options.httpTimeoutSeconds ?? 5) * 1000);
   const resourceMetadataUrl = options.resourceMetadataUrl ?? protectedResourceMetadataUrl(audience);
   const challenge: Challenge = { realm: options.realm ?? audience, resourceMetadataUrl };
-  for (const [name, value] of [['realm', challenge.realm], ['resourceMetadataUrl', resourceMetadataUrl]] as const) {
+  for (const [name, value] of [
+    ['realm', challenge.realm],
+    ['resourceMetadataUrl', resourceMetadataUrl],
+  ] as const) {
     if (value !== undefined && /[^\x20-\x7e]/.test(value)) throw new TypeError(`${name} must be printable ASCII`);
   }
   if (options.scopesSupported) assertScopeTokens(options.scopesSupported);
 
   const fail = (status: 400 | 401 | 403, error: BearerErrorCode | undefined, description: string, scope?: string) =>
-    new BearerError({ status, description, challenge, ...(error ? { error } : {}), ...(scope !== undefined ? { scope } : {}) });
+    new BearerError({
+      status,
+      description,
+      challenge,
+      ...(error ? { error } : {}),
+      ...(scope !== undefined ? { scope } : {}),
+    });
   const invalidToken = (description: string) => fail(401, 'invalid_token', description);
 
   // --- discovery (RFC 8414), memoised once it succeeds --------------------------------------------------------
@@ -86,7 +101,8 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
     });
     // No metadata document: use Gatehouse's fixed endpoint paths. Server errors are retried instead.
     if (response.status >= 400 && response.status < 500) return fallback;
-    if (response.status !== 200) throw new AuthorizationServerUnavailableError(`authorization server metadata: HTTP ${response.status}`);
+    if (response.status !== 200)
+      throw new AuthorizationServerUnavailableError(`authorization server metadata: HTTP ${response.status}`);
     const metadata = await readJsonObject(response, 'authorization server metadata');
     // RFC 8414 §3.3: the issuer in the metadata must be identical to the configured one.
     if (metadata['issuer'] !== issuer) {
@@ -98,7 +114,8 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
     const introspectionEndpoint = metadata['introspection_endpoint'];
     return {
       jwksUri: typeof jwksUri === 'string' ? jwksUri : fallback.jwksUri,
-      introspectionEndpoint: typeof introspectionEndpoint === 'string' ? introspectionEndpoint : fallback.introspectionEndpoint,
+      introspectionEndpoint:
+        typeof introspectionEndpoint === 'string' ? introspectionEndpoint : fallback.introspectionEndpoint,
     };
   }
 
@@ -127,7 +144,8 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
             } catch (cause) {
               throw new AuthorizationServerUnavailableError(`JWKS request to ${url} failed`, { cause });
             }
-            if (response.status !== 200) throw new AuthorizationServerUnavailableError(`JWKS request to ${url}: HTTP ${response.status}`);
+            if (response.status !== 200)
+              throw new AuthorizationServerUnavailableError(`JWKS request to ${url}: HTTP ${response.status}`);
             return response;
           },
         }),
@@ -156,7 +174,8 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
       throw translateJoseError(error);
     }
     if (typeof payload['client_id'] !== 'string') throw invalidToken('the access token has no client_id');
-    if (payload['scope'] !== undefined && typeof payload['scope'] !== 'string') throw invalidToken('the access token scope is malformed');
+    if (payload['scope'] !== undefined && typeof payload['scope'] !== 'string')
+      throw invalidToken('the access token scope is malformed');
     return payload as AccessTokenClaims;
   }
 
@@ -168,16 +187,26 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
     if (error instanceof joseErrors.JWTExpired) return invalidToken('the access token expired');
     if (error instanceof joseErrors.JWTClaimValidationFailed) {
       switch (error.claim) {
-        case 'nbf': return invalidToken('the access token is not yet valid');
-        case 'aud': return invalidToken('the access token is not intended for this resource');
-        case 'iss': return invalidToken('the access token was not issued by the expected issuer');
-        case 'typ': return invalidToken('the token is not an at+jwt access token');
-        default: return invalidToken(`the access token ${error.claim} claim is ${error.reason === 'missing' ? 'missing' : 'invalid'}`);
+        case 'nbf':
+          return invalidToken('the access token is not yet valid');
+        case 'aud':
+          return invalidToken('the access token is not intended for this resource');
+        case 'iss':
+          return invalidToken('the access token was not issued by the expected issuer');
+        case 'typ':
+          return invalidToken('the token is not an at+jwt access token');
+        default:
+          return invalidToken(
+            `the access token ${error.claim} claim is ${error.reason === 'missing' ? 'missing' : 'invalid'}`,
+          );
       }
     }
-    if (error instanceof joseErrors.JOSEAlgNotAllowed) return invalidToken('the access token signing algorithm is not accepted');
-    if (error instanceof joseErrors.JWSSignatureVerificationFailed) return invalidToken('the access token signature is invalid');
-    if (error instanceof joseErrors.JWKSNoMatchingKey) return invalidToken('no key of the authorization server matches the access token');
+    if (error instanceof joseErrors.JOSEAlgNotAllowed)
+      return invalidToken('the access token signing algorithm is not accepted');
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+      return invalidToken('the access token signature is invalid');
+    if (error instanceof joseErrors.JWKSNoMatchingKey)
+      return invalidToken('no key of the authorization server matches the access token');
     if (error instanceof joseErrors.JOSEError) return invalidToken('the access token is malformed');
     return error instanceof Error ? error : new Error(String(error));
   }
@@ -244,7 +273,8 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
     const aud = body['aud'];
     const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
     if (!audiences.includes(audience)) return null;
-    if (typeof body['exp'] !== 'number' || typeof body['sub'] !== 'string' || typeof body['client_id'] !== 'string') return null;
+    if (typeof body['exp'] !== 'number' || typeof body['sub'] !== 'string' || typeof body['client_id'] !== 'string')
+      return null;
     if (body['scope'] !== undefined && typeof body['scope'] !== 'string') return null;
     // Only access tokens presented as bearer tokens (RFC 7662 §2.2 token_type, RFC 6749 §7.1 values).
     const tokenType = body['token_type'];
@@ -272,18 +302,24 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
       // §2.1: the auth-scheme is case-insensitive. Another scheme (Basic, DPoP…) is not a bearer token.
       if (scheme.toLowerCase() === 'bearer') {
         const credentials = space < 0 ? '' : authorization.slice(space + 1).replace(/^ +/, '');
-        if (!B64TOKEN.test(credentials)) throw fail(400, 'invalid_request', 'the Authorization header is not a valid Bearer credential');
+        if (!B64TOKEN.test(credentials))
+          throw fail(400, 'invalid_request', 'the Authorization header is not a valid Bearer credential');
         found.push(credentials);
       }
     }
     // §2.2: form-encoded body parameter, only with a body-carrying method (POST) and that exact content type.
-    if (request.method === 'POST' && mediaType(request.headers.get('content-type')) === 'application/x-www-form-urlencoded'
-      && request.body !== null && !request.bodyUsed) {
+    if (
+      request.method === 'POST' &&
+      mediaType(request.headers.get('content-type')) === 'application/x-www-form-urlencoded' &&
+      request.body !== null &&
+      !request.bodyUsed
+    ) {
       const params = new URLSearchParams(await request.clone().text());
       const bodyTokens = params.getAll('access_token');
       if (bodyTokens.length > 1) throw fail(400, 'invalid_request', 'more than one access_token parameter');
       if (bodyTokens.length === 1) {
-        if (!B64TOKEN.test(bodyTokens[0]!)) throw fail(400, 'invalid_request', 'the access_token parameter is malformed');
+        if (!B64TOKEN.test(bodyTokens[0]!))
+          throw fail(400, 'invalid_request', 'the access_token parameter is malformed');
         found.push(bodyTokens[0]!);
       }
     }
@@ -297,7 +333,12 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
     if (requiredScopes.length === 0) return;
     const granted = new Set((claims.scope ?? '').split(' ').filter(Boolean));
     if (requiredScopes.every((scope) => granted.has(scope))) return;
-    throw fail(403, 'insufficient_scope', 'the access token does not grant the required scope', requiredScopes.join(' '));
+    throw fail(
+      403,
+      'insufficient_scope',
+      'the access token does not grant the required scope',
+      requiredScopes.join(' '),
+    );
   }
 
   async function verifyToken(token: string, requiredScopes: readonly string[] = []): Promise<AccessTokenClaims> {

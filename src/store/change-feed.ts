@@ -77,8 +77,10 @@ export function parseChange(payload: string | undefined): StoreChange | undefine
   if (payload === undefined) return undefined;
   try {
     const value = JSON.parse(payload) as Partial<{ kind: unknown; clientId: unknown; identifier: unknown }>;
-    if (value.kind === 'client' && typeof value.clientId === 'string') return { kind: 'client', clientId: value.clientId };
-    if (value.kind === 'resource' && typeof value.identifier === 'string') return { kind: 'resource', identifier: value.identifier };
+    if (value.kind === 'client' && typeof value.clientId === 'string')
+      return { kind: 'client', clientId: value.clientId };
+    if (value.kind === 'resource' && typeof value.identifier === 'string')
+      return { kind: 'resource', identifier: value.identifier };
     if (value.kind === 'signing_keys') return { kind: 'signing_keys' };
   } catch {
     // fall through: unknown payload

@@ -19,7 +19,11 @@ import type { GrantSweep } from './repositories/expired-rows.js';
 /** What the direct path needs of a better-sqlite3 connection (its `prepare` caches statements). */
 export interface SqliteConnection {
   readonly inTransaction: boolean;
-  prepare(sql: string): { readonly reader: boolean; all(...parameters: unknown[]): unknown[]; run(...parameters: unknown[]): unknown };
+  prepare(sql: string): {
+    readonly reader: boolean;
+    all(...parameters: unknown[]): unknown[];
+    run(...parameters: unknown[]): unknown;
+  };
 }
 
 /**
@@ -86,7 +90,9 @@ export class Executor {
   async transaction<T>(fn: (executor: Executor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.db.isTransaction) return options.savepoint ? this.inSavepoint(fn) : fn(this);
     const pending: StoreChange[] = [];
-    const result = await this.db.transaction().execute((trx) => fn(new Executor(trx, this.dialect, this.shared, undefined, pending)));
+    const result = await this.db
+      .transaction()
+      .execute((trx) => fn(new Executor(trx, this.dialect, this.shared, undefined, pending)));
     for (const change of pending) this.shared.hub.emit(change);
     return result;
   }
@@ -129,7 +135,8 @@ export class Executor {
   /** Inside a transaction: NOTIFY (PostgreSQL) and queue `change` for delivery after commit. */
   private async announce(change: StoreChange): Promise<void> {
     const notifications = this.shared.notifications;
-    if (notifications) await sql`select pg_notify(${notifications.channel}, ${JSON.stringify(change)})`.execute(this.db);
+    if (notifications)
+      await sql`select pg_notify(${notifications.channel}, ${JSON.stringify(change)})`.execute(this.db);
     this.pending.push(change);
   }
 

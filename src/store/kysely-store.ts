@@ -16,7 +16,13 @@ import { PostgresChangeListener } from './change-feed.js';
 import { Executor, StoreShared, type SqliteConnection, type StoreNotifications } from './executor.js';
 import { runCleanup } from './repositories/expired-rows.js';
 import { clientRepository, resourceRepository, userRepository } from './repositories/client-repository.js';
-import { codeRepository, consentRepository, grantRepository, interactionRepository, sessionRepository } from './repositories/session-repository.js';
+import {
+  codeRepository,
+  consentRepository,
+  grantRepository,
+  interactionRepository,
+  sessionRepository,
+} from './repositories/session-repository.js';
 import { accessTokenRepository, refreshTokenRepository } from './repositories/token-repository.js';
 import { signingKeyRepository } from './repositories/key-repository.js';
 import { logoutDeliveryRepository, logoutRepository } from './repositories/logout-repository.js';
@@ -52,7 +58,14 @@ export class KyselyStore implements Store {
     options: KyselyStoreOptions = {},
     executor?: Executor,
   ) {
-    this.executor = executor ?? new Executor(db, dialect, new StoreShared(options.notifications, options.readPoolStats), options.sqliteConnection);
+    this.executor =
+      executor ??
+      new Executor(
+        db,
+        dialect,
+        new StoreShared(options.notifications, options.readPoolStats),
+        options.sqliteConnection,
+      );
     const ex = this.executor;
     const notifications = ex.shared.notifications;
     this.changes.crossProcess = notifications !== undefined && notifications.listen !== false;
@@ -128,6 +141,7 @@ export class KyselyStore implements Store {
   };
 
   readonly cleanup: Store['cleanup'] = {
-    run: (now, policy, options = {}) => runCleanup(this.db, this.dialect, now, policy, options.wait ?? false, this.executor.shared.grantSweep),
+    run: (now, policy, options = {}) =>
+      runCleanup(this.db, this.dialect, now, policy, options.wait ?? false, this.executor.shared.grantSweep),
   };
 }

@@ -41,14 +41,21 @@ interface Column {
 }
 
 /** One modifier of a column, at the sticky regex's position. */
-const MODIFIER = / (?:(primary key)|(not null)|(unique)|default (?:'([^']*)'|(\d+))|references (\w+)\((\w+)\) on delete cascade|check \((.*)\)$)/y;
+const MODIFIER =
+  / (?:(primary key)|(not null)|(unique)|default (?:'([^']*)'|(\d+))|references (\w+)\((\w+)\) on delete cascade|check \((.*)\)$)/y;
 
 function parseColumn(text: string): Column {
   const head = /^(\w+) (text|integer|time|bool|serial)/.exec(text);
   if (!head) throw new Error(`Unreadable column description: ${text}`);
   const column: Column = {
-    name: head[1]!, type: head[2] as Column['type'], primaryKey: false, notNull: false, unique: false,
-    defaultTo: undefined, references: undefined, check: undefined,
+    name: head[1]!,
+    type: head[2] as Column['type'],
+    primaryKey: false,
+    notNull: false,
+    unique: false,
+    defaultTo: undefined,
+    references: undefined,
+    check: undefined,
   };
   MODIFIER.lastIndex = head[0].length;
   while (MODIFIER.lastIndex < text.length) {
@@ -134,12 +141,18 @@ export function schemaChanges<DB>(db: Kysely<DB>, dialect: Dialect) {
     /** A single-column index `<table>_<column>_idx` per listed column, table by table in order. */
     async createIndexes(columnsByTable: Record<string, string[]>): Promise<void> {
       for (const [table, columns] of Object.entries(columnsByTable)) {
-        for (const column of columns) await db.schema.createIndex(`${table}_${column}_idx`).on(table).column(column).execute();
+        for (const column of columns)
+          await db.schema.createIndex(`${table}_${column}_idx`).on(table).column(column).execute();
       }
     },
 
     /** One index; `whereNull`: a partial index of the rows where that column is null. */
-    async createIndex(name: string, table: string, columns: string[], options: { unique?: boolean; whereNull?: string } = {}): Promise<void> {
+    async createIndex(
+      name: string,
+      table: string,
+      columns: string[],
+      options: { unique?: boolean; whereNull?: string } = {},
+    ): Promise<void> {
       let builder = db.schema.createIndex(name).on(table).columns(columns);
       if (options.unique) builder = builder.unique();
       if (options.whereNull !== undefined) builder = builder.where(sql.ref(options.whereNull), 'is', null);

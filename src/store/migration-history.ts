@@ -23,40 +23,67 @@ const initialSchema: Migration = {
   name: '0001_initial_schema',
   async up(db, dialect) {
     const schema = schemaChanges(db, dialect);
-    await schema.createTable('clients', `
+    await schema.createTable(
+      'clients',
+      `
       client_id text primary key, client_secret_hash text, client_name text, redirect_uris text not null, grant_types text not null,
       response_types text not null, token_endpoint_auth_method text not null, scope text not null, require_pkce bool not null,
-      created_at time not null`);
-    await schema.createTable('users', `
-      id text primary key, username text not null unique, password_hash text not null, email text, name text, created_at time not null`);
+      created_at time not null`,
+    );
+    await schema.createTable(
+      'users',
+      `
+      id text primary key, username text not null unique, password_hash text not null, email text, name text, created_at time not null`,
+    );
     // Deleting a user ends their sessions: a session of a deleted account must not stay valid.
-    await schema.createTable('sessions', `
+    await schema.createTable(
+      'sessions',
+      `
       id_hash text primary key, user_id text not null references users(id) on delete cascade, auth_time time not null,
-      created_at time not null, expires_at time not null`);
-    await schema.createTable('interactions', `
+      created_at time not null, expires_at time not null`,
+    );
+    await schema.createTable(
+      'interactions',
+      `
       id text primary key, flow_id text not null, client_id text not null references clients(client_id) on delete cascade,
-      request text not null, browser_binding_hash text not null, csrf_token text not null, created_at time not null, expires_at time not null`);
-    await schema.createTable('consents', `
+      request text not null, browser_binding_hash text not null, csrf_token text not null, created_at time not null, expires_at time not null`,
+    );
+    await schema.createTable(
+      'consents',
+      `
       user_id text not null references users(id) on delete cascade, client_id text not null references clients(client_id) on delete cascade,
-      scopes text not null, granted_at time not null, primary key (user_id, client_id)`);
+      scopes text not null, granted_at time not null, primary key (user_id, client_id)`,
+    );
     // A grant dies with its client or user; its codes and token records die with it (below).
-    await schema.createTable('grants', `
+    await schema.createTable(
+      'grants',
+      `
       id text primary key, flow_id text not null, client_id text not null references clients(client_id) on delete cascade,
-      user_id text references users(id) on delete cascade, scope text not null, created_at time not null, revoked_at time`);
-    await schema.createTable('authorization_codes', `
+      user_id text references users(id) on delete cascade, scope text not null, created_at time not null, revoked_at time`,
+    );
+    await schema.createTable(
+      'authorization_codes',
+      `
       code_hash text primary key, grant_id text not null references grants(id) on delete cascade, flow_id text not null,
       client_id text not null, user_id text not null, redirect_uri text not null, redirect_uri_provided bool not null, scope text not null,
       code_challenge text, code_challenge_method text, nonce text, auth_time time not null, created_at time not null,
-      expires_at time not null, consumed_at time`);
+      expires_at time not null, consumed_at time`,
+    );
     // client_id references clients directly because tokens without a grant (client
     // credentials) must also go when their client is deleted.
-    await schema.createTable('access_tokens', `
+    await schema.createTable(
+      'access_tokens',
+      `
       jti text primary key, grant_id text references grants(id) on delete cascade, flow_id text,
       client_id text not null references clients(client_id) on delete cascade, user_id text, scope text not null, audience text not null,
-      created_at time not null, expires_at time not null, revoked_at time`);
-    await schema.createTable('signing_keys', `
+      created_at time not null, expires_at time not null, revoked_at time`,
+    );
+    await schema.createTable(
+      'signing_keys',
+      `
       kid text primary key, alg text not null, public_jwk text not null, private_jwk_encrypted text not null, created_at time not null,
-      activates_at time not null, retired_at time`);
+      activates_at time not null, retired_at time`,
+    );
 
     // expires_at indexes serve the cleanup job, which deletes expired rows in batches.
     // The other indexes cover lookups by grant and the foreign keys' ON DELETE CASCADE, which
@@ -86,17 +113,25 @@ const refreshTokensAndResources: Migration = {
     // A refresh token dies with its grant (and so with the grant's client or user). client_id
     // and user_id reference their tables directly too, like access_tokens.client_id, so that
     // no token can outlive its client or user even if a grant row were ever kept.
-    await schema.createTable('refresh_tokens', `
+    await schema.createTable(
+      'refresh_tokens',
+      `
       token_hash text primary key, grant_id text not null references grants(id) on delete cascade, flow_id text not null,
       client_id text not null references clients(client_id) on delete cascade, user_id text references users(id) on delete cascade,
       scope text not null, resources text not null, auth_time time, created_at time not null, expires_at time not null,
-      family_expires_at time not null, rotated_at time, successor_hash text, successor_encrypted text`);
-    await schema.createTable('protected_resources', `
-      identifier text primary key, name text, scopes text not null, introspection_client_ids text not null, created_at time not null`);
+      family_expires_at time not null, rotated_at time, successor_hash text, successor_encrypted text`,
+    );
+    await schema.createTable(
+      'protected_resources',
+      `
+      identifier text primary key, name text, scopes text not null, introspection_client_ids text not null, created_at time not null`,
+    );
 
     // As in 0001: lookups by grant, the cleanup job's expiry scans (idle and absolute), and the
     // foreign keys' ON DELETE CASCADE.
-    await schema.createIndexes({ refresh_tokens: ['grant_id', 'expires_at', 'family_expires_at', 'client_id', 'user_id'] });
+    await schema.createIndexes({
+      refresh_tokens: ['grant_id', 'expires_at', 'family_expires_at', 'client_id', 'user_id'],
+    });
   },
 };
 
@@ -145,15 +180,21 @@ const logout: Migration = {
   async up(db, dialect) {
     const schema = schemaChanges(db, dialect);
     // Existing clients registered none of it: no post-logout redirects, no back-channel logout.
-    await schema.addColumns('clients', `
+    await schema.addColumns(
+      'clients',
+      `
       post_logout_redirect_uris text not null default '[]', backchannel_logout_uri text,
-      backchannel_logout_session_required bool not null default 0`);
+      backchannel_logout_session_required bool not null default 0`,
+    );
 
     // A delivery dies with its client: there is nobody left to tell.
-    await schema.createTable('logout_deliveries', `
+    await schema.createTable(
+      'logout_deliveries',
+      `
       id text primary key, client_id text not null references clients(client_id) on delete cascade, uri text not null,
       logout_token text not null, attempts integer not null default 0, next_attempt_at time, last_error text, delivered_at time,
-      created_at time not null`);
+      created_at time not null`,
+    );
 
     // The workers' scan for due deliveries, listings by age, and the ON DELETE CASCADE.
     await schema.createIndexes({ logout_deliveries: ['next_attempt_at', 'created_at', 'client_id'] });
@@ -167,7 +208,10 @@ const logout: Migration = {
 const pairwiseSubjects: Migration = {
   name: '0005_pairwise_subjects',
   async up(db, dialect) {
-    await schemaChanges(db, dialect).addColumns('clients', `subject_type text not null default 'public' check (subject_type in ('public', 'pairwise'))`);
+    await schemaChanges(db, dialect).addColumns(
+      'clients',
+      `subject_type text not null default 'public' check (subject_type in ('public', 'pairwise'))`,
+    );
   },
 };
 
@@ -178,7 +222,10 @@ const pairwiseSubjects: Migration = {
 const idTokenClaims: Migration = {
   name: '0008_id_token_claims',
   async up(db, dialect) {
-    await schemaChanges(db, dialect).addColumns('clients', 'id_token_claims integer check (id_token_claims is null or id_token_claims in (0, 1))');
+    await schemaChanges(db, dialect).addColumns(
+      'clients',
+      'id_token_claims integer check (id_token_claims is null or id_token_claims in (0, 1))',
+    );
   },
 };
 
@@ -192,8 +239,12 @@ const cleanupIndexes: Migration = {
   name: '0007_cleanup_indexes',
   async up(db, dialect) {
     const schema = schemaChanges(db, dialect);
-    await schema.createIndex('authorization_codes_unconsumed_expires_at_idx', 'authorization_codes', ['expires_at'], { whereNull: 'consumed_at' });
-    await schema.createIndex('refresh_tokens_unrotated_expires_at_idx', 'refresh_tokens', ['expires_at'], { whereNull: 'rotated_at' });
+    await schema.createIndex('authorization_codes_unconsumed_expires_at_idx', 'authorization_codes', ['expires_at'], {
+      whereNull: 'consumed_at',
+    });
+    await schema.createIndex('refresh_tokens_unrotated_expires_at_idx', 'refresh_tokens', ['expires_at'], {
+      whereNull: 'rotated_at',
+    });
     // The backstop sweep over grants, oldest first.
     await schema.createIndex('grants_created_at_idx', 'grants', ['created_at', 'id']);
   },
@@ -207,16 +258,22 @@ const rateLimitsAndAudit: Migration = {
   name: '0006_rate_limits_and_audit',
   async up(db, dialect) {
     const schema = schemaChanges(db, dialect);
-    await schema.createTable('rate_limits', `
-      key text primary key, attempts integer not null, last_at time not null, blocked_until time not null, expires_at time not null`);
+    await schema.createTable(
+      'rate_limits',
+      `
+      key text primary key, attempts integer not null, last_at time not null, blocked_until time not null, expires_at time not null`,
+    );
     // The purge of forgotten counters.
     await schema.createIndexes({ rate_limits: ['expires_at'] });
 
     // An increasing id orders events of the same millisecond; no foreign keys: the trail
     // outlives the clients and users it mentions.
-    await schema.createTable('audit_events', `
+    await schema.createTable(
+      'audit_events',
+      `
       id serial, at time not null, type text not null, flow_id text, client_id text, user_id text, username text, ip text,
-      details text not null`);
+      details text not null`,
+    );
     // `gatehouse audit` lists newest first, filtered by type, client or user.
     await schema.createIndexes({ audit_events: ['at', 'type', 'client_id', 'user_id', 'username'] });
   },
@@ -233,4 +290,3 @@ export const migrations: readonly Migration[] = [
   cleanupIndexes,
   idTokenClaims,
 ];
-

@@ -32,7 +32,11 @@ export async function migrate(
 ): Promise<string[]> {
   assertUniqueNames(list);
   return withMigrationLock(db, dialect, async (locked) => {
-    await schemaChanges(locked, dialect).createTable('gatehouse_migrations', 'name text primary key, applied_at time not null', { ifNotExists: true });
+    await schemaChanges(locked, dialect).createTable(
+      'gatehouse_migrations',
+      'name text primary key, applied_at time not null',
+      { ifNotExists: true },
+    );
 
     const done = new Set(await listAppliedMigrations(locked));
     const applied: string[] = [];

@@ -38,8 +38,7 @@ export interface OpenStoreOptions {
   listen?: boolean;
 }
 
-const ACCEPTED_SCHEMES =
-  'sqlite:PATH, sqlite::memory:, postgres://... or postgresql://...';
+const ACCEPTED_SCHEMES = 'sqlite:PATH, sqlite::memory:, postgres://... or postgresql://...';
 
 /** A new PostgreSQL connection must be established within this time, else the query fails. */
 const PG_CONNECTION_TIMEOUT_MS = 5000;
@@ -57,9 +56,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     return openPostgres(databaseUrl, logger, options.listen ?? true);
   }
-  throw new Error(
-    `Unsupported database URL "${redactUrl(databaseUrl)}": expected ${ACCEPTED_SCHEMES}`,
-  );
+  throw new Error(`Unsupported database URL "${redactUrl(databaseUrl)}": expected ${ACCEPTED_SCHEMES}`);
 }
 
 // --- SQLite ---------------------------------------------------------------------------------
@@ -182,7 +179,8 @@ async function openPostgres(databaseUrl: string, logger: StoreLogger | undefined
   try {
     if (schema !== undefined) await createSchemaIfMissing(pool, schema);
     // Changes to cached data are announced on a channel of this schema (src/store/change-feed.ts).
-    const current = schema ?? (await pool.query<{ schema: string }>('select current_schema() as schema')).rows[0]?.schema ?? 'public';
+    const current =
+      schema ?? (await pool.query<{ schema: string }>('select current_schema() as schema')).rows[0]?.schema ?? 'public';
     channel = changeChannelFor(current);
   } catch (error) {
     await pool.end();

@@ -17,7 +17,17 @@
  *   SQLITE_CANTOPEN, SQLITE_PROTOCOL: the file cannot be read or written right now), and the
  *   error of a connection already closed (a request still running while the server shuts down).
  */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 const PG_RETRYABLE_STATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01', '55P03']);
 
@@ -34,10 +44,16 @@ const SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL)(_|$)/;
 
 export function isStoreUnavailableError(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 4) return false;
-  const { code, message, cause, errors } = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  const { code, message, cause, errors } = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
   if (typeof code === 'string') {
     if (SOCKET_CODES.has(code)) return true;
-    if (/^[0-9A-Z]{5}$/.test(code) && (code.startsWith('08') || code.startsWith('53') || PG_RETRYABLE_STATES.has(code))) return true;
+    if (/^[0-9A-Z]{5}$/.test(code) && (code.startsWith('08') || code.startsWith('53') || PG_RETRYABLE_STATES.has(code)))
+      return true;
     if (SQLITE_CODES.test(code)) return true;
   }
   if (typeof message === 'string') {

@@ -87,7 +87,9 @@ export function tracedStore(store: Store): Store {
       if (property === 'transaction') {
         const transaction = value as Store['transaction'];
         result = <T>(fn: (store: Store) => Promise<T>): Promise<T> =>
-          traced('store.transaction', target.dialect, transaction as AnyFunction, target, [(inner: Store) => fn(inner === target ? proxy : tracedStore(inner))]) as Promise<T>;
+          traced('store.transaction', target.dialect, transaction as AnyFunction, target, [
+            (inner: Store) => fn(inner === target ? proxy : tracedStore(inner)),
+          ]) as Promise<T>;
       } else if (typeof value === 'function') {
         const method = value as AnyFunction;
         result = TRACED_METHODS.has(property)

@@ -10,10 +10,15 @@
 import { html, layout, raw, safeUrl, scriptHash, type SafeHtml } from './html.js';
 import { describeScope } from './scopes.js';
 
-const ICON_ATTRS = 'viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false"';
-const ALERT_ICON = raw(`<svg ${ICON_ATTRS}><circle cx="12" cy="12" r="9"/><path d="M12 7.5v5"/><path d="M12 16.25v.01"/></svg>`);
+const ICON_ATTRS =
+  'viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false"';
+const ALERT_ICON = raw(
+  `<svg ${ICON_ATTRS}><circle cx="12" cy="12" r="9"/><path d="M12 7.5v5"/><path d="M12 16.25v.01"/></svg>`,
+);
 const CHECK_ICON = raw(`<svg ${ICON_ATTRS}><path d="m5 12.5 4.5 4.5L19 7.5"/></svg>`);
-const WARNING_ICON = raw(`<svg ${ICON_ATTRS} stroke-width="1.75"><path d="M10.3 3.9 2.4 17.6A2 2 0 0 0 4.1 20.6h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0Z"/><path d="M12 9v4.5"/><path d="M12 17v.01"/></svg>`);
+const WARNING_ICON = raw(
+  `<svg ${ICON_ATTRS} stroke-width="1.75"><path d="M10.3 3.9 2.4 17.6A2 2 0 0 0 4.1 20.6h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0Z"/><path d="M12 9v4.5"/><path d="M12 17v.01"/></svg>`,
+);
 
 export function renderLoginPage(p: {
   action: string;
@@ -90,7 +95,10 @@ export interface Comparison {
 function markedAt(value: string, at: number): SafeHtml {
   const length = value.codePointAt(at) !== undefined && value.codePointAt(at)! > 0xffff ? 2 : 1;
   const differing = value.slice(at, at + length);
-  const mark = differing === '' ? html`<mark class="end" title="ends here">&#8203;</mark>` : html`<mark title="first difference">${differing}</mark>`;
+  const mark =
+    differing === ''
+      ? html`<mark class="end" title="ends here">&#8203;</mark>`
+      : html`<mark title="first difference">${differing}</mark>`;
   return html`<code>${value.slice(0, at)}${mark}${value.slice(at + differing.length)}</code>`;
 }
 
@@ -117,8 +125,12 @@ export function renderErrorPage(p: {
 <h1 class="center">${p.title}</h1>
 <p class="center">${p.message}</p>
 ${p.comparison ? renderComparison(p.comparison) : ''}
-${details.length > 0 ? html`<dl class="details">
-${details.map((d) => html`<dt>${d.label}</dt><dd>${d.value}</dd>\n`)}</dl>` : ''}`;
+${
+  details.length > 0
+    ? html`<dl class="details">
+${details.map((d) => html`<dt>${d.label}</dt><dd>${d.value}</dd>\n`)}</dl>`
+    : ''
+}`;
   return layout({ title: p.title, body, lang: p.lang });
 }
 

@@ -29,8 +29,15 @@ after(async () => {
   for (const server of servers) await server.close();
 });
 
-async function startServer(overrides: Partial<GatehouseSettings['limits']>, databaseUrl?: string, extra: Partial<GatehouseSettings> = {}) {
-  const settings: Partial<GatehouseSettings> = { limits: { ...DEFAULT_SETTINGS.limits, clientIp: NEVER, ...overrides }, ...extra };
+async function startServer(
+  overrides: Partial<GatehouseSettings['limits']>,
+  databaseUrl?: string,
+  extra: Partial<GatehouseSettings> = {},
+) {
+  const settings: Partial<GatehouseSettings> = {
+    limits: { ...DEFAULT_SETTINGS.limits, clientIp: NEVER, ...overrides },
+    ...extra,
+  };
   const server = await startTestServer({ settings, ...(databaseUrl ? { databaseUrl } : {}) });
   servers.push(server);
   const clock = { now: NOW };
@@ -45,17 +52,33 @@ const WRONG = { id: CONFIDENTIAL_CLIENT.client_id, secret: 'not-the-secret' };
 
 /** A token request that fails after client authentication (the code is unknown): 400 invalid_grant proves authentication passed. */
 function tokenRequest(server: RunningGatehouse, basic: { id: string; secret: string }): Promise<TokenResponse> {
-  return postToken(server, { grant_type: 'authorization_code', code: 'no-such-code', redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0] }, { basic });
+  return postToken(
+    server,
+    { grant_type: 'authorization_code', code: 'no-such-code', redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0] },
+    { basic },
+  );
 }
 
-async function post(server: RunningGatehouse, path: '/revoke' | '/introspect', basic: { id: string; secret: string }): Promise<TokenResponse> {
+async function post(
+  server: RunningGatehouse,
+  path: '/revoke' | '/introspect',
+  basic: { id: string; secret: string },
+): Promise<TokenResponse> {
   const response = await fetch(new URL(path, server.url), {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization(basic.id, basic.secret) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basicAuthorization(basic.id, basic.secret),
+    },
     body: 'token=unknown-token',
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: JSON.parse(text) as Record<string, unknown>, text };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: JSON.parse(text) as Record<string, unknown>,
+    text,
+  };
 }
 
 /** RFC 6585 §4 429 with Retry-After; RFC 6749 §5.2 JSON error body with no-store. */
@@ -83,8 +106,13 @@ describe('client authentication limits (per client_id)', () => {
     const lock = events.filter((event) => event.type === 'rate_limit.locked');
     assert.equal(lock.length, 1);
     assert.ok(lock[0]?.type === 'rate_limit.locked');
-    assert.deepEqual([lock[0].scope, lock[0].subject, lock[0].attempts, lock[0].until], ['client_id', RIGHT.id, 4, NOW + 60_000 + 300_000]);
-    const refused = events.filter((event) => event.type === 'token.refused' && event.error === 'temporarily_unavailable');
+    assert.deepEqual(
+      [lock[0].scope, lock[0].subject, lock[0].attempts, lock[0].until],
+      ['client_id', RIGHT.id, 4, NOW + 60_000 + 300_000],
+    );
+    const refused = events.filter(
+      (event) => event.type === 'token.refused' && event.error === 'temporarily_unavailable',
+    );
     assert.ok(refused.length >= 1, 'a limited request is reported as token.refused');
     clock.now += 300_000;
     assertTokenError(await tokenRequest(server, RIGHT), 400, 'invalid_grant');
@@ -125,10 +153,18 @@ describe('client authentication limits (per client_id)', () => {
 
 describe('client authentication limits (per IP address)', () => {
   it('failures for many client_ids from one address are limited together', async () => {
-    const { server, events } = await startServer({ clientId: NEVER, clientIp: { freeAttempts: 2, backoffBaseMs: 5000, lockAfter: 10, lockSeconds: 300 } });
-    for (let i = 0; i < 2; i++) assertTokenError(await tokenRequest(server, { id: `guess-${i}`, secret: 'x' }), 401, 'invalid_client');
+    const { server, events } = await startServer({
+      clientId: NEVER,
+      clientIp: { freeAttempts: 2, backoffBaseMs: 5000, lockAfter: 10, lockSeconds: 300 },
+    });
+    for (let i = 0; i < 2; i++)
+      assertTokenError(await tokenRequest(server, { id: `guess-${i}`, secret: 'x' }), 401, 'invalid_client');
     // A malformed Basic header names no client, but still counts for the address.
-    const malformed = await postToken(server, { grant_type: 'authorization_code', code: 'x' }, { authorization: 'Basic !!!' });
+    const malformed = await postToken(
+      server,
+      { grant_type: 'authorization_code', code: 'x' },
+      { authorization: 'Basic !!!' },
+    );
     assertTokenError(malformed, 401, 'invalid_client');
     assertLimited(await tokenRequest(server, RIGHT), 5);
     assert.equal(events.filter((event) => event.type === 'rate_limit.locked').length, 0, 'backoff is not a lock');
@@ -157,14 +193,31 @@ describe('client authentication limits across instances', () => {
 });
 
 /** A token request (as tokenRequest) from address `from`, sent as X-Forwarded-For to a server that trusts the proxy. */
-async function tokenRequestFrom(server: RunningGatehouse, basic: { id: string; secret: string }, from: string): Promise<TokenResponse> {
+async function tokenRequestFrom(
+  server: RunningGatehouse,
+  basic: { id: string; secret: string },
+  from: string,
+): Promise<TokenResponse> {
   const response = await fetch(new URL('/token', server.url), {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization(basic.id, basic.secret), 'x-forwarded-for': from },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: 'no-such-code', redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0]! }).toString(),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basicAuthorization(basic.id, basic.secret),
+      'x-forwarded-for': from,
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: 'no-such-code',
+      redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0]!,
+    }).toString(),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: JSON.parse(text) as Record<string, unknown>, text };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: JSON.parse(text) as Record<string, unknown>,
+    text,
+  };
 }
 
 const ATTACKER = '203.0.113.66';
@@ -179,14 +232,16 @@ for (const target of STORE_TARGETS) {
         // The default limits, but the per-address one (tested above) out of the way.
         const { server, events } = await startServer({}, url, { trustProxy: true });
         // The defaults: 5 free failures, the 6th starts a 1 s delay.
-        for (let i = 0; i < 6; i++) assertTokenError(await tokenRequestFrom(server, WRONG, ATTACKER), 401, 'invalid_client');
+        for (let i = 0; i < 6; i++)
+          assertTokenError(await tokenRequestFrom(server, WRONG, ATTACKER), 401, 'invalid_client');
         const before = clientSecretArgon2CheckCount();
         for (let i = 0; i < 14; i++) assertLimited(await tokenRequestFrom(server, WRONG, ATTACKER), 1);
         // A secret a person chose (argon2id) stays behind the limit at the attacker's address.
         assertLimited(await tokenRequestFrom(server, RIGHT, ATTACKER), 1);
         assert.equal(clientSecretArgon2CheckCount(), before, 'no argon2id for limited requests');
         // The client at its own address is not refused, not once.
-        for (let i = 0; i < 10; i++) assertTokenError(await tokenRequestFrom(server, RIGHT, CLIENT_HOST), 400, 'invalid_grant');
+        for (let i = 0; i < 10; i++)
+          assertTokenError(await tokenRequestFrom(server, RIGHT, CLIENT_HOST), 400, 'invalid_grant');
         assert.equal(events.filter((event) => event.type === 'rate_limit.locked').length, 0);
       } finally {
         for (const server of servers.splice(0)) await server.close();
@@ -200,21 +255,27 @@ for (const target of STORE_TARGETS) {
       try {
         const { server, clock } = await startServer({ clientId: SMALL }, url, { trustProxy: true });
         const { client, clientSecret } = await registerClient(
-          { redirect_uris: CONFIDENTIAL_CLIENT.redirect_uris, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code'] },
+          {
+            redirect_uris: CONFIDENTIAL_CLIENT.redirect_uris,
+            token_endpoint_auth_method: 'client_secret_basic',
+            grant_types: ['authorization_code'],
+          },
           { generateSecret: true, now: NOW },
         );
         await server.store.clients.create(client);
         const right = { id: client.clientId, secret: clientSecret! };
         const wrong = { id: client.clientId, secret: 'not-the-secret' };
         // SMALL: 2 free failures, then 60 s, 120 s; the 4th failure locks for 300 s.
-        for (let i = 0; i < 3; i++) assertTokenError(await tokenRequestFrom(server, wrong, ATTACKER), 401, 'invalid_client');
+        for (let i = 0; i < 3; i++)
+          assertTokenError(await tokenRequestFrom(server, wrong, ATTACKER), 401, 'invalid_client');
         clock.now += 60_000;
         assertTokenError(await tokenRequestFrom(server, wrong, ATTACKER), 401, 'invalid_client');
         // Locked: a wrong secret is answered 429 ...
         assertLimited(await tokenRequestFrom(server, wrong, ATTACKER), 300);
         // ... but the right one, from the same address, is accepted every time.
         const before = clientSecretArgon2CheckCount();
-        for (let i = 0; i < 5; i++) assertTokenError(await tokenRequestFrom(server, right, ATTACKER), 400, 'invalid_grant');
+        for (let i = 0; i < 5; i++)
+          assertTokenError(await tokenRequestFrom(server, right, ATTACKER), 400, 'invalid_grant');
         assertTokenError(await tokenRequestFrom(server, right, CLIENT_HOST), 400, 'invalid_grant');
         assert.equal(clientSecretArgon2CheckCount(), before, 'a generated secret is a SHA-256 comparison');
         assertLimited(await tokenRequestFrom(server, wrong, ATTACKER), 300);

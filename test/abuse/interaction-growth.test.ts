@@ -48,8 +48,16 @@ function params(extra: Record<string, string> = {}): Record<string, string> {
 
 /** One authorization request from `ip`, as a new browser (no cookies). */
 async function authorize(server: RunningGatehouse, ip: string, extra: Record<string, string> = {}) {
-  const response = await fetch(authorizeUrl(server, params(extra)), { redirect: 'manual', headers: { 'x-forwarded-for': ip } });
-  return { status: response.status, location: response.headers.get('location'), headers: response.headers, body: await response.text() };
+  const response = await fetch(authorizeUrl(server, params(extra)), {
+    redirect: 'manual',
+    headers: { 'x-forwarded-for': ip },
+  });
+  return {
+    status: response.status,
+    location: response.headers.get('location'),
+    headers: response.headers,
+    body: await response.text(),
+  };
 }
 
 function assertInteractionStarted(answer: { status: number; location: string | null }): void {
@@ -146,7 +154,10 @@ for (const target of STORE_TARGETS) {
       assert.equal(await liveInteractions(server, clock.now), 4);
       const lock = events.find((event) => event.type === 'rate_limit.locked');
       assert.ok(lock && lock.type === 'rate_limit.locked');
-      assert.deepEqual([lock.scope, lock.subject, lock.attempts, lock.until], ['interaction_ip', attacker, 4, clock.now + 600_000]);
+      assert.deepEqual(
+        [lock.scope, lock.subject, lock.attempts, lock.until],
+        ['interaction_ip', attacker, 4, clock.now + 600_000],
+      );
 
       // Another address is not affected.
       assertInteractionStarted(await authorize(server, '198.51.100.2'));
@@ -163,7 +174,10 @@ for (const target of STORE_TARGETS) {
       const ua = new UserAgent(server.url);
       // prompt=login: every request needs the login page, hence an interaction (from 127.0.0.1).
       for (let round = 1; round <= 6; round++) {
-        const page = await ua.authorize(authorizeUrl(server, params({ prompt: 'login', state: `round-${round}` })), ALICE);
+        const page = await ua.authorize(
+          authorizeUrl(server, params({ prompt: 'login', state: `round-${round}` })),
+          ALICE,
+        );
         assert.equal(page.status, 303, `round ${round}: ${page.body.slice(0, 200)}`);
         const location = new URL(page.location ?? '');
         assert.equal(location.searchParams.get('state'), `round-${round}`);
@@ -182,7 +196,8 @@ for (const target of STORE_TARGETS) {
       const started = await startServer(settingsWith(NEVER, { maxLiveInteractions: 3 }));
       if (!started) return t.skip('PostgreSQL not reachable');
       const { server, clock } = started;
-      for (const ip of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) assertInteractionStarted(await authorize(server, ip));
+      for (const ip of ['203.0.113.1', '203.0.113.2', '203.0.113.3'])
+        assertInteractionStarted(await authorize(server, ip));
       const full = await authorize(server, '203.0.113.4');
       assert.equal(full.status, 503);
       assert.equal(full.headers.get('retry-after'), '60');

@@ -59,7 +59,10 @@ interface LoginForm {
  * X-Forwarded-For (the server must trust the proxy); `deviceOf`: a browser whose device cookie
  * this new browser carries (and no session).
  */
-async function openLogin(server: RunningGatehouse, options: { from?: string; deviceOf?: UserAgent } = {}): Promise<LoginForm> {
+async function openLogin(
+  server: RunningGatehouse,
+  options: { from?: string; deviceOf?: UserAgent } = {},
+): Promise<LoginForm> {
   const ua = new UserAgent(server.url);
   if (options.from !== undefined) ua.extraHeaders['x-forwarded-for'] = options.from;
   const device = options.deviceOf?.cookie('gh_device');
@@ -137,7 +140,9 @@ describe('login brute-force limits (per username)', () => {
     assert.match(locked.body, /Try again in 5 minutes\./);
     const lockEvents = events.filter((event) => event.type === 'rate_limit.locked');
     assert.deepEqual(
-      lockEvents.map((event) => event.type === 'rate_limit.locked' && [event.scope, event.subject, event.attempts, event.until]),
+      lockEvents.map(
+        (event) => event.type === 'rate_limit.locked' && [event.scope, event.subject, event.attempts, event.until],
+      ),
       [['login_username', ALICE.username, 5, clock.now + 300_000]],
     );
     // Once the lock has passed, the right password signs in.
@@ -161,7 +166,9 @@ describe('login brute-force limits (per username)', () => {
     const { server } = await startServer(limits({ loginUsername: { ...SMALL, freeAttempts: 3 } }));
     const form = await openLogin(server);
     const before = passwordVerificationCount();
-    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => tryLogin(form, ALICE.username, `guess-${i}`)));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => tryLogin(form, ALICE.username, `guess-${i}`)),
+    );
     // Attempts 1-3 are free, the 4th starts a delay: 4 get through, 16 are refused.
     assert.equal(responses.filter((response) => response.status === 303).length, 4);
     assert.equal(responses.filter((response) => response.status === 429).length, 16);
@@ -178,7 +185,8 @@ describe('login brute-force limits (per username)', () => {
         const response = await tryLogin(form, username, password);
         responses.push(response);
         // The page a failed attempt is redirected to.
-        if (response.status === 303) responses.push(await form.ua.request(new URL(response.location!, server.url).href));
+        if (response.status === 303)
+          responses.push(await form.ua.request(new URL(response.location!, server.url).href));
       }
       return responses;
     };
@@ -188,11 +196,17 @@ describe('login brute-force limits (per username)', () => {
       unknownUser.map((response) => response.status),
       wrongPassword.map((response) => response.status),
     );
-    assert.deepEqual(wrongPassword.map((response) => response.status), [303, 200, 303, 200, 303, 200, 429]);
+    assert.deepEqual(
+      wrongPassword.map((response) => response.status),
+      [303, 200, 303, 200, 303, 200, 429],
+    );
     for (const [index, response] of wrongPassword.entries()) {
       const other = unknownUser[index]!;
       assert.equal(other.headers.get('retry-after'), response.headers.get('retry-after'));
-      assert.equal(other.location?.replace(/\/interaction\/[^/?]+/, ''), response.location?.replace(/\/interaction\/[^/?]+/, ''));
+      assert.equal(
+        other.location?.replace(/\/interaction\/[^/?]+/, ''),
+        response.location?.replace(/\/interaction\/[^/?]+/, ''),
+      );
       assert.equal(normalized(other, unknown), normalized(response, ALICE.username), `response ${index}`);
     }
   });
@@ -211,7 +225,9 @@ describe('login brute-force limits (per username)', () => {
   });
 
   it('lock_after 1 with no free attempts locks at the first failure (config values apply as written)', async () => {
-    const { server } = await startServer(limits({ loginUsername: { freeAttempts: 0, backoffBaseMs: 0, lockAfter: 1, lockSeconds: 42 } }));
+    const { server } = await startServer(
+      limits({ loginUsername: { freeAttempts: 0, backoffBaseMs: 0, lockAfter: 1, lockSeconds: 42 } }),
+    );
     const form = await openLogin(server);
     assertPlainFailure(await tryLogin(form, 'carol', 'wrong'));
     assertLimited(await tryLogin(form, 'carol', 'wrong'), 42);
@@ -222,7 +238,12 @@ describe('login brute-force limits (per username)', () => {
 
 describe('login brute-force limits (per client IP address)', () => {
   it('failures for many usernames from one address are limited together; a success does not count', async () => {
-    const { server, events } = await startServer(limits({ loginUsername: NEVER, loginIp: { freeAttempts: 3, backoffBaseMs: 1000, lockAfter: 4, lockSeconds: 600 } }));
+    const { server, events } = await startServer(
+      limits({
+        loginUsername: NEVER,
+        loginIp: { freeAttempts: 3, backoffBaseMs: 1000, lockAfter: 4, lockSeconds: 600 },
+      }),
+    );
     const form = await openLogin(server);
     assertPlainFailure(await tryLogin(form, 'user-1', 'x'));
     assertPlainFailure(await tryLogin(form, 'user-2', 'x'));
@@ -313,7 +334,13 @@ for (const target of STORE_TARGETS) {
         // Alice, from her own address on a browser never seen before: not refused.
         assertSignedIn(await tryLogin(await openLogin(server, { from: ALICE_HOME }), ALICE.username, ALICE.password));
         // Alice on her known device, even at the attacker's address: not refused.
-        assertSignedIn(await tryLogin(await openLogin(server, { from: ATTACKER, deviceOf: device.ua }), ALICE.username, ALICE.password));
+        assertSignedIn(
+          await tryLogin(
+            await openLogin(server, { from: ATTACKER, deviceOf: device.ua }),
+            ALICE.username,
+            ALICE.password,
+          ),
+        );
         // The attacker is still held back.
         assertLimited(await tryLogin(attacker, ALICE.username, ALICE.password), 900);
       } finally {
@@ -341,7 +368,8 @@ for (const target of STORE_TARGETS) {
         assertSignedIn(await tryLogin(device, ALICE.username, ALICE.password));
 
         // A botnet: one guess from each of many addresses, waiting out every delay.
-        for (let i = 0; i < 12; i++) await failCounted(await openLogin(server, { from: `192.0.2.${i + 1}` }), clock, ALICE.username, 1);
+        for (let i = 0; i < 12; i++)
+          await failCounted(await openLogin(server, { from: `192.0.2.${i + 1}` }), clock, ALICE.username, 1);
         // An unknown browser waits at most lock_seconds (60 s), however long the attack goes on.
         const unknown = await openLogin(server, { from: ALICE_HOME });
         assertLimited(await tryLogin(unknown, ALICE.username, ALICE.password), 60);

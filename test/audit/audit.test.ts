@@ -18,7 +18,14 @@ import { openStore } from '../../src/store/open-store.js';
 import type { AuditEvent, Store } from '../../src/store/store.js';
 import { runCli } from '../helpers/cli.js';
 import { authorizeUrl, codeRequest, newVerifier, obtainCode, postToken } from '../helpers/code-flow.js';
-import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, TEST_SECRET, startTestServer } from '../helpers/server.js';
+import {
+  ALICE,
+  CONFIDENTIAL_CLIENT,
+  PUBLIC_CLIENT,
+  STORE_TARGETS,
+  TEST_SECRET,
+  startTestServer,
+} from '../helpers/server.js';
 import { UserAgent, decodeEntities, hiddenInput, isLoginPage } from '../helpers/user-agent.js';
 
 const BASIC = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! };
@@ -39,7 +46,9 @@ async function attemptLogin(server: RunningGatehouse, username: string, password
   );
   assert.ok(isLoginPage(page));
   const action = decodeEntities(/<form[^>]*action="([^"]+)"/.exec(page.body)![1]!);
-  const response = await ua.request(new URL(action, server.url).href, { form: { csrf_token: hiddenInput(page.body, 'csrf_token')!, username, password } });
+  const response = await ua.request(new URL(action, server.url).href, {
+    form: { csrf_token: hiddenInput(page.body, 'csrf_token')!, username, password },
+  });
   return response.status;
 }
 
@@ -57,15 +66,26 @@ async function runFlow(server: RunningGatehouse): Promise<string[]> {
   const tokens = await postToken(server, codeRequest(obtained), { basic: BASIC });
   assert.equal(tokens.status, 200, tokens.text);
   const refreshToken = String(tokens.body['refresh_token']);
-  const refreshed = await postToken(server, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC });
+  const refreshed = await postToken(
+    server,
+    { grant_type: 'refresh_token', refresh_token: refreshToken },
+    { basic: BASIC },
+  );
   assert.equal(refreshed.status, 200, refreshed.text);
   const revoke = await fetch(new URL('/revoke', server.url), {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${BASIC.id}:${BASIC.secret}`).toString('base64')}` },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${BASIC.id}:${BASIC.secret}`).toString('base64')}`,
+    },
     body: new URLSearchParams({ token: String(refreshed.body['access_token']) }).toString(),
   });
   assert.equal(revoke.status, 200);
-  assert.equal((await postToken(server, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC })).status, 400, 'reused refresh token');
+  assert.equal(
+    (await postToken(server, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC })).status,
+    400,
+    'reused refresh token',
+  );
   assert.equal((await postToken(server, codeRequest(obtained), { basic: BASIC })).status, 400, 'replayed code');
   return [
     ALICE.password,
@@ -115,7 +135,11 @@ for (const target of STORE_TARGETS) {
         assert.ok(alice);
 
         // The config file's clients and user, applied at start.
-        find(events, 'client.created', (event) => event.clientId === CONFIDENTIAL_CLIENT.client_id && event.details['source'] === 'config');
+        find(
+          events,
+          'client.created',
+          (event) => event.clientId === CONFIDENTIAL_CLIENT.client_id && event.details['source'] === 'config',
+        );
         find(events, 'user.created', (event) => event.username === ALICE.username && event.userId === alice.id);
 
         const lock = find(events, 'rate_limit.locked');
@@ -126,21 +150,38 @@ for (const target of STORE_TARGETS) {
         assert.equal(failed.ip, '127.0.0.1');
         assert.equal(failed.details['reason'], 'unknown_user_or_wrong_password');
         const succeeded = find(events, 'login.succeeded');
-        assert.deepEqual([succeeded.userId, succeeded.username, succeeded.clientId, succeeded.ip], [alice.id, ALICE.username, CONFIDENTIAL_CLIENT.client_id, '127.0.0.1']);
+        assert.deepEqual(
+          [succeeded.userId, succeeded.username, succeeded.clientId, succeeded.ip],
+          [alice.id, ALICE.username, CONFIDENTIAL_CLIENT.client_id, '127.0.0.1'],
+        );
         const consent = find(events, 'consent.granted');
-        assert.deepEqual([consent.userId, consent.clientId, consent.flowId], [alice.id, CONFIDENTIAL_CLIENT.client_id, succeeded.flowId]);
+        assert.deepEqual(
+          [consent.userId, consent.clientId, consent.flowId],
+          [alice.id, CONFIDENTIAL_CLIENT.client_id, succeeded.flowId],
+        );
         const issued = find(events, 'token.issued', (event) => event.details['grantType'] === 'authorization_code');
-        assert.deepEqual([issued.userId, issued.clientId, issued.flowId], [alice.id, CONFIDENTIAL_CLIENT.client_id, succeeded.flowId]);
+        assert.deepEqual(
+          [issued.userId, issued.clientId, issued.flowId],
+          [alice.id, CONFIDENTIAL_CLIENT.client_id, succeeded.flowId],
+        );
         find(events, 'token.issued', (event) => event.details['grantType'] === 'refresh_token');
         find(events, 'code.replayed', (event) => event.flowId === succeeded.flowId);
         find(events, 'refresh.reused', (event) => event.flowId === succeeded.flowId);
-        find(events, 'token.revoked', (event) => event.clientId === CONFIDENTIAL_CLIENT.client_id && event.details['kind'] === 'access_token');
+        find(
+          events,
+          'token.revoked',
+          (event) => event.clientId === CONFIDENTIAL_CLIENT.client_id && event.details['kind'] === 'access_token',
+        );
         // Newest first.
         const times = events.map((event) => event.at);
-        assert.deepEqual(times, [...times].sort((a, b) => b - a));
+        assert.deepEqual(
+          times,
+          [...times].sort((a, b) => b - a),
+        );
 
         const stored = JSON.stringify(events);
-        for (const secret of secrets) assert.ok(!stored.includes(secret), `the audit trail must not contain ${secret.slice(0, 12)}...`);
+        for (const secret of secrets)
+          assert.ok(!stored.includes(secret), `the audit trail must not contain ${secret.slice(0, 12)}...`);
       } finally {
         await server.close();
         await target.cleanup(url);
@@ -165,7 +206,14 @@ describe('audit trail buffering', () => {
     return { store, batches, state };
   }
   const login = (bus: EventBus, username: string) =>
-    bus.emit({ type: 'login.failed', flowId: 'f', reason: 'unknown_user_or_wrong_password', username, clientId: 'c', ip: null });
+    bus.emit({
+      type: 'login.failed',
+      flowId: 'f',
+      reason: 'unknown_user_or_wrong_password',
+      username,
+      clientId: 'c',
+      ip: null,
+    });
 
   it('writes nothing on the request path: a batch is written when full, in one multi-row insert', async () => {
     const { store, batches } = fakeStore();
@@ -178,10 +226,17 @@ describe('audit trail buffering', () => {
     assert.equal(batches.length, 0);
     login(bus, 'c');
     await trail.flush();
-    assert.deepEqual(batches.map((batch) => batch.map((event) => event.username)), [['a', 'b', 'c']]);
+    assert.deepEqual(
+      batches.map((batch) => batch.map((event) => event.username)),
+      [['a', 'b', 'c']],
+    );
     login(bus, 'd');
     await trail.close();
-    assert.deepEqual(batches.map((batch) => batch.length), [3, 1], 'close writes the rest');
+    assert.deepEqual(
+      batches.map((batch) => batch.length),
+      [3, 1],
+      'close writes the rest',
+    );
     login(bus, 'e');
     assert.equal(trail.pending, 0, 'no longer listening after close');
   });
@@ -200,7 +255,10 @@ describe('audit trail buffering', () => {
     assert.equal(trail.dropped, 2);
     state.failing = false;
     await trail.close();
-    assert.deepEqual(batches.flat().map((event) => event.username), ['3', '4', '5', '6']);
+    assert.deepEqual(
+      batches.flat().map((event) => event.username),
+      ['3', '4', '5', '6'],
+    );
   });
 });
 
@@ -217,7 +275,11 @@ describe('audit trail on shutdown, and gatehouse audit', () => {
 
   it('close() writes the buffered events; the CLI lists them newest first and filters by type, client, user, time and count', async () => {
     // No timer writes during this test: only a full batch or the shutdown would write.
-    const server = await startTestServer({ databaseUrl, settings: FLOW_SETTINGS, audit: { flushIntervalMs: 3_600_000 } });
+    const server = await startTestServer({
+      databaseUrl,
+      settings: FLOW_SETTINGS,
+      audit: { flushIntervalMs: 3_600_000 },
+    });
     await server.audit.flush();
     assert.equal(await attemptLogin(server, 'mallory', 'wrong'), 303);
     await obtainCode(server, CONFIDENTIAL_CLIENT);
@@ -228,7 +290,10 @@ describe('audit trail on shutdown, and gatehouse audit', () => {
     let aliceId: string;
     try {
       const types = (await store.audit.list({ limit: 100 })).map((event) => event.type);
-      assert.ok(types.includes('login.failed') && types.includes('login.succeeded') && types.includes('consent.granted'), types.join(' '));
+      assert.ok(
+        types.includes('login.failed') && types.includes('login.succeeded') && types.includes('consent.granted'),
+        types.join(' '),
+      );
       aliceId = (await store.users.getByUsername(ALICE.username))!.id;
     } finally {
       await store.close();
@@ -237,29 +302,53 @@ describe('audit trail on shutdown, and gatehouse audit', () => {
     const audit = async (...args: string[]) => {
       const run = await runCli(['audit', '--database', databaseUrl, '--json', ...args]);
       assert.equal(run.code, 0, run.stderr);
-      return JSON.parse(run.stdout) as Array<{ type: string; at: string; client_id: string | null; user_id: string | null; username: string | null }>;
+      return JSON.parse(run.stdout) as Array<{
+        type: string;
+        at: string;
+        client_id: string | null;
+        user_id: string | null;
+        username: string | null;
+      }>;
     };
     const all = await audit();
-    assert.deepEqual(all.map((event) => event.at), all.map((event) => event.at).sort().reverse(), 'newest first');
+    assert.deepEqual(
+      all.map((event) => event.at),
+      all
+        .map((event) => event.at)
+        .sort()
+        .reverse(),
+      'newest first',
+    );
     const logins = await audit('--type', 'login.failed', '--type', 'login.succeeded');
     assert.deepEqual(logins.map((event) => event.type).sort(), ['login.failed', 'login.succeeded']);
     // --user matches the username typed (also for a user that does not exist) and the user's id.
     const alices = await audit('--user', ALICE.username);
     assert.ok(alices.length >= 3, JSON.stringify(alices));
     assert.ok(alices.every((event) => event.username === ALICE.username || event.user_id === aliceId));
-    assert.deepEqual((await audit('--user', 'mallory')).map((event) => event.type), ['login.failed']);
+    assert.deepEqual(
+      (await audit('--user', 'mallory')).map((event) => event.type),
+      ['login.failed'],
+    );
     const client = await audit('--client', CONFIDENTIAL_CLIENT.client_id, '--type', 'consent.granted,login.succeeded');
-    assert.deepEqual(client.map((event) => event.type), ['consent.granted', 'login.succeeded']);
+    assert.deepEqual(
+      client.map((event) => event.type),
+      ['consent.granted', 'login.succeeded'],
+    );
     assert.deepEqual(await audit('--since', '2999-01-01T00:00:00Z'), []);
     assert.equal((await audit('--since', '1h')).length, all.length);
     assert.deepEqual(await audit('--limit', '1'), all.slice(0, 1));
 
     // Key rotation through the CLI is audited too.
-    const rotate = await runCli(['keys', 'rotate', '--activate-after', '0', '--database', databaseUrl], { env: { GATEHOUSE_SECRET: TEST_SECRET } });
+    const rotate = await runCli(['keys', 'rotate', '--activate-after', '0', '--database', databaseUrl], {
+      env: { GATEHOUSE_SECRET: TEST_SECRET },
+    });
     assert.equal(rotate.code, 0, rotate.stderr);
     const table = await runCli(['audit', '--database', databaseUrl, '--type', 'key.rotated']);
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^TIME\s+TYPE\s+CLIENT_ID\s+USER\s+IP\s+DETAILS\n\S+Z\s+key\.rotated\s+-\s+-\s+-\s+kid=\S+ alg=ES256 activatesAt=\d+ source=cli\n$/);
+    assert.match(
+      table.stdout,
+      /^TIME\s+TYPE\s+CLIENT_ID\s+USER\s+IP\s+DETAILS\n\S+Z\s+key\.rotated\s+-\s+-\s+-\s+kid=\S+ alg=ES256 activatesAt=\d+ source=cli\n$/,
+    );
   });
 
   it('gatehouse audit refuses unknown types and bad --since and --limit values in one line', async () => {

@@ -13,7 +13,14 @@ import { s256Challenge } from '../../src/core/pkce.js';
 import { sha256Base64Url } from '../../src/core/secrets.js';
 import { escapeHtml } from '../../src/ui/html.js';
 import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
-import { UserAgent, formPostFields, hiddenInput, isConsentPage, isLoginPage, type PageResponse } from '../helpers/user-agent.js';
+import {
+  UserAgent,
+  formPostFields,
+  hiddenInput,
+  isConsentPage,
+  isLoginPage,
+  type PageResponse,
+} from '../helpers/user-agent.js';
 import { assertErrorDescription, authorizeUrl, newVerifier, obtainCode, postToken } from '../helpers/code-flow.js';
 
 /** A native app listening on loopback, registered without a port (RFC 8252 §7.3). */
@@ -72,7 +79,9 @@ const PUBLIC_REDIRECT = PUBLIC_CLIENT.redirect_uris[0]!;
 let gatehouse: RunningGatehouse;
 
 before(async () => {
-  gatehouse = await startTestServer({ clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NATIVE_CLIENT, NO_PKCE_CLIENT, HOSTILE_CLIENT, MACHINE_CLIENT] });
+  gatehouse = await startTestServer({
+    clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NATIVE_CLIENT, NO_PKCE_CLIENT, HOSTILE_CLIENT, MACHINE_CLIENT],
+  });
 });
 after(async () => {
   await gatehouse.close();
@@ -94,10 +103,19 @@ function validParams(overrides: Record<string, string | undefined> = {}): Record
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<PageResponse> {
   const response = await fetch(url, { redirect: 'manual', headers });
-  return { status: response.status, url, location: response.headers.get('location'), headers: response.headers, body: await response.text() };
+  return {
+    status: response.status,
+    url,
+    location: response.headers.get('location'),
+    headers: response.headers,
+    body: await response.text(),
+  };
 }
 
-async function getAuthorize(params: Record<string, string | undefined>, headers: Record<string, string> = {}): Promise<PageResponse> {
+async function getAuthorize(
+  params: Record<string, string | undefined>,
+  headers: Record<string, string> = {},
+): Promise<PageResponse> {
   return get(authorizeUrl(gatehouse, params), headers);
 }
 
@@ -115,7 +133,8 @@ function assertErrorPage(page: PageResponse, status: number, ...texts: string[])
   assert.equal(page.location, null, 'an error page must not redirect');
   assert.equal(page.headers.get('access-control-allow-origin'), null);
   assertPageHeaders(page);
-  for (const text of texts) assert.ok(page.body.includes(escapeHtml(text)), `the page should show ${JSON.stringify(text)}`);
+  for (const text of texts)
+    assert.ok(page.body.includes(escapeHtml(text)), `the page should show ${JSON.stringify(text)}`);
 }
 
 /** The browser was sent on to the login page: the request was accepted. */
@@ -128,7 +147,12 @@ function assertAccepted(page: PageResponse): void {
  * RFC 6749 §4.1.2.1 + RFC 9207 §2: a 303 to the validated redirect_uri carrying `error`, the
  * exact `state`, and `iss`.
  */
-function assertRedirectError(page: PageResponse, redirectUri: string, error: string, state: string | null): URLSearchParams {
+function assertRedirectError(
+  page: PageResponse,
+  redirectUri: string,
+  error: string,
+  state: string | null,
+): URLSearchParams {
   assert.equal(page.status, 303, page.body.slice(0, 500));
   const location = new URL(page.location!);
   assert.equal(location.href.slice(0, redirectUri.length), redirectUri);
@@ -151,7 +175,9 @@ async function signedInBrowser(scope = 'openid profile'): Promise<UserAgent> {
 }
 
 /** Starts an interaction in a new browser and returns the login page. */
-async function loginPage(params: Record<string, string | undefined> = validParams()): Promise<{ ua: UserAgent; page: PageResponse }> {
+async function loginPage(
+  params: Record<string, string | undefined> = validParams(),
+): Promise<{ ua: UserAgent; page: PageResponse }> {
   const ua = new UserAgent(gatehouse.url);
   const page = await ua.navigate(authorizeUrl(gatehouse, params));
   assert.ok(isLoginPage(page), page.body.slice(0, 300));
@@ -235,7 +261,9 @@ describe('RFC 6749 §4.1.2.1: an untrusted client or redirect_uri gets an error 
   });
 
   it('RFC 6749 §4.1.2.1: errors found before the redirect_uri is validated are not redirected (bad redirect_uri + bad response_type)', async () => {
-    const page = await getAuthorize(validParams({ redirect_uri: 'https://attacker.example/cb', response_type: 'token' }));
+    const page = await getAuthorize(
+      validParams({ redirect_uri: 'https://attacker.example/cb', response_type: 'token' }),
+    );
     assertErrorPage(page, 400, 'https://attacker.example/cb');
   });
 });
@@ -274,14 +302,24 @@ describe('RFC 8252 §7: native app redirect URIs', () => {
   });
 
   it('RFC 8252 §7.3: a port that is not a valid TCP port is refused with an error page', async () => {
-    for (const received of ['http://127.0.0.1:99999/oauth/callback', 'http://127.0.0.1:65536/oauth/callback', 'http://[::1]:70000/oauth/callback', 'http://127.0.0.1:0/oauth/callback']) {
+    for (const received of [
+      'http://127.0.0.1:99999/oauth/callback',
+      'http://127.0.0.1:65536/oauth/callback',
+      'http://[::1]:70000/oauth/callback',
+      'http://127.0.0.1:0/oauth/callback',
+    ]) {
       assertErrorPage(await getAuthorize(native(received)), 400, received);
       assertErrorPage(await getAuthorize({ ...native(received), response_type: 'token' }), 400, received);
     }
   });
 
   it('RFC 8252 §7.3: a loopback redirect with a variable port and an extra query or a fragment is refused', async () => {
-    for (const received of ['http://127.0.0.1:51234/oauth/callback?x=1', 'http://127.0.0.1:51234/oauth/callback#x', 'http://[::1]:51234/oauth/callback?', 'http://127.0.0.1:51234/oauth/callback/']) {
+    for (const received of [
+      'http://127.0.0.1:51234/oauth/callback?x=1',
+      'http://127.0.0.1:51234/oauth/callback#x',
+      'http://[::1]:51234/oauth/callback?',
+      'http://127.0.0.1:51234/oauth/callback/',
+    ]) {
       assertErrorPage(await getAuthorize(native(received)), 400, received);
     }
   });
@@ -306,7 +344,15 @@ describe('RFC 8252 §7: native app redirect URIs', () => {
 
 describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are redirected with state and iss', () => {
   it('RFC 6749 §4.1.2: state with spaces, unicode, &, =, + and % comes back byte-for-byte (with RFC 9207 iss)', async () => {
-    const states = ['a b  c', 'ünïcødé 漢字 😀', 'a&b=c+d%e', '%20%2B+%', '==&&++', ' leading and trailing ', '"\'<>\\`#?/'];
+    const states = [
+      'a b  c',
+      'ünïcødé 漢字 😀',
+      'a&b=c+d%e',
+      '%20%2B+%',
+      '==&&++',
+      ' leading and trailing ',
+      '"\'<>\\`#?/',
+    ];
     for (const state of states) {
       const page = await getAuthorize(validParams({ response_type: 'token', state }));
       assertRedirectError(page, CONFIDENTIAL_REDIRECT, 'unsupported_response_type', state);
@@ -317,7 +363,10 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
     const state = 'a b&c=d+e%f ü 😀';
     const verifier = newVerifier();
     const ua = new UserAgent(gatehouse.url);
-    const final = await ua.authorize(authorizeUrl(gatehouse, validParams({ state, code_challenge: s256Challenge(verifier) })), ALICE);
+    const final = await ua.authorize(
+      authorizeUrl(gatehouse, validParams({ state, code_challenge: s256Challenge(verifier) })),
+      ALICE,
+    );
     assert.equal(final.status, 303);
     const location = new URL(final.location!);
     assert.equal(location.searchParams.get('state'), state);
@@ -332,19 +381,41 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
   });
 
   it('RFC 6749 §4.1.1: a missing response_type is invalid_request', async () => {
-    assertRedirectError(await getAuthorize(validParams({ response_type: undefined })), CONFIDENTIAL_REDIRECT, 'invalid_request', 'xyz');
+    assertRedirectError(
+      await getAuthorize(validParams({ response_type: undefined })),
+      CONFIDENTIAL_REDIRECT,
+      'invalid_request',
+      'xyz',
+    );
   });
 
   it('RFC 9700 §2.1.2: response_type=token (implicit) is unsupported_response_type', async () => {
-    assertRedirectError(await getAuthorize(validParams({ response_type: 'token' })), CONFIDENTIAL_REDIRECT, 'unsupported_response_type', 'xyz');
+    assertRedirectError(
+      await getAuthorize(validParams({ response_type: 'token' })),
+      CONFIDENTIAL_REDIRECT,
+      'unsupported_response_type',
+      'xyz',
+    );
   });
 
   it('RFC 9700 §2.1.2: response_type=code token (hybrid with a token) is unsupported_response_type', async () => {
-    assertRedirectError(await getAuthorize(validParams({ response_type: 'code token' })), CONFIDENTIAL_REDIRECT, 'unsupported_response_type', 'xyz');
+    assertRedirectError(
+      await getAuthorize(validParams({ response_type: 'code token' })),
+      CONFIDENTIAL_REDIRECT,
+      'unsupported_response_type',
+      'xyz',
+    );
   });
 
   it('RFC 9700 §2.1.1: a public client without code_challenge is invalid_request', async () => {
-    const page = await getAuthorize(validParams({ client_id: PUBLIC_CLIENT.client_id, redirect_uri: PUBLIC_REDIRECT, code_challenge: undefined, code_challenge_method: undefined }));
+    const page = await getAuthorize(
+      validParams({
+        client_id: PUBLIC_CLIENT.client_id,
+        redirect_uri: PUBLIC_REDIRECT,
+        code_challenge: undefined,
+        code_challenge_method: undefined,
+      }),
+    );
     assertRedirectError(page, PUBLIC_REDIRECT, 'invalid_request', 'xyz');
   });
 
@@ -361,22 +432,42 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
   });
 
   it('RFC 7636 §4.3: a code_challenge without code_challenge_method (which would default to plain) is invalid_request', async () => {
-    assertRedirectError(await getAuthorize(validParams({ code_challenge_method: undefined })), CONFIDENTIAL_REDIRECT, 'invalid_request', 'xyz');
+    assertRedirectError(
+      await getAuthorize(validParams({ code_challenge_method: undefined })),
+      CONFIDENTIAL_REDIRECT,
+      'invalid_request',
+      'xyz',
+    );
   });
 
   it('RFC 7636 §4.3: code_challenge_method without code_challenge is invalid_request', async () => {
-    assertRedirectError(await getAuthorize(validParams({ code_challenge: undefined })), CONFIDENTIAL_REDIRECT, 'invalid_request', 'xyz');
+    assertRedirectError(
+      await getAuthorize(validParams({ code_challenge: undefined })),
+      CONFIDENTIAL_REDIRECT,
+      'invalid_request',
+      'xyz',
+    );
   });
 
   it('RFC 7636 §4.2: a malformed S256 code_challenge is invalid_request', async () => {
     const good = s256Challenge(newVerifier());
     for (const challenge of [good.slice(1), `${good}A`, `${good.slice(0, 42)}=`, `${good.slice(0, 42)}+`, 'short']) {
-      assertRedirectError(await getAuthorize(validParams({ code_challenge: challenge })), CONFIDENTIAL_REDIRECT, 'invalid_request', 'xyz');
+      assertRedirectError(
+        await getAuthorize(validParams({ code_challenge: challenge })),
+        CONFIDENTIAL_REDIRECT,
+        'invalid_request',
+        'xyz',
+      );
     }
   });
 
   it('RFC 6749 §3.3: a scope the client is not registered for is invalid_scope', async () => {
-    assertRedirectError(await getAuthorize(validParams({ scope: 'openid admin' })), CONFIDENTIAL_REDIRECT, 'invalid_scope', 'xyz');
+    assertRedirectError(
+      await getAuthorize(validParams({ scope: 'openid admin' })),
+      CONFIDENTIAL_REDIRECT,
+      'invalid_scope',
+      'xyz',
+    );
   });
 
   it('RFC 6749 §3.1: a parameter sent twice (scope) is invalid_request', async () => {
@@ -391,15 +482,30 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
   });
 
   it('OpenID Connect Core §6.1: a request object (request) is request_not_supported', async () => {
-    assertRedirectError(await getAuthorize(validParams({ request: 'eyJhbGciOiJub25lIn0.e30.' })), CONFIDENTIAL_REDIRECT, 'request_not_supported', 'xyz');
+    assertRedirectError(
+      await getAuthorize(validParams({ request: 'eyJhbGciOiJub25lIn0.e30.' })),
+      CONFIDENTIAL_REDIRECT,
+      'request_not_supported',
+      'xyz',
+    );
   });
 
   it('OpenID Connect Core §6.2: request_uri is request_uri_not_supported', async () => {
-    assertRedirectError(await getAuthorize(validParams({ request_uri: 'https://client.example/request.jwt' })), CONFIDENTIAL_REDIRECT, 'request_uri_not_supported', 'xyz');
+    assertRedirectError(
+      await getAuthorize(validParams({ request_uri: 'https://client.example/request.jwt' })),
+      CONFIDENTIAL_REDIRECT,
+      'request_uri_not_supported',
+      'xyz',
+    );
   });
 
   it('OpenID Connect Core §3.1.2.1: prompt=none without a session is login_required', async () => {
-    assertRedirectError(await getAuthorize(validParams({ prompt: 'none' })), CONFIDENTIAL_REDIRECT, 'login_required', 'xyz');
+    assertRedirectError(
+      await getAuthorize(validParams({ prompt: 'none' })),
+      CONFIDENTIAL_REDIRECT,
+      'login_required',
+      'xyz',
+    );
   });
 
   it('OpenID Connect Core §3.1.2.1: prompt=none with a session but without consent for the scope is consent_required', async () => {
@@ -418,11 +524,21 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
   });
 
   it('OpenID Connect Core §3.1.2.1: prompt=none combined with login is invalid_request', async () => {
-    assertRedirectError(await getAuthorize(validParams({ prompt: 'none login' })), CONFIDENTIAL_REDIRECT, 'invalid_request', 'xyz');
+    assertRedirectError(
+      await getAuthorize(validParams({ prompt: 'none login' })),
+      CONFIDENTIAL_REDIRECT,
+      'invalid_request',
+      'xyz',
+    );
   });
 
   it('OpenID Connect Core §3.1.2.1: an unknown prompt value is invalid_request', async () => {
-    assertRedirectError(await getAuthorize(validParams({ prompt: 'sudo' })), CONFIDENTIAL_REDIRECT, 'invalid_request', 'xyz');
+    assertRedirectError(
+      await getAuthorize(validParams({ prompt: 'sudo' })),
+      CONFIDENTIAL_REDIRECT,
+      'invalid_request',
+      'xyz',
+    );
   });
 
   it('OAuth 2.0 Multiple Response Type Encoding Practices §2.1: an unsupported response_mode (fragment) is invalid_request, sent in the query', async () => {
@@ -473,7 +589,13 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
   });
 
   it('RFC 7636 §4.3: a require_pkce: false client that sends a code_challenge still gets it validated', async () => {
-    const page = await getAuthorize(validParams({ client_id: NO_PKCE_CLIENT.client_id, redirect_uri: NO_PKCE_CLIENT.redirect_uris[0], code_challenge_method: 'plain' }));
+    const page = await getAuthorize(
+      validParams({
+        client_id: NO_PKCE_CLIENT.client_id,
+        redirect_uri: NO_PKCE_CLIENT.redirect_uris[0],
+        code_challenge_method: 'plain',
+      }),
+    );
     assertRedirectError(page, NO_PKCE_CLIENT.redirect_uris[0]!, 'invalid_request', 'xyz');
   });
 });
@@ -481,23 +603,42 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
 describe('RFC 6749 §3.1: the authorization endpoint over HTTP', () => {
   it('RFC 6749 §3.1: the POST form of the authorization endpoint works like GET', async () => {
     const post = async (params: Record<string, string | undefined>) => {
-      const body = new URLSearchParams(Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined));
+      const body = new URLSearchParams(
+        Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined),
+      );
       const response = await fetch(new URL('/authorize', gatehouse.url), {
         method: 'POST',
         redirect: 'manual',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body,
       });
-      return { status: response.status, url: response.url, location: response.headers.get('location'), headers: response.headers, body: await response.text() };
+      return {
+        status: response.status,
+        url: response.url,
+        location: response.headers.get('location'),
+        headers: response.headers,
+        body: await response.text(),
+      };
     };
     assertAccepted(await post(validParams()));
-    assertRedirectError(await post(validParams({ response_type: 'token', state: 'a b&c' })), CONFIDENTIAL_REDIRECT, 'unsupported_response_type', 'a b&c');
-    assertErrorPage(await post(validParams({ redirect_uri: 'https://attacker.example/' })), 400, 'https://attacker.example/');
+    assertRedirectError(
+      await post(validParams({ response_type: 'token', state: 'a b&c' })),
+      CONFIDENTIAL_REDIRECT,
+      'unsupported_response_type',
+      'a b&c',
+    );
+    assertErrorPage(
+      await post(validParams({ redirect_uri: 'https://attacker.example/' })),
+      400,
+      'https://attacker.example/',
+    );
 
     // The whole flow through POST: log in, consent, code.
     const verifier = newVerifier();
     const ua = new UserAgent(gatehouse.url);
-    const started = await ua.request('/authorize', { form: validParams({ code_challenge: s256Challenge(verifier) }) as Record<string, string> });
+    const started = await ua.request('/authorize', {
+      form: validParams({ code_challenge: s256Challenge(verifier) }) as Record<string, string>,
+    });
     assertAccepted(started);
     let page = await ua.navigate(started.location!);
     assert.ok(isLoginPage(page));
@@ -520,7 +661,13 @@ describe('RFC 6749 §3.1: the authorization endpoint over HTTP', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(validParams()),
     });
-    const page = { status: response.status, url: '', location: response.headers.get('location'), headers: response.headers, body: await response.text() };
+    const page = {
+      status: response.status,
+      url: '',
+      location: response.headers.get('location'),
+      headers: response.headers,
+      body: await response.text(),
+    };
     assertErrorPage(page, 400);
   });
 
@@ -563,7 +710,9 @@ describe('the login and consent pages (RFC 6749 §10.12-10.14, RFC 9700 §4.7, �
     assert.ok(!browserAttributes.includes('secure'));
 
     const { ua, page } = await loginPage();
-    const login = await ua.request(formAction(page), { form: { csrf_token: hiddenInput(page.body, 'csrf_token')!, username: ALICE.username, password: ALICE.password } });
+    const login = await ua.request(formAction(page), {
+      form: { csrf_token: hiddenInput(page.body, 'csrf_token')!, username: ALICE.username, password: ALICE.password },
+    });
     assert.equal(login.status, 303);
     const sessionCookie = login.headers.getSetCookie().find((cookie) => cookie.startsWith('gh_session='));
     assert.ok(sessionCookie, 'the sign-in sets the session cookie');
@@ -584,7 +733,11 @@ describe('the login and consent pages (RFC 6749 §10.12-10.14, RFC 9700 §4.7, �
     assert.ok(new URL(final.location!).searchParams.get('code'));
     const second = ua.cookie('gh_session')!;
     assert.notEqual(second, first);
-    assert.equal(await gatehouse.store.sessions.get(sha256Base64Url(first), Date.now()), undefined, 'the previous session is gone');
+    assert.equal(
+      await gatehouse.store.sessions.get(sha256Base64Url(first), Date.now()),
+      undefined,
+      'the previous session is gone',
+    );
     assert.ok(await gatehouse.store.sessions.get(sha256Base64Url(second), Date.now()));
   });
 
@@ -592,8 +745,12 @@ describe('the login and consent pages (RFC 6749 §10.12-10.14, RFC 9700 §4.7, �
     const { ua, page } = await loginPage();
     const action = formAction(page);
     const csrf = hiddenInput(page.body, 'csrf_token')!;
-    const wrongPassword = await ua.request(action, { form: { csrf_token: csrf, username: ALICE.username, password: 'wrong password' } });
-    const unknownUser = await ua.request(action, { form: { csrf_token: csrf, username: 'mallory', password: 'wrong password' } });
+    const wrongPassword = await ua.request(action, {
+      form: { csrf_token: csrf, username: ALICE.username, password: 'wrong password' },
+    });
+    const unknownUser = await ua.request(action, {
+      form: { csrf_token: csrf, username: 'mallory', password: 'wrong password' },
+    });
     assert.equal(wrongPassword.status, 303);
     assert.equal(unknownUser.status, 303);
     assert.equal(wrongPassword.location, unknownUser.location);
@@ -645,7 +802,9 @@ describe('the login and consent pages (RFC 6749 §10.12-10.14, RFC 9700 §4.7, �
     assertErrorPage(await other.request(page.url), 400);
     assertErrorPage(await new UserAgent(gatehouse.url).request(page.url), 400);
     const csrf = hiddenInput(page.body, 'csrf_token')!;
-    const stolen = await other.request(formAction(page), { form: { csrf_token: csrf, username: ALICE.username, password: ALICE.password } });
+    const stolen = await other.request(formAction(page), {
+      form: { csrf_token: csrf, username: ALICE.username, password: ALICE.password },
+    });
     assertErrorPage(stolen, 400);
     assert.deepEqual(stolen.headers.getSetCookie(), []);
   });
@@ -655,7 +814,9 @@ describe('the login and consent pages (RFC 6749 §10.12-10.14, RFC 9700 §4.7, �
     const { ua, page } = await loginPage(validParams({ state, prompt: 'consent' }));
     const consent = await ua.submit(page, { username: ALICE.username, password: ALICE.password });
     assert.ok(isConsentPage(consent));
-    const denied = await ua.request(formAction(consent), { form: { csrf_token: hiddenInput(consent.body, 'csrf_token')!, decision: 'deny' } });
+    const denied = await ua.request(formAction(consent), {
+      form: { csrf_token: hiddenInput(consent.body, 'csrf_token')!, decision: 'deny' },
+    });
     assertRedirectError(denied, CONFIDENTIAL_REDIRECT, 'access_denied', state);
     // The interaction is finished: the page cannot be used again.
     assertErrorPage(await ua.request(consent.url), 400);
@@ -667,18 +828,24 @@ describe('the login and consent pages (RFC 6749 §10.12-10.14, RFC 9700 §4.7, �
     const csrf = hiddenInput(page.body, 'csrf_token')!;
     const failed = await ua.request(action, { form: { csrf_token: csrf, username: ALICE.username, password: 'nope' } });
     assert.equal(failed.status, 303);
-    const signedIn = await ua.request(action, { form: { csrf_token: csrf, username: ALICE.username, password: ALICE.password } });
+    const signedIn = await ua.request(action, {
+      form: { csrf_token: csrf, username: ALICE.username, password: ALICE.password },
+    });
     assert.equal(signedIn.status, 303);
     const consent = await ua.navigate(signedIn.location!);
     assert.ok(isConsentPage(consent));
-    const allowed = await ua.request(formAction(consent), { form: { csrf_token: hiddenInput(consent.body, 'csrf_token')!, decision: 'allow' } });
+    const allowed = await ua.request(formAction(consent), {
+      form: { csrf_token: hiddenInput(consent.body, 'csrf_token')!, decision: 'allow' },
+    });
     assert.equal(allowed.status, 303);
     assert.ok(new URL(allowed.location!).searchParams.get('code'));
 
     const second = await loginPage(validParams({ prompt: 'consent' }));
     const consent2 = await second.ua.submit(second.page, { username: ALICE.username, password: ALICE.password });
     assert.ok(isConsentPage(consent2));
-    const deny = await second.ua.request(formAction(consent2), { form: { csrf_token: hiddenInput(consent2.body, 'csrf_token')!, decision: 'deny' } });
+    const deny = await second.ua.request(formAction(consent2), {
+      form: { csrf_token: hiddenInput(consent2.body, 'csrf_token')!, decision: 'deny' },
+    });
     assert.equal(deny.status, 303);
   });
 
@@ -686,7 +853,9 @@ describe('the login and consent pages (RFC 6749 §10.12-10.14, RFC 9700 §4.7, �
     const { ua, page } = await loginPage(validParams({ response_mode: 'form_post', prompt: 'consent' }));
     const consent = await ua.submit(page, { username: ALICE.username, password: ALICE.password });
     assert.ok(isConsentPage(consent));
-    const result = await ua.request(formAction(consent), { form: { csrf_token: hiddenInput(consent.body, 'csrf_token')!, decision: 'deny' } });
+    const result = await ua.request(formAction(consent), {
+      form: { csrf_token: hiddenInput(consent.body, 'csrf_token')!, decision: 'deny' },
+    });
     assert.equal(result.status, 200);
     assert.equal(result.location, null);
     const fields = formPostFields(result.body);

@@ -22,7 +22,6 @@ function gatehouse(args: string[], input = ''): Promise<Run> {
   return runCli(args, { input });
 }
 
-
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-cli-'));
   database = `sqlite:${join(dir, 'gatehouse.db')}`;
@@ -37,10 +36,16 @@ describe('gatehouse clients', () => {
 
   test('create prints the client_id and the secret once, with a note that it cannot be shown again', async () => {
     const run = await gatehouse([
-      'clients', 'create', '--database', database,
-      '--name', 'Web App',
-      '--redirect-uri', 'https://app.example.com/callback',
-      '--redirect-uri', 'http://localhost:3000/callback',
+      'clients',
+      'create',
+      '--database',
+      database,
+      '--name',
+      'Web App',
+      '--redirect-uri',
+      'https://app.example.com/callback',
+      '--redirect-uri',
+      'http://localhost:3000/callback',
     ]);
     assert.equal(run.code, 0, run.stderr);
     clientId = /client_id:\s+(\S+)/.exec(run.stdout)?.[1] ?? '';
@@ -83,8 +88,18 @@ describe('gatehouse clients', () => {
 
   test('create --json --public: a public client with a private-use scheme, no secret', async () => {
     const run = await gatehouse([
-      'clients', 'create', '--database', database, '--json', '--public',
-      '--client-id', 'native-app', '--redirect-uri', 'com.example.app:/oauth2redirect', '--scope', 'openid profile',
+      'clients',
+      'create',
+      '--database',
+      database,
+      '--json',
+      '--public',
+      '--client-id',
+      'native-app',
+      '--redirect-uri',
+      'com.example.app:/oauth2redirect',
+      '--scope',
+      'openid profile',
     ]);
     assert.equal(run.code, 0, run.stderr);
     const view = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -97,8 +112,18 @@ describe('gatehouse clients', () => {
 
   test('create --json includes the generated secret once; --grant-type and --no-require-pkce', async () => {
     const run = await gatehouse([
-      'clients', 'create', '--database', database, '--json',
-      '--client-id', 'service', '--grant-type', 'client_credentials', '--scope', 'api:read', '--no-require-pkce',
+      'clients',
+      'create',
+      '--database',
+      database,
+      '--json',
+      '--client-id',
+      'service',
+      '--grant-type',
+      'client_credentials',
+      '--scope',
+      'api:read',
+      '--no-require-pkce',
     ]);
     assert.equal(run.code, 0, run.stderr);
     const view = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -108,14 +133,28 @@ describe('gatehouse clients', () => {
     assert.equal(typeof view.client_secret, 'string');
     assert.match(run.stderr, /cannot be shown again/);
     const stored = await withStoreAt(database, (store) => store.clients.get('service'));
-    assert.ok(stored?.clientSecretHash && (await verifyClientSecret(stored.clientSecretHash, view.client_secret as string)));
+    assert.ok(
+      stored?.clientSecretHash && (await verifyClientSecret(stored.clientSecretHash, view.client_secret as string)),
+    );
 
-    const list = JSON.parse((await gatehouse(['clients', 'list', '--json', '--database', database])).stdout) as Array<{ client_id: string }>;
+    const list = JSON.parse((await gatehouse(['clients', 'list', '--json', '--database', database])).stdout) as Array<{
+      client_id: string;
+    }>;
     assert.deepEqual(list.map((client) => client.client_id).sort(), [clientId, 'native-app', 'service'].sort());
   });
 
   test('a duplicate client_id fails with exit code 1', async () => {
-    const run = await gatehouse(['clients', 'create', '--database', database, '--public', '--client-id', 'native-app', '--redirect-uri', 'http://127.0.0.1/cb']);
+    const run = await gatehouse([
+      'clients',
+      'create',
+      '--database',
+      database,
+      '--public',
+      '--client-id',
+      'native-app',
+      '--redirect-uri',
+      'http://127.0.0.1/cb',
+    ]);
     assertOneLineFailure(run, /^gatehouse: a client with client_id native-app already exists$/);
   });
 
@@ -129,18 +168,42 @@ describe('gatehouse clients', () => {
       /^gatehouse: invalid client: .*loopback/,
     );
     assertOneLineFailure(
-      await gatehouse(['clients', 'create', '--database', database, '--public', '--no-require-pkce', '--redirect-uri', 'http://127.0.0.1/cb']),
+      await gatehouse([
+        'clients',
+        'create',
+        '--database',
+        database,
+        '--public',
+        '--no-require-pkce',
+        '--redirect-uri',
+        'http://127.0.0.1/cb',
+      ]),
       /RFC 9700 §2\.1\.1/,
     );
     assertOneLineFailure(
-      await gatehouse(['clients', 'create', '--database', database, '--grant-type', 'password', '--redirect-uri', 'https://a.example/cb']),
+      await gatehouse([
+        'clients',
+        'create',
+        '--database',
+        database,
+        '--grant-type',
+        'password',
+        '--redirect-uri',
+        'https://a.example/cb',
+      ]),
       /RFC 9700 §2\.4/,
     );
   });
 
   test('show and delete of an unknown client fail with exit code 1', async () => {
-    assertOneLineFailure(await gatehouse(['clients', 'show', 'nope', '--database', database]), /^gatehouse: no client with client_id nope$/);
-    assertOneLineFailure(await gatehouse(['clients', 'delete', 'nope', '--database', database]), /^gatehouse: no client with client_id nope$/);
+    assertOneLineFailure(
+      await gatehouse(['clients', 'show', 'nope', '--database', database]),
+      /^gatehouse: no client with client_id nope$/,
+    );
+    assertOneLineFailure(
+      await gatehouse(['clients', 'delete', 'nope', '--database', database]),
+      /^gatehouse: no client with client_id nope$/,
+    );
   });
 
   test('delete removes the client', async () => {
@@ -155,7 +218,19 @@ describe('gatehouse clients', () => {
 describe('gatehouse users', () => {
   test('create reads the password from stdin', async () => {
     const run = await gatehouse(
-      ['users', 'create', '--database', database, '--username', 'alice', '--password-stdin', '--email', 'alice@example.com', '--name', 'Alice'],
+      [
+        'users',
+        'create',
+        '--database',
+        database,
+        '--username',
+        'alice',
+        '--password-stdin',
+        '--email',
+        'alice@example.com',
+        '--name',
+        'Alice',
+      ],
       'correct horse battery staple\n',
     );
     assert.equal(run.code, 0, run.stderr);
@@ -170,19 +245,37 @@ describe('gatehouse users', () => {
   });
 
   test('a password is never taken from the command line', async () => {
-    assertOneLineFailure(await gatehouse(['users', 'create', '--database', database, '--username', 'bob']), /--password-stdin/);
-    const run = await gatehouse(['users', 'create', '--database', database, '--username', 'bob', '--password', 'hunter2']);
+    assertOneLineFailure(
+      await gatehouse(['users', 'create', '--database', database, '--username', 'bob']),
+      /--password-stdin/,
+    );
+    const run = await gatehouse([
+      'users',
+      'create',
+      '--database',
+      database,
+      '--username',
+      'bob',
+      '--password',
+      'hunter2',
+    ]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /unknown option '--password'/);
     assert.equal(await withStoreAt(database, (store) => store.users.getByUsername('bob')), undefined);
   });
 
   test('an empty password is refused', async () => {
-    assertOneLineFailure(await gatehouse(['users', 'create', '--database', database, '--username', 'bob', '--password-stdin'], '\n'), /empty/);
+    assertOneLineFailure(
+      await gatehouse(['users', 'create', '--database', database, '--username', 'bob', '--password-stdin'], '\n'),
+      /empty/,
+    );
   });
 
   test('a duplicate username fails with exit code 1', async () => {
-    const run = await gatehouse(['users', 'create', '--database', database, '--username', 'alice', '--password-stdin'], 'other\n');
+    const run = await gatehouse(
+      ['users', 'create', '--database', database, '--username', 'alice', '--password-stdin'],
+      'other\n',
+    );
     assertOneLineFailure(run, /^gatehouse: a user named alice already exists$/);
   });
 
@@ -205,14 +298,34 @@ describe('gatehouse users', () => {
     const run = await gatehouse(['users', 'delete', 'alice', '--database', database]);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(await withStoreAt(database, (store) => store.users.getByUsername('alice')), undefined);
-    assertOneLineFailure(await gatehouse(['users', 'delete', 'alice', '--database', database]), /^gatehouse: no user named alice$/);
+    assertOneLineFailure(
+      await gatehouse(['users', 'delete', 'alice', '--database', database]),
+      /^gatehouse: no user named alice$/,
+    );
   });
 
   test('create takes OpenID Connect Core §5.1 claims: --given-name, --family-name, --phone, --email-verified', async () => {
     const run = await gatehouse(
       [
-        'users', 'create', '--database', database, '--username', 'dora', '--password-stdin', '--json',
-        '--email', 'dora@example.com', '--email-verified', '--name', 'Dora Explorer', '--given-name', 'Dora', '--family-name', 'Explorer', '--phone', '+15550100',
+        'users',
+        'create',
+        '--database',
+        database,
+        '--username',
+        'dora',
+        '--password-stdin',
+        '--json',
+        '--email',
+        'dora@example.com',
+        '--email-verified',
+        '--name',
+        'Dora Explorer',
+        '--given-name',
+        'Dora',
+        '--family-name',
+        'Explorer',
+        '--phone',
+        '+15550100',
       ],
       'dora password\n',
     );
@@ -220,17 +333,56 @@ describe('gatehouse users', () => {
     const user = await withStoreAt(database, (store) => store.users.getByUsername('dora'));
     assert.ok(user);
     const { updated_at: updatedAt, ...claims } = user.claims;
-    assert.deepEqual(claims, { given_name: 'Dora', family_name: 'Explorer', phone_number: '+15550100', email_verified: true });
+    assert.deepEqual(claims, {
+      given_name: 'Dora',
+      family_name: 'Explorer',
+      phone_number: '+15550100',
+      email_verified: true,
+    });
     assert.equal(typeof updatedAt, 'number');
     assert.deepEqual((JSON.parse(run.stdout) as { claims: unknown }).claims, user.claims);
 
     // An email without --email-verified is not verified (OIDC Core §5.1 email_verified false).
-    assert.equal((await gatehouse(['users', 'create', '--database', database, '--username', 'eve', '--password-stdin', '--email', 'eve@example.com'], 'pw\n')).code, 0);
-    assert.equal((await withStoreAt(database, (store) => store.users.getByUsername('eve')))?.claims['email_verified'], false);
+    assert.equal(
+      (
+        await gatehouse(
+          [
+            'users',
+            'create',
+            '--database',
+            database,
+            '--username',
+            'eve',
+            '--password-stdin',
+            '--email',
+            'eve@example.com',
+          ],
+          'pw\n',
+        )
+      ).code,
+      0,
+    );
+    assert.equal(
+      (await withStoreAt(database, (store) => store.users.getByUsername('eve')))?.claims['email_verified'],
+      false,
+    );
 
-    assertOneLineFailure(await gatehouse(['users', 'create', '--database', database, '--username', 'fay', '--password-stdin', '--phone', 'call me'], 'pw\n'), /^gatehouse: --phone: /);
-    assertOneLineFailure(await gatehouse(['users', 'create', '--database', database, '--username', 'fay', '--password-stdin', '--email-verified'], 'pw\n'), /--email-verified needs --email/);
-    for (const username of ['dora', 'eve']) assert.equal((await gatehouse(['users', 'delete', username, '--database', database])).code, 0);
+    assertOneLineFailure(
+      await gatehouse(
+        ['users', 'create', '--database', database, '--username', 'fay', '--password-stdin', '--phone', 'call me'],
+        'pw\n',
+      ),
+      /^gatehouse: --phone: /,
+    );
+    assertOneLineFailure(
+      await gatehouse(
+        ['users', 'create', '--database', database, '--username', 'fay', '--password-stdin', '--email-verified'],
+        'pw\n',
+      ),
+      /--email-verified needs --email/,
+    );
+    for (const username of ['dora', 'eve'])
+      assert.equal((await gatehouse(['users', 'delete', username, '--database', database])).code, 0);
   });
 });
 
@@ -238,7 +390,17 @@ describe('gatehouse: settings and errors', () => {
   test('--config names the database (relative to the config file)', async () => {
     const config = join(dir, 'gatehouse.yaml');
     await writeFile(config, 'database: sqlite:from-config.db\n');
-    const created = await gatehouse(['clients', 'create', '--config', config, '--public', '--client-id', 'cfg', '--redirect-uri', 'http://127.0.0.1/cb']);
+    const created = await gatehouse([
+      'clients',
+      'create',
+      '--config',
+      config,
+      '--public',
+      '--client-id',
+      'cfg',
+      '--redirect-uri',
+      'http://127.0.0.1/cb',
+    ]);
     assert.equal(created.code, 0, created.stderr);
     const store = await openStore(`sqlite:${join(dir, 'from-config.db')}`);
     try {
@@ -253,8 +415,14 @@ describe('gatehouse: settings and errors', () => {
 
   test('an invalid config file fails with one line naming the key path', async () => {
     const config = join(dir, 'bad.yaml');
-    await writeFile(config, 'clients:\n  - client_id: a\n    token_endpoint_auth_method: none\n    redirect_uris: [ftp://a.example/cb]\n');
-    assertOneLineFailure(await gatehouse(['clients', 'list', '--config', config]), /bad\.yaml: clients\[0\]\.redirect_uris\[0\]/);
+    await writeFile(
+      config,
+      'clients:\n  - client_id: a\n    token_endpoint_auth_method: none\n    redirect_uris: [ftp://a.example/cb]\n',
+    );
+    assertOneLineFailure(
+      await gatehouse(['clients', 'list', '--config', config]),
+      /bad\.yaml: clients\[0\]\.redirect_uris\[0\]/,
+    );
   });
 
   test('migrate creates the schema', async () => {
@@ -277,7 +445,9 @@ describe('gatehouse: settings and errors', () => {
     );
   });
 
-  test('start applies the config file, serves the issuer, and shuts down gracefully on SIGTERM', { timeout: 30_000 }, async () => {
+  test('start applies the config file, serves the issuer, and shuts down gracefully on SIGTERM', {
+    timeout: 30_000,
+  }, async () => {
     const config = join(dir, 'start.yaml');
     const startDatabase = `sqlite:${join(dir, 'start.db')}`;
     await writeFile(
@@ -295,7 +465,20 @@ describe('gatehouse: settings and errors', () => {
     for (const name of ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_CONFIG']) delete env[name];
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', MAIN, 'start', '--config', config, '--database', startDatabase, '--port', '0', '--host', '127.0.0.1'],
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        'start',
+        '--config',
+        config,
+        '--database',
+        startDatabase,
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+      ],
       { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -344,30 +527,58 @@ describe('gatehouse: settings and errors', () => {
 describe('gatehouse clients create: logout metadata; gatehouse logout-deliveries', () => {
   test('--post-logout-redirect-uri (repeatable), --backchannel-logout-uri and --backchannel-logout-session-required are stored and shown', async () => {
     const run = await gatehouse([
-      'clients', 'create', '--database', database, '--json', '--client-id', 'logout-app',
-      '--redirect-uri', 'https://logout.example/cb',
-      '--post-logout-redirect-uri', 'https://logout.example/signed-out',
-      '--post-logout-redirect-uri', 'https://logout.example/bye',
-      '--backchannel-logout-uri', 'https://logout.example/backchannel',
+      'clients',
+      'create',
+      '--database',
+      database,
+      '--json',
+      '--client-id',
+      'logout-app',
+      '--redirect-uri',
+      'https://logout.example/cb',
+      '--post-logout-redirect-uri',
+      'https://logout.example/signed-out',
+      '--post-logout-redirect-uri',
+      'https://logout.example/bye',
+      '--backchannel-logout-uri',
+      'https://logout.example/backchannel',
       '--backchannel-logout-session-required',
     ]);
     assert.equal(run.code, 0, run.stderr);
     const view = JSON.parse(run.stdout) as Record<string, unknown>;
-    assert.deepEqual(view['post_logout_redirect_uris'], ['https://logout.example/signed-out', 'https://logout.example/bye']);
+    assert.deepEqual(view['post_logout_redirect_uris'], [
+      'https://logout.example/signed-out',
+      'https://logout.example/bye',
+    ]);
     assert.equal(view['backchannel_logout_uri'], 'https://logout.example/backchannel');
     assert.equal(view['backchannel_logout_session_required'], true);
     const client = await withStoreAt(database, (store) => store.clients.get('logout-app'));
-    assert.deepEqual(client?.postLogoutRedirectUris, ['https://logout.example/signed-out', 'https://logout.example/bye']);
+    assert.deepEqual(client?.postLogoutRedirectUris, [
+      'https://logout.example/signed-out',
+      'https://logout.example/bye',
+    ]);
     assert.equal(client?.backchannelLogoutUri, 'https://logout.example/backchannel');
     assert.equal(client?.backchannelLogoutSessionRequired, true);
     const show = await gatehouse(['clients', 'show', 'logout-app', '--database', database]);
-    assert.match(show.stdout, /post_logout_redirect_uris:\s+https:\/\/logout\.example\/signed-out https:\/\/logout\.example\/bye/);
+    assert.match(
+      show.stdout,
+      /post_logout_redirect_uris:\s+https:\/\/logout\.example\/signed-out https:\/\/logout\.example\/bye/,
+    );
     assert.match(show.stdout, /backchannel_logout_uri:\s+https:\/\/logout\.example\/backchannel/);
     assert.match(show.stdout, /backchannel_logout_session_required:\s+true/);
   });
 
   test('a plain-http back-channel logout URI on a public host is refused in one line', async () => {
-    const run = await gatehouse(['clients', 'create', '--database', database, '--redirect-uri', 'https://x.example/cb', '--backchannel-logout-uri', 'http://x.example/logout']);
+    const run = await gatehouse([
+      'clients',
+      'create',
+      '--database',
+      database,
+      '--redirect-uri',
+      'https://x.example/cb',
+      '--backchannel-logout-uri',
+      'http://x.example/logout',
+    ]);
     assertOneLineFailure(run, /backchannel_logout_uri .* must use https/);
   });
 
@@ -377,6 +588,9 @@ describe('gatehouse clients create: logout metadata; gatehouse logout-deliveries
     assert.equal(empty.stdout.trim(), 'No logout deliveries.');
     const failed = await gatehouse(['logout-deliveries', 'list', '--failed', '--json', '--database', database]);
     assert.deepEqual(JSON.parse(failed.stdout), []);
-    assertOneLineFailure(await gatehouse(['logout-deliveries', 'list', '--limit', 'x', '--database', database]), /--limit must be a positive integer/);
+    assertOneLineFailure(
+      await gatehouse(['logout-deliveries', 'list', '--limit', 'x', '--database', database]),
+      /--limit must be a positive integer/,
+    );
   });
 });

@@ -22,7 +22,6 @@ const CLIENT_ID = 'json-app';
 const LOGOUT_TOKEN = 'eyJhbGciOiJFUzI1NiJ9.logout-token-of-the-json-test.c2ln';
 let clientSecret = '';
 
-
 async function gatehouse(args: string[], input = ''): Promise<string> {
   const run = await runCli([...args, '--database', database], { input, env: { GATEHOUSE_SECRET: TEST_SECRET } });
   assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
@@ -46,25 +45,58 @@ function assertTableRow(text: string, cells: string[]): void {
 
 /** Every command of the program, with its path (`clients list`). */
 function commands(command: Command, path: string[] = []): Array<{ path: string; command: Command }> {
-  return command.commands.flatMap((sub) => [{ path: [...path, sub.name()].join(' '), command: sub }, ...commands(sub, [...path, sub.name()])]);
+  return command.commands.flatMap((sub) => [
+    { path: [...path, sub.name()].join(' '), command: sub },
+    ...commands(sub, [...path, sub.name()]),
+  ]);
 }
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-cli-json-'));
   database = `sqlite:${join(dir, 'gatehouse.db')}`;
   const created = JSON.parse(
-    await gatehouse(['clients', 'create', '--json', '--client-id', CLIENT_ID, '--name', 'JSON App', '--redirect-uri', 'https://json.example/cb']),
+    await gatehouse([
+      'clients',
+      'create',
+      '--json',
+      '--client-id',
+      CLIENT_ID,
+      '--name',
+      'JSON App',
+      '--redirect-uri',
+      'https://json.example/cb',
+    ]),
   ) as { client_secret: string };
   clientSecret = created.client_secret;
-  await gatehouse(['users', 'create', '--username', 'jess', '--email', 'jess@example.com', '--name', 'Jess', '--password-stdin'], 'correct horse\n');
-  await gatehouse(['resources', 'create', 'https://api.json.example/', '--name', 'JSON API', '--scope', 'notes:read', '--introspection-client', CLIENT_ID]);
+  await gatehouse(
+    ['users', 'create', '--username', 'jess', '--email', 'jess@example.com', '--name', 'Jess', '--password-stdin'],
+    'correct horse\n',
+  );
+  await gatehouse([
+    'resources',
+    'create',
+    'https://api.json.example/',
+    '--name',
+    'JSON API',
+    '--scope',
+    'notes:read',
+    '--introspection-client',
+    CLIENT_ID,
+  ]);
   await withStoreAt(database, async (store) => {
     // The keys a server creates at its first start.
     await KeyRing.open(store, TEST_SECRET, 'ES256', Date.now());
     // One queued Back-Channel Logout delivery: the session of jess ends.
     const user = (await store.users.getByUsername('jess'))!;
     const now = Date.now();
-    await store.sessions.create({ idHash: 'json-test-session', sid: randomUUID(), userId: user.id, authTime: now, createdAt: now, expiresAt: now + 3_600_000 });
+    await store.sessions.create({
+      idHash: 'json-test-session',
+      sid: randomUUID(),
+      userId: user.id,
+      authTime: now,
+      createdAt: now,
+      expiresAt: now + 3_600_000,
+    });
     const delivery = {
       id: randomUUID(),
       clientId: CLIENT_ID,
@@ -85,10 +117,22 @@ after(async () => {
 
 describe('gatehouse --json on every listing command', () => {
   test('every listing command (list subcommands and audit) declares --json', () => {
-    const listings = commands(buildProgram()).filter(({ command }) => command.name() === 'list' || command.name() === 'audit');
-    assert.deepEqual(listings.map(({ path }) => path).sort(), ['audit', 'clients list', 'keys list', 'logout-deliveries list', 'resources list', 'users list']);
+    const listings = commands(buildProgram()).filter(
+      ({ command }) => command.name() === 'list' || command.name() === 'audit',
+    );
+    assert.deepEqual(listings.map(({ path }) => path).sort(), [
+      'audit',
+      'clients list',
+      'keys list',
+      'logout-deliveries list',
+      'resources list',
+      'users list',
+    ]);
     for (const { path, command } of listings) {
-      assert.ok(command.options.some((option) => option.long === '--json'), `${path} has --json`);
+      assert.ok(
+        command.options.some((option) => option.long === '--json'),
+        `${path} has --json`,
+      );
     }
   });
 
@@ -102,7 +146,13 @@ describe('gatehouse --json on every listing command', () => {
     assert.equal(client['client_name'], 'JSON App');
     assert.deepEqual(client['grant_types'], ['authorization_code', 'refresh_token']);
     assert.deepEqual(client['redirect_uris'], ['https://json.example/cb']);
-    assertTableRow(text, [CLIENT_ID, 'confidential', 'JSON App', 'authorization_code,refresh_token', 'https://json.example/cb']);
+    assertTableRow(text, [
+      CLIENT_ID,
+      'confidential',
+      'JSON App',
+      'authorization_code,refresh_token',
+      'https://json.example/cb',
+    ]);
     assert.ok(!('client_secret' in client));
     const hash = (await withStoreAt(database, (store) => store.clients.get(CLIENT_ID)))!.clientSecretHash!;
     for (const output of [JSON.stringify(rows), text]) {
@@ -128,7 +178,13 @@ describe('gatehouse --json on every listing command', () => {
     const { rows, text } = await listing(['resources', 'list']);
     assert.equal(rows.length, 1);
     const resource = rows[0]!;
-    assert.deepEqual(Object.keys(resource).sort(), ['created_at', 'introspection_client_ids', 'name', 'resource', 'scopes']);
+    assert.deepEqual(Object.keys(resource).sort(), [
+      'created_at',
+      'introspection_client_ids',
+      'name',
+      'resource',
+      'scopes',
+    ]);
     assert.equal(resource['resource'], 'https://api.json.example/');
     assert.equal(resource['name'], 'JSON API');
     assert.deepEqual(resource['scopes'], ['notes:read']);
@@ -140,13 +196,28 @@ describe('gatehouse --json on every listing command', () => {
     const { rows, text } = await listing(['keys', 'list']);
     assert.equal(rows.length, 1);
     const key = rows[0]!;
-    assert.deepEqual(Object.keys(key).sort(), ['activates_at', 'alg', 'created_at', 'kid', 'published_until', 'retired_at', 'state']);
+    assert.deepEqual(Object.keys(key).sort(), [
+      'activates_at',
+      'alg',
+      'created_at',
+      'kid',
+      'published_until',
+      'retired_at',
+      'state',
+    ]);
     assert.equal(key['alg'], 'ES256');
     assert.equal(key['state'], 'active');
     assert.equal(key['retired_at'], null);
-    assertTableRow(text, [String(key['kid']), 'ES256', 'active', String(key['created_at']), String(key['activates_at'])]);
+    assertTableRow(text, [
+      String(key['kid']),
+      'ES256',
+      'active',
+      String(key['created_at']),
+      String(key['activates_at']),
+    ]);
     const stored = (await withStoreAt(database, (store) => store.signingKeys.list()))[0]!;
-    for (const output of [JSON.stringify(rows), text]) assert.ok(!output.includes(stored.privateJwkEncrypted), 'no private key');
+    for (const output of [JSON.stringify(rows), text])
+      assert.ok(!output.includes(stored.privateJwkEncrypted), 'no private key');
   });
 
   test('OpenID Connect Back-Channel Logout 1.0: logout-deliveries list --json prints each delivery and its status, never the logout token', async () => {
@@ -154,7 +225,15 @@ describe('gatehouse --json on every listing command', () => {
     assert.equal(rows.length, 1);
     const delivery = rows[0]!;
     assert.deepEqual(Object.keys(delivery).sort(), [
-      'attempts', 'client_id', 'created_at', 'delivered_at', 'id', 'last_error', 'next_attempt_at', 'status', 'uri',
+      'attempts',
+      'client_id',
+      'created_at',
+      'delivered_at',
+      'id',
+      'last_error',
+      'next_attempt_at',
+      'status',
+      'uri',
     ]);
     assert.equal(delivery['client_id'], CLIENT_ID);
     assert.equal(delivery['uri'], 'https://json.example/logout');
@@ -168,7 +247,17 @@ describe('gatehouse --json on every listing command', () => {
     const { rows, text } = await listing(['audit', '--client', CLIENT_ID, '--type', 'client.created']);
     assert.equal(rows.length, 1);
     const event = rows[0]!;
-    assert.deepEqual(Object.keys(event).sort(), ['at', 'client_id', 'details', 'flow_id', 'id', 'ip', 'type', 'user_id', 'username']);
+    assert.deepEqual(Object.keys(event).sort(), [
+      'at',
+      'client_id',
+      'details',
+      'flow_id',
+      'id',
+      'ip',
+      'type',
+      'user_id',
+      'username',
+    ]);
     assert.equal(event['type'], 'client.created');
     assert.equal(event['client_id'], CLIENT_ID);
     assertTableRow(text, [String(event['at']), 'client.created', CLIENT_ID]);

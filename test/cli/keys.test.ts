@@ -34,14 +34,14 @@ function gatehouse(args: string[], secret = TEST_SECRET): Promise<Run> {
   return runCli(args, { env: { GATEHOUSE_SECRET: secret } });
 }
 
-
 async function list(): Promise<KeyView[]> {
   const run = await gatehouse(['keys', 'list', '--json', '--database', database]);
   assert.equal(run.code, 0, run.stderr);
   return JSON.parse(run.stdout) as KeyView[];
 }
 
-const stateOf = async (kid: string): Promise<string | undefined> => (await list()).find((key) => key.kid === kid)?.state;
+const stateOf = async (kid: string): Promise<string | undefined> =>
+  (await list()).find((key) => key.kid === kid)?.state;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-keys-cli-'));
@@ -103,7 +103,9 @@ describe('gatehouse keys', () => {
   test('retire refuses the only active key of an algorithm the server signs with', async () => {
     assertOneLineFailure(
       await gatehouse(['keys', 'retire', '--database', database, '--', es256]),
-      new RegExp(`^gatehouse: refusing to retire ${es256}: it is the only active ES256 signing key; wait until the next ES256 key \\(${pending}\\) activates at `),
+      new RegExp(
+        `^gatehouse: refusing to retire ${es256}: it is the only active ES256 signing key; wait until the next ES256 key \\(${pending}\\) activates at `,
+      ),
     );
     assertOneLineFailure(
       await gatehouse(['keys', 'retire', '--database', database, '--', rs256]),
@@ -113,7 +115,17 @@ describe('gatehouse keys', () => {
   });
 
   test('rotate --activate-after 0 signs at once (with a warning); the old key becomes previous', async () => {
-    const run = await gatehouse(['keys', 'rotate', '--alg', 'ES256', '--activate-after', '0', '--json', '--database', database]);
+    const run = await gatehouse([
+      'keys',
+      'rotate',
+      '--alg',
+      'ES256',
+      '--activate-after',
+      '0',
+      '--json',
+      '--database',
+      database,
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const view = JSON.parse(run.stdout) as KeyView;
     rotated = view.kid;
@@ -137,8 +149,14 @@ describe('gatehouse keys', () => {
     // Default access token lifetime (1 h), 1 s for exp rounded up, and the 30 s in which other instances may still sign with it.
     assert.equal(Date.parse(key.published_until) - Date.parse(key.retired_at), HOUR + 31_000);
 
-    assertOneLineFailure(await gatehouse(['keys', 'retire', '--database', database, '--', es256]), /^gatehouse: signing key \S+ is already retired \(since /);
-    assertOneLineFailure(await gatehouse(['keys', 'retire', '--database', database, '--', 'no-such-kid']), /^gatehouse: no signing key with kid no-such-kid$/);
+    assertOneLineFailure(
+      await gatehouse(['keys', 'retire', '--database', database, '--', es256]),
+      /^gatehouse: signing key \S+ is already retired \(since /,
+    );
+    assertOneLineFailure(
+      await gatehouse(['keys', 'retire', '--database', database, '--', 'no-such-kid']),
+      /^gatehouse: no signing key with kid no-such-kid$/,
+    );
   });
 
   test('a server on the database publishes pending, active, previous and retired keys, and signs with the active one', async () => {

@@ -14,7 +14,14 @@ import type { TSchema } from '@sinclair/typebox';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/main.js';
 import { resolveSettings } from '../../src/config/resolve-settings.js';
-import { OTHER_SETTINGS, SETTINGS, enumValues, flagName, flagProperty, type SettingMeta } from '../../src/config/settings-schema.js';
+import {
+  OTHER_SETTINGS,
+  SETTINGS,
+  enumValues,
+  flagName,
+  flagProperty,
+  type SettingMeta,
+} from '../../src/config/settings-schema.js';
 
 let dir: string;
 before(async () => {
@@ -75,7 +82,9 @@ function sample(schema: TSchema): { text: string; value: unknown } {
 
 /** The value at a dotted settings path (`limits.loginIp.lockAfter`). */
 function valueAt(settings: object, path: string): unknown {
-  return path.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], settings);
+  return path
+    .split('.')
+    .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], settings);
 }
 
 describe('gatehouse CLI: settings flags from the settings schema', () => {
@@ -89,15 +98,31 @@ describe('gatehouse CLI: settings flags from the settings schema', () => {
       const short = /^(-[a-zA-Z]),/.exec(flag)?.[1];
       if (short !== undefined) {
         const shortArgs = takesValue(flag) ? [short, 'flag-value'] : [short];
-        assert.equal((await parsedOptions(['start'], shortArgs))[flagProperty(flag)], value, `gatehouse start ${shortArgs.join(' ')}`);
+        assert.equal(
+          (await parsedOptions(['start'], shortArgs))[flagProperty(flag)],
+          value,
+          `gatehouse start ${shortArgs.join(' ')}`,
+        );
       }
     }
   });
 
   test('gatehouse start keeps every flag it had before its flags were generated from the schema', () => {
     const flags = commandAt(buildProgram(), ['start']).options.map((option) => option.flags);
-    const earlier = ['--issuer <url>', '-p, --port <port>', '--host <host>', '--tls-cert <file>', '--tls-key <file>', '--trust-proxy <proxies>', '--allow-http-issuer', '--explain-errors <mode>', '-c, --config <file>', '--database <url>'];
-    for (const flag of earlier) assert.ok(flags.includes(flag), `gatehouse start takes ${flag}; it has ${flags.join(', ')}`);
+    const earlier = [
+      '--issuer <url>',
+      '-p, --port <port>',
+      '--host <host>',
+      '--tls-cert <file>',
+      '--tls-key <file>',
+      '--trust-proxy <proxies>',
+      '--allow-http-issuer',
+      '--explain-errors <mode>',
+      '-c, --config <file>',
+      '--database <url>',
+    ];
+    for (const flag of earlier)
+      assert.ok(flags.includes(flag), `gatehouse start takes ${flag}; it has ${flags.join(', ')}`);
   });
 
   test('every command that opens the store takes every store flag of the schema', async () => {
@@ -110,7 +135,11 @@ describe('gatehouse CLI: settings flags from the settings schema', () => {
       for (const { flag } of storeFlags) assert.ok(taken.includes(flag), `gatehouse ${path.join(' ')} takes ${flag}`);
     }
     for (const { flag } of storeFlags) {
-      assert.equal((await parsedOptions(['migrate'], [flagName(flag), 'flag-value']))[flagProperty(flag)], 'flag-value', `gatehouse migrate ${flagName(flag)}`);
+      assert.equal(
+        (await parsedOptions(['migrate'], [flagName(flag), 'flag-value']))[flagProperty(flag)],
+        'flag-value',
+        `gatehouse migrate ${flagName(flag)}`,
+      );
     }
   });
 
@@ -120,7 +149,10 @@ describe('gatehouse CLI: settings flags from the settings schema', () => {
       if (meta.flag === undefined || meta.special) continue;
       const { text, value } = sample(schema);
       assert.notDeepEqual(value, meta.default, `${key}: the sample differs from the default`);
-      const options = await parsedOptions(['start'], takesValue(meta.flag) ? [flagName(meta.flag), text] : [flagName(meta.flag)]);
+      const options = await parsedOptions(
+        ['start'],
+        takesValue(meta.flag) ? [flagName(meta.flag), text] : [flagName(meta.flag)],
+      );
       const env: NodeJS.ProcessEnv = { GATEHOUSE_SECRET: 'x'.repeat(32) };
       if (meta.env !== undefined) env[meta.env] = String(meta.default);
       const settings = await resolveSettings({ flags: options, env, cwd: dir, log: () => {} });

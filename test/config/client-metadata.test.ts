@@ -105,7 +105,11 @@ describe('registerClient: client authentication and secrets', () => {
   });
 
   test('refuses an unsupported token_endpoint_auth_method', () => {
-    assertRefused({ ...WEB, token_endpoint_auth_method: 'private_key_jwt' }, 'token_endpoint_auth_method', /not supported/);
+    assertRefused(
+      { ...WEB, token_endpoint_auth_method: 'private_key_jwt' },
+      'token_endpoint_auth_method',
+      /not supported/,
+    );
   });
 
   test('RFC 6749 §2.1: a public client (auth method none) gets no secret', async () => {
@@ -135,12 +139,20 @@ describe('registerClient: grant types and response types', () => {
   });
 
   test('refuses an unknown grant type and an empty list', () => {
-    assertRefused({ ...WEB, grant_types: ['urn:ietf:params:oauth:grant-type:device_code'] }, 'grant_types[0]', /not supported/);
+    assertRefused(
+      { ...WEB, grant_types: ['urn:ietf:params:oauth:grant-type:device_code'] },
+      'grant_types[0]',
+      /not supported/,
+    );
     assertRefused({ ...WEB, grant_types: [] }, 'grant_types');
   });
 
   test('RFC 6749 §4.4: refuses client_credentials for a public client', () => {
-    assertRefused({ ...NATIVE, grant_types: ['authorization_code', 'client_credentials'] }, 'grant_types[1]', /RFC 6749 §4\.4/);
+    assertRefused(
+      { ...NATIVE, grant_types: ['authorization_code', 'client_credentials'] },
+      'grant_types[1]',
+      /RFC 6749 §4\.4/,
+    );
   });
 
   test('RFC 6749 §4.4: a client_credentials-only client needs no redirect URI and has no response types', async () => {
@@ -153,7 +165,11 @@ describe('registerClient: grant types and response types', () => {
   });
 
   test('RFC 7591 §2.1: refuses response_types for a client_credentials-only client', () => {
-    assertRefused({ grant_types: ['client_credentials'], response_types: ['code'] }, 'response_types', /RFC 7591 §2\.1/);
+    assertRefused(
+      { grant_types: ['client_credentials'], response_types: ['code'] },
+      'response_types',
+      /RFC 7591 §2\.1/,
+    );
   });
 
   test('RFC 6749 §4.4.3: refuses refresh_token without authorization_code', () => {
@@ -203,7 +219,11 @@ describe('registerClient: redirect URIs', () => {
 
   test('refuses whitespace, user information and a missing host', () => {
     assertRefused({ redirect_uris: [' https://app.example.com/cb'] }, 'redirect_uris[0]');
-    assertRefused({ redirect_uris: ['https://trusted.example@evil.example/cb'] }, 'redirect_uris[0]', /user information/);
+    assertRefused(
+      { redirect_uris: ['https://trusted.example@evil.example/cb'] },
+      'redirect_uris[0]',
+      /user information/,
+    );
     assertRefused({ redirect_uris: ['https:app.example.com/cb'] }, 'redirect_uris[0]');
   });
 
@@ -231,7 +251,13 @@ describe('registerClient: redirect URIs', () => {
   });
 
   test('refuses other schemes, even for public clients', () => {
-    for (const uri of ['javascript:alert(1)', 'data:text/html,hi', 'file:///etc/passwd', 'myapp:/cb', 'ftp://example.com/cb']) {
+    for (const uri of [
+      'javascript:alert(1)',
+      'data:text/html,hi',
+      'file:///etc/passwd',
+      'myapp:/cb',
+      'ftp://example.com/cb',
+    ]) {
       assertRefused({ ...NATIVE, redirect_uris: [uri] }, 'redirect_uris[0]');
     }
   });
@@ -313,11 +339,18 @@ describe('logout metadata (OpenID Connect RP-Initiated Logout 1.0 §3.1, Back-Ch
   test('registers post_logout_redirect_uris, backchannel_logout_uri and backchannel_logout_session_required', async () => {
     const { client } = await register({
       ...WEB,
-      post_logout_redirect_uris: ['https://app.example.com/signed-out', 'https://app.example.com/signed-out', 'http://localhost:3000/bye'],
+      post_logout_redirect_uris: [
+        'https://app.example.com/signed-out',
+        'https://app.example.com/signed-out',
+        'http://localhost:3000/bye',
+      ],
       backchannel_logout_uri: 'https://app.example.com/backchannel-logout?tenant=1',
       backchannel_logout_session_required: true,
     });
-    assert.deepEqual(client.postLogoutRedirectUris, ['https://app.example.com/signed-out', 'http://localhost:3000/bye']);
+    assert.deepEqual(client.postLogoutRedirectUris, [
+      'https://app.example.com/signed-out',
+      'http://localhost:3000/bye',
+    ]);
     assert.equal(client.backchannelLogoutUri, 'https://app.example.com/backchannel-logout?tenant=1');
     assert.equal(client.backchannelLogoutSessionRequired, true);
     const view = clientToMetadata(client);
@@ -327,24 +360,57 @@ describe('logout metadata (OpenID Connect RP-Initiated Logout 1.0 §3.1, Back-Ch
   });
 
   test('post_logout_redirect_uris follow the redirect URI rules', async () => {
-    assertRefused({ ...WEB, post_logout_redirect_uris: ['http://app.example.com/bye'] }, 'post_logout_redirect_uris[0]', /loopback/);
-    assertRefused({ ...WEB, post_logout_redirect_uris: ['https://app.example.com/bye#x'] }, 'post_logout_redirect_uris[0]', /fragment/);
-    assertRefused({ ...WEB, post_logout_redirect_uris: ['https://ok.example/', 'com.example.app:/bye'] }, 'post_logout_redirect_uris[1]', /private-use/);
-    assertRefused({ ...WEB, post_logout_redirect_uris: 'https://app.example.com/bye' }, 'post_logout_redirect_uris', /array/);
+    assertRefused(
+      { ...WEB, post_logout_redirect_uris: ['http://app.example.com/bye'] },
+      'post_logout_redirect_uris[0]',
+      /loopback/,
+    );
+    assertRefused(
+      { ...WEB, post_logout_redirect_uris: ['https://app.example.com/bye#x'] },
+      'post_logout_redirect_uris[0]',
+      /fragment/,
+    );
+    assertRefused(
+      { ...WEB, post_logout_redirect_uris: ['https://ok.example/', 'com.example.app:/bye'] },
+      'post_logout_redirect_uris[1]',
+      /private-use/,
+    );
+    assertRefused(
+      { ...WEB, post_logout_redirect_uris: 'https://app.example.com/bye' },
+      'post_logout_redirect_uris',
+      /array/,
+    );
     const { client } = await register({ ...NATIVE, post_logout_redirect_uris: ['com.example.app:/signed-out'] });
     assert.deepEqual(client.postLogoutRedirectUris, ['com.example.app:/signed-out']);
   });
 
   test('backchannel_logout_uri: https, or http only on a loopback host; no fragment, no user information', async () => {
-    for (const uri of ['http://app.example.com/logout', 'ftp://app.example.com/logout', 'com.example.app:/logout', 'not a url']) {
+    for (const uri of [
+      'http://app.example.com/logout',
+      'ftp://app.example.com/logout',
+      'com.example.app:/logout',
+      'not a url',
+    ]) {
       assertRefused({ ...WEB, backchannel_logout_uri: uri }, 'backchannel_logout_uri');
     }
-    assertRefused({ ...WEB, backchannel_logout_uri: 'https://app.example.com/logout#x' }, 'backchannel_logout_uri', /fragment/);
-    assertRefused({ ...WEB, backchannel_logout_uri: 'https://user:pw@app.example.com/logout' }, 'backchannel_logout_uri', /user information/);
+    assertRefused(
+      { ...WEB, backchannel_logout_uri: 'https://app.example.com/logout#x' },
+      'backchannel_logout_uri',
+      /fragment/,
+    );
+    assertRefused(
+      { ...WEB, backchannel_logout_uri: 'https://user:pw@app.example.com/logout' },
+      'backchannel_logout_uri',
+      /user information/,
+    );
     for (const uri of ['http://127.0.0.1:8080/logout', 'http://localhost/logout', 'http://[::1]:9/logout']) {
       // Loopback IP literals need outbound_allow_private_addresses (see the OWASP SSRF test below).
       const outbound = { allowPrivateAddresses: true };
-      assert.equal((await registerClient({ ...WEB, backchannel_logout_uri: uri }, { generateSecret: true, now: NOW, outbound })).client.backchannelLogoutUri, uri);
+      assert.equal(
+        (await registerClient({ ...WEB, backchannel_logout_uri: uri }, { generateSecret: true, now: NOW, outbound }))
+          .client.backchannelLogoutUri,
+        uri,
+      );
     }
   });
 
@@ -363,7 +429,11 @@ describe('logout metadata (OpenID Connect RP-Initiated Logout 1.0 §3.1, Back-Ch
       'https://[fe80::1]/logout',
     ];
     for (const uri of internal) {
-      assertRefused({ ...WEB, backchannel_logout_uri: uri }, 'backchannel_logout_uri', /is refused: address .* outbound_allow_private_addresses/);
+      assertRefused(
+        { ...WEB, backchannel_logout_uri: uri },
+        'backchannel_logout_uri',
+        /is refused: address .* outbound_allow_private_addresses/,
+      );
       const allowed = validateClientMetadata({ ...WEB, backchannel_logout_uri: uri }, { allowPrivateAddresses: true });
       assert.equal(allowed.backchannel_logout_uri, uri);
     }
@@ -374,13 +444,24 @@ describe('logout metadata (OpenID Connect RP-Initiated Logout 1.0 §3.1, Back-Ch
   });
 
   test('backchannel_logout_session_required is a boolean and needs a backchannel_logout_uri', () => {
-    assertRefused({ ...WEB, backchannel_logout_uri: 'https://app.example.com/logout', backchannel_logout_session_required: 'yes' }, 'backchannel_logout_session_required', /boolean/);
-    assertRefused({ ...WEB, backchannel_logout_session_required: true }, 'backchannel_logout_session_required', /backchannel_logout_uri/);
+    assertRefused(
+      { ...WEB, backchannel_logout_uri: 'https://app.example.com/logout', backchannel_logout_session_required: 'yes' },
+      'backchannel_logout_session_required',
+      /boolean/,
+    );
+    assertRefused(
+      { ...WEB, backchannel_logout_session_required: true },
+      'backchannel_logout_session_required',
+      /backchannel_logout_uri/,
+    );
   });
 
   test('only clients that sign users in (authorization_code) may register them', () => {
     const machine = { grant_types: ['client_credentials'] };
-    assertRefused({ ...machine, post_logout_redirect_uris: ['https://app.example.com/bye'] }, 'post_logout_redirect_uris');
+    assertRefused(
+      { ...machine, post_logout_redirect_uris: ['https://app.example.com/bye'] },
+      'post_logout_redirect_uris',
+    );
     assertRefused({ ...machine, backchannel_logout_uri: 'https://app.example.com/logout' }, 'backchannel_logout_uri');
   });
 });
@@ -388,7 +469,10 @@ describe('logout metadata (OpenID Connect RP-Initiated Logout 1.0 §3.1, Back-Ch
 describe('config file clients: the fixture derived from validated metadata (src/config/client-fixture.ts)', () => {
   const outbound = { allowPrivateAddresses: false };
   test('a minimal client: the fields validation always yields, nothing else', () => {
-    const validated = validateClientMetadata({ client_id: 'a', client_secret: 's', redirect_uris: ['https://a.example/cb'] }, outbound);
+    const validated = validateClientMetadata(
+      { client_id: 'a', client_secret: 's', redirect_uris: ['https://a.example/cb'] },
+      outbound,
+    );
     assert.deepEqual(clientFixtureOf({ ...validated, client_id: 'a' }), {
       client_id: 'a',
       client_secret: 's',
@@ -426,8 +510,26 @@ describe('config file clients: the fixture derived from validated metadata (src/
     assert.equal(fixture.backchannel_logout_uri, 'https://b.example/logout');
     assert.equal(fixture.backchannel_logout_session_required, true);
     assert.equal('client_secret' in fixture, false);
-    const plain = clientFixtureOf({ ...validateClientMetadata({ client_id: 'c', token_endpoint_auth_method: 'none', redirect_uris: ['https://c.example/cb'], subject_type: 'public' }, outbound), client_id: 'c' });
-    for (const field of ['subject_type', 'post_logout_redirect_uris', 'backchannel_logout_uri', 'backchannel_logout_session_required', 'client_name', 'id_token_claims']) {
+    const plain = clientFixtureOf({
+      ...validateClientMetadata(
+        {
+          client_id: 'c',
+          token_endpoint_auth_method: 'none',
+          redirect_uris: ['https://c.example/cb'],
+          subject_type: 'public',
+        },
+        outbound,
+      ),
+      client_id: 'c',
+    });
+    for (const field of [
+      'subject_type',
+      'post_logout_redirect_uris',
+      'backchannel_logout_uri',
+      'backchannel_logout_session_required',
+      'client_name',
+      'id_token_claims',
+    ]) {
       assert.equal(field in plain, false, field);
     }
   });

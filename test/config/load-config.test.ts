@@ -27,7 +27,12 @@ async function file(text: string, extension = '.yaml'): Promise<string> {
 }
 
 /** Loads `text` and expects a ConfigError for `keyPath` whose message matches `message`. */
-async function assertConfigError(text: string, keyPath: string | undefined, message: RegExp, extension = '.yaml'): Promise<void> {
+async function assertConfigError(
+  text: string,
+  keyPath: string | undefined,
+  message: RegExp,
+  extension = '.yaml',
+): Promise<void> {
   const path = await file(text, extension);
   await assert.rejects(loadConfigFile(path), (error: unknown) => {
     assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
@@ -72,7 +77,7 @@ users:
 `;
 
 describe('loadConfigFile: valid files', () => {
-  test('the README\'s config file example loads as shown', async () => {
+  test("the README's config file example loads as shown", async () => {
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('## Config file'));
     const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
@@ -151,7 +156,11 @@ describe('loadConfigFile: errors name the key path', () => {
   });
 
   test('unknown key in a user', async () => {
-    await assertConfigError('users:\n  - username: a\n    password: b\n    role: admin\n', 'users[0].role', /not a known key/);
+    await assertConfigError(
+      'users:\n  - username: a\n    password: b\n    role: admin\n',
+      'users[0].role',
+      /not a known key/,
+    );
   });
 
   test('wrong types', async () => {
@@ -172,8 +181,16 @@ describe('loadConfigFile: errors name the key path', () => {
   });
 
   test('OpenID Connect Dynamic Client Registration §2: id_token_signed_response_alg_default, id_token_claims_default, id_token_claims and audit_retention_days are checked', async () => {
-    await assertConfigError('id_token_signed_response_alg_default: none\n', 'id_token_signed_response_alg_default', /RS256, ES256, EdDSA/);
-    await assertConfigError('id_token_signed_response_alg_default: EdDSA\n', 'id_token_signed_response_alg_default', /only when signing_alg is EdDSA/);
+    await assertConfigError(
+      'id_token_signed_response_alg_default: none\n',
+      'id_token_signed_response_alg_default',
+      /RS256, ES256, EdDSA/,
+    );
+    await assertConfigError(
+      'id_token_signed_response_alg_default: EdDSA\n',
+      'id_token_signed_response_alg_default',
+      /only when signing_alg is EdDSA/,
+    );
     await assertConfigError('id_token_claims_default: "yes"\n', 'id_token_claims_default', /true or false/);
     await assertConfigError('audit_retention_days: -1\n', 'audit_retention_days', /between 0 and 36600/);
     await assertConfigError(
@@ -181,8 +198,17 @@ describe('loadConfigFile: errors name the key path', () => {
       'clients[0].id_token_claims',
       /must be a boolean/,
     );
-    const config = await loadConfigFile(await file('signing_alg: EdDSA\nid_token_signed_response_alg_default: EdDSA\nid_token_claims_default: false\naudit_retention_days: 0\n'));
-    assert.deepEqual(config, { signing_alg: 'EdDSA', id_token_signed_response_alg_default: 'EdDSA', id_token_claims_default: false, audit_retention_days: 0 });
+    const config = await loadConfigFile(
+      await file(
+        'signing_alg: EdDSA\nid_token_signed_response_alg_default: EdDSA\nid_token_claims_default: false\naudit_retention_days: 0\n',
+      ),
+    );
+    assert.deepEqual(config, {
+      signing_alg: 'EdDSA',
+      id_token_signed_response_alg_default: 'EdDSA',
+      id_token_claims_default: false,
+      audit_retention_days: 0,
+    });
   });
 
   test('the top level must be a mapping', async () => {
@@ -217,7 +243,11 @@ clients:
   });
 
   test('a client needs a client_id, and a confidential one a client_secret', async () => {
-    await assertConfigError('clients:\n  - redirect_uris: [https://a.example/cb]\n', 'clients[0].client_id', /required/);
+    await assertConfigError(
+      'clients:\n  - redirect_uris: [https://a.example/cb]\n',
+      'clients[0].client_id',
+      /required/,
+    );
     await assertConfigError(
       'clients:\n  - client_id: a\n    redirect_uris: [https://a.example/cb]\n',
       'clients[0].client_secret',
@@ -231,7 +261,11 @@ clients:
       'clients[1].client_id',
       /duplicates clients\[0\]/,
     );
-    await assertConfigError('users:\n  - {username: a, password: x}\n  - {username: a, password: y}\n', 'users[1].username', /duplicates users\[0\]/);
+    await assertConfigError(
+      'users:\n  - {username: a, password: x}\n  - {username: a, password: y}\n',
+      'users[1].username',
+      /duplicates users\[0\]/,
+    );
   });
 
   test('a user needs a username and a password', async () => {
@@ -300,7 +334,9 @@ describe('applyFixtures: config clients and users, idempotently', () => {
 
       // Changed password and secret: new hashes, same id and creation time.
       const changed = {
-        clients: fixtures.clients.map((client) => (client.client_id === 'web' ? { ...client, client_secret: 'a-new-secret' } : client)),
+        clients: fixtures.clients.map((client) =>
+          client.client_id === 'web' ? { ...client, client_secret: 'a-new-secret' } : client,
+        ),
         users: fixtures.users.map((user) => (user.username === 'alice' ? { ...user, password: 'new-password' } : user)),
       };
       await applyFixtures(store, changed, 3000);
@@ -337,7 +373,11 @@ describe('applyFixtures: config clients and users, idempotently', () => {
         return true;
       });
       await assert.rejects(
-        applyFixtures(store, { clients: [{ ...fixture, redirect_uris: ['http://a.example/cb'], client_secret: 'x' }], users: [] }, 1000),
+        applyFixtures(
+          store,
+          { clients: [{ ...fixture, redirect_uris: ['http://a.example/cb'], client_secret: 'x' }], users: [] },
+          1000,
+        ),
         (error: unknown) => error instanceof ConfigError && error.keyPath === 'clients[0].redirect_uris[0]',
       );
       assert.deepEqual(await store.clients.list(), []);
@@ -423,7 +463,10 @@ users:
         /ES256 or RS256/,
       );
     }
-    const { client } = await registerClient({ redirect_uris: ['https://c.example/cb'] }, { generateSecret: true, now: 0 });
+    const { client } = await registerClient(
+      { redirect_uris: ['https://c.example/cb'] },
+      { generateSecret: true, now: 0 },
+    );
     assert.equal(client.idTokenSignedResponseAlg, null, 'unset: the server signing algorithm');
   });
 });
@@ -469,20 +512,50 @@ clients:
   });
 
   test('invalid logout metadata and settings name the key path', async () => {
-    const client = 'clients:\n  - client_id: web\n    client_secret: s3cret-s3cret\n    redirect_uris: [https://app.example.com/cb]\n';
-    await assertConfigError(`${client}    post_logout_redirect_uris: [http://app.example.com/bye]\n`, 'clients[0].post_logout_redirect_uris[0]', /loopback/);
-    await assertConfigError(`${client}    backchannel_logout_uri: http://app.example.com/logout\n`, 'clients[0].backchannel_logout_uri', /https/);
+    const client =
+      'clients:\n  - client_id: web\n    client_secret: s3cret-s3cret\n    redirect_uris: [https://app.example.com/cb]\n';
+    await assertConfigError(
+      `${client}    post_logout_redirect_uris: [http://app.example.com/bye]\n`,
+      'clients[0].post_logout_redirect_uris[0]',
+      /loopback/,
+    );
+    await assertConfigError(
+      `${client}    backchannel_logout_uri: http://app.example.com/logout\n`,
+      'clients[0].backchannel_logout_uri',
+      /https/,
+    );
     await assertConfigError('backchannel_logout_max_attempts: 0\n', 'backchannel_logout_max_attempts', /between 1 and/);
-    await assertConfigError('backchannel_logout_backoff_initial_ms: fast\n', 'backchannel_logout_backoff_initial_ms', /integer/);
+    await assertConfigError(
+      'backchannel_logout_backoff_initial_ms: fast\n',
+      'backchannel_logout_backoff_initial_ms',
+      /integer/,
+    );
   });
 
   test('OWASP SSRF Prevention: outbound_allow_private_addresses and outbound_max_response_bytes; a private IP-literal backchannel_logout_uri is refused unless the file allows it', async () => {
-    const client = 'clients:\n  - client_id: web\n    client_secret: s3cret-s3cret\n    redirect_uris: [https://app.example.com/cb]\n';
-    await assertConfigError(`${client}    backchannel_logout_uri: https://10.0.0.1:6379/\n`, 'clients[0].backchannel_logout_uri', /is refused: address 10\.0\.0\.1 is private/);
-    await assertConfigError(`${client}    backchannel_logout_uri: http://127.1/\n`, 'clients[0].backchannel_logout_uri', /address 127\.0\.0\.1 is loopback/);
-    await assertConfigError('outbound_allow_private_addresses: yes-please\n', 'outbound_allow_private_addresses', /true or false/);
+    const client =
+      'clients:\n  - client_id: web\n    client_secret: s3cret-s3cret\n    redirect_uris: [https://app.example.com/cb]\n';
+    await assertConfigError(
+      `${client}    backchannel_logout_uri: https://10.0.0.1:6379/\n`,
+      'clients[0].backchannel_logout_uri',
+      /is refused: address 10\.0\.0\.1 is private/,
+    );
+    await assertConfigError(
+      `${client}    backchannel_logout_uri: http://127.1/\n`,
+      'clients[0].backchannel_logout_uri',
+      /address 127\.0\.0\.1 is loopback/,
+    );
+    await assertConfigError(
+      'outbound_allow_private_addresses: yes-please\n',
+      'outbound_allow_private_addresses',
+      /true or false/,
+    );
     await assertConfigError('outbound_max_response_bytes: 10\n', 'outbound_max_response_bytes', /between 1024 and/);
-    const config = await loadConfigFile(await file(`outbound_allow_private_addresses: true\noutbound_max_response_bytes: 4096\n${client}    backchannel_logout_uri: https://10.0.0.1:6379/\n`));
+    const config = await loadConfigFile(
+      await file(
+        `outbound_allow_private_addresses: true\noutbound_max_response_bytes: 4096\n${client}    backchannel_logout_uri: https://10.0.0.1:6379/\n`,
+      ),
+    );
     assert.equal(config.outbound_allow_private_addresses, true);
     assert.equal(config.outbound_max_response_bytes, 4096);
     assert.equal(config.clients![0]!.backchannel_logout_uri, 'https://10.0.0.1:6379/');
@@ -492,17 +565,34 @@ clients:
 describe('brute-force limits in the config file (limits:)', () => {
   test('reads limits; each limit and each key may be left out', async () => {
     const config = await loadConfigFile(
-      await file('limits:\n  login_username:\n    free_attempts: 3\n    lock_after: 6\n  client_ip:\n    backoff_base_ms: 250\n    lock_seconds: 60\n'),
+      await file(
+        'limits:\n  login_username:\n    free_attempts: 3\n    lock_after: 6\n  client_ip:\n    backoff_base_ms: 250\n    lock_seconds: 60\n',
+      ),
     );
-    assert.deepEqual(config.limits, { login_username: { free_attempts: 3, lock_after: 6 }, client_ip: { backoff_base_ms: 250, lock_seconds: 60 } });
+    assert.deepEqual(config.limits, {
+      login_username: { free_attempts: 3, lock_after: 6 },
+      client_ip: { backoff_base_ms: 250, lock_seconds: 60 },
+    });
   });
 
   test('errors name the key path', async () => {
-    await assertConfigError('limits:\n  login:\n    lock_after: 3\n', 'limits.login', /not a known key.*login_user_address, login_username, login_ip, login_device, client_id, client_ip/);
+    await assertConfigError(
+      'limits:\n  login:\n    lock_after: 3\n',
+      'limits.login',
+      /not a known key.*login_user_address, login_username, login_ip, login_device, client_id, client_ip/,
+    );
     await assertConfigError('limits:\n  login_ip:\n    lock_after: 0\n', 'limits.login_ip.lock_after', /between 1 and/);
-    await assertConfigError('limits:\n  client_id:\n    lock_minutes: 3\n', 'limits.client_id.lock_minutes', /not a known key.*lock_seconds/);
+    await assertConfigError(
+      'limits:\n  client_id:\n    lock_minutes: 3\n',
+      'limits.client_id.lock_minutes',
+      /not a known key.*lock_seconds/,
+    );
     await assertConfigError('limits:\n  client_id: 5\n', 'limits.client_id', /must be a mapping/);
-    await assertConfigError('limits:\n  login_username:\n    backoff_base_ms: -1\n', 'limits.login_username.backoff_base_ms', /between 0 and/);
+    await assertConfigError(
+      'limits:\n  login_username:\n    backoff_base_ms: -1\n',
+      'limits.login_username.backoff_base_ms',
+      /between 0 and/,
+    );
   });
 });
 
@@ -515,19 +605,29 @@ describe('applyFixtures: change events for the audit trail', () => {
     const seen: string[] = [];
     events.onAny((event) => {
       if (event.type.startsWith('client.') || event.type.startsWith('user.')) {
-        seen.push(`${event.type} ${'clientId' in event ? event.clientId : 'username' in event ? event.username : ''} ${'source' in event ? event.source : ''}`);
+        seen.push(
+          `${event.type} ${'clientId' in event ? event.clientId : 'username' in event ? event.username : ''} ${'source' in event ? event.source : ''}`,
+        );
       }
     });
     try {
       await store.migrate();
       const fixtures = { clients: config.clients ?? [], users: config.users ?? [] };
       await applyFixtures(store, fixtures, 1000, events);
-      assert.deepEqual(seen.sort(), ['client.created native config', 'client.created service config', 'client.created web config', 'user.created alice config', 'user.created bob config']);
+      assert.deepEqual(seen.sort(), [
+        'client.created native config',
+        'client.created service config',
+        'client.created web config',
+        'user.created alice config',
+        'user.created bob config',
+      ]);
       seen.length = 0;
       await applyFixtures(store, fixtures, 2000, events);
       assert.deepEqual(seen, [], 're-applying unchanged fixtures is silent');
       const changed = {
-        clients: fixtures.clients.map((client) => (client.client_id === 'web' ? { ...client, client_name: 'Renamed' } : client)),
+        clients: fixtures.clients.map((client) =>
+          client.client_id === 'web' ? { ...client, client_name: 'Renamed' } : client,
+        ),
         users: fixtures.users.map((user) => (user.username === 'bob' ? { ...user, password: 'a-new-password' } : user)),
       };
       await applyFixtures(store, changed, 3000, events);
@@ -540,9 +640,21 @@ describe('applyFixtures: change events for the audit trail', () => {
 
 describe('config file schema (src/config/settings-schema.ts)', () => {
   test('an unknown or mistyped key names its path and its YAML line', async () => {
-    await assertConfigError('issuer: https://a.example\n\nprot: 80\n', 'prot', /: prot is not a known key .*\(line 3\)$/);
-    await assertConfigError('limits:\n  login_ip:\n    lock_after: 3\n    lock_minutes: 1\n', 'limits.login_ip.lock_minutes', /not a known key.*lock_seconds.*\(line 4\)$/);
-    await assertConfigError('limits:\n  login_ip:\n\n    lock_after: 0\n', 'limits.login_ip.lock_after', /between 1 and.* \(line 4\)$/);
+    await assertConfigError(
+      'issuer: https://a.example\n\nprot: 80\n',
+      'prot',
+      /: prot is not a known key .*\(line 3\)$/,
+    );
+    await assertConfigError(
+      'limits:\n  login_ip:\n    lock_after: 3\n    lock_minutes: 1\n',
+      'limits.login_ip.lock_minutes',
+      /not a known key.*lock_seconds.*\(line 4\)$/,
+    );
+    await assertConfigError(
+      'limits:\n  login_ip:\n\n    lock_after: 0\n',
+      'limits.login_ip.lock_after',
+      /between 1 and.* \(line 4\)$/,
+    );
     await assertConfigError(
       'clients:\n  - client_id: a\n    token_endpoint_auth_method: none\n    redirect_uris:\n      - https://a.example/cb\n      - http://evil.example/cb\n',
       'clients[0].redirect_uris[1]',
@@ -552,6 +664,11 @@ describe('config file schema (src/config/settings-schema.ts)', () => {
   });
 
   test('JSON config files name the path (no line)', async () => {
-    await assertConfigError('{"limits": {"login_ip": {"lock_minutes": 1}}}', 'limits.login_ip.lock_minutes', /^Invalid config file [^(]*: limits\.login_ip\.lock_minutes is not a known key/, '.json');
+    await assertConfigError(
+      '{"limits": {"login_ip": {"lock_minutes": 1}}}',
+      'limits.login_ip.lock_minutes',
+      /^Invalid config file [^(]*: limits\.login_ip\.lock_minutes is not a known key/,
+      '.json',
+    );
   });
 });

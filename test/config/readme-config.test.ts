@@ -47,7 +47,10 @@ async function loadYamlOf(heading: string) {
 describe('README: config file keys', () => {
   test('every config file key (top level, client metadata, user) is documented in the README', () => {
     for (const key of [...TOP_LEVEL_KEYS, ...CLIENT_METADATA_FIELDS, ...USER_KEYS]) {
-      const documented = readme.includes(`\`${key}\``) || readme.includes(`\`${key}: `) || new RegExp(`^\\s*(- )?${key}:`, 'm').test(readme);
+      const documented =
+        readme.includes(`\`${key}\``) ||
+        readme.includes(`\`${key}: `) ||
+        new RegExp(`^\\s*(- )?${key}:`, 'm').test(readme);
       assert.ok(documented, `README documents the config key ${key}`);
     }
   });
@@ -98,8 +101,14 @@ describe('README: Works with', () => {
   ];
 
   test('the table has a row for each library with the settings it needs', () => {
-    const rows = section('## Works with').split('\n').filter((line) => line.startsWith('| '));
-    for (const library of LIBRARIES) assert.ok(rows.some((row) => row.startsWith(`| ${library}`)), `a row for ${library}`);
+    const rows = section('## Works with')
+      .split('\n')
+      .filter((line) => line.startsWith('| '));
+    for (const library of LIBRARIES)
+      assert.ok(
+        rows.some((row) => row.startsWith(`| ${library}`)),
+        `a row for ${library}`,
+      );
     const row = (library: string) => rows.find((line) => line.startsWith(`| ${library}`))!;
     assert.match(row('Apache mod_auth_openidc'), /`OIDCPKCEMethod S256`/);
     assert.match(row('passport-openidconnect'), /`require_pkce: false`/);
@@ -116,7 +125,14 @@ describe('README: Works with', () => {
     assert.equal(passport?.token_endpoint_auth_method, 'client_secret_post');
     assert.equal(clients.get('spa')?.token_endpoint_auth_method, 'none');
     assert.equal(clients.get('spa')?.require_pkce, true);
-    for (const id of ['apache', 'authlib', 'requests-oauthlib', 'openid-client-passport', 'authjs', 'express-openid-connect']) {
+    for (const id of [
+      'apache',
+      'authlib',
+      'requests-oauthlib',
+      'openid-client-passport',
+      'authjs',
+      'express-openid-connect',
+    ]) {
       assert.equal(clients.get(id)?.token_endpoint_auth_method, 'client_secret_basic', id);
       assert.equal(clients.get(id)?.require_pkce, true, id);
     }
@@ -125,23 +141,38 @@ describe('README: Works with', () => {
 
 describe('README: client authentication', () => {
   test('RFC 6749 §2.3.1: the README says only the registered method is accepted, and a client_secret_basic client sending client_secret_post gets invalid_client (400: it did not use Basic, §5.2)', async () => {
-    assert.match(section('## Tokens'), /with the method it registered \(`token_endpoint_auth_method`, default\s+`client_secret_basic`\) and with no other/);
+    assert.match(
+      section('## Tokens'),
+      /with the method it registered \(`token_endpoint_auth_method`, default\s+`client_secret_basic`\) and with no other/,
+    );
     const gatehouse = await startTestServer();
     try {
       const post = await fetch(`${gatehouse.url}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x', client_id: CONFIDENTIAL_CLIENT.client_id, client_secret: CONFIDENTIAL_CLIENT.client_secret! }),
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: 'x',
+          client_id: CONFIDENTIAL_CLIENT.client_id,
+          client_secret: CONFIDENTIAL_CLIENT.client_secret!,
+        }),
       });
       assert.equal(post.status, 400);
       assert.equal(post.headers.get('www-authenticate'), null);
       assert.equal(((await post.json()) as { error: string }).error, 'invalid_client');
       const basic = await fetch(`${gatehouse.url}/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization(CONFIDENTIAL_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!) },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basicAuthorization(CONFIDENTIAL_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!),
+        },
         body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x' }),
       });
-      assert.equal(((await basic.json()) as { error: string }).error, 'invalid_grant', 'the registered method authenticates');
+      assert.equal(
+        ((await basic.json()) as { error: string }).error,
+        'invalid_grant',
+        'the registered method authenticates',
+      );
     } finally {
       await gatehouse.close();
     }

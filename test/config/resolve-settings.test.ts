@@ -69,7 +69,10 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
 
   test('limits: config keys over the defaults, key by key', async () => {
     const cwd = await freshDir();
-    await writeFile(join(cwd, 'gatehouse.yaml'), 'limits:\n  login_username:\n    lock_after: 3\n  client_id:\n    lock_seconds: 60\n');
+    await writeFile(
+      join(cwd, 'gatehouse.yaml'),
+      'limits:\n  login_username:\n    lock_after: 3\n  client_id:\n    lock_seconds: 60\n',
+    );
     const settings = await resolveWith({ cwd, flags: { config: 'gatehouse.yaml' } });
     assert.deepEqual(settings.limits, {
       ...DEFAULT_SETTINGS.limits,
@@ -85,8 +88,14 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
     assert.equal((await resolveWith({ cwd, flags: { config: 'gatehouse.yaml' } })).explainErrors, 'never');
     const env = { GATEHOUSE_SECRET: SECRET, GATEHOUSE_EXPLAIN_ERRORS: 'always' };
     assert.equal((await resolveWith({ cwd, env, flags: { config: 'gatehouse.yaml' } })).explainErrors, 'always');
-    assert.equal((await resolveWith({ cwd, env, flags: { config: 'gatehouse.yaml', explainErrors: 'auto' } })).explainErrors, 'auto');
-    await assertConfigError(resolveWith({ cwd, env: { GATEHOUSE_SECRET: SECRET, GATEHOUSE_EXPLAIN_ERRORS: 'yes' } }), /GATEHOUSE_EXPLAIN_ERRORS.*auto, always, never/);
+    assert.equal(
+      (await resolveWith({ cwd, env, flags: { config: 'gatehouse.yaml', explainErrors: 'auto' } })).explainErrors,
+      'auto',
+    );
+    await assertConfigError(
+      resolveWith({ cwd, env: { GATEHOUSE_SECRET: SECRET, GATEHOUSE_EXPLAIN_ERRORS: 'yes' } }),
+      /GATEHOUSE_EXPLAIN_ERRORS.*auto, always, never/,
+    );
     await writeFile(join(cwd, 'bad.yaml'), 'explain_errors: true\n');
     await assertConfigError(resolveWith({ cwd, flags: { config: 'bad.yaml' } }), /explain_errors.*auto, always, never/);
   });
@@ -154,7 +163,11 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
     const cwd = await freshDir();
     await writeFile(join(cwd, 'a.yaml'), 'port: 1111\n');
     await writeFile(join(cwd, 'b.json'), '{"port": 2222}');
-    const settings = await resolveWith({ cwd, flags: { config: 'b.json' }, env: { GATEHOUSE_SECRET: SECRET, GATEHOUSE_CONFIG: 'a.yaml' } });
+    const settings = await resolveWith({
+      cwd,
+      flags: { config: 'b.json' },
+      env: { GATEHOUSE_SECRET: SECRET, GATEHOUSE_CONFIG: 'a.yaml' },
+    });
     assert.equal(settings.port, 2222);
   });
 
@@ -181,7 +194,14 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
     );
     const settings = await resolveWith({ cwd, flags: { config: 'gatehouse.yaml' } });
     assert.deepEqual(
-      [settings.requestTimeoutMs, settings.headersTimeoutMs, settings.keepAliveTimeoutMs, settings.connectionTimeoutMs, settings.maxConnections, settings.maxLiveInteractions],
+      [
+        settings.requestTimeoutMs,
+        settings.headersTimeoutMs,
+        settings.keepAliveTimeoutMs,
+        settings.connectionTimeoutMs,
+        settings.maxConnections,
+        settings.maxLiveInteractions,
+      ],
       [20_000, 4000, 2000, 30_000, 500, 5000],
     );
     assert.deepEqual(settings.limits.interactionIp, { ...DEFAULT_SETTINGS.limits.interactionIp, freeAttempts: 50 });
@@ -190,10 +210,16 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
     assert.equal((await resolveWith({ cwd, flags: { config: 'short.yaml' } })).headersTimeoutMs, 5000);
     // Node refuses a headers timeout longer than the request timeout; so does Gatehouse, at start.
     await writeFile(join(cwd, 'bad.yaml'), 'request_timeout_ms: 5000\nheaders_timeout_ms: 6000\n');
-    await assertConfigError(resolveWith({ cwd, flags: { config: 'bad.yaml' } }), /headers_timeout_ms \(6000\) must not be longer than request_timeout_ms \(5000\)/);
+    await assertConfigError(
+      resolveWith({ cwd, flags: { config: 'bad.yaml' } }),
+      /headers_timeout_ms \(6000\) must not be longer than request_timeout_ms \(5000\)/,
+    );
     // 0 would switch a Node timeout off.
     await writeFile(join(cwd, 'zero.yaml'), 'request_timeout_ms: 0\n');
-    await assertConfigError(resolveWith({ cwd, flags: { config: 'zero.yaml' } }), /request_timeout_ms must be between 100 and/);
+    await assertConfigError(
+      resolveWith({ cwd, flags: { config: 'zero.yaml' } }),
+      /request_timeout_ms must be between 100 and/,
+    );
   });
 
   test('refuses an unknown database URL scheme', async () => {
@@ -202,13 +228,22 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
 
   test('keeps sqlite::memory: and absolute sqlite paths', async () => {
     assert.equal((await resolveWith({ flags: { database: 'sqlite::memory:' } })).databaseUrl, 'sqlite::memory:');
-    assert.equal((await resolveWith({ flags: { database: 'sqlite:/var/lib/g.db' } })).databaseUrl, 'sqlite:/var/lib/g.db');
+    assert.equal(
+      (await resolveWith({ flags: { database: 'sqlite:/var/lib/g.db' } })).databaseUrl,
+      'sqlite:/var/lib/g.db',
+    );
   });
 });
 
 describe('resolveSettings: issuer (RFC 8414 §2)', () => {
   test('RFC 8414 §2: accepts https on any host and http on loopback hosts', async () => {
-    for (const issuer of ['https://auth.example.com', 'http://localhost:9001', 'http://127.0.0.1:9001', 'http://[::1]:9001', 'https://example.com/tenant']) {
+    for (const issuer of [
+      'https://auth.example.com',
+      'http://localhost:9001',
+      'http://127.0.0.1:9001',
+      'http://[::1]:9001',
+      'https://example.com/tenant',
+    ]) {
       assert.equal((await resolveWith({ flags: { issuer } })).issuer, issuer);
     }
   });
@@ -218,12 +253,18 @@ describe('resolveSettings: issuer (RFC 8414 §2)', () => {
       resolveWith({ flags: { issuer: 'http://example.com' } }),
       /^Gatehouse refuses to start: issuer http:\/\/example\.com is not https.*RFC 8414 §2/,
     );
-    await assertConfigError(resolveWith({ env: { GATEHOUSE_SECRET: SECRET, GATEHOUSE_ISSUER: 'http://10.0.0.5:9001' } }), /is not https/);
+    await assertConfigError(
+      resolveWith({ env: { GATEHOUSE_SECRET: SECRET, GATEHOUSE_ISSUER: 'http://10.0.0.5:9001' } }),
+      /is not https/,
+    );
     await assertConfigError(resolveWith({ flags: { issuer: 'ftp://example.com' } }), /https/);
   });
 
   test('RFC 8414 §2: refuses an issuer with a query or fragment', async () => {
-    await assertConfigError(resolveWith({ flags: { issuer: 'https://auth.example.com/?tenant=a' } }), /query or fragment/);
+    await assertConfigError(
+      resolveWith({ flags: { issuer: 'https://auth.example.com/?tenant=a' } }),
+      /query or fragment/,
+    );
     await assertConfigError(resolveWith({ flags: { issuer: 'https://auth.example.com/#x' } }), /query or fragment/);
   });
 
@@ -233,8 +274,14 @@ describe('resolveSettings: issuer (RFC 8414 §2)', () => {
   });
 
   test('strips a trailing slash', async () => {
-    assert.equal((await resolveWith({ flags: { issuer: 'https://auth.example.com/' } })).issuer, 'https://auth.example.com');
-    assert.equal((await resolveWith({ flags: { issuer: 'https://auth.example.com/t/' } })).issuer, 'https://auth.example.com/t');
+    assert.equal(
+      (await resolveWith({ flags: { issuer: 'https://auth.example.com/' } })).issuer,
+      'https://auth.example.com',
+    );
+    assert.equal(
+      (await resolveWith({ flags: { issuer: 'https://auth.example.com/t/' } })).issuer,
+      'https://auth.example.com/t',
+    );
   });
 
   test('an issuer from the config file is validated too', async () => {
@@ -251,7 +298,10 @@ describe('resolveSettings: secret', () => {
 
   test('GATEHOUSE_SECRET is required for a non-loopback issuer', async () => {
     const cwd = await freshDir();
-    await assertConfigError(resolveWith({ cwd, env: {}, flags: { issuer: 'https://auth.example.com' } }), /GATEHOUSE_SECRET is not set/);
+    await assertConfigError(
+      resolveWith({ cwd, env: {}, flags: { issuer: 'https://auth.example.com' } }),
+      /GATEHOUSE_SECRET is not set/,
+    );
     await assert.rejects(stat(join(cwd, '.gatehouse-secret')), { code: 'ENOENT' });
   });
 
@@ -278,7 +328,10 @@ describe('resolveSettings: secret', () => {
     await chmod(join(cwd, '.gatehouse-secret'), 0o644);
     const logs: string[] = [];
     await resolveWith({ cwd, env: {}, logs });
-    assert.ok(logs.some((line) => /chmod 600/.test(line)), logs.join('\n'));
+    assert.ok(
+      logs.some((line) => /chmod 600/.test(line)),
+      logs.join('\n'),
+    );
   });
 
   test('refuses a development secret file that is too short', async () => {
@@ -298,7 +351,12 @@ describe('resolveSettings: secret', () => {
 
   test('with requireSecret false, a missing secret is no error and no file is created', async () => {
     const cwd = await freshDir();
-    const settings = await resolveWith({ cwd, env: {}, requireSecret: false, flags: { issuer: 'https://auth.example.com' } });
+    const settings = await resolveWith({
+      cwd,
+      env: {},
+      requireSecret: false,
+      flags: { issuer: 'https://auth.example.com' },
+    });
     assert.equal(settings.secret, '');
     await assert.rejects(stat(join(cwd, '.gatehouse-secret')), { code: 'ENOENT' });
   });
@@ -311,7 +369,10 @@ describe('ID token and audit settings', () => {
     assert.equal(defaults.idTokenClaimsDefault, true);
     assert.equal(defaults.auditRetentionDays, 90);
     const cwd = await freshDir();
-    await writeFile(join(cwd, 'gatehouse.yaml'), 'id_token_signed_response_alg_default: ES256\nid_token_claims_default: false\naudit_retention_days: 30\n');
+    await writeFile(
+      join(cwd, 'gatehouse.yaml'),
+      'id_token_signed_response_alg_default: ES256\nid_token_claims_default: false\naudit_retention_days: 30\n',
+    );
     const configured = await resolveWith({ cwd, flags: { config: join(cwd, 'gatehouse.yaml') } });
     assert.equal(configured.idTokenSignedResponseAlgDefault, 'ES256');
     assert.equal(configured.idTokenClaimsDefault, false);
@@ -375,15 +436,22 @@ describe('settings schema (src/config/settings-schema.ts)', () => {
 
   test('every default satisfies its own schema (TypeBox Value.Check)', () => {
     for (const { key, meta, schema } of SETTINGS) {
-      if (meta.default !== undefined) assert.ok(Value.Check(schema, meta.default), `${key}: default ${String(meta.default)}`);
+      if (meta.default !== undefined)
+        assert.ok(Value.Check(schema, meta.default), `${key}: default ${String(meta.default)}`);
     }
   });
 
   test('a setting of the schema with a variable is resolved from it, and its flag wins over it', async () => {
     const cwd = await freshDir();
-    const flagged = SETTINGS.filter(({ meta }) => meta.env !== undefined && meta.flag !== undefined && meta.flagHelp !== undefined && !meta.special);
+    const flagged = SETTINGS.filter(
+      ({ meta }) => meta.env !== undefined && meta.flag !== undefined && meta.flagHelp !== undefined && !meta.special,
+    );
     assert.ok(flagged.length >= 4);
-    const settings = await resolveWith({ cwd, env: { GATEHOUSE_SECRET: SECRET, PORT: '9100', GATEHOUSE_EXPLAIN_ERRORS: 'never', GATEHOUSE_TRUST_PROXY: '2' }, flags: { port: '9200' } });
+    const settings = await resolveWith({
+      cwd,
+      env: { GATEHOUSE_SECRET: SECRET, PORT: '9100', GATEHOUSE_EXPLAIN_ERRORS: 'never', GATEHOUSE_TRUST_PROXY: '2' },
+      flags: { port: '9200' },
+    });
     assert.equal(settings.port, 9200);
     assert.equal(settings.explainErrors, 'never');
     assert.equal(settings.trustProxy, 2);

@@ -68,13 +68,32 @@ describe('OWASP SSRF Prevention: the address classifier', () => {
   });
 
   it('allows ordinary public addresses', () => {
-    for (const address of ['93.184.215.14', '8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '169.255.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1']) {
+    for (const address of [
+      '93.184.215.14',
+      '8.8.8.8',
+      '1.1.1.1',
+      '172.32.0.1',
+      '100.128.0.1',
+      '169.255.0.1',
+      '2606:4700::1111',
+      '::ffff:8.8.8.8',
+      '64:ff9b::808:808',
+      '2002:808:808::1',
+    ]) {
       assert.equal(refusedRange(address), null, address);
     }
   });
 
   it('odd IPv4 literals are read as the URL parser reads them (WHATWG URL): 127.1, 0x7f.1, 2130706433, 0177.0.0.1 are all 127.0.0.1', () => {
-    for (const uri of ['http://127.1/', 'http://0x7f.1/', 'http://2130706433/', 'http://0177.0.0.1/', 'http://0x7f000001/', 'https://0xa9.0xfe.0xa9.0xfe/', 'https://[::ffff:7f00:1]/']) {
+    for (const uri of [
+      'http://127.1/',
+      'http://0x7f.1/',
+      'http://2130706433/',
+      'http://0177.0.0.1/',
+      'http://0x7f000001/',
+      'https://0xa9.0xfe.0xa9.0xfe/',
+      'https://[::ffff:7f00:1]/',
+    ]) {
       const refusal = staticRefusal(new URL(uri));
       assert.match(refusal ?? 'allowed', /is (loopback|link-local|IPv4-mapped loopback)/, uri);
       assert.equal(staticRefusal(new URL(uri), { allowPrivateAddresses: true }), null, `${uri} when allowed`);
@@ -97,7 +116,10 @@ describe('OWASP SSRF Prevention: the address classifier', () => {
 describe('OWASP SSRF Prevention: host names are checked by their resolved addresses', () => {
   it('a name resolving to 10.0.0.1 is refused before connecting (the injected resolver stands in for DNS)', async () => {
     const resolve: Resolver = async () => [{ address: '10.0.0.1', family: 4 }];
-    await assert.rejects(safeFetch('https://rp.example/logout', { resolve }), isFailure('refused', /rp\.example resolves to 10\.0\.0\.1, private/));
+    await assert.rejects(
+      safeFetch('https://rp.example/logout', { resolve }),
+      isFailure('refused', /rp\.example resolves to 10\.0\.0\.1, private/),
+    );
   });
 
   it('a name with one public and one metadata address is refused (whichever address a connection would pick)', async () => {
@@ -105,12 +127,18 @@ describe('OWASP SSRF Prevention: host names are checked by their resolved addres
       { address: '93.184.215.14', family: 4 },
       { address: '169.254.169.254', family: 4 },
     ];
-    await assert.rejects(safeFetch('https://rp.example/logout', { resolve }), isFailure('refused', /169\.254\.169\.254, link-local/));
+    await assert.rejects(
+      safeFetch('https://rp.example/logout', { resolve }),
+      isFailure('refused', /169\.254\.169\.254, link-local/),
+    );
   });
 
   it('a name resolving to an IPv4-mapped loopback address is refused', async () => {
     const resolve: Resolver = async () => [{ address: '::ffff:127.0.0.1', family: 6 }];
-    await assert.rejects(safeFetch('https://rp.example/logout', { resolve }), isFailure('refused', /IPv4-mapped loopback/));
+    await assert.rejects(
+      safeFetch('https://rp.example/logout', { resolve }),
+      isFailure('refused', /IPv4-mapped loopback/),
+    );
   });
 
   it('a resolver failure is a network failure', async () => {
@@ -130,7 +158,8 @@ describe('safeFetch against a local server (allowed loopback)', () => {
       hits.push(request.url ?? '');
       if (request.url === '/ok') response.writeHead(200, { 'content-type': 'text/plain' }).end('fine');
       else if (request.url === '/redirect') response.writeHead(302, { location: '/ok' }).end();
-      else if (request.url === '/big') response.writeHead(200, { 'content-length': '2048' }).end(Buffer.alloc(2048, 'x'));
+      else if (request.url === '/big')
+        response.writeHead(200, { 'content-length': '2048' }).end(Buffer.alloc(2048, 'x'));
       else if (request.url === '/big-chunked') {
         response.writeHead(200);
         for (let i = 0; i < 4; i++) response.write(Buffer.alloc(512, 'x'));
@@ -159,26 +188,44 @@ describe('safeFetch against a local server (allowed loopback)', () => {
     assert.equal(response.address, '127.0.0.1');
     // The name resolves (by the injected resolver) to 127.0.0.1: that address is the one connected.
     const port = new URL(base).port;
-    const named = await safeFetch(`http://rp.test:${port}/ok`, { allowPrivateAddresses: true, resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
+    const named = await safeFetch(`http://rp.test:${port}/ok`, {
+      allowPrivateAddresses: true,
+      resolve: async () => [{ address: '127.0.0.1', family: 4 }],
+    });
     assert.equal(named.status, 200);
     assert.equal(named.address, '127.0.0.1');
   });
 
   it('a redirect is a failure and is not followed', async () => {
     const before = hits.length;
-    await assert.rejects(safeFetch(`${base}/redirect`, { allowPrivateAddresses: true }), isFailure('redirect', /HTTP 302: redirects are not followed/));
+    await assert.rejects(
+      safeFetch(`${base}/redirect`, { allowPrivateAddresses: true }),
+      isFailure('redirect', /HTTP 302: redirects are not followed/),
+    );
     assert.deepEqual(hits.slice(before), ['/redirect']);
   });
 
   it('a body over the limit fails, declared or streamed', async () => {
-    await assert.rejects(safeFetch(`${base}/big`, { allowPrivateAddresses: true, maxResponseBytes: 1024 }), isFailure('too-large', /2048 bytes is over the limit of 1024/));
-    await assert.rejects(safeFetch(`${base}/big-chunked`, { allowPrivateAddresses: true, maxResponseBytes: 1024 }), isFailure('too-large', /over the limit of 1024 bytes/));
-    assert.equal((await safeFetch(`${base}/big`, { allowPrivateAddresses: true, maxResponseBytes: 2048 })).body.length, 2048);
+    await assert.rejects(
+      safeFetch(`${base}/big`, { allowPrivateAddresses: true, maxResponseBytes: 1024 }),
+      isFailure('too-large', /2048 bytes is over the limit of 1024/),
+    );
+    await assert.rejects(
+      safeFetch(`${base}/big-chunked`, { allowPrivateAddresses: true, maxResponseBytes: 1024 }),
+      isFailure('too-large', /over the limit of 1024 bytes/),
+    );
+    assert.equal(
+      (await safeFetch(`${base}/big`, { allowPrivateAddresses: true, maxResponseBytes: 2048 })).body.length,
+      2048,
+    );
   });
 
   it('a slow server times out', async () => {
     const started = Date.now();
-    await assert.rejects(safeFetch(`${base}/slow`, { allowPrivateAddresses: true, timeoutMs: 200 }), isFailure('timeout', /within 200 ms/));
+    await assert.rejects(
+      safeFetch(`${base}/slow`, { allowPrivateAddresses: true, timeoutMs: 200 }),
+      isFailure('timeout', /within 200 ms/),
+    );
     assert.ok(Date.now() - started < 1500, `gave up after ${Date.now() - started} ms`);
   });
 

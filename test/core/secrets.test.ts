@@ -8,7 +8,12 @@
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashClientSecret, clientSecretArgon2CheckCount, randomToken, verifyClientSecret } from '../../src/core/secrets.js';
+import {
+  hashClientSecret,
+  clientSecretArgon2CheckCount,
+  randomToken,
+  verifyClientSecret,
+} from '../../src/core/secrets.js';
 
 it('RFC 6749 §10.10: random tokens carry the requested entropy, never repeat across pool refills, and are base64url', () => {
   const seen = new Set<string>();

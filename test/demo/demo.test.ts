@@ -40,11 +40,15 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 /** Free TCP ports on the loopback interface (held together, so they differ). */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((server) => (server.address() as AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -53,9 +57,15 @@ async function freePorts(count: number): Promise<number[]> {
 
 /** openid-client as a second, scripted relying party (demo-web) for the API checks. */
 async function scriptedTokens(demo: RunningDemo, options: { scope: string; resource?: string }): Promise<string> {
-  const config = await client.discovery(new URL(demo.urls.issuer), DEMO_WEB_CLIENT_ID, undefined, client.ClientSecretBasic(DEMO_WEB_CLIENT_SECRET), {
-    execute: [client.allowInsecureRequests],
-  });
+  const config = await client.discovery(
+    new URL(demo.urls.issuer),
+    DEMO_WEB_CLIENT_ID,
+    undefined,
+    client.ClientSecretBasic(DEMO_WEB_CLIENT_SECRET),
+    {
+      execute: [client.allowInsecureRequests],
+    },
+  );
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const params: Record<string, string> = {
@@ -66,15 +76,34 @@ async function scriptedTokens(demo: RunningDemo, options: { scope: string; resou
     state,
   };
   if (options.resource !== undefined) params['resource'] = options.resource;
-  const final = await new UserAgent(demo.urls.issuer).authorize(client.buildAuthorizationUrl(config, params).href, DEMO_USER as { username: string; password: string });
-  assert.equal(final.status, 303, `expected a redirect to the client, got ${final.status}: ${final.body.slice(0, 300)}`);
-  const tokens = await client.authorizationCodeGrant(config, new URL(final.location!), { pkceCodeVerifier: verifier, expectedState: state });
+  const final = await new UserAgent(demo.urls.issuer).authorize(
+    client.buildAuthorizationUrl(config, params).href,
+    DEMO_USER as { username: string; password: string },
+  );
+  assert.equal(
+    final.status,
+    303,
+    `expected a redirect to the client, got ${final.status}: ${final.body.slice(0, 300)}`,
+  );
+  const tokens = await client.authorizationCodeGrant(config, new URL(final.location!), {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+  });
   return tokens.access_token;
 }
 
-async function callNotes(demo: RunningDemo, accessToken?: string): Promise<{ status: number; challenge: string | null; body: Record<string, unknown> }> {
-  const response = await fetch(`${demo.urls.resourceOrigin}/notes`, { headers: accessToken ? { authorization: `Bearer ${accessToken}` } : {} });
-  return { status: response.status, challenge: response.headers.get('www-authenticate'), body: (await response.json()) as Record<string, unknown> };
+async function callNotes(
+  demo: RunningDemo,
+  accessToken?: string,
+): Promise<{ status: number; challenge: string | null; body: Record<string, unknown> }> {
+  const response = await fetch(`${demo.urls.resourceOrigin}/notes`, {
+    headers: accessToken ? { authorization: `Bearer ${accessToken}` } : {},
+  });
+  return {
+    status: response.status,
+    challenge: response.headers.get('www-authenticate'),
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 describe('gatehouse demo: three parties on one machine', () => {
@@ -85,7 +114,14 @@ describe('gatehouse demo: three parties on one machine', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const [clientPort, serverPort, resourcePort] = await freePorts(3);
     [demo, browser] = await Promise.all([
-      startDemo({ secret: TEST_SECRET, databaseUrl: 'sqlite::memory:', host: 'localhost', clientPort, serverPort, resourcePort }),
+      startDemo({
+        secret: TEST_SECRET,
+        databaseUrl: 'sqlite::memory:',
+        host: 'localhost',
+        clientPort,
+        serverPort,
+        resourcePort,
+      }),
       launchChromium(),
     ]);
   });
@@ -102,15 +138,21 @@ describe('gatehouse demo: three parties on one machine', () => {
     page.on('console', (message) => {
       const text = message.text();
       // Failed loads are reported below with their URL.
-      if ((message.type() === 'error' && !text.startsWith('Failed to load resource')) || /Content Security Policy/i.test(text)) {
+      if (
+        (message.type() === 'error' && !text.startsWith('Failed to load resource')) ||
+        /Content Security Policy/i.test(text)
+      ) {
         problems.push(`[${message.type()}] ${text} (${page.url()})`);
       }
     });
     page.on('response', (response) => {
       // The authorization server has no favicon; everything else must load.
-      if (response.status() >= 400 && new URL(response.url()).pathname !== '/favicon.ico') problems.push(`[http ${response.status()}] ${response.url()}`);
+      if (response.status() >= 400 && new URL(response.url()).pathname !== '/favicon.ico')
+        problems.push(`[http ${response.status()}] ${response.url()}`);
     });
-    page.on('requestfailed', (request) => problems.push(`[failed] ${request.url()}: ${request.failure()?.errorText ?? ''}`));
+    page.on('requestfailed', (request) =>
+      problems.push(`[failed] ${request.url()}: ${request.failure()?.errorText ?? ''}`),
+    );
     page.on('pageerror', (error) => problems.push(`[pageerror] ${error.message}`));
     const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `demo-${name}.png`), fullPage: true });
     const { urls } = demo;
@@ -138,17 +180,28 @@ describe('gatehouse demo: three parties on one machine', () => {
       // Back at the client, which exchanged the code on the back channel.
       await page.waitForURL(`${urls.client}/`);
       await page.locator('h1', { hasText: 'Signed in' }).waitFor();
-      assert.equal(authorizationRequest.pathname.startsWith('/authorize') || authorizationRequest.pathname.startsWith('/interaction'), true, authorizationRequest.href);
+      assert.equal(
+        authorizationRequest.pathname.startsWith('/authorize') ||
+          authorizationRequest.pathname.startsWith('/interaction'),
+        true,
+        authorizationRequest.href,
+      );
       const steps = await page.locator('#steps').innerText();
       assert.match(steps, /Front channel/i);
       assert.match(steps, /Back channel/i);
       assert.match(steps, /your browser never saw them/);
-      const accessClaims = JSON.parse(await page.locator('#access-token-claims').innerText()) as Record<string, unknown>;
+      const accessClaims = JSON.parse(await page.locator('#access-token-claims').innerText()) as Record<
+        string,
+        unknown
+      >;
       assert.equal(accessClaims['aud'], urls.resource, 'RFC 8707: the access token is for the notes API');
       assert.equal(accessClaims['iss'], urls.issuer);
       assert.equal(accessClaims['client_id'], DEMO_WEB_CLIENT_ID);
       assert.deepEqual(String(accessClaims['scope']).split(' ').sort(), DEMO_SCOPE.split(' ').sort());
-      const accessHeader = JSON.parse(await page.locator('#access-token-header').innerText()) as Record<string, unknown>;
+      const accessHeader = JSON.parse(await page.locator('#access-token-header').innerText()) as Record<
+        string,
+        unknown
+      >;
       assert.equal(accessHeader['typ'], 'at+jwt');
       const idClaims = JSON.parse(await page.locator('#id-token-claims').innerText()) as Record<string, unknown>;
       assert.equal(idClaims['aud'], DEMO_WEB_CLIENT_ID);
@@ -201,7 +254,10 @@ describe('gatehouse demo: three parties on one machine', () => {
       assert.match(spaSteps, /Token request/i);
       assert.match(spaSteps, /no client secret|There is no client secret/i);
       assert.match(await page.locator('#spa-title').innerText(), /^Signed in/);
-      const spaAccess = JSON.parse(await page.locator('#spa-access-token-claims').innerText()) as Record<string, unknown>;
+      const spaAccess = JSON.parse(await page.locator('#spa-access-token-claims').innerText()) as Record<
+        string,
+        unknown
+      >;
       assert.equal(spaAccess['aud'], urls.resource);
       assert.equal(spaAccess['client_id'], 'demo-spa');
       assert.equal(spaAccess['sub'], accessClaims['sub'], 'the same user');
@@ -237,7 +293,9 @@ describe('gatehouse demo: three parties on one machine', () => {
     );
     assert.equal(body['error'], undefined, 'RFC 6750 §3.1: no error code when no token was sent');
 
-    const metadata = (await (await fetch(`${demo.urls.resourceOrigin}/.well-known/oauth-protected-resource`)).json()) as Record<string, unknown>;
+    const metadata = (await (
+      await fetch(`${demo.urls.resourceOrigin}/.well-known/oauth-protected-resource`)
+    ).json()) as Record<string, unknown>;
     assert.equal(metadata['resource'], demo.urls.resource);
     assert.deepEqual(metadata['authorization_servers'], [demo.urls.issuer]);
     assert.deepEqual(metadata['scopes_supported'], ['notes:read']);
@@ -254,7 +312,10 @@ describe('gatehouse demo: three parties on one machine', () => {
     const crossAudience = await callNotes(demo, forIssuer);
     assert.equal(crossAudience.status, 401);
     assert.equal(crossAudience.body['error'], 'invalid_token');
-    assert.match(crossAudience.challenge ?? '', /^Bearer realm="[^"]+", error="invalid_token", error_description="[^"]*audience|not intended for this resource/);
+    assert.match(
+      crossAudience.challenge ?? '',
+      /^Bearer realm="[^"]+", error="invalid_token", error_description="[^"]*audience|not intended for this resource/,
+    );
     assert.match(crossAudience.challenge ?? '', /resource_metadata="/);
 
     // The right audience, but not the scope.
@@ -269,7 +330,11 @@ describe('gatehouse demo: three parties on one machine', () => {
     const notes = `${demo.urls.resourceOrigin}/notes`;
     const preflight = await fetch(notes, {
       method: 'OPTIONS',
-      headers: { origin: demo.urls.client, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      headers: {
+        origin: demo.urls.client,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
     });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-origin'), demo.urls.client);
@@ -278,7 +343,10 @@ describe('gatehouse demo: three parties on one machine', () => {
     assert.equal(actual.headers.get('access-control-allow-origin'), demo.urls.client);
     assert.match(actual.headers.get('access-control-expose-headers') ?? '', /www-authenticate/i);
 
-    const elsewhere = await fetch(notes, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'GET' } });
+    const elsewhere = await fetch(notes, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'GET' },
+    });
     assert.equal(elsewhere.headers.get('access-control-allow-origin'), null);
   });
 });
@@ -295,11 +363,23 @@ describe('gatehouse demo (the CLI command)', () => {
   it('starts from an empty directory, prints the URLs and credentials, serves the three parties, and stops on SIGTERM', async () => {
     const [clientPort, serverPort, resourcePort] = await freePorts(3);
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_SECRET', 'GATEHOUSE_CONFIG']) delete env[name];
+    for (const name of ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_SECRET', 'GATEHOUSE_CONFIG'])
+      delete env[name];
     const tsx = import.meta.resolve('tsx');
     const child = spawn(
       process.execPath,
-      ['--import', tsx, MAIN, 'demo', '--client-port', String(clientPort), '--server-port', String(serverPort), '--resource-port', String(resourcePort)],
+      [
+        '--import',
+        tsx,
+        MAIN,
+        'demo',
+        '--client-port',
+        String(clientPort),
+        '--server-port',
+        String(serverPort),
+        '--resource-port',
+        String(resourcePort),
+      ],
       { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -310,7 +390,8 @@ describe('gatehouse demo (the CLI command)', () => {
     try {
       const deadline = Date.now() + 20_000;
       while (!stdout.includes('Press Ctrl-C to stop')) {
-        if (child.exitCode !== null || Date.now() > deadline) assert.fail(`the demo did not start.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+        if (child.exitCode !== null || Date.now() > deadline)
+          assert.fail(`the demo did not start.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       assert.match(stdout, new RegExp(`http://localhost:${clientPort}\\b`));
@@ -324,7 +405,9 @@ describe('gatehouse demo (the CLI command)', () => {
       assert.ok(existsSync(join(dir, 'gatehouse-demo.db')), 'the default database sqlite:./gatehouse-demo.db');
 
       assert.equal((await fetch(`http://localhost:${clientPort}/`)).status, 200);
-      const discovery = (await (await fetch(`http://localhost:${serverPort}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+      const discovery = (await (
+        await fetch(`http://localhost:${serverPort}/.well-known/openid-configuration`)
+      ).json()) as Record<string, unknown>;
       assert.equal(discovery['issuer'], `http://localhost:${serverPort}`);
       assert.equal((await fetch(`http://localhost:${resourcePort}/notes`)).status, 401);
     } finally {

@@ -17,7 +17,14 @@ export const CLIENT_ORIGIN = 'http://127.0.0.1:9000';
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -51,7 +58,8 @@ export interface BrowserSession {
 /** Pages served at CLIENT_ORIGIN by path (e.g. `/frame.html`). */
 export type ClientPages = Record<string, string>;
 
-export const CALLBACK_PAGE = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Client callback</title></head><body><p id="callback">Callback received</p></body></html>';
+export const CALLBACK_PAGE =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Client callback</title></head><body><p id="callback">Callback received</p></body></html>';
 
 declare global {
   interface Window {
@@ -73,10 +81,16 @@ export interface BrowserSessionOptions {
 }
 
 /** A fresh browser context (no cookies) with one page, the client's origin intercepted, and CSP monitoring. */
-export async function openBrowserSession(browser: Browser, options: BrowserSessionOptions = {}): Promise<BrowserSession> {
+export async function openBrowserSession(
+  browser: Browser,
+  options: BrowserSessionOptions = {},
+): Promise<BrowserSession> {
   const clientPages = options.clientPages ?? {};
   const sink = options.cspSink;
-  const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, permissions: options.permissions ?? [] });
+  const context = await browser.newContext({
+    viewport: { width: 1024, height: 768 },
+    permissions: options.permissions ?? [],
+  });
   context.setDefaultTimeout(5_000);
   const clientRequests: ClientRequest[] = [];
   const cspReports: CspReport[] = [];
@@ -91,7 +105,9 @@ export async function openBrowserSession(browser: Browser, options: BrowserSessi
   });
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (event) => {
-      window.__gatehouseReportCsp?.(`${event.violatedDirective} blocked ${event.blockedURI || '(inline)'} on ${event.documentURI}`);
+      window.__gatehouseReportCsp?.(
+        `${event.violatedDirective} blocked ${event.blockedURI || '(inline)'} on ${event.documentURI}`,
+      );
     });
   });
 
@@ -105,8 +121,17 @@ export async function openBrowserSession(browser: Browser, options: BrowserSessi
   await page.route(`${CLIENT_ORIGIN}/**`, async (route: Route) => {
     const request = route.request();
     const url = new URL(request.url());
-    clientRequests.push({ url, method: request.method(), contentType: request.headers()['content-type'], body: request.postData() });
-    await route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: clientPages[url.pathname] ?? CALLBACK_PAGE });
+    clientRequests.push({
+      url,
+      method: request.method(),
+      contentType: request.headers()['content-type'],
+      body: request.postData(),
+    });
+    await route.fulfill({
+      status: 200,
+      contentType: 'text/html; charset=utf-8',
+      body: clientPages[url.pathname] ?? CALLBACK_PAGE,
+    });
   });
 
   return {

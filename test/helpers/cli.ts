@@ -39,7 +39,11 @@ export function runCli(args: string[], options: { input?: string; env?: NodeJS.P
   Object.assign(env, options.env);
   return new Promise((resolvePromise, reject) => {
     // cwd is the repository so that `--import tsx` resolves; every command names its database.
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], {
+      cwd: REPO,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -77,7 +81,11 @@ export async function startCliServer(args: string[], options: { env?: NodeJS.Pro
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of GATEHOUSE_VARIABLES) delete env[name];
   Object.assign(env, options.env);
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'start', ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'start', ...args], {
+    cwd: REPO,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -106,7 +114,11 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv } = 
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of GATEHOUSE_VARIABLES) delete env[name];
   Object.assign(env, options.env);
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], {
+    cwd: REPO,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -16,7 +16,10 @@ export function newVerifier(): string {
 }
 
 /** An authorization URL; `undefined` values in `params` leave the parameter out. */
-export function authorizeUrl(gatehouse: Pick<RunningGatehouse, 'url'>, params: Record<string, string | undefined>): string {
+export function authorizeUrl(
+  gatehouse: Pick<RunningGatehouse, 'url'>,
+  params: Record<string, string | undefined>,
+): string {
   const url = new URL('/authorize', gatehouse.url);
   for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.append(name, value);
   return url.href;
@@ -38,7 +41,14 @@ export interface ObtainedCode {
 export async function obtainCode(
   gatehouse: Pick<RunningGatehouse, 'url'>,
   client: ClientFixture,
-  options: { redirectUri?: string; scope?: string; pkce?: boolean; sendRedirectUri?: boolean; nonce?: string; ua?: UserAgent } = {},
+  options: {
+    redirectUri?: string;
+    scope?: string;
+    pkce?: boolean;
+    sendRedirectUri?: boolean;
+    nonce?: string;
+    ua?: UserAgent;
+  } = {},
 ): Promise<ObtainedCode> {
   const redirectUri = options.redirectUri ?? client.redirect_uris[0]!;
   const verifier = options.pkce === false ? null : newVerifier();
@@ -55,7 +65,11 @@ export async function obtainCode(
     code_challenge_method: verifier === null ? undefined : 'S256',
   });
   const final = await ua.authorize(url, ALICE);
-  assert.equal(final.status, 303, `expected a redirect to the client, got ${final.status}: ${final.body.slice(0, 300)}`);
+  assert.equal(
+    final.status,
+    303,
+    `expected a redirect to the client, got ${final.status}: ${final.body.slice(0, 300)}`,
+  );
   const location = new URL(final.location!);
   assert.equal(location.searchParams.get('state'), state);
   const code = location.searchParams.get('code');
@@ -111,7 +125,10 @@ export function formUrlEncode(value: string): string {
 }
 
 /** The token request of RFC 6749 §4.1.3 for a code obtained with obtainCode. */
-export function codeRequest(obtained: ObtainedCode, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+export function codeRequest(
+  obtained: ObtainedCode,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
   return {
     grant_type: 'authorization_code',
     code: obtained.code,
@@ -142,5 +159,9 @@ export function assertTokenError(response: TokenResponse, status: number, error:
 export function assertErrorDescription(description: unknown): void {
   if (description === undefined) return;
   assert.equal(typeof description, 'string');
-  assert.match(description as string, /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/, `error_description ${JSON.stringify(description)}`);
+  assert.match(
+    description as string,
+    /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/,
+    `error_description ${JSON.stringify(description)}`,
+  );
 }

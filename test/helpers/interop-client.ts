@@ -34,7 +34,9 @@ export async function interopClient(gatehouse: RunningGatehouse, fixture: Client
       : fixture.token_endpoint_auth_method === 'client_secret_post'
         ? client.ClientSecretPost(secret)
         : client.ClientSecretBasic(secret);
-  const config = await client.discovery(new URL(gatehouse.url), fixture.client_id, undefined, auth, { execute: [client.allowInsecureRequests] });
+  const config = await client.discovery(new URL(gatehouse.url), fixture.client_id, undefined, auth, {
+    execute: [client.allowInsecureRequests],
+  });
   const responses = new Map<string, Response>();
   config[client.customFetch] = async (url, options) => {
     const response = await fetch(url, options as RequestInit);
@@ -80,11 +82,19 @@ export async function buildCodeRequest(ic: InteropClient, options: CodeFlowOptio
 }
 
 /** Runs the authorization code flow: login and consent as ALICE, then the code exchange. */
-export async function codeFlow(gatehouse: RunningGatehouse, ic: InteropClient, options: CodeFlowOptions): Promise<TokenSet> {
+export async function codeFlow(
+  gatehouse: RunningGatehouse,
+  ic: InteropClient,
+  options: CodeFlowOptions,
+): Promise<TokenSet> {
   const request = await buildCodeRequest(ic, options);
   const ua = options.ua ?? new UserAgent(gatehouse.url);
   const final: PageResponse = await ua.authorize(request.url.href, ALICE);
-  assert.equal(final.status, 303, `expected a redirect to the client, got ${final.status}: ${final.body.slice(0, 300)}`);
+  assert.equal(
+    final.status,
+    303,
+    `expected a redirect to the client, got ${final.status}: ${final.body.slice(0, 300)}`,
+  );
   return client.authorizationCodeGrant(
     ic.config,
     new URL(final.location!),
@@ -97,7 +107,11 @@ export async function codeFlow(gatehouse: RunningGatehouse, ic: InteropClient, o
  * Awaits an openid-client call that must fail with an OAuth error response: exact HTTP status,
  * exact `error` code, `Cache-Control: no-store`. Returns the error body.
  */
-export async function assertOAuthError(promise: Promise<unknown>, status: number, error: string): Promise<Record<string, unknown>> {
+export async function assertOAuthError(
+  promise: Promise<unknown>,
+  status: number,
+  error: string,
+): Promise<Record<string, unknown>> {
   let caught: unknown;
   try {
     await promise;

@@ -10,10 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-const DEFAULT_URLS = [
-  'postgres://postgres@127.0.0.1:5432/test',
-  'postgres://root@127.0.0.1:5432/test',
-];
+const DEFAULT_URLS = ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
 
 const CONNECT_TIMEOUT_MS = 3000;
 
@@ -56,9 +53,7 @@ export async function dropPostgresSchema(url: string): Promise<void> {
     throw new Error(`dropPostgresSchema: refusing to drop non-test schema "${schema}"`);
   }
   parsed.searchParams.delete('schema');
-  await withClient(parsed.toString(), (client) =>
-    client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`),
-  );
+  await withClient(parsed.toString(), (client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
 }
 
 async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -1,7 +1,13 @@
 /**
  * Starts a real Gatehouse (HTTP on 127.0.0.1, a random port) on the store a test asks for.
  */
-import { DEFAULT_SETTINGS, type ClientFixture, type GatehouseSettings, type ResourceFixture, type UserFixture } from '../../src/config/settings.js';
+import {
+  DEFAULT_SETTINGS,
+  type ClientFixture,
+  type GatehouseSettings,
+  type ResourceFixture,
+  type UserFixture,
+} from '../../src/config/settings.js';
 import type { AuditTrailOptions } from '../../src/core/audit/audit-trail.js';
 import { startGatehouse, type RunningGatehouse, type StartOptions } from '../../src/server.js';
 import { dropPostgresSchema, postgresTestUrl } from './postgres.js';
@@ -41,7 +47,12 @@ export const PUBLIC_CLIENT: ClientFixture = {
   require_pkce: true,
 };
 
-export const ALICE: UserFixture = { username: 'alice', password: 'correct horse battery staple', email: 'alice@example.com', name: 'Alice Example' };
+export const ALICE: UserFixture = {
+  username: 'alice',
+  password: 'correct horse battery staple',
+  email: 'alice@example.com',
+  name: 'Alice Example',
+};
 
 export interface TestServerOptions {
   databaseUrl?: string;

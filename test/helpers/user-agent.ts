@@ -31,13 +31,19 @@ export class UserAgent {
     const absolute = new URL(url, this.origin).href;
     const headers: Record<string, string> = { ...this.extraHeaders };
     const sameOrigin = new URL(absolute).origin === this.origin;
-    if (sameOrigin && this.cookies.size > 0) headers['cookie'] = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (sameOrigin && this.cookies.size > 0)
+      headers['cookie'] = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let body: string | undefined;
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
-    const response = await fetch(absolute, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
+    const response = await fetch(absolute, {
+      method: init.method ?? (body ? 'POST' : 'GET'),
+      headers,
+      body,
+      redirect: 'manual',
+    });
     if (sameOrigin) {
       for (const setCookie of response.headers.getSetCookie()) {
         const [pair] = setCookie.split(';');
@@ -45,7 +51,13 @@ export class UserAgent {
         this.cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
       }
     }
-    return { status: response.status, url: absolute, location: response.headers.get('location'), headers: response.headers, body: await response.text() };
+    return {
+      status: response.status,
+      url: absolute,
+      location: response.headers.get('location'),
+      headers: response.headers,
+      body: await response.text(),
+    };
   }
 
   /** GETs a URL and follows same-origin redirects; stops at a page or at a redirect leaving the server. */
@@ -64,8 +76,11 @@ export class UserAgent {
     const action = /<form[^>]*action="([^"]+)"/.exec(page.body)?.[1];
     if (!action) throw new Error(`no form on page ${page.url}: ${page.body.slice(0, 200)}`);
     const csrf = hiddenInput(page.body, 'csrf_token');
-    const response = await this.request(new URL(decodeEntities(action), page.url).href, { form: { ...(csrf ? { csrf_token: csrf } : {}), ...fields } });
-    if (response.location !== null && new URL(response.location, response.url).origin === this.origin) return this.navigate(new URL(response.location, response.url).href);
+    const response = await this.request(new URL(decodeEntities(action), page.url).href, {
+      form: { ...(csrf ? { csrf_token: csrf } : {}), ...fields },
+    });
+    if (response.location !== null && new URL(response.location, response.url).origin === this.origin)
+      return this.navigate(new URL(response.location, response.url).href);
     return response;
   }
 
@@ -73,7 +88,11 @@ export class UserAgent {
    * Runs the resource owner's part of an authorization: log in if asked, consent if asked.
    * Returns the final response: a redirect to the client, or a form_post page.
    */
-  async authorize(authorizationUrl: string, user: { username: string; password: string }, decision: 'allow' | 'deny' = 'allow'): Promise<PageResponse> {
+  async authorize(
+    authorizationUrl: string,
+    user: { username: string; password: string },
+    decision: 'allow' | 'deny' = 'allow',
+  ): Promise<PageResponse> {
     let page = await this.navigate(authorizationUrl);
     if (isLoginPage(page)) page = await this.submit(page, { username: user.username, password: user.password });
     if (isConsentPage(page)) page = await this.submit(page, { decision });
@@ -90,14 +109,17 @@ export function isConsentPage(page: PageResponse): boolean {
 }
 
 export function hiddenInput(body: string, name: string): string | undefined {
-  const match = new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(body) ?? new RegExp(`<input[^>]*value="([^"]*)"[^>]*name="${name}"`).exec(body);
+  const match =
+    new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(body) ??
+    new RegExp(`<input[^>]*value="([^"]*)"[^>]*name="${name}"`).exec(body);
   return match ? decodeEntities(match[1]!) : undefined;
 }
 
 /** The fields of a form_post response page. */
 export function formPostFields(body: string): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const match of body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[decodeEntities(match[1]!)] = decodeEntities(match[2]!);
+  for (const match of body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+    fields[decodeEntities(match[1]!)] = decodeEntities(match[2]!);
   return fields;
 }
 
@@ -108,6 +130,8 @@ export function decodeEntities(text: string): string {
     if (entity === 'gt') return '>';
     if (entity === 'quot') return '"';
     if (entity === 'apos') return "'";
-    return String.fromCodePoint(entity.startsWith('#x') ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10));
+    return String.fromCodePoint(
+      entity.startsWith('#x') ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10),
+    );
   });
 }

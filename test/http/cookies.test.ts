@@ -11,7 +11,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
 import { s256Challenge } from '../../src/core/pkce.js';
-import { BROWSER_COOKIE, SESSION_COOKIE, cookieName, parseCookies, readCookie, serializeCookie } from '../../src/http/cookies.js';
+import {
+  BROWSER_COOKIE,
+  SESSION_COOKIE,
+  cookieName,
+  parseCookies,
+  readCookie,
+  serializeCookie,
+} from '../../src/http/cookies.js';
 import { startGatehouse } from '../../src/server.js';
 import { newVerifier } from '../helpers/code-flow.js';
 import { ALICE, CONFIDENTIAL_CLIENT, TEST_SECRET, startTestServer } from '../helpers/server.js';
@@ -101,7 +108,10 @@ describe('cookies', () => {
   it('RFC 6265bis §4.1.3.2: every name goes through one rule, for setting and for reading', () => {
     assert.equal(cookieName('gh_device', true), '__Host-gh_device');
     assert.equal(cookieName('gh_device', false), 'gh_device');
-    assert.match(serializeCookie('gh_device', 'abc', { secure: true, maxAgeSeconds: 5 }), /^__Host-gh_device=abc; Path=\/; .*Secure$/);
+    assert.match(
+      serializeCookie('gh_device', 'abc', { secure: true, maxAgeSeconds: 5 }),
+      /^__Host-gh_device=abc; Path=\/; .*Secure$/,
+    );
     const cookies = parseCookies('gh_session=plain; __Host-gh_session=prefixed');
     assert.equal(readCookie(cookies, SESSION_COOKIE, true), 'prefixed');
     assert.equal(readCookie(cookies, SESSION_COOKIE, false), 'plain');

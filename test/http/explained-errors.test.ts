@@ -16,7 +16,14 @@ import type { RunningGatehouse } from '../../src/server.js';
 import { explainsErrors } from '../../src/config/resolve-settings.js';
 import { renderErrorPage } from '../../src/ui/pages.js';
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
-import { assertTokenError, authorizeUrl, codeRequest, newVerifier, obtainCode, postToken } from '../helpers/code-flow.js';
+import {
+  assertTokenError,
+  authorizeUrl,
+  codeRequest,
+  newVerifier,
+  obtainCode,
+  postToken,
+} from '../helpers/code-flow.js';
 
 const BASIC = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! };
 const REDIRECT = CONFIDENTIAL_CLIENT.redirect_uris[0]!;
@@ -33,10 +40,17 @@ async function errorPageFor(redirectUri: string): Promise<string> {
   return (await errorResponseFor(gatehouse, redirectUri)).body;
 }
 
-async function errorResponseFor(server: RunningGatehouse, redirectUri: string | string[] | undefined): Promise<{ body: string; requestId: string }> {
+async function errorResponseFor(
+  server: RunningGatehouse,
+  redirectUri: string | string[] | undefined,
+): Promise<{ body: string; requestId: string }> {
   const url = authorizeUrl(server, {
-    response_type: 'code', client_id: CONFIDENTIAL_CLIENT.client_id, redirect_uri: typeof redirectUri === 'string' ? redirectUri : undefined, scope: 'openid',
-    code_challenge: s256Challenge(newVerifier()), code_challenge_method: 'S256',
+    response_type: 'code',
+    client_id: CONFIDENTIAL_CLIENT.client_id,
+    redirect_uri: typeof redirectUri === 'string' ? redirectUri : undefined,
+    scope: 'openid',
+    code_challenge: s256Challenge(newVerifier()),
+    code_challenge_method: 'S256',
   });
   const target = new URL(url);
   if (Array.isArray(redirectUri)) for (const uri of redirectUri) target.searchParams.append('redirect_uri', uri);
@@ -49,8 +63,14 @@ async function errorResponseFor(server: RunningGatehouse, redirectUri: string | 
 describe('RFC 9700 §2.1: the redirect_uri error page compares received and registered values', () => {
   it('RFC 9700 §2.1: received and closest registered URI side by side, the first differing character of each marked', async () => {
     const body = await errorPageFor('http://127.0.0.1:9000/callbacK');
-    assert.match(body, /<th scope="row">received<\/th><td><code>http:\/\/127\.0\.0\.1:9000\/callbac<mark title="first difference">K<\/mark><\/code><\/td>/);
-    assert.match(body, /<th scope="row">registered<\/th><td><code>http:\/\/127\.0\.0\.1:9000\/callbac<mark title="first difference">k<\/mark><\/code><\/td>/);
+    assert.match(
+      body,
+      /<th scope="row">received<\/th><td><code>http:\/\/127\.0\.0\.1:9000\/callbac<mark title="first difference">K<\/mark><\/code><\/td>/,
+    );
+    assert.match(
+      body,
+      /<th scope="row">registered<\/th><td><code>http:\/\/127\.0\.0\.1:9000\/callbac<mark title="first difference">k<\/mark><\/code><\/td>/,
+    );
     assert.match(body, /differ from character 30 on/);
     // Every registered value is listed in full as well.
     assert.ok(body.includes(`<dd>${REDIRECT}</dd>`));
@@ -60,7 +80,10 @@ describe('RFC 9700 §2.1: the redirect_uri error page compares received and regi
     const received = `${REDIRECT}"><img src=x onerror=alert(1)>`;
     const body = await errorPageFor(received);
     assert.ok(!body.includes('<img'), 'the received value is escaped');
-    assert.match(body, /<code>http:\/\/127\.0\.0\.1:9000\/callback<mark title="first difference">&quot;<\/mark>&gt;&lt;img src=x onerror=alert\(1\)&gt;<\/code>/);
+    assert.match(
+      body,
+      /<code>http:\/\/127\.0\.0\.1:9000\/callback<mark title="first difference">&quot;<\/mark>&gt;&lt;img src=x onerror=alert\(1\)&gt;<\/code>/,
+    );
     assert.match(body, /<code>http:\/\/127\.0\.0\.1:9000\/callback<mark class="end" title="ends here">/);
   });
 
@@ -68,7 +91,12 @@ describe('RFC 9700 §2.1: the redirect_uri error page compares received and regi
     const page = renderErrorPage({
       title: 'Invalid redirect_uri',
       message: 'x',
-      comparison: { name: 'redirect_uri', received: 'https://app.example/\u{1F600}', expected: 'https://app.example/\u{1F601}', at: 20 },
+      comparison: {
+        name: 'redirect_uri',
+        received: 'https://app.example/\u{1F600}',
+        expected: 'https://app.example/\u{1F601}',
+        at: 20,
+      },
     });
     assert.ok(page.includes('<mark title="first difference">\u{1F600}</mark>'));
     assert.ok(page.includes('<mark title="first difference">\u{1F601}</mark>'));
@@ -97,7 +125,9 @@ describe('RFC 9700 §4.1: outside development the redirect_uri error page does n
 
   /** The JSON log lines of one request. */
   function logOf(requestId: string): Array<Record<string, unknown>> {
-    return lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry['reqId'] === requestId);
+    return lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry['reqId'] === requestId);
   }
 
   it('RFC 9700 §4.1: a wrong redirect_uri gets "does not match" and a request id; the log line with that id has the full comparison', async () => {
@@ -114,9 +144,14 @@ describe('RFC 9700 §4.1: outside development the redirect_uri error page does n
     const refused = logOf(requestId).find((entry) => entry['refused'] !== undefined);
     assert.ok(refused, 'a log line with the request id explains the refusal');
     assert.equal(refused['level'], 30, 'logged at info');
-    const explanation = refused['refused'] as { facts: Array<{ label: string; value: string }>; comparison: { received: string; expected: string; at: number } };
+    const explanation = refused['refused'] as {
+      facts: Array<{ label: string; value: string }>;
+      comparison: { received: string; expected: string; at: number };
+    };
     assert.deepEqual(explanation.comparison, { name: 'redirect_uri', received, expected: REDIRECT, at: 29 });
-    const registered = explanation.facts.filter((fact) => fact.label === 'registered redirect_uri').map((fact) => fact.value);
+    const registered = explanation.facts
+      .filter((fact) => fact.label === 'registered redirect_uri')
+      .map((fact) => fact.value);
     assert.deepEqual(registered, MANY_URIS.redirect_uris);
   });
 
@@ -143,7 +178,8 @@ describe('RFC 9700 §4.1: outside development the redirect_uri error page does n
 describe('RFC 6749 §5.2: token endpoint error_description says which check failed', () => {
   /** The description must not echo any secret of the request. */
   function assertNoSecrets(description: unknown, secrets: Array<string | null>): void {
-    for (const secret of secrets) if (secret) assert.ok(!String(description).includes(secret), `the description leaks ${secret}`);
+    for (const secret of secrets)
+      if (secret) assert.ok(!String(description).includes(secret), `the description leaks ${secret}`);
   }
 
   it('RFC 7636 §4.6: a wrong code_verifier: "code_verifier does not match code_challenge"', async () => {
@@ -157,7 +193,11 @@ describe('RFC 6749 §5.2: token endpoint error_description says which check fail
 
   it('RFC 7636 §4.6: a missing or malformed code_verifier is named as such', async () => {
     const missing = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT);
-    const response = await postToken(gatehouse, { ...codeRequest(missing), code_verifier: undefined }, { basic: BASIC });
+    const response = await postToken(
+      gatehouse,
+      { ...codeRequest(missing), code_verifier: undefined },
+      { basic: BASIC },
+    );
     assertTokenError(response, 400, 'invalid_grant');
     assert.equal(response.body['error_description'], 'code_verifier is required for this code');
     const short = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT);
@@ -167,13 +207,22 @@ describe('RFC 6749 §5.2: token endpoint error_description says which check fail
 
   it('RFC 6749 §4.1.3: "redirect_uri differs from the authorization request", and a missing one is required', async () => {
     const obtained = await obtainCode(gatehouse, PUBLIC_CLIENT);
-    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id, redirect_uri: PUBLIC_CLIENT.redirect_uris[1] }));
+    const response = await postToken(
+      gatehouse,
+      codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id, redirect_uri: PUBLIC_CLIENT.redirect_uris[1] }),
+    );
     assertTokenError(response, 400, 'invalid_grant');
     assert.equal(response.body['error_description'], 'redirect_uri differs from the authorization request');
     const second = await obtainCode(gatehouse, PUBLIC_CLIENT);
-    const missing = await postToken(gatehouse, codeRequest(second, { client_id: PUBLIC_CLIENT.client_id, redirect_uri: undefined }));
+    const missing = await postToken(
+      gatehouse,
+      codeRequest(second, { client_id: PUBLIC_CLIENT.client_id, redirect_uri: undefined }),
+    );
     assertTokenError(missing, 400, 'invalid_request');
-    assert.equal(missing.body['error_description'], 'redirect_uri is required because the authorization request included it');
+    assert.equal(
+      missing.body['error_description'],
+      'redirect_uri is required because the authorization request included it',
+    );
   });
 
   it('RFC 6749 §4.1.2, §4.1.3: replayed, foreign and unknown codes share one description (nothing confirms a code to another client), without echoing the code', async () => {
@@ -189,7 +238,11 @@ describe('RFC 6749 §5.2: token endpoint error_description says which check fail
     assert.equal(stolen.body['error_description'], unredeemable);
 
     const unknownCode = 'made-up-code-that-was-never-issued';
-    const unknown = await postToken(gatehouse, { grant_type: 'authorization_code', code: unknownCode, redirect_uri: REDIRECT, code_verifier: newVerifier() }, { basic: BASIC });
+    const unknown = await postToken(
+      gatehouse,
+      { grant_type: 'authorization_code', code: unknownCode, redirect_uri: REDIRECT, code_verifier: newVerifier() },
+      { basic: BASIC },
+    );
     assertTokenError(unknown, 400, 'invalid_grant');
     assert.equal(unknown.body['error_description'], unredeemable);
     assertNoSecrets(unknown.body['error_description'], [unknownCode, obtained.code, foreign.code]);
@@ -197,14 +250,22 @@ describe('RFC 6749 §5.2: token endpoint error_description says which check fail
 
   it('RFC 6749 §6: a refresh token of another client reads like an unknown one (no probing), without echoing it', async () => {
     const token = 'not-a-refresh-token-of-this-client';
-    const response = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: token }, { basic: BASIC });
+    const response = await postToken(
+      gatehouse,
+      { grant_type: 'refresh_token', refresh_token: token },
+      { basic: BASIC },
+    );
     assertTokenError(response, 400, 'invalid_grant');
     assert.equal(response.body['error_description'], 'refresh token is unknown or was not issued to this client');
   });
 
   it('RFC 6749 §2.3.1: a wrong client secret never appears in the description', async () => {
     const wrongSecret = 'wrong-secret-value-1234567890';
-    const response = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: 'x' }, { basic: { id: BASIC.id, secret: wrongSecret } });
+    const response = await postToken(
+      gatehouse,
+      { grant_type: 'refresh_token', refresh_token: 'x' },
+      { basic: { id: BASIC.id, secret: wrongSecret } },
+    );
     assertTokenError(response, 401, 'invalid_client');
     assertNoSecrets(response.body['error_description'], [wrongSecret, BASIC.secret]);
   });

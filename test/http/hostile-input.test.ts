@@ -13,7 +13,14 @@ import type { RunningGatehouse } from '../../src/server.js';
 import { sha256Base64Url } from '../../src/core/secrets.js';
 import { ALICE, CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
 import { UserAgent, hiddenInput, isConsentPage, isLoginPage, type PageResponse } from '../helpers/user-agent.js';
-import { assertErrorDescription, assertNoStore, authorizeUrl, basicAuthorization, newVerifier, postToken } from '../helpers/code-flow.js';
+import {
+  assertErrorDescription,
+  assertNoStore,
+  authorizeUrl,
+  basicAuthorization,
+  newVerifier,
+  postToken,
+} from '../helpers/code-flow.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 const BASIC = basicAuthorization(CONFIDENTIAL_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!);
@@ -35,8 +42,17 @@ interface Answer {
   json: Record<string, unknown> | undefined;
 }
 
-async function send(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-  const response = await fetch(new URL(path, gatehouse.url), { method, redirect: 'manual', headers: init.headers ?? {}, body: init.body });
+async function send(
+  method: string,
+  path: string,
+  init: { headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
+  const response = await fetch(new URL(path, gatehouse.url), {
+    method,
+    redirect: 'manual',
+    headers: init.headers ?? {},
+    body: init.body,
+  });
   const text = await response.text();
   let json: Record<string, unknown> | undefined;
   try {
@@ -96,8 +112,13 @@ function formAction(page: PageResponse): string {
 
 /** POSTs a raw form body with the browser's cookies. */
 async function postRaw(ua: UserAgent, path: string, body: string, contentType: string | null = FORM): Promise<Answer> {
-  const cookies = ['gh_browser', 'gh_session'].flatMap((name) => (ua.cookie(name) ? [`${name}=${ua.cookie(name)}`] : []));
-  return send('POST', path, { headers: { ...(contentType ? { 'content-type': contentType } : {}), cookie: cookies.join('; ') }, body });
+  const cookies = ['gh_browser', 'gh_session'].flatMap((name) =>
+    ua.cookie(name) ? [`${name}=${ua.cookie(name)}`] : [],
+  );
+  return send('POST', path, {
+    headers: { ...(contentType ? { 'content-type': contentType } : {}), cookie: cookies.join('; ') },
+    body,
+  });
 }
 
 /** Every endpoint with its documented methods. */
@@ -183,14 +204,21 @@ describe('RFC 6749 §3.2 and Appendix B: content types', () => {
         const answer = await send('POST', endpoint.path, { headers, body });
         assertRefused(endpoint, answer);
         if (endpoint.kind === 'json') {
-          assert.match(String(answer.json?.['error_description']), type?.includes('charset') ? /UTF-8/ : /content type must be application\/x-www-form-urlencoded/, `${type}`);
+          assert.match(
+            String(answer.json?.['error_description']),
+            type?.includes('charset') ? /UTF-8/ : /content type must be application\/x-www-form-urlencoded/,
+            `${type}`,
+          );
         }
       }
     });
   }
 
   it('RFC 6749 Appendix B: charset=UTF-8 (any case) is accepted', async () => {
-    const answer = await send('POST', '/revoke', { headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' }, body: 'token=unknown' });
+    const answer = await send('POST', '/revoke', {
+      headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' },
+      body: 'token=unknown',
+    });
     assert.equal(answer.status, 200, answer.text);
   });
 
@@ -216,13 +244,27 @@ describe('size caps: over the cap is invalid_request (or 431 for a URL), never a
   }
 
   it(`RFC 6749 §3.2: a parameter value over ${PARAM_LIMITS.maxValueLength} characters is invalid_request`, async () => {
-    const answer = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: 'r'.repeat(PARAM_LIMITS.maxValueLength + 1) }, { basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! } });
-    assertJsonError({ ...answer, json: answer.body }, 400, 'invalid_request', /refresh_token is longer than 8192 characters/);
+    const answer = await postToken(
+      gatehouse,
+      { grant_type: 'refresh_token', refresh_token: 'r'.repeat(PARAM_LIMITS.maxValueLength + 1) },
+      { basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! } },
+    );
+    assertJsonError(
+      { ...answer, json: answer.body },
+      400,
+      'invalid_request',
+      /refresh_token is longer than 8192 characters/,
+    );
   });
 
   it(`RFC 6749 §3.2: more than ${PARAM_LIMITS.maxParameters} parameters (empty ones included) are invalid_request`, async () => {
     const body = `grant_type=client_credentials&${Array.from({ length: PARAM_LIMITS.maxParameters }, (_, i) => `p${i}=`).join('&')}`;
-    assertJsonError(await send('POST', '/token', { headers: { 'content-type': FORM, authorization: BASIC }, body }), 400, 'invalid_request', /more than 100 parameters/);
+    assertJsonError(
+      await send('POST', '/token', { headers: { 'content-type': FORM, authorization: BASIC }, body }),
+      400,
+      'invalid_request',
+      /more than 100 parameters/,
+    );
   });
 
   it('RFC 6749 §3.1: a parameter name over the cap on the authorization endpoint is an error page', async () => {
@@ -240,19 +282,49 @@ describe('size caps: over the cap is invalid_request (or 431 for a URL), never a
 describe('RFC 6749 §3.1, §3.2: duplicate parameters are refused', () => {
   it('RFC 6749 §3.2: token, revocation (RFC 7009 §2.1) and introspection (RFC 7662 §2.1) refuse a repeated parameter', async () => {
     const headers = { 'content-type': FORM, authorization: BASIC };
-    assertJsonError(await send('POST', '/token', { headers, body: 'grant_type=refresh_token&grant_type=refresh_token&refresh_token=x' }), 400, 'invalid_request', /grant_type is included more than once/);
-    assertJsonError(await send('POST', '/revoke', { headers, body: 'token=a&token=b' }), 400, 'invalid_request', /token is included more than once/);
-    assertJsonError(await send('POST', '/introspect', { headers, body: 'token=a&token=b' }), 400, 'invalid_request', /token is included more than once/);
+    assertJsonError(
+      await send('POST', '/token', {
+        headers,
+        body: 'grant_type=refresh_token&grant_type=refresh_token&refresh_token=x',
+      }),
+      400,
+      'invalid_request',
+      /grant_type is included more than once/,
+    );
+    assertJsonError(
+      await send('POST', '/revoke', { headers, body: 'token=a&token=b' }),
+      400,
+      'invalid_request',
+      /token is included more than once/,
+    );
+    assertJsonError(
+      await send('POST', '/introspect', { headers, body: 'token=a&token=b' }),
+      400,
+      'invalid_request',
+      /token is included more than once/,
+    );
   });
 
   it('RFC 6750 §2.2: UserInfo refuses access_token twice in the body', async () => {
-    const answer = await send('POST', '/userinfo', { headers: { 'content-type': FORM }, body: 'access_token=a&access_token=b' });
+    const answer = await send('POST', '/userinfo', {
+      headers: { 'content-type': FORM },
+      body: 'access_token=a&access_token=b',
+    });
     assertJsonError(answer, 400, 'invalid_request', /more than once/);
   });
 
   it('RFC 6749 §3.1: the authorization endpoint refuses a repeated client_id (error page) and a repeated scope (error redirect)', async () => {
-    assertErrorPage(await send('GET', `${new URL(authorizeUrl(gatehouse, validAuthorizeParams())).search.replace(/^/, '/authorize')}&client_id=web-app`), 400);
-    const answer = await send('GET', `${new URL(authorizeUrl(gatehouse, validAuthorizeParams())).search.replace(/^/, '/authorize')}&scope=email`);
+    assertErrorPage(
+      await send(
+        'GET',
+        `${new URL(authorizeUrl(gatehouse, validAuthorizeParams())).search.replace(/^/, '/authorize')}&client_id=web-app`,
+      ),
+      400,
+    );
+    const answer = await send(
+      'GET',
+      `${new URL(authorizeUrl(gatehouse, validAuthorizeParams())).search.replace(/^/, '/authorize')}&scope=email`,
+    );
     assert.equal(answer.status, 303);
     const location = new URL(answer.headers.get('location')!);
     assert.equal(location.origin + location.pathname, REDIRECT);
@@ -268,26 +340,57 @@ describe('RFC 6749 §3.1, §3.2: duplicate parameters are refused', () => {
     const page = await loginPage(ua);
     const csrf = hiddenInput(page.body, 'csrf_token')!;
     const login = formAction(page);
-    const body = new URLSearchParams([['csrf_token', csrf], ['username', 'mallory'], ['username', ALICE.username], ['password', ALICE.password]]).toString();
+    const body = new URLSearchParams([
+      ['csrf_token', csrf],
+      ['username', 'mallory'],
+      ['username', ALICE.username],
+      ['password', ALICE.password],
+    ]).toString();
     assertErrorPage(await postRaw(ua, login, body), 400, 'username is included more than once');
     assert.equal(ua.cookie('gh_session'), undefined, 'no session was created');
 
-    const consent = await ua.submit(await ua.navigate(page.url), { username: ALICE.username, password: ALICE.password });
+    const consent = await ua.submit(await ua.navigate(page.url), {
+      username: ALICE.username,
+      password: ALICE.password,
+    });
     assert.ok(isConsentPage(consent), consent.body.slice(0, 300));
     const consentCsrf = hiddenInput(consent.body, 'csrf_token')!;
-    const consentBody = new URLSearchParams([['csrf_token', consentCsrf], ['decision', 'deny'], ['decision', 'allow']]).toString();
+    const consentBody = new URLSearchParams([
+      ['csrf_token', consentCsrf],
+      ['decision', 'deny'],
+      ['decision', 'allow'],
+    ]).toString();
     assertErrorPage(await postRaw(ua, formAction(consent), consentBody), 400, 'decision is included more than once');
 
-    assertErrorPage(await postRaw(ua, '/logout/confirm', 'csrf_token=a&csrf_token=b'), 400, 'csrf_token is included more than once');
+    assertErrorPage(
+      await postRaw(ua, '/logout/confirm', 'csrf_token=a&csrf_token=b'),
+      400,
+      'csrf_token is included more than once',
+    );
   });
 });
 
 describe('RFC 6749 §3.1, §3.2: empty parameters are treated as absent', () => {
   it('RFC 6749 §3.2: grant_type= and code= are reported as missing', async () => {
     const headers = { 'content-type': FORM, authorization: BASIC };
-    assertJsonError(await send('POST', '/token', { headers, body: 'grant_type=&code=x' }), 400, 'invalid_request', /grant_type is required/);
-    assertJsonError(await send('POST', '/token', { headers, body: 'grant_type=authorization_code&code=&redirect_uri=' }), 400, 'invalid_request', /code is required/);
-    assertJsonError(await send('POST', '/revoke', { headers, body: 'token=&token_type_hint=' }), 400, 'invalid_request', /token is required/);
+    assertJsonError(
+      await send('POST', '/token', { headers, body: 'grant_type=&code=x' }),
+      400,
+      'invalid_request',
+      /grant_type is required/,
+    );
+    assertJsonError(
+      await send('POST', '/token', { headers, body: 'grant_type=authorization_code&code=&redirect_uri=' }),
+      400,
+      'invalid_request',
+      /code is required/,
+    );
+    assertJsonError(
+      await send('POST', '/revoke', { headers, body: 'token=&token_type_hint=' }),
+      400,
+      'invalid_request',
+      /token is required/,
+    );
   });
 
   it('RFC 6749 §3.1: an empty state, nonce or prompt on the authorization endpoint is as if omitted; an empty value does not count as a repeat', async () => {
@@ -300,16 +403,37 @@ describe('RFC 6749 §3.1, §3.2: empty parameters are treated as absent', () => 
 
 describe('control characters are refused where a value could be reflected or logged', () => {
   it('RFC 6749 Appendix A (VSCHAR): state with a newline gets an error page before anything is reflected', async () => {
-    const answer = await send('GET', new URL(authorizeUrl(gatehouse, validAuthorizeParams({ state: 'a\r\nSet-Cookie: x=y' }))).href.replace(gatehouse.url, ''));
+    const answer = await send(
+      'GET',
+      new URL(authorizeUrl(gatehouse, validAuthorizeParams({ state: 'a\r\nSet-Cookie: x=y' }))).href.replace(
+        gatehouse.url,
+        '',
+      ),
+    );
     assertErrorPage(answer, 400, 'state contains control characters');
     assert.equal(answer.headers.get('set-cookie'), null);
   });
 
   it('RFC 6749 Appendix A: a NUL in a token request parameter is invalid_request', async () => {
     const headers = { 'content-type': FORM, authorization: BASIC };
-    assertJsonError(await send('POST', '/token', { headers, body: 'grant_type=authorization_code&code=ab%00cd' }), 400, 'invalid_request', /code contains control characters/);
-    assertJsonError(await send('POST', '/introspect', { headers, body: 'token=a%1Bb' }), 400, 'invalid_request', /token contains control characters/);
-    assertJsonError(await send('POST', '/revoke', { headers, body: 'token=a%E2%80%A8b' }), 400, 'invalid_request', /token contains control characters/);
+    assertJsonError(
+      await send('POST', '/token', { headers, body: 'grant_type=authorization_code&code=ab%00cd' }),
+      400,
+      'invalid_request',
+      /code contains control characters/,
+    );
+    assertJsonError(
+      await send('POST', '/introspect', { headers, body: 'token=a%1Bb' }),
+      400,
+      'invalid_request',
+      /token contains control characters/,
+    );
+    assertJsonError(
+      await send('POST', '/revoke', { headers, body: 'token=a%E2%80%A8b' }),
+      400,
+      'invalid_request',
+      /token contains control characters/,
+    );
     assertJsonError(await send('GET', '/userinfo?x=%0A'), 400, 'invalid_request', /x contains control characters/);
   });
 
@@ -321,12 +445,18 @@ describe('control characters are refused where a value could be reflected or log
     ]) {
       assert.equal(answer.status, 400);
       assert.equal(JSON.parse(answer.text).error, 'invalid_request');
-      assert.match(answer.headers.get('www-authenticate') ?? '', /^Bearer realm="gatehouse", error="invalid_request", error_description="[^"]+"$/);
+      assert.match(
+        answer.headers.get('www-authenticate') ?? '',
+        /^Bearer realm="gatehouse", error="invalid_request", error_description="[^"]+"$/,
+      );
     }
   });
 
   it('a control character in a parameter name is reported with the character replaced', async () => {
-    const answer = await send('POST', '/token', { headers: { 'content-type': FORM, authorization: BASIC }, body: 'gr%0Aant=1&grant_type=client_credentials' });
+    const answer = await send('POST', '/token', {
+      headers: { 'content-type': FORM, authorization: BASIC },
+      body: 'gr%0Aant=1&grant_type=client_credentials',
+    });
     assertJsonError(answer, 400, 'invalid_request', /parameter gr\?ant contains control characters/);
   });
 
@@ -342,7 +472,11 @@ describe('control characters are refused where a value could be reflected or log
     const badName = new URLSearchParams({ csrf_token: csrf, username: 'alice\n<b>', password: 'x' }).toString();
     assertErrorPage(await postRaw(ua, action, badName), 400, 'username contains control characters');
     // A password is never shown or logged: a tab in it is just a wrong password here.
-    const tabPassword = new URLSearchParams({ csrf_token: csrf, username: ALICE.username, password: 'pass\tword' }).toString();
+    const tabPassword = new URLSearchParams({
+      csrf_token: csrf,
+      username: ALICE.username,
+      password: 'pass\tword',
+    }).toString();
     const answer = await postRaw(ua, action, tabPassword);
     assert.equal(answer.status, 303, answer.text.slice(0, 300));
     assert.match(answer.headers.get('location') ?? '', /\?failed=1$/);
@@ -350,7 +484,15 @@ describe('control characters are refused where a value could be reflected or log
 });
 
 describe('prototype pollution: parameter names are never object keys', () => {
-  const HOSTILE_NAMES = ['__proto__', '__proto__[polluted]', 'constructor', 'constructor[prototype][polluted]', 'prototype', 'hasOwnProperty', 'toString'];
+  const HOSTILE_NAMES = [
+    '__proto__',
+    '__proto__[polluted]',
+    'constructor',
+    'constructor[prototype][polluted]',
+    'prototype',
+    'hasOwnProperty',
+    'toString',
+  ];
   const query = HOSTILE_NAMES.map((name) => `${encodeURIComponent(name)}=yes`).join('&');
 
   it('requests full of __proto__, constructor and prototype names get ordinary answers on every endpoint, and no prototype changes', async () => {
@@ -359,7 +501,10 @@ describe('prototype pollution: parameter names are never object keys', () => {
       assert.ok(get.status < 500, `GET ${endpoint.path}: ${get.status}`);
     }
     for (const endpoint of FORM_ENDPOINTS) {
-      const post = await send('POST', `${endpoint.path}?${query}`, { headers: { ...endpoint.headers, 'content-type': FORM }, body: query });
+      const post = await send('POST', `${endpoint.path}?${query}`, {
+        headers: { ...endpoint.headers, 'content-type': FORM },
+        body: query,
+      });
       assert.ok(post.status < 500, `POST ${endpoint.path}: ${post.status} ${post.text.slice(0, 200)}`);
     }
     const probe: Record<string, unknown> = {};
@@ -370,7 +515,10 @@ describe('prototype pollution: parameter names are never object keys', () => {
   });
 
   it('RFC 6749 §3.2: grant_type[] and client_id[] are unknown names, not array syntax for grant_type and client_id', async () => {
-    const answer = await send('POST', '/token', { headers: { 'content-type': FORM }, body: 'grant_type[]=client_credentials&client_id[]=web-app' });
+    const answer = await send('POST', '/token', {
+      headers: { 'content-type': FORM },
+      body: 'grant_type[]=client_credentials&client_id[]=web-app',
+    });
     assertJsonError(answer, 400, 'invalid_request', /grant_type is required/);
   });
 

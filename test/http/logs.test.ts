@@ -15,12 +15,14 @@ import { UserAgent, hiddenInput, isConsentPage, isLoginPage } from '../helpers/u
 import { authorizeUrl, basicAuthorization, newVerifier, postToken } from '../helpers/code-flow.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 
-
 const lines: string[] = [];
 let gatehouse: RunningGatehouse;
 
 before(async () => {
-  gatehouse = await startTestServer({ clients: [CONFIDENTIAL_CLIENT, POST_CLIENT], logger: { write: (line: string) => void lines.push(line) } });
+  gatehouse = await startTestServer({
+    clients: [CONFIDENTIAL_CLIENT, POST_CLIENT],
+    logger: { write: (line: string) => void lines.push(line) },
+  });
 });
 after(async () => {
   await gatehouse.close();
@@ -55,8 +57,14 @@ describe('structured logs carry request ids and no secrets', () => {
       remember(`nonce (${label})`, nonce);
       const ua = new UserAgent(gatehouse.url);
       const url = authorizeUrl(gatehouse, {
-        response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid profile offline_access',
-        state, nonce, code_challenge: s256Challenge(verifier), code_challenge_method: 'S256',
+        response_type: 'code',
+        client_id: client.client_id,
+        redirect_uri: client.redirect_uris[0],
+        scope: 'openid profile offline_access',
+        state,
+        nonce,
+        code_challenge: s256Challenge(verifier),
+        code_challenge_method: 'S256',
       });
       let page = await ua.navigate(url);
       assert.ok(isLoginPage(page));
@@ -80,7 +88,16 @@ describe('structured logs carry request ids and no secrets', () => {
     // Authorization code + PKCE with client_secret_basic.
     const basic = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! };
     const first = await authorize(CONFIDENTIAL_CLIENT, 'basic');
-    const tokens = await postToken(gatehouse, { grant_type: 'authorization_code', code: first.code, redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0], code_verifier: first.verifier }, { basic });
+    const tokens = await postToken(
+      gatehouse,
+      {
+        grant_type: 'authorization_code',
+        code: first.code,
+        redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
+        code_verifier: first.verifier,
+      },
+      { basic },
+    );
     assert.equal(tokens.status, 200, tokens.text);
     remember('access token', tokens.body['access_token'] as string);
     remember('refresh token', tokens.body['refresh_token'] as string);
@@ -88,26 +105,63 @@ describe('structured logs carry request ids and no secrets', () => {
     // A wrong client secret, refused.
     const wrongSecret = `wrong-secret-${newVerifier()}`;
     remember('wrong client secret', wrongSecret);
-    assert.equal((await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: tokens.body['refresh_token'] as string }, { basic: { id: basic.id, secret: wrongSecret } })).status, 401);
+    assert.equal(
+      (
+        await postToken(
+          gatehouse,
+          { grant_type: 'refresh_token', refresh_token: tokens.body['refresh_token'] as string },
+          { basic: { id: basic.id, secret: wrongSecret } },
+        )
+      ).status,
+      401,
+    );
 
     // Refresh (rotation), introspection, UserInfo (header, body, and the refused query form).
-    const refreshed = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: tokens.body['refresh_token'] as string }, { basic });
+    const refreshed = await postToken(
+      gatehouse,
+      { grant_type: 'refresh_token', refresh_token: tokens.body['refresh_token'] as string },
+      { basic },
+    );
     assert.equal(refreshed.status, 200, refreshed.text);
     remember('refreshed access token', refreshed.body['access_token'] as string);
     remember('rotated refresh token', refreshed.body['refresh_token'] as string);
     const accessToken = refreshed.body['access_token'] as string;
-    const form = { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization(basic.id, basic.secret) };
-    const introspection = await fetch(new URL('/introspect', gatehouse.url), { method: 'POST', headers: form, body: new URLSearchParams({ token: accessToken }) });
+    const form = {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basicAuthorization(basic.id, basic.secret),
+    };
+    const introspection = await fetch(new URL('/introspect', gatehouse.url), {
+      method: 'POST',
+      headers: form,
+      body: new URLSearchParams({ token: accessToken }),
+    });
     assert.equal(((await introspection.json()) as { active: boolean }).active, true);
-    assert.equal((await fetch(new URL('/userinfo', gatehouse.url), { headers: { authorization: `Bearer ${accessToken}` } })).status, 200);
-    assert.equal((await fetch(new URL('/userinfo', gatehouse.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ access_token: accessToken }) })).status, 200);
+    assert.equal(
+      (await fetch(new URL('/userinfo', gatehouse.url), { headers: { authorization: `Bearer ${accessToken}` } }))
+        .status,
+      200,
+    );
+    assert.equal(
+      (
+        await fetch(new URL('/userinfo', gatehouse.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ access_token: accessToken }),
+        })
+      ).status,
+      200,
+    );
     assert.equal((await fetch(new URL(`/userinfo?access_token=${accessToken}`, gatehouse.url))).status, 400);
 
     // client_secret_post, then revocation with it.
     const second = await authorize(POST_CLIENT, 'post');
     const postTokens = await postToken(gatehouse, {
-      grant_type: 'authorization_code', code: second.code, redirect_uri: POST_CLIENT.redirect_uris[0], code_verifier: second.verifier,
-      client_id: POST_CLIENT.client_id, client_secret: POST_CLIENT.client_secret,
+      grant_type: 'authorization_code',
+      code: second.code,
+      redirect_uri: POST_CLIENT.redirect_uris[0],
+      code_verifier: second.verifier,
+      client_id: POST_CLIENT.client_id,
+      client_secret: POST_CLIENT.client_secret,
     });
     assert.equal(postTokens.status, 200, postTokens.text);
     remember('access token (post)', postTokens.body['access_token'] as string);
@@ -116,20 +170,30 @@ describe('structured logs carry request ids and no secrets', () => {
     const revoke = await fetch(new URL('/revoke', gatehouse.url), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: postTokens.body['refresh_token'] as string, client_id: POST_CLIENT.client_id, client_secret: POST_CLIENT.client_secret! }),
+      body: new URLSearchParams({
+        token: postTokens.body['refresh_token'] as string,
+        client_id: POST_CLIENT.client_id,
+        client_secret: POST_CLIENT.client_secret!,
+      }),
     });
     assert.equal(revoke.status, 200);
 
     // RP-initiated logout with the ID token as a hint in the query.
-    const logout = await first.ua.request(`/logout?id_token_hint=${tokens.body['id_token'] as string}&client_id=${CONFIDENTIAL_CLIENT.client_id}`);
+    const logout = await first.ua.request(
+      `/logout?id_token_hint=${tokens.body['id_token'] as string}&client_id=${CONFIDENTIAL_CLIENT.client_id}`,
+    );
     assert.ok(logout.status === 200 || logout.status === 303, `logout: ${logout.status}`);
 
     const log = lines.join('');
     const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const requests = entries.filter((entry) => entry['req'] !== undefined);
     assert.ok(requests.length >= 20, `every request is logged (${requests.length})`);
-    for (const entry of requests) assert.match(String(entry['reqId']), /^[0-9a-f-]{36}$/, 'a request id on every request line');
-    assert.ok(entries.some((entry) => entry['msg'] === 'token.issued'), 'the protocol events are logged too');
+    for (const entry of requests)
+      assert.match(String(entry['reqId']), /^[0-9a-f-]{36}$/, 'a request id on every request line');
+    assert.ok(
+      entries.some((entry) => entry['msg'] === 'token.issued'),
+      'the protocol events are logged too',
+    );
     for (const [name, value] of secrets) {
       assert.ok(!log.includes(value), `the logs contain the ${name}`);
       // Also not percent-encoded, as a URL would carry it.

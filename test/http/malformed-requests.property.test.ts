@@ -19,7 +19,13 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { RunningGatehouse } from '../../src/server.js';
 import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
-import { assertErrorDescription, basicAuthorization, codeRequest, obtainCode, postToken } from '../helpers/code-flow.js';
+import {
+  assertErrorDescription,
+  basicAuthorization,
+  codeRequest,
+  obtainCode,
+  postToken,
+} from '../helpers/code-flow.js';
 
 const SEED = process.env['GATEHOUSE_FC_SEED'] !== undefined ? Number(process.env['GATEHOUSE_FC_SEED']) : undefined;
 const RUNS = Number(process.env['GATEHOUSE_FC_RUNS'] ?? 200);
@@ -33,7 +39,15 @@ before(async () => {
   const unreachable = { freeAttempts: 1_000_000, backoffBaseMs: 1, lockAfter: 1_000_000, lockSeconds: 1 };
   gatehouse = await startTestServer({
     settings: {
-      limits: { loginUserAddress: unreachable, loginUsername: unreachable, loginIp: unreachable, loginDevice: unreachable, clientId: unreachable, clientIp: unreachable, interactionIp: unreachable },
+      limits: {
+        loginUserAddress: unreachable,
+        loginUsername: unreachable,
+        loginIp: unreachable,
+        loginDevice: unreachable,
+        clientId: unreachable,
+        clientIp: unreachable,
+        interactionIp: unreachable,
+      },
     },
   });
 });
@@ -44,20 +58,82 @@ after(async () => {
 // --- arbitraries ------------------------------------------------------------------------------
 
 const KNOWN_NAMES = [
-  'grant_type', 'code', 'redirect_uri', 'client_id', 'client_secret', 'code_verifier', 'refresh_token', 'scope', 'resource',
-  'token', 'token_type_hint', 'access_token', 'response_type', 'response_mode', 'state', 'nonce', 'prompt', 'max_age',
-  'code_challenge', 'code_challenge_method', 'id_token_hint', 'login_hint', 'ui_locales', 'request', 'request_uri',
-  '__proto__', 'constructor', 'prototype', 'scope[]', 'client_id[]', '__proto__[x]',
+  'grant_type',
+  'code',
+  'redirect_uri',
+  'client_id',
+  'client_secret',
+  'code_verifier',
+  'refresh_token',
+  'scope',
+  'resource',
+  'token',
+  'token_type_hint',
+  'access_token',
+  'response_type',
+  'response_mode',
+  'state',
+  'nonce',
+  'prompt',
+  'max_age',
+  'code_challenge',
+  'code_challenge_method',
+  'id_token_hint',
+  'login_hint',
+  'ui_locales',
+  'request',
+  'request_uri',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'scope[]',
+  'client_id[]',
+  '__proto__[x]',
 ];
 const PLAUSIBLE_VALUES = [
-  '', 'authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit', 'code', 'token', 'id_token',
-  CONFIDENTIAL_CLIENT.client_id, PUBLIC_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!, CONFIDENTIAL_CLIENT.redirect_uris[0]!,
-  PUBLIC_CLIENT.redirect_uris[0]!, 'openid', 'openid profile offline_access', 'S256', 'plain', 'form_post', 'query', 'fragment',
-  'none', 'login', 'consent', 'access_token', '-1', '99999999999', 'https://attacker.example/cb', 'javascript:alert(1)',
-  'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', 'x'.repeat(300), '%00', '\u0000', '\r\n', '\u2028', '<script>', '"\\',
+  '',
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  'password',
+  'implicit',
+  'code',
+  'token',
+  'id_token',
+  CONFIDENTIAL_CLIENT.client_id,
+  PUBLIC_CLIENT.client_id,
+  CONFIDENTIAL_CLIENT.client_secret!,
+  CONFIDENTIAL_CLIENT.redirect_uris[0]!,
+  PUBLIC_CLIENT.redirect_uris[0]!,
+  'openid',
+  'openid profile offline_access',
+  'S256',
+  'plain',
+  'form_post',
+  'query',
+  'fragment',
+  'none',
+  'login',
+  'consent',
+  'access_token',
+  '-1',
+  '99999999999',
+  'https://attacker.example/cb',
+  'javascript:alert(1)',
+  'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+  'x'.repeat(300),
+  '%00',
+  '\u0000',
+  '\r\n',
+  '\u2028',
+  '<script>',
+  '"\\',
 ];
 
-const name = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...KNOWN_NAMES) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 20 }) });
+const name = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...KNOWN_NAMES) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 20 }) },
+);
 const value = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...PLAUSIBLE_VALUES) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) },
@@ -69,11 +145,32 @@ const entries = fc.array(fc.tuple(name, value), { maxLength: 12 });
 const body = fc.oneof(
   { weight: 4, arbitrary: entries.map((list) => new URLSearchParams(list).toString()) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
-  { weight: 1, arbitrary: fc.constantFrom('%', '%%%', '=&=&', '&&&&', 'a=%E0%A4%A', '{"grant_type":"client_credentials"}', 'grant_type=authorization_code&grant_type=refresh_token') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '%',
+      '%%%',
+      '=&=&',
+      '&&&&',
+      'a=%E0%A4%A',
+      '{"grant_type":"client_credentials"}',
+      'grant_type=authorization_code&grant_type=refresh_token',
+    ),
+  },
 );
 const contentType = fc.oneof(
   { weight: 5, arbitrary: fc.constant<string | null>('application/x-www-form-urlencoded') },
-  { weight: 1, arbitrary: fc.constantFrom<string | null>(null, 'application/json', 'text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded; charset=latin1', 'application/x-www-form-urlencoded; charset=UTF-8') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<string | null>(
+      null,
+      'application/json',
+      'text/plain',
+      'multipart/form-data; boundary=x',
+      'application/x-www-form-urlencoded; charset=latin1',
+      'application/x-www-form-urlencoded; charset=UTF-8',
+    ),
+  },
 );
 const authorization = fc.oneof(
   { weight: 2, arbitrary: fc.constant<string | null>(null) },
@@ -92,7 +189,12 @@ const authorization = fc.oneof(
   },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 40 }).map((text) => `Basic ${text}`) },
 );
-const request = fc.record({ body, contentType, authorization, query: entries.map((list) => new URLSearchParams(list).toString()) });
+const request = fc.record({
+  body,
+  contentType,
+  authorization,
+  query: entries.map((list) => new URLSearchParams(list).toString()),
+});
 
 // --- sending and checking ---------------------------------------------------------------------
 
@@ -103,13 +205,22 @@ interface Answer {
   json: Record<string, unknown> | undefined;
 }
 
-async function send(method: string, path: string, input: { body?: string; contentType?: string | null; authorization?: string | null; query?: string }): Promise<Answer> {
+async function send(
+  method: string,
+  path: string,
+  input: { body?: string; contentType?: string | null; authorization?: string | null; query?: string },
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (input.contentType) headers['content-type'] = input.contentType;
   if (input.authorization) headers['authorization'] = input.authorization;
   const url = new URL(path, gatehouse.url);
   if (input.query) url.search = input.query;
-  const response = await fetch(url, { method, headers, redirect: 'manual', ...(method === 'GET' || method === 'HEAD' ? {} : { body: input.body ?? '' }) });
+  const response = await fetch(url, {
+    method,
+    headers,
+    redirect: 'manual',
+    ...(method === 'GET' || method === 'HEAD' ? {} : { body: input.body ?? '' }),
+  });
   const text = await response.text();
   let json: Record<string, unknown> | undefined;
   try {
@@ -121,7 +232,10 @@ async function send(method: string, path: string, input: { body?: string; conten
 }
 
 function assertJsonError(answer: Answer, codes: readonly string[], context: string): void {
-  assert.ok(answer.status >= 400 && answer.status < 500, `${context}: status ${answer.status} ${answer.text.slice(0, 200)}`);
+  assert.ok(
+    answer.status >= 400 && answer.status < 500,
+    `${context}: status ${answer.status} ${answer.text.slice(0, 200)}`,
+  );
   assert.match(answer.headers.get('content-type') ?? '', /^application\/json/, context);
   assert.ok(answer.json, `${context}: a JSON body`);
   assert.ok(codes.includes(String(answer.json['error'])), `${context}: error ${String(answer.json['error'])}`);
@@ -130,16 +244,34 @@ function assertJsonError(answer: Answer, codes: readonly string[], context: stri
 }
 
 /** RFC 6749 §5.2 (and RFC 8707 §2 invalid_target). */
-const TOKEN_ERRORS = ['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'invalid_target'];
+const TOKEN_ERRORS = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'invalid_target',
+];
 /** RFC 7009 §2.2.1 and RFC 7662 §2.3 answer with the RFC 6749 §5.2 errors. */
 const MANAGEMENT_ERRORS = ['invalid_request', 'invalid_client', 'unsupported_token_type'];
 /** RFC 6750 §3.1. */
 const BEARER_ERRORS = ['invalid_request', 'invalid_token', 'insufficient_scope'];
 /** RFC 6749 §4.1.2.1 and OpenID Connect Core §3.1.2.6. */
 const AUTHORIZATION_ERRORS = [
-  'invalid_request', 'unauthorized_client', 'access_denied', 'unsupported_response_type', 'invalid_scope', 'invalid_target',
-  'login_required', 'consent_required', 'interaction_required', 'account_selection_required', 'request_not_supported',
-  'request_uri_not_supported', 'invalid_request_object',
+  'invalid_request',
+  'unauthorized_client',
+  'access_denied',
+  'unsupported_response_type',
+  'invalid_scope',
+  'invalid_target',
+  'login_required',
+  'consent_required',
+  'interaction_required',
+  'account_selection_required',
+  'request_not_supported',
+  'request_uri_not_supported',
+  'invalid_request_object',
 ];
 
 describe('property: malformed requests never break the server or issue a token', () => {
@@ -180,7 +312,10 @@ describe('property: malformed requests never break the server or issue a token',
       fc.asyncProperty(request, fc.constantFrom('GET', 'POST'), async (input, method) => {
         const answer = await send(method, '/userinfo', input);
         const context = `${method} /userinfo ${JSON.stringify(input)}`;
-        assert.ok(answer.status >= 400 && answer.status < 500, `${context}: ${answer.status} ${answer.text.slice(0, 200)}`);
+        assert.ok(
+          answer.status >= 400 && answer.status < 500,
+          `${context}: ${answer.status} ${answer.text.slice(0, 200)}`,
+        );
         if (answer.text === '') assert.match(answer.headers.get('www-authenticate') ?? '', /^Bearer/, context);
         else assertJsonError(answer, BEARER_ERRORS, context);
         assert.equal(answer.json?.['sub'], undefined, context);
@@ -193,14 +328,21 @@ describe('property: malformed requests never break the server or issue a token',
     const registered = [...CONFIDENTIAL_CLIENT.redirect_uris, ...PUBLIC_CLIENT.redirect_uris];
     await fc.assert(
       fc.asyncProperty(request, fc.constantFrom('GET', 'POST'), async (input, method) => {
-        const answer = await send(method, '/authorize', method === 'GET' ? { query: input.query, authorization: input.authorization } : input);
+        const answer = await send(
+          method,
+          '/authorize',
+          method === 'GET' ? { query: input.query, authorization: input.authorization } : input,
+        );
         const context = `${method} /authorize ${JSON.stringify(input)}`;
         assert.ok(answer.status < 500, `${context}: ${answer.status}`);
         if (answer.status === 303) {
           const location = answer.headers.get('location') ?? '';
           if (location.startsWith('/interaction/')) return;
           const target = new URL(location);
-          assert.ok(registered.some((uri) => location.startsWith(uri)), `${context}: redirect to an unregistered ${location}`);
+          assert.ok(
+            registered.some((uri) => location.startsWith(uri)),
+            `${context}: redirect to an unregistered ${location}`,
+          );
           assert.ok(AUTHORIZATION_ERRORS.includes(target.searchParams.get('error') ?? ''), `${context}: ${location}`);
           assert.equal(target.searchParams.get('code'), null, context);
         } else if (answer.status === 200) {
@@ -219,9 +361,13 @@ describe('property: malformed requests never break the server or issue a token',
 
   it('RFC 6749 §4.1: after all of that, a normal authorization code flow still works', async () => {
     const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT);
-    const tokens = await postToken(gatehouse, codeRequest(obtained), { basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! } });
+    const tokens = await postToken(gatehouse, codeRequest(obtained), {
+      basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! },
+    });
     assert.equal(tokens.status, 200, tokens.text);
-    const userinfo = await fetch(new URL('/userinfo', gatehouse.url), { headers: { authorization: `Bearer ${tokens.body['access_token'] as string}` } });
+    const userinfo = await fetch(new URL('/userinfo', gatehouse.url), {
+      headers: { authorization: `Bearer ${tokens.body['access_token'] as string}` },
+    });
     assert.equal(userinfo.status, 200);
     assert.equal(((await userinfo.json()) as { sub: string }).sub.length > 0, true);
     assert.ok(ALICE.username);

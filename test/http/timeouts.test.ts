@@ -46,7 +46,15 @@ async function open(url: string): Promise<RawConnection> {
     received: () => data,
     closed: (withinMs = CLOSED_WITHIN_MS) =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the server kept the connection open for ${withinMs} ms; received: ${JSON.stringify(data.slice(0, 200))}`)), withinMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `the server kept the connection open for ${withinMs} ms; received: ${JSON.stringify(data.slice(0, 200))}`,
+              ),
+            ),
+          withinMs,
+        );
         void ended.then(() => {
           clearTimeout(timer);
           resolve();
@@ -57,7 +65,8 @@ async function open(url: string): Promise<RawConnection> {
 
 /** The server answered nothing, or 408 Request Timeout (RFC 9110 §15.5.9), before closing. */
 function assertNothingOr408(received: string): void {
-  if (received !== '') assert.match(received, /^HTTP\/1\.1 408 /, 'RFC 9110 §15.5.9: a request not completed in time gets 408');
+  if (received !== '')
+    assert.match(received, /^HTTP\/1\.1 408 /, 'RFC 9110 §15.5.9: a request not completed in time gets 408');
 }
 
 /**
@@ -82,79 +91,90 @@ async function withServer(
 }
 
 // Long idle and keep-alive timeouts, so each test shows the one limit it is about.
-const LONG = { requestTimeoutMs: 60_000, headersTimeoutMs: 60_000, keepAliveTimeoutMs: 60_000, connectionTimeoutMs: 60_000 };
+const LONG = {
+  requestTimeoutMs: 60_000,
+  headersTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 60_000,
+  connectionTimeoutMs: 60_000,
+};
 
-for (const target of STORE_TARGETS) describe(`HTTP server timeouts (RFC 9110 §15.5.9 408 Request Timeout, RFC 9112 §9.5 closing idle connections) on ${target.name}`, () => {
-  it('RFC 9110 §15.5.9: a POST announcing a body it never sends is answered 408 or closed (request_timeout_ms)', async (t) => {
-    await withServer(target, t, { ...LONG, requestTimeoutMs: 300, headersTimeoutMs: 300 }, async (gatehouse) => {
-      const connection = await open(gatehouse.url);
-      connection.socket.write(
-        'POST /token HTTP/1.1\r\nHost: gatehouse\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=',
-      );
-      await connection.closed();
-      assertNothingOr408(connection.received());
-    });
-  });
-
-  it('RFC 9110 §15.5.9: headers trickled in one line at a time are cut off (headers_timeout_ms)', async (t) => {
-    await withServer(target, t, { ...LONG, requestTimeoutMs: 60_000, headersTimeoutMs: 300 }, async (gatehouse) => {
-      const connection = await open(gatehouse.url);
-      connection.socket.write('GET /.well-known/openid-configuration HTTP/1.1\r\nHost: gatehouse\r\n');
-      // Never idle (so the connection timeout is not what closes it), never finished.
-      let line = 0;
-      const trickle = setInterval(() => {
-        if (!connection.socket.destroyed) connection.socket.write(`X-Slow-${line++}: a\r\n`);
-      }, 50);
-      try {
+for (const target of STORE_TARGETS)
+  describe(`HTTP server timeouts (RFC 9110 §15.5.9 408 Request Timeout, RFC 9112 §9.5 closing idle connections) on ${target.name}`, () => {
+    it('RFC 9110 §15.5.9: a POST announcing a body it never sends is answered 408 or closed (request_timeout_ms)', async (t) => {
+      await withServer(target, t, { ...LONG, requestTimeoutMs: 300, headersTimeoutMs: 300 }, async (gatehouse) => {
+        const connection = await open(gatehouse.url);
+        connection.socket.write(
+          'POST /token HTTP/1.1\r\nHost: gatehouse\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=',
+        );
         await connection.closed();
-      } finally {
-        clearInterval(trickle);
-      }
-      assertNothingOr408(connection.received());
-    });
-  });
-
-  it('RFC 9112 §9.5: an idle keep-alive connection is closed after its last response (keep_alive_timeout_ms)', async (t) => {
-    await withServer(target, t, { ...LONG, keepAliveTimeoutMs: 300 }, async (gatehouse) => {
-      const connection = await open(gatehouse.url);
-      connection.socket.write('GET /.well-known/openid-configuration HTTP/1.1\r\nHost: gatehouse\r\n\r\n');
-      await connection.closed();
-      assert.match(connection.received(), /^HTTP\/1\.1 200 /, 'the request itself was answered');
-    });
-  });
-
-  it('RFC 9112 §9.5: a connection that never sends anything is closed (connection_timeout_ms)', async (t) => {
-    await withServer(target, t, { ...LONG, connectionTimeoutMs: 300 }, async (gatehouse) => {
-      const connection = await open(gatehouse.url);
-      await connection.closed();
-      assert.equal(connection.received(), '');
-    });
-  });
-
-  it('max_connections: a connection beyond the cap is closed at once, and one is accepted again after another closed', async (t) => {
-    await withServer(target, t, { ...LONG, maxConnections: 2 }, async (gatehouse) => {
-      const first = await open(gatehouse.url);
-      const second = await open(gatehouse.url);
-      // Both are accepted: each gets an answer.
-      for (const connection of [first, second]) connection.socket.write('GET /.well-known/openid-configuration HTTP/1.1\r\nHost: gatehouse\r\n\r\n');
-      await waitFor(() => first.received().startsWith('HTTP/1.1 200 ') && second.received().startsWith('HTTP/1.1 200 '));
-      const third = await open(gatehouse.url);
-      third.socket.write('GET /.well-known/openid-configuration HTTP/1.1\r\nHost: gatehouse\r\n\r\n');
-      await third.closed();
-      assert.equal(third.received(), '', 'refused without an answer');
-
-      first.socket.destroy();
-      await first.closed();
-      await waitFor(async () => {
-        const fourth = await open(gatehouse.url);
-        fourth.socket.write('GET /.well-known/openid-configuration HTTP/1.1\r\nHost: gatehouse\r\nConnection: close\r\n\r\n');
-        await fourth.closed();
-        return fourth.received().startsWith('HTTP/1.1 200 ');
+        assertNothingOr408(connection.received());
       });
-      second.socket.destroy();
+    });
+
+    it('RFC 9110 §15.5.9: headers trickled in one line at a time are cut off (headers_timeout_ms)', async (t) => {
+      await withServer(target, t, { ...LONG, requestTimeoutMs: 60_000, headersTimeoutMs: 300 }, async (gatehouse) => {
+        const connection = await open(gatehouse.url);
+        connection.socket.write('GET /.well-known/openid-configuration HTTP/1.1\r\nHost: gatehouse\r\n');
+        // Never idle (so the connection timeout is not what closes it), never finished.
+        let line = 0;
+        const trickle = setInterval(() => {
+          if (!connection.socket.destroyed) connection.socket.write(`X-Slow-${line++}: a\r\n`);
+        }, 50);
+        try {
+          await connection.closed();
+        } finally {
+          clearInterval(trickle);
+        }
+        assertNothingOr408(connection.received());
+      });
+    });
+
+    it('RFC 9112 §9.5: an idle keep-alive connection is closed after its last response (keep_alive_timeout_ms)', async (t) => {
+      await withServer(target, t, { ...LONG, keepAliveTimeoutMs: 300 }, async (gatehouse) => {
+        const connection = await open(gatehouse.url);
+        connection.socket.write('GET /.well-known/openid-configuration HTTP/1.1\r\nHost: gatehouse\r\n\r\n');
+        await connection.closed();
+        assert.match(connection.received(), /^HTTP\/1\.1 200 /, 'the request itself was answered');
+      });
+    });
+
+    it('RFC 9112 §9.5: a connection that never sends anything is closed (connection_timeout_ms)', async (t) => {
+      await withServer(target, t, { ...LONG, connectionTimeoutMs: 300 }, async (gatehouse) => {
+        const connection = await open(gatehouse.url);
+        await connection.closed();
+        assert.equal(connection.received(), '');
+      });
+    });
+
+    it('max_connections: a connection beyond the cap is closed at once, and one is accepted again after another closed', async (t) => {
+      await withServer(target, t, { ...LONG, maxConnections: 2 }, async (gatehouse) => {
+        const first = await open(gatehouse.url);
+        const second = await open(gatehouse.url);
+        // Both are accepted: each gets an answer.
+        for (const connection of [first, second])
+          connection.socket.write('GET /.well-known/openid-configuration HTTP/1.1\r\nHost: gatehouse\r\n\r\n');
+        await waitFor(
+          () => first.received().startsWith('HTTP/1.1 200 ') && second.received().startsWith('HTTP/1.1 200 '),
+        );
+        const third = await open(gatehouse.url);
+        third.socket.write('GET /.well-known/openid-configuration HTTP/1.1\r\nHost: gatehouse\r\n\r\n');
+        await third.closed();
+        assert.equal(third.received(), '', 'refused without an answer');
+
+        first.socket.destroy();
+        await first.closed();
+        await waitFor(async () => {
+          const fourth = await open(gatehouse.url);
+          fourth.socket.write(
+            'GET /.well-known/openid-configuration HTTP/1.1\r\nHost: gatehouse\r\nConnection: close\r\n\r\n',
+          );
+          await fourth.closed();
+          return fourth.received().startsWith('HTTP/1.1 200 ');
+        });
+        second.socket.destroy();
+      });
     });
   });
-});
 
 /** Polls `check` until it holds (the server learns of a closed socket asynchronously). */
 async function waitFor(check: () => boolean | Promise<boolean>, withinMs = CLOSED_WITHIN_MS): Promise<void> {

@@ -36,11 +36,29 @@ before(async () => {
   certFile = join(dir, 'cert.pem');
   keyFile = join(dir, 'key.pem');
   // A throwaway self-signed certificate for 127.0.0.1 and localhost, valid for one day.
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { stdio: 'ignore' },
+  );
   cert = execFileSync('cat', [certFile], { encoding: 'utf8' });
 });
 after(async () => {
@@ -49,7 +67,13 @@ after(async () => {
 
 async function resolveWith(input: Partial<ResolveSettingsInput> & { logs?: string[] }) {
   const logs = input.logs ?? [];
-  return resolveSettings({ flags: {}, env: { GATEHOUSE_SECRET: TEST_SECRET }, cwd: dir, log: (message) => logs.push(message), ...input });
+  return resolveSettings({
+    flags: {},
+    env: { GATEHOUSE_SECRET: TEST_SECRET },
+    cwd: dir,
+    log: (message) => logs.push(message),
+    ...input,
+  });
 }
 
 async function assertConfigError(promise: Promise<unknown>, message: RegExp): Promise<void> {
@@ -61,7 +85,9 @@ async function assertConfigError(promise: Promise<unknown>, message: RegExp): Pr
 }
 
 /** GET over https trusting only the test certificate. */
-function httpsGet(url: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function httpsGet(
+  url: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(url, { ca: cert, method: 'GET' }, (response) => {
       let body = '';
@@ -84,7 +110,9 @@ describe('settings: --tls-cert/--tls-key, trust proxy and the http-issuer overri
   });
 
   it('built-in HTTPS from GATEHOUSE_TLS_CERT/GATEHOUSE_TLS_KEY and from the config file (paths relative to it)', async () => {
-    const fromEnv = await resolveWith({ env: { GATEHOUSE_SECRET: TEST_SECRET, GATEHOUSE_TLS_CERT: certFile, GATEHOUSE_TLS_KEY: keyFile } });
+    const fromEnv = await resolveWith({
+      env: { GATEHOUSE_SECRET: TEST_SECRET, GATEHOUSE_TLS_CERT: certFile, GATEHOUSE_TLS_KEY: keyFile },
+    });
     assert.equal(fromEnv.tls?.keyFile, keyFile);
     const config = join(dir, 'tls.yaml');
     await writeFile(config, 'tls_cert: cert.pem\ntls_key: key.pem\ntrust_proxy: [10.0.0.0/8, 127.0.0.1]\n');
@@ -94,16 +122,31 @@ describe('settings: --tls-cert/--tls-key, trust proxy and the http-issuer overri
   });
 
   it('HTTPS needs both files, readable, in PEM', async () => {
-    await assertConfigError(resolveWith({ flags: { tlsCert: certFile } }), /needs both a certificate and a private key: --tls-cert is set but a private key \(--tls-key\) is not/);
-    await assertConfigError(resolveWith({ flags: { tlsKey: keyFile } }), /--tls-key is set but a certificate \(--tls-cert\) is not/);
-    await assertConfigError(resolveWith({ flags: { tlsCert: join(dir, 'missing.pem'), tlsKey: keyFile } }), /Cannot read the TLS certificate .*missing\.pem \(from --tls-cert\)/);
+    await assertConfigError(
+      resolveWith({ flags: { tlsCert: certFile } }),
+      /needs both a certificate and a private key: --tls-cert is set but a private key \(--tls-key\) is not/,
+    );
+    await assertConfigError(
+      resolveWith({ flags: { tlsKey: keyFile } }),
+      /--tls-key is set but a certificate \(--tls-cert\) is not/,
+    );
+    await assertConfigError(
+      resolveWith({ flags: { tlsCert: join(dir, 'missing.pem'), tlsKey: keyFile } }),
+      /Cannot read the TLS certificate .*missing\.pem \(from --tls-cert\)/,
+    );
     const notPem = join(dir, 'not.pem');
     await writeFile(notPem, 'hello');
-    await assertConfigError(resolveWith({ flags: { tlsCert: certFile, tlsKey: notPem } }), /TLS private key .*not\.pem \(from --tls-key\) is not a PEM file/);
+    await assertConfigError(
+      resolveWith({ flags: { tlsCert: certFile, tlsKey: notPem } }),
+      /TLS private key .*not\.pem \(from --tls-key\) is not a PEM file/,
+    );
   });
 
   it('administrative commands (requireSecret: false) do not read the TLS files', async () => {
-    const settings = await resolveWith({ flags: { tlsCert: join(dir, 'missing.pem'), tlsKey: keyFile }, requireSecret: false });
+    const settings = await resolveWith({
+      flags: { tlsCert: join(dir, 'missing.pem'), tlsKey: keyFile },
+      requireSecret: false,
+    });
     assert.equal(settings.tls, null);
   });
 
@@ -111,25 +154,50 @@ describe('settings: --tls-cert/--tls-key, trust proxy and the http-issuer overri
     assert.equal((await resolveWith({})).trustProxy, false);
     assert.equal((await resolveWith({ flags: { trustProxy: 'true' } })).trustProxy, true);
     assert.equal((await resolveWith({ flags: { trustProxy: '2' } })).trustProxy, 2);
-    assert.equal((await resolveWith({ env: { GATEHOUSE_SECRET: TEST_SECRET, GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, ::1, loopback' } })).trustProxy, '10.0.0.0/8, ::1, loopback');
-    await assertConfigError(resolveWith({ flags: { trustProxy: 'proxy.example' } }), /--trust-proxy.*"proxy\.example" is none of these/);
-    await assertConfigError(resolveWith({ flags: { trustProxy: '10.0.0.0/33' } }), /"10\.0\.0\.0\/33" is none of these/);
+    assert.equal(
+      (
+        await resolveWith({
+          env: { GATEHOUSE_SECRET: TEST_SECRET, GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, ::1, loopback' },
+        })
+      ).trustProxy,
+      '10.0.0.0/8, ::1, loopback',
+    );
+    await assertConfigError(
+      resolveWith({ flags: { trustProxy: 'proxy.example' } }),
+      /--trust-proxy.*"proxy\.example" is none of these/,
+    );
+    await assertConfigError(
+      resolveWith({ flags: { trustProxy: '10.0.0.0/33' } }),
+      /"10\.0\.0\.0\/33" is none of these/,
+    );
     const config = join(dir, 'bad-proxy.yaml');
     await writeFile(config, 'trust_proxy: {a: 1}\n');
-    await assertConfigError(resolveWith({ flags: { config } }), /trust_proxy must be true, false, a number of proxy hops/);
+    await assertConfigError(
+      resolveWith({ flags: { config } }),
+      /trust_proxy must be true, false, a number of proxy hops/,
+    );
   });
 
   it('RFC 8414 §2: a plain-http issuer on a non-loopback host is refused unless explicitly overridden, and then loudly warned about', async () => {
-    await assertConfigError(resolveWith({ flags: { issuer: 'http://auth.internal.example' } }), /refuses to start: issuer http:\/\/auth\.internal\.example is not https.*--allow-http-issuer/);
+    await assertConfigError(
+      resolveWith({ flags: { issuer: 'http://auth.internal.example' } }),
+      /refuses to start: issuer http:\/\/auth\.internal\.example is not https.*--allow-http-issuer/,
+    );
     for (const input of [
       { flags: { issuer: 'http://auth.internal.example', allowHttpIssuer: true } },
-      { flags: { issuer: 'http://auth.internal.example' }, env: { GATEHOUSE_SECRET: TEST_SECRET, GATEHOUSE_ALLOW_HTTP_ISSUER: 'true' } },
+      {
+        flags: { issuer: 'http://auth.internal.example' },
+        env: { GATEHOUSE_SECRET: TEST_SECRET, GATEHOUSE_ALLOW_HTTP_ISSUER: 'true' },
+      },
     ]) {
       const logs: string[] = [];
       const settings = await resolveWith({ ...input, logs });
       assert.equal(settings.issuer, 'http://auth.internal.example');
       assert.equal(settings.allowHttpIssuer, true);
-      assert.ok(logs.some((line) => /^WARNING: INSECURE: the issuer http:\/\/auth\.internal\.example is plain http/.test(line)), logs.join('\n'));
+      assert.ok(
+        logs.some((line) => /^WARNING: INSECURE: the issuer http:\/\/auth\.internal\.example is plain http/.test(line)),
+        logs.join('\n'),
+      );
     }
     const config = join(dir, 'http-issuer.yaml');
     await writeFile(config, 'issuer: http://auth.internal.example\nallow_http_issuer: true\n');
@@ -139,7 +207,10 @@ describe('settings: --tls-cert/--tls-key, trust proxy and the http-issuer overri
   it('an https issuer served as plain http with no trusted proxy is warned about', async () => {
     const logs: string[] = [];
     await resolveWith({ flags: { issuer: 'https://auth.example.com' }, logs });
-    assert.ok(logs.some((line) => /serves plain http and trusts no proxy/.test(line)), logs.join('\n'));
+    assert.ok(
+      logs.some((line) => /serves plain http and trusts no proxy/.test(line)),
+      logs.join('\n'),
+    );
     const quiet: string[] = [];
     await resolveWith({ flags: { issuer: 'https://auth.example.com', trustProxy: 'true' }, logs: quiet });
     assert.ok(!quiet.some((line) => /trusts no proxy/.test(line)));
@@ -148,8 +219,13 @@ describe('settings: --tls-cert/--tls-key, trust proxy and the http-issuer overri
 
 describe('built-in HTTPS', () => {
   it('RFC 8414 §2 / RFC 6797 §7.1: Gatehouse serves https with the given certificate, an https issuer and HSTS', async () => {
-    const settings = await resolveWith({ flags: { tlsCert: certFile, tlsKey: keyFile, port: 0, host: '127.0.0.1', database: 'sqlite::memory:' } });
-    const gatehouse = await startGatehouse({ ...settings, users: [ALICE], clients: [CONFIDENTIAL_CLIENT] }, { logger: false, issuerFromAddress: true });
+    const settings = await resolveWith({
+      flags: { tlsCert: certFile, tlsKey: keyFile, port: 0, host: '127.0.0.1', database: 'sqlite::memory:' },
+    });
+    const gatehouse = await startGatehouse(
+      { ...settings, users: [ALICE], clients: [CONFIDENTIAL_CLIENT] },
+      { logger: false, issuerFromAddress: true },
+    );
     try {
       assert.match(gatehouse.url, /^https:\/\/127\.0\.0\.1:\d+$/);
       const discovery = await httpsGet(`${gatehouse.url}/.well-known/openid-configuration`);
@@ -158,8 +234,12 @@ describe('built-in HTTPS', () => {
       assert.equal(discovery.headers['strict-transport-security'], HSTS_VALUE);
       // The browser binding cookie is Secure on an https issuer (RFC 6265 §4.1.2.5).
       const url = authorizeUrl(gatehouse, {
-        response_type: 'code', client_id: CONFIDENTIAL_CLIENT.client_id, redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0], scope: 'openid',
-        code_challenge: s256Challenge(newVerifier()), code_challenge_method: 'S256',
+        response_type: 'code',
+        client_id: CONFIDENTIAL_CLIENT.client_id,
+        redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
+        scope: 'openid',
+        code_challenge: s256Challenge(newVerifier()),
+        code_challenge_method: 'S256',
       });
       const authorize = await httpsGet(url);
       assert.equal(authorize.status, 303);
@@ -172,10 +252,32 @@ describe('built-in HTTPS', () => {
 
   it('gatehouse start --tls-cert --tls-key serves https', { timeout: 30_000 }, async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_SECRET: TEST_SECRET };
-    for (const name of ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_CONFIG', 'GATEHOUSE_TRUST_PROXY']) delete env[name];
+    for (const name of [
+      'PORT',
+      'GATEHOUSE_ISSUER',
+      'GATEHOUSE_DATABASE_URL',
+      'GATEHOUSE_CONFIG',
+      'GATEHOUSE_TRUST_PROXY',
+    ])
+      delete env[name];
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', CLI_MAIN, 'start', '--database', 'sqlite::memory:', '--port', '0', '--host', '127.0.0.1', '--tls-cert', certFile, '--tls-key', keyFile],
+      [
+        '--import',
+        'tsx',
+        CLI_MAIN,
+        'start',
+        '--database',
+        'sqlite::memory:',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--tls-cert',
+        certFile,
+        '--tls-key',
+        keyFile,
+      ],
       { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -206,13 +308,26 @@ describe('trust proxy', () => {
   /** A server that logs into `lines`. */
   async function serverLogging(trustProxy: boolean | string, lines: string[]): Promise<RunningGatehouse> {
     return startGatehouse(
-      { ...DEFAULT_SETTINGS, issuer: 'https://auth.example.com', host: '127.0.0.1', port: 0, databaseUrl: 'sqlite::memory:', secret: TEST_SECRET, clients: [], users: [], resources: [], trustProxy },
+      {
+        ...DEFAULT_SETTINGS,
+        issuer: 'https://auth.example.com',
+        host: '127.0.0.1',
+        port: 0,
+        databaseUrl: 'sqlite::memory:',
+        secret: TEST_SECRET,
+        clients: [],
+        users: [],
+        resources: [],
+        trustProxy,
+      },
       { logger: { write: (line: string) => void lines.push(line) } },
     );
   }
   const FORWARDED = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' };
   const loggedAddresses = (lines: string[]) =>
-    lines.map((line) => JSON.parse(line) as { req?: { remoteAddress?: string } }).flatMap((entry) => (entry.req?.remoteAddress ? [entry.req.remoteAddress] : []));
+    lines
+      .map((line) => JSON.parse(line) as { req?: { remoteAddress?: string } })
+      .flatMap((entry) => (entry.req?.remoteAddress ? [entry.req.remoteAddress] : []));
 
   it('RFC 7239 / X-Forwarded-*: behind a trusted proxy, the forwarded client IP is logged and https responses carry HSTS', async () => {
     const lines: string[] = [];
@@ -244,7 +359,9 @@ describe('trust proxy', () => {
 describe('security headers on every HTML page', () => {
   let gatehouse: RunningGatehouse;
   before(async () => {
-    gatehouse = await startTestServer({ clients: [{ ...CONFIDENTIAL_CLIENT, post_logout_redirect_uris: ['http://127.0.0.1:9000/bye'] }] });
+    gatehouse = await startTestServer({
+      clients: [{ ...CONFIDENTIAL_CLIENT, post_logout_redirect_uris: ['http://127.0.0.1:9000/bye'] }],
+    });
   });
   after(async () => {
     await gatehouse.close();
@@ -253,13 +370,25 @@ describe('security headers on every HTML page', () => {
   async function get(ua: UserAgent | null, path: string): Promise<PageResponse> {
     if (ua) return ua.request(path);
     const response = await fetch(new URL(path, gatehouse.url), { redirect: 'manual' });
-    return { status: response.status, url: path, location: response.headers.get('location'), headers: response.headers, body: await response.text() };
+    return {
+      status: response.status,
+      url: path,
+      location: response.headers.get('location'),
+      headers: response.headers,
+      body: await response.text(),
+    };
   }
 
   function params(overrides: Record<string, string> = {}): Record<string, string | undefined> {
     return {
-      response_type: 'code', client_id: CONFIDENTIAL_CLIENT.client_id, redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0], scope: 'openid profile', state: 's',
-      code_challenge: s256Challenge(newVerifier()), code_challenge_method: 'S256', ...overrides,
+      response_type: 'code',
+      client_id: CONFIDENTIAL_CLIENT.client_id,
+      redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
+      scope: 'openid profile',
+      state: 's',
+      code_challenge: s256Challenge(newVerifier()),
+      code_challenge_method: 'S256',
+      ...overrides,
     };
   }
 
@@ -269,20 +398,38 @@ describe('security headers on every HTML page', () => {
     const login = await ua.navigate(authorizeUrl(gatehouse, params()));
     pages.push(['login', login]);
     const action = /<form[^>]*action="([^"]+)"/.exec(login.body)![1]!;
-    const failed = await ua.request(action, { form: { csrf_token: /name="csrf_token" value="([^"]+)"/.exec(login.body)![1]!, username: ALICE.username, password: 'wrong' } });
+    const failed = await ua.request(action, {
+      form: {
+        csrf_token: /name="csrf_token" value="([^"]+)"/.exec(login.body)![1]!,
+        username: ALICE.username,
+        password: 'wrong',
+      },
+    });
     pages.push(['login after a failed attempt', await ua.navigate(new URL(failed.location!, gatehouse.url).href)]);
-    const consent = await ua.submit(await ua.navigate(login.url), { username: ALICE.username, password: ALICE.password });
+    const consent = await ua.submit(await ua.navigate(login.url), {
+      username: ALICE.username,
+      password: ALICE.password,
+    });
     pages.push(['consent', consent]);
     const codeRedirect = await ua.submit(consent, { decision: 'allow' });
-    pages.push(['form_post response', await ua.navigate(authorizeUrl(gatehouse, params({ response_mode: 'form_post' })))]);
+    pages.push([
+      'form_post response',
+      await ua.navigate(authorizeUrl(gatehouse, params({ response_mode: 'form_post' }))),
+    ]);
     pages.push(['error page (unknown client)', await get(null, `/authorize?client_id=nobody`)]);
-    pages.push(['error page (bad redirect_uri)', await get(null, new URL(authorizeUrl(gatehouse, params({ redirect_uri: 'http://127.0.0.1:9000/other' }))).href)]);
+    pages.push([
+      'error page (bad redirect_uri)',
+      await get(null, new URL(authorizeUrl(gatehouse, params({ redirect_uri: 'http://127.0.0.1:9000/other' }))).href),
+    ]);
     pages.push(['error page (no such interaction)', await get(ua, '/interaction/AAAAAAAAAAAAAAAAAAAAAA')]);
     pages.push(['405 page', await ua.request('/authorize', { method: 'PUT' })]);
     pages.push(['logout confirmation', await ua.request('/logout')]);
     pages.push(['signed-out page', await get(null, '/logout')]);
 
-    assert.match(pages.find(([name]) => name === 'form_post response')![1].body, /<form method="post" action="http:\/\/127\.0\.0\.1:9000\/callback"/);
+    assert.match(
+      pages.find(([name]) => name === 'form_post response')![1].body,
+      /<form method="post" action="http:\/\/127\.0\.0\.1:9000\/callback"/,
+    );
     assert.match(pages.find(([name]) => name === 'logout confirmation')![1].body, /Sign out of Gatehouse\?/);
     assert.match(pages.find(([name]) => name === 'signed-out page')![1].body, /You are signed out/);
     for (const [name, page] of pages) {

@@ -19,9 +19,19 @@ import type { RunningGatehouse } from '../../src/server.js';
 import { ALICE, CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
 import { UserAgent } from '../helpers/user-agent.js';
 
-const RICH_ALICE = { ...ALICE, given_name: 'Alice', family_name: 'Example', email_verified: true, phone_number: '+1 555 0100' };
+const RICH_ALICE = {
+  ...ALICE,
+  given_name: 'Alice',
+  family_name: 'Example',
+  email_verified: true,
+  phone_number: '+1 555 0100',
+};
 
-async function withServer(settings: Partial<GatehouseSettings>, clients: ClientFixture[], fn: (gatehouse: RunningGatehouse) => Promise<void>): Promise<void> {
+async function withServer(
+  settings: Partial<GatehouseSettings>,
+  clients: ClientFixture[],
+  fn: (gatehouse: RunningGatehouse) => Promise<void>,
+): Promise<void> {
   const gatehouse = await startTestServer({ settings, clients, users: [RICH_ALICE] });
   try {
     await fn(gatehouse);
@@ -31,10 +41,21 @@ async function withServer(settings: Partial<GatehouseSettings>, clients: ClientF
 }
 
 /** A code flow with openid-client, which validates the ID token with `metadata` (e.g. an enforced alg). */
-async function signIn(gatehouse: RunningGatehouse, fixture: ClientFixture, scope: string, metadata: Partial<client.ClientMetadata> = {}) {
-  const config = await client.discovery(new URL(gatehouse.url), fixture.client_id, metadata, client.ClientSecretBasic(fixture.client_secret!), {
-    execute: [client.allowInsecureRequests],
-  });
+async function signIn(
+  gatehouse: RunningGatehouse,
+  fixture: ClientFixture,
+  scope: string,
+  metadata: Partial<client.ClientMetadata> = {},
+) {
+  const config = await client.discovery(
+    new URL(gatehouse.url),
+    fixture.client_id,
+    metadata,
+    client.ClientSecretBasic(fixture.client_secret!),
+    {
+      execute: [client.allowInsecureRequests],
+    },
+  );
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -47,20 +68,32 @@ async function signIn(gatehouse: RunningGatehouse, fixture: ClientFixture, scope
     nonce,
   });
   const final = await new UserAgent(gatehouse.url).authorize(url.href, ALICE);
-  const tokens = await client.authorizationCodeGrant(config, new URL(final.location!), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+  const tokens = await client.authorizationCodeGrant(config, new URL(final.location!), {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+  });
   return { config, tokens, claims: tokens.claims()! };
 }
 
-const explicit = (alg: 'ES256' | 'RS256'): ClientFixture => ({ ...CONFIDENTIAL_CLIENT, client_id: `alg-${alg}`, id_token_signed_response_alg: alg });
+const explicit = (alg: 'ES256' | 'RS256'): ClientFixture => ({
+  ...CONFIDENTIAL_CLIENT,
+  client_id: `alg-${alg}`,
+  id_token_signed_response_alg: alg,
+});
 
 describe('ID token signing algorithm', () => {
   it('OpenID Connect Dynamic Client Registration §2: a client that registers no id_token_signed_response_alg gets RS256 ID tokens, accepted by a relying party enforcing RS256; access tokens stay ES256', async () => {
     await withServer({}, [CONFIDENTIAL_CLIENT], async (gatehouse) => {
       // express-openid-connect's default: id_token_signed_response_alg RS256, enforced.
-      const { tokens } = await signIn(gatehouse, CONFIDENTIAL_CLIENT, 'openid', { id_token_signed_response_alg: 'RS256' });
+      const { tokens } = await signIn(gatehouse, CONFIDENTIAL_CLIENT, 'openid', {
+        id_token_signed_response_alg: 'RS256',
+      });
       assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'RS256');
       assert.equal(decodeProtectedHeader(tokens.access_token).alg, 'ES256');
-      const discovery = (await (await fetch(`${gatehouse.url}/.well-known/openid-configuration`)).json()) as { id_token_signing_alg_values_supported: string[] };
+      const discovery = (await (await fetch(`${gatehouse.url}/.well-known/openid-configuration`)).json()) as {
+        id_token_signing_alg_values_supported: string[];
+      };
       assert.ok(discovery.id_token_signing_alg_values_supported.includes('RS256'));
       const jwks = (await (await fetch(`${gatehouse.url}/jwks`)).json()) as { keys: Array<{ alg: string }> };
       assert.ok(jwks.keys.some((key) => key.alg === 'RS256'));
@@ -68,14 +101,24 @@ describe('ID token signing algorithm', () => {
   });
 
   it('OpenID Connect Dynamic Client Registration §2: id_token_signed_response_alg_default sets the default; a registered alg (ES256 or RS256) wins over it', async () => {
-    await withServer({ idTokenSignedResponseAlgDefault: 'ES256' }, [CONFIDENTIAL_CLIENT, explicit('RS256')], async (gatehouse) => {
-      const byDefault = await signIn(gatehouse, CONFIDENTIAL_CLIENT, 'openid', { id_token_signed_response_alg: 'ES256' });
-      assert.equal(decodeProtectedHeader(byDefault.tokens.id_token!).alg, 'ES256');
-      const registered = await signIn(gatehouse, explicit('RS256'), 'openid', { id_token_signed_response_alg: 'RS256' });
-      assert.equal(decodeProtectedHeader(registered.tokens.id_token!).alg, 'RS256');
-    });
+    await withServer(
+      { idTokenSignedResponseAlgDefault: 'ES256' },
+      [CONFIDENTIAL_CLIENT, explicit('RS256')],
+      async (gatehouse) => {
+        const byDefault = await signIn(gatehouse, CONFIDENTIAL_CLIENT, 'openid', {
+          id_token_signed_response_alg: 'ES256',
+        });
+        assert.equal(decodeProtectedHeader(byDefault.tokens.id_token!).alg, 'ES256');
+        const registered = await signIn(gatehouse, explicit('RS256'), 'openid', {
+          id_token_signed_response_alg: 'RS256',
+        });
+        assert.equal(decodeProtectedHeader(registered.tokens.id_token!).alg, 'RS256');
+      },
+    );
     await withServer({}, [explicit('ES256')], async (gatehouse) => {
-      const registered = await signIn(gatehouse, explicit('ES256'), 'openid', { id_token_signed_response_alg: 'ES256' });
+      const registered = await signIn(gatehouse, explicit('ES256'), 'openid', {
+        id_token_signed_response_alg: 'ES256',
+      });
       assert.equal(decodeProtectedHeader(registered.tokens.id_token!).alg, 'ES256');
     });
   });
@@ -93,7 +136,8 @@ describe('claims granted by scope in the ID token', () => {
       assert.equal(claims.email_verified, true);
       assert.equal(claims.phone_number, undefined, 'phone was not granted');
       const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
-      for (const claim of ['sub', 'name', 'given_name', 'family_name', 'updated_at', 'email', 'email_verified']) assert.deepEqual(claims[claim], userinfo[claim], claim);
+      for (const claim of ['sub', 'name', 'given_name', 'family_name', 'updated_at', 'email', 'email_verified'])
+        assert.deepEqual(claims[claim], userinfo[claim], claim);
       // The authentication claims are still there and not displaced.
       assert.equal(claims.acr, 'urn:gatehouse:pwd');
       assert.deepEqual(claims.amr, ['pwd']);

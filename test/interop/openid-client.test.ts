@@ -14,9 +14,15 @@ import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, startTestServ
 import { UserAgent, formPostFields, isLoginPage } from '../helpers/user-agent.js';
 import { postgresSkipMessage } from '../helpers/postgres.js';
 
-async function discover(gatehouse: RunningGatehouse, fixture: typeof CONFIDENTIAL_CLIENT): Promise<client.Configuration> {
-  const auth = fixture.token_endpoint_auth_method === 'none' ? client.None() : client.ClientSecretBasic(fixture.client_secret!);
-  return client.discovery(new URL(gatehouse.url), fixture.client_id, undefined, auth, { execute: [client.allowInsecureRequests] });
+async function discover(
+  gatehouse: RunningGatehouse,
+  fixture: typeof CONFIDENTIAL_CLIENT,
+): Promise<client.Configuration> {
+  const auth =
+    fixture.token_endpoint_auth_method === 'none' ? client.None() : client.ClientSecretBasic(fixture.client_secret!);
+  return client.discovery(new URL(gatehouse.url), fixture.client_id, undefined, auth, {
+    execute: [client.allowInsecureRequests],
+  });
 }
 
 async function authorizationUrl(config: client.Configuration, redirectUri: string, extra: Record<string, string> = {}) {
@@ -71,7 +77,11 @@ for (const target of STORE_TARGETS) {
       assert.equal(callback.origin + callback.pathname, redirectUri);
       assert.equal(callback.searchParams.get('iss'), gatehouse.url, 'RFC 9207 §2: iss in the authorization response');
 
-      const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+      const tokens = await client.authorizationCodeGrant(config, callback, {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+        expectedNonce: nonce,
+      });
       assert.equal(tokens.token_type, 'bearer');
       assert.equal(tokens.scope, 'openid profile email');
       const claims = tokens.claims()!;
@@ -82,7 +92,11 @@ for (const target of STORE_TARGETS) {
 
       // RFC 9068: the access token is a JWT with typ at+jwt, verifiable with the published JWKS.
       const jwks = createRemoteJWKSet(new URL(`${gatehouse.url}/jwks`));
-      const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, { issuer: gatehouse.url, typ: 'at+jwt', audience: gatehouse.url });
+      const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, {
+        issuer: gatehouse.url,
+        typ: 'at+jwt',
+        audience: gatehouse.url,
+      });
       assert.equal(protectedHeader.alg, 'ES256');
       assert.equal(payload.client_id, CONFIDENTIAL_CLIENT.client_id);
       assert.equal(payload.sub, claims.sub);
@@ -97,21 +111,30 @@ for (const target of STORE_TARGETS) {
       const { url, verifier, state, nonce } = await authorizationUrl(config, redirectUri);
       const ua = new UserAgent(gatehouse.url);
       const final = await ua.authorize(url.href, ALICE);
-      const tokens = await client.authorizationCodeGrant(config, new URL(final.location!), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+      const tokens = await client.authorizationCodeGrant(config, new URL(final.location!), {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+        expectedNonce: nonce,
+      });
       assert.ok(tokens.access_token);
       assert.equal(tokens.claims()!.aud, PUBLIC_CLIENT.client_id);
       // ID tokens default to RS256 (OpenID Connect Dynamic Client Registration §2), access tokens stay ES256; both keys are published.
       assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'RS256');
       assert.equal(decodeProtectedHeader(tokens.access_token).alg, 'ES256');
-      const published = ((await (await fetch(`${gatehouse.url}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
-      for (const token of [tokens.id_token!, tokens.access_token]) assert.ok(published.includes(decodeProtectedHeader(token).kid!));
+      const published = (
+        (await (await fetch(`${gatehouse.url}/jwks`)).json()) as { keys: Array<{ kid: string }> }
+      ).keys.map((key) => key.kid);
+      for (const token of [tokens.id_token!, tokens.access_token])
+        assert.ok(published.includes(decodeProtectedHeader(token).kid!));
     });
 
     it('OAuth 2.0 Form Post Response Mode: the code arrives in an auto-submitting form and openid-client accepts it', async (t) => {
       if (skipWithoutStore(t)) return;
       const config = await discover(gatehouse, CONFIDENTIAL_CLIENT);
       const redirectUri = CONFIDENTIAL_CLIENT.redirect_uris[0]!;
-      const { url, verifier, state, nonce } = await authorizationUrl(config, redirectUri, { response_mode: 'form_post' });
+      const { url, verifier, state, nonce } = await authorizationUrl(config, redirectUri, {
+        response_mode: 'form_post',
+      });
       const ua = new UserAgent(gatehouse.url);
       const page = await ua.authorize(url.href, ALICE);
       assert.equal(page.status, 200);
@@ -119,8 +142,16 @@ for (const target of STORE_TARGETS) {
       const fields = formPostFields(page.body);
       assert.equal(fields.state, state);
       assert.equal(fields.iss, gatehouse.url);
-      const callback = new Request(redirectUri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
-      const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+      const callback = new Request(redirectUri, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields),
+      });
+      const tokens = await client.authorizationCodeGrant(config, callback, {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+        expectedNonce: nonce,
+      });
       assert.ok(tokens.id_token);
     });
 

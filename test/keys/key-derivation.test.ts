@@ -10,12 +10,17 @@ import assert from 'node:assert/strict';
 import { hkdfSync } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
 import { KeyRing } from '../../src/core/keys/key-ring.js';
-import { createSigningKeyRecord, deriveKeyEncryptionKey, deriveSealingKey } from '../../src/core/keys/signing-key-crypto.js';
+import {
+  createSigningKeyRecord,
+  deriveKeyEncryptionKey,
+  deriveSealingKey,
+} from '../../src/core/keys/signing-key-crypto.js';
 import { openStore } from '../../src/store/open-store.js';
 import { TEST_SECRET } from '../helpers/server.js';
 
 /** The derivation every release so far used for the signing keys (and, until now, for sealing too). */
-const legacyKek = () => new Uint8Array(hkdfSync('sha256', TEST_SECRET, 'gatehouse', 'gatehouse signing-key encryption v1', 32));
+const legacyKek = () =>
+  new Uint8Array(hkdfSync('sha256', TEST_SECRET, 'gatehouse', 'gatehouse signing-key encryption v1', 32));
 const DIR = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] };
 
 describe('HKDF key separation', () => {
@@ -28,7 +33,10 @@ describe('HKDF key separation', () => {
       const sealed = await ring.seal('successor-token');
       assert.equal(await ring.unseal(sealed), 'successor-token');
       await assert.rejects(compactDecrypt(sealed, deriveKeyEncryptionKey(TEST_SECRET), DIR));
-      assert.equal(new TextDecoder().decode((await compactDecrypt(sealed, deriveSealingKey(TEST_SECRET), DIR)).plaintext), 'successor-token');
+      assert.equal(
+        new TextDecoder().decode((await compactDecrypt(sealed, deriveSealingKey(TEST_SECRET), DIR)).plaintext),
+        'successor-token',
+      );
     } finally {
       await store.close();
     }
@@ -44,7 +52,9 @@ describe('HKDF key separation', () => {
       const ring = await KeyRing.open(store, TEST_SECRET, 'ES256');
       assert.equal(ring.active().kid, old.kid, 'the stored key signs; no new key was made');
       assert.equal((await store.signingKeys.list()).length, 1);
-      const legacySealed = await new CompactEncrypt(new TextEncoder().encode('old-successor')).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(legacyKek());
+      const legacySealed = await new CompactEncrypt(new TextEncoder().encode('old-successor'))
+        .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+        .encrypt(legacyKek());
       assert.equal(decodeProtectedHeader(legacySealed).kid, undefined);
       assert.equal(await ring.unseal(legacySealed), 'old-successor');
     } finally {

@@ -20,7 +20,11 @@ import { KeyManagementError } from '../../src/core/errors.js';
 
 const API = 'https://notes.api.example/';
 // ES256 ID tokens (registered; the default is RS256), so that ID tokens follow the ES256 key rotated here, as access tokens do.
-const WEB = { ...CONFIDENTIAL_CLIENT, scope: `${CONFIDENTIAL_CLIENT.scope} notes:read`, id_token_signed_response_alg: 'ES256' as const };
+const WEB = {
+  ...CONFIDENTIAL_CLIENT,
+  scope: `${CONFIDENTIAL_CLIENT.scope} notes:read`,
+  id_token_signed_response_alg: 'ES256' as const,
+};
 const SERVER: TestServerOptions = {
   clients: [WEB],
   resources: [{ resource: API, scopes: ['notes:read'], introspection_client_ids: [] }],
@@ -40,7 +44,10 @@ async function jwksKids(gatehouse: RunningGatehouse): Promise<string[]> {
 }
 
 /** An access token (and ID token) for API, from a full code flow through openid-client. */
-async function tokensFrom(gatehouse: RunningGatehouse, web: InteropClient): Promise<{ accessToken: string; idToken: string }> {
+async function tokensFrom(
+  gatehouse: RunningGatehouse,
+  web: InteropClient,
+): Promise<{ accessToken: string; idToken: string }> {
   const tokens = await codeFlow(gatehouse, web, { scope: 'openid notes:read', resource: [API] });
   assert.ok(tokens.id_token);
   return { accessToken: tokens.access_token, idToken: tokens.id_token };
@@ -50,7 +57,10 @@ async function tokensFrom(gatehouse: RunningGatehouse, web: InteropClient): Prom
 async function introspect(gatehouse: RunningGatehouse, token: string): Promise<Record<string, unknown>> {
   const response = await fetch(`${gatehouse.url}/introspect`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization(WEB.client_id, WEB.client_secret!) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basicAuthorization(WEB.client_id, WEB.client_secret!),
+    },
     body: new URLSearchParams({ token }).toString(),
   });
   assert.equal(response.status, 200);
@@ -58,7 +68,10 @@ async function introspect(gatehouse: RunningGatehouse, token: string): Promise<R
 }
 
 /** A verifier of the resource module that counts its JWKS requests. */
-function countingVerifier(gatehouse: RunningGatehouse, options: { jwksCooldownSeconds?: number; clockToleranceSeconds?: number } = {}) {
+function countingVerifier(
+  gatehouse: RunningGatehouse,
+  options: { jwksCooldownSeconds?: number; clockToleranceSeconds?: number } = {},
+) {
   const counter = { jwks: 0 };
   const verifier: ResourceVerifier = createVerifier({
     issuer: gatehouse.url,
@@ -73,7 +86,11 @@ function countingVerifier(gatehouse: RunningGatehouse, options: { jwksCooldownSe
 }
 
 /** Polls `condition` until it holds (the instances reload their keys on a timer). */
-async function eventually(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function eventually(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
@@ -149,7 +166,8 @@ describe('key rotation on one instance', () => {
     const keys = gatehouse.context.keys;
     const active = keys.active();
     // Previous keys could take over: retire them first.
-    for (const { record, state } of keys.states()) if (record.alg === 'ES256' && state === 'previous') await keys.retire(record.kid);
+    for (const { record, state } of keys.states())
+      if (record.alg === 'ES256' && state === 'previous') await keys.retire(record.kid);
     await assert.rejects(keys.retire(active.kid), (error: unknown) => {
       assert.ok(error instanceof KeyManagementError);
       assert.match(error.message, /only active ES256 signing key/);
@@ -168,7 +186,11 @@ describe('retiring a key', () => {
   let web: InteropClient;
 
   before(async () => {
-    gatehouse = await startTestServer({ ...SERVER, settings: { accessTokenTtlSeconds: TTL_SECONDS }, keyReloadIntervalMs: RELOAD_MS });
+    gatehouse = await startTestServer({
+      ...SERVER,
+      settings: { accessTokenTtlSeconds: TTL_SECONDS },
+      keyReloadIntervalMs: RELOAD_MS,
+    });
     web = await interopClient(gatehouse, WEB);
   });
   after(() => gatehouse.close());
@@ -185,7 +207,9 @@ describe('retiring a key', () => {
     // Still published, and a resource server that never saw it can still validate the old token.
     assert.ok((await jwksKids(gatehouse)).includes(oldKid));
     assert.equal(keys.states().find((entry) => entry.record.kid === oldKid)?.state, 'retired');
-    await countingVerifier(gatehouse, { clockToleranceSeconds: 0 }).verifier.verifyToken(old.accessToken, ['notes:read']);
+    await countingVerifier(gatehouse, { clockToleranceSeconds: 0 }).verifier.verifyToken(old.accessToken, [
+      'notes:read',
+    ]);
     assert.equal(kidOf((await tokensFrom(gatehouse, web)).accessToken), rotated.kid, 'a retired key never signs');
 
     // Every token it signed has expired after the token lifetime (exp rounded up to the second), plus one reload interval.
@@ -197,7 +221,9 @@ describe('retiring a key', () => {
     assert.ok(!(await jwksKids(gatehouse)).includes(oldKid), 'gone from the JWKS');
     assert.ok((await jwksKids(gatehouse)).includes(rotated.kid));
     assert.equal(keys.states().find((entry) => entry.record.kid === oldKid)?.state, 'expired');
-    const error = await refusal(countingVerifier(gatehouse, { clockToleranceSeconds: 0 }).verifier.verifyToken(old.accessToken));
+    const error = await refusal(
+      countingVerifier(gatehouse, { clockToleranceSeconds: 0 }).verifier.verifyToken(old.accessToken),
+    );
     assert.equal(error.error, 'invalid_token');
   });
 });
@@ -230,8 +256,12 @@ describe('several instances on one PostgreSQL database', () => {
 
     // What `gatehouse keys rotate --activate-after 0` does: no running instance is told.
     const rotated = await rotateSigningKey(a.store, TEST_SECRET, { alg: 'ES256', activateAfterSeconds: 0 });
-    for (const instance of [a, b]) await eventually('the instance reloaded', () => instance.context.keys.publicKeyFor(rotated.kid) !== undefined);
-    for (const [instance, web] of [[a, webA], [b, webB]] as const) {
+    for (const instance of [a, b])
+      await eventually('the instance reloaded', () => instance.context.keys.publicKeyFor(rotated.kid) !== undefined);
+    for (const [instance, web] of [
+      [a, webA],
+      [b, webB],
+    ] as const) {
       assert.ok((await jwksKids(instance)).includes(rotated.kid), 'published by every instance');
       assert.ok((await jwksKids(instance)).includes(initial), 'the previous key stays published');
       const tokens = await tokensFrom(instance, web);
@@ -242,8 +272,14 @@ describe('several instances on one PostgreSQL database', () => {
     // `gatehouse keys retire` through the store: the instances see it at their next reload.
     await a.store.signingKeys.retire(initial, Date.now());
     for (const instance of [a, b]) {
-      await eventually('the instance saw the retirement', () => instance.context.keys.states().find((entry) => entry.record.kid === initial)?.state === 'retired');
-      assert.ok((await jwksKids(instance)).includes(initial), 'the retired key is still published (default 1 h tokens)');
+      await eventually(
+        'the instance saw the retirement',
+        () => instance.context.keys.states().find((entry) => entry.record.kid === initial)?.state === 'retired',
+      );
+      assert.ok(
+        (await jwksKids(instance)).includes(initial),
+        'the retired key is still published (default 1 h tokens)',
+      );
     }
   });
 
@@ -262,7 +298,11 @@ describe('several instances on one PostgreSQL database', () => {
       const tokens = await tokensFrom(a, webA);
       assert.equal(kidOf(tokens.accessToken), rotated.kid);
       assert.equal(c.context.keys.publicKeyFor(rotated.kid), undefined, 'c has not loaded the new key yet');
-      assert.equal((await introspect(c, tokens.accessToken))['active'], true, 'c reloaded its keys for the unknown kid');
+      assert.equal(
+        (await introspect(c, tokens.accessToken))['active'],
+        true,
+        'c reloaded its keys for the unknown kid',
+      );
       assert.ok(c.context.keys.publicKeyFor(rotated.kid));
       assert.ok((await jwksKids(c)).includes(rotated.kid));
     } finally {

@@ -20,9 +20,17 @@ import { ALICE, CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.j
 import { sleep } from '../helpers/interop-client.js';
 import { UserAgent, isConsentPage, isLoginPage, type PageResponse } from '../helpers/user-agent.js';
 
-const APP: ClientFixture = { ...CONFIDENTIAL_CLIENT, client_id: 'oidc-app', scope: 'openid profile email phone offline_access' };
+const APP: ClientFixture = {
+  ...CONFIDENTIAL_CLIENT,
+  client_id: 'oidc-app',
+  scope: 'openid profile email phone offline_access',
+};
 /** OpenID Connect Dynamic Client Registration §2: this client wants RS256 ID tokens. */
-const RS256_APP: ClientFixture = { ...CONFIDENTIAL_CLIENT, client_id: 'rs256-app', id_token_signed_response_alg: 'RS256' };
+const RS256_APP: ClientFixture = {
+  ...CONFIDENTIAL_CLIENT,
+  client_id: 'rs256-app',
+  id_token_signed_response_alg: 'RS256',
+};
 const BOB: UserFixture = { username: 'bob', password: 'bob password that is long enough' };
 
 type Checks = client.AuthorizationCodeGrantChecks;
@@ -34,10 +42,20 @@ interface AuthRequest {
   nonce: string | undefined;
 }
 
-async function configure(gatehouse: RunningGatehouse, fixture: ClientFixture, metadata?: Partial<client.ClientMetadata>): Promise<client.Configuration> {
-  return client.discovery(new URL(gatehouse.url), fixture.client_id, metadata, client.ClientSecretBasic(fixture.client_secret!), {
-    execute: [client.allowInsecureRequests],
-  });
+async function configure(
+  gatehouse: RunningGatehouse,
+  fixture: ClientFixture,
+  metadata?: Partial<client.ClientMetadata>,
+): Promise<client.Configuration> {
+  return client.discovery(
+    new URL(gatehouse.url),
+    fixture.client_id,
+    metadata,
+    client.ClientSecretBasic(fixture.client_secret!),
+    {
+      execute: [client.allowInsecureRequests],
+    },
+  );
 }
 
 /** An authentication request with PKCE, state and (unless `nonce: null`) a nonce, plus `extra` parameters. */
@@ -62,8 +80,17 @@ async function authRequest(
 }
 
 /** openid-client processes the authorization response, redeems the code and validates the ID token. */
-async function redeem(config: client.Configuration, final: PageResponse, request: AuthRequest, checks: Partial<Checks> = {}) {
-  assert.equal(final.status, 303, `expected a redirect to the client, got ${final.status}: ${final.body.slice(0, 300)}`);
+async function redeem(
+  config: client.Configuration,
+  final: PageResponse,
+  request: AuthRequest,
+  checks: Partial<Checks> = {},
+) {
+  assert.equal(
+    final.status,
+    303,
+    `expected a redirect to the client, got ${final.status}: ${final.body.slice(0, 300)}`,
+  );
   return client.authorizationCodeGrant(config, new URL(final.location!), {
     pkceCodeVerifier: request.verifier,
     expectedState: request.state,
@@ -73,10 +100,22 @@ async function redeem(config: client.Configuration, final: PageResponse, request
 }
 
 /** The authorization response is an error (RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6), as openid-client reports it. */
-async function assertAuthorizationError(config: client.Configuration, final: PageResponse, request: AuthRequest, error: string): Promise<void> {
-  assert.equal(final.status, 303, `expected a redirect to the client, got ${final.status}: ${final.body.slice(0, 300)}`);
+async function assertAuthorizationError(
+  config: client.Configuration,
+  final: PageResponse,
+  request: AuthRequest,
+  error: string,
+): Promise<void> {
+  assert.equal(
+    final.status,
+    303,
+    `expected a redirect to the client, got ${final.status}: ${final.body.slice(0, 300)}`,
+  );
   await assert.rejects(
-    client.authorizationCodeGrant(config, new URL(final.location!), { pkceCodeVerifier: request.verifier, expectedState: request.state }),
+    client.authorizationCodeGrant(config, new URL(final.location!), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+    }),
     (thrown: unknown) => {
       assert.ok(thrown instanceof client.AuthorizationResponseError, String(thrown));
       assert.equal(thrown.error, error, thrown.error_description ?? '');
@@ -86,7 +125,11 @@ async function assertAuthorizationError(config: client.Configuration, final: Pag
 }
 
 /** Signs in on the login page (which must be showing) and consents if asked. */
-async function signIn(ua: UserAgent, page: PageResponse, user: { username: string; password: string } = ALICE): Promise<PageResponse> {
+async function signIn(
+  ua: UserAgent,
+  page: PageResponse,
+  user: { username: string; password: string } = ALICE,
+): Promise<PageResponse> {
   assert.ok(isLoginPage(page), `expected the login page, got ${page.status}: ${page.body.slice(0, 200)}`);
   let next = await ua.submit(page, { username: user.username, password: user.password });
   if (isConsentPage(next)) next = await ua.submit(next, { decision: 'allow' });
@@ -233,7 +276,10 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
       const ua = new UserAgent(gatehouse.url);
       const request = await authRequest(config);
       const final = await ua.authorize(request.url.href, ALICE);
-      await assert.rejects(redeem(config, final, request, { expectedNonce: client.randomNonce() }), clientErrorBecause(/unexpected ID Token "nonce" claim value/));
+      await assert.rejects(
+        redeem(config, final, request, { expectedNonce: client.randomNonce() }),
+        clientErrorBecause(/unexpected ID Token "nonce" claim value/),
+      );
     });
 
     it('nonce is optional in the code flow: the ID token then has none', async () => {
@@ -290,7 +336,18 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
       const { ua, tokens } = await signedInBrowser();
       const past = Date.now() - 2 * 3600 * 1000;
       const expired = await issueIdToken(
-        { issuer: gatehouse.url, clientId: APP.client_id, subject: await userId('alice'), authTime: past, nonce: null, sid: null, alg: 'ES256', accessToken: 'x', ttlSeconds: 60, now: past },
+        {
+          issuer: gatehouse.url,
+          clientId: APP.client_id,
+          subject: await userId('alice'),
+          authTime: past,
+          nonce: null,
+          sid: null,
+          alg: 'ES256',
+          accessToken: 'x',
+          ttlSeconds: 60,
+          now: past,
+        },
         gatehouse.context.keys,
       );
       const request = await authRequest(config, { prompt: 'none', id_token_hint: expired });
@@ -321,14 +378,45 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
       const now = Date.now();
       const alice = await userId('alice');
       const { privateKey } = await generateKeyPair('ES256');
-      const foreign = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'foreign' }).setIssuer(gatehouse.url).setSubject(alice).setAudience(APP.client_id).setIssuedAt().setExpirationTime('1h').sign(privateKey);
+      const foreign = await new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: 'foreign' })
+        .setIssuer(gatehouse.url)
+        .setSubject(alice)
+        .setAudience(APP.client_id)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(privateKey);
       const ownKey = gatehouse.context.keys.active(now, 'ES256');
-      const otherIssuer = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: ownKey.kid }).setIssuer('https://other.example').setSubject(alice).setAudience(APP.client_id).setIssuedAt().setExpirationTime('1h').sign(ownKey.privateKey);
+      const otherIssuer = await new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: ownKey.kid })
+        .setIssuer('https://other.example')
+        .setSubject(alice)
+        .setAudience(APP.client_id)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(ownKey.privateKey);
       const otherClient = await issueIdToken(
-        { issuer: gatehouse.url, clientId: RS256_APP.client_id, subject: alice, authTime: now, nonce: null, sid: null, alg: 'ES256', accessToken: 'x', ttlSeconds: 60, now },
+        {
+          issuer: gatehouse.url,
+          clientId: RS256_APP.client_id,
+          subject: alice,
+          authTime: now,
+          nonce: null,
+          sid: null,
+          alg: 'ES256',
+          accessToken: 'x',
+          ttlSeconds: 60,
+          now,
+        },
         gatehouse.context.keys,
       );
-      const hints: Record<string, string> = { garbage: 'not-a-jwt', foreign, otherIssuer, otherClient, accessToken: tokens.access_token };
+      const hints: Record<string, string> = {
+        garbage: 'not-a-jwt',
+        foreign,
+        otherIssuer,
+        otherClient,
+        accessToken: tokens.access_token,
+      };
       for (const [name, hint] of Object.entries(hints)) {
         const request = await authRequest(config, { id_token_hint: hint });
         const final = await ua.navigate(request.url.href);
@@ -385,7 +473,11 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
       assert.equal(header.alg, 'RS256');
       assert.equal(decodeProtectedHeader(tokens.access_token).alg, 'ES256');
       const jwks = createRemoteJWKSet(new URL(`${gatehouse.url}/jwks`));
-      const { payload } = await jwtVerify(tokens.id_token!, jwks, { issuer: gatehouse.url, audience: RS256_APP.client_id, algorithms: ['RS256'] });
+      const { payload } = await jwtVerify(tokens.id_token!, jwks, {
+        issuer: gatehouse.url,
+        audience: RS256_APP.client_id,
+        algorithms: ['RS256'],
+      });
       assert.equal(typeof payload.sid, 'string');
     });
 
@@ -397,15 +489,25 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
 
       const expectsRs256 = await configure(gatehouse, APP, { id_token_signed_response_alg: 'RS256' });
       const second = await authRequest(expectsRs256);
-      assert.equal(decodeProtectedHeader((await redeem(expectsRs256, await ua.navigate(second.url.href), second)).id_token!).alg, 'RS256');
+      assert.equal(
+        decodeProtectedHeader((await redeem(expectsRs256, await ua.navigate(second.url.href), second)).id_token!).alg,
+        'RS256',
+      );
 
       const expectsEs256 = await configure(gatehouse, APP, { id_token_signed_response_alg: 'ES256' });
       const third = await authRequest(expectsEs256);
-      await assert.rejects(redeem(expectsEs256, await ua.navigate(third.url.href), third), clientErrorBecause(/unexpected JWT "alg" header parameter/));
+      await assert.rejects(
+        redeem(expectsEs256, await ua.navigate(third.url.href), third),
+        clientErrorBecause(/unexpected JWT "alg" header parameter/),
+      );
     });
 
     it('on an EdDSA server, discovery adds EdDSA and it can be the default (id_token_signed_response_alg_default); RS256 clients still get RS256', async () => {
-      const eddsa = await startTestServer({ clients: [APP, RS256_APP], users: [ALICE], settings: { signingAlg: 'EdDSA', idTokenSignedResponseAlgDefault: 'EdDSA' } });
+      const eddsa = await startTestServer({
+        clients: [APP, RS256_APP],
+        users: [ALICE],
+        settings: { signingAlg: 'EdDSA', idTokenSignedResponseAlgDefault: 'EdDSA' },
+      });
       try {
         const edConfig = await configure(eddsa, APP);
         assert.deepEqual(edConfig.serverMetadata().id_token_signing_alg_values_supported, ['ES256', 'RS256', 'EdDSA']);

@@ -19,7 +19,12 @@ import { fileURLToPath } from 'node:url';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { ClientFixture, GatehouseSettings } from '../../src/config/settings.js';
-import { LogoutDeliveryWorker, retryDelayMs, TRANSPORT_FAILURE, type WorkerLogger } from '../../src/core/logout/delivery-worker.js';
+import {
+  LogoutDeliveryWorker,
+  retryDelayMs,
+  TRANSPORT_FAILURE,
+  type WorkerLogger,
+} from '../../src/core/logout/delivery-worker.js';
 import { BACKCHANNEL_LOGOUT_EVENT, refreshLogoutToken } from '../../src/core/logout/logout-token.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import type { LogoutDelivery } from '../../src/store/store.js';
@@ -113,7 +118,9 @@ function rpClient(id: string, backchannelUri: string | undefined, sessionRequire
     client_secret: `${id}-secret-that-is-long-enough`,
     redirect_uris: [`http://127.0.0.1:9000/${id}/callback`],
     post_logout_redirect_uris: [SIGNED_OUT],
-    ...(backchannelUri !== undefined ? { backchannel_logout_uri: backchannelUri, backchannel_logout_session_required: sessionRequired } : {}),
+    ...(backchannelUri !== undefined
+      ? { backchannel_logout_uri: backchannelUri, backchannel_logout_session_required: sessionRequired }
+      : {}),
   };
 }
 
@@ -122,18 +129,34 @@ async function signIn(gatehouse: RunningGatehouse, fixture: ClientFixture, ua: U
 }
 
 /** RP-Initiated Logout with the ID token as hint: the session ends at once. */
-async function signOut(gatehouse: RunningGatehouse, fixture: ClientFixture, ua: UserAgent, idToken: string): Promise<void> {
+async function signOut(
+  gatehouse: RunningGatehouse,
+  fixture: ClientFixture,
+  ua: UserAgent,
+  idToken: string,
+): Promise<void> {
   const ic = await interopClient(gatehouse, fixture);
-  const response = await ua.request(client.buildEndSessionUrl(ic.config, { id_token_hint: idToken, post_logout_redirect_uri: SIGNED_OUT }).href);
+  const response = await ua.request(
+    client.buildEndSessionUrl(ic.config, { id_token_hint: idToken, post_logout_redirect_uri: SIGNED_OUT }).href,
+  );
   assert.equal(response.status, 303, response.body.slice(0, 300));
 }
 
 /** Verifies a logout token the way an RP must (Back-Channel Logout 1.0 §2.6). */
-async function verifyLogoutToken(gatehouse: RunningGatehouse, token: string, audience: string, issuer = gatehouse.url): Promise<JWTPayload> {
+async function verifyLogoutToken(
+  gatehouse: RunningGatehouse,
+  token: string,
+  audience: string,
+  issuer = gatehouse.url,
+): Promise<JWTPayload> {
   const jwks = createRemoteJWKSet(new URL(`${gatehouse.url}/jwks`));
   const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer, audience, typ: 'logout+jwt' });
   assert.equal(protectedHeader.typ, 'logout+jwt', '§2.4: explicitly typed');
-  assert.deepEqual(payload['events'], { [BACKCHANNEL_LOGOUT_EVENT]: {} }, '§2.4: the back-channel logout event, an empty object');
+  assert.deepEqual(
+    payload['events'],
+    { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+    '§2.4: the back-channel logout event, an empty object',
+  );
   assert.ok(!('nonce' in payload), '§2.4: a logout token MUST NOT contain a nonce');
   assert.equal(typeof payload.jti, 'string');
   assert.equal(typeof payload.iat, 'number');
@@ -149,9 +172,20 @@ interface CliRun {
 
 function cli(args: string[]): Promise<CliRun> {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_SECRET', 'GATEHOUSE_CONFIG', 'GATEHOUSE_DEBUG']) delete env[name];
+  for (const name of [
+    'PORT',
+    'GATEHOUSE_ISSUER',
+    'GATEHOUSE_DATABASE_URL',
+    'GATEHOUSE_SECRET',
+    'GATEHOUSE_CONFIG',
+    'GATEHOUSE_DEBUG',
+  ])
+    delete env[name];
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts'), ...args], { cwd: REPO, env });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts'), ...args], {
+      cwd: REPO,
+      env,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -181,9 +215,19 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
   before(async () => {
     await endpoint.start();
     // 503 for the first two tries, then 200.
-    flaky = rpClient('rp-flaky', endpoint.script('/flaky', (n) => (n <= 2 ? 503 : 200)), true);
-    steady = rpClient('rp-steady', endpoint.script('/steady', () => 200));
-    dead = rpClient('rp-dead', endpoint.script('/dead', () => 503));
+    flaky = rpClient(
+      'rp-flaky',
+      endpoint.script('/flaky', (n) => (n <= 2 ? 503 : 200)),
+      true,
+    );
+    steady = rpClient(
+      'rp-steady',
+      endpoint.script('/steady', () => 200),
+    );
+    dead = rpClient(
+      'rp-dead',
+      endpoint.script('/dead', () => 503),
+    );
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-bcl-'));
     databaseUrl = `sqlite:${join(dir, 'gatehouse.db')}`;
     gatehouse = await startTestServer({
@@ -191,7 +235,12 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
       clients: [flaky, steady, dead, PUBLIC_CLIENT],
       // Small backoff so the retries take a fraction of a second.
       // The endpoint is on 127.0.0.1, which outbound requests refuse unless allowed.
-      settings: { backchannelLogoutBackoffInitialMs: 100, backchannelLogoutBackoffMaxMs: 400, backchannelLogoutMaxAttempts: 4, outboundAllowPrivateAddresses: true },
+      settings: {
+        backchannelLogoutBackoffInitialMs: 100,
+        backchannelLogoutBackoffMaxMs: 400,
+        backchannelLogoutMaxAttempts: 4,
+        outboundAllowPrivateAddresses: true,
+      },
     });
   });
   after(async () => {
@@ -220,7 +269,10 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
     });
 
     const attempts = endpoint.at('/flaky');
-    assert.deepEqual(attempts.map((entry) => entry.status), [503, 503, 200]);
+    assert.deepEqual(
+      attempts.map((entry) => entry.status),
+      [503, 503, 200],
+    );
     // Exponential backoff: 100 ms after the first failure, 200 ms after the second.
     assert.ok(attempts[1]!.at - attempts[0]!.at >= 90, `first retry after ${attempts[1]!.at - attempts[0]!.at} ms`);
     assert.ok(attempts[2]!.at - attempts[1]!.at >= 190, `second retry after ${attempts[2]!.at - attempts[1]!.at} ms`);
@@ -246,7 +298,10 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
 
     // The failures are recorded with the delivery.
     const deliveries = await gatehouse.store.logoutDeliveries.list();
-    assert.ok(!deliveries.some((delivery) => delivery.clientId === PUBLIC_CLIENT.client_id), 'no token for a client without backchannel_logout_uri');
+    assert.ok(
+      !deliveries.some((delivery) => delivery.clientId === PUBLIC_CLIENT.client_id),
+      'no token for a client without backchannel_logout_uri',
+    );
     const flakyDelivery = deliveryFor(deliveries, flaky.client_id);
     assert.equal(flakyDelivery.attempts, 3);
     assert.equal(flakyDelivery.lastError, 'HTTP 503');
@@ -259,7 +314,14 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
 
     // The other browser is still signed in: its session was not ended.
     const again = await interopClient(gatehouse, steady);
-    const page = await otherBrowser.navigate(client.buildAuthorizationUrl(again.config, { redirect_uri: steady.redirect_uris[0]!, scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).href);
+    const page = await otherBrowser.navigate(
+      client.buildAuthorizationUrl(again.config, {
+        redirect_uri: steady.redirect_uris[0]!,
+        scope: 'openid',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      }).href,
+    );
     assert.equal(page.status, 303, 'the other session still signs in without a login page');
 
     // gatehouse logout-deliveries list: attempts and last error, never the token.
@@ -283,7 +345,8 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
     // This test's worker logs into an array; the server's own worker pauses meanwhile.
     await gatehouse.logoutDeliveryWorker.stop();
     const logs: Array<{ level: string; obj: Record<string, unknown>; msg: string | undefined }> = [];
-    const capture = (level: string) => (obj: object, msg?: string) => logs.push({ level, obj: obj as Record<string, unknown>, msg });
+    const capture = (level: string) => (obj: object, msg?: string) =>
+      logs.push({ level, obj: obj as Record<string, unknown>, msg });
     const logger: WorkerLogger = { info: capture('info'), warn: capture('warn'), error: capture('error') };
     const worker = new LogoutDeliveryWorker(gatehouse.context, logger);
     worker.start();
@@ -316,7 +379,11 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
     assert.ok(!JSON.stringify(logs).includes(delivery.logoutToken), 'logs never contain a logout token');
 
     const failedOnly = await gatehouse.store.logoutDeliveries.list({ failed: true });
-    assert.deepEqual(failedOnly.map((d) => d.clientId), [dead.client_id], 'only undelivered deliveries that failed');
+    assert.deepEqual(
+      failedOnly.map((d) => d.clientId),
+      [dead.client_id],
+      'only undelivered deliveries that failed',
+    );
     const run = await cli(['logout-deliveries', 'list', '--failed', '--json', '--database', databaseUrl]);
     assert.equal(run.code, 0, run.stderr);
     const listed = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
@@ -330,7 +397,7 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
     assert.doesNotMatch(text.stdout, /rp-flaky/);
   });
 
-  it('a logout confirmed on the page notifies the session\'s clients too', async () => {
+  it("a logout confirmed on the page notifies the session's clients too", async () => {
     const ua = new UserAgent(gatehouse.url);
     const tokens = await signIn(gatehouse, steady, ua);
     const before = endpoint.at('/steady').length;
@@ -361,8 +428,15 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
   });
 
   it('exponential backoff: initial delay, doubling, capped', () => {
-    const settings = { ...gatehouse.context.settings, backchannelLogoutBackoffInitialMs: 1000, backchannelLogoutBackoffMaxMs: 300_000 };
-    assert.deepEqual([1, 2, 3, 4, 9, 10, 50, 300].map((n) => retryDelayMs(n, settings)), [1000, 2000, 4000, 8000, 256_000, 300_000, 300_000, 300_000]);
+    const settings = {
+      ...gatehouse.context.settings,
+      backchannelLogoutBackoffInitialMs: 1000,
+      backchannelLogoutBackoffMaxMs: 300_000,
+    };
+    assert.deepEqual(
+      [1, 2, 3, 4, 9, 10, 50, 300].map((n) => retryDelayMs(n, settings)),
+      [1000, 2000, 4000, 8000, 256_000, 300_000, 300_000, 300_000],
+    );
   });
 });
 
@@ -383,8 +457,15 @@ describe('Back-Channel Logout 1.0: the queue is persisted', () => {
 
   it('a delivery in flight when the server stops is delivered by the next server on the same database', async () => {
     // The first request never gets an answer (the server is stopped meanwhile); later ones get 200.
-    const rp = rpClient('rp-restart', endpoint.script('/restart', (n) => (n === 1 ? 'hang' : 200)));
-    const first = await startTestServer({ databaseUrl, clients: [rp], settings: { backchannelLogoutBackoffInitialMs: 100, outboundAllowPrivateAddresses: true } });
+    const rp = rpClient(
+      'rp-restart',
+      endpoint.script('/restart', (n) => (n === 1 ? 'hang' : 200)),
+    );
+    const first = await startTestServer({
+      databaseUrl,
+      clients: [rp],
+      settings: { backchannelLogoutBackoffInitialMs: 100, outboundAllowPrivateAddresses: true },
+    });
     let payloadIssuer: string;
     let sid: unknown;
     try {
@@ -410,9 +491,16 @@ describe('Back-Channel Logout 1.0: the queue is persisted', () => {
       await store.close();
     }
 
-    const second = await startTestServer({ databaseUrl, clients: [rp], settings: { backchannelLogoutBackoffInitialMs: 100, outboundAllowPrivateAddresses: true } });
+    const second = await startTestServer({
+      databaseUrl,
+      clients: [rp],
+      settings: { backchannelLogoutBackoffInitialMs: 100, outboundAllowPrivateAddresses: true },
+    });
     try {
-      await waitFor('the delivery by the second server', async () => (await second.store.logoutDeliveries.list())[0]?.deliveredAt != null);
+      await waitFor(
+        'the delivery by the second server',
+        async () => (await second.store.logoutDeliveries.list())[0]?.deliveredAt != null,
+      );
       const received = endpoint.at('/restart');
       assert.equal(received.length, 2);
       assert.equal(received[1]!.status, 200);
@@ -427,18 +515,26 @@ describe('Back-Channel Logout 1.0: the queue is persisted', () => {
   });
 });
 
-describe('OWASP SSRF Prevention: back-channel logout URIs that reach the server\'s own network', () => {
+describe("OWASP SSRF Prevention: back-channel logout URIs that reach the server's own network", () => {
   const endpoint = new LogoutEndpoint();
   before(() => endpoint.start());
   after(() => endpoint.stop());
 
   /** Signs in and out with `fixture` on a server with `settings`; returns the delivery and the worker's log. */
   async function logoutThrough(fixture: ClientFixture, settings: Partial<GatehouseSettings>) {
-    const gatehouse = await startTestServer({ clients: [fixture], settings: { backchannelLogoutBackoffInitialMs: 100, backchannelLogoutMaxAttempts: 1, ...settings } });
+    const gatehouse = await startTestServer({
+      clients: [fixture],
+      settings: { backchannelLogoutBackoffInitialMs: 100, backchannelLogoutMaxAttempts: 1, ...settings },
+    });
     await gatehouse.logoutDeliveryWorker.stop();
     const logs: Array<{ level: string; obj: Record<string, unknown>; msg: string | undefined }> = [];
-    const capture = (level: string) => (obj: object, msg?: string) => logs.push({ level, obj: obj as Record<string, unknown>, msg });
-    const worker = new LogoutDeliveryWorker(gatehouse.context, { info: capture('info'), warn: capture('warn'), error: capture('error') });
+    const capture = (level: string) => (obj: object, msg?: string) =>
+      logs.push({ level, obj: obj as Record<string, unknown>, msg });
+    const worker = new LogoutDeliveryWorker(gatehouse.context, {
+      info: capture('info'),
+      warn: capture('warn'),
+      error: capture('error'),
+    });
     worker.start();
     try {
       const ua = new UserAgent(gatehouse.url);
@@ -467,7 +563,11 @@ describe('OWASP SSRF Prevention: back-channel logout URIs that reach the server\
     assert.equal(refused.delivery.deliveredAt, null);
     assert.equal(refused.delivery.lastError, TRANSPORT_FAILURE, 'the record says nothing about the target');
     const gaveUp = refused.logs.find((entry) => entry.level === 'error' && entry.obj['clientId'] === fixture.client_id);
-    assert.match(String(gaveUp?.obj['error']), /refused: localhost resolves to (127\.0\.0\.1|::1), loopback/, 'the log has the reason');
+    assert.match(
+      String(gaveUp?.obj['error']),
+      /refused: localhost resolves to (127\.0\.0\.1|::1), loopback/,
+      'the log has the reason',
+    );
 
     const allowed = await logoutThrough(fixture, { outboundAllowPrivateAddresses: true });
     assert.equal(endpoint.at('/internal').length, 1);
@@ -487,7 +587,10 @@ describe('OWASP SSRF Prevention: back-channel logout URIs that reach the server\
       ['rp-moved', `${endpoint.url}/moved`, /HTTP 302: redirects are not followed/],
     ];
     for (const [id, uri, logged] of cases) {
-      const { delivery, logs } = await logoutThrough(rpClient(id, uri), { outboundAllowPrivateAddresses: true, backchannelLogoutTimeoutMs: 300 });
+      const { delivery, logs } = await logoutThrough(rpClient(id, uri), {
+        outboundAllowPrivateAddresses: true,
+        backchannelLogoutTimeoutMs: 300,
+      });
       assert.equal(delivery.lastError, TRANSPORT_FAILURE, id);
       const gaveUp = logs.find((entry) => entry.level === 'error' && entry.obj['clientId'] === id);
       assert.match(String(gaveUp?.obj['error']), logged, id);
@@ -497,7 +600,10 @@ describe('OWASP SSRF Prevention: back-channel logout URIs that reach the server\
 
   it('a backchannel_logout_uri naming a loopback IP literal (http://127.1/) is refused at registration unless allowed', async () => {
     const fixture = rpClient('rp-literal', 'http://127.1:9/logout');
-    await assert.rejects(startTestServer({ clients: [fixture] }), /backchannel_logout_uri http:\/\/127\.1:9\/logout is refused: address 127\.0\.0\.1 is loopback/);
+    await assert.rejects(
+      startTestServer({ clients: [fixture] }),
+      /backchannel_logout_uri http:\/\/127\.1:9\/logout is refused: address 127\.0\.0\.1 is loopback/,
+    );
     const allowed = await startTestServer({ clients: [fixture], settings: { outboundAllowPrivateAddresses: true } });
     await allowed.close();
   });

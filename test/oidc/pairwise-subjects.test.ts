@@ -17,7 +17,14 @@ import { SubjectIdentifiers } from '../../src/core/users/subject-identifiers.js'
 import type { RunningGatehouse } from '../../src/server.js';
 import { runCli } from '../helpers/cli.js';
 import { basicAuthorization } from '../helpers/code-flow.js';
-import { buildCodeRequest, decodeAccessToken, interopClient, startServerOn, type InteropClient, type TokenSet } from '../helpers/interop-client.js';
+import {
+  buildCodeRequest,
+  decodeAccessToken,
+  interopClient,
+  startServerOn,
+  type InteropClient,
+  type TokenSet,
+} from '../helpers/interop-client.js';
 import { postgresSkipMessage } from '../helpers/postgres.js';
 import { ALICE, CONFIDENTIAL_CLIENT, STORE_TARGETS } from '../helpers/server.js';
 import { UserAgent } from '../helpers/user-agent.js';
@@ -61,7 +68,8 @@ for (const target of STORE_TARGETS) {
       const started = await startServerOn(target, { clients: [A1, A2, B, PUBLIC_SUB], users: [ALICE, BOB] });
       gatehouse = started.gatehouse;
       stop = started.stop;
-      for (const fixture of [A1, A2, B, PUBLIC_SUB]) rps.set(fixture.client_id, await interopClient(gatehouse, fixture));
+      for (const fixture of [A1, A2, B, PUBLIC_SUB])
+        rps.set(fixture.client_id, await interopClient(gatehouse, fixture));
       aliceId = (await gatehouse.store.users.getByUsername(ALICE.username))!.id;
     });
     after(async () => {
@@ -102,7 +110,13 @@ for (const target of STORE_TARGETS) {
       assert.notEqual(b, aliceId);
       assert.equal((await signIn(A1)).claims()!.sub, a1, 'the same sub on every login (§8)');
       // The value is what the documented derivation gives: HMAC of sector and user id.
-      assert.equal(a1, SubjectIdentifiers.fromSecret(gatehouse.context.settings.secret).of({ clientId: 'x', redirectUris: ['https://a.example/x'], subjectType: 'pairwise' }, aliceId));
+      assert.equal(
+        a1,
+        SubjectIdentifiers.fromSecret(gatehouse.context.settings.secret).of(
+          { clientId: 'x', redirectUris: ['https://a.example/x'], subjectType: 'pairwise' },
+          aliceId,
+        ),
+      );
     });
 
     it('§8.1: clients of one sector (same redirect URI host) share the sub; other users get other subs', async (t) => {
@@ -167,13 +181,19 @@ for (const target of STORE_TARGETS) {
       const ua = new UserAgent(gatehouse.url);
       const tokens = await signIn(A1, ua);
       const state = client.randomState();
-      const url = client.buildEndSessionUrl(ic.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://a.example/signed-out', state });
+      const url = client.buildEndSessionUrl(ic.config, {
+        id_token_hint: tokens.id_token!,
+        post_logout_redirect_uri: 'https://a.example/signed-out',
+        state,
+      });
       const response = await ua.request(url.href);
       assert.equal(response.status, 303, 'no confirmation page: the hint names this session’s user');
       assert.equal(new URL(response.location!).searchParams.get('state'), state);
       const sid = tokens.claims()!['sid'];
       const deliveries = await gatehouse.store.logoutDeliveries.list({ limit: 50 });
-      const delivery = deliveries.find((candidate) => candidate.clientId === A1.client_id && decodeJwt(candidate.logoutToken)['sid'] === sid);
+      const delivery = deliveries.find(
+        (candidate) => candidate.clientId === A1.client_id && decodeJwt(candidate.logoutToken)['sid'] === sid,
+      );
       assert.ok(delivery, 'a logout token was queued for the client');
       assert.equal(decodeJwt(delivery.logoutToken).sub, tokens.claims()!.sub);
     });
@@ -183,7 +203,10 @@ for (const target of STORE_TARGETS) {
       const tokens = await signIn(A2);
       const response = await fetch(`${gatehouse.url}/introspect`, {
         method: 'POST',
-        headers: { authorization: basicAuthorization(A2.client_id, A2.client_secret!), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: basicAuthorization(A2.client_id, A2.client_secret!),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams({ token: tokens.access_token }),
       });
       const body = (await response.json()) as Record<string, unknown>;
@@ -200,14 +223,36 @@ describe('OpenID Connect Dynamic Client Registration §2 subject_type', () => {
   });
 
   it('OIDC Core §8.1: pairwise redirect URIs on one host are one sector; any port of a loopback host too', () => {
-    assert.equal(validateClientMetadata({ ...base, subject_type: 'pairwise', redirect_uris: ['https://a.example/cb', 'https://a.example/other'] }).subject_type, 'pairwise');
-    assert.equal(validateClientMetadata({ ...base, subject_type: 'pairwise', redirect_uris: ['http://127.0.0.1:8080/cb', 'http://127.0.0.1:9090/cb'] }).subject_type, 'pairwise');
+    assert.equal(
+      validateClientMetadata({
+        ...base,
+        subject_type: 'pairwise',
+        redirect_uris: ['https://a.example/cb', 'https://a.example/other'],
+      }).subject_type,
+      'pairwise',
+    );
+    assert.equal(
+      validateClientMetadata({
+        ...base,
+        subject_type: 'pairwise',
+        redirect_uris: ['http://127.0.0.1:8080/cb', 'http://127.0.0.1:9090/cb'],
+      }).subject_type,
+      'pairwise',
+    );
   });
 
   it('OIDC Core §8.1: refuses a pairwise client with redirect URIs on several hosts (no sector_identifier_uri), naming subject_type', () => {
     assert.throws(
-      () => validateClientMetadata({ ...base, subject_type: 'pairwise', redirect_uris: ['https://a.example/cb', 'https://b.example/cb'] }),
-      (error: unknown) => error instanceof ClientMetadataError && error.field === 'subject_type' && /a\.example, b\.example/.test(error.message),
+      () =>
+        validateClientMetadata({
+          ...base,
+          subject_type: 'pairwise',
+          redirect_uris: ['https://a.example/cb', 'https://b.example/cb'],
+        }),
+      (error: unknown) =>
+        error instanceof ClientMetadataError &&
+        error.field === 'subject_type' &&
+        /a\.example, b\.example/.test(error.message),
     );
   });
 
@@ -220,13 +265,34 @@ describe('OpenID Connect Dynamic Client Registration §2 subject_type', () => {
 
   it('gatehouse clients create --subject-type pairwise registers it; show prints it', async () => {
     const database = `sqlite:${process.env.TMPDIR ?? '/tmp'}/gatehouse-pairwise-${process.pid}-${Date.now()}.db`;
-    const created = await runCli(['clients', 'create', '--database', database, '--redirect-uri', 'https://a.example/cb', '--subject-type', 'pairwise', '--json']);
+    const created = await runCli([
+      'clients',
+      'create',
+      '--database',
+      database,
+      '--redirect-uri',
+      'https://a.example/cb',
+      '--subject-type',
+      'pairwise',
+      '--json',
+    ]);
     assert.equal(created.code, 0, created.stderr);
     const view = JSON.parse(created.stdout) as { client_id: string; subject_type: string };
     assert.equal(view.subject_type, 'pairwise');
     const shown = await runCli(['clients', 'show', view.client_id, '--database', database]);
     assert.match(shown.stdout, /subject_type:\s+pairwise/);
-    const refused = await runCli(['clients', 'create', '--database', database, '--redirect-uri', 'https://a.example/cb', '--redirect-uri', 'https://b.example/cb', '--subject-type', 'pairwise']);
+    const refused = await runCli([
+      'clients',
+      'create',
+      '--database',
+      database,
+      '--redirect-uri',
+      'https://a.example/cb',
+      '--redirect-uri',
+      'https://b.example/cb',
+      '--subject-type',
+      'pairwise',
+    ]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /subject_type/);
   });

@@ -16,7 +16,10 @@ import { UserAgent, formPostFields, hiddenInput, isLoginPage, type PageResponse 
 
 const SIGNED_OUT = 'http://127.0.0.1:9000/signed-out';
 
-const WEB: ClientFixture = { ...CONFIDENTIAL_CLIENT, post_logout_redirect_uris: [SIGNED_OUT, 'http://127.0.0.1:9000/bye?from=gatehouse'] };
+const WEB: ClientFixture = {
+  ...CONFIDENTIAL_CLIENT,
+  post_logout_redirect_uris: [SIGNED_OUT, 'http://127.0.0.1:9000/bye?from=gatehouse'],
+};
 const OTHER: ClientFixture = {
   ...CONFIDENTIAL_CLIENT,
   client_id: 'other-app',
@@ -95,7 +98,11 @@ describe('RP-Initiated Logout with id_token_hint', () => {
     assert.equal(tokens.claims()!['sid'], session.sid, 'the ID token names the session (sid)');
 
     const state = client.randomState();
-    const url = client.buildEndSessionUrl(web.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: SIGNED_OUT, state });
+    const url = client.buildEndSessionUrl(web.config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: SIGNED_OUT,
+      state,
+    });
     const response = await ua.request(url.href);
     assert.equal(response.status, 303);
     const location = new URL(response.location!);
@@ -152,7 +159,10 @@ describe('RP-Initiated Logout with id_token_hint', () => {
     // Two hours later: the ID token (one hour) has expired, the session (eight hours) has not.
     gatehouse.context.now = () => realNow() + 2 * 3600_000;
     try {
-      const response = await ua.request(client.buildEndSessionUrl(web.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: SIGNED_OUT }).href);
+      const response = await ua.request(
+        client.buildEndSessionUrl(web.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: SIGNED_OUT })
+          .href,
+      );
       assert.equal(response.status, 303);
       assert.equal(response.location, SIGNED_OUT);
     } finally {
@@ -164,8 +174,19 @@ describe('RP-Initiated Logout with id_token_hint', () => {
   it('§3: an unregistered post_logout_redirect_uri gets an error page, never a redirect; the session stays', async () => {
     const ua = new UserAgent(gatehouse.url);
     const tokens = await signIn(ua);
-    for (const uri of ['https://attacker.example/steal', `${SIGNED_OUT}/extra`, `${SIGNED_OUT}?x=1`, 'http://127.0.0.1:9000/other-signed-out']) {
-      const page = await ua.request(client.buildEndSessionUrl(web.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: uri, state: 's' }).href);
+    for (const uri of [
+      'https://attacker.example/steal',
+      `${SIGNED_OUT}/extra`,
+      `${SIGNED_OUT}?x=1`,
+      'http://127.0.0.1:9000/other-signed-out',
+    ]) {
+      const page = await ua.request(
+        client.buildEndSessionUrl(web.config, {
+          id_token_hint: tokens.id_token!,
+          post_logout_redirect_uri: uri,
+          state: 's',
+        }).href,
+      );
       assertErrorPage(page);
       assert.match(page.body, /not registered for this application/);
     }
@@ -176,7 +197,11 @@ describe('RP-Initiated Logout with id_token_hint', () => {
     const ua = new UserAgent(gatehouse.url);
     const tokens = await signIn(ua);
     const page = await ua.request(
-      logoutUrl({ id_token_hint: tokens.id_token!, client_id: OTHER.client_id, post_logout_redirect_uri: OTHER.post_logout_redirect_uris![0]! }),
+      logoutUrl({
+        id_token_hint: tokens.id_token!,
+        client_id: OTHER.client_id,
+        post_logout_redirect_uri: OTHER.post_logout_redirect_uris![0]!,
+      }),
     );
     assertErrorPage(page);
     assert.match(page.body, /not issued to the application named by client_id/);
@@ -204,12 +229,17 @@ describe('RP-Initiated Logout with id_token_hint', () => {
     assert.ok(await sessionOf(ua));
   });
 
-  it('§2: a hint issued in another session needs confirmation (its sid is not this session\'s)', async () => {
+  it("§2: a hint issued in another session needs confirmation (its sid is not this session's)", async () => {
     const alicesOtherBrowser = new UserAgent(gatehouse.url);
     const otherTokens = await signIn(alicesOtherBrowser);
     const ua = new UserAgent(gatehouse.url);
     await signIn(ua);
-    const page = await ua.request(client.buildEndSessionUrl(web.config, { id_token_hint: otherTokens.id_token!, post_logout_redirect_uri: SIGNED_OUT }).href);
+    const page = await ua.request(
+      client.buildEndSessionUrl(web.config, {
+        id_token_hint: otherTokens.id_token!,
+        post_logout_redirect_uri: SIGNED_OUT,
+      }).href,
+    );
     assertConfirmationPage(page);
     assert.ok(await sessionOf(ua), 'nothing ended yet');
     assert.ok(await sessionOf(alicesOtherBrowser), 'the other session is untouched');
@@ -218,7 +248,9 @@ describe('RP-Initiated Logout with id_token_hint', () => {
   it('§2: a logout_hint naming another user needs confirmation', async () => {
     const ua = new UserAgent(gatehouse.url);
     const tokens = await signIn(ua);
-    const page = await ua.request(client.buildEndSessionUrl(web.config, { id_token_hint: tokens.id_token!, logout_hint: 'bob' }).href);
+    const page = await ua.request(
+      client.buildEndSessionUrl(web.config, { id_token_hint: tokens.id_token!, logout_hint: 'bob' }).href,
+    );
     assertConfirmationPage(page);
     assert.ok(await sessionOf(ua));
   });
@@ -227,7 +259,13 @@ describe('RP-Initiated Logout with id_token_hint', () => {
     const ua = new UserAgent(gatehouse.url);
     const tokens = await signIn(ua);
     const stranger = new UserAgent(gatehouse.url);
-    const response = await stranger.request(client.buildEndSessionUrl(web.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: SIGNED_OUT, state: 'a' }).href);
+    const response = await stranger.request(
+      client.buildEndSessionUrl(web.config, {
+        id_token_hint: tokens.id_token!,
+        post_logout_redirect_uri: SIGNED_OUT,
+        state: 'a',
+      }).href,
+    );
     assert.equal(response.status, 303);
     assert.equal(response.location, `${SIGNED_OUT}?state=a`);
     assert.ok(await sessionOf(ua), 'the session of the browser that signed in is untouched');
@@ -238,7 +276,14 @@ describe('RP-Initiated Logout without id_token_hint: confirmation', () => {
   it('§2, §6: no hint shows the confirmation page; confirming with its CSRF token signs out and redirects with state', async () => {
     const ua = new UserAgent(gatehouse.url);
     await signIn(ua);
-    const page = await ua.request(logoutUrl({ client_id: WEB.client_id, post_logout_redirect_uri: SIGNED_OUT, state: 'st8', ui_locales: 'fr en-GB' }));
+    const page = await ua.request(
+      logoutUrl({
+        client_id: WEB.client_id,
+        post_logout_redirect_uri: SIGNED_OUT,
+        state: 'st8',
+        ui_locales: 'fr en-GB',
+      }),
+    );
     assertConfirmationPage(page);
     assert.match(page.body, /<html lang="en-GB">/, '§2 ui_locales: the first supported language');
     assert.match(page.body, /Example Web App asked to sign you out/);
@@ -283,7 +328,10 @@ describe('RP-Initiated Logout without id_token_hint: confirmation', () => {
     delete fields['csrf_token'];
     assertErrorPage(await ua.request('/logout/confirm', { form: fields }), 403);
     // The token covers the fields: it cannot be reused to send the browser elsewhere.
-    assertErrorPage(await confirm(ua, page, { post_logout_redirect_uri: 'http://127.0.0.1:9000/bye?from=gatehouse' }), 403);
+    assertErrorPage(
+      await confirm(ua, page, { post_logout_redirect_uri: 'http://127.0.0.1:9000/bye?from=gatehouse' }),
+      403,
+    );
     assert.ok(await sessionOf(ua), 'still signed in');
   });
 
@@ -306,7 +354,11 @@ describe('RP-Initiated Logout without id_token_hint: confirmation', () => {
     fresh.setCookie('gh_session', ua.cookie('gh_session')!);
     const page = await fresh.request('/logout');
     assertConfirmationPage(page);
-    assert.ok(page.headers.getSetCookie().some((cookie) => /^gh_browser=[A-Za-z0-9_-]{43};.*HttpOnly.*SameSite=Lax/.test(cookie)));
+    assert.ok(
+      page.headers
+        .getSetCookie()
+        .some((cookie) => /^gh_browser=[A-Za-z0-9_-]{43};.*HttpOnly.*SameSite=Lax/.test(cookie)),
+    );
     const done = await confirm(fresh, page);
     assert.equal(done.status, 200);
     assert.equal(await sessionOf(ua), undefined);

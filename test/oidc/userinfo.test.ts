@@ -35,7 +35,13 @@ const ALICE_WITH_CLAIMS: UserFixture = {
   email_verified: true,
   phone_number: '+1 555 0100',
   phone_number_verified: false,
-  address: { street_address: '1 Main Street', locality: 'Springfield', region: 'IL', postal_code: '62701', country: 'US' },
+  address: {
+    street_address: '1 Main Street',
+    locality: 'Springfield',
+    region: 'IL',
+    postal_code: '62701',
+    country: 'US',
+  },
 };
 
 /** A user with none of the optional claims. */
@@ -96,8 +102,14 @@ for (const target of STORE_TARGETS) {
     }
 
     /** The code flow as `user` through openid-client; `resource` adds RFC 8707 indicators. */
-    async function flow(scope: string, options: { user?: UserFixture; resource?: string[]; browser?: UserAgent } = {}): Promise<TokenSet> {
-      const request = await buildCodeRequest(ic, { scope, ...(options.resource ? { resource: options.resource } : {}) });
+    async function flow(
+      scope: string,
+      options: { user?: UserFixture; resource?: string[]; browser?: UserAgent } = {},
+    ): Promise<TokenSet> {
+      const request = await buildCodeRequest(ic, {
+        scope,
+        ...(options.resource ? { resource: options.resource } : {}),
+      });
       const final = await (options.browser ?? ua).authorize(request.url.href, options.user ?? ALICE_WITH_CLAIMS);
       assert.equal(final.status, 303, final.body.slice(0, 300));
       return client.authorizationCodeGrant(ic.config, new URL(final.location!), {
@@ -119,8 +131,26 @@ for (const target of STORE_TARGETS) {
       assert.deepEqual(
         [...(metadata.claims_supported ?? [])].sort(),
         [
-          'sub', 'name', 'given_name', 'family_name', 'updated_at', 'email', 'email_verified', 'address', 'phone_number', 'phone_number_verified',
-          'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'acr', 'amr', 'sid',
+          'sub',
+          'name',
+          'given_name',
+          'family_name',
+          'updated_at',
+          'email',
+          'email_verified',
+          'address',
+          'phone_number',
+          'phone_number_verified',
+          'iss',
+          'aud',
+          'exp',
+          'iat',
+          'auth_time',
+          'nonce',
+          'at_hash',
+          'acr',
+          'amr',
+          'sid',
         ].sort(),
       );
       assert.equal(metadata.claims_parameter_supported, false);
@@ -152,7 +182,8 @@ for (const target of STORE_TARGETS) {
       assert.ok(Math.abs((updatedAt as number) - Date.now() / 1000) < 600);
       // §5.4: the same claims are in the ID token too (id_token_claims_default: true), for
       // relying parties that read the user from the ID token only (Auth.js).
-      for (const claim of ['name', 'email', 'given_name', 'address', 'phone_number']) assert.deepEqual(idToken[claim], claims[claim], claim);
+      for (const claim of ['name', 'email', 'given_name', 'address', 'phone_number'])
+        assert.deepEqual(idToken[claim], claims[claim], claim);
     });
 
     it('OIDC Core §5.3.1 + RFC 6750 §2.1: POST with the Authorization header', async (t) => {
@@ -161,7 +192,11 @@ for (const target of STORE_TARGETS) {
       const response = await userinfoWithHeader(tokens.access_token, 'POST');
       assert.equal(response.status, 200);
       assertNoStore(response);
-      assert.deepEqual(await response.json(), { sub: tokens.claims()!.sub, email: 'alice@example.com', email_verified: true });
+      assert.deepEqual(await response.json(), {
+        sub: tokens.claims()!.sub,
+        email: 'alice@example.com',
+        email_verified: true,
+      });
     });
 
     it('OIDC Core §5.3.1 + RFC 6750 §2.2: POST with access_token in the form-encoded body', async (t) => {
@@ -174,7 +209,11 @@ for (const target of STORE_TARGETS) {
       });
       assert.equal(response.status, 200);
       assertNoStore(response);
-      assert.deepEqual(await response.json(), { sub: tokens.claims()!.sub, email: 'alice@example.com', email_verified: true });
+      assert.deepEqual(await response.json(), {
+        sub: tokens.claims()!.sub,
+        email: 'alice@example.com',
+        email_verified: true,
+      });
     });
 
     it('RFC 6750 §2: a token in both the Authorization header and the body is 400 invalid_request', async (t) => {
@@ -182,7 +221,10 @@ for (const target of STORE_TARGETS) {
       const tokens = await flow('openid email');
       const response = await fetch(userinfoUrl, {
         method: 'POST',
-        headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Bearer ${tokens.access_token}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams({ access_token: tokens.access_token }),
       });
       assert.equal(response.status, 400);
@@ -203,7 +245,11 @@ for (const target of STORE_TARGETS) {
 
     it('RFC 6750 §3.1: a request without a token is 401 with a bare Bearer challenge, no error code', async (t) => {
       if (skipped(t)) return;
-      for (const init of [{}, { method: 'POST' }, { headers: { authorization: 'Basic b3RoZXI6c2NoZW1l' } }] as RequestInit[]) {
+      for (const init of [
+        {},
+        { method: 'POST' },
+        { headers: { authorization: 'Basic b3RoZXI6c2NoZW1l' } },
+      ] as RequestInit[]) {
         const response = await fetch(userinfoUrl, init);
         assert.equal(response.status, 401);
         assertNoStore(response);
@@ -225,11 +271,14 @@ for (const target of STORE_TARGETS) {
       if (skipped(t)) return;
       const tokens = await flow('profile email');
       assert.equal(tokens.id_token, undefined);
-      await assert.rejects(client.fetchUserInfo(ic.config, tokens.access_token, client.skipSubjectCheck), (error: unknown) => {
-        assert.ok(error instanceof client.WWWAuthenticateChallengeError, String(error));
-        assert.equal(error.response.status, 403);
-        return true;
-      });
+      await assert.rejects(
+        client.fetchUserInfo(ic.config, tokens.access_token, client.skipSubjectCheck),
+        (error: unknown) => {
+          assert.ok(error instanceof client.WWWAuthenticateChallengeError, String(error));
+          assert.equal(error.response.status, 403);
+          return true;
+        },
+      );
       const response = await userinfoWithHeader(tokens.access_token);
       assert.equal(response.status, 403);
       assertNoStore(response);
@@ -243,12 +292,15 @@ for (const target of STORE_TARGETS) {
       const tokens = await flow('openid email');
       assert.equal((await userinfoWithHeader(tokens.access_token)).status, 200);
       await client.tokenRevocation(ic.config, tokens.access_token);
-      await assert.rejects(client.fetchUserInfo(ic.config, tokens.access_token, tokens.claims()!.sub), (error: unknown) => {
-        assert.ok(error instanceof client.WWWAuthenticateChallengeError, String(error));
-        assert.equal(error.response.status, 401);
-        assert.equal(error.cause[0]?.parameters.error, 'invalid_token');
-        return true;
-      });
+      await assert.rejects(
+        client.fetchUserInfo(ic.config, tokens.access_token, tokens.claims()!.sub),
+        (error: unknown) => {
+          assert.ok(error instanceof client.WWWAuthenticateChallengeError, String(error));
+          assert.equal(error.response.status, 401);
+          assert.equal(error.cause[0]?.parameters.error, 'invalid_token');
+          return true;
+        },
+      );
     });
 
     it('RFC 7009 §2.1 + RFC 6750 §3.1: revoking the refresh token revokes the grant, and its access token is 401 invalid_token', async (t) => {
@@ -292,7 +344,18 @@ for (const target of STORE_TARGETS) {
       const now = Date.now();
       // Signed with our own key, right issuer, but an ID token (no typ at+jwt, no record).
       const idToken = await issueIdToken(
-        { issuer: gatehouse.url, clientId: OIDC_CLIENT.client_id, subject: tokens.claims()!.sub, authTime: now, nonce: null, sid: null, alg: 'ES256', accessToken: 'x', ttlSeconds: 60, now },
+        {
+          issuer: gatehouse.url,
+          clientId: OIDC_CLIENT.client_id,
+          subject: tokens.claims()!.sub,
+          authTime: now,
+          nonce: null,
+          sid: null,
+          alg: 'ES256',
+          accessToken: 'x',
+          ttlSeconds: 60,
+          now,
+        },
         gatehouse.context.keys,
       );
       const [header, payload] = tokens.access_token.split('.');
@@ -323,7 +386,10 @@ for (const target of STORE_TARGETS) {
 
     it('OIDC Core §5.3.2: claims the user does not have are omitted, not sent as null or empty', async (t) => {
       if (skipped(t)) return;
-      const tokens = await flow('openid profile email address phone', { user: BOB, browser: new UserAgent(gatehouse.url) });
+      const tokens = await flow('openid profile email address phone', {
+        user: BOB,
+        browser: new UserAgent(gatehouse.url),
+      });
       const info = await client.fetchUserInfo(ic.config, tokens.access_token, tokens.claims()!.sub);
       // updated_at is always known: Gatehouse sets it when it stores the user.
       assert.deepEqual(Object.keys(info).sort(), ['sub', 'updated_at']);
@@ -334,7 +400,11 @@ for (const target of STORE_TARGETS) {
       if (skipped(t)) return;
       const preflight = await fetch(userinfoUrl, {
         method: 'OPTIONS',
-        headers: { origin: 'http://localhost:9000', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+        headers: {
+          origin: 'http://localhost:9000',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
       });
       assert.equal(preflight.status, 204);
       assert.equal(preflight.headers.get('access-control-allow-origin'), '*');

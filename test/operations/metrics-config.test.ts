@@ -32,13 +32,35 @@ describe('metrics token setting', () => {
   });
 
   test('from the config file, and GATEHOUSE_METRICS_TOKEN overrides it', async () => {
-    assert.equal((await resolveWith({}, 'metrics_token: from-the-config-file-123\n')).metricsToken, 'from-the-config-file-123');
-    assert.equal((await resolveWith({ GATEHOUSE_METRICS_TOKEN: 'from-the-environment-456' }, 'metrics_token: from-the-config-file-123\n')).metricsToken, 'from-the-environment-456');
+    assert.equal(
+      (await resolveWith({}, 'metrics_token: from-the-config-file-123\n')).metricsToken,
+      'from-the-config-file-123',
+    );
+    assert.equal(
+      (
+        await resolveWith(
+          { GATEHOUSE_METRICS_TOKEN: 'from-the-environment-456' },
+          'metrics_token: from-the-config-file-123\n',
+        )
+      ).metricsToken,
+      'from-the-environment-456',
+    );
   });
 
   test('a short token or one that cannot be a Bearer credential is refused with a clear message', async () => {
-    await assert.rejects(resolveWith({ GATEHOUSE_METRICS_TOKEN: 'short' }), (error: unknown) => error instanceof ConfigError && /GATEHOUSE_METRICS_TOKEN must be at least 16 characters/.test(error.message));
-    await assert.rejects(resolveWith({ GATEHOUSE_METRICS_TOKEN: 'has spaces in it, sixteen+' }), (error: unknown) => error instanceof ConfigError && /may contain only/.test(error.message));
-    await assert.rejects(resolveWith({}, 'metrics_token: short\n'), (error: unknown) => error instanceof ConfigError && /metrics_token/.test(error.message) && /at least 16/.test(error.message));
+    await assert.rejects(
+      resolveWith({ GATEHOUSE_METRICS_TOKEN: 'short' }),
+      (error: unknown) =>
+        error instanceof ConfigError && /GATEHOUSE_METRICS_TOKEN must be at least 16 characters/.test(error.message),
+    );
+    await assert.rejects(
+      resolveWith({ GATEHOUSE_METRICS_TOKEN: 'has spaces in it, sixteen+' }),
+      (error: unknown) => error instanceof ConfigError && /may contain only/.test(error.message),
+    );
+    await assert.rejects(
+      resolveWith({}, 'metrics_token: short\n'),
+      (error: unknown) =>
+        error instanceof ConfigError && /metrics_token/.test(error.message) && /at least 16/.test(error.message),
+    );
   });
 });

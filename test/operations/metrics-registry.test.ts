@@ -11,7 +11,9 @@ const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
 
 async function discoveryCount(url: string): Promise<string | undefined> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
-  return text.split('\n').find((line) => line.startsWith('gatehouse_http_requests_total{route="/.well-known/openid-configuration"'));
+  return text
+    .split('\n')
+    .find((line) => line.startsWith('gatehouse_http_requests_total{route="/.well-known/openid-configuration"'));
 }
 
 describe('metrics registries', () => {
@@ -19,7 +21,8 @@ describe('metrics registries', () => {
     const first = await startTestServer({ settings: { metricsToken: METRICS_TOKEN } });
     const second = await startTestServer({ settings: { metricsToken: METRICS_TOKEN } });
     try {
-      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${first.url}/.well-known/openid-configuration`)).status, 200);
+      for (let i = 0; i < 3; i++)
+        assert.equal((await fetch(`${first.url}/.well-known/openid-configuration`)).status, 200);
       assert.equal((await fetch(`${second.url}/.well-known/openid-configuration`)).status, 200);
       assert.match((await discoveryCount(first.url)) ?? '', / 3$/);
       assert.match((await discoveryCount(second.url)) ?? '', / 1$/);

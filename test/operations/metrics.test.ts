@@ -5,7 +5,14 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
-import { assertTokenError, authorizeUrl, codeRequest, newVerifier, obtainCode, postToken } from '../helpers/code-flow.js';
+import {
+  assertTokenError,
+  authorizeUrl,
+  codeRequest,
+  newVerifier,
+  obtainCode,
+  postToken,
+} from '../helpers/code-flow.js';
 import { UserAgent, isLoginPage } from '../helpers/user-agent.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 import type { RunningGatehouse } from '../../src/server.js';
@@ -13,8 +20,14 @@ import { postgresSkipMessage } from '../helpers/postgres.js';
 
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
 
-async function scrape(gatehouse: RunningGatehouse, token: string | null = METRICS_TOKEN): Promise<{ status: number; headers: Headers; text: string }> {
-  const response = await fetch(`${gatehouse.url}/metrics`, token === null ? {} : { headers: { authorization: `Bearer ${token}` } });
+async function scrape(
+  gatehouse: RunningGatehouse,
+  token: string | null = METRICS_TOKEN,
+): Promise<{ status: number; headers: Headers; text: string }> {
+  const response = await fetch(
+    `${gatehouse.url}/metrics`,
+    token === null ? {} : { headers: { authorization: `Bearer ${token}` } },
+  );
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
 
@@ -24,7 +37,9 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (line.startsWith('#')) continue;
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
-    const present = new Map([...(match[2] ?? '').matchAll(/([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const present = new Map(
+      [...(match[2] ?? '').matchAll(/([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
+    );
     if (Object.entries(labels).every(([key, value]) => present.get(key) === value)) return Number(match[3]);
   }
   return undefined;
@@ -54,7 +69,9 @@ describe('metrics endpoint protection', () => {
       assert.equal(wrong.status, 401);
       assert.match(wrong.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
       assert.doesNotMatch(wrong.text, /gatehouse_http/);
-      const basic = await fetch(`${gatehouse.url}/metrics`, { headers: { authorization: `Basic ${Buffer.from(`x:${METRICS_TOKEN}`).toString('base64')}` } });
+      const basic = await fetch(`${gatehouse.url}/metrics`, {
+        headers: { authorization: `Basic ${Buffer.from(`x:${METRICS_TOKEN}`).toString('base64')}` },
+      });
       assert.equal(basic.status, 401);
       const ok = await scrape(gatehouse);
       assert.equal(ok.status, 200);
@@ -72,15 +89,28 @@ for (const target of STORE_TARGETS) {
       if (url) await target.cleanup(url);
     });
 
-    it('counts requests per route pattern and outcome, tokens per grant type, login failures, refresh reuse, pool and process state', { skip: url ? false : postgresSkipMessage() }, async () => {
-      const gatehouse = await startTestServer({ databaseUrl: url!, settings: { metricsToken: METRICS_TOKEN, refreshTokenGraceSeconds: 0 } });
+    it('counts requests per route pattern and outcome, tokens per grant type, login failures, refresh reuse, pool and process state', {
+      skip: url ? false : postgresSkipMessage(),
+    }, async () => {
+      const gatehouse = await startTestServer({
+        databaseUrl: url!,
+        settings: { metricsToken: METRICS_TOKEN, refreshTokenGraceSeconds: 0 },
+      });
       try {
         const basic = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! };
         // A failed login first (OIDC Core §3.1.2.3: the user authenticates; here wrongly).
         const ua = new UserAgent(gatehouse.url);
         const verifier = newVerifier();
         const loginPage = await ua.navigate(
-          authorizeUrl(gatehouse, { response_type: 'code', client_id: PUBLIC_CLIENT.client_id, redirect_uri: PUBLIC_CLIENT.redirect_uris[0], scope: 'openid', state: 'x', code_challenge: s256Challenge(verifier), code_challenge_method: 'S256' }),
+          authorizeUrl(gatehouse, {
+            response_type: 'code',
+            client_id: PUBLIC_CLIENT.client_id,
+            redirect_uri: PUBLIC_CLIENT.redirect_uris[0],
+            scope: 'openid',
+            state: 'x',
+            code_challenge: s256Challenge(verifier),
+            code_challenge_method: 'S256',
+          }),
         );
         assert.ok(isLoginPage(loginPage));
         const failed = await ua.submit(loginPage, { username: 'alice', password: 'wrong password' });
@@ -91,10 +121,18 @@ for (const target of STORE_TARGETS) {
         const tokens = await postToken(gatehouse, codeRequest(obtained), { basic });
         assert.equal(tokens.status, 200, tokens.text);
         const refreshToken = tokens.body['refresh_token'] as string;
-        const refreshed = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic });
+        const refreshed = await postToken(
+          gatehouse,
+          { grant_type: 'refresh_token', refresh_token: refreshToken },
+          { basic },
+        );
         assert.equal(refreshed.status, 200, refreshed.text);
         // RFC 9700 §4.14.2: the rotated token presented again is reuse.
-        assertTokenError(await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic }), 400, 'invalid_grant');
+        assertTokenError(
+          await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic }),
+          400,
+          'invalid_grant',
+        );
         // RFC 6749 §4.1.2: the code presented again.
         assertTokenError(await postToken(gatehouse, codeRequest(obtained), { basic }), 400, 'invalid_grant');
 
@@ -108,11 +146,51 @@ for (const target of STORE_TARGETS) {
         assert.equal(sample(text, 'gatehouse_authorization_code_replays_total'), 1);
         assert.equal(sample(text, 'gatehouse_token_requests_refused_total', { error: 'invalid_grant' }), 2);
         // Requests by route pattern and outcome (status class and OAuth error code).
-        assert.equal(sample(text, 'gatehouse_http_requests_total', { route: '/token', method: 'POST', status_class: '2xx', error: '' }), 2);
-        assert.equal(sample(text, 'gatehouse_http_requests_total', { route: '/token', method: 'POST', status_class: '4xx', error: 'invalid_grant' }), 2);
-        assert.equal(sample(text, 'gatehouse_http_request_duration_seconds_count', { route: '/token', method: 'POST', status_class: '2xx', error: '' }), 2);
-        assert.equal(sample(text, 'gatehouse_http_request_duration_seconds_bucket', { route: '/token', method: 'POST', status_class: '2xx', error: '', le: '+Inf' }), 2);
-        assert.ok((sample(text, 'gatehouse_http_requests_total', { route: '/authorize', method: 'GET', status_class: '3xx', error: '' }) ?? 0) >= 2);
+        assert.equal(
+          sample(text, 'gatehouse_http_requests_total', {
+            route: '/token',
+            method: 'POST',
+            status_class: '2xx',
+            error: '',
+          }),
+          2,
+        );
+        assert.equal(
+          sample(text, 'gatehouse_http_requests_total', {
+            route: '/token',
+            method: 'POST',
+            status_class: '4xx',
+            error: 'invalid_grant',
+          }),
+          2,
+        );
+        assert.equal(
+          sample(text, 'gatehouse_http_request_duration_seconds_count', {
+            route: '/token',
+            method: 'POST',
+            status_class: '2xx',
+            error: '',
+          }),
+          2,
+        );
+        assert.equal(
+          sample(text, 'gatehouse_http_request_duration_seconds_bucket', {
+            route: '/token',
+            method: 'POST',
+            status_class: '2xx',
+            error: '',
+            le: '+Inf',
+          }),
+          2,
+        );
+        assert.ok(
+          (sample(text, 'gatehouse_http_requests_total', {
+            route: '/authorize',
+            method: 'GET',
+            status_class: '3xx',
+            error: '',
+          }) ?? 0) >= 2,
+        );
         // Interaction pages are counted under their pattern, never under a raw URL with its id.
         assert.ok(text.includes('route="/interaction/:id'), 'interaction route pattern');
         const interactionId = new URL(loginPage.url).pathname.split('/')[2]!;
@@ -123,13 +201,21 @@ for (const target of STORE_TARGETS) {
           assert.ok((sample(text, 'gatehouse_db_pool_connections', { state: 'total' }) ?? 0) >= 1);
           assert.equal(typeof sample(text, 'gatehouse_db_pool_connections', { state: 'waiting' }), 'number');
         } else {
-          assert.equal(sample(text, 'gatehouse_db_pool_connections', { state: 'total' }), undefined, 'embedded SQLite has no pool');
+          assert.equal(
+            sample(text, 'gatehouse_db_pool_connections', { state: 'total' }),
+            undefined,
+            'embedded SQLite has no pool',
+          );
         }
         assert.ok((sample(text, 'process_resident_memory_bytes') ?? 0) > 0);
         assert.equal(typeof sample(text, 'nodejs_eventloop_lag_seconds', { quantity: 'p99' }), 'number');
         // Every sample line is well formed (text exposition format 0.0.4).
         for (const line of text.trimEnd().split('\n')) {
-          assert.match(line, /^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf))$/, line);
+          assert.match(
+            line,
+            /^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf))$/,
+            line,
+          );
         }
       } finally {
         await gatehouse.close();

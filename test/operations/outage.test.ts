@@ -13,7 +13,16 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
-import { assertNoStore, assertTokenError, authorizeUrl, codeRequest, newVerifier, obtainCode, postToken, type ObtainedCode } from '../helpers/code-flow.js';
+import {
+  assertNoStore,
+  assertTokenError,
+  authorizeUrl,
+  codeRequest,
+  newVerifier,
+  obtainCode,
+  postToken,
+  type ObtainedCode,
+} from '../helpers/code-flow.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
 import { DatabaseProxy } from '../helpers/db-proxy.js';
 import { UserAgent, isLoginPage, type PageResponse } from '../helpers/user-agent.js';
@@ -44,7 +53,10 @@ function assertUnavailablePage(page: PageResponse, what: string): void {
   assert.ok(page.headers.get('retry-after'), `${what}: Retry-After`);
 }
 
-async function fetchText(url: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; text: string }> {
+async function fetchText(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; headers: Headers; text: string }> {
   const response = await fetch(url, init);
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
@@ -105,7 +117,9 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
     await dropPostgresSchema(realUrl);
   });
 
-  it('RFC 6749 §4.1.2.1 / §5.2: 503 temporarily_unavailable while cut, /readyz 503, /healthz 200; a code presented during the cut is redeemable exactly once after; recovery without restart', { skip }, async () => {
+  it('RFC 6749 §4.1.2.1 / §5.2: 503 temporarily_unavailable while cut, /readyz 503, /healthz 200; a code presented during the cut is redeemable exactly once after; recovery without restart', {
+    skip,
+  }, async () => {
     // Normal operation.
     const first = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
     const firstTokens = await postToken(gatehouse, codeRequest(first), { basic: BASIC });
@@ -118,19 +132,47 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
 
     proxy.cutConnections();
     try {
-      assertUnavailableJson(await postToken(gatehouse, codeRequest(pending), { basic: BASIC }), 'token request (authorization_code)');
-      assertUnavailableJson(await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC }), 'token request (refresh_token)');
-      const form = { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${BASIC.id}:${BASIC.secret}`).toString('base64')}` };
-      assertUnavailableJson(await fetchText(`${gatehouse.url}/introspect`, { method: 'POST', headers: form, body: `token=${accessToken}` }), 'introspection');
-      assertUnavailableJson(await fetchText(`${gatehouse.url}/revoke`, { method: 'POST', headers: form, body: `token=${refreshToken}` }), 'revocation');
-      assertUnavailableJson(await fetchText(`${gatehouse.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } }), 'userinfo');
+      assertUnavailableJson(
+        await postToken(gatehouse, codeRequest(pending), { basic: BASIC }),
+        'token request (authorization_code)',
+      );
+      assertUnavailableJson(
+        await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC }),
+        'token request (refresh_token)',
+      );
+      const form = {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${BASIC.id}:${BASIC.secret}`).toString('base64')}`,
+      };
+      assertUnavailableJson(
+        await fetchText(`${gatehouse.url}/introspect`, { method: 'POST', headers: form, body: `token=${accessToken}` }),
+        'introspection',
+      );
+      assertUnavailableJson(
+        await fetchText(`${gatehouse.url}/revoke`, { method: 'POST', headers: form, body: `token=${refreshToken}` }),
+        'revocation',
+      );
+      assertUnavailableJson(
+        await fetchText(`${gatehouse.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } }),
+        'userinfo',
+      );
 
       const ua = new UserAgent(gatehouse.url);
       const authorization = await ua.navigate(
-        authorizeUrl(gatehouse, { response_type: 'code', client_id: CONFIDENTIAL_CLIENT.client_id, redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0], scope: 'openid', code_challenge: s256Challenge(newVerifier()), code_challenge_method: 'S256' }),
+        authorizeUrl(gatehouse, {
+          response_type: 'code',
+          client_id: CONFIDENTIAL_CLIENT.client_id,
+          redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
+          scope: 'openid',
+          code_challenge: s256Challenge(newVerifier()),
+          code_challenge_method: 'S256',
+        }),
       );
       assertUnavailablePage(authorization, 'authorization request');
-      assertUnavailablePage(await interaction.ua.request(interaction.page.url), 'login page of an interaction started before the cut');
+      assertUnavailablePage(
+        await interaction.ua.request(interaction.page.url),
+        'login page of an interaction started before the cut',
+      );
 
       // Readiness answers are cached for a second; within a few it turns.
       await waitForReadiness(gatehouse, 503);
@@ -148,22 +190,48 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
     const late = await postToken(gatehouse, codeRequest(pending), { basic: BASIC });
     assert.equal(late.status, 200, `the code presented during the cut is still redeemable: ${late.text}`);
     assertTokenError(await postToken(gatehouse, codeRequest(pending), { basic: BASIC }), 400, 'invalid_grant');
-    const refreshed = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC });
+    const refreshed = await postToken(
+      gatehouse,
+      { grant_type: 'refresh_token', refresh_token: refreshToken },
+      { basic: BASIC },
+    );
     assert.equal(refreshed.status, 200, `the refresh token refused during the cut works: ${refreshed.text}`);
     const fresh = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT);
-    assert.equal((await postToken(gatehouse, codeRequest(fresh), { basic: BASIC })).status, 200, 'a whole new flow works');
-    const resumed = await interaction.ua.submit(interaction.page, { username: 'alice', password: 'correct horse battery staple' });
-    assert.ok(resumed.status === 200 || resumed.status === 303, `the interaction started before the cut continues: ${resumed.status}`);
+    assert.equal(
+      (await postToken(gatehouse, codeRequest(fresh), { basic: BASIC })).status,
+      200,
+      'a whole new flow works',
+    );
+    const resumed = await interaction.ua.submit(interaction.page, {
+      username: 'alice',
+      password: 'correct horse battery staple',
+    });
+    assert.ok(
+      resumed.status === 200 || resumed.status === 303,
+      `the interaction started before the cut continues: ${resumed.status}`,
+    );
   });
 
-  it('RFC 6749 §4.1.2: a connection lost in the middle of a redemption leaves no half state: the code stays redeemable and no token of it exists', { skip }, async () => {
+  it('RFC 6749 §4.1.2: a connection lost in the middle of a redemption leaves no half state: the code stays redeemable and no token of it exists', {
+    skip,
+  }, async () => {
     const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
     const codeHash = sha256Base64Url(obtained.code);
-    const grantId = (await direct.db.selectFrom('authorization_codes').select('grant_id').where('code_hash', '=', codeHash).executeTakeFirstOrThrow()).grant_id;
+    const grantId = (
+      await direct.db
+        .selectFrom('authorization_codes')
+        .select('grant_id')
+        .where('code_hash', '=', codeHash)
+        .executeTakeFirstOrThrow()
+    ).grant_id;
     // The database connection dies after the code was marked consumed and the refresh token
     // inserted, while the access token is being inserted: the server terminates its own backend.
-    await sql`CREATE FUNCTION gh_kill_connection() RETURNS trigger AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`.execute(direct.db);
-    await sql`CREATE TRIGGER gh_kill_connection BEFORE INSERT ON access_tokens FOR EACH ROW EXECUTE FUNCTION gh_kill_connection()`.execute(direct.db);
+    await sql`CREATE FUNCTION gh_kill_connection() RETURNS trigger AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`.execute(
+      direct.db,
+    );
+    await sql`CREATE TRIGGER gh_kill_connection BEFORE INSERT ON access_tokens FOR EACH ROW EXECUTE FUNCTION gh_kill_connection()`.execute(
+      direct.db,
+    );
     let response;
     try {
       response = await postToken(gatehouse, codeRequest(obtained), { basic: BASIC });
@@ -174,7 +242,11 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
     assertTokenError(response, 503, 'temporarily_unavailable');
     assert.ok(response.headers.get('retry-after'));
 
-    const code = await direct.db.selectFrom('authorization_codes').select('consumed_at').where('code_hash', '=', codeHash).executeTakeFirstOrThrow();
+    const code = await direct.db
+      .selectFrom('authorization_codes')
+      .select('consumed_at')
+      .where('code_hash', '=', codeHash)
+      .executeTakeFirstOrThrow();
     assert.equal(code.consumed_at, null, 'the code is not consumed');
     assert.deepEqual(await direct.refreshTokens.listByGrant(grantId), [], 'no refresh token was kept');
     assert.deepEqual(await direct.accessTokens.listByGrant(grantId), [], 'no access token was kept');
@@ -187,16 +259,26 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
     assert.equal((await direct.refreshTokens.listByGrant(grantId)).length, 1);
   });
 
-  it('RFC 9700 §4.14.2: a connection lost in the middle of a refresh leaves the presented refresh token unrotated, so the retry succeeds (no reuse detection)', { skip }, async () => {
+  it('RFC 9700 §4.14.2: a connection lost in the middle of a refresh leaves the presented refresh token unrotated, so the retry succeeds (no reuse detection)', {
+    skip,
+  }, async () => {
     const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
     const tokens = await postToken(gatehouse, codeRequest(obtained), { basic: BASIC });
     assert.equal(tokens.status, 200, tokens.text);
     const refreshToken = tokens.body['refresh_token'] as string;
-    await sql`CREATE FUNCTION gh_kill_connection() RETURNS trigger AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`.execute(direct.db);
-    await sql`CREATE TRIGGER gh_kill_connection BEFORE INSERT ON access_tokens FOR EACH ROW EXECUTE FUNCTION gh_kill_connection()`.execute(direct.db);
+    await sql`CREATE FUNCTION gh_kill_connection() RETURNS trigger AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`.execute(
+      direct.db,
+    );
+    await sql`CREATE TRIGGER gh_kill_connection BEFORE INSERT ON access_tokens FOR EACH ROW EXECUTE FUNCTION gh_kill_connection()`.execute(
+      direct.db,
+    );
     let response;
     try {
-      response = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC });
+      response = await postToken(
+        gatehouse,
+        { grant_type: 'refresh_token', refresh_token: refreshToken },
+        { basic: BASIC },
+      );
     } finally {
       await sql`DROP TRIGGER gh_kill_connection ON access_tokens`.execute(direct.db);
       await sql`DROP FUNCTION gh_kill_connection()`.execute(direct.db);
@@ -207,25 +289,40 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
     assert.equal((await direct.refreshTokens.listByGrant(stored!.grantId)).length, 1, 'no successor was kept');
     // With no grace window (refreshTokenGraceSeconds: 0), a rotated token presented again would
     // revoke the family; the retry succeeds because nothing was rotated.
-    const retried = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC });
+    const retried = await postToken(
+      gatehouse,
+      { grant_type: 'refresh_token', refresh_token: refreshToken },
+      { basic: BASIC },
+    );
     assert.equal(retried.status, 200, retried.text);
   });
 
-  it('connections killed by the server (pg_terminate_backend, as in a failover) do not crash the process; the pool reconnects', { skip }, async () => {
+  it('connections killed by the server (pg_terminate_backend, as in a failover) do not crash the process; the pool reconnects', {
+    skip,
+  }, async () => {
     // Some idle connections in the pool.
     const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT);
     assert.equal((await postToken(gatehouse, codeRequest(obtained), { basic: BASIC })).status, 200);
     assert.ok(gatehouse.store.poolStats()!.idle >= 1, 'idle pooled connections');
     // Only Gatehouse's own connections (named by application_name); other tests share the server.
-    const pids = (await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE application_name = ${APPLICATION_NAME}`.execute(direct.db)).rows.map((row) => row.pid);
+    const pids = (
+      await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE application_name = ${APPLICATION_NAME}`.execute(
+        direct.db,
+      )
+    ).rows.map((row) => row.pid);
     assert.ok(pids.length >= 1, 'Gatehouse has connections');
     for (const pid of pids) await sql`SELECT pg_terminate_backend(${pid}::int)`.execute(direct.db);
     // Each idle client whose connection died emits 'error' on the pool, which drops it. Background
     // work (key reloads, cleanup, logout deliveries) may open new connections meanwhile, so the
     // check is that every connection left in the pool is a live one, none of the killed.
     const liveConnections = async (): Promise<number> =>
-      (await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE application_name = ${APPLICATION_NAME}`.execute(direct.db)).rows.filter((row) => !pids.includes(row.pid)).length;
-    for (let attempt = 0; attempt < 100 && gatehouse.store.poolStats()!.total > (await liveConnections()); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+      (
+        await sql<{
+          pid: number;
+        }>`SELECT pid FROM pg_stat_activity WHERE application_name = ${APPLICATION_NAME}`.execute(direct.db)
+      ).rows.filter((row) => !pids.includes(row.pid)).length;
+    for (let attempt = 0; attempt < 100 && gatehouse.store.poolStats()!.total > (await liveConnections()); attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     assert.ok(gatehouse.store.poolStats()!.total <= (await liveConnections()), 'the dead connections left the pool');
     const again = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT);
     const tokens = await postToken(gatehouse, codeRequest(again), { basic: BASIC });
@@ -248,7 +345,14 @@ describe('database outage on SQLite (the file locked by another process)', () =>
         assertUnavailableJson(await postToken(gatehouse, codeRequest(pending), { basic: BASIC }), 'token request');
         const ua = new UserAgent(gatehouse.url);
         const authorization = await ua.navigate(
-          authorizeUrl(gatehouse, { response_type: 'code', client_id: CONFIDENTIAL_CLIENT.client_id, redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0], scope: 'openid', code_challenge: s256Challenge(newVerifier()), code_challenge_method: 'S256' }),
+          authorizeUrl(gatehouse, {
+            response_type: 'code',
+            client_id: CONFIDENTIAL_CLIENT.client_id,
+            redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
+            scope: 'openid',
+            code_challenge: s256Challenge(newVerifier()),
+            code_challenge_method: 'S256',
+          }),
         );
         assertUnavailablePage(authorization, 'authorization request');
         assert.equal((await fetch(`${gatehouse.url}/healthz`)).status, 200);
@@ -272,8 +376,16 @@ describe('database outage on SQLite (the file locked by another process)', () =>
     try {
       const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
       const codeHash = sha256Base64Url(obtained.code);
-      const grantId = (await store.db.selectFrom('authorization_codes').select('grant_id').where('code_hash', '=', codeHash).executeTakeFirstOrThrow()).grant_id;
-      await sql`CREATE TRIGGER gh_fail BEFORE INSERT ON access_tokens BEGIN SELECT RAISE(ABORT, 'injected failure'); END`.execute(store.db);
+      const grantId = (
+        await store.db
+          .selectFrom('authorization_codes')
+          .select('grant_id')
+          .where('code_hash', '=', codeHash)
+          .executeTakeFirstOrThrow()
+      ).grant_id;
+      await sql`CREATE TRIGGER gh_fail BEFORE INSERT ON access_tokens BEGIN SELECT RAISE(ABORT, 'injected failure'); END`.execute(
+        store.db,
+      );
       let response;
       try {
         response = await postToken(gatehouse, codeRequest(obtained), { basic: BASIC });
@@ -282,7 +394,11 @@ describe('database outage on SQLite (the file locked by another process)', () =>
       }
       // Not an outage but a fault: server_error, and still nothing half-written.
       assertTokenError(response, 500, 'server_error');
-      const code = await store.db.selectFrom('authorization_codes').select('consumed_at').where('code_hash', '=', codeHash).executeTakeFirstOrThrow();
+      const code = await store.db
+        .selectFrom('authorization_codes')
+        .select('consumed_at')
+        .where('code_hash', '=', codeHash)
+        .executeTakeFirstOrThrow();
       assert.equal(code.consumed_at, null, 'the code is not consumed');
       assert.deepEqual(await store.refreshTokens.listByGrant(grantId), [], 'no refresh token was kept');
       assert.equal((await postToken(gatehouse, codeRequest(obtained), { basic: BASIC })).status, 200);

@@ -26,7 +26,10 @@ function asGatehouse(server: CliServer): RunningGatehouse {
  * A token request whose body arrives in two parts: the first now, the rest when `finish` is
  * called. Until then the request is in flight on the server.
  */
-function slowTokenRequest(url: string, form: Record<string, string>): { finish(): void; response: Promise<{ status: number; body: Record<string, unknown> }> } {
+function slowTokenRequest(
+  url: string,
+  form: Record<string, string>,
+): { finish(): void; response: Promise<{ status: number; body: Record<string, unknown> }> } {
   const body = new URLSearchParams(form).toString();
   const target = new URL('/token', url);
   const request = httpRequest({
@@ -34,14 +37,20 @@ function slowTokenRequest(url: string, form: Record<string, string>): { finish()
     port: target.port,
     path: target.pathname,
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), authorization: basicAuthorization(BASIC.id, BASIC.secret) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': Buffer.byteLength(body),
+      authorization: basicAuthorization(BASIC.id, BASIC.secret),
+    },
   });
   const response = new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
     request.on('error', reject);
     request.on('response', (incoming) => {
       let text = '';
       incoming.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+      incoming.on('end', () =>
+        resolve({ status: incoming.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }),
+      );
     });
   });
   request.flushHeaders();
@@ -67,7 +76,9 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   describe(`graceful shutdown on ${signal}`, () => {
-    it(`${signal} drains the requests in flight, exits 0, and a restart loses nothing (client, user, refresh tokens)`, { timeout: 60_000 }, async () => {
+    it(`${signal} drains the requests in flight, exits 0, and a restart loses nothing (client, user, refresh tokens)`, {
+      timeout: 60_000,
+    }, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'gatehouse-shutdown-'));
       const database = `sqlite:${join(dir, 'gh.db')}`;
       const config = join(dir, 'gatehouse.json');
@@ -91,7 +102,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
           slowRefresh = slowTokenRequest(first.url, { grant_type: 'refresh_token', refresh_token: refreshToken });
           slowCode = slowTokenRequest(first.url, codeRequest(pending) as Record<string, string>);
           // The server logged both (JSON log line "incoming request"): it is reading their bodies.
-          await waitFor(() => incomingTokenRequests(first) === tokenRequestsBefore + 2, 'the server to receive both requests');
+          await waitFor(
+            () => incomingTokenRequests(first) === tokenRequestsBefore + 2,
+            'the server to receive both requests',
+          );
         } catch (error) {
           first.child.kill('SIGKILL');
           throw error;
@@ -118,14 +132,26 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
           const gatehouse = asGatehouse(second);
           // RFC 6749 §6 with rotation (RFC 9700 §4.14.2): the successors handed out while the
           // first process was shutting down are valid, and the rotated token stays used up.
-          const next = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshed.body['refresh_token'] as string }, { basic: BASIC });
+          const next = await postToken(
+            gatehouse,
+            { grant_type: 'refresh_token', refresh_token: refreshed.body['refresh_token'] as string },
+            { basic: BASIC },
+          );
           assert.equal(next.status, 200, next.text);
-          const fromCode = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: redeemed.body['refresh_token'] as string }, { basic: BASIC });
+          const fromCode = await postToken(
+            gatehouse,
+            { grant_type: 'refresh_token', refresh_token: redeemed.body['refresh_token'] as string },
+            { basic: BASIC },
+          );
           assert.equal(fromCode.status, 200, fromCode.text);
           // The user logs in again on the restarted server.
           const again = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT);
           assert.equal((await postToken(gatehouse, codeRequest(again), { basic: BASIC })).status, 200);
-          assertTokenError(await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC }), 400, 'invalid_grant');
+          assertTokenError(
+            await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC }),
+            400,
+            'invalid_grant',
+          );
         } finally {
           second.child.kill('SIGTERM');
           assert.equal(await second.exited, 0, second.stderr());

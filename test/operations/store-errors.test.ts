@@ -42,7 +42,10 @@ describe('store errors: unavailable (503) or a bug (500)', () => {
   it('pg: a refused connection (ECONNREFUSED) is unavailable', async () => {
     const hole = await blackhole();
     await hole.close(); // the port is now closed
-    const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${hole.port}/test`, connectionTimeoutMillis: 2000 });
+    const pool = new pg.Pool({
+      connectionString: `postgres://postgres@127.0.0.1:${hole.port}/test`,
+      connectionTimeoutMillis: 2000,
+    });
     pool.on('error', () => {});
     const error = await caught(() => pool.query('SELECT 1'));
     await pool.end();
@@ -51,7 +54,10 @@ describe('store errors: unavailable (503) or a bug (500)', () => {
 
   it('pg: a connection attempt that times out (pool connectionTimeoutMillis) is unavailable', async () => {
     const hole = await blackhole();
-    const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${hole.port}/test`, connectionTimeoutMillis: 200 });
+    const pool = new pg.Pool({
+      connectionString: `postgres://postgres@127.0.0.1:${hole.port}/test`,
+      connectionTimeoutMillis: 200,
+    });
     pool.on('error', () => {});
     const error = await caught(() => pool.query('SELECT 1'));
     await pool.end();
@@ -68,7 +74,9 @@ describe('store errors: unavailable (503) or a bug (500)', () => {
       socket.once('data', () => socket.destroy());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${(server.address() as { port: number }).port}/test` });
+    const client = new pg.Client({
+      connectionString: `postgres://postgres@127.0.0.1:${(server.address() as { port: number }).port}/test`,
+    });
     client.on('error', () => {});
     const error = await caught(() => client.connect());
     await new Promise((resolve) => server.close(resolve));
@@ -85,7 +93,11 @@ describe('store errors: unavailable (503) or a bug (500)', () => {
       assert.equal(isStoreUnavailableError(await caught(() => client.query('SELEC 1'))), false, 'syntax error 42601');
       await client.query('CREATE TEMP TABLE t (id int PRIMARY KEY)');
       await client.query('INSERT INTO t VALUES (1)');
-      assert.equal(isStoreUnavailableError(await caught(() => client.query('INSERT INTO t VALUES (1)'))), false, 'unique violation 23505');
+      assert.equal(
+        isStoreUnavailableError(await caught(() => client.query('INSERT INTO t VALUES (1)'))),
+        false,
+        'unique violation 23505',
+      );
       const terminated = await caught(() => client.query('SELECT pg_terminate_backend(pg_backend_pid())'));
       assert.equal((terminated as { code?: string }).code, '57P01');
       assert.equal(isStoreUnavailableError(terminated), true);

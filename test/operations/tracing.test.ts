@@ -7,7 +7,12 @@ import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { CONFIDENTIAL_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
 import { codeRequest, obtainCode, postToken } from '../helpers/code-flow.js';
 import { FLOW_ID_ATTRIBUTE, TRACER_NAME, activeTracer } from '../../src/operations/tracing.js';
@@ -35,14 +40,18 @@ for (const target of STORE_TARGETS) {
       if (url) await target.cleanup(url);
     });
 
-    it('OpenTelemetry: spans for /authorize, /token and store calls such as codes.consume, with the flow id', { skip: url ? false : postgresSkipMessage() }, async () => {
+    it('OpenTelemetry: spans for /authorize, /token and store calls such as codes.consume, with the flow id', {
+      skip: url ? false : postgresSkipMessage(),
+    }, async () => {
       const exporter = registerSdk();
       const gatehouse = await startTestServer({ databaseUrl: url! });
       try {
         let flowId: string | undefined;
         gatehouse.context.events.on('code.issued', (event) => (flowId = event.flowId));
         const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT);
-        const tokens = await postToken(gatehouse, codeRequest(obtained), { basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! } });
+        const tokens = await postToken(gatehouse, codeRequest(obtained), {
+          basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! },
+        });
         assert.equal(tokens.status, 200, tokens.text);
         assert.ok(flowId, 'the flow emitted code.issued');
         const spans = exporter.getFinishedSpans();
@@ -53,10 +62,18 @@ for (const target of STORE_TARGETS) {
         assert.ok(authorize.length >= 1, `spans: ${spans.map((span) => span.name).join(', ')}`);
         assert.equal(authorize[0]!.attributes['http.request.method'], 'GET');
         assert.equal(authorize[0]!.attributes['http.route'], '/authorize');
-        assert.ok(authorize.some((span) => span.attributes['http.response.status_code'] === 303 && span.attributes[FLOW_ID_ATTRIBUTE] === flowId));
+        assert.ok(
+          authorize.some(
+            (span) =>
+              span.attributes['http.response.status_code'] === 303 && span.attributes[FLOW_ID_ATTRIBUTE] === flowId,
+          ),
+        );
         const interaction = spans.filter((span) => span.name.startsWith('POST /interaction/:id'));
         assert.ok(interaction.length >= 1, 'the login POST');
-        assert.ok(interaction.every((span) => span.attributes[FLOW_ID_ATTRIBUTE] === flowId), 'interaction spans carry the flow id');
+        assert.ok(
+          interaction.every((span) => span.attributes[FLOW_ID_ATTRIBUTE] === flowId),
+          'interaction spans carry the flow id',
+        );
         const [token] = named(spans, 'POST /token');
         assert.ok(token);
         assert.equal(token.attributes['http.route'], '/token');
@@ -70,13 +87,18 @@ for (const target of STORE_TARGETS) {
         assert.equal(consume.spanContext().traceId, token.spanContext().traceId, 'in the /token trace');
         assert.ok(named(spans, 'store.clients.get').length + named(spans, 'store.interactions.create').length >= 1);
         assert.equal(named(spans, 'store.interactions.create')[0]?.attributes[FLOW_ID_ATTRIBUTE], flowId);
-        assert.equal(named(spans, 'store.interactions.create')[0]?.spanContext().traceId, authorize[0]!.spanContext().traceId);
+        assert.equal(
+          named(spans, 'store.interactions.create')[0]?.spanContext().traceId,
+          authorize[0]!.spanContext().traceId,
+        );
       } finally {
         await gatehouse.close();
       }
     });
 
-    it('OpenTelemetry: a store call inside a transaction is a span of the transaction span', { skip: url ? false : postgresSkipMessage() }, async () => {
+    it('OpenTelemetry: a store call inside a transaction is a span of the transaction span', {
+      skip: url ? false : postgresSkipMessage(),
+    }, async () => {
       const exporter = registerSdk();
       const gatehouse = await startTestServer({ databaseUrl: url! });
       try {
@@ -88,7 +110,10 @@ for (const target of STORE_TARGETS) {
         assert.ok(transaction && get);
         assert.equal(get.parentSpanContext?.spanId, transaction.spanContext().spanId);
         // A failing call is recorded as an error and still rejects.
-        await assert.rejects(gatehouse.store.transaction(async () => Promise.reject(new Error('rolled back'))), /rolled back/);
+        await assert.rejects(
+          gatehouse.store.transaction(async () => Promise.reject(new Error('rolled back'))),
+          /rolled back/,
+        );
         const failed = named(exporter.getFinishedSpans(), 'store.transaction').at(-1)!;
         assert.equal(failed.status.code, 2, 'SpanStatusCode.ERROR');
       } finally {
@@ -107,7 +132,9 @@ describe('tracing without an SDK', () => {
     const gatehouse = await startTestServer();
     try {
       const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT);
-      const tokens = await postToken(gatehouse, codeRequest(obtained), { basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! } });
+      const tokens = await postToken(gatehouse, codeRequest(obtained), {
+        basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! },
+      });
       assert.equal(tokens.status, 200, tokens.text);
       assert.equal(exporter.getFinishedSpans().length, 0);
       assert.equal(trace.getActiveSpan(), undefined);

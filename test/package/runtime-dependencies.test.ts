@@ -40,15 +40,27 @@ describe('runtime dependencies', () => {
   it('only src/demo imports them', () => {
     const importers = sourceFiles(join(REPO, 'src'))
       .filter((file) => !relative(REPO, file).startsWith(join('src', 'demo')))
-      .filter((file) => DEMO_CLIENT_LIBRARIES.some((name) => new RegExp(`from '${name}|import\\('${name}|resolve\\('${name}`).test(readFileSync(file, 'utf8'))));
+      .filter((file) =>
+        DEMO_CLIENT_LIBRARIES.some((name) =>
+          new RegExp(`from '${name}|import\\('${name}|resolve\\('${name}`).test(readFileSync(file, 'utf8')),
+        ),
+      );
     assert.deepEqual(importers, []);
   });
 
   it('the published package leaves dist/demo out and keeps the server', () => {
-    const packed = spawnSync('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: REPO, encoding: 'utf8' });
+    const packed = spawnSync('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
     assert.equal(packed.status, 0, packed.stderr);
-    const files = (JSON.parse(packed.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((file) => file.path);
-    assert.deepEqual(files.filter((path) => path.startsWith('dist/demo/')), []);
+    const files = (JSON.parse(packed.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map(
+      (file) => file.path,
+    );
+    assert.deepEqual(
+      files.filter((path) => path.startsWith('dist/demo/')),
+      [],
+    );
     assert.ok(files.includes('dist/cli/main.js'), 'dist/cli/main.js is not packed (is dist built?)');
     assert.ok(files.includes('dist/server.js'));
   });
@@ -58,7 +70,10 @@ describe('runtime dependencies', () => {
     const install = mkdtempSync(join(tmpdir(), 'gatehouse-no-demo-'));
     try {
       cpSync(join(REPO, 'bin'), join(install, 'bin'), { recursive: true });
-      cpSync(join(REPO, 'dist'), join(install, 'dist'), { recursive: true, filter: (source) => !source.startsWith(join(REPO, 'dist', 'demo')) });
+      cpSync(join(REPO, 'dist'), join(install, 'dist'), {
+        recursive: true,
+        filter: (source) => !source.startsWith(join(REPO, 'dist', 'demo')),
+      });
       cpSync(join(REPO, 'package.json'), join(install, 'package.json'));
       symlinkSync(join(REPO, 'node_modules'), join(install, 'node_modules'));
       const run = spawnSync(process.execPath, [join(install, 'bin', 'gatehouse.js'), 'demo'], {

@@ -27,7 +27,12 @@ const OTHER_RESOURCE = 'https://other.example.com';
 const METADATA_URL = 'https://api.example.com/.well-known/oauth-protected-resource';
 const RS_CLIENT = { clientId: 'resource-server', clientSecret: 's3cret:with spaces' };
 
-interface SigningKey { kid: string; alg: string; privateKey: CryptoKey; publicJwk: JWK }
+interface SigningKey {
+  kid: string;
+  alg: string;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
 
 async function newKey(kid: string, alg: 'ES256' | 'EdDSA' = 'ES256'): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
@@ -63,7 +68,11 @@ class FakeAuthorizationServer {
     };
     if (req.method === 'GET' && req.url === '/.well-known/oauth-authorization-server') {
       if (!this.serveMetadata) return json(404, { error: 'not_found' });
-      return json(200, { issuer: this.issuer, jwks_uri: `${this.issuer}/jwks`, introspection_endpoint: `${this.issuer}/introspect` });
+      return json(200, {
+        issuer: this.issuer,
+        jwks_uri: `${this.issuer}/jwks`,
+        introspection_endpoint: `${this.issuer}/introspect`,
+      });
     }
     if (req.method === 'GET' && req.url === '/jwks') {
       this.jwksRequests += 1;
@@ -106,8 +115,15 @@ async function mint(options: MintOptions = {}): Promise<string> {
   const key = options.key ?? key1;
   const iat = nowSeconds();
   const claims: Record<string, unknown> = {
-    iss: as.issuer, sub: 'alice', aud: RESOURCE, client_id: 'app', scope: 'read write', jti: `jti-${Math.random()}`,
-    iat, exp: iat + 300, ...options.claims,
+    iss: as.issuer,
+    sub: 'alice',
+    aud: RESOURCE,
+    client_id: 'app',
+    scope: 'read write',
+    jti: `jti-${Math.random()}`,
+    iat,
+    exp: iat + 300,
+    ...options.claims,
   };
   for (const name of options.omit ?? []) delete claims[name];
   return new SignJWT(claims)
@@ -140,7 +156,10 @@ async function assertInvalidToken(promise: Promise<unknown>, description?: RegEx
   const error = await bearerError(promise);
   assert.equal(error.status, 401);
   assert.equal(error.error, 'invalid_token');
-  assert.match(error.wwwAuthenticate, /^Bearer realm="https:\/\/api\.example\.com", error="invalid_token", error_description="[^"\\]+", resource_metadata="https:\/\/api\.example\.com\/\.well-known\/oauth-protected-resource"$/);
+  assert.match(
+    error.wwwAuthenticate,
+    /^Bearer realm="https:\/\/api\.example\.com", error="invalid_token", error_description="[^"\\]+", resource_metadata="https:\/\/api\.example\.com\/\.well-known\/oauth-protected-resource"$/,
+  );
   if (description) assert.match(error.description, description);
 }
 
@@ -172,16 +191,31 @@ describe('JWT access tokens (RFC 9068 §4)', () => {
     const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const iat = nowSeconds();
     const token = `${b64({ alg: 'none', typ: 'at+jwt', kid: 'k1' })}.${b64({
-      iss: as.issuer, sub: 'alice', aud: RESOURCE, client_id: 'app', scope: 'read', jti: 'x', iat, exp: iat + 300,
+      iss: as.issuer,
+      sub: 'alice',
+      aud: RESOURCE,
+      client_id: 'app',
+      scope: 'read',
+      jti: 'x',
+      iat,
+      exp: iat + 300,
     })}.`;
     await assertInvalidToken(verifier().verify(bearerRequest(token)), /algorithm/);
   });
 
   it('RFC 8725 §2.1: an HS256 token keyed with the public key bytes (algorithm confusion) is invalid_token', async () => {
-    const pem = await exportSPKI(await importJWK(key1.publicJwk, 'ES256') as CryptoKey);
+    const pem = await exportSPKI((await importJWK(key1.publicJwk, 'ES256')) as CryptoKey);
     const iat = nowSeconds();
     for (const secret of [pem, JSON.stringify(key1.publicJwk)]) {
-      const token = await new SignJWT({ sub: 'alice', aud: RESOURCE, iss: as.issuer, client_id: 'app', jti: 'x', iat, exp: iat + 300 })
+      const token = await new SignJWT({
+        sub: 'alice',
+        aud: RESOURCE,
+        iss: as.issuer,
+        client_id: 'app',
+        jti: 'x',
+        iat,
+        exp: iat + 300,
+      })
         .setProtectedHeader({ alg: 'HS256', kid: 'k1', typ: 'at+jwt' })
         .sign(new TextEncoder().encode(secret));
       await assertInvalidToken(verifier().verify(bearerRequest(token)), /algorithm/);
@@ -191,7 +225,10 @@ describe('JWT access tokens (RFC 9068 §4)', () => {
   it('RFC 9068 §4: a token whose typ is not at+jwt (e.g. an ID token, typ JWT) is invalid_token', async () => {
     await assertInvalidToken(verifier().verify(bearerRequest(await mint({ header: { typ: 'JWT' } }))), /at\+jwt/);
     const noTyp = await new SignJWT({ iss: as.issuer, sub: 'alice', aud: RESOURCE, client_id: 'app', jti: 'x' })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuedAt().setExpirationTime('5m').sign(key1.privateKey);
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(key1.privateKey);
     await assertInvalidToken(verifier().verify(bearerRequest(noTyp)), /at\+jwt/);
   });
 
@@ -239,9 +276,11 @@ describe('JWT access tokens (RFC 9068 §4)', () => {
     const error = await bearerError(verifier().verify(bearerRequest(token), ['read', 'admin']));
     assert.equal(error.status, 403);
     assert.equal(error.error, 'insufficient_scope');
-    assert.equal(error.wwwAuthenticate,
-      `Bearer realm="${RESOURCE}", error="insufficient_scope", error_description="the access token does not grant the required scope", `
-      + `scope="read admin", resource_metadata="${METADATA_URL}"`);
+    assert.equal(
+      error.wwwAuthenticate,
+      `Bearer realm="${RESOURCE}", error="insufficient_scope", error_description="the access token does not grant the required scope", ` +
+        `scope="read admin", resource_metadata="${METADATA_URL}"`,
+    );
     // A token without any scope claim grants nothing.
     const noScope = await mint({ omit: ['scope'] });
     assert.equal((await bearerError(verifier().verify(bearerRequest(noScope), ['read']))).status, 403);
@@ -260,7 +299,8 @@ describe('JWT access tokens (RFC 9068 §4)', () => {
 
   it('RFC 7517: an unreachable JWKS is AuthorizationServerUnavailableError (503), not invalid_token', async () => {
     const verifier = createVerifier({
-      issuer: as.issuer, audience: RESOURCE,
+      issuer: as.issuer,
+      audience: RESOURCE,
       fetch: async (input) => (String(input).endsWith('/jwks') ? new Response('down', { status: 502 }) : fetch(input)),
     });
     const error = await verifier.verify(bearerRequest(await mint())).catch((e: unknown) => e);
@@ -323,7 +363,10 @@ describe('Token extraction and challenges (RFC 6750 §2, §3)', () => {
   it('RFC 6750 §3: realm is a quoted-string with " and \\ escaped', async () => {
     const v = verifierFor({ realm: 'my "api" \\ v1', resourceMetadataUrl: 'https://x.example/meta' });
     const error = await bearerError(v.verify(new Request('https://api.example.com/')));
-    assert.equal(error.wwwAuthenticate, 'Bearer realm="my \\"api\\" \\\\ v1", resource_metadata="https://x.example/meta"');
+    assert.equal(
+      error.wwwAuthenticate,
+      'Bearer realm="my \\"api\\" \\\\ v1", resource_metadata="https://x.example/meta"',
+    );
   });
 
   it('RFC 6750 §2.1 / RFC 9110 §11.1: the auth-scheme is case-insensitive ("bearer", "BEARER")', async () => {
@@ -341,7 +384,9 @@ describe('Token extraction and challenges (RFC 6750 §2, §3)', () => {
 
   it('RFC 6750 §2.1: a credential that is not a b64token → 400 invalid_request', async () => {
     for (const value of ['Bearer', 'Bearer ', 'Bearer a b', 'Bearer a,b', 'Bearer "abc"', 'Bearer a=b']) {
-      const error = await bearerError(verifier().verify(new Request('https://api.example.com/', { headers: { authorization: value } })));
+      const error = await bearerError(
+        verifier().verify(new Request('https://api.example.com/', { headers: { authorization: value } })),
+      );
       assert.equal(error.status, 400, value);
       assert.equal(error.error, 'invalid_request', value);
       assert.match(error.wwwAuthenticate, /error="invalid_request"/);
@@ -350,7 +395,9 @@ describe('Token extraction and challenges (RFC 6750 §2, §3)', () => {
 
   it('RFC 6750 §2.3 / RFC 9700 §2.4.2: an access_token in the URI query is ignored (→ 401 missing)', async () => {
     const token = await mint();
-    const error = await bearerError(verifier().verify(new Request(`https://api.example.com/things?access_token=${token}`)));
+    const error = await bearerError(
+      verifier().verify(new Request(`https://api.example.com/things?access_token=${token}`)),
+    );
     assert.equal(error.status, 401);
     assert.equal(error.error, undefined);
   });
@@ -365,7 +412,9 @@ describe('Token extraction and challenges (RFC 6750 §2, §3)', () => {
     assert.equal((await verifier().verify(form)).sub, 'alice');
     assert.equal(form.bodyUsed, false, 'the body stays readable for the route');
     const json = new Request('https://api.example.com/things', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access_token: token }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ access_token: token }),
     });
     assert.equal((await bearerError(verifier().verify(json))).status, 401);
   });
@@ -380,12 +429,17 @@ describe('Token extraction and challenges (RFC 6750 §2, §3)', () => {
     const error = await bearerError(verifier().verify(request));
     assert.equal(error.status, 400);
     assert.equal(error.error, 'invalid_request');
-    assert.match(error.wwwAuthenticate, /^Bearer realm="https:\/\/api\.example\.com", error="invalid_request", error_description="[^"]+", resource_metadata=/);
+    assert.match(
+      error.wwwAuthenticate,
+      /^Bearer realm="https:\/\/api\.example\.com", error="invalid_request", error_description="[^"]+", resource_metadata=/,
+    );
   });
 
   it('RFC 6750 §3.1: two access_token body parameters → 400 invalid_request', async () => {
     const request = new Request('https://api.example.com/things', {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'access_token=a&access_token=b',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'access_token=a&access_token=b',
     });
     assert.equal((await bearerError(verifier().verify(request))).status, 400);
   });
@@ -399,13 +453,23 @@ describe('Token extraction and challenges (RFC 6750 §2, §3)', () => {
 describe('Introspection mode (RFC 7662)', () => {
   let now = Date.now();
   const clock = () => now;
-  const introspecting = (cacheSeconds?: number) => verifierFor({
-    mode: 'introspection', clock,
-    introspection: { ...RS_CLIENT, ...(cacheSeconds !== undefined ? { cacheSeconds } : {}) },
-  });
+  const introspecting = (cacheSeconds?: number) =>
+    verifierFor({
+      mode: 'introspection',
+      clock,
+      introspection: { ...RS_CLIENT, ...(cacheSeconds !== undefined ? { cacheSeconds } : {}) },
+    });
   const activeAnswer = (overrides: Record<string, unknown> = {}) => ({
-    active: true, scope: 'read write', client_id: 'app', sub: 'alice', iss: as.issuer, aud: RESOURCE,
-    iat: Math.floor(now / 1000), exp: Math.floor(now / 1000) + 600, token_type: 'Bearer', ...overrides,
+    active: true,
+    scope: 'read write',
+    client_id: 'app',
+    sub: 'alice',
+    iss: as.issuer,
+    aud: RESOURCE,
+    iat: Math.floor(now / 1000),
+    exp: Math.floor(now / 1000) + 600,
+    token_type: 'Bearer',
+    ...overrides,
   });
 
   it('RFC 7662 §2.1/§2.2: an active token yields the claims; the RS authenticates with HTTP Basic (RFC 6749 §2.3.1)', async () => {
@@ -415,7 +479,10 @@ describe('Introspection mode (RFC 7662)', () => {
     assert.equal(claims.sub, 'alice');
     assert.equal(claims.client_id, 'app');
     assert.equal(claims['active'], undefined);
-    assert.equal(as.lastIntrospectionAuth, `Basic ${Buffer.from('resource-server:s3cret%3Awith+spaces').toString('base64')}`);
+    assert.equal(
+      as.lastIntrospectionAuth,
+      `Basic ${Buffer.from('resource-server:s3cret%3Awith+spaces').toString('base64')}`,
+    );
   });
 
   it('RFC 7662 §2.2: {"active":false} → 401 invalid_token', async () => {
@@ -474,7 +541,10 @@ describe('Introspection mode (RFC 7662)', () => {
   });
 
   it('RFC 7662 §2.3: an introspection failure (bad RS credentials) is AuthorizationServerUnavailableError, not invalid_token', async () => {
-    const verifier = verifierFor({ mode: 'introspection', introspection: { clientId: 'resource-server', clientSecret: 'wrong' } });
+    const verifier = verifierFor({
+      mode: 'introspection',
+      introspection: { clientId: 'resource-server', clientSecret: 'wrong' },
+    });
     await assert.rejects(verifier.verify(bearerRequest('opaque-active')), AuthorizationServerUnavailableError);
   });
 
@@ -485,7 +555,12 @@ describe('Introspection mode (RFC 7662)', () => {
 
 describe('Protected resource metadata (RFC 9728)', () => {
   it('RFC 9728 §2: metadata() lists the resource, the AS, scopes and bearer methods', () => {
-    const v = protect({ issuer: as.issuer, audience: RESOURCE, scopesSupported: ['read', 'write'], resourceName: 'Things API' });
+    const v = protect({
+      issuer: as.issuer,
+      audience: RESOURCE,
+      scopesSupported: ['read', 'write'],
+      resourceName: 'Things API',
+    });
     assert.deepEqual(v.metadata(), {
       resource: RESOURCE,
       authorization_servers: [as.issuer],
@@ -506,11 +581,16 @@ describe('Fastify adapter', () => {
   async function buildApp() {
     const verifier = verifierFor({ scopesSupported: ['read', 'write'] });
     const app = Fastify();
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, body),
+    );
     const requireToken = protectFastify(verifier);
     registerProtectedResourceMetadata(app, verifier);
     app.get('/things', { preHandler: requireToken(['read']) }, async (request) => ({ sub: request.accessToken?.sub }));
-    app.post('/things', { preHandler: requireToken(['write']) }, async (request) => ({ sub: request.accessToken?.sub, body: request.body }));
+    app.post('/things', { preHandler: requireToken(['write']) }, async (request) => ({
+      sub: request.accessToken?.sub,
+      body: request.body,
+    }));
     app.delete('/things', { preHandler: requireToken(['admin']) }, async () => ({ ok: true }));
     await app.ready();
     return app;
@@ -519,7 +599,11 @@ describe('Fastify adapter', () => {
   it('RFC 6750 §2.1: a valid bearer token reaches the handler with request.accessToken set', async () => {
     const app = await buildApp();
     try {
-      const response = await app.inject({ method: 'GET', url: '/things', headers: { authorization: `Bearer ${await mint()}` } });
+      const response = await app.inject({
+        method: 'GET',
+        url: '/things',
+        headers: { authorization: `Bearer ${await mint()}` },
+      });
       assert.equal(response.statusCode, 200);
       assert.deepEqual(response.json(), { sub: 'alice' });
     } finally {
@@ -532,22 +616,37 @@ describe('Fastify adapter', () => {
     try {
       const missing = await app.inject({ method: 'GET', url: `/things?access_token=${await mint()}` });
       assert.equal(missing.statusCode, 401);
-      assert.equal(missing.headers['www-authenticate'], `Bearer realm="${RESOURCE}", resource_metadata="${METADATA_URL}"`);
+      assert.equal(
+        missing.headers['www-authenticate'],
+        `Bearer realm="${RESOURCE}", resource_metadata="${METADATA_URL}"`,
+      );
       assert.deepEqual(missing.json(), { error_description: 'an access token is required' });
 
-      const invalid = await app.inject({ method: 'GET', url: '/things', headers: { authorization: `Bearer ${await mint({ claims: { aud: OTHER_RESOURCE } })}` } });
+      const invalid = await app.inject({
+        method: 'GET',
+        url: '/things',
+        headers: { authorization: `Bearer ${await mint({ claims: { aud: OTHER_RESOURCE } })}` },
+      });
       assert.equal(invalid.statusCode, 401);
       assert.match(String(invalid.headers['www-authenticate']), /error="invalid_token"/);
       assert.equal(invalid.json().error, 'invalid_token');
 
-      const scope = await app.inject({ method: 'DELETE', url: '/things', headers: { authorization: `Bearer ${await mint()}` } });
+      const scope = await app.inject({
+        method: 'DELETE',
+        url: '/things',
+        headers: { authorization: `Bearer ${await mint()}` },
+      });
       assert.equal(scope.statusCode, 403);
-      assert.match(String(scope.headers['www-authenticate']), /error="insufficient_scope", error_description="[^"]+", scope="admin"/);
+      assert.match(
+        String(scope.headers['www-authenticate']),
+        /error="insufficient_scope", error_description="[^"]+", scope="admin"/,
+      );
       assert.equal(scope.json().error, 'insufficient_scope');
 
       const token = await mint();
       const both = await app.inject({
-        method: 'POST', url: '/things',
+        method: 'POST',
+        url: '/things',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
         payload: `access_token=${token}`,
       });
@@ -555,7 +654,10 @@ describe('Fastify adapter', () => {
       assert.equal(both.json().error, 'invalid_request');
 
       const body = await app.inject({
-        method: 'POST', url: '/things', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `access_token=${token}&x=1`,
+        method: 'POST',
+        url: '/things',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `access_token=${token}&x=1`,
       });
       assert.equal(body.statusCode, 200);
       assert.equal(body.json().sub, 'alice');
@@ -571,7 +673,10 @@ describe('Fastify adapter', () => {
       assert.equal(response.statusCode, 200);
       assert.match(String(response.headers['content-type']), /^application\/json/);
       assert.deepEqual(response.json(), {
-        resource: RESOURCE, authorization_servers: [as.issuer], scopes_supported: ['read', 'write'], bearer_methods_supported: ['header', 'body'],
+        resource: RESOURCE,
+        authorization_servers: [as.issuer],
+        scopes_supported: ['read', 'write'],
+        bearer_methods_supported: ['header', 'body'],
       });
     } finally {
       await app.close();
@@ -612,7 +717,10 @@ describe('Express-style adapter (node:http)', () => {
 
   it('RFC 6750 §2.2: a form body token passes; the parsed form is left on req.body', async () => {
     const token = await mint();
-    const response = await fetch(`${url}/things`, { method: 'POST', body: new URLSearchParams({ access_token: token, note: 'hi' }) });
+    const response = await fetch(`${url}/things`, {
+      method: 'POST',
+      body: new URLSearchParams({ access_token: token, note: 'hi' }),
+    });
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { sub: 'alice', body: { access_token: token, note: 'hi' } });
   });
@@ -620,17 +728,24 @@ describe('Express-style adapter (node:http)', () => {
   it('RFC 6750 §3: missing → 401 with WWW-Authenticate; header+body → 400; insufficient scope → 403', async () => {
     const missing = await fetch(`${url}/things?access_token=abc`);
     assert.equal(missing.status, 401);
-    assert.equal(missing.headers.get('www-authenticate'), `Bearer realm="${RESOURCE}", resource_metadata="${METADATA_URL}"`);
+    assert.equal(
+      missing.headers.get('www-authenticate'),
+      `Bearer realm="${RESOURCE}", resource_metadata="${METADATA_URL}"`,
+    );
     assert.deepEqual(await missing.json(), { error_description: 'an access token is required' });
 
     const token = await mint();
     const both = await fetch(`${url}/things`, {
-      method: 'POST', headers: { authorization: `Bearer ${token}` }, body: new URLSearchParams({ access_token: token }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: new URLSearchParams({ access_token: token }),
     });
     assert.equal(both.status, 400);
     assert.equal((await both.json()).error, 'invalid_request');
 
-    const scope = await fetch(`${url}/things`, { headers: { authorization: `Bearer ${await mint({ claims: { scope: 'write' } })}` } });
+    const scope = await fetch(`${url}/things`, {
+      headers: { authorization: `Bearer ${await mint({ claims: { scope: 'write' } })}` },
+    });
     assert.equal(scope.status, 403);
     assert.match(scope.headers.get('www-authenticate') ?? '', /scope="read"/);
   });
@@ -642,9 +757,13 @@ describe('Express-style adapter (node:http)', () => {
     const head = await new Promise<string>((resolve, reject) => {
       let received = '';
       const socket = connect(port, '127.0.0.1', () => {
-        socket.write(`GET /things HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+        socket.write(
+          `GET /things HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+        );
       });
-      socket.on('data', (chunk) => { received += String(chunk); });
+      socket.on('data', (chunk) => {
+        received += String(chunk);
+      });
       socket.on('end', () => resolve(received));
       socket.on('error', reject);
     });

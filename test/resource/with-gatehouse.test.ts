@@ -24,7 +24,11 @@ const INTROSPECTOR = {
   scope: 'notes:read',
   require_pkce: true,
 };
-const WEB = { ...CONFIDENTIAL_CLIENT, scope: `${CONFIDENTIAL_CLIENT.scope} notes:read`, grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] };
+const WEB = {
+  ...CONFIDENTIAL_CLIENT,
+  scope: `${CONFIDENTIAL_CLIENT.scope} notes:read`,
+  grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+};
 
 function bearer(token: string): Request {
   return new Request(`${API_A}notes`, { headers: { authorization: `Bearer ${token}` } });
@@ -86,7 +90,10 @@ describe('resource module with a running Gatehouse', () => {
     const error = await rejection(verifierFor(API_A).verify(new Request(`${API_A}notes`)));
     assert.equal(error.status, 401);
     assert.doesNotMatch(error.wwwAuthenticate, /error=/);
-    assert.match(error.wwwAuthenticate, /^Bearer realm="[^"]+".*resource_metadata="https:\/\/a\.api\.example\/\.well-known\/oauth-protected-resource"/);
+    assert.match(
+      error.wwwAuthenticate,
+      /^Bearer realm="[^"]+".*resource_metadata="https:\/\/a\.api\.example\/\.well-known\/oauth-protected-resource"/,
+    );
   });
 
   it('RFC 7009 + RFC 7662: a revoked JWT access token is rejected by a resource in introspection mode', async () => {

@@ -37,7 +37,14 @@ function makeClient(clientId: string, overrides: Partial<Client> = {}): Client {
 }
 
 function makeResource(identifier: string, overrides: Partial<ProtectedResource> = {}): ProtectedResource {
-  return { identifier, name: null, scopes: ['read'], introspectionClientIds: [], createdAt: 1_750_000_000_000, ...overrides };
+  return {
+    identifier,
+    name: null,
+    scopes: ['read'],
+    introspectionClientIds: [],
+    createdAt: 1_750_000_000_000,
+    ...overrides,
+  };
 }
 
 /** Records what a subscription receives. */
@@ -104,7 +111,10 @@ describe('ClientCache', () => {
   it('reads a client once within the TTL, and again after an invalidation', async () => {
     let reads = 0;
     const stored = makeClient('app');
-    const cache = new ClientCache({ clients: { get: async () => (reads++, stored) } as unknown as Store['clients'] }, { ttlMs: 5000 });
+    const cache = new ClientCache(
+      { clients: { get: async () => (reads++, stored) } as unknown as Store['clients'] },
+      { ttlMs: 5000 },
+    );
     await Promise.all([cache.get('app'), cache.get('app'), cache.get('app')]);
     await cache.get('app');
     assert.equal(reads, 1, 'concurrent and later lookups share one read');
@@ -121,7 +131,10 @@ describe('ClientCache', () => {
 
   it('does not cache unknown clients, so a client created elsewhere works at once', async () => {
     let stored: Client | undefined;
-    const cache = new ClientCache({ clients: { get: async () => stored } as unknown as Store['clients'] }, { ttlMs: 5000 });
+    const cache = new ClientCache(
+      { clients: { get: async () => stored } as unknown as Store['clients'] },
+      { ttlMs: 5000 },
+    );
     assert.equal(await cache.get('new'), undefined);
     stored = makeClient('new');
     assert.equal((await cache.get('new'))?.clientId, 'new');
@@ -129,7 +142,10 @@ describe('ClientCache', () => {
 
   it('with a TTL of 0 reads the store every time', async () => {
     let reads = 0;
-    const cache = new ClientCache({ clients: { get: async () => (reads++, makeClient('app')) } as unknown as Store['clients'] }, { ttlMs: 0 });
+    const cache = new ClientCache(
+      { clients: { get: async () => (reads++, makeClient('app')) } as unknown as Store['clients'] },
+      { ttlMs: 0 },
+    );
     await cache.get('app');
     await cache.get('app');
     assert.equal(reads, 2);
@@ -140,7 +156,10 @@ describe('ResourceCache', () => {
   it('RFC 8707: reads a resource once within the TTL, again after its change is announced, and never caches an unknown one', async () => {
     let reads = 0;
     let stored: ProtectedResource | undefined = makeResource('https://api.example');
-    const cache = new ResourceCache({ resources: { get: async () => (reads++, stored) } as unknown as Store['resources'] }, { ttlMs: 5000 });
+    const cache = new ResourceCache(
+      { resources: { get: async () => (reads++, stored) } as unknown as Store['resources'] },
+      { ttlMs: 5000 },
+    );
     await Promise.all([cache.get('https://api.example'), cache.get('https://api.example')]);
     await cache.get('https://api.example');
     assert.equal(reads, 1, 'concurrent and later lookups share one read');
@@ -149,14 +168,25 @@ describe('ResourceCache', () => {
     assert.equal(reads, 1, 'a client change with the same key leaves the resource cached');
     cache.apply({ kind: 'resource', identifier: 'https://api.example' });
     stored = undefined;
-    assert.equal(await cache.get('https://api.example'), undefined, 'a deleted resource is gone once its change is applied');
+    assert.equal(
+      await cache.get('https://api.example'),
+      undefined,
+      'a deleted resource is gone once its change is applied',
+    );
     stored = makeResource('https://api.example');
-    assert.equal((await cache.get('https://api.example'))?.identifier, 'https://api.example', 'an unknown resource was not cached');
+    assert.equal(
+      (await cache.get('https://api.example'))?.identifier,
+      'https://api.example',
+      'an unknown resource was not cached',
+    );
   });
 
   it('a view reading through a transaction shares the entries, and reads its misses through the transaction only', async () => {
     let rootReads = 0;
-    const cache = new ResourceCache({ resources: { get: async (id: string) => (rootReads++, makeResource(id)) } as unknown as Store['resources'] }, { ttlMs: 5000 });
+    const cache = new ResourceCache(
+      { resources: { get: async (id: string) => (rootReads++, makeResource(id)) } as unknown as Store['resources'] },
+      { ttlMs: 5000 },
+    );
     await cache.get('https://a.example');
     let transactionReads = 0;
     const view = cache.readingWith(async (id) => (transactionReads++, makeResource(id)));
@@ -202,7 +232,15 @@ describe('store change announcements on SQLite (in-process only)', () => {
       await store.clients.create(makeClient('a'));
       await store.clients.upsert(makeClient('a', { clientName: 'A' }));
       await store.clients.delete('a');
-      await store.signingKeys.create({ kid: 'k1', alg: 'ES256', publicJwk: '{}', privateJwkEncrypted: 'x', createdAt: 1, activatesAt: 1, retiredAt: null });
+      await store.signingKeys.create({
+        kid: 'k1',
+        alg: 'ES256',
+        publicJwk: '{}',
+        privateJwkEncrypted: 'x',
+        createdAt: 1,
+        activatesAt: 1,
+        retiredAt: null,
+      });
       await store.signingKeys.retire('k1', 2);
       assert.deepEqual(seen.changes, [
         { kind: 'client', clientId: 'a' },
@@ -265,9 +303,21 @@ describe('store change announcements on PostgreSQL (LISTEN/NOTIFY)', () => {
       await eventually('the listener is connected', () => seen.resets >= 1);
       await writer.clients.create(makeClient('notified'));
       await writer.clients.delete('notified');
-      await writer.signingKeys.create({ kid: 'k-notify', alg: 'ES256', publicJwk: '{}', privateJwkEncrypted: 'x', createdAt: 1, activatesAt: 1, retiredAt: null });
+      await writer.signingKeys.create({
+        kid: 'k-notify',
+        alg: 'ES256',
+        publicJwk: '{}',
+        privateJwkEncrypted: 'x',
+        createdAt: 1,
+        activatesAt: 1,
+        retiredAt: null,
+      });
       await eventually('three changes arrived', () => seen.changes.length >= 3);
-      assert.deepEqual(seen.changes, [{ kind: 'client', clientId: 'notified' }, { kind: 'client', clientId: 'notified' }, { kind: 'signing_keys' }]);
+      assert.deepEqual(seen.changes, [
+        { kind: 'client', clientId: 'notified' },
+        { kind: 'client', clientId: 'notified' },
+        { kind: 'signing_keys' },
+      ]);
     } finally {
       stop();
     }
@@ -283,13 +333,20 @@ describe('store change announcements on PostgreSQL (LISTEN/NOTIFY)', () => {
       elsewhere.changes.subscribe(seenElsewhere.listener);
       const stop = reader.changes.subscribe(seen.listener);
       // (The reader's listener is connected since the test before.)
-      await eventually('the other schema\'s listener is connected', () => seenElsewhere.resets >= 1);
+      await eventually("the other schema's listener is connected", () => seenElsewhere.resets >= 1);
       await writer.clients.create(makeClient('dup'));
       await assert.rejects(writer.clients.create(makeClient('dup')), 'a duplicate fails and rolls back');
       await writer.clients.delete('dup');
       // The delete is the last change: once it has arrived, anything before it has too.
       await eventually('the delete arrived', () => seen.changes.length >= 2);
-      assert.deepEqual(seen.changes, [{ kind: 'client', clientId: 'dup' }, { kind: 'client', clientId: 'dup' }], 'create and delete, not the failed create');
+      assert.deepEqual(
+        seen.changes,
+        [
+          { kind: 'client', clientId: 'dup' },
+          { kind: 'client', clientId: 'dup' },
+        ],
+        'create and delete, not the failed create',
+      );
       // The other schema's channel differs; a change there reaches its own listeners only (the
       // store that made it announces it itself and may hear its own NOTIFY too: harmless).
       assert.notEqual(changeChannelFor('a'), changeChannelFor('b'));
@@ -298,10 +355,18 @@ describe('store change announcements on PostgreSQL (LISTEN/NOTIFY)', () => {
       // A marker change in this schema, sent after 'mine': once the reader has it, a leak of
       // 'mine' into this schema would have arrived before it.
       await writer.clients.create(makeClient('marker'));
-      await eventually('the marker arrived', () => seen.changes.some((change) => change.kind === 'client' && change.clientId === 'marker'));
+      await eventually('the marker arrived', () =>
+        seen.changes.some((change) => change.kind === 'client' && change.clientId === 'marker'),
+      );
       stop();
-      assert.ok(!seen.changes.some((change) => change.kind === 'client' && change.clientId === 'mine'), 'this schema heard nothing of the other');
-      assert.ok(seenElsewhere.changes.every((change) => change.kind === 'client' && change.clientId === 'mine'), 'the other schema heard only its own change');
+      assert.ok(
+        !seen.changes.some((change) => change.kind === 'client' && change.clientId === 'mine'),
+        'this schema heard nothing of the other',
+      );
+      assert.ok(
+        seenElsewhere.changes.every((change) => change.kind === 'client' && change.clientId === 'mine'),
+        'the other schema heard only its own change',
+      );
     } finally {
       await elsewhere.close();
     }
@@ -316,16 +381,22 @@ describe('store change announcements on PostgreSQL (LISTEN/NOTIFY)', () => {
     await admin.connect();
     try {
       await eventually('the listener is connected', async () => {
-        const { rows } = await admin.query('select pid from pg_stat_activity where application_name = $1', [changeChannelFor(schema)]);
+        const { rows } = await admin.query('select pid from pg_stat_activity where application_name = $1', [
+          changeChannelFor(schema),
+        ]);
         return rows.length === 1;
       });
       const resetsBefore = seen.resets;
       // What a database restart or a network failure does to the connection.
-      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [changeChannelFor(schema)]);
+      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [
+        changeChannelFor(schema),
+      ]);
       await eventually('the loss was reported', () => seen.errors.length >= 1);
       await eventually('the listener reconnected and reset', () => seen.resets > resetsBefore);
       await writer.clients.create(makeClient('after-reconnect'));
-      await eventually('a change after the reconnect arrived', () => seen.changes.some((c) => c.kind === 'client' && c.clientId === 'after-reconnect'));
+      await eventually('a change after the reconnect arrived', () =>
+        seen.changes.some((c) => c.kind === 'client' && c.clientId === 'after-reconnect'),
+      );
     } finally {
       stop();
       await admin.end();
@@ -344,7 +415,11 @@ describe('store change announcements on PostgreSQL (LISTEN/NOTIFY)', () => {
     const instance = await openStore(url!);
     const cache = createCache(instance);
     const seen = recorder();
-    const stop = instance.changes.subscribe({ ...seen.listener, onChange: (change) => (cache.apply(change), seen.listener.onChange(change)), onReset: () => (cache.clear(), seen.listener.onReset()) });
+    const stop = instance.changes.subscribe({
+      ...seen.listener,
+      onChange: (change) => (cache.apply(change), seen.listener.onChange(change)),
+      onReset: () => (cache.clear(), seen.listener.onReset()),
+    });
     try {
       await eventually('the listener is connected', () => seen.resets >= 1);
       await body(cache, seen);
@@ -356,27 +431,39 @@ describe('store change announcements on PostgreSQL (LISTEN/NOTIFY)', () => {
 
   it('a client cache following the store drops a client deleted by another store', async (t) => {
     if (!writer || !url) return t.skip(postgresSkipMessage());
-    await withCacheFollowing((store) => new ClientCache(store, { ttlMs: 300_000 }), async (cache, seen) => {
-      await writer!.clients.create(makeClient('cached'));
-      await eventually('the create arrived', () => seen.changes.length >= 1);
-      assert.equal((await cache.get('cached'))?.clientId, 'cached');
-      assert.equal(cache.size, 1, 'the client is cached');
-      await writer!.clients.delete('cached');
-      // With a 5-minute TTL, only the notification can have dropped it.
-      await eventually('the deleted client is gone from the cache', async () => (await cache.get('cached')) === undefined);
-    });
+    await withCacheFollowing(
+      (store) => new ClientCache(store, { ttlMs: 300_000 }),
+      async (cache, seen) => {
+        await writer!.clients.create(makeClient('cached'));
+        await eventually('the create arrived', () => seen.changes.length >= 1);
+        assert.equal((await cache.get('cached'))?.clientId, 'cached');
+        assert.equal(cache.size, 1, 'the client is cached');
+        await writer!.clients.delete('cached');
+        // With a 5-minute TTL, only the notification can have dropped it.
+        await eventually(
+          'the deleted client is gone from the cache',
+          async () => (await cache.get('cached')) === undefined,
+        );
+      },
+    );
   });
 
   it('RFC 8707: a resource cache following the store drops a resource deleted by another store', async (t) => {
     if (!writer || !url) return t.skip(postgresSkipMessage());
-    await withCacheFollowing((store) => new ResourceCache(store, { ttlMs: 300_000 }), async (cache, seen) => {
-      await writer!.resources.upsert(makeResource('https://cached.example'));
-      await eventually('the registration arrived', () => seen.changes.some((change) => change.kind === 'resource'));
-      assert.equal((await cache.get('https://cached.example'))?.identifier, 'https://cached.example');
-      assert.equal(cache.size, 1, 'the resource is cached');
-      await writer!.resources.delete('https://cached.example');
-      // With a 5-minute TTL, only the notification can have dropped it.
-      await eventually('the deleted resource is gone from the cache', async () => (await cache.get('https://cached.example')) === undefined);
-    });
+    await withCacheFollowing(
+      (store) => new ResourceCache(store, { ttlMs: 300_000 }),
+      async (cache, seen) => {
+        await writer!.resources.upsert(makeResource('https://cached.example'));
+        await eventually('the registration arrived', () => seen.changes.some((change) => change.kind === 'resource'));
+        assert.equal((await cache.get('https://cached.example'))?.identifier, 'https://cached.example');
+        assert.equal(cache.size, 1, 'the resource is cached');
+        await writer!.resources.delete('https://cached.example');
+        // With a 5-minute TTL, only the notification can have dropped it.
+        await eventually(
+          'the deleted resource is gone from the cache',
+          async () => (await cache.get('https://cached.example')) === undefined,
+        );
+      },
+    );
   });
 });

@@ -20,17 +20,66 @@ describe('gatehouse cleanup', () => {
       const now = Date.now();
       try {
         await store.migrate();
-        await store.users.create({ id: 'u1', username: 'alice', passwordHash: 'x', email: null, name: null, claims: {}, createdAt: now });
+        await store.users.create({
+          id: 'u1',
+          username: 'alice',
+          passwordHash: 'x',
+          email: null,
+          name: null,
+          claims: {},
+          createdAt: now,
+        });
         await store.clients.create({
-          clientId: 'svc', clientSecretHash: null, clientName: null, redirectUris: [], grantTypes: ['client_credentials'], responseTypes: [],
-          tokenEndpointAuthMethod: 'none', scope: 'api', requirePkce: true, idTokenSignedResponseAlg: null, subjectType: 'public', postLogoutRedirectUris: [],
-          backchannelLogoutUri: null, backchannelLogoutSessionRequired: false, createdAt: now,
+          clientId: 'svc',
+          clientSecretHash: null,
+          clientName: null,
+          redirectUris: [],
+          grantTypes: ['client_credentials'],
+          responseTypes: [],
+          tokenEndpointAuthMethod: 'none',
+          scope: 'api',
+          requirePkce: true,
+          idTokenSignedResponseAlg: null,
+          subjectType: 'public',
+          postLogoutRedirectUris: [],
+          backchannelLogoutUri: null,
+          backchannelLogoutSessionRequired: false,
+          createdAt: now,
         });
         for (let i = 0; i < 5; i++) {
-          await store.accessTokens.create({ jti: `expired-${i}`, grantId: null, flowId: null, clientId: 'svc', userId: null, scope: ['api'], audience: [], createdAt: now - 7200_000, expiresAt: now - 3600_000, revokedAt: null });
+          await store.accessTokens.create({
+            jti: `expired-${i}`,
+            grantId: null,
+            flowId: null,
+            clientId: 'svc',
+            userId: null,
+            scope: ['api'],
+            audience: [],
+            createdAt: now - 7200_000,
+            expiresAt: now - 3600_000,
+            revokedAt: null,
+          });
         }
-        await store.accessTokens.create({ jti: 'live', grantId: null, flowId: null, clientId: 'svc', userId: null, scope: ['api'], audience: [], createdAt: now, expiresAt: now + 3600_000, revokedAt: null });
-        await store.sessions.create({ idHash: 'old-session', sid: 'sid-1', userId: 'u1', authTime: now - 86400_000, createdAt: now - 86400_000, expiresAt: now - 7200_000 });
+        await store.accessTokens.create({
+          jti: 'live',
+          grantId: null,
+          flowId: null,
+          clientId: 'svc',
+          userId: null,
+          scope: ['api'],
+          audience: [],
+          createdAt: now,
+          expiresAt: now + 3600_000,
+          revokedAt: null,
+        });
+        await store.sessions.create({
+          idHash: 'old-session',
+          sid: 'sid-1',
+          userId: 'u1',
+          authTime: now - 86400_000,
+          createdAt: now - 86400_000,
+          expiresAt: now - 7200_000,
+        });
       } finally {
         await store.close();
       }
@@ -45,7 +94,14 @@ describe('gatehouse cleanup', () => {
       const json = await runCli(['cleanup', '--database', database, '--json']);
       assert.equal(json.code, 0, json.stderr);
       assert.deepEqual(JSON.parse(json.stdout), {
-        authorization_codes: 0, access_tokens: 0, refresh_tokens: 0, grants: 0, sessions: 0, interactions: 0, logout_deliveries: 0, audit_events: 0,
+        authorization_codes: 0,
+        access_tokens: 0,
+        refresh_tokens: 0,
+        grants: 0,
+        sessions: 0,
+        interactions: 0,
+        logout_deliveries: 0,
+        audit_events: 0,
       });
 
       const reopened = await openStore(database);
@@ -71,7 +127,16 @@ describe('gatehouse cleanup', () => {
         const now = Date.now();
         try {
           await store.migrate();
-          const event = (daysAgo: number, type: string) => ({ at: now - daysAgo * DAY, type, flowId: null, clientId: null, userId: null, username: null, ip: null, details: {} });
+          const event = (daysAgo: number, type: string) => ({
+            at: now - daysAgo * DAY,
+            type,
+            flowId: null,
+            clientId: null,
+            userId: null,
+            username: null,
+            ip: null,
+            details: {},
+          });
           await store.audit.insert([event(100, 'old.a'), event(91, 'old.b'), event(10, 'recent'), event(0, 'today')]);
         } finally {
           await store.close();
@@ -91,7 +156,10 @@ describe('gatehouse cleanup', () => {
         assert.equal(await deleted(['--config', await config(5)]), 1);
         const reopened = await openStore(database);
         try {
-          assert.deepEqual((await reopened.audit.list({ limit: 10 })).map((e) => e.type), ['today']);
+          assert.deepEqual(
+            (await reopened.audit.list({ limit: 10 })).map((e) => e.type),
+            ['today'],
+          );
         } finally {
           await reopened.close();
         }
@@ -104,7 +172,10 @@ describe('gatehouse cleanup', () => {
 
   it('refuses a bad --batch-size with one line', async () => {
     for (const value of ['0', 'ten', '-5', '1000001']) {
-      assertOneLineFailure(await runCli(['cleanup', '--database', 'sqlite::memory:', '--batch-size', value]), /--batch-size must be an integer from 1 to 100000/);
+      assertOneLineFailure(
+        await runCli(['cleanup', '--database', 'sqlite::memory:', '--batch-size', value]),
+        /--batch-size must be an integer from 1 to 100000/,
+      );
     }
   });
 });

@@ -20,7 +20,14 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { ClientFixture } from '../../src/config/settings.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 import { runCli, spawnCli, type CliProcess } from '../helpers/cli.js';
-import { basicAuthorization, newVerifier, obtainCode, postToken, codeRequest, authorizeUrl } from '../helpers/code-flow.js';
+import {
+  basicAuthorization,
+  newVerifier,
+  obtainCode,
+  postToken,
+  codeRequest,
+  authorizeUrl,
+} from '../helpers/code-flow.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
 import { UserAgent, isConsentPage, isLoginPage } from '../helpers/user-agent.js';
 
@@ -88,7 +95,10 @@ async function eventually(what: string, condition: () => Promise<boolean>, attem
 async function introspect(instance: { url: string }, token: string, client = WEB): Promise<Record<string, unknown>> {
   const response = await fetch(new URL('/introspect', instance.url), {
     method: 'POST',
-    headers: { authorization: basicAuthorization(client.id, client.secret), 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: basicAuthorization(client.id, client.secret),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams({ token }).toString(),
   });
   assert.equal(response.status, 200, await response.clone().text());
@@ -145,7 +155,8 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
       await eventually(
         `instance ${instance.name} answers (output so far: ${instance.process.output()})`,
         async () => {
-          if (instance.process.child.exitCode !== null) assert.fail(`instance ${instance.name} exited: ${instance.process.output()}`);
+          if (instance.process.child.exitCode !== null)
+            assert.fail(`instance ${instance.name} exited: ${instance.process.output()}`);
           try {
             return (await fetch(new URL('/.well-known/openid-configuration', instance.url))).status === 200;
           } catch {
@@ -168,7 +179,7 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     if (databaseUrl) await dropPostgresSchema(databaseUrl);
   });
 
-  it('a flow started on A (authorization request, login, consent, across both) finishes at B\'s token endpoint, and B refreshes', async (t) => {
+  it("a flow started on A (authorization request, login, consent, across both) finishes at B's token endpoint, and B refreshes", async (t) => {
     if (!a || !b) return t.skip(postgresSkipMessage());
     const verifier = newVerifier();
     const state = randomBytes(8).toString('hex');
@@ -203,25 +214,45 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     const code = redirect.searchParams.get('code')!;
 
     // RFC 6749 §4.1.3 at B.
-    const tokens = await postToken(b, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }, { basic: WEB });
+    const tokens = await postToken(
+      b,
+      { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier },
+      { basic: WEB },
+    );
     assert.equal(tokens.status, 200, tokens.text);
     const accessToken = tokens.body['access_token'] as string;
     const refreshToken = tokens.body['refresh_token'] as string;
     assert.ok(accessToken && refreshToken && tokens.body['id_token']);
     // RFC 6749 §4.1.2: the code is single-use across instances too.
-    const replay = await postToken(a, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }, { basic: WEB });
+    const replay = await postToken(
+      a,
+      { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier },
+      { basic: WEB },
+    );
     assert.equal(replay.status, 400);
     assert.equal(replay.body['error'], 'invalid_grant');
 
     // The session made at B works at A: a new authorization completes without login or consent.
-    const again = await obtainCode(a, WEB_CLIENT, { ua: uaA, redirectUri: REDIRECT_URI, scope: 'openid offline_access' });
+    const again = await obtainCode(a, WEB_CLIENT, {
+      ua: uaA,
+      redirectUri: REDIRECT_URI,
+      scope: 'openid offline_access',
+    });
     const second = await postToken(a, codeRequest(again), { basic: WEB });
     assert.equal(second.status, 200, second.text);
 
     // RFC 6749 §6 at B with the refresh token issued... by B; and the new one at A.
-    const refreshed = await postToken(b, { grant_type: 'refresh_token', refresh_token: second.body['refresh_token'] as string }, { basic: WEB });
+    const refreshed = await postToken(
+      b,
+      { grant_type: 'refresh_token', refresh_token: second.body['refresh_token'] as string },
+      { basic: WEB },
+    );
     assert.equal(refreshed.status, 200, refreshed.text);
-    const refreshedAtA = await postToken(a, { grant_type: 'refresh_token', refresh_token: refreshed.body['refresh_token'] as string }, { basic: WEB });
+    const refreshedAtA = await postToken(
+      a,
+      { grant_type: 'refresh_token', refresh_token: refreshed.body['refresh_token'] as string },
+      { basic: WEB },
+    );
     assert.equal(refreshedAtA.status, 200, refreshedAtA.text);
     assert.equal((await introspect(b, refreshedAtA.body['access_token'] as string))['active'], true);
   });
@@ -237,7 +268,10 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     const revoke = async (token: string) =>
       fetch(new URL('/revoke', a!.url), {
         method: 'POST',
-        headers: { authorization: basicAuthorization(WEB.id, WEB.secret), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: basicAuthorization(WEB.id, WEB.secret),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams({ token }).toString(),
       });
     assert.equal((await revoke(accessToken)).status, 200);
@@ -250,13 +284,15 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     assert.equal(refused.body['error'], 'invalid_grant');
   });
 
-  it('a key rotated on the shared database (gatehouse keys rotate --activate-after 0) signs B\'s new tokens', async (t) => {
+  it("a key rotated on the shared database (gatehouse keys rotate --activate-after 0) signs B's new tokens", async (t) => {
     if (!a || !b || !databaseUrl) return t.skip(postgresSkipMessage());
     const kidOf = (token: string) => decodeProtectedHeader(token).kid;
     const before = await clientCredentials(b);
     assert.equal(before.status, 200, before.text);
     const oldKid = kidOf(before.body['access_token'] as string);
-    const rotation = await runCli(['keys', 'rotate', '--alg', 'ES256', '--activate-after', '0'], { env: { GATEHOUSE_DATABASE_URL: databaseUrl, GATEHOUSE_SECRET: SECRET } });
+    const rotation = await runCli(['keys', 'rotate', '--alg', 'ES256', '--activate-after', '0'], {
+      env: { GATEHOUSE_DATABASE_URL: databaseUrl, GATEHOUSE_SECRET: SECRET },
+    });
     assert.equal(rotation.code, 0, rotation.stderr);
     const newKid = /Created ES256 signing key (\S+)\./.exec(rotation.stdout)?.[1];
     assert.ok(newKid && newKid !== oldKid, rotation.stdout);
@@ -281,7 +317,10 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     for (const instance of [b, a]) {
       await eventually(`instance ${instance.name} refuses the deleted client`, async () => {
         const response = await clientCredentials(instance, DOOMED);
-        assert.ok(response.status === 200 || response.status === 401, `never an error but invalid_client: ${response.status} ${response.text}`);
+        assert.ok(
+          response.status === 200 || response.status === 401,
+          `never an error but invalid_client: ${response.status} ${response.text}`,
+        );
         return response.status === 401 && response.body['error'] === 'invalid_client';
       });
     }
@@ -296,7 +335,10 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     assert.equal(creation.code, 0, creation.stderr);
     // Both instances have the resource cached.
     for (const instance of [a, b]) {
-      await eventually(`instance ${instance.name} accepts the new resource`, async () => (await withResource(instance)).status === 200);
+      await eventually(
+        `instance ${instance.name} accepts the new resource`,
+        async () => (await withResource(instance)).status === 200,
+      );
     }
     const deletion = await runCli(['resources', 'delete', resource], { env: { GATEHOUSE_DATABASE_URL: databaseUrl } });
     assert.equal(deletion.code, 0, deletion.stderr);
@@ -304,7 +346,10 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     for (const instance of [b, a]) {
       await eventually(`instance ${instance.name} refuses the deleted resource`, async () => {
         const response = await withResource(instance);
-        assert.ok(response.status === 200 || response.status === 400, `never an error but invalid_target: ${response.status} ${response.text}`);
+        assert.ok(
+          response.status === 200 || response.status === 400,
+          `never an error but invalid_target: ${response.status} ${response.text}`,
+        );
         return response.status === 400 && response.body['error'] === 'invalid_target';
       });
     }
@@ -334,7 +379,10 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     const agents: UserAgent[] = [];
     for (let w = 0; w < WORKERS; w++) {
       const home = instances[w % 2]!;
-      const obtained = await obtainCode(home, WEB_CLIENT, { redirectUri: REDIRECT_URI, scope: 'openid offline_access' });
+      const obtained = await obtainCode(home, WEB_CLIENT, {
+        redirectUri: REDIRECT_URI,
+        scope: 'openid offline_access',
+      });
       const first = await postToken(home, codeRequest(obtained), { basic: WEB });
       assert.equal(first.status, 200);
       agents.push(obtained.ua);
@@ -352,7 +400,11 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
         const i = w + f;
         // The authorization request (session cookie, remembered consent) at one instance...
         const obtained = await balanced(i, (instance) =>
-          obtainCode(instance, WEB_CLIENT, { ua: sameBrowser(agents[w]!, instance.url), redirectUri: REDIRECT_URI, scope: 'openid offline_access' }),
+          obtainCode(instance, WEB_CLIENT, {
+            ua: sameBrowser(agents[w]!, instance.url),
+            redirectUri: REDIRECT_URI,
+            scope: 'openid offline_access',
+          }),
         );
         // ... the code at the other one.
         const tokens = await balanced(i + 1, (instance) => postToken(instance, codeRequest(obtained), { basic: WEB }));
@@ -368,8 +420,14 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
         const chain = [tokens.body['refresh_token'] as string];
         refreshChains.push(chain);
         for (let r = 0; r < 3; r++) {
-          const refreshed = await balanced(i + r, (instance) => postToken(instance, { grant_type: 'refresh_token', refresh_token: chain.at(-1)! }, { basic: WEB }));
-          assert.equal(refreshed.status, 200, `a refresh (retried within the grace window) succeeds: ${refreshed.text}`);
+          const refreshed = await balanced(i + r, (instance) =>
+            postToken(instance, { grant_type: 'refresh_token', refresh_token: chain.at(-1)! }, { basic: WEB }),
+          );
+          assert.equal(
+            refreshed.status,
+            200,
+            `a refresh (retried within the grace window) succeeds: ${refreshed.text}`,
+          );
           accessTokens.push(refreshed.body['access_token'] as string);
           chain.push(refreshed.body['refresh_token'] as string);
         }
@@ -385,7 +443,10 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     assert.ok(killed, 'B was killed during the load');
     assert.deepEqual(await killed, { code: null, signal: 'SIGKILL' });
     // At most the redemptions in flight at B when it died can have been lost (one per worker).
-    assert.ok(completed >= WORKERS * FLOWS - WORKERS && outcomes.length <= WORKERS, `flows completed: ${completed}; others: ${outcomes.join(', ')}`);
+    assert.ok(
+      completed >= WORKERS * FLOWS - WORKERS && outcomes.length <= WORKERS,
+      `flows completed: ${completed}; others: ${outcomes.join(', ')}`,
+    );
 
     // No code redeemed twice; no access token (jti) or refresh token issued twice.
     for (const [code, times] of redeemedCodes) assert.equal(times, 1, `code ${code} redeemed once`);
@@ -396,7 +457,8 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
 
     // Nothing lost: every access token the load received is active at the survivor, and the
     // last refresh token of every chain (the earlier ones were deliberately rotated).
-    for (const token of accessTokens) assert.equal((await introspect(a, token))['active'], true, `access token ${decodeJwt(token).jti} is active`);
+    for (const token of accessTokens)
+      assert.equal((await introspect(a, token))['active'], true, `access token ${decodeJwt(token).jti} is active`);
     for (const chain of refreshChains) {
       assert.equal((await introspect(a, chain.at(-1)!))['active'], true, 'the newest refresh token is active');
       for (const rotated of chain.slice(0, -1)) assert.deepEqual(await introspect(a, rotated), { active: false });
@@ -404,7 +466,11 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     // Every browser's session, wherever it was made, still works at the survivor.
     for (const agent of agents) {
       const ua = sameBrowser(agent, a.url);
-      const obtained = await obtainCode(a, WEB_CLIENT, { ua, redirectUri: REDIRECT_URI, scope: 'openid offline_access' });
+      const obtained = await obtainCode(a, WEB_CLIENT, {
+        ua,
+        redirectUri: REDIRECT_URI,
+        scope: 'openid offline_access',
+      });
       assert.ok(obtained.code);
     }
   });

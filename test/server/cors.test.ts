@@ -19,7 +19,11 @@ describe('CORS', () => {
     it(`a preflight for POST ${path} from another origin is allowed, without credentials`, async () => {
       const response = await fetch(gatehouse.url + path, {
         method: 'OPTIONS',
-        headers: { origin: 'http://localhost:9000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        headers: {
+          origin: 'http://localhost:9000',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
       });
       assert.equal(response.status, 204);
       assert.equal(response.headers.get('access-control-allow-origin'), '*');
@@ -47,9 +51,15 @@ describe('CORS', () => {
   });
 
   it('the authorization endpoint and the interaction pages never send CORS headers', async () => {
-    const authorize = await fetch(`${gatehouse.url}/authorize?client_id=web-app&response_type=code`, { headers: { origin: 'http://evil.example' }, redirect: 'manual' });
+    const authorize = await fetch(`${gatehouse.url}/authorize?client_id=web-app&response_type=code`, {
+      headers: { origin: 'http://evil.example' },
+      redirect: 'manual',
+    });
     assert.equal(authorize.headers.get('access-control-allow-origin'), null);
-    const preflight = await fetch(`${gatehouse.url}/authorize`, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${gatehouse.url}/authorize`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    });
     assert.equal(preflight.headers.get('access-control-allow-origin'), null);
   });
 });

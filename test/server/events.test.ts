@@ -17,8 +17,13 @@ it('one flow id ties authorization, login, consent, code issued, code redeemed a
     const verifier = 'events-test-verifier-0123456789-abcdefghijklmnopq';
     const redirectUri = CONFIDENTIAL_CLIENT.redirect_uris[0]!;
     const query = new URLSearchParams({
-      response_type: 'code', client_id: CONFIDENTIAL_CLIENT.client_id, redirect_uri: redirectUri, scope: 'openid',
-      state: 'st', code_challenge: s256Challenge(verifier), code_challenge_method: 'S256',
+      response_type: 'code',
+      client_id: CONFIDENTIAL_CLIENT.client_id,
+      redirect_uri: redirectUri,
+      scope: 'openid',
+      state: 'st',
+      code_challenge: s256Challenge(verifier),
+      code_challenge_method: 'S256',
     });
     const ua = new UserAgent(gatehouse.url);
     // A wrong password first, then the right one.
@@ -27,17 +32,30 @@ it('one flow id ties authorization, login, consent, code issued, code redeemed a
     page = await ua.submit(page, { username: ALICE.username, password: ALICE.password });
     page = await ua.submit(page, { decision: 'allow' });
     const code = new URL(page.location!).searchParams.get('code')!;
-    const basic = Buffer.from(`${CONFIDENTIAL_CLIENT.client_id}:${CONFIDENTIAL_CLIENT.client_secret}`).toString('base64');
+    const basic = Buffer.from(`${CONFIDENTIAL_CLIENT.client_id}:${CONFIDENTIAL_CLIENT.client_secret}`).toString(
+      'base64',
+    );
     const token = await fetch(`${gatehouse.url}/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        code_verifier: verifier,
+      }),
     });
     assert.equal(token.status, 200);
 
     const types = events.map((event) => event.type);
     assert.deepEqual(types, [
-      'authorization.accepted', 'login.failed', 'login.succeeded', 'consent.granted', 'code.issued', 'code.redeemed', 'token.issued',
+      'authorization.accepted',
+      'login.failed',
+      'login.succeeded',
+      'consent.granted',
+      'code.issued',
+      'code.redeemed',
+      'token.issued',
     ]);
     const flowIds = new Set(events.map((event) => ('flowId' in event ? event.flowId : undefined)));
     assert.equal(flowIds.size, 1, `one flow id across the front and back channel, got ${[...flowIds].join(', ')}`);
@@ -55,7 +73,9 @@ it('a throwing listener does not break the protocol step that emitted the event'
     gatehouse.context.events.onAny(() => {
       throw new Error('listener bug');
     });
-    const response = await fetch(`${gatehouse.url}/authorize?client_id=web-app&response_type=code`, { redirect: 'manual' });
+    const response = await fetch(`${gatehouse.url}/authorize?client_id=web-app&response_type=code`, {
+      redirect: 'manual',
+    });
     assert.equal(response.status, 303);
   } finally {
     await gatehouse.close();

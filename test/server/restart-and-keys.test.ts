@@ -95,7 +95,10 @@ describe('restart and signing keys', () => {
       assert.equal(row.private_jwk_encrypted!.split('.').length, 5, 'a compact JWE');
 
       const reopened = await openStore(`sqlite:${path}`);
-      await assert.rejects(KeyRing.open(reopened, 'another-secret-that-is-long-enough-000', 'ES256'), /GATEHOUSE_SECRET differs/);
+      await assert.rejects(
+        KeyRing.open(reopened, 'another-secret-that-is-long-enough-000', 'ES256'),
+        /GATEHOUSE_SECRET differs/,
+      );
       await reopened.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

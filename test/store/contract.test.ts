@@ -284,11 +284,26 @@ async function seedLegacyGrant(db: Kysely<any>): Promise<{ client: Client; user:
     .execute();
   await db
     .insertInto('users')
-    .values({ id: user.id, username: user.username, password_hash: user.passwordHash, email: user.email, name: user.name, created_at: user.createdAt })
+    .values({
+      id: user.id,
+      username: user.username,
+      password_hash: user.passwordHash,
+      email: user.email,
+      name: user.name,
+      created_at: user.createdAt,
+    })
     .execute();
   await db
     .insertInto('grants')
-    .values({ id: grant.id, flow_id: grant.flowId, client_id: grant.clientId, user_id: grant.userId, scope: JSON.stringify(grant.scope), created_at: grant.createdAt, revoked_at: null })
+    .values({
+      id: grant.id,
+      flow_id: grant.flowId,
+      client_id: grant.clientId,
+      user_id: grant.userId,
+      scope: JSON.stringify(grant.scope),
+      created_at: grant.createdAt,
+      revoked_at: null,
+    })
     .execute();
   return { client, user, grant };
 }
@@ -298,10 +313,7 @@ function count<T>(items: readonly T[], predicate: (item: T) => boolean): number 
 }
 
 /** Opens two stores on one fresh database and passes them to `fn`, cleaning up afterwards. */
-async function withTwoStores(
-  target: ContractTarget,
-  fn: (a: Store, b: Store) => Promise<void>,
-): Promise<void> {
+async function withTwoStores(target: ContractTarget, fn: (a: Store, b: Store) => Promise<void>): Promise<void> {
   const database = await target.createDatabase();
   const a = await database.open();
   let b: Store | undefined;
@@ -344,10 +356,7 @@ function defineContract(name: string, target: ContractTarget): void {
         await store.migrate();
         await store.migrate();
         assert.ok(store instanceof KyselyStore);
-        assert.deepEqual(
-          await listAppliedMigrations(store.db),
-          migrations.map((m) => m.name).sort(),
-        );
+        assert.deepEqual(await listAppliedMigrations(store.db), migrations.map((m) => m.name).sort());
       });
 
       it('applies each migration once under concurrent callers of one store', async () => {
@@ -363,25 +372,23 @@ function defineContract(name: string, target: ContractTarget): void {
         }
       });
 
-      it(
-        'applies each migration once under concurrent callers of separate stores',
-        { skip: needsShared || needsInterleaved },
-        async () => {
-          const fresh = await target.createDatabase();
-          const stores = await Promise.all([fresh.open(), fresh.open(), fresh.open()]);
-          try {
-            await Promise.all(stores.map((s) => s.migrate()));
-            const first = stores[0];
-            assert.ok(first instanceof KyselyStore);
-            assert.equal((await listAppliedMigrations(first.db)).length, migrations.length);
-            // The schema works from every store.
-            await stores[1]!.clients.create(makeClient());
-          } finally {
-            await Promise.all(stores.map((s) => s.close()));
-            await fresh.destroy();
-          }
-        },
-      );
+      it('applies each migration once under concurrent callers of separate stores', {
+        skip: needsShared || needsInterleaved,
+      }, async () => {
+        const fresh = await target.createDatabase();
+        const stores = await Promise.all([fresh.open(), fresh.open(), fresh.open()]);
+        try {
+          await Promise.all(stores.map((s) => s.migrate()));
+          const first = stores[0];
+          assert.ok(first instanceof KyselyStore);
+          assert.equal((await listAppliedMigrations(first.db)).length, migrations.length);
+          // The schema works from every store.
+          await stores[1]!.clients.create(makeClient());
+        } finally {
+          await Promise.all(stores.map((s) => s.close()));
+          await fresh.destroy();
+        }
+      });
 
       it('0002 upgrades a 0001 database, giving existing codes no resources', async () => {
         const fresh = await target.createDatabase();
@@ -433,7 +440,10 @@ function defineContract(name: string, target: ContractTarget): void {
         try {
           assert.ok(s instanceof KyselyStore);
           const before0003 = migrations.filter((m) => m.name < '0003');
-          assert.deepEqual(before0003.map((m) => m.name), ['0001_initial_schema', '0002_refresh_tokens_and_resources']);
+          assert.deepEqual(
+            before0003.map((m) => m.name),
+            ['0001_initial_schema', '0002_refresh_tokens_and_resources'],
+          );
           await migrate(s.db, s.dialect, before0003);
           const { client, user, grant } = await seedLegacyGrant(s.db);
           const sessionRows = [uid('session-hash'), uid('session-hash')].map((idHash) => ({
@@ -652,7 +662,10 @@ function defineContract(name: string, target: ContractTarget): void {
           Array.from({ length: 10 }, (_, i) => store.users.upsert(makeUser({ username, name: `n${i}` }))),
         );
         assert.equal(new Set(results.map((u) => u.id)).size, 1);
-        assert.equal(count(await store.users.list(), (u) => u.username === username), 1);
+        assert.equal(
+          count(await store.users.list(), (u) => u.username === username),
+          1,
+        );
       });
 
       it('lists users ordered by username', async () => {
@@ -825,30 +838,28 @@ function defineContract(name: string, target: ContractTarget): void {
       it('20 concurrent consumes yield exactly one true', async () => {
         const interaction = makeInteraction(client.clientId);
         await store.interactions.create(interaction);
-        const results = await Promise.all(
-          Array.from({ length: 20 }, () => store.interactions.consume(interaction.id)),
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.interactions.consume(interaction.id)));
+        assert.equal(
+          count(results, (r) => r),
+          1,
         );
-        assert.equal(count(results, (r) => r), 1);
       });
 
-      it(
-        '20 concurrent consumes through two stores yield exactly one true',
-        { skip: needsShared },
-        async () => {
-          await withTwoStores(target, async (a, b) => {
-            const c = makeClient();
-            await a.clients.create(c);
-            const interaction = makeInteraction(c.clientId);
-            await a.interactions.create(interaction);
-            const results = await Promise.all(
-              Array.from({ length: 20 }, (_, i) =>
-                (i % 2 === 0 ? a : b).interactions.consume(interaction.id),
-              ),
-            );
-            assert.equal(count(results, (r) => r), 1);
-          });
-        },
-      );
+      it('20 concurrent consumes through two stores yield exactly one true', { skip: needsShared }, async () => {
+        await withTwoStores(target, async (a, b) => {
+          const c = makeClient();
+          await a.clients.create(c);
+          const interaction = makeInteraction(c.clientId);
+          await a.interactions.create(interaction);
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).interactions.consume(interaction.id)),
+          );
+          assert.equal(
+            count(results, (r) => r),
+            1,
+          );
+        });
+      });
     });
 
     describe('consents', () => {
@@ -876,8 +887,18 @@ function defineContract(name: string, target: ContractTarget): void {
       it('merges scopes with the earlier consent, without duplicates', async () => {
         const c = makeClient();
         await store.clients.create(c);
-        await store.consents.grant({ userId: user.id, clientId: c.clientId, scopes: ['openid', 'profile'], grantedAt: NOW });
-        await store.consents.grant({ userId: user.id, clientId: c.clientId, scopes: ['email', 'openid'], grantedAt: NOW + 1 });
+        await store.consents.grant({
+          userId: user.id,
+          clientId: c.clientId,
+          scopes: ['openid', 'profile'],
+          grantedAt: NOW,
+        });
+        await store.consents.grant({
+          userId: user.id,
+          clientId: c.clientId,
+          scopes: ['email', 'openid'],
+          grantedAt: NOW + 1,
+        });
         await store.consents.grant({ userId: user.id, clientId: c.clientId, scopes: [], grantedAt: NOW + 2 });
         assert.deepEqual(await store.consents.get(user.id, c.clientId), {
           userId: user.id,
@@ -911,31 +932,27 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.deepEqual([...(stored?.scopes ?? [])].sort(), [...scopes].sort());
       });
 
-      it(
-        'concurrent grants through two stores lose no scope',
-        { skip: needsShared || needsInterleaved },
-        async () => {
-          await withTwoStores(target, async (a, b) => {
-            const c = makeClient();
-            const u = makeUser();
-            await a.clients.create(c);
-            await a.users.create(u);
-            const scopes = Array.from({ length: 20 }, (_, i) => `scope${i}`);
-            await Promise.all(
-              scopes.map((scope, i) =>
-                (i % 2 === 0 ? a : b).consents.grant({
-                  userId: u.id,
-                  clientId: c.clientId,
-                  scopes: [scope],
-                  grantedAt: NOW,
-                }),
-              ),
-            );
-            const stored = await b.consents.get(u.id, c.clientId);
-            assert.deepEqual([...(stored?.scopes ?? [])].sort(), [...scopes].sort());
-          });
-        },
-      );
+      it('concurrent grants through two stores lose no scope', { skip: needsShared || needsInterleaved }, async () => {
+        await withTwoStores(target, async (a, b) => {
+          const c = makeClient();
+          const u = makeUser();
+          await a.clients.create(c);
+          await a.users.create(u);
+          const scopes = Array.from({ length: 20 }, (_, i) => `scope${i}`);
+          await Promise.all(
+            scopes.map((scope, i) =>
+              (i % 2 === 0 ? a : b).consents.grant({
+                userId: u.id,
+                clientId: c.clientId,
+                scopes: [scope],
+                grantedAt: NOW,
+              }),
+            ),
+          );
+          const stored = await b.consents.get(u.id, c.clientId);
+          assert.deepEqual([...(stored?.scopes ?? [])].sort(), [...scopes].sort());
+        });
+      });
     });
 
     describe('grants', () => {
@@ -1024,8 +1041,16 @@ function defineContract(name: string, target: ContractTarget): void {
           /roll back/,
         );
         await outsideWrite;
-        assert.equal(await store.accessTokens.get(insideToken.jti), undefined, 'the transaction\'s write was rolled back');
-        assert.deepEqual(await store.accessTokens.get(outsideToken.jti), outsideToken, 'the other write was not part of it');
+        assert.equal(
+          await store.accessTokens.get(insideToken.jti),
+          undefined,
+          "the transaction's write was rolled back",
+        );
+        assert.deepEqual(
+          await store.accessTokens.get(outsideToken.jti),
+          outsideToken,
+          'the other write was not part of it',
+        );
       });
 
       it('an authorization (grant and code) issued while another transaction is open is not rolled back with it', async () => {
@@ -1092,14 +1117,27 @@ function defineContract(name: string, target: ContractTarget): void {
         const queuedSession = makeSession(user.id);
         await store.sessions.create(queuedSession);
         const queuedDelivery: LogoutDelivery = {
-          id: uid('delivery'), clientId: client.clientId, uri: 'https://app.example/backchannel-logout', logoutToken: 'h.p.s',
-          attempts: 0, nextAttemptAt: NOW, lastError: null, deliveredAt: null, createdAt: NOW,
+          id: uid('delivery'),
+          clientId: client.clientId,
+          uri: 'https://app.example/backchannel-logout',
+          logoutToken: 'h.p.s',
+          attempts: 0,
+          nextAttemptAt: NOW,
+          lastError: null,
+          deliveredAt: null,
+          createdAt: NOW,
         };
         assert.equal(await store.logout.endSession(queuedSession.idHash, [queuedDelivery]), true);
         const newGrant: Grant = { ...grant, id: uid('grant'), flowId: uid('flow') };
         const revokedGrant: Grant = { ...grant, id: uid('grant'), flowId: uid('flow') };
         return {
-          client, user, grant, code, refreshToken, endedSession, queuedDelivery,
+          client,
+          user,
+          grant,
+          code,
+          refreshToken,
+          endedSession,
+          queuedDelivery,
           newClient: makeClient(),
           newUser: makeUser(),
           newResource: makeResource(),
@@ -1112,7 +1150,13 @@ function defineContract(name: string, target: ContractTarget): void {
           newRefreshToken: makeRefreshToken(grant),
           successor: makeSuccessor(refreshToken, NOW + 1),
           newKey: {
-            kid: uid('kid'), alg: 'ES256', publicJwk: '{}', privateJwkEncrypted: 'jwe', createdAt: NOW, activatesAt: NOW, retiredAt: null,
+            kid: uid('kid'),
+            alg: 'ES256',
+            publicJwk: '{}',
+            privateJwkEncrypted: 'jwe',
+            createdAt: NOW,
+            activatesAt: NOW,
+            retiredAt: null,
           } satisfies SigningKeyRecord,
           newDelivery: { ...queuedDelivery, id: uid('delivery') },
           limitKey: uid('limit'),
@@ -1135,12 +1179,28 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.equal((await s.codes.consume(p.code.codeHash, NOW + 1)).status, 'consumed');
         await s.accessTokens.create(p.newToken);
         await s.refreshTokens.create(p.newRefreshToken);
-        assert.equal((await s.refreshTokens.rotate(p.refreshToken.tokenHash, p.successor, 'encrypted', NOW + 1)).status, 'rotated');
+        assert.equal(
+          (await s.refreshTokens.rotate(p.refreshToken.tokenHash, p.successor, 'encrypted', NOW + 1)).status,
+          'rotated',
+        );
         await s.signingKeys.create(p.newKey);
         assert.equal(await s.logout.endSession(p.endedSession.idHash, [p.newDelivery]), true);
         assert.ok(await s.logoutDeliveries.claim(p.queuedDelivery.id, NOW, NOW + MINUTE));
-        assert.ok((await s.rateLimits.hit([{ key: p.limitKey, policy: limitPolicy }], NOW, { unlessBlocked: true })).counted);
-        await s.audit.insert([{ at: NOW, type: p.auditType, flowId: null, clientId: null, userId: null, username: null, ip: null, details: {} }]);
+        assert.ok(
+          (await s.rateLimits.hit([{ key: p.limitKey, policy: limitPolicy }], NOW, { unlessBlocked: true })).counted,
+        );
+        await s.audit.insert([
+          {
+            at: NOW,
+            type: p.auditType,
+            flowId: null,
+            clientId: null,
+            userId: null,
+            username: null,
+            ip: null,
+            details: {},
+          },
+        ]);
       }
 
       /** Which of the writes are visible outside (true: written). */
@@ -1152,21 +1212,28 @@ function defineContract(name: string, target: ContractTarget): void {
           session: (await store.sessions.get(p.newSession.idHash, NOW)) !== undefined,
           interaction: (await store.interactions.get(p.newInteraction.id, NOW)) !== undefined,
           consent: (await store.consents.get(p.user.id, p.client.clientId)) !== undefined,
-          grantAndCode: (await store.grants.get(p.newGrant.id)) !== undefined && (await store.codes.get(p.newCode.codeHash)) !== undefined,
+          grantAndCode:
+            (await store.grants.get(p.newGrant.id)) !== undefined &&
+            (await store.codes.get(p.newCode.codeHash)) !== undefined,
           revokedGrant: (await store.grants.get(p.revokedGrant.id))?.revokedAt === NOW + 1,
           consumedCode: (await store.codes.get(p.code.codeHash))?.consumedAt === NOW + 1,
           accessToken: (await store.accessTokens.get(p.newToken.jti)) !== undefined,
           refreshToken: (await store.refreshTokens.get(p.newRefreshToken.tokenHash)) !== undefined,
-          rotation: (await store.refreshTokens.get(p.refreshToken.tokenHash))?.rotatedAt === NOW + 1 && (await store.refreshTokens.get(p.successor.tokenHash)) !== undefined,
+          rotation:
+            (await store.refreshTokens.get(p.refreshToken.tokenHash))?.rotatedAt === NOW + 1 &&
+            (await store.refreshTokens.get(p.successor.tokenHash)) !== undefined,
           signingKey: (await store.signingKeys.get(p.newKey.kid)) !== undefined,
-          endedSession: (await store.sessions.get(p.endedSession.idHash, NOW)) === undefined && (await store.logoutDeliveries.get(p.newDelivery.id)) !== undefined,
+          endedSession:
+            (await store.sessions.get(p.endedSession.idHash, NOW)) === undefined &&
+            (await store.logoutDeliveries.get(p.newDelivery.id)) !== undefined,
           claimedDelivery: (await store.logoutDeliveries.get(p.queuedDelivery.id))?.attempts === 1,
           rateLimit: (await store.rateLimits.get([p.limitKey], NOW)).length === 1,
           audit: (await store.audit.list({ types: [p.auditType], limit: 10 })).length === 1,
         };
       }
 
-      const every = (value: boolean, keys: Record<string, boolean>) => Object.fromEntries(Object.keys(keys).map((key) => [key, value]));
+      const every = (value: boolean, keys: Record<string, boolean>) =>
+        Object.fromEntries(Object.keys(keys).map((key) => [key, value]));
 
       it('a write to every repository commits with the transaction', async () => {
         const p = await prepare();
@@ -1204,18 +1271,26 @@ function defineContract(name: string, target: ContractTarget): void {
         const blocked = uid('limit');
         const other = uid('limit');
         await store.transaction(async (transactional) => {
-          assert.ok((await transactional.rateLimits.hit([{ key: blocked, policy: limitPolicy }], NOW, { unlessBlocked: true })).counted);
+          assert.ok(
+            (await transactional.rateLimits.hit([{ key: blocked, policy: limitPolicy }], NOW, { unlessBlocked: true }))
+              .counted,
+          );
           // Keys are taken in sorted order: `other` is counted before the refusal or not, at random;
           // either way nothing of the refused hit stays.
           const refused = await transactional.rateLimits.hit(
-            [{ key: other, policy: limitPolicy }, { key: blocked, policy: limitPolicy }],
+            [
+              { key: other, policy: limitPolicy },
+              { key: blocked, policy: limitPolicy },
+            ],
             NOW + 1,
             { unlessBlocked: true },
           );
           assert.deepEqual(refused, { counted: false, blockedUntil: NOW + 1000 });
           await transactional.rateLimits.release(blocked, limitPolicy, NOW + 2);
         });
-        assert.deepEqual(await store.rateLimits.get([blocked, other], NOW + 2), [{ key: blocked, attempts: 0, blockedUntil: 0 }]);
+        assert.deepEqual(await store.rateLimits.get([blocked, other], NOW + 2), [
+          { key: blocked, attempts: 0, blockedUntil: 0 },
+        ]);
       });
 
       it('changes to cached data made in a transaction are announced after its commit, never after a rollback', async () => {
@@ -1224,10 +1299,17 @@ function defineContract(name: string, target: ContractTarget): void {
         try {
           const committed = makeClient();
           const key: SigningKeyRecord = {
-            kid: uid('kid'), alg: 'ES256', publicJwk: '{}', privateJwkEncrypted: 'jwe', createdAt: NOW, activatesAt: NOW, retiredAt: null,
+            kid: uid('kid'),
+            alg: 'ES256',
+            publicJwk: '{}',
+            privateJwkEncrypted: 'jwe',
+            createdAt: NOW,
+            activatesAt: NOW,
+            retiredAt: null,
           };
           const resource = makeResource();
-          const of = (clientId: string) => heard.filter((change) => change.kind === 'client' && change.clientId === clientId).length;
+          const of = (clientId: string) =>
+            heard.filter((change) => change.kind === 'client' && change.clientId === clientId).length;
           await store.transaction(async (transactional) => {
             await transactional.clients.create(committed);
             await transactional.signingKeys.create(key);
@@ -1262,7 +1344,10 @@ function defineContract(name: string, target: ContractTarget): void {
         const code = makeCode(second);
         await store.codes.issue(second, code);
         assert.deepEqual(await store.grants.get(second.id), second);
-        assert.deepEqual(await store.codes.consume(code.codeHash, NOW + 5), { status: 'consumed', code: { ...code, consumedAt: NOW + 5 } });
+        assert.deepEqual(await store.codes.consume(code.codeHash, NOW + 5), {
+          status: 'consumed',
+          code: { ...code, consumedAt: NOW + 5 },
+        });
       });
 
       it('issue is all or nothing: when the code cannot be stored, neither is the grant', async () => {
@@ -1319,7 +1404,10 @@ function defineContract(name: string, target: ContractTarget): void {
         await store.codes.create(code);
         assert.deepEqual(await store.codes.get(code.codeHash), code);
         assert.deepEqual(await store.codes.get(code.codeHash), code);
-        assert.deepEqual(await store.codes.consume(code.codeHash, NOW + 3), { status: 'consumed', code: { ...code, consumedAt: NOW + 3 } });
+        assert.deepEqual(await store.codes.consume(code.codeHash, NOW + 3), {
+          status: 'consumed',
+          code: { ...code, consumedAt: NOW + 3 },
+        });
         assert.deepEqual(await store.codes.get(code.codeHash), { ...code, consumedAt: NOW + 3 });
         assert.equal(await store.codes.get(uid('missing')), undefined);
       });
@@ -1354,23 +1442,19 @@ function defineContract(name: string, target: ContractTarget): void {
         assertOneConsumed(results);
       });
 
-      it(
-        '20 concurrent consumes through two stores yield one consumed and 19 replayed',
-        { skip: needsShared },
-        async () => {
-          await withTwoStores(target, async (a, b) => {
-            const { grant } = await seedGrant(a);
-            const code = makeCode(grant);
-            await a.codes.create(code);
-            const results = await Promise.all(
-              Array.from({ length: 20 }, (_, i) =>
-                (i % 2 === 0 ? a : b).codes.consume(code.codeHash, NOW + i),
-              ),
-            );
-            assertOneConsumed(results);
-          });
-        },
-      );
+      it('20 concurrent consumes through two stores yield one consumed and 19 replayed', {
+        skip: needsShared,
+      }, async () => {
+        await withTwoStores(target, async (a, b) => {
+          const { grant } = await seedGrant(a);
+          const code = makeCode(grant);
+          await a.codes.create(code);
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).codes.consume(code.codeHash, NOW + i)),
+          );
+          assertOneConsumed(results);
+        });
+      });
     });
 
     describe('access tokens', () => {
@@ -1436,7 +1520,10 @@ function defineContract(name: string, target: ContractTarget): void {
         const results = await Promise.all(
           Array.from({ length: 10 }, (_, i) => store.accessTokens.revoke(token.jti, NOW + i)),
         );
-        assert.equal(count(results, (r) => r), 1);
+        assert.equal(
+          count(results, (r) => r),
+          1,
+        );
       });
 
       it('grant revocation after a single revoke keeps the earlier time', async () => {
@@ -1534,10 +1621,9 @@ function defineContract(name: string, target: ContractTarget): void {
       it('rotate of an unknown hash is not_found and stores nothing', async () => {
         const { grant } = await seedGrant(store);
         const successor = makeRefreshToken(grant);
-        assert.deepEqual(
-          await store.refreshTokens.rotate(uid('missing'), successor, 'jwe', NOW),
-          { status: 'not_found' },
-        );
+        assert.deepEqual(await store.refreshTokens.rotate(uid('missing'), successor, 'jwe', NOW), {
+          status: 'not_found',
+        });
         assert.equal(await store.refreshTokens.get(successor.tokenHash), undefined);
       });
 
@@ -1583,31 +1669,27 @@ function defineContract(name: string, target: ContractTarget): void {
         await store.refreshTokens.create(token);
         const successors = Array.from({ length: 20 }, (_, i) => makeSuccessor(token, NOW + 1 + i));
         const results = await Promise.all(
-          successors.map((successor, i) =>
-            store.refreshTokens.rotate(token.tokenHash, successor, `jwe-${i}`, NOW + i),
-          ),
+          successors.map((successor, i) => store.refreshTokens.rotate(token.tokenHash, successor, `jwe-${i}`, NOW + i)),
         );
         await assertOneRotated(store, token, successors, results);
       });
 
-      it(
-        '20 concurrent rotations through two stores yield one rotated and one successor',
-        { skip: needsShared || needsInterleaved },
-        async () => {
-          await withTwoStores(target, async (a, b) => {
-            const { grant } = await seedGrant(a);
-            const token = makeRefreshToken(grant);
-            await a.refreshTokens.create(token);
-            const successors = Array.from({ length: 20 }, (_, i) => makeSuccessor(token, NOW + 1 + i));
-            const results = await Promise.all(
-              successors.map((successor, i) =>
-                (i % 2 === 0 ? a : b).refreshTokens.rotate(token.tokenHash, successor, `jwe-${i}`, NOW + i),
-              ),
-            );
-            await assertOneRotated(b, token, successors, results);
-          });
-        },
-      );
+      it('20 concurrent rotations through two stores yield one rotated and one successor', {
+        skip: needsShared || needsInterleaved,
+      }, async () => {
+        await withTwoStores(target, async (a, b) => {
+          const { grant } = await seedGrant(a);
+          const token = makeRefreshToken(grant);
+          await a.refreshTokens.create(token);
+          const successors = Array.from({ length: 20 }, (_, i) => makeSuccessor(token, NOW + 1 + i));
+          const results = await Promise.all(
+            successors.map((successor, i) =>
+              (i % 2 === 0 ? a : b).refreshTokens.rotate(token.tokenHash, successor, `jwe-${i}`, NOW + i),
+            ),
+          );
+          await assertOneRotated(b, token, successors, results);
+        });
+      });
     });
 
     describe('protected resources', () => {
@@ -1750,7 +1832,10 @@ function defineContract(name: string, target: ContractTarget): void {
           const results = await Promise.all(
             Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).signingKeys.retire(key.kid, NOW + i)),
           );
-          assert.equal(count(results, (r) => r), 1);
+          assert.equal(
+            count(results, (r) => r),
+            1,
+          );
           const winner = results.indexOf(true);
           assert.equal((await b.signingKeys.get(key.kid))?.retiredAt, NOW + winner);
         });
@@ -1774,7 +1859,9 @@ function defineContract(name: string, target: ContractTarget): void {
       }
 
       /** A session, and a queued delivery through endSession. */
-      async function queued(overrides: Partial<LogoutDelivery> = {}): Promise<{ client: Client; delivery: LogoutDelivery }> {
+      async function queued(
+        overrides: Partial<LogoutDelivery> = {},
+      ): Promise<{ client: Client; delivery: LogoutDelivery }> {
         const { client, user } = await seedGrant(store);
         const session = makeSession(user.id);
         await store.sessions.create(session);
@@ -1783,7 +1870,7 @@ function defineContract(name: string, target: ContractTarget): void {
         return { client, delivery };
       }
 
-      it('round-trips the clients\' logout metadata', async () => {
+      it("round-trips the clients' logout metadata", async () => {
         const client = makeClient({
           postLogoutRedirectUris: ['https://app.example/signed-out', 'http://127.0.0.1:8080/bye'],
           backchannelLogoutUri: 'https://app.example/backchannel-logout',
@@ -1791,8 +1878,18 @@ function defineContract(name: string, target: ContractTarget): void {
         });
         await store.clients.create(client);
         assert.deepEqual(await store.clients.get(client.clientId), client);
-        await store.clients.upsert({ ...client, postLogoutRedirectUris: [], backchannelLogoutUri: null, backchannelLogoutSessionRequired: false });
-        assert.deepEqual(await store.clients.get(client.clientId), { ...client, postLogoutRedirectUris: [], backchannelLogoutUri: null, backchannelLogoutSessionRequired: false });
+        await store.clients.upsert({
+          ...client,
+          postLogoutRedirectUris: [],
+          backchannelLogoutUri: null,
+          backchannelLogoutSessionRequired: false,
+        });
+        assert.deepEqual(await store.clients.get(client.clientId), {
+          ...client,
+          postLogoutRedirectUris: [],
+          backchannelLogoutUri: null,
+          backchannelLogoutSessionRequired: false,
+        });
       });
 
       it('sessionClientIds lists each client with a grant in the session once', async () => {
@@ -1801,8 +1898,17 @@ function defineContract(name: string, target: ContractTarget): void {
         await store.clients.create(other);
         await store.grants.create({ ...grant, id: uid('grant') });
         await store.grants.create({ ...grant, id: uid('grant'), clientId: other.clientId });
-        await store.grants.create({ ...grant, id: uid('grant'), clientId: other.clientId, sid: uid('other-sid'), userId: user.id });
-        assert.deepEqual(await store.logout.sessionClientIds(grant.sid!), [client.clientId, other.clientId].sort(compareCodeUnits));
+        await store.grants.create({
+          ...grant,
+          id: uid('grant'),
+          clientId: other.clientId,
+          sid: uid('other-sid'),
+          userId: user.id,
+        });
+        assert.deepEqual(
+          await store.logout.sessionClientIds(grant.sid!),
+          [client.clientId, other.clientId].sort(compareCodeUnits),
+        );
         assert.deepEqual(await store.logout.sessionClientIds(uid('missing')), []);
       });
 
@@ -1824,8 +1930,17 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.equal(await store.logoutDeliveries.claim(delivery.id, NOW, NOW + 2 * MINUTE), undefined, 'not due yet');
         const claimed = await store.logoutDeliveries.claim(delivery.id, NOW + MINUTE, NOW + 2 * MINUTE);
         assert.deepEqual(claimed, { ...delivery, attempts: 1, nextAttemptAt: NOW + 2 * MINUTE });
-        assert.equal(await store.logoutDeliveries.claim(delivery.id, NOW + MINUTE, NOW + 3 * MINUTE), undefined, 'leased');
-        const outcome = { deliveredAt: null, nextAttemptAt: NOW + 2 * MINUTE + 1000, lastError: 'HTTP 503', logoutToken: 'new.token.value' };
+        assert.equal(
+          await store.logoutDeliveries.claim(delivery.id, NOW + MINUTE, NOW + 3 * MINUTE),
+          undefined,
+          'leased',
+        );
+        const outcome = {
+          deliveredAt: null,
+          nextAttemptAt: NOW + 2 * MINUTE + 1000,
+          lastError: 'HTTP 503',
+          logoutToken: 'new.token.value',
+        };
         assert.equal(await store.logoutDeliveries.finish(delivery.id, 2, outcome), false, 'not the current attempt');
         assert.equal(await store.logoutDeliveries.finish(delivery.id, 1, outcome), true);
         assert.deepEqual(await store.logoutDeliveries.get(delivery.id), { ...delivery, attempts: 1, ...outcome });
@@ -1833,9 +1948,18 @@ function defineContract(name: string, target: ContractTarget): void {
         const again = await store.logoutDeliveries.claim(delivery.id, NOW + 3 * MINUTE, NOW + 4 * MINUTE);
         assert.equal(again?.attempts, 2);
         assert.equal(await store.logoutDeliveries.finish(delivery.id, 1, { ...outcome, lastError: 'stale' }), false);
-        const delivered = { deliveredAt: NOW + 3 * MINUTE, nextAttemptAt: null, lastError: 'HTTP 503', logoutToken: 'new.token.value' };
+        const delivered = {
+          deliveredAt: NOW + 3 * MINUTE,
+          nextAttemptAt: null,
+          lastError: 'HTTP 503',
+          logoutToken: 'new.token.value',
+        };
         assert.equal(await store.logoutDeliveries.finish(delivery.id, 2, delivered), true);
-        assert.equal(await store.logoutDeliveries.claim(delivery.id, NOW + DAY, NOW + DAY + MINUTE), undefined, 'delivered: never due again');
+        assert.equal(
+          await store.logoutDeliveries.claim(delivery.id, NOW + DAY, NOW + DAY + MINUTE),
+          undefined,
+          'delivered: never due again',
+        );
       });
 
       it('release gives an interrupted attempt back, uncounted and due at once', async () => {
@@ -1843,14 +1967,23 @@ function defineContract(name: string, target: ContractTarget): void {
         const claimed = await store.logoutDeliveries.claim(delivery.id, NOW, NOW + MINUTE);
         assert.equal(claimed?.attempts, 1);
         assert.equal(await store.logoutDeliveries.release(delivery.id, 1, NOW + 5), true);
-        assert.deepEqual(await store.logoutDeliveries.get(delivery.id), { ...delivery, attempts: 0, nextAttemptAt: NOW + 5 });
+        assert.deepEqual(await store.logoutDeliveries.get(delivery.id), {
+          ...delivery,
+          attempts: 0,
+          nextAttemptAt: NOW + 5,
+        });
         assert.equal(await store.logoutDeliveries.release(delivery.id, 1, NOW + 6), false);
       });
 
       it('10 concurrent claims of one delivery: exactly one wins', async () => {
         const { delivery } = await queued();
-        const results = await Promise.all(Array.from({ length: 10 }, () => store.logoutDeliveries.claim(delivery.id, NOW, NOW + MINUTE)));
-        assert.equal(count(results, (r) => r !== undefined), 1);
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () => store.logoutDeliveries.claim(delivery.id, NOW, NOW + MINUTE)),
+        );
+        assert.equal(
+          count(results, (r) => r !== undefined),
+          1,
+        );
         assert.equal((await store.logoutDeliveries.get(delivery.id))?.attempts, 1);
       });
 
@@ -1865,9 +1998,14 @@ function defineContract(name: string, target: ContractTarget): void {
           const delivery = makeDelivery(client.clientId);
           await a.logout.endSession(session.idHash, [delivery]);
           const results = await Promise.all(
-            Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).logoutDeliveries.claim(delivery.id, NOW, NOW + MINUTE)),
+            Array.from({ length: 10 }, (_, i) =>
+              (i % 2 === 0 ? a : b).logoutDeliveries.claim(delivery.id, NOW, NOW + MINUTE),
+            ),
           );
-          assert.equal(count(results, (r) => r !== undefined), 1);
+          assert.equal(
+            count(results, (r) => r !== undefined),
+            1,
+          );
           assert.equal((await b.logoutDeliveries.get(delivery.id))?.attempts, 1);
         });
       });
@@ -1882,8 +2020,13 @@ function defineContract(name: string, target: ContractTarget): void {
         const future = makeDelivery(client.clientId, { nextAttemptAt: base + DAY });
         const done = makeDelivery(client.clientId, { nextAttemptAt: null, deliveredAt: base });
         await store.logout.endSession(session.idHash, [late, early, future, done]);
-        const due = (await store.logoutDeliveries.listDue(base + 2, 1000)).filter((d) => d.clientId === client.clientId);
-        assert.deepEqual(due.map((d) => d.id), [early.id, late.id]);
+        const due = (await store.logoutDeliveries.listDue(base + 2, 1000)).filter(
+          (d) => d.clientId === client.clientId,
+        );
+        assert.deepEqual(
+          due.map((d) => d.id),
+          [early.id, late.id],
+        );
         const [first] = await store.logoutDeliveries.listDue(base + 2, 1);
         assert.ok(first && first.nextAttemptAt! <= base + 2);
       });
@@ -1895,11 +2038,27 @@ function defineContract(name: string, target: ContractTarget): void {
         const when = NOW + 20 * DAY;
         const pending = makeDelivery(client.clientId, { createdAt: when + 1 });
         const retrying = makeDelivery(client.clientId, { createdAt: when + 2, attempts: 2, lastError: 'HTTP 503' });
-        const givenUp = makeDelivery(client.clientId, { createdAt: when + 3, attempts: 5, lastError: 'ECONNREFUSED', nextAttemptAt: null });
-        const deliveredAfterFailure = makeDelivery(client.clientId, { createdAt: when + 4, attempts: 2, lastError: 'HTTP 500', nextAttemptAt: null, deliveredAt: when + 5 });
+        const givenUp = makeDelivery(client.clientId, {
+          createdAt: when + 3,
+          attempts: 5,
+          lastError: 'ECONNREFUSED',
+          nextAttemptAt: null,
+        });
+        const deliveredAfterFailure = makeDelivery(client.clientId, {
+          createdAt: when + 4,
+          attempts: 2,
+          lastError: 'HTTP 500',
+          nextAttemptAt: null,
+          deliveredAt: when + 5,
+        });
         await store.logout.endSession(session.idHash, [pending, retrying, givenUp, deliveredAfterFailure]);
         const mine = (list: LogoutDelivery[]) => list.filter((d) => d.clientId === client.clientId).map((d) => d.id);
-        assert.deepEqual(mine(await store.logoutDeliveries.list()), [deliveredAfterFailure.id, givenUp.id, retrying.id, pending.id]);
+        assert.deepEqual(mine(await store.logoutDeliveries.list()), [
+          deliveredAfterFailure.id,
+          givenUp.id,
+          retrying.id,
+          pending.id,
+        ]);
         assert.deepEqual(mine(await store.logoutDeliveries.list({ failed: true })), [givenUp.id, retrying.id]);
         assert.equal((await store.logoutDeliveries.list({ limit: 2 })).length, 2);
       });
@@ -1938,16 +2097,45 @@ function defineContract(name: string, target: ContractTarget): void {
         }
       }
 
-      async function keys(db: Kysely<Database>, table: 'authorization_codes' | 'access_tokens' | 'refresh_tokens' | 'grants' | 'sessions' | 'interactions' | 'logout_deliveries'): Promise<Set<string>> {
-        const column = { authorization_codes: 'code_hash', access_tokens: 'jti', refresh_tokens: 'token_hash', grants: 'id', sessions: 'id_hash', interactions: 'id', logout_deliveries: 'id' }[table];
+      async function keys(
+        db: Kysely<Database>,
+        table:
+          | 'authorization_codes'
+          | 'access_tokens'
+          | 'refresh_tokens'
+          | 'grants'
+          | 'sessions'
+          | 'interactions'
+          | 'logout_deliveries',
+      ): Promise<Set<string>> {
+        const column = {
+          authorization_codes: 'code_hash',
+          access_tokens: 'jti',
+          refresh_tokens: 'token_hash',
+          grants: 'id',
+          sessions: 'id_hash',
+          interactions: 'id',
+          logout_deliveries: 'id',
+        }[table];
         const rows = await db.selectFrom(table).select(sql.ref<string>(column).as('key')).execute();
         return new Set(rows.map((row) => row.key));
       }
 
       async function sizes(db: Kysely<Database>): Promise<Record<string, number>> {
         const result: Record<string, number> = {};
-        for (const table of ['authorization_codes', 'access_tokens', 'refresh_tokens', 'grants', 'sessions', 'interactions', 'logout_deliveries'] as const) {
-          const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        for (const table of [
+          'authorization_codes',
+          'access_tokens',
+          'refresh_tokens',
+          'grants',
+          'sessions',
+          'interactions',
+          'logout_deliveries',
+        ] as const) {
+          const row = await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow();
           result[table] = Number(row.n);
         }
         return result;
@@ -1957,7 +2145,14 @@ function defineContract(name: string, target: ContractTarget): void {
         await withFreshStore(async (s, db) => {
           const { client, user, grant } = await seedGrant(s);
           const mkGrant = async (overrides: Partial<Grant> = {}): Promise<Grant> => {
-            const g: Grant = { ...grant, id: uid('grant'), flowId: uid('flow'), sid: uid('sid'), createdAt: NOW - 2 * DAY, ...overrides };
+            const g: Grant = {
+              ...grant,
+              id: uid('grant'),
+              flowId: uid('flow'),
+              sid: uid('sid'),
+              createdAt: NOW - 2 * DAY,
+              ...overrides,
+            };
             await s.grants.create(g);
             return g;
           };
@@ -1974,7 +2169,10 @@ function defineContract(name: string, target: ContractTarget): void {
 
           // Access tokens: the record stays until the JWT's exp, revoked or not.
           const expiredToken = makeToken(client.clientId, null, { expiresAt: NOW });
-          const revokedLiveToken = makeToken(client.clientId, null, { expiresAt: NOW + MINUTE, revokedAt: NOW - MINUTE });
+          const revokedLiveToken = makeToken(client.clientId, null, {
+            expiresAt: NOW + MINUTE,
+            revokedAt: NOW - MINUTE,
+          });
           for (const token of [expiredToken, revokedLiveToken]) await s.accessTokens.create(token);
 
           // Codes: never redeemed and expired: gone. Redeemed: kept while tokens issued from it live.
@@ -1983,11 +2181,21 @@ function defineContract(name: string, target: ContractTarget): void {
           const liveGrant = await mkGrant({ sid: null });
           const liveCode = makeCode(liveGrant, { expiresAt: NOW + MINUTE });
           const redeemedGrant = await mkGrant({ sid: null });
-          const redeemedCode = makeCode(redeemedGrant, { expiresAt: NOW - 2 * DAY + MINUTE, consumedAt: NOW - 2 * DAY });
+          const redeemedCode = makeCode(redeemedGrant, {
+            expiresAt: NOW - 2 * DAY + MINUTE,
+            consumedAt: NOW - 2 * DAY,
+          });
           const redeemedToken = makeToken(client.clientId, redeemedGrant, { expiresAt: NOW - DAY });
-          const redeemedRefresh = makeRefreshToken(redeemedGrant, { createdAt: NOW - 2 * DAY, expiresAt: NOW + 12 * DAY, familyExpiresAt: NOW + 28 * DAY });
+          const redeemedRefresh = makeRefreshToken(redeemedGrant, {
+            createdAt: NOW - 2 * DAY,
+            expiresAt: NOW + 12 * DAY,
+            familyExpiresAt: NOW + 28 * DAY,
+          });
           const oldGrant = await mkGrant({ sid: null, createdAt: NOW - 40 * DAY });
-          const oldRedeemedCode = makeCode(oldGrant, { expiresAt: NOW - 31 * DAY, consumedAt: NOW - 31 * DAY - MINUTE });
+          const oldRedeemedCode = makeCode(oldGrant, {
+            expiresAt: NOW - 31 * DAY,
+            consumedAt: NOW - 31 * DAY - MINUTE,
+          });
           for (const code of [unusedExpiredCode, liveCode, redeemedCode, oldRedeemedCode]) await s.codes.create(code);
           await s.accessTokens.create(redeemedToken);
           await s.refreshTokens.create(redeemedRefresh);
@@ -1996,14 +2204,29 @@ function defineContract(name: string, target: ContractTarget): void {
           // live family stays (reuse detection), although its own idle expiry has passed; an
           // unrotated one goes once idle-expired and past the grace window.
           const deadFamilyGrant = await mkGrant({ sid: null });
-          const deadRotated = makeRefreshToken(deadFamilyGrant, { expiresAt: NOW - 2 * DAY, familyExpiresAt: NOW - 1, rotatedAt: NOW - 3 * DAY });
+          const deadRotated = makeRefreshToken(deadFamilyGrant, {
+            expiresAt: NOW - 2 * DAY,
+            familyExpiresAt: NOW - 1,
+            rotatedAt: NOW - 3 * DAY,
+          });
           const deadLatest = makeRefreshToken(deadFamilyGrant, { expiresAt: NOW - 1, familyExpiresAt: NOW - 1 });
           const familyGrant = await mkGrant({ sid: null });
-          const rotatedLongAgo = makeRefreshToken(familyGrant, { expiresAt: NOW - DAY, familyExpiresAt: NOW + 10 * DAY, rotatedAt: NOW - 20 * DAY });
-          const idleExpired = makeRefreshToken(familyGrant, { expiresAt: NOW - GRACE, familyExpiresAt: NOW + 10 * DAY });
-          const idleInGrace = makeRefreshToken(familyGrant, { expiresAt: NOW - GRACE + 1, familyExpiresAt: NOW + 10 * DAY });
+          const rotatedLongAgo = makeRefreshToken(familyGrant, {
+            expiresAt: NOW - DAY,
+            familyExpiresAt: NOW + 10 * DAY,
+            rotatedAt: NOW - 20 * DAY,
+          });
+          const idleExpired = makeRefreshToken(familyGrant, {
+            expiresAt: NOW - GRACE,
+            familyExpiresAt: NOW + 10 * DAY,
+          });
+          const idleInGrace = makeRefreshToken(familyGrant, {
+            expiresAt: NOW - GRACE + 1,
+            familyExpiresAt: NOW + 10 * DAY,
+          });
           const liveRefresh = makeRefreshToken(familyGrant, { expiresAt: NOW + DAY, familyExpiresAt: NOW + 10 * DAY });
-          for (const token of [deadRotated, deadLatest, rotatedLongAgo, idleExpired, idleInGrace, liveRefresh]) await s.refreshTokens.create(token);
+          for (const token of [deadRotated, deadLatest, rotatedLongAgo, idleExpired, idleInGrace, liveRefresh])
+            await s.refreshTokens.create(token);
 
           // Grants: one whose session still exists stays (back-channel logout finds its clients).
           const sessionGrant = await mkGrant({ sid: liveSession.sid });
@@ -2052,14 +2275,26 @@ function defineContract(name: string, target: ContractTarget): void {
           assert.deepEqual(await keys(db, 'interactions'), new Set([liveInteraction.id]));
           assert.deepEqual(await keys(db, 'access_tokens'), new Set([revokedLiveToken.jti]));
           assert.deepEqual(await keys(db, 'authorization_codes'), new Set([liveCode.codeHash, redeemedCode.codeHash]));
-          assert.deepEqual(await keys(db, 'refresh_tokens'), new Set([redeemedRefresh.tokenHash, rotatedLongAgo.tokenHash, idleInGrace.tokenHash, liveRefresh.tokenHash]));
+          assert.deepEqual(
+            await keys(db, 'refresh_tokens'),
+            new Set([
+              redeemedRefresh.tokenHash,
+              rotatedLongAgo.tokenHash,
+              idleInGrace.tokenHash,
+              liveRefresh.tokenHash,
+            ]),
+          );
           assert.deepEqual(
             await keys(db, 'grants'),
             new Set([grant.id, liveGrant.id, redeemedGrant.id, familyGrant.id, sessionGrant.id, youngGrant.id]),
             'gone: the grants of the unused code, the old redeemed code, the dead family, and the ended session',
           );
           assert.ok(!(await keys(db, 'grants')).has(endedGrant.id));
-          assert.ok(!(await keys(db, 'grants')).has(unusedGrant.id) && !(await keys(db, 'grants')).has(oldGrant.id) && !(await keys(db, 'grants')).has(deadFamilyGrant.id));
+          assert.ok(
+            !(await keys(db, 'grants')).has(unusedGrant.id) &&
+              !(await keys(db, 'grants')).has(oldGrant.id) &&
+              !(await keys(db, 'grants')).has(deadFamilyGrant.id),
+          );
           assert.deepEqual(await keys(db, 'logout_deliveries'), new Set([recentDelivered.id, oldPending.id]));
 
           // What stayed still works: a replay of the redeemed code is detected (and can revoke
@@ -2087,8 +2322,19 @@ function defineContract(name: string, target: ContractTarget): void {
             for (let i = 0; i < FLOWS_PER_MINUTE; i++) {
               const session = makeSession(user.id, { createdAt: t, expiresAt: t + 15 * MINUTE });
               await s.sessions.create(session);
-              await s.interactions.create(makeInteraction(client.clientId, { createdAt: t, expiresAt: t + 3 * MINUTE }));
-              const g: Grant = { id: uid('grant'), flowId: uid('flow'), clientId: client.clientId, userId: user.id, scope: ['openid'], sid: session.sid, createdAt: t, revokedAt: null };
+              await s.interactions.create(
+                makeInteraction(client.clientId, { createdAt: t, expiresAt: t + 3 * MINUTE }),
+              );
+              const g: Grant = {
+                id: uid('grant'),
+                flowId: uid('flow'),
+                clientId: client.clientId,
+                userId: user.id,
+                scope: ['openid'],
+                sid: session.sid,
+                createdAt: t,
+                revokedAt: null,
+              };
               await s.grants.create(g);
               const code = makeCode(g, { createdAt: t, expiresAt: t + MINUTE });
               await s.codes.create(code);
@@ -2096,7 +2342,11 @@ function defineContract(name: string, target: ContractTarget): void {
               if (i < 2) {
                 await s.codes.consume(code.codeHash, t);
                 await s.accessTokens.create(makeToken(client.clientId, g, { createdAt: t, expiresAt: t + 5 * MINUTE }));
-                const refresh = makeRefreshToken(g, { createdAt: t, expiresAt: t + 10 * MINUTE, familyExpiresAt: t + 20 * MINUTE });
+                const refresh = makeRefreshToken(g, {
+                  createdAt: t,
+                  expiresAt: t + 10 * MINUTE,
+                  familyExpiresAt: t + 20 * MINUTE,
+                });
                 await s.refreshTokens.create(refresh);
                 // The previous family is refreshed once: rotated tokens stay until the family ends.
                 if (previousRefresh) {
@@ -2106,7 +2356,9 @@ function defineContract(name: string, target: ContractTarget): void {
                 previousRefresh = refresh;
               }
               // Client credentials.
-              await s.accessTokens.create(makeToken(client.clientId, null, { createdAt: t, expiresAt: t + 5 * MINUTE }));
+              await s.accessTokens.create(
+                makeToken(client.clientId, null, { createdAt: t, expiresAt: t + 5 * MINUTE }),
+              );
             }
             if (minute % 5 === 4) {
               const result = await s.cleanup.run(t, load);
@@ -2130,12 +2382,17 @@ function defineContract(name: string, target: ContractTarget): void {
           };
           for (const [table, max] of Object.entries(bound)) {
             assert.ok((end[table] ?? 0) <= max, `${table}: ${end[table]} rows after 80 min, bound ${max}`);
-            assert.ok((end[table] ?? 0) <= (middle[table] ?? 0) + 10, `${table} does not grow: ${middle[table]} after 50 min, ${end[table]} after 80 min`);
+            assert.ok(
+              (end[table] ?? 0) <= (middle[table] ?? 0) + 10,
+              `${table} does not grow: ${middle[table]} after 50 min, ${end[table]} after 80 min`,
+            );
           }
         });
       });
 
-      it('runs one at a time per schema on PostgreSQL (pg_try_advisory_lock); a run that cannot lock skips', { skip: target.interleavedTransactions ? false : 'PostgreSQL only' }, async () => {
+      it('runs one at a time per schema on PostgreSQL (pg_try_advisory_lock); a run that cannot lock skips', {
+        skip: target.interleavedTransactions ? false : 'PostgreSQL only',
+      }, async () => {
         await withFreshStore(async (s, db) => {
           const holder = await db.connection().execute(async (conn) => {
             await sql`select pg_advisory_lock(${0x6768_636c}::int4, hashtext(current_schema()))`.execute(conn);
@@ -2159,7 +2416,8 @@ function defineContract(name: string, target: ContractTarget): void {
         forgetAfterMs: MINUTE,
         blockMs: (attempts) => (attempts >= 5 ? 10_000 : attempts >= 3 ? 1000 : 0),
       };
-      const hit = (key: string, now: number, unlessBlocked = true) => store.rateLimits.hit([{ key, policy }], now, { unlessBlocked });
+      const hit = (key: string, now: number, unlessBlocked = true) =>
+        store.rateLimits.hit([{ key, policy }], now, { unlessBlocked });
       const attemptsOf = (result: RateLimitHitResult): number => {
         assert.ok(result.counted, 'counted');
         return result.states[0]!.attempts;
@@ -2174,11 +2432,15 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.deepEqual(third.states[0], { key, attempts: 3, blockedUntil: NOW + 1000 });
         // While blocked: refused, and nothing counted.
         assert.deepEqual(await hit(key, NOW + 999), { counted: false, blockedUntil: NOW + 1000 });
-        assert.deepEqual(await store.rateLimits.get([key], NOW + 999), [{ key, attempts: 3, blockedUntil: NOW + 1000 }]);
+        assert.deepEqual(await store.rateLimits.get([key], NOW + 999), [
+          { key, attempts: 3, blockedUntil: NOW + 1000 },
+        ]);
         assert.equal(attemptsOf(await hit(key, NOW + 1000)), 4);
         // Without unlessBlocked (failures recorded after the fact) a blocked key is counted too.
         assert.equal(attemptsOf(await hit(key, NOW + 1000, false)), 5);
-        assert.deepEqual(await store.rateLimits.get([key], NOW + 1000), [{ key, attempts: 5, blockedUntil: NOW + 11_000 }]);
+        assert.deepEqual(await store.rateLimits.get([key], NOW + 1000), [
+          { key, attempts: 5, blockedUntil: NOW + 11_000 },
+        ]);
       });
 
       it('forgets a counter after forgetAfterMs without attempts, and purge deletes it', async () => {
@@ -2199,12 +2461,33 @@ function defineContract(name: string, target: ContractTarget): void {
         const user = uid('login_username');
         const ip = uid('login_ip');
         for (let i = 0; i < 3; i++) await hit(ip, NOW);
-        const result = await store.rateLimits.hit([{ key: user, policy }, { key: ip, policy }], NOW + 1, { unlessBlocked: true });
+        const result = await store.rateLimits.hit(
+          [
+            { key: user, policy },
+            { key: ip, policy },
+          ],
+          NOW + 1,
+          { unlessBlocked: true },
+        );
         assert.deepEqual(result, { counted: false, blockedUntil: NOW + 1000 });
         assert.deepEqual(await store.rateLimits.get([user], NOW + 1), []);
-        const both = await store.rateLimits.hit([{ key: user, policy }, { key: ip, policy }], NOW + 1000, { unlessBlocked: true });
+        const both = await store.rateLimits.hit(
+          [
+            { key: user, policy },
+            { key: ip, policy },
+          ],
+          NOW + 1000,
+          { unlessBlocked: true },
+        );
         assert.ok(both.counted);
-        assert.deepEqual(both.states.map((state) => [state.key, state.attempts]), [[user, 1], [ip, 4]], 'states in the order of the entries');
+        assert.deepEqual(
+          both.states.map((state) => [state.key, state.attempts]),
+          [
+            [user, 1],
+            [ip, 4],
+          ],
+          'states in the order of the entries',
+        );
       });
 
       it('release takes back one attempt and its block; reset forgets the counter', async () => {
@@ -2222,24 +2505,43 @@ function defineContract(name: string, target: ContractTarget): void {
       it('20 concurrent hits: exactly as many get through as the policy allows before its block', async () => {
         const key = uid('login_username');
         const results = await Promise.all(Array.from({ length: 20 }, () => hit(key, NOW)));
-        assert.equal(count(results, (r) => r.counted), 3);
-        assert.deepEqual(results.filter((r) => r.counted).map(attemptsOf).sort(), [1, 2, 3]);
+        assert.equal(
+          count(results, (r) => r.counted),
+          3,
+        );
+        assert.deepEqual(
+          results
+            .filter((r) => r.counted)
+            .map(attemptsOf)
+            .sort(),
+          [1, 2, 3],
+        );
         assert.deepEqual(await store.rateLimits.get([key], NOW), [{ key, attempts: 3, blockedUntil: NOW + 1000 }]);
       });
 
       it('20 concurrent failures recorded after the fact are all counted', async () => {
         const key = uid('client_ip');
         const results = await Promise.all(Array.from({ length: 20 }, () => hit(key, NOW, false)));
-        assert.deepEqual(results.map(attemptsOf).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+        assert.deepEqual(
+          results.map(attemptsOf).sort((a, b) => a - b),
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
       });
 
-      it('two stores on one database share the counters, also under concurrency', { skip: needsShared || needsInterleaved }, async () => {
+      it('two stores on one database share the counters, also under concurrency', {
+        skip: needsShared || needsInterleaved,
+      }, async () => {
         await withTwoStores(target, async (a, b) => {
           const key = uid('login_username');
           const results = await Promise.all(
-            Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).rateLimits.hit([{ key, policy }], NOW, { unlessBlocked: true })),
+            Array.from({ length: 20 }, (_, i) =>
+              (i % 2 === 0 ? a : b).rateLimits.hit([{ key, policy }], NOW, { unlessBlocked: true }),
+            ),
           );
-          assert.equal(count(results, (r) => r.counted), 3);
+          assert.equal(
+            count(results, (r) => r.counted),
+            3,
+          );
           assert.deepEqual(await a.rateLimits.get([key], NOW), await b.rateLimits.get([key], NOW));
         });
       });
@@ -2248,7 +2550,10 @@ function defineContract(name: string, target: ContractTarget): void {
         await withTwoStores(target, async (a, b) => {
           const key = uid('login_username');
           for (let i = 0; i < 3; i++) await a.rateLimits.hit([{ key, policy }], NOW, { unlessBlocked: true });
-          assert.deepEqual(await b.rateLimits.hit([{ key, policy }], NOW, { unlessBlocked: true }), { counted: false, blockedUntil: NOW + 1000 });
+          assert.deepEqual(await b.rateLimits.hit([{ key, policy }], NOW, { unlessBlocked: true }), {
+            counted: false,
+            blockedUntil: NOW + 1000,
+          });
         });
       });
     });
@@ -2269,25 +2574,51 @@ function defineContract(name: string, target: ContractTarget): void {
       it('inserts a batch in one statement and lists it newest first, ties in insertion order reversed', async () => {
         const client = uid('audit-client');
         await store.audit.insert([
-          event({ at: NOW, type: 'login.failed', clientId: client, username: 'mallory', ip: '203.0.113.7', details: { reason: 'unknown_user_or_wrong_password' } }),
-          event({ at: NOW + 1, type: 'login.succeeded', clientId: client, userId: 'user-1', username: 'alice', flowId: 'flow-1' }),
-          event({ at: NOW + 1, type: 'consent.granted', clientId: client, userId: 'user-1', details: { scope: ['openid'] } }),
+          event({
+            at: NOW,
+            type: 'login.failed',
+            clientId: client,
+            username: 'mallory',
+            ip: '203.0.113.7',
+            details: { reason: 'unknown_user_or_wrong_password' },
+          }),
+          event({
+            at: NOW + 1,
+            type: 'login.succeeded',
+            clientId: client,
+            userId: 'user-1',
+            username: 'alice',
+            flowId: 'flow-1',
+          }),
+          event({
+            at: NOW + 1,
+            type: 'consent.granted',
+            clientId: client,
+            userId: 'user-1',
+            details: { scope: ['openid'] },
+          }),
         ]);
         const listed = await store.audit.list({ clientId: client, limit: 10 });
-        assert.deepEqual(listed.map((e) => e.type), ['consent.granted', 'login.succeeded', 'login.failed']);
+        assert.deepEqual(
+          listed.map((e) => e.type),
+          ['consent.granted', 'login.succeeded', 'login.failed'],
+        );
         const failed = listed[2]!;
         assert.equal(typeof failed.id, 'number');
-        assert.deepEqual({ ...failed, id: undefined }, {
-          id: undefined,
-          at: NOW,
-          type: 'login.failed',
-          flowId: null,
-          clientId: client,
-          userId: null,
-          username: 'mallory',
-          ip: '203.0.113.7',
-          details: { reason: 'unknown_user_or_wrong_password' },
-        });
+        assert.deepEqual(
+          { ...failed, id: undefined },
+          {
+            id: undefined,
+            at: NOW,
+            type: 'login.failed',
+            flowId: null,
+            clientId: client,
+            userId: null,
+            username: 'mallory',
+            ip: '203.0.113.7',
+            details: { reason: 'unknown_user_or_wrong_password' },
+          },
+        );
         assert.ok(listed[0]!.id! > listed[1]!.id!, 'ids increase');
       });
 
@@ -2301,13 +2632,20 @@ function defineContract(name: string, target: ContractTarget): void {
           event({ at: NOW, type: 'login.failed', clientId: other, username: 'bob' }),
         ]);
         const types = (list: AuditEvent[]) => list.map((e) => `${e.type}@${e.at - NOW}`);
-        assert.deepEqual(types(await store.audit.list({ clientId: client, types: ['token.issued'], limit: 10 })), ['token.issued@0', `token.issued@${-DAY}`]);
-        assert.deepEqual(types(await store.audit.list({ clientId: client, since: NOW, limit: 10 })), ['token.revoked@0', 'token.issued@0']);
-        assert.deepEqual(types(await store.audit.list({ users: ['bob', 'u-bob'], types: ['token.issued', 'login.failed'], limit: 10 })), [
-          'login.failed@0',
+        assert.deepEqual(types(await store.audit.list({ clientId: client, types: ['token.issued'], limit: 10 })), [
           'token.issued@0',
           `token.issued@${-DAY}`,
         ]);
+        assert.deepEqual(types(await store.audit.list({ clientId: client, since: NOW, limit: 10 })), [
+          'token.revoked@0',
+          'token.issued@0',
+        ]);
+        assert.deepEqual(
+          types(
+            await store.audit.list({ users: ['bob', 'u-bob'], types: ['token.issued', 'login.failed'], limit: 10 }),
+          ),
+          ['login.failed@0', 'token.issued@0', `token.issued@${-DAY}`],
+        );
         assert.equal((await store.audit.list({ clientId: client, limit: 1 })).length, 1);
       });
     });
@@ -2354,8 +2692,14 @@ function makeSession(userId: string, overrides: Partial<Session> = {}): Session 
 }
 
 function assertOneConsumed(results: Awaited<ReturnType<Store['codes']['consume']>>[]): void {
-  assert.equal(count(results, (r) => r.status === 'consumed'), 1);
-  assert.equal(count(results, (r) => r.status === 'replayed'), results.length - 1);
+  assert.equal(
+    count(results, (r) => r.status === 'consumed'),
+    1,
+  );
+  assert.equal(
+    count(results, (r) => r.status === 'replayed'),
+    results.length - 1,
+  );
   // Every replay reports the winner's consumption time.
   const winner = results.find((r) => r.status === 'consumed');
   const consumedAt = winner?.status === 'consumed' ? winner.code.consumedAt : undefined;
@@ -2374,8 +2718,14 @@ async function assertOneRotated(
   successors: readonly RefreshTokenRecord[],
   results: readonly RotateRefreshTokenResult[],
 ): Promise<void> {
-  assert.equal(count(results, (r) => r.status === 'rotated'), 1);
-  assert.equal(count(results, (r) => r.status === 'already_rotated'), results.length - 1);
+  assert.equal(
+    count(results, (r) => r.status === 'rotated'),
+    1,
+  );
+  assert.equal(
+    count(results, (r) => r.status === 'already_rotated'),
+    results.length - 1,
+  );
   const winnerIndex = results.findIndex((r) => r.status === 'rotated');
   const winner = results[winnerIndex];
   assert.ok(winner?.status === 'rotated');
@@ -2438,7 +2788,10 @@ defineContract('PostgreSQL', {
 describe('openStore', () => {
   it('rejects unsupported URLs, naming the accepted schemes', async () => {
     for (const url of ['mysql://user:pw@localhost/db', 'gatehouse.db', 'sqlite:']) {
-      await assert.rejects(openStore(url), /sqlite:PATH, sqlite::memory:, postgres:\/\/\.\.\. or postgresql:\/\/\.\.\./);
+      await assert.rejects(
+        openStore(url),
+        /sqlite:PATH, sqlite::memory:, postgres:\/\/\.\.\. or postgresql:\/\/\.\.\./,
+      );
     }
   });
 
@@ -2489,35 +2842,33 @@ describe('openStore', () => {
     }
   });
 
-  it(
-    'puts PostgreSQL tables in the ?schema= schema, with BIGINTs as numbers',
-    { skip: postgresProbe ? false : postgresSkipMessage() },
-    async () => {
-      const url = await postgresTestUrl();
-      assert.ok(url);
-      const schema = new URL(url).searchParams.get('schema');
-      const store = await openStore(url);
-      try {
-        assert.ok(store instanceof KyselyStore);
-        assert.equal(store.dialect, 'postgres');
-        await store.migrate();
-        const { rows } = await sql<{ table_name: string }>`
+  it('puts PostgreSQL tables in the ?schema= schema, with BIGINTs as numbers', {
+    skip: postgresProbe ? false : postgresSkipMessage(),
+  }, async () => {
+    const url = await postgresTestUrl();
+    assert.ok(url);
+    const schema = new URL(url).searchParams.get('schema');
+    const store = await openStore(url);
+    try {
+      assert.ok(store instanceof KyselyStore);
+      assert.equal(store.dialect, 'postgres');
+      await store.migrate();
+      const { rows } = await sql<{ table_name: string }>`
           select table_name from information_schema.tables where table_schema = ${schema}
           order by table_name`.execute(store.db);
-        assert.ok(rows.some((r) => r.table_name === 'authorization_codes'));
-        assert.ok(rows.some((r) => r.table_name === 'gatehouse_migrations'));
-        const { rows: big } = await sql<{ n: unknown }>`select ${NOW}::bigint as n`.execute(store.db);
-        assert.equal(big[0]?.n, NOW);
-      } finally {
-        await store.close();
-        await dropPostgresSchema(url);
-      }
-    },
-  );
+      assert.ok(rows.some((r) => r.table_name === 'authorization_codes'));
+      assert.ok(rows.some((r) => r.table_name === 'gatehouse_migrations'));
+      const { rows: big } = await sql<{ n: unknown }>`select ${NOW}::bigint as n`.execute(store.db);
+      assert.equal(big[0]?.n, NOW);
+    } finally {
+      await store.close();
+      await dropPostgresSchema(url);
+    }
+  });
 });
 
 describe('PostgreSQL named prepared statements', { skip: postgresProbe ? false : postgresSkipMessage() }, () => {
-  it('the store\'s hot statements are prepared once per connection, and keep working after a migration adds a column', async () => {
+  it("the store's hot statements are prepared once per connection, and keep working after a migration adds a column", async () => {
     const url = await postgresTestUrl();
     assert.ok(url);
     const store = await openStore(url);
@@ -2529,10 +2880,17 @@ describe('PostgreSQL named prepared statements', { skip: postgresProbe ? false :
       // One transaction, one connection: the statement it ran is prepared on that connection.
       const prepared = await store.transaction(async (transactional) => {
         assert.deepEqual(await transactional.grants.get(grant.id), grant);
-        const { rows } = await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute((transactional as KyselyStore).db);
+        const { rows } = await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(
+          (transactional as KyselyStore).db,
+        );
         return rows.map((row) => row.statement);
       });
-      assert.ok(prepared.some((statement) => statement.startsWith('select') && statement.includes('from "grants" where "id" = $1')), `prepared: ${prepared.join(' | ')}`);
+      assert.ok(
+        prepared.some(
+          (statement) => statement.startsWith('select') && statement.includes('from "grants" where "id" = $1'),
+        ),
+        `prepared: ${prepared.join(' | ')}`,
+      );
       // What a later version's migration may do while this instance runs: its prepared
       // statements name their columns, so their result type is unchanged.
       await sql`alter table grants add column later_column text`.execute(admin.db);
@@ -2554,7 +2912,9 @@ describe('PostgreSQL named prepared statements', { skip: postgresProbe ? false :
       const { grant } = await seedGrant(store);
       const prepared = await store.transaction(async (transactional) => {
         assert.deepEqual(await transactional.grants.get(grant.id), grant);
-        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements`.execute((transactional as KyselyStore).db);
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements`.execute(
+          (transactional as KyselyStore).db,
+        );
         return rows[0]?.n;
       });
       assert.equal(prepared, 0);
@@ -2568,7 +2928,11 @@ describe('PostgreSQL named prepared statements', { skip: postgresProbe ? false :
 describe('postgresConnectionString', () => {
   it('leaves a URL without schema alone', () => {
     const url = 'postgres://u@h:5432/db?sslmode=disable';
-    assert.deepEqual(postgresConnectionString(url), { connectionString: url, schema: undefined, preparedStatements: true });
+    assert.deepEqual(postgresConnectionString(url), {
+      connectionString: url,
+      schema: undefined,
+      preparedStatements: true,
+    });
   });
 
   it('?prepared_statements=false turns named prepared statements off and is not passed on to the server', () => {

@@ -85,7 +85,9 @@ const CONFIDENTIAL_BASIC = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDEN
 let gatehouse: RunningGatehouse;
 
 before(async () => {
-  gatehouse = await startTestServer({ clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NO_PKCE_CLIENT, POST_CLIENT, MACHINE_CLIENT, ENCODED_CLIENT] });
+  gatehouse = await startTestServer({
+    clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NO_PKCE_CLIENT, POST_CLIENT, MACHINE_CLIENT, ENCODED_CLIENT],
+  });
 });
 after(async () => {
   await gatehouse.close();
@@ -130,13 +132,18 @@ describe('RFC 6749 §5.1: successful token response', () => {
 
   it('RFC 6749 §4.1.3: redirect_uri may be omitted at the token endpoint when it was omitted in the authorization request', async () => {
     const obtained = await confidentialCode({ sendRedirectUri: false });
-    const response = await postToken(gatehouse, codeRequest(obtained, { redirect_uri: undefined }), { basic: CONFIDENTIAL_BASIC });
+    const response = await postToken(gatehouse, codeRequest(obtained, { redirect_uri: undefined }), {
+      basic: CONFIDENTIAL_BASIC,
+    });
     assert.equal(response.status, 200, response.text);
   });
 
   it('RFC 6749 §2.3.1: a client registered for client_secret_post authenticates in the body', async () => {
     const obtained = await obtainCode(gatehouse, POST_CLIENT);
-    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: POST_CLIENT.client_id, client_secret: POST_CLIENT.client_secret }));
+    const response = await postToken(
+      gatehouse,
+      codeRequest(obtained, { client_id: POST_CLIENT.client_id, client_secret: POST_CLIENT.client_secret }),
+    );
     assert.equal(response.status, 200, response.text);
   });
 
@@ -151,23 +158,33 @@ describe('RFC 6749 §5.1: successful token response', () => {
 describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => {
   it('RFC 6749 §4.1.3: a redirect_uri differing from the authorization request is invalid_grant', async () => {
     const obtained = await confidentialCode();
-    for (const redirectUri of [`${obtained.redirectUri}/`, 'http://127.0.0.1:9000/Callback', `${obtained.redirectUri}?x=1`]) {
+    for (const redirectUri of [
+      `${obtained.redirectUri}/`,
+      'http://127.0.0.1:9000/Callback',
+      `${obtained.redirectUri}?x=1`,
+    ]) {
       const again = await confidentialCode();
-      const response = await postToken(gatehouse, codeRequest(again, { redirect_uri: redirectUri }), { basic: CONFIDENTIAL_BASIC });
+      const response = await postToken(gatehouse, codeRequest(again, { redirect_uri: redirectUri }), {
+        basic: CONFIDENTIAL_BASIC,
+      });
       assertTokenError(response, 400, 'invalid_grant');
     }
   });
 
   it('RFC 6749 §4.1.3: a missing redirect_uri is invalid_request when the authorization request included it', async () => {
     const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained, { redirect_uri: undefined }), { basic: CONFIDENTIAL_BASIC });
+    const response = await postToken(gatehouse, codeRequest(obtained, { redirect_uri: undefined }), {
+      basic: CONFIDENTIAL_BASIC,
+    });
     assertTokenError(response, 400, 'invalid_request');
     assert.match(response.body['error_description'] as string, /redirect_uri/);
   });
 
   it('RFC 6749 §4.1.3: a code issued to another client is invalid_grant', async () => {
     const obtained = await obtainCode(gatehouse, PUBLIC_CLIENT);
-    const response = await postToken(gatehouse, codeRequest(obtained, { redirect_uri: obtained.redirectUri }), { basic: CONFIDENTIAL_BASIC });
+    const response = await postToken(gatehouse, codeRequest(obtained, { redirect_uri: obtained.redirectUri }), {
+      basic: CONFIDENTIAL_BASIC,
+    });
     assertTokenError(response, 400, 'invalid_grant');
   });
 
@@ -201,12 +218,18 @@ describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => 
     assert.notEqual(grant?.revokedAt ?? null, null, 'the grant is revoked');
 
     // And a third attempt is refused the same way.
-    assertTokenError(await postToken(gatehouse, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC }), 400, 'invalid_grant');
+    assertTokenError(
+      await postToken(gatehouse, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC }),
+      400,
+      'invalid_grant',
+    );
   });
 
   it('RFC 7636 §4.6: a wrong code_verifier is invalid_grant naming code_verifier', async () => {
     const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained, { code_verifier: newVerifier() }), { basic: CONFIDENTIAL_BASIC });
+    const response = await postToken(gatehouse, codeRequest(obtained, { code_verifier: newVerifier() }), {
+      basic: CONFIDENTIAL_BASIC,
+    });
     assertTokenError(response, 400, 'invalid_grant');
     assert.match(response.body['error_description'] as string, /code_verifier/);
   });
@@ -222,7 +245,9 @@ describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => 
 
   it('RFC 7636 §4.6: a missing code_verifier when a code_challenge was sent is invalid_grant', async () => {
     const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained, { code_verifier: undefined }), { basic: CONFIDENTIAL_BASIC });
+    const response = await postToken(gatehouse, codeRequest(obtained, { code_verifier: undefined }), {
+      basic: CONFIDENTIAL_BASIC,
+    });
     assertTokenError(response, 400, 'invalid_grant');
     assert.match(response.body['error_description'] as string, /code_verifier/);
   });
@@ -230,50 +255,90 @@ describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => 
   it('RFC 7636 §4.1: a code_verifier shorter than 43 characters (or malformed) is invalid_grant', async () => {
     for (const verifier of ['a'.repeat(42), 'x', 'a'.repeat(129), `${'a'.repeat(42)} `, `${'a'.repeat(42)}+`]) {
       const obtained = await obtainCode(gatehouse, PUBLIC_CLIENT);
-      const response = await postToken(gatehouse, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id, code_verifier: verifier }));
+      const response = await postToken(
+        gatehouse,
+        codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id, code_verifier: verifier }),
+      );
       assertTokenError(response, 400, 'invalid_grant');
       assert.match(response.body['error_description'] as string, /code_verifier/);
     }
   });
 
   it('RFC 6749 §5.2: an unknown code is invalid_grant', async () => {
-    const response = await postToken(gatehouse, { grant_type: 'authorization_code', code: 'not-a-code', redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0], code_verifier: newVerifier() }, { basic: CONFIDENTIAL_BASIC });
+    const response = await postToken(
+      gatehouse,
+      {
+        grant_type: 'authorization_code',
+        code: 'not-a-code',
+        redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
+        code_verifier: newVerifier(),
+      },
+      { basic: CONFIDENTIAL_BASIC },
+    );
     assertTokenError(response, 400, 'invalid_grant');
   });
 
   it('RFC 6749 §4.1.3: a missing code is invalid_request', async () => {
-    const response = await postToken(gatehouse, { grant_type: 'authorization_code', redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0], code_verifier: newVerifier() }, { basic: CONFIDENTIAL_BASIC });
+    const response = await postToken(
+      gatehouse,
+      {
+        grant_type: 'authorization_code',
+        redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
+        code_verifier: newVerifier(),
+      },
+      { basic: CONFIDENTIAL_BASIC },
+    );
     assertTokenError(response, 400, 'invalid_request');
   });
 
   it('RFC 6749 §4.1.3: a missing grant_type is invalid_request', async () => {
     const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained, { grant_type: undefined }), { basic: CONFIDENTIAL_BASIC });
+    const response = await postToken(gatehouse, codeRequest(obtained, { grant_type: undefined }), {
+      basic: CONFIDENTIAL_BASIC,
+    });
     assertTokenError(response, 400, 'invalid_request');
   });
 
   it('RFC 6749 §5.2 / RFC 9700 §2.4: grant_type=password, implicit or unknown is unsupported_grant_type', async () => {
     for (const grantType of ['password', 'implicit', 'urn:example:unknown', 'AUTHORIZATION_CODE']) {
-      const response = await postToken(gatehouse, { grant_type: grantType, username: 'alice', password: 'x', code: 'x' }, { basic: CONFIDENTIAL_BASIC });
+      const response = await postToken(
+        gatehouse,
+        { grant_type: grantType, username: 'alice', password: 'x', code: 'x' },
+        { basic: CONFIDENTIAL_BASIC },
+      );
       assertTokenError(response, 400, 'unsupported_grant_type');
     }
   });
 
   it('RFC 6749 §5.2: a client not registered for the grant is unauthorized_client', async () => {
-    const response = await postToken(gatehouse, { grant_type: 'authorization_code', code: 'whatever', redirect_uri: 'http://127.0.0.1:9000/callback' }, {
-      basic: { id: MACHINE_CLIENT.client_id, secret: MACHINE_CLIENT.client_secret! },
-    });
+    const response = await postToken(
+      gatehouse,
+      { grant_type: 'authorization_code', code: 'whatever', redirect_uri: 'http://127.0.0.1:9000/callback' },
+      {
+        basic: { id: MACHINE_CLIENT.client_id, secret: MACHINE_CLIENT.client_secret! },
+      },
+    );
     assertTokenError(response, 400, 'unauthorized_client');
-    const refresh = await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: 'whatever' }, {
-      basic: { id: NO_PKCE_CLIENT.client_id, secret: NO_PKCE_CLIENT.client_secret! },
-    });
+    const refresh = await postToken(
+      gatehouse,
+      { grant_type: 'refresh_token', refresh_token: 'whatever' },
+      {
+        basic: { id: NO_PKCE_CLIENT.client_id, secret: NO_PKCE_CLIENT.client_secret! },
+      },
+    );
     assertTokenError(refresh, 400, 'unauthorized_client');
   });
 
   it('RFC 6749 §3.2: a parameter included more than once is invalid_request', async () => {
     const obtained = await confidentialCode();
     const body = new URLSearchParams(codeRequest(obtained) as Record<string, string>);
-    for (const [name, value] of [['code', obtained.code], ['code', 'other'], ['grant_type', 'authorization_code'], ['code_verifier', obtained.verifier!], ['redirect_uri', obtained.redirectUri]] as const) {
+    for (const [name, value] of [
+      ['code', obtained.code],
+      ['code', 'other'],
+      ['grant_type', 'authorization_code'],
+      ['code_verifier', obtained.verifier!],
+      ['redirect_uri', obtained.redirectUri],
+    ] as const) {
       const duplicated = new URLSearchParams(body);
       duplicated.append(name, value);
       const response = await postToken(gatehouse, duplicated.toString(), { basic: CONFIDENTIAL_BASIC });
@@ -287,11 +352,22 @@ describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => 
 
   it('RFC 6749 §3.2: a JSON body, a body without content type, or an empty body is invalid_request in JSON', async () => {
     const obtained = await confidentialCode();
-    const json = await postToken(gatehouse, JSON.stringify(codeRequest(obtained)), { basic: CONFIDENTIAL_BASIC, contentType: 'application/json' });
+    const json = await postToken(gatehouse, JSON.stringify(codeRequest(obtained)), {
+      basic: CONFIDENTIAL_BASIC,
+      contentType: 'application/json',
+    });
     assertTokenError(json, 400, 'invalid_request');
-    const none = await postToken(gatehouse, new URLSearchParams(codeRequest(obtained) as Record<string, string>).toString(), { basic: CONFIDENTIAL_BASIC, contentType: null });
+    const none = await postToken(
+      gatehouse,
+      new URLSearchParams(codeRequest(obtained) as Record<string, string>).toString(),
+      { basic: CONFIDENTIAL_BASIC, contentType: null },
+    );
     assertTokenError(none, 400, 'invalid_request');
-    const text = await postToken(gatehouse, new URLSearchParams(codeRequest(obtained) as Record<string, string>).toString(), { basic: CONFIDENTIAL_BASIC, contentType: 'text/plain' });
+    const text = await postToken(
+      gatehouse,
+      new URLSearchParams(codeRequest(obtained) as Record<string, string>).toString(),
+      { basic: CONFIDENTIAL_BASIC, contentType: 'text/plain' },
+    );
     assertTokenError(text, 400, 'invalid_request');
     const empty = await postToken(gatehouse, '', { basic: CONFIDENTIAL_BASIC, contentType: null });
     assertTokenError(empty, 400, 'invalid_request');
@@ -315,19 +391,30 @@ describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => 
 describe('RFC 6749 §2.3: client authentication at the token endpoint', () => {
   it('RFC 6749 §5.2: Basic with a wrong secret is 401 invalid_client with WWW-Authenticate: Basic', async () => {
     const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained), { basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: 'wrong-secret' } });
+    const response = await postToken(gatehouse, codeRequest(obtained), {
+      basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: 'wrong-secret' },
+    });
     assertBasicChallenge(response);
     // The failed authentication did not consume the code.
     assert.equal((await postToken(gatehouse, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC })).status, 200);
   });
 
   it('RFC 6749 §5.2: Basic with an unknown client is 401 invalid_client with WWW-Authenticate: Basic', async () => {
-    const response = await postToken(gatehouse, { grant_type: 'authorization_code', code: 'x', code_verifier: newVerifier() }, { basic: { id: 'nobody', secret: 'whatever' } });
+    const response = await postToken(
+      gatehouse,
+      { grant_type: 'authorization_code', code: 'x', code_verifier: newVerifier() },
+      { basic: { id: 'nobody', secret: 'whatever' } },
+    );
     assertBasicChallenge(response);
   });
 
   it('RFC 6749 §5.2: a malformed Basic header is 401 invalid_client with WWW-Authenticate: Basic', async () => {
-    for (const authorization of ['Basic', 'Basic !!!!', `Basic ${Buffer.from('no-colon').toString('base64')}`, `Basic ${Buffer.from('%zz:secret').toString('base64')}`]) {
+    for (const authorization of [
+      'Basic',
+      'Basic !!!!',
+      `Basic ${Buffer.from('no-colon').toString('base64')}`,
+      `Basic ${Buffer.from('%zz:secret').toString('base64')}`,
+    ]) {
       const response = await postToken(gatehouse, { grant_type: 'authorization_code', code: 'x' }, { authorization });
       assertBasicChallenge(response);
     }
@@ -335,7 +422,13 @@ describe('RFC 6749 §2.3: client authentication at the token endpoint', () => {
 
   it('RFC 6749 §2.3.1: client_secret_post by a client registered for client_secret_basic is invalid_client', async () => {
     const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: CONFIDENTIAL_CLIENT.client_id, client_secret: CONFIDENTIAL_CLIENT.client_secret }));
+    const response = await postToken(
+      gatehouse,
+      codeRequest(obtained, {
+        client_id: CONFIDENTIAL_CLIENT.client_id,
+        client_secret: CONFIDENTIAL_CLIENT.client_secret,
+      }),
+    );
     // RFC 6749 §5.2: no Authorization header was used, so 400 without a challenge.
     assertTokenError(response, 400, 'invalid_client');
     assert.equal(response.headers.get('www-authenticate'), null);
@@ -343,25 +436,36 @@ describe('RFC 6749 §2.3: client authentication at the token endpoint', () => {
 
   it('RFC 6749 §2.3.1: Basic by a client registered for client_secret_post is invalid_client', async () => {
     const obtained = await obtainCode(gatehouse, POST_CLIENT);
-    const response = await postToken(gatehouse, codeRequest(obtained), { basic: { id: POST_CLIENT.client_id, secret: POST_CLIENT.client_secret! } });
+    const response = await postToken(gatehouse, codeRequest(obtained), {
+      basic: { id: POST_CLIENT.client_id, secret: POST_CLIENT.client_secret! },
+    });
     assertBasicChallenge(response);
   });
 
   it('RFC 6749 §2.3: Basic together with client_secret in the body is invalid_request (one method per request)', async () => {
     const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained, { client_secret: CONFIDENTIAL_CLIENT.client_secret }), { basic: CONFIDENTIAL_BASIC });
+    const response = await postToken(
+      gatehouse,
+      codeRequest(obtained, { client_secret: CONFIDENTIAL_CLIENT.client_secret }),
+      { basic: CONFIDENTIAL_BASIC },
+    );
     assertTokenError(response, 400, 'invalid_request');
   });
 
   it('RFC 6749 §2.3.1: a client_id in the body that differs from the Basic one is invalid_request', async () => {
     const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id }), { basic: CONFIDENTIAL_BASIC });
+    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id }), {
+      basic: CONFIDENTIAL_BASIC,
+    });
     assertTokenError(response, 400, 'invalid_request');
   });
 
   it('RFC 6749 §2.1: a public client sending a client_secret is invalid_client', async () => {
     const obtained = await obtainCode(gatehouse, PUBLIC_CLIENT);
-    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id, client_secret: 'anything' }));
+    const response = await postToken(
+      gatehouse,
+      codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id, client_secret: 'anything' }),
+    );
     assertTokenError(response, 400, 'invalid_client');
   });
 
@@ -378,7 +482,10 @@ describe('RFC 6749 §2.3: client authentication at the token endpoint', () => {
     const obtained = await obtainCode(gatehouse, ENCODED_CLIENT);
     const encoded = basicAuthorization(basic.id, basic.secret);
     // The encoding really changes the values (else this test would prove nothing).
-    assert.match(Buffer.from(encoded.slice(6), 'base64').toString(), /^odd%3Aclient\+id%2B%25%2F%3F%26%3D:se%3Acr\+et%2Bwith%2525percent/);
+    assert.match(
+      Buffer.from(encoded.slice(6), 'base64').toString(),
+      /^odd%3Aclient\+id%2B%25%2F%3F%26%3D:se%3Acr\+et%2Bwith%2525percent/,
+    );
     const response = await postToken(gatehouse, codeRequest(obtained), { basic });
     assert.equal(response.status, 200, response.text);
 
@@ -394,7 +501,11 @@ describe('RFC 6749 §2.3: client authentication at the token endpoint', () => {
     const secret = 'pässwörd: €+% 漢字 😀';
     const template = await gatehouse.store.clients.get(ENCODED_CLIENT.client_id);
     assert.ok(template);
-    await gatehouse.store.clients.upsert({ ...template, clientId, clientSecretHash: await hashClientSecret(secret, false) });
+    await gatehouse.store.clients.upsert({
+      ...template,
+      clientId,
+      clientSecretHash: await hashClientSecret(secret, false),
+    });
     const fixture = { ...ENCODED_CLIENT, client_id: clientId, client_secret: secret };
     const obtained = await obtainCode(gatehouse, fixture);
     const authorization = basicAuthorization(clientId, secret);
@@ -408,7 +519,11 @@ describe('RFC 6749 §2.3: client authentication at the token endpoint', () => {
     const secret = 'se:cr et+with%25percent&amp=;/?#';
     const template = await gatehouse.store.clients.get(POST_CLIENT.client_id);
     assert.ok(template);
-    await gatehouse.store.clients.upsert({ ...template, clientId, clientSecretHash: await hashClientSecret(secret, false) });
+    await gatehouse.store.clients.upsert({
+      ...template,
+      clientId,
+      clientSecretHash: await hashClientSecret(secret, false),
+    });
     const obtained = await obtainCode(gatehouse, { ...POST_CLIENT, client_id: clientId, client_secret: secret });
     const response = await postToken(gatehouse, codeRequest(obtained, { client_id: clientId, client_secret: secret }));
     assert.equal(response.status, 200, response.text);
@@ -420,13 +535,31 @@ describe('RFC 6749 §5.2: error_description syntax', () => {
     const hostile = 'ü"\\\u0000\n\u007f😀<>';
     const responses = [
       await postToken(gatehouse, { grant_type: `x${hostile}` }, { basic: CONFIDENTIAL_BASIC }),
-      await postToken(gatehouse, { grant_type: 'authorization_code', code: hostile, code_verifier: hostile }, { basic: CONFIDENTIAL_BASIC }),
-      await postToken(gatehouse, { grant_type: 'authorization_code', code: 'x' }, { basic: { id: hostile, secret: hostile } }),
+      await postToken(
+        gatehouse,
+        { grant_type: 'authorization_code', code: hostile, code_verifier: hostile },
+        { basic: CONFIDENTIAL_BASIC },
+      ),
+      await postToken(
+        gatehouse,
+        { grant_type: 'authorization_code', code: 'x' },
+        { basic: { id: hostile, secret: hostile } },
+      ),
       await postToken(gatehouse, { grant_type: 'authorization_code', code: 'x', client_id: hostile }),
-      await postToken(gatehouse, { grant_type: 'authorization_code', code: 'x', client_id: hostile, client_secret: hostile }),
-      await postToken(gatehouse, `grant_type=${encodeURIComponent(hostile)}&grant_type=x`, { basic: CONFIDENTIAL_BASIC }),
+      await postToken(gatehouse, {
+        grant_type: 'authorization_code',
+        code: 'x',
+        client_id: hostile,
+        client_secret: hostile,
+      }),
+      await postToken(gatehouse, `grant_type=${encodeURIComponent(hostile)}&grant_type=x`, {
+        basic: CONFIDENTIAL_BASIC,
+      }),
       await postToken(gatehouse, '%', { basic: CONFIDENTIAL_BASIC }),
-      await postToken(gatehouse, 'grant_type=authorization_code', { basic: CONFIDENTIAL_BASIC, contentType: 'application/json; charset=ü' }),
+      await postToken(gatehouse, 'grant_type=authorization_code', {
+        basic: CONFIDENTIAL_BASIC,
+        contentType: 'application/json; charset=ü',
+      }),
     ];
     for (const response of responses) {
       assert.ok(response.status === 400 || response.status === 401, `${response.status}: ${response.text}`);
@@ -439,7 +572,11 @@ describe('RFC 6749 §5.2: error_description syntax', () => {
 });
 
 /** A second public client: "any public client_id" an attacker may name (RFC 6749 §2.1). */
-const OTHER_PUBLIC_CLIENT: ClientFixture = { ...PUBLIC_CLIENT, client_id: 'other-spa', redirect_uris: ['http://127.0.0.1:9000/other-spa'] };
+const OTHER_PUBLIC_CLIENT: ClientFixture = {
+  ...PUBLIC_CLIENT,
+  client_id: 'other-spa',
+  redirect_uris: ['http://127.0.0.1:9000/other-spa'],
+};
 
 /** The one error_description of a code the presenting client may not redeem, whatever the reason. */
 const UNREDEEMABLE = 'code is invalid, expired, already used, or was issued to another client';
@@ -454,7 +591,10 @@ for (const target of STORE_TARGETS) {
       databaseUrl = await target.url();
       // PostgreSQL must really run here (see test/helpers/postgres.ts); fail rather than skip.
       if (databaseUrl === undefined) throw new Error(postgresSkipMessage());
-      server = await startTestServer({ databaseUrl, clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, OTHER_PUBLIC_CLIENT] });
+      server = await startTestServer({
+        databaseUrl,
+        clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, OTHER_PUBLIC_CLIENT],
+      });
       assert.equal(server.store.dialect, target.name);
       server.context.events.onAny((event) => events.push(event));
     });
@@ -465,22 +605,31 @@ for (const target of STORE_TARGETS) {
     });
 
     const OFFLINE = 'openid profile offline_access';
-    const publicRequest = (obtained: Awaited<ReturnType<typeof obtainCode>>, extra: Record<string, string | undefined> = {}) =>
-      codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id, ...extra });
+    const publicRequest = (
+      obtained: Awaited<ReturnType<typeof obtainCode>>,
+      extra: Record<string, string | undefined> = {},
+    ) => codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id, ...extra });
 
     /** The confidential client's code, redeemed: its access and refresh tokens. */
     async function redeemedConfidential() {
       const obtained = await obtainCode(server, CONFIDENTIAL_CLIENT, { scope: OFFLINE });
       const first = await postToken(server, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC });
       assert.equal(first.status, 200, first.text);
-      return { obtained, accessToken: first.body['access_token'] as string, refreshToken: first.body['refresh_token'] as string };
+      return {
+        obtained,
+        accessToken: first.body['access_token'] as string,
+        refreshToken: first.body['refresh_token'] as string,
+      };
     }
 
     /** RFC 7662 §2.2: whether the confidential client's introspection says the token is active. */
     async function introspectActive(token: string): Promise<boolean> {
       const response = await fetch(new URL('/introspect', server.url), {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuthorization(CONFIDENTIAL_BASIC.id, CONFIDENTIAL_BASIC.secret) },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basicAuthorization(CONFIDENTIAL_BASIC.id, CONFIDENTIAL_BASIC.secret),
+        },
         body: new URLSearchParams({ token }).toString(),
       });
       assert.equal(response.status, 200);
@@ -501,18 +650,28 @@ for (const target of STORE_TARGETS) {
       const { obtained, accessToken, refreshToken } = await redeemedConfidential();
       const seen = events.length;
       for (const attacker of [PUBLIC_CLIENT, OTHER_PUBLIC_CLIENT]) {
-        const response = await postToken(server, codeRequest(obtained, { client_id: attacker.client_id, code_verifier: newVerifier() }));
+        const response = await postToken(
+          server,
+          codeRequest(obtained, { client_id: attacker.client_id, code_verifier: newVerifier() }),
+        );
         assertTokenError(response, 400, 'invalid_grant');
         assert.equal(response.body['error_description'], UNREDEEMABLE);
       }
       assert.deepEqual(
         refusals(seen).map((event) => event.type === 'code.refused' && [event.reason, event.clientId]),
-        [['issued_to_another_client', PUBLIC_CLIENT.client_id], ['issued_to_another_client', OTHER_PUBLIC_CLIENT.client_id]],
+        [
+          ['issued_to_another_client', PUBLIC_CLIENT.client_id],
+          ['issued_to_another_client', OTHER_PUBLIC_CLIENT.client_id],
+        ],
       );
       // The rightful client's tokens still work: the access token is active, the refresh token refreshes.
       assert.equal(await grantRevoked(accessToken), false);
       assert.equal(await introspectActive(accessToken), true);
-      const refreshed = await postToken(server, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: CONFIDENTIAL_BASIC });
+      const refreshed = await postToken(
+        server,
+        { grant_type: 'refresh_token', refresh_token: refreshToken },
+        { basic: CONFIDENTIAL_BASIC },
+      );
       assert.equal(refreshed.status, 200, refreshed.text);
     });
 
@@ -522,14 +681,25 @@ for (const target of STORE_TARGETS) {
       assert.equal(first.status, 200, first.text);
       const seen = events.length;
       // A public client is identified, not authenticated (RFC 6749 §2.1): anyone can send its client_id.
-      for (const extra of [{ code_verifier: newVerifier() }, { code_verifier: undefined }, { redirect_uri: PUBLIC_CLIENT.redirect_uris[1] }]) {
+      for (const extra of [
+        { code_verifier: newVerifier() },
+        { code_verifier: undefined },
+        { redirect_uri: PUBLIC_CLIENT.redirect_uris[1] },
+      ]) {
         const response = await postToken(server, publicRequest(obtained, extra));
         assertTokenError(response, 400, 'invalid_grant');
         assert.equal(response.body['error_description'], UNREDEEMABLE);
       }
-      assert.deepEqual(refusals(seen).map((event) => event.type === 'code.refused' && event.reason), ['already_used', 'already_used', 'already_used']);
+      assert.deepEqual(
+        refusals(seen).map((event) => event.type === 'code.refused' && event.reason),
+        ['already_used', 'already_used', 'already_used'],
+      );
       assert.equal(await grantRevoked(first.body['access_token'] as string), false);
-      const refreshed = await postToken(server, { grant_type: 'refresh_token', refresh_token: first.body['refresh_token'] as string, client_id: PUBLIC_CLIENT.client_id });
+      const refreshed = await postToken(server, {
+        grant_type: 'refresh_token',
+        refresh_token: first.body['refresh_token'] as string,
+        client_id: PUBLIC_CLIENT.client_id,
+      });
       assert.equal(refreshed.status, 200, refreshed.text);
     });
 
@@ -541,7 +711,10 @@ for (const target of STORE_TARGETS) {
       assert.equal(foreign.body['error_description'], UNREDEEMABLE);
       const stored = await server.store.codes.get(sha256Base64Url(obtained.code));
       assert.equal(stored?.consumedAt, null, 'the code is not consumed');
-      assert.deepEqual(refusals(seen).map((event) => event.type === 'code.refused' && event.reason), ['issued_to_another_client']);
+      assert.deepEqual(
+        refusals(seen).map((event) => event.type === 'code.refused' && event.reason),
+        ['issued_to_another_client'],
+      );
 
       const rightful = await postToken(server, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC });
       assert.equal(rightful.status, 200, rightful.text);
@@ -554,7 +727,10 @@ for (const target of STORE_TARGETS) {
       const wrongVerifier = await postToken(server, publicRequest(obtained, { code_verifier: newVerifier() }));
       assertTokenError(wrongVerifier, 400, 'invalid_grant');
       assert.equal(wrongVerifier.body['error_description'], 'code_verifier does not match code_challenge');
-      const wrongRedirect = await postToken(server, publicRequest(obtained, { redirect_uri: PUBLIC_CLIENT.redirect_uris[1] }));
+      const wrongRedirect = await postToken(
+        server,
+        publicRequest(obtained, { redirect_uri: PUBLIC_CLIENT.redirect_uris[1] }),
+      );
       assertTokenError(wrongRedirect, 400, 'invalid_grant');
       assert.equal((await server.store.codes.get(sha256Base64Url(obtained.code)))?.consumedAt, null);
 
@@ -568,22 +744,45 @@ for (const target of STORE_TARGETS) {
       const replay = await postToken(server, codeRequest(obtained), { basic: CONFIDENTIAL_BASIC });
       assertTokenError(replay, 400, 'invalid_grant');
       assert.equal(replay.body['error_description'], UNREDEEMABLE);
-      assert.deepEqual(refusals(seen).map((event) => event.type), ['code.replayed']);
+      assert.deepEqual(
+        refusals(seen).map((event) => event.type),
+        ['code.replayed'],
+      );
       assert.equal(await grantRevoked(accessToken), true);
       assert.equal(await introspectActive(accessToken), false);
-      const refreshed = await postToken(server, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: CONFIDENTIAL_BASIC });
+      const refreshed = await postToken(
+        server,
+        { grant_type: 'refresh_token', refresh_token: refreshToken },
+        { basic: CONFIDENTIAL_BASIC },
+      );
       assertTokenError(refreshed, 400, 'invalid_grant');
     });
 
     it('RFC 6749 §4.1.3: unknown, foreign, expired and used codes all get the same error_description, which does not say whether the code exists', async () => {
       const descriptions = new Map<string, unknown>();
-      const unknown = await postToken(server, { grant_type: 'authorization_code', code: 'made-up-code-that-was-never-issued', redirect_uri: PUBLIC_CLIENT.redirect_uris[0], code_verifier: newVerifier(), client_id: PUBLIC_CLIENT.client_id });
+      const unknown = await postToken(server, {
+        grant_type: 'authorization_code',
+        code: 'made-up-code-that-was-never-issued',
+        redirect_uri: PUBLIC_CLIENT.redirect_uris[0],
+        code_verifier: newVerifier(),
+        client_id: PUBLIC_CLIENT.client_id,
+      });
       descriptions.set('unknown', unknown.body['error_description']);
 
       const foreignUnused = await obtainCode(server, CONFIDENTIAL_CLIENT);
-      descriptions.set('foreign unused', (await postToken(server, publicRequest(foreignUnused, { redirect_uri: PUBLIC_CLIENT.redirect_uris[0] }))).body['error_description']);
+      descriptions.set(
+        'foreign unused',
+        (await postToken(server, publicRequest(foreignUnused, { redirect_uri: PUBLIC_CLIENT.redirect_uris[0] }))).body[
+          'error_description'
+        ],
+      );
       const { obtained: foreignUsed } = await redeemedConfidential();
-      descriptions.set('foreign used', (await postToken(server, publicRequest(foreignUsed, { redirect_uri: PUBLIC_CLIENT.redirect_uris[0] }))).body['error_description']);
+      descriptions.set(
+        'foreign used',
+        (await postToken(server, publicRequest(foreignUsed, { redirect_uri: PUBLIC_CLIENT.redirect_uris[0] }))).body[
+          'error_description'
+        ],
+      );
 
       const expiring = await obtainCode(server, PUBLIC_CLIENT);
       const now = server.context.now;
@@ -596,7 +795,10 @@ for (const target of STORE_TARGETS) {
 
       const used = await obtainCode(server, PUBLIC_CLIENT);
       assert.equal((await postToken(server, publicRequest(used))).status, 200);
-      descriptions.set('used, made-up verifier', (await postToken(server, publicRequest(used, { code_verifier: newVerifier() }))).body['error_description']);
+      descriptions.set(
+        'used, made-up verifier',
+        (await postToken(server, publicRequest(used, { code_verifier: newVerifier() }))).body['error_description'],
+      );
       descriptions.set('used, replayed', (await postToken(server, publicRequest(used))).body['error_description']);
 
       for (const [kind, description] of descriptions) assert.equal(description, UNREDEEMABLE, kind);

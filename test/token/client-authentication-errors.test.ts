@@ -23,7 +23,6 @@ import { interopClient } from '../helpers/interop-client.js';
 /** The one description every failed client authentication answers. */
 const FAILED = 'client authentication failed';
 
-
 /** A failing client authentication: body parameters and, for Basic, an Authorization header. */
 interface Attempt {
   name: string;
@@ -34,21 +33,42 @@ interface Attempt {
 const WITHOUT_BASIC: Attempt[] = [
   { name: 'unknown client, client_id only', form: { client_id: 'no-such-client' } },
   { name: 'unknown client, client_secret_post', form: { client_id: 'no-such-client', client_secret: 'whatever' } },
-  { name: 'client_secret_basic client sending only its client_id (method none)', form: { client_id: CONFIDENTIAL_CLIENT.client_id } },
+  {
+    name: 'client_secret_basic client sending only its client_id (method none)',
+    form: { client_id: CONFIDENTIAL_CLIENT.client_id },
+  },
   {
     name: 'client_secret_basic client using client_secret_post with its right secret',
     form: { client_id: CONFIDENTIAL_CLIENT.client_id, client_secret: CONFIDENTIAL_CLIENT.client_secret! },
   },
-  { name: 'public client sending a client_secret', form: { client_id: PUBLIC_CLIENT.client_id, client_secret: 'anything' } },
-  { name: 'client_secret_post client with a wrong secret', form: { client_id: POST_CLIENT.client_id, client_secret: 'wrong-secret' } },
+  {
+    name: 'public client sending a client_secret',
+    form: { client_id: PUBLIC_CLIENT.client_id, client_secret: 'anything' },
+  },
+  {
+    name: 'client_secret_post client with a wrong secret',
+    form: { client_id: POST_CLIENT.client_id, client_secret: 'wrong-secret' },
+  },
   { name: 'no client authentication at all', form: {} },
 ];
 
 const WITH_BASIC: Attempt[] = [
   { name: 'Basic, unknown client', form: {}, authorization: basicAuthorization('no-such-client', 'whatever') },
-  { name: 'Basic, wrong secret', form: {}, authorization: basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong-secret') },
-  { name: 'Basic by a client_secret_post client', form: {}, authorization: basicAuthorization(POST_CLIENT.client_id, POST_CLIENT.client_secret!) },
-  { name: 'Basic by a public client', form: {}, authorization: basicAuthorization(PUBLIC_CLIENT.client_id, 'anything') },
+  {
+    name: 'Basic, wrong secret',
+    form: {},
+    authorization: basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong-secret'),
+  },
+  {
+    name: 'Basic by a client_secret_post client',
+    form: {},
+    authorization: basicAuthorization(POST_CLIENT.client_id, POST_CLIENT.client_secret!),
+  },
+  {
+    name: 'Basic by a public client',
+    form: {},
+    authorization: basicAuthorization(PUBLIC_CLIENT.client_id, 'anything'),
+  },
   { name: 'malformed Basic header', form: {}, authorization: 'Basic !!!!' },
 ];
 
@@ -59,14 +79,24 @@ const ENDPOINTS: Array<{ path: string; form: Record<string, string> }> = [
   { path: '/introspect', form: { token: 'some-token' } },
 ];
 
-async function post(gatehouse: RunningGatehouse, path: string, form: Record<string, string>, authorization?: string): Promise<TokenResponse> {
+async function post(
+  gatehouse: RunningGatehouse,
+  path: string,
+  form: Record<string, string>,
+  authorization?: string,
+): Promise<TokenResponse> {
   const response = await fetch(new URL(path, gatehouse.url), {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
     body: new URLSearchParams(form).toString(),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: JSON.parse(text) as Record<string, unknown>, text };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: JSON.parse(text) as Record<string, unknown>,
+    text,
+  };
 }
 
 const lines: string[] = [];
@@ -97,7 +127,12 @@ describe('RFC 6749 §5.2: client authentication failures do not tell which clien
 
     it(`RFC 6749 §5.2: ${endpoint.path}: with Basic every failure is 401 invalid_client "${FAILED}" with WWW-Authenticate: Basic`, async () => {
       for (const attempt of WITH_BASIC) {
-        const response = await post(gatehouse, endpoint.path, { ...endpoint.form, ...attempt.form }, attempt.authorization);
+        const response = await post(
+          gatehouse,
+          endpoint.path,
+          { ...endpoint.form, ...attempt.form },
+          attempt.authorization,
+        );
         assertTokenError(response, 401, 'invalid_client');
         assert.equal(response.body['error_description'], FAILED, `${attempt.name}: ${response.text}`);
         assert.match(response.headers.get('www-authenticate') ?? '', /^Basic realm="gatehouse"/, attempt.name);
@@ -121,20 +156,34 @@ describe('RFC 6749 §5.2: client authentication failures do not tell which clien
     assert.equal(response.body['error_description'], FAILED);
     const requestId = response.headers.get('x-request-id');
     assert.ok(requestId);
-    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry['reqId'] === requestId);
+    const entries = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry['reqId'] === requestId);
     const failure = entries.find((entry) => entry['msg'] === 'client authentication failed');
     assert.ok(failure, `a log line explains the failure: ${JSON.stringify(entries)}`);
     assert.equal(failure['clientId'], CONFIDENTIAL_CLIENT.client_id);
-    assert.equal(failure['reason'], 'client is registered for client_secret_basic authentication, not client_secret_post');
+    assert.equal(
+      failure['reason'],
+      'client is registered for client_secret_basic authentication, not client_secret_post',
+    );
     // The token.refused event (logged outside the request, and in the audit trail) carries the reason as well.
     const events = lines.map((line) => (JSON.parse(line) as { event?: { type: string; description?: string } }).event);
     assert.ok(events.some((event) => event?.type === 'token.refused' && event.description === failure['reason']));
-    for (const entry of entries) assert.ok(!JSON.stringify(entry).includes(CONFIDENTIAL_CLIENT.client_secret!), 'no secret in the log');
+    for (const entry of entries)
+      assert.ok(!JSON.stringify(entry).includes(CONFIDENTIAL_CLIENT.client_secret!), 'no secret in the log');
 
-    const wrongSecret = await post(gatehouse, '/revoke', { token: 'x' }, basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'a-wrong-secret'));
+    const wrongSecret = await post(
+      gatehouse,
+      '/revoke',
+      { token: 'x' },
+      basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'a-wrong-secret'),
+    );
     const logged = lines
       .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .find((entry) => entry['reqId'] === wrongSecret.headers.get('x-request-id') && entry['msg'] === 'client authentication failed');
+      .find(
+        (entry) =>
+          entry['reqId'] === wrongSecret.headers.get('x-request-id') && entry['msg'] === 'client authentication failed',
+      );
     assert.equal(logged?.['clientId'], CONFIDENTIAL_CLIENT.client_id);
     assert.equal(logged?.['reason'], 'unknown client or wrong credentials');
     assert.ok(!lines.some((line) => line.includes('a-wrong-secret')), 'no secret in the log');
@@ -169,23 +218,35 @@ describe('RFC 6749 §5.2: client libraries surface the error_description (a 400,
         issuer,
         await oauth.discoveryRequest(issuer, { algorithm: 'oidc', [oauth.allowInsecureRequests]: true }),
       );
-      const response = await oauth.refreshTokenGrantRequest(as, { client_id: clientId }, oauth.None(), 'some-refresh-token', {
-        [oauth.allowInsecureRequests]: true,
-      });
-      await assert.rejects(oauth.processRefreshTokenResponse(as, { client_id: clientId }, response), (error: unknown) => {
-        assert.ok(error instanceof oauth.ResponseBodyError, `expected a ResponseBodyError, got ${String(error)}`);
-        assert.equal(error.status, 400);
-        assert.equal(error.error, 'invalid_client');
-        assert.equal(error.error_description, FAILED);
-        return true;
-      });
+      const response = await oauth.refreshTokenGrantRequest(
+        as,
+        { client_id: clientId },
+        oauth.None(),
+        'some-refresh-token',
+        {
+          [oauth.allowInsecureRequests]: true,
+        },
+      );
+      await assert.rejects(
+        oauth.processRefreshTokenResponse(as, { client_id: clientId }, response),
+        (error: unknown) => {
+          assert.ok(error instanceof oauth.ResponseBodyError, `expected a ResponseBodyError, got ${String(error)}`);
+          assert.equal(error.status, 400);
+          assert.equal(error.error, 'invalid_client');
+          assert.equal(error.error_description, FAILED);
+          return true;
+        },
+      );
     });
   }
 
   it('openid-client: a wrong Basic secret is a 401 challenge (RFC 6749 §5.2 MUST), carrying the same description', async () => {
     const ic = await interopClient(gatehouse, { ...CONFIDENTIAL_CLIENT, client_secret: 'a-wrong-secret' });
     await assert.rejects(client.refreshTokenGrant(ic.config, 'some-refresh-token'), (error: unknown) => {
-      assert.ok(error instanceof client.WWWAuthenticateChallengeError, `expected a challenge error, got ${String(error)}`);
+      assert.ok(
+        error instanceof client.WWWAuthenticateChallengeError,
+        `expected a challenge error, got ${String(error)}`,
+      );
       assert.equal(error.status, 401);
       return true;
     });

@@ -46,7 +46,9 @@ describe('RFC 6749 §4.4: client credentials grant', () => {
   let service: InteropClient;
 
   before(async () => {
-    gatehouse = await startTestServer({ clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, SERVICE_CLIENT, SERVICE_POST_CLIENT] });
+    gatehouse = await startTestServer({
+      clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, SERVICE_CLIENT, SERVICE_POST_CLIENT],
+    });
     service = await interopClient(gatehouse, SERVICE_CLIENT);
   });
   after(async () => {
@@ -69,9 +71,17 @@ describe('RFC 6749 §4.4: client credentials grant', () => {
     assert.equal(tokens.id_token, undefined, 'no user, no ID token');
 
     const jwks = createRemoteJWKSet(new URL(`${gatehouse.url}/jwks`));
-    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, { issuer: gatehouse.url, audience: gatehouse.url, typ: 'at+jwt' });
+    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, {
+      issuer: gatehouse.url,
+      audience: gatehouse.url,
+      typ: 'at+jwt',
+    });
     assert.equal(protectedHeader.typ, 'at+jwt');
-    assert.equal(payload.sub, SERVICE_CLIENT.client_id, 'RFC 9068 §2.2: sub is the client when no resource owner is involved');
+    assert.equal(
+      payload.sub,
+      SERVICE_CLIENT.client_id,
+      'RFC 9068 §2.2: sub is the client when no resource owner is involved',
+    );
     assert.equal(payload['client_id'], SERVICE_CLIENT.client_id);
     assert.equal(payload['scope'], 'api:read');
     assert.equal(payload['auth_time'], undefined);
@@ -105,25 +115,50 @@ describe('RFC 6749 §4.4: client credentials grant', () => {
 
   it('RFC 6749 §5.2: a scope the client is not registered for is invalid_scope', async () => {
     await assertOAuthError(client.clientCredentialsGrant(service.config, { scope: 'api:admin' }), 400, 'invalid_scope');
-    await assertOAuthError(client.clientCredentialsGrant(service.config, { scope: 'api:read billing:read' }), 400, 'invalid_scope');
+    await assertOAuthError(
+      client.clientCredentialsGrant(service.config, { scope: 'api:read billing:read' }),
+      400,
+      'invalid_scope',
+    );
   });
 
   it('RFC 6749 §4.4 + OIDC Core §3.1.2.1: openid and offline_access are invalid_scope with client credentials (no user), even when registered', async () => {
     await assertOAuthError(client.clientCredentialsGrant(service.config, { scope: 'openid' }), 400, 'invalid_scope');
-    await assertOAuthError(client.clientCredentialsGrant(service.config, { scope: 'api:read openid' }), 400, 'invalid_scope');
-    await assertOAuthError(client.clientCredentialsGrant(service.config, { scope: 'offline_access' }), 400, 'invalid_scope');
+    await assertOAuthError(
+      client.clientCredentialsGrant(service.config, { scope: 'api:read openid' }),
+      400,
+      'invalid_scope',
+    );
+    await assertOAuthError(
+      client.clientCredentialsGrant(service.config, { scope: 'offline_access' }),
+      400,
+      'invalid_scope',
+    );
   });
 
   it('RFC 6749 §4.4: a public client cannot even be registered for client_credentials', async () => {
-    const fixture = { ...PUBLIC_CLIENT, client_id: 'public-service', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] };
-    assert.throws(() => validateClientMetadata(fixture), (error: unknown) => error instanceof ClientMetadataError && /MUST only be used by confidential clients/.test(error.message));
+    const fixture = {
+      ...PUBLIC_CLIENT,
+      client_id: 'public-service',
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+    };
+    assert.throws(
+      () => validateClientMetadata(fixture),
+      (error: unknown) =>
+        error instanceof ClientMetadataError && /MUST only be used by confidential clients/.test(error.message),
+    );
     await assert.rejects(startTestServer({ clients: [fixture] }), /client_credentials requires a confidential client/);
   });
 
   it('RFC 6749 §4.4 + §5.2: a public client (which lacks the grant) is unauthorized_client', async () => {
     const spa = await interopClient(gatehouse, PUBLIC_CLIENT);
     await assertOAuthError(client.clientCredentialsGrant(spa.config), 400, 'unauthorized_client');
-    const response = await postToken(gatehouse, { grant_type: 'client_credentials', client_id: PUBLIC_CLIENT.client_id });
+    const response = await postToken(gatehouse, {
+      grant_type: 'client_credentials',
+      client_id: PUBLIC_CLIENT.client_id,
+    });
     assertTokenError(response, 400, 'unauthorized_client');
   });
 
@@ -133,7 +168,11 @@ describe('RFC 6749 §4.4: client credentials grant', () => {
   });
 
   it('RFC 6749 §5.2: wrong Basic credentials are 401 invalid_client with a Basic challenge, none at all 400', async () => {
-    const response = await postToken(gatehouse, { grant_type: 'client_credentials' }, { authorization: basicAuthorization(SERVICE_CLIENT.client_id, 'wrong-secret') });
+    const response = await postToken(
+      gatehouse,
+      { grant_type: 'client_credentials' },
+      { authorization: basicAuthorization(SERVICE_CLIENT.client_id, 'wrong-secret') },
+    );
     assertTokenError(response, 401, 'invalid_client');
     // RFC 6749 §5.2: without an Authorization header, 400.
     const anonymous = await postToken(gatehouse, { grant_type: 'client_credentials' });

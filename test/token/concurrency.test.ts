@@ -13,7 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import type { RunningGatehouse } from '../../src/server.js';
-import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, startTestServer, type StoreTarget } from '../helpers/server.js';
+import {
+  CONFIDENTIAL_CLIENT,
+  PUBLIC_CLIENT,
+  STORE_TARGETS,
+  startTestServer,
+  type StoreTarget,
+} from '../helpers/server.js';
 import { postgresSkipMessage } from '../helpers/postgres.js';
 import { assertNoStore, assertTokenError, codeRequest, obtainCode, postToken } from '../helpers/code-flow.js';
 
@@ -60,13 +66,23 @@ for (const target of TARGETS) {
     for (const client of [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT]) {
       it(`RFC 6749 §4.1.2: ${PARALLEL} parallel redemptions by the ${client.token_endpoint_auth_method === 'none' ? 'public' : 'confidential'} client yield exactly one 200 and ${PARALLEL - 1} invalid_grant`, async () => {
         const obtained = await obtainCode(gatehouse, client);
-        const request = client.token_endpoint_auth_method === 'none' ? codeRequest(obtained, { client_id: client.client_id }) : codeRequest(obtained);
-        const options = client.client_secret === undefined ? {} : { basic: { id: client.client_id, secret: client.client_secret } };
-        const responses = await Promise.all(Array.from({ length: PARALLEL }, () => postToken(gatehouse, request, options)));
+        const request =
+          client.token_endpoint_auth_method === 'none'
+            ? codeRequest(obtained, { client_id: client.client_id })
+            : codeRequest(obtained);
+        const options =
+          client.client_secret === undefined ? {} : { basic: { id: client.client_id, secret: client.client_secret } };
+        const responses = await Promise.all(
+          Array.from({ length: PARALLEL }, () => postToken(gatehouse, request, options)),
+        );
 
         const ok = responses.filter((response) => response.status === 200);
         const refused = responses.filter((response) => response.status !== 200);
-        assert.equal(ok.length, 1, `statuses: ${responses.map((response) => `${response.status} ${response.text}`).join('\n')}`);
+        assert.equal(
+          ok.length,
+          1,
+          `statuses: ${responses.map((response) => `${response.status} ${response.text}`).join('\n')}`,
+        );
         assert.equal(refused.length, PARALLEL - 1);
         for (const response of refused) assertTokenError(response, 400, 'invalid_grant');
         const [winner] = ok;

@@ -21,17 +21,28 @@ describe('grant registry', () => {
   });
 
   it('each handler declares the parameters of its RFC section, and only those may repeat', () => {
-    assert.deepEqual(GRANT_HANDLERS.get('authorization_code')?.allowedParams, ['code', 'redirect_uri', 'code_verifier', 'resource']);
+    assert.deepEqual(GRANT_HANDLERS.get('authorization_code')?.allowedParams, [
+      'code',
+      'redirect_uri',
+      'code_verifier',
+      'resource',
+    ]);
     assert.deepEqual(GRANT_HANDLERS.get('refresh_token')?.allowedParams, ['refresh_token', 'scope', 'resource']);
     assert.deepEqual(GRANT_HANDLERS.get('client_credentials')?.allowedParams, ['scope', 'resource']);
     for (const handler of GRANT_HANDLERS.values()) {
-      for (const name of handler.repeatableParams ?? []) assert.ok(handler.allowedParams.includes(name), `${handler.grantType}: ${name}`);
+      for (const name of handler.repeatableParams ?? [])
+        assert.ok(handler.allowedParams.includes(name), `${handler.grantType}: ${name}`);
     }
   });
 
   it('client registration refuses a grant type without a handler, naming the supported ones', () => {
     assert.throws(
-      () => validateClientMetadata({ client_id: 'c', redirect_uris: ['https://app.example/cb'], grant_types: ['urn:example:unknown'] }),
+      () =>
+        validateClientMetadata({
+          client_id: 'c',
+          redirect_uris: ['https://app.example/cb'],
+          grant_types: ['urn:example:unknown'],
+        }),
       (error: unknown) =>
         error instanceof ClientMetadataError && error.message.includes(`use ${SUPPORTED_GRANT_TYPES.join(', ')}`),
     );
@@ -40,7 +51,9 @@ describe('grant registry', () => {
 
 describe('Params.only', () => {
   it('keeps the named parameters with all their values and hides the rest', () => {
-    const params = Params.fromUrlEncoded('grant_type=client_credentials&scope=a&resource=https%3A%2F%2Fr1&resource=https%3A%2F%2Fr2&client_secret=s&extra=x');
+    const params = Params.fromUrlEncoded(
+      'grant_type=client_credentials&scope=a&resource=https%3A%2F%2Fr1&resource=https%3A%2F%2Fr2&client_secret=s&extra=x',
+    );
     const view = params.only(['scope', 'resource']);
     assert.equal(view.get('scope'), 'a');
     assert.deepEqual(view.getAll('resource'), ['https://r1', 'https://r2']);
@@ -51,7 +64,10 @@ describe('Params.only', () => {
 
   it('keeps the control-character check of the named parameters only', () => {
     const params = Params.fromUrlEncoded('scope=a%0Ab&other=c%0Ad');
-    assert.throws(() => params.only(['scope']).assertNoControlCharacters(), /parameter scope contains control characters/);
+    assert.throws(
+      () => params.only(['scope']).assertNoControlCharacters(),
+      /parameter scope contains control characters/,
+    );
     assert.doesNotThrow(() => params.only(['resource']).assertNoControlCharacters());
   });
 });

@@ -16,7 +16,14 @@ import type { ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { sha256Base64Url } from '../../src/core/secrets.js';
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
-import { assertOAuthError, codeFlow, interopClient, refreshRecord, startServerOn, type InteropClient } from '../helpers/interop-client.js';
+import {
+  assertOAuthError,
+  codeFlow,
+  interopClient,
+  refreshRecord,
+  startServerOn,
+  type InteropClient,
+} from '../helpers/interop-client.js';
 
 const PARALLEL = 20;
 const SCOPE = 'openid profile offline_access';
@@ -26,10 +33,16 @@ function kind(fixture: ClientFixture): string {
 }
 
 /** A fresh family: the refresh token of a new authorization, and its grant id. */
-async function freshRefreshToken(gatehouse: RunningGatehouse, ic: InteropClient): Promise<{ refreshToken: string; grantId: string }> {
+async function freshRefreshToken(
+  gatehouse: RunningGatehouse,
+  ic: InteropClient,
+): Promise<{ refreshToken: string; grantId: string }> {
   const tokens = await codeFlow(gatehouse, ic, { scope: SCOPE });
   assert.ok(tokens.refresh_token);
-  return { refreshToken: tokens.refresh_token, grantId: (await refreshRecord(gatehouse, tokens.refresh_token)).grantId };
+  return {
+    refreshToken: tokens.refresh_token,
+    grantId: (await refreshRecord(gatehouse, tokens.refresh_token)).grantId,
+  };
 }
 
 for (const target of STORE_TARGETS) {
@@ -62,10 +75,17 @@ for (const target of STORE_TARGETS) {
           const other = await interopClient(second, CONFIDENTIAL_CLIENT);
           const { refreshToken, grantId } = await freshRefreshToken(withGrace, first);
           const results = await Promise.allSettled(
-            Array.from({ length: PARALLEL }, (_, index) => client.refreshTokenGrant(index % 2 === 0 ? first.config : other.config, refreshToken)),
+            Array.from({ length: PARALLEL }, (_, index) =>
+              client.refreshTokenGrant(index % 2 === 0 ? first.config : other.config, refreshToken),
+            ),
           );
-          assert.deepEqual(results.filter((result) => result.status === 'rejected'), []);
-          const successors = new Set(results.map((result) => (result as PromiseFulfilledResult<{ refresh_token?: string }>).value.refresh_token));
+          assert.deepEqual(
+            results.filter((result) => result.status === 'rejected'),
+            [],
+          );
+          const successors = new Set(
+            results.map((result) => (result as PromiseFulfilledResult<{ refresh_token?: string }>).value.refresh_token),
+          );
           assert.equal(successors.size, 1, 'one successor, whichever instance answered');
           const family = await withGrace.store.refreshTokens.listByGrant(grantId);
           assert.equal(family.length, 2);
@@ -82,16 +102,24 @@ for (const target of STORE_TARGETS) {
         const ic = await interopClient(withGrace, fixture);
         const { refreshToken, grantId } = await freshRefreshToken(withGrace, ic);
 
-        const results = await Promise.allSettled(Array.from({ length: PARALLEL }, () => client.refreshTokenGrant(ic.config, refreshToken)));
+        const results = await Promise.allSettled(
+          Array.from({ length: PARALLEL }, () => client.refreshTokenGrant(ic.config, refreshToken)),
+        );
         const failures = results.filter((result) => result.status === 'rejected');
         assert.deepEqual(failures, [], 'every parallel refresh is answered 200');
-        const responses = results.map((result) => (result as PromiseFulfilledResult<Awaited<ReturnType<typeof client.refreshTokenGrant>>>).value);
+        const responses = results.map(
+          (result) => (result as PromiseFulfilledResult<Awaited<ReturnType<typeof client.refreshTokenGrant>>>).value,
+        );
         const successors = new Set(responses.map((response) => response.refresh_token));
         assert.equal(successors.size, 1, 'every response carries the same successor');
         const [successor] = successors;
         assert.ok(successor);
         assert.notEqual(successor, refreshToken);
-        assert.equal(new Set(responses.map((response) => response.access_token)).size, PARALLEL, 'each response has its own access token');
+        assert.equal(
+          new Set(responses.map((response) => response.access_token)).size,
+          PARALLEL,
+          'each response has its own access token',
+        );
 
         const family = await withGrace.store.refreshTokens.listByGrant(grantId);
         const live = family.filter((record) => record.rotatedAt === null);
@@ -110,10 +138,16 @@ for (const target of STORE_TARGETS) {
         const ic = await interopClient(withoutGrace, fixture);
         const { refreshToken, grantId } = await freshRefreshToken(withoutGrace, ic);
 
-        const results = await Promise.allSettled(Array.from({ length: PARALLEL }, () => client.refreshTokenGrant(ic.config, refreshToken)));
+        const results = await Promise.allSettled(
+          Array.from({ length: PARALLEL }, () => client.refreshTokenGrant(ic.config, refreshToken)),
+        );
         const succeeded = results.filter((result) => result.status === 'fulfilled');
         const rejected = results.filter((result) => result.status === 'rejected');
-        assert.equal(succeeded.length, 1, `exactly one 200; rejections: ${rejected.map((result) => String(result.reason)).join('; ')}`);
+        assert.equal(
+          succeeded.length,
+          1,
+          `exactly one 200; rejections: ${rejected.map((result) => String(result.reason)).join('; ')}`,
+        );
         assert.equal(rejected.length, PARALLEL - 1);
         for (const result of rejected) await assertOAuthError(Promise.reject(result.reason), 400, 'invalid_grant');
 

@@ -136,7 +136,11 @@ for (const target of STORE_TARGETS) {
         const introspected = await client.tokenIntrospection(web.config, refreshed.refresh_token!);
         assert.equal(introspected.active, true);
         assert.equal(introspected.token_type, 'refresh_token');
-        assert.equal((await client.tokenIntrospection(web.config, first.accessToken)).active, true, 'rotation alone revokes nothing');
+        assert.equal(
+          (await client.tokenIntrospection(web.config, first.accessToken)).active,
+          true,
+          'rotation alone revokes nothing',
+        );
       });
 
       it('RFC 9700 §4.14.2 (grace window): presenting the just-rotated token again answers 200 with the SAME successor', async () => {
@@ -161,7 +165,11 @@ for (const target of STORE_TARGETS) {
         const third = await client.refreshTokenGrant(web.config, second.refresh_token!);
 
         await assertOAuthError(client.refreshTokenGrant(web.config, first.refreshToken), 400, 'invalid_grant');
-        assert.notEqual((await grantOf(gatehouse, first.refreshToken)).revokedAt, null, 'the grant (family) is revoked');
+        assert.notEqual(
+          (await grantOf(gatehouse, first.refreshToken)).revokedAt,
+          null,
+          'the grant (family) is revoked',
+        );
         // The live end of the family no longer works, and neither do its access tokens.
         await assertOAuthError(client.refreshTokenGrant(web.config, third.refresh_token!), 400, 'invalid_grant');
         for (const token of [first.accessToken, second.access_token, third.access_token, third.refresh_token!]) {
@@ -189,19 +197,31 @@ for (const target of STORE_TARGETS) {
       it('RFC 6749 §6: the scope never grows on refresh: invalid_scope, and the refresh token is not consumed', async () => {
         const first = await offlineTokens(gatehouse, web);
         // email is registered for the client but was not granted in this authorization.
-        await assertOAuthError(client.refreshTokenGrant(web.config, first.refreshToken, { scope: 'openid profile email offline_access' }), 400, 'invalid_scope');
-        await assertOAuthError(client.refreshTokenGrant(web.config, first.refreshToken, { scope: 'admin' }), 400, 'invalid_scope');
+        await assertOAuthError(
+          client.refreshTokenGrant(web.config, first.refreshToken, { scope: 'openid profile email offline_access' }),
+          400,
+          'invalid_scope',
+        );
+        await assertOAuthError(
+          client.refreshTokenGrant(web.config, first.refreshToken, { scope: 'admin' }),
+          400,
+          'invalid_scope',
+        );
         assert.equal((await refreshRecord(gatehouse, first.refreshToken)).rotatedAt, null);
         const refreshed = await client.refreshTokenGrant(web.config, first.refreshToken);
         assert.equal(refreshed.scope, OFFLINE_SCOPE);
       });
 
-      it('RFC 6749 §6 + §10.4: a refresh token of client A presented by client B is invalid_grant (and stays A\'s, unrotated)', async () => {
+      it("RFC 6749 §6 + §10.4: a refresh token of client A presented by client B is invalid_grant (and stays A's, unrotated)", async () => {
         const first = await offlineTokens(gatehouse, web);
         await assertOAuthError(client.refreshTokenGrant(other.config, first.refreshToken), 400, 'invalid_grant');
         await assertOAuthError(client.refreshTokenGrant(spa.config, first.refreshToken), 400, 'invalid_grant');
         assert.equal((await refreshRecord(gatehouse, first.refreshToken)).rotatedAt, null);
-        assert.equal((await grantOf(gatehouse, first.refreshToken)).revokedAt, null, 'another client cannot trigger a revocation');
+        assert.equal(
+          (await grantOf(gatehouse, first.refreshToken)).revokedAt,
+          null,
+          'another client cannot trigger a revocation',
+        );
         const refreshed = await client.refreshTokenGrant(web.config, first.refreshToken);
         assert.ok(refreshed.refresh_token);
       });
@@ -227,7 +247,11 @@ for (const target of STORE_TARGETS) {
         const request = await buildCodeRequest(web, { scope: OFFLINE_SCOPE });
         const final = await new UserAgent(gatehouse.url).authorize(request.url.href, ALICE);
         const callback = new URL(final.location!);
-        const checks = { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce };
+        const checks = {
+          pkceCodeVerifier: request.verifier,
+          expectedState: request.state,
+          expectedNonce: request.nonce,
+        };
         const tokens = await client.authorizationCodeGrant(web.config, callback, checks);
         const refreshed = await client.refreshTokenGrant(web.config, tokens.refresh_token!);
         await assertOAuthError(client.authorizationCodeGrant(web.config, callback, checks), 400, 'invalid_grant');
@@ -265,7 +289,10 @@ for (const target of STORE_TARGETS) {
         const first = await offlineTokens(gatehouse, web);
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
         // Within the window the retry still works ...
-        assert.equal((await client.refreshTokenGrant(web.config, first.refreshToken)).refresh_token, second.refresh_token);
+        assert.equal(
+          (await client.refreshTokenGrant(web.config, first.refreshToken)).refresh_token,
+          second.refresh_token,
+        );
         await sleep(1200);
         // ... after it, it is reuse.
         await assertOAuthError(client.refreshTokenGrant(web.config, first.refreshToken), 400, 'invalid_grant');
@@ -331,7 +358,10 @@ for (const target of STORE_TARGETS) {
         await sleep(1100);
         const third = await client.refreshTokenGrant(web.config, second.refresh_token!);
         await sleep(1100);
-        assert.ok((await refreshRecord(gatehouse, first.refreshToken)).expiresAt <= Date.now(), 'R0 is past its idle expiry');
+        assert.ok(
+          (await refreshRecord(gatehouse, first.refreshToken)).expiresAt <= Date.now(),
+          'R0 is past its idle expiry',
+        );
         await assertOAuthError(client.refreshTokenGrant(web.config, first.refreshToken), 400, 'invalid_grant');
         assert.notEqual((await grantOf(gatehouse, first.refreshToken)).revokedAt, null, 'the family is revoked');
         assert.deepEqual(await client.tokenIntrospection(web.config, third.refresh_token!), INACTIVE);

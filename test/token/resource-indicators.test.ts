@@ -15,10 +15,27 @@ import type { ClientFixture, ResourceFixture } from '../../src/config/settings.j
 import type { RunningGatehouse } from '../../src/server.js';
 import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
 import { UserAgent } from '../helpers/user-agent.js';
-import { assertOAuthError, buildCodeRequest, codeFlow, decodeAccessToken, interopClient, type InteropClient } from '../helpers/interop-client.js';
+import {
+  assertOAuthError,
+  buildCodeRequest,
+  codeFlow,
+  decodeAccessToken,
+  interopClient,
+  type InteropClient,
+} from '../helpers/interop-client.js';
 
-const RESOURCE_A: ResourceFixture = { resource: 'https://api-a.example.test/', name: 'API A', scopes: ['api:read'], introspection_client_ids: [] };
-const RESOURCE_B: ResourceFixture = { resource: 'https://api-b.example.test/v1', name: 'API B', scopes: ['api:read'], introspection_client_ids: [] };
+const RESOURCE_A: ResourceFixture = {
+  resource: 'https://api-a.example.test/',
+  name: 'API A',
+  scopes: ['api:read'],
+  introspection_client_ids: [],
+};
+const RESOURCE_B: ResourceFixture = {
+  resource: 'https://api-b.example.test/v1',
+  name: 'API B',
+  scopes: ['api:read'],
+  introspection_client_ids: [],
+};
 const UNREGISTERED = 'https://api-c.example.test/';
 
 const SERVICE_CLIENT: ClientFixture = {
@@ -46,7 +63,10 @@ describe('RFC 8707: resource indicators', () => {
   let service: InteropClient;
 
   before(async () => {
-    gatehouse = await startTestServer({ clients: [CONFIDENTIAL_CLIENT, SERVICE_CLIENT], resources: [RESOURCE_A, RESOURCE_B] });
+    gatehouse = await startTestServer({
+      clients: [CONFIDENTIAL_CLIENT, SERVICE_CLIENT],
+      resources: [RESOURCE_A, RESOURCE_B],
+    });
     web = await interopClient(gatehouse, CONFIDENTIAL_CLIENT);
     service = await interopClient(gatehouse, SERVICE_CLIENT);
   });
@@ -58,7 +78,11 @@ describe('RFC 8707: resource indicators', () => {
   async function authorizationError(resource: string[]): Promise<URLSearchParams> {
     const request = await buildCodeRequest(web, { scope: SCOPE, resource });
     const response = await new UserAgent(gatehouse.url).navigate(request.url.href);
-    assert.equal(response.status, 303, `expected an error redirect, got ${response.status}: ${response.body.slice(0, 200)}`);
+    assert.equal(
+      response.status,
+      303,
+      `expected an error redirect, got ${response.status}: ${response.body.slice(0, 200)}`,
+    );
     const location = new URL(response.location!);
     assert.equal(location.origin + location.pathname, CONFIDENTIAL_CLIENT.redirect_uris[0]);
     assert.equal(location.searchParams.get('state'), request.state, 'RFC 6749 §4.1.2.1: state is echoed');
@@ -68,7 +92,11 @@ describe('RFC 8707: resource indicators', () => {
   }
 
   it('RFC 8707 §2.1-2.2: resource=A on the authorization and token requests gives an access token with aud = A', async () => {
-    const tokens = await codeFlow(gatehouse, web, { scope: SCOPE, resource: [RESOURCE_A.resource], tokenParams: resources(RESOURCE_A.resource) });
+    const tokens = await codeFlow(gatehouse, web, {
+      scope: SCOPE,
+      resource: [RESOURCE_A.resource],
+      tokenParams: resources(RESOURCE_A.resource),
+    });
     assert.equal(decodeAccessToken(tokens.access_token).aud, RESOURCE_A.resource);
     const introspected = await client.tokenIntrospection(web.config, tokens.access_token);
     assert.equal(introspected.aud, RESOURCE_A.resource);
@@ -87,9 +115,15 @@ describe('RFC 8707: resource indicators', () => {
   });
 
   it('RFC 8707 §2.1: two resources give an aud array (code flow and client credentials)', async () => {
-    const tokens = await codeFlow(gatehouse, web, { scope: SCOPE, resource: [RESOURCE_A.resource, RESOURCE_B.resource] });
+    const tokens = await codeFlow(gatehouse, web, {
+      scope: SCOPE,
+      resource: [RESOURCE_A.resource, RESOURCE_B.resource],
+    });
     assert.deepEqual(decodeAccessToken(tokens.access_token).aud, [RESOURCE_A.resource, RESOURCE_B.resource]);
-    const service2 = await client.clientCredentialsGrant(service.config, resources(RESOURCE_A.resource, RESOURCE_B.resource));
+    const service2 = await client.clientCredentialsGrant(
+      service.config,
+      resources(RESOURCE_A.resource, RESOURCE_B.resource),
+    );
     assert.deepEqual(decodeAccessToken(service2.access_token).aud, [RESOURCE_A.resource, RESOURCE_B.resource]);
   });
 
@@ -108,7 +142,11 @@ describe('RFC 8707: resource indicators', () => {
 
   it('RFC 8707 §2.2: a refresh naming a resource outside the authorization is invalid_target', async () => {
     const tokens = await codeFlow(gatehouse, web, { scope: SCOPE, resource: [RESOURCE_A.resource] });
-    await assertOAuthError(client.refreshTokenGrant(web.config, tokens.refresh_token!, resources(RESOURCE_B.resource)), 400, 'invalid_target');
+    await assertOAuthError(
+      client.refreshTokenGrant(web.config, tokens.refresh_token!, resources(RESOURCE_B.resource)),
+      400,
+      'invalid_target',
+    );
     // Refused before rotation: the refresh token still works.
     const refreshed = await client.refreshTokenGrant(web.config, tokens.refresh_token!);
     assert.equal(decodeAccessToken(refreshed.access_token).aud, RESOURCE_A.resource);
@@ -129,7 +167,11 @@ describe('RFC 8707: resource indicators', () => {
   });
 
   it('RFC 8707 §2: an unregistered resource on the token request is a 400 invalid_target JSON error', async () => {
-    await assertOAuthError(client.clientCredentialsGrant(service.config, resources(UNREGISTERED)), 400, 'invalid_target');
+    await assertOAuthError(
+      client.clientCredentialsGrant(service.config, resources(UNREGISTERED)),
+      400,
+      'invalid_target',
+    );
     await assertOAuthError(
       codeFlow(gatehouse, web, { scope: SCOPE, resource: [RESOURCE_A.resource], tokenParams: resources(UNREGISTERED) }),
       400,
@@ -139,20 +181,40 @@ describe('RFC 8707: resource indicators', () => {
 
   it('RFC 8707 §2.2: a token request naming a resource that was not in the authorization request is invalid_target', async () => {
     await assertOAuthError(
-      codeFlow(gatehouse, web, { scope: SCOPE, resource: [RESOURCE_A.resource], tokenParams: resources(RESOURCE_B.resource) }),
+      codeFlow(gatehouse, web, {
+        scope: SCOPE,
+        resource: [RESOURCE_A.resource],
+        tokenParams: resources(RESOURCE_B.resource),
+      }),
       400,
       'invalid_target',
     );
-    await assertOAuthError(codeFlow(gatehouse, web, { scope: SCOPE, tokenParams: resources(RESOURCE_A.resource) }), 400, 'invalid_target');
+    await assertOAuthError(
+      codeFlow(gatehouse, web, { scope: SCOPE, tokenParams: resources(RESOURCE_A.resource) }),
+      400,
+      'invalid_target',
+    );
   });
 
   it('RFC 8707 §2: a resource with a fragment, or not an absolute URI, is invalid_target', async () => {
     const withFragment = `${RESOURCE_A.resource}#section`;
     assert.equal((await authorizationError([withFragment])).get('error'), 'invalid_target');
-    await assertOAuthError(client.clientCredentialsGrant(service.config, resources(withFragment)), 400, 'invalid_target');
+    await assertOAuthError(
+      client.clientCredentialsGrant(service.config, resources(withFragment)),
+      400,
+      'invalid_target',
+    );
     // An empty fragment is a fragment too.
-    await assertOAuthError(client.clientCredentialsGrant(service.config, resources(`${RESOURCE_A.resource}#`)), 400, 'invalid_target');
+    await assertOAuthError(
+      client.clientCredentialsGrant(service.config, resources(`${RESOURCE_A.resource}#`)),
+      400,
+      'invalid_target',
+    );
     assert.equal((await authorizationError(['/relative/api'])).get('error'), 'invalid_target');
-    await assertOAuthError(client.clientCredentialsGrant(service.config, resources('api-a.example.test')), 400, 'invalid_target');
+    await assertOAuthError(
+      client.clientCredentialsGrant(service.config, resources('api-a.example.test')),
+      400,
+      'invalid_target',
+    );
   });
 });

@@ -17,7 +17,14 @@ import type { ClientFixture, ResourceFixture } from '../../src/config/settings.j
 import type { RunningGatehouse } from '../../src/server.js';
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
 import { assertNoStore, basicAuthorization } from '../helpers/code-flow.js';
-import { assertOAuthError, codeFlow, decodeAccessToken, interopClient, sleep, type InteropClient } from '../helpers/interop-client.js';
+import {
+  assertOAuthError,
+  codeFlow,
+  decodeAccessToken,
+  interopClient,
+  sleep,
+  type InteropClient,
+} from '../helpers/interop-client.js';
 
 const OTHER_CLIENT: ClientFixture = {
   ...CONFIDENTIAL_CLIENT,
@@ -40,14 +47,29 @@ const RESOURCE_SERVER_A: ClientFixture = {
   require_pkce: true,
 };
 
-const RESOURCE_A: ResourceFixture = { resource: 'https://api-a.example.test/', name: 'API A', scopes: ['api:read'], introspection_client_ids: [RESOURCE_SERVER_A.client_id] };
-const RESOURCE_B: ResourceFixture = { resource: 'https://api-b.example.test/', name: 'API B', scopes: ['api:read'], introspection_client_ids: [] };
+const RESOURCE_A: ResourceFixture = {
+  resource: 'https://api-a.example.test/',
+  name: 'API A',
+  scopes: ['api:read'],
+  introspection_client_ids: [RESOURCE_SERVER_A.client_id],
+};
+const RESOURCE_B: ResourceFixture = {
+  resource: 'https://api-b.example.test/',
+  name: 'API B',
+  scopes: ['api:read'],
+  introspection_client_ids: [],
+};
 
 const OFFLINE_SCOPE = 'openid profile offline_access';
 const INACTIVE = { active: false };
 
 /** A back-channel POST with an optional Authorization header, outside openid-client. */
-async function postForm(gatehouse: RunningGatehouse, path: string, form: Record<string, string>, authorization?: string) {
+async function postForm(
+  gatehouse: RunningGatehouse,
+  path: string,
+  form: Record<string, string>,
+  authorization?: string,
+) {
   const response = await fetch(new URL(path, gatehouse.url), {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
@@ -91,7 +113,12 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
     assert.equal(JSON.parse(text).error, 'invalid_client');
     assertNoStore(response);
     assert.equal(response.headers.get('www-authenticate'), null);
-    const wrongSecret = await postForm(gatehouse, '/revoke', { token: accessToken }, basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'));
+    const wrongSecret = await postForm(
+      gatehouse,
+      '/revoke',
+      { token: accessToken },
+      basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'),
+    );
     assert.equal(wrongSecret.response.status, 401);
     assert.equal(JSON.parse(wrongSecret.text).error, 'invalid_client');
     assert.equal((await client.tokenIntrospection(web.config, accessToken)).active, true, 'nothing was revoked');
@@ -105,7 +132,12 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
     assert.equal(JSON.parse(text).error, 'invalid_client');
     assertNoStore(response);
     assert.equal(response.headers.get('www-authenticate'), null);
-    const wrongSecret = await postForm(gatehouse, '/introspect', { token: accessToken }, basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'));
+    const wrongSecret = await postForm(
+      gatehouse,
+      '/introspect',
+      { token: accessToken },
+      basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'),
+    );
     assert.equal(wrongSecret.response.status, 401);
     assert.equal(JSON.parse(wrongSecret.text).error, 'invalid_client');
   });
@@ -150,7 +182,7 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
     assert.equal(web.lastResponse('/revoke').status, 200);
   });
 
-  it('RFC 7009 §2.1: client B cannot revoke client A\'s tokens (200, and they stay active for A)', async () => {
+  it("RFC 7009 §2.1: client B cannot revoke client A's tokens (200, and they stay active for A)", async () => {
     const first = await offline(web);
     await client.tokenRevocation(other.config, first.accessToken);
     assert.equal(other.lastResponse('/revoke').status, 200);
@@ -187,7 +219,9 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
 
   it('RFC 7662 §2.2: an active refresh token is described to its client', async () => {
     const first = await offline(web);
-    const introspected = await client.tokenIntrospection(web.config, first.refreshToken, { token_type_hint: 'refresh_token' });
+    const introspected = await client.tokenIntrospection(web.config, first.refreshToken, {
+      token_type_hint: 'refresh_token',
+    });
     assert.equal(introspected.active, true);
     assert.equal(introspected.client_id, CONFIDENTIAL_CLIENT.client_id);
     assert.equal(introspected.scope, OFFLINE_SCOPE);
@@ -196,7 +230,12 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
 
   it('RFC 7662 §2.2: exactly {"active":false} for an unknown token, a revoked token and another client\'s token', async () => {
     assert.deepEqual(await client.tokenIntrospection(web.config, 'no-such-token'), INACTIVE);
-    const raw = await postForm(gatehouse, '/introspect', { token: 'no-such-token' }, basicAuthorization(CONFIDENTIAL_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!));
+    const raw = await postForm(
+      gatehouse,
+      '/introspect',
+      { token: 'no-such-token' },
+      basicAuthorization(CONFIDENTIAL_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!),
+    );
     assert.equal(raw.response.status, 200);
     assert.equal(raw.text, '{"active":false}');
     assertNoStore(raw.response);
@@ -209,7 +248,12 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
     const mine = await offline(web);
     assert.deepEqual(await client.tokenIntrospection(other.config, mine.accessToken), INACTIVE);
     assert.deepEqual(await client.tokenIntrospection(other.config, mine.refreshToken), INACTIVE);
-    const asOther = await postForm(gatehouse, '/introspect', { token: mine.accessToken }, basicAuthorization(OTHER_CLIENT.client_id, OTHER_CLIENT.client_secret!));
+    const asOther = await postForm(
+      gatehouse,
+      '/introspect',
+      { token: mine.accessToken },
+      basicAuthorization(OTHER_CLIENT.client_id, OTHER_CLIENT.client_secret!),
+    );
     assert.equal(asOther.text, '{"active":false}');
     assert.equal((await client.tokenIntrospection(web.config, mine.accessToken)).active, true);
   });
@@ -224,7 +268,12 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
       await sleep(2100);
       assert.deepEqual(await client.tokenIntrospection(ic.config, tokens.access_token), INACTIVE);
       assert.deepEqual(await client.tokenIntrospection(ic.config, tokens.refresh_token!), INACTIVE);
-      const raw = await postForm(shortLived, '/introspect', { token: tokens.access_token }, basicAuthorization(CONFIDENTIAL_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!));
+      const raw = await postForm(
+        shortLived,
+        '/introspect',
+        { token: tokens.access_token },
+        basicAuthorization(CONFIDENTIAL_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!),
+      );
       assert.equal(raw.text, '{"active":false}');
     } finally {
       await shortLived.close();
@@ -247,11 +296,14 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
     assert.notEqual(record.revokedAt, null);
   });
 
-  it('RFC 7662 §2.1 + RFC 8707: a resource\'s registered introspection client can introspect tokens for that resource, and no others', async () => {
+  it("RFC 7662 §2.1 + RFC 8707: a resource's registered introspection client can introspect tokens for that resource, and no others", async () => {
     const forA = await codeFlow(gatehouse, web, { scope: OFFLINE_SCOPE, resource: [RESOURCE_A.resource] });
     const forB = await codeFlow(gatehouse, web, { scope: OFFLINE_SCOPE, resource: [RESOURCE_B.resource] });
     const forIssuer = await codeFlow(gatehouse, web, { scope: OFFLINE_SCOPE });
-    const forBoth = await codeFlow(gatehouse, web, { scope: OFFLINE_SCOPE, resource: [RESOURCE_A.resource, RESOURCE_B.resource] });
+    const forBoth = await codeFlow(gatehouse, web, {
+      scope: OFFLINE_SCOPE,
+      resource: [RESOURCE_A.resource, RESOURCE_B.resource],
+    });
 
     const introspected = await client.tokenIntrospection(apiA.config, forA.access_token);
     assert.equal(introspected.active, true);
@@ -263,9 +315,21 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
     assert.equal(both.active, true);
     assert.deepEqual(both.aud, [RESOURCE_A.resource, RESOURCE_B.resource]);
 
-    assert.deepEqual(await client.tokenIntrospection(apiA.config, forB.access_token), INACTIVE, 'audience B is not its resource');
-    assert.deepEqual(await client.tokenIntrospection(apiA.config, forIssuer.access_token), INACTIVE, 'audience issuer is not its resource');
-    assert.deepEqual(await client.tokenIntrospection(apiA.config, forA.refresh_token!), INACTIVE, 'refresh tokens are for the client alone');
+    assert.deepEqual(
+      await client.tokenIntrospection(apiA.config, forB.access_token),
+      INACTIVE,
+      'audience B is not its resource',
+    );
+    assert.deepEqual(
+      await client.tokenIntrospection(apiA.config, forIssuer.access_token),
+      INACTIVE,
+      'audience issuer is not its resource',
+    );
+    assert.deepEqual(
+      await client.tokenIntrospection(apiA.config, forA.refresh_token!),
+      INACTIVE,
+      'refresh tokens are for the client alone',
+    );
     // A revoked token for A is inactive for the resource server too.
     await client.tokenRevocation(web.config, forA.access_token);
     assert.deepEqual(await client.tokenIntrospection(apiA.config, forA.access_token), INACTIVE);

@@ -21,16 +21,38 @@ import type { Browser, Page } from 'playwright-core';
 import type { ClientFixture, UserFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { describeScope } from '../../src/ui/scopes.js';
-import { CLIENT_ORIGIN, launchChromium, openBrowserSession, type BrowserSession, type BrowserSessionOptions, type CspReport } from '../helpers/browser.js';
+import {
+  CLIENT_ORIGIN,
+  launchChromium,
+  openBrowserSession,
+  type BrowserSession,
+  type BrowserSessionOptions,
+  type CspReport,
+} from '../helpers/browser.js';
 import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const SCOPES = ['openid', 'profile', 'email'];
 const LOGIN_ERROR = 'Incorrect username or password.';
 /** One user per flow: consent is remembered per user and client, and each flow must see the consent page. */
-const BOB: UserFixture = { username: 'bob', password: 'bob password that is long enough', email: 'bob@example.com', name: 'Bob Example' };
-const CAROL: UserFixture = { username: 'carol', password: 'carol password that is long enough', email: 'carol@example.com', name: 'Carol Example' };
-const DAVE: UserFixture = { username: 'dave', password: 'dave password that is long enough', email: 'dave@example.com', name: 'Dave Example' };
+const BOB: UserFixture = {
+  username: 'bob',
+  password: 'bob password that is long enough',
+  email: 'bob@example.com',
+  name: 'Bob Example',
+};
+const CAROL: UserFixture = {
+  username: 'carol',
+  password: 'carol password that is long enough',
+  email: 'carol@example.com',
+  name: 'Carol Example',
+};
+const DAVE: UserFixture = {
+  username: 'dave',
+  password: 'dave password that is long enough',
+  email: 'dave@example.com',
+  name: 'Dave Example',
+};
 
 describe('login and consent pages in Chromium (playwright-core)', () => {
   let gatehouse: RunningGatehouse;
@@ -52,12 +74,19 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
   });
 
   function discover(fixture: ClientFixture): Promise<client.Configuration> {
-    const auth = fixture.token_endpoint_auth_method === 'none' ? client.None() : client.ClientSecretBasic(fixture.client_secret!);
-    return client.discovery(new URL(gatehouse.url), fixture.client_id, undefined, auth, { execute: [client.allowInsecureRequests] });
+    const auth =
+      fixture.token_endpoint_auth_method === 'none' ? client.None() : client.ClientSecretBasic(fixture.client_secret!);
+    return client.discovery(new URL(gatehouse.url), fixture.client_id, undefined, auth, {
+      execute: [client.allowInsecureRequests],
+    });
   }
 
   /** An authorization request with PKCE S256, state and nonce, built by openid-client. */
-  async function authorizationRequest(config: client.Configuration, redirectUri: string, extra: Record<string, string> = {}) {
+  async function authorizationRequest(
+    config: client.Configuration,
+    redirectUri: string,
+    extra: Record<string, string> = {},
+  ) {
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
@@ -74,7 +103,10 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
   }
 
   /** A fresh context; its CSP reports go to `flowCspReports` unless `options` says otherwise. */
-  async function session(t: TestContext, options: BrowserSessionOptions = { cspSink: flowCspReports }): Promise<BrowserSession> {
+  async function session(
+    t: TestContext,
+    options: BrowserSessionOptions = { cspSink: flowCspReports },
+  ): Promise<BrowserSession> {
     const opened = await openBrowserSession(browser, options);
     t.after(() => opened.close());
     return opened;
@@ -101,7 +133,10 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     assert.equal(await page.title(), `Sign in · ${clientName}`);
     assert.equal((await page.locator('h1').textContent())?.trim(), `Sign in to continue to ${clientName}`);
     assert.ok(await page.locator('input[name="username"]').isVisible(), 'the username field is visible');
-    assert.ok(await page.locator('input[name="password"][type="password"]').isVisible(), 'the password field is visible');
+    assert.ok(
+      await page.locator('input[name="password"][type="password"]').isVisible(),
+      'the password field is visible',
+    );
     assert.equal(await page.locator('input[type="hidden"][name="csrf_token"]').count(), 1);
     assert.ok(await page.getByRole('button', { name: 'Sign in' }).isVisible());
   }
@@ -123,7 +158,8 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     // The scopes in plain words, one item each, never the raw scope names.
     const items = (await page.locator('ul.scopes li').allTextContents()).map((text) => text.trim());
     assert.deepEqual(items, SCOPES.map(describeScope));
-    for (const item of items) assert.doesNotMatch(item, /^Use the permission/, 'every requested scope has a plain-language description');
+    for (const item of items)
+      assert.doesNotMatch(item, /^Use the permission/, 'every requested scope has a plain-language description');
     assert.ok(await page.locator('button[name="decision"][value="allow"]').isVisible());
     assert.ok(await page.locator('button[name="decision"][value="deny"]').isVisible());
     assert.equal(await page.locator('input[type="hidden"][name="csrf_token"]').count(), 1);
@@ -137,7 +173,11 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     await s.page.waitForURL((url) => url.origin === target.origin && url.pathname === target.pathname);
     assert.equal(await s.page.locator('#callback').textContent(), 'Callback received');
     const requests = s.clientRequests.slice(before);
-    assert.equal(requests.length, 1, `exactly one request reached the client: ${requests.map((r) => `${r.method} ${r.url.href}`).join(', ')}`);
+    assert.equal(
+      requests.length,
+      1,
+      `exactly one request reached the client: ${requests.map((r) => `${r.method} ${r.url.href}`).join(', ')}`,
+    );
     return requests[0]!;
   }
 
@@ -161,7 +201,11 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     assert.ok(await alert.isVisible(), 'the error message is visible');
     assert.equal((await alert.textContent())?.trim(), LOGIN_ERROR);
     await assertLoginPage(page, clientName);
-    assert.equal(await page.locator('input[name="password"]').inputValue(), '', 'the wrong password is not echoed back');
+    assert.equal(
+      await page.locator('input[name="password"]').inputValue(),
+      '',
+      'the wrong password is not echoed back',
+    );
     assert.equal(s.clientRequests.length, 0, 'nothing was sent to the client');
     await page.screenshot({ path: join(SCREENSHOTS, 'login-error.png'), fullPage: true });
 
@@ -205,7 +249,9 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     await signIn(page, BOB.username, BOB.password, 'consent');
     await assertConsentPage(page, clientName, BOB);
 
-    const formPostPage = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/consent'));
+    const formPostPage = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/consent'),
+    );
     const callback = await decide(s, 'allow', redirectUri);
     // The consent POST was answered by the auto-submitting page (not a redirect), whose CSP
     // allows exactly its script by hash and the client's origin as form action.
@@ -228,7 +274,11 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
 
     // openid-client reads a form_post response from the incoming request; a public client
     // authenticates the exchange with its PKCE verifier alone.
-    const incoming = new Request(redirectUri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: callback.body ?? '' });
+    const incoming = new Request(redirectUri, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: callback.body ?? '',
+    });
     const tokens = await client.authorizationCodeGrant(spa, incoming, {
       pkceCodeVerifier: request.verifier,
       expectedState: request.state,
@@ -263,14 +313,21 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
   it('CSP Level 3: no Content Security Policy violation on any page of the flows (login, login error, consent, redirect, form_post)', async (t) => {
     // The detector is not deaf: a page with an inline script under `script-src 'none'` is reported.
     const control = await session(t, {
-      clientPages: { '/csp-control.html': '<!doctype html><meta http-equiv="Content-Security-Policy" content="script-src \'none\'"><script>1</script><p>control</p>' },
+      clientPages: {
+        '/csp-control.html':
+          '<!doctype html><meta http-equiv="Content-Security-Policy" content="script-src \'none\'"><script>1</script><p>control</p>',
+      },
     });
     const reported = control.page.waitForEvent('console', (m) => /Content Security Policy/.test(m.text()));
     await control.page.goto(`${CLIENT_ORIGIN}/csp-control.html`);
     await reported;
-    assert.ok(control.cspReports.some((r) => r.source === 'console'), 'the console message was recorded');
+    assert.ok(
+      control.cspReports.some((r) => r.source === 'console'),
+      'the console message was recorded',
+    );
     // The violation event reaches Node through an exposed binding, asynchronously.
-    for (let i = 0; i < 50 && !control.cspReports.some((r) => r.source === 'event'); i++) await control.page.waitForTimeout(20);
+    for (let i = 0; i < 50 && !control.cspReports.some((r) => r.source === 'event'); i++)
+      await control.page.waitForTimeout(20);
     assert.ok(
       control.cspReports.some((r) => r.source === 'event'),
       `the securitypolicyviolation event was recorded: ${JSON.stringify(control.cspReports)}`,
@@ -302,11 +359,15 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
 <iframe id="gatehouse" src="${request.url.href.replace(/&/g, '&amp;')}" width="600" height="400"></iframe>
 <iframe id="control" src="/control.html" width="600" height="200"></iframe>
 </body></html>`;
-    const control = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Control</title></head><body><form><input name="password" type="password"></form></body></html>';
+    const control =
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Control</title></head><body><form><input name="password" type="password"></form></body></html>';
     // Not in flowCspReports: the refusal to frame is itself a (wanted) CSP console message.
     // Local Network Access is granted so that Chromium does not block the frame's request to
     // the loopback Gatehouse before it is even sent (the test then would prove nothing).
-    const s = await session(t, { clientPages: { '/frame.html': framing, '/control.html': control }, permissions: ['local-network-access'] });
+    const s = await session(t, {
+      clientPages: { '/frame.html': framing, '/control.html': control },
+      permissions: ['local-network-access'],
+    });
     const { page } = s;
 
     const loginResponse = page.waitForResponse((r) => new URL(r.url()).pathname.startsWith('/interaction/'));
@@ -324,7 +385,10 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     // Policy directive: "frame-ancestors 'none'". The request has been blocked." (older versions
     // said "Refused to frame ..."; X-Frame-Options alone would say "Refused to display ...").
     assert.ok(message.text().includes(new URL(gatehouse.url).origin), message.text());
-    assert.match(message.text(), /(frame-ancestors 'none'|X-Frame-Options)[\s\S]*(blocked|Refused)|Refused to (frame|display)/);
+    assert.match(
+      message.text(),
+      /(frame-ancestors 'none'|X-Frame-Options)[\s\S]*(blocked|Refused)|Refused to (frame|display)/,
+    );
 
     const frameOf = async (selector: string) => {
       const frame = await (await page.$(selector))?.contentFrame();
@@ -336,7 +400,11 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     // The control frame (same technique, no anti-framing headers) shows its password field;
     // the framed login page shows nothing of Gatehouse's.
     assert.equal(await controlFrame.locator('input[name="password"]').count(), 1);
-    assert.notEqual(new URL(gatehouseFrame.url()).origin, new URL(gatehouse.url).origin, `framed document: ${gatehouseFrame.url()}`);
+    assert.notEqual(
+      new URL(gatehouseFrame.url()).origin,
+      new URL(gatehouse.url).origin,
+      `framed document: ${gatehouseFrame.url()}`,
+    );
     assert.equal(await gatehouseFrame.locator('input[name="password"]').count(), 0, 'no login form in the frame');
     assert.equal(await gatehouseFrame.locator('input[name="csrf_token"]').count(), 0);
     assert.equal(s.clientRequests.filter((r) => r.url.pathname === '/callback').length, 0);

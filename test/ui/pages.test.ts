@@ -32,7 +32,8 @@ function tags(doc: string, name: string): Array<Record<string, string>> {
   const out: Array<Record<string, string>> = [];
   for (const match of doc.matchAll(new RegExp(`<${name}\\b([^>]*)>`, 'g'))) {
     const attrs: Record<string, string> = {};
-    for (const attr of match[1]!.matchAll(/([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:="([^"]*)")?/g)) attrs[attr[1]!] = attr[2] ?? '';
+    for (const attr of match[1]!.matchAll(/([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:="([^"]*)")?/g))
+      attrs[attr[1]!] = attr[2] ?? '';
     out.push(attrs);
   }
   return out;
@@ -44,7 +45,10 @@ function only<T>(items: T[], what: string): T {
 }
 
 function inputNamed(doc: string, name: string): Record<string, string> {
-  return only(tags(doc, 'input').filter((a) => a.name === name), `input named ${name}`);
+  return only(
+    tags(doc, 'input').filter((a) => a.name === name),
+    `input named ${name}`,
+  );
 }
 
 function styleText(doc: string): string {
@@ -107,24 +111,56 @@ const cases: Array<{ page: string; field: string; render: (value: string) => str
     field,
     render: (value: string) => renderConsentPage({ ...consent, [field]: value }),
   })),
-  { page: 'consent', field: 'scopes[]', render: (value) => renderConsentPage({ ...consent, scopes: ['openid', value] }) },
+  {
+    page: 'consent',
+    field: 'scopes[]',
+    render: (value) => renderConsentPage({ ...consent, scopes: ['openid', value] }),
+  },
   ...(['title', 'message', 'lang'] as const).map((field) => ({
     page: 'error',
     field,
     render: (value: string) => renderErrorPage({ ...errorPage, [field]: value }),
   })),
-  { page: 'error', field: 'details.label', render: (value) => renderErrorPage({ ...errorPage, details: [{ label: value, value: 'v' }] }) },
-  { page: 'error', field: 'details.value', render: (value) => renderErrorPage({ ...errorPage, details: [{ label: 'l', value }] }) },
-  { page: 'form post', field: 'redirectUri', render: (value) => renderFormPostPage({ ...formPost, redirectUri: value }).html },
-  { page: 'form post', field: 'fields (name)', render: (value) => renderFormPostPage({ ...formPost, fields: { code: 'a', [value]: 'b' } }).html },
-  { page: 'form post', field: 'fields (value)', render: (value) => renderFormPostPage({ ...formPost, fields: { code: 'a', state: value } }).html },
+  {
+    page: 'error',
+    field: 'details.label',
+    render: (value) => renderErrorPage({ ...errorPage, details: [{ label: value, value: 'v' }] }),
+  },
+  {
+    page: 'error',
+    field: 'details.value',
+    render: (value) => renderErrorPage({ ...errorPage, details: [{ label: 'l', value }] }),
+  },
+  {
+    page: 'form post',
+    field: 'redirectUri',
+    render: (value) => renderFormPostPage({ ...formPost, redirectUri: value }).html,
+  },
+  {
+    page: 'form post',
+    field: 'fields (name)',
+    render: (value) => renderFormPostPage({ ...formPost, fields: { code: 'a', [value]: 'b' } }).html,
+  },
+  {
+    page: 'form post',
+    field: 'fields (value)',
+    render: (value) => renderFormPostPage({ ...formPost, fields: { code: 'a', state: value } }).html,
+  },
   ...(['action', 'csrfToken', 'username', 'clientName', 'lang'] as const).map((field) => ({
     page: 'logout confirmation',
     field,
     render: (value: string) => renderLogoutConfirmPage({ ...logoutConfirm, [field]: value }),
   })),
-  { page: 'logout confirmation', field: 'fields (name)', render: (value) => renderLogoutConfirmPage({ ...logoutConfirm, fields: { [value]: 'b' } }) },
-  { page: 'logout confirmation', field: 'fields (value)', render: (value) => renderLogoutConfirmPage({ ...logoutConfirm, fields: { state: value } }) },
+  {
+    page: 'logout confirmation',
+    field: 'fields (name)',
+    render: (value) => renderLogoutConfirmPage({ ...logoutConfirm, fields: { [value]: 'b' } }),
+  },
+  {
+    page: 'logout confirmation',
+    field: 'fields (value)',
+    render: (value) => renderLogoutConfirmPage({ ...logoutConfirm, fields: { state: value } }),
+  },
   { page: 'signed out', field: 'lang', render: (value) => renderSignedOutPage({ lang: value }) },
 ];
 
@@ -155,7 +191,13 @@ describe('escapeHtml and html', () => {
   });
 
   test('safeUrl refuses script and data URLs, also obfuscated', () => {
-    for (const url of ['javascript:alert(1)', ' JaVaScRiPt:alert(1)', 'java\tscript:alert(1)', 'data:text/html,x', 'vbscript:x']) {
+    for (const url of [
+      'javascript:alert(1)',
+      ' JaVaScRiPt:alert(1)',
+      'java\tscript:alert(1)',
+      'data:text/html,x',
+      'vbscript:x',
+    ]) {
       assert.throws(() => safeUrl(url), TypeError, url);
     }
     assert.equal(safeUrl('/login?a=1&b=2'), '/login?a=1&b=2');
@@ -180,7 +222,8 @@ describe('hostile values are escaped in every page and every field', () => {
         for (const match of out.matchAll(/<[a-zA-Z](?:[^>"]|"[^"]*")*>/g)) {
           assert.doesNotMatch(match[0].replace(/"[^"]*"/g, '""'), /\son[a-z]+=/i, match[0]);
         }
-        if (c.field !== 'lang') assert.ok(out.includes(escapeHtml(value)), `escaped value shown for ${JSON.stringify(value)}`);
+        if (c.field !== 'lang')
+          assert.ok(out.includes(escapeHtml(value)), `escaped value shown for ${JSON.stringify(value)}`);
       }
     });
   }
@@ -219,7 +262,10 @@ describe('form field contract', () => {
     const doc = renderLoginPage(login);
     for (const input of tags(doc, 'input').filter((a) => a.type !== 'hidden')) {
       assert.ok(input.id, `input ${input.name} has an id`);
-      assert.ok(tags(doc, 'label').some((l) => l.for === input.id), `label for ${input.id}`);
+      assert.ok(
+        tags(doc, 'label').some((l) => l.for === input.id),
+        `label for ${input.id}`,
+      );
     }
   });
 
@@ -262,7 +308,10 @@ describe('form field contract', () => {
     const buttons = tags(doc, 'button');
     assert.equal(buttons.length, 2);
     for (const decision of ['allow', 'deny']) {
-      const button = only(buttons.filter((b) => b.value === decision), `${decision} button`);
+      const button = only(
+        buttons.filter((b) => b.value === decision),
+        `${decision} button`,
+      );
       assert.equal(button.type, 'submit');
       assert.equal(button.name, 'decision');
     }
@@ -294,13 +343,19 @@ describe('form field contract', () => {
       ],
     });
     assert.match(doc, /<h1[^>]*>Invalid redirect URI<\/h1>/);
-    assert.match(doc, /<dl class="details">\s*<dt>Received<\/dt><dd>https:\/\/a\.example\/x<\/dd>\s*<dt>Registered<\/dt><dd>https:\/\/a\.example\/cb\nhttps:\/\/b\.example\/cb<\/dd>\s*<\/dl>/);
+    assert.match(
+      doc,
+      /<dl class="details">\s*<dt>Received<\/dt><dd>https:\/\/a\.example\/x<\/dd>\s*<dt>Registered<\/dt><dd>https:\/\/a\.example\/cb\nhttps:\/\/b\.example\/cb<\/dd>\s*<\/dl>/,
+    );
     assert.doesNotMatch(renderErrorPage({ title: 't', message: 'm' }), /<dl/);
     assert.doesNotMatch(renderErrorPage({ title: 't', message: 'm', details: [] }), /<dl/);
   });
 
   test('form post page posts every field as a hidden input', () => {
-    const { html: doc } = renderFormPostPage({ redirectUri: 'https://client.example/cb?x=1&y=2', fields: { code: 'c0de', state: 's&t', iss: 'https://as.example' } });
+    const { html: doc } = renderFormPostPage({
+      redirectUri: 'https://client.example/cb?x=1&y=2',
+      fields: { code: 'c0de', state: 's&t', iss: 'https://as.example' },
+    });
     const form = only(tags(doc, 'form'), 'form');
     assert.equal(form.method, 'post');
     assert.equal(form.action, 'https://client.example/cb?x=1&amp;y=2');
@@ -341,7 +396,8 @@ describe('CSP hashes', () => {
   }
 
   test('only the form post page has a script', () => {
-    for (const name of ['login', 'consent', 'error', 'logout confirmation', 'signed out', 'layout'] as const) assert.doesNotMatch(pages[name], /<script/);
+    for (const name of ['login', 'consent', 'error', 'logout confirmation', 'signed out', 'layout'] as const)
+      assert.doesNotMatch(pages[name], /<script/);
   });
 
   test('form post script hash matches the inline script', () => {
@@ -352,7 +408,10 @@ describe('CSP hashes', () => {
     assert.equal(scriptHash, FORM_POST_SCRIPT_HASH);
     assert.match(scriptHash, /^'sha256-[A-Za-z0-9+/]{43}='$/);
     // The script is constant: other values give the same hash.
-    assert.equal(renderFormPostPage({ redirectUri: 'https://other.example/', fields: { error: 'access_denied' } }).scriptHash, scriptHash);
+    assert.equal(
+      renderFormPostPage({ redirectUri: 'https://other.example/', fields: { error: 'access_denied' } }).scriptHash,
+      scriptHash,
+    );
   });
 
   test('STYLE_HASH is a CSP sha256 source', () => {
@@ -373,7 +432,10 @@ describe('pageCsp', () => {
   test('with script hashes and form-action sources', () => {
     const { scriptHash } = renderFormPostPage(formPost);
     assert.equal(
-      pageCsp({ scriptHashes: [scriptHash], formAction: ['https://client.example', "'self'", 'https://client.example'] }),
+      pageCsp({
+        scriptHashes: [scriptHash],
+        formAction: ['https://client.example', "'self'", 'https://client.example'],
+      }),
       `default-src 'none'; style-src ${STYLE_HASH}; img-src 'self' data:; form-action 'self' https://client.example; frame-ancestors 'none'; base-uri 'none'; script-src ${scriptHash}`,
     );
   });
@@ -391,7 +453,8 @@ describe('pageCsp', () => {
     assert.equal(cspSourceForUrl('http://127.0.0.1:51004/cb'), 'http://127.0.0.1:51004');
     assert.equal(cspSourceForUrl('http://[::1]:8080/cb'), 'http:');
     assert.equal(cspSourceForUrl('com.example.app:/oauth2redirect'), 'com.example.app:');
-    for (const url of ['https://client.example/cb', 'com.example.app:/cb']) pageCsp({ formAction: [cspSourceForUrl(url)] });
+    for (const url of ['https://client.example/cb', 'com.example.app:/cb'])
+      pageCsp({ formAction: [cspSourceForUrl(url)] });
   });
 });
 

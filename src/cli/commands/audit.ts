@@ -16,7 +16,13 @@ interface AuditFlags extends StoreFlags {
   json?: boolean;
 }
 
-const DURATION_UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+const DURATION_UNITS_MS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+};
 
 /** `--since`: an ISO 8601 time (2025-01-31, 2025-01-31T12:00:00Z) or a duration back from now (90s, 15m, 1h, 7d, 2w). */
 export function parseSince(value: string, now: number): number {
@@ -25,7 +31,9 @@ export function parseSince(value: string, now: number): number {
   if (duration) return now - Number(duration[1]) * DURATION_UNITS_MS[duration[2]!]!;
   const time = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(time)) {
-    throw new CliError(`--since must be an ISO 8601 time such as 2025-01-31T12:00:00Z or a duration such as 15m, 1h or 7d, not ${JSON.stringify(value)}`);
+    throw new CliError(
+      `--since must be an ISO 8601 time such as 2025-01-31T12:00:00Z or a duration such as 15m, 1h or 7d, not ${JSON.stringify(value)}`,
+    );
   }
   return time;
 }
@@ -47,16 +55,24 @@ function auditView(event: AuditEvent) {
 function detailsText(details: Record<string, unknown>): string {
   return Object.entries(details)
     .filter(([, value]) => value !== null && value !== undefined)
-    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(' ') : typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .map(
+      ([key, value]) =>
+        `${key}=${Array.isArray(value) ? value.join(' ') : typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
+    )
     .join(' ');
 }
 
 /** The audit trail, newest first, filtered. */
 async function auditList(flags: AuditFlags): Promise<void> {
-  const types = flags.type.flatMap((type) => type.split(',')).map((type) => type.trim()).filter((type) => type !== '');
+  const types = flags.type
+    .flatMap((type) => type.split(','))
+    .map((type) => type.trim())
+    .filter((type) => type !== '');
   for (const type of types) {
     if (!(AUDITED_EVENT_TYPES as readonly string[]).includes(type)) {
-      throw new CliError(`--type ${type} is not an audited event type (expected one of: ${AUDITED_EVENT_TYPES.join(', ')})`);
+      throw new CliError(
+        `--type ${type} is not an audited event type (expected one of: ${AUDITED_EVENT_TYPES.join(', ')})`,
+      );
     }
   }
   const limit = limitFlag(flags.limit) ?? 50;
@@ -80,18 +96,34 @@ async function auditList(flags: AuditFlags): Promise<void> {
   printList(views, flags.json, {
     empty: 'No audit events.',
     headers: ['TIME', 'TYPE', 'CLIENT_ID', 'USER', 'IP', 'DETAILS'],
-    row: (view) => [view.at, view.type, view.client_id ?? '-', view.username ?? view.user_id ?? '-', view.ip ?? '-', detailsText(view.details) || '-'],
+    row: (view) => [
+      view.at,
+      view.type,
+      view.client_id ?? '-',
+      view.username ?? view.user_id ?? '-',
+      view.ip ?? '-',
+      detailsText(view.details) || '-',
+    ],
   });
 }
 
 export function registerAudit(program: Command): void {
-  const description = 'list the audit trail, newest first: logins, consents, tokens, client/user/key changes, brute-force locks';
+  const description =
+    'list the audit trail, newest first: logins, consents, tokens, client/user/key changes, brute-force locks';
   listCommand(program, 'audit', description, (command) =>
     command
-      .addOption(repeatable('--type <type>', `only this event type (repeatable or comma-separated): ${AUDITED_EVENT_TYPES.join(', ')}`))
+      .addOption(
+        repeatable(
+          '--type <type>',
+          `only this event type (repeatable or comma-separated): ${AUDITED_EVENT_TYPES.join(', ')}`,
+        ),
+      )
       .option('--client <client_id>', 'only events of this client')
       .option('--user <username>', 'only events of this user (a username, also one that does not exist, or a user id)')
-      .option('--since <time>', 'only events since an ISO 8601 time (2025-01-31T12:00:00Z) or for a duration back from now (15m, 1h, 7d)')
+      .option(
+        '--since <time>',
+        'only events since an ISO 8601 time (2025-01-31T12:00:00Z) or for a duration back from now (15m, 1h, 7d)',
+      )
       .option('--limit <n>', 'at most this many (default 50)'),
   ).action((flags: AuditFlags) => auditList(flags));
 }

@@ -24,16 +24,26 @@ async function cleanupCommand(flags: CleanupFlags): Promise<void> {
     }
   }
   const { cleanupPolicy, totalDeleted } = await import('../../core/maintenance/cleanup-worker.js');
-  const result = await withStore(flags, (store) => store.cleanup.run(Date.now(), cleanupPolicy(settings, batchSize), { wait: true }));
+  const result = await withStore(flags, (store) =>
+    store.cleanup.run(Date.now(), cleanupPolicy(settings, batchSize), { wait: true }),
+  );
   if (result.status !== 'done') throw new CliError('another cleanup run holds the lock; try again');
   if (flags.json) return printJson(result.deleted);
-  writeOut(table(['table', 'deleted'], Object.entries(result.deleted).map(([name, count]) => [name, String(count)])));
+  writeOut(
+    table(
+      ['table', 'deleted'],
+      Object.entries(result.deleted).map(([name, count]) => [name, String(count)]),
+    ),
+  );
   writeOut(`${totalDeleted(result.deleted)} expired rows deleted.`);
 }
 
 export function registerCleanup(program: Command): void {
-  const description = 'delete expired codes, tokens, sessions, interactions and old logout deliveries now, and print the counts per table';
+  const description =
+    'delete expired codes, tokens, sessions, interactions and old logout deliveries now, and print the counts per table';
   storeCommand(program, 'cleanup', description, (command) =>
-    command.option('--batch-size <n>', 'rows per DELETE statement (default: cleanup_batch_size of the config file, or 500)').option('--json', 'print JSON'),
+    command
+      .option('--batch-size <n>', 'rows per DELETE statement (default: cleanup_batch_size of the config file, or 500)')
+      .option('--json', 'print JSON'),
   ).action((flags: CleanupFlags) => cleanupCommand(flags));
 }

@@ -3,8 +3,22 @@
  */
 import { Option, type Command } from 'commander';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
-import { isUniqueViolation, listCommand, listRows, repeatable, settingsFor, storeCommand, withStore, type ListFlags, type StoreFlags } from '../shared.js';
-import { clientToMetadata, registerClient, type ClientMetadataView } from '../../core/registration/client-registration.js';
+import {
+  isUniqueViolation,
+  listCommand,
+  listRows,
+  repeatable,
+  settingsFor,
+  storeCommand,
+  withStore,
+  type ListFlags,
+  type StoreFlags,
+} from '../shared.js';
+import {
+  clientToMetadata,
+  registerClient,
+  type ClientMetadataView,
+} from '../../core/registration/client-registration.js';
 
 function describeClient(view: ClientMetadataView): string {
   const lines: Array<[string, string]> = [
@@ -21,7 +35,12 @@ function describeClient(view: ClientMetadataView): string {
     ['post_logout_redirect_uris', view.post_logout_redirect_uris?.join(' ') ?? '-'],
     ['backchannel_logout_uri', view.backchannel_logout_uri ?? '-'],
     ...(view.backchannel_logout_uri !== undefined
-      ? [['backchannel_logout_session_required', String(view.backchannel_logout_session_required ?? false)] as [string, string]]
+      ? [
+          ['backchannel_logout_session_required', String(view.backchannel_logout_session_required ?? false)] as [
+            string,
+            string,
+          ],
+        ]
       : []),
     ['created', new Date(view.client_id_issued_at * 1000).toISOString()],
   ];
@@ -51,27 +70,47 @@ function clientCreateOptions(command: Command): Command {
     .option('--client-id <id>', 'client_id (default: a random one)')
     .option('--name <name>', 'client_name shown to users on the consent page')
     .addOption(repeatable('--redirect-uri <uri>', 'redirect URI (repeatable)'))
-    .addOption(repeatable('--grant-type <type>', 'authorization_code, refresh_token or client_credentials (repeatable; default: authorization_code refresh_token)'))
+    .addOption(
+      repeatable(
+        '--grant-type <type>',
+        'authorization_code, refresh_token or client_credentials (repeatable; default: authorization_code refresh_token)',
+      ),
+    )
     .option('--public', 'a public client (native or browser app): no secret, token_endpoint_auth_method none')
     .addOption(
-      new Option('--token-endpoint-auth-method <method>', 'how a confidential client authenticates (default: client_secret_basic)').choices([
-        'client_secret_basic',
-        'client_secret_post',
-        'none',
-      ]),
+      new Option(
+        '--token-endpoint-auth-method <method>',
+        'how a confidential client authenticates (default: client_secret_basic)',
+      ).choices(['client_secret_basic', 'client_secret_post', 'none']),
     )
-    .option('--scope <scopes>', 'space-separated scopes the client may request (default: "openid profile email offline_access")')
+    .option(
+      '--scope <scopes>',
+      'space-separated scopes the client may request (default: "openid profile email offline_access")',
+    )
     .option('--no-require-pkce', 'do not require PKCE (confidential clients only; RFC 9700 §2.1.1)')
-    .option('--subject-type <type>', 'public (sub is the user id, default) or pairwise (a different sub per redirect-URI host; OpenID Connect Core §8)')
-    .addOption(repeatable('--post-logout-redirect-uri <uri>', 'where the browser may return after signing out (repeatable; OpenID Connect RP-Initiated Logout 1.0)'))
-    .option('--backchannel-logout-uri <uri>', 'where logout tokens are POSTed when a session ends (https, or http on a loopback host; OpenID Connect Back-Channel Logout 1.0)')
+    .option(
+      '--subject-type <type>',
+      'public (sub is the user id, default) or pairwise (a different sub per redirect-URI host; OpenID Connect Core §8)',
+    )
+    .addOption(
+      repeatable(
+        '--post-logout-redirect-uri <uri>',
+        'where the browser may return after signing out (repeatable; OpenID Connect RP-Initiated Logout 1.0)',
+      ),
+    )
+    .option(
+      '--backchannel-logout-uri <uri>',
+      'where logout tokens are POSTed when a session ends (https, or http on a loopback host; OpenID Connect Back-Channel Logout 1.0)',
+    )
     .option('--backchannel-logout-session-required', 'the client needs sid in logout tokens (they always carry it)')
     .option('--json', 'print the client as JSON');
 }
 
 async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
   if (flags.public && flags.tokenEndpointAuthMethod !== undefined && flags.tokenEndpointAuthMethod !== 'none') {
-    throw new CliError('--public means token_endpoint_auth_method "none"; do not combine it with --token-endpoint-auth-method');
+    throw new CliError(
+      '--public means token_endpoint_auth_method "none"; do not combine it with --token-endpoint-auth-method',
+    );
   }
   const metadata: Record<string, unknown> = {
     client_id: flags.clientId,
@@ -89,9 +128,14 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
   // Validate before touching the database, so that a typo costs nothing. The config file's
   // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri is accepted.
   const { outboundAllowPrivateAddresses } = await settingsFor(flags, false);
-  const { client, clientSecret } = await registerClient(metadata, { generateSecret: true, now: Date.now(), outbound: { allowPrivateAddresses: outboundAllowPrivateAddresses } });
+  const { client, clientSecret } = await registerClient(metadata, {
+    generateSecret: true,
+    now: Date.now(),
+    outbound: { allowPrivateAddresses: outboundAllowPrivateAddresses },
+  });
   await withStore(flags, async (store, events) => {
-    if (await store.clients.get(client.clientId)) throw new CliError(`a client with client_id ${client.clientId} already exists`);
+    if (await store.clients.get(client.clientId))
+      throw new CliError(`a client with client_id ${client.clientId} already exists`);
     try {
       await store.clients.create(client);
     } catch (error) {
@@ -120,7 +164,13 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
 const clientsList = listRows(async (store) => (await store.clients.list()).map(clientToMetadata), {
   empty: 'No clients.',
   headers: ['CLIENT_ID', 'TYPE', 'NAME', 'GRANT_TYPES', 'REDIRECT_URIS'],
-  row: (view) => [view.client_id, view.client_type, view.client_name ?? '-', view.grant_types.join(','), view.redirect_uris.join(' ') || '-'],
+  row: (view) => [
+    view.client_id,
+    view.client_type,
+    view.client_name ?? '-',
+    view.grant_types.join(','),
+    view.redirect_uris.join(' ') || '-',
+  ],
 });
 
 async function clientsShow(clientId: string, flags: StoreFlags & { json?: boolean }): Promise<void> {
@@ -143,14 +193,17 @@ async function clientsDelete(clientId: string, flags: StoreFlags): Promise<void>
 
 export function registerClients(program: Command): void {
   const clients = program.command('clients').description('manage OAuth clients');
-  storeCommand(clients, 'create', 'register a client; a confidential client gets a secret that is shown once', clientCreateOptions).action(
-    (flags: ClientCreateFlags) => clientsCreate(flags),
-  );
+  storeCommand(
+    clients,
+    'create',
+    'register a client; a confidential client gets a secret that is shown once',
+    clientCreateOptions,
+  ).action((flags: ClientCreateFlags) => clientsCreate(flags));
   listCommand(clients, 'list', 'list clients').action((flags: ListFlags) => clientsList(flags));
-  storeCommand(clients, 'show', 'show one client', (command) => command.argument('<client_id>').option('--json', 'print JSON')).action(
-    (clientId: string, flags: StoreFlags & { json?: boolean }) => clientsShow(clientId, flags),
-  );
-  storeCommand(clients, 'delete', 'delete a client and everything issued to it', (command) => command.argument('<client_id>')).action(
-    (clientId: string, flags: StoreFlags) => clientsDelete(clientId, flags),
-  );
+  storeCommand(clients, 'show', 'show one client', (command) =>
+    command.argument('<client_id>').option('--json', 'print JSON'),
+  ).action((clientId: string, flags: StoreFlags & { json?: boolean }) => clientsShow(clientId, flags));
+  storeCommand(clients, 'delete', 'delete a client and everything issued to it', (command) =>
+    command.argument('<client_id>'),
+  ).action((clientId: string, flags: StoreFlags) => clientsDelete(clientId, flags));
 }

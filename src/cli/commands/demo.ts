@@ -39,16 +39,26 @@ async function importDemo<T>(load: () => Promise<T>): Promise<T> {
  * config file, and the issuer is always http://localhost:SERVER_PORT.
  */
 async function demoCommand(flags: DemoFlags): Promise<void> {
-  const { DEFAULT_DEMO_DATABASE, DEFAULT_DEMO_PORTS, DEMO_SPA_CLIENT_ID, DEMO_USER, DEMO_WEB_CLIENT_ID, DEMO_WEB_CLIENT_SECRET } = await importDemo(
-    () => import('../../demo/demo-config.js'),
-  );
+  const {
+    DEFAULT_DEMO_DATABASE,
+    DEFAULT_DEMO_PORTS,
+    DEMO_SPA_CLIENT_ID,
+    DEMO_USER,
+    DEMO_WEB_CLIENT_ID,
+    DEMO_WEB_CLIENT_SECRET,
+  } = await importDemo(() => import('../../demo/demo-config.js'));
   const serverPort = portFlag('--server-port', flags.serverPort, DEFAULT_DEMO_PORTS.server);
   const clientPort = portFlag('--client-port', flags.clientPort, DEFAULT_DEMO_PORTS.client);
   const resourcePort = portFlag('--resource-port', flags.resourcePort, DEFAULT_DEMO_PORTS.resource);
-  if (new Set([serverPort, clientPort, resourcePort]).size !== 3) throw new CliError('--client-port, --server-port and --resource-port must differ');
+  if (new Set([serverPort, clientPort, resourcePort]).size !== 3)
+    throw new CliError('--client-port, --server-port and --resource-port must differ');
   // Only GATEHOUSE_SECRET is taken from the environment; without it the development secret file applies.
   const settings = await resolveSettings({
-    flags: { database: flags.database ?? DEFAULT_DEMO_DATABASE, port: serverPort, issuer: `http://localhost:${serverPort}` },
+    flags: {
+      database: flags.database ?? DEFAULT_DEMO_DATABASE,
+      port: serverPort,
+      issuer: `http://localhost:${serverPort}`,
+    },
     env: { GATEHOUSE_SECRET: process.env.GATEHOUSE_SECRET },
     cwd: process.cwd(),
     log: (message) => writeErr(message),
@@ -67,7 +77,9 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
       resourcePort,
       onEvent: (event) => {
         const details = Object.entries(event)
-          .filter(([key, value]) => !['type', 'at', 'flowId', 'jti', 'grantId', 'userId'].includes(key) && value !== null)
+          .filter(
+            ([key, value]) => !['type', 'at', 'flowId', 'jti', 'grantId', 'userId'].includes(key) && value !== null,
+          )
           .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(' ') : String(value)}`)
           .join(' ');
         writeOut(`  [authorization server] ${event.type}${details ? ` ${details}` : ''}`);
@@ -75,7 +87,9 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new CliError(`${(error as Error).message}: a port is in use; choose others with --client-port, --server-port and --resource-port`);
+      throw new CliError(
+        `${(error as Error).message}: a port is in use; choose others with --client-port, --server-port and --resource-port`,
+      );
     }
     throw error;
   }
@@ -105,11 +119,16 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run the three-party demo: client (web app and SPA), authorization server and protected resource on localhost')
+    .description(
+      'run the three-party demo: client (web app and SPA), authorization server and protected resource on localhost',
+    )
     .option('--database <url>', 'database URL for the demo (default: sqlite:./gatehouse-demo.db)')
     .option('--host <host>', 'interface the three servers listen on (default: localhost)')
     .option('--client-port <port>', 'port of the client (default: 9000)')
-    .option('--server-port <port>', 'port of the authorization server; the issuer is http://localhost:PORT (default: 9001)')
+    .option(
+      '--server-port <port>',
+      'port of the authorization server; the issuer is http://localhost:PORT (default: 9001)',
+    )
     .option('--resource-port <port>', 'port of the protected resource (default: 9002)')
     .action((flags: DemoFlags) => demoCommand(flags));
 }

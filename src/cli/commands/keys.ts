@@ -22,9 +22,13 @@ async function keyTools() {
   const { KeyManagementError } = await import('../../core/errors.js');
   const { idTokenSigningAlgs } = await import('../../core/token/id-token.js');
   /** How long retired keys stay published with these settings (every token they signed has expired then). */
-  const retentionMs = (settings: GatehouseSettings): number => keys.retiredKeyRetentionMs(keys.maxSignedTokenLifetimeSeconds(settings));
+  const retentionMs = (settings: GatehouseSettings): number =>
+    keys.retiredKeyRetentionMs(keys.maxSignedTokenLifetimeSeconds(settings));
   /** The algorithms a server with these settings signs with; each must keep an active key. */
-  const requiredAlgs = (settings: GatehouseSettings) => [settings.signingAlg, ...idTokenSigningAlgs(settings.signingAlg, settings.idTokenSignedResponseAlgDefault)];
+  const requiredAlgs = (settings: GatehouseSettings) => [
+    settings.signingAlg,
+    ...idTokenSigningAlgs(settings.signingAlg, settings.idTokenSignedResponseAlgDefault),
+  ];
   /** Runs `fn`, turning a refusal into a one-line CLI failure. */
   const refusals = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
@@ -68,7 +72,8 @@ async function keysList(flags: KeysFlags): Promise<void> {
 
 function parseSeconds(flag: string, value: string): number {
   const seconds = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(seconds)) throw new CliError(`${flag} must be a whole number of seconds (0 or more), not ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(seconds))
+    throw new CliError(`${flag} must be a whole number of seconds (0 or more), not ${JSON.stringify(value)}`);
   return seconds;
 }
 
@@ -77,11 +82,16 @@ async function keysRotate(flags: KeysRotateFlags): Promise<void> {
   // The new private key is encrypted under GATEHOUSE_SECRET, like the server's.
   const settings = await settingsFor(flags, true);
   const alg = flags.alg ?? settings.signingAlg;
-  const delay = flags.activateAfter === undefined ? settings.keyActivationDelaySeconds : parseSeconds('--activate-after', flags.activateAfter);
+  const delay =
+    flags.activateAfter === undefined
+      ? settings.keyActivationDelaySeconds
+      : parseSeconds('--activate-after', flags.activateAfter);
   const now = Date.now();
   const { record, before } = await withStore(flags, async (store, events) => {
     const existing = await store.signingKeys.list();
-    const created = await tools.refusals(() => tools.rotateSigningKey(store, settings.secret, { alg, activateAfterSeconds: delay, now, events }));
+    const created = await tools.refusals(() =>
+      tools.rotateSigningKey(store, settings.secret, { alg, activateAfterSeconds: delay, now, events }),
+    );
     return { record: created, before: existing };
   });
   const previous = tools.activeRecordFor(before, alg, now);
@@ -94,7 +104,8 @@ async function keysRotate(flags: KeysRotateFlags): Promise<void> {
       `Warning: the key signs in less than ${safeDelay} s (the ${reload} in which running servers load new keys plus the ${tools.JWKS_MAX_AGE_SECONDS} s a JWKS may be cached): verifiers with an older JWKS may refuse its tokens until they fetch the JWKS again.`,
     );
   }
-  if (flags.json) return printJson(keyView(record, tools.keyState(record, [...before, record], now, retention), retention));
+  if (flags.json)
+    return printJson(keyView(record, tools.keyState(record, [...before, record], now, retention), retention));
   writeOut(`Created ${alg} signing key ${record.kid}.`);
   // PostgreSQL announces the change (LISTEN/NOTIFY): servers load it at once; the periodic
   // reload is the bound when a notification is lost, and on SQLite.
@@ -125,16 +136,38 @@ async function keysRetire(kid: string, flags: KeysFlags): Promise<void> {
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('manage signing keys: rotation without invalidating issued tokens');
-  listCommand(keys, 'list', 'list signing keys: pending, active, previous, retired, expired').action((flags: KeysFlags) => keysList(flags));
-  storeCommand(keys, 'rotate', 'create a signing key: published in the JWKS at once, signing after the activation delay', (command) =>
-    command
-      .addOption(new Option('--alg <alg>', 'algorithm of the new key (default: signing_alg)').choices(['ES256', 'EdDSA', 'RS256']))
-      .option('--activate-after <seconds>', 'seconds until it starts signing (default: key_activation_delay_seconds, 600)')
-      .option('--json', 'print the new key as JSON'),
+  listCommand(keys, 'list', 'list signing keys: pending, active, previous, retired, expired').action(
+    (flags: KeysFlags) => keysList(flags),
+  );
+  storeCommand(
+    keys,
+    'rotate',
+    'create a signing key: published in the JWKS at once, signing after the activation delay',
+    (command) =>
+      command
+        .addOption(
+          new Option('--alg <alg>', 'algorithm of the new key (default: signing_alg)').choices([
+            'ES256',
+            'EdDSA',
+            'RS256',
+          ]),
+        )
+        .option(
+          '--activate-after <seconds>',
+          'seconds until it starts signing (default: key_activation_delay_seconds, 600)',
+        )
+        .option('--json', 'print the new key as JSON'),
   ).action((flags: KeysRotateFlags) => keysRotate(flags));
-  storeCommand(keys, 'retire', 'stop signing with a key; it stays in the JWKS until every token it signed has expired', (command) =>
-    command
-      .argument('<kid>', "the key id (from 'keys list'); a kid that starts with '-' goes after '--': keys retire -- -AbC...")
-      .option('--json', 'print the key as JSON'),
+  storeCommand(
+    keys,
+    'retire',
+    'stop signing with a key; it stays in the JWKS until every token it signed has expired',
+    (command) =>
+      command
+        .argument(
+          '<kid>',
+          "the key id (from 'keys list'); a kid that starts with '-' goes after '--': keys retire -- -AbC...",
+        )
+        .option('--json', 'print the key as JSON'),
   ).action((kid: string, flags: KeysFlags) => keysRetire(kid, flags));
 }

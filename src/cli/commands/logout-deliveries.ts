@@ -15,7 +15,9 @@ interface LogoutDeliveriesListFlags extends StoreFlags {
 async function logoutDeliveriesList(flags: LogoutDeliveriesListFlags): Promise<void> {
   const limit = limitFlag(flags.limit);
   const { deliveryStatus } = await import('../../core/logout/delivery-worker.js');
-  const deliveries = await withStore(flags, (store) => store.logoutDeliveries.list({ failed: flags.failed === true, ...(limit !== undefined ? { limit } : {}) }));
+  const deliveries = await withStore(flags, (store) =>
+    store.logoutDeliveries.list({ failed: flags.failed === true, ...(limit !== undefined ? { limit } : {}) }),
+  );
   const time = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
   // The token itself is left out: it is a credential of the client until it expires.
   const views = deliveries.map((delivery) => ({
@@ -45,9 +47,14 @@ async function logoutDeliveriesList(flags: LogoutDeliveriesListFlags): Promise<v
 }
 
 export function registerLogoutDeliveries(program: Command): void {
-  const logoutDeliveries = program.command('logout-deliveries').description('back-channel logout deliveries (OpenID Connect Back-Channel Logout 1.0)');
-  const description = 'list logout token deliveries, newest first: delivered, pending, retrying (with the last error) and failed';
+  const logoutDeliveries = program
+    .command('logout-deliveries')
+    .description('back-channel logout deliveries (OpenID Connect Back-Channel Logout 1.0)');
+  const description =
+    'list logout token deliveries, newest first: delivered, pending, retrying (with the last error) and failed';
   listCommand(logoutDeliveries, 'list', description, (command) =>
-    command.option('--failed', 'only deliveries that failed at least once and are not delivered').option('--limit <n>', 'at most this many'),
+    command
+      .option('--failed', 'only deliveries that failed at least once and are not delivered')
+      .option('--limit <n>', 'at most this many'),
   ).action((flags: LogoutDeliveriesListFlags) => logoutDeliveriesList(flags));
 }

@@ -18,5 +18,7 @@ async function migrateCommand(flags: StoreFlags): Promise<void> {
 }
 
 export function registerMigrate(program: Command): void {
-  storeCommand(program, 'migrate', 'create or upgrade the database schema').action((flags: StoreFlags) => migrateCommand(flags));
+  storeCommand(program, 'migrate', 'create or upgrade the database schema').action((flags: StoreFlags) =>
+    migrateCommand(flags),
+  );
 }

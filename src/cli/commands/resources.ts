@@ -5,7 +5,15 @@ import type { Command } from 'commander';
 import { resourceIdentifierProblem } from '../../config/load-config.js';
 import type { ProtectedResource } from '../../store/store.js';
 import { CliError, printJson, writeOut } from '../output.js';
-import { listCommand, listRows, repeatable, storeCommand, withStore, type ListFlags, type StoreFlags } from '../shared.js';
+import {
+  listCommand,
+  listRows,
+  repeatable,
+  storeCommand,
+  withStore,
+  type ListFlags,
+  type StoreFlags,
+} from '../shared.js';
 
 interface ResourceCreateFlags extends StoreFlags {
   name?: string;
@@ -31,7 +39,8 @@ async function resourcesCreate(identifier: string, flags: ResourceCreateFlags): 
   const scopes = flags.scope.flatMap((scope) => scope.split(' ')).filter((scope) => scope !== '');
   const resource = await withStore(flags, async (store) => {
     for (const clientId of flags.introspectionClient) {
-      if (!(await store.clients.get(clientId))) throw new CliError(`--introspection-client ${clientId}: no such client`);
+      if (!(await store.clients.get(clientId)))
+        throw new CliError(`--introspection-client ${clientId}: no such client`);
     }
     const existing = await store.resources.get(identifier);
     const record: ProtectedResource = {
@@ -51,7 +60,12 @@ async function resourcesCreate(identifier: string, flags: ResourceCreateFlags): 
 const resourcesList = listRows(async (store) => (await store.resources.list()).map(resourceView), {
   empty: 'No resources.',
   headers: ['RESOURCE', 'NAME', 'SCOPES', 'INTROSPECTION_CLIENTS'],
-  row: (view) => [view.resource, view.name ?? '-', view.scopes.join(' ') || '-', view.introspection_client_ids.join(' ') || '-'],
+  row: (view) => [
+    view.resource,
+    view.name ?? '-',
+    view.scopes.join(' ') || '-',
+    view.introspection_client_ids.join(' ') || '-',
+  ],
 });
 
 async function resourcesDelete(identifier: string, flags: StoreFlags): Promise<void> {
@@ -61,14 +75,21 @@ async function resourcesDelete(identifier: string, flags: StoreFlags): Promise<v
 }
 
 export function registerResources(program: Command): void {
-  const resources = program.command('resources').description('manage protected resources (RFC 8707 resource indicators)');
+  const resources = program
+    .command('resources')
+    .description('manage protected resources (RFC 8707 resource indicators)');
   const description = 'register or replace a protected resource; tokens requested with resource=URI get it as audience';
   storeCommand(resources, 'create', description, (command) =>
     command
       .argument('<resource>', 'the resource indicator: an absolute URI, e.g. https://api.example.com/')
       .option('--name <name>', 'a display name')
       .addOption(repeatable('--scope <scope>', 'a scope the resource offers (repeatable)'))
-      .addOption(repeatable('--introspection-client <client_id>', 'a client allowed to introspect tokens for this resource (repeatable)'))
+      .addOption(
+        repeatable(
+          '--introspection-client <client_id>',
+          'a client allowed to introspect tokens for this resource (repeatable)',
+        ),
+      )
       .option('--json', 'print the resource as JSON'),
   ).action((identifier: string, flags: ResourceCreateFlags) => resourcesCreate(identifier, flags));
   listCommand(resources, 'list', 'list protected resources').action((flags: ListFlags) => resourcesList(flags));

@@ -12,14 +12,19 @@ export async function startCommand(flags: SettingsFlags): Promise<void> {
   // Imported lazily: the administrative commands do not need the HTTP server.
   const { startGatehouse } = await import('../../server.js');
   // `--port 0` (any free port) with the default issuer: the issuer follows the bound port.
-  const issuerFromAddress = settings.port === 0 && (settings.issuer === 'http://localhost:0' || settings.issuer === 'https://localhost:0');
+  const issuerFromAddress =
+    settings.port === 0 && (settings.issuer === 'http://localhost:0' || settings.issuer === 'https://localhost:0');
   const running = await startGatehouse(settings, { issuerFromAddress });
-  writeOut(`Gatehouse is running.\n  Issuer:    ${settings.issuer}\n  Listening: ${running.url}\n  Discovery: ${settings.issuer}/.well-known/openid-configuration`);
+  writeOut(
+    `Gatehouse is running.\n  Issuer:    ${settings.issuer}\n  Listening: ${running.url}\n  Discovery: ${settings.issuer}/.well-known/openid-configuration`,
+  );
 
   closeOnSignals(running, 'shutting down');
 }
 
 export function registerStart(program: Command): void {
-  const command = program.command('start').description('start the server (applies config-file clients and users first)');
+  const command = program
+    .command('start')
+    .description('start the server (applies config-file clients and users first)');
   addSettingOptions(command, 'start').action((flags: SettingsFlags) => startCommand(flags));
 }

@@ -7,17 +7,40 @@ import { hashPassword } from '../../core/secrets.js';
 import { validateUserClaims } from '../../core/users/user-claims.js';
 import type { User } from '../../store/store.js';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
-import { isUniqueViolation, listCommand, listRows, storeCommand, withStore, type ListFlags, type StoreFlags } from '../shared.js';
+import {
+  isUniqueViolation,
+  listCommand,
+  listRows,
+  storeCommand,
+  withStore,
+  type ListFlags,
+  type StoreFlags,
+} from '../shared.js';
 import { UserClaimError } from '../../core/errors.js';
 
-function userView(user: User): { id: string; username: string; email: string | null; name: string | null; claims: Record<string, unknown>; created_at: string } {
-  return { id: user.id, username: user.username, email: user.email, name: user.name, claims: user.claims, created_at: new Date(user.createdAt).toISOString() };
+function userView(user: User): {
+  id: string;
+  username: string;
+  email: string | null;
+  name: string | null;
+  claims: Record<string, unknown>;
+  created_at: string;
+} {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    name: user.name,
+    claims: user.claims,
+    created_at: new Date(user.createdAt).toISOString(),
+  };
 }
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) writeErr('Enter the password, then press Enter and Ctrl-D:');
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -38,7 +61,8 @@ async function usersCreate(flags: UserCreateFlags): Promise<void> {
   if (username.trim() === '' || username.trim() !== username || /[\x00-\x1F\x7F]/.test(username)) {
     throw new CliError('--username must be non-empty, without leading or trailing spaces or control characters');
   }
-  if (flags.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(flags.email)) throw new CliError(`--email ${flags.email} is not an email address`);
+  if (flags.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(flags.email))
+    throw new CliError(`--email ${flags.email} is not an email address`);
   if (flags.name !== undefined && flags.name.trim() === '') throw new CliError('--name must not be empty');
   if (flags.emailVerified && flags.email === undefined) throw new CliError('--email-verified needs --email');
   // OpenID Connect Core §5.1 standard claims.
@@ -52,11 +76,14 @@ async function usersCreate(flags: UserCreateFlags): Promise<void> {
     });
   } catch (error) {
     if (!(error instanceof UserClaimError)) throw error;
-    const flag = { given_name: '--given-name', family_name: '--family-name', phone_number: '--phone' }[error.field] ?? error.field;
+    const flag =
+      { given_name: '--given-name', family_name: '--family-name', phone_number: '--phone' }[error.field] ?? error.field;
     throw new CliError(`${flag}: ${error.message}`);
   }
   if (!flags.passwordStdin) {
-    throw new CliError('a password is required: pass --password-stdin and write the password to standard input (passwords are never taken from the command line)');
+    throw new CliError(
+      'a password is required: pass --password-stdin and write the password to standard input (passwords are never taken from the command line)',
+    );
   }
   // One trailing newline (from echo or a here-string) is not part of the password.
   const password = (await readStdin()).replace(/\r?\n$/, '');
@@ -117,7 +144,7 @@ export function registerUsers(program: Command): void {
       .option('--json', 'print the user as JSON'),
   ).action((flags: UserCreateFlags) => usersCreate(flags));
   listCommand(users, 'list', 'list users').action((flags: ListFlags) => usersList(flags));
-  storeCommand(users, 'delete', 'delete a user', (command) => command.argument('<username>')).action((username: string, flags: StoreFlags) =>
-    usersDelete(username, flags),
+  storeCommand(users, 'delete', 'delete a user', (command) => command.argument('<username>')).action(
+    (username: string, flags: StoreFlags) => usersDelete(username, flags),
   );
 }

@@ -10,13 +10,17 @@ import { int, setting, text } from './setting-node.js';
 export function metricsTokenProblem(token: string): string | null {
   if (token.length < 16) return 'must be at least 16 characters (e.g. the output of: openssl rand -base64 24)';
   // RFC 6750 §2.1 b64token: the characters a Bearer credential may carry.
-  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) return 'may contain only letters, digits and - . _ ~ + / (and trailing =)';
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token))
+    return 'may contain only letters, digits and - . _ ~ + / (and trailing =)';
   return null;
 }
 
 export const OPERATIONS_SETTINGS = {
   metrics_token: setting(text(), {
-    setting: 'metricsToken', env: 'GATEHOUSE_METRICS_TOKEN', doc: 'bearer token for `GET /metrics`', defaultDoc: 'none: `/metrics` answers 404',
+    setting: 'metricsToken',
+    env: 'GATEHOUSE_METRICS_TOKEN',
+    doc: 'bearer token for `GET /metrics`',
+    defaultDoc: 'none: `/metrics` answers 404',
     check: (token) => metricsTokenProblem(token) ?? undefined,
     parse: (token, source) => {
       const problem = metricsTokenProblem(token);
@@ -25,8 +29,29 @@ export const OPERATIONS_SETTINGS = {
     },
   }),
   // Scale-out: how stale a cached client may be at most, and the cleanup of expired rows.
-  client_cache_ttl_seconds: setting(int(0, 300), { setting: 'clientCacheTtlSeconds', default: 5, unit: ' (seconds; 0 disables the client and resource cache)', doc: 'an instance may use a cached client or resource for (s; `0`: no cache)' }),
-  cleanup_interval_seconds: setting(int(0, 86400), { setting: 'cleanupIntervalSeconds', default: 60, unit: ' (seconds; 0 disables the periodic cleanup)', doc: 'expired rows deleted every (s; `0`: never)' }),
-  cleanup_batch_size: setting(int(1, 100_000), { setting: 'cleanupBatchSize', default: 500, unit: ' (rows per DELETE statement)', doc: 'rows per cleanup DELETE statement' }),
-  audit_retention_days: setting(int(0, 36600), { setting: 'auditRetentionDays', default: 90, unit: ' (days; 0 keeps the audit trail for ever)', doc: 'days the audit trail is kept', defaultDoc: '`90` (`0`: for ever; see "Audit trail")' }),
+  client_cache_ttl_seconds: setting(int(0, 300), {
+    setting: 'clientCacheTtlSeconds',
+    default: 5,
+    unit: ' (seconds; 0 disables the client and resource cache)',
+    doc: 'an instance may use a cached client or resource for (s; `0`: no cache)',
+  }),
+  cleanup_interval_seconds: setting(int(0, 86400), {
+    setting: 'cleanupIntervalSeconds',
+    default: 60,
+    unit: ' (seconds; 0 disables the periodic cleanup)',
+    doc: 'expired rows deleted every (s; `0`: never)',
+  }),
+  cleanup_batch_size: setting(int(1, 100_000), {
+    setting: 'cleanupBatchSize',
+    default: 500,
+    unit: ' (rows per DELETE statement)',
+    doc: 'rows per cleanup DELETE statement',
+  }),
+  audit_retention_days: setting(int(0, 36600), {
+    setting: 'auditRetentionDays',
+    default: 90,
+    unit: ' (days; 0 keeps the audit trail for ever)',
+    doc: 'days the audit trail is kept',
+    defaultDoc: '`90` (`0`: for ever; see "Audit trail")',
+  }),
 };

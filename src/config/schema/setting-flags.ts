@@ -17,8 +17,14 @@ export function flagProperty(flag: string): string {
 }
 
 /** `trust-proxy` of `--trust-proxy <proxies>`. */
-type LongName<F extends string> = F extends `${string}--${infer Rest}` ? (Rest extends `${infer Name} ${string}` ? Name : Rest) : never;
-type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+type LongName<F extends string> = F extends `${string}--${infer Rest}`
+  ? Rest extends `${infer Name} ${string}`
+    ? Name
+    : Rest
+  : never;
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
 /** flagProperty, for the compiler. */
 export type FlagProperty<F extends string> = CamelCase<LongName<F>>;
 
@@ -31,4 +37,6 @@ type FlagValue<B extends FlagBrand> = B['flag'] extends `${string}<${string}>`
   : boolean;
 
 /** The parsed flags of the settings of these brands: one optional property per flag. */
-export type FlagsOf<B extends FlagBrand> = { [Brand in B as FlagProperty<Brand['flag']>]?: FlagValue<Brand> | undefined };
+export type FlagsOf<B extends FlagBrand> = {
+  [Brand in B as FlagProperty<Brand['flag']>]?: FlagValue<Brand> | undefined;
+};

@@ -45,8 +45,12 @@ type FlagFields<F extends string, S extends FlagScope> =
   | { flag: F; flagHelp: string; flagScope?: S };
 
 /** The metadata a setting carries on its schema node, besides JSON Schema's `default` and `description`. */
-export type SettingMeta<V = unknown, P extends string = string, F extends string = string, S extends FlagScope = FlagScope> = SettingFields<V, P> &
-  FlagFields<F, S>;
+export type SettingMeta<
+  V = unknown,
+  P extends string = string,
+  F extends string = string,
+  S extends FlagScope = FlagScope,
+> = SettingFields<V, P> & FlagFields<F, S>;
 
 /** What the compiler knows of a setting's flag (`never` without one) and of the value it sets. */
 export interface FlagBrand<F extends string = string, S extends FlagScope = FlagScope, V = unknown> {
@@ -62,7 +66,9 @@ export interface SettingBrands<P extends string, F extends string, S extends Fla
 }
 
 /** The brands (`~setting` or `~flag`) of every setting of a schema node, as a union. */
-export type SchemaBrands<Node, K extends keyof SettingBrands<string, string, FlagScope, unknown>> = Node extends { readonly [Key in K]: infer B }
+export type SchemaBrands<Node, K extends keyof SettingBrands<string, string, FlagScope, unknown>> = Node extends {
+  readonly [Key in K]: infer B;
+}
   ? B
   : Node extends { properties: infer Props }
     ? { [Name in keyof Props]: SchemaBrands<Props[Name], K> }[keyof Props]
@@ -73,23 +79,31 @@ export const META = 'x-gatehouse' as const;
 /** The values of an enum setting (Type.Enum: anyOf of const), or undefined. */
 export function enumValues(schema: TSchema): string[] | undefined {
   const options = schema.anyOf as TSchema[] | undefined;
-  return options?.every((option) => typeof option.const === 'string') ? options.map((option) => option.const as string) : undefined;
+  return options?.every((option) => typeof option.const === 'string')
+    ? options.map((option) => option.const as string)
+    : undefined;
 }
 
 export type SettingNode = TSchema & { [META]: SettingMeta; description: string };
 
 /** A setting: a schema node carrying its metadata; the path and flag literals are kept for the compile-time checks. */
-export function setting<T extends TSchema, const P extends string, const F extends string = never, const S extends FlagScope = 'start'>(
-  schema: T,
-  meta: SettingMeta<Static<T>, P, F, S>,
-) {
+export function setting<
+  T extends TSchema,
+  const P extends string,
+  const F extends string = never,
+  const S extends FlagScope = 'start',
+>(schema: T, meta: SettingMeta<Static<T>, P, F, S>) {
   const node = { ...schema, description: meta.doc, [META]: meta } as unknown as T & SettingBrands<P, F, S, Static<T>>;
   if (meta.default !== undefined) (node as TSchema).default = meta.default;
   return Type.Optional(node);
 }
 
 /** A setting that is no config file key (the secret, the config file itself), with the same brands. */
-export function otherSetting<const P extends string, const F extends string = never, const S extends FlagScope = 'start'>(meta: SettingMeta<unknown, P, F, S>) {
+export function otherSetting<
+  const P extends string,
+  const F extends string = never,
+  const S extends FlagScope = 'start',
+>(meta: SettingMeta<unknown, P, F, S>) {
   return meta as SettingMeta<unknown, P, F, S> & SettingBrands<P, F, S, unknown>;
 }
 

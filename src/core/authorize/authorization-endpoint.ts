@@ -6,7 +6,13 @@
  * record of the request that the login and consent pages work on.
  */
 import type { ProviderContext } from '../context.js';
-import { ConsentRequired, LoginRequired, OAuthError, RedirectableError, UnsafeAuthorizationRequest } from '../errors.js';
+import {
+  ConsentRequired,
+  LoginRequired,
+  OAuthError,
+  RedirectableError,
+  UnsafeAuthorizationRequest,
+} from '../errors.js';
 import type { Params } from '../params.js';
 import { randomToken, sha256Base64Url } from '../secrets.js';
 import { isSubset } from '../scope.js';
@@ -26,7 +32,10 @@ export type AuthorizationOutcome =
  * user's consent, the interaction it stores (bounded by the brute-force limits' counters), and
  * the code it issues when nothing is left for the user to do.
  */
-export type AuthorizationEndpointDeps = Pick<ProviderContext, 'settings' | 'keys' | 'clients' | 'resources' | 'subjects' | 'events' | 'now'> & {
+export type AuthorizationEndpointDeps = Pick<
+  ProviderContext,
+  'settings' | 'keys' | 'clients' | 'resources' | 'subjects' | 'events' | 'now'
+> & {
   store: Pick<Store, 'sessions' | 'consents' | 'interactions' | 'codes' | 'rateLimits'>;
 };
 
@@ -70,14 +79,28 @@ export async function handleAuthorizationRequest(
   const session = await currentSession(browser.sessionId, context);
   const step = await nextStep(request, session, null, context);
   if (step === 'complete') {
-    return { kind: 'respond', response: await unlessClientDeleted(client.clientId, context, () => issueAuthorizationCode(request, flowId, session!, context)) };
+    return {
+      kind: 'respond',
+      response: await unlessClientDeleted(client.clientId, context, () =>
+        issueAuthorizationCode(request, flowId, session!, context),
+      ),
+    };
   }
   if (request.prompt.includes('none')) {
     const error =
       step === 'consent'
         ? new ConsentRequired('the user has not consented to this scope')
-        : new LoginRequired(session ? 'the user must sign in again (max_age or id_token_hint)' : 'the user is not signed in');
-    context.events.emit({ type: 'authorization.refused', flowId, clientId: client.clientId, error: error.error, description: error.description, redirected: true });
+        : new LoginRequired(
+            session ? 'the user must sign in again (max_age or id_token_hint)' : 'the user is not signed in',
+          );
+    context.events.emit({
+      type: 'authorization.refused',
+      flowId,
+      clientId: client.clientId,
+      error: error.error,
+      description: error.description,
+      redirected: true,
+    });
     return { kind: 'respond', response: errorResponse(targetOf(request), error, context.settings.issuer) };
   }
 
@@ -88,16 +111,18 @@ export async function handleAuthorizationRequest(
   const newBrowserId = browser.browserId === undefined ? randomToken(32) : null;
   const now = context.now();
   const interactionId = randomToken(24);
-  await unlessClientDeleted(client.clientId, context, () => context.store.interactions.create({
-    id: interactionId,
-    flowId,
-    clientId: client.clientId,
-    request,
-    browserBindingHash: sha256Base64Url(browser.browserId ?? newBrowserId!),
-    csrfToken: randomToken(32),
-    createdAt: now,
-    expiresAt: now + context.settings.interactionTtlSeconds * 1000,
-  }));
+  await unlessClientDeleted(client.clientId, context, () =>
+    context.store.interactions.create({
+      id: interactionId,
+      flowId,
+      clientId: client.clientId,
+      request,
+      browserBindingHash: sha256Base64Url(browser.browserId ?? newBrowserId!),
+      csrfToken: randomToken(32),
+      createdAt: now,
+      expiresAt: now + context.settings.interactionTtlSeconds * 1000,
+    }),
+  );
   return { kind: 'interact', interactionId, newBrowserId };
 }
 
@@ -106,7 +131,11 @@ export async function handleAuthorizationRequest(
  * instance's cache (client_cache_ttl_seconds); the write then fails on its foreign key. That is
  * the unknown-client error page (RFC 6749 §4.1.2.1: never a redirect), not a server error.
  */
-async function unlessClientDeleted<T>(clientId: string, context: Pick<ProviderContext, 'clients'>, write: () => Promise<T>): Promise<T> {
+async function unlessClientDeleted<T>(
+  clientId: string,
+  context: Pick<ProviderContext, 'clients'>,
+  write: () => Promise<T>,
+): Promise<T> {
   try {
     return await write();
   } catch (error) {
@@ -124,7 +153,11 @@ export function targetOf(request: StoredAuthorizationRequest) {
 }
 
 /** The `sub` the session's user has for this client (OIDC Core §8: public or pairwise). */
-async function sessionSubject(clientId: string, session: Session, context: Pick<ProviderContext, 'clients' | 'subjects'>): Promise<string | null> {
+async function sessionSubject(
+  clientId: string,
+  session: Session,
+  context: Pick<ProviderContext, 'clients' | 'subjects'>,
+): Promise<string | null> {
   const client = await context.clients.get(clientId);
   return client ? context.subjects.of(client, session.userId) : null;
 }
@@ -153,7 +186,11 @@ export async function nextStep(
     const wantsFreshLogin = request.prompt.includes('login') || request.prompt.includes('select_account');
     if (wantsFreshLogin) return 'login';
     if (request.maxAge !== null && context.now() - session.authTime > request.maxAge * 1000) return 'login';
-    if (request.idTokenHintSub !== null && request.idTokenHintSub !== (await sessionSubject(request.clientId, session, context))) return 'login';
+    if (
+      request.idTokenHintSub !== null &&
+      request.idTokenHintSub !== (await sessionSubject(request.clientId, session, context))
+    )
+      return 'login';
   }
   if (request.prompt.includes('consent')) return 'consent';
   const consent = await context.store.consents.get(session.userId, request.clientId);

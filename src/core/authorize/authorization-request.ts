@@ -49,7 +49,10 @@ export interface ValidatedAuthorizationRequest {
 /** What validation uses: the registered clients and resources, and the key ring that checks an id_token_hint. */
 export type AuthorizationRequestDeps = Pick<ProviderContext, 'clients' | 'resources' | 'keys' | 'settings'>;
 
-export async function validateAuthorizationRequest(params: Params, context: AuthorizationRequestDeps): Promise<ValidatedAuthorizationRequest> {
+export async function validateAuthorizationRequest(
+  params: Params,
+  context: AuthorizationRequestDeps,
+): Promise<ValidatedAuthorizationRequest> {
   const client = await resolveClient(params, context);
   const redirectUri = resolveRedirectUri(params, client);
   const state = params.isRepeated('state') ? null : (params.get('state') ?? null);
@@ -88,7 +91,13 @@ function resolveRedirectUri(params: Params, client: Client): string {
   // The registered URIs are for the developer only (UnsafeAuthorizationRequest.registrationFacts).
   const registered = client.redirectUris.map((uri) => ({ label: 'registered redirect_uri', value: uri }));
   if (params.isRepeated('redirect_uri')) {
-    throw new UnsafeAuthorizationRequest('Invalid redirect_uri', 'The redirect_uri parameter was sent more than once.', [], null, registered);
+    throw new UnsafeAuthorizationRequest(
+      'Invalid redirect_uri',
+      'The redirect_uri parameter was sent more than once.',
+      [],
+      null,
+      registered,
+    );
   }
   const requested = params.get('redirect_uri');
   if (requested === undefined) {
@@ -112,7 +121,9 @@ function resolveRedirectUri(params: Params, client: Client): string {
     comparison,
     [
       ...registered,
-      ...(comparison ? [{ label: `first difference from ${comparison.expected}`, value: `character ${comparison.at + 1}` }] : []),
+      ...(comparison
+        ? [{ label: `first difference from ${comparison.expected}`, value: `character ${comparison.at + 1}` }]
+        : []),
     ],
   );
 }
@@ -147,7 +158,8 @@ async function validateRemainder(
   // bounds what is stored; the response reflects no more than the request itself carried.
   for (const [name, max] of Object.entries(STORED_VALUE_LIMITS)) {
     const value = params.get(name);
-    if (value !== undefined && value.length > max) throw new InvalidRequest(`parameter ${name} is longer than ${max} characters`);
+    if (value !== undefined && value.length > max)
+      throw new InvalidRequest(`parameter ${name} is longer than ${max} characters`);
   }
   const requestedMode = params.get('response_mode');
   if (requestedMode !== undefined && responseMode === undefined) {
@@ -159,7 +171,8 @@ async function validateRemainder(
   const responseType = params.get('response_type');
   if (responseType === undefined) throw new InvalidRequest('response_type is required');
   // RFC 9700 §2.1.2: no implicit grant; only the authorization code flow.
-  if (responseType !== 'code') throw new UnsupportedResponseType(`response_type ${responseType} is not supported, use code`);
+  if (responseType !== 'code')
+    throw new UnsupportedResponseType(`response_type ${responseType} is not supported, use code`);
   if (!client.grantTypes.includes('authorization_code') || !client.responseTypes.includes('code')) {
     throw new UnauthorizedClient('this client is not allowed to use the authorization code grant');
   }
@@ -173,7 +186,8 @@ async function validateRemainder(
   const prompt = parsePrompt(params.get('prompt'));
   const maxAge = parseMaxAge(params.get('max_age'));
   const idTokenHint = params.get('id_token_hint');
-  const idTokenHintSub = idTokenHint === undefined ? null : (await verifyIdTokenHint(idTokenHint, client.clientId, context)).sub;
+  const idTokenHintSub =
+    idTokenHint === undefined ? null : (await verifyIdTokenHint(idTokenHint, client.clientId, context)).sub;
   const resources = await requestedResources(params, context.resources);
   // OIDC Core §5.5: the `claims` parameter is not supported (discovery says
   // claims_parameter_supported: false), so it is ignored, as are the voluntary `acr_values`
@@ -208,7 +222,8 @@ function parsePrompt(value: string | undefined): string[] {
   const prompt = [...new Set((value ?? '').split(' ').filter((item) => item !== ''))];
   const unknown = prompt.find((item) => !PROMPT_VALUES.has(item));
   if (unknown !== undefined) throw new InvalidRequest(`prompt value ${unknown} is not supported`);
-  if (prompt.includes('none') && prompt.length > 1) throw new InvalidRequest('prompt=none cannot be combined with other values');
+  if (prompt.includes('none') && prompt.length > 1)
+    throw new InvalidRequest('prompt=none cannot be combined with other values');
   return prompt;
 }
 
@@ -218,7 +233,8 @@ function parsePrompt(value: string | undefined): string[] {
  */
 function parseMaxAge(value: string | undefined): number | null {
   if (value === undefined) return null;
-  if (!/^[0-9]{1,10}$/.test(value)) throw new InvalidRequest('max_age must be a non-negative integer number of seconds');
+  if (!/^[0-9]{1,10}$/.test(value))
+    throw new InvalidRequest('max_age must be a non-negative integer number of seconds');
   return Number(value);
 }
 

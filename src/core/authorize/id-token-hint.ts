@@ -13,7 +13,11 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { ProviderContext } from '../context.js';
 import { InvalidRequest } from '../errors.js';
 
-export async function verifyIdTokenHint(token: string, clientId: string, context: Pick<ProviderContext, 'keys' | 'settings'>): Promise<{ sub: string }> {
+export async function verifyIdTokenHint(
+  token: string,
+  clientId: string,
+  context: Pick<ProviderContext, 'keys' | 'settings'>,
+): Promise<{ sub: string }> {
   let typ: unknown;
   try {
     typ = decodeProtectedHeader(token).typ;

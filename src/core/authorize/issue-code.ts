@@ -49,7 +49,10 @@ export async function issueAuthorizationCode(
     expiresAt: now + context.settings.codeTtlSeconds * 1000,
     consumedAt: null,
   });
-  context.events.emit({ type: 'code.issued', flowId, clientId: request.clientId, userId: session.userId, grantId }, now);
+  context.events.emit(
+    { type: 'code.issued', flowId, clientId: request.clientId, userId: session.userId, grantId },
+    now,
+  );
   return codeResponse(
     { redirectUri: request.redirectUri, responseMode: request.responseMode, state: request.state },
     code,

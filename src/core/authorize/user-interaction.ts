@@ -70,7 +70,12 @@ function checkCsrf(interaction: Interaction, presented: string | undefined): voi
  * What the browser sees at the interaction URL: the login page, the consent page, or the result.
  * `clientIp`: the browser's address, whose interaction count a finished interaction gives back.
  */
-export async function viewInteraction(id: string, browser: BrowserState, context: ViewInteractionDeps, clientIp: string): Promise<InteractionView> {
+export async function viewInteraction(
+  id: string,
+  browser: BrowserState,
+  context: ViewInteractionDeps,
+  clientIp: string,
+): Promise<InteractionView> {
   const loaded = await loadInteraction(id, browser, context);
   const session = await currentSession(browser.sessionId, context);
   const step = await nextStep(loaded.interaction.request, session, loaded.interaction.createdAt, context);
@@ -85,7 +90,10 @@ export async function viewInteraction(id: string, browser: BrowserState, context
  * OIDC Core §3.1.2.1: `login_hint` as sent, else the username of the id_token_hint's `sub`. A
  * pairwise `sub` (§8.1) cannot be turned back into a user by design, so it pre-fills nothing.
  */
-async function usernameHint({ interaction, client }: LoadedInteraction, context: { store: Pick<Store, 'users'> }): Promise<string | null> {
+async function usernameHint(
+  { interaction, client }: LoadedInteraction,
+  context: { store: Pick<Store, 'users'> },
+): Promise<string | null> {
   const { loginHint, idTokenHintSub } = interaction.request;
   if (loginHint !== null) return loginHint;
   if (idTokenHintSub === null || client.subjectType === 'pairwise') return null;
@@ -97,7 +105,12 @@ export type LoginResult =
   /** Too many attempts (src/core/limits/attempt-limits.ts): refused before the password was checked. */
   | ({ kind: 'limited'; retryAfterSeconds: number; username: string | null } & LoadedInteraction)
   /** `deviceCookie`: the new device cookie of this browser, bound to the user signed in. */
-  | { kind: 'signed-in'; sessionId: string; deviceCookie: string; next: { kind: 'consent' } | { kind: 'respond'; response: AuthorizationResponse } };
+  | {
+      kind: 'signed-in';
+      sessionId: string;
+      deviceCookie: string;
+      next: { kind: 'consent' } | { kind: 'respond'; response: AuthorizationResponse };
+    };
 
 /**
  * Verifies the username and password. An unknown user is checked against a dummy hash so that
@@ -117,7 +130,13 @@ export async function submitLogin(
   const { interaction } = loaded;
   checkCsrf(interaction, form.csrfToken);
   const attempt = await beginLoginAttempt(context, form.username ?? '', clientIp, browser.deviceCookie);
-  if (attempt.limited) return { kind: 'limited', retryAfterSeconds: attempt.retryAfterSeconds, username: form.username ?? null, ...loaded };
+  if (attempt.limited)
+    return {
+      kind: 'limited',
+      retryAfterSeconds: attempt.retryAfterSeconds,
+      username: form.username ?? null,
+      ...loaded,
+    };
   const user = form.username === undefined ? undefined : await context.store.users.getByUsername(form.username);
   const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHashFor()), form.password ?? '');
   if (!user || !passwordOk) {
@@ -159,7 +178,14 @@ export async function submitLogin(
   };
   await context.store.sessions.create(session);
   context.events.emit(
-    { type: 'login.succeeded', flowId: interaction.flowId, userId: user.id, username: user.username, clientId: interaction.clientId, ip: clientIp },
+    {
+      type: 'login.succeeded',
+      flowId: interaction.flowId,
+      userId: user.id,
+      username: user.username,
+      clientId: interaction.clientId,
+      ip: clientIp,
+    },
     now,
   );
 
@@ -167,7 +193,13 @@ export async function submitLogin(
   // next sign-in is checked against).
   const deviceCookie = issueDeviceCookie(context, form.username!);
   const step = await nextStep(interaction.request, session, interaction.createdAt, context);
-  if (step === 'complete') return { kind: 'signed-in', sessionId, deviceCookie, next: { kind: 'respond', response: await complete(interaction, session, context, clientIp) } };
+  if (step === 'complete')
+    return {
+      kind: 'signed-in',
+      sessionId,
+      deviceCookie,
+      next: { kind: 'respond', response: await complete(interaction, session, context, clientIp) },
+    };
   return { kind: 'signed-in', sessionId, deviceCookie, next: { kind: 'consent' } };
 }
 
@@ -188,15 +220,33 @@ export async function submitConsent(
   }
   const { request, flowId } = interaction;
   if (form.decision === 'allow') {
-    await context.store.consents.grant({ userId: session.userId, clientId: request.clientId, scopes: request.scope, grantedAt: context.now() });
-    context.events.emit({ type: 'consent.granted', flowId, userId: session.userId, clientId: request.clientId, scope: request.scope });
+    await context.store.consents.grant({
+      userId: session.userId,
+      clientId: request.clientId,
+      scopes: request.scope,
+      grantedAt: context.now(),
+    });
+    context.events.emit({
+      type: 'consent.granted',
+      flowId,
+      userId: session.userId,
+      clientId: request.clientId,
+      scope: request.scope,
+    });
     return { kind: 'respond', response: await complete(interaction, session, context, clientIp) };
   }
   if (!(await context.store.interactions.consume(interaction.id))) throw new InteractionNotFound();
   await interactionFinished(context, clientIp);
   context.events.emit({ type: 'consent.denied', flowId, userId: session.userId, clientId: request.clientId });
   // RFC 6749 §4.1.2.1: the resource owner denied the request.
-  return { kind: 'respond', response: errorResponse(targetOf(request), new AccessDenied('the user denied the request'), context.settings.issuer) };
+  return {
+    kind: 'respond',
+    response: errorResponse(
+      targetOf(request),
+      new AccessDenied('the user denied the request'),
+      context.settings.issuer,
+    ),
+  };
 }
 
 /**
@@ -206,7 +256,9 @@ export async function submitConsent(
 async function complete(
   interaction: Interaction,
   session: Session,
-  context: Pick<ProviderContext, 'settings' | 'events' | 'now'> & { store: Pick<Store, 'interactions' | 'rateLimits' | 'codes'> },
+  context: Pick<ProviderContext, 'settings' | 'events' | 'now'> & {
+    store: Pick<Store, 'interactions' | 'rateLimits' | 'codes'>;
+  },
   clientIp: string,
 ): Promise<AuthorizationResponse> {
   if (!(await context.store.interactions.consume(interaction.id))) throw new InteractionNotFound();

@@ -15,7 +15,8 @@ export class BoundedCache<K, V> {
     readonly ttlMs: number,
     private readonly clock: () => number = Date.now,
   ) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`cache size must be a positive integer, not ${maxEntries}`);
+    if (!Number.isInteger(maxEntries) || maxEntries < 1)
+      throw new RangeError(`cache size must be a positive integer, not ${maxEntries}`);
   }
 
   get size(): number {

@@ -33,7 +33,10 @@ export class StoreCache<V> {
     private readonly changedKey: (change: StoreChange) => string | undefined,
     options: StoreCacheOptions | { shared: BoundedCache<string, V> },
   ) {
-    this.cache = 'shared' in options ? options.shared : new BoundedCache(options.maxEntries ?? STORE_CACHE_MAX_ENTRIES, options.ttlMs, options.clock);
+    this.cache =
+      'shared' in options
+        ? options.shared
+        : new BoundedCache(options.maxEntries ?? STORE_CACHE_MAX_ENTRIES, options.ttlMs, options.clock);
   }
 
   /**

@@ -25,7 +25,9 @@ function formUrlDecode(value: string): string {
 }
 
 /** Parses `Authorization: Basic ...`; undefined when the header is absent or another scheme. */
-export function parseBasicAuthorization(header: string | undefined): { clientId: string; clientSecret: string } | undefined {
+export function parseBasicAuthorization(
+  header: string | undefined,
+): { clientId: string; clientSecret: string } | undefined {
   if (header === undefined) return undefined;
   const match = /^basic +([A-Za-z0-9+/=._~-]*)\s*$/i.exec(header);
   if (!match) {
@@ -48,7 +50,8 @@ export function extractClientCredentials(authorization: string | undefined, para
   const bodyId = params.get('client_id');
   const bodySecret = params.get('client_secret');
   if (basic) {
-    if (bodySecret !== undefined) throw new InvalidRequest('client authenticated with both Basic and client_secret_post');
+    if (bodySecret !== undefined)
+      throw new InvalidRequest('client authenticated with both Basic and client_secret_post');
     if (bodyId !== undefined && bodyId !== basic.clientId) {
       throw new InvalidRequest('client_id in the body differs from the one in the Authorization header');
     }
@@ -80,7 +83,10 @@ export type ClientAuthenticationDeps = AttemptLimitDeps & Pick<ProviderContext, 
  * client (argon2id secret, unknown client_id) is refused with TooManyAttempts while blocked,
  * before any secret is hashed.
  */
-export async function authenticateClient(request: ClientAuthenticationRequest, context: ClientAuthenticationDeps): Promise<Client> {
+export async function authenticateClient(
+  request: ClientAuthenticationRequest,
+  context: ClientAuthenticationDeps,
+): Promise<Client> {
   const limits = clientAuthLimits(context, request.clientIp);
   let credentials: ClientCredentials;
   try {
@@ -107,7 +113,10 @@ export async function authenticateClient(request: ClientAuthenticationRequest, c
 }
 
 /** `clients`: where clients are looked up, the instance's cache (context.clients) or the store's. */
-async function verifyCredentials(credentials: ClientCredentials, clients: Pick<Store['clients'], 'get'>): Promise<Client> {
+async function verifyCredentials(
+  credentials: ClientCredentials,
+  clients: Pick<Store['clients'], 'get'>,
+): Promise<Client> {
   const usedBasic = credentials.method === 'client_secret_basic';
   const client = await clients.get(credentials.clientId);
   if (!client) throw new InvalidClient('unknown client or wrong credentials', { usedBasic });

@@ -8,6 +8,10 @@ import { StoreCache, type StoreCacheOptions } from '../cache/store-cache.js';
 
 export class ClientCache extends StoreCache<Client> {
   constructor(store: Pick<Store, 'clients'>, options: StoreCacheOptions) {
-    super((clientId) => store.clients.get(clientId), (change) => (change.kind === 'client' ? change.clientId : undefined), options);
+    super(
+      (clientId) => store.clients.get(clientId),
+      (change) => (change.kind === 'client' ? change.clientId : undefined),
+      options,
+    );
   }
 }

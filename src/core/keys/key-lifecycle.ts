@@ -8,7 +8,12 @@ import type { GatehouseSettings } from '../../config/settings.js';
 import type { SigningKeyRecord, Store } from '../../store/store.js';
 import { KeyManagementError } from '../errors.js';
 import type { ChangeSource, EventBus } from '../events.js';
-import { createSigningKeyRecord, decryptPrivateJwk, deriveKeyEncryptionKey, type SigningAlg } from './signing-key-crypto.js';
+import {
+  createSigningKeyRecord,
+  decryptPrivateJwk,
+  deriveKeyEncryptionKey,
+  type SigningAlg,
+} from './signing-key-crypto.js';
 
 /** How often a running server reloads its keys from the store, to see keys that `gatehouse keys` or another instance made. */
 export const KEY_RELOAD_INTERVAL_MS = 30_000;
@@ -39,7 +44,10 @@ export function maxSignedTokenLifetimeSeconds(settings: Pick<GatehouseSettings, 
  * another instance may go on signing with the key for up to one reload interval after the
  * retirement, until it reloads its keys.
  */
-export function retiredKeyRetentionMs(maxTokenLifetimeSeconds: number, reloadIntervalMs = KEY_RELOAD_INTERVAL_MS): number {
+export function retiredKeyRetentionMs(
+  maxTokenLifetimeSeconds: number,
+  reloadIntervalMs = KEY_RELOAD_INTERVAL_MS,
+): number {
   return (maxTokenLifetimeSeconds + 1) * 1000 + reloadIntervalMs;
 }
 
@@ -51,7 +59,11 @@ export function isRetired(record: SigningKeyRecord, now: number): boolean {
  * The active key for `alg` at `now`: of the keys not retired, the one activated most recently
  * (ties: newest, then highest kid, so that every instance picks the same key).
  */
-export function activeRecordFor(records: readonly SigningKeyRecord[], alg: string, now: number): SigningKeyRecord | undefined {
+export function activeRecordFor(
+  records: readonly SigningKeyRecord[],
+  alg: string,
+  now: number,
+): SigningKeyRecord | undefined {
   return signingCandidates(records, alg, now).active;
 }
 
@@ -59,7 +71,11 @@ export function activeRecordFor(records: readonly SigningKeyRecord[], alg: strin
  * The record that signs for `alg` at `now`: the active one, or when none has activated yet (this
  * clock is behind the one of the instance that created the first key) the one activating first.
  */
-export function signingRecordFor(records: readonly SigningKeyRecord[], alg: string, now: number): SigningKeyRecord | undefined {
+export function signingRecordFor(
+  records: readonly SigningKeyRecord[],
+  alg: string,
+  now: number,
+): SigningKeyRecord | undefined {
   const { active, soonest } = signingCandidates(records, alg, now);
   return active ?? soonest;
 }
@@ -73,7 +89,8 @@ function signingCandidates(records: readonly SigningKeyRecord[], alg: string, no
       if (
         !active ||
         record.activatesAt > active.activatesAt ||
-        (record.activatesAt === active.activatesAt && (record.createdAt > active.createdAt || (record.createdAt === active.createdAt && record.kid > active.kid)))
+        (record.activatesAt === active.activatesAt &&
+          (record.createdAt > active.createdAt || (record.createdAt === active.createdAt && record.kid > active.kid)))
       ) {
         active = record;
       }
@@ -85,7 +102,12 @@ function signingCandidates(records: readonly SigningKeyRecord[], alg: string, no
 }
 
 /** The state of `record` at `now`, among `records` (every key of the store). */
-export function keyState(record: SigningKeyRecord, records: readonly SigningKeyRecord[], now: number, retentionMs: number): KeyState {
+export function keyState(
+  record: SigningKeyRecord,
+  records: readonly SigningKeyRecord[],
+  now: number,
+  retentionMs: number,
+): KeyState {
   if (isRetired(record, now)) return record.retiredAt! + retentionMs <= now ? 'expired' : 'retired';
   if (activeRecordFor(records, record.alg, now)?.kid === record.kid) return 'active';
   return record.activatesAt > now ? 'pending' : 'previous';
@@ -115,13 +137,30 @@ export async function rotateSigningKey(
     }
   }
   const record = await createRotatedKey(store, kek, options.alg, options.activateAfterSeconds, now);
-  options.events?.emit({ type: 'key.rotated', kid: record.kid, alg: record.alg, activatesAt: record.activatesAt, source: options.source ?? 'cli' }, now);
+  options.events?.emit(
+    {
+      type: 'key.rotated',
+      kid: record.kid,
+      alg: record.alg,
+      activatesAt: record.activatesAt,
+      source: options.source ?? 'cli',
+    },
+    now,
+  );
   return record;
 }
 
-export async function createRotatedKey(store: Pick<Store, 'signingKeys'>, kek: Uint8Array, alg: SigningAlg, activateAfterSeconds: number, now: number): Promise<SigningKeyRecord> {
+export async function createRotatedKey(
+  store: Pick<Store, 'signingKeys'>,
+  kek: Uint8Array,
+  alg: SigningAlg,
+  activateAfterSeconds: number,
+  now: number,
+): Promise<SigningKeyRecord> {
   if (!Number.isFinite(activateAfterSeconds) || activateAfterSeconds < 0) {
-    throw new KeyManagementError(`the activation delay must be a number of seconds, 0 or more, not ${activateAfterSeconds}`);
+    throw new KeyManagementError(
+      `the activation delay must be a number of seconds, 0 or more, not ${activateAfterSeconds}`,
+    );
   }
   const record = await createSigningKeyRecord(alg, kek, now, now + Math.round(activateAfterSeconds * 1000));
   await store.signingKeys.create(record);
@@ -142,7 +181,10 @@ export async function retireSigningKey(
   const records = await store.signingKeys.list();
   const record = records.find((candidate) => candidate.kid === kid);
   if (!record) throw new KeyManagementError(`no signing key with kid ${kid}`);
-  if (record.retiredAt !== null) throw new KeyManagementError(`signing key ${kid} is already retired (since ${new Date(record.retiredAt).toISOString()})`);
+  if (record.retiredAt !== null)
+    throw new KeyManagementError(
+      `signing key ${kid} is already retired (since ${new Date(record.retiredAt).toISOString()})`,
+    );
   if ((options.requiredAlgs as readonly string[]).includes(record.alg)) {
     const others = records.filter((other) => other.kid !== kid && other.alg === record.alg && !isRetired(other, now));
     if (!others.some((other) => other.activatesAt <= now)) {
@@ -150,10 +192,13 @@ export async function retireSigningKey(
       const hint = next
         ? `wait until the next ${record.alg} key (${next.kid}) activates at ${new Date(next.activatesAt).toISOString()}`
         : `run: gatehouse keys rotate --alg ${record.alg} --activate-after 0 (or with the default delay, then wait until it activates)`;
-      throw new KeyManagementError(`refusing to retire ${kid}: it is the only active ${record.alg} signing key; ${hint}`);
+      throw new KeyManagementError(
+        `refusing to retire ${kid}: it is the only active ${record.alg} signing key; ${hint}`,
+      );
     }
   }
-  if (!(await store.signingKeys.retire(kid, now))) throw new KeyManagementError(`signing key ${kid} is already retired`);
+  if (!(await store.signingKeys.retire(kid, now)))
+    throw new KeyManagementError(`signing key ${kid} is already retired`);
   options.events?.emit({ type: 'key.retired', kid, alg: record.alg, source: options.source ?? 'cli' }, now);
   return { ...record, retiredAt: now };
 }

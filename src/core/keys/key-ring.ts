@@ -135,11 +135,14 @@ export class KeyRing {
         alg: record.alg as SigningAlg,
         record,
         publicJwk,
-        publicKey: known?.publicKey ?? createPublicKey({ key: publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
+        publicKey:
+          known?.publicKey ?? createPublicKey({ key: publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
         signing,
       });
     }
-    this.keys = loaded.sort((a, b) => b.record.activatesAt - a.record.activatesAt || b.record.createdAt - a.record.createdAt);
+    this.keys = loaded.sort(
+      (a, b) => b.record.activatesAt - a.record.activatesAt || b.record.createdAt - a.record.createdAt,
+    );
   }
 
   /** Reloads, sharing one reload among concurrent callers. */
@@ -175,14 +178,22 @@ export class KeyRing {
   }
 
   /** Creates a key for `alg` that signs from `activateAfterSeconds` on (rotateSigningKey), and loads it. */
-  async rotate(alg: SigningAlg = this.defaultAlg, activateAfterSeconds = 0, now = Date.now()): Promise<SigningKeyRecord> {
+  async rotate(
+    alg: SigningAlg = this.defaultAlg,
+    activateAfterSeconds = 0,
+    now = Date.now(),
+  ): Promise<SigningKeyRecord> {
     const record = await createRotatedKey(this.store, this.kek, alg, activateAfterSeconds, now);
     await this.refresh();
     return record;
   }
 
   /** Retires `kid` (retireSigningKey; by default the ring's algorithms keep an active key) and reloads. */
-  async retire(kid: string, now = Date.now(), requiredAlgs: readonly SigningAlg[] = this.algs): Promise<SigningKeyRecord> {
+  async retire(
+    kid: string,
+    now = Date.now(),
+    requiredAlgs: readonly SigningAlg[] = this.algs,
+  ): Promise<SigningKeyRecord> {
     const record = await retireSigningKey(this.store, kid, { requiredAlgs, now });
     await this.refresh();
     return record;
@@ -209,7 +220,10 @@ export class KeyRing {
   async unseal(jwe: string): Promise<string> {
     // Sealed before the sealing key had its own derivation: under the signing-key KEK.
     const which = decodeProtectedHeader(jwe).kid === SEALING_KEY_ID ? 'sealing' : 'legacy';
-    const { plaintext } = await compactDecrypt(jwe, await this.importedKey(which), { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+    const { plaintext } = await compactDecrypt(jwe, await this.importedKey(which), {
+      keyManagementAlgorithms: ['dir'],
+      contentEncryptionAlgorithms: ['A256GCM'],
+    });
     return new TextDecoder().decode(plaintext);
   }
 
@@ -237,7 +251,11 @@ export class KeyRing {
   jwks(now = Date.now()): { keys: JWK[] } {
     const records = this.keys.map((key) => key.record);
     const retention = this.retentionMs();
-    return { keys: this.keys.filter((key) => keyState(key.record, records, now, retention) !== 'expired').map((key) => key.publicJwk) };
+    return {
+      keys: this.keys
+        .filter((key) => keyState(key.record, records, now, retention) !== 'expired')
+        .map((key) => key.publicJwk),
+    };
   }
 
   /** The public key with this `kid` among the loaded keys (retired ones included). */

@@ -51,11 +51,19 @@ export async function encryptPrivateJwk(jwk: JWK, kek: Uint8Array): Promise<stri
 }
 
 export async function decryptPrivateJwk(jwe: string, kek: Uint8Array): Promise<JWK> {
-  const { plaintext } = await compactDecrypt(jwe, kek, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+  const { plaintext } = await compactDecrypt(jwe, kek, {
+    keyManagementAlgorithms: ['dir'],
+    contentEncryptionAlgorithms: ['A256GCM'],
+  });
   return JSON.parse(new TextDecoder().decode(plaintext)) as JWK;
 }
 
-export async function createSigningKeyRecord(alg: SigningAlg, kek: Uint8Array, now: number, activatesAt = now): Promise<SigningKeyRecord> {
+export async function createSigningKeyRecord(
+  alg: SigningAlg,
+  kek: Uint8Array,
+  now: number,
+  activatesAt = now,
+): Promise<SigningKeyRecord> {
   for (;;) {
     const { privateKey, publicKey } = await generateKeyPair(alg, {
       extractable: true,

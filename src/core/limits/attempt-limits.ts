@@ -48,7 +48,9 @@ import { randomToken, safeEqual, secretHmac, sha256Base64Url } from '../secrets.
 export type { AttemptLimit } from '../../config/settings.js';
 
 /** What counting attempts uses: the limits' settings, the store's counters, and the events that announce a lock. */
-export type AttemptLimitDeps = Pick<ProviderContext, 'settings' | 'events' | 'now'> & { store: Pick<Store, 'rateLimits'> };
+export type AttemptLimitDeps = Pick<ProviderContext, 'settings' | 'events' | 'now'> & {
+  store: Pick<Store, 'rateLimits'>;
+};
 
 /** The store's policy for one limit. */
 export function policyFor(limit: AttemptLimit): RateLimitPolicy {
@@ -91,7 +93,9 @@ export function ipSubject(ip: string): string {
   const [head = '', tail = ''] = ip.split('::');
   const headGroups = head === '' ? [] : head.split(':');
   const tailGroups = tail === '' ? [] : tail.split(':');
-  const groups = ip.includes('::') ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups] : headGroups;
+  const groups = ip.includes('::')
+    ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups]
+    : headGroups;
   return `${groups
     .slice(0, 4)
     .map((group) => (parseInt(group, 16) || 0).toString(16))
@@ -113,14 +117,27 @@ interface Subject {
 }
 
 /** `address`: for the pairs (username, address) and (client_id, address), part of the key. */
-function subjectOf(context: Pick<ProviderContext, 'settings'>, scope: LimitScope, subject: string, address?: string): Subject {
+function subjectOf(
+  context: Pick<ProviderContext, 'settings'>,
+  scope: LimitScope,
+  subject: string,
+  address?: string,
+): Subject {
   const limit = context.settings.limits[LIMIT_SETTING[scope]];
-  const key = address === undefined ? limitKey(scope, subject) : `${limitKey(scope, address)} ${limitKey(scope, subject).slice(scope.length + 1)}`;
+  const key =
+    address === undefined
+      ? limitKey(scope, subject)
+      : `${limitKey(scope, address)} ${limitKey(scope, subject).slice(scope.length + 1)}`;
   return { scope, subject, key, limit, policy: policyFor(limit) };
 }
 
 /** Announces the failures that started a lock (exactly one per lock, even under concurrency). */
-function announceLocks(context: Pick<ProviderContext, 'events'>, subjects: Subject[], states: RateLimitState[], flowId: string | null): void {
+function announceLocks(
+  context: Pick<ProviderContext, 'events'>,
+  subjects: Subject[],
+  states: RateLimitState[],
+  flowId: string | null,
+): void {
   subjects.forEach((subject, index) => {
     const state = states[index];
     if (state && state.attempts === subject.limit.lockAfter) {
@@ -155,7 +172,11 @@ export function issueDeviceCookie(context: Pick<ProviderContext, 'settings'>, us
 }
 
 /** The nonce of a device cookie that was issued when `username` signed in, else undefined. */
-function deviceNonceFor(context: Pick<ProviderContext, 'settings'>, cookie: string | undefined, username: string): string | undefined {
+function deviceNonceFor(
+  context: Pick<ProviderContext, 'settings'>,
+  cookie: string | undefined,
+  username: string,
+): string | undefined {
   if (cookie === undefined || cookie.length !== DEVICE_NONCE_LENGTH + 43) return undefined;
   const nonce = cookie.slice(0, DEVICE_NONCE_LENGTH);
   return safeEqual(cookie.slice(DEVICE_NONCE_LENGTH), deviceSignature(context, nonce, username)) ? nonce : undefined;
@@ -171,15 +192,28 @@ export type LoginAttempt =
  * (`deviceCookie`) only that device's counter applies; otherwise the counters of (username,
  * address), address and username. `finish` records the outcome.
  */
-export async function beginLoginAttempt(context: AttemptLimitDeps, username: string, ip: string, deviceCookie?: string): Promise<LoginAttempt> {
+export async function beginLoginAttempt(
+  context: AttemptLimitDeps,
+  username: string,
+  ip: string,
+  deviceCookie?: string,
+): Promise<LoginAttempt> {
   const address = ipSubject(ip);
   const nonce = deviceNonceFor(context, deviceCookie, username);
   const subjects =
     nonce !== undefined
       ? [subjectOf(context, 'login_device', `sha256:${sha256Base64Url(nonce)}`)]
-      : [subjectOf(context, 'login_user_address', username, address), subjectOf(context, 'login_username', username), subjectOf(context, 'login_ip', address)];
+      : [
+          subjectOf(context, 'login_user_address', username, address),
+          subjectOf(context, 'login_username', username),
+          subjectOf(context, 'login_ip', address),
+        ];
   const now = context.now();
-  const result = await context.store.rateLimits.hit(subjects.map(({ key, policy }) => ({ key, policy })), now, { unlessBlocked: true });
+  const result = await context.store.rateLimits.hit(
+    subjects.map(({ key, policy }) => ({ key, policy })),
+    now,
+    { unlessBlocked: true },
+  );
   if (!result.counted) return { limited: true, retryAfterSeconds: retryAfterSeconds(result.blockedUntil, now) };
   return {
     limited: false,
@@ -188,7 +222,8 @@ export async function beginLoginAttempt(context: AttemptLimitDeps, username: str
       // A success ends the username's and the device's runs of failures; the address keeps its
       // other attempts (other usernames behind the same NAT).
       for (const subject of subjects) {
-        if (subject.scope === 'login_ip') await context.store.rateLimits.release(subject.key, subject.policy, context.now());
+        if (subject.scope === 'login_ip')
+          await context.store.rateLimits.release(subject.key, subject.policy, context.now());
         else await context.store.rateLimits.reset(subject.key);
       }
       if (nonce !== undefined) await context.store.rateLimits.reset(subjectOf(context, 'login_username', username).key);
@@ -224,7 +259,11 @@ export function clientAuthLimits(context: AttemptLimitDeps, ip: string): ClientA
     },
     async failed(clientId) {
       const subjects = clientId === null ? [address] : [pair(clientId), address];
-      const result = await context.store.rateLimits.hit(subjects.map(({ key, policy }) => ({ key, policy })), context.now(), { unlessBlocked: false });
+      const result = await context.store.rateLimits.hit(
+        subjects.map(({ key, policy }) => ({ key, policy })),
+        context.now(),
+        { unlessBlocked: false },
+      );
       if (result.counted) announceLocks(context, subjects, result.states, null);
     },
     async succeeded(clientId) {
@@ -239,7 +278,9 @@ export function clientAuthLimits(context: AttemptLimitDeps, ip: string): ClientA
 export async function countInteraction(context: AttemptLimitDeps, ip: string, flowId: string): Promise<void> {
   const address = subjectOf(context, 'interaction_ip', ipSubject(ip));
   const now = context.now();
-  const result = await context.store.rateLimits.hit([{ key: address.key, policy: address.policy }], now, { unlessBlocked: true });
+  const result = await context.store.rateLimits.hit([{ key: address.key, policy: address.policy }], now, {
+    unlessBlocked: true,
+  });
   if (!result.counted) throw new TooManyInteractions(429, retryAfterSeconds(result.blockedUntil, now));
   announceLocks(context, [address], result.states, flowId);
 }

@@ -16,7 +16,10 @@ import { idTokenAlgFor } from '../token/id-token.js';
 import { newLogoutTokenClaims, signLogoutToken } from './logout-token.js';
 
 /** The algorithm the client's ID tokens (and so its logout tokens, §2.4) are signed with. */
-export function logoutTokenAlg(client: Client, settings: Pick<GatehouseSettings, 'idTokenSignedResponseAlgDefault'>): SigningAlg {
+export function logoutTokenAlg(
+  client: Client,
+  settings: Pick<GatehouseSettings, 'idTokenSignedResponseAlgDefault'>,
+): SigningAlg {
   return idTokenAlgFor(client, settings.idTokenSignedResponseAlgDefault);
 }
 
@@ -33,7 +36,11 @@ export type EndSessionDeps = Pick<ProviderContext, 'settings' | 'keys' | 'client
  * back-channel logout URI. Returns false when the session was already gone (a concurrent
  * logout ended it and queued the tokens).
  */
-export async function endSession(session: Session, context: EndSessionDeps, initiatorClientId: string | null): Promise<boolean> {
+export async function endSession(
+  session: Session,
+  context: EndSessionDeps,
+  initiatorClientId: string | null,
+): Promise<boolean> {
   const now = context.now();
   const sid = session.sid ?? null;
   const clientIds = sid !== null ? await context.store.logout.sessionClientIds(sid) : [];
@@ -44,7 +51,12 @@ export async function endSession(session: Session, context: EndSessionDeps, init
     // §2.4: sub and/or sid. Both are sent: sid names exactly this session (what
     // backchannel_logout_session_required asks for), sub lets a client without sessions act too;
     // it is the sub this client's ID tokens carried (OIDC Core §8, pairwise or public).
-    const claims = newLogoutTokenClaims(context.settings.issuer, client.clientId, context.subjects.of(client, session.userId), sid);
+    const claims = newLogoutTokenClaims(
+      context.settings.issuer,
+      client.clientId,
+      context.subjects.of(client, session.userId),
+      sid,
+    );
     deliveries.push({
       id: randomToken(16),
       clientId: client.clientId,

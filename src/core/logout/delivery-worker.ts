@@ -38,7 +38,9 @@ export type WorkerLogger = Pick<StoreLogger, 'info' | 'warn' | 'error'>;
  * What the worker uses: the queue, the client's registration (for the algorithm of a token
  * signed again) and the key ring that signs it, and the delivery settings.
  */
-export type DeliveryWorkerDeps = Pick<ProviderContext, 'settings' | 'keys' | 'now'> & { store: Pick<Store, 'logoutDeliveries' | 'clients'> };
+export type DeliveryWorkerDeps = Pick<ProviderContext, 'settings' | 'keys' | 'now'> & {
+  store: Pick<Store, 'logoutDeliveries' | 'clients'>;
+};
 
 export interface DeliveryWorkerOptions {
   /** How often to look for due deliveries when nothing wakes the worker (default: 1 s, or the initial backoff if shorter). */
@@ -160,7 +162,12 @@ export class LogoutDeliveryWorker {
       token = await refreshLogoutToken(token, keys, client ? logoutTokenAlg(client, settings) : undefined, now);
       result = await this.post(claimed.uri, token);
     } catch (error) {
-      result = { delivered: false, detail: `cannot send: ${(error as Error).message ?? String(error)}`, recorded: TRANSPORT_FAILURE, interrupted: false };
+      result = {
+        delivered: false,
+        detail: `cannot send: ${(error as Error).message ?? String(error)}`,
+        recorded: TRANSPORT_FAILURE,
+        interrupted: false,
+      };
     }
 
     const at = this.context.now();
@@ -174,18 +181,30 @@ export class LogoutDeliveryWorker {
     } else {
       const delay = retryDelayMs(claimed.attempts, settings);
       const giveUp =
-        claimed.attempts >= settings.backchannelLogoutMaxAttempts || at + delay > claimed.createdAt + settings.backchannelLogoutMaxAgeSeconds * 1000;
-      outcome = { deliveredAt: null, nextAttemptAt: giveUp ? null : at + delay, lastError: result.recorded, logoutToken: token };
+        claimed.attempts >= settings.backchannelLogoutMaxAttempts ||
+        at + delay > claimed.createdAt + settings.backchannelLogoutMaxAgeSeconds * 1000;
+      outcome = {
+        deliveredAt: null,
+        nextAttemptAt: giveUp ? null : at + delay,
+        lastError: result.recorded,
+        logoutToken: token,
+      };
     }
     const recorded = await store.logoutDeliveries.finish(claimed.id, claimed.attempts, outcome);
     if (!recorded) {
-      this.logger.warn({ ...log, result: result.detail }, 'back-channel logout attempt outlived its claim; its outcome was not recorded');
+      this.logger.warn(
+        { ...log, result: result.detail },
+        'back-channel logout attempt outlived its claim; its outcome was not recorded',
+      );
     } else if (result.delivered) {
       this.logger.info({ ...log, result: result.detail }, 'back-channel logout delivered');
     } else if (outcome.nextAttemptAt === null) {
       this.logger.error({ ...log, error: result.detail }, 'back-channel logout delivery failed; giving up');
     } else {
-      this.logger.warn({ ...log, error: result.detail, retryAt: new Date(outcome.nextAttemptAt).toISOString() }, 'back-channel logout delivery failed; will retry');
+      this.logger.warn(
+        { ...log, error: result.detail, retryAt: new Date(outcome.nextAttemptAt).toISOString() },
+        'back-channel logout delivery failed; will retry',
+      );
     }
   }
 
@@ -202,10 +221,19 @@ export class LogoutDeliveryWorker {
         signal: this.stopController.signal,
       });
       const detail = `HTTP ${response.status}`;
-      return { delivered: response.status >= 200 && response.status < 300, detail, recorded: detail, interrupted: false };
+      return {
+        delivered: response.status >= 200 && response.status < 300,
+        detail,
+        recorded: detail,
+        interrupted: false,
+      };
     } catch (error) {
-      if (this.stopController.signal.aborted) return { delivered: false, detail: 'interrupted by shutdown', recorded: TRANSPORT_FAILURE, interrupted: true };
-      const detail = error instanceof OutboundRequestFailed ? error.message : `cannot send: ${(error as Error).message ?? String(error)}`;
+      if (this.stopController.signal.aborted)
+        return { delivered: false, detail: 'interrupted by shutdown', recorded: TRANSPORT_FAILURE, interrupted: true };
+      const detail =
+        error instanceof OutboundRequestFailed
+          ? error.message
+          : `cannot send: ${(error as Error).message ?? String(error)}`;
       return { delivered: false, detail, recorded: TRANSPORT_FAILURE, interrupted: false };
     }
   }

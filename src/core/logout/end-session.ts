@@ -50,25 +50,26 @@ export interface LogoutRequest {
   logoutHint: string | null;
 }
 
-export type EndSessionOutcome = (
+export type EndSessionOutcome =
   /** The session ended (or there was none): clear the session cookie, then redirect or show the signed-out page. */
-  | { kind: 'signed-out'; redirectTo: string | null }
-  /** Ask the End-User: the page posts `fields` and `csrfToken` back to the confirmation endpoint. */
-  | {
-      kind: 'confirm';
-      csrfToken: string;
-      fields: Record<string, string>;
-      user: User;
-      client: Client | null;
-      /** Where the confirmation will redirect to (for the page's CSP form-action). */
-      postLogoutRedirectUri: string | null;
-      /** A new browser-binding cookie value, when the browser had none. */
-      newBrowserId: string | null;
-    }
-) & {
-  /** The pages' language from `ui_locales`, when one is supported. */
-  lang: string | undefined;
-};
+  (
+    | { kind: 'signed-out'; redirectTo: string | null }
+    /** Ask the End-User: the page posts `fields` and `csrfToken` back to the confirmation endpoint. */
+    | {
+        kind: 'confirm';
+        csrfToken: string;
+        fields: Record<string, string>;
+        user: User;
+        client: Client | null;
+        /** Where the confirmation will redirect to (for the page's CSP form-action). */
+        postLogoutRedirectUri: string | null;
+        /** A new browser-binding cookie value, when the browser had none. */
+        newBrowserId: string | null;
+      }
+  ) & {
+    /** The pages' language from `ui_locales`, when one is supported. */
+    lang: string | undefined;
+  };
 
 /**
  * What the end_session_endpoint uses: validating the request (the key ring checks the hint, the
@@ -77,10 +78,21 @@ export type EndSessionOutcome = (
  */
 export type EndSessionEndpointDeps = EndSessionDeps & { store: Pick<Store, 'sessions' | 'users'> };
 
-const PARAMS = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state', 'logout_hint', 'ui_locales'] as const;
+const PARAMS = [
+  'id_token_hint',
+  'client_id',
+  'post_logout_redirect_uri',
+  'state',
+  'logout_hint',
+  'ui_locales',
+] as const;
 
 /** §2: the RP's request, from the query (GET) or the form body (POST). */
-export async function handleEndSessionRequest(params: Params, browser: BrowserState, context: EndSessionEndpointDeps): Promise<EndSessionOutcome> {
+export async function handleEndSessionRequest(
+  params: Params,
+  browser: BrowserState,
+  context: EndSessionEndpointDeps,
+): Promise<EndSessionOutcome> {
   for (const name of PARAMS) {
     if (params.isRepeated(name)) throw new InvalidLogoutRequest(`The parameter ${name} was sent more than once.`);
   }
@@ -107,7 +119,11 @@ export async function handleEndSessionRequest(params: Params, browser: BrowserSt
 
   // With a hint there is always a client: the hint's audience (validateLogoutRequest).
   const hintSubject = request.client === null ? session.userId : context.subjects.of(request.client, session.userId);
-  if (request.hint !== null && hintMatchesSession(request.hint, session, hintSubject) && logoutHintMatches(request.logoutHint, user)) {
+  if (
+    request.hint !== null &&
+    hintMatchesSession(request.hint, session, hintSubject) &&
+    logoutHintMatches(request.logoutHint, user)
+  ) {
     await endSession(session, context, request.client?.clientId ?? null);
     return { kind: 'signed-out', redirectTo: postLogoutLocation(request), lang };
   }
@@ -146,12 +162,20 @@ export async function submitEndSessionConfirmation(
     if (value !== undefined) fields[name] = value;
   }
   const presented = form.get('csrf_token');
-  if (browser.browserId === undefined || presented === undefined || !checkConfirmationToken(presented, browser.browserId, fields, context)) {
+  if (
+    browser.browserId === undefined ||
+    presented === undefined ||
+    !checkConfirmationToken(presented, browser.browserId, fields, context)
+  ) {
     throw new CsrfMismatch();
   }
   // Validated again: the client's registration may have changed since the page was shown.
   const request = await validateLogoutRequest(
-    { clientId: fields['client_id'], postLogoutRedirectUri: fields['post_logout_redirect_uri'], state: fields['state'] },
+    {
+      clientId: fields['client_id'],
+      postLogoutRedirectUri: fields['post_logout_redirect_uri'],
+      state: fields['state'],
+    },
     context,
   );
   const session = await currentSession(browser.sessionId, context);
@@ -172,7 +196,10 @@ interface RawLogoutRequest {
   logoutHint?: string | undefined;
 }
 
-async function validateLogoutRequest(raw: RawLogoutRequest, context: Pick<ProviderContext, 'keys' | 'settings' | 'clients'>): Promise<LogoutRequest> {
+async function validateLogoutRequest(
+  raw: RawLogoutRequest,
+  context: Pick<ProviderContext, 'keys' | 'settings' | 'clients'>,
+): Promise<LogoutRequest> {
   const hint = raw.idTokenHint === undefined ? null : await verifyIdTokenHint(raw.idTokenHint, context);
 
   // §2: client_id and the hint's aud must agree; without client_id the hint names the client.
@@ -184,14 +211,18 @@ async function validateLogoutRequest(raw: RawLogoutRequest, context: Pick<Provid
       ]);
     }
     if (clientId === undefined) {
-      if (hint.aud.length !== 1) throw new InvalidLogoutRequest('The id_token_hint has several audiences; the application must send client_id.');
+      if (hint.aud.length !== 1)
+        throw new InvalidLogoutRequest('The id_token_hint has several audiences; the application must send client_id.');
       clientId = hint.aud[0];
     }
   }
   let client: Client | null = null;
   if (clientId !== undefined) {
     client = (await context.clients.get(clientId)) ?? null;
-    if (client === null) throw new InvalidLogoutRequest('The application that asked to sign you out is not registered here.', [{ label: 'client_id', value: clientId }]);
+    if (client === null)
+      throw new InvalidLogoutRequest('The application that asked to sign you out is not registered here.', [
+        { label: 'client_id', value: clientId },
+      ]);
   }
 
   const uri = raw.postLogoutRedirectUri ?? null;
@@ -204,10 +235,13 @@ async function validateLogoutRequest(raw: RawLogoutRequest, context: Pick<Provid
     }
     // §3: exact string comparison with a registered value, nothing else.
     if (!client.postLogoutRedirectUris.includes(uri)) {
-      throw new InvalidLogoutRequest('The address to return to after signing out is not registered for this application.', [
-        { label: 'client_id', value: client.clientId },
-        { label: 'post_logout_redirect_uri', value: uri },
-      ]);
+      throw new InvalidLogoutRequest(
+        'The address to return to after signing out is not registered for this application.',
+        [
+          { label: 'client_id', value: client.clientId },
+          { label: 'post_logout_redirect_uri', value: uri },
+        ],
+      );
     }
   }
   return { client, postLogoutRedirectUri: uri, state: raw.state ?? null, hint, logoutHint: raw.logoutHint ?? null };
@@ -218,7 +252,10 @@ async function validateLogoutRequest(raw: RawLogoutRequest, context: Pick<Provid
  * its `exp` has passed, so the signature is checked against our published keys and `exp` is
  * not. An access token (typ at+jwt) or a logout token (typ logout+jwt) is not an ID token.
  */
-async function verifyIdTokenHint(token: string, context: Pick<ProviderContext, 'keys' | 'settings'>): Promise<IdTokenHint> {
+async function verifyIdTokenHint(
+  token: string,
+  context: Pick<ProviderContext, 'keys' | 'settings'>,
+): Promise<IdTokenHint> {
   const invalid = (why: string) => new InvalidLogoutRequest(`The id_token_hint is not valid: ${why}.`);
   let typ: unknown;
   try {
@@ -226,7 +263,8 @@ async function verifyIdTokenHint(token: string, context: Pick<ProviderContext, '
   } catch {
     throw invalid('it is not a JWT');
   }
-  if (typ !== undefined && (typeof typ !== 'string' || typ.toLowerCase() !== 'jwt')) throw invalid('it is not an ID token');
+  if (typ !== undefined && (typeof typ !== 'string' || typ.toLowerCase() !== 'jwt'))
+    throw invalid('it is not an ID token');
   let payload: Record<string, unknown>;
   try {
     const { payload: bytes } = await compactVerify(token, createLocalJWKSet(context.keys.jwks()));
@@ -236,7 +274,8 @@ async function verifyIdTokenHint(token: string, context: Pick<ProviderContext, '
   }
   if (payload['iss'] !== context.settings.issuer) throw invalid('it was issued by another server');
   const aud = typeof payload['aud'] === 'string' ? [payload['aud']] : payload['aud'];
-  if (!Array.isArray(aud) || aud.length === 0 || !aud.every((value): value is string => typeof value === 'string')) throw invalid('it has no audience');
+  if (!Array.isArray(aud) || aud.length === 0 || !aud.every((value): value is string => typeof value === 'string'))
+    throw invalid('it has no audience');
   if (typeof payload['sub'] !== 'string') throw invalid('it has no subject');
   const sid = payload['sid'];
   return { sub: payload['sub'], aud, sid: typeof sid === 'string' ? sid : null };
@@ -271,7 +310,12 @@ function postLogoutLocation(request: LogoutRequest): string | null {
 // binding cookie can submit it (the cookie is SameSite=Lax, so another site's POST lacks it),
 // the fields cannot be altered, and it expires like an interaction.
 
-function confirmationMac(browserId: string, issuedAt: number, fields: Record<string, string>, context: Pick<ProviderContext, 'settings'>): string {
+function confirmationMac(
+  browserId: string,
+  issuedAt: number,
+  fields: Record<string, string>,
+  context: Pick<ProviderContext, 'settings'>,
+): string {
   const message = JSON.stringify([
     sha256Base64Url(browserId),
     issuedAt,
@@ -282,7 +326,12 @@ function confirmationMac(browserId: string, issuedAt: number, fields: Record<str
   return secretHmac(context.settings.secret, 'gatehouse logout confirmation v1', message);
 }
 
-function confirmationToken(browserId: string, fields: Record<string, string>, now: number, context: Pick<ProviderContext, 'settings'>): string {
+function confirmationToken(
+  browserId: string,
+  fields: Record<string, string>,
+  now: number,
+  context: Pick<ProviderContext, 'settings'>,
+): string {
   const issuedAt = Math.floor(now / 1000);
   return `${issuedAt}.${confirmationMac(browserId, issuedAt, fields, context)}`;
 }

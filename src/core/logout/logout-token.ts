@@ -33,8 +33,14 @@ export interface LogoutTokenClaims {
   jti: string;
 }
 
-export async function signLogoutToken(claims: LogoutTokenClaims, keys: KeyRing, alg: SigningAlg | undefined, now: number): Promise<string> {
-  if (claims.subject === null && claims.sessionId === null) throw new Error('a logout token needs sub or sid (Back-Channel Logout 1.0 §2.4)');
+export async function signLogoutToken(
+  claims: LogoutTokenClaims,
+  keys: KeyRing,
+  alg: SigningAlg | undefined,
+  now: number,
+): Promise<string> {
+  if (claims.subject === null && claims.sessionId === null)
+    throw new Error('a logout token needs sub or sid (Back-Channel Logout 1.0 §2.4)');
   const key = keys.active(now, alg ?? keys.defaultAlg);
   const iat = Math.floor(now / 1000);
   const payload: Record<string, unknown> = { events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } };
@@ -51,7 +57,12 @@ export async function signLogoutToken(claims: LogoutTokenClaims, keys: KeyRing, 
 }
 
 /** A new logout token for one logout event (a fresh `jti`). */
-export function newLogoutTokenClaims(issuer: string, clientId: string, subject: string | null, sessionId: string | null): LogoutTokenClaims {
+export function newLogoutTokenClaims(
+  issuer: string,
+  clientId: string,
+  subject: string | null,
+  sessionId: string | null,
+): LogoutTokenClaims {
   return { issuer, clientId, subject, sessionId, jti: randomToken(16) };
 }
 

@@ -16,7 +16,11 @@ export const GRANT_MIN_AGE_MS = 3600 * 1000;
 
 type PolicySettings = Pick<
   GatehouseSettings,
-  'accessTokenTtlSeconds' | 'refreshTokenAbsoluteTtlSeconds' | 'refreshTokenGraceSeconds' | 'cleanupBatchSize' | 'auditRetentionDays'
+  | 'accessTokenTtlSeconds'
+  | 'refreshTokenAbsoluteTtlSeconds'
+  | 'refreshTokenGraceSeconds'
+  | 'cleanupBatchSize'
+  | 'auditRetentionDays'
 >;
 
 export function cleanupPolicy(settings: PolicySettings, batchSize = settings.cleanupBatchSize): CleanupPolicy {
@@ -70,7 +74,8 @@ export class CleanupWorker {
     this.running = run;
     try {
       const result = await run;
-      if (result.status === 'done' && totalDeleted(result.deleted) > 0) this.log.info({ deleted: result.deleted }, 'expired rows removed');
+      if (result.status === 'done' && totalDeleted(result.deleted) > 0)
+        this.log.info({ deleted: result.deleted }, 'expired rows removed');
       return result;
     } catch (error) {
       this.log.error({ err: error }, 'cleanup of expired rows failed');

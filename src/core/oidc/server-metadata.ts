@@ -39,7 +39,10 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     // OIDC Core §8: per client (`subject_type` metadata, src/core/users/subject-identifiers.ts).
     subject_types_supported: ['public', 'pairwise'],
     // Per client: id_token_signed_response_alg (OpenID Connect Dynamic Client Registration §2).
-    id_token_signing_alg_values_supported: idTokenSigningAlgs(settings.signingAlg, settings.idTokenSignedResponseAlgDefault),
+    id_token_signing_alg_values_supported: idTokenSigningAlgs(
+      settings.signingAlg,
+      settings.idTokenSignedResponseAlgDefault,
+    ),
     // OpenID Connect Discovery 1.0 §3: the claims Gatehouse can supply (UserInfo and ID token).
     claims_supported: [...USER_CLAIMS_SUPPORTED, ...ID_TOKEN_CLAIMS],
     acr_values_supported: [PASSWORD_ACR],

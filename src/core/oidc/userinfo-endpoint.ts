@@ -49,9 +49,13 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 export const USERINFO_REALM = 'gatehouse';
 
 /** What UserInfo uses: finding the access token, its user and its client (for the `sub` that client sees). */
-export type UserInfoDeps = FindAccessTokenDeps & Pick<ProviderContext, 'clients' | 'subjects' | 'now'> & { store: Pick<Store, 'users'> };
+export type UserInfoDeps = FindAccessTokenDeps &
+  Pick<ProviderContext, 'clients' | 'subjects' | 'now'> & { store: Pick<Store, 'users'> };
 
-export async function handleUserInfoRequest(request: UserInfoRequest, context: UserInfoDeps): Promise<UserInfoResponse> {
+export async function handleUserInfoRequest(
+  request: UserInfoRequest,
+  context: UserInfoDeps,
+): Promise<UserInfoResponse> {
   const extracted = extractToken(request);
   if (extracted.kind === 'none') return challenge(401, null);
   if (extracted.kind === 'error') return extracted.response;
@@ -68,7 +72,8 @@ export async function handleUserInfoRequest(request: UserInfoRequest, context: U
   }
   if (record.userId === null) return challenge(401, 'invalid_token', 'the access token was not issued for a user');
   // OIDC Core §5.3: UserInfo serves OpenID Connect requests only.
-  if (!record.scope.includes('openid')) return challenge(403, 'insufficient_scope', 'the access token lacks the openid scope', 'openid');
+  if (!record.scope.includes('openid'))
+    return challenge(403, 'insufficient_scope', 'the access token lacks the openid scope', 'openid');
   const user = await context.store.users.getById(record.userId);
   if (!user) return challenge(401, 'invalid_token', 'the user of this access token no longer exists');
   const client = await context.clients.get(record.clientId);
@@ -80,7 +85,10 @@ export async function handleUserInfoRequest(request: UserInfoRequest, context: U
 type Extracted = { kind: 'none' } | { kind: 'token'; token: string } | { kind: 'error'; response: UserInfoResponse };
 
 function extractToken(request: UserInfoRequest): Extracted {
-  const invalid = (description: string): Extracted => ({ kind: 'error', response: challenge(400, 'invalid_request', description) });
+  const invalid = (description: string): Extracted => ({
+    kind: 'error',
+    response: challenge(400, 'invalid_request', description),
+  });
   if (request.query.has('access_token')) {
     return invalid('send the access token in the Authorization header or the form body, not in the URI (RFC 6750 2.3)');
   }
@@ -105,20 +113,36 @@ function extractToken(request: UserInfoRequest): Extracted {
   }
 
   if (fromHeader !== undefined && fromBody !== undefined) {
-    return invalid('the access token was sent both in the Authorization header and in the body; use one method (RFC 6750 2)');
+    return invalid(
+      'the access token was sent both in the Authorization header and in the body; use one method (RFC 6750 2)',
+    );
   }
   const token = fromHeader ?? fromBody;
   return token === undefined ? { kind: 'none' } : { kind: 'token', token };
 }
 
 function challenge(status: 401, error: null): UserInfoResponse;
-function challenge(status: 400 | 401 | 403, error: BearerErrorCode, description: string, scope?: string): UserInfoResponse;
-function challenge(status: 400 | 401 | 403, error: BearerErrorCode | null, description = '', scope?: string): UserInfoResponse {
+function challenge(
+  status: 400 | 401 | 403,
+  error: BearerErrorCode,
+  description: string,
+  scope?: string,
+): UserInfoResponse;
+function challenge(
+  status: 400 | 401 | 403,
+  error: BearerErrorCode | null,
+  description = '',
+  scope?: string,
+): UserInfoResponse {
   const params = [`realm="${USERINFO_REALM}"`];
   if (error === null) return { status, wwwAuthenticate: `Bearer ${params.join(', ')}`, body: null };
   // asciiDescription leaves out `"` and `\`, so the value needs no escaping in a quoted-string.
   const errorDescription = asciiDescription(description);
   params.push(`error="${error}"`, `error_description="${errorDescription}"`);
   if (scope !== undefined) params.push(`scope="${scope}"`);
-  return { status, wwwAuthenticate: `Bearer ${params.join(', ')}`, body: { error, error_description: errorDescription } };
+  return {
+    status,
+    wwwAuthenticate: `Bearer ${params.join(', ')}`,
+    body: { error, error_description: errorDescription },
+  };
 }

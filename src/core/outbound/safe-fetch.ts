@@ -113,11 +113,13 @@ function v6Groups(address: string): number[] {
     const value = v4ToInt(dotted[1]!);
     text = `${text.slice(0, dotted.index)}${Math.floor(value / 65536).toString(16)}:${(value % 65536).toString(16)}`;
   }
-  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
+  const [head, tail] = text.includes('::') ? (text.split('::') as [string, string]) : [text, undefined];
   const headGroups = head === '' ? [] : head.split(':');
   const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
   const missing = 8 - headGroups.length - tailGroups.length;
-  return [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...tailGroups].map((group) => parseInt(group, 16));
+  return [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...tailGroups].map((group) =>
+    parseInt(group, 16),
+  );
 }
 
 /**
@@ -129,15 +131,17 @@ export function refusedRange(address: string): string | null {
   if (version === 4) return refusedV4(v4ToInt(address));
   if (version !== 6) return 'not an IP address';
   const g = v6Groups(address);
-  const embeddedV4 = (g[6]! * 65536 + g[7]!);
+  const embeddedV4 = g[6]! * 65536 + g[7]!;
   const zeros = (from: number, to: number): boolean => g.slice(from, to).every((group) => group === 0);
   if (zeros(0, 8)) return 'unspecified (RFC 4291 §2.5.2)';
   if (zeros(0, 7) && g[7] === 1) return 'loopback (RFC 4291 §2.5.3)';
   // IPv4-mapped ::ffff:a.b.c.d (RFC 4291 §2.5.5.2) and IPv4-compatible ::a.b.c.d reach the IPv4 address.
-  if (zeros(0, 5) && g[5] === 0xffff) return refusedV4(embeddedV4) === null ? null : `IPv4-mapped ${refusedV4(embeddedV4)}`;
+  if (zeros(0, 5) && g[5] === 0xffff)
+    return refusedV4(embeddedV4) === null ? null : `IPv4-mapped ${refusedV4(embeddedV4)}`;
   if (zeros(0, 6)) return 'IPv4-compatible (deprecated, RFC 4291 §2.5.5.1)';
   // NAT64 64:ff9b::/96 (RFC 6052) reaches the embedded IPv4 address; 64:ff9b:1::/48 is local-use (RFC 8215).
-  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return refusedV4(embeddedV4) === null ? null : `NAT64 of ${refusedV4(embeddedV4)}`;
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6))
+    return refusedV4(embeddedV4) === null ? null : `NAT64 of ${refusedV4(embeddedV4)}`;
   if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) return 'local-use NAT64 (RFC 8215)';
   if (g[0] === 0x100 && zeros(1, 4)) return 'discard-only (RFC 6666)';
   if (g[0] === 0x2001 && g[1] === 0x0db8) return 'documentation (RFC 3849)';
@@ -198,10 +202,17 @@ export async function safeFetch(target: string | URL, options: SafeFetchOptions 
     addresses = [{ address: host, family: isIP(host) === 6 ? 6 : 4 }];
   } else {
     try {
-      addresses = await withDeadline((options.resolve ?? systemResolver)(host), deadline, `no DNS answer for ${host} within ${timeoutMs} ms`);
+      addresses = await withDeadline(
+        (options.resolve ?? systemResolver)(host),
+        deadline,
+        `no DNS answer for ${host} within ${timeoutMs} ms`,
+      );
     } catch (error) {
       if (error instanceof OutboundRequestFailed) throw error;
-      throw new OutboundRequestFailed('network', `cannot resolve ${host}: ${(error as { code?: string }).code ?? (error as Error).message}`);
+      throw new OutboundRequestFailed(
+        'network',
+        `cannot resolve ${host}: ${(error as { code?: string }).code ?? (error as Error).message}`,
+      );
     }
     if (addresses.length === 0) throw new OutboundRequestFailed('network', `${host} has no address`);
   }
@@ -219,7 +230,10 @@ export async function safeFetch(target: string | URL, options: SafeFetchOptions 
 
 function withDeadline<T>(promise: Promise<T>, deadline: number, message: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new OutboundRequestFailed('timeout', message)), Math.max(deadline - Date.now(), 0));
+    const timer = setTimeout(
+      () => reject(new OutboundRequestFailed('timeout', message)),
+      Math.max(deadline - Date.now(), 0),
+    );
     promise.then(
       (value) => (clearTimeout(timer), resolve(value)),
       (error: unknown) => (clearTimeout(timer), reject(error)),
@@ -227,10 +241,18 @@ function withDeadline<T>(promise: Promise<T>, deadline: number, message: string)
   });
 }
 
-function send(url: URL, chosen: ResolvedAddress, options: SafeFetchOptions, deadline: number, timeoutMs: number, maxBytes: number): Promise<SafeResponse> {
+function send(
+  url: URL,
+  chosen: ResolvedAddress,
+  options: SafeFetchOptions,
+  deadline: number,
+  timeoutMs: number,
+  maxBytes: number,
+): Promise<SafeResponse> {
   // The socket connects to the checked address whatever name it is asked to resolve.
   const pinned: LookupFunction = (_hostname, lookupOptions, callback) => {
-    if ((lookupOptions as { all?: boolean }).all) (callback as (err: null, addresses: ResolvedAddress[]) => void)(null, [chosen]);
+    if ((lookupOptions as { all?: boolean }).all)
+      (callback as (err: null, addresses: ResolvedAddress[]) => void)(null, [chosen]);
     else callback(null, chosen.address, chosen.family);
   };
   const requestFn = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -244,7 +266,10 @@ function send(url: URL, chosen: ResolvedAddress, options: SafeFetchOptions, dead
       request?.destroy();
       reject(error);
     };
-    const timer = setTimeout(() => fail(new OutboundRequestFailed('timeout', `no complete response within ${timeoutMs} ms`)), Math.max(deadline - Date.now(), 0));
+    const timer = setTimeout(
+      () => fail(new OutboundRequestFailed('timeout', `no complete response within ${timeoutMs} ms`)),
+      Math.max(deadline - Date.now(), 0),
+    );
     const onAbort = (): void => fail(new OutboundRequestFailed('aborted', 'aborted'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const cleanup = (): void => {
@@ -269,11 +294,15 @@ function send(url: URL, chosen: ResolvedAddress, options: SafeFetchOptions, dead
         const remote = socket.remoteAddress ?? '';
         const normalised = remote.startsWith('::ffff:') && isIP(remote.slice(7)) === 4 ? remote.slice(7) : remote;
         if (normalised !== chosen.address || (!options.allowPrivateAddresses && refusedRange(normalised) !== null)) {
-          fail(new OutboundRequestFailed('refused', `connected to ${remote}, not the checked address ${chosen.address}`));
+          fail(
+            new OutboundRequestFailed('refused', `connected to ${remote}, not the checked address ${chosen.address}`),
+          );
         }
       });
     });
-    request.on('error', (error: NodeJS.ErrnoException) => fail(new OutboundRequestFailed('network', error.code ?? error.message)));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      fail(new OutboundRequestFailed('network', error.code ?? error.message)),
+    );
     request.on('response', (response: IncomingMessage) => {
       const status = response.statusCode ?? 0;
       if (status >= 300 && status < 400) {
@@ -283,17 +312,22 @@ function send(url: URL, chosen: ResolvedAddress, options: SafeFetchOptions, dead
       }
       const declared = Number(response.headers['content-length']);
       if (Number.isFinite(declared) && declared > maxBytes) {
-        fail(new OutboundRequestFailed('too-large', `response body of ${declared} bytes is over the limit of ${maxBytes}`));
+        fail(
+          new OutboundRequestFailed('too-large', `response body of ${declared} bytes is over the limit of ${maxBytes}`),
+        );
         return;
       }
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > maxBytes) fail(new OutboundRequestFailed('too-large', `response body is over the limit of ${maxBytes} bytes`));
+        if (size > maxBytes)
+          fail(new OutboundRequestFailed('too-large', `response body is over the limit of ${maxBytes} bytes`));
         else chunks.push(chunk);
       });
-      response.on('error', (error: NodeJS.ErrnoException) => fail(new OutboundRequestFailed('network', error.code ?? error.message)));
+      response.on('error', (error: NodeJS.ErrnoException) =>
+        fail(new OutboundRequestFailed('network', error.code ?? error.message)),
+      );
       response.on('end', () => {
         if (settled) return;
         settled = true;

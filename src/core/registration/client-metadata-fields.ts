@@ -38,7 +38,11 @@ export const CLIENT_METADATA_FIELDS = [
  */
 export const ID_TOKEN_SIGNING_ALGS = ['ES256', 'RS256'] as const;
 
-export const SUPPORTED_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+export const SUPPORTED_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'none',
+];
 export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
 export const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
 

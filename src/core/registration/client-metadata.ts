@@ -11,7 +11,13 @@ import { ClientMetadataError } from '../errors.js';
 import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
 
 export * from './client-metadata-fields.js';
-import { ID_TOKEN_SIGNING_ALGS, SUPPORTED_AUTH_METHODS, DEFAULT_CLIENT_SCOPE, DEFAULT_GRANT_TYPES, type ValidatedClientMetadata } from './client-metadata-fields.js';
+import {
+  ID_TOKEN_SIGNING_ALGS,
+  SUPPORTED_AUTH_METHODS,
+  DEFAULT_CLIENT_SCOPE,
+  DEFAULT_GRANT_TYPES,
+  type ValidatedClientMetadata,
+} from './client-metadata-fields.js';
 
 // RFC 6749 Appendix A: client-id, client-secret = *VSCHAR (%x20-7E).
 const VSCHAR = /^[\x20-\x7E]*$/;
@@ -32,14 +38,16 @@ const describe = (value: unknown): string => {
 function optionalString(metadata: Record<string, unknown>, field: string): string | undefined {
   const value = metadata[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new ClientMetadataError(field, `${field} must be a string, not ${describe(value)}`);
+  if (typeof value !== 'string')
+    throw new ClientMetadataError(field, `${field} must be a string, not ${describe(value)}`);
   return value;
 }
 
 function optionalStringArray(metadata: Record<string, unknown>, field: string): string[] | undefined {
   const value = metadata[field];
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) throw new ClientMetadataError(field, `${field} must be an array of strings, not ${describe(value)}`);
+  if (!Array.isArray(value))
+    throw new ClientMetadataError(field, `${field} must be an array of strings, not ${describe(value)}`);
   return value.map((item, index) => {
     if (typeof item !== 'string') {
       throw new ClientMetadataError(`${field}[${index}]`, `${field}[${index}] must be a string, not ${describe(item)}`);
@@ -65,7 +73,10 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
       throw new ClientMetadataError('client_id', `client_id must be 1 to ${MAX_ID_LENGTH} characters long`);
     }
     if (!VSCHAR.test(clientId) || clientId.trim() !== clientId) {
-      throw new ClientMetadataError('client_id', 'client_id must consist of printable ASCII characters (RFC 6749 Appendix A.1) without leading or trailing spaces');
+      throw new ClientMetadataError(
+        'client_id',
+        'client_id must consist of printable ASCII characters (RFC 6749 Appendix A.1) without leading or trailing spaces',
+      );
     }
   }
 
@@ -95,24 +106,37 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
       );
     }
     if (clientSecret.length === 0 || !VSCHAR.test(clientSecret)) {
-      throw new ClientMetadataError('client_secret', 'client_secret must be a non-empty string of printable ASCII characters (RFC 6749 Appendix A.2)');
+      throw new ClientMetadataError(
+        'client_secret',
+        'client_secret must be a non-empty string of printable ASCII characters (RFC 6749 Appendix A.2)',
+      );
     }
   }
 
   // Grant types: RFC 7591 §2 defaults to authorization_code; refresh tokens are useful with it too.
   const grantTypesRaw = optionalStringArray(input, 'grant_types');
   const grantTypes = unique(grantTypesRaw ?? [...DEFAULT_GRANT_TYPES]);
-  if (grantTypes.length === 0) throw new ClientMetadataError('grant_types', 'grant_types must list at least one grant type');
+  if (grantTypes.length === 0)
+    throw new ClientMetadataError('grant_types', 'grant_types must list at least one grant type');
   (grantTypesRaw ?? []).forEach((grantType, index) => {
     const field = `grant_types[${index}]`;
     if (grantType === 'implicit') {
-      throw new ClientMetadataError(field, 'the implicit grant is not supported: RFC 9700 §2.1.2 (OAuth 2.0 Security BCP) says clients SHOULD NOT use it; use authorization_code with PKCE');
+      throw new ClientMetadataError(
+        field,
+        'the implicit grant is not supported: RFC 9700 §2.1.2 (OAuth 2.0 Security BCP) says clients SHOULD NOT use it; use authorization_code with PKCE',
+      );
     }
     if (grantType === 'password') {
-      throw new ClientMetadataError(field, 'the resource owner password credentials grant is not supported: RFC 9700 §2.4 says it MUST NOT be used; use authorization_code with PKCE');
+      throw new ClientMetadataError(
+        field,
+        'the resource owner password credentials grant is not supported: RFC 9700 §2.4 says it MUST NOT be used; use authorization_code with PKCE',
+      );
     }
     if (!SUPPORTED_GRANT_TYPES.includes(grantType)) {
-      throw new ClientMetadataError(field, `grant type "${grantType}" is not supported; use ${SUPPORTED_GRANT_TYPES.join(', ')}`);
+      throw new ClientMetadataError(
+        field,
+        `grant type "${grantType}" is not supported; use ${SUPPORTED_GRANT_TYPES.join(', ')}`,
+      );
     }
   });
   const usesCode = grantTypes.includes('authorization_code');
@@ -135,14 +159,23 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
   (responseTypesRaw ?? []).forEach((responseType, index) => {
     const field = `response_types[${index}]`;
     if (responseType === 'token' || responseType.split(' ').includes('token')) {
-      throw new ClientMetadataError(field, 'response type "token" (the implicit grant) is not supported: RFC 9700 §2.1.2 says clients SHOULD NOT use it; use "code"');
+      throw new ClientMetadataError(
+        field,
+        'response type "token" (the implicit grant) is not supported: RFC 9700 §2.1.2 says clients SHOULD NOT use it; use "code"',
+      );
     }
     if (responseType !== 'code') {
-      throw new ClientMetadataError(field, `response type "${responseType}" is not supported; the only response type is "code"`);
+      throw new ClientMetadataError(
+        field,
+        `response type "${responseType}" is not supported; the only response type is "code"`,
+      );
     }
   });
   if (usesCode && !responseTypes.includes('code')) {
-    throw new ClientMetadataError('response_types', 'response_types must be ["code"] for a client using the authorization_code grant (RFC 7591 §2.1)');
+    throw new ClientMetadataError(
+      'response_types',
+      'response_types must be ["code"] for a client using the authorization_code grant (RFC 7591 §2.1)',
+    );
   }
   if (!usesCode && responseTypes.length > 0) {
     throw new ClientMetadataError(
@@ -154,10 +187,16 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
   // Redirect URIs: RFC 6749 §3.1.2, RFC 8252 §7, RFC 9700 §2.1 / §4.1.
   const redirectUrisRaw = optionalStringArray(input, 'redirect_uris') ?? [];
   if (usesCode && redirectUrisRaw.length === 0) {
-    throw new ClientMetadataError('redirect_uris', 'redirect_uris must list at least one redirect URI for a client using the authorization_code grant (RFC 6749 §3.1.2.2, RFC 9700 §2.1)');
+    throw new ClientMetadataError(
+      'redirect_uris',
+      'redirect_uris must list at least one redirect URI for a client using the authorization_code grant (RFC 6749 §3.1.2.2, RFC 9700 §2.1)',
+    );
   }
   if (!usesCode && redirectUrisRaw.length > 0) {
-    throw new ClientMetadataError('redirect_uris', 'redirect_uris are only used with the authorization_code grant; remove them or add authorization_code to grant_types');
+    throw new ClientMetadataError(
+      'redirect_uris',
+      'redirect_uris are only used with the authorization_code grant; remove them or add authorization_code to grant_types',
+    );
   }
   for (const [index, uri] of redirectUrisRaw.entries()) validateRedirectUri(uri, `redirect_uris[${index}]`, isPublic);
   const redirectUris = unique(redirectUrisRaw);
@@ -183,7 +222,10 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
   }
   const requirePkce = requirePkceRaw ?? true;
   if (!requirePkce && isPublic) {
-    throw new ClientMetadataError('require_pkce', 'require_pkce cannot be false for a public client: RFC 9700 §2.1.1 says public clients MUST use PKCE');
+    throw new ClientMetadataError(
+      'require_pkce',
+      'require_pkce cannot be false for a public client: RFC 9700 §2.1.1 says public clients MUST use PKCE',
+    );
   }
 
   // OpenID Connect Dynamic Client Registration §2; "none" (unsigned ID tokens) is never allowed.
@@ -196,7 +238,10 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
   }
   const idTokenClaimsRaw = input['id_token_claims'];
   if (idTokenClaimsRaw !== undefined && idTokenClaimsRaw !== null && typeof idTokenClaimsRaw !== 'boolean') {
-    throw new ClientMetadataError('id_token_claims', `id_token_claims must be a boolean, not ${describe(idTokenClaimsRaw)}`);
+    throw new ClientMetadataError(
+      'id_token_claims',
+      `id_token_claims must be a boolean, not ${describe(idTokenClaimsRaw)}`,
+    );
   }
 
   const subjectType = validateSubjectType(input, redirectUris);
@@ -227,7 +272,10 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
 function validateSubjectType(input: Record<string, unknown>, redirectUris: string[]): SubjectType {
   const value = optionalString(input, 'subject_type') ?? 'public';
   if (!(SUBJECT_TYPES as readonly string[]).includes(value)) {
-    throw new ClientMetadataError('subject_type', `subject_type "${value}" is not supported; use ${SUBJECT_TYPES.join(' or ')}`);
+    throw new ClientMetadataError(
+      'subject_type',
+      `subject_type "${value}" is not supported; use ${SUBJECT_TYPES.join(' or ')}`,
+    );
   }
   if (value === 'pairwise') {
     const sectors = [...new Set(redirectUris.map(sectorOfRedirectUri))];
@@ -254,45 +302,76 @@ function validateLogoutMetadata(
   usesCode: boolean,
   isPublic: boolean,
   outbound: OutboundPolicy,
-): Pick<ValidatedClientMetadata, 'post_logout_redirect_uris' | 'backchannel_logout_uri' | 'backchannel_logout_session_required'> {
+): Pick<
+  ValidatedClientMetadata,
+  'post_logout_redirect_uris' | 'backchannel_logout_uri' | 'backchannel_logout_session_required'
+> {
   const postLogoutRaw = optionalStringArray(input, 'post_logout_redirect_uris') ?? [];
   if (!usesCode && postLogoutRaw.length > 0) {
-    throw new ClientMetadataError('post_logout_redirect_uris', 'post_logout_redirect_uris are only used by clients that sign users in (the authorization_code grant)');
+    throw new ClientMetadataError(
+      'post_logout_redirect_uris',
+      'post_logout_redirect_uris are only used by clients that sign users in (the authorization_code grant)',
+    );
   }
-  for (const [index, uri] of postLogoutRaw.entries()) validateRedirectUri(uri, `post_logout_redirect_uris[${index}]`, isPublic);
+  for (const [index, uri] of postLogoutRaw.entries())
+    validateRedirectUri(uri, `post_logout_redirect_uris[${index}]`, isPublic);
 
   const backchannelUri = optionalString(input, 'backchannel_logout_uri');
   if (backchannelUri !== undefined) {
     if (!usesCode) {
-      throw new ClientMetadataError('backchannel_logout_uri', 'backchannel_logout_uri is only used by clients that sign users in (the authorization_code grant)');
+      throw new ClientMetadataError(
+        'backchannel_logout_uri',
+        'backchannel_logout_uri is only used by clients that sign users in (the authorization_code grant)',
+      );
     }
     validateBackchannelLogoutUri(backchannelUri, outbound);
   }
 
   const sessionRequiredRaw = input['backchannel_logout_session_required'];
   if (sessionRequiredRaw !== undefined && sessionRequiredRaw !== null && typeof sessionRequiredRaw !== 'boolean') {
-    throw new ClientMetadataError('backchannel_logout_session_required', `backchannel_logout_session_required must be a boolean, not ${describe(sessionRequiredRaw)}`);
+    throw new ClientMetadataError(
+      'backchannel_logout_session_required',
+      `backchannel_logout_session_required must be a boolean, not ${describe(sessionRequiredRaw)}`,
+    );
   }
   const sessionRequired = sessionRequiredRaw ?? false;
   if (sessionRequired && backchannelUri === undefined) {
-    throw new ClientMetadataError('backchannel_logout_session_required', 'backchannel_logout_session_required needs a backchannel_logout_uri (Back-Channel Logout 1.0 §2.2)');
+    throw new ClientMetadataError(
+      'backchannel_logout_session_required',
+      'backchannel_logout_session_required needs a backchannel_logout_uri (Back-Channel Logout 1.0 §2.2)',
+    );
   }
-  return { post_logout_redirect_uris: unique(postLogoutRaw), backchannel_logout_uri: backchannelUri, backchannel_logout_session_required: sessionRequired };
+  return {
+    post_logout_redirect_uris: unique(postLogoutRaw),
+    backchannel_logout_uri: backchannelUri,
+    backchannel_logout_session_required: sessionRequired,
+  };
 }
 
 function validateBackchannelLogoutUri(uri: string, outbound: OutboundPolicy): void {
   const field = 'backchannel_logout_uri';
   if (uri.length === 0 || !/^[\x21-\x7E]+$/.test(uri)) {
-    throw new ClientMetadataError(field, `backchannel_logout_uri ${JSON.stringify(uri)} must be a non-empty absolute URL without spaces or non-ASCII characters`);
+    throw new ClientMetadataError(
+      field,
+      `backchannel_logout_uri ${JSON.stringify(uri)} must be a non-empty absolute URL without spaces or non-ASCII characters`,
+    );
   }
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
-    throw new ClientMetadataError(field, `backchannel_logout_uri ${uri} is not a valid absolute URL (Back-Channel Logout 1.0 §2.2)`);
+    throw new ClientMetadataError(
+      field,
+      `backchannel_logout_uri ${uri} is not a valid absolute URL (Back-Channel Logout 1.0 §2.2)`,
+    );
   }
-  if (uri.includes('#')) throw new ClientMetadataError(field, `backchannel_logout_uri ${uri} must not include a fragment (Back-Channel Logout 1.0 §2.2)`);
-  if (url.username !== '' || url.password !== '') throw new ClientMetadataError(field, `backchannel_logout_uri ${uri} must not contain user information`);
+  if (uri.includes('#'))
+    throw new ClientMetadataError(
+      field,
+      `backchannel_logout_uri ${uri} must not include a fragment (Back-Channel Logout 1.0 §2.2)`,
+    );
+  if (url.username !== '' || url.password !== '')
+    throw new ClientMetadataError(field, `backchannel_logout_uri ${uri} must not contain user information`);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
     throw new ClientMetadataError(
       field,
@@ -316,7 +395,10 @@ function validateRedirectUri(uri: string, field: string, isPublic: boolean): voi
   // The URI is stored and later compared exactly as registered (RFC 9700 §4.1.3), so refuse
   // anything the URL parser would silently normalise away.
   if (uri.length === 0 || !/^[\x21-\x7E]+$/.test(uri)) {
-    throw new ClientMetadataError(field, `redirect URI ${JSON.stringify(uri)} must be a non-empty absolute URI without spaces or non-ASCII characters`);
+    throw new ClientMetadataError(
+      field,
+      `redirect URI ${JSON.stringify(uri)} must be a non-empty absolute URI without spaces or non-ASCII characters`,
+    );
   }
   // RFC 6749 §3.1.2: the redirection endpoint URI MUST be an absolute URI and MUST NOT include a fragment.
   if (uri.includes('#')) {
@@ -334,10 +416,16 @@ function validateRedirectUri(uri: string, field: string, isPublic: boolean): voi
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   if (scheme === 'https' || scheme === 'http') {
     if (!/^[A-Za-z]+:\/\//.test(uri) || url.hostname === '') {
-      throw new ClientMetadataError(field, `redirect URI ${uri} must have the form ${scheme}://host/path (RFC 6749 §3.1.2)`);
+      throw new ClientMetadataError(
+        field,
+        `redirect URI ${uri} must have the form ${scheme}://host/path (RFC 6749 §3.1.2)`,
+      );
     }
     if (url.username !== '' || url.password !== '') {
-      throw new ClientMetadataError(field, `redirect URI ${uri} must not contain user information (it disguises the real host; RFC 3986 §3.2.1)`);
+      throw new ClientMetadataError(
+        field,
+        `redirect URI ${uri} must not contain user information (it disguises the real host; RFC 3986 §3.2.1)`,
+      );
     }
     // RFC 8252 §7.3 / RFC 9700 §2.1: plain http only for loopback redirects of native apps.
     if (scheme === 'http' && !LOOPBACK_HOSTS.has(url.hostname)) {

@@ -92,12 +92,19 @@ export function clientToMetadata(client: Client): ClientMetadataView {
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     scope: client.scope,
     require_pkce: client.requirePkce,
-    ...(client.idTokenSignedResponseAlg !== null ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg } : {}),
+    ...(client.idTokenSignedResponseAlg !== null
+      ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg }
+      : {}),
     ...(client.idTokenClaims !== undefined ? { id_token_claims: client.idTokenClaims } : {}),
     subject_type: client.subjectType,
-    ...(client.postLogoutRedirectUris.length > 0 ? { post_logout_redirect_uris: [...client.postLogoutRedirectUris] } : {}),
+    ...(client.postLogoutRedirectUris.length > 0
+      ? { post_logout_redirect_uris: [...client.postLogoutRedirectUris] }
+      : {}),
     ...(client.backchannelLogoutUri !== null
-      ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: client.backchannelLogoutSessionRequired }
+      ? {
+          backchannel_logout_uri: client.backchannelLogoutUri,
+          backchannel_logout_session_required: client.backchannelLogoutSessionRequired,
+        }
       : {}),
     client_id_issued_at: Math.floor(client.createdAt / 1000),
   };

@@ -8,6 +8,10 @@ import { StoreCache, type StoreCacheOptions } from '../cache/store-cache.js';
 
 export class ResourceCache extends StoreCache<ProtectedResource> {
   constructor(store: Pick<Store, 'resources'>, options: StoreCacheOptions) {
-    super((identifier) => store.resources.get(identifier), (change) => (change.kind === 'resource' ? change.identifier : undefined), options);
+    super(
+      (identifier) => store.resources.get(identifier),
+      (change) => (change.kind === 'resource' ? change.identifier : undefined),
+      options,
+    );
   }
 }

@@ -73,7 +73,9 @@ export function idTokenIncludesClaims(client: Pick<Client, 'idTokenClaims'>, ser
  * SHA-512 for EdDSA with Ed25519).
  */
 export function accessTokenHash(accessToken: string, alg: SigningAlg): string {
-  const digest = createHash(alg === 'EdDSA' ? 'sha512' : 'sha256').update(accessToken, 'ascii').digest();
+  const digest = createHash(alg === 'EdDSA' ? 'sha512' : 'sha256')
+    .update(accessToken, 'ascii')
+    .digest();
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
@@ -85,7 +87,10 @@ export async function issueIdToken(request: IdTokenRequest, keys: KeyRing): Prom
  * Chooses the ID token's key and builds its claims now, and returns the function that signs it
  * for the access token it accompanies (at_hash); see prepareTokens in ./issue-tokens.ts.
  */
-export function idTokenSigner(request: Omit<IdTokenRequest, 'accessToken'>, keys: KeyRing): (accessToken: string) => Promise<string> {
+export function idTokenSigner(
+  request: Omit<IdTokenRequest, 'accessToken'>,
+  keys: KeyRing,
+): (accessToken: string) => Promise<string> {
   const key = keys.active(request.now, request.alg);
   const iat = Math.floor(request.now / 1000);
   return (accessToken) => {

@@ -17,18 +17,29 @@ export type IntrospectionResponse = { active: false } | ({ active: true } & Reco
  * What introspection uses: client authentication, finding the token, the resources whose
  * introspection clients may ask, and the token's client for its `sub`.
  */
-export type IntrospectionDeps = ClientAuthenticationDeps & FindTokenDeps & Pick<ProviderContext, 'resources' | 'subjects' | 'now'>;
+export type IntrospectionDeps = ClientAuthenticationDeps &
+  FindTokenDeps &
+  Pick<ProviderContext, 'resources' | 'subjects' | 'now'>;
 
-export async function handleIntrospectionRequest(request: ClientAuthenticationRequest, context: IntrospectionDeps): Promise<IntrospectionResponse> {
+export async function handleIntrospectionRequest(
+  request: ClientAuthenticationRequest,
+  context: IntrospectionDeps,
+): Promise<IntrospectionResponse> {
   const { caller, found } = await findRequestedToken(request, context, (client) => {
     // RFC 7662 §4: introspection answers only callers that really authenticated.
-    if (client.tokenEndpointAuthMethod === 'none') throw new InvalidClient('public clients cannot introspect tokens', { usedBasic: false });
+    if (client.tokenEndpointAuthMethod === 'none')
+      throw new InvalidClient('public clients cannot introspect tokens', { usedBasic: false });
   });
-  if (!found || !isActive(found, context.now()) || !(await mayIntrospect(caller, found, context))) return { active: false };
+  if (!found || !isActive(found, context.now()) || !(await mayIntrospect(caller, found, context)))
+    return { active: false };
   return describe(found, caller, context);
 }
 
-async function mayIntrospect(caller: Client, found: FoundToken, context: Pick<ProviderContext, 'resources'>): Promise<boolean> {
+async function mayIntrospect(
+  caller: Client,
+  found: FoundToken,
+  context: Pick<ProviderContext, 'resources'>,
+): Promise<boolean> {
   if (found.record.clientId === caller.clientId) return true;
   if (found.kind !== 'access_token') return false;
   for (const audience of found.record.audience) {

@@ -84,7 +84,15 @@ export async function prepareTokens(issue: TokenIssue, context: IssueTokensDeps,
         )
       : null;
   context.events.emit(
-    { type: 'token.issued', flowId: issue.flowId, clientId: issue.client.clientId, grantType: issue.grantType, jti: accessToken.jti, grantId: issue.grantId, userId: issue.userId },
+    {
+      type: 'token.issued',
+      flowId: issue.flowId,
+      clientId: issue.client.clientId,
+      grantType: issue.grantType,
+      jti: accessToken.jti,
+      grantId: issue.grantId,
+      userId: issue.userId,
+    },
     now,
   );
   return {

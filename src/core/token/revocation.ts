@@ -15,7 +15,10 @@ export type RevocationDeps = ClientAuthenticationDeps &
   FindTokenDeps &
   Pick<ProviderContext, 'events' | 'now'> & { store: Pick<Store, 'grants' | 'accessTokens'> };
 
-export async function handleRevocationRequest(request: ClientAuthenticationRequest, context: RevocationDeps): Promise<void> {
+export async function handleRevocationRequest(
+  request: ClientAuthenticationRequest,
+  context: RevocationDeps,
+): Promise<void> {
   const { caller, found } = await findRequestedToken(request, context);
   if (!found || found.record.clientId !== caller.clientId) return;
   const now = context.now();
@@ -25,7 +28,13 @@ export async function handleRevocationRequest(request: ClientAuthenticationReque
     await context.store.accessTokens.revoke(found.record.jti, now);
   }
   context.events.emit(
-    { type: 'token.revoked', flowId: found.record.flowId, clientId: caller.clientId, kind: found.kind, grantId: found.record.grantId },
+    {
+      type: 'token.revoked',
+      flowId: found.record.flowId,
+      clientId: caller.clientId,
+      kind: found.kind,
+      grantId: found.record.grantId,
+    },
     now,
   );
 }

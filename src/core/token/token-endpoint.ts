@@ -7,7 +7,11 @@
  * (`allowedParams`); the others are ignored (RFC 6749 §3.2).
  */
 import type { Client } from '../../store/store.js';
-import { authenticateClient, type ClientAuthenticationDeps, type ClientAuthenticationRequest } from '../clients/client-authentication.js';
+import {
+  authenticateClient,
+  type ClientAuthenticationDeps,
+  type ClientAuthenticationRequest,
+} from '../clients/client-authentication.js';
 import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
 import type { TokenResponse } from './grant-handler.js';
 import { GRANT_HANDLERS, type GrantDeps } from './grants/grant-registry.js';
@@ -38,7 +42,9 @@ export async function handleTokenRequest(request: TokenRequest, context: TokenEn
       // TTL; then the store refuses to write tokens for it (foreign keys). That is
       // invalid_client (RFC 6749 §5.2), not a server error.
       if (!(error instanceof OAuthError) && (await context.clients.fresh(client.clientId)) === undefined) {
-        throw new InvalidClient('unknown client or wrong credentials', { usedBasic: /^basic /i.test(request.authorization ?? '') });
+        throw new InvalidClient('unknown client or wrong credentials', {
+          usedBasic: /^basic /i.test(request.authorization ?? ''),
+        });
       }
       throw error;
     }

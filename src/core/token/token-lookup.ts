@@ -5,7 +5,11 @@
  */
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import type { AccessTokenRecord, Client, Grant, RefreshTokenRecord, Store } from '../../store/store.js';
-import { authenticateClient, type ClientAuthenticationDeps, type ClientAuthenticationRequest } from '../clients/client-authentication.js';
+import {
+  authenticateClient,
+  type ClientAuthenticationDeps,
+  type ClientAuthenticationRequest,
+} from '../clients/client-authentication.js';
 import type { ProviderContext } from '../context.js';
 import { InvalidRequest } from '../errors.js';
 import { sha256Base64Url } from '../secrets.js';
@@ -17,7 +21,9 @@ export type FoundToken =
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** What finding an access token uses: the key ring checks its signature, the store has its record and grant. */
-export type FindAccessTokenDeps = Pick<ProviderContext, 'keys' | 'settings'> & { store: Pick<Store, 'accessTokens' | 'grants'> };
+export type FindAccessTokenDeps = Pick<ProviderContext, 'keys' | 'settings'> & {
+  store: Pick<Store, 'accessTokens' | 'grants'>;
+};
 
 /** What finding either kind of token uses. */
 export type FindTokenDeps = FindAccessTokenDeps & { store: Pick<Store, 'refreshTokens'> };
@@ -42,7 +48,11 @@ export async function findRequestedToken(
   return { caller, found: await findToken(token, params.get('token_type_hint'), context) };
 }
 
-export async function findToken(token: string, hint: string | undefined, context: FindTokenDeps): Promise<FoundToken | undefined> {
+export async function findToken(
+  token: string,
+  hint: string | undefined,
+  context: FindTokenDeps,
+): Promise<FoundToken | undefined> {
   // RFC 7009 §2.1 / RFC 7662 §2.1: the hint only orders the search.
   const order = hint === 'refresh_token' ? [findRefreshToken, findAccessToken] : [findAccessToken, findRefreshToken];
   for (const find of order) {
@@ -79,7 +89,10 @@ export async function findAccessToken(token: string, context: FindAccessTokenDep
   return { kind: 'access_token', record, grant };
 }
 
-async function findRefreshToken(token: string, context: { store: Pick<Store, 'refreshTokens' | 'grants'> }): Promise<FoundToken | undefined> {
+async function findRefreshToken(
+  token: string,
+  context: { store: Pick<Store, 'refreshTokens' | 'grants'> },
+): Promise<FoundToken | undefined> {
   const record = await context.store.refreshTokens.get(sha256Base64Url(token));
   if (!record) return undefined;
   return { kind: 'refresh_token', record, grant: await context.store.grants.get(record.grantId) };

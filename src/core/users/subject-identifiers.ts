@@ -60,6 +60,10 @@ export class SubjectIdentifiers {
   /** The `sub` this client sees for the user (OIDC Core §8). */
   of(client: Pick<Client, 'clientId' | 'redirectUris' | 'subjectType'>, userId: string): string {
     if (client.subjectType !== 'pairwise') return userId;
-    return createHmac('sha256', this.#key).update(sectorIdentifier(client)).update('\0').update(userId).digest('base64url');
+    return createHmac('sha256', this.#key)
+      .update(sectorIdentifier(client))
+      .update('\0')
+      .update(userId)
+      .digest('base64url');
   }
 }

@@ -28,10 +28,18 @@ export const CLAIM_SCOPES: ReadonlySet<string> = new Set(Object.keys(SCOPE_CLAIM
 export const USER_CLAIMS_SUPPORTED = ['sub', ...Object.values(SCOPE_CLAIMS).flat()];
 
 /** The claim keys a user may be given (config file, CLI), other than name and email. */
-export const SETTABLE_CLAIMS = ['given_name', 'family_name', 'email_verified', 'phone_number', 'phone_number_verified', 'address'] as const;
+export const SETTABLE_CLAIMS = [
+  'given_name',
+  'family_name',
+  'email_verified',
+  'phone_number',
+  'phone_number_verified',
+  'address',
+] as const;
 export type SettableClaim = (typeof SETTABLE_CLAIMS)[number];
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 /** E.164 is RECOMMENDED (§5.1); accepted: digits with an optional leading +, spaces, dots, dashes, parentheses, and an RFC 3966 extension. */
@@ -55,7 +63,8 @@ export function validateUserClaims(input: Partial<Record<SettableClaim, unknown>
   for (const key of ['given_name', 'family_name'] as const) {
     const value = input[key];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || value.trim() === '') throw new UserClaimError(key, `${key} must be a non-empty string`);
+    if (typeof value !== 'string' || value.trim() === '')
+      throw new UserClaimError(key, `${key} must be a non-empty string`);
     claims[key] = value;
   }
   for (const key of ['email_verified', 'phone_number_verified'] as const) {
@@ -67,17 +76,24 @@ export function validateUserClaims(input: Partial<Record<SettableClaim, unknown>
   if (input.phone_number !== undefined) {
     const value = input.phone_number;
     if (typeof value !== 'string' || !isPhoneNumber(value)) {
-      throw new UserClaimError('phone_number', 'phone_number must be a telephone number, preferably in E.164 form such as +1 555 0100 (OIDC Core 5.1)');
+      throw new UserClaimError(
+        'phone_number',
+        'phone_number must be a telephone number, preferably in E.164 form such as +1 555 0100 (OIDC Core 5.1)',
+      );
     }
     claims['phone_number'] = value;
   }
   if (input.address !== undefined) {
     const value = input.address;
-    if (!isRecord(value)) throw new UserClaimError('address', 'address must be a mapping of address fields (OIDC Core 5.1.1)');
+    if (!isRecord(value))
+      throw new UserClaimError('address', 'address must be a mapping of address fields (OIDC Core 5.1.1)');
     const address: Record<string, string> = {};
     for (const [member, memberValue] of Object.entries(value)) {
       if (!(ADDRESS_FIELDS as readonly string[]).includes(member)) {
-        throw new UserClaimError(`address.${member}`, `address.${member} is not an address field (expected one of: ${ADDRESS_FIELDS.join(', ')})`);
+        throw new UserClaimError(
+          `address.${member}`,
+          `address.${member} is not an address field (expected one of: ${ADDRESS_FIELDS.join(', ')})`,
+        );
       }
       if (typeof memberValue !== 'string' || memberValue.trim() === '') {
         throw new UserClaimError(`address.${member}`, `address.${member} must be a non-empty string`);
@@ -141,7 +157,11 @@ export function allUserClaims(user: User): Record<string, unknown> {
  * granted scopes ask for. A claim the user does not have is omitted, never sent as null or an
  * empty string.
  */
-export function claimsForScopes(user: User, scope: readonly string[], subject: string = user.id): Record<string, unknown> {
+export function claimsForScopes(
+  user: User,
+  scope: readonly string[],
+  subject: string = user.id,
+): Record<string, unknown> {
   const available = allUserClaims(user);
   const released: Record<string, unknown> = { sub: subject };
   for (const scopeValue of scope) {

@@ -21,7 +21,10 @@ export function registerAuthorizationRoutes(app: FastifyInstance, context: Provi
     const outcome = await handleAuthorizationRequest(params, browserState(request, secure), context, request.ip);
     if (outcome.kind === 'respond') return sendAuthorizationResponse(reply, outcome.response);
     if (outcome.newBrowserId !== null) {
-      reply.header('set-cookie', serializeCookie(BROWSER_COOKIE, outcome.newBrowserId, { secure, maxAgeSeconds: BROWSER_COOKIE_MAX_AGE }));
+      reply.header(
+        'set-cookie',
+        serializeCookie(BROWSER_COOKIE, outcome.newBrowserId, { secure, maxAgeSeconds: BROWSER_COOKIE_MAX_AGE }),
+      );
     }
     return sendRedirect(reply, `${ENDPOINT_PATHS.interaction}/${outcome.interactionId}`);
   }

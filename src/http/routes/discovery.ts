@@ -11,7 +11,10 @@ export function registerDiscoveryRoutes(app: FastifyInstance, context: ProviderC
     app.get(path, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(metadata()));
   }
   app.get(ENDPOINT_PATHS.jwks, async (_request, reply) =>
-    reply.header('cache-control', 'public, max-age=300').header('content-type', 'application/jwk-set+json').send(JSON.stringify(context.keys.jwks(context.now()))),
+    reply
+      .header('cache-control', 'public, max-age=300')
+      .header('content-type', 'application/jwk-set+json')
+      .send(JSON.stringify(context.keys.jwks(context.now()))),
   );
   app.get('/healthz', async () => ({ status: 'ok' }));
 }

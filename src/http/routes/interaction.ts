@@ -4,7 +4,12 @@
  * Every POST answers 303 (or, for response_mode=form_post, the auto-submitting form page).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { submitConsent, submitLogin, viewInteraction, type LoadedInteraction } from '../../core/authorize/user-interaction.js';
+import {
+  submitConsent,
+  submitLogin,
+  viewInteraction,
+  type LoadedInteraction,
+} from '../../core/authorize/user-interaction.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { renderConsentPage, renderLoginPage } from '../../ui/pages.js';
 import { DEVICE_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
@@ -17,7 +22,11 @@ interface InteractionRoute {
   Querystring: { failed?: string };
 }
 
-const ID_PATTERN = { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{16,64}$' } }, required: ['id'] } as const;
+const ID_PATTERN = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{16,64}$' } },
+  required: ['id'],
+} as const;
 
 /** The login page of an interaction, pre-filled with `username`, with an error message if any. */
 function loginPage(view: LoadedInteraction, username: string | null, error: string | undefined): string {
@@ -53,7 +62,16 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
     // OIDC Core §3.1.2.1 ui_locales: the pages are English only, so only en / en-* tags apply.
     const lang = pageLanguage(view.interaction.request.uiLocales);
     if (view.kind === 'login') {
-      return sendHtml(reply, 200, loginPage(view, view.username, request.query.failed !== undefined ? 'Incorrect username or password.' : undefined), csp);
+      return sendHtml(
+        reply,
+        200,
+        loginPage(
+          view,
+          view.username,
+          request.query.failed !== undefined ? 'Incorrect username or password.' : undefined,
+        ),
+        csp,
+      );
     }
     const page = renderConsentPage({
       action: `${base}/${id}/consent`,
@@ -84,11 +102,19 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       // RFC 6585 §4: 429 with Retry-After; the same page and words whether the user exists or not.
       reply.header('retry-after', String(result.retryAfterSeconds));
       const message = `Too many sign-in attempts. Try again in ${waitingTime(result.retryAfterSeconds)}.`;
-      return sendHtml(reply, 429, loginPage(result, result.username, message), cspAllowingRedirectTo(result.interaction.request.redirectUri));
+      return sendHtml(
+        reply,
+        429,
+        loginPage(result, result.username, message),
+        cspAllowingRedirectTo(result.interaction.request.redirectUri),
+      );
     }
     reply.header('set-cookie', [
       serializeCookie(SESSION_COOKIE, result.sessionId, { secure, maxAgeSeconds: context.settings.sessionTtlSeconds }),
-      serializeCookie(DEVICE_COOKIE, result.deviceCookie, { secure, maxAgeSeconds: context.settings.deviceCookieTtlSeconds }),
+      serializeCookie(DEVICE_COOKIE, result.deviceCookie, {
+        secure,
+        maxAgeSeconds: context.settings.deviceCookieTtlSeconds,
+      }),
     ]);
     if (result.next.kind === 'respond') return sendAuthorizationResponse(reply, result.next.response);
     return sendRedirect(reply, `${base}/${id}`);
@@ -98,7 +124,13 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
     const { id } = request.params;
     const form = formParams(request);
     form.assertNoDuplicates();
-    const result = await submitConsent(id, browserState(request, secure), { csrfToken: form.get('csrf_token'), decision: form.get('decision') }, context, request.ip);
+    const result = await submitConsent(
+      id,
+      browserState(request, secure),
+      { csrfToken: form.get('csrf_token'), decision: form.get('decision') },
+      context,
+      request.ip,
+    );
     if (result.kind === 'login') return sendRedirect(reply, `${base}/${id}`);
     return sendAuthorizationResponse(reply, result.response);
   });

@@ -6,7 +6,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
-import { handleEndSessionRequest, submitEndSessionConfirmation, type EndSessionOutcome } from '../../core/logout/end-session.js';
+import {
+  handleEndSessionRequest,
+  submitEndSessionConfirmation,
+  type EndSessionOutcome,
+} from '../../core/logout/end-session.js';
 import type { Params } from '../../core/params.js';
 import { renderLogoutConfirmPage, renderSignedOutPage } from '../../ui/pages.js';
 import { BROWSER_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
@@ -31,7 +35,10 @@ export function registerLogoutRoutes(app: FastifyInstance, context: ProviderCont
       return sendHtml(reply, 200, renderSignedOutPage(outcome.lang !== undefined ? { lang: outcome.lang } : {}));
     }
     if (outcome.newBrowserId !== null) {
-      reply.header('set-cookie', serializeCookie(BROWSER_COOKIE, outcome.newBrowserId, { secure, maxAgeSeconds: BROWSER_COOKIE_MAX_AGE }));
+      reply.header(
+        'set-cookie',
+        serializeCookie(BROWSER_COOKIE, outcome.newBrowserId, { secure, maxAgeSeconds: BROWSER_COOKIE_MAX_AGE }),
+      );
     }
     const page = renderLogoutConfirmPage({
       action: LOGOUT_CONFIRM_PATH,
@@ -42,7 +49,8 @@ export function registerLogoutRoutes(app: FastifyInstance, context: ProviderCont
       ...(outcome.lang !== undefined ? { lang: outcome.lang } : {}),
     });
     // form-action must allow the redirect that answers the confirmation POST.
-    const csp = outcome.postLogoutRedirectUri !== null ? cspAllowingRedirectTo(outcome.postLogoutRedirectUri) : undefined;
+    const csp =
+      outcome.postLogoutRedirectUri !== null ? cspAllowingRedirectTo(outcome.postLogoutRedirectUri) : undefined;
     return sendHtml(reply, 200, page, csp);
   }
 

@@ -109,14 +109,20 @@ export function registerOperationsRoutes(app: FastifyInstance, context: Provider
   const tokenDigest = context.settings.metricsToken ? sha256(context.settings.metricsToken) : null;
   app.get('/metrics', { config: { responseKind: 'json' } }, async (request, reply) => {
     if (tokenDigest === null) {
-      return sendOAuthJson(reply, 404, { error: 'not_found', error_description: 'metrics are disabled: set GATEHOUSE_METRICS_TOKEN or metrics_token' });
+      return sendOAuthJson(reply, 404, {
+        error: 'not_found',
+        error_description: 'metrics are disabled: set GATEHOUSE_METRICS_TOKEN or metrics_token',
+      });
     }
     const authorization = request.headers.authorization ?? '';
     const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization);
     // Compared as digests, in constant time: no timing hints about the token.
     if (!match || !timingSafeEqual(sha256(match[1]!), tokenDigest)) {
       reply.header('www-authenticate', `Bearer realm="gatehouse-metrics"${match ? ', error="invalid_token"' : ''}`);
-      return sendOAuthJson(reply, 401, { error: 'invalid_token', error_description: 'GET /metrics needs Authorization: Bearer with the metrics token' });
+      return sendOAuthJson(reply, 401, {
+        error: 'invalid_token',
+        error_description: 'GET /metrics needs Authorization: Bearer with the metrics token',
+      });
     }
     await readiness.check();
     return reply

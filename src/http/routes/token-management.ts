@@ -11,13 +11,19 @@ import { formParams } from '../request-input.js';
 
 export function registerTokenManagementRoutes(app: FastifyInstance, context: ProviderContext): void {
   app.post(ENDPOINT_PATHS.revocation, { config: { responseKind: 'json' } }, async (request, reply) => {
-    await handleRevocationRequest({ params: formParams(request), authorization: request.headers.authorization, clientIp: request.ip }, context);
+    await handleRevocationRequest(
+      { params: formParams(request), authorization: request.headers.authorization, clientIp: request.ip },
+      context,
+    );
     // RFC 7009 §2.2: 200 whether or not the token was valid; the body is ignored by clients.
     return sendOAuthJson(reply, 200, {});
   });
 
   app.post(ENDPOINT_PATHS.introspection, { config: { responseKind: 'json' } }, async (request, reply) => {
-    const response = await handleIntrospectionRequest({ params: formParams(request), authorization: request.headers.authorization, clientIp: request.ip }, context);
+    const response = await handleIntrospectionRequest(
+      { params: formParams(request), authorization: request.headers.authorization, clientIp: request.ip },
+      context,
+    );
     return sendOAuthJson(reply, 200, response);
   });
 }

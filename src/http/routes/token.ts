@@ -11,7 +11,10 @@ import { formParams } from '../request-input.js';
 
 export function registerTokenRoutes(app: FastifyInstance, context: ProviderContext): void {
   app.post(ENDPOINT_PATHS.token, { config: { responseKind: 'json' } }, async (request, reply) => {
-    const response = await handleTokenRequest({ params: formParams(request), authorization: request.headers.authorization, clientIp: request.ip }, context);
+    const response = await handleTokenRequest(
+      { params: formParams(request), authorization: request.headers.authorization, clientIp: request.ip },
+      context,
+    );
     return sendOAuthJson(reply, 200, response);
   });
 }

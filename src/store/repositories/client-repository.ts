@@ -37,16 +37,21 @@ export interface ResourceRepository {
 export function clientRepository(ex: Executor): ClientRepository {
   return {
     create: async (client) => {
-      await ex.changing({ kind: 'client', clientId: client.clientId }, (tx) => tx.db.insertInto('clients').values(CLIENT.toRow(client)).execute());
+      await ex.changing({ kind: 'client', clientId: client.clientId }, (tx) =>
+        tx.db.insertInto('clients').values(CLIENT.toRow(client)).execute(),
+      );
     },
 
     upsert: async (client) => {
-      await ex.changing({ kind: 'client', clientId: client.clientId }, (tx) => upsertRecord(tx.db, CLIENT, client, 'client_id').execute());
+      await ex.changing({ kind: 'client', clientId: client.clientId }, (tx) =>
+        upsertRecord(tx.db, CLIENT, client, 'client_id').execute(),
+      );
     },
 
     get: (clientId) => findRecord(ex, CLIENT, (query) => query.where('client_id', '=', clientId)),
     list: () => listRecords(ex, CLIENT, (query) => query.orderBy('client_id')),
-    delete: (clientId) => ex.changing({ kind: 'client', clientId }, (tx) => deleteRow(tx.db, 'clients', 'client_id', clientId)),
+    delete: (clientId) =>
+      ex.changing({ kind: 'client', clientId }, (tx) => deleteRow(tx.db, 'clients', 'client_id', clientId)),
   };
 }
 
@@ -57,7 +62,8 @@ export function userRepository(ex: Executor): UserRepository {
     },
 
     // One statement, so that concurrent upserts of one username cannot both insert.
-    upsert: async (user) => USER.fromRow(await upsertRecord(ex.db, USER, user, 'username', ['id']).returningAll().executeTakeFirstOrThrow()),
+    upsert: async (user) =>
+      USER.fromRow(await upsertRecord(ex.db, USER, user, 'username', ['id']).returningAll().executeTakeFirstOrThrow()),
 
     getById: (id) => findRecord(ex, USER, (query) => query.where('id', '=', id)),
     getByUsername: (username) => findRecord(ex, USER, (query) => query.where('username', '=', username)),
@@ -69,12 +75,17 @@ export function userRepository(ex: Executor): UserRepository {
 export function resourceRepository(ex: Executor): ResourceRepository {
   return {
     upsert: async (resource) => {
-      await ex.changing({ kind: 'resource', identifier: resource.identifier }, (tx) => upsertRecord(tx.db, RESOURCE, resource, 'identifier').execute());
+      await ex.changing({ kind: 'resource', identifier: resource.identifier }, (tx) =>
+        upsertRecord(tx.db, RESOURCE, resource, 'identifier').execute(),
+      );
     },
 
     get: (identifier) => findRecord(ex, RESOURCE, (query) => query.where('identifier', '=', identifier)),
     list: () => listRecords(ex, RESOURCE, (query) => query.orderBy('identifier')),
-    delete: (identifier) => ex.changing({ kind: 'resource', identifier }, (tx) => deleteRow(tx.db, 'protected_resources', 'identifier', identifier)),
+    delete: (identifier) =>
+      ex.changing({ kind: 'resource', identifier }, (tx) =>
+        deleteRow(tx.db, 'protected_resources', 'identifier', identifier),
+      ),
   };
 }
 
@@ -87,11 +98,36 @@ const subjectType: FieldCodec<Client['subjectType'], string> = {
 };
 
 const CLIENT = rowCodec<Client, 'clients'>('clients', {
-  clientId: true, clientSecretHash: true, clientName: true, redirectUris: stringArray, grantTypes: stringArray, responseTypes: stringArray,
-  tokenEndpointAuthMethod: true, scope: true, requirePkce: intBool, idTokenSignedResponseAlg: true, idTokenClaims: optionalIntBool, subjectType,
-  postLogoutRedirectUris: stringArray, backchannelLogoutUri: true, backchannelLogoutSessionRequired: intBool, createdAt: true,
+  clientId: true,
+  clientSecretHash: true,
+  clientName: true,
+  redirectUris: stringArray,
+  grantTypes: stringArray,
+  responseTypes: stringArray,
+  tokenEndpointAuthMethod: true,
+  scope: true,
+  requirePkce: intBool,
+  idTokenSignedResponseAlg: true,
+  idTokenClaims: optionalIntBool,
+  subjectType,
+  postLogoutRedirectUris: stringArray,
+  backchannelLogoutUri: true,
+  backchannelLogoutSessionRequired: intBool,
+  createdAt: true,
 });
-const USER = rowCodec<User, 'users'>('users', { id: true, username: true, passwordHash: true, email: true, name: true, claims: jsonObject, createdAt: true });
+const USER = rowCodec<User, 'users'>('users', {
+  id: true,
+  username: true,
+  passwordHash: true,
+  email: true,
+  name: true,
+  claims: jsonObject,
+  createdAt: true,
+});
 const RESOURCE = rowCodec<ProtectedResource, 'protected_resources'>('protected_resources', {
-  identifier: true, name: true, scopes: stringArray, introspectionClientIds: stringArray, createdAt: true,
+  identifier: true,
+  name: true,
+  scopes: stringArray,
+  introspectionClientIds: stringArray,
+  createdAt: true,
 });

@@ -105,8 +105,16 @@ export function emptyCounts(): CleanupCounts {
   };
 }
 
-export async function runCleanup(db: Kysely<Database>, dialect: Dialect, now: number, policy: CleanupPolicy, wait: boolean, sweep: GrantSweep): Promise<CleanupResult> {
-  if (!Number.isInteger(policy.batchSize) || policy.batchSize < 1) throw new RangeError(`cleanup batch size must be a positive integer, not ${policy.batchSize}`);
+export async function runCleanup(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  now: number,
+  policy: CleanupPolicy,
+  wait: boolean,
+  sweep: GrantSweep,
+): Promise<CleanupResult> {
+  if (!Number.isInteger(policy.batchSize) || policy.batchSize < 1)
+    throw new RangeError(`cleanup batch size must be a positive integer, not ${policy.batchSize}`);
   if (dialect !== 'postgres') return { status: 'done', deleted: await deleteExpired(db, dialect, now, policy, sweep) };
   // A session-level advisory lock on one connection of the pool, held for the whole run; the
   // deletes run on that same connection, each statement in its own (autocommit) transaction
@@ -140,7 +148,14 @@ type Db = Kysely<Database>;
  * with `recheck` repeated on the outer DELETE (a row may have changed since the inner SELECT).
  */
 interface ExpiredRows {
-  table: 'sessions' | 'interactions' | 'access_tokens' | 'refresh_tokens' | 'authorization_codes' | 'logout_deliveries' | 'audit_events';
+  table:
+    | 'sessions'
+    | 'interactions'
+    | 'access_tokens'
+    | 'refresh_tokens'
+    | 'authorization_codes'
+    | 'logout_deliveries'
+    | 'audit_events';
   key: string;
   /** The SELECT of up to `n` primary keys, oldest expiry first. */
   candidates: (db: Db, n: number) => SelectQueryBuilder<Database, never, object>;
@@ -150,10 +165,17 @@ interface ExpiredRows {
   returning: 'grant_id' | 'sid' | 'id';
 }
 
-async function deleteExpired(db: Db, dialect: Dialect, now: number, policy: CleanupPolicy, sweep: GrantSweep): Promise<CleanupCounts> {
+async function deleteExpired(
+  db: Db,
+  dialect: Dialect,
+  now: number,
+  policy: CleanupPolicy,
+  sweep: GrantSweep,
+): Promise<CleanupCounts> {
   const counts = emptyCounts();
   const n = policy.batchSize;
-  const lock = <Q extends { forUpdate(): Q; skipLocked(): Q }>(query: Q): Q => (dialect === 'postgres' ? query.forUpdate().skipLocked() : query);
+  const lock = <Q extends { forUpdate(): Q; skipLocked(): Q }>(query: Q): Q =>
+    dialect === 'postgres' ? query.forUpdate().skipLocked() : query;
 
   for (const kind of expiredRows(now, policy)) {
     await drain(n, async () => {
@@ -168,7 +190,10 @@ async function deleteExpired(db: Db, dialect: Dialect, now: number, policy: Clea
       } else if (kind.returning === 'sid' && values.length > 0) {
         // (Still only grants that old: one made in the last moment of a session is left to the sweep.)
         const grants = await db.selectFrom('grants').select('id').where('sid', 'in', values).execute();
-        counts.grants += await deleteUnusedGrants(db, uniqueNonNull(grants.map((grant) => grant.id)), { now, minAgeMs: policy.grantMinAgeMs });
+        counts.grants += await deleteUnusedGrants(db, uniqueNonNull(grants.map((grant) => grant.id)), {
+          now,
+          minAgeMs: policy.grantMinAgeMs,
+        });
       }
       return rows.length;
     });
@@ -191,65 +216,136 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
     // passed too: every grant made in the session is then at least that old, so the grants whose
     // only remaining tie was the session can go with it (none can still be waiting for its code).
     {
-      table: 'sessions', key: 'id_hash', count: 'sessions', returning: 'sid',
-      candidates: (db, n) => db.selectFrom('sessions').select('id_hash').where('expires_at', '<=', sessionCutoff).orderBy('expires_at').limit(n),
+      table: 'sessions',
+      key: 'id_hash',
+      count: 'sessions',
+      returning: 'sid',
+      candidates: (db, n) =>
+        db
+          .selectFrom('sessions')
+          .select('id_hash')
+          .where('expires_at', '<=', sessionCutoff)
+          .orderBy('expires_at')
+          .limit(n),
     },
     {
-      table: 'interactions', key: 'id', count: 'interactions', returning: 'id',
-      candidates: (db, n) => db.selectFrom('interactions').select('id').where('expires_at', '<=', now).orderBy('expires_at').limit(n),
+      table: 'interactions',
+      key: 'id',
+      count: 'interactions',
+      returning: 'id',
+      candidates: (db, n) =>
+        db.selectFrom('interactions').select('id').where('expires_at', '<=', now).orderBy('expires_at').limit(n),
     },
     // Access token records go at the JWT's exp: after it no verifier accepts the token anyway.
     {
-      table: 'access_tokens', key: 'jti', count: 'access_tokens', returning: 'grant_id',
-      candidates: (db, n) => db.selectFrom('access_tokens').select('jti').where('expires_at', '<=', now).orderBy('expires_at').limit(n),
+      table: 'access_tokens',
+      key: 'jti',
+      count: 'access_tokens',
+      returning: 'grant_id',
+      candidates: (db, n) =>
+        db.selectFrom('access_tokens').select('jti').where('expires_at', '<=', now).orderBy('expires_at').limit(n),
     },
     // Whole refresh token families past their absolute expiry, rotated members included.
     {
-      table: 'refresh_tokens', key: 'token_hash', count: 'refresh_tokens', returning: 'grant_id',
-      candidates: (db, n) => db.selectFrom('refresh_tokens').select('token_hash').where('family_expires_at', '<=', now).orderBy('family_expires_at').limit(n),
+      table: 'refresh_tokens',
+      key: 'token_hash',
+      count: 'refresh_tokens',
+      returning: 'grant_id',
+      candidates: (db, n) =>
+        db
+          .selectFrom('refresh_tokens')
+          .select('token_hash')
+          .where('family_expires_at', '<=', now)
+          .orderBy('family_expires_at')
+          .limit(n),
     },
     // Unrotated refresh tokens past their idle expiry and the grace window (index from 0007).
     // Rotated ones are not touched here: they stay for reuse detection until the family expires.
     {
-      table: 'refresh_tokens', key: 'token_hash', count: 'refresh_tokens', returning: 'grant_id', recheck: 'rotated_at',
+      table: 'refresh_tokens',
+      key: 'token_hash',
+      count: 'refresh_tokens',
+      returning: 'grant_id',
+      recheck: 'rotated_at',
       candidates: (db, n) =>
-        db.selectFrom('refresh_tokens').select('token_hash').where('rotated_at', 'is', null).where('expires_at', '<=', idleCutoff).orderBy('expires_at').limit(n),
+        db
+          .selectFrom('refresh_tokens')
+          .select('token_hash')
+          .where('rotated_at', 'is', null)
+          .where('expires_at', '<=', idleCutoff)
+          .orderBy('expires_at')
+          .limit(n),
     },
     // Codes never redeemed: nothing was issued from them (index from 0007).
     {
-      table: 'authorization_codes', key: 'code_hash', count: 'authorization_codes', returning: 'grant_id', recheck: 'consumed_at',
+      table: 'authorization_codes',
+      key: 'code_hash',
+      count: 'authorization_codes',
+      returning: 'grant_id',
+      recheck: 'consumed_at',
       candidates: (db, n) =>
-        db.selectFrom('authorization_codes').select('code_hash').where('consumed_at', 'is', null).where('expires_at', '<=', now).orderBy('expires_at').limit(n),
+        db
+          .selectFrom('authorization_codes')
+          .select('code_hash')
+          .where('consumed_at', 'is', null)
+          .where('expires_at', '<=', now)
+          .orderBy('expires_at')
+          .limit(n),
     },
     // Redeemed codes, once every token issued from them is gone (a replay has nothing left to
     // revoke). The retention keeps this scan from revisiting codes whose tokens still live.
     {
-      table: 'authorization_codes', key: 'code_hash', count: 'authorization_codes', returning: 'grant_id',
+      table: 'authorization_codes',
+      key: 'code_hash',
+      count: 'authorization_codes',
+      returning: 'grant_id',
       candidates: (db, n) =>
         db
           .selectFrom('authorization_codes as c')
           .select('c.code_hash')
           .where('c.expires_at', '<=', consumedCutoff)
           .where('c.consumed_at', 'is not', null)
-          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('access_tokens as a').select('a.jti').whereRef('a.grant_id', '=', 'c.grant_id'))))
-          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('refresh_tokens as r').select('r.token_hash').whereRef('r.grant_id', '=', 'c.grant_id'))))
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('access_tokens as a').select('a.jti').whereRef('a.grant_id', '=', 'c.grant_id'))),
+          )
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('refresh_tokens as r').select('r.token_hash').whereRef('r.grant_id', '=', 'c.grant_id'),
+              ),
+            ),
+          )
           .orderBy('c.expires_at')
           .limit(n) as unknown as SelectQueryBuilder<Database, never, object>,
     },
     // Back-channel logout deliveries delivered or given up (no next attempt), kept a while as
     // history for `gatehouse logout-deliveries list`.
     {
-      table: 'logout_deliveries', key: 'id', count: 'logout_deliveries', returning: 'id', recheck: 'next_attempt_at',
+      table: 'logout_deliveries',
+      key: 'id',
+      count: 'logout_deliveries',
+      returning: 'id',
+      recheck: 'next_attempt_at',
       candidates: (db, n) =>
-        db.selectFrom('logout_deliveries').select('id').where('next_attempt_at', 'is', null).where('created_at', '<=', deliveryCutoff).orderBy('created_at').limit(n),
+        db
+          .selectFrom('logout_deliveries')
+          .select('id')
+          .where('next_attempt_at', 'is', null)
+          .where('created_at', '<=', deliveryCutoff)
+          .orderBy('created_at')
+          .limit(n),
     },
   ];
   // The audit trail beyond its retention (by the index on `at`, from the audit migration).
   if (policy.auditRetentionMs !== undefined) {
     const auditCutoff = now - policy.auditRetentionMs;
     kinds.push({
-      table: 'audit_events', key: 'id', count: 'audit_events', returning: 'id',
-      candidates: (db, n) => db.selectFrom('audit_events').select('id').where('at', '<=', auditCutoff).orderBy('at').limit(n),
+      table: 'audit_events',
+      key: 'id',
+      count: 'audit_events',
+      returning: 'id',
+      candidates: (db, n) =>
+        db.selectFrom('audit_events').select('id').where('at', '<=', auditCutoff).orderBy('at').limit(n),
     });
   }
   return kinds;
@@ -272,7 +368,11 @@ function uniqueNonNull(values: ReadonlyArray<string | null>): string[] {
  * Deletes those of `ids` that no code, access token or refresh token references any more, whose
  * session is gone, and which are at least `minAgeMs` old. Checked and deleted in one statement.
  */
-async function deleteUnusedGrants(db: Db, ids: readonly string[], options: { now: number; minAgeMs: number }): Promise<number> {
+async function deleteUnusedGrants(
+  db: Db,
+  ids: readonly string[],
+  options: { now: number; minAgeMs: number },
+): Promise<number> {
   let deleted = 0;
   // Bounded IN lists (SQLite allows 32766 parameters, PostgreSQL 65535).
   for (let start = 0; start < ids.length; start += 1000) {
@@ -281,11 +381,30 @@ async function deleteUnusedGrants(db: Db, ids: readonly string[], options: { now
       .deleteFrom('grants')
       .where('id', 'in', chunk)
       .where('created_at', '<=', options.now - options.minAgeMs)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('authorization_codes').select('code_hash').whereRef('authorization_codes.grant_id', '=', 'grants.id'))))
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('access_tokens').select('jti').whereRef('access_tokens.grant_id', '=', 'grants.id'))))
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('refresh_tokens').select('token_hash').whereRef('refresh_tokens.grant_id', '=', 'grants.id'))))
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('authorization_codes')
+              .select('code_hash')
+              .whereRef('authorization_codes.grant_id', '=', 'grants.id'),
+          ),
+        ),
+      )
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('access_tokens').select('jti').whereRef('access_tokens.grant_id', '=', 'grants.id'))),
+      )
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('refresh_tokens').select('token_hash').whereRef('refresh_tokens.grant_id', '=', 'grants.id'),
+          ),
+        ),
+      )
       .where(({ or, eb, not, exists, selectFrom }) =>
-        or([eb('grants.sid', 'is', null), not(exists(selectFrom('sessions').select('id_hash').whereRef('sessions.sid', '=', 'grants.sid')))]),
+        or([
+          eb('grants.sid', 'is', null),
+          not(exists(selectFrom('sessions').select('id_hash').whereRef('sessions.sid', '=', 'grants.sid'))),
+        ]),
       )
       .returning('id')
       .execute();
@@ -300,7 +419,10 @@ async function sweepGrants(db: Db, now: number, policy: CleanupPolicy, sweep: Gr
   const after = sweep.after;
   if (after) {
     query = query.where(({ or, and, eb }) =>
-      or([eb('created_at', '>', after.createdAt), and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]),
+      or([
+        eb('created_at', '>', after.createdAt),
+        and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
+      ]),
     );
   }
   const batch = await query.orderBy('created_at').orderBy('id').limit(policy.batchSize).execute();

@@ -22,12 +22,19 @@ export function signingKeyRepository(ex: Executor): SigningKeyRepository {
     get: (kid) => findRecord(ex, SIGNING_KEY, (query) => query.where('kid', '=', kid)),
 
     create: async (key) => {
-      await ex.changing({ kind: 'signing_keys' }, (tx) => tx.db.insertInto('signing_keys').values(SIGNING_KEY.toRow(key)).execute());
+      await ex.changing({ kind: 'signing_keys' }, (tx) =>
+        tx.db.insertInto('signing_keys').values(SIGNING_KEY.toRow(key)).execute(),
+      );
     },
 
     retire: async (kid, at) => {
       const result = await ex.changing({ kind: 'signing_keys' }, (tx) =>
-        tx.db.updateTable('signing_keys').set({ retired_at: at }).where('kid', '=', kid).where('retired_at', 'is', null).executeTakeFirst(),
+        tx.db
+          .updateTable('signing_keys')
+          .set({ retired_at: at })
+          .where('kid', '=', kid)
+          .where('retired_at', 'is', null)
+          .executeTakeFirst(),
       );
       return result.numUpdatedRows > 0n;
     },
@@ -35,5 +42,11 @@ export function signingKeyRepository(ex: Executor): SigningKeyRepository {
 }
 
 const SIGNING_KEY = rowCodec<SigningKeyRecord, 'signing_keys'>('signing_keys', {
-  kid: true, alg: true, publicJwk: true, privateJwkEncrypted: true, createdAt: true, activatesAt: true, retiredAt: true,
+  kid: true,
+  alg: true,
+  publicJwk: true,
+  privateJwkEncrypted: true,
+  createdAt: true,
+  activatesAt: true,
+  retiredAt: true,
 });

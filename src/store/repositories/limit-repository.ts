@@ -13,7 +13,11 @@ export interface RateLimitRepository {
    * when any key is blocked at `now`, nothing is counted: of concurrent callers only as many
    * get through as the policy allows before its block starts.
    */
-  hit(entries: Array<{ key: string; policy: RateLimitPolicy }>, now: number, options: { unlessBlocked: boolean }): Promise<RateLimitHitResult>;
+  hit(
+    entries: Array<{ key: string; policy: RateLimitPolicy }>,
+    now: number,
+    options: { unlessBlocked: boolean },
+  ): Promise<RateLimitHitResult>;
   /** Takes back one attempt counted by `hit` (an attempt that turned out fine); atomic. */
   release(key: string, policy: RateLimitPolicy, now: number): Promise<void>;
   /** Forgets the counter of `key`. */
@@ -97,39 +101,48 @@ async function hit(
   now: number,
   options: { unlessBlocked: boolean },
 ): Promise<RateLimitHitResult> {
-  const order = entries.map((_, index) => index).sort((a, b) => (entries[a]!.key < entries[b]!.key ? -1 : entries[a]!.key > entries[b]!.key ? 1 : 0));
+  const order = entries
+    .map((_, index) => index)
+    .sort((a, b) => (entries[a]!.key < entries[b]!.key ? -1 : entries[a]!.key > entries[b]!.key ? 1 : 0));
   try {
-    return await ex.transaction(async (tx) => {
-      const states: RateLimitState[] = [];
-      for (const index of order) {
-        const { key, policy } = entries[index]!;
-        const row = await tx.db
-          .insertInto('rate_limits')
-          .values({ key, attempts: 1, last_at: now, blocked_until: 0, expires_at: now + policy.forgetAfterMs })
-          .onConflict((oc) => {
-            const update = oc.column('key').doUpdateSet({
-              attempts: sql<number>`case when ${sql.ref('rate_limits.expires_at')} <= ${now} then 1 else ${sql.ref('rate_limits.attempts')} + 1 end`,
-              last_at: now,
-            });
-            return options.unlessBlocked ? update.where(sql.ref('rate_limits.blocked_until'), '<=', now) : update;
-          })
-          .returning('attempts')
-          .executeTakeFirst();
-        if (!row) {
-          const blocked = await tx.db.selectFrom('rate_limits').select('blocked_until').where('key', '=', key).executeTakeFirstOrThrow();
-          throw new RateLimitBlocked(blocked.blocked_until);
+    return await ex.transaction(
+      async (tx) => {
+        const states: RateLimitState[] = [];
+        for (const index of order) {
+          const { key, policy } = entries[index]!;
+          const row = await tx.db
+            .insertInto('rate_limits')
+            .values({ key, attempts: 1, last_at: now, blocked_until: 0, expires_at: now + policy.forgetAfterMs })
+            .onConflict((oc) => {
+              const update = oc.column('key').doUpdateSet({
+                attempts: sql<number>`case when ${sql.ref('rate_limits.expires_at')} <= ${now} then 1 else ${sql.ref('rate_limits.attempts')} + 1 end`,
+                last_at: now,
+              });
+              return options.unlessBlocked ? update.where(sql.ref('rate_limits.blocked_until'), '<=', now) : update;
+            })
+            .returning('attempts')
+            .executeTakeFirst();
+          if (!row) {
+            const blocked = await tx.db
+              .selectFrom('rate_limits')
+              .select('blocked_until')
+              .where('key', '=', key)
+              .executeTakeFirstOrThrow();
+            throw new RateLimitBlocked(blocked.blocked_until);
+          }
+          const block = policy.blockMs(row.attempts);
+          const blockedUntil = block > 0 ? now + block : 0;
+          await tx.db
+            .updateTable('rate_limits')
+            .set({ blocked_until: blockedUntil, expires_at: Math.max(blockedUntil, now + policy.forgetAfterMs) })
+            .where('key', '=', key)
+            .execute();
+          states[index] = { key, attempts: row.attempts, blockedUntil };
         }
-        const block = policy.blockMs(row.attempts);
-        const blockedUntil = block > 0 ? now + block : 0;
-        await tx.db
-          .updateTable('rate_limits')
-          .set({ blocked_until: blockedUntil, expires_at: Math.max(blockedUntil, now + policy.forgetAfterMs) })
-          .where('key', '=', key)
-          .execute();
-        states[index] = { key, attempts: row.attempts, blockedUntil };
-      }
-      return { counted: true as const, states };
-    }, { savepoint: true });
+        return { counted: true as const, states };
+      },
+      { savepoint: true },
+    );
   } catch (error) {
     // Thrown inside the transaction so that the keys counted before it are rolled back.
     if (error instanceof RateLimitBlocked) return { counted: false, blockedUntil: error.blockedUntil };
@@ -178,7 +191,8 @@ function rowToAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
   let details: Record<string, unknown> = {};
   try {
     const parsed = JSON.parse(row.details) as unknown;
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) details = parsed as Record<string, unknown>;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      details = parsed as Record<string, unknown>;
   } catch {
     details = { unparsed: row.details };
   }

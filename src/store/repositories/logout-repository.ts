@@ -45,7 +45,13 @@ export interface LogoutDeliveryRepository {
 export function logoutRepository(ex: Executor): LogoutRepository {
   return {
     sessionClientIds: async (sid) => {
-      const rows = await ex.db.selectFrom('grants').select('client_id').where('sid', '=', sid).groupBy('client_id').orderBy('client_id').execute();
+      const rows = await ex.db
+        .selectFrom('grants')
+        .select('client_id')
+        .where('sid', '=', sid)
+        .groupBy('client_id')
+        .orderBy('client_id')
+        .execute();
       return rows.map((row) => row.client_id);
     },
 
@@ -53,7 +59,11 @@ export function logoutRepository(ex: Executor): LogoutRepository {
     // the same transaction, so a logout is never recorded without them, nor twice.
     endSession: async (sessionIdHash, deliveries) =>
       ex.transaction(async (tx) => {
-        const deleted = await tx.db.deleteFrom('sessions').where('id_hash', '=', sessionIdHash).returning('id_hash').executeTakeFirst();
+        const deleted = await tx.db
+          .deleteFrom('sessions')
+          .where('id_hash', '=', sessionIdHash)
+          .returning('id_hash')
+          .executeTakeFirst();
         if (!deleted) return false;
         if (deliveries.length > 0) {
           await tx.db.insertInto('logout_deliveries').values(deliveries.map(LOGOUT_DELIVERY.toRow)).execute();
@@ -69,7 +79,12 @@ export function logoutDeliveryRepository(ex: Executor): LogoutDeliveryRepository
    * since (`attempts = attempt`: the claim still holds) and, with `undelivered`, while it is not
    * delivered; true when it did.
    */
-  const updateAttempt = async (id: string, attempt: number, set: UpdateObject<Database, 'logout_deliveries'>, undelivered: boolean): Promise<boolean> => {
+  const updateAttempt = async (
+    id: string,
+    attempt: number,
+    set: UpdateObject<Database, 'logout_deliveries'>,
+    undelivered: boolean,
+  ): Promise<boolean> => {
     let query = ex.db.updateTable('logout_deliveries').set(set).where('id', '=', id).where('attempts', '=', attempt);
     if (undelivered) query = query.where('delivered_at', 'is', null);
     const result = await query.executeTakeFirst();
@@ -81,12 +96,17 @@ export function logoutDeliveryRepository(ex: Executor): LogoutDeliveryRepository
 
     list: (options = {}) =>
       listRecords(ex, LOGOUT_DELIVERY, (query) => {
-        let narrowed = options.failed ? query.where('delivered_at', 'is', null).where('last_error', 'is not', null) : query;
+        let narrowed = options.failed
+          ? query.where('delivered_at', 'is', null).where('last_error', 'is not', null)
+          : query;
         narrowed = narrowed.orderBy('created_at', 'desc').orderBy('id');
         return options.limit === undefined ? narrowed : narrowed.limit(options.limit);
       }),
 
-    listDue: (now, limit) => listRecords(ex, LOGOUT_DELIVERY, (query) => query.where('next_attempt_at', '<=', now).orderBy('next_attempt_at').orderBy('id').limit(limit)),
+    listDue: (now, limit) =>
+      listRecords(ex, LOGOUT_DELIVERY, (query) =>
+        query.where('next_attempt_at', '<=', now).orderBy('next_attempt_at').orderBy('id').limit(limit),
+      ),
 
     // `next_attempt_at <= now` in the UPDATE itself decides the one worker that gets the
     // attempt; moving it to the end of the lease takes the delivery out of everyone's scan.
@@ -105,14 +125,28 @@ export function logoutDeliveryRepository(ex: Executor): LogoutDeliveryRepository
       updateAttempt(
         id,
         attempt,
-        { delivered_at: outcome.deliveredAt, next_attempt_at: outcome.nextAttemptAt, last_error: outcome.lastError, logout_token: outcome.logoutToken },
+        {
+          delivered_at: outcome.deliveredAt,
+          next_attempt_at: outcome.nextAttemptAt,
+          last_error: outcome.lastError,
+          logout_token: outcome.logoutToken,
+        },
         false,
       ),
 
-    release: (id, attempt, now) => updateAttempt(id, attempt, { next_attempt_at: now, attempts: (eb) => eb('attempts', '-', 1) }, true),
+    release: (id, attempt, now) =>
+      updateAttempt(id, attempt, { next_attempt_at: now, attempts: (eb) => eb('attempts', '-', 1) }, true),
   };
 }
 
 const LOGOUT_DELIVERY = rowCodec<LogoutDelivery, 'logout_deliveries'>('logout_deliveries', {
-  id: true, clientId: true, uri: true, logoutToken: true, attempts: true, nextAttemptAt: true, lastError: true, deliveredAt: true, createdAt: true,
+  id: true,
+  clientId: true,
+  uri: true,
+  logoutToken: true,
+  attempts: true,
+  nextAttemptAt: true,
+  lastError: true,
+  deliveredAt: true,
+  createdAt: true,
 });

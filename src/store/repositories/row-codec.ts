@@ -69,7 +69,9 @@ type ColumnName<Field extends string> = Field extends `${infer Head}${infer Tail
  */
 export type RowSpec<R, Row> = {
   [Field in keyof R & string]-?: ColumnName<Field> extends keyof Row
-    ? FieldCodec<R[Field], Stored<Row, ColumnName<Field>>> | ([R[Field]] extends [Stored<Row, ColumnName<Field>>] ? true : never)
+    ?
+        | FieldCodec<R[Field], Stored<Row, ColumnName<Field>>>
+        | ([R[Field]] extends [Stored<Row, ColumnName<Field>>] ? true : never)
     : never;
 };
 
@@ -105,7 +107,10 @@ export function columnName(field: string): string {
 }
 
 /** The codec of `table`, whose rows hold the records R, stored as `spec` says field by field. */
-export function rowCodec<R, T extends keyof Database>(table: T, spec: RowSpec<R, Database[T]> & EveryColumn<R, Database[T]>): RowCodec<R, T> {
+export function rowCodec<R, T extends keyof Database>(
+  table: T,
+  spec: RowSpec<R, Database[T]> & EveryColumn<R, Database[T]>,
+): RowCodec<R, T> {
   const fields = Object.keys(spec);
   const columns = fields.map(columnName);
   const codecs = fields.map((field) => {

@@ -25,26 +25,47 @@ function selectAll<T extends keyof Database>(db: Kysely<Database>, table: T): Se
 }
 
 /** The record of the first row that SQL written once returns (a read by key, an UPDATE ... RETURNING). */
-export async function firstRecord<R, T extends keyof Database>(ex: Executor, codec: RowCodec<R, T>, text: string, parameters: readonly unknown[]): Promise<R | undefined> {
+export async function firstRecord<R, T extends keyof Database>(
+  ex: Executor,
+  codec: RowCodec<R, T>,
+  text: string,
+  parameters: readonly unknown[],
+): Promise<R | undefined> {
   const row = await ex.first<Selectable<Database[T]>>(text, parameters);
   return row && codec.fromRow(row);
 }
 
 /** The record of the first row `select *` narrowed by `narrow` finds, if any. */
-export async function findRecord<R, T extends keyof Database>(ex: Executor, codec: RowCodec<R, T>, narrow: (query: SelectAll<T>) => SelectAll<T>): Promise<R | undefined> {
+export async function findRecord<R, T extends keyof Database>(
+  ex: Executor,
+  codec: RowCodec<R, T>,
+  narrow: (query: SelectAll<T>) => SelectAll<T>,
+): Promise<R | undefined> {
   const row = await narrow(selectAll(ex.db, codec.table)).executeTakeFirst();
   return row && codec.fromRow(row);
 }
 
 /** The records of the rows `select *` narrowed by `narrow` finds. */
-export async function listRecords<R, T extends keyof Database>(ex: Executor, codec: RowCodec<R, T>, narrow: (query: SelectAll<T>) => SelectAll<T>): Promise<R[]> {
+export async function listRecords<R, T extends keyof Database>(
+  ex: Executor,
+  codec: RowCodec<R, T>,
+  narrow: (query: SelectAll<T>) => SelectAll<T>,
+): Promise<R[]> {
   const rows = (await narrow(selectAll(ex.db, codec.table)).execute()) as unknown as Array<Selectable<Database[T]>>;
   return rows.map(codec.fromRow);
 }
 
 /** Deletes the row whose `column` is `value`; true when there was one. */
-export async function deleteRow<T extends keyof Database>(db: Kysely<Database>, table: T, column: Column<T>, value: string): Promise<boolean> {
-  const result = await (db as unknown as AnyTables).deleteFrom(table as string).where(column as string, '=', value).executeTakeFirst();
+export async function deleteRow<T extends keyof Database>(
+  db: Kysely<Database>,
+  table: T,
+  column: Column<T>,
+  value: string,
+): Promise<boolean> {
+  const result = await (db as unknown as AnyTables)
+    .deleteFrom(table as string)
+    .where(column as string, '=', value)
+    .executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
 
@@ -63,5 +84,9 @@ export function upsertRecord<R, T extends keyof Database>(
   return (db as unknown as AnyTables)
     .insertInto(codec.table as string)
     .values(codec.toRow(record) as unknown as Record<string, unknown>)
-    .onConflict((oc) => oc.column(key).doUpdateSet((eb) => Object.fromEntries(replaced.map((column) => [column, eb.ref(`excluded.${column}`)])))) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
+    .onConflict((oc) =>
+      oc
+        .column(key)
+        .doUpdateSet((eb) => Object.fromEntries(replaced.map((column) => [column, eb.ref(`excluded.${column}`)]))),
+    ) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
 }

@@ -3,7 +3,15 @@
  * waiting for the user, consents, grants and their authorization codes.
  */
 import { createHash } from 'node:crypto';
-import type { AuthorizationCode, Consent, ConsumeCodeResult, Grant, Interaction, Session, StoredAuthorizationRequest } from '../records.js';
+import type {
+  AuthorizationCode,
+  Consent,
+  ConsumeCodeResult,
+  Grant,
+  Interaction,
+  Session,
+  StoredAuthorizationRequest,
+} from '../records.js';
 import type { Executor } from '../executor.js';
 import { intBool, jsonObject, rowCodec, stringArray, type FieldCodec } from './row-codec.js';
 import { findRecord, firstRecord } from './row-queries.js';
@@ -90,7 +98,10 @@ export function interactionRepository(ex: Executor): InteractionRepository {
     // The LIMIT stops the count at the cap: a full table costs no more than a full cap.
     countLive: async (now, atMost) => {
       const live = ex.db.selectFrom('interactions').select('id').where('expires_at', '>', now).limit(atMost).as('live');
-      const row = await ex.db.selectFrom(live).select((eb) => eb.fn.countAll<number | string | bigint>().as('count')).executeTakeFirstOrThrow();
+      const row = await ex.db
+        .selectFrom(live)
+        .select((eb) => eb.fn.countAll<number | string | bigint>().as('count'))
+        .executeTakeFirstOrThrow();
       return Number(row.count);
     },
   };
@@ -108,10 +119,15 @@ export function consentRepository(ex: Executor): ConsentRepository {
         const stored = await tx.db
           .insertInto('consents')
           .values(CONSENT.toRow({ ...consent, scopes: uniqueScopes(consent.scopes) }))
-          .onConflict((oc) => oc.columns(['user_id', 'client_id']).doUpdateSet((eb) => ({ scopes: eb.ref('consents.scopes') })))
+          .onConflict((oc) =>
+            oc.columns(['user_id', 'client_id']).doUpdateSet((eb) => ({ scopes: eb.ref('consents.scopes') })),
+          )
           .returning('scopes')
           .executeTakeFirstOrThrow();
-        const merged = uniqueScopes([...stringArray.decode(stored.scopes, 'consents.scopes', stored), ...consent.scopes]);
+        const merged = uniqueScopes([
+          ...stringArray.decode(stored.scopes, 'consents.scopes', stored),
+          ...consent.scopes,
+        ]);
         await tx.db
           .updateTable('consents')
           .set({ scopes: stringArray.encode(merged), granted_at: consent.grantedAt })
@@ -134,8 +150,18 @@ export function grantRepository(ex: Executor): GrantRepository {
     // `revoked_at IS NULL` keeps the first revocation time, which makes this idempotent.
     revoke: async (id, at) => {
       await ex.transaction(async (tx) => {
-        await tx.db.updateTable('grants').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).execute();
-        await tx.db.updateTable('access_tokens').set({ revoked_at: at }).where('grant_id', '=', id).where('revoked_at', 'is', null).execute();
+        await tx.db
+          .updateTable('grants')
+          .set({ revoked_at: at })
+          .where('id', '=', id)
+          .where('revoked_at', 'is', null)
+          .execute();
+        await tx.db
+          .updateTable('access_tokens')
+          .set({ revoked_at: at })
+          .where('grant_id', '=', id)
+          .where('revoked_at', 'is', null)
+          .execute();
       });
     },
   };
@@ -178,7 +204,13 @@ function uniqueScopes(scopes: readonly string[]): string[] {
  */
 const sessionSid: FieldCodec<string, string | null> = {
   encode: (sid) => sid,
-  decode: (sid, _label, row) => sid ?? createHash('sha256').update(`gatehouse sid\0${row.id_hash as string}`).digest().subarray(0, 16).toString('base64url'),
+  decode: (sid, _label, row) =>
+    sid ??
+    createHash('sha256')
+      .update(`gatehouse sid\0${row.id_hash as string}`)
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url'),
 };
 
 /**
@@ -199,15 +231,57 @@ const authorizationRequest: FieldCodec<StoredAuthorizationRequest, string> = {
   },
 };
 
-const SESSION = rowCodec<Session, 'sessions'>('sessions', { idHash: true, sid: sessionSid, userId: true, authTime: true, createdAt: true, expiresAt: true });
-const INTERACTION = rowCodec<Interaction, 'interactions'>('interactions', {
-  id: true, flowId: true, clientId: true, request: authorizationRequest, browserBindingHash: true, csrfToken: true, createdAt: true, expiresAt: true,
+const SESSION = rowCodec<Session, 'sessions'>('sessions', {
+  idHash: true,
+  sid: sessionSid,
+  userId: true,
+  authTime: true,
+  createdAt: true,
+  expiresAt: true,
 });
-const CONSENT = rowCodec<Consent, 'consents'>('consents', { userId: true, clientId: true, scopes: stringArray, grantedAt: true });
-const GRANT = rowCodec<Grant, 'grants'>('grants', { id: true, flowId: true, clientId: true, userId: true, scope: stringArray, sid: true, createdAt: true, revokedAt: true });
+const INTERACTION = rowCodec<Interaction, 'interactions'>('interactions', {
+  id: true,
+  flowId: true,
+  clientId: true,
+  request: authorizationRequest,
+  browserBindingHash: true,
+  csrfToken: true,
+  createdAt: true,
+  expiresAt: true,
+});
+const CONSENT = rowCodec<Consent, 'consents'>('consents', {
+  userId: true,
+  clientId: true,
+  scopes: stringArray,
+  grantedAt: true,
+});
+const GRANT = rowCodec<Grant, 'grants'>('grants', {
+  id: true,
+  flowId: true,
+  clientId: true,
+  userId: true,
+  scope: stringArray,
+  sid: true,
+  createdAt: true,
+  revokedAt: true,
+});
 const CODE = rowCodec<AuthorizationCode, 'authorization_codes'>('authorization_codes', {
-  codeHash: true, grantId: true, flowId: true, clientId: true, userId: true, redirectUri: true, redirectUriProvided: intBool, scope: stringArray,
-  codeChallenge: true, codeChallengeMethod: true, nonce: true, resources: stringArray, authTime: true, createdAt: true, expiresAt: true, consumedAt: true,
+  codeHash: true,
+  grantId: true,
+  flowId: true,
+  clientId: true,
+  userId: true,
+  redirectUri: true,
+  redirectUriProvided: intBool,
+  scope: stringArray,
+  codeChallenge: true,
+  codeChallengeMethod: true,
+  nonce: true,
+  resources: stringArray,
+  authTime: true,
+  createdAt: true,
+  expiresAt: true,
+  consumedAt: true,
 });
 
 const SESSION_LIVE_BY_ID_HASH = SESSION.selectWhere('"id_hash" = ? and "expires_at" > ?');

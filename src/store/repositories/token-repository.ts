@@ -26,18 +26,31 @@ export interface RefreshTokenRepository {
    * the successor's hash and encrypted value on it, and inserts `successor`, in one
    * transaction. Of any number of concurrent callers exactly one gets `rotated`.
    */
-  rotate(tokenHash: string, successor: RefreshTokenRecord, successorEncrypted: string, now: number): Promise<RotateRefreshTokenResult>;
+  rotate(
+    tokenHash: string,
+    successor: RefreshTokenRecord,
+    successorEncrypted: string,
+    now: number,
+  ): Promise<RotateRefreshTokenResult>;
 }
 
 export function accessTokenRepository(ex: Executor): AccessTokenRepository {
   return {
     create: async (token) => ex.run(ACCESS_TOKEN.insert(token)),
     get: (jti) => firstRecord(ex, ACCESS_TOKEN, ACCESS_TOKEN_BY_JTI, [jti]),
-    listByGrant: (grantId) => listRecords(ex, ACCESS_TOKEN, (query) => query.where('grant_id', '=', grantId).orderBy('created_at').orderBy('jti')),
+    listByGrant: (grantId) =>
+      listRecords(ex, ACCESS_TOKEN, (query) =>
+        query.where('grant_id', '=', grantId).orderBy('created_at').orderBy('jti'),
+      ),
 
     // `revoked_at IS NULL` keeps the first revocation time and tells a change from a no-op.
     revoke: async (jti, at) => {
-      const result = await ex.db.updateTable('access_tokens').set({ revoked_at: at }).where('jti', '=', jti).where('revoked_at', 'is', null).executeTakeFirst();
+      const result = await ex.db
+        .updateTable('access_tokens')
+        .set({ revoked_at: at })
+        .where('jti', '=', jti)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
   };
@@ -47,8 +60,12 @@ export function refreshTokenRepository(ex: Executor): RefreshTokenRepository {
   return {
     create: async (token) => ex.run(REFRESH_TOKEN.insert(token)),
     get: (tokenHash) => firstRecord(ex, REFRESH_TOKEN, REFRESH_TOKEN_BY_HASH, [tokenHash]),
-    listByGrant: (grantId) => listRecords(ex, REFRESH_TOKEN, (query) => query.where('grant_id', '=', grantId).orderBy('created_at').orderBy('token_hash')),
-    rotate: (tokenHash, successor, successorEncrypted, now) => rotate(ex, tokenHash, successor, successorEncrypted, now),
+    listByGrant: (grantId) =>
+      listRecords(ex, REFRESH_TOKEN, (query) =>
+        query.where('grant_id', '=', grantId).orderBy('created_at').orderBy('token_hash'),
+      ),
+    rotate: (tokenHash, successor, successorEncrypted, now) =>
+      rotate(ex, tokenHash, successor, successorEncrypted, now),
   };
 }
 
@@ -60,9 +77,20 @@ export function refreshTokenRepository(ex: Executor): RefreshTokenRepository {
  * inserted in the same transaction, so a token is never marked rotated without its successor
  * existing, nor the other way round.
  */
-async function rotate(ex: Executor, tokenHash: string, successor: RefreshTokenRecord, successorEncrypted: string, now: number): Promise<RotateRefreshTokenResult> {
+async function rotate(
+  ex: Executor,
+  tokenHash: string,
+  successor: RefreshTokenRecord,
+  successorEncrypted: string,
+  now: number,
+): Promise<RotateRefreshTokenResult> {
   const rotated = await ex.transaction(async (tx) => {
-    const row = await tx.first<Selectable<RefreshTokensTable>>(REFRESH_TOKEN_ROTATE, [now, successor.tokenHash, successorEncrypted, tokenHash]);
+    const row = await tx.first<Selectable<RefreshTokensTable>>(REFRESH_TOKEN_ROTATE, [
+      now,
+      successor.tokenHash,
+      successorEncrypted,
+      tokenHash,
+    ]);
     if (row) await tx.run(REFRESH_TOKEN.insert(successor));
     return row;
   });
@@ -77,14 +105,34 @@ async function rotate(ex: Executor, tokenHash: string, successor: RefreshTokenRe
 // --- Row mapping ----------------------------------------------------------------------------
 
 const ACCESS_TOKEN = rowCodec<AccessTokenRecord, 'access_tokens'>('access_tokens', {
-  jti: true, grantId: true, flowId: true, clientId: true, userId: true, scope: stringArray, audience: stringArray, createdAt: true, expiresAt: true, revokedAt: true,
+  jti: true,
+  grantId: true,
+  flowId: true,
+  clientId: true,
+  userId: true,
+  scope: stringArray,
+  audience: stringArray,
+  createdAt: true,
+  expiresAt: true,
+  revokedAt: true,
 });
 const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_tokens', {
-  tokenHash: true, grantId: true, flowId: true, clientId: true, userId: true, scope: stringArray, resources: stringArray, authTime: true,
-  createdAt: true, expiresAt: true, familyExpiresAt: true, rotatedAt: true, successorHash: true, successorEncrypted: true,
+  tokenHash: true,
+  grantId: true,
+  flowId: true,
+  clientId: true,
+  userId: true,
+  scope: stringArray,
+  resources: stringArray,
+  authTime: true,
+  createdAt: true,
+  expiresAt: true,
+  familyExpiresAt: true,
+  rotatedAt: true,
+  successorHash: true,
+  successorEncrypted: true,
 });
 
 const ACCESS_TOKEN_BY_JTI = ACCESS_TOKEN.selectWhere('"jti" = ?');
 const REFRESH_TOKEN_BY_HASH = REFRESH_TOKEN.selectWhere('"token_hash" = ?');
-const REFRESH_TOKEN_ROTATE =
-  `update "refresh_tokens" set "rotated_at" = ?, "successor_hash" = ?, "successor_encrypted" = ? where "token_hash" = ? and "rotated_at" is null returning ${REFRESH_TOKEN.columns}`;
+const REFRESH_TOKEN_ROTATE = `update "refresh_tokens" set "rotated_at" = ?, "successor_hash" = ?, "successor_encrypted" = ? where "token_hash" = ? and "rotated_at" is null returning ${REFRESH_TOKEN.columns}`;

@@ -22,7 +22,10 @@ import { issueFirstRefreshToken } from '../refresh-token-family.js';
  * it starts, the access token's record and the user's claims (prepareTokens); and the registered
  * resources a request may narrow the audience to.
  */
-export type AuthorizationCodeGrantDeps = Pick<ProviderContext, 'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now'> & {
+export type AuthorizationCodeGrantDeps = Pick<
+  ProviderContext,
+  'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now'
+> & {
   store: Pick<Store, 'codes' | 'grants' | 'refreshTokens' | 'accessTokens' | 'users' | 'resources'> & Transactions;
 };
 
@@ -54,7 +57,11 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
  */
 const UNREDEEMABLE = 'code is invalid, expired, already used, or was issued to another client';
 
-async function redeemCode(params: Params, client: Client, context: AuthorizationCodeGrantDeps): Promise<PreparedTokens> {
+async function redeemCode(
+  params: Params,
+  client: Client,
+  context: AuthorizationCodeGrantDeps,
+): Promise<PreparedTokens> {
   const code = params.get('code');
   if (code === undefined) throw new InvalidRequest('code is required');
   const now = context.now();
@@ -93,14 +100,18 @@ async function redeemCode(params: Params, client: Client, context: Authorization
   if (result.status === 'not_found') throw refuse(context, now, client, stored, 'unknown');
   if (result.status === 'replayed') return replayed(result.code, context, now);
 
-  context.events.emit({ type: 'code.redeemed', flowId: stored.flowId, clientId: client.clientId, grantId: stored.grantId }, now);
+  context.events.emit(
+    { type: 'code.redeemed', flowId: stored.flowId, clientId: client.clientId, grantId: stored.grantId },
+    now,
+  );
   // The session the user authorized in: its public id goes into the ID token (`sid`).
   const sid = (await context.store.grants.get(stored.grantId))?.sid ?? null;
 
   // RFC 6749 §1.5 / OIDC Core §11: a refresh token when the client may use the grant and,
   // for OpenID requests, the user granted offline access.
   const wantsRefresh =
-    client.grantTypes.includes('refresh_token') && (!stored.scope.includes('openid') || stored.scope.includes('offline_access'));
+    client.grantTypes.includes('refresh_token') &&
+    (!stored.scope.includes('openid') || stored.scope.includes('offline_access'));
   const refreshToken = wantsRefresh
     ? await issueFirstRefreshToken(
         {
@@ -148,7 +159,11 @@ async function redeemCode(params: Params, client: Client, context: Authorization
  * does not ask for the code to be burnt after a wrong verifier, and burning it would hand anyone
  * who saw the code a way to break the rightful client's sign-in.
  */
-async function checkRequest(params: Params, stored: AuthorizationCode, context: Pick<ProviderContext, 'resources'>): Promise<string[]> {
+async function checkRequest(
+  params: Params,
+  stored: AuthorizationCode,
+  context: Pick<ProviderContext, 'resources'>,
+): Promise<string[]> {
   // RFC 6749 §4.1.3: redirect_uri is required, and must be identical, if it was included in
   // the authorization request.
   const redirectUri = params.get('redirect_uri');
@@ -164,7 +179,8 @@ async function checkRequest(params: Params, stored: AuthorizationCode, context: 
 
   // RFC 8707 §2.2: the token request may narrow the audience to some authorized resources.
   const resources = await requestedResources(params, context.resources);
-  if (!isSubset(resources, stored.resources)) throw new InvalidTarget('resource was not part of the authorization request');
+  if (!isSubset(resources, stored.resources))
+    throw new InvalidTarget('resource was not part of the authorization request');
   return resources;
 }
 
@@ -184,7 +200,10 @@ async function replayed(
   // looked for tokens but before it committed; revoking again, after that commit, covers
   // it (the redemption itself re-checks the grant once its token exists, see redeemCode).
   await context.store.grants.revoke(stored.grantId, now);
-  context.events.emit({ type: 'code.replayed', flowId: stored.flowId, clientId: stored.clientId, grantId: stored.grantId }, now);
+  context.events.emit(
+    { type: 'code.replayed', flowId: stored.flowId, clientId: stored.clientId, grantId: stored.grantId },
+    now,
+  );
   throw new InvalidGrant(UNREDEEMABLE);
 }
 
@@ -197,6 +216,9 @@ function refuse(
   reason: CodeRefusal,
   detail: string | null = null,
 ): InvalidGrant {
-  context.events.emit({ type: 'code.refused', flowId: stored?.flowId ?? null, clientId: client.clientId, reason, detail }, now);
+  context.events.emit(
+    { type: 'code.refused', flowId: stored?.flowId ?? null, clientId: client.clientId, reason, detail },
+    now,
+  );
   return new InvalidGrant(UNREDEEMABLE);
 }

@@ -25,10 +25,12 @@ export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = 
 
   async handle(params: Params, client: Client, context: ClientCredentialsGrantDeps): Promise<TokenResponse> {
     // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
-    if (client.tokenEndpointAuthMethod === 'none') throw new UnauthorizedClient('public clients cannot use client_credentials');
+    if (client.tokenEndpointAuthMethod === 'none')
+      throw new UnauthorizedClient('public clients cannot use client_credentials');
     const requested = parseScope(params.get('scope'));
     const userScope = requested.find((scope) => USER_SCOPES.has(scope));
-    if (userScope !== undefined) throw new InvalidScope(`scope ${userScope} needs a user and is not available with client_credentials`);
+    if (userScope !== undefined)
+      throw new InvalidScope(`scope ${userScope} needs a user and is not available with client_credentials`);
     const registered = parseScope(client.scope).filter((scope) => !USER_SCOPES.has(scope));
     const scope = allowedScope(requested, registered);
     const resources = await requestedResources(params, context.resources);

@@ -19,7 +19,10 @@ import type { GrantHandler, TokenResponse } from '../grant-handler.js';
  * access token's record and the user's claims (prepareTokens), and the registered resources a
  * refresh may narrow the audience to; the key ring seals the successor (and signs).
  */
-export type RefreshTokenGrantDeps = Pick<ProviderContext, 'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now'> & {
+export type RefreshTokenGrantDeps = Pick<
+  ProviderContext,
+  'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now'
+> & {
   store: Pick<Store, 'refreshTokens' | 'grants' | 'accessTokens' | 'users' | 'resources'> & Transactions;
 };
 
@@ -55,7 +58,12 @@ async function newSuccessor(context: Pick<ProviderContext, 'keys'>): Promise<Suc
   return { token, sealed: await context.keys.seal(token) };
 }
 
-async function refresh(params: Params, client: Client, successor: Successor, context: RefreshTokenGrantDeps): Promise<PreparedTokens> {
+async function refresh(
+  params: Params,
+  client: Client,
+  successor: Successor,
+  context: RefreshTokenGrantDeps,
+): Promise<PreparedTokens> {
   const presented = params.get('refresh_token');
   if (presented === undefined) throw new InvalidRequest('refresh_token is required');
   const now = context.now();
@@ -63,7 +71,8 @@ async function refresh(params: Params, client: Client, successor: Successor, con
   const stored = await context.store.refreshTokens.get(hash);
   // RFC 6749 §6: the token must have been issued to the authenticated client.
   // One message for both: another client must not learn that a token it holds is real.
-  if (!stored || stored.clientId !== client.clientId) throw new InvalidGrant('refresh token is unknown or was not issued to this client');
+  if (!stored || stored.clientId !== client.clientId)
+    throw new InvalidGrant('refresh token is unknown or was not issued to this client');
   const grant = await context.store.grants.get(stored.grantId);
   if (!grant || grant.revokedAt !== null) throw new InvalidGrant('refresh token was revoked');
   if (stored.familyExpiresAt <= now) throw new InvalidGrant('refresh token has expired');
@@ -114,13 +123,17 @@ async function rotate(
     const { token, record } = newRefreshToken(familyOf(stored), context, now, successor.token);
     const result = await context.store.refreshTokens.rotate(hash, record, successor.sealed, now);
     if (result.status === 'rotated') return token;
-    if (result.status === 'not_found') throw new InvalidGrant('refresh token is unknown or was not issued to this client');
+    if (result.status === 'not_found')
+      throw new InvalidGrant('refresh token is unknown or was not issued to this client');
     stored = result.token;
   }
   const retry = await graceRetrySuccessor(stored, context, now);
   if (retry !== undefined) return retry;
   await context.store.grants.revoke(stored.grantId, now);
-  context.events.emit({ type: 'refresh.reused', flowId: stored.flowId, clientId: stored.clientId, grantId: stored.grantId }, now);
+  context.events.emit(
+    { type: 'refresh.reused', flowId: stored.flowId, clientId: stored.clientId, grantId: stored.grantId },
+    now,
+  );
   throw new InvalidGrant('refresh token was already used');
 }
 
