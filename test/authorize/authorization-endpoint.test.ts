@@ -12,7 +12,7 @@ import type { RunningGatehouse } from '../../src/server.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 import { sha256Base64Url } from '../../src/core/secrets.js';
 import { escapeHtml } from '../../src/ui/html.js';
-import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import { ALICE, CONFIDENTIAL_CLIENT, MACHINE_CLIENT, NO_PKCE_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
 import { UserAgent, formPostFields, hiddenInput, isConsentPage, isLoginPage, type PageResponse } from '../helpers/user-agent.js';
 import { assertErrorDescription, authorizeUrl, newVerifier, obtainCode, postToken } from '../helpers/code-flow.js';
 
@@ -28,19 +28,6 @@ const NATIVE_CLIENT: ClientFixture = {
   require_pkce: true,
 };
 
-/** A confidential client that opted out of PKCE (RFC 9700 §2.1.1 allows it for confidential clients). */
-const NO_PKCE_CLIENT: ClientFixture = {
-  client_id: 'legacy-web-app',
-  client_secret: 'legacy-web-app-secret-long-enough',
-  client_name: 'Legacy Web App',
-  redirect_uris: ['http://127.0.0.1:9000/legacy'],
-  grant_types: ['authorization_code'],
-  response_types: ['code'],
-  token_endpoint_auth_method: 'client_secret_basic',
-  scope: 'openid profile',
-  require_pkce: false,
-};
-
 const HOSTILE_NAME = '<script>alert("name")</script>&\'';
 /** A client whose display name is markup: it must be shown as text. */
 const HOSTILE_CLIENT: ClientFixture = {
@@ -51,18 +38,6 @@ const HOSTILE_CLIENT: ClientFixture = {
   response_types: ['code'],
   token_endpoint_auth_method: 'none',
   scope: 'openid profile',
-  require_pkce: true,
-};
-
-/** A client that may only use client_credentials: it has no redirect URI at all. */
-const MACHINE_CLIENT: ClientFixture = {
-  client_id: 'machine',
-  client_secret: 'machine-secret-that-is-long-enough',
-  redirect_uris: [],
-  grant_types: ['client_credentials'],
-  response_types: [],
-  token_endpoint_auth_method: 'client_secret_basic',
-  scope: 'api',
   require_pkce: true,
 };
 

@@ -30,14 +30,38 @@ export const POST_CLIENT: ClientFixture = {
   redirect_uris: ['http://127.0.0.1:9000/post-callback'],
 };
 
+const { client_secret: _confidentialSecret, ...WITHOUT_SECRET } = CONFIDENTIAL_CLIENT;
+
+/** A public client (RFC 6749 §2.1): the confidential client's grants and scope, without a secret. */
 export const PUBLIC_CLIENT: ClientFixture = {
+  ...WITHOUT_SECRET,
   client_id: 'spa',
   client_name: 'Example SPA',
   redirect_uris: ['http://127.0.0.1:9000/spa', 'com.example.app:/callback'],
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
   token_endpoint_auth_method: 'none',
-  scope: 'openid profile email offline_access',
+};
+
+/** A confidential client that opted out of PKCE (RFC 9700 §2.1.1 allows it for confidential clients). */
+export const NO_PKCE_CLIENT: ClientFixture = {
+  ...CONFIDENTIAL_CLIENT,
+  client_id: 'legacy-web-app',
+  client_secret: 'legacy-web-app-secret-long-enough',
+  client_name: 'Legacy Web App',
+  redirect_uris: ['http://127.0.0.1:9000/legacy'],
+  grant_types: ['authorization_code'],
+  scope: 'openid profile',
+  require_pkce: false,
+};
+
+/** A client that may only use client_credentials (RFC 6749 §4.4): it has no redirect URI at all. */
+export const MACHINE_CLIENT: ClientFixture = {
+  client_id: 'machine',
+  client_secret: 'machine-secret-that-is-long-enough',
+  redirect_uris: [],
+  grant_types: ['client_credentials'],
+  response_types: [],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: 'api',
   require_pkce: true,
 };
 

@@ -10,7 +10,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ import { HSTS_VALUE } from '../../src/http/security-headers.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { startGatehouse } from '../../src/server.js';
-import { CLI_MAIN, REPO } from '../helpers/cli.js';
+import { withCliServer } from '../helpers/cli.js';
 import { ALICE, CONFIDENTIAL_CLIENT, TEST_SECRET, startTestServer } from '../helpers/server.js';
 import { UserAgent, type PageResponse } from '../helpers/user-agent.js';
 import { authorizeUrl, newVerifier } from '../helpers/code-flow.js';
@@ -171,34 +171,13 @@ describe('built-in HTTPS', () => {
   });
 
   it('gatehouse start --tls-cert --tls-key serves https', { timeout: 30_000 }, async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_SECRET: TEST_SECRET };
-    for (const name of ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_CONFIG', 'GATEHOUSE_TRUST_PROXY']) delete env[name];
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', CLI_MAIN, 'start', '--database', 'sqlite::memory:', '--port', '0', '--host', '127.0.0.1', '--tls-cert', certFile, '--tls-key', keyFile],
-      { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
-    try {
-      const issuer = await new Promise<string>((resolveIssuer, reject) => {
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          stdout += chunk;
-          const match = /Issuer:\s+(\S+)/.exec(stdout);
-          if (match?.[1]) resolveIssuer(match[1]);
-        });
-        void exited.then((code) => reject(new Error(`start exited with ${code}: ${stderr}`)));
-      });
+    const args = ['--database', 'sqlite::memory:', '--port', '0', '--host', '127.0.0.1', '--tls-cert', certFile, '--tls-key', keyFile];
+    await withCliServer(args, { env: { GATEHOUSE_SECRET: TEST_SECRET } }, async (issuer) => {
       assert.match(issuer, /^https:\/\/127\.0\.0\.1:\d+$/);
       const jwks = await httpsGet(`${issuer}/jwks`);
       assert.equal(jwks.status, 200);
       assert.equal(jwks.headers['strict-transport-security'], HSTS_VALUE);
-    } finally {
-      child.kill('SIGTERM');
-    }
-    assert.equal(await exited, 0, stderr);
+    });
   });
 });
 

@@ -16,7 +16,7 @@ import type { RunningGatehouse } from '../../src/server.js';
 import type { TimedEvent } from '../../src/core/events.js';
 import { hashClientSecret, sha256Base64Url } from '../../src/core/secrets.js';
 import { postgresSkipMessage } from '../helpers/postgres.js';
-import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
+import { CONFIDENTIAL_CLIENT, MACHINE_CLIENT, NO_PKCE_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
 import {
   assertErrorDescription,
   assertNoStore,
@@ -29,18 +29,6 @@ import {
   type TokenResponse,
 } from '../helpers/code-flow.js';
 
-/** A confidential client that opted out of PKCE (RFC 9700 §2.1.1). */
-const NO_PKCE_CLIENT: ClientFixture = {
-  client_id: 'legacy-web-app',
-  client_secret: 'legacy-web-app-secret-long-enough',
-  redirect_uris: ['http://127.0.0.1:9000/legacy'],
-  grant_types: ['authorization_code'],
-  response_types: ['code'],
-  token_endpoint_auth_method: 'client_secret_basic',
-  scope: 'openid profile',
-  require_pkce: false,
-};
-
 /** A confidential client registered for client_secret_post. */
 const POST_CLIENT: ClientFixture = {
   client_id: 'post-app',
@@ -50,18 +38,6 @@ const POST_CLIENT: ClientFixture = {
   response_types: ['code'],
   token_endpoint_auth_method: 'client_secret_post',
   scope: 'openid profile',
-  require_pkce: true,
-};
-
-/** A client that may only use client_credentials. */
-const MACHINE_CLIENT: ClientFixture = {
-  client_id: 'machine',
-  client_secret: 'machine-secret-that-is-long-enough',
-  redirect_uris: [],
-  grant_types: ['client_credentials'],
-  response_types: [],
-  token_endpoint_auth_method: 'client_secret_basic',
-  scope: 'api',
   require_pkce: true,
 };
 
