@@ -5,16 +5,16 @@
  *
  * Run: node --import tsx --test test/authorize/authorization-endpoint.test.ts
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 import { sha256Base64Url } from '../../src/core/secrets.js';
 import { escapeHtml } from '../../src/ui/html.js';
-import { ALICE, CONFIDENTIAL_CLIENT, MACHINE_CLIENT, NO_PKCE_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import { ALICE, CONFIDENTIAL_CLIENT, MACHINE_CLIENT, NO_PKCE_CLIENT, PUBLIC_CLIENT, useTestServer } from '../helpers/server.js';
 import { UserAgent, formPostFields, hiddenInput, isConsentPage, isLoginPage, type PageResponse } from '../helpers/user-agent.js';
-import { assertErrorDescription, authorizeUrl, newVerifier, obtainCode, postToken } from '../helpers/code-flow.js';
+import { assertErrorDescription, authorizeParams, authorizeUrl, newVerifier, obtainCode, postToken } from '../helpers/code-flow.js';
 
 /** A native app listening on loopback, registered without a port (RFC 8252 §7.3). */
 const NATIVE_CLIENT: ClientFixture = {
@@ -45,26 +45,11 @@ const CONFIDENTIAL_REDIRECT = CONFIDENTIAL_CLIENT.redirect_uris[0]!;
 const PUBLIC_REDIRECT = PUBLIC_CLIENT.redirect_uris[0]!;
 
 let gatehouse: RunningGatehouse;
-
-before(async () => {
-  gatehouse = await startTestServer({ clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NATIVE_CLIENT, NO_PKCE_CLIENT, HOSTILE_CLIENT, MACHINE_CLIENT] });
-});
-after(async () => {
-  await gatehouse.close();
-});
+useTestServer({ clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NATIVE_CLIENT, NO_PKCE_CLIENT, HOSTILE_CLIENT, MACHINE_CLIENT] }, (started) => (gatehouse = started));
 
 /** A valid request of the confidential client, to be varied by each test. */
 function validParams(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    response_type: 'code',
-    client_id: CONFIDENTIAL_CLIENT.client_id,
-    redirect_uri: CONFIDENTIAL_REDIRECT,
-    scope: 'openid profile',
-    state: 'xyz',
-    code_challenge: s256Challenge(newVerifier()),
-    code_challenge_method: 'S256',
-    ...overrides,
-  };
+  return authorizeParams(CONFIDENTIAL_CLIENT, overrides);
 }
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<PageResponse> {

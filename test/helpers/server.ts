@@ -4,7 +4,9 @@
 import { DEFAULT_SETTINGS, type ClientFixture, type GatehouseSettings, type ResourceFixture, type UserFixture } from '../../src/config/settings.js';
 import type { AuditTrailOptions } from '../../src/core/audit/audit-trail.js';
 import { startGatehouse, type RunningGatehouse, type StartOptions } from '../../src/server.js';
-import { dropPostgresSchema, postgresTestUrl } from './postgres.js';
+import { after, before, type TestContext } from 'node:test';
+import type { TimedEvent } from '../../src/core/events.js';
+import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from './postgres.js';
 import type { Store } from '../../src/store/store.js';
 
 export const TEST_SECRET = 'test-secret-for-gatehouse-tests-0123456789';
@@ -105,6 +107,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
 }
 
+/** Starts a test server before the tests of the enclosing suite (or file), hands it to `started`, and closes it after them. */
+export function useTestServer(options: TestServerOptions, started: (gatehouse: RunningGatehouse) => void): void {
+  let gatehouse: RunningGatehouse | undefined;
+  before(async () => {
+    gatehouse = await startTestServer(options);
+    started(gatehouse);
+  });
+  after(async () => {
+    await gatehouse?.close();
+  });
+}
+
 /** The stores every store-dependent test runs against. PostgreSQL gets a fresh schema. */
 export interface StoreTarget {
   name: 'sqlite' | 'postgres';
@@ -112,7 +126,34 @@ export interface StoreTarget {
   cleanup(url: string): Promise<void>;
 }
 
-export const STORE_TARGETS: StoreTarget[] = [
-  { name: 'sqlite', url: async () => 'sqlite::memory:', cleanup: async () => {} },
-  { name: 'postgres', url: postgresTestUrl, cleanup: dropPostgresSchema },
-];
+/** PostgreSQL, in a fresh schema of its own (test/helpers/postgres.ts). */
+export const POSTGRES_TARGET: StoreTarget = { name: 'postgres', url: postgresTestUrl, cleanup: dropPostgresSchema };
+
+export const STORE_TARGETS: StoreTarget[] = [{ name: 'sqlite', url: async () => 'sqlite::memory:', cleanup: async () => {} }, POSTGRES_TARGET];
+
+/** A test server whose clock (context.now) stands still at `now` until `clock.now` is moved, and every event it emits. */
+export async function startClockedServer(options: TestServerOptions, now: number) {
+  const server = await startTestServer(options);
+  const clock = { now };
+  server.context.now = () => clock.now;
+  const events: TimedEvent[] = [];
+  server.context.events.onAny((event) => events.push(event));
+  return { server, clock, events };
+}
+
+/**
+ * A test body for one of STORE_TARGETS: skipped when its database is missing (PostgreSQL outside
+ * CI), and its database dropped afterwards, once `teardown` (e.g. closing the servers) has run.
+ */
+export function onStoreTarget(target: StoreTarget, body: (url: string) => Promise<void>, teardown: () => Promise<void> = async () => {}) {
+  return async (t: TestContext): Promise<void> => {
+    const url = await target.url();
+    if (!url) return t.skip(postgresSkipMessage());
+    try {
+      await body(url);
+    } finally {
+      await teardown();
+      await target.cleanup(url);
+    }
+  };
+}

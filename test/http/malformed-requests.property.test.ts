@@ -20,6 +20,7 @@ import fc from 'fast-check';
 import type { RunningGatehouse } from '../../src/server.js';
 import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
 import { assertErrorDescription, basicAuthorization, codeRequest, obtainCode, postToken } from '../helpers/code-flow.js';
+import { readAnswer, type Answer } from '../helpers/http-answer.js';
 
 const SEED = process.env['GATEHOUSE_FC_SEED'] !== undefined ? Number(process.env['GATEHOUSE_FC_SEED']) : undefined;
 const RUNS = Number(process.env['GATEHOUSE_FC_RUNS'] ?? 200);
@@ -96,28 +97,13 @@ const request = fc.record({ body, contentType, authorization, query: entries.map
 
 // --- sending and checking ---------------------------------------------------------------------
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown> | undefined;
-}
-
 async function send(method: string, path: string, input: { body?: string; contentType?: string | null; authorization?: string | null; query?: string }): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (input.contentType) headers['content-type'] = input.contentType;
   if (input.authorization) headers['authorization'] = input.authorization;
   const url = new URL(path, gatehouse.url);
   if (input.query) url.search = input.query;
-  const response = await fetch(url, { method, headers, redirect: 'manual', ...(method === 'GET' || method === 'HEAD' ? {} : { body: input.body ?? '' }) });
-  const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
+  return readAnswer(await fetch(url, { method, headers, redirect: 'manual', ...(method === 'GET' || method === 'HEAD' ? {} : { body: input.body ?? '' }) }));
 }
 
 function assertJsonError(answer: Answer, codes: readonly string[], context: string): void {

@@ -16,7 +16,7 @@ import type { RunningGatehouse } from '../../src/server.js';
 import type { TimedEvent } from '../../src/core/events.js';
 import { hashClientSecret, sha256Base64Url } from '../../src/core/secrets.js';
 import { postgresSkipMessage } from '../helpers/postgres.js';
-import { CONFIDENTIAL_CLIENT, MACHINE_CLIENT, NO_PKCE_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
+import { CONFIDENTIAL_CLIENT, MACHINE_CLIENT, NO_PKCE_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, startTestServer, useTestServer } from '../helpers/server.js';
 import {
   assertErrorDescription,
   assertNoStore,
@@ -59,13 +59,7 @@ const ENCODED_CLIENT: ClientFixture = {
 const CONFIDENTIAL_BASIC = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! };
 
 let gatehouse: RunningGatehouse;
-
-before(async () => {
-  gatehouse = await startTestServer({ clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NO_PKCE_CLIENT, POST_CLIENT, MACHINE_CLIENT, ENCODED_CLIENT] });
-});
-after(async () => {
-  await gatehouse.close();
-});
+useTestServer({ clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NO_PKCE_CLIENT, POST_CLIENT, MACHINE_CLIENT, ENCODED_CLIENT] }, (started) => (gatehouse = started));
 
 async function confidentialCode(options: Parameters<typeof obtainCode>[2] = {}) {
   return obtainCode(gatehouse, CONFIDENTIAL_CLIENT, options);
