@@ -4,7 +4,7 @@
  * code, as the flow needs), checking nothing. `node --import tsx bench/servers/fastify-bare.ts`.
  */
 import Fastify from 'fastify';
-import { announceReady, exitOnSignal, INTROSPECTOR_CLIENT_ID, RESOURCE, SERVICE_CLIENT_ID, WEB_CLIENT_ID } from '../lib/common.js';
+import { announceReady, endpointsAt, exitOnSignal, INTROSPECTOR_CLIENT_ID, RESOURCE, SERVICE_CLIENT_ID, WEB_CLIENT_ID } from '../lib/common.js';
 
 const app = Fastify({ logger: false });
 // Accept form bodies as they are (the real servers parse them; the ceiling does not care).
@@ -35,12 +35,7 @@ announceReady({
   pid: process.pid,
   port: address.port,
   issuer,
-  endpoints: {
-    discovery: `${issuer}/.well-known/openid-configuration`,
-    authorization: `${issuer}/authorize`,
-    token: `${issuer}/token`,
-    introspection: `${issuer}/introspect`,
-  },
+  endpoints: endpointsAt(issuer, { authorization: '/authorize', token: '/token', introspection: '/introspect' }),
   clients: { web: { ...unused, id: WEB_CLIENT_ID }, service: { ...unused, id: SERVICE_CLIENT_ID }, introspector: { ...unused, id: INTROSPECTOR_CLIENT_ID } },
   introspectionResource: RESOURCE,
   notes: { server: 'bare Fastify, small JSON bodies' },

@@ -32,6 +32,15 @@ export const POST_CLIENT: ClientFixture = {
   redirect_uris: ['http://127.0.0.1:9000/post-callback'],
 };
 
+/** A second confidential client, e.g. to present another client's token. */
+export const OTHER_CLIENT: ClientFixture = {
+  ...CONFIDENTIAL_CLIENT,
+  client_id: 'other-app',
+  client_secret: 'other-app-secret-that-is-long-enough',
+  client_name: 'Other Web App',
+  redirect_uris: ['http://127.0.0.1:9000/other-callback'],
+};
+
 const { client_secret: _confidentialSecret, ...WITHOUT_SECRET } = CONFIDENTIAL_CLIENT;
 
 /** A public client (RFC 6749 §2.1): the confidential client's grants and scope, without a secret. */

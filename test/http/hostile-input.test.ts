@@ -70,22 +70,15 @@ async function postRaw(ua: UserAgent, path: string, body: string, contentType: s
   return send('POST', path, { headers: { ...(contentType ? { 'content-type': contentType } : {}), cookie: cookies.join('; ') }, body });
 }
 
-/** Every endpoint with its documented methods. */
+/** Every endpoint with its documented methods, and whether it answers errors in JSON or as a page. */
 const ENDPOINTS: Array<{ path: string; allow: string; kind: 'json' | 'html' }> = [
-  { path: '/authorize', allow: 'GET, HEAD, POST', kind: 'html' },
-  { path: '/token', allow: 'POST', kind: 'json' },
-  { path: '/revoke', allow: 'POST', kind: 'json' },
-  { path: '/introspect', allow: 'POST', kind: 'json' },
-  { path: '/userinfo', allow: 'GET, HEAD, POST', kind: 'json' },
-  { path: '/logout', allow: 'GET, HEAD, POST', kind: 'html' },
-  { path: '/logout/confirm', allow: 'POST', kind: 'html' },
-  { path: '/interaction/AAAAAAAAAAAAAAAAAAAAAA', allow: 'GET, HEAD', kind: 'html' },
-  { path: '/interaction/AAAAAAAAAAAAAAAAAAAAAA/login', allow: 'POST', kind: 'html' },
-  { path: '/interaction/AAAAAAAAAAAAAAAAAAAAAA/consent', allow: 'POST', kind: 'html' },
-  { path: '/.well-known/openid-configuration', allow: 'GET, HEAD', kind: 'json' },
-  { path: '/.well-known/oauth-authorization-server', allow: 'GET, HEAD', kind: 'json' },
-  { path: '/jwks', allow: 'GET, HEAD', kind: 'json' },
-];
+  { allow: 'GET, HEAD, POST', kind: 'html' as const, paths: ['/authorize', '/logout'] },
+  { allow: 'POST', kind: 'json' as const, paths: ['/token', '/revoke', '/introspect'] },
+  { allow: 'GET, HEAD, POST', kind: 'json' as const, paths: ['/userinfo'] },
+  { allow: 'POST', kind: 'html' as const, paths: ['/logout/confirm', '/interaction/AAAAAAAAAAAAAAAAAAAAAA/login', '/interaction/AAAAAAAAAAAAAAAAAAAAAA/consent'] },
+  { allow: 'GET, HEAD', kind: 'html' as const, paths: ['/interaction/AAAAAAAAAAAAAAAAAAAAAA'] },
+  { allow: 'GET, HEAD', kind: 'json' as const, paths: ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/jwks'] },
+].flatMap(({ paths, ...answers }) => paths.map((path) => ({ path, ...answers })));
 
 describe('RFC 9110 §15.5.6: methods', () => {
   for (const endpoint of ENDPOINTS) {

@@ -6,17 +6,15 @@
  *
  * Run: node --import tsx --test test/oidc/userinfo.test.ts
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import type { ClientFixture, UserFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { issueIdToken } from '../../src/core/token/id-token.js';
-import { interopClient, buildCodeRequest, type InteropClient, type TokenSet } from '../helpers/interop-client.js';
+import { interopClient, buildCodeRequest, suiteServerOn, type InteropClient, type TokenSet } from '../helpers/interop-client.js';
 import { ALICE, CONFIDENTIAL_CLIENT, STORE_TARGETS } from '../helpers/server.js';
-import { startServerOn } from '../helpers/interop-client.js';
 import { UserAgent } from '../helpers/user-agent.js';
-import { postgresSkipMessage } from '../helpers/postgres.js';
 
 const RESOURCE = 'http://127.0.0.1:9002/';
 
@@ -62,38 +60,22 @@ function assertNoStore(response: Response): void {
 for (const target of STORE_TARGETS) {
   describe(`OIDC Core §5.3 UserInfo on ${target.name}`, () => {
     let gatehouse: RunningGatehouse;
-    let stop: (() => Promise<void>) | undefined;
-    let skipReason: string | undefined;
     let ic: InteropClient;
     let userinfoUrl: string;
     /** One browser: signs in once, then single sign-on and stored consent speed up the flows. */
     let ua: UserAgent;
 
-    before(async () => {
-      if ((await target.url()) === undefined) {
-        skipReason = postgresSkipMessage();
-        return;
-      }
-      const started = await startServerOn(target, {
-        clients: [OIDC_CLIENT],
-        users: [ALICE_WITH_CLAIMS, BOB],
-        resources: [{ resource: RESOURCE, name: 'Notes API', scopes: ['notes:read'], introspection_client_ids: [] }],
-      });
-      gatehouse = started.gatehouse;
-      stop = started.stop;
+    const server = {
+      clients: [OIDC_CLIENT],
+      users: [ALICE_WITH_CLAIMS, BOB],
+      resources: [{ resource: RESOURCE, name: 'Notes API', scopes: ['notes:read'], introspection_client_ids: [] }],
+    };
+    const { skipped } = suiteServerOn(target, server, async (started) => {
+      gatehouse = started;
       ic = await interopClient(gatehouse, OIDC_CLIENT);
       userinfoUrl = `${gatehouse.url}/userinfo`;
       ua = new UserAgent(gatehouse.url);
     });
-    after(async () => {
-      await stop?.();
-    });
-
-    function skipped(t: { skip(message: string): void }): boolean {
-      if (skipReason === undefined) return false;
-      t.skip(skipReason);
-      return true;
-    }
 
     /** The code flow as `user` through openid-client; `resource` adds RFC 8707 indicators. */
     async function flow(scope: string, options: { user?: UserFixture; resource?: string[]; browser?: UserAgent } = {}): Promise<TokenSet> {

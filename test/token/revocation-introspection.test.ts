@@ -15,29 +15,17 @@ import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import type { ClientFixture, ResourceFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import { CONFIDENTIAL_CLIENT, MACHINE_CLIENT, OTHER_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
 import { assertNoStore, basicAuthorization } from '../helpers/code-flow.js';
 import { assertOAuthError, codeFlow, decodeAccessToken, interopClient, sleep, type InteropClient } from '../helpers/interop-client.js';
 
-const OTHER_CLIENT: ClientFixture = {
-  ...CONFIDENTIAL_CLIENT,
-  client_id: 'other-app',
-  client_secret: 'other-app-secret-that-is-long-enough',
-  client_name: 'Other Web App',
-  redirect_uris: ['http://127.0.0.1:9000/other-callback'],
-};
-
 /** The credentials of resource server A (it introspects tokens for its API). */
 const RESOURCE_SERVER_A: ClientFixture = {
+  ...MACHINE_CLIENT,
   client_id: 'api-a-server',
   client_secret: 'api-a-server-secret-long-enough',
   client_name: 'API A',
-  redirect_uris: [],
-  grant_types: ['client_credentials'],
-  response_types: [],
-  token_endpoint_auth_method: 'client_secret_basic',
   scope: 'api:read',
-  require_pkce: true,
 };
 
 const RESOURCE_A: ResourceFixture = { resource: 'https://api-a.example.test/', name: 'API A', scopes: ['api:read'], introspection_client_ids: [RESOURCE_SERVER_A.client_id] };

@@ -23,6 +23,7 @@ import type { RunningGatehouse } from '../../src/server.js';
 import { describeScope } from '../../src/ui/scopes.js';
 import { CLIENT_ORIGIN, launchChromium, openBrowserSession, type BrowserSession, type BrowserSessionOptions, type CspReport } from '../helpers/browser.js';
 import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import { authorizationRequest as buildAuthorizationRequest, discoverAs } from '../helpers/interop-client.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const SCOPES = ['openid', 'profile', 'email'];
@@ -52,25 +53,12 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
   });
 
   function discover(fixture: ClientFixture): Promise<client.Configuration> {
-    const auth = fixture.token_endpoint_auth_method === 'none' ? client.None() : client.ClientSecretBasic(fixture.client_secret!);
-    return client.discovery(new URL(gatehouse.url), fixture.client_id, undefined, auth, { execute: [client.allowInsecureRequests] });
+    return discoverAs(gatehouse, fixture);
   }
 
   /** An authorization request with PKCE S256, state and nonce, built by openid-client. */
-  async function authorizationRequest(config: client.Configuration, redirectUri: string, extra: Record<string, string> = {}) {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: SCOPES.join(' '),
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      ...extra,
-    });
-    return { url, verifier, state, nonce };
+  function authorizationRequest(config: client.Configuration, redirectUri: string, extra: Record<string, string> = {}) {
+    return buildAuthorizationRequest(config, redirectUri, SCOPES.join(' '), extra);
   }
 
   /** A fresh context; its CSP reports go to `flowCspReports` unless `options` says otherwise. */
