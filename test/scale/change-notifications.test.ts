@@ -14,30 +14,14 @@ import { changeChannelFor } from '../../src/store/change-feed.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Client, ProtectedResource, Store, StoreChange } from '../../src/store/store.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
+import { makeClient as clientRecord, makeResource as resourceRecord } from '../helpers/store-records.js';
 
 function makeClient(clientId: string, overrides: Partial<Client> = {}): Client {
-  return {
-    clientId,
-    clientSecretHash: null,
-    clientName: null,
-    redirectUris: ['https://app.example/cb'],
-    grantTypes: ['authorization_code'],
-    responseTypes: ['code'],
-    tokenEndpointAuthMethod: 'none',
-    scope: 'openid',
-    requirePkce: true,
-    idTokenSignedResponseAlg: null,
-    subjectType: 'public',
-    postLogoutRedirectUris: [],
-    backchannelLogoutUri: null,
-    backchannelLogoutSessionRequired: false,
-    createdAt: 1_750_000_000_000,
-    ...overrides,
-  };
+  return clientRecord({ clientId, ...overrides });
 }
 
 function makeResource(identifier: string, overrides: Partial<ProtectedResource> = {}): ProtectedResource {
-  return { identifier, name: null, scopes: ['read'], introspectionClientIds: [], createdAt: 1_750_000_000_000, ...overrides };
+  return resourceRecord({ identifier, ...overrides });
 }
 
 /** Records what a subscription receives. */
