@@ -52,6 +52,16 @@ function validParams(overrides: Record<string, string | undefined> = {}): Record
   return authorizeParams(CONFIDENTIAL_CLIENT, overrides);
 }
 
+/** OAuth 2.0 Form Post Response Mode §2: an error as a form page (200, no redirect) with state xyz and iss (RFC 9207 §2). */
+function assertFormPostError(page: PageResponse, error: string): void {
+  assert.equal(page.status, 200);
+  assert.equal(page.location, null);
+  const fields = formPostFields(page.body);
+  assert.equal(fields['error'], error);
+  assert.equal(fields['state'], 'xyz');
+  assert.equal(fields['iss'], gatehouse.url);
+}
+
 async function get(url: string, headers: Record<string, string> = {}): Promise<PageResponse> {
   const response = await fetch(url, { redirect: 'manual', headers });
   return { status: response.status, url, location: response.headers.get('location'), headers: response.headers, body: await response.text() };
@@ -412,13 +422,7 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
   });
 
   it('OAuth 2.0 Form Post Response Mode §2: prompt=none errors in form_post mode come as a form too', async () => {
-    const page = await getAuthorize(validParams({ response_mode: 'form_post', prompt: 'none' }));
-    assert.equal(page.status, 200);
-    assert.equal(page.location, null);
-    const fields = formPostFields(page.body);
-    assert.equal(fields['error'], 'login_required');
-    assert.equal(fields['state'], 'xyz');
-    assert.equal(fields['iss'], gatehouse.url);
+    assertFormPostError(await getAuthorize(validParams({ response_mode: 'form_post', prompt: 'none' })), 'login_required');
   });
 
   it('RFC 9700 §2.1.1: a confidential client registered with require_pkce: false may omit PKCE', async () => {
@@ -647,12 +651,7 @@ describe('the login and consent pages (RFC 6749 §10.12-10.14, RFC 9700 §4.7, �
     const consent = await ua.submit(page, { username: ALICE.username, password: ALICE.password });
     assert.ok(isConsentPage(consent));
     const result = await ua.request(formAction(consent), { form: { csrf_token: hiddenInput(consent.body, 'csrf_token')!, decision: 'deny' } });
-    assert.equal(result.status, 200);
-    assert.equal(result.location, null);
-    const fields = formPostFields(result.body);
-    assert.equal(fields['error'], 'access_denied');
-    assert.equal(fields['state'], 'xyz');
-    assert.equal(fields['iss'], gatehouse.url);
+    assertFormPostError(result, 'access_denied');
   });
 
   it('RFC 6749 §10.14 (XSS): a hostile client_name is HTML-escaped on the login and consent pages', async () => {

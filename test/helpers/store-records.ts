@@ -197,9 +197,9 @@ export function makeResource(overrides: Partial<ProtectedResource> = {}): Protec
 
 export function makeSession(userId: string, overrides: Partial<Session> = {}): Session {
   return {
+    userId,
     idHash: uid('session-hash'),
     sid: uid('sid'),
-    userId,
     authTime: NOW - MINUTE,
     createdAt: NOW - MINUTE,
     expiresAt: NOW + 60 * MINUTE,

@@ -193,31 +193,24 @@ describe('trust proxy', () => {
   const loggedAddresses = (lines: string[]) =>
     lines.map((line) => JSON.parse(line) as { req?: { remoteAddress?: string } }).flatMap((entry) => (entry.req?.remoteAddress ? [entry.req.remoteAddress] : []));
 
-  it('RFC 7239 / X-Forwarded-*: behind a trusted proxy, the forwarded client IP is logged and https responses carry HSTS', async () => {
-    const lines: string[] = [];
-    const gatehouse = await serverLogging('127.0.0.1', lines);
-    try {
-      const response = await fetch(`http://127.0.0.1:${new URL(gatehouse.url).port}/jwks`, { headers: FORWARDED });
-      assert.equal(response.status, 200);
-      assert.equal(response.headers.get('strict-transport-security'), HSTS_VALUE);
-      assert.deepEqual(loggedAddresses(lines), ['203.0.113.7']);
-    } finally {
-      await gatehouse.close();
-    }
-  });
-
-  it('RFC 6797 §7.2: without trust proxy the forwarded headers are ignored: no HSTS over plain http, the socket address is logged', async () => {
-    const lines: string[] = [];
-    const gatehouse = await serverLogging(false, lines);
-    try {
-      const response = await fetch(`http://127.0.0.1:${new URL(gatehouse.url).port}/jwks`, { headers: FORWARDED });
-      assert.equal(response.status, 200);
-      assert.equal(response.headers.get('strict-transport-security'), null);
-      assert.deepEqual(loggedAddresses(lines), ['127.0.0.1']);
-    } finally {
-      await gatehouse.close();
-    }
-  });
+  const cases: Array<[name: string, trustProxy: boolean | string, hsts: string | null, loggedAddress: string]> = [
+    ['RFC 7239 / X-Forwarded-*: behind a trusted proxy, the forwarded client IP is logged and https responses carry HSTS', '127.0.0.1', HSTS_VALUE, '203.0.113.7'],
+    ['RFC 6797 §7.2: without trust proxy the forwarded headers are ignored: no HSTS over plain http, the socket address is logged', false, null, '127.0.0.1'],
+  ];
+  for (const [name, trustProxy, hsts, loggedAddress] of cases) {
+    it(name, async () => {
+      const lines: string[] = [];
+      const gatehouse = await serverLogging(trustProxy, lines);
+      try {
+        const response = await fetch(`http://127.0.0.1:${new URL(gatehouse.url).port}/jwks`, { headers: FORWARDED });
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get('strict-transport-security'), hsts);
+        assert.deepEqual(loggedAddresses(lines), [loggedAddress]);
+      } finally {
+        await gatehouse.close();
+      }
+    });
+  }
 });
 
 describe('security headers on every HTML page', () => {

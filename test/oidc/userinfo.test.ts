@@ -93,6 +93,15 @@ for (const target of STORE_TARGETS) {
       return fetch(userinfoUrl, { method, headers: { authorization: `Bearer ${accessToken}` } });
     }
 
+    /** RFC 6750 §2.2: a POST with the token in the form-encoded body (and `headers`). */
+    async function userinfoWithBody(accessToken: string, headers: Record<string, string> = {}): Promise<Response> {
+      return fetch(userinfoUrl, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ access_token: accessToken }),
+      });
+    }
+
     it('OpenID Connect Discovery 1.0 §3: userinfo_endpoint, and scopes_supported and claims_supported list exactly what is supported', async (t) => {
       if (skipped(t)) return;
       const metadata = ic.config.serverMetadata();
@@ -137,36 +146,25 @@ for (const target of STORE_TARGETS) {
       for (const claim of ['name', 'email', 'given_name', 'address', 'phone_number']) assert.deepEqual(idToken[claim], claims[claim], claim);
     });
 
-    it('OIDC Core §5.3.1 + RFC 6750 §2.1: POST with the Authorization header', async (t) => {
-      if (skipped(t)) return;
-      const tokens = await flow('openid email');
-      const response = await userinfoWithHeader(tokens.access_token, 'POST');
-      assert.equal(response.status, 200);
-      assertNoStore(response);
-      assert.deepEqual(await response.json(), { sub: tokens.claims()!.sub, email: 'alice@example.com', email_verified: true });
-    });
-
-    it('OIDC Core §5.3.1 + RFC 6750 §2.2: POST with access_token in the form-encoded body', async (t) => {
-      if (skipped(t)) return;
-      const tokens = await flow('openid email');
-      const response = await fetch(userinfoUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ access_token: tokens.access_token }),
+    const posts: Array<[name: string, send: (accessToken: string) => Promise<Response>]> = [
+      ['OIDC Core §5.3.1 + RFC 6750 §2.1: POST with the Authorization header', (accessToken) => userinfoWithHeader(accessToken, 'POST')],
+      ['OIDC Core §5.3.1 + RFC 6750 §2.2: POST with access_token in the form-encoded body', (accessToken) => userinfoWithBody(accessToken)],
+    ];
+    for (const [name, send] of posts) {
+      it(name, async (t) => {
+        if (skipped(t)) return;
+        const tokens = await flow('openid email');
+        const response = await send(tokens.access_token);
+        assert.equal(response.status, 200);
+        assertNoStore(response);
+        assert.deepEqual(await response.json(), { sub: tokens.claims()!.sub, email: 'alice@example.com', email_verified: true });
       });
-      assert.equal(response.status, 200);
-      assertNoStore(response);
-      assert.deepEqual(await response.json(), { sub: tokens.claims()!.sub, email: 'alice@example.com', email_verified: true });
-    });
+    }
 
     it('RFC 6750 §2: a token in both the Authorization header and the body is 400 invalid_request', async (t) => {
       if (skipped(t)) return;
       const tokens = await flow('openid email');
-      const response = await fetch(userinfoUrl, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ access_token: tokens.access_token }),
-      });
+      const response = await userinfoWithBody(tokens.access_token, { authorization: `Bearer ${tokens.access_token}` });
       assert.equal(response.status, 400);
       assertNoStore(response);
       const challenge = parseChallenge(response.headers.get('www-authenticate'));

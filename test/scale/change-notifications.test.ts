@@ -24,6 +24,17 @@ function makeResource(identifier: string, overrides: Partial<ProtectedResource> 
   return resourceRecord({ identifier, ...overrides });
 }
 
+/** A migrated SQLite store in memory for `fn`, closed afterwards. */
+async function withMemoryStore(fn: (store: Store) => Promise<void>): Promise<void> {
+  const store = await openStore('sqlite::memory:');
+  try {
+    await store.migrate();
+    await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Records what a subscription receives. */
 function recorder() {
   const changes: StoreChange[] = [];
@@ -158,9 +169,7 @@ describe('ResourceCache', () => {
 
 describe('store change announcements on SQLite (in-process only)', () => {
   it('announces resource registrations and deletions to its own subscribers', async () => {
-    const store = await openStore('sqlite::memory:');
-    try {
-      await store.migrate();
+    await withMemoryStore(async (store) => {
       const seen = recorder();
       store.changes.subscribe(seen.listener);
       await store.resources.upsert(makeResource('https://api.example'));
@@ -171,15 +180,11 @@ describe('store change announcements on SQLite (in-process only)', () => {
         { kind: 'resource', identifier: 'https://api.example' },
         { kind: 'resource', identifier: 'https://api.example' },
       ]);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('announces client and signing key changes to its own subscribers once committed', async () => {
-    const store = await openStore('sqlite::memory:');
-    try {
-      await store.migrate();
+    await withMemoryStore(async (store) => {
       assert.equal(store.changes.crossProcess, false);
       const seen = recorder();
       const stop = store.changes.subscribe(seen.listener);
@@ -198,23 +203,17 @@ describe('store change announcements on SQLite (in-process only)', () => {
       stop();
       await store.clients.create(makeClient('b'));
       assert.equal(seen.changes.length, 5, 'nothing after unsubscribing');
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('a failed change is not announced', async () => {
-    const store = await openStore('sqlite::memory:');
-    try {
-      await store.migrate();
+    await withMemoryStore(async (store) => {
       await store.clients.create(makeClient('a'));
       const seen = recorder();
       store.changes.subscribe(seen.listener);
       await assert.rejects(store.clients.create(makeClient('a')));
       assert.deepEqual(seen.changes, []);
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
 

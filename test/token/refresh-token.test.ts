@@ -71,14 +71,20 @@ for (const target of STORE_TARGETS) {
       for (const server of servers) await server.stop();
     });
 
-    /** A server with `settings` for the tests of the enclosing describe, and the confidential client on it. */
-    function webClientOn(settings: TestServerOptions['settings']): { gatehouse: RunningGatehouse; web: InteropClient } {
-      const on = {} as { gatehouse: RunningGatehouse; web: InteropClient };
+    type OfflineTest = (first: Awaited<ReturnType<typeof offlineTokens>>, web: InteropClient, gatehouse: RunningGatehouse) => Promise<void>;
+
+    /**
+     * Tests on a server with `settings`, started for the enclosing describe: each test gets the
+     * confidential client on it and the tokens of a fresh offline_access authorization.
+     */
+    function testsWithOfflineTokens(settings: TestServerOptions['settings']): (name: string, body: OfflineTest) => void {
+      let gatehouse: RunningGatehouse;
+      let web: InteropClient;
       before(async () => {
-        on.gatehouse = await start({ settings });
-        on.web = await interopClient(on.gatehouse, CONFIDENTIAL_CLIENT);
+        gatehouse = await start({ settings });
+        web = await interopClient(gatehouse, CONFIDENTIAL_CLIENT);
       });
-      return on;
+      return (name, body) => it(name, async () => body(await offlineTokens(gatehouse, web), web, gatehouse));
     }
 
     describe('default settings (grace window 10 s)', () => {
@@ -260,11 +266,9 @@ for (const target of STORE_TARGETS) {
     });
 
     describe('after the grace window (refreshTokenGraceSeconds: 1)', () => {
-      const on = webClientOn({ refreshTokenGraceSeconds: 1 });
+      const test = testsWithOfflineTokens({ refreshTokenGraceSeconds: 1 });
 
-      it('RFC 9700 §4.14.2: reuse of a rotated token after the window is invalid_grant and revokes the whole family and its access tokens', async () => {
-        const { gatehouse, web } = on;
-        const first = await offlineTokens(gatehouse, web);
+      test('RFC 9700 §4.14.2: reuse of a rotated token after the window is invalid_grant and revokes the whole family and its access tokens', async (first, web, gatehouse) => {
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
         // Within the window the retry still works ...
         assert.equal((await client.refreshTokenGrant(web.config, first.refreshToken)).refresh_token, second.refresh_token);
@@ -275,22 +279,18 @@ for (const target of STORE_TARGETS) {
     });
 
     describe('grace window disabled (refreshTokenGraceSeconds: 0)', () => {
-      const on = webClientOn({ refreshTokenGraceSeconds: 0 });
+      const test = testsWithOfflineTokens({ refreshTokenGraceSeconds: 0 });
 
-      it('RFC 9700 §4.14.2: with grace 0 a second presentation is invalid_grant at once and revokes the family', async () => {
-        const { gatehouse, web } = on;
-        const first = await offlineTokens(gatehouse, web);
+      test('RFC 9700 §4.14.2: with grace 0 a second presentation is invalid_grant at once and revokes the family', async (first, web, gatehouse) => {
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
         await assertReuseRevokesFamily(gatehouse, web, first.refreshToken, second.refresh_token!, [first.accessToken, second.access_token]);
       });
     });
 
     describe('idle expiry (refreshTokenIdleTtlSeconds: 1)', () => {
-      const on = webClientOn({ refreshTokenIdleTtlSeconds: 1 });
+      const test = testsWithOfflineTokens({ refreshTokenIdleTtlSeconds: 1 });
 
-      it('RFC 6749 §6 + RFC 9700 §4.14.2: a refresh token unused for longer than its idle lifetime is invalid_grant', async () => {
-        const { gatehouse, web } = on;
-        const first = await offlineTokens(gatehouse, web);
+      test('RFC 6749 §6 + RFC 9700 §4.14.2: a refresh token unused for longer than its idle lifetime is invalid_grant', async (first, web) => {
         await sleep(1200);
         await assertOAuthError(client.refreshTokenGrant(web.config, first.refreshToken), 400, 'invalid_grant');
         assert.deepEqual(await client.tokenIntrospection(web.config, first.refreshToken), INACTIVE);
@@ -299,14 +299,12 @@ for (const target of STORE_TARGETS) {
 
     // Two seconds of idle lifetime leave a comfortable margin for the steps within one period.
     describe('idle expiry of a family in use (refreshTokenIdleTtlSeconds: 2)', () => {
-      const on = webClientOn({ refreshTokenIdleTtlSeconds: 2 });
+      const test = testsWithOfflineTokens({ refreshTokenIdleTtlSeconds: 2 });
 
-      it('RFC 9700 §4.14.2: a rotated token presented after its own idle expiry is still reuse, and revokes the live family', async () => {
-        const { gatehouse, web } = on;
+      test('RFC 9700 §4.14.2: a rotated token presented after its own idle expiry is still reuse, and revokes the live family', async (first, web, gatehouse) => {
         // An attacker who stole R0 and refreshed first holds the live family; the legitimate
         // client, idle for a while, presents R0 only after it would have expired anyway. (Its
         // successor was used, so this is reuse even within the grace window.)
-        const first = await offlineTokens(gatehouse, web);
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
         await sleep(1100);
         const third = await client.refreshTokenGrant(web.config, second.refresh_token!);
@@ -315,9 +313,8 @@ for (const target of STORE_TARGETS) {
         await assertReuseRevokesFamily(gatehouse, web, first.refreshToken, undefined, [third.refresh_token!, third.access_token]);
       });
 
-      it('RFC 9700 §4.14.2: each successor gets a fresh idle lifetime, so a family in use outlives one idle period', async () => {
-        const { gatehouse, web } = on;
-        let { refreshToken } = await offlineTokens(gatehouse, web);
+      test('RFC 9700 §4.14.2: each successor gets a fresh idle lifetime, so a family in use outlives one idle period', async (first, web) => {
+        let { refreshToken } = first;
         for (let step = 0; step < 3; step++) {
           await sleep(1000);
           refreshToken = (await client.refreshTokenGrant(web.config, refreshToken)).refresh_token!;
@@ -326,11 +323,9 @@ for (const target of STORE_TARGETS) {
     });
 
     describe('absolute expiry (refreshTokenAbsoluteTtlSeconds: 1)', () => {
-      const on = webClientOn({ refreshTokenAbsoluteTtlSeconds: 1 });
+      const test = testsWithOfflineTokens({ refreshTokenAbsoluteTtlSeconds: 1 });
 
-      it('RFC 9700 §4.14.2: rotation does not extend the family; after its absolute lifetime even a fresh successor is invalid_grant', async () => {
-        const { gatehouse, web } = on;
-        const first = await offlineTokens(gatehouse, web);
+      test('RFC 9700 §4.14.2: rotation does not extend the family; after its absolute lifetime even a fresh successor is invalid_grant', async (first, web) => {
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
         await sleep(1200);
         await assertOAuthError(client.refreshTokenGrant(web.config, second.refresh_token!), 400, 'invalid_grant');

@@ -44,6 +44,21 @@ async function postForm(gatehouse: RunningGatehouse, path: string, form: Record<
   return { response, text: await response.text() };
 }
 
+/**
+ * RFC 6749 §5.2: a POST of `token` to `path` without client authentication is 400 invalid_client
+ * (no Authorization header was used, so without a challenge); with a wrong secret, 401.
+ */
+async function assertClientAuthenticationRequired(gatehouse: RunningGatehouse, path: string, token: string): Promise<void> {
+  const { response, text } = await postForm(gatehouse, path, { token });
+  assert.equal(response.status, 400, text);
+  assert.equal(JSON.parse(text).error, 'invalid_client');
+  assertNoStore(response);
+  assert.equal(response.headers.get('www-authenticate'), null);
+  const wrongSecret = await postForm(gatehouse, path, { token }, basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'));
+  assert.equal(wrongSecret.response.status, 401);
+  assert.equal(JSON.parse(wrongSecret.text).error, 'invalid_client');
+}
+
 describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
   let gatehouse: RunningGatehouse;
   let web: InteropClient;
@@ -73,29 +88,13 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
 
   it('RFC 7009 §2.1: revocation without client authentication is 400 invalid_client; wrong Basic credentials 401 (RFC 6749 §5.2)', async () => {
     const { accessToken } = await offline(web);
-    const { response, text } = await postForm(gatehouse, '/revoke', { token: accessToken });
-    // RFC 6749 §5.2: no Authorization header was used, so 400 without a challenge.
-    assert.equal(response.status, 400, text);
-    assert.equal(JSON.parse(text).error, 'invalid_client');
-    assertNoStore(response);
-    assert.equal(response.headers.get('www-authenticate'), null);
-    const wrongSecret = await postForm(gatehouse, '/revoke', { token: accessToken }, basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'));
-    assert.equal(wrongSecret.response.status, 401);
-    assert.equal(JSON.parse(wrongSecret.text).error, 'invalid_client');
+    await assertClientAuthenticationRequired(gatehouse, '/revoke', accessToken);
     assert.equal((await client.tokenIntrospection(web.config, accessToken)).active, true, 'nothing was revoked');
   });
 
   it('RFC 7662 §2.1: introspection without client authentication is 400 invalid_client; wrong Basic credentials 401 (RFC 6749 §5.2)', async () => {
     const { accessToken } = await offline(web);
-    const { response, text } = await postForm(gatehouse, '/introspect', { token: accessToken });
-    // RFC 6749 §5.2: no Authorization header was used, so 400 without a challenge.
-    assert.equal(response.status, 400, text);
-    assert.equal(JSON.parse(text).error, 'invalid_client');
-    assertNoStore(response);
-    assert.equal(response.headers.get('www-authenticate'), null);
-    const wrongSecret = await postForm(gatehouse, '/introspect', { token: accessToken }, basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'));
-    assert.equal(wrongSecret.response.status, 401);
-    assert.equal(JSON.parse(wrongSecret.text).error, 'invalid_client');
+    await assertClientAuthenticationRequired(gatehouse, '/introspect', accessToken);
   });
 
   it('RFC 7009 §2.1: revoking a refresh token revokes its family and the access tokens issued from it', async () => {

@@ -21,7 +21,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { ClientFixture, UserFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { describeScope } from '../../src/ui/scopes.js';
-import { CLIENT_ORIGIN, launchChromium, openBrowserSession, type BrowserSession, type BrowserSessionOptions, type CspReport } from '../helpers/browser.js';
+import { CLIENT_ORIGIN, launchChromium, openBrowserSession, type BrowserSession, type BrowserSessionOptions, type ClientRequest, type CspReport } from '../helpers/browser.js';
 import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
 import { authorizationRequest as buildAuthorizationRequest, discoverAs } from '../helpers/interop-client.js';
 
@@ -129,6 +129,16 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     return requests[0]!;
   }
 
+  /** RFC 6749 §4.1.2 / RFC 9207 §2: the client got a GET at its redirect URI with `state` and `iss` in the query; returns the query. */
+  function redirectQuery(callback: ClientRequest, redirectUri: string, state: string): URLSearchParams {
+    assert.equal(callback.method, 'GET');
+    assert.equal(`${callback.url.origin}${callback.url.pathname}`, redirectUri);
+    const params = callback.url.searchParams;
+    assert.equal(params.get('state'), state);
+    assert.equal(params.get('iss'), issuer());
+    return params;
+  }
+
   function assertNoCsp(s: BrowserSession): void {
     assert.deepEqual(s.cspReports, [], `CSP reports:\n${s.cspReports.map((r) => r.text).join('\n')}`);
   }
@@ -158,12 +168,8 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'consent.png'), fullPage: true });
 
     const callback = await decide(s, 'allow', redirectUri);
-    assert.equal(callback.method, 'GET');
-    assert.equal(`${callback.url.origin}${callback.url.pathname}`, redirectUri);
-    const params = callback.url.searchParams;
+    const params = redirectQuery(callback, redirectUri, request.state);
     assert.ok(params.get('code'), 'the redirect carries a code');
-    assert.equal(params.get('state'), request.state);
-    assert.equal(params.get('iss'), issuer());
     assert.equal(params.get('error'), null);
 
     const tokens = await client.authorizationCodeGrant(confidential, callback.url, {
@@ -237,13 +243,8 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     await signIn(page, CAROL.username, CAROL.password, 'consent');
     await assertConsentPage(page, CONFIDENTIAL_CLIENT.client_name!, CAROL);
 
-    const callback = await decide(s, 'deny', redirectUri);
-    assert.equal(callback.method, 'GET');
-    assert.equal(`${callback.url.origin}${callback.url.pathname}`, redirectUri);
-    const params = callback.url.searchParams;
+    const params = redirectQuery(await decide(s, 'deny', redirectUri), redirectUri, request.state);
     assert.equal(params.get('error'), 'access_denied');
-    assert.equal(params.get('state'), request.state);
-    assert.equal(params.get('iss'), issuer());
     assert.equal(params.get('code'), null, 'no code after Deny');
     assertNoCsp(s);
   });
