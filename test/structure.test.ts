@@ -47,39 +47,37 @@ describe('scripts/check-structure.mjs', () => {
     assert.match(output, /3 files/);
   });
 
-  it('fails on an import cycle and prints it', () => {
-    const root = tree({
-      'token/endpoint.ts': "import { grant } from './grants/grant.js';\nexport const issue = () => grant;\n",
-      'token/grants/grant.ts': "import { issue } from '../endpoint.js';\nexport const grant = () => issue;\n",
-    });
-    const { status, output } = check(root);
-    assert.equal(status, 1);
-    assert.match(
-      output,
+  const failing: Array<[name: string, files: Record<string, string>, message: RegExp]> = [
+    [
+      'fails on an import cycle and prints it',
+      {
+        'token/endpoint.ts': "import { grant } from './grants/grant.js';\nexport const issue = () => grant;\n",
+        'token/grants/grant.ts': "import { issue } from '../endpoint.js';\nexport const grant = () => issue;\n",
+      },
       /import cycle: \S*token\/endpoint\.ts -> \S*token\/grants\/grant\.ts -> \S*token\/endpoint\.ts/,
-    );
-  });
-
-  it('counts type-only and dynamic imports in a cycle', () => {
-    const root = tree({
-      'one.ts': "import type { Two } from './two.js';\nexport type One = Two | 1;\n",
-      'two.ts': "export type Two = 2;\nexport const load = () => import('./three.js');\n",
-      'three.ts': "import type { One } from './one.js';\nexport type Three = One;\n",
+    ],
+    [
+      'counts type-only and dynamic imports in a cycle',
+      {
+        'one.ts': "import type { Two } from './two.js';\nexport type One = Two | 1;\n",
+        'two.ts': "export type Two = 2;\nexport const load = () => import('./three.js');\n",
+        'three.ts': "import type { One } from './one.js';\nexport type Three = One;\n",
+      },
+      /import cycle: \S*one\.ts -> \S*two\.ts -> \S*three\.ts -> \S*one\.ts/,
+    ],
+    [
+      'fails on two files with the same name in different folders',
+      { 'store/cleanup.ts': 'export const a = 1;\n', 'core/cleanup.ts': 'export const b = 2;\n' },
+      /files share the name cleanup\.ts: \S*core\/cleanup\.ts, \S*store\/cleanup\.ts/,
+    ],
+  ];
+  for (const [name, files, message] of failing) {
+    it(name, () => {
+      const { status, output } = check(tree(files));
+      assert.equal(status, 1);
+      assert.match(output, message);
     });
-    const { status, output } = check(root);
-    assert.equal(status, 1);
-    assert.match(output, /import cycle: \S*one\.ts -> \S*two\.ts -> \S*three\.ts -> \S*one\.ts/);
-  });
-
-  it('fails on two files with the same name in different folders', () => {
-    const root = tree({
-      'store/cleanup.ts': 'export const a = 1;\n',
-      'core/cleanup.ts': 'export const b = 2;\n',
-    });
-    const { status, output } = check(root);
-    assert.equal(status, 1);
-    assert.match(output, /files share the name cleanup\.ts: \S*core\/cleanup\.ts, \S*store\/cleanup\.ts/);
-  });
+  }
 
   it('fails on a file over 500 lines, not on one of 500', () => {
     const root = tree({

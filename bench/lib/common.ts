@@ -64,6 +64,19 @@ export interface ServerInfo {
 
 export const READY_PREFIX = 'BENCH_READY ';
 
+/** The endpoints of a server at `base`: discovery at its well-known path, the others at `paths`. */
+export function endpointsAt(
+  base: string,
+  paths: { authorization: string; token: string; introspection: string },
+): ServerInfo['endpoints'] {
+  return {
+    discovery: `${base}/.well-known/openid-configuration`,
+    authorization: `${base}${paths.authorization}`,
+    token: `${base}${paths.token}`,
+    introspection: `${base}${paths.introspection}`,
+  };
+}
+
 export function announceReady(info: ServerInfo): void {
   process.stdout.write(`${READY_PREFIX}${JSON.stringify(info)}\n`);
 }

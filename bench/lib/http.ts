@@ -3,6 +3,9 @@
  * redirects, a small cookie jar, and the checks that turn a wrong answer into an error.
  */
 
+// The HTML form fields the driver reads, parsed as the protocol tests' scripted browser parses them.
+export { decodeEntities, hiddenInput } from '../../test/helpers/user-agent.js';
+
 /** A response that is not what a correct server answers: counted as an error. */
 export class CheckError extends Error {
   override readonly name = 'CheckError';
@@ -124,26 +127,6 @@ export async function browse(jar: CookieJar, url: string, init: { form?: string 
   });
   jar.update(answer, url);
   return answer;
-}
-
-export function decodeEntities(text: string): string {
-  return text.replace(/&(#x?[0-9a-fA-F]+|amp|lt|gt|quot|apos);/g, (_all, entity: string) => {
-    if (entity === 'amp') return '&';
-    if (entity === 'lt') return '<';
-    if (entity === 'gt') return '>';
-    if (entity === 'quot') return '"';
-    if (entity === 'apos') return "'";
-    return String.fromCodePoint(
-      entity.startsWith('#x') ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10),
-    );
-  });
-}
-
-export function hiddenInput(body: string, name: string): string | undefined {
-  const match =
-    new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(body) ??
-    new RegExp(`<input[^>]*value="([^"]*)"[^>]*name="${name}"`).exec(body);
-  return match ? decodeEntities(match[1]!) : undefined;
 }
 
 /** The payload of a compact JWS, for the one-time description of what a server issued. */

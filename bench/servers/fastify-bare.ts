@@ -6,6 +6,7 @@
 import Fastify from 'fastify';
 import {
   announceReady,
+  endpointsAt,
   exitOnSignal,
   INTROSPECTOR_CLIENT_ID,
   RESOURCE,
@@ -50,12 +51,7 @@ announceReady({
   pid: process.pid,
   port: address.port,
   issuer,
-  endpoints: {
-    discovery: `${issuer}/.well-known/openid-configuration`,
-    authorization: `${issuer}/authorize`,
-    token: `${issuer}/token`,
-    introspection: `${issuer}/introspect`,
-  },
+  endpoints: endpointsAt(issuer, { authorization: '/authorize', token: '/token', introspection: '/introspect' }),
   clients: {
     web: { ...unused, id: WEB_CLIENT_ID },
     service: { ...unused, id: SERVICE_CLIENT_ID },

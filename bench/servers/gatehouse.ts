@@ -15,6 +15,7 @@ import { DEFAULT_SETTINGS, type GatehouseSettings } from '../../src/config/setti
 import { startGatehouse } from '../../src/server.js';
 import {
   announceReady,
+  endpointsAt,
   exitOnSignal,
   INTROSPECTOR_CLIENT_ID,
   MAX_VIRTUAL_USERS,
@@ -142,12 +143,7 @@ announceReady({
   pid: process.pid,
   port: Number(new URL(base).port),
   issuer: gatehouse.context.settings.issuer,
-  endpoints: {
-    discovery: `${base}/.well-known/openid-configuration`,
-    authorization: `${base}/authorize`,
-    token: `${base}/token`,
-    introspection: `${base}/introspect`,
-  },
+  endpoints: endpointsAt(base, { authorization: '/authorize', token: '/token', introspection: '/introspect' }),
   clients: { web, service, introspector },
   introspectionResource: RESOURCE,
   notes: {

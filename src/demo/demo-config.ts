@@ -54,6 +54,14 @@ export function demoUrls(ports: { client: number; server: number; resource: numb
   };
 }
 
+/** What both demo clients are registered with: the code flow with PKCE and refresh tokens, for DEMO_SCOPE. */
+const DEMO_CLIENT_GRANTS: Pick<ClientFixture, 'grant_types' | 'response_types' | 'scope' | 'require_pkce'> = {
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  scope: DEMO_SCOPE,
+  require_pkce: true,
+};
+
 export function demoFixtures(urls: DemoUrls): {
   clients: ClientFixture[];
   users: UserFixture[];
@@ -63,25 +71,19 @@ export function demoFixtures(urls: DemoUrls): {
     users: [DEMO_USER],
     clients: [
       {
+        ...DEMO_CLIENT_GRANTS,
         client_id: DEMO_WEB_CLIENT_ID,
         client_secret: DEMO_WEB_CLIENT_SECRET,
         client_name: 'Demo web app',
         redirect_uris: [urls.webRedirectUri],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
-        scope: DEMO_SCOPE,
-        require_pkce: true,
       },
       {
+        ...DEMO_CLIENT_GRANTS,
         client_id: DEMO_SPA_CLIENT_ID,
         client_name: 'Demo single-page app',
         redirect_uris: [urls.spaRedirectUri],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
         token_endpoint_auth_method: 'none',
-        scope: DEMO_SCOPE,
-        require_pkce: true,
       },
     ],
     resources: [

@@ -4,7 +4,7 @@
  * `/assets/demo.css` so that every page can use the plain CSP `style-src 'self'`, and the
  * document layout.
  */
-import { STYLE, html, raw, type SafeHtml } from '../ui/html.js';
+import { STYLE, html, htmlDocument, raw, type SafeHtml } from '../ui/html.js';
 
 const DEMO_STYLE = `
 .shell.wide{max-width:54rem}
@@ -62,25 +62,14 @@ const BRAND_ICON = raw(
 
 /** The document around one or more cards; `party` names the app in the header. */
 export function demoLayout(p: { title: string; party: string; body: SafeHtml; head?: SafeHtml }): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<title>${p.title}</title>
-<link rel="icon" href="data:,">
+  return htmlDocument({
+    lang: 'en',
+    title: p.title,
+    head: html`<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/demo.css">
-${p.head ?? ''}
-</head>
-<body>
-<div class="shell wide">
-<header class="brand">${BRAND_ICON}<span>Gatehouse demo <span class="party">· ${p.party}</span></span></header>
-${p.body}
-</div>
-</body>
-</html>
-`.toString();
+${p.head ?? ''}`,
+    shell: 'shell wide',
+    brand: html`${BRAND_ICON}<span>Gatehouse demo <span class="party">· ${p.party}</span></span>`,
+    body: p.body,
+  });
 }

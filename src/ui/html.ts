@@ -179,11 +179,20 @@ const BRAND_ICON = raw(
   '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.75" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false"><path d="M12 2.75 4.5 5.6v5.9c0 4.6 3.1 8.6 7.5 9.75 4.4-1.15 7.5-5.15 7.5-9.75V5.6L12 2.75Z"/><path d="m8.75 12 2.25 2.25 4.25-4.5"/></svg>',
 );
 
-/** The full HTML document: shared head, inline style, brand header and a card holding `body`. */
-export function layout(p: { title: string; body: SafeHtml; lang?: string }): string {
-  const lang = p.lang !== undefined && LANG.test(p.lang) ? p.lang : 'en';
+/**
+ * The HTML document every page shares (these pages and the demo's): the common head, with `head`
+ * added to it, and in the `shell` container the brand header (`brand`) above `body`.
+ */
+export function htmlDocument(p: {
+  lang: string;
+  title: string;
+  head: SafeHtml;
+  shell: string;
+  brand: SafeHtml;
+  body: SafeHtml;
+}): string {
   return html`<!doctype html>
-<html lang="${lang}">
+<html lang="${p.lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -191,18 +200,31 @@ export function layout(p: { title: string; body: SafeHtml; lang?: string }): str
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex, nofollow">
 <title>${p.title}</title>
-<style>${raw(STYLE)}</style>
+${p.head}
 </head>
 <body>
-<div class="shell">
-<header class="brand">${BRAND_ICON}<span>Gatehouse</span></header>
-<main class="card">
+<div class="${p.shell}">
+<header class="brand">${p.brand}</header>
 ${p.body}
-</main>
 </div>
 </body>
 </html>
 `.toString();
+}
+
+/** The full HTML document: shared head, inline style, brand header and a card holding `body`. */
+export function layout(p: { title: string; body: SafeHtml; lang?: string }): string {
+  const lang = p.lang !== undefined && LANG.test(p.lang) ? p.lang : 'en';
+  return htmlDocument({
+    lang,
+    title: p.title,
+    head: html`<style>${raw(STYLE)}</style>`,
+    shell: 'shell',
+    brand: html`${BRAND_ICON}<span>Gatehouse</span>`,
+    body: html`<main class="card">
+${p.body}
+</main>`,
+  });
 }
 
 // A CSP source expression: no whitespace, no `;` or `,` (they would end the directive or policy).

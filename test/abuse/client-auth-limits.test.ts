@@ -11,12 +11,16 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttemptLimit, GatehouseSettings } from '../../src/config/settings.js';
 import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
-import type { TimedEvent } from '../../src/core/events.js';
 import { clientSecretArgon2CheckCount } from '../../src/core/secrets.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { assertTokenError, basicAuthorization, postToken, type TokenResponse } from '../helpers/code-flow.js';
-import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
-import { CONFIDENTIAL_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
+import {
+  CONFIDENTIAL_CLIENT,
+  POSTGRES_TARGET,
+  STORE_TARGETS,
+  onStoreTarget,
+  startClockedServer,
+} from '../helpers/server.js';
 import { registerClient } from '../../src/core/registration/client-registration.js';
 
 const NOW = 1_900_000_000_000;
@@ -25,10 +29,12 @@ const NEVER: AttemptLimit = { freeAttempts: 100_000, backoffBaseMs: 0, lockAfter
 const SMALL: AttemptLimit = { freeAttempts: 2, backoffBaseMs: 60_000, lockAfter: 4, lockSeconds: 300 };
 
 const servers: RunningGatehouse[] = [];
-after(async () => {
-  for (const server of servers) await server.close();
-});
+const closeServers = async () => {
+  for (const server of servers.splice(0)) await server.close();
+};
+after(closeServers);
 
+/** A test server whose clock stands still at NOW until `clock.now` is moved. */
 async function startServer(
   overrides: Partial<GatehouseSettings['limits']>,
   databaseUrl?: string,
@@ -38,13 +44,9 @@ async function startServer(
     limits: { ...DEFAULT_SETTINGS.limits, clientIp: NEVER, ...overrides },
     ...extra,
   };
-  const server = await startTestServer({ settings, ...(databaseUrl ? { databaseUrl } : {}) });
-  servers.push(server);
-  const clock = { now: NOW };
-  server.context.now = () => clock.now;
-  const events: TimedEvent[] = [];
-  server.context.events.onAny((event) => events.push(event));
-  return { server, clock, events };
+  const started = await startClockedServer({ settings, ...(databaseUrl ? { databaseUrl } : {}) }, NOW);
+  servers.push(started.server);
+  return started;
 }
 
 const RIGHT = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! };
@@ -172,24 +174,24 @@ describe('client authentication limits (per IP address)', () => {
 });
 
 describe('client authentication limits across instances', () => {
-  it('two Gatehouse instances sharing one PostgreSQL schema enforce one lock', async (t) => {
-    const url = await postgresTestUrl();
-    if (!url) return t.skip(postgresSkipMessage());
-    try {
-      const limit = { freeAttempts: 0, backoffBaseMs: 0, lockAfter: 2, lockSeconds: 120 };
-      const a = await startServer({ clientId: limit }, url);
-      const b = await startServer({ clientId: limit }, url);
-      assertTokenError(await tokenRequest(a.server, WRONG), 401, 'invalid_client');
-      assertTokenError(await tokenRequest(b.server, WRONG), 401, 'invalid_client');
-      const before = clientSecretArgon2CheckCount();
-      assertLimited(await tokenRequest(a.server, RIGHT), 120);
-      assertLimited(await tokenRequest(b.server, RIGHT), 120);
-      assert.equal(clientSecretArgon2CheckCount(), before);
-    } finally {
-      for (const server of servers.splice(0)) await server.close();
-      await dropPostgresSchema(url);
-    }
-  });
+  it(
+    'two Gatehouse instances sharing one PostgreSQL schema enforce one lock',
+    onStoreTarget(
+      POSTGRES_TARGET,
+      async (url) => {
+        const limit = { freeAttempts: 0, backoffBaseMs: 0, lockAfter: 2, lockSeconds: 120 };
+        const a = await startServer({ clientId: limit }, url);
+        const b = await startServer({ clientId: limit }, url);
+        assertTokenError(await tokenRequest(a.server, WRONG), 401, 'invalid_client');
+        assertTokenError(await tokenRequest(b.server, WRONG), 401, 'invalid_client');
+        const before = clientSecretArgon2CheckCount();
+        assertLimited(await tokenRequest(a.server, RIGHT), 120);
+        assertLimited(await tokenRequest(b.server, RIGHT), 120);
+        assert.equal(clientSecretArgon2CheckCount(), before);
+      },
+      closeServers,
+    ),
+  );
 });
 
 /** A token request (as tokenRequest) from address `from`, sent as X-Forwarded-For to a server that trusts the proxy. */
@@ -225,64 +227,64 @@ const CLIENT_HOST = '198.51.100.20';
 
 for (const target of STORE_TARGETS) {
   describe(`client authentication limits per (client_id, address) (${target.name})`, () => {
-    it('RFC 6749 §2.2: a client_id is public; wrong secrets from one address hold that address back, not the client at its own address', async (t) => {
-      const url = await target.url();
-      if (!url) return t.skip(postgresSkipMessage());
-      try {
-        // The default limits, but the per-address one (tested above) out of the way.
-        const { server, events } = await startServer({}, url, { trustProxy: true });
-        // The defaults: 5 free failures, the 6th starts a 1 s delay.
-        for (let i = 0; i < 6; i++)
-          assertTokenError(await tokenRequestFrom(server, WRONG, ATTACKER), 401, 'invalid_client');
-        const before = clientSecretArgon2CheckCount();
-        for (let i = 0; i < 14; i++) assertLimited(await tokenRequestFrom(server, WRONG, ATTACKER), 1);
-        // A secret a person chose (argon2id) stays behind the limit at the attacker's address.
-        assertLimited(await tokenRequestFrom(server, RIGHT, ATTACKER), 1);
-        assert.equal(clientSecretArgon2CheckCount(), before, 'no argon2id for limited requests');
-        // The client at its own address is not refused, not once.
-        for (let i = 0; i < 10; i++)
-          assertTokenError(await tokenRequestFrom(server, RIGHT, CLIENT_HOST), 400, 'invalid_grant');
-        assert.equal(events.filter((event) => event.type === 'rate_limit.locked').length, 0);
-      } finally {
-        for (const server of servers.splice(0)) await server.close();
-        await target.cleanup(url);
-      }
-    });
+    it(
+      'RFC 6749 §2.2: a client_id is public; wrong secrets from one address hold that address back, not the client at its own address',
+      onStoreTarget(
+        target,
+        async (url) => {
+          // The default limits, but the per-address one (tested above) out of the way.
+          const { server, events } = await startServer({}, url, { trustProxy: true });
+          // The defaults: 5 free failures, the 6th starts a 1 s delay.
+          for (let i = 0; i < 6; i++)
+            assertTokenError(await tokenRequestFrom(server, WRONG, ATTACKER), 401, 'invalid_client');
+          const before = clientSecretArgon2CheckCount();
+          for (let i = 0; i < 14; i++) assertLimited(await tokenRequestFrom(server, WRONG, ATTACKER), 1);
+          // A secret a person chose (argon2id) stays behind the limit at the attacker's address.
+          assertLimited(await tokenRequestFrom(server, RIGHT, ATTACKER), 1);
+          assert.equal(clientSecretArgon2CheckCount(), before, 'no argon2id for limited requests');
+          // The client at its own address is not refused, not once.
+          for (let i = 0; i < 10; i++)
+            assertTokenError(await tokenRequestFrom(server, RIGHT, CLIENT_HOST), 400, 'invalid_grant');
+          assert.equal(events.filter((event) => event.type === 'rate_limit.locked').length, 0);
+        },
+        closeServers,
+      ),
+    );
 
-    it('RFC 6749 §2.3.1: a generated secret is always checked: the right one is never refused, even from the blocked address', async (t) => {
-      const url = await target.url();
-      if (!url) return t.skip(postgresSkipMessage());
-      try {
-        const { server, clock } = await startServer({ clientId: SMALL }, url, { trustProxy: true });
-        const { client, clientSecret } = await registerClient(
-          {
-            redirect_uris: CONFIDENTIAL_CLIENT.redirect_uris,
-            token_endpoint_auth_method: 'client_secret_basic',
-            grant_types: ['authorization_code'],
-          },
-          { generateSecret: true, now: NOW },
-        );
-        await server.store.clients.create(client);
-        const right = { id: client.clientId, secret: clientSecret! };
-        const wrong = { id: client.clientId, secret: 'not-the-secret' };
-        // SMALL: 2 free failures, then 60 s, 120 s; the 4th failure locks for 300 s.
-        for (let i = 0; i < 3; i++)
+    it(
+      'RFC 6749 §2.3.1: a generated secret is always checked: the right one is never refused, even from the blocked address',
+      onStoreTarget(
+        target,
+        async (url) => {
+          const { server, clock } = await startServer({ clientId: SMALL }, url, { trustProxy: true });
+          const { client, clientSecret } = await registerClient(
+            {
+              redirect_uris: CONFIDENTIAL_CLIENT.redirect_uris,
+              token_endpoint_auth_method: 'client_secret_basic',
+              grant_types: ['authorization_code'],
+            },
+            { generateSecret: true, now: NOW },
+          );
+          await server.store.clients.create(client);
+          const right = { id: client.clientId, secret: clientSecret! };
+          const wrong = { id: client.clientId, secret: 'not-the-secret' };
+          // SMALL: 2 free failures, then 60 s, 120 s; the 4th failure locks for 300 s.
+          for (let i = 0; i < 3; i++)
+            assertTokenError(await tokenRequestFrom(server, wrong, ATTACKER), 401, 'invalid_client');
+          clock.now += 60_000;
           assertTokenError(await tokenRequestFrom(server, wrong, ATTACKER), 401, 'invalid_client');
-        clock.now += 60_000;
-        assertTokenError(await tokenRequestFrom(server, wrong, ATTACKER), 401, 'invalid_client');
-        // Locked: a wrong secret is answered 429 ...
-        assertLimited(await tokenRequestFrom(server, wrong, ATTACKER), 300);
-        // ... but the right one, from the same address, is accepted every time.
-        const before = clientSecretArgon2CheckCount();
-        for (let i = 0; i < 5; i++)
-          assertTokenError(await tokenRequestFrom(server, right, ATTACKER), 400, 'invalid_grant');
-        assertTokenError(await tokenRequestFrom(server, right, CLIENT_HOST), 400, 'invalid_grant');
-        assert.equal(clientSecretArgon2CheckCount(), before, 'a generated secret is a SHA-256 comparison');
-        assertLimited(await tokenRequestFrom(server, wrong, ATTACKER), 300);
-      } finally {
-        for (const server of servers.splice(0)) await server.close();
-        await target.cleanup(url);
-      }
-    });
+          // Locked: a wrong secret is answered 429 ...
+          assertLimited(await tokenRequestFrom(server, wrong, ATTACKER), 300);
+          // ... but the right one, from the same address, is accepted every time.
+          const before = clientSecretArgon2CheckCount();
+          for (let i = 0; i < 5; i++)
+            assertTokenError(await tokenRequestFrom(server, right, ATTACKER), 400, 'invalid_grant');
+          assertTokenError(await tokenRequestFrom(server, right, CLIENT_HOST), 400, 'invalid_grant');
+          assert.equal(clientSecretArgon2CheckCount(), before, 'a generated secret is a SHA-256 comparison');
+          assertLimited(await tokenRequestFrom(server, wrong, ATTACKER), 300);
+        },
+        closeServers,
+      ),
+    );
   });
 }

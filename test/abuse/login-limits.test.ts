@@ -14,13 +14,17 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttemptLimit, GatehouseSettings } from '../../src/config/settings.js';
 import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
-import { s256Challenge } from '../../src/core/pkce.js';
-import type { TimedEvent } from '../../src/core/events.js';
 import { passwordVerificationCount } from '../../src/core/secrets.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { authorizeUrl, newVerifier } from '../helpers/code-flow.js';
-import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
-import { ALICE, PUBLIC_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
+import { authorizeParams, openLoginPage } from '../helpers/code-flow.js';
+import {
+  ALICE,
+  PUBLIC_CLIENT,
+  POSTGRES_TARGET,
+  STORE_TARGETS,
+  onStoreTarget,
+  startClockedServer,
+} from '../helpers/server.js';
 import { UserAgent, decodeEntities, hiddenInput, isLoginPage, type PageResponse } from '../helpers/user-agent.js';
 
 const NOW = 1_900_000_000_000;
@@ -33,19 +37,16 @@ function limits(overrides: Partial<GatehouseSettings['limits']>): Partial<Gateho
 }
 
 const servers: RunningGatehouse[] = [];
-after(async () => {
-  for (const server of servers) await server.close();
-});
+const closeServers = async () => {
+  for (const server of servers.splice(0)) await server.close();
+};
+after(closeServers);
 
 /** A test server whose clock stands still at NOW until `clock.now` is moved. */
 async function startServer(settings: Partial<GatehouseSettings>, databaseUrl?: string) {
-  const server = await startTestServer({ settings, ...(databaseUrl ? { databaseUrl } : {}) });
-  servers.push(server);
-  const clock = { now: NOW };
-  server.context.now = () => clock.now;
-  const events: TimedEvent[] = [];
-  server.context.events.onAny((event) => events.push(event));
-  return { server, clock, events };
+  const started = await startClockedServer({ settings, ...(databaseUrl ? { databaseUrl } : {}) }, NOW);
+  servers.push(started.server);
+  return started;
 }
 
 interface LoginForm {
@@ -70,18 +71,7 @@ async function openLogin(
     assert.ok(device, 'the earlier sign-in set a device cookie');
     ua.setCookie('gh_device', device);
   }
-  const page = await ua.navigate(
-    authorizeUrl(server, {
-      response_type: 'code',
-      client_id: PUBLIC_CLIENT.client_id,
-      redirect_uri: PUBLIC_CLIENT.redirect_uris[0],
-      scope: 'openid',
-      state: 'xyz',
-      code_challenge: s256Challenge(newVerifier()),
-      code_challenge_method: 'S256',
-    }),
-  );
-  assert.ok(isLoginPage(page), page.body.slice(0, 300));
+  const page = await openLoginPage(server, ua, authorizeParams(PUBLIC_CLIENT, { scope: 'openid' }));
   const action = /<form[^>]*action="([^"]+)"/.exec(page.body)?.[1];
   const csrf = hiddenInput(page.body, 'csrf_token');
   assert.ok(action && csrf);
@@ -260,30 +250,32 @@ describe('login brute-force limits (per client IP address)', () => {
 });
 
 describe('login brute-force limits across instances', () => {
-  it('two Gatehouse instances sharing one PostgreSQL schema enforce one lock', async (t) => {
-    const url = await postgresTestUrl();
-    if (!url) return t.skip(postgresSkipMessage());
-    try {
-      const settings = limits({ loginUsername: { freeAttempts: 0, backoffBaseMs: 0, lockAfter: 3, lockSeconds: 300 } });
-      const a = await startServer(settings, url);
-      const b = await startServer(settings, url);
-      const onA = await openLogin(a.server);
-      const onB = await openLogin(b.server);
-      assertPlainFailure(await tryLogin(onA, ALICE.username, 'wrong'));
-      assertPlainFailure(await tryLogin(onB, ALICE.username, 'wrong'));
-      assertPlainFailure(await tryLogin(onA, ALICE.username, 'wrong'));
-      const before = passwordVerificationCount();
-      assertLimited(await tryLogin(onB, ALICE.username, ALICE.password), 300);
-      assertLimited(await tryLogin(onA, ALICE.username, ALICE.password), 300);
-      assert.equal(passwordVerificationCount(), before, 'no argon2id on either instance');
-      // The lock ends for both at once.
-      a.clock.now = b.clock.now = NOW + 300_000;
-      assert.equal((await tryLogin(onB, ALICE.username, ALICE.password)).status, 303);
-    } finally {
-      for (const server of servers.splice(0)) await server.close();
-      await dropPostgresSchema(url);
-    }
-  });
+  it(
+    'two Gatehouse instances sharing one PostgreSQL schema enforce one lock',
+    onStoreTarget(
+      POSTGRES_TARGET,
+      async (url) => {
+        const settings = limits({
+          loginUsername: { freeAttempts: 0, backoffBaseMs: 0, lockAfter: 3, lockSeconds: 300 },
+        });
+        const a = await startServer(settings, url);
+        const b = await startServer(settings, url);
+        const onA = await openLogin(a.server);
+        const onB = await openLogin(b.server);
+        assertPlainFailure(await tryLogin(onA, ALICE.username, 'wrong'));
+        assertPlainFailure(await tryLogin(onB, ALICE.username, 'wrong'));
+        assertPlainFailure(await tryLogin(onA, ALICE.username, 'wrong'));
+        const before = passwordVerificationCount();
+        assertLimited(await tryLogin(onB, ALICE.username, ALICE.password), 300);
+        assertLimited(await tryLogin(onA, ALICE.username, ALICE.password), 300);
+        assert.equal(passwordVerificationCount(), before, 'no argon2id on either instance');
+        // The lock ends for both at once.
+        a.clock.now = b.clock.now = NOW + 300_000;
+        assert.equal((await tryLogin(onB, ALICE.username, ALICE.password)).status, 303);
+      },
+      closeServers,
+    ),
+  );
 });
 
 /** Fails `count` counted sign-ins, waiting out (on the test clock) every delay in between. */
@@ -309,83 +301,83 @@ const ALICE_HOME = '198.51.100.7';
 
 for (const target of STORE_TARGETS) {
   describe(`OWASP: no one can lock another user out (${target.name})`, () => {
-    it('OWASP Authentication Cheat Sheet: failures lock (username, address), not the account; alice signs in from her own address and from a known device at the attacker’s address', async (t) => {
-      const url = await target.url();
-      if (!url) return t.skip(postgresSkipMessage());
-      try {
-        const { server, clock, events } = await startServer({ trustProxy: true }, url);
-        // Alice signed in on this device before (at the address the attacker uses later, a NAT).
-        const device = await openLogin(server, { from: ATTACKER });
-        assertSignedIn(await tryLogin(device, ALICE.username, ALICE.password));
-        const deviceCookie = device.ua.cookie('gh_device');
-        assert.match(deviceCookie ?? '', /^[A-Za-z0-9_-]{65}$/);
+    it(
+      'OWASP Authentication Cheat Sheet: failures lock (username, address), not the account; alice signs in from her own address and from a known device at the attacker’s address',
+      onStoreTarget(
+        target,
+        async (url) => {
+          const { server, clock, events } = await startServer({ trustProxy: true }, url);
+          // Alice signed in on this device before (at the address the attacker uses later, a NAT).
+          const device = await openLogin(server, { from: ATTACKER });
+          assertSignedIn(await tryLogin(device, ALICE.username, ALICE.password));
+          const deviceCookie = device.ua.cookie('gh_device');
+          assert.match(deviceCookie ?? '', /^[A-Za-z0-9_-]{65}$/);
 
-        // The attacker makes the default 10 failures (waiting out every delay): locked for 15 min.
-        const attacker = await openLogin(server, { from: ATTACKER });
-        await failCounted(attacker, clock, ALICE.username, 10);
-        const before = passwordVerificationCount();
-        assertLimited(await tryLogin(attacker, ALICE.username, ALICE.password), 900);
-        assertLimited(await tryLogin(attacker, ALICE.username, 'guess-again'), 900);
-        assert.equal(passwordVerificationCount(), before, 'the attacker gets no more password checks');
-        const lock = events.find((event) => event.type === 'rate_limit.locked');
-        assert.ok(lock?.type === 'rate_limit.locked');
-        assert.deepEqual([lock.scope, lock.subject], ['login_user_address', ALICE.username]);
+          // The attacker makes the default 10 failures (waiting out every delay): locked for 15 min.
+          const attacker = await openLogin(server, { from: ATTACKER });
+          await failCounted(attacker, clock, ALICE.username, 10);
+          const before = passwordVerificationCount();
+          assertLimited(await tryLogin(attacker, ALICE.username, ALICE.password), 900);
+          assertLimited(await tryLogin(attacker, ALICE.username, 'guess-again'), 900);
+          assert.equal(passwordVerificationCount(), before, 'the attacker gets no more password checks');
+          const lock = events.find((event) => event.type === 'rate_limit.locked');
+          assert.ok(lock?.type === 'rate_limit.locked');
+          assert.deepEqual([lock.scope, lock.subject], ['login_user_address', ALICE.username]);
 
-        // Alice, from her own address on a browser never seen before: not refused.
-        assertSignedIn(await tryLogin(await openLogin(server, { from: ALICE_HOME }), ALICE.username, ALICE.password));
-        // Alice on her known device, even at the attacker's address: not refused.
-        assertSignedIn(
-          await tryLogin(
-            await openLogin(server, { from: ATTACKER, deviceOf: device.ua }),
-            ALICE.username,
-            ALICE.password,
-          ),
-        );
-        // The attacker is still held back.
-        assertLimited(await tryLogin(attacker, ALICE.username, ALICE.password), 900);
-      } finally {
-        for (const server of servers.splice(0)) await server.close();
-        await target.cleanup(url);
-      }
-    });
+          // Alice, from her own address on a browser never seen before: not refused.
+          assertSignedIn(await tryLogin(await openLogin(server, { from: ALICE_HOME }), ALICE.username, ALICE.password));
+          // Alice on her known device, even at the attacker's address: not refused.
+          assertSignedIn(
+            await tryLogin(
+              await openLogin(server, { from: ATTACKER, deviceOf: device.ua }),
+              ALICE.username,
+              ALICE.password,
+            ),
+          );
+          // The attacker is still held back.
+          assertLimited(await tryLogin(attacker, ALICE.username, ALICE.password), 900);
+        },
+        closeServers,
+      ),
+    );
 
-    it('OWASP device cookies: guessing from many addresses only delays unknown browsers (never a lock); a known device is not refused, and counts its own failures', async (t) => {
-      const url = await target.url();
-      if (!url) return t.skip(postgresSkipMessage());
-      try {
-        const { server, clock } = await startServer(
-          {
-            trustProxy: true,
-            limits: {
-              ...DEFAULT_SETTINGS.limits,
-              loginUsername: { freeAttempts: 2, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 60 },
-              loginDevice: { freeAttempts: 1, backoffBaseMs: 30_000, lockAfter: 5, lockSeconds: 600 },
+    it(
+      'OWASP device cookies: guessing from many addresses only delays unknown browsers (never a lock); a known device is not refused, and counts its own failures',
+      onStoreTarget(
+        target,
+        async (url) => {
+          const { server, clock } = await startServer(
+            {
+              trustProxy: true,
+              limits: {
+                ...DEFAULT_SETTINGS.limits,
+                loginUsername: { freeAttempts: 2, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 60 },
+                loginDevice: { freeAttempts: 1, backoffBaseMs: 30_000, lockAfter: 5, lockSeconds: 600 },
+              },
             },
-          },
-          url,
-        );
-        const device = await openLogin(server, { from: ALICE_HOME });
-        assertSignedIn(await tryLogin(device, ALICE.username, ALICE.password));
+            url,
+          );
+          const device = await openLogin(server, { from: ALICE_HOME });
+          assertSignedIn(await tryLogin(device, ALICE.username, ALICE.password));
 
-        // A botnet: one guess from each of many addresses, waiting out every delay.
-        for (let i = 0; i < 12; i++)
-          await failCounted(await openLogin(server, { from: `192.0.2.${i + 1}` }), clock, ALICE.username, 1);
-        // An unknown browser waits at most lock_seconds (60 s), however long the attack goes on.
-        const unknown = await openLogin(server, { from: ALICE_HOME });
-        assertLimited(await tryLogin(unknown, ALICE.username, ALICE.password), 60);
-        // Alice's known device is not refused.
-        const known = await openLogin(server, { from: ALICE_HOME, deviceOf: device.ua });
-        assertSignedIn(await tryLogin(known, ALICE.username, ALICE.password));
+          // A botnet: one guess from each of many addresses, waiting out every delay.
+          for (let i = 0; i < 12; i++)
+            await failCounted(await openLogin(server, { from: `192.0.2.${i + 1}` }), clock, ALICE.username, 1);
+          // An unknown browser waits at most lock_seconds (60 s), however long the attack goes on.
+          const unknown = await openLogin(server, { from: ALICE_HOME });
+          assertLimited(await tryLogin(unknown, ALICE.username, ALICE.password), 60);
+          // Alice's known device is not refused.
+          const known = await openLogin(server, { from: ALICE_HOME, deviceOf: device.ua });
+          assertSignedIn(await tryLogin(known, ALICE.username, ALICE.password));
 
-        // A device cookie has its own run of failures: 1 free, then a 30 s delay.
-        const stolen = await openLogin(server, { from: '192.0.2.200', deviceOf: known.ua });
-        assertPlainFailure(await tryLogin(stolen, ALICE.username, 'guess-1'));
-        assertPlainFailure(await tryLogin(stolen, ALICE.username, 'guess-2'));
-        assertLimited(await tryLogin(stolen, ALICE.username, 'guess-3'), 30);
-      } finally {
-        for (const server of servers.splice(0)) await server.close();
-        await target.cleanup(url);
-      }
-    });
+          // A device cookie has its own run of failures: 1 free, then a 30 s delay.
+          const stolen = await openLogin(server, { from: '192.0.2.200', deviceOf: known.ua });
+          assertPlainFailure(await tryLogin(stolen, ALICE.username, 'guess-1'));
+          assertPlainFailure(await tryLogin(stolen, ALICE.username, 'guess-2'));
+          assertLimited(await tryLogin(stolen, ALICE.username, 'guess-3'), 30);
+        },
+        closeServers,
+      ),
+    );
   });
 }

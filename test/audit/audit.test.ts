@@ -10,14 +10,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_SETTINGS, type AttemptLimit, type GatehouseSettings } from '../../src/config/settings.js';
 import { AuditTrail } from '../../src/core/audit/audit-trail.js';
 import { EventBus } from '../../src/core/events.js';
-import { s256Challenge } from '../../src/core/pkce.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { AuditEvent, Store } from '../../src/store/store.js';
 import { runCli } from '../helpers/cli.js';
-import { authorizeUrl, codeRequest, newVerifier, obtainCode, postToken } from '../helpers/code-flow.js';
+import { authorizeParams, codeRequest, obtainCode, openLoginPage, postToken } from '../helpers/code-flow.js';
 import {
   ALICE,
   CONFIDENTIAL_CLIENT,
@@ -26,25 +26,14 @@ import {
   TEST_SECRET,
   startTestServer,
 } from '../helpers/server.js';
-import { UserAgent, decodeEntities, hiddenInput, isLoginPage } from '../helpers/user-agent.js';
+import { UserAgent, decodeEntities, hiddenInput } from '../helpers/user-agent.js';
 
 const BASIC = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! };
 
 /** Submits one login attempt on a new interaction of the public client; returns the status. */
 async function attemptLogin(server: RunningGatehouse, username: string, password: string): Promise<number> {
   const ua = new UserAgent(server.url);
-  const page = await ua.navigate(
-    authorizeUrl(server, {
-      response_type: 'code',
-      client_id: PUBLIC_CLIENT.client_id,
-      redirect_uri: PUBLIC_CLIENT.redirect_uris[0],
-      scope: 'openid',
-      state: 'st',
-      code_challenge: s256Challenge(newVerifier()),
-      code_challenge_method: 'S256',
-    }),
-  );
-  assert.ok(isLoginPage(page));
+  const page = await openLoginPage(server, ua, authorizeParams(PUBLIC_CLIENT, { scope: 'openid', state: 'st' }));
   const action = decodeEntities(/<form[^>]*action="([^"]+)"/.exec(page.body)![1]!);
   const response = await ua.request(new URL(action, server.url).href, {
     form: { csrf_token: hiddenInput(page.body, 'csrf_token')!, username, password },
@@ -102,16 +91,17 @@ async function runFlow(server: RunningGatehouse): Promise<string[]> {
   ];
 }
 
-const FLOW_SETTINGS = {
+/** A limit that never gets in the way of the flow. */
+const LENIENT: AttemptLimit = { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 };
+
+/** Only the per-username login limit locks (after 2 failures); every other limit is lenient. */
+const FLOW_SETTINGS: Partial<GatehouseSettings> = {
   refreshTokenGraceSeconds: 0,
   limits: {
-    loginUserAddress: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
+    ...(Object.fromEntries(
+      Object.keys(DEFAULT_SETTINGS.limits).map((name) => [name, LENIENT]),
+    ) as GatehouseSettings['limits']),
     loginUsername: { freeAttempts: 0, backoffBaseMs: 0, lockAfter: 2, lockSeconds: 60 },
-    loginIp: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
-    loginDevice: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
-    clientId: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
-    clientIp: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
-    interactionIp: { freeAttempts: 100, backoffBaseMs: 0, lockAfter: 1000, lockSeconds: 60 },
   },
 };
 

@@ -5,14 +5,21 @@
  *
  * Run: node --import tsx --test test/authorize/authorization-endpoint.test.ts
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 import { sha256Base64Url } from '../../src/core/secrets.js';
 import { escapeHtml } from '../../src/ui/html.js';
-import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import {
+  ALICE,
+  CONFIDENTIAL_CLIENT,
+  MACHINE_CLIENT,
+  NO_PKCE_CLIENT,
+  PUBLIC_CLIENT,
+  useTestServer,
+} from '../helpers/server.js';
 import {
   UserAgent,
   formPostFields,
@@ -21,7 +28,14 @@ import {
   isLoginPage,
   type PageResponse,
 } from '../helpers/user-agent.js';
-import { assertErrorDescription, authorizeUrl, newVerifier, obtainCode, postToken } from '../helpers/code-flow.js';
+import {
+  assertErrorDescription,
+  authorizeParams,
+  authorizeUrl,
+  newVerifier,
+  obtainCode,
+  postToken,
+} from '../helpers/code-flow.js';
 
 /** A native app listening on loopback, registered without a port (RFC 8252 §7.3). */
 const NATIVE_CLIENT: ClientFixture = {
@@ -33,19 +47,6 @@ const NATIVE_CLIENT: ClientFixture = {
   token_endpoint_auth_method: 'none',
   scope: 'openid profile',
   require_pkce: true,
-};
-
-/** A confidential client that opted out of PKCE (RFC 9700 §2.1.1 allows it for confidential clients). */
-const NO_PKCE_CLIENT: ClientFixture = {
-  client_id: 'legacy-web-app',
-  client_secret: 'legacy-web-app-secret-long-enough',
-  client_name: 'Legacy Web App',
-  redirect_uris: ['http://127.0.0.1:9000/legacy'],
-  grant_types: ['authorization_code'],
-  response_types: ['code'],
-  token_endpoint_auth_method: 'client_secret_basic',
-  scope: 'openid profile',
-  require_pkce: false,
 };
 
 const HOSTILE_NAME = '<script>alert("name")</script>&\'';
@@ -61,44 +62,28 @@ const HOSTILE_CLIENT: ClientFixture = {
   require_pkce: true,
 };
 
-/** A client that may only use client_credentials: it has no redirect URI at all. */
-const MACHINE_CLIENT: ClientFixture = {
-  client_id: 'machine',
-  client_secret: 'machine-secret-that-is-long-enough',
-  redirect_uris: [],
-  grant_types: ['client_credentials'],
-  response_types: [],
-  token_endpoint_auth_method: 'client_secret_basic',
-  scope: 'api',
-  require_pkce: true,
-};
-
 const CONFIDENTIAL_REDIRECT = CONFIDENTIAL_CLIENT.redirect_uris[0]!;
 const PUBLIC_REDIRECT = PUBLIC_CLIENT.redirect_uris[0]!;
 
 let gatehouse: RunningGatehouse;
-
-before(async () => {
-  gatehouse = await startTestServer({
-    clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NATIVE_CLIENT, NO_PKCE_CLIENT, HOSTILE_CLIENT, MACHINE_CLIENT],
-  });
-});
-after(async () => {
-  await gatehouse.close();
-});
+useTestServer(
+  { clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NATIVE_CLIENT, NO_PKCE_CLIENT, HOSTILE_CLIENT, MACHINE_CLIENT] },
+  (started) => (gatehouse = started),
+);
 
 /** A valid request of the confidential client, to be varied by each test. */
 function validParams(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    response_type: 'code',
-    client_id: CONFIDENTIAL_CLIENT.client_id,
-    redirect_uri: CONFIDENTIAL_REDIRECT,
-    scope: 'openid profile',
-    state: 'xyz',
-    code_challenge: s256Challenge(newVerifier()),
-    code_challenge_method: 'S256',
-    ...overrides,
-  };
+  return authorizeParams(CONFIDENTIAL_CLIENT, overrides);
+}
+
+/** OAuth 2.0 Form Post Response Mode §2: an error as a form page (200, no redirect) with state xyz and iss (RFC 9207 §2). */
+function assertFormPostError(page: PageResponse, error: string): void {
+  assert.equal(page.status, 200);
+  assert.equal(page.location, null);
+  const fields = formPostFields(page.body);
+  assert.equal(fields['error'], error);
+  assert.equal(fields['state'], 'xyz');
+  assert.equal(fields['iss'], gatehouse.url);
 }
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<PageResponse> {
@@ -568,13 +553,10 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
   });
 
   it('OAuth 2.0 Form Post Response Mode §2: prompt=none errors in form_post mode come as a form too', async () => {
-    const page = await getAuthorize(validParams({ response_mode: 'form_post', prompt: 'none' }));
-    assert.equal(page.status, 200);
-    assert.equal(page.location, null);
-    const fields = formPostFields(page.body);
-    assert.equal(fields['error'], 'login_required');
-    assert.equal(fields['state'], 'xyz');
-    assert.equal(fields['iss'], gatehouse.url);
+    assertFormPostError(
+      await getAuthorize(validParams({ response_mode: 'form_post', prompt: 'none' })),
+      'login_required',
+    );
   });
 
   it('RFC 9700 §2.1.1: a confidential client registered with require_pkce: false may omit PKCE', async () => {
@@ -856,12 +838,7 @@ describe('the login and consent pages (RFC 6749 §10.12-10.14, RFC 9700 §4.7, �
     const result = await ua.request(formAction(consent), {
       form: { csrf_token: hiddenInput(consent.body, 'csrf_token')!, decision: 'deny' },
     });
-    assert.equal(result.status, 200);
-    assert.equal(result.location, null);
-    const fields = formPostFields(result.body);
-    assert.equal(fields['error'], 'access_denied');
-    assert.equal(fields['state'], 'xyz');
-    assert.equal(fields['iss'], gatehouse.url);
+    assertFormPostError(result, 'access_denied');
   });
 
   it('RFC 6749 §10.14 (XSS): a hostile client_name is HTML-escaped on the login and consent pages', async () => {

@@ -3,14 +3,12 @@
  * against a temporary SQLite database.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { verifyClientSecret, verifyPassword } from '../../src/core/secrets.js';
-import { openStore } from '../../src/store/open-store.js';
-import { CLI_MAIN as MAIN, REPO, assertOneLineFailure, runCli, withStoreAt, type CliRun } from '../helpers/cli.js';
+import { assertOneLineFailure, runCli, withCliServer, withStoreAt, type CliRun } from '../helpers/cli.js';
 
 let dir: string;
 let database: string;
@@ -402,12 +400,9 @@ describe('gatehouse: settings and errors', () => {
       'http://127.0.0.1/cb',
     ]);
     assert.equal(created.code, 0, created.stderr);
-    const store = await openStore(`sqlite:${join(dir, 'from-config.db')}`);
-    try {
+    await withStoreAt(`sqlite:${join(dir, 'from-config.db')}`, async (store) => {
       assert.ok(await store.clients.get('cfg'));
-    } finally {
-      await store.close();
-    }
+    });
     // --database takes precedence over the config file.
     const list = await gatehouse(['clients', 'list', '--json', '--config', config, '--database', database]);
     assert.ok(!list.stdout.includes('"cfg"'));
@@ -461,54 +456,17 @@ describe('gatehouse: settings and errors', () => {
         '  - {username: carol, password: carol-password}',
       ].join('\n'),
     );
-    const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_SECRET: 's'.repeat(32) };
-    for (const name of ['PORT', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_CONFIG']) delete env[name];
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        MAIN,
-        'start',
-        '--config',
-        config,
-        '--database',
-        startDatabase,
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
-      ],
-      { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
-    try {
-      const issuer = await new Promise<string>((resolveIssuer, reject) => {
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          stdout += chunk;
-          const match = /Issuer:\s+(\S+)/.exec(stdout);
-          if (match?.[1]) resolveIssuer(match[1]);
-        });
-        void exited.then((code) => reject(new Error(`start exited with ${code}: ${stderr}`)));
-      });
+    const args = ['--config', config, '--database', startDatabase, '--port', '0', '--host', '127.0.0.1'];
+    await withCliServer(args, { env: { GATEHOUSE_SECRET: 's'.repeat(32) } }, async (issuer) => {
       assert.match(issuer, /^http:\/\/127\.0\.0\.1:\d+$/);
       const response = await fetch(`${issuer}/.well-known/openid-configuration`);
       assert.equal(response.status, 200);
       assert.equal(((await response.json()) as { issuer: string }).issuer, issuer);
-      const store = await openStore(startDatabase);
-      try {
+      await withStoreAt(startDatabase, async (store) => {
         assert.ok(await store.clients.get('fixture-app'));
         assert.ok(await store.users.getByUsername('carol'));
-      } finally {
-        await store.close();
-      }
-    } finally {
-      child.kill('SIGTERM');
-    }
-    assert.equal(await exited, 0, stderr);
+      });
+    });
   });
 
   test('an unknown command fails with exit code 1', async () => {

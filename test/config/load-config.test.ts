@@ -1,24 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { applyFixtures } from '../../src/config/apply-fixtures.js';
 import { ConfigError, loadConfigFile } from '../../src/config/load-config.js';
 import type { ClientFixture } from '../../src/config/settings.js';
 import { verifyClientSecret, verifyPassword } from '../../src/core/secrets.js';
 import { openStore } from '../../src/store/open-store.js';
 import { registerClient } from '../../src/core/registration/client-registration.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 let dir: string;
 let counter = 0;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gatehouse-config-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+useTempDir('gatehouse-config-', (created) => (dir = created));
 
 async function file(text: string, extension = '.yaml'): Promise<string> {
   const path = join(dir, `config-${counter++}${extension}`);

@@ -1,23 +1,18 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ConfigError, resolveSettings, type ResolveSettingsInput } from '../../src/config/resolve-settings.js';
 import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
 import { Value } from '@sinclair/typebox/value';
 import { SETTINGS } from '../../src/config/settings-schema.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'x'.repeat(32);
 let root: string;
 let counter = 0;
 
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'gatehouse-settings-'));
-});
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+useTempDir('gatehouse-settings-', (created) => (root = created));
 
 /** A fresh, empty working directory. */
 async function freshDir(): Promise<string> {

@@ -101,6 +101,24 @@ export async function startCliServer(args: string[], options: { env?: NodeJS.Pro
   return { url, child, exited, stdout: () => stdout, stderr: () => stderr };
 }
 
+/**
+ * Runs `fn` against `gatehouse start ...args`, then stops it with SIGTERM and checks that it
+ * shut down gracefully (exit code 0).
+ */
+export async function withCliServer(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv },
+  fn: (issuer: string) => Promise<void>,
+): Promise<void> {
+  const server = await startCliServer(args, options);
+  try {
+    await fn(server.url);
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+  assert.equal(await server.exited, 0, server.stderr());
+}
+
 /** A long-running CLI process (e.g. `start`), with its output collected. */
 export interface CliProcess {
   child: ChildProcessWithoutNullStreams;

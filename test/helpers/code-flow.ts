@@ -9,7 +9,7 @@ import type { ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 import { ALICE } from './server.js';
-import { UserAgent, type PageResponse } from './user-agent.js';
+import { UserAgent, isLoginPage, type PageResponse } from './user-agent.js';
 
 export function newVerifier(): string {
   return randomBytes(32).toString('base64url');
@@ -23,6 +23,37 @@ export function authorizeUrl(
   const url = new URL('/authorize', gatehouse.url);
   for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.append(name, value);
   return url.href;
+}
+
+/**
+ * A valid authorization request of `client` (RFC 6749 §4.1.1, with RFC 7636 §4.3 PKCE S256):
+ * its first redirect URI, scope "openid profile", state "xyz"; `overrides` vary it.
+ */
+export function authorizeParams(
+  client: ClientFixture,
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  return {
+    response_type: 'code',
+    client_id: client.client_id,
+    redirect_uri: client.redirect_uris[0],
+    scope: 'openid profile',
+    state: 'xyz',
+    code_challenge: s256Challenge(newVerifier()),
+    code_challenge_method: 'S256',
+    ...overrides,
+  };
+}
+
+/** Navigates `ua` to the authorization request `params` and returns the login page it leads to. */
+export async function openLoginPage(
+  gatehouse: Pick<RunningGatehouse, 'url'>,
+  ua: UserAgent,
+  params: Record<string, string | undefined>,
+): Promise<PageResponse> {
+  const page = await ua.navigate(authorizeUrl(gatehouse, params));
+  assert.ok(isLoginPage(page), page.body.slice(0, 300));
+  return page;
 }
 
 export interface ObtainedCode {

@@ -5,6 +5,7 @@
  * (`Cache-Control: no-store`) of responses openid-client consumed.
  */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import * as client from 'openid-client';
 import { decodeJwt, type JWTPayload } from 'jose';
 import type { ClientFixture } from '../../src/config/settings.js';
@@ -25,8 +26,11 @@ export interface InteropClient {
   lastResponse(path: string): Response;
 }
 
-/** Discovers `gatehouse` and configures openid-client with the fixture's authentication method. */
-export async function interopClient(gatehouse: RunningGatehouse, fixture: ClientFixture): Promise<InteropClient> {
+/** Discovers `gatehouse` (OpenID Connect Discovery 1.0 §4) as the fixture's client, with its authentication method. */
+export function discoverAs(
+  gatehouse: Pick<RunningGatehouse, 'url'>,
+  fixture: ClientFixture,
+): Promise<client.Configuration> {
   const secret = fixture.client_secret ?? '';
   const auth =
     fixture.token_endpoint_auth_method === 'none'
@@ -34,9 +38,36 @@ export async function interopClient(gatehouse: RunningGatehouse, fixture: Client
       : fixture.token_endpoint_auth_method === 'client_secret_post'
         ? client.ClientSecretPost(secret)
         : client.ClientSecretBasic(secret);
-  const config = await client.discovery(new URL(gatehouse.url), fixture.client_id, undefined, auth, {
+  return client.discovery(new URL(gatehouse.url), fixture.client_id, undefined, auth, {
     execute: [client.allowInsecureRequests],
   });
+}
+
+/** An authorization request with PKCE S256 (RFC 7636), state and nonce, built by openid-client. */
+export async function authorizationRequest(
+  config: client.Configuration,
+  redirectUri: string,
+  scope: string,
+  extra: Record<string, string> = {},
+) {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...extra,
+  });
+  return { url, verifier, state, nonce };
+}
+
+/** Discovers `gatehouse` and configures openid-client with the fixture's authentication method. */
+export async function interopClient(gatehouse: RunningGatehouse, fixture: ClientFixture): Promise<InteropClient> {
+  const config = await discoverAs(gatehouse, fixture);
   const responses = new Map<string, Response>();
   config[client.customFetch] = async (url, options) => {
     const response = await fetch(url, options as RequestInit);
@@ -158,13 +189,57 @@ export async function grantOf(gatehouse: RunningGatehouse, refreshToken: string)
   return grant;
 }
 
+interface ServerOnTarget {
+  gatehouse: RunningGatehouse;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
 /** A Gatehouse on `target`; PostgreSQL must really run (no silent skip). */
-export async function startServerOn(
-  target: StoreTarget,
-  options: TestServerOptions = {},
-): Promise<{ gatehouse: RunningGatehouse; databaseUrl: string; stop(): Promise<void> }> {
+export async function startServerOn(target: StoreTarget, options: TestServerOptions = {}): Promise<ServerOnTarget> {
   const databaseUrl = await target.url();
   if (databaseUrl === undefined) throw new Error(postgresSkipMessage());
+  return startServerAt(target, databaseUrl, options);
+}
+
+/**
+ * A Gatehouse on `target` for the tests of the enclosing suite: started before them (then
+ * `ready` gets it), stopped after them. Without the target's database (PostgreSQL outside CI)
+ * nothing starts, and `skipped(t)` skips each test with the reason.
+ */
+export function suiteServerOn(
+  target: StoreTarget,
+  options: TestServerOptions,
+  ready: (gatehouse: RunningGatehouse) => Promise<void>,
+): { skipped(t: { skip(message: string): void }): boolean } {
+  let started: ServerOnTarget | undefined;
+  let skipReason: string | undefined;
+  before(async () => {
+    const databaseUrl = await target.url();
+    if (databaseUrl === undefined) {
+      skipReason = postgresSkipMessage();
+      return;
+    }
+    started = await startServerAt(target, databaseUrl, options);
+    await ready(started.gatehouse);
+  });
+  after(async () => {
+    await started?.stop();
+  });
+  return {
+    skipped(t) {
+      if (skipReason === undefined) return false;
+      t.skip(skipReason);
+      return true;
+    },
+  };
+}
+
+async function startServerAt(
+  target: StoreTarget,
+  databaseUrl: string,
+  options: TestServerOptions,
+): Promise<ServerOnTarget> {
   const gatehouse = await startTestServer({ ...options, databaseUrl });
   assert.equal(gatehouse.store.dialect, target.name);
   return {

@@ -15,7 +15,7 @@ import { s256Challenge } from '../../src/core/pkce.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { explainsErrors } from '../../src/config/resolve-settings.js';
 import { renderErrorPage } from '../../src/ui/pages.js';
-import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer, useTestServer } from '../helpers/server.js';
 import {
   assertTokenError,
   authorizeUrl,
@@ -29,12 +29,7 @@ const BASIC = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.c
 const REDIRECT = CONFIDENTIAL_CLIENT.redirect_uris[0]!;
 
 let gatehouse: RunningGatehouse;
-before(async () => {
-  gatehouse = await startTestServer();
-});
-after(async () => {
-  await gatehouse.close();
-});
+useTestServer({}, (started) => (gatehouse = started));
 
 async function errorPageFor(redirectUri: string): Promise<string> {
   return (await errorResponseFor(gatehouse, redirectUri)).body;

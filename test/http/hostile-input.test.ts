@@ -4,63 +4,45 @@
  *
  * Run: node --import tsx --test test/http/hostile-input.test.ts
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PARAM_LIMITS } from '../../src/core/params.js';
-import { s256Challenge } from '../../src/core/pkce.js';
 import { FORM_BODY_LIMIT } from '../../src/http/app.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { sha256Base64Url } from '../../src/core/secrets.js';
-import { ALICE, CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
-import { UserAgent, hiddenInput, isConsentPage, isLoginPage, type PageResponse } from '../helpers/user-agent.js';
+import { ALICE, CONFIDENTIAL_CLIENT, useTestServer } from '../helpers/server.js';
+import { UserAgent, hiddenInput, isConsentPage, type PageResponse } from '../helpers/user-agent.js';
 import {
   assertErrorDescription,
   assertNoStore,
+  authorizeParams,
   authorizeUrl,
   basicAuthorization,
-  newVerifier,
+  openLoginPage,
   postToken,
 } from '../helpers/code-flow.js';
+import { readAnswer, type Answer } from '../helpers/http-answer.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 const BASIC = basicAuthorization(CONFIDENTIAL_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!);
 const REDIRECT = CONFIDENTIAL_CLIENT.redirect_uris[0]!;
 
 let gatehouse: RunningGatehouse;
-
-before(async () => {
-  gatehouse = await startTestServer();
-});
-after(async () => {
-  await gatehouse.close();
-});
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown> | undefined;
-}
+useTestServer({}, (started) => (gatehouse = started));
 
 async function send(
   method: string,
   path: string,
   init: { headers?: Record<string, string>; body?: string } = {},
 ): Promise<Answer> {
-  const response = await fetch(new URL(path, gatehouse.url), {
-    method,
-    redirect: 'manual',
-    headers: init.headers ?? {},
-    body: init.body,
-  });
-  const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
+  return readAnswer(
+    await fetch(new URL(path, gatehouse.url), {
+      method,
+      redirect: 'manual',
+      headers: init.headers ?? {},
+      body: init.body,
+    }),
+  );
 }
 
 /** JSON endpoints: the RFC 6749 §5.2 error shape, no-store, a printable description. */
@@ -85,29 +67,20 @@ function assertErrorPage(answer: Answer, status: number, text?: string): void {
 }
 
 function validAuthorizeParams(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    response_type: 'code',
-    client_id: CONFIDENTIAL_CLIENT.client_id,
-    redirect_uri: REDIRECT,
-    scope: 'openid profile',
-    state: 'xyz',
-    code_challenge: s256Challenge(newVerifier()),
-    code_challenge_method: 'S256',
-    ...overrides,
-  };
-}
-
-/** A live interaction in `ua`: the login page (and, after logging in, the consent page). */
-async function loginPage(ua: UserAgent): Promise<PageResponse> {
-  const page = await ua.navigate(authorizeUrl(gatehouse, validAuthorizeParams()));
-  assert.ok(isLoginPage(page), page.body.slice(0, 300));
-  return page;
+  return authorizeParams(CONFIDENTIAL_CLIENT, overrides);
 }
 
 function formAction(page: PageResponse): string {
   const action = /<form[^>]*action="([^"]+)"/.exec(page.body)?.[1];
   assert.ok(action, 'the page has a form');
   return new URL(action, page.url).pathname;
+}
+
+/** A live interaction in a new browser: its login page (and, after logging in, the consent page), with the form's CSRF token and action. */
+async function loginForm(): Promise<{ ua: UserAgent; page: PageResponse; csrf: string; action: string }> {
+  const ua = new UserAgent(gatehouse.url);
+  const page = await openLoginPage(gatehouse, ua, validAuthorizeParams());
+  return { ua, page, csrf: hiddenInput(page.body, 'csrf_token')!, action: formAction(page) };
 }
 
 /** POSTs a raw form body with the browser's cookies. */
@@ -121,22 +94,27 @@ async function postRaw(ua: UserAgent, path: string, body: string, contentType: s
   });
 }
 
-/** Every endpoint with its documented methods. */
+/** Every endpoint with its documented methods, and whether it answers errors in JSON or as a page. */
 const ENDPOINTS: Array<{ path: string; allow: string; kind: 'json' | 'html' }> = [
-  { path: '/authorize', allow: 'GET, HEAD, POST', kind: 'html' },
-  { path: '/token', allow: 'POST', kind: 'json' },
-  { path: '/revoke', allow: 'POST', kind: 'json' },
-  { path: '/introspect', allow: 'POST', kind: 'json' },
-  { path: '/userinfo', allow: 'GET, HEAD, POST', kind: 'json' },
-  { path: '/logout', allow: 'GET, HEAD, POST', kind: 'html' },
-  { path: '/logout/confirm', allow: 'POST', kind: 'html' },
-  { path: '/interaction/AAAAAAAAAAAAAAAAAAAAAA', allow: 'GET, HEAD', kind: 'html' },
-  { path: '/interaction/AAAAAAAAAAAAAAAAAAAAAA/login', allow: 'POST', kind: 'html' },
-  { path: '/interaction/AAAAAAAAAAAAAAAAAAAAAA/consent', allow: 'POST', kind: 'html' },
-  { path: '/.well-known/openid-configuration', allow: 'GET, HEAD', kind: 'json' },
-  { path: '/.well-known/oauth-authorization-server', allow: 'GET, HEAD', kind: 'json' },
-  { path: '/jwks', allow: 'GET, HEAD', kind: 'json' },
-];
+  { allow: 'GET, HEAD, POST', kind: 'html' as const, paths: ['/authorize', '/logout'] },
+  { allow: 'POST', kind: 'json' as const, paths: ['/token', '/revoke', '/introspect'] },
+  { allow: 'GET, HEAD, POST', kind: 'json' as const, paths: ['/userinfo'] },
+  {
+    allow: 'POST',
+    kind: 'html' as const,
+    paths: [
+      '/logout/confirm',
+      '/interaction/AAAAAAAAAAAAAAAAAAAAAA/login',
+      '/interaction/AAAAAAAAAAAAAAAAAAAAAA/consent',
+    ],
+  },
+  { allow: 'GET, HEAD', kind: 'html' as const, paths: ['/interaction/AAAAAAAAAAAAAAAAAAAAAA'] },
+  {
+    allow: 'GET, HEAD',
+    kind: 'json' as const,
+    paths: ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/jwks'],
+  },
+].flatMap(({ paths, ...answers }) => paths.map((path) => ({ path, ...answers })));
 
 describe('RFC 9110 §15.5.6: methods', () => {
   for (const endpoint of ENDPOINTS) {
@@ -336,10 +314,7 @@ describe('RFC 6749 §3.1, §3.2: duplicate parameters are refused', () => {
   });
 
   it('the login form refuses a repeated field (and signs nobody in), as do the consent and logout confirmation forms', async () => {
-    const ua = new UserAgent(gatehouse.url);
-    const page = await loginPage(ua);
-    const csrf = hiddenInput(page.body, 'csrf_token')!;
-    const login = formAction(page);
+    const { ua, page, csrf, action: login } = await loginForm();
     const body = new URLSearchParams([
       ['csrf_token', csrf],
       ['username', 'mallory'],
@@ -465,10 +440,7 @@ describe('control characters are refused where a value could be reflected or log
   });
 
   it('the login form refuses a control character in the username (shown again on the page) but takes any password', async () => {
-    const ua = new UserAgent(gatehouse.url);
-    const page = await loginPage(ua);
-    const csrf = hiddenInput(page.body, 'csrf_token')!;
-    const action = formAction(page);
+    const { ua, csrf, action } = await loginForm();
     const badName = new URLSearchParams({ csrf_token: csrf, username: 'alice\n<b>', password: 'x' }).toString();
     assertErrorPage(await postRaw(ua, action, badName), 400, 'username contains control characters');
     // A password is never shown or logged: a tab in it is just a wrong password here.

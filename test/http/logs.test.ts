@@ -5,28 +5,22 @@
  *
  * Run: node --import tsx --test test/http/logs.test.ts
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientFixture } from '../../src/config/settings.js';
 import { REDACTED, redactUrl } from '../../src/http/logging.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { ALICE, CONFIDENTIAL_CLIENT, POST_CLIENT, startTestServer } from '../helpers/server.js';
+import { ALICE, CONFIDENTIAL_CLIENT, POST_CLIENT, useTestServer } from '../helpers/server.js';
 import { UserAgent, hiddenInput, isConsentPage, isLoginPage } from '../helpers/user-agent.js';
 import { authorizeUrl, basicAuthorization, newVerifier, postToken } from '../helpers/code-flow.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 
 const lines: string[] = [];
 let gatehouse: RunningGatehouse;
-
-before(async () => {
-  gatehouse = await startTestServer({
-    clients: [CONFIDENTIAL_CLIENT, POST_CLIENT],
-    logger: { write: (line: string) => void lines.push(line) },
-  });
-});
-after(async () => {
-  await gatehouse.close();
-});
+useTestServer(
+  { clients: [CONFIDENTIAL_CLIENT, POST_CLIENT], logger: { write: (line: string) => void lines.push(line) } },
+  (started) => (gatehouse = started),
+);
 
 describe('structured logs carry request ids and no secrets', () => {
   it('redactUrl keeps the path and the allow-listed parameters, and redacts every other value and unknown name', () => {

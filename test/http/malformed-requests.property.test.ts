@@ -26,6 +26,7 @@ import {
   obtainCode,
   postToken,
 } from '../helpers/code-flow.js';
+import { readAnswer, type Answer } from '../helpers/http-answer.js';
 
 const SEED = process.env['GATEHOUSE_FC_SEED'] !== undefined ? Number(process.env['GATEHOUSE_FC_SEED']) : undefined;
 const RUNS = Number(process.env['GATEHOUSE_FC_RUNS'] ?? 200);
@@ -198,13 +199,6 @@ const request = fc.record({
 
 // --- sending and checking ---------------------------------------------------------------------
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown> | undefined;
-}
-
 async function send(
   method: string,
   path: string,
@@ -215,20 +209,14 @@ async function send(
   if (input.authorization) headers['authorization'] = input.authorization;
   const url = new URL(path, gatehouse.url);
   if (input.query) url.search = input.query;
-  const response = await fetch(url, {
-    method,
-    headers,
-    redirect: 'manual',
-    ...(method === 'GET' || method === 'HEAD' ? {} : { body: input.body ?? '' }),
-  });
-  const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
+  return readAnswer(
+    await fetch(url, {
+      method,
+      headers,
+      redirect: 'manual',
+      ...(method === 'GET' || method === 'HEAD' ? {} : { body: input.body ?? '' }),
+    }),
+  );
 }
 
 function assertJsonError(answer: Answer, codes: readonly string[], context: string): void {

@@ -10,7 +10,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ import { HSTS_VALUE } from '../../src/http/security-headers.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { startGatehouse } from '../../src/server.js';
-import { CLI_MAIN, REPO } from '../helpers/cli.js';
+import { withCliServer } from '../helpers/cli.js';
 import { ALICE, CONFIDENTIAL_CLIENT, TEST_SECRET, startTestServer } from '../helpers/server.js';
 import { UserAgent, type PageResponse } from '../helpers/user-agent.js';
 import { authorizeUrl, newVerifier } from '../helpers/code-flow.js';
@@ -251,56 +251,24 @@ describe('built-in HTTPS', () => {
   });
 
   it('gatehouse start --tls-cert --tls-key serves https', { timeout: 30_000 }, async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_SECRET: TEST_SECRET };
-    for (const name of [
-      'PORT',
-      'GATEHOUSE_ISSUER',
-      'GATEHOUSE_DATABASE_URL',
-      'GATEHOUSE_CONFIG',
-      'GATEHOUSE_TRUST_PROXY',
-    ])
-      delete env[name];
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        CLI_MAIN,
-        'start',
-        '--database',
-        'sqlite::memory:',
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--tls-cert',
-        certFile,
-        '--tls-key',
-        keyFile,
-      ],
-      { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
-    try {
-      const issuer = await new Promise<string>((resolveIssuer, reject) => {
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          stdout += chunk;
-          const match = /Issuer:\s+(\S+)/.exec(stdout);
-          if (match?.[1]) resolveIssuer(match[1]);
-        });
-        void exited.then((code) => reject(new Error(`start exited with ${code}: ${stderr}`)));
-      });
+    const args = [
+      '--database',
+      'sqlite::memory:',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--tls-cert',
+      certFile,
+      '--tls-key',
+      keyFile,
+    ];
+    await withCliServer(args, { env: { GATEHOUSE_SECRET: TEST_SECRET } }, async (issuer) => {
       assert.match(issuer, /^https:\/\/127\.0\.0\.1:\d+$/);
       const jwks = await httpsGet(`${issuer}/jwks`);
       assert.equal(jwks.status, 200);
       assert.equal(jwks.headers['strict-transport-security'], HSTS_VALUE);
-    } finally {
-      child.kill('SIGTERM');
-    }
-    assert.equal(await exited, 0, stderr);
+    });
   });
 });
 
@@ -329,31 +297,34 @@ describe('trust proxy', () => {
       .map((line) => JSON.parse(line) as { req?: { remoteAddress?: string } })
       .flatMap((entry) => (entry.req?.remoteAddress ? [entry.req.remoteAddress] : []));
 
-  it('RFC 7239 / X-Forwarded-*: behind a trusted proxy, the forwarded client IP is logged and https responses carry HSTS', async () => {
-    const lines: string[] = [];
-    const gatehouse = await serverLogging('127.0.0.1', lines);
-    try {
-      const response = await fetch(`http://127.0.0.1:${new URL(gatehouse.url).port}/jwks`, { headers: FORWARDED });
-      assert.equal(response.status, 200);
-      assert.equal(response.headers.get('strict-transport-security'), HSTS_VALUE);
-      assert.deepEqual(loggedAddresses(lines), ['203.0.113.7']);
-    } finally {
-      await gatehouse.close();
-    }
-  });
-
-  it('RFC 6797 §7.2: without trust proxy the forwarded headers are ignored: no HSTS over plain http, the socket address is logged', async () => {
-    const lines: string[] = [];
-    const gatehouse = await serverLogging(false, lines);
-    try {
-      const response = await fetch(`http://127.0.0.1:${new URL(gatehouse.url).port}/jwks`, { headers: FORWARDED });
-      assert.equal(response.status, 200);
-      assert.equal(response.headers.get('strict-transport-security'), null);
-      assert.deepEqual(loggedAddresses(lines), ['127.0.0.1']);
-    } finally {
-      await gatehouse.close();
-    }
-  });
+  const cases: Array<[name: string, trustProxy: boolean | string, hsts: string | null, loggedAddress: string]> = [
+    [
+      'RFC 7239 / X-Forwarded-*: behind a trusted proxy, the forwarded client IP is logged and https responses carry HSTS',
+      '127.0.0.1',
+      HSTS_VALUE,
+      '203.0.113.7',
+    ],
+    [
+      'RFC 6797 §7.2: without trust proxy the forwarded headers are ignored: no HSTS over plain http, the socket address is logged',
+      false,
+      null,
+      '127.0.0.1',
+    ],
+  ];
+  for (const [name, trustProxy, hsts, loggedAddress] of cases) {
+    it(name, async () => {
+      const lines: string[] = [];
+      const gatehouse = await serverLogging(trustProxy, lines);
+      try {
+        const response = await fetch(`http://127.0.0.1:${new URL(gatehouse.url).port}/jwks`, { headers: FORWARDED });
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get('strict-transport-security'), hsts);
+        assert.deepEqual(loggedAddresses(lines), [loggedAddress]);
+      } finally {
+        await gatehouse.close();
+      }
+    });
+  }
 });
 
 describe('security headers on every HTML page', () => {

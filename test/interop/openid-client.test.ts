@@ -5,67 +5,30 @@
  * code exchange, ID token validation, for a confidential and a public client, on SQLite and
  * on PostgreSQL.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { RunningGatehouse } from '../../src/server.js';
-import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
+import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, STORE_TARGETS } from '../helpers/server.js';
 import { UserAgent, formPostFields, isLoginPage } from '../helpers/user-agent.js';
-import { postgresSkipMessage } from '../helpers/postgres.js';
+import { authorizationRequest, discoverAs, suiteServerOn } from '../helpers/interop-client.js';
 
-async function discover(
-  gatehouse: RunningGatehouse,
-  fixture: typeof CONFIDENTIAL_CLIENT,
-): Promise<client.Configuration> {
-  const auth =
-    fixture.token_endpoint_auth_method === 'none' ? client.None() : client.ClientSecretBasic(fixture.client_secret!);
-  return client.discovery(new URL(gatehouse.url), fixture.client_id, undefined, auth, {
-    execute: [client.allowInsecureRequests],
-  });
-}
-
-async function authorizationUrl(config: client.Configuration, redirectUri: string, extra: Record<string, string> = {}) {
-  const verifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const nonce = client.randomNonce();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: redirectUri,
-    scope: 'openid profile email',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ...extra,
-  });
-  return { url, verifier, state, nonce };
+/** The authorization request of these tests: scope openid profile email. */
+function authorizationUrl(config: client.Configuration, redirectUri: string, extra: Record<string, string> = {}) {
+  return authorizationRequest(config, redirectUri, 'openid profile email', extra);
 }
 
 for (const target of STORE_TARGETS) {
   describe(`openid-client interop on ${target.name}`, () => {
     let gatehouse: RunningGatehouse;
-    let databaseUrl: string | undefined;
-
-    before(async () => {
-      databaseUrl = await target.url();
-      if (databaseUrl === undefined) return;
-      gatehouse = await startTestServer({ databaseUrl });
+    const { skipped: skipWithoutStore } = suiteServerOn(target, {}, async (started) => {
+      gatehouse = started;
     });
-    after(async () => {
-      if (databaseUrl === undefined) return;
-      await gatehouse.close();
-      await target.cleanup(databaseUrl);
-    });
-
-    function skipWithoutStore(t: { skip(message: string): void }): boolean {
-      if (databaseUrl !== undefined) return false;
-      t.skip(postgresSkipMessage());
-      return true;
-    }
 
     it('RFC 6749 §4.1 + RFC 7636: a confidential client completes the code flow with PKCE (client_secret_basic)', async (t) => {
       if (skipWithoutStore(t)) return;
-      const config = await discover(gatehouse, CONFIDENTIAL_CLIENT);
+      const config = await discoverAs(gatehouse, CONFIDENTIAL_CLIENT);
       assert.equal(config.serverMetadata().issuer, gatehouse.url);
       const redirectUri = CONFIDENTIAL_CLIENT.redirect_uris[0]!;
       const { url, verifier, state, nonce } = await authorizationUrl(config, redirectUri);
@@ -106,7 +69,7 @@ for (const target of STORE_TARGETS) {
 
     it('RFC 6749 §2.1 + RFC 7636: a public client completes the code flow with PKCE and no secret', async (t) => {
       if (skipWithoutStore(t)) return;
-      const config = await discover(gatehouse, PUBLIC_CLIENT);
+      const config = await discoverAs(gatehouse, PUBLIC_CLIENT);
       const redirectUri = PUBLIC_CLIENT.redirect_uris[0]!;
       const { url, verifier, state, nonce } = await authorizationUrl(config, redirectUri);
       const ua = new UserAgent(gatehouse.url);
@@ -130,7 +93,7 @@ for (const target of STORE_TARGETS) {
 
     it('OAuth 2.0 Form Post Response Mode: the code arrives in an auto-submitting form and openid-client accepts it', async (t) => {
       if (skipWithoutStore(t)) return;
-      const config = await discover(gatehouse, CONFIDENTIAL_CLIENT);
+      const config = await discoverAs(gatehouse, CONFIDENTIAL_CLIENT);
       const redirectUri = CONFIDENTIAL_CLIENT.redirect_uris[0]!;
       const { url, verifier, state, nonce } = await authorizationUrl(config, redirectUri, {
         response_mode: 'form_post',
@@ -157,7 +120,7 @@ for (const target of STORE_TARGETS) {
 
     it('single sign-on: a second authorization by the same browser needs neither password nor consent again', async (t) => {
       if (skipWithoutStore(t)) return;
-      const config = await discover(gatehouse, CONFIDENTIAL_CLIENT);
+      const config = await discoverAs(gatehouse, CONFIDENTIAL_CLIENT);
       const redirectUri = CONFIDENTIAL_CLIENT.redirect_uris[0]!;
       const ua = new UserAgent(gatehouse.url);
       const first = await authorizationUrl(config, redirectUri);

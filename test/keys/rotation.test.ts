@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeProtectedHeader } from 'jose';
 import { rotateSigningKey } from '../../src/core/keys/key-lifecycle.js';
-import { BearerError, createVerifier, type ResourceVerifier } from '../../src/resource/resource.js';
+import { createVerifier, type ResourceVerifier } from '../../src/resource/resource.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { basicAuthorization } from '../helpers/code-flow.js';
 import { codeFlow, interopClient, sleep, type InteropClient } from '../helpers/interop-client.js';
@@ -17,6 +17,7 @@ import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../hel
 import { openStore } from '../../src/store/open-store.js';
 import { CONFIDENTIAL_CLIENT, TEST_SECRET, startTestServer, type TestServerOptions } from '../helpers/server.js';
 import { KeyManagementError } from '../../src/core/errors.js';
+import { bearerError } from '../helpers/bearer-error.js';
 
 const API = 'https://notes.api.example/';
 // ES256 ID tokens (registered; the default is RS256), so that ID tokens follow the ES256 key rotated here, as access tokens do.
@@ -96,16 +97,6 @@ async function eventually(
     if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
     await sleep(50);
   }
-}
-
-async function refusal(promise: Promise<unknown>): Promise<BearerError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof BearerError, `expected a BearerError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('the token was accepted');
 }
 
 describe('key rotation on one instance', () => {
@@ -221,7 +212,7 @@ describe('retiring a key', () => {
     assert.ok(!(await jwksKids(gatehouse)).includes(oldKid), 'gone from the JWKS');
     assert.ok((await jwksKids(gatehouse)).includes(rotated.kid));
     assert.equal(keys.states().find((entry) => entry.record.kid === oldKid)?.state, 'expired');
-    const error = await refusal(
+    const error = await bearerError(
       countingVerifier(gatehouse, { clockToleranceSeconds: 0 }).verifier.verifyToken(old.accessToken),
     );
     assert.equal(error.error, 'invalid_token');

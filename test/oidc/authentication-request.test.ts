@@ -80,6 +80,16 @@ async function authRequest(
 }
 
 /** openid-client processes the authorization response, redeems the code and validates the ID token. */
+/** The code flow as ALICE in `ua` (login and consent where asked), with the request authRequest builds: its tokens. */
+async function codeFlowTokens(
+  ua: UserAgent,
+  config: client.Configuration,
+  ...request: [extra?: Record<string, string>, options?: { scope?: string; nonce?: null }]
+) {
+  const built = await authRequest(config, ...request);
+  return redeem(config, await ua.authorize(built.url.href, ALICE), built);
+}
+
 async function redeem(
   config: client.Configuration,
   final: PageResponse,
@@ -166,8 +176,7 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
   /** A browser signed in as ALICE (single sign-on session), with consent to `openid profile`. */
   async function signedInBrowser(): Promise<{ ua: UserAgent; tokens: Awaited<ReturnType<typeof redeem>> }> {
     const ua = new UserAgent(gatehouse.url);
-    const request = await authRequest(config);
-    const tokens = await redeem(config, await ua.authorize(request.url.href, ALICE), request);
+    const tokens = await codeFlowTokens(ua, config);
     return { ua, tokens };
   }
 
@@ -284,8 +293,7 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
 
     it('nonce is optional in the code flow: the ID token then has none', async () => {
       const ua = new UserAgent(gatehouse.url);
-      const request = await authRequest(config, {}, { nonce: null });
-      const tokens = await redeem(config, await ua.authorize(request.url.href, ALICE), request);
+      const tokens = await codeFlowTokens(ua, config, {}, { nonce: null });
       assert.equal(tokens.claims()!.nonce, undefined);
     });
   });
@@ -317,8 +325,7 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
     it('the claims parameter (§5.5) is not supported, so it is ignored: the ID token carries the claims of the granted scopes only', async () => {
       const ua = new UserAgent(gatehouse.url);
       const claims = JSON.stringify({ id_token: { name: { essential: true } }, userinfo: { name: null } });
-      const request = await authRequest(config, { claims }, { scope: 'openid email' });
-      const tokens = await redeem(config, await ua.authorize(request.url.href, ALICE), request);
+      const tokens = await codeFlowTokens(ua, config, { claims }, { scope: 'openid email' });
       assert.equal(tokens.claims()!.name, undefined);
       assert.equal(tokens.claims()!.email, ALICE.email);
     });
@@ -429,8 +436,7 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
   describe('§2 ID token claims: acr, amr, sid', () => {
     it('sid is the session’s public id: the same for every ID token of the session (also refreshed ones, §12.2 and re-authentication of the same user), new when another user signs in', async () => {
       const ua = new UserAgent(gatehouse.url);
-      const request = await authRequest(config, {}, { scope: 'openid profile offline_access' });
-      const tokens = await redeem(config, await ua.authorize(request.url.href, ALICE), request);
+      const tokens = await codeFlowTokens(ua, config, {}, { scope: 'openid profile offline_access' });
       const claims = tokens.claims()!;
       assert.equal(typeof claims.sid, 'string');
       const session = await gatehouse.store.sessions.get(sha256Base64Url(ua.cookie(SESSION_COOKIE)!), Date.now());
@@ -467,8 +473,7 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
     it('a client registered with RS256 gets RS256 ID tokens, validated by openid-client configured for RS256; access tokens stay ES256', async () => {
       const rsConfig = await configure(gatehouse, RS256_APP, { id_token_signed_response_alg: 'RS256' });
       const ua = new UserAgent(gatehouse.url);
-      const request = await authRequest(rsConfig);
-      const tokens = await redeem(rsConfig, await ua.authorize(request.url.href, ALICE), request);
+      const tokens = await codeFlowTokens(ua, rsConfig);
       const header = decodeProtectedHeader(tokens.id_token!);
       assert.equal(header.alg, 'RS256');
       assert.equal(decodeProtectedHeader(tokens.access_token).alg, 'ES256');
@@ -483,8 +488,7 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
 
     it('a client without one gets the §2 default (RS256), which openid-client accepts when it expects RS256 and refuses when it expects ES256', async () => {
       const ua = new UserAgent(gatehouse.url);
-      const request = await authRequest(config);
-      const tokens = await redeem(config, await ua.authorize(request.url.href, ALICE), request);
+      const tokens = await codeFlowTokens(ua, config);
       assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'RS256');
 
       const expectsRs256 = await configure(gatehouse, APP, { id_token_signed_response_alg: 'RS256' });
@@ -512,13 +516,11 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
         const edConfig = await configure(eddsa, APP);
         assert.deepEqual(edConfig.serverMetadata().id_token_signing_alg_values_supported, ['ES256', 'RS256', 'EdDSA']);
         const ua = new UserAgent(eddsa.url);
-        const request = await authRequest(edConfig);
-        const tokens = await redeem(edConfig, await ua.authorize(request.url.href, ALICE), request);
+        const tokens = await codeFlowTokens(ua, edConfig);
         assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'EdDSA');
 
         const rsConfig = await configure(eddsa, RS256_APP, { id_token_signed_response_alg: 'RS256' });
-        const rsRequest = await authRequest(rsConfig);
-        const rsTokens = await redeem(rsConfig, await ua.authorize(rsRequest.url.href, ALICE), rsRequest);
+        const rsTokens = await codeFlowTokens(ua, rsConfig);
         assert.equal(decodeProtectedHeader(rsTokens.id_token!).alg, 'RS256');
       } finally {
         await eddsa.close();

@@ -9,13 +9,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { ClientFixture, GatehouseSettings } from '../../src/config/settings.js';
@@ -28,11 +26,11 @@ import {
 import { BACKCHANNEL_LOGOUT_EVENT, refreshLogoutToken } from '../../src/core/logout/logout-token.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import type { LogoutDelivery } from '../../src/store/store.js';
+import { runCli } from '../helpers/cli.js';
 import { codeFlow, interopClient, sleep, type TokenSet } from '../helpers/interop-client.js';
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
 import { UserAgent } from '../helpers/user-agent.js';
 
-const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const SIGNED_OUT = 'http://127.0.0.1:9000/signed-out';
 
 // --- A client's back-channel logout endpoint ------------------------------------------------
@@ -142,6 +140,47 @@ async function signOut(
   assert.equal(response.status, 303, response.body.slice(0, 300));
 }
 
+/** Signs in with `fixture` in a new browser and out again at once; returns the sign-in's tokens. */
+async function signInAndOut(gatehouse: RunningGatehouse, fixture: ClientFixture): Promise<TokenSet> {
+  const ua = new UserAgent(gatehouse.url);
+  const tokens = await signIn(gatehouse, fixture, ua);
+  await signOut(gatehouse, fixture, ua, tokens.id_token!);
+  return tokens;
+}
+
+interface LogEntry {
+  level: string;
+  obj: Record<string, unknown>;
+  msg: string | undefined;
+}
+
+/** A logout delivery worker of `gatehouse`, started, whose log lines go into `logs`. */
+function startLoggingWorker(gatehouse: RunningGatehouse): { worker: LogoutDeliveryWorker; logs: LogEntry[] } {
+  const logs: LogEntry[] = [];
+  const capture = (level: string) => (obj: object, msg?: string) =>
+    logs.push({ level, obj: obj as Record<string, unknown>, msg });
+  const logger: WorkerLogger = { info: capture('info'), warn: capture('warn'), error: capture('error') };
+  const worker = new LogoutDeliveryWorker(gatehouse.context, logger);
+  worker.start();
+  return { worker, logs };
+}
+
+/** Signs in and out with `fixture`, has `worker` deliver at once, and waits until the client's delivery is `settled`. */
+async function logoutAndWait(
+  gatehouse: RunningGatehouse,
+  worker: LogoutDeliveryWorker,
+  fixture: ClientFixture,
+  what: string,
+  settled: (delivery: LogoutDelivery) => boolean,
+): Promise<void> {
+  await signInAndOut(gatehouse, fixture);
+  worker.kick();
+  await waitFor(what, async () => {
+    const delivery = (await gatehouse.store.logoutDeliveries.list()).find((d) => d.clientId === fixture.client_id);
+    return delivery !== undefined && settled(delivery);
+  });
+}
+
 /** Verifies a logout token the way an RP must (Back-Channel Logout 1.0 §2.6). */
 async function verifyLogoutToken(
   gatehouse: RunningGatehouse,
@@ -162,37 +201,6 @@ async function verifyLogoutToken(
   assert.equal(typeof payload.iat, 'number');
   assert.ok(payload.exp! > payload.iat! && payload.exp! - payload.iat! <= 120, '§2.4: expires within two minutes');
   return payload;
-}
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<CliRun> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of [
-    'PORT',
-    'GATEHOUSE_ISSUER',
-    'GATEHOUSE_DATABASE_URL',
-    'GATEHOUSE_SECRET',
-    'GATEHOUSE_CONFIG',
-    'GATEHOUSE_DEBUG',
-  ])
-    delete env[name];
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts'), ...args], {
-      cwd: REPO,
-      env,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
 }
 
 function deliveryFor(deliveries: LogoutDelivery[], clientId: string): LogoutDelivery {
@@ -325,7 +333,7 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
     assert.equal(page.status, 303, 'the other session still signs in without a login page');
 
     // gatehouse logout-deliveries list: attempts and last error, never the token.
-    const json = await cli(['logout-deliveries', 'list', '--json', '--database', databaseUrl]);
+    const json = await runCli(['logout-deliveries', 'list', '--json', '--database', databaseUrl]);
     assert.equal(json.code, 0, json.stderr);
     const listed = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
     const flakyView = listed.find((view) => view['client_id'] === flaky.client_id);
@@ -335,7 +343,7 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
     assert.equal(flakyView['last_error'], 'HTTP 503');
     assert.equal(typeof flakyView['delivered_at'], 'string');
     assert.ok(!json.stdout.includes(flakyDelivery.logoutToken), 'the listing never shows a logout token');
-    const text = await cli(['logout-deliveries', 'list', '--database', databaseUrl]);
+    const text = await runCli(['logout-deliveries', 'list', '--database', databaseUrl]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^CREATED\s+CLIENT_ID\s+STATUS\s+ATTEMPTS\s+NEXT_ATTEMPT\s+LAST_ERROR\s+URI$/m);
     assert.match(text.stdout, /rp-flaky\s+delivered\s+3\s+-\s+HTTP 503\s+http:\/\/127\.0\.0\.1:\d+\/flaky/);
@@ -344,21 +352,15 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
   it('gives up after backchannel_logout_max_attempts; failures are logged and listed with --failed', async () => {
     // This test's worker logs into an array; the server's own worker pauses meanwhile.
     await gatehouse.logoutDeliveryWorker.stop();
-    const logs: Array<{ level: string; obj: Record<string, unknown>; msg: string | undefined }> = [];
-    const capture = (level: string) => (obj: object, msg?: string) =>
-      logs.push({ level, obj: obj as Record<string, unknown>, msg });
-    const logger: WorkerLogger = { info: capture('info'), warn: capture('warn'), error: capture('error') };
-    const worker = new LogoutDeliveryWorker(gatehouse.context, logger);
-    worker.start();
+    const { worker, logs } = startLoggingWorker(gatehouse);
     try {
-      const ua = new UserAgent(gatehouse.url);
-      const tokens = await signIn(gatehouse, dead, ua);
-      await signOut(gatehouse, dead, ua, tokens.id_token!);
-      worker.kick();
-      await waitFor('rp-dead to be given up', async () => {
-        const delivery = (await gatehouse.store.logoutDeliveries.list()).find((d) => d.clientId === dead.client_id);
-        return delivery !== undefined && delivery.attempts === 4 && delivery.nextAttemptAt === null;
-      });
+      await logoutAndWait(
+        gatehouse,
+        worker,
+        dead,
+        'rp-dead to be given up',
+        (delivery) => delivery.attempts === 4 && delivery.nextAttemptAt === null,
+      );
     } finally {
       await worker.stop();
       gatehouse.logoutDeliveryWorker.start();
@@ -384,7 +386,7 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
       [dead.client_id],
       'only undelivered deliveries that failed',
     );
-    const run = await cli(['logout-deliveries', 'list', '--failed', '--json', '--database', databaseUrl]);
+    const run = await runCli(['logout-deliveries', 'list', '--failed', '--json', '--database', databaseUrl]);
     assert.equal(run.code, 0, run.stderr);
     const listed = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
     assert.equal(listed.length, 1);
@@ -392,7 +394,7 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
     assert.equal(listed[0]!['status'], 'failed');
     assert.equal(listed[0]!['attempts'], 4);
     assert.equal(listed[0]!['next_attempt_at'], null);
-    const text = await cli(['logout-deliveries', 'list', '--failed', '--database', databaseUrl]);
+    const text = await runCli(['logout-deliveries', 'list', '--failed', '--database', databaseUrl]);
     assert.match(text.stdout, /rp-dead\s+failed\s+4\s+-\s+HTTP 503/);
     assert.doesNotMatch(text.stdout, /rp-flaky/);
   });
@@ -470,10 +472,7 @@ describe('Back-Channel Logout 1.0: the queue is persisted', () => {
     let sid: unknown;
     try {
       payloadIssuer = first.url;
-      const ua = new UserAgent(first.url);
-      const tokens = await signIn(first, rp, ua);
-      sid = tokens.claims()!['sid'];
-      await signOut(first, rp, ua, tokens.id_token!);
+      sid = (await signInAndOut(first, rp)).claims()!['sid'];
       await waitFor('the first attempt to reach the endpoint', () => endpoint.at('/restart').length === 1);
     } finally {
       await first.close();
@@ -527,24 +526,15 @@ describe("OWASP SSRF Prevention: back-channel logout URIs that reach the server'
       settings: { backchannelLogoutBackoffInitialMs: 100, backchannelLogoutMaxAttempts: 1, ...settings },
     });
     await gatehouse.logoutDeliveryWorker.stop();
-    const logs: Array<{ level: string; obj: Record<string, unknown>; msg: string | undefined }> = [];
-    const capture = (level: string) => (obj: object, msg?: string) =>
-      logs.push({ level, obj: obj as Record<string, unknown>, msg });
-    const worker = new LogoutDeliveryWorker(gatehouse.context, {
-      info: capture('info'),
-      warn: capture('warn'),
-      error: capture('error'),
-    });
-    worker.start();
+    const { worker, logs } = startLoggingWorker(gatehouse);
     try {
-      const ua = new UserAgent(gatehouse.url);
-      const tokens = await signIn(gatehouse, fixture, ua);
-      await signOut(gatehouse, fixture, ua, tokens.id_token!);
-      worker.kick();
-      await waitFor('the delivery to be settled', async () => {
-        const delivery = (await gatehouse.store.logoutDeliveries.list()).find((d) => d.clientId === fixture.client_id);
-        return delivery !== undefined && delivery.nextAttemptAt === null;
-      });
+      await logoutAndWait(
+        gatehouse,
+        worker,
+        fixture,
+        'the delivery to be settled',
+        (delivery) => delivery.nextAttemptAt === null,
+      );
       return { delivery: deliveryFor(await gatehouse.store.logoutDeliveries.list(), fixture.client_id), logs };
     } finally {
       await worker.stop();

@@ -7,7 +7,7 @@
  *
  * Run: node --import tsx --test test/oidc/pairwise-subjects.test.ts
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import { decodeJwt } from 'jose';
@@ -21,11 +21,10 @@ import {
   buildCodeRequest,
   decodeAccessToken,
   interopClient,
-  startServerOn,
+  suiteServerOn,
   type InteropClient,
   type TokenSet,
 } from '../helpers/interop-client.js';
-import { postgresSkipMessage } from '../helpers/postgres.js';
 import { ALICE, CONFIDENTIAL_CLIENT, STORE_TARGETS } from '../helpers/server.js';
 import { UserAgent } from '../helpers/user-agent.js';
 import { ClientMetadataError } from '../../src/core/errors.js';
@@ -55,32 +54,19 @@ const PUBLIC_SUB = { ...CONFIDENTIAL_CLIENT, client_id: 'public-sub' };
 for (const target of STORE_TARGETS) {
   describe(`OIDC Core §8 pairwise subject identifiers on ${target.name}`, () => {
     let gatehouse: RunningGatehouse;
-    let stop: (() => Promise<void>) | undefined;
-    let skipReason: string | undefined;
     const rps = new Map<string, InteropClient>();
     let aliceId: string;
 
-    before(async () => {
-      if ((await target.url()) === undefined) {
-        skipReason = postgresSkipMessage();
-        return;
-      }
-      const started = await startServerOn(target, { clients: [A1, A2, B, PUBLIC_SUB], users: [ALICE, BOB] });
-      gatehouse = started.gatehouse;
-      stop = started.stop;
-      for (const fixture of [A1, A2, B, PUBLIC_SUB])
-        rps.set(fixture.client_id, await interopClient(gatehouse, fixture));
-      aliceId = (await gatehouse.store.users.getByUsername(ALICE.username))!.id;
-    });
-    after(async () => {
-      await stop?.();
-    });
-
-    function skipped(t: { skip(message: string): void }): boolean {
-      if (skipReason === undefined) return false;
-      t.skip(skipReason);
-      return true;
-    }
+    const { skipped } = suiteServerOn(
+      target,
+      { clients: [A1, A2, B, PUBLIC_SUB], users: [ALICE, BOB] },
+      async (started) => {
+        gatehouse = started;
+        for (const fixture of [A1, A2, B, PUBLIC_SUB])
+          rps.set(fixture.client_id, await interopClient(gatehouse, fixture));
+        aliceId = (await gatehouse.store.users.getByUsername(ALICE.username))!.id;
+      },
+    );
 
     async function signIn(fixture: ClientFixture, ua = new UserAgent(gatehouse.url), user = ALICE): Promise<TokenSet> {
       const ic = rps.get(fixture.client_id)!;

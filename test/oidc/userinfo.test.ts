@@ -6,17 +6,21 @@
  *
  * Run: node --import tsx --test test/oidc/userinfo.test.ts
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import type { ClientFixture, UserFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { issueIdToken } from '../../src/core/token/id-token.js';
-import { interopClient, buildCodeRequest, type InteropClient, type TokenSet } from '../helpers/interop-client.js';
+import {
+  interopClient,
+  buildCodeRequest,
+  suiteServerOn,
+  type InteropClient,
+  type TokenSet,
+} from '../helpers/interop-client.js';
 import { ALICE, CONFIDENTIAL_CLIENT, STORE_TARGETS } from '../helpers/server.js';
-import { startServerOn } from '../helpers/interop-client.js';
 import { UserAgent } from '../helpers/user-agent.js';
-import { postgresSkipMessage } from '../helpers/postgres.js';
 
 const RESOURCE = 'http://127.0.0.1:9002/';
 
@@ -68,38 +72,22 @@ function assertNoStore(response: Response): void {
 for (const target of STORE_TARGETS) {
   describe(`OIDC Core §5.3 UserInfo on ${target.name}`, () => {
     let gatehouse: RunningGatehouse;
-    let stop: (() => Promise<void>) | undefined;
-    let skipReason: string | undefined;
     let ic: InteropClient;
     let userinfoUrl: string;
     /** One browser: signs in once, then single sign-on and stored consent speed up the flows. */
     let ua: UserAgent;
 
-    before(async () => {
-      if ((await target.url()) === undefined) {
-        skipReason = postgresSkipMessage();
-        return;
-      }
-      const started = await startServerOn(target, {
-        clients: [OIDC_CLIENT],
-        users: [ALICE_WITH_CLAIMS, BOB],
-        resources: [{ resource: RESOURCE, name: 'Notes API', scopes: ['notes:read'], introspection_client_ids: [] }],
-      });
-      gatehouse = started.gatehouse;
-      stop = started.stop;
+    const server = {
+      clients: [OIDC_CLIENT],
+      users: [ALICE_WITH_CLAIMS, BOB],
+      resources: [{ resource: RESOURCE, name: 'Notes API', scopes: ['notes:read'], introspection_client_ids: [] }],
+    };
+    const { skipped } = suiteServerOn(target, server, async (started) => {
+      gatehouse = started;
       ic = await interopClient(gatehouse, OIDC_CLIENT);
       userinfoUrl = `${gatehouse.url}/userinfo`;
       ua = new UserAgent(gatehouse.url);
     });
-    after(async () => {
-      await stop?.();
-    });
-
-    function skipped(t: { skip(message: string): void }): boolean {
-      if (skipReason === undefined) return false;
-      t.skip(skipReason);
-      return true;
-    }
 
     /** The code flow as `user` through openid-client; `resource` adds RFC 8707 indicators. */
     async function flow(
@@ -121,6 +109,15 @@ for (const target of STORE_TARGETS) {
 
     async function userinfoWithHeader(accessToken: string, method: 'GET' | 'POST' = 'GET'): Promise<Response> {
       return fetch(userinfoUrl, { method, headers: { authorization: `Bearer ${accessToken}` } });
+    }
+
+    /** RFC 6750 §2.2: a POST with the token in the form-encoded body (and `headers`). */
+    async function userinfoWithBody(accessToken: string, headers: Record<string, string> = {}): Promise<Response> {
+      return fetch(userinfoUrl, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ access_token: accessToken }),
+      });
     }
 
     it('OpenID Connect Discovery 1.0 §3: userinfo_endpoint, and scopes_supported and claims_supported list exactly what is supported', async (t) => {
@@ -186,47 +183,35 @@ for (const target of STORE_TARGETS) {
         assert.deepEqual(idToken[claim], claims[claim], claim);
     });
 
-    it('OIDC Core §5.3.1 + RFC 6750 §2.1: POST with the Authorization header', async (t) => {
-      if (skipped(t)) return;
-      const tokens = await flow('openid email');
-      const response = await userinfoWithHeader(tokens.access_token, 'POST');
-      assert.equal(response.status, 200);
-      assertNoStore(response);
-      assert.deepEqual(await response.json(), {
-        sub: tokens.claims()!.sub,
-        email: 'alice@example.com',
-        email_verified: true,
+    const posts: Array<[name: string, send: (accessToken: string) => Promise<Response>]> = [
+      [
+        'OIDC Core §5.3.1 + RFC 6750 §2.1: POST with the Authorization header',
+        (accessToken) => userinfoWithHeader(accessToken, 'POST'),
+      ],
+      [
+        'OIDC Core §5.3.1 + RFC 6750 §2.2: POST with access_token in the form-encoded body',
+        (accessToken) => userinfoWithBody(accessToken),
+      ],
+    ];
+    for (const [name, send] of posts) {
+      it(name, async (t) => {
+        if (skipped(t)) return;
+        const tokens = await flow('openid email');
+        const response = await send(tokens.access_token);
+        assert.equal(response.status, 200);
+        assertNoStore(response);
+        assert.deepEqual(await response.json(), {
+          sub: tokens.claims()!.sub,
+          email: 'alice@example.com',
+          email_verified: true,
+        });
       });
-    });
-
-    it('OIDC Core §5.3.1 + RFC 6750 §2.2: POST with access_token in the form-encoded body', async (t) => {
-      if (skipped(t)) return;
-      const tokens = await flow('openid email');
-      const response = await fetch(userinfoUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ access_token: tokens.access_token }),
-      });
-      assert.equal(response.status, 200);
-      assertNoStore(response);
-      assert.deepEqual(await response.json(), {
-        sub: tokens.claims()!.sub,
-        email: 'alice@example.com',
-        email_verified: true,
-      });
-    });
+    }
 
     it('RFC 6750 §2: a token in both the Authorization header and the body is 400 invalid_request', async (t) => {
       if (skipped(t)) return;
       const tokens = await flow('openid email');
-      const response = await fetch(userinfoUrl, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${tokens.access_token}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ access_token: tokens.access_token }),
-      });
+      const response = await userinfoWithBody(tokens.access_token, { authorization: `Bearer ${tokens.access_token}` });
       assert.equal(response.status, 400);
       assertNoStore(response);
       const challenge = parseChallenge(response.headers.get('www-authenticate'));

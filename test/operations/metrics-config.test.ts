@@ -3,19 +3,14 @@
  * (the variable wins), long enough and sendable as an RFC 6750 §2.1 Bearer credential.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ConfigError, resolveSettings } from '../../src/config/resolve-settings.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gatehouse-metrics-config-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+useTempDir('gatehouse-metrics-config-', (created) => (dir = created));
 
 async function resolveWith(env: NodeJS.ProcessEnv, config?: string) {
   const flags: { config?: string } = {};

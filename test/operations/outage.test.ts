@@ -16,16 +16,18 @@ import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
 import {
   assertNoStore,
   assertTokenError,
+  authorizeParams,
   authorizeUrl,
   codeRequest,
   newVerifier,
   obtainCode,
+  openLoginPage,
   postToken,
   type ObtainedCode,
 } from '../helpers/code-flow.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
 import { DatabaseProxy } from '../helpers/db-proxy.js';
-import { UserAgent, isLoginPage, type PageResponse } from '../helpers/user-agent.js';
+import { UserAgent, type PageResponse } from '../helpers/user-agent.js';
 import { s256Challenge } from '../../src/core/pkce.js';
 import { sha256Base64Url } from '../../src/core/secrets.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -75,19 +77,11 @@ async function waitForReadiness(gatehouse: RunningGatehouse, status: number): Pr
 /** An interaction started before the outage: the login page's URL. */
 async function startInteraction(gatehouse: RunningGatehouse): Promise<{ ua: UserAgent; page: PageResponse }> {
   const ua = new UserAgent(gatehouse.url);
-  const verifier = newVerifier();
-  const page = await ua.navigate(
-    authorizeUrl(gatehouse, {
-      response_type: 'code',
-      client_id: CONFIDENTIAL_CLIENT.client_id,
-      redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
-      scope: 'openid',
-      state: 'st',
-      code_challenge: s256Challenge(verifier),
-      code_challenge_method: 'S256',
-    }),
+  const page = await openLoginPage(
+    gatehouse,
+    ua,
+    authorizeParams(CONFIDENTIAL_CLIENT, { scope: 'openid', state: 'st' }),
   );
-  assert.ok(isLoginPage(page));
   return { ua, page };
 }
 

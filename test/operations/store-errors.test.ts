@@ -23,6 +23,16 @@ async function caught(fn: () => unknown): Promise<unknown> {
   assert.fail('expected an error');
 }
 
+/** What a synchronous call throws (undefined when it returns). */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 /** A TCP server that accepts connections and never answers (a database that hangs). */
 async function blackhole(): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
@@ -119,39 +129,18 @@ describe('store errors: unavailable (503) or a bug (500)', () => {
       const other = new Database(file);
       other.pragma('busy_timeout = 0');
       holder.exec('BEGIN IMMEDIATE');
-      const busy = (() => {
-        try {
-          other.exec('INSERT INTO t VALUES (1)');
-        } catch (error) {
-          return error;
-        }
-        return undefined;
-      })();
+      const busy = thrownBy(() => other.exec('INSERT INTO t VALUES (1)'));
       holder.exec('ROLLBACK');
       assert.match(String((busy as { code?: string }).code), /^SQLITE_BUSY/);
       assert.equal(isStoreUnavailableError(busy), true);
 
       other.exec('INSERT INTO t VALUES (1)');
-      const constraint = (() => {
-        try {
-          other.exec('INSERT INTO t VALUES (1)');
-        } catch (error) {
-          return error;
-        }
-        return undefined;
-      })();
+      const constraint = thrownBy(() => other.exec('INSERT INTO t VALUES (1)'));
       assert.match(String((constraint as { code?: string }).code), /^SQLITE_CONSTRAINT/);
       assert.equal(isStoreUnavailableError(constraint), false);
       other.close();
       // A request still running while the server shuts down finds the database closed.
-      const closed = (() => {
-        try {
-          other.prepare('SELECT 1');
-        } catch (error) {
-          return error;
-        }
-        return undefined;
-      })();
+      const closed = thrownBy(() => other.prepare('SELECT 1'));
       assert.equal(isStoreUnavailableError(closed), true, String(closed));
       holder.close();
     } finally {

@@ -13,7 +13,6 @@ import { SignJWT, exportJWK, exportSPKI, generateKeyPair, importJWK } from 'jose
 import type { CryptoKey, JWK } from 'jose';
 import {
   AuthorizationServerUnavailableError,
-  BearerError,
   createVerifier,
   protect,
   protectExpress,
@@ -21,6 +20,7 @@ import {
   registerProtectedResourceMetadata,
 } from '../../src/resource/resource.js';
 import type { AccessTokenClaims, ResourceVerifier, VerifierOptions } from '../../src/resource/resource.js';
+import { bearerError } from '../helpers/bearer-error.js';
 
 const RESOURCE = 'https://api.example.com';
 const OTHER_RESOURCE = 'https://other.example.com';
@@ -139,17 +139,6 @@ function bearerRequest(token: string, init: { scheme?: string; url?: string } = 
   return new Request(init.url ?? 'https://api.example.com/things', {
     headers: { authorization: `${init.scheme ?? 'Bearer'} ${token}` },
   });
-}
-
-/** Runs `promise`, expecting a BearerError; returns it. */
-async function bearerError(promise: Promise<unknown>): Promise<BearerError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof BearerError, `expected BearerError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the verification to fail');
 }
 
 async function assertInvalidToken(promise: Promise<unknown>, description?: RegExp): Promise<void> {

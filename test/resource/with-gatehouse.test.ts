@@ -6,10 +6,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
-import { BearerError, createVerifier } from '../../src/resource/resource.js';
+import { createVerifier } from '../../src/resource/resource.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
 import { codeFlow, interopClient, type InteropClient } from '../helpers/interop-client.js';
+import { bearerError } from '../helpers/bearer-error.js';
 
 const API_A = 'https://a.api.example/';
 const API_B = 'https://b.api.example/';
@@ -34,16 +35,6 @@ function bearer(token: string): Request {
   return new Request(`${API_A}notes`, { headers: { authorization: `Bearer ${token}` } });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<BearerError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof BearerError, `expected a BearerError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('the token was accepted');
-}
-
 describe('resource module with a running Gatehouse', () => {
   let gatehouse: RunningGatehouse;
   let web: InteropClient;
@@ -66,7 +57,7 @@ describe('resource module with a running Gatehouse', () => {
     const tokens = await codeFlow(gatehouse, web, { scope: 'openid notes:read', resource: [API_A] });
     const claims = await verifierFor(API_A).verify(bearer(tokens.access_token), ['notes:read']);
     assert.equal(claims.client_id, WEB.client_id);
-    const error = await rejection(verifierFor(API_B).verify(bearer(tokens.access_token)));
+    const error = await bearerError(verifierFor(API_B).verify(bearer(tokens.access_token)));
     assert.equal(error.status, 401);
     assert.equal(error.error, 'invalid_token');
     assert.match(error.wwwAuthenticate, /^Bearer .*error="invalid_token"/);
@@ -75,19 +66,19 @@ describe('resource module with a running Gatehouse', () => {
   it('RFC 8707: a client credentials token for resource B is refused by A', async () => {
     const tokens = await client.clientCredentialsGrant(web.config, { scope: 'notes:read', resource: API_B });
     await verifierFor(API_B).verify(bearer(tokens.access_token));
-    assert.equal((await rejection(verifierFor(API_A).verify(bearer(tokens.access_token)))).error, 'invalid_token');
+    assert.equal((await bearerError(verifierFor(API_A).verify(bearer(tokens.access_token)))).error, 'invalid_token');
   });
 
   it('RFC 6750 §3.1: a token without the needed scope gets 403 insufficient_scope naming the scope', async () => {
     const tokens = await codeFlow(gatehouse, web, { scope: 'openid', resource: [API_A] });
-    const error = await rejection(verifierFor(API_A).verify(bearer(tokens.access_token), ['notes:read']));
+    const error = await bearerError(verifierFor(API_A).verify(bearer(tokens.access_token), ['notes:read']));
     assert.equal(error.status, 403);
     assert.equal(error.error, 'insufficient_scope');
     assert.match(error.wwwAuthenticate, /scope="notes:read"/);
   });
 
   it('RFC 6750 §3: no token at all gets 401 with a bare Bearer challenge and resource_metadata (RFC 9728 §5.1)', async () => {
-    const error = await rejection(verifierFor(API_A).verify(new Request(`${API_A}notes`)));
+    const error = await bearerError(verifierFor(API_A).verify(new Request(`${API_A}notes`)));
     assert.equal(error.status, 401);
     assert.doesNotMatch(error.wwwAuthenticate, /error=/);
     assert.match(
@@ -106,7 +97,7 @@ describe('resource module with a running Gatehouse', () => {
     });
     await introspecting.verify(bearer(tokens.access_token), ['notes:read']);
     await client.tokenRevocation(web.config, tokens.access_token);
-    assert.equal((await rejection(introspecting.verify(bearer(tokens.access_token)))).error, 'invalid_token');
+    assert.equal((await bearerError(introspecting.verify(bearer(tokens.access_token)))).error, 'invalid_token');
     // Local JWT validation cannot see revocation, which is why introspection mode exists.
     await verifierFor(API_A).verify(bearer(tokens.access_token));
   });

@@ -14,37 +14,25 @@ import { changeChannelFor } from '../../src/store/change-feed.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Client, ProtectedResource, Store, StoreChange } from '../../src/store/store.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
+import { makeClient as clientRecord, makeResource as resourceRecord } from '../helpers/store-records.js';
 
 function makeClient(clientId: string, overrides: Partial<Client> = {}): Client {
-  return {
-    clientId,
-    clientSecretHash: null,
-    clientName: null,
-    redirectUris: ['https://app.example/cb'],
-    grantTypes: ['authorization_code'],
-    responseTypes: ['code'],
-    tokenEndpointAuthMethod: 'none',
-    scope: 'openid',
-    requirePkce: true,
-    idTokenSignedResponseAlg: null,
-    subjectType: 'public',
-    postLogoutRedirectUris: [],
-    backchannelLogoutUri: null,
-    backchannelLogoutSessionRequired: false,
-    createdAt: 1_750_000_000_000,
-    ...overrides,
-  };
+  return clientRecord({ clientId, ...overrides });
 }
 
 function makeResource(identifier: string, overrides: Partial<ProtectedResource> = {}): ProtectedResource {
-  return {
-    identifier,
-    name: null,
-    scopes: ['read'],
-    introspectionClientIds: [],
-    createdAt: 1_750_000_000_000,
-    ...overrides,
-  };
+  return resourceRecord({ identifier, ...overrides });
+}
+
+/** A migrated SQLite store in memory for `fn`, closed afterwards. */
+async function withMemoryStore(fn: (store: Store) => Promise<void>): Promise<void> {
+  const store = await openStore('sqlite::memory:');
+  try {
+    await store.migrate();
+    await fn(store);
+  } finally {
+    await store.close();
+  }
 }
 
 /** Records what a subscription receives. */
@@ -204,9 +192,7 @@ describe('ResourceCache', () => {
 
 describe('store change announcements on SQLite (in-process only)', () => {
   it('announces resource registrations and deletions to its own subscribers', async () => {
-    const store = await openStore('sqlite::memory:');
-    try {
-      await store.migrate();
+    await withMemoryStore(async (store) => {
       const seen = recorder();
       store.changes.subscribe(seen.listener);
       await store.resources.upsert(makeResource('https://api.example'));
@@ -217,15 +203,11 @@ describe('store change announcements on SQLite (in-process only)', () => {
         { kind: 'resource', identifier: 'https://api.example' },
         { kind: 'resource', identifier: 'https://api.example' },
       ]);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('announces client and signing key changes to its own subscribers once committed', async () => {
-    const store = await openStore('sqlite::memory:');
-    try {
-      await store.migrate();
+    await withMemoryStore(async (store) => {
       assert.equal(store.changes.crossProcess, false);
       const seen = recorder();
       const stop = store.changes.subscribe(seen.listener);
@@ -252,23 +234,17 @@ describe('store change announcements on SQLite (in-process only)', () => {
       stop();
       await store.clients.create(makeClient('b'));
       assert.equal(seen.changes.length, 5, 'nothing after unsubscribing');
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('a failed change is not announced', async () => {
-    const store = await openStore('sqlite::memory:');
-    try {
-      await store.migrate();
+    await withMemoryStore(async (store) => {
       await store.clients.create(makeClient('a'));
       const seen = recorder();
       store.changes.subscribe(seen.listener);
       await assert.rejects(store.clients.create(makeClient('a')));
       assert.deepEqual(seen.changes, []);
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
 

@@ -112,10 +112,7 @@ async function clientCredentials(instance: { url: string }, client = SERVICE) {
 /** A second scripted browser on `to` with the cookies of `from` (same host, so the same cookies). */
 function sameBrowser(from: UserAgent, to: string): UserAgent {
   const ua = new UserAgent(to);
-  for (const name of COOKIES) {
-    const value = from.cookie(name);
-    if (value !== undefined) ua.setCookie(name, value);
-  }
+  copyCookies(from, ua);
   return ua;
 }
 
@@ -129,8 +126,8 @@ function copyCookies(from: UserAgent, to: UserAgent): void {
 describe('two Gatehouse instances on one PostgreSQL database', () => {
   let databaseUrl: string | undefined;
   let dir: string | undefined;
-  let a: Instance | undefined;
-  let b: Instance | undefined;
+  /** A and B, once both answer. */
+  const instances: Instance[] = [];
 
   before(async () => {
     // Under CI=true this throws when PostgreSQL is unreachable: the test never skips there.
@@ -149,9 +146,9 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
       process: spawnCli(['start', '--config', config, '--host', '127.0.0.1', '--port', String(port)], { env }),
     });
     // Started together: migrations, fixtures and the first signing keys race, as in a deployment.
-    a = start('A', portA);
-    b = start('B', portB);
-    for (const instance of [a, b]) {
+    const started = [start('A', portA), start('B', portB)];
+    instances.push(...started);
+    for (const instance of started) {
       await eventually(
         `instance ${instance.name} answers (output so far: ${instance.process.output()})`,
         async () => {
@@ -169,8 +166,8 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
   });
 
   after(async () => {
-    for (const instance of [a, b]) {
-      if (instance && instance.process.child.exitCode === null && instance.process.child.signalCode === null) {
+    for (const instance of instances) {
+      if (instance.process.child.exitCode === null && instance.process.child.signalCode === null) {
         instance.process.child.kill('SIGTERM');
         await instance.process.exited;
       }
@@ -180,6 +177,7 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
   });
 
   it("a flow started on A (authorization request, login, consent, across both) finishes at B's token endpoint, and B refreshes", async (t) => {
+    const [a, b] = instances;
     if (!a || !b) return t.skip(postgresSkipMessage());
     const verifier = newVerifier();
     const state = randomBytes(8).toString('hex');
@@ -258,6 +256,7 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
   });
 
   it('RFC 7009: a token revoked at A is inactive at B (RFC 7662)', async (t) => {
+    const [a, b] = instances;
     if (!a || !b) return t.skip(postgresSkipMessage());
     const obtained = await obtainCode(b, WEB_CLIENT, { redirectUri: REDIRECT_URI, scope: 'openid offline_access' });
     const tokens = await postToken(b, codeRequest(obtained), { basic: WEB });
@@ -285,6 +284,7 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
   });
 
   it("a key rotated on the shared database (gatehouse keys rotate --activate-after 0) signs B's new tokens", async (t) => {
+    const [a, b] = instances;
     if (!a || !b || !databaseUrl) return t.skip(postgresSkipMessage());
     const kidOf = (token: string) => decodeProtectedHeader(token).kid;
     const before = await clientCredentials(b);
@@ -308,6 +308,7 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
   });
 
   it('a client deleted on the shared database (gatehouse clients delete) stops working on both instances', async (t) => {
+    const [a, b] = instances;
     if (!a || !b || !databaseUrl) return t.skip(postgresSkipMessage());
     // Both instances have the client cached.
     for (const instance of [a, b]) assert.equal((await clientCredentials(instance, DOOMED)).status, 200);
@@ -327,6 +328,7 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
   });
 
   it('RFC 8707: a resource registered and then deleted on the shared database (gatehouse resources) is refused by both instances', async (t) => {
+    const [a, b] = instances;
     if (!a || !b || !databaseUrl) return t.skip(postgresSkipMessage());
     const resource = 'https://doomed-api.example';
     const withResource = (instance: { url: string }) =>
@@ -356,8 +358,8 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
   });
 
   it('one instance killed (SIGKILL) mid-load: no issued token, code or session is lost or duplicated', async (t) => {
+    const [a, b] = instances;
     if (!a || !b) return t.skip(postgresSkipMessage());
-    const instances = [a, b];
     let bDown = false;
     /** The load balancer: any instance while both are up; a request failing at a dead one goes to the survivor. */
     const pick = (i: number) => (bDown ? a! : instances[i % 2]!);

@@ -7,7 +7,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +15,6 @@ import { sql, type Kysely } from 'kysely';
 import type {
   AccessTokenRecord,
   AuditEvent,
-  AuthorizationCode,
   CleanupPolicy,
   Client,
   Grant,
@@ -27,7 +25,6 @@ import type {
   RateLimitPolicy,
   RefreshTokenRecord,
   RotateRefreshTokenResult,
-  Session,
   SigningKeyRecord,
   Store,
   StoreChange,
@@ -38,6 +35,22 @@ import type { Database } from '../../src/store/schema.js';
 import { listAppliedMigrations, migrate, migrations } from '../../src/store/migrations.js';
 import { openStore, postgresConnectionString } from '../../src/store/open-store.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
+import {
+  DAY,
+  MINUTE,
+  NOW,
+  makeClient,
+  makeCode,
+  makeGrant,
+  makeInteraction,
+  makeRefreshToken,
+  makeResource,
+  makeSession,
+  makeSuccessor,
+  makeToken,
+  makeUser,
+  uid,
+} from '../helpers/store-records.js';
 
 /** An empty database that stores can be opened on. */
 interface TestDatabase {
@@ -63,191 +76,45 @@ interface ContractTarget {
   skip?: string;
 }
 
-/** A fixed "now" beyond 2^32 ms, so 32-bit truncation or string-typed BIGINTs would show. */
-const NOW = 1_750_000_000_000;
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-
 // --- Fixtures -------------------------------------------------------------------------------
 
-const uid = (prefix: string) => `${prefix}-${randomUUID()}`;
-
-function makeClient(overrides: Partial<Client> = {}): Client {
-  return {
-    clientId: uid('client'),
-    clientSecretHash: 'secret-hash',
-    clientName: 'Example App',
-    redirectUris: ['https://app.example/cb', 'http://127.0.0.1:8080/cb'],
-    grantTypes: ['authorization_code', 'refresh_token'],
-    responseTypes: ['code'],
-    tokenEndpointAuthMethod: 'client_secret_basic',
-    scope: 'openid profile email',
-    requirePkce: true,
-    idTokenSignedResponseAlg: null,
-    subjectType: 'public',
-    postLogoutRedirectUris: [],
-    backchannelLogoutUri: null,
-    backchannelLogoutSessionRequired: false,
-    createdAt: NOW,
-    ...overrides,
-  };
+/** A new client, stored. */
+async function storedClient(store: Store, overrides: Partial<Client> = {}): Promise<Client> {
+  const client = makeClient(overrides);
+  await store.clients.create(client);
+  return client;
 }
 
-function makeUser(overrides: Partial<User> = {}): User {
-  return {
-    id: uid('user'),
-    username: uid('alice'),
-    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
-    email: 'alice@example.com',
-    name: 'Alice',
-    claims: {
-      given_name: 'Alice',
-      family_name: 'Liddell',
-      email_verified: true,
-      phone_number: '+44 20 7946 0000',
-      phone_number_verified: false,
-      address: { street_address: '1 Rabbit Hole', locality: 'Oxford', country: 'GB' },
-      updated_at: Math.floor(NOW / 1000),
-    },
-    createdAt: NOW,
-    ...overrides,
-  };
-}
-
-function makeInteraction(clientId: string, overrides: Partial<Interaction> = {}): Interaction {
-  return {
-    id: uid('interaction'),
-    flowId: uid('flow'),
-    clientId,
-    request: {
-      clientId,
-      redirectUri: 'https://app.example/cb',
-      redirectUriProvided: true,
-      scope: ['openid', 'profile'],
-      state: 'xyz',
-      responseMode: 'query',
-      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-      codeChallengeMethod: 'S256',
-      nonce: null,
-      prompt: [],
-      loginHint: null,
-      maxAge: null,
-      idTokenHintSub: null,
-      uiLocales: [],
-      resources: [],
-    },
-    browserBindingHash: 'binding-hash',
-    csrfToken: 'csrf-token',
-    createdAt: NOW,
-    expiresAt: NOW + 10 * MINUTE,
-    ...overrides,
-  };
-}
-
-function makeCode(grant: Grant, overrides: Partial<AuthorizationCode> = {}): AuthorizationCode {
-  return {
-    codeHash: uid('code-hash'),
-    grantId: grant.id,
-    flowId: grant.flowId,
-    clientId: grant.clientId,
-    userId: grant.userId ?? 'no-user',
-    redirectUri: 'https://app.example/cb',
-    redirectUriProvided: false,
-    scope: grant.scope,
-    codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    codeChallengeMethod: 'S256',
-    nonce: 'n-0S6_WzA2Mj',
-    resources: ['https://api.example', 'https://files.example/v1'],
-    authTime: NOW - MINUTE,
-    createdAt: NOW,
-    expiresAt: NOW + MINUTE,
-    consumedAt: null,
-    ...overrides,
-  };
-}
-
-function makeToken(
-  clientId: string,
-  grant: Grant | null,
-  overrides: Partial<AccessTokenRecord> = {},
-): AccessTokenRecord {
-  return {
-    jti: uid('jti'),
-    grantId: grant?.id ?? null,
-    flowId: grant?.flowId ?? null,
-    clientId,
-    userId: grant?.userId ?? null,
-    scope: grant?.scope ?? ['api:read'],
-    audience: ['https://api.example'],
-    createdAt: NOW,
-    expiresAt: NOW + 60 * MINUTE,
-    revokedAt: null,
-    ...overrides,
-  };
-}
-
-function makeRefreshToken(grant: Grant, overrides: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord {
-  return {
-    tokenHash: uid('rt-hash'),
-    grantId: grant.id,
-    flowId: grant.flowId,
-    clientId: grant.clientId,
-    userId: grant.userId,
-    scope: grant.scope,
-    resources: ['https://api.example'],
-    authTime: NOW - MINUTE,
-    createdAt: NOW,
-    expiresAt: NOW + 14 * DAY,
-    familyExpiresAt: NOW + 30 * DAY,
-    rotatedAt: null,
-    successorHash: null,
-    successorEncrypted: null,
-    ...overrides,
-  };
-}
-
-/** What rotation would store as the successor of `token` at `now`. */
-function makeSuccessor(token: RefreshTokenRecord, now: number): RefreshTokenRecord {
-  return {
-    ...token,
-    tokenHash: uid('rt-hash'),
-    createdAt: now,
-    expiresAt: Math.min(now + 14 * DAY, token.familyExpiresAt),
-    rotatedAt: null,
-    successorHash: null,
-    successorEncrypted: null,
-  };
-}
-
-function makeResource(overrides: Partial<ProtectedResource> = {}): ProtectedResource {
-  return {
-    identifier: `https://${uid('api')}.example/`,
-    name: 'Example API',
-    scopes: ['api:read', 'api:write'],
-    introspectionClientIds: [uid('rs-client')],
-    createdAt: NOW,
-    ...overrides,
-  };
+/** A new user, stored. */
+async function storedUser(store: Store, overrides: Partial<User> = {}): Promise<User> {
+  const user = makeUser(overrides);
+  await store.users.create(user);
+  return user;
 }
 
 /** A client, a user and a grant between them, stored: what codes and tokens hang off. */
 async function seedGrant(store: Store): Promise<{ client: Client; user: User; grant: Grant }> {
-  const client = makeClient();
-  const user = makeUser();
-  await store.clients.create(client);
-  await store.users.create(user);
-  const grant: Grant = {
-    id: uid('grant'),
-    flowId: uid('flow'),
-    clientId: client.clientId,
-    userId: user.id,
-    scope: ['openid', 'profile'],
-    sid: uid('sid'),
-    createdAt: NOW,
-    revokedAt: null,
-  };
+  const client = await storedClient(store);
+  const user = await storedUser(store);
+  const grant = makeGrant(client.clientId, user.id);
   await store.grants.create(grant);
   return { client, user, grant };
+}
+
+/** A grant (seedGrant) and one access token of it, stored. */
+async function seedAccessToken(store: Store): Promise<{ client: Client; grant: Grant; token: AccessTokenRecord }> {
+  const { client, grant } = await seedGrant(store);
+  const token = makeToken(client.clientId, grant);
+  await store.accessTokens.create(token);
+  return { client, grant, token };
+}
+
+/** A grant (seedGrant) and one refresh token of it, stored. */
+async function seedRefreshToken(store: Store): Promise<{ grant: Grant; token: RefreshTokenRecord }> {
+  const { grant } = await seedGrant(store);
+  const token = makeRefreshToken(grant);
+  await store.refreshTokens.create(token);
+  return { grant, token };
 }
 
 /**
@@ -257,16 +124,7 @@ async function seedGrant(store: Store): Promise<{ client: Client; user: User; gr
 async function seedLegacyGrant(db: Kysely<any>): Promise<{ client: Client; user: User; grant: Grant }> {
   const client = makeClient();
   const user = makeUser({ claims: {} });
-  const grant: Grant = {
-    id: uid('grant'),
-    flowId: uid('flow'),
-    clientId: client.clientId,
-    userId: user.id,
-    scope: ['openid', 'profile'],
-    sid: null,
-    createdAt: NOW,
-    revokedAt: null,
-  };
+  const grant = makeGrant(client.clientId, user.id, { sid: null });
   await db
     .insertInto('clients')
     .values({
@@ -312,6 +170,124 @@ function count<T>(items: readonly T[], predicate: (item: T) => boolean): number 
   return items.filter(predicate).length;
 }
 
+/** Opens a store (not migrated) on a fresh database and passes it to `fn`, cleaning up afterwards. */
+async function withFreshStore(target: ContractTarget, fn: (s: Store) => Promise<void>): Promise<void> {
+  const fresh = await target.createDatabase();
+  const s = await fresh.open();
+  try {
+    await fn(s);
+  } finally {
+    await s.close();
+    await fresh.destroy();
+  }
+}
+
+/** A migrated store on a fresh database for the tests of the enclosing suite, handed to `opened`; closed and deleted after them. */
+function storeForSuite(target: ContractTarget, opened: (store: Store) => void): void {
+  let database: TestDatabase | undefined;
+  let store: Store | undefined;
+  before(async () => {
+    database = await target.createDatabase();
+    store = await database.open();
+    await store.migrate();
+    opened(store);
+  });
+  after(async () => {
+    await store?.close();
+    await database?.destroy();
+  });
+}
+
+/** A record created (by `create`) before the tests of the enclosing suite; the returned function reads it. */
+function storedBefore<T>(create: () => Promise<T>): () => T {
+  let value: T | undefined;
+  before(async () => {
+    value = await create();
+  });
+  return () => {
+    assert.ok(value !== undefined, 'created before the tests');
+    return value;
+  };
+}
+
+/** Runs `work` in a transaction of `store` that then fails, so that it rolls back. */
+async function rolledBack(store: Store, work: (transactional: Store) => Promise<unknown>): Promise<void> {
+  await assert.rejects(
+    store.transaction(async (transactional) => {
+      await work(transactional);
+      throw new Error('roll back');
+    }),
+    /roll back/,
+  );
+}
+
+/** Upserts `record`, then `changed` twice (idempotent), reading each back through `read`. */
+async function assertUpsertReplaces<T>(
+  upsert: (record: T) => Promise<unknown>,
+  read: () => Promise<T | undefined>,
+  record: T,
+  changed: T,
+): Promise<void> {
+  await upsert(record);
+  assert.deepEqual(await read(), record);
+  await upsert(changed);
+  await upsert(changed);
+  assert.deepEqual(await read(), changed);
+}
+
+/** Adds `b`, then `a` (keys under one fresh `prefix`, a's first), and lists: the two come in key order. Returns the list. */
+async function listedInKeyOrder<T>(
+  prefix: string,
+  [a, b]: [T, T],
+  add: (record: T) => Promise<unknown>,
+  list: () => Promise<T[]>,
+  keyOf: (record: T) => string,
+): Promise<T[]> {
+  await add(b);
+  await add(a);
+  const listed = await list();
+  assert.deepEqual(
+    listed.filter((record) => keyOf(record).startsWith(prefix)),
+    [a, b],
+  );
+  return listed;
+}
+
+/** Deletes a stored record: true, then it is gone, and deleting it again is false. */
+async function assertDeleteReports(remove: () => Promise<boolean>, read: () => Promise<unknown>): Promise<void> {
+  assert.equal(await remove(), true);
+  assert.equal(await read(), undefined);
+  assert.equal(await remove(), false);
+}
+
+/** A record that expires at `expiresAt`: read just before, it is there; read at `expiresAt`, it is not. */
+async function assertReadableUntil<T>(
+  read: (now: number) => Promise<T | undefined>,
+  record: T,
+  expiresAt: number,
+): Promise<void> {
+  assert.deepEqual(await read(expiresAt - 1), record);
+  assert.equal(await read(expiresAt), undefined);
+}
+
+/** Stores `interaction` as an earlier version wrote it: with `request` as its request JSON. */
+async function insertInteractionRow(store: Store, interaction: Interaction, request: object): Promise<void> {
+  assert.ok(store instanceof KyselyStore);
+  await store.db
+    .insertInto('interactions')
+    .values({
+      id: interaction.id,
+      flow_id: interaction.flowId,
+      client_id: interaction.clientId,
+      request: JSON.stringify(request),
+      browser_binding_hash: interaction.browserBindingHash,
+      csrf_token: interaction.csrfToken,
+      created_at: interaction.createdAt,
+      expires_at: interaction.expiresAt,
+    })
+    .execute();
+}
+
 /** Opens two stores on one fresh database and passes them to `fn`, cleaning up afterwards. */
 async function withTwoStores(target: ContractTarget, fn: (a: Store, b: Store) => Promise<void>): Promise<void> {
   const database = await target.createDatabase();
@@ -337,19 +313,8 @@ function defineContract(name: string, target: ContractTarget): void {
     : 'needs interleaved multi-statement transactions across connections';
 
   describe(`Store contract: ${name}`, { skip: target.skip ?? false }, () => {
-    let database: TestDatabase;
     let store: Store;
-
-    before(async () => {
-      database = await target.createDatabase();
-      store = await database.open();
-      await store.migrate();
-    });
-
-    after(async () => {
-      await store?.close();
-      await database?.destroy();
-    });
+    storeForSuite(target, (opened) => (store = opened));
 
     describe('migrate', () => {
       it('records every migration and is idempotent', async () => {
@@ -360,16 +325,11 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('applies each migration once under concurrent callers of one store', async () => {
-        const fresh = await target.createDatabase();
-        const s = await fresh.open();
-        try {
+        await withFreshStore(target, async (s) => {
           await Promise.all([s.migrate(), s.migrate(), s.migrate()]);
           assert.ok(s instanceof KyselyStore);
           assert.equal((await listAppliedMigrations(s.db)).length, migrations.length);
-        } finally {
-          await s.close();
-          await fresh.destroy();
-        }
+        });
       });
 
       it('applies each migration once under concurrent callers of separate stores', {
@@ -391,9 +351,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('0002 upgrades a 0001 database, giving existing codes no resources', async () => {
-        const fresh = await target.createDatabase();
-        const s = await fresh.open();
-        try {
+        await withFreshStore(target, async (s) => {
           assert.ok(s instanceof KyselyStore);
           const initial = migrations.filter((m) => m.name === '0001_initial_schema');
           assert.equal(initial.length, 1);
@@ -428,16 +386,11 @@ function defineContract(name: string, target: ContractTarget): void {
           });
           await s.resources.upsert(makeResource());
           await s.refreshTokens.create(makeRefreshToken(grant));
-        } finally {
-          await s.close();
-          await fresh.destroy();
-        }
+        });
       });
 
       it('0003 upgrades a 0002 database: users get no claims, sessions a unique sid each, clients the default ID token alg', async () => {
-        const fresh = await target.createDatabase();
-        const s = await fresh.open();
-        try {
+        await withFreshStore(target, async (s) => {
           assert.ok(s instanceof KyselyStore);
           const before0003 = migrations.filter((m) => m.name < '0003');
           assert.deepEqual(
@@ -467,10 +420,7 @@ function defineContract(name: string, target: ContractTarget): void {
           const session = makeSession(user.id);
           await s.sessions.create(session);
           assert.deepEqual(await s.sessions.get(session.idHash, NOW), session);
-        } finally {
-          await s.close();
-          await fresh.destroy();
-        }
+        });
       });
 
       it('reports its dialect', () => {
@@ -523,17 +473,13 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('rejects creating a duplicate clientId', async () => {
-        const client = makeClient();
-        await store.clients.create(client);
+        const client = await storedClient(store);
         await assert.rejects(store.clients.create({ ...client, clientName: 'Other' }));
         assert.deepEqual(await store.clients.get(client.clientId), client);
       });
 
       it('upsert inserts, then replaces, idempotently', async () => {
         const client = makeClient();
-        await store.clients.upsert(client);
-        assert.deepEqual(await store.clients.get(client.clientId), client);
-
         const changed: Client = {
           ...client,
           clientSecretHash: null,
@@ -545,32 +491,37 @@ function defineContract(name: string, target: ContractTarget): void {
           requirePkce: false,
           createdAt: NOW + 1,
         };
-        await store.clients.upsert(changed);
-        await store.clients.upsert(changed);
-        assert.deepEqual(await store.clients.get(client.clientId), changed);
+        await assertUpsertReplaces(
+          (c) => store.clients.upsert(c),
+          () => store.clients.get(client.clientId),
+          client,
+          changed,
+        );
       });
 
       it('lists clients ordered by clientId', async () => {
         const prefix = uid('list');
-        const b = makeClient({ clientId: `${prefix}-b` });
-        const a = makeClient({ clientId: `${prefix}-a` });
-        await store.clients.create(b);
-        await store.clients.create(a);
-        const listed = await store.clients.list();
-        assert.deepEqual(
-          listed.filter((c) => c.clientId.startsWith(prefix)),
-          [a, b],
+        const pair: [Client, Client] = [
+          makeClient({ clientId: `${prefix}-a` }),
+          makeClient({ clientId: `${prefix}-b` }),
+        ];
+        const listed = await listedInKeyOrder(
+          prefix,
+          pair,
+          (c) => store.clients.create(c),
+          () => store.clients.list(),
+          (c) => c.clientId,
         );
         const ids = listed.map((c) => c.clientId);
         assert.deepEqual(ids, [...ids].sort(compareCodeUnits));
       });
 
       it('delete reports whether it deleted', async () => {
-        const client = makeClient();
-        await store.clients.create(client);
-        assert.equal(await store.clients.delete(client.clientId), true);
-        assert.equal(await store.clients.get(client.clientId), undefined);
-        assert.equal(await store.clients.delete(client.clientId), false);
+        const client = await storedClient(store);
+        await assertDeleteReports(
+          () => store.clients.delete(client.clientId),
+          () => store.clients.get(client.clientId),
+        );
       });
 
       it('delete removes what belongs to the client', async () => {
@@ -613,8 +564,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('round-trips OIDC Core §5.1 claims, and upsert replaces them', async () => {
-        const user = makeUser();
-        await store.users.create(user);
+        const user = await storedUser(store);
         assert.deepEqual((await store.users.getById(user.id))?.claims, user.claims);
         const replaced = await store.users.upsert({ ...user, claims: { given_name: 'Al' } });
         assert.deepEqual(replaced.claims, { given_name: 'Al' });
@@ -627,8 +577,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('rejects a duplicate username', async () => {
-        const user = makeUser();
-        await store.users.create(user);
+        const user = await storedUser(store);
         await assert.rejects(store.users.create(makeUser({ username: user.username })));
       });
 
@@ -639,8 +588,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('upsert of an existing username keeps its id and replaces the rest', async () => {
-        const original = makeUser();
-        await store.users.create(original);
+        const original = await storedUser(store);
         const replacement = makeUser({
           username: original.username,
           passwordHash: '$argon2id$new',
@@ -670,20 +618,18 @@ function defineContract(name: string, target: ContractTarget): void {
 
       it('lists users ordered by username', async () => {
         const prefix = uid('list');
-        const b = makeUser({ username: `${prefix}-b` });
-        const a = makeUser({ username: `${prefix}-a` });
-        await store.users.create(b);
-        await store.users.create(a);
-        const listed = await store.users.list();
-        assert.deepEqual(
-          listed.filter((u) => u.username.startsWith(prefix)),
-          [a, b],
+        const pair: [User, User] = [makeUser({ username: `${prefix}-a` }), makeUser({ username: `${prefix}-b` })];
+        await listedInKeyOrder(
+          prefix,
+          pair,
+          (u) => store.users.create(u),
+          () => store.users.list(),
+          (u) => u.username,
         );
       });
 
       it('delete by username reports whether it deleted and ends sessions', async () => {
-        const user = makeUser();
-        await store.users.create(user);
+        const user = await storedUser(store);
         const session = makeSession(user.id);
         await store.sessions.create(session);
 
@@ -705,31 +651,26 @@ function defineContract(name: string, target: ContractTarget): void {
     });
 
     describe('sessions', () => {
-      let user: User;
-      before(async () => {
-        user = makeUser();
-        await store.users.create(user);
-      });
+      const user = storedBefore(() => storedUser(store));
 
       it('round-trips a session', async () => {
-        const session = makeSession(user.id);
+        const session = makeSession(user().id);
         await store.sessions.create(session);
         assert.deepEqual(await store.sessions.get(session.idHash, NOW), session);
       });
 
       it('returns a session only while it has not expired', async () => {
-        const session = makeSession(user.id, { expiresAt: NOW + MINUTE });
+        const session = makeSession(user().id, { expiresAt: NOW + MINUTE });
         await store.sessions.create(session);
-        assert.deepEqual(await store.sessions.get(session.idHash, NOW + MINUTE - 1), session);
-        assert.equal(await store.sessions.get(session.idHash, NOW + MINUTE), undefined);
+        await assertReadableUntil((now) => store.sessions.get(session.idHash, now), session, NOW + MINUTE);
         assert.equal(await store.sessions.get(session.idHash, NOW + 2 * MINUTE), undefined);
       });
 
       it('keeps each session’s public sid, and refuses a second session with the same sid', async () => {
-        const session = makeSession(user.id);
+        const session = makeSession(user().id);
         await store.sessions.create(session);
         assert.equal((await store.sessions.get(session.idHash, NOW))?.sid, session.sid);
-        await assert.rejects(store.sessions.create(makeSession(user.id, { sid: session.sid })));
+        await assert.rejects(store.sessions.create(makeSession(user().id, { sid: session.sid })));
       });
 
       it('returns undefined for an unknown session', async () => {
@@ -737,7 +678,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('delete removes the session and tolerates unknown ids', async () => {
-        const session = makeSession(user.id);
+        const session = makeSession(user().id);
         await store.sessions.create(session);
         await store.sessions.delete(session.idHash);
         assert.equal(await store.sessions.get(session.idHash, NOW), undefined);
@@ -746,17 +687,13 @@ function defineContract(name: string, target: ContractTarget): void {
     });
 
     describe('interactions', () => {
-      let client: Client;
-      before(async () => {
-        client = makeClient();
-        await store.clients.create(client);
-      });
+      const client = storedBefore(() => storedClient(store));
 
       it('round-trips an interaction with its request', async () => {
-        const interaction = makeInteraction(client.clientId);
-        const formPost = makeInteraction(client.clientId, {
+        const interaction = makeInteraction(client().clientId);
+        const formPost = makeInteraction(client().clientId, {
           request: {
-            clientId: client.clientId,
+            clientId: client().clientId,
             redirectUri: 'https://app.example/cb?x=1',
             redirectUriProvided: false,
             scope: [],
@@ -780,54 +717,27 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('reads a request stored without resources (before RFC 8707 support) as having none', async () => {
-        assert.ok(store instanceof KyselyStore);
-        const interaction = makeInteraction(client.clientId);
+        const interaction = makeInteraction(client().clientId);
         const { resources: _omitted, ...legacyRequest } = interaction.request;
-        await store.db
-          .insertInto('interactions')
-          .values({
-            id: interaction.id,
-            flow_id: interaction.flowId,
-            client_id: interaction.clientId,
-            request: JSON.stringify(legacyRequest),
-            browser_binding_hash: interaction.browserBindingHash,
-            csrf_token: interaction.csrfToken,
-            created_at: interaction.createdAt,
-            expires_at: interaction.expiresAt,
-          })
-          .execute();
+        await insertInteractionRow(store, interaction, legacyRequest);
         assert.deepEqual(await store.interactions.get(interaction.id, NOW), interaction);
       });
 
       it('reads a request stored without max_age, id_token_hint and ui_locales (before OIDC Core §3.1.2.1 support) as having none', async () => {
-        assert.ok(store instanceof KyselyStore);
-        const interaction = makeInteraction(client.clientId);
+        const interaction = makeInteraction(client().clientId);
         const { maxAge: _a, idTokenHintSub: _b, uiLocales: _c, ...legacyRequest } = interaction.request;
-        await store.db
-          .insertInto('interactions')
-          .values({
-            id: interaction.id,
-            flow_id: interaction.flowId,
-            client_id: interaction.clientId,
-            request: JSON.stringify(legacyRequest),
-            browser_binding_hash: interaction.browserBindingHash,
-            csrf_token: interaction.csrfToken,
-            created_at: interaction.createdAt,
-            expires_at: interaction.expiresAt,
-          })
-          .execute();
+        await insertInteractionRow(store, interaction, legacyRequest);
         assert.deepEqual(await store.interactions.get(interaction.id, NOW), interaction);
       });
 
       it('returns an interaction only while it has not expired', async () => {
-        const interaction = makeInteraction(client.clientId, { expiresAt: NOW + MINUTE });
+        const interaction = makeInteraction(client().clientId, { expiresAt: NOW + MINUTE });
         await store.interactions.create(interaction);
-        assert.deepEqual(await store.interactions.get(interaction.id, NOW + MINUTE - 1), interaction);
-        assert.equal(await store.interactions.get(interaction.id, NOW + MINUTE), undefined);
+        await assertReadableUntil((now) => store.interactions.get(interaction.id, now), interaction, NOW + MINUTE);
       });
 
       it('consume succeeds once, then the interaction is gone', async () => {
-        const interaction = makeInteraction(client.clientId);
+        const interaction = makeInteraction(client().clientId);
         await store.interactions.create(interaction);
         assert.equal(await store.interactions.consume(interaction.id), true);
         assert.equal(await store.interactions.consume(interaction.id), false);
@@ -836,7 +746,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('20 concurrent consumes yield exactly one true', async () => {
-        const interaction = makeInteraction(client.clientId);
+        const interaction = makeInteraction(client().clientId);
         await store.interactions.create(interaction);
         const results = await Promise.all(Array.from({ length: 20 }, () => store.interactions.consume(interaction.id)));
         assert.equal(
@@ -847,8 +757,7 @@ function defineContract(name: string, target: ContractTarget): void {
 
       it('20 concurrent consumes through two stores yield exactly one true', { skip: needsShared }, async () => {
         await withTwoStores(target, async (a, b) => {
-          const c = makeClient();
-          await a.clients.create(c);
+          const c = await storedClient(a);
           const interaction = makeInteraction(c.clientId);
           await a.interactions.create(interaction);
           const results = await Promise.all(
@@ -863,45 +772,36 @@ function defineContract(name: string, target: ContractTarget): void {
     });
 
     describe('consents', () => {
-      let client: Client;
-      let user: User;
-      before(async () => {
-        client = makeClient();
-        user = makeUser();
-        await store.clients.create(client);
-        await store.users.create(user);
-      });
+      const user = storedBefore(() => storedUser(store));
 
       it('returns undefined before any consent', async () => {
-        assert.equal(await store.consents.get(user.id, uid('other-client')), undefined);
+        assert.equal(await store.consents.get(user().id, uid('other-client')), undefined);
       });
 
       it('round-trips a consent', async () => {
-        const other = makeClient();
-        await store.clients.create(other);
-        const consent = { userId: user.id, clientId: other.clientId, scopes: ['openid', 'email'], grantedAt: NOW };
+        const other = await storedClient(store);
+        const consent = { userId: user().id, clientId: other.clientId, scopes: ['openid', 'email'], grantedAt: NOW };
         await store.consents.grant(consent);
-        assert.deepEqual(await store.consents.get(user.id, other.clientId), consent);
+        assert.deepEqual(await store.consents.get(user().id, other.clientId), consent);
       });
 
       it('merges scopes with the earlier consent, without duplicates', async () => {
-        const c = makeClient();
-        await store.clients.create(c);
+        const c = await storedClient(store);
         await store.consents.grant({
-          userId: user.id,
+          userId: user().id,
           clientId: c.clientId,
           scopes: ['openid', 'profile'],
           grantedAt: NOW,
         });
         await store.consents.grant({
-          userId: user.id,
+          userId: user().id,
           clientId: c.clientId,
           scopes: ['email', 'openid'],
           grantedAt: NOW + 1,
         });
-        await store.consents.grant({ userId: user.id, clientId: c.clientId, scopes: [], grantedAt: NOW + 2 });
-        assert.deepEqual(await store.consents.get(user.id, c.clientId), {
-          userId: user.id,
+        await store.consents.grant({ userId: user().id, clientId: c.clientId, scopes: [], grantedAt: NOW + 2 });
+        assert.deepEqual(await store.consents.get(user().id, c.clientId), {
+          userId: user().id,
           clientId: c.clientId,
           scopes: ['openid', 'profile', 'email'],
           grantedAt: NOW + 2,
@@ -913,22 +813,21 @@ function defineContract(name: string, target: ContractTarget): void {
         const c2 = makeClient();
         await store.clients.create(c1);
         await store.clients.create(c2);
-        await store.consents.grant({ userId: user.id, clientId: c1.clientId, scopes: ['a'], grantedAt: NOW });
-        await store.consents.grant({ userId: user.id, clientId: c2.clientId, scopes: ['b'], grantedAt: NOW });
-        assert.deepEqual((await store.consents.get(user.id, c1.clientId))?.scopes, ['a']);
-        assert.deepEqual((await store.consents.get(user.id, c2.clientId))?.scopes, ['b']);
+        await store.consents.grant({ userId: user().id, clientId: c1.clientId, scopes: ['a'], grantedAt: NOW });
+        await store.consents.grant({ userId: user().id, clientId: c2.clientId, scopes: ['b'], grantedAt: NOW });
+        assert.deepEqual((await store.consents.get(user().id, c1.clientId))?.scopes, ['a']);
+        assert.deepEqual((await store.consents.get(user().id, c2.clientId))?.scopes, ['b']);
       });
 
       it('concurrent grants lose no scope', async () => {
-        const c = makeClient();
-        await store.clients.create(c);
+        const c = await storedClient(store);
         const scopes = Array.from({ length: 10 }, (_, i) => `scope${i}`);
         await Promise.all(
           scopes.map((scope) =>
-            store.consents.grant({ userId: user.id, clientId: c.clientId, scopes: [scope], grantedAt: NOW }),
+            store.consents.grant({ userId: user().id, clientId: c.clientId, scopes: [scope], grantedAt: NOW }),
           ),
         );
-        const stored = await store.consents.get(user.id, c.clientId);
+        const stored = await store.consents.get(user().id, c.clientId);
         assert.deepEqual([...(stored?.scopes ?? [])].sort(), [...scopes].sort());
       });
 
@@ -997,9 +896,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('revoke is idempotent and keeps the first revocation time', async () => {
-        const { client, grant } = await seedGrant(store);
-        const token = makeToken(client.clientId, grant);
-        await store.accessTokens.create(token);
+        const { grant, token } = await seedAccessToken(store);
         await store.grants.revoke(grant.id, NOW + 1);
         await store.grants.revoke(grant.id, NOW + 2);
         assert.equal((await store.grants.get(grant.id))?.revokedAt, NOW + 1);
@@ -1030,16 +927,12 @@ function defineContract(name: string, target: ContractTarget): void {
         const insideToken = makeToken(client.clientId, grant);
         const outsideToken = makeToken(client.clientId, grant);
         let outsideWrite: Promise<void> | undefined;
-        await assert.rejects(
-          store.transaction(async (transactional) => {
-            await transactional.accessTokens.create(insideToken);
-            // Another request writes while this transaction is open (between statements).
-            outsideWrite = store.accessTokens.create(outsideToken);
-            await new Promise((resolve) => setTimeout(resolve, 20));
-            throw new Error('roll back');
-          }),
-          /roll back/,
-        );
+        await rolledBack(store, async (transactional) => {
+          await transactional.accessTokens.create(insideToken);
+          // Another request writes while this transaction is open (between statements).
+          outsideWrite = store.accessTokens.create(outsideToken);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        });
         await outsideWrite;
         assert.equal(
           await store.accessTokens.get(insideToken.jti),
@@ -1058,15 +951,11 @@ function defineContract(name: string, target: ContractTarget): void {
         const second: Grant = { ...grant, id: uid('grant'), flowId: uid('flow') };
         const code = makeCode(second);
         let issued: Promise<void> | undefined;
-        await assert.rejects(
-          store.transaction(async (transactional) => {
-            await transactional.accessTokens.create(makeToken(client.clientId, grant));
-            issued = store.codes.issue(second, code);
-            await new Promise((resolve) => setTimeout(resolve, 20));
-            throw new Error('roll back');
-          }),
-          /roll back/,
-        );
+        await rolledBack(store, async (transactional) => {
+          await transactional.accessTokens.create(makeToken(client.clientId, grant));
+          issued = store.codes.issue(second, code);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        });
         await issued;
         assert.deepEqual(await store.grants.get(second.id), second);
         assert.equal((await store.codes.consume(code.codeHash, NOW + 5)).status, 'consumed');
@@ -1091,17 +980,8 @@ function defineContract(name: string, target: ContractTarget): void {
 
     describe('writes inside a transaction', () => {
       // A database of its own: these tests leave signing keys behind, which others list.
-      let database: TestDatabase;
       let store: Store;
-      before(async () => {
-        database = await target.createDatabase();
-        store = await database.open();
-        await store.migrate();
-      });
-      after(async () => {
-        await store?.close();
-        await database?.destroy();
-      });
+      storeForSuite(target, (opened) => (store = opened));
 
       const limitPolicy: RateLimitPolicy = { forgetAfterMs: MINUTE, blockMs: (attempts) => (attempts >= 1 ? 1000 : 0) };
 
@@ -1244,26 +1124,18 @@ function defineContract(name: string, target: ContractTarget): void {
 
       it('a write to every repository rolls back with the transaction', async () => {
         const p = await prepare();
-        await assert.rejects(
-          store.transaction(async (transactional) => {
-            await writeEverything(transactional, p);
-            throw new Error('roll back');
-          }),
-          /roll back/,
-        );
+        await rolledBack(store, async (transactional) => {
+          await writeEverything(transactional, p);
+        });
         const written = await seen(p);
         assert.deepEqual(written, every(false, written));
       });
 
       it('a nested transaction joins the enclosing one', async () => {
         const p = await prepare();
-        await assert.rejects(
-          store.transaction(async (transactional) => {
-            await transactional.transaction((nested) => nested.accessTokens.create(p.newToken));
-            throw new Error('roll back');
-          }),
-          /roll back/,
-        );
+        await rolledBack(store, async (transactional) => {
+          await transactional.transaction((nested) => nested.accessTokens.create(p.newToken));
+        });
         assert.equal(await store.accessTokens.get(p.newToken.jti), undefined);
       });
 
@@ -1321,16 +1193,12 @@ function defineContract(name: string, target: ContractTarget): void {
           assert.ok(heard.some((change) => change.kind === 'signing_keys'));
           assert.ok(heard.some((change) => change.kind === 'resource' && change.identifier === resource.identifier));
 
-          const rolledBack = makeClient();
-          await assert.rejects(
-            store.transaction(async (transactional) => {
-              await transactional.clients.create(rolledBack);
-              throw new Error('roll back');
-            }),
-            /roll back/,
-          );
+          const notCommitted = makeClient();
+          await rolledBack(store, async (transactional) => {
+            await transactional.clients.create(notCommitted);
+          });
           await new Promise((resolve) => setTimeout(resolve, 200));
-          assert.equal(of(rolledBack.clientId), 0, 'a rolled back change is never announced');
+          assert.equal(of(notCommitted.clientId), 0, 'a rolled back change is never announced');
         } finally {
           unsubscribe();
         }
@@ -1527,9 +1395,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('grant revocation after a single revoke keeps the earlier time', async () => {
-        const { client, grant } = await seedGrant(store);
-        const token = makeToken(client.clientId, grant);
-        await store.accessTokens.create(token);
+        const { grant, token } = await seedAccessToken(store);
         await store.accessTokens.revoke(token.jti, NOW + 1);
         await store.grants.revoke(grant.id, NOW + 2);
         assert.equal((await store.accessTokens.get(token.jti))?.revokedAt, NOW + 1);
@@ -1560,9 +1426,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('rejects a duplicate hash and a token of an unknown grant', async () => {
-        const { grant } = await seedGrant(store);
-        const token = makeRefreshToken(grant);
-        await store.refreshTokens.create(token);
+        const { grant, token } = await seedRefreshToken(store);
         await assert.rejects(store.refreshTokens.create({ ...token, scope: ['other'] }));
         assert.deepEqual(await store.refreshTokens.get(token.tokenHash), token);
         await assert.rejects(store.refreshTokens.create(makeRefreshToken({ ...grant, id: uid('missing') })));
@@ -1582,9 +1446,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('rotate marks the token rotated and stores the successor', async () => {
-        const { grant } = await seedGrant(store);
-        const token = makeRefreshToken(grant);
-        await store.refreshTokens.create(token);
+        const { grant, token } = await seedRefreshToken(store);
         const successor = makeSuccessor(token, NOW + 5);
         const rotatedToken: RefreshTokenRecord = {
           ...token,
@@ -1603,9 +1465,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('a second rotate is already_rotated with the first successor, and stores nothing', async () => {
-        const { grant } = await seedGrant(store);
-        const token = makeRefreshToken(grant);
-        await store.refreshTokens.create(token);
+        const { grant, token } = await seedRefreshToken(store);
         const first = makeSuccessor(token, NOW + 1);
         const second = makeSuccessor(token, NOW + 2);
         await store.refreshTokens.rotate(token.tokenHash, first, 'jwe-first', NOW + 1);
@@ -1628,9 +1488,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('the successor can be rotated in turn', async () => {
-        const { grant } = await seedGrant(store);
-        const token = makeRefreshToken(grant);
-        await store.refreshTokens.create(token);
+        const { grant, token } = await seedRefreshToken(store);
         const second = makeSuccessor(token, NOW + 1);
         const third = makeSuccessor(second, NOW + 2);
         assert.equal((await store.refreshTokens.rotate(token.tokenHash, second, 'jwe-2', NOW + 1)).status, 'rotated');
@@ -1664,30 +1522,16 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('20 concurrent rotations yield one rotated, 19 already_rotated and one successor', async () => {
-        const { grant } = await seedGrant(store);
-        const token = makeRefreshToken(grant);
-        await store.refreshTokens.create(token);
-        const successors = Array.from({ length: 20 }, (_, i) => makeSuccessor(token, NOW + 1 + i));
-        const results = await Promise.all(
-          successors.map((successor, i) => store.refreshTokens.rotate(token.tokenHash, successor, `jwe-${i}`, NOW + i)),
-        );
-        await assertOneRotated(store, token, successors, results);
+        const { token } = await seedRefreshToken(store);
+        await assertConcurrentRotationsOneWins(token, () => store, store);
       });
 
       it('20 concurrent rotations through two stores yield one rotated and one successor', {
         skip: needsShared || needsInterleaved,
       }, async () => {
         await withTwoStores(target, async (a, b) => {
-          const { grant } = await seedGrant(a);
-          const token = makeRefreshToken(grant);
-          await a.refreshTokens.create(token);
-          const successors = Array.from({ length: 20 }, (_, i) => makeSuccessor(token, NOW + 1 + i));
-          const results = await Promise.all(
-            successors.map((successor, i) =>
-              (i % 2 === 0 ? a : b).refreshTokens.rotate(token.tokenHash, successor, `jwe-${i}`, NOW + i),
-            ),
-          );
-          await assertOneRotated(b, token, successors, results);
+          const { token } = await seedRefreshToken(a);
+          await assertConcurrentRotationsOneWins(token, (i) => (i % 2 === 0 ? a : b), b);
         });
       });
     });
@@ -1695,9 +1539,6 @@ function defineContract(name: string, target: ContractTarget): void {
     describe('protected resources', () => {
       it('upsert inserts, then replaces, idempotently', async () => {
         const resource = makeResource();
-        await store.resources.upsert(resource);
-        assert.deepEqual(await store.resources.get(resource.identifier), resource);
-
         const changed: ProtectedResource = {
           ...resource,
           name: null,
@@ -1705,9 +1546,12 @@ function defineContract(name: string, target: ContractTarget): void {
           introspectionClientIds: [uid('rs-client'), uid('rs-client')],
           createdAt: NOW + 1,
         };
-        await store.resources.upsert(changed);
-        await store.resources.upsert(changed);
-        assert.deepEqual(await store.resources.get(resource.identifier), changed);
+        await assertUpsertReplaces(
+          (r) => store.resources.upsert(r),
+          () => store.resources.get(resource.identifier),
+          resource,
+          changed,
+        );
         assert.equal(
           count(await store.resources.list(), (r) => r.identifier === resource.identifier),
           1,
@@ -1731,14 +1575,16 @@ function defineContract(name: string, target: ContractTarget): void {
 
       it('lists resources ordered by identifier', async () => {
         const prefix = `https://${uid('list')}.example`;
-        const b = makeResource({ identifier: `${prefix}/b` });
-        const a = makeResource({ identifier: `${prefix}/a` });
-        await store.resources.upsert(b);
-        await store.resources.upsert(a);
-        const listed = await store.resources.list();
-        assert.deepEqual(
-          listed.filter((r) => r.identifier.startsWith(prefix)),
-          [a, b],
+        const pair: [ProtectedResource, ProtectedResource] = [
+          makeResource({ identifier: `${prefix}/a` }),
+          makeResource({ identifier: `${prefix}/b` }),
+        ];
+        const listed = await listedInKeyOrder(
+          prefix,
+          pair,
+          (r) => store.resources.upsert(r),
+          () => store.resources.list(),
+          (r) => r.identifier,
         );
         const ids = listed.map((r) => r.identifier);
         assert.deepEqual(ids, [...ids].sort(compareCodeUnits));
@@ -1747,9 +1593,10 @@ function defineContract(name: string, target: ContractTarget): void {
       it('delete reports whether it deleted', async () => {
         const resource = makeResource();
         await store.resources.upsert(resource);
-        assert.equal(await store.resources.delete(resource.identifier), true);
-        assert.equal(await store.resources.get(resource.identifier), undefined);
-        assert.equal(await store.resources.delete(resource.identifier), false);
+        await assertDeleteReports(
+          () => store.resources.delete(resource.identifier),
+          () => store.resources.get(resource.identifier),
+        );
       });
     });
 
@@ -1894,8 +1741,7 @@ function defineContract(name: string, target: ContractTarget): void {
 
       it('sessionClientIds lists each client with a grant in the session once', async () => {
         const { client, user, grant } = await seedGrant(store);
-        const other = makeClient();
-        await store.clients.create(other);
+        const other = await storedClient(store);
         await store.grants.create({ ...grant, id: uid('grant') });
         await store.grants.create({ ...grant, id: uid('grant'), clientId: other.clientId });
         await store.grants.create({
@@ -2084,17 +1930,12 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       /** A fresh database per test, so that counts are exact. */
-      async function withFreshStore(fn: (s: Store, db: Kysely<Database>) => Promise<void>): Promise<void> {
-        const fresh = await target.createDatabase();
-        const s = await fresh.open();
-        try {
+      async function withMigratedStore(fn: (s: Store, db: Kysely<Database>) => Promise<void>): Promise<void> {
+        await withFreshStore(target, async (s) => {
           await s.migrate();
           assert.ok(s instanceof KyselyStore);
           await fn(s, s.db);
-        } finally {
-          await s.close();
-          await fresh.destroy();
-        }
+        });
       }
 
       async function keys(
@@ -2142,7 +1983,7 @@ function defineContract(name: string, target: ContractTarget): void {
       }
 
       it('deletes what expired and keeps what is live or still needed for reuse detection and revocation (RFC 9700 §4.14.2, RFC 6749 §4.1.2)', async () => {
-        await withFreshStore(async (s, db) => {
+        await withMigratedStore(async (s, db) => {
           const { client, user, grant } = await seedGrant(s);
           const mkGrant = async (overrides: Partial<Grant> = {}): Promise<Grant> => {
             const g: Grant = {
@@ -2309,7 +2150,7 @@ function defineContract(name: string, target: ContractTarget): void {
       });
 
       it('table sizes stay bounded under a steady synthetic load', async () => {
-        await withFreshStore(async (s, db) => {
+        await withMigratedStore(async (s, db) => {
           const { client, user } = await seedGrant(s);
           // Lifetimes of a compressed day: codes 1 min, access tokens 5 min, refresh tokens idle
           // 10 min within 20 min families, sessions 15 min, interactions 3 min; cleanup every 5 min.
@@ -2393,7 +2234,7 @@ function defineContract(name: string, target: ContractTarget): void {
       it('runs one at a time per schema on PostgreSQL (pg_try_advisory_lock); a run that cannot lock skips', {
         skip: target.interleavedTransactions ? false : 'PostgreSQL only',
       }, async () => {
-        await withFreshStore(async (s, db) => {
+        await withMigratedStore(async (s, db) => {
           const holder = await db.connection().execute(async (conn) => {
             await sql`select pg_advisory_lock(${0x6768_636c}::int4, hashtext(current_schema()))`.execute(conn);
             try {
@@ -2679,18 +2520,6 @@ function defineContract(name: string, target: ContractTarget): void {
   });
 }
 
-function makeSession(userId: string, overrides: Partial<Session> = {}): Session {
-  return {
-    idHash: uid('session-hash'),
-    sid: uid('sid'),
-    userId,
-    authTime: NOW - MINUTE,
-    createdAt: NOW - MINUTE,
-    expiresAt: NOW + 60 * MINUTE,
-    ...overrides,
-  };
-}
-
 function assertOneConsumed(results: Awaited<ReturnType<Store['codes']['consume']>>[]): void {
   assert.equal(
     count(results, (r) => r.status === 'consumed'),
@@ -2706,6 +2535,19 @@ function assertOneConsumed(results: Awaited<ReturnType<Store['codes']['consume']
   for (const r of results) {
     if (r.status === 'replayed') assert.equal(r.code.consumedAt, consumedAt);
   }
+}
+
+/** 20 concurrent rotations of `token`, the i-th through `storeFor(i)`: one wins (assertOneRotated, read through `reader`). */
+async function assertConcurrentRotationsOneWins(
+  token: RefreshTokenRecord,
+  storeFor: (i: number) => Store,
+  reader: Store,
+): Promise<void> {
+  const successors = Array.from({ length: 20 }, (_, i) => makeSuccessor(token, NOW + 1 + i));
+  const results = await Promise.all(
+    successors.map((successor, i) => storeFor(i).refreshTokens.rotate(token.tokenHash, successor, `jwe-${i}`, NOW + i)),
+  );
+  await assertOneRotated(reader, token, successors, results);
 }
 
 /**

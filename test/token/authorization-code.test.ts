@@ -16,7 +16,15 @@ import type { RunningGatehouse } from '../../src/server.js';
 import type { TimedEvent } from '../../src/core/events.js';
 import { hashClientSecret, sha256Base64Url } from '../../src/core/secrets.js';
 import { postgresSkipMessage } from '../helpers/postgres.js';
-import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
+import {
+  CONFIDENTIAL_CLIENT,
+  MACHINE_CLIENT,
+  NO_PKCE_CLIENT,
+  PUBLIC_CLIENT,
+  STORE_TARGETS,
+  startTestServer,
+  useTestServer,
+} from '../helpers/server.js';
 import {
   assertErrorDescription,
   assertNoStore,
@@ -29,18 +37,6 @@ import {
   type TokenResponse,
 } from '../helpers/code-flow.js';
 
-/** A confidential client that opted out of PKCE (RFC 9700 §2.1.1). */
-const NO_PKCE_CLIENT: ClientFixture = {
-  client_id: 'legacy-web-app',
-  client_secret: 'legacy-web-app-secret-long-enough',
-  redirect_uris: ['http://127.0.0.1:9000/legacy'],
-  grant_types: ['authorization_code'],
-  response_types: ['code'],
-  token_endpoint_auth_method: 'client_secret_basic',
-  scope: 'openid profile',
-  require_pkce: false,
-};
-
 /** A confidential client registered for client_secret_post. */
 const POST_CLIENT: ClientFixture = {
   client_id: 'post-app',
@@ -50,18 +46,6 @@ const POST_CLIENT: ClientFixture = {
   response_types: ['code'],
   token_endpoint_auth_method: 'client_secret_post',
   scope: 'openid profile',
-  require_pkce: true,
-};
-
-/** A client that may only use client_credentials. */
-const MACHINE_CLIENT: ClientFixture = {
-  client_id: 'machine',
-  client_secret: 'machine-secret-that-is-long-enough',
-  redirect_uris: [],
-  grant_types: ['client_credentials'],
-  response_types: [],
-  token_endpoint_auth_method: 'client_secret_basic',
-  scope: 'api',
   require_pkce: true,
 };
 
@@ -83,18 +67,44 @@ const ENCODED_CLIENT: ClientFixture = {
 const CONFIDENTIAL_BASIC = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! };
 
 let gatehouse: RunningGatehouse;
-
-before(async () => {
-  gatehouse = await startTestServer({
-    clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NO_PKCE_CLIENT, POST_CLIENT, MACHINE_CLIENT, ENCODED_CLIENT],
-  });
-});
-after(async () => {
-  await gatehouse.close();
-});
+useTestServer(
+  { clients: [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, NO_PKCE_CLIENT, POST_CLIENT, MACHINE_CLIENT, ENCODED_CLIENT] },
+  (started) => (gatehouse = started),
+);
 
 async function confidentialCode(options: Parameters<typeof obtainCode>[2] = {}) {
   return obtainCode(gatehouse, CONFIDENTIAL_CLIENT, options);
+}
+
+/**
+ * RFC 6749 §4.1.3: redeems a fresh code of the confidential client (client_secret_basic) with
+ * `changes` to the token request; the answer is the 400 `error` of RFC 6749 §5.2, and its
+ * error_description matches `description` when given.
+ */
+async function assertRedemptionRefused(
+  changes: Record<string, string | undefined>,
+  error: string,
+  description?: RegExp,
+): Promise<void> {
+  const obtained = await confidentialCode();
+  const response = await postToken(gatehouse, codeRequest(obtained, changes), { basic: CONFIDENTIAL_BASIC });
+  assertTokenError(response, 400, error);
+  if (description) assert.match(response.body['error_description'] as string, description);
+}
+
+/**
+ * A copy of the registered client `template` put in the store directly as `clientId` with
+ * `secret` (registration would refuse such values, RFC 6749 Appendix A.2); returns its fixture.
+ */
+async function storedCopy(template: ClientFixture, clientId: string, secret: string): Promise<ClientFixture> {
+  const stored = await gatehouse.store.clients.get(template.client_id);
+  assert.ok(stored);
+  await gatehouse.store.clients.upsert({
+    ...stored,
+    clientId,
+    clientSecretHash: await hashClientSecret(secret, false),
+  });
+  return { ...template, client_id: clientId, client_secret: secret };
 }
 
 /** RFC 9110 §15.5.2 / RFC 6749 §5.2: a 401 invalid_client with a Basic challenge. */
@@ -172,12 +182,7 @@ describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => 
   });
 
   it('RFC 6749 §4.1.3: a missing redirect_uri is invalid_request when the authorization request included it', async () => {
-    const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained, { redirect_uri: undefined }), {
-      basic: CONFIDENTIAL_BASIC,
-    });
-    assertTokenError(response, 400, 'invalid_request');
-    assert.match(response.body['error_description'] as string, /redirect_uri/);
+    await assertRedemptionRefused({ redirect_uri: undefined }, 'invalid_request', /redirect_uri/);
   });
 
   it('RFC 6749 §4.1.3: a code issued to another client is invalid_grant', async () => {
@@ -226,12 +231,7 @@ describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => 
   });
 
   it('RFC 7636 §4.6: a wrong code_verifier is invalid_grant naming code_verifier', async () => {
-    const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained, { code_verifier: newVerifier() }), {
-      basic: CONFIDENTIAL_BASIC,
-    });
-    assertTokenError(response, 400, 'invalid_grant');
-    assert.match(response.body['error_description'] as string, /code_verifier/);
+    await assertRedemptionRefused({ code_verifier: newVerifier() }, 'invalid_grant', /code_verifier/);
   });
 
   it('RFC 9700 §4.8.2: a code_verifier for a code issued without code_challenge is invalid_grant (PKCE downgrade)', async () => {
@@ -244,12 +244,7 @@ describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => 
   });
 
   it('RFC 7636 §4.6: a missing code_verifier when a code_challenge was sent is invalid_grant', async () => {
-    const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained, { code_verifier: undefined }), {
-      basic: CONFIDENTIAL_BASIC,
-    });
-    assertTokenError(response, 400, 'invalid_grant');
-    assert.match(response.body['error_description'] as string, /code_verifier/);
+    await assertRedemptionRefused({ code_verifier: undefined }, 'invalid_grant', /code_verifier/);
   });
 
   it('RFC 7636 §4.1: a code_verifier shorter than 43 characters (or malformed) is invalid_grant', async () => {
@@ -292,11 +287,7 @@ describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => 
   });
 
   it('RFC 6749 §4.1.3: a missing grant_type is invalid_request', async () => {
-    const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained, { grant_type: undefined }), {
-      basic: CONFIDENTIAL_BASIC,
-    });
-    assertTokenError(response, 400, 'invalid_request');
+    await assertRedemptionRefused({ grant_type: undefined }, 'invalid_request');
   });
 
   it('RFC 6749 §5.2 / RFC 9700 §2.4: grant_type=password, implicit or unknown is unsupported_grant_type', async () => {
@@ -443,21 +434,11 @@ describe('RFC 6749 §2.3: client authentication at the token endpoint', () => {
   });
 
   it('RFC 6749 §2.3: Basic together with client_secret in the body is invalid_request (one method per request)', async () => {
-    const obtained = await confidentialCode();
-    const response = await postToken(
-      gatehouse,
-      codeRequest(obtained, { client_secret: CONFIDENTIAL_CLIENT.client_secret }),
-      { basic: CONFIDENTIAL_BASIC },
-    );
-    assertTokenError(response, 400, 'invalid_request');
+    await assertRedemptionRefused({ client_secret: CONFIDENTIAL_CLIENT.client_secret }, 'invalid_request');
   });
 
   it('RFC 6749 §2.3.1: a client_id in the body that differs from the Basic one is invalid_request', async () => {
-    const obtained = await confidentialCode();
-    const response = await postToken(gatehouse, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id }), {
-      basic: CONFIDENTIAL_BASIC,
-    });
-    assertTokenError(response, 400, 'invalid_request');
+    await assertRedemptionRefused({ client_id: PUBLIC_CLIENT.client_id }, 'invalid_request');
   });
 
   it('RFC 6749 §2.1: a public client sending a client_secret is invalid_client', async () => {
@@ -499,15 +480,7 @@ describe('RFC 6749 §2.3: client authentication at the token endpoint', () => {
     // Registration refuses non-VSCHAR secrets (Appendix A.2), so this client is put in the store directly.
     const clientId = 'unicode:client +%';
     const secret = 'pässwörd: €+% 漢字 😀';
-    const template = await gatehouse.store.clients.get(ENCODED_CLIENT.client_id);
-    assert.ok(template);
-    await gatehouse.store.clients.upsert({
-      ...template,
-      clientId,
-      clientSecretHash: await hashClientSecret(secret, false),
-    });
-    const fixture = { ...ENCODED_CLIENT, client_id: clientId, client_secret: secret };
-    const obtained = await obtainCode(gatehouse, fixture);
+    const obtained = await obtainCode(gatehouse, await storedCopy(ENCODED_CLIENT, clientId, secret));
     const authorization = basicAuthorization(clientId, secret);
     assert.ok(Buffer.from(authorization.slice(6), 'base64').toString().includes('p%C3%A4ssw%C3%B6rd%3A+%E2%82%AC'));
     const response = await postToken(gatehouse, codeRequest(obtained), { authorization });
@@ -517,14 +490,7 @@ describe('RFC 6749 §2.3: client authentication at the token endpoint', () => {
   it('RFC 6749 §2.3.1: the same characters work with client_secret_post (form body encoding)', async () => {
     const clientId = 'post:odd client+%';
     const secret = 'se:cr et+with%25percent&amp=;/?#';
-    const template = await gatehouse.store.clients.get(POST_CLIENT.client_id);
-    assert.ok(template);
-    await gatehouse.store.clients.upsert({
-      ...template,
-      clientId,
-      clientSecretHash: await hashClientSecret(secret, false),
-    });
-    const obtained = await obtainCode(gatehouse, { ...POST_CLIENT, client_id: clientId, client_secret: secret });
+    const obtained = await obtainCode(gatehouse, await storedCopy(POST_CLIENT, clientId, secret));
     const response = await postToken(gatehouse, codeRequest(obtained, { client_id: clientId, client_secret: secret }));
     assert.equal(response.status, 200, response.text);
   });

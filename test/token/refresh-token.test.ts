@@ -12,10 +12,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
-import type { ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { sha256Base64Url } from '../../src/core/secrets.js';
-import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, type TestServerOptions } from '../helpers/server.js';
+import {
+  ALICE,
+  CONFIDENTIAL_CLIENT,
+  OTHER_CLIENT,
+  PUBLIC_CLIENT,
+  STORE_TARGETS,
+  type TestServerOptions,
+} from '../helpers/server.js';
 import { UserAgent } from '../helpers/user-agent.js';
 import { assertNoStore } from '../helpers/code-flow.js';
 import {
@@ -30,15 +36,6 @@ import {
   startServerOn,
   type InteropClient,
 } from '../helpers/interop-client.js';
-
-/** A second confidential client, to present another client's refresh token. */
-const OTHER_CLIENT: ClientFixture = {
-  ...CONFIDENTIAL_CLIENT,
-  client_id: 'other-app',
-  client_secret: 'other-app-secret-that-is-long-enough',
-  client_name: 'Other Web App',
-  redirect_uris: ['http://127.0.0.1:9000/other-callback'],
-};
 
 const CLIENTS = [CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, OTHER_CLIENT];
 const OFFLINE_SCOPE = 'openid profile offline_access';
@@ -57,6 +54,24 @@ async function offlineTokens(gatehouse: RunningGatehouse, ic: InteropClient) {
   return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token! };
 }
 
+/**
+ * RFC 9700 §4.14.2: presenting the rotated refresh token `reused` is invalid_grant and revokes
+ * its family: the grant is revoked, the family's live refresh token `live` (when given) is
+ * invalid_grant too, and each of `inactive` introspects as inactive (RFC 7662 §2.2).
+ */
+async function assertReuseRevokesFamily(
+  gatehouse: RunningGatehouse,
+  ic: InteropClient,
+  reused: string,
+  live: string | undefined,
+  inactive: string[],
+): Promise<void> {
+  await assertOAuthError(client.refreshTokenGrant(ic.config, reused), 400, 'invalid_grant');
+  assert.notEqual((await grantOf(gatehouse, reused)).revokedAt, null, 'the grant (family) is revoked');
+  if (live !== undefined) await assertOAuthError(client.refreshTokenGrant(ic.config, live), 400, 'invalid_grant');
+  for (const token of inactive) assert.deepEqual(await client.tokenIntrospection(ic.config, token), INACTIVE);
+}
+
 for (const target of STORE_TARGETS) {
   describe(`RFC 6749 §6 / RFC 9700 §4.14.2: refresh tokens on ${target.name}`, () => {
     const servers: Array<{ stop(): Promise<void> }> = [];
@@ -68,6 +83,28 @@ for (const target of STORE_TARGETS) {
     after(async () => {
       for (const server of servers) await server.stop();
     });
+
+    type OfflineTest = (
+      first: Awaited<ReturnType<typeof offlineTokens>>,
+      web: InteropClient,
+      gatehouse: RunningGatehouse,
+    ) => Promise<void>;
+
+    /**
+     * Tests on a server with `settings`, started for the enclosing describe: each test gets the
+     * confidential client on it and the tokens of a fresh offline_access authorization.
+     */
+    function testsWithOfflineTokens(
+      settings: TestServerOptions['settings'],
+    ): (name: string, body: OfflineTest) => void {
+      let gatehouse: RunningGatehouse;
+      let web: InteropClient;
+      before(async () => {
+        gatehouse = await start({ settings });
+        web = await interopClient(gatehouse, CONFIDENTIAL_CLIENT);
+      });
+      return (name, body) => it(name, async () => body(await offlineTokens(gatehouse, web), web, gatehouse));
+    }
 
     describe('default settings (grace window 10 s)', () => {
       let gatehouse: RunningGatehouse;
@@ -164,17 +201,9 @@ for (const target of STORE_TARGETS) {
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
         const third = await client.refreshTokenGrant(web.config, second.refresh_token!);
 
-        await assertOAuthError(client.refreshTokenGrant(web.config, first.refreshToken), 400, 'invalid_grant');
-        assert.notEqual(
-          (await grantOf(gatehouse, first.refreshToken)).revokedAt,
-          null,
-          'the grant (family) is revoked',
-        );
         // The live end of the family no longer works, and neither do its access tokens.
-        await assertOAuthError(client.refreshTokenGrant(web.config, third.refresh_token!), 400, 'invalid_grant');
-        for (const token of [first.accessToken, second.access_token, third.access_token, third.refresh_token!]) {
-          assert.deepEqual(await client.tokenIntrospection(web.config, token), INACTIVE);
-        }
+        const inactive = [first.accessToken, second.access_token, third.access_token, third.refresh_token!];
+        await assertReuseRevokesFamily(gatehouse, web, first.refreshToken, third.refresh_token!, inactive);
       });
 
       it('RFC 6749 §6: the scope may shrink on refresh (access token narrowed), and the family keeps the original scope', async () => {
@@ -238,9 +267,7 @@ for (const target of STORE_TARGETS) {
         const next = await client.refreshTokenGrant(spa.config, refreshed.refresh_token!);
         assert.notEqual(next.refresh_token, refreshed.refresh_token);
         // Reuse after the successor was used: the family ends.
-        await assertOAuthError(client.refreshTokenGrant(spa.config, first.refreshToken), 400, 'invalid_grant');
-        await assertOAuthError(client.refreshTokenGrant(spa.config, next.refresh_token!), 400, 'invalid_grant');
-        assert.notEqual((await grantOf(gatehouse, first.refreshToken)).revokedAt, null);
+        await assertReuseRevokesFamily(gatehouse, spa, first.refreshToken, next.refresh_token!, []);
       });
 
       it('RFC 6749 §4.1.2: replaying the authorization code revokes the refresh token family issued from it', async () => {
@@ -278,15 +305,9 @@ for (const target of STORE_TARGETS) {
     });
 
     describe('after the grace window (refreshTokenGraceSeconds: 1)', () => {
-      let gatehouse: RunningGatehouse;
-      let web: InteropClient;
-      before(async () => {
-        gatehouse = await start({ settings: { refreshTokenGraceSeconds: 1 } });
-        web = await interopClient(gatehouse, CONFIDENTIAL_CLIENT);
-      });
+      const test = testsWithOfflineTokens({ refreshTokenGraceSeconds: 1 });
 
-      it('RFC 9700 §4.14.2: reuse of a rotated token after the window is invalid_grant and revokes the whole family and its access tokens', async () => {
-        const first = await offlineTokens(gatehouse, web);
+      test('RFC 9700 §4.14.2: reuse of a rotated token after the window is invalid_grant and revokes the whole family and its access tokens', async (first, web, gatehouse) => {
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
         // Within the window the retry still works ...
         assert.equal(
@@ -295,45 +316,30 @@ for (const target of STORE_TARGETS) {
         );
         await sleep(1200);
         // ... after it, it is reuse.
-        await assertOAuthError(client.refreshTokenGrant(web.config, first.refreshToken), 400, 'invalid_grant');
-        assert.notEqual((await grantOf(gatehouse, first.refreshToken)).revokedAt, null);
-        await assertOAuthError(client.refreshTokenGrant(web.config, second.refresh_token!), 400, 'invalid_grant');
-        for (const token of [first.accessToken, second.access_token, second.refresh_token!]) {
-          assert.deepEqual(await client.tokenIntrospection(web.config, token), INACTIVE);
-        }
+        await assertReuseRevokesFamily(gatehouse, web, first.refreshToken, second.refresh_token!, [
+          first.accessToken,
+          second.access_token,
+          second.refresh_token!,
+        ]);
       });
     });
 
     describe('grace window disabled (refreshTokenGraceSeconds: 0)', () => {
-      let gatehouse: RunningGatehouse;
-      let web: InteropClient;
-      before(async () => {
-        gatehouse = await start({ settings: { refreshTokenGraceSeconds: 0 } });
-        web = await interopClient(gatehouse, CONFIDENTIAL_CLIENT);
-      });
+      const test = testsWithOfflineTokens({ refreshTokenGraceSeconds: 0 });
 
-      it('RFC 9700 §4.14.2: with grace 0 a second presentation is invalid_grant at once and revokes the family', async () => {
-        const first = await offlineTokens(gatehouse, web);
+      test('RFC 9700 §4.14.2: with grace 0 a second presentation is invalid_grant at once and revokes the family', async (first, web, gatehouse) => {
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
-        await assertOAuthError(client.refreshTokenGrant(web.config, first.refreshToken), 400, 'invalid_grant');
-        assert.notEqual((await grantOf(gatehouse, first.refreshToken)).revokedAt, null);
-        await assertOAuthError(client.refreshTokenGrant(web.config, second.refresh_token!), 400, 'invalid_grant');
-        for (const token of [first.accessToken, second.access_token]) {
-          assert.deepEqual(await client.tokenIntrospection(web.config, token), INACTIVE);
-        }
+        await assertReuseRevokesFamily(gatehouse, web, first.refreshToken, second.refresh_token!, [
+          first.accessToken,
+          second.access_token,
+        ]);
       });
     });
 
     describe('idle expiry (refreshTokenIdleTtlSeconds: 1)', () => {
-      let gatehouse: RunningGatehouse;
-      let web: InteropClient;
-      before(async () => {
-        gatehouse = await start({ settings: { refreshTokenIdleTtlSeconds: 1 } });
-        web = await interopClient(gatehouse, CONFIDENTIAL_CLIENT);
-      });
+      const test = testsWithOfflineTokens({ refreshTokenIdleTtlSeconds: 1 });
 
-      it('RFC 6749 §6 + RFC 9700 §4.14.2: a refresh token unused for longer than its idle lifetime is invalid_grant', async () => {
-        const first = await offlineTokens(gatehouse, web);
+      test('RFC 6749 §6 + RFC 9700 §4.14.2: a refresh token unused for longer than its idle lifetime is invalid_grant', async (first, web) => {
         await sleep(1200);
         await assertOAuthError(client.refreshTokenGrant(web.config, first.refreshToken), 400, 'invalid_grant');
         assert.deepEqual(await client.tokenIntrospection(web.config, first.refreshToken), INACTIVE);
@@ -342,18 +348,12 @@ for (const target of STORE_TARGETS) {
 
     // Two seconds of idle lifetime leave a comfortable margin for the steps within one period.
     describe('idle expiry of a family in use (refreshTokenIdleTtlSeconds: 2)', () => {
-      let gatehouse: RunningGatehouse;
-      let web: InteropClient;
-      before(async () => {
-        gatehouse = await start({ settings: { refreshTokenIdleTtlSeconds: 2 } });
-        web = await interopClient(gatehouse, CONFIDENTIAL_CLIENT);
-      });
+      const test = testsWithOfflineTokens({ refreshTokenIdleTtlSeconds: 2 });
 
-      it('RFC 9700 §4.14.2: a rotated token presented after its own idle expiry is still reuse, and revokes the live family', async () => {
+      test('RFC 9700 §4.14.2: a rotated token presented after its own idle expiry is still reuse, and revokes the live family', async (first, web, gatehouse) => {
         // An attacker who stole R0 and refreshed first holds the live family; the legitimate
         // client, idle for a while, presents R0 only after it would have expired anyway. (Its
         // successor was used, so this is reuse even within the grace window.)
-        const first = await offlineTokens(gatehouse, web);
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
         await sleep(1100);
         const third = await client.refreshTokenGrant(web.config, second.refresh_token!);
@@ -362,14 +362,14 @@ for (const target of STORE_TARGETS) {
           (await refreshRecord(gatehouse, first.refreshToken)).expiresAt <= Date.now(),
           'R0 is past its idle expiry',
         );
-        await assertOAuthError(client.refreshTokenGrant(web.config, first.refreshToken), 400, 'invalid_grant');
-        assert.notEqual((await grantOf(gatehouse, first.refreshToken)).revokedAt, null, 'the family is revoked');
-        assert.deepEqual(await client.tokenIntrospection(web.config, third.refresh_token!), INACTIVE);
-        assert.deepEqual(await client.tokenIntrospection(web.config, third.access_token), INACTIVE);
+        await assertReuseRevokesFamily(gatehouse, web, first.refreshToken, undefined, [
+          third.refresh_token!,
+          third.access_token,
+        ]);
       });
 
-      it('RFC 9700 §4.14.2: each successor gets a fresh idle lifetime, so a family in use outlives one idle period', async () => {
-        let { refreshToken } = await offlineTokens(gatehouse, web);
+      test('RFC 9700 §4.14.2: each successor gets a fresh idle lifetime, so a family in use outlives one idle period', async (first, web) => {
+        let { refreshToken } = first;
         for (let step = 0; step < 3; step++) {
           await sleep(1000);
           refreshToken = (await client.refreshTokenGrant(web.config, refreshToken)).refresh_token!;
@@ -378,15 +378,9 @@ for (const target of STORE_TARGETS) {
     });
 
     describe('absolute expiry (refreshTokenAbsoluteTtlSeconds: 1)', () => {
-      let gatehouse: RunningGatehouse;
-      let web: InteropClient;
-      before(async () => {
-        gatehouse = await start({ settings: { refreshTokenAbsoluteTtlSeconds: 1 } });
-        web = await interopClient(gatehouse, CONFIDENTIAL_CLIENT);
-      });
+      const test = testsWithOfflineTokens({ refreshTokenAbsoluteTtlSeconds: 1 });
 
-      it('RFC 9700 §4.14.2: rotation does not extend the family; after its absolute lifetime even a fresh successor is invalid_grant', async () => {
-        const first = await offlineTokens(gatehouse, web);
+      test('RFC 9700 §4.14.2: rotation does not extend the family; after its absolute lifetime even a fresh successor is invalid_grant', async (first, web) => {
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
         await sleep(1200);
         await assertOAuthError(client.refreshTokenGrant(web.config, second.refresh_token!), 400, 'invalid_grant');

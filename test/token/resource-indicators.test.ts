@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import type { ClientFixture, ResourceFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
+import { CONFIDENTIAL_CLIENT, MACHINE_CLIENT, startTestServer } from '../helpers/server.js';
 import { UserAgent } from '../helpers/user-agent.js';
 import {
   assertOAuthError,
@@ -39,14 +39,10 @@ const RESOURCE_B: ResourceFixture = {
 const UNREGISTERED = 'https://api-c.example.test/';
 
 const SERVICE_CLIENT: ClientFixture = {
+  ...MACHINE_CLIENT,
   client_id: 'reporting-service',
   client_secret: 'reporting-service-secret-long-enough',
-  redirect_uris: [],
-  grant_types: ['client_credentials'],
-  response_types: [],
-  token_endpoint_auth_method: 'client_secret_basic',
   scope: 'api:read',
-  require_pkce: true,
 };
 
 const SCOPE = 'openid profile offline_access';

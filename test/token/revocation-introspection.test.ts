@@ -15,7 +15,13 @@ import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import type { ClientFixture, ResourceFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import {
+  CONFIDENTIAL_CLIENT,
+  MACHINE_CLIENT,
+  OTHER_CLIENT,
+  PUBLIC_CLIENT,
+  startTestServer,
+} from '../helpers/server.js';
 import { assertNoStore, basicAuthorization } from '../helpers/code-flow.js';
 import {
   assertOAuthError,
@@ -26,25 +32,13 @@ import {
   type InteropClient,
 } from '../helpers/interop-client.js';
 
-const OTHER_CLIENT: ClientFixture = {
-  ...CONFIDENTIAL_CLIENT,
-  client_id: 'other-app',
-  client_secret: 'other-app-secret-that-is-long-enough',
-  client_name: 'Other Web App',
-  redirect_uris: ['http://127.0.0.1:9000/other-callback'],
-};
-
 /** The credentials of resource server A (it introspects tokens for its API). */
 const RESOURCE_SERVER_A: ClientFixture = {
+  ...MACHINE_CLIENT,
   client_id: 'api-a-server',
   client_secret: 'api-a-server-secret-long-enough',
   client_name: 'API A',
-  redirect_uris: [],
-  grant_types: ['client_credentials'],
-  response_types: [],
-  token_endpoint_auth_method: 'client_secret_basic',
   scope: 'api:read',
-  require_pkce: true,
 };
 
 const RESOURCE_A: ResourceFixture = {
@@ -78,6 +72,30 @@ async function postForm(
   return { response, text: await response.text() };
 }
 
+/**
+ * RFC 6749 §5.2: a POST of `token` to `path` without client authentication is 400 invalid_client
+ * (no Authorization header was used, so without a challenge); with a wrong secret, 401.
+ */
+async function assertClientAuthenticationRequired(
+  gatehouse: RunningGatehouse,
+  path: string,
+  token: string,
+): Promise<void> {
+  const { response, text } = await postForm(gatehouse, path, { token });
+  assert.equal(response.status, 400, text);
+  assert.equal(JSON.parse(text).error, 'invalid_client');
+  assertNoStore(response);
+  assert.equal(response.headers.get('www-authenticate'), null);
+  const wrongSecret = await postForm(
+    gatehouse,
+    path,
+    { token },
+    basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'),
+  );
+  assert.equal(wrongSecret.response.status, 401);
+  assert.equal(JSON.parse(wrongSecret.text).error, 'invalid_client');
+}
+
 describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
   let gatehouse: RunningGatehouse;
   let web: InteropClient;
@@ -107,39 +125,13 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
 
   it('RFC 7009 §2.1: revocation without client authentication is 400 invalid_client; wrong Basic credentials 401 (RFC 6749 §5.2)', async () => {
     const { accessToken } = await offline(web);
-    const { response, text } = await postForm(gatehouse, '/revoke', { token: accessToken });
-    // RFC 6749 §5.2: no Authorization header was used, so 400 without a challenge.
-    assert.equal(response.status, 400, text);
-    assert.equal(JSON.parse(text).error, 'invalid_client');
-    assertNoStore(response);
-    assert.equal(response.headers.get('www-authenticate'), null);
-    const wrongSecret = await postForm(
-      gatehouse,
-      '/revoke',
-      { token: accessToken },
-      basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'),
-    );
-    assert.equal(wrongSecret.response.status, 401);
-    assert.equal(JSON.parse(wrongSecret.text).error, 'invalid_client');
+    await assertClientAuthenticationRequired(gatehouse, '/revoke', accessToken);
     assert.equal((await client.tokenIntrospection(web.config, accessToken)).active, true, 'nothing was revoked');
   });
 
   it('RFC 7662 §2.1: introspection without client authentication is 400 invalid_client; wrong Basic credentials 401 (RFC 6749 §5.2)', async () => {
     const { accessToken } = await offline(web);
-    const { response, text } = await postForm(gatehouse, '/introspect', { token: accessToken });
-    // RFC 6749 §5.2: no Authorization header was used, so 400 without a challenge.
-    assert.equal(response.status, 400, text);
-    assert.equal(JSON.parse(text).error, 'invalid_client');
-    assertNoStore(response);
-    assert.equal(response.headers.get('www-authenticate'), null);
-    const wrongSecret = await postForm(
-      gatehouse,
-      '/introspect',
-      { token: accessToken },
-      basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'),
-    );
-    assert.equal(wrongSecret.response.status, 401);
-    assert.equal(JSON.parse(wrongSecret.text).error, 'invalid_client');
+    await assertClientAuthenticationRequired(gatehouse, '/introspect', accessToken);
   });
 
   it('RFC 7009 §2.1: revoking a refresh token revokes its family and the access tokens issued from it', async () => {

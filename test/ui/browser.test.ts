@@ -27,9 +27,11 @@ import {
   openBrowserSession,
   type BrowserSession,
   type BrowserSessionOptions,
+  type ClientRequest,
   type CspReport,
 } from '../helpers/browser.js';
 import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
+import { authorizationRequest as buildAuthorizationRequest, discoverAs } from '../helpers/interop-client.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const SCOPES = ['openid', 'profile', 'email'];
@@ -74,32 +76,12 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
   });
 
   function discover(fixture: ClientFixture): Promise<client.Configuration> {
-    const auth =
-      fixture.token_endpoint_auth_method === 'none' ? client.None() : client.ClientSecretBasic(fixture.client_secret!);
-    return client.discovery(new URL(gatehouse.url), fixture.client_id, undefined, auth, {
-      execute: [client.allowInsecureRequests],
-    });
+    return discoverAs(gatehouse, fixture);
   }
 
   /** An authorization request with PKCE S256, state and nonce, built by openid-client. */
-  async function authorizationRequest(
-    config: client.Configuration,
-    redirectUri: string,
-    extra: Record<string, string> = {},
-  ) {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: SCOPES.join(' '),
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      ...extra,
-    });
-    return { url, verifier, state, nonce };
+  function authorizationRequest(config: client.Configuration, redirectUri: string, extra: Record<string, string> = {}) {
+    return buildAuthorizationRequest(config, redirectUri, SCOPES.join(' '), extra);
   }
 
   /** A fresh context; its CSP reports go to `flowCspReports` unless `options` says otherwise. */
@@ -181,6 +163,16 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     return requests[0]!;
   }
 
+  /** RFC 6749 §4.1.2 / RFC 9207 §2: the client got a GET at its redirect URI with `state` and `iss` in the query; returns the query. */
+  function redirectQuery(callback: ClientRequest, redirectUri: string, state: string): URLSearchParams {
+    assert.equal(callback.method, 'GET');
+    assert.equal(`${callback.url.origin}${callback.url.pathname}`, redirectUri);
+    const params = callback.url.searchParams;
+    assert.equal(params.get('state'), state);
+    assert.equal(params.get('iss'), issuer());
+    return params;
+  }
+
   function assertNoCsp(s: BrowserSession): void {
     assert.deepEqual(s.cspReports, [], `CSP reports:\n${s.cspReports.map((r) => r.text).join('\n')}`);
   }
@@ -214,12 +206,8 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'consent.png'), fullPage: true });
 
     const callback = await decide(s, 'allow', redirectUri);
-    assert.equal(callback.method, 'GET');
-    assert.equal(`${callback.url.origin}${callback.url.pathname}`, redirectUri);
-    const params = callback.url.searchParams;
+    const params = redirectQuery(callback, redirectUri, request.state);
     assert.ok(params.get('code'), 'the redirect carries a code');
-    assert.equal(params.get('state'), request.state);
-    assert.equal(params.get('iss'), issuer());
     assert.equal(params.get('error'), null);
 
     const tokens = await client.authorizationCodeGrant(confidential, callback.url, {
@@ -299,13 +287,8 @@ describe('login and consent pages in Chromium (playwright-core)', () => {
     await signIn(page, CAROL.username, CAROL.password, 'consent');
     await assertConsentPage(page, CONFIDENTIAL_CLIENT.client_name!, CAROL);
 
-    const callback = await decide(s, 'deny', redirectUri);
-    assert.equal(callback.method, 'GET');
-    assert.equal(`${callback.url.origin}${callback.url.pathname}`, redirectUri);
-    const params = callback.url.searchParams;
+    const params = redirectQuery(await decide(s, 'deny', redirectUri), redirectUri, request.state);
     assert.equal(params.get('error'), 'access_denied');
-    assert.equal(params.get('state'), request.state);
-    assert.equal(params.get('iss'), issuer());
     assert.equal(params.get('code'), null, 'no code after Deny');
     assertNoCsp(s);
   });
