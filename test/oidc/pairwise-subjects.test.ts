@@ -208,33 +208,18 @@ describe('OpenID Connect Dynamic Client Registration §2 subject_type', () => {
     assert.equal(validateClientMetadata(base).subject_type, 'public');
   });
 
+  /** The metadata of a pairwise client with these redirect URIs, validated. */
+  const pairwise = (redirectUris: string[]) =>
+    validateClientMetadata({ ...base, subject_type: 'pairwise', redirect_uris: redirectUris });
+
   it('OIDC Core §8.1: pairwise redirect URIs on one host are one sector; any port of a loopback host too', () => {
-    assert.equal(
-      validateClientMetadata({
-        ...base,
-        subject_type: 'pairwise',
-        redirect_uris: ['https://a.example/cb', 'https://a.example/other'],
-      }).subject_type,
-      'pairwise',
-    );
-    assert.equal(
-      validateClientMetadata({
-        ...base,
-        subject_type: 'pairwise',
-        redirect_uris: ['http://127.0.0.1:8080/cb', 'http://127.0.0.1:9090/cb'],
-      }).subject_type,
-      'pairwise',
-    );
+    assert.equal(pairwise(['https://a.example/cb', 'https://a.example/other']).subject_type, 'pairwise');
+    assert.equal(pairwise(['http://127.0.0.1:8080/cb', 'http://127.0.0.1:9090/cb']).subject_type, 'pairwise');
   });
 
   it('OIDC Core §8.1: refuses a pairwise client with redirect URIs on several hosts (no sector_identifier_uri), naming subject_type', () => {
     assert.throws(
-      () =>
-        validateClientMetadata({
-          ...base,
-          subject_type: 'pairwise',
-          redirect_uris: ['https://a.example/cb', 'https://b.example/cb'],
-        }),
+      () => pairwise(['https://a.example/cb', 'https://b.example/cb']),
       (error: unknown) =>
         error instanceof ClientMetadataError &&
         error.field === 'subject_type' &&
