@@ -236,34 +236,25 @@ describe('OpenID Connect Dynamic Client Registration §2 subject_type', () => {
 
   it('gatehouse clients create --subject-type pairwise registers it; show prints it', async () => {
     const database = `sqlite:${process.env.TMPDIR ?? '/tmp'}/gatehouse-pairwise-${process.pid}-${Date.now()}.db`;
-    const created = await runCli([
-      'clients',
-      'create',
-      '--database',
-      database,
-      '--redirect-uri',
-      'https://a.example/cb',
-      '--subject-type',
-      'pairwise',
-      '--json',
-    ]);
+    /** gatehouse clients create with these redirect URIs and --subject-type pairwise. */
+    const createPairwise = (redirectUris: string[], ...extra: string[]) =>
+      runCli([
+        'clients',
+        'create',
+        '--database',
+        database,
+        ...redirectUris.flatMap((uri) => ['--redirect-uri', uri]),
+        '--subject-type',
+        'pairwise',
+        ...extra,
+      ]);
+    const created = await createPairwise(['https://a.example/cb'], '--json');
     assert.equal(created.code, 0, created.stderr);
     const view = JSON.parse(created.stdout) as { client_id: string; subject_type: string };
     assert.equal(view.subject_type, 'pairwise');
     const shown = await runCli(['clients', 'show', view.client_id, '--database', database]);
     assert.match(shown.stdout, /subject_type:\s+pairwise/);
-    const refused = await runCli([
-      'clients',
-      'create',
-      '--database',
-      database,
-      '--redirect-uri',
-      'https://a.example/cb',
-      '--redirect-uri',
-      'https://b.example/cb',
-      '--subject-type',
-      'pairwise',
-    ]);
+    const refused = await createPairwise(['https://a.example/cb', 'https://b.example/cb']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /subject_type/);
   });
