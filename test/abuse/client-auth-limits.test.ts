@@ -56,12 +56,15 @@ function tokenRequest(
   );
 }
 
-function post(
+/** A revocation or introspection request of an unknown token; its answer must be JSON. */
+async function post(
   server: RunningGatehouse,
   path: '/revoke' | '/introspect',
   basic: { id: string; secret: string },
 ): Promise<TokenResponse> {
-  return postForm(server, path, 'token=unknown-token', { basic });
+  const answer = await postForm(server, path, 'token=unknown-token', { basic });
+  assert.doesNotThrow(() => JSON.parse(answer.text), `${path} answered ${answer.status} ${answer.text}`);
+  return answer;
 }
 
 /** RFC 6585 §4 429 with Retry-After; RFC 6749 §5.2 JSON error body with no-store. */
