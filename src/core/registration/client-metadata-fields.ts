@@ -7,6 +7,19 @@
 import type { TokenEndpointAuthMethod } from '../../store/store.js';
 import type { SubjectType } from '../users/subject-identifiers.js';
 /**
+ * The fields besides client_id that validation always yields, defaulted when absent (so every
+ * config-file fixture lists them, src/config/client-fixture.ts).
+ */
+export const ALWAYS_VALIDATED_FIELDS = [
+  'redirect_uris',
+  'grant_types',
+  'response_types',
+  'token_endpoint_auth_method',
+  'scope',
+  'require_pkce',
+] as const;
+
+/**
  * The metadata names Gatehouse understands (RFC 7591 §2, OpenID Connect Dynamic Client
  * Registration §2 `id_token_signed_response_alg`, plus `require_pkce`).
  */
@@ -14,12 +27,7 @@ export const CLIENT_METADATA_FIELDS = [
   'client_id',
   'client_secret',
   'client_name',
-  'redirect_uris',
-  'grant_types',
-  'response_types',
-  'token_endpoint_auth_method',
-  'scope',
-  'require_pkce',
+  ...ALWAYS_VALIDATED_FIELDS,
   'id_token_signed_response_alg',
   // Gatehouse: the claims granted by scope also in the ID token (OIDC Core §5.4).
   'id_token_claims',

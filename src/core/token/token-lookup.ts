@@ -11,7 +11,6 @@ import {
   type ClientAuthenticationRequest,
 } from '../clients/client-authentication.js';
 import type { ProviderContext } from '../context.js';
-import { InvalidRequest } from '../errors.js';
 import { sha256Base64Url } from '../secrets.js';
 
 export type FoundToken =
@@ -43,8 +42,7 @@ export async function findRequestedToken(
   params.assertNoDuplicates();
   const caller = await authenticateClient(request, context);
   admit(caller);
-  const token = params.get('token');
-  if (token === undefined) throw new InvalidRequest('token is required');
+  const token = params.require('token');
   return { caller, found: await findToken(token, params.get('token_type_hint'), context) };
 }
 

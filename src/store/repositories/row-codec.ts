@@ -162,3 +162,9 @@ export function rowCodec<R, T extends keyof Database>(
     },
   };
 }
+
+/**
+ * The fields an authorization code and a refresh token both carry from their grant's sign-in, in
+ * their column order: the resources (RFC 8707), the authentication time and the lifetime.
+ */
+export const GRANT_TERMS = { resources: stringArray, authTime: true, createdAt: true, expiresAt: true } as const;
