@@ -44,6 +44,7 @@ describe('gatehouse cleanup', () => {
           postLogoutRedirectUris: [],
           backchannelLogoutUri: null,
           backchannelLogoutSessionRequired: false,
+          tokenExchangeResources: [],
           createdAt: now,
         });
         for (let i = 0; i < 5; i++) {

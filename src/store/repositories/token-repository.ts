@@ -6,7 +6,7 @@ import type { Selectable } from 'kysely';
 import type { AccessTokenRecord, RefreshTokenRecord, RotateRefreshTokenResult } from '../records.js';
 import type { RefreshTokensTable } from '../schema.js';
 import type { Executor } from '../executor.js';
-import { rowCodec, stringArray } from './row-codec.js';
+import { optionalActor, rowCodec, stringArray } from './row-codec.js';
 import { firstRecord, listRecords } from './row-queries.js';
 
 export interface AccessTokenRepository {
@@ -115,6 +115,7 @@ const ACCESS_TOKEN = rowCodec<AccessTokenRecord, 'access_tokens'>('access_tokens
   createdAt: true,
   expiresAt: true,
   revokedAt: true,
+  act: optionalActor,
 });
 const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_tokens', {
   tokenHash: true,
