@@ -216,6 +216,20 @@ const idTokenClaims = migration('0008_id_token_claims', async (schema) => {
 });
 
 /**
+ * RFC 8693 token exchange: which resources a client may exchange a user's token for (none for
+ * every existing client), and the `act` claim (§4.1) of an exchanged access token, kept for
+ * introspection and for nesting when that token is exchanged again.
+ */
+const tokenExchange: Migration = {
+  name: '0012_token_exchange',
+  async up(db, dialect) {
+    const schema = schemaChanges(db, dialect);
+    await schema.addColumns('clients', `token_exchange_resources text not null default '[]'`);
+    await schema.addColumns('access_tokens', 'act text');
+  },
+};
+
+/**
  * Indexes for the cleanup of expired rows (src/store/repositories/expired-rows.ts). Partial indexes hold only the
  * rows a scan may delete at their expiry, so the scan never wades through rows kept on purpose:
  * redeemed codes (kept for replay detection) and rotated refresh tokens (kept for reuse
@@ -267,4 +281,5 @@ export const migrations: readonly Migration[] = [
   rateLimitsAndAudit,
   cleanupIndexes,
   idTokenClaims,
+  tokenExchange,
 ];

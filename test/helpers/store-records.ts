@@ -60,6 +60,7 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     postLogoutRedirectUris: [],
     backchannelLogoutUri: null,
     backchannelLogoutSessionRequired: false,
+    tokenExchangeResources: [],
     createdAt: NOW,
     ...overrides,
   };

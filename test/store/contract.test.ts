@@ -435,6 +435,15 @@ function defineContract(name: string, target: ContractTarget): void {
     });
 
     describe('clients', () => {
+      it('round-trips the token exchange policy (token_exchange_resources)', async () => {
+        const agent = makeClient({
+          grantTypes: ['urn:ietf:params:oauth:grant-type:token-exchange'],
+          tokenExchangeResources: ['https://calendar.example/', 'https://notes.example/'],
+        });
+        await store.clients.create(agent);
+        assert.deepEqual(await store.clients.get(agent.clientId), agent);
+      });
+
       it('round-trips confidential and public clients', async () => {
         const confidential = makeClient();
         const publicClient = makeClient({
@@ -1300,6 +1309,15 @@ function defineContract(name: string, target: ContractTarget): void {
 
       it('returns undefined for an unknown jti', async () => {
         assert.equal(await store.accessTokens.get(uid('missing')), undefined);
+      });
+
+      it('round-trips the actor chain of an exchanged token (RFC 8693 §4.1 act)', async () => {
+        const { client, grant } = await seedGrant(store);
+        const exchanged = makeToken(client.clientId, grant, {
+          act: { sub: 'agent-b', act: { sub: 'agent-a' } },
+        });
+        await store.accessTokens.create(exchanged);
+        assert.deepEqual(await store.accessTokens.get(exchanged.jti), exchanged);
       });
 
       it('rejects a duplicate jti', async () => {

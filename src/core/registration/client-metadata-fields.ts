@@ -37,6 +37,8 @@ export const CLIENT_METADATA_FIELDS = [
   'post_logout_redirect_uris',
   'backchannel_logout_uri',
   'backchannel_logout_session_required',
+  // Gatehouse: the resources a client may exchange a user's token for (RFC 8693 policy).
+  'token_exchange_resources',
 ] as const;
 
 /**
@@ -74,4 +76,6 @@ export interface ValidatedClientMetadata {
   post_logout_redirect_uris: string[];
   backchannel_logout_uri: string | undefined;
   backchannel_logout_session_required: boolean;
+  /** RFC 8693 policy: empty unless the client has the token exchange grant. */
+  token_exchange_resources: string[];
 }

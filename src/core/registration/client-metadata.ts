@@ -9,6 +9,7 @@ import { SUBJECT_TYPES, sectorOfRedirectUri, type SubjectType } from '../users/s
 import { staticRefusal, type OutboundPolicy } from '../outbound/safe-fetch.js';
 import { ClientMetadataError } from '../errors.js';
 import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
+import { validateTokenExchangeResources } from './token-exchange-metadata.js';
 
 export * from './client-metadata-fields.js';
 import {
@@ -238,6 +239,7 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
 
   const subjectType = validateSubjectType(input, redirectUris);
   const logout = validateLogoutMetadata(input, usesCode, isPublic, outbound);
+  const exchangeResources = optionalStringArray(input, 'token_exchange_resources') ?? [];
 
   return {
     client_id: clientId,
@@ -253,6 +255,7 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
     id_token_claims: idTokenClaimsRaw ?? undefined,
     subject_type: subjectType,
     ...logout,
+    token_exchange_resources: validateTokenExchangeResources(exchangeResources, grantTypes, isPublic),
   };
 }
 

@@ -96,6 +96,21 @@ async function findRefreshToken(
   return { kind: 'refresh_token', record, grant: await context.store.grants.get(record.grantId) };
 }
 
+/**
+ * The `sub` a token carries (RFC 9068 §2.2): the user as the token's client sees them (OIDC Core
+ * §8, pairwise or public), or the client itself when no user is involved (client credentials).
+ * `known` saves a lookup when it is the token's client. Undefined when that client is gone.
+ */
+export async function subjectOfToken(
+  record: { clientId: string; userId: string | null },
+  known: Client | undefined,
+  context: Pick<ProviderContext, 'clients' | 'subjects'>,
+): Promise<string | undefined> {
+  if (record.userId === null) return record.clientId;
+  const client = record.clientId === known?.clientId ? known : await context.clients.get(record.clientId);
+  return client === undefined ? undefined : context.subjects.of(client, record.userId);
+}
+
 /** Whether a found token is still usable at `now`. */
 export function isActive(found: FoundToken, now: number): boolean {
   if (found.grant?.revokedAt != null) return false;

@@ -125,6 +125,7 @@ const CLIENT = rowCodec<Client, 'clients'>('clients', {
   postLogoutRedirectUris: stringArray,
   backchannelLogoutUri: true,
   backchannelLogoutSessionRequired: intBool,
+  tokenExchangeResources: stringArray,
   createdAt: true,
 });
 const USER = rowCodec<User, 'users'>('users', {

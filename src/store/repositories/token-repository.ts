@@ -6,7 +6,7 @@ import type { Selectable } from 'kysely';
 import type { AccessTokenRecord, RefreshTokenRecord, RotateRefreshTokenResult } from '../records.js';
 import type { RefreshTokensTable } from '../schema.js';
 import type { Executor } from '../executor.js';
-import { GRANT_TERMS, rowCodec, stringArray, type RowCodec } from './row-codec.js';
+import { GRANT_TERMS, optionalActor, rowCodec, stringArray, type RowCodec } from './row-codec.js';
 import { firstRecord, listRecords, revokeRows, type SelectAll } from './row-queries.js';
 
 export interface AccessTokenRepository {
@@ -119,6 +119,7 @@ const ACCESS_TOKEN = rowCodec<AccessTokenRecord, 'access_tokens'>('access_tokens
   createdAt: true,
   expiresAt: true,
   revokedAt: true,
+  act: optionalActor,
 });
 const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_tokens', {
   tokenHash: true,
