@@ -58,6 +58,10 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     postLogoutRedirectUris: [],
     backchannelLogoutUri: null,
     backchannelLogoutSessionRequired: false,
+    jwks: null,
+    jwksUri: null,
+    tokenEndpointAuthSigningAlg: null,
+    clientSecretSealed: null,
     createdAt: NOW,
     ...overrides,
   };

@@ -44,6 +44,10 @@ describe('gatehouse cleanup', () => {
           postLogoutRedirectUris: [],
           backchannelLogoutUri: null,
           backchannelLogoutSessionRequired: false,
+          jwks: null,
+          jwksUri: null,
+          tokenEndpointAuthSigningAlg: null,
+          clientSecretSealed: null,
           createdAt: now,
         });
         for (let i = 0; i < 5; i++) {
@@ -102,6 +106,7 @@ describe('gatehouse cleanup', () => {
         interactions: 0,
         logout_deliveries: 0,
         audit_events: 0,
+        used_jtis: 0,
       });
 
       const reopened = await openStore(database);
