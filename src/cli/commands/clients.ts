@@ -98,11 +98,14 @@ function clientCreateOptions(command: Command): Command {
       '--jwks-file <path>',
       'a JSON file with the public keys (a JWK Set) of a private_key_jwt client (RFC 7591 §2 jwks)',
     )
-    .option('--jwks-uri <url>', 'where a private_key_jwt client publishes its public keys (https; RFC 7591 §2 jwks_uri)')
+    .option(
+      '--jwks-uri <url>',
+      'where a private_key_jwt client publishes its public keys (https; RFC 7591 §2 jwks_uri)',
+    )
     .addOption(
       new Option(
         '--token-endpoint-auth-signing-alg <alg>',
-        'the only JWS algorithm accepted for the client\'s assertions (default: any the server supports for its method)',
+        "the only JWS algorithm accepted for the client's assertions (default: any the server supports for its method)",
       ).choices([...TOKEN_ENDPOINT_AUTH_SIGNING_ALGS]),
     )
     .option(

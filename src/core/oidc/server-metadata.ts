@@ -8,10 +8,7 @@ import { PASSWORD_ACR, idTokenSigningAlgs } from '../token/id-token.js';
 import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
 import { USER_CLAIMS_SUPPORTED } from '../users/user-claims.js';
 import { UI_LOCALES_SUPPORTED } from '../browser/page-language.js';
-import {
-  SUPPORTED_AUTH_METHODS,
-  TOKEN_ENDPOINT_AUTH_SIGNING_ALGS,
-} from '../registration/client-metadata-fields.js';
+import { SUPPORTED_AUTH_METHODS, TOKEN_ENDPOINT_AUTH_SIGNING_ALGS } from '../registration/client-metadata-fields.js';
 
 /** OIDC Core §2: the claims of Gatehouse's ID tokens (besides sub). */
 const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'acr', 'amr', 'sid'];
