@@ -2439,7 +2439,9 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.equal(results.filter(Boolean).length, 1);
       });
 
-      it('of 20 concurrent markUsed calls on two stores (two pools) exactly one is true', { skip: needsShared }, async () => {
+      it('of 20 concurrent markUsed calls on two stores (two pools) exactly one is true', {
+        skip: needsShared,
+      }, async () => {
         await withTwoStores(target, async (a, b) => {
           const jti = uid('jti');
           const results = await Promise.all(
