@@ -24,7 +24,25 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const MACHINE = ['--grant-type', 'client_credentials', '--scope', 'api'];
+/** `gatehouse clients create` of a client_credentials client authenticating with `method`, then `args`. */
+function create(method: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCli(
+    [
+      'clients',
+      'create',
+      '--database',
+      database,
+      '--grant-type',
+      'client_credentials',
+      '--scope',
+      'api',
+      '--token-endpoint-auth-method',
+      method,
+      ...args,
+    ],
+    { env },
+  );
+}
 
 describe('gatehouse clients create: JWT client authentication', () => {
   test('RFC 7591 §2: --jwks-file registers a private_key_jwt client with its public keys and no secret', async () => {
@@ -32,16 +50,9 @@ describe('gatehouse clients create: JWT client authentication', () => {
     const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1' }] };
     const file = join(dir, 'keys.json');
     await writeFile(file, JSON.stringify(jwks));
-    const run = await runCli([
-      'clients',
-      'create',
-      '--database',
-      database,
+    const run = await create('private_key_jwt', [
       '--client-id',
       'pkj',
-      ...MACHINE,
-      '--token-endpoint-auth-method',
-      'private_key_jwt',
       '--jwks-file',
       file,
       '--token-endpoint-auth-signing-alg',
@@ -62,18 +73,7 @@ describe('gatehouse clients create: JWT client authentication', () => {
   });
 
   test('--jwks-uri registers the URL; a private key in --jwks-file is refused', async () => {
-    const run = await runCli([
-      'clients',
-      'create',
-      '--database',
-      database,
-      ...MACHINE,
-      '--token-endpoint-auth-method',
-      'private_key_jwt',
-      '--jwks-uri',
-      'https://client.example/jwks.json',
-      '--json',
-    ]);
+    const run = await create('private_key_jwt', ['--jwks-uri', 'https://client.example/jwks.json', '--json']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal((JSON.parse(run.stdout) as Record<string, unknown>)['jwks_uri'], 'https://client.example/jwks.json');
 
@@ -81,41 +81,17 @@ describe('gatehouse clients create: JWT client authentication', () => {
     const file = join(dir, 'private.json');
     await writeFile(file, JSON.stringify({ keys: [await exportJWK(privateKey)] }));
     assertOneLineFailure(
-      await runCli([
-        'clients',
-        'create',
-        '--database',
-        database,
-        ...MACHINE,
-        '--token-endpoint-auth-method',
-        'private_key_jwt',
-        '--jwks-file',
-        file,
-      ]),
+      await create('private_key_jwt', ['--jwks-file', file]),
       /^gatehouse: invalid client: jwks\.keys\[0\] holds private key material/,
     );
     assertOneLineFailure(
-      await runCli(['clients', 'create', '--database', database, ...MACHINE, '--jwks-file', join(dir, 'missing.json')]),
+      await create('private_key_jwt', ['--jwks-file', join(dir, 'missing.json')]),
       /^gatehouse: cannot read --jwks-file/,
     );
   });
 
   test('OpenID Connect Core §9: a client_secret_jwt client gets a secret, kept sealed under GATEHOUSE_SECRET', async () => {
-    const run = await runCli(
-      [
-        'clients',
-        'create',
-        '--database',
-        database,
-        '--client-id',
-        'hs',
-        ...MACHINE,
-        '--token-endpoint-auth-method',
-        'client_secret_jwt',
-        '--json',
-      ],
-      { env: { GATEHOUSE_SECRET: SECRET } },
-    );
+    const run = await create('client_secret_jwt', ['--client-id', 'hs', '--json'], { GATEHOUSE_SECRET: SECRET });
     assert.equal(run.code, 0, run.stderr);
     const secret = (JSON.parse(run.stdout) as Record<string, unknown>)['client_secret'] as string;
     const stored = await withStoreAt(database, (store) => store.clients.get('hs'));
@@ -123,10 +99,7 @@ describe('gatehouse clients create: JWT client authentication', () => {
     assert.equal(Buffer.from(await openClientSecret(stored.clientSecretSealed, SECRET)).toString('utf8'), secret);
 
     // Sealing needs GATEHOUSE_SECRET (a public issuer has no development secret file to fall back on).
-    const withoutSecret = await runCli(
-      ['clients', 'create', '--database', database, ...MACHINE, '--token-endpoint-auth-method', 'client_secret_jwt'],
-      { env: { GATEHOUSE_ISSUER: 'https://id.example.com' } },
-    );
+    const withoutSecret = await create('client_secret_jwt', [], { GATEHOUSE_ISSUER: 'https://id.example.com' });
     assert.equal(withoutSecret.code, 1);
     assert.match(withoutSecret.stderr, /GATEHOUSE_SECRET/);
   });
