@@ -11,7 +11,7 @@
  */
 import type { JwkSet } from '../../store/store.js';
 import { BoundedCache } from '../cache/bounded-cache.js';
-import type { ProviderContext } from '../context.js';
+import type { GatehouseSettings } from '../../config/settings.js';
 import { ClientMetadataError, OutboundRequestFailed } from '../errors.js';
 import { safeFetch, type SafeFetchOptions, type SafeResponse } from '../outbound/safe-fetch.js';
 import { validateJwkSet } from '../registration/client-key-metadata.js';
@@ -56,7 +56,11 @@ export class ClientJwksCache {
   private fetches = 0;
 
   constructor(
-    private readonly context: Pick<ProviderContext, 'settings' | 'now'>,
+    /** The instance's context (its settings and clock, read at each use). */
+    private readonly context: {
+      settings: Pick<GatehouseSettings, 'outboundAllowPrivateAddresses' | 'outboundMaxResponseBytes'>;
+      now(): number;
+    },
     private readonly fetcher: Fetcher = safeFetch,
   ) {
     this.cache = new BoundedCache(JWKS_CACHE_ENTRIES, JWKS_DEFAULT_CACHE_MS, () => context.now());
