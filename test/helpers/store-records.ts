@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type {
   AccessTokenRecord,
+  AuditEvent,
   AuthorizationCode,
   Client,
   Grant,
@@ -12,6 +13,7 @@ import type {
   ProtectedResource,
   RefreshTokenRecord,
   Session,
+  SigningKeyRecord,
   User,
 } from '../../src/store/store.js';
 
@@ -62,6 +64,7 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     jwksUri: null,
     tokenEndpointAuthSigningAlg: null,
     clientSecretSealed: null,
+    tokenExchangeResources: [],
     createdAt: NOW,
     ...overrides,
   };
@@ -207,6 +210,34 @@ export function makeSession(userId: string, overrides: Partial<Session> = {}): S
     authTime: NOW - MINUTE,
     createdAt: NOW - MINUTE,
     expiresAt: NOW + 60 * MINUTE,
+    ...overrides,
+  };
+}
+
+export function makeSigningKey(overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  return {
+    kid: uid('kid'),
+    alg: 'ES256',
+    publicJwk: '{}',
+    privateJwkEncrypted: 'jwe',
+    createdAt: NOW,
+    activatesAt: NOW,
+    retiredAt: null,
+    ...overrides,
+  };
+}
+
+/** An audit event of `type` at `at`, with no flow, client, user, ip or details unless `overrides` give them. */
+export function makeAuditEvent(at: number, type: string, overrides: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    at,
+    type,
+    flowId: null,
+    clientId: null,
+    userId: null,
+    username: null,
+    ip: null,
+    details: {},
     ...overrides,
   };
 }

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
+import { TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token/token-types.js';
 import {
   isUniqueViolation,
   listCommand,
@@ -50,6 +51,9 @@ function describeClient(view: ClientMetadataView): string {
           ],
         ]
       : []),
+    ...(view.token_exchange_resources !== undefined
+      ? [['token_exchange_resources', view.token_exchange_resources.join(' ')] as [string, string]]
+      : []),
     ['created', new Date(view.client_id_issued_at * 1000).toISOString()],
   ];
   const width = Math.max(...lines.map(([key]) => key.length));
@@ -68,6 +72,7 @@ interface ClientCreateFlags extends StoreFlags {
   postLogoutRedirectUri: string[];
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired?: boolean;
+  tokenExchangeResource: string[];
   subjectType?: string;
   jwksFile?: string;
   jwksUri?: string;
@@ -84,7 +89,7 @@ function clientCreateOptions(command: Command): Command {
     .addOption(
       repeatable(
         '--grant-type <type>',
-        'authorization_code, refresh_token or client_credentials (repeatable; default: authorization_code refresh_token)',
+        `authorization_code, refresh_token, client_credentials or ${TOKEN_EXCHANGE_GRANT_TYPE} (repeatable; default: authorization_code refresh_token)`,
       ),
     )
     .option('--public', 'a public client (native or browser app): no secret, token_endpoint_auth_method none')
@@ -128,6 +133,12 @@ function clientCreateOptions(command: Command): Command {
       'where logout tokens are POSTed when a session ends (https, or http on a loopback host; OpenID Connect Back-Channel Logout 1.0)',
     )
     .option('--backchannel-logout-session-required', 'the client needs sid in logout tokens (they always carry it)')
+    .addOption(
+      repeatable(
+        '--token-exchange-resource <uri>',
+        "a registered resource the client may exchange a user's access token for (repeatable; RFC 8693, with the token exchange grant)",
+      ),
+    )
     .option('--json', 'print the client as JSON');
 }
 
@@ -167,6 +178,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     jwks: flags.jwksFile !== undefined ? await readJwksFile(flags.jwksFile) : undefined,
     jwks_uri: flags.jwksUri,
     token_endpoint_auth_signing_alg: flags.tokenEndpointAuthSigningAlg,
+    token_exchange_resources: flags.tokenExchangeResource.length > 0 ? flags.tokenExchangeResource : undefined,
   };
   // Validate before touching the database, so that a typo costs nothing. The config file's
   // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri or

@@ -22,7 +22,8 @@ type ShownWhenSet =
   | 'backchannel_logout_session_required'
   | 'jwks'
   | 'jwks_uri'
-  | 'token_endpoint_auth_signing_alg';
+  | 'token_endpoint_auth_signing_alg'
+  | 'token_exchange_resources';
 
 /**
  * The display form of a client (RFC 7591 §3.2.1 names): its validated metadata, never the secret
@@ -86,6 +87,7 @@ export async function registerClient(
     jwksUri: validated.jwks_uri ?? null,
     tokenEndpointAuthSigningAlg: validated.token_endpoint_auth_signing_alg ?? null,
     clientSecretSealed: null,
+    tokenExchangeResources: validated.token_exchange_resources,
     createdAt: options.now,
   };
   const secret = clientSecret ?? validated.client_secret;
@@ -137,6 +139,9 @@ export function clientToMetadata(client: Client): ClientMetadataView {
     ...(client.jwksUri !== null ? { jwks_uri: client.jwksUri } : {}),
     ...(client.tokenEndpointAuthSigningAlg !== null
       ? { token_endpoint_auth_signing_alg: client.tokenEndpointAuthSigningAlg }
+      : {}),
+    ...(client.tokenExchangeResources.length > 0
+      ? { token_exchange_resources: [...client.tokenExchangeResources] }
       : {}),
     client_id_issued_at: Math.floor(client.createdAt / 1000),
   };
