@@ -4,24 +4,21 @@
  * client whose secret is sealed under GATEHOUSE_SECRET.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import { openClientSecret } from '../../src/core/clients/client-secret-seal.js';
 import { assertOneLineFailure, runCli, withStoreAt } from '../helpers/cli.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'cli-test-secret-for-gatehouse-0123456789';
 let dir: string;
 let database: string;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gatehouse-cli-keys-'));
+useTempDir('gatehouse-cli-keys-', (created) => {
+  dir = created;
   database = `sqlite:${join(dir, 'gatehouse.db')}`;
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** `gatehouse clients create` of a client_credentials client authenticating with `method`, then `args`. */
