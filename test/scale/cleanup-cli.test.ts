@@ -62,6 +62,7 @@ describe('gatehouse cleanup', () => {
         interactions: 0,
         logout_deliveries: 0,
         audit_events: 0,
+        used_jtis: 0,
       });
 
       const reopened = await openStore(database);
