@@ -26,6 +26,7 @@ import {
 import { accessTokenRepository, refreshTokenRepository } from './repositories/token-repository.js';
 import { signingKeyRepository } from './repositories/key-repository.js';
 import { logoutDeliveryRepository, logoutRepository } from './repositories/logout-repository.js';
+import { replayRepository } from './repositories/replay-repository.js';
 import { auditRepository, rateLimitRepository } from './repositories/limit-repository.js';
 
 export { preparedStatementName, type SqliteConnection } from './executor.js';
@@ -84,6 +85,7 @@ export class KyselyStore implements Store {
     this.logoutDeliveries = logoutDeliveryRepository(ex);
     this.rateLimits = rateLimitRepository(ex);
     this.audit = auditRepository(ex);
+    this.usedJtis = replayRepository(ex);
   }
 
   readonly clients: Store['clients'];
@@ -101,6 +103,7 @@ export class KyselyStore implements Store {
   readonly logoutDeliveries: Store['logoutDeliveries'];
   readonly rateLimits: Store['rateLimits'];
   readonly audit: Store['audit'];
+  readonly usedJtis: Store['usedJtis'];
 
   async migrate(): Promise<void> {
     await migrate(this.db, this.dialect);

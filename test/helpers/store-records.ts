@@ -59,6 +59,10 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     backchannelLogoutUri: null,
     backchannelLogoutSessionRequired: false,
     tokenExchangeResources: [],
+    jwks: null,
+    jwksUri: null,
+    tokenEndpointAuthSigningAlg: null,
+    clientSecretSealed: null,
     createdAt: NOW,
     ...overrides,
   };

@@ -45,6 +45,10 @@ describe('gatehouse cleanup', () => {
           backchannelLogoutUri: null,
           backchannelLogoutSessionRequired: false,
           tokenExchangeResources: [],
+          jwks: null,
+          jwksUri: null,
+          tokenEndpointAuthSigningAlg: null,
+          clientSecretSealed: null,
           createdAt: now,
         });
         for (let i = 0; i < 5; i++) {

@@ -82,6 +82,13 @@ export const TOKEN_SETTINGS = {
     unit: ' (seconds; 0 disables the retry window)',
     doc: 'a just-rotated refresh token may be retried within (s; `0`: never)',
   }),
+  // RFC 7523 §3 item 4: the server MAY reject JWTs with an exp unreasonably far in the future.
+  client_assertion_max_lifetime_seconds: setting(int(10, 3600), {
+    setting: 'clientAssertionMaxLifetimeSeconds',
+    default: 300,
+    unit: ' (seconds)',
+    doc: 'a client assertion (private_key_jwt, client_secret_jwt) may expire at most this far ahead (s)',
+  }),
   // Twice the JWKS max-age (300 s); also jose's default JWKS cache age (createRemoteJWKSet, 10 min).
   key_activation_delay_seconds: setting(int(0, 30 * 86400), {
     setting: 'keyActivationDelaySeconds',

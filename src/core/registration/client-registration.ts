@@ -9,6 +9,7 @@
 import type { Client } from '../../store/store.js';
 import type { OutboundPolicy } from '../outbound/safe-fetch.js';
 import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from '../secrets.js';
+import { sealClientSecret } from '../clients/client-secret-seal.js';
 import { validateClientMetadata, type ValidatedClientMetadata } from './client-metadata.js';
 
 /** The metadata the display form has only when the client registered it. */
@@ -19,7 +20,10 @@ type ShownWhenSet =
   | 'post_logout_redirect_uris'
   | 'backchannel_logout_uri'
   | 'backchannel_logout_session_required'
-  | 'token_exchange_resources';
+  | 'token_exchange_resources'
+  | 'jwks'
+  | 'jwks_uri'
+  | 'token_endpoint_auth_signing_alg';
 
 /**
  * The display form of a client (RFC 7591 §3.2.1 names): its validated metadata, never the secret
@@ -40,17 +44,20 @@ export type ClientMetadataView = Omit<ValidatedClientMetadata, 'client_id' | 'cl
  * Registers a client from its metadata. `generateSecret`: whether a confidential client without
  * a `client_secret` gets a generated one (returned once as `clientSecret`); when false, such a
  * client is returned with no secret hash and the caller decides what to do with it.
+ * `instanceSecret` (GATEHOUSE_SECRET): needed for a client_secret_jwt client, whose secret is
+ * also kept sealed (see withSealedSecret).
  */
 export async function registerClient(
   metadata: unknown,
-  options: { generateSecret: boolean; now: number; outbound?: OutboundPolicy },
+  options: { generateSecret: boolean; now: number; outbound?: OutboundPolicy; instanceSecret?: string },
 ): Promise<{ client: Client; clientSecret: string | null }> {
   const validated = validateClientMetadata(metadata, options.outbound);
-  const isPublic = validated.token_endpoint_auth_method === 'none';
+  const method = validated.token_endpoint_auth_method;
 
   let clientSecretHash: string | null = null;
   let clientSecret: string | null = null;
-  if (!isPublic) {
+  // A private_key_jwt client authenticates with its key (RFC 7523 §2.2): it has no secret.
+  if (method !== 'none' && method !== 'private_key_jwt') {
     if (validated.client_secret !== undefined) {
       clientSecretHash = await hashClientSecret(validated.client_secret, false);
     } else if (options.generateSecret) {
@@ -77,9 +84,29 @@ export async function registerClient(
     backchannelLogoutUri: validated.backchannel_logout_uri ?? null,
     backchannelLogoutSessionRequired: validated.backchannel_logout_session_required,
     tokenExchangeResources: validated.token_exchange_resources,
+    jwks: validated.jwks ?? null,
+    jwksUri: validated.jwks_uri ?? null,
+    tokenEndpointAuthSigningAlg: validated.token_endpoint_auth_signing_alg ?? null,
+    clientSecretSealed: null,
     createdAt: options.now,
   };
+  const secret = clientSecret ?? validated.client_secret;
+  if (method === 'client_secret_jwt' && secret !== undefined) {
+    client.clientSecretSealed = await withSealedSecret(secret, options.instanceSecret);
+  }
   return { client, clientSecret };
+}
+
+/**
+ * The sealed form of a client_secret_jwt client's secret (src/core/clients/client-secret-seal.ts):
+ * the HMAC of its assertions is verified with the secret itself, so it is kept encrypted under
+ * GATEHOUSE_SECRET besides its hash.
+ */
+export function withSealedSecret(secret: string, instanceSecret: string | undefined): Promise<string> {
+  if (instanceSecret === undefined) {
+    throw new Error('a client_secret_jwt client needs GATEHOUSE_SECRET to seal its secret (OpenID Connect Core §9)');
+  }
+  return sealClientSecret(secret, instanceSecret);
 }
 
 /** The display form of a stored client; never the secret hash. */
@@ -110,6 +137,11 @@ export function clientToMetadata(client: Client): ClientMetadataView {
       : {}),
     ...(client.tokenExchangeResources.length > 0
       ? { token_exchange_resources: [...client.tokenExchangeResources] }
+      : {}),
+    ...(client.jwks !== null ? { jwks: client.jwks } : {}),
+    ...(client.jwksUri !== null ? { jwks_uri: client.jwksUri } : {}),
+    ...(client.tokenEndpointAuthSigningAlg !== null
+      ? { token_endpoint_auth_signing_alg: client.tokenEndpointAuthSigningAlg }
       : {}),
     client_id_issued_at: Math.floor(client.createdAt / 1000),
   };

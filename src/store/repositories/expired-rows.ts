@@ -20,6 +20,8 @@
  * - a grant stays while any code, access token or refresh token of it exists (revocation is
  *   recorded on the grant), and while the single sign-on session it was made in exists (its
  *   clients get back-channel logout tokens);
+ * - a used JWT id (used_jtis) stays until the JWT's exp, so that a replay is refused while the
+ *   JWT would otherwise be valid;
  * - consents have no lifetime: they last until the user or the client is deleted;
  * - audit events stay for policy.auditRetentionMs (the `audit_retention_days` setting), oldest
  *   first out; without a retention they stay for ever.
@@ -69,6 +71,7 @@ export interface CleanupCounts {
   interactions: number;
   logout_deliveries: number;
   audit_events: number;
+  used_jtis: number;
 }
 
 export type CleanupResult =
@@ -102,6 +105,7 @@ export function emptyCounts(): CleanupCounts {
     interactions: 0,
     logout_deliveries: 0,
     audit_events: 0,
+    used_jtis: 0,
   };
 }
 
@@ -155,14 +159,15 @@ interface ExpiredRows {
     | 'refresh_tokens'
     | 'authorization_codes'
     | 'logout_deliveries'
-    | 'audit_events';
+    | 'audit_events'
+    | 'used_jtis';
   key: string;
   /** The SELECT of up to `n` primary keys, oldest expiry first. */
   candidates: (db: Db, n: number) => SelectQueryBuilder<Database, never, object>;
   recheck?: 'rotated_at' | 'consumed_at' | 'next_attempt_at';
   count: keyof CleanupCounts;
   /** `grant_id`: the grants of deleted rows are deleted too once unused; `sid`: sessions'. */
-  returning: 'grant_id' | 'sid' | 'id';
+  returning: 'grant_id' | 'sid' | 'id' | 'jti_hash';
 }
 
 async function deleteExpired(
@@ -334,6 +339,16 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
           .where('created_at', '<=', deliveryCutoff)
           .orderBy('created_at')
           .limit(n),
+    },
+    // Single-use JWT ids past their JWT's exp (index from 0010): the JWT is refused by then
+    // anyway. jti_hash alone is unique (it hashes the purpose too).
+    {
+      table: 'used_jtis',
+      key: 'jti_hash',
+      count: 'used_jtis',
+      returning: 'jti_hash',
+      candidates: (db, n) =>
+        db.selectFrom('used_jtis').select('jti_hash').where('expires_at', '<=', now).orderBy('expires_at').limit(n),
     },
   ];
   // The audit trail beyond its retention (by the index on `at`, from the audit migration).
