@@ -59,6 +59,7 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     backchannelLogoutUri: null,
     backchannelLogoutSessionRequired: false,
     tokenExchangeResources: [],
+    dpopBoundAccessTokens: false,
     jwks: null,
     jwksUri: null,
     tokenEndpointAuthSigningAlg: null,

@@ -45,6 +45,7 @@ describe('gatehouse cleanup', () => {
           backchannelLogoutUri: null,
           backchannelLogoutSessionRequired: false,
           tokenExchangeResources: [],
+          dpopBoundAccessTokens: false,
           jwks: null,
           jwksUri: null,
           tokenEndpointAuthSigningAlg: null,

@@ -73,6 +73,7 @@ interface ClientCreateFlags extends StoreFlags {
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired?: boolean;
   tokenExchangeResource: string[];
+  dpopBoundAccessTokens?: boolean;
   subjectType?: string;
   jwksFile?: string;
   jwksUri?: string;
@@ -103,11 +104,14 @@ function clientCreateOptions(command: Command): Command {
       '--jwks-file <path>',
       'a JSON file with the public keys (a JWK Set) of a private_key_jwt client (RFC 7591 §2 jwks)',
     )
-    .option('--jwks-uri <url>', 'where a private_key_jwt client publishes its public keys (https; RFC 7591 §2 jwks_uri)')
+    .option(
+      '--jwks-uri <url>',
+      'where a private_key_jwt client publishes its public keys (https; RFC 7591 §2 jwks_uri)',
+    )
     .addOption(
       new Option(
         '--token-endpoint-auth-signing-alg <alg>',
-        'the only JWS algorithm accepted for the client\'s assertions (default: any the server supports for its method)',
+        "the only JWS algorithm accepted for the client's assertions (default: any the server supports for its method)",
       ).choices([...TOKEN_ENDPOINT_AUTH_SIGNING_ALGS]),
     )
     .option(
@@ -130,6 +134,10 @@ function clientCreateOptions(command: Command): Command {
       'where logout tokens are POSTed when a session ends (https, or http on a loopback host; OpenID Connect Back-Channel Logout 1.0)',
     )
     .option('--backchannel-logout-session-required', 'the client needs sid in logout tokens (they always carry it)')
+    .option(
+      '--dpop-bound-access-tokens',
+      'the client must prove a DPoP key with every token request; its tokens are bound to it (RFC 9449 §5.2)',
+    )
     .addOption(
       repeatable(
         '--token-exchange-resource <uri>',
@@ -173,6 +181,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     backchannel_logout_session_required: flags.backchannelLogoutSessionRequired,
     subject_type: flags.subjectType,
     token_exchange_resources: flags.tokenExchangeResource.length > 0 ? flags.tokenExchangeResource : undefined,
+    dpop_bound_access_tokens: flags.dpopBoundAccessTokens,
     jwks: flags.jwksFile !== undefined ? await readJwksFile(flags.jwksFile) : undefined,
     jwks_uri: flags.jwksUri,
     token_endpoint_auth_signing_alg: flags.tokenEndpointAuthSigningAlg,

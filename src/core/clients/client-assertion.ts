@@ -64,8 +64,10 @@ export function readClientAssertion(params: Params): ClientAssertion | undefined
   const type = params.get('client_assertion_type');
   const jwt = params.get('client_assertion');
   if (type === undefined && jwt === undefined) return undefined;
-  if (type === undefined) throw new InvalidRequest('client_assertion_type is required with client_assertion (RFC 7521 §4.2)');
-  if (jwt === undefined) throw new InvalidRequest('client_assertion is required with client_assertion_type (RFC 7521 §4.2)');
+  if (type === undefined)
+    throw new InvalidRequest('client_assertion_type is required with client_assertion (RFC 7521 §4.2)');
+  if (jwt === undefined)
+    throw new InvalidRequest('client_assertion is required with client_assertion_type (RFC 7521 §4.2)');
   if (type !== JWT_BEARER_CLIENT_ASSERTION_TYPE) {
     throw disclosed(`client_assertion_type must be ${JWT_BEARER_CLIENT_ASSERTION_TYPE} (RFC 7523 §2.2)`);
   }
@@ -96,7 +98,13 @@ export function readClientAssertion(params: Params): ClientAssertion | undefined
   if (clientId !== undefined && clientId !== payload.sub) {
     throw disclosed('client_id differs from the sub of client_assertion (RFC 7521 §4.2)');
   }
-  return { method, clientId: payload.sub, alg: alg!, kid: typeof header.kid === 'string' ? header.kid : undefined, jwt };
+  return {
+    method,
+    clientId: payload.sub,
+    alg: alg!,
+    kid: typeof header.kid === 'string' ? header.kid : undefined,
+    jwt,
+  };
 }
 
 /** What verifying an assertion uses: the settings (issuer, lifetime, secret), the clock, the client key cache and the replay store. */
@@ -124,7 +132,9 @@ export async function verifyClientAssertion(
 ): Promise<void> {
   const registeredAlg = client.tokenEndpointAuthSigningAlg;
   if (registeredAlg !== null && registeredAlg !== assertion.alg) {
-    throw disclosed(`client_assertion must be signed with ${registeredAlg}, the client's token_endpoint_auth_signing_alg`);
+    throw disclosed(
+      `client_assertion must be signed with ${registeredAlg}, the client's token_endpoint_auth_signing_alg`,
+    );
   }
   const { settings } = context;
   const now = context.now();

@@ -59,7 +59,8 @@ export function extractClientCredentials(authorization: string | undefined, para
   const basic = parseBasicAuthorization(authorization);
   const bodyId = params.get('client_id');
   const bodySecret = params.get('client_secret');
-  const assertionSent = params.get('client_assertion') !== undefined || params.get('client_assertion_type') !== undefined;
+  const assertionSent =
+    params.get('client_assertion') !== undefined || params.get('client_assertion_type') !== undefined;
   if (assertionSent) {
     if (basic || bodySecret !== undefined) {
       throw new InvalidRequest('client authenticated with both a client assertion and a client secret');
@@ -121,7 +122,8 @@ export async function authenticateClient(
   if (!generated) await limits.check(credentials.clientId);
   try {
     const client = await verifyCredentials(credentials, context.clients);
-    if (credentials.assertion) await verifyClientAssertion(credentials.assertion, client, request.endpointPath, context);
+    if (credentials.assertion)
+      await verifyClientAssertion(credentials.assertion, client, request.endpointPath, context);
     await limits.succeeded(client.clientId);
     return client;
   } catch (error) {

@@ -31,6 +31,8 @@ export const CLIENT_METADATA_FIELDS = [
   'backchannel_logout_session_required',
   // Gatehouse: the resources a client may exchange a user's token for (RFC 8693 policy).
   'token_exchange_resources',
+  // RFC 9449 §5.2.
+  'dpop_bound_access_tokens',
   // RFC 7591 §2 and OpenID Connect Dynamic Client Registration §2: keys for RFC 7523 §2.2 client authentication.
   'jwks',
   'jwks_uri',
@@ -95,6 +97,8 @@ export interface ValidatedClientMetadata {
   backchannel_logout_session_required: boolean;
   /** RFC 8693 policy: empty unless the client has the token exchange grant. */
   token_exchange_resources: string[];
+  /** RFC 9449 §5.2 (default false). */
+  dpop_bound_access_tokens: boolean;
   /** RFC 7591 §2: public keys only; never with jwks_uri. */
   jwks: JwkSet | undefined;
   jwks_uri: string | undefined;

@@ -21,6 +21,7 @@ type ShownWhenSet =
   | 'backchannel_logout_uri'
   | 'backchannel_logout_session_required'
   | 'token_exchange_resources'
+  | 'dpop_bound_access_tokens'
   | 'jwks'
   | 'jwks_uri'
   | 'token_endpoint_auth_signing_alg';
@@ -84,6 +85,7 @@ export async function registerClient(
     backchannelLogoutUri: validated.backchannel_logout_uri ?? null,
     backchannelLogoutSessionRequired: validated.backchannel_logout_session_required,
     tokenExchangeResources: validated.token_exchange_resources,
+    dpopBoundAccessTokens: validated.dpop_bound_access_tokens,
     jwks: validated.jwks ?? null,
     jwksUri: validated.jwks_uri ?? null,
     tokenEndpointAuthSigningAlg: validated.token_endpoint_auth_signing_alg ?? null,
@@ -138,6 +140,7 @@ export function clientToMetadata(client: Client): ClientMetadataView {
     ...(client.tokenExchangeResources.length > 0
       ? { token_exchange_resources: [...client.tokenExchangeResources] }
       : {}),
+    ...(client.dpopBoundAccessTokens ? { dpop_bound_access_tokens: true } : {}),
     ...(client.jwks !== null ? { jwks: client.jwks } : {}),
     ...(client.jwksUri !== null ? { jwks_uri: client.jwksUri } : {}),
     ...(client.tokenEndpointAuthSigningAlg !== null

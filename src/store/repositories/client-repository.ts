@@ -125,6 +125,7 @@ const CLIENT = rowCodec<Client, 'clients'>('clients', {
   backchannelLogoutUri: true,
   backchannelLogoutSessionRequired: intBool,
   tokenExchangeResources: stringArray,
+  dpopBoundAccessTokens: intBool,
   jwks: optionalJwks,
   jwksUri: true,
   tokenEndpointAuthSigningAlg: true,

@@ -6,7 +6,7 @@ import type { Selectable } from 'kysely';
 import type { AccessTokenRecord, RefreshTokenRecord, RotateRefreshTokenResult } from '../records.js';
 import type { RefreshTokensTable } from '../schema.js';
 import type { Executor } from '../executor.js';
-import { optionalActor, rowCodec, stringArray } from './row-codec.js';
+import { optionalActor, optionalText, rowCodec, stringArray } from './row-codec.js';
 import { firstRecord, listRecords } from './row-queries.js';
 
 export interface AccessTokenRepository {
@@ -116,6 +116,7 @@ const ACCESS_TOKEN = rowCodec<AccessTokenRecord, 'access_tokens'>('access_tokens
   expiresAt: true,
   revokedAt: true,
   act: optionalActor,
+  dpopJkt: optionalText,
 });
 const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_tokens', {
   tokenHash: true,
@@ -132,6 +133,7 @@ const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_to
   rotatedAt: true,
   successorHash: true,
   successorEncrypted: true,
+  dpopJkt: optionalText,
 });
 
 const ACCESS_TOKEN_BY_JTI = ACCESS_TOKEN.selectWhere('"jti" = ?');
