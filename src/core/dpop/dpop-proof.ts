@@ -21,6 +21,8 @@ export interface DpopRequest {
   method: string;
   /** The URL the client addressed, i.e. the endpoint as published in discovery. */
   url: string;
+  /** At a protected resource (UserInfo): the access token presented, whose hash `ath` must be (§7). */
+  accessToken?: string;
 }
 
 /** RFC 9449 §4.3: the verified proof of `request`, or undefined without a DPoP header. */
@@ -32,6 +34,7 @@ export async function verifyDpopProof(request: DpopRequest, context: DpopProofDe
     proof = await checkDpopProof(request.header, {
       method: request.method,
       url: request.url,
+      ...(request.accessToken !== undefined ? { accessToken: request.accessToken } : {}),
       now,
       maxAgeSeconds: settings.dpopProofMaxAgeSeconds,
     });
