@@ -4,7 +4,7 @@
  * Each operation checks the answer the way a client would (status, redirect target, state,
  * issuer, token response members); a wrong answer throws CheckError and counts as an error.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import {
   CODE_FLOW_SCOPE,
   REDIRECT_URI,
@@ -32,6 +32,7 @@ import {
 export const SCENARIO_NAMES = [
   'discovery',
   'client-credentials',
+  'client-credentials-dpop',
   'introspection',
   'refresh',
   'code-flow-c1',
@@ -103,15 +104,16 @@ function codeFromRedirect(answer: Answer, from: string, server: ServerInfo, stat
 function checkTokenResponse(
   answer: Answer,
   what: string,
-  expect: { idToken?: boolean; refreshToken?: boolean; jwt?: boolean },
+  expect: { idToken?: boolean; refreshToken?: boolean; jwt?: boolean; tokenType?: 'bearer' | 'dpop' },
 ): Record<string, unknown> {
   check(answer.status === 200, () => `${what}: status ${answer.status}: ${answer.text.slice(0, 300)}`);
   const body = parseJson(answer, what);
   const accessToken = body['access_token'];
   check(typeof accessToken === 'string' && accessToken.length > 0, () => `${what}: no access_token`);
+  const tokenType = expect.tokenType ?? 'bearer';
   check(
-    typeof body['token_type'] === 'string' && body['token_type'].toLowerCase() === 'bearer',
-    () => `${what}: token_type ${String(body['token_type'])}`,
+    typeof body['token_type'] === 'string' && body['token_type'].toLowerCase() === tokenType,
+    () => `${what}: token_type ${String(body['token_type'])}, not ${tokenType}`,
   );
   if (expect.jwt) check(accessToken.split('.').length === 3, () => `${what}: the access token is not a JWT`);
   if (expect.idToken) check(typeof body['id_token'] === 'string', () => `${what}: no id_token`);
@@ -225,6 +227,42 @@ async function clientCredentials(server: ServerInfo, resource: string, jwt: bool
   return checkTokenResponse(answer, 'token (client_credentials)', { jwt });
 }
 
+/**
+ * A DPoP prover (RFC 9449 §4.2): one P-256 key per virtual client, a fresh proof per request,
+ * signed with node:crypto so that the driver spends as little CPU as it can on it.
+ */
+function dpopProver(): (htu: string) => string {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
+  const header = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } })).toString(
+    'base64url',
+  );
+  return (htu) => {
+    const claims = { jti: random(), htm: 'POST', htu, iat: Math.floor(Date.now() / 1000) };
+    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    return `${input}.${signature.toString('base64url')}`;
+  };
+}
+
+async function dpopClientCredentials(
+  server: ServerInfo,
+  prove: (htu: string) => string,
+): Promise<Record<string, unknown>> {
+  const answer = await send(server.endpoints.token, {
+    headers: {
+      authorization: basicAuthorization(server.clients.service.id, server.clients.service.secret),
+      dpop: prove(server.endpoints.token),
+    },
+    form: formEncode({ grant_type: 'client_credentials', scope: RESOURCE_SCOPE, resource: RESOURCE }),
+  });
+  // The bare-server ceiling answers a fixed Bearer body: only its HTTP cost is the point.
+  return checkTokenResponse(answer, 'token (client_credentials, DPoP)', {
+    jwt: true,
+    tokenType: server.kind === 'ceiling' ? 'bearer' : 'dpop',
+  });
+}
+
 function codeFlowScenario(name: ScenarioName, concurrency: number): ScenarioDefinition {
   return {
     name,
@@ -281,6 +319,22 @@ export const SCENARIOS: Record<ScenarioName, ScenarioDefinition> = {
       const first = await clientCredentials(server, RESOURCE, true);
       return {
         op: async () => void (await clientCredentials(server, RESOURCE, true)),
+        ...(index === 0 ? { sample: describeTokens(first) } : {}),
+      };
+    },
+  },
+  'client-credentials-dpop': {
+    name: 'client-credentials-dpop',
+    concurrency: 32,
+    unit: 'request',
+    requestsPerOp: 1,
+    description:
+      'POST /token grant_type=client_credentials (client_secret_basic) with a DPoP proof (RFC 9449): a DPoP-bound ES256 JWT access token (cnf.jkt); each proof checked and its jti recorded once',
+    async setup(server, index) {
+      const prove = dpopProver();
+      const first = await dpopClientCredentials(server, prove);
+      return {
+        op: async () => void (await dpopClientCredentials(server, prove)),
         ...(index === 0 ? { sample: describeTokens(first) } : {}),
       };
     },

@@ -120,6 +120,8 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    // RFC 9449, as Gatehouse: proofs accepted at the token endpoint, tokens bound (no nonces).
+    dPoP: { enabled: true },
     introspection: {
       enabled: true,
       // Like Gatehouse: the client the token was issued to, or the resource's introspection client.

@@ -38,6 +38,8 @@ const LEFT_OUT_WHEN: {
   backchannel_logout_session_required: (_value, metadata) => metadata.backchannel_logout_uri === undefined,
   // RFC 8693 policy; absent: none.
   token_exchange_resources: (value) => value.length === 0,
+  // RFC 9449 §5.2; absent: false.
+  dpop_bound_access_tokens: (value) => !value,
 };
 
 /** The fixture of validated client metadata (client_id present): unset and default-valued optional fields left out. */

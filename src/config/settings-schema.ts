@@ -30,6 +30,7 @@ import type { ClientFixture, ResourceFixture, UserFixture } from './fixture-type
 import { LIMIT_SETTINGS } from './schema/limit-settings.js';
 import { OPERATIONS_SETTINGS } from './schema/operations-settings.js';
 import { OUTBOUND_SETTINGS } from './schema/outbound-settings.js';
+import { SENDER_CONSTRAINT_SETTINGS } from './schema/sender-constraint-settings.js';
 import { EXPOSURE_SETTINGS, SERVER_SETTINGS } from './schema/server-settings.js';
 import type { FlagsOf } from './schema/setting-flags.js';
 import {
@@ -56,6 +57,7 @@ export const CONFIG_SCHEMA = Type.Object(
     ...SERVER_SETTINGS,
     ...TOKEN_SETTINGS,
     ...OUTBOUND_SETTINGS,
+    ...SENDER_CONSTRAINT_SETTINGS,
     ...OPERATIONS_SETTINGS,
     ...EXPOSURE_SETTINGS,
     ...LIMIT_SETTINGS,

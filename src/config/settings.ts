@@ -99,6 +99,10 @@ export interface GatehouseSettings {
   outboundAllowPrivateAddresses: boolean;
   /** The largest response body accepted from such a request. */
   outboundMaxResponseBytes: number;
+  /** RFC 9449 §4.3, §11.1: how long after its iat a DPoP proof is accepted (seconds). */
+  dpopProofMaxAgeSeconds: number;
+  /** RFC 9449 §8: whether every DPoP proof must carry a server nonce. */
+  dpopNonceRequired: boolean;
   /**
    * The bearer token that unlocks GET /metrics (Prometheus). Unset: /metrics is disabled, so
    * the main port never exposes metrics to the public by default.

@@ -109,6 +109,24 @@ export class TemporarilyUnavailable extends oauthError('temporarily_unavailable'
 /** RFC 8707 §2: the requested resource is unknown or not allowed. */
 export class InvalidTarget extends oauthError('invalid_target') {}
 
+/** RFC 9449 §5 / §7.1: the DPoP proof (or a key binding it should match) is invalid. */
+export class InvalidDpopProof extends oauthError('invalid_dpop_proof') {}
+
+/**
+ * RFC 9449 §8.1 (and §9 at a resource): the server requires a nonce in the proof; `nonce` is
+ * the fresh one to use, sent in the `DPoP-Nonce` header.
+ */
+export class UseDpopNonce extends OAuthError {
+  readonly error = 'use_dpop_nonce';
+
+  constructor(
+    description: string,
+    readonly nonce: string,
+  ) {
+    super(description);
+  }
+}
+
 /**
  * A received value set against the expected one it comes closest to, for the developer who
  * sent it: `at` is the index (UTF-16, never inside a surrogate pair) of the first difference.

@@ -13,8 +13,11 @@ export function allowCrossOrigin(app: FastifyInstance, paths: readonly string[],
   app.addHook('onRequest', (request, reply, done) => {
     if (allowed.has(request.routeOptions.url ?? '')) {
       // WWW-Authenticate is not a CORS-safelisted response header: exposed so that a browser
-      // client can read RFC 6750 challenges (UserInfo) and RFC 6749 §5.2 ones (token endpoint).
-      reply.header('access-control-allow-origin', '*').header('access-control-expose-headers', 'WWW-Authenticate');
+      // client can read RFC 6750 challenges (UserInfo) and RFC 6749 §5.2 ones (token endpoint);
+      // DPoP-Nonce neither, and a browser client needs it for its next proof (RFC 9449 §8).
+      reply
+        .header('access-control-allow-origin', '*')
+        .header('access-control-expose-headers', 'WWW-Authenticate, DPoP-Nonce');
     }
     done();
   });

@@ -18,6 +18,7 @@ import {
   TooManyAttempts,
   TooManyInteractions,
   UnsafeAuthorizationRequest,
+  UseDpopNonce,
 } from '../core/errors.js';
 import { isStoreUnavailableError } from '../store/store-errors.js';
 import { renderErrorPage } from '../ui/pages.js';
@@ -68,6 +69,8 @@ function oauthErrorJson(reply: FastifyReply, error: OAuthError, bearerRealm?: st
     // (RFC 9110 §15.5.2: every 401 carries one). Without Basic it is a 400 (InvalidClient).
     reply.header('www-authenticate', 'Basic realm="gatehouse", charset="UTF-8"');
   }
+  // RFC 9449 §8.1: the nonce the client must put into its next proof.
+  if (error instanceof UseDpopNonce) reply.header('dpop-nonce', error.nonce);
   if (error instanceof TemporarilyUnavailable) reply.header('retry-after', '5');
   // RFC 6585 §4: a limited client learns when it may retry.
   if (error instanceof TooManyAttempts) reply.header('retry-after', String(error.retryAfterSeconds));

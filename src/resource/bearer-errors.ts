@@ -2,8 +2,9 @@
  * Errors of the resource-server verifier: RFC 6750 §3 bearer-token failures with their
  * `WWW-Authenticate` challenge, and an unusable authorization server.
  */
+import { DPOP_SIGNING_ALGS } from '../core/dpop/dpop-proof-jwt.js';
 
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
 
 /** What every challenge of one verifier carries: its realm and RFC 9728 §5.1 `resource_metadata`. */
 export interface Challenge {
@@ -31,6 +32,8 @@ export class BearerError extends Error {
     description: string;
     scope?: string;
     challenge: Challenge;
+    /** RFC 9449 §7.1: `DPoP` for a failure of a DPoP-bound token or its proof (default `Bearer`). */
+    scheme?: 'Bearer' | 'DPoP';
   }) {
     super(init.description);
     this.name = 'BearerError';
@@ -40,6 +43,7 @@ export class BearerError extends Error {
     this.description = init.description;
     this.scope = init.scope;
     const params: string[] = [`realm=${quoteString(init.challenge.realm)}`];
+    if (init.scheme === 'DPoP') params.push(`algs="${DPOP_SIGNING_ALGS.join(' ')}"`);
     if (init.error !== undefined) {
       params.push(`error="${init.error}"`);
       params.push(`error_description=${quoteString(sanitizeDescription(init.description))}`);
@@ -48,7 +52,7 @@ export class BearerError extends Error {
     if (init.challenge.resourceMetadataUrl !== undefined) {
       params.push(`resource_metadata=${quoteString(init.challenge.resourceMetadataUrl)}`);
     }
-    this.wwwAuthenticate = `Bearer ${params.join(', ')}`;
+    this.wwwAuthenticate = `${init.scheme ?? 'Bearer'} ${params.join(', ')}`;
   }
 
   /** Response body: `{ error, error_description }` (no `error` when the request carried no token). */

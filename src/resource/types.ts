@@ -24,6 +24,8 @@ export interface ProtectedResourceMetadata {
   authorization_servers: string[];
   scopes_supported?: string[];
   bearer_methods_supported: string[];
+  /** RFC 9728 §2: the algorithms of DPoP proofs accepted with DPoP-bound tokens (RFC 9449 §7). */
+  dpop_signing_alg_values_supported: string[];
   resource_name?: string;
 }
 
@@ -60,6 +62,11 @@ export interface VerifierOptions {
   httpTimeoutSeconds?: number;
   /** Clock in epoch milliseconds (default `Date.now`); for tests. */
   clock?: () => number;
+  /**
+   * RFC 9449 §7, DPoP-bound tokens: how long after its `iat` a proof is accepted (default 60 s). The proof's
+   * `htu` is compared with the request's URL as the verifier sees it (scheme and host from the request).
+   */
+  dpop?: { maxAgeSeconds?: number };
 }
 
 export interface ResourceVerifier {

@@ -19,6 +19,8 @@ import {
   type Challenge,
 } from './bearer-errors.js';
 import { B64TOKEN, assertScopeTokens, mediaType, protectedResourceMetadataUrl } from './syntax.js';
+import { DPOP_SIGNING_ALGS } from '../core/dpop/dpop-proof-jwt.js';
+import { checkPresentation, SeenProofs, type Scheme } from './dpop-presentation.js';
 import type { AccessTokenClaims, ProtectedResourceMetadata, ResourceVerifier, VerifierOptions } from './types.js';
 
 // This module's exports before it was split up, kept so that every import of it still works.
@@ -73,14 +75,23 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
   }
   if (options.scopesSupported) assertScopeTokens(options.scopesSupported);
 
-  const fail = (status: 400 | 401 | 403, error: BearerErrorCode | undefined, description: string, scope?: string) =>
+  const fail = (
+    status: 400 | 401 | 403,
+    error: BearerErrorCode | undefined,
+    description: string,
+    scope?: string,
+    scheme?: Scheme,
+  ) =>
     new BearerError({
       status,
       description,
       challenge,
       ...(error ? { error } : {}),
       ...(scope !== undefined ? { scope } : {}),
+      ...(scheme !== undefined ? { scheme } : {}),
     });
+  const dpopMaxAgeSeconds = options.dpop?.maxAgeSeconds ?? 60;
+  const seenProofs = new SeenProofs();
   const invalidToken = (description: string) => fail(401, 'invalid_token', description);
 
   // --- discovery (RFC 8414), memoised once it succeeds --------------------------------------------------------
@@ -276,9 +287,10 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
     if (typeof body['exp'] !== 'number' || typeof body['sub'] !== 'string' || typeof body['client_id'] !== 'string')
       return null;
     if (body['scope'] !== undefined && typeof body['scope'] !== 'string') return null;
-    // Only access tokens presented as bearer tokens (RFC 7662 §2.2 token_type, RFC 6749 §7.1 values).
+    // Only access tokens: bearer, or DPoP-bound with their cnf (RFC 7662 §2.2 token_type, RFC 9449 §6.2).
     const tokenType = body['token_type'];
-    if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')) return null;
+    const type = typeof tokenType === 'string' ? tokenType.toLowerCase() : tokenType;
+    if (type !== undefined && type !== 'bearer' && !(type === 'dpop' && body['cnf'] !== undefined)) return null;
     const { active: _active, token_type: _tokenType, ...claims } = body;
     return claims as AccessTokenClaims;
   }
@@ -293,18 +305,21 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
   }
 
   // --- extraction (RFC 6750 §2) and scope (§3.1) --------------------------------------------------------------
-  async function extractToken(request: Request): Promise<string> {
+  async function extractToken(request: Request): Promise<{ token: string; scheme: Scheme }> {
     const found: string[] = [];
+    let scheme: Scheme = 'Bearer';
     const authorization = request.headers.get('authorization');
     if (authorization !== null) {
       const space = authorization.indexOf(' ');
-      const scheme = space < 0 ? authorization : authorization.slice(0, space);
-      // §2.1: the auth-scheme is case-insensitive. Another scheme (Basic, DPoP…) is not a bearer token.
-      if (scheme.toLowerCase() === 'bearer') {
+      const name = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
+      // §2.1: the auth-scheme is case-insensitive. Bearer, or DPoP (RFC 9449 §7.1); another scheme carries no token.
+      const known: Scheme | undefined = name === 'bearer' ? 'Bearer' : name === 'dpop' ? 'DPoP' : undefined;
+      if (known !== undefined) {
         const credentials = space < 0 ? '' : authorization.slice(space + 1).replace(/^ +/, '');
         if (!B64TOKEN.test(credentials))
-          throw fail(400, 'invalid_request', 'the Authorization header is not a valid Bearer credential');
+          throw fail(400, 'invalid_request', `the Authorization header is not a valid ${known} credential`);
         found.push(credentials);
+        scheme = known;
       }
     }
     // §2.2: form-encoded body parameter, only with a body-carrying method (POST) and that exact content type.
@@ -326,7 +341,8 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
     // §2.3 (URI query parameter) is deliberately never read.
     if (found.length > 1) throw fail(400, 'invalid_request', 'the access token was sent by more than one method');
     if (found.length === 0) throw fail(401, undefined, 'an access token is required');
-    return found[0]!;
+    // RFC 6750 §2.2: a token in the body is a bearer token (it is the one found when the header had none).
+    return { token: found[0]!, scheme };
   }
 
   function checkScopes(claims: AccessTokenClaims, requiredScopes: readonly string[]): void {
@@ -344,6 +360,35 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
   async function verifyToken(token: string, requiredScopes: readonly string[] = []): Promise<AccessTokenClaims> {
     assertScopeTokens(requiredScopes);
     const claims = mode === 'jwt' ? await verifyJwt(token) : await verifyByIntrospection(token);
+    // RFC 9449 §7.2: without the request there is no proof to check, so a bound token is not accepted here.
+    if (claims['cnf'] !== undefined) {
+      throw fail(
+        401,
+        'invalid_token',
+        'the access token is DPoP-bound: verify the whole request (verify())',
+        undefined,
+        'DPoP',
+      );
+    }
+    checkScopes(claims, requiredScopes);
+    return claims;
+  }
+
+  /** RFC 6750 §2 and RFC 9449 §7: the token, its presentation (Bearer, or DPoP with a proof), then the scope. */
+  async function verifyRequest(request: Request, requiredScopes: readonly string[]): Promise<AccessTokenClaims> {
+    const { token, scheme } = await extractToken(request);
+    const claims = mode === 'jwt' ? await verifyJwt(token) : await verifyByIntrospection(token);
+    await checkPresentation({
+      request,
+      token,
+      scheme,
+      claims,
+      now: clock(),
+      maxAgeSeconds: dpopMaxAgeSeconds,
+      seen: seenProofs,
+      fail: (status, error, description, challengeScheme) =>
+        fail(status, error, description, undefined, challengeScheme),
+    });
     checkScopes(claims, requiredScopes);
     return claims;
   }
@@ -353,13 +398,15 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
     authorization_servers: [issuer],
     ...(options.scopesSupported ? { scopes_supported: [...options.scopesSupported] } : {}),
     bearer_methods_supported: ['header', 'body'],
+    // RFC 9728 §2: DPoP-bound tokens are accepted (RFC 9449 §7), with proofs of these algorithms.
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
     ...(options.resourceName !== undefined ? { resource_name: options.resourceName } : {}),
   };
 
   return {
     async verify(request, requiredScopes = []) {
       assertScopeTokens(requiredScopes);
-      return verifyToken(await extractToken(request), requiredScopes);
+      return verifyRequest(request, requiredScopes);
     },
     verifyToken,
     metadata: () => structuredClone(metadata),

@@ -230,6 +230,21 @@ const tokenExchange: Migration = {
 };
 
 /**
+ * RFC 9449 DPoP: clients that must send proofs (§5.2 `dpop_bound_access_tokens`, false for every
+ * existing client), and the key thumbprint access tokens (`cnf.jkt`, for introspection) and
+ * public clients' refresh token families (§5) are bound to; null: bearer, as every token so far.
+ */
+const dpop: Migration = {
+  name: '0013_dpop',
+  async up(db, dialect) {
+    const schema = schemaChanges(db, dialect);
+    await schema.addColumns('clients', 'dpop_bound_access_tokens bool not null default 0');
+    await schema.addColumns('access_tokens', 'dpop_jkt text');
+    await schema.addColumns('refresh_tokens', 'dpop_jkt text');
+  },
+};
+
+/**
  * Indexes for the cleanup of expired rows (src/store/repositories/expired-rows.ts). Partial indexes hold only the
  * rows a scan may delete at their expiry, so the scan never wades through rows kept on purpose:
  * redeemed codes (kept for replay detection) and rotated refresh tokens (kept for reuse
@@ -303,4 +318,5 @@ export const migrations: readonly Migration[] = [
   idTokenClaims,
   clientKeysAndReplay,
   tokenExchange,
+  dpop,
 ];

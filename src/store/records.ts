@@ -58,6 +58,13 @@ export interface Client {
   backchannelLogoutUri: string | null;
   /** Back-Channel Logout 1.0 §2.2: whether the client needs `sid` in logout tokens. */
   backchannelLogoutSessionRequired: boolean;
+  /**
+   * RFC 8693 policy (a Gatehouse metadata extension, `token_exchange_resources`): the registered
+   * resources this client may get tokens for by exchanging a user's access token. Empty: none.
+   */
+  tokenExchangeResources: string[];
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: the client must send a DPoP proof with every token request. */
+  dpopBoundAccessTokens: boolean;
   /** RFC 7591 §2 `jwks`: the client's public keys (private_key_jwt, RFC 7523 §2.2); null for none. */
   jwks: JwkSet | null;
   /** RFC 7591 §2 `jwks_uri`: where the client publishes its public keys (https); null for none. */
@@ -73,11 +80,6 @@ export interface Client {
    * secret itself; null for every other method.
    */
   clientSecretSealed: string | null;
-  /**
-   * RFC 8693 policy (a Gatehouse metadata extension, `token_exchange_resources`): the registered
-   * resources this client may get tokens for by exchanging a user's access token. Empty: none.
-   */
-  tokenExchangeResources: string[];
   createdAt: number;
 }
 
@@ -231,6 +233,11 @@ export interface RefreshTokenRecord {
    * a retry of the same rotation within the grace window can be answered with the same successor.
    */
   successorEncrypted: string | null;
+  /**
+   * RFC 9449 §5: the SHA-256 thumbprint of the DPoP key a public client's family is bound to;
+   * every refresh must prove that key. Absent: not bound.
+   */
+  dpopJkt?: string;
 }
 
 /**
@@ -273,6 +280,8 @@ export interface AccessTokenRecord {
   revokedAt: number | null;
   /** RFC 8693 §4.1: who acts for the subject, when the token came from a token exchange. */
   act?: Actor;
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to (`cnf.jkt`). Absent: a bearer token. */
+  dpopJkt?: string;
 }
 
 /**

@@ -45,6 +45,8 @@ export interface ClientsTable {
   backchannel_logout_session_required: IntBool;
   /** JSON string[]; added by migration 0012 with default '[]'. */
   token_exchange_resources: JsonText;
+  /** Added by migration 0013 with default 0. */
+  dpop_bound_access_tokens: IntBool;
   created_at: number;
   /** JSON JWK Set (public keys) for private_key_jwt; added by migration 0010. */
   jwks: JsonText | null;
@@ -146,6 +148,8 @@ export interface AccessTokensTable {
   revoked_at: number | null;
   /** JSON Actor (RFC 8693 §4.1), null unless the token came from a token exchange; added by migration 0012. */
   act: JsonText | null;
+  /** RFC 9449 cnf.jkt; added by migration 0013. */
+  dpop_jkt: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -165,6 +169,8 @@ export interface RefreshTokensTable {
   rotated_at: number | null;
   successor_hash: string | null;
   successor_encrypted: string | null;
+  /** RFC 9449 §5 key binding of a public client's family; added by migration 0013. */
+  dpop_jkt: string | null;
 }
 
 export interface ProtectedResourcesTable {

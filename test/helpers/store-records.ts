@@ -65,6 +65,7 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     tokenEndpointAuthSigningAlg: null,
     clientSecretSealed: null,
     tokenExchangeResources: [],
+    dpopBoundAccessTokens: false,
     createdAt: NOW,
     ...overrides,
   };

@@ -555,6 +555,8 @@ describe('Protected resource metadata (RFC 9728)', () => {
       authorization_servers: [as.issuer],
       scopes_supported: ['read', 'write'],
       bearer_methods_supported: ['header', 'body'],
+      // RFC 9449 §7: DPoP-bound tokens are accepted.
+      dpop_signing_alg_values_supported: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
       resource_name: 'Things API',
     });
     assert.equal(v.resourceMetadataUrl, METADATA_URL);
@@ -666,6 +668,7 @@ describe('Fastify adapter', () => {
         authorization_servers: [as.issuer],
         scopes_supported: ['read', 'write'],
         bearer_methods_supported: ['header', 'body'],
+        dpop_signing_alg_values_supported: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
       });
     } finally {
       await app.close();

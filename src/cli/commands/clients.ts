@@ -73,6 +73,7 @@ interface ClientCreateFlags extends StoreFlags {
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired?: boolean;
   tokenExchangeResource: string[];
+  dpopBoundAccessTokens?: boolean;
   subjectType?: string;
   jwksFile?: string;
   jwksUri?: string;
@@ -133,6 +134,10 @@ function clientCreateOptions(command: Command): Command {
       'where logout tokens are POSTed when a session ends (https, or http on a loopback host; OpenID Connect Back-Channel Logout 1.0)',
     )
     .option('--backchannel-logout-session-required', 'the client needs sid in logout tokens (they always carry it)')
+    .option(
+      '--dpop-bound-access-tokens',
+      'the client must prove a DPoP key with every token request; its tokens are bound to it (RFC 9449 §5.2)',
+    )
     .addOption(
       repeatable(
         '--token-exchange-resource <uri>',
@@ -175,10 +180,11 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     backchannel_logout_uri: flags.backchannelLogoutUri,
     backchannel_logout_session_required: flags.backchannelLogoutSessionRequired,
     subject_type: flags.subjectType,
+    token_exchange_resources: flags.tokenExchangeResource.length > 0 ? flags.tokenExchangeResource : undefined,
+    dpop_bound_access_tokens: flags.dpopBoundAccessTokens,
     jwks: flags.jwksFile !== undefined ? await readJwksFile(flags.jwksFile) : undefined,
     jwks_uri: flags.jwksUri,
     token_endpoint_auth_signing_alg: flags.tokenEndpointAuthSigningAlg,
-    token_exchange_resources: flags.tokenExchangeResource.length > 0 ? flags.tokenExchangeResource : undefined,
   };
   // Validate before touching the database, so that a typo costs nothing. The config file's
   // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri or

@@ -8,6 +8,7 @@ import { PASSWORD_ACR, idTokenSigningAlgs } from '../token/id-token.js';
 import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
 import { USER_CLAIMS_SUPPORTED } from '../users/user-claims.js';
 import { UI_LOCALES_SUPPORTED } from '../browser/page-language.js';
+import { DPOP_SIGNING_ALGS } from '../dpop/dpop-proof-jwt.js';
 import { SUPPORTED_AUTH_METHODS, TOKEN_ENDPOINT_AUTH_SIGNING_ALGS } from '../registration/client-metadata-fields.js';
 
 /** OIDC Core §2: the claims of Gatehouse's ID tokens (besides sub). */
@@ -39,6 +40,8 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS.filter((method) => method !== 'none'),
     introspection_endpoint_auth_signing_alg_values_supported: [...TOKEN_ENDPOINT_AUTH_SIGNING_ALGS],
     code_challenge_methods_supported: ['S256'],
+    // RFC 9449 §5.1: the algorithms of DPoP proofs the token endpoint (and UserInfo) accepts.
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
     // RFC 9207 §3: every authorization response carries `iss`.
     authorization_response_iss_parameter_supported: true,
     // OIDC Core §8: per client (`subject_type` metadata, src/core/users/subject-identifiers.ts).

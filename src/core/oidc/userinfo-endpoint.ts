@@ -17,7 +17,9 @@
  */
 import type { Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
-import { asciiDescription } from '../errors.js';
+import { DPOP_SIGNING_ALGS } from '../dpop/dpop-proof-jwt.js';
+import { verifyDpopProof, type DpopProofDeps, type DpopRequest } from '../dpop/dpop-proof.js';
+import { asciiDescription, InvalidDpopProof, UseDpopNonce } from '../errors.js';
 import type { Params } from '../params.js';
 import { findAccessToken, isActive, type FindAccessTokenDeps } from '../token/token-lookup.js';
 import { claimsForScopes } from '../users/user-claims.js';
@@ -29,6 +31,8 @@ export interface UserInfoRequest {
   body: Params | undefined;
   /** The URI query. */
   query: Params;
+  /** RFC 9449 §7: the DPoP proof of a request with the DPoP scheme. */
+  dpop: DpopRequest;
 }
 
 export type UserInfoResponse =
@@ -39,9 +43,19 @@ export type UserInfoResponse =
       wwwAuthenticate: string;
       /** Null when the request carried no token (RFC 6750 §3.1: no error information then). */
       body: { error: BearerErrorCode; error_description: string } | null;
+      /** RFC 9449 §9: the nonce to use, with `use_dpop_nonce` (the `DPoP-Nonce` header). */
+      dpopNonce?: string;
     };
 
-type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+type BearerErrorCode =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
+
+/** The authentication scheme a token was presented with (RFC 6750 §2.1 Bearer, RFC 9449 §7.1 DPoP). */
+type Scheme = 'Bearer' | 'DPoP';
 
 /** RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -50,6 +64,7 @@ export const USERINFO_REALM = 'gatehouse';
 
 /** What UserInfo uses: finding the access token, its user and its client (for the `sub` that client sees). */
 export type UserInfoDeps = FindAccessTokenDeps &
+  DpopProofDeps &
   Pick<ProviderContext, 'clients' | 'subjects' | 'now'> & { store: Pick<Store, 'users'> };
 
 export async function handleUserInfoRequest(
@@ -66,6 +81,8 @@ export async function handleUserInfoRequest(
   if (!found || found.kind !== 'access_token') return challenge(401, 'invalid_token', 'the access token is not valid');
   if (!isActive(found, now)) return challenge(401, 'invalid_token', 'the access token has expired or was revoked');
   const { record } = found;
+  const refused = await refusedProofOfPossession(request, extracted, record.dpopJkt, context);
+  if (refused !== undefined) return refused;
   // RFC 8707 / RFC 9068 §4: a token whose audience is another resource is not for UserInfo.
   if (!record.audience.includes(context.settings.issuer)) {
     return challenge(401, 'invalid_token', 'the access token was issued for another resource, not for this server');
@@ -82,7 +99,58 @@ export async function handleUserInfoRequest(
   return { status: 200, body: claimsForScopes(user, record.scope, context.subjects.of(client, user.id)) };
 }
 
-type Extracted = { kind: 'none' } | { kind: 'token'; token: string } | { kind: 'error'; response: UserInfoResponse };
+type Extracted =
+  | { kind: 'none' }
+  | { kind: 'token'; token: string; scheme: Scheme }
+  | { kind: 'error'; response: UserInfoResponse };
+
+/**
+ * RFC 9449 §7: a DPoP-bound token (`cnf.jkt`) is accepted only with the DPoP scheme and a valid
+ * proof of its key, whose `ath` is this token (§7.2: never as a bearer token); the DPoP scheme
+ * only with a bound token. Undefined when the presentation is right.
+ */
+async function refusedProofOfPossession(
+  request: UserInfoRequest,
+  presented: { token: string; scheme: Scheme },
+  boundTo: string | undefined,
+  context: UserInfoDeps,
+): Promise<UserInfoResponse | undefined> {
+  if (boundTo === undefined) {
+    if (presented.scheme === 'Bearer') return undefined;
+    return challenge(401, 'invalid_token', 'the access token is not DPoP-bound: present it with the Bearer scheme');
+  }
+  if (presented.scheme === 'Bearer') {
+    return challenge(
+      401,
+      'invalid_token',
+      'the access token is DPoP-bound: present it with the DPoP scheme and a DPoP proof (RFC 9449 7.2)',
+      undefined,
+      'DPoP',
+    );
+  }
+  let proof: Awaited<ReturnType<typeof verifyDpopProof>>;
+  try {
+    proof = await verifyDpopProof({ ...request.dpop, accessToken: presented.token }, context);
+  } catch (error) {
+    if (error instanceof UseDpopNonce) {
+      return challenge(401, 'use_dpop_nonce', error.description, undefined, 'DPoP', error.nonce);
+    }
+    if (error instanceof InvalidDpopProof)
+      return challenge(401, 'invalid_dpop_proof', error.description, undefined, 'DPoP');
+    throw error;
+  }
+  if (proof === undefined) return challenge(401, 'invalid_dpop_proof', 'a DPoP proof is required', undefined, 'DPoP');
+  if (proof.jkt !== boundTo) {
+    return challenge(
+      401,
+      'invalid_dpop_proof',
+      'the DPoP proof is signed by another key than the token is bound to',
+      undefined,
+      'DPoP',
+    );
+  }
+  return undefined;
+}
 
 function extractToken(request: UserInfoRequest): Extracted {
   const invalid = (description: string): Extracted => ({
@@ -94,15 +162,18 @@ function extractToken(request: UserInfoRequest): Extracted {
   }
 
   let fromHeader: string | undefined;
+  let headerScheme: Scheme = 'Bearer';
   const header = request.authorization;
   if (header !== undefined) {
     const space = header.indexOf(' ');
     const scheme = space < 0 ? header : header.slice(0, space);
-    // RFC 9110 §11.1: the scheme is case-insensitive. Another scheme carries no bearer token.
-    if (scheme.toLowerCase() === 'bearer') {
+    // RFC 9110 §11.1: the scheme is case-insensitive. Another scheme carries no token.
+    const known: Scheme | undefined = { bearer: 'Bearer' as const, dpop: 'DPoP' as const }[scheme.toLowerCase()];
+    if (known !== undefined) {
       const credentials = space < 0 ? '' : header.slice(space + 1).trim();
-      if (!B64TOKEN.test(credentials)) return invalid('the Authorization header is not a valid Bearer credential');
+      if (!B64TOKEN.test(credentials)) return invalid(`the Authorization header is not a valid ${known} credential`);
       fromHeader = credentials;
+      headerScheme = known;
     }
   }
 
@@ -117,8 +188,9 @@ function extractToken(request: UserInfoRequest): Extracted {
       'the access token was sent both in the Authorization header and in the body; use one method (RFC 6750 2)',
     );
   }
-  const token = fromHeader ?? fromBody;
-  return token === undefined ? { kind: 'none' } : { kind: 'token', token };
+  if (fromHeader !== undefined) return { kind: 'token', token: fromHeader, scheme: headerScheme };
+  // RFC 6750 §2.2: a token in the form body is a bearer token.
+  return fromBody === undefined ? { kind: 'none' } : { kind: 'token', token: fromBody, scheme: 'Bearer' };
 }
 
 function challenge(status: 401, error: null): UserInfoResponse;
@@ -127,22 +199,35 @@ function challenge(
   error: BearerErrorCode,
   description: string,
   scope?: string,
+  scheme?: Scheme,
+  dpopNonce?: string,
 ): UserInfoResponse;
 function challenge(
   status: 400 | 401 | 403,
   error: BearerErrorCode | null,
   description = '',
   scope?: string,
+  scheme: Scheme = 'Bearer',
+  dpopNonce?: string,
 ): UserInfoResponse {
   const params = [`realm="${USERINFO_REALM}"`];
-  if (error === null) return { status, wwwAuthenticate: `Bearer ${params.join(', ')}`, body: null };
+  // RFC 9449 §7.1: without a token, both schemes are offered; the DPoP one names its algorithms.
+  if (error === null) {
+    return {
+      status,
+      wwwAuthenticate: `Bearer ${params.join(', ')}, DPoP ${params.join(', ')}, algs="${DPOP_SIGNING_ALGS.join(' ')}"`,
+      body: null,
+    };
+  }
+  if (scheme === 'DPoP') params.push(`algs="${DPOP_SIGNING_ALGS.join(' ')}"`);
   // asciiDescription leaves out `"` and `\`, so the value needs no escaping in a quoted-string.
   const errorDescription = asciiDescription(description);
   params.push(`error="${error}"`, `error_description="${errorDescription}"`);
   if (scope !== undefined) params.push(`scope="${scope}"`);
   return {
     status,
-    wwwAuthenticate: `Bearer ${params.join(', ')}`,
+    wwwAuthenticate: `${scheme} ${params.join(', ')}`,
     body: { error, error_description: errorDescription },
+    ...(dpopNonce !== undefined ? { dpopNonce } : {}),
   };
 }

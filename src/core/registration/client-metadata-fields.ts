@@ -37,12 +37,14 @@ export const CLIENT_METADATA_FIELDS = [
   'post_logout_redirect_uris',
   'backchannel_logout_uri',
   'backchannel_logout_session_required',
+  // Gatehouse: the resources a client may exchange a user's token for (RFC 8693 policy).
+  'token_exchange_resources',
+  // RFC 9449 §5.2.
+  'dpop_bound_access_tokens',
   // RFC 7591 §2 and OpenID Connect Dynamic Client Registration §2: keys for RFC 7523 §2.2 client authentication.
   'jwks',
   'jwks_uri',
   'token_endpoint_auth_signing_alg',
-  // Gatehouse: the resources a client may exchange a user's token for (RFC 8693 policy).
-  'token_exchange_resources',
 ] as const;
 
 /**
@@ -101,11 +103,13 @@ export interface ValidatedClientMetadata {
   post_logout_redirect_uris: string[];
   backchannel_logout_uri: string | undefined;
   backchannel_logout_session_required: boolean;
+  /** RFC 8693 policy: empty unless the client has the token exchange grant. */
+  token_exchange_resources: string[];
+  /** RFC 9449 §5.2 (default false). */
+  dpop_bound_access_tokens: boolean;
   /** RFC 7591 §2: public keys only; never with jwks_uri. */
   jwks: JwkSet | undefined;
   jwks_uri: string | undefined;
   /** One of ASSERTION_SIGNING_ALGS for the client's method; undefined: any of them. */
   token_endpoint_auth_signing_alg: string | undefined;
-  /** RFC 8693 policy: empty unless the client has the token exchange grant. */
-  token_exchange_resources: string[];
 }

@@ -58,6 +58,14 @@ function optionalStringArray(metadata: Record<string, unknown>, field: string): 
   });
 }
 
+function optionalBoolean(metadata: Record<string, unknown>, field: string): boolean | undefined {
+  const value = metadata[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean')
+    throw new ClientMetadataError(field, `${field} must be a boolean, not ${describe(value)}`);
+  return value;
+}
+
 const unique = (values: string[]): string[] => [...new Set(values)];
 
 /**
@@ -236,18 +244,12 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
       `id_token_signed_response_alg "${idTokenAlg}" is not supported; use ${ID_TOKEN_SIGNING_ALGS.join(' or ')}, or leave it unset for the server's default (RS256)`,
     );
   }
-  const idTokenClaimsRaw = input['id_token_claims'];
-  if (idTokenClaimsRaw !== undefined && idTokenClaimsRaw !== null && typeof idTokenClaimsRaw !== 'boolean') {
-    throw new ClientMetadataError(
-      'id_token_claims',
-      `id_token_claims must be a boolean, not ${describe(idTokenClaimsRaw)}`,
-    );
-  }
+  const idTokenClaims = optionalBoolean(input, 'id_token_claims');
 
   const subjectType = validateSubjectType(input, redirectUris);
   const logout = validateLogoutMetadata(input, usesCode, isPublic, outbound);
-  const keys = validateClientKeyMetadata(input, authMethod, outbound, optionalString);
   const exchangeResources = optionalStringArray(input, 'token_exchange_resources') ?? [];
+  const keys = validateClientKeyMetadata(input, authMethod, outbound, optionalString);
 
   return {
     client_id: clientId,
@@ -260,11 +262,13 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
     scope,
     require_pkce: requirePkce,
     id_token_signed_response_alg: idTokenAlg as ValidatedClientMetadata['id_token_signed_response_alg'],
-    id_token_claims: idTokenClaimsRaw ?? undefined,
+    id_token_claims: idTokenClaims,
     subject_type: subjectType,
     ...logout,
-    ...keys,
     token_exchange_resources: validateTokenExchangeResources(exchangeResources, grantTypes, isPublic),
+    ...keys,
+    // RFC 9449 §5.2: every token request of this client must carry a DPoP proof (default false).
+    dpop_bound_access_tokens: optionalBoolean(input, 'dpop_bound_access_tokens') ?? false,
   };
 }
 

@@ -20,10 +20,11 @@ type ShownWhenSet =
   | 'post_logout_redirect_uris'
   | 'backchannel_logout_uri'
   | 'backchannel_logout_session_required'
+  | 'token_exchange_resources'
+  | 'dpop_bound_access_tokens'
   | 'jwks'
   | 'jwks_uri'
-  | 'token_endpoint_auth_signing_alg'
-  | 'token_exchange_resources';
+  | 'token_endpoint_auth_signing_alg';
 
 /**
  * The display form of a client (RFC 7591 §3.2.1 names): its validated metadata, never the secret
@@ -83,11 +84,12 @@ export async function registerClient(
     postLogoutRedirectUris: validated.post_logout_redirect_uris,
     backchannelLogoutUri: validated.backchannel_logout_uri ?? null,
     backchannelLogoutSessionRequired: validated.backchannel_logout_session_required,
+    tokenExchangeResources: validated.token_exchange_resources,
+    dpopBoundAccessTokens: validated.dpop_bound_access_tokens,
     jwks: validated.jwks ?? null,
     jwksUri: validated.jwks_uri ?? null,
     tokenEndpointAuthSigningAlg: validated.token_endpoint_auth_signing_alg ?? null,
     clientSecretSealed: null,
-    tokenExchangeResources: validated.token_exchange_resources,
     createdAt: options.now,
   };
   const secret = clientSecret ?? validated.client_secret;
@@ -135,13 +137,14 @@ export function clientToMetadata(client: Client): ClientMetadataView {
           backchannel_logout_session_required: client.backchannelLogoutSessionRequired,
         }
       : {}),
+    ...(client.tokenExchangeResources.length > 0
+      ? { token_exchange_resources: [...client.tokenExchangeResources] }
+      : {}),
+    ...(client.dpopBoundAccessTokens ? { dpop_bound_access_tokens: true } : {}),
     ...(client.jwks !== null ? { jwks: client.jwks } : {}),
     ...(client.jwksUri !== null ? { jwks_uri: client.jwksUri } : {}),
     ...(client.tokenEndpointAuthSigningAlg !== null
       ? { token_endpoint_auth_signing_alg: client.tokenEndpointAuthSigningAlg }
-      : {}),
-    ...(client.tokenExchangeResources.length > 0
-      ? { token_exchange_resources: [...client.tokenExchangeResources] }
       : {}),
     client_id_issued_at: Math.floor(client.createdAt / 1000),
   };

@@ -30,6 +30,8 @@ export interface AccessTokenRequest extends TokenAuthorization {
   now: number;
   /** RFC 8693 §4.1: who acts for the subject (token exchange only). */
   act?: Actor;
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to. */
+  dpopJkt?: string;
 }
 
 /** An access token whose record is stored and whose key is chosen, not yet signed. */
@@ -60,6 +62,8 @@ export async function prepareAccessToken(
   };
   if (request.authTime !== null) claims['auth_time'] = Math.floor(request.authTime / 1000);
   if (request.act !== undefined) claims['act'] = request.act;
+  // RFC 9449 §6.1 (RFC 7800 §3.1): the confirmation of the key the token is bound to.
+  if (request.dpopJkt !== undefined) claims['cnf'] = { jkt: request.dpopJkt };
   const record: AccessTokenRecord = {
     jti,
     grantId: request.grantId,
@@ -72,6 +76,7 @@ export async function prepareAccessToken(
     expiresAt: exp * 1000,
     revokedAt: null,
     ...(request.act !== undefined ? { act: request.act } : {}),
+    ...(request.dpopJkt !== undefined ? { dpopJkt: request.dpopJkt } : {}),
   };
   await store.accessTokens.create(record);
   return {

@@ -7,7 +7,8 @@ import type { Params } from '../params.js';
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** RFC 9449 §5: `DPoP` for a token bound to a DPoP key. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope?: string;
   refresh_token?: string;
@@ -33,5 +34,11 @@ export interface GrantHandler<D> {
   readonly allowedParams: readonly string[];
   /** Parameters of `allowedParams` this grant lets repeat (RFC 8707 §2: `resource`). */
   readonly repeatableParams?: readonly string[];
-  handle(params: Params, client: Client, context: D): Promise<TokenResponse>;
+  handle(params: Params, client: Client, context: D, binding: TokenBinding): Promise<TokenResponse>;
+}
+
+/** What the token endpoint proved about the request, besides the client: the key the tokens are bound to. */
+export interface TokenBinding {
+  /** RFC 9449 §6.1: the SHA-256 thumbprint of the DPoP proof's key; undefined without a proof (bearer tokens). */
+  dpopJkt: string | undefined;
 }

@@ -68,7 +68,12 @@ async function describe(
     iat: Math.floor(record.createdAt / 1000),
     iss: context.settings.issuer,
     ...(audience.length > 0 ? { aud: audience.length === 1 ? audience[0] : audience } : {}),
-    token_type: found.kind === 'access_token' ? 'Bearer' : 'refresh_token',
+    token_type:
+      found.kind === 'refresh_token' ? 'refresh_token' : found.record.dpopJkt !== undefined ? 'DPoP' : 'Bearer',
+    // RFC 9449 §6.2: the key a DPoP-bound access token is bound to.
+    ...(found.kind === 'access_token' && found.record.dpopJkt !== undefined
+      ? { cnf: { jkt: found.record.dpopJkt } }
+      : {}),
     // RFC 8693 §4.1: the actor of an exchanged token, as its JWT carries it.
     ...(found.kind === 'access_token' && found.record.act !== undefined ? { act: found.record.act } : {}),
   };

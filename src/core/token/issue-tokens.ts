@@ -19,6 +19,8 @@ export interface TokenIssue extends TokenAuthorization {
   grantType: string;
   /** RFC 8693 §4.1: who acts for the subject (token exchange only). */
   act?: Actor;
+  /** RFC 9449 §6.1: the DPoP key the access token is bound to (`cnf.jkt`, token_type DPoP). */
+  dpopJkt: string | undefined;
 }
 
 /** Tokens whose records are stored and whose keys are chosen, but which are not signed yet. */
@@ -63,6 +65,7 @@ export async function prepareTokens(issue: TokenIssue, context: IssueTokensDeps,
       ttlSeconds: settings.accessTokenTtlSeconds,
       now,
       ...(issue.act !== undefined ? { act: issue.act } : {}),
+      ...(issue.dpopJkt !== undefined ? { dpopJkt: issue.dpopJkt } : {}),
     },
     context.keys,
     context.store,
@@ -103,7 +106,7 @@ export async function prepareTokens(issue: TokenIssue, context: IssueTokensDeps,
       const token = await accessToken.sign();
       const response: TokenResponse = {
         access_token: token,
-        token_type: 'Bearer',
+        token_type: issue.dpopJkt !== undefined ? 'DPoP' : 'Bearer',
         expires_in: accessToken.expiresIn,
         scope: formatScope(issue.scope),
       };

@@ -18,7 +18,7 @@ import { randomToken, sha256Base64Url } from '../secrets.js';
 /** What every refresh token of one family shares (the stored record's family fields). */
 export type RefreshTokenFamily = Pick<
   RefreshTokenRecord,
-  'grantId' | 'flowId' | 'clientId' | 'userId' | 'scope' | 'resources' | 'authTime' | 'familyExpiresAt'
+  'grantId' | 'flowId' | 'clientId' | 'userId' | 'scope' | 'resources' | 'authTime' | 'familyExpiresAt' | 'dpopJkt'
 >;
 
 /** Builds the record of a new refresh token of `family` (a fresh random one unless given), with its idle expiry. */
@@ -58,6 +58,8 @@ export async function issueFirstRefreshToken(
 }
 
 export function familyOf(record: RefreshTokenRecord): RefreshTokenFamily {
-  const { grantId, flowId, clientId, userId, scope, resources, authTime, familyExpiresAt } = record;
-  return { grantId, flowId, clientId, userId, scope, resources, authTime, familyExpiresAt };
+  const { grantId, flowId, clientId, userId, scope, resources, authTime, familyExpiresAt, dpopJkt } = record;
+  const family = { grantId, flowId, clientId, userId, scope, resources, authTime, familyExpiresAt };
+  // RFC 9449 §5: the successors of a bound token are bound to the same key.
+  return dpopJkt === undefined ? family : { ...family, dpopJkt };
 }

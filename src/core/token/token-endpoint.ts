@@ -12,14 +12,25 @@ import {
   type ClientAuthenticationDeps,
   type ClientAuthenticationRequest,
 } from '../clients/client-authentication.js';
-import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
+import { verifyDpopProof, type DpopProofDeps, type DpopRequest } from '../dpop/dpop-proof.js';
+import {
+  InvalidClient,
+  InvalidDpopProof,
+  InvalidRequest,
+  OAuthError,
+  UnauthorizedClient,
+  UnsupportedGrantType,
+} from '../errors.js';
 import type { TokenResponse } from './grant-handler.js';
 import { GRANT_HANDLERS, type GrantDeps } from './grants/grant-registry.js';
 
-export type TokenRequest = ClientAuthenticationRequest;
+export interface TokenRequest extends ClientAuthenticationRequest {
+  /** RFC 9449 §5: the request's DPoP proof (its header undefined when none was sent). */
+  dpop: DpopRequest;
+}
 
-/** What the token endpoint uses: client authentication, the grants', and a fresh read of a client it must not trust from the cache. */
-export type TokenEndpointDeps = ClientAuthenticationDeps & GrantDeps;
+/** What the token endpoint uses: client authentication, the grants', DPoP proofs, and a fresh read of a client it must not trust from the cache. */
+export type TokenEndpointDeps = ClientAuthenticationDeps & GrantDeps & DpopProofDeps;
 
 export async function handleTokenRequest(request: TokenRequest, context: TokenEndpointDeps): Promise<TokenResponse> {
   const { params } = request;
@@ -35,8 +46,15 @@ export async function handleTokenRequest(request: TokenRequest, context: TokenEn
     if (!client.grantTypes.includes(grantType)) {
       throw new UnauthorizedClient(`this client is not allowed to use the ${grantType} grant`);
     }
+    // RFC 9449 §5: a valid proof binds the tokens to its key; §5.2: some clients must send one.
+    const proof = await verifyDpopProof(request.dpop, context);
+    if (proof === undefined && client.dpopBoundAccessTokens) {
+      throw new InvalidDpopProof(
+        'this client must send a DPoP proof with every token request (dpop_bound_access_tokens)',
+      );
+    }
     try {
-      return await handler.handle(params.only(handler.allowedParams), client, context);
+      return await handler.handle(params.only(handler.allowedParams), client, context, { dpopJkt: proof?.jkt });
     } catch (error) {
       // A client deleted on another instance may still be in this instance's cache for up to its
       // TTL; then the store refuses to write tokens for it (foreign keys). That is

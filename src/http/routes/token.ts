@@ -6,12 +6,23 @@
 import type { FastifyInstance } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { handleTokenRequest } from '../../core/token/token-endpoint.js';
+import { currentDpopNonce } from '../../core/dpop/dpop-nonce.js';
 import { sendOAuthJson } from '../error-responses.js';
 import { clientAuthenticationInput } from '../request-input.js';
 
 export function registerTokenRoutes(app: FastifyInstance, context: ProviderContext): void {
   app.post(ENDPOINT_PATHS.token, { config: { responseKind: 'json' } }, async (request, reply) => {
-    const response = await handleTokenRequest(clientAuthenticationInput(request, ENDPOINT_PATHS.token), context);
+    const response = await handleTokenRequest(
+      {
+        ...clientAuthenticationInput(request, ENDPOINT_PATHS.token),
+        // RFC 9449 §4.3 check 9: htu is the endpoint as the client addressed it, as published in discovery.
+        dpop: { header: request.headers.dpop, method: 'POST', url: context.settings.issuer + ENDPOINT_PATHS.token },
+      },
+      context,
+    );
+    // RFC 9449 §8.2: with nonces required, every answer hands out the current one.
+    if (context.settings.dpopNonceRequired)
+      reply.header('dpop-nonce', currentDpopNonce(context.settings.secret, context.now()));
     return sendOAuthJson(reply, 200, response);
   });
 }

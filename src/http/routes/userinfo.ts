@@ -18,11 +18,18 @@ export function registerUserInfoRoutes(app: FastifyInstance, context: ProviderCo
         // Only form bodies are parsed (src/http/app.ts); a POST without a body has none.
         body: optionalFormParams(request),
         query: queryParams(request),
+        // RFC 9449 §7.1: the proof's htu is UserInfo as published in discovery.
+        dpop: {
+          header: request.headers.dpop,
+          method: request.method,
+          url: context.settings.issuer + ENDPOINT_PATHS.userinfo,
+        },
       },
       context,
     );
     if (response.status === 200) return sendOAuthJson(reply, 200, response.body);
     reply.header('www-authenticate', response.wwwAuthenticate);
+    if (response.dpopNonce !== undefined) reply.header('dpop-nonce', response.dpopNonce);
     if (response.body !== null) return sendOAuthJson(reply, response.status, response.body);
     return reply.code(response.status).header('cache-control', 'no-store').header('pragma', 'no-cache').send();
   }

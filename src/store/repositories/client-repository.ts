@@ -136,11 +136,12 @@ const CLIENT = rowCodec<Client, 'clients'>('clients', {
   postLogoutRedirectUris: stringArray,
   backchannelLogoutUri: true,
   backchannelLogoutSessionRequired: intBool,
+  tokenExchangeResources: stringArray,
+  dpopBoundAccessTokens: intBool,
   jwks: optionalJwks,
   jwksUri: true,
   tokenEndpointAuthSigningAlg: true,
   clientSecretSealed: true,
-  tokenExchangeResources: stringArray,
   createdAt: true,
 });
 const USER = rowCodec<User, 'users'>('users', {

@@ -64,6 +64,12 @@ function isActor(value: unknown): value is Actor {
   return typeof sub === 'string' && (act === undefined || isActor(act));
 }
 
+/** An optional string, absent as NULL (and NULL read back as an absent field). */
+export const optionalText: FieldCodec<string | undefined, string | null> = {
+  encode: (value) => value ?? null,
+  decode: (value) => value ?? undefined,
+};
+
 /** A boolean as 0/1. */
 export const intBool: FieldCodec<boolean, IntBool> = {
   encode: (value) => (value ? 1 : 0),

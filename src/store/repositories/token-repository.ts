@@ -6,7 +6,7 @@ import type { Selectable } from 'kysely';
 import type { AccessTokenRecord, RefreshTokenRecord, RotateRefreshTokenResult } from '../records.js';
 import type { RefreshTokensTable } from '../schema.js';
 import type { Executor } from '../executor.js';
-import { GRANT_TERMS, optionalActor, rowCodec, stringArray, type RowCodec } from './row-codec.js';
+import { GRANT_TERMS, optionalActor, optionalText, rowCodec, stringArray, type RowCodec } from './row-codec.js';
 import { firstRecord, listRecords, revokeRows, type SelectAll } from './row-queries.js';
 
 export interface AccessTokenRepository {
@@ -120,6 +120,7 @@ const ACCESS_TOKEN = rowCodec<AccessTokenRecord, 'access_tokens'>('access_tokens
   expiresAt: true,
   revokedAt: true,
   act: optionalActor,
+  dpopJkt: optionalText,
 });
 const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_tokens', {
   tokenHash: true,
@@ -133,6 +134,7 @@ const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_to
   rotatedAt: true,
   successorHash: true,
   successorEncrypted: true,
+  dpopJkt: optionalText,
 });
 
 const ACCESS_TOKEN_BY_JTI = ACCESS_TOKEN.selectWhere('"jti" = ?');

@@ -13,7 +13,7 @@ import { verifyCodeVerifier } from '../../pkce.js';
 import { audienceFor, requestedResources } from '../../resources/resource-indicators.js';
 import { sha256Base64Url } from '../../secrets.js';
 import { isSubset } from '../../scope.js';
-import type { GrantHandler, TokenResponse } from '../grant-handler.js';
+import type { GrantHandler, TokenBinding, TokenResponse } from '../grant-handler.js';
 import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
 import { issueFirstRefreshToken } from '../refresh-token-family.js';
 
@@ -41,8 +41,13 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
    * gets 503 temporarily_unavailable and its code stays redeemable, instead of a code that is
    * consumed although no token exists (or tokens that exist while the code can be used again).
    */
-  async handle(params: Params, client: Client, context: AuthorizationCodeGrantDeps): Promise<TokenResponse> {
-    const prepared = await atomically(context, (transactional) => redeemCode(params, client, transactional));
+  async handle(
+    params: Params,
+    client: Client,
+    context: AuthorizationCodeGrantDeps,
+    binding: TokenBinding,
+  ): Promise<TokenResponse> {
+    const prepared = await atomically(context, (transactional) => redeemCode(params, client, binding, transactional));
     // Signed after the commit (see prepareTokens): the transaction is not held open across it.
     return prepared.sign();
   },
@@ -60,6 +65,7 @@ const UNREDEEMABLE = 'code is invalid, expired, already used, or was issued to a
 async function redeemCode(
   params: Params,
   client: Client,
+  binding: TokenBinding,
   context: AuthorizationCodeGrantDeps,
 ): Promise<PreparedTokens> {
   const codeHash = sha256Base64Url(params.require('code'));
@@ -120,6 +126,11 @@ async function redeemCode(
           scope: stored.scope,
           resources: stored.resources,
           authTime: stored.authTime,
+          // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key (a
+          // confidential client's are bound to it by its authentication already).
+          ...(client.tokenEndpointAuthMethod === 'none' && binding.dpopJkt !== undefined
+            ? { dpopJkt: binding.dpopJkt }
+            : {}),
         },
         context,
         now,
@@ -139,6 +150,7 @@ async function redeemCode(
       sid,
       refreshToken,
       grantType: 'authorization_code',
+      dpopJkt: binding.dpopJkt,
     },
     context,
     now,

@@ -9,7 +9,7 @@ import { InvalidScope, UnauthorizedClient } from '../../errors.js';
 import type { Params } from '../../params.js';
 import { audienceFor, requestedResources } from '../../resources/resource-indicators.js';
 import { allowedScope, parseScope } from '../../scope.js';
-import type { GrantHandler, TokenResponse } from '../grant-handler.js';
+import type { GrantHandler, TokenBinding, TokenResponse } from '../grant-handler.js';
 import { issueTokens, type IssueTokensDeps } from '../issue-tokens.js';
 
 const USER_SCOPES = new Set(['openid', 'offline_access']);
@@ -23,7 +23,12 @@ export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = 
   allowedParams: ['scope', 'resource'],
   repeatableParams: ['resource'],
 
-  async handle(params: Params, client: Client, context: ClientCredentialsGrantDeps): Promise<TokenResponse> {
+  async handle(
+    params: Params,
+    client: Client,
+    context: ClientCredentialsGrantDeps,
+    binding: TokenBinding,
+  ): Promise<TokenResponse> {
     // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
     if (client.tokenEndpointAuthMethod === 'none')
       throw new UnauthorizedClient('public clients cannot use client_credentials');
@@ -47,6 +52,7 @@ export const clientCredentialsGrant: GrantHandler<ClientCredentialsGrantDeps> = 
         sid: null,
         refreshToken: null,
         grantType: 'client_credentials',
+        dpopJkt: binding.dpopJkt,
       },
       context,
       context.now(),

@@ -12,7 +12,7 @@ import { randomToken, sha256Base64Url } from '../../secrets.js';
 import { isSubset, parseScope } from '../../scope.js';
 import { familyOf, newRefreshToken } from '../refresh-token-family.js';
 import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
-import type { GrantHandler, TokenResponse } from '../grant-handler.js';
+import type { GrantHandler, TokenBinding, TokenResponse } from '../grant-handler.js';
 
 /**
  * What the refresh grant uses, in one transaction: the presented token's family and grant, the
@@ -37,12 +37,19 @@ export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
    * failure in between leaves the presented token unrotated (the client retries it after the
    * 503), never rotated to a successor the client did not receive.
    */
-  async handle(params: Params, client: Client, context: RefreshTokenGrantDeps): Promise<TokenResponse> {
+  async handle(
+    params: Params,
+    client: Client,
+    context: RefreshTokenGrantDeps,
+    binding: TokenBinding,
+  ): Promise<TokenResponse> {
     // The successor is drawn and sealed, and the tokens signed, outside the transaction: that
     // crypto is asynchronous, and a transaction held open across it would, on SQLite, hold the
     // only connection and stall every other request's queries meanwhile (see prepareTokens).
     const successor = await newSuccessor(context);
-    const prepared = await atomically(context, (transactional) => refresh(params, client, successor, transactional));
+    const prepared = await atomically(context, (transactional) =>
+      refresh(params, client, binding, successor, transactional),
+    );
     return prepared.sign();
   },
 };
@@ -61,6 +68,7 @@ async function newSuccessor(context: Pick<ProviderContext, 'keys'>): Promise<Suc
 async function refresh(
   params: Params,
   client: Client,
+  binding: TokenBinding,
   successor: Successor,
   context: RefreshTokenGrantDeps,
 ): Promise<PreparedTokens> {
@@ -78,6 +86,14 @@ async function refresh(
   // presented again after it would have expired is still reuse, and the family it was
   // rotated into (perhaps by whoever stole it) must be revoked (RFC 9700 §4.14.2).
   if (stored.rotatedAt === null && stored.expiresAt <= now) throw new InvalidGrant('refresh token has expired');
+  // RFC 9449 §5: a bound family is refreshed only with a proof of its key.
+  if (stored.dpopJkt !== undefined && stored.dpopJkt !== binding.dpopJkt) {
+    throw new InvalidGrant(
+      binding.dpopJkt === undefined
+        ? 'refresh token is bound to a DPoP key: send a DPoP proof of that key'
+        : 'refresh token is bound to another DPoP key',
+    );
+  }
 
   // RFC 6749 §6: the scope may shrink, never grow beyond what the resource owner granted.
   const requestedScope = parseScope(params.get('scope'));
@@ -103,6 +119,7 @@ async function refresh(
       sid: grant.sid,
       refreshToken,
       grantType: 'refresh_token',
+      dpopJkt: binding.dpopJkt,
     },
     context,
     now,

@@ -17,7 +17,7 @@ import { InvalidRequest, InvalidScope, InvalidTarget } from '../../errors.js';
 import type { Params } from '../../params.js';
 import { requestedResources } from '../../resources/resource-indicators.js';
 import { parseScope } from '../../scope.js';
-import type { GrantHandler, TokenResponse } from '../grant-handler.js';
+import type { GrantHandler, TokenBinding, TokenResponse } from '../grant-handler.js';
 import { issueTokens, type IssueTokensDeps } from '../issue-tokens.js';
 import { findAccessToken, isActive, subjectOfToken, type FindAccessTokenDeps } from '../token-lookup.js';
 import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '../token-types.js';
@@ -48,7 +48,12 @@ export const tokenExchangeGrant: GrantHandler<TokenExchangeGrantDeps> = {
   ],
   repeatableParams: ['resource', 'audience'],
 
-  async handle(params: Params, client: Client, context: TokenExchangeGrantDeps): Promise<TokenResponse> {
+  async handle(
+    params: Params,
+    client: Client,
+    context: TokenExchangeGrantDeps,
+    binding: TokenBinding,
+  ): Promise<TokenResponse> {
     const now = context.now();
     // RFC 8693 §2.1: requested_token_type is optional; Gatehouse issues access tokens (JWTs).
     const requestedType = params.get('requested_token_type');
@@ -86,6 +91,7 @@ export const tokenExchangeGrant: GrantHandler<TokenExchangeGrantDeps> = {
         refreshToken: null,
         grantType: TOKEN_EXCHANGE_GRANT_TYPE,
         act,
+        dpopJkt: binding.dpopJkt,
       },
       context,
       now,
