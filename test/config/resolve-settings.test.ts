@@ -389,6 +389,8 @@ describe('settings schema (src/config/settings-schema.ts)', () => {
         backchannelLogoutTimeoutMs: 5000,
         outboundAllowPrivateAddresses: false,
         outboundMaxResponseBytes: 64 * 1024,
+        dpopProofMaxAgeSeconds: 60,
+        dpopNonceRequired: false,
         clientCacheTtlSeconds: 5,
         cleanupIntervalSeconds: 60,
         clientAssertionMaxLifetimeSeconds: 300,
