@@ -73,7 +73,7 @@ function clientCreateOptions(command: Command): Command {
     .addOption(
       repeatable(
         '--grant-type <type>',
-        'authorization_code, refresh_token or client_credentials (repeatable; default: authorization_code refresh_token)',
+        'authorization_code, refresh_token, client_credentials or urn:ietf:params:oauth:grant-type:device_code (repeatable; default: authorization_code refresh_token)',
       ),
     )
     .option('--public', 'a public client (native or browser app): no secret, token_endpoint_auth_method none')

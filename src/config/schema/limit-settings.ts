@@ -136,6 +136,19 @@ export const LIMIT_SETTINGS = {
           { freeAttempts: 300, backoffBaseMs: 1000, lockAfter: 400, lockSeconds: 600 },
           'unfinished interactions per IP address',
         ),
+        // RFC 8628 §5.1: a user code has about 34.5 bits (8 characters of 20); guessing one is
+        // limited per address (typos allowed, then doubling delays, a lock after 20 misses)
+        // and over all addresses (delays only, never a lock that would keep every user out).
+        user_code_ip: limit(
+          'userCodeIp',
+          { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 20, lockSeconds: 900 },
+          'unknown user codes entered per IP address (RFC 8628)',
+        ),
+        user_code_global: limit(
+          'userCodeGlobal',
+          { freeAttempts: 1000, backoffBaseMs: 100, lockAfter: 1_000_000, lockSeconds: 60 },
+          'unknown user codes entered, all addresses (RFC 8628)',
+        ),
       },
       { additionalProperties: false },
     ),

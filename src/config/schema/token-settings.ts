@@ -64,6 +64,20 @@ export const TOKEN_SETTINGS = {
     unit: ' (seconds)',
     doc: 'time to sign in and consent (s)',
   }),
+  // RFC 8628 §3.2: expires_in of the device code; §5.1 wants it short, as the user code is short.
+  device_code_ttl_seconds: setting(int(60, 3600), {
+    setting: 'deviceCodeTtlSeconds',
+    default: 600,
+    unit: ' (seconds)',
+    doc: 'device code and user code lifetime (s; RFC 8628)',
+  }),
+  // RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the default."
+  device_code_interval_seconds: setting(int(1, 60), {
+    setting: 'deviceCodeIntervalSeconds',
+    default: 5,
+    unit: ' (seconds)',
+    doc: 'seconds a device waits between polls (RFC 8628 `interval`)',
+  }),
   refresh_token_idle_ttl_seconds: setting(int(60, 3660 * 86400), {
     setting: 'refreshTokenIdleTtlSeconds',
     default: 14 * 24 * 3600,

@@ -75,6 +75,8 @@ const LIMIT_SETTING: Record<LimitScope, keyof GatehouseSettings['limits']> = {
   client_id: 'clientId',
   client_ip: 'clientIp',
   interaction_ip: 'interactionIp',
+  user_code_ip: 'userCodeIp',
+  user_code_global: 'userCodeGlobal',
 };
 
 /** The counter key of a subject: readable, except long subjects (a pasted novel as username). */
@@ -184,7 +186,7 @@ function deviceNonceFor(
 
 export type LoginAttempt =
   | { limited: true; retryAfterSeconds: number }
-  | { limited: false; finish(succeeded: boolean, flowId: string): Promise<void> };
+  | { limited: false; finish(succeeded: boolean, flowId: string | null): Promise<void> };
 
 /**
  * Counts one sign-in attempt before the password is checked, or refuses it (nothing counted)

@@ -11,7 +11,7 @@
  * stolen token replayed after the window, or after the successor was used, still trips reuse
  * detection.
  */
-import type { RefreshTokenRecord, Store } from '../../store/store.js';
+import type { Client, RefreshTokenRecord, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { randomToken, sha256Base64Url } from '../secrets.js';
 
@@ -55,6 +55,23 @@ export async function issueFirstRefreshToken(
   );
   await context.store.refreshTokens.create(record);
   return token;
+}
+
+/**
+ * RFC 6749 §1.5 / OIDC Core §11: the first refresh token of a user's authorization (code or
+ * device grant) when the client may use the refresh_token grant and, for OpenID requests, the
+ * user granted offline access; null otherwise.
+ */
+export async function firstRefreshTokenFor(
+  client: Client,
+  family: Omit<RefreshTokenFamily, 'familyExpiresAt'>,
+  context: Pick<ProviderContext, 'settings'> & { store: Pick<Store, 'refreshTokens'> },
+  now: number,
+): Promise<string | null> {
+  const wanted =
+    client.grantTypes.includes('refresh_token') &&
+    (!family.scope.includes('openid') || family.scope.includes('offline_access'));
+  return wanted ? issueFirstRefreshToken(family, context, now) : null;
 }
 
 export function familyOf(record: RefreshTokenRecord): RefreshTokenFamily {

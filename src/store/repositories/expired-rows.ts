@@ -69,6 +69,7 @@ export interface CleanupCounts {
   interactions: number;
   logout_deliveries: number;
   audit_events: number;
+  device_codes: number;
 }
 
 export type CleanupResult =
@@ -102,6 +103,7 @@ export function emptyCounts(): CleanupCounts {
     interactions: 0,
     logout_deliveries: 0,
     audit_events: 0,
+    device_codes: 0,
   };
 }
 
@@ -155,14 +157,15 @@ interface ExpiredRows {
     | 'refresh_tokens'
     | 'authorization_codes'
     | 'logout_deliveries'
-    | 'audit_events';
+    | 'audit_events'
+    | 'device_codes';
   key: string;
   /** The SELECT of up to `n` primary keys, oldest expiry first. */
   candidates: (db: Db, n: number) => SelectQueryBuilder<Database, never, object>;
   recheck?: 'rotated_at' | 'consumed_at' | 'next_attempt_at';
   count: keyof CleanupCounts;
   /** `grant_id`: the grants of deleted rows are deleted too once unused; `sid`: sessions'. */
-  returning: 'grant_id' | 'sid' | 'id';
+  returning: 'grant_id' | 'sid' | 'id' | 'device_code_hash';
 }
 
 async function deleteExpired(
@@ -235,6 +238,21 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
       returning: 'id',
       candidates: (db, n) =>
         db.selectFrom('interactions').select('id').where('expires_at', '<=', now).orderBy('expires_at').limit(n),
+    },
+    // RFC 8628 device codes past their expires_in: no poll can use them any more, whether
+    // pending, decided or redeemed (the tokens issued from one live on their own grant).
+    {
+      table: 'device_codes',
+      key: 'device_code_hash',
+      count: 'device_codes',
+      returning: 'device_code_hash',
+      candidates: (db, n) =>
+        db
+          .selectFrom('device_codes')
+          .select('device_code_hash')
+          .where('expires_at', '<=', now)
+          .orderBy('expires_at')
+          .limit(n),
     },
     // Access token records go at the JWT's exp: after it no verifier accepts the token anyway.
     {

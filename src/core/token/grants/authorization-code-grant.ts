@@ -15,7 +15,7 @@ import { sha256Base64Url } from '../../secrets.js';
 import { isSubset } from '../../scope.js';
 import type { GrantHandler, TokenResponse } from '../grant-handler.js';
 import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
-import { issueFirstRefreshToken } from '../refresh-token-family.js';
+import { firstRefreshTokenFor } from '../refresh-token-family.js';
 
 /**
  * What the code grant uses, in one transaction: the code and its grant, the refresh token family
@@ -107,26 +107,20 @@ async function redeemCode(
   // The session the user authorized in: its public id goes into the ID token (`sid`).
   const sid = (await context.store.grants.get(stored.grantId))?.sid ?? null;
 
-  // RFC 6749 §1.5 / OIDC Core §11: a refresh token when the client may use the grant and,
-  // for OpenID requests, the user granted offline access.
-  const wantsRefresh =
-    client.grantTypes.includes('refresh_token') &&
-    (!stored.scope.includes('openid') || stored.scope.includes('offline_access'));
-  const refreshToken = wantsRefresh
-    ? await issueFirstRefreshToken(
-        {
-          grantId: stored.grantId,
-          flowId: stored.flowId,
-          clientId: client.clientId,
-          userId: stored.userId,
-          scope: stored.scope,
-          resources: stored.resources,
-          authTime: stored.authTime,
-        },
-        context,
-        now,
-      )
-    : null;
+  const refreshToken = await firstRefreshTokenFor(
+    client,
+    {
+      grantId: stored.grantId,
+      flowId: stored.flowId,
+      clientId: client.clientId,
+      userId: stored.userId,
+      scope: stored.scope,
+      resources: stored.resources,
+      authTime: stored.authTime,
+    },
+    context,
+    now,
+  );
 
   const prepared = await prepareTokens(
     {
