@@ -274,6 +274,37 @@ export function clientAuthLimits(context: AttemptLimitDeps, ip: string): ClientA
   };
 }
 
+// --- user codes (RFC 8628 §5.1) ------------------------------------------------------------------
+
+export type UserCodeAttempt =
+  | { limited: true; retryAfterSeconds: number }
+  | { limited: false; finish(matched: boolean, flowId: string | null): Promise<void> };
+
+/**
+ * RFC 8628 §5.1: "the authorization server should rate-limit user code attempts". Counts one
+ * user code entered at the verification page, per address and over all addresses, before it is
+ * looked up, or refuses it (nothing counted) while either counter is blocked. `finish` takes the
+ * attempt back when the code matched a device authorization, so only misses add up.
+ */
+export async function beginUserCodeAttempt(context: AttemptLimitDeps, ip: string): Promise<UserCodeAttempt> {
+  const subjects = [subjectOf(context, 'user_code_ip', ipSubject(ip)), subjectOf(context, 'user_code_global', 'all')];
+  const now = context.now();
+  const result = await context.store.rateLimits.hit(
+    subjects.map(({ key, policy }) => ({ key, policy })),
+    now,
+    { unlessBlocked: true },
+  );
+  if (!result.counted) return { limited: true, retryAfterSeconds: retryAfterSeconds(result.blockedUntil, now) };
+  return {
+    limited: false,
+    async finish(matched, flowId) {
+      if (!matched) return announceLocks(context, subjects, result.states, flowId);
+      for (const subject of subjects)
+        await context.store.rateLimits.release(subject.key, subject.policy, context.now());
+    },
+  };
+}
+
 // --- interactions -------------------------------------------------------------------------------
 
 /** Counts one interaction started from `ip`, or throws TooManyInteractions (nothing counted) while the address is blocked. */
