@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ClientFixture } from '../../src/config/settings.js';
+import type { DeviceAuthorizationResponse } from '../../src/core/device/device-authorization-endpoint.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { postToken, type TokenResponse } from './code-flow.js';
 import { hiddenInput, isLoginPage, type PageResponse, type UserAgent } from './user-agent.js';
@@ -44,14 +45,7 @@ export function requestDeviceAuthorization(
 }
 
 /** RFC 8628 §3.2: a successful device authorization response. */
-export interface DeviceAuthorization {
-  device_code: string;
-  user_code: string;
-  verification_uri: string;
-  verification_uri_complete: string;
-  expires_in: number;
-  interval: number;
-}
+export type DeviceAuthorization = DeviceAuthorizationResponse;
 
 /** A device authorization for the public DEVICE_CLIENT (or another public client). */
 export async function startDeviceFlow(

@@ -17,6 +17,7 @@ import type {
   AuditEvent,
   CleanupPolicy,
   Client,
+  DeviceCode,
   Grant,
   Interaction,
   LogoutDelivery,
@@ -1336,6 +1337,14 @@ function defineContract(name: string, target: ContractTarget): void {
         return { client, user, code };
       }
 
+      /** Records the approval of `code` by `user`. */
+      const approve = (s: Store, code: DeviceCode, user: User) =>
+        s.deviceCodes.decide(
+          code.userCodeHash,
+          { status: 'approved', userId: user.id, sid: 'sid', authTime: NOW },
+          NOW,
+        );
+
       it('round-trips a device code, found by its user code while pending and unexpired', async () => {
         const { code } = await seedDeviceCode(store);
         assert.deepEqual(await store.deviceCodes.get(code.deviceCodeHash), code);
@@ -1420,11 +1429,7 @@ function defineContract(name: string, target: ContractTarget): void {
       it('consume: an approved code once (used afterwards), a pending or unknown one not at all', async () => {
         const { user, code } = await seedDeviceCode(store);
         assert.deepEqual(await store.deviceCodes.consume(code.deviceCodeHash, NOW), { status: 'not_found' });
-        await store.deviceCodes.decide(
-          code.userCodeHash,
-          { status: 'approved', userId: user.id, sid: 'sid', authTime: NOW },
-          NOW,
-        );
+        await approve(store, code, user);
         const first = await store.deviceCodes.consume(code.deviceCodeHash, NOW + 1);
         assert.equal(first.status, 'consumed');
         assert.equal(first.status === 'consumed' && first.code.consumedAt, NOW + 1);
@@ -1436,11 +1441,7 @@ function defineContract(name: string, target: ContractTarget): void {
 
       it('20 concurrent consumes of an approved code: one consumed, 19 used', async () => {
         const { user, code } = await seedDeviceCode(store);
-        await store.deviceCodes.decide(
-          code.userCodeHash,
-          { status: 'approved', userId: user.id, sid: 'sid', authTime: NOW },
-          NOW,
-        );
+        await approve(store, code, user);
         const results = await Promise.all(
           Array.from({ length: 20 }, (_, i) => store.deviceCodes.consume(code.deviceCodeHash, NOW + i)),
         );
@@ -1457,11 +1458,7 @@ function defineContract(name: string, target: ContractTarget): void {
       it('20 concurrent consumes through two stores: one consumed', { skip: needsShared }, async () => {
         await withTwoStores(target, async (a, b) => {
           const { user, code } = await seedDeviceCode(a);
-          await a.deviceCodes.decide(
-            code.userCodeHash,
-            { status: 'approved', userId: user.id, sid: 'sid', authTime: NOW },
-            NOW,
-          );
+          await approve(a, code, user);
           const results = await Promise.all(
             Array.from({ length: 20 }, (_, i) =>
               (i % 2 === 0 ? a : b).deviceCodes.consume(code.deviceCodeHash, NOW + i),
