@@ -72,6 +72,27 @@ describe('gatehouse cleanup', () => {
           expiresAt: now + 3600_000,
           revokedAt: null,
         });
+        // RFC 8628: a device code past its expires_in.
+        await store.deviceCodes.create(
+          {
+            deviceCodeHash: 'old-device-code',
+            userCodeHash: 'old-user-code',
+            flowId: 'flow-device',
+            clientId: 'svc',
+            scope: ['api'],
+            resources: [],
+            status: 'pending',
+            userId: null,
+            sid: null,
+            authTime: null,
+            intervalSeconds: 5,
+            lastPolledAt: null,
+            createdAt: now - 3600_000,
+            expiresAt: now - 1800_000,
+            consumedAt: null,
+          },
+          now - 3600_000,
+        );
         await store.sessions.create({
           idHash: 'old-session',
           sid: 'sid-1',
@@ -89,7 +110,8 @@ describe('gatehouse cleanup', () => {
       assert.match(run.stdout, /^access_tokens\s+5$/m);
       assert.match(run.stdout, /^sessions\s+1$/m);
       assert.match(run.stdout, /^authorization_codes\s+0$/m);
-      assert.match(run.stdout, /^6 expired rows deleted\.$/m);
+      assert.match(run.stdout, /^device_codes\s+1$/m);
+      assert.match(run.stdout, /^7 expired rows deleted\.$/m);
 
       const json = await runCli(['cleanup', '--database', database, '--json']);
       assert.equal(json.code, 0, json.stderr);
@@ -102,6 +124,7 @@ describe('gatehouse cleanup', () => {
         interactions: 0,
         logout_deliveries: 0,
         audit_events: 0,
+        device_codes: 0,
       });
 
       const reopened = await openStore(database);
