@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import type { RunningGatehouse } from '../../src/server.js';
 import { ALICE, PUBLIC_CLIENT, STORE_TARGETS, onStoreTarget, startClockedServer } from '../helpers/server.js';
-import { assertNoStore, assertTokenError, postToken } from '../helpers/code-flow.js';
+import { assertNoStore, assertTokenError, postForm, postToken } from '../helpers/code-flow.js';
 import { UserAgent } from '../helpers/user-agent.js';
 import {
   CONFIDENTIAL_DEVICE_CLIENT,
@@ -97,9 +97,11 @@ for (const target of STORE_TARGETS) {
       });
       assertTokenError(resource, 400, 'invalid_target');
       // RFC 6749 §3.2: no parameter twice (but `resource`, RFC 8707 §2).
-      const repeated = await postToken(server, `client_id=${DEVICE_CLIENT.client_id}&scope=openid&scope=profile`, {
-        path: '/device_authorization',
-      });
+      const repeated = await postForm(
+        server,
+        '/device_authorization',
+        `client_id=${DEVICE_CLIENT.client_id}&scope=openid&scope=profile`,
+      );
       assertTokenError(repeated, 400, 'invalid_request');
     });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { ClientFixture } from '../../src/config/settings.js';
 import type { DeviceAuthorizationResponse } from '../../src/core/device/device-authorization-endpoint.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { postToken, type TokenResponse } from './code-flow.js';
+import { postForm, postToken, type TokenResponse } from './code-flow.js';
 import { hiddenInput, isLoginPage, type PageResponse, type UserAgent } from './user-agent.js';
 
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -41,7 +41,7 @@ export function requestDeviceAuthorization(
   form: Record<string, string | undefined>,
   options: { basic?: { id: string; secret: string } } = {},
 ): Promise<TokenResponse> {
-  return postToken(gatehouse, form, { ...options, path: '/device_authorization' });
+  return postForm(gatehouse, '/device_authorization', form, options);
 }
 
 /** RFC 8628 §3.2: a successful device authorization response. */

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type {
   AccessTokenRecord,
+  AuditEvent,
   AuthorizationCode,
   Client,
   DeviceCode,
@@ -13,6 +14,7 @@ import type {
   ProtectedResource,
   RefreshTokenRecord,
   Session,
+  SigningKeyRecord,
   User,
 } from '../../src/store/store.js';
 
@@ -59,6 +61,7 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     postLogoutRedirectUris: [],
     backchannelLogoutUri: null,
     backchannelLogoutSessionRequired: false,
+    tokenExchangeResources: [],
     createdAt: NOW,
     ...overrides,
   };
@@ -226,6 +229,34 @@ export function makeDeviceCode(clientId: string, overrides: Partial<DeviceCode> 
     createdAt: NOW,
     expiresAt: NOW + 10 * MINUTE,
     consumedAt: null,
+    ...overrides,
+  };
+}
+
+export function makeSigningKey(overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  return {
+    kid: uid('kid'),
+    alg: 'ES256',
+    publicJwk: '{}',
+    privateJwkEncrypted: 'jwe',
+    createdAt: NOW,
+    activatesAt: NOW,
+    retiredAt: null,
+    ...overrides,
+  };
+}
+
+/** An audit event of `type` at `at`, with no flow, client, user, ip or details unless `overrides` give them. */
+export function makeAuditEvent(at: number, type: string, overrides: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    at,
+    type,
+    flowId: null,
+    clientId: null,
+    userId: null,
+    username: null,
+    ip: null,
+    details: {},
     ...overrides,
   };
 }

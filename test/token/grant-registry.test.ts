@@ -21,6 +21,7 @@ describe('grant registry', () => {
       'refresh_token',
       'client_credentials',
       'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
     ]);
     for (const [grantType, handler] of GRANT_HANDLERS) assert.equal(handler.grantType, grantType);
   });

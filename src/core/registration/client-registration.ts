@@ -18,7 +18,8 @@ type ShownWhenSet =
   | 'id_token_claims'
   | 'post_logout_redirect_uris'
   | 'backchannel_logout_uri'
-  | 'backchannel_logout_session_required';
+  | 'backchannel_logout_session_required'
+  | 'token_exchange_resources';
 
 /**
  * The display form of a client (RFC 7591 §3.2.1 names): its validated metadata, never the secret
@@ -75,6 +76,7 @@ export async function registerClient(
     postLogoutRedirectUris: validated.post_logout_redirect_uris,
     backchannelLogoutUri: validated.backchannel_logout_uri ?? null,
     backchannelLogoutSessionRequired: validated.backchannel_logout_session_required,
+    tokenExchangeResources: validated.token_exchange_resources,
     createdAt: options.now,
   };
   return { client, clientSecret };
@@ -105,6 +107,9 @@ export function clientToMetadata(client: Client): ClientMetadataView {
           backchannel_logout_uri: client.backchannelLogoutUri,
           backchannel_logout_session_required: client.backchannelLogoutSessionRequired,
         }
+      : {}),
+    ...(client.tokenExchangeResources.length > 0
+      ? { token_exchange_resources: [...client.tokenExchangeResources] }
       : {}),
     client_id_issued_at: Math.floor(client.createdAt / 1000),
   };

@@ -10,18 +10,19 @@ import { authorizationCodeGrant, type AuthorizationCodeGrantDeps } from './autho
 import { clientCredentialsGrant, type ClientCredentialsGrantDeps } from './client-credentials-grant.js';
 import { deviceCodeGrant, type DeviceCodeGrantDeps } from './device-code-grant.js';
 import { refreshTokenGrant, type RefreshTokenGrantDeps } from './refresh-token-grant.js';
+import { tokenExchangeGrant, type TokenExchangeGrantDeps } from './token-exchange-grant.js';
 
 /** What the grants together use: the token endpoint passes it to whichever grant it calls. */
 export type GrantDeps = AuthorizationCodeGrantDeps &
   RefreshTokenGrantDeps &
   ClientCredentialsGrantDeps &
-  DeviceCodeGrantDeps;
+  DeviceCodeGrantDeps &
+  TokenExchangeGrantDeps;
 
 export const GRANT_HANDLERS: ReadonlyMap<string, GrantHandler<GrantDeps>> = new Map<string, GrantHandler<GrantDeps>>(
-  [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, deviceCodeGrant].map((handler) => [
-    handler.grantType,
-    handler,
-  ]),
+  [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, deviceCodeGrant, tokenExchangeGrant].map(
+    (handler) => [handler.grantType, handler],
+  ),
 );
 
 /** The keys of GRANT_HANDLERS, in their order. */
