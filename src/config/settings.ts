@@ -58,6 +58,10 @@ export interface GatehouseSettings {
   deviceCookieTtlSeconds: number;
   /** How long a user has to log in and consent once an authorization request arrived. */
   interactionTtlSeconds: number;
+  /** RFC 8628 §3.2 `expires_in`: lifetime of a device code and its user code. */
+  deviceCodeTtlSeconds: number;
+  /** RFC 8628 §3.2 `interval`: the seconds a device waits between polls of the token endpoint. */
+  deviceCodeIntervalSeconds: number;
   /** A refresh token unused for this long expires (its family may live on through its successor). */
   refreshTokenIdleTtlSeconds: number;
   /** A refresh token family ends this long after the authorization, however often it is used. */
@@ -161,6 +165,10 @@ export interface GatehouseSettings {
      * a database row until it expires, and starting one needs no credentials.
      */
     interactionIp: AttemptLimit;
+    /** RFC 8628 §5.1: user codes entered at the verification page that match no device code, per address. */
+    userCodeIp: AttemptLimit;
+    /** RFC 8628 §5.1: the same, all addresses together (guessing spread over many addresses). */
+    userCodeGlobal: AttemptLimit;
   };
   /**
    * At most this many unexpired interactions in the database, all addresses together; beyond

@@ -53,4 +53,8 @@ export const ENDPOINT_PATHS = {
   endSession: '/logout',
   userinfo: '/userinfo',
   interaction: '/interaction',
+  /** RFC 8628 §3.1 device_authorization_endpoint. */
+  deviceAuthorization: '/device_authorization',
+  /** RFC 8628 §3.2 verification_uri: the page where the user enters the user code. */
+  deviceVerification: '/device',
 } as const;

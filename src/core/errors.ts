@@ -106,6 +106,20 @@ export class ServerError extends oauthError('server_error', 500) {}
 /** RFC 6749 §4.1.2.1: temporary overload or an unreachable store. */
 export class TemporarilyUnavailable extends oauthError('temporarily_unavailable', 503) {}
 
+// --- RFC 8628 §3.5: the device's poll of the token endpoint (400, as every token error) ---
+
+/** The user has not decided yet; the device polls again after its interval. */
+export class AuthorizationPending extends oauthError('authorization_pending') {}
+
+/** Still pending, and the device polled too soon: its interval is raised by 5 seconds. */
+export class SlowDown extends oauthError('slow_down') {}
+
+/** The user denied the device authorization request (a token error: 400, unlike AccessDenied's page). */
+export class DeviceAccessDenied extends oauthError('access_denied') {}
+
+/** The device code expired; the device may start a new device authorization request. */
+export class ExpiredToken extends oauthError('expired_token') {}
+
 /** RFC 8707 §2: the requested resource is unknown or not allowed. */
 export class InvalidTarget extends oauthError('invalid_target') {}
 

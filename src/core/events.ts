@@ -18,14 +18,22 @@ export type GatehouseEvent =
       redirected: boolean;
     }
   /** `ip`: the client IP address of the sign-in. */
-  | { type: 'login.succeeded'; flowId: string; userId: string; username: string; clientId: string; ip: string | null }
+  | {
+      type: 'login.succeeded';
+      /** Null on a page outside an authorization's interaction (the RFC 8628 verification page). */
+      flowId: string | null;
+      userId: string;
+      username: string;
+      clientId: string | null;
+      ip: string | null;
+    }
   /** `username`: as typed (never the password); the same reason whether or not the user exists. */
   | {
       type: 'login.failed';
-      flowId: string;
+      flowId: string | null;
       reason: 'unknown_user_or_wrong_password';
       username: string | null;
-      clientId: string;
+      clientId: string | null;
       ip: string | null;
     }
   | { type: 'consent.granted'; flowId: string; userId: string; clientId: string; scope: string[] }
@@ -110,7 +118,9 @@ export type LimitScope =
   | 'login_device'
   | 'client_id'
   | 'client_ip'
-  | 'interaction_ip';
+  | 'interaction_ip'
+  | 'user_code_ip'
+  | 'user_code_global';
 
 export type GatehouseEventType = GatehouseEvent['type'];
 export type EventOf<T extends GatehouseEventType> = Extract<GatehouseEvent, { type: T }>;

@@ -15,6 +15,7 @@ import { sendHtml } from './html-response.js';
 import { loggingOptions, type LogDestination } from './logging.js';
 import { RouteMethods } from './method-not-allowed.js';
 import { registerAuthorizationRoutes } from './routes/authorize.js';
+import { registerDeviceRoutes } from './routes/device.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerInteractionRoutes } from './routes/interaction.js';
 import { registerLogoutRoutes } from './routes/logout.js';
@@ -133,6 +134,7 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
   registerAuthorizationRoutes(app, context);
   registerInteractionRoutes(app, context);
   registerTokenRoutes(app, context);
+  registerDeviceRoutes(app, context);
   registerTokenManagementRoutes(app, context);
   registerUserInfoRoutes(app, context);
   registerLogoutRoutes(app, context);

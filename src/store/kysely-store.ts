@@ -24,6 +24,7 @@ import {
   sessionRepository,
 } from './repositories/session-repository.js';
 import { accessTokenRepository, refreshTokenRepository } from './repositories/token-repository.js';
+import { deviceCodeRepository } from './repositories/device-code-repository.js';
 import { signingKeyRepository } from './repositories/key-repository.js';
 import { logoutDeliveryRepository, logoutRepository } from './repositories/logout-repository.js';
 import { replayRepository } from './repositories/replay-repository.js';
@@ -78,6 +79,7 @@ export class KyselyStore implements Store {
     this.consents = consentRepository(ex);
     this.grants = grantRepository(ex);
     this.codes = codeRepository(ex);
+    this.deviceCodes = deviceCodeRepository(ex);
     this.accessTokens = accessTokenRepository(ex);
     this.refreshTokens = refreshTokenRepository(ex);
     this.signingKeys = signingKeyRepository(ex);
@@ -96,6 +98,7 @@ export class KyselyStore implements Store {
   readonly consents: Store['consents'];
   readonly grants: Store['grants'];
   readonly codes: Store['codes'];
+  readonly deviceCodes: Store['deviceCodes'];
   readonly accessTokens: Store['accessTokens'];
   readonly refreshTokens: Store['refreshTokens'];
   readonly signingKeys: Store['signingKeys'];

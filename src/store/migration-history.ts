@@ -306,6 +306,25 @@ const clientKeysAndReplay = migration('0010_client_keys_and_replay', async (sche
   await schema.createIndexes({ used_jtis: ['expires_at'] });
 });
 
+/**
+ * RFC 8628 device authorization: a device code (stored hashed) with its user code (hashed in its
+ * normalised form, §6.1), waiting for the user's decision and polled by the device (§3.4-3.5).
+ */
+const deviceCodes = migration('0009_device_codes', async (schema) => {
+  // A device code dies with its client, and with the user who approved it.
+  await schema.createTable(
+    'device_codes',
+    `
+    device_code_hash text primary key, user_code_hash text not null unique, flow_id text not null,
+    client_id text not null references clients(client_id) on delete cascade, scope text not null, resources text not null,
+    status text not null check (status in ('pending', 'approved', 'denied')), user_id text references users(id) on delete cascade,
+    sid text, auth_time time, interval_seconds integer not null, last_polled_at time, created_at time not null,
+    expires_at time not null, consumed_at time`,
+  );
+  // The cleanup's expiry scan, and the foreign keys' ON DELETE CASCADE.
+  await schema.createIndexes({ device_codes: ['expires_at', 'client_id', 'user_id'] });
+});
+
 /** Every migration, in the order it must be applied. Append only. */
 export const migrations: readonly Migration[] = [
   initialSchema,
@@ -316,6 +335,7 @@ export const migrations: readonly Migration[] = [
   rateLimitsAndAudit,
   cleanupIndexes,
   idTokenClaims,
+  deviceCodes,
   clientKeysAndReplay,
   tokenExchange,
   dpop,

@@ -205,6 +205,44 @@ export interface AuthorizationCode {
 }
 
 /**
+ * A device authorization (RFC 8628 §3.1-3.2): the device code the device polls with and the user
+ * code the user enters, both stored hashed, and the user's decision once made.
+ */
+export interface DeviceCode {
+  /** SHA-256 of the device code. */
+  deviceCodeHash: string;
+  /** SHA-256 of the normalised user code (src/core/device/user-code.ts). */
+  userCodeHash: string;
+  flowId: string;
+  clientId: string;
+  scope: string[];
+  /** RFC 8707 resources named in the device authorization request. */
+  resources: string[];
+  status: DeviceCodeStatus;
+  /** Who approved (or denied) it, in which session, signed in when; null while pending. */
+  userId: string | null;
+  sid: string | null;
+  authTime: number | null;
+  /** RFC 8628 §3.5: the polling interval, raised by every slow_down. */
+  intervalSeconds: number;
+  lastPolledAt: number | null;
+  createdAt: number;
+  expiresAt: number;
+  /** When tokens were issued for it (once only). */
+  consumedAt: number | null;
+}
+
+export type DeviceCodeStatus = 'pending' | 'approved' | 'denied';
+
+/** The user's answer at the verification page (RFC 8628 §3.3). */
+export type DeviceDecision =
+  | { status: 'approved'; userId: string; sid: string; authTime: number }
+  | { status: 'denied'; userId: string };
+
+/** `used`: tokens were issued for this device code already. */
+export type ConsumeDeviceCodeResult = OneTimeUseResult<'consumed', 'used', 'code', DeviceCode>;
+
+/**
  * A refresh token (RFC 6749 §6). Every refresh token belongs to the family of one authorization,
  * identified by its grant: revoking the grant revokes the family and the access tokens issued
  * from it. Rotation (RFC 9700 §4.14.2) replaces the token at every use with a successor.

@@ -133,6 +133,28 @@ export interface AuthorizationCodesTable {
   consumed_at: number | null;
 }
 
+/** Migration 0009 (RFC 8628). */
+export interface DeviceCodesTable {
+  device_code_hash: string;
+  user_code_hash: string;
+  flow_id: string;
+  client_id: string;
+  /** JSON string[] */
+  scope: JsonText;
+  /** JSON string[] (RFC 8707 resources) */
+  resources: JsonText;
+  /** 'pending' | 'approved' | 'denied' */
+  status: string;
+  user_id: string | null;
+  sid: string | null;
+  auth_time: number | null;
+  interval_seconds: number;
+  last_polled_at: number | null;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
 export interface AccessTokensTable {
   jti: string;
   grant_id: string | null;
@@ -262,6 +284,7 @@ export interface Database {
   consents: ConsentsTable;
   grants: GrantsTable;
   authorization_codes: AuthorizationCodesTable;
+  device_codes: DeviceCodesTable;
   access_tokens: AccessTokensTable;
   refresh_tokens: RefreshTokensTable;
   protected_resources: ProtectedResourcesTable;

@@ -27,6 +27,7 @@ import type {
   SessionRepository,
 } from './repositories/session-repository.js';
 import type { AccessTokenRepository, RefreshTokenRepository } from './repositories/token-repository.js';
+import type { DeviceCodeRepository } from './repositories/device-code-repository.js';
 import type { SigningKeyRepository } from './repositories/key-repository.js';
 import type { LogoutDeliveryRepository, LogoutRepository } from './repositories/logout-repository.js';
 import type { AuditRepository, RateLimitRepository } from './repositories/limit-repository.js';
@@ -43,6 +44,7 @@ export type {
   ClientRepository,
   CodeRepository,
   ConsentRepository,
+  DeviceCodeRepository,
   GrantRepository,
   InteractionRepository,
   LogoutDeliveryRepository,
@@ -90,6 +92,8 @@ export interface Store {
   consents: ConsentRepository;
   grants: GrantRepository;
   codes: CodeRepository;
+  /** RFC 8628 device authorizations. */
+  deviceCodes: DeviceCodeRepository;
   accessTokens: AccessTokenRepository;
   refreshTokens: RefreshTokenRepository;
   resources: ResourceRepository;

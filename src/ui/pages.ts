@@ -56,6 +56,11 @@ export function renderConsentPage(p: {
   clientId: string;
   username: string;
   scopes: string[];
+  /**
+   * RFC 8628 §5.4: the user code a device authorization is confirmed for, shown for the user to
+   * check against the device's screen (and sent back with the decision).
+   */
+  userCode?: string;
   lang?: string;
 }): string {
   const scopes = [...new Set(p.scopes)];
@@ -68,11 +73,21 @@ ${scopes.map((scope) => html`<li>${CHECK_ICON}<span>${describeScope(scope)}</spa
       : html`<p>${p.clientName} is not asking for access to any of your information.</p>`;
   const body = html`<h1>${p.clientName} wants to access your account</h1>
 <div class="account"><span class="avatar" aria-hidden="true">${initial}</span><span class="who"><span class="label">Signed in as</span><strong>${p.username}</strong></span></div>
+${
+  p.userCode === undefined
+    ? ''
+    : html`<div class="alert" role="note">${ALERT_ICON}<span>Check that your device shows the code <strong><code>${p.userCode}</code></strong>. If it does not, or you did not start this on a device of yours, deny.</span></div>`
+}
 ${access}
 <p class="note">Only allow this if you trust ${p.clientName}. Client ID: <code>${p.clientId}</code></p>
 <form method="post" action="${safeUrl(p.action)}">
 <input type="hidden" name="csrf_token" value="${p.csrfToken}">
-<div class="actions">
+${
+  p.userCode === undefined
+    ? ''
+    : html`<input type="hidden" name="user_code" value="${p.userCode}">
+`
+}<div class="actions">
 <button type="submit" name="decision" value="deny" class="btn btn-secondary">Deny</button>
 <button type="submit" name="decision" value="allow" class="btn btn-primary">Allow</button>
 </div>
@@ -193,4 +208,46 @@ export function renderSignedOutPage(p: { lang?: string } = {}): string {
 <h1 class="center">You are signed out</h1>
 <p class="center">You have signed out of Gatehouse. You can close this window.</p>`;
   return layout({ title: 'Signed out', body, lang: p.lang });
+}
+
+/**
+ * RFC 8628 §3.3: the verification page's form for the user code shown on the device
+ * (`user_code`, pre-filled from `verification_uri_complete`; case, dashes and spaces do not
+ * matter). `status` 429 pages carry the limit's message as `error`.
+ */
+export function renderDeviceCodePage(p: {
+  action: string;
+  csrfToken: string;
+  username: string;
+  userCode: string | null;
+  error: string | null;
+  lang?: string;
+}): string {
+  const initial = (Array.from(p.username.trim())[0] ?? '?').toUpperCase();
+  const hasError = p.error !== null && p.error !== '';
+  const body = html`<h1>Connect a device</h1>
+<p class="lead">Enter the code shown on your device.</p>
+<div class="account"><span class="avatar" aria-hidden="true">${initial}</span><span class="who"><span class="label">Signed in as</span><strong>${p.username}</strong></span></div>
+${hasError ? html`<div class="alert" role="alert" id="code-error">${ALERT_ICON}<span>${p.error}</span></div>` : ''}
+<form method="post" action="${safeUrl(p.action)}">
+<input type="hidden" name="csrf_token" value="${p.csrfToken}">
+<div class="field">
+<label for="user_code">Code</label>
+<input id="user_code" name="user_code" type="text" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" required placeholder="XXXX-XXXX" value="${p.userCode ?? ''}"${hasError ? raw(' aria-describedby="code-error"') : ''} autofocus>
+</div>
+<button type="submit" class="btn btn-primary btn-block">Continue</button>
+</form>`;
+  return layout({ title: 'Connect a device', body, lang: p.lang });
+}
+
+/** RFC 8628 §3.3: the decision is recorded; the device learns it at its next poll. */
+export function renderDeviceDonePage(p: { clientName: string; approved: boolean; lang?: string }): string {
+  const body = p.approved
+    ? html`<div class="icon-head ok">${CHECK_ICON}</div>
+<h1 class="center">Device connected</h1>
+<p class="center">${p.clientName} can now continue on your device. You can close this window.</p>`
+    : html`<div class="icon-head">${WARNING_ICON}</div>
+<h1 class="center">Access denied</h1>
+<p class="center">${p.clientName} was not given access. You can close this window.</p>`;
+  return layout({ title: p.approved ? 'Device connected' : 'Access denied', body, lang: p.lang });
 }

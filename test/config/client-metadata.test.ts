@@ -140,7 +140,7 @@ describe('registerClient: grant types and response types', () => {
 
   test('refuses an unknown grant type and an empty list', () => {
     assertRefused(
-      { ...WEB, grant_types: ['urn:ietf:params:oauth:grant-type:device_code'] },
+      { ...WEB, grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer'] },
       'grant_types[0]',
       /not supported/,
     );
@@ -162,6 +162,15 @@ describe('registerClient: grant types and response types', () => {
     assert.deepEqual(client.redirectUris, []);
     assert.ok(clientSecret);
     await register({ grant_types: ['client_credentials'], response_types: [] });
+  });
+
+  test('RFC 8628 §3.4: a device client (public) needs no redirect URI, has no response types, and may refresh', async () => {
+    const grantTypes = ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'];
+    const { client, clientSecret } = await register({ grant_types: grantTypes, token_endpoint_auth_method: 'none' });
+    assert.deepEqual(client.grantTypes, grantTypes);
+    assert.deepEqual(client.responseTypes, []);
+    assert.deepEqual(client.redirectUris, []);
+    assert.equal(clientSecret, null);
   });
 
   test('RFC 7591 §2.1: refuses response_types for a client_credentials-only client', () => {

@@ -8,6 +8,7 @@ import type {
   AuditEvent,
   AuthorizationCode,
   Client,
+  DeviceCode,
   Grant,
   Interaction,
   ProtectedResource,
@@ -211,6 +212,28 @@ export function makeSession(userId: string, overrides: Partial<Session> = {}): S
     authTime: NOW - MINUTE,
     createdAt: NOW - MINUTE,
     expiresAt: NOW + 60 * MINUTE,
+    ...overrides,
+  };
+}
+
+/** A pending RFC 8628 device code of `clientId`, expiring in 10 minutes. */
+export function makeDeviceCode(clientId: string, overrides: Partial<DeviceCode> = {}): DeviceCode {
+  return {
+    deviceCodeHash: uid('device-code-hash'),
+    userCodeHash: uid('user-code-hash'),
+    flowId: uid('flow'),
+    clientId,
+    scope: ['openid', 'profile'],
+    resources: ['https://api.example'],
+    status: 'pending',
+    userId: null,
+    sid: null,
+    authTime: null,
+    intervalSeconds: 5,
+    lastPolledAt: null,
+    createdAt: NOW,
+    expiresAt: NOW + 10 * MINUTE,
+    consumedAt: null,
     ...overrides,
   };
 }

@@ -48,6 +48,8 @@ before(async () => {
         clientId: unreachable,
         clientIp: unreachable,
         interactionIp: unreachable,
+        userCodeIp: unreachable,
+        userCodeGlobal: unreachable,
       },
     },
   });

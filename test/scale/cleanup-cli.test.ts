@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
 import { assertOneLineFailure, runCli } from '../helpers/cli.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
-import { makeAuditEvent, makeClient, makeSession, makeToken, makeUser } from '../helpers/store-records.js';
+import {
+  makeAuditEvent,
+  makeClient,
+  makeDeviceCode,
+  makeSession,
+  makeToken,
+  makeUser,
+} from '../helpers/store-records.js';
 
 describe('gatehouse cleanup', () => {
   it('deletes expired rows in batches and prints the count per table', async () => {
@@ -31,6 +38,11 @@ describe('gatehouse cleanup', () => {
         for (let i = 0; i < 5; i++)
           await store.accessTokens.create(token(`expired-${i}`, now - 7200_000, now - 3600_000));
         await store.accessTokens.create(token('live', now, now + 3600_000));
+        // RFC 8628: a device code past its expires_in.
+        await store.deviceCodes.create(
+          makeDeviceCode('svc', { createdAt: now - 3600_000, expiresAt: now - 1800_000 }),
+          now - 3600_000,
+        );
         await store.sessions.create(
           makeSession('u1', {
             idHash: 'old-session',
@@ -49,7 +61,8 @@ describe('gatehouse cleanup', () => {
       assert.match(run.stdout, /^access_tokens\s+5$/m);
       assert.match(run.stdout, /^sessions\s+1$/m);
       assert.match(run.stdout, /^authorization_codes\s+0$/m);
-      assert.match(run.stdout, /^6 expired rows deleted\.$/m);
+      assert.match(run.stdout, /^device_codes\s+1$/m);
+      assert.match(run.stdout, /^7 expired rows deleted\.$/m);
 
       const json = await runCli(['cleanup', '--database', database, '--json']);
       assert.equal(json.code, 0, json.stderr);
@@ -63,6 +76,7 @@ describe('gatehouse cleanup', () => {
         logout_deliveries: 0,
         audit_events: 0,
         used_jtis: 0,
+        device_codes: 0,
       });
 
       const reopened = await openStore(database);

@@ -17,6 +17,7 @@ import type {
   AuditEvent,
   CleanupPolicy,
   Client,
+  DeviceCode,
   Grant,
   Interaction,
   LogoutDelivery,
@@ -42,6 +43,7 @@ import {
   NOW,
   makeClient,
   makeCode,
+  makeDeviceCode,
   makeGrant,
   makeAuditEvent,
   makeInteraction,
@@ -1296,6 +1298,180 @@ function defineContract(name: string, target: ContractTarget): void {
       });
     });
 
+    describe('device codes (RFC 8628)', () => {
+      /** A stored client and user, and a pending device code of the client, stored. */
+      async function seedDeviceCode(s: Store, overrides: Parameters<typeof makeDeviceCode>[1] = {}) {
+        const client = await storedClient(s);
+        const user = await storedUser(s);
+        const code = makeDeviceCode(client.clientId, overrides);
+        assert.equal(await s.deviceCodes.create(code, NOW), true);
+        return { client, user, code };
+      }
+
+      /** Records the approval of `code` by `user`. */
+      const approve = (s: Store, code: DeviceCode, user: User) =>
+        s.deviceCodes.decide(
+          code.userCodeHash,
+          { status: 'approved', userId: user.id, sid: 'sid', authTime: NOW },
+          NOW,
+        );
+
+      it('round-trips a device code, found by its user code while pending and unexpired', async () => {
+        const { code } = await seedDeviceCode(store);
+        assert.deepEqual(await store.deviceCodes.get(code.deviceCodeHash), code);
+        assert.deepEqual(await store.deviceCodes.findPending(code.userCodeHash, NOW), code);
+        assert.equal(await store.deviceCodes.findPending(code.userCodeHash, code.expiresAt), undefined);
+        assert.equal(await store.deviceCodes.get(uid('missing')), undefined);
+      });
+
+      it('create refuses a user code held by a live device code, and replaces an expired one', async () => {
+        const { client, code } = await seedDeviceCode(store);
+        const clash = makeDeviceCode(client.clientId, { userCodeHash: code.userCodeHash });
+        assert.equal(await store.deviceCodes.create(clash, NOW), false);
+        assert.equal(await store.deviceCodes.get(clash.deviceCodeHash), undefined);
+        assert.equal(await store.deviceCodes.create(clash, code.expiresAt), true);
+        assert.deepEqual(await store.deviceCodes.get(clash.deviceCodeHash), clash);
+        assert.equal(await store.deviceCodes.get(code.deviceCodeHash), undefined);
+      });
+
+      it('decide records the decision once; a second decision, an expired or unknown code get undefined', async () => {
+        const { user, code } = await seedDeviceCode(store);
+        const approved = await store.deviceCodes.decide(
+          code.userCodeHash,
+          { status: 'approved', userId: user.id, sid: 'sid-1', authTime: NOW - MINUTE },
+          NOW,
+        );
+        assert.deepEqual(approved, {
+          ...code,
+          status: 'approved',
+          userId: user.id,
+          sid: 'sid-1',
+          authTime: NOW - MINUTE,
+        });
+        assert.equal(
+          await store.deviceCodes.decide(code.userCodeHash, { status: 'denied', userId: user.id }, NOW),
+          undefined,
+        );
+        assert.equal(await store.deviceCodes.findPending(code.userCodeHash, NOW), undefined);
+        const { code: late } = await seedDeviceCode(store);
+        assert.equal(
+          await store.deviceCodes.decide(late.userCodeHash, { status: 'denied', userId: user.id }, late.expiresAt),
+          undefined,
+        );
+        const denied = await store.deviceCodes.decide(late.userCodeHash, { status: 'denied', userId: user.id }, NOW);
+        assert.equal(denied?.status, 'denied');
+        assert.equal(denied?.sid, null);
+      });
+
+      it('20 concurrent decisions on one user code: exactly one is recorded', async () => {
+        const { user, code } = await seedDeviceCode(store);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.deviceCodes.decide(
+              code.userCodeHash,
+              i % 2 === 0
+                ? { status: 'approved', userId: user.id, sid: 'sid', authTime: NOW }
+                : { status: 'denied', userId: user.id },
+              NOW,
+            ),
+          ),
+        );
+        assert.equal(
+          count(results, (r) => r !== undefined),
+          1,
+        );
+      });
+
+      it('poll: slow_down raises the interval by the given seconds while pending and polled within the interval', async () => {
+        const { user, code } = await seedDeviceCode(store);
+        assert.equal(await store.deviceCodes.poll(code.deviceCodeHash, NOW, 5), 'ok');
+        assert.equal(await store.deviceCodes.poll(code.deviceCodeHash, NOW + 4_999, 5), 'slow_down');
+        assert.equal((await store.deviceCodes.get(code.deviceCodeHash))?.intervalSeconds, 10);
+        assert.equal(await store.deviceCodes.poll(code.deviceCodeHash, NOW + 4_999 + 10_000, 5), 'ok');
+        assert.equal((await store.deviceCodes.get(code.deviceCodeHash))?.lastPolledAt, NOW + 14_999);
+        await store.deviceCodes.decide(code.userCodeHash, { status: 'denied', userId: user.id }, NOW);
+        assert.equal(
+          await store.deviceCodes.poll(code.deviceCodeHash, NOW + 15_000, 5),
+          'ok',
+          'decided: never slow_down',
+        );
+      });
+
+      it('consume: an approved code once (used afterwards), a pending or unknown one not at all', async () => {
+        const { user, code } = await seedDeviceCode(store);
+        assert.deepEqual(await store.deviceCodes.consume(code.deviceCodeHash, NOW), { status: 'not_found' });
+        await approve(store, code, user);
+        const first = await store.deviceCodes.consume(code.deviceCodeHash, NOW + 1);
+        assert.equal(first.status, 'consumed');
+        assert.equal(first.status === 'consumed' && first.code.consumedAt, NOW + 1);
+        const second = await store.deviceCodes.consume(code.deviceCodeHash, NOW + 2);
+        assert.equal(second.status, 'used');
+        assert.equal(second.status === 'used' && second.code.consumedAt, NOW + 1);
+        assert.deepEqual(await store.deviceCodes.consume(uid('missing'), NOW), { status: 'not_found' });
+      });
+
+      it('20 concurrent consumes of an approved code: one consumed, 19 used', async () => {
+        const { user, code } = await seedDeviceCode(store);
+        await approve(store, code, user);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.deviceCodes.consume(code.deviceCodeHash, NOW + i)),
+        );
+        assert.equal(
+          count(results, (r) => r.status === 'consumed'),
+          1,
+        );
+        assert.equal(
+          count(results, (r) => r.status === 'used'),
+          19,
+        );
+      });
+
+      it('20 concurrent consumes through two stores: one consumed', { skip: needsShared }, async () => {
+        await withTwoStores(target, async (a, b) => {
+          const { user, code } = await seedDeviceCode(a);
+          await approve(a, code, user);
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, i) =>
+              (i % 2 === 0 ? a : b).deviceCodes.consume(code.deviceCodeHash, NOW + i),
+            ),
+          );
+          assert.equal(
+            count(results, (r) => r.status === 'consumed'),
+            1,
+          );
+        });
+      });
+
+      it('a device code goes with its client', async () => {
+        const { client, code } = await seedDeviceCode(store);
+        await store.clients.delete(client.clientId);
+        assert.equal(await store.deviceCodes.get(code.deviceCodeHash), undefined);
+      });
+
+      it('cleanup removes expired device codes (pending, decided or redeemed) and keeps live ones', async () => {
+        await withFreshStore(target, async (s) => {
+          await s.migrate();
+          const { client, code: live } = await seedDeviceCode(s);
+          const expired = [
+            makeDeviceCode(client.clientId, { expiresAt: NOW - 1 }),
+            makeDeviceCode(client.clientId, { expiresAt: NOW - MINUTE, status: 'denied' }),
+            makeDeviceCode(client.clientId, { expiresAt: NOW, status: 'approved', consumedAt: NOW - MINUTE }),
+          ];
+          for (const code of expired) assert.equal(await s.deviceCodes.create(code, NOW - 2 * MINUTE), true);
+          const result = await s.cleanup.run(NOW, {
+            consumedCodeRetentionMs: DAY,
+            refreshTokenGraceMs: 0,
+            logoutDeliveryRetentionMs: DAY,
+            grantMinAgeMs: MINUTE,
+            batchSize: 2,
+          });
+          assert.equal(result.status === 'done' ? result.deleted.device_codes : -1, 3);
+          assert.deepEqual(await s.deviceCodes.get(live.deviceCodeHash), live);
+          for (const code of expired) assert.equal(await s.deviceCodes.get(code.deviceCodeHash), undefined);
+        });
+      });
+    });
+
     describe('access tokens', () => {
       it('round-trips tokens with and without a grant', async () => {
         const { client, grant } = await seedGrant(store);
@@ -2073,6 +2249,7 @@ function defineContract(name: string, target: ContractTarget): void {
             logout_deliveries: 2,
             audit_events: 0,
             used_jtis: 0,
+            device_codes: 0,
           });
 
           assert.deepEqual(await keys(db, 'sessions'), new Set([justExpiredSession.idHash, liveSession.idHash]));

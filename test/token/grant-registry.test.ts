@@ -20,6 +20,7 @@ describe('grant registry', () => {
       'authorization_code',
       'refresh_token',
       'client_credentials',
+      'urn:ietf:params:oauth:grant-type:device_code',
       'urn:ietf:params:oauth:grant-type:token-exchange',
     ]);
     for (const [grantType, handler] of GRANT_HANDLERS) assert.equal(handler.grantType, grantType);
@@ -34,6 +35,10 @@ describe('grant registry', () => {
     ]);
     assert.deepEqual(GRANT_HANDLERS.get('refresh_token')?.allowedParams, ['refresh_token', 'scope', 'resource']);
     assert.deepEqual(GRANT_HANDLERS.get('client_credentials')?.allowedParams, ['scope', 'resource']);
+    // RFC 8628 §3.4.
+    assert.deepEqual(GRANT_HANDLERS.get('urn:ietf:params:oauth:grant-type:device_code')?.allowedParams, [
+      'device_code',
+    ]);
     // RFC 8693 §2.1.
     assert.deepEqual(GRANT_HANDLERS.get('urn:ietf:params:oauth:grant-type:token-exchange')?.allowedParams, [
       'subject_token',

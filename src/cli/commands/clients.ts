@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token/token-types.js';
+import { DEVICE_CODE_GRANT_TYPE } from '../../core/device/device-authorization-endpoint.js';
 import {
   isUniqueViolation,
   listCommand,
@@ -90,7 +91,7 @@ function clientCreateOptions(command: Command): Command {
     .addOption(
       repeatable(
         '--grant-type <type>',
-        `authorization_code, refresh_token, client_credentials or ${TOKEN_EXCHANGE_GRANT_TYPE} (repeatable; default: authorization_code refresh_token)`,
+        `authorization_code, refresh_token, client_credentials, ${DEVICE_CODE_GRANT_TYPE} or ${TOKEN_EXCHANGE_GRANT_TYPE} (repeatable; default: authorization_code refresh_token)`,
       ),
     )
     .option('--public', 'a public client (native or browser app): no secret, token_endpoint_auth_method none')

@@ -112,6 +112,15 @@ export const LIMIT_SETTINGS = {
         client_id: limit('clientId', [5, 1000, 20, 300], 'client authentication failures per (client_id, IP address)'),
         client_ip: limit('clientIp', [20, 1000, 100, 300], 'client authentication failures per IP address'),
         interaction_ip: limit('interactionIp', [300, 1000, 400, 600], 'unfinished interactions per IP address'),
+        // RFC 8628 §5.1: a user code has about 34.5 bits (8 characters of 20); guessing one is
+        // limited per address (typos allowed, then doubling delays, a lock after 20 misses)
+        // and over all addresses (delays only, never a lock that would keep every user out).
+        user_code_ip: limit('userCodeIp', [5, 1000, 20, 900], 'unknown user codes entered per IP address (RFC 8628)'),
+        user_code_global: limit(
+          'userCodeGlobal',
+          [1000, 100, 1_000_000, 60],
+          'unknown user codes entered, all addresses (RFC 8628)',
+        ),
       },
       { additionalProperties: false },
     ),

@@ -54,6 +54,20 @@ export const TOKEN_SETTINGS = {
     { defaultDoc: '`15552000` (180 days; see "Brute-force limits")' },
   ),
   interaction_ttl_seconds: secondsSetting('interactionTtlSeconds', [30, 86400], 600, 'time to sign in and consent (s)'),
+  // RFC 8628 §3.2: expires_in of the device code; §5.1 wants it short, as the user code is short.
+  device_code_ttl_seconds: secondsSetting(
+    'deviceCodeTtlSeconds',
+    [60, 3600],
+    600,
+    'device code and user code lifetime (s; RFC 8628)',
+  ),
+  // RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the default."
+  device_code_interval_seconds: secondsSetting(
+    'deviceCodeIntervalSeconds',
+    [1, 60],
+    5,
+    'seconds a device waits between polls (RFC 8628 `interval`)',
+  ),
   refresh_token_idle_ttl_seconds: secondsSetting(
     'refreshTokenIdleTtlSeconds',
     [60, 3660 * 86400],

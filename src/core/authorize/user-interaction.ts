@@ -8,14 +8,14 @@
  */
 import type { ProviderContext } from '../context.js';
 import { AccessDenied, CsrfMismatch, InteractionNotFound } from '../errors.js';
-import { dummyPasswordHashFor, randomToken, safeEqual, sha256Base64Url, verifyPassword } from '../secrets.js';
+import { safeEqual, sha256Base64Url } from '../secrets.js';
 import type { Client, Interaction, Session, Store, User } from '../../store/store.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { nextStep, targetOf } from './authorization-endpoint.js';
 import { issueAuthorizationCode } from './issue-code.js';
-import { endSession, type EndSessionDeps } from '../logout/backchannel.js';
-import { beginLoginAttempt, interactionFinished, issueDeviceCookie } from '../limits/attempt-limits.js';
+import { interactionFinished } from '../limits/attempt-limits.js';
 import { currentSession, type BrowserState } from '../browser/browser-session.js';
+import { signIn, type SignInDeps } from '../browser/sign-in.js';
 
 export interface LoadedInteraction {
   interaction: Interaction;
@@ -47,7 +47,7 @@ export type ViewInteractionDeps = ConsentDeps & { store: Pick<Store, 'users'> };
  * What signing in uses: as ViewInteractionDeps (the user's password hash, the brute-force
  * limits' counters), the new session, and ending the previous user's session (EndSessionDeps).
  */
-export type LoginDeps = ViewInteractionDeps & EndSessionDeps;
+export type LoginDeps = ViewInteractionDeps & SignInDeps;
 
 export async function loadInteraction(
   id: string,
@@ -113,11 +113,8 @@ export type LoginResult =
     };
 
 /**
- * Verifies the username and password. An unknown user is checked against a dummy hash so that
- * it takes as long as a wrong password, and both get the same answer. The brute-force limits
- * (src/core/limits/attempt-limits.ts) count the attempt first and refuse it, before any hashing, while the
- * (username, `clientIp`) pair, the address or the username is blocked, or, for a browser whose
- * device cookie was issued for this username, while that device cookie is blocked.
+ * Signs the user in (src/core/browser/sign-in.ts: brute-force limits, password, session) on the
+ * interaction's login page, then goes on to consent or straight to the response.
  */
 export async function submitLogin(
   id: string,
@@ -129,69 +126,12 @@ export async function submitLogin(
   const loaded = await loadInteraction(id, browser, context);
   const { interaction } = loaded;
   checkCsrf(interaction, form.csrfToken);
-  const attempt = await beginLoginAttempt(context, form.username ?? '', clientIp, browser.deviceCookie);
-  if (attempt.limited)
-    return {
-      kind: 'limited',
-      retryAfterSeconds: attempt.retryAfterSeconds,
-      username: form.username ?? null,
-      ...loaded,
-    };
-  const user = form.username === undefined ? undefined : await context.store.users.getByUsername(form.username);
-  const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHashFor()), form.password ?? '');
-  if (!user || !passwordOk) {
-    context.events.emit({
-      type: 'login.failed',
-      flowId: interaction.flowId,
-      reason: 'unknown_user_or_wrong_password',
-      username: form.username ?? null,
-      clientId: interaction.clientId,
-      ip: clientIp,
-    });
-    await attempt.finish(false, interaction.flowId);
-    return { kind: 'failed' };
+  const result = await signIn(browser, form, interaction, context, clientIp);
+  if (result.kind === 'failed') return result;
+  if (result.kind === 'limited') {
+    return { kind: 'limited', retryAfterSeconds: result.retryAfterSeconds, username: form.username ?? null, ...loaded };
   }
-  await attempt.finish(true, interaction.flowId);
-
-  // A new session cookie value at every sign-in defeats session fixation. The public session id
-  // (OIDC `sid`) carries over when the same user signs in again (prompt=login, max_age), so the
-  // clients already signed in under it still get the back-channel logout when it ends; when
-  // another user signs in, the previous user's session is ended, with its logout notifications.
-  const previous = await currentSession(browser.sessionId, context);
-  let sid = randomToken(16);
-  if (previous && previous.userId === user.id && previous.sid) {
-    sid = previous.sid;
-    await context.store.sessions.delete(previous.idHash);
-  } else if (previous) {
-    await endSession(previous, context, null);
-  }
-  const now = context.now();
-  const sessionId = randomToken(32);
-  const session: Session = {
-    idHash: sha256Base64Url(sessionId),
-    // Random, independent of the cookie value.
-    sid,
-    userId: user.id,
-    authTime: now,
-    createdAt: now,
-    expiresAt: now + context.settings.sessionTtlSeconds * 1000,
-  };
-  await context.store.sessions.create(session);
-  context.events.emit(
-    {
-      type: 'login.succeeded',
-      flowId: interaction.flowId,
-      userId: user.id,
-      username: user.username,
-      clientId: interaction.clientId,
-      ip: clientIp,
-    },
-    now,
-  );
-
-  // OWASP device cookies: a fresh one at every sign-in, bound to the username typed (what the
-  // next sign-in is checked against).
-  const deviceCookie = issueDeviceCookie(context, form.username!);
+  const { session, sessionId, deviceCookie } = result;
   const step = await nextStep(interaction.request, session, interaction.createdAt, context);
   if (step === 'complete')
     return {

@@ -75,6 +75,8 @@ const LIMIT_SETTING: Record<LimitScope, keyof GatehouseSettings['limits']> = {
   client_id: 'clientId',
   client_ip: 'clientIp',
   interaction_ip: 'interactionIp',
+  user_code_ip: 'userCodeIp',
+  user_code_global: 'userCodeGlobal',
 };
 
 /** The counter key of a subject: readable, except long subjects (a pasted novel as username). */
@@ -153,6 +155,31 @@ function announceLocks(
   });
 }
 
+/**
+ * Counts one attempt of every subject before it is checked, or refuses it (nothing counted) while
+ * any of them is blocked. `finish` announces the locks a failure started, or runs `succeeded`.
+ */
+async function beginAttempt(
+  context: AttemptLimitDeps,
+  subjects: Subject[],
+  succeeded: () => Promise<void>,
+): Promise<LoginAttempt> {
+  const now = context.now();
+  const result = await context.store.rateLimits.hit(
+    subjects.map(({ key, policy }) => ({ key, policy })),
+    now,
+    { unlessBlocked: true },
+  );
+  if (!result.counted) return { limited: true, retryAfterSeconds: retryAfterSeconds(result.blockedUntil, now) };
+  return {
+    limited: false,
+    async finish(ok, flowId) {
+      if (!ok) return announceLocks(context, subjects, result.states, flowId);
+      await succeeded();
+    },
+  };
+}
+
 // --- sign-in ------------------------------------------------------------------------------------
 
 /** A random nonce (22 characters) and the HMAC of nonce and username (43): base64url only. */
@@ -184,7 +211,7 @@ function deviceNonceFor(
 
 export type LoginAttempt =
   | { limited: true; retryAfterSeconds: number }
-  | { limited: false; finish(succeeded: boolean, flowId: string): Promise<void> };
+  | { limited: false; finish(succeeded: boolean, flowId: string | null): Promise<void> };
 
 /**
  * Counts one sign-in attempt before the password is checked, or refuses it (nothing counted)
@@ -208,27 +235,16 @@ export async function beginLoginAttempt(
           subjectOf(context, 'login_username', username),
           subjectOf(context, 'login_ip', address),
         ];
-  const now = context.now();
-  const result = await context.store.rateLimits.hit(
-    subjects.map(({ key, policy }) => ({ key, policy })),
-    now,
-    { unlessBlocked: true },
-  );
-  if (!result.counted) return { limited: true, retryAfterSeconds: retryAfterSeconds(result.blockedUntil, now) };
-  return {
-    limited: false,
-    async finish(succeeded, flowId) {
-      if (!succeeded) return announceLocks(context, subjects, result.states, flowId);
-      // A success ends the username's and the device's runs of failures; the address keeps its
-      // other attempts (other usernames behind the same NAT).
-      for (const subject of subjects) {
-        if (subject.scope === 'login_ip')
-          await context.store.rateLimits.release(subject.key, subject.policy, context.now());
-        else await context.store.rateLimits.reset(subject.key);
-      }
-      if (nonce !== undefined) await context.store.rateLimits.reset(subjectOf(context, 'login_username', username).key);
-    },
-  };
+  // A success ends the username's and the device's runs of failures; the address keeps its
+  // other attempts (other usernames behind the same NAT).
+  return beginAttempt(context, subjects, async () => {
+    for (const subject of subjects) {
+      if (subject.scope === 'login_ip')
+        await context.store.rateLimits.release(subject.key, subject.policy, context.now());
+      else await context.store.rateLimits.reset(subject.key);
+    }
+    if (nonce !== undefined) await context.store.rateLimits.reset(subjectOf(context, 'login_username', username).key);
+  });
 }
 
 // --- client authentication ----------------------------------------------------------------------
@@ -270,6 +286,24 @@ export function clientAuthLimits(context: AttemptLimitDeps, ip: string): ClientA
       if (clientHadFailures) await context.store.rateLimits.reset(pair(clientId).key);
     },
   };
+}
+
+// --- user codes (RFC 8628 §5.1) ------------------------------------------------------------------
+
+/** `finish(true)` when the code matched a device authorization. */
+export type UserCodeAttempt = LoginAttempt;
+
+/**
+ * RFC 8628 §5.1: "the authorization server should rate-limit user code attempts". Counts one
+ * user code entered at the verification page, per address and over all addresses, before it is
+ * looked up, or refuses it (nothing counted) while either counter is blocked. `finish` takes the
+ * attempt back when the code matched a device authorization, so only misses add up.
+ */
+export async function beginUserCodeAttempt(context: AttemptLimitDeps, ip: string): Promise<UserCodeAttempt> {
+  const subjects = [subjectOf(context, 'user_code_ip', ipSubject(ip)), subjectOf(context, 'user_code_global', 'all')];
+  return beginAttempt(context, subjects, async () => {
+    for (const subject of subjects) await context.store.rateLimits.release(subject.key, subject.policy, context.now());
+  });
 }
 
 // --- interactions -------------------------------------------------------------------------------

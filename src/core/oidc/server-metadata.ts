@@ -27,6 +27,8 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     userinfo_endpoint: issuer + ENDPOINT_PATHS.userinfo,
     // OpenID Connect RP-Initiated Logout 1.0 §2.1.
     end_session_endpoint: issuer + ENDPOINT_PATHS.endSession,
+    // RFC 8628 §4.
+    device_authorization_endpoint: issuer + ENDPOINT_PATHS.deviceAuthorization,
     // OIDC Core §5.4 (profile, email, address, phone) and §11 (offline_access).
     scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
     response_types_supported: ['code'],

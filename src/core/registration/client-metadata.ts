@@ -10,6 +10,7 @@ import type { OutboundPolicy } from '../outbound/safe-fetch.js';
 import { validateClientKeyMetadata, validateOutboundUri } from './client-key-metadata.js';
 import { ClientMetadataError } from '../errors.js';
 import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
+import { DEVICE_CODE_GRANT_TYPE } from '../device/device-authorization-endpoint.js';
 import { validateTokenExchangeResources } from './token-exchange-metadata.js';
 
 export * from './client-metadata-fields.js';
@@ -162,10 +163,11 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
       'client_credentials requires a confidential client: RFC 6749 §4.4 says it MUST only be used by confidential clients',
     );
   }
-  if (grantTypes.includes('refresh_token') && !usesCode) {
+  // RFC 8628 §3.5: the device grant issues refresh tokens as the code grant does.
+  if (grantTypes.includes('refresh_token') && !usesCode && !grantTypes.includes(DEVICE_CODE_GRANT_TYPE)) {
     throw new ClientMetadataError(
       'grant_types',
-      'refresh_token is only issued with authorization_code; a client_credentials client gets no refresh token (RFC 6749 §4.4.3)',
+      'refresh_token is only issued with authorization_code or the device code grant; a client_credentials client gets no refresh token (RFC 6749 §4.4.3)',
     );
   }
 

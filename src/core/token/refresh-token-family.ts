@@ -11,8 +11,9 @@
  * stolen token replayed after the window, or after the successor was used, still trips reuse
  * detection.
  */
-import type { RefreshTokenRecord, Store } from '../../store/store.js';
+import type { Client, RefreshTokenRecord, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
+import type { TokenBinding } from './grant-handler.js';
 import { randomToken, sha256Base64Url } from '../secrets.js';
 
 /** What every refresh token of one family shares (the stored record's family fields). */
@@ -55,6 +56,28 @@ export async function issueFirstRefreshToken(
   );
   await context.store.refreshTokens.create(record);
   return token;
+}
+
+/**
+ * RFC 6749 §1.5 / OIDC Core §11: the first refresh token of a user's authorization (code or
+ * device grant) when the client may use the refresh_token grant and, for OpenID requests, the
+ * user granted offline access; null otherwise.
+ */
+export async function firstRefreshTokenFor(
+  client: Client,
+  family: Omit<RefreshTokenFamily, 'familyExpiresAt' | 'dpopJkt'>,
+  binding: TokenBinding,
+  context: Pick<ProviderContext, 'settings'> & { store: Pick<Store, 'refreshTokens'> },
+  now: number,
+): Promise<string | null> {
+  const wanted =
+    client.grantTypes.includes('refresh_token') &&
+    (!family.scope.includes('openid') || family.scope.includes('offline_access'));
+  if (!wanted) return null;
+  // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key (a confidential
+  // client's are bound to it by its authentication already).
+  const bound = client.tokenEndpointAuthMethod === 'none' && binding.dpopJkt !== undefined;
+  return issueFirstRefreshToken(bound ? { ...family, dpopJkt: binding.dpopJkt } : family, context, now);
 }
 
 export function familyOf(record: RefreshTokenRecord): RefreshTokenFamily {

@@ -12,7 +12,7 @@ import { sendAuthorizationResponse, sendRedirect } from '../html-response.js';
 import { browserState, formParams, queryParams } from '../request-input.js';
 
 /** The browser binding cookie lives as long as a browser might keep an interaction open. */
-const BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600;
+export const BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600;
 
 export function registerAuthorizationRoutes(app: FastifyInstance, context: ProviderContext): void {
   const secure = secureCookies(context.settings.issuer);

@@ -10,6 +10,7 @@ import {
   viewInteraction,
   type LoadedInteraction,
 } from '../../core/authorize/user-interaction.js';
+import type { GatehouseSettings } from '../../config/settings.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { renderConsentPage, renderLoginPage } from '../../ui/pages.js';
 import { DEVICE_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
@@ -46,6 +47,19 @@ function loginPage(view: LoadedInteraction, username: string | null, error: stri
 export function waitingTime(seconds: number): string {
   if (seconds < 120) return seconds === 1 ? '1 second' : `${seconds} seconds`;
   return `${Math.ceil(seconds / 60)} minutes`;
+}
+
+/** The cookies of a sign-in (src/core/browser/sign-in.ts): the new session, and the browser's device cookie. */
+export function setSignInCookies(
+  reply: FastifyReply,
+  signedIn: { sessionId: string; deviceCookie: string },
+  settings: GatehouseSettings,
+): void {
+  const secure = secureCookies(settings.issuer);
+  reply.header('set-cookie', [
+    serializeCookie(SESSION_COOKIE, signedIn.sessionId, { secure, maxAgeSeconds: settings.sessionTtlSeconds }),
+    serializeCookie(DEVICE_COOKIE, signedIn.deviceCookie, { secure, maxAgeSeconds: settings.deviceCookieTtlSeconds }),
+  ]);
 }
 
 export function registerInteractionRoutes(app: FastifyInstance, context: ProviderContext): void {
@@ -109,13 +123,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
         cspAllowingRedirectTo(result.interaction.request.redirectUri),
       );
     }
-    reply.header('set-cookie', [
-      serializeCookie(SESSION_COOKIE, result.sessionId, { secure, maxAgeSeconds: context.settings.sessionTtlSeconds }),
-      serializeCookie(DEVICE_COOKIE, result.deviceCookie, {
-        secure,
-        maxAgeSeconds: context.settings.deviceCookieTtlSeconds,
-      }),
-    ]);
+    setSignInCookies(reply, result, context.settings);
     if (result.next.kind === 'respond') return sendAuthorizationResponse(reply, result.next.response);
     return sendRedirect(reply, `${base}/${id}`);
   });

@@ -72,6 +72,7 @@ export const CLEANUP_TABLES = [
   'logout_deliveries',
   'audit_events',
   'used_jtis',
+  'device_codes',
 ] as const;
 
 /** Rows deleted per table by one cleanup run. */
@@ -155,7 +156,7 @@ interface ExpiredRows {
   candidates: (db: Db, n: number) => SelectQueryBuilder<Database, never, object>;
   recheck?: 'rotated_at' | 'consumed_at' | 'next_attempt_at';
   /** `grant_id`: the grants of deleted rows are deleted too once unused; `sid`: sessions'. */
-  returning: 'grant_id' | 'sid' | 'id' | 'jti_hash';
+  returning: 'grant_id' | 'sid' | 'id' | 'jti_hash' | 'device_code_hash';
 }
 
 /**
@@ -230,6 +231,9 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
     // only remaining tie was the session can go with it (none can still be waiting for its code).
     expiredBy('sessions', 'id_hash', 'sid', 'expires_at', sessionCutoff),
     expiredBy('interactions', 'id', 'id', 'expires_at', now),
+    // RFC 8628 device codes past their expires_in: no poll can use them any more, whether
+    // pending, decided or redeemed (the tokens issued from one live on their own grant).
+    expiredBy('device_codes', 'device_code_hash', 'device_code_hash', 'expires_at', now),
     // Access token records go at the JWT's exp: after it no verifier accepts the token anyway.
     expiredBy('access_tokens', 'jti', 'grant_id', 'expires_at', now),
     // Whole refresh token families past their absolute expiry, rotated members included.

@@ -71,7 +71,9 @@ export async function deleteRow<T extends keyof Database>(
 
 /**
  * INSERT of `record` or, when a row with its `key` exists, an UPDATE of that row's other columns
- * (but `keep`) to the new values, in one statement.
+ * (but `keep`) to the new values, in one statement. With `replaceWhere` (`table.column`, an
+ * operator, a value), the existing row is replaced only when it meets that condition; otherwise
+ * nothing is written (and a RETURNING clause returns no row).
  */
 export function upsertRecord<R, T extends keyof Database>(
   db: Kysely<Database>,
@@ -79,16 +81,21 @@ export function upsertRecord<R, T extends keyof Database>(
   record: R,
   key: Column<T>,
   keep: ReadonlyArray<Column<T>> = [],
+  options: { replaceWhere?: [`${T}.${Column<T>}`, '<=' | '>=' | '<' | '>' | '=', unknown] } = {},
 ): InsertQueryBuilder<Database, T, InsertResult> {
   const replaced = codec.columnNames.filter((column) => column !== key && !keep.includes(column));
+  const { replaceWhere } = options;
   return (db as unknown as AnyTables)
     .insertInto(codec.table as string)
     .values(codec.toRow(record) as unknown as Record<string, unknown>)
-    .onConflict((oc) =>
-      oc
+    .onConflict((oc) => {
+      const update = oc
         .column(key)
-        .doUpdateSet((eb) => Object.fromEntries(replaced.map((column) => [column, eb.ref(`excluded.${column}`)]))),
-    ) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
+        .doUpdateSet((eb) => Object.fromEntries(replaced.map((column) => [column, eb.ref(`excluded.${column}`)])));
+      return replaceWhere === undefined
+        ? update
+        : update.where(replaceWhere[0], replaceWhere[1], replaceWhere[2] as never);
+    }) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
 }
 
 /**

@@ -15,7 +15,7 @@ import { sha256Base64Url } from '../../secrets.js';
 import { isSubset } from '../../scope.js';
 import type { GrantHandler, TokenBinding, TokenResponse } from '../grant-handler.js';
 import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
-import { issueFirstRefreshToken } from '../refresh-token-family.js';
+import { firstRefreshTokenFor } from '../refresh-token-family.js';
 
 /**
  * What the code grant uses, in one transaction: the code and its grant, the refresh token family
@@ -111,31 +111,21 @@ async function redeemCode(
   // The session the user authorized in: its public id goes into the ID token (`sid`).
   const sid = (await context.store.grants.get(stored.grantId))?.sid ?? null;
 
-  // RFC 6749 §1.5 / OIDC Core §11: a refresh token when the client may use the grant and,
-  // for OpenID requests, the user granted offline access.
-  const wantsRefresh =
-    client.grantTypes.includes('refresh_token') &&
-    (!stored.scope.includes('openid') || stored.scope.includes('offline_access'));
-  const refreshToken = wantsRefresh
-    ? await issueFirstRefreshToken(
-        {
-          grantId: stored.grantId,
-          flowId: stored.flowId,
-          clientId: client.clientId,
-          userId: stored.userId,
-          scope: stored.scope,
-          resources: stored.resources,
-          authTime: stored.authTime,
-          // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key (a
-          // confidential client's are bound to it by its authentication already).
-          ...(client.tokenEndpointAuthMethod === 'none' && binding.dpopJkt !== undefined
-            ? { dpopJkt: binding.dpopJkt }
-            : {}),
-        },
-        context,
-        now,
-      )
-    : null;
+  const refreshToken = await firstRefreshTokenFor(
+    client,
+    {
+      grantId: stored.grantId,
+      flowId: stored.flowId,
+      clientId: client.clientId,
+      userId: stored.userId,
+      scope: stored.scope,
+      resources: stored.resources,
+      authTime: stored.authTime,
+    },
+    binding,
+    context,
+    now,
+  );
 
   const prepared = await prepareTokens(
     {

@@ -8,6 +8,7 @@
 import type { GrantHandler } from '../grant-handler.js';
 import { authorizationCodeGrant, type AuthorizationCodeGrantDeps } from './authorization-code-grant.js';
 import { clientCredentialsGrant, type ClientCredentialsGrantDeps } from './client-credentials-grant.js';
+import { deviceCodeGrant, type DeviceCodeGrantDeps } from './device-code-grant.js';
 import { refreshTokenGrant, type RefreshTokenGrantDeps } from './refresh-token-grant.js';
 import { tokenExchangeGrant, type TokenExchangeGrantDeps } from './token-exchange-grant.js';
 
@@ -15,13 +16,13 @@ import { tokenExchangeGrant, type TokenExchangeGrantDeps } from './token-exchang
 export type GrantDeps = AuthorizationCodeGrantDeps &
   RefreshTokenGrantDeps &
   ClientCredentialsGrantDeps &
+  DeviceCodeGrantDeps &
   TokenExchangeGrantDeps;
 
 export const GRANT_HANDLERS: ReadonlyMap<string, GrantHandler<GrantDeps>> = new Map<string, GrantHandler<GrantDeps>>(
-  [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, tokenExchangeGrant].map((handler) => [
-    handler.grantType,
-    handler,
-  ]),
+  [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, deviceCodeGrant, tokenExchangeGrant].map(
+    (handler) => [handler.grantType, handler],
+  ),
 );
 
 /** The keys of GRANT_HANDLERS, in their order. */
