@@ -40,6 +40,8 @@ const LEFT_OUT_WHEN: {
   post_logout_redirect_uris: (value) => value.length === 0,
   // Back-Channel Logout 1.0 §2.2: only with a backchannel_logout_uri.
   backchannel_logout_session_required: (_value, metadata) => metadata.backchannel_logout_uri === undefined,
+  // RFC 9126 §6; absent: false.
+  require_pushed_authorization_requests: (value) => !value,
 };
 
 /** The fixture of validated client metadata (client_id present): unset and default-valued optional fields left out. */

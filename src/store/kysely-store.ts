@@ -24,6 +24,7 @@ import {
   sessionRepository,
 } from './repositories/session-repository.js';
 import { accessTokenRepository, refreshTokenRepository } from './repositories/token-repository.js';
+import { pushedRequestRepository } from './repositories/pushed-request-repository.js';
 import { signingKeyRepository } from './repositories/key-repository.js';
 import { logoutDeliveryRepository, logoutRepository } from './repositories/logout-repository.js';
 import { auditRepository, rateLimitRepository } from './repositories/limit-repository.js';
@@ -77,6 +78,7 @@ export class KyselyStore implements Store {
     this.consents = consentRepository(ex);
     this.grants = grantRepository(ex);
     this.codes = codeRepository(ex);
+    this.pushedRequests = pushedRequestRepository(ex);
     this.accessTokens = accessTokenRepository(ex);
     this.refreshTokens = refreshTokenRepository(ex);
     this.signingKeys = signingKeyRepository(ex);
@@ -94,6 +96,7 @@ export class KyselyStore implements Store {
   readonly consents: Store['consents'];
   readonly grants: Store['grants'];
   readonly codes: Store['codes'];
+  readonly pushedRequests: Store['pushedRequests'];
   readonly accessTokens: Store['accessTokens'];
   readonly refreshTokens: Store['refreshTokens'];
   readonly signingKeys: Store['signingKeys'];

@@ -43,6 +43,8 @@ export interface ClientsTable {
   backchannel_logout_uri: string | null;
   /** Added by migration 0004 with default 0. */
   backchannel_logout_session_required: IntBool;
+  /** RFC 9126 §6; added by migration 0011 with default 0. */
+  require_pushed_authorization_requests: IntBool;
   created_at: number;
 }
 
@@ -221,6 +223,18 @@ export interface AuditEventsTable {
   details: JsonText;
 }
 
+/** RFC 9126 pushed authorization requests; created by migration 0011. */
+export interface PushedAuthorizationRequestsTable {
+  /** SHA-256 of the request_uri. */
+  request_uri_hash: string;
+  client_id: string;
+  /** JSON [name, value][]: the pushed parameters. */
+  parameters: JsonText;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_at: number;
@@ -241,6 +255,7 @@ export interface Database {
   logout_deliveries: LogoutDeliveriesTable;
   rate_limits: RateLimitsTable;
   audit_events: AuditEventsTable;
+  pushed_authorization_requests: PushedAuthorizationRequestsTable;
   gatehouse_migrations: MigrationsTable;
 }
 

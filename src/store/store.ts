@@ -30,6 +30,7 @@ import type { AccessTokenRepository, RefreshTokenRepository } from './repositori
 import type { SigningKeyRepository } from './repositories/key-repository.js';
 import type { LogoutDeliveryRepository, LogoutRepository } from './repositories/logout-repository.js';
 import type { AuditRepository, RateLimitRepository } from './repositories/limit-repository.js';
+import type { PushedRequestRepository } from './repositories/pushed-request-repository.js';
 import type { CleanupCounts, CleanupPolicy, CleanupRepository, CleanupResult } from './repositories/expired-rows.js';
 
 export type {
@@ -46,6 +47,7 @@ export type {
   InteractionRepository,
   LogoutDeliveryRepository,
   LogoutRepository,
+  PushedRequestRepository,
   RateLimitRepository,
   RefreshTokenRepository,
   ResourceRepository,
@@ -88,6 +90,8 @@ export interface Store {
   consents: ConsentRepository;
   grants: GrantRepository;
   codes: CodeRepository;
+  /** RFC 9126 pushed authorization requests, each used once. */
+  pushedRequests: PushedRequestRepository;
   accessTokens: AccessTokenRepository;
   refreshTokens: RefreshTokenRepository;
   resources: ResourceRepository;

@@ -42,6 +42,7 @@ function describeClient(view: ClientMetadataView): string {
           ],
         ]
       : []),
+    ['require_pushed_authorization_requests', String(view.require_pushed_authorization_requests ?? false)],
     ['created', new Date(view.client_id_issued_at * 1000).toISOString()],
   ];
   const width = Math.max(...lines.map(([key]) => key.length));
@@ -61,6 +62,7 @@ interface ClientCreateFlags extends StoreFlags {
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired?: boolean;
   subjectType?: string;
+  requirePar?: boolean;
   json?: boolean;
 }
 
@@ -103,6 +105,10 @@ function clientCreateOptions(command: Command): Command {
       'where logout tokens are POSTed when a session ends (https, or http on a loopback host; OpenID Connect Back-Channel Logout 1.0)',
     )
     .option('--backchannel-logout-session-required', 'the client needs sid in logout tokens (they always carry it)')
+    .option(
+      '--require-par',
+      'authorization requests only through the pushed authorization request endpoint (require_pushed_authorization_requests, RFC 9126 §6)',
+    )
     .option('--json', 'print the client as JSON');
 }
 
@@ -124,6 +130,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     backchannel_logout_uri: flags.backchannelLogoutUri,
     backchannel_logout_session_required: flags.backchannelLogoutSessionRequired,
     subject_type: flags.subjectType,
+    require_pushed_authorization_requests: flags.requirePar,
   };
   // Validate before touching the database, so that a typo costs nothing. The config file's
   // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri is accepted.

@@ -1,7 +1,8 @@
 /**
  * Settings of the tokens: signing algorithms, the ID token defaults, and the lifetimes of codes,
- * tokens, sessions, interactions and new signing keys' publication. Composed into the config
- * file schema by src/config/settings-schema.ts.
+ * tokens, sessions, interactions, pushed authorization requests and new signing keys'
+ * publication; and whether authorization requests must be pushed (RFC 9126). Composed into the
+ * config file schema by src/config/settings-schema.ts.
  */
 import { Type } from '@sinclair/typebox';
 import { int, oneOf, setting } from './setting-node.js';
@@ -63,6 +64,19 @@ export const TOKEN_SETTINGS = {
     default: 600,
     unit: ' (seconds)',
     doc: 'time to sign in and consent (s)',
+  }),
+  // RFC 9126 §2.2: "typically relatively short (e.g., between 5 and 600 seconds)".
+  par_request_uri_ttl_seconds: setting(int(5, 600), {
+    setting: 'parRequestUriTtlSeconds',
+    default: 60,
+    unit: ' (seconds; RFC 9126 §2.2 suggests 5 to 600)',
+    doc: 'lifetime of a pushed authorization request_uri (s)',
+  }),
+  // RFC 9126 §5 (published in discovery) and §4: every client must push its authorization requests.
+  require_pushed_authorization_requests: setting(Type.Boolean(), {
+    setting: 'requirePushedAuthorizationRequests',
+    default: false,
+    doc: 'authorization requests only through the PAR endpoint, for every client ("High-security clients")',
   }),
   refresh_token_idle_ttl_seconds: setting(int(60, 3660 * 86400), {
     setting: 'refreshTokenIdleTtlSeconds',

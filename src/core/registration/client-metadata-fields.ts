@@ -29,6 +29,8 @@ export const CLIENT_METADATA_FIELDS = [
   'post_logout_redirect_uris',
   'backchannel_logout_uri',
   'backchannel_logout_session_required',
+  // RFC 9126 §6.
+  'require_pushed_authorization_requests',
 ] as const;
 
 /**
@@ -66,4 +68,6 @@ export interface ValidatedClientMetadata {
   post_logout_redirect_uris: string[];
   backchannel_logout_uri: string | undefined;
   backchannel_logout_session_required: boolean;
+  /** RFC 9126 §6 (default false): authorization requests only through the PAR endpoint. */
+  require_pushed_authorization_requests: boolean;
 }

@@ -244,6 +244,21 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
     );
   }
 
+  // RFC 9126 §6: the client's authorization requests come only through the PAR endpoint.
+  const requireParRaw = input['require_pushed_authorization_requests'];
+  if (requireParRaw !== undefined && requireParRaw !== null && typeof requireParRaw !== 'boolean') {
+    throw new ClientMetadataError(
+      'require_pushed_authorization_requests',
+      `require_pushed_authorization_requests must be a boolean, not ${describe(requireParRaw)}`,
+    );
+  }
+  if (requireParRaw === true && !usesCode) {
+    throw new ClientMetadataError(
+      'require_pushed_authorization_requests',
+      'require_pushed_authorization_requests concerns authorization requests, so only clients using the authorization_code grant may set it (RFC 9126 §6)',
+    );
+  }
+
   const subjectType = validateSubjectType(input, redirectUris);
   const logout = validateLogoutMetadata(input, usesCode, isPublic, outbound);
 
@@ -261,6 +276,7 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
     id_token_claims: idTokenClaimsRaw ?? undefined,
     subject_type: subjectType,
     ...logout,
+    require_pushed_authorization_requests: requireParRaw ?? false,
   };
 }
 

@@ -113,6 +113,7 @@ const CLIENT = rowCodec<Client, 'clients'>('clients', {
   postLogoutRedirectUris: stringArray,
   backchannelLogoutUri: true,
   backchannelLogoutSessionRequired: intBool,
+  requirePushedAuthorizationRequests: intBool,
   createdAt: true,
 });
 const USER = rowCodec<User, 'users'>('users', {

@@ -67,6 +67,7 @@ export interface CleanupCounts {
   grants: number;
   sessions: number;
   interactions: number;
+  pushed_authorization_requests: number;
   logout_deliveries: number;
   audit_events: number;
 }
@@ -100,6 +101,7 @@ export function emptyCounts(): CleanupCounts {
     grants: 0,
     sessions: 0,
     interactions: 0,
+    pushed_authorization_requests: 0,
     logout_deliveries: 0,
     audit_events: 0,
   };
@@ -151,6 +153,7 @@ interface ExpiredRows {
   table:
     | 'sessions'
     | 'interactions'
+    | 'pushed_authorization_requests'
     | 'access_tokens'
     | 'refresh_tokens'
     | 'authorization_codes'
@@ -162,7 +165,7 @@ interface ExpiredRows {
   recheck?: 'rotated_at' | 'consumed_at' | 'next_attempt_at';
   count: keyof CleanupCounts;
   /** `grant_id`: the grants of deleted rows are deleted too once unused; `sid`: sessions'. */
-  returning: 'grant_id' | 'sid' | 'id';
+  returning: 'grant_id' | 'sid' | 'id' | 'request_uri_hash';
 }
 
 async function deleteExpired(
@@ -235,6 +238,21 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
       returning: 'id',
       candidates: (db, n) =>
         db.selectFrom('interactions').select('id').where('expires_at', '<=', now).orderBy('expires_at').limit(n),
+    },
+    // RFC 9126 pushed requests past their lifetime, used or not: an expired request_uri is
+    // refused anyway (§4), and the row tells nothing more once it is gone.
+    {
+      table: 'pushed_authorization_requests',
+      key: 'request_uri_hash',
+      count: 'pushed_authorization_requests',
+      returning: 'request_uri_hash',
+      candidates: (db, n) =>
+        db
+          .selectFrom('pushed_authorization_requests')
+          .select('request_uri_hash')
+          .where('expires_at', '<=', now)
+          .orderBy('expires_at')
+          .limit(n),
     },
     // Access token records go at the JWT's exp: after it no verifier accepts the token anyway.
     {
