@@ -19,6 +19,7 @@ import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerInteractionRoutes } from './routes/interaction.js';
 import { registerLogoutRoutes } from './routes/logout.js';
 import { registerOperationsRoutes } from './routes/operations.js';
+import { registerParRoutes } from './routes/par.js';
 import { registerTokenRoutes } from './routes/token.js';
 import { registerTokenManagementRoutes } from './routes/token-management.js';
 import { registerUserInfoRoutes } from './routes/userinfo.js';
@@ -124,6 +125,7 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
       '/.well-known/oauth-authorization-server',
       ENDPOINT_PATHS.jwks,
       ENDPOINT_PATHS.token,
+      ENDPOINT_PATHS.pushedAuthorizationRequest,
       ENDPOINT_PATHS.revocation,
       ENDPOINT_PATHS.userinfo,
     ],
@@ -133,6 +135,7 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
   registerAuthorizationRoutes(app, context);
   registerInteractionRoutes(app, context);
   registerTokenRoutes(app, context);
+  registerParRoutes(app, context);
   registerTokenManagementRoutes(app, context);
   registerUserInfoRoutes(app, context);
   registerLogoutRoutes(app, context);
