@@ -115,11 +115,19 @@ export interface TokenResponse {
   text: string;
 }
 
-/** POSTs a form to the token endpoint; `basic` adds `Authorization: Basic` per RFC 6749 §2.3.1. */
+/**
+ * POSTs a form to the token endpoint (or, `path`, another back-channel endpoint that
+ * authenticates clients the same way); `basic` adds `Authorization: Basic` per RFC 6749 §2.3.1.
+ */
 export async function postToken(
   gatehouse: Pick<RunningGatehouse, 'url'>,
   form: Record<string, string | undefined> | string,
-  options: { basic?: { id: string; secret: string }; authorization?: string; contentType?: string | null } = {},
+  options: {
+    basic?: { id: string; secret: string };
+    authorization?: string;
+    contentType?: string | null;
+    path?: string;
+  } = {},
 ): Promise<TokenResponse> {
   const headers: Record<string, string> = {};
   const contentType = options.contentType === undefined ? 'application/x-www-form-urlencoded' : options.contentType;
@@ -134,7 +142,7 @@ export async function postToken(
     for (const [name, value] of Object.entries(form)) if (value !== undefined) params.append(name, value);
     body = params.toString();
   }
-  const response = await fetch(new URL('/token', gatehouse.url), { method: 'POST', headers, body });
+  const response = await fetch(new URL(options.path ?? '/token', gatehouse.url), { method: 'POST', headers, body });
   const text = await response.text();
   let parsed: Record<string, unknown> = {};
   try {

@@ -44,8 +44,23 @@ describe('gatehouse cleanup', () => {
           postLogoutRedirectUris: [],
           backchannelLogoutUri: null,
           backchannelLogoutSessionRequired: false,
+          requirePushedAuthorizationRequests: false,
           createdAt: now,
         });
+        // RFC 9126: an expired pushed authorization request goes, a live one stays.
+        for (const [hash, expiresAt] of [
+          ['expired-request-uri', now - 1000],
+          ['live-request-uri', now + 60_000],
+        ] as const) {
+          await store.pushedRequests.create({
+            requestUriHash: hash,
+            clientId: 'svc',
+            parameters: [['client_id', 'svc']],
+            createdAt: now - 61_000,
+            expiresAt,
+            consumedAt: null,
+          });
+        }
         for (let i = 0; i < 5; i++) {
           await store.accessTokens.create({
             jti: `expired-${i}`,
@@ -89,7 +104,8 @@ describe('gatehouse cleanup', () => {
       assert.match(run.stdout, /^access_tokens\s+5$/m);
       assert.match(run.stdout, /^sessions\s+1$/m);
       assert.match(run.stdout, /^authorization_codes\s+0$/m);
-      assert.match(run.stdout, /^6 expired rows deleted\.$/m);
+      assert.match(run.stdout, /^pushed_authorization_requests\s+1$/m);
+      assert.match(run.stdout, /^7 expired rows deleted\.$/m);
 
       const json = await runCli(['cleanup', '--database', database, '--json']);
       assert.equal(json.code, 0, json.stderr);
@@ -100,6 +116,7 @@ describe('gatehouse cleanup', () => {
         grants: 0,
         sessions: 0,
         interactions: 0,
+        pushed_authorization_requests: 0,
         logout_deliveries: 0,
         audit_events: 0,
       });
@@ -107,6 +124,7 @@ describe('gatehouse cleanup', () => {
       const reopened = await openStore(database);
       try {
         assert.ok(await reopened.accessTokens.get('live'), 'the live token stays');
+        assert.equal((await reopened.pushedRequests.consume('live-request-uri', 'svc', now)).status, 'consumed');
         assert.equal(await reopened.accessTokens.get('expired-0'), undefined);
       } finally {
         await reopened.close();
