@@ -14,7 +14,14 @@ import {
   type ClientAuthenticationRequest,
 } from '../clients/client-authentication.js';
 import type { ProviderContext } from '../context.js';
-import { InvalidClient, InvalidRequest, OAuthError, RedirectableError, UnsafeAuthorizationRequest } from '../errors.js';
+import {
+  InvalidClient,
+  InvalidRequest,
+  OAuthError,
+  RedirectableError,
+  UnauthorizedClient,
+  UnsafeAuthorizationRequest,
+} from '../errors.js';
 import { Params } from '../params.js';
 import { validateAuthorizationRequest, type AuthorizationRequestDeps } from './authorization-request.js';
 import { newRequestUri, requestUriHash } from './pushed-request-uri.js';
@@ -42,6 +49,11 @@ export async function handlePushedAuthorizationRequest(
 ): Promise<PushedAuthorizationResponse> {
   const client = await authenticateClient(request, context);
   const { params } = request;
+  // RFC 6749 §5.2: the authenticated client may not push what it may not ask for (a client
+  // without redirect URIs would otherwise hear of a missing redirect_uri).
+  if (!client.grantTypes.includes('authorization_code')) {
+    throw new UnauthorizedClient('this client is not allowed to use the authorization code grant');
+  }
   // RFC 9126 §2.1: "The request_uri authorization request parameter is one exception, and it
   // MUST NOT be provided."
   if (params.has('request_uri')) {
