@@ -208,6 +208,25 @@ async function deleteExpired(
   return counts;
 }
 
+/**
+ * The candidates of a kind whose rows all go once `column` is at or before `cutoff`: up to `n`
+ * primary keys (`key`) of `table`, oldest first.
+ */
+function expiredBy(
+  table: ExpiredRows['table'],
+  key: string,
+  column: string,
+  cutoff: number,
+): ExpiredRows['candidates'] {
+  return (db, n) =>
+    (db as unknown as Kysely<any>)
+      .selectFrom(table)
+      .select(key)
+      .where(column, '<=', cutoff)
+      .orderBy(column)
+      .limit(n) as unknown as SelectQueryBuilder<Database, never, object>;
+}
+
 /** What the cleanup deletes, in this order. */
 function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
   const sessionCutoff = now - policy.grantMinAgeMs;
@@ -223,21 +242,14 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
       key: 'id_hash',
       count: 'sessions',
       returning: 'sid',
-      candidates: (db, n) =>
-        db
-          .selectFrom('sessions')
-          .select('id_hash')
-          .where('expires_at', '<=', sessionCutoff)
-          .orderBy('expires_at')
-          .limit(n),
+      candidates: expiredBy('sessions', 'id_hash', 'expires_at', sessionCutoff),
     },
     {
       table: 'interactions',
       key: 'id',
       count: 'interactions',
       returning: 'id',
-      candidates: (db, n) =>
-        db.selectFrom('interactions').select('id').where('expires_at', '<=', now).orderBy('expires_at').limit(n),
+      candidates: expiredBy('interactions', 'id', 'expires_at', now),
     },
     // RFC 9126 pushed requests past their lifetime, used or not: an expired request_uri is
     // refused anyway (§4), and the row tells nothing more once it is gone.
@@ -246,13 +258,7 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
       key: 'request_uri_hash',
       count: 'pushed_authorization_requests',
       returning: 'request_uri_hash',
-      candidates: (db, n) =>
-        db
-          .selectFrom('pushed_authorization_requests')
-          .select('request_uri_hash')
-          .where('expires_at', '<=', now)
-          .orderBy('expires_at')
-          .limit(n),
+      candidates: expiredBy('pushed_authorization_requests', 'request_uri_hash', 'expires_at', now),
     },
     // Access token records go at the JWT's exp: after it no verifier accepts the token anyway.
     {
@@ -260,8 +266,7 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
       key: 'jti',
       count: 'access_tokens',
       returning: 'grant_id',
-      candidates: (db, n) =>
-        db.selectFrom('access_tokens').select('jti').where('expires_at', '<=', now).orderBy('expires_at').limit(n),
+      candidates: expiredBy('access_tokens', 'jti', 'expires_at', now),
     },
     // Whole refresh token families past their absolute expiry, rotated members included.
     {
@@ -269,13 +274,7 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
       key: 'token_hash',
       count: 'refresh_tokens',
       returning: 'grant_id',
-      candidates: (db, n) =>
-        db
-          .selectFrom('refresh_tokens')
-          .select('token_hash')
-          .where('family_expires_at', '<=', now)
-          .orderBy('family_expires_at')
-          .limit(n),
+      candidates: expiredBy('refresh_tokens', 'token_hash', 'family_expires_at', now),
     },
     // Unrotated refresh tokens past their idle expiry and the grace window (index from 0007).
     // Rotated ones are not touched here: they stay for reuse detection until the family expires.
@@ -362,8 +361,7 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
       key: 'id',
       count: 'audit_events',
       returning: 'id',
-      candidates: (db, n) =>
-        db.selectFrom('audit_events').select('id').where('at', '<=', auditCutoff).orderBy('at').limit(n),
+      candidates: expiredBy('audit_events', 'id', 'at', auditCutoff),
     });
   }
   return kinds;
