@@ -391,6 +391,8 @@ describe('settings schema (src/config/settings-schema.ts)', () => {
         sessionTtlSeconds: 8 * 3600,
         deviceCookieTtlSeconds: 180 * 86400,
         interactionTtlSeconds: 600,
+        parRequestUriTtlSeconds: 60,
+        requirePushedAuthorizationRequests: false,
         refreshTokenIdleTtlSeconds: 14 * 24 * 3600,
         refreshTokenAbsoluteTtlSeconds: 90 * 24 * 3600,
         refreshTokenGraceSeconds: 10,
