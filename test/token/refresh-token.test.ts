@@ -32,7 +32,6 @@ import {
   grantOf,
   interopClient,
   refreshRecord,
-  sleep,
   startServerOn,
   type InteropClient,
 } from '../helpers/interop-client.js';
@@ -84,26 +83,47 @@ for (const target of STORE_TARGETS) {
       for (const server of servers) await server.stop();
     });
 
+    /** The server's clock (context.now): it stands still until a test moves it on. */
+    interface ServerClock {
+      now(): number;
+      advance(ms: number): void;
+    }
+
     type OfflineTest = (
       first: Awaited<ReturnType<typeof offlineTokens>>,
       web: InteropClient,
       gatehouse: RunningGatehouse,
+      clock: ServerClock,
     ) => Promise<void>;
 
     /**
      * Tests on a server with `settings`, started for the enclosing describe: each test gets the
-     * confidential client on it and the tokens of a fresh offline_access authorization.
+     * confidential client on it and the tokens of a fresh offline_access authorization. The
+     * server's clock stands still, so lifetimes of a second or two are exact however slow the
+     * machine is: a test moves time on with `clock.advance` instead of sleeping.
      */
     function testsWithOfflineTokens(
       settings: TestServerOptions['settings'],
     ): (name: string, body: OfflineTest) => void {
       let gatehouse: RunningGatehouse;
       let web: InteropClient;
+      let current = Date.now();
+      const clock: ServerClock = {
+        now: () => current,
+        advance: (ms) => {
+          current += ms;
+        },
+      };
       before(async () => {
         gatehouse = await start({ settings });
+        gatehouse.context.now = clock.now;
         web = await interopClient(gatehouse, CONFIDENTIAL_CLIENT);
       });
-      return (name, body) => it(name, async () => body(await offlineTokens(gatehouse, web), web, gatehouse));
+      return (name, body) =>
+        it(name, async () => {
+          current = Math.max(current, Date.now());
+          await body(await offlineTokens(gatehouse, web), web, gatehouse, clock);
+        });
     }
 
     describe('default settings (grace window 10 s)', () => {
@@ -307,14 +327,14 @@ for (const target of STORE_TARGETS) {
     describe('after the grace window (refreshTokenGraceSeconds: 1)', () => {
       const test = testsWithOfflineTokens({ refreshTokenGraceSeconds: 1 });
 
-      test('RFC 9700 §4.14.2: reuse of a rotated token after the window is invalid_grant and revokes the whole family and its access tokens', async (first, web, gatehouse) => {
+      test('RFC 9700 §4.14.2: reuse of a rotated token after the window is invalid_grant and revokes the whole family and its access tokens', async (first, web, gatehouse, clock) => {
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
         // Within the window the retry still works ...
         assert.equal(
           (await client.refreshTokenGrant(web.config, first.refreshToken)).refresh_token,
           second.refresh_token,
         );
-        await sleep(1200);
+        clock.advance(1200);
         // ... after it, it is reuse.
         await assertReuseRevokesFamily(gatehouse, web, first.refreshToken, second.refresh_token!, [
           first.accessToken,
@@ -339,27 +359,26 @@ for (const target of STORE_TARGETS) {
     describe('idle expiry (refreshTokenIdleTtlSeconds: 1)', () => {
       const test = testsWithOfflineTokens({ refreshTokenIdleTtlSeconds: 1 });
 
-      test('RFC 6749 §6 + RFC 9700 §4.14.2: a refresh token unused for longer than its idle lifetime is invalid_grant', async (first, web) => {
-        await sleep(1200);
+      test('RFC 6749 §6 + RFC 9700 §4.14.2: a refresh token unused for longer than its idle lifetime is invalid_grant', async (first, web, _gatehouse, clock) => {
+        clock.advance(1200);
         await assertOAuthError(client.refreshTokenGrant(web.config, first.refreshToken), 400, 'invalid_grant');
         assert.deepEqual(await client.tokenIntrospection(web.config, first.refreshToken), INACTIVE);
       });
     });
 
-    // Two seconds of idle lifetime leave a comfortable margin for the steps within one period.
     describe('idle expiry of a family in use (refreshTokenIdleTtlSeconds: 2)', () => {
       const test = testsWithOfflineTokens({ refreshTokenIdleTtlSeconds: 2 });
 
-      test('RFC 9700 §4.14.2: a rotated token presented after its own idle expiry is still reuse, and revokes the live family', async (first, web, gatehouse) => {
+      test('RFC 9700 §4.14.2: a rotated token presented after its own idle expiry is still reuse, and revokes the live family', async (first, web, gatehouse, clock) => {
         // An attacker who stole R0 and refreshed first holds the live family; the legitimate
         // client, idle for a while, presents R0 only after it would have expired anyway. (Its
         // successor was used, so this is reuse even within the grace window.)
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
-        await sleep(1100);
+        clock.advance(1100);
         const third = await client.refreshTokenGrant(web.config, second.refresh_token!);
-        await sleep(1100);
+        clock.advance(1100);
         assert.ok(
-          (await refreshRecord(gatehouse, first.refreshToken)).expiresAt <= Date.now(),
+          (await refreshRecord(gatehouse, first.refreshToken)).expiresAt <= clock.now(),
           'R0 is past its idle expiry',
         );
         await assertReuseRevokesFamily(gatehouse, web, first.refreshToken, undefined, [
@@ -368,10 +387,10 @@ for (const target of STORE_TARGETS) {
         ]);
       });
 
-      test('RFC 9700 §4.14.2: each successor gets a fresh idle lifetime, so a family in use outlives one idle period', async (first, web) => {
+      test('RFC 9700 §4.14.2: each successor gets a fresh idle lifetime, so a family in use outlives one idle period', async (first, web, _gatehouse, clock) => {
         let { refreshToken } = first;
         for (let step = 0; step < 3; step++) {
-          await sleep(1000);
+          clock.advance(1500);
           refreshToken = (await client.refreshTokenGrant(web.config, refreshToken)).refresh_token!;
         }
       });
@@ -380,9 +399,9 @@ for (const target of STORE_TARGETS) {
     describe('absolute expiry (refreshTokenAbsoluteTtlSeconds: 1)', () => {
       const test = testsWithOfflineTokens({ refreshTokenAbsoluteTtlSeconds: 1 });
 
-      test('RFC 9700 §4.14.2: rotation does not extend the family; after its absolute lifetime even a fresh successor is invalid_grant', async (first, web) => {
+      test('RFC 9700 §4.14.2: rotation does not extend the family; after its absolute lifetime even a fresh successor is invalid_grant', async (first, web, _gatehouse, clock) => {
         const second = await client.refreshTokenGrant(web.config, first.refreshToken);
-        await sleep(1200);
+        clock.advance(1200);
         await assertOAuthError(client.refreshTokenGrant(web.config, second.refresh_token!), 400, 'invalid_grant');
       });
     });
