@@ -117,25 +117,18 @@ async function helperApp(): Promise<FastifyInstance> {
   return app;
 }
 
+/** The same attributes as serializeCookie's, for @fastify/cookie. */
+function pluginCookieOptions(maxAge: number) {
+  return { path: '/', httpOnly: true, sameSite: 'lax' as const, maxAge, secure: true };
+}
+
 async function pluginApp(): Promise<FastifyInstance> {
   const app = Fastify();
   await app.register(fastifyCookie);
   app.get('/login', async (request, reply) => {
     const cookies = request.cookies;
-    reply.setCookie(SESSION_COOKIE, SESSION_ID, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      maxAge: SESSION_MAX_AGE,
-      secure: true,
-    });
-    reply.setCookie(BROWSER_COOKIE, cookies[BROWSER_COOKIE] ?? BROWSER_ID, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      maxAge: BROWSER_MAX_AGE,
-      secure: true,
-    });
+    reply.setCookie(SESSION_COOKIE, SESSION_ID, pluginCookieOptions(SESSION_MAX_AGE));
+    reply.setCookie(BROWSER_COOKIE, cookies[BROWSER_COOKIE] ?? BROWSER_ID, pluginCookieOptions(BROWSER_MAX_AGE));
     return 'ok';
   });
   app.post('/token', async () => 'ok');

@@ -23,31 +23,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import {
-  CODE_FLOW_SCOPE,
-  MAX_VIRTUAL_USERS,
-  REDIRECT_URI,
-  RESOURCE,
-  USER_PASSWORD,
-  parseArgs,
-  userName,
-  type ServerInfo,
-} from './lib/common.js';
+import { MAX_VIRTUAL_USERS, REDIRECT_URI, parseArgs, type ServerInfo } from './lib/common.js';
 import {
   basicAuthorization,
   browse,
   check,
   CheckError,
   CookieJar,
-  decodeEntities,
   formEncode,
-  hiddenInput,
   jwtParts,
   parseJson,
   send,
   type Answer,
 } from './lib/http.js';
 import { startServer, stopAllChildren } from './lib/processes.js';
+import { authorizeUrl, filledForm, newPkce } from './lib/scenarios.js';
 import { openStore } from '../src/store/open-store.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 
@@ -164,13 +154,9 @@ function tokenResponse(answer: Answer, what: string): Record<string, unknown> {
 
 /** One authorization code flow; with a new jar, through the login and consent pages. */
 async function codeFlow(server: ServerInfo, jar: CookieJar, user: number): Promise<Record<string, unknown>> {
-  const verifier = random(32);
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const { verifier, challenge } = newPkce();
   const state = random();
-  let url =
-    `${server.endpoints.authorization}?response_type=code&client_id=${encodeURIComponent(server.clients.web.id)}` +
-    `&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&scope=${encodeURIComponent(CODE_FLOW_SCOPE)}&state=${state}&nonce=${random()}` +
-    `&code_challenge=${challenge}&code_challenge_method=S256&resource=${encodeURIComponent(RESOURCE)}`;
+  let url = authorizeUrl(server, { state, nonce: random(), challenge });
   let answer = await browseCounted(jar, url);
   for (let step = 0; step < 10; step++) {
     if (answer.status === 302 || answer.status === 303) {
@@ -194,22 +180,10 @@ async function codeFlow(server: ServerInfo, jar: CookieJar, user: number): Promi
       answer = await browseCounted(jar, url);
       continue;
     }
-    const fields = /name="password"/.test(answer.text)
-      ? { username: userName(user), password: USER_PASSWORD }
-      : /name="decision"/.test(answer.text)
-        ? { decision: 'allow' }
-        : undefined;
-    check(
-      answer.status === 200 && fields,
-      () => `authorize: stopped at ${url}: ${answer.status} ${answer.text.slice(0, 200)}`,
-    );
-    const action = /<form[^>]*action="([^"]+)"/.exec(answer.text)?.[1];
-    check(action, () => 'authorize: no form');
-    const csrf = hiddenInput(answer.text, 'csrf_token');
-    url = new URL(decodeEntities(action), url).href;
-    answer = await browseCounted(jar, url, {
-      form: formEncode({ ...(csrf !== undefined ? { csrf_token: csrf } : {}), ...fields }),
-    });
+    const form = filledForm(answer, url, user);
+    check(form, () => `authorize: stopped at ${url}: ${answer.status} ${answer.text.slice(0, 200)}`);
+    url = form.url;
+    answer = await browseCounted(jar, url, { form: form.form });
   }
   throw new CheckError('authorize: too many steps');
 }

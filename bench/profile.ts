@@ -15,16 +15,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from './lib/common.js';
-import {
-  BENCH_DIR,
-  postgresTarget,
-  REPO_DIR,
-  runDriver,
-  setNiceness,
-  sqliteTarget,
-  startServer,
-  stopAllChildren,
-} from './lib/processes.js';
+import * as processes from './lib/processes.js';
 import { fmt } from './lib/report.js';
 import { SCENARIOS, type ScenarioName } from './lib/scenarios.js';
 
@@ -54,15 +45,15 @@ const warmupMs = Number(args.get('warmup') ?? 2000);
 const durationMs = Number(args.get('duration') ?? 8000);
 const top = Number(args.get('top') ?? 15);
 const targetName = args.get('target') ?? 'gatehouse-sqlite';
-setNiceness(Number(args.get('nice') ?? 0));
+processes.setNiceness(Number(args.get('nice') ?? 0));
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 process.on('SIGINT', () => {
-  stopAllChildren();
+  processes.stopAllChildren();
   process.exit(130);
 });
 
-const target = targetName === 'gatehouse-postgres' ? await postgresTarget() : await sqliteTarget();
+const target = targetName === 'gatehouse-postgres' ? await processes.postgresTarget() : await processes.sqliteTarget();
 const prepared = await target.prepare();
 if ('skip' in prepared) throw new Error(`${targetName} unavailable: ${prepared.skip}`);
 const profileDir = await mkdtemp(join(tmpdir(), 'gatehouse-profile-'));
@@ -71,12 +62,12 @@ let driverSummary: string;
 let windowUs: [number, number];
 try {
   log(`starting ${target.label} under --cpu-prof`);
-  const server = await startServer(target.script, prepared.args, {
+  const server = await processes.startServer(target.script, prepared.args, {
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
   });
   try {
     log(`driving ${scenario} (${warmupMs} ms warm-up, ${durationMs} ms measured)`);
-    const result = await runDriver(
+    const result = await processes.runDriver(
       {
         target: targetName,
         server: server.info,
@@ -110,7 +101,7 @@ const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as CpuProfile;
 
 function shortUrl(url: string): string {
   let short = url.replace(/^file:\/\//, '');
-  if (short.startsWith(REPO_DIR)) short = short.slice(REPO_DIR.length);
+  if (short.startsWith(processes.REPO_DIR)) short = short.slice(processes.REPO_DIR.length);
   return short.replace(/^\/+/, '');
 }
 
@@ -212,7 +203,7 @@ for (const [key, value] of ranked(inclusive, 20, (key) => key.includes('  src/')
 out.push('');
 out.push(`Profile: ${profilePath}`);
 const text = `${out.join('\n')}\n`;
-await mkdir(join(BENCH_DIR, 'results'), { recursive: true });
-await writeFile(join(BENCH_DIR, 'results', 'profile.md'), text);
+await mkdir(join(processes.BENCH_DIR, 'results'), { recursive: true });
+await writeFile(join(processes.BENCH_DIR, 'results', 'profile.md'), text);
 process.stdout.write(text);
 process.exit(0);

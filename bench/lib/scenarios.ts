@@ -62,12 +62,13 @@ export interface VirtualClient {
 const random = (bytes = 16) => randomBytes(bytes).toString('base64url');
 const enc = encodeURIComponent;
 
-function newPkce(): { verifier: string; challenge: string } {
+export function newPkce(): { verifier: string; challenge: string } {
   const verifier = random(32);
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-function authorizeUrl(
+/** RFC 6749 §4.1.1: the web client's authorization request (PKCE S256, OIDC nonce, RFC 8707 resource). */
+export function authorizeUrl(
   server: ServerInfo,
   p: { state: string; nonce: string; challenge: string; loginHint?: string },
 ): string {
@@ -138,6 +139,27 @@ function describeTokens(body: Record<string, unknown>): Record<string, unknown> 
   };
 }
 
+/**
+ * The login or consent form of a page of the server's own (status 200), filled in for user
+ * `index` (consent: allow): where it posts and its body. Undefined when the page has neither.
+ */
+export function filledForm(answer: Answer, url: string, index: number): { url: string; form: string } | undefined {
+  if (answer.status !== 200) return undefined;
+  const fields = /name="password"/.test(answer.text)
+    ? { username: userName(index), password: USER_PASSWORD }
+    : /name="decision"/.test(answer.text)
+      ? { decision: 'allow' }
+      : undefined;
+  if (!fields) return undefined;
+  const action = /<form[^>]*action="([^"]+)"/.exec(answer.text)?.[1];
+  check(action, () => `no form action on ${url}`);
+  const csrf = hiddenInput(answer.text, 'csrf_token');
+  return {
+    url: new URL(decodeEntities(action), url).href,
+    form: formEncode({ ...(csrf !== undefined ? { csrf_token: csrf } : {}), ...fields }),
+  };
+}
+
 /** A signed-in browser of one user with consent given, and the code of that first authorization. */
 interface Browser {
   jar: CookieJar;
@@ -167,20 +189,10 @@ async function signIn(
       answer = await browse(browser.jar, url);
       continue;
     }
-    const fields =
-      answer.status === 200 && /name="password"/.test(answer.text)
-        ? { username: userName(index), password: USER_PASSWORD }
-        : answer.status === 200 && /name="decision"/.test(answer.text)
-          ? { decision: 'allow' }
-          : undefined;
-    if (!fields) break;
-    const action = /<form[^>]*action="([^"]+)"/.exec(answer.text)?.[1];
-    check(action, () => `sign-in: no form action on ${url}`);
-    const csrf = hiddenInput(answer.text, 'csrf_token');
-    url = new URL(decodeEntities(action), url).href;
-    answer = await browse(browser.jar, url, {
-      form: formEncode({ ...(csrf !== undefined ? { csrf_token: csrf } : {}), ...fields }),
-    });
+    const form = filledForm(answer, url, index);
+    if (!form) break;
+    url = form.url;
+    answer = await browse(browser.jar, url, { form: form.form });
   }
   throw new CheckError(
     `sign-in of ${userName(index)} stopped at ${url}: status ${answer.status}: ${answer.text.slice(0, 300)}`,

@@ -132,23 +132,9 @@ const provider = new Provider(issuer, {
       defaultResource: (_ctx: unknown, _client: unknown, oneOf?: string) => oneOf ?? RESOURCE,
       useGrantedResource: () => true,
       getResourceServerInfo(_ctx: unknown, indicator: string) {
-        if (indicator === RESOURCE) {
-          return {
-            scope: RESOURCE_SCOPE,
-            audience: RESOURCE,
-            accessTokenTTL: TTL.AccessToken,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'ES256' } },
-          };
-        }
-        if (indicator === OPAQUE_RESOURCE) {
-          return {
-            scope: RESOURCE_SCOPE,
-            audience: OPAQUE_RESOURCE,
-            accessTokenTTL: TTL.AccessToken,
-            accessTokenFormat: 'opaque',
-          };
-        }
+        const served = { scope: RESOURCE_SCOPE, audience: indicator, accessTokenTTL: TTL.AccessToken };
+        if (indicator === RESOURCE) return { ...served, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+        if (indicator === OPAQUE_RESOURCE) return { ...served, accessTokenFormat: 'opaque' };
         throw new errors.InvalidTarget();
       },
     },

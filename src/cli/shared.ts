@@ -87,7 +87,8 @@ export async function settingsFor(
 
 /**
  * Declares a listing command: storeCommand with `--json` (its rows as a JSON array on stdout, see
- * printList) before the store flags. Every listing command is declared with it, so none lacks `--json`.
+ * printList) before the store flags. Every listing command is declared with it, so none lacks `--json`;
+ * so is `cleanup`, whose table of counts is a listing too.
  */
 export function listCommand(
   parent: Command,

@@ -5,18 +5,14 @@
  * config layer (unless validation gives it a default that fixtures should leave out: then one
  * line in LEFT_OUT_WHEN).
  */
-import type { CLIENT_METADATA_FIELDS, ValidatedClientMetadata } from '../core/registration/client-metadata-fields.js';
+import {
+  ALWAYS_VALIDATED_FIELDS,
+  type CLIENT_METADATA_FIELDS,
+  type ValidatedClientMetadata,
+} from '../core/registration/client-metadata-fields.js';
 
 /** The fields every fixture has (validation always yields them); the others appear only when set. */
-const ALWAYS = [
-  'client_id',
-  'redirect_uris',
-  'grant_types',
-  'response_types',
-  'token_endpoint_auth_method',
-  'scope',
-  'require_pkce',
-] as const;
+const ALWAYS = ['client_id', ...ALWAYS_VALIDATED_FIELDS] as const;
 type AlwaysField = (typeof ALWAYS)[number];
 
 /**
@@ -40,6 +36,8 @@ const LEFT_OUT_WHEN: {
   post_logout_redirect_uris: (value) => value.length === 0,
   // Back-Channel Logout 1.0 §2.2: only with a backchannel_logout_uri.
   backchannel_logout_session_required: (_value, metadata) => metadata.backchannel_logout_uri === undefined,
+  // RFC 8693 policy; absent: none.
+  token_exchange_resources: (value) => value.length === 0,
   // RFC 9126 §6; absent: false.
   require_pushed_authorization_requests: (value) => !value,
 };

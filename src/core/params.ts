@@ -74,6 +74,13 @@ export class Params {
     return this.values.get(name)?.[0];
   }
 
+  /** The value of a parameter the request must carry; `invalid_request` (`<name> is required`) without it. */
+  require(name: string): string {
+    const value = this.get(name);
+    if (value === undefined) throw new InvalidRequest(`${name} is required`);
+    return value;
+  }
+
   /** Every value of a parameter that may repeat. */
   getAll(name: string): string[] {
     return this.values.get(name) ?? [];

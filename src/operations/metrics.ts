@@ -52,13 +52,14 @@ export class GatehouseMetrics {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
+    const counter = <L extends string = never>(name: string, help: string, labelNames?: readonly L[]) =>
+      new Counter<L>({ name, help, ...(labelNames === undefined ? {} : { labelNames }), registers });
     // Registration order is the order of a scrape.
-    this.httpRequests = new Counter({
-      name: 'gatehouse_http_requests_total',
-      help: 'HTTP requests by route pattern, method, status class and OAuth error code.',
-      labelNames: HTTP_LABELS,
-      registers,
-    });
+    this.httpRequests = counter(
+      'gatehouse_http_requests_total',
+      'HTTP requests by route pattern, method, status class and OAuth error code.',
+      HTTP_LABELS,
+    );
     this.httpDuration = new Histogram({
       name: 'gatehouse_http_request_duration_seconds',
       help: 'HTTP request latency by route pattern, method, status class and OAuth error code.',
@@ -66,46 +67,30 @@ export class GatehouseMetrics {
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });
-    this.tokensIssued = new Counter({
-      name: 'gatehouse_tokens_issued_total',
-      help: 'Access tokens issued, by grant type.',
-      labelNames: ['grant_type'],
-      registers,
-    });
-    this.tokensRefused = new Counter({
-      name: 'gatehouse_token_requests_refused_total',
-      help: 'Token requests refused, by OAuth error code.',
-      labelNames: ['error'],
-      registers,
-    });
-    this.tokensRevoked = new Counter({
-      name: 'gatehouse_tokens_revoked_total',
-      help: 'Tokens revoked at the revocation endpoint, by kind.',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.loginSuccesses = new Counter({ name: 'gatehouse_logins_total', help: 'Successful logins.', registers });
-    this.loginFailures = new Counter({
-      name: 'gatehouse_login_failures_total',
-      help: 'Failed logins (unknown user or wrong password).',
-      registers,
-    });
-    this.refreshReuse = new Counter({
-      name: 'gatehouse_refresh_token_reuse_detected_total',
-      help: 'Refresh token reuse detections (RFC 9700 §4.14.2), each revoking a grant.',
-      registers,
-    });
-    this.codeReplays = new Counter({
-      name: 'gatehouse_authorization_code_replays_total',
-      help: 'Authorization codes presented again (RFC 6749 §4.1.2), each revoking a grant.',
-      registers,
-    });
-    this.events = new Counter({
-      name: 'gatehouse_events_total',
-      help: 'Protocol events, by type.',
-      labelNames: ['type'],
-      registers,
-    });
+    this.tokensIssued = counter('gatehouse_tokens_issued_total', 'Access tokens issued, by grant type.', [
+      'grant_type',
+    ]);
+    this.tokensRefused = counter(
+      'gatehouse_token_requests_refused_total',
+      'Token requests refused, by OAuth error code.',
+      ['error'],
+    );
+    this.tokensRevoked = counter(
+      'gatehouse_tokens_revoked_total',
+      'Tokens revoked at the revocation endpoint, by kind.',
+      ['kind'],
+    );
+    this.loginSuccesses = counter('gatehouse_logins_total', 'Successful logins.');
+    this.loginFailures = counter('gatehouse_login_failures_total', 'Failed logins (unknown user or wrong password).');
+    this.refreshReuse = counter(
+      'gatehouse_refresh_token_reuse_detected_total',
+      'Refresh token reuse detections (RFC 9700 §4.14.2), each revoking a grant.',
+    );
+    this.codeReplays = counter(
+      'gatehouse_authorization_code_replays_total',
+      'Authorization codes presented again (RFC 6749 §4.1.2), each revoking a grant.',
+    );
+    this.events = counter('gatehouse_events_total', 'Protocol events, by type.', ['type']);
 
     this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
     this.loopDelay.enable();

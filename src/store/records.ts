@@ -49,6 +49,11 @@ export interface Client {
   /** Back-Channel Logout 1.0 §2.2: whether the client needs `sid` in logout tokens. */
   backchannelLogoutSessionRequired: boolean;
   /**
+   * RFC 8693 policy (a Gatehouse metadata extension, `token_exchange_resources`): the registered
+   * resources this client may get tokens for by exchanging a user's access token. Empty: none.
+   */
+  tokenExchangeResources: string[];
+  /**
    * RFC 9126 §6 `require_pushed_authorization_requests`: this client's authorization requests
    * must come through the pushed authorization request endpoint.
    */
@@ -246,6 +251,18 @@ export interface AccessTokenRecord {
   createdAt: number;
   expiresAt: number;
   revokedAt: number | null;
+  /** RFC 8693 §4.1: who acts for the subject, when the token came from a token exchange. */
+  act?: Actor;
+}
+
+/**
+ * RFC 8693 §4.1 `act`: the party acting for the token's subject, identified by `sub` (a client
+ * id, or a user as the acting client sees it); earlier actors nest inside, the least recent the
+ * deepest.
+ */
+export interface Actor {
+  sub: string;
+  act?: Actor;
 }
 
 export interface SigningKeyRecord {

@@ -43,6 +43,8 @@ export interface ClientsTable {
   backchannel_logout_uri: string | null;
   /** Added by migration 0004 with default 0. */
   backchannel_logout_session_required: IntBool;
+  /** JSON string[]; added by migration 0012 with default '[]'. */
+  token_exchange_resources: JsonText;
   /** RFC 9126 §6; added by migration 0011 with default 0. */
   require_pushed_authorization_requests: IntBool;
   created_at: number;
@@ -136,6 +138,8 @@ export interface AccessTokensTable {
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
+  /** JSON Actor (RFC 8693 §4.1), null unless the token came from a token exchange; added by migration 0012. */
+  act: JsonText | null;
 }
 
 export interface RefreshTokensTable {

@@ -7,80 +7,64 @@
  *
  * Run: node scripts/run-tests.mjs test/abuse/client-auth-limits
  */
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttemptLimit, GatehouseSettings } from '../../src/config/settings.js';
 import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
 import { clientSecretArgon2CheckCount } from '../../src/core/secrets.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { assertTokenError, basicAuthorization, postToken, type TokenResponse } from '../helpers/code-flow.js';
-import {
-  CONFIDENTIAL_CLIENT,
-  POSTGRES_TARGET,
-  STORE_TARGETS,
-  onStoreTarget,
-  startClockedServer,
-} from '../helpers/server.js';
+import { assertTokenError, postForm, postToken, type TokenResponse } from '../helpers/code-flow.js';
+import { CONFIDENTIAL_CLIENT, POSTGRES_TARGET, STORE_TARGETS, onStoreTarget } from '../helpers/server.js';
+import { LIMITS_NOW as NOW, NEVER, clockedServers } from '../helpers/clocked-servers.js';
 import { registerClient } from '../../src/core/registration/client-registration.js';
 
-const NOW = 1_900_000_000_000;
-const NEVER: AttemptLimit = { freeAttempts: 100_000, backoffBaseMs: 0, lockAfter: 1_000_000, lockSeconds: 1 };
 /** 2 free failures, then 60 s, 120 s; the 4th failure locks for 300 s. */
 const SMALL: AttemptLimit = { freeAttempts: 2, backoffBaseMs: 60_000, lockAfter: 4, lockSeconds: 300 };
 
-const servers: RunningGatehouse[] = [];
-const closeServers = async () => {
-  for (const server of servers.splice(0)) await server.close();
-};
-after(closeServers);
+const clocked = clockedServers();
+const closeServers = clocked.closeServers;
 
 /** A test server whose clock stands still at NOW until `clock.now` is moved. */
-async function startServer(
+function startServer(
   overrides: Partial<GatehouseSettings['limits']>,
   databaseUrl?: string,
   extra: Partial<GatehouseSettings> = {},
 ) {
-  const settings: Partial<GatehouseSettings> = {
-    limits: { ...DEFAULT_SETTINGS.limits, clientIp: NEVER, ...overrides },
-    ...extra,
-  };
-  const started = await startClockedServer({ settings, ...(databaseUrl ? { databaseUrl } : {}) }, NOW);
-  servers.push(started.server);
-  return started;
+  return clocked.startServer(
+    { limits: { ...DEFAULT_SETTINGS.limits, clientIp: NEVER, ...overrides }, ...extra },
+    databaseUrl,
+  );
 }
 
 const RIGHT = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! };
 const WRONG = { id: CONFIDENTIAL_CLIENT.client_id, secret: 'not-the-secret' };
 
-/** A token request that fails after client authentication (the code is unknown): 400 invalid_grant proves authentication passed. */
-function tokenRequest(server: RunningGatehouse, basic: { id: string; secret: string }): Promise<TokenResponse> {
+/**
+ * A token request that fails after client authentication (the code is unknown): 400 invalid_grant
+ * proves authentication passed. `from`: the address, sent as X-Forwarded-For to a server that
+ * trusts the proxy.
+ */
+function tokenRequest(
+  server: RunningGatehouse,
+  basic: { id: string; secret: string },
+  from?: string,
+): Promise<TokenResponse> {
   return postToken(
     server,
     { grant_type: 'authorization_code', code: 'no-such-code', redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0] },
-    { basic },
+    { basic, ...(from !== undefined ? { headers: { 'x-forwarded-for': from } } : {}) },
   );
 }
 
+/** A revocation or introspection request of an unknown token; its answer must be JSON. */
 async function post(
   server: RunningGatehouse,
   path: '/revoke' | '/introspect',
   basic: { id: string; secret: string },
 ): Promise<TokenResponse> {
-  const response = await fetch(new URL(path, server.url), {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: basicAuthorization(basic.id, basic.secret),
-    },
-    body: 'token=unknown-token',
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: JSON.parse(text) as Record<string, unknown>,
-    text,
-  };
+  const answer = await postForm(server, path, 'token=unknown-token', { basic });
+  assert.doesNotThrow(() => JSON.parse(answer.text), `${path} answered ${answer.status} ${answer.text}`);
+  return answer;
 }
 
 /** RFC 6585 §4 429 with Retry-After; RFC 6749 §5.2 JSON error body with no-store. */
@@ -194,34 +178,6 @@ describe('client authentication limits across instances', () => {
   );
 });
 
-/** A token request (as tokenRequest) from address `from`, sent as X-Forwarded-For to a server that trusts the proxy. */
-async function tokenRequestFrom(
-  server: RunningGatehouse,
-  basic: { id: string; secret: string },
-  from: string,
-): Promise<TokenResponse> {
-  const response = await fetch(new URL('/token', server.url), {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: basicAuthorization(basic.id, basic.secret),
-      'x-forwarded-for': from,
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: 'no-such-code',
-      redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0]!,
-    }).toString(),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: JSON.parse(text) as Record<string, unknown>,
-    text,
-  };
-}
-
 const ATTACKER = '203.0.113.66';
 const CLIENT_HOST = '198.51.100.20';
 
@@ -236,15 +192,15 @@ for (const target of STORE_TARGETS) {
           const { server, events } = await startServer({}, url, { trustProxy: true });
           // The defaults: 5 free failures, the 6th starts a 1 s delay.
           for (let i = 0; i < 6; i++)
-            assertTokenError(await tokenRequestFrom(server, WRONG, ATTACKER), 401, 'invalid_client');
+            assertTokenError(await tokenRequest(server, WRONG, ATTACKER), 401, 'invalid_client');
           const before = clientSecretArgon2CheckCount();
-          for (let i = 0; i < 14; i++) assertLimited(await tokenRequestFrom(server, WRONG, ATTACKER), 1);
+          for (let i = 0; i < 14; i++) assertLimited(await tokenRequest(server, WRONG, ATTACKER), 1);
           // A secret a person chose (argon2id) stays behind the limit at the attacker's address.
-          assertLimited(await tokenRequestFrom(server, RIGHT, ATTACKER), 1);
+          assertLimited(await tokenRequest(server, RIGHT, ATTACKER), 1);
           assert.equal(clientSecretArgon2CheckCount(), before, 'no argon2id for limited requests');
           // The client at its own address is not refused, not once.
           for (let i = 0; i < 10; i++)
-            assertTokenError(await tokenRequestFrom(server, RIGHT, CLIENT_HOST), 400, 'invalid_grant');
+            assertTokenError(await tokenRequest(server, RIGHT, CLIENT_HOST), 400, 'invalid_grant');
           assert.equal(events.filter((event) => event.type === 'rate_limit.locked').length, 0);
         },
         closeServers,
@@ -270,18 +226,18 @@ for (const target of STORE_TARGETS) {
           const wrong = { id: client.clientId, secret: 'not-the-secret' };
           // SMALL: 2 free failures, then 60 s, 120 s; the 4th failure locks for 300 s.
           for (let i = 0; i < 3; i++)
-            assertTokenError(await tokenRequestFrom(server, wrong, ATTACKER), 401, 'invalid_client');
+            assertTokenError(await tokenRequest(server, wrong, ATTACKER), 401, 'invalid_client');
           clock.now += 60_000;
-          assertTokenError(await tokenRequestFrom(server, wrong, ATTACKER), 401, 'invalid_client');
+          assertTokenError(await tokenRequest(server, wrong, ATTACKER), 401, 'invalid_client');
           // Locked: a wrong secret is answered 429 ...
-          assertLimited(await tokenRequestFrom(server, wrong, ATTACKER), 300);
+          assertLimited(await tokenRequest(server, wrong, ATTACKER), 300);
           // ... but the right one, from the same address, is accepted every time.
           const before = clientSecretArgon2CheckCount();
           for (let i = 0; i < 5; i++)
-            assertTokenError(await tokenRequestFrom(server, right, ATTACKER), 400, 'invalid_grant');
-          assertTokenError(await tokenRequestFrom(server, right, CLIENT_HOST), 400, 'invalid_grant');
+            assertTokenError(await tokenRequest(server, right, ATTACKER), 400, 'invalid_grant');
+          assertTokenError(await tokenRequest(server, right, CLIENT_HOST), 400, 'invalid_grant');
           assert.equal(clientSecretArgon2CheckCount(), before, 'a generated secret is a SHA-256 comparison');
-          assertLimited(await tokenRequestFrom(server, wrong, ATTACKER), 300);
+          assertLimited(await tokenRequest(server, wrong, ATTACKER), 300);
         },
         closeServers,
       ),

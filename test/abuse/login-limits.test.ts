@@ -10,25 +10,17 @@
  *
  * Run: node scripts/run-tests.mjs test/abuse/login-limits
  */
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttemptLimit, GatehouseSettings } from '../../src/config/settings.js';
 import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
 import { passwordVerificationCount } from '../../src/core/secrets.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { authorizeParams, openLoginPage } from '../helpers/code-flow.js';
-import {
-  ALICE,
-  PUBLIC_CLIENT,
-  POSTGRES_TARGET,
-  STORE_TARGETS,
-  onStoreTarget,
-  startClockedServer,
-} from '../helpers/server.js';
+import { ALICE, PUBLIC_CLIENT, POSTGRES_TARGET, STORE_TARGETS, onStoreTarget } from '../helpers/server.js';
+import { LIMITS_NOW as NOW, NEVER, clockedServers } from '../helpers/clocked-servers.js';
 import { UserAgent, decodeEntities, hiddenInput, isLoginPage, type PageResponse } from '../helpers/user-agent.js';
 
-const NOW = 1_900_000_000_000;
-const NEVER: AttemptLimit = { freeAttempts: 100_000, backoffBaseMs: 0, lockAfter: 1_000_000, lockSeconds: 1 };
 /** 2 free failures, then 60 s, 120 s, ...; the 5th failure locks for 300 s. */
 const SMALL: AttemptLimit = { freeAttempts: 2, backoffBaseMs: 60_000, lockAfter: 5, lockSeconds: 300 };
 
@@ -36,18 +28,7 @@ function limits(overrides: Partial<GatehouseSettings['limits']>): Partial<Gateho
   return { limits: { ...DEFAULT_SETTINGS.limits, loginIp: NEVER, ...overrides } };
 }
 
-const servers: RunningGatehouse[] = [];
-const closeServers = async () => {
-  for (const server of servers.splice(0)) await server.close();
-};
-after(closeServers);
-
-/** A test server whose clock stands still at NOW until `clock.now` is moved. */
-async function startServer(settings: Partial<GatehouseSettings>, databaseUrl?: string) {
-  const started = await startClockedServer({ settings, ...(databaseUrl ? { databaseUrl } : {}) }, NOW);
-  servers.push(started.server);
-  return started;
-}
+const { startServer, closeServers } = clockedServers();
 
 interface LoginForm {
   ua: UserAgent;

@@ -41,6 +41,7 @@ import {
   obtainCode,
   postToken,
 } from '../helpers/code-flow.js';
+import { preflight } from '../helpers/http-cors.js';
 
 /** A native app listening on loopback, registered without a port (RFC 8252 §7.3). */
 const NATIVE_CLIENT: ClientFixture = {
@@ -123,6 +124,14 @@ function assertRedirectError(
   state: string | null,
 ): URLSearchParams {
   return assertRedirectErrorOf(page, gatehouse.url, redirectUri, error, state);
+}
+
+/** assertRedirectError for the confidential client's valid request varied by `overrides` (state xyz). */
+async function assertRedirected(
+  overrides: Record<string, string | undefined>,
+  error: string,
+): Promise<URLSearchParams> {
+  return assertRedirectError(await getAuthorize(validParams(overrides)), CONFIDENTIAL_REDIRECT, error, 'xyz');
 }
 
 /** Signs ALICE in and consents in a new browser; returns the browser, which now has a session. */
@@ -228,14 +237,12 @@ describe('RFC 6749 §4.1.2.1: an untrusted client or redirect_uri gets an error 
 });
 
 describe('RFC 8252 §7: native app redirect URIs', () => {
-  const native = (redirectUri: string) => ({
-    response_type: 'code',
-    client_id: NATIVE_CLIENT.client_id,
-    redirect_uri: redirectUri,
-    state: 's',
-    code_challenge: s256Challenge(newVerifier()),
-    code_challenge_method: 'S256',
-  });
+  const native = (redirectUri: string) =>
+    authorizeParams(NATIVE_CLIENT, { redirect_uri: redirectUri, scope: undefined, state: 's' });
+  /** A loopback redirect URI of the native client at `hostPort`. */
+  const loopback = (hostPort: string) => `http://${hostPort}/oauth/callback`;
+  const assertRefused = async (received: string) =>
+    assertErrorPage(await getAuthorize(native(received)), 400, received);
 
   it('RFC 8252 §7.3: http://127.0.0.1 with any port is accepted when registered without a port', async () => {
     for (const port of ['1', '49152', '51234', '65535']) {
@@ -256,36 +263,23 @@ describe('RFC 8252 §7: native app redirect URIs', () => {
   });
 
   it('RFC 8252 §7.3: only the port may vary: another path on the loopback host is refused', async () => {
-    const received = 'http://127.0.0.1:51234/oauth/callback2';
-    assertErrorPage(await getAuthorize(native(received)), 400, received);
+    await assertRefused('http://127.0.0.1:51234/oauth/callback2');
   });
 
   it('RFC 8252 §7.3: a port that is not a valid TCP port is refused with an error page', async () => {
-    for (const received of [
-      'http://127.0.0.1:99999/oauth/callback',
-      'http://127.0.0.1:65536/oauth/callback',
-      'http://[::1]:70000/oauth/callback',
-      'http://127.0.0.1:0/oauth/callback',
-    ]) {
-      assertErrorPage(await getAuthorize(native(received)), 400, received);
+    for (const received of ['127.0.0.1:99999', '127.0.0.1:65536', '[::1]:70000', '127.0.0.1:0'].map(loopback)) {
+      await assertRefused(received);
       assertErrorPage(await getAuthorize({ ...native(received), response_type: 'token' }), 400, received);
     }
   });
 
   it('RFC 8252 §7.3: a loopback redirect with a variable port and an extra query or a fragment is refused', async () => {
-    for (const received of [
-      'http://127.0.0.1:51234/oauth/callback?x=1',
-      'http://127.0.0.1:51234/oauth/callback#x',
-      'http://[::1]:51234/oauth/callback?',
-      'http://127.0.0.1:51234/oauth/callback/',
-    ]) {
-      assertErrorPage(await getAuthorize(native(received)), 400, received);
-    }
+    const variablePort = ['?x=1', '#x', '/'].map((suffix) => `${loopback('127.0.0.1:51234')}${suffix}`);
+    for (const received of [...variablePort, `${loopback('[::1]:51234')}?`]) await assertRefused(received);
   });
 
   it('RFC 8252 §8.3: localhost gets no port exception', async () => {
-    const received = 'http://localhost:51234/oauth/callback';
-    assertErrorPage(await getAuthorize(native(received)), 400, received);
+    await assertRefused('http://localhost:51234/oauth/callback');
   });
 
   it('RFC 8252 §7.1: a private-use scheme redirect (com.example.app:/callback) is accepted for the public client', async () => {
@@ -340,30 +334,15 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
   });
 
   it('RFC 6749 §4.1.1: a missing response_type is invalid_request', async () => {
-    assertRedirectError(
-      await getAuthorize(validParams({ response_type: undefined })),
-      CONFIDENTIAL_REDIRECT,
-      'invalid_request',
-      'xyz',
-    );
+    await assertRedirected({ response_type: undefined }, 'invalid_request');
   });
 
   it('RFC 9700 §2.1.2: response_type=token (implicit) is unsupported_response_type', async () => {
-    assertRedirectError(
-      await getAuthorize(validParams({ response_type: 'token' })),
-      CONFIDENTIAL_REDIRECT,
-      'unsupported_response_type',
-      'xyz',
-    );
+    await assertRedirected({ response_type: 'token' }, 'unsupported_response_type');
   });
 
   it('RFC 9700 §2.1.2: response_type=code token (hybrid with a token) is unsupported_response_type', async () => {
-    assertRedirectError(
-      await getAuthorize(validParams({ response_type: 'code token' })),
-      CONFIDENTIAL_REDIRECT,
-      'unsupported_response_type',
-      'xyz',
-    );
+    await assertRedirected({ response_type: 'code token' }, 'unsupported_response_type');
   });
 
   it('RFC 9700 §2.1.1: a public client without code_challenge is invalid_request', async () => {
@@ -379,54 +358,35 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
   });
 
   it('RFC 9700 §2.1.1: a confidential client (PKCE required by default) without code_challenge is invalid_request', async () => {
-    const page = await getAuthorize(validParams({ code_challenge: undefined, code_challenge_method: undefined }));
-    const params = assertRedirectError(page, CONFIDENTIAL_REDIRECT, 'invalid_request', 'xyz');
+    const params = await assertRedirected(
+      { code_challenge: undefined, code_challenge_method: undefined },
+      'invalid_request',
+    );
     assert.match(params.get('error_description')!, /code_challenge/);
   });
 
   it('RFC 9700 §2.1.1: code_challenge_method=plain is invalid_request', async () => {
     const verifier = newVerifier();
-    const page = await getAuthorize(validParams({ code_challenge: verifier, code_challenge_method: 'plain' }));
-    assertRedirectError(page, CONFIDENTIAL_REDIRECT, 'invalid_request', 'xyz');
+    await assertRedirected({ code_challenge: verifier, code_challenge_method: 'plain' }, 'invalid_request');
   });
 
   it('RFC 7636 §4.3: a code_challenge without code_challenge_method (which would default to plain) is invalid_request', async () => {
-    assertRedirectError(
-      await getAuthorize(validParams({ code_challenge_method: undefined })),
-      CONFIDENTIAL_REDIRECT,
-      'invalid_request',
-      'xyz',
-    );
+    await assertRedirected({ code_challenge_method: undefined }, 'invalid_request');
   });
 
   it('RFC 7636 §4.3: code_challenge_method without code_challenge is invalid_request', async () => {
-    assertRedirectError(
-      await getAuthorize(validParams({ code_challenge: undefined })),
-      CONFIDENTIAL_REDIRECT,
-      'invalid_request',
-      'xyz',
-    );
+    await assertRedirected({ code_challenge: undefined }, 'invalid_request');
   });
 
   it('RFC 7636 §4.2: a malformed S256 code_challenge is invalid_request', async () => {
     const good = s256Challenge(newVerifier());
     for (const challenge of [good.slice(1), `${good}A`, `${good.slice(0, 42)}=`, `${good.slice(0, 42)}+`, 'short']) {
-      assertRedirectError(
-        await getAuthorize(validParams({ code_challenge: challenge })),
-        CONFIDENTIAL_REDIRECT,
-        'invalid_request',
-        'xyz',
-      );
+      await assertRedirected({ code_challenge: challenge }, 'invalid_request');
     }
   });
 
   it('RFC 6749 §3.3: a scope the client is not registered for is invalid_scope', async () => {
-    assertRedirectError(
-      await getAuthorize(validParams({ scope: 'openid admin' })),
-      CONFIDENTIAL_REDIRECT,
-      'invalid_scope',
-      'xyz',
-    );
+    await assertRedirected({ scope: 'openid admin' }, 'invalid_scope');
   });
 
   it('RFC 6749 §3.1: a parameter sent twice (scope) is invalid_request', async () => {
@@ -441,30 +401,15 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
   });
 
   it('OpenID Connect Core §6.1: a request object (request) is request_not_supported', async () => {
-    assertRedirectError(
-      await getAuthorize(validParams({ request: 'eyJhbGciOiJub25lIn0.e30.' })),
-      CONFIDENTIAL_REDIRECT,
-      'request_not_supported',
-      'xyz',
-    );
+    await assertRedirected({ request: 'eyJhbGciOiJub25lIn0.e30.' }, 'request_not_supported');
   });
 
   it('OpenID Connect Core §6.2: request_uri is request_uri_not_supported', async () => {
-    assertRedirectError(
-      await getAuthorize(validParams({ request_uri: 'https://client.example/request.jwt' })),
-      CONFIDENTIAL_REDIRECT,
-      'request_uri_not_supported',
-      'xyz',
-    );
+    await assertRedirected({ request_uri: 'https://client.example/request.jwt' }, 'request_uri_not_supported');
   });
 
   it('OpenID Connect Core §3.1.2.1: prompt=none without a session is login_required', async () => {
-    assertRedirectError(
-      await getAuthorize(validParams({ prompt: 'none' })),
-      CONFIDENTIAL_REDIRECT,
-      'login_required',
-      'xyz',
-    );
+    await assertRedirected({ prompt: 'none' }, 'login_required');
   });
 
   it('OpenID Connect Core §3.1.2.1: prompt=none with a session but without consent for the scope is consent_required', async () => {
@@ -483,21 +428,11 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
   });
 
   it('OpenID Connect Core §3.1.2.1: prompt=none combined with login is invalid_request', async () => {
-    assertRedirectError(
-      await getAuthorize(validParams({ prompt: 'none login' })),
-      CONFIDENTIAL_REDIRECT,
-      'invalid_request',
-      'xyz',
-    );
+    await assertRedirected({ prompt: 'none login' }, 'invalid_request');
   });
 
   it('OpenID Connect Core §3.1.2.1: an unknown prompt value is invalid_request', async () => {
-    assertRedirectError(
-      await getAuthorize(validParams({ prompt: 'sudo' })),
-      CONFIDENTIAL_REDIRECT,
-      'invalid_request',
-      'xyz',
-    );
+    await assertRedirected({ prompt: 'sudo' }, 'invalid_request');
   });
 
   it('OAuth 2.0 Multiple Response Type Encoding Practices §2.1: an unsupported response_mode (fragment) is invalid_request, sent in the query', async () => {
@@ -638,12 +573,8 @@ describe('RFC 6749 §3.1: the authorization endpoint over HTTP', () => {
       assert.equal(page.headers.get('access-control-allow-origin'), null);
       assert.equal(page.headers.get('access-control-allow-credentials'), null);
     }
-    const preflight = await fetch(authorizeUrl(gatehouse, validParams()), {
-      method: 'OPTIONS',
-      headers: { ...origin, 'access-control-request-method': 'GET' },
-    });
-    await preflight.text();
-    assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+    const asked = await preflight(authorizeUrl(gatehouse, validParams()), origin.origin, 'GET');
+    assert.equal(asked.headers.get('access-control-allow-origin'), null);
   });
 });
 
@@ -816,14 +747,7 @@ describe('the login and consent pages (RFC 6749 §10.12-10.14, RFC 9700 §4.7, �
   });
 
   it('RFC 6749 §10.14 (XSS): a hostile client_name is HTML-escaped on the login and consent pages', async () => {
-    const { ua, page } = await loginPage({
-      response_type: 'code',
-      client_id: HOSTILE_CLIENT.client_id,
-      redirect_uri: HOSTILE_CLIENT.redirect_uris[0],
-      scope: 'openid',
-      code_challenge: s256Challenge(newVerifier()),
-      code_challenge_method: 'S256',
-    });
+    const { ua, page } = await loginPage(authorizeParams(HOSTILE_CLIENT, { scope: 'openid', state: undefined }));
     assert.ok(!page.body.includes('<script>alert'), 'the name is not markup on the login page');
     assert.ok(page.body.includes(escapeHtml(HOSTILE_NAME)));
     const consent = await ua.submit(page, { username: ALICE.username, password: ALICE.password });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { verifyClientSecret, verifyPassword } from '../../src/core/secrets.js';
-import { assertOneLineFailure, runCli, withCliServer, withStoreAt, type CliRun } from '../helpers/cli.js';
+import { argv, assertOneLineFailure, runCli, withCliServer, withStoreAt, type CliRun } from '../helpers/cli.js';
 
 let dir: string;
 let database: string;
@@ -33,18 +33,9 @@ describe('gatehouse clients', () => {
   let clientSecret = '';
 
   test('create prints the client_id and the secret once, with a note that it cannot be shown again', async () => {
-    const run = await gatehouse([
-      'clients',
-      'create',
-      '--database',
-      database,
-      '--name',
-      'Web App',
-      '--redirect-uri',
-      'https://app.example.com/callback',
-      '--redirect-uri',
-      'http://localhost:3000/callback',
-    ]);
+    const run = await gatehouse(argv`clients create --database ${database} --name ${'Web App'}
+      --redirect-uri https://app.example.com/callback
+      --redirect-uri http://localhost:3000/callback`);
     assert.equal(run.code, 0, run.stderr);
     clientId = /client_id:\s+(\S+)/.exec(run.stdout)?.[1] ?? '';
     clientSecret = /client_secret:\s+(\S+)/.exec(run.stdout)?.[1] ?? '';
@@ -85,20 +76,9 @@ describe('gatehouse clients', () => {
   });
 
   test('create --json --public: a public client with a private-use scheme, no secret', async () => {
-    const run = await gatehouse([
-      'clients',
-      'create',
-      '--database',
-      database,
-      '--json',
-      '--public',
-      '--client-id',
-      'native-app',
-      '--redirect-uri',
-      'com.example.app:/oauth2redirect',
-      '--scope',
-      'openid profile',
-    ]);
+    const run = await gatehouse(argv`clients create --database ${database} --json --public
+      --client-id native-app --redirect-uri com.example.app:/oauth2redirect
+      --scope ${'openid profile'}`);
     assert.equal(run.code, 0, run.stderr);
     const view = JSON.parse(run.stdout) as Record<string, unknown>;
     assert.equal(view.client_id, 'native-app');
@@ -109,20 +89,9 @@ describe('gatehouse clients', () => {
   });
 
   test('create --json includes the generated secret once; --grant-type and --no-require-pkce', async () => {
-    const run = await gatehouse([
-      'clients',
-      'create',
-      '--database',
-      database,
-      '--json',
-      '--client-id',
-      'service',
-      '--grant-type',
-      'client_credentials',
-      '--scope',
-      'api:read',
-      '--no-require-pkce',
-    ]);
+    const run = await gatehouse(argv`clients create --database ${database} --json
+      --client-id service --grant-type client_credentials --scope api:read
+      --no-require-pkce`);
     assert.equal(run.code, 0, run.stderr);
     const view = JSON.parse(run.stdout) as Record<string, unknown>;
     assert.deepEqual(view.grant_types, ['client_credentials']);
@@ -142,17 +111,8 @@ describe('gatehouse clients', () => {
   });
 
   test('a duplicate client_id fails with exit code 1', async () => {
-    const run = await gatehouse([
-      'clients',
-      'create',
-      '--database',
-      database,
-      '--public',
-      '--client-id',
-      'native-app',
-      '--redirect-uri',
-      'http://127.0.0.1/cb',
-    ]);
+    const run = await gatehouse(argv`clients create --database ${database} --public
+      --client-id native-app --redirect-uri http://127.0.0.1/cb`);
     assertOneLineFailure(run, /^gatehouse: a client with client_id native-app already exists$/);
   });
 
@@ -166,29 +126,13 @@ describe('gatehouse clients', () => {
       /^gatehouse: invalid client: .*loopback/,
     );
     assertOneLineFailure(
-      await gatehouse([
-        'clients',
-        'create',
-        '--database',
-        database,
-        '--public',
-        '--no-require-pkce',
-        '--redirect-uri',
-        'http://127.0.0.1/cb',
-      ]),
+      await gatehouse(argv`clients create --database ${database} --public
+      --no-require-pkce --redirect-uri http://127.0.0.1/cb`),
       /RFC 9700 §2\.1\.1/,
     );
     assertOneLineFailure(
-      await gatehouse([
-        'clients',
-        'create',
-        '--database',
-        database,
-        '--grant-type',
-        'password',
-        '--redirect-uri',
-        'https://a.example/cb',
-      ]),
+      await gatehouse(argv`clients create --database ${database} --grant-type password
+      --redirect-uri https://a.example/cb`),
       /RFC 9700 §2\.4/,
     );
   });
@@ -216,19 +160,8 @@ describe('gatehouse clients', () => {
 describe('gatehouse users', () => {
   test('create reads the password from stdin', async () => {
     const run = await gatehouse(
-      [
-        'users',
-        'create',
-        '--database',
-        database,
-        '--username',
-        'alice',
-        '--password-stdin',
-        '--email',
-        'alice@example.com',
-        '--name',
-        'Alice',
-      ],
+      argv`users create --database ${database} --username alice
+      --password-stdin --email alice@example.com --name Alice`,
       'correct horse battery staple\n',
     );
     assert.equal(run.code, 0, run.stderr);
@@ -247,16 +180,8 @@ describe('gatehouse users', () => {
       await gatehouse(['users', 'create', '--database', database, '--username', 'bob']),
       /--password-stdin/,
     );
-    const run = await gatehouse([
-      'users',
-      'create',
-      '--database',
-      database,
-      '--username',
-      'bob',
-      '--password',
-      'hunter2',
-    ]);
+    const run = await gatehouse(argv`users create --database ${database} --username bob
+      --password hunter2`);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /unknown option '--password'/);
     assert.equal(await withStoreAt(database, (store) => store.users.getByUsername('bob')), undefined);
@@ -304,27 +229,10 @@ describe('gatehouse users', () => {
 
   test('create takes OpenID Connect Core §5.1 claims: --given-name, --family-name, --phone, --email-verified', async () => {
     const run = await gatehouse(
-      [
-        'users',
-        'create',
-        '--database',
-        database,
-        '--username',
-        'dora',
-        '--password-stdin',
-        '--json',
-        '--email',
-        'dora@example.com',
-        '--email-verified',
-        '--name',
-        'Dora Explorer',
-        '--given-name',
-        'Dora',
-        '--family-name',
-        'Explorer',
-        '--phone',
-        '+15550100',
-      ],
+      argv`users create --database ${database} --username dora
+      --password-stdin --json --email dora@example.com --email-verified
+      --name ${'Dora Explorer'} --given-name Dora --family-name Explorer
+      --phone +15550100`,
       'dora password\n',
     );
     assert.equal(run.code, 0, run.stderr);
@@ -344,17 +252,8 @@ describe('gatehouse users', () => {
     assert.equal(
       (
         await gatehouse(
-          [
-            'users',
-            'create',
-            '--database',
-            database,
-            '--username',
-            'eve',
-            '--password-stdin',
-            '--email',
-            'eve@example.com',
-          ],
+          argv`users create --database ${database} --username eve
+      --password-stdin --email eve@example.com`,
           'pw\n',
         )
       ).code,
@@ -484,24 +383,12 @@ describe('gatehouse: settings and errors', () => {
 
 describe('gatehouse clients create: logout metadata; gatehouse logout-deliveries', () => {
   test('--post-logout-redirect-uri (repeatable), --backchannel-logout-uri and --backchannel-logout-session-required are stored and shown', async () => {
-    const run = await gatehouse([
-      'clients',
-      'create',
-      '--database',
-      database,
-      '--json',
-      '--client-id',
-      'logout-app',
-      '--redirect-uri',
-      'https://logout.example/cb',
-      '--post-logout-redirect-uri',
-      'https://logout.example/signed-out',
-      '--post-logout-redirect-uri',
-      'https://logout.example/bye',
-      '--backchannel-logout-uri',
-      'https://logout.example/backchannel',
-      '--backchannel-logout-session-required',
-    ]);
+    const run = await gatehouse(argv`clients create --database ${database} --json
+      --client-id logout-app --redirect-uri https://logout.example/cb
+      --post-logout-redirect-uri https://logout.example/signed-out
+      --post-logout-redirect-uri https://logout.example/bye
+      --backchannel-logout-uri https://logout.example/backchannel
+      --backchannel-logout-session-required`);
     assert.equal(run.code, 0, run.stderr);
     const view = JSON.parse(run.stdout) as Record<string, unknown>;
     assert.deepEqual(view['post_logout_redirect_uris'], [
@@ -548,16 +435,9 @@ describe('gatehouse clients create: logout metadata; gatehouse logout-deliveries
   });
 
   test('a plain-http back-channel logout URI on a public host is refused in one line', async () => {
-    const run = await gatehouse([
-      'clients',
-      'create',
-      '--database',
-      database,
-      '--redirect-uri',
-      'https://x.example/cb',
-      '--backchannel-logout-uri',
-      'http://x.example/logout',
-    ]);
+    const run = await gatehouse(argv`clients create --database ${database}
+      --redirect-uri https://x.example/cb
+      --backchannel-logout-uri http://x.example/logout`);
     assertOneLineFailure(run, /backchannel_logout_uri .* must use https/);
   });
 

@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/main.js';
 import { KeyRing } from '../../src/core/keys/key-ring.js';
 import { TEST_SECRET } from '../helpers/server.js';
-import { runCli, withStoreAt } from '../helpers/cli.js';
+import { argv, runCli, withStoreAt } from '../helpers/cli.js';
 
 let dir: string;
 let database: string;
@@ -36,6 +36,21 @@ async function listing(args: string[]): Promise<{ rows: Array<Record<string, unk
   return { rows: rows as Array<Record<string, unknown>>, text: await gatehouse(args) };
 }
 
+/**
+ * A listing of exactly one row whose fields, sorted, are `fields` (space-separated): the row, all
+ * rows and the text output.
+ */
+async function onlyRow(
+  args: string[],
+  fields: string,
+): Promise<{ row: Record<string, unknown>; rows: Array<Record<string, unknown>>; text: string }> {
+  const { rows, text } = await listing(args);
+  assert.equal(rows.length, 1);
+  const row = rows[0]!;
+  assert.deepEqual(Object.keys(row).sort(), fields.split(' '));
+  return { row, rows, text };
+}
+
 /** The text table has a line with every one of `cells` (the same values as the JSON row). */
 function assertTableRow(text: string, cells: string[]): void {
   const line = text.split('\n').find((candidate) => candidate.includes(cells[0]!));
@@ -55,34 +70,16 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-cli-json-'));
   database = `sqlite:${join(dir, 'gatehouse.db')}`;
   const created = JSON.parse(
-    await gatehouse([
-      'clients',
-      'create',
-      '--json',
-      '--client-id',
-      CLIENT_ID,
-      '--name',
-      'JSON App',
-      '--redirect-uri',
-      'https://json.example/cb',
-    ]),
+    await gatehouse(argv`clients create --json --client-id ${CLIENT_ID} --name ${'JSON App'}
+      --redirect-uri https://json.example/cb`),
   ) as { client_secret: string };
   clientSecret = created.client_secret;
   await gatehouse(
     ['users', 'create', '--username', 'jess', '--email', 'jess@example.com', '--name', 'Jess', '--password-stdin'],
     'correct horse\n',
   );
-  await gatehouse([
-    'resources',
-    'create',
-    'https://api.json.example/',
-    '--name',
-    'JSON API',
-    '--scope',
-    'notes:read',
-    '--introspection-client',
-    CLIENT_ID,
-  ]);
+  await gatehouse(argv`resources create https://api.json.example/ --name ${'JSON API'} --scope notes:read
+    --introspection-client ${CLIENT_ID}`);
   await withStoreAt(database, async (store) => {
     // The keys a server creates at its first start.
     await KeyRing.open(store, TEST_SECRET, 'ES256', Date.now());
@@ -161,10 +158,7 @@ describe('gatehouse --json on every listing command', () => {
   });
 
   test('OpenID Connect Core §5.1: users list --json prints id, username, email, name, claims and created_at, never the password hash', async () => {
-    const { rows, text } = await listing(['users', 'list']);
-    assert.equal(rows.length, 1);
-    const user = rows[0]!;
-    assert.deepEqual(Object.keys(user).sort(), ['claims', 'created_at', 'email', 'id', 'name', 'username']);
+    const { row: user, rows, text } = await onlyRow(['users', 'list'], 'claims created_at email id name username');
     assert.equal(user['username'], 'jess');
     assert.equal(user['email'], 'jess@example.com');
     assert.equal(user['name'], 'Jess');
@@ -175,16 +169,10 @@ describe('gatehouse --json on every listing command', () => {
   });
 
   test('RFC 8707: resources list --json prints resource, name, scopes, introspection_client_ids and created_at', async () => {
-    const { rows, text } = await listing(['resources', 'list']);
-    assert.equal(rows.length, 1);
-    const resource = rows[0]!;
-    assert.deepEqual(Object.keys(resource).sort(), [
-      'created_at',
-      'introspection_client_ids',
-      'name',
-      'resource',
-      'scopes',
-    ]);
+    const { row: resource, text } = await onlyRow(
+      ['resources', 'list'],
+      'created_at introspection_client_ids name resource scopes',
+    );
     assert.equal(resource['resource'], 'https://api.json.example/');
     assert.equal(resource['name'], 'JSON API');
     assert.deepEqual(resource['scopes'], ['notes:read']);
@@ -193,18 +181,11 @@ describe('gatehouse --json on every listing command', () => {
   });
 
   test('OpenID Connect Core §10.1.1: keys list --json prints kid, alg, state and times of each key, never key material', async () => {
-    const { rows, text } = await listing(['keys', 'list']);
-    assert.equal(rows.length, 1);
-    const key = rows[0]!;
-    assert.deepEqual(Object.keys(key).sort(), [
-      'activates_at',
-      'alg',
-      'created_at',
-      'kid',
-      'published_until',
-      'retired_at',
-      'state',
-    ]);
+    const {
+      row: key,
+      rows,
+      text,
+    } = await onlyRow(['keys', 'list'], 'activates_at alg created_at kid published_until retired_at state');
     assert.equal(key['alg'], 'ES256');
     assert.equal(key['state'], 'active');
     assert.equal(key['retired_at'], null);
@@ -221,20 +202,14 @@ describe('gatehouse --json on every listing command', () => {
   });
 
   test('OpenID Connect Back-Channel Logout 1.0: logout-deliveries list --json prints each delivery and its status, never the logout token', async () => {
-    const { rows, text } = await listing(['logout-deliveries', 'list']);
-    assert.equal(rows.length, 1);
-    const delivery = rows[0]!;
-    assert.deepEqual(Object.keys(delivery).sort(), [
-      'attempts',
-      'client_id',
-      'created_at',
-      'delivered_at',
-      'id',
-      'last_error',
-      'next_attempt_at',
-      'status',
-      'uri',
-    ]);
+    const {
+      row: delivery,
+      rows,
+      text,
+    } = await onlyRow(
+      ['logout-deliveries', 'list'],
+      'attempts client_id created_at delivered_at id last_error next_attempt_at status uri',
+    );
     assert.equal(delivery['client_id'], CLIENT_ID);
     assert.equal(delivery['uri'], 'https://json.example/logout');
     assert.equal(delivery['status'], 'pending');
@@ -244,20 +219,10 @@ describe('gatehouse --json on every listing command', () => {
   });
 
   test('OWASP Logging Cheat Sheet: audit --json prints each event with its time, type, client, user, ip and details', async () => {
-    const { rows, text } = await listing(['audit', '--client', CLIENT_ID, '--type', 'client.created']);
-    assert.equal(rows.length, 1);
-    const event = rows[0]!;
-    assert.deepEqual(Object.keys(event).sort(), [
-      'at',
-      'client_id',
-      'details',
-      'flow_id',
-      'id',
-      'ip',
-      'type',
-      'user_id',
-      'username',
-    ]);
+    const { row: event, text } = await onlyRow(
+      ['audit', '--client', CLIENT_ID, '--type', 'client.created'],
+      'at client_id details flow_id id ip type user_id username',
+    );
     assert.equal(event['type'], 'client.created');
     assert.equal(event['client_id'], CLIENT_ID);
     assertTableRow(text, [String(event['at']), 'client.created', CLIENT_ID]);

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, resolveSettings, type ResolveSettingsInput } from '../../src/config/resolve-settings.js';
+import type { ResolveSettingsInput } from '../../src/config/resolve-settings.js';
 import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
 import { Value } from '@sinclair/typebox/value';
 import { SETTINGS } from '../../src/config/settings-schema.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { assertConfigError, resolveSettingsIn } from '../helpers/settings.js';
 
 const SECRET = 'x'.repeat(32);
 let root: string;
@@ -22,22 +23,14 @@ async function freshDir(): Promise<string> {
 }
 
 async function resolveWith(overrides: Partial<ResolveSettingsInput> & { logs?: string[] }) {
-  const logs = overrides.logs ?? [];
-  return resolveSettings({
-    flags: {},
-    env: { GATEHOUSE_SECRET: SECRET },
-    cwd: overrides.cwd ?? (await freshDir()),
-    log: (message) => logs.push(message),
-    ...overrides,
-  });
+  return resolveSettingsIn({ cwd: overrides.cwd ?? (await freshDir()), secret: SECRET }, overrides);
 }
 
-async function assertConfigError(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-    assert.match(error.message, message);
-    return true;
-  });
+/** Settings resolved with `--config gatehouse.yaml`, that file holding `yaml`, in a fresh working directory. */
+async function resolveFromConfigFile(yaml: string) {
+  const cwd = await freshDir();
+  await writeFile(join(cwd, 'gatehouse.yaml'), yaml);
+  return { cwd, settings: await resolveWith({ cwd, flags: { config: 'gatehouse.yaml' } }) };
 }
 
 describe('resolveSettings: precedence flags > env > config file > defaults', () => {
@@ -63,12 +56,9 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
   });
 
   test('limits: config keys over the defaults, key by key', async () => {
-    const cwd = await freshDir();
-    await writeFile(
-      join(cwd, 'gatehouse.yaml'),
+    const { settings } = await resolveFromConfigFile(
       'limits:\n  login_username:\n    lock_after: 3\n  client_id:\n    lock_seconds: 60\n',
     );
-    const settings = await resolveWith({ cwd, flags: { config: 'gatehouse.yaml' } });
     assert.deepEqual(settings.limits, {
       ...DEFAULT_SETTINGS.limits,
       loginUsername: { ...DEFAULT_SETTINGS.limits.loginUsername, lockAfter: 3 },
@@ -182,12 +172,9 @@ describe('resolveSettings: precedence flags > env > config file > defaults', () 
   });
 
   test('HTTP server limits, interaction_ip and max_live_interactions from the config file', async () => {
-    const cwd = await freshDir();
-    await writeFile(
-      join(cwd, 'gatehouse.yaml'),
+    const { cwd, settings } = await resolveFromConfigFile(
       'request_timeout_ms: 20000\nheaders_timeout_ms: 4000\nkeep_alive_timeout_ms: 2000\nconnection_timeout_ms: 30000\nmax_connections: 500\nmax_live_interactions: 5000\nlimits:\n  interaction_ip:\n    free_attempts: 50\n',
     );
-    const settings = await resolveWith({ cwd, flags: { config: 'gatehouse.yaml' } });
     assert.deepEqual(
       [
         settings.requestTimeoutMs,

@@ -32,18 +32,22 @@ const GATEHOUSE_VARIABLES = [
   'GATEHOUSE_ALLOW_HTTP_ISSUER',
 ];
 
-/** Runs the CLI with `args`; `input` goes to its stdin, `env` is added to a clean environment. */
-export function runCli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+/**
+ * Spawns the CLI with `args` and `extraEnv` added to an environment without the Gatehouse
+ * variables of the test process; cwd is the repository so that `--import tsx` resolves.
+ */
+function spawnGatehouse(args: string[], extraEnv: NodeJS.ProcessEnv | undefined): ChildProcessWithoutNullStreams {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of GATEHOUSE_VARIABLES) delete env[name];
-  Object.assign(env, options.env);
+  Object.assign(env, extraEnv);
+  return spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { cwd: REPO, env, stdio: 'pipe' });
+}
+
+/** Runs the CLI with `args`; `input` goes to its stdin, `env` is added to a clean environment. */
+export function runCli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    // cwd is the repository so that `--import tsx` resolves; every command names its database.
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], {
-      cwd: REPO,
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    // Every command names its database.
+    const child = spawnGatehouse(args, options.env);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -78,14 +82,8 @@ export interface CliServer {
  * (pass `--port 0 --host 127.0.0.1` for a free loopback port).
  */
 export async function startCliServer(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliServer> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of GATEHOUSE_VARIABLES) delete env[name];
-  Object.assign(env, options.env);
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'start', ...args], {
-    cwd: REPO,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnGatehouse(['start', ...args], options.env);
+  child.stdin.end();
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -129,14 +127,7 @@ export interface CliProcess {
 
 /** Starts the CLI with `args` in the background, with the same clean environment as runCli. */
 export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): CliProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of GATEHOUSE_VARIABLES) delete env[name];
-  Object.assign(env, options.env);
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], {
-    cwd: REPO,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawnGatehouse(args, options.env);
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -154,4 +145,14 @@ export async function withStoreAt<T>(databaseUrl: string, fn: (store: Store) => 
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The arguments of a command line written as a template: the literal text split at white space
+ * (line breaks included), each `${value}` one argument whole (so it may hold spaces).
+ * argv`clients create --name ${'Web App'}` is ['clients', 'create', '--name', 'Web App'].
+ */
+export function argv(strings: TemplateStringsArray, ...values: string[]): string[] {
+  const words = (text: string) => text.split(/\s+/).filter((word) => word !== '');
+  return strings.flatMap((text, i) => [...words(text), ...(i < values.length ? [values[i]!] : [])]);
 }

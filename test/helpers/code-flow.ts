@@ -115,21 +115,37 @@ export interface TokenResponse {
   text: string;
 }
 
-/**
- * POSTs a form to the token endpoint (or, `path`, another back-channel endpoint that
- * authenticates clients the same way); `basic` adds `Authorization: Basic` per RFC 6749 §2.3.1.
- */
-export async function postToken(
+/** POSTs a form to the token endpoint; `basic` adds `Authorization: Basic` per RFC 6749 §2.3.1. */
+export function postToken(
   gatehouse: Pick<RunningGatehouse, 'url'>,
   form: Record<string, string | undefined> | string,
-  options: {
-    basic?: { id: string; secret: string };
-    authorization?: string;
-    contentType?: string | null;
-    path?: string;
-  } = {},
+  options: FormPostOptions = {},
 ): Promise<TokenResponse> {
-  const headers: Record<string, string> = {};
+  return postForm(gatehouse, '/token', form, options);
+}
+
+export interface FormPostOptions {
+  /** Client credentials sent as `Authorization: Basic` (RFC 6749 §2.3.1). */
+  basic?: { id: string; secret: string };
+  /** The whole Authorization header (wins over `basic`). */
+  authorization?: string;
+  /** Default application/x-www-form-urlencoded; null sends none. */
+  contentType?: string | null;
+  /** More request headers, e.g. X-Forwarded-For. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * POSTs a form to a back-channel endpoint (token, revocation, introspection, UserInfo) and reads
+ * the JSON answer; `undefined` values in `form` leave the parameter out.
+ */
+export async function postForm(
+  gatehouse: Pick<RunningGatehouse, 'url'>,
+  path: string,
+  form: Record<string, string | undefined> | string,
+  options: FormPostOptions = {},
+): Promise<TokenResponse> {
+  const headers: Record<string, string> = { ...options.headers };
   const contentType = options.contentType === undefined ? 'application/x-www-form-urlencoded' : options.contentType;
   if (contentType !== null) headers['content-type'] = contentType;
   if (options.basic) headers['authorization'] = basicAuthorization(options.basic.id, options.basic.secret);
@@ -142,7 +158,7 @@ export async function postToken(
     for (const [name, value] of Object.entries(form)) if (value !== undefined) params.append(name, value);
     body = params.toString();
   }
-  const response = await fetch(new URL(options.path ?? '/token', gatehouse.url), { method: 'POST', headers, body });
+  const response = await fetch(new URL(path, gatehouse.url), { method: 'POST', headers, body });
   const text = await response.text();
   let parsed: Record<string, unknown> = {};
   try {

@@ -4,15 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import type { RunningGatehouse } from '../../src/server.js';
-import { authorizeUrl, postToken, type TokenResponse } from './code-flow.js';
+import { authorizeUrl, postForm, type FormPostOptions, type TokenResponse } from './code-flow.js';
 
 /** POSTs `params` (form-encoded) to the PAR endpoint, authenticated as `options` says (RFC 9126 §2). */
 export function pushAuthorizationRequest(
   gatehouse: Pick<RunningGatehouse, 'url'>,
   params: Record<string, string | undefined> | string,
-  options: { basic?: { id: string; secret: string } } = {},
+  options: FormPostOptions = {},
 ): Promise<TokenResponse> {
-  return postToken(gatehouse, params, { ...options, path: '/par' });
+  return postForm(gatehouse, '/par', params, options);
 }
 
 /** Pushes `params` and returns the request_uri, failing unless the push succeeded (RFC 9126 §2.2). */

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type {
   AccessTokenRecord,
+  AuditEvent,
   AuthorizationCode,
   Client,
   Grant,
@@ -13,6 +14,7 @@ import type {
   PushedAuthorizationRequest,
   RefreshTokenRecord,
   Session,
+  SigningKeyRecord,
   User,
 } from '../../src/store/store.js';
 
@@ -59,6 +61,7 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     postLogoutRedirectUris: [],
     backchannelLogoutUri: null,
     backchannelLogoutSessionRequired: false,
+    tokenExchangeResources: [],
     requirePushedAuthorizationRequests: false,
     createdAt: NOW,
     ...overrides,
@@ -227,6 +230,34 @@ export function makeSession(userId: string, overrides: Partial<Session> = {}): S
     authTime: NOW - MINUTE,
     createdAt: NOW - MINUTE,
     expiresAt: NOW + 60 * MINUTE,
+    ...overrides,
+  };
+}
+
+export function makeSigningKey(overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  return {
+    kid: uid('kid'),
+    alg: 'ES256',
+    publicJwk: '{}',
+    privateJwkEncrypted: 'jwe',
+    createdAt: NOW,
+    activatesAt: NOW,
+    retiredAt: null,
+    ...overrides,
+  };
+}
+
+/** An audit event of `type` at `at`, with no flow, client, user, ip or details unless `overrides` give them. */
+export function makeAuditEvent(at: number, type: string, overrides: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    at,
+    type,
+    flowId: null,
+    clientId: null,
+    userId: null,
+    username: null,
+    ip: null,
+    details: {},
     ...overrides,
   };
 }

@@ -9,8 +9,6 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
-import { s256Challenge } from '../../src/core/pkce.js';
 import {
   BROWSER_COOKIE,
   SESSION_COOKIE,
@@ -20,21 +18,17 @@ import {
   serializeCookie,
 } from '../../src/http/cookies.js';
 import { startGatehouse } from '../../src/server.js';
-import { newVerifier } from '../helpers/code-flow.js';
-import { ALICE, CONFIDENTIAL_CLIENT, TEST_SECRET, startTestServer } from '../helpers/server.js';
+import { authorizeParams, authorizeUrl } from '../helpers/code-flow.js';
+import { ALICE, CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
+import { proxiedIssuerSettings } from '../helpers/settings.js';
 import { UserAgent } from '../helpers/user-agent.js';
 
-function authorizePath(extra: Record<string, string> = {}): string {
-  const params = new URLSearchParams({
-    response_type: 'code',
-    client_id: CONFIDENTIAL_CLIENT.client_id,
-    redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0]!,
-    scope: 'openid',
-    code_challenge: s256Challenge(newVerifier()),
-    code_challenge_method: 'S256',
-    ...extra,
-  });
-  return `/authorize?${params.toString()}`;
+/** An authorization request of the confidential client at `origin`, varied by `extra`. */
+function authorizeAt(origin: string, extra: Record<string, string> = {}): string {
+  return authorizeUrl(
+    { url: origin },
+    authorizeParams(CONFIDENTIAL_CLIENT, { scope: 'openid', state: undefined, ...extra }),
+  );
 }
 
 /** Every Set-Cookie header the flow received, in order. */
@@ -52,24 +46,13 @@ function recordingAgent(origin: string): { ua: UserAgent; setCookies: string[] }
 
 describe('cookies', () => {
   it('RFC 6265bis §4.1.3.2: on an https issuer every cookie is __Host- prefixed, Secure, Path=/ and without Domain; the prefixed session is read back', async () => {
-    const gatehouse = await startGatehouse(
-      {
-        ...DEFAULT_SETTINGS,
-        issuer: 'https://auth.example.com',
-        host: '127.0.0.1',
-        port: 0,
-        databaseUrl: 'sqlite::memory:',
-        secret: TEST_SECRET,
-        clients: [CONFIDENTIAL_CLIENT],
-        users: [ALICE],
-        resources: [],
-      },
-      { logger: false },
-    );
+    const gatehouse = await startGatehouse(proxiedIssuerSettings({ clients: [CONFIDENTIAL_CLIENT], users: [ALICE] }), {
+      logger: false,
+    });
     try {
       const origin = `http://127.0.0.1:${(gatehouse.app.server.address() as { port: number }).port}`;
       const { ua, setCookies } = recordingAgent(origin);
-      const done = await ua.authorize(`${origin}${authorizePath()}`, ALICE);
+      const done = await ua.authorize(authorizeAt(origin), ALICE);
       assert.match(done.location ?? '', /[?&]code=/);
       const names = setCookies.map((cookie) => cookie.slice(0, cookie.indexOf('=')));
       assert.deepEqual([...new Set(names)].sort(), ['__Host-gh_browser', '__Host-gh_device', '__Host-gh_session']);
@@ -79,13 +62,13 @@ describe('cookies', () => {
         assert.doesNotMatch(cookie, /Domain=/i, cookie);
       }
       // The prefixed session cookie is the one read: prompt=none finds the session.
-      const silent = await ua.navigate(`${origin}${authorizePath({ prompt: 'none' })}`);
+      const silent = await ua.navigate(authorizeAt(origin, { prompt: 'none' }));
       assert.match(silent.location ?? '', /[?&]code=/, silent.location ?? String(silent.status));
       // An unprefixed cookie (settable by any sibling host) is not read on https.
       const planted = new UserAgent(origin);
       planted.setCookie(SESSION_COOKIE, ua.cookie(`__Host-${SESSION_COOKIE}`)!);
       planted.setCookie(BROWSER_COOKIE, ua.cookie(`__Host-${BROWSER_COOKIE}`)!);
-      const refused = await planted.navigate(`${origin}${authorizePath({ prompt: 'none' })}`);
+      const refused = await planted.navigate(authorizeAt(origin, { prompt: 'none' }));
       assert.match(refused.location ?? '', /[?&]error=login_required/);
     } finally {
       await gatehouse.close();
@@ -96,7 +79,7 @@ describe('cookies', () => {
     const gatehouse = await startTestServer();
     try {
       const { ua, setCookies } = recordingAgent(gatehouse.url);
-      await ua.authorize(`${gatehouse.url}${authorizePath()}`, ALICE);
+      await ua.authorize(authorizeAt(gatehouse.url), ALICE);
       const names = setCookies.map((cookie) => cookie.slice(0, cookie.indexOf('=')));
       assert.deepEqual([...new Set(names)].sort(), ['gh_browser', 'gh_device', 'gh_session']);
       for (const cookie of setCookies) assert.doesNotMatch(cookie, /Secure/);

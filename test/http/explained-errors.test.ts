@@ -11,13 +11,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { s256Challenge } from '../../src/core/pkce.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { explainsErrors } from '../../src/config/resolve-settings.js';
 import { renderErrorPage } from '../../src/ui/pages.js';
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer, useTestServer } from '../helpers/server.js';
 import {
   assertTokenError,
+  authorizeParams,
   authorizeUrl,
   codeRequest,
   newVerifier,
@@ -39,14 +39,14 @@ async function errorResponseFor(
   server: RunningGatehouse,
   redirectUri: string | string[] | undefined,
 ): Promise<{ body: string; requestId: string }> {
-  const url = authorizeUrl(server, {
-    response_type: 'code',
-    client_id: CONFIDENTIAL_CLIENT.client_id,
-    redirect_uri: typeof redirectUri === 'string' ? redirectUri : undefined,
-    scope: 'openid',
-    code_challenge: s256Challenge(newVerifier()),
-    code_challenge_method: 'S256',
-  });
+  const url = authorizeUrl(
+    server,
+    authorizeParams(CONFIDENTIAL_CLIENT, {
+      redirect_uri: typeof redirectUri === 'string' ? redirectUri : undefined,
+      scope: 'openid',
+      state: undefined,
+    }),
+  );
   const target = new URL(url);
   if (Array.isArray(redirectUri)) for (const uri of redirectUri) target.searchParams.append('redirect_uri', uri);
   const response = await fetch(target, { redirect: 'manual' });

@@ -15,16 +15,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, resolveSettings, type ResolveSettingsInput } from '../../src/config/resolve-settings.js';
+import type { ResolveSettingsInput } from '../../src/config/resolve-settings.js';
 import { HSTS_VALUE } from '../../src/http/security-headers.js';
-import { s256Challenge } from '../../src/core/pkce.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { startGatehouse } from '../../src/server.js';
 import { withCliServer } from '../helpers/cli.js';
 import { ALICE, CONFIDENTIAL_CLIENT, TEST_SECRET, startTestServer } from '../helpers/server.js';
 import { UserAgent, type PageResponse } from '../helpers/user-agent.js';
-import { authorizeUrl, newVerifier } from '../helpers/code-flow.js';
-import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
+import { authorizeParams, authorizeUrl } from '../helpers/code-flow.js';
+import { assertConfigError, proxiedIssuerSettings, resolveSettingsIn } from '../helpers/settings.js';
 
 let dir: string;
 let certFile: string;
@@ -65,23 +64,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function resolveWith(input: Partial<ResolveSettingsInput> & { logs?: string[] }) {
-  const logs = input.logs ?? [];
-  return resolveSettings({
-    flags: {},
-    env: { GATEHOUSE_SECRET: TEST_SECRET },
-    cwd: dir,
-    log: (message) => logs.push(message),
-    ...input,
-  });
-}
-
-async function assertConfigError(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-    assert.match(error.message, message);
-    return true;
-  });
+function resolveWith(input: Partial<ResolveSettingsInput> & { logs?: string[] }) {
+  return resolveSettingsIn({ cwd: dir, secret: TEST_SECRET }, input);
 }
 
 /** GET over https trusting only the test certificate. */
@@ -233,14 +217,7 @@ describe('built-in HTTPS', () => {
       assert.equal((JSON.parse(discovery.body) as { issuer: string }).issuer, gatehouse.url);
       assert.equal(discovery.headers['strict-transport-security'], HSTS_VALUE);
       // The browser binding cookie is Secure on an https issuer (RFC 6265 §4.1.2.5).
-      const url = authorizeUrl(gatehouse, {
-        response_type: 'code',
-        client_id: CONFIDENTIAL_CLIENT.client_id,
-        redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
-        scope: 'openid',
-        code_challenge: s256Challenge(newVerifier()),
-        code_challenge_method: 'S256',
-      });
+      const url = authorizeUrl(gatehouse, authorizeParams(CONFIDENTIAL_CLIENT, { scope: 'openid', state: undefined }));
       const authorize = await httpsGet(url);
       assert.equal(authorize.status, 303);
       assert.match(String(authorize.headers['set-cookie']), /; Secure/);
@@ -275,21 +252,9 @@ describe('built-in HTTPS', () => {
 describe('trust proxy', () => {
   /** A server that logs into `lines`. */
   async function serverLogging(trustProxy: boolean | string, lines: string[]): Promise<RunningGatehouse> {
-    return startGatehouse(
-      {
-        ...DEFAULT_SETTINGS,
-        issuer: 'https://auth.example.com',
-        host: '127.0.0.1',
-        port: 0,
-        databaseUrl: 'sqlite::memory:',
-        secret: TEST_SECRET,
-        clients: [],
-        users: [],
-        resources: [],
-        trustProxy,
-      },
-      { logger: { write: (line: string) => void lines.push(line) } },
-    );
+    return startGatehouse(proxiedIssuerSettings({ trustProxy }), {
+      logger: { write: (line: string) => void lines.push(line) },
+    });
   }
   const FORWARDED = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' };
   const loggedAddresses = (lines: string[]) =>
@@ -351,16 +316,7 @@ describe('security headers on every HTML page', () => {
   }
 
   function params(overrides: Record<string, string> = {}): Record<string, string | undefined> {
-    return {
-      response_type: 'code',
-      client_id: CONFIDENTIAL_CLIENT.client_id,
-      redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
-      scope: 'openid profile',
-      state: 's',
-      code_challenge: s256Challenge(newVerifier()),
-      code_challenge_method: 'S256',
-      ...overrides,
-    };
+    return authorizeParams(CONFIDENTIAL_CLIENT, { state: 's', ...overrides });
   }
 
   it("CSP with frame-ancestors 'none', nosniff, Referrer-Policy no-referrer and no-store on login, consent, error, form_post, 405, logout confirmation and signed-out pages", async () => {

@@ -14,7 +14,7 @@ import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, generateKeyPair, jw
 import type { ClientFixture, UserFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { sha256Base64Url } from '../../src/core/secrets.js';
-import { issueIdToken } from '../../src/core/token/id-token.js';
+import { ownIdToken } from '../helpers/id-tokens.js';
 import { SESSION_COOKIE } from '../../src/http/cookies.js';
 import { ALICE, CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
 import { sleep } from '../helpers/interop-client.js';
@@ -342,21 +342,7 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
     it('an expired ID token we issued is still a valid hint', async () => {
       const { ua, tokens } = await signedInBrowser();
       const past = Date.now() - 2 * 3600 * 1000;
-      const expired = await issueIdToken(
-        {
-          issuer: gatehouse.url,
-          clientId: APP.client_id,
-          subject: await userId('alice'),
-          authTime: past,
-          nonce: null,
-          sid: null,
-          alg: 'ES256',
-          accessToken: 'x',
-          ttlSeconds: 60,
-          now: past,
-        },
-        gatehouse.context.keys,
-      );
+      const expired = await ownIdToken(gatehouse, APP.client_id, await userId('alice'), past);
       const request = await authRequest(config, { prompt: 'none', id_token_hint: expired });
       const again = await redeem(config, await ua.navigate(request.url.href), request);
       assert.equal(again.claims()!.sub, tokens.claims()!.sub);
@@ -402,21 +388,7 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
         .setIssuedAt()
         .setExpirationTime('1h')
         .sign(ownKey.privateKey);
-      const otherClient = await issueIdToken(
-        {
-          issuer: gatehouse.url,
-          clientId: RS256_APP.client_id,
-          subject: alice,
-          authTime: now,
-          nonce: null,
-          sid: null,
-          alg: 'ES256',
-          accessToken: 'x',
-          ttlSeconds: 60,
-          now,
-        },
-        gatehouse.context.keys,
-      );
+      const otherClient = await ownIdToken(gatehouse, RS256_APP.client_id, alice, now);
       const hints: Record<string, string> = {
         garbage: 'not-a-jwt',
         foreign,

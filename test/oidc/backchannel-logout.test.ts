@@ -154,31 +154,36 @@ interface LogEntry {
   msg: string | undefined;
 }
 
-/** A logout delivery worker of `gatehouse`, started, whose log lines go into `logs`. */
-function startLoggingWorker(gatehouse: RunningGatehouse): { worker: LogoutDeliveryWorker; logs: LogEntry[] } {
+/**
+ * Signs in and out with `fixture` while the server's own delivery worker pauses: a worker whose
+ * log lines go into `logs` delivers at once, until the client's delivery is `settled` (`what`
+ * names that in a timeout). Returns the client's delivery and the log; the server's worker stays
+ * stopped.
+ */
+async function logoutWithLoggingWorker(
+  gatehouse: RunningGatehouse,
+  fixture: ClientFixture,
+  what: string,
+  settled: (delivery: LogoutDelivery) => boolean,
+): Promise<{ delivery: LogoutDelivery; logs: LogEntry[] }> {
+  await gatehouse.logoutDeliveryWorker.stop();
   const logs: LogEntry[] = [];
   const capture = (level: string) => (obj: object, msg?: string) =>
     logs.push({ level, obj: obj as Record<string, unknown>, msg });
   const logger: WorkerLogger = { info: capture('info'), warn: capture('warn'), error: capture('error') };
   const worker = new LogoutDeliveryWorker(gatehouse.context, logger);
   worker.start();
-  return { worker, logs };
-}
-
-/** Signs in and out with `fixture`, has `worker` deliver at once, and waits until the client's delivery is `settled`. */
-async function logoutAndWait(
-  gatehouse: RunningGatehouse,
-  worker: LogoutDeliveryWorker,
-  fixture: ClientFixture,
-  what: string,
-  settled: (delivery: LogoutDelivery) => boolean,
-): Promise<void> {
-  await signInAndOut(gatehouse, fixture);
-  worker.kick();
-  await waitFor(what, async () => {
-    const delivery = (await gatehouse.store.logoutDeliveries.list()).find((d) => d.clientId === fixture.client_id);
-    return delivery !== undefined && settled(delivery);
-  });
+  try {
+    await signInAndOut(gatehouse, fixture);
+    worker.kick();
+    await waitFor(what, async () => {
+      const delivery = (await gatehouse.store.logoutDeliveries.list()).find((d) => d.clientId === fixture.client_id);
+      return delivery !== undefined && settled(delivery);
+    });
+    return { delivery: deliveryFor(await gatehouse.store.logoutDeliveries.list(), fixture.client_id), logs };
+  } finally {
+    await worker.stop();
+  }
 }
 
 /** Verifies a logout token the way an RP must (Back-Channel Logout 1.0 §2.6). */
@@ -351,22 +356,13 @@ describe('Back-Channel Logout 1.0: delivery with retries', () => {
 
   it('gives up after backchannel_logout_max_attempts; failures are logged and listed with --failed', async () => {
     // This test's worker logs into an array; the server's own worker pauses meanwhile.
-    await gatehouse.logoutDeliveryWorker.stop();
-    const { worker, logs } = startLoggingWorker(gatehouse);
-    try {
-      await logoutAndWait(
-        gatehouse,
-        worker,
-        dead,
-        'rp-dead to be given up',
-        (delivery) => delivery.attempts === 4 && delivery.nextAttemptAt === null,
-      );
-    } finally {
-      await worker.stop();
-      gatehouse.logoutDeliveryWorker.start();
-    }
+    const { delivery, logs } = await logoutWithLoggingWorker(
+      gatehouse,
+      dead,
+      'rp-dead to be given up',
+      (settled) => settled.attempts === 4 && settled.nextAttemptAt === null,
+    ).finally(() => gatehouse.logoutDeliveryWorker.start());
     assert.equal(endpoint.at('/dead').length, 4, 'backchannel_logout_max_attempts: 4');
-    const delivery = deliveryFor(await gatehouse.store.logoutDeliveries.list(), dead.client_id);
     assert.equal(delivery.deliveredAt, null);
     assert.equal(delivery.lastError, 'HTTP 503');
 
@@ -525,19 +521,14 @@ describe("OWASP SSRF Prevention: back-channel logout URIs that reach the server'
       clients: [fixture],
       settings: { backchannelLogoutBackoffInitialMs: 100, backchannelLogoutMaxAttempts: 1, ...settings },
     });
-    await gatehouse.logoutDeliveryWorker.stop();
-    const { worker, logs } = startLoggingWorker(gatehouse);
     try {
-      await logoutAndWait(
+      return await logoutWithLoggingWorker(
         gatehouse,
-        worker,
         fixture,
         'the delivery to be settled',
         (delivery) => delivery.nextAttemptAt === null,
       );
-      return { delivery: deliveryFor(await gatehouse.store.logoutDeliveries.list(), fixture.client_id), logs };
     } finally {
-      await worker.stop();
       await gatehouse.close();
     }
   }

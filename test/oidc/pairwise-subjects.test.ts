@@ -208,33 +208,18 @@ describe('OpenID Connect Dynamic Client Registration §2 subject_type', () => {
     assert.equal(validateClientMetadata(base).subject_type, 'public');
   });
 
+  /** The metadata of a pairwise client with these redirect URIs, validated. */
+  const pairwise = (redirectUris: string[]) =>
+    validateClientMetadata({ ...base, subject_type: 'pairwise', redirect_uris: redirectUris });
+
   it('OIDC Core §8.1: pairwise redirect URIs on one host are one sector; any port of a loopback host too', () => {
-    assert.equal(
-      validateClientMetadata({
-        ...base,
-        subject_type: 'pairwise',
-        redirect_uris: ['https://a.example/cb', 'https://a.example/other'],
-      }).subject_type,
-      'pairwise',
-    );
-    assert.equal(
-      validateClientMetadata({
-        ...base,
-        subject_type: 'pairwise',
-        redirect_uris: ['http://127.0.0.1:8080/cb', 'http://127.0.0.1:9090/cb'],
-      }).subject_type,
-      'pairwise',
-    );
+    assert.equal(pairwise(['https://a.example/cb', 'https://a.example/other']).subject_type, 'pairwise');
+    assert.equal(pairwise(['http://127.0.0.1:8080/cb', 'http://127.0.0.1:9090/cb']).subject_type, 'pairwise');
   });
 
   it('OIDC Core §8.1: refuses a pairwise client with redirect URIs on several hosts (no sector_identifier_uri), naming subject_type', () => {
     assert.throws(
-      () =>
-        validateClientMetadata({
-          ...base,
-          subject_type: 'pairwise',
-          redirect_uris: ['https://a.example/cb', 'https://b.example/cb'],
-        }),
+      () => pairwise(['https://a.example/cb', 'https://b.example/cb']),
       (error: unknown) =>
         error instanceof ClientMetadataError &&
         error.field === 'subject_type' &&
@@ -251,34 +236,25 @@ describe('OpenID Connect Dynamic Client Registration §2 subject_type', () => {
 
   it('gatehouse clients create --subject-type pairwise registers it; show prints it', async () => {
     const database = `sqlite:${process.env.TMPDIR ?? '/tmp'}/gatehouse-pairwise-${process.pid}-${Date.now()}.db`;
-    const created = await runCli([
-      'clients',
-      'create',
-      '--database',
-      database,
-      '--redirect-uri',
-      'https://a.example/cb',
-      '--subject-type',
-      'pairwise',
-      '--json',
-    ]);
+    /** gatehouse clients create with these redirect URIs and --subject-type pairwise. */
+    const createPairwise = (redirectUris: string[], ...extra: string[]) =>
+      runCli([
+        'clients',
+        'create',
+        '--database',
+        database,
+        ...redirectUris.flatMap((uri) => ['--redirect-uri', uri]),
+        '--subject-type',
+        'pairwise',
+        ...extra,
+      ]);
+    const created = await createPairwise(['https://a.example/cb'], '--json');
     assert.equal(created.code, 0, created.stderr);
     const view = JSON.parse(created.stdout) as { client_id: string; subject_type: string };
     assert.equal(view.subject_type, 'pairwise');
     const shown = await runCli(['clients', 'show', view.client_id, '--database', database]);
     assert.match(shown.stdout, /subject_type:\s+pairwise/);
-    const refused = await runCli([
-      'clients',
-      'create',
-      '--database',
-      database,
-      '--redirect-uri',
-      'https://a.example/cb',
-      '--redirect-uri',
-      'https://b.example/cb',
-      '--subject-type',
-      'pairwise',
-    ]);
+    const refused = await createPairwise(['https://a.example/cb', 'https://b.example/cb']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /subject_type/);
   });

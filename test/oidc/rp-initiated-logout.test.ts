@@ -56,6 +56,11 @@ function logoutUrl(params: Record<string, string>): string {
   return url.href;
 }
 
+/** openid-client's RP-Initiated Logout URL (§2) with the id_token_hint of `tokens`. */
+function endSessionUrl(tokens: { id_token?: string }, params: Record<string, string> = {}): string {
+  return client.buildEndSessionUrl(web.config, { id_token_hint: tokens.id_token!, ...params }).href;
+}
+
 /** Error page: HTML, no redirect, the standard page headers. */
 function assertErrorPage(page: PageResponse, status = 400): void {
   assert.equal(page.status, status, page.body.slice(0, 300));
@@ -98,12 +103,7 @@ describe('RP-Initiated Logout with id_token_hint', () => {
     assert.equal(tokens.claims()!['sid'], session.sid, 'the ID token names the session (sid)');
 
     const state = client.randomState();
-    const url = client.buildEndSessionUrl(web.config, {
-      id_token_hint: tokens.id_token!,
-      post_logout_redirect_uri: SIGNED_OUT,
-      state,
-    });
-    const response = await ua.request(url.href);
+    const response = await ua.request(endSessionUrl(tokens, { post_logout_redirect_uri: SIGNED_OUT, state }));
     assert.equal(response.status, 303);
     const location = new URL(response.location!);
     assert.equal(`${location.origin}${location.pathname}`, SIGNED_OUT);
@@ -121,12 +121,9 @@ describe('RP-Initiated Logout with id_token_hint', () => {
   it('§3: the post_logout_redirect_uri keeps its own query; state is added to it', async () => {
     const ua = new UserAgent(gatehouse.url);
     const tokens = await signIn(ua);
-    const url = client.buildEndSessionUrl(web.config, {
-      id_token_hint: tokens.id_token!,
-      post_logout_redirect_uri: 'http://127.0.0.1:9000/bye?from=gatehouse',
-      state: 'xyz',
-    });
-    const response = await ua.request(url.href);
+    const response = await ua.request(
+      endSessionUrl(tokens, { post_logout_redirect_uri: 'http://127.0.0.1:9000/bye?from=gatehouse', state: 'xyz' }),
+    );
     assert.equal(response.status, 303);
     assert.equal(response.location, 'http://127.0.0.1:9000/bye?from=gatehouse&state=xyz');
   });
@@ -159,10 +156,7 @@ describe('RP-Initiated Logout with id_token_hint', () => {
     // Two hours later: the ID token (one hour) has expired, the session (eight hours) has not.
     gatehouse.context.now = () => realNow() + 2 * 3600_000;
     try {
-      const response = await ua.request(
-        client.buildEndSessionUrl(web.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: SIGNED_OUT })
-          .href,
-      );
+      const response = await ua.request(endSessionUrl(tokens, { post_logout_redirect_uri: SIGNED_OUT }));
       assert.equal(response.status, 303);
       assert.equal(response.location, SIGNED_OUT);
     } finally {
@@ -180,13 +174,7 @@ describe('RP-Initiated Logout with id_token_hint', () => {
       `${SIGNED_OUT}?x=1`,
       'http://127.0.0.1:9000/other-signed-out',
     ]) {
-      const page = await ua.request(
-        client.buildEndSessionUrl(web.config, {
-          id_token_hint: tokens.id_token!,
-          post_logout_redirect_uri: uri,
-          state: 's',
-        }).href,
-      );
+      const page = await ua.request(endSessionUrl(tokens, { post_logout_redirect_uri: uri, state: 's' }));
       assertErrorPage(page);
       assert.match(page.body, /not registered for this application/);
     }
@@ -234,12 +222,7 @@ describe('RP-Initiated Logout with id_token_hint', () => {
     const otherTokens = await signIn(alicesOtherBrowser);
     const ua = new UserAgent(gatehouse.url);
     await signIn(ua);
-    const page = await ua.request(
-      client.buildEndSessionUrl(web.config, {
-        id_token_hint: otherTokens.id_token!,
-        post_logout_redirect_uri: SIGNED_OUT,
-      }).href,
-    );
+    const page = await ua.request(endSessionUrl(otherTokens, { post_logout_redirect_uri: SIGNED_OUT }));
     assertConfirmationPage(page);
     assert.ok(await sessionOf(ua), 'nothing ended yet');
     assert.ok(await sessionOf(alicesOtherBrowser), 'the other session is untouched');
@@ -248,9 +231,7 @@ describe('RP-Initiated Logout with id_token_hint', () => {
   it('§2: a logout_hint naming another user needs confirmation', async () => {
     const ua = new UserAgent(gatehouse.url);
     const tokens = await signIn(ua);
-    const page = await ua.request(
-      client.buildEndSessionUrl(web.config, { id_token_hint: tokens.id_token!, logout_hint: 'bob' }).href,
-    );
+    const page = await ua.request(endSessionUrl(tokens, { logout_hint: 'bob' }));
     assertConfirmationPage(page);
     assert.ok(await sessionOf(ua));
   });
@@ -260,11 +241,7 @@ describe('RP-Initiated Logout with id_token_hint', () => {
     const tokens = await signIn(ua);
     const stranger = new UserAgent(gatehouse.url);
     const response = await stranger.request(
-      client.buildEndSessionUrl(web.config, {
-        id_token_hint: tokens.id_token!,
-        post_logout_redirect_uri: SIGNED_OUT,
-        state: 'a',
-      }).href,
+      endSessionUrl(tokens, { post_logout_redirect_uri: SIGNED_OUT, state: 'a' }),
     );
     assert.equal(response.status, 303);
     assert.equal(response.location, `${SIGNED_OUT}?state=a`);

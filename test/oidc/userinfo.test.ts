@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import type { ClientFixture, UserFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { issueIdToken } from '../../src/core/token/id-token.js';
+import { ownIdToken } from '../helpers/id-tokens.js';
+import { preflight } from '../helpers/http-cors.js';
 import {
   interopClient,
   buildCodeRequest,
@@ -328,21 +329,7 @@ for (const target of STORE_TARGETS) {
       const tokens = await flow('openid email offline_access');
       const now = Date.now();
       // Signed with our own key, right issuer, but an ID token (no typ at+jwt, no record).
-      const idToken = await issueIdToken(
-        {
-          issuer: gatehouse.url,
-          clientId: OIDC_CLIENT.client_id,
-          subject: tokens.claims()!.sub,
-          authTime: now,
-          nonce: null,
-          sid: null,
-          alg: 'ES256',
-          accessToken: 'x',
-          ttlSeconds: 60,
-          now,
-        },
-        gatehouse.context.keys,
-      );
+      const idToken = await ownIdToken(gatehouse, OIDC_CLIENT.client_id, tokens.claims()!.sub, now);
       const [header, payload] = tokens.access_token.split('.');
       const forged = `${header}.${payload}.${Buffer.from('not the signature').toString('base64url')}`;
       for (const token of [idToken, tokens.id_token!, tokens.refresh_token!, forged, 'opaque-garbage']) {
@@ -383,17 +370,10 @@ for (const target of STORE_TARGETS) {
 
     it('OIDC Core §5.3: the endpoint is readable cross-origin (CORS), WWW-Authenticate included', async (t) => {
       if (skipped(t)) return;
-      const preflight = await fetch(userinfoUrl, {
-        method: 'OPTIONS',
-        headers: {
-          origin: 'http://localhost:9000',
-          'access-control-request-method': 'GET',
-          'access-control-request-headers': 'authorization',
-        },
-      });
-      assert.equal(preflight.status, 204);
-      assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
-      assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /Authorization/i);
+      const asked = await preflight(userinfoUrl, 'http://localhost:9000', 'GET', 'authorization');
+      assert.equal(asked.status, 204);
+      assert.equal(asked.headers.get('access-control-allow-origin'), '*');
+      assert.match(asked.headers.get('access-control-allow-headers') ?? '', /Authorization/i);
       const response = await fetch(userinfoUrl, { headers: { origin: 'http://localhost:9000' } });
       assert.equal(response.headers.get('access-control-allow-origin'), '*');
       assert.match(response.headers.get('access-control-expose-headers') ?? '', /WWW-Authenticate/i);

@@ -19,7 +19,6 @@ import {
   authorizeParams,
   authorizeUrl,
   codeRequest,
-  newVerifier,
   obtainCode,
   openLoginPage,
   postToken,
@@ -28,7 +27,6 @@ import {
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
 import { DatabaseProxy } from '../helpers/db-proxy.js';
 import { UserAgent, type PageResponse } from '../helpers/user-agent.js';
-import { s256Challenge } from '../../src/core/pkce.js';
 import { sha256Base64Url } from '../../src/core/secrets.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { KyselyStore } from '../../src/store/kysely-store.js';
@@ -74,6 +72,53 @@ async function waitForReadiness(gatehouse: RunningGatehouse, status: number): Pr
   assert.fail(`/readyz stayed ${last}, expected ${status}`);
 }
 
+/** A code flow of the confidential client with offline_access: its access and refresh tokens. */
+async function obtainTokens(gatehouse: RunningGatehouse): Promise<{ accessToken: string; refreshToken: string }> {
+  const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
+  const tokens = await postToken(gatehouse, codeRequest(obtained), { basic: BASIC });
+  assert.equal(tokens.status, 200, tokens.text);
+  return { accessToken: tokens.body['access_token'] as string, refreshToken: tokens.body['refresh_token'] as string };
+}
+
+/** RFC 6749 §6: the confidential client presents `refreshToken`. */
+function refresh(gatehouse: RunningGatehouse, refreshToken: string): ReturnType<typeof postToken> {
+  return postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC });
+}
+
+/** A new authorization request of the confidential client (scope openid, PKCE S256) in a new user agent. */
+function openAuthorization(gatehouse: RunningGatehouse): Promise<PageResponse> {
+  const params = authorizeParams(CONFIDENTIAL_CLIENT, { scope: 'openid', state: undefined });
+  return new UserAgent(gatehouse.url).navigate(authorizeUrl(gatehouse, params));
+}
+
+/** The grant id and the consumption time of the authorization code stored under `codeHash`. */
+function storedCode(store: KyselyStore, codeHash: string): Promise<{ grant_id: string; consumed_at: number | null }> {
+  return store.db
+    .selectFrom('authorization_codes')
+    .select(['grant_id', 'consumed_at'])
+    .where('code_hash', '=', codeHash)
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Runs `work` while every insert into access_tokens makes PostgreSQL terminate the inserting
+ * connection (the server's own backend dies in the middle of its transaction).
+ */
+async function whileAccessTokenInsertsKillTheConnection<T>(direct: KyselyStore, work: () => Promise<T>): Promise<T> {
+  await sql`CREATE FUNCTION gh_kill_connection() RETURNS trigger AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`.execute(
+    direct.db,
+  );
+  await sql`CREATE TRIGGER gh_kill_connection BEFORE INSERT ON access_tokens FOR EACH ROW EXECUTE FUNCTION gh_kill_connection()`.execute(
+    direct.db,
+  );
+  try {
+    return await work();
+  } finally {
+    await sql`DROP TRIGGER gh_kill_connection ON access_tokens`.execute(direct.db);
+    await sql`DROP FUNCTION gh_kill_connection()`.execute(direct.db);
+  }
+}
+
 /** An interaction started before the outage: the login page's URL. */
 async function startInteraction(gatehouse: RunningGatehouse): Promise<{ ua: UserAgent; page: PageResponse }> {
   const ua = new UserAgent(gatehouse.url);
@@ -115,11 +160,7 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
     skip,
   }, async () => {
     // Normal operation.
-    const first = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
-    const firstTokens = await postToken(gatehouse, codeRequest(first), { basic: BASIC });
-    assert.equal(firstTokens.status, 200, firstTokens.text);
-    const accessToken = firstTokens.body['access_token'] as string;
-    const refreshToken = firstTokens.body['refresh_token'] as string;
+    const { accessToken, refreshToken } = await obtainTokens(gatehouse);
     const pending = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
     const interaction = await startInteraction(gatehouse);
     await waitForReadiness(gatehouse, 200);
@@ -130,10 +171,7 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
         await postToken(gatehouse, codeRequest(pending), { basic: BASIC }),
         'token request (authorization_code)',
       );
-      assertUnavailableJson(
-        await postToken(gatehouse, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: BASIC }),
-        'token request (refresh_token)',
-      );
+      assertUnavailableJson(await refresh(gatehouse, refreshToken), 'token request (refresh_token)');
       const form = {
         'content-type': 'application/x-www-form-urlencoded',
         authorization: `Basic ${Buffer.from(`${BASIC.id}:${BASIC.secret}`).toString('base64')}`,
@@ -151,18 +189,7 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
         'userinfo',
       );
 
-      const ua = new UserAgent(gatehouse.url);
-      const authorization = await ua.navigate(
-        authorizeUrl(gatehouse, {
-          response_type: 'code',
-          client_id: CONFIDENTIAL_CLIENT.client_id,
-          redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
-          scope: 'openid',
-          code_challenge: s256Challenge(newVerifier()),
-          code_challenge_method: 'S256',
-        }),
-      );
-      assertUnavailablePage(authorization, 'authorization request');
+      assertUnavailablePage(await openAuthorization(gatehouse), 'authorization request');
       assertUnavailablePage(
         await interaction.ua.request(interaction.page.url),
         'login page of an interaction started before the cut',
@@ -184,11 +211,7 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
     const late = await postToken(gatehouse, codeRequest(pending), { basic: BASIC });
     assert.equal(late.status, 200, `the code presented during the cut is still redeemable: ${late.text}`);
     assertTokenError(await postToken(gatehouse, codeRequest(pending), { basic: BASIC }), 400, 'invalid_grant');
-    const refreshed = await postToken(
-      gatehouse,
-      { grant_type: 'refresh_token', refresh_token: refreshToken },
-      { basic: BASIC },
-    );
+    const refreshed = await refresh(gatehouse, refreshToken);
     assert.equal(refreshed.status, 200, `the refresh token refused during the cut works: ${refreshed.text}`);
     const fresh = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT);
     assert.equal(
@@ -211,37 +234,16 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
   }, async () => {
     const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
     const codeHash = sha256Base64Url(obtained.code);
-    const grantId = (
-      await direct.db
-        .selectFrom('authorization_codes')
-        .select('grant_id')
-        .where('code_hash', '=', codeHash)
-        .executeTakeFirstOrThrow()
-    ).grant_id;
+    const grantId = (await storedCode(direct, codeHash)).grant_id;
     // The database connection dies after the code was marked consumed and the refresh token
     // inserted, while the access token is being inserted: the server terminates its own backend.
-    await sql`CREATE FUNCTION gh_kill_connection() RETURNS trigger AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`.execute(
-      direct.db,
+    const response = await whileAccessTokenInsertsKillTheConnection(direct, () =>
+      postToken(gatehouse, codeRequest(obtained), { basic: BASIC }),
     );
-    await sql`CREATE TRIGGER gh_kill_connection BEFORE INSERT ON access_tokens FOR EACH ROW EXECUTE FUNCTION gh_kill_connection()`.execute(
-      direct.db,
-    );
-    let response;
-    try {
-      response = await postToken(gatehouse, codeRequest(obtained), { basic: BASIC });
-    } finally {
-      await sql`DROP TRIGGER gh_kill_connection ON access_tokens`.execute(direct.db);
-      await sql`DROP FUNCTION gh_kill_connection()`.execute(direct.db);
-    }
     assertTokenError(response, 503, 'temporarily_unavailable');
     assert.ok(response.headers.get('retry-after'));
 
-    const code = await direct.db
-      .selectFrom('authorization_codes')
-      .select('consumed_at')
-      .where('code_hash', '=', codeHash)
-      .executeTakeFirstOrThrow();
-    assert.equal(code.consumed_at, null, 'the code is not consumed');
+    assert.equal((await storedCode(direct, codeHash)).consumed_at, null, 'the code is not consumed');
     assert.deepEqual(await direct.refreshTokens.listByGrant(grantId), [], 'no refresh token was kept');
     assert.deepEqual(await direct.accessTokens.listByGrant(grantId), [], 'no access token was kept');
 
@@ -256,38 +258,15 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
   it('RFC 9700 §4.14.2: a connection lost in the middle of a refresh leaves the presented refresh token unrotated, so the retry succeeds (no reuse detection)', {
     skip,
   }, async () => {
-    const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
-    const tokens = await postToken(gatehouse, codeRequest(obtained), { basic: BASIC });
-    assert.equal(tokens.status, 200, tokens.text);
-    const refreshToken = tokens.body['refresh_token'] as string;
-    await sql`CREATE FUNCTION gh_kill_connection() RETURNS trigger AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`.execute(
-      direct.db,
-    );
-    await sql`CREATE TRIGGER gh_kill_connection BEFORE INSERT ON access_tokens FOR EACH ROW EXECUTE FUNCTION gh_kill_connection()`.execute(
-      direct.db,
-    );
-    let response;
-    try {
-      response = await postToken(
-        gatehouse,
-        { grant_type: 'refresh_token', refresh_token: refreshToken },
-        { basic: BASIC },
-      );
-    } finally {
-      await sql`DROP TRIGGER gh_kill_connection ON access_tokens`.execute(direct.db);
-      await sql`DROP FUNCTION gh_kill_connection()`.execute(direct.db);
-    }
+    const { refreshToken } = await obtainTokens(gatehouse);
+    const response = await whileAccessTokenInsertsKillTheConnection(direct, () => refresh(gatehouse, refreshToken));
     assertTokenError(response, 503, 'temporarily_unavailable');
     const stored = await direct.refreshTokens.get(sha256Base64Url(refreshToken));
     assert.equal(stored?.rotatedAt, null, 'the refresh token was not rotated');
     assert.equal((await direct.refreshTokens.listByGrant(stored!.grantId)).length, 1, 'no successor was kept');
     // With no grace window (refreshTokenGraceSeconds: 0), a rotated token presented again would
     // revoke the family; the retry succeeds because nothing was rotated.
-    const retried = await postToken(
-      gatehouse,
-      { grant_type: 'refresh_token', refresh_token: refreshToken },
-      { basic: BASIC },
-    );
+    const retried = await refresh(gatehouse, refreshToken);
     assert.equal(retried.status, 200, retried.text);
   });
 
@@ -337,18 +316,7 @@ describe('database outage on SQLite (the file locked by another process)', () =>
       locker.exec('BEGIN IMMEDIATE');
       try {
         assertUnavailableJson(await postToken(gatehouse, codeRequest(pending), { basic: BASIC }), 'token request');
-        const ua = new UserAgent(gatehouse.url);
-        const authorization = await ua.navigate(
-          authorizeUrl(gatehouse, {
-            response_type: 'code',
-            client_id: CONFIDENTIAL_CLIENT.client_id,
-            redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
-            scope: 'openid',
-            code_challenge: s256Challenge(newVerifier()),
-            code_challenge_method: 'S256',
-          }),
-        );
-        assertUnavailablePage(authorization, 'authorization request');
+        assertUnavailablePage(await openAuthorization(gatehouse), 'authorization request');
         assert.equal((await fetch(`${gatehouse.url}/healthz`)).status, 200);
       } finally {
         locker.exec('ROLLBACK');
@@ -370,13 +338,7 @@ describe('database outage on SQLite (the file locked by another process)', () =>
     try {
       const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
       const codeHash = sha256Base64Url(obtained.code);
-      const grantId = (
-        await store.db
-          .selectFrom('authorization_codes')
-          .select('grant_id')
-          .where('code_hash', '=', codeHash)
-          .executeTakeFirstOrThrow()
-      ).grant_id;
+      const grantId = (await storedCode(store, codeHash)).grant_id;
       await sql`CREATE TRIGGER gh_fail BEFORE INSERT ON access_tokens BEGIN SELECT RAISE(ABORT, 'injected failure'); END`.execute(
         store.db,
       );
@@ -388,12 +350,7 @@ describe('database outage on SQLite (the file locked by another process)', () =>
       }
       // Not an outage but a fault: server_error, and still nothing half-written.
       assertTokenError(response, 500, 'server_error');
-      const code = await store.db
-        .selectFrom('authorization_codes')
-        .select('consumed_at')
-        .where('code_hash', '=', codeHash)
-        .executeTakeFirstOrThrow();
-      assert.equal(code.consumed_at, null, 'the code is not consumed');
+      assert.equal((await storedCode(store, codeHash)).consumed_at, null, 'the code is not consumed');
       assert.deepEqual(await store.refreshTokens.listByGrant(grantId), [], 'no refresh token was kept');
       assert.equal((await postToken(gatehouse, codeRequest(obtained), { basic: BASIC })).status, 200);
       assert.equal((await store.accessTokens.listByGrant(grantId)).length, 1);

@@ -33,6 +33,15 @@ function thrownBy(fn: () => unknown): unknown {
   return undefined;
 }
 
+/** What `SELECT 1` through a pg pool to 127.0.0.1:`port` fails with (connection timeout `connectionTimeoutMillis`). */
+async function poolQueryError(port: number, connectionTimeoutMillis: number): Promise<unknown> {
+  const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, connectionTimeoutMillis });
+  pool.on('error', () => {});
+  const error = await caught(() => pool.query('SELECT 1'));
+  await pool.end();
+  return error;
+}
+
 /** A TCP server that accepts connections and never answers (a database that hangs). */
 async function blackhole(): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
@@ -52,25 +61,13 @@ describe('store errors: unavailable (503) or a bug (500)', () => {
   it('pg: a refused connection (ECONNREFUSED) is unavailable', async () => {
     const hole = await blackhole();
     await hole.close(); // the port is now closed
-    const pool = new pg.Pool({
-      connectionString: `postgres://postgres@127.0.0.1:${hole.port}/test`,
-      connectionTimeoutMillis: 2000,
-    });
-    pool.on('error', () => {});
-    const error = await caught(() => pool.query('SELECT 1'));
-    await pool.end();
+    const error = await poolQueryError(hole.port, 2000);
     assert.equal(isStoreUnavailableError(error), true, String(error));
   });
 
   it('pg: a connection attempt that times out (pool connectionTimeoutMillis) is unavailable', async () => {
     const hole = await blackhole();
-    const pool = new pg.Pool({
-      connectionString: `postgres://postgres@127.0.0.1:${hole.port}/test`,
-      connectionTimeoutMillis: 200,
-    });
-    pool.on('error', () => {});
-    const error = await caught(() => pool.query('SELECT 1'));
-    await pool.end();
+    const error = await poolQueryError(hole.port, 200);
     await hole.close();
     assert.match(String((error as Error).message), /timeout/);
     assert.equal(isStoreUnavailableError(error), true, String(error));

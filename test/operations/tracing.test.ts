@@ -3,7 +3,7 @@
  * one span per endpoint and per store call, named by route pattern and store method, carrying
  * the flow's id; without one nothing is recorded and the server works as before.
  */
-import { after, afterEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -16,7 +16,7 @@ import {
 import { CONFIDENTIAL_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
 import { codeRequest, obtainCode, postToken } from '../helpers/code-flow.js';
 import { FLOW_ID_ATTRIBUTE, TRACER_NAME, activeTracer } from '../../src/operations/tracing.js';
-import { postgresSkipMessage } from '../helpers/postgres.js';
+import { onStoreTargetServer } from '../helpers/operations-servers.js';
 
 /** What an operator's SDK does (NodeSDK registers an AsyncLocalStorage context manager too). */
 function registerSdk(): InMemorySpanExporter {
@@ -34,18 +34,16 @@ afterEach(() => {
 const named = (spans: ReadableSpan[], name: string) => spans.filter((span) => span.name === name);
 
 for (const target of STORE_TARGETS) {
-  describe(`tracing a code flow on ${target.name}`, async () => {
-    const url = await target.url();
-    after(async () => {
-      if (url) await target.cleanup(url);
+  describe(`tracing a code flow on ${target.name}`, () => {
+    // Registered before each test's server starts.
+    let exporter: InMemorySpanExporter;
+    beforeEach(() => {
+      exporter = registerSdk();
     });
 
-    it('OpenTelemetry: spans for /authorize, /token and store calls such as codes.consume, with the flow id', {
-      skip: url ? false : postgresSkipMessage(),
-    }, async () => {
-      const exporter = registerSdk();
-      const gatehouse = await startTestServer({ databaseUrl: url! });
-      try {
+    it(
+      'OpenTelemetry: spans for /authorize, /token and store calls such as codes.consume, with the flow id',
+      onStoreTargetServer(target, {}, async (gatehouse) => {
         let flowId: string | undefined;
         gatehouse.context.events.on('code.issued', (event) => (flowId = event.flowId));
         const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT);
@@ -91,17 +89,12 @@ for (const target of STORE_TARGETS) {
           named(spans, 'store.interactions.create')[0]?.spanContext().traceId,
           authorize[0]!.spanContext().traceId,
         );
-      } finally {
-        await gatehouse.close();
-      }
-    });
+      }),
+    );
 
-    it('OpenTelemetry: a store call inside a transaction is a span of the transaction span', {
-      skip: url ? false : postgresSkipMessage(),
-    }, async () => {
-      const exporter = registerSdk();
-      const gatehouse = await startTestServer({ databaseUrl: url! });
-      try {
+    it(
+      'OpenTelemetry: a store call inside a transaction is a span of the transaction span',
+      onStoreTargetServer(target, {}, async (gatehouse) => {
         exporter.reset();
         const client = await gatehouse.store.transaction((store) => store.clients.get(CONFIDENTIAL_CLIENT.client_id));
         assert.equal(client?.clientId, CONFIDENTIAL_CLIENT.client_id);
@@ -116,10 +109,8 @@ for (const target of STORE_TARGETS) {
         );
         const failed = named(exporter.getFinishedSpans(), 'store.transaction').at(-1)!;
         assert.equal(failed.status.code, 2, 'SpanStatusCode.ERROR');
-      } finally {
-        await gatehouse.close();
-      }
-    });
+      }),
+    );
   });
 }
 

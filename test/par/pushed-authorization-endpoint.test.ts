@@ -17,13 +17,7 @@ import {
   startTestServer,
   useTestServer,
 } from '../helpers/server.js';
-import {
-  assertNoStore,
-  assertTokenError,
-  authorizeParams,
-  postToken,
-  type TokenResponse,
-} from '../helpers/code-flow.js';
+import { assertNoStore, assertTokenError, authorizeParams, type TokenResponse } from '../helpers/code-flow.js';
 import { pushAuthorizationRequest } from '../helpers/par.js';
 
 const BASIC = { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! };
@@ -222,10 +216,9 @@ describe('RFC 9126 §2.1, §2.3: a bad request is refused at push time, to the c
   });
 
   it('RFC 9126 §2: a body that is not application/x-www-form-urlencoded is 400 invalid_request', async () => {
-    const response = await postToken(gatehouse, JSON.stringify(authorizeParams(CONFIDENTIAL_CLIENT)), {
+    const response = await pushAuthorizationRequest(gatehouse, JSON.stringify(authorizeParams(CONFIDENTIAL_CLIENT)), {
       basic: BASIC,
       contentType: 'application/json',
-      path: '/par',
     });
     assertTokenError(response, 400, 'invalid_request');
   });

@@ -14,7 +14,11 @@ import { changeChannelFor } from '../../src/store/change-feed.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Client, ProtectedResource, Store, StoreChange } from '../../src/store/store.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
-import { makeClient as clientRecord, makeResource as resourceRecord } from '../helpers/store-records.js';
+import {
+  makeClient as clientRecord,
+  makeResource as resourceRecord,
+  makeSigningKey,
+} from '../helpers/store-records.js';
 
 function makeClient(clientId: string, overrides: Partial<Client> = {}): Client {
   return clientRecord({ clientId, ...overrides });
@@ -22,6 +26,11 @@ function makeClient(clientId: string, overrides: Partial<Client> = {}): Client {
 
 function makeResource(identifier: string, overrides: Partial<ProtectedResource> = {}): ProtectedResource {
   return resourceRecord({ identifier, ...overrides });
+}
+
+/** A signing key record with `kid`, created and active at time 1. */
+function signingKey(kid: string) {
+  return makeSigningKey({ kid, privateJwkEncrypted: 'x', createdAt: 1, activatesAt: 1 });
 }
 
 /** A migrated SQLite store in memory for `fn`, closed afterwards. */
@@ -214,15 +223,7 @@ describe('store change announcements on SQLite (in-process only)', () => {
       await store.clients.create(makeClient('a'));
       await store.clients.upsert(makeClient('a', { clientName: 'A' }));
       await store.clients.delete('a');
-      await store.signingKeys.create({
-        kid: 'k1',
-        alg: 'ES256',
-        publicJwk: '{}',
-        privateJwkEncrypted: 'x',
-        createdAt: 1,
-        activatesAt: 1,
-        retiredAt: null,
-      });
+      await store.signingKeys.create(signingKey('k1'));
       await store.signingKeys.retire('k1', 2);
       assert.deepEqual(seen.changes, [
         { kind: 'client', clientId: 'a' },
@@ -279,15 +280,7 @@ describe('store change announcements on PostgreSQL (LISTEN/NOTIFY)', () => {
       await eventually('the listener is connected', () => seen.resets >= 1);
       await writer.clients.create(makeClient('notified'));
       await writer.clients.delete('notified');
-      await writer.signingKeys.create({
-        kid: 'k-notify',
-        alg: 'ES256',
-        publicJwk: '{}',
-        privateJwkEncrypted: 'x',
-        createdAt: 1,
-        activatesAt: 1,
-        retiredAt: null,
-      });
+      await writer.signingKeys.create(signingKey('k-notify'));
       await eventually('three changes arrived', () => seen.changes.length >= 3);
       assert.deepEqual(seen.changes, [
         { kind: 'client', clientId: 'notified' },
@@ -385,11 +378,11 @@ describe('store change announcements on PostgreSQL (LISTEN/NOTIFY)', () => {
    * 5-minute TTL means only a notification can drop an entry during the test.
    */
   async function withCacheFollowing<C extends { apply(change: StoreChange): void; clear(): void }>(
-    createCache: (store: Store) => C,
+    Cache: new (store: Store, options: { ttlMs: number }) => C,
     body: (cache: C, seen: ReturnType<typeof recorder>) => Promise<void>,
   ): Promise<void> {
     const instance = await openStore(url!);
-    const cache = createCache(instance);
+    const cache = new Cache(instance, { ttlMs: 300_000 });
     const seen = recorder();
     const stop = instance.changes.subscribe({
       ...seen.listener,
@@ -405,41 +398,52 @@ describe('store change announcements on PostgreSQL (LISTEN/NOTIFY)', () => {
     }
   }
 
+  /**
+   * `key`, read through `cache` once its creation `arrived`, is cached; after `remove` by another
+   * store it is gone (with a 5-minute TTL, only the notification can have dropped it).
+   */
+  async function assertDropped<T>(
+    cache: { get(key: string): Promise<T | undefined>; readonly size: number },
+    what: string,
+    key: string,
+    keyOf: (record: T) => string,
+    remove: () => Promise<unknown>,
+  ): Promise<void> {
+    const cached = await cache.get(key);
+    assert.equal(cached && keyOf(cached), key);
+    assert.equal(cache.size, 1, `the ${what} is cached`);
+    await remove();
+    await eventually(`the deleted ${what} is gone from the cache`, async () => (await cache.get(key)) === undefined);
+  }
+
   it('a client cache following the store drops a client deleted by another store', async (t) => {
     if (!writer || !url) return t.skip(postgresSkipMessage());
-    await withCacheFollowing(
-      (store) => new ClientCache(store, { ttlMs: 300_000 }),
-      async (cache, seen) => {
-        await writer!.clients.create(makeClient('cached'));
-        await eventually('the create arrived', () => seen.changes.length >= 1);
-        assert.equal((await cache.get('cached'))?.clientId, 'cached');
-        assert.equal(cache.size, 1, 'the client is cached');
-        await writer!.clients.delete('cached');
-        // With a 5-minute TTL, only the notification can have dropped it.
-        await eventually(
-          'the deleted client is gone from the cache',
-          async () => (await cache.get('cached')) === undefined,
-        );
-      },
-    );
+    await withCacheFollowing(ClientCache, async (cache, seen) => {
+      await writer!.clients.create(makeClient('cached'));
+      await eventually('the create arrived', () => seen.changes.length >= 1);
+      await assertDropped(
+        cache,
+        'client',
+        'cached',
+        (c) => c.clientId,
+        () => writer!.clients.delete('cached'),
+      );
+    });
   });
 
   it('RFC 8707: a resource cache following the store drops a resource deleted by another store', async (t) => {
     if (!writer || !url) return t.skip(postgresSkipMessage());
-    await withCacheFollowing(
-      (store) => new ResourceCache(store, { ttlMs: 300_000 }),
-      async (cache, seen) => {
-        await writer!.resources.upsert(makeResource('https://cached.example'));
-        await eventually('the registration arrived', () => seen.changes.some((change) => change.kind === 'resource'));
-        assert.equal((await cache.get('https://cached.example'))?.identifier, 'https://cached.example');
-        assert.equal(cache.size, 1, 'the resource is cached');
-        await writer!.resources.delete('https://cached.example');
-        // With a 5-minute TTL, only the notification can have dropped it.
-        await eventually(
-          'the deleted resource is gone from the cache',
-          async () => (await cache.get('https://cached.example')) === undefined,
-        );
-      },
-    );
+    const key = 'https://cached.example';
+    await withCacheFollowing(ResourceCache, async (cache, seen) => {
+      await writer!.resources.upsert(makeResource(key));
+      await eventually('the registration arrived', () => seen.changes.some((change) => change.kind === 'resource'));
+      await assertDropped(
+        cache,
+        'resource',
+        key,
+        (r) => r.identifier,
+        () => writer!.resources.delete(key),
+      );
+    });
   });
 });

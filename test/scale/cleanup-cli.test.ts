@@ -10,6 +10,14 @@ import { join } from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
 import { assertOneLineFailure, runCli } from '../helpers/cli.js';
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
+import {
+  makeAuditEvent,
+  makeClient,
+  makePushedRequest,
+  makeSession,
+  makeToken,
+  makeUser,
+} from '../helpers/store-records.js';
 
 describe('gatehouse cleanup', () => {
   it('deletes expired rows in batches and prints the count per table', async () => {
@@ -20,81 +28,32 @@ describe('gatehouse cleanup', () => {
       const now = Date.now();
       try {
         await store.migrate();
-        await store.users.create({
-          id: 'u1',
-          username: 'alice',
-          passwordHash: 'x',
-          email: null,
-          name: null,
-          claims: {},
-          createdAt: now,
-        });
-        await store.clients.create({
-          clientId: 'svc',
-          clientSecretHash: null,
-          clientName: null,
-          redirectUris: [],
-          grantTypes: ['client_credentials'],
-          responseTypes: [],
-          tokenEndpointAuthMethod: 'none',
-          scope: 'api',
-          requirePkce: true,
-          idTokenSignedResponseAlg: null,
-          subjectType: 'public',
-          postLogoutRedirectUris: [],
-          backchannelLogoutUri: null,
-          backchannelLogoutSessionRequired: false,
-          requirePushedAuthorizationRequests: false,
-          createdAt: now,
-        });
+        await store.users.create(makeUser({ id: 'u1', username: 'alice', createdAt: now }));
+        await store.clients.create(
+          makeClient({ clientId: 'svc', grantTypes: ['client_credentials'], responseTypes: [], createdAt: now }),
+        );
+        // A client-credentials token of `svc` (no grant), created at `createdAt` and expiring at `expiresAt`.
+        const token = (jti: string, createdAt: number, expiresAt: number) =>
+          makeToken('svc', null, { jti, scope: ['api'], audience: [], createdAt, expiresAt });
+        for (let i = 0; i < 5; i++)
+          await store.accessTokens.create(token(`expired-${i}`, now - 7200_000, now - 3600_000));
+        await store.accessTokens.create(token('live', now, now + 3600_000));
         // RFC 9126: an expired pushed authorization request goes, a live one stays.
-        for (const [hash, expiresAt] of [
-          ['expired-request-uri', now - 1000],
-          ['live-request-uri', now + 60_000],
-        ] as const) {
-          await store.pushedRequests.create({
-            requestUriHash: hash,
-            clientId: 'svc',
-            parameters: [['client_id', 'svc']],
-            createdAt: now - 61_000,
-            expiresAt,
-            consumedAt: null,
-          });
-        }
-        for (let i = 0; i < 5; i++) {
-          await store.accessTokens.create({
-            jti: `expired-${i}`,
-            grantId: null,
-            flowId: null,
-            clientId: 'svc',
-            userId: null,
-            scope: ['api'],
-            audience: [],
-            createdAt: now - 7200_000,
-            expiresAt: now - 3600_000,
-            revokedAt: null,
-          });
-        }
-        await store.accessTokens.create({
-          jti: 'live',
-          grantId: null,
-          flowId: null,
-          clientId: 'svc',
-          userId: null,
-          scope: ['api'],
-          audience: [],
-          createdAt: now,
-          expiresAt: now + 3600_000,
-          revokedAt: null,
-        });
-        await store.sessions.create({
-          idHash: 'old-session',
-          sid: 'sid-1',
-          userId: 'u1',
-          authTime: now - 86400_000,
-          createdAt: now - 86400_000,
-          expiresAt: now - 7200_000,
-        });
+        await store.pushedRequests.create(
+          makePushedRequest('svc', { requestUriHash: 'expired-request-uri', expiresAt: now - 1000 }),
+        );
+        await store.pushedRequests.create(
+          makePushedRequest('svc', { requestUriHash: 'live-request-uri', expiresAt: now + 60_000 }),
+        );
+        await store.sessions.create(
+          makeSession('u1', {
+            idHash: 'old-session',
+            sid: 'sid-1',
+            authTime: now - 86400_000,
+            createdAt: now - 86400_000,
+            expiresAt: now - 7200_000,
+          }),
+        );
       } finally {
         await store.close();
       }
@@ -145,16 +104,7 @@ describe('gatehouse cleanup', () => {
         const now = Date.now();
         try {
           await store.migrate();
-          const event = (daysAgo: number, type: string) => ({
-            at: now - daysAgo * DAY,
-            type,
-            flowId: null,
-            clientId: null,
-            userId: null,
-            username: null,
-            ip: null,
-            details: {},
-          });
+          const event = (daysAgo: number, type: string) => makeAuditEvent(now - daysAgo * DAY, type);
           await store.audit.insert([event(100, 'old.a'), event(91, 'old.b'), event(10, 'recent'), event(0, 'today')]);
         } finally {
           await store.close();

@@ -109,6 +109,29 @@ async function clientCredentials(instance: { url: string }, client = SERVICE) {
   return postToken(instance, { grant_type: 'client_credentials', scope: 'api:read' }, { basic: client });
 }
 
+/**
+ * Polls each of `instances` until `send` is refused with `status` and `error`: anything else than
+ * that refusal or a 200 (still cached) fails at once.
+ */
+async function eventuallyRefusedBy(
+  instances: Instance[],
+  what: string,
+  send: (instance: Instance) => ReturnType<typeof postToken>,
+  status: number,
+  error: string,
+): Promise<void> {
+  for (const instance of instances) {
+    await eventually(`instance ${instance.name} refuses the deleted ${what}`, async () => {
+      const response = await send(instance);
+      assert.ok(
+        response.status === 200 || response.status === status,
+        `never an error but ${error}: ${response.status} ${response.text}`,
+      );
+      return response.status === status && response.body['error'] === error;
+    });
+  }
+}
+
 /** A second scripted browser on `to` with the cookies of `from` (same host, so the same cookies). */
 function sameBrowser(from: UserAgent, to: string): UserAgent {
   const ua = new UserAgent(to);
@@ -315,16 +338,13 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     const deletion = await runCli(['clients', 'delete', DOOMED.id], { env: { GATEHOUSE_DATABASE_URL: databaseUrl } });
     assert.equal(deletion.code, 0, deletion.stderr);
     // Stated time: at once through LISTEN/NOTIFY, at most client_cache_ttl_seconds (5 s).
-    for (const instance of [b, a]) {
-      await eventually(`instance ${instance.name} refuses the deleted client`, async () => {
-        const response = await clientCredentials(instance, DOOMED);
-        assert.ok(
-          response.status === 200 || response.status === 401,
-          `never an error but invalid_client: ${response.status} ${response.text}`,
-        );
-        return response.status === 401 && response.body['error'] === 'invalid_client';
-      });
-    }
+    await eventuallyRefusedBy(
+      [b, a],
+      'client',
+      (instance) => clientCredentials(instance, DOOMED),
+      401,
+      'invalid_client',
+    );
   });
 
   it('RFC 8707: a resource registered and then deleted on the shared database (gatehouse resources) is refused by both instances', async (t) => {
@@ -345,16 +365,7 @@ describe('two Gatehouse instances on one PostgreSQL database', () => {
     const deletion = await runCli(['resources', 'delete', resource], { env: { GATEHOUSE_DATABASE_URL: databaseUrl } });
     assert.equal(deletion.code, 0, deletion.stderr);
     // Stated time: at once through LISTEN/NOTIFY, at most client_cache_ttl_seconds (5 s).
-    for (const instance of [b, a]) {
-      await eventually(`instance ${instance.name} refuses the deleted resource`, async () => {
-        const response = await withResource(instance);
-        assert.ok(
-          response.status === 200 || response.status === 400,
-          `never an error but invalid_target: ${response.status} ${response.text}`,
-        );
-        return response.status === 400 && response.body['error'] === 'invalid_target';
-      });
-    }
+    await eventuallyRefusedBy([b, a], 'resource', withResource, 400, 'invalid_target');
   });
 
   it('one instance killed (SIGKILL) mid-load: no issued token, code or session is lost or duplicated', async (t) => {

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningGatehouse } from '../../src/server.js';
 import { startTestServer } from '../helpers/server.js';
+import { preflight } from '../helpers/http-cors.js';
 
 describe('CORS', () => {
   let gatehouse: RunningGatehouse;
@@ -17,14 +18,7 @@ describe('CORS', () => {
 
   for (const path of ['/token', '/revoke']) {
     it(`a preflight for POST ${path} from another origin is allowed, without credentials`, async () => {
-      const response = await fetch(gatehouse.url + path, {
-        method: 'OPTIONS',
-        headers: {
-          origin: 'http://localhost:9000',
-          'access-control-request-method': 'POST',
-          'access-control-request-headers': 'content-type',
-        },
-      });
+      const response = await preflight(gatehouse.url + path, 'http://localhost:9000', 'POST', 'content-type');
       assert.equal(response.status, 204);
       assert.equal(response.headers.get('access-control-allow-origin'), '*');
       assert.match(response.headers.get('access-control-allow-methods')!, /POST/);
@@ -56,10 +50,7 @@ describe('CORS', () => {
       redirect: 'manual',
     });
     assert.equal(authorize.headers.get('access-control-allow-origin'), null);
-    const preflight = await fetch(`${gatehouse.url}/authorize`, {
-      method: 'OPTIONS',
-      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
-    });
-    assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+    const asked = await preflight(`${gatehouse.url}/authorize`, 'http://evil.example', 'POST');
+    assert.equal(asked.headers.get('access-control-allow-origin'), null);
   });
 });

@@ -31,6 +31,7 @@ import type {
   User,
 } from '../../src/store/store.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
+import { CLEANUP_TABLES } from '../../src/store/repositories/expired-rows.js';
 import type { Database } from '../../src/store/schema.js';
 import { listAppliedMigrations, migrate, migrations } from '../../src/store/migrations.js';
 import { openStore, postgresConnectionString } from '../../src/store/open-store.js';
@@ -42,11 +43,13 @@ import {
   makeClient,
   makeCode,
   makeGrant,
+  makeAuditEvent,
   makeInteraction,
   makePushedRequest,
   makeRefreshToken,
   makeResource,
   makeSession,
+  makeSigningKey,
   makeSuccessor,
   makeToken,
   makeUser,
@@ -222,31 +225,34 @@ async function rolledBack(store: Store, work: (transactional: Store) => Promise<
   );
 }
 
-/** Upserts `record`, then `changed` twice (idempotent), reading each back through `read`. */
+/** Upserts `record`, then `changed` twice (idempotent), reading each back by `key` from `repository`. */
 async function assertUpsertReplaces<T>(
-  upsert: (record: T) => Promise<unknown>,
-  read: () => Promise<T | undefined>,
+  repository: { upsert(record: T): Promise<unknown>; get(key: string): Promise<T | undefined> },
+  key: string,
   record: T,
   changed: T,
 ): Promise<void> {
-  await upsert(record);
-  assert.deepEqual(await read(), record);
-  await upsert(changed);
-  await upsert(changed);
-  assert.deepEqual(await read(), changed);
+  await repository.upsert(record);
+  assert.deepEqual(await repository.get(key), record);
+  await repository.upsert(changed);
+  await repository.upsert(changed);
+  assert.deepEqual(await repository.get(key), changed);
 }
 
-/** Adds `b`, then `a` (keys under one fresh `prefix`, a's first), and lists: the two come in key order. Returns the list. */
-async function listedInKeyOrder<T>(
+/**
+ * Adds `b`, then `a` (keys under one fresh `prefix`, a's first) through `repository[add]`, and lists:
+ * the two come in key order. Returns the list.
+ */
+async function listedInKeyOrder<T, A extends 'create' | 'upsert'>(
   prefix: string,
   [a, b]: [T, T],
-  add: (record: T) => Promise<unknown>,
-  list: () => Promise<T[]>,
+  repository: { list(): Promise<T[]> } & Record<A, (record: T) => Promise<unknown>>,
+  add: A,
   keyOf: (record: T) => string,
 ): Promise<T[]> {
-  await add(b);
-  await add(a);
-  const listed = await list();
+  await repository[add](b);
+  await repository[add](a);
+  const listed = await repository.list();
   assert.deepEqual(
     listed.filter((record) => keyOf(record).startsWith(prefix)),
     [a, b],
@@ -430,6 +436,15 @@ function defineContract(name: string, target: ContractTarget): void {
     });
 
     describe('clients', () => {
+      it('round-trips the token exchange policy (token_exchange_resources)', async () => {
+        const agent = makeClient({
+          grantTypes: ['urn:ietf:params:oauth:grant-type:token-exchange'],
+          tokenExchangeResources: ['https://calendar.example/', 'https://notes.example/'],
+        });
+        await store.clients.create(agent);
+        assert.deepEqual(await store.clients.get(agent.clientId), agent);
+      });
+
       it('round-trips confidential and public clients', async () => {
         const confidential = makeClient();
         const publicClient = makeClient({
@@ -492,12 +507,7 @@ function defineContract(name: string, target: ContractTarget): void {
           requirePkce: false,
           createdAt: NOW + 1,
         };
-        await assertUpsertReplaces(
-          (c) => store.clients.upsert(c),
-          () => store.clients.get(client.clientId),
-          client,
-          changed,
-        );
+        await assertUpsertReplaces(store.clients, client.clientId, client, changed);
       });
 
       it('lists clients ordered by clientId', async () => {
@@ -506,13 +516,7 @@ function defineContract(name: string, target: ContractTarget): void {
           makeClient({ clientId: `${prefix}-a` }),
           makeClient({ clientId: `${prefix}-b` }),
         ];
-        const listed = await listedInKeyOrder(
-          prefix,
-          pair,
-          (c) => store.clients.create(c),
-          () => store.clients.list(),
-          (c) => c.clientId,
-        );
+        const listed = await listedInKeyOrder(prefix, pair, store.clients, 'create', (c) => c.clientId);
         const ids = listed.map((c) => c.clientId);
         assert.deepEqual(ids, [...ids].sort(compareCodeUnits));
       });
@@ -620,13 +624,7 @@ function defineContract(name: string, target: ContractTarget): void {
       it('lists users ordered by username', async () => {
         const prefix = uid('list');
         const pair: [User, User] = [makeUser({ username: `${prefix}-a` }), makeUser({ username: `${prefix}-b` })];
-        await listedInKeyOrder(
-          prefix,
-          pair,
-          (u) => store.users.create(u),
-          () => store.users.list(),
-          (u) => u.username,
-        );
+        await listedInKeyOrder(prefix, pair, store.users, 'create', (u) => u.username);
       });
 
       it('delete by username reports whether it deleted and ends sessions', async () => {
@@ -1119,15 +1117,7 @@ function defineContract(name: string, target: ContractTarget): void {
           newToken: makeToken(client.clientId, grant),
           newRefreshToken: makeRefreshToken(grant),
           successor: makeSuccessor(refreshToken, NOW + 1),
-          newKey: {
-            kid: uid('kid'),
-            alg: 'ES256',
-            publicJwk: '{}',
-            privateJwkEncrypted: 'jwe',
-            createdAt: NOW,
-            activatesAt: NOW,
-            retiredAt: null,
-          } satisfies SigningKeyRecord,
+          newKey: makeSigningKey(),
           newDelivery: { ...queuedDelivery, id: uid('delivery') },
           limitKey: uid('limit'),
           auditType: uid('audit-type'),
@@ -1159,18 +1149,7 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.ok(
           (await s.rateLimits.hit([{ key: p.limitKey, policy: limitPolicy }], NOW, { unlessBlocked: true })).counted,
         );
-        await s.audit.insert([
-          {
-            at: NOW,
-            type: p.auditType,
-            flowId: null,
-            clientId: null,
-            userId: null,
-            username: null,
-            ip: null,
-            details: {},
-          },
-        ]);
+        await s.audit.insert([makeAuditEvent(NOW, p.auditType)]);
       }
 
       /** Which of the writes are visible outside (true: written). */
@@ -1260,15 +1239,7 @@ function defineContract(name: string, target: ContractTarget): void {
         const unsubscribe = store.changes.subscribe({ onChange: (change) => heard.push(change), onReset: () => {} });
         try {
           const committed = makeClient();
-          const key: SigningKeyRecord = {
-            kid: uid('kid'),
-            alg: 'ES256',
-            publicJwk: '{}',
-            privateJwkEncrypted: 'jwe',
-            createdAt: NOW,
-            activatesAt: NOW,
-            retiredAt: null,
-          };
+          const key = makeSigningKey();
           const resource = makeResource();
           const of = (clientId: string) =>
             heard.filter((change) => change.kind === 'client' && change.clientId === clientId).length;
@@ -1428,6 +1399,15 @@ function defineContract(name: string, target: ContractTarget): void {
 
       it('returns undefined for an unknown jti', async () => {
         assert.equal(await store.accessTokens.get(uid('missing')), undefined);
+      });
+
+      it('round-trips the actor chain of an exchanged token (RFC 8693 §4.1 act)', async () => {
+        const { client, grant } = await seedGrant(store);
+        const exchanged = makeToken(client.clientId, grant, {
+          act: { sub: 'agent-b', act: { sub: 'agent-a' } },
+        });
+        await store.accessTokens.create(exchanged);
+        assert.deepEqual(await store.accessTokens.get(exchanged.jti), exchanged);
       });
 
       it('rejects a duplicate jti', async () => {
@@ -1636,12 +1616,7 @@ function defineContract(name: string, target: ContractTarget): void {
           introspectionClientIds: [uid('rs-client'), uid('rs-client')],
           createdAt: NOW + 1,
         };
-        await assertUpsertReplaces(
-          (r) => store.resources.upsert(r),
-          () => store.resources.get(resource.identifier),
-          resource,
-          changed,
-        );
+        await assertUpsertReplaces(store.resources, resource.identifier, resource, changed);
         assert.equal(
           count(await store.resources.list(), (r) => r.identifier === resource.identifier),
           1,
@@ -1669,13 +1644,7 @@ function defineContract(name: string, target: ContractTarget): void {
           makeResource({ identifier: `${prefix}/a` }),
           makeResource({ identifier: `${prefix}/b` }),
         ];
-        const listed = await listedInKeyOrder(
-          prefix,
-          pair,
-          (r) => store.resources.upsert(r),
-          () => store.resources.list(),
-          (r) => r.identifier,
-        );
+        const listed = await listedInKeyOrder(prefix, pair, store.resources, 'upsert', (r) => r.identifier);
         const ids = listed.map((r) => r.identifier);
         assert.deepEqual(ids, [...ids].sort(compareCodeUnits));
       });
@@ -2056,15 +2025,8 @@ function defineContract(name: string, target: ContractTarget): void {
 
       async function sizes(db: Kysely<Database>): Promise<Record<string, number>> {
         const result: Record<string, number> = {};
-        for (const table of [
-          'authorization_codes',
-          'access_tokens',
-          'refresh_tokens',
-          'grants',
-          'sessions',
-          'interactions',
-          'logout_deliveries',
-        ] as const) {
+        // The tables cleanup deletes from, but the audit trail (its own retention).
+        for (const table of CLEANUP_TABLES.filter((name) => name !== 'audit_events')) {
           const row = await db
             .selectFrom(table)
             .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -2502,17 +2464,7 @@ function defineContract(name: string, target: ContractTarget): void {
     });
 
     describe('audit', () => {
-      const event = (overrides: Partial<AuditEvent>): AuditEvent => ({
-        at: NOW,
-        type: 'login.failed',
-        flowId: null,
-        clientId: null,
-        userId: null,
-        username: null,
-        ip: null,
-        details: {},
-        ...overrides,
-      });
+      const event = (overrides: Partial<AuditEvent>): AuditEvent => makeAuditEvent(NOW, 'login.failed', overrides);
 
       it('inserts a batch in one statement and lists it newest first, ties in insertion order reversed', async () => {
         const client = uid('audit-client');
@@ -2622,15 +2574,20 @@ function defineContract(name: string, target: ContractTarget): void {
   });
 }
 
-function assertOneConsumed(results: Awaited<ReturnType<Store['codes']['consume']>>[]): void {
+/** Of concurrent `results`, exactly one has the status `won` and every other the status `lost`. */
+function assertOneWinner(results: readonly { status: string }[], won: string, lost: string): void {
   assert.equal(
-    count(results, (r) => r.status === 'consumed'),
+    count(results, (r) => r.status === won),
     1,
   );
   assert.equal(
-    count(results, (r) => r.status === 'replayed'),
+    count(results, (r) => r.status === lost),
     results.length - 1,
   );
+}
+
+function assertOneConsumed(results: Awaited<ReturnType<Store['codes']['consume']>>[]): void {
+  assertOneWinner(results, 'consumed', 'replayed');
   // Every replay reports the winner's consumption time.
   const winner = results.find((r) => r.status === 'consumed');
   const consumedAt = winner?.status === 'consumed' ? winner.code.consumedAt : undefined;
@@ -2662,14 +2619,7 @@ async function assertOneRotated(
   successors: readonly RefreshTokenRecord[],
   results: readonly RotateRefreshTokenResult[],
 ): Promise<void> {
-  assert.equal(
-    count(results, (r) => r.status === 'rotated'),
-    1,
-  );
-  assert.equal(
-    count(results, (r) => r.status === 'already_rotated'),
-    results.length - 1,
-  );
+  assertOneWinner(results, 'rotated', 'already_rotated');
   const winnerIndex = results.findIndex((r) => r.status === 'rotated');
   const winner = results[winnerIndex];
   assert.ok(winner?.status === 'rotated');

@@ -33,6 +33,7 @@ import {
   codeRequest,
   newVerifier,
   obtainCode,
+  postForm,
   postToken,
   type TokenResponse,
 } from '../helpers/code-flow.js';
@@ -81,6 +82,21 @@ async function confidentialCode(options: Parameters<typeof obtainCode>[2] = {}) 
  * `changes` to the token request; the answer is the 400 `error` of RFC 6749 §5.2, and its
  * error_description matches `description` when given.
  */
+/** The confidential client's code token request (RFC 6749 §4.1.3) for `code`, which it did not obtain. */
+function codeRequestFor(code: string | undefined): Record<string, string | undefined> {
+  return {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
+    code_verifier: newVerifier(),
+  };
+}
+
+/** A token request of the confidential client (Basic) with `form` is 400 `error` (RFC 6749 §5.2). */
+async function assertConfidentialRefused(form: Record<string, string | undefined>, error: string): Promise<void> {
+  assertTokenError(await postToken(gatehouse, form, { basic: CONFIDENTIAL_BASIC }), 400, error);
+}
+
 async function assertRedemptionRefused(
   changes: Record<string, string | undefined>,
   error: string,
@@ -187,10 +203,7 @@ describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => 
 
   it('RFC 6749 §4.1.3: a code issued to another client is invalid_grant', async () => {
     const obtained = await obtainCode(gatehouse, PUBLIC_CLIENT);
-    const response = await postToken(gatehouse, codeRequest(obtained, { redirect_uri: obtained.redirectUri }), {
-      basic: CONFIDENTIAL_BASIC,
-    });
-    assertTokenError(response, 400, 'invalid_grant');
+    await assertConfidentialRefused(codeRequest(obtained, { redirect_uri: obtained.redirectUri }), 'invalid_grant');
   });
 
   it('RFC 6749 §4.1.2 / RFC 9700 §4.2.1: an expired code is invalid_grant', async () => {
@@ -260,30 +273,11 @@ describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => 
   });
 
   it('RFC 6749 §5.2: an unknown code is invalid_grant', async () => {
-    const response = await postToken(
-      gatehouse,
-      {
-        grant_type: 'authorization_code',
-        code: 'not-a-code',
-        redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
-        code_verifier: newVerifier(),
-      },
-      { basic: CONFIDENTIAL_BASIC },
-    );
-    assertTokenError(response, 400, 'invalid_grant');
+    await assertConfidentialRefused(codeRequestFor('not-a-code'), 'invalid_grant');
   });
 
   it('RFC 6749 §4.1.3: a missing code is invalid_request', async () => {
-    const response = await postToken(
-      gatehouse,
-      {
-        grant_type: 'authorization_code',
-        redirect_uri: CONFIDENTIAL_CLIENT.redirect_uris[0],
-        code_verifier: newVerifier(),
-      },
-      { basic: CONFIDENTIAL_BASIC },
-    );
-    assertTokenError(response, 400, 'invalid_request');
+    await assertConfidentialRefused(codeRequestFor(undefined), 'invalid_request');
   });
 
   it('RFC 6749 §4.1.3: a missing grant_type is invalid_request', async () => {
@@ -292,12 +286,10 @@ describe('RFC 6749 §4.1.3 / §5.2: invalid authorization code requests', () => 
 
   it('RFC 6749 §5.2 / RFC 9700 §2.4: grant_type=password, implicit or unknown is unsupported_grant_type', async () => {
     for (const grantType of ['password', 'implicit', 'urn:example:unknown', 'AUTHORIZATION_CODE']) {
-      const response = await postToken(
-        gatehouse,
+      await assertConfidentialRefused(
         { grant_type: grantType, username: 'alice', password: 'x', code: 'x' },
-        { basic: CONFIDENTIAL_BASIC },
+        'unsupported_grant_type',
       );
-      assertTokenError(response, 400, 'unsupported_grant_type');
     }
   });
 
@@ -590,16 +582,18 @@ for (const target of STORE_TARGETS) {
 
     /** RFC 7662 §2.2: whether the confidential client's introspection says the token is active. */
     async function introspectActive(token: string): Promise<boolean> {
-      const response = await fetch(new URL('/introspect', server.url), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: basicAuthorization(CONFIDENTIAL_BASIC.id, CONFIDENTIAL_BASIC.secret),
-        },
-        body: new URLSearchParams({ token }).toString(),
-      });
+      const response = await postForm(server, '/introspect', { token }, { basic: CONFIDENTIAL_BASIC });
       assert.equal(response.status, 200);
-      return ((await response.json()) as Record<string, unknown>)['active'] === true;
+      return response.body['active'] === true;
+    }
+
+    /** RFC 6749 §6: the confidential client refreshes `refreshToken`. */
+    function refresh(refreshToken: string) {
+      return postToken(
+        server,
+        { grant_type: 'refresh_token', refresh_token: refreshToken },
+        { basic: CONFIDENTIAL_BASIC },
+      );
     }
 
     async function grantRevoked(accessToken: string): Promise<boolean> {
@@ -633,11 +627,7 @@ for (const target of STORE_TARGETS) {
       // The rightful client's tokens still work: the access token is active, the refresh token refreshes.
       assert.equal(await grantRevoked(accessToken), false);
       assert.equal(await introspectActive(accessToken), true);
-      const refreshed = await postToken(
-        server,
-        { grant_type: 'refresh_token', refresh_token: refreshToken },
-        { basic: CONFIDENTIAL_BASIC },
-      );
+      const refreshed = await refresh(refreshToken);
       assert.equal(refreshed.status, 200, refreshed.text);
     });
 
@@ -716,11 +706,7 @@ for (const target of STORE_TARGETS) {
       );
       assert.equal(await grantRevoked(accessToken), true);
       assert.equal(await introspectActive(accessToken), false);
-      const refreshed = await postToken(
-        server,
-        { grant_type: 'refresh_token', refresh_token: refreshToken },
-        { basic: CONFIDENTIAL_BASIC },
-      );
+      const refreshed = await refresh(refreshToken);
       assertTokenError(refreshed, 400, 'invalid_grant');
     });
 

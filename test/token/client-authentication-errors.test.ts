@@ -17,8 +17,7 @@ import * as oauth from 'oauth4webapi';
 import { DEFAULT_SETTINGS, type ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { CONFIDENTIAL_CLIENT, POST_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
-import { basicAuthorization, type TokenResponse } from '../helpers/code-flow.js';
-import { assertTokenError } from '../helpers/code-flow.js';
+import { assertTokenError, basicAuthorization, postForm } from '../helpers/code-flow.js';
 import { interopClient } from '../helpers/interop-client.js';
 
 /** The one description every failed client authentication answers. */
@@ -82,26 +81,6 @@ const ENDPOINTS: Array<{ path: string; form: Record<string, string> }> = [
   { path: '/par', form: { response_type: 'code', scope: 'openid' } },
 ];
 
-async function post(
-  gatehouse: RunningGatehouse,
-  path: string,
-  form: Record<string, string>,
-  authorization?: string,
-): Promise<TokenResponse> {
-  const response = await fetch(new URL(path, gatehouse.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
-    body: new URLSearchParams(form).toString(),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: JSON.parse(text) as Record<string, unknown>,
-    text,
-  };
-}
-
 const lines: string[] = [];
 let gatehouse: RunningGatehouse;
 before(async () => {
@@ -121,7 +100,7 @@ describe('RFC 6749 §5.2: client authentication failures do not tell which clien
   for (const endpoint of ENDPOINTS) {
     it(`RFC 6749 §5.2: ${endpoint.path}: without Basic every failure is 400 invalid_client "${FAILED}", without a challenge`, async () => {
       for (const attempt of WITHOUT_BASIC) {
-        const response = await post(gatehouse, endpoint.path, { ...endpoint.form, ...attempt.form });
+        const response = await postForm(gatehouse, endpoint.path, { ...endpoint.form, ...attempt.form });
         assertTokenError(response, 400, 'invalid_client');
         assert.equal(response.body['error_description'], FAILED, `${attempt.name}: ${response.text}`);
         assert.equal(response.headers.get('www-authenticate'), null, attempt.name);
@@ -130,11 +109,11 @@ describe('RFC 6749 §5.2: client authentication failures do not tell which clien
 
     it(`RFC 6749 §5.2: ${endpoint.path}: with Basic every failure is 401 invalid_client "${FAILED}" with WWW-Authenticate: Basic`, async () => {
       for (const attempt of WITH_BASIC) {
-        const response = await post(
+        const response = await postForm(
           gatehouse,
           endpoint.path,
           { ...endpoint.form, ...attempt.form },
-          attempt.authorization,
+          { authorization: attempt.authorization },
         );
         assertTokenError(response, 401, 'invalid_client');
         assert.equal(response.body['error_description'], FAILED, `${attempt.name}: ${response.text}`);
@@ -144,13 +123,16 @@ describe('RFC 6749 §5.2: client authentication failures do not tell which clien
   }
 
   it('RFC 7662 §2.1: a public client at the introspection endpoint reads the same description', async () => {
-    const response = await post(gatehouse, '/introspect', { token: 'some-token', client_id: PUBLIC_CLIENT.client_id });
+    const response = await postForm(gatehouse, '/introspect', {
+      token: 'some-token',
+      client_id: PUBLIC_CLIENT.client_id,
+    });
     assertTokenError(response, 400, 'invalid_client');
     assert.equal(response.body['error_description'], FAILED);
   });
 
   it('RFC 6749 §5.2: the log line of the request (its reqId) says which check failed and for which client_id, never the secret', async () => {
-    const response = await post(gatehouse, '/token', {
+    const response = await postForm(gatehouse, '/token', {
       grant_type: 'refresh_token',
       refresh_token: 'some-refresh-token',
       client_id: CONFIDENTIAL_CLIENT.client_id,
@@ -175,11 +157,11 @@ describe('RFC 6749 §5.2: client authentication failures do not tell which clien
     for (const entry of entries)
       assert.ok(!JSON.stringify(entry).includes(CONFIDENTIAL_CLIENT.client_secret!), 'no secret in the log');
 
-    const wrongSecret = await post(
+    const wrongSecret = await postForm(
       gatehouse,
       '/revoke',
       { token: 'x' },
-      basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'a-wrong-secret'),
+      { basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: 'a-wrong-secret' } },
     );
     const logged = lines
       .map((line) => JSON.parse(line) as Record<string, unknown>)

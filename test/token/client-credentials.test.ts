@@ -113,27 +113,19 @@ describe('RFC 6749 §4.4: client credentials grant', () => {
     assert.equal(tokens.scope, 'billing:read');
   });
 
+  /** RFC 6749 §5.2: the service's client credentials grant for `scope` is 400 invalid_scope. */
+  const assertInvalidScope = (scope: string) =>
+    assertOAuthError(client.clientCredentialsGrant(service.config, { scope }), 400, 'invalid_scope');
+
   it('RFC 6749 §5.2: a scope the client is not registered for is invalid_scope', async () => {
-    await assertOAuthError(client.clientCredentialsGrant(service.config, { scope: 'api:admin' }), 400, 'invalid_scope');
-    await assertOAuthError(
-      client.clientCredentialsGrant(service.config, { scope: 'api:read billing:read' }),
-      400,
-      'invalid_scope',
-    );
+    await assertInvalidScope('api:admin');
+    await assertInvalidScope('api:read billing:read');
   });
 
   it('RFC 6749 §4.4 + OIDC Core §3.1.2.1: openid and offline_access are invalid_scope with client credentials (no user), even when registered', async () => {
-    await assertOAuthError(client.clientCredentialsGrant(service.config, { scope: 'openid' }), 400, 'invalid_scope');
-    await assertOAuthError(
-      client.clientCredentialsGrant(service.config, { scope: 'api:read openid' }),
-      400,
-      'invalid_scope',
-    );
-    await assertOAuthError(
-      client.clientCredentialsGrant(service.config, { scope: 'offline_access' }),
-      400,
-      'invalid_scope',
-    );
+    await assertInvalidScope('openid');
+    await assertInvalidScope('api:read openid');
+    await assertInvalidScope('offline_access');
   });
 
   it('RFC 6749 §4.4: a public client cannot even be registered for client_credentials', async () => {

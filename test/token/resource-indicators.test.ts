@@ -11,10 +11,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
-import type { ClientFixture, ResourceFixture } from '../../src/config/settings.js';
+import type { ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { CONFIDENTIAL_CLIENT, MACHINE_CLIENT, startTestServer } from '../helpers/server.js';
 import { UserAgent } from '../helpers/user-agent.js';
+import { apiResource } from '../helpers/resources.js';
 import {
   assertOAuthError,
   buildCodeRequest,
@@ -24,18 +25,8 @@ import {
   type InteropClient,
 } from '../helpers/interop-client.js';
 
-const RESOURCE_A: ResourceFixture = {
-  resource: 'https://api-a.example.test/',
-  name: 'API A',
-  scopes: ['api:read'],
-  introspection_client_ids: [],
-};
-const RESOURCE_B: ResourceFixture = {
-  resource: 'https://api-b.example.test/v1',
-  name: 'API B',
-  scopes: ['api:read'],
-  introspection_client_ids: [],
-};
+const RESOURCE_A = apiResource('https://api-a.example.test/', 'API A');
+const RESOURCE_B = apiResource('https://api-b.example.test/v1', 'API B');
 const UNREGISTERED = 'https://api-c.example.test/';
 
 const SERVICE_CLIENT: ClientFixture = {

@@ -13,7 +13,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
-import type { ClientFixture, ResourceFixture } from '../../src/config/settings.js';
+import type { ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import {
   CONFIDENTIAL_CLIENT,
@@ -22,7 +22,8 @@ import {
   PUBLIC_CLIENT,
   startTestServer,
 } from '../helpers/server.js';
-import { assertNoStore, basicAuthorization } from '../helpers/code-flow.js';
+import { assertNoStore, postForm, type TokenResponse } from '../helpers/code-flow.js';
+import { apiResource } from '../helpers/resources.js';
 import {
   assertOAuthError,
   codeFlow,
@@ -41,35 +42,20 @@ const RESOURCE_SERVER_A: ClientFixture = {
   scope: 'api:read',
 };
 
-const RESOURCE_A: ResourceFixture = {
-  resource: 'https://api-a.example.test/',
-  name: 'API A',
-  scopes: ['api:read'],
-  introspection_client_ids: [RESOURCE_SERVER_A.client_id],
-};
-const RESOURCE_B: ResourceFixture = {
-  resource: 'https://api-b.example.test/',
-  name: 'API B',
-  scopes: ['api:read'],
-  introspection_client_ids: [],
-};
+const RESOURCE_A = apiResource('https://api-a.example.test/', 'API A', [RESOURCE_SERVER_A.client_id]);
+const RESOURCE_B = apiResource('https://api-b.example.test/', 'API B');
 
 const OFFLINE_SCOPE = 'openid profile offline_access';
 const INACTIVE = { active: false };
 
-/** A back-channel POST with an optional Authorization header, outside openid-client. */
-async function postForm(
-  gatehouse: RunningGatehouse,
-  path: string,
-  form: Record<string, string>,
-  authorization?: string,
-) {
-  const response = await fetch(new URL(path, gatehouse.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
-    body: new URLSearchParams(form).toString(),
-  });
-  return { response, text: await response.text() };
+/** A raw introspection request of `token` by `fixture` (Basic), outside openid-client: the exact answer. */
+function introspectAs(gatehouse: RunningGatehouse, fixture: ClientFixture, token: string): Promise<TokenResponse> {
+  return postForm(
+    gatehouse,
+    '/introspect',
+    { token },
+    { basic: { id: fixture.client_id, secret: fixture.client_secret! } },
+  );
 }
 
 /**
@@ -81,19 +67,19 @@ async function assertClientAuthenticationRequired(
   path: string,
   token: string,
 ): Promise<void> {
-  const { response, text } = await postForm(gatehouse, path, { token });
-  assert.equal(response.status, 400, text);
-  assert.equal(JSON.parse(text).error, 'invalid_client');
+  const response = await postForm(gatehouse, path, { token });
+  assert.equal(response.status, 400, response.text);
+  assert.equal(response.body['error'], 'invalid_client');
   assertNoStore(response);
   assert.equal(response.headers.get('www-authenticate'), null);
   const wrongSecret = await postForm(
     gatehouse,
     path,
     { token },
-    basicAuthorization(CONFIDENTIAL_CLIENT.client_id, 'wrong'),
+    { basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: 'wrong' } },
   );
-  assert.equal(wrongSecret.response.status, 401);
-  assert.equal(JSON.parse(wrongSecret.text).error, 'invalid_client');
+  assert.equal(wrongSecret.status, 401);
+  assert.equal(wrongSecret.body['error'], 'invalid_client');
 }
 
 describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
@@ -222,15 +208,10 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
 
   it('RFC 7662 §2.2: exactly {"active":false} for an unknown token, a revoked token and another client\'s token', async () => {
     assert.deepEqual(await client.tokenIntrospection(web.config, 'no-such-token'), INACTIVE);
-    const raw = await postForm(
-      gatehouse,
-      '/introspect',
-      { token: 'no-such-token' },
-      basicAuthorization(CONFIDENTIAL_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!),
-    );
-    assert.equal(raw.response.status, 200);
+    const raw = await introspectAs(gatehouse, CONFIDENTIAL_CLIENT, 'no-such-token');
+    assert.equal(raw.status, 200);
     assert.equal(raw.text, '{"active":false}');
-    assertNoStore(raw.response);
+    assertNoStore(raw);
 
     const revoked = await offline(web);
     await client.tokenRevocation(web.config, revoked.accessToken);
@@ -240,12 +221,7 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
     const mine = await offline(web);
     assert.deepEqual(await client.tokenIntrospection(other.config, mine.accessToken), INACTIVE);
     assert.deepEqual(await client.tokenIntrospection(other.config, mine.refreshToken), INACTIVE);
-    const asOther = await postForm(
-      gatehouse,
-      '/introspect',
-      { token: mine.accessToken },
-      basicAuthorization(OTHER_CLIENT.client_id, OTHER_CLIENT.client_secret!),
-    );
+    const asOther = await introspectAs(gatehouse, OTHER_CLIENT, mine.accessToken);
     assert.equal(asOther.text, '{"active":false}');
     assert.equal((await client.tokenIntrospection(web.config, mine.accessToken)).active, true);
   });
@@ -260,12 +236,7 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
       await sleep(2100);
       assert.deepEqual(await client.tokenIntrospection(ic.config, tokens.access_token), INACTIVE);
       assert.deepEqual(await client.tokenIntrospection(ic.config, tokens.refresh_token!), INACTIVE);
-      const raw = await postForm(
-        shortLived,
-        '/introspect',
-        { token: tokens.access_token },
-        basicAuthorization(CONFIDENTIAL_CLIENT.client_id, CONFIDENTIAL_CLIENT.client_secret!),
-      );
+      const raw = await introspectAs(shortLived, CONFIDENTIAL_CLIENT, tokens.access_token);
       assert.equal(raw.text, '{"active":false}');
     } finally {
       await shortLived.close();

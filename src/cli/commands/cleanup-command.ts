@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { CliError, printJson, table, writeOut } from '../output.js';
-import { settingsFor, storeCommand, withStore, type StoreFlags } from '../shared.js';
+import { settingsFor, listCommand, withStore, type StoreFlags } from '../shared.js';
 
 interface CleanupFlags extends StoreFlags {
   batchSize?: string;
@@ -41,9 +41,10 @@ async function cleanupCommand(flags: CleanupFlags): Promise<void> {
 export function registerCleanup(program: Command): void {
   const description =
     'delete expired codes, tokens, sessions, interactions, pushed authorization requests and old logout deliveries now, and print the counts per table';
-  storeCommand(program, 'cleanup', description, (command) =>
-    command
-      .option('--batch-size <n>', 'rows per DELETE statement (default: cleanup_batch_size of the config file, or 500)')
-      .option('--json', 'print JSON'),
+  listCommand(program, 'cleanup', description, (command) =>
+    command.option(
+      '--batch-size <n>',
+      'rows per DELETE statement (default: cleanup_batch_size of the config file, or 500)',
+    ),
   ).action((flags: CleanupFlags) => cleanupCommand(flags));
 }

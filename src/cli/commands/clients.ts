@@ -3,6 +3,7 @@
  */
 import { Option, type Command } from 'commander';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
+import { TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token/token-types.js';
 import {
   isUniqueViolation,
   listCommand,
@@ -43,6 +44,9 @@ function describeClient(view: ClientMetadataView): string {
         ]
       : []),
     ['require_pushed_authorization_requests', String(view.require_pushed_authorization_requests ?? false)],
+    ...(view.token_exchange_resources !== undefined
+      ? [['token_exchange_resources', view.token_exchange_resources.join(' ')] as [string, string]]
+      : []),
     ['created', new Date(view.client_id_issued_at * 1000).toISOString()],
   ];
   const width = Math.max(...lines.map(([key]) => key.length));
@@ -61,6 +65,7 @@ interface ClientCreateFlags extends StoreFlags {
   postLogoutRedirectUri: string[];
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired?: boolean;
+  tokenExchangeResource: string[];
   subjectType?: string;
   requirePar?: boolean;
   json?: boolean;
@@ -75,7 +80,7 @@ function clientCreateOptions(command: Command): Command {
     .addOption(
       repeatable(
         '--grant-type <type>',
-        'authorization_code, refresh_token or client_credentials (repeatable; default: authorization_code refresh_token)',
+        `authorization_code, refresh_token, client_credentials or ${TOKEN_EXCHANGE_GRANT_TYPE} (repeatable; default: authorization_code refresh_token)`,
       ),
     )
     .option('--public', 'a public client (native or browser app): no secret, token_endpoint_auth_method none')
@@ -105,6 +110,12 @@ function clientCreateOptions(command: Command): Command {
       'where logout tokens are POSTed when a session ends (https, or http on a loopback host; OpenID Connect Back-Channel Logout 1.0)',
     )
     .option('--backchannel-logout-session-required', 'the client needs sid in logout tokens (they always carry it)')
+    .addOption(
+      repeatable(
+        '--token-exchange-resource <uri>',
+        "a registered resource the client may exchange a user's access token for (repeatable; RFC 8693, with the token exchange grant)",
+      ),
+    )
     .option(
       '--require-par',
       'authorization requests only through the pushed authorization request endpoint (require_pushed_authorization_requests, RFC 9126 §6)',
@@ -130,6 +141,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     backchannel_logout_uri: flags.backchannelLogoutUri,
     backchannel_logout_session_required: flags.backchannelLogoutSessionRequired,
     subject_type: flags.subjectType,
+    token_exchange_resources: flags.tokenExchangeResource.length > 0 ? flags.tokenExchangeResource : undefined,
     require_pushed_authorization_requests: flags.requirePar,
   };
   // Validate before touching the database, so that a typo costs nothing. The config file's

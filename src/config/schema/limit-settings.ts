@@ -4,40 +4,41 @@
  * Composed into the config file schema by src/config/settings-schema.ts.
  */
 import { Type } from '@sinclair/typebox';
-import { int, setting } from './setting-node.js';
+import { intSetting, msSetting, secondsSetting } from './setting-node.js';
 
-/** One brute-force limit (src/core/limits/attempt-limits.ts) under `limits:`; every key may be left out. */
+/**
+ * One brute-force limit (src/core/limits/attempt-limits.ts) under `limits:`; every key may be left
+ * out. `defaults`: free attempts, first delay (ms), failures that lock, lock length (s).
+ */
 function limit<const N extends string>(
   name: N,
-  defaults: { freeAttempts: number; backoffBaseMs: number; lockAfter: number; lockSeconds: number },
+  [freeAttempts, backoffBaseMs, lockAfter, lockSeconds]: readonly [number, number, number, number],
   what: string,
 ) {
   return Type.Optional(
     Type.Object(
       {
-        free_attempts: setting(int(0, 100_000), {
-          setting: `limits.${name}.freeAttempts`,
-          default: defaults.freeAttempts,
-          doc: `${what}: allowed without delay`,
-        }),
-        backoff_base_ms: setting(int(0, 3600_000), {
-          setting: `limits.${name}.backoffBaseMs`,
-          default: defaults.backoffBaseMs,
-          unit: ' (milliseconds)',
-          doc: `${what}: first delay beyond those, doubling (ms)`,
-        }),
-        lock_after: setting(int(1, 1_000_000), {
-          setting: `limits.${name}.lockAfter`,
-          default: defaults.lockAfter,
+        free_attempts: intSetting(
+          `limits.${name}.freeAttempts`,
+          [0, 100_000],
+          freeAttempts,
+          `${what}: allowed without delay`,
+        ),
+        backoff_base_ms: msSetting(
+          `limits.${name}.backoffBaseMs`,
+          [0, 3600_000],
+          backoffBaseMs,
+          `${what}: first delay beyond those, doubling (ms)`,
+        ),
+        lock_after: intSetting(`limits.${name}.lockAfter`, [1, 1_000_000], lockAfter, `${what}: lock at`, {
           unit: ' (failures)',
-          doc: `${what}: lock at`,
         }),
-        lock_seconds: setting(int(1, 7 * 86400), {
-          setting: `limits.${name}.lockSeconds`,
-          default: defaults.lockSeconds,
-          unit: ' (seconds)',
-          doc: `${what}: lock length, and longest delay (s)`,
-        }),
+        lock_seconds: secondsSetting(
+          `limits.${name}.lockSeconds`,
+          [1, 7 * 86400],
+          lockSeconds,
+          `${what}: lock length, and longest delay (s)`,
+        ),
       },
       { additionalProperties: false },
     ),
@@ -46,46 +47,41 @@ function limit<const N extends string>(
 
 export const LIMIT_SETTINGS = {
   // A row is under 2 KiB with the value caps (state, nonce, login_hint): at most about 200 MB.
-  max_live_interactions: setting(int(1, 100_000_000), {
-    setting: 'maxLiveInteractions',
-    default: 100_000,
-    unit: ' (unexpired interactions)',
-    doc: 'unexpired interactions (sign-in requests in progress), all addresses',
-  }),
+  max_live_interactions: intSetting(
+    'maxLiveInteractions',
+    [1, 100_000_000],
+    100_000,
+    'unexpired interactions (sign-in requests in progress), all addresses',
+    { unit: ' (unexpired interactions)' },
+  ),
   // HTTP server limits; 0 would switch a limit off (Node), so each has a positive minimum.
   // Node's own defaults are 300 s per request and 60 s for the headers, and Fastify turns the
   // request limit off; an authorization server's requests are small forms, sent at once.
-  request_timeout_ms: setting(int(100, 3600_000), {
-    setting: 'requestTimeoutMs',
-    default: 30_000,
-    unit: ' (milliseconds)',
-    doc: 'time to receive a whole request (ms)',
-  }),
-  headers_timeout_ms: setting(int(100, 3600_000), {
-    setting: 'headersTimeoutMs',
-    special: true,
-    default: 10_000,
-    unit: ' (milliseconds)',
-    doc: "time to receive a request's headers (ms)",
-    defaultDoc: '`10000` (at most `request_timeout_ms`)',
-  }),
-  keep_alive_timeout_ms: setting(int(100, 3600_000), {
-    setting: 'keepAliveTimeoutMs',
-    default: 5_000,
-    unit: ' (milliseconds)',
-    doc: 'idle keep-alive connection closed after (ms)',
-  }),
-  connection_timeout_ms: setting(int(100, 3600_000), {
-    setting: 'connectionTimeoutMs',
-    default: 60_000,
-    unit: ' (milliseconds)',
-    doc: 'connection without any traffic closed after (ms)',
-  }),
-  max_connections: setting(int(1, 1_000_000), {
-    setting: 'maxConnections',
-    default: 10_000,
+  request_timeout_ms: msSetting('requestTimeoutMs', [100, 3600_000], 30_000, 'time to receive a whole request (ms)'),
+  headers_timeout_ms: msSetting(
+    'headersTimeoutMs',
+    [100, 3600_000],
+    10_000,
+    "time to receive a request's headers (ms)",
+    {
+      special: true,
+      defaultDoc: '`10000` (at most `request_timeout_ms`)',
+    },
+  ),
+  keep_alive_timeout_ms: msSetting(
+    'keepAliveTimeoutMs',
+    [100, 3600_000],
+    5_000,
+    'idle keep-alive connection closed after (ms)',
+  ),
+  connection_timeout_ms: msSetting(
+    'connectionTimeoutMs',
+    [100, 3600_000],
+    60_000,
+    'connection without any traffic closed after (ms)',
+  ),
+  max_connections: intSetting('maxConnections', [1, 1_000_000], 10_000, 'simultaneous connections', {
     unit: ' (connections)',
-    doc: 'simultaneous connections',
   }),
   // OWASP Authentication Cheat Sheet: a lock per username alone lets anyone lock any account.
   // Per (username, address): 5 free attempts, then 1 s, 2 s, 4 s, 8 s; the 10th failure locks
@@ -103,39 +99,19 @@ export const LIMIT_SETTINGS = {
       {
         login_user_address: limit(
           'loginUserAddress',
-          { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 },
+          [5, 1000, 10, 900],
           'sign-in failures per (username, IP address)',
         ),
         login_username: limit(
           'loginUsername',
-          { freeAttempts: 50, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 60 },
+          [50, 1000, 100, 60],
           'sign-in failures per username, browsers without its device cookie',
         ),
-        login_ip: limit(
-          'loginIp',
-          { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 900 },
-          'sign-in failures per IP address',
-        ),
-        login_device: limit(
-          'loginDevice',
-          { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 10, lockSeconds: 900 },
-          'sign-in failures per device cookie',
-        ),
-        client_id: limit(
-          'clientId',
-          { freeAttempts: 5, backoffBaseMs: 1000, lockAfter: 20, lockSeconds: 300 },
-          'client authentication failures per (client_id, IP address)',
-        ),
-        client_ip: limit(
-          'clientIp',
-          { freeAttempts: 20, backoffBaseMs: 1000, lockAfter: 100, lockSeconds: 300 },
-          'client authentication failures per IP address',
-        ),
-        interaction_ip: limit(
-          'interactionIp',
-          { freeAttempts: 300, backoffBaseMs: 1000, lockAfter: 400, lockSeconds: 600 },
-          'unfinished interactions per IP address',
-        ),
+        login_ip: limit('loginIp', [20, 1000, 100, 900], 'sign-in failures per IP address'),
+        login_device: limit('loginDevice', [5, 1000, 10, 900], 'sign-in failures per device cookie'),
+        client_id: limit('clientId', [5, 1000, 20, 300], 'client authentication failures per (client_id, IP address)'),
+        client_ip: limit('clientIp', [20, 1000, 100, 300], 'client authentication failures per IP address'),
+        interaction_ip: limit('interactionIp', [300, 1000, 400, 600], 'unfinished interactions per IP address'),
       },
       { additionalProperties: false },
     ),

@@ -4,7 +4,7 @@
  * config file schema by src/config/settings-schema.ts.
  */
 import { ConfigError } from './config-error.js';
-import { int, setting, text } from './setting-node.js';
+import { intSetting, secondsSetting, setting, text } from './setting-node.js';
 
 /** Why a metrics bearer token is unusable, or null: long enough, and sendable in a header. */
 export function metricsTokenProblem(token: string): string | null {
@@ -29,29 +29,27 @@ export const OPERATIONS_SETTINGS = {
     },
   }),
   // Scale-out: how stale a cached client may be at most, and the cleanup of expired rows.
-  client_cache_ttl_seconds: setting(int(0, 300), {
-    setting: 'clientCacheTtlSeconds',
-    default: 5,
-    unit: ' (seconds; 0 disables the client and resource cache)',
-    doc: 'an instance may use a cached client or resource for (s; `0`: no cache)',
-  }),
-  cleanup_interval_seconds: setting(int(0, 86400), {
-    setting: 'cleanupIntervalSeconds',
-    default: 60,
-    unit: ' (seconds; 0 disables the periodic cleanup)',
-    doc: 'expired rows deleted every (s; `0`: never)',
-  }),
-  cleanup_batch_size: setting(int(1, 100_000), {
-    setting: 'cleanupBatchSize',
-    default: 500,
+  client_cache_ttl_seconds: secondsSetting(
+    'clientCacheTtlSeconds',
+    [0, 300],
+    5,
+    'an instance may use a cached client or resource for (s; `0`: no cache)',
+    { unit: ' (seconds; 0 disables the client and resource cache)' },
+  ),
+  cleanup_interval_seconds: secondsSetting(
+    'cleanupIntervalSeconds',
+    [0, 86400],
+    60,
+    'expired rows deleted every (s; `0`: never)',
+    {
+      unit: ' (seconds; 0 disables the periodic cleanup)',
+    },
+  ),
+  cleanup_batch_size: intSetting('cleanupBatchSize', [1, 100_000], 500, 'rows per cleanup DELETE statement', {
     unit: ' (rows per DELETE statement)',
-    doc: 'rows per cleanup DELETE statement',
   }),
-  audit_retention_days: setting(int(0, 36600), {
-    setting: 'auditRetentionDays',
-    default: 90,
+  audit_retention_days: intSetting('auditRetentionDays', [0, 36600], 90, 'days the audit trail is kept', {
     unit: ' (days; 0 keeps the audit trail for ever)',
-    doc: 'days the audit trail is kept',
     defaultDoc: '`90` (`0`: for ever; see "Audit trail")',
   }),
 };

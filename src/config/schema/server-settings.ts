@@ -108,27 +108,33 @@ export const SERVER_SETTINGS = {
   }),
 };
 
+/** A PEM file of built-in HTTPS, read by resolveSettings; without it the server speaks plain http. */
+function tlsFile<const P extends string, const F extends string>(
+  path: P,
+  env: string,
+  doc: string,
+  flag: F,
+  flagHelp: string,
+) {
+  return setting(text(), { setting: path, special: true, env, doc, defaultDoc: 'none: plain http', flag, flagHelp });
+}
+
 /** HTTPS, proxies and what the server shows to whom. */
 export const EXPOSURE_SETTINGS = {
-  tls_cert: setting(text(), {
-    setting: 'tls.certFile',
-    special: true,
-    env: 'GATEHOUSE_TLS_CERT',
-    doc: 'HTTPS certificate (chain), a PEM file (relative to the config file)',
-    defaultDoc: 'none: plain http',
-    flag: '--tls-cert <file>',
-    flagHelp:
-      'serve HTTPS with this PEM certificate (chain) (default: $GATEHOUSE_TLS_CERT or the config file tls_cert)',
-  }),
-  tls_key: setting(text(), {
-    setting: 'tls.keyFile',
-    special: true,
-    env: 'GATEHOUSE_TLS_KEY',
-    doc: 'HTTPS private key, a PEM file (relative to the config file)',
-    defaultDoc: 'none: plain http',
-    flag: '--tls-key <file>',
-    flagHelp: 'the PEM private key of --tls-cert (default: $GATEHOUSE_TLS_KEY or the config file tls_key)',
-  }),
+  tls_cert: tlsFile(
+    'tls.certFile',
+    'GATEHOUSE_TLS_CERT',
+    'HTTPS certificate (chain), a PEM file (relative to the config file)',
+    '--tls-cert <file>',
+    'serve HTTPS with this PEM certificate (chain) (default: $GATEHOUSE_TLS_CERT or the config file tls_cert)',
+  ),
+  tls_key: tlsFile(
+    'tls.keyFile',
+    'GATEHOUSE_TLS_KEY',
+    'HTTPS private key, a PEM file (relative to the config file)',
+    '--tls-key <file>',
+    'the PEM private key of --tls-cert (default: $GATEHOUSE_TLS_KEY or the config file tls_key)',
+  ),
   // Checked by load-config.ts (trustProxyProblem): a list is joined with commas.
   trust_proxy: setting(
     // A list is joined with commas, so the validated value is boolean | number | string.

@@ -116,3 +116,44 @@ export const int = (minimum: number, maximum: number) => Type.Integer({ minimum,
 export const text = () => Type.String({ minLength: 1 });
 export const oneOf = <const T extends readonly string[]>(values: T) =>
   Type.Enum(Object.fromEntries(values.map((value) => [value, value])) as { [K in T[number]]: K });
+
+/** What an integer or boolean setting may carry besides its path, default and README line. */
+type PlainExtras = Pick<SettingFields<never, string>, 'unit' | 'defaultDoc' | 'special'>;
+
+/** An integer setting from `min` to `max` with no flag or variable; `unit` is shown after range errors. */
+export function intSetting<const P extends string>(
+  path: P,
+  [min, max]: readonly [number, number],
+  defaultValue: number,
+  doc: string,
+  extras: PlainExtras = {},
+) {
+  return setting(int(min, max), { setting: path, default: defaultValue, doc, ...extras });
+}
+
+/** intSetting with a fixed unit (extras.unit still overrides it). */
+const intSettingIn =
+  (unit: string) =>
+  <const P extends string>(
+    path: P,
+    range: readonly [number, number],
+    defaultValue: number,
+    doc: string,
+    extras: PlainExtras = {},
+  ) =>
+    intSetting(path, range, defaultValue, doc, { unit, ...extras });
+
+/** An integer setting in seconds (intSetting). */
+export const secondsSetting = intSettingIn(' (seconds)');
+/** An integer setting in milliseconds (intSetting). */
+export const msSetting = intSettingIn(' (milliseconds)');
+
+/** A boolean setting with no flag or variable. */
+export function boolSetting<const P extends string>(
+  path: P,
+  defaultValue: boolean,
+  doc: string,
+  extras: PlainExtras = {},
+) {
+  return setting(Type.Boolean(), { setting: path, default: defaultValue, doc, ...extras });
+}

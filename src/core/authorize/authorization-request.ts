@@ -193,8 +193,7 @@ async function validateRemainder(
   if (params.has('request')) throw new RequestNotSupported('request objects are not supported');
   if (params.has('request_uri')) throw new RequestUriNotSupported('request_uri is not supported');
 
-  const responseType = params.get('response_type');
-  if (responseType === undefined) throw new InvalidRequest('response_type is required');
+  const responseType = params.require('response_type');
   // RFC 9700 §2.1.2: no implicit grant; only the authorization code flow.
   if (responseType !== 'code')
     throw new UnsupportedResponseType(`response_type ${responseType} is not supported, use code`);

@@ -20,6 +20,17 @@ export interface StoreCacheOptions {
   clock?: () => number;
 }
 
+/** The store changes that name one record: `field` of a change of `kind`. */
+type KeyedChange = Extract<StoreChange, { kind: 'client' } | { kind: 'resource' }>;
+
+/** StoreCache's `changedKey` for the records a change of `kind` names by `field`. */
+export function changedKey<K extends KeyedChange['kind']>(
+  kind: K,
+  field: Exclude<keyof Extract<KeyedChange, { kind: K }>, 'kind'>,
+): (change: StoreChange) => string | undefined {
+  return (change) => (change.kind === kind ? (change as Record<string, string>)[field as string] : undefined);
+}
+
 export class StoreCache<V> {
   private readonly cache: BoundedCache<string, V>;
   private readonly inFlight = new Map<string, Promise<V | undefined>>();

@@ -4,14 +4,10 @@
  * on staleness, and the size bound).
  */
 import type { Client, Store } from '../../store/store.js';
-import { StoreCache, type StoreCacheOptions } from '../cache/store-cache.js';
+import { changedKey, StoreCache, type StoreCacheOptions } from '../cache/store-cache.js';
 
 export class ClientCache extends StoreCache<Client> {
   constructor(store: Pick<Store, 'clients'>, options: StoreCacheOptions) {
-    super(
-      (clientId) => store.clients.get(clientId),
-      (change) => (change.kind === 'client' ? change.clientId : undefined),
-      options,
-    );
+    super((clientId) => store.clients.get(clientId), changedKey('client', 'clientId'), options);
   }
 }

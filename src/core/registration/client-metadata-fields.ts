@@ -7,6 +7,19 @@
 import type { TokenEndpointAuthMethod } from '../../store/store.js';
 import type { SubjectType } from '../users/subject-identifiers.js';
 /**
+ * The fields besides client_id that validation always yields, defaulted when absent (so every
+ * config-file fixture lists them, src/config/client-fixture.ts).
+ */
+export const ALWAYS_VALIDATED_FIELDS = [
+  'redirect_uris',
+  'grant_types',
+  'response_types',
+  'token_endpoint_auth_method',
+  'scope',
+  'require_pkce',
+] as const;
+
+/**
  * The metadata names Gatehouse understands (RFC 7591 §2, OpenID Connect Dynamic Client
  * Registration §2 `id_token_signed_response_alg`, plus `require_pkce`).
  */
@@ -14,12 +27,7 @@ export const CLIENT_METADATA_FIELDS = [
   'client_id',
   'client_secret',
   'client_name',
-  'redirect_uris',
-  'grant_types',
-  'response_types',
-  'token_endpoint_auth_method',
-  'scope',
-  'require_pkce',
+  ...ALWAYS_VALIDATED_FIELDS,
   'id_token_signed_response_alg',
   // Gatehouse: the claims granted by scope also in the ID token (OIDC Core §5.4).
   'id_token_claims',
@@ -29,6 +37,8 @@ export const CLIENT_METADATA_FIELDS = [
   'post_logout_redirect_uris',
   'backchannel_logout_uri',
   'backchannel_logout_session_required',
+  // Gatehouse: the resources a client may exchange a user's token for (RFC 8693 policy).
+  'token_exchange_resources',
   // RFC 9126 §6.
   'require_pushed_authorization_requests',
 ] as const;
@@ -68,6 +78,8 @@ export interface ValidatedClientMetadata {
   post_logout_redirect_uris: string[];
   backchannel_logout_uri: string | undefined;
   backchannel_logout_session_required: boolean;
+  /** RFC 8693 policy: empty unless the client has the token exchange grant. */
+  token_exchange_resources: string[];
   /** RFC 9126 §6 (default false): authorization requests only through the PAR endpoint. */
   require_pushed_authorization_requests: boolean;
 }

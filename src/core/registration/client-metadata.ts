@@ -9,6 +9,7 @@ import { SUBJECT_TYPES, sectorOfRedirectUri, type SubjectType } from '../users/s
 import { staticRefusal, type OutboundPolicy } from '../outbound/safe-fetch.js';
 import { ClientMetadataError } from '../errors.js';
 import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
+import { validateTokenExchangeResources } from './token-exchange-metadata.js';
 
 export * from './client-metadata-fields.js';
 import {
@@ -171,33 +172,25 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
       );
     }
   });
-  if (usesCode && !responseTypes.includes('code')) {
-    throw new ClientMetadataError(
-      'response_types',
-      'response_types must be ["code"] for a client using the authorization_code grant (RFC 7591 §2.1)',
-    );
-  }
-  if (!usesCode && responseTypes.length > 0) {
-    throw new ClientMetadataError(
-      'response_types',
-      'response_types must be empty or absent for a client without the authorization_code grant (RFC 7591 §2.1: "code" goes with authorization_code)',
-    );
-  }
+  codeGrantOnly(
+    usesCode,
+    'response_types',
+    responseTypes.includes('code'),
+    responseTypes,
+    'response_types must be ["code"] for a client using the authorization_code grant (RFC 7591 §2.1)',
+    'response_types must be empty or absent for a client without the authorization_code grant (RFC 7591 §2.1: "code" goes with authorization_code)',
+  );
 
   // Redirect URIs: RFC 6749 §3.1.2, RFC 8252 §7, RFC 9700 §2.1 / §4.1.
   const redirectUrisRaw = optionalStringArray(input, 'redirect_uris') ?? [];
-  if (usesCode && redirectUrisRaw.length === 0) {
-    throw new ClientMetadataError(
-      'redirect_uris',
-      'redirect_uris must list at least one redirect URI for a client using the authorization_code grant (RFC 6749 §3.1.2.2, RFC 9700 §2.1)',
-    );
-  }
-  if (!usesCode && redirectUrisRaw.length > 0) {
-    throw new ClientMetadataError(
-      'redirect_uris',
-      'redirect_uris are only used with the authorization_code grant; remove them or add authorization_code to grant_types',
-    );
-  }
+  codeGrantOnly(
+    usesCode,
+    'redirect_uris',
+    redirectUrisRaw.length > 0,
+    redirectUrisRaw,
+    'redirect_uris must list at least one redirect URI for a client using the authorization_code grant (RFC 6749 §3.1.2.2, RFC 9700 §2.1)',
+    'redirect_uris are only used with the authorization_code grant; remove them or add authorization_code to grant_types',
+  );
   for (const [index, uri] of redirectUrisRaw.entries()) validateRedirectUri(uri, `redirect_uris[${index}]`, isPublic);
   const redirectUris = unique(redirectUrisRaw);
 
@@ -261,6 +254,7 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
 
   const subjectType = validateSubjectType(input, redirectUris);
   const logout = validateLogoutMetadata(input, usesCode, isPublic, outbound);
+  const exchangeResources = optionalStringArray(input, 'token_exchange_resources') ?? [];
 
   return {
     client_id: clientId,
@@ -276,6 +270,7 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
     id_token_claims: idTokenClaimsRaw ?? undefined,
     subject_type: subjectType,
     ...logout,
+    token_exchange_resources: validateTokenExchangeResources(exchangeResources, grantTypes, isPublic),
     require_pushed_authorization_requests: requireParRaw ?? false,
   };
 }
@@ -466,4 +461,20 @@ function validateRedirectUri(uri: string, field: string, isPublic: boolean): voi
     field,
     `redirect URI ${uri} uses the scheme "${scheme}:"; allowed are https, http on a loopback host (RFC 8252 §7.3), and for public clients a private-use scheme such as com.example.app: (RFC 8252 §7.1)`,
   );
+}
+
+/**
+ * A field the authorization_code grant needs and no other grant uses: with the grant it must be
+ * `given` (else `needed`), without it `values` must be empty (else `unused`).
+ */
+function codeGrantOnly(
+  usesCode: boolean,
+  field: string,
+  given: boolean,
+  values: readonly string[],
+  needed: string,
+  unused: string,
+): void {
+  if (usesCode && !given) throw new ClientMetadataError(field, needed);
+  if (!usesCode && values.length > 0) throw new ClientMetadataError(field, unused);
 }

@@ -19,13 +19,14 @@ type ShownWhenSet =
   | 'post_logout_redirect_uris'
   | 'backchannel_logout_uri'
   | 'backchannel_logout_session_required'
+  | 'token_exchange_resources'
   | 'require_pushed_authorization_requests';
 
 /**
  * The display form of a client (RFC 7591 §3.2.1 names): its validated metadata, never the secret
  * or its hash; each of ShownWhenSet only when registered (id_token_claims: else the server's
  * id_token_claims_default applies; backchannel_logout_session_required: with
- * backchannel_logout_uri; require_pushed_authorization_requests: when true); and the client's type and `client_id_issued_at` (RFC 7591 §3.2.1:
+ * backchannel_logout_uri); and the client's type and `client_id_issued_at` (RFC 7591 §3.2.1:
  * seconds since the epoch).
  */
 export type ClientMetadataView = Omit<ValidatedClientMetadata, 'client_id' | 'client_secret' | ShownWhenSet> & {
@@ -76,6 +77,7 @@ export async function registerClient(
     postLogoutRedirectUris: validated.post_logout_redirect_uris,
     backchannelLogoutUri: validated.backchannel_logout_uri ?? null,
     backchannelLogoutSessionRequired: validated.backchannel_logout_session_required,
+    tokenExchangeResources: validated.token_exchange_resources,
     requirePushedAuthorizationRequests: validated.require_pushed_authorization_requests,
     createdAt: options.now,
   };
@@ -107,6 +109,9 @@ export function clientToMetadata(client: Client): ClientMetadataView {
           backchannel_logout_uri: client.backchannelLogoutUri,
           backchannel_logout_session_required: client.backchannelLogoutSessionRequired,
         }
+      : {}),
+    ...(client.tokenExchangeResources.length > 0
+      ? { token_exchange_resources: [...client.tokenExchangeResources] }
       : {}),
     // RFC 9126 §6: shown when set (false is the default).
     ...(client.requirePushedAuthorizationRequests ? { require_pushed_authorization_requests: true } : {}),

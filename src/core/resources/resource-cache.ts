@@ -4,14 +4,10 @@
  * instances like clients (see ./store-cache.ts for how, the bound on staleness, and the size bound).
  */
 import type { ProtectedResource, Store } from '../../store/store.js';
-import { StoreCache, type StoreCacheOptions } from '../cache/store-cache.js';
+import { changedKey, StoreCache, type StoreCacheOptions } from '../cache/store-cache.js';
 
 export class ResourceCache extends StoreCache<ProtectedResource> {
   constructor(store: Pick<Store, 'resources'>, options: StoreCacheOptions) {
-    super(
-      (identifier) => store.resources.get(identifier),
-      (change) => (change.kind === 'resource' ? change.identifier : undefined),
-      options,
-    );
+    super((identifier) => store.resources.get(identifier), changedKey('resource', 'identifier'), options);
   }
 }

@@ -3,7 +3,7 @@
  */
 import { SignJWT } from 'jose';
 import type { KeyRing } from '../keys/key-ring.js';
-import type { AccessTokenRecord, Store } from '../../store/store.js';
+import type { AccessTokenRecord, Actor, Store } from '../../store/store.js';
 import { randomToken } from '../secrets.js';
 import { formatScope } from '../scope.js';
 
@@ -28,6 +28,8 @@ export interface AccessTokenRequest extends TokenAuthorization {
   subject: string;
   ttlSeconds: number;
   now: number;
+  /** RFC 8693 §4.1: who acts for the subject (token exchange only). */
+  act?: Actor;
 }
 
 /** An access token whose record is stored and whose key is chosen, not yet signed. */
@@ -57,6 +59,7 @@ export async function prepareAccessToken(
     scope: formatScope(request.scope),
   };
   if (request.authTime !== null) claims['auth_time'] = Math.floor(request.authTime / 1000);
+  if (request.act !== undefined) claims['act'] = request.act;
   const record: AccessTokenRecord = {
     jti,
     grantId: request.grantId,
@@ -68,6 +71,7 @@ export async function prepareAccessToken(
     createdAt: request.now,
     expiresAt: exp * 1000,
     revokedAt: null,
+    ...(request.act !== undefined ? { act: request.act } : {}),
   };
   await store.accessTokens.create(record);
   return {

@@ -9,7 +9,7 @@ import type { ClientAuthenticationDeps, ClientAuthenticationRequest } from '../c
 import type { ProviderContext } from '../context.js';
 import { InvalidClient } from '../errors.js';
 import { formatScope } from '../scope.js';
-import { findRequestedToken, isActive, type FindTokenDeps, type FoundToken } from './token-lookup.js';
+import { findRequestedToken, isActive, subjectOfToken, type FindTokenDeps, type FoundToken } from './token-lookup.js';
 
 export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
 
@@ -55,14 +55,9 @@ async function describe(
   context: Pick<ProviderContext, 'clients' | 'subjects' | 'settings'>,
 ): Promise<IntrospectionResponse> {
   const { record } = found;
-  // RFC 7662 §2.2 `sub` says what the token's own `sub` says: the user as the token's client sees
-  // it (OIDC Core §8, pairwise or public), or the client itself for client credentials.
-  let sub = record.clientId;
-  if (record.userId !== null) {
-    const tokenClient = record.clientId === caller.clientId ? caller : await context.clients.get(record.clientId);
-    if (!tokenClient) return { active: false };
-    sub = context.subjects.of(tokenClient, record.userId);
-  }
+  // RFC 7662 §2.2 `sub` says what the token's own `sub` says.
+  const sub = await subjectOfToken(record, caller, context);
+  if (sub === undefined) return { active: false };
   const audience = found.kind === 'access_token' ? found.record.audience : found.record.resources;
   return {
     active: true,
@@ -74,5 +69,7 @@ async function describe(
     iss: context.settings.issuer,
     ...(audience.length > 0 ? { aud: audience.length === 1 ? audience[0] : audience } : {}),
     token_type: found.kind === 'access_token' ? 'Bearer' : 'refresh_token',
+    // RFC 8693 §4.1: the actor of an exchanged token, as its JWT carries it.
+    ...(found.kind === 'access_token' && found.record.act !== undefined ? { act: found.record.act } : {}),
   };
 }

@@ -2,7 +2,7 @@
  * The common end of every grant: mint the access token (and the ID token when the scope has
  * `openid` and there is a user), attach the refresh token, emit `token.issued`.
  */
-import type { Client, Store } from '../../store/store.js';
+import type { Actor, Client, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { formatScope } from '../scope.js';
 import { prepareAccessToken, type TokenAuthorization } from './access-token.js';
@@ -17,6 +17,8 @@ export interface TokenIssue extends TokenAuthorization {
   sid: string | null;
   refreshToken: string | null;
   grantType: string;
+  /** RFC 8693 §4.1: who acts for the subject (token exchange only). */
+  act?: Actor;
 }
 
 /** Tokens whose records are stored and whose keys are chosen, but which are not signed yet. */
@@ -60,6 +62,7 @@ export async function prepareTokens(issue: TokenIssue, context: IssueTokensDeps,
       authTime: issue.authTime,
       ttlSeconds: settings.accessTokenTtlSeconds,
       now,
+      ...(issue.act !== undefined ? { act: issue.act } : {}),
     },
     context.keys,
     context.store,

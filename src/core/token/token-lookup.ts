@@ -11,7 +11,6 @@ import {
   type ClientAuthenticationRequest,
 } from '../clients/client-authentication.js';
 import type { ProviderContext } from '../context.js';
-import { InvalidRequest } from '../errors.js';
 import { sha256Base64Url } from '../secrets.js';
 
 export type FoundToken =
@@ -43,8 +42,7 @@ export async function findRequestedToken(
   params.assertNoDuplicates();
   const caller = await authenticateClient(request, context);
   admit(caller);
-  const token = params.get('token');
-  if (token === undefined) throw new InvalidRequest('token is required');
+  const token = params.require('token');
   return { caller, found: await findToken(token, params.get('token_type_hint'), context) };
 }
 
@@ -96,6 +94,21 @@ async function findRefreshToken(
   const record = await context.store.refreshTokens.get(sha256Base64Url(token));
   if (!record) return undefined;
   return { kind: 'refresh_token', record, grant: await context.store.grants.get(record.grantId) };
+}
+
+/**
+ * The `sub` a token carries (RFC 9068 §2.2): the user as the token's client sees them (OIDC Core
+ * §8, pairwise or public), or the client itself when no user is involved (client credentials).
+ * `known` saves a lookup when it is the token's client. Undefined when that client is gone.
+ */
+export async function subjectOfToken(
+  record: { clientId: string; userId: string | null },
+  known: Client | undefined,
+  context: Pick<ProviderContext, 'clients' | 'subjects'>,
+): Promise<string | undefined> {
+  if (record.userId === null) return record.clientId;
+  const client = record.clientId === known?.clientId ? known : await context.clients.get(record.clientId);
+  return client === undefined ? undefined : context.subjects.of(client, record.userId);
 }
 
 /** Whether a found token is still usable at `now`. */

@@ -4,8 +4,18 @@
  */
 import type { Client, ProtectedResource, User } from '../records.js';
 import type { Executor } from '../executor.js';
-import { intBool, jsonObject, optionalIntBool, rowCodec, stringArray, type FieldCodec } from './row-codec.js';
-import { deleteRow, findRecord, listRecords, upsertRecord } from './row-queries.js';
+import type { Database } from '../schema.js';
+import type { StoreChange } from '../records.js';
+import {
+  intBool,
+  jsonObject,
+  optionalIntBool,
+  rowCodec,
+  stringArray,
+  type FieldCodec,
+  type RowCodec,
+} from './row-codec.js';
+import { deleteRow, findRecord, listRecords, upsertRecord, type SelectAll } from './row-queries.js';
 
 export interface ClientRepository {
   create(client: Client): Promise<void>;
@@ -42,16 +52,7 @@ export function clientRepository(ex: Executor): ClientRepository {
       );
     },
 
-    upsert: async (client) => {
-      await ex.changing({ kind: 'client', clientId: client.clientId }, (tx) =>
-        upsertRecord(tx.db, CLIENT, client, 'client_id').execute(),
-      );
-    },
-
-    get: (clientId) => findRecord(ex, CLIENT, (query) => query.where('client_id', '=', clientId)),
-    list: () => listRecords(ex, CLIENT, (query) => query.orderBy('client_id')),
-    delete: (clientId) =>
-      ex.changing({ kind: 'client', clientId }, (tx) => deleteRow(tx.db, 'clients', 'client_id', clientId)),
+    ...cachedRecords(ex, CLIENT, 'client_id', (clientId) => ({ kind: 'client', clientId })),
   };
 }
 
@@ -73,19 +74,30 @@ export function userRepository(ex: Executor): UserRepository {
 }
 
 export function resourceRepository(ex: Executor): ResourceRepository {
-  return {
-    upsert: async (resource) => {
-      await ex.changing({ kind: 'resource', identifier: resource.identifier }, (tx) =>
-        upsertRecord(tx.db, RESOURCE, resource, 'identifier').execute(),
-      );
-    },
+  return cachedRecords(ex, RESOURCE, 'identifier', (identifier) => ({ kind: 'resource', identifier }));
+}
 
-    get: (identifier) => findRecord(ex, RESOURCE, (query) => query.where('identifier', '=', identifier)),
-    list: () => listRecords(ex, RESOURCE, (query) => query.orderBy('identifier')),
-    delete: (identifier) =>
-      ex.changing({ kind: 'resource', identifier }, (tx) =>
-        deleteRow(tx.db, 'protected_resources', 'identifier', identifier),
-      ),
+/**
+ * `upsert` by `key`, `get` by it, `list` ordered by it and `delete` by it, of records every
+ * instance caches: each write announces `change(key value)`.
+ */
+function cachedRecords<R, T extends 'clients' | 'protected_resources'>(
+  ex: Executor,
+  codec: RowCodec<R, T>,
+  key: keyof Database[T] & string,
+  change: (value: string) => StoreChange,
+) {
+  const byKey = key as 'client_id';
+  const table = codec.table as 'clients';
+  return {
+    upsert: async (record: R) => {
+      const value = codec.toRow(record)[key] as string;
+      await ex.changing(change(value), (tx) => upsertRecord(tx.db, codec, record, key).execute());
+    },
+    get: (value: string) =>
+      findRecord(ex, codec, (query) => (query as unknown as SelectAll<'clients'>).where(byKey, '=', value) as never),
+    list: () => listRecords(ex, codec, (query) => (query as unknown as SelectAll<'clients'>).orderBy(byKey) as never),
+    delete: (value: string) => ex.changing(change(value), (tx) => deleteRow(tx.db, table, byKey, value)),
   };
 }
 
@@ -113,6 +125,7 @@ const CLIENT = rowCodec<Client, 'clients'>('clients', {
   postLogoutRedirectUris: stringArray,
   backchannelLogoutUri: true,
   backchannelLogoutSessionRequired: intBool,
+  tokenExchangeResources: stringArray,
   requirePushedAuthorizationRequests: intBool,
   createdAt: true,
 });

@@ -24,7 +24,7 @@
  * - audit events stay for policy.auditRetentionMs (the `audit_retention_days` setting), oldest
  *   first out; without a retention they stay for ever.
  */
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database, Dialect } from '../schema.js';
 
 /**
@@ -59,18 +59,21 @@ export interface CleanupPolicy {
   auditRetentionMs?: number;
 }
 
+/** The tables a cleanup run deletes from, in the order its counts are listed. */
+export const CLEANUP_TABLES = [
+  'authorization_codes',
+  'access_tokens',
+  'refresh_tokens',
+  'grants',
+  'sessions',
+  'interactions',
+  'pushed_authorization_requests',
+  'logout_deliveries',
+  'audit_events',
+] as const;
+
 /** Rows deleted per table by one cleanup run. */
-export interface CleanupCounts {
-  authorization_codes: number;
-  access_tokens: number;
-  refresh_tokens: number;
-  grants: number;
-  sessions: number;
-  interactions: number;
-  pushed_authorization_requests: number;
-  logout_deliveries: number;
-  audit_events: number;
-}
+export type CleanupCounts = Record<(typeof CLEANUP_TABLES)[number], number>;
 
 export type CleanupResult =
   | { status: 'done'; deleted: CleanupCounts }
@@ -94,17 +97,7 @@ export interface CleanupRepository {
 const POSTGRES_CLEANUP_LOCK_CLASS = 0x6768_636c;
 
 export function emptyCounts(): CleanupCounts {
-  return {
-    authorization_codes: 0,
-    access_tokens: 0,
-    refresh_tokens: 0,
-    grants: 0,
-    sessions: 0,
-    interactions: 0,
-    pushed_authorization_requests: 0,
-    logout_deliveries: 0,
-    audit_events: 0,
-  };
+  return Object.fromEntries(CLEANUP_TABLES.map((table) => [table, 0])) as CleanupCounts;
 }
 
 export async function runCleanup(
@@ -145,27 +138,42 @@ export interface GrantSweep {
 
 type Db = Kysely<Database>;
 
+/** `db` untyped, for statements whose table and columns are chosen at run time (ExpiredRows). */
+const untyped = (db: Db) => db as unknown as Kysely<any>;
+
 /**
  * One kind of expired row: a batch is `DELETE FROM table WHERE key IN (candidates LIMIT n)`,
  * with `recheck` repeated on the outer DELETE (a row may have changed since the inner SELECT).
+ * Its deleted rows are counted under `table`.
  */
 interface ExpiredRows {
-  table:
-    | 'sessions'
-    | 'interactions'
-    | 'pushed_authorization_requests'
-    | 'access_tokens'
-    | 'refresh_tokens'
-    | 'authorization_codes'
-    | 'logout_deliveries'
-    | 'audit_events';
+  table: Exclude<keyof CleanupCounts, 'grants'>;
   key: string;
   /** The SELECT of up to `n` primary keys, oldest expiry first. */
   candidates: (db: Db, n: number) => SelectQueryBuilder<Database, never, object>;
   recheck?: 'rotated_at' | 'consumed_at' | 'next_attempt_at';
-  count: keyof CleanupCounts;
   /** `grant_id`: the grants of deleted rows are deleted too once unused; `sid`: sessions'. */
   returning: 'grant_id' | 'sid' | 'id' | 'request_uri_hash';
+}
+
+/**
+ * The rows of `table` whose `expiry` is at or before `cutoff` (and whose `recheck` column, if
+ * given, is null), selected by `key`, oldest first.
+ */
+function expiredBy(
+  table: ExpiredRows['table'],
+  key: string,
+  returning: ExpiredRows['returning'],
+  expiry: string,
+  cutoff: number,
+  recheck?: ExpiredRows['recheck'],
+): ExpiredRows {
+  const candidates = (db: Db, n: number) => {
+    let query = untyped(db).selectFrom(table).select(key);
+    if (recheck !== undefined) query = query.where(recheck, 'is', null);
+    return query.where(expiry, '<=', cutoff).orderBy(expiry).limit(n) as SelectQueryBuilder<Database, never, object>;
+  };
+  return { table, key, returning, candidates, ...(recheck === undefined ? {} : { recheck }) };
 }
 
 async function deleteExpired(
@@ -183,10 +191,10 @@ async function deleteExpired(
   for (const kind of expiredRows(now, policy)) {
     await drain(n, async () => {
       const candidates = lock(kind.candidates(db, n) as unknown as SelectQueryBuilder<any, any, any>);
-      let query = (db as unknown as Kysely<any>).deleteFrom(kind.table).where(kind.key, 'in', candidates);
+      let query = untyped(db).deleteFrom(kind.table).where(kind.key, 'in', candidates);
       if (kind.recheck !== undefined) query = query.where(kind.recheck, 'is', null);
       const rows = (await query.returning(kind.returning).execute()) as Array<Record<string, string | null>>;
-      counts[kind.count] += rows.length;
+      counts[kind.table] += rows.length;
       const values = uniqueNonNull(rows.map((row) => row[kind.returning] ?? null));
       if (kind.returning === 'grant_id') {
         counts.grants += await deleteUnusedGrants(db, values, { now, minAgeMs: 0 });
@@ -208,25 +216,6 @@ async function deleteExpired(
   return counts;
 }
 
-/**
- * The candidates of a kind whose rows all go once `column` is at or before `cutoff`: up to `n`
- * primary keys (`key`) of `table`, oldest first.
- */
-function expiredBy(
-  table: ExpiredRows['table'],
-  key: string,
-  column: string,
-  cutoff: number,
-): ExpiredRows['candidates'] {
-  return (db, n) =>
-    (db as unknown as Kysely<any>)
-      .selectFrom(table)
-      .select(key)
-      .where(column, '<=', cutoff)
-      .orderBy(column)
-      .limit(n) as unknown as SelectQueryBuilder<Database, never, object>;
-}
-
 /** What the cleanup deletes, in this order. */
 function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
   const sessionCutoff = now - policy.grantMinAgeMs;
@@ -237,84 +226,25 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
     // Sessions past their lifetime (sessions.get already ignores them), once grantMinAgeMs has
     // passed too: every grant made in the session is then at least that old, so the grants whose
     // only remaining tie was the session can go with it (none can still be waiting for its code).
-    {
-      table: 'sessions',
-      key: 'id_hash',
-      count: 'sessions',
-      returning: 'sid',
-      candidates: expiredBy('sessions', 'id_hash', 'expires_at', sessionCutoff),
-    },
-    {
-      table: 'interactions',
-      key: 'id',
-      count: 'interactions',
-      returning: 'id',
-      candidates: expiredBy('interactions', 'id', 'expires_at', now),
-    },
+    expiredBy('sessions', 'id_hash', 'sid', 'expires_at', sessionCutoff),
+    expiredBy('interactions', 'id', 'id', 'expires_at', now),
     // RFC 9126 pushed requests past their lifetime, used or not: an expired request_uri is
     // refused anyway (§4), and the row tells nothing more once it is gone.
-    {
-      table: 'pushed_authorization_requests',
-      key: 'request_uri_hash',
-      count: 'pushed_authorization_requests',
-      returning: 'request_uri_hash',
-      candidates: expiredBy('pushed_authorization_requests', 'request_uri_hash', 'expires_at', now),
-    },
+    expiredBy('pushed_authorization_requests', 'request_uri_hash', 'request_uri_hash', 'expires_at', now),
     // Access token records go at the JWT's exp: after it no verifier accepts the token anyway.
-    {
-      table: 'access_tokens',
-      key: 'jti',
-      count: 'access_tokens',
-      returning: 'grant_id',
-      candidates: expiredBy('access_tokens', 'jti', 'expires_at', now),
-    },
+    expiredBy('access_tokens', 'jti', 'grant_id', 'expires_at', now),
     // Whole refresh token families past their absolute expiry, rotated members included.
-    {
-      table: 'refresh_tokens',
-      key: 'token_hash',
-      count: 'refresh_tokens',
-      returning: 'grant_id',
-      candidates: expiredBy('refresh_tokens', 'token_hash', 'family_expires_at', now),
-    },
+    expiredBy('refresh_tokens', 'token_hash', 'grant_id', 'family_expires_at', now),
     // Unrotated refresh tokens past their idle expiry and the grace window (index from 0007).
     // Rotated ones are not touched here: they stay for reuse detection until the family expires.
-    {
-      table: 'refresh_tokens',
-      key: 'token_hash',
-      count: 'refresh_tokens',
-      returning: 'grant_id',
-      recheck: 'rotated_at',
-      candidates: (db, n) =>
-        db
-          .selectFrom('refresh_tokens')
-          .select('token_hash')
-          .where('rotated_at', 'is', null)
-          .where('expires_at', '<=', idleCutoff)
-          .orderBy('expires_at')
-          .limit(n),
-    },
+    expiredBy('refresh_tokens', 'token_hash', 'grant_id', 'expires_at', idleCutoff, 'rotated_at'),
     // Codes never redeemed: nothing was issued from them (index from 0007).
-    {
-      table: 'authorization_codes',
-      key: 'code_hash',
-      count: 'authorization_codes',
-      returning: 'grant_id',
-      recheck: 'consumed_at',
-      candidates: (db, n) =>
-        db
-          .selectFrom('authorization_codes')
-          .select('code_hash')
-          .where('consumed_at', 'is', null)
-          .where('expires_at', '<=', now)
-          .orderBy('expires_at')
-          .limit(n),
-    },
+    expiredBy('authorization_codes', 'code_hash', 'grant_id', 'expires_at', now, 'consumed_at'),
     // Redeemed codes, once every token issued from them is gone (a replay has nothing left to
     // revoke). The retention keeps this scan from revisiting codes whose tokens still live.
     {
       table: 'authorization_codes',
       key: 'code_hash',
-      count: 'authorization_codes',
       returning: 'grant_id',
       candidates: (db, n) =>
         db
@@ -322,49 +252,25 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
           .select('c.code_hash')
           .where('c.expires_at', '<=', consumedCutoff)
           .where('c.consumed_at', 'is not', null)
-          .where(({ not, exists, selectFrom }) =>
-            not(exists(selectFrom('access_tokens as a').select('a.jti').whereRef('a.grant_id', '=', 'c.grant_id'))),
-          )
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom('refresh_tokens as r').select('r.token_hash').whereRef('r.grant_id', '=', 'c.grant_id'),
-              ),
-            ),
-          )
+          .where(noRowOf('access_tokens as a', 'a.jti', 'a.grant_id', 'c.grant_id'))
+          .where(noRowOf('refresh_tokens as r', 'r.token_hash', 'r.grant_id', 'c.grant_id'))
           .orderBy('c.expires_at')
           .limit(n) as unknown as SelectQueryBuilder<Database, never, object>,
     },
     // Back-channel logout deliveries delivered or given up (no next attempt), kept a while as
     // history for `gatehouse logout-deliveries list`.
-    {
-      table: 'logout_deliveries',
-      key: 'id',
-      count: 'logout_deliveries',
-      returning: 'id',
-      recheck: 'next_attempt_at',
-      candidates: (db, n) =>
-        db
-          .selectFrom('logout_deliveries')
-          .select('id')
-          .where('next_attempt_at', 'is', null)
-          .where('created_at', '<=', deliveryCutoff)
-          .orderBy('created_at')
-          .limit(n),
-    },
+    expiredBy('logout_deliveries', 'id', 'id', 'created_at', deliveryCutoff, 'next_attempt_at'),
   ];
   // The audit trail beyond its retention (by the index on `at`, from the audit migration).
-  if (policy.auditRetentionMs !== undefined) {
-    const auditCutoff = now - policy.auditRetentionMs;
-    kinds.push({
-      table: 'audit_events',
-      key: 'id',
-      count: 'audit_events',
-      returning: 'id',
-      candidates: expiredBy('audit_events', 'id', 'at', auditCutoff),
-    });
-  }
+  if (policy.auditRetentionMs !== undefined)
+    kinds.push(expiredBy('audit_events', 'id', 'id', 'at', now - policy.auditRetentionMs));
   return kinds;
+}
+
+/** `NOT EXISTS (SELECT key FROM from WHERE ref = outerRef)`: no row of `from` belongs to the grant `outerRef`. */
+function noRowOf(from: string, key: string, ref: string, outerRef: string) {
+  return ({ not, exists, selectFrom }: ExpressionBuilder<any, any>) =>
+    not(exists(selectFrom(from).select(key).whereRef(ref, '=', outerRef)));
 }
 
 /** Runs `batch` until it deletes fewer than `n` rows, yielding to the event loop in between. */
@@ -397,25 +303,9 @@ async function deleteUnusedGrants(
       .deleteFrom('grants')
       .where('id', 'in', chunk)
       .where('created_at', '<=', options.now - options.minAgeMs)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('authorization_codes')
-              .select('code_hash')
-              .whereRef('authorization_codes.grant_id', '=', 'grants.id'),
-          ),
-        ),
-      )
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('access_tokens').select('jti').whereRef('access_tokens.grant_id', '=', 'grants.id'))),
-      )
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('refresh_tokens').select('token_hash').whereRef('refresh_tokens.grant_id', '=', 'grants.id'),
-          ),
-        ),
-      )
+      .where(noRowOf('authorization_codes', 'code_hash', 'authorization_codes.grant_id', 'grants.id'))
+      .where(noRowOf('access_tokens', 'jti', 'access_tokens.grant_id', 'grants.id'))
+      .where(noRowOf('refresh_tokens', 'token_hash', 'refresh_tokens.grant_id', 'grants.id'))
       .where(({ or, eb, not, exists, selectFrom }) =>
         or([
           eb('grants.sid', 'is', null),

@@ -12,6 +12,7 @@
  * built once per table; an INSERT's SQL is written once per table too (see RowCodec.insert).
  */
 import type { Selectable } from 'kysely';
+import type { Actor } from '../records.js';
 import type { Database, IntBool } from '../schema.js';
 import type { Statement } from '../executor.js';
 
@@ -45,6 +46,23 @@ export const jsonObject: FieldCodec<Record<string, unknown>, string> = {
     return value as Record<string, unknown>;
   },
 };
+
+/** RFC 8693 §4.1 `act` as JSON, absent as NULL (and NULL read back as an absent field). */
+export const optionalActor: FieldCodec<Actor | undefined, string | null> = {
+  encode: (value) => (value === undefined ? null : JSON.stringify(value)),
+  decode: (text, label) => {
+    if (text === null) return undefined;
+    const value: unknown = JSON.parse(text);
+    if (!isActor(value)) throw new Error(`Corrupt ${label} value: expected an actor ({"sub": ..., "act"?: ...})`);
+    return value;
+  },
+};
+
+function isActor(value: unknown): value is Actor {
+  if (typeof value !== 'object' || value === null) return false;
+  const { sub, act } = value as Record<string, unknown>;
+  return typeof sub === 'string' && (act === undefined || isActor(act));
+}
 
 /** A boolean as 0/1. */
 export const intBool: FieldCodec<boolean, IntBool> = {
@@ -162,3 +180,9 @@ export function rowCodec<R, T extends keyof Database>(
     },
   };
 }
+
+/**
+ * The fields an authorization code and a refresh token both carry from their grant's sign-in, in
+ * their column order: the resources (RFC 8707), the authentication time and the lifetime.
+ */
+export const GRANT_TERMS = { resources: stringArray, authTime: true, createdAt: true, expiresAt: true } as const;

@@ -90,3 +90,23 @@ export function upsertRecord<R, T extends keyof Database>(
         .doUpdateSet((eb) => Object.fromEntries(replaced.map((column) => [column, eb.ref(`excluded.${column}`)]))),
     ) as unknown as InsertQueryBuilder<Database, T, InsertResult>;
 }
+
+/**
+ * `update <table> set revoked_at = at where <column> = value and revoked_at is null`: the first
+ * revocation time stays, and the count of rows revoked tells a change from a no-op.
+ */
+export async function revokeRows<T extends 'grants' | 'access_tokens'>(
+  db: Kysely<Database>,
+  table: T,
+  column: Column<T>,
+  value: string,
+  at: number,
+): Promise<bigint> {
+  const result = await (db as unknown as AnyTables)
+    .updateTable(table as string)
+    .set({ revoked_at: at })
+    .where(column as string, '=', value)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows;
+}

@@ -13,8 +13,8 @@ import type {
   StoredAuthorizationRequest,
 } from '../records.js';
 import type { Executor } from '../executor.js';
-import { intBool, jsonObject, rowCodec, stringArray, type FieldCodec } from './row-codec.js';
-import { findRecord, firstRecord } from './row-queries.js';
+import { GRANT_TERMS, intBool, jsonObject, rowCodec, stringArray, type FieldCodec } from './row-codec.js';
+import { findRecord, firstRecord, revokeRows } from './row-queries.js';
 
 export interface SessionRepository {
   create(session: Session): Promise<void>;
@@ -150,18 +150,8 @@ export function grantRepository(ex: Executor): GrantRepository {
     // `revoked_at IS NULL` keeps the first revocation time, which makes this idempotent.
     revoke: async (id, at) => {
       await ex.transaction(async (tx) => {
-        await tx.db
-          .updateTable('grants')
-          .set({ revoked_at: at })
-          .where('id', '=', id)
-          .where('revoked_at', 'is', null)
-          .execute();
-        await tx.db
-          .updateTable('access_tokens')
-          .set({ revoked_at: at })
-          .where('grant_id', '=', id)
-          .where('revoked_at', 'is', null)
-          .execute();
+        await revokeRows(tx.db, 'grants', 'id', id, at);
+        await revokeRows(tx.db, 'access_tokens', 'grant_id', id, at);
       });
     },
   };
@@ -277,10 +267,7 @@ const CODE = rowCodec<AuthorizationCode, 'authorization_codes'>('authorization_c
   codeChallenge: true,
   codeChallengeMethod: true,
   nonce: true,
-  resources: stringArray,
-  authTime: true,
-  createdAt: true,
-  expiresAt: true,
+  ...GRANT_TERMS,
   consumedAt: true,
 });
 

@@ -6,8 +6,8 @@ import type { Selectable } from 'kysely';
 import type { AccessTokenRecord, RefreshTokenRecord, RotateRefreshTokenResult } from '../records.js';
 import type { RefreshTokensTable } from '../schema.js';
 import type { Executor } from '../executor.js';
-import { rowCodec, stringArray } from './row-codec.js';
-import { firstRecord, listRecords } from './row-queries.js';
+import { GRANT_TERMS, optionalActor, rowCodec, stringArray, type RowCodec } from './row-codec.js';
+import { firstRecord, listRecords, revokeRows, type SelectAll } from './row-queries.js';
 
 export interface AccessTokenRepository {
   create(token: AccessTokenRecord): Promise<void>;
@@ -34,36 +34,40 @@ export interface RefreshTokenRepository {
   ): Promise<RotateRefreshTokenResult>;
 }
 
+/**
+ * What both kinds of token offer: `create`, `get` by the key (`byKey`: SQL written once) and
+ * `listByGrant`, oldest first (then by key).
+ */
+function tokenRecords<R, T extends 'access_tokens' | 'refresh_tokens'>(
+  ex: Executor,
+  codec: RowCodec<R, T>,
+  byKey: string,
+  key: 'jti' | 'token_hash',
+) {
+  return {
+    create: async (token: R) => ex.run(codec.insert(token)),
+    get: (value: string) => firstRecord(ex, codec, byKey, [value]),
+    listByGrant: (grantId: string) =>
+      listRecords(ex, codec, (query) => {
+        const rows = query as unknown as SelectAll<'access_tokens'>;
+        return rows
+          .where('grant_id', '=', grantId)
+          .orderBy('created_at')
+          .orderBy(key as 'jti') as unknown as typeof query;
+      }),
+  };
+}
+
 export function accessTokenRepository(ex: Executor): AccessTokenRepository {
   return {
-    create: async (token) => ex.run(ACCESS_TOKEN.insert(token)),
-    get: (jti) => firstRecord(ex, ACCESS_TOKEN, ACCESS_TOKEN_BY_JTI, [jti]),
-    listByGrant: (grantId) =>
-      listRecords(ex, ACCESS_TOKEN, (query) =>
-        query.where('grant_id', '=', grantId).orderBy('created_at').orderBy('jti'),
-      ),
-
-    // `revoked_at IS NULL` keeps the first revocation time and tells a change from a no-op.
-    revoke: async (jti, at) => {
-      const result = await ex.db
-        .updateTable('access_tokens')
-        .set({ revoked_at: at })
-        .where('jti', '=', jti)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    },
+    ...tokenRecords(ex, ACCESS_TOKEN, ACCESS_TOKEN_BY_JTI, 'jti'),
+    revoke: async (jti, at) => (await revokeRows(ex.db, 'access_tokens', 'jti', jti, at)) > 0n,
   };
 }
 
 export function refreshTokenRepository(ex: Executor): RefreshTokenRepository {
   return {
-    create: async (token) => ex.run(REFRESH_TOKEN.insert(token)),
-    get: (tokenHash) => firstRecord(ex, REFRESH_TOKEN, REFRESH_TOKEN_BY_HASH, [tokenHash]),
-    listByGrant: (grantId) =>
-      listRecords(ex, REFRESH_TOKEN, (query) =>
-        query.where('grant_id', '=', grantId).orderBy('created_at').orderBy('token_hash'),
-      ),
+    ...tokenRecords(ex, REFRESH_TOKEN, REFRESH_TOKEN_BY_HASH, 'token_hash'),
     rotate: (tokenHash, successor, successorEncrypted, now) =>
       rotate(ex, tokenHash, successor, successorEncrypted, now),
   };
@@ -115,6 +119,7 @@ const ACCESS_TOKEN = rowCodec<AccessTokenRecord, 'access_tokens'>('access_tokens
   createdAt: true,
   expiresAt: true,
   revokedAt: true,
+  act: optionalActor,
 });
 const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_tokens', {
   tokenHash: true,
@@ -123,10 +128,7 @@ const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_to
   clientId: true,
   userId: true,
   scope: stringArray,
-  resources: stringArray,
-  authTime: true,
-  createdAt: true,
-  expiresAt: true,
+  ...GRANT_TERMS,
   familyExpiresAt: true,
   rotatedAt: true,
   successorHash: true,

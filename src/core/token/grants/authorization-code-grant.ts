@@ -62,10 +62,8 @@ async function redeemCode(
   client: Client,
   context: AuthorizationCodeGrantDeps,
 ): Promise<PreparedTokens> {
-  const code = params.get('code');
-  if (code === undefined) throw new InvalidRequest('code is required');
+  const codeHash = sha256Base64Url(params.require('code'));
   const now = context.now();
-  const codeHash = sha256Base64Url(code);
 
   // RFC 6749 §4.1.3: the client (authenticated by the token endpoint before this handler) and
   // every parameter bound to the code are checked on the stored code first; only a request that

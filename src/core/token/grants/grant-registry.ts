@@ -9,12 +9,19 @@ import type { GrantHandler } from '../grant-handler.js';
 import { authorizationCodeGrant, type AuthorizationCodeGrantDeps } from './authorization-code-grant.js';
 import { clientCredentialsGrant, type ClientCredentialsGrantDeps } from './client-credentials-grant.js';
 import { refreshTokenGrant, type RefreshTokenGrantDeps } from './refresh-token-grant.js';
+import { tokenExchangeGrant, type TokenExchangeGrantDeps } from './token-exchange-grant.js';
 
 /** What the grants together use: the token endpoint passes it to whichever grant it calls. */
-export type GrantDeps = AuthorizationCodeGrantDeps & RefreshTokenGrantDeps & ClientCredentialsGrantDeps;
+export type GrantDeps = AuthorizationCodeGrantDeps &
+  RefreshTokenGrantDeps &
+  ClientCredentialsGrantDeps &
+  TokenExchangeGrantDeps;
 
 export const GRANT_HANDLERS: ReadonlyMap<string, GrantHandler<GrantDeps>> = new Map<string, GrantHandler<GrantDeps>>(
-  [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant].map((handler) => [handler.grantType, handler]),
+  [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, tokenExchangeGrant].map((handler) => [
+    handler.grantType,
+    handler,
+  ]),
 );
 
 /** The keys of GRANT_HANDLERS, in their order. */

@@ -5,7 +5,7 @@
 import type { Client, RefreshTokenRecord, Store } from '../../../store/store.js';
 import { atomically } from '../../atomic.js';
 import type { ProviderContext, Transactions } from '../../context.js';
-import { InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../../errors.js';
+import { InvalidGrant, InvalidScope, InvalidTarget } from '../../errors.js';
 import type { Params } from '../../params.js';
 import { audienceFor, requestedResources } from '../../resources/resource-indicators.js';
 import { randomToken, sha256Base64Url } from '../../secrets.js';
@@ -64,10 +64,8 @@ async function refresh(
   successor: Successor,
   context: RefreshTokenGrantDeps,
 ): Promise<PreparedTokens> {
-  const presented = params.get('refresh_token');
-  if (presented === undefined) throw new InvalidRequest('refresh_token is required');
+  const hash = sha256Base64Url(params.require('refresh_token'));
   const now = context.now();
-  const hash = sha256Base64Url(presented);
   const stored = await context.store.refreshTokens.get(hash);
   // RFC 6749 §6: the token must have been issued to the authenticated client.
   // One message for both: another client must not learn that a token it holds is real.
