@@ -20,6 +20,7 @@ import type { LogDestination } from './http/logging.js';
 import { openStore, type StoreLogger } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { tracedStore } from './store/traced-store.js';
+import { ClientJwksCache } from './core/clients/client-jwks.js';
 import { SubjectIdentifiers } from './core/users/subject-identifiers.js';
 
 export interface RunningGatehouse {
@@ -117,7 +118,7 @@ export async function createContext(
   const cacheOptions = { ttlMs: settings.clientCacheTtlSeconds * 1000 };
   const clients = new ClientCache(store, cacheOptions);
   const resources = new ResourceCache(store, cacheOptions);
-  return {
+  const context: Omit<ProviderContext, 'clientKeys'> & Partial<Pick<ProviderContext, 'clientKeys'>> = {
     settings,
     store,
     keys,
@@ -127,6 +128,9 @@ export async function createContext(
     subjects: SubjectIdentifiers.fromSecret(settings.secret),
     now: () => Date.now(),
   };
+  // Reads the context's clock and settings at each use (tests replace `now`).
+  context.clientKeys = new ClientJwksCache(context);
+  return context as ProviderContext;
 }
 
 /**

@@ -5,14 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { validateClientMetadata } from '../core/registration/client-metadata.js';
-import { hashClientSecret, hashPassword, verifyClientSecret, verifyPassword } from '../core/secrets.js';
+import { hashClientSecret, hashPassword, safeEqual, verifyClientSecret, verifyPassword } from '../core/secrets.js';
 import { validateUserClaims, withUpdatedAt } from '../core/users/user-claims.js';
 import type { EventBus } from '../core/events.js';
 import type { Client, Store, User } from '../store/store.js';
 import { ConfigError } from './load-config.js';
 import type { GatehouseSettings } from './settings.js';
 import { ClientMetadataError, UserClaimError } from '../core/errors.js';
-import { registerClient } from '../core/registration/client-registration.js';
+import { registerClient, withSealedSecret } from '../core/registration/client-registration.js';
+import { openClientSecret } from '../core/clients/client-secret-seal.js';
 
 export interface AppliedFixtures {
   clients: number;
@@ -33,6 +34,16 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Whether `sealed` is `secret` sealed under `instanceSecret`. */
+async function sealedSecretIs(sealed: string | null, secret: string, instanceSecret: string | undefined) {
+  if (sealed === null || instanceSecret === undefined) return false;
+  try {
+    return safeEqual(Buffer.from(await openClientSecret(sealed, instanceSecret)).toString('utf8'), secret);
+  } catch {
+    return false;
+  }
+}
+
 /** Whether an upsert changes a client (its creation time aside). */
 function clientChanged(existing: Client, next: Client): boolean {
   return canonical({ ...existing, createdAt: 0 }) !== canonical({ ...next, createdAt: 0 });
@@ -49,7 +60,7 @@ function userChanged(existing: User, next: User): boolean {
 export async function applyFixtures(
   store: Store,
   settings: Pick<GatehouseSettings, 'clients' | 'users'> &
-    Partial<Pick<GatehouseSettings, 'resources' | 'outboundAllowPrivateAddresses'>>,
+    Partial<Pick<GatehouseSettings, 'resources' | 'outboundAllowPrivateAddresses' | 'secret'>>,
   now: number,
   events?: EventBus,
 ): Promise<AppliedFixtures> {
@@ -73,7 +84,8 @@ export async function applyFixtures(
       }
       throw error;
     }
-    if (client.tokenEndpointAuthMethod !== 'none') {
+    // A private_key_jwt client authenticates with its key (RFC 7523 §2.2), every other confidential one with its secret.
+    if (client.tokenEndpointAuthMethod !== 'none' && client.tokenEndpointAuthMethod !== 'private_key_jwt') {
       if (fixture.client_secret === undefined) {
         throw new ConfigError(
           `Invalid client fixture ${path}.client_secret: confidential client ${fixture.client_id} has no client_secret, so it could never authenticate; set one, or make it public with token_endpoint_auth_method: none`,
@@ -89,6 +101,14 @@ export async function applyFixtures(
       client.clientSecretHash = keep
         ? (existing?.clientSecretHash as string)
         : await hashClientSecret(fixture.client_secret, false);
+      // client_secret_jwt: the sealed secret too, kept when it still opens to this secret (sealing
+      // is randomised, so a new one would read as a change at every start).
+      if (client.tokenEndpointAuthMethod === 'client_secret_jwt') {
+        client.clientSecretSealed =
+          keep && (await sealedSecretIs(existing?.clientSecretSealed ?? null, fixture.client_secret, settings.secret))
+            ? (existing?.clientSecretSealed as string)
+            : await withSealedSecret(fixture.client_secret, settings.secret);
+      }
     }
     if (existing) client.createdAt = existing.createdAt;
     await store.clients.upsert(client);

@@ -75,6 +75,11 @@ export interface GatehouseSettings {
    */
   refreshTokenGraceSeconds: number;
   /**
+   * RFC 7523 §3: a client assertion whose `exp` lies further ahead than this is refused, and its
+   * `jti` is remembered until its `exp` (so this also bounds the replay store).
+   */
+  clientAssertionMaxLifetimeSeconds: number;
+  /**
    * `gatehouse keys rotate`: how long a new signing key is only published in the JWKS before it
    * starts signing, so that relying parties and resource servers have it cached first. At least
    * the JWKS Cache-Control max-age (300 s) plus the key reload interval (30 s).

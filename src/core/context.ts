@@ -14,6 +14,7 @@ import type { EventBus } from './events.js';
 import type { KeyRing } from './keys/key-ring.js';
 import type { SubjectIdentifiers } from './users/subject-identifiers.js';
 import type { StoreCache } from './cache/store-cache.js';
+import type { ClientJwksCache } from './clients/client-jwks.js';
 
 export interface ProviderContext {
   settings: GatehouseSettings;
@@ -21,6 +22,8 @@ export interface ProviderContext {
   keys: KeyRing;
   /** Clients, cached per instance and invalidated across instances (src/core/clients/client-cache.ts). */
   clients: StoreCache<Client>;
+  /** The key sets at private_key_jwt clients' jwks_uri, cached per instance (src/core/clients/client-jwks.ts). */
+  clientKeys: ClientJwksCache;
   /** Protected resources (RFC 8707), cached like clients (src/core/resources/resource-cache.ts). */
   resources: StoreCache<ProtectedResource>;
   events: EventBus;

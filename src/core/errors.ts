@@ -66,8 +66,8 @@ export const CLIENT_AUTHENTICATION_FAILED = 'client authentication failed';
  * libraries show (openid-client and oauth4webapi report a 401 with a challenge as a challenge
  * error and leave the body unread).
  *
- * `reason` says which check failed; it goes to the log only (src/http/error-responses.ts), never to
- * the client, which always reads CLIENT_AUTHENTICATION_FAILED.
+ * `reason` says which check failed; it goes to the log (src/http/error-responses.ts), and to the
+ * client only when disclosed (see the constructor): otherwise it reads CLIENT_AUTHENTICATION_FAILED.
  */
 export class InvalidClient extends OAuthError {
   readonly error = 'invalid_client';
@@ -75,8 +75,13 @@ export class InvalidClient extends OAuthError {
   readonly basicChallenge: boolean;
   readonly reason: string;
 
-  constructor(reason: string, options: { usedBasic: boolean }) {
-    super(CLIENT_AUTHENTICATION_FAILED);
+  /**
+   * `disclose`: the reason is the `error_description` too, for failures that tell nothing about
+   * which clients exist: those of a client assertion whose signature was verified (the caller
+   * holds the client's key; RFC 7521 §4.2.1 allows the detail) or whose form alone is wrong.
+   */
+  constructor(reason: string, options: { usedBasic: boolean; disclose?: boolean }) {
+    super(options.disclose ? reason : CLIENT_AUTHENTICATION_FAILED);
     this.reason = asciiDescription(reason);
     this.basicChallenge = options.usedBasic;
     this.status = options.usedBasic ? 401 : 400;

@@ -9,6 +9,7 @@ import { InvalidRequest } from '../core/errors.js';
 import { Params } from '../core/params.js';
 import { BROWSER_COOKIE, DEVICE_COOKIE, SESSION_COOKIE, parseCookies, readCookie } from './cookies.js';
 import type { BrowserState } from '../core/browser/browser-session.js';
+import type { ClientAuthenticationRequest } from '../core/clients/client-authentication.js';
 
 export interface InputOptions {
   /** Parameters that may hold control characters (a password: never shown, never logged). */
@@ -45,5 +46,19 @@ export function browserState(request: FastifyRequest, secure: boolean): BrowserS
     sessionId: readCookie(cookies, SESSION_COOKIE, secure),
     browserId: readCookie(cookies, BROWSER_COOKIE, secure),
     deviceCookie: readCookie(cookies, DEVICE_COOKIE, secure),
+  };
+}
+
+/**
+ * The input of a back-channel endpoint that authenticates the client (token, revocation,
+ * introspection): the form body, the Authorization header, the address, and the endpoint's path
+ * (an `aud` a client assertion may name, src/core/clients/client-assertion.ts).
+ */
+export function clientAuthenticationInput(request: FastifyRequest, endpointPath: string): ClientAuthenticationRequest {
+  return {
+    params: formParams(request),
+    authorization: request.headers.authorization,
+    clientIp: request.ip,
+    endpointPath,
   };
 }

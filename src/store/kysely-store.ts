@@ -27,6 +27,7 @@ import { accessTokenRepository, refreshTokenRepository } from './repositories/to
 import { pushedRequestRepository } from './repositories/pushed-request-repository.js';
 import { signingKeyRepository } from './repositories/key-repository.js';
 import { logoutDeliveryRepository, logoutRepository } from './repositories/logout-repository.js';
+import { replayRepository } from './repositories/replay-repository.js';
 import { auditRepository, rateLimitRepository } from './repositories/limit-repository.js';
 
 export { preparedStatementName, type SqliteConnection } from './executor.js';
@@ -86,6 +87,7 @@ export class KyselyStore implements Store {
     this.logoutDeliveries = logoutDeliveryRepository(ex);
     this.rateLimits = rateLimitRepository(ex);
     this.audit = auditRepository(ex);
+    this.usedJtis = replayRepository(ex);
   }
 
   readonly clients: Store['clients'];
@@ -104,6 +106,7 @@ export class KyselyStore implements Store {
   readonly logoutDeliveries: Store['logoutDeliveries'];
   readonly rateLimits: Store['rateLimits'];
   readonly audit: Store['audit'];
+  readonly usedJtis: Store['usedJtis'];
 
   async migrate(): Promise<void> {
     await migrate(this.db, this.dialect);

@@ -272,6 +272,26 @@ const rateLimitsAndAudit = migration('0006_rate_limits_and_audit', async (schema
 });
 
 /**
+ * Client keys for RFC 7523 §2.2 client authentication (private_key_jwt: `jwks`, `jwks_uri`;
+ * client_secret_jwt: the secret sealed under a key derived from GATEHOUSE_SECRET, since the HMAC
+ * needs the secret itself; `token_endpoint_auth_signing_alg`), and the replay store of
+ * single-use JWT ids (RFC 7523 §3 item 7, and later DPoP proofs and request objects): a row per
+ * (purpose, hash of the id), kept until the JWT's `exp`.
+ */
+const clientKeysAndReplay = migration('0010_client_keys_and_replay', async (schema) => {
+  await schema.addColumns(
+    'clients',
+    'jwks text, jwks_uri text, token_endpoint_auth_signing_alg text, client_secret_sealed text',
+  );
+  await schema.createTable(
+    'used_jtis',
+    `
+    purpose text not null, jti_hash text not null, expires_at time not null, primary key (purpose, jti_hash)`,
+  );
+  await schema.createIndexes({ used_jtis: ['expires_at'] });
+});
+
+/**
  * RFC 9126 pushed authorization requests: the requests clients push (kept until their request_uri
  * expires, by the hash of the request_uri), and the client metadata
  * `require_pushed_authorization_requests` (RFC 9126 §6). Existing clients may keep using the
@@ -301,6 +321,7 @@ export const migrations: readonly Migration[] = [
   rateLimitsAndAudit,
   cleanupIndexes,
   idTokenClaims,
+  clientKeysAndReplay,
   tokenExchange,
   pushedRequests,
 ];

@@ -8,7 +8,17 @@
  * Conventions: every time is an integer count of milliseconds since the Unix epoch; secrets are
  * never stored in clear (the caller passes a hash, and lookups are by hash).
  */
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type TokenEndpointAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'client_secret_jwt'
+  | 'private_key_jwt'
+  | 'none';
+
+/** RFC 7517 §5: a JWK Set; the keys are public JWKs (RFC 7517 §4), checked at registration. */
+export interface JwkSet {
+  keys: Array<Record<string, unknown>>;
+}
 
 export interface Client {
   clientId: string;
@@ -48,6 +58,21 @@ export interface Client {
   backchannelLogoutUri: string | null;
   /** Back-Channel Logout 1.0 §2.2: whether the client needs `sid` in logout tokens. */
   backchannelLogoutSessionRequired: boolean;
+  /** RFC 7591 §2 `jwks`: the client's public keys (private_key_jwt, RFC 7523 §2.2); null for none. */
+  jwks: JwkSet | null;
+  /** RFC 7591 §2 `jwks_uri`: where the client publishes its public keys (https); null for none. */
+  jwksUri: string | null;
+  /**
+   * OpenID Connect Dynamic Client Registration §2 `token_endpoint_auth_signing_alg`: the only JWS
+   * algorithm accepted for this client's assertions; null: any the server supports for its method.
+   */
+  tokenEndpointAuthSigningAlg: string | null;
+  /**
+   * client_secret_jwt (OIDC Core §9): the client secret sealed under a key derived from
+   * GATEHOUSE_SECRET (src/core/clients/client-secret-seal.ts), since verifying the HMAC needs the
+   * secret itself; null for every other method.
+   */
+  clientSecretSealed: string | null;
   /**
    * RFC 8693 policy (a Gatehouse metadata extension, `token_exchange_resources`): the registered
    * resources this client may get tokens for by exchanging a user's access token. Empty: none.

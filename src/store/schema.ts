@@ -48,6 +48,14 @@ export interface ClientsTable {
   /** RFC 9126 §6; added by migration 0011 with default 0. */
   require_pushed_authorization_requests: IntBool;
   created_at: number;
+  /** JSON JWK Set (public keys) for private_key_jwt; added by migration 0010. */
+  jwks: JsonText | null;
+  /** Added by migration 0010. */
+  jwks_uri: string | null;
+  /** Added by migration 0010. */
+  token_endpoint_auth_signing_alg: string | null;
+  /** The client_secret_jwt secret sealed with a server key (compact JWE); added by migration 0010. */
+  client_secret_sealed: string | null;
 }
 
 export interface UsersTable {
@@ -211,6 +219,16 @@ export interface RateLimitsTable {
   expires_at: number;
 }
 
+/** Single-use JWT ids (src/store/repositories/replay-repository.ts); created by migration 0010. */
+export interface UsedJtisTable {
+  /** What the id was used for, e.g. `client_assertion`. */
+  purpose: string;
+  /** SHA-256 of purpose and id: the id itself is never stored. */
+  jti_hash: string;
+  /** The JWT's `exp`: the row may go from then on. */
+  expires_at: number;
+}
+
 /** The audit trail (src/core/audit/audit-trail.ts); created by migration 0006. */
 export interface AuditEventsTable {
   /** Generated: increases with every insert (SQLite rowid, PostgreSQL bigserial). */
@@ -258,6 +276,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   logout_deliveries: LogoutDeliveriesTable;
   rate_limits: RateLimitsTable;
+  used_jtis: UsedJtisTable;
   audit_events: AuditEventsTable;
   pushed_authorization_requests: PushedAuthorizationRequestsTable;
   gatehouse_migrations: MigrationsTable;

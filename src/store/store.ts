@@ -30,6 +30,7 @@ import type { AccessTokenRepository, RefreshTokenRepository } from './repositori
 import type { SigningKeyRepository } from './repositories/key-repository.js';
 import type { LogoutDeliveryRepository, LogoutRepository } from './repositories/logout-repository.js';
 import type { AuditRepository, RateLimitRepository } from './repositories/limit-repository.js';
+import type { ReplayRepository } from './repositories/replay-repository.js';
 import type { PushedRequestRepository } from './repositories/pushed-request-repository.js';
 import type { CleanupCounts, CleanupPolicy, CleanupRepository, CleanupResult } from './repositories/expired-rows.js';
 
@@ -50,6 +51,7 @@ export type {
   PushedRequestRepository,
   RateLimitRepository,
   RefreshTokenRepository,
+  ReplayRepository,
   ResourceRepository,
   SessionRepository,
   SigningKeyRepository,
@@ -104,6 +106,8 @@ export interface Store {
   rateLimits: RateLimitRepository;
   /** The audit trail (src/core/audit/audit-trail.ts writes it in batches). */
   audit: AuditRepository;
+  /** Single-use JWT ids (client assertions, DPoP proofs, request objects), shared by every instance. */
+  usedJtis: ReplayRepository;
 
   /** Announcements of changes to cached data (see StoreChange). */
   changes: {

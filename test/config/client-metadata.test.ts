@@ -106,7 +106,7 @@ describe('registerClient: client authentication and secrets', () => {
 
   test('refuses an unsupported token_endpoint_auth_method', () => {
     assertRefused(
-      { ...WEB, token_endpoint_auth_method: 'private_key_jwt' },
+      { ...WEB, token_endpoint_auth_method: 'tls_client_auth' },
       'token_endpoint_auth_method',
       /not supported/,
     );

@@ -393,6 +393,7 @@ describe('settings schema (src/config/settings-schema.ts)', () => {
         outboundMaxResponseBytes: 64 * 1024,
         clientCacheTtlSeconds: 5,
         cleanupIntervalSeconds: 60,
+        clientAssertionMaxLifetimeSeconds: 300,
         cleanupBatchSize: 500,
         auditRetentionDays: 90,
         tls: null,

@@ -30,14 +30,20 @@ export interface InteropClient {
 export function discoverAs(
   gatehouse: Pick<RunningGatehouse, 'url'>,
   fixture: ClientFixture,
+  /** The authentication method, when the fixture's cannot be derived from it (private_key_jwt needs the private key). */
+  clientAuth?: client.ClientAuth,
 ): Promise<client.Configuration> {
   const secret = fixture.client_secret ?? '';
+  const method = fixture.token_endpoint_auth_method;
   const auth =
-    fixture.token_endpoint_auth_method === 'none'
+    clientAuth ??
+    (method === 'none'
       ? client.None()
-      : fixture.token_endpoint_auth_method === 'client_secret_post'
+      : method === 'client_secret_post'
         ? client.ClientSecretPost(secret)
-        : client.ClientSecretBasic(secret);
+        : method === 'client_secret_jwt'
+          ? client.ClientSecretJwt(secret)
+          : client.ClientSecretBasic(secret));
   return client.discovery(new URL(gatehouse.url), fixture.client_id, undefined, auth, {
     execute: [client.allowInsecureRequests],
   });
@@ -66,8 +72,12 @@ export async function authorizationRequest(
 }
 
 /** Discovers `gatehouse` and configures openid-client with the fixture's authentication method. */
-export async function interopClient(gatehouse: RunningGatehouse, fixture: ClientFixture): Promise<InteropClient> {
-  const config = await discoverAs(gatehouse, fixture);
+export async function interopClient(
+  gatehouse: RunningGatehouse,
+  fixture: ClientFixture,
+  clientAuth?: client.ClientAuth,
+): Promise<InteropClient> {
+  const config = await discoverAs(gatehouse, fixture, clientAuth);
   const responses = new Map<string, Response>();
   config[client.customFetch] = async (url, options) => {
     const response = await fetch(url, options as RequestInit);

@@ -78,6 +78,7 @@ describe('gatehouse cleanup', () => {
         pushed_authorization_requests: 0,
         logout_deliveries: 0,
         audit_events: 0,
+        used_jtis: 0,
       });
 
       const reopened = await openStore(database);

@@ -2173,6 +2173,7 @@ function defineContract(name: string, target: ContractTarget): void {
             grants: 4,
             logout_deliveries: 2,
             audit_events: 0,
+            used_jtis: 0,
           });
 
           assert.deepEqual(await keys(db, 'sessions'), new Set([justExpiredSession.idHash, liveSession.idHash]));
@@ -2459,6 +2460,78 @@ function defineContract(name: string, target: ContractTarget): void {
             counted: false,
             blockedUntil: NOW + 1000,
           });
+        });
+      });
+    });
+
+    describe('used JWT ids (replay store)', () => {
+      it('RFC 7523 §3 item 7: markUsed is true the first time and false for a replay until expiresAt', async () => {
+        const jti = uid('jti');
+        assert.equal(await store.usedJtis.markUsed('client_assertion', jti, NOW + MINUTE, NOW), true);
+        assert.equal(await store.usedJtis.markUsed('client_assertion', jti, NOW + MINUTE, NOW), false);
+        assert.equal(await store.usedJtis.markUsed('client_assertion', jti, NOW + 2 * MINUTE, NOW + MINUTE - 1), false);
+      });
+
+      it('keeps purposes apart: one id may be used once per purpose', async () => {
+        const jti = uid('jti');
+        assert.equal(await store.usedJtis.markUsed('client_assertion', jti, NOW + MINUTE, NOW), true);
+        assert.equal(await store.usedJtis.markUsed('dpop_proof', jti, NOW + MINUTE, NOW), true);
+        assert.equal(await store.usedJtis.markUsed('dpop_proof', jti, NOW + MINUTE, NOW), false);
+      });
+
+      it('an id whose row expired can be used again (the row is taken over), once', async () => {
+        const jti = uid('jti');
+        assert.equal(await store.usedJtis.markUsed('client_assertion', jti, NOW + MINUTE, NOW), true);
+        assert.equal(await store.usedJtis.markUsed('client_assertion', jti, NOW + 3 * MINUTE, NOW + MINUTE), true);
+        assert.equal(await store.usedJtis.markUsed('client_assertion', jti, NOW + 3 * MINUTE, NOW + MINUTE), false);
+      });
+
+      it('stores a hash, never the id itself', async () => {
+        const jti = uid('visible-jti');
+        await store.usedJtis.markUsed('client_assertion', jti, NOW + MINUTE, NOW);
+        assert.ok(store instanceof KyselyStore);
+        const rows = await store.db.selectFrom('used_jtis').selectAll().execute();
+        assert.ok(rows.length > 0);
+        assert.ok(rows.every((row) => !row.jti_hash.includes(jti)));
+      });
+
+      it('of 20 concurrent markUsed calls with one id exactly one is true', async () => {
+        const jti = uid('jti');
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.usedJtis.markUsed('client_assertion', jti, NOW + MINUTE, NOW)),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
+      });
+
+      it('of 20 concurrent markUsed calls on two stores (two pools) exactly one is true', {
+        skip: needsShared,
+      }, async () => {
+        await withTwoStores(target, async (a, b) => {
+          const jti = uid('jti');
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, index) =>
+              (index % 2 === 0 ? a : b).usedJtis.markUsed('client_assertion', jti, NOW + MINUTE, NOW),
+            ),
+          );
+          assert.equal(results.filter(Boolean).length, 1);
+        });
+      });
+
+      it('cleanup removes the ids past their expiry and keeps the others', async () => {
+        await withFreshStore(target, async (s) => {
+          await s.migrate();
+          await s.usedJtis.markUsed('client_assertion', 'old', NOW - 1, NOW - MINUTE);
+          await s.usedJtis.markUsed('client_assertion', 'live', NOW + MINUTE, NOW - MINUTE);
+          const result = await s.cleanup.run(NOW, {
+            consumedCodeRetentionMs: DAY,
+            refreshTokenGraceMs: 0,
+            logoutDeliveryRetentionMs: DAY,
+            grantMinAgeMs: MINUTE,
+            batchSize: 1,
+          });
+          assert.equal(result.status === 'done' ? result.deleted.used_jtis : undefined, 1);
+          assert.equal(await s.usedJtis.markUsed('client_assertion', 'live', NOW + MINUTE, NOW), false, 'kept');
+          assert.equal(await s.usedJtis.markUsed('client_assertion', 'old', NOW + MINUTE, NOW), true, 'deleted');
         });
       });
     });

@@ -16,7 +16,12 @@ import { Params } from '../../src/core/params.js';
 describe('grant registry', () => {
   it('the supported grant types are the keys of the handler map, in order', () => {
     assert.deepEqual(SUPPORTED_GRANT_TYPES, [...GRANT_HANDLERS.keys()]);
-    assert.deepEqual(SUPPORTED_GRANT_TYPES, ['authorization_code', 'refresh_token', 'client_credentials']);
+    assert.deepEqual(SUPPORTED_GRANT_TYPES, [
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+    ]);
     for (const [grantType, handler] of GRANT_HANDLERS) assert.equal(handler.grantType, grantType);
   });
 
@@ -29,6 +34,17 @@ describe('grant registry', () => {
     ]);
     assert.deepEqual(GRANT_HANDLERS.get('refresh_token')?.allowedParams, ['refresh_token', 'scope', 'resource']);
     assert.deepEqual(GRANT_HANDLERS.get('client_credentials')?.allowedParams, ['scope', 'resource']);
+    // RFC 8693 §2.1.
+    assert.deepEqual(GRANT_HANDLERS.get('urn:ietf:params:oauth:grant-type:token-exchange')?.allowedParams, [
+      'subject_token',
+      'subject_token_type',
+      'actor_token',
+      'actor_token_type',
+      'requested_token_type',
+      'resource',
+      'audience',
+      'scope',
+    ]);
     for (const handler of GRANT_HANDLERS.values()) {
       for (const name of handler.repeatableParams ?? [])
         assert.ok(handler.allowedParams.includes(name), `${handler.grantType}: ${name}`);

@@ -1,6 +1,7 @@
 /**
  * `gatehouse clients create|list|show|delete`: OAuth clients (RFC 7591 client metadata).
  */
+import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token/token-types.js';
@@ -20,6 +21,10 @@ import {
   registerClient,
   type ClientMetadataView,
 } from '../../core/registration/client-registration.js';
+import {
+  SUPPORTED_AUTH_METHODS,
+  TOKEN_ENDPOINT_AUTH_SIGNING_ALGS,
+} from '../../core/registration/client-metadata-fields.js';
 
 function describeClient(view: ClientMetadataView): string {
   const lines: Array<[string, string]> = [
@@ -35,6 +40,9 @@ function describeClient(view: ClientMetadataView): string {
     ['subject_type', view.subject_type],
     ['post_logout_redirect_uris', view.post_logout_redirect_uris?.join(' ') ?? '-'],
     ['backchannel_logout_uri', view.backchannel_logout_uri ?? '-'],
+    ['jwks', view.jwks !== undefined ? `${view.jwks.keys.length} key(s)` : '-'],
+    ['jwks_uri', view.jwks_uri ?? '-'],
+    ['token_endpoint_auth_signing_alg', view.token_endpoint_auth_signing_alg ?? '-'],
     ...(view.backchannel_logout_uri !== undefined
       ? [
           ['backchannel_logout_session_required', String(view.backchannel_logout_session_required ?? false)] as [
@@ -67,6 +75,9 @@ interface ClientCreateFlags extends StoreFlags {
   backchannelLogoutSessionRequired?: boolean;
   tokenExchangeResource: string[];
   subjectType?: string;
+  jwksFile?: string;
+  jwksUri?: string;
+  tokenEndpointAuthSigningAlg?: string;
   requirePar?: boolean;
   json?: boolean;
 }
@@ -88,7 +99,21 @@ function clientCreateOptions(command: Command): Command {
       new Option(
         '--token-endpoint-auth-method <method>',
         'how a confidential client authenticates (default: client_secret_basic)',
-      ).choices(['client_secret_basic', 'client_secret_post', 'none']),
+      ).choices([...SUPPORTED_AUTH_METHODS]),
+    )
+    .option(
+      '--jwks-file <path>',
+      'a JSON file with the public keys (a JWK Set) of a private_key_jwt client (RFC 7591 §2 jwks)',
+    )
+    .option(
+      '--jwks-uri <url>',
+      'where a private_key_jwt client publishes its public keys (https; RFC 7591 §2 jwks_uri)',
+    )
+    .addOption(
+      new Option(
+        '--token-endpoint-auth-signing-alg <alg>',
+        "the only JWS algorithm accepted for the client's assertions (default: any the server supports for its method)",
+      ).choices([...TOKEN_ENDPOINT_AUTH_SIGNING_ALGS]),
     )
     .option(
       '--scope <scopes>',
@@ -123,6 +148,21 @@ function clientCreateOptions(command: Command): Command {
     .option('--json', 'print the client as JSON');
 }
 
+/** The JWK Set of `--jwks-file` (validated with the rest of the metadata). */
+async function readJwksFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read --jwks-file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CliError(`--jwks-file ${path} is not JSON: ${(error as Error).message}`);
+  }
+}
+
 async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
   if (flags.public && flags.tokenEndpointAuthMethod !== undefined && flags.tokenEndpointAuthMethod !== 'none') {
     throw new CliError(
@@ -141,16 +181,22 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     backchannel_logout_uri: flags.backchannelLogoutUri,
     backchannel_logout_session_required: flags.backchannelLogoutSessionRequired,
     subject_type: flags.subjectType,
+    jwks: flags.jwksFile !== undefined ? await readJwksFile(flags.jwksFile) : undefined,
+    jwks_uri: flags.jwksUri,
+    token_endpoint_auth_signing_alg: flags.tokenEndpointAuthSigningAlg,
     token_exchange_resources: flags.tokenExchangeResource.length > 0 ? flags.tokenExchangeResource : undefined,
     require_pushed_authorization_requests: flags.requirePar,
   };
   // Validate before touching the database, so that a typo costs nothing. The config file's
-  // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri is accepted.
-  const { outboundAllowPrivateAddresses } = await settingsFor(flags, false);
+  // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri or
+  // jwks_uri is accepted. A client_secret_jwt secret is sealed under GATEHOUSE_SECRET, so that needs it.
+  const sealsSecret = metadata['token_endpoint_auth_method'] === 'client_secret_jwt';
+  const { outboundAllowPrivateAddresses, secret } = await settingsFor(flags, sealsSecret);
   const { client, clientSecret } = await registerClient(metadata, {
     generateSecret: true,
     now: Date.now(),
     outbound: { allowPrivateAddresses: outboundAllowPrivateAddresses },
+    ...(sealsSecret ? { instanceSecret: secret } : {}),
   });
   await withStore(flags, async (store, events) => {
     if (await store.clients.get(client.clientId))

@@ -33,6 +33,13 @@ export const TOKEN_SETTINGS = {
   code_ttl_seconds: secondsSetting('codeTtlSeconds', [1, 600], 60, 'authorization code lifetime (s)', {
     unit: ' (seconds; RFC 6749 §4.1.2 recommends at most 10 minutes)',
   }),
+  // RFC 7523 §3 item 4: the server MAY reject JWTs with an exp unreasonably far in the future.
+  client_assertion_max_lifetime_seconds: secondsSetting(
+    'clientAssertionMaxLifetimeSeconds',
+    [10, 3600],
+    300,
+    'a client assertion (private_key_jwt, client_secret_jwt) may expire at most this far ahead (s)',
+  ),
   access_token_ttl_seconds: secondsSetting('accessTokenTtlSeconds', [1, 7 * 86400], 3600, 'access token lifetime (s)'),
   session_ttl_seconds: secondsSetting(
     'sessionTtlSeconds',

@@ -41,12 +41,12 @@ export class BoundedCache<K, V> {
     return entry.value;
   }
 
-  /** Stores `value` unless an invalidation happened since `epochAtLoad`. */
-  set(key: K, value: V, epochAtLoad: number): void {
-    if (epochAtLoad !== this.currentEpoch || this.ttlMs <= 0) return;
+  /** Stores `value` for `ttlMs` (default: the cache's) unless an invalidation happened since `epochAtLoad`. */
+  set(key: K, value: V, epochAtLoad: number, ttlMs = this.ttlMs): void {
+    if (epochAtLoad !== this.currentEpoch || ttlMs <= 0) return;
     this.entries.delete(key);
     while (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as K);
-    this.entries.set(key, { value, expiresAt: this.clock() + this.ttlMs });
+    this.entries.set(key, { value, expiresAt: this.clock() + ttlMs });
   }
 
   delete(key: K): void {

@@ -2,7 +2,9 @@
  * Client authentication at the token endpoint, RFC 6749 §2.3.
  *
  * Methods: `client_secret_basic` (§2.3.1, with the Appendix B form-urlencoding of id and
- * secret), `client_secret_post` (§2.3.1), and `none` for public clients (§2.1, RFC 7591 §2).
+ * secret), `client_secret_post` (§2.3.1), `private_key_jwt` and `client_secret_jwt` (RFC 7523
+ * §2.2, OpenID Connect Core §9; ./client-assertion.ts), and `none` for public clients (§2.1,
+ * RFC 7591 §2).
  * A client must use the method it registered; using two at once is `invalid_request`
  * ("The client MUST NOT use more than one authentication method in each request").
  */
@@ -12,11 +14,19 @@ import { InvalidClient, InvalidRequest } from '../errors.js';
 import { clientAuthLimits, type AttemptLimitDeps } from '../limits/attempt-limits.js';
 import type { Params } from '../params.js';
 import { isGeneratedSecretHash, verifyClientSecret } from '../secrets.js';
+import {
+  readClientAssertion,
+  verifyClientAssertion,
+  type ClientAssertion,
+  type ClientAssertionDeps,
+} from './client-assertion.js';
 
 export interface ClientCredentials {
   method: Client['tokenEndpointAuthMethod'];
   clientId: string;
   clientSecret: string | null;
+  /** private_key_jwt and client_secret_jwt: the assertion, not yet verified. */
+  assertion?: ClientAssertion;
 }
 
 /** Decodes one Basic credential component: RFC 6749 Appendix B form-urlencoding. */
@@ -49,6 +59,15 @@ export function extractClientCredentials(authorization: string | undefined, para
   const basic = parseBasicAuthorization(authorization);
   const bodyId = params.get('client_id');
   const bodySecret = params.get('client_secret');
+  const assertionSent =
+    params.get('client_assertion') !== undefined || params.get('client_assertion_type') !== undefined;
+  if (assertionSent) {
+    if (basic || bodySecret !== undefined) {
+      throw new InvalidRequest('client authenticated with both a client assertion and a client secret');
+    }
+    const assertion = readClientAssertion(params)!;
+    return { method: assertion.method, clientId: assertion.clientId, clientSecret: null, assertion };
+  }
   if (basic) {
     if (bodySecret !== undefined)
       throw new InvalidRequest('client authenticated with both Basic and client_secret_post');
@@ -69,10 +88,14 @@ export interface ClientAuthenticationRequest {
   authorization: string | undefined;
   /** The client's IP address, for the brute-force limits. */
   clientIp: string;
+  /** The path of the endpoint called (ENDPOINT_PATHS), an `aud` a client assertion may name. */
+  endpointPath?: string;
 }
 
-/** What client authentication uses: the clients (from the instance's cache) and the brute-force limits. */
-export type ClientAuthenticationDeps = AttemptLimitDeps & Pick<ProviderContext, 'clients'>;
+/** What client authentication uses: the clients (from the instance's cache), the brute-force limits, and what client assertions need. */
+export type ClientAuthenticationDeps = AttemptLimitDeps &
+  Pick<ProviderContext, 'clients'> &
+  ClientAssertionDeps & { store: Pick<Store, 'rateLimits'> };
 
 /**
  * Authenticates the client of a token, revocation or introspection request. Failures are
@@ -99,6 +122,8 @@ export async function authenticateClient(
   if (!generated) await limits.check(credentials.clientId);
   try {
     const client = await verifyCredentials(credentials, context.clients);
+    if (credentials.assertion)
+      await verifyClientAssertion(credentials.assertion, client, request.endpointPath, context);
     await limits.succeeded(client.clientId);
     return client;
   } catch (error) {
@@ -126,7 +151,7 @@ async function verifyCredentials(
       { usedBasic },
     );
   }
-  if (credentials.method === 'none') return client;
+  if (credentials.method === 'none' || credentials.assertion) return client;
   if (client.clientSecretHash === null || credentials.clientSecret === null) {
     throw new InvalidClient('unknown client or wrong credentials', { usedBasic });
   }

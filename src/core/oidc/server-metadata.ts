@@ -8,6 +8,7 @@ import { PASSWORD_ACR, idTokenSigningAlgs } from '../token/id-token.js';
 import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
 import { USER_CLAIMS_SUPPORTED } from '../users/user-claims.js';
 import { UI_LOCALES_SUPPORTED } from '../browser/page-language.js';
+import { SUPPORTED_AUTH_METHODS, TOKEN_ENDPOINT_AUTH_SIGNING_ALGS } from '../registration/client-metadata-fields.js';
 
 /** OIDC Core §2: the claims of Gatehouse's ID tokens (besides sub). */
 const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'acr', 'amr', 'sid'];
@@ -33,9 +34,13 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     response_types_supported: ['code'],
     response_modes_supported: ['query', 'form_post'],
     grant_types_supported: [...SUPPORTED_GRANT_TYPES],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS],
+    // RFC 8414 §2: the JWS algorithms of private_key_jwt and client_secret_jwt assertions (RFC 7523 §2.2).
+    token_endpoint_auth_signing_alg_values_supported: [...TOKEN_ENDPOINT_AUTH_SIGNING_ALGS],
+    revocation_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS],
+    revocation_endpoint_auth_signing_alg_values_supported: [...TOKEN_ENDPOINT_AUTH_SIGNING_ALGS],
+    introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS.filter((method) => method !== 'none'),
+    introspection_endpoint_auth_signing_alg_values_supported: [...TOKEN_ENDPOINT_AUTH_SIGNING_ALGS],
     code_challenge_methods_supported: ['S256'],
     // RFC 9207 §3: every authorization response carries `iss`.
     authorization_response_iss_parameter_supported: true,

@@ -4,7 +4,7 @@
  * derive its fixture type from them without importing the validator, which reads the grant
  * registry (and so the token endpoint's context and the settings: an import cycle).
  */
-import type { TokenEndpointAuthMethod } from '../../store/store.js';
+import type { JwkSet, TokenEndpointAuthMethod } from '../../store/store.js';
 import type { SubjectType } from '../users/subject-identifiers.js';
 /**
  * The fields besides client_id that validation always yields, defaulted when absent (so every
@@ -37,6 +37,10 @@ export const CLIENT_METADATA_FIELDS = [
   'post_logout_redirect_uris',
   'backchannel_logout_uri',
   'backchannel_logout_session_required',
+  // RFC 7591 §2 and OpenID Connect Dynamic Client Registration §2: keys for RFC 7523 §2.2 client authentication.
+  'jwks',
+  'jwks_uri',
+  'token_endpoint_auth_signing_alg',
   // Gatehouse: the resources a client may exchange a user's token for (RFC 8693 policy).
   'token_exchange_resources',
   // RFC 9126 §6.
@@ -53,7 +57,28 @@ export const ID_TOKEN_SIGNING_ALGS = ['ES256', 'RS256'] as const;
 export const SUPPORTED_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
   'client_secret_basic',
   'client_secret_post',
+  'client_secret_jwt',
+  'private_key_jwt',
   'none',
+];
+
+/**
+ * RFC 7523 §2.2 / OpenID Connect Core §9: the JWS algorithms of client assertions, per method.
+ * private_key_jwt: asymmetric only (an HMAC key would be the public key, RFC 8725 §2.1);
+ * client_secret_jwt: HMAC with the client secret. `none` never.
+ */
+export const ASSERTION_SIGNING_ALGS = {
+  private_key_jwt: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+  client_secret_jwt: ['HS256'],
+} as const satisfies Partial<Record<TokenEndpointAuthMethod, readonly string[]>>;
+
+/** The methods that authenticate with a JWT assertion (RFC 7523 §2.2). */
+export type AssertionAuthMethod = keyof typeof ASSERTION_SIGNING_ALGS;
+
+/** Discovery's `token_endpoint_auth_signing_alg_values_supported` (RFC 8414 §2). */
+export const TOKEN_ENDPOINT_AUTH_SIGNING_ALGS: readonly string[] = [
+  ...ASSERTION_SIGNING_ALGS.private_key_jwt,
+  ...ASSERTION_SIGNING_ALGS.client_secret_jwt,
 ];
 export const DEFAULT_CLIENT_SCOPE = 'openid profile email offline_access';
 export const DEFAULT_GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
@@ -78,6 +103,11 @@ export interface ValidatedClientMetadata {
   post_logout_redirect_uris: string[];
   backchannel_logout_uri: string | undefined;
   backchannel_logout_session_required: boolean;
+  /** RFC 7591 §2: public keys only; never with jwks_uri. */
+  jwks: JwkSet | undefined;
+  jwks_uri: string | undefined;
+  /** One of ASSERTION_SIGNING_ALGS for the client's method; undefined: any of them. */
+  token_endpoint_auth_signing_alg: string | undefined;
   /** RFC 8693 policy: empty unless the client has the token exchange grant. */
   token_exchange_resources: string[];
   /** RFC 9126 §6 (default false): authorization requests only through the PAR endpoint. */

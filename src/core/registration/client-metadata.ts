@@ -6,7 +6,8 @@
  */
 import type { TokenEndpointAuthMethod } from '../../store/store.js';
 import { SUBJECT_TYPES, sectorOfRedirectUri, type SubjectType } from '../users/subject-identifiers.js';
-import { staticRefusal, type OutboundPolicy } from '../outbound/safe-fetch.js';
+import type { OutboundPolicy } from '../outbound/safe-fetch.js';
+import { validateClientKeyMetadata, validateOutboundUri } from './client-key-metadata.js';
 import { ClientMetadataError } from '../errors.js';
 import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
 import { validateTokenExchangeResources } from './token-exchange-metadata.js';
@@ -100,6 +101,12 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
   // Secret: RFC 6749 §2.1 - a public client cannot hold credentials; §A.2 client-secret = *VSCHAR.
   const clientSecret = optionalString(input, 'client_secret');
   if (clientSecret !== undefined) {
+    if (authMethod === 'private_key_jwt') {
+      throw new ClientMetadataError(
+        'client_secret',
+        'a private_key_jwt client authenticates with its key (RFC 7523 §2.2) and must not have a client_secret',
+      );
+    }
     if (isPublic) {
       throw new ClientMetadataError(
         'client_secret',
@@ -254,6 +261,7 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
 
   const subjectType = validateSubjectType(input, redirectUris);
   const logout = validateLogoutMetadata(input, usesCode, isPublic, outbound);
+  const keys = validateClientKeyMetadata(input, authMethod, outbound, optionalString);
   const exchangeResources = optionalStringArray(input, 'token_exchange_resources') ?? [];
 
   return {
@@ -270,6 +278,7 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
     id_token_claims: idTokenClaimsRaw ?? undefined,
     subject_type: subjectType,
     ...logout,
+    ...keys,
     token_exchange_resources: validateTokenExchangeResources(exchangeResources, grantTypes, isPublic),
     require_pushed_authorization_requests: requireParRaw ?? false,
   };
@@ -335,7 +344,7 @@ function validateLogoutMetadata(
         'backchannel_logout_uri is only used by clients that sign users in (the authorization_code grant)',
       );
     }
-    validateBackchannelLogoutUri(backchannelUri, outbound);
+    validateOutboundUri('backchannel_logout_uri', backchannelUri, outbound, 'Back-Channel Logout 1.0 §2.2');
   }
 
   const sessionRequiredRaw = input['backchannel_logout_session_required'];
@@ -357,49 +366,6 @@ function validateLogoutMetadata(
     backchannel_logout_uri: backchannelUri,
     backchannel_logout_session_required: sessionRequired,
   };
-}
-
-function validateBackchannelLogoutUri(uri: string, outbound: OutboundPolicy): void {
-  const field = 'backchannel_logout_uri';
-  if (uri.length === 0 || !/^[\x21-\x7E]+$/.test(uri)) {
-    throw new ClientMetadataError(
-      field,
-      `backchannel_logout_uri ${JSON.stringify(uri)} must be a non-empty absolute URL without spaces or non-ASCII characters`,
-    );
-  }
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw new ClientMetadataError(
-      field,
-      `backchannel_logout_uri ${uri} is not a valid absolute URL (Back-Channel Logout 1.0 §2.2)`,
-    );
-  }
-  if (uri.includes('#'))
-    throw new ClientMetadataError(
-      field,
-      `backchannel_logout_uri ${uri} must not include a fragment (Back-Channel Logout 1.0 §2.2)`,
-    );
-  if (url.username !== '' || url.password !== '')
-    throw new ClientMetadataError(field, `backchannel_logout_uri ${uri} must not contain user information`);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-    throw new ClientMetadataError(
-      field,
-      `backchannel_logout_uri ${uri} must use https (Back-Channel Logout 1.0 §2.2); http only on a loopback host (localhost, 127.0.0.1, [::1]) for development`,
-    );
-  }
-  // The server POSTs to this URI (§2.5), so it must not name the server's own network: an IP
-  // literal (as the URL parser reads it: 127.1, 0x7f.1 and 2130706433 are 127.0.0.1) in a
-  // private, loopback, link-local or other special range is refused here already (OWASP SSRF
-  // Prevention); host names are checked when the request is made (src/core/outbound/safe-fetch.ts).
-  const refusal = staticRefusal(url, outbound);
-  if (refusal !== null) {
-    throw new ClientMetadataError(
-      field,
-      `backchannel_logout_uri ${uri} is refused: ${refusal}; requests to private, loopback and link-local addresses are refused unless outbound_allow_private_addresses is true`,
-    );
-  }
 }
 
 function validateRedirectUri(uri: string, field: string, isPublic: boolean): void {

@@ -9,6 +9,7 @@
 import type { Client } from '../../store/store.js';
 import type { OutboundPolicy } from '../outbound/safe-fetch.js';
 import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from '../secrets.js';
+import { sealClientSecret } from '../clients/client-secret-seal.js';
 import { validateClientMetadata, type ValidatedClientMetadata } from './client-metadata.js';
 
 /** The metadata the display form has only when the client registered it. */
@@ -19,6 +20,9 @@ type ShownWhenSet =
   | 'post_logout_redirect_uris'
   | 'backchannel_logout_uri'
   | 'backchannel_logout_session_required'
+  | 'jwks'
+  | 'jwks_uri'
+  | 'token_endpoint_auth_signing_alg'
   | 'token_exchange_resources'
   | 'require_pushed_authorization_requests';
 
@@ -41,17 +45,20 @@ export type ClientMetadataView = Omit<ValidatedClientMetadata, 'client_id' | 'cl
  * Registers a client from its metadata. `generateSecret`: whether a confidential client without
  * a `client_secret` gets a generated one (returned once as `clientSecret`); when false, such a
  * client is returned with no secret hash and the caller decides what to do with it.
+ * `instanceSecret` (GATEHOUSE_SECRET): needed for a client_secret_jwt client, whose secret is
+ * also kept sealed (see withSealedSecret).
  */
 export async function registerClient(
   metadata: unknown,
-  options: { generateSecret: boolean; now: number; outbound?: OutboundPolicy },
+  options: { generateSecret: boolean; now: number; outbound?: OutboundPolicy; instanceSecret?: string },
 ): Promise<{ client: Client; clientSecret: string | null }> {
   const validated = validateClientMetadata(metadata, options.outbound);
-  const isPublic = validated.token_endpoint_auth_method === 'none';
+  const method = validated.token_endpoint_auth_method;
 
   let clientSecretHash: string | null = null;
   let clientSecret: string | null = null;
-  if (!isPublic) {
+  // A private_key_jwt client authenticates with its key (RFC 7523 §2.2): it has no secret.
+  if (method !== 'none' && method !== 'private_key_jwt') {
     if (validated.client_secret !== undefined) {
       clientSecretHash = await hashClientSecret(validated.client_secret, false);
     } else if (options.generateSecret) {
@@ -77,11 +84,31 @@ export async function registerClient(
     postLogoutRedirectUris: validated.post_logout_redirect_uris,
     backchannelLogoutUri: validated.backchannel_logout_uri ?? null,
     backchannelLogoutSessionRequired: validated.backchannel_logout_session_required,
+    jwks: validated.jwks ?? null,
+    jwksUri: validated.jwks_uri ?? null,
+    tokenEndpointAuthSigningAlg: validated.token_endpoint_auth_signing_alg ?? null,
+    clientSecretSealed: null,
     tokenExchangeResources: validated.token_exchange_resources,
     requirePushedAuthorizationRequests: validated.require_pushed_authorization_requests,
     createdAt: options.now,
   };
+  const secret = clientSecret ?? validated.client_secret;
+  if (method === 'client_secret_jwt' && secret !== undefined) {
+    client.clientSecretSealed = await withSealedSecret(secret, options.instanceSecret);
+  }
   return { client, clientSecret };
+}
+
+/**
+ * The sealed form of a client_secret_jwt client's secret (src/core/clients/client-secret-seal.ts):
+ * the HMAC of its assertions is verified with the secret itself, so it is kept encrypted under
+ * GATEHOUSE_SECRET besides its hash.
+ */
+export function withSealedSecret(secret: string, instanceSecret: string | undefined): Promise<string> {
+  if (instanceSecret === undefined) {
+    throw new Error('a client_secret_jwt client needs GATEHOUSE_SECRET to seal its secret (OpenID Connect Core §9)');
+  }
+  return sealClientSecret(secret, instanceSecret);
 }
 
 /** The display form of a stored client; never the secret hash. */
@@ -109,6 +136,11 @@ export function clientToMetadata(client: Client): ClientMetadataView {
           backchannel_logout_uri: client.backchannelLogoutUri,
           backchannel_logout_session_required: client.backchannelLogoutSessionRequired,
         }
+      : {}),
+    ...(client.jwks !== null ? { jwks: client.jwks } : {}),
+    ...(client.jwksUri !== null ? { jwks_uri: client.jwksUri } : {}),
+    ...(client.tokenEndpointAuthSigningAlg !== null
+      ? { token_endpoint_auth_signing_alg: client.tokenEndpointAuthSigningAlg }
       : {}),
     ...(client.tokenExchangeResources.length > 0
       ? { token_exchange_resources: [...client.tokenExchangeResources] }

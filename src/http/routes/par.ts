@@ -7,12 +7,12 @@ import type { FastifyInstance } from 'fastify';
 import { handlePushedAuthorizationRequest } from '../../core/authorize/par-endpoint.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { sendOAuthJson } from '../error-responses.js';
-import { formParams } from '../request-input.js';
+import { clientAuthenticationInput } from '../request-input.js';
 
 export function registerParRoutes(app: FastifyInstance, context: ProviderContext): void {
   app.post(ENDPOINT_PATHS.pushedAuthorizationRequest, { config: { responseKind: 'json' } }, async (request, reply) => {
     const response = await handlePushedAuthorizationRequest(
-      { params: formParams(request), authorization: request.headers.authorization, clientIp: request.ip },
+      clientAuthenticationInput(request, ENDPOINT_PATHS.pushedAuthorizationRequest),
       context,
     );
     return sendOAuthJson(reply, 201, response);

@@ -7,14 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { handleTokenRequest } from '../../core/token/token-endpoint.js';
 import { sendOAuthJson } from '../error-responses.js';
-import { formParams } from '../request-input.js';
+import { clientAuthenticationInput } from '../request-input.js';
 
 export function registerTokenRoutes(app: FastifyInstance, context: ProviderContext): void {
   app.post(ENDPOINT_PATHS.token, { config: { responseKind: 'json' } }, async (request, reply) => {
-    const response = await handleTokenRequest(
-      { params: formParams(request), authorization: request.headers.authorization, clientIp: request.ip },
-      context,
-    );
+    const response = await handleTokenRequest(clientAuthenticationInput(request, ENDPOINT_PATHS.token), context);
     return sendOAuthJson(reply, 200, response);
   });
 }

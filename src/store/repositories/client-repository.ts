@@ -2,7 +2,7 @@
  * Registered parties: OAuth clients, users, protected resources. Clients and resources are
  * cached by every instance, so their writes announce a change (Executor.changing).
  */
-import type { Client, ProtectedResource, User } from '../records.js';
+import type { Client, JwkSet, ProtectedResource, User } from '../records.js';
 import type { Executor } from '../executor.js';
 import type { Database } from '../schema.js';
 import type { StoreChange } from '../records.js';
@@ -109,6 +109,17 @@ const subjectType: FieldCodec<Client['subjectType'], string> = {
   decode: (value) => (value === 'pairwise' ? 'pairwise' : 'public'),
 };
 
+/** A JWK Set as JSON text, NULL for none. */
+const optionalJwks: FieldCodec<JwkSet | null, string | null> = {
+  encode: (value) => (value === null ? null : JSON.stringify(value)),
+  decode: (text, label) => {
+    if (text === null) return null;
+    const value = jsonObject.decode(text, label, {});
+    if (!Array.isArray(value['keys'])) throw new Error(`Corrupt ${label} value: expected a JWK Set`);
+    return value as unknown as JwkSet;
+  },
+};
+
 const CLIENT = rowCodec<Client, 'clients'>('clients', {
   clientId: true,
   clientSecretHash: true,
@@ -125,6 +136,10 @@ const CLIENT = rowCodec<Client, 'clients'>('clients', {
   postLogoutRedirectUris: stringArray,
   backchannelLogoutUri: true,
   backchannelLogoutSessionRequired: intBool,
+  jwks: optionalJwks,
+  jwksUri: true,
+  tokenEndpointAuthSigningAlg: true,
+  clientSecretSealed: true,
   tokenExchangeResources: stringArray,
   requirePushedAuthorizationRequests: intBool,
   createdAt: true,

@@ -20,6 +20,8 @@
  * - a grant stays while any code, access token or refresh token of it exists (revocation is
  *   recorded on the grant), and while the single sign-on session it was made in exists (its
  *   clients get back-channel logout tokens);
+ * - a used JWT id (used_jtis) stays until the JWT's exp, so that a replay is refused while the
+ *   JWT would otherwise be valid;
  * - consents have no lifetime: they last until the user or the client is deleted;
  * - audit events stay for policy.auditRetentionMs (the `audit_retention_days` setting), oldest
  *   first out; without a retention they stay for ever.
@@ -70,6 +72,7 @@ export const CLEANUP_TABLES = [
   'pushed_authorization_requests',
   'logout_deliveries',
   'audit_events',
+  'used_jtis',
 ] as const;
 
 /** Rows deleted per table by one cleanup run. */
@@ -153,7 +156,7 @@ interface ExpiredRows {
   candidates: (db: Db, n: number) => SelectQueryBuilder<Database, never, object>;
   recheck?: 'rotated_at' | 'consumed_at' | 'next_attempt_at';
   /** `grant_id`: the grants of deleted rows are deleted too once unused; `sid`: sessions'. */
-  returning: 'grant_id' | 'sid' | 'id' | 'request_uri_hash';
+  returning: 'grant_id' | 'sid' | 'id' | 'jti_hash' | 'request_uri_hash';
 }
 
 /**
@@ -260,6 +263,9 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
     // Back-channel logout deliveries delivered or given up (no next attempt), kept a while as
     // history for `gatehouse logout-deliveries list`.
     expiredBy('logout_deliveries', 'id', 'id', 'created_at', deliveryCutoff, 'next_attempt_at'),
+    // Single-use JWT ids past their JWT's exp (index from 0010): the JWT is refused by then
+    // anyway. jti_hash alone is unique (it hashes the purpose too).
+    expiredBy('used_jtis', 'jti_hash', 'jti_hash', 'expires_at', now),
   ];
   // The audit trail beyond its retention (by the index on `at`, from the audit migration).
   if (policy.auditRetentionMs !== undefined)
