@@ -40,6 +40,8 @@ const LEFT_OUT_WHEN: {
   token_exchange_resources: (value) => value.length === 0,
   // RFC 9449 §5.2; absent: false.
   dpop_bound_access_tokens: (value) => !value,
+  // RFC 9126 §6; absent: false.
+  require_pushed_authorization_requests: (value) => !value,
 };
 
 /** The fixture of validated client metadata (client_id present): unset and default-valued optional fields left out. */

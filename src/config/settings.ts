@@ -62,6 +62,13 @@ export interface GatehouseSettings {
   deviceCodeTtlSeconds: number;
   /** RFC 8628 §3.2 `interval`: the seconds a device waits between polls of the token endpoint. */
   deviceCodeIntervalSeconds: number;
+  /** RFC 9126 §2.2: how long a pushed request's request_uri may be used (default 60 s). */
+  parRequestUriTtlSeconds: number;
+  /**
+   * RFC 9126 §5: authorization requests of every client must come through the pushed
+   * authorization request endpoint (a client can require it for itself, §6).
+   */
+  requirePushedAuthorizationRequests: boolean;
   /** A refresh token unused for this long expires (its family may live on through its successor). */
   refreshTokenIdleTtlSeconds: number;
   /** A refresh token family ends this long after the authorization, however often it is used. */

@@ -46,6 +46,8 @@ export interface Transactions {
 export const ENDPOINT_PATHS = {
   authorization: '/authorize',
   token: '/token',
+  /** RFC 9126 §2 pushed_authorization_request_endpoint. */
+  pushedAuthorizationRequest: '/par',
   revocation: '/revoke',
   introspection: '/introspect',
   jwks: '/jwks',

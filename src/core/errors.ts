@@ -207,6 +207,20 @@ export class RequestUriNotSupported extends oauthError('request_uri_not_supporte
 
 // --- Page errors: shown to the End-User, never redirected ---
 
+/**
+ * A pushed request_uri (RFC 9126 §4) that cannot be used: unknown, used before, expired, or
+ * pushed by another client than the one named by client_id. RFC 9101 §7 calls this
+ * `invalid_request_uri`; the pushed request's redirect_uri cannot be trusted for this request
+ * (it belongs to a request that is not this client's, or not any more), so the End-User sees an
+ * error page, never a redirect.
+ */
+export class InvalidRequestUri extends UnsafeAuthorizationRequest {
+  constructor(detail: string, facts: Array<{ label: string; value: string }> = []) {
+    super('Authorization request cannot be used', detail, [{ label: 'error', value: 'invalid_request_uri' }, ...facts]);
+    this.name = 'InvalidRequestUri';
+  }
+}
+
 /** An interaction that is unknown, expired, finished, or started by another browser. */
 export class InteractionNotFound extends Error {
   readonly status = 400;

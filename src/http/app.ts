@@ -20,6 +20,7 @@ import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerInteractionRoutes } from './routes/interaction.js';
 import { registerLogoutRoutes } from './routes/logout.js';
 import { registerOperationsRoutes } from './routes/operations.js';
+import { registerParRoutes } from './routes/par.js';
 import { registerTokenRoutes } from './routes/token.js';
 import { registerTokenManagementRoutes } from './routes/token-management.js';
 import { registerUserInfoRoutes } from './routes/userinfo.js';
@@ -125,6 +126,7 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
       '/.well-known/oauth-authorization-server',
       ENDPOINT_PATHS.jwks,
       ENDPOINT_PATHS.token,
+      ENDPOINT_PATHS.pushedAuthorizationRequest,
       ENDPOINT_PATHS.revocation,
       ENDPOINT_PATHS.userinfo,
     ],
@@ -135,6 +137,7 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
   registerInteractionRoutes(app, context);
   registerTokenRoutes(app, context);
   registerDeviceRoutes(app, context);
+  registerParRoutes(app, context);
   registerTokenManagementRoutes(app, context);
   registerUserInfoRoutes(app, context);
   registerLogoutRoutes(app, context);

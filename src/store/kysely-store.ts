@@ -25,6 +25,7 @@ import {
 } from './repositories/session-repository.js';
 import { accessTokenRepository, refreshTokenRepository } from './repositories/token-repository.js';
 import { deviceCodeRepository } from './repositories/device-code-repository.js';
+import { pushedRequestRepository } from './repositories/pushed-request-repository.js';
 import { signingKeyRepository } from './repositories/key-repository.js';
 import { logoutDeliveryRepository, logoutRepository } from './repositories/logout-repository.js';
 import { replayRepository } from './repositories/replay-repository.js';
@@ -80,6 +81,7 @@ export class KyselyStore implements Store {
     this.grants = grantRepository(ex);
     this.codes = codeRepository(ex);
     this.deviceCodes = deviceCodeRepository(ex);
+    this.pushedRequests = pushedRequestRepository(ex);
     this.accessTokens = accessTokenRepository(ex);
     this.refreshTokens = refreshTokenRepository(ex);
     this.signingKeys = signingKeyRepository(ex);
@@ -99,6 +101,7 @@ export class KyselyStore implements Store {
   readonly grants: Store['grants'];
   readonly codes: Store['codes'];
   readonly deviceCodes: Store['deviceCodes'];
+  readonly pushedRequests: Store['pushedRequests'];
   readonly accessTokens: Store['accessTokens'];
   readonly refreshTokens: Store['refreshTokens'];
   readonly signingKeys: Store['signingKeys'];

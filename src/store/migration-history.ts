@@ -325,6 +325,26 @@ const deviceCodes = migration('0009_device_codes', async (schema) => {
   await schema.createIndexes({ device_codes: ['expires_at', 'client_id', 'user_id'] });
 });
 
+/**
+ * RFC 9126 pushed authorization requests: the requests clients push (kept until their request_uri
+ * expires, by the hash of the request_uri), and the client metadata
+ * `require_pushed_authorization_requests` (RFC 9126 §6). Existing clients may keep using the
+ * front channel.
+ */
+const pushedRequests = migration('0011_pushed_requests', async (schema) => {
+  await schema.addColumns('clients', 'require_pushed_authorization_requests bool not null default 0');
+  // A pushed request dies with its client. consumed_at: used once (RFC 9126 §4), kept until it
+  // expires so that a second use is told apart from an unknown request_uri.
+  await schema.createTable(
+    'pushed_authorization_requests',
+    `
+    request_uri_hash text primary key, client_id text not null references clients(client_id) on delete cascade,
+    parameters text not null, created_at time not null, expires_at time not null, consumed_at time`,
+  );
+  // The cleanup's expiry scan, and the foreign key's ON DELETE CASCADE.
+  await schema.createIndexes({ pushed_authorization_requests: ['expires_at', 'client_id'] });
+});
+
 /** Every migration, in the order it must be applied. Append only. */
 export const migrations: readonly Migration[] = [
   initialSchema,
@@ -337,6 +357,7 @@ export const migrations: readonly Migration[] = [
   idTokenClaims,
   deviceCodes,
   clientKeysAndReplay,
+  pushedRequests,
   tokenExchange,
   dpop,
 ];

@@ -80,6 +80,11 @@ export interface Client {
    * secret itself; null for every other method.
    */
   clientSecretSealed: string | null;
+  /**
+   * RFC 9126 §6 `require_pushed_authorization_requests`: this client's authorization requests
+   * must come through the pushed authorization request endpoint.
+   */
+  requirePushedAuthorizationRequests: boolean;
   createdAt: number;
 }
 
@@ -421,6 +426,32 @@ export interface AuditFilter {
 
 /** `replayed`: the code exists but was already consumed, a replay (RFC 6749 §4.1.2). */
 export type ConsumeCodeResult = OneTimeUseResult<'consumed', 'replayed', 'code', AuthorizationCode>;
+
+/**
+ * An authorization request pushed to the PAR endpoint (RFC 9126 §2), waiting for its one use at
+ * the authorization endpoint (§4). Bound to the client that pushed it (§2.2).
+ */
+export interface PushedAuthorizationRequest {
+  /** SHA-256 of the request_uri. */
+  requestUriHash: string;
+  clientId: string;
+  /** The pushed authorization request parameters, in order (client authentication left out). */
+  parameters: Array<[string, string]>;
+  createdAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
+/**
+ * `consumed`: this caller is the one use. Else, for the request as it is now: `other_client`,
+ * pushed by another client (left untouched); `replayed`, used before; `expired`.
+ */
+export type ConsumePushedRequestResult = OneTimeUseResult<
+  'consumed',
+  'other_client' | 'replayed' | 'expired',
+  'request',
+  PushedAuthorizationRequest
+>;
 
 /** A connection pool's state: connections open, of those idle, and queries waiting for one. */
 export interface PoolStats {

@@ -47,6 +47,8 @@ export interface ClientsTable {
   token_exchange_resources: JsonText;
   /** Added by migration 0013 with default 0. */
   dpop_bound_access_tokens: IntBool;
+  /** RFC 9126 §6; added by migration 0011 with default 0. */
+  require_pushed_authorization_requests: IntBool;
   created_at: number;
   /** JSON JWK Set (public keys) for private_key_jwt; added by migration 0010. */
   jwks: JsonText | null;
@@ -271,6 +273,18 @@ export interface AuditEventsTable {
   details: JsonText;
 }
 
+/** RFC 9126 pushed authorization requests; created by migration 0011. */
+export interface PushedAuthorizationRequestsTable {
+  /** SHA-256 of the request_uri. */
+  request_uri_hash: string;
+  client_id: string;
+  /** JSON [name, value][]: the pushed parameters. */
+  parameters: JsonText;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_at: number;
@@ -293,6 +307,7 @@ export interface Database {
   rate_limits: RateLimitsTable;
   used_jtis: UsedJtisTable;
   audit_events: AuditEventsTable;
+  pushed_authorization_requests: PushedAuthorizationRequestsTable;
   gatehouse_migrations: MigrationsTable;
 }
 

@@ -32,6 +32,7 @@ import type { SigningKeyRepository } from './repositories/key-repository.js';
 import type { LogoutDeliveryRepository, LogoutRepository } from './repositories/logout-repository.js';
 import type { AuditRepository, RateLimitRepository } from './repositories/limit-repository.js';
 import type { ReplayRepository } from './repositories/replay-repository.js';
+import type { PushedRequestRepository } from './repositories/pushed-request-repository.js';
 import type { CleanupCounts, CleanupPolicy, CleanupRepository, CleanupResult } from './repositories/expired-rows.js';
 
 export type {
@@ -49,6 +50,7 @@ export type {
   InteractionRepository,
   LogoutDeliveryRepository,
   LogoutRepository,
+  PushedRequestRepository,
   RateLimitRepository,
   RefreshTokenRepository,
   ReplayRepository,
@@ -94,6 +96,8 @@ export interface Store {
   codes: CodeRepository;
   /** RFC 8628 device authorizations. */
   deviceCodes: DeviceCodeRepository;
+  /** RFC 9126 pushed authorization requests, each used once. */
+  pushedRequests: PushedRequestRepository;
   accessTokens: AccessTokenRepository;
   refreshTokens: RefreshTokenRepository;
   resources: ResourceRepository;

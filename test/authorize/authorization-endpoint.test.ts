@@ -29,6 +29,11 @@ import {
   type PageResponse,
 } from '../helpers/user-agent.js';
 import {
+  assertErrorPage,
+  assertPageHeaders,
+  assertRedirectError as assertRedirectErrorOf,
+} from '../helpers/authorization-pages.js';
+import {
   assertErrorDescription,
   authorizeParams,
   authorizeUrl,
@@ -105,51 +110,20 @@ async function getAuthorize(
   return get(authorizeUrl(gatehouse, params), headers);
 }
 
-/** The security headers every HTML page carries. */
-function assertPageHeaders(page: PageResponse): void {
-  assert.match(page.headers.get('content-type') ?? '', /^text\/html; charset=utf-8$/);
-  assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
-  assert.equal(page.headers.get('x-frame-options'), 'DENY');
-  assert.equal(page.headers.get('cache-control'), 'no-store');
-}
-
-/** RFC 6749 §4.1.2.1: an error page shown to the resource owner, never a redirect. */
-function assertErrorPage(page: PageResponse, status: number, ...texts: string[]): void {
-  assert.equal(page.status, status, page.body.slice(0, 500));
-  assert.equal(page.location, null, 'an error page must not redirect');
-  assert.equal(page.headers.get('access-control-allow-origin'), null);
-  assertPageHeaders(page);
-  for (const text of texts)
-    assert.ok(page.body.includes(escapeHtml(text)), `the page should show ${JSON.stringify(text)}`);
-}
-
 /** The browser was sent on to the login page: the request was accepted. */
 function assertAccepted(page: PageResponse): void {
   assert.equal(page.status, 303, page.body.slice(0, 500));
   assert.match(page.location ?? '', /^\/interaction\/[A-Za-z0-9_-]+$/);
 }
 
-/**
- * RFC 6749 §4.1.2.1 + RFC 9207 §2: a 303 to the validated redirect_uri carrying `error`, the
- * exact `state`, and `iss`.
- */
+/** RFC 6749 §4.1.2.1 + RFC 9207 §2: an error redirected to `redirectUri`, with this server's `iss`. */
 function assertRedirectError(
   page: PageResponse,
   redirectUri: string,
   error: string,
   state: string | null,
 ): URLSearchParams {
-  assert.equal(page.status, 303, page.body.slice(0, 500));
-  const location = new URL(page.location!);
-  assert.equal(location.href.slice(0, redirectUri.length), redirectUri);
-  assert.equal(`${location.protocol}${location.host ? `//${location.host}` : ''}${location.pathname}`, redirectUri);
-  assert.equal(location.searchParams.get('error'), error, page.location!);
-  assert.equal(location.searchParams.get('state'), state);
-  assert.equal(location.searchParams.get('iss'), gatehouse.url);
-  assert.equal(location.searchParams.get('code'), null);
-  assertErrorDescription(location.searchParams.get('error_description') ?? undefined);
-  assert.equal(page.headers.get('cache-control'), 'no-store');
-  return location.searchParams;
+  return assertRedirectErrorOf(page, gatehouse.url, redirectUri, error, state);
 }
 
 /** assertRedirectError for the confidential client's valid request varied by `overrides` (state xyz). */

@@ -413,6 +413,27 @@ describe('gatehouse clients create: logout metadata; gatehouse logout-deliveries
     assert.match(show.stdout, /backchannel_logout_session_required:\s+true/);
   });
 
+  test('--require-par stores require_pushed_authorization_requests (RFC 9126 §6) and shows it', async () => {
+    const run = await gatehouse([
+      'clients',
+      'create',
+      '--database',
+      database,
+      '--json',
+      '--client-id',
+      'par-app',
+      '--redirect-uri',
+      'https://par.example/cb',
+      '--require-par',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as Record<string, unknown>)['require_pushed_authorization_requests'], true);
+    const client = await withStoreAt(database, (store) => store.clients.get('par-app'));
+    assert.equal(client?.requirePushedAuthorizationRequests, true);
+    const show = await gatehouse(['clients', 'show', 'par-app', '--database', database]);
+    assert.match(show.stdout, /require_pushed_authorization_requests:\s+true/);
+  });
+
   test('a plain-http back-channel logout URI on a public host is refused in one line', async () => {
     const run = await gatehouse(argv`clients create --database ${database}
       --redirect-uri https://x.example/cb

@@ -543,3 +543,37 @@ describe('config file clients: the fixture derived from validated metadata (src/
     }
   });
 });
+
+describe('registerClient: require_pushed_authorization_requests (RFC 9126 §6)', () => {
+  test('RFC 9126 §6: defaults to false, is stored when true, and shown (and kept in fixtures) only when true', async () => {
+    const plain = await register(WEB);
+    assert.equal(plain.client.requirePushedAuthorizationRequests, false);
+    assert.equal(clientToMetadata(plain.client).require_pushed_authorization_requests, undefined);
+    assert.equal(
+      clientFixtureOf({ ...validateClientMetadata({ ...WEB, client_id: 'a' }), client_id: 'a' })
+        .require_pushed_authorization_requests,
+      undefined,
+    );
+    const required = await register({ ...WEB, require_pushed_authorization_requests: true });
+    assert.equal(required.client.requirePushedAuthorizationRequests, true);
+    assert.equal(clientToMetadata(required.client).require_pushed_authorization_requests, true);
+    const fixture = clientFixtureOf({
+      ...validateClientMetadata({ ...WEB, client_id: 'b', require_pushed_authorization_requests: true }),
+      client_id: 'b',
+    });
+    assert.equal(fixture.require_pushed_authorization_requests, true);
+  });
+
+  test('RFC 9126 §6: must be a boolean, and only for clients using the authorization code grant', () => {
+    assertRefused(
+      { ...WEB, require_pushed_authorization_requests: 'yes' },
+      'require_pushed_authorization_requests',
+      /boolean/,
+    );
+    assertRefused(
+      { grant_types: ['client_credentials'], require_pushed_authorization_requests: true },
+      'require_pushed_authorization_requests',
+      /authorization_code/,
+    );
+  });
+});

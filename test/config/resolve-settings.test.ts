@@ -380,6 +380,8 @@ describe('settings schema (src/config/settings-schema.ts)', () => {
         interactionTtlSeconds: 600,
         deviceCodeTtlSeconds: 600,
         deviceCodeIntervalSeconds: 5,
+        parRequestUriTtlSeconds: 60,
+        requirePushedAuthorizationRequests: false,
         refreshTokenIdleTtlSeconds: 14 * 24 * 3600,
         refreshTokenAbsoluteTtlSeconds: 90 * 24 * 3600,
         refreshTokenGraceSeconds: 10,

@@ -12,6 +12,7 @@ import type {
   Grant,
   Interaction,
   ProtectedResource,
+  PushedAuthorizationRequest,
   RefreshTokenRecord,
   Session,
   SigningKeyRecord,
@@ -67,6 +68,7 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     clientSecretSealed: null,
     tokenExchangeResources: [],
     dpopBoundAccessTokens: false,
+    requirePushedAuthorizationRequests: false,
     createdAt: NOW,
     ...overrides,
   };
@@ -119,6 +121,28 @@ export function makeInteraction(clientId: string, overrides: Partial<Interaction
     csrfToken: 'csrf-token',
     createdAt: NOW,
     expiresAt: NOW + 10 * MINUTE,
+    ...overrides,
+  };
+}
+
+/** An RFC 9126 pushed authorization request of `clientId`, unused, expiring in a minute. */
+export function makePushedRequest(
+  clientId: string,
+  overrides: Partial<PushedAuthorizationRequest> = {},
+): PushedAuthorizationRequest {
+  return {
+    requestUriHash: uid('request-uri-hash'),
+    clientId,
+    parameters: [
+      ['client_id', clientId],
+      ['response_type', 'code'],
+      ['resource', 'https://api.example/a'],
+      ['resource', 'https://api.example/b'],
+      ['state', 'xyz'],
+    ],
+    createdAt: NOW,
+    expiresAt: NOW + MINUTE,
+    consumedAt: null,
     ...overrides,
   };
 }

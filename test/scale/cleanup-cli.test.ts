@@ -14,6 +14,7 @@ import {
   makeAuditEvent,
   makeClient,
   makeDeviceCode,
+  makePushedRequest,
   makeSession,
   makeToken,
   makeUser,
@@ -43,6 +44,13 @@ describe('gatehouse cleanup', () => {
           makeDeviceCode('svc', { createdAt: now - 3600_000, expiresAt: now - 1800_000 }),
           now - 3600_000,
         );
+        // RFC 9126: an expired pushed authorization request goes, a live one stays.
+        await store.pushedRequests.create(
+          makePushedRequest('svc', { requestUriHash: 'expired-request-uri', expiresAt: now - 1000 }),
+        );
+        await store.pushedRequests.create(
+          makePushedRequest('svc', { requestUriHash: 'live-request-uri', expiresAt: now + 60_000 }),
+        );
         await store.sessions.create(
           makeSession('u1', {
             idHash: 'old-session',
@@ -62,6 +70,7 @@ describe('gatehouse cleanup', () => {
       assert.match(run.stdout, /^sessions\s+1$/m);
       assert.match(run.stdout, /^authorization_codes\s+0$/m);
       assert.match(run.stdout, /^device_codes\s+1$/m);
+      assert.match(run.stdout, /^pushed_authorization_requests\s+1$/m);
       assert.match(run.stdout, /^7 expired rows deleted\.$/m);
 
       const json = await runCli(['cleanup', '--database', database, '--json']);
@@ -73,6 +82,7 @@ describe('gatehouse cleanup', () => {
         grants: 0,
         sessions: 0,
         interactions: 0,
+        pushed_authorization_requests: 0,
         logout_deliveries: 0,
         audit_events: 0,
         used_jtis: 0,
@@ -82,6 +92,7 @@ describe('gatehouse cleanup', () => {
       const reopened = await openStore(database);
       try {
         assert.ok(await reopened.accessTokens.get('live'), 'the live token stays');
+        assert.equal((await reopened.pushedRequests.consume('live-request-uri', 'svc', now)).status, 'consumed');
         assert.equal(await reopened.accessTokens.get('expired-0'), undefined);
       } finally {
         await reopened.close();

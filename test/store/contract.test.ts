@@ -47,6 +47,7 @@ import {
   makeGrant,
   makeAuditEvent,
   makeInteraction,
+  makePushedRequest,
   makeRefreshToken,
   makeResource,
   makeSession,
@@ -765,6 +766,95 @@ function defineContract(name: string, target: ContractTarget): void {
           );
           assert.equal(
             count(results, (r) => r),
+            1,
+          );
+        });
+      });
+    });
+
+    describe('pushed authorization requests (RFC 9126)', () => {
+      const client = storedBefore(() => storedClient(store));
+
+      it('RFC 9126 §4: consume returns the pushed parameters once (repeated names kept), then replayed', async () => {
+        const pushed = makePushedRequest(client().clientId);
+        await store.pushedRequests.create(pushed);
+        assert.deepEqual(await store.pushedRequests.consume(pushed.requestUriHash, pushed.clientId, NOW), {
+          status: 'consumed',
+          request: { ...pushed, consumedAt: NOW },
+        });
+        const again = await store.pushedRequests.consume(pushed.requestUriHash, pushed.clientId, NOW + 1);
+        assert.equal(again.status, 'replayed');
+        assert.deepEqual(await store.pushedRequests.consume(uid('missing'), pushed.clientId, NOW), {
+          status: 'not_found',
+        });
+      });
+
+      it('RFC 9126 §4: an expired request is refused as expired and left unconsumed', async () => {
+        const pushed = makePushedRequest(client().clientId, { expiresAt: NOW + MINUTE });
+        await store.pushedRequests.create(pushed);
+        const late = await store.pushedRequests.consume(pushed.requestUriHash, pushed.clientId, NOW + MINUTE);
+        assert.deepEqual(late, { status: 'expired', request: pushed });
+        assert.equal(
+          (await store.pushedRequests.consume(pushed.requestUriHash, pushed.clientId, NOW + MINUTE - 1)).status,
+          'consumed',
+        );
+      });
+
+      it('RFC 9126 §2.2: another client cannot consume it, and its attempt leaves it usable by its own', async () => {
+        const other = await storedClient(store);
+        const pushed = makePushedRequest(client().clientId);
+        await store.pushedRequests.create(pushed);
+        assert.deepEqual(await store.pushedRequests.consume(pushed.requestUriHash, other.clientId, NOW), {
+          status: 'other_client',
+          request: pushed,
+        });
+        assert.equal(
+          (await store.pushedRequests.consume(pushed.requestUriHash, pushed.clientId, NOW)).status,
+          'consumed',
+        );
+      });
+
+      it('a pushed request is deleted with its client', async () => {
+        const own = await storedClient(store);
+        const pushed = makePushedRequest(own.clientId);
+        await store.pushedRequests.create(pushed);
+        await store.clients.delete(own.clientId);
+        assert.equal(
+          (await store.pushedRequests.consume(pushed.requestUriHash, own.clientId, NOW)).status,
+          'not_found',
+        );
+      });
+
+      it('RFC 9126 §4: 20 concurrent consumes yield exactly one consumed, the others replayed', async () => {
+        const pushed = makePushedRequest(client().clientId);
+        await store.pushedRequests.create(pushed);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.pushedRequests.consume(pushed.requestUriHash, pushed.clientId, NOW)),
+        );
+        assert.equal(
+          count(results, (r) => r.status === 'consumed'),
+          1,
+        );
+        assert.equal(
+          count(results, (r) => r.status === 'replayed'),
+          19,
+        );
+      });
+
+      it('RFC 9126 §4: 20 concurrent consumes through two stores yield exactly one consumed', {
+        skip: needsShared,
+      }, async () => {
+        await withTwoStores(target, async (a, b) => {
+          const c = await storedClient(a);
+          const pushed = makePushedRequest(c.clientId);
+          await a.pushedRequests.create(pushed);
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, i) =>
+              (i % 2 === 0 ? a : b).pushedRequests.consume(pushed.requestUriHash, c.clientId, NOW),
+            ),
+          );
+          assert.equal(
+            count(results, (r) => r.status === 'consumed'),
             1,
           );
         });
@@ -2092,6 +2182,7 @@ function defineContract(name: string, target: ContractTarget): void {
           | 'grants'
           | 'sessions'
           | 'interactions'
+          | 'pushed_authorization_requests'
           | 'logout_deliveries',
       ): Promise<Set<string>> {
         const column = {
@@ -2101,6 +2192,7 @@ function defineContract(name: string, target: ContractTarget): void {
           grants: 'id',
           sessions: 'id_hash',
           interactions: 'id',
+          pushed_authorization_requests: 'request_uri_hash',
           logout_deliveries: 'id',
         }[table];
         const rows = await db.selectFrom(table).select(sql.ref<string>(column).as('key')).execute();
@@ -2145,6 +2237,14 @@ function defineContract(name: string, target: ContractTarget): void {
           const deadInteraction = makeInteraction(client.clientId, { expiresAt: NOW });
           const liveInteraction = makeInteraction(client.clientId, { expiresAt: NOW + 1 });
           for (const interaction of [deadInteraction, liveInteraction]) await s.interactions.create(interaction);
+          // RFC 9126 pushed requests: past their lifetime (used or not) or not.
+          const expiredPushed = makePushedRequest(client.clientId, { expiresAt: NOW });
+          const usedExpiredPushed = makePushedRequest(client.clientId, {
+            expiresAt: NOW - 1,
+            consumedAt: NOW - MINUTE,
+          });
+          const livePushed = makePushedRequest(client.clientId, { expiresAt: NOW + 1 });
+          for (const pushed of [expiredPushed, usedExpiredPushed, livePushed]) await s.pushedRequests.create(pushed);
 
           // Access tokens: the record stays until the JWT's exp, revoked or not.
           const expiredToken = makeToken(client.clientId, null, { expiresAt: NOW });
@@ -2242,6 +2342,7 @@ function defineContract(name: string, target: ContractTarget): void {
           assert.deepEqual(result.status === 'done' ? result.deleted : undefined, {
             sessions: 1,
             interactions: 1,
+            pushed_authorization_requests: 2,
             access_tokens: 3,
             refresh_tokens: 3,
             authorization_codes: 2,
@@ -2254,6 +2355,7 @@ function defineContract(name: string, target: ContractTarget): void {
 
           assert.deepEqual(await keys(db, 'sessions'), new Set([justExpiredSession.idHash, liveSession.idHash]));
           assert.deepEqual(await keys(db, 'interactions'), new Set([liveInteraction.id]));
+          assert.deepEqual(await keys(db, 'pushed_authorization_requests'), new Set([livePushed.requestUriHash]));
           assert.deepEqual(await keys(db, 'access_tokens'), new Set([revokedLiveToken.jti]));
           assert.deepEqual(await keys(db, 'authorization_codes'), new Set([liveCode.codeHash, redeemedCode.codeHash]));
           assert.deepEqual(

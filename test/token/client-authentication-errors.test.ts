@@ -2,7 +2,8 @@
  * No client enumeration through client authentication errors (RFC 6749 §5.2, RFC 6819 §4.4.1.1
  * "obtain client secrets"): an unknown client, a wrong secret, a wrong authentication method
  * and missing credentials all answer the same `invalid_client` error_description, at the token,
- * revocation and introspection endpoints; which check failed goes to the log.
+ * revocation, introspection and pushed authorization request endpoints; which check failed goes
+ * to the log.
  *
  * Status per RFC 6749 §5.2: 401 with `WWW-Authenticate: Basic` when the client used the
  * Authorization header, 400 otherwise, whose JSON body openid-client and oauth4webapi surface.
@@ -76,6 +77,8 @@ const ENDPOINTS: Array<{ path: string; form: Record<string, string> }> = [
   { path: '/token', form: { grant_type: 'refresh_token', refresh_token: 'some-refresh-token' } },
   { path: '/revoke', form: { token: 'some-token' } },
   { path: '/introspect', form: { token: 'some-token' } },
+  // RFC 9126 §2: the PAR endpoint authenticates clients as the token endpoint does.
+  { path: '/par', form: { response_type: 'code', scope: 'openid' } },
 ];
 
 const lines: string[] = [];

@@ -40,7 +40,7 @@ async function cleanupCommand(flags: CleanupFlags): Promise<void> {
 
 export function registerCleanup(program: Command): void {
   const description =
-    'delete expired codes, tokens, sessions, interactions and old logout deliveries now, and print the counts per table';
+    'delete expired codes, tokens, sessions, interactions, pushed authorization requests and old logout deliveries now, and print the counts per table';
   listCommand(program, 'cleanup', description, (command) =>
     command.option(
       '--batch-size <n>',

@@ -52,6 +52,7 @@ function describeClient(view: ClientMetadataView): string {
           ],
         ]
       : []),
+    ['require_pushed_authorization_requests', String(view.require_pushed_authorization_requests ?? false)],
     ...(view.token_exchange_resources !== undefined
       ? [['token_exchange_resources', view.token_exchange_resources.join(' ')] as [string, string]]
       : []),
@@ -79,6 +80,7 @@ interface ClientCreateFlags extends StoreFlags {
   jwksFile?: string;
   jwksUri?: string;
   tokenEndpointAuthSigningAlg?: string;
+  requirePar?: boolean;
   json?: boolean;
 }
 
@@ -145,6 +147,10 @@ function clientCreateOptions(command: Command): Command {
         "a registered resource the client may exchange a user's access token for (repeatable; RFC 8693, with the token exchange grant)",
       ),
     )
+    .option(
+      '--require-par',
+      'authorization requests only through the pushed authorization request endpoint (require_pushed_authorization_requests, RFC 9126 §6)',
+    )
     .option('--json', 'print the client as JSON');
 }
 
@@ -186,6 +192,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     jwks: flags.jwksFile !== undefined ? await readJwksFile(flags.jwksFile) : undefined,
     jwks_uri: flags.jwksUri,
     token_endpoint_auth_signing_alg: flags.tokenEndpointAuthSigningAlg,
+    require_pushed_authorization_requests: flags.requirePar,
   };
   // Validate before touching the database, so that a typo costs nothing. The config file's
   // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri or

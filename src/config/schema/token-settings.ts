@@ -1,7 +1,8 @@
 /**
  * Settings of the tokens: signing algorithms, the ID token defaults, and the lifetimes of codes,
- * tokens, sessions, interactions and new signing keys' publication. Composed into the config
- * file schema by src/config/settings-schema.ts.
+ * tokens, sessions, interactions, pushed authorization requests and new signing keys'
+ * publication; and whether authorization requests must be pushed (RFC 9126). Composed into the
+ * config file schema by src/config/settings-schema.ts.
  */
 import { boolSetting, oneOf, secondsSetting, setting } from './setting-node.js';
 
@@ -67,6 +68,20 @@ export const TOKEN_SETTINGS = {
     [1, 60],
     5,
     'seconds a device waits between polls (RFC 8628 `interval`)',
+  ),
+  // RFC 9126 §2.2: "typically relatively short (e.g., between 5 and 600 seconds)".
+  par_request_uri_ttl_seconds: secondsSetting(
+    'parRequestUriTtlSeconds',
+    [5, 600],
+    60,
+    'lifetime of a pushed authorization request_uri (s)',
+    { unit: ' (seconds; RFC 9126 §2.2 suggests 5 to 600)' },
+  ),
+  // RFC 9126 §5 (published in discovery) and §4: every client must push its authorization requests.
+  require_pushed_authorization_requests: boolSetting(
+    'requirePushedAuthorizationRequests',
+    false,
+    'authorization requests only through the PAR endpoint, for every client ("High-security clients")',
   ),
   refresh_token_idle_ttl_seconds: secondsSetting(
     'refreshTokenIdleTtlSeconds',

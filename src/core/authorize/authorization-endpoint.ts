@@ -18,6 +18,7 @@ import { randomToken, sha256Base64Url } from '../secrets.js';
 import { isSubset } from '../scope.js';
 import type { Session, Store, StoredAuthorizationRequest } from '../../store/store.js';
 import { validateAuthorizationRequest } from './authorization-request.js';
+import { usePushedRequest } from './pushed-request-uri.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { issueAuthorizationCode } from './issue-code.js';
 import { currentSession, type BrowserState } from '../browser/browser-session.js';
@@ -36,7 +37,7 @@ export type AuthorizationEndpointDeps = Pick<
   ProviderContext,
   'settings' | 'keys' | 'clients' | 'resources' | 'subjects' | 'events' | 'now'
 > & {
-  store: Pick<Store, 'sessions' | 'consents' | 'interactions' | 'codes' | 'rateLimits'>;
+  store: Pick<Store, 'sessions' | 'consents' | 'interactions' | 'codes' | 'rateLimits' | 'pushedRequests'>;
 };
 
 /**
@@ -52,7 +53,9 @@ export async function handleAuthorizationRequest(
   const flowId = randomToken(12);
   let validated;
   try {
-    validated = await validateAuthorizationRequest(params, context);
+    // RFC 9126 §4: a pushed request is used once, at the start; its parameters replace the request's.
+    const pushed = await usePushedRequest(params, context);
+    validated = await validateAuthorizationRequest(pushed ?? params, context, { pushed: pushed !== undefined });
   } catch (error) {
     if (error instanceof RedirectableError) {
       context.events.emit({

@@ -49,9 +49,23 @@ export interface ValidatedAuthorizationRequest {
 /** What validation uses: the registered clients and resources, and the key ring that checks an id_token_hint. */
 export type AuthorizationRequestDeps = Pick<ProviderContext, 'clients' | 'resources' | 'keys' | 'settings'>;
 
+export interface AuthorizationRequestOrigin {
+  /**
+   * The parameters were pushed (RFC 9126): validated at the PAR endpoint, or used at the
+   * authorization endpoint through their request_uri. When false (the front channel), a client
+   * that must push its requests (RFC 9126 §5, §6) is refused.
+   */
+  pushed: boolean;
+}
+
+/**
+ * Validates the parameters of an authorization request, the same way whether they arrived at
+ * the authorization endpoint or at the PAR endpoint (RFC 9126 §2.1, §4).
+ */
 export async function validateAuthorizationRequest(
   params: Params,
   context: AuthorizationRequestDeps,
+  origin: AuthorizationRequestOrigin = { pushed: false },
 ): Promise<ValidatedAuthorizationRequest> {
   const client = await resolveClient(params, context);
   const redirectUri = resolveRedirectUri(params, client);
@@ -59,14 +73,15 @@ export async function validateAuthorizationRequest(
   const responseMode = parseResponseMode(params.get('response_mode'));
   const target: ResponseTarget = { redirectUri, responseMode: responseMode ?? 'query', state };
   try {
-    return await validateRemainder(params, client, target, responseMode, context);
+    return await validateRemainder(params, client, target, responseMode, context, origin);
   } catch (error) {
     if (error instanceof OAuthError) throw new RedirectableError(error, target, client.clientId);
     throw error;
   }
 }
 
-async function resolveClient(params: Params, context: Pick<ProviderContext, 'clients'>): Promise<Client> {
+/** The client named by `client_id`; an error page when it is missing, repeated or unknown. */
+export async function resolveClient(params: Params, context: Pick<ProviderContext, 'clients'>): Promise<Client> {
   if (params.isRepeated('client_id')) {
     throw new UnsafeAuthorizationRequest('Invalid request', 'The client_id parameter was sent more than once.');
   }
@@ -149,6 +164,7 @@ async function validateRemainder(
   target: ResponseTarget,
   responseMode: ResponseMode | undefined,
   context: AuthorizationRequestDeps,
+  origin: AuthorizationRequestOrigin,
 ): Promise<ValidatedAuthorizationRequest> {
   params.assertNoDuplicates(['resource']);
   // RFC 6749 §4.1.2.1: an over-long value makes the request invalid (invalid_request), answered
@@ -165,6 +181,15 @@ async function validateRemainder(
   if (requestedMode !== undefined && responseMode === undefined) {
     throw new InvalidRequest(`response_mode ${requestedMode} is not supported, use query or form_post`);
   }
+  // RFC 9126 §4: where PAR is required (§5 globally, §6 per client), invalid_request for any
+  // request that did not come through a pushed request_uri.
+  if (
+    !origin.pushed &&
+    (context.settings.requirePushedAuthorizationRequests || client.requirePushedAuthorizationRequests)
+  )
+    throw new InvalidRequest(
+      'this client must push its authorization requests to the pushed authorization request endpoint first and send only client_id and request_uri here (RFC 9126)',
+    );
   if (params.has('request')) throw new RequestNotSupported('request objects are not supported');
   if (params.has('request_uri')) throw new RequestUriNotSupported('request_uri is not supported');
 

@@ -21,6 +21,9 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     authorization_endpoint: issuer + ENDPOINT_PATHS.authorization,
     token_endpoint: issuer + ENDPOINT_PATHS.token,
     jwks_uri: issuer + ENDPOINT_PATHS.jwks,
+    // RFC 9126 §5.
+    pushed_authorization_request_endpoint: issuer + ENDPOINT_PATHS.pushedAuthorizationRequest,
+    require_pushed_authorization_requests: settings.requirePushedAuthorizationRequests,
     revocation_endpoint: issuer + ENDPOINT_PATHS.revocation,
     introspection_endpoint: issuer + ENDPOINT_PATHS.introspection,
     // OIDC Core §5.3.

@@ -45,6 +45,8 @@ export const CLIENT_METADATA_FIELDS = [
   'jwks',
   'jwks_uri',
   'token_endpoint_auth_signing_alg',
+  // RFC 9126 §6.
+  'require_pushed_authorization_requests',
 ] as const;
 
 /**
@@ -112,4 +114,6 @@ export interface ValidatedClientMetadata {
   jwks_uri: string | undefined;
   /** One of ASSERTION_SIGNING_ALGS for the client's method; undefined: any of them. */
   token_endpoint_auth_signing_alg: string | undefined;
+  /** RFC 9126 §6 (default false): authorization requests only through the PAR endpoint. */
+  require_pushed_authorization_requests: boolean;
 }

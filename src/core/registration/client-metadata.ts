@@ -248,6 +248,21 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
   }
   const idTokenClaims = optionalBoolean(input, 'id_token_claims');
 
+  // RFC 9126 §6: the client's authorization requests come only through the PAR endpoint.
+  const requireParRaw = input['require_pushed_authorization_requests'];
+  if (requireParRaw !== undefined && requireParRaw !== null && typeof requireParRaw !== 'boolean') {
+    throw new ClientMetadataError(
+      'require_pushed_authorization_requests',
+      `require_pushed_authorization_requests must be a boolean, not ${describe(requireParRaw)}`,
+    );
+  }
+  if (requireParRaw === true && !usesCode) {
+    throw new ClientMetadataError(
+      'require_pushed_authorization_requests',
+      'require_pushed_authorization_requests concerns authorization requests, so only clients using the authorization_code grant may set it (RFC 9126 §6)',
+    );
+  }
+
   const subjectType = validateSubjectType(input, redirectUris);
   const logout = validateLogoutMetadata(input, usesCode, isPublic, outbound);
   const exchangeResources = optionalStringArray(input, 'token_exchange_resources') ?? [];
@@ -271,6 +286,7 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
     ...keys,
     // RFC 9449 §5.2: every token request of this client must carry a DPoP proof (default false).
     dpop_bound_access_tokens: optionalBoolean(input, 'dpop_bound_access_tokens') ?? false,
+    require_pushed_authorization_requests: requireParRaw ?? false,
   };
 }
 

@@ -24,7 +24,8 @@ type ShownWhenSet =
   | 'dpop_bound_access_tokens'
   | 'jwks'
   | 'jwks_uri'
-  | 'token_endpoint_auth_signing_alg';
+  | 'token_endpoint_auth_signing_alg'
+  | 'require_pushed_authorization_requests';
 
 /**
  * The display form of a client (RFC 7591 §3.2.1 names): its validated metadata, never the secret
@@ -90,6 +91,7 @@ export async function registerClient(
     jwksUri: validated.jwks_uri ?? null,
     tokenEndpointAuthSigningAlg: validated.token_endpoint_auth_signing_alg ?? null,
     clientSecretSealed: null,
+    requirePushedAuthorizationRequests: validated.require_pushed_authorization_requests,
     createdAt: options.now,
   };
   const secret = clientSecret ?? validated.client_secret;
@@ -146,6 +148,8 @@ export function clientToMetadata(client: Client): ClientMetadataView {
     ...(client.tokenEndpointAuthSigningAlg !== null
       ? { token_endpoint_auth_signing_alg: client.tokenEndpointAuthSigningAlg }
       : {}),
+    // RFC 9126 §6: shown when set (false is the default).
+    ...(client.requirePushedAuthorizationRequests ? { require_pushed_authorization_requests: true } : {}),
     client_id_issued_at: Math.floor(client.createdAt / 1000),
   };
 }

@@ -142,6 +142,7 @@ const CLIENT = rowCodec<Client, 'clients'>('clients', {
   jwksUri: true,
   tokenEndpointAuthSigningAlg: true,
   clientSecretSealed: true,
+  requirePushedAuthorizationRequests: intBool,
   createdAt: true,
 });
 const USER = rowCodec<User, 'users'>('users', {

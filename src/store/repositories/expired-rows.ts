@@ -69,6 +69,7 @@ export const CLEANUP_TABLES = [
   'grants',
   'sessions',
   'interactions',
+  'pushed_authorization_requests',
   'logout_deliveries',
   'audit_events',
   'used_jtis',
@@ -156,7 +157,7 @@ interface ExpiredRows {
   candidates: (db: Db, n: number) => SelectQueryBuilder<Database, never, object>;
   recheck?: 'rotated_at' | 'consumed_at' | 'next_attempt_at';
   /** `grant_id`: the grants of deleted rows are deleted too once unused; `sid`: sessions'. */
-  returning: 'grant_id' | 'sid' | 'id' | 'jti_hash' | 'device_code_hash';
+  returning: 'grant_id' | 'sid' | 'id' | 'jti_hash' | 'device_code_hash' | 'request_uri_hash';
 }
 
 /**
@@ -234,6 +235,9 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
     // RFC 8628 device codes past their expires_in: no poll can use them any more, whether
     // pending, decided or redeemed (the tokens issued from one live on their own grant).
     expiredBy('device_codes', 'device_code_hash', 'device_code_hash', 'expires_at', now),
+    // RFC 9126 pushed requests past their lifetime, used or not: an expired request_uri is
+    // refused anyway (§4), and the row tells nothing more once it is gone.
+    expiredBy('pushed_authorization_requests', 'request_uri_hash', 'request_uri_hash', 'expires_at', now),
     // Access token records go at the JWT's exp: after it no verifier accepts the token anyway.
     expiredBy('access_tokens', 'jti', 'grant_id', 'expires_at', now),
     // Whole refresh token families past their absolute expiry, rotated members included.

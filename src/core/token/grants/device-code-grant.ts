@@ -9,13 +9,7 @@ import type { Client, Store } from '../../../store/store.js';
 import { atomically } from '../../atomic.js';
 import type { ProviderContext, Transactions } from '../../context.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../../device/device-authorization-endpoint.js';
-import {
-  AuthorizationPending,
-  DeviceAccessDenied,
-  ExpiredToken,
-  InvalidGrant,
-  SlowDown,
-} from '../../errors.js';
+import { AuthorizationPending, DeviceAccessDenied, ExpiredToken, InvalidGrant, SlowDown } from '../../errors.js';
 import type { Params } from '../../params.js';
 import { audienceFor } from '../../resources/resource-indicators.js';
 import { randomToken, sha256Base64Url } from '../../secrets.js';
