@@ -28,13 +28,7 @@ import type { ClientFixture } from '../../src/config/settings.js';
 import { currentDpopNonce, DPOP_NONCE_WINDOW_MS } from '../../src/core/dpop/dpop-nonce.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { assertNoStore, basicAuthorization } from '../helpers/code-flow.js';
-import {
-  buildCodeRequest,
-  decodeAccessToken,
-  discoverAs,
-  startServerOn,
-  type InteropClient,
-} from '../helpers/interop-client.js';
+import { codeFlow, decodeAccessToken, interopClient, startServerOn } from '../helpers/interop-client.js';
 import {
   ALICE,
   MACHINE_CLIENT,
@@ -45,7 +39,6 @@ import {
   startTestServer,
   type TestServerOptions,
 } from '../helpers/server.js';
-import { UserAgent } from '../helpers/user-agent.js';
 
 /** A client that must send a proof with every token request (RFC 9449 §5.2). */
 const BOUND_CLIENT: ClientFixture = {
@@ -199,18 +192,10 @@ for (const target of STORE_TARGETS) {
     });
 
     it('RFC 9449 §5: a public client’s refresh tokens are bound to its key; a refresh without it, or with another key, is invalid_grant', async () => {
-      const config = await discoverAs(gatehouse, PUBLIC_CLIENT);
-      const ic: InteropClient = { config, fixture: PUBLIC_CLIENT, lastResponse: () => assert.fail('unused') };
+      const ic = await interopClient(gatehouse, PUBLIC_CLIENT);
+      const { config } = ic;
       const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
-      const request = await buildCodeRequest(ic, { scope: 'openid offline_access' });
-      const final = await new UserAgent(gatehouse.url).authorize(request.url.href, ALICE);
-      const tokens = await client.authorizationCodeGrant(
-        config,
-        new URL(final.location!),
-        { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce },
-        undefined,
-        { DPoP },
-      );
+      const tokens = await codeFlow(gatehouse, ic, { scope: 'openid offline_access', dpop: DPoP });
       assert.equal(tokens.token_type, 'dpop');
       const record = await gatehouse.store.refreshTokens.get(
         (await import('../../src/core/secrets.js')).sha256Base64Url(tokens.refresh_token!),

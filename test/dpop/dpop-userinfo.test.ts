@@ -13,9 +13,8 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type Crypt
 import * as client from 'openid-client';
 import { accessTokenHash } from '../../src/core/dpop/dpop-proof-jwt.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { buildCodeRequest, discoverAs, type InteropClient } from '../helpers/interop-client.js';
+import { codeFlow, discoverAs, interopClient } from '../helpers/interop-client.js';
 import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
-import { UserAgent } from '../helpers/user-agent.js';
 
 interface ProofKey {
   privateKey: CryptoKey;
@@ -39,18 +38,9 @@ describe('RFC 9449 §7: DPoP-bound tokens at UserInfo', () => {
     fixture: typeof PUBLIC_CLIENT,
     dpop?: client.DPoPHandle,
   ): Promise<{ token: string; config: client.Configuration }> {
-    const own = await discoverAs(gatehouse, fixture);
-    const ic: InteropClient = { config: own, fixture, lastResponse: () => assert.fail('unused') };
-    const request = await buildCodeRequest(ic, { scope: 'openid email' });
-    const final = await new UserAgent(gatehouse.url).authorize(request.url.href, ALICE);
-    const tokens = await client.authorizationCodeGrant(
-      own,
-      new URL(final.location!),
-      { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce },
-      undefined,
-      dpop ? { DPoP: dpop } : {},
-    );
-    return { token: tokens.access_token, config: own };
+    const ic = await interopClient(gatehouse, fixture);
+    const tokens = await codeFlow(gatehouse, ic, { scope: 'openid email', ...(dpop ? { dpop } : {}) });
+    return { token: tokens.access_token, config: ic.config };
   }
 
   /** A proof for GET /userinfo over `token`, signed by `by` (default: the bound key). */

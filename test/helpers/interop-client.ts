@@ -103,6 +103,8 @@ export interface CodeFlowOptions {
   tokenParams?: URLSearchParams;
   redirectUri?: string;
   ua?: UserAgent;
+  /** RFC 9449: the token request carries a DPoP proof of this handle's key. */
+  dpop?: client.DPoPHandle;
 }
 
 /** The authorization URL of a code flow with PKCE (and a nonce when the scope has `openid`). */
@@ -141,6 +143,7 @@ export async function codeFlow(
     new URL(final.location!),
     { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce },
     options.tokenParams,
+    options.dpop ? { DPoP: options.dpop } : {},
   );
 }
 

@@ -118,6 +118,16 @@ for (const target of STORE_TARGETS) {
       );
     }
 
+    /** The parameters of an exchange of `subjectToken` (an access token) for Calendar, and `extra`. */
+    function forCalendar(subjectToken: string, extra: Record<string, string> = {}) {
+      return {
+        subject_token: subjectToken,
+        subject_token_type: ACCESS_TOKEN_TYPE,
+        resource: CALENDAR.resource,
+        ...extra,
+      };
+    }
+
     function assertRefused(response: Awaited<ReturnType<typeof rawExchange>>, status: number, error: string) {
       assert.equal(response.status, status, response.text);
       assert.equal(response.body['error'], error, response.text);
@@ -127,12 +137,7 @@ for (const target of STORE_TARGETS) {
 
     it('RFC 8693 §2.1, §2.2.1: exchanges a user access token for a token at another registered resource, with issued_token_type', async () => {
       const alice = await aliceTokens();
-      const response = await exchange(agent, {
-        subject_token: alice.accessToken,
-        subject_token_type: ACCESS_TOKEN_TYPE,
-        resource: CALENDAR.resource,
-        scope: 'calendar:read',
-      });
+      const response = await exchange(agent, forCalendar(alice.accessToken, { scope: 'calendar:read' }));
       assertNoStore(agent.lastResponse('/token'));
       assert.equal(response.issued_token_type, ACCESS_TOKEN_TYPE);
       assert.equal(response.token_type, 'bearer');
@@ -164,11 +169,7 @@ for (const target of STORE_TARGETS) {
 
     it('RFC 8693 §4.1: exchanging an exchanged token nests the earlier actor inside the new one', async () => {
       const alice = await aliceTokens();
-      const first = await exchange(agent, {
-        subject_token: alice.accessToken,
-        subject_token_type: ACCESS_TOKEN_TYPE,
-        resource: CALENDAR.resource,
-      });
+      const first = await exchange(agent, forCalendar(alice.accessToken));
       const second = await exchange(subAgent, {
         subject_token: first.access_token,
         subject_token_type: ACCESS_TOKEN_TYPE,
@@ -195,11 +196,7 @@ for (const target of STORE_TARGETS) {
 
     it('RFC 7662 §2.2 + RFC 8693 §4.1: introspection of an exchanged token gives its client, audience, subject and act', async () => {
       const alice = await aliceTokens();
-      const response = await exchange(agent, {
-        subject_token: alice.accessToken,
-        subject_token_type: ACCESS_TOKEN_TYPE,
-        resource: CALENDAR.resource,
-      });
+      const response = await exchange(agent, forCalendar(alice.accessToken));
       const introspected = await client.tokenIntrospection(agent.config, response.access_token);
       assert.equal(introspected.active, true);
       assert.equal(introspected.client_id, AGENT.client_id);
@@ -210,29 +207,17 @@ for (const target of STORE_TARGETS) {
 
     it("RFC 8693 §2.2.2 + RFC 7009 §2.1: revoking the user's grant (its refresh token) revokes what was exchanged from it", async () => {
       const alice = await aliceTokens();
-      const response = await exchange(agent, {
-        subject_token: alice.accessToken,
-        subject_token_type: ACCESS_TOKEN_TYPE,
-        resource: CALENDAR.resource,
-      });
+      const response = await exchange(agent, forCalendar(alice.accessToken));
       await client.tokenRevocation(web.config, alice.refreshToken);
       assert.deepEqual(await client.tokenIntrospection(agent.config, response.access_token), { active: false });
-      const again = await rawExchange({
-        subject_token: alice.accessToken,
-        subject_token_type: ACCESS_TOKEN_TYPE,
-        resource: CALENDAR.resource,
-      });
+      const again = await rawExchange(forCalendar(alice.accessToken));
       assertRefused(again, 400, 'invalid_request');
     });
 
     it('RFC 8693 §2.2.2: a revoked subject token is invalid_request', async () => {
       const alice = await aliceTokens();
       await client.tokenRevocation(web.config, alice.accessToken);
-      const response = await rawExchange({
-        subject_token: alice.accessToken,
-        subject_token_type: ACCESS_TOKEN_TYPE,
-        resource: CALENDAR.resource,
-      });
+      const response = await rawExchange(forCalendar(alice.accessToken));
       assertRefused(response, 400, 'invalid_request');
       assert.match(response.body['error_description'] as string, /not an active access token/);
     });
@@ -249,12 +234,7 @@ for (const target of STORE_TARGETS) {
         400,
         'invalid_scope',
       );
-      const beyondClient = await rawExchange({
-        subject_token: alice.accessToken,
-        subject_token_type: ACCESS_TOKEN_TYPE,
-        resource: CALENDAR.resource,
-        scope: 'profile',
-      });
+      const beyondClient = await rawExchange(forCalendar(alice.accessToken, { scope: 'profile' }));
       assertRefused(beyondClient, 400, 'invalid_scope');
       assert.match(beyondClient.body['error_description'] as string, /not allowed for this client/);
     });
@@ -355,11 +335,7 @@ for (const target of STORE_TARGETS) {
 
       it("RFC 8693 §2.2.2: a client's own token (client credentials) is not exchanged: invalid_request", async () => {
         const own = await client.clientCredentialsGrant(machine.config, { scope: 'api' });
-        const response = await rawExchange({
-          subject_token: own.access_token,
-          subject_token_type: ACCESS_TOKEN_TYPE,
-          resource: CALENDAR.resource,
-        });
+        const response = await rawExchange(forCalendar(own.access_token));
         assertRefused(response, 400, 'invalid_request');
         assert.match(response.body['error_description'] as string, /client_credentials instead/);
       });
