@@ -38,13 +38,19 @@ const describe = (value: unknown): string => {
   return `a ${typeof value}`;
 };
 
-function optionalString(metadata: Record<string, unknown>, field: string): string | undefined {
-  const value = metadata[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string')
-    throw new ClientMetadataError(field, `${field} must be a string, not ${describe(value)}`);
-  return value;
+/** A reader of an optional metadata field of one JSON type (absent or null: undefined). */
+function optionalOf<T extends string | boolean>(type: 'string' | 'boolean') {
+  return (metadata: Record<string, unknown>, field: string): T | undefined => {
+    const value = metadata[field];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== type)
+      throw new ClientMetadataError(field, `${field} must be a ${type}, not ${describe(value)}`);
+    return value as T;
+  };
 }
+
+const optionalString = optionalOf<string>('string');
+const optionalBoolean = optionalOf<boolean>('boolean');
 
 function optionalStringArray(metadata: Record<string, unknown>, field: string): string[] | undefined {
   const value = metadata[field];
@@ -57,14 +63,6 @@ function optionalStringArray(metadata: Record<string, unknown>, field: string): 
     }
     return item;
   });
-}
-
-function optionalBoolean(metadata: Record<string, unknown>, field: string): boolean | undefined {
-  const value = metadata[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean')
-    throw new ClientMetadataError(field, `${field} must be a boolean, not ${describe(value)}`);
-  return value;
 }
 
 const unique = (values: string[]): string[] => [...new Set(values)];
