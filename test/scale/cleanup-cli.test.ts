@@ -71,7 +71,8 @@ describe('gatehouse cleanup', () => {
       assert.match(run.stdout, /^authorization_codes\s+0$/m);
       assert.match(run.stdout, /^device_codes\s+1$/m);
       assert.match(run.stdout, /^pushed_authorization_requests\s+1$/m);
-      assert.match(run.stdout, /^7 expired rows deleted\.$/m);
+      // 5 tokens, 1 session, 1 device code, 1 pushed request.
+      assert.match(run.stdout, /^8 expired rows deleted\.$/m);
 
       const json = await runCli(['cleanup', '--database', database, '--json']);
       assert.equal(json.code, 0, json.stderr);
