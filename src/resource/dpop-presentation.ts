@@ -6,31 +6,28 @@
  * seen lives in the process, so run one verifier per process and keep proofs short-lived
  * (`dpop.maxAgeSeconds`). Server nonces (§9) are not used by the resource module.
  */
+import { BoundedCache } from '../core/cache/bounded-cache.js';
 import { checkDpopProof, DpopProofRefused } from '../core/dpop/dpop-proof-jwt.js';
 import type { BearerError, BearerErrorCode } from './bearer-errors.js';
 import type { AccessTokenClaims } from './types.js';
 
 export type Scheme = 'Bearer' | 'DPoP';
 
-/** The proofs one verifier has accepted, until each is too old to be accepted anyway. */
+/**
+ * The proofs one verifier has accepted, each until it is too old to be accepted anyway. Bounded
+ * like every cache here: when full, the least recently seen proof is forgotten first.
+ */
 export class SeenProofs {
-  readonly #until = new Map<string, number>();
+  readonly #seen: BoundedCache<string, true>;
 
-  constructor(readonly maxEntries = 100_000) {}
+  constructor(clock: () => number = Date.now, maxEntries = 100_000) {
+    this.#seen = new BoundedCache(maxEntries, 0, clock);
+  }
 
   /** True when `id` is new (and now recorded until `until`); false for a replay. */
   markUsed(id: string, until: number, now: number): boolean {
-    const seen = this.#until.get(id);
-    if (seen !== undefined && seen > now) return false;
-    if (this.#until.size >= this.maxEntries) {
-      for (const [key, expiry] of this.#until) if (expiry <= now) this.#until.delete(key);
-      // Still full: the oldest entries go (Map iteration is insertion order).
-      for (const key of this.#until.keys()) {
-        if (this.#until.size < this.maxEntries) break;
-        this.#until.delete(key);
-      }
-    }
-    this.#until.set(id, until);
+    if (this.#seen.get(id) !== undefined) return false;
+    this.#seen.set(id, true, this.#seen.epoch, until - now);
     return true;
   }
 }

@@ -91,7 +91,7 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
       ...(scheme !== undefined ? { scheme } : {}),
     });
   const dpopMaxAgeSeconds = options.dpop?.maxAgeSeconds ?? 60;
-  const seenProofs = new SeenProofs();
+  const seenProofs = new SeenProofs(clock);
   const invalidToken = (description: string) => fail(401, 'invalid_token', description);
 
   // --- discovery (RFC 8414), memoised once it succeeds --------------------------------------------------------
