@@ -1,6 +1,6 @@
 /**
  * Gatehouse as a library: start an authorization server from code (the CLI does the same).
- * The resource-server module is `gatehouse/resource`.
+ * The resource-server module is `gatehouse-resource`.
  */
 export { startGatehouse, createContext, type RunningGatehouse, type StartOptions } from './server.js';
 export { resolveSettings } from './config/resolve-settings.js';

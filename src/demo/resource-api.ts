@@ -1,5 +1,5 @@
 /**
- * The demo's protected resource: a small notes API built on `gatehouse/resource`.
+ * The demo's protected resource: a small notes API built on `gatehouse-resource`.
  *
  * - `GET /notes` needs a bearer access token issued by the demo's authorization server, with
  *   this resource as audience (RFC 8707 / RFC 9068 `aud`) and the `notes:read` scope; it

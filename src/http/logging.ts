@@ -74,16 +74,14 @@ export interface LogDestination {
 }
 
 /**
- * Fastify options for logging: `true` logs JSON lines to stdout, a destination sends them
+ * Fastify options for logging (request ids are logged as `reqId`, Fastify's default label; setting
+ * `requestIdLogLabel` at the top level is deprecated, FSTDEP024): `true` logs JSON lines to stdout, a destination sends them
  * there (the tests capture them), `false` turns logging off.
  */
-export function loggingOptions(
-  logger: boolean | LogDestination,
-): Pick<FastifyServerOptions, 'logger' | 'genReqId' | 'requestIdLogLabel'> {
+export function loggingOptions(logger: boolean | LogDestination): Pick<FastifyServerOptions, 'logger' | 'genReqId'> {
   if (logger === false) return { logger: false, genReqId: () => randomUUID() };
   return {
     genReqId: () => randomUUID(),
-    requestIdLogLabel: 'reqId',
     logger: {
       level: 'info',
       redact: { paths: REDACTED_PATHS, censor: REDACTED },

@@ -1,5 +1,5 @@
 /**
- * `gatehouse/resource`: accept Gatehouse access tokens at an API (RFC 6750, RFC 9068, RFC 7662, RFC 9728).
+ * `gatehouse-resource`: accept Gatehouse access tokens at an API (RFC 6750, RFC 9068, RFC 7662, RFC 9728).
  */
 import { createVerifier } from './verifier.js';
 import type { ResourceVerifier, VerifierOptions } from './verifier.js';

@@ -1,5 +1,5 @@
 /**
- * `gatehouse/resource` with DPoP-bound tokens from a running Gatehouse, RFC 9449 §7, in JWT and
+ * `gatehouse-resource` with DPoP-bound tokens from a running Gatehouse, RFC 9449 §7, in JWT and
  * introspection mode: a DPoP-bound refresh and resource call made by oauth4webapi (its DPoP
  * handle signs every proof), bound tokens refused as bearer tokens (§7.2), and each refusal of
  * the proof with its `WWW-Authenticate: DPoP` challenge (§7.1).
@@ -27,7 +27,7 @@ const INTROSPECTOR = {
   client_secret: 'notes-introspector-secret-0123456789',
 };
 
-describe('RFC 9449 §7: gatehouse/resource verifies DPoP-bound tokens', () => {
+describe('RFC 9449 §7: gatehouse-resource verifies DPoP-bound tokens', () => {
   let gatehouse: RunningGatehouse;
   let api: Server;
   let apiUrl: string;

@@ -1,5 +1,5 @@
 /**
- * The resource-server module (`gatehouse/resource`) against a tiny fake authorization server:
+ * The resource-server module (`gatehouse-resource`) against a tiny fake authorization server:
  * RFC 6750 (bearer usage), RFC 9068 (JWT access tokens), RFC 7662 (introspection), RFC 9728 (resource metadata).
  */
 import { after, before, describe, it } from 'node:test';

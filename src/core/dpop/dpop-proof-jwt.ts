@@ -1,7 +1,7 @@
 /**
  * The checks of a DPoP proof JWT that need nothing but the request, RFC 9449 §4.3, shared by the
  * authorization server (./dpop-proof.ts adds the server nonce and single use of `jti`) and by
- * `gatehouse/resource` (src/resource), which therefore imports only `jose` and `node:crypto`
+ * `gatehouse-resource` (src/resource), which therefore imports only `jose` and `node:crypto`
  * through this file.
  */
 import { createHash } from 'node:crypto';
