@@ -1,8 +1,10 @@
 /**
  * Reads and validates a Gatehouse config file (YAML or JSON) against the settings schema
  * (src/config/settings-schema.ts). Every error names the exact key path (e.g. `clients[1].redirect_uris[0]`),
- * what is expected there and, for YAML, its line. Clients are validated by the same rules as
- * every other registration (src/core/registration/client-metadata.ts).
+ * what is expected there and its line and column, and all of them are reported at once (a key's
+ * error does not hide the next key's), an unknown key with the known key it most likely meant.
+ * Clients are validated by the same rules as every other registration
+ * (src/core/registration/client-metadata.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -57,26 +59,73 @@ function joinPath(base: string, field: string): string {
   return field.startsWith('[') ? `${base}${field}` : `${base}.${field}`;
 }
 
+/** A line and column (1-based) in the config file. */
+export interface TextPosition {
+  line: number;
+  col: number;
+}
+
 class Validator {
+  /** Every problem found so far, in the order of the file's keys. */
+  readonly problems: ConfigError[] = [];
+
   constructor(
     private readonly file: string,
-    /** The line of a key path in the file (YAML), when known. */
-    private readonly lineOf: (keyPath: string) => number | undefined = () => undefined,
+    /** The position of a key path in the file, when known. */
+    private readonly positionOf: (keyPath: string) => TextPosition | undefined = () => undefined,
   ) {}
 
   error(keyPath: string, message: string): ConfigError {
-    const where = keyPath === '' ? '' : ` ${keyPath}`;
-    const line = keyPath === '' ? undefined : this.lineOf(keyPath);
-    const at = line === undefined ? '' : ` (line ${line})`;
-    return new ConfigError(`Invalid config file ${this.file}:${where} ${message}${at}`, keyPath);
+    return new ConfigError(`Invalid config file ${this.file}: ${this.describeProblem(keyPath, message)}`, keyPath);
   }
 
+  /** `key.path message (line L, column C)`: one problem, without the file name. */
+  describeProblem(keyPath: string, message: string): string {
+    const position = keyPath === '' ? undefined : this.positionOf(keyPath);
+    const at = position === undefined ? '' : ` (line ${position.line}, column ${position.col})`;
+    return `${keyPath === '' ? '' : `${keyPath} `}${message}${at}`;
+  }
+
+  /** Runs one validation step; a ConfigError it throws is recorded and the walk goes on. */
+  collect<T>(step: () => T): T | undefined {
+    try {
+      return step();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.problems.push(error);
+      return undefined;
+    }
+  }
+
+  /** Records every key of `value` that is not in `allowed`, with the closest known key. */
   checkKeys(value: Record<string, unknown>, allowed: readonly string[], base: string): void {
     for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) {
-        throw this.error(joinPath(base, key), `is not a known key (expected one of: ${allowed.join(', ')})`);
-      }
+      if (allowed.includes(key)) continue;
+      const guess = closestKey(key, allowed);
+      const hint = guess === undefined ? '' : `did you mean ${guess}? `;
+      this.problems.push(
+        this.error(joinPath(base, key), `is not a known key (${hint}expected one of: ${allowed.join(', ')})`),
+      );
     }
+  }
+
+  /**
+   * Throws what was collected: one problem as it is, several as one error listing each in the
+   * order of the file (a problem without a position last); its key path is that of the problem
+   * found first.
+   */
+  throwCollected(): void {
+    const offset = (problem: ConfigError): number => {
+      const position = problem.keyPath ? this.positionOf(problem.keyPath) : undefined;
+      return position === undefined ? Number.MAX_SAFE_INTEGER : position.line * 1e6 + position.col;
+    };
+    const [first] = this.problems;
+    if (first === undefined) return;
+    const problems = [...this.problems].sort((a, b) => offset(a) - offset(b));
+    if (problems.length === 1) throw first;
+    const prefix = `Invalid config file ${this.file}: `;
+    const lines = problems.map((problem) => `  - ${problem.message.slice(prefix.length)}`);
+    throw new ConfigError(`${prefix}${problems.length} problems\n${lines.join('\n')}`, first.keyPath);
   }
 
   string(value: unknown, keyPath: string, options: { nonEmpty?: boolean } = {}): string {
@@ -94,16 +143,47 @@ class Validator {
   }
 }
 
+/**
+ * The known key an unknown one most likely meant: the closest by edit distance (Levenshtein, an
+ * adjacent swap counting as one edit), if it is within a third of the key's length.
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { key: candidate, distance };
+  }
+  if (best === undefined || best.distance > Math.max(1, Math.floor(key.length / 3))) return undefined;
+  return best.key;
+}
+
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = d;
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
 /** Parses the text of a config file; `.json` as JSON, anything else as YAML (a superset of JSON). */
 export function parseConfigText(text: string, file: string): unknown {
   return parseConfig(text, file).data;
 }
 
-/** The parsed data, and for YAML the line of each key path (for error messages). */
-function parseConfig(text: string, file: string): { data: unknown; lineOf?: (keyPath: string) => number | undefined } {
+/**
+ * The parsed data, and the position of each key path (for error messages). JSON is checked by
+ * JSON.parse and then read as YAML (a superset of JSON) for the positions.
+ */
+function parseConfig(text: string, file: string): { data: unknown; positionOf?: (keyPath: string) => TextPosition | undefined } {
   if (extname(file).toLowerCase() === '.json') {
     try {
-      return { data: JSON.parse(text) as unknown };
+      JSON.parse(text);
     } catch (error) {
       throw new ConfigError(`Invalid config file ${file}: not valid JSON (${(error as Error).message})`);
     }
@@ -118,14 +198,21 @@ function parseConfig(text: string, file: string): { data: unknown; lineOf?: (key
     const message = (first.message.split('\n')[0] ?? first.message).replace(/ at line \d+, column \d+:?$/, '');
     throw new ConfigError(`Invalid config file ${file}: not valid YAML${where} (${message})`);
   }
-  return { data: document.toJS() as unknown, lineOf: (keyPath) => lineOfKeyPath(document, lineCounter, keyPath) };
+  return {
+    data: document.toJS() as unknown,
+    positionOf: (keyPath) => positionOfKeyPath(document, lineCounter, keyPath),
+  };
 }
 
 /**
- * The line of a key path (`clients[1].redirect_uris[0]`, `limits.login_ip.lock_after`) in a YAML
- * document: the line of its key, or of the list item; as deep as the document goes.
+ * The position of a key path (`clients[1].redirect_uris[0]`, `limits.login_ip.lock_after`) in a
+ * YAML or JSON document: that of its key, or of the list item; as deep as the document goes.
  */
-export function lineOfKeyPath(document: Document, lineCounter: LineCounter, keyPath: string): number | undefined {
+export function positionOfKeyPath(
+  document: Document,
+  lineCounter: LineCounter,
+  keyPath: string,
+): TextPosition | undefined {
   const segments = keyPath.match(/[^.[\]]+|\[\d+\]/g) ?? [];
   let node: unknown = document.contents;
   let offset: number | undefined;
@@ -147,21 +234,25 @@ export function lineOfKeyPath(document: Document, lineCounter: LineCounter, keyP
       node = pair.value;
     }
   }
-  return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+  return offset === undefined ? undefined : lineCounter.linePos(offset);
 }
 
-/** Validates parsed config data; `file` is only used in error messages, `lineOf` adds the line of a key path. */
+/**
+ * Validates parsed config data; `file` is only used in error messages, `positionOf` adds the line
+ * and column of a key path. Throws one ConfigError naming every problem found.
+ */
 export function validateConfig(
   data: unknown,
   file: string,
-  lineOf?: (keyPath: string) => number | undefined,
+  positionOf?: (keyPath: string) => TextPosition | undefined,
 ): ConfigFile {
-  const v = new Validator(file, lineOf);
+  const v = new Validator(file, positionOf);
   // An empty YAML document is an empty configuration.
   if (data === null || data === undefined) return {};
   if (!isRecord(data)) throw v.error('', `must contain a mapping of settings at the top level, not ${describe(data)}`);
   const config: Record<string, unknown> = {};
   validateObject(v, CONFIG_SCHEMA, data, '', config, config);
+  v.throwCollected();
   return config as ConfigFile;
 }
 
@@ -184,22 +275,24 @@ function validateObject(
     if (item === undefined) continue;
     const keyPath = joinPath(base, name);
     const list = node['x-list'] as 'clients' | 'users' | 'resources' | undefined;
-    if (list === 'clients')
-      into[name] = validateClients(v, item, { allowPrivateAddresses: root.outbound_allow_private_addresses === true });
-    else if (list === 'users') into[name] = validateUsers(v, item);
-    else if (list === 'resources') into[name] = validateResources(v, item);
-    else if (node[META] !== undefined) into[name] = validateSetting(v, node, item, keyPath, root);
-    else {
-      // A group of settings (limits, and each limit).
-      if (!isRecord(item))
-        throw v.error(
-          keyPath,
-          `must be a mapping of ${Object.keys(node.properties as object).join(', ')}, not ${describe(item)}`,
-        );
-      const group: Record<string, unknown> = {};
-      validateObject(v, node, item, keyPath, group, root);
-      into[name] = group;
-    }
+    v.collect(() => {
+      if (list === 'clients')
+        into[name] = validateClients(v, item, { allowPrivateAddresses: root.outbound_allow_private_addresses === true });
+      else if (list === 'users') into[name] = validateUsers(v, item);
+      else if (list === 'resources') into[name] = validateResources(v, item);
+      else if (node[META] !== undefined) into[name] = validateSetting(v, node, item, keyPath, root);
+      else {
+        // A group of settings (limits, and each limit).
+        if (!isRecord(item))
+          throw v.error(
+            keyPath,
+            `must be a mapping of ${Object.keys(node.properties as object).join(', ')}, not ${describe(item)}`,
+          );
+        const group: Record<string, unknown> = {};
+        validateObject(v, node, item, keyPath, group, root);
+        into[name] = group;
+      }
+    });
   }
 }
 
@@ -265,18 +358,22 @@ function validateList<T>(
 ): T[] {
   if (!Array.isArray(value)) throw v.error(list, `must be a list of ${expected.list}, not ${describe(value)}`);
   const seen = new Map<string, number>();
-  return value.map((entry, index) => {
-    const base = `${list}[${index}]`;
-    if (!isRecord(entry)) throw v.error(base, `must be a mapping ${expected.item}, not ${describe(entry)}`);
-    v.checkKeys(entry, expected.keys, base);
-    const unique = (key: string, id: string): void => {
-      const previous = seen.get(id);
-      if (previous !== undefined)
-        throw v.error(joinPath(base, key), `duplicates ${list}[${previous}].${key} ${JSON.stringify(id)}`);
-      seen.set(id, index);
-    };
-    return item(entry, base, unique);
-  });
+  // Each entry is checked even when an earlier one failed: every problem is reported at once.
+  const entries = value.map((entry, index) =>
+    v.collect(() => {
+      const base = `${list}[${index}]`;
+      if (!isRecord(entry)) throw v.error(base, `must be a mapping ${expected.item}, not ${describe(entry)}`);
+      v.checkKeys(entry, expected.keys, base);
+      const unique = (key: string, id: string): void => {
+        const previous = seen.get(id);
+        if (previous !== undefined)
+          throw v.error(joinPath(base, key), `duplicates ${list}[${previous}].${key} ${JSON.stringify(id)}`);
+        seen.set(id, index);
+      };
+      return item(entry, base, unique);
+    }),
+  );
+  return entries.filter((entry): entry is T => entry !== undefined);
 }
 
 function validateClients(v: Validator, value: unknown, outbound: OutboundPolicy): ClientFixture[] {
@@ -385,6 +482,6 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
       code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new ConfigError(`Cannot read config file ${path}: ${reason}`);
   }
-  const { data, lineOf } = parseConfig(text, path);
-  return validateConfig(data, path, lineOf);
+  const { data, positionOf } = parseConfig(text, path);
+  return validateConfig(data, path, positionOf);
 }

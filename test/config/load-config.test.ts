@@ -634,36 +634,89 @@ describe('applyFixtures: change events for the audit trail', () => {
 });
 
 describe('config file schema (src/config/settings-schema.ts)', () => {
-  test('an unknown or mistyped key names its path and its YAML line', async () => {
+  test('an unknown or mistyped key names its path and its YAML line and column', async () => {
     await assertConfigError(
       'issuer: https://a.example\n\nprot: 80\n',
       'prot',
-      /: prot is not a known key .*\(line 3\)$/,
+      /: prot is not a known key .*\(line 3, column 1\)$/,
     );
     await assertConfigError(
       'limits:\n  login_ip:\n    lock_after: 3\n    lock_minutes: 1\n',
       'limits.login_ip.lock_minutes',
-      /not a known key.*lock_seconds.*\(line 4\)$/,
+      /not a known key.*lock_seconds.*\(line 4, column 5\)$/,
     );
     await assertConfigError(
       'limits:\n  login_ip:\n\n    lock_after: 0\n',
       'limits.login_ip.lock_after',
-      /between 1 and.* \(line 4\)$/,
+      /between 1 and.* \(line 4, column 5\)$/,
     );
     await assertConfigError(
       'clients:\n  - client_id: a\n    token_endpoint_auth_method: none\n    redirect_uris:\n      - https://a.example/cb\n      - http://evil.example/cb\n',
       'clients[0].redirect_uris[1]',
-      /\(line 6\)/,
+      /\(line 6, column 9\)/,
     );
-    await assertConfigError('code_ttl_seconds: "60"\n', 'code_ttl_seconds', /must be an integer.* \(line 1\)$/);
+    await assertConfigError(
+      'code_ttl_seconds: "60"\n',
+      'code_ttl_seconds',
+      /must be an integer.* \(line 1, column 1\)$/,
+    );
   });
 
-  test('JSON config files name the path (no line)', async () => {
+  test('JSON config files name the path, line and column', async () => {
     await assertConfigError(
-      '{"limits": {"login_ip": {"lock_minutes": 1}}}',
+      '{"limits": {\n  "login_ip": {"lock_minutes": 1}}}',
       'limits.login_ip.lock_minutes',
-      /^Invalid config file [^(]*: limits\.login_ip\.lock_minutes is not a known key/,
+      /^Invalid config file [^(]*: limits\.login_ip\.lock_minutes is not a known key.*\(line 2, column 16\)$/,
       '.json',
     );
+  });
+
+  test('an unknown key gets "did you mean" the known key it most likely meant', async () => {
+    await assertConfigError(
+      'acess_token_ttl_seconds: 60\n',
+      'acess_token_ttl_seconds',
+      /did you mean access_token_ttl_seconds\?/,
+    );
+    await assertConfigError(
+      'clients:\n  - client_id: a\n    token_endpoint_auth_method: none\n    redirect_uri: [https://a.example/cb]\n',
+      'clients[0].redirect_uri',
+      /did you mean redirect_uris\?/,
+    );
+    const path = await file('zzzz: 1\n', '.yaml');
+    await assert.rejects(loadConfigFile(path), (error: Error) => !/did you mean/.test(error.message));
+  });
+
+  test('every problem of a file is reported at once, each with its key path, line and column', async () => {
+    const path = await file(
+      [
+        'issuer: https://a.example',
+        'code_ttl_seconds: "60"', // a type error
+        'prot: 80', // an unknown key
+        'limits:',
+        '  login_ip: {lock_after: 0}', // out of range
+        'users:',
+        '  - {username: alice}', // a missing field
+        '  - {username: bob, password: x, emial: b@example.com}', // an unknown key in a list entry
+      ].join('\n'),
+      '.yaml',
+    );
+    await assert.rejects(loadConfigFile(path), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      const [head, ...problems] = error.message.split('\n');
+      assert.equal(head, `Invalid config file ${path}: 5 problems`);
+      assert.deepEqual(
+        problems.map((line) => /^ {2}- (\S+) .*\(line (\d+), column (\d+)\)$/.exec(line)?.slice(1)),
+        [
+          ['code_ttl_seconds', '2', '1'],
+          ['prot', '3', '1'],
+          ['limits.login_ip.lock_after', '5', '14'],
+          ['users[0].password', '7', '5'],
+          ['users[1].emial', '8', '34'],
+        ],
+        error.message,
+      );
+      assert.equal(error.keyPath, 'prot', 'the key path of the problem found first (unknown keys are checked first)');
+      return true;
+    });
   });
 });
