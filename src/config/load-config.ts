@@ -180,7 +180,10 @@ export function parseConfigText(text: string, file: string): unknown {
  * The parsed data, and the position of each key path (for error messages). JSON is checked by
  * JSON.parse and then read as YAML (a superset of JSON) for the positions.
  */
-function parseConfig(text: string, file: string): { data: unknown; positionOf?: (keyPath: string) => TextPosition | undefined } {
+function parseConfig(
+  text: string,
+  file: string,
+): { data: unknown; positionOf?: (keyPath: string) => TextPosition | undefined } {
   if (extname(file).toLowerCase() === '.json') {
     try {
       JSON.parse(text);
@@ -277,7 +280,9 @@ function validateObject(
     const list = node['x-list'] as 'clients' | 'users' | 'resources' | undefined;
     v.collect(() => {
       if (list === 'clients')
-        into[name] = validateClients(v, item, { allowPrivateAddresses: root.outbound_allow_private_addresses === true });
+        into[name] = validateClients(v, item, {
+          allowPrivateAddresses: root.outbound_allow_private_addresses === true,
+        });
       else if (list === 'users') into[name] = validateUsers(v, item);
       else if (list === 'resources') into[name] = validateResources(v, item);
       else if (node[META] !== undefined) into[name] = validateSetting(v, node, item, keyPath, root);
