@@ -30,7 +30,8 @@ export function renderLoginPage(p: {
 }): string {
   const hasError = p.error !== undefined && p.error !== '';
   const hasUsername = p.username !== undefined && p.username !== '';
-  const describedBy = hasError ? raw(' aria-describedby="login-error"') : '';
+  // WCAG 3.3.1: the fields a failed sign-in refers to are marked invalid and point at the message.
+  const describedBy = hasError ? raw(' aria-describedby="login-error" aria-invalid="true"') : '';
   const body = html`<h1>Sign in to continue to ${p.clientName}</h1>
 <p class="lead">Enter your username and password.</p>
 ${hasError ? html`<div class="alert" role="alert" id="login-error">${ALERT_ICON}<span>${p.error}</span></div>` : ''}
@@ -197,9 +198,26 @@ export function renderLogoutConfirmPage(p: {
 <form method="post" action="${safeUrl(p.action)}">
 <input type="hidden" name="csrf_token" value="${p.csrfToken}">
 ${Object.entries(p.fields ?? {}).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">\n`)}<button type="submit" class="btn btn-primary btn-block">Sign out</button>
+<a class="btn btn-secondary btn-block" href="/">Cancel, stay signed in</a>
 </form>
 <p class="note">Signing out ends your Gatehouse session in this browser. Applications you signed in to with it are told that you signed out.</p>`;
   return layout({ title: 'Sign out of Gatehouse?', body, lang: p.lang });
+}
+
+/**
+ * The issuer's root page: what this server is and where its metadata is (RFC 8414 §3, OpenID
+ * Connect Discovery 1.0 §4), instead of a bare 404 for someone who opens the issuer URL.
+ */
+export function renderHomePage(p: { issuer: string }): string {
+  const body = html`<h1>Gatehouse</h1>
+<p class="lead">This is an OAuth 2.1 and OpenID Connect authorization server. Applications send you here to sign in; there is nothing to do on this page.</p>
+<ul class="links">
+<li><a href="/.well-known/openid-configuration">OpenID Connect discovery</a> (<code>${p.issuer}/.well-known/openid-configuration</code>)</li>
+<li><a href="/.well-known/oauth-authorization-server">OAuth 2.0 authorization server metadata</a> (RFC 8414)</li>
+<li><a href="/jwks">Signing keys (JWKS)</a></li>
+</ul>
+<p class="note">Operators: the README of gatehouse-server explains the configuration, the CLI and the demo.</p>`;
+  return layout({ title: 'Gatehouse', body });
 }
 
 /** OpenID Connect RP-Initiated Logout 1.0 §2: shown after signing out when there is no redirect. */

@@ -21,6 +21,7 @@ import {
   renderFormPostPage,
   renderLogoutConfirmPage,
   renderSignedOutPage,
+  renderHomePage,
   FORM_POST_SCRIPT,
   FORM_POST_SCRIPT_HASH,
 } from '../../src/ui/pages.js';
@@ -275,6 +276,33 @@ describe('form field contract', () => {
     const { error: _error, ...noError } = login;
     assert.doesNotMatch(renderLoginPage(noError), /role="alert"/);
     assert.doesNotMatch(renderLoginPage({ ...login, error: '' }), /role="alert"/);
+  });
+
+  test('WCAG 3.3.1: after a failed sign-in both fields are aria-invalid and point at the message; not before', () => {
+    const failed = renderLoginPage(login);
+    for (const name of ['username', 'password']) {
+      assert.equal(inputNamed(failed, name)['aria-invalid'], 'true', name);
+      assert.equal(inputNamed(failed, name)['aria-describedby'], 'login-error', name);
+    }
+    const { error: _error, ...fresh } = login;
+    for (const name of ['username', 'password'])
+      assert.ok(!('aria-invalid' in inputNamed(renderLoginPage(fresh), name)));
+  });
+
+  test('logout confirmation has a Cancel link that keeps the session (outside the form, no submit)', () => {
+    const doc = renderLogoutConfirmPage(logoutConfirm);
+    assert.ok(
+      tags(doc, 'a').some((a) => a.href === '/' && /btn/.test(a.class ?? '')),
+      doc,
+    );
+    assert.match(doc, /<a [^>]*href="\/"[^>]*>Cancel, stay signed in<\/a>/);
+  });
+
+  test('RFC 8414 §3: the issuer root page links to the metadata documents and the JWKS', () => {
+    const doc = renderHomePage({ issuer: 'https://id.example' });
+    const links = tags(doc, 'a').map((a) => a.href);
+    assert.deepEqual(links, ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/jwks']);
+    assert.match(doc, /https:\/\/id\.example\/\.well-known\/openid-configuration/);
   });
 
   test('login without username: empty value', () => {

@@ -101,7 +101,8 @@ async function usernameHint(
 }
 
 export type LoginResult =
-  | { kind: 'failed' }
+  /** Wrong username or password: the page is shown again with the username as typed. */
+  | ({ kind: 'failed'; username: string | null } & LoadedInteraction)
   /** Too many attempts (src/core/limits/attempt-limits.ts): refused before the password was checked. */
   | ({ kind: 'limited'; retryAfterSeconds: number; username: string | null } & LoadedInteraction)
   /** `deviceCookie`: the new device cookie of this browser, bound to the user signed in. */
@@ -127,7 +128,7 @@ export async function submitLogin(
   const { interaction } = loaded;
   checkCsrf(interaction, form.csrfToken);
   const result = await signIn(browser, form, interaction, context, clientIp);
-  if (result.kind === 'failed') return result;
+  if (result.kind === 'failed') return { kind: 'failed', username: form.username ?? null, ...loaded };
   if (result.kind === 'limited') {
     return { kind: 'limited', retryAfterSeconds: result.retryAfterSeconds, username: form.username ?? null, ...loaded };
   }

@@ -4,6 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { serverMetadata } from '../../core/oidc/server-metadata.js';
+import { renderHomePage } from '../../ui/pages.js';
+import { sendHtml } from '../html-response.js';
 
 export function registerDiscoveryRoutes(app: FastifyInstance, context: ProviderContext): void {
   const metadata = () => serverMetadata(context.settings);
@@ -17,4 +19,7 @@ export function registerDiscoveryRoutes(app: FastifyInstance, context: ProviderC
       .send(JSON.stringify(context.keys.jwks(context.now()))),
   );
   app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/', { config: { responseKind: 'html' as const } }, async (_request, reply) =>
+    sendHtml(reply, 200, renderHomePage({ issuer: context.settings.issuer })),
+  );
 }

@@ -111,7 +111,16 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       context,
       request.ip,
     );
-    if (result.kind === 'failed') return sendRedirect(reply, `${base}/${id}?failed=1`);
+    if (result.kind === 'failed') {
+      // The page again, with the username as typed (the password is never sent back): the same
+      // page and words whether the user exists or not.
+      return sendHtml(
+        reply,
+        200,
+        loginPage(result, result.username, 'Incorrect username or password.'),
+        cspAllowingRedirectTo(result.interaction.request.redirectUri),
+      );
+    }
     if (result.kind === 'limited') {
       // RFC 6585 §4: 429 with Retry-After; the same page and words whether the user exists or not.
       reply.header('retry-after', String(result.retryAfterSeconds));
