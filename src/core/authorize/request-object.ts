@@ -128,7 +128,7 @@ function checkHeader(jwt: string, client: Client): string {
   const alg = header.alg;
   if (alg === undefined || alg === 'none' || !REQUEST_OBJECT_SIGNING_ALGS.includes(alg)) {
     throw new UntrustedRequestObject(
-      `The request object alg ${JSON.stringify(alg ?? null)} is not accepted: it must be signed with one of ${REQUEST_OBJECT_SIGNING_ALGS.join(', ')}, never none (RFC 9101 6.2, 10.1).`,
+      `The request object alg ${alg ?? '(missing)'} is not accepted: it must be signed with one of ${REQUEST_OBJECT_SIGNING_ALGS.join(', ')}, never none (RFC 9101 6.2, 10.1).`,
     );
   }
   if (client.requestObjectSigningAlg !== null && client.requestObjectSigningAlg !== alg) {
@@ -138,7 +138,7 @@ function checkHeader(jwt: string, client: Client): string {
   }
   if (header.typ !== undefined && !ACCEPTED_TYPES.has(header.typ.toLowerCase())) {
     throw new UntrustedRequestObject(
-      `The request object typ ${JSON.stringify(header.typ)} is not oauth-authz-req+jwt (RFC 9101 4, 10.8).`,
+      `The request object typ ${header.typ} is not oauth-authz-req+jwt (RFC 9101 4, 10.8).`,
     );
   }
   return alg;
