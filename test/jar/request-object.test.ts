@@ -58,7 +58,10 @@ function push(
 }
 
 /** GET /authorize with `params`, not following the redirect. */
-async function authorize(gatehouse: RunningGatehouse, params: Record<string, string | undefined>): Promise<PageResponse> {
+async function authorize(
+  gatehouse: RunningGatehouse,
+  params: Record<string, string | undefined>,
+): Promise<PageResponse> {
   const url = authorizeUrl(gatehouse, params);
   const response = await fetch(url, { redirect: 'manual' });
   return {
@@ -85,7 +88,13 @@ function assertInvalidRequestObject(response: TokenResponse, description: RegExp
 /** An HS256 request object keyed with `secret` (a symmetric alg, never accepted). */
 function hmacObject(gatehouse: RunningGatehouse, secret: string): Promise<string> {
   const now = nowSeconds();
-  return new SignJWT({ ...authorizeParams(JAR_CLIENT), iss: JAR_CLIENT.client_id, aud: gatehouse.url, jti: 'h', exp: now + 60 })
+  return new SignJWT({
+    ...authorizeParams(JAR_CLIENT),
+    iss: JAR_CLIENT.client_id,
+    aud: gatehouse.url,
+    jti: 'h',
+    exp: now + 60,
+  })
     .setProtectedHeader({ alg: 'HS256' })
     .sign(new TextEncoder().encode(secret));
 }
@@ -93,7 +102,12 @@ function hmacObject(gatehouse: RunningGatehouse, secret: string): Promise<string
 /** An unsigned (alg none) request object with the valid request's claims. */
 function unsignedObject(gatehouse: RunningGatehouse): string {
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const claims = { ...authorizeParams(JAR_CLIENT), iss: JAR_CLIENT.client_id, aud: gatehouse.url, exp: nowSeconds() + 60 };
+  const claims = {
+    ...authorizeParams(JAR_CLIENT),
+    iss: JAR_CLIENT.client_id,
+    aud: gatehouse.url,
+    exp: nowSeconds() + 60,
+  };
   return `${encode({ alg: 'none' })}.${encode(claims)}.`;
 }
 

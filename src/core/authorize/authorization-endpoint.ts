@@ -38,10 +38,7 @@ export type AuthorizationEndpointDeps = Pick<
   ProviderContext,
   'settings' | 'keys' | 'clients' | 'clientKeys' | 'resources' | 'subjects' | 'events' | 'now'
 > & {
-  store: Pick<
-    Store,
-    'sessions' | 'consents' | 'interactions' | 'codes' | 'rateLimits' | 'pushedRequests' | 'usedJtis'
-  >;
+  store: Pick<Store, 'sessions' | 'consents' | 'interactions' | 'codes' | 'rateLimits' | 'pushedRequests' | 'usedJtis'>;
 };
 
 /**

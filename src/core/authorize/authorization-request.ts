@@ -205,10 +205,7 @@ async function validateRemainder(
       'this client must push its authorization requests to the pushed authorization request endpoint first and send only client_id and request_uri here (RFC 9126)',
     );
   // RFC 9101 §10.5 `require_signed_request_object` (the client's, or the server's for every client).
-  if (
-    origin.signed === false &&
-    (context.settings.requireSignedRequestObject || client.requireSignedRequestObject)
-  )
+  if (origin.signed === false && (context.settings.requireSignedRequestObject || client.requireSignedRequestObject))
     throw new InvalidRequest(
       'this client must send its authorization requests as a signed request object in the request parameter (require_signed_request_object, RFC 9101 10.5)',
     );

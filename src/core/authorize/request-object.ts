@@ -183,7 +183,8 @@ function parametersOf(
     params = Params.fromEntries(entries);
     params.assertNoControlCharacters();
   } catch (error) {
-    if (error instanceof OAuthError) throw new UntrustedRequestObject(`The request object is refused: ${error.description}.`);
+    if (error instanceof OAuthError)
+      throw new UntrustedRequestObject(`The request object is refused: ${error.description}.`);
     throw error;
   }
   return { params, unusable };

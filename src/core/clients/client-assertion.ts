@@ -201,8 +201,7 @@ export async function verifyWithClientKeys<T>(
   client: Client,
   keys: ClientJwksCache,
 ): Promise<T> {
-  const verifyWith = (set: { keys: Array<Record<string, unknown>> }) =>
-    verify(createLocalJWKSet(set as JSONWebKeySet));
+  const verifyWith = (set: { keys: Array<Record<string, unknown>> }) => verify(createLocalJWKSet(set as JSONWebKeySet));
   if (client.jwks !== null) return verifyWith(client.jwks);
   if (client.jwksUri === null) throw refused('the client has neither jwks nor jwks_uri');
   try {
