@@ -2,11 +2,12 @@
  * What the benchmark servers and the load driver agree on: the registered clients, users,
  * resources and scopes, and the line a server prints when it is ready.
  *
- * Every server registers the same three clients (a web app using the authorization code flow
- * with refresh tokens, a service using client credentials, and a resource server's
- * introspection client), the same users and the same protected resource, so that each scenario
- * asks every server for the same work.
+ * Every server registers the same four clients (a web app using the authorization code flow
+ * with refresh tokens, a service using client credentials, a resource server's introspection
+ * client, and a service authenticating with private_key_jwt), the same users and the same
+ * protected resource, so that each scenario asks every server for the same work.
  */
+import { createECDH, createHash, type JsonWebKey } from 'node:crypto';
 
 /** The protected resource (RFC 8707) access tokens are issued for: a JWT with this audience. */
 export const RESOURCE = 'https://api.bench.example/';
@@ -27,6 +28,31 @@ export const WEB_CLIENT_SCOPE = `openid profile email offline_access ${RESOURCE_
 export const WEB_CLIENT_ID = 'bench-web';
 export const SERVICE_CLIENT_ID = 'bench-service';
 export const INTROSPECTOR_CLIENT_ID = 'bench-introspector';
+/** The client of the private_key_jwt scenario (RFC 7523 §2.2): an ES256 client assertion per request. */
+export const SIGNER_CLIENT_ID = 'bench-signer';
+export const SIGNER_KEY_ID = 'bench-signer-1';
+
+/**
+ * The signer client's P-256 key, the same in every process (servers register the public half,
+ * the driver signs with the private one): its private scalar is derived from a fixed label, so
+ * no key material is stored. A benchmark key, public on purpose: never use it elsewhere.
+ */
+export function signerKey(): { privateJwk: JsonWebKey; publicJwk: JsonWebKey & { kid: string } } {
+  const d = createHash('sha256').update('gatehouse benchmark private_key_jwt client').digest();
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(d);
+  const point = ecdh.getPublicKey(); // 0x04 || x || y (SEC 1 §2.3.3)
+  const publicJwk = {
+    kty: 'EC',
+    crv: 'P-256',
+    x: point.subarray(1, 33).toString('base64url'),
+    y: point.subarray(33).toString('base64url'),
+  };
+  return {
+    privateJwk: { ...publicJwk, d: d.toString('base64url') },
+    publicJwk: { ...publicJwk, kid: SIGNER_KEY_ID, alg: 'ES256', use: 'sig' },
+  };
+}
 
 /** One virtual user per concurrent flow at most. */
 export const MAX_VIRTUAL_USERS = 32;
@@ -54,8 +80,8 @@ export interface ServerInfo {
     token: string;
     introspection: string;
   };
-  /** Absent for the ceiling, which checks no credentials. */
-  clients: { web: Credentials; service: Credentials; introspector: Credentials };
+  /** Absent for the ceiling, which checks no credentials. The signer's secret is unused (it signs with signerKey()). */
+  clients: { web: Credentials; service: Credentials; introspector: Credentials; signer: Credentials };
   /** The resource whose access tokens the introspection scenario introspects. */
   introspectionResource: string;
   /** Free-form facts for the report (database, adapter, versions). */

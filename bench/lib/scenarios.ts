@@ -4,12 +4,14 @@
  * Each operation checks the answer the way a client would (status, redirect target, state,
  * issuer, token response members); a wrong answer throws CheckError and counts as an error.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import {
   CODE_FLOW_SCOPE,
   REDIRECT_URI,
   RESOURCE,
   RESOURCE_SCOPE,
+  SIGNER_KEY_ID,
+  signerKey,
   USER_PASSWORD,
   userName,
   type ServerInfo,
@@ -33,6 +35,7 @@ export const SCENARIO_NAMES = [
   'discovery',
   'client-credentials',
   'client-credentials-dpop',
+  'client-credentials-private-key-jwt',
   'introspection',
   'refresh',
   'code-flow-c1',
@@ -228,21 +231,54 @@ async function clientCredentials(server: ServerInfo, resource: string, jwt: bool
 }
 
 /**
- * A DPoP prover (RFC 9449 §4.2): one P-256 key per virtual client, a fresh proof per request,
- * signed with node:crypto so that the driver spends as little CPU as it can on it.
+ * An ES256 JWT signer with node:crypto (so that the driver spends as little CPU as it can on
+ * it): the protected `header` once, the claims per call.
  */
+function es256Signer(header: Record<string, unknown>, key: KeyObject): (claims: Record<string, unknown>) => string {
+  const encodedHeader = Buffer.from(JSON.stringify(header)).toString('base64url');
+  return (claims) => {
+    const input = `${encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+    return `${input}.${signature.toString('base64url')}`;
+  };
+}
+
+/** A DPoP prover (RFC 9449 §4.2): one P-256 key per virtual client, a fresh proof per request. */
 function dpopProver(): (htu: string) => string {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
-  const header = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } })).toString(
-    'base64url',
-  );
-  return (htu) => {
-    const claims = { jti: random(), htm: 'POST', htu, iat: Math.floor(Date.now() / 1000) };
-    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-    const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
-    return `${input}.${signature.toString('base64url')}`;
+  const signJwt = es256Signer({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } }, privateKey);
+  return (htu) => signJwt({ jti: random(), htm: 'POST', htu, iat: Math.floor(Date.now() / 1000) });
+}
+
+/**
+ * A private_key_jwt client assertion maker (RFC 7523 §3): iss = sub = the signer client, aud the
+ * issuer, a fresh jti, 60 s of life, signed with the benchmark's signer key (common.ts).
+ */
+function clientAssertionMaker(server: ServerInfo): () => string {
+  const key = createPrivateKey({ key: signerKey().privateJwk, format: 'jwk' });
+  const signJwt = es256Signer({ alg: 'ES256', kid: SIGNER_KEY_ID }, key);
+  const clientId = server.clients.signer.id;
+  return () => {
+    const now = Math.floor(Date.now() / 1000);
+    return signJwt({ iss: clientId, sub: clientId, aud: server.issuer, jti: random(), iat: now, exp: now + 60 });
   };
+}
+
+async function privateKeyJwtClientCredentials(
+  server: ServerInfo,
+  assertion: () => string,
+): Promise<Record<string, unknown>> {
+  const answer = await send(server.endpoints.token, {
+    form: formEncode({
+      grant_type: 'client_credentials',
+      scope: RESOURCE_SCOPE,
+      resource: RESOURCE,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion(),
+    }),
+  });
+  return checkTokenResponse(answer, 'token (client_credentials, private_key_jwt)', { jwt: true });
 }
 
 async function dpopClientCredentials(
@@ -335,6 +371,22 @@ export const SCENARIOS: Record<ScenarioName, ScenarioDefinition> = {
       const first = await dpopClientCredentials(server, prove);
       return {
         op: async () => void (await dpopClientCredentials(server, prove)),
+        ...(index === 0 ? { sample: describeTokens(first) } : {}),
+      };
+    },
+  },
+  'client-credentials-private-key-jwt': {
+    name: 'client-credentials-private-key-jwt',
+    concurrency: 32,
+    unit: 'request',
+    requestsPerOp: 1,
+    description:
+      'POST /token grant_type=client_credentials authenticated with private_key_jwt (RFC 7523): a fresh ES256 client assertion per request, its signature checked and its jti recorded once; ES256 JWT access token',
+    async setup(server, index) {
+      const assertion = clientAssertionMaker(server);
+      const first = await privateKeyJwtClientCredentials(server, assertion);
+      return {
+        op: async () => void (await privateKeyJwtClientCredentials(server, assertion)),
         ...(index === 0 ? { sample: describeTokens(first) } : {}),
       };
     },

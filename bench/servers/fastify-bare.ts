@@ -11,6 +11,7 @@ import {
   INTROSPECTOR_CLIENT_ID,
   RESOURCE,
   SERVICE_CLIENT_ID,
+  SIGNER_CLIENT_ID,
   WEB_CLIENT_ID,
 } from '../lib/common.js';
 
@@ -56,6 +57,7 @@ announceReady({
     web: { ...unused, id: WEB_CLIENT_ID },
     service: { ...unused, id: SERVICE_CLIENT_ID },
     introspector: { ...unused, id: INTROSPECTOR_CLIENT_ID },
+    signer: { ...unused, id: SIGNER_CLIENT_ID },
   },
   introspectionResource: RESOURCE,
   notes: { server: 'bare Fastify, small JSON bodies' },

@@ -27,6 +27,8 @@ import {
   USER_PASSWORD,
   userName,
   WEB_CLIENT_ID,
+  SIGNER_CLIENT_ID,
+  signerKey,
   type Credentials,
 } from '../lib/common.js';
 import { installStatementCounter } from '../lib/statement-counter.js';
@@ -137,6 +139,26 @@ const introspector = await createClient({
   scope: RESOURCE_SCOPE,
 });
 
+// RFC 7523 §2.2: the private_key_jwt service (ES256 only), with the benchmark's public key.
+const signerClient = (
+  await registerClient(
+    {
+      client_id: SIGNER_CLIENT_ID,
+      client_name: 'Bench service (private_key_jwt)',
+      redirect_uris: [],
+      grant_types: ['client_credentials'],
+      response_types: [],
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [signerKey().publicJwk] },
+      scope: RESOURCE_SCOPE,
+    },
+    { generateSecret: false, now: Date.now() },
+  )
+).client;
+await gatehouse.store.clients.upsert(signerClient);
+const signer: Credentials = { id: SIGNER_CLIENT_ID, secret: '' };
+
 const base = gatehouse.url;
 announceReady({
   kind: 'gatehouse',
@@ -144,7 +166,7 @@ announceReady({
   port: Number(new URL(base).port),
   issuer: gatehouse.context.settings.issuer,
   endpoints: endpointsAt(base, { authorization: '/authorize', token: '/token', introspection: '/introspect' }),
-  clients: { web, service, introspector },
+  clients: { web, service, introspector, signer },
   introspectionResource: RESOURCE,
   notes: {
     logging: 'no request logging (like the peer)',

@@ -31,6 +31,8 @@ import {
   RESOURCE,
   RESOURCE_SCOPE,
   SERVICE_CLIENT_ID,
+  SIGNER_CLIENT_ID,
+  signerKey,
   userName,
   WEB_CLIENT_ID,
   WEB_CLIENT_SCOPE,
@@ -61,6 +63,7 @@ const signingJwk = {
 const web: Credentials = { id: WEB_CLIENT_ID, secret: randomBytes(32).toString('base64url') };
 const service: Credentials = { id: SERVICE_CLIENT_ID, secret: randomBytes(32).toString('base64url') };
 const introspector: Credentials = { id: INTROSPECTOR_CLIENT_ID, secret: randomBytes(32).toString('base64url') };
+const signer: Credentials = { id: SIGNER_CLIENT_ID, secret: '' };
 
 const server = createServer();
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -93,6 +96,18 @@ const provider = new Provider(issuer, {
       id_token_signed_response_alg: 'ES256',
       scope: RESOURCE_SCOPE,
     })),
+    // RFC 7523 §2.2, as Gatehouse: the private_key_jwt service, ES256 only, the same public key.
+    {
+      client_id: SIGNER_CLIENT_ID,
+      redirect_uris: [],
+      grant_types: ['client_credentials'],
+      response_types: [],
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [signerKey().publicJwk] },
+      id_token_signed_response_alg: 'ES256',
+      scope: RESOURCE_SCOPE,
+    },
   ],
   clientDefaults: { id_token_signed_response_alg: 'ES256', token_endpoint_auth_method: 'client_secret_basic' },
   jwks: { keys: [signingJwk] },
@@ -208,7 +223,7 @@ announceReady({
   port: address.port,
   issuer,
   endpoints: endpointsAt(issuer, { authorization: '/auth', token: '/token', introspection: '/token/introspection' }),
-  clients: { web, service, introspector },
+  clients: { web, service, introspector, signer },
   introspectionResource: OPAQUE_RESOURCE,
   notes: { adapter: 'in-memory (bench/servers/memory-adapter.ts)' },
 });

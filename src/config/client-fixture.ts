@@ -42,6 +42,8 @@ const LEFT_OUT_WHEN: {
   dpop_bound_access_tokens: (value) => !value,
   // RFC 9126 §6; absent: false.
   require_pushed_authorization_requests: (value) => !value,
+  // RFC 9101 §10.5; absent: false.
+  require_signed_request_object: (value) => !value,
 };
 
 /** The fixture of validated client metadata (client_id present): unset and default-valued optional fields left out. */

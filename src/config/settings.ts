@@ -69,6 +69,13 @@ export interface GatehouseSettings {
    * authorization request endpoint (a client can require it for itself, §6).
    */
   requirePushedAuthorizationRequests: boolean;
+  /**
+   * RFC 9101 §10.5: authorization requests of every client must be signed request objects (a
+   * client can require it for itself with `require_signed_request_object`).
+   */
+  requireSignedRequestObject: boolean;
+  /** RFC 9101 §6.3 / §10.5: how far ahead a request object's `exp` may lie (default 300 s). */
+  requestObjectMaxLifetimeSeconds: number;
   /** A refresh token unused for this long expires (its family may live on through its successor). */
   refreshTokenIdleTtlSeconds: number;
   /** A refresh token family ends this long after the authorization, however often it is used. */

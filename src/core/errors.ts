@@ -200,8 +200,13 @@ export class RedirectableError extends Error {
   }
 }
 
-/** OpenID Connect Core §6.1, §6.2: refused until request objects are supported, never ignored. */
-export class RequestNotSupported extends oauthError('request_not_supported') {}
+/**
+ * RFC 9101 §6.3 and §7 (`invalid_request_object`): a signed request object whose signature
+ * verified but whose claims are refused (expired, wrong audience, replayed, ...). Answered to
+ * the client at the PAR endpoint, and to the request object's validated redirect_uri at the
+ * authorization endpoint (the client signed it, so its redirect_uri can be trusted).
+ */
+export class InvalidRequestObject extends oauthError('invalid_request_object') {}
 
 export class RequestUriNotSupported extends oauthError('request_uri_not_supported') {}
 
@@ -218,6 +223,19 @@ export class InvalidRequestUri extends UnsafeAuthorizationRequest {
   constructor(detail: string, facts: Array<{ label: string; value: string }> = []) {
     super('Authorization request cannot be used', detail, [{ label: 'error', value: 'invalid_request_uri' }, ...facts]);
     this.name = 'InvalidRequestUri';
+  }
+}
+
+/**
+ * RFC 9101 §6.3, §7 `invalid_request_object` at the authorization endpoint for a request object
+ * that cannot be trusted (not a JWT, unsigned, not signed by the client's key, unreadable): its
+ * redirect_uri is untrusted, so the End-User sees an error page, never a redirect. At the PAR
+ * endpoint the same refusal is InvalidRequestObject, answered to the client.
+ */
+export class UntrustedRequestObject extends UnsafeAuthorizationRequest {
+  constructor(detail: string, facts: Array<{ label: string; value: string }> = []) {
+    super('Invalid request object', detail, [{ label: 'error', value: 'invalid_request_object' }, ...facts]);
+    this.name = 'UntrustedRequestObject';
   }
 }
 

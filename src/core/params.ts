@@ -98,6 +98,11 @@ export class Params {
     return [...this.values.keys()];
   }
 
+  /** Every (name, value) pair, names in order of first appearance. */
+  entries(): Array<[string, string]> {
+    return [...this.values].flatMap(([name, values]) => values.map((value): [string, string] => [name, value]));
+  }
+
   /** The same request seen through `names` alone: every other parameter is left out. */
   only(names: readonly string[]): Params {
     const view = new Params();

@@ -345,6 +345,20 @@ const pushedRequests = migration('0011_pushed_requests', async (schema) => {
   await schema.createIndexes({ pushed_authorization_requests: ['expires_at', 'client_id'] });
 });
 
+/**
+ * RFC 9101 signed request objects: the client metadata `request_object_signing_alg` (null: any
+ * the server supports) and `require_signed_request_object` (false for every existing client);
+ * and RFC 9449 §10 `dpop_jkt`: the DPoP key thumbprint an authorization code is bound to (null:
+ * not bound, as every code so far).
+ */
+const requestObjectsAndCodeBinding = migration('0016_request_objects_and_code_binding', async (schema) => {
+  await schema.addColumns(
+    'clients',
+    'request_object_signing_alg text, require_signed_request_object bool not null default 0',
+  );
+  await schema.addColumns('authorization_codes', 'dpop_jkt text');
+});
+
 /** Every migration, in the order it must be applied. Append only. */
 export const migrations: readonly Migration[] = [
   initialSchema,
@@ -360,4 +374,5 @@ export const migrations: readonly Migration[] = [
   pushedRequests,
   tokenExchange,
   dpop,
+  requestObjectsAndCodeBinding,
 ];

@@ -49,6 +49,10 @@ export interface ClientsTable {
   dpop_bound_access_tokens: IntBool;
   /** RFC 9126 §6; added by migration 0011 with default 0. */
   require_pushed_authorization_requests: IntBool;
+  /** RFC 9101 §10.5 / OIDC Dynamic Client Registration §2; added by migration 0016. */
+  request_object_signing_alg: string | null;
+  /** RFC 9101 §10.5; added by migration 0016 with default 0. */
+  require_signed_request_object: IntBool;
   created_at: number;
   /** JSON JWK Set (public keys) for private_key_jwt; added by migration 0010. */
   jwks: JsonText | null;
@@ -133,6 +137,8 @@ export interface AuthorizationCodesTable {
   created_at: number;
   expires_at: number;
   consumed_at: number | null;
+  /** RFC 9449 §10 dpop_jkt; added by migration 0016. */
+  dpop_jkt: string | null;
 }
 
 /** Migration 0009 (RFC 8628). */

@@ -400,8 +400,12 @@ describe('RFC 6749 §4.1.2.1: after the redirect_uri is validated, errors are re
     assertAccepted(await get(url));
   });
 
-  it('OpenID Connect Core §6.1: a request object (request) is request_not_supported', async () => {
-    await assertRedirected({ request: 'eyJhbGciOiJub25lIn0.e30.' }, 'request_not_supported');
+  it('RFC 9101 §6.2: an unsigned request object (alg none) is an error page with invalid_request_object, never a redirect', async () => {
+    assertErrorPage(
+      await getAuthorize({ client_id: CONFIDENTIAL_CLIENT.client_id, request: 'eyJhbGciOiJub25lIn0.e30.' }),
+      400,
+      'invalid_request_object',
+    );
   });
 
   it('OpenID Connect Core §6.2: request_uri is request_uri_not_supported', async () => {

@@ -382,6 +382,8 @@ describe('settings schema (src/config/settings-schema.ts)', () => {
         deviceCodeIntervalSeconds: 5,
         parRequestUriTtlSeconds: 60,
         requirePushedAuthorizationRequests: false,
+        requireSignedRequestObject: false,
+        requestObjectMaxLifetimeSeconds: 300,
         refreshTokenIdleTtlSeconds: 14 * 24 * 3600,
         refreshTokenAbsoluteTtlSeconds: 90 * 24 * 3600,
         refreshTokenGraceSeconds: 10,

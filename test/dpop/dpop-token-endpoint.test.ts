@@ -13,15 +13,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import {
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  SignJWT,
-  type CryptoKey,
-  type JWK,
-  type JWTPayload,
-} from 'jose';
+import { calculateJwkThumbprint, exportJWK, SignJWT, type JWTPayload } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import type { ClientFixture } from '../../src/config/settings.js';
@@ -29,6 +21,7 @@ import { currentDpopNonce, DPOP_NONCE_WINDOW_MS } from '../../src/core/dpop/dpop
 import type { RunningGatehouse } from '../../src/server.js';
 import { assertNoStore, basicAuthorization } from '../helpers/code-flow.js';
 import { codeFlow, decodeAccessToken, interopClient, startServerOn } from '../helpers/interop-client.js';
+import { dpopProof, proofKey, type ProofKey } from '../helpers/dpop-proofs.js';
 import {
   ALICE,
   MACHINE_CLIENT,
@@ -50,35 +43,14 @@ const BOUND_CLIENT: ClientFixture = {
 
 const CLIENTS = [MACHINE_CLIENT, BOUND_CLIENT, PUBLIC_CLIENT];
 
-interface ProofKey {
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
-  jwk: JWK;
-  jkt: string;
-}
-
-async function proofKey(alg = 'ES256'): Promise<ProofKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  const jwk = await exportJWK(publicKey);
-  return { privateKey, publicKey, jwk, jkt: await calculateJwkThumbprint(jwk) };
-}
-
 /** A DPoP proof (RFC 9449 §4.2) for POST /token of `gatehouse`, with every part overridable. */
-async function proof(
+function proof(
   gatehouse: RunningGatehouse,
   key: ProofKey,
   claims: JWTPayload = {},
   header: Record<string, unknown> = {},
 ): Promise<string> {
-  return new SignJWT({
-    jti: randomUUID(),
-    htm: 'POST',
-    htu: `${gatehouse.url}/token`,
-    iat: Math.floor(Date.now() / 1000),
-    ...claims,
-  })
-    .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: key.jwk, ...header } as never)
-    .sign(key.privateKey);
+  return dpopProof(`${gatehouse.url}/token`, key, claims, header);
 }
 
 /** A client credentials request of `who` with `dpop` as its DPoP header (none when undefined). */

@@ -8,28 +8,18 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
 import { accessTokenHash } from '../../src/core/dpop/dpop-proof-jwt.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { codeFlow, discoverAs, interopClient } from '../helpers/interop-client.js';
 import { ALICE, CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, startTestServer } from '../helpers/server.js';
-
-interface ProofKey {
-  privateKey: CryptoKey;
-  jwk: JWK;
-}
-
-async function proofKey(): Promise<ProofKey> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  return { privateKey, jwk: await exportJWK(publicKey) };
-}
+import { dpopProof, proofKey, type ProofKey } from '../helpers/dpop-proofs.js';
 
 describe('RFC 9449 §7: DPoP-bound tokens at UserInfo', () => {
   let gatehouse: RunningGatehouse;
   let config: client.Configuration;
-  let key: ProofKey;
+  let key: Pick<ProofKey, 'privateKey' | 'jwk'>;
   let boundToken: string;
   let bearerToken: string;
 
@@ -44,17 +34,12 @@ describe('RFC 9449 §7: DPoP-bound tokens at UserInfo', () => {
   }
 
   /** A proof for GET /userinfo over `token`, signed by `by` (default: the bound key). */
-  async function proof(token: string, by: ProofKey = key, claims: Record<string, unknown> = {}): Promise<string> {
-    return new SignJWT({
-      jti: randomUUID(),
-      htm: 'GET',
-      htu: `${gatehouse.url}/userinfo`,
-      iat: Math.floor(Date.now() / 1000),
-      ath: accessTokenHash(token),
-      ...claims,
-    })
-      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: by.jwk })
-      .sign(by.privateKey);
+  async function proof(
+    token: string,
+    by: Pick<ProofKey, 'privateKey' | 'jwk'> = key,
+    claims: Record<string, unknown> = {},
+  ): Promise<string> {
+    return dpopProof(`${gatehouse.url}/userinfo`, by, { ath: accessTokenHash(token), ...claims }, {}, 'GET');
   }
 
   async function userinfo(headers: Record<string, string>) {

@@ -69,6 +69,8 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     tokenExchangeResources: [],
     dpopBoundAccessTokens: false,
     requirePushedAuthorizationRequests: false,
+    requestObjectSigningAlg: null,
+    requireSignedRequestObject: false,
     createdAt: NOW,
     ...overrides,
   };

@@ -194,7 +194,8 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
       assert.deepEqual(metadata.acr_values_supported, ['urn:gatehouse:pwd']);
       assert.deepEqual(metadata.ui_locales_supported, ['en']);
       assert.equal(metadata.claims_parameter_supported, false);
-      assert.equal(metadata.request_parameter_supported, false);
+      // RFC 9101 §10.5: signed request objects by value are supported (test/jar).
+      assert.equal(metadata.request_parameter_supported, true);
     });
   });
 

@@ -159,9 +159,9 @@ describe('RFC 9126 §2.1, §2.3: a bad request is refused at push time, to the c
     { name: 'RFC 6749 §3.3: no allowed scope', params: { scope: 'admin' }, error: 'invalid_scope' },
     { name: 'OIDC Core §3.1.2.1: max_age not a number', params: { max_age: 'soon' }, error: 'invalid_request' },
     {
-      name: 'OpenID Connect Core §6.1: a request object (request)',
+      name: 'RFC 9101 §6.2: an unsigned request object (alg none)',
       params: { request: 'eyJhbGciOiJub25lIn0.e30.' },
-      error: 'request_not_supported',
+      error: 'invalid_request_object',
     },
   ];
   for (const refusal of refusals) {

@@ -447,6 +447,12 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.deepEqual(await store.clients.get(agent.clientId), agent);
       });
 
+      it('round-trips the request object metadata (RFC 9101 §10.5, migration 0016)', async () => {
+        const signer = makeClient({ requestObjectSigningAlg: 'ES256', requireSignedRequestObject: true });
+        await store.clients.create(signer);
+        assert.deepEqual(await store.clients.get(signer.clientId), signer);
+      });
+
       it('round-trips confidential and public clients', async () => {
         const confidential = makeClient();
         const publicClient = makeClient({
@@ -1312,6 +1318,17 @@ function defineContract(name: string, target: ContractTarget): void {
           resources: [],
         });
         await store.codes.create(code);
+        assert.deepEqual(await store.codes.consume(code.codeHash, NOW), {
+          status: 'consumed',
+          code: { ...code, consumedAt: NOW },
+        });
+      });
+
+      it('round-trips the DPoP key a code is bound to (RFC 9449 §10 dpop_jkt, migration 0016)', async () => {
+        const { grant } = await seedGrant(store);
+        const code = makeCode(grant, { dpopJkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' });
+        await store.codes.create(code);
+        assert.deepEqual(await store.codes.get(code.codeHash), code);
         assert.deepEqual(await store.codes.consume(code.codeHash, NOW), {
           status: 'consumed',
           code: { ...code, consumedAt: NOW },

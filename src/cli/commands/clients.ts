@@ -23,6 +23,7 @@ import {
   type ClientMetadataView,
 } from '../../core/registration/client-registration.js';
 import {
+  REQUEST_OBJECT_SIGNING_ALGS,
   SUPPORTED_AUTH_METHODS,
   TOKEN_ENDPOINT_AUTH_SIGNING_ALGS,
 } from '../../core/registration/client-metadata-fields.js';
@@ -53,6 +54,8 @@ function describeClient(view: ClientMetadataView): string {
         ]
       : []),
     ['require_pushed_authorization_requests', String(view.require_pushed_authorization_requests ?? false)],
+    ['request_object_signing_alg', view.request_object_signing_alg ?? '-'],
+    ['require_signed_request_object', String(view.require_signed_request_object ?? false)],
     ...(view.token_exchange_resources !== undefined
       ? [['token_exchange_resources', view.token_exchange_resources.join(' ')] as [string, string]]
       : []),
@@ -81,6 +84,8 @@ interface ClientCreateFlags extends StoreFlags {
   jwksUri?: string;
   tokenEndpointAuthSigningAlg?: string;
   requirePar?: boolean;
+  requestObjectSigningAlg?: string;
+  requireSignedRequestObject?: boolean;
   json?: boolean;
 }
 
@@ -151,6 +156,16 @@ function clientCreateOptions(command: Command): Command {
       '--require-par',
       'authorization requests only through the pushed authorization request endpoint (require_pushed_authorization_requests, RFC 9126 §6)',
     )
+    .addOption(
+      new Option(
+        '--request-object-signing-alg <alg>',
+        "the only JWS algorithm accepted for the client's signed request objects (RFC 9101 §10.5; default: any the server supports)",
+      ).choices([...REQUEST_OBJECT_SIGNING_ALGS]),
+    )
+    .option(
+      '--require-signed-request-object',
+      'authorization requests only as request objects signed with the client key (require_signed_request_object, RFC 9101 §10.5)',
+    )
     .option('--json', 'print the client as JSON');
 }
 
@@ -193,6 +208,8 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     jwks_uri: flags.jwksUri,
     token_endpoint_auth_signing_alg: flags.tokenEndpointAuthSigningAlg,
     require_pushed_authorization_requests: flags.requirePar,
+    request_object_signing_alg: flags.requestObjectSigningAlg,
+    require_signed_request_object: flags.requireSignedRequestObject,
   };
   // Validate before touching the database, so that a typo costs nothing. The config file's
   // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri or

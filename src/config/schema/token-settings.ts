@@ -83,6 +83,19 @@ export const TOKEN_SETTINGS = {
     false,
     'authorization requests only through the PAR endpoint, for every client ("High-security clients")',
   ),
+  // RFC 9101 §10.5 (published in discovery): every client must send signed request objects.
+  require_signed_request_object: boolSetting(
+    'requireSignedRequestObject',
+    false,
+    'authorization requests only as signed request objects (JAR), for every client ("High-security clients")',
+  ),
+  // RFC 9101 §6.3: request objects are short-lived, like client assertions (RFC 7523 §3 item 4).
+  request_object_max_lifetime_seconds: secondsSetting(
+    'requestObjectMaxLifetimeSeconds',
+    [10, 3600],
+    300,
+    'a signed request object (JAR) may expire at most this far ahead (s)',
+  ),
   refresh_token_idle_ttl_seconds: secondsSetting(
     'refreshTokenIdleTtlSeconds',
     [60, 3660 * 86400],

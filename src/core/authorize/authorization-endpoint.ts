@@ -19,6 +19,7 @@ import { isSubset } from '../scope.js';
 import type { Session, Store, StoredAuthorizationRequest } from '../../store/store.js';
 import { validateAuthorizationRequest } from './authorization-request.js';
 import { usePushedRequest } from './pushed-request-uri.js';
+import { useRequestObject } from './request-object.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { issueAuthorizationCode } from './issue-code.js';
 import { currentSession, type BrowserState } from '../browser/browser-session.js';
@@ -35,9 +36,9 @@ export type AuthorizationOutcome =
  */
 export type AuthorizationEndpointDeps = Pick<
   ProviderContext,
-  'settings' | 'keys' | 'clients' | 'resources' | 'subjects' | 'events' | 'now'
+  'settings' | 'keys' | 'clients' | 'clientKeys' | 'resources' | 'subjects' | 'events' | 'now'
 > & {
-  store: Pick<Store, 'sessions' | 'consents' | 'interactions' | 'codes' | 'rateLimits' | 'pushedRequests'>;
+  store: Pick<Store, 'sessions' | 'consents' | 'interactions' | 'codes' | 'rateLimits' | 'pushedRequests' | 'usedJtis'>;
 };
 
 /**
@@ -55,7 +56,13 @@ export async function handleAuthorizationRequest(
   try {
     // RFC 9126 §4: a pushed request is used once, at the start; its parameters replace the request's.
     const pushed = await usePushedRequest(params, context);
-    validated = await validateAuthorizationRequest(pushed ?? params, context, { pushed: pushed !== undefined });
+    // RFC 9101 §6.3: so do those of a signed request object.
+    const signed = pushed === undefined ? await useRequestObject(params, context) : undefined;
+    validated = await validateAuthorizationRequest(pushed ?? signed?.params ?? params, context, {
+      pushed: pushed !== undefined,
+      ...(pushed === undefined ? { signed: signed !== undefined } : {}),
+      ...(signed?.refusal !== undefined ? { refusal: signed.refusal } : {}),
+    });
   } catch (error) {
     if (error instanceof RedirectableError) {
       context.events.emit({

@@ -11,7 +11,6 @@ import {
   InvalidRequest,
   OAuthError,
   RedirectableError,
-  RequestNotSupported,
   RequestUriNotSupported,
   UnauthorizedClient,
   UnsafeAuthorizationRequest,
@@ -56,7 +55,21 @@ export interface AuthorizationRequestOrigin {
    * that must push its requests (RFC 9126 §5, §6) is refused.
    */
   pushed: boolean;
+  /**
+   * RFC 9101 §10.5: whether the parameters came from a verified signed request object; a client
+   * (or server) that requires one refuses the request otherwise. Undefined for a pushed request
+   * used at the authorization endpoint: the PAR endpoint enforced the rule when it was pushed.
+   */
+  signed?: boolean;
+  /**
+   * RFC 9101 §6.3: a check of the signed request object's claims that failed, sent to the
+   * validated redirect_uri (the object was signed by the client, so its redirect_uri is trusted).
+   */
+  refusal?: OAuthError;
 }
+
+/** RFC 7638 §3: a SHA-256 JWK thumbprint, base64url without padding (43 characters). */
+const JWK_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Validates the parameters of an authorization request, the same way whether they arrived at
@@ -65,7 +78,7 @@ export interface AuthorizationRequestOrigin {
 export async function validateAuthorizationRequest(
   params: Params,
   context: AuthorizationRequestDeps,
-  origin: AuthorizationRequestOrigin = { pushed: false },
+  origin: AuthorizationRequestOrigin = { pushed: false, signed: false },
 ): Promise<ValidatedAuthorizationRequest> {
   const client = await resolveClient(params, context);
   const redirectUri = resolveRedirectUri(params, client);
@@ -166,6 +179,7 @@ async function validateRemainder(
   context: AuthorizationRequestDeps,
   origin: AuthorizationRequestOrigin,
 ): Promise<ValidatedAuthorizationRequest> {
+  if (origin.refusal !== undefined) throw origin.refusal;
   params.assertNoDuplicates(['resource']);
   // RFC 6749 §4.1.2.1: an over-long value makes the request invalid (invalid_request), answered
   // at the validated redirect_uri. The error response still carries `state` exactly as received,
@@ -190,8 +204,17 @@ async function validateRemainder(
     throw new InvalidRequest(
       'this client must push its authorization requests to the pushed authorization request endpoint first and send only client_id and request_uri here (RFC 9126)',
     );
-  if (params.has('request')) throw new RequestNotSupported('request objects are not supported');
+  // RFC 9101 §10.5 `require_signed_request_object` (the client's, or the server's for every client).
+  if (origin.signed === false && (context.settings.requireSignedRequestObject || client.requireSignedRequestObject))
+    throw new InvalidRequest(
+      'this client must send its authorization requests as a signed request object in the request parameter (require_signed_request_object, RFC 9101 10.5)',
+    );
+  // RFC 9101 §5.2: request_uri only as the URN of a pushed request (used before validation).
   if (params.has('request_uri')) throw new RequestUriNotSupported('request_uri is not supported');
+  // RFC 9449 §10: the DPoP key the code will be bound to.
+  const dpopJkt = params.get('dpop_jkt');
+  if (dpopJkt !== undefined && !JWK_THUMBPRINT.test(dpopJkt))
+    throw new InvalidRequest('dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key (RFC 9449 10)');
 
   const responseType = params.require('response_type');
   // RFC 9700 §2.1.2: no implicit grant; only the authorization code flow.
@@ -235,6 +258,7 @@ async function validateRemainder(
       idTokenHintSub,
       uiLocales: parseUiLocales(params.get('ui_locales')),
       resources,
+      ...(dpopJkt !== undefined ? { dpopJkt } : {}),
     },
   };
 }

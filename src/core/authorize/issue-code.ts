@@ -48,6 +48,8 @@ export async function issueAuthorizationCode(
     createdAt: now,
     expiresAt: now + context.settings.codeTtlSeconds * 1000,
     consumedAt: null,
+    // RFC 9449 §10: redeemed only with a DPoP proof of this key.
+    ...(request.dpopJkt !== undefined ? { dpopJkt: request.dpopJkt } : {}),
   });
   context.events.emit(
     { type: 'code.issued', flowId, clientId: request.clientId, userId: session.userId, grantId },

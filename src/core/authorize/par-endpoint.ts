@@ -6,8 +6,12 @@
  * endpoint validates them (§2.1), so a bad request is refused here, to the client, in the
  * token endpoint's error format (§2.3), never at the user's browser. A valid request is stored
  * and answered with a request_uri (§2.2): single-use, short-lived, bound to the client.
+ *
+ * A signed request object (RFC 9126 §3, RFC 9101) is verified here, once (its jti is single-use),
+ * and its parameters are what is stored. A DPoP proof sent with the push binds the code to its
+ * key (RFC 9449 §10.1): its thumbprint is stored as `dpop_jkt`.
  */
-import type { Store } from '../../store/store.js';
+import type { Client, Store } from '../../store/store.js';
 import {
   authenticateClient,
   type ClientAuthenticationDeps,
@@ -16,14 +20,19 @@ import {
 import type { ProviderContext } from '../context.js';
 import {
   InvalidClient,
+  InvalidDpopProof,
   InvalidRequest,
+  InvalidRequestObject,
   OAuthError,
   RedirectableError,
   UnauthorizedClient,
   UnsafeAuthorizationRequest,
+  UntrustedRequestObject,
 } from '../errors.js';
 import { Params } from '../params.js';
 import { validateAuthorizationRequest, type AuthorizationRequestDeps } from './authorization-request.js';
+import { readRequestObject, type RequestObjectDeps } from './request-object.js';
+import { verifyDpopProof, type DpopProofDeps, type DpopRequest } from '../dpop/dpop-proof.js';
 import { newRequestUri, requestUriHash } from './pushed-request-uri.js';
 
 /** The parameters of client authentication (RFC 6749 §2.3.1, RFC 7523 §2.2): never stored with the request. */
@@ -41,10 +50,17 @@ export interface PushedAuthorizationResponse {
  */
 export type PushedAuthorizationDeps = ClientAuthenticationDeps &
   AuthorizationRequestDeps &
+  RequestObjectDeps &
+  DpopProofDeps &
   Pick<ProviderContext, 'settings' | 'now'> & { store: Pick<Store, 'pushedRequests'> };
 
+export interface PushedAuthorizationRequestInput extends ClientAuthenticationRequest {
+  /** RFC 9449 §10.1: the request's DPoP proof (its header undefined when none was sent). */
+  dpop?: DpopRequest;
+}
+
 export async function handlePushedAuthorizationRequest(
-  request: ClientAuthenticationRequest,
+  request: PushedAuthorizationRequestInput,
   context: PushedAuthorizationDeps,
 ): Promise<PushedAuthorizationResponse> {
   const client = await authenticateClient(request, context);
@@ -65,15 +81,33 @@ export async function handlePushedAuthorizationRequest(
   if (bodyClientId !== undefined && bodyClientId !== client.clientId) {
     throw new InvalidRequest('client_id differs from the authenticated client');
   }
-  // The authorization request as the authorization endpoint will see it: client_id is the
-  // authenticated client's (a client authenticating with Basic may leave it out of the body).
-  const parameters: Array<[string, string]> = [['client_id', client.clientId]];
-  for (const name of params.names()) {
-    if (name === 'client_id' || CLIENT_AUTHENTICATION_PARAMS.has(name)) continue;
-    for (const value of params.getAll(name)) parameters.push([name, value]);
+  // RFC 9449 §10.1: a proof with the push binds the code to its key, as dpop_jkt would.
+  const proof = request.dpop === undefined ? undefined : await verifyDpopProof(request.dpop, context);
+  const jwt = params.get('request');
+  let entries: Array<[string, string]>;
+  try {
+    entries =
+      jwt === undefined
+        ? plainParameters(params, client.clientId)
+        : await signedParameters(jwt, params, client, context);
+  } catch (error) {
+    if (error instanceof UntrustedRequestObject) throw new InvalidRequestObject(error.detail);
+    throw error;
+  }
+  if (proof !== undefined) {
+    const named = entries.find(([name]) => name === 'dpop_jkt')?.[1];
+    if (named === undefined) entries.push(['dpop_jkt', proof.jkt]);
+    else if (named !== proof.jkt) {
+      // §10.1: "the authorization server MUST reject the request if the JWK Thumbprint in
+      // dpop_jkt does not match the public key in the DPoP header".
+      throw new InvalidDpopProof('dpop_jkt differs from the thumbprint of the DPoP proof key (RFC 9449 10.1)');
+    }
   }
   try {
-    await validateAuthorizationRequest(Params.fromEntries(parameters), context, { pushed: true });
+    await validateAuthorizationRequest(Params.fromEntries(entries), context, {
+      pushed: true,
+      signed: jwt !== undefined,
+    });
   } catch (error) {
     // RFC 9126 §2.3: the error the authorization endpoint would redirect with, answered to the
     // client; invalid_request where RFC 6749 §4.1.2.1 has no code (a bad redirect_uri).
@@ -89,7 +123,7 @@ export async function handlePushedAuthorizationRequest(
     await context.store.pushedRequests.create({
       requestUriHash: requestUriHash(requestUri),
       clientId: client.clientId,
-      parameters,
+      parameters: entries,
       createdAt: now,
       expiresAt: now + ttl * 1000,
       consumedAt: null,
@@ -105,4 +139,34 @@ export async function handlePushedAuthorizationRequest(
     throw error;
   }
   return { request_uri: requestUri, expires_in: ttl };
+}
+
+/**
+ * The authorization request as the authorization endpoint will see it: client_id is the
+ * authenticated client's (a client authenticating with Basic may leave it out of the body).
+ */
+function plainParameters(params: Params, clientId: string): Array<[string, string]> {
+  const parameters: Array<[string, string]> = [['client_id', clientId]];
+  for (const name of params.names()) {
+    if (name === 'client_id' || CLIENT_AUTHENTICATION_PARAMS.has(name)) continue;
+    for (const value of params.getAll(name)) parameters.push([name, value]);
+  }
+  return parameters;
+}
+
+/**
+ * RFC 9126 §3 and RFC 9101 §6.3: the parameters of the pushed request object, verified here
+ * (a claim refused after the signature verified is answered to the client, as every PAR error).
+ * The body's other parameters are ignored, client authentication's aside.
+ */
+async function signedParameters(
+  jwt: string,
+  params: Params,
+  client: Client,
+  context: RequestObjectDeps,
+): Promise<Array<[string, string]>> {
+  if (params.isRepeated('request')) throw new InvalidRequest('the request parameter was sent more than once');
+  const { params: signed, refusal } = await readRequestObject(jwt, client, context);
+  if (refusal !== undefined) throw refusal;
+  return signed.entries();
 }

@@ -156,7 +156,11 @@ export async function verifyClientAssertion(
       });
       ({ payload } = await jwtVerify(assertion.jwt, key, options));
     } else {
-      payload = await verifyWithClientKeys(assertion, client, options, context.clientKeys);
+      payload = await verifyWithClientKeys(
+        async (keySet) => (await jwtVerify(assertion.jwt, keySet, options)).payload,
+        client,
+        context.clientKeys,
+      );
     }
   } catch (error) {
     throw assertionError(error);
@@ -188,17 +192,18 @@ export async function verifyClientAssertion(
   if (!first) throw disclosed('client_assertion jti was used before: an assertion is single-use (RFC 7523 §3 item 7)');
 }
 
-/** RFC 7523 §2.2: the signature by one of the client's keys (jwks, or jwks_uri fetched again once for an unknown kid). */
-async function verifyWithClientKeys(
-  assertion: ClientAssertion,
+/**
+ * RFC 7523 §2.2 (and RFC 9101 §6.2 for request objects): `verify` run with the client's public
+ * keys (jwks, or jwks_uri fetched again once for an unknown kid).
+ */
+export async function verifyWithClientKeys<T>(
+  verify: (keySet: ReturnType<typeof createLocalJWKSet>) => Promise<T>,
   client: Client,
-  options: Parameters<typeof jwtVerify>[2],
   keys: ClientJwksCache,
-): Promise<JWTPayload> {
-  const verifyWith = async (set: { keys: Array<Record<string, unknown>> }) =>
-    (await jwtVerify(assertion.jwt, createLocalJWKSet(set as JSONWebKeySet), options)).payload;
+): Promise<T> {
+  const verifyWith = (set: { keys: Array<Record<string, unknown>> }) => verify(createLocalJWKSet(set as JSONWebKeySet));
   if (client.jwks !== null) return verifyWith(client.jwks);
-  if (client.jwksUri === null) throw refused('private_key_jwt client has neither jwks nor jwks_uri');
+  if (client.jwksUri === null) throw refused('the client has neither jwks nor jwks_uri');
   try {
     return await verifyWith(await keys.keys(client.jwksUri));
   } catch (error) {

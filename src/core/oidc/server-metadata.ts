@@ -9,7 +9,11 @@ import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
 import { USER_CLAIMS_SUPPORTED } from '../users/user-claims.js';
 import { UI_LOCALES_SUPPORTED } from '../browser/page-language.js';
 import { DPOP_SIGNING_ALGS } from '../dpop/dpop-proof-jwt.js';
-import { SUPPORTED_AUTH_METHODS, TOKEN_ENDPOINT_AUTH_SIGNING_ALGS } from '../registration/client-metadata-fields.js';
+import {
+  REQUEST_OBJECT_SIGNING_ALGS,
+  SUPPORTED_AUTH_METHODS,
+  TOKEN_ENDPOINT_AUTH_SIGNING_ALGS,
+} from '../registration/client-metadata-fields.js';
 
 /** OIDC Core §2: the claims of Gatehouse's ID tokens (besides sub). */
 const ID_TOKEN_CLAIMS = ['iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'acr', 'amr', 'sid'];
@@ -62,7 +66,11 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     // OIDC Core §3.1.2.1 ui_locales: the pages are in English only.
     ui_locales_supported: [...UI_LOCALES_SUPPORTED],
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
-    request_parameter_supported: false,
+    // RFC 9101 §10.5 (and OpenID Connect Discovery 1.0 §3): signed request objects by value, at
+    // the authorization endpoint and the PAR endpoint; request_uri only as a pushed request's URN.
+    request_parameter_supported: true,
+    request_object_signing_alg_values_supported: [...REQUEST_OBJECT_SIGNING_ALGS],
+    require_signed_request_object: settings.requireSignedRequestObject,
     request_uri_parameter_supported: false,
     claims_parameter_supported: false,
     // OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens carry sid (and sub).

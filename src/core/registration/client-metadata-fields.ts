@@ -47,6 +47,9 @@ export const CLIENT_METADATA_FIELDS = [
   'token_endpoint_auth_signing_alg',
   // RFC 9126 §6.
   'require_pushed_authorization_requests',
+  // RFC 9101 §10.5 (and OpenID Connect Dynamic Client Registration §2): signed request objects.
+  'request_object_signing_alg',
+  'require_signed_request_object',
 ] as const;
 
 /**
@@ -76,6 +79,13 @@ export const ASSERTION_SIGNING_ALGS = {
 
 /** The methods that authenticate with a JWT assertion (RFC 7523 §2.2). */
 export type AssertionAuthMethod = keyof typeof ASSERTION_SIGNING_ALGS;
+
+/**
+ * RFC 9101 §6.1 / §10.1: the JWS algorithms of signed request objects, verified with the
+ * client's public keys (`jwks` or `jwks_uri`): asymmetric only, never `none` (RFC 8725 §2.1).
+ * Discovery's `request_object_signing_alg_values_supported`.
+ */
+export const REQUEST_OBJECT_SIGNING_ALGS: readonly string[] = ASSERTION_SIGNING_ALGS.private_key_jwt;
 
 /** Discovery's `token_endpoint_auth_signing_alg_values_supported` (RFC 8414 §2). */
 export const TOKEN_ENDPOINT_AUTH_SIGNING_ALGS: readonly string[] = [
@@ -116,4 +126,8 @@ export interface ValidatedClientMetadata {
   token_endpoint_auth_signing_alg: string | undefined;
   /** RFC 9126 §6 (default false): authorization requests only through the PAR endpoint. */
   require_pushed_authorization_requests: boolean;
+  /** RFC 9101 §10.5: one of REQUEST_OBJECT_SIGNING_ALGS; undefined: any of them. */
+  request_object_signing_alg: string | undefined;
+  /** RFC 9101 §10.5 (default false): authorization requests only as signed request objects. */
+  require_signed_request_object: boolean;
 }

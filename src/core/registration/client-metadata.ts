@@ -12,6 +12,7 @@ import { ClientMetadataError } from '../errors.js';
 import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../device/device-authorization-endpoint.js';
 import { validateTokenExchangeResources } from './token-exchange-metadata.js';
+import { validateRequestObjectMetadata } from './request-object-metadata.js';
 
 export * from './client-metadata-fields.js';
 import {
@@ -265,6 +266,12 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
   const logout = validateLogoutMetadata(input, usesCode, isPublic, outbound);
   const exchangeResources = optionalStringArray(input, 'token_exchange_resources') ?? [];
   const keys = validateClientKeyMetadata(input, authMethod, outbound, optionalString);
+  const requestObjects = validateRequestObjectMetadata(
+    input,
+    usesCode,
+    keys.jwks !== undefined || keys.jwks_uri !== undefined,
+    { optionalString, optionalBoolean },
+  );
 
   return {
     client_id: clientId,
@@ -285,6 +292,7 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
     // RFC 9449 §5.2: every token request of this client must carry a DPoP proof (default false).
     dpop_bound_access_tokens: optionalBoolean(input, 'dpop_bound_access_tokens') ?? false,
     require_pushed_authorization_requests: requireParRaw ?? false,
+    ...requestObjects,
   };
 }
 

@@ -25,7 +25,9 @@ type ShownWhenSet =
   | 'jwks'
   | 'jwks_uri'
   | 'token_endpoint_auth_signing_alg'
-  | 'require_pushed_authorization_requests';
+  | 'require_pushed_authorization_requests'
+  | 'request_object_signing_alg'
+  | 'require_signed_request_object';
 
 /**
  * The display form of a client (RFC 7591 §3.2.1 names): its validated metadata, never the secret
@@ -92,6 +94,8 @@ export async function registerClient(
     tokenEndpointAuthSigningAlg: validated.token_endpoint_auth_signing_alg ?? null,
     clientSecretSealed: null,
     requirePushedAuthorizationRequests: validated.require_pushed_authorization_requests,
+    requestObjectSigningAlg: validated.request_object_signing_alg ?? null,
+    requireSignedRequestObject: validated.require_signed_request_object,
     createdAt: options.now,
   };
   const secret = clientSecret ?? validated.client_secret;
@@ -150,6 +154,9 @@ export function clientToMetadata(client: Client): ClientMetadataView {
       : {}),
     // RFC 9126 §6: shown when set (false is the default).
     ...(client.requirePushedAuthorizationRequests ? { require_pushed_authorization_requests: true } : {}),
+    // RFC 9101 §10.5: shown when set.
+    ...(client.requestObjectSigningAlg !== null ? { request_object_signing_alg: client.requestObjectSigningAlg } : {}),
+    ...(client.requireSignedRequestObject ? { require_signed_request_object: true } : {}),
     client_id_issued_at: Math.floor(client.createdAt / 1000),
   };
 }

@@ -75,6 +75,8 @@ export interface StoredAuthorizationRequest {
   uiLocales: string[];
   /** RFC 8707 resource indicators the client asked for (registered resources only). */
   resources: string[];
+  /** RFC 9449 §10: the DPoP key thumbprint the code will be bound to; absent: none. */
+  dpopJkt?: string;
 }
 
 export interface Consent {

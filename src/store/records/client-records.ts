@@ -86,6 +86,13 @@ export interface Client {
    * must come through the pushed authorization request endpoint.
    */
   requirePushedAuthorizationRequests: boolean;
+  /**
+   * RFC 9101 §10.5 `request_object_signing_alg` (OpenID Connect Dynamic Client Registration §2):
+   * the only JWS algorithm accepted for this client's request objects; null: any the server supports.
+   */
+  requestObjectSigningAlg: string | null;
+  /** RFC 9101 §10.5 `require_signed_request_object`: every authorization request must be a signed request object. */
+  requireSignedRequestObject: boolean;
   createdAt: number;
 }
 

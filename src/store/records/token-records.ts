@@ -29,6 +29,12 @@ export interface AuthorizationCode {
   createdAt: number;
   expiresAt: number;
   consumedAt: number | null;
+  /**
+   * RFC 9449 §10: the thumbprint of the DPoP key the authorization request named (`dpop_jkt`, or
+   * the DPoP proof of its pushed request); the code is redeemed only with a proof of that key.
+   * Absent: not bound.
+   */
+  dpopJkt?: string;
 }
 
 /** `replayed`: the code exists but was already consumed, a replay (RFC 6749 §4.1.2). */

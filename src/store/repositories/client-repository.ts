@@ -143,6 +143,8 @@ const CLIENT = rowCodec<Client, 'clients'>('clients', {
   tokenEndpointAuthSigningAlg: true,
   clientSecretSealed: true,
   requirePushedAuthorizationRequests: intBool,
+  requestObjectSigningAlg: true,
+  requireSignedRequestObject: intBool,
   createdAt: true,
 });
 const USER = rowCodec<User, 'users'>('users', {

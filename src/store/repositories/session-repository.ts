@@ -13,7 +13,7 @@ import type {
   StoredAuthorizationRequest,
 } from '../records.js';
 import type { Executor } from '../executor.js';
-import { GRANT_TERMS, intBool, jsonObject, rowCodec, stringArray, type FieldCodec } from './row-codec.js';
+import { GRANT_TERMS, intBool, jsonObject, optionalText, rowCodec, stringArray, type FieldCodec } from './row-codec.js';
 import { findRecord, firstRecord, revokeRows } from './row-queries.js';
 
 export interface SessionRepository {
@@ -269,6 +269,7 @@ const CODE = rowCodec<AuthorizationCode, 'authorization_codes'>('authorization_c
   nonce: true,
   ...GRANT_TERMS,
   consumedAt: true,
+  dpopJkt: optionalText,
 });
 
 const SESSION_LIVE_BY_ID_HASH = SESSION.selectWhere('"id_hash" = ? and "expires_at" > ?');

@@ -86,7 +86,7 @@ async function redeemCode(
 
   let resources: string[];
   try {
-    resources = await checkRequest(params, stored, context);
+    resources = await checkRequest(params, stored, binding, context);
   } catch (error) {
     // The rightful client learns what is wrong with its request for a code it may still
     // redeem; for a used code, nothing more than for any other unredeemable code, and no
@@ -154,16 +154,25 @@ async function redeemCode(
 }
 
 /**
- * RFC 6749 §4.1.3 and RFC 7636 §4.6: the redirect_uri, PKCE verifier and resources of the
- * request against those bound to the code; returns the requested resources. A failure here leaves the code redeemable: RFC 7636
+ * RFC 6749 §4.1.3, RFC 7636 §4.6 and RFC 9449 §10: the DPoP key, redirect_uri, PKCE verifier and
+ * resources of the request against those bound to the code; returns the requested resources. A failure here leaves the code redeemable: RFC 7636
  * does not ask for the code to be burnt after a wrong verifier, and burning it would hand anyone
  * who saw the code a way to break the rightful client's sign-in.
  */
 async function checkRequest(
   params: Params,
   stored: AuthorizationCode,
+  binding: TokenBinding,
   context: Pick<ProviderContext, 'resources'>,
 ): Promise<string[]> {
+  // RFC 9449 §10: a code bound to a DPoP key (dpop_jkt) is redeemed only with a proof of that key.
+  if (stored.dpopJkt !== undefined && binding.dpopJkt !== stored.dpopJkt) {
+    throw new InvalidGrant(
+      binding.dpopJkt === undefined
+        ? 'this code is bound to a DPoP key (dpop_jkt): the token request needs a DPoP proof of that key (RFC 9449 10)'
+        : 'the DPoP proof key differs from the dpop_jkt this code is bound to (RFC 9449 10)',
+    );
+  }
   // RFC 6749 §4.1.3: redirect_uri is required, and must be identical, if it was included in
   // the authorization request.
   const redirectUri = params.get('redirect_uri');
