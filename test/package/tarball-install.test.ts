@@ -21,18 +21,12 @@ import { before, after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { REPO } from '../helpers/cli.js';
-import { newVerifier } from '../helpers/code-flow.js';
-import { ALICE } from '../helpers/server.js';
+import { INSTALLED_RESOURCE, codeFlowAgainst, freePort, installedConfigYaml } from '../helpers/installed-server.js';
 import { useTempDir } from '../helpers/temp-dir.js';
-import { UserAgent } from '../helpers/user-agent.js';
-import { s256Challenge } from '../../src/core/pkce.js';
 
 const NODE_BIN = dirname(process.execPath);
-const RESOURCE = 'http://127.0.0.1:9902/notes';
-const CLIENT = { client_id: 'tarball-spa', redirect_uri: 'http://127.0.0.1:9900/callback' };
 
 let dir = '';
 useTempDir('gatehouse-tarball-', (created) => (dir = created));
@@ -80,17 +74,6 @@ function npmInstall(project: string, tarball: string, env: NodeJS.ProcessEnv = {
   return result.stderr;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 describe('issue 18 §1: installed from the tarballs, outside the clone', () => {
   let serverTarball = '';
   let resourceTarball = '';
@@ -106,19 +89,7 @@ describe('issue 18 §1: installed from the tarballs, outside the clone', () => {
     installNoise = npmInstall(app, serverTarball, { npm_config_better_sqlite3_local_prebuilds: localPrebuilds() });
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
-    writeFileSync(
-      join(app, 'gatehouse.yaml'),
-      [
-        `issuer: ${issuer}`,
-        'database: sqlite:./gatehouse.db',
-        'resources:',
-        `  - {resource: "${RESOURCE}", name: Notes, scopes: ["notes:read"]}`,
-        'clients:',
-        `  - {client_id: ${CLIENT.client_id}, redirect_uris: ["${CLIENT.redirect_uri}"], token_endpoint_auth_method: none, scope: "openid notes:read"}`,
-        'users:',
-        `  - {username: ${ALICE.username}, password: "${ALICE.password}"}`,
-      ].join('\n'),
-    );
+    writeFileSync(join(app, 'gatehouse.yaml'), installedConfigYaml(issuer));
     child = spawn('npx', ['gatehouse', 'start', '--config', 'gatehouse.yaml', '--port', String(port)], {
       cwd: app,
       env: { ...process.env, PATH: `${NODE_BIN}${delimiter}${process.env.PATH}`, GATEHOUSE_SECRET: 'x'.repeat(43) },
@@ -170,40 +141,7 @@ describe('issue 18 §1: installed from the tarballs, outside the clone', () => {
   });
 
   it('RFC 6749 §4.1 with RFC 7636 and RFC 8707: a code flow completes against the installed server', async () => {
-    const ua = new UserAgent(issuer);
-    const verifier = newVerifier();
-    const authorize = new URL('/authorize', issuer);
-    for (const [name, value] of Object.entries({
-      response_type: 'code',
-      client_id: CLIENT.client_id,
-      redirect_uri: CLIENT.redirect_uri,
-      scope: 'openid notes:read',
-      state: 'tarball',
-      resource: RESOURCE,
-      code_challenge: s256Challenge(verifier),
-      code_challenge_method: 'S256',
-    })) {
-      authorize.searchParams.set(name, value);
-    }
-    const final = await ua.authorize(authorize.href, ALICE);
-    assert.equal(final.status, 303, final.body.slice(0, 300));
-    const code = new URL(final.location!).searchParams.get('code');
-    assert.ok(code);
-    const response = await fetch(new URL('/token', issuer), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: CLIENT.redirect_uri,
-        client_id: CLIENT.client_id,
-        code_verifier: verifier,
-        resource: RESOURCE,
-      }),
-    });
-    const tokens = (await response.json()) as Record<string, string>;
-    assert.equal(response.status, 200, JSON.stringify(tokens));
-    assert.equal(typeof tokens['id_token'], 'string');
+    const tokens = await codeFlowAgainst(issuer);
 
     // The API: a separate project with only gatehouse-resource installed.
     const api = emptyProject('my-api');
@@ -225,10 +163,10 @@ describe('issue 18 §1: installed from the tarballs, outside the clone', () => {
         'console.log(JSON.stringify(result));',
       ].join('\n'),
     );
-    const verified = run(process.execPath, ['verify.js', issuer, RESOURCE, tokens['access_token']!], api);
+    const verified = run(process.execPath, ['verify.js', issuer, INSTALLED_RESOURCE, tokens['access_token']!], api);
     const claims = JSON.parse(verified.stdout) as Record<string, unknown>;
     assert.equal(claims['iss'], issuer);
-    assert.equal(claims['aud'], RESOURCE);
+    assert.equal(claims['aud'], INSTALLED_RESOURCE);
     assert.equal(typeof claims['sub'], 'string');
     assert.match(String(claims['scope']), /(^| )notes:read( |$)/);
   });
