@@ -69,6 +69,8 @@ export interface GatehouseSettings {
    * authorization request endpoint (a client can require it for itself, §6).
    */
   requirePushedAuthorizationRequests: boolean;
+  /** `fapi2`: every client is held to the FAPI 2.0 Security Profile (src/core/profile/fapi2-profile.ts). */
+  profile: 'oauth2.1' | 'fapi2';
   /** A refresh token unused for this long expires (its family may live on through its successor). */
   refreshTokenIdleTtlSeconds: number;
   /** A refresh token family ends this long after the authorization, however often it is used. */

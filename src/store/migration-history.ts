@@ -345,6 +345,15 @@ const pushedRequests = migration('0011_pushed_requests', async (schema) => {
   await schema.createIndexes({ pushed_authorization_requests: ['expires_at', 'client_id'] });
 });
 
+/**
+ * The security profile a client is held to (client metadata `profile`): `fapi2` for the FAPI 2.0
+ * Security Profile (src/core/profile/fapi2-profile.ts), NULL for the server's profile, which is
+ * what every existing client keeps.
+ */
+const clientProfile = migration('0017_client_profile', async (schema) => {
+  await schema.addColumns('clients', 'profile text');
+});
+
 /** Every migration, in the order it must be applied. Append only. */
 export const migrations: readonly Migration[] = [
   initialSchema,
@@ -360,4 +369,5 @@ export const migrations: readonly Migration[] = [
   pushedRequests,
   tokenExchange,
   dpop,
+  clientProfile,
 ];

@@ -382,6 +382,7 @@ describe('settings schema (src/config/settings-schema.ts)', () => {
         deviceCodeIntervalSeconds: 5,
         parRequestUriTtlSeconds: 60,
         requirePushedAuthorizationRequests: false,
+        profile: 'oauth2.1',
         refreshTokenIdleTtlSeconds: 14 * 24 * 3600,
         refreshTokenAbsoluteTtlSeconds: 90 * 24 * 3600,
         refreshTokenGraceSeconds: 10,

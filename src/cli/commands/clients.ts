@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token/token-types.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../../core/device/device-authorization-endpoint.js';
+import { CLIENT_PROFILES } from '../../core/registration/profile-metadata.js';
 import {
   isUniqueViolation,
   listCommand,
@@ -53,6 +54,7 @@ function describeClient(view: ClientMetadataView): string {
         ]
       : []),
     ['require_pushed_authorization_requests', String(view.require_pushed_authorization_requests ?? false)],
+    ['profile', view.profile ?? 'server default'],
     ...(view.token_exchange_resources !== undefined
       ? [['token_exchange_resources', view.token_exchange_resources.join(' ')] as [string, string]]
       : []),
@@ -81,6 +83,7 @@ interface ClientCreateFlags extends StoreFlags {
   jwksUri?: string;
   tokenEndpointAuthSigningAlg?: string;
   requirePar?: boolean;
+  profile?: string;
   json?: boolean;
 }
 
@@ -151,6 +154,12 @@ function clientCreateOptions(command: Command): Command {
       '--require-par',
       'authorization requests only through the pushed authorization request endpoint (require_pushed_authorization_requests, RFC 9126 §6)',
     )
+    .addOption(
+      new Option(
+        '--profile <profile>',
+        'fapi2: hold the client to the FAPI 2.0 Security Profile (private_key_jwt, PAR, PKCE, DPoP; see README "FAPI 2.0")',
+      ).choices([...CLIENT_PROFILES]),
+    )
     .option('--json', 'print the client as JSON');
 }
 
@@ -193,6 +202,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     jwks_uri: flags.jwksUri,
     token_endpoint_auth_signing_alg: flags.tokenEndpointAuthSigningAlg,
     require_pushed_authorization_requests: flags.requirePar,
+    profile: flags.profile,
   };
   // Validate before touching the database, so that a typo costs nothing. The config file's
   // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri or

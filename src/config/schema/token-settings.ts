@@ -7,6 +7,10 @@
 import { boolSetting, oneOf, secondsSetting, setting } from './setting-node.js';
 
 export const SIGNING_ALGS = ['ES256', 'EdDSA'] as const;
+/** The security profiles (src/core/profile/fapi2-profile.ts): OAuth 2.1 with RFC 9700, or FAPI 2.0 on top. */
+export const PROFILES = ['oauth2.1', 'fapi2'] as const;
+/** FAPI 2.0 Security Profile §5.3.2.1: authorization codes live at most 60 seconds. */
+export const FAPI2_MAX_CODE_TTL_SECONDS = 60;
 export const ID_TOKEN_DEFAULT_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 
 export const TOKEN_SETTINGS = {
@@ -77,6 +81,17 @@ export const TOKEN_SETTINGS = {
     'lifetime of a pushed authorization request_uri (s)',
     { unit: ' (seconds; RFC 9126 §2.2 suggests 5 to 600)' },
   ),
+  // FAPI 2.0 Security Profile as one switch: every client is held to its rules (a client can
+  // choose it for itself with the client metadata `profile`).
+  profile: setting(oneOf(PROFILES), {
+    setting: 'profile',
+    default: 'oauth2.1',
+    doc: '`fapi2`: every client held to the FAPI 2.0 Security Profile (see "FAPI 2.0")',
+    check: (value, config) =>
+      value === 'fapi2' && Number(config['code_ttl_seconds'] ?? 60) > FAPI2_MAX_CODE_TTL_SECONDS
+        ? `fapi2 needs code_ttl_seconds of at most ${FAPI2_MAX_CODE_TTL_SECONDS} (FAPI 2.0 Security Profile §5.3.2.1); set code_ttl_seconds: ${FAPI2_MAX_CODE_TTL_SECONDS}`
+        : undefined,
+  }),
   // RFC 9126 §5 (published in discovery) and §4: every client must push its authorization requests.
   require_pushed_authorization_requests: boolSetting(
     'requirePushedAuthorizationRequests',

@@ -47,6 +47,8 @@ export const CLIENT_METADATA_FIELDS = [
   'token_endpoint_auth_signing_alg',
   // RFC 9126 §6.
   'require_pushed_authorization_requests',
+  // Gatehouse: the security profile, `fapi2` for the FAPI 2.0 Security Profile (src/core/profile/).
+  'profile',
 ] as const;
 
 /**
@@ -116,4 +118,6 @@ export interface ValidatedClientMetadata {
   token_endpoint_auth_signing_alg: string | undefined;
   /** RFC 9126 §6 (default false): authorization requests only through the PAR endpoint. */
   require_pushed_authorization_requests: boolean;
+  /** `fapi2`: held to the FAPI 2.0 Security Profile; undefined: the server's profile. */
+  profile: 'fapi2' | undefined;
 }

@@ -25,7 +25,8 @@ type ShownWhenSet =
   | 'jwks'
   | 'jwks_uri'
   | 'token_endpoint_auth_signing_alg'
-  | 'require_pushed_authorization_requests';
+  | 'require_pushed_authorization_requests'
+  | 'profile';
 
 /**
  * The display form of a client (RFC 7591 §3.2.1 names): its validated metadata, never the secret
@@ -92,6 +93,7 @@ export async function registerClient(
     tokenEndpointAuthSigningAlg: validated.token_endpoint_auth_signing_alg ?? null,
     clientSecretSealed: null,
     requirePushedAuthorizationRequests: validated.require_pushed_authorization_requests,
+    profile: validated.profile ?? null,
     createdAt: options.now,
   };
   const secret = clientSecret ?? validated.client_secret;
@@ -150,6 +152,7 @@ export function clientToMetadata(client: Client): ClientMetadataView {
       : {}),
     // RFC 9126 §6: shown when set (false is the default).
     ...(client.requirePushedAuthorizationRequests ? { require_pushed_authorization_requests: true } : {}),
+    ...(client.profile !== null ? { profile: client.profile } : {}),
     client_id_issued_at: Math.floor(client.createdAt / 1000),
   };
 }

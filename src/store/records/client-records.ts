@@ -86,6 +86,11 @@ export interface Client {
    * must come through the pushed authorization request endpoint.
    */
   requirePushedAuthorizationRequests: boolean;
+  /**
+   * The security profile the client is held to beyond the server's: `fapi2`, the FAPI 2.0
+   * Security Profile (src/core/profile/fapi2-profile.ts); null: the server's `profile` setting.
+   */
+  profile: 'fapi2' | null;
   createdAt: number;
 }
 
