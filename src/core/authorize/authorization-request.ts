@@ -190,7 +190,7 @@ async function validateRemainder(
     (context.settings.requirePushedAuthorizationRequests || client.requirePushedAuthorizationRequests || fapi2)
   )
     throw new InvalidRequest(
-      `pushed authorization request required: this client must push its authorization requests to the pushed authorization request endpoint first and send only client_id and request_uri here (${fapi2 ? 'FAPI 2.0 §5.3.2.2, ' : ''}RFC 9126)`,
+      `pushed authorization request required: this client must push its authorization requests to the pushed authorization request endpoint first and send only client_id and request_uri here (${fapi2 ? 'FAPI 2.0 section 5.3.2.2, ' : ''}RFC 9126)`,
     );
   if (params.has('request')) throw new RequestNotSupported('request objects are not supported');
   if (params.has('request_uri')) throw new RequestUriNotSupported('request_uri is not supported');

@@ -149,14 +149,14 @@ function checkFapi2Authentication(credentials: ClientCredentials): void {
   const usedBasic = credentials.method === 'client_secret_basic';
   if (credentials.method !== 'private_key_jwt') {
     throw new InvalidClient(
-      `the FAPI 2.0 Security Profile (§5.3.2.1) allows only private_key_jwt client authentication, not ${credentials.method}`,
+      `the FAPI 2.0 Security Profile (section 5.3.2.1) allows only private_key_jwt client authentication, not ${credentials.method}`,
       { usedBasic, disclose: true },
     );
   }
   const alg = credentials.assertion?.alg ?? '';
   if (!FAPI2_SIGNING_ALGS.includes(alg)) {
     throw new InvalidClient(
-      `the FAPI 2.0 Security Profile (§5.4.1) allows client assertions signed with ${FAPI2_SIGNING_ALGS.join(', ')} only, not ${alg}`,
+      `the FAPI 2.0 Security Profile (section 5.4.1) allows client assertions signed with ${FAPI2_SIGNING_ALGS.join(', ')} only, not ${alg}`,
       { usedBasic, disclose: true },
     );
   }

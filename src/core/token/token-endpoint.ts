@@ -93,12 +93,12 @@ export async function handleTokenRequest(request: TokenRequest, context: TokenEn
 function checkFapi2Proof(proof: DpopProof | undefined): void {
   if (proof === undefined) {
     throw new InvalidDpopProof(
-      'the FAPI 2.0 Security Profile (§5.3.2.1) requires sender-constrained tokens: send a DPoP proof with every token request',
+      'the FAPI 2.0 Security Profile (section 5.3.2.1) requires sender-constrained tokens: send a DPoP proof with every token request',
     );
   }
   if (!FAPI2_SIGNING_ALGS.includes(proof.alg)) {
     throw new InvalidDpopProof(
-      `the FAPI 2.0 Security Profile (§5.4.1) allows DPoP proofs signed with ${FAPI2_SIGNING_ALGS.join(', ')} only, not ${proof.alg}`,
+      `the FAPI 2.0 Security Profile (section 5.4.1) allows DPoP proofs signed with ${FAPI2_SIGNING_ALGS.join(', ')} only, not ${proof.alg}`,
     );
   }
 }
