@@ -178,11 +178,25 @@ for (const target of STORE_TARGETS) {
 
 describe('FAPI 2.0 Security Profile as the server-wide switch (profile: fapi2)', () => {
   it('FAPI 2.0 §5.3.2.1: a client_secret_basic client registered before the switch is refused (invalid_client, 401)', async () => {
+    const lines: string[] = [];
     const { server } = await startClockedServer(
-      { clients: [CONFIDENTIAL_CLIENT], settings: { profile: 'fapi2' } },
+      {
+        clients: [CONFIDENTIAL_CLIENT, FAPI_CLIENT],
+        settings: { profile: 'fapi2' },
+        logger: { write: (line: string) => void lines.push(line) },
+      },
       Date.now(),
     );
     try {
+      // gatehouse start: one warning line per client that breaks the profile (not FAPI_CLIENT).
+      const warnings = lines
+        .map((line) => JSON.parse(line) as { level: number; msg: string })
+        .filter((l) => l.level === 40);
+      assert.deepEqual(
+        warnings.map((warning) => warning.msg.split(':')[0]),
+        [`client ${CONFIDENTIAL_CLIENT.client_id} breaks the FAPI 2.0 Security Profile`],
+      );
+      assert.match(warnings[0]!.msg, /FAPI 2\.0 §5\.3\.2\.1 private-key-jwt/);
       const response: TokenResponse = await postToken(
         server,
         { grant_type: 'refresh_token', refresh_token: 'x' },

@@ -212,3 +212,21 @@ export function fapi2IdTokenAlg<A extends string>(alg: A): A | 'ES256' {
 export function fapi2CodeTooOld(issuedAt: number, now: number): boolean {
   return now - issuedAt > FAPI2_MAX_CODE_AGE_SECONDS * 1000;
 }
+
+/**
+ * The one-line warnings `gatehouse start` logs: one per client held to the profile (its own
+ * `profile: fapi2`, or every client under the server's) whose registration breaks a rule. Such a
+ * client is refused at request time wherever the rule is enforced there.
+ */
+export function fapi2StartupWarnings(
+  clients: readonly Client[],
+  settings: ProfileSettings & Pick<GatehouseSettings, 'requirePushedAuthorizationRequests' | 'codeTtlSeconds'>,
+): string[] {
+  return clients.flatMap((client) => {
+    if (!usesFapi2(client, settings)) return [];
+    const violations = fapi2Violations(fapi2SubjectOf(client, settings));
+    if (violations.length === 0) return [];
+    const broken = violations.map(({ rule, problem }) => `${rule.section} ${rule.id}: ${problem}`).join('; ');
+    return [`client ${client.clientId} breaks the FAPI 2.0 Security Profile: ${broken} (see gatehouse doctor)`];
+  });
+}
