@@ -129,6 +129,14 @@ describe('FAPI 2.0 Security Profile: config file and CLI', () => {
     await loadConfigFile(path);
   });
 
+  test('FAPI 2.0 §5.3.2.1: profile: fapi2 with refresh_token_grace_seconds 0 (rotation without retry) is refused', async () => {
+    const path = join(dir, 'fapi2-grace.yaml');
+    await writeFile(path, 'issuer: https://auth.example.com\nprofile: fapi2\nrefresh_token_grace_seconds: 0\n');
+    await assert.rejects(loadConfigFile(path), /refresh_token_grace_seconds above 0.*|§5\.3\.2\.1/);
+    await writeFile(path, 'issuer: https://auth.example.com\nprofile: fapi2\nrefresh_token_grace_seconds: 5\n');
+    await loadConfigFile(path);
+  });
+
   test('FAPI 2.0 §5.3.2.1: a fapi2 client with client_secret_basic in the config file is refused naming the rule', async () => {
     const path = join(dir, 'fapi2-client.yaml');
     await writeFile(

@@ -13,13 +13,15 @@
  * - §5.3.2.1 no open redirectors: an unregistered redirect_uri is an error page, never a redirect
  *   (src/core/authorize/authorization-request.ts, RFC 9700 §4.11).
  * - §5.3.2.1 no resource owner password credentials grant, no implicit grant: not supported.
- * - §5.3.2.1 refresh token rotation "shall not" be used except in extraordinary circumstances is
- *   not what Gatehouse does: it rotates every refresh token (src/core/token/refresh-token-family.ts)
- *   with a retry window (`refresh_token_grace_seconds`), for fapi2 clients too. Their refresh
- *   tokens are already sender-constrained (DPoP, RFC 9449 §5, and private_key_jwt), so rotation
- *   adds no protection FAPI needs, but it is allowed: the clause exists so that a client that
- *   loses a rotated token is not locked out, which the grace window covers. Turning rotation off
- *   per client would mean a second refresh path through the token family store; see README "FAPI 2.0".
+ * - §5.3.2.1 refresh token rotation: the profile "shall not use refresh token rotation unless, in
+ *   the case a response with a new refresh token is not received and stored by the client,
+ *   retrying the request (with the previous refresh token) will succeed". Gatehouse rotates every
+ *   refresh token (src/core/token/refresh-token-family.ts), for fapi2 clients too, and keeps the
+ *   previous one usable for `refresh_token_grace_seconds` (default 10): that retry window is what
+ *   the clause asks of a server that rotates, so rotation stays (RFC 9700 §4.14.2 recommends it,
+ *   and one refresh path is simpler than two) and the rule `refresh-rotation-retry` below requires
+ *   the window to be open (the server-wide `profile: fapi2` refuses
+ *   `refresh_token_grace_seconds: 0`). See README "FAPI 2.0".
  */
 import { FAPI2_MAX_CODE_TTL_SECONDS } from '../../config/schema/token-settings.js';
 import type { GatehouseSettings } from '../../config/settings.js';
@@ -47,6 +49,8 @@ export interface Fapi2Subject {
   idTokenSignedResponseAlg: string | null;
   /** The server's code_ttl_seconds, when known (not at registration). */
   codeTtlSeconds?: number;
+  /** The server's refresh_token_grace_seconds, when known (not at registration). */
+  refreshTokenGraceSeconds?: number;
 }
 
 export interface Fapi2Rule {
@@ -153,6 +157,17 @@ export const FAPI2_RULES: readonly Fapi2Rule[] = [
         : `code_ttl_seconds is ${client.codeTtlSeconds} (the codes of a fapi2 client are refused after ${FAPI2_MAX_CODE_AGE_SECONDS} s all the same)`,
     fix: `code_ttl_seconds: ${FAPI2_MAX_CODE_AGE_SECONDS} (a server setting)`,
   },
+  {
+    id: 'refresh-rotation-retry',
+    section: 'FAPI 2.0 §5.3.2.1',
+    rule: 'refresh tokens are rotated only if a retry with the previous refresh token succeeds',
+    field: 'refresh_token_grace_seconds',
+    broken: (client) =>
+      client.refreshTokenGraceSeconds === 0
+        ? 'refresh_token_grace_seconds is 0: a client that lost the response of a refresh cannot retry'
+        : undefined,
+    fix: 'refresh_token_grace_seconds: 10 (a server setting; any value above 0)',
+  },
 ];
 
 /** A rule a client breaks, and how. */
@@ -170,6 +185,11 @@ export function fapi2Violations(client: Fapi2Subject): Fapi2Violation[] {
 }
 
 export type ProfileSettings = Pick<GatehouseSettings, 'profile'>;
+/** The server settings the rules read besides the profile. */
+export type ProfileServerSettings = Pick<
+  GatehouseSettings,
+  'requirePushedAuthorizationRequests' | 'codeTtlSeconds' | 'refreshTokenGraceSeconds'
+>;
 
 /** Whether `client` is held to the FAPI 2.0 Security Profile: its own choice, or the server's. */
 export function usesFapi2(client: Pick<Client, 'profile'>, settings: ProfileSettings): boolean {
@@ -181,10 +201,7 @@ export function usesFapi2(client: Pick<Client, 'profile'>, settings: ProfileSett
  * registration: PAR required server-wide (RFC 9126 §5), and the profile itself where it is on
  * (then PAR, PKCE and DPoP are enforced at request time whatever the flags say).
  */
-export function fapi2SubjectOf(
-  client: Client,
-  settings: ProfileSettings & Pick<GatehouseSettings, 'requirePushedAuthorizationRequests' | 'codeTtlSeconds'>,
-): Fapi2Subject {
+export function fapi2SubjectOf(client: Client, settings: ProfileSettings & ProfileServerSettings): Fapi2Subject {
   const enforced = usesFapi2(client, settings);
   return {
     tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
@@ -197,6 +214,7 @@ export function fapi2SubjectOf(
     tokenEndpointAuthSigningAlg: client.tokenEndpointAuthSigningAlg,
     idTokenSignedResponseAlg: client.idTokenSignedResponseAlg,
     codeTtlSeconds: settings.codeTtlSeconds,
+    refreshTokenGraceSeconds: settings.refreshTokenGraceSeconds,
   };
 }
 
@@ -220,7 +238,7 @@ export function fapi2CodeTooOld(issuedAt: number, now: number): boolean {
  */
 export function fapi2StartupWarnings(
   clients: readonly Client[],
-  settings: ProfileSettings & Pick<GatehouseSettings, 'requirePushedAuthorizationRequests' | 'codeTtlSeconds'>,
+  settings: ProfileSettings & ProfileServerSettings,
 ): string[] {
   return clients.flatMap((client) => {
     if (!usesFapi2(client, settings)) return [];
