@@ -1,7 +1,7 @@
 /**
  * `gatehouse doctor [--config FILE] [--database URL] [--url ISSUER] [--json]`: checks a
  * configuration, what its database holds and, with --url, a running deployment
- * (src/core/doctor/); prints each finding with its clause and fix, and exits 1 when one is an
+ * (src/core/doctor/run-doctor.ts); prints each finding with its clause and fix, and exits 1 when one is an
  * error, so that a pipeline can gate on it (README "gatehouse doctor").
  */
 import { existsSync } from 'node:fs';
@@ -15,7 +15,7 @@ import {
   doctorExitCode,
   type DoctorInput,
   type Finding,
-} from '../../core/doctor/doctor.js';
+} from '../../core/doctor/run-doctor.js';
 import { SEVERITIES } from '../../core/doctor/findings.js';
 import { registerClient } from '../../core/registration/client-registration.js';
 import type { Client } from '../../store/store.js';
