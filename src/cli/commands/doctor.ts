@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import type { GatehouseSettings } from '../../config/settings.js';
 import { ConfigError } from '../../config/resolve-settings.js';
 import {
+  bySeverity,
   checkConfiguration,
   checkRunningDeployment,
   doctorExitCode,
@@ -130,7 +131,7 @@ async function doctorCommand(flags: DoctorFlags): Promise<void> {
   }
   const now = Date.now();
   const stored = await readDatabase(settings);
-  const findings = [
+  const findings = bySeverity([
     ...(stored.problem !== undefined ? [stored.problem] : []),
     ...checkConfiguration({
       settings,
@@ -146,7 +147,7 @@ async function doctorCommand(flags: DoctorFlags): Promise<void> {
           flags.config ? settings.issuer : undefined,
         )
       : []),
-  ];
+  ]);
   report(findings, flags.json);
 }
 
