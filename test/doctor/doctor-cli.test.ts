@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { checkDatabase } from '../../src/core/doctor/database-checks.js';
 import { checkRunningDeployment, type Finding } from '../../src/core/doctor/run-doctor.js';
 import { openStore } from '../../src/store/open-store.js';
+import { serverMetadata } from '../../src/core/oidc/server-metadata.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { runCli } from '../helpers/cli.js';
 import { STORE_TARGETS, onStoreTarget, startTestServer } from '../helpers/server.js';
@@ -141,6 +142,23 @@ describe('gatehouse doctor --url: a running deployment', () => {
       JSON.stringify(findings),
     );
     assert.ok(findings.some((item) => item.check === 'discovery.algorithm' && /ES256/.test(item.message)));
+  });
+
+  test('RFC 8414 §2: the deployment publishes what the configuration gives; a differing member is a warning, another issuer an error', async () => {
+    const settings = gatehouse.context.settings;
+    const same = await checkRunningDeployment(gatehouse.url, fetch, serverMetadata(settings));
+    assert.ok(same.some((item) => item.severity === 'info' && item.check === 'discovery.consistency'));
+    const stricter = serverMetadata({ ...settings, requirePushedAuthorizationRequests: true });
+    const differing = await checkRunningDeployment(gatehouse.url, fetch, stricter);
+    const warning = differing.find((item) => item.check === 'discovery.consistency');
+    assert.equal(warning?.severity, 'warning');
+    assert.match(warning.message, /require_pushed_authorization_requests/);
+    const other = await checkRunningDeployment(
+      gatehouse.url,
+      fetch,
+      serverMetadata({ ...settings, issuer: 'https://auth.example.com' }),
+    );
+    assert.ok(other.some((item) => item.severity === 'error' && item.check === 'discovery.issuer'));
   });
 
   test('RFC 8414 §3.3: a deployment answering for another issuer, or not at all, is an error', async () => {

@@ -19,6 +19,7 @@ import {
 } from '../../core/doctor/run-doctor.js';
 import { SEVERITIES } from '../../core/doctor/findings.js';
 import { registerClient } from '../../core/registration/client-registration.js';
+import { serverMetadata } from '../../core/oidc/server-metadata.js';
 import type { Client } from '../../store/store.js';
 import { printJson, writeOut } from '../output.js';
 import { settingsFor, storeCommand, type StoreFlags } from '../shared.js';
@@ -144,7 +145,7 @@ async function doctorCommand(flags: DoctorFlags): Promise<void> {
       ? await checkRunningDeployment(
           flags.url,
           (url, init) => fetch(url, init),
-          flags.config ? settings.issuer : undefined,
+          flags.config ? serverMetadata(settings) : undefined,
         )
       : []),
   ]);

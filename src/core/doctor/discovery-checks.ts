@@ -30,8 +30,15 @@ async function answer(fetch: Fetch, url: string): Promise<Response | Error> {
   }
 }
 
-/** Checks the deployment at `issuer`; `expectedIssuer`: the configuration's, when one was read. */
-export async function checkDeployment(issuer: string, fetch: Fetch, expectedIssuer?: string): Promise<Finding[]> {
+/**
+ * Checks the deployment at `issuer`. `expected`: the discovery document the configuration read
+ * would publish (serverMetadata), when one was read: every member must be the same there.
+ */
+export async function checkDeployment(
+  issuer: string,
+  fetch: Fetch,
+  expected?: Record<string, unknown>,
+): Promise<Finding[]> {
   const base = issuer.replace(/\/+$/, '');
   const findings: Finding[] = [];
   const url = new URL(base);
@@ -87,17 +94,7 @@ export async function checkDeployment(issuer: string, fetch: Fetch, expectedIssu
       ),
     );
   }
-  if (expectedIssuer !== undefined && expectedIssuer !== base) {
-    findings.push(
-      finding(
-        'error',
-        'discovery.issuer',
-        'RFC 8414 §3.3',
-        `the configuration's issuer ${expectedIssuer} is not the deployment checked (${base})`,
-        `issuer: ${base}   (or run doctor --url ${expectedIssuer})`,
-      ),
-    );
-  }
+  if (expected !== undefined) findings.push(...checkConsistency(base, metadata, expected));
   if (metadata['authorization_response_iss_parameter_supported'] !== true) {
     findings.push(
       finding(
@@ -194,4 +191,45 @@ async function checkAlgorithms(metadata: Record<string, unknown>, fetch: Fetch):
     }
   }
   return findings;
+}
+
+/** The deployment publishes what the configuration says (RFC 8414 §3.3 for the issuer; else a stale instance or another config file). */
+function checkConsistency(
+  base: string,
+  metadata: Record<string, unknown>,
+  expected: Record<string, unknown>,
+): Finding[] {
+  if (expected['issuer'] !== base) {
+    return [
+      finding(
+        'error',
+        'discovery.issuer',
+        'RFC 8414 §3.3',
+        `the configuration's issuer ${String(expected['issuer'])} is not the deployment checked (${base})`,
+        `issuer: ${base}   (or run doctor --url ${String(expected['issuer'])})`,
+      ),
+    ];
+  }
+  const differing = Object.keys(expected).filter(
+    (name) => JSON.stringify(metadata[name]) !== JSON.stringify(expected[name]),
+  );
+  if (differing.length === 0) {
+    return [
+      finding(
+        'info',
+        'discovery.consistency',
+        'RFC 8414 §2',
+        'the deployment publishes the discovery document this configuration gives',
+      ),
+    ];
+  }
+  return [
+    finding(
+      'warning',
+      'discovery.consistency',
+      'RFC 8414 §2',
+      `the deployment's discovery document differs from this configuration's in ${differing.join(', ')}: an instance runs another configuration or version`,
+      'restart every instance with this configuration (gatehouse start --config ...)',
+    ),
+  ];
 }

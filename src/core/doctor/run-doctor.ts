@@ -29,8 +29,12 @@ export function checkConfiguration(input: DoctorInput): Finding[] {
 }
 
 /** The findings of the deployment at `url`, most severe first. */
-export async function checkRunningDeployment(url: string, fetch: Fetch, expectedIssuer?: string): Promise<Finding[]> {
-  return bySeverity(await checkDeployment(url, fetch, expectedIssuer));
+export async function checkRunningDeployment(
+  url: string,
+  fetch: Fetch,
+  expected?: Record<string, unknown>,
+): Promise<Finding[]> {
+  return bySeverity(await checkDeployment(url, fetch, expected));
 }
 
 export function bySeverity(findings: Finding[]): Finding[] {
