@@ -2,6 +2,7 @@
  * Starting and stopping one Gatehouse instance: open the store, migrate, apply fixtures,
  * load or create the signing key, and listen.
  */
+import { fapi2StartupWarnings } from './core/profile/fapi2-profile.js';
 import type { FastifyInstance } from 'fastify';
 import type { GatehouseSettings } from './config/settings.js';
 import { applyFixtures } from './config/apply-fixtures.js';
@@ -197,6 +198,8 @@ export async function startGatehouse(
         { err: error, pending: audit.pending, dropped: audit.dropped },
         'writing the audit trail failed; will retry',
       );
+    // FAPI 2.0: a client held to the profile that breaks it is refused at request time; say so now.
+    for (const warning of fapi2StartupWarnings(await store.clients.list(), settings)) app.log.warn(warning);
     context.events.onAny((event) => app.log.info({ event }, event.type));
     context.events.onListenerError = (error, event) =>
       app.log.error({ err: error, eventType: event.type }, 'event listener failed');

@@ -30,6 +30,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerCleanup } from './commands/cleanup-command.js';
 import { registerClients } from './commands/clients.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerKeys } from './commands/keys.js';
 import { registerLogoutDeliveries } from './commands/logout-deliveries.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -76,6 +77,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerLogoutDeliveries(program);
   registerAudit(program);
+  registerDoctor(program);
 
   return program;
 }

@@ -76,6 +76,8 @@ export interface GatehouseSettings {
   requireSignedRequestObject: boolean;
   /** RFC 9101 §6.3 / §10.5: how far ahead a request object's `exp` may lie (default 300 s). */
   requestObjectMaxLifetimeSeconds: number;
+  /** `fapi2`: every client is held to the FAPI 2.0 Security Profile (src/core/profile/fapi2-profile.ts). */
+  profile: 'oauth2.1' | 'fapi2';
   /** A refresh token unused for this long expires (its family may live on through its successor). */
   refreshTokenIdleTtlSeconds: number;
   /** A refresh token family ends this long after the authorization, however often it is used. */

@@ -9,7 +9,7 @@
  * write, so that the database's row (PostgreSQL) or write (SQLite) lock orders the callers.
  */
 import { sql, type Kysely } from 'kysely';
-import type { PoolStats, Store } from './store.js';
+import type { DatabaseDiagnostics, PoolStats, Store } from './store.js';
 import type { Database, Dialect } from './schema.js';
 import { migrate } from './migrations.js';
 import { PostgresChangeListener } from './change-feed.js';
@@ -128,6 +128,31 @@ export class KyselyStore implements Store {
 
   async ping(): Promise<void> {
     await sql`SELECT 1`.execute(this.db);
+  }
+
+  async diagnostics(): Promise<DatabaseDiagnostics> {
+    const value = async (query: ReturnType<typeof sql>) =>
+      Object.values((await query.execute(this.db)).rows[0] as Record<string, unknown>)[0];
+    if (this.dialect === 'sqlite') {
+      // SQLite reads the clock of this process's machine; journal_mode and synchronous (0 OFF,
+      // 1 NORMAL, 2 FULL, 3 EXTRA) are per connection, as open-store.ts set them.
+      const levels = ['off', 'normal', 'full', 'extra'];
+      const synchronous = Number(await value(sql`PRAGMA synchronous`));
+      return {
+        now: Number(await value(sql`SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`)),
+        durability: {
+          journal_mode: String(await value(sql`PRAGMA journal_mode`)).toLowerCase(),
+          synchronous: levels[synchronous] ?? String(synchronous),
+        },
+      };
+    }
+    return {
+      now: Number(await value(sql`SELECT floor(extract(epoch from clock_timestamp()) * 1000)::float8`)),
+      durability: {
+        fsync: String(await value(sql`SHOW fsync`)),
+        synchronous_commit: String(await value(sql`SHOW synchronous_commit`)),
+      },
+    };
   }
 
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {

@@ -359,6 +359,15 @@ const requestObjectsAndCodeBinding = migration('0016_request_objects_and_code_bi
   await schema.addColumns('authorization_codes', 'dpop_jkt text');
 });
 
+/**
+ * The security profile a client is held to (client metadata `profile`): `fapi2` for the FAPI 2.0
+ * Security Profile (src/core/profile/fapi2-profile.ts), NULL for the server's profile, which is
+ * what every existing client keeps.
+ */
+const clientProfile = migration('0017_client_profile', async (schema) => {
+  await schema.addColumns('clients', 'profile text');
+});
+
 /** Every migration, in the order it must be applied. Append only. */
 export const migrations: readonly Migration[] = [
   initialSchema,
@@ -375,4 +384,5 @@ export const migrations: readonly Migration[] = [
   tokenExchange,
   dpop,
   requestObjectsAndCodeBinding,
+  clientProfile,
 ];

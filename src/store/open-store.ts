@@ -62,7 +62,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
 // --- SQLite ---------------------------------------------------------------------------------
 
 /** The file path of a `sqlite:` URL, or `:memory:`. */
-function sqlitePath(databaseUrl: string): string {
+export function sqlitePath(databaseUrl: string): string {
   let path = databaseUrl.slice('sqlite:'.length);
   // `sqlite:///abs/path` is a common spelling of `sqlite:/abs/path`.
   if (path.startsWith('//')) path = path.slice(2);

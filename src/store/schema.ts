@@ -53,6 +53,8 @@ export interface ClientsTable {
   request_object_signing_alg: string | null;
   /** RFC 9101 §10.5; added by migration 0016 with default 0. */
   require_signed_request_object: IntBool;
+  /** 'fapi2' or null (the server's profile); added by migration 0017. */
+  profile: string | null;
   created_at: number;
   /** JSON JWK Set (public keys) for private_key_jwt; added by migration 0010. */
   jwks: JsonText | null;

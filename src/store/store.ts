@@ -61,7 +61,7 @@ export type {
 };
 
 export type * from './records.js';
-import type { PoolStats, StoreChangeListener } from './records.js';
+import type { DatabaseDiagnostics, PoolStats, StoreChangeListener } from './records.js';
 
 export interface Store {
   /** 'sqlite' or 'postgres', for diagnostics. */
@@ -84,6 +84,8 @@ export interface Store {
    * committed, never when it rolled back; a nested `transaction` joins the enclosing one.
    */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  /** The database's clock and durability settings, for `gatehouse doctor`. */
+  diagnostics(): Promise<DatabaseDiagnostics>;
   /** The connection pool's state (PostgreSQL), for metrics; null without a pool (SQLite). */
   poolStats(): PoolStats | null;
 

@@ -384,6 +384,7 @@ describe('settings schema (src/config/settings-schema.ts)', () => {
         requirePushedAuthorizationRequests: false,
         requireSignedRequestObject: false,
         requestObjectMaxLifetimeSeconds: 300,
+        profile: 'oauth2.1',
         refreshTokenIdleTtlSeconds: 14 * 24 * 3600,
         refreshTokenAbsoluteTtlSeconds: 90 * 24 * 3600,
         refreshTokenGraceSeconds: 10,

@@ -71,6 +71,7 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     requirePushedAuthorizationRequests: false,
     requestObjectSigningAlg: null,
     requireSignedRequestObject: false,
+    profile: null,
     createdAt: NOW,
     ...overrides,
   };

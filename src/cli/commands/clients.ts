@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { CliError, printJson, writeErr, writeOut } from '../output.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token/token-types.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../../core/device/device-authorization-endpoint.js';
+import { CLIENT_PROFILES } from '../../core/registration/profile-metadata.js';
 import {
   isUniqueViolation,
   listCommand,
@@ -56,6 +57,7 @@ function describeClient(view: ClientMetadataView): string {
     ['require_pushed_authorization_requests', String(view.require_pushed_authorization_requests ?? false)],
     ['request_object_signing_alg', view.request_object_signing_alg ?? '-'],
     ['require_signed_request_object', String(view.require_signed_request_object ?? false)],
+    ['profile', view.profile ?? 'server default'],
     ...(view.token_exchange_resources !== undefined
       ? [['token_exchange_resources', view.token_exchange_resources.join(' ')] as [string, string]]
       : []),
@@ -86,6 +88,7 @@ interface ClientCreateFlags extends StoreFlags {
   requirePar?: boolean;
   requestObjectSigningAlg?: string;
   requireSignedRequestObject?: boolean;
+  profile?: string;
   json?: boolean;
 }
 
@@ -166,6 +169,12 @@ function clientCreateOptions(command: Command): Command {
       '--require-signed-request-object',
       'authorization requests only as request objects signed with the client key (require_signed_request_object, RFC 9101 §10.5)',
     )
+    .addOption(
+      new Option(
+        '--profile <profile>',
+        'fapi2: hold the client to the FAPI 2.0 Security Profile (private_key_jwt, PAR, PKCE, DPoP; see README "FAPI 2.0")',
+      ).choices([...CLIENT_PROFILES]),
+    )
     .option('--json', 'print the client as JSON');
 }
 
@@ -210,6 +219,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     require_pushed_authorization_requests: flags.requirePar,
     request_object_signing_alg: flags.requestObjectSigningAlg,
     require_signed_request_object: flags.requireSignedRequestObject,
+    profile: flags.profile,
   };
   // Validate before touching the database, so that a typo costs nothing. The config file's
   // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri or

@@ -4,9 +4,13 @@
  * publication; and whether authorization requests must be pushed (RFC 9126). Composed into the
  * config file schema by src/config/settings-schema.ts.
  */
-import { boolSetting, oneOf, secondsSetting, setting } from './setting-node.js';
+import { boolSetting, int, oneOf, secondsSetting, setting } from './setting-node.js';
 
 export const SIGNING_ALGS = ['ES256', 'EdDSA'] as const;
+/** The security profiles (src/core/profile/fapi2-profile.ts): OAuth 2.1 with RFC 9700, or FAPI 2.0 on top. */
+export const PROFILES = ['oauth2.1', 'fapi2'] as const;
+/** FAPI 2.0 Security Profile §5.3.2.1: authorization codes live at most 60 seconds. */
+export const FAPI2_MAX_CODE_TTL_SECONDS = 60;
 export const ID_TOKEN_DEFAULT_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 
 export const TOKEN_SETTINGS = {
@@ -77,6 +81,19 @@ export const TOKEN_SETTINGS = {
     'lifetime of a pushed authorization request_uri (s)',
     { unit: ' (seconds; RFC 9126 §2.2 suggests 5 to 600)' },
   ),
+  // FAPI 2.0 Security Profile as one switch: every client is held to its rules (a client can
+  // choose it for itself with the client metadata `profile`).
+  profile: setting(oneOf(PROFILES), {
+    setting: 'profile',
+    default: 'oauth2.1',
+    doc: '`fapi2`: every client held to the FAPI 2.0 Security Profile (see "FAPI 2.0")',
+    check: (value, config) => {
+      if (value !== 'fapi2') return undefined;
+      if (Number(config['code_ttl_seconds'] ?? 60) > FAPI2_MAX_CODE_TTL_SECONDS)
+        return `fapi2 needs code_ttl_seconds of at most ${FAPI2_MAX_CODE_TTL_SECONDS} (FAPI 2.0 Security Profile §5.3.2.1); set code_ttl_seconds: ${FAPI2_MAX_CODE_TTL_SECONDS}`;
+      return undefined;
+    },
+  }),
   // RFC 9126 §5 (published in discovery) and §4: every client must push its authorization requests.
   require_pushed_authorization_requests: boolSetting(
     'requirePushedAuthorizationRequests',
@@ -108,13 +125,17 @@ export const TOKEN_SETTINGS = {
     90 * 24 * 3600,
     'a refresh token family ends after (s)',
   ),
-  refresh_token_grace_seconds: secondsSetting(
-    'refreshTokenGraceSeconds',
-    [0, 300],
-    10,
-    'a just-rotated refresh token may be retried within (s; `0`: never)',
-    { unit: ' (seconds; 0 disables the retry window)' },
-  ),
+  refresh_token_grace_seconds: setting(int(0, 300), {
+    setting: 'refreshTokenGraceSeconds',
+    default: 10,
+    doc: 'a just-rotated refresh token may be retried within (s; `0`: never)',
+    unit: ' (seconds; 0 disables the retry window)',
+    // FAPI 2.0 Security Profile §5.3.2.1: rotation only where a retry with the previous refresh token succeeds.
+    check: (value, config) =>
+      value === 0 && config['profile'] === 'fapi2'
+        ? 'must be above 0 with profile: fapi2 (FAPI 2.0 Security Profile §5.3.2.1: rotated refresh tokens need a retry window)'
+        : undefined,
+  }),
   // Twice the JWKS max-age (300 s); also jose's default JWKS cache age (createRemoteJWKSet, 10 min).
   key_activation_delay_seconds: secondsSetting(
     'keyActivationDelaySeconds',

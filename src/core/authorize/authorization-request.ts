@@ -25,6 +25,7 @@ import { firstDifference, matchRedirectUri } from '../clients/redirect-uri.js';
 import { requestedResources } from '../resources/resource-indicators.js';
 import { allowedScope, parseScope } from '../scope.js';
 import { verifyIdTokenHint } from './id-token-hint.js';
+import { usesFapi2 } from '../profile/fapi2-profile.js';
 
 export type ResponseMode = StoredAuthorizationRequest['responseMode'];
 
@@ -195,14 +196,15 @@ async function validateRemainder(
   if (requestedMode !== undefined && responseMode === undefined) {
     throw new InvalidRequest(`response_mode ${requestedMode} is not supported, use query or form_post`);
   }
-  // RFC 9126 §4: where PAR is required (§5 globally, §6 per client), invalid_request for any
-  // request that did not come through a pushed request_uri.
+  // RFC 9126 §4: where PAR is required (§5 globally, §6 per client, FAPI 2.0 §5.3.2.2 for a
+  // fapi2 client), invalid_request for any request that did not come through a pushed request_uri.
+  const fapi2 = usesFapi2(client, context.settings);
   if (
     !origin.pushed &&
-    (context.settings.requirePushedAuthorizationRequests || client.requirePushedAuthorizationRequests)
+    (context.settings.requirePushedAuthorizationRequests || client.requirePushedAuthorizationRequests || fapi2)
   )
     throw new InvalidRequest(
-      'this client must push its authorization requests to the pushed authorization request endpoint first and send only client_id and request_uri here (RFC 9126)',
+      `pushed authorization request required: this client must push its authorization requests to the pushed authorization request endpoint first and send only client_id and request_uri here (${fapi2 ? 'FAPI 2.0 section 5.3.2.2, ' : ''}RFC 9126)`,
     );
   // RFC 9101 §10.5 `require_signed_request_object` (the client's, or the server's for every client).
   if (origin.signed === false && (context.settings.requireSignedRequestObject || client.requireSignedRequestObject))
@@ -227,7 +229,8 @@ async function validateRemainder(
   const scope = allowedScope(parseScope(params.get('scope')), parseScope(client.scope));
 
   // RFC 9700 §2.1.1: PKCE for public clients always, for confidential clients unless opted out.
-  const pkceRequired = client.requirePkce || client.tokenEndpointAuthMethod === 'none';
+  // FAPI 2.0 §5.3.2.2: always for a fapi2 client (S256 is the only method parseCodeChallenge accepts).
+  const pkceRequired = client.requirePkce || client.tokenEndpointAuthMethod === 'none' || fapi2;
   const challenge = parseCodeChallenge(params.get('code_challenge'), params.get('code_challenge_method'), pkceRequired);
 
   const prompt = parsePrompt(params.get('prompt'));

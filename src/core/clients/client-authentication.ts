@@ -13,6 +13,7 @@ import type { ProviderContext } from '../context.js';
 import { InvalidClient, InvalidRequest } from '../errors.js';
 import { clientAuthLimits, type AttemptLimitDeps } from '../limits/attempt-limits.js';
 import type { Params } from '../params.js';
+import { FAPI2_SIGNING_ALGS, usesFapi2 } from '../profile/fapi2-profile.js';
 import { isGeneratedSecretHash, verifyClientSecret } from '../secrets.js';
 import {
   readClientAssertion,
@@ -122,6 +123,7 @@ export async function authenticateClient(
   if (!generated) await limits.check(credentials.clientId);
   try {
     const client = await verifyCredentials(credentials, context.clients);
+    if (usesFapi2(client, context.settings)) checkFapi2Authentication(credentials);
     if (credentials.assertion)
       await verifyClientAssertion(credentials.assertion, client, request.endpointPath, context);
     await limits.succeeded(client.clientId);
@@ -134,6 +136,29 @@ export async function authenticateClient(
       await limits.failed(credentials.clientId);
     }
     throw error;
+  }
+}
+
+/**
+ * FAPI 2.0 Security Profile §5.3.2.1: a fapi2 client authenticates with private_key_jwt only
+ * (no secret, not client_secret_jwt), and §5.4.1 its assertions are signed with PS256, ES256 or
+ * EdDSA. Checked after the client was found to use the method it registered, so a fapi2 client
+ * registered before the server switched to the profile is refused here.
+ */
+function checkFapi2Authentication(credentials: ClientCredentials): void {
+  const usedBasic = credentials.method === 'client_secret_basic';
+  if (credentials.method !== 'private_key_jwt') {
+    throw new InvalidClient(
+      `the FAPI 2.0 Security Profile (section 5.3.2.1) allows only private_key_jwt client authentication, not ${credentials.method}`,
+      { usedBasic, disclose: true },
+    );
+  }
+  const alg = credentials.assertion?.alg ?? '';
+  if (!FAPI2_SIGNING_ALGS.includes(alg)) {
+    throw new InvalidClient(
+      `the FAPI 2.0 Security Profile (section 5.4.1) allows client assertions signed with ${FAPI2_SIGNING_ALGS.join(', ')} only, not ${alg}`,
+      { usedBasic, disclose: true },
+    );
   }
 }
 

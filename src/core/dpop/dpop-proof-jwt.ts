@@ -47,6 +47,8 @@ export interface DpopProof {
   /** Seconds since the epoch. */
   iat: number;
   nonce: string | undefined;
+  /** The JWS algorithm it was signed with (one of DPOP_SIGNING_ALGS). */
+  alg: string;
 }
 
 /**
@@ -117,7 +119,7 @@ export async function checkDpopProof(
   if (expected.accessToken !== undefined && ath !== accessTokenHash(expected.accessToken)) {
     throw new DpopProofRefused('the DPoP proof ath does not match the access token');
   }
-  return { jkt: await calculateJwkThumbprint(jwk as JWK, 'sha256'), jti, iat, nonce };
+  return { jkt: await calculateJwkThumbprint(jwk as JWK, 'sha256'), jti, iat, nonce, alg };
 }
 
 /** RFC 9449 §4.2 `ath`: base64url of the SHA-256 of the access token's ASCII. */

@@ -18,9 +18,9 @@ import { newLogoutTokenClaims, signLogoutToken } from './logout-token.js';
 /** The algorithm the client's ID tokens (and so its logout tokens, §2.4) are signed with. */
 export function logoutTokenAlg(
   client: Client,
-  settings: Pick<GatehouseSettings, 'idTokenSignedResponseAlgDefault'>,
+  settings: Pick<GatehouseSettings, 'idTokenSignedResponseAlgDefault' | 'profile'>,
 ): SigningAlg {
-  return idTokenAlgFor(client, settings.idTokenSignedResponseAlgDefault);
+  return idTokenAlgFor(client, settings);
 }
 
 /**

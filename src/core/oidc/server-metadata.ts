@@ -27,7 +27,8 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     jwks_uri: issuer + ENDPOINT_PATHS.jwks,
     // RFC 9126 §5.
     pushed_authorization_request_endpoint: issuer + ENDPOINT_PATHS.pushedAuthorizationRequest,
-    require_pushed_authorization_requests: settings.requirePushedAuthorizationRequests,
+    // RFC 9126 §5; FAPI 2.0 §5.3.2.2 requires PAR of every client under the server-wide profile.
+    require_pushed_authorization_requests: settings.requirePushedAuthorizationRequests || settings.profile === 'fapi2',
     revocation_endpoint: issuer + ENDPOINT_PATHS.revocation,
     introspection_endpoint: issuer + ENDPOINT_PATHS.introspection,
     // OIDC Core §5.3.

@@ -50,6 +50,8 @@ export const CLIENT_METADATA_FIELDS = [
   // RFC 9101 §10.5 (and OpenID Connect Dynamic Client Registration §2): signed request objects.
   'request_object_signing_alg',
   'require_signed_request_object',
+  // Gatehouse: the security profile, `fapi2` for the FAPI 2.0 Security Profile (src/core/profile/).
+  'profile',
 ] as const;
 
 /**
@@ -130,4 +132,6 @@ export interface ValidatedClientMetadata {
   request_object_signing_alg: string | undefined;
   /** RFC 9101 §10.5 (default false): authorization requests only as signed request objects. */
   require_signed_request_object: boolean;
+  /** `fapi2`: held to the FAPI 2.0 Security Profile; undefined: the server's profile. */
+  profile: 'fapi2' | undefined;
 }

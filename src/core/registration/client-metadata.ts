@@ -13,6 +13,7 @@ import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../device/device-authorization-endpoint.js';
 import { validateTokenExchangeResources } from './token-exchange-metadata.js';
 import { validateRequestObjectMetadata } from './request-object-metadata.js';
+import { validateProfileMetadata } from './profile-metadata.js';
 
 export * from './client-metadata-fields.js';
 import {
@@ -265,6 +266,15 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
   const subjectType = validateSubjectType(input, redirectUris);
   const logout = validateLogoutMetadata(input, usesCode, isPublic, outbound);
   const exchangeResources = optionalStringArray(input, 'token_exchange_resources') ?? [];
+  // The FAPI 2.0 Security Profile's rules (a fapi2 client), before the keys' own validation.
+  const profile = validateProfileMetadata(input, {
+    tokenEndpointAuthMethod: authMethod,
+    hasKeys: (input['jwks'] ?? input['jwks_uri'] ?? null) !== null,
+    requirePkce,
+    responseTypes,
+    tokenEndpointAuthSigningAlg: optionalString(input, 'token_endpoint_auth_signing_alg') ?? null,
+    idTokenSignedResponseAlg: idTokenAlg ?? null,
+  });
   const keys = validateClientKeyMetadata(input, authMethod, outbound, optionalString);
   const requestObjects = validateRequestObjectMetadata(
     input,
@@ -289,9 +299,10 @@ export function validateClientMetadata(input: unknown, outbound: OutboundPolicy 
     ...logout,
     token_exchange_resources: validateTokenExchangeResources(exchangeResources, grantTypes, isPublic),
     ...keys,
-    // RFC 9449 §5.2: every token request of this client must carry a DPoP proof (default false).
-    dpop_bound_access_tokens: optionalBoolean(input, 'dpop_bound_access_tokens') ?? false,
-    require_pushed_authorization_requests: requireParRaw ?? false,
+    // RFC 9449 §5.2: every token request of this client must carry a DPoP proof (default false;
+    // true for a fapi2 client, as is PAR where it has authorization requests).
+    ...profile,
+    require_pushed_authorization_requests: profile.require_pushed_authorization_requests && usesCode,
     ...requestObjects,
   };
 }

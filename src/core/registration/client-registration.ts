@@ -27,7 +27,8 @@ type ShownWhenSet =
   | 'token_endpoint_auth_signing_alg'
   | 'require_pushed_authorization_requests'
   | 'request_object_signing_alg'
-  | 'require_signed_request_object';
+  | 'require_signed_request_object'
+  | 'profile';
 
 /**
  * The display form of a client (RFC 7591 §3.2.1 names): its validated metadata, never the secret
@@ -96,6 +97,7 @@ export async function registerClient(
     requirePushedAuthorizationRequests: validated.require_pushed_authorization_requests,
     requestObjectSigningAlg: validated.request_object_signing_alg ?? null,
     requireSignedRequestObject: validated.require_signed_request_object,
+    profile: validated.profile ?? null,
     createdAt: options.now,
   };
   const secret = clientSecret ?? validated.client_secret;
@@ -157,6 +159,7 @@ export function clientToMetadata(client: Client): ClientMetadataView {
     // RFC 9101 §10.5: shown when set.
     ...(client.requestObjectSigningAlg !== null ? { request_object_signing_alg: client.requestObjectSigningAlg } : {}),
     ...(client.requireSignedRequestObject ? { require_signed_request_object: true } : {}),
+    ...(client.profile !== null ? { profile: client.profile } : {}),
     client_id_issued_at: Math.floor(client.createdAt / 1000),
   };
 }

@@ -17,6 +17,8 @@ import { SignJWT } from 'jose';
 import type { Client } from '../../store/store.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { SigningAlg } from '../keys/signing-key-crypto.js';
+import type { GatehouseSettings } from '../../config/settings.js';
+import { fapi2IdTokenAlg, usesFapi2 } from '../profile/fapi2-profile.js';
 
 /**
  * OIDC Core §2 `acr`: Gatehouse authenticates with a password only, at a level it does not map
@@ -58,8 +60,13 @@ export function idTokenSigningAlgs(serverAlg: SigningAlg, defaultAlg: SigningAlg
  * The client's registered `id_token_signed_response_alg`, else `defaultAlg` (the server's
  * `id_token_signed_response_alg_default`; OpenID Connect Dynamic Client Registration §2: RS256).
  */
-export function idTokenAlgFor(client: Pick<Client, 'idTokenSignedResponseAlg'>, defaultAlg: SigningAlg): SigningAlg {
-  return client.idTokenSignedResponseAlg ?? defaultAlg;
+export function idTokenAlgFor(
+  client: Pick<Client, 'idTokenSignedResponseAlg' | 'profile'>,
+  settings: Pick<GatehouseSettings, 'idTokenSignedResponseAlgDefault' | 'profile'>,
+): SigningAlg {
+  const alg = client.idTokenSignedResponseAlg ?? settings.idTokenSignedResponseAlgDefault;
+  // FAPI 2.0 Security Profile §5.4.1: a fapi2 client's ID tokens are never RS256.
+  return usesFapi2(client, settings) ? fapi2IdTokenAlg(alg) : alg;
 }
 
 /** Whether the client's ID tokens carry the claims granted by scope: its own setting, else the server's. */

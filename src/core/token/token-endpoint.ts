@@ -23,6 +23,8 @@ import {
 } from '../errors.js';
 import type { TokenResponse } from './grant-handler.js';
 import { GRANT_HANDLERS, type GrantDeps } from './grants/grant-registry.js';
+import { FAPI2_SIGNING_ALGS, usesFapi2 } from '../profile/fapi2-profile.js';
+import type { DpopProof } from '../dpop/dpop-proof-jwt.js';
 
 export interface TokenRequest extends ClientAuthenticationRequest {
   /** RFC 9449 §5: the request's DPoP proof (its header undefined when none was sent). */
@@ -53,6 +55,7 @@ export async function handleTokenRequest(request: TokenRequest, context: TokenEn
         'this client must send a DPoP proof with every token request (dpop_bound_access_tokens)',
       );
     }
+    if (usesFapi2(client, context.settings)) checkFapi2Proof(proof);
     try {
       return await handler.handle(params.only(handler.allowedParams), client, context, { dpopJkt: proof?.jkt });
     } catch (error) {
@@ -79,5 +82,23 @@ export async function handleTokenRequest(request: TokenRequest, context: TokenEn
       });
     }
     throw error;
+  }
+}
+
+/**
+ * FAPI 2.0 Security Profile §5.3.2.1: a fapi2 client gets only sender-constrained tokens, so
+ * every token request carries a DPoP proof (RFC 9449 §5), and §5.4.1 signed with PS256, ES256
+ * or EdDSA.
+ */
+function checkFapi2Proof(proof: DpopProof | undefined): void {
+  if (proof === undefined) {
+    throw new InvalidDpopProof(
+      'the FAPI 2.0 Security Profile (section 5.3.2.1) requires sender-constrained tokens: send a DPoP proof with every token request',
+    );
+  }
+  if (!FAPI2_SIGNING_ALGS.includes(proof.alg)) {
+    throw new InvalidDpopProof(
+      `the FAPI 2.0 Security Profile (section 5.4.1) allows DPoP proofs signed with ${FAPI2_SIGNING_ALGS.join(', ')} only, not ${proof.alg}`,
+    );
   }
 }

@@ -93,6 +93,11 @@ export interface Client {
   requestObjectSigningAlg: string | null;
   /** RFC 9101 §10.5 `require_signed_request_object`: every authorization request must be a signed request object. */
   requireSignedRequestObject: boolean;
+  /**
+   * The security profile the client is held to beyond the server's: `fapi2`, the FAPI 2.0
+   * Security Profile (src/core/profile/fapi2-profile.ts); null: the server's `profile` setting.
+   */
+  profile: 'fapi2' | null;
   createdAt: number;
 }
 

@@ -87,6 +87,17 @@ export interface AuditFilter {
 }
 
 /** A connection pool's state: connections open, of those idle, and queries waiting for one. */
+/**
+ * What `gatehouse doctor` reads of the database: its clock, and the settings that decide whether
+ * a commit survives a crash (SQLite `journal_mode` and `synchronous`; PostgreSQL `fsync` and
+ * `synchronous_commit`), by name as the database reports them.
+ */
+export interface DatabaseDiagnostics {
+  /** The database's current time, milliseconds since the epoch. */
+  now: number;
+  durability: Record<string, string>;
+}
+
 export interface PoolStats {
   total: number;
   idle: number;

@@ -109,6 +109,12 @@ const subjectType: FieldCodec<Client['subjectType'], string> = {
   decode: (value) => (value === 'pairwise' ? 'pairwise' : 'public'),
 };
 
+/** The FAPI 2.0 profile, or NULL (anything else reads as NULL: the server's profile). */
+const clientProfile: FieldCodec<Client['profile'], string | null> = {
+  encode: (value) => value,
+  decode: (value) => (value === 'fapi2' ? 'fapi2' : null),
+};
+
 /** A JWK Set as JSON text, NULL for none. */
 const optionalJwks: FieldCodec<JwkSet | null, string | null> = {
   encode: (value) => (value === null ? null : JSON.stringify(value)),
@@ -145,6 +151,7 @@ const CLIENT = rowCodec<Client, 'clients'>('clients', {
   requirePushedAuthorizationRequests: intBool,
   requestObjectSigningAlg: true,
   requireSignedRequestObject: intBool,
+  profile: clientProfile,
   createdAt: true,
 });
 const USER = rowCodec<User, 'users'>('users', {

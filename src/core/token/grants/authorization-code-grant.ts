@@ -8,6 +8,7 @@ import { atomically } from '../../atomic.js';
 import type { ProviderContext, Transactions } from '../../context.js';
 import type { CodeRefusal } from '../../events.js';
 import { InvalidGrant, InvalidRequest, InvalidTarget, OAuthError } from '../../errors.js';
+import { fapi2CodeTooOld, usesFapi2 } from '../../profile/fapi2-profile.js';
 import type { Params } from '../../params.js';
 import { verifyCodeVerifier } from '../../pkce.js';
 import { audienceFor, requestedResources } from '../../resources/resource-indicators.js';
@@ -83,6 +84,10 @@ async function redeemCode(
   // A used code stays a replay after its expiry: the tokens issued from it may still live
   // (they are kept until then, see src/store/cleanup.ts), and a replay revokes them.
   if (stored.consumedAt === null && stored.expiresAt <= now) throw refuse(context, now, client, stored, 'expired');
+  // FAPI 2.0 Security Profile §5.3.2.1: a fapi2 client's code lives at most 60 seconds, whatever
+  // code_ttl_seconds says (the server-wide profile refuses a longer one in the config file).
+  if (stored.consumedAt === null && usesFapi2(client, context.settings) && fapi2CodeTooOld(stored.createdAt, now))
+    throw refuse(context, now, client, stored, 'expired', 'older than 60 seconds (FAPI 2.0 §5.3.2.1)');
 
   let resources: string[];
   try {
