@@ -345,6 +345,16 @@ const pushedRequests = migration('0011_pushed_requests', async (schema) => {
   await schema.createIndexes({ pushed_authorization_requests: ['expires_at', 'client_id'] });
 });
 
+/**
+ * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document): a client whose
+ * client_id is the URL of its metadata document gets a row too, kept in step with the document
+ * (src/core/clients/client-resolver.ts), so that its codes, grants and tokens reference it like
+ * any other client's. The flag tells such a row apart: it is trusted only through its document.
+ */
+const clientMetadataDocuments = migration('0015_client_metadata_documents', async (schema) => {
+  await schema.addColumns('clients', 'metadata_document bool not null default 0');
+});
+
 /** Every migration, in the order it must be applied. Append only. */
 export const migrations: readonly Migration[] = [
   initialSchema,
@@ -360,4 +370,5 @@ export const migrations: readonly Migration[] = [
   pushedRequests,
   tokenExchange,
   dpop,
+  clientMetadataDocuments,
 ];

@@ -49,6 +49,8 @@ export interface ClientsTable {
   dpop_bound_access_tokens: IntBool;
   /** RFC 9126 §6; added by migration 0011 with default 0. */
   require_pushed_authorization_requests: IntBool;
+  /** The row of a Client ID Metadata Document's client; added by migration 0015. */
+  metadata_document: IntBool;
   created_at: number;
   /** JSON JWK Set (public keys) for private_key_jwt; added by migration 0010. */
   jwks: JsonText | null;

@@ -86,6 +86,12 @@ export interface Client {
    * must come through the pushed authorization request endpoint.
    */
   requirePushedAuthorizationRequests: boolean;
+  /**
+   * draft-ietf-oauth-client-id-metadata-document: the client is described by the document at its
+   * client_id URL, not registered here; its row exists for the references of its tokens and is
+   * trusted only while the document is (src/core/clients/client-resolver.ts). Absent: false.
+   */
+  metadataDocument?: boolean;
   createdAt: number;
 }
 
