@@ -71,7 +71,11 @@ function refused(clientId: string, why: string): ClientMetadataDocumentUnavailab
   return new ClientMetadataDocumentUnavailable(clientId, why);
 }
 
-/** Fetches the document at `clientId` and turns it into a client, or throws ClientMetadataDocumentUnavailable. */
+/**
+ * Fetches the document at `clientId` and turns it into a client, or throws
+ * ClientMetadataDocumentUnavailable (whose reasons quote with ' since an error_description may
+ * not contain ", RFC 6749 §5.2).
+ */
 export async function fetchClientMetadataDocument(
   clientId: string,
   settings: ClientMetadataDocumentSettings,
@@ -90,13 +94,13 @@ export async function fetchClientMetadataDocument(
       timeoutMs: settings.timeoutMs,
     });
   } catch (error) {
-    if (error instanceof OutboundRequestFailed) throw refused(clientId, `could not be fetched: ${error.reason}`);
+    if (error instanceof OutboundRequestFailed) throw refused(clientId, `could not be fetched (${error.kind}): ${error.reason}`);
     throw error;
   }
   if (response.status !== 200) throw refused(clientId, `answered HTTP ${response.status}, not 200`);
   const mediaType = (response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (mediaType !== 'application/json') {
-    throw refused(clientId, `has the content type ${JSON.stringify(mediaType)}, not application/json`);
+    throw refused(clientId, `has the content type '${mediaType}', not application/json`);
   }
   let document: unknown;
   try {
@@ -148,7 +152,7 @@ function documentClient(
   if (metadata.client_id !== clientId) {
     throw refused(
       clientId,
-      `names the client_id ${JSON.stringify(metadata.client_id ?? null)}, not the URL it was fetched from`,
+      `names the client_id '${String(metadata.client_id ?? '')}', not the URL it was fetched from`,
     );
   }
   // §4.1: shared secrets make no sense in a public document.
@@ -159,7 +163,7 @@ function documentClient(
   if (typeof method !== 'string' || !DOCUMENT_AUTH_METHODS.has(method)) {
     throw refused(
       clientId,
-      `has token_endpoint_auth_method ${JSON.stringify(method ?? null)}; a metadata document client uses none (with PKCE) or private_key_jwt`,
+      `has token_endpoint_auth_method '${String(method ?? '')}'; a metadata document client uses none (with PKCE) or private_key_jwt`,
     );
   }
   const grantTypes = metadata.grant_types;
@@ -168,7 +172,7 @@ function documentClient(
     if (other !== undefined) {
       throw refused(
         clientId,
-        `lists the grant type ${JSON.stringify(other)}; a metadata document client may use authorization_code and refresh_token`,
+        `lists the grant type '${String(other)}'; a metadata document client may use authorization_code and refresh_token`,
       );
     }
   }
