@@ -122,7 +122,8 @@ export async function createContext(
   );
   const cacheOptions = { ttlMs: settings.clientCacheTtlSeconds * 1000 };
   const resources = new ResourceCache(store, cacheOptions);
-  const context: Omit<ProviderContext, 'clientKeys' | 'clients'> & Partial<Pick<ProviderContext, 'clientKeys' | 'clients'>> = {
+  const context: Omit<ProviderContext, 'clientKeys' | 'clients'> &
+    Partial<Pick<ProviderContext, 'clientKeys' | 'clients'>> = {
     settings,
     store,
     keys,

@@ -112,7 +112,9 @@ describe('draft-ietf-oauth-client-id-metadata-document §4: the document', () =>
 
   it('§4: redirect URIs are checked as at registration: RFC 6749 §3.1.2 refuses a fragment, RFC 9700 §2.1 plain http off loopback', async () => {
     const url = documents.url('/redirects.json');
-    documents.serve('/redirects.json', { body: metadataDocument(url, { redirect_uris: ['https://app.example/cb#x'] }) });
+    documents.serve('/redirects.json', {
+      body: metadataDocument(url, { redirect_uris: ['https://app.example/cb#x'] }),
+    });
     await assertRefused(url, /must not include a fragment/);
     documents.serve('/redirects.json', { body: metadataDocument(url, { redirect_uris: ['http://app.example/cb'] }) });
     await assertRefused(url, /uses http on a non-loopback host/);

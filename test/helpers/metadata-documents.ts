@@ -2,7 +2,11 @@
  * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document) for tests: the
  * settings that enable them against the local https DocumentServer, and documents to serve.
  */
-import { DEFAULT_SETTINGS, type ClientFixture, type ClientMetadataDocumentSettings } from '../../src/config/settings.js';
+import {
+  DEFAULT_SETTINGS,
+  type ClientFixture,
+  type ClientMetadataDocumentSettings,
+} from '../../src/config/settings.js';
 
 /** Enabled, allowed to reach 127.0.0.1 (where the test's DocumentServer runs), short time limits. */
 export const TEST_DOCUMENT_SETTINGS: ClientMetadataDocumentSettings = {
@@ -38,6 +42,7 @@ export function documentClientFixture(url: string): ClientFixture {
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
     scope: 'openid profile offline_access',
+    require_pkce: true,
   };
 }
 

@@ -111,7 +111,7 @@ async function clientOrErrorPage(clientId: string, context: Pick<ProviderContext
     if (!(error instanceof ClientMetadataDocumentUnavailable)) throw error;
     throw new UnsafeAuthorizationRequest(
       'Application unavailable',
-      'This application identifies itself by the web address of its description, which could not be used. Try again later, or tell the application\'s developer.',
+      "This application identifies itself by the web address of its description, which could not be used. Try again later, or tell the application's developer.",
       [
         { label: 'client_id received', value: clientId },
         { label: 'problem', value: error.reason },

@@ -94,7 +94,8 @@ export async function fetchClientMetadataDocument(
       timeoutMs: settings.timeoutMs,
     });
   } catch (error) {
-    if (error instanceof OutboundRequestFailed) throw refused(clientId, `could not be fetched (${error.kind}): ${error.reason}`);
+    if (error instanceof OutboundRequestFailed)
+      throw refused(clientId, `could not be fetched (${error.kind}): ${error.reason}`);
     throw error;
   }
   if (response.status !== 200) throw refused(clientId, `answered HTTP ${response.status}, not 200`);

@@ -215,7 +215,9 @@ export async function safeFetch(target: string | URL, options: SafeFetchOptions 
     throw new OutboundRequestFailed('refused', 'not an absolute URL');
   }
   const refusal =
-    options.httpsOnly && url.protocol !== 'https:' ? `scheme ${url.protocol} is not https` : staticRefusal(url, options);
+    options.httpsOnly && url.protocol !== 'https:'
+      ? `scheme ${url.protocol} is not https`
+      : staticRefusal(url, options);
   if (refusal !== null) throw new OutboundRequestFailed('refused', refusal);
   if (options.signal?.aborted) throw new OutboundRequestFailed('aborted', 'aborted before sending');
 
