@@ -9,6 +9,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { fetchClientMetadataDocument, isClientIdUrl } from '../../src/core/clients/client-metadata-document.js';
 import { ClientMetadataDocumentUnavailable } from '../../src/core/errors.js';
 import { DocumentServer } from '../helpers/document-server.js';
@@ -152,6 +154,30 @@ describe('draft-ietf-oauth-client-id-metadata-document §6: the fetch is SSRF-sa
     const started = Date.now();
     await assertRefused(url, /no complete response within 1500 ms/);
     assert.ok(Date.now() - started < 3000);
+  });
+
+  it('§6: a server that accepts the connection but never completes TLS is cut off at connect_timeout_ms', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createNetServer((socket) => {
+      sockets.add(socket);
+      // Read (and ignore) the TLS ClientHello: a paused socket would never see the client's end.
+      socket.resume();
+      socket.on('close', () => sockets.delete(socket));
+    });
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const url = `https://127.0.0.1:${(silent.address() as AddressInfo).port}/client.json`;
+      const started = Date.now();
+      await assert.rejects(
+        fetchDocument(url, { ...TEST_DOCUMENT_SETTINGS, connectTimeoutMs: 200 }),
+        /could not be fetched \(timeout\): no connection within 200 ms/,
+      );
+      assert.ok(Date.now() - started < TEST_DOCUMENT_SETTINGS.timeoutMs, 'before the total time limit');
+      await eventually(() => sockets.size === 0, 'the timed-out connection was closed');
+    } finally {
+      silent.close();
+    }
   });
 
   it('§6: only application/json is accepted', async () => {
