@@ -1,6 +1,6 @@
 /**
  * An MCP server protected by Gatehouse: the official MCP TypeScript SDK's Streamable HTTP
- * transport at `/mcp`, behind `gatehouse/resource`. One tool, `whoami`, answers with the access
+ * transport at `/mcp`, behind `gatehouse-resource`. One tool, `whoami`, answers with the access
  * token's subject, client and scopes.
  *
  * What an MCP client sees (MCP authorization, RFC 9728): a request without a token gets
@@ -22,7 +22,7 @@ import {
   protectExpress,
   serveProtectedResourceMetadata,
   type ProtectedIncomingMessage,
-} from 'gatehouse/resource';
+} from 'gatehouse-resource';
 
 /** The scope every MCP request needs (register it with the resource in Gatehouse). */
 export const MCP_SCOPE = 'mcp:tools';

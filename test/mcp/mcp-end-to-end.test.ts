@@ -1,6 +1,6 @@
 /**
  * MCP end to end: Gatehouse (in-process), the example MCP server (examples/mcp-server, protected
- * through gatehouse/resource) and the MCP SDK's own OAuth client (`auth()` driven by
+ * through gatehouse-resource) and the MCP SDK's own OAuth client (`auth()` driven by
  * StreamableHTTPClientTransport with an OAuthClientProvider whose redirectToAuthorization signs
  * in and consents with HTTP requests). Each way a client can be known to Gatehouse ends in a
  * successful tool call, then a refresh: the provider's access token is spoiled, the MCP server
