@@ -13,7 +13,7 @@ import { maxSignedTokenLifetimeSeconds } from './core/keys/key-lifecycle.js';
 import { KeyRing } from './core/keys/key-ring.js';
 import { idTokenSigningAlgs } from './core/token/id-token.js';
 import { LogoutDeliveryWorker } from './core/logout/delivery-worker.js';
-import { ClientCache } from './core/clients/client-cache.js';
+import { ClientResolver } from './core/clients/client-resolver.js';
 import { ResourceCache } from './core/resources/resource-cache.js';
 import { CleanupWorker } from './core/maintenance/cleanup-worker.js';
 import { buildApp } from './http/app.js';
@@ -60,6 +60,11 @@ export interface StartOptions {
   shutdownDrainTimeoutMs?: number;
   /** Batching of the audit trail (default: at most 1 s or 200 events before a write). */
   audit?: AuditTrailOptions;
+  /**
+   * Certificate authorities (PEM) trusted instead of Node's when fetching Client ID Metadata
+   * Documents: for tests against a server with a self-signed certificate.
+   */
+  outboundCa?: string;
 }
 
 /** Requests still running this long after a shutdown began are cut off. */
@@ -98,7 +103,7 @@ const RATE_LIMIT_PURGE_INTERVAL_MS = 10 * 60 * 1000;
 export async function createContext(
   settings: GatehouseSettings,
   store: Store,
-  options: Pick<StartOptions, 'keyReloadIntervalMs'> & { events?: EventBus } = {},
+  options: Pick<StartOptions, 'keyReloadIntervalMs' | 'outboundCa'> & { events?: EventBus } = {},
 ): Promise<ProviderContext> {
   const events = options.events ?? new EventBus();
   // A key for every ID token algorithm a client may register (id_token_signed_response_alg):
@@ -117,13 +122,12 @@ export async function createContext(
     },
   );
   const cacheOptions = { ttlMs: settings.clientCacheTtlSeconds * 1000 };
-  const clients = new ClientCache(store, cacheOptions);
   const resources = new ResourceCache(store, cacheOptions);
-  const context: Omit<ProviderContext, 'clientKeys'> & Partial<Pick<ProviderContext, 'clientKeys'>> = {
+  const context: Omit<ProviderContext, 'clientKeys' | 'clients'> &
+    Partial<Pick<ProviderContext, 'clientKeys' | 'clients'>> = {
     settings,
     store,
     keys,
-    clients,
     resources,
     events,
     subjects: SubjectIdentifiers.fromSecret(settings.secret),
@@ -131,6 +135,12 @@ export async function createContext(
   };
   // Reads the context's clock and settings at each use (tests replace `now`).
   context.clientKeys = new ClientJwksCache(context);
+  // Registered clients, and those of Client ID Metadata Documents (src/core/clients/client-resolver.ts).
+  context.clients = new ClientResolver(
+    context,
+    cacheOptions,
+    options.outboundCa !== undefined ? { ca: options.outboundCa } : {},
+  );
   return context as ProviderContext;
 }
 

@@ -19,6 +19,20 @@ export interface AttemptLimit {
   lockSeconds: number;
 }
 
+/** Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document). */
+export interface ClientMetadataDocumentSettings {
+  enabled: boolean;
+  /** Fetch from private, loopback and link-local addresses too (development and tests only). */
+  allowPrivateAddresses: boolean;
+  /** A document is kept at least this long, whatever its Cache-Control says. */
+  minCacheSeconds: number;
+  /** And trusted at most this long after it was fetched, also when refetching it fails. */
+  maxCacheSeconds: number;
+  maxResponseBytes: number;
+  connectTimeoutMs: number;
+  timeoutMs: number;
+}
+
 export { EXPLAIN_ERRORS_MODES };
 export type ExplainErrors = (typeof EXPLAIN_ERRORS_MODES)[number];
 
@@ -119,6 +133,11 @@ export interface GatehouseSettings {
   outboundAllowPrivateAddresses: boolean;
   /** The largest response body accepted from such a request. */
   outboundMaxResponseBytes: number;
+  /**
+   * draft-ietf-oauth-client-id-metadata-document: an https client_id URL with a path names the
+   * client's metadata document (src/core/clients/client-metadata-document.ts), when enabled.
+   */
+  clientMetadataDocuments: ClientMetadataDocumentSettings;
   /** RFC 9449 §4.3, §11.1: how long after its iat a DPoP proof is accepted (seconds). */
   dpopProofMaxAgeSeconds: number;
   /** RFC 9449 §8: whether every DPoP proof must carry a server nonce. */

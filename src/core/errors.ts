@@ -88,6 +88,22 @@ export class InvalidClient extends OAuthError {
   }
 }
 
+/**
+ * draft-ietf-oauth-client-id-metadata-document: the metadata document at a client_id URL could
+ * not be fetched or is not acceptable (src/core/clients/client-metadata-document.ts). At the
+ * token, PAR and revocation endpoints an invalid_client whose error_description says why (the
+ * document is public: the reason tells nothing secret); at the authorization endpoint an error
+ * page (src/core/authorize/authorization-request.ts), as for an unknown client.
+ */
+export class ClientMetadataDocumentUnavailable extends InvalidClient {
+  constructor(
+    readonly clientId: string,
+    why: string,
+  ) {
+    super(`the client metadata document at the client_id URL ${why}`, { usedBasic: false, disclose: true });
+  }
+}
+
 export class InvalidGrant extends oauthError('invalid_grant') {}
 
 export class UnauthorizedClient extends oauthError('unauthorized_client') {}

@@ -82,6 +82,12 @@ export type GatehouseEvent =
     }
   /** Clients and users changed by an administrator: the CLI, or the config file applied at start. */
   | { type: 'client.created' | 'client.updated' | 'client.deleted'; clientId: string; source: ChangeSource }
+  /**
+   * draft-ietf-oauth-client-id-metadata-document: the metadata document at a client_id URL could
+   * not be used (`reason`); `stale`: a copy fetched earlier, within client_metadata_documents.max_cache_seconds,
+   * is used meanwhile.
+   */
+  | { type: 'client_metadata_document.failed'; clientId: string; reason: string; stale: boolean }
   | {
       type: 'user.created' | 'user.updated' | 'user.deleted';
       userId: string | null;

@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import type { AccessTokenClaims, ResourceVerifier } from './verifier.js';
 import { BearerError, assertScopeTokens, formBodyFromParsed, webRequestFromNode } from './verifier.js';
+import { METADATA_HEADERS, protectedResourceMetadataPath } from './syntax.js';
 
 /** The request as seen by the middleware: Node's, plus what body parsers and this middleware add. */
 export type ProtectedIncomingMessage = IncomingMessage & { body?: unknown; accessToken?: AccessTokenClaims };
@@ -111,7 +112,26 @@ export function protectedResourceMetadataHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (_req, res) => {
     res.statusCode = 200;
-    res.setHeader('content-type', 'application/json; charset=utf-8');
+    for (const [name, value] of Object.entries(METADATA_HEADERS)) res.setHeader(name, value);
     res.end(JSON.stringify(verifier.metadata()));
+  };
+}
+
+/**
+ * The RFC 9728 §3 metadata route in one call, for Express (`app.use(serveProtectedResourceMetadata(verifier))`)
+ * or plain `node:http` (call it first; it calls `next()` for every other request): answers GET and HEAD at
+ * the path of the verifier's `resourceMetadataUrl` (RFC 9728 §3.1: `/.well-known/oauth-protected-resource/mcp`
+ * for a resource `https://api.example.com/mcp`), or at `options.path`.
+ */
+export function serveProtectedResourceMetadata(
+  verifier: ResourceVerifier,
+  options: { path?: string } = {},
+): ExpressStyleMiddleware {
+  const path = options.path ?? protectedResourceMetadataPath(verifier.resourceMetadataUrl);
+  const handler = protectedResourceMetadataHandler(verifier);
+  return (req, res, next) => {
+    const requestPath = (req.url ?? '/').split('?')[0];
+    if (requestPath !== path || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
+    handler(req, res);
   };
 }

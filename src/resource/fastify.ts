@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { AccessTokenClaims, ResourceVerifier } from './verifier.js';
 import { BearerError, assertScopeTokens, formBodyFromParsed, webRequestFromNode } from './verifier.js';
+import { METADATA_HEADERS, protectedResourceMetadataPath } from './syntax.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -56,20 +57,17 @@ export function protectFastify(verifier: ResourceVerifier): (requiredScopes?: st
 }
 
 /**
- * Serves the RFC 9728 §3 protected resource metadata. The path defaults to the path of the verifier's
- * `resourceMetadataUrl` (`/.well-known/oauth-protected-resource` for a resource at the origin root).
+ * Serves the RFC 9728 §3 protected resource metadata, in one call: the path defaults to the path of the
+ * verifier's `resourceMetadataUrl` (`/.well-known/oauth-protected-resource/mcp` for a resource
+ * `https://api.example.com/mcp`, RFC 9728 §3.1; `/.well-known/oauth-protected-resource` at the origin root).
  */
 export function registerProtectedResourceMetadata(
   app: FastifyInstance,
   verifier: ResourceVerifier,
   options: { path?: string } = {},
 ): void {
-  const path =
-    options.path ??
-    (verifier.resourceMetadataUrl !== undefined
-      ? new URL(verifier.resourceMetadataUrl).pathname
-      : '/.well-known/oauth-protected-resource');
+  const path = options.path ?? protectedResourceMetadataPath(verifier.resourceMetadataUrl);
   app.get(path, async (_request, reply) => {
-    return reply.header('content-type', 'application/json; charset=utf-8').send(verifier.metadata());
+    return reply.headers(METADATA_HEADERS).send(verifier.metadata());
   });
 }

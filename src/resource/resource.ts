@@ -13,6 +13,7 @@ export {
   protectedResourceMetadataUrl,
   webRequestFromNode,
 } from './verifier.js';
+export { protectedResourceMetadataPath } from './syntax.js';
 export type {
   AccessTokenClaims,
   BearerErrorCode,
@@ -27,7 +28,7 @@ export {
   sendBearerError,
   webRequestFromFastify,
 } from './fastify.js';
-export { protectExpress, protectedResourceMetadataHandler } from './express.js';
+export { protectExpress, protectedResourceMetadataHandler, serveProtectedResourceMetadata } from './express.js';
 export type { ExpressStyleMiddleware, ProtectedIncomingMessage } from './express.js';
 
 /** Convenience alias of `createVerifier`. */

@@ -35,3 +35,23 @@ export function protectedResourceMetadataUrl(resource: string): string | undefin
 export function mediaType(contentType: string | null): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
+
+/**
+ * The path a resource serves its RFC 9728 metadata at: that of its advertised `resource_metadata`
+ * URL (RFC 9728 §3.1: `/.well-known/oauth-protected-resource/v1` for `https://api.example.com/v1`),
+ * or the origin's `/.well-known/oauth-protected-resource` when none is known.
+ */
+export function protectedResourceMetadataPath(resourceMetadataUrl: string | undefined): string {
+  return resourceMetadataUrl !== undefined
+    ? new URL(resourceMetadataUrl).pathname
+    : '/.well-known/oauth-protected-resource';
+}
+
+/**
+ * The headers of the RFC 9728 metadata response: JSON, and readable from any origin (it is
+ * public, and browser-based clients such as MCP inspectors fetch it across origins).
+ */
+export const METADATA_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'access-control-allow-origin': '*',
+} as const;

@@ -346,6 +346,16 @@ const pushedRequests = migration('0011_pushed_requests', async (schema) => {
 });
 
 /**
+ * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document): a client whose
+ * client_id is the URL of its metadata document gets a row too, kept in step with the document
+ * (src/core/clients/client-resolver.ts), so that its codes, grants and tokens reference it like
+ * any other client's. The flag tells such a row apart: it is trusted only through its document.
+ */
+const clientMetadataDocuments = migration('0015_client_metadata_documents', async (schema) => {
+  await schema.addColumns('clients', 'metadata_document bool not null default 0');
+});
+
+/**
  * RFC 9101 signed request objects: the client metadata `request_object_signing_alg` (null: any
  * the server supports) and `require_signed_request_object` (false for every existing client);
  * and RFC 9449 §10 `dpop_jkt`: the DPoP key thumbprint an authorization code is bound to (null:
@@ -383,6 +393,7 @@ export const migrations: readonly Migration[] = [
   pushedRequests,
   tokenExchange,
   dpop,
+  clientMetadataDocuments,
   requestObjectsAndCodeBinding,
   clientProfile,
 ];

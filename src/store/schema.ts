@@ -55,6 +55,8 @@ export interface ClientsTable {
   require_signed_request_object: IntBool;
   /** 'fapi2' or null (the server's profile); added by migration 0017. */
   profile: string | null;
+  /** The row of a Client ID Metadata Document's client; added by migration 0015. */
+  metadata_document: IntBool;
   created_at: number;
   /** JSON JWK Set (public keys) for private_key_jwt; added by migration 0010. */
   jwks: JsonText | null;

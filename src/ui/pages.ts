@@ -55,6 +55,11 @@ export function renderConsentPage(p: {
   csrfToken: string;
   clientName: string;
   clientId: string;
+  /**
+   * The client is known only by its Client ID Metadata Document (its name is its URL's host):
+   * the page says that no one has verified it.
+   */
+  unverified?: boolean;
   username: string;
   scopes: string[];
   /**
@@ -79,7 +84,12 @@ ${
     ? ''
     : html`<div class="alert" role="note">${ALERT_ICON}<span>Check that your device shows the code <strong><code>${p.userCode}</code></strong>. If it does not, or you did not start this on a device of yours, deny.</span></div>`
 }
-${access}
+${
+  p.unverified
+    ? html`<div class="alert" role="note">${ALERT_ICON}<span>Unverified application: it is identified only by its web address <strong>${p.clientName}</strong>, and this server has not checked who runs it.</span></div>
+`
+    : ''
+}${access}
 <p class="note">Only allow this if you trust ${p.clientName}. Client ID: <code>${p.clientId}</code></p>
 <form method="post" action="${safeUrl(p.action)}">
 <input type="hidden" name="csrf_token" value="${p.csrfToken}">

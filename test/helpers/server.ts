@@ -103,6 +103,8 @@ export interface TestServerOptions {
   store?: Store;
   /** Batching of the audit trail (default: at most 1 s or 200 events before a write). */
   audit?: AuditTrailOptions;
+  /** Trusted CAs of Client ID Metadata Document fetches (StartOptions.outboundCa). */
+  outboundCa?: string;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<RunningGatehouse> {
@@ -124,6 +126,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.store !== undefined ? { store: options.store } : {}),
     ...(options.keyReloadIntervalMs !== undefined ? { keyReloadIntervalMs: options.keyReloadIntervalMs } : {}),
     ...(options.audit !== undefined ? { audit: options.audit } : {}),
+    ...(options.outboundCa !== undefined ? { outboundCa: options.outboundCa } : {}),
   });
 }
 

@@ -10,8 +10,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import { withCliServer } from '../helpers/cli.js';
 import { ALICE, CONFIDENTIAL_CLIENT, TEST_SECRET, startTestServer } from '../helpers/server.js';
 import { UserAgent, type PageResponse } from '../helpers/user-agent.js';
 import { authorizeParams, authorizeUrl } from '../helpers/code-flow.js';
+import { selfSignedCertificate } from '../helpers/tls-cert.js';
 import { assertConfigError, proxiedIssuerSettings, resolveSettingsIn } from '../helpers/settings.js';
 
 let dir: string;
@@ -31,34 +31,8 @@ let keyFile: string;
 let cert: string;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gatehouse-tls-'));
-  certFile = join(dir, 'cert.pem');
-  keyFile = join(dir, 'key.pem');
-  // A throwaway self-signed certificate for 127.0.0.1 and localhost, valid for one day.
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  cert = execFileSync('cat', [certFile], { encoding: 'utf8' });
+  const certificate = await selfSignedCertificate();
+  ({ dir, certFile, keyFile, cert } = certificate);
 });
 after(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -492,6 +492,17 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.deepEqual(back, withoutSetting);
       });
 
+      it('draft-ietf-oauth-client-id-metadata-document: round-trips metadataDocument (true; absent for a registered client, also after an upsert)', async () => {
+        const client = makeClient({ clientId: `https://app.example/${uid('doc')}.json`, metadataDocument: true });
+        await store.clients.create(client);
+        assert.deepEqual(await store.clients.get(client.clientId), client);
+        const { metadataDocument: _flag, ...registered } = client;
+        await store.clients.upsert(registered);
+        const back = await store.clients.get(client.clientId);
+        assert.equal(back?.metadataDocument, undefined);
+        assert.deepEqual(back, registered);
+      });
+
       it('returns undefined for an unknown client', async () => {
         assert.equal(await store.clients.get(uid('missing')), undefined);
       });

@@ -28,6 +28,7 @@ export const AUDITED_EVENT_TYPES = [
   'client.created',
   'client.updated',
   'client.deleted',
+  'client_metadata_document.failed',
   'user.created',
   'user.updated',
   'user.deleted',

@@ -8,6 +8,7 @@
  */
 import type { Client, StoredAuthorizationRequest } from '../../store/store.js';
 import {
+  ClientMetadataDocumentUnavailable,
   InvalidRequest,
   OAuthError,
   RedirectableError,
@@ -103,13 +104,34 @@ export async function resolveClient(params: Params, context: Pick<ProviderContex
   if (clientId === undefined) {
     throw new UnsafeAuthorizationRequest('Invalid request', 'The request has no client_id parameter.');
   }
-  const client = await context.clients.get(clientId);
+  const client = await clientOrErrorPage(clientId, context);
   if (!client) {
     throw new UnsafeAuthorizationRequest('Unknown application', 'No application is registered with this client_id.', [
       { label: 'client_id received', value: clientId },
     ]);
   }
   return client;
+}
+
+/**
+ * The client, or undefined when unknown. A client_id URL whose metadata document cannot be used
+ * (draft-ietf-oauth-client-id-metadata-document) is an untrusted client like an unknown one:
+ * an error page saying why, never a redirect (RFC 6749 §4.1.2.1).
+ */
+async function clientOrErrorPage(clientId: string, context: Pick<ProviderContext, 'clients'>) {
+  try {
+    return await context.clients.get(clientId);
+  } catch (error) {
+    if (!(error instanceof ClientMetadataDocumentUnavailable)) throw error;
+    throw new UnsafeAuthorizationRequest(
+      'Application unavailable',
+      "This application identifies itself by the web address of its description, which could not be used. Try again later, or tell the application's developer.",
+      [
+        { label: 'client_id received', value: clientId },
+        { label: 'problem', value: error.reason },
+      ],
+    );
+  }
 }
 
 /**

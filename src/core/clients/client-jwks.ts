@@ -13,7 +13,7 @@ import type { JwkSet } from '../../store/store.js';
 import { BoundedCache } from '../cache/bounded-cache.js';
 import type { GatehouseSettings } from '../../config/settings.js';
 import { ClientMetadataError, OutboundRequestFailed } from '../errors.js';
-import { safeFetch, type SafeFetchOptions, type SafeResponse } from '../outbound/safe-fetch.js';
+import { responseLifetimeMs, safeFetch, type SafeFetchOptions, type SafeResponse } from '../outbound/safe-fetch.js';
 import { validateJwkSet } from '../registration/client-key-metadata.js';
 
 export const JWKS_MIN_CACHE_MS = 60_000;
@@ -42,11 +42,11 @@ type Fetcher = (url: string, options: SafeFetchOptions) => Promise<SafeResponse>
 
 /** The Cache-Control max-age of a response in milliseconds, clamped; the default without one. */
 export function jwksCacheMs(cacheControl: string | undefined): number {
-  if (cacheControl === undefined) return JWKS_DEFAULT_CACHE_MS;
-  if (/(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)/i.test(cacheControl)) return JWKS_MIN_CACHE_MS;
-  const maxAge = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(cacheControl);
-  if (!maxAge) return JWKS_DEFAULT_CACHE_MS;
-  return Math.min(JWKS_MAX_CACHE_MS, Math.max(JWKS_MIN_CACHE_MS, Number(maxAge[1]) * 1000));
+  return responseLifetimeMs(cacheControl, {
+    minMs: JWKS_MIN_CACHE_MS,
+    maxMs: JWKS_MAX_CACHE_MS,
+    defaultMs: JWKS_DEFAULT_CACHE_MS,
+  });
 }
 
 export class ClientJwksCache {

@@ -79,5 +79,7 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     backchannel_logout_session_supported: true,
     // OpenID Connect Front-Channel Logout 1.0 is not implemented.
     frontchannel_logout_supported: false,
+    // draft-ietf-oauth-client-id-metadata-document §5: an https client_id URL names the client's metadata document.
+    ...(settings.clientMetadataDocuments.enabled ? { client_id_metadata_document_supported: true } : {}),
   };
 }

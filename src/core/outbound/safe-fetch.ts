@@ -1,7 +1,7 @@
 /**
- * Outbound HTTP requests to URLs that clients chose: back-channel logout endpoints today
+ * Outbound HTTP requests to URLs that clients chose: back-channel logout endpoints
  * (OpenID Connect Back-Channel Logout 1.0 §2.5), client `jwks_uri` and Client ID Metadata
- * Documents later. Such a URL may name a service inside the server's network (a cloud metadata
+ * Documents (draft-ietf-oauth-client-id-metadata-document §6, src/core/clients/client-metadata-document.ts). Such a URL may name a service inside the server's network (a cloud metadata
  * endpoint at 169.254.169.254, a Redis on 10.0.0.1:6379, the server itself on 127.1), and the
  * outcome of a request to it would tell whoever registered it which ports are open there
  * (server-side request forgery, OWASP SSRF Prevention Cheat Sheet; RFC 9700 §4.15 for the
@@ -59,6 +59,12 @@ export interface SafeFetchOptions extends OutboundPolicy {
   signal?: AbortSignal;
   /** Host name resolution (default: the system resolver, `dns.lookup` with all addresses). */
   resolve?: Resolver;
+  /** Refuse plain http (Client ID Metadata Documents are https only). */
+  httpsOnly?: boolean;
+  /** Establishing the connection (TCP and TLS) alone; default: the whole `timeoutMs`. */
+  connectTimeoutMs?: number;
+  /** Certificate authorities trusted instead of Node's (PEM): tests with a self-signed server. */
+  ca?: string;
 }
 
 export interface SafeResponse {
@@ -67,6 +73,23 @@ export interface SafeResponse {
   body: Buffer;
   /** The address that was connected to. */
   address: string;
+}
+
+/**
+ * How long a response may be kept, from its Cache-Control (RFC 9111 §5.2.2.1 max-age), in
+ * milliseconds within [minMs, maxMs]: `defaultMs` without a max-age, `minMs` with no-store or
+ * no-cache (kept the shortest allowed time rather than fetched per request).
+ */
+export function responseLifetimeMs(
+  cacheControl: string | string[] | undefined,
+  bounds: { minMs: number; maxMs: number; defaultMs: number },
+): number {
+  const text = Array.isArray(cacheControl) ? cacheControl.join(',') : cacheControl;
+  if (text === undefined) return bounds.defaultMs;
+  if (/(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)/i.test(text)) return bounds.minMs;
+  const maxAge = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(text);
+  if (!maxAge) return bounds.defaultMs;
+  return Math.min(bounds.maxMs, Math.max(bounds.minMs, Number(maxAge[1]) * 1000));
 }
 
 // --- Address classification --------------------------------------------------------------------
@@ -191,7 +214,10 @@ export async function safeFetch(target: string | URL, options: SafeFetchOptions 
   } catch {
     throw new OutboundRequestFailed('refused', 'not an absolute URL');
   }
-  const refusal = staticRefusal(url, options);
+  const refusal =
+    options.httpsOnly && url.protocol !== 'https:'
+      ? `scheme ${url.protocol} is not https`
+      : staticRefusal(url, options);
   if (refusal !== null) throw new OutboundRequestFailed('refused', refusal);
   if (options.signal?.aborted) throw new OutboundRequestFailed('aborted', 'aborted before sending');
 
@@ -270,10 +296,18 @@ function send(
       () => fail(new OutboundRequestFailed('timeout', `no complete response within ${timeoutMs} ms`)),
       Math.max(deadline - Date.now(), 0),
     );
+    const connectTimer =
+      options.connectTimeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => fail(new OutboundRequestFailed('timeout', `no connection within ${options.connectTimeoutMs} ms`)),
+            Math.min(options.connectTimeoutMs, Math.max(deadline - Date.now(), 0)),
+          );
     const onAbort = (): void => fail(new OutboundRequestFailed('aborted', 'aborted'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const cleanup = (): void => {
       clearTimeout(timer);
+      clearTimeout(connectTimer);
       options.signal?.removeEventListener('abort', onAbort);
     };
 
@@ -287,8 +321,11 @@ function send(
       agent: false,
       // TLS still verifies the certificate against the URL's host name.
       ...(url.protocol === 'https:' && isIP(urlHost(url)) === 0 ? { servername: urlHost(url) } : {}),
+      ...(options.ca !== undefined ? { ca: options.ca } : {}),
     });
     request.on('socket', (socket) => {
+      // https: connected once the TLS handshake is done; http: once TCP is.
+      socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
       socket.once('connect', () => {
         // Belt and braces: the connected peer is the address that was checked.
         const remote = socket.remoteAddress ?? '';

@@ -4,6 +4,7 @@
  * Every POST answers 303 (or, for response_mode=form_post, the auto-submitting form page).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { displayedClient } from '../../core/clients/client-metadata-document.js';
 import {
   submitConsent,
   submitLogin,
@@ -36,7 +37,7 @@ function loginPage(view: LoadedInteraction, username: string | null, error: stri
   return renderLoginPage({
     action: `${ENDPOINT_PATHS.interaction}/${view.interaction.id}/login`,
     csrfToken: view.interaction.csrfToken,
-    clientName: view.client.clientName ?? view.client.clientId,
+    clientName: displayedClient(view.client).name,
     ...(username !== null ? { username } : {}),
     ...(error !== undefined ? { error } : {}),
     ...(lang !== undefined ? { lang } : {}),
@@ -72,7 +73,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
     const view = await viewInteraction(id, browserState(request, secure), context, request.ip);
     if (view.kind === 'respond') return sendAuthorizationResponse(reply, view.response);
     const csp = cspAllowingRedirectTo(view.interaction.request.redirectUri);
-    const clientName = view.client.clientName ?? view.client.clientId;
+    const { name: clientName, unverified } = displayedClient(view.client);
     // OIDC Core §3.1.2.1 ui_locales: the pages are English only, so only en / en-* tags apply.
     const lang = pageLanguage(view.interaction.request.uiLocales);
     if (view.kind === 'login') {
@@ -92,6 +93,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       csrfToken: view.interaction.csrfToken,
       clientName,
       clientId: view.client.clientId,
+      unverified,
       username: view.user.name ?? view.user.username,
       scopes: view.interaction.request.scope,
       ...(lang !== undefined ? { lang } : {}),

@@ -98,6 +98,12 @@ export interface Client {
    * Security Profile (src/core/profile/fapi2-profile.ts); null: the server's `profile` setting.
    */
   profile: 'fapi2' | null;
+  /**
+   * draft-ietf-oauth-client-id-metadata-document: the client is described by the document at its
+   * client_id URL, not registered here; its row exists for the references of its tokens and is
+   * trusted only while the document is (src/core/clients/client-resolver.ts). Absent: false.
+   */
+  metadataDocument?: boolean;
   createdAt: number;
 }
 

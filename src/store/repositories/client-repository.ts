@@ -4,7 +4,7 @@
  */
 import type { Client, JwkSet, ProtectedResource, User } from '../records.js';
 import type { Executor } from '../executor.js';
-import type { Database } from '../schema.js';
+import type { Database, IntBool } from '../schema.js';
 import type { StoreChange } from '../records.js';
 import {
   intBool,
@@ -126,6 +126,12 @@ const optionalJwks: FieldCodec<JwkSet | null, string | null> = {
   },
 };
 
+/** A flag most records leave out: stored as 0 or 1, read back as true or absent. */
+const trueOrAbsent: FieldCodec<boolean | undefined, IntBool> = {
+  encode: (value) => (value ? 1 : 0),
+  decode: (value) => (value === 1 ? true : undefined),
+};
+
 const CLIENT = rowCodec<Client, 'clients'>('clients', {
   clientId: true,
   clientSecretHash: true,
@@ -152,6 +158,7 @@ const CLIENT = rowCodec<Client, 'clients'>('clients', {
   requestObjectSigningAlg: true,
   requireSignedRequestObject: intBool,
   profile: clientProfile,
+  metadataDocument: trueOrAbsent,
   createdAt: true,
 });
 const USER = rowCodec<User, 'users'>('users', {
