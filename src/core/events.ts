@@ -120,7 +120,8 @@ export type LimitScope =
   | 'client_ip'
   | 'interaction_ip'
   | 'user_code_ip'
-  | 'user_code_global';
+  | 'user_code_global'
+  | 'registration_ip';
 
 export type GatehouseEventType = GatehouseEvent['type'];
 export type EventOf<T extends GatehouseEventType> = Extract<GatehouseEvent, { type: T }>;

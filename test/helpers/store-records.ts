@@ -69,6 +69,7 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     tokenExchangeResources: [],
     dpopBoundAccessTokens: false,
     requirePushedAuthorizationRequests: false,
+    registrationKind: 'operator',
     createdAt: NOW,
     ...overrides,
   };

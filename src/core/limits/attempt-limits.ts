@@ -77,6 +77,7 @@ const LIMIT_SETTING: Record<LimitScope, keyof GatehouseSettings['limits']> = {
   interaction_ip: 'interactionIp',
   user_code_ip: 'userCodeIp',
   user_code_global: 'userCodeGlobal',
+  registration_ip: 'registrationIp',
 };
 
 /** The counter key of a subject: readable, except long subjects (a pasted novel as username). */

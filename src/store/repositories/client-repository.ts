@@ -109,6 +109,12 @@ const subjectType: FieldCodec<Client['subjectType'], string> = {
   decode: (value) => (value === 'pairwise' ? 'pairwise' : 'public'),
 };
 
+/** Anything but `dynamic` reads as `operator`. */
+const registrationKind: FieldCodec<Client['registrationKind'], string> = {
+  encode: (value) => value,
+  decode: (value) => (value === 'dynamic' ? 'dynamic' : 'operator'),
+};
+
 /** A JWK Set as JSON text, NULL for none. */
 const optionalJwks: FieldCodec<JwkSet | null, string | null> = {
   encode: (value) => (value === null ? null : JSON.stringify(value)),
@@ -143,6 +149,7 @@ const CLIENT = rowCodec<Client, 'clients'>('clients', {
   tokenEndpointAuthSigningAlg: true,
   clientSecretSealed: true,
   requirePushedAuthorizationRequests: intBool,
+  registrationKind,
   createdAt: true,
 });
 const USER = rowCodec<User, 'users'>('users', {
