@@ -23,6 +23,7 @@ import {
 } from '../errors.js';
 import type { TokenResponse } from './grant-handler.js';
 import { GRANT_HANDLERS, type GrantDeps } from './grants/grant-registry.js';
+import { noteClientActive, type ClientActivityDeps } from '../registration/client-activity.js';
 
 export interface TokenRequest extends ClientAuthenticationRequest {
   /** RFC 9449 §5: the request's DPoP proof (its header undefined when none was sent). */
@@ -30,7 +31,7 @@ export interface TokenRequest extends ClientAuthenticationRequest {
 }
 
 /** What the token endpoint uses: client authentication, the grants', DPoP proofs, and a fresh read of a client it must not trust from the cache. */
-export type TokenEndpointDeps = ClientAuthenticationDeps & GrantDeps & DpopProofDeps;
+export type TokenEndpointDeps = ClientAuthenticationDeps & GrantDeps & DpopProofDeps & ClientActivityDeps;
 
 export async function handleTokenRequest(request: TokenRequest, context: TokenEndpointDeps): Promise<TokenResponse> {
   const { params } = request;
@@ -54,7 +55,13 @@ export async function handleTokenRequest(request: TokenRequest, context: TokenEn
       );
     }
     try {
-      return await handler.handle(params.only(handler.allowedParams), client, context, { dpopJkt: proof?.jkt });
+      const response = await handler.handle(params.only(handler.allowedParams), client, context, {
+        dpopJkt: proof?.jkt,
+      });
+      // A self-registered client in use is not abandoned (at most one write an hour). The mark
+      // only delays a cleanup, so a failure to write it must not fail the issued tokens.
+      await noteClientActive(client, context).catch(() => {});
+      return response;
     } catch (error) {
       // A client deleted on another instance may still be in this instance's cache for up to its
       // TTL; then the store refuses to write tokens for it (foreign keys). That is

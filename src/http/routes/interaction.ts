@@ -12,7 +12,7 @@ import {
 } from '../../core/authorize/user-interaction.js';
 import type { GatehouseSettings } from '../../config/settings.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
-import { renderConsentPage, renderLoginPage } from '../../ui/pages.js';
+import { renderConsentPage, renderLoginPage, unverifiedClient } from '../../ui/pages.js';
 import { DEVICE_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
 import { cspAllowingRedirectTo, sendAuthorizationResponse, sendHtml, sendRedirect } from '../html-response.js';
 import { browserState, formParams } from '../request-input.js';
@@ -94,6 +94,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       clientId: view.client.clientId,
       username: view.user.name ?? view.user.username,
       scopes: view.interaction.request.scope,
+      ...unverifiedClient(view.client, view.interaction.request.redirectUri),
       ...(lang !== undefined ? { lang } : {}),
     });
     return sendHtml(reply, 200, page, csp);
