@@ -28,6 +28,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, context: Provid
   if (context.settings.registration.mode === 'off') return;
   // A plugin scope: the JSON parser applies to these routes only.
   void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
       'application/json',
       { parseAs: 'string', bodyLimit: JSON_BODY_LIMIT },
