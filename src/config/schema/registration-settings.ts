@@ -27,13 +27,15 @@ export const REGISTRATION_SETTINGS = {
         allowed_scopes: setting(scopeList(), {
           setting: 'registration.allowedScopes',
           default: ['openid', 'profile', 'email', 'offline_access'],
-          valuesDoc: 'scope tokens',
+          valuesDoc: 'a list of scope tokens',
+          defaultDoc: '`[openid, profile, email, offline_access]`',
           doc: 'the only scopes a self-registered client may ask for',
         }),
         allowed_resources: setting(uriList(), {
           setting: 'registration.allowedResources',
           default: [],
-          valuesDoc: 'resource identifiers',
+          valuesDoc: 'a list of resource identifiers',
+          defaultDoc: '`[]` (none)',
           doc: 'the only protected resources (RFC 8707) a self-registered client may get tokens for',
         }),
         max_redirect_uris: intSetting(
