@@ -3,7 +3,7 @@
  * (in order of precedence) CLI flags, environment variables, the config file and defaults.
  */
 import type { ClientFixture, ResourceFixture, UserFixture } from './fixture-types.js';
-import { EXPLAIN_ERRORS_MODES, REGISTRATION_MODES, SETTINGS, type SchemaSettingPath } from './settings-schema.js';
+import { EXPLAIN_ERRORS_MODES, SETTINGS, type REGISTRATION_MODES, type SchemaSettingPath } from './settings-schema.js';
 
 export type { ClientFixture, ResourceFixture, UserFixture } from './fixture-types.js';
 

@@ -67,7 +67,11 @@ for (const target of STORE_TARGETS) {
       const { server } = await start(url);
       const name = '<img src=x onerror=alert(1)> Bank & Co';
       const info = assertRegistered(
-        await register(server, { ...PUBLIC_REGISTRATION, client_name: name, redirect_uris: ['https://phish.example/cb'] }),
+        await register(server, {
+          ...PUBLIC_REGISTRATION,
+          client_name: name,
+          redirect_uris: ['https://phish.example/cb'],
+        }),
       );
       const client = registeredFixture(info);
       const ua = new UserAgent(server.url);

@@ -57,7 +57,11 @@ for (const target of STORE_TARGETS) {
       assert.deepEqual(info['grant_types'], ['authorization_code', 'refresh_token']);
       assert.deepEqual(info['response_types'], ['code']);
       assert.equal(info['token_endpoint_auth_method'], 'none');
-      assert.equal(info['scope'], 'openid profile email offline_access', 'absent scope: every scope open to registration');
+      assert.equal(
+        info['scope'],
+        'openid profile email offline_access',
+        'absent scope: every scope open to registration',
+      );
       assert.match(String(info['registration_access_token']), /^[A-Za-z0-9_-]{43}$/);
       assert.equal(info['registration_client_uri'], `${server.url}/register/${info['client_id']}`);
     });
@@ -72,7 +76,7 @@ for (const target of STORE_TARGETS) {
       assert.equal(info['client_secret_expires_at'], 0);
     });
 
-    test('RFC 7591 §2: unknown metadata is ignored; client_id and client_secret are the server\'s to issue', async (url) => {
+    test("RFC 7591 §2: unknown metadata is ignored; client_id and client_secret are the server's to issue", async (url) => {
       const { server } = await start(url);
       const info = assertRegistered(
         await register(server, {
@@ -152,7 +156,11 @@ for (const target of STORE_TARGETS) {
     test('RFC 7591 §3.1: the body must be JSON (application/json)', async (url) => {
       const { server } = await start(url);
       const endpoint = `${server.url}/register`;
-      assertRegistrationError(await registrationRequest(endpoint, { body: '{"redirect_uris":' }), 400, 'invalid_client_metadata');
+      assertRegistrationError(
+        await registrationRequest(endpoint, { body: '{"redirect_uris":' }),
+        400,
+        'invalid_client_metadata',
+      );
       assertRegistrationError(
         await registrationRequest(endpoint, {
           body: 'redirect_uris=https://app.example/cb',
@@ -235,7 +243,11 @@ for (const target of STORE_TARGETS) {
       assertRegistrationError(await registrationRequest(uri, { method: 'GET' }), 401, 'invalid_token');
       assertRegistrationError(await registrationRequest(uri, { method: 'GET', token: 'wrong' }), 401, 'invalid_token');
       const otherToken = other['registration_access_token'] as string;
-      assertRegistrationError(await registrationRequest(uri, { method: 'GET', token: otherToken }), 401, 'invalid_token');
+      assertRegistrationError(
+        await registrationRequest(uri, { method: 'GET', token: otherToken }),
+        401,
+        'invalid_token',
+      );
       assertRegistrationError(
         await registrationRequest(`${server.url}/register/nobody`, { method: 'GET', token }),
         401,
@@ -278,12 +290,29 @@ for (const target of STORE_TARGETS) {
       const base = { redirect_uris: ['https://app.example/cb'] };
       const put = (body: unknown) => registrationRequest(uri, { method: 'PUT', token, body });
       assertRegistrationError(await put(base), 400, 'invalid_client_metadata', 'client_id');
-      assertRegistrationError(await put({ ...base, client_id: 'another' }), 400, 'invalid_client_metadata', 'client_id');
+      assertRegistrationError(
+        await put({ ...base, client_id: 'another' }),
+        400,
+        'invalid_client_metadata',
+        'client_id',
+      );
       const withId = { ...base, client_id: info['client_id'] };
-      assertRegistrationError(await put({ ...withId, client_secret: 'wrong' }), 400, 'invalid_client_metadata', 'client_secret');
-      assertRegistrationError(await put({ ...withId, redirect_uris: ['https://app.example/#x'] }), 400, 'invalid_redirect_uri');
+      assertRegistrationError(
+        await put({ ...withId, client_secret: 'wrong' }),
+        400,
+        'invalid_client_metadata',
+        'client_secret',
+      );
+      assertRegistrationError(
+        await put({ ...withId, redirect_uris: ['https://app.example/#x'] }),
+        400,
+        'invalid_redirect_uri',
+      );
       // Refusals change nothing: the token still works.
-      const ok = assertRegistered(await put({ ...withId, client_secret: info['client_secret'], client_name: 'Renamed' }), 200);
+      const ok = assertRegistered(
+        await put({ ...withId, client_secret: info['client_secret'], client_name: 'Renamed' }),
+        200,
+      );
       assert.equal(ok['client_name'], 'Renamed');
       assert.equal(ok['client_secret'], undefined, 'the secret is kept, not reissued');
       assert.equal(ok['client_secret_expires_at'], 0);
@@ -294,7 +323,11 @@ for (const target of STORE_TARGETS) {
       const info = assertRegistered(await register(server, PUBLIC_REGISTRATION));
       const uri = info['registration_client_uri'] as string;
       const token = info['registration_access_token'] as string;
-      assertRegistrationError(await registrationRequest(uri, { method: 'DELETE', token: 'wrong' }), 401, 'invalid_token');
+      assertRegistrationError(
+        await registrationRequest(uri, { method: 'DELETE', token: 'wrong' }),
+        401,
+        'invalid_token',
+      );
       const deleted = await registrationRequest(uri, { method: 'DELETE', token });
       assert.equal(deleted.status, 204);
       assert.equal(deleted.headers.get('cache-control'), 'no-store');

@@ -83,7 +83,10 @@ describe('gatehouse registration-tokens', () => {
   });
 
   test('create refuses a --uses or --expires-in that is not a positive integer', async () => {
-    assertOneLineFailure(await gatehouse(['registration-tokens', 'create', '--uses', '0']), /--uses must be an integer/);
+    assertOneLineFailure(
+      await gatehouse(['registration-tokens', 'create', '--uses', '0']),
+      /--uses must be an integer/,
+    );
     assertOneLineFailure(
       await gatehouse(['registration-tokens', 'create', '--expires-in', 'soon']),
       /--expires-in must be an integer/,

@@ -165,9 +165,14 @@ export async function handleUpdateRegistration(
     existing.clientSecretHash !== null && (method !== 'client_secret_jwt' || existing.clientSecretSealed !== null);
   const { client: updated, clientSecret } = await dynamicClient(body, context, !keepSecret);
   const client: Client = { ...updated, clientId, createdAt: existing.createdAt };
-  if (keepSecret && updated.tokenEndpointAuthMethod !== 'none' && updated.tokenEndpointAuthMethod !== 'private_key_jwt') {
+  if (
+    keepSecret &&
+    updated.tokenEndpointAuthMethod !== 'none' &&
+    updated.tokenEndpointAuthMethod !== 'private_key_jwt'
+  ) {
     client.clientSecretHash = existing.clientSecretHash;
-    client.clientSecretSealed = updated.tokenEndpointAuthMethod === 'client_secret_jwt' ? existing.clientSecretSealed : null;
+    client.clientSecretSealed =
+      updated.tokenEndpointAuthMethod === 'client_secret_jwt' ? existing.clientSecretSealed : null;
   }
   const access = newBearerToken();
   await context.store.transaction(async (store) => {

@@ -61,7 +61,9 @@ export function dynamicClientMetadata(body: unknown, policy: RegistrationPolicyS
   // client gets every scope open to registration.
   if (metadata['scope'] === undefined) metadata['scope'] = policy.allowedScopes.join(' ');
   else if (typeof metadata['scope'] === 'string') {
-    const refused = metadata['scope'].split(' ').filter((scope) => scope !== '' && !policy.allowedScopes.includes(scope));
+    const refused = metadata['scope']
+      .split(' ')
+      .filter((scope) => scope !== '' && !policy.allowedScopes.includes(scope));
     if (refused.length > 0) {
       throw new InvalidClientMetadata(
         `scope: ${refused.join(' ')} may not be registered by a client itself; allowed are ${policy.allowedScopes.join(' ')}`,

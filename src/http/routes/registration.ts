@@ -58,7 +58,11 @@ export function registerRegistrationRoutes(app: FastifyInstance, context: Provid
       return sendOAuthJson(reply, 201, response);
     });
     scope.get(CLIENT_PATH, config, async (request, reply) =>
-      sendOAuthJson(reply, 200, await handleReadRegistration(clientIdOf(request), request.headers.authorization, context)),
+      sendOAuthJson(
+        reply,
+        200,
+        await handleReadRegistration(clientIdOf(request), request.headers.authorization, context),
+      ),
     );
     scope.put(CLIENT_PATH, config, async (request, reply) =>
       sendOAuthJson(

@@ -57,13 +57,17 @@ export function registrationRepository(ex: Executor): RegistrationRepository {
     },
 
     createToken: (token) => ex.run(INITIAL_ACCESS_TOKEN.insert(token)),
-    getToken: (tokenHash) =>
-      findRecord(ex, INITIAL_ACCESS_TOKEN, (query) => query.where('token_hash', '=', tokenHash)),
+    getToken: (tokenHash) => findRecord(ex, INITIAL_ACCESS_TOKEN, (query) => query.where('token_hash', '=', tokenHash)),
     useToken: async (tokenHash, now) => {
       const row = await ex.db
         .updateTable('registration_tokens')
         .set(({ eb }) => ({
-          uses_left: eb.case().when('uses_left', 'is', null).then(null).else(eb('uses_left', '-', 1)).end(),
+          uses_left: eb
+            .case()
+            .when('uses_left', 'is', null)
+            .then(null)
+            .else(eb('uses_left', '-', 1))
+            .end(),
         }))
         .where('token_hash', '=', tokenHash)
         .where('revoked_at', 'is', null)
