@@ -319,7 +319,7 @@ for (const target of STORE_TARGETS) {
     });
 
     test('RFC 7592 §2.3: DELETE with the registration access token deletes the client: 204, then 401 for its token', async (url) => {
-      const { server } = await start(url);
+      const { server, events } = await start(url);
       const info = assertRegistered(await register(server, PUBLIC_REGISTRATION));
       const uri = info['registration_client_uri'] as string;
       const token = info['registration_access_token'] as string;
@@ -333,6 +333,15 @@ for (const target of STORE_TARGETS) {
       assert.equal(deleted.headers.get('cache-control'), 'no-store');
       assert.equal(await server.context.store.clients.get(info['client_id'] as string), undefined);
       assertRegistrationError(await registrationRequest(uri, { method: 'GET', token }), 401, 'invalid_token');
+      // The audit trail records who changed the client: the client itself.
+      const changes = events.filter((event) => event.type.startsWith('client.'));
+      assert.deepEqual(
+        changes.map((event) => [event.type, 'source' in event ? event.source : null]),
+        [
+          ['client.created', 'registration'],
+          ['client.deleted', 'registration'],
+        ],
+      );
     });
   });
 }

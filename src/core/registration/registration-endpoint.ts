@@ -23,7 +23,7 @@ import { clientToMetadata, registerClient } from './client-registration.js';
 import { authenticateRegistration, checkInitialAccessToken, newBearerToken } from './registration-access-token.js';
 import { dynamicClientMetadata, registrationError } from './registration-policy.js';
 
-export type RegistrationDeps = Pick<ProviderContext, 'settings' | 'now'> &
+export type RegistrationDeps = Pick<ProviderContext, 'settings' | 'now' | 'events'> &
   AttemptLimitDeps & { store: Pick<Store, 'clients' | 'registrations' | 'rateLimits'> & Transactions };
 
 export interface RegistrationRequest {
@@ -107,6 +107,7 @@ export async function handleRegistration(
       lastActiveAt: client.createdAt,
     });
   });
+  context.events.emit({ type: 'client.created', clientId: client.clientId, source: 'registration' });
   return clientInformation(client, context, access.token, clientSecret);
 }
 
@@ -180,6 +181,7 @@ export async function handleUpdateRegistration(
     if (!(await store.registrations.rotateAccessToken(clientId, access.hash)))
       throw new InvalidToken('the registration access token is not valid for this client');
   });
+  context.events.emit({ type: 'client.updated', clientId, source: 'registration' });
   return clientInformation(client, context, access.token, clientSecret);
 }
 
@@ -190,5 +192,6 @@ export async function handleDeleteRegistration(
   context: RegistrationDeps,
 ): Promise<void> {
   await registeredClient(clientId, authorization, context);
-  await context.store.clients.delete(clientId);
+  if (await context.store.clients.delete(clientId))
+    context.events.emit({ type: 'client.deleted', clientId, source: 'registration' });
 }
