@@ -15,10 +15,24 @@ import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
 import { cleanupPolicy } from '../../src/core/maintenance/cleanup-worker.js';
 import { ACTIVITY_MARK_INTERVAL_MS } from '../../src/core/registration/client-activity.js';
 import { ALICE, CONFIDENTIAL_CLIENT, STORE_TARGETS, onStoreTarget, startClockedServer } from '../helpers/server.js';
-import { authorizeParams, authorizeUrl, codeRequest, obtainCode, postToken } from '../helpers/code-flow.js';
+import {
+  assertTokenError,
+  authorizeParams,
+  authorizeUrl,
+  codeRequest,
+  obtainCode,
+  postToken,
+} from '../helpers/code-flow.js';
+import { decodeJwt } from 'jose';
 import { UserAgent, isConsentPage, isLoginPage } from '../helpers/user-agent.js';
 import { apiResource } from '../helpers/resources.js';
-import { PUBLIC_REGISTRATION, assertRegistered, register, registeredFixture } from '../helpers/registration.js';
+import {
+  PUBLIC_REGISTRATION,
+  assertRegistered,
+  register,
+  registeredFixture,
+  registrationRequest,
+} from '../helpers/registration.js';
 
 const START = Date.UTC(2026, 0, 1);
 const DAY_MS = 86_400_000;
@@ -61,6 +75,31 @@ for (const target of STORE_TARGETS) {
       assert.equal(token.status, 200, token.text);
       assert.equal(typeof token.body['access_token'], 'string');
       assert.equal(typeof token.body['id_token'], 'string');
+    });
+
+    test('RFC 7592 §2.3: after DELETE the client_id, its tokens and its registration access token no longer work', async (url) => {
+      const { server } = await start(url);
+      const info = assertRegistered(await register(server, PUBLIC_REGISTRATION));
+      const client = registeredFixture(info);
+      const obtained = await obtainCode(server, client, { scope: 'openid offline_access' });
+      const tokens = await postToken(server, codeRequest(obtained, { client_id: client.client_id }));
+      assert.equal(tokens.status, 200, tokens.text);
+      const deleted = await registrationRequest(info['registration_client_uri'] as string, {
+        method: 'DELETE',
+        token: info['registration_access_token'] as string,
+      });
+      assert.equal(deleted.status, 204);
+      const refresh = await postToken(server, {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.body['refresh_token'] as string,
+        client_id: client.client_id,
+      });
+      assertTokenError(refresh, 400, 'invalid_client');
+      assert.equal(
+        await server.context.store.accessTokens.get(decodeJwt(tokens.body['access_token'] as string).jti!),
+        undefined,
+        'its access tokens are gone',
+      );
     });
 
     test('the consent page marks a self-registered client unverified: its name escaped as written, the redirect host shown', async (url) => {
