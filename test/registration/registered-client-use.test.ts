@@ -26,6 +26,7 @@ import {
 import { decodeJwt } from 'jose';
 import { UserAgent, isConsentPage, isLoginPage } from '../helpers/user-agent.js';
 import { apiResource } from '../helpers/resources.js';
+import { DEVICE_GRANT, requestDeviceAuthorization, startDeviceFlow } from '../helpers/device-flow.js';
 import {
   PUBLIC_REGISTRATION,
   assertRegistered,
@@ -124,6 +125,28 @@ for (const target of STORE_TARGETS) {
       assert.ok(!page.body.includes('<img src=x'), 'the name is escaped');
       assert.match(page.body, /<code>phish\.example<\/code>/);
       assert.ok(!/<img\b/i.test(page.body), 'no logo from the client');
+    });
+
+    test('RFC 8628: a self-registered device client is unverified on the confirmation page and limited to open resources', async (url) => {
+      const { server } = await start(url);
+      const info = assertRegistered(
+        await register(server, {
+          client_name: 'TV <b>App</b>',
+          token_endpoint_auth_method: 'none',
+          grant_types: [DEVICE_GRANT],
+        }),
+      );
+      const clientId = info['client_id'] as string;
+      const closed = await requestDeviceAuthorization(server, { client_id: clientId, resource: CLOSED_API });
+      assertTokenError(closed, 400, 'invalid_target');
+      const device = await startDeviceFlow(server, { client_id: clientId, resource: OPEN_API });
+      const agent = new UserAgent(server.url);
+      let page = await agent.navigate(device.verification_uri_complete!);
+      if (isLoginPage(page)) page = await agent.submit(page, { username: ALICE.username, password: ALICE.password });
+      const confirm = await agent.submit(page, { user_code: device.user_code });
+      assert.ok(isConsentPage(confirm), confirm.body.slice(0, 300));
+      assert.match(confirm.body, /Unverified app\./);
+      assert.ok(confirm.body.includes('TV &lt;b&gt;App&lt;/b&gt; (unverified)'));
     });
 
     test('an operator-registered client is not marked unverified', async (url) => {
