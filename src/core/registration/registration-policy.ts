@@ -13,7 +13,7 @@
  */
 import type { GatehouseSettings } from '../../config/settings.js';
 import type { Client } from '../../store/store.js';
-import { ClientMetadataError, InvalidClientMetadata, InvalidRedirectUri, InvalidTarget } from '../errors.js';
+import { type ClientMetadataError, InvalidClientMetadata, InvalidRedirectUri, InvalidTarget } from '../errors.js';
 import { CLIENT_METADATA_FIELDS } from './client-metadata-fields.js';
 
 /** The metadata a client may not set for itself (RFC 7591 §3.2.1: issued by the server). */
