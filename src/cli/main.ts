@@ -34,6 +34,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerKeys } from './commands/keys.js';
 import { registerLogoutDeliveries } from './commands/logout-deliveries.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerRegistrationTokens } from './commands/registration-tokens.js';
 import { registerResources } from './commands/resources.js';
 import { registerStart } from './commands/start.js';
 import { registerUsers } from './commands/users.js';
@@ -73,6 +74,7 @@ export function buildProgram(): Command {
   registerClients(program);
   registerUsers(program);
   registerResources(program);
+  registerRegistrationTokens(program);
   registerKeys(program);
   registerDemo(program);
   registerLogoutDeliveries(program);

@@ -321,7 +321,8 @@ function validateSetting(
       );
     }
     result = value;
-  } else if (node.type === 'integer')
+  } else if (node.type === 'array') result = validateStringList(v, node, value, keyPath);
+  else if (node.type === 'integer')
     result = v.integer(value, keyPath, node.minimum as number, node.maximum as number, meta.unit);
   else if (node.type === 'string') result = v.string(value, keyPath, { nonEmpty: (node.minLength ?? 0) > 0 });
   else if (node.type === 'boolean') {
@@ -331,6 +332,20 @@ function validateSetting(
   const problem = meta.check?.(result, root);
   if (problem) throw v.error(keyPath, problem);
   return result;
+}
+
+/** A list of non-empty strings, each matching the items' `pattern` or, with `format: uri`, an absolute URI. */
+function validateStringList(v: Validator, node: TSchema, value: unknown, keyPath: string): string[] {
+  if (!Array.isArray(value)) throw v.error(keyPath, `must be a list of strings, not ${describe(value)}`);
+  const items = node.items as TSchema;
+  return value.map((item, index) => {
+    const itemPath = `${keyPath}[${index}]`;
+    const text = v.string(item, itemPath, { nonEmpty: true });
+    if (typeof items.pattern === 'string' && !new RegExp(items.pattern).test(text))
+      throw v.error(itemPath, `${JSON.stringify(text)} is not a valid value here`);
+    if (items.format === 'uri' && !URL.canParse(text)) throw v.error(itemPath, 'must be an absolute URI');
+    return text;
+  });
 }
 
 /** true, false, a hop count, or proxy addresses/CIDR ranges (a list or a comma-separated string). */

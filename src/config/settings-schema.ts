@@ -30,6 +30,7 @@ import type { ClientFixture, ResourceFixture, UserFixture } from './fixture-type
 import { LIMIT_SETTINGS } from './schema/limit-settings.js';
 import { OPERATIONS_SETTINGS } from './schema/operations-settings.js';
 import { OUTBOUND_SETTINGS } from './schema/outbound-settings.js';
+import { REGISTRATION_SETTINGS } from './schema/registration-settings.js';
 import { SENDER_CONSTRAINT_SETTINGS } from './schema/sender-constraint-settings.js';
 import { EXPOSURE_SETTINGS, SERVER_SETTINGS } from './schema/server-settings.js';
 import type { FlagsOf } from './schema/setting-flags.js';
@@ -50,6 +51,7 @@ export { EXPLAIN_ERRORS_MODES, trustProxyProblem } from './schema/server-setting
 export { flagName, flagProperty } from './schema/setting-flags.js';
 export { META, enumValues, type FlagScope, type SettingMeta, type SettingNode } from './schema/setting-node.js';
 export { ID_TOKEN_DEFAULT_ALGS, SIGNING_ALGS } from './schema/token-settings.js';
+export { REGISTRATION_MODES } from './schema/registration-settings.js';
 
 /** The config file: every key, in the order errors list them. */
 export const CONFIG_SCHEMA = Type.Object(
@@ -61,6 +63,7 @@ export const CONFIG_SCHEMA = Type.Object(
     ...OPERATIONS_SETTINGS,
     ...EXPOSURE_SETTINGS,
     ...LIMIT_SETTINGS,
+    ...REGISTRATION_SETTINGS,
     resources: fixtureList<ResourceFixture>('resources'),
     clients: fixtureList<ClientFixture>('clients'),
     users: fixtureList<UserFixture>('users'),

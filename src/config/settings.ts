@@ -3,7 +3,7 @@
  * (in order of precedence) CLI flags, environment variables, the config file and defaults.
  */
 import type { ClientFixture, ResourceFixture, UserFixture } from './fixture-types.js';
-import { EXPLAIN_ERRORS_MODES, SETTINGS, type SchemaSettingPath } from './settings-schema.js';
+import { EXPLAIN_ERRORS_MODES, SETTINGS, type REGISTRATION_MODES, type SchemaSettingPath } from './settings-schema.js';
 
 export type { ClientFixture, ResourceFixture, UserFixture } from './fixture-types.js';
 
@@ -34,6 +34,7 @@ export interface ClientMetadataDocumentSettings {
 }
 
 export { EXPLAIN_ERRORS_MODES };
+export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
 export type ExplainErrors = (typeof EXPLAIN_ERRORS_MODES)[number];
 
 export interface GatehouseSettings {
@@ -204,6 +205,8 @@ export interface GatehouseSettings {
     userCodeIp: AttemptLimit;
     /** RFC 8628 §5.1: the same, all addresses together (guessing spread over many addresses). */
     userCodeGlobal: AttemptLimit;
+    /** RFC 7591: client registrations (POST /register) per address, every one counted. */
+    registrationIp: AttemptLimit;
   };
   /**
    * At most this many unexpired interactions in the database, all addresses together; beyond
@@ -221,6 +224,18 @@ export interface GatehouseSettings {
   keepAliveTimeoutMs: number;
   connectionTimeoutMs: number;
   maxConnections: number;
+  /**
+   * Dynamic client registration (RFC 7591, RFC 7592; src/core/registration/registration-endpoint.ts):
+   * off, open to anyone, or with an initial access token; what a self-registered client may ask
+   * for (scopes, resources, redirect URIs), and when an unused one is deleted.
+   */
+  registration: {
+    mode: RegistrationMode;
+    allowedScopes: string[];
+    allowedResources: string[];
+    maxRedirectUris: number;
+    abandonedAfterSeconds: number;
+  };
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];

@@ -59,4 +59,6 @@ export const ENDPOINT_PATHS = {
   deviceAuthorization: '/device_authorization',
   /** RFC 8628 §3.2 verification_uri: the page where the user enters the user code. */
   deviceVerification: '/device',
+  /** RFC 7591 §3 registration_endpoint; RFC 7592 §2: a client's registration_client_uri is below it. */
+  registration: '/register',
 } as const;

@@ -301,8 +301,12 @@ export class InvalidLogoutRequest extends UnsafeAuthorizationRequest {
 export class TooManyAttempts extends OAuthError {
   readonly error = 'temporarily_unavailable';
   override readonly status = 429;
-  constructor(readonly retryAfterSeconds: number) {
-    super(`too many failed client authentication attempts; retry after ${retryAfterSeconds} seconds`);
+  /** `what`: what came too often (client registrations from one address, RFC 7591, use it too). */
+  constructor(
+    readonly retryAfterSeconds: number,
+    what = 'failed client authentication attempts',
+  ) {
+    super(`too many ${what}; retry after ${retryAfterSeconds} seconds`);
   }
 }
 
@@ -326,6 +330,20 @@ export class TooManyInteractions extends Error {
     this.name = 'TooManyInteractions';
   }
 }
+
+// --- Dynamic client registration (RFC 7591 §3.2.2, RFC 7592 §2) ---
+
+/** RFC 7591 §3.2.2: a redirect URI refused (the description names the field, e.g. `redirect_uris[1]`). */
+export class InvalidRedirectUri extends oauthError('invalid_redirect_uri') {}
+
+/** RFC 7591 §3.2.2: other client metadata refused (the description names the field). */
+export class InvalidClientMetadata extends oauthError('invalid_client_metadata') {}
+
+/**
+ * RFC 7592 §2.1-2.3 and RFC 7591 §3: a missing, unknown or expired registration access token or
+ * initial access token, answered as RFC 6750 §3.1 says: 401 with a Bearer challenge.
+ */
+export class InvalidToken extends oauthError('invalid_token', 401) {}
 
 // --- Outbound requests (src/core/outbound/safe-fetch.ts) ---
 

@@ -114,7 +114,8 @@ export type GatehouseEvent =
 export type CodeRefusal = 'unknown' | 'issued_to_another_client' | 'expired' | 'already_used';
 
 /** Who made an administrative change. */
-export type ChangeSource = 'cli' | 'config';
+/** `registration`: the client itself, at the RFC 7591/7592 registration endpoints. */
+export type ChangeSource = 'cli' | 'config' | 'registration';
 
 /** What a brute-force limit counts: sign-ins per username and per IP, client authentication failures per client and per IP. */
 export type LimitScope =
@@ -126,7 +127,8 @@ export type LimitScope =
   | 'client_ip'
   | 'interaction_ip'
   | 'user_code_ip'
-  | 'user_code_global';
+  | 'user_code_global'
+  | 'registration_ip';
 
 export type GatehouseEventType = GatehouseEvent['type'];
 export type EventOf<T extends GatehouseEventType> = Extract<GatehouseEvent, { type: T }>;

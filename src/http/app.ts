@@ -21,6 +21,7 @@ import { registerInteractionRoutes } from './routes/interaction.js';
 import { registerLogoutRoutes } from './routes/logout.js';
 import { registerOperationsRoutes } from './routes/operations.js';
 import { registerParRoutes } from './routes/par.js';
+import { registerRegistrationRoutes } from './routes/registration.js';
 import { registerTokenRoutes } from './routes/token.js';
 import { registerTokenManagementRoutes } from './routes/token-management.js';
 import { registerUserInfoRoutes } from './routes/userinfo.js';
@@ -138,6 +139,7 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
   registerTokenRoutes(app, context);
   registerDeviceRoutes(app, context);
   registerParRoutes(app, context);
+  registerRegistrationRoutes(app, context);
   registerTokenManagementRoutes(app, context);
   registerUserInfoRoutes(app, context);
   registerLogoutRoutes(app, context);

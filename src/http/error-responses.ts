@@ -12,6 +12,7 @@ import {
   InteractionNotFound,
   InvalidClient,
   InvalidRequest,
+  InvalidToken,
   OAuthError,
   ServerError,
   TemporarilyUnavailable,
@@ -72,6 +73,9 @@ function oauthErrorJson(reply: FastifyReply, error: OAuthError, bearerRealm?: st
   // RFC 9449 §8.1: the nonce the client must put into its next proof.
   if (error instanceof UseDpopNonce) reply.header('dpop-nonce', error.nonce);
   if (error instanceof TemporarilyUnavailable) reply.header('retry-after', '5');
+  // RFC 6750 §3 (RFC 7592 §2.1-2.3): a refused registration or initial access token.
+  if (error instanceof InvalidToken)
+    reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${error.description}"`);
   // RFC 6585 §4: a limited client learns when it may retry.
   if (error instanceof TooManyAttempts) reply.header('retry-after', String(error.retryAfterSeconds));
   return sendOAuthJson(reply, error.status, { error: error.error, error_description: error.description });

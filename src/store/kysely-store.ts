@@ -26,6 +26,7 @@ import {
 import { accessTokenRepository, refreshTokenRepository } from './repositories/token-repository.js';
 import { deviceCodeRepository } from './repositories/device-code-repository.js';
 import { pushedRequestRepository } from './repositories/pushed-request-repository.js';
+import { registrationRepository } from './repositories/registration-repository.js';
 import { signingKeyRepository } from './repositories/key-repository.js';
 import { logoutDeliveryRepository, logoutRepository } from './repositories/logout-repository.js';
 import { replayRepository } from './repositories/replay-repository.js';
@@ -75,6 +76,7 @@ export class KyselyStore implements Store {
     this.clients = clientRepository(ex);
     this.users = userRepository(ex);
     this.resources = resourceRepository(ex);
+    this.registrations = registrationRepository(ex);
     this.sessions = sessionRepository(ex);
     this.interactions = interactionRepository(ex);
     this.consents = consentRepository(ex);
@@ -95,6 +97,7 @@ export class KyselyStore implements Store {
   readonly clients: Store['clients'];
   readonly users: Store['users'];
   readonly resources: Store['resources'];
+  readonly registrations: Store['registrations'];
   readonly sessions: Store['sessions'];
   readonly interactions: Store['interactions'];
   readonly consents: Store['consents'];

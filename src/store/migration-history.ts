@@ -346,6 +346,31 @@ const pushedRequests = migration('0011_pushed_requests', async (schema) => {
 });
 
 /**
+ * Dynamic client registration (RFC 7591, RFC 7592): how each client came to be
+ * (`registration_kind`: `operator` for the config file and the CLI, `dynamic` for POST /register);
+ * a self-registered client's registration access token (hashed) and when it was last active (its
+ * creation, or a token issued to it: the cleanup deletes it once unused for
+ * registration.abandoned_after_seconds); and the operator's initial access tokens (hashed).
+ */
+const dynamicRegistration = migration('0014_dynamic_registration', async (schema) => {
+  await schema.addColumns('clients', `registration_kind text not null default 'operator'`);
+  await schema.createTable(
+    'client_registrations',
+    `
+    client_id text primary key references clients(client_id) on delete cascade, access_token_hash text not null unique,
+    created_at time not null, last_active_at time not null`,
+  );
+  await schema.createTable(
+    'registration_tokens',
+    `
+    id text primary key, token_hash text not null unique, created_at time not null, expires_at time,
+    uses_left integer, revoked_at time`,
+  );
+  // The cleanup's scans: abandoned clients, expired initial access tokens.
+  await schema.createIndexes({ client_registrations: ['last_active_at'], registration_tokens: ['expires_at'] });
+});
+
+/**
  * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document): a client whose
  * client_id is the URL of its metadata document gets a row too, kept in step with the document
  * (src/core/clients/client-resolver.ts), so that its codes, grants and tokens reference it like
@@ -393,6 +418,7 @@ export const migrations: readonly Migration[] = [
   pushedRequests,
   tokenExchange,
   dpop,
+  dynamicRegistration,
   clientMetadataDocuments,
   requestObjectsAndCodeBinding,
   clientProfile,

@@ -66,6 +66,8 @@ export interface ClientsTable {
   token_endpoint_auth_signing_alg: string | null;
   /** The client_secret_jwt secret sealed with a server key (compact JWE); added by migration 0010. */
   client_secret_sealed: string | null;
+  /** 'operator' | 'dynamic' (RFC 7591 POST /register); added by migration 0014 with default 'operator'. */
+  registration_kind: string;
 }
 
 export interface UsersTable {
@@ -295,6 +297,26 @@ export interface PushedAuthorizationRequestsTable {
   consumed_at: number | null;
 }
 
+/** RFC 7592: a self-registered client's registration; created by migration 0014. */
+export interface ClientRegistrationsTable {
+  client_id: string;
+  /** SHA-256 of the registration access token. */
+  access_token_hash: string;
+  created_at: number;
+  last_active_at: number;
+}
+
+/** RFC 7591 §3 initial access tokens; created by migration 0014. */
+export interface RegistrationTokensTable {
+  id: string;
+  /** SHA-256 of the token. */
+  token_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  uses_left: number | null;
+  revoked_at: number | null;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_at: number;
@@ -318,6 +340,8 @@ export interface Database {
   used_jtis: UsedJtisTable;
   audit_events: AuditEventsTable;
   pushed_authorization_requests: PushedAuthorizationRequestsTable;
+  client_registrations: ClientRegistrationsTable;
+  registration_tokens: RegistrationTokensTable;
   gatehouse_migrations: MigrationsTable;
 }
 

@@ -33,6 +33,7 @@ import type { LogoutDeliveryRepository, LogoutRepository } from './repositories/
 import type { AuditRepository, RateLimitRepository } from './repositories/limit-repository.js';
 import type { ReplayRepository } from './repositories/replay-repository.js';
 import type { PushedRequestRepository } from './repositories/pushed-request-repository.js';
+import type { RegistrationRepository } from './repositories/registration-repository.js';
 import type { CleanupCounts, CleanupPolicy, CleanupRepository, CleanupResult } from './repositories/expired-rows.js';
 
 export type {
@@ -53,6 +54,7 @@ export type {
   PushedRequestRepository,
   RateLimitRepository,
   RefreshTokenRepository,
+  RegistrationRepository,
   ReplayRepository,
   ResourceRepository,
   SessionRepository,
@@ -103,6 +105,8 @@ export interface Store {
   accessTokens: AccessTokenRepository;
   refreshTokens: RefreshTokenRepository;
   resources: ResourceRepository;
+  /** RFC 7591/7592: self-registered clients' registrations and the initial access tokens. */
+  registrations: RegistrationRepository;
   signingKeys: SigningKeyRepository;
   /** Ending sessions (OpenID Connect RP-Initiated Logout 1.0, Back-Channel Logout 1.0). */
   logout: LogoutRepository;

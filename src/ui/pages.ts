@@ -59,7 +59,7 @@ export function renderConsentPage(p: {
    * The client is known only by its Client ID Metadata Document (its name is its URL's host):
    * the page says that no one has verified it.
    */
-  unverified?: boolean;
+  metadataDocument?: boolean;
   username: string;
   scopes: string[];
   /**
@@ -67,9 +67,23 @@ export function renderConsentPage(p: {
    * check against the device's screen (and sent back with the decision).
    */
   userCode?: string;
+  /**
+   * The client registered itself (RFC 7591): nobody vouches for its name, which is shown as the
+   * client wrote it, marked unverified, with the host the browser will be sent back to (none for
+   * a device). No logo is ever fetched from a client.
+   */
+  unverified?: { redirectHost: string | null };
   lang?: string;
 }): string {
   const scopes = [...new Set(p.scopes)];
+  const unverified =
+    p.unverified === undefined
+      ? ''
+      : html`<div class="alert" role="note">${ALERT_ICON}<span><strong>Unverified app.</strong> &ldquo;${p.clientName}&rdquo; registered itself with this server; nobody has checked who runs it or that its name is true.${
+          p.unverified.redirectHost === null
+            ? ''
+            : html` If you allow, you will be sent to <strong><code>${p.unverified.redirectHost}</code></strong>.`
+        }</span></div>`;
   const initial = (Array.from(p.username.trim())[0] ?? '?').toUpperCase();
   const access: SafeHtml =
     scopes.length > 0
@@ -77,15 +91,15 @@ export function renderConsentPage(p: {
 <ul class="scopes" aria-labelledby="scopes-heading">
 ${scopes.map((scope) => html`<li>${CHECK_ICON}<span>${describeScope(scope)}</span></li>\n`)}</ul>`
       : html`<p>${p.clientName} is not asking for access to any of your information.</p>`;
-  const body = html`<h1>${p.clientName} wants to access your account</h1>
-<div class="account"><span class="avatar" aria-hidden="true">${initial}</span><span class="who"><span class="label">Signed in as</span><strong>${p.username}</strong></span></div>
+  const body = html`<h1>${p.clientName}${p.unverified === undefined ? '' : ' (unverified)'} wants to access your account</h1>
+${unverified}<div class="account"><span class="avatar" aria-hidden="true">${initial}</span><span class="who"><span class="label">Signed in as</span><strong>${p.username}</strong></span></div>
 ${
   p.userCode === undefined
     ? ''
     : html`<div class="alert" role="note">${ALERT_ICON}<span>Check that your device shows the code <strong><code>${p.userCode}</code></strong>. If it does not, or you did not start this on a device of yours, deny.</span></div>`
 }
 ${
-  p.unverified
+  p.metadataDocument
     ? html`<div class="alert" role="note">${ALERT_ICON}<span>Unverified application: it is identified only by its web address <strong>${p.clientName}</strong>, and this server has not checked who runs it.</span></div>
 `
     : ''
@@ -104,6 +118,19 @@ ${
 </div>
 </form>`;
   return layout({ title: `Allow access · ${p.clientName}`, body, lang: p.lang });
+}
+
+/** The consent page's `unverified` for a self-registered client, else nothing. */
+export function unverifiedClient(
+  client: { registrationKind: string },
+  redirectUri: string | null,
+): { unverified?: { redirectHost: string | null } } {
+  if (client.registrationKind !== 'dynamic') return {};
+  if (redirectUri === null) return { unverified: { redirectHost: null } };
+  // Registered redirect URIs are absolute (src/core/registration/client-metadata.ts). A
+  // private-use scheme (RFC 8252 §7.1) has no host: the scheme names the app.
+  const url = new URL(redirectUri);
+  return { unverified: { redirectHost: url.host || url.protocol } };
 }
 
 /**

@@ -122,6 +122,7 @@ describe('gatehouse --json on every listing command', () => {
       'clients list',
       'keys list',
       'logout-deliveries list',
+      'registration-tokens list',
       'resources list',
       'users list',
     ]);

@@ -170,6 +170,42 @@ describe('loadConfigFile: errors name the key path', () => {
     await assertConfigError('code_ttl_seconds: 3600\n', 'code_ttl_seconds', /RFC 6749 §4\.1\.2/);
   });
 
+  test('RFC 7591: registration settings are checked (mode, scope tokens, resource URIs, limits)', async () => {
+    const ok = await loadConfigFile(
+      await file(
+        'registration:\n  mode: open\n  allowed_scopes: [openid, mcp]\n  allowed_resources: [https://mcp.example/]\n  max_redirect_uris: 3\n',
+      ),
+    );
+    assert.deepEqual(ok.registration, {
+      mode: 'open',
+      allowed_scopes: ['openid', 'mcp'],
+      allowed_resources: ['https://mcp.example/'],
+      max_redirect_uris: 3,
+    });
+    await assertConfigError('registration:\n  mode: public\n', 'registration.mode', /off, open, token/);
+    await assertConfigError(
+      'registration:\n  allowed_scopes: openid\n',
+      'registration.allowed_scopes',
+      /list of strings/,
+    );
+    await assertConfigError(
+      'registration:\n  allowed_scopes: ["bad\\\\scope"]\n',
+      'registration.allowed_scopes[0]',
+      /not a valid value/,
+    );
+    await assertConfigError(
+      'registration:\n  allowed_resources: [not-a-uri]\n',
+      'registration.allowed_resources[0]',
+      /absolute URI/,
+    );
+    await assertConfigError(
+      'registration:\n  max_redirect_uris: 0\n',
+      'registration.max_redirect_uris',
+      /between 1 and 100/,
+    );
+    await assertConfigError('registration:\n  colour: blue\n', 'registration.colour', /unknown|not/i);
+  });
+
   test('bad enumerations and URLs', async () => {
     await assertConfigError('signing_alg: RS256\n', 'signing_alg', /ES256, EdDSA/);
     await assertConfigError('database: mysql://db/x\n', 'database', /sqlite:/);

@@ -72,6 +72,7 @@ export function makeClient(overrides: Partial<Client> = {}): Client {
     requestObjectSigningAlg: null,
     requireSignedRequestObject: false,
     profile: null,
+    registrationKind: 'operator',
     createdAt: NOW,
     ...overrides,
   };

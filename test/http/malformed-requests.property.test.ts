@@ -50,6 +50,7 @@ before(async () => {
         interactionIp: unreachable,
         userCodeIp: unreachable,
         userCodeGlobal: unreachable,
+        registrationIp: unreachable,
       },
     },
   });

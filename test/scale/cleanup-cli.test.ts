@@ -51,6 +51,26 @@ describe('gatehouse cleanup', () => {
         await store.pushedRequests.create(
           makePushedRequest('svc', { requestUriHash: 'live-request-uri', expiresAt: now + 60_000 }),
         );
+        // RFC 7591: an expired initial access token, and a self-registered client unused for
+        // longer than registration.abandoned_after_seconds (default 30 days), go.
+        await store.registrations.createToken({
+          id: 'old-token',
+          tokenHash: 'old-token-hash',
+          createdAt: now - 7200_000,
+          expiresAt: now - 3600_000,
+          usesLeft: null,
+          revokedAt: null,
+        });
+        const abandonedAt = now - 31 * 86400_000;
+        await store.clients.create(
+          makeClient({ clientId: 'abandoned', registrationKind: 'dynamic', createdAt: abandonedAt }),
+        );
+        await store.registrations.create({
+          clientId: 'abandoned',
+          accessTokenHash: 'abandoned-hash',
+          createdAt: abandonedAt,
+          lastActiveAt: abandonedAt,
+        });
         await store.sessions.create(
           makeSession('u1', {
             idHash: 'old-session',
@@ -71,8 +91,10 @@ describe('gatehouse cleanup', () => {
       assert.match(run.stdout, /^authorization_codes\s+0$/m);
       assert.match(run.stdout, /^device_codes\s+1$/m);
       assert.match(run.stdout, /^pushed_authorization_requests\s+1$/m);
-      // 5 tokens, 1 session, 1 device code, 1 pushed request.
-      assert.match(run.stdout, /^8 expired rows deleted\.$/m);
+      assert.match(run.stdout, /^registration_tokens\s+1$/m);
+      assert.match(run.stdout, /^clients\s+1$/m);
+      // 5 tokens, 1 session, 1 device code, 1 pushed request, 1 registration token, 1 abandoned client.
+      assert.match(run.stdout, /^10 expired rows deleted\.$/m);
 
       const json = await runCli(['cleanup', '--database', database, '--json']);
       assert.equal(json.code, 0, json.stderr);
@@ -88,6 +110,8 @@ describe('gatehouse cleanup', () => {
         audit_events: 0,
         used_jtis: 0,
         device_codes: 0,
+        registration_tokens: 0,
+        clients: 0,
       });
 
       const reopened = await openStore(database);
@@ -95,6 +119,8 @@ describe('gatehouse cleanup', () => {
         assert.ok(await reopened.accessTokens.get('live'), 'the live token stays');
         assert.equal((await reopened.pushedRequests.consume('live-request-uri', 'svc', now)).status, 'consumed');
         assert.equal(await reopened.accessTokens.get('expired-0'), undefined);
+        assert.equal(await reopened.clients.get('abandoned'), undefined);
+        assert.ok(await reopened.clients.get('svc'), 'an operator-registered client is never abandoned');
       } finally {
         await reopened.close();
       }

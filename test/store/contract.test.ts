@@ -17,6 +17,8 @@ import type {
   AuditEvent,
   CleanupPolicy,
   Client,
+  ClientRegistration,
+  InitialAccessToken,
   DeviceCode,
   Grant,
   Interaction,
@@ -875,6 +877,77 @@ function defineContract(name: string, target: ContractTarget): void {
             1,
           );
         });
+      });
+    });
+
+    describe('dynamic client registrations (RFC 7591, RFC 7592)', () => {
+      const registrationOf = (clientId: string, overrides: Partial<ClientRegistration> = {}): ClientRegistration => ({
+        clientId,
+        accessTokenHash: uid('rat-hash'),
+        createdAt: NOW,
+        lastActiveAt: NOW,
+        ...overrides,
+      });
+      const tokenOf = (overrides: Partial<InitialAccessToken> = {}): InitialAccessToken => ({
+        id: uid('iat'),
+        tokenHash: uid('iat-hash'),
+        createdAt: NOW,
+        expiresAt: null,
+        usesLeft: null,
+        revokedAt: null,
+        ...overrides,
+      });
+
+      it('a registration is kept with its client (registration_kind dynamic), rotated, and deleted with it', async () => {
+        const client = await storedClient(store, { registrationKind: 'dynamic' });
+        assert.equal((await store.clients.get(client.clientId))?.registrationKind, 'dynamic');
+        const registration = registrationOf(client.clientId);
+        await store.registrations.create(registration);
+        assert.deepEqual(await store.registrations.get(client.clientId), registration);
+        assert.equal(await store.registrations.rotateAccessToken(client.clientId, 'new-hash'), true);
+        assert.equal((await store.registrations.get(client.clientId))?.accessTokenHash, 'new-hash');
+        assert.equal(await store.registrations.rotateAccessToken(uid('missing'), 'x'), false);
+        await store.clients.delete(client.clientId);
+        assert.equal(await store.registrations.get(client.clientId), undefined);
+      });
+
+      it('touch marks the client active only when its last mark is at least the interval old', async () => {
+        const client = await storedClient(store, { registrationKind: 'dynamic' });
+        await store.registrations.create(registrationOf(client.clientId));
+        await store.registrations.touch(client.clientId, NOW + MINUTE, 2 * MINUTE);
+        assert.equal((await store.registrations.get(client.clientId))?.lastActiveAt, NOW, 'too soon');
+        await store.registrations.touch(client.clientId, NOW + 2 * MINUTE, 2 * MINUTE);
+        assert.equal((await store.registrations.get(client.clientId))?.lastActiveAt, NOW + 2 * MINUTE);
+      });
+
+      it('RFC 7591 §3: an initial access token is used while unrevoked, unexpired and with uses left', async () => {
+        const limited = tokenOf({ usesLeft: 2, expiresAt: NOW + MINUTE });
+        await store.registrations.createToken(limited);
+        assert.deepEqual(await store.registrations.getToken(limited.tokenHash), limited);
+        assert.equal(await store.registrations.useToken(limited.tokenHash, NOW), true);
+        assert.equal(await store.registrations.useToken(limited.tokenHash, NOW + MINUTE), false, 'expired');
+        assert.equal(await store.registrations.useToken(limited.tokenHash, NOW), true);
+        assert.equal(await store.registrations.useToken(limited.tokenHash, NOW), false, 'used up');
+        assert.equal((await store.registrations.getToken(limited.tokenHash))?.usesLeft, 0);
+
+        const unlimited = tokenOf();
+        await store.registrations.createToken(unlimited);
+        for (let i = 0; i < 3; i++) assert.equal(await store.registrations.useToken(unlimited.tokenHash, NOW), true);
+        assert.equal((await store.registrations.getToken(unlimited.tokenHash))?.usesLeft, null);
+        assert.equal(await store.registrations.revokeToken(unlimited.id, NOW), true);
+        assert.equal(await store.registrations.revokeToken(unlimited.id, NOW), false, 'revoked before');
+        assert.equal(await store.registrations.useToken(unlimited.tokenHash, NOW), false, 'revoked');
+        assert.ok((await store.registrations.listTokens()).some((token) => token.id === unlimited.id));
+        assert.equal(await store.registrations.useToken(uid('unknown'), NOW), false);
+      });
+
+      it('RFC 7591 §3: 10 concurrent uses of a token with one use left: exactly one succeeds', async () => {
+        const once = tokenOf({ usesLeft: 1 });
+        await store.registrations.createToken(once);
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () => store.registrations.useToken(once.tokenHash, NOW)),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
       });
     });
 
@@ -2379,6 +2452,8 @@ function defineContract(name: string, target: ContractTarget): void {
             audit_events: 0,
             used_jtis: 0,
             device_codes: 0,
+            registration_tokens: 0,
+            clients: 0,
           });
 
           assert.deepEqual(await keys(db, 'sessions'), new Set([justExpiredSession.idHash, liveSession.idHash]));
@@ -2416,6 +2491,41 @@ function defineContract(name: string, target: ContractTarget): void {
           // A second run finds nothing more.
           const again = await s.cleanup.run(NOW, policy());
           assert.deepEqual(again.status === 'done' ? Object.values(again.deleted).reduce((a, b) => a + b, 0) : -1, 0);
+        });
+      });
+
+      it('RFC 7591: expired initial access tokens and abandoned self-registered clients go; used and operator clients stay', async () => {
+        await withMigratedStore(async (s) => {
+          const abandoned = await storedClient(s, { registrationKind: 'dynamic', createdAt: NOW - 40 * DAY });
+          const active = await storedClient(s, { registrationKind: 'dynamic', createdAt: NOW - 40 * DAY });
+          const operator = await storedClient(s, { createdAt: NOW - 400 * DAY });
+          const registration = (clientId: string, lastActiveAt: number) =>
+            s.registrations.create({ clientId, accessTokenHash: uid('h'), createdAt: NOW - 40 * DAY, lastActiveAt });
+          await registration(abandoned.clientId, NOW - 30 * DAY);
+          await registration(active.clientId, NOW - 30 * DAY + 1);
+          const token = (id: string, expiresAt: number | null) =>
+            s.registrations.createToken({
+              id,
+              tokenHash: uid('t'),
+              createdAt: NOW - DAY,
+              expiresAt,
+              usesLeft: null,
+              revokedAt: null,
+            });
+          await token('expired', NOW);
+          await token('live', NOW + 1);
+          await token('forever', null);
+
+          const kept = await s.cleanup.run(NOW, policy());
+          assert.equal(kept.status === 'done' ? kept.deleted.clients : -1, 0, 'without abandonedClientMs none go');
+          assert.equal(kept.status === 'done' ? kept.deleted.registration_tokens : -1, 1);
+          const result = await s.cleanup.run(NOW, policy({ abandonedClientMs: 30 * DAY }));
+          assert.equal(result.status === 'done' ? result.deleted.clients : -1, 1);
+          assert.equal(await s.clients.get(abandoned.clientId), undefined);
+          assert.equal(await s.registrations.get(abandoned.clientId), undefined);
+          assert.ok(await s.clients.get(active.clientId));
+          assert.ok(await s.clients.get(operator.clientId));
+          assert.deepEqual((await s.registrations.listTokens()).map((t) => t.id).sort(), ['forever', 'live']);
         });
       });
 

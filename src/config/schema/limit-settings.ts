@@ -121,6 +121,13 @@ export const LIMIT_SETTINGS = {
           [1000, 100, 1_000_000, 60],
           'unknown user codes entered, all addresses (RFC 8628)',
         ),
+        // RFC 7591 §3 (open registration): every registration writes a client, so each one is
+        // counted per address: 10 free, then a minute, doubling; the 50th locks for a day.
+        registration_ip: limit(
+          'registrationIp',
+          [10, 60_000, 50, 86400],
+          'client registrations per IP address (RFC 7591)',
+        ),
       },
       { additionalProperties: false },
     ),

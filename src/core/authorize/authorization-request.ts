@@ -24,6 +24,7 @@ import type { Params } from '../params.js';
 import { parseCodeChallenge } from '../pkce.js';
 import { firstDifference, matchRedirectUri } from '../clients/redirect-uri.js';
 import { requestedResources } from '../resources/resource-indicators.js';
+import { assertResourcesOpen } from '../registration/registration-policy.js';
 import { allowedScope, parseScope } from '../scope.js';
 import { verifyIdTokenHint } from './id-token-hint.js';
 import { usesFapi2 } from '../profile/fapi2-profile.js';
@@ -261,6 +262,7 @@ async function validateRemainder(
   const idTokenHintSub =
     idTokenHint === undefined ? null : (await verifyIdTokenHint(idTokenHint, client.clientId, context)).sub;
   const resources = await requestedResources(params, context.resources);
+  assertResourcesOpen(client, resources, context.settings);
   // OIDC Core §5.5: the `claims` parameter is not supported (discovery says
   // claims_parameter_supported: false), so it is ignored, as are the voluntary `acr_values`
   // and `display`; §3.1.2.1 `ui_locales` is kept for the pages.

@@ -12,6 +12,7 @@ import {
 import { ENDPOINT_PATHS, type ProviderContext } from '../context.js';
 import { UnauthorizedClient } from '../errors.js';
 import { requestedResources } from '../resources/resource-indicators.js';
+import { assertResourcesOpen } from '../registration/registration-policy.js';
 import { allowedScope, parseScope } from '../scope.js';
 import { randomToken, sha256Base64Url } from '../secrets.js';
 import { newUserCode, normaliseUserCode, userCodeHash } from './user-code.js';
@@ -50,6 +51,7 @@ export async function handleDeviceAuthorization(
   // RFC 8628 §3.1 `scope` (RFC 6749 §3.3) and RFC 8707 §2 `resource`, checked as at /authorize.
   const scope = allowedScope(parseScope(params.get('scope')), parseScope(client.scope));
   const resources = await requestedResources(params, context.resources);
+  assertResourcesOpen(client, resources, context.settings);
 
   const { settings } = context;
   const now = context.now();

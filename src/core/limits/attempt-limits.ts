@@ -77,6 +77,7 @@ const LIMIT_SETTING: Record<LimitScope, keyof GatehouseSettings['limits']> = {
   interaction_ip: 'interactionIp',
   user_code_ip: 'userCodeIp',
   user_code_global: 'userCodeGlobal',
+  registration_ip: 'registrationIp',
 };
 
 /** The counter key of a subject: readable, except long subjects (a pasted novel as username). */
@@ -308,15 +309,40 @@ export async function beginUserCodeAttempt(context: AttemptLimitDeps, ip: string
 
 // --- interactions -------------------------------------------------------------------------------
 
-/** Counts one interaction started from `ip`, or throws TooManyInteractions (nothing counted) while the address is blocked. */
-export async function countInteraction(context: AttemptLimitDeps, ip: string, flowId: string): Promise<void> {
-  const address = subjectOf(context, 'interaction_ip', ipSubject(ip));
+/**
+ * Counts one event of `scope` from the address of `ip`, unless it is blocked: then nothing is
+ * counted and the seconds until it may come back are returned.
+ */
+async function countFromAddress(
+  context: AttemptLimitDeps,
+  scope: 'interaction_ip' | 'registration_ip',
+  ip: string,
+  flowId: string | null,
+): Promise<number | undefined> {
+  const address = subjectOf(context, scope, ipSubject(ip));
   const now = context.now();
   const result = await context.store.rateLimits.hit([{ key: address.key, policy: address.policy }], now, {
     unlessBlocked: true,
   });
-  if (!result.counted) throw new TooManyInteractions(429, retryAfterSeconds(result.blockedUntil, now));
+  if (!result.counted) return retryAfterSeconds(result.blockedUntil, now);
   announceLocks(context, [address], result.states, flowId);
+  return undefined;
+}
+
+/** Counts one interaction started from `ip`, or throws TooManyInteractions (nothing counted) while the address is blocked. */
+export async function countInteraction(context: AttemptLimitDeps, ip: string, flowId: string): Promise<void> {
+  const retryAfter = await countFromAddress(context, 'interaction_ip', ip, flowId);
+  if (retryAfter !== undefined) throw new TooManyInteractions(429, retryAfter);
+}
+
+/**
+ * RFC 7591 §3 (open registration): counts one client registration from `ip`, or throws
+ * TooManyAttempts (429, nothing counted) while the address is blocked (limits.registration_ip).
+ * Every registration counts, successful or not: each successful one writes a client.
+ */
+export async function countRegistration(context: AttemptLimitDeps, ip: string): Promise<void> {
+  const retryAfter = await countFromAddress(context, 'registration_ip', ip, null);
+  if (retryAfter !== undefined) throw new TooManyAttempts(retryAfter, 'client registrations from this address');
 }
 
 /** Takes back the interaction count of `ip` once one of its interactions finished. */

@@ -21,6 +21,7 @@ type PolicySettings = Pick<
   | 'refreshTokenGraceSeconds'
   | 'cleanupBatchSize'
   | 'auditRetentionDays'
+  | 'registration'
 >;
 
 export function cleanupPolicy(settings: PolicySettings, batchSize = settings.cleanupBatchSize): CleanupPolicy {
@@ -33,6 +34,10 @@ export function cleanupPolicy(settings: PolicySettings, batchSize = settings.cle
     batchSize,
     // 0 days: the audit trail is kept for ever.
     ...(settings.auditRetentionDays > 0 ? { auditRetentionMs: settings.auditRetentionDays * 24 * 3600 * 1000 } : {}),
+    // 0 seconds: self-registered clients are never removed for being unused.
+    ...(settings.registration.abandonedAfterSeconds > 0
+      ? { abandonedClientMs: settings.registration.abandonedAfterSeconds * 1000 }
+      : {}),
   };
 }
 

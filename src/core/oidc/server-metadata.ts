@@ -37,6 +37,8 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     end_session_endpoint: issuer + ENDPOINT_PATHS.endSession,
     // RFC 8628 §4.
     device_authorization_endpoint: issuer + ENDPOINT_PATHS.deviceAuthorization,
+    // RFC 8414 §2 / RFC 7591 §3: only when clients may register themselves.
+    ...(settings.registration.mode !== 'off' ? { registration_endpoint: issuer + ENDPOINT_PATHS.registration } : {}),
     // OIDC Core §5.4 (profile, email, address, phone) and §11 (offline_access).
     scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
     response_types_supported: ['code'],

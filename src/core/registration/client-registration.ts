@@ -6,7 +6,7 @@
  * high-entropy), unless one was supplied (config fixtures), which is stored as argon2id because a
  * person may have chosen it (see src/core/secrets.ts). Only a generated secret is returned, once.
  */
-import type { Client } from '../../store/store.js';
+import type { Client, RegistrationKind } from '../../store/store.js';
 import type { OutboundPolicy } from '../outbound/safe-fetch.js';
 import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from '../secrets.js';
 import { sealClientSecret } from '../clients/client-secret-seal.js';
@@ -50,11 +50,17 @@ export type ClientMetadataView = Omit<ValidatedClientMetadata, 'client_id' | 'cl
  * a `client_secret` gets a generated one (returned once as `clientSecret`); when false, such a
  * client is returned with no secret hash and the caller decides what to do with it.
  * `instanceSecret` (GATEHOUSE_SECRET): needed for a client_secret_jwt client, whose secret is
- * also kept sealed (see withSealedSecret).
+ * also kept sealed (see withSealedSecret). `registrationKind`: `operator` unless given.
  */
 export async function registerClient(
   metadata: unknown,
-  options: { generateSecret: boolean; now: number; outbound?: OutboundPolicy; instanceSecret?: string },
+  options: {
+    generateSecret: boolean;
+    now: number;
+    outbound?: OutboundPolicy;
+    instanceSecret?: string;
+    registrationKind?: RegistrationKind;
+  },
 ): Promise<{ client: Client; clientSecret: string | null }> {
   const validated = validateClientMetadata(metadata, options.outbound);
   const method = validated.token_endpoint_auth_method;
@@ -98,6 +104,7 @@ export async function registerClient(
     requestObjectSigningAlg: validated.request_object_signing_alg ?? null,
     requireSignedRequestObject: validated.require_signed_request_object,
     profile: validated.profile ?? null,
+    registrationKind: options.registrationKind ?? 'operator',
     createdAt: options.now,
   };
   const secret = clientSecret ?? validated.client_secret;

@@ -25,6 +25,7 @@ import type { TokenResponse } from './grant-handler.js';
 import { GRANT_HANDLERS, type GrantDeps } from './grants/grant-registry.js';
 import { FAPI2_SIGNING_ALGS, usesFapi2 } from '../profile/fapi2-profile.js';
 import type { DpopProof } from '../dpop/dpop-proof-jwt.js';
+import { noteClientActive, type ClientActivityDeps } from '../registration/client-activity.js';
 
 export interface TokenRequest extends ClientAuthenticationRequest {
   /** RFC 9449 §5: the request's DPoP proof (its header undefined when none was sent). */
@@ -32,7 +33,7 @@ export interface TokenRequest extends ClientAuthenticationRequest {
 }
 
 /** What the token endpoint uses: client authentication, the grants', DPoP proofs, and a fresh read of a client it must not trust from the cache. */
-export type TokenEndpointDeps = ClientAuthenticationDeps & GrantDeps & DpopProofDeps;
+export type TokenEndpointDeps = ClientAuthenticationDeps & GrantDeps & DpopProofDeps & ClientActivityDeps;
 
 export async function handleTokenRequest(request: TokenRequest, context: TokenEndpointDeps): Promise<TokenResponse> {
   const { params } = request;
@@ -57,7 +58,13 @@ export async function handleTokenRequest(request: TokenRequest, context: TokenEn
     }
     if (usesFapi2(client, context.settings)) checkFapi2Proof(proof);
     try {
-      return await handler.handle(params.only(handler.allowedParams), client, context, { dpopJkt: proof?.jkt });
+      const response = await handler.handle(params.only(handler.allowedParams), client, context, {
+        dpopJkt: proof?.jkt,
+      });
+      // A self-registered client in use is not abandoned (at most one write an hour). The mark
+      // only delays a cleanup, so a failure to write it must not fail the issued tokens.
+      await noteClientActive(client, context).catch(() => {});
+      return response;
     } catch (error) {
       // A client deleted on another instance may still be in this instance's cache for up to its
       // TTL; then the store refuses to write tokens for it (foreign keys). That is

@@ -15,7 +15,13 @@ import {
   submitDevicePage,
   type DevicePage,
 } from '../../core/device/device-verification.js';
-import { renderConsentPage, renderDeviceCodePage, renderDeviceDonePage, renderLoginPage } from '../../ui/pages.js';
+import {
+  renderConsentPage,
+  renderDeviceCodePage,
+  renderDeviceDonePage,
+  renderLoginPage,
+  unverifiedClient,
+} from '../../ui/pages.js';
 import { BROWSER_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
 import { sendOAuthJson } from '../error-responses.js';
 import { sendHtml, sendRedirect } from '../html-response.js';
@@ -104,6 +110,7 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
             username: view.user.name ?? view.user.username,
             scopes: view.code.scope,
             userCode: view.userCode,
+            ...unverifiedClient(view.client, null),
           }),
         );
       case 'done':

@@ -13,7 +13,7 @@ import {
 } from '../../core/authorize/user-interaction.js';
 import type { GatehouseSettings } from '../../config/settings.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
-import { renderConsentPage, renderLoginPage } from '../../ui/pages.js';
+import { renderConsentPage, renderLoginPage, unverifiedClient } from '../../ui/pages.js';
 import { DEVICE_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
 import { cspAllowingRedirectTo, sendAuthorizationResponse, sendHtml, sendRedirect } from '../html-response.js';
 import { browserState, formParams } from '../request-input.js';
@@ -93,9 +93,10 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       csrfToken: view.interaction.csrfToken,
       clientName,
       clientId: view.client.clientId,
-      unverified,
+      metadataDocument: unverified,
       username: view.user.name ?? view.user.username,
       scopes: view.interaction.request.scope,
+      ...unverifiedClient(view.client, view.interaction.request.redirectUri),
       ...(lang !== undefined ? { lang } : {}),
     });
     return sendHtml(reply, 200, page, csp);

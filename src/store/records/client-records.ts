@@ -104,7 +104,38 @@ export interface Client {
    * trusted only while the document is (src/core/clients/client-resolver.ts). Absent: false.
    */
   metadataDocument?: boolean;
+  /**
+   * How the client came to be: `operator` (config file, CLI) or `dynamic` (RFC 7591 POST
+   * /register, by anyone in open mode): the consent page marks a dynamic client unverified, and it
+   * gets only the scopes and resources the registration settings open to such clients.
+   */
+  registrationKind: RegistrationKind;
   createdAt: number;
+}
+
+export type RegistrationKind = 'operator' | 'dynamic';
+
+/** RFC 7592 §1: what the store keeps of a self-registered client besides the client itself. */
+export interface ClientRegistration {
+  clientId: string;
+  /** SHA-256 of the registration access token (RFC 7592 §3). */
+  accessTokenHash: string;
+  createdAt: number;
+  /** Its creation, or (at most hourly) a token issued to it; the cleanup deletes it when too old. */
+  lastActiveAt: number;
+}
+
+/** RFC 7591 §3 initial access token, issued by the operator (`gatehouse registration-tokens create`). */
+export interface InitialAccessToken {
+  id: string;
+  /** SHA-256 of the token. */
+  tokenHash: string;
+  createdAt: number;
+  /** Null: never expires. */
+  expiresAt: number | null;
+  /** Registrations it may still authorize; null: any number. */
+  usesLeft: number | null;
+  revokedAt: number | null;
 }
 
 /** A protected resource (RFC 8707 resource indicator, RFC 9728 resource). */

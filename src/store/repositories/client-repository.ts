@@ -115,6 +115,12 @@ const clientProfile: FieldCodec<Client['profile'], string | null> = {
   decode: (value) => (value === 'fapi2' ? 'fapi2' : null),
 };
 
+/** Anything but `dynamic` reads as `operator`. */
+const registrationKind: FieldCodec<Client['registrationKind'], string> = {
+  encode: (value) => value,
+  decode: (value) => (value === 'dynamic' ? 'dynamic' : 'operator'),
+};
+
 /** A JWK Set as JSON text, NULL for none. */
 const optionalJwks: FieldCodec<JwkSet | null, string | null> = {
   encode: (value) => (value === null ? null : JSON.stringify(value)),
@@ -159,6 +165,7 @@ const CLIENT = rowCodec<Client, 'clients'>('clients', {
   requireSignedRequestObject: intBool,
   profile: clientProfile,
   metadataDocument: trueOrAbsent,
+  registrationKind,
   createdAt: true,
 });
 const USER = rowCodec<User, 'users'>('users', {

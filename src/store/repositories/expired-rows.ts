@@ -23,6 +23,8 @@
  * - a used JWT id (used_jtis) stays until the JWT's exp, so that a replay is refused while the
  *   JWT would otherwise be valid;
  * - consents have no lifetime: they last until the user or the client is deleted;
+ * - a self-registered client (RFC 7591) stays while it is used: it goes with all of its rows once
+ *   no token was issued to it for policy.abandonedClientMs (never without that policy);
  * - audit events stay for policy.auditRetentionMs (the `audit_retention_days` setting), oldest
  *   first out; without a retention they stay for ever.
  */
@@ -55,6 +57,11 @@ export interface CleanupPolicy {
   /** Rows per DELETE statement. */
   batchSize: number;
   /**
+   * Self-registered clients (RFC 7591) inactive this long (no token issued to them since their
+   * registration or their last marked use) are deleted with everything of theirs; absent: never.
+   */
+  abandonedClientMs?: number;
+  /**
    * Audit events older than this are deleted (the `audit_retention_days` setting); absent: the
    * audit trail is kept for ever.
    */
@@ -74,6 +81,8 @@ export const CLEANUP_TABLES = [
   'audit_events',
   'used_jtis',
   'device_codes',
+  'registration_tokens',
+  'clients',
 ] as const;
 
 /** Rows deleted per table by one cleanup run. */
@@ -157,7 +166,7 @@ interface ExpiredRows {
   candidates: (db: Db, n: number) => SelectQueryBuilder<Database, never, object>;
   recheck?: 'rotated_at' | 'consumed_at' | 'next_attempt_at';
   /** `grant_id`: the grants of deleted rows are deleted too once unused; `sid`: sessions'. */
-  returning: 'grant_id' | 'sid' | 'id' | 'jti_hash' | 'device_code_hash' | 'request_uri_hash';
+  returning: 'grant_id' | 'sid' | 'id' | 'jti_hash' | 'device_code_hash' | 'request_uri_hash' | 'client_id';
 }
 
 /**
@@ -271,6 +280,25 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
     // anyway. jti_hash alone is unique (it hashes the purpose too).
     expiredBy('used_jtis', 'jti_hash', 'jti_hash', 'expires_at', now),
   ];
+  // RFC 7591 initial access tokens past their expiry (index from 0014): refused anyway.
+  kinds.push(expiredBy('registration_tokens', 'id', 'id', 'expires_at', now));
+  // Abandoned self-registered clients (index from 0014 on last_active_at); their registration,
+  // grants, codes and tokens go with them (ON DELETE CASCADE).
+  if (policy.abandonedClientMs !== undefined) {
+    const abandonedCutoff = now - policy.abandonedClientMs;
+    kinds.push({
+      table: 'clients',
+      key: 'client_id',
+      returning: 'client_id',
+      candidates: (db, n) =>
+        db
+          .selectFrom('client_registrations')
+          .select('client_id')
+          .where('last_active_at', '<=', abandonedCutoff)
+          .orderBy('last_active_at')
+          .limit(n) as unknown as SelectQueryBuilder<Database, never, object>,
+    });
+  }
   // The audit trail beyond its retention (by the index on `at`, from the audit migration).
   if (policy.auditRetentionMs !== undefined)
     kinds.push(expiredBy('audit_events', 'id', 'id', 'at', now - policy.auditRetentionMs));
