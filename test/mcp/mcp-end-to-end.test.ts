@@ -6,8 +6,9 @@
  * successful tool call, then a refresh: the provider's access token is spoiled, the MCP server
  * answers 401 invalid_token, and the SDK refreshes (RFC 6749 §6) and calls again.
  *
- * The ways are a table: dynamic registration (RFC 7591, config `registration: { mode: "open" }`,
- * built on another branch) joins as one more entry whose client information starts empty.
+ * The ways are a table: a pre-registered client, a Client ID Metadata Document, and dynamic
+ * registration (RFC 7591, `registration: { mode: "open" }`), where the SDK starts with no client
+ * information and registers at the registration_endpoint it finds in the metadata.
  *
  * Run: node scripts/run-tests.mjs test/mcp
  */
@@ -21,10 +22,11 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { ClientFixture, GatehouseSettings } from '../../src/config/settings.js';
+import { DEFAULT_SETTINGS, type ClientFixture, type GatehouseSettings } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { MCP_SCOPE, startMcpServer, type RunningMcpServer } from '../../examples/mcp-server/server.js';
 import { DocumentServer } from '../helpers/document-server.js';
+import { freePort } from '../helpers/installed-server.js';
 import { TEST_DOCUMENT_SETTINGS } from '../helpers/metadata-documents.js';
 import { postgresSkipMessage } from '../helpers/postgres.js';
 import { ALICE, STORE_TARGETS, startTestServer } from '../helpers/server.js';
@@ -67,10 +69,11 @@ interface Start {
 interface Way {
   name: string;
   clients?: ClientFixture[];
-  settings?: Partial<GatehouseSettings>;
+  /** Settings the way needs; `mcpUrl` is the MCP server's resource identifier. */
+  settings?: (mcpUrl: string) => Partial<GatehouseSettings>;
   start(setting: Setting): Start;
   /** The client_id the access token must name. */
-  expectedClientId(start: Start): string;
+  expectedClientId(start: Start, provider: ScriptedProvider): string;
 }
 
 const WAYS: Way[] = [
@@ -82,7 +85,7 @@ const WAYS: Way[] = [
   },
   {
     name: '(b) a Client ID Metadata Document served over https (draft-ietf-oauth-client-id-metadata-document)',
-    settings: { clientMetadataDocuments: TEST_DOCUMENT_SETTINGS },
+    settings: () => ({ clientMetadataDocuments: TEST_DOCUMENT_SETTINGS }),
     start: ({ documents }) => {
       const url = documents.url('/mcp-client.json');
       documents.serve('/mcp-client.json', { body: { ...CLIENT_METADATA, client_id: url } });
@@ -90,8 +93,24 @@ const WAYS: Way[] = [
     },
     expectedClientId: (start) => start.clientMetadataUrl!,
   },
-  // (c) dynamic registration: settings { registration: { mode: 'open' } }, start: () => ({}),
-  // expectedClientId: the client_id the provider saved (branch dcr).
+  {
+    name: '(c) dynamic client registration (RFC 7591 §3, open mode)',
+    // Open registration may ask only for what the operator opened: the MCP scope and server.
+    settings: (mcpUrl) => ({
+      registration: {
+        ...DEFAULT_SETTINGS.registration,
+        mode: 'open',
+        allowedScopes: [...DEFAULT_SETTINGS.registration.allowedScopes, MCP_SCOPE],
+        allowedResources: [mcpUrl],
+      },
+    }),
+    start: () => ({}),
+    expectedClientId: (_start, provider) => {
+      const registered = provider.clientInformation();
+      assert.ok(registered?.client_id, 'the SDK registered and saved its client_id');
+      return registered.client_id;
+    },
+  },
 ];
 
 /**
@@ -171,13 +190,17 @@ for (const target of STORE_TARGETS) {
       documents = await DocumentServer.start();
       databaseUrl = await target.url();
       if (databaseUrl === undefined) return;
+      // The MCP server's port is chosen first: open registration is configured with its URL.
+      const mcpPort = await freePort();
+      const mcpUrl = `http://127.0.0.1:${mcpPort}/mcp`;
       gatehouse = await startTestServer({
         databaseUrl,
         clients: WAYS.flatMap((way) => way.clients ?? []),
-        settings: Object.assign({}, ...WAYS.map((way) => way.settings ?? {})),
+        settings: Object.assign({}, ...WAYS.map((way) => way.settings?.(mcpUrl) ?? {})),
         outboundCa: documents.ca,
       });
-      mcp = await startMcpServer({ issuer: gatehouse.url, port: 0 });
+      mcp = await startMcpServer({ issuer: gatehouse.url, port: mcpPort });
+      assert.equal(mcp.url, mcpUrl);
       // RFC 8707: the MCP endpoint is a resource Gatehouse issues tokens for.
       await gatehouse.store.resources.upsert({
         identifier: mcp.url,
@@ -212,13 +235,13 @@ for (const target of STORE_TARGETS) {
         const alice = await gatehouse.store.users.getByUsername(ALICE.username);
         assert.deepEqual(await whoami(client), {
           sub: alice!.id,
-          client_id: way.expectedClientId(start),
+          client_id: way.expectedClientId(start, provider),
           scopes: [MCP_SCOPE],
         });
 
         const before = provider.tokens()!;
         provider.spoilAccessToken();
-        assert.equal((await whoami(client)).client_id, way.expectedClientId(start));
+        assert.equal((await whoami(client)).client_id, way.expectedClientId(start, provider));
         const after = provider.tokens()!;
         assert.notEqual(after.access_token, 'spoiled-access-token', 'a new access token');
         assert.notEqual(after.refresh_token, before.refresh_token, 'the refresh token was rotated');
