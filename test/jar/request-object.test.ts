@@ -438,14 +438,23 @@ describe('RFC 9101 §10.5: require_signed_request_object in the config (every cl
 });
 
 for (const target of STORE_TARGETS) {
-  describe(`RFC 9101 §6.3: a request object is single-use under ${PARALLEL} parallel pushes (${target.name})`, () => {
+  const twoInstances = target.name === 'postgres';
+  describe(`RFC 9101 §6.3: a request object is single-use under ${PARALLEL} parallel pushes (${target.name}${twoInstances ? ', two instances' : ''})`, () => {
     let gatehouse: RunningGatehouse | undefined;
+    let peer: RunningGatehouse | undefined;
     let databaseUrl: string | undefined;
     before(async () => {
       databaseUrl = await target.url();
-      if (databaseUrl !== undefined) gatehouse = await startTestServer({ databaseUrl, clients: CLIENTS });
+      if (databaseUrl === undefined) return;
+      gatehouse = await startTestServer({ databaseUrl, clients: CLIENTS });
+      if (twoInstances) {
+        // A second instance on the same database behind the same issuer, as behind a load balancer.
+        peer = await startTestServer({ databaseUrl, clients: CLIENTS });
+        peer.context.settings.issuer = gatehouse.context.settings.issuer;
+      }
     });
     after(async () => {
+      await peer?.close();
       await gatehouse?.close();
       if (databaseUrl !== undefined) await target.cleanup(databaseUrl);
     });
@@ -453,7 +462,10 @@ for (const target of STORE_TARGETS) {
     it(`RFC 9101 §6.3: of ${PARALLEL} parallel pushes of one request object exactly one is accepted, the others are invalid_request_object`, async (t: TestContext) => {
       if (gatehouse === undefined) return t.skip(postgresSkipMessage());
       const jwt = await requestObject(gatehouse, JAR_CLIENT, ES256);
-      const responses = await Promise.all(Array.from({ length: PARALLEL }, () => push(gatehouse!, jwt)));
+      const instances = [gatehouse, peer ?? gatehouse];
+      const responses = await Promise.all(
+        Array.from({ length: PARALLEL }, (_, index) => push(instances[index % 2]!, jwt)),
+      );
       assert.equal(responses.filter((response) => response.status === 201).length, 1);
       const refused = responses.filter((response) => response.status !== 201);
       assert.equal(refused.length, PARALLEL - 1);
