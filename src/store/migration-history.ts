@@ -403,6 +403,14 @@ const clientProfile = migration('0017_client_profile', async (schema) => {
   await schema.addColumns('clients', 'profile text');
 });
 
+/**
+ * The username of the last failed sign-in on an interaction (NULL: none), so that the login page
+ * the browser is redirected to (Post/Redirect/Get) shows it again; the password never is.
+ */
+const interactionTypedUsername = migration('0019_interaction_typed_username', async (schema) => {
+  await schema.addColumns('interactions', 'typed_username text');
+});
+
 /** Every migration, in the order it must be applied. Append only. */
 export const migrations: readonly Migration[] = [
   initialSchema,
@@ -422,4 +430,5 @@ export const migrations: readonly Migration[] = [
   clientMetadataDocuments,
   requestObjectsAndCodeBinding,
   clientProfile,
+  interactionTypedUsername,
 ];

@@ -101,6 +101,8 @@ export interface InteractionsTable {
   csrf_token: string;
   created_at: number;
   expires_at: number;
+  /** Added by migration 0019. */
+  typed_username: string | null;
 }
 
 export interface ConsentsTable {

@@ -63,10 +63,10 @@ function tryLogin(form: LoginForm, username: string, password: string): Promise<
   return form.ua.request(form.action, { form: { csrf_token: form.csrf, username, password } });
 }
 
-/** A failure that was not limited: the login page again, with its message. */
+/** A failure that was not limited: the usual redirect back to the login page. */
 function assertPlainFailure(response: PageResponse): void {
-  assert.equal(response.status, 200, response.body.slice(0, 300));
-  assert.match(response.body, /Incorrect username or password\./);
+  assert.equal(response.status, 303, response.body.slice(0, 300));
+  assert.match(response.location ?? '', /\?failed=1$/);
   assert.equal(response.headers.get('retry-after'), null);
 }
 
@@ -140,8 +140,8 @@ describe('login brute-force limits (per username)', () => {
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) => tryLogin(form, ALICE.username, `guess-${i}`)),
     );
-    // Attempts 1-3 are free, the 4th starts a delay: 4 get through (the login page again), 16 are refused.
-    assert.equal(responses.filter((response) => response.status === 200).length, 4);
+    // Attempts 1-3 are free, the 4th starts a delay: 4 get through, 16 are refused.
+    assert.equal(responses.filter((response) => response.status === 303).length, 4);
     assert.equal(responses.filter((response) => response.status === 429).length, 16);
     assert.equal(passwordVerificationCount(), before + 4);
   });
@@ -153,8 +153,11 @@ describe('login brute-force limits (per username)', () => {
       const form = await openLogin(server);
       const responses: PageResponse[] = [];
       for (let i = 0; i < 4; i++) {
-        // A failed attempt is answered with the login page itself (the username kept).
-        responses.push(await tryLogin(form, username, password));
+        const response = await tryLogin(form, username, password);
+        responses.push(response);
+        // The page a failed attempt is redirected to.
+        if (response.status === 303)
+          responses.push(await form.ua.request(new URL(response.location!, server.url).href));
       }
       return responses;
     };
@@ -166,7 +169,7 @@ describe('login brute-force limits (per username)', () => {
     );
     assert.deepEqual(
       wrongPassword.map((response) => response.status),
-      [200, 200, 200, 429],
+      [303, 200, 303, 200, 303, 200, 429],
     );
     for (const [index, response] of wrongPassword.entries()) {
       const other = unknownUser[index]!;

@@ -47,11 +47,10 @@ async function attemptLogin(server: RunningGatehouse, username: string, password
  * secret it used.
  */
 async function runFlow(server: RunningGatehouse): Promise<string[]> {
-  // A failed sign-in is answered with the login page again (200), a limited one with 429.
-  assert.equal(await attemptLogin(server, 'mallory', 'guess-1'), 200);
-  assert.equal(await attemptLogin(server, 'mallory', 'guess-2'), 200);
+  assert.equal(await attemptLogin(server, 'mallory', 'guess-1'), 303);
+  assert.equal(await attemptLogin(server, 'mallory', 'guess-2'), 303);
   assert.equal(await attemptLogin(server, 'mallory', 'guess-3'), 429);
-  assert.equal(await attemptLogin(server, ALICE.username, 'not-alices-password'), 200);
+  assert.equal(await attemptLogin(server, ALICE.username, 'not-alices-password'), 303);
   const obtained = await obtainCode(server, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
   const tokens = await postToken(server, codeRequest(obtained), { basic: BASIC });
   assert.equal(tokens.status, 200, tokens.text);
@@ -272,7 +271,7 @@ describe('audit trail on shutdown, and gatehouse audit', () => {
       audit: { flushIntervalMs: 3_600_000 },
     });
     await server.audit.flush();
-    assert.equal(await attemptLogin(server, 'mallory', 'wrong'), 200);
+    assert.equal(await attemptLogin(server, 'mallory', 'wrong'), 303);
     await obtainCode(server, CONFIDENTIAL_CLIENT);
     assert.ok(server.audit.pending > 0, 'buffered, not written by the requests');
     await server.close();

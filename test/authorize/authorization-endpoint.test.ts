@@ -655,6 +655,22 @@ describe('the login and consent pages (RFC 6749 §10.12-10.14, RFC 9700 §4.7, �
     assert.equal(ua.cookie('gh_session'), undefined);
   });
 
+  it('a failed sign-in redirects (303) to the login page, which keeps the username as typed and marks the fields aria-invalid, never the password', async () => {
+    const { ua, page } = await loginPage();
+    const failed = await ua.request(formAction(page), {
+      form: { csrf_token: hiddenInput(page.body, 'csrf_token')!, username: 'alice.typo', password: 'secret-typed' },
+    });
+    assert.equal(failed.status, 303);
+    const again = await ua.navigate(failed.location!);
+    assert.ok(isLoginPage(again));
+    assert.match(again.body, /<input id="username" name="username"[^>]* value="alice\.typo"[^>]* aria-invalid="true"/);
+    assert.match(again.body, /<input id="password" name="password"[^>]* aria-invalid="true"/);
+    assert.doesNotMatch(again.body, /secret-typed/);
+    // A fresh look at the same interaction (no failure in the URL) does not pre-fill it.
+    const fresh = await ua.navigate(failed.location!.replace('?failed=1', ''));
+    assert.doesNotMatch(fresh.body, /alice\.typo/);
+  });
+
   it('RFC 6749 §10.12: a login POST without csrf_token, or with a wrong one, gets a 403 page', async () => {
     const { ua, page } = await loginPage();
     const action = formAction(page);

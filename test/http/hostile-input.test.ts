@@ -408,9 +408,8 @@ describe('control characters are refused where a value could be reflected or log
       password: 'pass\tword',
     }).toString();
     const answer = await postRaw(ua, action, tabPassword);
-    assert.equal(answer.status, 200, answer.text.slice(0, 300));
-    assert.match(answer.text, /Incorrect username or password\./);
-    assert.doesNotMatch(answer.text, /pass\tword/);
+    assert.equal(answer.status, 303, answer.text.slice(0, 300));
+    assert.match(answer.headers.get('location') ?? '', /\?failed=1$/);
   });
 });
 

@@ -756,6 +756,21 @@ function defineContract(name: string, target: ContractTarget): void {
         await assertReadableUntil((now) => store.interactions.get(interaction.id, now), interaction, NOW + MINUTE);
       });
 
+      it('keeps the username of a failed sign-in on its interaction only, the latest one winning', async () => {
+        const interaction = makeInteraction(client().clientId);
+        const other = makeInteraction(client().clientId);
+        await store.interactions.create(interaction);
+        await store.interactions.create(other);
+        assert.equal((await store.interactions.get(interaction.id, NOW))?.typedUsername, undefined);
+        await store.interactions.noteTypedUsername(interaction.id, 'alice');
+        await store.interactions.noteTypedUsername(interaction.id, 'alice.typo');
+        assert.deepEqual(await store.interactions.get(interaction.id, NOW), {
+          ...interaction,
+          typedUsername: 'alice.typo',
+        });
+        assert.equal((await store.interactions.get(other.id, NOW))?.typedUsername, undefined);
+      });
+
       it('consume succeeds once, then the interaction is gone', async () => {
         const interaction = makeInteraction(client().clientId);
         await store.interactions.create(interaction);

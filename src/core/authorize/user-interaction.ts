@@ -128,7 +128,12 @@ export async function submitLogin(
   const { interaction } = loaded;
   checkCsrf(interaction, form.csrfToken);
   const result = await signIn(browser, form, interaction, context, clientIp);
-  if (result.kind === 'failed') return { kind: 'failed', username: form.username ?? null, ...loaded };
+  if (result.kind === 'failed') {
+    // Kept for the login page the browser is sent back to (Post/Redirect/Get), never the password.
+    const typed = form.username?.trim() ?? '';
+    if (typed !== '') await context.store.interactions.noteTypedUsername(interaction.id, typed.slice(0, 256));
+    return { kind: 'failed', username: form.username ?? null, ...loaded };
+  }
   if (result.kind === 'limited') {
     return { kind: 'limited', retryAfterSeconds: result.retryAfterSeconds, username: form.username ?? null, ...loaded };
   }

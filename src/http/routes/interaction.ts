@@ -82,7 +82,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
         200,
         loginPage(
           view,
-          view.username,
+          (request.query.failed !== undefined ? view.interaction.typedUsername : undefined) ?? view.username,
           request.query.failed !== undefined ? 'Incorrect username or password.' : undefined,
         ),
         csp,
@@ -114,16 +114,10 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       context,
       request.ip,
     );
-    if (result.kind === 'failed') {
-      // The page again, with the username as typed (the password is never sent back): the same
-      // page and words whether the user exists or not.
-      return sendHtml(
-        reply,
-        200,
-        loginPage(result, result.username, 'Incorrect username or password.'),
-        cspAllowingRedirectTo(result.interaction.request.redirectUri),
-      );
-    }
+    // Post/Redirect/Get (RFC 9700 §4.12: a 303, never a 307 that would re-post the password); the
+    // interaction keeps the username as typed for the login page (the same answer whether the
+    // user exists or not).
+    if (result.kind === 'failed') return sendRedirect(reply, `${base}/${id}?failed=1`);
     if (result.kind === 'limited') {
       // RFC 6585 §4: 429 with Retry-After; the same page and words whether the user exists or not.
       reply.header('retry-after', String(result.retryAfterSeconds));

@@ -50,6 +50,8 @@ export interface Interaction {
   csrfToken: string;
   createdAt: number;
   expiresAt: number;
+  /** The username of the last failed sign-in on this interaction, shown again on its login page. */
+  typedUsername?: string;
 }
 
 export interface StoredAuthorizationRequest {

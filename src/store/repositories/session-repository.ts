@@ -31,6 +31,8 @@ export interface InteractionRepository {
   consume(id: string): Promise<boolean>;
   /** How many interactions have not expired at `now`, counting no further than `atMost`. */
   countLive(now: number, atMost: number): Promise<number>;
+  /** Keeps the username of a failed sign-in, for the login page shown after the redirect. */
+  noteTypedUsername(id: string, username: string): Promise<void>;
 }
 
 export interface ConsentRepository {
@@ -93,6 +95,10 @@ export function interactionRepository(ex: Executor): InteractionRepository {
     consume: async (id) => {
       const removed = await ex.db.deleteFrom('interactions').where('id', '=', id).returning('id').executeTakeFirst();
       return removed !== undefined;
+    },
+
+    noteTypedUsername: async (id, username) => {
+      await ex.db.updateTable('interactions').set({ typed_username: username }).where('id', '=', id).execute();
     },
 
     // The LIMIT stops the count at the cap: a full table costs no more than a full cap.
@@ -238,6 +244,7 @@ const INTERACTION = rowCodec<Interaction, 'interactions'>('interactions', {
   csrfToken: true,
   createdAt: true,
   expiresAt: true,
+  typedUsername: optionalText,
 });
 const CONSENT = rowCodec<Consent, 'consents'>('consents', {
   userId: true,
