@@ -102,6 +102,9 @@ let tokens = null;
 let authorizationServer = null;
 
 const $ = (id) => document.getElementById(id);
+/** What the title and lead say while this page holds no tokens. */
+const SIGNED_OUT_TITLE = $('spa-title').textContent;
+const SIGNED_OUT_LEAD = $('spa-lead').cloneNode(true);
 
 function truncate(token) {
   return token.length <= 16 ? token : token.slice(0, 10) + '\u2026' + token.slice(-4);
@@ -168,7 +171,8 @@ function showTokens(previousRefreshToken) {
   $('spa-tokens').hidden = !signedIn;
   if (!signedIn) {
     $('spa-api-result').hidden = true;
-    $('spa-title').textContent = 'A public client in your browser';
+    $('spa-title').textContent = SIGNED_OUT_TITLE;
+    $('spa-lead').replaceChildren(...SIGNED_OUT_LEAD.cloneNode(true).childNodes);
     return;
   }
   const idClaims = tokens.id_token ? JSON.parse(decodeJwt(tokens.id_token).claims) : {};
