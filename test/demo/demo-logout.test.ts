@@ -85,6 +85,8 @@ describe('gatehouse demo: the story ends with signing out', () => {
     const narrow = async (name: string) => {
       await page.setViewportSize({ width: 390, height: 844 });
       assert.deepEqual(await wrappedButtons(page), [], `at 390 px, every button's text is on one line (${name})`);
+      const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(pageWidth <= 390, `at 390 px, nothing overflows sideways (${name}: ${pageWidth} px)`);
       await shot(`390-${name}`);
       await page.setViewportSize({ width: 1100, height: 900 });
     };
