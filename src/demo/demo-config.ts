@@ -95,6 +95,9 @@ export function demoFixtures(urls: DemoUrls): {
         client_name: 'Demo single-page app',
         redirect_uris: [urls.spaRedirectUri],
         token_endpoint_auth_method: 'none',
+        // Its Sign out button comes back to the app through end_session. No back-channel logout:
+        // its tokens live in the browser, where no server of its own could drop them.
+        post_logout_redirect_uris: [urls.spa],
       },
     ],
     resources: [

@@ -6,7 +6,8 @@
  *   client's backchannel_logout_uri (Back-Channel Logout 1.0 §2.5), which drops the session;
  * - the client's Sign out button goes through Gatehouse's end_session_endpoint and comes back to
  *   its post_logout_redirect_uri (RP-Initiated Logout 1.0 §2, §3);
- * - the SPA's lead text follows its state after "Forget tokens";
+ * - the SPA's lead text follows its state after "Forget tokens", and its Sign out button goes
+ *   through end_session too (signing the web client out by the back channel);
  * - at a 390 px wide viewport, no button's text wraps.
  *
  * The back-channel endpoint also refuses what §2.6 says to refuse.
@@ -18,7 +19,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, generateKeyPair } from 'jose';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { DEMO_USER, DEMO_WEB_CLIENT_ID } from '../../src/demo/demo-config.js';
 import type { RunningDemo } from '../../src/demo/run-demo.js';
 import { launchChromium } from '../helpers/browser.js';
@@ -26,18 +27,52 @@ import { startTestDemo } from '../helpers/demo.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 
-/** Signs in at Gatehouse's pages (password only when asked) and consents (only when asked), back at `origin`. */
-async function signInAtGatehouse(page: Page, demo: RunningDemo, origin: string): Promise<void> {
-  await page.waitForURL((url) => url.origin === demo.urls.issuer);
-  if ((await page.locator('input[name=password]').count()) > 0) {
-    await page.fill('input[name=username]', DEMO_USER.username);
-    await page.fill('input[name=password]', DEMO_USER.password);
-    await page.click('button[type=submit]');
+/**
+ * After a click on a sign-in button: signs in at Gatehouse's pages (password only when asked)
+ * and consents (only when asked), until `done` shows at the client. With a single sign-on
+ * session and consent already given, Gatehouse sends the browser straight back.
+ */
+async function signInAtGatehouse(page: Page, demo: RunningDemo, done: Locator): Promise<void> {
+  const atIssuer = page
+    .waitForURL((url) => url.origin === demo.urls.issuer)
+    .then(() => true)
+    .catch(() => false);
+  const finished = done
+    .waitFor()
+    .then(() => false)
+    .catch(() => false);
+  if (await Promise.race([atIssuer, finished])) {
+    if ((await page.locator('input[name=password]').count()) > 0) {
+      await page.fill('input[name=username]', DEMO_USER.username);
+      await page.fill('input[name=password]', DEMO_USER.password);
+      await page.click('button[type=submit]');
+    }
+    const consent = page.locator('button[name=decision][value=allow]');
+    // The loser of each race times out later: caught, so that it is not an unhandled rejection.
+    const asked = await Promise.race([
+      consent
+        .waitFor()
+        .then(() => true)
+        .catch(() => false),
+      done
+        .waitFor()
+        .then(() => false)
+        .catch(() => false),
+    ]);
+    if (asked) await consent.click();
   }
-  const consent = page.locator('button[name=decision][value=allow]');
-  await Promise.race([consent.waitFor(), page.waitForURL((url) => url.origin === origin)]);
-  if (new URL(page.url()).origin !== origin) await consent.click();
-  await page.waitForURL((url) => url.origin === origin);
+  await done.waitFor();
+}
+
+/** Waits (reloading) until the web client's home page shows this browser signed out: back-channel logout is asynchronous. */
+async function webClientSignedOut(page: Page, client: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    await page.goto(client);
+    if ((await page.locator('h1', { hasText: 'A confidential web client' }).count()) > 0) return;
+    assert.ok(Date.now() < deadline, 'the web client is still signed in 15 s after the logout at Gatehouse');
+    await page.waitForTimeout(200);
+  }
 }
 
 /** The texts of the visible `.actions .btn` elements that take more than one line box (or overflow). */
@@ -95,8 +130,7 @@ describe('gatehouse demo: the story ends with signing out', () => {
       await page.goto(urls.client);
       await narrow('web-home');
       await page.click('#sign-in');
-      await signInAtGatehouse(page, demo, urls.client);
-      await page.locator('h1', { hasText: 'Signed in' }).waitFor();
+      await signInAtGatehouse(page, demo, page.locator('h1', { hasText: 'Signed in' }));
 
       // OpenID Connect Core §5.3: UserInfo, fetched by the client's server and shown.
       const userinfo = JSON.parse(await page.locator('#userinfo-json').innerText()) as Record<string, unknown>;
@@ -127,13 +161,7 @@ describe('gatehouse demo: the story ends with signing out', () => {
       await page.locator('h1', { hasText: 'You are signed out' }).waitFor();
 
       // Back-Channel Logout 1.0: the client's server hears of it and drops this browser's tokens.
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        await page.goto(urls.client);
-        if ((await page.locator('h1', { hasText: 'A confidential web client' }).count()) > 0) break;
-        assert.ok(Date.now() < deadline, 'the web client is still signed in 15 s after the logout at Gatehouse');
-        await page.waitForTimeout(200);
-      }
+      await webClientSignedOut(page, urls.client);
       const steps = await page.locator('#steps').innerText();
       assert.match(steps, /logout token/);
       assert.match(steps, /Your browser was not involved/);
@@ -143,8 +171,7 @@ describe('gatehouse demo: the story ends with signing out', () => {
       await page.click('#sign-in');
       await page.waitForURL((url) => url.origin === urls.issuer);
       await page.locator('input[name=password]').waitFor();
-      await signInAtGatehouse(page, demo, urls.client);
-      await page.locator('h1', { hasText: 'Signed in' }).waitFor();
+      await signInAtGatehouse(page, demo, page.locator('h1', { hasText: 'Signed in' }));
 
       // The SPA: its lead text follows its state.
       await page.goto(urls.spa);
@@ -153,8 +180,7 @@ describe('gatehouse demo: the story ends with signing out', () => {
       assert.doesNotMatch(signedOutLead, /ID token says/);
       await narrow('spa-home');
       await page.click('#spa-sign-in');
-      await signInAtGatehouse(page, demo, urls.client);
-      await page.locator('#spa-tokens').waitFor({ state: 'visible' });
+      await signInAtGatehouse(page, demo, page.locator('#spa-tokens:visible'));
       assert.match(await page.locator('#spa-lead').innerText(), /The ID token says who you are/);
       await narrow('spa-signed-in');
       await page.click('#spa-sign-out');
@@ -168,15 +194,28 @@ describe('gatehouse demo: the story ends with signing out', () => {
       assert.equal((await page.locator('#spa-title').innerText()).trim(), 'A public client in your browser');
       await shot('03-spa-tokens-forgotten');
 
+      // The SPA's Sign out button: RP-Initiated Logout from the browser, back at /spa/ with the state.
+      await page.click('#spa-sign-in');
+      await signInAtGatehouse(page, demo, page.locator('#spa-tokens:visible'));
+      await page.click('#spa-sign-out-everywhere');
+      await page.waitForURL(urls.spa);
+      await page.locator('#spa-steps', { hasText: 'end_session_endpoint' }).waitFor();
+      assert.equal(await page.locator('#spa-tokens').isVisible(), false);
+      assert.match(await page.locator('#spa-steps').innerText(), new RegExp(`post_logout_redirect_uri=${urls.spa}`));
+      await shot('04-spa-signed-out');
+      // The Gatehouse session ended, so the web client (signed in by it) was signed out by the back channel.
+      await webClientSignedOut(page, urls.client);
+
       // The web client's Sign out button: through Gatehouse's end_session_endpoint and back.
-      await page.goto(urls.client);
+      await page.click('#sign-in');
+      await signInAtGatehouse(page, demo, page.locator('h1', { hasText: 'Signed in' }));
       await page.click('#sign-out');
       await page.waitForURL(`${urls.client}/`);
       await page.locator('h1', { hasText: 'A confidential web client' }).waitFor();
       const logoutSteps = await page.locator('#steps').innerText();
       assert.match(logoutSteps, /end_session_endpoint/);
       assert.match(logoutSteps, new RegExp(`post_logout_redirect_uri=${urls.webPostLogoutRedirectUri}`));
-      await shot('04-web-signed-out-by-button');
+      await shot('05-web-signed-out-by-button');
       // Gatehouse's session ended too: signing in asks for the password again.
       await page.click('#sign-in');
       await page.waitForURL((url) => url.origin === urls.issuer);
