@@ -3,8 +3,8 @@
  * to the authorization endpoint with PKCE (S256), `state`, `nonce` and `resource` (front
  * channel); `/callback` lets openid-client check `state` and `iss` and exchange the code with the
  * client secret and the PKCE verifier (back channel), then fetches UserInfo; `/call-api` calls the
- * notes API from the server; `/refresh` uses the refresh token. Signing out is in client-logout.ts. Each records the steps
- * it took, which the home page tells.
+ * notes API from the server; `/refresh` uses the refresh token. Each records the steps it took,
+ * which the home page tells. Signing out is in client-logout.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import * as oidc from 'openid-client';
