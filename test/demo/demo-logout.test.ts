@@ -117,6 +117,7 @@ describe('gatehouse demo: the story ends with signing out', () => {
     const shot = (name: string) =>
       page.screenshot({ path: join(SCREENSHOTS, `demo-logout-${name}.png`), fullPage: true });
     const { urls } = demo;
+    const text = async (selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
     const narrow = async (name: string) => {
       await page.setViewportSize({ width: 390, height: 844 });
       assert.deepEqual(await wrappedButtons(page), [], `at 390 px, every button's text is on one line (${name})`);
@@ -133,22 +134,19 @@ describe('gatehouse demo: the story ends with signing out', () => {
       await signInAtGatehouse(page, demo, page.locator('h1', { hasText: 'Signed in' }));
 
       // OpenID Connect Core §5.3: UserInfo, fetched by the client's server and shown.
-      const userinfo = JSON.parse(await page.locator('#userinfo-json').innerText()) as Record<string, unknown>;
-      const subject = (await page.locator('#subject').innerText()).trim();
+      const userinfo = JSON.parse(await text('#userinfo-json')) as Record<string, unknown>;
+      const subject = await text('#subject');
       assert.equal(userinfo['sub'], subject);
       assert.equal(userinfo['name'], DEMO_USER.name);
       assert.equal(userinfo['email'], DEMO_USER.email);
-      assert.match(await page.locator('#steps').innerText(), /UserInfo/);
-      const accessClaims = JSON.parse(await page.locator('#access-token-claims').innerText()) as Record<
-        string,
-        unknown
-      >;
+      assert.match(await text('#steps'), /UserInfo/);
+      const accessClaims = JSON.parse(await text('#access-token-claims')) as Record<string, unknown>;
       assert.equal(accessClaims['aud'], urls.resource, 'RFC 8707: the shown access token is still for the notes API');
       await shot('01-web-userinfo');
       await narrow('web-signed-in');
       // The API and refresh still work with the token for the notes API.
       await page.click('#call-api');
-      assert.match(await page.locator('#api-result').innerText(), /200 OK/);
+      assert.match(await text('#api-result'), /200 OK/);
 
       // Sign out at Gatehouse itself (no id_token_hint: Gatehouse asks to confirm).
       const discovery = (await (await fetch(`${urls.issuer}/.well-known/openid-configuration`)).json()) as Record<
@@ -162,7 +160,7 @@ describe('gatehouse demo: the story ends with signing out', () => {
 
       // Back-Channel Logout 1.0: the client's server hears of it and drops this browser's tokens.
       await webClientSignedOut(page, urls.client);
-      const steps = await page.locator('#steps').innerText();
+      const steps = await text('#steps');
       assert.match(steps, /logout token/);
       assert.match(steps, /Your browser was not involved/);
       await shot('02-web-signed-out-by-back-channel');
@@ -176,22 +174,18 @@ describe('gatehouse demo: the story ends with signing out', () => {
       // The SPA: its lead text follows its state.
       await page.goto(urls.spa);
       await page.locator('html[data-ready=true]').waitFor();
-      const signedOutLead = (await page.locator('#spa-lead').innerText()).trim();
+      const signedOutLead = await text('#spa-lead');
       assert.doesNotMatch(signedOutLead, /ID token says/);
       await narrow('spa-home');
       await page.click('#spa-sign-in');
       await signInAtGatehouse(page, demo, page.locator('#spa-tokens:visible'));
-      assert.match(await page.locator('#spa-lead').innerText(), /The ID token says who you are/);
+      assert.match(await text('#spa-lead'), /The ID token says who you are/);
       await narrow('spa-signed-in');
       await page.click('#spa-sign-out');
       await page.locator('#spa-signed-out').waitFor({ state: 'visible' });
-      assert.equal(
-        (await page.locator('#spa-lead').innerText()).trim(),
-        signedOutLead,
-        'the lead is back to the signed-out text',
-      );
+      assert.equal(await text('#spa-lead'), signedOutLead, 'the lead is back to the signed-out text');
       assert.equal(await page.locator('#spa-lead code').count(), 1, 'with its markup');
-      assert.equal((await page.locator('#spa-title').innerText()).trim(), 'A public client in your browser');
+      assert.equal(await text('#spa-title'), 'A public client in your browser');
       await shot('03-spa-tokens-forgotten');
 
       // The SPA's Sign out button: RP-Initiated Logout from the browser, back at /spa/ with the state.
@@ -201,7 +195,7 @@ describe('gatehouse demo: the story ends with signing out', () => {
       await page.waitForURL(urls.spa);
       await page.locator('#spa-steps', { hasText: 'end_session_endpoint' }).waitFor();
       assert.equal(await page.locator('#spa-tokens').isVisible(), false);
-      assert.match(await page.locator('#spa-steps').innerText(), new RegExp(`post_logout_redirect_uri=${urls.spa}`));
+      assert.match(await text('#spa-steps'), new RegExp(`post_logout_redirect_uri=${urls.spa}`));
       await shot('04-spa-signed-out');
       // The Gatehouse session ended, so the web client (signed in by it) was signed out by the back channel.
       await webClientSignedOut(page, urls.client);
@@ -212,7 +206,7 @@ describe('gatehouse demo: the story ends with signing out', () => {
       await page.click('#sign-out');
       await page.waitForURL(`${urls.client}/`);
       await page.locator('h1', { hasText: 'A confidential web client' }).waitFor();
-      const logoutSteps = await page.locator('#steps').innerText();
+      const logoutSteps = await text('#steps');
       assert.match(logoutSteps, /end_session_endpoint/);
       assert.match(logoutSteps, new RegExp(`post_logout_redirect_uri=${urls.webPostLogoutRedirectUri}`));
       await shot('05-web-signed-out-by-button');
