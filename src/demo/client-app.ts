@@ -4,15 +4,17 @@
  * the browser).
  *
  * The web app's protocol steps are in client-flow.ts, its pages in client-pages.ts and its
- * per-browser state (in memory, keyed by a random HttpOnly cookie) in client-sessions.ts. Every
+ * per-browser state (in memory, keyed by a random HttpOnly cookie) in client-sessions.ts, signing
+ * out (RP-initiated and back-channel logout) in client-logout.ts. Every
  * page says in plain sentences which channel the last step used and what travelled on it.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { DEMO_SPA_CLIENT_ID, DEMO_WEB_CLIENT_ID, DEMO_WEB_CLIENT_SECRET, type DemoUrls } from './demo-config.js';
-import { DEMO_CSS } from './demo-page.js';
-import { registerWebClientRoutes } from './client-flow.js';
+import { DEMO_CSS, clientPageCsp } from './demo-page.js';
+import { registerWebClientRoutes, webClientDiscovery } from './client-flow.js';
+import { registerLogoutRoutes } from './client-logout.js';
 import { homePage, seeOther, sendPage } from './client-pages.js';
 import { clientSessions } from './client-sessions.js';
 import { SPA_SCRIPT, spaCsp, spaPage } from './spa-assets.js';
@@ -53,10 +55,12 @@ export function createClientApp(options: ClientAppOptions): FastifyInstance {
   );
 
   app.get('/', async (request, reply) =>
-    sendPage(reply, 200, homePage(sessions.find(request), { urls, showCredentials })),
+    sendPage(reply, 200, homePage(sessions.find(request), { urls, showCredentials }), clientPageCsp(urls.issuer)),
   );
 
-  registerWebClientRoutes(app, { urls, clientId, clientSecret, sessions });
+  const oidcConfig = webClientDiscovery(urls, clientId, clientSecret);
+  registerWebClientRoutes(app, { urls, clientId, sessions, oidcConfig });
+  registerLogoutRoutes(app, { urls, clientId, sessions, oidcConfig });
 
   // --- the single-page app (public client) --------------------------------------------------
 

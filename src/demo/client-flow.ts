@@ -2,21 +2,22 @@
  * The demo web client's protocol steps, as routes, with openid-client: `/login` sends the browser
  * to the authorization endpoint with PKCE (S256), `state`, `nonce` and `resource` (front
  * channel); `/callback` lets openid-client check `state` and `iss` and exchange the code with the
- * client secret and the PKCE verifier (back channel); `/call-api` calls the notes API from the
- * server; `/refresh` uses the refresh token; `/logout` forgets the tokens. Each records the steps
- * it took, which the home page tells.
+ * client secret and the PKCE verifier (back channel), then fetches UserInfo; `/call-api` calls the
+ * notes API from the server; `/refresh` uses the refresh token. Each records the steps it took,
+ * which the home page tells. Signing out is in client-logout.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import * as oidc from 'openid-client';
 import { DEMO_SCOPE, type DemoUrls } from './demo-config.js';
 import { seeOther, truncateToken } from './client-pages.js';
-import type { ClientSessions, Step } from './client-sessions.js';
+import type { BrowserSession, ClientSessions, Step } from './client-sessions.js';
 
 export interface WebClientRoutesOptions {
   urls: DemoUrls;
   clientId: string;
-  clientSecret: string;
   sessions: ClientSessions;
+  /** The issuer's configuration (see webClientDiscovery). */
+  oidcConfig: () => Promise<oidc.Configuration>;
 }
 
 function errorText(error: unknown): string {
@@ -30,17 +31,24 @@ function errorText(error: unknown): string {
   return String(error);
 }
 
-function errorStep(tag: string, error: unknown): Step {
+export function errorStep(tag: string, error: unknown): Step {
   return { kind: 'error', tag, text: errorText(error) };
 }
 
-export function registerWebClientRoutes(
-  app: FastifyInstance,
-  { urls, clientId, clientSecret, sessions }: WebClientRoutesOptions,
-): void {
-  // Discovery, memoised once it succeeds (the authorization server may start after the client).
+/** The ID token's `sub` and `sid`, which a logout token names (Back-Channel Logout 1.0 §2.4). */
+function idTokenSession(claims: oidc.IDToken | undefined): { sub?: string; sid?: string } {
+  if (!claims) return {};
+  return { sub: claims.sub, ...(typeof claims['sid'] === 'string' ? { sid: claims['sid'] } : {}) };
+}
+
+/** Discovery of the issuer for the web client, memoised once it succeeds (the authorization server may start after the client). */
+export function webClientDiscovery(
+  urls: DemoUrls,
+  clientId: string,
+  clientSecret: string,
+): () => Promise<oidc.Configuration> {
   let configuration: Promise<oidc.Configuration> | undefined;
-  function oidcConfig(): Promise<oidc.Configuration> {
+  return () => {
     configuration ??= oidc
       .discovery(new URL(urls.issuer), clientId, undefined, oidc.ClientSecretBasic(clientSecret), {
         execute: new URL(urls.issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
@@ -50,8 +58,41 @@ export function registerWebClientRoutes(
         throw error;
       });
     return configuration;
-  }
+  };
+}
 
+/**
+ * OpenID Connect Core §5.3: UserInfo. Its endpoint is at the issuer, so it needs an access token
+ * whose audience is the issuer (RFC 8707 / RFC 9068 §3), while the first token is for the notes
+ * API only: the refresh token (issued for both resources) gets a second one, narrowed to the
+ * issuer (RFC 8707 §2.2). Updates the held refresh token (rotated) and the session's UserInfo.
+ */
+async function fetchUserInfo(config: oidc.Configuration, session: BrowserSession, urls: DemoUrls): Promise<Step> {
+  const tokens = session.tokens!;
+  const userinfo = `${config.serverMetadata().userinfo_endpoint ?? '/userinfo'}`;
+  try {
+    if (!tokens.refreshToken || !tokens.sub)
+      throw new Error('no refresh token or no subject to check UserInfo against');
+    const response = await oidc.refreshTokenGrant(config, tokens.refreshToken, { resource: urls.issuer });
+    tokens.refreshToken = response.refresh_token ?? tokens.refreshToken;
+    const claims = await oidc.fetchUserInfo(config, response.access_token, tokens.sub);
+    session.userinfo = { claims: { ...claims } };
+    return {
+      kind: 'back',
+      tag: 'Back channel · client → authorization server (UserInfo)',
+      text: `The access token above is for the notes API only, so the client used its refresh token to get a second one for the authorization server itself (resource ${urls.issuer}), and sent it to the UserInfo endpoint. The answer is the profile below; openid-client checked that its sub is the ID token's.`,
+      sent: `GET ${userinfo} · Authorization: Bearer …`,
+    };
+  } catch (error) {
+    session.userinfo = { error: errorText(error) };
+    return errorStep('Back channel · UserInfo failed', error);
+  }
+}
+
+export function registerWebClientRoutes(
+  app: FastifyInstance,
+  { urls, clientId, sessions, oidcConfig }: WebClientRoutesOptions,
+): void {
   // Front channel, outbound: send the browser to the authorization endpoint.
   app.get('/login', async (request, reply) => {
     const session = sessions.ensure(request, reply);
@@ -66,21 +107,26 @@ export function registerWebClientRoutes(
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
     session.pending = { state, nonce, verifier };
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: urls.webRedirectUri,
-      scope: DEMO_SCOPE,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      resource: urls.resource,
-    });
+    const url = oidc.buildAuthorizationUrl(
+      config,
+      new URLSearchParams([
+        ['redirect_uri', urls.webRedirectUri],
+        ['scope', DEMO_SCOPE],
+        ['code_challenge', await oidc.calculatePKCECodeChallenge(verifier)],
+        ['code_challenge_method', 'S256'],
+        ['state', state],
+        ['nonce', nonce],
+        // RFC 8707: the notes API, and the issuer for UserInfo (each token is then for one of them).
+        ['resource', urls.resource],
+        ['resource', urls.issuer],
+      ]),
+    );
     session.steps = [
       {
         kind: 'front',
         tag: 'Front channel · client → your browser → authorization server',
-        text: `The client redirected your browser to the authorization endpoint. The request named the client, where to come back to, the scopes, the API the token is for (resource), a random state and nonce, and a PKCE code_challenge: a hash of a code_verifier that stayed on the client's server.`,
-        sent: `GET ${url.origin}${url.pathname}?client_id=${clientId}&redirect_uri=${urls.webRedirectUri}&scope=${DEMO_SCOPE}&resource=${urls.resource}&state=${truncateToken(state)}&nonce=${truncateToken(nonce)}&code_challenge=${truncateToken(url.searchParams.get('code_challenge') ?? '')}&code_challenge_method=S256`,
+        text: `The client redirected your browser to the authorization endpoint. The request named the client, where to come back to, the scopes, the resources the tokens are for (the notes API, and the authorization server for UserInfo), a random state and nonce, and a PKCE code_challenge: a hash of a code_verifier that stayed on the client's server.`,
+        sent: `GET ${url.origin}${url.pathname}?client_id=${clientId}&redirect_uri=${urls.webRedirectUri}&scope=${DEMO_SCOPE}&resource=${urls.resource}&resource=${urls.issuer}&state=${truncateToken(state)}&nonce=${truncateToken(nonce)}&code_challenge=${truncateToken(url.searchParams.get('code_challenge') ?? '')}&code_challenge_method=S256`,
       },
     ];
     return reply.code(302).header('location', url.href).header('cache-control', 'no-store').send();
@@ -136,6 +182,7 @@ export function registerWebClientRoutes(
         expiresIn: response.expires_in,
         scope: response.scope,
         receivedAt: Date.now(),
+        ...idTokenSession(response.claims()),
       };
       delete session.api;
       session.steps = [
@@ -147,6 +194,7 @@ export function registerWebClientRoutes(
           text: `The client's server POSTed the code and its PKCE code_verifier to the token endpoint, authenticating with its client secret (HTTP Basic). The tokens came back in the JSON response, straight to the client's server: your browser never saw them. openid-client checked the ID token's issuer, audience, expiry and nonce.`,
           sent: `POST ${config.serverMetadata().token_endpoint ?? '/token'} · Authorization: Basic (demo-web + secret) · grant_type=authorization_code&code=…&redirect_uri=${urls.webRedirectUri}&code_verifier=…&resource=${urls.resource}`,
         },
+        await fetchUserInfo(config, session, urls),
       ];
     } catch (error) {
       session.steps = [
@@ -199,7 +247,8 @@ export function registerWebClientRoutes(
     if (!session || !tokens?.refreshToken) return seeOther(reply, '/');
     try {
       const config = await oidcConfig();
-      const response = await oidc.refreshTokenGrant(config, tokens.refreshToken);
+      // RFC 8707 §2.2: the new access token is for the notes API again.
+      const response = await oidc.refreshTokenGrant(config, tokens.refreshToken, { resource: urls.resource });
       const rotated = response.refresh_token !== undefined && response.refresh_token !== tokens.refreshToken;
       session.tokens = {
         accessToken: response.access_token,
@@ -209,6 +258,8 @@ export function registerWebClientRoutes(
         expiresIn: response.expires_in,
         scope: response.scope,
         receivedAt: Date.now(),
+        ...(tokens.sub !== undefined ? { sub: tokens.sub } : {}),
+        ...(tokens.sid !== undefined ? { sid: tokens.sid } : {}),
         ...(rotated ? { replacedRefreshToken: tokens.refreshToken } : {}),
       };
       delete session.api;
@@ -226,22 +277,6 @@ export function registerWebClientRoutes(
       ];
     } catch (error) {
       session.steps = [errorStep('Back channel · refresh failed', error)];
-    }
-    return seeOther(reply, '/');
-  });
-
-  app.post('/logout', async (request, reply) => {
-    const session = sessions.posted(request);
-    if (session) {
-      delete session.tokens;
-      delete session.api;
-      session.steps = [
-        {
-          kind: 'front',
-          tag: 'Signed out of the client',
-          text: 'The client forgot the tokens it held for this browser. Your single sign-on session at the authorization server is still active, so signing in again will not ask for your password.',
-        },
-      ];
     }
     return seeOther(reply, '/');
   });

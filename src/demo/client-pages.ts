@@ -1,5 +1,5 @@
 /**
- * The demo web client's pages: server-rendered HTML without any script (CLIENT_PAGE_CSP) that
+ * The demo web client's pages: server-rendered HTML without any script (clientPageCsp) that
  * shows the three parties, the steps of the protocol the last action took, the API's answer
  * and the tokens the client holds, and the replies that send them.
  */
@@ -7,7 +7,7 @@ import type { FastifyReply } from 'fastify';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { html, type SafeHtml } from '../ui/html.js';
 import { DEMO_USER, type DemoUrls } from './demo-config.js';
-import { CLIENT_PAGE_CSP, demoLayout } from './demo-page.js';
+import { demoLayout } from './demo-page.js';
 import type { ApiResult, BrowserSession, HeldTokens, Step } from './client-sessions.js';
 
 /** What the home page shows besides the session: where the parties are, and whether to print the demo user's credentials. */
@@ -33,8 +33,8 @@ function decodeForDisplay(token: string): { header: string; claims: string } {
   }
 }
 
-/** An HTML page of the client, with its security headers (`csp`: the web app's, unless the SPA's). */
-export function sendPage(reply: FastifyReply, status: number, page: string, csp = CLIENT_PAGE_CSP): FastifyReply {
+/** An HTML page of the client, with its security headers (`csp`: the web app's clientPageCsp, or the SPA's). */
+export function sendPage(reply: FastifyReply, status: number, page: string, csp: string): FastifyReply {
   return reply
     .code(status)
     .header('content-type', 'text/html; charset=utf-8')
@@ -119,6 +119,19 @@ ${
 </section>`;
 }
 
+/** OpenID Connect Core §5.3.2: the UserInfo answer the client fetched after signing in. */
+function renderUserInfo(userinfo: NonNullable<BrowserSession['userinfo']>): SafeHtml {
+  return html`<section class="card" id="userinfo" aria-labelledby="userinfo-title">
+<h2 id="userinfo-title">UserInfo: what the authorization server says about you</h2>
+${
+  'claims' in userinfo
+    ? html`<p class="small">The client's server fetched these claims from the UserInfo endpoint with an access token for the authorization server.</p>
+<pre class="json" id="userinfo-json">${pretty(userinfo.claims)}</pre>`
+    : html`<p class="err-text" id="userinfo-error">${userinfo.error}</p>`
+}
+</section>`;
+}
+
 /** The home page: a sign-in button, or (signed in) who you are, the actions, the API answer and the tokens. */
 export function homePage(session: BrowserSession | undefined, { urls, showCredentials }: HomePageView): string {
   const tokens = session?.tokens;
@@ -144,7 +157,7 @@ ${showCredentials ? html`<p class="note center credentials">Demo user: <code>${D
     party: 'confidential client',
     body: html`<main><section class="card">
 <h1>${name !== undefined ? `Signed in as ${name}` : 'Signed in'}</h1>
-<p class="lead">The ID token says who you are: subject <code id="subject">${String(idClaims['sub'] ?? '?')}</code> at ${urls.issuer}. The buttons below make the client's server act with the tokens; your browser only ever sees this page.</p>
+<p class="lead">The ID token says who you are: subject <code id="subject">${String(idClaims['sub'] ?? '?')}</code> at ${urls.issuer}. The buttons below make the client's server act with the tokens; your browser only ever sees this page. Sign out goes through the authorization server, which ends your single sign-on session and signs this client out.</p>
 ${renderSteps(session.steps)}
 <div class="actions">
 <form method="post" action="/call-api">${csrfField(session)}<button class="btn btn-primary" id="call-api" type="submit">Call the API</button></form>
@@ -153,6 +166,7 @@ ${renderSteps(session.steps)}
 </div>
 </section>
 ${session.api ? renderApiResult(session.api) : ''}
+${session.userinfo ? renderUserInfo(session.userinfo) : ''}
 ${renderTokens(tokens)}
 <p class="foot">The same flow as a public client, in the browser: <a href="/spa/">the single-page app</a>.</p></main>`,
   });

@@ -32,6 +32,9 @@ export interface HeldTokens {
   receivedAt: number;
   /** The refresh token this set replaced, if it came from a refresh. */
   replacedRefreshToken?: string;
+  /** The ID token's `sub` and `sid`: what a Back-Channel Logout 1.0 logout token names. */
+  sub?: string;
+  sid?: string;
 }
 
 export interface ApiResult {
@@ -46,6 +49,10 @@ export interface BrowserSession {
   pending?: { state: string; nonce: string; verifier: string };
   tokens?: HeldTokens;
   api?: ApiResult;
+  /** The UserInfo response (OpenID Connect Core §5.3.2), or why it could not be fetched. */
+  userinfo?: { claims: Record<string, unknown> } | { error: string };
+  /** The `state` of an RP-initiated logout in progress (RP-Initiated Logout 1.0 §2). */
+  logoutState?: string;
   steps: Step[];
 }
 
@@ -56,6 +63,18 @@ export interface ClientSessions {
   ensure(request: FastifyRequest, reply: FastifyReply): BrowserSession;
   /** A POSTed form from this session's own page (the CSRF token matches). */
   posted(request: FastifyRequest): BrowserSession | undefined;
+  /**
+   * Back-Channel Logout 1.0 §2.7: forgets the tokens of every browser signed in with the
+   * session `sid` (or, for a logout token without `sid`, the subject `sub`); returns how many.
+   */
+  signOut(match: { sid?: string; sub?: string }, step: Step): number;
+}
+
+/** Forgets what the client holds for a signed-in browser (tokens, API answer, UserInfo). */
+export function forgetTokens(session: BrowserSession): void {
+  delete session.tokens;
+  delete session.api;
+  delete session.userinfo;
 }
 
 export function clientSessions(): ClientSessions {
@@ -89,5 +108,20 @@ export function clientSessions(): ClientSessions {
     return a.length === b.length && timingSafeEqual(a, b) ? session : undefined;
   }
 
-  return { find, ensure, posted };
+  function signOut(match: { sid?: string; sub?: string }, step: Step): number {
+    let count = 0;
+    for (const session of sessions.values()) {
+      const tokens = session.tokens;
+      if (!tokens) continue;
+      const hit =
+        match.sid !== undefined ? tokens.sid === match.sid : match.sub !== undefined && tokens.sub === match.sub;
+      if (!hit) continue;
+      forgetTokens(session);
+      session.steps = [step];
+      count += 1;
+    }
+    return count;
+  }
+
+  return { find, ensure, posted, signOut };
 }

@@ -38,6 +38,10 @@ export interface DemoUrls {
   webRedirectUri: string;
   /** Redirect URI of the public client. */
   spaRedirectUri: string;
+  /** Where Gatehouse POSTs the confidential client's logout tokens (Back-Channel Logout 1.0 §2.2). */
+  webBackchannelLogoutUri: string;
+  /** Where Gatehouse sends the browser back after an RP-initiated logout (RP-Initiated Logout 1.0 §3). */
+  webPostLogoutRedirectUri: string;
 }
 
 export function demoUrls(ports: { client: number; server: number; resource: number }): DemoUrls {
@@ -51,6 +55,8 @@ export function demoUrls(ports: { client: number; server: number; resource: numb
     resource: `${resourceOrigin}/`,
     webRedirectUri: `${client}/callback`,
     spaRedirectUri: `${client}/spa/callback`,
+    webBackchannelLogoutUri: `${client}/backchannel-logout`,
+    webPostLogoutRedirectUri: `${client}/signed-out`,
   };
 }
 
@@ -77,6 +83,11 @@ export function demoFixtures(urls: DemoUrls): {
         client_name: 'Demo web app',
         redirect_uris: [urls.webRedirectUri],
         token_endpoint_auth_method: 'client_secret_basic',
+        // Signing out at Gatehouse signs this client out too (its server drops the session of the
+        // logout token's sid), and its Sign out button comes back here through end_session.
+        backchannel_logout_uri: urls.webBackchannelLogoutUri,
+        backchannel_logout_session_required: true,
+        post_logout_redirect_uris: [urls.webPostLogoutRedirectUri],
       },
       {
         ...DEMO_CLIENT_GRANTS,
@@ -84,10 +95,16 @@ export function demoFixtures(urls: DemoUrls): {
         client_name: 'Demo single-page app',
         redirect_uris: [urls.spaRedirectUri],
         token_endpoint_auth_method: 'none',
+        // Its Sign out button comes back to the app through end_session. No back-channel logout:
+        // its tokens live in the browser, where no server of its own could drop them.
+        post_logout_redirect_uris: [urls.spa],
       },
     ],
     resources: [
       { resource: urls.resource, name: 'Demo notes API', scopes: [DEMO_RESOURCE_SCOPE], introspection_client_ids: [] },
+      // The issuer itself, where UserInfo is (RFC 9068 §3): the web client asks for it as a second
+      // resource, so that it can get a token for UserInfo besides the one for the notes API.
+      { resource: urls.issuer, name: 'Gatehouse UserInfo', scopes: [], introspection_client_ids: [] },
     ],
   };
 }

@@ -7,6 +7,8 @@
 import { STYLE, html, htmlDocument, raw, type SafeHtml } from '../ui/html.js';
 
 const DEMO_STYLE = `
+:root{--api:#8a5a00}
+@media (prefers-color-scheme:dark){:root{--api:#f0b35a}}
 .shell.wide{max-width:54rem}
 .brand .party{font-weight:500;color:var(--muted)}
 .card+.card{margin-top:1rem}
@@ -20,12 +22,12 @@ const DEMO_STYLE = `
 .steps{margin:0 0 1.25rem;padding:0;list-style:none}
 .step{margin:0 0 .625rem;padding:.625rem .875rem;background:var(--subtle);border:1px solid var(--border);border-left:4px solid var(--primary);border-radius:10px;font-size:.9375rem}
 .step.back{border-left-color:var(--ok)}
-.step.api{border-left-color:#b7791f}
+.step.api{border-left-color:var(--api)}
 .step.error{border-left-color:var(--danger-text)}
 .step p{margin:0}
 .step .tag{display:block;margin:0 0 .125rem;font-size:.75rem;font-weight:650;text-transform:uppercase;letter-spacing:.05em;color:var(--primary)}
 .step.back .tag{color:var(--ok)}
-.step.api .tag{color:#b7791f}
+.step.api .tag{color:var(--api)}
 .step.error .tag{color:var(--danger-text)}
 .step .sent{margin:.375rem 0 0;font-size:.8125rem;color:var(--muted);overflow-wrap:anywhere}
 pre.json{margin:0 0 .75rem;padding:.75rem .875rem;background:var(--subtle);border:1px solid var(--border);border-radius:10px;font-family:ui-monospace,SFMono-Regular,"SF Mono",Menlo,Consolas,"Liberation Mono",monospace;font-size:.8125rem;line-height:1.45;white-space:pre-wrap;overflow-wrap:anywhere}
@@ -34,6 +36,7 @@ pre.json{margin:0 0 .75rem;padding:.75rem .875rem;background:var(--subtle);borde
 .actions{flex-wrap:wrap}
 .actions form{display:flex;flex:1 1 0}
 .actions form .btn,.actions a.btn{flex:1 1 auto;text-decoration:none}
+.actions .btn{white-space:nowrap}
 .ok-text{color:var(--ok);font-weight:650}
 .err-text{color:var(--danger-text);font-weight:650}
 .notes{margin:0 0 .75rem;padding:0;list-style:none;border:1px solid var(--border);border-radius:12px}
@@ -52,9 +55,14 @@ a{color:var(--primary)}
 /** Served at /assets/demo.css. */
 export const DEMO_CSS = STYLE + DEMO_STYLE;
 
-/** The CSP of the server-rendered client pages: no script at all, forms only to the client. */
-export const CLIENT_PAGE_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/**
+ * The CSP of the server-rendered client pages: no script at all, forms only to the client. The
+ * authorization server's origin is in form-action because the Sign out form's answer redirects
+ * there (end_session_endpoint), and browsers apply form-action to a form's redirects too.
+ */
+export function clientPageCsp(issuer: string): string {
+  return `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' ${new URL(issuer).origin}; frame-ancestors 'none'; base-uri 'none'`;
+}
 
 const BRAND_ICON = raw(
   '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.75" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false"><rect x="3.5" y="4.5" width="17" height="13" rx="2"/><path d="M8 20.5h8M12 17.5v3"/></svg>',

@@ -64,6 +64,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     host,
     databaseUrl: options.databaseUrl ?? DEFAULT_DEMO_DATABASE,
     secret: options.secret,
+    // Demo only: the demo client's backchannel_logout_uri is on http://localhost, a loopback
+    // address that Gatehouse's outbound requests refuse by default (so that a registered URI cannot
+    // reach the server's own network). Everything here runs on one machine, so allow it.
+    outboundAllowPrivateAddresses: true,
     ...demoFixtures(urls),
   };
 

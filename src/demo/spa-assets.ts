@@ -34,7 +34,7 @@ export function spaPage(p: { urls: DemoUrls; clientId: string; showCredentials: 
     title: 'Demo single-page app',
     party: 'public client in the browser',
     head: html`<script type="module" src="/spa/app.js"></script>`,
-    body: html`<main id="app" data-issuer="${urls.issuer}" data-client-id="${p.clientId}" data-redirect-uri="${urls.spaRedirectUri}" data-resource="${urls.resource}" data-api="${urls.resourceOrigin}/notes" data-scope="${DEMO_SCOPE}">
+    body: html`<main id="app" data-issuer="${urls.issuer}" data-client-id="${p.clientId}" data-redirect-uri="${urls.spaRedirectUri}" data-resource="${urls.resource}" data-api="${urls.resourceOrigin}/notes" data-scope="${DEMO_SCOPE}" data-post-logout-redirect-uri="${urls.spa}">
 <section class="card">
 <h1 id="spa-title">A public client in your browser</h1>
 <p class="lead" id="spa-lead">This page is a single-page app: all of its code runs in your browser, so it cannot keep a secret. It is the public client <code>${p.clientId}</code>, and it proves that it is the one that started a sign-in with PKCE instead of a client secret.</p>
@@ -50,6 +50,7 @@ export function spaPage(p: { urls: DemoUrls; clientId: string; showCredentials: 
 <button class="btn btn-primary" id="spa-call-api" type="button">Call the API</button>
 <button class="btn btn-secondary" id="spa-refresh" type="button">Refresh</button>
 <button class="btn btn-secondary" id="spa-sign-out" type="button">Forget tokens</button>
+<button class="btn btn-secondary" id="spa-sign-out-everywhere" type="button">Sign out</button>
 </div>
 ${p.showCredentials ? html`<p class="note center credentials" id="spa-credentials">Demo user: <code>${DEMO_USER.username}</code> / <code>${DEMO_USER.password}</code></p>` : ''}
 </section>
@@ -90,18 +91,23 @@ const settings = {
   resource: root.dataset.resource,
   api: root.dataset.api,
   scope: root.dataset.scope,
+  postLogoutRedirectUri: root.dataset.postLogoutRedirectUri,
 };
 const client = { client_id: settings.clientId, token_endpoint_auth_method: 'none' };
 const clientAuth = oauth.None();
 // Plain http is only acceptable because the demo runs on localhost.
 const http = { [oauth.allowInsecureRequests]: settings.issuer.protocol === 'http:' };
 const PENDING = 'gatehouse-demo-spa:pending';
+const LOGOUT = 'gatehouse-demo-spa:logout';
 
 /** Tokens live in this page's memory only: a reload forgets them. */
 let tokens = null;
 let authorizationServer = null;
 
 const $ = (id) => document.getElementById(id);
+/** What the title and lead say while this page holds no tokens. */
+const SIGNED_OUT_TITLE = $('spa-title').textContent;
+const SIGNED_OUT_LEAD = $('spa-lead').cloneNode(true);
 
 function truncate(token) {
   return token.length <= 16 ? token : token.slice(0, 10) + '\u2026' + token.slice(-4);
@@ -168,7 +174,8 @@ function showTokens(previousRefreshToken) {
   $('spa-tokens').hidden = !signedIn;
   if (!signedIn) {
     $('spa-api-result').hidden = true;
-    $('spa-title').textContent = 'A public client in your browser';
+    $('spa-title').textContent = SIGNED_OUT_TITLE;
+    $('spa-lead').replaceChildren(...SIGNED_OUT_LEAD.cloneNode(true).childNodes);
     return;
   }
   const idClaims = tokens.id_token ? JSON.parse(decodeJwt(tokens.id_token).claims) : {};
@@ -360,11 +367,52 @@ function forget() {
   showSteps([{ kind: 'front', tag: 'Tokens forgotten', text: 'This page dropped the tokens from memory. Your single sign-on session at the authorization server is still active, so signing in again will not ask for your password.' }]);
 }
 
+// RP-Initiated Logout 1.0 §2: drop the tokens, then send the browser to the end_session_endpoint.
+async function signOut() {
+  try {
+    const as = await discover();
+    const state = oauth.generateRandomState();
+    const url = new URL(as.end_session_endpoint);
+    url.searchParams.set('client_id', settings.clientId);
+    if (tokens.id_token) url.searchParams.set('id_token_hint', tokens.id_token);
+    url.searchParams.set('post_logout_redirect_uri', settings.postLogoutRedirectUri);
+    url.searchParams.set('state', state);
+    sessionStorage.setItem(LOGOUT, JSON.stringify({ state, endpoint: as.end_session_endpoint }));
+    tokens = null;
+    location.assign(url.href);
+  } catch (error) {
+    showSteps([errorStep('Sign out failed', error)]);
+  }
+}
+
+// RP-Initiated Logout 1.0 §3: back at the post_logout_redirect_uri, with the state sent.
+function completeSignOut() {
+  const currentUrl = new URL(location.href);
+  history.replaceState(null, '', currentUrl.pathname);
+  const stored = sessionStorage.getItem(LOGOUT);
+  sessionStorage.removeItem(LOGOUT);
+  const pending = stored === null ? null : JSON.parse(stored);
+  if (pending === null || currentUrl.searchParams.get('state') !== pending.state) {
+    showSteps([{ kind: 'error', tag: 'Front channel \u00b7 unexpected return from logout', text: 'The browser came back here with a state this tab did not send with a logout request, so it was ignored.' }]);
+    return;
+  }
+  showSteps([
+    {
+      kind: 'front',
+      tag: 'Front channel \u00b7 this page \u2192 authorization server \u2192 this page (logout)',
+      text: 'This page dropped its tokens and sent your browser to the authorization server\u2019s end_session_endpoint with the ID token as id_token_hint, where to come back to (post_logout_redirect_uri) and a state. The authorization server ended your single sign-on session (and told the web app\u2019s server by back-channel logout) and sent your browser back here with that state. Signing in again asks for your password.',
+      sent: 'GET ' + pending.endpoint + '?client_id=' + settings.clientId + '&id_token_hint=\u2026&post_logout_redirect_uri=' + settings.postLogoutRedirectUri + '&state=' + truncate(pending.state),
+    },
+  ]);
+}
+
 $('spa-sign-in').addEventListener('click', signIn);
 $('spa-call-api').addEventListener('click', callApi);
 $('spa-refresh').addEventListener('click', refresh);
 $('spa-sign-out').addEventListener('click', forget);
+$('spa-sign-out-everywhere').addEventListener('click', signOut);
 
 if (new URL(settings.redirectUri).pathname === location.pathname) await completeSignIn();
+else if (new URL(location.href).searchParams.has('state')) completeSignOut();
 document.documentElement.dataset.ready = 'true';
 `;

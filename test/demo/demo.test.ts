@@ -21,7 +21,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,31 +28,13 @@ import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEMO_SCOPE, DEMO_USER, DEMO_WEB_CLIENT_ID, DEMO_WEB_CLIENT_SECRET } from '../../src/demo/demo-config.js';
-import { startDemo, type RunningDemo } from '../../src/demo/run-demo.js';
+import type { RunningDemo } from '../../src/demo/run-demo.js';
 import { launchChromium } from '../helpers/browser.js';
-import { TEST_SECRET } from '../helpers/server.js';
+import { freePorts, startTestDemo } from '../helpers/demo.js';
 import { UserAgent } from '../helpers/user-agent.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-/** Free TCP ports on the loopback interface (held together, so they differ). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
 
 /** openid-client as a second, scripted relying party (demo-web) for the API checks. */
 async function scriptedTokens(demo: RunningDemo, options: { scope: string; resource?: string }): Promise<string> {
@@ -112,18 +93,7 @@ describe('gatehouse demo: three parties on one machine', () => {
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const [clientPort, serverPort, resourcePort] = await freePorts(3);
-    [demo, browser] = await Promise.all([
-      startDemo({
-        secret: TEST_SECRET,
-        databaseUrl: 'sqlite::memory:',
-        host: 'localhost',
-        clientPort,
-        serverPort,
-        resourcePort,
-      }),
-      launchChromium(),
-    ]);
+    [demo, browser] = await Promise.all([startTestDemo(), launchChromium()]);
   });
   after(async () => {
     await browser?.close();
