@@ -23,6 +23,7 @@ import type { Store } from './store/store.js';
 import { tracedStore } from './store/traced-store.js';
 import { ClientJwksCache } from './core/clients/client-jwks.js';
 import { SubjectIdentifiers } from './core/users/subject-identifiers.js';
+import { storeUserDirectory, type UserDirectory } from './core/users/user-directory.js';
 
 export interface RunningGatehouse {
   /** The base URL it listens on, e.g. http://127.0.0.1:9001 */
@@ -103,7 +104,7 @@ const RATE_LIMIT_PURGE_INTERVAL_MS = 10 * 60 * 1000;
 export async function createContext(
   settings: GatehouseSettings,
   store: Store,
-  options: Pick<StartOptions, 'keyReloadIntervalMs' | 'outboundCa'> & { events?: EventBus } = {},
+  options: Pick<StartOptions, 'keyReloadIntervalMs' | 'outboundCa'> & { events?: EventBus; users?: UserDirectory } = {},
 ): Promise<ProviderContext> {
   const events = options.events ?? new EventBus();
   // A key for every ID token algorithm a client may register (id_token_signed_response_alg):
@@ -131,6 +132,7 @@ export async function createContext(
     resources,
     events,
     subjects: SubjectIdentifiers.fromSecret(settings.secret),
+    users: options.users ?? storeUserDirectory(store),
     now: () => Date.now(),
   };
   // Reads the context's clock and settings at each use (tests replace `now`).

@@ -13,6 +13,7 @@ import type { Client, ProtectedResource, Store } from '../store/store.js';
 import type { EventBus } from './events.js';
 import type { KeyRing } from './keys/key-ring.js';
 import type { SubjectIdentifiers } from './users/subject-identifiers.js';
+import type { UserDirectory } from './users/user-directory.js';
 import type { StoreCache } from './cache/store-cache.js';
 import type { ClientJwksCache } from './clients/client-jwks.js';
 
@@ -27,6 +28,8 @@ export interface ProviderContext {
   /** Protected resources (RFC 8707), cached like clients (src/core/resources/resource-cache.ts). */
   resources: StoreCache<ProtectedResource>;
   events: EventBus;
+  /** Where users are looked up and passwords checked: the store's, or an embedding app's (src/core/users/user-directory.ts). */
+  users: UserDirectory;
   /** OIDC Core §8: the `sub` each client sees for a user (public or pairwise). */
   subjects: SubjectIdentifiers;
   /** Milliseconds since the epoch; replaceable in tests. */

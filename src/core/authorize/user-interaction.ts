@@ -9,7 +9,8 @@
 import type { ProviderContext } from '../context.js';
 import { AccessDenied, CsrfMismatch, InteractionNotFound } from '../errors.js';
 import { safeEqual, sha256Base64Url } from '../secrets.js';
-import type { Client, Interaction, Session, Store, User } from '../../store/store.js';
+import type { Client, Interaction, Session, Store } from '../../store/store.js';
+import type { DirectoryUser } from '../users/user-directory.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { nextStep, targetOf } from './authorization-endpoint.js';
 import { issueAuthorizationCode } from './issue-code.js';
@@ -25,7 +26,7 @@ export interface LoadedInteraction {
 export type InteractionView =
   /** `username`: what to pre-fill, from login_hint or else the user an id_token_hint names. */
   | ({ kind: 'login'; username: string | null } & LoadedInteraction)
-  | ({ kind: 'consent'; user: User } & LoadedInteraction)
+  | ({ kind: 'consent'; user: DirectoryUser } & LoadedInteraction)
   | { kind: 'respond'; response: AuthorizationResponse };
 
 /**
@@ -41,7 +42,7 @@ export type ConsentDeps = Pick<ProviderContext, 'settings' | 'clients' | 'subjec
  * What showing the interaction uses: as ConsentDeps, and the users (the one the consent page
  * names, and the one an id_token_hint names, whose username pre-fills the login form).
  */
-export type ViewInteractionDeps = ConsentDeps & { store: Pick<Store, 'users'> };
+export type ViewInteractionDeps = ConsentDeps & Pick<ProviderContext, 'users'>;
 
 /**
  * What signing in uses: as ViewInteractionDeps (the user's password hash, the brute-force
@@ -80,7 +81,7 @@ export async function viewInteraction(
   const session = await currentSession(browser.sessionId, context);
   const step = await nextStep(loaded.interaction.request, session, loaded.interaction.createdAt, context);
   if (step === 'login') return { kind: 'login', username: await usernameHint(loaded, context), ...loaded };
-  const user = await context.store.users.getById(session!.userId);
+  const user = await context.users.findById(session!.userId);
   if (!user) return { kind: 'login', username: await usernameHint(loaded, context), ...loaded };
   if (step === 'consent') return { kind: 'consent', user, ...loaded };
   return { kind: 'respond', response: await complete(loaded.interaction, session!, context, clientIp) };
@@ -92,12 +93,12 @@ export async function viewInteraction(
  */
 async function usernameHint(
   { interaction, client }: LoadedInteraction,
-  context: { store: Pick<Store, 'users'> },
+  context: Pick<ProviderContext, 'users'>,
 ): Promise<string | null> {
   const { loginHint, idTokenHintSub } = interaction.request;
   if (loginHint !== null) return loginHint;
   if (idTokenHintSub === null || client.subjectType === 'pairwise') return null;
-  return (await context.store.users.getById(idTokenHintSub))?.username ?? null;
+  return (await context.users.findById(idTokenHintSub))?.username ?? null;
 }
 
 export type LoginResult =

@@ -7,12 +7,12 @@ import type { Session, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { beginLoginAttempt, issueDeviceCookie } from '../limits/attempt-limits.js';
 import { endSession, type EndSessionDeps } from '../logout/backchannel.js';
-import { dummyPasswordHashFor, randomToken, sha256Base64Url, verifyPassword } from '../secrets.js';
+import { randomToken, sha256Base64Url } from '../secrets.js';
 import { currentSession, type BrowserState } from './browser-session.js';
 
 /** What signing in uses: the user's password hash, the limits' counters, the new session, and ending the previous user's session. */
-export type SignInDeps = Pick<ProviderContext, 'settings' | 'events' | 'now'> & {
-  store: Pick<Store, 'users' | 'sessions' | 'rateLimits'>;
+export type SignInDeps = Pick<ProviderContext, 'settings' | 'events' | 'now' | 'users'> & {
+  store: Pick<Store, 'sessions' | 'rateLimits'>;
 } & EndSessionDeps;
 
 export type SignInResult =
@@ -44,8 +44,8 @@ export async function signIn(
 ): Promise<SignInResult> {
   const attempt = await beginLoginAttempt(context, form.username ?? '', clientIp, browser.deviceCookie);
   if (attempt.limited) return { kind: 'limited', retryAfterSeconds: attempt.retryAfterSeconds };
-  const user = form.username === undefined ? undefined : await context.store.users.getByUsername(form.username);
-  const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHashFor()), form.password ?? '');
+  const user = form.username === undefined ? undefined : await context.users.findByUsername(form.username);
+  const passwordOk = await context.users.verifyPassword(user, form.password ?? '');
   if (!user || !passwordOk) {
     context.events.emit({
       type: 'login.failed',
@@ -59,6 +59,8 @@ export async function signIn(
     return { kind: 'failed' };
   }
   await attempt.finish(true, flow.flowId);
+  // The session references the user's row: a custom directory's user gets its shadow row now.
+  await context.users.signedIn(user);
 
   // A new session cookie value at every sign-in defeats session fixation. The public session id
   // (OIDC `sid`) carries over when the same user signs in again (prompt=login, max_age), so the

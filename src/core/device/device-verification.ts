@@ -10,7 +10,8 @@
  * The forms carry a CSRF token derived from the browser-binding cookie (an HMAC under the
  * server secret), so they cannot be submitted from another site or another browser.
  */
-import type { Client, DeviceCode, Store, User } from '../../store/store.js';
+import type { Client, DeviceCode, Store } from '../../store/store.js';
+import type { DirectoryUser } from '../users/user-directory.js';
 import { currentSession, type BrowserState } from '../browser/browser-session.js';
 import type { ProviderContext } from '../context.js';
 import { CsrfMismatch } from '../errors.js';
@@ -20,7 +21,7 @@ import { displayUserCode, normaliseUserCode, userCodeHash } from './user-code.js
 
 /** What the verification page uses: the session and its user, the device codes and their clients, the user code limits. */
 export type DeviceVerificationDeps = AttemptLimitDeps &
-  Pick<ProviderContext, 'clients'> & { store: Pick<Store, 'deviceCodes' | 'sessions' | 'users' | 'rateLimits'> };
+  Pick<ProviderContext, 'clients' | 'users'> & { store: Pick<Store, 'deviceCodes' | 'sessions' | 'rateLimits'> };
 
 /** The browser as the verification page sees it: its binding (new when it had none) and the forms' CSRF token. */
 export interface DeviceBrowser {
@@ -57,11 +58,11 @@ export type DevicePage =
   /** Nobody is signed in in this browser: the sign-in form comes first. */
   | { kind: 'login' }
   /** The form for the user code, pre-filled with `userCode` (as typed or from the URI), with an error if any. */
-  | { kind: 'enter-code'; user: User; userCode: string | null; error: string | null }
+  | { kind: 'enter-code'; user: DirectoryUser; userCode: string | null; error: string | null }
   /** Too many unknown user codes (limits.user_code_ip, limits.user_code_global). */
-  | { kind: 'limited'; user: User; userCode: string | null; retryAfterSeconds: number }
+  | { kind: 'limited'; user: DirectoryUser; userCode: string | null; retryAfterSeconds: number }
   /** The application, its scopes and the code, with the allow and deny buttons. */
-  | { kind: 'confirm'; user: User; client: Client; code: DeviceCode; userCode: string }
+  | { kind: 'confirm'; user: DirectoryUser; client: Client; code: DeviceCode; userCode: string }
   /** The decision is recorded; the user goes back to the device. */
   | { kind: 'done'; client: Client; approved: boolean };
 
@@ -69,10 +70,10 @@ export type DevicePage =
 async function signedInUser(
   browser: BrowserState,
   context: DeviceVerificationDeps,
-): Promise<{ user: User; sid: string; authTime: number } | undefined> {
+): Promise<{ user: DirectoryUser; sid: string; authTime: number } | undefined> {
   const session = await currentSession(browser.sessionId, context);
   if (!session) return undefined;
-  const user = await context.store.users.getById(session.userId);
+  const user = await context.users.findById(session.userId);
   return user && { user, sid: session.sid, authTime: session.authTime };
 }
 

@@ -29,7 +29,8 @@ import type { ProviderContext } from '../context.js';
 import { CsrfMismatch, InvalidLogoutRequest } from '../errors.js';
 import type { Params } from '../params.js';
 import { randomToken, safeEqual, secretHmac, sha256Base64Url } from '../secrets.js';
-import type { Client, Session, Store, User } from '../../store/store.js';
+import type { Client, Session, Store } from '../../store/store.js';
+import type { DirectoryUser } from '../users/user-directory.js';
 import { endSession, type EndSessionDeps } from './backchannel.js';
 import { currentSession, type BrowserState } from '../browser/browser-session.js';
 import { pageLanguage } from '../browser/page-language.js';
@@ -59,7 +60,7 @@ export type EndSessionOutcome =
         kind: 'confirm';
         csrfToken: string;
         fields: Record<string, string>;
-        user: User;
+        user: DirectoryUser;
         client: Client | null;
         /** Where the confirmation will redirect to (for the page's CSP form-action). */
         postLogoutRedirectUri: string | null;
@@ -76,7 +77,8 @@ export type EndSessionOutcome =
  * client's registration the redirect URI), the browser's session and its user, and ending it
  * (./backchannel.ts). The confirmation form needs no user.
  */
-export type EndSessionEndpointDeps = EndSessionDeps & { store: Pick<Store, 'sessions' | 'users'> };
+export type EndSessionEndpointDeps = EndSessionDeps &
+  Pick<ProviderContext, 'users'> & { store: Pick<Store, 'sessions'> };
 
 const PARAMS = [
   'id_token_hint',
@@ -111,7 +113,7 @@ export async function handleEndSessionRequest(
   const session = await currentSession(browser.sessionId, context);
   // Nobody is signed in here: there is nothing to end, and nothing to protect by asking.
   if (!session) return { kind: 'signed-out', redirectTo: postLogoutLocation(request), lang };
-  const user = await context.store.users.getById(session.userId);
+  const user = await context.users.findById(session.userId);
   if (!user) {
     await endSession(session, context, request.client?.clientId ?? null);
     return { kind: 'signed-out', redirectTo: postLogoutLocation(request), lang };
@@ -291,7 +293,7 @@ function hintMatchesSession(hint: IdTokenHint, session: Session, subject: string
   return session.sid !== null && session.sid !== undefined && safeEqual(hint.sid, session.sid);
 }
 
-function logoutHintMatches(logoutHint: string | null, user: User): boolean {
+function logoutHintMatches(logoutHint: string | null, user: DirectoryUser): boolean {
   return logoutHint === null || logoutHint === user.username || logoutHint === user.id;
 }
 

@@ -15,7 +15,6 @@
  * - The response (§5.3.2) is JSON with `sub` and the claims of the token's scopes (§5.4),
  *   never cached.
  */
-import type { Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { DPOP_SIGNING_ALGS } from '../dpop/dpop-proof-jwt.js';
 import { verifyDpopProof, type DpopProofDeps, type DpopRequest } from '../dpop/dpop-proof.js';
@@ -65,7 +64,7 @@ export const USERINFO_REALM = 'gatehouse';
 /** What UserInfo uses: finding the access token, its user and its client (for the `sub` that client sees). */
 export type UserInfoDeps = FindAccessTokenDeps &
   DpopProofDeps &
-  Pick<ProviderContext, 'clients' | 'subjects' | 'now'> & { store: Pick<Store, 'users'> };
+  Pick<ProviderContext, 'clients' | 'subjects' | 'now' | 'users'>;
 
 export async function handleUserInfoRequest(
   request: UserInfoRequest,
@@ -91,7 +90,7 @@ export async function handleUserInfoRequest(
   // OIDC Core §5.3: UserInfo serves OpenID Connect requests only.
   if (!record.scope.includes('openid'))
     return challenge(403, 'insufficient_scope', 'the access token lacks the openid scope', 'openid');
-  const user = await context.store.users.getById(record.userId);
+  const user = await context.users.findById(record.userId);
   if (!user) return challenge(401, 'invalid_token', 'the user of this access token no longer exists');
   const client = await context.clients.get(record.clientId);
   if (!client) return challenge(401, 'invalid_token', 'the client of this access token no longer exists');

@@ -29,8 +29,8 @@ export interface PreparedTokens {
 }
 
 /** What issuing tokens uses: the access token's record is written, the user read for the ID token's claims. */
-export type IssueTokensDeps = Pick<ProviderContext, 'settings' | 'keys' | 'subjects' | 'events'> & {
-  store: Pick<Store, 'accessTokens' | 'users'>;
+export type IssueTokensDeps = Pick<ProviderContext, 'settings' | 'keys' | 'subjects' | 'events' | 'users'> & {
+  store: Pick<Store, 'accessTokens'>;
 };
 
 /** Issues the tokens at once: for grants that run outside a transaction (client credentials). */
@@ -127,11 +127,11 @@ async function idTokenUserClaims(
   issue: TokenIssue,
   userId: string,
   subject: string,
-  context: Pick<ProviderContext, 'settings'> & { store: Pick<Store, 'users'> },
+  context: Pick<ProviderContext, 'settings' | 'users'>,
 ): Promise<{ userClaims?: Record<string, unknown> }> {
   if (!idTokenIncludesClaims(issue.client, context.settings.idTokenClaimsDefault)) return {};
   if (!issue.scope.some((scope) => CLAIM_SCOPES.has(scope))) return {};
-  const user = await context.store.users.getById(userId);
+  const user = await context.users.findById(userId);
   if (!user) return {};
   const { sub: _sub, ...claims } = claimsForScopes(user, issue.scope, subject);
   return { userClaims: claims };

@@ -8,6 +8,7 @@
  * `claims` object. `updated_at` is maintained by Gatehouse, never taken from input.
  */
 import type { User } from '../../store/store.js';
+import type { DirectoryUser } from './user-directory.js';
 import { UserClaimError } from '../errors.js';
 
 /** OIDC Core §5.1.1 address claim members Gatehouse accepts (all strings). */
@@ -143,7 +144,7 @@ function canonicalJson(value: unknown): string {
 }
 
 /** Every claim of the user that Gatehouse can release, `name` and `email` from their fields. */
-export function allUserClaims(user: User): Record<string, unknown> {
+export function allUserClaims(user: DirectoryUser): Record<string, unknown> {
   const claims: Record<string, unknown> = { ...user.claims };
   delete claims['name'];
   delete claims['email'];
@@ -158,7 +159,7 @@ export function allUserClaims(user: User): Record<string, unknown> {
  * empty string.
  */
 export function claimsForScopes(
-  user: User,
+  user: DirectoryUser,
   scope: readonly string[],
   subject: string = user.id,
 ): Record<string, unknown> {

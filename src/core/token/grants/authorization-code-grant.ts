@@ -25,9 +25,9 @@ import { firstRefreshTokenFor } from '../refresh-token-family.js';
  */
 export type AuthorizationCodeGrantDeps = Pick<
   ProviderContext,
-  'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now'
+  'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now' | 'users'
 > & {
-  store: Pick<Store, 'codes' | 'grants' | 'refreshTokens' | 'accessTokens' | 'users' | 'resources'> & Transactions;
+  store: Pick<Store, 'codes' | 'grants' | 'refreshTokens' | 'accessTokens' | 'resources'> & Transactions;
 };
 
 export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = {

@@ -26,9 +26,9 @@ export const SLOW_DOWN_SECONDS = 5;
  */
 export type DeviceCodeGrantDeps = Pick<
   ProviderContext,
-  'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now'
+  'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now' | 'users'
 > & {
-  store: Pick<Store, 'deviceCodes' | 'grants' | 'refreshTokens' | 'accessTokens' | 'users' | 'resources'> &
+  store: Pick<Store, 'deviceCodes' | 'grants' | 'refreshTokens' | 'accessTokens' | 'resources'> &
     Transactions;
 };
 

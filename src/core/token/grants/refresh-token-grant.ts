@@ -21,9 +21,9 @@ import type { GrantHandler, TokenBinding, TokenResponse } from '../grant-handler
  */
 export type RefreshTokenGrantDeps = Pick<
   ProviderContext,
-  'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now'
+  'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now' | 'users'
 > & {
-  store: Pick<Store, 'refreshTokens' | 'grants' | 'accessTokens' | 'users' | 'resources'> & Transactions;
+  store: Pick<Store, 'refreshTokens' | 'grants' | 'accessTokens' | 'resources'> & Transactions;
 };
 
 export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
