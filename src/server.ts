@@ -41,6 +41,8 @@ export interface RunningGatehouse {
 }
 
 export interface StartOptions {
+  /** Where users are looked up and passwords checked (default: the store's users). */
+  users?: UserDirectory;
   /** Use this store instead of opening settings.databaseUrl (the caller keeps ownership). */
   store?: Store;
   /** Pino logging (default true: JSON logs to stdout; a destination receives the JSON lines). */
@@ -180,24 +182,10 @@ export async function startGatehouse(
   settings: GatehouseSettings,
   options: StartOptions = {},
 ): Promise<RunningGatehouse> {
-  const ownsStore = options.store === undefined;
   // The store logs (e.g. PostgreSQL connections lost) through the server's logger once it exists.
   let log: StoreLogger | undefined;
-  const storeLog: StoreLogger = {
-    debug: (obj, msg) => log?.debug(obj, msg),
-    info: (obj, msg) => log?.info(obj, msg),
-    warn: (obj, msg) => log?.warn(obj, msg),
-    error: (obj, msg) => log?.error(obj, msg),
-  };
-  // OpenTelemetry spans around every store call, while an SDK is registered (README, Tracing).
-  const store = tracedStore(options.store ?? (await openStore(settings.databaseUrl, { logger: storeLog })));
-  const events = new EventBus();
-  // Subscribed first, so that the config file's changes applied below are recorded too.
-  const audit = new AuditTrail(store, events, options.audit);
+  const { store, ownsStore, audit, context } = await openInstance(settings, options, () => log);
   try {
-    await store.migrate();
-    await applyFixtures(store, settings, Date.now(), events);
-    const context = await createContext(settings, store, { ...options, events });
     const app = buildApp(context, {
       logger: options.logger ?? true,
       https: settings.tls,
@@ -210,53 +198,25 @@ export async function startGatehouse(
         { err: error, pending: audit.pending, dropped: audit.dropped },
         'writing the audit trail failed; will retry',
       );
-    // FAPI 2.0: a client held to the profile that breaks it is refused at request time; say so now.
-    for (const warning of fapi2StartupWarnings(await store.clients.list(), settings)) app.log.warn(warning);
-    context.events.onAny((event) => app.log.info({ event }, event.type));
-    context.events.onListenerError = (error, event) =>
-      app.log.error({ err: error, eventType: event.type }, 'event listener failed');
     await app.listen({ port: settings.port, host: settings.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
     const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
     const scheme = settings.tls ? 'https' : 'http';
     if (options.issuerFromAddress) settings.issuer = `${scheme}://${host}:${port}`;
-    // Keys rotated or retired by the CLI or another instance sharing the database.
-    const stopKeyReload = context.keys.startAutoReload((error) =>
-      app.log.error({ err: error }, 'reloading the signing keys failed'),
-    );
-    // ... and at once when the store announces a change (PostgreSQL LISTEN/NOTIFY).
-    const stopFollowing = followStoreChanges(context, (error, what) => app.log.warn({ err: error }, what));
-    const cleanupWorker = new CleanupWorker(store, settings, app.log);
-    cleanupWorker.start();
-    // Back-Channel Logout 1.0: deliveries queued by any instance; a logout here wakes it at once.
-    const logoutDeliveryWorker = new LogoutDeliveryWorker(context, app.log);
-    context.events.on('logout.succeeded', (event) => {
-      if (event.backchannelClientIds.length > 0) logoutDeliveryWorker.kick();
-    });
-    logoutDeliveryWorker.start();
-    const purge = setInterval(() => {
-      store.rateLimits
-        .purge(Date.now())
-        .catch((error: unknown) => app.log.error({ err: error }, 'purging brute-force counters failed'));
-    }, RATE_LIMIT_PURGE_INTERVAL_MS);
-    purge.unref();
+    const background = await startBackgroundWork(context, app.log);
     return {
       url: `${scheme}://${host}:${port}`,
       app,
       store,
       context,
-      logoutDeliveryWorker,
-      cleanupWorker,
+      logoutDeliveryWorker: background.logoutDeliveryWorker,
+      cleanupWorker: background.cleanupWorker,
       audit,
       // Graceful shutdown: no new background work, in-flight requests finish (bounded), then the
       // database pool closes. Everything is in the database, so a restart loses nothing.
       async close() {
-        stopKeyReload();
-        stopFollowing();
-        clearInterval(purge);
-        await cleanupWorker.stop();
-        await logoutDeliveryWorker.stop();
+        await background.stop();
         await drainHttp(app, options.shutdownDrainTimeoutMs ?? SHUTDOWN_DRAIN_TIMEOUT_MS);
         // After the in-flight requests: their events are in the buffer by now.
         await audit.close();
@@ -268,4 +228,97 @@ export async function startGatehouse(
     if (ownsStore) await store.close();
     throw error;
   }
+}
+
+/** What one instance holds besides HTTP: the store (opened unless given), the audit trail, the context. */
+export interface OpenedInstance {
+  store: Store;
+  ownsStore: boolean;
+  audit: AuditTrail;
+  context: ProviderContext;
+}
+
+/**
+ * Opens the store (unless `options.store`), migrates it, applies the config's fixtures and
+ * creates the context; closes what it opened when any of it fails. `log`: the logger the store
+ * writes to, once there is one.
+ */
+export async function openInstance(
+  settings: GatehouseSettings,
+  options: Pick<StartOptions, 'store' | 'audit' | 'keyReloadIntervalMs' | 'outboundCa'> & { users?: UserDirectory },
+  log: () => StoreLogger | undefined,
+): Promise<OpenedInstance> {
+  const ownsStore = options.store === undefined;
+  const storeLog: StoreLogger = {
+    debug: (obj, msg) => log()?.debug(obj, msg),
+    info: (obj, msg) => log()?.info(obj, msg),
+    warn: (obj, msg) => log()?.warn(obj, msg),
+    error: (obj, msg) => log()?.error(obj, msg),
+  };
+  // OpenTelemetry spans around every store call, while an SDK is registered (README, Tracing).
+  const store = tracedStore(options.store ?? (await openStore(settings.databaseUrl, { logger: storeLog })));
+  const events = new EventBus();
+  // Subscribed first, so that the config file's changes applied below are recorded too.
+  const audit = new AuditTrail(store, events, options.audit);
+  try {
+    await store.migrate();
+    await applyFixtures(store, settings, Date.now(), events);
+    const context = await createContext(settings, store, { ...options, events });
+    return { store, ownsStore, audit, context };
+  } catch (error) {
+    await audit.close().catch(() => {});
+    if (ownsStore) await store.close();
+    throw error;
+  }
+}
+
+/** A logger as Fastify's (pino). */
+type InstanceLogger = FastifyInstance['log'];
+
+/**
+ * The background work of one instance: logging the events, the key reload, following the
+ * store's changes, the cleanup and logout delivery workers, purging brute-force counters.
+ * `stop` ends all of it.
+ */
+export async function startBackgroundWork(
+  context: ProviderContext,
+  log: InstanceLogger,
+): Promise<{ cleanupWorker: CleanupWorker; logoutDeliveryWorker: LogoutDeliveryWorker; stop(): Promise<void> }> {
+  const { store, settings } = context;
+  // FAPI 2.0: a client held to the profile that breaks it is refused at request time; say so now.
+  for (const warning of fapi2StartupWarnings(await store.clients.list(), settings)) log.warn(warning);
+  context.events.onAny((event) => log.info({ event }, event.type));
+  context.events.onListenerError = (error, event) =>
+    log.error({ err: error, eventType: event.type }, 'event listener failed');
+  // Keys rotated or retired by the CLI or another instance sharing the database.
+  const stopKeyReload = context.keys.startAutoReload((error) =>
+    log.error({ err: error }, 'reloading the signing keys failed'),
+  );
+  // ... and at once when the store announces a change (PostgreSQL LISTEN/NOTIFY).
+  const stopFollowing = followStoreChanges(context, (error, what) => log.warn({ err: error }, what));
+  const cleanupWorker = new CleanupWorker(store, settings, log);
+  cleanupWorker.start();
+  // Back-Channel Logout 1.0: deliveries queued by any instance; a logout here wakes it at once.
+  const logoutDeliveryWorker = new LogoutDeliveryWorker(context, log);
+  context.events.on('logout.succeeded', (event) => {
+    if (event.backchannelClientIds.length > 0) logoutDeliveryWorker.kick();
+  });
+  logoutDeliveryWorker.start();
+  const purge = setInterval(() => {
+    store.rateLimits
+      .purge(Date.now())
+      .catch((error: unknown) => log.error({ err: error }, 'purging brute-force counters failed'));
+  }, RATE_LIMIT_PURGE_INTERVAL_MS);
+  purge.unref();
+  return {
+    cleanupWorker,
+    logoutDeliveryWorker,
+    async stop() {
+      stopKeyReload();
+      stopFollowing();
+      clearInterval(purge);
+      await cleanupWorker.stop();
+      await logoutDeliveryWorker.stop();
+    },
+  };
 }

@@ -36,6 +36,11 @@ export interface ResolveSettingsInput {
    * development secret file is created, and `secret` is the empty string.
    */
   requireSecret?: boolean;
+  /**
+   * A config already read and checked by validateConfig (src/embed.ts: the options of an embedded
+   * Gatehouse), used instead of a config file; `source` names it in error messages.
+   */
+  config?: { data: ConfigFile; source: string };
 }
 
 /** Name of the development secret file, created in the working directory. */
@@ -215,12 +220,13 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
   const configPath = pick(CONFIG_FILE_SETTING, undefined, input, {})?.value as string | undefined;
   let config: ConfigFile = {};
   let configDir = cwd;
-  if (configPath !== undefined) {
+  if (input.config !== undefined) config = input.config.data;
+  else if (configPath !== undefined) {
     const absolute = resolve(cwd, configPath);
     config = await loadConfigFile(absolute);
     configDir = dirname(absolute);
   }
-  const configSource = configPath !== undefined ? `config file ${configPath}` : 'config file';
+  const configSource = input.config?.source ?? (configPath !== undefined ? `config file ${configPath}` : 'config file');
   const sourceName = (picked: Picked) => (picked.source === 'config' ? configSource : picked.source);
 
   // Every setting the schema resolves alone: flag > environment > config file > default.

@@ -95,7 +95,21 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
   }) as unknown as FastifyInstance;
   // Connections beyond the cap are closed as soon as they are accepted.
   app.server.maxConnections = limits.maxConnections;
+  installGatehouse(app, context);
+  return app;
+}
 
+/**
+ * Everything Gatehouse adds to a Fastify instance: its body parser, error and not-found handlers,
+ * security headers, tracing, and every route. Also an encapsulated plugin context of an app's own
+ * instance (src/embed.ts), where all of it stays inside the plugin; `notFound: false` leaves the
+ * app's 404 handler alone (when mounted at the root of the app).
+ */
+export function installGatehouse(
+  app: FastifyInstance,
+  context: ProviderContext,
+  options: { notFound?: boolean } = {},
+): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -113,7 +127,7 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
   const routeMethods = new RouteMethods();
   routeMethods.track(app);
   app.setErrorHandler(errorHandler({ explainErrors: explainsErrors(context.settings) }));
-  app.setNotFoundHandler((request, reply) => notFound(routeMethods, request, reply));
+  if (options.notFound !== false) app.setNotFoundHandler((request, reply) => notFound(routeMethods, request, reply));
   addSecurityHeaders(app);
   // Before any route: it wraps the route handlers as they are added.
   traceRequests(app, context);
@@ -143,7 +157,6 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
   registerTokenManagementRoutes(app, context);
   registerUserInfoRoutes(app, context);
   registerLogoutRoutes(app, context);
-  return app;
 }
 
 /** 404 for an unknown path; RFC 9110 §15.5.6 405 with `Allow` for a known path and another method. */

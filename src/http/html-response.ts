@@ -9,6 +9,15 @@ import { redirectLocation } from '../core/authorize/authorization-response.js';
 import { cspSourceForUrl, pageCsp } from '../ui/html.js';
 import { renderFormPostPage } from '../ui/pages.js';
 
+/**
+ * The path the browser is sent to for one of Gatehouse's pages (`path` from ENDPOINT_PATHS):
+ * below the issuer's path, so that it is right when Gatehouse is mounted under a prefix of an
+ * app (src/embed.ts; the issuer then ends in the prefix, RFC 8414 §3.1).
+ */
+export function pagePath(issuer: string, path: string): string {
+  return `${new URL(issuer).pathname.replace(/\/+$/, '')}${path}`;
+}
+
 export function sendHtml(reply: FastifyReply, status: number, html: string, csp: string = pageCsp()): FastifyReply {
   return reply
     .code(status)

@@ -8,7 +8,7 @@ import { handleAuthorizationRequest } from '../../core/authorize/authorization-e
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import type { Params } from '../../core/params.js';
 import { BROWSER_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
-import { sendAuthorizationResponse, sendRedirect } from '../html-response.js';
+import { sendAuthorizationResponse, sendRedirect, pagePath } from '../html-response.js';
 import { browserState, formParams, queryParams } from '../request-input.js';
 
 /** The browser binding cookie lives as long as a browser might keep an interaction open. */
@@ -26,7 +26,10 @@ export function registerAuthorizationRoutes(app: FastifyInstance, context: Provi
         serializeCookie(BROWSER_COOKIE, outcome.newBrowserId, { secure, maxAgeSeconds: BROWSER_COOKIE_MAX_AGE }),
       );
     }
-    return sendRedirect(reply, `${ENDPOINT_PATHS.interaction}/${outcome.interactionId}`);
+    return sendRedirect(
+      reply,
+      pagePath(context.settings.issuer, `${ENDPOINT_PATHS.interaction}/${outcome.interactionId}`),
+    );
   }
 
   app.get(ENDPOINT_PATHS.authorization, { config: { responseKind: 'html' } }, (request, reply) =>

@@ -24,7 +24,7 @@ import {
 } from '../../ui/pages.js';
 import { BROWSER_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
 import { sendOAuthJson } from '../error-responses.js';
-import { sendHtml, sendRedirect } from '../html-response.js';
+import { sendHtml, sendRedirect, pagePath } from '../html-response.js';
 import { browserState, formParams, queryParams } from '../request-input.js';
 import { BROWSER_COOKIE_MAX_AGE } from './authorize.js';
 import { setSignInCookies, waitingTime } from './interaction.js';
@@ -73,7 +73,7 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
           reply,
           login.status ?? 200,
           renderLoginPage({
-            action: withUserCode(LOGIN, userCode),
+            action: withUserCode(pagePath(context.settings.issuer, LOGIN), userCode),
             csrfToken,
             clientName: 'your device',
             ...(login.error !== undefined ? { error: login.error } : {}),
@@ -90,7 +90,7 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
           reply,
           limited ? 429 : view.error === null ? 200 : 400,
           renderDeviceCodePage({
-            action: PAGE,
+            action: pagePath(context.settings.issuer, PAGE),
             csrfToken,
             username: view.user.name ?? view.user.username,
             userCode: view.userCode,
@@ -103,7 +103,7 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
           reply,
           200,
           renderConsentPage({
-            action: PAGE,
+            action: pagePath(context.settings.issuer, PAGE),
             csrfToken,
             clientName: view.client.clientName ?? view.client.clientId,
             clientId: view.client.clientId,
@@ -144,7 +144,8 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
       request.ip,
     );
     // Signed out meanwhile: sign in again, the code carried along.
-    if (view.kind === 'login') return sendRedirect(reply, withUserCode(PAGE, userCode));
+    if (view.kind === 'login')
+      return sendRedirect(reply, withUserCode(pagePath(context.settings.issuer, PAGE), userCode));
     return sendPage(reply, view, deviceBrowser(state, context), userCode);
   });
 
@@ -162,7 +163,8 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
       context,
       request.ip,
     );
-    if (result.kind === 'failed') return sendRedirect(reply, withUserCode(PAGE, userCode, 'failed=1'));
+    if (result.kind === 'failed')
+      return sendRedirect(reply, withUserCode(pagePath(context.settings.issuer, PAGE), userCode, 'failed=1'));
     if (result.kind === 'limited') {
       // RFC 6585 §4: 429 with Retry-After; the same page and words whether the user exists or not.
       reply.header('retry-after', String(result.retryAfterSeconds));
@@ -173,6 +175,6 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
       });
     }
     setSignInCookies(reply, result, context.settings);
-    return sendRedirect(reply, withUserCode(PAGE, userCode));
+    return sendRedirect(reply, withUserCode(pagePath(context.settings.issuer, PAGE), userCode));
   });
 }

@@ -15,7 +15,13 @@ import type { GatehouseSettings } from '../../config/settings.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { renderConsentPage, renderLoginPage, unverifiedClient } from '../../ui/pages.js';
 import { DEVICE_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
-import { cspAllowingRedirectTo, sendAuthorizationResponse, sendHtml, sendRedirect } from '../html-response.js';
+import {
+  cspAllowingRedirectTo,
+  sendAuthorizationResponse,
+  sendHtml,
+  sendRedirect,
+  pagePath,
+} from '../html-response.js';
 import { browserState, formParams } from '../request-input.js';
 import { pageLanguage } from '../../core/browser/page-language.js';
 
@@ -31,11 +37,16 @@ const ID_PATTERN = {
 } as const;
 
 /** The login page of an interaction, pre-filled with `username`, with an error message if any. */
-function loginPage(view: LoadedInteraction, username: string | null, error: string | undefined): string {
+function loginPage(
+  view: LoadedInteraction,
+  username: string | null,
+  error: string | undefined,
+  issuer: string,
+): string {
   // OIDC Core §3.1.2.1 ui_locales: the pages are English only, so only en / en-* tags apply.
   const lang = pageLanguage(view.interaction.request.uiLocales);
   return renderLoginPage({
-    action: `${ENDPOINT_PATHS.interaction}/${view.interaction.id}/login`,
+    action: pagePath(issuer, `${ENDPOINT_PATHS.interaction}/${view.interaction.id}/login`),
     csrfToken: view.interaction.csrfToken,
     clientName: displayedClient(view.client).name,
     ...(username !== null ? { username } : {}),
@@ -84,12 +95,13 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
           view,
           (request.query.failed !== undefined ? view.interaction.typedUsername : undefined) ?? view.username,
           request.query.failed !== undefined ? 'Incorrect username or password.' : undefined,
+          context.settings.issuer,
         ),
         csp,
       );
     }
     const page = renderConsentPage({
-      action: `${base}/${id}/consent`,
+      action: pagePath(context.settings.issuer, `${base}/${id}/consent`),
       csrfToken: view.interaction.csrfToken,
       clientName,
       clientId: view.client.clientId,
@@ -117,7 +129,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
     // Post/Redirect/Get (RFC 9700 §4.12: a 303, never a 307 that would re-post the password); the
     // interaction keeps the username as typed for the login page (the same answer whether the
     // user exists or not).
-    if (result.kind === 'failed') return sendRedirect(reply, `${base}/${id}?failed=1`);
+    if (result.kind === 'failed') return sendRedirect(reply, pagePath(context.settings.issuer, `${base}/${id}?failed=1`));
     if (result.kind === 'limited') {
       // RFC 6585 §4: 429 with Retry-After; the same page and words whether the user exists or not.
       reply.header('retry-after', String(result.retryAfterSeconds));
@@ -125,13 +137,13 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       return sendHtml(
         reply,
         429,
-        loginPage(result, result.username, message),
+        loginPage(result, result.username, message, context.settings.issuer),
         cspAllowingRedirectTo(result.interaction.request.redirectUri),
       );
     }
     setSignInCookies(reply, result, context.settings);
     if (result.next.kind === 'respond') return sendAuthorizationResponse(reply, result.next.response);
-    return sendRedirect(reply, `${base}/${id}`);
+    return sendRedirect(reply, pagePath(context.settings.issuer, `${base}/${id}`));
   });
 
   app.post<InteractionRoute>(`${base}/:id/consent`, options, async (request, reply): Promise<FastifyReply> => {
@@ -145,7 +157,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       context,
       request.ip,
     );
-    if (result.kind === 'login') return sendRedirect(reply, `${base}/${id}`);
+    if (result.kind === 'login') return sendRedirect(reply, pagePath(context.settings.issuer, `${base}/${id}`));
     return sendAuthorizationResponse(reply, result.response);
   });
 }

@@ -14,7 +14,7 @@ import {
 import type { Params } from '../../core/params.js';
 import { renderLogoutConfirmPage, renderSignedOutPage } from '../../ui/pages.js';
 import { BROWSER_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
-import { cspAllowingRedirectTo, sendHtml, sendRedirect } from '../html-response.js';
+import { cspAllowingRedirectTo, sendHtml, sendRedirect, pagePath } from '../html-response.js';
 import { browserState, formParams, queryParams } from '../request-input.js';
 
 /** As for the authorization endpoint: the browser binding cookie outlives any one page. */
@@ -41,7 +41,7 @@ export function registerLogoutRoutes(app: FastifyInstance, context: ProviderCont
       );
     }
     const page = renderLogoutConfirmPage({
-      action: LOGOUT_CONFIRM_PATH,
+      action: pagePath(context.settings.issuer, LOGOUT_CONFIRM_PATH),
       csrfToken: outcome.csrfToken,
       username: outcome.user.name ?? outcome.user.username,
       clientName: outcome.client ? (outcome.client.clientName ?? outcome.client.clientId) : null,

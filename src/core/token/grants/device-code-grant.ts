@@ -28,8 +28,7 @@ export type DeviceCodeGrantDeps = Pick<
   ProviderContext,
   'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now' | 'users'
 > & {
-  store: Pick<Store, 'deviceCodes' | 'grants' | 'refreshTokens' | 'accessTokens' | 'resources'> &
-    Transactions;
+  store: Pick<Store, 'deviceCodes' | 'grants' | 'refreshTokens' | 'accessTokens' | 'resources'> & Transactions;
 };
 
 export const deviceCodeGrant: GrantHandler<DeviceCodeGrantDeps> = {
