@@ -14,3 +14,11 @@ export {
 export { openStore } from './store/open-store.js';
 export type { Store } from './store/store.js';
 export type { GatehouseEvent, TimedEvent } from './core/events.js';
+export {
+  createGatehouse,
+  metadataPathFor,
+  type Gatehouse,
+  type GatehouseOptions,
+  type ExternalUser,
+  type ExternalUsers,
+} from './embed.js';

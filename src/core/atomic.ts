@@ -14,6 +14,7 @@ import type { StoreCache } from './cache/store-cache.js';
 import type { Transactions } from './context.js';
 import { OAuthError } from './errors.js';
 import { EventBus, type GatehouseEvent } from './events.js';
+import type { UserDirectory } from './users/user-directory.js';
 
 /** Collects emitted events instead of delivering them. */
 class HeldEvents extends EventBus {
@@ -35,6 +36,8 @@ export interface AtomicDeps {
   events: EventBus;
   resources: StoreCache<ProtectedResource>;
   clients?: never;
+  /** The user directory, reading the store's users through the transaction too. */
+  users?: UserDirectory;
 }
 
 export async function atomically<D extends AtomicDeps, T>(context: D, step: (context: D) => Promise<T>): Promise<T> {
@@ -48,6 +51,10 @@ export async function atomically<D extends AtomicDeps, T>(context: D, step: (con
           events,
           // Cache misses are read in the transaction too (see StoreCache.readingWith).
           resources: context.resources.readingWith((identifier) => store.resources.get(identifier)),
+          // Store.transaction gives a full Store; the step's type narrows it to what it uses.
+          ...(context.users !== undefined
+            ? { users: context.users.readingWith(store as unknown as Pick<Store, 'users'>) }
+            : {}),
         }),
       };
     } catch (error) {

@@ -21,6 +21,11 @@ export interface UserDirectory {
   verifyPassword(user: DirectoryUser | undefined, password: string): Promise<boolean>;
   /** After a successful sign-in, before the session is stored: the user row it references exists. */
   signedIn(user: DirectoryUser): Promise<void>;
+  /**
+   * This directory reading the store's users through `store` (a transaction, src/core/atomic.ts:
+   * on SQLite a read outside it would wait for the only connection the transaction holds).
+   */
+  readingWith(store: Pick<Store, 'users'>): UserDirectory;
 }
 
 /** The default: the store's users (created with the CLI or the config file's `users:`). */
@@ -34,6 +39,7 @@ export function storeUserDirectory(store: Pick<Store, 'users'>): UserDirectory {
       return (await verifyPassword(hash, password)) && user !== undefined;
     },
     signedIn: async () => {},
+    readingWith: (transactional) => storeUserDirectory(transactional),
   };
 }
 
@@ -67,7 +73,9 @@ export function externalUserDirectory<U extends ExternalUser>(
     originals.set(wrapped, user);
     return wrapped;
   };
-  return {
+  const directory: UserDirectory = {
+    // The app's users are not in the store; only signedIn writes to it, never in a transaction.
+    readingWith: () => directory,
     findByUsername: async (username) => wrap(await users.findByUsername(username)),
     findById: async (id) => wrap(await users.findById(id)),
     async verifyPassword(user, password) {
@@ -95,4 +103,5 @@ export function externalUserDirectory<U extends ExternalUser>(
       }
     },
   };
+  return directory;
 }

@@ -8,9 +8,8 @@ import { renderHomePage } from '../../ui/pages.js';
 import { sendHtml } from '../html-response.js';
 
 export function registerDiscoveryRoutes(app: FastifyInstance, context: ProviderContext): void {
-  const metadata = () => serverMetadata(context.settings);
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
-    app.get(path, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(metadata()));
+    registerMetadataRoute(app, context, path);
   }
   app.get(ENDPOINT_PATHS.jwks, async (_request, reply) =>
     reply
@@ -21,5 +20,16 @@ export function registerDiscoveryRoutes(app: FastifyInstance, context: ProviderC
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/', { config: { responseKind: 'html' as const } }, async (_request, reply) =>
     sendHtml(reply, 200, renderHomePage({ issuer: context.settings.issuer })),
+  );
+}
+
+/**
+ * The metadata at `path`. RFC 8414 §3.1: for an issuer with a path (Gatehouse mounted under a
+ * prefix of an app, src/embed.ts), the well-known suffix goes between the host and the path:
+ * `/.well-known/oauth-authorization-server/auth`, registered on the app's root.
+ */
+export function registerMetadataRoute(app: FastifyInstance, context: ProviderContext, path: string): void {
+  app.get(path, async (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=300').send(serverMetadata(context.settings)),
   );
 }
