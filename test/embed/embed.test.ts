@@ -7,6 +7,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Fastify from 'fastify';
 import * as client from 'openid-client';
@@ -211,5 +212,29 @@ describe('createGatehouse options', () => {
       createGatehouse({ config: { issuer: 'https://example.com/auth?x=1', database: 'sqlite::memory:' } }),
       (error: unknown) => error instanceof ConfigError && /query or fragment/.test(error.message),
     );
+  });
+});
+
+describe('README, "Embedding Gatehouse in your app"', () => {
+  it('every gatehouse.<member> and user-table hook its examples use exists on a created Gatehouse', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.split('## Embedding Gatehouse in your app')[1]!.split('\n## ')[0]!;
+    const snippets = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+    assert.equal(snippets.length, 2, 'a Fastify and an Express example');
+    assert.match(snippets[0]!, /await gatehouse\.mount\(app\)/);
+    assert.match(snippets[1]!, /app\.use\(gatehouse\.handler\)/);
+    const gatehouse = await createGatehouse({
+      config: { issuer: 'http://127.0.0.1:9/auth', database: 'sqlite::memory:' },
+      secret: TEST_SECRET,
+    });
+    try {
+      const members = new Set(snippets.flatMap((code) => [...code.matchAll(/(?<![./\w])gatehouse\.(\w+)/g)].map((m) => m[1]!)));
+      for (const member of members) assert.ok(member in gatehouse, `gatehouse.${member}`);
+      for (const hook of ['findByUsername', 'findById', 'verifyPassword'])
+        assert.match(snippets[1]!, new RegExp(`${hook}:`));
+      assert.equal(gatehouse.prefix, '/auth');
+    } finally {
+      await gatehouse.close();
+    }
   });
 });
