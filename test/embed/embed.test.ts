@@ -158,15 +158,25 @@ for (const target of STORE_TARGETS) {
             { id: 'app-user-7', username: 'bob', name: 'Bob Builder', email: 'bob@app.example', locale: 'en-GB' },
           ];
           const passwords = new Map([['app-user-7', 'bobs own password']]);
+          let verifications = 0;
           const express = await loadExpress();
           const app = express();
           gatehouse = await createGatehouse({
-            config: embedConfig(port, database, []),
+            config: {
+              ...embedConfig(port, database, []),
+              // One free failure per (username, address), then a minute's wait after each.
+              limits: {
+                login_user_address: { free_attempts: 1, backoff_base_ms: 60_000, lock_after: 10, lock_seconds: 900 },
+              },
+            },
             secret: TEST_SECRET,
             users: {
               findByUsername: (username) => table.find((user) => user.username === username),
               findById: async (id) => table.find((user) => user.id === id),
-              verifyPassword: (user, password) => passwords.get(user.id) === password,
+              verifyPassword: (user, password) => {
+                verifications++;
+                return passwords.get(user.id) === password;
+              },
             },
           });
           app.use('/auth', gatehouse.handler);
@@ -194,6 +204,14 @@ for (const target of STORE_TARGETS) {
           });
           const page = await ua.authorize(url.href, { username: 'bob', password: 'wrong' });
           assert.match(page.body, /Incorrect username or password/);
+          // The brute-force limits apply as to Gatehouse's own users: refused before the app's check runs.
+          const again = await ua.submit(page, { username: 'bob', password: 'still wrong' });
+          assert.match(again.body, /Incorrect username or password/);
+          const checks = verifications;
+          const limited = await ua.submit(again, { username: 'bob', password: 'bobs own password' });
+          assert.equal(limited.status, 429);
+          assert.match(limited.body, /Too many sign-in attempts/);
+          assert.equal(verifications, checks);
         },
         teardown,
       ),
@@ -228,7 +246,9 @@ describe('README, "Embedding Gatehouse in your app"', () => {
       secret: TEST_SECRET,
     });
     try {
-      const members = new Set(snippets.flatMap((code) => [...code.matchAll(/(?<![./\w])gatehouse\.(\w+)/g)].map((m) => m[1]!)));
+      const members = new Set(
+        snippets.flatMap((code) => [...code.matchAll(/(?<![./\w])gatehouse\.(\w+)/g)].map((m) => m[1]!)),
+      );
       for (const member of members) assert.ok(member in gatehouse, `gatehouse.${member}`);
       for (const hook of ['findByUsername', 'findById', 'verifyPassword'])
         assert.match(snippets[1]!, new RegExp(`${hook}:`));
