@@ -129,7 +129,8 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
     // Post/Redirect/Get (RFC 9700 §4.12: a 303, never a 307 that would re-post the password); the
     // interaction keeps the username as typed for the login page (the same answer whether the
     // user exists or not).
-    if (result.kind === 'failed') return sendRedirect(reply, pagePath(context.settings.issuer, `${base}/${id}?failed=1`));
+    if (result.kind === 'failed')
+      return sendRedirect(reply, pagePath(context.settings.issuer, `${base}/${id}?failed=1`));
     if (result.kind === 'limited') {
       // RFC 6585 §4: 429 with Retry-After; the same page and words whether the user exists or not.
       reply.header('retry-after', String(result.retryAfterSeconds));
