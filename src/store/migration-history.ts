@@ -403,6 +403,13 @@ const clientProfile = migration('0017_client_profile', async (schema) => {
   await schema.addColumns('clients', 'profile text');
 });
 
+/**
+ * A disabled user (`gatehouse users update --disable`) cannot sign in; NULL for every existing user.
+ */
+const userDisabled = migration('0018_user_disabled', async (schema) => {
+  await schema.addColumns('users', 'disabled_at time');
+});
+
 /** Every migration, in the order it must be applied. Append only. */
 export const migrations: readonly Migration[] = [
   initialSchema,
@@ -422,4 +429,5 @@ export const migrations: readonly Migration[] = [
   clientMetadataDocuments,
   requestObjectsAndCodeBinding,
   clientProfile,
+  userDisabled,
 ];

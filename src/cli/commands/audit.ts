@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { AUDITED_EVENT_TYPES } from '../../core/audit/audit-trail.js';
 import type { AuditEvent } from '../../store/store.js';
-import { CliError, printList } from '../output.js';
+import { CliError, formatTime, printList } from '../output.js';
 import { limitFlag, listCommand, repeatable, withStore, type StoreFlags } from '../shared.js';
 
 interface AuditFlags extends StoreFlags {
@@ -41,7 +41,7 @@ export function parseSince(value: string, now: number): number {
 function auditView(event: AuditEvent) {
   return {
     id: event.id,
-    at: new Date(event.at).toISOString(),
+    at: formatTime(event.at),
     type: event.type,
     client_id: event.clientId,
     user_id: event.userId,

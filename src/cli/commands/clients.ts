@@ -3,7 +3,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { CliError, printJson, writeErr, writeOut } from '../output.js';
+import { CliError, formatTime, printJson, writeErr, writeOut } from '../output.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token/token-types.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../../core/device/device-authorization-endpoint.js';
 import { CLIENT_PROFILES } from '../../core/registration/profile-metadata.js';
@@ -61,7 +61,7 @@ function describeClient(view: ClientMetadataView): string {
     ...(view.token_exchange_resources !== undefined
       ? [['token_exchange_resources', view.token_exchange_resources.join(' ')] as [string, string]]
       : []),
-    ['created', new Date(view.client_id_issued_at * 1000).toISOString()],
+    ['created', formatTime(view.client_id_issued_at * 1000)],
   ];
   const width = Math.max(...lines.map(([key]) => key.length));
   return lines.map(([key, value]) => `${`${key}:`.padEnd(width + 1)}  ${value}`).join('\n');

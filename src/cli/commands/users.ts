@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { hashPassword } from '../../core/secrets.js';
 import { validateUserClaims } from '../../core/users/user-claims.js';
 import type { User } from '../../store/store.js';
-import { CliError, printJson, writeErr, writeOut } from '../output.js';
+import { CliError, formatTime, printJson, writeErr, writeOut } from '../output.js';
 import {
   isUniqueViolation,
   listCommand,
@@ -32,7 +32,7 @@ function userView(user: User): {
     email: user.email,
     name: user.name,
     claims: user.claims,
-    created_at: new Date(user.createdAt).toISOString(),
+    created_at: formatTime(user.createdAt),
   };
 }
 
