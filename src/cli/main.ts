@@ -39,6 +39,7 @@ import { registerResources } from './commands/resources.js';
 import { registerStart } from './commands/start.js';
 import { registerUsers } from './commands/users.js';
 import { reportFailure } from './output.js';
+import { optionDescription } from './shared.js';
 
 export { CliError } from './output.js';
 export { parseSince } from './commands/audit.js';
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ optionDescription })
     .configureOutput({
       writeOut: (text) => process.stdout.write(text),
       writeErr: (text) => process.stderr.write(text),

@@ -2,7 +2,7 @@
  * What the commands share: the settings flags (from the settings schema), settings resolution,
  * opening the store, flag parsing and the graceful shutdown of the long-running commands.
  */
-import { Option, type Command } from 'commander';
+import { Help, Option, type Command } from 'commander';
 import { AuditTrail } from '../core/audit/audit-trail.js';
 import { EventBus } from '../core/events.js';
 import { resolveSettings } from '../config/resolve-settings.js';
@@ -26,6 +26,17 @@ export interface ListFlags extends StoreFlags {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/**
+ * An option's help text without Commander's own `(default: …)`: every description that has a
+ * default names it once, in words (`(default: …)`), and a repeatable option's empty list is no
+ * default worth showing. Configured on the program, so every command inherits it.
+ */
+export function optionDescription(option: Option): string {
+  const shown = Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option);
+  shown.defaultValue = undefined;
+  return new Help().optionDescription(shown);
 }
 
 /** An option that may be given several times: its value is the list of the values given (empty without it). */

@@ -124,6 +124,6 @@ export function registerAudit(program: Command): void {
         '--since <time>',
         'only events since an ISO 8601 time (2025-01-31T12:00:00Z) or for a duration back from now (15m, 1h, 7d)',
       )
-      .option('--limit <n>', 'at most this many (default 50)'),
+      .option('--limit <n>', 'at most this many (default: 50)'),
   ).action((flags: AuditFlags) => auditList(flags));
 }

@@ -280,14 +280,36 @@ async function clientsShow(clientId: string, flags: StoreFlags & { json?: boolea
   writeOut(describeClient(view));
 }
 
-async function clientsDelete(clientId: string, flags: StoreFlags): Promise<void> {
-  const deleted = await withStore(flags, async (store, events) => {
+/**
+ * Deletes a client. A protected resource that names it as an introspection client would keep a
+ * dangling client_id, so the deletion is refused naming those resources, unless `--force`, which
+ * removes the client from them too.
+ */
+async function clientsDelete(clientId: string, flags: StoreFlags & { force?: boolean }): Promise<void> {
+  const { deleted, detached } = await withStore(flags, async (store, events) => {
+    const naming = (await store.resources.list()).filter((resource) =>
+      resource.introspectionClientIds.includes(clientId),
+    );
+    const names = naming.map((resource) => resource.identifier).join(', ');
+    if (naming.length > 0 && !flags.force) {
+      throw new CliError(
+        `client ${clientId} is the introspection client of resource ${names}; remove it there first (gatehouse resources create RESOURCE with the other --introspection-client flags) or pass --force, which removes it from the resource too`,
+      );
+    }
     const done = await store.clients.delete(clientId);
-    if (done) events.emit({ type: 'client.deleted', clientId, source: 'cli' });
-    return done;
+    if (!done) return { deleted: false, detached: '' };
+    for (const resource of naming) {
+      await store.resources.upsert({
+        ...resource,
+        introspectionClientIds: resource.introspectionClientIds.filter((id) => id !== clientId),
+      });
+    }
+    events.emit({ type: 'client.deleted', clientId, source: 'cli' });
+    return { deleted: true, detached: names };
   });
   if (!deleted) throw new CliError(`no client with client_id ${clientId}`);
   writeOut(`Deleted client ${clientId} (and every grant, code and token issued to it).`);
+  if (detached !== '') writeOut(`Removed it as introspection client from resource ${detached}.`);
 }
 
 export function registerClients(program: Command): void {
@@ -303,6 +325,8 @@ export function registerClients(program: Command): void {
     command.argument('<client_id>').option('--json', 'print JSON'),
   ).action((clientId: string, flags: StoreFlags & { json?: boolean }) => clientsShow(clientId, flags));
   storeCommand(clients, 'delete', 'delete a client and everything issued to it', (command) =>
-    command.argument('<client_id>'),
-  ).action((clientId: string, flags: StoreFlags) => clientsDelete(clientId, flags));
+    command
+      .argument('<client_id>')
+      .option('--force', 'also when a resource names it as introspection client: remove it from the resource too'),
+  ).action((clientId: string, flags: StoreFlags & { force?: boolean }) => clientsDelete(clientId, flags));
 }
