@@ -15,7 +15,6 @@ interface CreateFlags extends StoreFlags {
   json?: boolean;
 }
 
-
 function tokenView(token: InitialAccessToken, now: number) {
   return {
     id: token.id,
