@@ -1,8 +1,8 @@
 /**
- * `gatehouse clients create|list|show|delete`: OAuth clients (RFC 7591 client metadata).
+ * `gatehouse clients create|list|show|update|delete`: OAuth clients (RFC 7591 client metadata).
  */
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
+import { readJwksFile, registerClientUpdate } from './client-update.js';
 import { CliError, formatTime, printJson, writeErr, writeOut } from '../output.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token/token-types.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../../core/device/device-authorization-endpoint.js';
@@ -178,21 +178,6 @@ function clientCreateOptions(command: Command): Command {
     .option('--json', 'print the client as JSON');
 }
 
-/** The JWK Set of `--jwks-file` (validated with the rest of the metadata). */
-async function readJwksFile(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read --jwks-file ${path}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new CliError(`--jwks-file ${path} is not JSON: ${(error as Error).message}`);
-  }
-}
-
 async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
   if (flags.public && flags.tokenEndpointAuthMethod !== undefined && flags.tokenEndpointAuthMethod !== 'none') {
     throw new CliError(
@@ -321,6 +306,7 @@ export function registerClients(program: Command): void {
     clientCreateOptions,
   ).action((flags: ClientCreateFlags) => clientsCreate(flags));
   listCommand(clients, 'list', 'list clients').action((flags: ListFlags) => clientsList(flags));
+  registerClientUpdate(clients);
   storeCommand(clients, 'show', 'show one client', (command) =>
     command.argument('<client_id>').option('--json', 'print JSON'),
   ).action((clientId: string, flags: StoreFlags & { json?: boolean }) => clientsShow(clientId, flags));
