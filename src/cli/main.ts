@@ -6,8 +6,8 @@
  *                   [--explain-errors auto|always|never]
  *   gatehouse migrate [--config FILE] [--database URL]
  *   gatehouse cleanup [--config FILE] [--database URL] [--batch-size N] [--json]
- *   gatehouse clients create|list|show <id>|delete <id>
- *   gatehouse users create|list|delete <username>
+ *   gatehouse clients create|list|show <id>|update <id>|delete <id> [--force]
+ *   gatehouse users create|list|update <username>|set-password <username>|delete <username>
  *   gatehouse resources create <uri>|list|delete <uri>
  *   gatehouse logout-deliveries list [--failed] [--limit N] [--json]
  *   gatehouse audit [--type TYPE] [--client ID] [--user NAME] [--since TIME|DURATION] [--limit N] [--json]

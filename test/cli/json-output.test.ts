@@ -159,7 +159,11 @@ describe('gatehouse --json on every listing command', () => {
   });
 
   test('OpenID Connect Core §5.1: users list --json prints id, username, email, name, claims, created_at and disabled_at, never the password hash', async () => {
-    const { row: user, rows, text } = await onlyRow(['users', 'list'], 'claims created_at disabled_at email id name username');
+    const {
+      row: user,
+      rows,
+      text,
+    } = await onlyRow(['users', 'list'], 'claims created_at disabled_at email id name username');
     assert.equal(user['disabled_at'], null);
     assert.equal(user['username'], 'jess');
     assert.equal(user['email'], 'jess@example.com');
