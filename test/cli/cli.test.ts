@@ -254,7 +254,7 @@ describe('gatehouse users', () => {
         await gatehouse(
           argv`users create --database ${database} --username eve
       --password-stdin --email eve@example.com`,
-          'pw\n',
+          'eve password\n',
         )
       ).code,
       0,
