@@ -197,7 +197,7 @@ describe('gatehouse users', () => {
   test('a duplicate username fails with exit code 1', async () => {
     const run = await gatehouse(
       ['users', 'create', '--database', database, '--username', 'alice', '--password-stdin'],
-      'other\n',
+      'another password\n',
     );
     assertOneLineFailure(run, /^gatehouse: a user named alice already exists$/);
   });
