@@ -187,6 +187,15 @@ export async function withStore<T>(flags: StoreFlags, fn: (store: Store, events:
   }
 }
 
+/** Standard input as text (`what` names it in the prompt shown when it is a terminal). */
+export async function readStdin(what: string): Promise<string> {
+  if (process.stdin.isTTY) writeErr(`Enter ${what}, then press Enter and Ctrl-D:`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Unique-constraint violations of SQLite and PostgreSQL (a concurrent create won the race). */
 export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

@@ -180,6 +180,24 @@ describe('password and redirect URI rules', () => {
     assert.equal(run.code, 0, run.stderr);
   });
 
+  test('clients create --secret-stdin: a chosen client secret needs 32 characters (CLI only; config fixtures may be short)', async () => {
+    const database = `sqlite:${join(dir, 'secret.db')}`;
+    assertOneLineFailure(
+      await runCli(argv`clients create --database ${database} --secret-stdin --redirect-uri https://a.example/cb`, {
+        input: `${'s'.repeat(31)}\n`,
+      }),
+      /31 characters long; a chosen client secret needs at least 32/,
+    );
+    const secret = 's'.repeat(32);
+    const run = await runCli(
+      argv`clients create --database ${database} --client-id chosen --secret-stdin --redirect-uri https://a.example/cb`,
+      { input: `${secret}\n` },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const stored = await withStoreAt(database, (store) => store.clients.get('chosen'));
+    assert.ok(stored?.clientSecretHash && (await verifyClientSecret(stored.clientSecretHash, secret)));
+  });
+
   test('NIST SP 800-63B §3.1.1.2: start refuses a config-file user with a short password', async () => {
     const config = join(dir, 'short-password.yaml');
     await writeFile(config, 'users:\n  - {username: carol, password: pw}\n');

@@ -6,11 +6,13 @@ import { readJwksFile, registerClientUpdate } from './client-update.js';
 import { CliError, formatTime, printJson, writeErr, writeOut } from '../output.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token/token-types.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../../core/device/device-authorization-endpoint.js';
+import { MIN_CHOSEN_CLIENT_SECRET_LENGTH } from '../../core/users/password-policy.js';
 import { CLIENT_PROFILES } from '../../core/registration/profile-metadata.js';
 import {
   isUniqueViolation,
   listCommand,
   listRows,
+  readStdin,
   repeatable,
   settingsFor,
   storeCommand,
@@ -89,6 +91,7 @@ interface ClientCreateFlags extends StoreFlags {
   requestObjectSigningAlg?: string;
   requireSignedRequestObject?: boolean;
   profile?: string;
+  secretStdin?: boolean;
   json?: boolean;
 }
 
@@ -175,7 +178,27 @@ function clientCreateOptions(command: Command): Command {
         'fapi2: hold the client to the FAPI 2.0 Security Profile (private_key_jwt, PAR, PKCE, DPoP; see README "FAPI 2.0")',
       ).choices([...CLIENT_PROFILES]),
     )
+    .option(
+      '--secret-stdin',
+      'read the client secret from standard input (at least 32 characters; one trailing newline is removed) instead of generating one',
+    )
     .option('--json', 'print the client as JSON');
+}
+
+/** The client secret of `--secret-stdin`: a chosen secret needs MIN_CHOSEN_CLIENT_SECRET_LENGTH characters. */
+async function chosenSecret(flags: ClientCreateFlags, method: unknown): Promise<string | undefined> {
+  if (!flags.secretStdin) return undefined;
+  if (flags.public || method === 'none' || method === 'private_key_jwt')
+    throw new CliError(
+      '--secret-stdin is for a client that authenticates with a secret, not a public or private_key_jwt one',
+    );
+  const secret = (await readStdin('the client secret')).replace(/\r?\n$/, '');
+  const length = [...secret].length;
+  if (length < MIN_CHOSEN_CLIENT_SECRET_LENGTH)
+    throw new CliError(
+      `the client secret read from standard input is ${length} characters long; a chosen client secret needs at least ${MIN_CHOSEN_CLIENT_SECRET_LENGTH}`,
+    );
+  return secret;
 }
 
 async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
@@ -205,6 +228,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     request_object_signing_alg: flags.requestObjectSigningAlg,
     require_signed_request_object: flags.requireSignedRequestObject,
     profile: flags.profile,
+    client_secret: await chosenSecret(flags, flags.tokenEndpointAuthMethod),
   };
   // Validate before touching the database, so that a typo costs nothing. The config file's
   // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri or

@@ -7,11 +7,12 @@ import { hashPassword } from '../../core/secrets.js';
 import { passwordProblem } from '../../core/users/password-policy.js';
 import { validateUserClaims, withUpdatedAt } from '../../core/users/user-claims.js';
 import type { User } from '../../store/store.js';
-import { CliError, formatTime, printJson, writeErr, writeOut } from '../output.js';
+import { CliError, formatTime, printJson, writeOut } from '../output.js';
 import {
   isUniqueViolation,
   listCommand,
   listRows,
+  readStdin,
   storeCommand,
   withStore,
   type ListFlags,
@@ -39,14 +40,6 @@ function userView(user: User): {
   };
 }
 
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) writeErr('Enter the password, then press Enter and Ctrl-D:');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /**
  * The password of `--password-stdin`, checked against the length rule (NIST SP 800-63B
  * §3.1.1.2, src/core/users/password-policy.ts) before anything is hashed or stored.
@@ -58,7 +51,7 @@ async function readPassword(passwordStdin: boolean | undefined): Promise<string>
     );
   }
   // One trailing newline (from echo or a here-string) is not part of the password.
-  const password = (await readStdin()).replace(/\r?\n$/, '');
+  const password = (await readStdin('the password')).replace(/\r?\n$/, '');
   const problem = passwordProblem(password);
   if (problem !== undefined) throw new CliError(`the password read from standard input ${problem}`);
   return password;

@@ -16,3 +16,10 @@ export function passwordProblem(password: string): string | undefined {
     return `is ${length} characters long; a password needs at least ${MIN_PASSWORD_LENGTH} (NIST SP 800-63B §3.1.1.2)`;
   return undefined;
 }
+
+/**
+ * A client secret a person chose (`clients create --secret-stdin`) has at least 32 characters,
+ * like the 256-bit secrets Gatehouse generates (43 base64url characters). Config-file
+ * client_secret values are not held to it: test and development fixtures use short ones.
+ */
+export const MIN_CHOSEN_CLIENT_SECRET_LENGTH = 32;
