@@ -6,8 +6,8 @@
  *                   [--explain-errors auto|always|never]
  *   gatehouse migrate [--config FILE] [--database URL]
  *   gatehouse cleanup [--config FILE] [--database URL] [--batch-size N] [--json]
- *   gatehouse clients create|list|show <id>|delete <id>
- *   gatehouse users create|list|delete <username>
+ *   gatehouse clients create|list|show <id>|update <id>|delete <id> [--force]
+ *   gatehouse users create|list|update <username>|set-password <username>|delete <username>
  *   gatehouse resources create <uri>|list|delete <uri>
  *   gatehouse logout-deliveries list [--failed] [--limit N] [--json]
  *   gatehouse audit [--type TYPE] [--client ID] [--user NAME] [--since TIME|DURATION] [--limit N] [--json]
@@ -39,6 +39,7 @@ import { registerResources } from './commands/resources.js';
 import { registerStart } from './commands/start.js';
 import { registerUsers } from './commands/users.js';
 import { reportFailure } from './output.js';
+import { optionDescription } from './shared.js';
 
 export { CliError } from './output.js';
 export { parseSince } from './commands/audit.js';
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ optionDescription })
     .configureOutput({
       writeOut: (text) => process.stdout.write(text),
       writeErr: (text) => process.stderr.write(text),

@@ -23,6 +23,16 @@ export const writeErr = (text: string): void => {
   process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 };
 
+/**
+ * The one time format of the CLI, in text and JSON alike: ISO 8601 in UTC with milliseconds
+ * (`2026-12-04T21:34:00.000Z`), from a millisecond timestamp; null stays null.
+ */
+export function formatTime(ms: number): string;
+export function formatTime(ms: number | null): string | null;
+export function formatTime(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
 export function printJson(value: unknown): void {
   writeOut(JSON.stringify(value, null, 2));
 }

@@ -2,7 +2,7 @@
  * What the commands share: the settings flags (from the settings schema), settings resolution,
  * opening the store, flag parsing and the graceful shutdown of the long-running commands.
  */
-import { Option, type Command } from 'commander';
+import { Help, Option, type Command } from 'commander';
 import { AuditTrail } from '../core/audit/audit-trail.js';
 import { EventBus } from '../core/events.js';
 import { resolveSettings } from '../config/resolve-settings.js';
@@ -26,6 +26,17 @@ export interface ListFlags extends StoreFlags {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/**
+ * An option's help text without Commander's own `(default: …)`: every description that has a
+ * default names it once, in words (`(default: …)`), and a repeatable option's empty list is no
+ * default worth showing. Configured on the program, so every command inherits it.
+ */
+export function optionDescription(option: Option): string {
+  const shown = Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option);
+  shown.defaultValue = undefined;
+  return new Help().optionDescription(shown);
 }
 
 /** An option that may be given several times: its value is the list of the values given (empty without it). */
@@ -107,6 +118,54 @@ export function listRows<V>(
   return async (flags) => printList(await withStore(flags, load), flags.json, layout);
 }
 
+/** Error codes of a database that cannot be reached or opened (Node networking, PostgreSQL, SQLite). */
+const UNREACHABLE_DATABASE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  // PostgreSQL: invalid authorization, wrong password, no such database.
+  '28000',
+  '28P01',
+  '3D000',
+  'SQLITE_CANTOPEN',
+  'SQLITE_NOTADB',
+  'SQLITE_READONLY',
+]);
+
+/**
+ * What `error` of opening or migrating the database at `databaseUrl` means to the person
+ * running the command (as `demo` explains a port in use): undefined when it is not such an error.
+ */
+export function databaseProblem(
+  error: unknown,
+  databaseUrl: string,
+  redact: (url: string) => string,
+): CliError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  const inner = (error as { errors?: Array<{ code?: unknown }> } | null)?.errors?.[0]?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const sqliteOpen = /Cannot open database|unable to open database/i.test(message);
+  if (!UNREACHABLE_DATABASE_CODES.has(String(code)) && !UNREACHABLE_DATABASE_CODES.has(String(inner)) && !sqliteOpen)
+    return undefined;
+  return new CliError(
+    `cannot open the database ${redact(databaseUrl)} (${message.split('\n')[0] || String(code ?? inner)}): check that it is running and reachable and that --database, GATEHOUSE_DATABASE_URL or database_url of the config file names it correctly (for SQLite, that the directory exists and is writable)`,
+  );
+}
+
+/** Runs `fn`, which opens the database at `databaseUrl`, explaining a database that cannot be opened (databaseProblem). */
+export async function explainingDatabase<T>(databaseUrl: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const { redactUrl } = await import('../store/open-store.js');
+    throw databaseProblem(error, databaseUrl, redactUrl) ?? error;
+  }
+}
+
 /**
  * Opens (and migrates, which is idempotent) the store named by the flags, runs `fn`, closes it.
  * The changes `fn` announces on `events` go to the audit trail, written before the store closes.
@@ -114,18 +173,27 @@ export function listRows<V>(
 export async function withStore<T>(flags: StoreFlags, fn: (store: Store, events: EventBus) => Promise<T>): Promise<T> {
   const settings = await settingsFor(flags, false);
   const { openStore } = await import('../store/open-store.js');
-  const store = await openStore(settings.databaseUrl);
+  const store = await explainingDatabase(settings.databaseUrl, () => openStore(settings.databaseUrl));
   const events = new EventBus();
   const audit = new AuditTrail(store, events);
   audit.onError = (error) =>
     writeErr(`Warning: could not write the audit trail: ${error instanceof Error ? error.message : String(error)}`);
   try {
-    await store.migrate();
+    await explainingDatabase(settings.databaseUrl, () => store.migrate());
     return await fn(store, events);
   } finally {
     await audit.close();
     await store.close();
   }
+}
+
+/** Standard input as text (`what` names it in the prompt shown when it is a terminal). */
+export async function readStdin(what: string): Promise<string> {
+  if (process.stdin.isTTY) writeErr(`Enter ${what}, then press Enter and Ctrl-D:`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Unique-constraint violations of SQLite and PostgreSQL (a concurrent create won the race). */

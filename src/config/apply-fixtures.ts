@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { validateClientMetadata } from '../core/registration/client-metadata.js';
 import { hashClientSecret, hashPassword, safeEqual, verifyClientSecret, verifyPassword } from '../core/secrets.js';
 import { validateUserClaims, withUpdatedAt } from '../core/users/user-claims.js';
+import { passwordProblem } from '../core/users/password-policy.js';
 import type { EventBus } from '../core/events.js';
 import type { Client, Store, User } from '../store/store.js';
 import { ConfigError } from './load-config.js';
@@ -130,6 +131,9 @@ export async function applyFixtures(
         `users[${index}].password`,
       );
     }
+    const weak = passwordProblem(fixture.password);
+    if (weak !== undefined)
+      throw new ConfigError(`Invalid user fixture users[${index}].password: ${weak}`, `users[${index}].password`);
     const existing = await store.users.getByUsername(fixture.username);
     // Keep a hash that still verifies: no re-hashing cost, and the stored row does not churn.
     const keep = existing !== undefined && (await verifyPassword(existing.passwordHash, fixture.password));
@@ -156,6 +160,8 @@ export async function applyFixtures(
       // OIDC Core §5.1 updated_at moves only when the user's claims changed.
       claims: withUpdatedAt({ email, name, claims }, existing, now),
       createdAt: existing?.createdAt ?? now,
+      // Disabling is the CLI's (gatehouse users update --disable): a restart does not re-enable the user.
+      disabledAt: existing?.disabledAt,
     });
     if (!existing)
       events?.emit({ type: 'user.created', userId: stored.id, username: stored.username, source: 'config' }, now);

@@ -404,6 +404,13 @@ const clientProfile = migration('0017_client_profile', async (schema) => {
 });
 
 /**
+ * A disabled user (`gatehouse users update --disable`) cannot sign in; NULL for every existing user.
+ */
+const userDisabled = migration('0018_user_disabled', async (schema) => {
+  await schema.addColumns('users', 'disabled_at time');
+});
+
+/**
  * The username of the last failed sign-in on an interaction (NULL: none), so that the login page
  * the browser is redirected to (Post/Redirect/Get) shows it again; the password never is.
  */
@@ -430,5 +437,6 @@ export const migrations: readonly Migration[] = [
   clientMetadataDocuments,
   requestObjectsAndCodeBinding,
   clientProfile,
+  userDisabled,
   interactionTypedUsername,
 ];

@@ -79,6 +79,8 @@ export interface UsersTable {
   /** JSON object of OIDC Core §5.1 claims; added by migration 0003 with default '{}'. */
   claims: JsonText;
   created_at: number;
+  /** When the user was disabled (cannot sign in); NULL when enabled. Added by migration 0018. */
+  disabled_at: number | null;
 }
 
 export interface SessionsTable {

@@ -197,7 +197,7 @@ describe('gatehouse users', () => {
   test('a duplicate username fails with exit code 1', async () => {
     const run = await gatehouse(
       ['users', 'create', '--database', database, '--username', 'alice', '--password-stdin'],
-      'other\n',
+      'another password\n',
     );
     assertOneLineFailure(run, /^gatehouse: a user named alice already exists$/);
   });
@@ -254,7 +254,7 @@ describe('gatehouse users', () => {
         await gatehouse(
           argv`users create --database ${database} --username eve
       --password-stdin --email eve@example.com`,
-          'pw\n',
+          'eve password\n',
         )
       ).code,
       0,

@@ -158,8 +158,13 @@ describe('gatehouse --json on every listing command', () => {
     }
   });
 
-  test('OpenID Connect Core §5.1: users list --json prints id, username, email, name, claims and created_at, never the password hash', async () => {
-    const { row: user, rows, text } = await onlyRow(['users', 'list'], 'claims created_at email id name username');
+  test('OpenID Connect Core §5.1: users list --json prints id, username, email, name, claims, created_at and disabled_at, never the password hash', async () => {
+    const {
+      row: user,
+      rows,
+      text,
+    } = await onlyRow(['users', 'list'], 'claims created_at disabled_at email id name username');
+    assert.equal(user['disabled_at'], null);
     assert.equal(user['username'], 'jess');
     assert.equal(user['email'], 'jess@example.com');
     assert.equal(user['name'], 'Jess');

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { AUDITED_EVENT_TYPES } from '../../core/audit/audit-trail.js';
 import type { AuditEvent } from '../../store/store.js';
-import { CliError, printList } from '../output.js';
+import { CliError, formatTime, printList } from '../output.js';
 import { limitFlag, listCommand, repeatable, withStore, type StoreFlags } from '../shared.js';
 
 interface AuditFlags extends StoreFlags {
@@ -41,7 +41,7 @@ export function parseSince(value: string, now: number): number {
 function auditView(event: AuditEvent) {
   return {
     id: event.id,
-    at: new Date(event.at).toISOString(),
+    at: formatTime(event.at),
     type: event.type,
     client_id: event.clientId,
     user_id: event.userId,
@@ -124,6 +124,6 @@ export function registerAudit(program: Command): void {
         '--since <time>',
         'only events since an ISO 8601 time (2025-01-31T12:00:00Z) or for a duration back from now (15m, 1h, 7d)',
       )
-      .option('--limit <n>', 'at most this many (default 50)'),
+      .option('--limit <n>', 'at most this many (default: 50)'),
   ).action((flags: AuditFlags) => auditList(flags));
 }

@@ -1,16 +1,18 @@
 /**
- * `gatehouse clients create|list|show|delete`: OAuth clients (RFC 7591 client metadata).
+ * `gatehouse clients create|list|show|update|delete`: OAuth clients (RFC 7591 client metadata).
  */
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { CliError, printJson, writeErr, writeOut } from '../output.js';
+import { readJwksFile, registerClientUpdate } from './client-update.js';
+import { CliError, formatTime, printJson, writeErr, writeOut } from '../output.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE } from '../../core/token/token-types.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../../core/device/device-authorization-endpoint.js';
+import { MIN_CHOSEN_CLIENT_SECRET_LENGTH } from '../../core/users/password-policy.js';
 import { CLIENT_PROFILES } from '../../core/registration/profile-metadata.js';
 import {
   isUniqueViolation,
   listCommand,
   listRows,
+  readStdin,
   repeatable,
   settingsFor,
   storeCommand,
@@ -61,7 +63,7 @@ function describeClient(view: ClientMetadataView): string {
     ...(view.token_exchange_resources !== undefined
       ? [['token_exchange_resources', view.token_exchange_resources.join(' ')] as [string, string]]
       : []),
-    ['created', new Date(view.client_id_issued_at * 1000).toISOString()],
+    ['created', formatTime(view.client_id_issued_at * 1000)],
   ];
   const width = Math.max(...lines.map(([key]) => key.length));
   return lines.map(([key, value]) => `${`${key}:`.padEnd(width + 1)}  ${value}`).join('\n');
@@ -89,6 +91,7 @@ interface ClientCreateFlags extends StoreFlags {
   requestObjectSigningAlg?: string;
   requireSignedRequestObject?: boolean;
   profile?: string;
+  secretStdin?: boolean;
   json?: boolean;
 }
 
@@ -175,22 +178,27 @@ function clientCreateOptions(command: Command): Command {
         'fapi2: hold the client to the FAPI 2.0 Security Profile (private_key_jwt, PAR, PKCE, DPoP; see README "FAPI 2.0")',
       ).choices([...CLIENT_PROFILES]),
     )
+    .option(
+      '--secret-stdin',
+      'read the client secret from standard input (at least 32 characters; one trailing newline is removed) instead of generating one',
+    )
     .option('--json', 'print the client as JSON');
 }
 
-/** The JWK Set of `--jwks-file` (validated with the rest of the metadata). */
-async function readJwksFile(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read --jwks-file ${path}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new CliError(`--jwks-file ${path} is not JSON: ${(error as Error).message}`);
-  }
+/** The client secret of `--secret-stdin`: a chosen secret needs MIN_CHOSEN_CLIENT_SECRET_LENGTH characters. */
+async function chosenSecret(flags: ClientCreateFlags, method: unknown): Promise<string | undefined> {
+  if (!flags.secretStdin) return undefined;
+  if (flags.public || method === 'none' || method === 'private_key_jwt')
+    throw new CliError(
+      '--secret-stdin is for a client that authenticates with a secret, not a public or private_key_jwt one',
+    );
+  const secret = (await readStdin('the client secret')).replace(/\r?\n$/, '');
+  const length = [...secret].length;
+  if (length < MIN_CHOSEN_CLIENT_SECRET_LENGTH)
+    throw new CliError(
+      `the client secret read from standard input is ${length} characters long; a chosen client secret needs at least ${MIN_CHOSEN_CLIENT_SECRET_LENGTH}`,
+    );
+  return secret;
 }
 
 async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
@@ -220,6 +228,7 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
     request_object_signing_alg: flags.requestObjectSigningAlg,
     require_signed_request_object: flags.requireSignedRequestObject,
     profile: flags.profile,
+    client_secret: await chosenSecret(flags, flags.tokenEndpointAuthMethod),
   };
   // Validate before touching the database, so that a typo costs nothing. The config file's
   // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri or
@@ -280,14 +289,36 @@ async function clientsShow(clientId: string, flags: StoreFlags & { json?: boolea
   writeOut(describeClient(view));
 }
 
-async function clientsDelete(clientId: string, flags: StoreFlags): Promise<void> {
-  const deleted = await withStore(flags, async (store, events) => {
+/**
+ * Deletes a client. A protected resource that names it as an introspection client would keep a
+ * dangling client_id, so the deletion is refused naming those resources, unless `--force`, which
+ * removes the client from them too.
+ */
+async function clientsDelete(clientId: string, flags: StoreFlags & { force?: boolean }): Promise<void> {
+  const { deleted, detached } = await withStore(flags, async (store, events) => {
+    const naming = (await store.resources.list()).filter((resource) =>
+      resource.introspectionClientIds.includes(clientId),
+    );
+    const names = naming.map((resource) => resource.identifier).join(', ');
+    if (naming.length > 0 && !flags.force) {
+      throw new CliError(
+        `client ${clientId} is the introspection client of resource ${names}; remove it there first (gatehouse resources create RESOURCE with the other --introspection-client flags) or pass --force, which removes it from the resource too`,
+      );
+    }
     const done = await store.clients.delete(clientId);
-    if (done) events.emit({ type: 'client.deleted', clientId, source: 'cli' });
-    return done;
+    if (!done) return { deleted: false, detached: '' };
+    for (const resource of naming) {
+      await store.resources.upsert({
+        ...resource,
+        introspectionClientIds: resource.introspectionClientIds.filter((id) => id !== clientId),
+      });
+    }
+    events.emit({ type: 'client.deleted', clientId, source: 'cli' });
+    return { deleted: true, detached: names };
   });
   if (!deleted) throw new CliError(`no client with client_id ${clientId}`);
   writeOut(`Deleted client ${clientId} (and every grant, code and token issued to it).`);
+  if (detached !== '') writeOut(`Removed it as introspection client from resource ${detached}.`);
 }
 
 export function registerClients(program: Command): void {
@@ -299,10 +330,13 @@ export function registerClients(program: Command): void {
     clientCreateOptions,
   ).action((flags: ClientCreateFlags) => clientsCreate(flags));
   listCommand(clients, 'list', 'list clients').action((flags: ListFlags) => clientsList(flags));
+  registerClientUpdate(clients);
   storeCommand(clients, 'show', 'show one client', (command) =>
     command.argument('<client_id>').option('--json', 'print JSON'),
   ).action((clientId: string, flags: StoreFlags & { json?: boolean }) => clientsShow(clientId, flags));
   storeCommand(clients, 'delete', 'delete a client and everything issued to it', (command) =>
-    command.argument('<client_id>'),
-  ).action((clientId: string, flags: StoreFlags) => clientsDelete(clientId, flags));
+    command
+      .argument('<client_id>')
+      .option('--force', 'also when a resource names it as introspection client: remove it from the resource too'),
+  ).action((clientId: string, flags: StoreFlags & { force?: boolean }) => clientsDelete(clientId, flags));
 }

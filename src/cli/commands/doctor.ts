@@ -22,7 +22,7 @@ import { registerClient } from '../../core/registration/client-registration.js';
 import { serverMetadata } from '../../core/oidc/server-metadata.js';
 import type { Client } from '../../store/store.js';
 import { printJson, writeOut } from '../output.js';
-import { settingsFor, storeCommand, type StoreFlags } from '../shared.js';
+import { explainingDatabase, settingsFor, storeCommand, type StoreFlags } from '../shared.js';
 
 interface DoctorFlags extends StoreFlags {
   url?: string;
@@ -50,7 +50,7 @@ async function readDatabase(settings: GatehouseSettings): Promise<StoredFacts> {
       };
     }
   }
-  const store = await openStore(settings.databaseUrl);
+  const store = await explainingDatabase(settings.databaseUrl, () => openStore(settings.databaseUrl));
   try {
     // An in-memory database is new at every run: give it its schema (a file is never changed).
     if (settings.databaseUrl.endsWith(':memory:')) await store.migrate();

@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import type { GatehouseSettings } from '../../config/settings.js';
 import type { SigningKeyRecord } from '../../store/store.js';
-import { CliError, printJson, printList, writeErr, writeOut } from '../output.js';
+import { CliError, formatTime, printJson, printList, writeErr, writeOut } from '../output.js';
 import { listCommand, settingsFor, storeCommand, withStore, type StoreFlags } from '../shared.js';
 
 interface KeysFlags extends StoreFlags {
@@ -41,18 +41,16 @@ async function keyTools() {
   return { ...keys, retentionMs, requiredAlgs, refusals };
 }
 
-const isoTime = (ms: number): string => new Date(ms).toISOString();
-
 function keyView(record: SigningKeyRecord, state: string, retentionMs: number) {
   return {
     kid: record.kid,
     alg: record.alg,
     state,
-    created_at: isoTime(record.createdAt),
-    activates_at: isoTime(record.activatesAt),
-    retired_at: record.retiredAt === null ? null : isoTime(record.retiredAt),
+    created_at: formatTime(record.createdAt),
+    activates_at: formatTime(record.activatesAt),
+    retired_at: record.retiredAt === null ? null : formatTime(record.retiredAt),
     /** When a retired key leaves the JWKS. */
-    published_until: record.retiredAt === null ? null : isoTime(record.retiredAt + retentionMs),
+    published_until: record.retiredAt === null ? null : formatTime(record.retiredAt + retentionMs),
   };
 }
 
@@ -110,7 +108,7 @@ async function keysRotate(flags: KeysRotateFlags): Promise<void> {
   // PostgreSQL announces the change (LISTEN/NOTIFY): servers load it at once; the periodic
   // reload is the bound when a notification is lost, and on SQLite.
   writeOut(`  Published in the JWKS: now (running servers load it at once on PostgreSQL, within ${reload} at most)`);
-  writeOut(`  Signs from:            ${isoTime(record.activatesAt)}${delay > 0 ? ` (in ${delay} s)` : ''}`);
+  writeOut(`  Signs from:            ${formatTime(record.activatesAt)}${delay > 0 ? ` (in ${delay} s)` : ''}`);
   if (previous) {
     writeOut('');
     writeOut(
@@ -130,7 +128,7 @@ async function keysRetire(kid: string, flags: KeysFlags): Promise<void> {
   if (flags.json) return printJson(keyView(record, 'retired', retention));
   writeOut(
     `Retired signing key ${kid}: it no longer signs (running servers stop using it at once on PostgreSQL, within ${tools.KEY_RELOAD_INTERVAL_MS / 1000} s at most). ` +
-      `It stays in the JWKS until ${isoTime(record.retiredAt! + retention)}, when every token it signed has expired.`,
+      `It stays in the JWKS until ${formatTime(record.retiredAt! + retention)}, when every token it signed has expired.`,
   );
 }
 

@@ -2,7 +2,7 @@
  * `gatehouse logout-deliveries list`: back-channel logout deliveries (OpenID Connect Back-Channel Logout 1.0).
  */
 import type { Command } from 'commander';
-import { printList } from '../output.js';
+import { formatTime, printList } from '../output.js';
 import { limitFlag, listCommand, withStore, type StoreFlags } from '../shared.js';
 
 interface LogoutDeliveriesListFlags extends StoreFlags {
@@ -18,7 +18,6 @@ async function logoutDeliveriesList(flags: LogoutDeliveriesListFlags): Promise<v
   const deliveries = await withStore(flags, (store) =>
     store.logoutDeliveries.list({ failed: flags.failed === true, ...(limit !== undefined ? { limit } : {}) }),
   );
-  const time = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
   // The token itself is left out: it is a credential of the client until it expires.
   const views = deliveries.map((delivery) => ({
     id: delivery.id,
@@ -27,9 +26,9 @@ async function logoutDeliveriesList(flags: LogoutDeliveriesListFlags): Promise<v
     status: deliveryStatus(delivery),
     attempts: delivery.attempts,
     last_error: delivery.lastError,
-    next_attempt_at: time(delivery.nextAttemptAt),
-    delivered_at: time(delivery.deliveredAt),
-    created_at: time(delivery.createdAt),
+    next_attempt_at: formatTime(delivery.nextAttemptAt),
+    delivered_at: formatTime(delivery.deliveredAt),
+    created_at: formatTime(delivery.createdAt),
   }));
   printList(views, flags.json, {
     empty: flags.failed ? 'No failed logout deliveries.' : 'No logout deliveries.',

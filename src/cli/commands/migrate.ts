@@ -3,14 +3,14 @@
  */
 import type { Command } from 'commander';
 import { writeOut } from '../output.js';
-import { settingsFor, storeCommand, type StoreFlags } from '../shared.js';
+import { explainingDatabase, settingsFor, storeCommand, type StoreFlags } from '../shared.js';
 
 async function migrateCommand(flags: StoreFlags): Promise<void> {
   const settings = await settingsFor(flags, false);
   const { openStore, redactUrl } = await import('../../store/open-store.js');
-  const store = await openStore(settings.databaseUrl);
+  const store = await explainingDatabase(settings.databaseUrl, () => openStore(settings.databaseUrl));
   try {
-    await store.migrate();
+    await explainingDatabase(settings.databaseUrl, () => store.migrate());
   } finally {
     await store.close();
   }

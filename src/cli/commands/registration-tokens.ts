@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { createInitialAccessToken, isUsable } from '../../core/registration/registration-access-token.js';
 import type { InitialAccessToken } from '../../store/store.js';
-import { CliError, printJson, writeOut } from '../output.js';
+import { CliError, formatTime, printJson, writeOut } from '../output.js';
 import { listCommand, listRows, storeCommand, withStore, type StoreFlags } from '../shared.js';
 
 interface CreateFlags extends StoreFlags {
@@ -15,15 +15,13 @@ interface CreateFlags extends StoreFlags {
   json?: boolean;
 }
 
-const iso = (time: number | null) => (time === null ? null : new Date(time).toISOString());
-
 function tokenView(token: InitialAccessToken, now: number) {
   return {
     id: token.id,
-    created_at: iso(token.createdAt),
-    expires_at: iso(token.expiresAt),
+    created_at: formatTime(token.createdAt),
+    expires_at: formatTime(token.expiresAt),
     uses_left: token.usesLeft,
-    revoked_at: iso(token.revokedAt),
+    revoked_at: formatTime(token.revokedAt),
     usable: isUsable(token, now),
   };
 }
@@ -52,7 +50,7 @@ async function tokensCreate(flags: CreateFlags): Promise<void> {
   writeOut(`Initial access token ${record.id} (shown only now; the server stores its hash):`);
   writeOut(token);
   writeOut(
-    `Valid ${record.expiresAt === null ? 'until revoked' : `until ${iso(record.expiresAt)}`}, for ${
+    `Valid ${record.expiresAt === null ? 'until revoked' : `until ${formatTime(record.expiresAt)}`}, for ${
       record.usesLeft === null ? 'any number of registrations' : `${record.usesLeft} registration(s)`
     }. Send it as "Authorization: Bearer <token>" to POST /register.`,
   );

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { resourceIdentifierProblem } from '../../config/load-config.js';
 import type { ProtectedResource } from '../../store/store.js';
-import { CliError, printJson, writeOut } from '../output.js';
+import { CliError, formatTime, printJson, writeOut } from '../output.js';
 import {
   listCommand,
   listRows,
@@ -28,7 +28,7 @@ function resourceView(resource: ProtectedResource) {
     name: resource.name,
     scopes: resource.scopes,
     introspection_client_ids: resource.introspectionClientIds,
-    created_at: new Date(resource.createdAt).toISOString(),
+    created_at: formatTime(resource.createdAt),
   };
 }
 

@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander';
 import type { SettingsFlags } from '../../config/settings-schema.js';
-import { writeOut } from '../output.js';
-import { addSettingOptions, closeOnSignals, settingsFor } from '../shared.js';
+import { CliError, writeOut } from '../output.js';
+import { addSettingOptions, closeOnSignals, explainingDatabase, settingsFor } from '../shared.js';
 
 export async function startCommand(flags: SettingsFlags): Promise<void> {
   const settings = await settingsFor(flags, true, 'start');
@@ -14,7 +14,17 @@ export async function startCommand(flags: SettingsFlags): Promise<void> {
   // `--port 0` (any free port) with the default issuer: the issuer follows the bound port.
   const issuerFromAddress =
     settings.port === 0 && (settings.issuer === 'http://localhost:0' || settings.issuer === 'https://localhost:0');
-  const running = await startGatehouse(settings, { issuerFromAddress });
+  let running: Awaited<ReturnType<typeof startGatehouse>>;
+  try {
+    running = await explainingDatabase(settings.databaseUrl, () => startGatehouse(settings, { issuerFromAddress }));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new CliError(
+        `${(error as Error).message}: port ${settings.port} on ${settings.host} is in use (another Gatehouse, or another server); choose another with --port, PORT or port in the config file, or stop the other server`,
+      );
+    }
+    throw error;
+  }
   writeOut(
     `Gatehouse is running.\n  Issuer:    ${settings.issuer}\n  Listening: ${running.url}\n  Discovery: ${settings.issuer}/.well-known/openid-configuration`,
   );

@@ -1,16 +1,18 @@
 /**
- * `gatehouse users create|list|delete`: end-user accounts.
+ * `gatehouse users create|list|update|set-password|delete`: end-user accounts.
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { hashPassword } from '../../core/secrets.js';
-import { validateUserClaims } from '../../core/users/user-claims.js';
+import { passwordProblem } from '../../core/users/password-policy.js';
+import { validateUserClaims, withUpdatedAt } from '../../core/users/user-claims.js';
 import type { User } from '../../store/store.js';
-import { CliError, printJson, writeErr, writeOut } from '../output.js';
+import { CliError, formatTime, printJson, writeOut } from '../output.js';
 import {
   isUniqueViolation,
   listCommand,
   listRows,
+  readStdin,
   storeCommand,
   withStore,
   type ListFlags,
@@ -25,6 +27,7 @@ function userView(user: User): {
   name: string | null;
   claims: Record<string, unknown>;
   created_at: string;
+  disabled_at: string | null;
 } {
   return {
     id: user.id,
@@ -32,16 +35,37 @@ function userView(user: User): {
     email: user.email,
     name: user.name,
     claims: user.claims,
-    created_at: new Date(user.createdAt).toISOString(),
+    created_at: formatTime(user.createdAt),
+    disabled_at: formatTime(user.disabledAt ?? null),
   };
 }
 
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) writeErr('Enter the password, then press Enter and Ctrl-D:');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * The password of `--password-stdin`, checked against the length rule (NIST SP 800-63B
+ * §3.1.1.2, src/core/users/password-policy.ts) before anything is hashed or stored.
+ */
+async function readPassword(passwordStdin: boolean | undefined): Promise<string> {
+  if (!passwordStdin) {
+    throw new CliError(
+      'a password is required: pass --password-stdin and write the password to standard input (passwords are never taken from the command line)',
+    );
+  }
+  // One trailing newline (from echo or a here-string) is not part of the password.
+  const password = (await readStdin('the password')).replace(/\r?\n$/, '');
+  const problem = passwordProblem(password);
+  if (problem !== undefined) throw new CliError(`the password read from standard input ${problem}`);
+  return password;
+}
+
+/** `--email`: an address (the same rule as users create). */
+function checkEmail(email: string | undefined): void {
+  if (email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(email))
+    throw new CliError(`--email ${email} is not an email address`);
+}
+
+/** `--name`: not blank. */
+function checkName(name: string | undefined): void {
+  if (name !== undefined && name.trim() === '') throw new CliError('--name must not be empty');
 }
 
 interface UserCreateFlags extends StoreFlags {
@@ -61,9 +85,8 @@ async function usersCreate(flags: UserCreateFlags): Promise<void> {
   if (username.trim() === '' || username.trim() !== username || /[\x00-\x1F\x7F]/.test(username)) {
     throw new CliError('--username must be non-empty, without leading or trailing spaces or control characters');
   }
-  if (flags.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(flags.email))
-    throw new CliError(`--email ${flags.email} is not an email address`);
-  if (flags.name !== undefined && flags.name.trim() === '') throw new CliError('--name must not be empty');
+  checkEmail(flags.email);
+  checkName(flags.name);
   if (flags.emailVerified && flags.email === undefined) throw new CliError('--email-verified needs --email');
   // OpenID Connect Core §5.1 standard claims.
   let claims: Record<string, unknown>;
@@ -80,14 +103,7 @@ async function usersCreate(flags: UserCreateFlags): Promise<void> {
       { given_name: '--given-name', family_name: '--family-name', phone_number: '--phone' }[error.field] ?? error.field;
     throw new CliError(`${flag}: ${error.message}`);
   }
-  if (!flags.passwordStdin) {
-    throw new CliError(
-      'a password is required: pass --password-stdin and write the password to standard input (passwords are never taken from the command line)',
-    );
-  }
-  // One trailing newline (from echo or a here-string) is not part of the password.
-  const password = (await readStdin()).replace(/\r?\n$/, '');
-  if (password === '') throw new CliError('the password read from standard input is empty');
+  const password = await readPassword(flags.passwordStdin);
 
   const user: User = {
     id: randomUUID(),
@@ -114,9 +130,73 @@ async function usersCreate(flags: UserCreateFlags): Promise<void> {
 
 const usersList = listRows(async (store) => (await store.users.list()).map(userView), {
   empty: 'No users.',
-  headers: ['USERNAME', 'EMAIL', 'NAME', 'CREATED', 'ID'],
-  row: (view) => [view.username, view.email ?? '-', view.name ?? '-', view.created_at, view.id],
+  headers: ['USERNAME', 'EMAIL', 'NAME', 'CREATED', 'DISABLED', 'ID'],
+  row: (view) => [
+    view.username,
+    view.email ?? '-',
+    view.name ?? '-',
+    view.created_at,
+    view.disabled_at ?? '-',
+    view.id,
+  ],
 });
+
+interface UserUpdateFlags extends StoreFlags {
+  name?: string;
+  email?: string;
+  disable?: boolean;
+  enable?: boolean;
+  json?: boolean;
+}
+
+/** Reads `username`, changes it with `change` and stores it, announcing user.updated; the updated user. */
+async function updateUser(
+  username: string,
+  flags: StoreFlags,
+  change: (user: User) => Promise<User> | User,
+): Promise<User> {
+  return withStore(flags, async (store, events) => {
+    const user = await store.users.getByUsername(username);
+    if (!user) throw new CliError(`no user named ${username}`);
+    const updated = await store.users.upsert(await change(user));
+    events.emit({ type: 'user.updated', userId: updated.id, username, source: 'cli' });
+    return updated;
+  });
+}
+
+async function usersUpdate(username: string, flags: UserUpdateFlags): Promise<void> {
+  if (flags.disable && flags.enable) throw new CliError('--disable and --enable exclude each other');
+  if (flags.name === undefined && flags.email === undefined && !flags.disable && !flags.enable)
+    throw new CliError('nothing to update: pass --name, --email, --disable or --enable');
+  checkEmail(flags.email);
+  checkName(flags.name);
+  const now = Date.now();
+  const updated = await updateUser(username, flags, (user) => {
+    const name = flags.name ?? user.name;
+    const email = flags.email ?? user.email;
+    // A new address is not verified (OpenID Connect Core §5.1 email_verified).
+    const claims = email === user.email ? user.claims : { ...user.claims, email_verified: false };
+    const disabledAt = flags.disable ? (user.disabledAt ?? now) : flags.enable ? undefined : user.disabledAt;
+    return { ...user, name, email, claims: withUpdatedAt({ name, email, claims }, user, now), disabledAt };
+  });
+  if (flags.json) return printJson(userView(updated));
+  writeOut(`Updated user ${username}.`);
+  if (flags.disable) {
+    writeOut(
+      'The user can no longer sign in. Nothing was revoked: their current sign-in sessions, refresh tokens and access tokens stay valid until they end or expire (delete the user to remove them all).',
+    );
+  }
+  if (flags.enable) writeOut('The user can sign in again.');
+}
+
+async function usersSetPassword(username: string, flags: StoreFlags & { passwordStdin?: boolean }): Promise<void> {
+  const password = await readPassword(flags.passwordStdin);
+  const passwordHash = await hashPassword(password);
+  await updateUser(username, flags, (user) => ({ ...user, passwordHash }));
+  writeOut(
+    `Set the password of user ${username}. Their current sign-in sessions and tokens stay valid (nothing was revoked).`,
+  );
+}
 
 async function usersDelete(username: string, flags: StoreFlags): Promise<void> {
   const deleted = await withStore(flags, async (store, events) => {
@@ -144,6 +224,20 @@ export function registerUsers(program: Command): void {
       .option('--json', 'print the user as JSON'),
   ).action((flags: UserCreateFlags) => usersCreate(flags));
   listCommand(users, 'list', 'list users').action((flags: ListFlags) => usersList(flags));
+  storeCommand(users, 'update', "change a user's name or email, or disable or enable their sign-in", (command) =>
+    command
+      .argument('<username>')
+      .option('--name <name>', 'display name (OIDC claim name)')
+      .option('--email <email>', 'email address (a new one is not verified: OIDC claim email_verified false)')
+      .option('--disable', 'the user can no longer sign in (nothing is revoked)')
+      .option('--enable', 'the user can sign in again')
+      .option('--json', 'print the user as JSON'),
+  ).action((username: string, flags: UserUpdateFlags) => usersUpdate(username, flags));
+  storeCommand(users, 'set-password', "replace a user's password; it is read from standard input", (command) =>
+    command
+      .argument('<username>')
+      .option('--password-stdin', 'read the password from standard input (one trailing newline is removed)'),
+  ).action((username: string, flags: StoreFlags & { passwordStdin?: boolean }) => usersSetPassword(username, flags));
   storeCommand(users, 'delete', 'delete a user', (command) => command.argument('<username>')).action(
     (username: string, flags: StoreFlags) => usersDelete(username, flags),
   );

@@ -46,7 +46,9 @@ export async function signIn(
   if (attempt.limited) return { kind: 'limited', retryAfterSeconds: attempt.retryAfterSeconds };
   const user = form.username === undefined ? undefined : await context.users.findByUsername(form.username);
   const passwordOk = await context.users.verifyPassword(user, form.password ?? '');
-  if (!user || !passwordOk) {
+  // A disabled user (`gatehouse users update --disable`) gets the same answer as a wrong password,
+  // after the same hashing, so that the page does not tell which accounts exist or are disabled.
+  if (!user || !passwordOk || user.disabledAt !== undefined) {
     context.events.emit({
       type: 'login.failed',
       flowId: flow.flowId,

@@ -404,6 +404,14 @@ function validateRedirectUri(uri: string, field: string, isPublic: boolean): voi
   if (uri.includes('#')) {
     throw new ClientMetadataError(field, `redirect URI ${uri} must not include a fragment (RFC 6749 §3.1.2)`);
   }
+  // RFC 9700 §4.1.3 (and §2.1): redirect URIs are compared by exact string matching, so a `*` is
+  // never a wildcard; refusing it keeps anyone from believing a pattern was registered.
+  if (uri.includes('*')) {
+    throw new ClientMetadataError(
+      field,
+      `redirect URI ${uri} contains "*": redirect URIs are matched exactly, character for character, never as patterns (RFC 9700 §4.1.3); register each redirect URI in full`,
+    );
+  }
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri)) {
     throw new ClientMetadataError(field, `redirect URI ${uri} must be an absolute URI (RFC 6749 §3.1.2)`);
   }

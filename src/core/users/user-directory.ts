@@ -12,7 +12,7 @@ import type { Store, User } from '../../store/store.js';
 import { dummyPasswordHashFor, verifyPassword } from '../secrets.js';
 
 /** A user as Gatehouse sees it: OIDC Core §5.1 claims, no password. */
-export type DirectoryUser = Pick<User, 'id' | 'username' | 'email' | 'name' | 'claims'>;
+export type DirectoryUser = Pick<User, 'id' | 'username' | 'email' | 'name' | 'claims' | 'disabledAt'>;
 
 export interface UserDirectory {
   findByUsername(username: string): Promise<DirectoryUser | undefined>;

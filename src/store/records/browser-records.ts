@@ -17,6 +17,8 @@ export interface User {
    */
   claims: Record<string, unknown>;
   createdAt: number;
+  /** When the user was disabled (`gatehouse users update --disable`): a disabled user cannot sign in. Absent: enabled. */
+  disabledAt?: number | undefined;
 }
 
 /** A single sign-on session of one browser. */

@@ -10,6 +10,7 @@ import {
   intBool,
   jsonObject,
   optionalIntBool,
+  optionalTime,
   rowCodec,
   stringArray,
   type FieldCodec,
@@ -176,6 +177,7 @@ const USER = rowCodec<User, 'users'>('users', {
   name: true,
   claims: jsonObject,
   createdAt: true,
+  disabledAt: optionalTime,
 });
 const RESOURCE = rowCodec<ProtectedResource, 'protected_resources'>('protected_resources', {
   identifier: true,

@@ -70,6 +70,12 @@ export const optionalText: FieldCodec<string | undefined, string | null> = {
   decode: (value) => value ?? undefined,
 };
 
+/** An optional millisecond timestamp, absent as NULL (and NULL read back as an absent field). */
+export const optionalTime: FieldCodec<number | undefined, number | null> = {
+  encode: (value) => value ?? null,
+  decode: (value) => (value === null ? undefined : Number(value)),
+};
+
 /** A boolean as 0/1. */
 export const intBool: FieldCodec<boolean, IntBool> = {
   encode: (value) => (value ? 1 : 0),
