@@ -31,6 +31,18 @@ export function randomToken(bytes = 32): string {
   return token;
 }
 
+/**
+ * A random identifier that people type on a command line (a client_id, a registration token id):
+ * like randomToken, but never starting with `-` or `_`, so that `gatehouse clients delete ID`
+ * cannot read it as an option (base64url starts with `-` once in 64 draws).
+ */
+export function randomIdentifier(bytes = 16): string {
+  for (;;) {
+    const id = randomToken(bytes);
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
+}
+
 export function sha256Base64Url(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
 }

@@ -11,9 +11,19 @@ import assert from 'node:assert/strict';
 import {
   hashClientSecret,
   clientSecretArgon2CheckCount,
+  randomIdentifier,
   randomToken,
   verifyClientSecret,
 } from '../../src/core/secrets.js';
+
+it('identifiers typed on a command line (client_id, registration token id) never start with - or _, so no CLI reads them as options', () => {
+  // A base64url token starts with - or _ once in 32 draws: 3,000 draws would almost surely show one.
+  for (let index = 0; index < 3000; index++) {
+    const id = randomIdentifier(9);
+    assert.match(id, /^[A-Za-z0-9][A-Za-z0-9_-]*$/);
+    assert.equal(Buffer.from(id, 'base64url').length, 9);
+  }
+});
 
 it('RFC 6749 §10.10: random tokens carry the requested entropy, never repeat across pool refills, and are base64url', () => {
   const seen = new Set<string>();

@@ -8,7 +8,7 @@
  */
 import type { Client, RegistrationKind } from '../../store/store.js';
 import type { OutboundPolicy } from '../outbound/safe-fetch.js';
-import { GENERATED_SECRET_BYTES, hashClientSecret, randomToken } from '../secrets.js';
+import { GENERATED_SECRET_BYTES, hashClientSecret, randomIdentifier, randomToken } from '../secrets.js';
 import { sealClientSecret } from '../clients/client-secret-seal.js';
 import { validateClientMetadata, type ValidatedClientMetadata } from './client-metadata.js';
 
@@ -79,7 +79,7 @@ export async function registerClient(
 
   const client: Client = {
     // 16 random bytes: a 22-character URL-safe identifier.
-    clientId: validated.client_id ?? randomToken(16),
+    clientId: validated.client_id ?? randomIdentifier(16),
     clientSecretHash,
     clientName: validated.client_name ?? null,
     redirectUris: validated.redirect_uris,

@@ -9,7 +9,7 @@
  */
 import type { ClientRegistration, InitialAccessToken, Store } from '../../store/store.js';
 import { InvalidToken } from '../errors.js';
-import { randomToken, safeEqual, sha256Base64Url } from '../secrets.js';
+import { randomIdentifier, randomToken, safeEqual, sha256Base64Url } from '../secrets.js';
 
 /** A new token (256 bits) and the hash that is stored. */
 export function newBearerToken(): { token: string; hash: string } {
@@ -30,7 +30,7 @@ export async function createInitialAccessToken(
 ): Promise<{ token: string; record: InitialAccessToken }> {
   const { token, hash } = newBearerToken();
   const record: InitialAccessToken = {
-    id: randomToken(9),
+    id: randomIdentifier(9),
     tokenHash: hash,
     createdAt: options.now,
     expiresAt: options.expiresInSeconds === undefined ? null : options.now + options.expiresInSeconds * 1000,
