@@ -116,7 +116,7 @@ describe('issue 18 §1: the container image', () => {
   });
 
   it('its health check on /healthz passes', () => {
-    assert.match(podmanOk(['inspect', '--format', '{{json .Config.Healthcheck}}', IMAGE]), /healthz/);
+    assert.match(podmanOk(['image', 'inspect', '--format', '{{json .HealthCheck}}', IMAGE]), /healthz/);
     podmanOk(['healthcheck', 'run', NAME]);
   });
 
