@@ -27,6 +27,7 @@ import { decodeAccessToken, suiteServerOn } from '../helpers/interop-client.js';
 import { pushAuthorizationRequest } from '../helpers/par.js';
 import { dpopProof, proofKey, type ProofKey } from '../helpers/dpop-proofs.js';
 import { UserAgent } from '../helpers/user-agent.js';
+import { INSECURE, discoverOidc } from '../helpers/oauth4webapi-discovery.js';
 
 const BASIC = { basic: { id: CONFIDENTIAL_CLIENT.client_id, secret: CONFIDENTIAL_CLIENT.client_secret! } };
 const REDIRECT_URI = CONFIDENTIAL_CLIENT.redirect_uris[0]!;
@@ -182,12 +183,8 @@ for (const target of STORE_TARGETS) {
 
     it('RFC 9449 §10.1: oauth4webapi pushes with its DPoP handle and dpop_jkt, and redeems the code with the same handle; another key is invalid_grant', async (t) => {
       if (skipped(t)) return;
-      const issuer = new URL(gatehouse.url);
-      const insecure = { [oauth.allowInsecureRequests]: true };
-      const as = await oauth.processDiscoveryResponse(
-        issuer,
-        await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }),
-      );
+      const insecure = INSECURE;
+      const as = await discoverOidc(gatehouse);
       const oauthClient: oauth.Client = { client_id: CONFIDENTIAL_CLIENT.client_id };
       const auth = oauth.ClientSecretBasic(CONFIDENTIAL_CLIENT.client_secret!);
       const DPoP = oauth.DPoP(oauthClient, await generateKeyPair('ES256'));

@@ -36,7 +36,8 @@ export const RSA_FAPI_CLIENT: ClientFixture = {
   jwks: { keys: [{ ...(await exportJWK(rsaKeys.publicKey)), kid: 'fapi-rs256', use: 'sig' }] },
 };
 
-export const insecure = { [oauth.allowInsecureRequests]: true } as const;
+export { INSECURE as insecure } from './oauth4webapi-discovery.js';
+import { INSECURE as insecure, discoverOidc } from './oauth4webapi-discovery.js';
 
 export interface FapiSession {
   as: oauth.AuthorizationServer;
@@ -51,11 +52,7 @@ export async function fapiSession(
   fixture: ClientFixture = FAPI_CLIENT,
   options: { key?: CryptoKey; kid?: string; dpopAlg?: string } = {},
 ): Promise<FapiSession> {
-  const issuer = new URL(gatehouse.url);
-  const as = await oauth.processDiscoveryResponse(
-    issuer,
-    await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }),
-  );
+  const as = await discoverOidc(gatehouse);
   const client: oauth.Client = { client_id: fixture.client_id, id_token_signed_response_alg: 'ES256' };
   const auth = oauth.PrivateKeyJwt({
     key: (options.key ?? fapiKeys.privateKey) as CryptoKey,

@@ -14,6 +14,7 @@ import type { RunningGatehouse } from '../../src/server.js';
 import { ALICE, CONFIDENTIAL_CLIENT, POST_CLIENT, PUBLIC_CLIENT, STORE_TARGETS } from '../helpers/server.js';
 import { UserAgent } from '../helpers/user-agent.js';
 import { assertOAuthError, discoverAs, suiteServerOn } from '../helpers/interop-client.js';
+import { INSECURE, discoverOidc } from '../helpers/oauth4webapi-discovery.js';
 
 const PAR_ONLY_CLIENT: ClientFixture = {
   ...CONFIDENTIAL_CLIENT,
@@ -72,12 +73,8 @@ for (const target of STORE_TARGETS) {
 
     it('oauth4webapi: pushedAuthorizationRequest, processPushedAuthorizationResponse and the code flow (client_secret_basic)', async (t) => {
       if (skipped(t)) return;
-      const issuer = new URL(gatehouse.url);
-      const insecure = { [oauth.allowInsecureRequests]: true };
-      const as = await oauth.processDiscoveryResponse(
-        issuer,
-        await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }),
-      );
+      const insecure = INSECURE;
+      const as = await discoverOidc(gatehouse);
       const oauthClient: oauth.Client = { client_id: CONFIDENTIAL_CLIENT.client_id };
       const auth = oauth.ClientSecretBasic(CONFIDENTIAL_CLIENT.client_secret!);
       const verifier = oauth.generateRandomCodeVerifier();

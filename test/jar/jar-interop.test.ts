@@ -16,6 +16,7 @@ import { ALICE, STORE_TARGETS } from '../helpers/server.js';
 import { UserAgent } from '../helpers/user-agent.js';
 import { assertOAuthError, discoverAs, suiteServerOn } from '../helpers/interop-client.js';
 import { jarClient, signingKey } from '../helpers/request-objects.js';
+import { INSECURE, discoverOidc } from '../helpers/oauth4webapi-discovery.js';
 
 const KEY = await signingKey('ES256', 'interop-1');
 const UNREGISTERED = await signingKey('ES256', 'interop-1');
@@ -79,12 +80,8 @@ for (const target of STORE_TARGETS) {
 
     it('RFC 9126 §3: oauth4webapi issueRequestObject pushed with pushedAuthorizationRequest, and the code flow', async (t) => {
       if (skipped(t)) return;
-      const issuer = new URL(gatehouse.url);
-      const insecure = { [oauth.allowInsecureRequests]: true };
-      const as = await oauth.processDiscoveryResponse(
-        issuer,
-        await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }),
-      );
+      const insecure = INSECURE;
+      const as = await discoverOidc(gatehouse);
       assert.equal(as.request_parameter_supported, true);
       const oauthClient: oauth.Client = { client_id: JAR_CLIENT.client_id };
       const auth = oauth.ClientSecretBasic(JAR_CLIENT.client_secret!);
