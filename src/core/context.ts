@@ -64,4 +64,6 @@ export const ENDPOINT_PATHS = {
   deviceVerification: '/device',
   /** RFC 7591 §3 registration_endpoint; RFC 7592 §2: a client's registration_client_uri is below it. */
   registration: '/register',
+  /** The End-User's account page: connected applications, sessions, password (src/core/account/). */
+  account: '/account',
 } as const;

@@ -94,6 +94,11 @@ export type GatehouseEvent =
       username: string;
       source: ChangeSource;
     }
+  /**
+   * A user took back what they gave a client (the account page): its consent deleted, its
+   * grants (`grantIds`) revoked with their tokens, a back-channel logout queued where registered.
+   */
+  | { type: 'consent.revoked'; userId: string; clientId: string; grantIds: string[]; source: ChangeSource }
   /** OpenID Connect Core §10.1.1 key rotation: a new signing key, and a key that stopped signing. */
   | { type: 'key.rotated'; kid: string; alg: string; activatesAt: number; source: ChangeSource }
   | { type: 'key.retired'; kid: string; alg: string; source: ChangeSource }
@@ -114,8 +119,11 @@ export type GatehouseEvent =
 export type CodeRefusal = 'unknown' | 'issued_to_another_client' | 'expired' | 'already_used';
 
 /** Who made an administrative change. */
-/** `registration`: the client itself, at the RFC 7591/7592 registration endpoints. */
-export type ChangeSource = 'cli' | 'config' | 'registration';
+/**
+ * `registration`: the client itself, at the RFC 7591/7592 registration endpoints; `account`: the
+ * user, on their account page.
+ */
+export type ChangeSource = 'cli' | 'config' | 'registration' | 'account';
 
 /** What a brute-force limit counts: sign-ins per username and per IP, client authentication failures per client and per IP. */
 export type LimitScope =

@@ -14,6 +14,7 @@ import { explainsErrors } from '../config/resolve-settings.js';
 import { sendHtml } from './html-response.js';
 import { loggingOptions, type LogDestination } from './logging.js';
 import { RouteMethods } from './method-not-allowed.js';
+import { registerAccountRoutes } from './routes/account.js';
 import { registerAuthorizationRoutes } from './routes/authorize.js';
 import { registerDeviceRoutes } from './routes/device.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
@@ -157,6 +158,7 @@ export function installGatehouse(
   registerTokenManagementRoutes(app, context);
   registerUserInfoRoutes(app, context);
   registerLogoutRoutes(app, context);
+  registerAccountRoutes(app, context);
 }
 
 /** 404 for an unknown path; RFC 9110 §15.5.6 405 with `Allow` for a known path and another method. */

@@ -46,6 +46,7 @@ export function browserState(request: FastifyRequest, secure: boolean): BrowserS
     sessionId: readCookie(cookies, SESSION_COOKIE, secure),
     browserId: readCookie(cookies, BROWSER_COOKIE, secure),
     deviceCookie: readCookie(cookies, DEVICE_COOKIE, secure),
+    userAgent: request.headers['user-agent'],
   };
 }
 

@@ -8,6 +8,7 @@
  * statement (UPDATE/DELETE ... WHERE ... RETURNING) or a transaction whose first statement is a
  * write, so that the database's row (PostgreSQL) or write (SQLite) lock orders the callers.
  */
+import { accountRepository } from './repositories/account-repository.js';
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseDiagnostics, PoolStats, Store } from './store.js';
 import type { Database, Dialect } from './schema.js';
@@ -81,6 +82,7 @@ export class KyselyStore implements Store {
     this.interactions = interactionRepository(ex);
     this.consents = consentRepository(ex);
     this.grants = grantRepository(ex);
+    this.account = accountRepository(ex);
     this.codes = codeRepository(ex);
     this.deviceCodes = deviceCodeRepository(ex);
     this.pushedRequests = pushedRequestRepository(ex);
@@ -101,6 +103,7 @@ export class KyselyStore implements Store {
   readonly sessions: Store['sessions'];
   readonly interactions: Store['interactions'];
   readonly consents: Store['consents'];
+  readonly account: Store['account'];
   readonly grants: Store['grants'];
   readonly codes: Store['codes'];
   readonly deviceCodes: Store['deviceCodes'];

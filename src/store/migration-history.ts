@@ -418,6 +418,14 @@ const interactionTypedUsername = migration('0019_interaction_typed_username', as
   await schema.addColumns('interactions', 'typed_username text');
 });
 
+/**
+ * The account page (`/account`) lists a user's sessions by browser and last use: the User-Agent at
+ * sign-in and the time the browser last presented the session (NULL for existing sessions).
+ */
+const sessionDevices = migration('0024_session_devices', async (schema) => {
+  await schema.addColumns('sessions', 'user_agent text, last_seen_at time');
+});
+
 /** Every migration, in the order it must be applied. Append only. */
 export const migrations: readonly Migration[] = [
   initialSchema,
@@ -439,4 +447,5 @@ export const migrations: readonly Migration[] = [
   clientProfile,
   userDisabled,
   interactionTypedUsername,
+  sessionDevices,
 ];

@@ -91,6 +91,10 @@ export interface SessionsTable {
   auth_time: number;
   created_at: number;
   expires_at: number;
+  /** Added by migration 0024. */
+  user_agent: string | null;
+  /** Added by migration 0024. */
+  last_seen_at: number | null;
 }
 
 export interface InteractionsTable {

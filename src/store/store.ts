@@ -34,9 +34,11 @@ import type { AuditRepository, RateLimitRepository } from './repositories/limit-
 import type { ReplayRepository } from './repositories/replay-repository.js';
 import type { PushedRequestRepository } from './repositories/pushed-request-repository.js';
 import type { RegistrationRepository } from './repositories/registration-repository.js';
+import type { AccountRepository } from './repositories/account-repository.js';
 import type { CleanupCounts, CleanupPolicy, CleanupRepository, CleanupResult } from './repositories/expired-rows.js';
 
 export type {
+  AccountRepository,
   AccessTokenRepository,
   CleanupCounts,
   CleanupPolicy,
@@ -97,6 +99,8 @@ export interface Store {
   interactions: InteractionRepository;
   consents: ConsentRepository;
   grants: GrantRepository;
+  /** A user's own view across consents, grants and tokens (the account page). */
+  account: AccountRepository;
   codes: CodeRepository;
   /** RFC 8628 device authorizations. */
   deviceCodes: DeviceCodeRepository;

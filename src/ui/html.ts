@@ -157,6 +157,19 @@ mark.end{display:inline-block;min-width:.5em}
 @keyframes spin{to{transform:rotate(360deg)}}
 @media (prefers-reduced-motion:reduce){.spinner{animation-duration:3s}.btn{transition:none}}
 @media (scripting:none){.spinner{display:none}}
+.shell-wide{max-width:40rem}
+.section{margin:1.75rem 0 0;padding-top:1.25rem;border-top:1px solid var(--border)}
+.items{list-style:none;margin:0 0 1rem;padding:0;border:1px solid var(--border);border-radius:12px}
+.items li{display:flex;flex-wrap:wrap;gap:.5rem .75rem;align-items:center;justify-content:space-between;padding:.75rem .875rem}
+.items li+li{border-top:1px solid var(--border)}
+.items .what{min-width:0;flex:1 1 14rem;overflow-wrap:anywhere}
+.items form{flex:none}
+.meta{display:block;color:var(--muted);font-size:.8125rem}
+.btn-small{min-height:2.25rem;padding:.375rem .875rem;font-size:.875rem}
+.notice{margin:0 0 1.25rem;padding:.75rem .875rem;font-size:.9375rem;color:var(--ok);background:var(--subtle);border:1px solid var(--border);border-radius:10px;overflow-wrap:anywhere}
+.tag{display:inline-block;margin-left:.375rem;padding:0 .375rem;font-size:.75rem;font-weight:600;color:var(--muted);border:1px solid var(--border);border-radius:6px}
+.check{display:flex;gap:.5rem;align-items:center;font-weight:400}
+.check input{width:1.125rem;height:1.125rem;margin:0}
 @media (max-width:30rem){body{justify-content:flex-start;padding:1.5rem .75rem}.card{padding:1.5rem 1.25rem 1.25rem;border-radius:14px}}
 @media (forced-colors:active){.btn,.card,.alert,.account,.scopes,.details,.compare table{border-color:CanvasText}mark{outline-color:CanvasText}.avatar{border:1px solid CanvasText}}
 `;
@@ -213,13 +226,13 @@ ${p.body}
 }
 
 /** The full HTML document: shared head, inline style, brand header and a card holding `body`. */
-export function layout(p: { title: string; body: SafeHtml; lang?: string }): string {
+export function layout(p: { title: string; body: SafeHtml; lang?: string; wide?: boolean }): string {
   const lang = p.lang !== undefined && LANG.test(p.lang) ? p.lang : 'en';
   return htmlDocument({
     lang,
     title: p.title,
     head: html`<style>${raw(STYLE)}</style>`,
-    shell: 'shell',
+    shell: p.wide ? 'shell shell-wide' : 'shell',
     brand: html`${BRAND_ICON}<span>Gatehouse</span>`,
     body: html`<main class="card">
 ${p.body}

@@ -20,6 +20,7 @@ export const AUDITED_EVENT_TYPES = [
   'login.failed',
   'consent.granted',
   'consent.denied',
+  'consent.revoked',
   'token.issued',
   'token.revoked',
   'refresh.reused',

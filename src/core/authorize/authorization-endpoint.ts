@@ -22,7 +22,7 @@ import { usePushedRequest } from './pushed-request-uri.js';
 import { useRequestObject } from './request-object.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { issueAuthorizationCode } from './issue-code.js';
-import { currentSession, type BrowserState } from '../browser/browser-session.js';
+import { currentSession, type BrowserState, touchSession } from '../browser/browser-session.js';
 import { checkLiveInteractions, countInteraction } from '../limits/attempt-limits.js';
 
 export type AuthorizationOutcome =
@@ -89,6 +89,8 @@ export async function handleAuthorizationRequest(
   const session = await currentSession(browser.sessionId, context);
   const step = await nextStep(request, session, null, context);
   if (step === 'complete') {
+    // Single sign-on used the session: the account page's "last seen" (rarely a write, see touchSession).
+    await touchSession(session!, context);
     return {
       kind: 'respond',
       response: await unlessClientDeleted(client.clientId, context, () =>

@@ -14,7 +14,15 @@ export interface BrowserState {
   browserId?: string | undefined;
   /** The device cookie of an earlier successful sign-in (src/core/limits/attempt-limits.ts), if any. */
   deviceCookie?: string | undefined;
+  /** Its User-Agent header, recorded with a new session so the account page can name it. */
+  userAgent?: string | undefined;
 }
+
+/**
+ * How often a session's "last seen" time is written: at most once per interval per session, so
+ * that a browser coming back many times costs one UPDATE per interval, not one per request.
+ */
+export const SESSION_TOUCH_INTERVAL_MS = 5 * 60 * 1000;
 
 /** The live session the browser's session cookie names (the store keeps only its hash). */
 export async function currentSession(
@@ -23,4 +31,15 @@ export async function currentSession(
 ): Promise<Session | undefined> {
   if (sessionId === undefined) return undefined;
   return context.store.sessions.get(sha256Base64Url(sessionId), context.now());
+}
+
+/** Records that the browser used `session` now, at most once per SESSION_TOUCH_INTERVAL_MS. */
+export async function touchSession(
+  session: Session,
+  context: Pick<ProviderContext, 'now'> & { store: Pick<Store, 'sessions'> },
+): Promise<void> {
+  const now = context.now();
+  if (now - (session.lastSeenAt ?? session.createdAt) < SESSION_TOUCH_INTERVAL_MS) return;
+  await context.store.sessions.touch(session.idHash, now);
+  session.lastSeenAt = now;
 }

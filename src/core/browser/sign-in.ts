@@ -86,6 +86,8 @@ export async function signIn(
     authTime: now,
     createdAt: now,
     expiresAt: now + context.settings.sessionTtlSeconds * 1000,
+    // Shortened: it only names the browser on the account page, and a header can be 8 KiB.
+    ...(browser.userAgent ? { userAgent: browser.userAgent.slice(0, 256) } : {}),
   };
   await context.store.sessions.create(session);
   context.events.emit(

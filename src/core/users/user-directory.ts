@@ -9,7 +9,7 @@
  * Claims are always read from the directory, never from the shadow row.
  */
 import type { Store, User } from '../../store/store.js';
-import { dummyPasswordHashFor, verifyPassword } from '../secrets.js';
+import { dummyPasswordHashFor, hashPassword, verifyPassword } from '../secrets.js';
 
 /** A user as Gatehouse sees it: OIDC Core §5.1 claims, no password. */
 export type DirectoryUser = Pick<User, 'id' | 'username' | 'email' | 'name' | 'claims' | 'disabledAt'>;
@@ -21,6 +21,12 @@ export interface UserDirectory {
   verifyPassword(user: DirectoryUser | undefined, password: string): Promise<boolean>;
   /** After a successful sign-in, before the session is stored: the user row it references exists. */
   signedIn(user: DirectoryUser): Promise<void>;
+  /**
+   * Sets the user's password (already checked against src/core/users/password-policy.ts), for the
+   * account page's change-password form; absent when the passwords live elsewhere and the app
+   * gave no way to change them (the form is then not offered).
+   */
+  changePassword?: ((user: DirectoryUser, newPassword: string) => Promise<void>) | undefined;
   /**
    * This directory reading the store's users through `store` (a transaction, src/core/atomic.ts:
    * on SQLite a read outside it would wait for the only connection the transaction holds).
@@ -39,6 +45,11 @@ export function storeUserDirectory(store: Pick<Store, 'users'>): UserDirectory {
       return (await verifyPassword(hash, password)) && user !== undefined;
     },
     signedIn: async () => {},
+    async changePassword(user, newPassword) {
+      const stored = await store.users.getById(user.id);
+      if (!stored) return;
+      await store.users.upsert({ ...stored, passwordHash: await hashPassword(newPassword) });
+    },
     readingWith: (transactional) => storeUserDirectory(transactional),
   };
 }
@@ -57,6 +68,8 @@ export interface ExternalUsers<U extends ExternalUser = ExternalUser> {
   findByUsername(username: string): U | undefined | Promise<U | undefined>;
   findById(id: string): U | undefined | Promise<U | undefined>;
   verifyPassword(user: U, password: string): boolean | Promise<boolean>;
+  /** Optional: lets users change their password on the account page (`/account`). */
+  changePassword?(user: U, newPassword: string): void | Promise<void>;
 }
 
 /** The app's users as a UserDirectory, with a shadow row in the store per user signed in. */
@@ -82,6 +95,13 @@ export function externalUserDirectory<U extends ExternalUser>(
       const original = user && originals.get(user);
       return original !== undefined && (await users.verifyPassword(original, password)) === true;
     },
+    changePassword:
+      users.changePassword === undefined
+        ? undefined
+        : async (user, newPassword) => {
+            const original = originals.get(user) ?? (await users.findById(user.id));
+            if (original) await users.changePassword?.(original, newPassword);
+          },
     async signedIn(user) {
       if (await store.users.getById(user.id)) return;
       const taken = await store.users.getByUsername(user.username);

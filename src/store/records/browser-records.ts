@@ -35,6 +35,13 @@ export interface Session {
   authTime: number;
   createdAt: number;
   expiresAt: number;
+  /**
+   * The browser's User-Agent at sign-in, shortened (the account page names the session by it);
+   * absent for sessions from before migration 0024.
+   */
+  userAgent?: string | undefined;
+  /** When the browser last used the session, to within SESSION_TOUCH_INTERVAL_MS; absent until then. */
+  lastSeenAt?: number | undefined;
 }
 
 /**
@@ -88,6 +95,22 @@ export interface Consent {
   clientId: string;
   scopes: string[];
   grantedAt: number;
+}
+
+/**
+ * An application a user has authorized, as the account page lists it: its consent (if it asked
+ * for one) and its grants that are not revoked, with when the user first and last used it.
+ */
+export interface ConnectedApp {
+  clientId: string;
+  /** Every scope consented to or granted, each once. */
+  scopes: string[];
+  /** The earliest consent or grant still in force. */
+  since: number;
+  /** The newest access or refresh token issued to the app for the user; null when none is on record. */
+  lastUsedAt: number | null;
+  /** The `sid`s of the sessions its unrevoked grants were made in (for back-channel logout). */
+  sids: string[];
 }
 
 /**

@@ -139,7 +139,7 @@ export function logoutDeliveryRepository(ex: Executor): LogoutDeliveryRepository
   };
 }
 
-const LOGOUT_DELIVERY = rowCodec<LogoutDelivery, 'logout_deliveries'>('logout_deliveries', {
+export const LOGOUT_DELIVERY = rowCodec<LogoutDelivery, 'logout_deliveries'>('logout_deliveries', {
   id: true,
   clientId: true,
   uri: true,

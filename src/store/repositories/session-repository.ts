@@ -13,14 +13,27 @@ import type {
   StoredAuthorizationRequest,
 } from '../records.js';
 import type { Executor } from '../executor.js';
-import { GRANT_TERMS, intBool, jsonObject, optionalText, rowCodec, stringArray, type FieldCodec } from './row-codec.js';
-import { findRecord, firstRecord, revokeRows } from './row-queries.js';
+import {
+  GRANT_TERMS,
+  intBool,
+  jsonObject,
+  optionalText,
+  optionalTime,
+  rowCodec,
+  stringArray,
+  type FieldCodec,
+} from './row-codec.js';
+import { findRecord, firstRecord, listRecords, revokeRows } from './row-queries.js';
 
 export interface SessionRepository {
   create(session: Session): Promise<void>;
   /** Returns the session only while it has not expired at `now`. */
   get(idHash: string, now: number): Promise<Session | undefined>;
   delete(idHash: string): Promise<void>;
+  /** The user's sessions that have not expired at `now`, the most recently used first. */
+  listForUser(userId: string, now: number): Promise<Session[]>;
+  /** Records that the browser used the session at `at` (the account page's "last seen"). */
+  touch(idHash: string, at: number): Promise<void>;
 }
 
 export interface InteractionRepository {
@@ -79,6 +92,19 @@ export function sessionRepository(ex: Executor): SessionRepository {
 
     delete: async (idHash) => {
       await ex.db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
+    },
+
+    listForUser: (userId, now) =>
+      listRecords(ex, SESSION, (query) =>
+        query
+          .where('user_id', '=', userId)
+          .where('expires_at', '>', now)
+          .orderBy((eb) => eb.fn.coalesce('last_seen_at', 'created_at'), 'desc')
+          .orderBy('id_hash'),
+      ),
+
+    touch: async (idHash, at) => {
+      await ex.db.updateTable('sessions').set({ last_seen_at: at }).where('id_hash', '=', idHash).execute();
     },
   };
 }
@@ -234,6 +260,8 @@ const SESSION = rowCodec<Session, 'sessions'>('sessions', {
   authTime: true,
   createdAt: true,
   expiresAt: true,
+  userAgent: optionalText,
+  lastSeenAt: optionalTime,
 });
 const INTERACTION = rowCodec<Interaction, 'interactions'>('interactions', {
   id: true,
@@ -246,13 +274,13 @@ const INTERACTION = rowCodec<Interaction, 'interactions'>('interactions', {
   expiresAt: true,
   typedUsername: optionalText,
 });
-const CONSENT = rowCodec<Consent, 'consents'>('consents', {
+export const CONSENT = rowCodec<Consent, 'consents'>('consents', {
   userId: true,
   clientId: true,
   scopes: stringArray,
   grantedAt: true,
 });
-const GRANT = rowCodec<Grant, 'grants'>('grants', {
+export const GRANT = rowCodec<Grant, 'grants'>('grants', {
   id: true,
   flowId: true,
   clientId: true,

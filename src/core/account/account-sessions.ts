@@ -1,0 +1,90 @@
+/**
+ * A user's single sign-on sessions on the account page: which browsers are signed in, and
+ * signing one or all of them out. Ending a session is the same as RP-Initiated Logout's: the
+ * session is deleted and every client that was issued a code in it gets a Back-Channel Logout
+ * 1.0 logout token (src/core/logout/backchannel.ts).
+ */
+import type { Session, Store } from '../../store/store.js';
+import type { ProviderContext } from '../context.js';
+import { endSession, type EndSessionDeps } from '../logout/backchannel.js';
+
+/** A session as the account page lists it. */
+export interface SessionView {
+  sid: string;
+  /** A short description of the browser, from its User-Agent at sign-in ("Chrome on Linux"). */
+  device: string;
+  signedInAt: number;
+  lastSeenAt: number;
+  /** The browser looking at the page. */
+  current: boolean;
+}
+
+export type AccountSessionsDeps = Pick<ProviderContext, 'now'> & { store: Pick<Store, 'sessions'> };
+
+export async function listSessions(current: Session, context: AccountSessionsDeps): Promise<SessionView[]> {
+  const sessions = await context.store.sessions.listForUser(current.userId, context.now());
+  return sessions.map((session) => ({
+    sid: session.sid,
+    device: describeUserAgent(session.userAgent),
+    signedInAt: session.authTime,
+    lastSeenAt: session.lastSeenAt ?? session.createdAt,
+    current: session.idHash === current.idHash,
+  }));
+}
+
+export type SignOutDeps = EndSessionDeps & AccountSessionsDeps;
+
+/**
+ * Ends the session `sid` of the current session's user (a session of another user is not found:
+ * the page can only sign out its own user). True when it ended now.
+ */
+export async function signOutSession(current: Session, sid: string, context: SignOutDeps): Promise<boolean> {
+  const sessions = await context.store.sessions.listForUser(current.userId, context.now());
+  const target = sessions.find((session) => session.sid === sid);
+  if (!target) return false;
+  return endSession(target, context, null);
+}
+
+/** Ends every session of the current session's user, this browser's too ("sign out everywhere"). */
+export async function signOutEverywhere(current: Session, context: SignOutDeps): Promise<number> {
+  const sessions = await context.store.sessions.listForUser(current.userId, context.now());
+  let ended = 0;
+  for (const session of sessions) if (await endSession(session, context, null)) ended += 1;
+  return ended;
+}
+
+const BROWSERS: Array<[RegExp, string]> = [
+  [/\bEdg(?:e|A|iOS)?\//, 'Edge'],
+  [/\bOPR\//, 'Opera'],
+  [/\bFirefox\/|\bFxiOS\//, 'Firefox'],
+  [/Chrom(?:e|ium)\/|\bCriOS\//, 'Chrome'],
+  [/\bSafari\//, 'Safari'],
+  [/\bcurl\//, 'curl'],
+];
+const SYSTEMS: Array<[RegExp, string]> = [
+  [/\bAndroid\b/, 'Android'],
+  [/\biPhone\b|\biPad\b|\biOS\b/, 'iOS'],
+  [/\bWindows\b/, 'Windows'],
+  [/\bMac OS X\b|\bMacintosh\b/, 'macOS'],
+  [/\bCrOS\b/, 'ChromeOS'],
+  [/\bLinux\b/, 'Linux'],
+];
+
+/** "Firefox on Windows", "Chrome", or "Unknown browser": enough to recognise one's own device. */
+export function describeUserAgent(userAgent: string | undefined): string {
+  if (userAgent === undefined || userAgent === '') return 'Unknown browser';
+  const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1];
+  const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
+  if (browser && system) return `${browser} on ${system}`;
+  return browser ?? system ?? 'Unknown browser';
+}
+
+/** Ends every session of the current session's user but the current one (after a password change). */
+export async function signOutOtherSessions(current: Session, context: SignOutDeps): Promise<number> {
+  const sessions = await context.store.sessions.listForUser(current.userId, context.now());
+  let ended = 0;
+  for (const session of sessions) {
+    if (session.idHash !== current.idHash && (await endSession(session, context, null))) ended += 1;
+  }
+  return ended;
+}
