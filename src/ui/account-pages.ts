@@ -103,7 +103,7 @@ function passwordSection(p: AccountPage): SafeHtml {
     error?.field === field ? raw(' aria-invalid="true" aria-describedby="password-error"') : raw('');
   return html`${error ? html`<div class="alert" role="alert" id="password-error"><span>${error.message}</span></div>` : ''}
 <form method="post" action="${safeUrl(p.actions.changePassword)}">${csrf(p.csrfToken)}
-<input type="text" name="username" value="${p.username}" autocomplete="username" hidden>
+<input type="text" name="username" value="${p.username}" autocomplete="username" aria-label="Username" hidden>
 <div class="field"><label for="current_password">Current password</label>
 <input id="current_password" name="current_password" type="password" autocomplete="current-password" required${invalid('current_password')}></div>
 <div class="field"><label for="new_password">New password</label>

@@ -158,6 +158,7 @@ mark.end{display:inline-block;min-width:.5em}
 @media (prefers-reduced-motion:reduce){.spinner{animation-duration:3s}.btn{transition:none}}
 @media (scripting:none){.spinner{display:none}}
 .shell-wide{max-width:40rem}
+[hidden]{display:none!important}
 .section{margin:1.75rem 0 0;padding-top:1.25rem;border-top:1px solid var(--border)}
 .items{list-style:none;margin:0 0 1rem;padding:0;border:1px solid var(--border);border-radius:12px}
 .items li{display:flex;flex-wrap:wrap;gap:.5rem .75rem;align-items:center;justify-content:space-between;padding:.75rem .875rem}

@@ -73,6 +73,8 @@ export function renderConsentPage(p: {
    * a device). No logo is ever fetched from a client.
    */
   unverified?: { redirectHost: string | null };
+  /** The account page, where the user can take the access back later. */
+  accountUrl?: string;
   lang?: string;
 }): string {
   const scopes = [...new Set(p.scopes)];
@@ -116,7 +118,12 @@ ${
 <button type="submit" name="decision" value="deny" class="btn btn-secondary">Deny</button>
 <button type="submit" name="decision" value="allow" class="btn btn-primary">Allow</button>
 </div>
-</form>`;
+</form>${
+    p.accountUrl === undefined
+      ? ''
+      : html`
+<p class="foot">You can remove this access at any time on <a href="${safeUrl(p.accountUrl)}">your account page</a>.</p>`
+  }`;
   return layout({ title: `Allow access · ${p.clientName}`, body, lang: p.lang });
 }
 
@@ -252,6 +259,7 @@ export function renderHomePage(p: { issuer: string }): string {
 <li><a href="/.well-known/openid-configuration">OpenID Connect discovery</a> (<code>${p.issuer}/.well-known/openid-configuration</code>)</li>
 <li><a href="/.well-known/oauth-authorization-server">OAuth 2.0 authorization server metadata</a> (RFC 8414)</li>
 <li><a href="/jwks">Signing keys (JWKS)</a></li>
+<li><a href="/account">Your account</a>: the applications you allowed, where you are signed in, your password</li>
 </ul>
 <p class="note">Operators: the README of gatehouse-server explains the configuration, the CLI and the demo.</p>`;
   return layout({ title: 'Gatehouse', body });

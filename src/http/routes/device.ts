@@ -111,6 +111,7 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
             scopes: view.code.scope,
             userCode: view.userCode,
             ...unverifiedClient(view.client, null),
+            accountUrl: pagePath(context.settings.issuer, ENDPOINT_PATHS.account),
           }),
         );
       case 'done':

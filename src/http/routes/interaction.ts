@@ -109,6 +109,7 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       username: view.user.name ?? view.user.username,
       scopes: view.interaction.request.scope,
       ...unverifiedClient(view.client, view.interaction.request.redirectUri),
+      accountUrl: pagePath(context.settings.issuer, ENDPOINT_PATHS.account),
       ...(lang !== undefined ? { lang } : {}),
     });
     return sendHtml(reply, 200, page, csp);
