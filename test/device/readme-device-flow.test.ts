@@ -18,12 +18,12 @@ import { useTempDir } from '../helpers/temp-dir.js';
 import { UserAgent } from '../helpers/user-agent.js';
 import { verifyDevice } from '../helpers/device-flow.js';
 
-const README = readFileSync(join(REPO, 'docs', 'devices-and-agents.md'), 'utf8');
+const PAGE = readFileSync(join(REPO, 'docs', 'devices-and-agents.md'), 'utf8');
 const SCRIPT = join(REPO, 'examples', 'device-flow.sh');
 
 /** The page's `gatehouse clients create --client-id my-cli ...` command, as arguments. */
 function readmeClientCommand(): string[] {
-  const match = /^gatehouse (clients create --client-id my-cli(?:[^\n]*\\\n)*[^\n]*)$/m.exec(README);
+  const match = /^gatehouse (clients create --client-id my-cli(?:[^\n]*\\\n)*[^\n]*)$/m.exec(PAGE);
   assert.ok(match, 'docs/devices-and-agents.md shows how to create the device client');
   const line = match[1]!.replace(/\\\n/g, ' ');
   return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((token) => token[1] ?? token[2]!);
@@ -34,7 +34,7 @@ useTempDir('gatehouse-device-readme-', (created) => (dir = created));
 
 it('RFC 8628 §3.1-3.5: the documented device flow with curl works as written', async () => {
   const script = readFileSync(SCRIPT, 'utf8');
-  assert.ok(README.includes(script.slice(script.indexOf('set -euo pipefail'))), 'docs/devices-and-agents.md shows the script verbatim');
+  assert.ok(PAGE.includes(script.slice(script.indexOf('set -euo pipefail'))), 'docs/devices-and-agents.md shows the script verbatim');
   const database = `sqlite:${join(dir, 'gatehouse.db')}`;
   const created = await runCli([...readmeClientCommand(), '--database', database]);
   assert.equal(created.code, 0, created.stderr);
