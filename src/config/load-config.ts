@@ -385,7 +385,9 @@ function validateClients(v: Validator, value: unknown, outbound: OutboundPolicy)
     }
     const clientId = validated.client_id as string;
     unique('client_id', clientId);
-    if (validated.token_endpoint_auth_method !== 'none' && validated.client_secret === undefined) {
+    // A private_key_jwt client authenticates with its key (RFC 7523 §2.2), every other confidential one with its secret.
+    const keyAuthenticated = validated.token_endpoint_auth_method === 'private_key_jwt';
+    if (validated.token_endpoint_auth_method !== 'none' && !keyAuthenticated && validated.client_secret === undefined) {
       throw v.error(
         joinPath(base, 'client_secret'),
         'is required for a confidential client in the config file (it could never authenticate otherwise); or set token_endpoint_auth_method: none for a public client',

@@ -91,6 +91,16 @@ describe('docs/reference/settings.md: settings table', () => {
   });
 });
 
+describe('docs/high-security-clients.md', () => {
+  test('RFC 7523 §2.2: its config example loads as shown: a private_key_jwt client with jwks and no client_secret, a client_secret_jwt client', async () => {
+    const config = await loadYamlOf('high-security-clients.md', '# High-security clients');
+    const clients = new Map((config.clients ?? []).map((client) => [client.client_id, client]));
+    assert.equal(clients.get('payments-service')?.token_endpoint_auth_method, 'private_key_jwt');
+    assert.equal(clients.get('payments-service')?.client_secret, undefined);
+    assert.equal(clients.get('legacy-portal')?.token_endpoint_auth_method, 'client_secret_jwt');
+  });
+});
+
 describe('docs/works-with.md', () => {
   const LIBRARIES = [
     'Apache mod_auth_openidc',
