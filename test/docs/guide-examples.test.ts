@@ -26,13 +26,27 @@ const TESTS = testFiles(join(REPO_ROOT, 'test')).map((path) => ({ path, text: re
 
 /** Whether a test names the example file (as a path, an import without extension, or join()'s parts). */
 function testedBy(file: string): string[] {
-  const forms = [file, file.replace(/\.[a-z]+$/, ''), file.split('/').map((part) => `'${part}'`).join(', ')];
+  const forms = [
+    file,
+    file.replace(/\.[a-z]+$/, ''),
+    file
+      .split('/')
+      .map((part) => `'${part}'`)
+      .join(', '),
+  ];
   return TESTS.filter(({ text }) => forms.some((form) => text.includes(form))).map(({ path }) => path);
 }
 
 describe('docs/guides: every guide shows code that a test runs', () => {
   test('the guides are the six client types', () => {
-    for (const guide of ['web-app.md', 'spa.md', 'native-app.md', 'machine-to-machine.md', 'mcp.md', 'protect-an-api.md'])
+    for (const guide of [
+      'web-app.md',
+      'spa.md',
+      'native-app.md',
+      'machine-to-machine.md',
+      'mcp.md',
+      'protect-an-api.md',
+    ])
       assert.ok(GUIDES.includes(guide), guide);
   });
 
