@@ -72,7 +72,7 @@ users:
 `;
 
 describe('loadConfigFile: valid files', () => {
-  test("the config file example of docs/configuration.md loads as shown", async () => {
+  test('the config file example of docs/configuration.md loads as shown', async () => {
     const section = await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
     assert.ok(example, 'the Config file section has a YAML example');

@@ -50,9 +50,7 @@ describe('docs: config file keys', () => {
   test('every config file key (top level, client metadata, user) is documented in README.md or docs/', () => {
     for (const key of [...TOP_LEVEL_KEYS, ...CLIENT_METADATA_FIELDS, ...USER_KEYS]) {
       const documented =
-        docs.includes(`\`${key}\``) ||
-        docs.includes(`\`${key}: `) ||
-        new RegExp(`^\\s*(- )?${key}:`, 'm').test(docs);
+        docs.includes(`\`${key}\``) || docs.includes(`\`${key}: `) || new RegExp(`^\\s*(- )?${key}:`, 'm').test(docs);
       assert.ok(documented, `the documentation names the config key ${key}`);
     }
   });

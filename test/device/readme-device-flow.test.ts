@@ -34,7 +34,10 @@ useTempDir('gatehouse-device-readme-', (created) => (dir = created));
 
 it('RFC 8628 §3.1-3.5: the documented device flow with curl works as written', async () => {
   const script = readFileSync(SCRIPT, 'utf8');
-  assert.ok(PAGE.includes(script.slice(script.indexOf('set -euo pipefail'))), 'docs/devices-and-agents.md shows the script verbatim');
+  assert.ok(
+    PAGE.includes(script.slice(script.indexOf('set -euo pipefail'))),
+    'docs/devices-and-agents.md shows the script verbatim',
+  );
   const database = `sqlite:${join(dir, 'gatehouse.db')}`;
   const created = await runCli([...readmeClientCommand(), '--database', database]);
   assert.equal(created.code, 0, created.stderr);
