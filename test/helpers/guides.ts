@@ -30,8 +30,8 @@ export async function startGuideServer(
     ...settings
   } = await guideSettings(configFile);
   return startTestServer({
-    clients: settings.clients,
-    resources: settings.resources,
+    clients: overrides.clients ?? settings.clients,
+    resources: overrides.resources ?? settings.resources,
     users: users.length > 0 ? users : [ALICE],
     settings: { ...settings, ...overrides },
   });
