@@ -19,19 +19,20 @@ import { REPO_ROOT } from '../helpers/docs.js';
 import { guideSettings, startGuideServer } from '../helpers/guides.js';
 import { ALICE } from '../helpers/server.js';
 
-const SPA = join(REPO_ROOT, 'examples', 'guides', 'spa');
 const CONFIG = 'examples/guides/spa/gatehouse.yaml';
 const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
+
+const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
 
 /** The SPA's files as a static server would serve them; config.js names the test's Gatehouse. */
 function spaFiles(issuer: string): Record<string, [string, string]> {
   const files: Record<string, [string, string]> = {
-    '/': ['text/html', readFileSync(join(SPA, 'index.html'), 'utf8')],
-    '/callback': ['text/html', readFileSync(join(SPA, 'index.html'), 'utf8')],
-    '/app.js': ['text/javascript', readFileSync(join(SPA, 'app.js'), 'utf8')],
+    '/': ['text/html', read('examples/guides/spa/index.html')],
+    '/callback': ['text/html', read('examples/guides/spa/index.html')],
+    '/app.js': ['text/javascript', read('examples/guides/spa/app.js')],
     '/config.js': [
       'text/javascript',
-      readFileSync(join(SPA, 'config.js'), 'utf8').replace("'https://auth.example.com'", JSON.stringify(issuer)),
+      read('examples/guides/spa/config.js').replace("'https://auth.example.com'", JSON.stringify(issuer)),
     ],
     '/oidc-client-ts.min.js': [
       'text/javascript',
