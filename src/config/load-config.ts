@@ -29,7 +29,7 @@ import { ClientMetadataError, UserClaimError } from '../core/errors.js';
 
 export { ConfigError, metricsTokenProblem, trustProxyProblem, type ConfigFile } from './settings-schema.js';
 
-/** Every top-level key of a config file (README.md documents each), from the schema. */
+/** Every top-level key of a config file (the documentation names each: test/config/readme-config.test.ts), from the schema. */
 export const TOP_LEVEL_KEYS = Object.keys(CONFIG_SCHEMA.properties) as (keyof typeof CONFIG_SCHEMA.properties)[];
 // OpenID Connect Core §5.1 standard claims besides the login credentials.
 export const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
