@@ -13,6 +13,7 @@ import { serviceTokenWithKey } from '../../examples/guides/machine-to-machine/pr
 import { createNotesApi } from '../../examples/guides/protect-an-api/api.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { guideSettings, startGuideServer } from '../helpers/guides.js';
+import { STORE_TARGETS, onStoreTarget } from '../helpers/server.js';
 
 /** The private half of the public key in examples/guides/machine-to-machine/gatehouse.yaml (a test key). */
 const PAYMENTS_PRIVATE_JWK: JWK = {
@@ -101,40 +102,43 @@ describe('docs/guides/protect-an-api.md', () => {
 
 describe('docs/guides/machine-to-machine.md', () => {
   const CONFIG = 'examples/guides/machine-to-machine/gatehouse.yaml';
-  let gatehouse: RunningGatehouse;
-  before(async () => {
-    gatehouse = await startGuideServer(CONFIG);
-  });
-  after(async () => {
-    await gatehouse.close();
-  });
-
-  test('RFC 6749 §4.4: reports-job gets a token for the reports API with its secret', async () => {
-    const token = await serviceToken({
-      issuer: gatehouse.url,
-      clientId: 'reports-job',
-      clientSecret: await secretOf(CONFIG, 'reports-job'),
-      resource: 'http://127.0.0.1:9003/',
-      scope: 'reports:read',
-    });
-    const claims = claimsOf(token);
-    assert.equal(claims['aud'], 'http://127.0.0.1:9003/');
-    assert.equal(claims['client_id'], 'reports-job');
-    assert.equal(claims['scope'], 'reports:read');
-  });
-
-  test('RFC 7523 §2.2: payments-service gets a token with a private_key_jwt assertion, and a second one (a new jti)', async () => {
-    const ask = () =>
-      serviceTokenWithKey({
-        issuer: gatehouse.url,
-        clientId: 'payments-service',
-        privateJwk: PAYMENTS_PRIVATE_JWK,
-        resource: 'http://127.0.0.1:9003/',
-        scope: 'reports:read',
-      });
-    const claims = claimsOf(await ask());
-    assert.equal(claims['client_id'], 'payments-service');
-    assert.equal(claims['aud'], 'http://127.0.0.1:9003/');
-    assert.equal(claimsOf(await ask())['client_id'], 'payments-service');
-  });
+  for (const target of STORE_TARGETS) {
+    let gatehouse: RunningGatehouse | undefined;
+    test(
+      `RFC 6749 §4.4, RFC 7523 §2.2 (${target.name}): reports-job gets a token with its secret, payments-service with private_key_jwt assertions (a new jti each)`,
+      onStoreTarget(
+        target,
+        async (databaseUrl) => {
+          gatehouse = await startGuideServer(CONFIG, { databaseUrl });
+          const withSecret = claimsOf(
+            await serviceToken({
+              issuer: gatehouse.url,
+              clientId: 'reports-job',
+              clientSecret: await secretOf(CONFIG, 'reports-job'),
+              resource: 'http://127.0.0.1:9003/',
+              scope: 'reports:read',
+            }),
+          );
+          assert.equal(withSecret['aud'], 'http://127.0.0.1:9003/');
+          assert.equal(withSecret['client_id'], 'reports-job');
+          assert.equal(withSecret['scope'], 'reports:read');
+          const ask = () =>
+            serviceTokenWithKey({
+              issuer: gatehouse!.url,
+              clientId: 'payments-service',
+              privateJwk: PAYMENTS_PRIVATE_JWK,
+              resource: 'http://127.0.0.1:9003/',
+              scope: 'reports:read',
+            });
+          const withKey = claimsOf(await ask());
+          assert.equal(withKey['client_id'], 'payments-service');
+          assert.equal(withKey['aud'], 'http://127.0.0.1:9003/');
+          assert.equal(claimsOf(await ask())['client_id'], 'payments-service');
+        },
+        async () => {
+          await gatehouse?.close();
+        },
+      ),
+    );
+  }
 });

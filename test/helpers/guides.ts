@@ -1,7 +1,8 @@
 /**
  * Gatehouse as a guide of docs/guides/ configures it: the guide's config file
  * (examples/guides/<guide>/gatehouse.yaml) resolved as `gatehouse start --config` resolves it,
- * on a test server (127.0.0.1, a random port, in-memory SQLite) with Alice as its user.
+ * on a test server (127.0.0.1, a random port, in-memory SQLite unless `databaseUrl` says otherwise)
+ * with Alice as its user.
  */
 import { join } from 'node:path';
 import type { GatehouseSettings } from '../../src/config/settings.js';
@@ -20,6 +21,7 @@ export async function startGuideServer(
   configFile: string,
   overrides: Partial<GatehouseSettings> = {},
 ): Promise<RunningGatehouse> {
+  const { databaseUrl, ...rest } = overrides;
   const {
     issuer: _issuer,
     host: _host,
@@ -30,9 +32,10 @@ export async function startGuideServer(
     ...settings
   } = await guideSettings(configFile);
   return startTestServer({
-    clients: overrides.clients ?? settings.clients,
-    resources: overrides.resources ?? settings.resources,
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    clients: rest.clients ?? settings.clients,
+    resources: rest.resources ?? settings.resources,
     users: users.length > 0 ? users : [ALICE],
-    settings: { ...settings, ...overrides },
+    settings: { ...settings, ...rest },
   });
 }
