@@ -7,9 +7,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, allDocs } from '../helpers/docs.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+
+let dir = '';
+useTempDir('gatehouse-readme-quick-start-', (created) => (dir = created));
 
 /** The section under `## heading`, up to the next `## `. */
 function section(heading: string): string {
@@ -44,6 +49,19 @@ describe('README.md', () => {
       'docs/reference/cli.md',
     ])
       assert.ok(README.includes(`](${page})`), page);
+  });
+
+  test('the Quick start registers an app with a command that works', async () => {
+    const commands = /```sh\n([\s\S]*?)```/.exec(section('Quick start'))?.[1];
+    assert.ok(commands, 'Quick start shows commands');
+    const create = /^\s*npx gatehouse (clients create .*)$/m.exec(commands)?.[1];
+    assert.ok(create, 'Quick start creates a client');
+    const args = [...create.matchAll(/"([^"]*)"|(\S+)/g)].map((token) => token[1] ?? token[2]!);
+    const database = `sqlite:${join(dir, 'gatehouse.db')}`;
+    const run = await runCli([...args, '--database', database]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /client_secret/);
+    assert.match(commands, /^\s*npx gatehouse start$/m);
   });
 
   test('names the license', () => {
