@@ -1,6 +1,6 @@
 /**
  * Login with Gatehouse: a minimal Node relying party with openid-client.
- * The README shows this file; test/oidc/readme-snippet.test.ts runs it against a live server.
+ * docs/guides/web-app.md shows this file; test/oidc/readme-snippet.test.ts runs it against a live server.
  */
 import * as client from 'openid-client';
 

@@ -1,5 +1,5 @@
 /**
- * Gatehouse inside an existing app (README, "Embedding Gatehouse in your app"): the same routes
+ * Gatehouse inside an existing app (docs/embedding.md): the same routes
  * as the standalone server, mounted into the app's own Fastify instance (`mount`, or the
  * `fastifyPlugin`), or into Express or any Node HTTP app through `handler`.
  *
@@ -25,7 +25,7 @@ import type { Store } from './store/store.js';
 export type { ExternalUser, ExternalUsers } from './core/users/user-directory.js';
 
 export interface GatehouseOptions<U extends ExternalUser = ExternalUser> {
-  /** The object of a config file (README, Configuration): the same keys, validated the same way. */
+  /** The object of a config file (docs/configuration.md): the same keys, validated the same way. */
   config?: unknown;
   /** GATEHOUSE_SECRET: at least 32 characters; required unless the issuer is a loopback address. */
   secret?: string;

@@ -255,7 +255,7 @@ export async function openInstance(
     warn: (obj, msg) => log()?.warn(obj, msg),
     error: (obj, msg) => log()?.error(obj, msg),
   };
-  // OpenTelemetry spans around every store call, while an SDK is registered (README, Tracing).
+  // OpenTelemetry spans around every store call, while an SDK is registered (docs/operations.md, Tracing).
   const store = tracedStore(options.store ?? (await openStore(settings.databaseUrl, { logger: storeLog })));
   const events = new EventBus();
   // Subscribed first, so that the config file's changes applied below are recorded too.

@@ -8,7 +8,7 @@
  * that metadata names Gatehouse as the authorization server; the client signs the user in there
  * (code flow with PKCE and the `resource` of this server, RFC 8707) and calls again with the token.
  *
- * Run (README, "MCP servers"):
+ * Run (docs/guides/mcp.md):
  *   GATEHOUSE_ISSUER=http://localhost:9001 PORT=3001 npx tsx examples/mcp-server/server.ts
  * test/mcp/mcp-end-to-end.test.ts runs it against a live Gatehouse with the SDK's own OAuth client.
  */

@@ -29,7 +29,7 @@ import { ClientMetadataError, UserClaimError } from '../core/errors.js';
 
 export { ConfigError, metricsTokenProblem, trustProxyProblem, type ConfigFile } from './settings-schema.js';
 
-/** Every top-level key of a config file (README.md documents each), from the schema. */
+/** Every top-level key of a config file (the documentation names each: test/config/readme-config.test.ts), from the schema. */
 export const TOP_LEVEL_KEYS = Object.keys(CONFIG_SCHEMA.properties) as (keyof typeof CONFIG_SCHEMA.properties)[];
 // OpenID Connect Core §5.1 standard claims besides the login credentials.
 export const USER_KEYS = ['username', 'password', 'email', 'name', ...SETTABLE_CLAIMS] as const;
@@ -385,7 +385,9 @@ function validateClients(v: Validator, value: unknown, outbound: OutboundPolicy)
     }
     const clientId = validated.client_id as string;
     unique('client_id', clientId);
-    if (validated.token_endpoint_auth_method !== 'none' && validated.client_secret === undefined) {
+    // A private_key_jwt client authenticates with its key (RFC 7523 §2.2), every other confidential one with its secret.
+    const keyAuthenticated = validated.token_endpoint_auth_method === 'private_key_jwt';
+    if (validated.token_endpoint_auth_method !== 'none' && !keyAuthenticated && validated.client_secret === undefined) {
       throw v.error(
         joinPath(base, 'client_secret'),
         'is required for a confidential client in the config file (it could never authenticate otherwise); or set token_endpoint_auth_method: none for a public client',

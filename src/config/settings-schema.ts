@@ -1,6 +1,6 @@
 /**
  * The one description of every setting: the config file schema (TypeBox, i.e. JSON Schema), and
- * on each setting its settings path, default, environment variable, CLI flag and README line.
+ * on each setting its settings path, default, environment variable, CLI flag and documentation line.
  * The settings are declared by group in ./schema/ (server, tokens, outbound, operations,
  * limits), from the building blocks of ./schema/setting-node.ts; this file composes them.
  * Everything else is derived from it:
@@ -12,8 +12,8 @@
  * - the CLI flags: the options of `gatehouse start` and of every command that opens the store
  *   (src/cli/shared.ts registers each setting's `flag` on the commands of its `flagScope`), and
  *   their types, SettingsFlags and StoreFlags (mapped over the flag brands of the settings),
- * - the README settings table (scripts/settings-table.ts; test/config/readme-config.test.ts fails
- *   when the README and this schema disagree).
+ * - the settings table of docs/reference/settings.md (scripts/settings-table.ts; test/config/readme-config.test.ts fails
+ *   when the page and this schema disagree).
  *
  * Why TypeBox rather than ajv + hand-written JSON Schema: the schema is at the same time the
  * TypeScript type (Static<>), so a setting cannot be declared in one and forgotten in the other;

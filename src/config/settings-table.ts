@@ -1,7 +1,7 @@
 /**
- * The README settings table, derived from the schema (src/config/settings-schema.ts). Printed by
- * `node --import tsx scripts/settings-table.ts`; README.md holds it between the SETTINGS_TABLE
- * markers, and test/config/readme-config.test.ts fails when the two differ.
+ * The settings table, derived from the schema (src/config/settings-schema.ts). Printed by
+ * `node --import tsx scripts/settings-table.ts`; docs/reference/settings.md holds it between the
+ * SETTINGS_TABLE markers, and test/config/readme-config.test.ts fails when the two differ.
  */
 import {
   OTHER_SETTINGS,

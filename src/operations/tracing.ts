@@ -7,7 +7,7 @@
  * Gatehouse never starts an SDK. Without one the API's global tracer provider is the no-op
  * provider, and then no span is created at all: `activeTracer()` answers null and the wrappers
  * call straight through, so an untraced server pays one provider lookup per endpoint and store
- * call. An operator who starts an SDK (README, Operations, Tracing) gets the spans exported.
+ * call. An operator who starts an SDK (docs/operations.md, Tracing) gets the spans exported.
  */
 import {
   ProxyTracerProvider,

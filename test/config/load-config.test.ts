@@ -72,9 +72,8 @@ users:
 `;
 
 describe('loadConfigFile: valid files', () => {
-  test("the README's config file example loads as shown", async () => {
-    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('## Config file'));
+  test('the config file example of docs/configuration.md loads as shown', async () => {
+    const section = await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
     assert.ok(example, 'the Config file section has a YAML example');
     const config = await loadConfigFile(await file(example));

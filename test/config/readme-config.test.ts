@@ -1,12 +1,14 @@
 /**
- * README-driven: every config file key is documented, the README's config examples (the
- * "Config file" example and the "Works with" clients) load as shown, the "Works with" table lists
- * the libraries, and the README's rule on client authentication methods is what the server does.
+ * Documentation-driven: every config file key is documented (README.md or docs/), the config
+ * examples (docs/configuration.md and the clients of docs/works-with.md) load as shown, the
+ * "Works with" table lists the libraries, the settings table of docs/reference/settings.md is the
+ * generated one, and the rule of docs/tokens.md on client authentication methods is what the
+ * server does.
  *
  * Run: node --import tsx --test test/config/readme-config.test.ts
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,47 +18,45 @@ import { SETTINGS_TABLE_END, SETTINGS_TABLE_START, settingsTable } from '../../s
 import { SETTINGS } from '../../src/config/settings-schema.js';
 import { basicAuthorization } from '../helpers/code-flow.js';
 import { CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
+import { allDocs, readDoc } from '../helpers/docs.js';
 
 let dir: string;
-let readme: string;
+let docs: string;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-readme-'));
-  readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  docs = allDocs();
 });
 after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The README section under `heading` (up to the next heading of the same level). */
-function section(heading: string): string {
-  const start = readme.indexOf(`\n${heading}\n`);
-  assert.ok(start >= 0, `README has a section ${heading}`);
-  const level = heading.split(' ')[0]!;
-  const next = readme.indexOf(`\n${level} `, start + heading.length + 1);
-  return readme.slice(start, next < 0 ? undefined : next);
+/** A page of docs/, checked to start with its title `# heading`. */
+function section(page: string, heading: string): string {
+  const text = readDoc(page);
+  assert.ok(text.startsWith(`${heading}\n`), `docs/${page} is the page ${heading}`);
+  return text;
 }
 
-async function loadYamlOf(heading: string) {
-  const example = /```yaml\n([\s\S]*?)```/.exec(section(heading))?.[1];
+/** The first YAML example of a page of docs/, loaded as a config file. */
+async function loadYamlOf(page: string, heading: string) {
+  const example = /```yaml\n([\s\S]*?)```/.exec(section(page, heading))?.[1];
   assert.ok(example, `${heading} has a YAML example`);
   const path = join(dir, `${heading.replace(/\W+/g, '-')}.yaml`);
   await writeFile(path, example);
   return loadConfigFile(path);
 }
 
-describe('README: config file keys', () => {
-  test('every config file key (top level, client metadata, user) is documented in the README', () => {
+describe('docs: config file keys', () => {
+  test('every config file key (top level, client metadata, user) is documented in README.md or docs/', () => {
     for (const key of [...TOP_LEVEL_KEYS, ...CLIENT_METADATA_FIELDS, ...USER_KEYS]) {
       const documented =
-        readme.includes(`\`${key}\``) ||
-        readme.includes(`\`${key}: `) ||
-        new RegExp(`^\\s*(- )?${key}:`, 'm').test(readme);
-      assert.ok(documented, `README documents the config key ${key}`);
+        docs.includes(`\`${key}\``) || docs.includes(`\`${key}: `) || new RegExp(`^\\s*(- )?${key}:`, 'm').test(docs);
+      assert.ok(documented, `the documentation names the config key ${key}`);
     }
   });
 
   test('the "Config file" example shows the new keys, and they load as shown', async () => {
-    const config = await loadYamlOf('## Config file');
+    const config = await loadYamlOf('configuration.md', '# Config file');
     assert.equal(config.audit_retention_days, 90);
     assert.equal(config.id_token_signed_response_alg_default, 'RS256');
     assert.equal(config.id_token_claims_default, true);
@@ -68,12 +68,13 @@ describe('README: config file keys', () => {
   });
 });
 
-describe('README: settings table', () => {
-  test('the README settings table is the one the schema generates (run: node --import tsx scripts/settings-table.ts --write)', () => {
-    const start = readme.indexOf(SETTINGS_TABLE_START);
-    const end = readme.indexOf(SETTINGS_TABLE_END);
-    assert.ok(start >= 0 && end > start, 'README has the settings table markers');
-    assert.equal(readme.slice(start, end + SETTINGS_TABLE_END.length), settingsTable());
+describe('docs/reference/settings.md: settings table', () => {
+  test('the settings table is the one the schema generates (run: node --import tsx scripts/settings-table.ts --write)', () => {
+    const reference = readDoc('reference/settings.md');
+    const start = reference.indexOf(SETTINGS_TABLE_START);
+    const end = reference.indexOf(SETTINGS_TABLE_END);
+    assert.ok(start >= 0 && end > start, 'docs/reference/settings.md has the settings table markers');
+    assert.equal(reference.slice(start, end + SETTINGS_TABLE_END.length), settingsTable());
   });
 
   test('every setting of the schema has a row, a doc line and its config key; flags and variables are named in their row', () => {
@@ -88,7 +89,17 @@ describe('README: settings table', () => {
   });
 });
 
-describe('README: Works with', () => {
+describe('docs/high-security-clients.md', () => {
+  test('RFC 7523 §2.2: its config example loads as shown: a private_key_jwt client with jwks and no client_secret, a client_secret_jwt client', async () => {
+    const config = await loadYamlOf('high-security-clients.md', '# High-security clients');
+    const clients = new Map((config.clients ?? []).map((client) => [client.client_id, client]));
+    assert.equal(clients.get('payments-service')?.token_endpoint_auth_method, 'private_key_jwt');
+    assert.equal(clients.get('payments-service')?.client_secret, undefined);
+    assert.equal(clients.get('legacy-portal')?.token_endpoint_auth_method, 'client_secret_jwt');
+  });
+});
+
+describe('docs/works-with.md', () => {
   const LIBRARIES = [
     'Apache mod_auth_openidc',
     'Python authlib',
@@ -101,7 +112,7 @@ describe('README: Works with', () => {
   ];
 
   test('the table has a row for each library with the settings it needs', () => {
-    const rows = section('## Works with')
+    const rows = section('works-with.md', '# Works with')
       .split('\n')
       .filter((line) => line.startsWith('| '));
     for (const library of LIBRARIES)
@@ -117,7 +128,7 @@ describe('README: Works with', () => {
   });
 
   test('RFC 9700 §2.1.1: its clients load as shown: require_pkce: false and client_secret_post for passport-openidconnect, a public client for oidc-client-ts', async () => {
-    const config = await loadYamlOf('## Works with');
+    const config = await loadYamlOf('works-with.md', '# Works with');
     const clients = new Map((config.clients ?? []).map((client) => [client.client_id, client]));
     assert.equal(clients.size, 8);
     const passport = clients.get('passport-openidconnect');
@@ -139,10 +150,10 @@ describe('README: Works with', () => {
   });
 });
 
-describe('README: client authentication', () => {
-  test('RFC 6749 §2.3.1: the README says only the registered method is accepted, and a client_secret_basic client sending client_secret_post gets invalid_client (400: it did not use Basic, §5.2)', async () => {
+describe('docs/tokens.md: client authentication', () => {
+  test('RFC 6749 §2.3.1: the documentation says only the registered method is accepted, and a client_secret_basic client sending client_secret_post gets invalid_client (400: it did not use Basic, §5.2)', async () => {
     assert.match(
-      section('## Tokens'),
+      section('tokens.md', '# Tokens'),
       /with the method it registered \(`token_endpoint_auth_method`, default\s+`client_secret_basic`\) and with no other/,
     );
     const gatehouse = await startTestServer();

@@ -1,7 +1,7 @@
 /**
- * The README's "Devices and agents" walk-through, run as written: the `gatehouse clients create`
- * command of the README creates the device client, then examples/device-flow.sh (shown in the
- * README verbatim) runs with curl and jq against a live Gatehouse while a scripted user opens
+ * The "Devices and agents" walk-through (docs/devices-and-agents.md), run as written: the
+ * `gatehouse clients create` command of the page creates the device client, then
+ * examples/device-flow.sh (shown on the page, and in docs/guides/native-app.md, verbatim) runs with curl and jq against a live Gatehouse while a scripted user opens
  * the verification page it prints, signs in, enters the code and allows; the script prints the
  * tokens and exits 0.
  *
@@ -18,13 +18,13 @@ import { useTempDir } from '../helpers/temp-dir.js';
 import { UserAgent } from '../helpers/user-agent.js';
 import { verifyDevice } from '../helpers/device-flow.js';
 
-const README = readFileSync(join(REPO, 'README.md'), 'utf8');
+const PAGE = readFileSync(join(REPO, 'docs', 'devices-and-agents.md'), 'utf8');
 const SCRIPT = join(REPO, 'examples', 'device-flow.sh');
 
-/** The README's `gatehouse clients create --client-id my-cli ...` command, as arguments. */
+/** The page's `gatehouse clients create --client-id my-cli ...` command, as arguments. */
 function readmeClientCommand(): string[] {
-  const match = /^gatehouse (clients create --client-id my-cli(?:[^\n]*\\\n)*[^\n]*)$/m.exec(README);
-  assert.ok(match, 'the README shows how to create the device client');
+  const match = /^gatehouse (clients create --client-id my-cli(?:[^\n]*\\\n)*[^\n]*)$/m.exec(PAGE);
+  assert.ok(match, 'docs/devices-and-agents.md shows how to create the device client');
   const line = match[1]!.replace(/\\\n/g, ' ');
   return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((token) => token[1] ?? token[2]!);
 }
@@ -32,9 +32,12 @@ function readmeClientCommand(): string[] {
 let dir = '';
 useTempDir('gatehouse-device-readme-', (created) => (dir = created));
 
-it('RFC 8628 §3.1-3.5: the README device flow with curl works as written', async () => {
+it('RFC 8628 §3.1-3.5: the documented device flow with curl works as written', async () => {
   const script = readFileSync(SCRIPT, 'utf8');
-  assert.ok(README.includes(script.slice(script.indexOf('set -euo pipefail'))), 'the README shows the script verbatim');
+  assert.ok(
+    PAGE.includes(script.slice(script.indexOf('set -euo pipefail'))),
+    'docs/devices-and-agents.md shows the script verbatim',
+  );
   const database = `sqlite:${join(dir, 'gatehouse.db')}`;
   const created = await runCli([...readmeClientCommand(), '--database', database]);
   assert.equal(created.code, 0, created.stderr);

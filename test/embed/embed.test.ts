@@ -1,5 +1,5 @@
 /**
- * Gatehouse embedded in an app (src/embed.ts; README, "Embedding Gatehouse in your app"): mounted
+ * Gatehouse embedded in an app (src/embed.ts; docs/embedding.md): mounted
  * under `/auth` of a Fastify app and of an Express app, each with a route of its own that keeps
  * answering; a relying-party library (openid-client) discovers the path-aware issuer and completes
  * the code flow; with a custom user directory, a user that is not in Gatehouse's store signs in.
@@ -233,10 +233,10 @@ describe('createGatehouse options', () => {
   });
 });
 
-describe('README, "Embedding Gatehouse in your app"', () => {
+describe('docs/embedding.md, "Embedding Gatehouse in your app"', () => {
   it('every gatehouse.<member> and user-table hook its examples use exists on a created Gatehouse', async () => {
-    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.split('## Embedding Gatehouse in your app')[1]!.split('\n## ')[0]!;
+    const section = await readFile(new URL('../../docs/embedding.md', import.meta.url), 'utf8');
+    assert.ok(section.startsWith('# Embedding Gatehouse in your app\n'));
     const snippets = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
     assert.equal(snippets.length, 2, 'a Fastify and an Express example');
     assert.match(snippets[0]!, /await gatehouse\.mount\(app\)/);

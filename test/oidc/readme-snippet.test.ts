@@ -1,5 +1,5 @@
 /**
- * The README's "Login with Gatehouse" snippet (examples/login-with-gatehouse.ts) works against
+ * The minimal relying party of docs/guides/web-app.md (examples/login-with-gatehouse.ts) works against
  * a running Gatehouse: discovery, PKCE, state, nonce, code exchange, ID token validation and
  * UserInfo, all done by openid-client.
  */
@@ -9,7 +9,7 @@ import { loginWithGatehouse } from '../../examples/login-with-gatehouse.js';
 import { ALICE, CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
 import { UserAgent } from '../helpers/user-agent.js';
 
-it('OpenID Connect Core §3.1: the README relying-party snippet signs a user in and reads UserInfo', async () => {
+it('OpenID Connect Core §3.1: the relying-party snippet of docs/guides/web-app.md signs a user in and reads UserInfo', async () => {
   const gatehouse = await startTestServer();
   try {
     const ua = new UserAgent(gatehouse.url);

@@ -111,13 +111,15 @@ describe('issue 18 §1: installed from the tarballs, outside the clone', () => {
     if (child?.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
   });
 
-  it('the tarball holds the compiled server, the CLI, the README, the LICENSE and the CHANGELOG, and no sources or demo', () => {
+  it('the tarball holds the compiled server, the CLI, the README and its docs/, the LICENSE and the CHANGELOG, and no sources or demo', () => {
     const listing = run('tar', ['-tzf', serverTarball], dir).stdout.split('\n');
     for (const file of [
       'bin/gatehouse.js',
       'dist/cli/main.js',
       'dist/resource/resource.d.ts',
       'README.md',
+      'docs/README.md',
+      'docs/reference/settings.md',
       'LICENSE',
       'CHANGELOG.md',
     ]) {

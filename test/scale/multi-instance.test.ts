@@ -4,7 +4,7 @@
  * test plays the load balancer, sending each request to the instance it chooses; browser cookies
  * are host-scoped, so (as a real browser on 127.0.0.1 would) it sends the same cookies to both.
  *
- * Stated invalidation times (README "Running many instances"): on PostgreSQL a change reaches
+ * Stated invalidation times (docs/operations.md, "Running many instances"): on PostgreSQL a change reaches
  * every instance through LISTEN/NOTIFY at once; a cached client is used at most
  * client_cache_ttl_seconds (5 s) after a change even if notifications were lost, and keys are
  * reloaded every 30 s. The waits below poll well beyond that and fail if it is not met.

@@ -175,7 +175,7 @@ function clientCreateOptions(command: Command): Command {
     .addOption(
       new Option(
         '--profile <profile>',
-        'fapi2: hold the client to the FAPI 2.0 Security Profile (private_key_jwt, PAR, PKCE, DPoP; see README "FAPI 2.0")',
+        'fapi2: hold the client to the FAPI 2.0 Security Profile (private_key_jwt, PAR, PKCE, DPoP; see docs/high-security-clients.md)',
       ).choices([...CLIENT_PROFILES]),
     )
     .option(

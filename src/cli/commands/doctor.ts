@@ -2,7 +2,7 @@
  * `gatehouse doctor [--config FILE] [--database URL] [--url ISSUER] [--json]`: checks a
  * configuration, what its database holds and, with --url, a running deployment
  * (src/core/doctor/run-doctor.ts); prints each finding with its clause and fix, and exits 1 when one is an
- * error, so that a pipeline can gate on it (README "gatehouse doctor").
+ * error, so that a pipeline can gate on it (docs/doctor.md).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';

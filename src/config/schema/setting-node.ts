@@ -16,14 +16,14 @@ export type FlagScope = 'start' | 'store';
 interface SettingFields<V, P extends string> {
   /** Where it lands in GatehouseSettings (camelCase, dotted for nested settings). */
   setting: P;
-  /** The README line (the `description` of the JSON Schema node). */
+  /** The settings reference's line (the `description` of the JSON Schema node). */
   doc: string;
   default?: V;
-  /** The README's default column when the default is not a plain value. */
+  /** The settings reference's default column when the default is not a plain value. */
   defaultDoc?: string;
   /** Environment variable that sets it (over the config file). */
   env?: string;
-  /** The README's values column when JSON Schema's type and range do not say it well. */
+  /** The settings reference's values column when JSON Schema's type and range do not say it well. */
   valuesDoc?: string;
   /** Shown after integer range errors, e.g. ' (seconds)'. */
   unit?: string;
@@ -117,7 +117,7 @@ export const text = () => Type.String({ minLength: 1 });
 export const oneOf = <const T extends readonly string[]>(values: T) =>
   Type.Enum(Object.fromEntries(values.map((value) => [value, value])) as { [K in T[number]]: K });
 
-/** What an integer or boolean setting may carry besides its path, default and README line. */
+/** What an integer or boolean setting may carry besides its path, default and documentation line. */
 type PlainExtras = Pick<SettingFields<never, string>, 'unit' | 'defaultDoc' | 'special'>;
 
 /** An integer setting from `min` to `max` with no flag or variable; `unit` is shown after range errors. */

@@ -1,6 +1,6 @@
 /**
  * The signing keys: age, algorithm and rotation (OpenID Connect Core §10.1.1, RFC 7518 §3.1,
- * RFC 8725 §3.2). Keys are rotated with `gatehouse keys rotate` (see README "Signing keys and rotation").
+ * RFC 8725 §3.2). Keys are rotated with `gatehouse keys rotate` (see docs/signing-keys.md).
  */
 import type { GatehouseSettings } from '../../config/settings.js';
 import type { SigningKeyRecord } from '../../store/store.js';

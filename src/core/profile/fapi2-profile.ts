@@ -21,7 +21,7 @@
  *   the clause asks of a server that rotates, so rotation stays (RFC 9700 §4.14.2 recommends it,
  *   and one refresh path is simpler than two) and the rule `refresh-rotation-retry` below requires
  *   the window to be open (the server-wide `profile: fapi2` refuses
- *   `refresh_token_grace_seconds: 0`). See README "FAPI 2.0".
+ *   `refresh_token_grace_seconds: 0`). See docs/high-security-clients.md, "FAPI 2.0".
  */
 import { FAPI2_MAX_CODE_TTL_SECONDS } from '../../config/schema/token-settings.js';
 import type { GatehouseSettings } from '../../config/settings.js';

@@ -63,7 +63,7 @@ export interface ExternalUser {
   [claim: string]: unknown;
 }
 
-/** An app's own user table (see README, "Embedding Gatehouse in your app"). */
+/** An app's own user table (see docs/embedding.md). */
 export interface ExternalUsers<U extends ExternalUser = ExternalUser> {
   findByUsername(username: string): U | undefined | Promise<U | undefined>;
   findById(id: string): U | undefined | Promise<U | undefined>;
