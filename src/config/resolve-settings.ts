@@ -4,7 +4,7 @@
  * each one's flag and variable. A few settings are computed here from others (issuer, database,
  * TLS files, headers timeout, secret).
  */
-import { checkBrandingFiles } from '../ui/page-kit.js';
+import { checkBranding } from '../ui/page-kit.js';
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -302,7 +302,7 @@ function resolveBrandingFiles(
   const resolved = { ...branding };
   if (resolved.stylesheet !== undefined) resolved.stylesheet = resolve(configDir, resolved.stylesheet);
   if (resolved.templates !== undefined) resolved.templates = resolve(configDir, resolved.templates);
-  checkBrandingFiles(resolved);
+  checkBranding(resolved);
   return resolved;
 }
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { GatehouseSettings } from '../config/settings.js';
 import { ConfigError } from '../config/schema/config-error.js';
-import { THEME_PATH, themeCss, type BrandingSettings } from './branding.js';
+import { THEME_PATH, colorsProblem, themeCss, type BrandingSettings } from './branding.js';
 import { loadTemplates, type PageTemplates } from './templates.js';
 
 /** A scope's description: one text, or one per language (`en`, `de`, …). */
@@ -51,14 +51,25 @@ export function readStylesheet(file: string): string {
   }
 }
 
-/** Loads the files the branding names (throws ConfigError), without building a kit. */
-export function checkBrandingFiles(branding: BrandingSettings): void {
+/** The colours' contrast (src/ui/branding.ts colorsProblem); throws ConfigError. */
+function checkColors(branding: BrandingSettings): void {
+  const problem = colorsProblem(branding.colors ?? {});
+  if (problem !== undefined) throw new ConfigError(`Invalid branding.colors: ${problem}`, 'branding.colors');
+}
+
+/**
+ * Checks the branding as a whole (throws ConfigError): the colours together, and the files it
+ * names, read and parsed, without building a kit.
+ */
+export function checkBranding(branding: BrandingSettings): void {
+  checkColors(branding);
   if (branding.stylesheet !== undefined) readStylesheet(branding.stylesheet);
   if (branding.templates !== undefined) loadTemplates(branding.templates);
 }
 
 function buildPageKit(settings: GatehouseSettings): PageKit {
   const branding = settings.branding ?? {};
+  checkColors(branding);
   const stylesheet = branding.stylesheet === undefined ? null : readStylesheet(branding.stylesheet);
   const css = themeCss(branding, stylesheet);
   const base = issuerPath(settings.issuer);

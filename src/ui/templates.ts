@@ -141,7 +141,7 @@ export function compileTemplate(page: TemplatePage, text: string, file: string):
   const forbidden = /<script\b|<style\b|\sstyle\s*=|\son[a-z]+\s*=/i.exec(text);
   if (forbidden) {
     fail(
-      forbidden.index,
+      forbidden.index + forbidden[0].length - forbidden[0].trimStart().length,
       `${JSON.stringify(forbidden[0].trim())} is not allowed: the pages' Content-Security-Policy blocks inline scripts, styles and event handlers (use the branding.stylesheet setting for styles)`,
     );
   }

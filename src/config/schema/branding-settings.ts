@@ -5,25 +5,21 @@
  * Composed into the config file schema by src/config/settings-schema.ts.
  */
 import { Type } from '@sinclair/typebox';
-import { colorProblem, colorsProblem, logoUrlProblem, type BrandingSettings } from '../../ui/branding.js';
+import { colorProblem, logoUrlProblem } from '../../ui/branding.js';
 import { SHIPPED_LANGUAGES } from '../../ui/i18n.js';
 import { setting, text } from './setting-node.js';
 
-type Colors = NonNullable<BrandingSettings['colors']>;
-
-/** The `branding.colors` mapping of the config file as written so far. */
-function colorsOf(config: Record<string, unknown>): Colors {
-  const branding = config['branding'] as { colors?: Colors } | undefined;
-  return branding?.colors ?? {};
-}
-
-function color<const P extends string>(path: P, doc: string, together: boolean) {
+/**
+ * A colour setting. The colours' contrast with each other is checked once all are read
+ * (src/ui/page-kit.ts checkBranding, at config load and at start).
+ */
+function color<const P extends string>(path: P, doc: string) {
   return setting(text(), {
     setting: path,
     doc,
     defaultDoc: 'the built-in theme',
     valuesDoc: 'a CSS colour: `#rgb`, `#rrggbb` or `rgb(r, g, b)`',
-    check: (value, config) => colorProblem(value) ?? (together ? colorsProblem(colorsOf(config)) : undefined),
+    check: (value) => colorProblem(value),
   });
 }
 
@@ -45,14 +41,13 @@ export const BRANDING_SETTINGS = {
         colors: Type.Optional(
           Type.Object(
             {
-              primary: color('branding.colors.primary', 'buttons, focus ring, icons', false),
-              accent: color('branding.colors.accent', 'check marks (granted permissions, success)', false),
+              primary: color('branding.colors.primary', 'buttons, focus ring, icons'),
+              accent: color('branding.colors.accent', 'check marks (granted permissions, success)'),
               background: color(
                 'branding.colors.background',
                 'page and card background; set with `text` (4.5:1 contrast is checked)',
-                true,
               ),
-              text: color('branding.colors.text', 'text colour; set with `background`', true),
+              text: color('branding.colors.text', 'text colour; set with `background`'),
             },
             { additionalProperties: false },
           ),
@@ -77,6 +72,7 @@ export const BRANDING_SETTINGS = {
     valuesDoc: `a list of ${SHIPPED_LANGUAGES.map((l) => `\`${l}\``).join(', ')}`,
     doc: 'the languages the pages are offered in (discovery `ui_locales_supported`); the first is the fallback',
     check: (languages) => {
+      if (languages.length === 0) return 'must list at least one language';
       const unknown = languages.find((language) => !SHIPPED_LANGUAGES.includes(language));
       if (unknown !== undefined) {
         return `lists ${JSON.stringify(unknown)}, which Gatehouse has no texts for (shipped: ${SHIPPED_LANGUAGES.join(', ')})`;
