@@ -55,6 +55,20 @@ describe('languages: ui_locales, Accept-Language, discovery', () => {
     assert.equal(h1(consent), 'Example Web App möchte auf Ihr Konto zugreifen');
   });
 
+  it("OAuth 2.0 Form Post Response Mode: the auto-submitting page after consent keeps the interaction's ui_locales", async () => {
+    const ua = agent('en');
+    const login = await ua.navigate(
+      authorizeUrl(gatehouse.url, client, { ui_locales: 'de', response_mode: 'form_post', prompt: 'consent' }).href,
+    );
+    const consent = await ua.submit(login, { username: ALICE.username, password: ALICE.password });
+    assert.ok(isConsentPage(consent));
+    const formPost = await ua.submit(consent, { decision: 'allow' });
+    assert.equal(formPost.status, 200);
+    assert.match(formPost.body, /name="code"/);
+    assert.equal(lang(formPost), 'de');
+    assert.match(formPost.body, /Sie werden zur Anwendung zurückgeleitet …/);
+  });
+
   it('OIDC Core §3.1.2.1: ui_locales=en beats Accept-Language: de', async () => {
     const login = await agent('de').navigate(authorizeUrl(gatehouse.url, client, { ui_locales: 'en-GB' }).href);
     assert.equal(lang(login), 'en-GB');

@@ -87,7 +87,8 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
   app.get<InteractionRoute>(`${base}/:id`, options, async (request, reply) => {
     const { id } = request.params;
     const view = await viewInteraction(id, browserState(request, secure), context, request.ip);
-    if (view.kind === 'respond') return sendAuthorizationResponse(reply, view.response, pageContext(request, context));
+    if (view.kind === 'respond')
+      return sendAuthorizationResponse(reply, view.response, pageContext(request, context, view.uiLocales));
     const csp = cspAllowingRedirectTo(view.interaction.request.redirectUri);
     const { name: clientName, unverified } = displayedClient(view.client);
     const page = interactionPage(request, context, view);
@@ -153,7 +154,11 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
     }
     setSignInCookies(reply, result, context.settings);
     if (result.next.kind === 'respond')
-      return sendAuthorizationResponse(reply, result.next.response, pageContext(request, context));
+      return sendAuthorizationResponse(
+        reply,
+        result.next.response,
+        pageContext(request, context, result.next.uiLocales),
+      );
     return sendRedirect(reply, pagePath(context.settings.issuer, `${base}/${id}`));
   });
 
@@ -169,6 +174,6 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       request.ip,
     );
     if (result.kind === 'login') return sendRedirect(reply, pagePath(context.settings.issuer, `${base}/${id}`));
-    return sendAuthorizationResponse(reply, result.response, pageContext(request, context));
+    return sendAuthorizationResponse(reply, result.response, pageContext(request, context, result.uiLocales));
   });
 }
