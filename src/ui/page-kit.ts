@@ -7,7 +7,14 @@
 import { readFileSync } from 'node:fs';
 import type { GatehouseSettings } from '../config/settings.js';
 import { ConfigError } from '../config/schema/config-error.js';
-import { THEME_PATH, colorsProblem, themeCss, type BrandingSettings } from './branding.js';
+import {
+  THEME_PATH,
+  colorProblem,
+  colorsProblem,
+  logoUrlProblem,
+  themeCss,
+  type BrandingSettings,
+} from './branding.js';
 import { loadTemplates, type PageTemplates } from './templates.js';
 
 /** A scope's description: one text, or one per language (`en`, `de`, …). */
@@ -55,6 +62,13 @@ export function readStylesheet(file: string): string {
 function checkColors(branding: BrandingSettings): void {
   const problem = colorsProblem(branding.colors ?? {});
   if (problem !== undefined) throw new ConfigError(`Invalid branding.colors: ${problem}`, 'branding.colors');
+  // Settings that did not come through the config file (src/server.ts callers) are held to the same rules.
+  for (const [key, value] of Object.entries(branding.colors ?? {})) {
+    const colorIssue = value === undefined ? undefined : colorProblem(value);
+    if (colorIssue !== undefined) throw new ConfigError(`Invalid branding.colors.${key}: it ${colorIssue}`);
+  }
+  const logoIssue = branding.logoUrl === undefined ? undefined : logoUrlProblem(branding.logoUrl);
+  if (logoIssue !== undefined) throw new ConfigError(`Invalid branding.logo_url: it ${logoIssue}`);
 }
 
 /**

@@ -98,6 +98,17 @@ describe('template overrides', () => {
     );
   });
 
+  test('settings given to the server directly (not through a config file) are held to the same branding rules', async () => {
+    await assert.rejects(
+      startTestServer({ settings: { branding: { logoUrl: 'javascript:alert(1)' } } }),
+      (error: unknown) => error instanceof ConfigError && /branding\.logo_url/.test(error.message),
+    );
+    await assert.rejects(
+      startTestServer({ settings: { branding: { colors: { primary: 'red;}' } } } }),
+      (error: unknown) => error instanceof ConfigError && /branding\.colors\.primary/.test(error.message),
+    );
+  });
+
   test('a server with a broken template does not start (no 500 at request time)', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'gatehouse-templates-'));
     writeFileSync(join(folder, 'login.html'), '<h1>{{heading}}</h1>');
