@@ -33,11 +33,18 @@ export function renderLoginPage(
     username?: string;
     error?: string;
     lang?: string;
+    /**
+     * RFC 8628 §3.3: signing in on the device verification page, for "your device" rather than
+     * a named client (its own texts: the device is named in another grammatical case in German).
+     */
+    forDevice?: boolean;
   },
   kit?: PageKit,
 ): string {
   const f = frame(p.lang, kit);
   const { t } = f;
+  const heading = p.forDevice ? t.text('login.device_heading') : t.text('login.heading', { client: p.clientName });
+  const title = p.forDevice ? t.text('login.device_title') : t.text('login.title', { client: p.clientName });
   const hasError = p.error !== undefined && p.error !== '';
   const hasUsername = p.username !== undefined && p.username !== '';
   // WCAG 3.3.1: the fields a failed sign-in refers to are marked invalid and point at the message.
@@ -46,7 +53,7 @@ export function renderLoginPage(
   const body = cardBody(
     f,
     'login',
-    () => html`<h1>${t.t('login.heading', { client: p.clientName })}</h1>
+    () => html`<h1>${heading}</h1>
 <p class="lead">${t.t('login.lead')}</p>
 ${hasError ? html`<div class="alert" role="alert" id="login-error">${ALERT_ICON}<span>${p.error}</span></div>` : ''}
 <form method="post" action="${safeUrl(p.action)}">
@@ -66,14 +73,14 @@ ${hiddenInputs(hidden)}<div class="field">
       client_name: p.clientName,
       username: p.username ?? '',
       error: p.error ?? '',
-      heading: t.text('login.heading', { client: p.clientName }),
+      heading,
       lead: t.text('login.lead'),
       username_label: t.text('login.username'),
       password_label: t.text('login.password'),
       submit_label: t.text('login.submit'),
     }),
   );
-  return page(f, t.text('login.title', { client: p.clientName }), body);
+  return page(f, title, body);
 }
 
 export function renderConsentPage(

@@ -83,6 +83,17 @@ describe('languages: ui_locales, Accept-Language, discovery', () => {
     assert.match(login.body, /Geben Sie Ihren Benutzernamen und Ihr Passwort ein\./);
   });
 
+  it('RFC 8628 §3.3: the device verification sign-in follows Accept-Language (the device flow has no ui_locales)', async () => {
+    const german = await agent('de-DE').navigate('/device');
+    assert.ok(isLoginPage(german));
+    assert.equal(lang(german), 'de');
+    assert.equal(h1(german), 'Melden Sie sich an, um mit Ihrem Gerät fortzufahren');
+    assert.match(german.body, /<title>Anmelden · Ihr Gerät<\/title>/);
+    const english = await agent('en').navigate('/device');
+    assert.equal(h1(english), 'Sign in to continue to your device');
+    assert.match(english.body, /<title>Sign in · your device<\/title>/);
+  });
+
   it('unsupported tags everywhere fall back to English', async () => {
     const login = await agent('fr-FR, it;q=0.5').navigate(
       authorizeUrl(gatehouse.url, client, { ui_locales: 'ja' }).href,

@@ -82,6 +82,7 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
               action: withUserCode(pagePath(context.settings.issuer, LOGIN), userCode),
               csrfToken,
               clientName: t.text('login.device_client'),
+              forDevice: true,
               ...(login.error !== undefined
                 ? { error: t.text(login.error, { wait: t.waitingTime(login.wait ?? 0) }) }
                 : {}),

@@ -13,7 +13,9 @@ export const DE: Messages = {
   'login.submit': 'Anmelden',
   'login.failed': 'Benutzername oder Passwort ist falsch.',
   'login.limited': 'Zu viele Anmeldeversuche. Versuchen Sie es in {wait} erneut.',
-  'login.device_client': 'Ihrem Gerät',
+  'login.device_client': 'Ihr Gerät',
+  'login.device_title': 'Anmelden · Ihr Gerät',
+  'login.device_heading': 'Melden Sie sich an, um mit Ihrem Gerät fortzufahren',
 
   'wait.second': '1 Sekunde',
   'wait.seconds': '{count} Sekunden',

@@ -16,6 +16,8 @@ export const EN = {
   'login.failed': 'Incorrect username or password.',
   'login.limited': 'Too many sign-in attempts. Try again in {wait}.',
   'login.device_client': 'your device',
+  'login.device_title': 'Sign in · your device',
+  'login.device_heading': 'Sign in to continue to your device',
 
   'wait.second': '1 second',
   'wait.seconds': '{count} seconds',
