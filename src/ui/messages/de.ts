@@ -35,7 +35,7 @@ export const DE: Messages = {
   'consent.metadata_document':
     'Nicht überprüfte Anwendung: Sie ist nur durch ihre Webadresse {client} bekannt, und dieser Server hat nicht geprüft, wer sie betreibt.',
   'consent.scopes_heading': 'Damit darf {client}:',
-  'consent.no_scopes': '{client} fragt nach keinem Zugriff auf Ihre Daten.',
+  'consent.no_scopes': '{client} möchte auf keine Ihrer Daten zugreifen.',
   'consent.trust': 'Stimmen Sie nur zu, wenn Sie {client} vertrauen. Client-ID: {client_id}',
   'consent.deny': 'Ablehnen',
   'consent.allow': 'Erlauben',
@@ -58,7 +58,7 @@ export const DE: Messages = {
   'error.request_id': 'Anfrage-ID',
   'error.code': 'Fehler',
   'error.compare_head':
-    'Der empfangene Wert von {name} im Vergleich mit dem ähnlichsten registrierten: Sie unterscheiden sich ab Zeichen {position} (markiert).',
+    'Der empfangene Wert für {name}, verglichen mit dem ähnlichsten registrierten: Sie unterscheiden sich ab Zeichen {position} (markiert).',
   'error.compare_received': 'empfangen',
   'error.compare_registered': 'registriert',
   'error.compare_ends_here': 'endet hier',
