@@ -28,4 +28,9 @@ export interface ResourceFixture {
   scopes: string[];
   /** Client ids (the resource server's own credentials) allowed to introspect its tokens. */
   introspection_client_ids: string[];
+  /**
+   * What each scope lets an application do, shown on the consent page instead of the scope's
+   * name: one text, or one per language (`{ en: …, de: … }`).
+   */
+  scope_descriptions?: Record<string, string | Record<string, string>>;
 }

@@ -6,6 +6,7 @@
  * Clients are validated by the same rules as every other registration
  * (src/core/registration/client-metadata.ts).
  */
+import { validateScopeDescriptions } from './scope-descriptions.js';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
@@ -39,7 +40,7 @@ export const LIMIT_NAMES = Object.keys(
 ) as (keyof typeof CONFIG_SCHEMA.properties.limits.properties)[];
 export type LimitName = (typeof LIMIT_NAMES)[number];
 export type LimitConfig = NonNullable<NonNullable<ConfigFile['limits']>[LimitName]>;
-const RESOURCE_KEYS = ['resource', 'name', 'scopes', 'introspection_client_ids'] as const;
+const RESOURCE_KEYS = ['resource', 'name', 'scopes', 'introspection_client_ids', 'scope_descriptions'] as const;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -417,6 +418,16 @@ function validateResources(v: Validator, value: unknown): ResourceFixture[] {
       introspection_client_ids: list('introspection_client_ids'),
     };
     if (item.name !== undefined) fixture.name = v.string(item.name, `${base}.name`, { nonEmpty: true });
+    if (item.scope_descriptions !== undefined) {
+      fixture.scope_descriptions = validateScopeDescriptions(
+        item.scope_descriptions,
+        `${base}.scope_descriptions`,
+        fixture.scopes,
+        (path, problem) => {
+          throw v.error(path, problem);
+        },
+      );
+    }
     return fixture;
   });
 }

@@ -4,6 +4,7 @@
  * each one's flag and variable. A few settings are computed here from others (issuer, database,
  * TLS files, headers timeout, secret).
  */
+import { checkBranding } from '../ui/page-kit.js';
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -272,8 +273,11 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
 
   const secret = await resolveSecret(input, issuer, issuerIsLoopback);
 
+  const branding = resolveBrandingFiles(settings.branding as GatehouseSettings['branding'], configDir);
+
   return {
     ...(settings as unknown as GatehouseSettings),
+    ...(branding !== undefined ? { branding } : {}),
     issuer,
     databaseUrl,
     secret,
@@ -283,6 +287,23 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     clients: config.clients ?? [],
     users: config.users ?? [],
   };
+}
+
+/**
+ * The branding's files, relative to the config file (they can be set there only), read now so
+ * that a missing stylesheet or a broken template fails the start with one clear line
+ * (src/ui/templates.ts) rather than a request.
+ */
+function resolveBrandingFiles(
+  branding: GatehouseSettings['branding'],
+  configDir: string,
+): GatehouseSettings['branding'] {
+  if (branding === undefined) return undefined;
+  const resolved = { ...branding };
+  if (resolved.stylesheet !== undefined) resolved.stylesheet = resolve(configDir, resolved.stylesheet);
+  if (resolved.templates !== undefined) resolved.templates = resolve(configDir, resolved.templates);
+  checkBranding(resolved);
+  return resolved;
 }
 
 /** The headers timeout: Node refuses one longer than the request timeout. */

@@ -3,6 +3,7 @@
  * (in order of precedence) CLI flags, environment variables, the config file and defaults.
  */
 import type { ClientFixture, ResourceFixture, UserFixture } from './fixture-types.js';
+import type { BrandingSettings } from '../ui/branding.js';
 import { EXPLAIN_ERRORS_MODES, SETTINGS, type REGISTRATION_MODES, type SchemaSettingPath } from './settings-schema.js';
 
 export type { ClientFixture, ResourceFixture, UserFixture } from './fixture-types.js';
@@ -236,6 +237,13 @@ export interface GatehouseSettings {
     maxRedirectUris: number;
     abandonedAfterSeconds: number;
   };
+  /** The pages' branding (src/ui/branding.ts); file paths are absolute once resolved. None: Gatehouse's own. */
+  branding?: BrandingSettings | undefined;
+  /**
+   * The languages the pages are offered in, the fallback first (src/core/browser/page-language.ts);
+   * none: English only (PAGE_LANGUAGES_DEFAULT).
+   */
+  languages?: string[] | undefined;
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];

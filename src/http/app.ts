@@ -2,6 +2,8 @@
  * The HTTP layer: a Fastify instance that only translates between HTTP and the framework-free
  * protocol handlers in src/core.
  */
+import { pageKitFor } from '../ui/page-kit.js';
+import { pageContext } from './page-context.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DEFAULT_SETTINGS, type GatehouseSettings } from '../config/settings.js';
 import { ENDPOINT_PATHS, type ProviderContext } from '../core/context.js';
@@ -127,9 +129,14 @@ export function installGatehouse(
 
   const routeMethods = new RouteMethods();
   routeMethods.track(app);
-  app.setErrorHandler(errorHandler({ explainErrors: explainsErrors(context.settings) }));
-  if (options.notFound !== false) app.setNotFoundHandler((request, reply) => notFound(routeMethods, request, reply));
-  addSecurityHeaders(app);
+  app.setErrorHandler(errorHandler({ explainErrors: explainsErrors(context.settings), context }));
+  if (options.notFound !== false)
+    app.setNotFoundHandler((request, reply) => notFound(routeMethods, request, reply, context));
+  // Built now, so that a broken template or stylesheet fails the start, never a request.
+  const kit = pageKitFor(context.settings);
+  addSecurityHeaders(app, () =>
+    kit.themeHref === null ? null : `${new URL(context.settings.issuer).origin}${kit.themeHref}`,
+  );
   // Before any route: it wraps the route handlers as they are added.
   traceRequests(app, context);
 
@@ -162,20 +169,30 @@ export function installGatehouse(
 }
 
 /** 404 for an unknown path; RFC 9110 §15.5.6 405 with `Allow` for a known path and another method. */
-function notFound(routeMethods: RouteMethods, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+function notFound(
+  routeMethods: RouteMethods,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  context: ProviderContext,
+): FastifyReply {
   const path = (request.raw.url ?? '/').split('?')[0] ?? '/';
   const allowed = routeMethods.allowedMethods(path);
   if (!allowed) return sendOAuthJson(reply, 404, { error: 'not_found', error_description: 'no such endpoint' });
   reply.header('allow', allowed.allow.join(', '));
   const description = `${path} accepts only ${allowed.allow.join(', ')}`;
   if (allowed.kind === 'html') {
+    const page = pageContext(request, context);
     return sendHtml(
       reply,
       405,
-      renderErrorPage({
-        title: 'Method not allowed',
-        message: `This page accepts only ${allowed.allow.join(', ')} requests.`,
-      }),
+      renderErrorPage(
+        {
+          title: page.t.text('error.method_not_allowed'),
+          message: page.t.text('error.method_not_allowed_text', { methods: allowed.allow.join(', ') }),
+          lang: page.lang,
+        },
+        page.kit,
+      ),
     );
   }
   return sendOAuthJson(reply, 405, {

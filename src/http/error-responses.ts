@@ -26,6 +26,9 @@ import { renderErrorPage } from '../ui/pages.js';
 import { parseBasicAuthorization } from '../core/clients/client-authentication.js';
 import { Params } from '../core/params.js';
 import { sendHtml } from './html-response.js';
+import { pageContext, type PageContext } from './page-context.js';
+import type { ProviderContext } from '../core/context.js';
+import { ENGLISH } from '../ui/i18n.js';
 
 export type ResponseKind = 'json' | 'html';
 
@@ -109,6 +112,19 @@ export interface ErrorHandlerOptions {
    * redirect URIs and the side-by-side comparison) on the error page; see explainsErrors.
    */
   explainErrors: boolean;
+  /** The settings the error pages take their languages and branding from (defaults without). */
+  context?: Pick<ProviderContext, 'settings'>;
+}
+
+/**
+ * The error page's language and branding: `ui_locales` of the query (an authorization request
+ * refused before it became an interaction, OIDC Core §3.1.2.1), else Accept-Language.
+ */
+function errorPageContext(request: FastifyRequest, options: ErrorHandlerOptions): PageContext | undefined {
+  if (options.context === undefined) return undefined;
+  const query = request.query as Record<string, unknown> | undefined;
+  const uiLocales = typeof query?.['ui_locales'] === 'string' ? query['ui_locales'].split(' ') : [];
+  return pageContext(request, options.context, uiLocales);
 }
 
 /** The error handler of the app (`setErrorHandler`). */
@@ -127,7 +143,13 @@ export function handleError(
     // RFC 6585 §4 (429) and RFC 9110 §10.2.3: the browser learns when it may come back.
     mappedErrorCodes.set(request, 'temporarily_unavailable');
     reply.header('retry-after', String(error.retryAfterSeconds));
-    return sendHtml(reply, error.status, renderErrorPage({ title: 'Try again later', message: error.message }));
+    const page = errorPageContext(request, options);
+    const t = page?.t ?? ENGLISH;
+    return sendHtml(
+      reply,
+      error.status,
+      renderErrorPage({ title: t.text('error.try_later'), message: error.message, lang: page?.lang }, page?.kit),
+    );
   }
   const kind: ResponseKind = request.routeOptions.config?.responseKind ?? 'json';
   let mapped: OAuthError | UnsafeAuthorizationRequest | InteractionNotFound | CsrfMismatch;
@@ -172,6 +194,9 @@ function errorPageFor(
   request: FastifyRequest,
   options: ErrorHandlerOptions,
 ): string {
+  const page = errorPageContext(request, options);
+  const t = page?.t ?? ENGLISH;
+  const render = (p: Parameters<typeof renderErrorPage>[0]) => renderErrorPage({ ...p, lang: page?.lang }, page?.kit);
   if (error instanceof UnsafeAuthorizationRequest) {
     const revealing = error.comparison !== null || error.registrationFacts.length > 0;
     if (revealing) {
@@ -188,7 +213,7 @@ function errorPageFor(
       );
     }
     if (options.explainErrors || !revealing) {
-      return renderErrorPage({
+      return render({
         title: error.title,
         message: error.detail,
         details: [...error.facts, ...error.registrationFacts],
@@ -198,18 +223,18 @@ function errorPageFor(
     // RFC 9700 §4.1: the client's registered redirect URIs are not shown to whoever sends a
     // wrong one (an attacker looking for a forgotten URI). The developer gives the operator
     // the request id shown here, which finds the log line above.
-    return renderErrorPage({
+    return render({
       title: error.title,
-      message: `${error.detail} The server log has the details under the request id below.`,
-      details: [...error.facts, { label: 'request id', value: String(request.id) }],
+      message: `${error.detail} ${t.text('error.see_log')}`,
+      details: [...error.facts, { label: t.text('error.request_id'), value: String(request.id) }],
     });
   }
   if (error instanceof OAuthError) {
-    return renderErrorPage({
-      title: 'Something went wrong',
+    return render({
+      title: t.text('error.generic'),
       message: error.description,
-      details: [{ label: 'error', value: error.error }],
+      details: [{ label: t.text('error.code'), value: error.error }],
     });
   }
-  return renderErrorPage({ title: 'Cannot continue', message: error.message });
+  return render({ title: t.text('error.cannot_continue'), message: error.message });
 }

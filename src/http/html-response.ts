@@ -8,6 +8,7 @@ import type { AuthorizationResponse } from '../core/authorize/authorization-resp
 import { redirectLocation } from '../core/authorize/authorization-response.js';
 import { cspSourceForUrl, pageCsp } from '../ui/html.js';
 import { renderFormPostPage } from '../ui/pages.js';
+import type { PageKit } from '../ui/page-kit.js';
 
 /**
  * The path the browser is sent to for one of Gatehouse's pages (`path` from ENDPOINT_PATHS):
@@ -40,10 +41,20 @@ export function sendRedirect(reply: FastifyReply, location: string): FastifyRepl
     .send();
 }
 
-/** Delivers a code or an error to the client in the request's response mode. */
-export function sendAuthorizationResponse(reply: FastifyReply, response: AuthorizationResponse): FastifyReply {
+/**
+ * Delivers a code or an error to the client in the request's response mode; the form post page
+ * in the interaction's language and the server's branding (`page`), when given.
+ */
+export function sendAuthorizationResponse(
+  reply: FastifyReply,
+  response: AuthorizationResponse,
+  pageOf?: { lang: string; kit: PageKit },
+): FastifyReply {
   if (response.target.responseMode === 'form_post') {
-    const page = renderFormPostPage({ redirectUri: response.target.redirectUri, fields: response.params });
+    const page = renderFormPostPage(
+      { redirectUri: response.target.redirectUri, fields: response.params, lang: pageOf?.lang },
+      pageOf?.kit,
+    );
     const csp = pageCsp({
       scriptHashes: [page.scriptHash],
       formAction: [cspSourceForUrl(response.target.redirectUri)],

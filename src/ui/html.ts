@@ -104,6 +104,7 @@ body{margin:0;min-height:100vh;min-height:100dvh;display:flex;flex-direction:col
 .shell{width:100%;max-width:27rem}
 .brand{display:flex;align-items:center;justify-content:center;gap:.5rem;margin:0 0 1.25rem;color:var(--text);font-weight:650;font-size:1.0625rem;letter-spacing:.01em}
 .brand svg{width:1.75rem;height:1.75rem;color:var(--primary)}
+.brand img{height:2rem;width:auto;max-width:12rem}
 .card{background:var(--card);border:1px solid var(--border);border-radius:16px;box-shadow:var(--shadow);padding:2rem 2rem 1.75rem}
 .foot{margin:1.25rem 0 0;text-align:center;font-size:.8125rem;color:var(--muted)}
 h1{margin:0 0 .5rem;font-size:1.375rem;line-height:1.3;font-weight:650;letter-spacing:-.01em;overflow-wrap:anywhere}
@@ -226,19 +227,54 @@ ${p.body}
 `.toString();
 }
 
+/** What `layout` shows of the branding (src/ui/page-kit.ts); the default is Gatehouse's own. */
+export interface LayoutBranding {
+  productName: string;
+  /** Validated at config load (src/ui/branding.ts logoUrlProblem): a same-origin path or a data: image. */
+  logoUrl: string | null;
+  /** The theme stylesheet, allowed by the CSP by its exact URL (see withStyleSource). */
+  themeHref: string | null;
+}
+
+const DEFAULT_BRANDING: LayoutBranding = { productName: 'Gatehouse', logoUrl: null, themeHref: null };
+
 /** The full HTML document: shared head, inline style, brand header and a card holding `body`. */
-export function layout(p: { title: string; body: SafeHtml; lang?: string; wide?: boolean }): string {
+export function layout(p: {
+  title: string;
+  body: SafeHtml;
+  lang?: string | undefined;
+  branding?: LayoutBranding;
+  /** A wider card (the account page's lists). */
+  wide?: boolean;
+}): string {
   const lang = p.lang !== undefined && LANG.test(p.lang) ? p.lang : 'en';
+  const branding = p.branding ?? DEFAULT_BRANDING;
+  // The logo is decorative: the product name beside it says the same (WCAG 1.1.1).
+  const mark = branding.logoUrl === null ? BRAND_ICON : html`<img src="${branding.logoUrl}" alt="">`;
   return htmlDocument({
     lang,
     title: p.title,
-    head: html`<style>${raw(STYLE)}</style>`,
+    head: html`<style>${raw(STYLE)}</style>${
+      branding.themeHref === null ? '' : html`\n<link rel="stylesheet" href="${safeUrl(branding.themeHref)}">`
+    }`,
     shell: p.wide ? 'shell shell-wide' : 'shell',
-    brand: html`${BRAND_ICON}<span>Gatehouse</span>`,
+    brand: html`${mark}<span>${branding.productName}</span>`,
     body: html`<main class="card">
 ${p.body}
 </main>`,
   });
+}
+
+/**
+ * `csp` with `source` added to its `style-src` (the theme stylesheet's exact URL, CSP3 §6.7.2.8:
+ * a source with a path matches that file only), the narrowest change that lets it load.
+ */
+export function withStyleSource(csp: string, source: string): string {
+  if (!CSP_SOURCE.test(source)) throw new TypeError(`not a CSP source expression: ${source}`);
+  return csp
+    .split('; ')
+    .map((directive) => (directive.startsWith('style-src ') ? `${directive} ${source}` : directive))
+    .join('; ');
 }
 
 // A CSP source expression: no whitespace, no `;` or `,` (they would end the directive or policy).

@@ -11,8 +11,8 @@ import { endSession, type EndSessionDeps } from '../logout/backchannel.js';
 /** A session as the account page lists it. */
 export interface SessionView {
   sid: string;
-  /** A short description of the browser, from its User-Agent at sign-in ("Chrome on Linux"). */
-  device: string;
+  /** The browser and its system, from its User-Agent at sign-in (Chrome, Linux); each absent when not recognised. */
+  device: DeviceDescription;
   signedInAt: number;
   lastSeenAt: number;
   /** The browser looking at the page. */
@@ -70,13 +70,19 @@ const SYSTEMS: Array<[RegExp, string]> = [
   [/\bLinux\b/, 'Linux'],
 ];
 
-/** "Firefox on Windows", "Chrome", or "Unknown browser": enough to recognise one's own device. */
-export function describeUserAgent(userAgent: string | undefined): string {
-  if (userAgent === undefined || userAgent === '') return 'Unknown browser';
-  const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1];
-  const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
-  if (browser && system) return `${browser} on ${system}`;
-  return browser ?? system ?? 'Unknown browser';
+/** A browser as the account page names it: enough to recognise one's own device. */
+export interface DeviceDescription {
+  browser?: string | undefined;
+  system?: string | undefined;
+}
+
+/** Firefox and Windows, Chrome alone, or nothing, from a User-Agent header. */
+export function describeUserAgent(userAgent: string | undefined): DeviceDescription {
+  if (userAgent === undefined || userAgent === '') return {};
+  return {
+    browser: BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1],
+    system: SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1],
+  };
 }
 
 /** Ends every session of the current session's user but the current one (after a password change). */

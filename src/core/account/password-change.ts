@@ -21,12 +21,15 @@ export interface PasswordChangeForm {
   signOutOthers: boolean;
 }
 
+/** Why a change was refused; the page words it in the user's language. */
+export type PasswordRefusal = 'wrong_current' | 'too_short' | 'mismatch';
+
 /** Which field a refusal refers to (the page marks it `aria-invalid`). */
 export type PasswordField = 'current_password' | 'new_password' | 'confirm_password';
 
 export type PasswordChangeResult =
   | { kind: 'changed'; sessionsEnded: number }
-  | { kind: 'refused'; field: PasswordField; message: string }
+  | { kind: 'refused'; field: PasswordField; reason: PasswordRefusal }
   | { kind: 'limited'; retryAfterSeconds: number }
   /** The user directory keeps passwords elsewhere (an embedding app gave no way to change them). */
   | { kind: 'unsupported' };
@@ -48,10 +51,9 @@ export async function changePassword(
   const newPassword = form.newPassword ?? '';
   // The new password's own problems are reported before the current one is checked, which
   // counts an attempt: a typo in the new password costs no attempt.
-  const problem = passwordProblem(newPassword);
-  if (problem !== undefined) return { kind: 'refused', field: 'new_password', message: `The new password ${problem}.` };
+  if (passwordProblem(newPassword) !== undefined) return { kind: 'refused', field: 'new_password', reason: 'too_short' };
   if (newPassword !== (form.confirmPassword ?? '')) {
-    return { kind: 'refused', field: 'confirm_password', message: 'The two new passwords are not the same.' };
+    return { kind: 'refused', field: 'confirm_password', reason: 'mismatch' };
   }
   const attempt = await beginLoginAttempt(context, user.username, clientIp, deviceCookie);
   if (attempt.limited) return { kind: 'limited', retryAfterSeconds: attempt.retryAfterSeconds };
@@ -66,7 +68,7 @@ export async function changePassword(
       clientId: null,
       ip: clientIp,
     });
-    return { kind: 'refused', field: 'current_password', message: 'The current password is not correct.' };
+    return { kind: 'refused', field: 'current_password', reason: 'wrong_current' };
   }
   await change(user, newPassword);
   context.events.emit({ type: 'user.updated', userId: user.id, username: user.username, source: 'account' });

@@ -27,7 +27,8 @@ export type InteractionView =
   /** `username`: what to pre-fill, from login_hint or else the user an id_token_hint names. */
   | ({ kind: 'login'; username: string | null } & LoadedInteraction)
   | ({ kind: 'consent'; user: DirectoryUser } & LoadedInteraction)
-  | { kind: 'respond'; response: AuthorizationResponse };
+  /** `uiLocales`: the request's OIDC Core §3.1.2.1 ui_locales, for the form post page's language. */
+  | { kind: 'respond'; response: AuthorizationResponse; uiLocales: readonly string[] };
 
 /**
  * What answering the consent page uses: the interaction and its client, the browser's session,
@@ -84,7 +85,11 @@ export async function viewInteraction(
   const user = await context.users.findById(session!.userId);
   if (!user) return { kind: 'login', username: await usernameHint(loaded, context), ...loaded };
   if (step === 'consent') return { kind: 'consent', user, ...loaded };
-  return { kind: 'respond', response: await complete(loaded.interaction, session!, context, clientIp) };
+  return {
+    kind: 'respond',
+    response: await complete(loaded.interaction, session!, context, clientIp),
+    uiLocales: loaded.interaction.request.uiLocales,
+  };
 }
 
 /**
@@ -111,7 +116,7 @@ export type LoginResult =
       kind: 'signed-in';
       sessionId: string;
       deviceCookie: string;
-      next: { kind: 'consent' } | { kind: 'respond'; response: AuthorizationResponse };
+      next: { kind: 'consent' } | { kind: 'respond'; response: AuthorizationResponse; uiLocales: readonly string[] };
     };
 
 /**
@@ -145,12 +150,18 @@ export async function submitLogin(
       kind: 'signed-in',
       sessionId,
       deviceCookie,
-      next: { kind: 'respond', response: await complete(interaction, session, context, clientIp) },
+      next: {
+        kind: 'respond',
+        response: await complete(interaction, session, context, clientIp),
+        uiLocales: interaction.request.uiLocales,
+      },
     };
   return { kind: 'signed-in', sessionId, deviceCookie, next: { kind: 'consent' } };
 }
 
-export type ConsentResult = { kind: 'login' } | { kind: 'respond'; response: AuthorizationResponse };
+export type ConsentResult =
+  | { kind: 'login' }
+  | { kind: 'respond'; response: AuthorizationResponse; uiLocales: readonly string[] };
 
 export async function submitConsent(
   id: string,
@@ -180,7 +191,11 @@ export async function submitConsent(
       clientId: request.clientId,
       scope: request.scope,
     });
-    return { kind: 'respond', response: await complete(interaction, session, context, clientIp) };
+    return {
+      kind: 'respond',
+      response: await complete(interaction, session, context, clientIp),
+      uiLocales: request.uiLocales,
+    };
   }
   if (!(await context.store.interactions.consume(interaction.id))) throw new InteractionNotFound();
   await interactionFinished(context, clientIp);
@@ -188,6 +203,7 @@ export async function submitConsent(
   // RFC 6749 §4.1.2.1: the resource owner denied the request.
   return {
     kind: 'respond',
+    uiLocales: request.uiLocales,
     response: errorResponse(
       targetOf(request),
       new AccessDenied('the user denied the request'),

@@ -19,8 +19,8 @@
  *   client that was issued a code in it (see ./backchannel.ts), in one transaction;
  * - then redirects (303) to `post_logout_redirect_uri` with `state`, or shows the signed-out page.
  *
- * `ui_locales` (§2) picks the pages' `lang` as for the login page (they exist in English only,
- * so `en` or an `en-*` tag). `logout_hint` (§2) is
+ * `ui_locales` (§2) picks the pages' `lang` as for the login page, among the languages offered
+ * (setting `languages`, ../browser/page-language.ts). `logout_hint` (§2) is
  * compared with the signed-in user's username and subject: a hint naming someone else means
  * the request was not made for this session, so it needs confirmation.
  */
@@ -33,7 +33,7 @@ import type { Client, Session, Store } from '../../store/store.js';
 import type { DirectoryUser } from '../users/user-directory.js';
 import { endSession, type EndSessionDeps } from './backchannel.js';
 import { currentSession, type BrowserState } from '../browser/browser-session.js';
-import { pageLanguage } from '../browser/page-language.js';
+import { offeredLanguages, pageLanguage } from '../browser/page-language.js';
 
 /** The claims of a verified `id_token_hint` that logout uses. */
 export interface IdTokenHint {
@@ -98,7 +98,7 @@ export async function handleEndSessionRequest(
   for (const name of PARAMS) {
     if (params.isRepeated(name)) throw new InvalidLogoutRequest(`The parameter ${name} was sent more than once.`);
   }
-  const lang = uiLanguage(params.get('ui_locales'));
+  const lang = uiLanguage(params.get('ui_locales'), offeredLanguages(context.settings));
   const request = await validateLogoutRequest(
     {
       idTokenHint: params.get('id_token_hint'),
@@ -182,12 +182,19 @@ export async function submitEndSessionConfirmation(
   );
   const session = await currentSession(browser.sessionId, context);
   if (session) await endSession(session, context, request.client?.clientId ?? null);
-  return { kind: 'signed-out', redirectTo: postLogoutLocation(request), lang: uiLanguage(form.get('ui_locales')) };
+  return {
+    kind: 'signed-out',
+    redirectTo: postLogoutLocation(request),
+    lang: uiLanguage(form.get('ui_locales'), offeredLanguages(context.settings)),
+  };
 }
 
 /** §2 `ui_locales`: space-separated BCP 47 tags, preferred first; only a hint, never an error. */
-function uiLanguage(uiLocales: string | undefined): string | undefined {
-  return pageLanguage((uiLocales ?? '').split(' ').filter((tag) => /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/.test(tag)));
+function uiLanguage(uiLocales: string | undefined, languages: readonly string[]): string | undefined {
+  return pageLanguage(
+    (uiLocales ?? '').split(' ').filter((tag) => /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/.test(tag)),
+    languages,
+  );
 }
 
 interface RawLogoutRequest {

@@ -2,12 +2,12 @@
  * Authorization server metadata, RFC 8414 §2 (also served as OpenID Connect Discovery 1.0 §3).
  * Every value is derived from what the running server actually does.
  */
+import { offeredLanguages } from '../browser/page-language.js';
 import type { GatehouseSettings } from '../../config/settings.js';
 import { ENDPOINT_PATHS } from '../context.js';
 import { PASSWORD_ACR, idTokenSigningAlgs } from '../token/id-token.js';
 import { SUPPORTED_GRANT_TYPES } from '../token/grants/grant-registry.js';
 import { USER_CLAIMS_SUPPORTED } from '../users/user-claims.js';
-import { UI_LOCALES_SUPPORTED } from '../browser/page-language.js';
 import { DPOP_SIGNING_ALGS } from '../dpop/dpop-proof-jwt.js';
 import {
   REQUEST_OBJECT_SIGNING_ALGS,
@@ -66,8 +66,9 @@ export function serverMetadata(settings: GatehouseSettings): Record<string, unkn
     // OpenID Connect Discovery 1.0 §3: the claims Gatehouse can supply (UserInfo and ID token).
     claims_supported: [...USER_CLAIMS_SUPPORTED, ...ID_TOKEN_CLAIMS],
     acr_values_supported: [PASSWORD_ACR],
-    // OIDC Core §3.1.2.1 ui_locales: the pages are in English only.
-    ui_locales_supported: [...UI_LOCALES_SUPPORTED],
+    // OIDC Core §3.1.2.1 ui_locales (OpenID Connect Discovery 1.0 §3): the languages the pages
+    // are offered in (setting `languages`, src/core/browser/page-language.ts).
+    ui_locales_supported: [...offeredLanguages(settings)],
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
     // RFC 9101 §10.5 (and OpenID Connect Discovery 1.0 §3): signed request objects by value, at
     // the authorization endpoint and the PAR endpoint; request_uri only as a pushed request's URN.

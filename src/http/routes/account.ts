@@ -15,15 +15,16 @@ import {
 } from '../../core/account/account-session.js';
 import { signOutEverywhere, signOutSession, listSessions } from '../../core/account/account-sessions.js';
 import { listConnectedApps, revokeConnectedApp } from '../../core/account/connected-apps.js';
-import { changePassword, type PasswordField } from '../../core/account/password-change.js';
+import { changePassword } from '../../core/account/password-change.js';
 import { signIn } from '../../core/browser/sign-in.js';
-import { renderAccountPage } from '../../ui/account-pages.js';
+import { ACCOUNT_NOTICES, renderAccountPage, type AccountNotice, type PasswordError } from '../../ui/account-pages.js';
 import { renderLoginPage } from '../../ui/pages.js';
 import { BROWSER_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
 import { pagePath, sendHtml, sendRedirect } from '../html-response.js';
 import { browserState, formParams, queryParams } from '../request-input.js';
 import { BROWSER_COOKIE_MAX_AGE } from './authorize.js';
-import { setSignInCookies, waitingTime } from './interaction.js';
+import { setSignInCookies } from './interaction.js';
+import { pageContext, type PageContext } from '../page-context.js';
 
 const PAGE = ENDPOINT_PATHS.account;
 const PATHS = {
@@ -33,15 +34,6 @@ const PATHS = {
   signOutEverywhere: `${PAGE}/sessions/sign-out-all`,
   changePassword: `${PAGE}/password`,
 } as const;
-
-/** What `?done=` may say after an action: fixed texts, so a link cannot put words on the page. */
-const NOTICES: Readonly<Record<string, string>> = {
-  'app-removed': 'Access removed. The application was signed out and has to ask you again.',
-  'app-unchanged': 'That application had no access left to remove.',
-  'session-ended': 'That browser was signed out.',
-  'password-changed': 'Your password was changed.',
-  'password-changed-signed-out': 'Your password was changed, and your other browsers were signed out.',
-};
 
 export function registerAccountRoutes(app: FastifyInstance, context: ProviderContext): void {
   const secure = secureCookies(context.settings.issuer);
@@ -56,24 +48,36 @@ export function registerAccountRoutes(app: FastifyInstance, context: ProviderCon
     );
   }
 
-  function sendLogin(reply: FastifyReply, account: AccountBrowser, error?: string, status = 200): FastifyReply {
+  function sendLogin(
+    reply: FastifyReply,
+    page: PageContext,
+    account: AccountBrowser,
+    error?: string,
+    status = 200,
+  ): FastifyReply {
     setBrowserCookie(reply, account);
     return sendHtml(
       reply,
       status,
-      renderLoginPage({
-        action: path(PATHS.login),
-        csrfToken: accountCsrfToken(context, account),
-        clientName: 'your account',
-        ...(error !== undefined ? { error } : {}),
-      }),
+      renderLoginPage(
+        {
+          action: path(PATHS.login),
+          csrfToken: accountCsrfToken(context, account),
+          clientName: page.t.text('login.account_title'),
+          forAccount: true,
+          lang: page.lang,
+          ...(error !== undefined ? { error } : {}),
+        },
+        page.kit,
+      ),
     );
   }
 
   async function sendAccount(
     reply: FastifyReply,
+    page: PageContext,
     account: AccountBrowser,
-    extra: { notice?: string; passwordError?: { field: PasswordField; message: string }; status?: number } = {},
+    extra: { notice?: AccountNotice | undefined; passwordError?: PasswordError; status?: number } = {},
   ): Promise<FastifyReply> {
     const session = account.session!;
     const user = account.user!;
@@ -83,23 +87,27 @@ export function registerAccountRoutes(app: FastifyInstance, context: ProviderCon
     return sendHtml(
       reply,
       extra.status ?? 200,
-      renderAccountPage({
-        actions: {
-          revokeApp: path(PATHS.revokeApp),
-          signOutSession: path(PATHS.signOutSession),
-          signOutEverywhere: path(PATHS.signOutEverywhere),
-          changePassword: path(PATHS.changePassword),
-          signOut: path(ENDPOINT_PATHS.endSession),
+      renderAccountPage(
+        {
+          actions: {
+            revokeApp: path(PATHS.revokeApp),
+            signOutSession: path(PATHS.signOutSession),
+            signOutEverywhere: path(PATHS.signOutEverywhere),
+            changePassword: path(PATHS.changePassword),
+            signOut: path(ENDPOINT_PATHS.endSession),
+          },
+          csrfToken: accountCsrfToken(context, account),
+          username: user.username,
+          name: user.name,
+          apps,
+          sessions,
+          notice: extra.notice,
+          passwordError: extra.passwordError,
+          canChangePassword: context.users.changePassword !== undefined,
+          lang: page.lang,
         },
-        csrfToken: accountCsrfToken(context, account),
-        username: user.username,
-        name: user.name,
-        apps,
-        sessions,
-        notice: extra.notice,
-        passwordError: extra.passwordError,
-        canChangePassword: context.users.changePassword !== undefined,
-      }),
+        page.kit,
+      ),
     );
   }
 
@@ -122,10 +130,13 @@ export function registerAccountRoutes(app: FastifyInstance, context: ProviderCon
     const query = queryParams(request);
     query.assertNoDuplicates();
     const account = await accountBrowser(browserState(request, secure), context);
+    const page = pageContext(request, context);
     if (account.session === undefined) {
-      return sendLogin(reply, account, query.has('failed') ? 'Incorrect username or password.' : undefined);
+      return sendLogin(reply, page, account, query.has('failed') ? page.t.text('login.failed') : undefined);
     }
-    return sendAccount(reply, account, { notice: NOTICES[query.get('done') ?? ''] ?? '' });
+    const done = query.get('done') ?? '';
+    const notice = Object.hasOwn(ACCOUNT_NOTICES, done) ? (done as AccountNotice) : undefined;
+    return sendAccount(reply, page, account, { notice });
   });
 
   app.post(PATHS.login, html, async (request, reply) => {
@@ -148,8 +159,9 @@ export function registerAccountRoutes(app: FastifyInstance, context: ProviderCon
     if (result.kind === 'limited') {
       // RFC 6585 §4: 429 with Retry-After; the same page and words whether the user exists or not.
       reply.header('retry-after', String(result.retryAfterSeconds));
-      const message = `Too many sign-in attempts. Try again in ${waitingTime(result.retryAfterSeconds)}.`;
-      return sendLogin(reply, account, message, 429);
+      const page = pageContext(request, context);
+      const message = page.t.text('login.limited', { wait: page.t.waitingTime(result.retryAfterSeconds) });
+      return sendLogin(reply, page, account, message, 429);
     }
     setSignInCookies(reply, result, context.settings);
     return sendRedirect(reply, path(PAGE));
@@ -198,6 +210,7 @@ export function registerAccountRoutes(app: FastifyInstance, context: ProviderCon
       request.ip,
       state.deviceCookie,
     );
+    const page = pageContext(request, context);
     switch (result.kind) {
       case 'changed':
         return sendRedirect(
@@ -205,22 +218,19 @@ export function registerAccountRoutes(app: FastifyInstance, context: ProviderCon
           `${path(PAGE)}?done=${result.sessionsEnded > 0 ? 'password-changed-signed-out' : 'password-changed'}`,
         );
       case 'refused':
-        return sendAccount(reply, post.account, {
-          passwordError: { field: result.field, message: result.message },
+        return sendAccount(reply, page, post.account, {
+          passwordError: { field: result.field, reason: result.reason },
           status: 400,
         });
       case 'limited':
         reply.header('retry-after', String(result.retryAfterSeconds));
-        return sendAccount(reply, post.account, {
-          passwordError: {
-            field: 'current_password',
-            message: `Too many attempts. Try again in ${waitingTime(result.retryAfterSeconds)}.`,
-          },
+        return sendAccount(reply, page, post.account, {
+          passwordError: { field: 'current_password', reason: 'limited', retryAfterSeconds: result.retryAfterSeconds },
           status: 429,
         });
       case 'unsupported':
-        return sendAccount(reply, post.account, {
-          passwordError: { field: 'current_password', message: 'Your password cannot be changed here.' },
+        return sendAccount(reply, page, post.account, {
+          passwordError: { field: 'current_password', reason: 'unsupported' },
           status: 400,
         });
     }

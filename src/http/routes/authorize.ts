@@ -10,6 +10,7 @@ import type { Params } from '../../core/params.js';
 import { BROWSER_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
 import { sendAuthorizationResponse, sendRedirect, pagePath } from '../html-response.js';
 import { browserState, formParams, queryParams } from '../request-input.js';
+import { pageContext } from '../page-context.js';
 
 /** The browser binding cookie lives as long as a browser might keep an interaction open. */
 export const BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600;
@@ -19,7 +20,12 @@ export function registerAuthorizationRoutes(app: FastifyInstance, context: Provi
 
   async function authorize(request: FastifyRequest, reply: FastifyReply, params: Params) {
     const outcome = await handleAuthorizationRequest(params, browserState(request, secure), context, request.ip);
-    if (outcome.kind === 'respond') return sendAuthorizationResponse(reply, outcome.response);
+    if (outcome.kind === 'respond') {
+      // A response without an interaction (prompt=none, single sign-on): the form post page in the
+      // request's ui_locales (OIDC Core §3.1.2.1), else the browser's language.
+      const uiLocales = (params.get('ui_locales') ?? '').split(' ').filter(Boolean);
+      return sendAuthorizationResponse(reply, outcome.response, pageContext(request, context, uiLocales));
+    }
     if (outcome.newBrowserId !== null) {
       reply.header(
         'set-cookie',

@@ -4,7 +4,7 @@
  * login and consent pages': `username`, `password`, `csrf_token`, `user_code`,
  * `decision=allow|deny`. Every POST of the page answers with a page or a 303.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { signIn } from '../../core/browser/sign-in.js';
 import { handleDeviceAuthorization } from '../../core/device/device-authorization-endpoint.js';
@@ -27,7 +27,8 @@ import { sendOAuthJson } from '../error-responses.js';
 import { sendHtml, sendRedirect, pagePath } from '../html-response.js';
 import { browserState, formParams, queryParams } from '../request-input.js';
 import { BROWSER_COOKIE_MAX_AGE } from './authorize.js';
-import { setSignInCookies, waitingTime } from './interaction.js';
+import { setSignInCookies } from './interaction.js';
+import { pageContext } from '../page-context.js';
 
 const PAGE = ENDPOINT_PATHS.deviceVerification;
 const LOGIN = `${PAGE}/login`;
@@ -54,11 +55,12 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
 
   /** The page for `view`, with the browser binding cookie set when the browser had none. */
   function sendPage(
+    request: FastifyRequest,
     reply: FastifyReply,
     view: DevicePage,
     browser: ReturnType<typeof deviceBrowser>,
     userCode: string | undefined,
-    login: { error?: string | undefined; status?: number } = {},
+    login: { error?: 'login.failed' | 'login.limited' | undefined; wait?: number; status?: number } = {},
   ): FastifyReply {
     if (browser.newBrowserId !== null) {
       reply.header(
@@ -67,58 +69,81 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
       );
     }
     const csrfToken = browser.csrfToken;
+    // RFC 8628 has no ui_locales: the pages follow the browser's Accept-Language.
+    const page = pageContext(request, context);
+    const { t, lang, kit } = page;
     switch (view.kind) {
       case 'login':
         return sendHtml(
           reply,
           login.status ?? 200,
-          renderLoginPage({
-            action: withUserCode(pagePath(context.settings.issuer, LOGIN), userCode),
-            csrfToken,
-            clientName: 'your device',
-            ...(login.error !== undefined ? { error: login.error } : {}),
-          }),
+          renderLoginPage(
+            {
+              action: withUserCode(pagePath(context.settings.issuer, LOGIN), userCode),
+              csrfToken,
+              clientName: t.text('login.device_client'),
+              forDevice: true,
+              ...(login.error !== undefined
+                ? { error: t.text(login.error, { wait: t.waitingTime(login.wait ?? 0) }) }
+                : {}),
+              lang,
+            },
+            kit,
+          ),
         );
       case 'enter-code':
       case 'limited': {
         const limited = view.kind === 'limited';
         if (limited) reply.header('retry-after', String(view.retryAfterSeconds));
         const error = limited
-          ? `Too many codes were tried. Try again in ${waitingTime(view.retryAfterSeconds)}.`
-          : view.error;
+          ? t.text('device.limited', { wait: t.waitingTime(view.retryAfterSeconds) })
+          : view.error === null
+            ? null
+            : t.text('device.unknown_code');
         return sendHtml(
           reply,
           limited ? 429 : view.error === null ? 200 : 400,
-          renderDeviceCodePage({
-            action: pagePath(context.settings.issuer, PAGE),
-            csrfToken,
-            username: view.user.name ?? view.user.username,
-            userCode: view.userCode,
-            error,
-          }),
+          renderDeviceCodePage(
+            {
+              action: pagePath(context.settings.issuer, PAGE),
+              csrfToken,
+              username: view.user.name ?? view.user.username,
+              userCode: view.userCode,
+              error,
+              lang,
+            },
+            kit,
+          ),
         );
       }
       case 'confirm':
         return sendHtml(
           reply,
           200,
-          renderConsentPage({
-            action: pagePath(context.settings.issuer, PAGE),
-            csrfToken,
-            clientName: view.client.clientName ?? view.client.clientId,
-            clientId: view.client.clientId,
-            username: view.user.name ?? view.user.username,
-            scopes: view.code.scope,
-            userCode: view.userCode,
-            ...unverifiedClient(view.client, null),
-            accountUrl: pagePath(context.settings.issuer, ENDPOINT_PATHS.account),
-          }),
+          renderConsentPage(
+            {
+              action: pagePath(context.settings.issuer, PAGE),
+              csrfToken,
+              clientName: view.client.clientName ?? view.client.clientId,
+              clientId: view.client.clientId,
+              username: view.user.name ?? view.user.username,
+              scopes: view.code.scope,
+              userCode: view.userCode,
+              ...unverifiedClient(view.client, null),
+              accountUrl: pagePath(context.settings.issuer, ENDPOINT_PATHS.account),
+              lang,
+            },
+            kit,
+          ),
         );
       case 'done':
         return sendHtml(
           reply,
           200,
-          renderDeviceDonePage({ clientName: view.client.clientName ?? view.client.clientId, approved: view.approved }),
+          renderDeviceDonePage(
+            { clientName: view.client.clientName ?? view.client.clientId, approved: view.approved, lang },
+            kit,
+          ),
         );
     }
   }
@@ -129,8 +154,8 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
     const state = browserState(request, secure);
     const userCode = query.get('user_code');
     const view = await showDevicePage(state, userCode, context);
-    const failed = query.has('failed') ? 'Incorrect username or password.' : undefined;
-    return sendPage(reply, view, deviceBrowser(state, context), userCode, { error: failed });
+    const failed = query.has('failed') ? ('login.failed' as const) : undefined;
+    return sendPage(request, reply, view, deviceBrowser(state, context), userCode, { error: failed });
   });
 
   app.post(PAGE, html, async (request, reply) => {
@@ -147,7 +172,7 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
     // Signed out meanwhile: sign in again, the code carried along.
     if (view.kind === 'login')
       return sendRedirect(reply, withUserCode(pagePath(context.settings.issuer, PAGE), userCode));
-    return sendPage(reply, view, deviceBrowser(state, context), userCode);
+    return sendPage(request, reply, view, deviceBrowser(state, context), userCode);
   });
 
   app.post(LOGIN, html, async (request, reply) => {
@@ -169,9 +194,9 @@ export function registerDeviceRoutes(app: FastifyInstance, context: ProviderCont
     if (result.kind === 'limited') {
       // RFC 6585 §4: 429 with Retry-After; the same page and words whether the user exists or not.
       reply.header('retry-after', String(result.retryAfterSeconds));
-      const message = `Too many sign-in attempts. Try again in ${waitingTime(result.retryAfterSeconds)}.`;
-      return sendPage(reply, { kind: 'login' }, deviceBrowser(state, context), userCode, {
-        error: message,
+      return sendPage(request, reply, { kind: 'login' }, deviceBrowser(state, context), userCode, {
+        error: 'login.limited',
+        wait: result.retryAfterSeconds,
         status: 429,
       });
     }

@@ -6,6 +6,9 @@ import { ENDPOINT_PATHS, type ProviderContext } from '../../core/context.js';
 import { serverMetadata } from '../../core/oidc/server-metadata.js';
 import { renderHomePage } from '../../ui/pages.js';
 import { sendHtml } from '../html-response.js';
+import { pageContext } from '../page-context.js';
+import { THEME_PATH } from '../../ui/branding.js';
+import { pageKitFor } from '../../ui/page-kit.js';
 
 export function registerDiscoveryRoutes(app: FastifyInstance, context: ProviderContext): void {
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
@@ -18,9 +21,20 @@ export function registerDiscoveryRoutes(app: FastifyInstance, context: ProviderC
       .send(JSON.stringify(context.keys.jwks(context.now()))),
   );
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/', { config: { responseKind: 'html' as const } }, async (_request, reply) =>
-    sendHtml(reply, 200, renderHomePage({ issuer: context.settings.issuer })),
-  );
+  app.get('/', { config: { responseKind: 'html' as const } }, async (request, reply) => {
+    const page = pageContext(request, context);
+    return sendHtml(reply, 200, renderHomePage({ issuer: context.settings.issuer, lang: page.lang }, page.kit));
+  });
+  // The theme (src/ui/branding.ts): same-origin, so the pages' CSP can allow it by its URL.
+  const { themeCss } = pageKitFor(context.settings);
+  if (themeCss !== null) {
+    app.get(THEME_PATH, async (_request, reply) =>
+      reply
+        .header('content-type', 'text/css; charset=utf-8')
+        .header('cache-control', 'public, max-age=300')
+        .send(themeCss),
+    );
+  }
 }
 
 /**

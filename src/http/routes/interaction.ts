@@ -3,7 +3,7 @@
  * `csrf_token`, `decision=allow|deny`) are a documented, stable contract for automation.
  * Every POST answers 303 (or, for response_mode=form_post, the auto-submitting form page).
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { displayedClient } from '../../core/clients/client-metadata-document.js';
 import {
   submitConsent,
@@ -23,7 +23,7 @@ import {
   pagePath,
 } from '../html-response.js';
 import { browserState, formParams } from '../request-input.js';
-import { pageLanguage } from '../../core/browser/page-language.js';
+import { pageContext, type PageContext } from '../page-context.js';
 
 interface InteractionRoute {
   Params: { id: string };
@@ -42,23 +42,28 @@ function loginPage(
   username: string | null,
   error: string | undefined,
   issuer: string,
+  page: PageContext,
 ): string {
-  // OIDC Core §3.1.2.1 ui_locales: the pages are English only, so only en / en-* tags apply.
-  const lang = pageLanguage(view.interaction.request.uiLocales);
-  return renderLoginPage({
-    action: pagePath(issuer, `${ENDPOINT_PATHS.interaction}/${view.interaction.id}/login`),
-    csrfToken: view.interaction.csrfToken,
-    clientName: displayedClient(view.client).name,
-    ...(username !== null ? { username } : {}),
-    ...(error !== undefined ? { error } : {}),
-    ...(lang !== undefined ? { lang } : {}),
-  });
+  return renderLoginPage(
+    {
+      action: pagePath(issuer, `${ENDPOINT_PATHS.interaction}/${view.interaction.id}/login`),
+      csrfToken: view.interaction.csrfToken,
+      clientName: displayedClient(view.client).name,
+      ...(username !== null ? { username } : {}),
+      ...(error !== undefined ? { error } : {}),
+      lang: page.lang,
+    },
+    page.kit,
+  );
 }
 
-/** "45 seconds", "1 minute", "15 minutes": how long until a limited sign-in may be tried again. */
-export function waitingTime(seconds: number): string {
-  if (seconds < 120) return seconds === 1 ? '1 second' : `${seconds} seconds`;
-  return `${Math.ceil(seconds / 60)} minutes`;
+/**
+ * The pages of an interaction: in the language its authorization request asked for
+ * (`ui_locales`, stored with the interaction, OIDC Core §3.1.2.1), else the browser's
+ * (Accept-Language), the same on every page of the interaction.
+ */
+function interactionPage(request: FastifyRequest, context: ProviderContext, view: LoadedInteraction): PageContext {
+  return pageContext(request, context, view.interaction.request.uiLocales);
 }
 
 /** The cookies of a sign-in (src/core/browser/sign-in.ts): the new session, and the browser's device cookie. */
@@ -82,11 +87,11 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
   app.get<InteractionRoute>(`${base}/:id`, options, async (request, reply) => {
     const { id } = request.params;
     const view = await viewInteraction(id, browserState(request, secure), context, request.ip);
-    if (view.kind === 'respond') return sendAuthorizationResponse(reply, view.response);
+    if (view.kind === 'respond')
+      return sendAuthorizationResponse(reply, view.response, pageContext(request, context, view.uiLocales));
     const csp = cspAllowingRedirectTo(view.interaction.request.redirectUri);
     const { name: clientName, unverified } = displayedClient(view.client);
-    // OIDC Core §3.1.2.1 ui_locales: the pages are English only, so only en / en-* tags apply.
-    const lang = pageLanguage(view.interaction.request.uiLocales);
+    const page = interactionPage(request, context, view);
     if (view.kind === 'login') {
       return sendHtml(
         reply,
@@ -94,25 +99,29 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
         loginPage(
           view,
           (request.query.failed !== undefined ? view.interaction.typedUsername : undefined) ?? view.username,
-          request.query.failed !== undefined ? 'Incorrect username or password.' : undefined,
+          request.query.failed !== undefined ? page.t.text('login.failed') : undefined,
           context.settings.issuer,
+          page,
         ),
         csp,
       );
     }
-    const page = renderConsentPage({
-      action: pagePath(context.settings.issuer, `${base}/${id}/consent`),
-      csrfToken: view.interaction.csrfToken,
-      clientName,
-      clientId: view.client.clientId,
-      metadataDocument: unverified,
-      username: view.user.name ?? view.user.username,
-      scopes: view.interaction.request.scope,
-      ...unverifiedClient(view.client, view.interaction.request.redirectUri),
-      accountUrl: pagePath(context.settings.issuer, ENDPOINT_PATHS.account),
-      ...(lang !== undefined ? { lang } : {}),
-    });
-    return sendHtml(reply, 200, page, csp);
+    const consent = renderConsentPage(
+      {
+        action: pagePath(context.settings.issuer, `${base}/${id}/consent`),
+        csrfToken: view.interaction.csrfToken,
+        clientName,
+        clientId: view.client.clientId,
+        metadataDocument: unverified,
+        username: view.user.name ?? view.user.username,
+        scopes: view.interaction.request.scope,
+        ...unverifiedClient(view.client, view.interaction.request.redirectUri),
+        accountUrl: pagePath(context.settings.issuer, ENDPOINT_PATHS.account),
+        lang: page.lang,
+      },
+      page.kit,
+    );
+    return sendHtml(reply, 200, consent, csp);
   });
 
   app.post<InteractionRoute>(`${base}/:id/login`, options, async (request, reply): Promise<FastifyReply> => {
@@ -135,16 +144,22 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
     if (result.kind === 'limited') {
       // RFC 6585 §4: 429 with Retry-After; the same page and words whether the user exists or not.
       reply.header('retry-after', String(result.retryAfterSeconds));
-      const message = `Too many sign-in attempts. Try again in ${waitingTime(result.retryAfterSeconds)}.`;
+      const page = interactionPage(request, context, result);
+      const message = page.t.text('login.limited', { wait: page.t.waitingTime(result.retryAfterSeconds) });
       return sendHtml(
         reply,
         429,
-        loginPage(result, result.username, message, context.settings.issuer),
+        loginPage(result, result.username, message, context.settings.issuer, page),
         cspAllowingRedirectTo(result.interaction.request.redirectUri),
       );
     }
     setSignInCookies(reply, result, context.settings);
-    if (result.next.kind === 'respond') return sendAuthorizationResponse(reply, result.next.response);
+    if (result.next.kind === 'respond')
+      return sendAuthorizationResponse(
+        reply,
+        result.next.response,
+        pageContext(request, context, result.next.uiLocales),
+      );
     return sendRedirect(reply, pagePath(context.settings.issuer, `${base}/${id}`));
   });
 
@@ -160,6 +175,6 @@ export function registerInteractionRoutes(app: FastifyInstance, context: Provide
       request.ip,
     );
     if (result.kind === 'login') return sendRedirect(reply, pagePath(context.settings.issuer, `${base}/${id}`));
-    return sendAuthorizationResponse(reply, result.response);
+    return sendAuthorizationResponse(reply, result.response, pageContext(request, context, result.uiLocales));
   });
 }

@@ -16,6 +16,7 @@ import { renderLogoutConfirmPage, renderSignedOutPage } from '../../ui/pages.js'
 import { BROWSER_COOKIE, SESSION_COOKIE, secureCookies, serializeCookie } from '../cookies.js';
 import { cspAllowingRedirectTo, sendHtml, sendRedirect, pagePath } from '../html-response.js';
 import { browserState, formParams, queryParams } from '../request-input.js';
+import { pageContext } from '../page-context.js';
 
 /** As for the authorization endpoint: the browser binding cookie outlives any one page. */
 const BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600;
@@ -32,7 +33,8 @@ export function registerLogoutRoutes(app: FastifyInstance, context: ProviderCont
         reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { secure, maxAgeSeconds: 0 }));
       }
       if (outcome.redirectTo !== null) return sendRedirect(reply, outcome.redirectTo);
-      return sendHtml(reply, 200, renderSignedOutPage(outcome.lang !== undefined ? { lang: outcome.lang } : {}));
+      const page = pageContext(request, context, outcome.lang !== undefined ? [outcome.lang] : []);
+      return sendHtml(reply, 200, renderSignedOutPage({ lang: page.lang }, page.kit));
     }
     if (outcome.newBrowserId !== null) {
       reply.header(
@@ -40,14 +42,18 @@ export function registerLogoutRoutes(app: FastifyInstance, context: ProviderCont
         serializeCookie(BROWSER_COOKIE, outcome.newBrowserId, { secure, maxAgeSeconds: BROWSER_COOKIE_MAX_AGE }),
       );
     }
-    const page = renderLogoutConfirmPage({
-      action: pagePath(context.settings.issuer, LOGOUT_CONFIRM_PATH),
-      csrfToken: outcome.csrfToken,
-      username: outcome.user.name ?? outcome.user.username,
-      clientName: outcome.client ? (outcome.client.clientName ?? outcome.client.clientId) : null,
-      fields: outcome.fields,
-      ...(outcome.lang !== undefined ? { lang: outcome.lang } : {}),
-    });
+    const language = pageContext(request, context, outcome.lang !== undefined ? [outcome.lang] : []);
+    const page = renderLogoutConfirmPage(
+      {
+        action: pagePath(context.settings.issuer, LOGOUT_CONFIRM_PATH),
+        csrfToken: outcome.csrfToken,
+        username: outcome.user.name ?? outcome.user.username,
+        clientName: outcome.client ? (outcome.client.clientName ?? outcome.client.clientId) : null,
+        fields: outcome.fields,
+        lang: language.lang,
+      },
+      language.kit,
+    );
     // form-action must allow the redirect that answers the confirmation POST.
     const csp =
       outcome.postLogoutRedirectUri !== null ? cspAllowingRedirectTo(outcome.postLogoutRedirectUri) : undefined;
