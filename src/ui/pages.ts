@@ -155,7 +155,8 @@ function markedAt(value: string, at: number): SafeHtml {
   return html`<code>${value.slice(0, at)}${mark}${value.slice(at + differing.length)}</code>`;
 }
 
-function renderComparison(c: Comparison): SafeHtml {
+/** The side-by-side comparison of a received and a registered value (also drawn by the flow inspector). */
+export function renderComparison(c: Comparison): SafeHtml {
   return html`<div class="compare">
 <p class="compare-head">The ${c.name} received, against the closest registered one: they differ from character ${c.at + 1} on (marked).</p>
 <table>
