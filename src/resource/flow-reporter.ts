@@ -57,7 +57,10 @@ export function reportingVerifier(
     if ('error' in outcome) {
       const error = outcome.error;
       form.set('error', error instanceof BearerError ? (error.error ?? 'invalid_request') : 'server_error');
-      form.set('error_description', error instanceof Error ? (error as BearerError).description ?? error.message : '');
+      form.set(
+        'error_description',
+        error instanceof Error ? ((error as BearerError).description ?? error.message) : '',
+      );
     }
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (target.token !== undefined) headers['authorization'] = `Bearer ${target.token}`;
