@@ -202,6 +202,7 @@ describe('demo with the flow inspector (Chromium)', () => {
       // --- the SPA: the same story for a public client ----------------------------------------
       await app.goto(urls.spa);
       await app.locator('html[data-ready=true]').waitFor();
+      assert.equal(await app.locator('#spa-open-inspector').getAttribute('href'), `${urls.issuer}/_gatehouse/flows`);
       await app.click('#spa-sign-in');
       await app.locator('button[name=decision][value=allow]').click();
       await app.locator('#spa-tokens').waitFor({ state: 'visible' });

@@ -24,7 +24,7 @@ export const INSPECTOR_SETTINGS = {
           setting: 'inspector.enabled',
           default: false,
           env: 'GATEHOUSE_INSPECTOR',
-          doc: 'the flow inspector at `/_gatehouse/flows` (development; see docs/inspector.md)',
+          doc: 'the flow inspector at `/_gatehouse/flows` (development; the `inspector` keys are in docs/inspector.md)',
           defaultDoc: 'off: `/_gatehouse/*` answers 404',
           flag: '--dev',
           flagHelp:
