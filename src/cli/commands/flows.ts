@@ -54,7 +54,7 @@ function printFlows(flows: Map<string, FlowStep[]>, json: boolean | undefined): 
   for (const [flowId, steps] of flows) {
     const summary = summarize(flowId, steps);
     lines.push(flowHeader(summary));
-    steps.forEach((step, index) => lines.push(...stepLines(step, index + 1, summary.startedAt)));
+    for (const [index, step] of steps.entries()) lines.push(...stepLines(step, index + 1, summary.startedAt));
     lines.push('');
   }
   writeOut(`${lines.join('\n')}\n`);
