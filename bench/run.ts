@@ -46,8 +46,14 @@ const quietBudgetTotal = Number(args.get('max-quiet-wait') ?? (quick ? 15 : 60))
 let quietBudgetSeconds = quietBudgetTotal;
 const QUIET_THRESHOLD_CORES = 0.3;
 
-const allTargets = ['gatehouse-sqlite', 'gatehouse-postgres', 'oidc-provider', 'ceiling'];
-const wantedTargets = args.get('targets')?.split(',') ?? allTargets;
+const defaultTargets = ['gatehouse-sqlite', 'gatehouse-postgres', 'oidc-provider', 'ceiling'];
+/**
+ * `gatehouse-sqlite-inspector`: the same server with the flow inspector on (docs/inspector.md), to
+ * compare its CPU per operation with gatehouse-sqlite's, e.g.
+ * `npm run bench -- --quick --scenarios code-flow-c32 --targets gatehouse-sqlite,gatehouse-sqlite-inspector`.
+ */
+const allTargets = [...defaultTargets, 'gatehouse-sqlite-inspector'];
+const wantedTargets = args.get('targets')?.split(',') ?? defaultTargets;
 const wantedScenarios = (args.get('scenarios')?.split(',') ?? [...SCENARIO_NAMES]) as ScenarioName[];
 for (const target of wantedTargets)
   if (!allTargets.includes(target)) throw new Error(`unknown target ${target}; known: ${allTargets.join(', ')}`);
@@ -108,6 +114,7 @@ if (args.has('report-only')) {
 const definitions: TargetDefinition[] = [];
 for (const name of wantedTargets) {
   if (name === 'gatehouse-sqlite') definitions.push(await sqliteTarget());
+  if (name === 'gatehouse-sqlite-inspector') definitions.push(await sqliteTarget({ inspector: true }));
   if (name === 'gatehouse-postgres') definitions.push(await postgresTarget());
   if (name === 'oidc-provider') definitions.push(PEER_TARGET);
   if (name === 'ceiling') definitions.push(CEILING_TARGET);

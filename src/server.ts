@@ -16,6 +16,7 @@ import { LogoutDeliveryWorker } from './core/logout/delivery-worker.js';
 import { ClientResolver } from './core/clients/client-resolver.js';
 import { ResourceCache } from './core/resources/resource-cache.js';
 import { CleanupWorker } from './core/maintenance/cleanup-worker.js';
+import { FlowInspector } from './core/inspector/flow-inspector.js';
 import { buildApp } from './http/app.js';
 import type { LogDestination } from './http/logging.js';
 import { openStore, type StoreLogger } from './store/open-store.js';
@@ -100,6 +101,9 @@ async function drainHttp(app: FastifyInstance, timeoutMs: number): Promise<void>
   }
 }
 
+/** How often expired flow inspector steps are deleted (while the inspector is on). */
+const INSPECTOR_CLEANUP_INTERVAL_MS = 60 * 1000;
+
 /** How often forgotten brute-force counters are deleted. */
 const RATE_LIMIT_PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
@@ -136,6 +140,8 @@ export async function createContext(
     subjects: SubjectIdentifiers.fromSecret(settings.secret),
     users: options.users ?? storeUserDirectory(store),
     now: () => Date.now(),
+    // The flow inspector exists only when enabled: off, nothing records (docs/inspector.md).
+    ...(settings.inspector?.enabled ? { inspector: new FlowInspector(store, settings.inspector) } : {}),
   };
   // Reads the context's clock and settings at each use (tests replace `now`).
   context.clientKeys = new ClientJwksCache(context);
@@ -220,6 +226,7 @@ export async function startGatehouse(
         await drainHttp(app, options.shutdownDrainTimeoutMs ?? SHUTDOWN_DRAIN_TIMEOUT_MS);
         // After the in-flight requests: their events are in the buffer by now.
         await audit.close();
+        await context.inspector?.flush();
         if (ownsStore) await store.close();
       },
     };
@@ -310,6 +317,16 @@ export async function startBackgroundWork(
       .catch((error: unknown) => log.error({ err: error }, 'purging brute-force counters failed'));
   }, RATE_LIMIT_PURGE_INTERVAL_MS);
   purge.unref();
+  const inspector = context.inspector;
+  let inspectorCleanup: NodeJS.Timeout | undefined;
+  if (inspector !== undefined) {
+    inspector.onError = (error) => log.error({ err: error }, 'the flow inspector could not write a step');
+    // Flow steps stay in the store for inspector.retention_minutes.
+    inspectorCleanup = setInterval(() => {
+      inspector.cleanup().catch((error: unknown) => log.error({ err: error }, 'cleaning up flow steps failed'));
+    }, INSPECTOR_CLEANUP_INTERVAL_MS);
+    inspectorCleanup.unref();
+  }
   return {
     cleanupWorker,
     logoutDeliveryWorker,
@@ -317,6 +334,7 @@ export async function startBackgroundWork(
       stopKeyReload();
       stopFollowing();
       clearInterval(purge);
+      clearInterval(inspectorCleanup);
       await cleanupWorker.stop();
       await logoutDeliveryWorker.stop();
     },

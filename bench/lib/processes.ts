@@ -56,16 +56,17 @@ export interface TargetDefinition {
   prepare(): Promise<{ args: string[]; notes: Record<string, string>; cleanup(): Promise<void> } | { skip: string }>;
 }
 
-export async function sqliteTarget(): Promise<TargetDefinition> {
+/** `inspector`: with the flow inspector on (recording every step), to measure what it costs. */
+export async function sqliteTarget(options: { inspector?: boolean } = {}): Promise<TargetDefinition> {
   return {
-    name: 'gatehouse-sqlite',
-    label: 'Gatehouse, SQLite',
+    name: options.inspector ? 'gatehouse-sqlite-inspector' : 'gatehouse-sqlite',
+    label: options.inspector ? 'Gatehouse, SQLite, flow inspector on' : 'Gatehouse, SQLite',
     script: 'servers/gatehouse.ts',
     measurePostgres: false,
     async prepare() {
       const dir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
       return {
-        args: ['--database', `sqlite:${join(dir, 'gatehouse.db')}`],
+        args: ['--database', `sqlite:${join(dir, 'gatehouse.db')}`, ...(options.inspector ? ['--inspector'] : [])],
         notes: { database: 'SQLite file in a temp dir, WAL, synchronous=NORMAL' },
         cleanup: () => rm(dir, { recursive: true, force: true }),
       };

@@ -6,6 +6,8 @@
  * registers the clients the way `gatehouse clients create` does (generated secrets, stored as
  * SHA-256). Prints one READY line with its pid, port and the clients' credentials.
  *
+ * `--inspector` turns the flow inspector on (bench/run.ts target gatehouse-sqlite-inspector).
+ *
  * `--fixture-clients` registers the clients as config-file fixtures instead, whose secrets
  * (chosen by a person, so possibly guessable) Gatehouse stores as argon2id: every client
  * authentication then costs an argon2 verification. Not used by `npm run bench`.
@@ -42,6 +44,7 @@ if (!databaseUrl) throw new Error('usage: gatehouse.ts --database URL');
 
 const settings: GatehouseSettings = {
   ...DEFAULT_SETTINGS,
+  inspector: { ...DEFAULT_SETTINGS.inspector, enabled: args.has('inspector') },
   issuer: 'http://127.0.0.1:0',
   host: '127.0.0.1',
   port: 0,

@@ -27,6 +27,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.js';
+import { registerFlows } from './commands/flows.js';
 import { registerCleanup } from './commands/cleanup-command.js';
 import { registerClients } from './commands/clients.js';
 import { registerDemo } from './commands/demo.js';
@@ -81,6 +82,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerLogoutDeliveries(program);
   registerAudit(program);
+  registerFlows(program);
   registerDoctor(program);
 
   return program;

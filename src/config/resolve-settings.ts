@@ -261,6 +261,8 @@ export async function resolveSettings(input: ResolveSettingsInput): Promise<Gate
     );
   }
 
+  if (serving) refuseRemoteInspector(settings.inspector as GatehouseSettings['inspector'], issuer, issuerIsLoopback);
+
   // Relative paths in a config file are relative to the file, wherever it is started from.
   const databasePicked = pick(entry('database').meta, 'database', input, config);
   const databaseUrl = databasePicked
@@ -304,6 +306,23 @@ function resolveBrandingFiles(
   if (resolved.templates !== undefined) resolved.templates = resolve(configDir, resolved.templates);
   checkBranding(resolved);
   return resolved;
+}
+
+/**
+ * The flow inspector shows which user signed in to which client, when, and every step after: on
+ * an issuer others can reach it is refused unless the operator says so twice, with
+ * inspector.allow_remote and an access token that every /_gatehouse/* request must carry.
+ */
+function refuseRemoteInspector(inspector: GatehouseSettings['inspector'], issuer: string, loopback: boolean): void {
+  if (!inspector.enabled || loopback) return;
+  if (inspector.allowRemote && inspector.accessToken !== undefined) return;
+  const missing = [
+    inspector.allowRemote ? null : 'inspector.allow_remote: true',
+    inspector.accessToken !== undefined ? null : 'inspector.access_token (or GATEHOUSE_INSPECTOR_TOKEN)',
+  ].filter((part) => part !== null);
+  throw new ConfigError(
+    `Gatehouse refuses to start: the flow inspector (--dev or inspector.enabled) shows which user did what, and the issuer ${issuer} is not a loopback address. Turn the inspector off, or set ${missing.join(' and ')} to serve it to whoever holds the token.`,
+  );
 }
 
 /** The headers timeout: Node refuses one longer than the request timeout. */

@@ -21,6 +21,20 @@ export interface AttemptLimit {
 }
 
 /** Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document). */
+/** The flow inspector (src/core/inspector/, docs/inspector.md). */
+export interface InspectorSettings {
+  /** `/_gatehouse/flows` and the recording behind it; off: nothing is recorded and `/_gatehouse/*` is 404. */
+  enabled: boolean;
+  /** Serve it on an issuer that is not loopback (needs accessToken). */
+  allowRemote: boolean;
+  /** When set, every `/_gatehouse/*` request must carry it (Bearer, or the Basic password). */
+  accessToken?: string | undefined;
+  /** Flows kept in memory per instance. */
+  maxFlows: number;
+  /** Minutes flow steps stay in the database. */
+  retentionMinutes: number;
+}
+
 export interface ClientMetadataDocumentSettings {
   enabled: boolean;
   /** Fetch from private, loopback and link-local addresses too (development and tests only). */
@@ -140,6 +154,7 @@ export interface GatehouseSettings {
    * client's metadata document (src/core/clients/client-metadata-document.ts), when enabled.
    */
   clientMetadataDocuments: ClientMetadataDocumentSettings;
+  inspector: InspectorSettings;
   /** RFC 9449 §4.3, §11.1: how long after its iat a DPoP proof is accepted (seconds). */
   dpopProofMaxAgeSeconds: number;
   /** RFC 9449 §8: whether every DPoP proof must carry a server nonce. */

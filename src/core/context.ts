@@ -16,6 +16,7 @@ import type { SubjectIdentifiers } from './users/subject-identifiers.js';
 import type { UserDirectory } from './users/user-directory.js';
 import type { StoreCache } from './cache/store-cache.js';
 import type { ClientJwksCache } from './clients/client-jwks.js';
+import type { FlowInspector } from './inspector/flow-inspector.js';
 
 export interface ProviderContext {
   settings: GatehouseSettings;
@@ -34,6 +35,8 @@ export interface ProviderContext {
   subjects: SubjectIdentifiers;
   /** Milliseconds since the epoch; replaceable in tests. */
   now(): number;
+  /** The flow inspector, only while settings.inspector.enabled (absent: nothing is recorded). */
+  inspector?: FlowInspector;
 }
 
 /**

@@ -15,6 +15,7 @@ import { DEMO_SPA_CLIENT_ID, DEMO_WEB_CLIENT_ID, DEMO_WEB_CLIENT_SECRET, type De
 import { DEMO_CSS, clientPageCsp } from './demo-page.js';
 import { registerWebClientRoutes, webClientDiscovery } from './client-flow.js';
 import { registerLogoutRoutes } from './client-logout.js';
+import { registerMistakeRoutes } from './client-mistakes.js';
 import { homePage, seeOther, sendPage } from './client-pages.js';
 import { clientSessions } from './client-sessions.js';
 import { SPA_SCRIPT, spaCsp, spaPage } from './spa-assets.js';
@@ -61,6 +62,7 @@ export function createClientApp(options: ClientAppOptions): FastifyInstance {
   const oidcConfig = webClientDiscovery(urls, clientId, clientSecret);
   registerWebClientRoutes(app, { urls, clientId, sessions, oidcConfig });
   registerLogoutRoutes(app, { urls, clientId, sessions, oidcConfig });
+  registerMistakeRoutes(app, { urls, clientId, clientSecret, sessions, oidcConfig });
 
   // --- the single-page app (public client) --------------------------------------------------
 

@@ -174,6 +174,8 @@ export function registerWebClientRoutes(
         },
         { resource: urls.resource },
       );
+      const code = params.get('code');
+      if (code !== null) session.redeemed = { code, verifier: pending.verifier };
       session.tokens = {
         accessToken: response.access_token,
         idToken: response.id_token,

@@ -6,7 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { html, type SafeHtml } from '../ui/html.js';
-import { DEMO_USER, type DemoUrls } from './demo-config.js';
+import { DEMO_USER, type DemoUrls, inspectorUrl } from './demo-config.js';
 import { demoLayout } from './demo-page.js';
 import type { ApiResult, BrowserSession, HeldTokens, Step } from './client-sessions.js';
 
@@ -67,7 +67,7 @@ function renderSteps(steps: Step[]): SafeHtml {
     (step) =>
       html`<li class="step ${step.kind}"><span class="tag">${step.tag}</span><p>${step.text}</p>${
         step.sent ? html`<p class="sent">Sent: <code>${step.sent}</code></p>` : ''
-      }</li>`,
+      }${step.inspect ? html`<p class="sent"><a class="inspect" href="${step.inspect}" target="inspector">See it in the flow inspector</a></p>` : ''}</li>`,
   )}</ol>`;
 }
 
@@ -132,6 +132,29 @@ ${
 </section>`;
 }
 
+/**
+ * The flow inspector beside the app, and the buttons that make each classic mistake on purpose
+ * (src/demo/client-mistakes.ts); the token mistakes need a signed-in client.
+ */
+function mistakes(urls: DemoUrls, session: BrowserSession | undefined): SafeHtml {
+  const post = (path: string, id: string, label: string) =>
+    session?.tokens
+      ? html`<form method="post" action="${path}">${csrfField(session)}<button class="btn btn-secondary" id="${id}" type="submit">${label}</button></form>`
+      : '';
+  return html`<section class="card" id="mistakes" aria-labelledby="mistakes-title">
+<h2 id="mistakes-title">Watch it in the flow inspector</h2>
+<p class="small">Every step above is drawn as a sequence diagram, front and back channel, in the <a id="open-inspector" href="${inspectorUrl(urls)}" target="inspector">flow inspector</a>: open it beside this window. These buttons make a classic mistake on purpose; the inspector explains each refusal.</p>
+<div class="actions mistakes">
+<a class="btn btn-secondary" id="mistake-redirect-uri" href="/mistakes/wrong-redirect-uri">Wrong redirect_uri</a>
+<a class="btn btn-secondary" id="mistake-pkce" href="/mistakes/missing-pkce">Missing PKCE</a>
+${session?.redeemed ? post('/mistakes/replay-code', 'mistake-replay', 'Replay the code') : ''}
+${post('/mistakes/expired-token', 'mistake-expired', 'Expired token at the API')}
+${post('/mistakes/wrong-audience', 'mistake-audience', 'Wrong audience')}
+${post('/mistakes/reuse-refresh', 'mistake-refresh', 'Reuse a rotated refresh token')}
+</div>
+</section>`;
+}
+
 /** The home page: a sign-in button, or (signed in) who you are, the actions, the API answer and the tokens. */
 export function homePage(session: BrowserSession | undefined, { urls, showCredentials }: HomePageView): string {
   const tokens = session?.tokens;
@@ -147,6 +170,7 @@ ${session ? renderSteps(session.steps) : ''}
 <div class="actions"><a class="btn btn-primary" id="sign-in" href="/login">Sign in with Gatehouse</a></div>
 ${showCredentials ? html`<p class="note center credentials">Demo user: <code>${DEMO_USER.username}</code> / <code>${DEMO_USER.password}</code></p>` : ''}
 </section>
+${mistakes(urls, session)}
 <p class="foot">The same flow as a public client, in the browser: <a href="/spa/">the single-page app</a>.</p></main>`,
     });
   }
@@ -167,6 +191,7 @@ ${renderSteps(session.steps)}
 </section>
 ${session.api ? renderApiResult(session.api) : ''}
 ${session.userinfo ? renderUserInfo(session.userinfo) : ''}
+${mistakes(urls, session)}
 ${renderTokens(tokens)}
 <p class="foot">The same flow as a public client, in the browser: <a href="/spa/">the single-page app</a>.</p></main>`,
   });

@@ -20,6 +20,8 @@ export interface Step {
   text: string;
   /** What travelled, in the order it was sent. */
   sent?: string;
+  /** Where the flow inspector shows this step (a flow, or the list of flows). */
+  inspect?: string;
 }
 
 export interface HeldTokens {
@@ -47,6 +49,8 @@ export interface BrowserSession {
   id: string;
   csrf: string;
   pending?: { state: string; nonce: string; verifier: string };
+  /** The last code redeemed and its verifier, kept only to replay it on purpose (client-mistakes.ts). */
+  redeemed?: { code: string; verifier: string };
   tokens?: HeldTokens;
   api?: ApiResult;
   /** The UserInfo response (OpenID Connect Core §5.3.2), or why it could not be fetched. */

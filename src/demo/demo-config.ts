@@ -60,6 +60,12 @@ export function demoUrls(ports: { client: number; server: number; resource: numb
   };
 }
 
+/** The flow inspector's list of flows at the demo's authorization server (the demo runs with it on). */
+export const inspectorUrl = (urls: Pick<DemoUrls, 'issuer'>): string => `${urls.issuer}/_gatehouse/flows`;
+
+/** The notes API's path whose clock runs a day ahead: every token there has expired (src/demo/resource-api.ts). */
+export const LATER_NOTES_PATH = '/notes-tomorrow';
+
 /** What both demo clients are registered with: the code flow with PKCE and refresh tokens, for DEMO_SCOPE. */
 const DEMO_CLIENT_GRANTS: Pick<ClientFixture, 'grant_types' | 'response_types' | 'scope' | 'require_pkce'> = {
   grant_types: ['authorization_code', 'refresh_token'],

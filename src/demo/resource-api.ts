@@ -17,7 +17,7 @@ import {
   registerProtectedResourceMetadata,
   type ResourceVerifier,
 } from '../resource/resource.js';
-import { DEMO_RESOURCE_SCOPE } from './demo-config.js';
+import { DEMO_RESOURCE_SCOPE, LATER_NOTES_PATH } from './demo-config.js';
 
 export interface ResourceApiOptions {
   /** The authorization server's issuer identifier. */
@@ -28,6 +28,8 @@ export interface ResourceApiOptions {
   corsOrigins: string[];
   /** Fetch used for discovery and the JWKS (default: global fetch). */
   fetch?: typeof fetch;
+  /** Report each verification to the flow inspector's resource-events endpoint (the verifier's reportTo). */
+  reportTo?: string;
 }
 
 export interface Note {
@@ -58,14 +60,20 @@ function starterNotes(): Note[] {
 }
 
 export function createResourceApi(options: ResourceApiOptions): { app: FastifyInstance; verifier: ResourceVerifier } {
-  const verifier = createVerifier({
+  const verifierOptions = {
     issuer: options.issuer,
     audience: options.resource,
     scopesSupported: [DEMO_RESOURCE_SCOPE],
     resourceName: 'Demo notes API',
     ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+    ...(options.reportTo !== undefined ? { reportTo: options.reportTo } : {}),
+  };
+  const verifier = createVerifier(verifierOptions);
   const requireToken = protectFastify(verifier);
+  // The demo's "expired token" mistake: the same API with its clock a day ahead, so any token has expired.
+  const requireTokenTomorrow = protectFastify(
+    createVerifier({ ...verifierOptions, clock: () => Date.now() + 24 * 60 * 60 * 1000 }),
+  );
   const notesBySubject = new Map<string, Note[]>();
   const corsOrigins = new Set(options.corsOrigins);
 
@@ -111,6 +119,10 @@ export function createResourceApi(options: ResourceApiOptions): { app: FastifyIn
     }
     return reply.code(204).send();
   });
+
+  app.get(LATER_NOTES_PATH, { preHandler: requireTokenTomorrow([DEMO_RESOURCE_SCOPE]) }, async (_request, reply) =>
+    reply.header('cache-control', 'no-store').send({ notes: [] }),
+  );
 
   app.get('/notes', { preHandler: requireToken([DEMO_RESOURCE_SCOPE]) }, async (request, reply) => {
     const claims = request.accessToken!;

@@ -68,6 +68,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     // address that Gatehouse's outbound requests refuse by default (so that a registered URI cannot
     // reach the server's own network). Everything here runs on one machine, so allow it.
     outboundAllowPrivateAddresses: true,
+    // The demo teaches: the flow inspector (/_gatehouse/flows) draws every step (docs/inspector.md).
+    inspector: { ...DEFAULT_SETTINGS.inspector, enabled: true },
     ...demoFixtures(urls),
   };
 
@@ -93,6 +95,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       issuer: urls.issuer,
       resource: urls.resource,
       corsOrigins: [urls.client],
+      // The inspector's Resource lane: the API reports what it accepted and refused.
+      reportTo: `${urls.issuer}/_gatehouse/resource-events`,
     });
     await resource.listen({ port: ports.resource, host });
     started.push(() => resource.close());

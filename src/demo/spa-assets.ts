@@ -10,7 +10,7 @@
  * with DOM methods and textContent only (no innerHTML).
  */
 import { html } from '../ui/html.js';
-import { DEMO_SCOPE, DEMO_USER, type DemoUrls } from './demo-config.js';
+import { DEMO_SCOPE, DEMO_USER, type DemoUrls, inspectorUrl } from './demo-config.js';
 import { demoLayout } from './demo-page.js';
 
 /** The CSP of the SPA page: its own scripts and styles; fetch only to the AS and the API. */
@@ -71,6 +71,7 @@ ${p.showCredentials ? html`<p class="note center credentials" id="spa-credential
 <h3>ID token · claims</h3><pre class="json" id="spa-id-token-claims"></pre></div>
 </div>
 </section>
+<p class="foot">Every step of this public client's flow, drawn front and back channel: <a id="spa-open-inspector" href="${inspectorUrl(p.urls)}" target="inspector">the flow inspector</a>.</p>
 <p class="foot">The same flow with a confidential client, on a server: <a href="/">the web app</a>.</p>
 </main>`,
   });

@@ -20,6 +20,8 @@ import { registerAccountRoutes } from './routes/account.js';
 import { registerAuthorizationRoutes } from './routes/authorize.js';
 import { registerDeviceRoutes } from './routes/device.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
+import { recordFlows } from './inspector-hooks.js';
+import { registerInspectorRoutes } from './routes/inspector.js';
 import { registerInteractionRoutes } from './routes/interaction.js';
 import { registerLogoutRoutes } from './routes/logout.js';
 import { registerOperationsRoutes } from './routes/operations.js';
@@ -139,6 +141,9 @@ export function installGatehouse(
   );
   // Before any route: it wraps the route handlers as they are added.
   traceRequests(app, context);
+  // The flow inspector, only while it is on: when off there is no hook and no /_gatehouse route.
+  const inspector = context.inspector;
+  if (inspector !== undefined) recordFlows(app, context, inspector);
 
   // First, so that its request hooks measure every route.
   registerOperationsRoutes(app, context);
@@ -166,6 +171,7 @@ export function installGatehouse(
   registerUserInfoRoutes(app, context);
   registerLogoutRoutes(app, context);
   registerAccountRoutes(app, context);
+  if (inspector !== undefined) registerInspectorRoutes(app, context, inspector);
 }
 
 /** 404 for an unknown path; RFC 9110 §15.5.6 405 with `Allow` for a known path and another method. */

@@ -67,6 +67,12 @@ export interface VerifierOptions {
    * `htu` is compared with the request's URL as the verifier sees it (scheme and host from the request).
    */
   dpop?: { maxAgeSeconds?: number };
+  /**
+   * Development only: report each accept or reject (with the token's `jti`, never the token) to a
+   * Gatehouse running with the flow inspector, so its Resource lane fills in: its
+   * `<issuer>/_gatehouse/resource-events` URL, or that and the inspector's access token.
+   */
+  reportTo?: string | { url: string; token?: string };
 }
 
 export interface ResourceVerifier {

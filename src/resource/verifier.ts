@@ -22,6 +22,7 @@ import { B64TOKEN, assertScopeTokens, mediaType, protectedResourceMetadataUrl } 
 import { DPOP_SIGNING_ALGS } from '../core/dpop/dpop-proof-jwt.js';
 import { checkPresentation, SeenProofs, type Scheme } from './dpop-presentation.js';
 import type { AccessTokenClaims, ProtectedResourceMetadata, ResourceVerifier, VerifierOptions } from './types.js';
+import { reportingVerifier } from './flow-reporter.js';
 
 // This module's exports before it was split up, kept so that every import of it still works.
 export type { AccessTokenClaims, ProtectedResourceMetadata, ResourceVerifier, VerifierOptions } from './types.js';
@@ -403,7 +404,7 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
     ...(options.resourceName !== undefined ? { resource_name: options.resourceName } : {}),
   };
 
-  return {
+  const verifier: ResourceVerifier = {
     async verify(request, requiredScopes = []) {
       assertScopeTokens(requiredScopes);
       return verifyRequest(request, requiredScopes);
@@ -412,6 +413,10 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
     metadata: () => structuredClone(metadata),
     resourceMetadataUrl,
   };
+  const reportTo = options.reportTo;
+  if (reportTo === undefined) return verifier;
+  const target = typeof reportTo === 'string' ? { url: reportTo } : reportTo;
+  return reportingVerifier(verifier, target, audience, fetchImpl);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import { registrationRepository } from './repositories/registration-repository.j
 import { signingKeyRepository } from './repositories/key-repository.js';
 import { logoutDeliveryRepository, logoutRepository } from './repositories/logout-repository.js';
 import { replayRepository } from './repositories/replay-repository.js';
+import { inspectorRepository } from './repositories/inspector-repository.js';
 import { auditRepository, rateLimitRepository } from './repositories/limit-repository.js';
 
 export { preparedStatementName, type SqliteConnection } from './executor.js';
@@ -94,6 +95,7 @@ export class KyselyStore implements Store {
     this.rateLimits = rateLimitRepository(ex);
     this.audit = auditRepository(ex);
     this.usedJtis = replayRepository(ex);
+    this.inspector = inspectorRepository(ex);
   }
 
   readonly clients: Store['clients'];
@@ -116,6 +118,7 @@ export class KyselyStore implements Store {
   readonly rateLimits: Store['rateLimits'];
   readonly audit: Store['audit'];
   readonly usedJtis: Store['usedJtis'];
+  readonly inspector: Store['inspector'];
 
   async migrate(): Promise<void> {
     await migrate(this.db, this.dialect);

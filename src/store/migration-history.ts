@@ -426,6 +426,23 @@ const sessionDevices = migration('0024_session_devices', async (schema) => {
   await schema.addColumns('sessions', 'user_agent text, last_seen_at time');
 });
 
+/**
+ * The flow inspector (src/core/inspector/), written only while it is on: each protocol step of a
+ * flow, so that an inspector on any instance shows a flow that crossed instances; and the links
+ * from a token's jti or an interaction (hashed) to its flow. Both are deleted after
+ * inspector.retention_minutes (`expires_at`).
+ */
+const inspector = migration('0022_inspector', async (schema) => {
+  await schema.createTable(
+    'inspector_steps',
+    `
+    id text primary key, flow_id text not null, at time not null, client_id text, outcome text not null, data text not null,
+    expires_at time not null`,
+  );
+  await schema.createTable('inspector_links', 'key text primary key, flow_id text not null, expires_at time not null');
+  await schema.createIndexes({ inspector_steps: ['flow_id', 'at', 'expires_at'], inspector_links: ['expires_at'] });
+});
+
 /** Every migration, in the order it must be applied. Append only. */
 export const migrations: readonly Migration[] = [
   initialSchema,
@@ -447,5 +464,6 @@ export const migrations: readonly Migration[] = [
   clientProfile,
   userDisabled,
   interactionTypedUsername,
+  inspector,
   sessionDevices,
 ];

@@ -325,6 +325,26 @@ export interface RegistrationTokensTable {
   revoked_at: number | null;
 }
 
+/** The flow inspector's steps (src/core/inspector/); created by migration 0022. */
+export interface InspectorStepsTable {
+  id: string;
+  flow_id: string;
+  at: number;
+  client_id: string | null;
+  /** `ok`, `failed` or `info`. */
+  outcome: string;
+  /** JSON object: the step as the inspector draws it (secrets only as short hashes). */
+  data: JsonText;
+  expires_at: number;
+}
+
+/** Links from a token's jti, or a hashed interaction id or code, to its flow; created by migration 0022. */
+export interface InspectorLinksTable {
+  key: string;
+  flow_id: string;
+  expires_at: number;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_at: number;
@@ -350,6 +370,8 @@ export interface Database {
   pushed_authorization_requests: PushedAuthorizationRequestsTable;
   client_registrations: ClientRegistrationsTable;
   registration_tokens: RegistrationTokensTable;
+  inspector_steps: InspectorStepsTable;
+  inspector_links: InspectorLinksTable;
   gatehouse_migrations: MigrationsTable;
 }
 

@@ -35,6 +35,7 @@ import type { ReplayRepository } from './repositories/replay-repository.js';
 import type { PushedRequestRepository } from './repositories/pushed-request-repository.js';
 import type { RegistrationRepository } from './repositories/registration-repository.js';
 import type { AccountRepository } from './repositories/account-repository.js';
+import type { InspectorRepository } from './repositories/inspector-repository.js';
 import type { CleanupCounts, CleanupPolicy, CleanupRepository, CleanupResult } from './repositories/expired-rows.js';
 
 export type {
@@ -50,6 +51,7 @@ export type {
   ConsentRepository,
   DeviceCodeRepository,
   GrantRepository,
+  InspectorRepository,
   InteractionRepository,
   LogoutDeliveryRepository,
   LogoutRepository,
@@ -65,6 +67,7 @@ export type {
 };
 
 export type * from './records.js';
+export type { InspectorFlowFilter, InspectorStepRecord } from './repositories/inspector-repository.js';
 import type { DatabaseDiagnostics, PoolStats, StoreChangeListener } from './records.js';
 
 export interface Store {
@@ -122,6 +125,8 @@ export interface Store {
   audit: AuditRepository;
   /** Single-use JWT ids (client assertions, DPoP proofs, request objects), shared by every instance. */
   usedJtis: ReplayRepository;
+  /** The flow inspector's steps and links, written only while it is on (src/core/inspector/). */
+  inspector: InspectorRepository;
 
   /** Announcements of changes to cached data (see StoreChange). */
   changes: {

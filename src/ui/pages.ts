@@ -228,7 +228,8 @@ function markedAt(f: PageFrame, value: string, at: number): SafeHtml {
   return html`<code>${value.slice(0, at)}${mark}${value.slice(at + differing.length)}</code>`;
 }
 
-function renderComparison(f: PageFrame, c: Comparison): SafeHtml {
+/** The side-by-side comparison of a received and a registered value (also drawn by the flow inspector). */
+export function renderComparison(f: PageFrame, c: Comparison): SafeHtml {
   return html`<div class="compare">
 <p class="compare-head">${f.t.t('error.compare_head', { name: c.name, position: c.at + 1 })}</p>
 <table>

@@ -412,6 +412,7 @@ describe('settings schema (src/config/settings-schema.ts)', () => {
         clientAssertionMaxLifetimeSeconds: 300,
         cleanupBatchSize: 500,
         auditRetentionDays: 90,
+        inspector: { enabled: false, allowRemote: false, maxFlows: 500, retentionMinutes: 60 },
         tls: null,
         trustProxy: false,
         allowHttpIssuer: false,

@@ -46,6 +46,7 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
     DEMO_USER,
     DEMO_WEB_CLIENT_ID,
     DEMO_WEB_CLIENT_SECRET,
+    inspectorUrl,
   } = await importDemo(() => import('../../demo/demo-config.js'));
   const serverPort = portFlag('--server-port', flags.serverPort, DEFAULT_DEMO_PORTS.server);
   const clientPort = portFlag('--client-port', flags.clientPort, DEFAULT_DEMO_PORTS.client);
@@ -101,6 +102,7 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
       `  Client, web app:          ${urls.client}   <- open this`,
       `  Client, single-page app:  ${urls.spa}`,
       `  Authorization server:     ${urls.issuer}   (the issuer; discovery at ${urls.issuer}/.well-known/openid-configuration)`,
+      `  Flow inspector:           ${inspectorUrl(urls)}   <- open this beside the client`,
       `  Protected resource:       ${urls.resourceOrigin}   (GET /notes needs scope notes:read and audience ${urls.resource})`,
       '',
       `  Demo user:   username ${DEMO_USER.username}, password ${DEMO_USER.password}`,

@@ -51,7 +51,8 @@ export async function changePassword(
   const newPassword = form.newPassword ?? '';
   // The new password's own problems are reported before the current one is checked, which
   // counts an attempt: a typo in the new password costs no attempt.
-  if (passwordProblem(newPassword) !== undefined) return { kind: 'refused', field: 'new_password', reason: 'too_short' };
+  if (passwordProblem(newPassword) !== undefined)
+    return { kind: 'refused', field: 'new_password', reason: 'too_short' };
   if (newPassword !== (form.confirmPassword ?? '')) {
     return { kind: 'refused', field: 'confirm_password', reason: 'mismatch' };
   }
