@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as coreErrors from '../../src/core/errors.js';
 import * as bearerErrors from '../../src/resource/bearer-errors.js';
+import { EN, type MessageKey } from '../../src/ui/messages/en.js';
 import { REPO_ROOT, readDoc } from '../helpers/docs.js';
 
 const PAGE = readDoc('troubleshooting.md');
@@ -53,6 +54,9 @@ function pageTitles(): Set<string> {
     for (const match of source(file).matchAll(/new UnsafeAuthorizationRequest\(\s*'([^']+)'/g)) titles.add(match[1]!);
   for (const match of source('src/core/errors.ts').matchAll(/super\(\s*'([^']+)',\s*detail/g)) titles.add(match[1]!);
   for (const match of source('src/http/error-responses.ts').matchAll(/title: '([^']+)'/g)) titles.add(match[1]!);
+  // Titles from the message files (src/ui/messages/): the English text is the entry's name.
+  for (const match of source('src/http/error-responses.ts').matchAll(/title: t\.text\('([\w.]+)'\)/g))
+    titles.add(EN[match[1] as MessageKey]);
   return titles;
 }
 
