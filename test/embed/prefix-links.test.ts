@@ -77,8 +77,13 @@ for (const target of STORE_TARGETS) {
             '/auth/.well-known/openid-configuration',
             '/.well-known/oauth-authorization-server/auth',
             '/auth/jwks',
+            '/auth/account',
           ]);
-          for (const link of homeLinks) {
+          // The account page (docs/account.md): its sign-in form, posting under the prefix too.
+          const account = await ua.request(`${origin}/auth/account`);
+          assert.equal(account.status, 200);
+          assert.match(account.body, /action="\/auth\/account\/login"/);
+          for (const link of homeLinks.filter((path) => path !== '/auth/account')) {
             const response = await fetch(new URL(link, origin));
             assert.equal(response.status, 200, link);
             const body = (await response.json()) as { issuer?: string; keys?: unknown[] };
