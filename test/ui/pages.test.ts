@@ -298,10 +298,15 @@ describe('form field contract', () => {
     assert.match(doc, /<a [^>]*href="\/"[^>]*>Cancel, stay signed in<\/a>/);
   });
 
-  test('RFC 8414 §3: the issuer root page links to the metadata documents and the JWKS', () => {
+  test('RFC 8414 §3: the issuer root page links to the metadata documents and the JWKS, and to the account page', () => {
     const doc = renderHomePage({ issuer: 'https://id.example' });
     const links = tags(doc, 'a').map((a) => a.href);
-    assert.deepEqual(links, ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/jwks']);
+    assert.deepEqual(links, [
+      '/.well-known/openid-configuration',
+      '/.well-known/oauth-authorization-server',
+      '/jwks',
+      '/account',
+    ]);
     assert.match(doc, /https:\/\/id\.example\/\.well-known\/openid-configuration/);
   });
 
