@@ -27,6 +27,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ClientFixture, ResourceFixture, UserFixture } from './fixture-types.js';
+import { ADMIN_SETTINGS } from './schema/admin-settings.js';
 import { LIMIT_SETTINGS } from './schema/limit-settings.js';
 import { OPERATIONS_SETTINGS } from './schema/operations-settings.js';
 import { OUTBOUND_SETTINGS } from './schema/outbound-settings.js';
@@ -64,6 +65,7 @@ export const CONFIG_SCHEMA = Type.Object(
     ...EXPOSURE_SETTINGS,
     ...LIMIT_SETTINGS,
     ...REGISTRATION_SETTINGS,
+    ...ADMIN_SETTINGS,
     resources: fixtureList<ResourceFixture>('resources'),
     clients: fixtureList<ClientFixture>('clients'),
     users: fixtureList<UserFixture>('users'),

@@ -236,6 +236,14 @@ export interface GatehouseSettings {
     maxRedirectUris: number;
     abandonedAfterSeconds: number;
   };
+  /**
+   * The admin REST API (src/http/routes/admin/): served when enabled, under `/admin/v1` of the
+   * main listener, or on a listener of its own at `listen` (`host:port`).
+   */
+  admin: {
+    enabled: boolean;
+    listen?: string | undefined;
+  };
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];

@@ -418,6 +418,14 @@ const interactionTypedUsername = migration('0019_interaction_typed_username', as
   await schema.addColumns('interactions', 'typed_username text');
 });
 
+/**
+ * The admin role of a user (the admin API accepts their access tokens; `gatehouse admin
+ * bootstrap --user`): NULL for every existing user, which is no admin.
+ */
+const userAdminRole = migration('0020_user_admin_role', async (schema) => {
+  await schema.addColumns('users', 'admin bool');
+});
+
 /** Every migration, in the order it must be applied. Append only. */
 export const migrations: readonly Migration[] = [
   initialSchema,
@@ -439,4 +447,5 @@ export const migrations: readonly Migration[] = [
   clientProfile,
   userDisabled,
   interactionTypedUsername,
+  userAdminRole,
 ];
