@@ -31,6 +31,7 @@ import { registerCleanup } from './commands/cleanup-command.js';
 import { registerClients } from './commands/clients.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerAdmin } from './commands/admin.js';
 import { registerKeys } from './commands/keys.js';
 import { registerLogoutDeliveries } from './commands/logout-deliveries.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -82,6 +83,7 @@ export function buildProgram(): Command {
   registerLogoutDeliveries(program);
   registerAudit(program);
   registerDoctor(program);
+  registerAdmin(program);
 
   return program;
 }
