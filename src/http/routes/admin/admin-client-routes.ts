@@ -81,7 +81,7 @@ export function registerAdminClientRoutes(app: FastifyInstance, context: Provide
   app.get<{ Querystring: { limit?: number; cursor?: string; client_type?: 'public' | 'confidential' } }>(
     '/clients',
     {
-      preHandler: guard('clients', 'read'),
+      onRequest: guard('clients', 'read'),
       schema: {
         tags,
         summary: 'List clients (by client_id)',
@@ -105,7 +105,7 @@ export function registerAdminClientRoutes(app: FastifyInstance, context: Provide
   app.post<{ Body: Record<string, unknown> }>(
     '/clients',
     {
-      preHandler: guard('clients', 'write'),
+      onRequest: guard('clients', 'write'),
       schema: {
         tags,
         summary: 'Register a client; a confidential client gets a secret that is shown once',
@@ -132,7 +132,7 @@ export function registerAdminClientRoutes(app: FastifyInstance, context: Provide
   app.get<{ Params: { client_id: string } }>(
     '/clients/:client_id',
     {
-      preHandler: guard('clients', 'read'),
+      onRequest: guard('clients', 'read'),
       schema: {
         tags,
         summary: 'Show a client (with its ETag)',
@@ -146,7 +146,7 @@ export function registerAdminClientRoutes(app: FastifyInstance, context: Provide
   app.patch<{ Params: { client_id: string }; Body: Record<string, unknown> }>(
     '/clients/:client_id',
     {
-      preHandler: guard('clients', 'write'),
+      onRequest: guard('clients', 'write'),
       schema: {
         tags,
         summary:
@@ -175,7 +175,7 @@ export function registerAdminClientRoutes(app: FastifyInstance, context: Provide
   app.delete<{ Params: { client_id: string }; Querystring: { force?: boolean } }>(
     '/clients/:client_id',
     {
-      preHandler: guard('clients', 'write'),
+      onRequest: guard('clients', 'write'),
       schema: {
         tags,
         summary: 'Delete a client and everything issued to it; If-Match required',
@@ -208,7 +208,7 @@ export function registerAdminClientRoutes(app: FastifyInstance, context: Provide
   app.post<{ Params: { client_id: string } }>(
     '/clients/:client_id/secret',
     {
-      preHandler: guard('clients', 'write'),
+      onRequest: guard('clients', 'write'),
       schema: {
         tags,
         summary: 'Rotate the client secret: a new one is generated and shown once; the old one stops working',

@@ -1,10 +1,11 @@
 /**
- * The admin API's access check, as a preHandler per route: the Bearer access token (RFC 6750
+ * The admin API's access check, as an onRequest hook per route: the Bearer access token (RFC 6750
  * §2.1) is verified by gatehouse-resource (src/resource: RFC 9068 signature, issuer, audience
- * `<issuer>/admin/v1`, expiry), then src/core/admin/admin-access.ts decides what it may do. The
- * verifier reads this instance's own key ring instead of fetching the JWKS over HTTP.
+ * `<issuer>/admin/v1`, expiry), then src/core/admin/admin-access.ts decides what it may do. It
+ * runs before the body is parsed or validated, so that no unauthorized request learns anything
+ * of the schemas. The verifier reads this instance's own key ring instead of fetching the JWKS.
  */
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ProviderContext } from '../../../core/context.js';
 import {
   ADMIN_SCOPES,
@@ -32,7 +33,7 @@ declare module 'fastify' {
 /** Every algorithm this server signs access tokens with (settings.signingAlg). */
 const ACCESS_TOKEN_ALGS = ['ES256', 'EdDSA', 'RS256'];
 
-export type AdminGuard = (family: AdminFamily, access: AdminAccess) => preHandlerAsyncHookHandler;
+export type AdminGuard = (family: AdminFamily, access: AdminAccess) => onRequestAsyncHookHandler;
 
 export function adminGuard(context: ProviderContext): AdminGuard {
   // The issuer can be settled after the routes are registered (a server on a random port).

@@ -47,7 +47,7 @@ export function registerAdminKeyRoutes(app: FastifyInstance, context: ProviderCo
   app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/keys',
     {
-      preHandler: guard('keys', 'read'),
+      onRequest: guard('keys', 'read'),
       schema: {
         tags,
         summary: 'List signing keys with their state (by kid)',
@@ -68,7 +68,7 @@ export function registerAdminKeyRoutes(app: FastifyInstance, context: ProviderCo
   app.post<{ Body: { alg?: string; activate_after_seconds?: number } }>(
     '/keys',
     {
-      preHandler: guard('keys', 'write'),
+      onRequest: guard('keys', 'write'),
       schema: {
         tags,
         summary: 'Rotate: create a signing key, published in the JWKS at once, signing after the activation delay',
@@ -102,7 +102,7 @@ export function registerAdminKeyRoutes(app: FastifyInstance, context: ProviderCo
   app.post<{ Params: { kid: string } }>(
     '/keys/:kid/retire',
     {
-      preHandler: guard('keys', 'write'),
+      onRequest: guard('keys', 'write'),
       schema: {
         tags,
         summary: 'Retire a key: it stops signing and stays in the JWKS until every token it signed has expired',

@@ -102,7 +102,7 @@ export function registerAdminOperationRoutes(app: FastifyInstance, context: Prov
   }>(
     '/audit-events',
     {
-      preHandler: guard('audit', 'read'),
+      onRequest: guard('audit', 'read'),
       schema: {
         tags: ['audit'],
         summary: 'Query the audit trail, newest first',
@@ -150,7 +150,7 @@ export function registerAdminOperationRoutes(app: FastifyInstance, context: Prov
   app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/registration-tokens',
     {
-      preHandler: guard('registration_tokens', 'read'),
+      onRequest: guard('registration_tokens', 'read'),
       schema: {
         tags,
         summary: 'List initial access tokens (RFC 7591 §3; never the tokens themselves)',
@@ -172,7 +172,7 @@ export function registerAdminOperationRoutes(app: FastifyInstance, context: Prov
   app.post<{ Body: { expires_in?: number; uses?: number } }>(
     '/registration-tokens',
     {
-      preHandler: guard('registration_tokens', 'write'),
+      onRequest: guard('registration_tokens', 'write'),
       schema: {
         tags,
         summary: 'Create an initial access token for POST /register (registration.mode: token); shown once',
@@ -213,7 +213,7 @@ export function registerAdminOperationRoutes(app: FastifyInstance, context: Prov
   app.delete<{ Params: { id: string } }>(
     '/registration-tokens/:id',
     {
-      preHandler: guard('registration_tokens', 'write'),
+      onRequest: guard('registration_tokens', 'write'),
       schema: {
         tags,
         summary: 'Revoke an initial access token',

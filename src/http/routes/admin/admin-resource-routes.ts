@@ -62,7 +62,7 @@ export function registerAdminResourceRoutes(app: FastifyInstance, context: Provi
   app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/resources',
     {
-      preHandler: guard('resources', 'read'),
+      onRequest: guard('resources', 'read'),
       schema: {
         tags,
         summary: 'List protected resources (by identifier)',
@@ -79,7 +79,7 @@ export function registerAdminResourceRoutes(app: FastifyInstance, context: Provi
   app.post<{ Body: ResourceBody & { resource: string } }>(
     '/resources',
     {
-      preHandler: guard('resources', 'write'),
+      onRequest: guard('resources', 'write'),
       schema: {
         tags,
         summary: 'Register a protected resource',
@@ -118,7 +118,7 @@ export function registerAdminResourceRoutes(app: FastifyInstance, context: Provi
   app.get<{ Params: { resource: string } }>(
     '/resources/:resource',
     {
-      preHandler: guard('resources', 'read'),
+      onRequest: guard('resources', 'read'),
       schema: {
         tags,
         summary: 'Show a protected resource (with its ETag)',
@@ -133,7 +133,7 @@ export function registerAdminResourceRoutes(app: FastifyInstance, context: Provi
   app.patch<{ Params: { resource: string }; Body: Omit<ResourceBody, 'resource'> }>(
     '/resources/:resource',
     {
-      preHandler: guard('resources', 'write'),
+      onRequest: guard('resources', 'write'),
       schema: {
         tags,
         summary: 'Change a protected resource (members given replace the current ones); If-Match required',
@@ -167,7 +167,7 @@ export function registerAdminResourceRoutes(app: FastifyInstance, context: Provi
   app.delete<{ Params: { resource: string } }>(
     '/resources/:resource',
     {
-      preHandler: guard('resources', 'write'),
+      onRequest: guard('resources', 'write'),
       schema: {
         tags,
         summary: 'Delete a protected resource; If-Match required',

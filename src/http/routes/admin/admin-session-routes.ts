@@ -103,7 +103,7 @@ export function registerAdminSessionRoutes(app: FastifyInstance, context: Provid
   app.get<{ Querystring: { limit?: number; cursor?: string; user_id?: string } }>(
     '/sessions',
     {
-      preHandler: guard('sessions', 'read'),
+      onRequest: guard('sessions', 'read'),
       schema: {
         tags,
         summary: 'List live sign-in sessions (by sid)',
@@ -121,7 +121,7 @@ export function registerAdminSessionRoutes(app: FastifyInstance, context: Provid
   app.get<{ Params: { sid: string } }>(
     '/sessions/:sid',
     {
-      preHandler: guard('sessions', 'read'),
+      onRequest: guard('sessions', 'read'),
       schema: {
         tags,
         summary: 'Show a live session',
@@ -136,7 +136,7 @@ export function registerAdminSessionRoutes(app: FastifyInstance, context: Provid
   app.delete<{ Params: { sid: string } }>(
     '/sessions/:sid',
     {
-      preHandler: guard('sessions', 'write'),
+      onRequest: guard('sessions', 'write'),
       schema: {
         tags,
         summary:
@@ -157,7 +157,7 @@ export function registerAdminSessionRoutes(app: FastifyInstance, context: Provid
   }>(
     '/grants',
     {
-      preHandler: guard('sessions', 'read'),
+      onRequest: guard('sessions', 'read'),
       schema: {
         tags,
         summary: 'List grants (one per authorization; by id)',
@@ -187,7 +187,7 @@ export function registerAdminSessionRoutes(app: FastifyInstance, context: Provid
   app.delete<{ Params: { id: string } }>(
     '/grants/:id',
     {
-      preHandler: guard('sessions', 'write'),
+      onRequest: guard('sessions', 'write'),
       schema: {
         tags,
         summary: 'Revoke a grant: its access tokens, refresh tokens and codes stop working',
@@ -204,7 +204,7 @@ export function registerAdminSessionRoutes(app: FastifyInstance, context: Provid
   app.get<{ Querystring: { limit?: number; cursor?: string; user_id?: string; client_id?: string } }>(
     '/consents',
     {
-      preHandler: guard('sessions', 'read'),
+      onRequest: guard('sessions', 'read'),
       schema: {
         tags,
         summary: 'List consents (remembered scopes a user granted a client)',
@@ -226,7 +226,7 @@ export function registerAdminSessionRoutes(app: FastifyInstance, context: Provid
   app.delete<{ Params: { user_id: string; client_id: string } }>(
     '/consents/:user_id/:client_id',
     {
-      preHandler: guard('sessions', 'write'),
+      onRequest: guard('sessions', 'write'),
       schema: {
         tags,
         summary: "Withdraw a user's consent to a client and revoke every grant of the two",
@@ -243,7 +243,7 @@ export function registerAdminSessionRoutes(app: FastifyInstance, context: Provid
   app.delete<{ Params: { grant_id: string } }>(
     '/refresh-token-families/:grant_id',
     {
-      preHandler: guard('sessions', 'write'),
+      onRequest: guard('sessions', 'write'),
       schema: {
         tags,
         summary:

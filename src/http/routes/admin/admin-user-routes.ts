@@ -70,7 +70,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, context: ProviderC
   app.get<{ Querystring: { limit?: number; cursor?: string; username?: string; disabled?: boolean; admin?: boolean } }>(
     '/users',
     {
-      preHandler: guard('users', 'read'),
+      onRequest: guard('users', 'read'),
       schema: {
         tags,
         summary: 'List users (by username)',
@@ -104,7 +104,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, context: ProviderC
   app.post<{ Body: NewUser }>(
     '/users',
     {
-      preHandler: guard('users', 'write'),
+      onRequest: guard('users', 'write'),
       schema: {
         tags,
         summary: 'Create a user',
@@ -136,7 +136,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, context: ProviderC
   app.get<{ Params: { id: string } }>(
     '/users/:id',
     {
-      preHandler: guard('users', 'read'),
+      onRequest: guard('users', 'read'),
       schema: {
         tags,
         summary: 'Show a user (with its ETag)',
@@ -150,7 +150,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, context: ProviderC
   app.patch<{ Params: { id: string }; Body: UserChanges }>(
     '/users/:id',
     {
-      preHandler: guard('users', 'write'),
+      onRequest: guard('users', 'write'),
       schema: {
         tags,
         summary:
@@ -179,7 +179,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, context: ProviderC
   app.delete<{ Params: { id: string } }>(
     '/users/:id',
     {
-      preHandler: guard('users', 'write'),
+      onRequest: guard('users', 'write'),
       schema: {
         tags,
         summary: 'Delete a user with their sessions, consents and grants; If-Match required',
@@ -199,7 +199,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, context: ProviderC
   app.post<{ Params: { id: string }; Body: { password: string } }>(
     '/users/:id/password',
     {
-      preHandler: guard('users', 'write'),
+      onRequest: guard('users', 'write'),
       schema: {
         tags,
         summary: "Reset a user's password (their sessions and tokens stay valid: revoke them separately)",
@@ -218,7 +218,7 @@ export function registerAdminUserRoutes(app: FastifyInstance, context: ProviderC
   app.get<{ Params: { id: string }; Querystring: { limit?: number; cursor?: string } }>(
     '/users/:id/sessions',
     {
-      preHandler: guard('sessions', 'read'),
+      onRequest: guard('sessions', 'read'),
       schema: {
         tags,
         summary: "List a user's live sign-in sessions",
