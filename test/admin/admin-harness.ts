@@ -113,6 +113,7 @@ export async function userToken(server: RunningGatehouse, user: UserFixture): Pr
 export interface AdminResponse {
   status: number;
   headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: the tests read response bodies field by field, after the schema check
   body: any;
 }
 
