@@ -194,8 +194,10 @@ export class AdminApi {
       return;
     }
     if (response.status >= 400) assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
-    const schema = Object.values(documented.content ?? {})[0]?.schema;
-    assert.ok(schema, `${method} ${template} ${status}: no schema`);
+    // The media type sent is the one documented for the status (application/json, or RFC 9457 problem+json).
+    const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    const schema = documented.content?.[mediaType]?.schema;
+    assert.ok(schema, `${method} ${template} ${status}: no schema documented for ${mediaType}`);
     let validate = this.validators.get(schema);
     if (!validate) {
       validate = this.ajv.compile(schema);

@@ -28,19 +28,24 @@ export const PROBLEM = {
   },
 } as const;
 
+/** An RFC 9457 §3 response: `application/problem+json`. */
+function problem(description: string) {
+  return { description, content: { 'application/problem+json': { schema: PROBLEM } } } as const;
+}
+
 /** The error responses every admin route may give (its own success responses are added per route). */
 export const PROBLEM_RESPONSES = {
-  400: { description: 'Invalid request (RFC 9457 problem details)', ...PROBLEM },
-  401: { description: 'No usable access token (RFC 6750 §3.1 invalid_token)', ...PROBLEM },
-  403: { description: 'The token lacks the scope, or its user the admin role', ...PROBLEM },
-  404: { description: 'Not found', ...PROBLEM },
-  409: { description: 'Conflict with the current state', ...PROBLEM },
-  412: { description: 'If-Match does not match the current ETag', ...PROBLEM },
-  415: { description: 'The body is not application/json', ...PROBLEM },
-  422: { description: 'Validation failed', ...PROBLEM },
-  428: { description: 'If-Match is required', ...PROBLEM },
-  500: { description: 'Unexpected error', ...PROBLEM },
-  503: { description: 'Temporarily unavailable', ...PROBLEM },
+  400: problem('Invalid request (RFC 9457 problem details)'),
+  401: problem('No usable access token (RFC 6750 §3.1 invalid_token)'),
+  403: problem('The token lacks the scope, or its user the admin role'),
+  404: problem('Not found'),
+  409: problem('Conflict with the current state'),
+  412: problem('If-Match does not match the current ETag'),
+  415: problem('The body is not application/json'),
+  422: problem('Validation failed'),
+  428: problem('If-Match is required'),
+  500: problem('Unexpected error'),
+  503: problem('Temporarily unavailable'),
 } as const;
 
 export const TIME = { type: 'string', description: 'RFC 3339 date-time (UTC)' } as const;
