@@ -30,7 +30,7 @@ export const ADMIN_SETTINGS = {
         enabled: boolSetting(
           'admin.enabled',
           true,
-          'serve the admin REST API (`/admin/v1`; every request needs an admin access token issued by this server)',
+          'serve the admin REST API under `/admin/v1` (the `admin` section; docs/operating.md): every request needs an admin access token issued by this server',
         ),
         listen: setting(Type.String({ minLength: 1 }), {
           setting: 'admin.listen',
