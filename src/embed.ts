@@ -19,6 +19,7 @@ import { externalUserDirectory, type ExternalUser, type ExternalUsers } from './
 import { FORM_BODY_LIMIT, installGatehouse } from './http/app.js';
 import { loggingOptions, type LogDestination } from './http/logging.js';
 import { registerMetadataRoute } from './http/routes/discovery.js';
+import { registerAdminResourceMetadata } from './http/routes/admin/admin-api.js';
 import { openInstance, startBackgroundWork } from './server.js';
 import type { Store } from './store/store.js';
 
@@ -100,6 +101,8 @@ export async function createGatehouse<U extends ExternalUser = ExternalUser>(
   };
   const mount = async (app: FastifyInstance): Promise<void> => {
     if (prefix !== '') registerMetadataRoute(app, context, metadataPathFor(prefix));
+    // RFC 9728 §3: the admin API's protected resource metadata, at the root of the app.
+    registerAdminResourceMetadata(app, context);
     await app.register(fastifyPlugin, { prefix });
   };
   let background: Awaited<ReturnType<typeof startBackgroundWork>>;

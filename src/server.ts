@@ -15,9 +15,11 @@ import { idTokenSigningAlgs } from './core/token/id-token.js';
 import { LogoutDeliveryWorker } from './core/logout/delivery-worker.js';
 import { ClientResolver } from './core/clients/client-resolver.js';
 import { ResourceCache } from './core/resources/resource-cache.js';
+import { adminAudience, adminResource } from './core/admin/admin-access.js';
+import { parseAdminListen } from './config/schema/admin-settings.js';
 import { CleanupWorker } from './core/maintenance/cleanup-worker.js';
 import { FlowInspector } from './core/inspector/flow-inspector.js';
-import { buildApp } from './http/app.js';
+import { buildAdminApp, buildApp } from './http/app.js';
 import type { LogDestination } from './http/logging.js';
 import { openStore, type StoreLogger } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -38,6 +40,8 @@ export interface RunningGatehouse {
   cleanupWorker: CleanupWorker;
   /** Writes the audit trail in batches; close() writes what is left. */
   audit: AuditTrail;
+  /** With `admin.listen`: the admin API's own listener and its base URL (the API is under /admin/v1 there). */
+  admin?: { app: FastifyInstance; url: string };
   close(): Promise<void>;
 }
 
@@ -129,7 +133,12 @@ export async function createContext(
     },
   );
   const cacheOptions = { ttlMs: settings.clientCacheTtlSeconds * 1000 };
-  const resources = new ResourceCache(store, cacheOptions);
+  // The admin API is a built-in protected resource: tokens are issued for it without registration.
+  const resources = new ResourceCache(store, cacheOptions, (identifier) =>
+    settings.admin.enabled && identifier === adminAudience(settings.issuer)
+      ? adminResource(settings.issuer)
+      : undefined,
+  );
   const context: Omit<ProviderContext, 'clientKeys' | 'clients'> &
     Partial<Pick<ProviderContext, 'clientKeys' | 'clients'>> = {
     settings,
@@ -210,6 +219,7 @@ export async function startGatehouse(
     const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
     const scheme = settings.tls ? 'https' : 'http';
     if (options.issuerFromAddress) settings.issuer = `${scheme}://${host}:${port}`;
+    const admin = await listenForAdmin(context, settings, app, options);
     const background = await startBackgroundWork(context, app.log);
     return {
       url: `${scheme}://${host}:${port}`,
@@ -219,10 +229,13 @@ export async function startGatehouse(
       logoutDeliveryWorker: background.logoutDeliveryWorker,
       cleanupWorker: background.cleanupWorker,
       audit,
+      ...(admin !== undefined ? { admin } : {}),
       // Graceful shutdown: no new background work, in-flight requests finish (bounded), then the
       // database pool closes. Everything is in the database, so a restart loses nothing.
       async close() {
         await background.stop();
+        if (admin !== undefined)
+          await drainHttp(admin.app, options.shutdownDrainTimeoutMs ?? SHUTDOWN_DRAIN_TIMEOUT_MS);
         await drainHttp(app, options.shutdownDrainTimeoutMs ?? SHUTDOWN_DRAIN_TIMEOUT_MS);
         // After the in-flight requests: their events are in the buffer by now.
         await audit.close();
@@ -235,6 +248,31 @@ export async function startGatehouse(
     if (ownsStore) await store.close();
     throw error;
   }
+}
+
+/**
+ * `admin.listen`: the admin API on a listener of its own (closed again when the main one fails
+ * to start); undefined without the setting.
+ */
+async function listenForAdmin(
+  context: ProviderContext,
+  settings: GatehouseSettings,
+  main: FastifyInstance,
+  options: StartOptions,
+): Promise<{ app: FastifyInstance; url: string } | undefined> {
+  if (!settings.admin.enabled || settings.admin.listen === undefined) return undefined;
+  const { host, port } = parseAdminListen(settings.admin.listen);
+  const app = buildAdminApp(context, { logger: options.logger ?? true, https: settings.tls });
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    await main.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return { app, url: `${settings.tls ? 'https' : 'http'}://${shown}:${bound}` };
 }
 
 /** What one instance holds besides HTTP: the store (opened unless given), the audit trail, the context. */

@@ -32,6 +32,7 @@ import { registerCleanup } from './commands/cleanup-command.js';
 import { registerClients } from './commands/clients.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerAdmin } from './commands/admin.js';
 import { registerKeys } from './commands/keys.js';
 import { registerLogoutDeliveries } from './commands/logout-deliveries.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -84,6 +85,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerFlows(program);
   registerDoctor(program);
+  registerAdmin(program);
 
   return program;
 }

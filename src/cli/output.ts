@@ -3,7 +3,7 @@
  * on stderr, and the one-line failure (exit code 1) of an expected error, never a stack trace.
  */
 import { ConfigError } from '../config/load-config.js';
-import { ClientMetadataError } from '../core/errors.js';
+import { AdminProblem, ClientMetadataError } from '../core/errors.js';
 
 /** The exit code of a failed command (Commander sets its own for usage errors, --help and --version). */
 export const EXIT_FAILURE = 1;
@@ -74,7 +74,8 @@ export function printList<V>(views: V[], json: boolean | undefined, layout: List
 
 /** One line describing an error, for stderr. */
 function errorLine(error: unknown): string {
-  if (error instanceof ConfigError || error instanceof CliError) return error.message;
+  // The shared administration code (src/core/admin/) refuses with a sentence for the operator.
+  if (error instanceof ConfigError || error instanceof CliError || error instanceof AdminProblem) return error.message;
   if (error instanceof ClientMetadataError) return `invalid client: ${error.message}`;
   const message = error instanceof Error ? error.message : String(error);
   return `unexpected error: ${message.split('\n')[0] ?? message} (set GATEHOUSE_DEBUG=1 for details)`;

@@ -196,11 +196,7 @@ export async function readStdin(what: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Unique-constraint violations of SQLite and PostgreSQL (a concurrent create won the race). */
-export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
+export { isUniqueViolation } from '../store/store-errors.js';
 
 /**
  * SIGINT/SIGTERM close `running` gracefully and exit 0; a second signal exits at once with 1.

@@ -162,6 +162,8 @@ export async function applyFixtures(
       createdAt: existing?.createdAt ?? now,
       // Disabling is the CLI's (gatehouse users update --disable): a restart does not re-enable the user.
       disabledAt: existing?.disabledAt,
+      // So is the admin role (gatehouse admin bootstrap --user, or the admin API).
+      admin: existing?.admin,
     });
     if (!existing)
       events?.emit({ type: 'user.created', userId: stored.id, username: stored.username, source: 'config' }, now);

@@ -29,6 +29,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ClientFixture, ResourceFixture, UserFixture } from './fixture-types.js';
 import { BRANDING_SETTINGS } from './schema/branding-settings.js';
 import { INSPECTOR_SETTINGS } from './schema/inspector-settings.js';
+import { ADMIN_SETTINGS } from './schema/admin-settings.js';
 import { LIMIT_SETTINGS } from './schema/limit-settings.js';
 import { OPERATIONS_SETTINGS } from './schema/operations-settings.js';
 import { OUTBOUND_SETTINGS } from './schema/outbound-settings.js';
@@ -68,6 +69,7 @@ export const CONFIG_SCHEMA = Type.Object(
     ...REGISTRATION_SETTINGS,
     ...BRANDING_SETTINGS,
     ...INSPECTOR_SETTINGS,
+    ...ADMIN_SETTINGS,
     resources: fixtureList<ResourceFixture>('resources'),
     clients: fixtureList<ClientFixture>('clients'),
     users: fixtureList<UserFixture>('users'),

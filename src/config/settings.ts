@@ -259,6 +259,14 @@ export interface GatehouseSettings {
    * none: English only (PAGE_LANGUAGES_DEFAULT).
    */
   languages?: string[] | undefined;
+  /**
+   * The admin REST API (src/http/routes/admin/): served when enabled, under `/admin/v1` of the
+   * main listener, or on a listener of its own at `listen` (`host:port`).
+   */
+  admin: {
+    enabled: boolean;
+    listen?: string | undefined;
+  };
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];

@@ -405,3 +405,66 @@ export class UserClaimError extends Error {
     this.name = 'UserClaimError';
   }
 }
+
+// --- Admin API errors (RFC 9457 problem details; src/http/error-responses.ts) ---
+
+/** One refused field of an admin API request body: `field` is its JSON name or path. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * A refused admin API request, answered as RFC 9457 problem details: `problem` names its kind
+ * (the `type` URI ends with it), `title` is the same for every occurrence of the kind (§3.1.3),
+ * `message` (the `detail`) says what was wrong with this request; `errors` lists refused fields.
+ */
+export class AdminProblem extends Error {
+  constructor(
+    readonly status: 400 | 403 | 404 | 409 | 412 | 422 | 428,
+    readonly problem: string,
+    readonly title: string,
+    detail: string,
+    readonly errors: FieldProblem[] = [],
+  ) {
+    super(detail);
+    this.name = 'AdminProblem';
+  }
+}
+
+/** 404: the resource the path names does not exist. */
+export class AdminNotFound extends AdminProblem {
+  constructor(detail: string) {
+    super(404, 'not-found', 'Not found', detail);
+  }
+}
+
+/** 422: the body is well-formed but names values the server refuses (validation, as the CLI's). */
+export class AdminValidationFailed extends AdminProblem {
+  constructor(detail: string, errors: FieldProblem[]) {
+    super(422, 'validation-failed', 'Validation failed', detail, errors);
+  }
+}
+
+/** 409: the change conflicts with the current state (an existing id, the last active key, ...). */
+export class AdminConflict extends AdminProblem {
+  constructor(detail: string) {
+    super(409, 'conflict', 'Conflict', detail);
+  }
+}
+
+/**
+ * An admin API access token refused before any resource was touched (RFC 6750 §3.1): the
+ * token is unusable (`invalid_token`, 401) or lacks the scope (`insufficient_scope`, 403, with
+ * the scope that would do).
+ */
+export class AdminTokenRefused extends Error {
+  constructor(
+    readonly error: 'invalid_token' | 'insufficient_scope',
+    readonly description: string,
+    readonly scope?: string,
+  ) {
+    super(description);
+    this.name = 'AdminTokenRefused';
+  }
+}

@@ -81,7 +81,12 @@ export type GatehouseEvent =
       backchannelClientIds: string[];
     }
   /** Clients and users changed by an administrator: the CLI, or the config file applied at start. */
-  | { type: 'client.created' | 'client.updated' | 'client.deleted'; clientId: string; source: ChangeSource }
+  | {
+      type: 'client.created' | 'client.updated' | 'client.deleted' | 'client.secret_rotated';
+      clientId: string;
+      source: ChangeSource;
+      actor?: ChangeActor;
+    }
   /**
    * draft-ietf-oauth-client-id-metadata-document: the metadata document at a client_id URL could
    * not be used (`reason`); `stale`: a copy fetched earlier, within client_metadata_documents.max_cache_seconds,
@@ -93,6 +98,36 @@ export type GatehouseEvent =
       userId: string | null;
       username: string;
       source: ChangeSource;
+      actor?: ChangeActor;
+      /** user.updated: what changed when it is more than the profile (`password`, `disabled`, `enabled`, `admin`). */
+      change?: string;
+    }
+  /** Protected resources (RFC 8707) changed by an administrator. */
+  | {
+      type: 'resource.created' | 'resource.updated' | 'resource.deleted';
+      resource: string;
+      source: ChangeSource;
+      actor?: ChangeActor;
+    }
+  /**
+   * Revoked by an administrator: a grant (consent given to a client, and every token of it), a
+   * refresh token family (RFC 9700 §4.14.2, the tokens of one grant), a sign-in session.
+   */
+  | {
+      type: 'grant.revoked' | 'refresh_family.revoked';
+      grantId: string;
+      clientId: string;
+      userId: string | null;
+      source: ChangeSource;
+      actor?: ChangeActor;
+    }
+  | { type: 'session.revoked'; sid: string; userId: string; source: ChangeSource; actor?: ChangeActor }
+  /** RFC 7591 §3 initial access tokens created or revoked by an administrator. */
+  | {
+      type: 'registration_token.created' | 'registration_token.revoked';
+      tokenId: string;
+      source: ChangeSource;
+      actor?: ChangeActor;
     }
   /**
    * A user took back what they gave a client (the account page): its consent deleted, its
@@ -100,8 +135,15 @@ export type GatehouseEvent =
    */
   | { type: 'consent.revoked'; userId: string; clientId: string; grantIds: string[]; source: ChangeSource }
   /** OpenID Connect Core §10.1.1 key rotation: a new signing key, and a key that stopped signing. */
-  | { type: 'key.rotated'; kid: string; alg: string; activatesAt: number; source: ChangeSource }
-  | { type: 'key.retired'; kid: string; alg: string; source: ChangeSource }
+  | {
+      type: 'key.rotated';
+      kid: string;
+      alg: string;
+      activatesAt: number;
+      source: ChangeSource;
+      actor?: ChangeActor;
+    }
+  | { type: 'key.retired'; kid: string; alg: string; source: ChangeSource; actor?: ChangeActor }
   /**
    * A brute-force limit locked `subject` (a username as typed, a client_id, or an IP address or
    * IPv6 /64) until `until`, after `attempts` failures (src/core/limits/attempt-limits.ts).
@@ -121,9 +163,16 @@ export type CodeRefusal = 'unknown' | 'issued_to_another_client' | 'expired' | '
 /** Who made an administrative change. */
 /**
  * `registration`: the client itself, at the RFC 7591/7592 registration endpoints; `account`: the
- * user, on their account page.
+ * user, on their account page; `admin_api`: the admin REST API, whose events name the acting
+ * client and user (`actor`).
  */
-export type ChangeSource = 'cli' | 'config' | 'registration' | 'account';
+export type ChangeSource = 'cli' | 'config' | 'registration' | 'account' | 'admin_api';
+
+/** Who made a change through the admin API: the client the access token was issued to, and its user (null: the client itself). */
+export interface ChangeActor {
+  clientId: string;
+  userId: string | null;
+}
 
 /** What a brute-force limit counts: sign-ins per username and per IP, client authentication failures per client and per IP. */
 export type LimitScope =

@@ -31,6 +31,7 @@ import { registerTokenRoutes } from './routes/token.js';
 import { registerTokenManagementRoutes } from './routes/token-management.js';
 import { registerUserInfoRoutes } from './routes/userinfo.js';
 import { addSecurityHeaders } from './security-headers.js';
+import { registerAdminApi as mountAdminApi, registerAdminResourceMetadata } from './routes/admin/admin-api.js';
 import { traceRequests } from './tracing-hooks.js';
 
 /** Form bodies are small: the largest legitimate one is a token request with a long verifier. */
@@ -101,6 +102,27 @@ export function buildApp(context: ProviderContext, options: AppOptions = {}): Fa
   // Connections beyond the cap are closed as soon as they are accepted.
   app.server.maxConnections = limits.maxConnections;
   installGatehouse(app, context);
+  // RFC 9728 §3: at the root of the host, where a client told 401 by the admin API looks.
+  registerAdminResourceMetadata(app, context);
+  return app;
+}
+
+/**
+ * The instance of `admin.listen`: the admin API alone (src/http/routes/admin/), on a listener
+ * of its own, so that it can be kept off the public interface.
+ */
+export function buildAdminApp(context: ProviderContext, options: AppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    ...loggingOptions(options.logger ?? false),
+    ...(options.https ? { https: { cert: options.https.cert, key: options.https.key } } : {}),
+  }) as unknown as FastifyInstance;
+  app.removeAllContentTypeParsers();
+  addSecurityHeaders(app);
+  traceRequests(app, context);
+  app.setNotFoundHandler((_request, reply) =>
+    sendOAuthJson(reply, 404, { error: 'not_found', error_description: 'this listener serves only the admin API' }),
+  );
+  mountAdminApi(app, context);
   return app;
 }
 
@@ -172,6 +194,8 @@ export function installGatehouse(
   registerLogoutRoutes(app, context);
   registerAccountRoutes(app, context);
   if (inspector !== undefined) registerInspectorRoutes(app, context, inspector);
+  // With admin.listen, the admin API has a listener of its own instead (buildAdminApp).
+  if (context.settings.admin.listen === undefined) mountAdminApi(app, context);
 }
 
 /** 404 for an unknown path; RFC 9110 §15.5.6 405 with `Allow` for a known path and another method. */

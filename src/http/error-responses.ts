@@ -8,6 +8,11 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  AdminProblem,
+  ClientMetadataError,
+  KeyManagementError,
+  UserClaimError,
+  type FieldProblem,
   CsrfMismatch,
   InteractionNotFound,
   InvalidClient,
@@ -29,6 +34,7 @@ import { sendHtml } from './html-response.js';
 import { pageContext, type PageContext } from './page-context.js';
 import type { ProviderContext } from '../core/context.js';
 import { ENGLISH } from '../ui/i18n.js';
+import { AuthorizationServerUnavailableError, BearerError } from '../resource/bearer-errors.js';
 
 export type ResponseKind = 'json' | 'html';
 
@@ -237,4 +243,143 @@ function errorPageFor(
     });
   }
   return render({ title: t.text('error.cannot_continue'), message: error.message });
+}
+
+// --- The admin API: RFC 9457 problem details -------------------------------------------------
+
+/** RFC 9457 §3: a problem details object; `errors` (validation) and `error` (RFC 6750 code) are extension members. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  errors?: FieldProblem[];
+  error?: string;
+}
+
+/** RFC 9457 §3.1.1: the problem type URI, a URN (it need not resolve). */
+export function problemType(problem: string): string {
+  return `urn:gatehouse:problem:${problem}`;
+}
+
+/** Sends an RFC 9457 problem details response (`application/problem+json`, §3). */
+export function sendProblem(reply: FastifyReply, problem: ProblemDetails): FastifyReply {
+  return reply
+    .code(problem.status)
+    .header('cache-control', 'no-store')
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .send(problem);
+}
+
+/** Fastify's schema validation failures, as field problems (the JSON pointer of each, or the missing member). */
+function validationProblems(error: FastifyError): FieldProblem[] {
+  return (error.validation ?? []).map((entry) => {
+    const missing = (entry.params as { missingProperty?: unknown } | undefined)?.missingProperty;
+    const path = entry.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    const field = typeof missing === 'string' ? (path === '' ? missing : `${path}.${missing}`) : path || '(body)';
+    return { field, message: entry.message ?? 'is invalid' };
+  });
+}
+
+function adminProblemOf(error: unknown, request: FastifyRequest): ProblemDetails {
+  if (error instanceof AdminProblem) {
+    return {
+      type: problemType(error.problem),
+      title: error.title,
+      status: error.status,
+      detail: error.message,
+      ...(error.errors.length > 0 ? { errors: error.errors } : {}),
+    };
+  }
+  if (error instanceof ClientMetadataError) {
+    // RFC 7591 §3.2.2 invalid_client_metadata, as the CLI and the registration endpoint refuse it.
+    const errors = [{ field: error.field, message: error.message }];
+    return {
+      type: problemType('validation-failed'),
+      title: 'Validation failed',
+      status: 422,
+      detail: error.message,
+      errors,
+    };
+  }
+  if (error instanceof UserClaimError) {
+    const errors = [{ field: error.field, message: error.message }];
+    return {
+      type: problemType('validation-failed'),
+      title: 'Validation failed',
+      status: 422,
+      detail: error.message,
+      errors,
+    };
+  }
+  if (error instanceof KeyManagementError) {
+    return { type: problemType('conflict'), title: 'Conflict', status: 409, detail: error.message };
+  }
+  if (error instanceof AuthorizationServerUnavailableError || isStoreUnavailableError(error)) {
+    request.log.error({ err: error }, 'admin API: a dependency is unavailable');
+    return {
+      type: problemType('unavailable'),
+      title: 'Service unavailable',
+      status: 503,
+      detail: 'the service is temporarily unavailable, try again',
+    };
+  }
+  const framework = error as FastifyError;
+  if (framework.validation !== undefined) {
+    const errors = validationProblems(framework);
+    const where = framework.validationContext ?? 'request';
+    return {
+      type: problemType('invalid-request'),
+      title: 'Invalid request',
+      status: 400,
+      detail: `the ${where} does not match the schema: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+      errors,
+    };
+  }
+  if (framework.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return {
+      type: problemType('unsupported-media-type'),
+      title: 'Unsupported media type',
+      status: 415,
+      detail: 'send the body as application/json',
+    };
+  if (framework.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return { type: problemType('too-large'), title: 'Payload too large', status: 413, detail: 'the body is too large' };
+  if (typeof framework.statusCode === 'number' && framework.statusCode >= 400 && framework.statusCode < 500)
+    return {
+      type: problemType('invalid-request'),
+      title: 'Invalid request',
+      status: 400,
+      detail: 'the request is malformed (a body that is not JSON, or an empty JSON body)',
+    };
+  request.log.error({ err: error }, 'unexpected error');
+  return {
+    type: problemType('server-error'),
+    title: 'Internal server error',
+    status: 500,
+    detail: 'the server encountered an unexpected error',
+  };
+}
+
+/**
+ * The admin API's error handler: every refusal as RFC 9457 problem details; a refused access
+ * token also carries its RFC 6750 §3 `WWW-Authenticate` challenge, and its code as `error`.
+ */
+export function adminErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof BearerError) {
+    mappedErrorCodes.set(request, error.error ?? 'unauthorized');
+    reply.header('www-authenticate', error.wwwAuthenticate);
+    const title = error.status === 403 ? 'Forbidden' : error.status === 400 ? 'Invalid request' : 'Unauthorized';
+    return sendProblem(reply, {
+      type: problemType(error.error ?? 'unauthorized'),
+      title,
+      status: error.status,
+      detail: error.description,
+      ...(error.error !== undefined ? { error: error.error } : {}),
+    });
+  }
+  const problem = adminProblemOf(error, request);
+  mappedErrorCodes.set(request, problem.type.slice(problemType('').length));
+  return sendProblem(reply, problem);
 }

@@ -443,6 +443,14 @@ const inspector = migration('0022_inspector', async (schema) => {
   await schema.createIndexes({ inspector_steps: ['flow_id', 'at', 'expires_at'], inspector_links: ['expires_at'] });
 });
 
+/**
+ * The admin role of a user (the admin API accepts their access tokens; `gatehouse admin
+ * bootstrap --user`): NULL for every existing user, which is no admin.
+ */
+const userAdminRole = migration('0020_user_admin_role', async (schema) => {
+  await schema.addColumns('users', 'admin bool');
+});
+
 /** Every migration, in the order it must be applied. Append only. */
 export const migrations: readonly Migration[] = [
   initialSchema,
@@ -464,6 +472,7 @@ export const migrations: readonly Migration[] = [
   clientProfile,
   userDisabled,
   interactionTypedUsername,
+  userAdminRole,
   inspector,
   sessionDevices,
 ];

@@ -81,6 +81,8 @@ export interface UsersTable {
   created_at: number;
   /** When the user was disabled (cannot sign in); NULL when enabled. Added by migration 0018. */
   disabled_at: number | null;
+  /** 1 when the user holds the admin role (admin API); NULL or 0 otherwise. Added by migration 0020. */
+  admin: IntBool | null;
 }
 
 export interface SessionsTable {

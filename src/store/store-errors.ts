@@ -64,3 +64,9 @@ export function isStoreUnavailableError(error: unknown, depth = 0): boolean {
   if (Array.isArray(errors) && errors.some((inner) => isStoreUnavailableError(inner, depth + 1))) return true;
   return cause !== undefined && isStoreUnavailableError(cause, depth + 1);
 }
+
+/** Unique-constraint violations of SQLite and PostgreSQL (a concurrent create won the race). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

@@ -436,6 +436,7 @@ describe('settings schema (src/config/settings-schema.ts)', () => {
           maxRedirectUris: 5,
           abandonedAfterSeconds: 2_592_000,
         },
+        admin: { enabled: true },
         maxLiveInteractions: 100_000,
         requestTimeoutMs: 30_000,
         headersTimeoutMs: 10_000,

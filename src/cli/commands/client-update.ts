@@ -7,8 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { clientToMetadata, registerClient } from '../../core/registration/client-registration.js';
-import type { Client } from '../../store/store.js';
+import { clientToMetadata } from '../../core/registration/client-registration.js';
+import { updateClient } from '../../core/admin/client-administration.js';
 import { CliError, printJson, writeOut } from '../output.js';
 import { repeatable, settingsFor, storeCommand, withStore, type StoreFlags } from '../shared.js';
 
@@ -65,31 +65,10 @@ async function changedMetadata(flags: ClientUpdateFlags): Promise<Record<string,
 async function clientsUpdate(clientId: string, flags: ClientUpdateFlags): Promise<void> {
   const changes = await changedMetadata(flags);
   if (changes === undefined) throw new CliError('nothing to update: pass at least one flag (see --help)');
-  const { outboundAllowPrivateAddresses } = await settingsFor(flags, false);
-  const updated = await withStore(flags, async (store, events) => {
-    const existing = await store.clients.get(clientId);
-    if (!existing) throw new CliError(`no client with client_id ${clientId}`);
-    const { client_type: _type, client_id_issued_at: _issuedAt, ...current } = clientToMetadata(existing);
-    // The same validation as create and dynamic registration; no secret is generated or replaced.
-    const { client } = await registerClient(
-      { ...current, ...changes, client_id: clientId },
-      {
-        generateSecret: false,
-        now: existing.createdAt,
-        outbound: { allowPrivateAddresses: outboundAllowPrivateAddresses },
-      },
-    );
-    const next: Client = {
-      ...client,
-      clientSecretHash: existing.clientSecretHash,
-      clientSecretSealed: existing.clientSecretSealed,
-      registrationKind: existing.registrationKind,
-      createdAt: existing.createdAt,
-    };
-    await store.clients.upsert(next);
-    events.emit({ type: 'client.updated', clientId, source: 'cli' });
-    return next;
-  });
+  const settings = await settingsFor(flags, false);
+  const updated = await withStore(flags, (store, events) =>
+    updateClient(clientId, changes, { store, events, now: () => Date.now() }, settings, { source: 'cli' }),
+  );
   const view = clientToMetadata(updated);
   if (flags.json) return printJson(view);
   writeOut(`Updated client ${clientId}${view.client_name ? ` "${view.client_name}"` : ''}.`);

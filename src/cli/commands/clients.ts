@@ -9,7 +9,6 @@ import { DEVICE_CODE_GRANT_TYPE } from '../../core/device/device-authorization-e
 import { MIN_CHOSEN_CLIENT_SECRET_LENGTH } from '../../core/users/password-policy.js';
 import { CLIENT_PROFILES } from '../../core/registration/profile-metadata.js';
 import {
-  isUniqueViolation,
   listCommand,
   listRows,
   readStdin,
@@ -20,11 +19,8 @@ import {
   type ListFlags,
   type StoreFlags,
 } from '../shared.js';
-import {
-  clientToMetadata,
-  registerClient,
-  type ClientMetadataView,
-} from '../../core/registration/client-registration.js';
+import { clientToMetadata, type ClientMetadataView } from '../../core/registration/client-registration.js';
+import { deleteClient, prepareClient, storeNewClient } from '../../core/admin/client-administration.js';
 import {
   REQUEST_OBJECT_SIGNING_ALGS,
   SUPPORTED_AUTH_METHODS,
@@ -234,24 +230,11 @@ async function clientsCreate(flags: ClientCreateFlags): Promise<void> {
   // outbound_allow_private_addresses decides whether a private-address backchannel_logout_uri or
   // jwks_uri is accepted. A client_secret_jwt secret is sealed under GATEHOUSE_SECRET, so that needs it.
   const sealsSecret = metadata['token_endpoint_auth_method'] === 'client_secret_jwt';
-  const { outboundAllowPrivateAddresses, secret } = await settingsFor(flags, sealsSecret);
-  const { client, clientSecret } = await registerClient(metadata, {
-    generateSecret: true,
-    now: Date.now(),
-    outbound: { allowPrivateAddresses: outboundAllowPrivateAddresses },
-    ...(sealsSecret ? { instanceSecret: secret } : {}),
-  });
-  await withStore(flags, async (store, events) => {
-    if (await store.clients.get(client.clientId))
-      throw new CliError(`a client with client_id ${client.clientId} already exists`);
-    try {
-      await store.clients.create(client);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new CliError(`a client with client_id ${client.clientId} already exists`);
-      throw error;
-    }
-    events.emit({ type: 'client.created', clientId: client.clientId, source: 'cli' });
-  });
+  const settings = await settingsFor(flags, sealsSecret);
+  const { client, clientSecret } = await prepareClient(metadata, settings, Date.now());
+  await withStore(flags, (store, events) =>
+    storeNewClient(client, { store, events, now: () => Date.now() }, { source: 'cli' }),
+  );
 
   const view = clientToMetadata(client);
   const note = 'Store the client secret now: it cannot be shown again (Gatehouse keeps only a hash of it).';
@@ -295,30 +278,16 @@ async function clientsShow(clientId: string, flags: StoreFlags & { json?: boolea
  * removes the client from them too.
  */
 async function clientsDelete(clientId: string, flags: StoreFlags & { force?: boolean }): Promise<void> {
-  const { deleted, detached } = await withStore(flags, async (store, events) => {
-    const naming = (await store.resources.list()).filter((resource) =>
-      resource.introspectionClientIds.includes(clientId),
-    );
-    const names = naming.map((resource) => resource.identifier).join(', ');
-    if (naming.length > 0 && !flags.force) {
-      throw new CliError(
-        `client ${clientId} is the introspection client of resource ${names}; remove it there first (gatehouse resources create RESOURCE with the other --introspection-client flags) or pass --force, which removes it from the resource too`,
-      );
-    }
-    const done = await store.clients.delete(clientId);
-    if (!done) return { deleted: false, detached: '' };
-    for (const resource of naming) {
-      await store.resources.upsert({
-        ...resource,
-        introspectionClientIds: resource.introspectionClientIds.filter((id) => id !== clientId),
-      });
-    }
-    events.emit({ type: 'client.deleted', clientId, source: 'cli' });
-    return { deleted: true, detached: names };
-  });
-  if (!deleted) throw new CliError(`no client with client_id ${clientId}`);
+  const detached = await withStore(flags, (store, events) =>
+    deleteClient(
+      clientId,
+      { force: flags.force === true },
+      { store, events, now: () => Date.now() },
+      { source: 'cli' },
+    ),
+  );
   writeOut(`Deleted client ${clientId} (and every grant, code and token issued to it).`);
-  if (detached !== '') writeOut(`Removed it as introspection client from resource ${detached}.`);
+  if (detached.length > 0) writeOut(`Removed it as introspection client from resource ${detached.join(', ')}.`);
 }
 
 export function registerClients(program: Command): void {

@@ -20,15 +20,12 @@ interface KeysRotateFlags extends KeysFlags {
 async function keyTools() {
   const keys = await import('../../core/keys/key-lifecycle.js');
   const { KeyManagementError } = await import('../../core/errors.js');
-  const { idTokenSigningAlgs } = await import('../../core/token/id-token.js');
+  // The same rules as the admin API's key routes (src/core/admin/key-administration.ts).
+  const { keyRetentionMs, requiredSigningAlgs } = await import('../../core/admin/key-administration.js');
   /** How long retired keys stay published with these settings (every token they signed has expired then). */
-  const retentionMs = (settings: GatehouseSettings): number =>
-    keys.retiredKeyRetentionMs(keys.maxSignedTokenLifetimeSeconds(settings));
+  const retentionMs = (settings: GatehouseSettings): number => keyRetentionMs(settings);
   /** The algorithms a server with these settings signs with; each must keep an active key. */
-  const requiredAlgs = (settings: GatehouseSettings) => [
-    settings.signingAlg,
-    ...idTokenSigningAlgs(settings.signingAlg, settings.idTokenSignedResponseAlgDefault),
-  ];
+  const requiredAlgs = (settings: GatehouseSettings) => requiredSigningAlgs(settings);
   /** Runs `fn`, turning a refusal into a one-line CLI failure. */
   const refusals = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {

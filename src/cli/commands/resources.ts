@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { resourceIdentifierProblem } from '../../config/load-config.js';
 import type { ProtectedResource } from '../../store/store.js';
+import { deleteResource, putResource } from '../../core/admin/resource-administration.js';
 import { CliError, formatTime, printJson, writeOut } from '../output.js';
 import {
   listCommand,
@@ -37,21 +38,13 @@ async function resourcesCreate(identifier: string, flags: ResourceCreateFlags): 
   const problem = resourceIdentifierProblem(identifier);
   if (problem) throw new CliError(`resource ${problem}`);
   const scopes = flags.scope.flatMap((scope) => scope.split(' ')).filter((scope) => scope !== '');
-  const resource = await withStore(flags, async (store) => {
+  const resource = await withStore(flags, async (store, events) => {
     for (const clientId of flags.introspectionClient) {
       if (!(await store.clients.get(clientId)))
         throw new CliError(`--introspection-client ${clientId}: no such client`);
     }
-    const existing = await store.resources.get(identifier);
-    const record: ProtectedResource = {
-      identifier,
-      name: flags.name ?? null,
-      scopes,
-      introspectionClientIds: flags.introspectionClient,
-      createdAt: existing?.createdAt ?? Date.now(),
-    };
-    await store.resources.upsert(record);
-    return record;
+    const input = { identifier, name: flags.name ?? null, scopes, introspectionClientIds: flags.introspectionClient };
+    return (await putResource(input, { store, events, now: () => Date.now() }, { source: 'cli' })).resource;
   });
   if (flags.json) return printJson(resourceView(resource));
   writeOut(`Registered resource ${identifier}${scopes.length > 0 ? ` with scopes ${scopes.join(' ')}` : ''}.`);
@@ -69,8 +62,9 @@ const resourcesList = listRows(async (store) => (await store.resources.list()).m
 });
 
 async function resourcesDelete(identifier: string, flags: StoreFlags): Promise<void> {
-  const deleted = await withStore(flags, (store) => store.resources.delete(identifier));
-  if (!deleted) throw new CliError(`no resource ${identifier}`);
+  await withStore(flags, (store, events) =>
+    deleteResource(identifier, { store, events, now: () => Date.now() }, { source: 'cli' }),
+  );
   writeOut(`Deleted resource ${identifier}.`);
 }
 

@@ -19,6 +19,7 @@ import {
   type StoreFlags,
 } from '../shared.js';
 import { UserClaimError } from '../../core/errors.js';
+import { emailProblem, nameProblem, usernameProblem } from '../../core/admin/user-administration.js';
 
 function userView(user: User): {
   id: string;
@@ -59,13 +60,14 @@ async function readPassword(passwordStdin: boolean | undefined): Promise<string>
 
 /** `--email`: an address (the same rule as users create). */
 function checkEmail(email: string | undefined): void {
-  if (email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(email))
-    throw new CliError(`--email ${email} is not an email address`);
+  const problem = email !== undefined ? emailProblem(email) : undefined;
+  if (problem !== undefined) throw new CliError(`--email ${email} ${problem}`);
 }
 
 /** `--name`: not blank. */
 function checkName(name: string | undefined): void {
-  if (name !== undefined && name.trim() === '') throw new CliError('--name must not be empty');
+  const problem = name !== undefined ? nameProblem(name) : undefined;
+  if (problem !== undefined) throw new CliError(`--name ${problem}`);
 }
 
 interface UserCreateFlags extends StoreFlags {
@@ -82,9 +84,8 @@ interface UserCreateFlags extends StoreFlags {
 
 async function usersCreate(flags: UserCreateFlags): Promise<void> {
   const username = flags.username;
-  if (username.trim() === '' || username.trim() !== username || /[\x00-\x1F\x7F]/.test(username)) {
-    throw new CliError('--username must be non-empty, without leading or trailing spaces or control characters');
-  }
+  const problem = usernameProblem(username);
+  if (problem !== undefined) throw new CliError(`--username ${problem}`);
   checkEmail(flags.email);
   checkName(flags.name);
   if (flags.emailVerified && flags.email === undefined) throw new CliError('--email-verified needs --email');

@@ -35,6 +35,15 @@ export const AUDITED_EVENT_TYPES = [
   'user.deleted',
   'key.rotated',
   'key.retired',
+  'client.secret_rotated',
+  'resource.created',
+  'resource.updated',
+  'resource.deleted',
+  'grant.revoked',
+  'refresh_family.revoked',
+  'session.revoked',
+  'registration_token.created',
+  'registration_token.revoked',
   'rate_limit.locked',
 ] as const satisfies readonly GatehouseEventType[];
 

@@ -7,7 +7,7 @@
 import type { GatehouseSettings } from '../../config/settings.js';
 import type { SigningKeyRecord, Store } from '../../store/store.js';
 import { KeyManagementError } from '../errors.js';
-import type { ChangeSource, EventBus } from '../events.js';
+import type { ChangeActor, ChangeSource, EventBus } from '../events.js';
 import {
   createSigningKeyRecord,
   decryptPrivateJwk,
@@ -121,7 +121,14 @@ export function keyState(
 export async function rotateSigningKey(
   store: Pick<Store, 'signingKeys'>,
   secret: string,
-  options: { alg: SigningAlg; activateAfterSeconds: number; now?: number; events?: EventBus; source?: ChangeSource },
+  options: {
+    alg: SigningAlg;
+    activateAfterSeconds: number;
+    now?: number;
+    events?: EventBus;
+    source?: ChangeSource;
+    actor?: ChangeActor;
+  },
 ): Promise<SigningKeyRecord> {
   const now = options.now ?? Date.now();
   const kek = deriveKeyEncryptionKey(secret);
@@ -144,6 +151,7 @@ export async function rotateSigningKey(
       alg: record.alg,
       activatesAt: record.activatesAt,
       source: options.source ?? 'cli',
+      ...(options.actor !== undefined ? { actor: options.actor } : {}),
     },
     now,
   );
@@ -175,7 +183,13 @@ export async function createRotatedKey(
 export async function retireSigningKey(
   store: Pick<Store, 'signingKeys'>,
   kid: string,
-  options: { requiredAlgs: readonly SigningAlg[]; now?: number; events?: EventBus; source?: ChangeSource },
+  options: {
+    requiredAlgs: readonly SigningAlg[];
+    now?: number;
+    events?: EventBus;
+    source?: ChangeSource;
+    actor?: ChangeActor;
+  },
 ): Promise<SigningKeyRecord> {
   const now = options.now ?? Date.now();
   const records = await store.signingKeys.list();
@@ -199,6 +213,15 @@ export async function retireSigningKey(
   }
   if (!(await store.signingKeys.retire(kid, now)))
     throw new KeyManagementError(`signing key ${kid} is already retired`);
-  options.events?.emit({ type: 'key.retired', kid, alg: record.alg, source: options.source ?? 'cli' }, now);
+  options.events?.emit(
+    {
+      type: 'key.retired',
+      kid,
+      alg: record.alg,
+      source: options.source ?? 'cli',
+      ...(options.actor !== undefined ? { actor: options.actor } : {}),
+    },
+    now,
+  );
   return { ...record, retiredAt: now };
 }

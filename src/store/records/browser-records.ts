@@ -19,6 +19,11 @@ export interface User {
   createdAt: number;
   /** When the user was disabled (`gatehouse users update --disable`): a disabled user cannot sign in. Absent: enabled. */
   disabledAt?: number | undefined;
+  /**
+   * Whether the user holds the admin role: their access tokens for the admin API are accepted
+   * (`gatehouse admin bootstrap --user`, or the admin API). Absent: not an admin.
+   */
+  admin?: boolean | undefined;
 }
 
 /** A single sign-on session of one browser. */

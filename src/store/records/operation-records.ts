@@ -83,6 +83,8 @@ export interface AuditFilter {
   users?: string[];
   /** Only events at or after this time. */
   since?: number;
+  /** Only events before this one in the listing's order (newest first): the admin API's cursor. */
+  before?: { at: number; id: number };
   limit: number;
 }
 

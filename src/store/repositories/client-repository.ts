@@ -178,6 +178,7 @@ const USER = rowCodec<User, 'users'>('users', {
   claims: jsonObject,
   createdAt: true,
   disabledAt: optionalTime,
+  admin: optionalIntBool,
 });
 const RESOURCE = rowCodec<ProtectedResource, 'protected_resources'>('protected_resources', {
   identifier: true,

@@ -166,6 +166,12 @@ export function auditRepository(ex: Executor): AuditRepository {
         query = query.where((eb) => eb.or([eb('user_id', 'in', users), eb('username', 'in', users)]));
       }
       if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+      const before = filter.before;
+      if (before !== undefined) {
+        query = query.where((eb) =>
+          eb.or([eb('at', '<', before.at), eb.and([eb('at', '=', before.at), eb('id', '<', before.id)])]),
+        );
+      }
       const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
       return rows.map(rowToAuditEvent);
     },

@@ -34,6 +34,10 @@ export interface SessionRepository {
   listForUser(userId: string, now: number): Promise<Session[]>;
   /** Records that the browser used the session at `at` (the account page's "last seen"). */
   touch(idHash: string, at: number): Promise<void>;
+  /** The sessions not expired at `now`, of one user when `userId` is given (admin API), by sid. */
+  list(filter: { userId?: string | undefined }, now: number): Promise<Session[]>;
+  /** The session with this public id (OpenID Connect `sid`) while it has not expired at `now`. */
+  getBySid(sid: string, now: number): Promise<Session | undefined>;
 }
 
 export interface InteractionRepository {
@@ -52,6 +56,10 @@ export interface ConsentRepository {
   get(userId: string, clientId: string): Promise<Consent | undefined>;
   /** Records consent; scopes are merged with any earlier consent of the same user and client. */
   grant(consent: Consent): Promise<void>;
+  /** The consents of one user and/or client (admin API), by user and client. */
+  list(filter: { userId?: string | undefined; clientId?: string | undefined }): Promise<Consent[]>;
+  /** Forgets the consent of `userId` to `clientId` (the next authorization asks again); true when there was one. */
+  delete(userId: string, clientId: string): Promise<boolean>;
 }
 
 export interface GrantRepository {
@@ -59,6 +67,12 @@ export interface GrantRepository {
   get(id: string): Promise<Grant | undefined>;
   /** Marks the grant and every access token issued under it revoked. Idempotent. */
   revoke(id: string, at: number): Promise<void>;
+  /** The grants of one user and/or client (admin API), revoked ones only when `revoked` is true, by id. */
+  list(filter: {
+    userId?: string | undefined;
+    clientId?: string | undefined;
+    revoked?: boolean | undefined;
+  }): Promise<Grant[]>;
 }
 
 export interface CodeRepository {
@@ -106,6 +120,15 @@ export function sessionRepository(ex: Executor): SessionRepository {
     touch: async (idHash, at) => {
       await ex.db.updateTable('sessions').set({ last_seen_at: at }).where('id_hash', '=', idHash).execute();
     },
+
+    list: (filter, now) =>
+      listRecords(ex, SESSION, (query) => {
+        const live = query.where('expires_at', '>', now);
+        return (filter.userId !== undefined ? live.where('user_id', '=', filter.userId) : live).orderBy('sid');
+      }),
+
+    getBySid: (sid, now) =>
+      findRecord(ex, SESSION, (query) => query.where('sid', '=', sid).where('expires_at', '>', now)),
   };
 }
 
@@ -168,6 +191,24 @@ export function consentRepository(ex: Executor): ConsentRepository {
           .execute();
       });
     },
+
+    list: (filter) =>
+      listRecords(ex, CONSENT, (query) => {
+        let narrowed = query;
+        if (filter.userId !== undefined) narrowed = narrowed.where('user_id', '=', filter.userId);
+        if (filter.clientId !== undefined) narrowed = narrowed.where('client_id', '=', filter.clientId);
+        return narrowed.orderBy('user_id').orderBy('client_id');
+      }),
+
+    delete: async (userId, clientId) => {
+      const removed = await ex.db
+        .deleteFrom('consents')
+        .where('user_id', '=', userId)
+        .where('client_id', '=', clientId)
+        .returning('user_id')
+        .executeTakeFirst();
+      return removed !== undefined;
+    },
   };
 }
 
@@ -186,6 +227,16 @@ export function grantRepository(ex: Executor): GrantRepository {
         await revokeRows(tx.db, 'access_tokens', 'grant_id', id, at);
       });
     },
+
+    list: (filter) =>
+      listRecords(ex, GRANT, (query) => {
+        let narrowed = query;
+        if (filter.userId !== undefined) narrowed = narrowed.where('user_id', '=', filter.userId);
+        if (filter.clientId !== undefined) narrowed = narrowed.where('client_id', '=', filter.clientId);
+        if (filter.revoked !== undefined)
+          narrowed = narrowed.where('revoked_at', filter.revoked ? 'is not' : 'is', null);
+        return narrowed.orderBy('id');
+      }),
   };
 }
 
