@@ -53,9 +53,11 @@ function pageTitles(): Set<string> {
   for (const file of sourceFiles('src/core'))
     for (const match of source(file).matchAll(/new UnsafeAuthorizationRequest\(\s*'([^']+)'/g)) titles.add(match[1]!);
   for (const match of source('src/core/errors.ts').matchAll(/super\(\s*'([^']+)',\s*detail/g)) titles.add(match[1]!);
-  for (const match of source('src/http/error-responses.ts').matchAll(/title: '([^']+)'/g)) titles.add(match[1]!);
+  // The pages' part of error-responses.ts: the admin API's problem details (after its marker) are JSON, not pages.
+  const pages = source('src/http/error-responses.ts').split('// --- The admin API')[0]!;
+  for (const match of pages.matchAll(/title: '([^']+)'/g)) titles.add(match[1]!);
   // Titles from the message files (src/ui/messages/): the English text is the entry's name.
-  for (const match of source('src/http/error-responses.ts').matchAll(/title: t\.text\('([\w.]+)'\)/g))
+  for (const match of pages.matchAll(/title: t\.text\('([\w.]+)'\)/g))
     titles.add(EN[match[1] as MessageKey]);
   return titles;
 }

@@ -79,10 +79,10 @@ for (const target of STORE_TARGETS) {
             '/auth/jwks',
             '/auth/account',
           ]);
-          // The account page (docs/account.md): its sign-in form, posting under the prefix too.
+          // The account page (docs/account.md), for the user signed in above: its forms post under the prefix too.
           const account = await ua.request(`${origin}/auth/account`);
           assert.equal(account.status, 200);
-          assert.match(account.body, /action="\/auth\/account\/login"/);
+          assert.match(account.body, /action="\/auth\/account\/sessions\/sign-out-all"/);
           for (const link of homeLinks.filter((path) => path !== '/auth/account')) {
             const response = await fetch(new URL(link, origin));
             assert.equal(response.status, 200, link);
