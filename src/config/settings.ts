@@ -256,7 +256,7 @@ export interface GatehouseSettings {
   branding?: BrandingSettings | undefined;
   /**
    * The languages the pages are offered in, the fallback first (src/core/browser/page-language.ts);
-   * none: English only (PAGE_LANGUAGES_DEFAULT).
+   * none: every shipped language, English first (PAGE_LANGUAGES_DEFAULT).
    */
   languages?: string[] | undefined;
   /**

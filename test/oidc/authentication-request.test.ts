@@ -168,7 +168,12 @@ describe('OpenID Connect Core 1.0 §3.1.2.1 authentication requests and the §2 
   let config: client.Configuration;
 
   before(async () => {
-    gatehouse = await startTestServer({ clients: [APP, RS256_APP], users: [ALICE, BOB] });
+    gatehouse = await startTestServer({
+      clients: [APP, RS256_APP],
+      users: [ALICE, BOB],
+      // English only (languages: [en]): German and French are languages these pages lack.
+      settings: { languages: ['en'] },
+    });
     config = await configure(gatehouse, APP);
   });
   after(() => gatehouse.close());

@@ -32,7 +32,11 @@ let gatehouse: RunningGatehouse;
 let web: InteropClient;
 
 before(async () => {
-  gatehouse = await startTestServer({ clients: [WEB, OTHER, PUBLIC_CLIENT] });
+  gatehouse = await startTestServer({
+    clients: [WEB, OTHER, PUBLIC_CLIENT],
+    // English only (languages: [en]): German and French are languages these pages lack.
+    settings: { languages: ['en'] },
+  });
   web = await interopClient(gatehouse, WEB);
 });
 after(async () => {

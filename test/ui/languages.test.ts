@@ -7,6 +7,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningGatehouse } from '../../src/server.js';
+import { PAGE_LANGUAGES_DEFAULT } from '../../src/core/browser/page-language.js';
+import { SHIPPED_LANGUAGES } from '../../src/ui/i18n.js';
 import { authorizeUrl } from '../helpers/page-checks.js';
 import { ALICE, CONFIDENTIAL_CLIENT, startTestServer } from '../helpers/server.js';
 import { UserAgent, isConsentPage, isLoginPage, type PageResponse } from '../helpers/user-agent.js';
@@ -18,6 +20,28 @@ const client = {
 };
 const lang = (page: PageResponse) => /<html lang="([^"]*)"/.exec(page.body)?.[1];
 const h1 = (page: PageResponse) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
+
+describe('languages by default', () => {
+  it('every shipped language is offered: discovery lists [en, de] and Accept-Language: de gets German pages', async () => {
+    assert.deepEqual([...PAGE_LANGUAGES_DEFAULT], [...SHIPPED_LANGUAGES]);
+    const gatehouse = await startTestServer();
+    try {
+      const metadata = (await (await fetch(`${gatehouse.url}/.well-known/openid-configuration`)).json()) as {
+        ui_locales_supported: string[];
+      };
+      assert.deepEqual(metadata.ui_locales_supported, ['en', 'de']);
+      const ua = new UserAgent(gatehouse.url);
+      ua.extraHeaders['accept-language'] = 'de-DE,de;q=0.9,en;q=0.5';
+      const login = await ua.navigate(authorizeUrl(gatehouse.url, client).href);
+      assert.equal(lang(login), 'de');
+      assert.equal(h1(login), 'Melden Sie sich an, um mit Example Web App fortzufahren');
+      const english = await new UserAgent(gatehouse.url).navigate(authorizeUrl(gatehouse.url, client).href);
+      assert.equal(lang(english), 'en', 'no Accept-Language: the first language, English');
+    } finally {
+      await gatehouse.close();
+    }
+  });
+});
 
 describe('languages: ui_locales, Accept-Language, discovery', () => {
   let gatehouse: RunningGatehouse;

@@ -11,7 +11,9 @@
  */
 
 /** The languages offered when the setting `languages` is not set. */
-export const PAGE_LANGUAGES_DEFAULT: readonly string[] = ['en'];
+// Every language shipped in src/ui/messages (test/ui/languages.test.ts keeps the two lists equal):
+// a browser that prefers German gets German pages unless the operator narrows `languages`.
+export const PAGE_LANGUAGES_DEFAULT: readonly string[] = ['en', 'de'];
 
 /** The languages offered under these settings. */
 export function offeredLanguages(settings: { languages?: readonly string[] | undefined }): readonly string[] {
@@ -27,7 +29,7 @@ function offered(tag: string, supported: readonly string[]): string | undefined 
 
 /**
  * The `lang` for a request's `ui_locales`: the first tag whose language is offered, else none.
- * `supported` defaults to English only.
+ * `supported` defaults to every shipped language (PAGE_LANGUAGES_DEFAULT).
  */
 export function pageLanguage(uiLocales: readonly string[], supported: readonly string[] = ['en']): string | undefined {
   return uiLocales.find((tag) => TAG.test(tag) && offered(tag, supported) !== undefined);
