@@ -10,9 +10,7 @@
  */
 import type { Client, ConnectedApp, LogoutDelivery, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
-import { logoutTokenAlg } from '../logout/backchannel.js';
-import { newLogoutTokenClaims, signLogoutToken } from '../logout/logout-token.js';
-import { randomToken } from '../secrets.js';
+import { logoutDelivery } from '../logout/backchannel.js';
 
 /** An application as the account page shows it. */
 export interface ConnectedAppView extends ConnectedApp {
@@ -65,23 +63,10 @@ async function logoutDeliveries(
   now: number,
   context: RevokeAppDeps,
 ): Promise<LogoutDelivery[]> {
-  if (client.backchannelLogoutUri === null) return [];
-  const subject = context.subjects.of(client, userId);
+  const uri = client.backchannelLogoutUri;
+  if (uri === null) return [];
   const sids: Array<string | null> = client.backchannelLogoutSessionRequired ? app.sids : [null];
   const deliveries: LogoutDelivery[] = [];
-  for (const sid of sids) {
-    const claims = newLogoutTokenClaims(context.settings.issuer, client.clientId, subject, sid);
-    deliveries.push({
-      id: randomToken(16),
-      clientId: client.clientId,
-      uri: client.backchannelLogoutUri,
-      logoutToken: await signLogoutToken(claims, context.keys, logoutTokenAlg(client, context.settings), now),
-      attempts: 0,
-      nextAttemptAt: now,
-      lastError: null,
-      deliveredAt: null,
-      createdAt: now,
-    });
-  }
+  for (const sid of sids) deliveries.push(await logoutDelivery(client, uri, userId, sid, now, context));
   return deliveries;
 }

@@ -32,6 +32,38 @@ export type EndSessionDeps = Pick<ProviderContext, 'settings' | 'keys' | 'client
 };
 
 /**
+ * A queued Back-Channel Logout 1.0 delivery to `client` at its backchannel_logout_uri `uri`: a
+ * logout token (§2.4) with the `sub` this client's ID tokens carried for `userId` (OIDC Core §8,
+ * pairwise or public) and `sid`, or no `sid` to mean every session of the user at the client.
+ */
+export async function logoutDelivery(
+  client: Client,
+  uri: string,
+  userId: string,
+  sid: string | null,
+  now: number,
+  context: Pick<ProviderContext, 'settings' | 'keys' | 'subjects'>,
+): Promise<LogoutDelivery> {
+  const claims = newLogoutTokenClaims(
+    context.settings.issuer,
+    client.clientId,
+    context.subjects.of(client, userId),
+    sid,
+  );
+  return {
+    id: randomToken(16),
+    clientId: client.clientId,
+    uri,
+    logoutToken: await signLogoutToken(claims, context.keys, logoutTokenAlg(client, context.settings), now),
+    attempts: 0,
+    nextAttemptAt: now,
+    lastError: null,
+    deliveredAt: null,
+    createdAt: now,
+  };
+}
+
+/**
  * Ends `session`: deletes it and queues a logout token for each client of the session with a
  * back-channel logout URI. Returns false when the session was already gone (a concurrent
  * logout ended it and queued the tokens).
@@ -47,27 +79,11 @@ export async function endSession(
   const deliveries: LogoutDelivery[] = [];
   for (const clientId of clientIds) {
     const client = await context.clients.get(clientId);
-    if (!client || client.backchannelLogoutUri === null) continue;
+    const uri = client?.backchannelLogoutUri ?? null;
+    if (!client || uri === null) continue;
     // §2.4: sub and/or sid. Both are sent: sid names exactly this session (what
-    // backchannel_logout_session_required asks for), sub lets a client without sessions act too;
-    // it is the sub this client's ID tokens carried (OIDC Core §8, pairwise or public).
-    const claims = newLogoutTokenClaims(
-      context.settings.issuer,
-      client.clientId,
-      context.subjects.of(client, session.userId),
-      sid,
-    );
-    deliveries.push({
-      id: randomToken(16),
-      clientId: client.clientId,
-      uri: client.backchannelLogoutUri,
-      logoutToken: await signLogoutToken(claims, context.keys, logoutTokenAlg(client, context.settings), now),
-      attempts: 0,
-      nextAttemptAt: now,
-      lastError: null,
-      deliveredAt: null,
-      createdAt: now,
-    });
+    // backchannel_logout_session_required asks for), sub lets a client without sessions act too.
+    deliveries.push(await logoutDelivery(client, uri, session.userId, sid, now, context));
   }
   const ended = await context.store.logout.endSession(session.idHash, deliveries);
   if (ended) {
