@@ -57,8 +57,7 @@ function pageTitles(): Set<string> {
   const pages = source('src/http/error-responses.ts').split('// --- The admin API')[0]!;
   for (const match of pages.matchAll(/title: '([^']+)'/g)) titles.add(match[1]!);
   // Titles from the message files (src/ui/messages/): the English text is the entry's name.
-  for (const match of pages.matchAll(/title: t\.text\('([\w.]+)'\)/g))
-    titles.add(EN[match[1] as MessageKey]);
+  for (const match of pages.matchAll(/title: t\.text\('([\w.]+)'\)/g)) titles.add(EN[match[1] as MessageKey]);
   return titles;
 }
 
