@@ -8,6 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kysely } from 'kysely';
+import { listSessions } from '../../src/core/account/account-sessions.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
 import { migrate, migrations } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -64,21 +65,26 @@ for (const target of STORE_TARGETS) {
           const expired = makeSession(alice.id, { expiresAt: NOW - 1 });
           for (const session of [older, newer, expired, makeSession(bob.id)]) await store.sessions.create(session);
 
-          let listed = await store.sessions.listForUser(alice.id, NOW);
+          // The account page's list (src/core/account/account-sessions.ts) over store.sessions.list.
+          const context = { store, now: () => NOW };
+          let listed = await listSessions(newer, context);
           assert.deepEqual(
-            listed.map((session) => session.idHash),
-            [newer.idHash, older.idHash],
+            listed.map((session) => session.sid),
+            [newer.sid, older.sid],
           );
-          assert.equal(listed[1]!.userAgent, older.userAgent);
-          assert.equal(listed[1]!.lastSeenAt, undefined);
+          assert.deepEqual(listed[1]!.device, { browser: 'Firefox', system: 'Linux' });
+          assert.equal(listed[1]!.lastSeenAt, older.createdAt, 'never seen since sign-in: its creation');
+          const stored = await store.sessions.list({ userId: alice.id }, NOW);
+          assert.equal(stored.find((session) => session.idHash === older.idHash)?.userAgent, older.userAgent);
+          assert.equal(stored.find((session) => session.idHash === older.idHash)?.lastSeenAt, undefined);
 
           await store.sessions.touch(older.idHash, NOW + MINUTE);
-          listed = await store.sessions.listForUser(alice.id, NOW);
+          listed = await listSessions(newer, context);
           assert.deepEqual(
-            listed.map((session) => [session.idHash, session.lastSeenAt]),
+            listed.map((session) => [session.sid, session.lastSeenAt, session.current]),
             [
-              [older.idHash, NOW + MINUTE],
-              [newer.idHash, undefined],
+              [older.sid, NOW + MINUTE, false],
+              [newer.sid, newer.createdAt, true],
             ],
           );
         }),
@@ -157,8 +163,9 @@ for (const target of STORE_TARGETS) {
           await store.accessTokens.create(otherToken);
           const queued = delivery(client.clientId);
 
-          const revokedIds = await store.account.revokeApp(user.id, client.clientId, NOW + MINUTE, [queued]);
-          assert.deepEqual(revokedIds.sort(), grants.map((grant) => grant.id).sort());
+          const revoked = await store.account.revokeApp(user.id, client.clientId, NOW + MINUTE, [queued]);
+          assert.equal(revoked.consent, true);
+          assert.deepEqual(revoked.grantIds.sort(), grants.map((grant) => grant.id).sort());
           for (const grant of grants) assert.equal((await store.grants.get(grant.id))?.revokedAt, NOW + MINUTE);
           assert.equal((await store.grants.get(untouched.id))?.revokedAt, null);
           assert.equal((await store.accessTokens.get(token.jti))?.revokedAt, NOW + MINUTE);
@@ -172,7 +179,10 @@ for (const target of STORE_TARGETS) {
 
           // Nothing left to take back: nothing revoked again, nothing queued.
           const again = delivery(client.clientId);
-          assert.deepEqual(await store.account.revokeApp(user.id, client.clientId, NOW + 2 * MINUTE, [again]), []);
+          assert.deepEqual(await store.account.revokeApp(user.id, client.clientId, NOW + 2 * MINUTE, [again]), {
+            consent: false,
+            grantIds: [],
+          });
           assert.equal(await store.logoutDeliveries.get(again.id), undefined);
           assert.equal((await store.grants.get(grants[0]!.id))?.revokedAt, NOW + MINUTE);
         }),
@@ -204,7 +214,7 @@ for (const target of STORE_TARGETS) {
             })
             .execute();
           await store.migrate();
-          const [session] = await store.sessions.listForUser(user.id, NOW);
+          const [session] = await store.sessions.list({ userId: user.id }, NOW);
           assert.equal(session?.sid, 'legacy-sid');
           assert.equal(session?.userAgent, undefined);
           assert.equal(session?.lastSeenAt, undefined);

@@ -22,14 +22,18 @@ export interface SessionView {
 export type AccountSessionsDeps = Pick<ProviderContext, 'now'> & { store: Pick<Store, 'sessions'> };
 
 export async function listSessions(current: Session, context: AccountSessionsDeps): Promise<SessionView[]> {
-  const sessions = await context.store.sessions.listForUser(current.userId, context.now());
-  return sessions.map((session) => ({
-    sid: session.sid,
-    device: describeUserAgent(session.userAgent),
-    signedInAt: session.authTime,
-    lastSeenAt: session.lastSeenAt ?? session.createdAt,
-    current: session.idHash === current.idHash,
-  }));
+  const sessions = await context.store.sessions.list({ userId: current.userId }, context.now());
+  const lastUse = (session: Session) => session.lastSeenAt ?? session.createdAt;
+  // The most recently used first.
+  return sessions
+    .sort((a, b) => lastUse(b) - lastUse(a))
+    .map((session) => ({
+      sid: session.sid,
+      device: describeUserAgent(session.userAgent),
+      signedInAt: session.authTime,
+      lastSeenAt: session.lastSeenAt ?? session.createdAt,
+      current: session.idHash === current.idHash,
+    }));
 }
 
 export type SignOutDeps = EndSessionDeps & AccountSessionsDeps;
@@ -39,17 +43,26 @@ export type SignOutDeps = EndSessionDeps & AccountSessionsDeps;
  * the page can only sign out its own user). True when it ended now.
  */
 export async function signOutSession(current: Session, sid: string, context: SignOutDeps): Promise<boolean> {
-  const sessions = await context.store.sessions.listForUser(current.userId, context.now());
-  const target = sessions.find((session) => session.sid === sid);
-  if (!target) return false;
+  const target = await context.store.sessions.getBySid(sid, context.now());
+  if (!target || target.userId !== current.userId) return false;
   return endSession(target, context, null);
 }
 
-/** Ends every session of the current session's user, this browser's too ("sign out everywhere"). */
-export async function signOutEverywhere(current: Session, context: SignOutDeps): Promise<number> {
-  const sessions = await context.store.sessions.listForUser(current.userId, context.now());
+/**
+ * Ends every session of the current session's user ("sign out everywhere"), or every one but the
+ * current (`keepCurrent`, after a password change). Returns how many ended now.
+ */
+export async function signOutSessions(
+  current: Session,
+  context: SignOutDeps,
+  options: { keepCurrent: boolean },
+): Promise<number> {
+  const sessions = await context.store.sessions.list({ userId: current.userId }, context.now());
   let ended = 0;
-  for (const session of sessions) if (await endSession(session, context, null)) ended += 1;
+  for (const session of sessions) {
+    if (options.keepCurrent && session.idHash === current.idHash) continue;
+    if (await endSession(session, context, null)) ended += 1;
+  }
   return ended;
 }
 
@@ -83,14 +96,4 @@ export function describeUserAgent(userAgent: string | undefined): DeviceDescript
     browser: BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1],
     system: SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1],
   };
-}
-
-/** Ends every session of the current session's user but the current one (after a password change). */
-export async function signOutOtherSessions(current: Session, context: SignOutDeps): Promise<number> {
-  const sessions = await context.store.sessions.listForUser(current.userId, context.now());
-  let ended = 0;
-  for (const session of sessions) {
-    if (session.idHash !== current.idHash && (await endSession(session, context, null))) ended += 1;
-  }
-  return ended;
 }

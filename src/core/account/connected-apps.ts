@@ -45,7 +45,7 @@ export async function revokeConnectedApp(userId: string, clientId: string, conte
   const now = context.now();
   const client = await context.clients.get(clientId);
   const deliveries = client ? await logoutDeliveries(client, userId, app, now, context) : [];
-  const grantIds = await context.store.account.revokeApp(userId, clientId, now, deliveries);
+  const { grantIds } = await context.store.account.revokeApp(userId, clientId, now, deliveries);
   context.events.emit({ type: 'consent.revoked', userId, clientId, grantIds, source: 'account' }, now);
   return true;
 }

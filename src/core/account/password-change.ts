@@ -10,7 +10,7 @@ import type { ProviderContext } from '../context.js';
 import { beginLoginAttempt } from '../limits/attempt-limits.js';
 import { passwordProblem } from '../users/password-policy.js';
 import type { DirectoryUser } from '../users/user-directory.js';
-import { signOutOtherSessions } from './account-sessions.js';
+import { signOutSessions } from './account-sessions.js';
 import type { SignOutDeps } from './account-sessions.js';
 
 export interface PasswordChangeForm {
@@ -73,6 +73,6 @@ export async function changePassword(
   }
   await change(user, newPassword);
   context.events.emit({ type: 'user.updated', userId: user.id, username: user.username, source: 'account' });
-  const sessionsEnded = form.signOutOthers ? await signOutOtherSessions(session, context) : 0;
+  const sessionsEnded = form.signOutOthers ? await signOutSessions(session, context, { keepCurrent: true }) : 0;
   return { kind: 'changed', sessionsEnded };
 }

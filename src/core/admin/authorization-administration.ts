@@ -14,7 +14,7 @@ import type { ChangeOrigin } from './client-administration.js';
 export type SessionAdminDeps = EndSessionDeps & { store: Pick<Store, 'sessions' | 'logout'> };
 
 export interface GrantAdminDeps {
-  store: Pick<Store, 'grants' | 'consents' | 'refreshTokens'>;
+  store: Pick<Store, 'grants' | 'consents' | 'refreshTokens' | 'account'>;
   events: Pick<EventBus, 'emit'>;
   now(): number;
 }

@@ -7,7 +7,7 @@
 import type { Grant, Store } from '../../store/store.js';
 
 export interface GrantRevocationDeps {
-  store: Pick<Store, 'grants' | 'consents'>;
+  store: Pick<Store, 'grants' | 'account'>;
   now(): number;
 }
 
@@ -23,15 +23,14 @@ export async function revokeGrant(grant: Grant, deps: GrantRevocationDeps): Prom
 
 /**
  * Withdraws everything `userId` authorized `clientId` to do: the consent is forgotten (the next
- * authorization asks again) and every grant of the two is revoked. Returns the grants revoked now.
+ * authorization asks again) and every grant of the two is revoked, at once. Returns the grants revoked now.
  */
 export async function revokeClientAuthorization(
   userId: string,
   clientId: string,
   deps: GrantRevocationDeps,
 ): Promise<{ consent: boolean; grantIds: string[] }> {
-  const consent = await deps.store.consents.delete(userId, clientId);
-  const grants = await deps.store.grants.list({ userId, clientId, revoked: false });
-  for (const grant of grants) await revokeGrant(grant, deps);
-  return { consent, grantIds: grants.map((grant) => grant.id) };
+  // The account page's revocation (src/store/repositories/account-repository.ts): consent and
+  // grants in one transaction. No logout tokens here: the admin API ends sessions separately.
+  return deps.store.account.revokeApp(userId, clientId, deps.now(), []);
 }

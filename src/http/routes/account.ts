@@ -13,7 +13,7 @@ import {
   checkAccountCsrf,
   type AccountBrowser,
 } from '../../core/account/account-session.js';
-import { signOutEverywhere, signOutSession, listSessions } from '../../core/account/account-sessions.js';
+import { listSessions, signOutSession, signOutSessions } from '../../core/account/account-sessions.js';
 import { listConnectedApps, revokeConnectedApp } from '../../core/account/connected-apps.js';
 import { changePassword } from '../../core/account/password-change.js';
 import { signIn } from '../../core/browser/sign-in.js';
@@ -187,7 +187,7 @@ export function registerAccountRoutes(app: FastifyInstance, context: ProviderCon
   app.post(PATHS.signOutEverywhere, html, async (request, reply) => {
     const post = await signedInPost(request, reply);
     if (!post) return reply;
-    await signOutEverywhere(post.session, context);
+    await signOutSessions(post.session, context, { keepCurrent: false });
     // This browser's session ended too: its cookie goes (RFC 6265 §3.1: Max-Age=0).
     reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { secure, maxAgeSeconds: 0 }));
     return sendRedirect(reply, path(PAGE));

@@ -19,10 +19,16 @@ export interface AccountRepository {
    * Takes back everything `userId` gave `clientId`, in one transaction: the consent is deleted
    * (the next authorization asks again), every unrevoked grant is revoked with the access tokens
    * issued under it (refresh tokens fail through their grant, src/core/token/token-lookup.ts),
-   * and `deliveries` (Back-Channel Logout 1.0 logout tokens) are queued. Returns the ids of the
-   * grants revoked now; nothing is queued when there was nothing to take back.
+   * and `deliveries` (Back-Channel Logout 1.0 logout tokens) are queued. Says whether a consent
+   * was deleted and which grants were revoked now; nothing is queued when there was nothing to
+   * take back. The account page and the admin API both revoke through it.
    */
-  revokeApp(userId: string, clientId: string, at: number, deliveries: LogoutDelivery[]): Promise<string[]>;
+  revokeApp(
+    userId: string,
+    clientId: string,
+    at: number,
+    deliveries: LogoutDelivery[],
+  ): Promise<{ consent: boolean; grantIds: string[] }>;
 }
 
 /** The newest issuance time of `table`'s tokens per client, over the user's grants. */
@@ -101,7 +107,7 @@ export function accountRepository(ex: Executor): AccountRepository {
         if ((consent !== undefined || grantIds.length > 0) && deliveries.length > 0) {
           await tx.db.insertInto('logout_deliveries').values(deliveries.map(LOGOUT_DELIVERY.toRow)).execute();
         }
-        return grantIds;
+        return { consent: consent !== undefined, grantIds };
       }),
   };
 }

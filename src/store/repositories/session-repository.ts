@@ -30,8 +30,6 @@ export interface SessionRepository {
   /** Returns the session only while it has not expired at `now`. */
   get(idHash: string, now: number): Promise<Session | undefined>;
   delete(idHash: string): Promise<void>;
-  /** The user's sessions that have not expired at `now`, the most recently used first. */
-  listForUser(userId: string, now: number): Promise<Session[]>;
   /** Records that the browser used the session at `at` (the account page's "last seen"). */
   touch(idHash: string, at: number): Promise<void>;
   /** The sessions not expired at `now`, of one user when `userId` is given (admin API), by sid. */
@@ -107,15 +105,6 @@ export function sessionRepository(ex: Executor): SessionRepository {
     delete: async (idHash) => {
       await ex.db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
     },
-
-    listForUser: (userId, now) =>
-      listRecords(ex, SESSION, (query) =>
-        query
-          .where('user_id', '=', userId)
-          .where('expires_at', '>', now)
-          .orderBy((eb) => eb.fn.coalesce('last_seen_at', 'created_at'), 'desc')
-          .orderBy('id_hash'),
-      ),
 
     touch: async (idHash, at) => {
       await ex.db.updateTable('sessions').set({ last_seen_at: at }).where('id_hash', '=', idHash).execute();
