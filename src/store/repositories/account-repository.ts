@@ -3,11 +3,10 @@
  * the account page (`/account`, src/core/account/), and taking one of them back.
  */
 import { sql } from 'kysely';
-import type { ConnectedApp, Consent, Grant, LogoutDelivery } from '../records.js';
+import type { ConnectedApp, LogoutDelivery } from '../records.js';
 import type { Executor } from '../executor.js';
 import { LOGOUT_DELIVERY } from './logout-repository.js';
-import { listRecords } from './row-queries.js';
-import { CONSENT, GRANT } from './session-repository.js';
+import { consentRepository, grantRepository } from './session-repository.js';
 
 export interface AccountRepository {
   /**
@@ -46,12 +45,13 @@ async function lastIssuedByClient(
 }
 
 export function accountRepository(ex: Executor): AccountRepository {
+  // The user's consents and unrevoked grants are read as the admin API reads them.
+  const consentsOf = consentRepository(ex);
+  const grantsOf = grantRepository(ex);
   return {
     connectedApps: async (userId) => {
-      const consents: Consent[] = await listRecords(ex, CONSENT, (query) => query.where('user_id', '=', userId));
-      const grants: Grant[] = await listRecords(ex, GRANT, (query) =>
-        query.where('user_id', '=', userId).where('revoked_at', 'is', null),
-      );
+      const consents = await consentsOf.list({ userId });
+      const grants = await grantsOf.list({ userId, revoked: false });
       const accessTokens = await lastIssuedByClient(ex, 'access_tokens', userId);
       const refreshTokens = await lastIssuedByClient(ex, 'refresh_tokens', userId);
       const apps = new Map<string, ConnectedApp>();

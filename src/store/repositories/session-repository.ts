@@ -314,13 +314,13 @@ const INTERACTION = rowCodec<Interaction, 'interactions'>('interactions', {
   expiresAt: true,
   typedUsername: optionalText,
 });
-export const CONSENT = rowCodec<Consent, 'consents'>('consents', {
+const CONSENT = rowCodec<Consent, 'consents'>('consents', {
   userId: true,
   clientId: true,
   scopes: stringArray,
   grantedAt: true,
 });
-export const GRANT = rowCodec<Grant, 'grants'>('grants', {
+const GRANT = rowCodec<Grant, 'grants'>('grants', {
   id: true,
   flowId: true,
   clientId: true,
