@@ -12,8 +12,8 @@ import type { Session, Store } from '../../store/store.js';
 import type { BrowserState } from '../browser/browser-session.js';
 import { currentSession, touchSession } from '../browser/browser-session.js';
 import type { ProviderContext } from '../context.js';
-import { CsrfMismatch } from '../errors.js';
-import { randomToken, safeEqual, secretHmac } from '../secrets.js';
+import { randomToken } from '../secrets.js';
+import { browserCsrfToken, checkBrowserCsrf } from '../browser/browser-csrf.js';
 import type { DirectoryUser } from '../users/user-directory.js';
 
 /** The browser as the account page sees it: its binding id (new when it had none) and the signed-in user. */
@@ -47,8 +47,13 @@ export async function accountBrowser(browser: BrowserState, context: AccountSess
  * browser alone (login CSRF, RFC 6749 §10.12); signed in, to the browser and the session.
  */
 export function accountCsrfToken(context: Pick<ProviderContext, 'settings'>, account: AccountBrowser): string {
-  const sid = account.session?.sid ?? '';
-  return secretHmac(context.settings.secret, 'gatehouse account csrf v1', `${account.browserId}\u0000${sid}`);
+  return browserCsrfToken(context, CSRF_PURPOSE, csrfBinding(account));
+}
+
+const CSRF_PURPOSE = 'gatehouse account csrf v1';
+
+function csrfBinding(account: AccountBrowser): string {
+  return `${account.browserId}\u0000${account.session?.sid ?? ''}`;
 }
 
 /** Throws CsrfMismatch unless `presented` is the token of this browser (and session). */
@@ -58,6 +63,5 @@ export function checkAccountCsrf(
   presented: string | undefined,
 ): void {
   // A browser that arrived without a binding cookie cannot have been shown a form.
-  if (account.newBrowserId !== null || presented === undefined) throw new CsrfMismatch();
-  if (!safeEqual(accountCsrfToken(context, account), presented)) throw new CsrfMismatch();
+  checkBrowserCsrf(context, CSRF_PURPOSE, account.newBrowserId === null ? csrfBinding(account) : undefined, presented);
 }

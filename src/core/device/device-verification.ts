@@ -14,9 +14,9 @@ import type { Client, DeviceCode, Store } from '../../store/store.js';
 import type { DirectoryUser } from '../users/user-directory.js';
 import { currentSession, type BrowserState } from '../browser/browser-session.js';
 import type { ProviderContext } from '../context.js';
-import { CsrfMismatch } from '../errors.js';
 import { beginUserCodeAttempt, type AttemptLimitDeps } from '../limits/attempt-limits.js';
-import { randomToken, safeEqual, secretHmac } from '../secrets.js';
+import { randomToken } from '../secrets.js';
+import { browserCsrfToken, checkBrowserCsrf } from '../browser/browser-csrf.js';
 import { displayUserCode, normaliseUserCode, userCodeHash } from './user-code.js';
 
 /** What the verification page uses: the session and its user, the device codes and their clients, the user code limits. */
@@ -36,13 +36,11 @@ export function deviceBrowser(browser: BrowserState, context: Pick<ProviderConte
   return {
     browserId,
     newBrowserId: browser.browserId === undefined ? browserId : null,
-    csrfToken: csrfTokenFor(context, browserId),
+    csrfToken: browserCsrfToken(context, CSRF_PURPOSE, browserId),
   };
 }
 
-function csrfTokenFor(context: Pick<ProviderContext, 'settings'>, browserId: string): string {
-  return secretHmac(context.settings.secret, 'gatehouse device verification csrf v1', browserId);
-}
+const CSRF_PURPOSE = 'gatehouse device verification csrf v1';
 
 /** Throws CsrfMismatch unless `presented` is the CSRF token of this browser's binding. */
 export function checkDeviceCsrf(
@@ -50,8 +48,7 @@ export function checkDeviceCsrf(
   presented: string | undefined,
   context: Pick<ProviderContext, 'settings'>,
 ): void {
-  if (browser.browserId === undefined || presented === undefined) throw new CsrfMismatch();
-  if (!safeEqual(csrfTokenFor(context, browser.browserId), presented)) throw new CsrfMismatch();
+  checkBrowserCsrf(context, CSRF_PURPOSE, browser.browserId, presented);
 }
 
 export type DevicePage =
