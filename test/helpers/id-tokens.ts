@@ -11,7 +11,7 @@ export function ownIdToken(
   clientId: string,
   subject: string,
   now: number,
-): Promise<string> {
+): string {
   return issueIdToken(
     {
       issuer: gatehouse.url,

@@ -150,6 +150,25 @@ describe('RFC 7009 / RFC 7662: revocation and introspection', () => {
     assert.deepEqual(await client.tokenIntrospection(web.config, first.accessToken), INACTIVE);
   });
 
+  it('RFC 7662 §2.2 + RFC 9068 §4: a verified token is remembered by its whole value: the same jti with another signature or payload stays unknown', async () => {
+    const genuine = await offline(web);
+    // Twice: the second answer comes from the remembered verification.
+    for (let i = 0; i < 2; i++)
+      assert.equal((await client.tokenIntrospection(web.config, genuine.accessToken)).active, true);
+    const [header, payload, signature] = genuine.accessToken.split('.') as [string, string, string];
+    const flipped = Buffer.from(signature, 'base64url');
+    flipped[10] = flipped[10]! ^ 1;
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const widened = Buffer.from(JSON.stringify({ ...claims, scope: 'openid admin' })).toString('base64url');
+    for (const forged of [
+      `${header}.${payload}.${flipped.toString('base64url')}`,
+      `${header}.${widened}.${signature}`,
+    ]) {
+      assert.deepEqual(await client.tokenIntrospection(web.config, forged), INACTIVE);
+    }
+    assert.equal((await client.tokenIntrospection(web.config, genuine.accessToken)).active, true);
+  });
+
   it('RFC 7009 §2.2: revoking an unknown token is answered 200', async () => {
     await client.tokenRevocation(web.config, 'no-such-token');
     assert.equal(web.lastResponse('/revoke').status, 200);

@@ -1,7 +1,7 @@
 /**
  * JWT access tokens per RFC 9068, signed with the active key of the key ring.
  */
-import { SignJWT } from 'jose';
+import { signCompactJws } from '../keys/jws-signer.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { AccessTokenRecord, Actor, Store } from '../../store/store.js';
 import { randomToken } from '../secrets.js';
@@ -38,7 +38,8 @@ export interface AccessTokenRequest extends TokenAuthorization {
 export interface PreparedAccessToken {
   jti: string;
   expiresIn: number;
-  sign(): Promise<string>;
+  /** Synchronous (node:crypto, ../keys/jws-signer.ts). */
+  sign(): string;
 }
 
 /**
@@ -83,15 +84,20 @@ export async function prepareAccessToken(
     jti,
     expiresIn: request.ttlSeconds,
     sign: () =>
-      new SignJWT(claims)
+      signCompactJws(
+        {
+          ...claims,
+          // RFC 9068 §2.2: the required claims, after the others so that none can displace them.
+          iss: request.issuer,
+          sub: request.subject,
+          aud: request.audience.length === 1 ? request.audience[0]! : request.audience,
+          iat,
+          exp,
+          jti,
+        },
+        key,
         // RFC 9068 §2.1: typ "at+jwt" keeps access tokens from being confused with ID tokens.
-        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-        .setIssuer(request.issuer)
-        .setSubject(request.subject)
-        .setAudience(request.audience.length === 1 ? request.audience[0]! : request.audience)
-        .setIssuedAt(iat)
-        .setExpirationTime(exp)
-        .setJti(jti)
-        .sign(key.privateKey),
+        { typ: 'at+jwt' },
+      ),
   };
 }

@@ -13,7 +13,7 @@
  * require.
  */
 import { createHash } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { signCompactJws } from '../keys/jws-signer.js';
 import type { Client } from '../../store/store.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { SigningAlg } from '../keys/signing-key-crypto.js';
@@ -86,7 +86,7 @@ export function accessTokenHash(accessToken: string, alg: SigningAlg): string {
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
-export async function issueIdToken(request: IdTokenRequest, keys: KeyRing): Promise<string> {
+export function issueIdToken(request: IdTokenRequest, keys: KeyRing): string {
   return idTokenSigner(request, keys)(request.accessToken);
 }
 
@@ -97,7 +97,7 @@ export async function issueIdToken(request: IdTokenRequest, keys: KeyRing): Prom
 export function idTokenSigner(
   request: Omit<IdTokenRequest, 'accessToken'>,
   keys: KeyRing,
-): (accessToken: string) => Promise<string> {
+): (accessToken: string) => string {
   const key = keys.active(request.now, request.alg);
   const iat = Math.floor(request.now / 1000);
   return (accessToken) => {
@@ -113,13 +113,17 @@ export function idTokenSigner(
     // OIDC Core §3.1.2.1: the nonce is passed through unmodified.
     if (request.nonce !== null) claims['nonce'] = request.nonce;
     if (request.sid !== null) claims['sid'] = request.sid;
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: key.alg, kid: key.kid })
-      .setIssuer(request.issuer)
-      .setSubject(request.subject)
-      .setAudience(request.clientId)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + request.ttlSeconds)
-      .sign(key.privateKey);
+    return signCompactJws(
+      {
+        ...claims,
+        // OIDC Core §2: the required claims, after the others so that none can displace them.
+        iss: request.issuer,
+        sub: request.subject,
+        aud: request.clientId,
+        iat,
+        exp: iat + request.ttlSeconds,
+      },
+      key,
+    );
   };
 }

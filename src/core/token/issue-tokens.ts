@@ -25,7 +25,8 @@ export interface TokenIssue extends TokenAuthorization {
 
 /** Tokens whose records are stored and whose keys are chosen, but which are not signed yet. */
 export interface PreparedTokens {
-  sign(): Promise<TokenResponse>;
+  /** Synchronous: node:crypto signs (../keys/jws-signer.ts). */
+  sign(): TokenResponse;
 }
 
 /** What issuing tokens uses: the access token's record is written, the user read for the ID token's claims. */
@@ -41,9 +42,8 @@ export async function issueTokens(issue: TokenIssue, context: IssueTokensDeps, n
 /**
  * Does everything the tokens need but the signatures: stores the access token's record, chooses
  * the keys, emits `token.issued`. A grant that runs in a transaction (code redemption, refresh
- * rotation) signs after the commit: signing is asynchronous (WebCrypto, on the thread pool), and
- * a transaction held open across it would, on SQLite, hold the only connection and stall every
- * other request's queries meanwhile. Once prepared, only the signature itself is left to fail,
+ * rotation) signs after the commit, so that the transaction (on SQLite: the only connection) is
+ * held no longer than the writes need. Once prepared, only the signature itself is left to fail,
  * which it does not with a key the ring has loaded.
  */
 export async function prepareTokens(issue: TokenIssue, context: IssueTokensDeps, now: number): Promise<PreparedTokens> {
@@ -102,8 +102,8 @@ export async function prepareTokens(issue: TokenIssue, context: IssueTokensDeps,
     now,
   );
   return {
-    async sign() {
-      const token = await accessToken.sign();
+    sign() {
+      const token = accessToken.sign();
       const response: TokenResponse = {
         access_token: token,
         token_type: issue.dpopJkt !== undefined ? 'DPoP' : 'Bearer',
@@ -112,7 +112,7 @@ export async function prepareTokens(issue: TokenIssue, context: IssueTokensDeps,
       };
       if (issue.refreshToken !== null) response.refresh_token = issue.refreshToken;
       // OIDC Core §3.1.3.6: at_hash binds the ID token to this access token.
-      if (signIdToken !== null) response.id_token = await signIdToken(token);
+      if (signIdToken !== null) response.id_token = signIdToken(token);
       return response;
     },
   };

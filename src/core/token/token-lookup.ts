@@ -11,6 +11,7 @@ import {
   type ClientAuthenticationRequest,
 } from '../clients/client-authentication.js';
 import type { ProviderContext } from '../context.js';
+import { BoundedCache } from '../cache/bounded-cache.js';
 import { sha256Base64Url } from '../secrets.js';
 
 export type FoundToken =
@@ -60,31 +61,65 @@ export async function findToken(
   return undefined;
 }
 
+/**
+ * Access tokens whose signature, issuer and `typ` this process has verified, by the SHA-256 of
+ * the token (so that no bearer token is kept): a resource that introspects the same token on
+ * every request (RFC 7662 §4 allows caching on the resource's side, many do not) costs one
+ * ECDSA verification per token, not one per call. Only the signature's verdict is kept: the
+ * record (revocation, expiry) is read from the store on every call, and the key must still be
+ * in the ring. One cache per key ring (one per server), each entry for the issuer it was
+ * checked for; bounded, the least recently used go first.
+ */
+const verifiedAccessTokens = new WeakMap<object, BoundedCache<string, { jti: string; kid: string; issuer: string }>>();
+
+function verifiedAccessTokensOf(keys: object): BoundedCache<string, { jti: string; kid: string; issuer: string }> {
+  let cache = verifiedAccessTokens.get(keys);
+  if (cache === undefined) {
+    cache = new BoundedCache(10_000, 10 * 60 * 1000);
+    verifiedAccessTokens.set(keys, cache);
+  }
+  return cache;
+}
+
 /** One of our JWT access tokens (signature, issuer and typ checked; expiry not), with its record. */
 export async function findAccessToken(token: string, context: FindAccessTokenDeps): Promise<FoundToken | undefined> {
   if (!JWT_SHAPE.test(token)) return undefined;
-  let jti: unknown;
-  try {
-    const { kid } = decodeProtectedHeader(token);
-    // A kid unknown here may be a key rotated in by another instance: findPublicKey reloads.
-    const key = kid === undefined ? undefined : await context.keys.findPublicKey(kid);
-    if (!key) return undefined;
-    // Expiry is judged by the caller (an expired token is found, then reported inactive).
-    const { payload } = await jwtVerify(token, key, {
-      issuer: context.settings.issuer,
-      typ: 'at+jwt',
-      algorithms: ['ES256', 'EdDSA'],
-      currentDate: new Date(0),
-    });
-    jti = payload.jti;
-  } catch {
-    return undefined;
-  }
-  if (typeof jti !== 'string') return undefined;
+  const jti = await verifiedJti(token, context);
+  if (jti === undefined) return undefined;
   const record = await context.store.accessTokens.get(jti);
   if (!record) return undefined;
   const grant = record.grantId === null ? undefined : await context.store.grants.get(record.grantId);
   return { kind: 'access_token', record, grant };
+}
+
+/** The `jti` of a token signed by a key of the ring, for this issuer, typed `at+jwt` (RFC 9068 §2.1, §4). */
+async function verifiedJti(token: string, context: FindAccessTokenDeps): Promise<string | undefined> {
+  const { issuer } = context.settings;
+  const cache = verifiedAccessTokensOf(context.keys);
+  const cacheKey = sha256Base64Url(token);
+  const cached = cache.get(cacheKey);
+  // A key removed from the ring since makes the token unknown, as an uncached check would.
+  if (cached !== undefined && cached.issuer === issuer && context.keys.publicKeyFor(cached.kid) !== undefined)
+    return cached.jti;
+  const epoch = cache.epoch;
+  try {
+    const { kid } = decodeProtectedHeader(token);
+    // A kid unknown here may be a key rotated in by another instance: findPublicKey reloads.
+    const key = kid === undefined ? undefined : await context.keys.findPublicKey(kid);
+    if (!key || kid === undefined) return undefined;
+    // Expiry is judged by the caller (an expired token is found, then reported inactive).
+    const { payload } = await jwtVerify(token, key, {
+      issuer,
+      typ: 'at+jwt',
+      algorithms: ['ES256', 'EdDSA'],
+      currentDate: new Date(0),
+    });
+    if (typeof payload.jti !== 'string') return undefined;
+    cache.set(cacheKey, { jti: payload.jti, kid, issuer }, epoch);
+    return payload.jti;
+  } catch {
+    return undefined;
+  }
 }
 
 async function findRefreshToken(
