@@ -3,8 +3,9 @@
  * encrypted at rest (./signing-key-crypto.ts), shared by every instance that uses the same
  * database and secret, rotated and retired as ./key-lifecycle.ts describes.
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, type JWK } from 'jose';
+import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { compactDecrypt, decodeProtectedHeader, type JWK } from 'jose';
+import { sealCompactJwe } from './jwe-sealer.js';
 import { DEFAULT_SETTINGS } from '../../config/settings.js';
 import type { SigningKeyRecord, Store } from '../../store/store.js';
 import {
@@ -210,12 +211,16 @@ export class KeyRing {
     return retiredKeyRetentionMs(this.maxTokenLifetimeSeconds, this.reloadIntervalMs);
   }
 
-  /** Encrypts a short secret for storage (compact JWE under the sealing key, deriveSealingKey). */
-  async seal(text: string): Promise<string> {
-    return new CompactEncrypt(new TextEncoder().encode(text))
-      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: SEALING_KEY_ID })
-      .encrypt(await this.importedKey('sealing'));
+  /**
+   * Encrypts a short secret for storage (compact JWE under the sealing key, deriveSealingKey),
+   * synchronously (./jwe-sealer.ts); unseal opens it with jose.
+   */
+  seal(text: string): string {
+    this.sealingKeyObject ??= createSecretKey(this.sealingKeyBytes);
+    return sealCompactJwe(text, this.sealingKeyObject, SEALING_KEY_ID);
   }
+
+  private sealingKeyObject: KeyObject | undefined;
 
   async unseal(jwe: string): Promise<string> {
     // Sealed before the sealing key had its own derivation: under the signing-key KEK.

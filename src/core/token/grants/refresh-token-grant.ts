@@ -43,10 +43,9 @@ export const refreshTokenGrant: GrantHandler<RefreshTokenGrantDeps> = {
     context: RefreshTokenGrantDeps,
     binding: TokenBinding,
   ): Promise<TokenResponse> {
-    // The successor is drawn and sealed, and the tokens signed, outside the transaction: that
-    // crypto is asynchronous, and a transaction held open across it would, on SQLite, hold the
-    // only connection and stall every other request's queries meanwhile (see prepareTokens).
-    const successor = await newSuccessor(context);
+    // The successor is drawn and sealed, and the tokens signed, outside the transaction, so that
+    // the transaction (on SQLite: the only connection) is held no longer than its writes need.
+    const successor = newSuccessor(context);
     const prepared = await atomically(context, (transactional) =>
       refresh(params, client, binding, successor, transactional),
     );
@@ -60,9 +59,9 @@ interface Successor {
   sealed: string;
 }
 
-async function newSuccessor(context: Pick<ProviderContext, 'keys'>): Promise<Successor> {
+function newSuccessor(context: Pick<ProviderContext, 'keys'>): Successor {
   const token = randomToken(32);
-  return { token, sealed: await context.keys.seal(token) };
+  return { token, sealed: context.keys.seal(token) };
 }
 
 async function refresh(
