@@ -121,11 +121,18 @@ describe('flow inspector: back-channel logout deliveries (Back-Channel Logout 1.
     }
     assert.deepEqual(received.map((entry) => entry.path).sort(), ['/broken', '/broken', '/ok']);
     const inspector = gatehouse.context.inspector!;
-    await inspector.flush();
-
     // The logout names the sign-in flow of rp-delivered (its ID token as id_token_hint).
     const [flow] = await inspector.recent({ clientId: delivered.client_id, limit: 1 });
     assert.ok(flow);
+    // The worker tells the inspector of an attempt once its outcome is stored: 1 + 2 + 2 steps.
+    const deliveries = async () => {
+      await inspector.flush();
+      return (await inspector.flow(flow.flowId)).filter((step) => step.request.title.endsWith('(back-channel logout)'));
+    };
+    while ((await deliveries()).length < 5) {
+      assert.ok(Date.now() < deadline, 'the delivery steps were not all recorded');
+      await sleep(25);
+    }
     const response = await fetch(`${gatehouse.url}/_gatehouse/flows/${flow.flowId}`);
     assert.equal(response.status, 200);
     const body = await response.text();
