@@ -19,6 +19,7 @@ import { adminAudience, adminResource } from './core/admin/admin-access.js';
 import { parseAdminListen } from './config/schema/admin-settings.js';
 import { CleanupWorker } from './core/maintenance/cleanup-worker.js';
 import { FlowInspector } from './core/inspector/flow-inspector.js';
+import { recordLogoutDelivery } from './core/inspector/logout-delivery-step.js';
 import { buildAdminApp, buildApp } from './http/app.js';
 import type { LogDestination } from './http/logging.js';
 import { openStore, type StoreLogger } from './store/open-store.js';
@@ -344,7 +345,13 @@ export async function startBackgroundWork(
   const cleanupWorker = new CleanupWorker(store, settings, log);
   cleanupWorker.start();
   // Back-Channel Logout 1.0: deliveries queued by any instance; a logout here wakes it at once.
-  const logoutDeliveryWorker = new LogoutDeliveryWorker(context, log);
+  // With the flow inspector on, each attempt is drawn in the flow of its logout.
+  const inspector = context.inspector;
+  const logoutDeliveryWorker = new LogoutDeliveryWorker(
+    context,
+    log,
+    inspector !== undefined ? { onAttempt: (attempt) => recordLogoutDelivery(inspector, attempt) } : {},
+  );
   context.events.on('logout.succeeded', (event) => {
     if (event.backchannelClientIds.length > 0) logoutDeliveryWorker.kick();
   });
@@ -355,7 +362,6 @@ export async function startBackgroundWork(
       .catch((error: unknown) => log.error({ err: error }, 'purging brute-force counters failed'));
   }, RATE_LIMIT_PURGE_INTERVAL_MS);
   purge.unref();
-  const inspector = context.inspector;
   let inspectorCleanup: NodeJS.Timeout | undefined;
   if (inspector !== undefined) {
     inspector.onError = (error) => log.error({ err: error }, 'the flow inspector could not write a step');

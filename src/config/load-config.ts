@@ -261,14 +261,17 @@ function validateObject(
       else if (list === 'resources') into[name] = validateResources(v, item);
       else if (node[META] !== undefined) into[name] = validateSetting(v, node, item, keyPath, root);
       else {
-        // A group of settings (limits, and each limit).
-        if (!isRecord(item))
+        // A group of settings (limits, and each limit). A group with a shorthand key (`x-shorthand`)
+        // also takes a boolean: `inspector: true` is `inspector: { enabled: true }`.
+        const shorthand = node['x-shorthand'] as string | undefined;
+        const given = shorthand !== undefined && typeof item === 'boolean' ? { [shorthand]: item } : item;
+        if (!isRecord(given))
           throw v.error(
             keyPath,
-            `must be a mapping of ${Object.keys(node.properties as object).join(', ')}, not ${describe(item)}`,
+            `must be ${shorthand !== undefined ? 'true, false or ' : ''}a mapping of ${Object.keys(node.properties as object).join(', ')}, not ${describe(item)}`,
           );
         const group: Record<string, unknown> = {};
-        validateObject(v, node, item, keyPath, group, root);
+        validateObject(v, node, given, keyPath, group, root);
         into[name] = group;
       }
     });

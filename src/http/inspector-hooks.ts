@@ -22,6 +22,7 @@ import {
   eventFlowId,
   lookupKeys,
   type ObservedRequest,
+  sessionKey,
 } from '../core/inspector/step-builder.js';
 import { Params } from '../core/params.js';
 import { escapeHtml } from '../ui/html.js';
@@ -32,6 +33,8 @@ interface Capture {
   error: ObservedRequest['error'];
   body: string | undefined;
   flowId: string | undefined;
+  /** Settles the links announced to the inspector (expect) once the flow is known. */
+  expected: Array<(flowId: string | undefined) => void>;
 }
 
 /** Which endpoint a route is, by its pattern (also under an embedding app's prefix); undefined: not recorded. */
@@ -78,23 +81,37 @@ export function recordFlows(app: FastifyInstance, context: ProviderContext, insp
   const storage = new AsyncLocalStorage<Capture>();
   const captures = new WeakMap<FastifyRequest, Capture>();
 
-  app.addHook('onRoute', (route) => {
+  app.addHook('onRoute', function inspectorOnRoute(route) {
     if (endpointOf(route.url) === undefined) return;
     const handler = route.handler;
     route.handler = function recordedHandler(this: FastifyInstance, request, reply) {
-      const capture: Capture = { startedAt: Date.now(), events: [], error: null, body: undefined, flowId: undefined };
+      const capture: Capture = {
+        startedAt: Date.now(),
+        events: [],
+        error: null,
+        body: undefined,
+        flowId: undefined,
+        expected: [],
+      };
       captures.set(request, capture);
       return storage.run(capture, () => handler.call(this, request, reply));
     } as RouteHandlerMethod;
   });
 
-  const unsubscribe = context.events.onAny((event) => storage.getStore()?.events.push(event));
-  app.addHook('onClose', (_instance, done) => {
+  const unsubscribe = context.events.onAny((event) => {
+    const capture = storage.getStore();
+    if (capture === undefined) return;
+    capture.events.push(event);
+    // The logout wakes the delivery worker now; its deliveries wait for the logout's flow (by sid).
+    if (event.type === 'logout.succeeded' && event.sid !== null && event.backchannelClientIds.length > 0)
+      capture.expected.push(inspector.expect(sessionKey(event.sid)));
+  });
+  app.addHook('onClose', function inspectorOnClose(_instance, done) {
     unsubscribe();
     done();
   });
 
-  app.addHook('onError', async (request, _reply, error) => {
+  app.addHook('onError', async function inspectorOnError(request, _reply, error) {
     const capture = captures.get(request);
     if (capture !== undefined) capture.error = errorOf(error);
   });
@@ -126,7 +143,7 @@ export function recordFlows(app: FastifyInstance, context: ProviderContext, insp
   }
 
   // The flow is known before the answer leaves, so that an error response can name it.
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', async function inspectorOnSend(request, reply, payload) {
     const capture = captures.get(request);
     if (capture === undefined) return payload;
     if (typeof payload === 'string') capture.body = payload;
@@ -136,6 +153,7 @@ export function recordFlows(app: FastifyInstance, context: ProviderContext, insp
     capture.flowId = flowId;
     // Before the answer leaves: the next request of the flow (on any instance) finds it.
     await Promise.all(createdKeys(observed).map((key) => inspector.link(key, flowId)));
+    for (const settle of capture.expected.splice(0)) settle(flowId);
     const redirectedError = typeof location === 'string' && /[?&#]error=/.test(location);
     if (reply.statusCode < 400 && !redirectedError) return payload;
     const url = flowUrl(context.settings.issuer, flowId);
@@ -148,8 +166,10 @@ export function recordFlows(app: FastifyInstance, context: ProviderContext, insp
     return payload;
   });
 
-  app.addHook('onResponse', (request, reply, done) => {
+  app.addHook('onResponse', function inspectorOnResponse(request, reply, done) {
     const capture = captures.get(request);
+    // An answer that never went through onSend: nothing to wait for.
+    for (const settle of capture?.expected.splice(0) ?? []) settle(undefined);
     if (capture !== undefined && capture.flowId !== undefined) {
       const flowId = capture.flowId;
       const location = reply.getHeader('location');

@@ -32,8 +32,38 @@ export class SeenProofs {
   }
 }
 
+/**
+ * The `dpop.origin` option checked: the origin (scheme, host, port) of an absolute http(s) URL,
+ * or undefined when not set.
+ */
+export function dpopOrigin(origin: string | undefined): string | undefined {
+  if (origin === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw new TypeError(`dpop.origin must be an absolute http(s) URL, not ${JSON.stringify(origin)}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new TypeError(`dpop.origin must be an absolute http(s) URL, not ${JSON.stringify(origin)}`);
+  return url.origin;
+}
+
+/**
+ * RFC 9449 §4.3 check 9: the URL `htu` must equal, query and fragment ignored: the request's own,
+ * or with `origin` (the externally visible one the verifier is configured with) the request's
+ * path at that origin.
+ */
+export function htuFor(request: Request, origin: string | undefined): string {
+  if (origin === undefined) return request.url;
+  const url = new URL(request.url);
+  return `${origin}${url.pathname}`;
+}
+
 export interface PresentationCheck {
   request: Request;
+  /** The verifier's `dpop.origin`, if set (see htuFor). */
+  origin: string | undefined;
   token: string;
   scheme: Scheme;
   claims: AccessTokenClaims;
@@ -66,7 +96,7 @@ export async function checkPresentation(check: PresentationCheck): Promise<void>
   try {
     proof = await checkDpopProof(check.request.headers.get('dpop') ?? undefined, {
       method: check.request.method,
-      url: check.request.url,
+      url: htuFor(check.request, check.origin),
       accessToken: check.token,
       now: check.now,
       maxAgeSeconds: check.maxAgeSeconds,

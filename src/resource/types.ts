@@ -63,10 +63,13 @@ export interface VerifierOptions {
   /** Clock in epoch milliseconds (default `Date.now`); for tests. */
   clock?: () => number;
   /**
-   * RFC 9449 §7, DPoP-bound tokens: how long after its `iat` a proof is accepted (default 60 s). The proof's
-   * `htu` is compared with the request's URL as the verifier sees it (scheme and host from the request).
+   * RFC 9449 §7, DPoP-bound tokens: `maxAgeSeconds`, how long after its `iat` a proof is accepted (default 60 s).
+   * The proof's `htu` (§4.3) is compared with the request's URL, query ignored: by default as the verifier sees
+   * it (a Web `Request`'s `url`; from the Node adapters, `https` on a TLS connection, the Host header and the
+   * path). `origin` (e.g. `https://api.example.com`), the externally visible origin of this resource, replaces
+   * the request's scheme, host and port: set it behind a TLS-terminating proxy, or so as not to trust Host.
    */
-  dpop?: { maxAgeSeconds?: number };
+  dpop?: { maxAgeSeconds?: number; origin?: string };
   /**
    * Development only: report each accept or reject (with the token's `jti`, never the token) to a
    * Gatehouse running with the flow inspector, so its Resource lane fills in: its

@@ -20,7 +20,7 @@ import {
 } from './bearer-errors.js';
 import { B64TOKEN, assertScopeTokens, mediaType, protectedResourceMetadataUrl } from './syntax.js';
 import { DPOP_SIGNING_ALGS } from '../core/dpop/dpop-proof-jwt.js';
-import { checkPresentation, SeenProofs, type Scheme } from './dpop-presentation.js';
+import { checkPresentation, dpopOrigin, SeenProofs, type Scheme } from './dpop-presentation.js';
 import type { AccessTokenClaims, ProtectedResourceMetadata, ResourceVerifier, VerifierOptions } from './types.js';
 import { reportingVerifier } from './flow-reporter.js';
 
@@ -92,6 +92,7 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
       ...(scheme !== undefined ? { scheme } : {}),
     });
   const dpopMaxAgeSeconds = options.dpop?.maxAgeSeconds ?? 60;
+  const origin = dpopOrigin(options.dpop?.origin);
   const seenProofs = new SeenProofs(clock);
   const invalidToken = (description: string) => fail(401, 'invalid_token', description);
 
@@ -381,6 +382,7 @@ export function createVerifier(options: VerifierOptions): ResourceVerifier {
     const claims = mode === 'jwt' ? await verifyJwt(token) : await verifyByIntrospection(token);
     await checkPresentation({
       request,
+      origin,
       token,
       scheme,
       claims,

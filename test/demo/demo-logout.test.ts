@@ -164,6 +164,21 @@ describe('gatehouse demo: the story ends with signing out', () => {
       assert.match(steps, /logout token/);
       assert.match(steps, /Your browser was not involved/);
       await shot('02-web-signed-out-by-back-channel');
+      // The demo's inspector draws the delivery in the logout's flow: Gatehouse → Client, back channel.
+      const inspector = demo.gatehouse.context.inspector!;
+      await inspector.flush();
+      let delivery: string | undefined;
+      for (const flow of await inspector.recent({ limit: 20 })) {
+        const flowPage = await (await fetch(`${urls.issuer}/_gatehouse/flows/${flow.flowId}`)).text();
+        if (flowPage.includes('(back-channel logout)')) delivery = flowPage;
+      }
+      assert.ok(delivery !== undefined, 'a flow shows the back-channel logout delivery');
+      assert.match(
+        delivery,
+        /data-channel="back" data-from="gatehouse" data-to="client" data-kind="request"><span class="channel">back channel<\/span>Gatehouse → Client: POST http:\/\/localhost:\d+\/backchannel-logout \(back-channel logout\)/,
+      );
+      assert.match(delivery, /Client → Gatehouse: HTTP 200: delivered/);
+      assert.match(delivery, /POST \/logout\/confirm/, 'in the flow of the logout');
 
       // Signing in again needs the password: the single sign-on session is gone.
       await page.click('#sign-in');

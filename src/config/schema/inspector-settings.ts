@@ -24,7 +24,7 @@ export const INSPECTOR_SETTINGS = {
           setting: 'inspector.enabled',
           default: false,
           env: 'GATEHOUSE_INSPECTOR',
-          doc: 'the flow inspector at `/_gatehouse/flows` (development; the `inspector` keys are in docs/inspector.md)',
+          doc: 'the flow inspector at `/_gatehouse/flows` (development; `inspector: true` is short for `inspector: { enabled: true }`; the other `inspector` keys are in docs/inspector.md)',
           defaultDoc: 'off: `/_gatehouse/*` answers 404',
           flag: '--dev',
           flagHelp:
@@ -61,7 +61,9 @@ export const INSPECTOR_SETTINGS = {
           unit: ' (minutes)',
         }),
       },
-      { additionalProperties: false },
+      // Issue 15: "enabled by `gatehouse start --dev` or the config key `inspector: true`": a
+      // boolean stands for `{ enabled: … }` (load-config.ts reads `x-shorthand`).
+      { additionalProperties: false, 'x-shorthand': 'enabled' },
     ),
   ),
 };

@@ -22,6 +22,8 @@ export class FlowInspector {
   /** Flows by id, oldest first (a Map keeps insertion order; a flow touched again moves to the end). */
   private readonly flows = new Map<string, FlowStep[]>();
   private readonly links = new Map<string, string>();
+  /** Links a request in progress will make once its flow is known (see expect). */
+  private readonly pending = new Map<string, Promise<string | undefined>>();
   private readonly listeners = new Set<(summary: FlowSummary) => void>();
   private readonly writes = new Set<Promise<void>>();
   /** This instance, as steps name it. */
@@ -107,9 +109,33 @@ export class FlowInspector {
     }
   }
 
-  /** The flow `key` was tied to, on this instance or another. */
+  /**
+   * Announces that a request in progress will tie `key` to its flow once that is known (when its
+   * answer is sent): until then, or for at most `waitMs`, flowOf(key) waits for it. A logout
+   * wakes the delivery worker before its own step knows its flow; its deliveries belong to it.
+   * Returns the function that settles the wait (with the flow, after linking it; or undefined).
+   */
+  expect(key: string, waitMs = 5000): (flowId: string | undefined) => void {
+    let resolve!: (flowId: string | undefined) => void;
+    const promise = new Promise<string | undefined>((done) => {
+      resolve = done;
+    });
+    const settle = (flowId: string | undefined) => {
+      clearTimeout(timer);
+      if (this.pending.get(key) === promise) this.pending.delete(key);
+      resolve(flowId);
+    };
+    const timer = setTimeout(() => settle(undefined), waitMs);
+    timer.unref();
+    this.pending.set(key, promise);
+    return settle;
+  }
+
+  /** The flow `key` was tied to, on this instance or another (waiting for a link announced by expect). */
   async flowOf(key: string): Promise<string | undefined> {
-    return this.links.get(key) ?? (await this.store.inspector.flowOf(key));
+    const pending = this.pending.get(key);
+    const announced = pending !== undefined ? await pending : undefined;
+    return announced ?? this.links.get(key) ?? (await this.store.inspector.flowOf(key));
   }
 
   /** Every step of a flow, from every instance (the store), with this instance's not yet written. */

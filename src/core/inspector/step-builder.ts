@@ -95,6 +95,11 @@ function userOf(observed: ObservedRequest): string | null {
   return null;
 }
 
+/** The link key of a session ended by a logout, by its `sid`: its back-channel deliveries find the logout's flow by it. */
+export function sessionKey(sid: string): string {
+  return `sid:${linkHash(sid)}`;
+}
+
 /** What the request names that belongs to an earlier step of its flow. */
 export function lookupKeys(observed: ObservedRequest): string[] {
   const keys: string[] = [];
@@ -108,6 +113,8 @@ export function lookupKeys(observed: ObservedRequest): string[] {
       keys.push(jti !== undefined ? `jti:${jti}` : `refresh:${linkHash(value)}`);
     }
     if (name === 'jti') keys.push(`jti:${value}`);
+    // RP-Initiated Logout 1.0 §2: the ID token the client was issued names the flow it came from.
+    if (name === 'id_token_hint') keys.push(`id_token:${linkHash(value)}`);
   }
   const bearer = /^(?:bearer|dpop) +(\S+)$/i.exec(observed.authorization ?? '')?.[1];
   const jti = bearer !== undefined ? jtiOf(bearer) : undefined;
@@ -142,6 +149,7 @@ export function createdKeys(observed: ObservedRequest): string[] {
   for (const event of observed.events) {
     const jti = (event as { jti?: unknown }).jti;
     if (event.type === 'token.issued' && typeof jti === 'string') keys.push(`jti:${jti}`);
+    if (event.type === 'logout.succeeded' && event.sid !== null) keys.push(sessionKey(event.sid));
   }
   if (observed.location !== undefined) {
     const interaction = /\/interaction\/([^/?#]+)/.exec(observed.location)?.[1];
@@ -163,6 +171,7 @@ export function createdKeys(observed: ObservedRequest): string[] {
       if (jti !== undefined) keys.push(`jti:${jti}`);
     }
     if (typeof json['refresh_token'] === 'string') keys.push(`refresh:${linkHash(json['refresh_token'])}`);
+    if (typeof json['id_token'] === 'string') keys.push(`id_token:${linkHash(json['id_token'])}`);
   }
   return keys;
 }

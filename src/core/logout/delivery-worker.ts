@@ -42,11 +42,39 @@ export type DeliveryWorkerDeps = Pick<ProviderContext, 'settings' | 'keys' | 'no
   store: Pick<Store, 'logoutDeliveries' | 'clients'>;
 };
 
+/**
+ * One finished attempt, as an observer sees it (the flow inspector draws it as a back-channel
+ * arrow, src/core/inspector/logout-delivery-step.ts). It carries the token as sent, which the
+ * observer must never show or keep (only its short hash).
+ */
+export interface DeliveryAttempt {
+  deliveryId: string;
+  clientId: string;
+  uri: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  logoutToken: string;
+  startedAt: number;
+  durationMs: number;
+  /** The HTTP status the endpoint answered, or null when there was no usable answer. */
+  status: number | null;
+  delivered: boolean;
+  /** What happened, in detail (as logged): `HTTP 503`, `connection refused`, … */
+  detail: string;
+  /** When the next attempt is due; null once delivered or given up. */
+  nextAttemptAt: number | null;
+}
+
 export interface DeliveryWorkerOptions {
   /** How often to look for due deliveries when nothing wakes the worker (default: 1 s, or the initial backoff if shorter). */
   pollIntervalMs?: number;
   /** Deliveries attempted per round. */
   batchSize?: number;
+  /**
+   * Told of every attempt whose outcome was recorded (the flow inspector, only while it is on;
+   * without it nothing extra is done per attempt). It must not throw; it is not awaited.
+   */
+  onAttempt?: (attempt: DeliveryAttempt) => void;
 }
 
 /** The delay before the attempt after `failedAttempts` failures: initial × 2^(n-1), capped. */
@@ -60,6 +88,8 @@ export function retryDelayMs(
 
 interface AttemptResult {
   delivered: boolean;
+  /** The HTTP status answered, or null. */
+  status: number | null;
   /** For the log: `HTTP 200`, `HTTP 503`, `no complete response within 5000 ms`, `ECONNREFUSED`, ... */
   detail: string;
   /** For the delivery's record: the HTTP status, or TRANSPORT_FAILURE. */
@@ -76,6 +106,7 @@ export class LogoutDeliveryWorker {
   private stopController = new AbortController();
   private readonly pollIntervalMs: number;
   private readonly batchSize: number;
+  private readonly onAttempt: DeliveryWorkerOptions['onAttempt'];
 
   constructor(
     private readonly context: DeliveryWorkerDeps,
@@ -84,6 +115,7 @@ export class LogoutDeliveryWorker {
   ) {
     this.pollIntervalMs = options.pollIntervalMs ?? Math.min(1000, context.settings.backchannelLogoutBackoffInitialMs);
     this.batchSize = options.batchSize ?? 20;
+    this.onAttempt = options.onAttempt;
   }
 
   /**
@@ -164,6 +196,7 @@ export class LogoutDeliveryWorker {
     } catch (error) {
       result = {
         delivered: false,
+        status: null,
         detail: `cannot send: ${(error as Error).message ?? String(error)}`,
         recorded: TRANSPORT_FAILURE,
         interrupted: false,
@@ -191,6 +224,20 @@ export class LogoutDeliveryWorker {
       };
     }
     const recorded = await store.logoutDeliveries.finish(claimed.id, claimed.attempts, outcome);
+    if (recorded)
+      this.onAttempt?.({
+        deliveryId: claimed.id,
+        clientId: claimed.clientId,
+        uri: claimed.uri,
+        attempt: claimed.attempts,
+        logoutToken: token,
+        startedAt: now,
+        durationMs: at - now,
+        status: result.status,
+        delivered: result.delivered,
+        detail: result.detail,
+        nextAttemptAt: outcome.nextAttemptAt,
+      });
     if (!recorded) {
       this.logger.warn(
         { ...log, result: result.detail },
@@ -223,18 +270,25 @@ export class LogoutDeliveryWorker {
       const detail = `HTTP ${response.status}`;
       return {
         delivered: response.status >= 200 && response.status < 300,
+        status: response.status,
         detail,
         recorded: detail,
         interrupted: false,
       };
     } catch (error) {
       if (this.stopController.signal.aborted)
-        return { delivered: false, detail: 'interrupted by shutdown', recorded: TRANSPORT_FAILURE, interrupted: true };
+        return {
+          delivered: false,
+          status: null,
+          detail: 'interrupted by shutdown',
+          recorded: TRANSPORT_FAILURE,
+          interrupted: true,
+        };
       const detail =
         error instanceof OutboundRequestFailed
           ? error.message
           : `cannot send: ${(error as Error).message ?? String(error)}`;
-      return { delivered: false, detail, recorded: TRANSPORT_FAILURE, interrupted: false };
+      return { delivered: false, status: null, detail, recorded: TRANSPORT_FAILURE, interrupted: false };
     }
   }
 }

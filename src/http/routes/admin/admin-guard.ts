@@ -62,6 +62,9 @@ export function adminGuard(context: ProviderContext): AdminGuard {
         resourceMetadataUrl: adminResourceMetadataUrl(issuer),
         // Keys rotated on another instance are loaded by this one within its reload interval.
         jwksCooldownSeconds: 5,
+        // RFC 9449 §4.3: a DPoP proof's htu names the URL the client called: under the issuer's
+        // origin (also behind a proxy); on a listener of its own (admin.listen), the request's.
+        ...(context.settings.admin.listen === undefined ? { dpop: { origin: new URL(issuer).origin } } : {}),
       }),
     };
     return cached.verifier;
