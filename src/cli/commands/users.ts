@@ -1,15 +1,24 @@
 /**
- * `gatehouse users create|list|update|set-password|delete`: end-user accounts.
+ * `gatehouse users create|list|update|set-password|delete`: end-user accounts. Every change goes
+ * through the same functions as the admin API (src/core/admin/user-administration.ts): one
+ * validation, one set of change events; this file only reads flags and words the refusals as
+ * the flags that caused them.
  */
-import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { hashPassword } from '../../core/secrets.js';
+import {
+  createUser,
+  deleteUser,
+  newUserProblems,
+  setUserPassword,
+  updateUser,
+  type UserAdminDeps,
+} from '../../core/admin/user-administration.js';
+import { AdminConflict, AdminNotFound, AdminValidationFailed, type FieldProblem } from '../../core/errors.js';
+import type { EventBus } from '../../core/events.js';
 import { passwordProblem } from '../../core/users/password-policy.js';
-import { validateUserClaims, withUpdatedAt } from '../../core/users/user-claims.js';
-import type { User } from '../../store/store.js';
+import type { Store, User } from '../../store/store.js';
 import { CliError, formatTime, printJson, writeOut } from '../output.js';
 import {
-  isUniqueViolation,
   listCommand,
   listRows,
   readStdin,
@@ -18,8 +27,6 @@ import {
   type ListFlags,
   type StoreFlags,
 } from '../shared.js';
-import { UserClaimError } from '../../core/errors.js';
-import { emailProblem, nameProblem, usernameProblem } from '../../core/admin/user-administration.js';
 
 function userView(user: User): {
   id: string;
@@ -41,9 +48,49 @@ function userView(user: User): {
   };
 }
 
+const CLI: { source: 'cli' } = { source: 'cli' };
+
+function adminDeps(store: Store, events: EventBus): UserAdminDeps {
+  return { store, events, now: Date.now };
+}
+
+/** A refused field as the flag (or input) it came from, e.g. `--email x is not an email address`. */
+function flagProblem(problem: FieldProblem, flags: { email?: string | undefined }): string {
+  switch (problem.field) {
+    case 'username':
+      return `--username ${problem.message}`;
+    case 'email':
+      return `--email ${flags.email} ${problem.message}`;
+    case 'name':
+      return `--name ${problem.message}`;
+    case 'password':
+      return `the password read from standard input ${problem.message}`;
+    case 'email_verified':
+      return '--email-verified needs --email';
+    default: {
+      const flag =
+        { given_name: '--given-name', family_name: '--family-name', phone_number: '--phone' }[problem.field] ??
+        problem.field;
+      return `${flag}: ${problem.message}`;
+    }
+  }
+}
+
+/** Runs a change of the core, turning its refusals into the CLI's messages. */
+async function asCli<T>(flags: { email?: string | undefined }, change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (error) {
+    if (error instanceof AdminValidationFailed)
+      throw new CliError(error.errors.map((problem) => flagProblem(problem, flags)).join('; '));
+    if (error instanceof AdminConflict || error instanceof AdminNotFound) throw new CliError(error.message);
+    throw error;
+  }
+}
+
 /**
  * The password of `--password-stdin`, checked against the length rule (NIST SP 800-63B
- * §3.1.1.2, src/core/users/password-policy.ts) before anything is hashed or stored.
+ * §3.1.1.2, src/core/users/password-policy.ts) as soon as it is read, before the database is opened.
  */
 async function readPassword(passwordStdin: boolean | undefined): Promise<string> {
   if (!passwordStdin) {
@@ -56,18 +103,6 @@ async function readPassword(passwordStdin: boolean | undefined): Promise<string>
   const problem = passwordProblem(password);
   if (problem !== undefined) throw new CliError(`the password read from standard input ${problem}`);
   return password;
-}
-
-/** `--email`: an address (the same rule as users create). */
-function checkEmail(email: string | undefined): void {
-  const problem = email !== undefined ? emailProblem(email) : undefined;
-  if (problem !== undefined) throw new CliError(`--email ${email} ${problem}`);
-}
-
-/** `--name`: not blank. */
-function checkName(name: string | undefined): void {
-  const problem = name !== undefined ? nameProblem(name) : undefined;
-  if (problem !== undefined) throw new CliError(`--name ${problem}`);
 }
 
 interface UserCreateFlags extends StoreFlags {
@@ -83,50 +118,25 @@ interface UserCreateFlags extends StoreFlags {
 }
 
 async function usersCreate(flags: UserCreateFlags): Promise<void> {
-  const username = flags.username;
-  const problem = usernameProblem(username);
-  if (problem !== undefined) throw new CliError(`--username ${problem}`);
-  checkEmail(flags.email);
-  checkName(flags.name);
-  if (flags.emailVerified && flags.email === undefined) throw new CliError('--email-verified needs --email');
-  // OpenID Connect Core §5.1 standard claims.
-  let claims: Record<string, unknown>;
-  try {
-    claims = validateUserClaims({
-      given_name: flags.givenName,
-      family_name: flags.familyName,
-      phone_number: flags.phone,
-      email_verified: flags.email === undefined ? undefined : flags.emailVerified === true,
-    });
-  } catch (error) {
-    if (!(error instanceof UserClaimError)) throw error;
-    const flag =
-      { given_name: '--given-name', family_name: '--family-name', phone_number: '--phone' }[error.field] ?? error.field;
-    throw new CliError(`${flag}: ${error.message}`);
-  }
-  const password = await readPassword(flags.passwordStdin);
-
-  const user: User = {
-    id: randomUUID(),
-    username,
-    passwordHash: await hashPassword(password),
-    email: flags.email ?? null,
-    name: flags.name ?? null,
-    claims: { ...claims, updated_at: Math.floor(Date.now() / 1000) },
-    createdAt: Date.now(),
+  const input = {
+    username: flags.username,
+    email: flags.email,
+    name: flags.name,
+    // OpenID Connect Core §5.1 standard claims.
+    given_name: flags.givenName,
+    family_name: flags.familyName,
+    phone_number: flags.phone,
+    email_verified: flags.emailVerified,
   };
-  await withStore(flags, async (store, events) => {
-    if (await store.users.getByUsername(username)) throw new CliError(`a user named ${username} already exists`);
-    try {
-      await store.users.create(user);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new CliError(`a user named ${username} already exists`);
-      throw error;
-    }
-    events.emit({ type: 'user.created', userId: user.id, username, source: 'cli' });
-  });
+  // The flags are judged (by the admin API's rules) before standard input is read.
+  const [problem] = newUserProblems(input).problems;
+  if (problem !== undefined) throw new CliError(flagProblem(problem, flags));
+  const password = await readPassword(flags.passwordStdin);
+  const user = await withStore(flags, (store, events) =>
+    asCli(flags, () => createUser({ ...input, password }, adminDeps(store, events), CLI)),
+  );
   if (flags.json) return printJson(userView(user));
-  writeOut(`Created user ${username} (id ${user.id}).`);
+  writeOut(`Created user ${user.username} (id ${user.id}).`);
 }
 
 const usersList = listRows(async (store) => (await store.users.list()).map(userView), {
@@ -150,35 +160,31 @@ interface UserUpdateFlags extends StoreFlags {
   json?: boolean;
 }
 
-/** Reads `username`, changes it with `change` and stores it, announcing user.updated; the updated user. */
-async function updateUser(
-  username: string,
-  flags: StoreFlags,
-  change: (user: User) => Promise<User> | User,
-): Promise<User> {
-  return withStore(flags, async (store, events) => {
-    const user = await store.users.getByUsername(username);
-    if (!user) throw new CliError(`no user named ${username}`);
-    const updated = await store.users.upsert(await change(user));
-    events.emit({ type: 'user.updated', userId: updated.id, username, source: 'cli' });
-    return updated;
-  });
+/** The user named `username`, or the CLI's refusal. */
+async function namedUser(store: Store, username: string): Promise<User> {
+  const user = await store.users.getByUsername(username);
+  if (!user) throw new CliError(`no user named ${username}`);
+  return user;
 }
 
 async function usersUpdate(username: string, flags: UserUpdateFlags): Promise<void> {
   if (flags.disable && flags.enable) throw new CliError('--disable and --enable exclude each other');
   if (flags.name === undefined && flags.email === undefined && !flags.disable && !flags.enable)
     throw new CliError('nothing to update: pass --name, --email, --disable or --enable');
-  checkEmail(flags.email);
-  checkName(flags.name);
-  const now = Date.now();
-  const updated = await updateUser(username, flags, (user) => {
-    const name = flags.name ?? user.name;
-    const email = flags.email ?? user.email;
-    // A new address is not verified (OpenID Connect Core §5.1 email_verified).
-    const claims = email === user.email ? user.claims : { ...user.claims, email_verified: false };
-    const disabledAt = flags.disable ? (user.disabledAt ?? now) : flags.enable ? undefined : user.disabledAt;
-    return { ...user, name, email, claims: withUpdatedAt({ name, email, claims }, user, now), disabledAt };
+  const updated = await withStore(flags, async (store, events) => {
+    const user = await namedUser(store, username);
+    return asCli(flags, () =>
+      updateUser(
+        user,
+        {
+          name: flags.name,
+          email: flags.email,
+          disabled: flags.disable ? true : flags.enable ? false : undefined,
+        },
+        adminDeps(store, events),
+        CLI,
+      ),
+    );
   });
   if (flags.json) return printJson(userView(updated));
   writeOut(`Updated user ${username}.`);
@@ -192,21 +198,20 @@ async function usersUpdate(username: string, flags: UserUpdateFlags): Promise<vo
 
 async function usersSetPassword(username: string, flags: StoreFlags & { passwordStdin?: boolean }): Promise<void> {
   const password = await readPassword(flags.passwordStdin);
-  const passwordHash = await hashPassword(password);
-  await updateUser(username, flags, (user) => ({ ...user, passwordHash }));
+  await withStore(flags, async (store, events) => {
+    const user = await namedUser(store, username);
+    return asCli({}, () => setUserPassword(user, password, adminDeps(store, events), CLI));
+  });
   writeOut(
     `Set the password of user ${username}. Their current sign-in sessions and tokens stay valid (nothing was revoked).`,
   );
 }
 
 async function usersDelete(username: string, flags: StoreFlags): Promise<void> {
-  const deleted = await withStore(flags, async (store, events) => {
-    const user = await store.users.getByUsername(username);
-    const done = await store.users.delete(username);
-    if (done) events.emit({ type: 'user.deleted', userId: user?.id ?? null, username, source: 'cli' });
-    return done;
+  await withStore(flags, async (store, events) => {
+    const user = await namedUser(store, username);
+    await asCli({}, () => deleteUser(user, adminDeps(store, events), CLI));
   });
-  if (!deleted) throw new CliError(`no user named ${username}`);
   writeOut(`Deleted user ${username} (and their sessions, consents and grants).`);
 }
 

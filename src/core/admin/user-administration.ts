@@ -73,12 +73,19 @@ function profileProblems(input: { email?: string | undefined; name?: string | un
   return problems;
 }
 
-/** Validates and stores a new user; AdminValidationFailed lists every refused field, AdminConflict a taken username. */
-export async function createUser(input: NewUser, deps: UserAdminDeps, origin: ChangeOrigin): Promise<User> {
+/**
+ * What is wrong with a new user's fields, in the order a person reads them (username, profile,
+ * password, OpenID Connect Core §5.1 claims), and the claims they make. Without a password (the
+ * CLI, before it reads one from standard input) the password is not judged.
+ */
+export function newUserProblems(input: Omit<NewUser, 'password'> & { password?: string | undefined }): {
+  problems: FieldProblem[];
+  claims: Record<string, unknown>;
+} {
   const problems = profileProblems(input);
   const username = usernameProblem(input.username);
   if (username !== undefined) problems.unshift({ field: 'username', message: username });
-  const password = passwordProblem(input.password);
+  const password = input.password === undefined ? undefined : passwordProblem(input.password);
   if (password !== undefined) problems.push({ field: 'password', message: password });
   if (input.email_verified === true && input.email === undefined)
     problems.push({ field: 'email_verified', message: 'needs email' });
@@ -94,6 +101,12 @@ export async function createUser(input: NewUser, deps: UserAdminDeps, origin: Ch
     if (!(error instanceof UserClaimError)) throw error;
     problems.push({ field: error.field, message: error.message });
   }
+  return { problems, claims };
+}
+
+/** Validates and stores a new user; AdminValidationFailed lists every refused field, AdminConflict a taken username. */
+export async function createUser(input: NewUser, deps: UserAdminDeps, origin: ChangeOrigin): Promise<User> {
+  const { problems, claims } = newUserProblems(input);
   refuse(problems);
   const now = deps.now();
   const user: User = {
