@@ -292,6 +292,62 @@ for (const target of STORE_TARGETS) {
       assert.equal((await api.call('DELETE', '/grants/nope', { token })).status, 404);
     });
 
+    live(
+      'sessions and grants: keyset pages read from the store walk every live session and grant once, in key order',
+      async () => {
+        const { store } = server.context;
+        const user = await store.users.getByUsername('alice');
+        assert.ok(user);
+        const now = Date.now();
+        for (let i = 0; i < 5; i++) {
+          await store.sessions.create({
+            idHash: `page-test-session-${i}`,
+            sid: `page-test-sid-${i}`,
+            userId: user.id,
+            authTime: now,
+            createdAt: now,
+            expiresAt: now + 3_600_000,
+          });
+          await store.grants.create({
+            id: `page-test-grant-${i}`,
+            flowId: `page-test-flow-${i}`,
+            clientId: CONFIDENTIAL_CLIENT.client_id,
+            userId: user.id,
+            scope: ['openid'],
+            sid: `page-test-sid-${i}`,
+            createdAt: now,
+            revokedAt: null,
+          });
+        }
+        const walk = async (path: string, key: string): Promise<string[]> => {
+          const keys: string[] = [];
+          let cursor: string | null = null;
+          do {
+            const separator = path.includes('?') ? '&' : '?';
+            const query: string = `${path}${separator}limit=2${cursor === null ? '' : `&cursor=${cursor}`}`;
+            const pageOf = await api.call('GET', query, { token });
+            assert.equal(pageOf.status, 200);
+            assert.ok(pageOf.body.items.length <= 2);
+            keys.push(...pageOf.body.items.map((item: Record<string, string>) => item[key]!));
+            cursor = pageOf.body.next_cursor;
+          } while (cursor !== null);
+          return keys;
+        };
+        const sids = await walk(`/sessions?user_id=${user.id}`, 'sid');
+        const all = (await store.sessions.list({ userId: user.id }, Date.now())).map((session) => session.sid);
+        assert.deepEqual(sids, all, 'the same sessions, in the order the store sorts them');
+        assert.equal(new Set(sids).size, sids.length);
+        for (let i = 0; i < 5; i++) assert.ok(sids.includes(`page-test-sid-${i}`));
+
+        const grantIds = await walk(`/grants?user_id=${user.id}`, 'id');
+        const allGrants = (await store.grants.list({ userId: user.id })).map((grant) => grant.id);
+        assert.deepEqual(grantIds, allGrants);
+        assert.equal(new Set(grantIds).size, grantIds.length);
+        for (let i = 0; i < 5; i++) assert.ok(grantIds.includes(`page-test-grant-${i}`));
+        assert.equal((await api.call('GET', '/grants?cursor=%%%', { token })).status, 400);
+      },
+    );
+
     live('audit: the trail names the acting client of every change, filtered and paged', async () => {
       const events = await waitFor('the audit events', async () => {
         const found = await api.call('GET', '/audit-events?type=client.created,client.deleted&limit=1', { token });

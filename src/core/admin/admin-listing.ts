@@ -48,6 +48,29 @@ export function paginate<T>(
   return { items: slice, next_cursor: more && slice.length > 0 ? encodeCursor(keyOf(slice.at(-1)!)) : null };
 }
 
+/**
+ * A page read from the store by key (keyset pagination, for tables that grow with traffic):
+ * `read` gets the key after which to start (from the cursor) and a limit one larger than the
+ * page, so that the extra row tells whether another page follows without counting the table.
+ */
+export async function keysetPage<T>(
+  read: (after: string | undefined, limit: number) => Promise<readonly T[]>,
+  keyOf: (item: T) => string,
+  page: { limit?: number | undefined; cursor?: string | undefined },
+): Promise<{ items: T[]; next_cursor: string | null }> {
+  const limit = page.limit ?? DEFAULT_PAGE_SIZE;
+  let after: string | undefined;
+  if (page.cursor !== undefined) {
+    const decoded = decodeCursor(page.cursor);
+    if (typeof decoded !== 'string')
+      throw new AdminProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor is not one this API handed out');
+    after = decoded;
+  }
+  const rows = await read(after, limit + 1);
+  const items = rows.slice(0, limit);
+  return { items, next_cursor: rows.length > limit && items.length > 0 ? encodeCursor(keyOf(items.at(-1)!)) : null };
+}
+
 /** Sorts by a string key in code-unit order (the order `paginate` compares in). */
 export function sortedBy<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
   return [...items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));

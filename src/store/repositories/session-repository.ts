@@ -25,6 +25,12 @@ import {
 } from './row-codec.js';
 import { findRecord, firstRecord, listRecords, revokeRows } from './row-queries.js';
 
+/** A page of a listing in key order: the rows after `after`, at most `limit` of them. */
+export interface PageFilter {
+  after?: string | undefined;
+  limit?: number | undefined;
+}
+
 export interface SessionRepository {
   create(session: Session): Promise<void>;
   /** Returns the session only while it has not expired at `now`. */
@@ -32,8 +38,11 @@ export interface SessionRepository {
   delete(idHash: string): Promise<void>;
   /** Records that the browser used the session at `at` (the account page's "last seen"). */
   touch(idHash: string, at: number): Promise<void>;
-  /** The sessions not expired at `now`, of one user when `userId` is given (admin API), by sid. */
-  list(filter: { userId?: string | undefined }, now: number): Promise<Session[]>;
+  /**
+   * The sessions not expired at `now`, of one user when `userId` is given (admin API), by sid;
+   * a page of them with `after` (the last sid of the previous page) and `limit`.
+   */
+  list(filter: { userId?: string | undefined } & PageFilter, now: number): Promise<Session[]>;
   /** The session with this public id (OpenID Connect `sid`) while it has not expired at `now`. */
   getBySid(sid: string, now: number): Promise<Session | undefined>;
 }
@@ -65,12 +74,17 @@ export interface GrantRepository {
   get(id: string): Promise<Grant | undefined>;
   /** Marks the grant and every access token issued under it revoked. Idempotent. */
   revoke(id: string, at: number): Promise<void>;
-  /** The grants of one user and/or client (admin API), revoked ones only when `revoked` is true, by id. */
-  list(filter: {
-    userId?: string | undefined;
-    clientId?: string | undefined;
-    revoked?: boolean | undefined;
-  }): Promise<Grant[]>;
+  /**
+   * The grants of one user and/or client (admin API), revoked ones only when `revoked` is true,
+   * by id; a page of them with `after` (the last id of the previous page) and `limit`.
+   */
+  list(
+    filter: {
+      userId?: string | undefined;
+      clientId?: string | undefined;
+      revoked?: boolean | undefined;
+    } & PageFilter,
+  ): Promise<Grant[]>;
 }
 
 export interface CodeRepository {
@@ -112,8 +126,12 @@ export function sessionRepository(ex: Executor): SessionRepository {
 
     list: (filter, now) =>
       listRecords(ex, SESSION, (query) => {
-        const live = query.where('expires_at', '>', now);
-        return (filter.userId !== undefined ? live.where('user_id', '=', filter.userId) : live).orderBy('sid');
+        let live = query.where('expires_at', '>', now);
+        if (filter.userId !== undefined) live = live.where('user_id', '=', filter.userId);
+        // Keyset pagination on the unique sid index: a page costs its own rows, not the table's.
+        if (filter.after !== undefined) live = live.where('sid', '>', filter.after);
+        live = live.orderBy('sid');
+        return filter.limit !== undefined ? live.limit(filter.limit) : live;
       }),
 
     getBySid: (sid, now) =>
@@ -224,7 +242,10 @@ export function grantRepository(ex: Executor): GrantRepository {
         if (filter.clientId !== undefined) narrowed = narrowed.where('client_id', '=', filter.clientId);
         if (filter.revoked !== undefined)
           narrowed = narrowed.where('revoked_at', filter.revoked ? 'is not' : 'is', null);
-        return narrowed.orderBy('id');
+        // Keyset pagination on the primary key.
+        if (filter.after !== undefined) narrowed = narrowed.where('id', '>', filter.after);
+        narrowed = narrowed.orderBy('id');
+        return filter.limit !== undefined ? narrowed.limit(filter.limit) : narrowed;
       }),
   };
 }

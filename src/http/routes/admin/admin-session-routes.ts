@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ProviderContext } from '../../../core/context.js';
-import { paginate, sortedBy } from '../../../core/admin/admin-listing.js';
+import { keysetPage, paginate, sortedBy } from '../../../core/admin/admin-listing.js';
 import {
   existingGrant,
   existingSession,
@@ -112,9 +112,13 @@ export function registerAdminSessionRoutes(app: FastifyInstance, context: Provid
       },
     },
     async (request) => {
-      const sessions = await context.store.sessions.list({ userId: request.query.user_id }, context.now());
-      const views = sortedBy(sessions.map(sessionView), (session) => session.sid);
-      return paginate(views, (session) => session.sid, request.query);
+      const now = context.now();
+      const { items, next_cursor } = await keysetPage(
+        (after, limit) => context.store.sessions.list({ userId: request.query.user_id, after, limit }, now),
+        (session) => session.sid,
+        request.query,
+      );
+      return { items: items.map(sessionView), next_cursor };
     },
   );
 
@@ -175,12 +179,12 @@ export function registerAdminSessionRoutes(app: FastifyInstance, context: Provid
     },
     async (request) => {
       const { user_id: userId, client_id: clientId, revoked } = request.query;
-      const grants = await context.store.grants.list({ userId, clientId, revoked });
-      return paginate(
-        sortedBy(grants.map(grantView), (grant) => grant.id),
+      const { items, next_cursor } = await keysetPage(
+        (after, limit) => context.store.grants.list({ userId, clientId, revoked, after, limit }),
         (grant) => grant.id,
         request.query,
       );
+      return { items: items.map(grantView), next_cursor };
     },
   );
 
