@@ -400,6 +400,63 @@ function defineContract(name: string, target: ContractTarget): void {
         });
       });
 
+      it('0027 upgrades a 0024 database in place: refresh tokens lose the plain expires_at index, and the cleanup still finds idle-expired unrotated ones by the partial index (RFC 9700 §4.14.2: rotated ones stay)', async () => {
+        await withFreshStore(target, async (s) => {
+          assert.ok(s instanceof KyselyStore);
+          await migrate(
+            s.db,
+            s.dialect,
+            migrations.filter((m) => m.name < '0027'),
+          );
+          const indexNames = async (): Promise<string[]> => {
+            const query =
+              s.dialect === 'postgres'
+                ? sql<{
+                    name: string;
+                  }>`select indexname as name from pg_indexes where tablename = 'refresh_tokens' and schemaname = current_schema()`
+                : sql<{
+                    name: string;
+                  }>`select name from sqlite_master where type = 'index' and tbl_name = 'refresh_tokens'`;
+            return (await query.execute(s.db)).rows.map((row) => row.name).sort();
+          };
+          assert.ok((await indexNames()).includes('refresh_tokens_expires_at_idx'));
+          const { grant } = await seedGrant(s);
+          const idle = makeRefreshToken(grant, { expiresAt: NOW - 2 * MINUTE, familyExpiresAt: NOW + DAY });
+          const rotated = makeRefreshToken(grant, {
+            expiresAt: NOW - 2 * MINUTE,
+            familyExpiresAt: NOW + DAY,
+            rotatedAt: NOW - 3 * MINUTE,
+          });
+          const live = makeRefreshToken(grant, { expiresAt: NOW + MINUTE, familyExpiresAt: NOW + DAY });
+          for (const token of [idle, rotated, live]) await s.refreshTokens.create(token);
+
+          await s.migrate();
+          const after = await indexNames();
+          assert.ok(!after.includes('refresh_tokens_expires_at_idx'), after.join(', '));
+          assert.ok(after.includes('refresh_tokens_unrotated_expires_at_idx'));
+          if (s.dialect === 'sqlite') {
+            // The cleanup's scan of unrotated tokens by expiry (src/store/repositories/expired-rows.ts).
+            const plan = await sql<{ detail: string }>`explain query plan
+              select token_hash from refresh_tokens where rotated_at is null and expires_at <= ${NOW}
+              order by expires_at limit 2`.execute(s.db);
+            assert.ok(
+              plan.rows.some((row) => row.detail.includes('refresh_tokens_unrotated_expires_at_idx')),
+              JSON.stringify(plan.rows),
+            );
+          }
+          await s.cleanup.run(NOW, {
+            consumedCodeRetentionMs: DAY,
+            refreshTokenGraceMs: MINUTE,
+            logoutDeliveryRetentionMs: DAY,
+            grantMinAgeMs: MINUTE,
+            batchSize: 10,
+          });
+          assert.equal(await s.refreshTokens.get(idle.tokenHash), undefined);
+          assert.ok(await s.refreshTokens.get(rotated.tokenHash), 'a rotated token stays for reuse detection');
+          assert.ok(await s.refreshTokens.get(live.tokenHash));
+        });
+      });
+
       it('0003 upgrades a 0002 database: users get no claims, sessions a unique sid each, clients the default ID token alg', async () => {
         await withFreshStore(target, async (s) => {
           assert.ok(s instanceof KyselyStore);
