@@ -166,7 +166,7 @@ export type CodeRefusal = 'unknown' | 'issued_to_another_client' | 'expired' | '
  * user, on their account page; `admin_api`: the admin REST API, whose events name the acting
  * client and user (`actor`).
  */
-export type ChangeSource = 'cli' | 'config' | 'registration' | 'account' | 'admin_api';
+export type ChangeSource = 'cli' | 'config' | 'registration' | 'account' | 'admin_api' | 'console';
 
 /** Who made a change through the admin API: the client the access token was issued to, and its user (null: the client itself). */
 export interface ChangeActor {
