@@ -79,7 +79,11 @@ export function registerConsoleRoutes(app: FastifyInstance, context: ProviderCon
       consoleReturnPath(returnTo, pagePath(issuer, '')),
       context.now(),
     );
-    setCookie(reply, sealConsoleState(context.settings.secret, signIn), (signIn.expiresAt - context.now()) / 1000);
+    setCookie(
+      reply,
+      sealConsoleState(context.settings.secret, signIn),
+      Math.floor((signIn.expiresAt - context.now()) / 1000),
+    );
     return sendRedirect(reply, url);
   }
 
@@ -196,7 +200,7 @@ export function registerConsoleRoutes(app: FastifyInstance, context: ProviderCon
       return sendMessage(reply, page, 403, 'console.forbidden_title', 'console.forbidden_text');
     }
     const session = newConsoleSession(body.access_token, body.expires_in ?? 300, actor.userId ?? '', context.now());
-    setCookie(reply, sealConsoleState(context.settings.secret, session), body.expires_in ?? 300);
+    setCookie(reply, sealConsoleState(context.settings.secret, session), Math.floor(body.expires_in ?? 300));
     return sendRedirect(reply, state.returnTo);
   });
 
