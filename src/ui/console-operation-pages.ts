@@ -16,6 +16,8 @@ import {
   type ConsoleFrame,
 } from './console-kit.js';
 import { hiddenInputs } from './page-parts.js';
+import type { MessageKey } from './i18n.js';
+import type { KeyState } from '../core/keys/key-lifecycle.js';
 
 export interface ResourceRow {
   resource: string;
@@ -82,10 +84,19 @@ ${
   return consolePage(c, title, body);
 }
 
+/** src/core/keys/key-lifecycle.ts KeyState, in words. */
+const KEY_STATES: Record<KeyState, MessageKey> = {
+  pending: 'console.key_pending',
+  active: 'console.key_active',
+  previous: 'console.key_previous',
+  retired: 'console.key_retired',
+  expired: 'console.key_expired',
+};
+
 export interface KeyRow {
   kid: string;
   alg: string;
-  state: string;
+  state: KeyState;
   createdAt: number;
   activatesAt: number;
   retiredAt: number | null;
@@ -116,10 +127,10 @@ export function renderKeys(
     view.items.map((key) => [
       html`<code>${key.kid}</code>`,
       key.alg,
-      key.state,
+      t.t(KEY_STATES[key.state]),
       when(key.createdAt),
       when(key.activatesAt),
-      key.state === 'retired'
+      key.state === 'retired' || key.state === 'expired'
         ? when(key.retiredAt)
         : postButton(c, `${path}/${encodeURIComponent(key.kid)}/retire`, t.t('console.keys_retire'), {
             ariaLabel: t.text('console.keys_retire_label', { kid: key.kid }),

@@ -173,6 +173,8 @@ mark.end{display:inline-block;min-width:.5em}
 .check{display:flex;gap:.5rem;align-items:center;font-weight:400}
 .check input{width:1.125rem;height:1.125rem;margin:0}
 .shell-console{max-width:72rem}
+body:has(.shell-console){justify-content:flex-start}
+.shell-console .note{margin-bottom:.75rem}
 .shell-console a{color:var(--primary)}
 .shell-console a.btn-primary{color:var(--on-primary)}
 .shell-console a.btn-secondary{color:var(--text)}
@@ -208,7 +210,7 @@ legend{margin:0 0 .375rem;padding:0;font-weight:600;font-size:.9375rem}
 input[type=email],input[type=url],input[type=search],input[type=datetime-local],select,textarea{display:block;width:100%;min-height:2.875rem;margin:0;padding:.625rem .75rem;font:inherit;color:var(--text);background:var(--field);border:1px solid var(--field-border);border-radius:10px}
 textarea{min-height:5rem;resize:vertical}
 .visually-hidden{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
-@media (max-width:40rem){table.data thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table.data,table.data tbody,table.data tr,table.data td{display:block}table.data td{padding:.25rem .875rem}table.data tr{padding:.375rem 0}table.data tbody tr+tr{border-top:1px solid var(--border)}table.data tbody tr+tr td{border-top:0}table.data td::before{content:attr(data-label);display:block;color:var(--muted);font-size:.75rem;font-weight:600}.facts{grid-template-columns:1fr}}
+@media (max-width:40rem){table.data caption{display:block}table.data thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table.data,table.data tbody,table.data tr,table.data td{display:block}table.data td{padding:.25rem .875rem}table.data tr{padding:.375rem 0}table.data tbody tr+tr{border-top:1px solid var(--border)}table.data tbody tr+tr td{border-top:0}table.data td::before{content:attr(data-label);display:block;color:var(--muted);font-size:.75rem;font-weight:600}.facts{grid-template-columns:1fr}}
 @media (max-width:30rem){body{justify-content:flex-start;padding:1.5rem .75rem}.card{padding:1.5rem 1.25rem 1.25rem;border-radius:14px}}
 @media (forced-colors:active){.btn,.card,.alert,.account,.scopes,.details,.compare table{border-color:CanvasText}mark{outline-color:CanvasText}.avatar{border:1px solid CanvasText}}
 `;
