@@ -88,7 +88,7 @@ describe('the web console in Chromium', () => {
       await page.getByLabel('Scopes').fill('openid profile');
       await page.getByRole('button', { name: 'Create' }).click();
       await page.getByRole('heading', { name: 'Client created' }).waitFor();
-      const secret = (await page.locator('#client-secret').innerText()).trim();
+      const secret = (await page.locator('#client-secret').textContent())?.trim() ?? '';
       await checkPage(page, 'client-secret');
 
       // The new client in a real code flow, with openid-client as its back end.
@@ -164,7 +164,7 @@ describe('the web console in Chromium', () => {
         await page.goto(`${gatehouse.url}${path}`);
         await checkPage(page, name);
       }
-      assert.match(await page.locator('table').innerText(), /session\.revoked/);
+      assert.match((await page.locator('table').textContent()) ?? '', /session\.revoked/);
       assert.deepEqual(session.cspReports, [], 'no Content-Security-Policy violation');
     } finally {
       await session.close();
