@@ -146,6 +146,19 @@ for (const target of STORE_TARGETS) {
       assert.match(response.location!, /\/authorize\?/);
     });
 
+    it('signing out clears the console cookie and leads to the logout page of the single sign-on session', async (t) => {
+      const g = server(t);
+      if (!g) return;
+      const { agent: mine, page } = await signInToConsole(g, ALICE);
+      const response = await mine.request(`${g.url}/console/sign-out`, { form: { csrf_token: csrfOf(page) } });
+      assert.equal(response.status, 303);
+      assert.equal(response.location, '/logout');
+      assert.match(response.headers.get('set-cookie')!, /^gh_console=; .*Max-Age=0/);
+      const again = await mine.request(`${g.url}/console`);
+      assert.equal(again.status, 303);
+      assert.match(again.location!, /\/authorize\?/);
+    });
+
     it('every page answers 200 with its heading and the navigation', async (t) => {
       const g = server(t);
       if (!g) return;
