@@ -8,7 +8,9 @@
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONSOLE_CLIENT_ID, consoleRedirectUri } from '../../src/core/console/console-client.js';
+import { decodeJwt } from 'jose';
 import { adminAudience } from '../../src/core/admin/admin-access.js';
+import { openConsoleState } from '../../src/core/console/console-session.js';
 import { verifyClientSecret, verifyPassword } from '../../src/core/secrets.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { postgresSkipMessage } from '../helpers/postgres.js';
@@ -146,11 +148,16 @@ for (const target of STORE_TARGETS) {
       assert.match(response.location!, /\/authorize\?/);
     });
 
-    it('signing out clears the console cookie and leads to the logout page of the single sign-on session', async (t) => {
+    it('signing out revokes the access token, clears the console cookie and leads to the logout page of the single sign-on session', async (t) => {
       const g = server(t);
       if (!g) return;
       const { agent: mine, page } = await signInToConsole(g, ALICE);
+      const session = openConsoleState(g.context.settings.secret, mine.cookie('gh_console'), Date.now());
+      assert.equal(session?.kind, 'session');
+      const { jti } = decodeJwt(session.kind === 'session' ? session.accessToken : '');
       const response = await mine.request(`${g.url}/console/sign-out`, { form: { csrf_token: csrfOf(page) } });
+      // RFC 7009: the console's access token is revoked at sign-out.
+      assert.notEqual((await g.context.store.accessTokens.get(jti!))?.revokedAt, null);
       assert.equal(response.status, 303);
       assert.equal(response.location, '/logout');
       assert.match(response.headers.get('set-cookie')!, /^gh_console=; .*Max-Age=0/);

@@ -207,7 +207,12 @@ export function registerConsoleRoutes(app: FastifyInstance, context: ProviderCon
   app.post(`${CONSOLE_PATH}/sign-out`, HTML_ROUTE, async (request, reply) => {
     const form = formParams(request);
     const state = cookieOf(request);
-    if (state?.kind === 'session') checkConsoleCsrf(context, state, form.get('csrf_token'));
+    if (state?.kind === 'session') {
+      checkConsoleCsrf(context, state, form.get('csrf_token'));
+      // RFC 7009 §2.1: the console's access token is revoked, not merely forgotten by the browser.
+      const jti = decodeJwt(state.accessToken).jti;
+      if (jti !== undefined) await context.store.accessTokens.revoke(jti, context.now());
+    }
     setCookie(reply, '', 0);
     // The single sign-on session is ended by RP-Initiated Logout's own confirmation page.
     return sendRedirect(reply, pagePath(context.settings.issuer, ENDPOINT_PATHS.endSession));
