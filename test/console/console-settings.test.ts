@@ -9,7 +9,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { consoleEnabled } from '../../src/core/console/console-client.js';
 import { resolveSettingsIn } from '../helpers/settings.js';
+import { DEFAULT_SETTINGS } from '../../src/config/settings.js';
 import { TEST_SECRET, startTestServer } from '../helpers/server.js';
+import { UserAgent, isLoginPage } from '../helpers/user-agent.js';
+import { ALICE, signInToConsole, startConsoleServer } from './console-harness.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 
 describe('console.enabled', () => {
@@ -44,4 +47,38 @@ describe('console.enabled', () => {
       }
     });
   }
+
+  it("with the flow inspector on, the overview's recent failures link to the failed flow's inspector page", async () => {
+    const gatehouse = await startConsoleServer('sqlite::memory:', {
+      settings: { inspector: { ...DEFAULT_SETTINGS.inspector, enabled: true } },
+    });
+    try {
+      const stranger = new UserAgent(gatehouse.url);
+      const login = await stranger.navigate(`${gatehouse.url}/console`);
+      assert.ok(isLoginPage(login));
+      await stranger.submit(login, { username: ALICE.username, password: 'not the password' });
+      await gatehouse.audit.flush();
+      const [failed] = await gatehouse.context.store.audit.list({ limit: 1, types: ['login.failed'] });
+      assert.ok(failed?.flowId);
+      const { page } = await signInToConsole(gatehouse, ALICE);
+      assert.match(page.body, new RegExp(`<a href="/_gatehouse/flows/${failed.flowId}">Inspect flow`));
+    } finally {
+      await gatehouse.close();
+    }
+  });
+
+  it("admin.listen: the console stays on the main listener (its redirect URI is the issuer's) and still acts through the admin API's checks", async () => {
+    const gatehouse = await startConsoleServer('sqlite::memory:', {
+      settings: { admin: { enabled: true, listen: '127.0.0.1:0' } },
+    });
+    try {
+      const { page } = await signInToConsole(gatehouse, ALICE, '/console/keys');
+      assert.equal(page.status, 200);
+      assert.match(page.body, /<h1>Signing keys<\/h1>/);
+      const onAdminListener = await fetch(`${gatehouse.admin!.url}/console`, { redirect: 'manual' });
+      assert.equal(onAdminListener.status, 404);
+    } finally {
+      await gatehouse.close();
+    }
+  });
 });
