@@ -259,7 +259,7 @@ export function renderAudit(
     ],
     view.items.map((event) => [
       when(event.at),
-      html`<code>${event.type}</code>`,
+      html`<code class="nowrap">${event.type}</code>`,
       event.clientId ?? '–',
       event.username ?? '–',
       html`<code class="wrap">${event.details}</code>`,

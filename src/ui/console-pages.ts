@@ -49,7 +49,7 @@ export function renderDashboard(c: ConsoleFrame, view: DashboardView): string {
     ],
     view.failures.map((failure) => [
       when(failure.at),
-      html`<code>${failure.type}</code>`,
+      html`<code class="nowrap">${failure.type}</code>`,
       failure.clientId ?? '–',
       failure.username ?? '–',
       failure.flowId === null

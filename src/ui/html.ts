@@ -189,7 +189,8 @@ body:has(.shell-console){justify-content:flex-start}
 table.data{width:100%;border-collapse:collapse;font-size:.9375rem}
 table.data caption{padding:.625rem .875rem;text-align:left;font-weight:600;border-bottom:1px solid var(--border)}
 table.data th,table.data td{padding:.5rem .875rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-table.data thead th{background:var(--subtle);color:var(--muted);font-size:.8125rem;font-weight:600}
+table.data time,table.data .nowrap{white-space:nowrap}
+table.data thead th{overflow-wrap:normal;background:var(--subtle);color:var(--muted);font-size:.8125rem;font-weight:600}
 table.data tbody tr+tr td{border-top:1px solid var(--border)}
 .counts{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.75rem;list-style:none;margin:1rem 0 1.5rem;padding:0}
 .counts a{display:block;padding:1rem;border:1px solid var(--border);border-radius:12px;text-decoration:none;color:var(--text)}

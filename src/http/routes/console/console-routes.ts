@@ -41,7 +41,7 @@ import { ENDPOINT_PATHS, type ProviderContext } from '../../../core/context.js';
 import { AdminProblem, AdminTokenRefused } from '../../../core/errors.js';
 import { BearerError } from '../../../resource/resource.js';
 import { html } from '../../../ui/html.js';
-import { consoleMessagePage } from '../../../ui/console-kit.js';
+import { consoleMessagePage, sectionPath } from '../../../ui/console-kit.js';
 import type { MessageKey } from '../../../ui/i18n.js';
 import { parseCookies, readCookie, secureCookies, serializeCookie } from '../../cookies.js';
 import { pagePath, sendHtml, sendRedirect } from '../../html-response.js';
@@ -125,10 +125,7 @@ export function registerConsoleRoutes(app: FastifyInstance, context: ProviderCon
       const state = cookieOf(request);
       if (state?.kind !== 'session') {
         // A form posted without a session goes back to its page once signed in, never replayed.
-        await sendToSignIn(
-          reply,
-          isPost ? `${base()}/${section === 'dashboard' ? '' : section}` : (request.raw.url ?? base()),
-        );
+        await sendToSignIn(reply, isPost ? sectionPath(base(), section) : (request.raw.url ?? base()));
         return undefined;
       }
       if (isPost) checkConsoleCsrf(context, state, form.get('csrf_token'));
