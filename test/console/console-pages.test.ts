@@ -166,6 +166,46 @@ for (const target of STORE_TARGETS) {
       assert.match(again.location!, /\/authorize\?/);
     });
 
+    it('signed out: a POST changes nothing and is sent to sign in, to come back to its section', async (t) => {
+      const g = server(t);
+      if (!g) return;
+      const before = (await g.context.store.clients.list()).length;
+      const stranger = new UserAgent(g.url);
+      const response = await stranger.request(`${g.url}/console/clients`, {
+        form: { client_name: 'Nobody', scope: 'openid' },
+      });
+      assert.equal(response.status, 303);
+      assert.match(response.location!, /\/authorize\?/);
+      assert.equal((await g.context.store.clients.list()).length, before);
+      const page = await stranger.submit(await stranger.navigate(new URL(response.location!, g.url).href), {
+        username: ALICE.username,
+        password: ALICE.password,
+      });
+      assert.equal(page.url, `${g.url}/console/clients`);
+    });
+
+    it("lists page with the admin API's cursors: 25 a page, then a Next page link", async (t) => {
+      const g = server(t);
+      if (!g) return;
+      const template = (await g.context.store.users.getByUsername(BOB.username))!;
+      for (let i = 0; i < 30; i++)
+        await g.context.store.users.create({
+          ...template,
+          id: `paged-${i}`,
+          username: `paged-${String(i).padStart(2, '0')}`,
+        });
+      const first = await agent.navigate(`${g.url}/console/users?q=paged-`);
+      assert.equal([...first.body.matchAll(/>paged-\d\d</g)].length, 25);
+      const next = /<a href="([^"]+)" rel="next">Next page<\/a>/.exec(first.body)?.[1];
+      assert.ok(next);
+      const second = await agent.navigate(new URL(next.replace(/&amp;/g, '&'), g.url).href);
+      assert.deepEqual(
+        [...second.body.matchAll(/>(paged-\d\d)</g)].map((match) => match[1]),
+        ['paged-25', 'paged-26', 'paged-27', 'paged-28', 'paged-29'],
+      );
+      assert.doesNotMatch(second.body, /rel="next"/);
+    });
+
     it('every page answers 200 with its heading and the navigation', async (t) => {
       const g = server(t);
       if (!g) return;
@@ -406,10 +446,10 @@ for (const target of STORE_TARGETS) {
       const overview = await agent.navigate(`${g.url}/console`);
       assert.match(text(overview.body), /login\.failed/, text(overview.body));
       const byType = await agent.navigate(`${g.url}/console/audit?type=client.created`);
-      assert.match(byType.body, /<code>client\.created<\/code>/);
-      assert.doesNotMatch(byType.body, /<code>login\.failed<\/code>/);
+      assert.match(byType.body, /<code class="nowrap">client\.created<\/code>/);
+      assert.doesNotMatch(byType.body, /<code class="nowrap">login\.failed<\/code>/);
       const byUser = await agent.navigate(`${g.url}/console/audit?user=bob&type=login.failed`);
-      assert.match(byUser.body, /<code>login\.failed<\/code>/);
+      assert.match(byUser.body, /<code class="nowrap">login\.failed<\/code>/);
       const byClient = await agent.navigate(`${g.url}/console/audit?client_id=no-such-client`);
       assert.match(byClient.body, /Nothing to show\./);
       const future = await agent.navigate(`${g.url}/console/audit?since=2999-01-01T00:00`);
