@@ -295,7 +295,7 @@ ${problemAlert(c, view.problem)}
 <dl class="facts"><dt>${t.t('console.col_name')}</dt><dd>${user.name ?? '–'}</dd><dt>${t.t('console.col_email')}</dt><dd>${user.email ?? '–'}</dd>
 <dt>${t.t('console.col_state')}</dt><dd>${userState(c, user)}</dd><dt>${t.t('console.col_created')}</dt><dd>${when(user.createdAt)}</dd><dt>id</dt><dd><code>${user.id}</code></dd></dl>
 <section class="section" aria-labelledby="access-heading"><h2 id="access-heading">${t.t('console.users_access_heading')}</h2>
-<div class="row-actions">${postButton(c, `${self}/disabled`, user.disabled ? t.t('console.users_enable') : t.t('console.users_disable'), { fields: { disabled: user.disabled ? '0' : '1' } })}
+<div class="row-actions">${view.self ? '' : postButton(c, `${self}/disabled`, user.disabled ? t.t('console.users_enable') : t.t('console.users_disable'), { fields: { disabled: user.disabled ? '0' : '1' } })}
 ${view.self ? '' : postButton(c, `${self}/admin`, user.admin ? t.t('console.users_revoke_admin') : t.t('console.users_grant_admin'), { fields: { admin: user.admin ? '0' : '1' } })}</div>
 <p class="note">${t.t('console.users_disable_note')}</p></section>
 <section class="section" aria-labelledby="password-heading"><h2 id="password-heading">${t.t('console.users_reset_password')}</h2>

@@ -345,14 +345,48 @@ for (const target of STORE_TARGETS) {
       assert.doesNotMatch(list.body, /bob@example\.com/);
     });
 
-    it('an administrator cannot take the admin role from themselves', async (t) => {
+    it('an administrator can neither take the admin role from themselves nor disable themselves', async (t) => {
       const g = server(t);
       if (!g) return;
       const alice = (await g.context.store.users.getByUsername(ALICE.username))!;
       const page = await agent.navigate(`${g.url}/console/users/${alice.id}`);
       assert.doesNotMatch(page.body, /Remove administrator role/);
+      assert.doesNotMatch(page.body, /Disable sign-in/);
       await post(agent, page, `/console/users/${alice.id}/admin`, { admin: '0' });
-      assert.equal((await g.context.store.users.getById(alice.id))?.admin, true);
+      await post(agent, page, `/console/users/${alice.id}/disabled`, { disabled: '1' });
+      const after = await g.context.store.users.getById(alice.id);
+      assert.equal(after?.admin, true);
+      assert.equal(after?.disabledAt, undefined);
+    });
+
+    it('editing a client keeps the grant types the form does not offer', async (t) => {
+      const g = server(t);
+      if (!g) return;
+      const form = await agent.navigate(`${g.url}/console/clients/new`);
+      await post(agent, form, '/console/clients', {
+        client_id: 'device-app',
+        client_type: 'public',
+        grant_authorization_code: '1',
+        redirect_uris: 'https://device.example/cb',
+        scope: 'openid',
+      });
+      const client = (await g.context.store.clients.get('device-app'))!;
+      await g.context.store.clients.upsert({
+        ...client,
+        grantTypes: [...client.grantTypes, 'urn:ietf:params:oauth:grant-type:device_code'],
+      });
+      const edit = await agent.navigate(`${g.url}/console/clients/device-app`);
+      const saved = await post(agent, edit, '/console/clients/device-app', {
+        client_name: 'Device app',
+        redirect_uris: 'https://device.example/cb',
+        grant_authorization_code: '1',
+        scope: 'openid',
+      });
+      assert.equal(saved.status, 200, saved.body.slice(0, 200));
+      assert.deepEqual((await g.context.store.clients.get('device-app'))?.grantTypes, [
+        'authorization_code',
+        'urn:ietf:params:oauth:grant-type:device_code',
+      ]);
     });
 
     it('resources: create, edit, delete after a confirmation page', async (t) => {

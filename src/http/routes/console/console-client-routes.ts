@@ -33,6 +33,9 @@ import { HTML_ROUTE, attempt, wordsOf, type ConsoleCall, type ConsoleRoutes } fr
 
 const PAGE_SIZE = 25;
 
+/** The grant types the client form offers as checkboxes (src/ui/console-pages.ts). */
+const GRANT_CHOICES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+
 function clientRow(client: Client): ClientRow {
   return clientToMetadata(client) as ClientRow;
 }
@@ -57,9 +60,7 @@ function postedClient(call: ConsoleCall, clientId: string): ClientFormValues {
     client_name: form.get('client_name')?.trim() ?? '',
     client_type: form.get('client_type') === 'public' ? 'public' : 'confidential',
     redirect_uris: form.get('redirect_uris') ?? '',
-    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'].filter(
-      (grant) => form.get(`grant_${grant}`) === '1',
-    ),
+    grant_types: GRANT_CHOICES.filter((grant) => form.get(`grant_${grant}`) === '1'),
     scope: form.get('scope')?.trim() ?? '',
   };
 }
@@ -181,7 +182,14 @@ export function registerConsoleClientRoutes(app: FastifyInstance, routes: Consol
     if (!call) return reply;
     const existing = await context.store.clients.get(request.params.id);
     if (!existing) return routes.notFound(reply, call);
-    const values = { ...postedClient(call, existing.clientId), client_type: clientRow(existing).client_type };
+    const posted = postedClient(call, existing.clientId);
+    // Grant types the form does not offer (device code, token exchange, ...) are kept, not dropped.
+    const kept = existing.grantTypes.filter((grant) => !(GRANT_CHOICES as readonly string[]).includes(grant));
+    const values = {
+      ...posted,
+      grant_types: [...posted.grant_types, ...kept],
+      client_type: clientRow(existing).client_type,
+    };
     const result = await attempt(() =>
       updateClient(existing.clientId, metadataOf(values), deps, context.settings, call.origin),
     );
@@ -323,8 +331,7 @@ export function registerConsoleClientRoutes(app: FastifyInstance, routes: Consol
     return routes.send(reply, await showUser(call, user));
   });
 
-  // Disabling keeps the user's sessions and tokens (revoke them on the sessions page); the admin
-  // role cannot be taken from oneself here, so that the console cannot lock out its last admin by a slip.
+  // Disabling keeps the user's sessions and tokens (revoke them on the sessions page).
   for (const change of ['disabled', 'admin'] as const) {
     app.post<{ Params: { id: string } }>(path(`/users/:id/${change}`), HTML_ROUTE, async (request, reply) => {
       const call = await routes.open(request, reply, 'users', 'users', 'write');
@@ -332,7 +339,8 @@ export function registerConsoleClientRoutes(app: FastifyInstance, routes: Consol
       const user = await context.store.users.getById(request.params.id);
       if (!user) return routes.notFound(reply, call);
       const value = call.form.get(change) === '1';
-      if (change === 'admin' && user.id === call.actor.userId && !value)
+      // Neither disabling oneself nor dropping one's own admin role: the console would lock its user out.
+      if (user.id === call.actor.userId && (change === 'admin' ? !value : value))
         return routes.redirect(reply, userPath(user.id));
       const result = await attempt(() => updateUser(user, { [change]: value }, deps, call.origin));
       if ('refused' in result) return routes.send(reply, await showUser(call, user, result.refused), 400);
