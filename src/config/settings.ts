@@ -267,6 +267,8 @@ export interface GatehouseSettings {
     enabled: boolean;
     listen?: string | undefined;
   };
+  /** The web console (src/http/routes/console/): served when enabled; absent, when the admin API is (consoleEnabled). */
+  console?: { enabled?: boolean | undefined } | undefined;
   /** Fixtures applied idempotently at start. */
   clients: ClientFixture[];
   users: UserFixture[];

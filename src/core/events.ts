@@ -164,9 +164,10 @@ export type CodeRefusal = 'unknown' | 'issued_to_another_client' | 'expired' | '
 /**
  * `registration`: the client itself, at the RFC 7591/7592 registration endpoints; `account`: the
  * user, on their account page; `admin_api`: the admin REST API, whose events name the acting
- * client and user (`actor`).
+ * client and user (`actor`); `console`: the web console (src/http/routes/console/), whose events
+ * name the signed-in administrator as `actor` (the console's client and the user).
  */
-export type ChangeSource = 'cli' | 'config' | 'registration' | 'account' | 'admin_api';
+export type ChangeSource = 'cli' | 'config' | 'registration' | 'account' | 'admin_api' | 'console';
 
 /** Who made a change through the admin API: the client the access token was issued to, and its user (null: the client itself). */
 export interface ChangeActor {

@@ -17,6 +17,7 @@ import { sendHtml } from './html-response.js';
 import { loggingOptions, type LogDestination } from './logging.js';
 import { RouteMethods } from './method-not-allowed.js';
 import { registerAccountRoutes } from './routes/account.js';
+import { registerConsoleRoutes } from './routes/console/console-routes.js';
 import { registerAuthorizationRoutes } from './routes/authorize.js';
 import { registerDeviceRoutes } from './routes/device.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
@@ -193,6 +194,8 @@ export function installGatehouse(
   registerUserInfoRoutes(app, context);
   registerLogoutRoutes(app, context);
   registerAccountRoutes(app, context);
+  // The web console (console.enabled): a client of this server, on the main listener (its redirect URI is the issuer's).
+  registerConsoleRoutes(app, context);
   if (inspector !== undefined) registerInspectorRoutes(app, context, inspector);
   // With admin.listen, the admin API has a listener of its own instead (buildAdminApp).
   if (context.settings.admin.listen === undefined) mountAdminApi(app, context);

@@ -172,6 +172,46 @@ mark.end{display:inline-block;min-width:.5em}
 .tag{display:inline-block;margin-left:.375rem;padding:0 .375rem;font-size:.75rem;font-weight:600;color:var(--muted);border:1px solid var(--border);border-radius:6px}
 .check{display:flex;gap:.5rem;align-items:center;font-weight:400}
 .check input{width:1.125rem;height:1.125rem;margin:0}
+.shell-console{max-width:72rem}
+body:has(.shell-console){justify-content:flex-start}
+.shell-console .note{margin-bottom:.75rem}
+.shell-console a{color:var(--primary)}
+.shell-console a.btn-primary{color:var(--on-primary)}
+.shell-console a.btn-secondary{color:var(--text)}
+.shell-console a.btn{text-decoration:none}
+.console-top{display:flex;flex-wrap:wrap;gap:.75rem 1rem;align-items:center;justify-content:space-between;margin:0 0 1rem}
+.console-nav{list-style:none;display:flex;flex-wrap:wrap;gap:.25rem;margin:0;padding:0}
+.console-nav a{display:inline-block;padding:.5rem .75rem;border-radius:8px;color:var(--text);text-decoration:none;font-weight:600;font-size:.9375rem}
+.console-nav a:hover{background:var(--card)}
+.console-nav a[aria-current=page]{background:var(--primary);color:var(--on-primary)}
+.console-user{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:0;font-size:.875rem}
+.table{margin:0 0 1rem;border:1px solid var(--border);border-radius:12px;overflow:hidden}
+table.data{width:100%;border-collapse:collapse;font-size:.9375rem}
+table.data caption{padding:.625rem .875rem;text-align:left;font-weight:600;border-bottom:1px solid var(--border)}
+table.data th,table.data td{padding:.5rem .875rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+table.data time,table.data .nowrap{white-space:nowrap}
+table.data thead th{overflow-wrap:normal;background:var(--subtle);color:var(--muted);font-size:.8125rem;font-weight:600}
+table.data tbody tr+tr td{border-top:1px solid var(--border)}
+.counts{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.75rem;list-style:none;margin:1rem 0 1.5rem;padding:0}
+.counts a{display:block;padding:1rem;border:1px solid var(--border);border-radius:12px;text-decoration:none;color:var(--text)}
+.counts a:hover{background:var(--subtle)}
+.counts .n{display:block;font-size:1.75rem;font-weight:650;line-height:1.2}
+.filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;margin:0 0 1.25rem}
+.filters .field{flex:1 1 11rem;margin:0}
+.row-actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:0 0 1rem}
+form.inline{display:inline;margin:0}
+.crumbs{margin:0 0 .25rem;font-size:.875rem}
+.pager{margin:0 0 1rem}
+.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0 0 1rem}
+.facts dt{color:var(--muted);font-weight:600}
+.facts dd{margin:0;overflow-wrap:anywhere}
+.wrap{white-space:pre-wrap;overflow-wrap:anywhere}
+fieldset{margin:0 0 1.125rem;padding:0;border:0}
+legend{margin:0 0 .375rem;padding:0;font-weight:600;font-size:.9375rem}
+input[type=email],input[type=url],input[type=search],input[type=datetime-local],select,textarea{display:block;width:100%;min-height:2.875rem;margin:0;padding:.625rem .75rem;font:inherit;color:var(--text);background:var(--field);border:1px solid var(--field-border);border-radius:10px}
+textarea{min-height:5rem;resize:vertical}
+.visually-hidden{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
+@media (max-width:40rem){table.data caption{display:block}table.data thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table.data,table.data tbody,table.data tr,table.data td{display:block}table.data td{padding:.25rem .875rem}table.data tr{padding:.375rem 0}table.data tbody tr+tr{border-top:1px solid var(--border)}table.data tbody tr+tr td{border-top:0}table.data td::before{content:attr(data-label);display:block;color:var(--muted);font-size:.75rem;font-weight:600}.facts{grid-template-columns:1fr}}
 @media (max-width:30rem){body{justify-content:flex-start;padding:1.5rem .75rem}.card{padding:1.5rem 1.25rem 1.25rem;border-radius:14px}}
 @media (forced-colors:active){.btn,.card,.alert,.account,.scopes,.details,.compare table{border-color:CanvasText}mark{outline-color:CanvasText}.avatar{border:1px solid CanvasText}}
 `;

@@ -2,6 +2,8 @@
  * Settings of the admin REST API (src/http/routes/admin/): whether it is served, and where. By
  * default it is served under `/admin/v1` of the main listener; `admin.listen` moves it to a
  * listener of its own (e.g. `127.0.0.1:9443`), so that it can be kept off the public interface.
+ * `console.enabled` serves the web console (`/console`, src/http/routes/console/), a client of
+ * this server that signs an admin user in and acts through the admin API's core functions.
  * Composed into the config file schema by src/config/settings-schema.ts.
  */
 import { Type } from '@sinclair/typebox';
@@ -43,6 +45,18 @@ export const ADMIN_SETTINGS = {
             if (problem) throw new ConfigError(`${source} ${problem}`);
             return listen;
           },
+        }),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  console: Type.Optional(
+    Type.Object(
+      {
+        enabled: setting(Type.Boolean(), {
+          setting: 'console.enabled',
+          doc: 'serve the web console under `/console` (docs/operating.md, Console): admin users sign in with Gatehouse itself and manage clients, users, resources, keys, sessions and the audit log',
+          defaultDoc: 'on when `admin.enabled`',
         }),
       },
       { additionalProperties: false },

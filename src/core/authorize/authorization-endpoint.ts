@@ -23,6 +23,7 @@ import { useRequestObject } from './request-object.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { issueAuthorizationCode } from './issue-code.js';
 import { currentSession, type BrowserState, touchSession } from '../browser/browser-session.js';
+import { isConsoleRequest } from '../console/console-client.js';
 import { checkLiveInteractions, countInteraction } from '../limits/attempt-limits.js';
 
 export type AuthorizationOutcome =
@@ -175,7 +176,10 @@ async function sessionSubject(
 }
 
 /** What deciding the next step uses: the client (for the `sub` it sees) and the user's consent. */
-export type NextStepDeps = Pick<ProviderContext, 'clients' | 'subjects' | 'now'> & { store: Pick<Store, 'consents'> };
+export type NextStepDeps = Pick<ProviderContext, 'clients' | 'subjects' | 'now'> & {
+  store: Pick<Store, 'consents'>;
+  settings: Pick<ProviderContext['settings'], 'issuer'>;
+};
 
 /**
  * What the resource owner still has to do for this request: sign in, consent, or nothing.
@@ -205,6 +209,8 @@ export async function nextStep(
       return 'login';
   }
   if (request.prompt.includes('consent')) return 'consent';
+  // The console is this server's own page for its administrators (src/core/console/console-client.ts).
+  if (isConsoleRequest(request, context.settings.issuer)) return 'complete';
   const consent = await context.store.consents.get(session.userId, request.clientId);
   return consent && isSubset(request.scope, consent.scopes) ? 'complete' : 'consent';
 }

@@ -35,7 +35,11 @@ const ACCESS_TOKEN_ALGS = ['ES256', 'EdDSA', 'RS256'];
 
 export type AdminGuard = (family: AdminFamily, access: AdminAccess) => onRequestAsyncHookHandler;
 
-export function adminGuard(context: ProviderContext): AdminGuard {
+/**
+ * The verifier of admin API access tokens for this server's current issuer (also the console's,
+ * src/http/routes/console/, which checks its session's token the same way).
+ */
+export function adminTokenVerifier(context: ProviderContext): () => ResourceVerifier {
   // The issuer can be settled after the routes are registered (a server on a random port).
   let cached: { issuer: string; verifier: ResourceVerifier } | undefined;
   const verifier = (): ResourceVerifier => {
@@ -69,6 +73,11 @@ export function adminGuard(context: ProviderContext): AdminGuard {
     };
     return cached.verifier;
   };
+  return verifier;
+}
+
+export function adminGuard(context: ProviderContext): AdminGuard {
+  const verifier = adminTokenVerifier(context);
   return (family, access) =>
     async function checkAdminToken(request: FastifyRequest, _reply: FastifyReply) {
       const current = verifier();

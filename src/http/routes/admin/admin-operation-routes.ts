@@ -5,16 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ProviderContext } from '../../../core/context.js';
 import { AdminNotFound } from '../../../core/errors.js';
-import {
-  DEFAULT_PAGE_SIZE,
-  decodeCursor,
-  encodeCursor,
-  paginate,
-  sortedBy,
-} from '../../../core/admin/admin-listing.js';
+import { paginate, sortedBy } from '../../../core/admin/admin-listing.js';
+import { queryAuditEvents } from '../../../core/admin/audit-query.js';
 import { createInitialAccessToken, isUsable } from '../../../core/registration/registration-access-token.js';
-import type { AuditEvent, AuditFilter, InitialAccessToken } from '../../../store/store.js';
-import { AdminProblem } from '../../../core/errors.js';
+import type { AuditEvent, InitialAccessToken } from '../../../store/store.js';
 import { originOf, type AdminGuard } from './admin-guard.js';
 import { NULLABLE_TIME, PAGE_QUERY, PROBLEM_RESPONSES, TIME, isoTime, page } from './admin-schemas.js';
 
@@ -76,26 +70,6 @@ function tokenView(token: InitialAccessToken, now: number) {
   };
 }
 
-/** `since`: RFC 3339 date-time. */
-function parseSince(since: string | undefined): number | undefined {
-  if (since === undefined) return undefined;
-  const at = Date.parse(since);
-  if (Number.isNaN(at))
-    throw new AdminProblem(400, 'invalid-request', 'Invalid request', 'since must be an RFC 3339 date-time', [
-      { field: 'since', message: 'must be an RFC 3339 date-time, e.g. 2026-01-31T00:00:00Z' },
-    ]);
-  return at;
-}
-
-/** The audit cursor: the (at, id) of the last event of the page. */
-function auditCursor(cursor: string | undefined): AuditFilter['before'] {
-  if (cursor === undefined) return undefined;
-  const key = decodeCursor(cursor);
-  if (!Array.isArray(key) || typeof key[0] !== 'number' || typeof key[1] !== 'number')
-    throw new AdminProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor is not one this API handed out');
-  return { at: key[0], id: key[1] };
-}
-
 export function registerAdminOperationRoutes(app: FastifyInstance, context: ProviderContext, guard: AdminGuard): void {
   app.get<{
     Querystring: { limit?: number; cursor?: string; type?: string; client_id?: string; user?: string; since?: string };
@@ -120,29 +94,8 @@ export function registerAdminOperationRoutes(app: FastifyInstance, context: Prov
       },
     },
     async (request) => {
-      const query = request.query;
-      const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-      const since = parseSince(query.since);
-      const before = auditCursor(query.cursor);
-      const types = query.type
-        ?.split(',')
-        .map((type) => type.trim())
-        .filter((type) => type !== '');
-      // One more than the page: whether there is a next page.
-      const events = await context.store.audit.list({
-        limit: limit + 1,
-        ...(types !== undefined ? { types } : {}),
-        ...(query.client_id !== undefined ? { clientId: query.client_id } : {}),
-        ...(query.user !== undefined ? { users: [query.user] } : {}),
-        ...(since !== undefined ? { since } : {}),
-        ...(before !== undefined ? { before } : {}),
-      });
-      const items = events.slice(0, limit);
-      const last = items.at(-1);
-      return {
-        items: items.map(auditView),
-        next_cursor: events.length > limit && last !== undefined ? encodeCursor([last.at, last.id ?? 0]) : null,
-      };
+      const page = await queryAuditEvents(context.store, request.query);
+      return { items: page.items.map(auditView), next_cursor: page.next_cursor };
     },
   );
 
