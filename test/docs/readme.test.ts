@@ -64,6 +64,25 @@ describe('README.md', () => {
     assert.match(commands, /^\s*npx gatehouse start$/m);
   });
 
+  test('"Operating Gatehouse" shows the admin API with curl commands that the tested examples of docs/operating.md run, the console, and the private listener', () => {
+    const operating = section('Operating Gatehouse');
+    const commands = /```sh\n([\s\S]*?)```/.exec(operating)?.[1];
+    assert.ok(commands, 'the section shows commands');
+    const tested = /<!-- curl-examples:start -->\n```sh\n([\s\S]*?)```/.exec(
+      readFileSync(join(REPO_ROOT, 'docs', 'operating.md'), 'utf8'),
+    )?.[1];
+    assert.ok(tested, 'docs/operating.md has the curl examples test/admin/admin-docs.test.ts runs');
+    // Every line shown here is a line of those examples, in the same order.
+    let from = 0;
+    for (const line of commands.trim().split('\n')) {
+      const at = tested.indexOf(`${line}\n`, from);
+      assert.ok(at >= 0, `not among the tested examples, in order: ${line}`);
+      from = at + line.length;
+    }
+    for (const named of ['/admin/v1', '/console', 'admin.listen', 'gatehouse admin bootstrap'])
+      assert.ok(operating.includes(named), named);
+  });
+
   test('names the license', () => {
     assert.match(section('License'), /Apache License 2\.0 \(LICENSE\)/);
   });
