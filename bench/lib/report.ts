@@ -77,11 +77,17 @@ export function summarize(runs: DriverResult[], scenarios: ScenarioName[], targe
     }
   }
   for (const row of rows) {
-    const ceiling = rows.find((other) => other.scenario === row.scenario && other.target === CEILING);
-    const peer = rows.find((other) => other.scenario === row.scenario && other.target === PEER);
-    if (ceiling && row.target !== CEILING && ceiling.throughput > 0)
+    // A target on another runtime (`gatehouse-sqlite@node24`) is compared with the peer and the
+    // ceiling on the same runtime when they ran, else with the ones on this process's runtime.
+    const tag = row.target.includes('@') ? row.target.slice(row.target.indexOf('@')) : '';
+    const byName = (name: string) =>
+      rows.find((other) => other.scenario === row.scenario && other.target === `${name}${tag}`) ??
+      rows.find((other) => other.scenario === row.scenario && other.target === name);
+    const ceiling = byName(CEILING);
+    const peer = byName(PEER);
+    if (ceiling && row.target !== ceiling.target && ceiling.throughput > 0)
       row.vsCeiling = row.throughput / ceiling.throughput;
-    if (peer && row.target !== PEER && row.target !== CEILING && peer.throughput > 0) {
+    if (peer && row.target !== peer.target && !row.target.startsWith(CEILING) && peer.throughput > 0) {
       row.vsPeer = row.throughput / peer.throughput;
       row.cpuVsPeer = row.serverCpuUsPerOp / peer.serverCpuUsPerOp;
     }
