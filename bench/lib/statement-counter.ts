@@ -51,7 +51,10 @@ let installed = false;
 function record(into: Map<string, Map<string, StatementCount>>, what: string, ns: number): void {
   const key = route.getStore() ?? NO_REQUEST;
   let perRoute = into.get(key);
-  if (!perRoute) into.set(key, (perRoute = new Map()));
+  if (!perRoute) {
+    perRoute = new Map();
+    into.set(key, perRoute);
+  }
   const entry = perRoute.get(what) ?? { count: 0, ns: 0 };
   entry.count++;
   entry.ns += ns;
