@@ -82,7 +82,7 @@ async function counted(run: () => Promise<void>): Promise<StatementReport> {
   }
 }
 
-const sum = (entries: [string, StatementCount][], field: keyof StatementCount) =>
+const sum = (entries: [string, StatementCount][], field: 'count' | 'ns') =>
   entries.reduce((total, [, entry]) => total + entry[field], 0);
 const oneLine = (sql: string) => sql.replace(/\s+/g, ' ').trim().slice(0, 140);
 

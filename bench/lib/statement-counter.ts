@@ -4,7 +4,7 @@
  * `BENCH_STATEMENTS {requests, statements}` on stdout.
  *
  * - SQLite: every better-sqlite3 statement execution (run, get, all, iterate), with the time
- *   spent in SQLite itself.
+ *   spent in SQLite itself (wall clock, and the process's CPU time meanwhile).
  * - PostgreSQL: every query pg's Client sends (the pool's clients are pg.Client instances; Kysely,
  *   BEGIN and COMMIT included), with the time until its answer. pg sends a client's next query
  *   only after the previous one's ReadyForQuery, so each query is one network round trip (a
@@ -12,7 +12,8 @@
  *
  * - Store calls (`--time-store`, timeStore()): the CPU time (process.cpuUsage, all threads) of each
  *   call of the store's repositories and of `store.transaction`, from the call until its promise
- *   settles; a call made inside another timed call counts in the outer one only. For
+ *   settles; a call made inside another timed call counts in the outer one only, except the
+ *   calls on a transaction's own store (`transaction>codes.consume`), counted apart. For
  *   bench/budget.ts, one request at a time: nothing else runs meanwhile.
  *
  * Each execution is attributed to the HTTP request it ran for (`GET /authorize`,
@@ -29,7 +30,10 @@ export const NO_REQUEST = '(no request)';
 
 export interface StatementCount {
   count: number;
+  /** Wall time: SQLite's time for a statement, the time until the answer for a pg query. */
   ns: number;
+  /** SQLite only: the process's CPU time during the statements (synchronous), in nanoseconds. */
+  cpuNs?: number;
 }
 
 export interface StatementReport {
@@ -48,7 +52,7 @@ const route = new AsyncLocalStorage<string>();
 let counting = false;
 let installed = false;
 
-function record(into: Map<string, Map<string, StatementCount>>, what: string, ns: number): void {
+function record(into: Map<string, Map<string, StatementCount>>, what: string, ns: number, cpuNs?: number): void {
   const key = route.getStore() ?? NO_REQUEST;
   let perRoute = into.get(key);
   if (!perRoute) {
@@ -58,6 +62,7 @@ function record(into: Map<string, Map<string, StatementCount>>, what: string, ns
   const entry = perRoute.get(what) ?? { count: 0, ns: 0 };
   entry.count++;
   entry.ns += ns;
+  if (cpuNs !== undefined) entry.cpuNs = (entry.cpuNs ?? 0) + cpuNs;
   perRoute.set(what, entry);
 }
 
@@ -106,11 +111,14 @@ export function installStatementCounter(): void {
     const original = proto[method]!;
     proto[method] = function (this: { source: string }, ...args: unknown[]) {
       if (!counting) return original.apply(this, args);
+      const cpu = process.cpuUsage();
       const start = process.hrtime.bigint();
       try {
         return original.apply(this, args);
       } finally {
-        record(counts, this.source, Number(process.hrtime.bigint() - start));
+        const wall = Number(process.hrtime.bigint() - start);
+        const used = process.cpuUsage(cpu);
+        record(counts, this.source, wall, (used.user + used.system) * 1000);
       }
     };
   }
@@ -154,13 +162,22 @@ export function installStatementCounter(): void {
  * Times the calls of `store`'s repositories and its `transaction` (CPU, see above), replacing
  * the methods in place, so that every user of these objects (the server's context) is timed.
  */
+const NOT_REPOSITORIES = new Set(['db', 'executor', 'changes']);
+
 export function timeStore(store: object): void {
   installProbes();
+  // Timed calls in progress: 0 outside, 1 in a call of the outer store (or its transaction), 2
+  // in a call of the transaction's own store, made by the transaction's callback.
   let depth = 0;
-  const wrap = (owner: Record<string, unknown>, method: string, label: string) => {
+  const wrap = (owner: Record<string, unknown>, method: string, label: string, inTransaction: boolean) => {
     const original = owner[method] as (...args: unknown[]) => unknown;
     owner[method] = function (this: unknown, ...args: unknown[]) {
-      if (!counting || depth > 0) return original.apply(this, args);
+      if (!counting || depth !== (inTransaction ? 1 : 0)) return original.apply(this, args);
+      if (method === 'transaction' && !inTransaction && typeof args[0] === 'function') {
+        // The calls the redemption makes on the transaction's store are timed too, apart.
+        const callback = args[0] as (inner: object) => unknown;
+        args[0] = (inner: object) => callback(timedView(inner));
+      }
       depth++;
       const start = process.cpuUsage();
       const done = () => {
@@ -190,15 +207,53 @@ export function timeStore(store: object): void {
       return result;
     };
   };
-  const target = store as Record<string, unknown>;
-  wrap(target, 'transaction', 'transaction');
-  for (const [name, repository] of Object.entries(target)) {
-    if (typeof repository !== 'object' || repository === null || name === 'changes') continue;
-    const repo = repository as Record<string, unknown>;
-    const methods = new Set<string>();
-    for (let proto: object | null = repo; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto))
-      for (const key of Object.getOwnPropertyNames(proto))
-        if (key !== 'constructor' && typeof repo[key] === 'function') methods.add(key);
-    for (const method of methods) wrap(repo, method, `${name}.${method}`);
-  }
+  const wrapRepositories = (of: object, prefix: string, inTransaction: boolean) => {
+    for (const [name, repository] of Object.entries(of)) {
+      // The repositories (clients, sessions, codes, ...), not the query builder or the change feed.
+      if (typeof repository !== 'object' || repository === null || NOT_REPOSITORIES.has(name)) continue;
+      const repo = repository as Record<string, unknown>;
+      const methods = new Set<string>();
+      for (let proto: object | null = repo; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto))
+        for (const key of Object.getOwnPropertyNames(proto))
+          if (key !== 'constructor' && typeof repo[key] === 'function') methods.add(key);
+      for (const method of methods) wrap(repo, method, `${prefix}${name}.${method}`, inTransaction);
+    }
+  };
+  /**
+   * The transaction's store (a new one per transaction) as seen by its callback: the methods of
+   * the repositories it uses, timed, wrapped on first use only (wrapping all of them per
+   * transaction would cost more than what is measured). Calls go to the real objects.
+   */
+  const timedView = (inner: object): object => {
+    const views = new Map<PropertyKey, unknown>();
+    return new Proxy(inner, {
+      get(target, property) {
+        const value = Reflect.get(target, property) as unknown;
+        if (views.has(property)) return views.get(property);
+        let view = value;
+        if (typeof value === 'function') view = (value as (...a: unknown[]) => unknown).bind(target);
+        else if (typeof value === 'object' && value !== null && !NOT_REPOSITORIES.has(String(property))) {
+          const methods = new Map<PropertyKey, unknown>();
+          view = new Proxy(value, {
+            get(repo, method) {
+              const member = Reflect.get(repo, method) as unknown;
+              if (typeof member !== 'function') return member;
+              let timed = methods.get(method);
+              if (timed === undefined) {
+                const holder: Record<string, unknown> = { [String(method)]: member.bind(repo) };
+                wrap(holder, String(method), `transaction>${String(property)}.${String(method)}`, true);
+                timed = holder[String(method)];
+                methods.set(method, timed);
+              }
+              return timed;
+            },
+          });
+        }
+        views.set(property, view);
+        return view;
+      },
+    });
+  };
+  wrap(store as Record<string, unknown>, 'transaction', 'transaction', false);
+  wrapRepositories(store, '', false);
 }
