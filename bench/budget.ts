@@ -22,16 +22,22 @@
  *
  * Every number is the median over the rounds. It prints a markdown table.
  *
- *   node --import tsx bench/budget.ts [--flows 300] [--rounds 5] [--iterations 3000]
+ *   node --import tsx bench/budget.ts [--flows 300] [--rounds 5] [--iterations 3000] [--node24 [--node-cache DIR]]
+ *
+ * `--node24`: the whole measurement on Node 24 (the runtime `npm run bench -- --node24` prepares,
+ * bench/lib/node-runtime.ts): this script runs itself again on it, and starts the servers on it.
  */
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { signCompactJws } from '../src/core/keys/jws-signer.js';
 import { randomToken, sha256Base64Url } from '../src/core/secrets.js';
 import { parseArgs, REDIRECT_URI, RESOURCE, type ServerInfo } from './lib/common.js';
 import { basicAuthorization, browse, CookieJar, formEncode, send } from './lib/http.js';
+import { prepareNodeRuntime } from './lib/node-runtime.js';
 import { startServer, stopAllChildren, type RunningServer } from './lib/processes.js';
 import { authorizeUrl, type Browser, codeFromRedirect, newPkce, redeemCode, signIn } from './lib/scenarios.js';
 import { NO_REQUEST, STATEMENTS_PREFIX, type StatementReport } from './lib/statement-counter.js';
@@ -43,6 +49,19 @@ const iterations = Number(args.get('iterations') ?? 3000);
 if (!(Number.isSafeInteger(flows) && flows >= 20 && Number.isSafeInteger(rounds) && rounds >= 1))
   throw new Error('need --flows >= 20 and --rounds >= 1');
 if (!(Number.isSafeInteger(iterations) && iterations >= 100)) throw new Error('--iterations must be at least 100');
+
+const runtime = args.has('node24')
+  ? prepareNodeRuntime(24, args.get('node-cache'), (line) => process.stderr.write(`${line}\n`))
+  : undefined;
+if (runtime && process.version !== runtime.version) {
+  // Run again on Node 24, with its better-sqlite3, so that the in-process rows are Node 24's too.
+  const again = spawnSync(
+    runtime.execPath,
+    [...runtime.nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
+  process.exit(again.status ?? 1);
+}
 
 const AUTHORIZE = 'GET /authorize';
 const TOKEN = 'POST /token';
@@ -133,14 +152,13 @@ async function storeReport(server: RunningServer, run: () => Promise<void>): Pro
 const tempDir = mkdtempSync(join(tmpdir(), 'gatehouse-budget-'));
 const servers: RunningServer[] = [];
 try {
-  const gatehouse = await startServer('servers/gatehouse.ts', [
-    '--database',
-    `sqlite:${join(tempDir, 'gatehouse.db')}`,
-    '--time-store',
-    '--count-statements',
-  ]);
+  const gatehouse = await startServer(
+    'servers/gatehouse.ts',
+    ['--database', `sqlite:${join(tempDir, 'gatehouse.db')}`, '--time-store', '--count-statements'],
+    { runtime },
+  );
   servers.push(gatehouse);
-  const bare = await startServer('servers/fastify-bare.ts', []);
+  const bare = await startServer('servers/fastify-bare.ts', [], { runtime });
   servers.push(bare);
   const gh = gatehouse.info;
 

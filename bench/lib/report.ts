@@ -238,7 +238,10 @@ export function markdown(header: ReportHeader, rows: SummaryRow[], goals: Goal[]
     'Notes: "ops" are requests, or complete flows (GET authorize with a session cookie and remembered consent → redirect with code → POST token with the PKCE verifier). ' +
       'The ceiling answers the same endpoints with small fixed JSON (a redirect for authorize) and checks nothing. ' +
       'oidc-provider cannot introspect JWT access tokens, so its introspection scenario introspects an opaque access token; Gatehouse introspects its JWT. ' +
-      'The driver shares the 2 cores with the servers (and PostgreSQL), so throughput is a property of the whole machine; server CPU per operation is the server-only cost.',
+      'The driver shares the 2 cores with the servers (and PostgreSQL), so throughput is a property of the whole machine; server CPU per operation is the server-only cost.' +
+      (rows.some((row) => row.target.includes('@'))
+        ? ' Targets named `@node24` ran on Node 24 (the driver did not); their × ceiling and × oidc-provider columns compare with the ceiling and oidc-provider on Node 24 when those ran, else with the ones on the first Node.'
+        : ''),
   );
   return `${lines.join('\n')}\n`;
 }
