@@ -6,7 +6,8 @@
  *   npm run bench -- --quick           smoke run (1 round, short windows; about 2 minutes)
  *   npm run bench -- --scenarios refresh,code-flow-c32 --targets gatehouse-sqlite,oidc-provider
  *   npm run bench -- --report-only     rewrite latest.md (and the summary in latest.json) from latest.json's runs
- *   other options: --rounds N --warmup MS --duration MS --max-quiet-wait S
+ *   npm run bench -- --node24          adds gatehouse-sqlite@node24 and oidc-provider@node24 (Node 24 from npm, cached)
+ *   other options: --rounds N --warmup MS --duration MS --max-quiet-wait S --node-cache DIR
  *                  --nice N (run servers and driver at this niceness, e.g. -5 on a shared machine; needs root)
  *
  * Writes bench/results/latest.{json,md} (quick: quick.{json,md}) and prints the table.
@@ -17,9 +18,11 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs, type ServerInfo } from './lib/common.js';
+import { prepareNodeRuntime, type NodeRuntime } from './lib/node-runtime.js';
 import {
   BENCH_DIR,
   CEILING_TARGET,
+  onRuntime,
   PEER_TARGET,
   postgresTarget,
   REPO_DIR,
@@ -52,8 +55,21 @@ const defaultTargets = ['gatehouse-sqlite', 'gatehouse-postgres', 'oidc-provider
  * compare its CPU per operation with gatehouse-sqlite's, e.g.
  * `npm run bench -- --quick --scenarios code-flow-c32 --targets gatehouse-sqlite,gatehouse-sqlite-inspector`.
  */
-const allTargets = [...defaultTargets, 'gatehouse-sqlite-inspector'];
-const wantedTargets = args.get('targets')?.split(',') ?? defaultTargets;
+const baseTargets = [...defaultTargets, 'gatehouse-sqlite-inspector'];
+/**
+ * `--node24`: the same targets on Node 24 too, named `<target>@node24` (bench/lib/node-runtime.ts
+ * installs it from the npm registry once, into a cache outside git). Without --targets, it adds
+ * gatehouse-sqlite@node24 and oidc-provider@node24 to the default targets; with --targets, name
+ * the @node24 targets there (any target can take the suffix).
+ */
+const RUNTIME_SUFFIX = '@node24';
+const node24 = args.has('node24') || (args.get('targets')?.includes(RUNTIME_SUFFIX) ?? false);
+const allTargets = [...baseTargets, ...(node24 ? baseTargets.map((name) => `${name}${RUNTIME_SUFFIX}`) : [])];
+const wantedTargets =
+  args.get('targets')?.split(',') ??
+  (node24
+    ? [...defaultTargets, `gatehouse-sqlite${RUNTIME_SUFFIX}`, `oidc-provider${RUNTIME_SUFFIX}`]
+    : defaultTargets);
 const wantedScenarios = (args.get('scenarios')?.split(',') ?? [...SCENARIO_NAMES]) as ScenarioName[];
 for (const target of wantedTargets)
   if (!allTargets.includes(target)) throw new Error(`unknown target ${target}; known: ${allTargets.join(', ')}`);
@@ -111,13 +127,20 @@ if (args.has('report-only')) {
   process.exit(0);
 }
 
+const runtime: NodeRuntime | undefined = node24
+  ? prepareNodeRuntime(24, args.get('node-cache'), (line) => log(line))
+  : undefined;
 const definitions: TargetDefinition[] = [];
-for (const name of wantedTargets) {
+for (const wanted of wantedTargets) {
+  const onNode24 = wanted.endsWith(RUNTIME_SUFFIX);
+  const name = onNode24 ? wanted.slice(0, -RUNTIME_SUFFIX.length) : wanted;
+  const count = definitions.length;
   if (name === 'gatehouse-sqlite') definitions.push(await sqliteTarget());
   if (name === 'gatehouse-sqlite-inspector') definitions.push(await sqliteTarget({ inspector: true }));
   if (name === 'gatehouse-postgres') definitions.push(await postgresTarget());
   if (name === 'oidc-provider') definitions.push(PEER_TARGET);
   if (name === 'ceiling') definitions.push(CEILING_TARGET);
+  if (onNode24 && runtime && definitions.length > count) definitions.push(onRuntime(definitions.pop()!, runtime));
 }
 
 const started: Started[] = [];
@@ -199,7 +222,7 @@ try {
     }
     log(`[${elapsed()}] starting ${definition.label}`);
     try {
-      const server = await startServer(definition.script, prepared.args);
+      const server = await startServer(definition.script, prepared.args, { runtime: definition.runtime });
       started.push({
         definition,
         server,
@@ -258,7 +281,7 @@ try {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     mode,
     machine: machineDescription(),
-    node: process.version,
+    node: runtime ? `${process.version} (targets named ${RUNTIME_SUFFIX}: ${runtime.version})` : process.version,
     versions: {
       gatehouse: gatehouseVersion(),
       'oidc-provider': readVersion('oidc-provider'),

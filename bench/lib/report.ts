@@ -77,11 +77,17 @@ export function summarize(runs: DriverResult[], scenarios: ScenarioName[], targe
     }
   }
   for (const row of rows) {
-    const ceiling = rows.find((other) => other.scenario === row.scenario && other.target === CEILING);
-    const peer = rows.find((other) => other.scenario === row.scenario && other.target === PEER);
-    if (ceiling && row.target !== CEILING && ceiling.throughput > 0)
+    // A target on another runtime (`gatehouse-sqlite@node24`) is compared with the peer and the
+    // ceiling on the same runtime when they ran, else with the ones on this process's runtime.
+    const tag = row.target.includes('@') ? row.target.slice(row.target.indexOf('@')) : '';
+    const byName = (name: string) =>
+      rows.find((other) => other.scenario === row.scenario && other.target === `${name}${tag}`) ??
+      rows.find((other) => other.scenario === row.scenario && other.target === name);
+    const ceiling = byName(CEILING);
+    const peer = byName(PEER);
+    if (ceiling && row.target !== ceiling.target && ceiling.throughput > 0)
       row.vsCeiling = row.throughput / ceiling.throughput;
-    if (peer && row.target !== PEER && row.target !== CEILING && peer.throughput > 0) {
+    if (peer && row.target !== peer.target && !row.target.startsWith(CEILING) && peer.throughput > 0) {
       row.vsPeer = row.throughput / peer.throughput;
       row.cpuVsPeer = row.serverCpuUsPerOp / peer.serverCpuUsPerOp;
     }
@@ -232,7 +238,10 @@ export function markdown(header: ReportHeader, rows: SummaryRow[], goals: Goal[]
     'Notes: "ops" are requests, or complete flows (GET authorize with a session cookie and remembered consent → redirect with code → POST token with the PKCE verifier). ' +
       'The ceiling answers the same endpoints with small fixed JSON (a redirect for authorize) and checks nothing. ' +
       'oidc-provider cannot introspect JWT access tokens, so its introspection scenario introspects an opaque access token; Gatehouse introspects its JWT. ' +
-      'The driver shares the 2 cores with the servers (and PostgreSQL), so throughput is a property of the whole machine; server CPU per operation is the server-only cost.',
+      'The driver shares the 2 cores with the servers (and PostgreSQL), so throughput is a property of the whole machine; server CPU per operation is the server-only cost.' +
+      (rows.some((row) => row.target.includes('@'))
+        ? ' Targets named `@node24` ran on Node 24 (the driver did not); their × ceiling and × oidc-provider columns compare with the ceiling and oidc-provider on Node 24 when those ran, else with the ones on the first Node.'
+        : ''),
   );
   return `${lines.join('\n')}\n`;
 }

@@ -85,7 +85,7 @@ export function authorizeUrl(
 }
 
 /** RFC 6749 §4.1.2 and RFC 9207: the redirect back to the client, with the code. */
-function codeFromRedirect(answer: Answer, from: string, server: ServerInfo, state: string): string {
+export function codeFromRedirect(answer: Answer, from: string, server: ServerInfo, state: string): string {
   check(
     answer.status === 302 || answer.status === 303,
     () => `authorize: expected a redirect to the client, got ${answer.status}: ${answer.text.slice(0, 200)}`,
@@ -166,7 +166,7 @@ export function filledForm(answer: Answer, url: string, index: number): { url: s
 }
 
 /** A signed-in browser of one user with consent given, and the code of that first authorization. */
-interface Browser {
+export interface Browser {
   jar: CookieJar;
   issuerOrigin: string;
 }
@@ -176,7 +176,7 @@ interface Browser {
  * forms; oidc-provider: the auto-approving interaction, which reads login_hint), following the
  * redirects like a browser, until the redirect back to the client.
  */
-async function signIn(
+export async function signIn(
   server: ServerInfo,
   index: number,
 ): Promise<{ browser: Browser; code: string; verifier: string }> {
@@ -204,7 +204,7 @@ async function signIn(
   );
 }
 
-async function redeemCode(server: ServerInfo, code: string, verifier: string): Promise<Record<string, unknown>> {
+export async function redeemCode(server: ServerInfo, code: string, verifier: string): Promise<Record<string, unknown>> {
   const answer = await send(server.endpoints.token, {
     headers: { authorization: basicAuthorization(server.clients.web.id, server.clients.web.secret) },
     form: formEncode({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }),

@@ -6,6 +6,9 @@
  * registers the clients the way `gatehouse clients create` does (generated secrets, stored as
  * SHA-256). Prints one READY line with its pid, port and the clients' credentials.
  *
+ * `--count-statements` counts the database statements per request (bench/statements.ts);
+ * `--time-store` times each store call per request (bench/budget.ts).
+ *
  * `--inspector` turns the flow inspector on (bench/run.ts target gatehouse-sqlite-inspector).
  *
  * `--fixture-clients` registers the clients as config-file fixtures instead, whose secrets
@@ -33,7 +36,8 @@ import {
   signerKey,
   type Credentials,
 } from '../lib/common.js';
-import { installStatementCounter } from '../lib/statement-counter.js';
+import { installStatementCounter, timeStore } from '../lib/statement-counter.js';
+import { openStore } from '../../src/store/open-store.js';
 import { registerClient } from '../../src/core/registration/client-registration.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -97,7 +101,16 @@ if (fixtureClients) {
   }
 }
 
-const gatehouse = await startGatehouse(settings, { logger: false, issuerFromAddress: true });
+// bench/budget.ts: the CPU of each store call, per request. The store is opened here so that its
+// methods are timed before the server first uses them (the server's tracing Proxy keeps the
+// methods it has seen); this process closes it after the server.
+const timedStore = args.has('time-store') ? await openStore(databaseUrl) : undefined;
+if (timedStore) timeStore(timedStore);
+const gatehouse = await startGatehouse(settings, {
+  logger: false,
+  issuerFromAddress: true,
+  ...(timedStore ? { store: timedStore } : {}),
+});
 
 async function createClient(metadata: Record<string, unknown>): Promise<Credentials> {
   const fixtureSecret = fixtureSecrets.get(metadata['client_id'] as string);
@@ -177,4 +190,7 @@ announceReady({
   },
 });
 
-exitOnSignal(() => gatehouse.close());
+exitOnSignal(async () => {
+  await gatehouse.close();
+  await timedStore?.close();
+});
