@@ -1,7 +1,7 @@
 /**
  * Gatehouse for the benchmark: `node --import tsx bench/servers/gatehouse.ts --database URL`.
  *
- * Starts the real server (src/server.ts) on 127.0.0.1 and a random port, without request
+ * Starts the real server, compiled (dist/server.js, from src/server.ts; bench/lib/compiled.ts), on 127.0.0.1 and a random port, without request
  * logging (like the peer), with the benchmark's users and resource as config fixtures, and
  * registers the clients the way `gatehouse clients create` does (generated secrets, stored as
  * SHA-256). Prints one READY line with its pid, port and the clients' credentials.
@@ -16,8 +16,7 @@
  * authentication then costs an argon2 verification. Not used by `npm run bench`.
  */
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_SETTINGS, type GatehouseSettings } from '../../src/config/settings.js';
-import { startGatehouse } from '../../src/server.js';
+import type { GatehouseSettings } from '../../src/config/settings.js';
 import {
   announceReady,
   endpointsAt,
@@ -37,8 +36,20 @@ import {
   type Credentials,
 } from '../lib/common.js';
 import { installStatementCounter, timeStore } from '../lib/statement-counter.js';
-import { openStore } from '../../src/store/open-store.js';
-import { registerClient } from '../../src/core/registration/client-registration.js';
+import { assertCompiledIsCurrent } from '../lib/compiled.js';
+
+// The compiled server, as users run it (bench/lib/compiled.ts); types come from src/.
+assertCompiledIsCurrent();
+// A computed specifier: dist/ is loaded at run time only (the typecheck must not need it).
+const DIST = new URL('../../dist/', import.meta.url).href;
+const { DEFAULT_SETTINGS } = (await import(
+  `${DIST}config/settings.js`
+)) as typeof import('../../src/config/settings.js');
+const { startGatehouse } = (await import(`${DIST}server.js`)) as typeof import('../../src/server.js');
+const { openStore } = (await import(`${DIST}store/open-store.js`)) as typeof import('../../src/store/open-store.js');
+const { registerClient } = (await import(
+  `${DIST}core/registration/client-registration.js`
+)) as typeof import('../../src/core/registration/client-registration.js');
 
 const args = parseArgs(process.argv.slice(2));
 // bench/statements.ts: count statement executions (before the store opens).
