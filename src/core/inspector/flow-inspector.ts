@@ -180,6 +180,8 @@ export class FlowInspector {
           steps.sort((a, b) => a.at - b.at || a.id.localeCompare(b.id)),
         ),
       )
+      // A failed step does not always fail its flow (a delivery delivered on retry): the state decides.
+      .filter((summary) => !filter.failed || summary.state.kind === 'failed')
       .sort((a, b) => b.lastAt - a.lastAt)
       .slice(0, limit);
   }
