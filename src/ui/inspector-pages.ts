@@ -111,7 +111,7 @@ function stateCell(summary: FlowSummary): SafeHtml {
 function linkedStateCell(summary: FlowSummary): SafeHtml {
   const state = summary.state;
   if (state.kind !== 'failed') return stateCell(summary);
-  return html`<a class="state-failed" href="#failure-${state.step}">${describeState(state)}</a>`;
+  return html`<a href="#failure-${state.step}" class="state-failed">${describeState(state)}</a>`;
 }
 
 export function renderFlowRow(summary: FlowSummary, base: string): SafeHtml {

@@ -174,7 +174,8 @@ describe('flow inspector: back-channel logout deliveries (Back-Channel Logout 1.
     assert.match(refused, /no usable HTTP response: not delivered/);
     assert.match(refused, /<b>error<\/b>=outbound request failed: [^<]+/, 'the reason the connection failed');
 
-    // The flow failed at the first failed delivery; the logout tokens appear only as their hashes.
+    // The flow failed at the first delivery given up (its first attempts were retried); the
+    // logout tokens appear only as their hashes.
     assert.match(body, /class="state-failed">failed at step \d+</);
     for (const { token } of received) {
       assert.ok(token.length > 0);

@@ -57,9 +57,7 @@ async function loadFlows(store: Store, flags: FlowsFlags, limit: number): Promis
   // Each candidate's every event (also those of another client, e.g. a failed login's).
   const oldest = Math.min(...recent.filter((event) => event.flowId !== null).map((event) => event.at));
   const flowEvents =
-    ids.length > 0
-      ? await store.audit.list({ types, flowIds: ids, since: oldest - 86_400_000, limit: 100_000 })
-      : [];
+    ids.length > 0 ? await store.audit.list({ types, flowIds: ids, since: oldest - 86_400_000, limit: 100_000 }) : [];
   const logouts = recent.filter((event) => event.flowId === null);
   const audited = auditFlowSteps([...flowEvents, ...logouts]);
 
@@ -109,7 +107,13 @@ function printFlows(flows: Map<string, FlowStep[]>, json: boolean | undefined): 
   writeOut(`${lines.join('\n')}\n`);
 }
 
-async function follow(store: Store, flags: FlowsFlags, seen: Set<string>, since: number): Promise<void> {
+async function follow(
+  store: Store,
+  flags: FlowsFlags,
+  listed: Map<string, FlowStep[]>,
+  seen: Set<string>,
+  since: number,
+): Promise<void> {
   let stop = false;
   const stopNow = () => {
     stop = true;
@@ -117,7 +121,13 @@ async function follow(store: Store, flags: FlowsFlags, seen: Set<string>, since:
   process.once('SIGINT', stopNow);
   process.once('SIGTERM', stopNow);
   writeErr('Following new steps; press Ctrl-C to stop.');
-  const numbers = new Map<string, { count: number; startedAt: number; failed: boolean }>();
+  // A listed flow's new steps are numbered after the ones listed.
+  const numbers = new Map<string, { count: number; startedAt: number; failed: boolean }>(
+    [...listed].map(([flowId, steps]) => [
+      flowId,
+      { count: steps.length, startedAt: steps[0]?.at ?? 0, failed: summarize(flowId, steps).state.kind === 'failed' },
+    ]),
+  );
   const client = flags.client !== undefined ? { clientId: flags.client } : {};
   /** The inspector's steps printed lately, per flow: the audit events they cover are not told again. */
   const printed = new Map<string, FlowStep[]>();
@@ -183,7 +193,7 @@ async function flowsCommand(flags: FlowsFlags): Promise<void> {
       // The audit events already told (or older than the listing): --follow tells only new ones.
       const since = Date.now() - 60_000;
       for (const event of await store.audit.list({ types, since, limit: 10_000 })) seen.add(`audit:${event.id}`);
-      await follow(store, flags, seen, since);
+      await follow(store, flags, flows, seen, since);
     }
   });
 }

@@ -273,12 +273,19 @@ function loggedOutBy(step: FlowStep, recorded: Iterable<FlowStep[]>): boolean {
  * with the audit steps they do not cover (before the inspector was turned on or after it was
  * turned off, or once its steps expired); a flow only audited, from the audit trail.
  */
-export function mergeFlows(audited: Map<string, FlowStep[]>, recorded: Map<string, FlowStep[]>): Map<string, FlowStep[]> {
+export function mergeFlows(
+  audited: Map<string, FlowStep[]>,
+  recorded: Map<string, FlowStep[]>,
+): Map<string, FlowStep[]> {
   const merged = new Map<string, FlowStep[]>();
   for (const [flowId, steps] of recorded) merged.set(flowId, [...steps]);
   for (const [flowId, steps] of audited) {
     const known = recorded.get(flowId) ?? [];
-    if (known.length === 0 && steps.every((step) => step.signedOut === true) && loggedOutBy(steps[0]!, recorded.values()))
+    if (
+      known.length === 0 &&
+      steps.every((step) => step.signedOut === true) &&
+      loggedOutBy(steps[0]!, recorded.values())
+    )
       continue;
     const extra = steps.filter((step) => !coveredBy(step, known));
     if (extra.length === 0) continue;

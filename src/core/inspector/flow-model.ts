@@ -163,7 +163,8 @@ export function redactUrl(url: string): { base: string; params: Array<[string, s
  */
 export function flowState(steps: FlowStep[]): FlowState {
   const lastAttempt = new Map<string, number>();
-  for (const [index, step] of steps.entries()) if (step.delivery !== undefined) lastAttempt.set(step.delivery.id, index);
+  for (const [index, step] of steps.entries())
+    if (step.delivery !== undefined) lastAttempt.set(step.delivery.id, index);
   let retrying = false;
   for (const [index, step] of steps.entries()) {
     if (step.failure === null) continue;
