@@ -20,6 +20,11 @@ export abstract class OAuthError extends Error {
   /** HTTP status when the error is returned directly (token endpoint, error page). */
   readonly status: number = 400;
   readonly description: string;
+  /**
+   * The flow the refused request belongs to, when what it presented names one (a code): its
+   * `token.refused` event, and so the audit trail, file the refusal under that flow.
+   */
+  flowId: string | null = null;
 
   constructor(description: string) {
     const ascii = asciiDescription(description);

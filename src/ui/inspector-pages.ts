@@ -44,7 +44,7 @@ export const INSPECTOR_STYLE = `
 .flows th,.flows td{padding:.5rem .625rem;text-align:left;border-bottom:1px solid var(--border);overflow-wrap:anywhere}
 .flows th{color:var(--muted);font-weight:600}
 .state-failed{color:var(--danger-text);font-weight:650}
-.state-succeeded{color:var(--ok);font-weight:650}
+.state-succeeded,.state-signed_out{color:var(--ok);font-weight:650}
 .lanes{display:grid;grid-template-columns:repeat(4,1fr);gap:0;text-align:center}
 .lane-head{font-weight:650;padding:.5rem;border-bottom:2px solid var(--border)}
 .seq{list-style:none;margin:0;padding:0}
@@ -107,6 +107,13 @@ function stateCell(summary: FlowSummary): SafeHtml {
   return html`<span class="state-${summary.state.kind}">${describeState(summary.state)}</span>`;
 }
 
+/** On a flow's page the failed state links to the explanation of its failing step (`#failure-N`, one per failed step). */
+function linkedStateCell(summary: FlowSummary): SafeHtml {
+  const state = summary.state;
+  if (state.kind !== 'failed') return stateCell(summary);
+  return html`<a href="#failure-${state.step}" class="state-failed">${describeState(state)}</a>`;
+}
+
 export function renderFlowRow(summary: FlowSummary, base: string): SafeHtml {
   return html`<tr data-flow="${summary.flowId}"><td><a href="${base}/flows/${encodeURIComponent(summary.flowId)}">${summary.flowId}</a></td><td>${summary.clientId ?? '—'}</td><td>${summary.user ?? '—'}</td><td>${summary.grantType ?? '—'}</td><td>${stateCell(summary)}</td><td>${time(summary.startedAt)}</td></tr>`;
 }
@@ -154,11 +161,11 @@ ${
 }
 ${
   failure !== null
-    ? html`<div class="failure" id="failure">
+    ? html`<div class="failure" id="failure-${index + 1}">
 <h3>Failed: <code>${failure.error}</code></h3>
 <dl>
 <dt>error_description</dt><dd><code>${failure.description}</code></dd>
-<dt>The rule</dt><dd id="failure-rule">${failure.rule} <a class="spec" href="${safeUrl(failure.ref.url)}">${failure.ref.label}</a></dd>
+<dt>The rule</dt><dd id="failure-rule-${index + 1}">${failure.rule} <a class="spec" href="${safeUrl(failure.ref.url)}">${failure.ref.label}</a></dd>
 ${failure.comparison !== null ? html`<dt>Compared</dt><dd>${renderComparison(frame(undefined), failure.comparison)}</dd>` : ''}
 <dt>Likely fix, client developer</dt><dd>${failure.fixClient}</dd>
 <dt>Likely fix, operator</dt><dd>${failure.fixOperator}</dd>
@@ -176,7 +183,7 @@ export function renderFlowPage(flowId: string, steps: FlowStep[], summary: FlowS
     html`<main class="card">
 <p class="note"><a href="${base}/flows">← All flows</a></p>
 <h1>Flow <code>${flowId}</code></h1>
-<p class="lead">Client <b>${summary.clientId ?? '—'}</b> · user <b>${summary.user ?? '—'}</b> · ${summary.grantType ?? '—'} · ${stateCell(summary)} · started ${time(startedAt)}. Solid arrows travel the front channel (through the browser); dashed ones the back channel (server to server).</p>
+<p class="lead">Client <b>${summary.clientId ?? '—'}</b> · user <b>${summary.user ?? '—'}</b> · ${summary.grantType ?? '—'} · ${linkedStateCell(summary)} · started ${time(startedAt)}. Solid arrows travel the front channel (through the browser); dashed ones the back channel (server to server).</p>
 <div class="lanes" id="lanes">${LANES.map((lane) => html`<div class="lane-head" data-lane="${lane}">${LANE_NAMES[lane]}</div>`)}</div>
 <ol class="seq" id="steps">${steps.map((step, index) => renderStep(step, index, startedAt))}</ol>
 </main>`,

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_USER, DEMO_WEB_CLIENT_SECRET } from '../../src/demo/demo-config.js';
 import type { RunningDemo } from '../../src/demo/run-demo.js';
+import { assertNoSeriousAxeViolations } from '../helpers/accessibility.js';
 import { launchChromium } from '../helpers/browser.js';
 import { startTestDemo } from '../helpers/demo.js';
 
@@ -153,6 +154,17 @@ describe('demo with the flow inspector (Chromium)', () => {
       await app.locator('#steps', { hasText: 'wrong audience' }).waitFor();
       await refreshFlow(/not intended for this resource/);
       assert.match(await failures(), /not intended for this resource[\s\S]*RFC 8707 §2/);
+      // Two failed steps in one flow: each explanation has an id of its own (no id twice on the
+      // page), the failed state links to the first, and axe finds nothing serious.
+      const failureIds = await inspector.locator('.failure').evaluateAll((nodes) => nodes.map((node) => node.id));
+      assert.equal(failureIds.length, 2, 'the expired token and the wrong audience');
+      const duplicates = await inspector.evaluate(() => {
+        const ids = Array.from(document.querySelectorAll('[id]'), (element) => element.id);
+        return ids.filter((id, index) => ids.indexOf(id) !== index);
+      });
+      assert.deepEqual(duplicates, [], 'no duplicate id');
+      assert.equal(await inspector.locator('.lead a.state-failed').getAttribute('href'), `#${failureIds[0]}`);
+      await assertNoSeriousAxeViolations(inspector, 'inspector flow with two failed steps');
 
       await app.click('#mistake-refresh');
       await app.locator('#steps', { hasText: 'stolen refresh token reused' }).waitFor();

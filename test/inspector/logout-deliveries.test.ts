@@ -174,12 +174,88 @@ describe('flow inspector: back-channel logout deliveries (Back-Channel Logout 1.
     assert.match(refused, /no usable HTTP response: not delivered/);
     assert.match(refused, /<b>error<\/b>=outbound request failed: [^<]+/, 'the reason the connection failed');
 
-    // The flow failed at the first failed delivery; the logout tokens appear only as their hashes.
+    // The flow failed at the first delivery given up (its first attempts were retried); the
+    // logout tokens appear only as their hashes.
     assert.match(body, /class="state-failed">failed at step \d+</);
     for (const { token } of received) {
       assert.ok(token.length > 0);
       assert.ok(!body.includes(token), 'a logout token appears in the page');
       assert.ok(body.includes(`<b>logout_token</b>=${secretHash(token)}`));
     }
+  });
+});
+
+describe('flow inspector: a back-channel logout delivered on retry (Back-Channel Logout 1.0 §2.8)', () => {
+  let receiver: Server;
+  let gatehouse: RunningGatehouse;
+  let flaky: ClientFixture;
+  let answered = 0;
+
+  before(async () => {
+    // The RP answers 503 to the first delivery and 200 to the next.
+    receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        answered += 1;
+        response.writeHead(answered === 1 ? 503 : 200, { 'cache-control': 'no-store' }).end();
+      });
+    });
+    await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
+    flaky = rp('rp-flaky', `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/logout`);
+    gatehouse = await startTestServer({
+      clients: [flaky],
+      settings: {
+        inspector: { ...DEFAULT_SETTINGS.inspector, enabled: true },
+        outboundAllowPrivateAddresses: true,
+        backchannelLogoutBackoffInitialMs: 50,
+        backchannelLogoutBackoffMaxMs: 50,
+        backchannelLogoutMaxAttempts: 3,
+      },
+    });
+  });
+  after(async () => {
+    await gatehouse?.close();
+    receiver.closeAllConnections();
+    await new Promise((done) => receiver.close(done));
+  });
+
+  it('the failed first attempt stays drawn as failed, but the flow is not "failed": the retry delivered it', async () => {
+    const ua = new UserAgent(gatehouse.url);
+    const ic = await interopClient(gatehouse, flaky);
+    const tokens = await codeFlow(gatehouse, ic, { scope: 'openid', ua });
+    const logout = await ua.request(
+      client.buildEndSessionUrl(ic.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: SIGNED_OUT })
+        .href,
+    );
+    assert.equal(logout.status, 303, logout.body.slice(0, 300));
+
+    const inspector = gatehouse.context.inspector!;
+    const [flow] = await inspector.recent({ clientId: flaky.client_id, limit: 1 });
+    assert.ok(flow);
+    const deadline = Date.now() + 10_000;
+    const deliveries = async () => {
+      await inspector.flush();
+      return (await inspector.flow(flow.flowId)).filter((step) => step.request.title.endsWith('(back-channel logout)'));
+    };
+    while ((await deliveries()).length < 2) {
+      assert.ok(Date.now() < deadline, 'the two attempts were not both recorded');
+      await sleep(25);
+    }
+    const [first, second] = await deliveries();
+    assert.match(first!.failure?.description ?? '', /the RP answered HTTP 503; will retry at /);
+    assert.equal(second!.failure, null);
+    assert.equal(answered, 2);
+
+    const [summary] = await inspector.recent({ clientId: flaky.client_id, limit: 1 });
+    assert.deepEqual(
+      summary!.state,
+      { kind: 'signed_out' },
+      'the sign-in flow ended by its logout, every delivery made',
+    );
+    assert.deepEqual(await inspector.recent({ failed: true }), [], 'not among the failed flows');
+    const body = await (await fetch(`${gatehouse.url}/_gatehouse/flows/${flow.flowId}`)).text();
+    assert.match(body, /class="state-signed_out">signed out</);
+    assert.doesNotMatch(body, /class="state-failed"/);
+    assert.equal(stepsWith(body, '(back-channel logout)')[0]!.startsWith('<li class="failed"'), true);
   });
 });

@@ -3003,6 +3003,23 @@ function defineContract(name: string, target: ContractTarget): void {
         );
         assert.equal((await store.audit.list({ clientId: client, limit: 1 })).length, 1);
       });
+
+      it('filters by flow ids (gatehouse flows reads a flow’s events together); none given, none listed', async () => {
+        const [one, two, three] = [uid('flow'), uid('flow'), uid('flow')];
+        await store.audit.insert([
+          event({ at: NOW, type: 'login.succeeded', flowId: one }),
+          event({ at: NOW + 1, type: 'token.refused', flowId: two }),
+          event({ at: NOW + 2, type: 'token.issued', flowId: one }),
+          event({ at: NOW + 3, type: 'login.succeeded', flowId: three }),
+        ]);
+        const flows = (list: AuditEvent[]) => list.map((e) => `${e.type}@${e.flowId === one ? 'one' : 'two'}`);
+        assert.deepEqual(flows(await store.audit.list({ flowIds: [one, two], limit: 10 })), [
+          'token.issued@one',
+          'token.refused@two',
+          'login.succeeded@one',
+        ]);
+        assert.deepEqual(await store.audit.list({ flowIds: [], limit: 10 }), []);
+      });
     });
 
     describe('persistence', () => {

@@ -173,15 +173,19 @@ export class FlowInspector {
       }
       for (const step of steps) if (!known.some((other) => other.id === step.id)) known.push(step);
     }
-    return [...grouped.entries()]
-      .map(([flowId, steps]) =>
-        summarize(
-          flowId,
-          steps.sort((a, b) => a.at - b.at || a.id.localeCompare(b.id)),
-        ),
-      )
-      .sort((a, b) => b.lastAt - a.lastAt)
-      .slice(0, limit);
+    return (
+      [...grouped.entries()]
+        .map(([flowId, steps]) =>
+          summarize(
+            flowId,
+            steps.sort((a, b) => a.at - b.at || a.id.localeCompare(b.id)),
+          ),
+        )
+        // A failed step does not always fail its flow (a delivery delivered on retry): the state decides.
+        .filter((summary) => !filter.failed || summary.state.kind === 'failed')
+        .sort((a, b) => b.lastAt - a.lastAt)
+        .slice(0, limit)
+    );
   }
 
   /** Calls `listener` with a flow's new summary whenever one of its steps is recorded here. */

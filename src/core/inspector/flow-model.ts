@@ -62,9 +62,19 @@ export interface FlowStep {
   clientId: string | null;
   user: string | null;
   grantType: string | null;
+  /** True for the step that ended a session (RP-Initiated Logout 1.0 §2: the logout went through). */
+  signedOut?: boolean;
+  /** For a back-channel logout delivery attempt: which delivery, and whether another attempt follows. */
+  delivery?: { id: string; delivered: boolean; retrying: boolean };
+  /** Where the step was read from when it is not the inspector's: the audit trail (`gatehouse flows`). */
+  source?: 'audit';
 }
 
-export type FlowState = { kind: 'in_progress' } | { kind: 'succeeded' } | { kind: 'failed'; step: number };
+export type FlowState =
+  | { kind: 'in_progress' }
+  | { kind: 'succeeded' }
+  | { kind: 'signed_out' }
+  | { kind: 'failed'; step: number };
 
 export interface FlowSummary {
   flowId: string;
@@ -142,10 +152,35 @@ export function redactUrl(url: string): { base: string; params: Array<[string, s
   }
 }
 
-/** The state of a flow: failed at its first failed step, succeeded once tokens were issued, else in progress. */
+/**
+ * The state of a flow: failed at its first failed step; in progress while a back-channel logout
+ * delivery waits for its retry; signed out once a logout ended the session; succeeded once tokens
+ * were issued; else in progress.
+ *
+ * A back-channel logout delivery counts by its final outcome (Back-Channel Logout 1.0 §2.8 and
+ * the worker's retries): a failed attempt followed by a delivered one is no failure of the flow,
+ * and only an attempt after which Gatehouse gave up is.
+ */
 export function flowState(steps: FlowStep[]): FlowState {
-  const failed = steps.findIndex((step) => step.failure !== null);
-  if (failed >= 0) return { kind: 'failed', step: failed + 1 };
+  const lastAttempt = new Map<string, number>();
+  for (const [index, step] of steps.entries())
+    if (step.delivery !== undefined) lastAttempt.set(step.delivery.id, index);
+  let retrying = false;
+  for (const [index, step] of steps.entries()) {
+    if (step.failure === null) continue;
+    const delivery = step.delivery;
+    if (delivery !== undefined) {
+      // Superseded by a later attempt of the same delivery: that one tells the outcome.
+      if (lastAttempt.get(delivery.id) !== index) continue;
+      if (delivery.retrying) {
+        retrying = true;
+        continue;
+      }
+    }
+    return { kind: 'failed', step: index + 1 };
+  }
+  if (retrying) return { kind: 'in_progress' };
+  if (steps.some((step) => step.signedOut === true)) return { kind: 'signed_out' };
   const issued = steps.some(
     (step) => step.request.title.endsWith(' /token') && step.status !== null && step.status < 300,
   );
@@ -169,5 +204,6 @@ export function summarize(flowId: string, steps: FlowStep[]): FlowSummary {
 
 export function describeState(state: FlowState): string {
   if (state.kind === 'failed') return `failed at step ${state.step}`;
+  if (state.kind === 'signed_out') return 'signed out';
   return state.kind === 'succeeded' ? 'succeeded' : 'in progress';
 }

@@ -1,6 +1,7 @@
 /**
  * The flow inspector's story as plain text, for `gatehouse flows`: the same steps, lanes,
- * channels, checks and explanations as the sequence diagram (src/ui/inspector-pages.ts).
+ * channels, checks and explanations as the sequence diagram (src/ui/inspector-pages.ts), and the
+ * steps told by the audit trail (audit-flows.ts).
  */
 import { type FlowArrow, type FlowStep, type FlowSummary, describeState } from './flow-model.js';
 
@@ -28,7 +29,9 @@ export function flowHeader(summary: FlowSummary): string {
 
 /** One step, numbered within its flow: its arrows, checks and (failed) explanation. */
 export function stepLines(step: FlowStep, number: number, startedAt: number): string[] {
-  const lines = [`  ${number}. +${step.at - startedAt} ms (took ${step.durationMs} ms, instance ${step.instance})`];
+  const origin =
+    step.source === 'audit' ? 'from the audit trail' : `took ${step.durationMs} ms, instance ${step.instance}`;
+  const lines = [`  ${number}. +${step.at - startedAt} ms (${origin})`];
   lines.push(`     ${arrowLine(step.request)}`);
   if (step.response !== null) lines.push(`     ${arrowLine(step.response)}`);
   for (const check of step.checks)

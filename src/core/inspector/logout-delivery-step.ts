@@ -106,6 +106,7 @@ export function deliveryStep(attempt: DeliveryAttempt, flowId: string, instance:
     clientId: attempt.clientId,
     user: null,
     grantType: null,
+    delivery: { id: attempt.deliveryId, delivered: attempt.delivered, retrying: attempt.nextAttemptAt !== null },
   };
 }
 

@@ -100,6 +100,11 @@ export function sessionKey(sid: string): string {
   return `sid:${linkHash(sid)}`;
 }
 
+/** The link key of a logout confirmation form, by its CSRF token (hashed: the token is a secret). */
+function logoutFormKey(csrfToken: string): string {
+  return `logout_form:${linkHash(csrfToken)}`;
+}
+
 /** What the request names that belongs to an earlier step of its flow. */
 export function lookupKeys(observed: ObservedRequest): string[] {
   const keys: string[] = [];
@@ -115,6 +120,8 @@ export function lookupKeys(observed: ObservedRequest): string[] {
     if (name === 'jti') keys.push(`jti:${value}`);
     // RP-Initiated Logout 1.0 §2: the ID token the client was issued names the flow it came from.
     if (name === 'id_token_hint') keys.push(`id_token:${linkHash(value)}`);
+    // The confirmation of a logout asked without id_token_hint (§2): its form names the asking step.
+    if (name === 'csrf_token' && observed.endpoint === 'logout') keys.push(logoutFormKey(value));
   }
   const bearer = /^(?:bearer|dpop) +(\S+)$/i.exec(observed.authorization ?? '')?.[1];
   const jti = bearer !== undefined ? jtiOf(bearer) : undefined;
@@ -161,6 +168,13 @@ export function createdKeys(observed: ObservedRequest): string[] {
       // No code in an unparsable location.
     }
   }
+  // A logout without id_token_hint asks the user to confirm (RP-Initiated Logout 1.0 §2): the
+  // confirmation form's CSRF token ties the confirming POST to the asking request's flow.
+  const form =
+    observed.endpoint === 'logout' && observed.body !== undefined
+      ? /name="csrf_token" value="([^"]+)"/.exec(observed.body)?.[1]
+      : undefined;
+  if (form !== undefined) keys.push(logoutFormKey(form));
   // response_mode=form_post: the code is a hidden field of the page.
   const posted = observed.body !== undefined ? /name="code" value="([^"]+)"/.exec(observed.body)?.[1] : undefined;
   if (posted !== undefined) keys.push(`code:${linkHash(posted)}`);
@@ -311,5 +325,6 @@ export function buildStep(observed: ObservedRequest, flowId: string, instance: s
     clientId: clientIdOf(observed, params),
     user: userOf(observed),
     grantType,
+    ...(observed.events.some((event) => event.type === 'logout.succeeded') ? { signedOut: true } : {}),
   };
 }

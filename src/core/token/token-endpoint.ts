@@ -80,7 +80,7 @@ export async function handleTokenRequest(request: TokenRequest, context: TokenEn
     if (error instanceof OAuthError) {
       context.events.emit({
         type: 'token.refused',
-        flowId: null,
+        flowId: error.flowId,
         clientId: client?.clientId ?? null,
         grantType,
         error: error.error,

@@ -81,6 +81,8 @@ export interface AuditFilter {
   clientId?: string;
   /** Events whose username or user id is one of these. */
   users?: string[];
+  /** Only events of these flows (`gatehouse flows` reads a flow's events together). */
+  flowIds?: string[];
   /** Only events at or after this time. */
   since?: number;
   /** Only events before this one in the listing's order (newest first): the admin API's cursor. */

@@ -165,6 +165,11 @@ export function auditRepository(ex: Executor): AuditRepository {
       if (users !== undefined && users.length > 0) {
         query = query.where((eb) => eb.or([eb('user_id', 'in', users), eb('username', 'in', users)]));
       }
+      const flowIds = filter.flowIds;
+      if (flowIds !== undefined) {
+        if (flowIds.length === 0) return [];
+        query = query.where('flow_id', 'in', flowIds);
+      }
       if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
       const before = filter.before;
       if (before !== undefined) {

@@ -96,6 +96,7 @@ async function redeemCode(
     // The rightful client learns what is wrong with its request for a code it may still
     // redeem; for a used code, nothing more than for any other unredeemable code, and no
     // revocation: the request did not prove it came from the code's legitimate holder.
+    if (error instanceof OAuthError) error.flowId ??= stored.flowId;
     if (error instanceof OAuthError && stored.consumedAt !== null) {
       throw refuse(context, now, client, stored, 'already_used', error.description);
     }
@@ -218,7 +219,9 @@ async function replayed(
     { type: 'code.replayed', flowId: stored.flowId, clientId: stored.clientId, grantId: stored.grantId },
     now,
   );
-  throw new InvalidGrant(UNREDEEMABLE);
+  const error = new InvalidGrant(UNREDEEMABLE);
+  error.flowId = stored.flowId;
+  throw error;
 }
 
 /** The generic invalid_grant for a code the client may not redeem; the reason goes to the event only. */
@@ -234,5 +237,7 @@ function refuse(
     { type: 'code.refused', flowId: stored?.flowId ?? null, clientId: client.clientId, reason, detail },
     now,
   );
-  return new InvalidGrant(UNREDEEMABLE);
+  const error = new InvalidGrant(UNREDEEMABLE);
+  error.flowId = stored?.flowId ?? null;
+  return error;
 }
