@@ -131,6 +131,8 @@ try {
   const families = await Promise.all(
     Array.from({ length: Math.min(CONCURRENCY, 8) }, (_, index) => startFamily(info, index)),
   );
+  /** The last refresh of each family: the next one waits for it. */
+  const familyTurns: Array<Promise<unknown>> = families.map(() => Promise.resolve());
   const serviceAuthorization = basicAuthorization(info.clients.service.id, info.clients.service.secret);
   const webAuthorization = basicAuthorization(info.clients.web.id, info.clients.web.secret);
   const clientCredentialsForm = formEncode({
@@ -172,14 +174,22 @@ try {
         const n = next++;
         if (n >= TOKENS) return;
         if (n % REFRESH_EVERY === REFRESH_EVERY - 1) {
-          // RFC 6749 §6 with rotation: the family of this worker moves on by one token.
+          // RFC 6749 §6 with rotation: the family of this worker moves on by one token. Workers
+          // share the families (at most 8), so each family's refreshes go one after the other, as
+          // one client's would: two workers presenting the same token at once, one of them only
+          // after the other had rotated its successor too, would be reuse (RFC 9700 §4.14.2), and
+          // Gatehouse rightly revokes the family.
           const family = worker % families.length;
-          const body = await post(
-            info.endpoints.token,
-            formEncode({ grant_type: 'refresh_token', refresh_token: families[family]! }),
-            webAuthorization,
-          );
-          families[family] = body['refresh_token'] as string;
+          const refreshed = familyTurns[family]!.then(async () => {
+            const body = await post(
+              info.endpoints.token,
+              formEncode({ grant_type: 'refresh_token', refresh_token: families[family]! }),
+              webAuthorization,
+            );
+            families[family] = body['refresh_token'] as string;
+          });
+          familyTurns[family] = refreshed.catch(() => undefined);
+          await refreshed;
         } else {
           await post(info.endpoints.token, clientCredentialsForm, serviceAuthorization);
         }
