@@ -2,7 +2,8 @@
  * The benchmark measures the code users run: the compiled dist/ (`npm run build`, what
  * `gatehouse start` and the package run), not src/ compiled on the fly by tsx, whose esbuild
  * output differs (every function is wrapped to keep its name, class fields are lowered) and
- * cost a code flow several percent more CPU. This refuses a dist/ older than src/.
+ * cost a code flow several percent more CPU. This refuses a dist/ older than src/. The tests'
+ * CLI runner (test/helpers/cli.ts) asks the same question to choose dist/ over tsx.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';

@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
+import { staleCompiledFiles } from '../../bench/lib/compiled.js';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CLI_MAIN = join(REPO, 'src', 'cli', 'main.ts');
@@ -18,20 +18,7 @@ const COMPILED_CLI_MAIN = join(REPO, 'dist', 'cli', 'main.js');
 
 /** Whether every src/**\/*.ts has its dist/ counterpart, written after it (`tsc -p tsconfig.json`). */
 function compiledIsCurrent(): boolean {
-  const src = join(REPO, 'src');
-  const check = (dir: string): boolean =>
-    readdirSync(dir, { withFileTypes: true }).every((entry) => {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) return check(path);
-      if (!entry.name.endsWith('.ts')) return true;
-      const compiled = join(REPO, 'dist', relative(src, path)).replace(/\.ts$/, '.js');
-      try {
-        return statSync(compiled).mtimeMs >= statSync(path).mtimeMs;
-      } catch {
-        return false;
-      }
-    });
-  return check(src);
+  return staleCompiledFiles().length === 0;
 }
 
 let cliCommand: string[] | undefined;

@@ -28,6 +28,14 @@ export function decodeCursor(cursor: string): unknown {
   }
 }
 
+/** The string sort key a cursor names; 400 for any other cursor. */
+function cursorKey(cursor: string): string {
+  const key = decodeCursor(cursor);
+  if (typeof key !== 'string')
+    throw new AdminProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor is not one this API handed out');
+  return key;
+}
+
 /** One page of `items` (already in the order of `keyOf`, ascending) after `cursor`. */
 export function paginate<T>(
   items: readonly T[],
@@ -37,9 +45,7 @@ export function paginate<T>(
   const limit = page.limit ?? DEFAULT_PAGE_SIZE;
   let start = 0;
   if (page.cursor !== undefined) {
-    const after = decodeCursor(page.cursor);
-    if (typeof after !== 'string')
-      throw new AdminProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor is not one this API handed out');
+    const after = cursorKey(page.cursor);
     start = items.findIndex((item) => keyOf(item) > after);
     if (start === -1) start = items.length;
   }
@@ -59,14 +65,7 @@ export async function keysetPage<T>(
   page: { limit?: number | undefined; cursor?: string | undefined },
 ): Promise<{ items: T[]; next_cursor: string | null }> {
   const limit = page.limit ?? DEFAULT_PAGE_SIZE;
-  let after: string | undefined;
-  if (page.cursor !== undefined) {
-    const decoded = decodeCursor(page.cursor);
-    if (typeof decoded !== 'string')
-      throw new AdminProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor is not one this API handed out');
-    after = decoded;
-  }
-  const rows = await read(after, limit + 1);
+  const rows = await read(page.cursor === undefined ? undefined : cursorKey(page.cursor), limit + 1);
   const items = rows.slice(0, limit);
   return { items, next_cursor: rows.length > limit && items.length > 0 ? encodeCursor(keyOf(items.at(-1)!)) : null };
 }

@@ -5,7 +5,7 @@
  * (src/core/admin/*) with the signed-in administrator as the actor.
  */
 import type { FastifyInstance } from 'fastify';
-import { paginate, sortedBy } from '../../../core/admin/admin-listing.js';
+import { keysetPage, paginate, sortedBy } from '../../../core/admin/admin-listing.js';
 import { queryAuditEvents } from '../../../core/admin/audit-query.js';
 import {
   existingGrant,
@@ -247,22 +247,22 @@ export function registerConsoleOperationRoutes(app: FastifyInstance, routes: Con
   app.get(path('/sessions'), HTML_ROUTE, async (request, reply) => {
     const call = await routes.open(request, reply, 'sessions', 'sessions', 'read');
     if (!call) return reply;
-    const [sessions, grants, users] = await Promise.all([
-      context.store.sessions.list({}, context.now()),
-      context.store.grants.list({ revoked: false }),
+    const now = context.now();
+    // Paged in the store, as the admin API's listings (keyset on sid / id): these tables grow with traffic.
+    const [sessionPage, grantPage, users] = await Promise.all([
+      keysetPage(
+        (after, limit) => context.store.sessions.list({ after, limit }, now),
+        (session) => session.sid,
+        { limit: PAGE_SIZE, cursor: call.query.get('cursor') },
+      ),
+      keysetPage(
+        (after, limit) => context.store.grants.list({ revoked: false, after, limit }),
+        (grant) => grant.id,
+        { limit: PAGE_SIZE, cursor: call.query.get('grants_cursor') },
+      ),
       context.store.users.list(),
     ]);
     const names = new Map(users.map((user) => [user.id, user.username]));
-    const sessionPage = paginate(
-      sortedBy(sessions, (session) => session.sid),
-      (session) => session.sid,
-      { limit: PAGE_SIZE, cursor: call.query.get('cursor') },
-    );
-    const grantPage = paginate(
-      sortedBy(grants, (grant) => grant.id),
-      (grant) => grant.id,
-      { limit: PAGE_SIZE, cursor: call.query.get('grants_cursor') },
-    );
     return routes.send(
       reply,
       renderSessions(call.frame, {
