@@ -60,12 +60,18 @@ export interface TransactionOptions {
 }
 
 export class Executor {
-  /** SQLite's connection for the direct path; only the root Executor has it. */
+  /**
+   * SQLite's connection for the direct path: the root Executor's, and that of each transaction
+   * the root opened directly (see directTransaction).
+   */
   private readonly direct: SqliteConnection | undefined;
 
   /**
-   * @param db The store's Kysely instance, or one transaction of it.
+   * @param db The store's Kysely instance, one transaction of it, or (for a direct SQLite
+   *   transaction) the Kysely instance bound to the connection the transaction holds.
    * @param pending The changes announced in this transaction, delivered after its commit.
+   * @param directTransaction Set for the Executor of a direct SQLite transaction: whether it is
+   *   still open, so that its statements run directly inside it, and never after it ended.
    */
   constructor(
     readonly db: Kysely<Database>,
@@ -73,12 +79,13 @@ export class Executor {
     readonly shared: StoreShared,
     sqliteConnection?: SqliteConnection,
     private readonly pending: StoreChange[] = [],
+    private readonly directTransaction?: { open: boolean },
   ) {
     this.direct = db.isTransaction ? undefined : sqliteConnection;
   }
 
   get inTransaction(): boolean {
-    return this.db.isTransaction;
+    return this.db.isTransaction || this.directTransaction !== undefined;
   }
 
   /**
@@ -88,11 +95,44 @@ export class Executor {
    * has committed, and never when it rolled back.
    */
   async transaction<T>(fn: (executor: Executor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    if (this.db.isTransaction) return options.savepoint ? this.inSavepoint(fn) : fn(this);
+    if (this.inTransaction) return options.savepoint ? this.inSavepoint(fn) : fn(this);
+    if (this.direct !== undefined) return this.inDirectTransaction(fn);
     const pending: StoreChange[] = [];
     const result = await this.db
       .transaction()
       .execute((trx) => fn(new Executor(trx, this.dialect, this.shared, undefined, pending)));
+    for (const change of pending) this.shared.hub.emit(change);
+    return result;
+  }
+
+  /**
+   * SQLite: BEGIN and COMMIT on the connection directly, its statements run directly too (see
+   * all), instead of through Kysely's transaction, whose own work (connection provider, the
+   * transaction's Kysely instance, and a promise chain per statement) cost more CPU than the
+   * statements of a code redemption (bench/budget.ts: 150-230 µs per redemption). The
+   * connection is still taken from Kysely's driver for the whole transaction, so that every
+   * other statement waits until it ends: the root Executor's direct path sees the connection
+   * in a transaction and goes through Kysely, whose driver hands the connection out to one
+   * holder at a time; Kysely-built queries inside `fn` run on the held connection.
+   */
+  private async inDirectTransaction<T>(fn: (executor: Executor) => Promise<T>): Promise<T> {
+    const direct = this.direct!;
+    const pending: StoreChange[] = [];
+    const result = await this.db.connection().execute(async (held) => {
+      const state = { open: true };
+      direct.prepare('begin').run();
+      try {
+        const value = await fn(new Executor(held, this.dialect, this.shared, direct, pending, state));
+        direct.prepare('commit').run();
+        return value;
+      } catch (error) {
+        // SQLite may have rolled back already (e.g. SQLITE_FULL); a failed COMMIT leaves it open.
+        if (direct.inTransaction) direct.prepare('rollback').run();
+        throw error;
+      } finally {
+        state.open = false;
+      }
+    });
     for (const change of pending) this.shared.hub.emit(change);
     return result;
   }
@@ -103,7 +143,7 @@ export class Executor {
     const pending: StoreChange[] = [];
     let result: T;
     try {
-      result = await fn(new Executor(this.db, this.dialect, this.shared, undefined, pending));
+      result = await fn(new Executor(this.db, this.dialect, this.shared, this.direct, pending, this.directTransaction));
     } catch (error) {
       await this.db.executeQuery(CompiledQuery.raw('rollback to savepoint "gatehouse_savepoint"'));
       await this.db.executeQuery(CompiledQuery.raw('release savepoint "gatehouse_savepoint"'));
@@ -120,7 +160,7 @@ export class Executor {
    * this process's own listeners once it has committed.
    */
   async changing<T>(change: StoreChange, write: (executor: Executor) => Promise<T>): Promise<T> {
-    if (!this.db.isTransaction && this.shared.notifications === undefined) {
+    if (!this.inTransaction && this.shared.notifications === undefined) {
       const result = await write(this);
       this.shared.hub.emit(change);
       return result;
@@ -176,13 +216,22 @@ export class Executor {
    */
   async all<R>(text: string, parameters: readonly unknown[]): Promise<R[]> {
     const direct = this.direct;
-    if (direct !== undefined && !direct.inTransaction) {
+    if (
+      direct !== undefined &&
+      (this.directTransaction === undefined ? !direct.inTransaction : this.ownsOpenTransaction())
+    ) {
       const statement = direct.prepare(text);
       if (statement.reader) return statement.all(...parameters) as R[];
       statement.run(...parameters);
       return [];
     }
     return (await this.db.executeQuery(this.compiled<R>(text, parameters))).rows;
+  }
+
+  /** A direct transaction's Executor used after its transaction ended is a bug, not a statement to run. */
+  private ownsOpenTransaction(): boolean {
+    if (!this.directTransaction?.open) throw new Error('statement on a store transaction that has ended');
+    return true;
   }
 
   /** The first row SQL returns (a read by key, or an UPDATE ... RETURNING). */
@@ -204,7 +253,7 @@ export class Executor {
   async insertRowsTogether(inserts: readonly Statement[]): Promise<void> {
     if (this.dialect !== 'postgres') {
       const direct = this.direct;
-      if (direct !== undefined && !direct.inTransaction) {
+      if (direct !== undefined && this.directTransaction === undefined && !direct.inTransaction) {
         // Synchronously from BEGIN to COMMIT (see all): no other request's statement can run in
         // between, so none joins this transaction.
         direct.prepare('begin').run();
