@@ -13,7 +13,7 @@
  * - Store calls (`--time-store`, timeStore()): the CPU time (process.cpuUsage, all threads) of each
  *   call of the store's repositories and of `store.transaction`, from the call until its promise
  *   settles; a call made inside another timed call counts in the outer one only, except the
- *   calls on a transaction's own store (`transaction>codes.consume`), counted apart. For
+ *   calls on a transaction's own store (`transaction>grants.get`), counted apart. For
  *   bench/budget.ts, one request at a time: nothing else runs meanwhile.
  *
  * Each execution is attributed to the HTTP request it ran for (`GET /authorize`,

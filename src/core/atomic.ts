@@ -16,12 +16,18 @@ import { OAuthError } from './errors.js';
 import { EventBus, type GatehouseEvent } from './events.js';
 import type { UserDirectory } from './users/user-directory.js';
 
-/** Collects emitted events instead of delivering them. */
-class HeldEvents extends EventBus {
+/** Collects emitted events instead of delivering them, until `release` hands them on. */
+export class HeldEvents extends EventBus {
   readonly held: Array<{ event: GatehouseEvent; at: number }> = [];
 
   override emit(event: GatehouseEvent, at: number = Date.now()): void {
     this.held.push({ event, at });
+  }
+
+  /** Delivers the held events, in order, to `events`. */
+  release(events: EventBus): void {
+    for (const { event, at } of this.held) events.emit(event, at);
+    this.held.length = 0;
   }
 }
 
@@ -62,7 +68,7 @@ export async function atomically<D extends AtomicDeps, T>(context: D, step: (con
       throw error;
     }
   });
-  for (const { event, at } of events.held) context.events.emit(event, at);
+  events.release(context.events);
   if ('error' in outcome) throw outcome.error;
   return outcome.value;
 }

@@ -42,7 +42,7 @@ for (const target of STORE_TARGETS) {
     });
 
     it(
-      'OpenTelemetry: spans for /authorize, /token and store calls such as codes.consume, with the flow id',
+      'OpenTelemetry: spans for /authorize, /token and store calls such as codes.redeem, with the flow id',
       onStoreTargetServer(target, {}, async (gatehouse) => {
         let flowId: string | undefined;
         gatehouse.context.events.on('code.issued', (event) => (flowId = event.flowId));
@@ -79,10 +79,10 @@ for (const target of STORE_TARGETS) {
         assert.equal(token.attributes[FLOW_ID_ATTRIBUTE], flowId);
 
         // One span per store call, a descendant of its endpoint span, with the flow id.
-        const [consume] = named(spans, 'store.codes.consume');
-        assert.ok(consume, `spans: ${spans.map((span) => span.name).join(', ')}`);
-        assert.equal(consume.attributes[FLOW_ID_ATTRIBUTE], flowId);
-        assert.equal(consume.spanContext().traceId, token.spanContext().traceId, 'in the /token trace');
+        const [redeem] = named(spans, 'store.codes.redeem');
+        assert.ok(redeem, `spans: ${spans.map((span) => span.name).join(', ')}`);
+        assert.equal(redeem.attributes[FLOW_ID_ATTRIBUTE], flowId);
+        assert.equal(redeem.spanContext().traceId, token.spanContext().traceId, 'in the /token trace');
         assert.ok(named(spans, 'store.clients.get').length + named(spans, 'store.interactions.create').length >= 1);
         assert.equal(named(spans, 'store.interactions.create')[0]?.attributes[FLOW_ID_ATTRIBUTE], flowId);
         assert.equal(

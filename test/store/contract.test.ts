@@ -1453,6 +1453,84 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.equal(await store.grants.get(second.id), undefined);
       });
 
+      it("getForRedemption reads the code with its grant's session id (OIDC Core §2 sid), undefined for an unknown code", async () => {
+        const { grant } = await seedGrant(store);
+        const withSid: Grant = { ...grant, id: uid('grant'), flowId: uid('flow'), sid: 'sid-of-the-session' };
+        const code = makeCode(withSid);
+        await store.codes.issue(withSid, code);
+        assert.deepEqual(await store.codes.getForRedemption(code.codeHash), { code, sid: 'sid-of-the-session' });
+        assert.equal(await store.codes.getForRedemption(uid('code-hash')), undefined);
+      });
+
+      it('RFC 6749 §4.1.2, §5.1: redeem consumes the code and stores its tokens in one step; a second redeem is a replay that stores nothing', async () => {
+        const { client, grant } = await seedGrant(store);
+        const code = makeCode(grant);
+        await store.codes.create(code);
+        const accessToken = makeToken(client.clientId, grant);
+        const refreshToken = makeRefreshToken(grant);
+        assert.deepEqual(await store.codes.redeem(code.codeHash, NOW + 5, { accessToken, refreshToken }), {
+          status: 'redeemed',
+          grantRevokedAt: null,
+        });
+        assert.deepEqual(await store.codes.get(code.codeHash), { ...code, consumedAt: NOW + 5 });
+        assert.deepEqual(await store.accessTokens.get(accessToken.jti), accessToken);
+        assert.deepEqual(await store.refreshTokens.get(refreshToken.tokenHash), refreshToken);
+
+        const again = { accessToken: makeToken(client.clientId, grant), refreshToken: makeRefreshToken(grant) };
+        assert.deepEqual(await store.codes.redeem(code.codeHash, NOW + 6, again), {
+          status: 'replayed',
+          code: { ...code, consumedAt: NOW + 5 },
+        });
+        assert.equal(await store.accessTokens.get(again.accessToken.jti), undefined);
+        assert.equal(await store.refreshTokens.get(again.refreshToken.tokenHash), undefined);
+      });
+
+      it('redeem without a refresh token; an unknown code is not_found and stores nothing', async () => {
+        const { client, grant } = await seedGrant(store);
+        const code = makeCode(grant);
+        await store.codes.create(code);
+        const accessToken = makeToken(client.clientId, grant);
+        assert.equal(
+          (await store.codes.redeem(code.codeHash, NOW, { accessToken, refreshToken: null })).status,
+          'redeemed',
+        );
+        assert.deepEqual(await store.accessTokens.listByGrant(grant.id), [accessToken]);
+        assert.deepEqual(await store.refreshTokens.listByGrant(grant.id), []);
+
+        const stray = makeToken(client.clientId, grant);
+        assert.deepEqual(await store.codes.redeem(uid('code-hash'), NOW, { accessToken: stray, refreshToken: null }), {
+          status: 'not_found',
+        });
+        assert.equal(await store.accessTokens.get(stray.jti), undefined);
+      });
+
+      it('redeem reports a grant revoked before it (the caller revokes the tokens it stored)', async () => {
+        const { client, grant } = await seedGrant(store);
+        const code = makeCode(grant);
+        await store.codes.create(code);
+        await store.grants.revoke(grant.id, NOW - 1);
+        const accessToken = makeToken(client.clientId, grant);
+        assert.deepEqual(await store.codes.redeem(code.codeHash, NOW, { accessToken, refreshToken: null }), {
+          status: 'redeemed',
+          grantRevokedAt: NOW - 1,
+        });
+      });
+
+      it('of concurrent redeems of one code exactly one wins; the others are replays (RFC 6749 §4.1.2)', async () => {
+        const { client, grant } = await seedGrant(store);
+        const code = makeCode(grant);
+        await store.codes.create(code);
+        const attempts = Array.from({ length: 8 }, () => ({
+          accessToken: makeToken(client.clientId, grant),
+          refreshToken: makeRefreshToken(grant),
+        }));
+        const results = await Promise.all(attempts.map((issued) => store.codes.redeem(code.codeHash, NOW, issued)));
+        assert.equal(results.filter((result) => result.status === 'redeemed').length, 1);
+        assert.equal(results.filter((result) => result.status === 'replayed').length, 7);
+        assert.equal((await store.accessTokens.listByGrant(grant.id)).length, 1);
+        assert.equal((await store.refreshTokens.listByGrant(grant.id)).length, 1);
+      });
+
       it('consume returns the stored code, marked consumed at `now`', async () => {
         const { grant } = await seedGrant(store);
         const code = makeCode(grant);

@@ -3,7 +3,7 @@
  */
 import { signCompactJws } from '../keys/jws-signer.js';
 import type { KeyRing } from '../keys/key-ring.js';
-import type { AccessTokenRecord, Actor, Store } from '../../store/store.js';
+import type { AccessTokenRecord, AccessTokenRepository, Actor } from '../../store/store.js';
 import { randomToken } from '../secrets.js';
 import { formatScope } from '../scope.js';
 
@@ -50,7 +50,7 @@ export interface PreparedAccessToken {
 export async function prepareAccessToken(
   request: AccessTokenRequest,
   keys: KeyRing,
-  store: Pick<Store, 'accessTokens'>,
+  store: { accessTokens: Pick<AccessTokenRepository, 'create'> },
 ): Promise<PreparedAccessToken> {
   const key = keys.active(request.now);
   const jti = randomToken(16);

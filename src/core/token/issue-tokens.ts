@@ -2,7 +2,7 @@
  * The common end of every grant: mint the access token (and the ID token when the scope has
  * `openid` and there is a user), attach the refresh token, emit `token.issued`.
  */
-import type { Actor, Client, Store } from '../../store/store.js';
+import type { AccessTokenRepository, Actor, Client } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { formatScope } from '../scope.js';
 import { prepareAccessToken, type TokenAuthorization } from './access-token.js';
@@ -31,7 +31,7 @@ export interface PreparedTokens {
 
 /** What issuing tokens uses: the access token's record is written, the user read for the ID token's claims. */
 export type IssueTokensDeps = Pick<ProviderContext, 'settings' | 'keys' | 'subjects' | 'events' | 'users'> & {
-  store: Pick<Store, 'accessTokens'>;
+  store: { accessTokens: Pick<AccessTokenRepository, 'create'> };
 };
 
 /** Issues the tokens at once: for grants that run outside a transaction (client credentials). */

@@ -43,33 +43,19 @@ export function newRefreshToken(
   };
 }
 
-/** Starts a family at the end of an authorization (the authorization code grant). */
-export async function issueFirstRefreshToken(
-  family: Omit<RefreshTokenFamily, 'familyExpiresAt'>,
-  context: Pick<ProviderContext, 'settings'> & { store: Pick<Store, 'refreshTokens'> },
-  now: number,
-): Promise<string> {
-  const { token, record } = newRefreshToken(
-    { ...family, familyExpiresAt: now + context.settings.refreshTokenAbsoluteTtlSeconds * 1000 },
-    context,
-    now,
-  );
-  await context.store.refreshTokens.create(record);
-  return token;
-}
-
 /**
  * RFC 6749 §1.5 / OIDC Core §11: the first refresh token of a user's authorization (code or
- * device grant) when the client may use the refresh_token grant and, for OpenID requests, the
- * user granted offline access; null otherwise.
+ * device grant), starting its family, when the client may use the refresh_token grant and, for
+ * OpenID requests, the user granted offline access; null otherwise. Not stored yet: the caller
+ * stores the record with the rest of what the grant writes (see firstRefreshTokenFor).
  */
-export async function firstRefreshTokenFor(
+export function firstRefreshToken(
   client: Client,
   family: Omit<RefreshTokenFamily, 'familyExpiresAt' | 'dpopJkt'>,
   binding: TokenBinding,
-  context: Pick<ProviderContext, 'settings'> & { store: Pick<Store, 'refreshTokens'> },
+  context: Pick<ProviderContext, 'settings'>,
   now: number,
-): Promise<string | null> {
+): { token: string; record: RefreshTokenRecord } | null {
   const wanted =
     client.grantTypes.includes('refresh_token') &&
     (!family.scope.includes('openid') || family.scope.includes('offline_access'));
@@ -77,7 +63,26 @@ export async function firstRefreshTokenFor(
   // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key (a confidential
   // client's are bound to it by its authentication already).
   const bound = client.tokenEndpointAuthMethod === 'none' && binding.dpopJkt !== undefined;
-  return issueFirstRefreshToken(bound ? { ...family, dpopJkt: binding.dpopJkt } : family, context, now);
+  const familyExpiresAt = now + context.settings.refreshTokenAbsoluteTtlSeconds * 1000;
+  return newRefreshToken(
+    bound ? { ...family, familyExpiresAt, dpopJkt: binding.dpopJkt } : { ...family, familyExpiresAt },
+    context,
+    now,
+  );
+}
+
+/** firstRefreshToken, stored at once (the device code grant). */
+export async function firstRefreshTokenFor(
+  client: Client,
+  family: Omit<RefreshTokenFamily, 'familyExpiresAt' | 'dpopJkt'>,
+  binding: TokenBinding,
+  context: Pick<ProviderContext, 'settings'> & { store: Pick<Store, 'refreshTokens'> },
+  now: number,
+): Promise<string | null> {
+  const first = firstRefreshToken(client, family, binding, context, now);
+  if (first === null) return null;
+  await context.store.refreshTokens.create(first.record);
+  return first.token;
 }
 
 export function familyOf(record: RefreshTokenRecord): RefreshTokenFamily {

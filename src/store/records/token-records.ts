@@ -40,6 +40,29 @@ export interface AuthorizationCode {
 /** `replayed`: the code exists but was already consumed, a replay (RFC 6749 §4.1.2). */
 export type ConsumeCodeResult = OneTimeUseResult<'consumed', 'replayed', 'code', AuthorizationCode>;
 
+/** A code as the token endpoint reads it to redeem it: with its grant's session id (OIDC `sid`). */
+export interface CodeForRedemption {
+  code: AuthorizationCode;
+  /** The public id of the session the user authorized in (the grant's), for the ID token. */
+  sid: string | null;
+}
+
+/** The tokens issued for a code, stored in the same atomic step that consumes it (RFC 6749 §5.1). */
+export interface CodeRedemption {
+  accessToken: AccessTokenRecord;
+  refreshToken: RefreshTokenRecord | null;
+}
+
+/**
+ * `redeemed`: the code was consumed and the tokens stored; `grantRevokedAt` is when the grant
+ * was revoked if it already was (the tokens were stored all the same, the caller revokes them).
+ * `replayed`: the code was already consumed (nothing was stored); `not_found`: no such code.
+ */
+export type RedeemCodeResult =
+  | { status: 'redeemed'; grantRevokedAt: number | null }
+  | { status: 'replayed'; code: AuthorizationCode }
+  | { status: 'not_found' };
+
 /**
  * A device authorization (RFC 8628 §3.1-3.2): the device code the device polls with and the user
  * code the user enters, both stored hashed, and the user's decision once made.

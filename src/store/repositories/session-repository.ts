@@ -3,16 +3,21 @@
  * waiting for the user, consents, grants and their authorization codes.
  */
 import { createHash } from 'node:crypto';
+import type { Selectable } from 'kysely';
 import type {
   AuthorizationCode,
+  CodeForRedemption,
+  CodeRedemption,
   Consent,
   ConsumeCodeResult,
+  RedeemCodeResult,
   Grant,
   Interaction,
   Session,
   StoredAuthorizationRequest,
 } from '../records.js';
 import type { Executor } from '../executor.js';
+import type { AuthorizationCodesTable } from '../schema.js';
 import {
   GRANT_TERMS,
   intBool,
@@ -24,6 +29,7 @@ import {
   type FieldCodec,
 } from './row-codec.js';
 import { findRecord, firstRecord, listRecords, revokeRows } from './row-queries.js';
+import { ACCESS_TOKEN, REFRESH_TOKEN } from './token-repository.js';
 
 /** A page of a listing in key order: the rows after `after`, at most `limit` of them. */
 export interface PageFilter {
@@ -106,6 +112,17 @@ export interface CodeRepository {
    * decides), so that expiry and replay are reported precisely.
    */
   consume(codeHash: string, now: number): Promise<ConsumeCodeResult>;
+  /** The code, as `get` reads it, with its grant's session id: one read for the token endpoint. */
+  getForRedemption(codeHash: string): Promise<CodeForRedemption | undefined>;
+  /**
+   * RFC 6749 §4.1.2 and §5.1 in one atomic step: consumes the code if it is unconsumed and stores
+   * the tokens issued for it, or does neither. Exactly one of any number of concurrent callers
+   * gets `redeemed`; the others get `replayed` and store nothing. On PostgreSQL one statement
+   * (one round trip, no BEGIN or COMMIT) that also holds the grant's row (FOR SHARE) while it
+   * runs: a revocation of the grant either committed before it (and `grantRevokedAt` says so)
+   * or waits for it, and then finds the tokens it stored.
+   */
+  redeem(codeHash: string, now: number, issued: CodeRedemption): Promise<RedeemCodeResult>;
 }
 
 export function sessionRepository(ex: Executor): SessionRepository {
@@ -271,7 +288,69 @@ export function codeRepository(ex: Executor): CodeRepository {
       const existing = await firstRecord(ex, CODE, CODE_BY_HASH, [codeHash]);
       return existing ? { status: 'replayed', code: existing } : { status: 'not_found' };
     },
+
+    getForRedemption: async (codeHash) => {
+      const row = await ex.first<Selectable<AuthorizationCodesTable> & { grant_sid: string | null }>(
+        CODE_FOR_REDEMPTION,
+        [codeHash],
+      );
+      return row === undefined ? undefined : { code: CODE.fromRow(row), sid: row.grant_sid };
+    },
+
+    redeem: async (codeHash, now, issued) => {
+      const redeemed =
+        ex.dialect === 'postgres'
+          ? await redeemInOneStatement(ex, codeHash, now, issued)
+          : await redeemInTransaction(ex, codeHash, now, issued);
+      if (redeemed !== undefined) return redeemed;
+      // Not consumed by this call: a replay (the winner has committed: its row lock made the
+      // UPDATE wait for it), or no such code.
+      const existing = await firstRecord(ex, CODE, CODE_BY_HASH, [codeHash]);
+      return existing ? { status: 'replayed', code: existing } : { status: 'not_found' };
+    },
   };
+}
+
+type Redeemed = Extract<RedeemCodeResult, { status: 'redeemed' }>;
+
+/** SQLite (a statement costs no round trip): the same steps in one transaction. */
+async function redeemInTransaction(
+  ex: Executor,
+  codeHash: string,
+  now: number,
+  issued: CodeRedemption,
+): Promise<Redeemed | undefined> {
+  return ex.transaction(async (tx) => {
+    const consumed = await tx.first<{ grant_id: string }>(CODE_CONSUME_GRANT, [now, codeHash]);
+    if (consumed === undefined) return undefined;
+    const grant = await tx.first<{ revoked_at: number | null }>(GRANT_REVOKED_AT, [consumed.grant_id]);
+    await tx.run(ACCESS_TOKEN.insert(issued.accessToken));
+    if (issued.refreshToken !== null) await tx.run(REFRESH_TOKEN.insert(issued.refreshToken));
+    return { status: 'redeemed', grantRevokedAt: grant?.revoked_at ?? null } as const;
+  });
+}
+
+/**
+ * PostgreSQL: one statement, atomic by itself. The token rows are passed as JSON and inserted
+ * only when the code's conditional UPDATE matched (`where exists consumed`); the grant's row is
+ * read FOR SHARE, so that a concurrent revocation (which updates the grant first, then its
+ * tokens) either committed before this statement, or waits until it has committed and then
+ * revokes the tokens it stored.
+ */
+async function redeemInOneStatement(
+  ex: Executor,
+  codeHash: string,
+  now: number,
+  issued: CodeRedemption,
+): Promise<Redeemed | undefined> {
+  const values: unknown[] = [codeHash, now, codeHash, JSON.stringify(ACCESS_TOKEN.toRow(issued.accessToken))];
+  if (issued.refreshToken !== null) values.push(JSON.stringify(REFRESH_TOKEN.toRow(issued.refreshToken)));
+  const row = await ex.first<{ revoked_at: number | null }>(
+    issued.refreshToken !== null ? REDEEM_WITH_REFRESH_TOKEN : REDEEM_WITHOUT_REFRESH_TOKEN,
+    values,
+  );
+  if (row === undefined) return undefined;
+  return { status: 'redeemed', grantRevokedAt: row.revoked_at };
 }
 
 // --- Row mapping ----------------------------------------------------------------------------
@@ -372,4 +451,11 @@ const SESSION_LIVE_BY_ID_HASH = SESSION.selectWhere('"id_hash" = ? and "expires_
 const CONSENT_BY_USER_AND_CLIENT = CONSENT.selectWhere('"user_id" = ? and "client_id" = ?');
 const GRANT_BY_ID = GRANT.selectWhere('"id" = ?');
 const CODE_BY_HASH = CODE.selectWhere('"code_hash" = ?');
+const CODE_FOR_REDEMPTION = `select ${CODE.columns}, (select "sid" from "grants" where "grants"."id" = "authorization_codes"."grant_id") as "grant_sid" from "authorization_codes" where "code_hash" = ?`;
+const CODE_CONSUME_GRANT = `update "authorization_codes" set "consumed_at" = ? where "code_hash" = ? and "consumed_at" is null returning "grant_id"`;
+const GRANT_REVOKED_AT = `select "revoked_at" from "grants" where "id" = ?`;
+const REDEEM_PREFIX = `with "grant_row" as (select "revoked_at" from "grants" where "id" = (select "grant_id" from "authorization_codes" where "code_hash" = ?) for share), "consumed" as (update "authorization_codes" set "consumed_at" = ? where "code_hash" = ? and "consumed_at" is null returning "code_hash"), "access" as (insert into "access_tokens" select * from json_populate_record(null::"access_tokens", ?::json) where exists (select 1 from "consumed"))`;
+const REDEEM_SUFFIX = ` select (select "revoked_at" from "grant_row") as "revoked_at" from "consumed"`;
+const REDEEM_WITHOUT_REFRESH_TOKEN = `${REDEEM_PREFIX}${REDEEM_SUFFIX}`;
+const REDEEM_WITH_REFRESH_TOKEN = `${REDEEM_PREFIX}, "refresh" as (insert into "refresh_tokens" select * from json_populate_record(null::"refresh_tokens", ?::json) where exists (select 1 from "consumed"))${REDEEM_SUFFIX}`;
 const CODE_CONSUME = `update "authorization_codes" set "consumed_at" = ? where "code_hash" = ? and "consumed_at" is null returning ${CODE.columns}`;

@@ -108,7 +108,7 @@ async function rotate(
 
 // --- Row mapping ----------------------------------------------------------------------------
 
-const ACCESS_TOKEN = rowCodec<AccessTokenRecord, 'access_tokens'>('access_tokens', {
+export const ACCESS_TOKEN = rowCodec<AccessTokenRecord, 'access_tokens'>('access_tokens', {
   jti: true,
   grantId: true,
   flowId: true,
@@ -122,7 +122,7 @@ const ACCESS_TOKEN = rowCodec<AccessTokenRecord, 'access_tokens'>('access_tokens
   act: optionalActor,
   dpopJkt: optionalText,
 });
-const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_tokens', {
+export const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_tokens', {
   tokenHash: true,
   grantId: true,
   flowId: true,

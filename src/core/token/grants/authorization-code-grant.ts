@@ -3,9 +3,9 @@
  * (RFC 7636 §4.5-4.6), resource indicators (RFC 8707 §2.2) and the replay rule of
  * RFC 6749 §4.1.2.
  */
-import type { AuthorizationCode, Client, Store } from '../../../store/store.js';
-import { atomically } from '../../atomic.js';
-import type { ProviderContext, Transactions } from '../../context.js';
+import type { AccessTokenRecord, AuthorizationCode, Client, Store } from '../../../store/store.js';
+import { HeldEvents } from '../../atomic.js';
+import type { ProviderContext } from '../../context.js';
 import type { CodeRefusal } from '../../events.js';
 import { InvalidGrant, InvalidRequest, InvalidTarget, OAuthError } from '../../errors.js';
 import { fapi2CodeTooOld, usesFapi2 } from '../../profile/fapi2-profile.js';
@@ -16,18 +16,18 @@ import { sha256Base64Url } from '../../secrets.js';
 import { isSubset } from '../../scope.js';
 import type { GrantHandler, TokenBinding, TokenResponse } from '../grant-handler.js';
 import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
-import { firstRefreshTokenFor } from '../refresh-token-family.js';
+import { firstRefreshToken } from '../refresh-token-family.js';
 
 /**
- * What the code grant uses, in one transaction: the code and its grant, the refresh token family
- * it starts, the access token's record and the user's claims (prepareTokens); and the registered
- * resources a request may narrow the audience to.
+ * What the code grant uses: the code and its grant, the refresh token family it starts, the
+ * access token's record and the user's claims (prepareTokens); and the registered resources a
+ * request may narrow the audience to.
  */
 export type AuthorizationCodeGrantDeps = Pick<
   ProviderContext,
   'settings' | 'keys' | 'subjects' | 'events' | 'resources' | 'now' | 'users'
 > & {
-  store: Pick<Store, 'codes' | 'grants' | 'refreshTokens' | 'accessTokens' | 'resources'> & Transactions;
+  store: Pick<Store, 'codes' | 'grants' | 'resources'>;
 };
 
 export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = {
@@ -36,20 +36,14 @@ export const authorizationCodeGrant: GrantHandler<AuthorizationCodeGrantDeps> = 
   allowedParams: ['code', 'redirect_uri', 'code_verifier', 'resource'],
   repeatableParams: ['resource'],
 
-  /**
-   * RFC 6749 §4.1.2 (a code is used once) and §5.1: the code's redemption and the tokens issued
-   * for it are one transaction. If the database fails in between, nothing is written: the client
-   * gets 503 temporarily_unavailable and its code stays redeemable, instead of a code that is
-   * consumed although no token exists (or tokens that exist while the code can be used again).
-   */
   async handle(
     params: Params,
     client: Client,
     context: AuthorizationCodeGrantDeps,
     binding: TokenBinding,
   ): Promise<TokenResponse> {
-    const prepared = await atomically(context, (transactional) => redeemCode(params, client, binding, transactional));
-    // Signed after the commit (see prepareTokens): the transaction is not held open across it.
+    const prepared = await redeemCode(params, client, binding, context);
+    // Signed after the redemption has committed: nothing but the signature is left to fail.
     return prepared.sign();
   },
 };
@@ -78,8 +72,9 @@ async function redeemCode(
   // changes nothing: another client or a guessed verifier can neither burn the rightful
   // client's code nor, by replaying a used one, revoke the user's tokens (OAuth 2.1 §7.5.3:
   // revoking on a replay with invalid parameters would be a denial of service).
-  const stored = await context.store.codes.get(codeHash);
-  if (stored === undefined) throw refuse(context, now, client, null, 'unknown');
+  const found = await context.store.codes.getForRedemption(codeHash);
+  if (found === undefined) throw refuse(context, now, client, null, 'unknown');
+  const stored = found.code;
   if (stored.clientId !== client.clientId) throw refuse(context, now, client, stored, 'issued_to_another_client');
   // A used code stays a replay after its expiry: the tokens issued from it may still live
   // (they are kept until then, see src/store/cleanup.ts), and a replay revokes them.
@@ -104,20 +99,12 @@ async function redeemCode(
   }
   if (stored.consumedAt !== null) return replayed(stored, context, now);
 
-  // One conditional UPDATE: of any number of concurrent redemptions exactly one wins. The
-  // others passed the same checks on the same code, so they are replays by the rightful client.
-  const result = await context.store.codes.consume(codeHash, now);
-  if (result.status === 'not_found') throw refuse(context, now, client, stored, 'unknown');
-  if (result.status === 'replayed') return replayed(result.code, context, now);
-
-  context.events.emit(
-    { type: 'code.redeemed', flowId: stored.flowId, clientId: client.clientId, grantId: stored.grantId },
-    now,
-  );
-  // The session the user authorized in: its public id goes into the ID token (`sid`).
-  const sid = (await context.store.grants.get(stored.grantId))?.sid ?? null;
-
-  const refreshToken = await firstRefreshTokenFor(
+  // Everything the tokens need is chosen before the code is consumed (their records, keys and
+  // claims), so that consuming it and storing them is one atomic step of the store (RFC 6749
+  // §5.1: a code is never consumed without its tokens existing, nor the other way round): on
+  // PostgreSQL one statement, a single round trip. Events wait until it has happened.
+  const events = new HeldEvents();
+  const refreshToken = firstRefreshToken(
     client,
     {
       grantId: stored.grantId,
@@ -132,7 +119,7 @@ async function redeemCode(
     context,
     now,
   );
-
+  let accessToken: AccessTokenRecord | undefined;
   const prepared = await prepareTokens(
     {
       client,
@@ -143,19 +130,43 @@ async function redeemCode(
       flowId: stored.flowId,
       authTime: stored.authTime,
       nonce: stored.nonce,
-      sid,
-      refreshToken,
+      sid: found.sid,
+      refreshToken: refreshToken?.token ?? null,
       grantType: 'authorization_code',
       dpopJkt: binding.dpopJkt,
     },
-    context,
+    {
+      ...context,
+      events,
+      // The access token's record is stored by the redemption below, with the code.
+      store: {
+        accessTokens: {
+          create: async (record) => {
+            accessToken = record;
+          },
+        },
+      },
+    },
     now,
   );
-  // RFC 6749 §4.1.2: a replay of this code that ran while the tokens were being issued
-  // revoked the grant before the access token existed; revoke it as well, so the tokens
-  // issued from a replayed code end revoked however the requests interleaved.
-  const grant = await context.store.grants.get(stored.grantId);
-  if (grant?.revokedAt != null) await context.store.grants.revoke(stored.grantId, grant.revokedAt);
+  if (accessToken === undefined) throw new Error('prepareTokens chose no access token record');
+
+  // One conditional UPDATE: of any number of concurrent redemptions exactly one wins. The
+  // others passed the same checks on the same code, so they are replays by the rightful client.
+  const result = await context.store.codes.redeem(codeHash, now, {
+    accessToken,
+    refreshToken: refreshToken?.record ?? null,
+  });
+  if (result.status === 'not_found') throw refuse(context, now, client, stored, 'unknown');
+  if (result.status === 'replayed') return replayed(result.code, context, now);
+  // RFC 6749 §4.1.2: the grant was revoked before the redemption (a replay of this code that
+  // ran meanwhile, the user signing out): the tokens issued from it end revoked as well.
+  if (result.grantRevokedAt !== null) await context.store.grants.revoke(stored.grantId, result.grantRevokedAt);
+  context.events.emit(
+    { type: 'code.redeemed', flowId: stored.flowId, clientId: client.clientId, grantId: stored.grantId },
+    now,
+  );
+  events.release(context.events);
   return prepared;
 }
 
