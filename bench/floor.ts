@@ -9,7 +9,9 @@
  *   server opens it (the authorization writes the grant and code; the redemption marks the code
  *   used and writes the tokens): one insert each, the least a commit carries;
  * - four SHA-256 hashes of 43-character tokens (code, refresh token, session id, at_hash) and four
- *   32-byte CSPRNG draws, the server's own way (src/core/secrets.ts).
+ *   32-byte CSPRNG draws, the server's own way (src/core/secrets.ts);
+ * - for reference, not part of the sum: the same flow's writes on Gatehouse's own schema through
+ *   its store, a floor of this schema (its indexes and foreign keys), not of the problem.
  *
  * The HTTP part (two exchanges per flow) is the bare Fastify ceiling's server CPU per flow in the
  * benchmark table (`npm run bench`). Their sum is a lower bound for any server that signs its
@@ -26,6 +28,14 @@ import { generateKeyPair, SignJWT } from 'jose';
 import { randomToken, sha256Base64Url } from '../src/core/secrets.js';
 import { openStore } from '../src/store/open-store.js';
 import { parseArgs } from './lib/common.js';
+import {
+  makeClient,
+  makeCode,
+  makeGrant,
+  makeRefreshToken,
+  makeToken,
+  makeUser,
+} from '../test/helpers/store-records.js';
 
 const args = parseArgs(process.argv.slice(2));
 const iterations = Number(args.get('iterations') ?? 5000);
@@ -113,6 +123,34 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+// The writes of one code flow on Gatehouse's own schema, through its store (src/store): the grant
+// and code at the authorization endpoint (codes.issue, one commit), the redemption with its
+// access and refresh tokens (codes.redeem, one commit); foreign keys and every index included.
+// Not a floor of the problem, but of this schema: what the flow's SQLite work costs when
+// nothing else runs (the server pays it plus the reads).
+const storeDir = mkdtempSync(join(tmpdir(), 'gatehouse-floor-store-'));
+let storeWrites: number;
+try {
+  const store = await openStore(`sqlite:${join(storeDir, 'gatehouse.db')}`);
+  await store.migrate();
+  const client = makeClient();
+  const user = makeUser();
+  await store.clients.create(client);
+  await store.users.create(user);
+  storeWrites = await cpuMicrosPerCall(async () => {
+    const grant = makeGrant(client.clientId, user.id);
+    const code = makeCode(grant);
+    await store.codes.issue(grant, code);
+    await store.codes.redeem(code.codeHash, code.createdAt, {
+      accessToken: makeToken(client.clientId, grant),
+      refreshToken: makeRefreshToken(grant),
+    });
+  });
+  await store.close();
+} finally {
+  rmSync(storeDir, { recursive: true, force: true });
+}
+
 const hashAndRandom = await cpuMicrosPerCall(() => sha256Base64Url(randomToken(32)));
 
 const perFlow = { signatures: 2 * sign, commits: 2 * commit, hashes: 4 * hashAndRandom };
@@ -132,4 +170,7 @@ console.log(
 );
 console.log(
   "Add the bare Fastify ceiling's server CPU per flow (two HTTP exchanges) from the benchmark table for the whole floor.",
+);
+console.log(
+  `The same flow's writes on Gatehouse's schema, through its store (grant + code, one commit; code consumed + access and refresh token, one commit): ${storeWrites.toFixed(0)} µs.`,
 );
