@@ -136,10 +136,14 @@ export function columnName(field: string): string {
   return field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }
 
-/** The codec of `table`, whose rows hold the records R, stored as `spec` says field by field. */
-export function rowCodec<R, T extends keyof Database>(
+/**
+ * The codec of `table`, whose rows hold the records R, stored as `spec` says field by field.
+ * `Left`: columns no field of R fills, written and read by other statements of the repository
+ * (they are left out of the INSERT, so they default to NULL, and out of every read).
+ */
+export function rowCodec<R, T extends keyof Database, Left extends keyof Database[T] = never>(
   table: T,
-  spec: RowSpec<R, Database[T]> & EveryColumn<R, Database[T]>,
+  spec: RowSpec<R, Database[T]> & EveryColumn<R, Omit<Database[T], Left>>,
 ): RowCodec<R, T> {
   const fields = Object.keys(spec);
   const columns = fields.map(columnName);

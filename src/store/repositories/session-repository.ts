@@ -257,7 +257,10 @@ export function codeRepository(ex: Executor): CodeRepository {
     },
 
     issue: async (grant, code) => {
-      await ex.insertRowsTogether([GRANT.insert(grant), CODE.insert(code)]);
+      await ex.insertRowsTogether([
+        GRANT_WITH_TERMS.insert({ ...grant, resources: code.resources, authTime: code.authTime }),
+        CODE.insert(code),
+      ]);
     },
 
     get: (codeHash) => firstRecord(ex, CODE, CODE_BY_HASH, [codeHash]),
@@ -341,7 +344,7 @@ const CONSENT = rowCodec<Consent, 'consents'>('consents', {
   scopes: stringArray,
   grantedAt: true,
 });
-const GRANT = rowCodec<Grant, 'grants'>('grants', {
+const GRANT_FIELDS = {
   id: true,
   flowId: true,
   clientId: true,
@@ -350,6 +353,19 @@ const GRANT = rowCodec<Grant, 'grants'>('grants', {
   sid: true,
   createdAt: true,
   revokedAt: true,
+} as const;
+/** A grant as the rest of the code sees it; its refresh token family's terms are the token repository's. */
+const GRANT = rowCodec<Grant, 'grants', 'resources' | 'auth_time'>('grants', GRANT_FIELDS);
+/**
+ * A grant written with its code, and with the terms the code carries (RFC 8707 resources, the
+ * sign-in time): a refresh token family started from the code has the same, so that its first
+ * token finds them on the grant and need not write the grant row again at the token endpoint
+ * (src/store/repositories/token-repository.ts).
+ */
+const GRANT_WITH_TERMS = rowCodec<Grant & Pick<AuthorizationCode, 'resources' | 'authTime'>, 'grants'>('grants', {
+  ...GRANT_FIELDS,
+  resources: stringArray,
+  authTime: true,
 });
 const CODE = rowCodec<AuthorizationCode, 'authorization_codes'>('authorization_codes', {
   codeHash: true,
