@@ -54,22 +54,33 @@ export function accessTokenRepository(ex: Executor): AccessTokenRepository {
  */
 export function refreshTokenRepository(ex: Executor): RefreshTokenRepository {
   return {
-    // The family's terms go onto its grant with its first token, in the same transaction (one
-    // statement on PostgreSQL), unless the grant has them already: a grant issued with a code
-    // does (CodeRepository.issue), and then the UPDATE finds nothing to change and writes no page.
-    create: (token) =>
-      ex.insertRowsTogether([
-        {
-          text: GRANT_START_FAMILY,
-          values: [stringArray.encode(token.resources), token.authTime, token.grantId],
-        },
-        REFRESH_TOKEN_ROW.insert(token),
-      ]),
+    create: (token) => createRefreshToken(ex, token),
     get: (tokenHash) => readRefreshToken(ex, REFRESH_TOKEN_BY_HASH, tokenHash),
     listByGrant: async (grantId) => (await ex.all<JoinedRow>(REFRESH_TOKENS_OF_GRANT, [grantId])).map(fromJoinedRow),
     rotate: (tokenHash, successor, successorEncrypted, now) =>
       rotate(ex, tokenHash, successor, successorEncrypted, now),
   };
+}
+
+/**
+ * The family's terms go onto its grant with its first token, in the same transaction, unless the
+ * grant has them already: a grant issued with a code does (CodeRepository.issue), and so does
+ * every grant once its family started. On SQLite that common case is one statement, the INSERT
+ * conditioned on the grant holding them; only when it inserted nothing (a grant without them yet,
+ * or none at all, which the INSERT then refuses) do the UPDATE and the INSERT follow. On
+ * PostgreSQL both are one statement anyway (Executor.insertRowsTogether), where the UPDATE finds
+ * nothing to change when the grant has the terms.
+ */
+async function createRefreshToken(ex: Executor, token: RefreshTokenRecord): Promise<void> {
+  const insert = REFRESH_TOKEN_ROW.insert(token);
+  if (ex.dialect !== 'postgres') {
+    const inserted = await ex.first(REFRESH_TOKEN_INSERT_UNDER_STARTED_GRANT, [...insert.values, token.grantId]);
+    if (inserted !== undefined) return;
+  }
+  await ex.insertRowsTogether([
+    { text: GRANT_START_FAMILY, values: [stringArray.encode(token.resources), token.authTime, token.grantId] },
+    insert,
+  ]);
 }
 
 async function readRefreshToken(
@@ -192,4 +203,6 @@ const ACCESS_TOKEN_BY_JTI = ACCESS_TOKEN.selectWhere('"jti" = ?');
 const REFRESH_TOKEN_BY_HASH = `${JOINED} where r."token_hash" = ?`;
 const REFRESH_TOKENS_OF_GRANT = `${JOINED} where r."grant_id" = ? order by r."created_at", r."token_hash"`;
 const REFRESH_TOKEN_ROTATE = `update "refresh_tokens" set "rotated_at" = ?, "successor_hash" = ?, "successor_encrypted" = ? where "token_hash" = ? and "rotated_at" is null returning ${REFRESH_TOKEN_ROW.columns}`;
+const REFRESH_TOKEN_PLACEHOLDERS = REFRESH_TOKEN_ROW.columnNames.map(() => '?').join(', ');
+const REFRESH_TOKEN_INSERT_UNDER_STARTED_GRANT = `insert into "refresh_tokens" (${REFRESH_TOKEN_ROW.columns}) select ${REFRESH_TOKEN_PLACEHOLDERS} where exists (select 1 from "grants" where "id" = ? and "resources" is not null) returning "token_hash"`;
 const GRANT_START_FAMILY = `update "grants" set "resources" = ?, "auth_time" = ? where "id" = ? and "resources" is null`;
