@@ -2008,6 +2008,30 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.deepEqual(await store.refreshTokens.get(rotated.tokenHash), rotated);
       });
 
+      it('a grant created with its family’s terms (RFC 8628 device grant) or issued with its code gives them to its tokens; the grant reads back as it was given', async () => {
+        const { client, user } = await seedGrant(store);
+        const deviceGrant = makeGrant(client.clientId, user.id);
+        await store.grants.create(deviceGrant, { resources: ['https://api.example'], authTime: NOW - 5 * MINUTE });
+        const deviceToken = makeRefreshToken(deviceGrant, {
+          resources: ['https://api.example'],
+          authTime: NOW - 5 * MINUTE,
+        });
+        await store.refreshTokens.create(deviceToken);
+        assert.deepEqual(await store.refreshTokens.get(deviceToken.tokenHash), deviceToken);
+        assert.deepEqual(await store.grants.get(deviceGrant.id), deviceGrant);
+
+        const codeGrant = makeGrant(client.clientId, user.id);
+        const code = makeCode(codeGrant);
+        await store.codes.issue(codeGrant, code);
+        const codeToken = makeRefreshToken(codeGrant, { resources: code.resources, authTime: code.authTime });
+        await store.refreshTokens.create(codeToken);
+        assert.deepEqual(await store.refreshTokens.get(codeToken.tokenHash), codeToken);
+        assert.deepEqual(await store.grants.get(codeGrant.id), codeGrant);
+        // A duplicate hash is refused on this path too, and changes nothing.
+        await assert.rejects(store.refreshTokens.create({ ...codeToken, createdAt: NOW + 1 }));
+        assert.deepEqual(await store.refreshTokens.listByGrant(codeGrant.id), [codeToken]);
+      });
+
       it('returns undefined for an unknown hash', async () => {
         assert.equal(await store.refreshTokens.get(uid('missing')), undefined);
       });

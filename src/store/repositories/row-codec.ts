@@ -198,7 +198,8 @@ export function rowCodec<R, T extends keyof Database, Left extends keyof Databas
 }
 
 /**
- * The fields an authorization code and a refresh token both carry from their grant's sign-in, in
- * their column order: the resources (RFC 8707), the authentication time and the lifetime.
+ * The fields an authorization code carries from its grant's sign-in, in their column order: the
+ * resources (RFC 8707), the authentication time and the lifetime. (A refresh token carried them
+ * too until migration 0028 moved its family's resources and authentication time to the grant.)
  */
 export const GRANT_TERMS = { resources: stringArray, authTime: true, createdAt: true, expiresAt: true } as const;

@@ -69,8 +69,21 @@ export interface ConsentRepository {
   delete(userId: string, clientId: string): Promise<boolean>;
 }
 
+/**
+ * What every refresh token of a grant's family shares besides the grant's own fields (migration
+ * 0028): the RFC 8707 resources and the sign-in time.
+ */
+export interface GrantFamilyTerms {
+  resources: string[];
+  authTime: number | null;
+}
+
 export interface GrantRepository {
-  create(grant: Grant): Promise<void>;
+  /**
+   * `family`: the terms of the refresh token family the grant starts at once (the device grant,
+   * RFC 8628 §3.5), so that its first refresh token need not write the grant row again.
+   */
+  create(grant: Grant, family?: GrantFamilyTerms): Promise<void>;
   get(id: string): Promise<Grant | undefined>;
   /** Marks the grant and every access token issued under it revoked. Idempotent. */
   revoke(id: string, at: number): Promise<void>;
@@ -221,8 +234,9 @@ export function consentRepository(ex: Executor): ConsentRepository {
 
 export function grantRepository(ex: Executor): GrantRepository {
   return {
-    create: async (grant) => {
-      await ex.db.insertInto('grants').values(GRANT.toRow(grant)).execute();
+    create: async (grant, family) => {
+      if (family === undefined) await ex.db.insertInto('grants').values(GRANT.toRow(grant)).execute();
+      else await ex.run(GRANT_WITH_TERMS.insert({ ...grant, resources: family.resources, authTime: family.authTime }));
     },
 
     get: (id) => firstRecord(ex, GRANT, GRANT_BY_ID, [id]),
@@ -362,7 +376,7 @@ const GRANT = rowCodec<Grant, 'grants', 'resources' | 'auth_time'>('grants', GRA
  * token finds them on the grant and need not write the grant row again at the token endpoint
  * (src/store/repositories/token-repository.ts).
  */
-const GRANT_WITH_TERMS = rowCodec<Grant & Pick<AuthorizationCode, 'resources' | 'authTime'>, 'grants'>('grants', {
+const GRANT_WITH_TERMS = rowCodec<Grant & GrantFamilyTerms, 'grants'>('grants', {
   ...GRANT_FIELDS,
   resources: stringArray,
   authTime: true,
