@@ -598,6 +598,16 @@ function defineContract(name: string, target: ContractTarget): void {
               plan.rows.some((row) => row.detail.includes('refresh_tokens_rotated_family_expires_at_idx')),
               JSON.stringify(plan.rows),
             );
+            // ... and of unrotated ones past their idle expiry or their family's.
+            const unrotated = await sql<{ detail: string }>`explain query plan
+              select token_hash from refresh_tokens where rotated_at is null and expires_at <= ${NOW}
+              and (expires_at <= ${NOW - MINUTE} or family_expires_at <= ${NOW}) order by expires_at limit 2`.execute(
+              s.db,
+            );
+            assert.ok(
+              unrotated.rows.some((row) => row.detail.includes('refresh_tokens_unrotated_expires_at_idx')),
+              JSON.stringify(unrotated.rows),
+            );
           }
           await s.cleanup.run(NOW, {
             consumedCodeRetentionMs: DAY,
