@@ -2099,6 +2099,16 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.equal((await store.refreshTokens.listByGrant(grant.id)).length, 2);
       });
 
+      it('rotate refuses a successor of another grant and changes nothing (a family is one grant, RFC 9700 §4.14.2)', async () => {
+        const { grant, token } = await seedRefreshToken(store);
+        const otherGrant = makeGrant(grant.clientId, grant.userId);
+        await store.grants.create(otherGrant);
+        const stranger = makeRefreshToken(otherGrant);
+        await assert.rejects(store.refreshTokens.rotate(token.tokenHash, stranger, 'jwe-1', NOW + 1), /successor/);
+        assert.deepEqual(await store.refreshTokens.get(token.tokenHash), token);
+        assert.equal(await store.refreshTokens.get(stranger.tokenHash), undefined);
+      });
+
       it('rotate of an unknown hash is not_found and stores nothing', async () => {
         const { grant } = await seedGrant(store);
         const successor = makeRefreshToken(grant);

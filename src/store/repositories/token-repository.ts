@@ -24,7 +24,9 @@ export interface RefreshTokenRepository {
   /**
    * Atomically marks `tokenHash` rotated at `now` (only if it was not rotated yet), records
    * the successor's hash and encrypted value on it, and inserts `successor`, in one
-   * transaction. Of any number of concurrent callers exactly one gets `rotated`.
+   * transaction. Of any number of concurrent callers exactly one gets `rotated`. The successor
+   * is of the same grant (family) as the token it replaces; otherwise this throws and changes
+   * nothing.
    */
   rotate(
     tokenHash: string,
@@ -114,18 +116,22 @@ async function rotate(
       successorEncrypted,
       tokenHash,
     ]);
-    if (row) await tx.run(REFRESH_TOKEN_ROW.insert(successor));
+    if (!row) return undefined;
+    // A family's terms are its grant's: a successor in another family would not be one.
+    if (row.grant_id !== successor.grantId)
+      throw new Error(
+        `The successor of a refresh token must be of its grant ${row.grant_id}, not ${successor.grantId}`,
+      );
+    await tx.run(REFRESH_TOKEN_ROW.insert(successor));
     return row;
   });
   if (rotated) {
-    // RETURNING reaches no other table; the successor is of the same family, so the rotated
-    // token's terms are the successor's (they are its grant's, which it was just inserted under).
+    // RETURNING reaches no other table; the rotated token's terms are its grant's, the successor's.
     const { flowId, clientId, userId, scope, resources, authTime } = successor;
-    const token = REFRESH_TOKEN_ROW.fromRow(rotated);
-    if (token.grantId === successor.grantId)
-      return { status: 'rotated', token: { ...token, flowId, clientId, userId, scope, resources, authTime } };
-    const read = await readRefreshToken(ex, REFRESH_TOKEN_BY_HASH, tokenHash);
-    if (read) return { status: 'rotated', token: read };
+    return {
+      status: 'rotated',
+      token: { ...REFRESH_TOKEN_ROW.fromRow(rotated), flowId, clientId, userId, scope, resources, authTime },
+    };
   }
 
   // Read after the losing transaction ended: the winner, if any, has committed by now (its
