@@ -111,6 +111,9 @@ function dataType(column: Column, dialect: Dialect): 'text' | 'integer' | 'bigin
 /** The schema changes a migration makes, rendered for `dialect` and run on `db`. */
 export function schemaChanges<DB>(db: Kysely<DB>, dialect: Dialect) {
   return {
+    /** For the changes only one dialect can make in place (SQLite cannot drop a referencing column). */
+    dialect,
+
     /** CREATE TABLE with the described columns (and composite primary key). */
     async createTable(table: string, columns: string, options: { ifNotExists?: boolean } = {}): Promise<void> {
       let builder: CreateTableBuilder<string, string> = db.schema.createTable(table);
@@ -146,17 +149,39 @@ export function schemaChanges<DB>(db: Kysely<DB>, dialect: Dialect) {
       }
     },
 
-    /** One index; `whereNull`: a partial index of the rows where that column is null. */
+    /**
+     * One index; `whereNull` / `whereNotNull`: a partial index of the rows where that column is
+     * null / is not null.
+     */
     async createIndex(
       name: string,
       table: string,
       columns: string[],
-      options: { unique?: boolean; whereNull?: string } = {},
+      options: { unique?: boolean; whereNull?: string; whereNotNull?: string } = {},
     ): Promise<void> {
       let builder = db.schema.createIndex(name).on(table).columns(columns);
       if (options.unique) builder = builder.unique();
       if (options.whereNull !== undefined) builder = builder.where(sql.ref(options.whereNull), 'is', null);
+      if (options.whereNotNull !== undefined) builder = builder.where(sql.ref(options.whereNotNull), 'is not', null);
       await builder.execute();
     },
   };
+}
+
+export interface Migration {
+  /** Unique and stable: it is what `gatehouse_migrations` records. */
+  readonly name: string;
+  /**
+   * Applies the migration. It receives an untyped Kysely instance on purpose: a migration
+   * describes the schema as it was when it was written, not the current typings.
+   */
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+}
+
+/** A migration that changes the schema through migration-ddl.ts (and data through `db`). */
+export function migration(
+  name: string,
+  up: (schema: ReturnType<typeof schemaChanges<any>>, db: Kysely<any>) => Promise<void>,
+): Migration {
+  return { name, up: (db, dialect) => up(schemaChanges(db, dialect), db) };
 }

@@ -5,27 +5,10 @@
  * change is never edited, a schema change is a new entry appended to `migrations`.
  */
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Dialect } from './schema.js';
-import { schemaChanges } from './migration-ddl.js';
+import { migration, schemaChanges, type Migration } from './migration-ddl.js';
+import { grantIsTheFamily } from './migration-family.js';
 
-export interface Migration {
-  /** Unique and stable: it is what `gatehouse_migrations` records. */
-  readonly name: string;
-  /**
-   * Applies the migration. It receives an untyped Kysely instance on purpose: a migration
-   * describes the schema as it was when it was written, not the current typings.
-   */
-  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
-}
-
-/** A migration that changes the schema through migration-ddl.ts (and data through `db`). */
-function migration(
-  name: string,
-  up: (schema: ReturnType<typeof schemaChanges<any>>, db: Kysely<any>) => Promise<void>,
-): Migration {
-  return { name, up: (db, dialect) => up(schemaChanges(db, dialect), db) };
-}
+export type { Migration } from './migration-ddl.js';
 
 const initialSchema = migration('0001_initial_schema', async (schema) => {
   await schema.createTable(
@@ -488,4 +471,5 @@ export const migrations: readonly Migration[] = [
   inspector,
   sessionDevices,
   hotPathIndexes,
+  grantIsTheFamily,
 ];

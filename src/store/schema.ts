@@ -132,6 +132,12 @@ export interface GrantsTable {
   sid: string | null;
   created_at: number;
   revoked_at: number | null;
+  /**
+   * The terms of the grant's refresh token family (migration 0028), null for a grant that
+   * started none yet: JSON string[] (RFC 8707 resources), and the sign-in time.
+   */
+  resources: JsonText | null;
+  auth_time: number | null;
 }
 
 export interface AuthorizationCodesTable {
@@ -198,19 +204,16 @@ export interface AccessTokensTable {
   dpop_jkt: string | null;
 }
 
+/**
+ * What changes per token of a family (migration 0028); the family's grant, client, user, scope,
+ * resources and auth time are its grant's (GrantsTable).
+ */
 export interface RefreshTokensTable {
   token_hash: string;
   grant_id: string;
-  flow_id: string;
-  client_id: string;
-  user_id: string | null;
-  /** JSON string[] */
-  scope: JsonText;
-  /** JSON string[] */
-  resources: JsonText;
-  auth_time: number | null;
   created_at: number;
   expires_at: number;
+  /** The family's, kept on each token for the cleanup's index of rotated tokens. */
   family_expires_at: number;
   rotated_at: number | null;
   successor_hash: string | null;

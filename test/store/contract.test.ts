@@ -109,6 +109,27 @@ async function seedGrant(store: Store): Promise<{ client: Client; user: User; gr
   return { client, user, grant };
 }
 
+/** A refresh token row as migrations 0002 to 0027 stored it: every family term on every token. */
+function legacyRefreshTokenRow(token: RefreshTokenRecord): Record<string, unknown> {
+  return {
+    token_hash: token.tokenHash,
+    grant_id: token.grantId,
+    flow_id: token.flowId,
+    client_id: token.clientId,
+    user_id: token.userId,
+    scope: JSON.stringify(token.scope),
+    resources: JSON.stringify(token.resources),
+    auth_time: token.authTime,
+    created_at: token.createdAt,
+    expires_at: token.expiresAt,
+    family_expires_at: token.familyExpiresAt,
+    rotated_at: token.rotatedAt,
+    successor_hash: token.successorHash,
+    successor_encrypted: token.successorEncrypted,
+    dpop_jkt: token.dpopJkt ?? null,
+  };
+}
+
 /** A grant (seedGrant) and one access token of it, stored. */
 async function seedAccessToken(store: Store): Promise<{ client: Client; grant: Grant; token: AccessTokenRecord }> {
   const { client, grant } = await seedGrant(store);
@@ -428,7 +449,9 @@ function defineContract(name: string, target: ContractTarget): void {
             rotatedAt: NOW - 3 * MINUTE,
           });
           const live = makeRefreshToken(grant, { expiresAt: NOW + MINUTE, familyExpiresAt: NOW + DAY });
-          for (const token of [idle, rotated, live]) await s.refreshTokens.create(token);
+          // Rows shaped for the schema before 0028, which the current repository no longer writes.
+          for (const token of [idle, rotated, live])
+            await (s.db as Kysely<any>).insertInto('refresh_tokens').values(legacyRefreshTokenRow(token)).execute();
 
           await s.migrate();
           const after = await indexNames();
@@ -454,6 +477,157 @@ function defineContract(name: string, target: ContractTarget): void {
           assert.equal(await s.refreshTokens.get(idle.tokenHash), undefined);
           assert.ok(await s.refreshTokens.get(rotated.tokenHash), 'a rotated token stays for reuse detection');
           assert.ok(await s.refreshTokens.get(live.tokenHash));
+        });
+      });
+
+      it('0028 upgrades a 0027 database in place: each refresh token family’s terms move to its grant, every token reads back equal and still rotates (RFC 9700 §4.14.2), deleting a client or user still deletes its tokens through the grant, and the cleanup finds expired families by index', async () => {
+        await withFreshStore(target, async (s) => {
+          assert.ok(s instanceof KyselyStore);
+          await migrate(
+            s.db,
+            s.dialect,
+            migrations.filter((m) => m.name < '0028'),
+          );
+          const { client, user, grant } = await seedGrant(s);
+          // A family rotated once, bound to a DPoP key (RFC 9449 §5): the rotated token and its successor.
+          const started = makeRefreshToken(grant, {
+            resources: ['https://api.example', 'https://files.example/v1'],
+            dpopJkt: 'jkt-thumbprint',
+            createdAt: NOW - 2 * MINUTE,
+          });
+          const second = makeSuccessor(started, NOW - MINUTE);
+          const first = {
+            ...started,
+            rotatedAt: NOW - MINUTE,
+            successorHash: second.tokenHash,
+            successorEncrypted: 'jwe-1',
+          };
+          // A family without user, sign-in time, scope or resources, of another grant of the client.
+          const bareGrant = makeGrant(client.clientId, null, { scope: [] });
+          await s.grants.create(bareGrant);
+          const bare = makeRefreshToken(bareGrant, { authTime: null, resources: [] });
+          // A family past its absolute expiry: a rotated member and its unrotated latest token.
+          const deadGrant = makeGrant(client.clientId, user.id);
+          await s.grants.create(deadGrant);
+          const deadRotated = makeRefreshToken(deadGrant, {
+            expiresAt: NOW - 2 * DAY,
+            familyExpiresAt: NOW - 1,
+            rotatedAt: NOW - 3 * DAY,
+          });
+          const deadLatest = makeRefreshToken(deadGrant, { expiresAt: NOW - 1, familyExpiresAt: NOW - 1 });
+          // A grant that started no family.
+          const plainGrant = makeGrant(client.clientId, user.id);
+          await s.grants.create(plainGrant);
+          const tokens = [first, second, bare, deadRotated, deadLatest];
+          for (const token of tokens)
+            await (s.db as Kysely<any>).insertInto('refresh_tokens').values(legacyRefreshTokenRow(token)).execute();
+
+          await s.migrate();
+          assert.ok((await listAppliedMigrations(s.db)).includes('0028_grant_is_the_family'));
+          const columns =
+            s.dialect === 'postgres'
+              ? sql<{
+                  name: string;
+                }>`select column_name as name from information_schema.columns where table_name = 'refresh_tokens' and table_schema = current_schema()`
+              : sql<{ name: string }>`select name from pragma_table_info('refresh_tokens')`;
+          assert.deepEqual((await columns.execute(s.db)).rows.map((row) => row.name).sort(), [
+            'created_at',
+            'dpop_jkt',
+            'expires_at',
+            'family_expires_at',
+            'grant_id',
+            'rotated_at',
+            'successor_encrypted',
+            'successor_hash',
+            'token_hash',
+          ]);
+          const indexes =
+            s.dialect === 'postgres'
+              ? sql<{
+                  name: string;
+                }>`select indexname as name from pg_indexes where tablename = 'refresh_tokens' and schemaname = current_schema()`
+              : sql<{
+                  name: string;
+                }>`select name from sqlite_master where type = 'index' and tbl_name = 'refresh_tokens'`;
+          // The primary key's index, and three more: 4 B-trees per token written, 3 per unrotated one.
+          assert.deepEqual(
+            (await indexes.execute(s.db)).rows
+              .map((row) => row.name)
+              .filter((name) => !/^sqlite_autoindex_|_pkey$/.test(name))
+              .sort(),
+            [
+              'refresh_tokens_grant_id_idx',
+              'refresh_tokens_rotated_family_expires_at_idx',
+              'refresh_tokens_unrotated_expires_at_idx',
+            ],
+          );
+
+          for (const token of tokens) assert.deepEqual(await s.refreshTokens.get(token.tokenHash), token);
+          assert.deepEqual(await s.refreshTokens.listByGrant(grant.id), [first, second]);
+          assert.deepEqual(await s.grants.get(plainGrant.id), plainGrant);
+
+          // Rotation goes on where it was; the rotated token is still told apart (reuse detection).
+          const third = makeSuccessor(second, NOW);
+          assert.deepEqual(await s.refreshTokens.rotate(second.tokenHash, third, 'jwe-2', NOW), {
+            status: 'rotated',
+            token: { ...second, rotatedAt: NOW, successorHash: third.tokenHash, successorEncrypted: 'jwe-2' },
+          });
+          assert.deepEqual(await s.refreshTokens.get(third.tokenHash), third);
+          assert.deepEqual(await s.refreshTokens.rotate(first.tokenHash, makeSuccessor(first, NOW), 'jwe-3', NOW), {
+            status: 'already_rotated',
+            token: first,
+          });
+          const bareNext = makeSuccessor(bare, NOW);
+          assert.equal((await s.refreshTokens.rotate(bare.tokenHash, bareNext, 'jwe-4', NOW)).status, 'rotated');
+          assert.deepEqual(await s.refreshTokens.get(bareNext.tokenHash), bareNext);
+
+          // A family started after the upgrade, from a grant issued with its code.
+          const newGrant = makeGrant(client.clientId, user.id);
+          const code = makeCode(newGrant);
+          await s.codes.issue(newGrant, code);
+          const fresh = makeRefreshToken(newGrant, { resources: code.resources, authTime: code.authTime });
+          await s.refreshTokens.create(fresh);
+          assert.deepEqual(await s.refreshTokens.get(fresh.tokenHash), fresh);
+
+          if (s.dialect === 'sqlite') {
+            // The cleanup's scan of rotated tokens by their family's expiry (src/store/repositories/expired-rows.ts).
+            const plan = await sql<{ detail: string }>`explain query plan
+              select token_hash from refresh_tokens where rotated_at is not null and family_expires_at <= ${NOW}
+              order by family_expires_at limit 2`.execute(s.db);
+            assert.ok(
+              plan.rows.some((row) => row.detail.includes('refresh_tokens_rotated_family_expires_at_idx')),
+              JSON.stringify(plan.rows),
+            );
+            // ... and of unrotated ones past their idle expiry or their family's.
+            const unrotated = await sql<{ detail: string }>`explain query plan
+              select token_hash from refresh_tokens where rotated_at is null and expires_at <= ${NOW}
+              and (expires_at <= ${NOW - MINUTE} or family_expires_at <= ${NOW}) order by expires_at limit 2`.execute(
+              s.db,
+            );
+            assert.ok(
+              unrotated.rows.some((row) => row.detail.includes('refresh_tokens_unrotated_expires_at_idx')),
+              JSON.stringify(unrotated.rows),
+            );
+          }
+          await s.cleanup.run(NOW, {
+            consumedCodeRetentionMs: DAY,
+            refreshTokenGraceMs: MINUTE,
+            logoutDeliveryRetentionMs: DAY,
+            grantMinAgeMs: MINUTE,
+            batchSize: 10,
+          });
+          assert.equal(await s.refreshTokens.get(deadRotated.tokenHash), undefined);
+          assert.equal(await s.refreshTokens.get(deadLatest.tokenHash), undefined);
+          assert.ok(await s.refreshTokens.get(first.tokenHash), 'a rotated token of a live family stays');
+
+          // The tokens' own references to clients and users are gone; the grant's cascade instead.
+          assert.equal(await s.users.delete(user.username), true);
+          for (const token of [first, second, third, fresh])
+            assert.equal(await s.refreshTokens.get(token.tokenHash), undefined);
+          assert.deepEqual(await s.refreshTokens.get(bareNext.tokenHash), bareNext);
+          assert.equal(await s.clients.delete(client.clientId), true);
+          assert.equal(await s.refreshTokens.get(bareNext.tokenHash), undefined);
+          assert.deepEqual(await s.refreshTokens.listByGrant(bareGrant.id), []);
         });
       });
 
@@ -1901,21 +2075,49 @@ function defineContract(name: string, target: ContractTarget): void {
     });
 
     describe('refresh tokens', () => {
-      it('round-trips tokens, including nulls and empty arrays', async () => {
-        const { grant } = await seedGrant(store);
+      it('round-trips tokens, including nulls and empty arrays (the family terms through the grant, migration 0028)', async () => {
+        const { client, grant } = await seedGrant(store);
         const full = makeRefreshToken(grant, {
           resources: ['https://api.example', 'https://files.example/v1'],
         });
-        const bare = makeRefreshToken(grant, { userId: null, authTime: null, scope: [], resources: [] });
+        // A family's tokens share its grant's terms (RFC 9700 §4.14.2: rotation keeps the authorization).
         const rotated = makeRefreshToken(grant, {
+          resources: full.resources,
           rotatedAt: NOW + 1,
           successorHash: uid('rt-hash'),
           successorEncrypted: 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..iv.ciphertext.tag',
         });
+        const bareGrant = makeGrant(client.clientId, null, { scope: [] });
+        await store.grants.create(bareGrant);
+        const bare = makeRefreshToken(bareGrant, { authTime: null, resources: [], dpopJkt: 'jkt-thumbprint' });
         for (const t of [full, bare, rotated]) await store.refreshTokens.create(t);
         assert.deepEqual(await store.refreshTokens.get(full.tokenHash), full);
         assert.deepEqual(await store.refreshTokens.get(bare.tokenHash), bare);
         assert.deepEqual(await store.refreshTokens.get(rotated.tokenHash), rotated);
+      });
+
+      it('a grant created with its family’s terms (RFC 8628 device grant) or issued with its code gives them to its tokens; the grant reads back as it was given', async () => {
+        const { client, user } = await seedGrant(store);
+        const deviceGrant = makeGrant(client.clientId, user.id);
+        await store.grants.create(deviceGrant, { resources: ['https://api.example'], authTime: NOW - 5 * MINUTE });
+        const deviceToken = makeRefreshToken(deviceGrant, {
+          resources: ['https://api.example'],
+          authTime: NOW - 5 * MINUTE,
+        });
+        await store.refreshTokens.create(deviceToken);
+        assert.deepEqual(await store.refreshTokens.get(deviceToken.tokenHash), deviceToken);
+        assert.deepEqual(await store.grants.get(deviceGrant.id), deviceGrant);
+
+        const codeGrant = makeGrant(client.clientId, user.id);
+        const code = makeCode(codeGrant);
+        await store.codes.issue(codeGrant, code);
+        const codeToken = makeRefreshToken(codeGrant, { resources: code.resources, authTime: code.authTime });
+        await store.refreshTokens.create(codeToken);
+        assert.deepEqual(await store.refreshTokens.get(codeToken.tokenHash), codeToken);
+        assert.deepEqual(await store.grants.get(codeGrant.id), codeGrant);
+        // A duplicate hash is refused on this path too, and changes nothing.
+        await assert.rejects(store.refreshTokens.create({ ...codeToken, createdAt: NOW + 1 }));
+        assert.deepEqual(await store.refreshTokens.listByGrant(codeGrant.id), [codeToken]);
       });
 
       it('returns undefined for an unknown hash', async () => {
@@ -1973,6 +2175,16 @@ function defineContract(name: string, target: ContractTarget): void {
         });
         assert.equal(await store.refreshTokens.get(second.tokenHash), undefined);
         assert.equal((await store.refreshTokens.listByGrant(grant.id)).length, 2);
+      });
+
+      it('rotate refuses a successor of another grant and changes nothing (a family is one grant, RFC 9700 §4.14.2)', async () => {
+        const { grant, token } = await seedRefreshToken(store);
+        const otherGrant = makeGrant(grant.clientId, grant.userId);
+        await store.grants.create(otherGrant);
+        const stranger = makeRefreshToken(otherGrant);
+        await assert.rejects(store.refreshTokens.rotate(token.tokenHash, stranger, 'jwe-1', NOW + 1), /successor/);
+        assert.deepEqual(await store.refreshTokens.get(token.tokenHash), token);
+        assert.equal(await store.refreshTokens.get(stranger.tokenHash), undefined);
       });
 
       it('rotate of an unknown hash is not_found and stores nothing', async () => {

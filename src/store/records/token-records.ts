@@ -105,6 +105,8 @@ export type ConsumeDeviceCodeResult = OneTimeUseResult<'consumed', 'used', 'code
  * A refresh token (RFC 6749 §6). Every refresh token belongs to the family of one authorization,
  * identified by its grant: revoking the grant revokes the family and the access tokens issued
  * from it. Rotation (RFC 9700 §4.14.2) replaces the token at every use with a successor.
+ * flowId, clientId, userId, scope, resources and authTime are the family's: the store keeps them
+ * once, on the grant (migration 0028), and a token created for a grant gets its grant's.
  */
 export interface RefreshTokenRecord {
   /** SHA-256 of the token. */

@@ -11,7 +11,8 @@
  * What stays, although past some expiry, because it is still needed:
  * - a rotated refresh token stays until its family's absolute expiry, so that presenting it again
  *   is still detected as reuse and revokes the family (RFC 9700 §4.14.2); an unrotated one goes
- *   at its idle expiry (plus the grace window, during which its predecessor may still fetch it);
+ *   at its idle expiry (plus the grace window, during which its predecessor may still fetch it),
+ *   or at its family's expiry if that comes first;
  * - an access token record stays until the JWT's `exp` (its expires_at), revoked or not, so that
  *   introspection and revocation keep knowing it for as long as the token itself is valid;
  * - a redeemed authorization code stays until every token issued from it has expired and gone
@@ -249,11 +250,41 @@ function expiredRows(now: number, policy: CleanupPolicy): ExpiredRows[] {
     expiredBy('pushed_authorization_requests', 'request_uri_hash', 'request_uri_hash', 'expires_at', now),
     // Access token records go at the JWT's exp: after it no verifier accepts the token anyway.
     expiredBy('access_tokens', 'jti', 'grant_id', 'expires_at', now),
-    // Whole refresh token families past their absolute expiry, rotated members included.
-    expiredBy('refresh_tokens', 'token_hash', 'grant_id', 'family_expires_at', now),
-    // Unrotated refresh tokens past their idle expiry and the grace window (index from 0007).
-    // Rotated ones are not touched here: they stay for reuse detection until the family expires.
-    expiredBy('refresh_tokens', 'token_hash', 'grant_id', 'expires_at', idleCutoff, 'rotated_at'),
+    // Whole refresh token families past their absolute expiry: the rotated members, kept for
+    // reuse detection until then, by the partial index of rotated tokens (0028)...
+    {
+      table: 'refresh_tokens',
+      key: 'token_hash',
+      returning: 'grant_id',
+      candidates: (db, n) =>
+        db
+          .selectFrom('refresh_tokens')
+          .select('token_hash')
+          .where('rotated_at', 'is not', null)
+          .where('family_expires_at', '<=', now)
+          .orderBy('family_expires_at')
+          .limit(n) as unknown as SelectQueryBuilder<Database, never, object>,
+    },
+    // ...and the unrotated ones by the partial index of unrotated tokens (0007): past their idle
+    // expiry and the grace window, or their family's expiry, which is never before their own
+    // (src/core/token/refresh-token-family.ts), so every one of them is within `expires_at <= now`
+    // and the scan steps over no more than the tokens in their grace window. Rotated tokens are
+    // not touched here: they stay for reuse detection until the family expires (RFC 9700 §4.14.2).
+    {
+      table: 'refresh_tokens',
+      key: 'token_hash',
+      returning: 'grant_id',
+      recheck: 'rotated_at',
+      candidates: (db, n) =>
+        db
+          .selectFrom('refresh_tokens')
+          .select('token_hash')
+          .where('rotated_at', 'is', null)
+          .where('expires_at', '<=', now)
+          .where(({ or, eb }) => or([eb('expires_at', '<=', idleCutoff), eb('family_expires_at', '<=', now)]))
+          .orderBy('expires_at')
+          .limit(n) as unknown as SelectQueryBuilder<Database, never, object>,
+    },
     // Codes never redeemed: nothing was issued from them (index from 0007).
     expiredBy('authorization_codes', 'code_hash', 'grant_id', 'expires_at', now, 'consumed_at'),
     // Redeemed codes, once every token issued from them is gone (a replay has nothing left to

@@ -136,10 +136,14 @@ export function columnName(field: string): string {
   return field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }
 
-/** The codec of `table`, whose rows hold the records R, stored as `spec` says field by field. */
-export function rowCodec<R, T extends keyof Database>(
+/**
+ * The codec of `table`, whose rows hold the records R, stored as `spec` says field by field.
+ * `Left`: columns no field of R fills, written and read by other statements of the repository
+ * (they are left out of the INSERT, so they default to NULL, and out of every read).
+ */
+export function rowCodec<R, T extends keyof Database, Left extends keyof Database[T] = never>(
   table: T,
-  spec: RowSpec<R, Database[T]> & EveryColumn<R, Database[T]>,
+  spec: RowSpec<R, Database[T]> & EveryColumn<R, Omit<Database[T], Left>>,
 ): RowCodec<R, T> {
   const fields = Object.keys(spec);
   const columns = fields.map(columnName);
@@ -194,7 +198,8 @@ export function rowCodec<R, T extends keyof Database>(
 }
 
 /**
- * The fields an authorization code and a refresh token both carry from their grant's sign-in, in
- * their column order: the resources (RFC 8707), the authentication time and the lifetime.
+ * The fields an authorization code carries from its grant's sign-in, in their column order: the
+ * resources (RFC 8707), the authentication time and the lifetime. (A refresh token carried them
+ * too until migration 0028 moved its family's resources and authentication time to the grant.)
  */
 export const GRANT_TERMS = { resources: stringArray, authTime: true, createdAt: true, expiresAt: true } as const;

@@ -29,7 +29,7 @@ import {
   type FieldCodec,
 } from './row-codec.js';
 import { findRecord, firstRecord, listRecords, revokeRows } from './row-queries.js';
-import { ACCESS_TOKEN, REFRESH_TOKEN } from './token-repository.js';
+import { ACCESS_TOKEN, createRefreshToken, REFRESH_TOKEN_ROW } from './token-repository.js';
 
 /** A page of a listing in key order: the rows after `after`, at most `limit` of them. */
 export interface PageFilter {
@@ -75,8 +75,21 @@ export interface ConsentRepository {
   delete(userId: string, clientId: string): Promise<boolean>;
 }
 
+/**
+ * What every refresh token of a grant's family shares besides the grant's own fields (migration
+ * 0028): the RFC 8707 resources and the sign-in time.
+ */
+export interface GrantFamilyTerms {
+  resources: string[];
+  authTime: number | null;
+}
+
 export interface GrantRepository {
-  create(grant: Grant): Promise<void>;
+  /**
+   * `family`: the terms of the refresh token family the grant starts at once (the device grant,
+   * RFC 8628 §3.5), so that its first refresh token need not write the grant row again.
+   */
+  create(grant: Grant, family?: GrantFamilyTerms): Promise<void>;
   get(id: string): Promise<Grant | undefined>;
   /** Marks the grant and every access token issued under it revoked. Idempotent. */
   revoke(id: string, at: number): Promise<void>;
@@ -238,8 +251,9 @@ export function consentRepository(ex: Executor): ConsentRepository {
 
 export function grantRepository(ex: Executor): GrantRepository {
   return {
-    create: async (grant) => {
-      await ex.db.insertInto('grants').values(GRANT.toRow(grant)).execute();
+    create: async (grant, family) => {
+      if (family === undefined) await ex.db.insertInto('grants').values(GRANT.toRow(grant)).execute();
+      else await ex.run(GRANT_WITH_TERMS.insert({ ...grant, resources: family.resources, authTime: family.authTime }));
     },
 
     get: (id) => firstRecord(ex, GRANT, GRANT_BY_ID, [id]),
@@ -274,7 +288,10 @@ export function codeRepository(ex: Executor): CodeRepository {
     },
 
     issue: async (grant, code) => {
-      await ex.insertRowsTogether([GRANT.insert(grant), CODE.insert(code)]);
+      await ex.insertRowsTogether([
+        GRANT_WITH_TERMS.insert({ ...grant, resources: code.resources, authTime: code.authTime }),
+        CODE.insert(code),
+      ]);
     },
 
     get: (codeHash) => firstRecord(ex, CODE, CODE_BY_HASH, [codeHash]),
@@ -325,7 +342,7 @@ async function redeemInTransaction(
     if (consumed === undefined) return undefined;
     const grant = await tx.first<{ revoked_at: number | null }>(GRANT_REVOKED_AT, [consumed.grant_id]);
     await tx.run(ACCESS_TOKEN.insert(issued.accessToken));
-    if (issued.refreshToken !== null) await tx.run(REFRESH_TOKEN.insert(issued.refreshToken));
+    if (issued.refreshToken !== null) await createRefreshToken(tx, issued.refreshToken);
     return { status: 'redeemed', grantRevokedAt: grant?.revoked_at ?? null } as const;
   });
 }
@@ -344,7 +361,13 @@ async function redeemInOneStatement(
   issued: CodeRedemption,
 ): Promise<Redeemed | undefined> {
   const values: unknown[] = [codeHash, now, codeHash, JSON.stringify(ACCESS_TOKEN.toRow(issued.accessToken))];
-  if (issued.refreshToken !== null) values.push(JSON.stringify(REFRESH_TOKEN.toRow(issued.refreshToken)));
+  const refreshToken = issued.refreshToken;
+  if (refreshToken !== null)
+    values.push(
+      stringArray.encode(refreshToken.resources),
+      refreshToken.authTime,
+      JSON.stringify(REFRESH_TOKEN_ROW.toRow(refreshToken)),
+    );
   const row = await ex.first<{ revoked_at: number | null }>(
     issued.refreshToken !== null ? REDEEM_WITH_REFRESH_TOKEN : REDEEM_WITHOUT_REFRESH_TOKEN,
     values,
@@ -420,7 +443,7 @@ const CONSENT = rowCodec<Consent, 'consents'>('consents', {
   scopes: stringArray,
   grantedAt: true,
 });
-const GRANT = rowCodec<Grant, 'grants'>('grants', {
+const GRANT_FIELDS = {
   id: true,
   flowId: true,
   clientId: true,
@@ -429,6 +452,19 @@ const GRANT = rowCodec<Grant, 'grants'>('grants', {
   sid: true,
   createdAt: true,
   revokedAt: true,
+} as const;
+/** A grant as the rest of the code sees it; its refresh token family's terms are the token repository's. */
+const GRANT = rowCodec<Grant, 'grants', 'resources' | 'auth_time'>('grants', GRANT_FIELDS);
+/**
+ * A grant written with its code, and with the terms the code carries (RFC 8707 resources, the
+ * sign-in time): a refresh token family started from the code has the same, so that its first
+ * token finds them on the grant and need not write the grant row again at the token endpoint
+ * (src/store/repositories/token-repository.ts).
+ */
+const GRANT_WITH_TERMS = rowCodec<Grant & GrantFamilyTerms, 'grants'>('grants', {
+  ...GRANT_FIELDS,
+  resources: stringArray,
+  authTime: true,
 });
 const CODE = rowCodec<AuthorizationCode, 'authorization_codes'>('authorization_codes', {
   codeHash: true,
@@ -454,8 +490,10 @@ const CODE_BY_HASH = CODE.selectWhere('"code_hash" = ?');
 const CODE_FOR_REDEMPTION = `select ${CODE.columns}, (select "sid" from "grants" where "grants"."id" = "authorization_codes"."grant_id") as "grant_sid" from "authorization_codes" where "code_hash" = ?`;
 const CODE_CONSUME_GRANT = `update "authorization_codes" set "consumed_at" = ? where "code_hash" = ? and "consumed_at" is null returning "grant_id"`;
 const GRANT_REVOKED_AT = `select "revoked_at" from "grants" where "id" = ?`;
-const REDEEM_PREFIX = `with "grant_row" as (select "revoked_at" from "grants" where "id" = (select "grant_id" from "authorization_codes" where "code_hash" = ?) for share), "consumed" as (update "authorization_codes" set "consumed_at" = ? where "code_hash" = ? and "consumed_at" is null returning "code_hash"), "access" as (insert into "access_tokens" select * from json_populate_record(null::"access_tokens", ?::json) where exists (select 1 from "consumed"))`;
+const REDEEM_PREFIX = `with "grant_row" as (select "revoked_at" from "grants" where "id" = (select "grant_id" from "authorization_codes" where "code_hash" = ?) for share), "consumed" as (update "authorization_codes" set "consumed_at" = ? where "code_hash" = ? and "consumed_at" is null returning "grant_id"), "access" as (insert into "access_tokens" select * from json_populate_record(null::"access_tokens", ?::json) where exists (select 1 from "consumed"))`;
 const REDEEM_SUFFIX = ` select (select "revoked_at" from "grant_row") as "revoked_at" from "consumed"`;
 const REDEEM_WITHOUT_REFRESH_TOKEN = `${REDEEM_PREFIX}${REDEEM_SUFFIX}`;
-const REDEEM_WITH_REFRESH_TOKEN = `${REDEEM_PREFIX}, "refresh" as (insert into "refresh_tokens" select * from json_populate_record(null::"refresh_tokens", ?::json) where exists (select 1 from "consumed"))${REDEEM_SUFFIX}`;
+// The family's terms go onto the grant unless it has them (a grant issued with its code has them,
+// see issue; one from before migration 0028 may not), as createRefreshToken does.
+const REDEEM_WITH_REFRESH_TOKEN = `${REDEEM_PREFIX}, "family" as (update "grants" set "resources" = ?, "auth_time" = ? where "id" in (select "grant_id" from "consumed") and "resources" is null), "refresh" as (insert into "refresh_tokens" select * from json_populate_record(null::"refresh_tokens", ?::json) where exists (select 1 from "consumed"))${REDEEM_SUFFIX}`;
 const CODE_CONSUME = `update "authorization_codes" set "consumed_at" = ? where "code_hash" = ? and "consumed_at" is null returning ${CODE.columns}`;

@@ -4,10 +4,10 @@
  */
 import type { Selectable } from 'kysely';
 import type { AccessTokenRecord, RefreshTokenRecord, RotateRefreshTokenResult } from '../records.js';
-import type { RefreshTokensTable } from '../schema.js';
+import type { GrantsTable, RefreshTokensTable } from '../schema.js';
 import type { Executor } from '../executor.js';
-import { GRANT_TERMS, optionalActor, optionalText, rowCodec, stringArray, type RowCodec } from './row-codec.js';
-import { firstRecord, listRecords, revokeRows, type SelectAll } from './row-queries.js';
+import { optionalActor, optionalText, rowCodec, stringArray } from './row-codec.js';
+import { firstRecord, listRecords, revokeRows } from './row-queries.js';
 
 export interface AccessTokenRepository {
   create(token: AccessTokenRecord): Promise<void>;
@@ -24,7 +24,9 @@ export interface RefreshTokenRepository {
   /**
    * Atomically marks `tokenHash` rotated at `now` (only if it was not rotated yet), records
    * the successor's hash and encrypted value on it, and inserts `successor`, in one
-   * transaction. Of any number of concurrent callers exactly one gets `rotated`.
+   * transaction. Of any number of concurrent callers exactly one gets `rotated`. The successor
+   * is of the same grant (family) as the token it replaces; otherwise this throws and changes
+   * nothing.
    */
   rotate(
     tokenHash: string,
@@ -34,43 +36,62 @@ export interface RefreshTokenRepository {
   ): Promise<RotateRefreshTokenResult>;
 }
 
-/**
- * What both kinds of token offer: `create`, `get` by the key (`byKey`: SQL written once) and
- * `listByGrant`, oldest first (then by key).
- */
-function tokenRecords<R, T extends 'access_tokens' | 'refresh_tokens'>(
-  ex: Executor,
-  codec: RowCodec<R, T>,
-  byKey: string,
-  key: 'jti' | 'token_hash',
-) {
-  return {
-    create: async (token: R) => ex.run(codec.insert(token)),
-    get: (value: string) => firstRecord(ex, codec, byKey, [value]),
-    listByGrant: (grantId: string) =>
-      listRecords(ex, codec, (query) => {
-        const rows = query as unknown as SelectAll<'access_tokens'>;
-        return rows
-          .where('grant_id', '=', grantId)
-          .orderBy('created_at')
-          .orderBy(key as 'jti') as unknown as typeof query;
-      }),
-  };
-}
-
 export function accessTokenRepository(ex: Executor): AccessTokenRepository {
   return {
-    ...tokenRecords(ex, ACCESS_TOKEN, ACCESS_TOKEN_BY_JTI, 'jti'),
+    create: async (token) => ex.run(ACCESS_TOKEN.insert(token)),
+    get: (jti) => firstRecord(ex, ACCESS_TOKEN, ACCESS_TOKEN_BY_JTI, [jti]),
+    // Oldest first, then by jti.
+    listByGrant: (grantId) =>
+      listRecords(ex, ACCESS_TOKEN, (query) =>
+        query.where('grant_id', '=', grantId).orderBy('created_at').orderBy('jti'),
+      ),
     revoke: async (jti, at) => (await revokeRows(ex.db, 'access_tokens', 'jti', jti, at)) > 0n,
   };
 }
 
+/**
+ * A refresh token's row holds what changes per token; the terms its whole family shares (client,
+ * user, scope, resources, sign-in time) are its grant's (migration 0028), so every read joins the
+ * grant, and a token is written into 4 B-trees rather than 7.
+ */
 export function refreshTokenRepository(ex: Executor): RefreshTokenRepository {
   return {
-    ...tokenRecords(ex, REFRESH_TOKEN, REFRESH_TOKEN_BY_HASH, 'token_hash'),
+    create: (token) => createRefreshToken(ex, token),
+    get: (tokenHash) => readRefreshToken(ex, REFRESH_TOKEN_BY_HASH, tokenHash),
+    listByGrant: async (grantId) => (await ex.all<JoinedRow>(REFRESH_TOKENS_OF_GRANT, [grantId])).map(fromJoinedRow),
     rotate: (tokenHash, successor, successorEncrypted, now) =>
       rotate(ex, tokenHash, successor, successorEncrypted, now),
   };
+}
+
+/**
+ * The family's terms go onto its grant with its first token, in the same transaction, unless the
+ * grant has them already: a grant issued with a code does (CodeRepository.issue), and so does
+ * every grant once its family started. On SQLite that common case is one statement, the INSERT
+ * conditioned on the grant holding them; only when it inserted nothing (a grant without them yet,
+ * or none at all, which the INSERT then refuses) do the UPDATE and the INSERT follow. On
+ * PostgreSQL both are one statement anyway (Executor.insertRowsTogether), where the UPDATE finds
+ * nothing to change when the grant has the terms.
+ */
+export async function createRefreshToken(ex: Executor, token: RefreshTokenRecord): Promise<void> {
+  const insert = REFRESH_TOKEN_ROW.insert(token);
+  if (ex.dialect !== 'postgres') {
+    const inserted = await ex.first(REFRESH_TOKEN_INSERT_UNDER_STARTED_GRANT, [...insert.values, token.grantId]);
+    if (inserted !== undefined) return;
+  }
+  await ex.insertRowsTogether([
+    { text: GRANT_START_FAMILY, values: [stringArray.encode(token.resources), token.authTime, token.grantId] },
+    insert,
+  ]);
+}
+
+async function readRefreshToken(
+  ex: Executor,
+  text: string,
+  tokenHash: string,
+): Promise<RefreshTokenRecord | undefined> {
+  const row = await ex.first<JoinedRow>(text, [tokenHash]);
+  return row && fromJoinedRow(row);
 }
 
 /**
@@ -95,14 +116,27 @@ async function rotate(
       successorEncrypted,
       tokenHash,
     ]);
-    if (row) await tx.run(REFRESH_TOKEN.insert(successor));
+    if (!row) return undefined;
+    // A family's terms are its grant's: a successor in another family would not be one.
+    if (row.grant_id !== successor.grantId)
+      throw new Error(
+        `The successor of a refresh token must be of its grant ${row.grant_id}, not ${successor.grantId}`,
+      );
+    await tx.run(REFRESH_TOKEN_ROW.insert(successor));
     return row;
   });
-  if (rotated) return { status: 'rotated', token: REFRESH_TOKEN.fromRow(rotated) };
+  if (rotated) {
+    // RETURNING reaches no other table; the rotated token's terms are its grant's, the successor's.
+    const { flowId, clientId, userId, scope, resources, authTime } = successor;
+    return {
+      status: 'rotated',
+      token: { ...REFRESH_TOKEN_ROW.fromRow(rotated), flowId, clientId, userId, scope, resources, authTime },
+    };
+  }
 
   // Read after the losing transaction ended: the winner, if any, has committed by now (its
   // row lock made our UPDATE wait for it), so the row carries the winner's successor.
-  const existing = await firstRecord(ex, REFRESH_TOKEN, REFRESH_TOKEN_BY_HASH, [tokenHash]);
+  const existing = await readRefreshToken(ex, REFRESH_TOKEN_BY_HASH, tokenHash);
   return existing ? { status: 'already_rotated', token: existing } : { status: 'not_found' };
 }
 
@@ -122,14 +156,25 @@ export const ACCESS_TOKEN = rowCodec<AccessTokenRecord, 'access_tokens'>('access
   act: optionalActor,
   dpopJkt: optionalText,
 });
-export const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('refresh_tokens', {
+
+/** The fields of a refresh token its own row holds; the others are its family's, on the grant. */
+type RefreshTokenRow = Pick<
+  RefreshTokenRecord,
+  | 'tokenHash'
+  | 'grantId'
+  | 'createdAt'
+  | 'expiresAt'
+  | 'familyExpiresAt'
+  | 'rotatedAt'
+  | 'successorHash'
+  | 'successorEncrypted'
+  | 'dpopJkt'
+>;
+export const REFRESH_TOKEN_ROW = rowCodec<RefreshTokenRow, 'refresh_tokens'>('refresh_tokens', {
   tokenHash: true,
   grantId: true,
-  flowId: true,
-  clientId: true,
-  userId: true,
-  scope: stringArray,
-  ...GRANT_TERMS,
+  createdAt: true,
+  expiresAt: true,
   familyExpiresAt: true,
   rotatedAt: true,
   successorHash: true,
@@ -137,6 +182,33 @@ export const REFRESH_TOKEN = rowCodec<RefreshTokenRecord, 'refresh_tokens'>('ref
   dpopJkt: optionalText,
 });
 
+/** A refresh token's row with its grant's family columns. */
+type JoinedRow = Selectable<RefreshTokensTable> &
+  Pick<Selectable<GrantsTable>, 'flow_id' | 'client_id' | 'user_id' | 'scope' | 'resources' | 'auth_time'>;
+
+function fromJoinedRow(row: JoinedRow): RefreshTokenRecord {
+  return {
+    ...REFRESH_TOKEN_ROW.fromRow(row),
+    flowId: row.flow_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    scope: stringArray.decode(row.scope, 'grants.scope', row),
+    // NULL only on a grant without a family, which no token row references.
+    resources: stringArray.decode(row.resources ?? 'null', 'grants.resources', row),
+    authTime: row.auth_time === null ? null : Number(row.auth_time),
+  };
+}
+
+const JOINED_COLUMNS = [
+  ...REFRESH_TOKEN_ROW.columnNames.map((column) => `r."${column}"`),
+  ...['flow_id', 'client_id', 'user_id', 'scope', 'resources', 'auth_time'].map((column) => `g."${column}"`),
+].join(', ');
+const JOINED = `select ${JOINED_COLUMNS} from "refresh_tokens" r join "grants" g on g."id" = r."grant_id"`;
+
 const ACCESS_TOKEN_BY_JTI = ACCESS_TOKEN.selectWhere('"jti" = ?');
-const REFRESH_TOKEN_BY_HASH = REFRESH_TOKEN.selectWhere('"token_hash" = ?');
-const REFRESH_TOKEN_ROTATE = `update "refresh_tokens" set "rotated_at" = ?, "successor_hash" = ?, "successor_encrypted" = ? where "token_hash" = ? and "rotated_at" is null returning ${REFRESH_TOKEN.columns}`;
+const REFRESH_TOKEN_BY_HASH = `${JOINED} where r."token_hash" = ?`;
+const REFRESH_TOKENS_OF_GRANT = `${JOINED} where r."grant_id" = ? order by r."created_at", r."token_hash"`;
+const REFRESH_TOKEN_ROTATE = `update "refresh_tokens" set "rotated_at" = ?, "successor_hash" = ?, "successor_encrypted" = ? where "token_hash" = ? and "rotated_at" is null returning ${REFRESH_TOKEN_ROW.columns}`;
+const REFRESH_TOKEN_PLACEHOLDERS = REFRESH_TOKEN_ROW.columnNames.map(() => '?').join(', ');
+const REFRESH_TOKEN_INSERT_UNDER_STARTED_GRANT = `insert into "refresh_tokens" (${REFRESH_TOKEN_ROW.columns}) select ${REFRESH_TOKEN_PLACEHOLDERS} where exists (select 1 from "grants" where "id" = ? and "resources" is not null) returning "token_hash"`;
+const GRANT_START_FAMILY = `update "grants" set "resources" = ?, "auth_time" = ? where "id" = ? and "resources" is null`;

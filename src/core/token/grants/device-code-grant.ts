@@ -92,16 +92,20 @@ async function redeemDeviceCode(
   const approved = result.code;
   const userId = approved.userId!;
   const grantId = randomToken(16);
-  await context.store.grants.create({
-    id: grantId,
-    flowId: approved.flowId,
-    clientId: client.clientId,
-    userId,
-    scope: approved.scope,
-    sid: approved.sid,
-    createdAt: now,
-    revokedAt: null,
-  });
+  // The grant carries the terms of the refresh token family it may start (migration 0028).
+  await context.store.grants.create(
+    {
+      id: grantId,
+      flowId: approved.flowId,
+      clientId: client.clientId,
+      userId,
+      scope: approved.scope,
+      sid: approved.sid,
+      createdAt: now,
+      revokedAt: null,
+    },
+    { resources: approved.resources, authTime: approved.authTime },
+  );
   const refreshToken = await firstRefreshTokenFor(
     client,
     {

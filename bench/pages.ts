@@ -1,0 +1,224 @@
+/**
+ * Pages written per operation on SQLite (issue 14: every page a commit writes to the WAL costs
+ * ~15 µs): the store's own calls for an authorization (grant and code, CodeRepository.issue), a
+ * code redemption (the code consumed, the first refresh token, the access token's record) and a
+ * refresh token rotation (RFC 9700 §4.14.2: the token rotated, its successor, the access token's
+ * record), as the token endpoint makes them, on a WAL file with Gatehouse's schema. Automatic
+ * checkpoints are off, so the WAL only grows: the frames a commit appends are the pages it wrote.
+ * The tables are filled first (`--warm` code flows, a third of them refreshed once), so that the
+ * B-trees are several levels deep and new rows land on pages of their own as under load.
+ *
+ *   node --import tsx bench/pages.ts [--warm 20000] [--ops 1000]
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import type { AuthorizationCode, Grant, RefreshTokenRecord } from '../src/store/records.js';
+import { KyselyStore } from '../src/store/kysely-store.js';
+import { openStore } from '../src/store/open-store.js';
+import { parseArgs } from './lib/common.js';
+
+const args = parseArgs(process.argv.slice(2));
+const WARM = Number(args.get('warm') ?? 20_000);
+const OPS = Number(args.get('ops') ?? 1000);
+for (const [name, value] of [
+  ['warm', WARM],
+  ['ops', OPS],
+] as const)
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+
+const DAY = 24 * 3600 * 1000;
+const id = (prefix: string) => `${prefix}-${randomBytes(16).toString('base64url')}`;
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-pages-'));
+const path = join(dir, 'gatehouse.db');
+const store = await openStore(`sqlite:${path}`);
+try {
+  await store.migrate();
+  if (!(store instanceof KyselyStore)) throw new Error('expected the Kysely store');
+  await sql`pragma wal_autocheckpoint = 0`.execute(store.db);
+  const clientIds = [id('client'), id('client')];
+  for (const clientId of clientIds) {
+    await store.clients.create({
+      clientId,
+      clientSecretHash: 'hash',
+      clientName: null,
+      redirectUris: ['https://app.example/cb'],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      responseTypes: ['code'],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      scope: 'openid offline_access',
+      requirePkce: true,
+      idTokenSignedResponseAlg: null,
+      subjectType: 'public',
+      postLogoutRedirectUris: [],
+      backchannelLogoutUri: null,
+      backchannelLogoutSessionRequired: false,
+      tokenExchangeResources: [],
+      dpopBoundAccessTokens: false,
+      jwks: null,
+      jwksUri: null,
+      tokenEndpointAuthSigningAlg: null,
+      clientSecretSealed: null,
+      requirePushedAuthorizationRequests: false,
+      requestObjectSigningAlg: null,
+      requireSignedRequestObject: false,
+      profile: null,
+      registrationKind: 'operator',
+      createdAt: Date.now(),
+    });
+  }
+  const userIds: string[] = [];
+  for (let index = 0; index < 200; index++) {
+    const userId = id('user');
+    await store.users.create({
+      id: userId,
+      username: id('name'),
+      passwordHash: 'hash',
+      email: null,
+      name: null,
+      claims: {},
+      createdAt: Date.now(),
+    });
+    userIds.push(userId);
+  }
+
+  let now = Date.now();
+  /** The newest token of each family, to rotate. */
+  const families: string[] = [];
+
+  const authorize = async (): Promise<AuthorizationCode> => {
+    now++;
+    const grant: Grant = {
+      id: id('grant'),
+      flowId: id('flow'),
+      clientId: clientIds[families.length % clientIds.length]!,
+      userId: userIds[Math.floor(Math.random() * userIds.length)]!,
+      scope: ['openid', 'offline_access'],
+      sid: id('sid'),
+      createdAt: now,
+      revokedAt: null,
+    };
+    const code: AuthorizationCode = {
+      codeHash: id('code'),
+      grantId: grant.id,
+      flowId: grant.flowId,
+      clientId: grant.clientId,
+      userId: grant.userId!,
+      redirectUri: 'https://app.example/cb',
+      redirectUriProvided: true,
+      scope: grant.scope,
+      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      codeChallengeMethod: 'S256',
+      nonce: null,
+      resources: [],
+      authTime: now,
+      createdAt: now,
+      expiresAt: now + 60_000,
+      consumedAt: null,
+    };
+    await store.codes.issue(grant, code);
+    return code;
+  };
+
+  const accessToken = (token: RefreshTokenRecord) => ({
+    jti: id('jti'),
+    grantId: token.grantId,
+    flowId: token.flowId,
+    clientId: token.clientId,
+    userId: token.userId,
+    scope: token.scope,
+    audience: ['https://api.example/'],
+    createdAt: now,
+    expiresAt: now + 3600_000,
+    revokedAt: null,
+  });
+
+  const redeem = async (code: AuthorizationCode): Promise<void> => {
+    now++;
+    await store.transaction(async (tx) => {
+      await tx.codes.get(code.codeHash);
+      await tx.codes.consume(code.codeHash, now);
+      await tx.grants.get(code.grantId);
+      const token: RefreshTokenRecord = {
+        tokenHash: id('refresh'),
+        grantId: code.grantId,
+        flowId: code.flowId,
+        clientId: code.clientId,
+        userId: code.userId,
+        scope: code.scope,
+        resources: code.resources,
+        authTime: code.authTime,
+        createdAt: now,
+        expiresAt: now + 14 * DAY,
+        familyExpiresAt: now + 30 * DAY,
+        rotatedAt: null,
+        successorHash: null,
+        successorEncrypted: null,
+      };
+      await tx.refreshTokens.create(token);
+      await tx.accessTokens.create(accessToken(token));
+      families.push(token.tokenHash);
+    });
+  };
+
+  const rotate = async (family: number): Promise<void> => {
+    now++;
+    await store.transaction(async (tx) => {
+      const stored = await tx.refreshTokens.get(families[family]!);
+      if (!stored) throw new Error('family lost');
+      await tx.grants.get(stored.grantId);
+      const successor: RefreshTokenRecord = {
+        ...stored,
+        tokenHash: id('refresh'),
+        createdAt: now,
+        expiresAt: Math.min(now + 14 * DAY, stored.familyExpiresAt),
+        rotatedAt: null,
+        successorHash: null,
+        successorEncrypted: null,
+      };
+      // About the size of a sealed successor (compact JWE, dir + A256GCM).
+      const sealed = `eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..${randomBytes(90).toString('base64url')}`;
+      const result = await tx.refreshTokens.rotate(stored.tokenHash, successor, sealed, now);
+      if (result.status !== 'rotated') throw new Error(`rotation: ${result.status}`);
+      await tx.accessTokens.create(accessToken(successor));
+      families[family] = successor.tokenHash;
+    });
+  };
+
+  for (let index = 0; index < WARM; index++) {
+    await redeem(await authorize());
+    if (index % 3 === 0) await rotate(Math.floor(Math.random() * families.length));
+  }
+  await sql`pragma wal_checkpoint(TRUNCATE)`.execute(store.db);
+  const { rows } = await sql<{ page_size: number }>`pragma page_size`.execute(store.db);
+  const frameBytes = Number(rows[0]!.page_size) + 24;
+  const walBytes = (): number => {
+    try {
+      // An empty WAL starts with a 32-byte header on its first commit.
+      return Math.max(statSync(`${path}-wal`).size, 32);
+    } catch {
+      return 32;
+    }
+  };
+  const pages = { authorization: 0, redemption: 0, rotation: 0 };
+  const measure = async <T>(kind: keyof typeof pages, operation: () => Promise<T>): Promise<T> => {
+    const before = walBytes();
+    const result = await operation();
+    pages[kind] += (walBytes() - before) / frameBytes;
+    return result;
+  };
+  for (let index = 0; index < OPS; index++) {
+    const code = await measure('authorization', authorize);
+    await measure('redemption', () => redeem(code));
+    await measure('rotation', () => rotate(Math.floor(Math.random() * families.length)));
+  }
+  console.log(`SQLite, ${WARM.toLocaleString('en')} code flows before, ${OPS} of each operation measured:`);
+  console.log('| operation | pages written per commit |\n|---|--:|');
+  for (const [kind, total] of Object.entries(pages)) console.log(`| ${kind} | ${(total / OPS).toFixed(1)} |`);
+} finally {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
