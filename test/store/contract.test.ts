@@ -2196,6 +2196,42 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.equal(await store.refreshTokens.get(successor.tokenHash), undefined);
       });
 
+      it('RFC 9700 §4.14.2: rotate stores the access token issued with the successor, only for the one winner of concurrent rotations', async () => {
+        const { grant, token } = await seedRefreshToken(store);
+        const attempts = Array.from({ length: 6 }, (_, index) => ({
+          successor: makeSuccessor(token, NOW + 1),
+          accessToken: makeToken(grant.clientId, grant, { createdAt: NOW + 1 + index }),
+        }));
+        const results = await Promise.all(
+          attempts.map(({ successor, accessToken }) =>
+            store.refreshTokens.rotate(token.tokenHash, successor, 'jwe', NOW + 1, accessToken),
+          ),
+        );
+        const winners = results.flatMap((result, index) => (result.status === 'rotated' ? [attempts[index]!] : []));
+        assert.equal(winners.length, 1);
+        assert.equal(results.filter((result) => result.status === 'already_rotated').length, 5);
+        assert.deepEqual(
+          (await store.accessTokens.listByGrant(grant.id)).map((t) => t.jti),
+          [winners[0]!.accessToken.jti],
+        );
+        assert.deepEqual(
+          (await store.refreshTokens.listByGrant(grant.id)).map((t) => t.tokenHash).sort(),
+          [token.tokenHash, winners[0]!.successor.tokenHash].sort(),
+        );
+      });
+
+      it("getForRotation reads the token with its grant's sid and revocation (OIDC Core §12.2)", async () => {
+        const { grant, token } = await seedRefreshToken(store);
+        assert.deepEqual(await store.refreshTokens.getForRotation(token.tokenHash), {
+          token,
+          sid: grant.sid,
+          grantRevokedAt: null,
+        });
+        await store.grants.revoke(grant.id, NOW + 3);
+        assert.equal((await store.refreshTokens.getForRotation(token.tokenHash))?.grantRevokedAt, NOW + 3);
+        assert.equal(await store.refreshTokens.getForRotation(uid('rt-hash')), undefined);
+      });
+
       it('the successor can be rotated in turn', async () => {
         const { grant, token } = await seedRefreshToken(store);
         const second = makeSuccessor(token, NOW + 1);

@@ -142,6 +142,14 @@ export interface RefreshTokenRecord {
 /** `rotated`: this caller rotated the token and its successor has been stored. */
 export type RotateRefreshTokenResult = OneTimeUseResult<'rotated', 'already_rotated', 'token', RefreshTokenRecord>;
 
+/** A refresh token as the token endpoint reads it to rotate it: with its grant's sid and revocation. */
+export interface RefreshTokenForRotation {
+  token: RefreshTokenRecord;
+  /** The public id of the session the user authorized in (the grant's), for the ID token. */
+  sid: string | null;
+  grantRevokedAt: number | null;
+}
+
 /** A record of an issued access token (JWT or opaque), kept for revocation and introspection. */
 export interface AccessTokenRecord {
   jti: string;

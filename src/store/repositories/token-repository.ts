@@ -3,7 +3,12 @@
  * families (RFC 9700 §4.14.2 rotation).
  */
 import type { Selectable } from 'kysely';
-import type { AccessTokenRecord, RefreshTokenRecord, RotateRefreshTokenResult } from '../records.js';
+import type {
+  AccessTokenRecord,
+  RefreshTokenForRotation,
+  RefreshTokenRecord,
+  RotateRefreshTokenResult,
+} from '../records.js';
 import type { GrantsTable, RefreshTokensTable } from '../schema.js';
 import type { Executor } from '../executor.js';
 import { optionalActor, optionalText, rowCodec, stringArray } from './row-codec.js';
@@ -26,14 +31,18 @@ export interface RefreshTokenRepository {
    * the successor's hash and encrypted value on it, and inserts `successor`, in one
    * transaction. Of any number of concurrent callers exactly one gets `rotated`. The successor
    * is of the same grant (family) as the token it replaces; otherwise this throws and changes
-   * nothing.
+   * nothing. `accessToken`, the access token issued with the successor, is stored with it, or
+   * not at all. On PostgreSQL one statement: one round trip, no BEGIN or COMMIT.
    */
   rotate(
     tokenHash: string,
     successor: RefreshTokenRecord,
     successorEncrypted: string,
     now: number,
+    accessToken?: AccessTokenRecord,
   ): Promise<RotateRefreshTokenResult>;
+  /** The token, as `get` reads it, with its grant's session id and revocation: one read for the token endpoint. */
+  getForRotation(tokenHash: string): Promise<RefreshTokenForRotation | undefined>;
 }
 
 export function accessTokenRepository(ex: Executor): AccessTokenRepository {
@@ -59,8 +68,15 @@ export function refreshTokenRepository(ex: Executor): RefreshTokenRepository {
     create: (token) => createRefreshToken(ex, token),
     get: (tokenHash) => readRefreshToken(ex, REFRESH_TOKEN_BY_HASH, tokenHash),
     listByGrant: async (grantId) => (await ex.all<JoinedRow>(REFRESH_TOKENS_OF_GRANT, [grantId])).map(fromJoinedRow),
-    rotate: (tokenHash, successor, successorEncrypted, now) =>
-      rotate(ex, tokenHash, successor, successorEncrypted, now),
+    rotate: (tokenHash, successor, successorEncrypted, now, accessToken) =>
+      rotate(ex, tokenHash, successor, successorEncrypted, now, accessToken),
+    getForRotation: async (tokenHash) => {
+      const row = await ex.first<JoinedRow & { grant_sid: string | null; grant_revoked_at: number | null }>(
+        REFRESH_TOKEN_FOR_ROTATION,
+        [tokenHash],
+      );
+      return row && { token: fromJoinedRow(row), sid: row.grant_sid, grantRevokedAt: row.grant_revoked_at };
+    },
   };
 }
 
@@ -108,23 +124,20 @@ async function rotate(
   successor: RefreshTokenRecord,
   successorEncrypted: string,
   now: number,
+  accessToken: AccessTokenRecord | undefined,
 ): Promise<RotateRefreshTokenResult> {
-  const rotated = await ex.transaction(async (tx) => {
-    const row = await tx.first<Selectable<RefreshTokensTable>>(REFRESH_TOKEN_ROTATE, [
-      now,
-      successor.tokenHash,
-      successorEncrypted,
-      tokenHash,
-    ]);
-    if (!row) return undefined;
-    // A family's terms are its grant's: a successor in another family would not be one.
-    if (row.grant_id !== successor.grantId)
-      throw new Error(
-        `The successor of a refresh token must be of its grant ${row.grant_id}, not ${successor.grantId}`,
-      );
-    await tx.run(REFRESH_TOKEN_ROW.insert(successor));
-    return row;
-  });
+  const rotated =
+    ex.dialect === 'postgres'
+      ? await ex.first<Selectable<RefreshTokensTable>>(accessToken ? ROTATE_WITH_ACCESS_TOKEN : ROTATE, [
+          now,
+          successor.tokenHash,
+          successorEncrypted,
+          tokenHash,
+          successor.grantId,
+          JSON.stringify(REFRESH_TOKEN_ROW.toRow(successor)),
+          ...(accessToken ? [JSON.stringify(ACCESS_TOKEN.toRow(accessToken))] : []),
+        ])
+      : await rotateInTransaction(ex, tokenHash, successor, successorEncrypted, now, accessToken);
   if (rotated) {
     // RETURNING reaches no other table; the rotated token's terms are its grant's, the successor's.
     const { flowId, clientId, userId, scope, resources, authTime } = successor;
@@ -134,10 +147,42 @@ async function rotate(
     };
   }
 
-  // Read after the losing transaction ended: the winner, if any, has committed by now (its
-  // row lock made our UPDATE wait for it), so the row carries the winner's successor.
+  // Read after the losing statement or transaction ended: the winner, if any, has committed by
+  // now (its row lock made our UPDATE wait for it), so the row carries the winner's successor.
   const existing = await readRefreshToken(ex, REFRESH_TOKEN_BY_HASH, tokenHash);
-  return existing ? { status: 'already_rotated', token: existing } : { status: 'not_found' };
+  if (existing === undefined) return { status: 'not_found' };
+  // PostgreSQL's UPDATE matched nothing for a successor of another grant (see rotateInTransaction).
+  if (existing.rotatedAt === null && existing.grantId !== successor.grantId) throw otherFamily(existing, successor);
+  return { status: 'already_rotated', token: existing };
+}
+
+function otherFamily(token: Pick<RefreshTokenRecord, 'grantId'>, successor: RefreshTokenRecord): Error {
+  return new Error(`The successor of a refresh token must be of its grant ${token.grantId}, not ${successor.grantId}`);
+}
+
+/** SQLite: the same steps in one transaction. */
+async function rotateInTransaction(
+  ex: Executor,
+  tokenHash: string,
+  successor: RefreshTokenRecord,
+  successorEncrypted: string,
+  now: number,
+  accessToken: AccessTokenRecord | undefined,
+): Promise<Selectable<RefreshTokensTable> | undefined> {
+  return ex.transaction(async (tx) => {
+    const row = await tx.first<Selectable<RefreshTokensTable>>(REFRESH_TOKEN_ROTATE, [
+      now,
+      successor.tokenHash,
+      successorEncrypted,
+      tokenHash,
+    ]);
+    if (!row) return undefined;
+    // A family's terms are its grant's: a successor in another family would not be one.
+    if (row.grant_id !== successor.grantId) throw otherFamily({ grantId: row.grant_id }, successor);
+    await tx.run(REFRESH_TOKEN_ROW.insert(successor));
+    if (accessToken !== undefined) await tx.run(ACCESS_TOKEN.insert(accessToken));
+    return row;
+  });
 }
 
 // --- Row mapping ----------------------------------------------------------------------------
@@ -205,6 +250,16 @@ const JOINED_COLUMNS = [
 ].join(', ');
 const JOINED = `select ${JOINED_COLUMNS} from "refresh_tokens" r join "grants" g on g."id" = r."grant_id"`;
 
+const REFRESH_TOKEN_FOR_ROTATION = `select ${JOINED_COLUMNS}, g."sid" as "grant_sid", g."revoked_at" as "grant_revoked_at" from "refresh_tokens" r join "grants" g on g."id" = r."grant_id" where r."token_hash" = ?`;
+/**
+ * PostgreSQL's rotation as one statement: the conditional UPDATE (only a token of the successor's
+ * grant), and the successor and access token inserted from JSON only when it matched. The
+ * successor's grant holds the family's terms already (its predecessor's did).
+ */
+const ROTATE_PREFIX = `with "rotated" as (update "refresh_tokens" set "rotated_at" = ?, "successor_hash" = ?, "successor_encrypted" = ? where "token_hash" = ? and "rotated_at" is null and "grant_id" = ? returning ${REFRESH_TOKEN_ROW.columns}), "successor" as (insert into "refresh_tokens" select * from json_populate_record(null::"refresh_tokens", ?::json) where exists (select 1 from "rotated"))`;
+const ROTATE_SUFFIX = ` select ${REFRESH_TOKEN_ROW.columns} from "rotated"`;
+const ROTATE = `${ROTATE_PREFIX}${ROTATE_SUFFIX}`;
+const ROTATE_WITH_ACCESS_TOKEN = `${ROTATE_PREFIX}, "access" as (insert into "access_tokens" select * from json_populate_record(null::"access_tokens", ?::json) where exists (select 1 from "rotated"))${ROTATE_SUFFIX}`;
 const ACCESS_TOKEN_BY_JTI = ACCESS_TOKEN.selectWhere('"jti" = ?');
 const REFRESH_TOKEN_BY_HASH = `${JOINED} where r."token_hash" = ?`;
 const REFRESH_TOKENS_OF_GRANT = `${JOINED} where r."grant_id" = ? order by r."created_at", r."token_hash"`;
