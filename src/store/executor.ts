@@ -15,12 +15,19 @@ import type { Database, Dialect } from './schema.js';
 import type { PoolStats, StoreChange } from './records.js';
 import { ChangeHub, type PostgresChangeListener } from './change-feed.js';
 import type { GrantSweep } from './repositories/expired-rows.js';
+import { GroupCommit } from './group-commit.js';
 
 /** What the direct path needs of a better-sqlite3 connection (its `prepare` caches statements). */
 export interface SqliteConnection {
   readonly inTransaction: boolean;
+  /** The database file's path (better-sqlite3's `name`), ':memory:' or '' for a private one. */
+  readonly name: string;
+  /** Whether the connection is still open. */
+  readonly open: boolean;
   prepare(sql: string): {
     readonly reader: boolean;
+    /** Whether the statement writes nothing (better-sqlite3's `readonly`). */
+    readonly readonly: boolean;
     all(...parameters: unknown[]): unknown[];
     run(...parameters: unknown[]): unknown;
   };
@@ -43,6 +50,8 @@ export class StoreShared {
   listener: PostgresChangeListener | undefined;
   /** Where the cleanup's backstop sweep over old grants continues at the next run. */
   readonly grantSweep: GrantSweep = { after: undefined };
+  /** SQLite: the group commit every write on the root joins (./group-commit.ts). */
+  groupCommit: GroupCommit | undefined;
 
   constructor(
     readonly notifications: StoreNotifications | undefined,
@@ -82,6 +91,8 @@ export class Executor {
     private readonly directTransaction?: { open: boolean },
   ) {
     this.direct = db.isTransaction ? undefined : sqliteConnection;
+    if (this.direct !== undefined && directTransaction === undefined)
+      shared.groupCommit ??= new GroupCommit(db, this.direct);
   }
 
   get inTransaction(): boolean {
@@ -96,7 +107,7 @@ export class Executor {
    */
   async transaction<T>(fn: (executor: Executor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.inTransaction) return options.savepoint ? this.inSavepoint(fn) : fn(this);
-    if (this.direct !== undefined) return this.inDirectTransaction(fn);
+    if (this.direct !== undefined) return this.inGroupTransaction(fn);
     const pending: StoreChange[] = [];
     const result = await this.db
       .transaction()
@@ -106,29 +117,20 @@ export class Executor {
   }
 
   /**
-   * SQLite: BEGIN and COMMIT on the connection directly, its statements run directly too (see
-   * all), instead of through Kysely's transaction, whose own work (connection provider, the
-   * transaction's Kysely instance, and a promise chain per statement) cost more CPU than the
-   * statements of a code redemption (bench/budget.ts: 150-230 µs per redemption). The
-   * connection is still taken from Kysely's driver for the whole transaction, so that every
-   * other statement waits until it ends: the root Executor's direct path sees the connection
-   * in a transaction and goes through Kysely, whose driver hands the connection out to one
-   * holder at a time; Kysely-built queries inside `fn` run on the held connection.
+   * SQLite: a unit of the current group commit (./group-commit.ts): its statements run on the
+   * connection directly (see all) in a savepoint of the group's transaction, instead of through
+   * Kysely's transaction, whose own work (connection provider, the transaction's Kysely instance,
+   * and a promise chain per statement) cost more CPU than the statements of a code redemption
+   * (bench/budget.ts: 150-230 µs per redemption). Kysely-built queries inside `fn` run on the
+   * connection the group holds. It resolves once the group has committed.
    */
-  private async inDirectTransaction<T>(fn: (executor: Executor) => Promise<T>): Promise<T> {
+  private async inGroupTransaction<T>(fn: (executor: Executor) => Promise<T>): Promise<T> {
     const direct = this.direct!;
     const pending: StoreChange[] = [];
-    const result = await this.db.connection().execute(async (held) => {
+    const result = await this.shared.groupCommit!.run(async (held) => {
       const state = { open: true };
-      direct.prepare('begin').run();
       try {
-        const value = await fn(new Executor(held, this.dialect, this.shared, direct, pending, state));
-        direct.prepare('commit').run();
-        return value;
-      } catch (error) {
-        // SQLite may have rolled back already (e.g. SQLITE_FULL); a failed COMMIT leaves it open.
-        if (direct.inTransaction) direct.prepare('rollback').run();
-        throw error;
+        return await fn(new Executor(held, this.dialect, this.shared, direct, pending, state));
       } finally {
         state.open = false;
       }
@@ -216,14 +218,17 @@ export class Executor {
    */
   async all<R>(text: string, parameters: readonly unknown[]): Promise<R[]> {
     const direct = this.direct;
-    if (
-      direct !== undefined &&
-      (this.directTransaction === undefined ? !direct.inTransaction : this.ownsOpenTransaction())
-    ) {
+    if (direct !== undefined) {
       const statement = direct.prepare(text);
-      if (statement.reader) return statement.all(...parameters) as R[];
-      statement.run(...parameters);
-      return [];
+      // Inside a unit of the group commit: on the connection, in its transaction.
+      if (this.directTransaction !== undefined && this.ownsOpenTransaction())
+        return runStatement<R>(statement, parameters);
+      // A write on the root: a unit of the group commit, answered once the group has committed.
+      if (!statement.readonly) return this.shared.groupCommit!.run(() => runStatement<R>(statement, parameters), true);
+      // A read while no transaction is open: directly (nothing can interleave with it). While
+      // one is open, through Kysely, which waits until it has committed: what is read is never
+      // what a later rollback takes back.
+      if (!direct.inTransaction) return statement.all(...parameters) as R[];
     }
     return (await this.db.executeQuery(this.compiled<R>(text, parameters))).rows;
   }
@@ -253,17 +258,11 @@ export class Executor {
   async insertRowsTogether(inserts: readonly Statement[]): Promise<void> {
     if (this.dialect !== 'postgres') {
       const direct = this.direct;
-      if (direct !== undefined && this.directTransaction === undefined && !direct.inTransaction) {
-        // Synchronously from BEGIN to COMMIT (see all): no other request's statement can run in
-        // between, so none joins this transaction.
-        direct.prepare('begin').run();
-        try {
+      if (direct !== undefined && this.directTransaction === undefined) {
+        // One unit of the group commit: its savepoint makes the inserts all or nothing.
+        await this.shared.groupCommit!.run(() => {
           for (const { text, values } of inserts) direct.prepare(text).run(...values);
-          direct.prepare('commit').run();
-        } catch (error) {
-          if (direct.inTransaction) direct.prepare('rollback').run();
-          throw error;
-        }
+        }, true);
         return;
       }
       await this.transaction(async (executor) => {
@@ -280,6 +279,13 @@ export class Executor {
     const text = inserts.length > 1 ? `with ${parts.slice(0, -1).join(', ')} ${parts[parts.length - 1]}` : parts[0]!;
     await this.db.executeQuery(this.compiled(text, values));
   }
+}
+
+/** Runs a prepared statement: its rows when it returns any (a read, or RETURNING), else none. */
+function runStatement<R>(statement: ReturnType<SqliteConnection['prepare']>, parameters: readonly unknown[]): R[] {
+  if (statement.reader) return statement.all(...parameters) as R[];
+  statement.run(...parameters);
+  return [];
 }
 
 // --- SQL written once -----------------------------------------------------------------------

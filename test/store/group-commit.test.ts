@@ -1,0 +1,80 @@
+/**
+ * SQLite's group commit (src/store/group-commit.ts): the writes of concurrent requests share one
+ * transaction and one COMMIT, and each still succeeds or fails on its own.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
+import { makeClient, makeGrant, makeToken, makeUser } from '../helpers/store-records.js';
+
+describe('SQLite group commit', () => {
+  let dir: string;
+  let store: Store;
+  let clientId: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-group-commit-'));
+    store = await openStore(`sqlite:${join(dir, 'gatehouse.db')}`);
+    await store.migrate();
+    const client = makeClient();
+    await store.clients.create(client);
+    clientId = client.clientId;
+  });
+  after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('concurrent writes all commit, and a failing one (a duplicate key) fails alone', async () => {
+    const tokens = Array.from({ length: 20 }, () => makeToken(clientId, null));
+    const duplicate = tokens[7]!;
+    const results = await Promise.allSettled([
+      ...tokens.map((token) => store.accessTokens.create(token)),
+      store.accessTokens.create(duplicate),
+    ]);
+    assert.equal(results.filter((result) => result.status === 'fulfilled').length, 20);
+    const [failed] = results.filter((result) => result.status === 'rejected');
+    assert.match(String((failed as PromiseRejectedResult).reason), /UNIQUE/);
+    for (const token of tokens) assert.deepEqual(await store.accessTokens.get(token.jti), token);
+  });
+
+  it('a transaction that rejects rolls back only its own writes; the others of its group commit', async () => {
+    const user = makeUser();
+    await store.users.create(user);
+    const kept = Array.from({ length: 5 }, () => makeToken(clientId, null));
+    const rolledBack = makeToken(clientId, null);
+    const grant = makeGrant(clientId, user.id);
+    const results = await Promise.allSettled([
+      ...kept.map((token) => store.transaction(async (tx) => tx.accessTokens.create(token))),
+      store.transaction(async (tx) => {
+        await tx.grants.create(grant);
+        await tx.accessTokens.create(rolledBack);
+        throw new Error('rolled back on purpose');
+      }),
+    ]);
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected'],
+    );
+    for (const token of kept) assert.ok(await store.accessTokens.get(token.jti));
+    assert.equal(await store.accessTokens.get(rolledBack.jti), undefined);
+    assert.equal(await store.grants.get(grant.id), undefined);
+  });
+
+  it('a write is answered only once it is committed: another connection to the file sees it then', async () => {
+    // Written while this store is the file's only connection in the process (a group that commits
+    // at the end of the event loop's turn), read through a second connection opened afterwards.
+    const token = makeToken(clientId, null);
+    await store.accessTokens.create(token);
+    const other = await openStore(`sqlite:${join(dir, 'gatehouse.db')}`);
+    try {
+      assert.deepEqual(await other.accessTokens.get(token.jti), token);
+    } finally {
+      await other.close();
+    }
+  });
+});
