@@ -15,23 +15,9 @@ import type { Database, Dialect } from './schema.js';
 import type { PoolStats, StoreChange } from './records.js';
 import { ChangeHub, type PostgresChangeListener } from './change-feed.js';
 import type { GrantSweep } from './repositories/expired-rows.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type SqliteConnection } from './group-commit.js';
 
-/** What the direct path needs of a better-sqlite3 connection (its `prepare` caches statements). */
-export interface SqliteConnection {
-  readonly inTransaction: boolean;
-  /** The database file's path (better-sqlite3's `name`), ':memory:' or '' for a private one. */
-  readonly name: string;
-  /** Whether the connection is still open. */
-  readonly open: boolean;
-  prepare(sql: string): {
-    readonly reader: boolean;
-    /** Whether the statement writes nothing (better-sqlite3's `readonly`). */
-    readonly readonly: boolean;
-    all(...parameters: unknown[]): unknown[];
-    run(...parameters: unknown[]): unknown;
-  };
-}
+export type { SqliteConnection } from './group-commit.js';
 
 /**
  * PostgreSQL: where changes to cached data are announced to the other instances (NOTIFY on

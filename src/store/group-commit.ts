@@ -24,8 +24,23 @@
  * (a few µs) and the wait for setImmediate.
  */
 import type { Kysely } from 'kysely';
-import type { SqliteConnection } from './executor.js';
 import type { Database } from './schema.js';
+
+/** What the direct path needs of a better-sqlite3 connection (its `prepare` caches statements). */
+export interface SqliteConnection {
+  readonly inTransaction: boolean;
+  /** The database file's path (better-sqlite3's `name`), ':memory:' or '' for a private one. */
+  readonly name: string;
+  /** Whether the connection is still open. */
+  readonly open: boolean;
+  prepare(sql: string): {
+    readonly reader: boolean;
+    /** Whether the statement writes nothing (better-sqlite3's `readonly`). */
+    readonly readonly: boolean;
+    all(...parameters: unknown[]): unknown[];
+    run(...parameters: unknown[]): unknown;
+  };
+}
 
 /** One open transaction shared by the units of a group. */
 interface Group {
