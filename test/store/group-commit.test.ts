@@ -32,10 +32,14 @@ describe('SQLite group commit', () => {
   it('concurrent writes all commit, and a failing one (a duplicate key) fails alone', async () => {
     const tokens = Array.from({ length: 20 }, () => makeToken(clientId, null));
     const duplicate = tokens[7]!;
+    // A transaction still open when the writes arrive: they meet, so they are grouped (one at a
+    // time, a unit commits alone).
+    const open = store.transaction(() => new Promise((resolve) => setTimeout(resolve, 20)));
     const results = await Promise.allSettled([
       ...tokens.map((token) => store.accessTokens.create(token)),
       store.accessTokens.create(duplicate),
     ]);
+    await open;
     assert.equal(results.filter((result) => result.status === 'fulfilled').length, 20);
     const [failed] = results.filter((result) => result.status === 'rejected');
     assert.match(String((failed as PromiseRejectedResult).reason), /UNIQUE/);
