@@ -114,9 +114,10 @@ async function readRefreshToken(
  * As with codes, the conditional UPDATE decides the one winner: on PostgreSQL it takes the
  * row lock, so concurrent callers wait for the winner's commit and then find `rotated_at` set
  * (READ COMMITTED re-checks the WHERE against the committed row); on SQLite the transaction
- * holds the single connection (or, across connections, the write lock). The successor is
- * inserted in the same transaction, so a token is never marked rotated without its successor
- * existing, nor the other way round.
+ * holds the single connection (or, across connections, the write lock). The successor (and
+ * the access token issued with it) is inserted in the same statement on PostgreSQL, the same
+ * transaction on SQLite, so a token is never marked rotated without its successor existing,
+ * nor the other way round.
  */
 async function rotate(
   ex: Executor,
