@@ -19,6 +19,7 @@ import type { AuthorizationCode, Grant, RefreshTokenRecord } from '../src/store/
 import { KyselyStore } from '../src/store/kysely-store.js';
 import { openStore } from '../src/store/open-store.js';
 import { parseArgs } from './lib/common.js';
+import { makeClient } from '../test/helpers/store-records.js';
 
 const args = parseArgs(process.argv.slice(2));
 const WARM = Number(args.get('warm') ?? 20_000);
@@ -41,34 +42,7 @@ try {
   await sql`pragma wal_autocheckpoint = 0`.execute(store.db);
   const clientIds = [id('client'), id('client')];
   for (const clientId of clientIds) {
-    await store.clients.create({
-      clientId,
-      clientSecretHash: 'hash',
-      clientName: null,
-      redirectUris: ['https://app.example/cb'],
-      grantTypes: ['authorization_code', 'refresh_token'],
-      responseTypes: ['code'],
-      tokenEndpointAuthMethod: 'client_secret_basic',
-      scope: 'openid offline_access',
-      requirePkce: true,
-      idTokenSignedResponseAlg: null,
-      subjectType: 'public',
-      postLogoutRedirectUris: [],
-      backchannelLogoutUri: null,
-      backchannelLogoutSessionRequired: false,
-      tokenExchangeResources: [],
-      dpopBoundAccessTokens: false,
-      jwks: null,
-      jwksUri: null,
-      tokenEndpointAuthSigningAlg: null,
-      clientSecretSealed: null,
-      requirePushedAuthorizationRequests: false,
-      requestObjectSigningAlg: null,
-      requireSignedRequestObject: false,
-      profile: null,
-      registrationKind: 'operator',
-      createdAt: Date.now(),
-    });
+    await store.clients.create(makeClient({ clientId, scope: 'openid offline_access' }));
   }
   const userIds: string[] = [];
   for (let index = 0; index < 200; index++) {
