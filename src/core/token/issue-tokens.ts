@@ -2,7 +2,7 @@
  * The common end of every grant: mint the access token (and the ID token when the scope has
  * `openid` and there is a user), attach the refresh token, emit `token.issued`.
  */
-import type { AccessTokenRepository, Actor, Client } from '../../store/store.js';
+import type { AccessTokenRecord, AccessTokenRepository, Actor, Client } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { formatScope } from '../scope.js';
 import { prepareAccessToken, type TokenAuthorization } from './access-token.js';
@@ -33,6 +33,28 @@ export interface PreparedTokens {
 export type IssueTokensDeps = Pick<ProviderContext, 'settings' | 'keys' | 'subjects' | 'events' | 'users'> & {
   store: { accessTokens: Pick<AccessTokenRepository, 'create'> };
 };
+
+/**
+ * A `store` for prepareTokens that keeps the access token's record instead of writing it, for a
+ * grant that stores it with the rest of its one atomic store step (codes.redeem,
+ * refreshTokens.rotate); `record()` gives it once prepareTokens has chosen it.
+ */
+export function keptAccessToken(): { store: IssueTokensDeps['store']; record(): AccessTokenRecord } {
+  let kept: AccessTokenRecord | undefined;
+  return {
+    store: {
+      accessTokens: {
+        create: async (record) => {
+          kept = record;
+        },
+      },
+    },
+    record() {
+      if (kept === undefined) throw new Error('prepareTokens chose no access token record');
+      return kept;
+    },
+  };
+}
 
 /** Issues the tokens at once: for grants that run outside a transaction (client credentials). */
 export async function issueTokens(issue: TokenIssue, context: IssueTokensDeps, now: number): Promise<TokenResponse> {

@@ -3,7 +3,7 @@
  * (RFC 7636 §4.5-4.6), resource indicators (RFC 8707 §2.2) and the replay rule of
  * RFC 6749 §4.1.2.
  */
-import type { AccessTokenRecord, AuthorizationCode, Client, Store } from '../../../store/store.js';
+import type { AuthorizationCode, Client, Store } from '../../../store/store.js';
 import { HeldEvents } from '../../atomic.js';
 import type { ProviderContext } from '../../context.js';
 import type { CodeRefusal } from '../../events.js';
@@ -15,7 +15,7 @@ import { audienceFor, requestedResources } from '../../resources/resource-indica
 import { sha256Base64Url } from '../../secrets.js';
 import { isSubset } from '../../scope.js';
 import type { GrantHandler, TokenBinding, TokenResponse } from '../grant-handler.js';
-import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
+import { keptAccessToken, prepareTokens, type PreparedTokens } from '../issue-tokens.js';
 import { firstRefreshToken } from '../refresh-token-family.js';
 
 /**
@@ -119,7 +119,7 @@ async function redeemCode(
     context,
     now,
   );
-  let accessToken: AccessTokenRecord | undefined;
+  const accessToken = keptAccessToken();
   const prepared = await prepareTokens(
     {
       client,
@@ -139,22 +139,15 @@ async function redeemCode(
       ...context,
       events,
       // The access token's record is stored by the redemption below, with the code.
-      store: {
-        accessTokens: {
-          create: async (record) => {
-            accessToken = record;
-          },
-        },
-      },
+      store: accessToken.store,
     },
     now,
   );
-  if (accessToken === undefined) throw new Error('prepareTokens chose no access token record');
 
   // One conditional UPDATE: of any number of concurrent redemptions exactly one wins. The
   // others passed the same checks on the same code, so they are replays by the rightful client.
   const result = await context.store.codes.redeem(codeHash, now, {
-    accessToken,
+    accessToken: accessToken.record(),
     refreshToken: refreshToken?.record ?? null,
   });
   if (result.status === 'not_found') throw refuse(context, now, client, stored, 'unknown');

@@ -2,7 +2,7 @@
  * The refresh token grant, RFC 6749 §6, with rotation and reuse detection (RFC 9700 §4.14.2);
  * see ../refresh-token.ts for how the grace window works.
  */
-import type { AccessTokenRecord, Client, RefreshTokenRecord, Store } from '../../../store/store.js';
+import type { Client, RefreshTokenRecord, Store } from '../../../store/store.js';
 import { HeldEvents } from '../../atomic.js';
 import type { ProviderContext } from '../../context.js';
 import type { EventBus } from '../../events.js';
@@ -12,7 +12,7 @@ import { audienceFor, requestedResources } from '../../resources/resource-indica
 import { randomToken, sha256Base64Url } from '../../secrets.js';
 import { isSubset, parseScope } from '../../scope.js';
 import { familyOf, newRefreshToken } from '../refresh-token-family.js';
-import { prepareTokens, type IssueTokensDeps, type PreparedTokens } from '../issue-tokens.js';
+import { keptAccessToken, prepareTokens, type IssueTokensDeps, type PreparedTokens } from '../issue-tokens.js';
 import type { GrantHandler, TokenBinding, TokenResponse } from '../grant-handler.js';
 
 /**
@@ -116,21 +116,15 @@ async function refresh(
     const successorToken = randomToken(32);
     const { record } = newRefreshToken(familyOf(stored), context, now, successorToken);
     const events = new HeldEvents();
-    let accessToken: AccessTokenRecord | undefined;
-    const prepared = await tokensWith(successorToken, events, {
-      accessTokens: {
-        // Stored by the rotation below, with the successor.
-        create: async (issued) => {
-          accessToken = issued;
-        },
-      },
-    });
+    // The access token's record is stored by the rotation below, with the successor.
+    const accessToken = keptAccessToken();
+    const prepared = await tokensWith(successorToken, events, accessToken.store);
     const result = await context.store.refreshTokens.rotate(
       hash,
       record,
       context.keys.seal(successorToken),
       now,
-      accessToken,
+      accessToken.record(),
     );
     if (result.status === 'rotated') {
       events.release(context.events);
