@@ -133,7 +133,11 @@ for (const target of STORE_TARGETS) {
       if (!g) return;
       const { agent: mine } = await signInToConsole(g, ALICE);
       const sealed = mine.cookie('gh_console')!;
-      mine.setCookie('gh_console', `${sealed.slice(0, -2)}${sealed.endsWith('A') ? 'B' : 'A'}A`);
+      // One bit of the ciphertext flipped (rewriting the last base64url characters could leave
+      // the bytes unchanged: they may carry only padding bits, or already be the new ones).
+      const tampered = Buffer.from(sealed, 'base64url');
+      tampered[20] = tampered[20]! ^ 1;
+      mine.setCookie('gh_console', tampered.toString('base64url'));
       let response = await mine.request(`${g.url}/console/keys`);
       assert.equal(response.status, 303);
       assert.match(response.location!, /\/authorize\?/);
