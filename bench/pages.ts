@@ -8,7 +8,13 @@
  * The tables are filled first (`--warm` code flows, a third of them refreshed once), so that the
  * B-trees are several levels deep and new rows land on pages of their own as under load.
  *
- *   node --import tsx bench/pages.ts [--warm 20000] [--ops 1000]
+ * `--group N` issues N operations of a kind together, so that they share one group commit
+ * (src/store/group-commit.ts) as concurrent requests do: the pages are then per operation, the
+ * group's frames over N. Grants, sessions' `sid` and access tokens' `jti` are made as Gatehouse
+ * makes them (sortableId, time first); `--ids random` makes them random instead, to measure what
+ * the time-ordered ids save (token and code hashes are random either way).
+ *
+ *   node --import tsx bench/pages.ts [--warm 20000] [--ops 1000] [--group 1] [--ids sortable|random]
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -20,18 +26,25 @@ import { KyselyStore } from '../src/store/kysely-store.js';
 import { openStore } from '../src/store/open-store.js';
 import { parseArgs } from './lib/common.js';
 import { makeClient } from '../test/helpers/store-records.js';
+import { sortableId } from '../src/core/secrets.js';
 
 const args = parseArgs(process.argv.slice(2));
 const WARM = Number(args.get('warm') ?? 20_000);
 const OPS = Number(args.get('ops') ?? 1000);
+const GROUP = Number(args.get('group') ?? 1);
+const IDS = args.get('ids') ?? 'sortable';
+if (IDS !== 'sortable' && IDS !== 'random') throw new Error('--ids is sortable or random');
 for (const [name, value] of [
   ['warm', WARM],
   ['ops', OPS],
+  ['group', GROUP],
 ] as const)
   if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
 
 const DAY = 24 * 3600 * 1000;
 const id = (prefix: string) => `${prefix}-${randomBytes(16).toString('base64url')}`;
+/** An id Gatehouse makes with sortableId (grants, sid, jti). */
+const rowId = (prefix: string) => (IDS === 'sortable' ? sortableId() : id(prefix));
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-pages-'));
 const path = join(dir, 'gatehouse.db');
@@ -66,12 +79,12 @@ try {
   const authorize = async (): Promise<AuthorizationCode> => {
     now++;
     const grant: Grant = {
-      id: id('grant'),
+      id: rowId('grant'),
       flowId: id('flow'),
       clientId: clientIds[families.length % clientIds.length]!,
       userId: userIds[Math.floor(Math.random() * userIds.length)]!,
       scope: ['openid', 'offline_access'],
-      sid: id('sid'),
+      sid: rowId('sid'),
       createdAt: now,
       revokedAt: null,
     };
@@ -97,8 +110,8 @@ try {
     return code;
   };
 
-  const accessToken = (token: RefreshTokenRecord) => ({
-    jti: id('jti'),
+  const accessToken = (token: Pick<RefreshTokenRecord, 'grantId' | 'flowId' | 'clientId' | 'userId' | 'scope'>) => ({
+    jti: rowId('jti'),
     grantId: token.grantId,
     flowId: token.flowId,
     clientId: token.clientId,
@@ -110,56 +123,52 @@ try {
     revokedAt: null,
   });
 
+  // The token endpoint's calls: one read, then one atomic step with the tokens issued.
   const redeem = async (code: AuthorizationCode): Promise<void> => {
     now++;
-    await store.transaction(async (tx) => {
-      await tx.codes.get(code.codeHash);
-      await tx.codes.consume(code.codeHash, now);
-      await tx.grants.get(code.grantId);
-      const token: RefreshTokenRecord = {
-        tokenHash: id('refresh'),
-        grantId: code.grantId,
-        flowId: code.flowId,
-        clientId: code.clientId,
-        userId: code.userId,
-        scope: code.scope,
-        resources: code.resources,
-        authTime: code.authTime,
-        createdAt: now,
-        expiresAt: now + 14 * DAY,
-        familyExpiresAt: now + 30 * DAY,
-        rotatedAt: null,
-        successorHash: null,
-        successorEncrypted: null,
-      };
-      await tx.refreshTokens.create(token);
-      await tx.accessTokens.create(accessToken(token));
-      families.push(token.tokenHash);
+    if (!(await store.codes.getForRedemption(code.codeHash))) throw new Error('code lost');
+    const token: RefreshTokenRecord = {
+      tokenHash: id('refresh'),
+      grantId: code.grantId,
+      flowId: code.flowId,
+      clientId: code.clientId,
+      userId: code.userId,
+      scope: code.scope,
+      resources: code.resources,
+      authTime: code.authTime,
+      createdAt: now,
+      expiresAt: now + 14 * DAY,
+      familyExpiresAt: now + 30 * DAY,
+      rotatedAt: null,
+      successorHash: null,
+      successorEncrypted: null,
+    };
+    const result = await store.codes.redeem(code.codeHash, now, {
+      accessToken: accessToken(code),
+      refreshToken: token,
     });
+    if (result.status !== 'redeemed') throw new Error(`redemption: ${result.status}`);
+    families.push(token.tokenHash);
   };
 
   const rotate = async (family: number): Promise<void> => {
     now++;
-    await store.transaction(async (tx) => {
-      const stored = await tx.refreshTokens.get(families[family]!);
-      if (!stored) throw new Error('family lost');
-      await tx.grants.get(stored.grantId);
-      const successor: RefreshTokenRecord = {
-        ...stored,
-        tokenHash: id('refresh'),
-        createdAt: now,
-        expiresAt: Math.min(now + 14 * DAY, stored.familyExpiresAt),
-        rotatedAt: null,
-        successorHash: null,
-        successorEncrypted: null,
-      };
-      // About the size of a sealed successor (compact JWE, dir + A256GCM).
-      const sealed = `eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..${randomBytes(90).toString('base64url')}`;
-      const result = await tx.refreshTokens.rotate(stored.tokenHash, successor, sealed, now);
-      if (result.status !== 'rotated') throw new Error(`rotation: ${result.status}`);
-      await tx.accessTokens.create(accessToken(successor));
-      families[family] = successor.tokenHash;
-    });
+    const stored = (await store.refreshTokens.getForRotation(families[family]!))?.token;
+    if (!stored) throw new Error('family lost');
+    const successor: RefreshTokenRecord = {
+      ...stored,
+      tokenHash: id('refresh'),
+      createdAt: now,
+      expiresAt: Math.min(now + 14 * DAY, stored.familyExpiresAt),
+      rotatedAt: null,
+      successorHash: null,
+      successorEncrypted: null,
+    };
+    // About the size of a sealed successor (compact JWE, dir + A256GCM).
+    const sealed = `eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..${randomBytes(90).toString('base64url')}`;
+    const result = await store.refreshTokens.rotate(stored.tokenHash, successor, sealed, now, accessToken(stored));
+    if (result.status !== 'rotated') throw new Error(`rotation: ${result.status}`);
+    families[family] = successor.tokenHash;
   };
 
   for (let index = 0; index < WARM; index++) {
@@ -178,20 +187,30 @@ try {
     }
   };
   const pages = { authorization: 0, redemption: 0, rotation: 0 };
-  const measure = async <T>(kind: keyof typeof pages, operation: () => Promise<T>): Promise<T> => {
+  /** `GROUP` operations of a kind at once (one group commit), their pages counted per operation. */
+  const measure = async <T>(kind: keyof typeof pages, operation: (index: number) => Promise<T>): Promise<T[]> => {
     const before = walBytes();
-    const result = await operation();
+    const results = await Promise.all(Array.from({ length: GROUP }, (_, index) => operation(index)));
     pages[kind] += (walBytes() - before) / frameBytes;
-    return result;
+    return results;
   };
-  for (let index = 0; index < OPS; index++) {
-    const code = await measure('authorization', authorize);
-    await measure('redemption', () => redeem(code));
-    await measure('rotation', () => rotate(Math.floor(Math.random() * families.length)));
+  const batches = Math.ceil(OPS / GROUP);
+  for (let batch = 0; batch < batches; batch++) {
+    const codes = await measure('authorization', authorize);
+    await measure('redemption', (index) => redeem(codes[index]!));
+    // Distinct families: two rotations of one token in a group would be a reuse.
+    const chosen = new Set<number>();
+    while (chosen.size < Math.min(GROUP, families.length)) chosen.add(Math.floor(Math.random() * families.length));
+    const picked = [...chosen];
+    await measure('rotation', (index) => rotate(picked[index]!));
   }
-  console.log(`SQLite, ${WARM.toLocaleString('en')} code flows before, ${OPS} of each operation measured:`);
-  console.log('| operation | pages written per commit |\n|---|--:|');
-  for (const [kind, total] of Object.entries(pages)) console.log(`| ${kind} | ${(total / OPS).toFixed(1)} |`);
+  console.log(
+    `SQLite, ${WARM.toLocaleString('en')} code flows before, ${batches * GROUP} of each operation measured, ` +
+      `${GROUP} per commit, ${IDS} grant ids, sid and jti:`,
+  );
+  console.log('| operation | pages written per operation |\n|---|--:|');
+  for (const [kind, total] of Object.entries(pages))
+    console.log(`| ${kind} | ${(total / (batches * GROUP)).toFixed(1)} |`);
 } finally {
   await store.close();
   rmSync(dir, { recursive: true, force: true });

@@ -198,7 +198,7 @@ out.push('### Gatehouse functions by total (inclusive) time');
 out.push('');
 out.push('| total ms | total % | function  location |');
 out.push('|--:|--:|---|');
-for (const [key, value] of ranked(inclusive, 20, (key) => key.includes('  src/')))
+for (const [key, value] of ranked(inclusive, 20, (key) => / {2}(src|dist)\//.test(key)))
   out.push(`| ${ms(value)} | ${pct(value)} | \`${key}\` |`);
 out.push('');
 out.push(`Profile: ${profilePath}`);

@@ -13,6 +13,7 @@ import {
   clientSecretArgon2CheckCount,
   randomIdentifier,
   randomToken,
+  sortableId,
   verifyClientSecret,
 } from '../../src/core/secrets.js';
 
@@ -23,6 +24,19 @@ it('identifiers typed on a command line (client_id, registration token id) never
     assert.match(id, /^[A-Za-z0-9][A-Za-z0-9_-]*$/);
     assert.equal(Buffer.from(id, 'base64url').length, 9);
   }
+});
+
+it('RFC 9700 §4.2.1: sortable ids (grants, sid, jti) carry 128 random bits after the time, and ids made later sort after earlier ones', async () => {
+  const first = sortableId();
+  assert.match(first, /^[0-9a-f]{12}[A-Za-z0-9_-]{22}$/);
+  assert.equal(Buffer.from(first.slice(12), 'base64url').length, 16);
+  // The prefix is the creation time in milliseconds (for B-tree locality, never read back).
+  assert.ok(Math.abs(Number.parseInt(first.slice(0, 12), 16) - Date.now()) < 1000);
+  await new Promise((resolve) => setTimeout(resolve, 2));
+  const later = Array.from({ length: 100 }, () => sortableId());
+  for (const id of later) assert.ok(id > first, `${id} sorts before ${first}`);
+  assert.equal(new Set(later).size, later.length);
+  assert.match(sortableId(24), /^[0-9a-f]{12}[A-Za-z0-9_-]{32}$/);
 });
 
 it('RFC 6749 §10.10: random tokens carry the requested entropy, never repeat across pool refills, and are base64url', () => {

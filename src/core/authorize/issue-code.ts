@@ -4,7 +4,7 @@
  * client, redirect_uri, PKCE challenge, user, scopes and nonce.
  */
 import type { ProviderContext } from '../context.js';
-import { randomToken, sha256Base64Url } from '../secrets.js';
+import { randomToken, sha256Base64Url, sortableId } from '../secrets.js';
 import type { Session, Store, StoredAuthorizationRequest } from '../../store/store.js';
 import { codeResponse, type AuthorizationResponse } from './authorization-response.js';
 
@@ -18,7 +18,7 @@ export async function issueAuthorizationCode(
   context: IssueCodeDeps,
 ): Promise<AuthorizationResponse> {
   const now = context.now();
-  const grantId = randomToken(16);
+  const grantId = sortableId();
   const code = randomToken(32);
   // The grant and its code are written together (one transaction, one commit).
   const grant = {

@@ -7,7 +7,7 @@ import type { Session, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { beginLoginAttempt, issueDeviceCookie } from '../limits/attempt-limits.js';
 import { endSession, type EndSessionDeps } from '../logout/backchannel.js';
-import { randomToken, sha256Base64Url } from '../secrets.js';
+import { randomToken, sha256Base64Url, sortableId } from '../secrets.js';
 import { currentSession, type BrowserState } from './browser-session.js';
 
 /** What signing in uses: the user's password hash, the limits' counters, the new session, and ending the previous user's session. */
@@ -69,7 +69,7 @@ export async function signIn(
   // clients already signed in under it still get the back-channel logout when it ends; when
   // another user signs in, the previous user's session is ended, with its logout notifications.
   const previous = await currentSession(browser.sessionId, context);
-  let sid = randomToken(16);
+  let sid = sortableId();
   if (previous && previous.userId === user.id && previous.sid) {
     sid = previous.sid;
     await context.store.sessions.delete(previous.idHash);

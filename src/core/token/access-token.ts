@@ -4,7 +4,7 @@
 import { signCompactJws } from '../keys/jws-signer.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { AccessTokenRecord, AccessTokenRepository, Actor } from '../../store/store.js';
-import { randomToken } from '../secrets.js';
+import { sortableId } from '../secrets.js';
 import { formatScope } from '../scope.js';
 
 /**
@@ -53,7 +53,7 @@ export async function prepareAccessToken(
   store: { accessTokens: Pick<AccessTokenRepository, 'create'> },
 ): Promise<PreparedAccessToken> {
   const key = keys.active(request.now);
-  const jti = randomToken(16);
+  const jti = sortableId();
   const iat = Math.floor(request.now / 1000);
   // JWT times are whole seconds (RFC 7519 §2 NumericDate); exp - iat is exactly the lifetime.
   const exp = iat + request.ttlSeconds;

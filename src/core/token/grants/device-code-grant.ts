@@ -12,7 +12,7 @@ import { DEVICE_CODE_GRANT_TYPE } from '../../device/device-authorization-endpoi
 import { AuthorizationPending, DeviceAccessDenied, ExpiredToken, InvalidGrant, SlowDown } from '../../errors.js';
 import type { Params } from '../../params.js';
 import { audienceFor } from '../../resources/resource-indicators.js';
-import { randomToken, sha256Base64Url } from '../../secrets.js';
+import { sha256Base64Url, sortableId } from '../../secrets.js';
 import type { GrantHandler, TokenBinding, TokenResponse } from '../grant-handler.js';
 import { prepareTokens, type PreparedTokens } from '../issue-tokens.js';
 import { firstRefreshTokenFor } from '../refresh-token-family.js';
@@ -91,7 +91,7 @@ async function redeemDeviceCode(
   if (result.status !== 'consumed') throw new InvalidGrant(UNUSABLE);
   const approved = result.code;
   const userId = approved.userId!;
-  const grantId = randomToken(16);
+  const grantId = sortableId();
   // The grant carries the terms of the refresh token family it may start (migration 0028).
   await context.store.grants.create(
     {
