@@ -11,8 +11,9 @@
  * or UPDATE) is a *unit* of the current group:
  *
  * - the first unit opens the group: it takes the connection from Kysely's driver (so that every
- *   statement outside the group, a read included, waits until the group has committed: nothing
- *   uncommitted is ever answered) and runs BEGIN;
+ *   statement outside the group waits until the group has committed: nothing uncommitted is ever
+ *   answered) and runs BEGIN; the store's own reads wait for `groupEnded` and then run directly
+ *   on the connection (Executor.all), without queueing on Kysely's driver;
  * - units run one after the other, each in a SAVEPOINT of its own: a unit that fails rolls back
  *   only its own writes and rejects at once, the others go on;
  * - once no unit runs or waits, at the end of the event loop's current turn (setImmediate: the
@@ -151,6 +152,16 @@ export class GroupCommit {
     };
     if (synchronous && !this.direct.inTransaction && this.group === undefined) return inTransaction(this.db);
     return this.db.connection().execute(inTransaction);
+  }
+
+  /**
+   * When the connection's open transaction is this group's: a promise that settles once the group
+   * has committed (or failed and rolled back). A read waits for it and then runs directly, instead
+   * of queueing on Kysely's driver for the connection (see Executor.all). Undefined when the open
+   * transaction is not a group's (runAlone's, or one Kysely opened).
+   */
+  groupEnded(): Promise<void> | undefined {
+    return this.openGroup?.committed.catch(() => undefined);
   }
 
   /** Takes the connection from Kysely's driver for the group, and begins its transaction. */

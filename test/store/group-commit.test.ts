@@ -69,6 +69,32 @@ describe('SQLite group commit', () => {
     assert.equal(await store.grants.get(grant.id), undefined);
   });
 
+  it('a read made while a group is open is answered after its COMMIT: with what the group committed, never what it rolled back', async () => {
+    const doomed = makeToken(clientId, null);
+    const kept = makeToken(clientId, null);
+    const writes = Promise.allSettled([
+      // Written, then rolled back 15 ms later: a read in between must not see it.
+      store.transaction(async (tx) => {
+        await tx.accessTokens.create(doomed);
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        throw new Error('rolled back on purpose');
+      }),
+      // The next unit of the same group.
+      store.accessTokens.create(kept),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const [doomedRead, keptRead] = await Promise.all([
+      store.accessTokens.get(doomed.jti),
+      store.accessTokens.get(kept.jti),
+    ]);
+    assert.equal(doomedRead, undefined);
+    assert.deepEqual(keptRead, kept);
+    assert.deepEqual(
+      (await writes).map((result) => result.status),
+      ['rejected', 'fulfilled'],
+    );
+  });
+
   it('a write is answered only once it is committed: another connection to the file sees it then', async () => {
     // Written while this store is the file's only connection in the process (a group that commits
     // at the end of the event loop's turn), read through a second connection opened afterwards.
