@@ -153,6 +153,13 @@ function configureSqlite(database: Database.Database, path: string, logger?: Sto
   database.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   // SQLite leaves foreign keys unenforced unless asked, per connection.
   database.pragma('foreign_keys = ON');
+  // Every unit of a group commit runs in a SAVEPOINT (group-commit.ts), so SQLite copies each
+  // page a unit changes into the statement journal first; past 64 KiB that journal spills to a
+  // temporary file, one pwrite per page. In memory it is a copy: the store's CPU per operation
+  // fell by about a quarter (authorization 147 → 109 µs, redemption 172 → 136, rotation
+  // 289 → 216; bench/pages.ts --group 8). Temporary tables and sorts stay in memory too; the
+  // store's queries are bounded by key or by page.
+  database.pragma('temp_store = MEMORY');
 }
 
 // --- PostgreSQL -----------------------------------------------------------------------------

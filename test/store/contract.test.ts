@@ -3499,7 +3499,7 @@ describe('openStore', () => {
     });
   });
 
-  it('configures a SQLite file for WAL, foreign keys, busy timeout and synchronous=NORMAL', async () => {
+  it('configures a SQLite file for WAL, foreign keys, busy timeout, synchronous=NORMAL and temp_store=MEMORY', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gatehouse-open-'));
     try {
       // A path relative to the working directory, as in `sqlite:./gatehouse.db`.
@@ -3516,6 +3516,8 @@ describe('openStore', () => {
         assert.equal(await pragma('foreign_keys'), 1);
         assert.equal(await pragma('busy_timeout'), 5000);
         assert.equal(await pragma('synchronous'), 1, 'NORMAL');
+        // The statement journal of each group-commit unit's savepoint, in memory (no temp file writes).
+        assert.equal(await pragma('temp_store'), 2, 'MEMORY');
         await store.migrate();
         assert.ok(existsSync(file));
       } finally {
