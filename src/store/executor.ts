@@ -212,17 +212,14 @@ export class Executor {
       // A write on the root: a unit of the group commit, answered once the group has committed.
       if (!statement.readonly) return this.shared.groupCommit!.run(() => runStatement<R>(statement, parameters), true);
       // A read while no transaction is open: directly (nothing can interleave with it). While
-      // a group commit is open, after it has committed, then directly: what is read is never
-      // what a later rollback takes back. Under load a group is open most of the time, and
-      // Kysely's executor costs a mutex, a connection provider and several promises per read.
+      // a group commit is open, right after it has ended, with the other reads made meanwhile
+      // (GroupCommit.readAfterGroup): what is read is never what a later rollback takes back.
+      // Under load a group is open most of the time, and Kysely's executor costs a mutex, a
+      // connection provider and several promises per read.
       if (!direct.inTransaction) return statement.all(...parameters) as R[];
-      const groupEnded = this.shared.groupCommit?.groupEnded();
-      if (groupEnded !== undefined) {
-        await groupEnded;
-        if (!direct.inTransaction) return statement.all(...parameters) as R[];
-      }
-      // Any other transaction (or a next group that began meanwhile): through Kysely, which
-      // waits until it has ended.
+      const afterGroup = this.shared.groupCommit?.readAfterGroup(() => statement.all(...parameters) as R[]);
+      if (afterGroup !== undefined) return afterGroup;
+      // Any other transaction: through Kysely, which waits until it has ended.
     }
     return (await this.db.executeQuery(this.compiled<R>(text, parameters))).rows;
   }

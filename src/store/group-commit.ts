@@ -12,8 +12,9 @@
  *
  * - the first unit opens the group: it takes the connection from Kysely's driver (so that every
  *   statement outside the group waits until the group has committed: nothing uncommitted is ever
- *   answered) and runs BEGIN; the store's own reads wait for `groupEnded` and then run directly
- *   on the connection (Executor.all), without queueing on Kysely's driver;
+ *   answered) and runs BEGIN; the store's own reads made meanwhile are queued (`readAfterGroup`)
+ *   and run right after the group's COMMIT, synchronously and together in one read transaction
+ *   (Executor.all), neither queueing on Kysely's driver nor each paying for a transaction;
  * - units run one after the other, each in a SAVEPOINT of its own: a unit that fails rolls back
  *   only its own writes and rejects at once, the others go on;
  * - once no unit runs or waits, at the end of the event loop's current turn (setImmediate: the
@@ -63,6 +64,8 @@ export class GroupCommit {
   private commitScheduled = false;
   /** The group once its transaction has begun (the COMMIT needs it synchronously). */
   private openGroup: Group | undefined;
+  /** Reads made while the open group runs, to run once it has ended (see readAfterGroup). */
+  private readsAfterGroup: Array<() => void> = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -155,13 +158,53 @@ export class GroupCommit {
   }
 
   /**
-   * When the connection's open transaction is this group's: a promise that settles once the group
-   * has committed (or failed and rolled back). A read waits for it and then runs directly, instead
-   * of queueing on Kysely's driver for the connection (see Executor.all). Undefined when the open
-   * transaction is not a group's (runAlone's, or one Kysely opened).
+   * While the connection's open transaction is this group's: runs `read` right after the group
+   * has committed (or failed and rolled back), before anything else can open a transaction, and
+   * settles with its result. Every read made during one group runs then, one after the other in
+   * a single read transaction: under load a group is open most of the time, and a read's own
+   * transaction (the WAL's read lock taken and released, two fcntl calls) costs more than the
+   * statement. What a read sees is never what the group might still roll back. Undefined when the
+   * open transaction is not a group's (runAlone's, or one Kysely opened).
    */
-  groupEnded(): Promise<void> | undefined {
-    return this.openGroup?.committed.catch(() => undefined);
+  readAfterGroup<T>(read: () => T): Promise<T> | undefined {
+    if (this.openGroup === undefined) return undefined;
+    return new Promise<T>((resolve, reject) => {
+      this.readsAfterGroup.push(() => {
+        try {
+          resolve(read());
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  /** The reads queued during the group that just ended (see readAfterGroup). */
+  private runReadsAfterGroup(): void {
+    const reads = this.readsAfterGroup;
+    if (reads.length === 0) return;
+    this.readsAfterGroup = [];
+    let together = false;
+    if (reads.length > 1 && !this.direct.inTransaction) {
+      try {
+        this.direct.prepare('begin').run();
+        together = true;
+      } catch {
+        // Each read then runs in a transaction of its own (and fails on its own).
+      }
+    }
+    try {
+      for (const read of reads) read();
+    } finally {
+      if (together && this.direct.inTransaction) {
+        try {
+          this.direct.prepare('commit').run();
+        } catch {
+          // A read transaction wrote nothing: ending it cannot lose anything.
+          if (this.direct.inTransaction) this.direct.prepare('rollback').run();
+        }
+      }
+    }
   }
 
   /** Takes the connection from Kysely's driver for the group, and begins its transaction. */
@@ -234,9 +277,11 @@ export class GroupCommit {
       this.direct.prepare('commit').run();
     } catch (error) {
       if (this.direct.inTransaction) this.direct.prepare('rollback').run();
+      this.runReadsAfterGroup();
       group.fail(error);
       return;
     }
+    this.runReadsAfterGroup();
     group.commit();
   }
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { makeClient, makeGrant, makeToken, makeUser } from '../helpers/store-records.js';
@@ -93,6 +94,40 @@ describe('SQLite group commit', () => {
       (await writes).map((result) => result.status),
       ['rejected', 'fulfilled'],
     );
+  });
+
+  it('the reads made while a group is open run right after its COMMIT, together in one read transaction', async () => {
+    const stored = Array.from({ length: 3 }, () => makeToken(clientId, null));
+    for (const token of stored) await store.accessTokens.create(token);
+    // Every statement better-sqlite3 runs, in order (all statements share one prototype).
+    const probe = new Database(':memory:');
+    const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...args: unknown[]) => unknown>;
+    probe.close();
+    const ran: string[] = [];
+    const originals = { run: proto['run']!, all: proto['all']! };
+    for (const method of ['run', 'all'] as const) {
+      proto[method] = function (this: { source: string }, ...args: unknown[]) {
+        ran.push(this.source.split(' ')[0]!.toLowerCase());
+        return originals[method].apply(this, args);
+      };
+    }
+    let reads: Array<unknown>;
+    try {
+      // A unit that keeps its group open for 15 ms; the reads are made meanwhile.
+      const write = store.transaction(async (tx) => {
+        await tx.accessTokens.create(makeToken(clientId, null));
+        await new Promise((resolve) => setTimeout(resolve, 15));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const reading = Promise.all(stored.map((token) => store.accessTokens.get(token.jti)));
+      await write;
+      reads = await reading;
+    } finally {
+      Object.assign(proto, originals);
+    }
+    assert.deepEqual(reads, stored);
+    const committed = ran.indexOf('commit');
+    assert.deepEqual(ran.slice(committed, committed + 6), ['commit', 'begin', 'select', 'select', 'select', 'commit']);
   });
 
   it('a write is answered only once it is committed: another connection to the file sees it then', async () => {
