@@ -3252,7 +3252,14 @@ function defineContract(name: string, target: ContractTarget): void {
     describe('audit', () => {
       const event = (overrides: Partial<AuditEvent>): AuditEvent => makeAuditEvent(NOW, 'login.failed', overrides);
 
-      it('inserts a batch in one statement and lists it newest first, ties in insertion order reversed', async () => {
+      it('a batch is written all or nothing: one row it cannot hold writes none of them (the trail keeps the batch to retry)', async () => {
+        const client = uid('audit-client');
+        const broken = event({ clientId: client, type: null as unknown as AuditEvent['type'] });
+        await assert.rejects(store.audit.insert([event({ clientId: client }), broken, event({ clientId: client })]));
+        assert.deepEqual(await store.audit.list({ clientId: client, limit: 10 }), []);
+      });
+
+      it('inserts a batch together (one statement on PostgreSQL, one transaction on SQLite) and lists it newest first, ties in insertion order reversed', async () => {
         const client = uid('audit-client');
         await store.audit.insert([
           event({
