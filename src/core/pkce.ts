@@ -1,7 +1,7 @@
 /**
  * Proof Key for Code Exchange, RFC 7636, S256 only (RFC 9700 §2.1.1: `plain` is not allowed).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { InvalidGrant, InvalidRequest } from './errors.js';
 
 /** RFC 7636 §4.1: code_verifier = 43*128unreserved. */
@@ -10,7 +10,8 @@ const VERIFIER_PATTERN = /^[A-Za-z0-9\-._~]{43,128}$/;
 const S256_CHALLENGE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export function s256Challenge(verifier: string): string {
-  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+  // The verifier is ASCII (VERIFIER_PATTERN), so its UTF-8 bytes, which crypto.hash takes, are its ASCII.
+  return hash('sha256', verifier, 'base64url');
 }
 
 /**

@@ -6,7 +6,7 @@
  * high-entropy values; stretching is for guessable secrets). Client secrets chosen by a person
  * (config-file fixtures) may be guessable, so those are stored as argon2id instead.
  */
-import { createHash, createHmac, hkdfSync, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, hkdfSync, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify, Algorithm } from '@node-rs/argon2';
 
 /**
@@ -59,7 +59,8 @@ export function sortableId(bytes = 16): string {
 }
 
 export function sha256Base64Url(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+  // crypto.hash: one call, no Hash object (half the time of createHash().update().digest()).
+  return hash('sha256', value, 'base64url');
 }
 
 /** Prefix marking a stored SHA-256 hash of a generated, high-entropy secret. */
