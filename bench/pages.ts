@@ -44,6 +44,9 @@ for (const [name, value] of [
   ['group', GROUP],
 ] as const)
   if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+// A group rotates GROUP distinct families, made by the warm-up.
+if (GROUP > WARM)
+  throw new Error(`--group (${GROUP}) must not exceed --warm (${WARM}): a group rotates that many families`);
 
 const DAY = 24 * 3600 * 1000;
 const id = (prefix: string) => `${prefix}-${randomBytes(16).toString('base64url')}`;
