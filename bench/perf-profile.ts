@@ -25,6 +25,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from './lib/common.js';
+import { driveMeasured, ownerOfScript, repositoryPath } from './lib/profiling.js';
 import * as processes from './lib/processes.js';
 import { fmt } from './lib/report.js';
 import { SCENARIOS, type ScenarioName } from './lib/scenarios.js';
@@ -96,20 +97,8 @@ try {
       );
       recorded = new Promise((resolve) => perf.on('exit', resolve));
     }, warmupMs);
-    const result = await processes.runDriver(
-      {
-        target: targetName,
-        server: server.info,
-        scenario,
-        warmupMs,
-        durationMs,
-        measurePostgres: target.measurePostgres,
-      },
-      warmupMs + durationMs + 180_000,
-    );
+    const result = await driveMeasured(target, targetName, server, scenario, warmupMs, durationMs);
     clearTimeout(timer);
-    if (result.fatal !== undefined || result.errors > 0)
-      throw new Error(`the run had errors: ${result.errorSamples.join('; ')}`);
     const status = await recorded;
     if (status !== 0) throw new Error(`perf record exited with ${status}`);
     summary =
@@ -135,22 +124,7 @@ const JS_FRAME = /^JS:[*~^+]?(\S*)\s+(\S+?):\d+:\d+$/;
 function javascript(frame: Frame): { name: string; file: string } | undefined {
   const match = JS_FRAME.exec(frame.symbol);
   if (match === null) return undefined;
-  const file = match[2]!
-    .replace(/^file:\/\//, '')
-    .replace(`${processes.REPO_DIR}`, '')
-    .replace(/^\/+/, '');
-  return { name: match[1] || '(anonymous)', file };
-}
-
-/** node_modules/<package>, dist|src/<file>, node:<module>. */
-function ownerOf(file: string): string {
-  const modules = file.lastIndexOf('node_modules/');
-  if (modules >= 0) {
-    const parts = file.slice(modules + 'node_modules/'.length).split('/');
-    return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
-  }
-  if (file.startsWith('node:')) return file.split('/').slice(0, 3).join('/');
-  return file;
+  return { name: match[1] || '(anonymous)', file: repositoryPath(match[2]!) };
 }
 
 const CATEGORIES: Array<[string, (frames: Frame[]) => boolean]> = [
@@ -202,7 +176,10 @@ function account(thread: string, frames: Frame[]): void {
   );
   for (const [name, test] of CATEGORIES) if (test(frames)) add(categories, name);
   const js = frames.map(javascript).find((found) => found !== undefined);
-  add(owners, js === undefined ? '(no JavaScript frame: the event loop, the kernel, V8 itself)' : ownerOf(js.file));
+  add(
+    owners,
+    js === undefined ? '(no JavaScript frame: the event loop, the kernel, V8 itself)' : ownerOfScript(js.file),
+  );
   if (js !== undefined) add(innermost, `${js.name}  ${js.file}`);
   add(nativeSelf, `${frames[0]!.symbol.replace(/\+0x[0-9a-f]+$/, '')}  (${frames[0]!.dso.split('/').pop()})`);
   if (under !== undefined) {

@@ -15,6 +15,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from './lib/common.js';
+import { driveMeasured, ownerOfScript, repositoryPath } from './lib/profiling.js';
 import * as processes from './lib/processes.js';
 import { fmt } from './lib/report.js';
 import { SCENARIOS, type ScenarioName } from './lib/scenarios.js';
@@ -67,19 +68,7 @@ try {
   });
   try {
     log(`driving ${scenario} (${warmupMs} ms warm-up, ${durationMs} ms measured)`);
-    const result = await processes.runDriver(
-      {
-        target: targetName,
-        server: server.info,
-        scenario,
-        warmupMs,
-        durationMs,
-        measurePostgres: target.measurePostgres,
-      },
-      warmupMs + durationMs + 180_000,
-    );
-    if (result.fatal !== undefined || result.errors > 0)
-      throw new Error(`the run had errors: ${result.errorSamples.join('; ')}`);
+    const result = await driveMeasured(target, targetName, server, scenario, warmupMs, durationMs);
     windowUs = result.windowMonotonicUs;
     driverSummary =
       `${scenario} on ${targetName} under the profiler: ${fmt(result.throughput)} ${SCENARIOS[scenario].unit}s/s, p50 ${fmt(result.p50Ms)} ms, ` +
@@ -99,28 +88,16 @@ try {
 
 const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as CpuProfile;
 
-function shortUrl(url: string): string {
-  let short = url.replace(/^file:\/\//, '');
-  if (short.startsWith(processes.REPO_DIR)) short = short.slice(processes.REPO_DIR.length);
-  return short.replace(/^\/+/, '');
-}
-
 function keyOf(frame: CallFrame): string {
   const name = frame.functionName || '(anonymous)';
   if (frame.url === '') return name;
-  return `${name}  ${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
+  return `${name}  ${repositoryPath(frame.url)}:${frame.lineNumber + 1}`;
 }
 
 function packageOf(frame: CallFrame): string {
-  const url = shortUrl(frame.url);
-  if (url === '') return frame.functionName.startsWith('(') ? frame.functionName : '(native/builtin)';
-  const modules = url.lastIndexOf('node_modules/');
-  if (modules >= 0) {
-    const parts = url.slice(modules + 'node_modules/'.length).split('/');
-    return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
-  }
-  if (url.startsWith('node:')) return url.split('/').slice(0, 3).join('/');
-  return url;
+  const path = repositoryPath(frame.url);
+  if (path === '') return frame.functionName.startsWith('(') ? frame.functionName : '(native/builtin)';
+  return ownerOfScript(path);
 }
 
 const byId = new Map<number, ProfileNode>();
