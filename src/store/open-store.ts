@@ -141,7 +141,8 @@ export function withStatementCache(database: Database.Database): Database.Databa
  * name anew (a UTF-8 decode and a lookup in V8's string table) and adding the properties one by
  * one, about a third of a read by key in the profile of an introspection; an object literal of
  * one function has its final shape at once. The rows are the same objects as before: names as
- * keys, a later column of the same name winning, as in better-sqlite3.
+ * keys, a later column of the same name winning, as in better-sqlite3 (which drops a column
+ * named `__proto__`, kept here as an own property; no table of the store has one).
  */
 class CachedStatement {
   readonly reader: boolean;
