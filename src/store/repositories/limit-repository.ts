@@ -3,6 +3,7 @@ import { sql, type Selectable } from 'kysely';
 import type { AuditEvent, AuditFilter, RateLimitHitResult, RateLimitPolicy, RateLimitState } from '../records.js';
 import type { AuditEventsTable, Database } from '../schema.js';
 import type { Executor } from '../executor.js';
+import { jsonObject, rowCodec } from './row-codec.js';
 
 export interface RateLimitRepository {
   /** The counters of `keys` that are not forgotten at `now` (absent keys are left out). */
@@ -159,9 +160,7 @@ export function auditRepository(ex: Executor): AuditRepository {
       // Kysely nor waits on its driver and commits alone. PostgreSQL: one multi-row INSERT, one
       // round trip.
       if (ex.dialect !== 'postgres') {
-        await ex.insertRowsTogether(
-          events.map((event) => ({ text: AUDIT_EVENT_INSERT, values: auditEventValues(event) })),
-        );
+        await ex.insertRowsTogether(events.map((event) => AUDIT_EVENT_ROW.insert(event)));
         return;
       }
       await ex.db.insertInto('audit_events').values(events.map(auditEventToRow)).execute();
@@ -195,14 +194,17 @@ export function auditRepository(ex: Executor): AuditRepository {
 
 // --- Row mapping ----------------------------------------------------------------------------
 
-const AUDIT_EVENT_INSERT =
-  'insert into "audit_events" ("at", "type", "flow_id", "client_id", "user_id", "username", "ip", "details") values (?, ?, ?, ?, ?, ?, ?, ?)';
-
-/** The values of AUDIT_EVENT_INSERT, in its columns' order. */
-function auditEventValues(event: AuditEvent): unknown[] {
-  const row = auditEventToRow(event);
-  return [row.at, row.type, row.flow_id, row.client_id, row.user_id, row.username, row.ip, row.details];
-}
+/** The INSERT of an audit event on SQLite (`id` is the table's own, read by `list`). */
+const AUDIT_EVENT_ROW = rowCodec<Omit<AuditEvent, 'id'>, 'audit_events', 'id'>('audit_events', {
+  at: true,
+  type: true,
+  flowId: true,
+  clientId: true,
+  userId: true,
+  username: true,
+  ip: true,
+  details: jsonObject,
+});
 
 function auditEventToRow(event: AuditEvent): Omit<AuditEventsTable, 'id'> {
   return {
