@@ -25,8 +25,8 @@
  * and in the database (every `postgres` process's CPU from /proc, bench/lib/proc.ts, as the
  * benchmark measures "DB CPU"), one at a time and 32 in flight over a pool of 10 connections
  * (Gatehouse's pool size), the lower taken. A flow cannot do with fewer than two commits (one per
- * request); for reference, Gatehouse's own store calls of a flow on its schema (session and
- * consent reads, grant and code, the code's read, the redemption) are measured the same way.
+ * request); for reference, Gatehouse's own store calls of a flow on its schema (the session with
+ * its consent, grant and code, the code's read, the redemption) are measured the same way.
  *
  *   node --import tsx bench/floor.ts [--iterations 5000] [--database postgres://...] [--no-postgres]
  */
@@ -298,8 +298,7 @@ async function postgresFloor(databaseUrl: string): Promise<void> {
       grantedAt: session.createdAt,
     });
     const flow = async () => {
-      await store.sessions.get(session.idHash, session.createdAt);
-      await store.consents.get(user.id, client.clientId);
+      await store.sessions.getWithConsent(session.idHash, session.createdAt, client.clientId);
       const grant = makeGrant(client.clientId, user.id);
       const code = makeCode(grant);
       await store.codes.issue(grant, code);
@@ -330,7 +329,7 @@ async function postgresFloor(databaseUrl: string): Promise<void> {
     console.log(`  4 × SHA-256 + CSPRNG draw      ${fmt(floor.hashes)}`);
     console.log(`  sum                            ${fmt(floor.signatures + floor.commits + floor.hashes)}`);
     console.log(
-      `The same flow's store calls on Gatehouse's schema, through its store (session, consent, grant + code, the code, the redemption): ${describe(storeFlow)}.`,
+      `The same flow's store calls on Gatehouse's schema, through its store (the session with its consent, grant + code, the code, the redemption): ${describe(storeFlow)}.`,
     );
   } finally {
     await admin.query(`drop schema if exists "${schema}" cascade`);

@@ -917,6 +917,36 @@ function defineContract(name: string, target: ContractTarget): void {
         assert.equal(await store.sessions.get(session.idHash, NOW + 2 * MINUTE), undefined);
       });
 
+      it('getWithConsent reads the live session with its user’s consent to one client, and only that client’s', async () => {
+        const session = makeSession(user().id, { expiresAt: NOW + MINUTE });
+        await store.sessions.create(session);
+        const consented = await storedClient(store);
+        const other = await storedClient(store);
+        const consent = {
+          userId: user().id,
+          clientId: consented.clientId,
+          scopes: ['openid', 'email'],
+          grantedAt: NOW,
+        };
+        await store.consents.grant(consent);
+        // Another user's consent to the other client must not be taken for this user's.
+        const stranger = await storedUser(store);
+        await store.consents.grant({ ...consent, userId: stranger.id, clientId: other.clientId });
+        assert.deepEqual(await store.sessions.getWithConsent(session.idHash, NOW, consented.clientId), {
+          session,
+          consent,
+        });
+        assert.deepEqual(await store.sessions.getWithConsent(session.idHash, NOW, other.clientId), {
+          session,
+          consent: undefined,
+        });
+        assert.equal(
+          await store.sessions.getWithConsent(session.idHash, NOW + 2 * MINUTE, consented.clientId),
+          undefined,
+        );
+        assert.equal(await store.sessions.getWithConsent(uid('missing'), NOW, consented.clientId), undefined);
+      });
+
       it('keeps each session’s public sid, and refuses a second session with the same sid', async () => {
         const session = makeSession(user().id);
         await store.sessions.create(session);

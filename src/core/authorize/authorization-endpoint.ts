@@ -16,13 +16,13 @@ import {
 import type { Params } from '../params.js';
 import { randomToken, sha256Base64Url } from '../secrets.js';
 import { isSubset } from '../scope.js';
-import type { Session, Store, StoredAuthorizationRequest } from '../../store/store.js';
+import type { Consent, Session, Store, StoredAuthorizationRequest } from '../../store/store.js';
 import { validateAuthorizationRequest } from './authorization-request.js';
 import { usePushedRequest } from './pushed-request-uri.js';
 import { useRequestObject } from './request-object.js';
 import { errorResponse, type AuthorizationResponse } from './authorization-response.js';
 import { issueAuthorizationCode } from './issue-code.js';
-import { currentSession, type BrowserState, touchSession } from '../browser/browser-session.js';
+import { currentSessionWithConsent, type BrowserState, touchSession } from '../browser/browser-session.js';
 import { isConsoleRequest } from '../console/console-client.js';
 import { checkLiveInteractions, countInteraction } from '../limits/attempt-limits.js';
 
@@ -87,8 +87,10 @@ export async function handleAuthorizationRequest(
     responseMode: request.responseMode,
   });
 
-  const session = await currentSession(browser.sessionId, context);
-  const step = await nextStep(request, session, null, context);
+  // The session and the user's consent to this client in one read (nextStep uses the consent).
+  const signedIn = await currentSessionWithConsent(browser.sessionId, request.clientId, context);
+  const session = signedIn?.session;
+  const step = await nextStep(request, session, null, context, signedIn);
   if (step === 'complete') {
     // Single sign-on used the session: the account page's "last seen" (rarely a write, see touchSession).
     await touchSession(session!, context);
@@ -189,12 +191,15 @@ export type NextStepDeps = Pick<ProviderContext, 'clients' | 'subjects' | 'now'>
  * - `max_age`, when the session's last sign-in is older than that many seconds;
  * - `id_token_hint` naming another user than the session's. Whoever then signs in is the
  *   End-User of the response (the client compares `sub` with its hint).
+ * `known` is the session's user's consent to the request's client when the caller has read it
+ * already (currentSessionWithConsent); otherwise it is read here when needed.
  */
 export async function nextStep(
   request: StoredAuthorizationRequest,
   session: Session | undefined,
   since: number | null,
   context: NextStepDeps,
+  known?: { consent: Consent | undefined },
 ): Promise<'login' | 'consent' | 'complete'> {
   if (!session) return 'login';
   const signedInNow = since !== null && session.authTime >= since;
@@ -211,6 +216,7 @@ export async function nextStep(
   if (request.prompt.includes('consent')) return 'consent';
   // The console is this server's own page for its administrators (src/core/console/console-client.ts).
   if (isConsoleRequest(request, context.settings.issuer)) return 'complete';
-  const consent = await context.store.consents.get(session.userId, request.clientId);
+  const consent =
+    known !== undefined ? known.consent : await context.store.consents.get(session.userId, request.clientId);
   return consent && isSubset(request.scope, consent.scopes) ? 'complete' : 'consent';
 }

@@ -3,7 +3,7 @@
  * single sign-on session its session cookie names. Shared by the authorization endpoint, the
  * login and consent interaction and RP-initiated logout.
  */
-import type { Session, Store } from '../../store/store.js';
+import type { Consent, Session, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import { sha256Base64Url } from '../secrets.js';
 
@@ -31,6 +31,19 @@ export async function currentSession(
 ): Promise<Session | undefined> {
   if (sessionId === undefined) return undefined;
   return context.store.sessions.get(sha256Base64Url(sessionId), context.now());
+}
+
+/**
+ * The live session the session cookie names, with its user's consent to `clientId`, read
+ * together (the authorization endpoint needs both when a signed-in browser comes back).
+ */
+export async function currentSessionWithConsent(
+  sessionId: string | undefined,
+  clientId: string,
+  context: Pick<ProviderContext, 'now'> & { store: Pick<Store, 'sessions'> },
+): Promise<{ session: Session; consent: Consent | undefined } | undefined> {
+  if (sessionId === undefined) return undefined;
+  return context.store.sessions.getWithConsent(sha256Base64Url(sessionId), context.now(), clientId);
 }
 
 /** Records that the browser used `session` now, at most once per SESSION_TOUCH_INTERVAL_MS. */

@@ -17,7 +17,7 @@ import type {
   StoredAuthorizationRequest,
 } from '../records.js';
 import type { Executor } from '../executor.js';
-import type { AuthorizationCodesTable } from '../schema.js';
+import type { AuthorizationCodesTable, SessionsTable } from '../schema.js';
 import {
   GRANT_TERMS,
   intBool,
@@ -41,6 +41,16 @@ export interface SessionRepository {
   create(session: Session): Promise<void>;
   /** Returns the session only while it has not expired at `now`. */
   get(idHash: string, now: number): Promise<Session | undefined>;
+  /**
+   * The session as `get` reads it, with its user's consent to `clientId` (undefined when there
+   * is none): the authorization endpoint's two reads in one statement (one round trip on
+   * PostgreSQL instead of two).
+   */
+  getWithConsent(
+    idHash: string,
+    now: number,
+    clientId: string,
+  ): Promise<{ session: Session; consent: Consent | undefined } | undefined>;
   delete(idHash: string): Promise<void>;
   /** Records that the browser used the session at `at` (the account page's "last seen"). */
   touch(idHash: string, at: number): Promise<void>;
@@ -145,6 +155,23 @@ export function sessionRepository(ex: Executor): SessionRepository {
     },
 
     get: (idHash, now) => firstRecord(ex, SESSION, SESSION_LIVE_BY_ID_HASH, [idHash, now]),
+
+    getWithConsent: async (idHash, now, clientId) => {
+      const row = await ex.first<
+        Selectable<SessionsTable> & { consent_scopes: string | null; consent_granted_at: number | null }
+      >(SESSION_LIVE_WITH_CONSENT, [idHash, now, clientId]);
+      if (row === undefined) return undefined;
+      const consent =
+        row.consent_scopes === null
+          ? undefined
+          : CONSENT.fromRow({
+              user_id: row.user_id,
+              client_id: clientId,
+              scopes: row.consent_scopes,
+              granted_at: row.consent_granted_at!,
+            });
+      return { session: SESSION.fromRow(row), consent };
+    },
 
     delete: async (idHash) => {
       await ex.db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
@@ -485,6 +512,8 @@ const CODE = rowCodec<AuthorizationCode, 'authorization_codes'>('authorization_c
 
 const SESSION_LIVE_BY_ID_HASH = SESSION.selectWhere('"id_hash" = ? and "expires_at" > ?');
 const CONSENT_BY_USER_AND_CLIENT = CONSENT.selectWhere('"user_id" = ? and "client_id" = ?');
+// The consent's primary key is (user_id, client_id): the join adds at most one row's columns.
+const SESSION_LIVE_WITH_CONSENT = `select "s".*, "c"."scopes" as "consent_scopes", "c"."granted_at" as "consent_granted_at" from (${SESSION_LIVE_BY_ID_HASH}) as "s" left join "consents" as "c" on "c"."user_id" = "s"."user_id" and "c"."client_id" = ?`;
 const GRANT_BY_ID = GRANT.selectWhere('"id" = ?');
 const CODE_BY_HASH = CODE.selectWhere('"code_hash" = ?');
 const CODE_FOR_REDEMPTION = `select ${CODE.columns}, (select "sid" from "grants" where "grants"."id" = "authorization_codes"."grant_id") as "grant_sid" from "authorization_codes" where "code_hash" = ?`;
