@@ -17,8 +17,8 @@ import { PostgresChangeListener } from './change-feed.js';
 import { Executor, StoreShared, type SqliteConnection, type StoreNotifications } from './executor.js';
 import { runCleanup } from './repositories/expired-rows.js';
 import { clientRepository, resourceRepository, userRepository } from './repositories/client-repository.js';
+import { codeRepository } from './repositories/code-repository.js';
 import {
-  codeRepository,
   consentRepository,
   grantRepository,
   interactionRepository,

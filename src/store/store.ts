@@ -19,8 +19,8 @@
  */
 
 import type { ClientRepository, ResourceRepository, UserRepository } from './repositories/client-repository.js';
+import type { CodeRepository } from './repositories/code-repository.js';
 import type {
-  CodeRepository,
   ConsentRepository,
   GrantRepository,
   InteractionRepository,

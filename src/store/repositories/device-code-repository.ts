@@ -2,7 +2,7 @@
  * Device authorizations, RFC 8628: the device code a device polls with, the user code a user
  * enters at the verification page, and the decision in between. Every step that must hold under
  * concurrency is one conditional statement: a user code is decided once, a device code redeemed
- * once (as an authorization code, src/store/repositories/session-repository.ts).
+ * once (as an authorization code, src/store/repositories/code-repository.ts).
  */
 import type { ConsumeDeviceCodeResult, DeviceCode, DeviceDecision } from '../records.js';
 import type { Executor } from '../executor.js';
