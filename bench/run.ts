@@ -55,7 +55,11 @@ const defaultTargets = ['gatehouse-sqlite', 'gatehouse-postgres', 'oidc-provider
  * compare its CPU per operation with gatehouse-sqlite's, e.g.
  * `npm run bench -- --quick --scenarios code-flow-c32 --targets gatehouse-sqlite,gatehouse-sqlite-inspector`.
  */
-const baseTargets = [...defaultTargets, 'gatehouse-sqlite-inspector'];
+/**
+ * `gatehouse-sqlite-no-request-log`: the same server with logging off, to show what its request
+ * logs cost (issue 14 measures with them on, so gatehouse-sqlite keeps them).
+ */
+const baseTargets = [...defaultTargets, 'gatehouse-sqlite-inspector', 'gatehouse-sqlite-no-request-log'];
 /**
  * `--node24`: the same targets on Node 24 too, named `<target>@node24` (bench/lib/node-runtime.ts
  * installs it from the npm registry once, into a cache outside git). Without --targets, it adds
@@ -137,6 +141,7 @@ for (const wanted of wantedTargets) {
   const count = definitions.length;
   if (name === 'gatehouse-sqlite') definitions.push(await sqliteTarget());
   if (name === 'gatehouse-sqlite-inspector') definitions.push(await sqliteTarget({ inspector: true }));
+  if (name === 'gatehouse-sqlite-no-request-log') definitions.push(await sqliteTarget({ requestLogs: false }));
   if (name === 'gatehouse-postgres') definitions.push(await postgresTarget());
   if (name === 'oidc-provider') definitions.push(PEER_TARGET);
   if (name === 'ceiling') definitions.push(CEILING_TARGET);

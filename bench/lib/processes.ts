@@ -63,17 +63,36 @@ export interface TargetDefinition {
   prepare(): Promise<{ args: string[]; notes: Record<string, string>; cleanup(): Promise<void> } | { skip: string }>;
 }
 
-/** `inspector`: with the flow inspector on (recording every step), to measure what it costs. */
-export async function sqliteTarget(options: { inspector?: boolean } = {}): Promise<TargetDefinition> {
+/**
+ * `inspector`: with the flow inspector on (recording every step), to measure what it costs;
+ * `requestLogs: false`: with logging off (bench/servers/gatehouse.ts --no-request-log), likewise.
+ */
+export async function sqliteTarget(
+  options: { inspector?: boolean; requestLogs?: boolean } = {},
+): Promise<TargetDefinition> {
+  const quiet = options.requestLogs === false;
   return {
-    name: options.inspector ? 'gatehouse-sqlite-inspector' : 'gatehouse-sqlite',
-    label: options.inspector ? 'Gatehouse, SQLite, flow inspector on' : 'Gatehouse, SQLite',
+    name: options.inspector
+      ? 'gatehouse-sqlite-inspector'
+      : quiet
+        ? 'gatehouse-sqlite-no-request-log'
+        : 'gatehouse-sqlite',
+    label: options.inspector
+      ? 'Gatehouse, SQLite, flow inspector on'
+      : quiet
+        ? 'Gatehouse, SQLite, no request logs'
+        : 'Gatehouse, SQLite',
     script: 'servers/gatehouse.ts',
     measurePostgres: false,
     async prepare() {
       const dir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
       return {
-        args: ['--database', `sqlite:${join(dir, 'gatehouse.db')}`, ...(options.inspector ? ['--inspector'] : [])],
+        args: [
+          '--database',
+          `sqlite:${join(dir, 'gatehouse.db')}`,
+          ...(options.inspector ? ['--inspector'] : []),
+          ...(quiet ? ['--no-request-log'] : []),
+        ],
         notes: { database: 'SQLite file in a temp dir, WAL, synchronous=NORMAL' },
         cleanup: () => rm(dir, { recursive: true, force: true }),
       };
@@ -208,15 +227,21 @@ export async function startServer(
       options.timeoutMs ?? 120_000,
     );
     child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
+    const untilReady = (chunk: string) => {
       stdout += chunk;
       const line = stdout.split('\n').find((candidate) => candidate.startsWith(READY_PREFIX));
       if (line) {
         clearTimeout(timer);
+        // From now on the server's stdout carries its logs (bench/servers/gatehouse.ts logs every
+        // request, as `gatehouse serve` does): read and dropped, so that a full pipe never blocks
+        // the server and the benchmark spends no time on them.
+        child.stdout!.off('data', untilReady);
+        child.stdout!.on('data', () => {});
         resolve(JSON.parse(line.slice(READY_PREFIX.length)) as ServerInfo);
       }
       if (stdout.length > 100_000) stdout = stdout.slice(-10_000);
-    });
+    };
+    child.stdout!.on('data', untilReady);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${script} exited with ${code} before it was ready: ${stderr.slice(-2000)}`));

@@ -1,10 +1,14 @@
 /**
  * Gatehouse for the benchmark: `node --import tsx bench/servers/gatehouse.ts --database URL`.
  *
- * Starts the real server, compiled (dist/server.js, from src/server.ts; bench/lib/compiled.ts), on 127.0.0.1 and a random port, without request
- * logging (like the peer), with the benchmark's users and resource as config fixtures, and
- * registers the clients the way `gatehouse clients create` does (generated secrets, stored as
- * SHA-256). Prints one READY line with its pid, port and the clients' credentials.
+ * Starts the real server, compiled (dist/server.js, from src/server.ts; bench/lib/compiled.ts), on 127.0.0.1 and a random port,
+ * logging as `gatehouse serve` does (info-level JSON lines to stdout, two per request: issue 14
+ * measures with the request logs on; bench/lib/processes.ts drains them), with the benchmark's
+ * users and resource as config fixtures, and registers the clients the way `gatehouse clients
+ * create` does (generated secrets, stored as SHA-256). Prints one READY line with its pid, port
+ * and the clients' credentials.
+ *
+ * `--no-request-log` turns logging off, to measure what the logs cost (not used by `npm run bench`).
  *
  * `--count-statements` counts the database statements per request (bench/statements.ts);
  * `--time-store` times each store call per request (bench/budget.ts).
@@ -117,8 +121,9 @@ if (fixtureClients) {
 // methods it has seen); this process closes it after the server.
 const timedStore = args.has('time-store') ? await openStore(databaseUrl) : undefined;
 if (timedStore) timeStore(timedStore);
+const requestLogs = !args.has('no-request-log');
 const gatehouse = await startGatehouse(settings, {
-  logger: false,
+  logger: requestLogs,
   issuerFromAddress: true,
   ...(timedStore ? { store: timedStore } : {}),
 });
@@ -196,7 +201,9 @@ announceReady({
   clients: { web, service, introspector, signer },
   introspectionResource: RESOURCE,
   notes: {
-    logging: 'no request logging (like the peer)',
+    logging: requestLogs
+      ? 'info-level request logs to stdout, as gatehouse serve (the peer logs nothing)'
+      : 'no request logging (--no-request-log)',
     ...(fixtureClients ? { clients: 'config-file fixtures (argon2id secrets)' } : {}),
   },
 });

@@ -13,6 +13,7 @@
  * - Bodies are never logged (passwords, client secrets, codes, refresh tokens live there).
  */
 import { randomUUID } from 'node:crypto';
+import { writeSync } from 'node:fs';
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 
 export const REDACTED = '[redacted]';
@@ -74,9 +75,92 @@ export interface LogDestination {
 }
 
 /**
+ * Log lines written out in batches: the lines logged within LOG_BATCH_DELAY_MS of the first one
+ * pending go out in one write (at once when they pass LOG_BATCH_MAX_BYTES). A request logs several
+ * lines (pino's "incoming request" and "request completed", and one per protocol event,
+ * src/server.ts), and one write per line is a system call that also wakes whoever reads the pipe:
+ * under load those writes were a fifth of an introspection's CPU (bench/README.md, "Request
+ * logs"). What is pending is written before the process exits (also after an uncaught exception,
+ * which exits through 'exit'); only a process killed outright loses its last few milliseconds of
+ * lines, as with pino's own asynchronous destination.
+ */
+export const LOG_BATCH_DELAY_MS = 10;
+export const LOG_BATCH_MAX_BYTES = 256 * 1024;
+
+export class BatchedLogWriter implements LogDestination {
+  private pending: string[] = [];
+  private pendingLength = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly output: (data: string) => void,
+    private readonly delayMs = LOG_BATCH_DELAY_MS,
+    private readonly maxLength = LOG_BATCH_MAX_BYTES,
+  ) {}
+
+  write(line: string): void {
+    this.pending.push(line);
+    this.pendingLength += line.length;
+    if (this.pendingLength >= this.maxLength) this.flush();
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.flush(), this.delayMs);
+      // Pending lines never keep the process alive: 'exit' writes them (stdoutLogDestination).
+      this.timer.unref();
+    }
+  }
+
+  /** Writes what has been logged since the last write. */
+  flush(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.pending.length === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    this.pending = [];
+    this.pendingLength = 0;
+    this.output(data);
+  }
+}
+
+const WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `data` to a file descriptor, synchronously, as pino's default destination does.
+ * A pipe whose reader is behind answers EAGAIN when it is non-blocking: wait and retry rather
+ * than drop lines. Any other failure (EPIPE: nobody reads stdout any more) drops the lines; a
+ * log that cannot be written must not take the server down.
+ */
+function writeFully(fd: number, data: string): void {
+  const buffer = Buffer.from(data);
+  let offset = 0;
+  while (offset < buffer.length) {
+    try {
+      offset += writeSync(fd, buffer, offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      Atomics.wait(WAIT_CELL, 0, 0, 1);
+    }
+  }
+}
+
+let stdoutWriter: BatchedLogWriter | undefined;
+
+/** The process's stdout as a log destination: one per process, flushed when the process exits. */
+export function stdoutLogDestination(): BatchedLogWriter {
+  if (stdoutWriter === undefined) {
+    const writer = new BatchedLogWriter((data) => writeFully(1, data));
+    process.on('exit', () => writer.flush());
+    stdoutWriter = writer;
+  }
+  return stdoutWriter;
+}
+
+/**
  * Fastify options for logging (request ids are logged as `reqId`, Fastify's default label; setting
- * `requestIdLogLabel` at the top level is deprecated, FSTDEP024): `true` logs JSON lines to stdout, a destination sends them
- * there (the tests capture them), `false` turns logging off.
+ * `requestIdLogLabel` at the top level is deprecated, FSTDEP024): `true` logs JSON lines to stdout
+ * (stdoutLogDestination: lines written in batches), a destination sends them there
+ * (the tests capture them), `false` turns logging off.
  */
 export function loggingOptions(logger: boolean | LogDestination): Pick<FastifyServerOptions, 'logger' | 'genReqId'> {
   if (logger === false) return { logger: false, genReqId: () => randomUUID() };
@@ -93,7 +177,7 @@ export function loggingOptions(logger: boolean | LogDestination): Pick<FastifySe
         }),
         res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
       },
-      ...(logger === true ? {} : { stream: logger }),
+      stream: logger === true ? stdoutLogDestination() : logger,
     },
   };
 }
