@@ -233,7 +233,7 @@ export async function startServer(
       if (line) {
         clearTimeout(timer);
         // From now on the server's stdout carries its logs (bench/servers/gatehouse.ts logs every
-        // request, as `gatehouse serve` does): read and dropped, so that a full pipe never blocks
+        // request, as `gatehouse start` does): read and dropped, so that a full pipe never blocks
         // the server and the benchmark spends no time on them.
         child.stdout!.off('data', untilReady);
         child.stdout!.on('data', () => {});

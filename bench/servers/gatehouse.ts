@@ -2,7 +2,7 @@
  * Gatehouse for the benchmark: `node --import tsx bench/servers/gatehouse.ts --database URL`.
  *
  * Starts the real server, compiled (dist/server.js, from src/server.ts; bench/lib/compiled.ts), on 127.0.0.1 and a random port,
- * logging as `gatehouse serve` does (info-level JSON lines to stdout, two per request: issue 14
+ * logging as `gatehouse start` does (info-level JSON lines to stdout, two per request: issue 14
  * measures with the request logs on; bench/lib/processes.ts drains them), with the benchmark's
  * users and resource as config fixtures, and registers the clients the way `gatehouse clients
  * create` does (generated secrets, stored as SHA-256). Prints one READY line with its pid, port
@@ -202,7 +202,7 @@ announceReady({
   introspectionResource: RESOURCE,
   notes: {
     logging: requestLogs
-      ? 'info-level request logs to stdout, as gatehouse serve (the peer logs nothing)'
+      ? 'info-level request logs to stdout, as gatehouse start (the peer logs nothing)'
       : 'no request logging (--no-request-log)',
     ...(fixtureClients ? { clients: 'config-file fixtures (argon2id secrets)' } : {}),
   },
