@@ -45,8 +45,18 @@ const PG_CONNECTION_TIMEOUT_MS = 5000;
 
 /** SQLite waits this long for another connection's write lock before failing with SQLITE_BUSY. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
-/** SQLite page cache per connection, in KiB (PRAGMA cache_size takes a negative KiB count). */
-const SQLITE_CACHE_KIB = 32 * 1024;
+/**
+ * SQLite page cache per connection, in KiB (PRAGMA cache_size takes a negative KiB count): 16 MiB.
+ * It is part of the server's resident memory (`npm run bench:memory` holds the server under 300
+ * MB at a million tokens, request logs on), and a larger one also costs CPU at every commit:
+ * a B-tree page split parks a page at the number past the 1 GiB lock page for a moment
+ * (balance_nonroot's page swap), which leaves the cache holding a page number beyond the
+ * database's size, so the COMMIT's cache truncation (pcache1TruncateUnsafe) walks every page in
+ * the cache. Timed with perf probes on it, in a loop of code flows' store calls 8 at a time: 115 µs
+ * per commit with 32 MiB full (7,927 pages), 68 µs with 16 MiB (3,963), the flows per second the
+ * same; in the server under the benchmark's code flow, 240 µs per commit with 32 MiB.
+ */
+const SQLITE_CACHE_KIB = 16 * 1024;
 /**
  * WAL pages after which a commit checkpoints them into the database file (SQLite's default:
  * 1,000, i.e. 4 MiB). A code flow dirties a few dozen pages, mostly the same hot index pages
