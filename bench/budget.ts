@@ -14,6 +14,9 @@
  *   store's repositories and of `store.transaction` (the redemption; the calls on its own store
  *   apart, and its BEGIN and COMMIT as SQLite statements timed by `--count-statements`), per
  *   request, in separate runs (the timing itself costs a little);
+ * - **request logs**: the same server with logging off (`--no-request-log`), measured like the
+ *   end to end: the difference is what the flow's eight log lines cost (pino's serialization and
+ *   redaction, the batched writes to stdout, src/http/logging.ts);
  * - **signatures and hashes**: src/core/keys/jws-signer.ts signCompactJws (ES256, node:crypto,
  *   synchronous) and src/core/secrets.ts sha256Base64Url(randomToken()), in this process with
  *   process.cpuUsage, as bench/floor.ts measures;
@@ -160,10 +163,22 @@ try {
   servers.push(gatehouse);
   const bare = await startServer('servers/fastify-bare.ts', [], { runtime });
   servers.push(bare);
+  const quiet = await startServer(
+    'servers/gatehouse.ts',
+    ['--database', `sqlite:${join(tempDir, 'gatehouse-quiet.db')}`, '--no-request-log'],
+    { runtime },
+  );
+  servers.push(quiet);
   const gh = gatehouse.info;
 
   const { browser, code, verifier } = await signIn(gh, 0);
   await redeemCode(gh, code, verifier);
+  const quietSignIn = await signIn(quiet.info, 0);
+  await redeemCode(quiet.info, quietSignIn.code, quietSignIn.verifier);
+  const quietFlow = async () => {
+    const issued = await authorize(quiet.info, quietSignIn.browser);
+    await redeemCode(quiet.info, issued.code, issued.verifier);
+  };
   const bareBrowser: Browser = { jar: new CookieJar(), issuerOrigin: new URL(bare.info.issuer).origin };
 
   const flow = async () => {
@@ -173,6 +188,7 @@ try {
   // Warm-up: JIT, caches, the key ring, the SQLite page cache.
   for (let index = 0; index < Math.min(200, flows); index++) {
     await flow();
+    await quietFlow();
     await authorize(bare.info, bareBrowser);
     await bareToken(bare.info);
   }
@@ -182,6 +198,7 @@ try {
     token: [] as number[],
     bareAuthorize: [] as number[],
     bareToken: [] as number[],
+    quiet: [] as number[],
   };
   /** Per round: label → µs per flow (store calls), and calls per flow. */
   const storeRounds: Map<string, { us: number; calls: number }>[] = [];
@@ -199,6 +216,7 @@ try {
       await serverCpuPerCall(bare, flows, async () => void (await authorize(bare.info, bareBrowser))),
     );
     samples.bareToken.push(await serverCpuPerCall(bare, flows, () => bareToken(bare.info)));
+    samples.quiet.push(await serverCpuPerCall(quiet, flows, quietFlow));
     const report = await storeReport(gatehouse, async () => {
       for (let index = 0; index < flows; index++) await flow();
     });
@@ -267,6 +285,7 @@ try {
   const http = median(samples.bareAuthorize) + median(samples.bareToken);
   const signatures = SIGNATURES_PER_FLOW * median(signatureRounds);
   const hashes = HASHES_PER_FLOW * median(hashRounds);
+  const logs = total - median(samples.quiet);
 
   const labels = [...new Set(storeRounds.flatMap((round) => [...round.keys()]))];
   // Authorize, then token (the transaction's store calls, its BEGIN and COMMIT, its own work), then the rest.
@@ -309,7 +328,7 @@ try {
         .filter((inner) => inner !== row)
         .reduce((sum, inner) => sum + inner.us, 0);
   const store = storeRows.reduce((sum, row) => sum + row.us, 0);
-  const rest = total - http - store - signatures - hashes;
+  const rest = total - http - store - signatures - hashes - logs;
   for (const row of storeRows) {
     if (row.calls < 0.005 && row.us < 0.5) continue;
     const where = row.route === NO_REQUEST ? 'outside requests' : row.route;
@@ -334,12 +353,14 @@ try {
   lines.push(
     `| ${SIGNATURES_PER_FLOW} × ES256 signature, signCompactJws (${median(signatureRounds).toFixed(1)} each) | ${fmt(signatures)} | ${share(signatures)} | in isolation, process.cpuUsage |`,
     `| ${HASHES_PER_FLOW} × SHA-256 + 32-byte CSPRNG draw (${median(hashRounds).toFixed(1)} each) | ${fmt(hashes)} | ${share(hashes)} | in isolation, process.cpuUsage |`,
+    `| request logs: 8 lines per flow (pino's serialization and redaction, batched writes to stdout; the same server without logs: ${fmt(median(samples.quiet))}) | ${fmt(logs)} | ${share(logs)} | end to end minus the same flows with --no-request-log, its CPU from /proc |`,
     `| rest: the handlers' own work (checks, client authentication, cookies, claims, audit, metrics, JSON) | ${fmt(rest)} | ${share(rest)} | end to end minus the rows above |`,
     `| **total, end to end** (GET /authorize ${fmt(authorizeUs)} + POST /token ${fmt(tokenUs)}) | **${fmt(total)}** | 100% | bench/servers/gatehouse.ts, its CPU from /proc |`,
     '',
     `Spread over the rounds (min–max µs): authorize ${fmt(Math.min(...samples.authorize))}–${fmt(Math.max(...samples.authorize))}, ` +
       `token ${fmt(Math.min(...samples.token))}–${fmt(Math.max(...samples.token))}, ` +
-      `bare ${fmt(Math.min(...samples.bareAuthorize) + Math.min(...samples.bareToken))}–${fmt(Math.max(...samples.bareAuthorize) + Math.max(...samples.bareToken))}.`,
+      `bare ${fmt(Math.min(...samples.bareAuthorize) + Math.min(...samples.bareToken))}–${fmt(Math.max(...samples.bareAuthorize) + Math.max(...samples.bareToken))}, ` +
+      `without logs ${fmt(Math.min(...samples.quiet))}–${fmt(Math.max(...samples.quiet))}.`,
   );
   console.log(lines.join('\n'));
 } finally {
