@@ -103,6 +103,20 @@ const nodeSignature = await cpuMicrosPerCall(() =>
   nodeSign('sha256', signingInput, { key: keyObject, dsaEncoding: 'ieee-p1363' }),
 );
 
+/** The values of the one access_tokens row a floor commit writes (SQLite and PostgreSQL alike). */
+const oneRowValues = (jti: string) => [
+  jti,
+  'grant',
+  'flow',
+  'web',
+  'user-1',
+  '["openid"]',
+  '["https://api.example"]',
+  Date.now(),
+  Date.now() + 3_600_000,
+  null,
+];
+
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-floor-'));
 let commit: number;
 try {
@@ -118,20 +132,7 @@ try {
   const insert = db.prepare(
     'insert into "access_tokens" ("jti", "grant_id", "flow_id", "client_id", "user_id", "scope", "audience", "created_at", "expires_at", "revoked_at") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  commit = await cpuMicrosPerCall(() =>
-    insert.run(
-      randomToken(16),
-      'grant',
-      'flow',
-      'web',
-      'user-1',
-      '["openid"]',
-      '["https://api.example"]',
-      Date.now(),
-      Date.now() + 3_600_000,
-      null,
-    ),
-  );
+  commit = await cpuMicrosPerCall(() => insert.run(...oneRowValues(randomToken(16))));
   db.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
@@ -253,18 +254,7 @@ async function postgresFloor(databaseUrl: string): Promise<void> {
       pool.query({
         name: 'floor_insert',
         text: insertText,
-        values: [
-          `jti-${index}`,
-          'grant',
-          'flow',
-          'web',
-          'user-1',
-          '["openid"]',
-          '["https://api.example"]',
-          Date.now(),
-          Date.now() + 3_600_000,
-          null,
-        ],
+        values: oneRowValues(`jti-${index}`),
       });
     const read = (index: number) =>
       pool.query({
