@@ -79,7 +79,7 @@ export interface LogDestination {
  * pending go out in one write (at once when they pass LOG_BATCH_MAX_BYTES). A request logs several
  * lines (pino's "incoming request" and "request completed", and one per protocol event,
  * src/server.ts), and one write per line is a system call that also wakes whoever reads the pipe:
- * under load those writes were a fifth of an introspection's CPU (bench/README.md, "Request
+ * under load those writes were 15% of an introspection's main-thread time (bench/README.md, "Request
  * logs"). What is pending is written before the process exits (also after an uncaught exception,
  * which exits through 'exit'); only a process killed outright loses its last few milliseconds of
  * lines, as with pino's own asynchronous destination.
