@@ -8,7 +8,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientFixture } from '../../src/config/settings.js';
-import { REDACTED, redactUrl } from '../../src/http/logging.js';
+import Fastify from 'fastify';
+import { REDACTED, loggingOptions, redactUrl } from '../../src/http/logging.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import { ALICE, CONFIDENTIAL_CLIENT, POST_CLIENT, useTestServer } from '../helpers/server.js';
 import { UserAgent, hiddenInput, isConsentPage, isLoginPage } from '../helpers/user-agent.js';
@@ -30,6 +31,44 @@ describe('structured logs carry request ids and no secrets', () => {
     );
     assert.equal(redactUrl('/userinfo?access_token=eyJhbGciOi'), `/userinfo?${REDACTED}=${REDACTED}`);
     assert.equal(redactUrl('/jwks'), '/jwks');
+  });
+
+  it('credential headers are redacted wherever a header object is logged, by any case of their names', async () => {
+    const written: string[] = [];
+    const app = Fastify(loggingOptions({ write: (line: string) => void written.push(line) }));
+    app.get('/', (request, reply) => {
+      request.log.info({ headers: request.headers }, 'the request headers');
+      request.log.info({ req: request, res: { headers: { 'set-cookie': 'gh_session=s3' } } }, 'req and res');
+      return reply.send('ok');
+    });
+    try {
+      const response = await app.inject({
+        url: '/',
+        headers: {
+          Authorization: 'Bearer secret-at',
+          'Proxy-Authorization': 'Basic pw',
+          Cookie: 'gh=s1',
+          accept: 'x/y',
+        },
+      });
+      assert.equal(response.statusCode, 200);
+    } finally {
+      await app.close();
+    }
+    const logged = written.join('\n');
+    for (const secret of ['secret-at', 'Basic pw', 'gh=s1', 'gh_session=s3'])
+      assert.ok(!logged.includes(secret), secret);
+    const headersLine = JSON.parse(written.find((line) => line.includes('the request headers'))!) as {
+      headers: Record<string, string>;
+    };
+    assert.equal(headersLine.headers['authorization'], REDACTED);
+    assert.equal(headersLine.headers['proxy-authorization'], REDACTED);
+    assert.equal(headersLine.headers['cookie'], REDACTED);
+    assert.equal(headersLine.headers['accept'], 'x/y');
+    const reqLine = JSON.parse(written.find((line) => line.includes('req and res'))!) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(reqLine['req'] as object).sort(), ['method', 'remoteAddress', 'url']);
+    // `res` is serialized to its status code alone (this object has none): no headers.
+    assert.deepEqual(reqLine['res'], {});
   });
 
   it('a full flow leaves no password, secret, code, verifier, token, cookie or CSRF token in the logs', async () => {
