@@ -12,7 +12,7 @@
  * `apt-get install linux-perf`) and permission to sample another process (root, or
  * `kernel.perf_event_paranoid` ≤ 1). JavaScript frames are named through the server's
  * --perf-basic-prof-only-functions map. Prints a Markdown summary and writes it to
- * bench/results/perf-<scenario>.md; `--under SYMBOL` adds what runs beneath one frame
+ * bench/results/perf-<scenario>.md; `--under SYMBOL` adds what runs beneath the outermost frame whose symbol contains SYMBOL
  * (e.g. `--under pagerWalFrames`, `--under Statement::JS_all`).
  *
  * Percentages are of all samples of the server's process (every thread). The categories
@@ -185,7 +185,7 @@ function account(thread: string, frames: Frame[]): void {
   if (under !== undefined) {
     let at = -1;
     for (let index = frames.length - 1; index >= 0 && at < 0; index--)
-      if (frames[index]!.symbol.startsWith(under)) at = index;
+      if (frames[index]!.symbol.includes(under)) at = index;
     if (at >= 0) {
       beneathSamples++;
       for (const symbol of new Set(frames.slice(0, at).map((f) => f.symbol.replace(/\+0x[0-9a-f]+$/, ''))))
