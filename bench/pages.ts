@@ -15,8 +15,9 @@
  * `--group N` issues N operations of a kind together, so that they share one group commit
  * (src/store/group-commit.ts) as concurrent requests do: the pages are then per operation, the
  * group's frames over N. Grants, sessions' `sid` and access tokens' `jti` are made as Gatehouse
- * makes them (sortableId, time first); `--ids random` makes them random instead, to measure what
- * the time-ordered ids save (token and code hashes are random either way).
+ * makes them (sortableId, time first), and codes' and refresh tokens' keys too (storedTokenKey:
+ * the token's time, then its hash); `--ids random` makes them all random instead, to measure what
+ * the time-ordered ids and keys save.
  *
  *   node --import tsx bench/pages.ts [--warm 20000] [--ops 1000] [--group 1] [--ids sortable|random]
  */
@@ -30,7 +31,7 @@ import { KyselyStore } from '../src/store/kysely-store.js';
 import { openStore } from '../src/store/open-store.js';
 import { parseArgs } from './lib/common.js';
 import { makeClient } from '../test/helpers/store-records.js';
-import { sortableId } from '../src/core/secrets.js';
+import { sortableId, storedTokenKey, timeOrderedToken } from '../src/core/secrets.js';
 
 const args = parseArgs(process.argv.slice(2));
 const WARM = Number(args.get('warm') ?? 20_000);
@@ -52,6 +53,8 @@ const DAY = 24 * 3600 * 1000;
 const id = (prefix: string) => `${prefix}-${randomBytes(16).toString('base64url')}`;
 /** An id Gatehouse makes with sortableId (grants, sid, jti). */
 const rowId = (prefix: string) => (IDS === 'sortable' ? sortableId() : id(prefix));
+/** The key a code or refresh token is stored under, as Gatehouse makes it (storedTokenKey of timeOrderedToken). */
+const tokenKey = (prefix: string) => (IDS === 'sortable' ? storedTokenKey(timeOrderedToken()) : id(prefix));
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-pages-'));
 const path = join(dir, 'gatehouse.db');
@@ -96,7 +99,7 @@ try {
       revokedAt: null,
     };
     const code: AuthorizationCode = {
-      codeHash: id('code'),
+      codeHash: tokenKey('code'),
       grantId: grant.id,
       flowId: grant.flowId,
       clientId: grant.clientId,
@@ -135,7 +138,7 @@ try {
     now++;
     if (!(await store.codes.getForRedemption(code.codeHash))) throw new Error('code lost');
     const token: RefreshTokenRecord = {
-      tokenHash: id('refresh'),
+      tokenHash: tokenKey('refresh'),
       grantId: code.grantId,
       flowId: code.flowId,
       clientId: code.clientId,
@@ -164,7 +167,7 @@ try {
     if (!stored) throw new Error('family lost');
     const successor: RefreshTokenRecord = {
       ...stored,
-      tokenHash: id('refresh'),
+      tokenHash: tokenKey('refresh'),
       createdAt: now,
       expiresAt: Math.min(now + 14 * DAY, stored.familyExpiresAt),
       rotatedAt: null,

@@ -16,9 +16,13 @@ export interface HomePageView {
   showCredentials: boolean;
 }
 
-/** A shortened token for display: enough to tell two apart, too little to use. */
+/**
+ * A shortened token for display: enough to tell two apart, too little to use. Mostly its end: a
+ * token's start may be the same for tokens issued close together (Gatehouse's refresh tokens
+ * start with their issue time).
+ */
 export function truncateToken(token: string): string {
-  return token.length <= 16 ? token : `${token.slice(0, 10)}…${token.slice(-4)}`;
+  return token.length <= 16 ? token : `${token.slice(0, 4)}…${token.slice(-10)}`;
 }
 
 function pretty(value: unknown): string {

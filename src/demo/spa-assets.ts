@@ -111,7 +111,8 @@ const SIGNED_OUT_TITLE = $('spa-title').textContent;
 const SIGNED_OUT_LEAD = $('spa-lead').cloneNode(true);
 
 function truncate(token) {
-  return token.length <= 16 ? token : token.slice(0, 10) + '\u2026' + token.slice(-4);
+  // Mostly the end: Gatehouse's refresh tokens start with their issue time (see truncateToken).
+  return token.length <= 16 ? token : token.slice(0, 4) + '\u2026' + token.slice(-10);
 }
 
 function decodePart(part) {

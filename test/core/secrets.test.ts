@@ -13,7 +13,10 @@ import {
   clientSecretArgon2CheckCount,
   randomIdentifier,
   randomToken,
+  sha256Base64Url,
   sortableId,
+  storedTokenKey,
+  timeOrderedToken,
   verifyClientSecret,
 } from '../../src/core/secrets.js';
 
@@ -37,6 +40,30 @@ it('RFC 9700 §4.2.1: sortable ids (grants, sid, jti) carry 128 random bits afte
   for (const id of later) assert.ok(id > first, `${id} sorts before ${first}`);
   assert.equal(new Set(later).size, later.length);
   assert.match(sortableId(24), /^[0-9a-f]{12}[A-Za-z0-9_-]{32}$/);
+});
+
+it('RFC 6749 §10.10: codes and refresh tokens carry 256 random bits after the time; their stored keys sort in issue order and hold no token', async () => {
+  const first = timeOrderedToken();
+  assert.match(first, /^[0-9a-f]{12}[A-Za-z0-9_-]{43}$/);
+  assert.equal(Buffer.from(first.slice(12), 'base64url').length, 32);
+  const key = storedTokenKey(first);
+  // The time prefix, then the SHA-256 of the whole token: no part of the random bits is stored.
+  assert.equal(key, first.slice(0, 12) + sha256Base64Url(first));
+  assert.ok(!key.includes(first.slice(12)));
+  await new Promise((resolve) => setTimeout(resolve, 2));
+  const later = Array.from({ length: 100 }, () => storedTokenKey(timeOrderedToken()));
+  for (const laterKey of later) assert.ok(laterKey > key, `${laterKey} sorts before ${key}`);
+  assert.equal(new Set(later).size, later.length);
+});
+
+it('a code or refresh token issued before tokens carried the time is still found: its key is its SHA-256, as before', () => {
+  const older = randomToken(32);
+  assert.equal(storedTokenKey(older), sha256Base64Url(older));
+  // Anything else a client sends (not the shape of timeOrderedToken) is keyed the old way too,
+  // and can never produce a time-prefixed key (43 characters against 55).
+  for (const presented of ['', 'x', `${'0'.repeat(12)}${'A'.repeat(42)}`, `${'G'.repeat(12)}${'A'.repeat(43)}`])
+    assert.equal(storedTokenKey(presented), sha256Base64Url(presented));
+  assert.equal(storedTokenKey(timeOrderedToken()).length, 55);
 });
 
 it('RFC 6749 §10.10: random tokens carry the requested entropy, never repeat across pool refills, and are base64url', () => {

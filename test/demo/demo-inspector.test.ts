@@ -109,8 +109,11 @@ describe('demo with the flow inspector (Chromium)', () => {
       await app.click('button[type=submit]');
       await app.click('button[name=decision][value=allow]');
       await app.locator('h1', { hasText: 'Signed in' }).waitFor();
-      const refreshPrefix = (await app.locator('#refresh-token').innerText()).trim().slice(0, 10);
-      secrets.add(refreshPrefix);
+      // The client shows the refresh token truncated (`abcd…` and its last 10 characters): those
+      // 10 random characters must not be on any inspector page.
+      const refreshTail = (await app.locator('#refresh-token').innerText()).trim().split('…')[1]!;
+      assert.equal(refreshTail.length, 10);
+      secrets.add(refreshTail);
       await app.click('#call-api');
       await app.locator('#api-result').waitFor();
 

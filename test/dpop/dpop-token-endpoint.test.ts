@@ -170,7 +170,7 @@ for (const target of STORE_TARGETS) {
       const tokens = await codeFlow(gatehouse, ic, { scope: 'openid offline_access', dpop: DPoP });
       assert.equal(tokens.token_type, 'dpop');
       const record = await gatehouse.store.refreshTokens.get(
-        (await import('../../src/core/secrets.js')).sha256Base64Url(tokens.refresh_token!),
+        (await import('../../src/core/secrets.js')).storedTokenKey(tokens.refresh_token!),
       );
       assert.ok(record?.dpopJkt, 'the refresh token is bound');
       // The same key refreshes, and the successor stays bound to it.

@@ -10,7 +10,7 @@ import * as client from 'openid-client';
 import { decodeJwt, type JWTPayload } from 'jose';
 import type { ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { sha256Base64Url } from '../../src/core/secrets.js';
+import { storedTokenKey } from '../../src/core/secrets.js';
 import type { Grant, RefreshTokenRecord } from '../../src/store/store.js';
 import { assertErrorDescription, assertNoStore } from './code-flow.js';
 import { postgresSkipMessage } from './postgres.js';
@@ -190,7 +190,7 @@ export function decodeAccessToken(token: string): JWTPayload & { scope?: string;
 
 /** The stored record of a refresh token (looked up by hash, as the server does). */
 export async function refreshRecord(gatehouse: RunningGatehouse, refreshToken: string): Promise<RefreshTokenRecord> {
-  const record = await gatehouse.store.refreshTokens.get(sha256Base64Url(refreshToken));
+  const record = await gatehouse.store.refreshTokens.get(storedTokenKey(refreshToken));
   assert.ok(record, 'the refresh token is stored');
   return record;
 }

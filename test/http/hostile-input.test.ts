@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { PARAM_LIMITS } from '../../src/core/params.js';
 import { FORM_BODY_LIMIT } from '../../src/http/app.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { sha256Base64Url } from '../../src/core/secrets.js';
+import { storedTokenKey } from '../../src/core/secrets.js';
 import { ALICE, CONFIDENTIAL_CLIENT, useTestServer } from '../helpers/server.js';
 import { UserAgent, hiddenInput, isConsentPage, type PageResponse } from '../helpers/user-agent.js';
 import {
@@ -455,7 +455,7 @@ describe('prototype pollution: parameter names are never object keys', () => {
     const url = `${authorizeUrl(gatehouse, validAuthorizeParams({ scope: 'openid' }))}&${encodeURIComponent('scope[]')}=email`;
     const consent = await ua.authorize(url, ALICE, 'allow');
     const code = new URL(consent.location!).searchParams.get('code')!;
-    const stored = await gatehouse.store.codes.consume(sha256Base64Url(code), Date.now());
+    const stored = await gatehouse.store.codes.consume(storedTokenKey(code), Date.now());
     assert.equal(stored.status, 'consumed');
     if (stored.status === 'consumed') assert.deepEqual(stored.code.scope, ['openid']);
   });

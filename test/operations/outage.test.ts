@@ -27,7 +27,7 @@ import {
 import { dropPostgresSchema, postgresSkipMessage, postgresTestUrl } from '../helpers/postgres.js';
 import { DatabaseProxy } from '../helpers/db-proxy.js';
 import { UserAgent, type PageResponse } from '../helpers/user-agent.js';
-import { sha256Base64Url } from '../../src/core/secrets.js';
+import { storedTokenKey } from '../../src/core/secrets.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { KyselyStore } from '../../src/store/kysely-store.js';
 import type { RunningGatehouse } from '../../src/server.js';
@@ -233,7 +233,7 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
     skip,
   }, async () => {
     const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
-    const codeHash = sha256Base64Url(obtained.code);
+    const codeHash = storedTokenKey(obtained.code);
     const grantId = (await storedCode(direct, codeHash)).grant_id;
     // The database connection dies after the code was marked consumed and the refresh token
     // inserted, while the access token is being inserted: the server terminates its own backend.
@@ -261,7 +261,7 @@ describe('database outage on PostgreSQL (TCP proxy cut and restored)', async () 
     const { refreshToken } = await obtainTokens(gatehouse);
     const response = await whileAccessTokenInsertsKillTheConnection(direct, () => refresh(gatehouse, refreshToken));
     assertTokenError(response, 503, 'temporarily_unavailable');
-    const stored = await direct.refreshTokens.get(sha256Base64Url(refreshToken));
+    const stored = await direct.refreshTokens.get(storedTokenKey(refreshToken));
     assert.equal(stored?.rotatedAt, null, 'the refresh token was not rotated');
     assert.equal((await direct.refreshTokens.listByGrant(stored!.grantId)).length, 1, 'no successor was kept');
     // With no grace window (refreshTokenGraceSeconds: 0), a rotated token presented again would
@@ -337,7 +337,7 @@ describe('database outage on SQLite (the file locked by another process)', () =>
     const store = gatehouse.store as KyselyStore;
     try {
       const obtained = await obtainCode(gatehouse, CONFIDENTIAL_CLIENT, { scope: 'openid offline_access' });
-      const codeHash = sha256Base64Url(obtained.code);
+      const codeHash = storedTokenKey(obtained.code);
       const grantId = (await storedCode(store, codeHash)).grant_id;
       await sql`CREATE TRIGGER gh_fail BEFORE INSERT ON access_tokens BEGIN SELECT RAISE(ABORT, 'injected failure'); END`.execute(
         store.db,

@@ -14,7 +14,7 @@ import { decodeJwt } from 'jose';
 import { DEFAULT_SETTINGS, type ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
 import type { TimedEvent } from '../../src/core/events.js';
-import { hashClientSecret, sha256Base64Url } from '../../src/core/secrets.js';
+import { hashClientSecret, storedTokenKey } from '../../src/core/secrets.js';
 import { postgresSkipMessage } from '../helpers/postgres.js';
 import {
   CONFIDENTIAL_CLIENT,
@@ -665,7 +665,7 @@ for (const target of STORE_TARGETS) {
       const foreign = await postToken(server, codeRequest(obtained, { client_id: PUBLIC_CLIENT.client_id }));
       assertTokenError(foreign, 400, 'invalid_grant');
       assert.equal(foreign.body['error_description'], UNREDEEMABLE);
-      const stored = await server.store.codes.get(sha256Base64Url(obtained.code));
+      const stored = await server.store.codes.get(storedTokenKey(obtained.code));
       assert.equal(stored?.consumedAt, null, 'the code is not consumed');
       assert.deepEqual(
         refusals(seen).map((event) => event.type === 'code.refused' && event.reason),
@@ -688,7 +688,7 @@ for (const target of STORE_TARGETS) {
         publicRequest(obtained, { redirect_uri: PUBLIC_CLIENT.redirect_uris[1] }),
       );
       assertTokenError(wrongRedirect, 400, 'invalid_grant');
-      assert.equal((await server.store.codes.get(sha256Base64Url(obtained.code)))?.consumedAt, null);
+      assert.equal((await server.store.codes.get(storedTokenKey(obtained.code)))?.consumedAt, null);
 
       const rightful = await postToken(server, publicRequest(obtained));
       assert.equal(rightful.status, 200, rightful.text);

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import type { ClientFixture } from '../../src/config/settings.js';
 import type { RunningGatehouse } from '../../src/server.js';
-import { sha256Base64Url } from '../../src/core/secrets.js';
+import { storedTokenKey } from '../../src/core/secrets.js';
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, STORE_TARGETS, startTestServer } from '../helpers/server.js';
 import {
   assertOAuthError,
@@ -124,7 +124,7 @@ for (const target of STORE_TARGETS) {
         const family = await withGrace.store.refreshTokens.listByGrant(grantId);
         const live = family.filter((record) => record.rotatedAt === null);
         assert.equal(live.length, 1, 'exactly one unrotated refresh token for the grant');
-        assert.equal(live[0]!.tokenHash, sha256Base64Url(successor));
+        assert.equal(live[0]!.tokenHash, storedTokenKey(successor));
         assert.equal(family.length, 2, 'the presented token and its one successor; no orphaned successors');
         assert.equal((await withGrace.store.grants.get(grantId))?.revokedAt, null, 'the grant is not revoked');
 

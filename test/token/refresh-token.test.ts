@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.js';
-import { sha256Base64Url } from '../../src/core/secrets.js';
+import { randomToken, sha256Base64Url, storedTokenKey } from '../../src/core/secrets.js';
 import {
   ALICE,
   CONFIDENTIAL_CLIENT,
@@ -168,6 +168,22 @@ for (const target of STORE_TARGETS) {
         assert.equal(Object.hasOwn(tokens, 'refresh_token'), false);
       });
 
+      it('RFC 6749 §6: a refresh token issued before tokens carried the time (stored under its plain SHA-256) still introspects and refreshes, into a time-ordered one', async () => {
+        const first = await offlineTokens(gatehouse, web);
+        assert.match(first.refreshToken, /^[0-9a-f]{12}[A-Za-z0-9_-]{43}$/, 'new refresh tokens start with the time');
+        // A token of the earlier format (32 random bytes, nothing else) in the same family, as
+        // an earlier version stored it.
+        const legacy = randomToken(32);
+        const record = await refreshRecord(gatehouse, first.refreshToken);
+        await gatehouse.store.refreshTokens.create({ ...record, tokenHash: sha256Base64Url(legacy) });
+        assert.equal((await client.tokenIntrospection(web.config, legacy)).active, true);
+        const refreshed = await client.refreshTokenGrant(web.config, legacy);
+        assert.match(refreshed.refresh_token!, /^[0-9a-f]{12}[A-Za-z0-9_-]{43}$/);
+        const rotated = await gatehouse.store.refreshTokens.get(sha256Base64Url(legacy));
+        assert.notEqual(rotated?.rotatedAt, null, 'the earlier token is rotated');
+        assert.equal(rotated?.successorHash, storedTokenKey(refreshed.refresh_token!));
+      });
+
       it('RFC 6749 §6 + RFC 9700 §4.14.2: refreshTokenGrant rotates the refresh token; the old one is then rotated and inactive', async () => {
         const first = await offlineTokens(gatehouse, web);
         const refreshed = await client.refreshTokenGrant(web.config, first.refreshToken);
@@ -182,7 +198,7 @@ for (const target of STORE_TARGETS) {
 
         const old = await refreshRecord(gatehouse, first.refreshToken);
         assert.notEqual(old.rotatedAt, null, 'the presented token is marked rotated');
-        assert.equal(old.successorHash, sha256Base64Url(refreshed.refresh_token!));
+        assert.equal(old.successorHash, storedTokenKey(refreshed.refresh_token!));
         const successor = await refreshRecord(gatehouse, refreshed.refresh_token!);
         assert.equal(successor.rotatedAt, null);
         assert.equal(successor.grantId, old.grantId, 'the successor belongs to the same family');

@@ -4,7 +4,7 @@
  * client, redirect_uri, PKCE challenge, user, scopes and nonce.
  */
 import type { ProviderContext } from '../context.js';
-import { randomToken, sha256Base64Url, sortableId } from '../secrets.js';
+import { sortableId, storedTokenKey, timeOrderedToken } from '../secrets.js';
 import type { Session, Store, StoredAuthorizationRequest } from '../../store/store.js';
 import { codeResponse, type AuthorizationResponse } from './authorization-response.js';
 
@@ -19,7 +19,7 @@ export async function issueAuthorizationCode(
 ): Promise<AuthorizationResponse> {
   const now = context.now();
   const grantId = sortableId();
-  const code = randomToken(32);
+  const code = timeOrderedToken();
   // The grant and its code are written together (one transaction, one commit).
   const grant = {
     id: grantId,
@@ -32,7 +32,7 @@ export async function issueAuthorizationCode(
     revokedAt: null,
   };
   await context.store.codes.issue(grant, {
-    codeHash: sha256Base64Url(code),
+    codeHash: storedTokenKey(code),
     grantId,
     flowId,
     clientId: request.clientId,

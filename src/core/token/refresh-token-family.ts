@@ -14,7 +14,7 @@
 import type { Client, RefreshTokenRecord, Store } from '../../store/store.js';
 import type { ProviderContext } from '../context.js';
 import type { TokenBinding } from './grant-handler.js';
-import { randomToken, sha256Base64Url } from '../secrets.js';
+import { storedTokenKey, timeOrderedToken } from '../secrets.js';
 
 /** What every refresh token of one family shares (the stored record's family fields). */
 export type RefreshTokenFamily = Pick<
@@ -27,13 +27,13 @@ export function newRefreshToken(
   family: RefreshTokenFamily,
   context: Pick<ProviderContext, 'settings'>,
   now: number,
-  token: string = randomToken(32),
+  token: string = timeOrderedToken(),
 ): { token: string; record: RefreshTokenRecord } {
   return {
     token,
     record: {
       ...family,
-      tokenHash: sha256Base64Url(token),
+      tokenHash: storedTokenKey(token),
       createdAt: now,
       expiresAt: Math.min(now + context.settings.refreshTokenIdleTtlSeconds * 1000, family.familyExpiresAt),
       rotatedAt: null,

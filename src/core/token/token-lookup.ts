@@ -12,7 +12,7 @@ import {
 } from '../clients/client-authentication.js';
 import type { ProviderContext } from '../context.js';
 import { BoundedCache } from '../cache/bounded-cache.js';
-import { sha256Base64Url } from '../secrets.js';
+import { sha256Base64Url, storedTokenKey } from '../secrets.js';
 
 export type FoundToken =
   | { kind: 'access_token'; record: AccessTokenRecord; grant: Grant | undefined }
@@ -126,7 +126,7 @@ async function findRefreshToken(
   token: string,
   context: { store: Pick<Store, 'refreshTokens' | 'grants'> },
 ): Promise<FoundToken | undefined> {
-  const record = await context.store.refreshTokens.get(sha256Base64Url(token));
+  const record = await context.store.refreshTokens.get(storedTokenKey(token));
   if (!record) return undefined;
   return { kind: 'refresh_token', record, grant: await context.store.grants.get(record.grantId) };
 }

@@ -12,7 +12,7 @@ import { fapi2CodeTooOld, usesFapi2 } from '../../profile/fapi2-profile.js';
 import type { Params } from '../../params.js';
 import { verifyCodeVerifier } from '../../pkce.js';
 import { audienceFor, requestedResources } from '../../resources/resource-indicators.js';
-import { sha256Base64Url } from '../../secrets.js';
+import { storedTokenKey } from '../../secrets.js';
 import { isSubset } from '../../scope.js';
 import type { GrantHandler, TokenBinding, TokenResponse } from '../grant-handler.js';
 import { keptAccessToken, prepareTokens, type PreparedTokens } from '../issue-tokens.js';
@@ -63,7 +63,7 @@ async function redeemCode(
   binding: TokenBinding,
   context: AuthorizationCodeGrantDeps,
 ): Promise<PreparedTokens> {
-  const codeHash = sha256Base64Url(params.require('code'));
+  const codeHash = storedTokenKey(params.require('code'));
   const now = context.now();
 
   // RFC 6749 §4.1.3: the client (authenticated by the token endpoint before this handler) and

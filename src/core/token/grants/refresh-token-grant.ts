@@ -9,7 +9,7 @@ import type { EventBus } from '../../events.js';
 import { InvalidGrant, InvalidScope, InvalidTarget } from '../../errors.js';
 import type { Params } from '../../params.js';
 import { audienceFor, requestedResources } from '../../resources/resource-indicators.js';
-import { randomToken, sha256Base64Url } from '../../secrets.js';
+import { storedTokenKey, timeOrderedToken } from '../../secrets.js';
 import { isSubset, parseScope } from '../../scope.js';
 import { familyOf, newRefreshToken } from '../refresh-token-family.js';
 import { keptAccessToken, prepareTokens, type IssueTokensDeps, type PreparedTokens } from '../issue-tokens.js';
@@ -56,7 +56,7 @@ async function refresh(
   binding: TokenBinding,
   context: RefreshTokenGrantDeps,
 ): Promise<PreparedTokens> {
-  const hash = sha256Base64Url(params.require('refresh_token'));
+  const hash = storedTokenKey(params.require('refresh_token'));
   const now = context.now();
   const found = await context.store.refreshTokens.getForRotation(hash);
   // RFC 6749 §6: the token must have been issued to the authenticated client.
@@ -113,7 +113,7 @@ async function refresh(
   if (stored.rotatedAt === null) {
     // The successor is drawn and sealed, and every record chosen, before the rotation, so that
     // rotating and storing the tokens is one atomic step (on PostgreSQL one statement).
-    const successorToken = randomToken(32);
+    const successorToken = timeOrderedToken();
     const { record } = newRefreshToken(familyOf(stored), context, now, successorToken);
     const events = new HeldEvents();
     // The access token's record is stored by the rotation below, with the successor.
