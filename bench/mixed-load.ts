@@ -16,7 +16,7 @@
  * no answer carried, and the server's RSS sampled every second (first, last, max). Exit status
  * 0 only when there were no 5xx, no wrong answers, and no lost, duplicated or unaccounted tokens.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,6 +39,7 @@ import {
 import { startServer, stopAllChildren } from './lib/processes.js';
 import { authorizeUrl, filledForm, newPkce } from './lib/scenarios.js';
 import { openStore } from '../src/store/open-store.js';
+import { storedTokenKey } from '../src/core/secrets.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -101,10 +102,6 @@ const counts = { operations: 0, requests: 0, serverErrors: 0, wrongAnswers: 0, m
 const byKind = new Map<string, number>();
 const errorSamples = new Map<string, number>();
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
-}
-
 /** Every token an answer carried, counted (a second sighting is a duplicate). */
 function recordTokens(body: Record<string, unknown>): void {
   const jti = jwtParts(body['access_token'])?.payload['jti'];
@@ -113,7 +110,8 @@ function recordTokens(body: Record<string, unknown>): void {
   accessTokens.push(body['access_token'] as string);
   if (accessTokens.length > 5000) accessTokens.splice(0, 1000);
   if (typeof body['refresh_token'] === 'string') {
-    const hash = sha256(body['refresh_token']);
+    // The key the store keeps it under (a refresh token is never stored itself).
+    const hash = storedTokenKey(body['refresh_token']);
     issuedRefreshHashes.set(hash, (issuedRefreshHashes.get(hash) ?? 0) + 1);
   }
 }
