@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from './lib/common.js';
 import { REPO_DIR } from './lib/processes.js';
+import { median } from './lib/report.js';
 
 const args = parseArgs(process.argv.slice(2));
 const base = args.get('base');
@@ -75,11 +76,6 @@ try {
     return found.serverCpuUsPerOp;
   };
 
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  };
   const lines = [
     `## ${target}: ${revision} (before) against the working tree (after), server CPU µs per operation`,
     '',

@@ -15,8 +15,8 @@
  *   apart, and its BEGIN and COMMIT as SQLite statements timed by `--count-statements`), per
  *   request, in separate runs (the timing itself costs a little);
  * - **request logs**: the same server with logging off (`--no-request-log`), measured like the
- *   end to end: the difference is what the flow's eight log lines cost (pino's serialization and
- *   redaction, the batched writes to stdout, src/http/logging.ts);
+ *   end to end: the difference is what the flow's eight log lines cost (pino's serialization, the
+ *   batched writes to stdout, src/http/logging.ts);
  * - **signatures and hashes**: src/core/keys/jws-signer.ts signCompactJws (ES256, node:crypto,
  *   synchronous) and src/core/secrets.ts sha256Base64Url(randomToken()), in this process with
  *   process.cpuUsage, as bench/floor.ts measures;
@@ -353,7 +353,7 @@ try {
   lines.push(
     `| ${SIGNATURES_PER_FLOW} × ES256 signature, signCompactJws (${median(signatureRounds).toFixed(1)} each) | ${fmt(signatures)} | ${share(signatures)} | in isolation, process.cpuUsage |`,
     `| ${HASHES_PER_FLOW} × SHA-256 + 32-byte CSPRNG draw (${median(hashRounds).toFixed(1)} each) | ${fmt(hashes)} | ${share(hashes)} | in isolation, process.cpuUsage |`,
-    `| request logs: 8 lines per flow (pino's serialization and redaction, batched writes to stdout; the same server without logs: ${fmt(median(samples.quiet))}) | ${fmt(logs)} | ${share(logs)} | end to end minus the same flows with --no-request-log, its CPU from /proc |`,
+    `| request logs: 8 lines per flow (pino's serialization, batched writes to stdout; the same server without logs: ${fmt(median(samples.quiet))}) | ${fmt(logs)} | ${share(logs)} | end to end minus the same flows with --no-request-log, its CPU from /proc |`,
     `| rest: the handlers' own work (checks, client authentication, cookies, claims, audit, metrics, JSON) | ${fmt(rest)} | ${share(rest)} | end to end minus the rows above |`,
     `| **total, end to end** (GET /authorize ${fmt(authorizeUs)} + POST /token ${fmt(tokenUs)}) | **${fmt(total)}** | 100% | bench/servers/gatehouse.ts, its CPU from /proc |`,
     '',
